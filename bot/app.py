@@ -1,0 +1,100 @@
+"""Builds everything in one place and owns the order of start-up and shutdown.
+
+Start-up: open the database, apply migrations, settle what a crash left in flight, then
+start the dispatcher, the inbox processor and finally the channels' receivers (so that
+nothing is received before it can be processed). Shutdown runs the other way round.
+All of it shares one event loop, so the scheduler and a future WeCom HTTP server can
+join without threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.channels.base import Channel
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.files import FileStore
+from bot.inbox import InboxProcessor
+from handlers import routes
+from storage import inbox
+from storage.db import Database
+from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+class Receiver(Protocol):
+    """A channel that also receives: it runs until cancelled, storing what arrives via `app.store`."""
+
+    name: str
+
+    async def receive(self, app: App) -> None: ...
+
+
+class App:
+    def __init__(self, config: Config, db: Database, clock: Clock) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.files = FileStore(config.storage.files_dir)
+        self.channels: dict[str, Channel] = {}
+        self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock)
+        self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
+                                        on_outbox=self.dispatcher.wake)
+
+    @classmethod
+    async def open(cls, config: Config, clock: Clock | None = None) -> App:
+        clock = clock or SystemClock()
+        db = await Database.open(config.storage.database)
+        applied = await migrate(db, clock.now())
+        if applied:
+            log.info("database %s: applied %s", config.storage.database, ", ".join(applied))
+        return cls(config, db, clock)
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    async def store(self, channel: str, items: list[tuple[str, str, str]]) -> int:
+        """Commit received updates (external_id, chat_key, payload); return how many were new."""
+        async with self.db.transaction() as tx:
+            added = await inbox.store(tx, channel, items, self.clock.now())
+        self.processor.wake()
+        return added
+
+    async def settle(self) -> None:
+        """Process everything received and send everything due (the console, tests)."""
+        await self.processor.process_pending()
+        await self.dispatcher.flush()
+
+    async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,
+                  until: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run until `stop` is set, or until `until()` returns; then shut down in order."""
+        await self.dispatcher.recover()
+        workers = [
+            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self.processor.run(), name="inbox"),
+        ]
+        receiving = [asyncio.create_task(r.receive(self), name=f"receive-{r.name}") for r in receivers]
+        waiters = [asyncio.create_task(stop.wait() if stop else asyncio.Event().wait(), name="stop")]
+        if until is not None:
+            waiters.append(asyncio.create_task(until(), name="until"))
+        try:
+            done, _ = await asyncio.wait([*receiving, *waiters, *workers], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for group in (receiving, [*workers], waiters):
+                for task in group:
+                    task.cancel()
+                await asyncio.gather(*group, return_exceptions=True)
+            await self.processor.stop()
+            await self.dispatcher.stop()
+
+    async def close(self) -> None:
+        await self.db.close()

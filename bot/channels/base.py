@@ -1,0 +1,53 @@
+"""What every channel provides, and how it reports a failed delivery.
+
+A channel turns a stored inbox payload into an Incoming (downloading any files first,
+outside the database transaction) and delivers one outbox item. Delivery failures are
+classified so that the dispatcher can decide, without knowing the transport, whether to
+wait, retry, hold or give up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.messages import Incoming, SendResult
+
+
+class DeliveryError(Exception):
+    """Base of delivery failures."""
+
+
+class RateLimited(DeliveryError):
+    """The transport asked us to slow down; nothing was delivered."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after}s")
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(DeliveryError):
+    """Not delivered (a 5xx, a refused connection); safe to try again."""
+
+
+class MaybeDelivered(DeliveryError):
+    """The request may have arrived (a timeout after sending): retrying may duplicate it."""
+
+
+class Unreachable(DeliveryError):
+    """The person blocked the bot or the chat is gone: no retry helps."""
+
+
+class Rejected(DeliveryError):
+    """The transport refused the content itself (a bug or stale reference): no retry helps."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def prepare(self, payload: str) -> Incoming | None:
+        """Turn a stored payload into an Incoming, files downloaded; None for updates we ignore."""
+        ...
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+        """Send one outbox item, or raise a DeliveryError."""
+        ...

@@ -1,0 +1,218 @@
+"""Configuration: a TOML file read into frozen dataclasses, validated once at start-up.
+
+Every key is documented in config.example.toml. A bad value raises ConfigError naming
+the key (`telegram.poll_timeout: must be a whole number from 1 to 50`), and the command
+line prints that one line and stops. The Telegram token may come from the environment
+(LIAISON_TELEGRAM_TOKEN) so that it never has to be written in a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import KINDS
+from bot.errors import ConfigError
+
+TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
+LOCALES = ("zh_Hans", "en")
+
+
+@dataclass(frozen=True)
+class UnitConfig:
+    name: str = "卢氏县人民检察院"
+    timezone: str = "Asia/Shanghai"
+    matter_prefix: str = "LS"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: Path = Path("data/liaison.db")
+    files_dir: Path = Path("data/files")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    bot_username: str = "LiaisonBot"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: int = 30
+    request_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class BindingConfig:
+    invite_ttl_days: int = 14
+    require_phone: bool = False
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    max_subject_chars: int = 100
+    max_text_chars: int = 20000
+    max_attachments: int = 10
+    max_file_mb: int = 20
+    due_months: dict[str, int] = field(default_factory=lambda: {k: 3 for k in KINDS})
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    global_rate: float = 25.0
+    per_chat_interval: float = 1.0
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class Config:
+    unit: UnitConfig = UnitConfig()
+    storage: StorageConfig = StorageConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    binding: BindingConfig = BindingConfig()
+    intake: IntakeConfig = IntakeConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    default_locale: str = "zh_Hans"
+    demo: bool = True  # the console channel seeds a small demo roster into an empty database
+
+
+def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate the file at `path` (None: defaults only), then the environment."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(str(path), "file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+    base = path.parent if path is not None else Path.cwd()
+    return _build(raw, base, env)
+
+
+def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, str]) -> Config:
+    r = _Reader(raw)
+    unit = UnitConfig(
+        name=r.text("unit.name", UnitConfig.name, max_len=100),
+        timezone=r.text("unit.timezone", UnitConfig.timezone),
+        matter_prefix=r.text("unit.matter_prefix", UnitConfig.matter_prefix, max_len=10, pattern="A-Z0-9"),
+    )
+    try:
+        ZoneInfo(unit.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("unit.timezone", f"unknown time zone {unit.timezone!r}") from None
+    storage = StorageConfig(
+        database=base / r.text("storage.database", str(StorageConfig.database)),
+        files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
+    )
+    token = r.text("telegram.token", "")
+    if env.get(TOKEN_ENV):
+        token = env[TOKEN_ENV].strip()
+    telegram = TelegramConfig(
+        token=token,
+        bot_username=r.text("telegram.bot_username", TelegramConfig.bot_username, max_len=32),
+        base_url=r.text("telegram.base_url", TelegramConfig.base_url),
+        base_file_url=r.text("telegram.base_file_url", TelegramConfig.base_file_url),
+        poll_timeout=r.integer("telegram.poll_timeout", TelegramConfig.poll_timeout, 1, 50),
+        request_timeout=r.number("telegram.request_timeout", TelegramConfig.request_timeout, 1, 120),
+    )
+    if token and ":" not in token:
+        raise ConfigError("telegram.token", "does not look like a bot token (expected digits:letters)")
+    binding = BindingConfig(
+        invite_ttl_days=r.integer("binding.invite_ttl_days", BindingConfig.invite_ttl_days, 1, 365),
+        require_phone=r.boolean("binding.require_phone", BindingConfig.require_phone),
+    )
+    due = {k: r.integer(f"intake.due_months.{k}", 3, 1, 12) for k in KINDS}
+    intake = IntakeConfig(
+        max_subject_chars=r.integer("intake.max_subject_chars", IntakeConfig.max_subject_chars, 10, 500),
+        max_text_chars=r.integer("intake.max_text_chars", IntakeConfig.max_text_chars, 100, 200000),
+        max_attachments=r.integer("intake.max_attachments", IntakeConfig.max_attachments, 0, 50),
+        max_file_mb=r.integer("intake.max_file_mb", IntakeConfig.max_file_mb, 1, 20),
+        due_months=due,
+    )
+    outbox = OutboxConfig(
+        global_rate=r.number("outbox.global_rate", OutboxConfig.global_rate, 0.1, 30),
+        per_chat_interval=r.number("outbox.per_chat_interval", OutboxConfig.per_chat_interval, 0, 60),
+        max_attempts=r.integer("outbox.max_attempts", OutboxConfig.max_attempts, 1, 100),
+    )
+    locale = r.text("i18n.default_locale", "zh_Hans")
+    if locale not in LOCALES:
+        raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
+    config = Config(unit, storage, telegram, binding, intake, outbox, locale, r.boolean("console.demo", True))
+    r.reject_unknown()
+    return config
+
+
+class _Reader:
+    """Typed access to nested TOML keys, remembering which keys were read."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.seen: set[str] = set()
+
+    def _get(self, key: str) -> Any:
+        self.seen.add(key)
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "") -> str:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip() and default:
+            raise ConfigError(key, "must be a non-empty string")
+        value = value.strip()
+        if len(value) > max_len:
+            raise ConfigError(key, f"must be at most {max_len} characters")
+        if pattern == "A-Z0-9" and not (value.isascii() and value.replace("-", "").isalnum()):
+            raise ConfigError(key, "must be letters, digits or '-'")
+        return value
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(key, f"must be a whole number from {low} to {high}")
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ConfigError(key, f"must be a number from {low:g} to {high:g}")
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConfigError(key, "must be true or false")
+        return value
+
+    def reject_unknown(self) -> None:
+        """Name the first key that nothing reads: a typo must not pass silently."""
+
+        def walk(node: dict[str, Any], prefix: str) -> None:
+            for name, value in node.items():
+                key = f"{prefix}{name}"
+                if isinstance(value, dict) and key not in self.seen:
+                    walk(value, key + ".")
+                elif key not in self.seen:
+                    raise ConfigError(key, "unknown key (see config.example.toml)")
+
+        walk(self.raw, "")

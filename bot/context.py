@@ -1,0 +1,105 @@
+"""What a handler works with: the transaction, the incoming event, the person, their language.
+
+Everything a handler says goes into the outbox inside the handler's own transaction:
+`reply` answers the chat the event came from, `notify` reaches another person by any
+chat they are bound to, in their own language. So a state change and the messages it
+owes are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import Config
+from bot.i18n import Translator, locale_for
+from bot.messages import Incoming, Reply
+from storage import dialogs, outbox, people
+from storage.db import Tx
+from storage.dialogs import Dialog
+from storage.people import Person
+
+
+@dataclass
+class Context:
+    tx: Tx
+    inc: Incoming
+    now: datetime
+    config: Config
+    person: Person | None
+    _: Translator
+    inbox_id: int | None = None
+    answered: bool = False
+    dialog: Dialog | None = None
+    outbox_ids: list[int] = field(default_factory=list)
+
+    @property
+    def actor(self) -> str:
+        """The dialogue key of whoever is acting: one per channel account."""
+        return f"{self.inc.channel}:{self.inc.user_id}"
+
+    def translator(self, locale: str | None) -> Translator:
+        return Translator(locale or self.config.default_locale, self.config.unit.tz)
+
+    async def reply(self, reply: Reply) -> None:
+        """Say something in the chat the event came from."""
+        await self._enqueue(self.inc.channel, self.inc.chat_id, "message", reply.to_json(), "retry",
+                            person_id=self.person.id if self.person else None)
+
+    async def answer(self, text: str = "", *, alert: bool = False) -> None:
+        """Acknowledge a button press, once (Telegram allows one answer per press)."""
+        if self.inc.callback_id is None or self.answered:
+            return
+        self.answered = True
+        # A second answer is refused and a late one is useless: never retry it blindly.
+        await self._enqueue(self.inc.channel, self.inc.chat_id, "answer",
+                            {"callback_id": self.inc.callback_id, "text": text, "alert": alert}, "hold")
+
+    async def notify(
+        self,
+        person_id: int,
+        make: Callable[[Translator], Reply],
+        *,
+        matter_id: int | None = None,
+        policy: str = "retry",
+        dedup_key: str | None = None,
+    ) -> bool:
+        """Queue a message to a person in their language; False if they have no chat bound."""
+        person = await people.get(self.tx, person_id)
+        chats = await people.chats_of(self.tx, person_id)
+        if person is None or not chats:
+            return False
+        channel, chat_id = chats[0]
+        reply = make(self.translator(person.locale))
+        await self._enqueue(channel, chat_id, "message", reply.to_json(), policy,
+                            person_id=person_id, matter_id=matter_id, dedup_key=dedup_key)
+        return True
+
+    async def save_dialog(self, dialog: Dialog, *, new_step: bool = True) -> None:
+        await dialogs.save(self.tx, self.actor, dialog, self.now, new_step=new_step)
+        self.dialog = dialog
+
+    async def end_dialog(self) -> None:
+        await dialogs.clear(self.tx, self.actor)
+        self.dialog = None
+
+    async def set_locale(self, locale: str) -> None:
+        """Switch the language of this conversation from now on."""
+        if self.person is not None:
+            await people.set_locale(self.tx, self.person.id, locale, self.now)
+        self._ = self.translator(locale)
+
+    async def _enqueue(self, channel: str, chat_id: str, op: str, payload: dict[str, object], policy: str,
+                       **extra: object) -> None:
+        item = await outbox.enqueue(self.tx, channel=channel, chat_id=chat_id, op=op, payload=payload,
+                                    policy=policy, now=self.now, inbox_id=self.inbox_id, **extra)  # type: ignore[arg-type]
+        if item is not None:
+            self.outbox_ids.append(item)
+
+
+def initial_locale(config: Config, person: Person | None, language_code: str | None) -> str:
+    """The person's chosen language, else the one their app reports, else the unit's default."""
+    if person is not None and person.locale:
+        return person.locale
+    return locale_for(language_code, config.default_locale)

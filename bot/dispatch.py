@@ -1,0 +1,177 @@
+"""Sending the outbox: in order per chat, within the transport's rates, with retry.
+
+Each chat gets its messages one at a time, in the order they were written, at most one
+per `per_chat_interval` seconds; all chats together at most `global_rate` a second.
+A 429 is waited out for as long as it says; 5xx, refused and dropped connections are
+retried with growing back-off; a blocked bot is recorded as `blocked` for the office.
+
+The Bot API has no idempotency key, so a send that timed out may have arrived. Every
+outbox item carries a policy for that case (and for a crash in the middle of a send):
+`retry` — send again, accepting a rare duplicate (replies in a conversation and
+notices of a matter, which name the matter number, so a duplicate is recognisable and
+harmless); `hold` — do not send again, leave it `held` for a person to look at (used
+where a duplicate would be wrong, e.g. a second answer to the same button press).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.channels.base import Channel
+from storage import outbox
+from storage.db import Database
+from storage.outbox import Item
+
+log = logging.getLogger(__name__)
+
+RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        config: OutboxConfig,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.config = config
+        self.clock = clock
+        self.monotonic = monotonic
+        self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._chat_free_at: dict[tuple[str, str, str], float] = {}
+        self._recent: deque[float] = deque()
+        self._wake = asyncio.Event()
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> dict[str, int]:
+        """Decide, by policy, what to do with items that were being sent when the bot stopped."""
+        async with self.db.transaction() as tx:
+            result = await outbox.recover(tx)
+        if any(result.values()):
+            log.warning("outbox after restart: %s", result)
+        return result
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            wait = await self._tick()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def flush(self) -> None:
+        """Send everything due now and wait for it (tests, the console, shutdown)."""
+        while True:
+            wait = await self._tick()
+            if self._inflight:
+                await asyncio.gather(*list(self._inflight.values()))
+                continue
+            if wait >= 1.0:
+                return
+            await asyncio.sleep(wait)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    async def _tick(self) -> float:
+        """Start every send that may start now; return how long until the next one may."""
+        async with self.db.snapshot() as q:
+            items = await outbox.heads(q, self.clock.now())
+        wait = 1.0
+        for item in items:
+            key = (item.channel, item.chat_id, item.op)
+            if key in self._inflight:
+                continue
+            if item.op in RATED_OPS:
+                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap())
+                if gap > 0:
+                    wait = min(wait, gap)
+                    continue
+                self._reserve(key)
+            self._inflight[key] = asyncio.create_task(self._send(key, item))
+        return wait
+
+    def _global_gap(self) -> float:
+        now = self.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) < self.config.global_rate:
+            return 0.0
+        return 1.0 - (now - self._recent[0])
+
+    def _reserve(self, key: tuple[str, str, str]) -> None:
+        now = self.monotonic()
+        self._recent.append(now)
+        self._chat_free_at[key] = now + self.config.per_chat_interval
+
+    async def _send(self, key: tuple[str, str, str], item: Item) -> None:
+        try:
+            await self._attempt(key, item)
+        except Exception:
+            log.exception("outbox %s: unexpected failure", item.id)
+        finally:
+            del self._inflight[key]
+            self._wake.set()
+
+    async def _attempt(self, key: tuple[str, str, str], item: Item) -> None:
+        channel = self.channels.get(item.channel)
+        async with self.db.transaction() as tx:
+            await outbox.mark_sending(tx, item.id)
+        attempts = item.attempts + 1
+        try:
+            if channel is None:
+                raise TemporaryFailure(f"channel {item.channel} not running")
+            result = await channel.deliver(item.chat_id, item.op, item.payload)
+        except RateLimited as exc:
+            self._chat_free_at[key] = self.monotonic() + exc.retry_after
+            await self._later(item, exc.retry_after, f"429 retry after {exc.retry_after}")
+        except TemporaryFailure as exc:
+            await self._retry_or_fail(item, attempts, f"temporary: {exc}")
+        except MaybeDelivered as exc:
+            if item.policy == "retry":
+                await self._retry_or_fail(item, attempts, f"maybe delivered: {exc}")
+            else:
+                await self._give_up(item, "held", f"maybe delivered: {exc}")
+        except Unreachable as exc:
+            await self._give_up(item, "blocked", str(exc))
+        except Rejected as exc:
+            await self._give_up(item, "failed", f"rejected: {exc}")
+        else:
+            async with self.db.transaction() as tx:
+                await outbox.mark_sent(tx, item.id, {"message_ids": result.message_ids}, self.clock.now())
+            self.sent += 1
+            log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
+
+    async def _retry_or_fail(self, item: Item, attempts: int, error: str) -> None:
+        if attempts >= self.config.max_attempts:
+            await self._give_up(item, "failed", error)
+            return
+        backoff = min(2.0 ** attempts, 300.0) * random.uniform(0.5, 1.0)
+        await self._later(item, backoff, error)
+
+    async def _later(self, item: Item, seconds: float, error: str) -> None:
+        log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
+        async with self.db.transaction() as tx:
+            await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error)
+
+    async def _give_up(self, item: Item, state: str, error: str) -> None:
+        log.warning("outbox %s: %s (%s)", item.id, state, error)
+        async with self.db.transaction() as tx:
+            await outbox.give_up(tx, item.id, state, error)

@@ -1,0 +1,70 @@
+"""Pure rules: kinds of matter, states, roles, deadlines and numbering (seed §3, §12, §14).
+
+Nothing here does I/O; every function is deterministic given its arguments, so the
+rules can be tested directly and named by the clause they implement.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+# The six kinds, in the order a representative is offered them (SPEC §3).
+RAISED_KINDS: Final = ("suggestion", "criticism", "opinion")  # 建议 批评 意见
+REFERRED_KINDS: Final = ("report", "accusation", "appeal")  # 举报 控告 申诉 (§12)
+KINDS: Final = RAISED_KINDS + REFERRED_KINDS
+
+Kind = Literal["suggestion", "criticism", "opinion", "report", "accusation", "appeal"]
+
+BODIES: Final = ("npc", "cppcc")  # 人大代表 政协委员
+
+# Staff roles (SPEC §1); a representative is a person with a body, not a role.
+STAFF_ROLES: Final = ("office", "handler", "head", "discipline", "leader", "admin")
+
+# States of a matter; the handling issue adds the transitions after "registered".
+REGISTERED: Final = "registered"
+STATES: Final = (
+    "registered",
+    "assigned",
+    "in_progress",
+    "concluded",
+    "replied",
+    "rated",
+    "closed",
+    "transferred",
+    "reopened",
+)
+
+CHANNELS_OF_RECEIPT: Final = ("chat", "letter", "meeting", "visit", "phone", "other")
+
+
+def is_referred(kind: str) -> bool:
+    """A referred case (§12) carries a complainant's personal data and a three-month clock."""
+    return kind in REFERRED_KINDS
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day `months` later, clamped to the month's end (30 Nov + 3 → 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def due_date(registered_at: datetime, months: int, tz: ZoneInfo) -> date:
+    """§12: a matter is due `months` calendar months after the local day it was registered."""
+    return add_months(registered_at.astimezone(tz).date(), months)
+
+
+def matter_number(prefix: str, year: int, sequence: int) -> str:
+    """The public number of a matter, e.g. LS-2026-0001 (never reused: one sequence per year)."""
+    return f"{prefix}-{year}-{sequence:04d}"
+
+
+def normalise_phone(text: str) -> str:
+    """Digits only, a mainland country code dropped, so two spellings of one number compare equal."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("861"):
+        digits = digits[2:]
+    return digits

@@ -1,0 +1,50 @@
+"""The project's exceptions.
+
+    LiaisonError            base of everything raised on purpose
+    ├── ConfigError         a bad configuration; stops start-up, names the key
+    └── UserError           an expected refusal; the router renders it in the user's language
+        ├── PermissionDeniedError   this person may not do this (to this matter, now)
+        ├── NotFoundError           the thing referred to does not exist or is not visible
+        └── StaleActionError        a button or step that is over
+
+A UserError carries a catalog message id and its parameters, never rendered text, so that
+it can be shown in whichever language the person reading it uses. Anything else that
+escapes a handler is a bug: the router logs it with its traceback and the user receives
+a generic apology, never the exception text.
+"""
+
+from __future__ import annotations
+
+
+class LiaisonError(Exception):
+    """Base of all errors raised on purpose by this project."""
+
+
+class ConfigError(LiaisonError):
+    """The configuration is unusable; the message names the key and what is wrong."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class UserError(LiaisonError):
+    """A business refusal to show the user: `msgid` is looked up in the catalogs."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = params
+
+
+class PermissionDeniedError(UserError):
+    """The person may not do this."""
+
+
+class NotFoundError(UserError):
+    """The thing does not exist, or is not visible to this person."""
+
+
+class StaleActionError(UserError):
+    """A button or a dialogue step that no longer applies."""

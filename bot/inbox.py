@@ -1,0 +1,145 @@
+"""Processing what channels received: each stored update exactly once, each chat in order.
+
+A channel commits updates to the inbox table before confirming them to its sender. This
+processor takes them from there: updates of one chat strictly one after the other,
+different chats concurrently (a download or a slow chat does not hold the others up).
+Each update is handled in one transaction that also marks it done, so a crash at any
+point either leaves it to be processed again or has processed it completely. An update
+whose handler fails unexpectedly is marked failed, logged with its traceback, and the
+user is sent a plain apology; it is never retried in a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from bot import router
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import Context, initial_locale
+from bot.i18n import Translator
+from bot.messages import Incoming, Reply
+from storage import inbox, people
+from storage.db import Database
+from storage.inbox import Entry
+
+log = logging.getLogger(__name__)
+
+
+class InboxProcessor:
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        routes: router.Routes,
+        config: Config,
+        clock: Clock,
+        on_outbox: Callable[[], None] = lambda: None,
+        concurrency: int = 32,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.routes = routes
+        self.config = config
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self._queues: dict[str, deque[Entry]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._last_queued = 0
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self.processed = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Process forever; woken by channels after they store updates, and every second regardless."""
+        while True:
+            self._wake.clear()
+            await self._enqueue_pending()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+
+    async def process_pending(self) -> None:
+        """Process everything stored so far and wait until it is done (tests, the console)."""
+        await self._enqueue_pending()
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()))
+
+    async def stop(self) -> None:
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _enqueue_pending(self) -> None:
+        while True:
+            async with self.db.snapshot() as q:
+                entries = await inbox.pending(q, limit=500, after_id=self._last_queued)
+            for entry in entries:
+                self._last_queued = entry.id
+                self._queues.setdefault(entry.chat_key, deque()).append(entry)
+                if entry.chat_key not in self._workers:
+                    self._workers[entry.chat_key] = asyncio.create_task(self._work(entry.chat_key))
+            if len(entries) < 500:
+                return
+
+    async def _work(self, chat_key: str) -> None:
+        queue = self._queues[chat_key]
+        try:
+            while queue:
+                entry = queue[0]
+                async with self._slots:
+                    await self._process(entry)
+                queue.popleft()
+        finally:
+            del self._workers[chat_key]
+            if not queue:
+                del self._queues[chat_key]
+
+    async def _process(self, entry: Entry) -> None:
+        channel = self.channels.get(entry.channel)
+        inc: Incoming | None = None
+        try:
+            if channel is not None:
+                inc = await channel.prepare(entry.payload)
+            await self._handle(entry, inc)
+        except Exception:
+            log.exception("inbox %s (%s) failed", entry.id, entry.channel)
+            await self._fail(entry, inc)
+        self.processed += 1
+        self.on_outbox()
+
+    async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await inbox.finish(tx, entry.id, "done", now):
+                return  # processed before a restart; never twice
+            if inc is None:
+                log.info("inbox %s ignored (nothing to handle)", entry.id)
+                return
+            person = await people.by_identity(tx, inc.channel, inc.user_id)
+            locale = initial_locale(self.config, person, inc.language_code)
+            ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz),
+                          inbox_id=entry.id)
+            await router.dispatch(ctx, self.routes)
+            log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
+                     len(ctx.outbox_ids))
+
+    async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
+                return
+            person = await people.by_identity(tx, inc.channel, inc.user_id)
+            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz)
+            ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id)
+            await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
+                                    "Please try again later, or contact the liaison office.")))
+            await ctx.answer()

@@ -1,0 +1,147 @@
+"""The plain objects that cross the boundary between a channel and the core.
+
+A channel (Telegram, the console, later WeCom) turns whatever it receives into an
+`Incoming` and turns a `Reply` into whatever it sends. Nothing in here knows a
+transport; handlers see only these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+AttachmentKind = Literal["photo", "document"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a user sent, as the channel describes it before or after download."""
+
+    kind: AttachmentKind
+    file_ref: str  # the channel's handle for the file (Telegram: file_id)
+    name: str
+    size: int | None
+    mime: str | None = None
+    sha256: str | None = None  # set once the bytes are stored locally
+    stored_path: str | None = None
+    error: str | None = None  # "too_large" | "download_failed" when the bytes could not be kept
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A phone contact the user shared; `user_id` is whose contact it is, if known."""
+
+    phone: str
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user did: a message, a command, or a button press."""
+
+    channel: str
+    user_id: str  # the channel's stable user id, never a username
+    chat_id: str
+    text: str = ""
+    command: str | None = None  # "start", "submit"... without the slash
+    args: str = ""
+    action: str | None = None  # button data, exactly as received: user input
+    callback_id: str | None = None
+    message_id: str | None = None  # the message that carried the pressed button
+    attachments: tuple[Attachment, ...] = ()
+    contact: Contact | None = None
+    language_code: str | None = None
+    display_name: str = ""
+
+    @property
+    def is_button(self) -> bool:
+        return self.action is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for storing in the inbox (channels whose native update is this object)."""
+        data = asdict(self)
+        data["attachments"] = [asdict(a) for a in self.attachments]
+        data["contact"] = asdict(self.contact) if self.contact else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incoming:
+        fields = dict(data)
+        fields["attachments"] = tuple(Attachment(**a) for a in data.get("attachments") or ())
+        fields["contact"] = Contact(**data["contact"]) if data.get("contact") else None
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """A file to send with a reply, from local storage."""
+
+    path: str
+    name: str
+    kind: AttachmentKind = "document"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says: plain text (channels escape it), optional bold title, buttons.
+
+    `request_contact` asks the channel for a one-tap "share my phone" control.
+    `edit_message_id` replaces an earlier message of the bot instead of sending anew.
+    """
+
+    text: str
+    title: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    files: tuple[OutFile, ...] = ()
+    request_contact: str | None = None  # the label of the share-contact control
+    edit_message_id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "files": [[f.path, f.name, f.kind] for f in self.files],
+            "request_contact": self.request_contact,
+            "edit_message_id": self.edit_message_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Reply:
+        buttons = data.get("buttons") or []
+        files = data.get("files") or []
+        assert isinstance(buttons, list) and isinstance(files, list)
+        return cls(
+            text=str(data["text"]),
+            title=_opt_str(data.get("title")),
+            buttons=tuple(tuple(Button(str(b[0]), str(b[1])) for b in row) for row in buttons),
+            files=tuple(OutFile(str(f[0]), str(f[1]), f[2]) for f in files),
+            request_contact=_opt_str(data.get("request_contact")),
+            edit_message_id=_opt_str(data.get("edit_message_id")),
+        )
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """The short acknowledgement of a button press (Telegram: answerCallbackQuery)."""
+
+    callback_id: str
+    text: str = ""
+    alert: bool = False
+
+
+@dataclass
+class SendResult:
+    """What a channel reports back after sending one outbox entry."""
+
+    message_ids: list[str] = field(default_factory=list)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,252 @@
+"""Read a roster of people's congress deputies and CPPCC members from CSV or XLSX.
+
+`read_roster` is pure: it reads one file and either returns every row as a
+`RosterRow` or raises `RosterFileError` listing every problem it found, in line
+order, so the caller can show the uploader a complete list at once. Nothing
+here touches the database or prints.
+
+Line numbers are the row numbers a spreadsheet user sees (the header is normally
+line 1; blank rows count). Problems about the file as a whole use line 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
+from openpyxl.utils.exceptions import InvalidFileException
+
+Body = Literal["npc", "cppcc"]
+ProblemKind = Literal[
+    "missing", "invalid_body", "invalid_supervisor", "invalid_phone", "duplicate",
+    "too_long", "no_header", "missing_column", "unknown_format", "empty",
+]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One representative as read from the file, already validated and normalised."""
+
+    line: int  # 1-based row number as a spreadsheet user sees it (header is line 1)
+    external_id: str | None  # the 编号/id column, stripped; None when empty or absent
+    name: str
+    body: Body
+    sector: str  # 界别/行业, may be ""
+    organization: str  # 单位职务, may be ""
+    phone: str  # digits only, +86/86 dropped from mobiles; may be ""
+    supervisor: bool
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with the file; `column` is a canonical key or "" for the whole row/file."""
+
+    line: int
+    column: str
+    problem: ProblemKind
+    value: str = ""  # the offending cell text, trimmed, at most 50 characters
+
+
+class RosterFileError(Exception):
+    """The file cannot be imported; `problems` holds every problem found, in line order."""
+
+    def __init__(self, problems: Iterable[RowProblem]) -> None:
+        self.problems: tuple[RowProblem, ...] = tuple(problems)
+        shown = "; ".join(f"line {p.line} {p.column or '-'}: {p.problem}"
+                          for p in self.problems[:5])
+        super().__init__(f"{len(self.problems)} problem(s) in roster file: {shown}")
+
+
+_HEADERS = {
+    "姓名": "name", "name": "name",
+    "类别": "body", "body": "body",
+    "界别": "sector", "行业": "sector", "界别/行业": "sector", "sector": "sector",
+    "单位职务": "organization", "单位": "organization",
+    "organization": "organization", "organisation": "organization",
+    "电话": "phone", "手机": "phone", "phone": "phone",
+    "执法监督员": "supervisor", "supervisor": "supervisor",
+    "编号": "external_id", "id": "external_id",
+}
+_BODIES: dict[str, Body] = {
+    "人大代表": "npc", "人大": "npc", "npc": "npc", "npc deputy": "npc",
+    "政协委员": "cppcc", "政协": "cppcc", "cppcc": "cppcc", "cppcc member": "cppcc",
+}
+_YES = frozenset({"是", "yes", "y", "true", "1", "✓", "✔"})
+_NO = frozenset({"否", "no", "n", "false", "0", ""})
+_PHONE_JUNK = str.maketrans("", "", " \t\u00a0\u3000-‐‑–—()")
+_MAX_LEN = {"name": 50, "sector": 200, "organization": 200}
+
+
+def _fold(text: str) -> str:
+    """Compare-form of a header or keyword: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text: None is "", whole floats lose their ".0", strings are stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _normalise_phone(raw: str) -> str | None:
+    """Digits-only phone, "" for empty, None when it is not a plausible phone number."""
+    text = unicodedata.normalize("NFKC", raw).translate(_PHONE_JUNK)
+    plus = text.startswith("+")
+    digits = text[1:] if plus else text
+    if not digits:
+        return None if plus else ""
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits) == 13 and digits.startswith("861"):
+        return digits[2:]
+    if plus:
+        return None  # a "+" is only understood in front of 86 and a mobile number
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits
+    if 7 <= len(digits) <= 12 and not digits.startswith("1"):
+        return digits
+    return None
+
+
+def _read_csv(path: pathlib.Path) -> list[list[str]]:
+    """Rows of a CSV file, UTF-8 (BOM optional) or else GB18030."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    return [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def _read_xlsx(path: pathlib.Path) -> list[list[str]]:
+    """Rows of the first worksheet of an XLSX workbook, as text."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # do not trust the stored dimension; read every row
+        return [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _clip(text: str) -> str:
+    return text[:50]  # problem values are for a message, not for storage
+
+
+def _check_row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> RosterRow | None:
+    """Validate one data row; append its problems and return the row only if it has none."""
+    found: list[RowProblem] = []
+    name = cells.get("name", "")
+    if not name:
+        found.append(RowProblem(line, "name", "missing"))
+    raw_body = cells.get("body", "")
+    body = _BODIES.get(_fold(raw_body))
+    if body is None:
+        found.append(RowProblem(line, "body", "missing" if not raw_body else "invalid_body",
+                                _clip(raw_body)))
+    for key, limit in _MAX_LEN.items():
+        if len(cells.get(key, "")) > limit:
+            found.append(RowProblem(line, key, "too_long", _clip(cells[key])))
+    phone = _normalise_phone(cells.get("phone", ""))
+    if phone is None:
+        found.append(RowProblem(line, "phone", "invalid_phone", _clip(cells["phone"])))
+    raw_supervisor = _fold(cells.get("supervisor", ""))
+    if raw_supervisor not in _YES and raw_supervisor not in _NO:
+        found.append(RowProblem(line, "supervisor", "invalid_supervisor",
+                                _clip(cells["supervisor"])))
+    problems.extend(found)
+    if found or body is None or phone is None:
+        return None
+    return RosterRow(line=line, external_id=cells.get("external_id") or None, name=name,
+                     body=body, sector=cells.get("sector", ""),
+                     organization=cells.get("organization", ""), phone=phone,
+                     supervisor=raw_supervisor in _YES)
+
+
+def _duplicate_key(row: RosterRow) -> tuple[str, str, str]:
+    """What makes a row the same person: its id, else its phone, else name and body."""
+    if row.external_id is not None:
+        return ("external_id", row.external_id, "")
+    if row.phone:
+        return ("phone", row.phone, "")
+    return ("name", row.name, row.body)
+
+
+def _numbered(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank rows with their 1-based line numbers."""
+    for line, row in enumerate(rows, start=1):
+        if any(row):
+            yield line, row
+
+
+def _parse(rows: list[list[str]]) -> list[RosterRow]:
+    numbered = _numbered(rows)
+    first = next(numbered, None)
+    if first is None:
+        raise RosterFileError([RowProblem(0, "", "empty")])
+    header_line, header = first
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = _HEADERS.get(_fold(title).replace(" ", ""))
+        if key is not None and key not in columns:
+            columns[key] = index
+    if not columns:
+        raise RosterFileError([RowProblem(header_line, "", "no_header", _clip(" ".join(header)))])
+    missing = [k for k in ("name", "body") if k not in columns]
+    if missing:
+        raise RosterFileError([RowProblem(header_line, k, "missing_column") for k in missing])
+
+    problems: list[RowProblem] = []
+    result: list[RosterRow] = []
+    seen: set[tuple[str, str, str]] = set()
+    for line, row in numbered:
+        cells = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
+        parsed = _check_row(line, cells, problems)
+        if parsed is None:
+            continue
+        same = _duplicate_key(parsed)
+        if same in seen:
+            problems.append(RowProblem(line, same[0], "duplicate", _clip(same[1])))
+        else:
+            seen.add(same)
+            result.append(parsed)
+    if problems:
+        raise RosterFileError(problems)
+    if not result:
+        raise RosterFileError([RowProblem(0, "", "empty")])
+    return result
+
+
+def read_roster(path: pathlib.Path) -> list[RosterRow]:
+    """Read every row of a .csv or .xlsx roster, or raise `RosterFileError` listing all problems.
+
+    A completely empty file, or one with a header and no data rows, is `empty`; a
+    file that cannot be decoded or opened as its suffix claims is `unknown_format`.
+    Missing files raise the usual `OSError`.
+    """
+    path = pathlib.Path(path)
+    suffix = path.suffix.lower()
+    unreadable = RosterFileError([RowProblem(0, "", "unknown_format", _clip(path.suffix))])
+    if suffix == ".csv":
+        try:
+            rows = _read_csv(path)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise unreadable from exc
+    elif suffix == ".xlsx":
+        try:
+            rows = _read_xlsx(path)
+        except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
+            raise unreadable from exc  # not a zip, or a zip that is not a workbook
+    else:
+        raise unreadable
+    return _parse(rows)

@@ -1,0 +1,128 @@
+"""Incoming → handler. The one place that turns a UserError into a reply.
+
+Order of routing: a command; else a button (a dialogue step's button, or a namespaced
+action); else the text, files or contact of a running dialogue; else a gentle "not
+understood" with the menu. A refusal (UserError) rolls back whatever the handler had
+changed, to a savepoint taken before it ran, and tells the user why, in their language.
+Every button press is answered exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.messages import Reply
+from storage import dialogs
+from storage.dialogs import Dialog
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[None]]
+ButtonHandler = Callable[[Context, list[str]], Awaitable[None]]
+DIALOG_NS = "d"
+
+
+class Flow(Protocol):
+    """A guided dialogue whose state lives in the dialogs table."""
+
+    name: str
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None: ...
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None: ...
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None: ...
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str: ...
+
+
+@dataclass
+class Routes:
+    commands: dict[str, Handler] = field(default_factory=dict)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    flows: dict[str, Flow] = field(default_factory=dict)
+    open_commands: frozenset[str] = frozenset()  # usable before binding
+    open_buttons: frozenset[str] = frozenset()
+    dialog_commands: frozenset[str] = frozenset()  # usable in the middle of a dialogue
+    unbound: Handler | None = None
+    not_understood: Handler | None = None
+
+
+async def dispatch(ctx: Context, routes: Routes) -> None:
+    """Run the handler for ctx.inc inside the caller's transaction."""
+    await ctx.tx.execute("SAVEPOINT handler")
+    try:
+        await _route(ctx, routes)
+    except UserError as refusal:
+        await ctx.tx.execute("ROLLBACK TO SAVEPOINT handler")
+        ctx.answered = False
+        ctx.outbox_ids.clear()
+        log.info("refused %s for %s: %s", _what(ctx), ctx.actor, refusal.msgid)
+        text = ctx._(refusal.msgid, **refusal.params)
+        if ctx.inc.callback_id is not None:
+            await ctx.answer(text, alert=True)
+        if ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError):
+            await ctx.reply(Reply(text))
+    await ctx.tx.execute("RELEASE SAVEPOINT handler")
+    await ctx.answer()
+
+
+async def _route(ctx: Context, routes: Routes) -> None:
+    inc = ctx.inc
+    ctx.dialog = dialog = await dialogs.load(ctx.tx, ctx.actor)
+    if inc.command is not None:
+        name = inc.command.lower()
+        handler = routes.commands.get(name)
+        if handler is None:
+            raise UserError("Unknown command. Send /help to see what you can do.")
+        if ctx.person is None and name not in routes.open_commands:
+            return await _unbound(ctx, routes)
+        if dialog is not None and name not in routes.dialog_commands:
+            flow = routes.flows[dialog.flow]
+            await ctx.reply(Reply(ctx._("You are in the middle of: {what}. Please finish it, or send /cancel.",
+                                        what=flow.describe(ctx, dialog))))
+            return await flow.prompt(ctx, dialog)
+        return await handler(ctx)
+    if inc.action is not None:
+        namespace, parts = callbacks.decode(inc.action)
+        if namespace == DIALOG_NS:
+            if dialog is None or len(parts) != 2 or parts[0] != dialog.nonce:
+                raise StaleActionError("This button is no longer valid.")
+            return await routes.flows[dialog.flow].on_choice(ctx, dialog, parts[1])
+        button = routes.buttons.get(namespace)
+        if button is None:
+            raise StaleActionError("This button is no longer valid.")
+        if ctx.person is None and namespace not in routes.open_buttons:
+            return await _unbound(ctx, routes)
+        return await button(ctx, parts)
+    if dialog is not None:
+        return await routes.flows[dialog.flow].on_message(ctx, dialog)
+    if ctx.person is None:
+        return await _unbound(ctx, routes)
+    if routes.not_understood is not None:
+        await routes.not_understood(ctx)
+
+
+async def _unbound(ctx: Context, routes: Routes) -> None:
+    if routes.unbound is not None:
+        await routes.unbound(ctx)
+
+
+def dialog_button(dialog: Dialog, choice: str) -> str:
+    """Button data for a choice in the current step of a dialogue."""
+    return callbacks.encode(DIALOG_NS, dialog.nonce, choice)
+
+
+def _what(ctx: Context) -> str:
+    inc = ctx.inc
+    if inc.command:
+        return f"/{inc.command}"
+    if inc.action:
+        return "button"
+    return "message"

@@ -1,0 +1,105 @@
+"""Binding a chat account to a roster person by a one-time invite code (SPEC §2).
+
+`/start <code>` (Telegram's deep link t.me/<bot>?start=<code>) looks the code up by its
+hash; a wrong, used or expired code gets one message that reveals nothing about which.
+With `binding.require_phone`, the person then shares their own phone contact by button
+and it must match the roster before the account is bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from bot.context import Context
+from bot.domain import normalise_phone
+from bot.errors import UserError
+from bot.messages import Reply
+from handlers.common import help_text, main_menu, role_title, unbound
+from storage import people
+from storage.db import Tx, parse_ts
+from storage.dialogs import Dialog
+
+INVALID_CODE = "This invite link is not valid, or it has expired or been used. Please ask the liaison office for a new one."
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def create_invite(q: Tx, person_id: int, now: datetime, ttl_days: int) -> str:
+    """Make a new invite code for a person; only its hash is stored."""
+    code = secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]: fits a deep link's start parameter
+    await people.add_invite(q, person_id, hash_code(code), now, now + timedelta(days=ttl_days))
+    return code
+
+
+async def start(ctx: Context) -> None:
+    code = ctx.inc.args.strip()
+    if ctx.person is not None:
+        if code:
+            raise UserError("This account is already bound to {name}. If that is not right, please contact the "
+                            "liaison office.", name=ctx.person.name)
+        await ctx.reply(Reply(help_text(ctx._, ctx.person), buttons=main_menu(ctx._, ctx.person)))
+        return
+    if not code:
+        await unbound(ctx)
+        return
+    invite = await people.invite_by_hash(ctx.tx, hash_code(code[:64]))
+    if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= ctx.now:
+        raise UserError(INVALID_CODE)
+    if ctx.config.binding.require_phone:
+        dialog = Dialog("bind", "phone", "", {"invite_id": invite.id, "person_id": invite.person_id})
+        await ctx.save_dialog(dialog)
+        await PHONE_FLOW.prompt(ctx, dialog)
+        return
+    await _bind(ctx, invite.id, invite.person_id)
+
+
+async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
+    if not await people.use_invite(ctx.tx, invite_id, ctx.actor, ctx.now):
+        raise UserError(INVALID_CODE)
+    await people.bind_identity(ctx.tx, ctx.inc.channel, ctx.inc.user_id, ctx.inc.chat_id, person_id, ctx.now)
+    person = await people.get(ctx.tx, person_id)
+    assert person is not None
+    if person.locale is None:
+        await people.set_locale(ctx.tx, person_id, ctx._.locale, ctx.now)
+    ctx.person = person
+    greeting = ctx._("Welcome, {name} ({title}). Your account is now bound.", name=person.name,
+                     title=role_title(ctx._, person))
+    await ctx.reply(Reply(greeting + "\n\n" + help_text(ctx._, person), buttons=main_menu(ctx._, person)))
+
+
+class PhoneFlow:
+    """Confirm the binding with the phone number the roster holds."""
+
+    name = "bind"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("confirming your phone number")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        await ctx.reply(Reply(
+            ctx._("To finish, please share your phone number with the button below, so that we can check it "
+                  "against our records. Send /cancel to stop."),
+            request_contact=ctx._("Share my phone number"),
+        ))
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        contact = ctx.inc.contact
+        if contact is None:
+            return await self.prompt(ctx, dialog)
+        if contact.user_id != ctx.inc.user_id:
+            raise UserError("Please share your own phone number, with the button below.")
+        person = await people.get(ctx.tx, int(dialog.data["person_id"]))
+        if person is None or not person.phone or normalise_phone(contact.phone) != normalise_phone(person.phone):
+            raise UserError("This number does not match our records. Please contact the liaison office.")
+        await ctx.end_dialog()
+        await _bind(ctx, int(dialog.data["invite_id"]), person.id)
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await self.prompt(ctx, dialog)
+
+
+PHONE_FLOW = PhoneFlow()

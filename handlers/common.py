@@ -1,0 +1,120 @@
+"""Help, the main menu, language choice, cancel, and what unbound users are told."""
+
+from __future__ import annotations
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import StaleActionError
+from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
+from bot.messages import Button, Reply
+from storage.people import Person
+
+
+def role_title(_: Translator, person: Person) -> str:
+    """How the bot addresses a person: 代表 / 委员 for representatives, the staff roles otherwise."""
+    if person.body == "npc":
+        return _("NPC deputy")
+    if person.body == "cppcc":
+        return _("CPPCC member")
+    names = {
+        "office": _("liaison office"),
+        "handler": _("handling department"),
+        "head": _("department head"),
+        "discipline": _("discipline inspection"),
+        "leader": _("leader"),
+        "admin": _("administrator"),
+    }
+    return "、".join(names[r] for r in sorted(person.roles) if r in names) or _("staff")
+
+
+def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = []
+    if person.is_representative:
+        rows.append((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),
+                     Button(_("My matters"), callbacks.encode("menu", "my"))))
+    rows.append((Button(_("Language"), callbacks.encode("menu", "lang")),
+                 Button(_("Help"), callbacks.encode("menu", "help"))))
+    return tuple(rows)
+
+
+def help_text(_: Translator, person: Person) -> str:
+    lines = [_("You are registered as {name} ({title}).", name=person.name, title=role_title(_, person))]
+    if person.is_representative:
+        lines += [
+            _("/submit — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
+            _("/my — your matters, their progress and replies"),
+        ]
+    lines += [
+        _("/lang — choose the language"),
+        _("/cancel — stop what you are doing"),
+        _("/help — this help"),
+    ]
+    if person.is_representative:
+        lines.append(_("Every matter is registered, handled and answered one by one. Thank you for your supervision."))
+    return "\n".join(lines)
+
+
+async def show_help(ctx: Context) -> None:
+    person = ctx.person
+    assert person is not None
+    await ctx.reply(Reply(help_text(ctx._, person), title=ctx._("Help"), buttons=main_menu(ctx._, person)))
+
+
+async def show_menu(ctx: Context) -> None:
+    person = ctx.person
+    assert person is not None
+    await ctx.reply(Reply(ctx._("What would you like to do?"), buttons=main_menu(ctx._, person)))
+
+
+async def choose_language(ctx: Context) -> None:
+    buttons = tuple((Button(LANGUAGE_NAMES[loc], callbacks.encode("lang", loc)),) for loc in SUPPORTED)
+    await ctx.reply(Reply(ctx._("Please choose your language."), buttons=buttons))
+
+
+async def on_language(ctx: Context, parts: list[str]) -> None:
+    if len(parts) != 1 or parts[0] not in SUPPORTED:
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.set_locale(parts[0])
+    await ctx.answer()
+    await ctx.reply(Reply(ctx._("The language is now English."), buttons=_menu_or_nothing(ctx)))
+
+
+def _menu_or_nothing(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    return main_menu(ctx._, ctx.person) if ctx.person is not None else ()
+
+
+async def cancel(ctx: Context) -> None:
+    if ctx.dialog is None:
+        await ctx.reply(Reply(ctx._("There is nothing to cancel."), buttons=_menu_or_nothing(ctx)))
+        return
+    await ctx.end_dialog()
+    await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted."), buttons=_menu_or_nothing(ctx)))
+
+
+async def unbound(ctx: Context) -> None:
+    await ctx.reply(Reply(ctx._(
+        "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
+        "and for its staff. To use it, please ask the liaison office for your personal invite link, "
+        "then open the link.", unit=ctx.config.unit.name)))
+
+
+async def not_understood(ctx: Context) -> None:
+    person = ctx.person
+    assert person is not None
+    if ctx.inc.attachments:
+        text = ctx._("To send files with a matter, please start with /submit.")
+    else:
+        text = ctx._("Sorry, I did not understand. Please choose below, or send /help.")
+    await ctx.reply(Reply(text, buttons=main_menu(ctx._, person)))
+
+
+async def on_menu(ctx: Context, parts: list[str]) -> None:
+    from handlers import intake, mine  # the menu reaches every area; imported here to keep areas independent
+
+    actions = {"submit": intake.begin, "my": mine.list_matters, "lang": choose_language, "help": show_help}
+    if len(parts) != 1 or parts[0] not in actions:
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.answer()
+    if ctx.dialog is not None and parts[0] == "submit":
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    await actions[parts[0]](ctx)

@@ -1,0 +1,208 @@
+"""A representative submits a matter in a guided dialogue (SPEC §3, seed §3, §7, §12, §14).
+
+kind → subject → text (several messages) → attachments → for referred cases the
+complainant's name and contact → for an appeal, whether it disputes our own handling and
+which department handled it → confirm. The dialogue is stored after every step, so it
+survives a restart; /cancel or the cancel button ends it at any step. On confirm the
+matter is registered with its number and due date in the same transaction as the receipt.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.domain import KINDS, REFERRED_KINDS, is_referred
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from handlers import registry
+from handlers.labels import KIND_LABELS, kind_label
+from storage import people
+from storage.dialogs import Dialog
+
+MAX_NAME = 50
+MAX_CONTACT = 100
+
+
+async def begin(ctx: Context) -> None:
+    person = ctx.person
+    if person is None or not person.is_representative:
+        raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
+    dialog = Dialog("intake", "kind", "", {"text": [], "files": []})
+    await ctx.save_dialog(dialog)
+    await INTAKE.prompt(ctx, dialog)
+
+
+class IntakeFlow:
+    name = "intake"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("submitting a matter")
+
+    # -- prompts -----------------------------------------------------------------------
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _ = ctx._
+        step = dialog.step
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if step == "kind":
+            kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
+            rows = tuple(tuple(kinds[i:i + 3]) for i in range(0, len(kinds), 3))
+            text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
+                     "accusation or appeal that a citizen has asked you to pass on.")
+            await ctx.reply(Reply(text, title=_("Submit a matter"), buttons=(*rows, (cancel,))))
+        elif step == "subject":
+            await ctx.reply(Reply(_("Please send a short subject (at most {n} characters).",
+                                    n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
+        elif step == "text":
+            done = Button(_("Done"), dialog_button(dialog, "next"))
+            await ctx.reply(Reply(_("Please write the content. You may send several messages; press Done when "
+                                    "you have finished."), buttons=((done, cancel),)))
+        elif step == "files":
+            done = Button(_("No more files") if dialog.data["files"] else _("No files"), dialog_button(dialog, "next"))
+            await ctx.reply(Reply(_("You may send photos or documents (up to {n}, each at most {mb} MB). "
+                                    "Press the button when there are none or no more.",
+                                    n=ctx.config.intake.max_attachments, mb=ctx.config.intake.max_file_mb),
+                                  buttons=((done, cancel),)))
+        elif step == "complainant_name":
+            await ctx.reply(Reply(_("Please send the complainant's name."), buttons=((cancel,),)))
+        elif step == "complainant_contact":
+            await ctx.reply(Reply(_("Please send the complainant's contact (phone or address)."),
+                                  buttons=((cancel,),)))
+        elif step == "disputes":
+            yes = Button(_("Yes"), dialog_button(dialog, "yes"))
+            no = Button(_("No"), dialog_button(dialog, "no"))
+            await ctx.reply(Reply(_("Does the appeal dispute how this procuratorate itself handled the case?"),
+                                  buttons=((yes, no), (cancel,))))
+        elif step == "department":
+            departments = await people.departments(ctx.tx)
+            buttons = [(Button(name, dialog_button(dialog, f"dept{dept_id}")),) for dept_id, name in departments]
+            buttons.append((Button(_("Not sure"), dialog_button(dialog, "unknown")),))
+            await ctx.reply(Reply(_("Which department handled it originally? It will not handle the appeal."),
+                                  buttons=(*buttons, (cancel,))))
+        elif step == "confirm":
+            submit = Button(_("Submit"), dialog_button(dialog, "submit"))
+            await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
+                                  buttons=((submit, cancel),)))
+
+    async def summary(self, ctx: Context, dialog: Dialog) -> str:
+        _, data = ctx._, dialog.data
+        lines = [
+            _("Kind: {kind}", kind=kind_label(_, data["kind"])),
+            _("Subject: {subject}", subject=data["subject"]),
+            _("Content:"),
+            "\n".join(data["text"]),
+            _("Attachments: {n}", n=len(data["files"])),
+        ]
+        if is_referred(data["kind"]):
+            lines += [_("Complainant: {name}, {contact}", name=data["complainant_name"],
+                        contact=data["complainant_contact"])]
+        if data["kind"] == "appeal":
+            if data.get("disputes"):
+                dept = await registry.department_name(ctx.tx, data.get("department_id")) or _("not sure")
+                lines.append(_("Disputes this procuratorate's handling; handled originally by: {dept}", dept=dept))
+            else:
+                lines.append(_("Does not dispute this procuratorate's handling"))
+        return "\n".join(lines)
+
+    # -- input -------------------------------------------------------------------------
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        if choice == "cancel":
+            await ctx.answer()
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+            return
+        step, data = dialog.step, dialog.data
+        if step == "kind" and choice in KINDS:
+            data["kind"] = choice
+            return await self._goto(ctx, dialog, "subject")
+        if step == "text" and choice == "next":
+            if not data["text"]:
+                raise UserError("Please write the content first.")
+            return await self._goto(ctx, dialog, "files")
+        if step == "files" and choice == "next":
+            return await self._goto(ctx, dialog, "complainant_name" if is_referred(data["kind"]) else "confirm")
+        if step == "disputes" and choice in ("yes", "no"):
+            data["disputes"] = choice == "yes"
+            return await self._goto(ctx, dialog, "department" if data["disputes"] else "confirm")
+        if step == "department" and (choice == "unknown" or choice.startswith("dept")):
+            dept_id = None if choice == "unknown" else int(choice[4:]) if choice[4:].isdigit() else -1
+            if dept_id is not None and await registry.department_name(ctx.tx, dept_id) is None:
+                raise StaleActionError("This button is no longer valid.")
+            data["department_id"] = dept_id
+            return await self._goto(ctx, dialog, "confirm")
+        if step == "confirm" and choice == "submit":
+            await ctx.answer()
+            return await registry.register_from_dialog(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        inc, data, limits = ctx.inc, dialog.data, ctx.config.intake
+        text = inc.text.strip()
+        step = dialog.step
+        if inc.attachments and step in ("text", "files"):
+            await self._take_files(ctx, dialog)
+            if text and step == "text":
+                await self._take_text(ctx, dialog, text)
+            return await ctx.save_dialog(dialog, new_step=False)
+        if inc.attachments or inc.contact is not None or not text:
+            await ctx.reply(Reply(ctx._("Please answer in text.") if step != "files" else
+                                  ctx._("Please send a photo or a document, or press the button.")))
+            return await self.prompt(ctx, dialog)
+        if step == "subject":
+            if len(text) > limits.max_subject_chars:
+                raise UserError("The subject is too long: {n} characters, at most {max}.", n=len(text),
+                                max=limits.max_subject_chars)
+            data["subject"] = " ".join(text.split())
+            return await self._goto(ctx, dialog, "text")
+        if step == "text":
+            await self._take_text(ctx, dialog, text)
+            return await ctx.save_dialog(dialog, new_step=False)
+        if step == "complainant_name":
+            if len(text) > MAX_NAME:
+                raise UserError("The name is too long: at most {max} characters.", max=MAX_NAME)
+            data["complainant_name"] = text
+            return await self._goto(ctx, dialog, "complainant_contact")
+        if step == "complainant_contact":
+            if len(text) > MAX_CONTACT:
+                raise UserError("The contact is too long: at most {max} characters.", max=MAX_CONTACT)
+            data["complainant_contact"] = text
+            return await self._goto(ctx, dialog, "disputes" if data["kind"] == "appeal" else "confirm")
+        await ctx.reply(Reply(ctx._("Please use the buttons.")))
+        await self.prompt(ctx, dialog)
+
+    async def _take_text(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        parts: list[str] = dialog.data["text"]
+        total = sum(len(p) for p in parts) + len(text)
+        if total > ctx.config.intake.max_text_chars:
+            raise UserError("The content is too long: at most {max} characters in all. This message was not added.",
+                            max=ctx.config.intake.max_text_chars)
+        parts.append(text)
+        await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or press Done.", n=total),
+                              buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))
+
+    async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
+        files: list[dict[str, object]] = dialog.data["files"]
+        limits = ctx.config.intake
+        for item in ctx.inc.attachments:
+            if item.error == "too_large" or (item.size or 0) > limits.max_file_mb * 1024 * 1024:
+                raise UserError("The file {name} is too large: at most {mb} MB.", name=item.name, mb=limits.max_file_mb)
+            if item.error is not None or item.sha256 is None or item.stored_path is None:
+                raise UserError("The file {name} could not be received. Please send it again.", name=item.name)
+            if len(files) >= limits.max_attachments:
+                raise UserError("At most {n} files can be attached.", n=limits.max_attachments)
+            files.append({"kind": item.kind, "name": item.name, "size": item.size, "mime": item.mime,
+                          "sha256": item.sha256, "path": item.stored_path})
+        await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
+                              buttons=((Button(ctx._("No more files"), dialog_button(dialog, "next")),),)
+                              if dialog.step == "files" else ()))
+
+    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
+        await ctx.answer()
+        dialog.step = step
+        await ctx.save_dialog(dialog)
+        await self.prompt(ctx, dialog)
+
+
+INTAKE = IntakeFlow()
+assert set(KIND_LABELS) == set(KINDS) and set(REFERRED_KINDS) <= set(KINDS)

@@ -1,0 +1,1 @@
+"""Persistence: the database connection, migrations, and the queries of each table group."""

@@ -1,0 +1,155 @@
+"""The database: one writer, one reader, durable commits.
+
+SQLite through aiosqlite, in WAL mode with `synchronous=FULL` (an acknowledged update
+must survive a power cut; NORMAL may roll the last commits back), `foreign_keys=ON` and
+a `busy_timeout`. Every write runs in `transaction()`: `BEGIN IMMEDIATE` on the single
+writer connection behind an asyncio lock, so read-then-write sequences never interleave.
+Reads that need no transaction go through `snapshot()` on a second connection, which in
+WAL mode sees only committed data and never waits for the writer.
+
+The SQL elsewhere sticks to what PostgreSQL also accepts (`?` placeholders are the only
+SQLite-ism, and the connection layer is the place that would translate them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+def ts(moment: datetime) -> str:
+    """Store a moment as ISO 8601 UTC text with milliseconds: sortable, portable."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Tx:
+    """Queries inside one transaction (or one read snapshot)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT ... RETURNING id and return the id."""
+        row = await self.one(sql, params)
+        if row is None:
+            raise RuntimeError("INSERT returned no row")
+        return int(row[0])
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        cursor = await self._conn.execute(sql, params)
+        row = await cursor.fetchone()
+        await cursor.close()
+        return row
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        cursor = await self._conn.execute(sql, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.one(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    """The two connections and the writer lock; open with `Database.open(path)`."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        reader = await _connect(path)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """BEGIN IMMEDIATE ... COMMIT on the writer; ROLLBACK if the block raises."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Tx]:
+        """A consistent read-only view of committed data."""
+        async with self._read_lock:
+            await self._reader.execute("BEGIN")
+            try:
+                yield Tx(self._reader)
+            finally:
+                await self._reader.execute("ROLLBACK")
+
+    async def run_script(self, script: str) -> None:
+        """Run a multi-statement script on the writer (migrations); the script owns its transaction."""
+        async with self._lock:
+            try:
+                await self._writer.executescript(script)
+            except BaseException:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise
+
+    async def integrity_check(self) -> str:
+        async with self.snapshot() as q:
+            return str(await q.scalar("PRAGMA integrity_check"))
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        await conn.execute(pragma)
+    return conn

@@ -1,0 +1,42 @@
+"""Dialogue state per actor (channel:external_id), stored so that a dialogue survives a restart."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.db import Tx, ts
+
+
+@dataclass
+class Dialog:
+    flow: str
+    step: str
+    nonce: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+async def load(q: Tx, actor: str) -> Dialog | None:
+    row = await q.one("SELECT flow, step, nonce, data FROM dialogs WHERE actor = ?", (actor,))
+    if row is None:
+        return None
+    return Dialog(row["flow"], row["step"], row["nonce"], json.loads(row["data"]))
+
+
+async def save(q: Tx, actor: str, dialog: Dialog, now: datetime, *, new_step: bool) -> None:
+    """Store the dialogue; with `new_step` the nonce changes, so the old step's buttons go stale."""
+    if new_step:
+        dialog.nonce = secrets.token_hex(3)
+    await q.execute(
+        "INSERT INTO dialogs (actor, flow, step, nonce, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (actor) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
+        " nonce = excluded.nonce, data = excluded.data, updated_at = excluded.updated_at",
+        (actor, dialog.flow, dialog.step, dialog.nonce, json.dumps(dialog.data, ensure_ascii=False), ts(now)),
+    )
+
+
+async def clear(q: Tx, actor: str) -> None:
+    await q.execute("DELETE FROM dialogs WHERE actor = ?", (actor,))

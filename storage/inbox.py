@@ -1,0 +1,56 @@
+"""The inbox: every update a channel received, stored before it is confirmed to the sender.
+
+`store` ignores an update already stored (a channel may deliver it again after a crash
+between our commit and its confirmation); `pending` lists what is not yet processed;
+marking an entry done happens in the same transaction as the work it caused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Tx, ts
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    channel: str
+    external_id: str
+    chat_key: str
+    payload: str
+
+
+async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime) -> int:
+    """Store (external_id, chat_key, payload) items; return how many were new."""
+    added = 0
+    for external_id, chat_key, payload in items:
+        added += await q.execute(
+            "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, external_id) DO NOTHING",
+            (channel, external_id, chat_key, payload, ts(now)),
+        )
+    return added
+
+
+async def pending(q: Tx, limit: int = 500, after_id: int = 0) -> list[Entry]:
+    rows = await q.all(
+        "SELECT id, channel, external_id, chat_key, payload FROM inbox WHERE state = 'new' AND id > ?"
+        " ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [Entry(r["id"], r["channel"], r["external_id"], r["chat_key"], r["payload"]) for r in rows]
+
+
+async def finish(q: Tx, entry_id: int, state: str, now: datetime) -> bool:
+    """Mark an entry processed; False if it already was (it must never be processed twice)."""
+    changed = await q.execute(
+        "UPDATE inbox SET state = ?, processed_at = ? WHERE id = ? AND state = 'new'", (state, ts(now), entry_id)
+    )
+    return changed == 1
+
+
+async def last_external_id(q: Tx, channel: str) -> str | None:
+    row = await q.one("SELECT external_id FROM inbox WHERE channel = ? ORDER BY id DESC LIMIT 1", (channel,))
+    return None if row is None else str(row["external_id"])

@@ -1,0 +1,160 @@
+"""Matters, their attachments and their timeline; the yearly number sequence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from storage.db import Row, Tx, ts
+
+
+@dataclass(frozen=True)
+class Matter:
+    id: int
+    number: str
+    kind: str
+    representative_id: int
+    subject: str
+    body: str
+    received_via: str
+    complainant_name: str | None
+    complainant_contact: str | None
+    disputes_own_handling: bool
+    original_department_id: int | None
+    state: str
+    major: bool
+    department_id: int | None
+    urger_id: int | None
+    registered_at: str
+    due_date: date
+
+
+@dataclass(frozen=True)
+class NewMatter:
+    kind: str
+    representative_id: int
+    subject: str
+    body: str
+    received_via: str = "chat"
+    registered_by: int | None = None
+    complainant_name: str | None = None
+    complainant_contact: str | None = None
+    disputes_own_handling: bool = False
+    original_department_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    kind: str
+    name: str
+    size: int
+    mime: str | None
+    sha256: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Event:
+    at: str
+    actor_id: int | None
+    event: str
+    public: bool
+    detail: dict[str, Any]
+
+
+def _matter(row: Row) -> Matter:
+    return Matter(
+        id=row["id"],
+        number=row["number"],
+        kind=row["kind"],
+        representative_id=row["representative_id"],
+        subject=row["subject"],
+        body=row["body"],
+        received_via=row["received_via"],
+        complainant_name=row["complainant_name"],
+        complainant_contact=row["complainant_contact"],
+        disputes_own_handling=bool(row["disputes_own_handling"]),
+        original_department_id=row["original_department_id"],
+        state=row["state"],
+        major=bool(row["major"]),
+        department_id=row["department_id"],
+        urger_id=row["urger_id"],
+        registered_at=row["registered_at"],
+        due_date=date.fromisoformat(row["due_date"]),
+    )
+
+
+async def next_sequence(q: Tx, name: str, year: int) -> int:
+    """Take the next number of a yearly sequence; inside the registering transaction, so never reused."""
+    row = await q.one(
+        "INSERT INTO counters (name, year, value) VALUES (?, ?, 1)"
+        " ON CONFLICT (name, year) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        (name, year),
+    )
+    assert row is not None
+    return int(row[0])
+
+
+async def insert(q: Tx, new: NewMatter, number: str, state: str, now: datetime, due: date) -> int:
+    return await q.insert(
+        "INSERT INTO matters (number, kind, representative_id, subject, body, received_via, registered_by,"
+        " complainant_name, complainant_contact, disputes_own_handling, original_department_id, state,"
+        " registered_at, due_date, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            number, new.kind, new.representative_id, new.subject, new.body, new.received_via, new.registered_by,
+            new.complainant_name, new.complainant_contact, int(new.disputes_own_handling),
+            new.original_department_id, state, ts(now), due.isoformat(), ts(now),
+        ),
+    )
+
+
+async def add_files(q: Tx, matter_id: int, files: list[StoredFile], now: datetime) -> None:
+    await q.executemany(
+        "INSERT INTO attachments (matter_id, kind, name, size, mime, sha256, path, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(matter_id, f.kind, f.name, f.size, f.mime, f.sha256, f.path, ts(now)) for f in files],
+    )
+
+
+async def files(q: Tx, matter_id: int) -> list[StoredFile]:
+    rows = await q.all(
+        "SELECT kind, name, size, mime, sha256, path FROM attachments WHERE matter_id = ? ORDER BY id", (matter_id,)
+    )
+    return [StoredFile(r["kind"], r["name"], r["size"], r["mime"], r["sha256"], r["path"]) for r in rows]
+
+
+async def add_event(
+    q: Tx, matter_id: int, event: str, *, actor_id: int | None, public: bool, now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await q.execute(
+        "INSERT INTO timeline (matter_id, at, actor_id, event, public, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (matter_id, ts(now), actor_id, event, int(public), json.dumps(detail or {}, ensure_ascii=False)),
+    )
+
+
+async def events(q: Tx, matter_id: int, *, public_only: bool) -> list[Event]:
+    sql = "SELECT at, actor_id, event, public, detail FROM timeline WHERE matter_id = ?"
+    if public_only:
+        sql += " AND public = 1"
+    rows = await q.all(sql + " ORDER BY id", (matter_id,))
+    return [Event(r["at"], r["actor_id"], r["event"], bool(r["public"]), json.loads(r["detail"])) for r in rows]
+
+
+async def get(q: Tx, matter_id: int) -> Matter | None:
+    row = await q.one("SELECT * FROM matters WHERE id = ?", (matter_id,))
+    return None if row is None else _matter(row)
+
+
+async def of_representative(q: Tx, person_id: int, limit: int, offset: int = 0) -> list[Matter]:
+    rows = await q.all(
+        "SELECT * FROM matters WHERE representative_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (person_id, limit, offset),
+    )
+    return [_matter(r) for r in rows]
+
+
+async def count_of_representative(q: Tx, person_id: int) -> int:
+    return int(await q.scalar("SELECT COUNT(*) FROM matters WHERE representative_id = ?", (person_id,)))

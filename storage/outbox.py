@@ -1,0 +1,114 @@
+"""The outbox: every message owed to someone, written in the same transaction as its cause.
+
+States: pending → sending → sent; on a transient failure back to pending with a later
+`not_before`; `blocked` when the user blocked the bot; `failed` after too many attempts
+or a permanent refusal; `held` when a send was in flight at a crash and its policy says
+a possible duplicate is worse than a delay (a person at the office decides).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Tx, ts
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    channel: str
+    chat_id: str
+    op: str
+    payload: dict[str, Any]
+    policy: str
+    attempts: int
+    matter_id: int | None
+
+
+async def enqueue(
+    q: Tx,
+    *,
+    channel: str,
+    chat_id: str,
+    op: str,
+    payload: dict[str, Any],
+    policy: str,
+    now: datetime,
+    person_id: int | None = None,
+    matter_id: int | None = None,
+    inbox_id: int | None = None,
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue one message; with a dedup_key already queued, do nothing and return None."""
+    row = await q.one(
+        "INSERT INTO outbox (channel, chat_id, person_id, op, payload, policy, not_before, created_at,"
+        " matter_id, inbox_id, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+        (
+            channel, chat_id, person_id, op, json.dumps(payload, ensure_ascii=False), policy,
+            ts(now), ts(now), matter_id, inbox_id, dedup_key,
+        ),
+    )
+    return None if row is None else int(row[0])
+
+
+async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
+    """The next item of each (channel, chat, op) queue, if it is due: later ones wait their turn."""
+    rows = await q.all(
+        "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+        " WHERE o.state = 'pending' AND o.not_before <= ? AND o.id = ("
+        "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
+        "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
+        " ORDER BY o.id LIMIT ?",
+        (ts(now), limit),
+    )
+    return [
+        Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
+             r["matter_id"])
+        for r in rows
+    ]
+
+
+async def next_wakeup(q: Tx) -> str | None:
+    value = await q.scalar("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+    return None if value is None else str(value)
+
+
+async def mark_sending(q: Tx, item_id: int) -> None:
+    await q.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (item_id,))
+
+
+async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:
+    await q.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, result = ?, last_error = NULL WHERE id = ?",
+        (ts(now), json.dumps(result), item_id),
+    )
+
+
+async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str) -> None:
+    await q.execute(
+        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+        (ts(not_before), error, item_id),
+    )
+
+
+async def give_up(q: Tx, item_id: int, state: str, error: str) -> None:
+    await q.execute("UPDATE outbox SET state = ?, last_error = ? WHERE id = ?", (state, error, item_id))
+
+
+async def recover(q: Tx) -> dict[str, int]:
+    """After a crash: entries caught mid-send are retried or held, by their policy."""
+    retried = await q.execute(
+        "UPDATE outbox SET state = 'pending', last_error = 'in flight at restart' WHERE state = 'sending' AND policy = 'retry'"
+    )
+    held = await q.execute(
+        "UPDATE outbox SET state = 'held', last_error = 'in flight at restart' WHERE state = 'sending' AND policy = 'hold'"
+    )
+    return {"retried": retried, "held": held}
+
+
+async def counts(q: Tx) -> dict[str, int]:
+    return {r["state"]: r["n"] for r in await q.all("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")}

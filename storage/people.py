@@ -1,0 +1,152 @@
+"""Persons (representatives and staff), their roles, chat identities, invites and departments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Row, Tx, ts
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    body: str | None  # "npc" | "cppcc" for a representative, None for staff
+    sector: str
+    organization: str
+    phone: str
+    supervisor: bool
+    department_id: int | None
+    locale: str | None
+    roles: frozenset[str]
+
+    @property
+    def is_representative(self) -> bool:
+        return self.body is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles)
+
+
+async def _person(q: Tx, row: Row | None) -> Person | None:
+    if row is None:
+        return None
+    roles = await q.all("SELECT role FROM person_roles WHERE person_id = ?", (row["id"],))
+    return Person(
+        id=row["id"],
+        name=row["name"],
+        body=row["body"],
+        sector=row["sector"],
+        organization=row["organization"],
+        phone=row["phone"],
+        supervisor=bool(row["supervisor"]),
+        department_id=row["department_id"],
+        locale=row["locale"],
+        roles=frozenset(r["role"] for r in roles),
+    )
+
+
+async def get(q: Tx, person_id: int) -> Person | None:
+    return await _person(q, await q.one("SELECT * FROM persons WHERE id = ?", (person_id,)))
+
+
+async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
+    row = await q.one(
+        "SELECT p.* FROM identities i JOIN persons p ON p.id = i.person_id"
+        " WHERE i.channel = ? AND i.external_id = ?",
+        (channel, external_id),
+    )
+    return await _person(q, row)
+
+
+async def find_by_name(q: Tx, name: str) -> list[Person]:
+    rows = await q.all("SELECT * FROM persons WHERE name = ? ORDER BY id", (name,))
+    return [p for p in [await _person(q, r) for r in rows] if p is not None]
+
+
+async def add_staff(q: Tx, name: str, department_id: int | None, roles: list[str], phone: str, now: datetime) -> int:
+    person_id = await q.insert(
+        "INSERT INTO persons (name, phone, department_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (name, phone, department_id, ts(now), ts(now)),
+    )
+    await q.executemany(
+        "INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(person_id, role) for role in roles]
+    )
+    return person_id
+
+
+async def with_role(q: Tx, role: str) -> list[int]:
+    rows = await q.all("SELECT person_id FROM person_roles WHERE role = ? ORDER BY person_id", (role,))
+    return [int(r["person_id"]) for r in rows]
+
+
+async def set_locale(q: Tx, person_id: int, locale: str, now: datetime) -> None:
+    await q.execute("UPDATE persons SET locale = ?, updated_at = ? WHERE id = ?", (locale, ts(now), person_id))
+
+
+async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, person_id: int, now: datetime) -> None:
+    await q.execute(
+        "INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at) VALUES (?, ?, ?, ?, ?)",
+        (channel, external_id, person_id, chat_id, ts(now)),
+    )
+
+
+async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
+    """Where to reach a person: (channel, chat_id), the most recently bound first."""
+    rows = await q.all(
+        "SELECT channel, chat_id FROM identities WHERE person_id = ? ORDER BY bound_at DESC", (person_id,)
+    )
+    return [(r["channel"], r["chat_id"]) for r in rows]
+
+
+# -- invites ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    person_id: int
+    expires_at: str
+    used_at: str | None
+
+
+async def add_invite(q: Tx, person_id: int, code_hash: str, now: datetime, expires: datetime) -> int:
+    return await q.insert(
+        "INSERT INTO invites (code_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING id",
+        (code_hash, person_id, ts(now), ts(expires)),
+    )
+
+
+async def invite_by_hash(q: Tx, code_hash: str) -> Invite | None:
+    row = await q.one("SELECT * FROM invites WHERE code_hash = ?", (code_hash,))
+    if row is None:
+        return None
+    return Invite(row["id"], row["person_id"], row["expires_at"], row["used_at"])
+
+
+async def use_invite(q: Tx, invite_id: int, used_by: str, now: datetime) -> bool:
+    """Mark the invite used; False when somebody used it first."""
+    changed = await q.execute(
+        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL", (ts(now), used_by, invite_id)
+    )
+    return changed == 1
+
+
+# -- departments -----------------------------------------------------------------------
+
+
+async def add_department(q: Tx, name: str, now: datetime) -> int:
+    return await q.insert(
+        "INSERT INTO departments (name, created_at) VALUES (?, ?) RETURNING id", (name, ts(now))
+    )
+
+
+async def department_by_name(q: Tx, name: str) -> int | None:
+    value = await q.scalar("SELECT id FROM departments WHERE name = ?", (name,))
+    return None if value is None else int(value)
+
+
+async def departments(q: Tx) -> list[tuple[int, str]]:
+    return [(r["id"], r["name"]) for r in await q.all("SELECT id, name FROM departments ORDER BY id")]

@@ -1,0 +1,215 @@
+"""Test doubles: a clock you move by hand, a channel that records what it sent, and a harness
+that plays people talking to the real core on a real temporary SQLite database."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.channels.base import DeliveryError
+from bot.config import Config, OutboxConfig, StorageConfig
+from bot.files import FileStore
+from bot.messages import Attachment, Contact, Incoming, SendResult
+from storage import people
+from handlers.binding import create_invite
+
+
+class MovableClock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+
+@dataclass
+class Sent:
+    chat_id: str
+    op: str
+    payload: dict[str, Any]
+    message_id: str
+
+    @property
+    def text(self) -> str:
+        title = self.payload.get("title")
+        return f"{title}\n{self.payload['text']}" if title else str(self.payload.get("text", ""))
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        return [(b[0], b[1]) for row in self.payload.get("buttons") or [] for b in row]
+
+
+class RecordingChannel:
+    """A channel whose inbox payloads are Incoming as JSON and which records every delivery."""
+
+    name = "test"
+
+    def __init__(self, files: FileStore) -> None:
+        self.files = files
+        self.sent: list[Sent] = []
+        self.failures: list[DeliveryError] = []  # raised, in order, by the next deliveries
+        self._ids = itertools.count(1000)
+        self.blobs: dict[str, bytes] = {}
+
+    async def prepare(self, payload: str) -> Incoming | None:
+        inc = Incoming.from_json(json.loads(payload))
+        stored = []
+        for item in inc.attachments:
+            data = self.blobs.get(item.file_ref)
+            if data is None or item.error:
+                stored.append(item)
+                continue
+            digest, path = self.files.put(data)
+            stored.append(replace(item, sha256=digest, stored_path=path))
+        return replace(inc, attachments=tuple(stored))
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+        if self.failures:
+            raise self.failures.pop(0)
+        message_id = str(next(self._ids))
+        self.sent.append(Sent(chat_id, op, payload, message_id))
+        return SendResult([message_id])
+
+
+class Harness:
+    """The whole core, with a recording channel instead of a transport."""
+
+    def __init__(self, app: App, channel: RecordingChannel, clock: MovableClock) -> None:
+        self.app = app
+        self.channel = channel
+        self.clock = clock
+        self._updates = itertools.count(1)
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        return self.app.db
+
+    def user(self, user_id: str, language_code: str = "zh-hans") -> User:
+        return User(self, user_id, language_code)
+
+    async def deliver(self, inc: Incoming) -> list[Sent]:
+        before = len(self.channel.sent)
+        update_id = str(next(self._updates))
+        await self.app.store("test", [(update_id, f"test:{inc.chat_id}", json.dumps(inc.to_json()))])
+        await self.app.settle()
+        return self.channel.sent[before:]
+
+    async def invite(self, person_id: int) -> str:
+        async with self.db.transaction() as tx:
+            return await create_invite(tx, person_id, self.clock.now(), self.app.config.binding.invite_ttl_days)
+
+    async def add_representative(self, name: str, body: str = "npc", phone: str = "13800000000",
+                                 sector: str = "", supervisor: bool = False) -> int:
+        now = self.clock.now().isoformat()
+        async with self.db.transaction() as tx:
+            return await tx.insert(
+                "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, body, sector, phone, int(supervisor), f"name:{body}:{name}", now, now),
+            )
+
+    async def add_staff(self, name: str, roles: list[str], department: str | None = None) -> int:
+        async with self.db.transaction() as tx:
+            dept = None
+            if department:
+                dept = await people.department_by_name(tx, department) or await people.add_department(
+                    tx, department, self.clock.now())
+            return await people.add_staff(tx, name, dept, roles, "", self.clock.now())
+
+    async def add_department(self, name: str) -> int:
+        async with self.db.transaction() as tx:
+            return await people.add_department(tx, name, self.clock.now())
+
+    async def count(self, table: str, where: str = "1 = 1", params: tuple[Any, ...] = ()) -> int:
+        async with self.db.snapshot() as q:
+            return int(await q.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))
+
+    async def dump(self, *tables: str) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the named tables: compare before and after to prove nothing changed."""
+        out = {}
+        async with self.db.snapshot() as q:
+            for table in tables:
+                out[table] = [tuple(r) for r in await q.all(f"SELECT * FROM {table} ORDER BY 1")]
+        return out
+
+
+@dataclass
+class User:
+    harness: Harness
+    user_id: str
+    language_code: str
+    chat_id: str = ""
+    received: list[Sent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.chat_id = self.chat_id or self.user_id
+
+    async def _send(self, **fields: Any) -> list[Sent]:
+        inc = Incoming(channel="test", user_id=self.user_id, chat_id=self.chat_id,
+                       language_code=self.language_code, **fields)
+        got = await self.harness.deliver(inc)
+        self.received += [s for s in got if s.chat_id == self.chat_id]
+        return [s for s in got if s.chat_id == self.chat_id]
+
+    async def say(self, text: str) -> list[Sent]:
+        if text.startswith("/"):
+            command, _, args = text[1:].partition(" ")
+            return await self._send(text=text, command=command, args=args)
+        return await self._send(text=text)
+
+    async def press(self, label: str) -> list[Sent]:
+        """Press the button with this label on the latest message that has it."""
+        for sent in reversed(self.received):
+            for text, data in sent.buttons:
+                if text == label:
+                    return await self.press_data(data, message_id=sent.message_id)
+        raise AssertionError(f"no button {label!r}; last buttons: {self.last_buttons()}")
+
+    async def press_data(self, data: str, message_id: str = "1") -> list[Sent]:
+        return await self._send(action=data, callback_id=f"cb{next(self.harness._updates)}", message_id=message_id)
+
+    async def send_file(self, data: bytes, name: str, kind: str = "document", caption: str = "",
+                        size: int | None = None, error: str | None = None) -> list[Sent]:
+        ref = f"file-{len(self.harness.channel.blobs)}"
+        self.harness.channel.blobs[ref] = data
+        attachment = Attachment(kind=kind, file_ref=ref, name=name, size=len(data) if size is None else size,
+                                error=error)  # type: ignore[arg-type]
+        return await self._send(text=caption, attachments=(attachment,))
+
+    async def share_contact(self, phone: str, own: bool = True) -> list[Sent]:
+        return await self._send(contact=Contact(phone, self.user_id if own else "someone-else"))
+
+    def last_buttons(self) -> list[str]:
+        for sent in reversed(self.received):
+            if sent.buttons:
+                return [label for label, _ in sent.buttons]
+        return []
+
+    @property
+    def last(self) -> str:
+        messages = [s for s in self.received if s.op == "message"]
+        return messages[-1].text if messages else ""
+
+    def answers(self) -> list[Sent]:
+        return [s for s in self.received if s.op == "answer"]
+
+
+def test_config(tmp: Path, **overrides: Any) -> Config:
+    base = Config(
+        storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files"),
+        outbox=OutboxConfig(global_rate=30, per_chat_interval=0, max_attempts=5),
+    )
+    return replace(base, **overrides)
