@@ -33,6 +33,7 @@ class Context:
     answered: bool = False
     dialog: Dialog | None = None
     outbox_ids: list[int] = field(default_factory=list)
+    channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
 
     @property
     def actor(self) -> str:
@@ -67,7 +68,7 @@ class Context:
     ) -> bool:
         """Queue a message to a person in their language; False if they have no chat bound."""
         person = await people.get(self.tx, person_id)
-        chats = await people.chats_of(self.tx, person_id)
+        chats = [c for c in await people.chats_of(self.tx, person_id) if c[0] in self.channels]
         if person is None or not chats:
             return False
         channel, chat_id = chats[0]

@@ -23,10 +23,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import Channel, MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.channels.base import Channel
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Item
@@ -133,7 +132,8 @@ class Dispatcher:
     async def _attempt(self, key: tuple[str, str, str], item: Item) -> None:
         channel = self.channels.get(item.channel)
         async with self.db.transaction() as tx:
-            await outbox.mark_sending(tx, item.id)
+            if not await outbox.mark_sending(tx, item.id):
+                return
         attempts = item.attempts + 1
         try:
             if channel is None:

@@ -127,7 +127,7 @@ class InboxProcessor:
             person = await people.by_identity(tx, inc.channel, inc.user_id)
             locale = initial_locale(self.config, person, inc.language_code)
             ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz),
-                          inbox_id=entry.id)
+                          inbox_id=entry.id, channels=frozenset(self.channels))
             await router.dispatch(ctx, self.routes)
             log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
                      len(ctx.outbox_ids))

@@ -21,7 +21,12 @@ from storage import people
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
 
-INVALID_CODE = "This invite link is not valid, or it has expired or been used. Please ask the liaison office for a new one."
+
+
+def _invalid_code() -> UserError:
+    """One answer for a wrong, used or expired code: it must reveal nothing about which."""
+    return UserError("This invite link is not valid, or it has expired or been used. "
+                     "Please ask the liaison office for a new one.")
 
 
 def hash_code(code: str) -> str:
@@ -48,7 +53,7 @@ async def start(ctx: Context) -> None:
         return
     invite = await people.invite_by_hash(ctx.tx, hash_code(code[:64]))
     if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= ctx.now:
-        raise UserError(INVALID_CODE)
+        raise _invalid_code()
     if ctx.config.binding.require_phone:
         dialog = Dialog("bind", "phone", "", {"invite_id": invite.id, "person_id": invite.person_id})
         await ctx.save_dialog(dialog)
@@ -59,7 +64,7 @@ async def start(ctx: Context) -> None:
 
 async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     if not await people.use_invite(ctx.tx, invite_id, ctx.actor, ctx.now):
-        raise UserError(INVALID_CODE)
+        raise _invalid_code()
     await people.bind_identity(ctx.tx, ctx.inc.channel, ctx.inc.user_id, ctx.inc.chat_id, person_id, ctx.now)
     person = await people.get(ctx.tx, person_id)
     assert person is not None

@@ -97,6 +97,7 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -106,6 +107,9 @@ class Database:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         async with self._lock:
             await self._reader.close()
             await self._writer.close()

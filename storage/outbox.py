@@ -77,8 +77,12 @@ async def next_wakeup(q: Tx) -> str | None:
     return None if value is None else str(value)
 
 
-async def mark_sending(q: Tx, item_id: int) -> None:
-    await q.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (item_id,))
+async def mark_sending(q: Tx, item_id: int) -> bool:
+    """Claim a pending item for sending; False if it is no longer pending (someone else sent it)."""
+    changed = await q.execute(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'", (item_id,)
+    )
+    return changed == 1
 
 
 async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:

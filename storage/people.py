@@ -77,6 +77,15 @@ async def add_staff(q: Tx, name: str, department_id: int | None, roles: list[str
     return person_id
 
 
+async def everyone(q: Tx) -> list[tuple[int, str, str]]:
+    """(id, name, body or roles) of every person, for listings."""
+    rows = await q.all(
+        "SELECT p.id, p.name, COALESCE(p.body, (SELECT MIN(r.role) FROM person_roles r WHERE r.person_id = p.id), '')"
+        " AS what FROM persons p ORDER BY p.id"
+    )
+    return [(int(r["id"]), str(r["name"]), str(r["what"])) for r in rows]
+
+
 async def with_role(q: Tx, role: str) -> list[int]:
     rows = await q.all("SELECT person_id FROM person_roles WHERE role = ? ORDER BY person_id", (role,))
     return [int(r["person_id"]) for r in rows]
@@ -94,7 +103,7 @@ async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, per
 
 
 async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
-    """Where to reach a person: (channel, chat_id), the most recently bound first."""
+    """Where a person can be reached: (channel, chat_id), the most recently bound first."""
     rows = await q.all(
         "SELECT channel, chat_id FROM identities WHERE person_id = ? ORDER BY bound_at DESC", (person_id,)
     )

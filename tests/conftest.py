@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import os
 from pathlib import Path
 
 import pytest
+
+# python-telegram-bot's documented opt-in to timedelta durations; without it, building a
+# RetryAfter warns, and under filterwarnings=error every 429 would turn into a crash.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.app import App
 from tests.fakes import Harness, MovableClock, RecordingChannel, test_config
@@ -22,5 +27,6 @@ async def harness(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Harness]
     channel = RecordingChannel(app.files)
     app.add_channel(channel)
     await app.dispatcher.recover()
-    yield Harness(app, channel, clock)
-    await app.close()
+    h = Harness(app, channel, clock)
+    yield h
+    await h.app.close()  # the test may have replaced the app (a simulated restart)

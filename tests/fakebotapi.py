@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 __all__ = [
     "DEFAULT_FAULT_METHODS",
@@ -133,7 +133,9 @@ _API_PATH = re.compile(r"^/bot([^/]*)/([^/]*)$")
 _FILE_PATH = re.compile(r"^/file/bot([^/]*)/(.+)$")
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
-_BOT_COMMAND_IN_TEXT = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
+_BOT_COMMAND_IN_TEXT = re.compile(
+    r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])"
+)
 _ASCII_SPACE = " \t\r\n\v\f"
 
 
@@ -795,7 +797,9 @@ class FakeUser:
         ``data`` need not belong to one of the message's buttons (tests may forge).
         """
         if message.chat_id != self.id:
-            raise ValueError(f"message {message.message_id} is in chat {message.chat_id}, not {self.id}")
+            raise ValueError(
+                f"message {message.message_id} is in chat {message.chat_id}, not {self.id}"
+            )
         query_id = str(self.api._ids.randrange(10**18, 10**19))
         query = {
             "id": query_id,
@@ -834,10 +838,23 @@ _Handler = Callable[[_Params], Awaitable[Any]]
 class FakeBotAPI:
     """A fake Telegram Bot API server on 127.0.0.1 (see the module docstring).
 
-    Attributes meant for tests: :attr:`sent`, :attr:`errors`, :attr:`fault_counts`,
-    :attr:`callback_answers`, :attr:`commands`, :attr:`faults`,
-    :attr:`per_chat_interval`, :attr:`global_rate` and :attr:`clock` (the time
-    source of the flood limits, ``time.monotonic`` unless a test replaces it).
+    Attributes meant for tests (all mutable, all plain Python):
+
+    * ``sent``: every message the bot sent successfully, in order (:class:`SentMessage`);
+    * ``errors``: ``(method, HTTP status, description)`` of every error answer,
+      injected faults included (status 0 for held/dropped connections);
+    * ``fault_counts``: injected faults by kind (see :data:`FAULT_KINDS`);
+    * ``callback_answers``: callback query id -> the (single) accepted answer;
+    * ``commands``: ``(scope, language_code or "")`` -> commands; the scope is its
+      type, or ``"chat:<id>"`` / ``"chat_administrators:<id>"`` /
+      ``"chat_member:<chat>:<user>"`` for the chat-bound scopes;
+    * ``chat_actions``: ``(chat_id, action)`` of accepted sendChatAction calls;
+    * ``requests``: names of the known API methods called, in arrival order;
+    * ``internal_errors``: unexpected exceptions inside the fake (answered 500);
+      a test should end with it empty;
+    * ``faults`` (:class:`FaultPlan`), ``per_chat_interval``, ``global_rate`` and
+      ``clock`` (the time source of the flood limits: ``time.monotonic`` unless a
+      test substitutes a manual clock).
     """
 
     def __init__(
@@ -866,8 +883,8 @@ class FakeBotAPI:
         self.callback_answers: dict[str, list[JSONDict]] = {}
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.chat_actions: list[tuple[int, str]] = []
-        self.requests: list[str] = []
-        """Names of all API methods called, in arrival order."""
+        self.requests: list[str] = []  # names of all known API methods called, in order
+        self.internal_errors: list[Exception] = []  # unexpected exceptions inside the fake
         self.users: dict[int, FakeUser] = {}
         self.base_url = ""
         self.base_file_url = ""
@@ -1011,13 +1028,17 @@ class FakeBotAPI:
         """A readable summary of the fake's state, for failure messages."""
         lines = []
         messages = self.sent if chat_id is None else self.messages_to(chat_id)
-        lines.append(f"messages sent{'' if chat_id is None else f' to chat {chat_id}'}: {len(messages)}")
+        where = "" if chat_id is None else f" to chat {chat_id}"
+        lines.append(f"messages sent{where}: {len(messages)}")
         for m in messages:
             flags = (" [deleted]" if m.deleted else "") + (f" [edits={m.edits}]" if m.edits else "")
             lines.append(f"  #{m.message_id} -> {m.chat_id} {m.method}{flags}: {m.text[:300]!r}")
             if m.buttons():
                 lines.append(f"      buttons: {m.buttons()}")
-        lines.append(f"pending updates: {self.pending_updates}; long poll pending: {self.long_poll_pending}")
+        lines.append(
+            f"pending updates: {self.pending_updates}; "
+            f"long poll pending: {self.long_poll_pending}"
+        )
         lines.append(f"last errors: {self.errors[-10:]}")
         lines.append(f"faults injected: {dict(self.fault_counts)}")
         lines.append(f"last requests: {self.requests[-15:]}")
@@ -1063,7 +1084,14 @@ class FakeBotAPI:
         return prefix + "".join(self._ids.choice(alphabet) for _ in range(length))
 
     def _store_file(
-        self, kind: str, data: bytes, size: int, file_name: str | None, mime_type: str | None
+        self,
+        kind: str,
+        data: bytes,
+        size: int,
+        file_name: str | None,
+        mime_type: str | None,
+        *,
+        register: bool = True,
     ) -> _StoredFile:
         self._file_counter += 1
         if kind == "photo":
@@ -1087,9 +1115,13 @@ class FakeBotAPI:
             file_name=file_name,
             mime_type=mime_type,
         )
-        self._files[file_id] = stored
-        self._files_by_path[path] = stored
+        if register:
+            self._register_file(stored)
         return stored
+
+    def _register_file(self, stored: _StoredFile) -> None:
+        self._files[stored.file_id] = stored
+        self._files_by_path[stored.file_path] = stored
 
     @staticmethod
     def _document_json(stored: _StoredFile) -> JSONDict:
@@ -1187,11 +1219,12 @@ class FakeBotAPI:
         elif content_type == "multipart/form-data":
             reader = await request.multipart()
             async for part in reader:
-                if not isinstance(part, web.BodyPartReader) or part.name is None:
+                if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
                 if part.filename is not None:
                     data = bytes(await part.read(decode=False))
-                    files[part.name] = _Upload(part.filename, part.headers.get("Content-Type"), data)
+                    content = part.headers.get("Content-Type")
+                    files[part.name] = _Upload(part.filename, content, data)
                 else:
                     values[part.name] = await part.text()
         elif content_type == "application/x-www-form-urlencoded":
@@ -1239,7 +1272,23 @@ class FakeBotAPI:
         request.protocol.force_close()
         return web.Response()
 
-    async def _api_request(self, request: web.Request, token: str, method: str) -> web.StreamResponse:
+    async def _api_request(
+        self, request: web.Request, token: str, method: str
+    ) -> web.StreamResponse:
+        name = method
+        try:
+            return await self._api_request_inner(request, token, method)
+        except Exception as exc:  # a bug in the fake, or input it cannot cope with
+            self.internal_errors.append(exc)
+            entry = self._handlers.get(method.lower())
+            name = entry[0] if entry else method
+            return self._error_response(
+                name, _ApiError(500, f"Internal Server Error (FakeBotAPI failure: {exc!r})")
+            )
+
+    async def _api_request_inner(
+        self, request: web.Request, token: str, method: str
+    ) -> web.StreamResponse:
         name = method
         try:
             self._check_token(token)
@@ -1255,33 +1304,35 @@ class FakeBotAPI:
         fault = self._pick_fault(name)
         if fault == "429":
             retry = max(1, int(self.faults.retry_after))
-            description = f"Too Many Requests: retry after {retry}"
             self.fault_counts[fault] += 1
-            return self._error_response(name, _ApiError(429, description, {"retry_after": retry}))
-        if fault == "500":
+            return self._error_response(
+                name,
+                _ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}),
+            )
+        if fault in ("500", "502"):
             self.fault_counts[fault] += 1
-            return self._error_response(name, _ApiError(500, "Internal Server Error"))
-        if fault == "502":
-            self.fault_counts[fault] += 1
-            return self._error_response(name, _ApiError(502, "Bad Gateway"))
+            description = "Internal Server Error" if fault == "500" else "Bad Gateway"
+            return self._error_response(name, _ApiError(int(fault), description))
         if fault == "timeout":
-            self._record_fault(name, fault, 0, "injected timeout: response held, then connection closed")
+            self._record_fault(name, fault, 0, "injected timeout: response held, then closed")
             return await self._hold_and_drop(request)
         if fault == "drop":
-            self._record_fault(name, fault, 0, "injected drop: connection closed without a response")
+            self._record_fault(name, fault, 0, "injected drop: closed without a response")
             return self._drop(request)
 
         try:
             result = await handler(params)
         except _ApiError as error:
             if fault == "timeout_after_delivery":
-                self._record_fault(name, fault, 0, f"injected timeout after delivery (would have been: {error.description})")
+                self._record_fault(
+                    name, fault, 0, f"injected timeout after processing ({error.description})"
+                )
                 return await self._hold_and_drop(request)
             return self._error_response(name, error)
         finally:
             self._notify()
         if fault == "timeout_after_delivery":
-            self._record_fault(name, fault, 0, "injected timeout after delivery: done, but no response")
+            self._record_fault(name, fault, 0, "injected timeout after delivery: done, no response")
             return await self._hold_and_drop(request)
         return web.json_response({"ok": True, "result": result})
 
@@ -1344,7 +1395,8 @@ class FakeBotAPI:
                 raise _bad("unsupported parse_mode")
         else:
             plain = raw
-            given = params.json_value(f"{'caption_' if field_name == 'caption' else ''}entities", "can't parse entities JSON object")
+            entities_field = "caption_entities" if field_name == "caption" else "entities"
+            given = params.json_value(entities_field, "can't parse entities JSON object")
             entities = given if isinstance(given, list) else []
         plain, entities = _finish_text(plain, entities)
         if required and not plain:
@@ -1354,7 +1406,9 @@ class FakeBotAPI:
         return raw, plain, entities, parse_mode
 
     def _markup(self, params: _Params, *, inline_only: bool = False) -> JSONDict | None:
-        markup = params.json_value("reply_markup", "can't parse reply keyboard markup JSON object")
+        markup: JSONDict | None = params.json_value(
+            "reply_markup", "can't parse reply keyboard markup JSON object"
+        )
         if markup is None:
             return None
         _validate_markup(markup)
@@ -1379,10 +1433,18 @@ class FakeBotAPI:
                     raise _bad("file is too big")
                 if not _looks_like_image(upload.data):
                     raise _bad("IMAGE_PROCESS_FAILED")
-                return self._store_file("photo", upload.data, len(upload.data), None, "image/jpeg")
+                return self._store_file(
+                    "photo", upload.data, len(upload.data), None, "image/jpeg", register=False
+                )
             file_name = upload.filename or "file"
-            mime = mimetypes.guess_type(file_name)[0] or upload.content_type or "application/octet-stream"
-            return self._store_file("document", upload.data, len(upload.data), file_name, mime)
+            mime = (
+                mimetypes.guess_type(file_name)[0]
+                or upload.content_type
+                or "application/octet-stream"
+            )
+            return self._store_file(
+                "document", upload.data, len(upload.data), file_name, mime, register=False
+            )
         if not value:
             raise _bad(f'Parameter "{field_name}" is required')
         stored = self._files.get(value)
@@ -1406,6 +1468,9 @@ class FakeBotAPI:
             if (user.id, message_id) in self._incoming:
                 raise _bad("message can't be edited")
             raise _bad("message to edit not found")
+        if message.reply_markup is not None and "inline_keyboard" not in message.reply_markup:
+            # "only possible to edit messages without reply_markup or with inline keyboards"
+            raise _bad("message can't be edited")
         return user, message
 
     # -- method handlers -------------------------------------------------------
@@ -1426,7 +1491,11 @@ class FakeBotAPI:
         return True
 
     async def _get_webhook_info(self, params: _Params) -> JSONDict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     def _deliverable(self, limit: int) -> list[JSONDict]:
         allowed = self._allowed_updates
@@ -1576,6 +1645,7 @@ class FakeBotAPI:
             date=int(time.time()),
         )
         if stored is not None:
+            self._register_file(stored)
             message.file_id = stored.file_id
             message.file_name = stored.file_name
             message.file_bytes = stored.data
@@ -1772,7 +1842,9 @@ def _validate_markup(markup: Any) -> None:
     """Validate a reply_markup object like the Bot API (strict subset)."""
     if not isinstance(markup, dict):
         raise _bad("can't parse reply keyboard markup JSON object")
-    kinds = [k for k in ("inline_keyboard", "keyboard", "remove_keyboard", "force_reply") if k in markup]
+    kinds = [
+        k for k in ("inline_keyboard", "keyboard", "remove_keyboard", "force_reply") if k in markup
+    ]
     if len(kinds) != 1:
         raise _bad("can't parse reply keyboard markup JSON object")
     kind = kinds[0]
@@ -1780,7 +1852,9 @@ def _validate_markup(markup: Any) -> None:
         for row in _rows(markup, kind):
             for button in row:
                 if not isinstance(button, dict):
-                    raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+                    raise _bad(
+                        "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+                    )
                 text = button.get("text")
                 if not isinstance(text, str) or not text.strip():
                     raise _bad("BUTTON_TEXT_INVALID")
@@ -1794,7 +1868,8 @@ def _validate_markup(markup: Any) -> None:
                     )
                 if "callback_data" in button:
                     data = button["callback_data"]
-                    if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+                    size = len(data.encode("utf-8")) if isinstance(data, str) else 0
+                    if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
                         raise _bad("BUTTON_DATA_INVALID")
                 else:
                     url = button["url"]
@@ -1806,18 +1881,20 @@ def _validate_markup(markup: Any) -> None:
             raise _bad("keyboard must be non-empty")
         for row in rows:
             for button in row:
-                text = button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
+                text = button.get("text") if isinstance(button, dict) else button
                 if not isinstance(text, str) or not text.strip():
                     raise _bad("BUTTON_TEXT_INVALID")
                 if isinstance(button, dict):
                     for flag in ("request_contact", "request_location"):
                         if flag in button and not isinstance(button[flag], bool):
-                            raise _bad(f"can't parse keyboard button: field \"{flag}\" must be of type Boolean")
+                            raise _bad(
+                                f'can\'t parse keyboard button: field "{flag}" must be a Boolean'
+                            )
         placeholder = markup.get("input_field_placeholder")
         if placeholder is not None and (not isinstance(placeholder, str) or len(placeholder) > 64):
             raise _bad("input_field_placeholder must be at most 64 characters")
         for flag in ("resize_keyboard", "one_time_keyboard", "is_persistent", "selective"):
             if flag in markup and not isinstance(markup[flag], bool):
-                raise _bad(f"can't parse reply keyboard markup: field \"{flag}\" must be of type Boolean")
+                raise _bad(f'can\'t parse reply keyboard markup: field "{flag}" must be a Boolean')
     elif markup[kind] is not True:
         raise _bad(f"can't parse reply keyboard markup: field \"{kind}\" must be true")

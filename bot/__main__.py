@@ -1,0 +1,198 @@
+"""The operator's command line: `python -m bot [--config PATH] [--json] COMMAND ...`.
+
+    run                      the bot: Telegram when a token is configured, else the console
+    import-roster FILE       representatives from CSV or XLSX (re-import updates, never duplicates)
+    department add NAME      a business department
+    staff add --name N --roles office,handler,... [--department D] [--phone P]
+    invite --name NAME | --person ID     a one-time invite code and its deep link
+
+Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
+says why, nothing was changed), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot import config as config_module
+from bot.app import App
+from bot.config import Config
+from bot.domain import STAFF_ROLES, normalise_phone
+from bot.errors import ConfigError, UserError
+from bot.roster_file import RosterFileError, read_roster
+from handlers.binding import create_invite
+from storage import people, roster
+
+log = logging.getLogger("bot")
+
+
+class Refused(Exception):
+    """The command cannot do what was asked; nothing was changed."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="configuration file (default: config.toml if present)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
+    parser = argparse.ArgumentParser(prog="python -m bot", parents=[common], description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", parents=[common], help="run the bot")
+    run.add_argument("--channel", choices=["auto", "telegram", "console"], default="auto")
+    imp = sub.add_parser("import-roster", parents=[common], help="import representatives from CSV or XLSX")
+    imp.add_argument("file", type=Path)
+    dept = sub.add_parser("department", parents=[common], help="business departments")
+    dept_sub = dept.add_subparsers(dest="action", required=True)
+    dept_sub.add_parser("add", parents=[common]).add_argument("name")
+    staff = sub.add_parser("staff", parents=[common], help="staff accounts")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    staff_add = staff_sub.add_parser("add", parents=[common])
+    staff_add.add_argument("--name", required=True)
+    staff_add.add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}")
+    staff_add.add_argument("--department")
+    staff_add.add_argument("--phone", default="")
+    invite = sub.add_parser("invite", parents=[common], help="make a one-time invite link")
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--name")
+    who.add_argument("--person", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    as_json = getattr(args, "json", False)
+    path = getattr(args, "config", None)
+    if path is None and Path("config.toml").exists():
+        path = Path("config.toml")
+    try:
+        config = config_module.load(path)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "run":
+        from bot.runner import run  # imports the channels only when running
+
+        return asyncio.run(run(config, args.channel))
+    commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
+        "import-roster": import_roster,
+        "department": add_department,
+        "staff": add_staff,
+        "invite": make_invite,
+    }
+    try:
+        result = asyncio.run(_with_app(config, lambda app: commands[args.command](app, args)))
+    except Refused as exc:
+        _print({"ok": False, "error": str(exc)} if as_json else str(exc), as_json, stream=sys.stderr)
+        return 1
+    _print({"ok": True, **result} if as_json else result["message"], as_json)
+    return 0
+
+
+async def _with_app(config: Config, work: Callable[[App], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    app = await App.open(config)
+    try:
+        return await work(app)
+    finally:
+        await app.close()
+
+
+def _print(value: object, as_json: bool, stream: Any = None) -> None:
+    text = json.dumps(value, ensure_ascii=False) if as_json else str(value)
+    print(text, file=stream or sys.stdout)
+
+
+PROBLEMS = {
+    "missing": "line {line}: {column} is missing",
+    "invalid_body": "line {line}: {value!r} is not 人大代表/政协委员 (npc/cppcc)",
+    "invalid_supervisor": "line {line}: {value!r} is not 是/否 (yes/no)",
+    "invalid_phone": "line {line}: {value!r} is not a phone number",
+    "duplicate": "line {line}: {value!r} appears twice in the file",
+    "too_long": "line {line}: {column} is too long",
+    "no_header": "line {line}: no header row (姓名/name, 类别/body, ...)",
+    "missing_column": "the column {column} is missing",
+    "unknown_format": "not a CSV or XLSX file ({value})",
+    "empty": "the file holds no representatives",
+}
+
+
+async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        rows = read_roster(args.file)
+    except FileNotFoundError:
+        raise Refused(f"no such file: {args.file}") from None
+    except RosterFileError as exc:
+        lines = [PROBLEMS[p.problem].format(line=p.line, column=p.column, value=p.value) for p in exc.problems]
+        raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
+    async with app.db.transaction() as tx:
+        result = await roster.upsert(tx, rows, app.clock.now())
+    message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+
+
+async def add_department(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    name = args.name.strip()
+    if not name or len(name) > 50:
+        raise Refused("a department name is 1 to 50 characters")
+    async with app.db.transaction() as tx:
+        if await people.department_by_name(tx, name) is not None:
+            raise Refused(f"department {name} exists already")
+        dept_id = await people.add_department(tx, name, app.clock.now())
+    return {"message": f"department {name} added (id {dept_id})", "id": dept_id}
+
+
+async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    roles = sorted({r.strip() for r in args.roles.split(",") if r.strip()})
+    unknown = [r for r in roles if r not in STAFF_ROLES]
+    if not roles or unknown:
+        raise Refused(f"unknown role(s) {', '.join(unknown) or '(none given)'}; roles are {', '.join(STAFF_ROLES)}")
+    name = args.name.strip()
+    if not name or len(name) > 50:
+        raise Refused("a name is 1 to 50 characters")
+    async with app.db.transaction() as tx:
+        dept_id = None
+        if args.department:
+            dept_id = await people.department_by_name(tx, args.department.strip())
+            if dept_id is None:
+                raise Refused(f"no department {args.department}; add it first: department add NAME")
+        if "handler" in roles and dept_id is None:
+            raise Refused("a handler belongs to a department: give --department")
+        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now())
+    return {"message": f"staff {name} added (person {person_id}, roles {','.join(roles)})", "person": person_id}
+
+
+async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    async with app.db.transaction() as tx:
+        if args.person is not None:
+            person = await people.get(tx, args.person)
+            if person is None:
+                raise Refused(f"no person with id {args.person}")
+        else:
+            found = await people.find_by_name(tx, args.name.strip())
+            if not found:
+                raise Refused(f"nobody named {args.name} on the roster or staff list")
+            if len(found) > 1:
+                ids = ", ".join(str(p.id) for p in found)
+                raise Refused(f"{len(found)} people are named {args.name} (ids {ids}); use --person ID")
+            person = found[0]
+        ttl = app.config.binding.invite_ttl_days
+        code = await create_invite(tx, person.id, app.clock.now(), ttl)
+    link = f"https://t.me/{app.config.telegram.bot_username}?start={code}"
+    message = (f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:\n"
+               f"  code: {code}\n  link: {link}\n  console: /start {code}")
+    return {"message": message, "person": person.id, "code": code, "link": link}
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except UserError as exc:  # a refusal that reached the top: show it, never a traceback
+        print(exc.msgid, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,355 @@
+"""The Telegram channel: all python-telegram-bot code lives here.
+
+Receiving is **inbox first**: each batch from getUpdates is committed to the inbox
+before the next getUpdates confirms it (Telegram forgets updates below the offset it
+is sent). Stock polling confirms before handlers run and loses the backlog on a crash,
+so PTB's Application and Updater are not used; its Bot does the HTTP. A 409 (another
+instance polling), 429, 5xx or a dropped connection never stops the loop: it waits and
+polls again.
+
+Sending renders a Reply as HTML with every piece of user text escaped, splits text
+over Telegram's 4096-character limit at line breaks (buttons go with the last part),
+and maps Telegram's errors onto the delivery errors the dispatcher understands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's documented opt-in: durations as timedelta
+
+from telegram import (  # noqa: E402
+    Bot,
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import MessageEntityType, ParseMode  # noqa: E402
+from telegram.error import (  # noqa: E402
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest  # noqa: E402
+
+from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable  # noqa: E402
+from bot.config import TelegramConfig  # noqa: E402
+from bot.files import FileStore  # noqa: E402
+from bot.i18n import SUPPORTED, Translator  # noqa: E402
+from bot.messages import Attachment, Contact, Incoming, Reply, SendResult  # noqa: E402
+from handlers.routes import MENU_COMMANDS  # noqa: E402
+from storage import inbox  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+NAME = "telegram"
+MAX_TEXT = 4096  # UTF-16 code units, after entity parsing
+SPLIT_AT = 4000  # leave room for the bold title and an ellipsis
+ALLOWED_UPDATES = ["message", "callback_query"]
+_UTC = ZoneInfo("UTC")  # command descriptions hold no dates
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(self, config: TelegramConfig, files: FileStore, max_file_mb: int) -> None:
+        self.config = config
+        self.files = files
+        self.max_file_bytes = max_file_mb * 1024 * 1024
+        timeout = config.request_timeout
+        self.bot = Bot(
+            config.token,
+            base_url=config.base_url,
+            base_file_url=config.base_file_url,
+            request=HTTPXRequest(connection_pool_size=64, read_timeout=timeout, write_timeout=timeout,
+                                 connect_timeout=timeout, pool_timeout=timeout),
+            # getUpdates gets its own connection; PTB adds the long-poll timeout to its read timeout.
+            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=timeout,
+                                             connect_timeout=timeout),
+        )
+        self.username = config.bot_username
+        self.polls = 0
+
+    async def start(self) -> None:
+        await self.bot.initialize()  # getMe: fails at once on a wrong token
+        self.username = self.bot.username
+        await self._set_commands()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def _set_commands(self) -> None:
+        for locale in SUPPORTED:
+            _ = Translator(locale, _UTC)
+            commands = [BotCommand(name, _(description)) for name, description in MENU_COMMANDS]
+            language = "zh" if locale == "zh_Hans" else "en"
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
+        # Users whose app speaks neither language get the default: Simplified Chinese.
+        _ = Translator("zh_Hans", _UTC)
+        await self.bot.set_my_commands([BotCommand(n, _(d)) for n, d in MENU_COMMANDS])
+
+    # -- receiving ------------------------------------------------------------------------
+
+    async def receive(self, app: App) -> None:
+        async with app.db.snapshot() as q:
+            last = await inbox.last_external_id(q, NAME)
+        offset = int(last) + 1 if last is not None else None
+        delay = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=self.config.poll_timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+            except InvalidToken:
+                raise
+            except Conflict:
+                log.error("getUpdates: 409 conflict: another instance is polling with this token; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except (TimedOut, NetworkError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            self.polls += 1
+            if not updates:
+                continue
+            items = [(str(u.update_id), _chat_key(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+            added = await app.store(NAME, items)  # committed: only now may the next call confirm them
+            log.info("stored %d updates (%d new), up to %d", len(items), added, updates[-1].update_id)
+            offset = updates[-1].update_id + 1
+
+    async def prepare(self, payload: str) -> Incoming | None:
+        update = Update.de_json(json.loads(payload), self.bot)
+        if update is None:
+            return None
+        incoming = to_incoming(update)
+        if incoming is None or not incoming.attachments:
+            return incoming
+        kept = tuple([await self._download(a) for a in incoming.attachments])
+        return replace(incoming, attachments=kept)
+
+    async def _download(self, item: Attachment) -> Attachment:
+        if item.size is not None and item.size > self.max_file_bytes:
+            return _with(item, error="too_large")
+        for attempt in range(3):
+            try:
+                file = await self.bot.get_file(item.file_ref)
+                data = bytes(await file.download_as_bytearray())
+            except BadRequest as exc:
+                too_big = "too big" in exc.message.lower()
+                log.warning("file download refused: %s", exc.message)
+                return _with(item, error="too_large" if too_big else "download_failed")
+            except (TimedOut, NetworkError) as exc:
+                log.warning("file download failed (%s), attempt %d", type(exc).__name__, attempt + 1)
+                await asyncio.sleep(0.5 * 2 ** attempt)
+                continue
+            if len(data) > self.max_file_bytes:
+                return _with(item, error="too_large")
+            digest, path = self.files.put(data)
+            return _with(item, sha256=digest, stored_path=path, size=len(data))
+        return _with(item, error="download_failed")
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+        try:
+            if op == "answer":
+                await self.bot.answer_callback_query(payload["callback_id"], text=str(payload["text"])[:200] or None,
+                                                     show_alert=bool(payload.get("alert")))
+                return SendResult()
+            return await self._send_reply(int(chat_id), Reply.from_json(payload))
+        except RetryAfter as exc:
+            raise RateLimited(_seconds(exc.retry_after)) from exc
+        except TimedOut as exc:
+            raise MaybeDelivered(type(exc).__name__) from exc
+        except Forbidden as exc:
+            raise Unreachable(exc.message) from exc
+        except BadRequest as exc:
+            if "message is not modified" in exc.message:
+                return SendResult()
+            if "chat not found" in exc.message.lower():
+                raise Unreachable(exc.message) from exc
+            raise Rejected(exc.message) from exc
+        except InvalidToken as exc:
+            raise TemporaryFailure("invalid token") from exc
+        except NetworkError as exc:  # 5xx, refused or dropped connections
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc.message}") from exc
+        except TelegramError as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc.message}") from exc
+
+    async def _send_reply(self, chat_id: int, reply: Reply) -> SendResult:
+        if reply.edit_message_id is not None:
+            await self.bot.edit_message_reply_markup(chat_id, int(reply.edit_message_id), reply_markup=None)
+            return SendResult()
+        markup = _markup(reply)
+        parts = split_text(render_html(reply))
+        ids = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message = await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                                  reply_markup=markup if last else None)
+            ids.append(str(message.message_id))
+        for item in reply.files:
+            message = await self._send_file(chat_id, Path(item.path), item.name, item.kind)
+            ids.append(str(message.message_id))
+        return SendResult(ids)
+
+    async def _send_file(self, chat_id: int, path: Path, name: str, kind: str) -> Message:
+        with path.open("rb") as handle:
+            upload = InputFile(handle, filename=name)
+            if kind == "photo":
+                return await self.bot.send_photo(chat_id, upload)
+            return await self.bot.send_document(chat_id, upload)
+
+
+def render_html(reply: Reply) -> str:
+    """Telegram HTML with every piece of text escaped: user text can never break the markup."""
+    body = html.escape(reply.text, quote=False)
+    if reply.title:
+        return f"<b>{html.escape(reply.title, quote=False)}</b>\n{body}"
+    return body
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = SPLIT_AT) -> list[str]:
+    """Split rendered HTML at line breaks into parts of at most `limit` UTF-16 units.
+
+    Only the title carries a tag, on the first line, so splitting at line breaks never
+    cuts a tag in two; a single line longer than the limit is cut between characters,
+    never inside an escape such as &amp;.
+    """
+    if _utf16_len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while _utf16_len(line) > limit:
+            head = _cut(line, limit - _utf16_len(current) - 1 if current else limit)
+            if current:
+                parts.append(current + "\n" + head if head else current)
+            else:
+                parts.append(head)
+            current = ""
+            line = line[len(head):]
+        candidate = f"{current}\n{line}" if current else line
+        if _utf16_len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return [p for p in parts if p.strip()] or [text[:limit]]
+
+
+def _cut(line: str, budget: int) -> str:
+    """The longest prefix within `budget` UTF-16 units that does not end inside an HTML escape."""
+    out, used = [], 0
+    for ch in line:
+        width = 2 if ord(ch) > 0xFFFF else 1
+        if used + width > budget:
+            break
+        out.append(ch)
+        used += width
+    head = "".join(out)
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if reply.request_contact:
+        button = KeyboardButton(reply.request_contact, request_contact=True)
+        return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+        )
+    return None
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Turn a Telegram update into an Incoming; None for what the bot does not handle (groups, edits...)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        return Incoming(
+            channel=NAME, user_id=str(query.from_user.id), chat_id=str(chat_id), action=query.data or "",
+            callback_id=query.id, message_id=str(message.message_id) if message is not None else None,
+            language_code=query.from_user.language_code, display_name=query.from_user.first_name,
+        )
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    user = message.from_user
+    text = message.text or message.caption or ""
+    command, args = None, ""
+    entities = message.entities or ()
+    if message.text and entities and entities[0].type == MessageEntityType.BOT_COMMAND and entities[0].offset == 0:
+        word = text[1:entities[0].length]
+        command, args = word.split("@")[0], text[entities[0].length:].strip()
+    attachments: list[Attachment] = []
+    if message.photo:
+        largest = message.photo[-1]
+        attachments.append(Attachment("photo", largest.file_id, f"photo-{largest.file_unique_id}.jpg",
+                                      largest.file_size, "image/jpeg"))
+    if message.document is not None:
+        doc = message.document
+        attachments.append(Attachment("document", doc.file_id, doc.file_name or "document", doc.file_size,
+                                      doc.mime_type))
+    contact = None
+    if message.contact is not None:
+        owner = message.contact.user_id
+        contact = Contact(message.contact.phone_number, str(owner) if owner is not None else None)
+    return Incoming(
+        channel=NAME, user_id=str(user.id), chat_id=str(message.chat.id), text=text, command=command, args=args,
+        attachments=tuple(attachments), contact=contact, language_code=user.language_code,
+        display_name=user.first_name, message_id=str(message.message_id),
+    )
+
+
+def _chat_key(update: Update) -> str:
+    chat = update.effective_chat
+    return f"{NAME}:{chat.id}" if chat is not None else f"{NAME}:update-{update.update_id}"
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _with(item: Attachment, **changes: Any) -> Attachment:
+    return replace(item, **changes)

@@ -1,0 +1,56 @@
+"""`python -m bot run`: choose the channel, open the app, run until a signal or end of input."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.app import App, Receiver
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+
+async def run(config: Config, choice: str = "auto") -> int:
+    use_telegram = choice == "telegram" or (choice == "auto" and bool(config.telegram.token))
+    if use_telegram and not config.telegram.token:
+        print("configuration error: telegram.token: not set (or set LIAISON_TELEGRAM_TOKEN)", file=sys.stderr)
+        return 2
+    app = await App.open(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    receivers: list[Receiver] = []
+    try:
+        if use_telegram:
+            from bot.channels.telegram import TelegramChannel
+
+            telegram = TelegramChannel(config.telegram, app.files, config.intake.max_file_mb)
+            app.add_channel(telegram)
+            await telegram.start()
+            receivers.append(telegram)
+            log.info("running on Telegram as @%s", telegram.username)
+        else:
+            from bot import demo
+            from bot.channels.console import ConsoleChannel, bind_everyone
+
+            logging.getLogger().setLevel(logging.WARNING)  # the console is for reading the dialogue
+            console = ConsoleChannel(app, sys.stdin, sys.stdout)
+            app.add_channel(console)
+            if config.demo:
+                async with app.db.transaction() as tx:
+                    seeded = await demo.seed_if_empty(tx, app.clock.now())
+                if seeded:
+                    await bind_everyone(app)
+            receivers.append(console)
+        await app.run(receivers, stop)
+    finally:
+        for channel in app.channels.values():
+            close = getattr(channel, "stop", None)
+            if close is not None:
+                await close()
+        await app.close()
+    return 0
