@@ -146,7 +146,7 @@ class Dispatcher:
             await self._retry_or_fail(item, attempts, f"temporary: {exc}")
         except MaybeDelivered as exc:
             if item.policy == "retry":
-                await self._retry_or_fail(item, attempts, f"maybe delivered: {exc}")
+                await self._retry_or_fail(item, attempts, f"maybe delivered: {exc}", ambiguous=True)
             else:
                 await self._give_up(item, "held", f"maybe delivered: {exc}")
         except Unreachable as exc:
@@ -154,22 +154,23 @@ class Dispatcher:
         except Rejected as exc:
             await self._give_up(item, "failed", f"rejected: {exc}")
         else:
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(urgent=True) as tx:
                 await outbox.mark_sent(tx, item.id, {"message_ids": result.message_ids}, self.clock.now())
             self.sent += 1
             log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
 
-    async def _retry_or_fail(self, item: Item, attempts: int, error: str) -> None:
+    async def _retry_or_fail(self, item: Item, attempts: int, error: str, *, ambiguous: bool = False) -> None:
         if attempts >= self.config.max_attempts:
             await self._give_up(item, "failed", error)
             return
         backoff = min(2.0 ** attempts, 300.0) * random.uniform(0.5, 1.0)
-        await self._later(item, backoff, error)
+        await self._later(item, backoff, error, ambiguous=ambiguous)
 
-    async def _later(self, item: Item, seconds: float, error: str) -> None:
+    async def _later(self, item: Item, seconds: float, error: str, *, ambiguous: bool = False) -> None:
         log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
         async with self.db.transaction() as tx:
-            await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error)
+            await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
+                                     ambiguous=ambiguous)
 
     async def _give_up(self, item: Item, state: str, error: str) -> None:
         log.warning("outbox %s: %s (%s)", item.id, state, error)

@@ -52,6 +52,10 @@ class InboxProcessor:
         self._last_queued = 0
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
+        # Handler transactions serialise on the database's writer anyway; queueing them here
+        # instead keeps the writer's own queue short, so the dispatcher's "sent" marks are
+        # never stuck behind dozens of handlers (the window in which a crash causes a resend).
+        self._handling = asyncio.Lock()
         self.processed = 0
 
     def wake(self) -> None:
@@ -117,6 +121,10 @@ class InboxProcessor:
         self.on_outbox()
 
     async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
+        async with self._handling:
+            await self._handle_now(entry, inc)
+
+    async def _handle_now(self, entry: Entry, inc: Incoming | None) -> None:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not await inbox.finish(tx, entry.id, "done", now):

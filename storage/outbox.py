@@ -87,15 +87,16 @@ async def mark_sending(q: Tx, item_id: int) -> bool:
 
 async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:
     await q.execute(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, result = ?, last_error = NULL WHERE id = ?",
+        "UPDATE outbox SET state = 'sent', sent_at = ?, result = ? WHERE id = ?",
         (ts(now), json.dumps(result), item_id),
     )
 
 
-async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str) -> None:
+async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str, *, ambiguous: bool = False) -> None:
+    """Back to pending; `ambiguous` counts a send that may have arrived (a retry may duplicate it)."""
     await q.execute(
-        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
-        (ts(not_before), error, item_id),
+        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?, ambiguous = ambiguous + ? WHERE id = ?",
+        (ts(not_before), error, int(ambiguous), item_id),
     )
 
 
@@ -106,10 +107,12 @@ async def give_up(q: Tx, item_id: int, state: str, error: str) -> None:
 async def recover(q: Tx) -> dict[str, int]:
     """After a crash: entries caught mid-send are retried or held, by their policy."""
     retried = await q.execute(
-        "UPDATE outbox SET state = 'pending', last_error = 'in flight at restart' WHERE state = 'sending' AND policy = 'retry'"
+        "UPDATE outbox SET state = 'pending', last_error = 'in flight at restart', ambiguous = ambiguous + 1"
+        " WHERE state = 'sending' AND policy = 'retry'"
     )
     held = await q.execute(
-        "UPDATE outbox SET state = 'held', last_error = 'in flight at restart' WHERE state = 'sending' AND policy = 'hold'"
+        "UPDATE outbox SET state = 'held', last_error = 'in flight at restart', ambiguous = ambiguous + 1"
+        " WHERE state = 'sending' AND policy = 'hold'"
     )
     return {"retried": retried, "held": held}
 

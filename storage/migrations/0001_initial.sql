@@ -140,6 +140,7 @@ CREATE TABLE outbox (
     state        TEXT NOT NULL DEFAULT 'pending'
                  CHECK (state IN ('pending', 'sending', 'sent', 'held', 'failed', 'blocked')),
     attempts     INTEGER NOT NULL DEFAULT 0,
+    ambiguous    INTEGER NOT NULL DEFAULT 0,                    -- sends that may have arrived (timeout, crash)
     not_before   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     sent_at      TEXT,

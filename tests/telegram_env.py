@@ -1,0 +1,112 @@
+"""Running the real bot against the fake Bot API: in this process, or as a child process to kill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.config import Config, OutboxConfig, StorageConfig, TelegramConfig
+from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def telegram_config(tmp: Path, fake: FakeBotAPI, *, per_chat_interval: float = 0.25, **overrides: object) -> Config:
+    config = Config(
+        storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
+        telegram=TelegramConfig(token=fake.token, bot_username="LiaisonTestBot", base_url=fake.base_url,
+                                base_file_url=fake.base_file_url, poll_timeout=1, request_timeout=5.0),
+        outbox=OutboxConfig(global_rate=25, per_chat_interval=per_chat_interval, max_attempts=8),
+    )
+    return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def write_config_file(config: Config, path: Path) -> Path:
+    t = config.telegram
+    path.write_text(
+        f"""
+[storage]
+database = "{config.storage.database}"
+files_dir = "{config.storage.files_dir}"
+[telegram]
+token = "{t.token}"
+bot_username = "{t.bot_username}"
+base_url = "{t.base_url}"
+base_file_url = "{t.base_file_url}"
+poll_timeout = {t.poll_timeout}
+request_timeout = {t.request_timeout}
+[outbox]
+per_chat_interval = {config.outbox.per_chat_interval}
+global_rate = {config.outbox.global_rate}
+""",
+        "utf-8",
+    )
+    return path
+
+
+@dataclass
+class RunningBot:
+    app: App
+    channel: TelegramChannel
+
+
+@asynccontextmanager
+async def bot_in_process(config: Config) -> AsyncIterator[RunningBot]:
+    """The whole bot, Telegram channel included, on this event loop; stopped in order on exit."""
+    app = await App.open(config)
+    channel = TelegramChannel(config.telegram, app.files, config.intake.max_file_mb)
+    app.add_channel(channel)
+    await channel.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run([channel], stop))
+    try:
+        yield RunningBot(app, channel)
+    finally:
+        stop.set()
+        await task
+        await channel.stop()
+        await app.close()
+
+
+class BotProcess:
+    """`python -m bot run` as a child process, to be killed with SIGKILL."""
+
+    def __init__(self, config_path: Path, log_path: Path) -> None:
+        self.config_path = config_path
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(ROOT)}
+        env.pop("LIAISON_TELEGRAM_TOKEN", None)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(self.config_path), "run", "--channel", "telegram"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+async def last_message(fake: FakeBotAPI, user: FakeUser, count: int, timeout: float = 15.0) -> SentMessage:
+    """Wait until the user has received `count` messages in all; return the latest."""
+    messages = await fake.wait_for_messages(user.chat_id, count, timeout=timeout)
+    return messages[-1]
