@@ -5,6 +5,7 @@
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID     a one-time invite code and its deep link
+    backup FILE              a consistent copy of the database, safe while the bot runs
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
 says why, nothing was changed), 2 bad usage or configuration.
@@ -25,7 +26,7 @@ from bot import config as config_module
 from bot.app import App
 from bot.config import Config
 from bot.domain import STAFF_ROLES, normalise_phone
-from bot.errors import ConfigError, UserError
+from bot.errors import ConfigError, LiaisonError, UserError
 from bot.roster_file import RosterFileError, read_roster
 from handlers.binding import create_invite
 from storage import people, roster
@@ -62,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("--name")
     who.add_argument("--person", type=int)
+    backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
+    backup.add_argument("file", type=Path)
     return parser
 
 
@@ -77,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args, config, as_json)
+    except LiaisonError as exc:  # e.g. a database newer than the program: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
@@ -86,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "department": add_department,
         "staff": add_staff,
         "invite": make_invite,
+        "backup": backup_database,
     }
     try:
         result = asyncio.run(_with_app(config, lambda app: commands[args.command](app, args)))
@@ -188,6 +200,14 @@ async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
     message = (f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:\n"
                f"  code: {code}\n  link: {link}\n  console: /start {code}")
     return {"message": message, "person": person.id, "code": code, "link": link}
+
+
+async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    target: Path = args.file
+    if target.exists():
+        raise Refused(f"{target} exists already; choose a new file name")
+    await app.db.backup(target)
+    return {"message": f"database copied to {target}", "file": str(target)}
 
 
 if __name__ == "__main__":

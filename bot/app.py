@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.channels.base import Channel
@@ -51,7 +50,11 @@ class App:
     async def open(cls, config: Config, clock: Clock | None = None) -> App:
         clock = clock or SystemClock()
         db = await Database.open(config.storage.database)
-        applied = await migrate(db, clock.now())
+        try:
+            applied = await migrate(db, clock.now())
+        except BaseException:
+            await db.close()  # its threads would otherwise keep the process alive
+            raise
         if applied:
             log.info("database %s: applied %s", config.storage.database, ", ".join(applied))
         return cls(config, db, clock)
@@ -71,23 +74,21 @@ class App:
         await self.processor.process_pending()
         await self.dispatcher.flush()
 
-    async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,
-                  until: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Run until `stop` is set, or until `until()` returns; then shut down in order."""
+    async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None) -> None:
+        """Run until `stop` is set or a receiver ends (the console at end of input); then shut down in order."""
         await self.dispatcher.recover()
         workers = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self.processor.run(), name="inbox"),
         ]
         receiving = [asyncio.create_task(r.receive(self), name=f"receive-{r.name}") for r in receivers]
-        waiters = [asyncio.create_task(stop.wait() if stop else asyncio.Event().wait(), name="stop")]
-        if until is not None:
-            waiters.append(asyncio.create_task(until(), name="until"))
+        waiters = [asyncio.create_task((stop or asyncio.Event()).wait(), name="stop")]
         try:
             done, _ = await asyncio.wait([*receiving, *waiters, *workers], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                failure = task.exception()
+                if failure is not None:
+                    raise failure
         finally:
             for group in (receiving, [*workers], waiters):
                 for task in group:

@@ -41,7 +41,7 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class TelegramConfig:
-    token: str = ""
+    token: str = field(default="", repr=False)  # a secret: never in a repr, so never in a log
     bot_username: str = "LiaisonBot"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
@@ -89,9 +89,13 @@ def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
     raw: dict[str, Any] = {}
     if path is not None:
         try:
-            raw = tomllib.loads(path.read_text("utf-8"))
+            raw = tomllib.loads(path.read_text("utf-8-sig"))  # Windows editors add a byte-order mark
         except FileNotFoundError:
             raise ConfigError(str(path), "file not found") from None
+        except UnicodeDecodeError:
+            raise ConfigError(str(path), "not UTF-8 text; save the file as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot be read ({exc.strerror})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), f"not valid TOML ({exc})") from None
     base = path.parent if path is not None else Path.cwd()
@@ -113,9 +117,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         database=base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
     )
-    token = r.text("telegram.token", "")
-    if env.get(TOKEN_ENV):
-        token = env[TOKEN_ENV].strip()
+    token, token_key = r.text("telegram.token", ""), "telegram.token"
+    if env.get(TOKEN_ENV, "").strip():
+        token, token_key = env[TOKEN_ENV].strip(), TOKEN_ENV
     telegram = TelegramConfig(
         token=token,
         bot_username=r.text("telegram.bot_username", TelegramConfig.bot_username, max_len=32),
@@ -125,7 +129,7 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         request_timeout=r.number("telegram.request_timeout", TelegramConfig.request_timeout, 1, 120),
     )
     if token and ":" not in token:
-        raise ConfigError("telegram.token", "does not look like a bot token (expected digits:letters)")
+        raise ConfigError(token_key, "does not look like a bot token (expected digits:letters)")
     binding = BindingConfig(
         invite_ttl_days=r.integer("binding.invite_ttl_days", BindingConfig.invite_ttl_days, 1, 365),
         require_phone=r.boolean("binding.require_phone", BindingConfig.require_phone),

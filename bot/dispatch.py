@@ -123,8 +123,13 @@ class Dispatcher:
     async def _send(self, key: tuple[str, str, str], item: Item) -> None:
         try:
             await self._attempt(key, item)
-        except Exception:
+        except Exception as exc:
+            # A bug in a channel must not leave the item "sending": it would hold up its chat for good.
             log.exception("outbox %s: unexpected failure", item.id)
+            try:
+                await self._give_up(item, "failed", f"unexpected: {type(exc).__name__}")
+            except Exception:
+                log.exception("outbox %s: could not record the failure", item.id)
         finally:
             del self._inflight[key]
             self._wake.set()
@@ -140,8 +145,9 @@ class Dispatcher:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             result = await channel.deliver(item.chat_id, item.op, item.payload)
         except RateLimited as exc:
+            # Nothing was delivered and nothing failed: a 429 does not use up an attempt.
             self._chat_free_at[key] = self.monotonic() + exc.retry_after
-            await self._later(item, exc.retry_after, f"429 retry after {exc.retry_after}")
+            await self._later(item, exc.retry_after, f"429 retry after {exc.retry_after}", refund=True)
         except TemporaryFailure as exc:
             await self._retry_or_fail(item, attempts, f"temporary: {exc}")
         except MaybeDelivered as exc:
@@ -166,11 +172,12 @@ class Dispatcher:
         backoff = min(2.0 ** attempts, 300.0) * random.uniform(0.5, 1.0)
         await self._later(item, backoff, error, ambiguous=ambiguous)
 
-    async def _later(self, item: Item, seconds: float, error: str, *, ambiguous: bool = False) -> None:
+    async def _later(self, item: Item, seconds: float, error: str, *, ambiguous: bool = False,
+                     refund: bool = False) -> None:
         log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
         async with self.db.transaction() as tx:
             await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
-                                     ambiguous=ambiguous)
+                                     ambiguous=ambiguous, refund=refund)
 
     async def _give_up(self, item: Item, state: str, error: str) -> None:
         log.warning("outbox %s: %s (%s)", item.id, state, error)

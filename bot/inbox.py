@@ -109,10 +109,13 @@ class InboxProcessor:
 
     async def _process(self, entry: Entry) -> None:
         channel = self.channels.get(entry.channel)
+        if channel is None:
+            # Received by a channel that is not running now: keep it for when it runs again.
+            log.warning("inbox %s: channel %s is not running; left for later", entry.id, entry.channel)
+            return
         inc: Incoming | None = None
         try:
-            if channel is not None:
-                inc = await channel.prepare(entry.payload)
+            inc = await channel.prepare(entry.payload)
             await self._handle(entry, inc)
         except Exception:
             log.exception("inbox %s (%s) failed", entry.id, entry.channel)
@@ -142,6 +145,9 @@ class InboxProcessor:
 
     async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
         now = self.clock.now()
+        if inc is None:  # the update could not even be read: still tell its chat
+            channel, _, chat_id = entry.chat_key.partition(":")
+            inc = Incoming(channel=channel, user_id="", chat_id=chat_id) if chat_id.lstrip("-").isdigit() else None
         async with self.db.transaction() as tx:
             if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
                 return

@@ -63,7 +63,7 @@ async def dispatch(ctx: Context, routes: Routes) -> None:
         await ctx.tx.execute("ROLLBACK TO SAVEPOINT handler")
         ctx.answered = False
         ctx.outbox_ids.clear()
-        log.info("refused %s for %s: %s", _what(ctx), ctx.actor, refusal.msgid)
+        log.info("refused %s for %s: %s", _what(ctx, routes), ctx.actor, refusal.msgid)
         text = ctx._(refusal.msgid, **refusal.params)
         if ctx.inc.callback_id is not None:
             await ctx.answer(text, alert=True)
@@ -78,11 +78,11 @@ async def _route(ctx: Context, routes: Routes) -> None:
     ctx.dialog = dialog = await dialogs.load(ctx.tx, ctx.actor)
     if inc.command is not None:
         name = inc.command.lower()
+        if ctx.person is None and name not in routes.open_commands:
+            return await _unbound(ctx, routes)
         handler = routes.commands.get(name)
         if handler is None:
             raise UserError("Unknown command. Send /help to see what you can do.")
-        if ctx.person is None and name not in routes.open_commands:
-            return await _unbound(ctx, routes)
         if dialog is not None and name not in routes.dialog_commands:
             flow = routes.flows[dialog.flow]
             await ctx.reply(Reply(ctx._("You are in the middle of: {what}. Please finish it, or send /cancel.",
@@ -119,10 +119,11 @@ def dialog_button(dialog: Dialog, choice: str) -> str:
     return callbacks.encode(DIALOG_NS, dialog.nonce, choice)
 
 
-def _what(ctx: Context) -> str:
+def _what(ctx: Context, routes: Routes) -> str:
+    """What was refused, for the log: a known command's name, never what the user typed."""
     inc = ctx.inc
     if inc.command:
-        return f"/{inc.command}"
+        return f"/{inc.command.lower()}" if inc.command.lower() in routes.commands else "unknown command"
     if inc.action:
         return "button"
     return "message"

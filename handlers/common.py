@@ -115,6 +115,6 @@ async def on_menu(ctx: Context, parts: list[str]) -> None:
     if len(parts) != 1 or parts[0] not in actions:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
-    if ctx.dialog is not None and parts[0] == "submit":
+    if ctx.dialog is not None and parts[0] in ("submit", "my"):
         raise StaleActionError("Please finish or /cancel what you are doing first.")
     await actions[parts[0]](ctx)

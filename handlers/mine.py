@@ -27,8 +27,11 @@ async def list_matters(ctx: Context, offset: int = 0) -> None:
         await ctx.reply(Reply(_("You have not submitted any matter yet. Send /submit to begin."),
                               buttons=((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),),)))
         return
+    if offset >= total:
+        raise StaleActionError("This button is no longer valid.")
     page = await matters.of_representative(ctx.tx, person.id, PAGE, offset)
-    lines, buttons = [], []
+    lines: list[str] = []
+    buttons: list[tuple[Button, ...]] = []
     for m in page:
         lines.append(f"{m.number} · {kind_label(_, m.kind)} · {state_label(_, m.state)}\n{m.subject}")
         buttons.append((Button(m.number, callbacks.encode("my", "open", m.id)),))

@@ -170,9 +170,23 @@ class Database:
                     await self._writer.execute("ROLLBACK")
                 raise
 
+    async def backup(self, target: Path) -> None:
+        """Copy the database with SQLite's online backup: consistent while others write."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_backup, self.path, target)
+
     async def integrity_check(self) -> str:
         async with self.snapshot() as q:
             return str(await q.scalar("PRAGMA integrity_check"))
+
+
+def _backup(source: Path, target: Path) -> None:
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -92,11 +92,14 @@ async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) 
     )
 
 
-async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str, *, ambiguous: bool = False) -> None:
-    """Back to pending; `ambiguous` counts a send that may have arrived (a retry may duplicate it)."""
+async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str, *, ambiguous: bool = False,
+                      refund: bool = False) -> None:
+    """Back to pending. `ambiguous` counts a send that may have arrived (a retry may duplicate it);
+    `refund` gives back the attempt (a rate limit is not a failure)."""
     await q.execute(
-        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?, ambiguous = ambiguous + ? WHERE id = ?",
-        (ts(not_before), error, int(ambiguous), item_id),
+        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?, ambiguous = ambiguous + ?,"
+        " attempts = attempts - ? WHERE id = ?",
+        (ts(not_before), error, int(ambiguous), int(refund), item_id),
     )
 
 

@@ -2,7 +2,8 @@
 
 A person is found again by the strongest key the file gives: its own id column, else the
 phone number, else name and body. The key is remembered, so a later file that adds an id
-column still finds the same people.
+column still finds the same people; and a row whose phone changed finds the one person of
+that name and body whose key no other row of the file claims.
 """
 
 from __future__ import annotations
@@ -34,10 +35,17 @@ def keys(row: RosterRow) -> list[str]:
 
 async def upsert(q: Tx, rows: list[RosterRow], now: datetime) -> ImportResult:
     added = updated = unchanged = 0
+    claimed = {key for row in rows for key in keys(row)}
     for row in rows:
         candidates = keys(row)
         marks = ", ".join("?" for _ in candidates)
         existing = await q.all(f"SELECT * FROM persons WHERE roster_key IN ({marks})", candidates)
+        if not existing:
+            # A changed phone number: the same name and body, once, and no row of this file claims it.
+            same = await q.all("SELECT * FROM persons WHERE name = ? AND body = ?", (row.name, row.body))
+            if len(same) == 1 and same[0]["roster_key"] not in claimed:
+                existing = same
+                candidates = [*candidates, same[0]["roster_key"]]
         values = (row.name, row.body, row.sector, row.organization, row.phone, int(row.supervisor), candidates[0])
         if not existing:
             await q.execute(

@@ -24,7 +24,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.messages import Attachment, Contact, Incoming, SendResult
+from bot.messages import Attachment, AttachmentKind, Contact, Incoming, SendResult
 from storage import people
 
 if TYPE_CHECKING:
@@ -105,22 +105,23 @@ class ConsoleChannel:
             await app.settle()
 
     async def _incoming(self, line: str) -> Incoming | None:
-        base = {"channel": NAME, "user_id": self.user_id, "chat_id": self.user_id, "display_name": self.who}
         if line.startswith(":"):
-            return await self._console_command(line, base)
+            return await self._console_command(line)
         if line.isdigit() and len(line) <= 2 and self.user_id in self._buttons:
             message_id, data = self._buttons[self.user_id]
             index = int(line) - 1
             if not 0 <= index < len(data):
                 raise ValueError(f"no button {line}")
-            return Incoming(**base, action=data[index], callback_id=f"cq{next(self._updates)}",
-                            message_id=message_id)
+            return self._make(action=data[index], callback_id=f"cq{next(self._updates)}", message_id=message_id)
         if line.startswith("/"):
             command, _, args = line[1:].partition(" ")
-            return Incoming(**base, text=line, command=command.split("@")[0], args=args.strip())
-        return Incoming(**base, text=line)
+            return self._make(text=line, command=command.split("@")[0], args=args.strip())
+        return self._make(text=line)
 
-    async def _console_command(self, line: str, base: dict[str, Any]) -> Incoming | None:
+    def _make(self, **fields: Any) -> Incoming:
+        return Incoming(channel=NAME, user_id=self.user_id, chat_id=self.user_id, display_name=self.who, **fields)
+
+    async def _console_command(self, line: str) -> Incoming | None:
         verb, *rest = shlex.split(line[1:]) or [""]
         if verb == "who":
             async with self.app.db.snapshot() as q:
@@ -131,14 +132,14 @@ class ConsoleChannel:
             await self._act_as(" ".join(rest))
             return None
         if verb in ("file", "photo") and rest:
-            return Incoming(**base, attachments=(self._attach(Path(" ".join(rest)), verb),))
+            return self._make(attachments=(self._attach(Path(" ".join(rest)), verb),))
         if verb == "contact":
             phone = " ".join(rest) if rest else await self._own_phone()
-            return Incoming(**base, contact=Contact(phone, self.user_id))
+            return self._make(contact=Contact(phone, self.user_id))
         raise ValueError(f"unknown console command {line!r}; see :who, :as, :file, :photo, :contact, :quit")
 
     def _attach(self, path: Path, verb: str) -> Attachment:
-        kind = "photo" if verb == "photo" else "document"
+        kind: AttachmentKind = "photo" if verb == "photo" else "document"
         if not path.is_file():
             raise ValueError(f"no such file {path}")
         size = path.stat().st_size

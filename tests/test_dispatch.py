@@ -1,0 +1,475 @@
+"""SPEC §9 "never lose a notification": the outbox and its dispatcher (bot/dispatch.py, storage/outbox.py).
+
+Every delivery outcome the channel can report (bot/channels/base.py) is played through the
+RecordingChannel's `failures` list against a Dispatcher working on the harness's real SQLite
+database. Time is the MovableClock for `not_before`, and a hand-moved `monotonic` for the
+per-chat and global pacing; nothing here sleeps. Retries are made due by moving the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.channels.base import DeliveryError, MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.config import OutboxConfig
+from bot.context import Context
+from bot.dispatch import Dispatcher
+from bot.messages import Reply, SendResult
+from handlers import registry
+from storage import outbox
+from storage.db import ts
+from tests.fakes import Harness, MovableClock, RecordingChannel, User
+
+APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与联络办公室联系。"
+
+
+class ClockMonotonic:
+    """A monotonic time that moves with the MovableClock: one source of time for the whole test."""
+
+    def __init__(self, clock: MovableClock) -> None:
+        self.clock = clock
+        self.start = clock.now()
+
+    def __call__(self) -> float:
+        return (self.clock.now() - self.start).total_seconds()
+
+
+class HandMonotonic:
+    """A monotonic time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class PerChatFailingChannel(RecordingChannel):
+    """A RecordingChannel whose failures are given per chat, so that concurrent sends stay deterministic."""
+
+    def __init__(self, base: RecordingChannel) -> None:
+        super().__init__(base.files)
+        self.failures_for: dict[str, list[DeliveryError]] = {}
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+        pending = self.failures_for.get(chat_id)
+        if pending:
+            raise pending.pop(0)
+        return await super().deliver(chat_id, op, payload)
+
+
+@dataclass
+class Row:
+    state: str
+    attempts: int
+    last_error: str | None
+    not_before: str
+
+
+def dispatcher(harness: Harness, *, max_attempts: int = 5, per_chat_interval: float = 0.0, global_rate: float = 30.0,
+               channel: RecordingChannel | None = None,
+               monotonic: Callable[[], float] | None = None) -> Dispatcher:
+    """A Dispatcher on the harness's database whose pacing runs on the test's clock, not the wall's."""
+    return Dispatcher(
+        harness.db,
+        {"test": channel or harness.channel},
+        OutboxConfig(global_rate=global_rate, per_chat_interval=per_chat_interval, max_attempts=max_attempts),
+        harness.clock,
+        monotonic=monotonic or ClockMonotonic(harness.clock),
+    )
+
+
+async def enqueue(harness: Harness, chat_id: str, text: str, *, op: str = "message", policy: str = "retry") -> int:
+    payload: dict[str, Any] = (Reply(text).to_json() if op == "message"
+                               else {"callback_id": f"cb-{text}", "text": text, "alert": False})
+    async with harness.db.transaction() as tx:
+        item = await outbox.enqueue(tx, channel="test", chat_id=chat_id, op=op, payload=payload, policy=policy,
+                                    now=harness.clock.now())
+    assert item is not None
+    return item
+
+
+async def row(harness: Harness, item_id: int) -> Row:
+    async with harness.db.snapshot() as q:
+        r = await q.one("SELECT state, attempts, last_error, not_before FROM outbox WHERE id = ?", (item_id,))
+    assert r is not None
+    return Row(r["state"], r["attempts"], r["last_error"], r["not_before"])
+
+
+async def drain(d: Dispatcher) -> float:
+    """Start everything that may start now and wait for it, until nothing more starts (no sleeping)."""
+    while True:
+        wait = await d._tick()
+        if not d._inflight:
+            return wait
+        await asyncio.gather(*list(d._inflight.values()))
+
+
+def texts(channel: RecordingChannel) -> list[tuple[str, str]]:
+    return [(s.chat_id, s.text) for s in channel.sent]
+
+
+@pytest.fixture
+def max_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back-off without jitter: always the full 2**attempts seconds, so the test knows when a retry is due."""
+    monkeypatch.setattr("bot.dispatch.random.uniform", lambda low, high: high)
+
+
+# -- 429 -------------------------------------------------------------------------------------
+
+
+async def test_rate_limited_waits_as_long_as_told_then_sends(harness: Harness) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "您好")
+    start = harness.clock.now()
+    harness.channel.failures.append(RateLimited(retry_after=5))
+
+    await drain(d)
+    assert harness.channel.sent == []
+    # a 429 is no failure: the attempt is given back
+    assert await row(harness, item) == Row("pending", 0, "429 retry after 5", ts(start + timedelta(seconds=5)))
+
+    harness.clock.advance(seconds=4.9)
+    await drain(d)
+    assert harness.channel.sent == []
+
+    harness.clock.advance(seconds=0.1)
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "您好")]
+    assert (await row(harness, item)).state == "sent"
+    assert (await row(harness, item)).attempts == 1  # the 429 try was given back
+    assert d.sent == 1
+
+
+# -- temporary failures ------------------------------------------------------------------------
+
+
+async def test_temporary_failure_is_retried_with_growing_back_off_until_sent(harness: Harness,
+                                                                             max_backoff: None) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "第一条")
+    harness.channel.failures += [TemporaryFailure("502 Bad Gateway"), TemporaryFailure("connection refused")]
+    start = harness.clock.now()
+
+    await drain(d)
+    assert await row(harness, item) == Row("pending", 1, "temporary: 502 Bad Gateway",
+                                           ts(start + timedelta(seconds=2)))
+    harness.clock.advance(seconds=2)
+    await drain(d)
+    assert await row(harness, item) == Row("pending", 2, "temporary: connection refused",
+                                           ts(start + timedelta(seconds=2 + 4)))
+    harness.clock.advance(seconds=3)
+    await drain(d)
+    assert harness.channel.sent == []  # not yet due
+    harness.clock.advance(seconds=1)
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "第一条")]
+    assert (await row(harness, item)).state == "sent" and (await row(harness, item)).attempts == 3
+
+
+async def test_rate_limits_do_not_use_up_the_attempts_for_failures(harness: Harness, max_backoff: None) -> None:
+    d = dispatcher(harness, max_attempts=3)
+    item = await enqueue(harness, "c1", "征求意见卡")
+    harness.channel.failures += [RateLimited(retry_after=1), RateLimited(retry_after=1), TemporaryFailure("502")]
+    for _ in range(3):
+        await drain(d)
+        harness.clock.advance(seconds=1)
+    assert (await row(harness, item)).state == "pending"  # one real failure of three allowed: try again
+    harness.clock.advance(seconds=2)
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "征求意见卡")]
+
+
+async def test_temporary_failure_gives_up_after_max_attempts(harness: Harness, max_backoff: None) -> None:
+    d = dispatcher(harness, max_attempts=3)
+    item = await enqueue(harness, "c1", "第一条")
+    harness.channel.failures += [TemporaryFailure(f"50{n}") for n in range(3)]
+    start = harness.clock.now()
+    for _ in range(3):
+        await drain(d)
+        harness.clock.advance(seconds=300)
+    # the second failure was at start+300 s and set not_before 4 s later; the third gave up
+    assert await row(harness, item) == Row("failed", 3, "temporary: 502", ts(start + timedelta(seconds=304)))
+    await drain(d)
+    assert harness.channel.sent == [] and harness.channel.failures == []
+
+
+# -- maybe delivered --------------------------------------------------------------------------
+
+
+async def test_maybe_delivered_is_sent_again_when_the_policy_is_retry(harness: Harness, max_backoff: None) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "LS-2026-0001 已交办", policy="retry")
+    harness.channel.failures.append(MaybeDelivered("TimedOut"))
+    await drain(d)
+    assert (await row(harness, item)).state == "pending"
+    assert (await row(harness, item)).last_error == "maybe delivered: TimedOut"
+    harness.clock.advance(seconds=2)
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "LS-2026-0001 已交办")]
+    assert (await row(harness, item)).state == "sent"
+
+
+async def test_maybe_delivered_button_answer_is_held_and_never_sent_again(harness: Harness) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "已收到", op="answer", policy="hold")
+    harness.channel.failures.append(MaybeDelivered("TimedOut"))
+    await drain(d)
+    assert await row(harness, item) == Row("held", 1, "maybe delivered: TimedOut", ts(harness.clock.now()))
+    harness.clock.advance(days=1)
+    await drain(d)
+    assert harness.channel.sent == []
+    assert (await row(harness, item)).state == "held"
+
+
+async def test_real_button_answers_are_queued_with_the_hold_policy(harness: Harness) -> None:
+    """The policy is chosen where the answer is written (Context.answer), not by the test."""
+    rep = await harness.add_representative("王建国")
+    deputy = harness.user("1001")
+    await deputy.say(f"/start {await harness.invite(rep)}")
+    await deputy.press("帮助")
+    async with harness.db.snapshot() as q:
+        rows = [tuple(r) for r in await q.all("SELECT op, policy, state FROM outbox ORDER BY id")]
+    assert rows == [("message", "retry", "sent"), ("answer", "hold", "sent"), ("message", "retry", "sent")]
+
+
+# -- permanent outcomes -----------------------------------------------------------------------
+
+
+async def test_unreachable_is_recorded_as_blocked(harness: Harness) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "您好")
+    harness.channel.failures.append(Unreachable("Forbidden: bot was blocked by the user"))
+    await drain(d)
+    assert await row(harness, item) == Row("blocked", 1, "Forbidden: bot was blocked by the user",
+                                           ts(harness.clock.now()))
+    harness.clock.advance(hours=1)
+    await drain(d)
+    assert harness.channel.sent == []
+
+
+async def test_rejected_is_recorded_as_failed(harness: Harness) -> None:
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "您好")
+    later = await enqueue(harness, "c1", "下一条")
+    harness.channel.failures.append(Rejected("Bad Request: can't parse entities"))
+    await drain(d)
+    assert await row(harness, item) == Row("failed", 1, "rejected: Bad Request: can't parse entities",
+                                           ts(harness.clock.now()))
+    # a message given up on does not hold the chat's later messages back
+    assert texts(harness.channel) == [("c1", "下一条")]
+    assert (await row(harness, later)).state == "sent"
+
+
+async def test_a_surprise_from_the_channel_does_not_wedge_the_chat(harness: Harness) -> None:
+    """An exception outside the DeliveryError family (a bug in a channel, a file deleted before upload)."""
+    d = dispatcher(harness)
+    item = await enqueue(harness, "c1", "带附件的答复")
+    later = await enqueue(harness, "c1", "下一条")
+    harness.channel.failures.append(FileNotFoundError("data/files/ab/abcdef"))  # type: ignore[arg-type]
+    await drain(d)
+    harness.clock.advance(hours=1)
+    await drain(d)
+    assert (await row(harness, item)).state != "sending"
+    assert (await row(harness, later)).state == "sent"
+
+
+# -- order per chat -----------------------------------------------------------------------------
+
+
+async def test_a_retried_message_holds_back_its_chat_but_not_other_chats(harness: Harness, max_backoff: None) -> None:
+    channel = PerChatFailingChannel(harness.channel)
+    channel.failures_for["A"] = [TemporaryFailure("502")]
+    d = dispatcher(harness, channel=channel)
+    a1 = await enqueue(harness, "A", "A1")
+    a2 = await enqueue(harness, "A", "A2")
+    b1 = await enqueue(harness, "B", "B1")
+    b2 = await enqueue(harness, "B", "B2")
+
+    await drain(d)
+    assert texts(channel) == [("B", "B1"), ("B", "B2")]
+    assert [(await row(harness, i)).state for i in (a1, a2)] == ["pending", "pending"]
+    assert [(await row(harness, i)).attempts for i in (a1, a2)] == [1, 0]  # A2 was never tried before A1
+
+    harness.clock.advance(seconds=2)
+    await drain(d)
+    assert texts(channel) == [("B", "B1"), ("B", "B2"), ("A", "A1"), ("A", "A2")]
+    assert [(await row(harness, i)).state for i in (a1, a2, b1, b2)] == ["sent"] * 4
+
+
+async def test_a_rate_limited_chat_holds_back_only_itself(harness: Harness) -> None:
+    channel = PerChatFailingChannel(harness.channel)
+    channel.failures_for["A"] = [RateLimited(retry_after=30)]
+    d = dispatcher(harness, channel=channel)
+    for text in ("A1", "A2"):
+        await enqueue(harness, "A", text)
+    await enqueue(harness, "B", "B1")
+    await drain(d)
+    assert texts(channel) == [("B", "B1")]
+    harness.clock.advance(seconds=30)
+    await drain(d)
+    assert texts(channel) == [("B", "B1"), ("A", "A1"), ("A", "A2")]
+
+
+# -- crash recovery -----------------------------------------------------------------------------
+
+
+async def test_recover_settles_what_was_in_flight_by_policy(harness: Harness) -> None:
+    message = await enqueue(harness, "c1", "LS-2026-0001 已登记", policy="retry")
+    answer = await enqueue(harness, "c1", "已收到", op="answer", policy="hold")
+    untouched = await enqueue(harness, "c2", "尚未发送")
+    async with harness.db.transaction() as tx:
+        assert await outbox.mark_sending(tx, message)
+        assert await outbox.mark_sending(tx, answer)
+    # the process dies here; a new one starts
+    d = dispatcher(harness)
+    assert await d.recover() == {"retried": 1, "held": 1}
+    assert await row(harness, message) == Row("pending", 1, "in flight at restart", ts(harness.clock.now()))
+    assert await row(harness, answer) == Row("held", 1, "in flight at restart", ts(harness.clock.now()))
+    assert (await row(harness, untouched)).state == "pending"
+
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "LS-2026-0001 已登记"), ("c2", "尚未发送")]
+    assert (await row(harness, message)).attempts == 2
+    assert (await row(harness, answer)).state == "held"
+    assert await d.recover() == {"retried": 0, "held": 0}
+
+
+async def test_recover_through_a_restarted_app(harness: Harness) -> None:
+    """The same through App: items left 'sending' by a crash are settled before anything is sent."""
+    item = await enqueue(harness, "c1", "您好")
+    async with harness.db.transaction() as tx:
+        await outbox.mark_sending(tx, item)
+    assert await harness.app.dispatcher.recover() == {"retried": 1, "held": 0}
+    await harness.app.dispatcher.flush()
+    assert texts(harness.channel) == [("c1", "您好")]
+
+
+# -- pacing -------------------------------------------------------------------------------------
+
+
+async def test_per_chat_interval_and_global_rate(harness: Harness) -> None:
+    mono = HandMonotonic()
+    d = dispatcher(harness, per_chat_interval=1.0, global_rate=3, monotonic=mono)
+    chats = ["c1", "c2", "c3", "c4", "c5"]
+    for n in (1, 2):
+        for chat in chats:
+            await enqueue(harness, chat, f"{chat}-{n}")
+    started: list[tuple[float, str]] = []
+
+    async def tick() -> float:
+        before = len(harness.channel.sent)
+        wait = await d._tick()
+        await asyncio.gather(*list(d._inflight.values()))
+        started.extend((mono.now, s.text) for s in harness.channel.sent[before:])
+        return wait
+
+    assert await tick() == 1.0
+    assert started == [(0.0, "c1-1"), (0.0, "c2-1"), (0.0, "c3-1")]
+    assert await tick() == 1.0  # nothing more in this second: the global rate is used up
+    mono.now = 0.5
+    assert await tick() == 0.5
+    assert len(started) == 3
+    mono.now = 1.0
+    await tick()
+    mono.now = 1.5
+    await tick()
+    mono.now = 2.0
+    await tick()
+    mono.now = 3.0
+    await tick()
+    assert started == [
+        (0.0, "c1-1"), (0.0, "c2-1"), (0.0, "c3-1"),
+        (1.0, "c4-1"), (1.0, "c5-1"), (1.0, "c1-2"),
+        (2.0, "c2-2"), (2.0, "c3-2"), (2.0, "c4-2"),
+        (3.0, "c5-2"),
+    ]
+    # the two rules, checked on the record: at most 3 in any second, a chat at most once a second
+    for at, _ in started:
+        assert sum(1 for t, _ in started if at <= t < at + 1.0) <= 3
+    for chat in chats:
+        times = [t for t, text in started if text.startswith(chat + "-")]
+        assert all(b - a >= 1.0 for a, b in zip(times, times[1:]))
+
+
+async def test_button_answers_are_not_held_back_by_the_message_rate(harness: Harness) -> None:
+    mono = HandMonotonic()
+    d = dispatcher(harness, per_chat_interval=1.0, global_rate=1, monotonic=mono)
+    await enqueue(harness, "c1", "m1")
+    await enqueue(harness, "c1", "m2")
+    await enqueue(harness, "c1", "a1", op="answer", policy="hold")
+    await enqueue(harness, "c2", "m3")
+    await drain(d)
+    assert [(s.chat_id, s.op, s.text) for s in harness.channel.sent] == [
+        ("c1", "message", "m1"), ("c1", "answer", "a1")]
+
+
+# -- a state change and its notification, together ---------------------------------------------
+
+
+async def bound_deputy(harness: Harness, name: str = "王建国", user_id: str = "1001") -> User:
+    rep = await harness.add_representative(name)
+    user = harness.user(user_id)
+    await user.say(f"/start {await harness.invite(rep)}")
+    return user
+
+
+async def test_a_reply_written_before_a_crash_is_not_kept(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    deputy = await bound_deputy(harness)
+    sent_before = len(harness.channel.sent)
+    outbox_before = await harness.count("outbox")
+
+    async def reply_then_crash(ctx: Context) -> None:
+        await ctx.reply(Reply("不应送达的答复"))
+        await ctx.tx.execute("INSERT INTO departments (name, created_at) VALUES ('临时部门', 'x')")
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(harness.app.processor.routes.commands, "help", reply_then_crash)
+    replies = await deputy.say("/help")
+    assert [r.text for r in replies] == [APOLOGY]
+    assert [s.text for s in harness.channel.sent[sent_before:]] == [APOLOGY]
+    async with harness.db.snapshot() as q:
+        new_rows = [json_text(r["payload"]) for r in await q.all("SELECT payload FROM outbox WHERE id > ?",
+                                                                  (outbox_before,))]
+    assert new_rows == [APOLOGY]
+    assert await harness.count("departments") == 0
+
+
+def json_text(payload: str) -> str:
+    return str(json.loads(payload)["text"])
+
+
+async def test_a_matter_and_its_receipt_are_committed_together(harness: Harness,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """If telling the office fails, the matter is not registered and no receipt goes out (and vice versa)."""
+    deputy = await bound_deputy(harness)
+    await deputy.say("/submit")
+    await deputy.press("建议")
+    await deputy.say("关于乡村道路安全")
+    await deputy.say("建议在村口增设减速带。")
+    await deputy.press("完成")
+    await deputy.press("无附件")
+    before = await harness.dump("matters", "timeline", "counters", "dialogs")
+    outbox_before = await harness.count("outbox")
+
+    async def office_unreachable(ctx: Context, matter: Any) -> None:
+        raise RuntimeError("office list unavailable")
+
+    monkeypatch.setattr(registry, "notify_office", office_unreachable)
+    replies = await deputy.press("确认提交")
+    assert [(r.op, r.text) for r in replies] == [("message", APOLOGY), ("answer", "")]
+    assert await harness.dump("matters", "timeline", "counters", "dialogs") == before
+    assert await harness.count("outbox", "id > ?", (outbox_before,)) == 2  # the apology and the answer only
+    assert await harness.count("inbox", "state = 'failed'") == 1
+
+    monkeypatch.undo()
+    replies = await deputy.press("确认提交")  # the dialogue is intact: the same button works now
+    assert "编号：LS-2026-0001" in [r.text for r in replies if r.op == "message"][0]
+    assert await harness.count("matters") == 1

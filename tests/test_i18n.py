@@ -1,0 +1,72 @@
+"""SPEC §8, §10: every user-visible string in the catalogs, Chinese by default, dates by Babel."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALE_DIR, Translator, locale_for
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "N_": None, "UserError": None, "PermissionDeniedError": None, "NotFoundError": None,
+            "StaleActionError": None}
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def source_messages() -> set[str]:
+    found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def catalog() -> dict[str, str]:
+    with (LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}  # type: ignore[misc]
+
+
+def test_every_string_in_the_code_has_a_chinese_translation() -> None:
+    zh = catalog()
+    missing = sorted(m for m in source_messages() if not zh.get(m))
+    assert missing == [], "untranslated (see README, Translations): " + "\n".join(missing)
+
+
+def test_translations_keep_the_placeholders_of_their_source() -> None:
+    for msgid, msgstr in catalog().items():
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
+
+
+def test_the_chinese_interface_shows_no_english_words() -> None:
+    allowed = {"submit", "my", "lang", "cancel", "help", "MB"}
+    for msgid, msgstr in catalog().items():
+        text = PLACEHOLDER.sub("", msgstr)
+        words = set(re.findall(r"[A-Za-z]+", text)) - allowed
+        assert not words, f"{msgid!r} → {msgstr!r} shows {words}"
+
+
+@pytest.mark.parametrize(
+    ("code", "locale"),
+    [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("zh", "zh_Hans"), ("zh-hant", "zh_Hans"),
+     ("en", "en"), ("en-US", "en"), ("en_GB", "en"), ("ru", "zh_Hans"), (None, "zh_Hans"), ("", "zh_Hans")],
+)
+def test_telegram_language_codes_map_to_a_locale(code: str | None, locale: str) -> None:
+    assert locale_for(code, "zh_Hans") == locale
+
+
+def test_dates_and_times_in_the_units_time_zone() -> None:
+    zh, en = Translator("zh_Hans", SHANGHAI), Translator("en", SHANGHAI)
+    assert zh.date(date(2026, 11, 28)) == "2026年11月28日"
+    assert zh.datetime(datetime(2026, 11, 28, 1, 30, tzinfo=UTC)) == "2026年11月28日 09:30"
+    assert en.datetime(datetime(2026, 11, 28, 1, 30, tzinfo=UTC)) == "November 28, 2026 09:30"
+    assert zh("Number: {number}", number="LS-2026-0001") == "编号：LS-2026-0001"
+    assert en("Number: {number}", number="LS-2026-0001") == "Number: LS-2026-0001"
