@@ -93,6 +93,7 @@ class TelegramChannel:
         )
         self.username = config.bot_username
         self.polls = 0
+        self.backoff_start = 1.0  # seconds before polling again after a failure, doubling up to 30
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails at once on a wrong token
@@ -118,7 +119,7 @@ class TelegramChannel:
         async with app.db.snapshot() as q:
             last = await inbox.last_external_id(q, NAME)
         offset = int(last) + 1 if last is not None else None
-        delay = 1.0
+        delay = self.backoff_start
         while True:
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.config.poll_timeout,
@@ -138,7 +139,7 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            delay = 1.0
+            delay = self.backoff_start
             self.polls += 1
             if not updates:
                 continue
@@ -194,9 +195,10 @@ class TelegramChannel:
         except Forbidden as exc:
             raise Unreachable(exc.message) from exc
         except BadRequest as exc:
-            if "message is not modified" in exc.message:
-                return SendResult()
-            if "chat not found" in exc.message.lower():
+            reason = exc.message.lower()  # PTB rewrites Telegram's text: "Bad Request: m..." -> "M..."
+            if "message is not modified" in reason:
+                return SendResult()  # the edit was made already
+            if "chat not found" in reason:
                 raise Unreachable(exc.message) from exc
             raise Rejected(exc.message) from exc
         except InvalidToken as exc:
