@@ -30,7 +30,8 @@ async def run(config: Config, choice: str = "auto") -> int:
 
             telegram = TelegramChannel(config.telegram, app.files, config.intake.max_file_mb)
             app.add_channel(telegram)
-            await telegram.start()
+            if not await telegram.try_start():
+                return 2
             receivers.append(telegram)
             log.info("running on Telegram as @%s", telegram.username)
         else:

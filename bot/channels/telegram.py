@@ -100,8 +100,20 @@ class TelegramChannel:
         self.username = self.bot.username
         await self._set_commands()
 
+    async def try_start(self) -> bool:
+        """Start, or explain in one line why Telegram would not have us (the token is never shown)."""
+        try:
+            await self.start()
+        except InvalidToken:
+            log.error("telegram.token: Telegram refused the token (revoked or mistyped?)")
+            return False
+        except NetworkError as exc:
+            log.error("telegram.base_url: the Bot API cannot be reached (%s)", type(exc).__name__)
+            return False
+        return True
+
     async def stop(self) -> None:
-        await self.bot.shutdown()
+        await self.bot.shutdown()  # safe also when start() failed half-way
 
     async def _set_commands(self) -> None:
         for locale in SUPPORTED:
