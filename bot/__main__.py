@@ -6,6 +6,7 @@
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID     a one-time invite code and its deep link
     backup FILE              a consistent copy of the database, safe while the bot runs
+    audit verify             check the audit log's hash chain; print its head hash to publish
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
 says why, nothing was changed), 2 bad usage or configuration.
@@ -29,13 +30,17 @@ from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.roster_file import RosterFileError, read_roster
 from handlers.binding import create_invite
-from storage import people, roster
+from storage import audit, people, roster
 
 log = logging.getLogger("bot")
 
 
 class Refused(Exception):
-    """The command cannot do what was asked; nothing was changed."""
+    """The command cannot do what was asked; nothing was changed. `data` goes into the --json output."""
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--person", type=int)
     backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
     backup.add_argument("file", type=Path)
+    audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
+    audit_sub = audit_log.add_subparsers(dest="action", required=True)
+    audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
     return parser
 
 
@@ -101,11 +109,12 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         "staff": add_staff,
         "invite": make_invite,
         "backup": backup_database,
+        "audit": verify_audit,
     }
     try:
         result = asyncio.run(_with_app(config, lambda app: commands[args.command](app, args)))
     except Refused as exc:
-        _print({"ok": False, "error": str(exc)} if as_json else str(exc), as_json, stream=sys.stderr)
+        _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
         return 1
     _print({"ok": True, **result} if as_json else result["message"], as_json)
     return 0
@@ -211,6 +220,19 @@ async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"{target} exists already; choose a new file name")
     await app.db.backup(target)
     return {"message": f"database copied to {target}", "file": str(target)}
+
+
+async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`audit verify`: recompute the chain; a broken one is refused (exit 1) naming the first broken entry."""
+    async with app.db.snapshot() as q:
+        checked, broken = await audit.verify(q)
+        head = await audit.head(q)
+    head_hash = None if head is None else head[1]
+    if broken is not None:
+        raise Refused(f"audit log broken at entry {broken.id}: {broken.reason}",
+                      entries=checked, broken=broken.id, reason=broken.reason, head=head_hash)
+    return {"message": f"audit log intact: {checked} entries, head {head_hash}",
+            "entries": checked, "broken": None, "reason": None, "head": head_hash}
 
 
 if __name__ == "__main__":

@@ -65,6 +65,15 @@ class IntakeConfig:
 
 
 @dataclass(frozen=True)
+class CaseworkConfig:
+    min_reply_chars: int = 80
+    leader_approves_major: bool = True
+    extension_approver: str = "office"
+    extension_cap_months: int = 6
+    reopen_months: int = 1
+
+
+@dataclass(frozen=True)
 class OutboxConfig:
     global_rate: float = 25.0
     per_chat_interval: float = 1.0
@@ -79,6 +88,7 @@ class Config:
     binding: BindingConfig = BindingConfig()
     intake: IntakeConfig = IntakeConfig()
     outbox: OutboxConfig = OutboxConfig()
+    casework: CaseworkConfig = CaseworkConfig()
     default_locale: str = "zh_Hans"
     demo: bool = True  # the console channel seeds a small demo roster into an empty database
 
@@ -147,10 +157,20 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         per_chat_interval=r.number("outbox.per_chat_interval", OutboxConfig.per_chat_interval, 0, 60),
         max_attempts=r.integer("outbox.max_attempts", OutboxConfig.max_attempts, 1, 100),
     )
+    casework = CaseworkConfig(
+        min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
+        leader_approves_major=r.boolean("casework.leader_approves_major", CaseworkConfig.leader_approves_major),
+        extension_approver=r.text("casework.extension_approver", CaseworkConfig.extension_approver),
+        extension_cap_months=r.integer("casework.extension_cap_months", CaseworkConfig.extension_cap_months, 1, 24),
+        reopen_months=r.integer("casework.reopen_months", CaseworkConfig.reopen_months, 1, 12),
+    )
+    if casework.extension_approver not in ("office", "leader"):
+        raise ConfigError("casework.extension_approver", "must be office or leader")
     locale = r.text("i18n.default_locale", "zh_Hans")
     if locale not in LOCALES:
         raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
-    config = Config(unit, storage, telegram, binding, intake, outbox, locale, r.boolean("console.demo", True))
+    config = Config(unit, storage, telegram, binding, intake, outbox, casework, locale,
+                    r.boolean("console.demo", True))
     r.reject_unknown()
     return config
 

@@ -68,3 +68,62 @@ def normalise_phone(text: str) -> str:
     if len(digits) == 13 and digits.startswith("861"):
         digits = digits[2:]
     return digits
+
+
+# -- handling a matter (seed §12-§14) -------------------------------------------------
+
+OUTCOMES: Final = ("A", "B", "C", "D")  # 已解决/基本解决, 正在解决, 列入计划/条件限制, 留作参考
+OWES_FINAL_REPLY: Final = frozenset({"B", "C"})  # answered again once finally resolved
+RATINGS: Final = ("satisfied", "basically", "dissatisfied")
+REPLY_VIA: Final = ("chat", "in_person", "paper")
+
+# Which action may be taken from which state. The rule-specific checks (§14 conflict,
+# reply quality, the extension cap) come on top of this table.
+TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    "assign": frozenset({"registered", "reopened"}),
+    "mark_major": frozenset({"registered", "assigned", "in_progress", "concluded", "reopened"}),
+    "transfer": frozenset({"registered", "assigned"}),
+    "cannot_meet": frozenset({"registered", "assigned", "in_progress", "reopened"}),
+    "progress": frozenset({"assigned", "in_progress", "rated"}),
+    "request_extension": frozenset({"assigned", "in_progress"}),
+    "conclude": frozenset({"assigned", "in_progress"}),
+    "draft_reply": frozenset({"concluded", "rated"}),
+    "rate": frozenset({"replied"}),
+}
+CLOSED_STATES: Final = frozenset({"closed", "transferred"})
+
+
+def can(action: str, state: str, *, owes_final_reply: bool = False) -> bool:
+    """Whether `action` is allowed from `state` (a rated matter only while a final reply is owed)."""
+    if state == "rated" and action in ("progress", "draft_reply"):
+        return owes_final_reply
+    return state in TRANSITIONS.get(action, frozenset())
+
+
+def conflicts_with_original(disputes_own_handling: bool, original_department_id: int | None,
+                            department_id: int) -> bool:
+    """§14: an appeal disputing our own handling never goes back to the department that handled it."""
+    return disputes_own_handling and original_department_id == department_id
+
+
+def reply_problem(body: str, grounds: str, min_chars: int) -> str | None:
+    """§14: a reply states the outcome and its grounds and is not too brief; None when acceptable."""
+    if len(grounds.strip()) < 10:
+        return "no_grounds"
+    if len(body.strip()) + len(grounds.strip()) < min_chars:
+        return "too_short"
+    return None
+
+
+def extension_cap(registered_at: datetime, tz: ZoneInfo, cap_months: int = 6) -> date:
+    """§12: an extended due date is at most `cap_months` after registration."""
+    return add_months(registered_at.astimezone(tz).date(), cap_months)
+
+
+def after_rating(rating: str, outcome: str | None, final_given: bool) -> str:
+    """The state a rating leads to: dissatisfied reopens; B and C stay open for their final reply."""
+    if rating == "dissatisfied":
+        return "reopened"
+    if outcome in OWES_FINAL_REPLY and not final_given:
+        return "rated"
+    return "closed"

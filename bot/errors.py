@@ -39,7 +39,16 @@ class UserError(LiaisonError):
 
 
 class PermissionDeniedError(UserError):
-    """The person may not do this."""
+    """The person may not do this; `action` and `matter_id` go to the audit log."""
+
+    action: str | None = None
+    matter_id: int | None = None
+
+    @classmethod
+    def of(cls, action: str, matter_id: int | None, msgid: str, **params: object) -> PermissionDeniedError:
+        error = cls(msgid, **params)
+        error.action, error.matter_id = action, matter_id
+        return error
 
 
 class NotFoundError(UserError):

@@ -30,6 +30,10 @@ BABEL_LOCALE = {"zh_Hans": "zh_Hans_CN", "en": "en"}
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 
+class Msg(str):
+    """A catalog id passed as a parameter: translated when the message around it is rendered."""
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it here (tables of labels)."""
     return message
@@ -81,7 +85,9 @@ class Translator:
 
     def __call__(self, message: str, /, **params: object) -> str:
         text = self._catalog.gettext(message)
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        return text.format(**{k: self._catalog.gettext(v) if isinstance(v, Msg) else v for k, v in params.items()})
 
     def plural(self, singular: str, plural: str, n: int, /, **params: object) -> str:
         return self._catalog.ngettext(singular, plural, n).format(n=n, **params)

@@ -16,9 +16,9 @@ from typing import Protocol
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError, UserError
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Reply
-from storage import dialogs
+from storage import audit, dialogs
 from storage.dialogs import Dialog
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ async def dispatch(ctx: Context, routes: Routes) -> None:
         ctx.answered = False
         ctx.outbox_ids.clear()
         log.info("refused %s for %s: %s", _what(ctx, routes), ctx.actor, refusal.msgid)
+        if isinstance(refusal, PermissionDeniedError):
+            await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None,
+                               f"refused:{refusal.action or _what(ctx, routes)}", matter_id=refusal.matter_id,
+                               detail={"channel": ctx.inc.channel})
         text = ctx._(refusal.msgid, **refusal.params)
         if ctx.inc.callback_id is not None:
             await ctx.answer(text, alert=True)

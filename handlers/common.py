@@ -44,6 +44,11 @@ def help_text(_: Translator, person: Person) -> str:
             _("/submit — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
             _("/my — your matters, their progress and replies"),
         ]
+    if person.roles & {"office", "leader", "handler", "head", "discipline"}:
+        lines.append(_("/inbox — what waits for you: new matters, replies to approve, your department's matters"))
+        lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001"))
+    if person.roles & {"office", "leader", "discipline"}:
+        lines.append(_("/overview — every matter by state"))
     lines += [
         _("/lang — choose the language"),
         _("/cancel — stop what you are doing"),

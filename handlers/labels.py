@@ -27,6 +27,24 @@ STATE_LABELS = {
 
 EVENT_LABELS = {
     "registered": N_("Registered"),
+    "assigned": N_("Assigned to a department"),
+    "major": N_("Marked major, difficult or complex"),
+    "not_major": N_("No longer marked major"),
+    "transferred": N_("Transferred to the competent authority"),
+    "cannot_meet": N_("Explained: cannot be met"),
+    "progress_public": N_("Progress notice"),
+    "progress_internal": N_("Progress note"),
+    "extension_requested": N_("Extension requested"),
+    "extension_refused": N_("Extension refused"),
+    "extended": N_("Deadline extended"),
+    "concluded": N_("Concluded"),
+    "reply_drafted": N_("Reply drafted"),
+    "reply_to_leader": N_("Reply passed to a leader for approval"),
+    "reply_returned": N_("Reply returned for changes"),
+    "replied": N_("Replied"),
+    "rated_satisfied": N_("Rated: satisfied"),
+    "rated_basically": N_("Rated: basically satisfied"),
+    "rated_dissatisfied": N_("Rated: dissatisfied; to be handled again"),
 }
 
 VIA_LABELS = {

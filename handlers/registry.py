@@ -19,12 +19,10 @@ from storage.matters import Matter, NewMatter, StoredFile
 
 
 async def department_name(q: Tx, department_id: object) -> str | None:
+    """The department's name; None for no department (or anything that is not an id)."""
     if not isinstance(department_id, int):
         return None
-    for dept_id, name in await people.departments(q):
-        if dept_id == department_id:
-            return name
-    return None
+    return await people.department_name(q, department_id)
 
 
 async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.router import Routes
-from handlers import binding, common, intake, mine
+from handlers import actions, binding, common, intake, mine, rating, staff
 
 
 def build() -> Routes:
@@ -17,9 +17,13 @@ def build() -> Routes:
             "cancel": common.cancel,
             "submit": intake.begin,
             "my": mine.command,
+            "inbox": staff.inbox,
+            "case": staff.open_by_number,
+            "overview": staff.overview,
         },
-        buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button},
-        flows={intake.INTAKE.name: intake.INTAKE, binding.PHONE_FLOW.name: binding.PHONE_FLOW},
+        buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
+                 "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate},
+        flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE)},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang"}),
         unbound=common.unbound,

@@ -29,6 +29,10 @@ class Matter:
     urger_id: int | None
     registered_at: str
     due_date: date
+    outcome: str | None = None
+    owes_final_reply: bool = False
+    reopened: int = 0
+    transferred_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Event:
     detail: dict[str, Any]
 
 
-def _matter(row: Row) -> Matter:
+def matter_from_row(row: Row) -> Matter:
     return Matter(
         id=row["id"],
         number=row["number"],
@@ -83,6 +87,10 @@ def _matter(row: Row) -> Matter:
         urger_id=row["urger_id"],
         registered_at=row["registered_at"],
         due_date=date.fromisoformat(row["due_date"]),
+        outcome=row["outcome"],
+        owes_final_reply=bool(row["owes_final_reply"]),
+        reopened=row["reopened"],
+        transferred_to=row["transferred_to"],
     )
 
 
@@ -110,17 +118,21 @@ async def insert(q: Tx, new: NewMatter, number: str, state: str, now: datetime, 
     )
 
 
-async def add_files(q: Tx, matter_id: int, files: list[StoredFile], now: datetime) -> None:
+async def add_files(q: Tx, matter_id: int, files: list[StoredFile], now: datetime,
+                    reply_id: int | None = None) -> None:
     await q.executemany(
-        "INSERT INTO attachments (matter_id, kind, name, size, mime, sha256, path, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(matter_id, f.kind, f.name, f.size, f.mime, f.sha256, f.path, ts(now)) for f in files],
+        "INSERT INTO attachments (matter_id, kind, name, size, mime, sha256, path, created_at, reply_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(matter_id, f.kind, f.name, f.size, f.mime, f.sha256, f.path, ts(now), reply_id) for f in files],
     )
 
 
-async def files(q: Tx, matter_id: int) -> list[StoredFile]:
+async def files(q: Tx, matter_id: int, reply_id: int | None = None) -> list[StoredFile]:
+    """The representative's files of a matter, or with `reply_id` the files of that reply."""
+    where = "reply_id = ?" if reply_id is not None else "reply_id IS NULL"
     rows = await q.all(
-        "SELECT kind, name, size, mime, sha256, path FROM attachments WHERE matter_id = ? ORDER BY id", (matter_id,)
+        f"SELECT kind, name, size, mime, sha256, path FROM attachments WHERE matter_id = ? AND {where} ORDER BY id",
+        (matter_id, reply_id) if reply_id is not None else (matter_id,),
     )
     return [StoredFile(r["kind"], r["name"], r["size"], r["mime"], r["sha256"], r["path"]) for r in rows]
 
@@ -143,9 +155,14 @@ async def events(q: Tx, matter_id: int, *, public_only: bool) -> list[Event]:
     return [Event(r["at"], r["actor_id"], r["event"], bool(r["public"]), json.loads(r["detail"])) for r in rows]
 
 
+async def by_number(q: Tx, number: str) -> Matter | None:
+    row = await q.one("SELECT * FROM matters WHERE number = ?", (number.strip().upper(),))
+    return None if row is None else matter_from_row(row)
+
+
 async def get(q: Tx, matter_id: int) -> Matter | None:
     row = await q.one("SELECT * FROM matters WHERE id = ?", (matter_id,))
-    return None if row is None else _matter(row)
+    return None if row is None else matter_from_row(row)
 
 
 async def of_representative(q: Tx, person_id: int, limit: int, offset: int = 0) -> list[Matter]:
@@ -153,7 +170,7 @@ async def of_representative(q: Tx, person_id: int, limit: int, offset: int = 0) 
         "SELECT * FROM matters WHERE representative_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
         (person_id, limit, offset),
     )
-    return [_matter(r) for r in rows]
+    return [matter_from_row(r) for r in rows]
 
 
 async def count_of_representative(q: Tx, person_id: int) -> int:

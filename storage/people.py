@@ -157,5 +157,10 @@ async def department_by_name(q: Tx, name: str) -> int | None:
     return None if value is None else int(value)
 
 
+async def department_name(q: Tx, department_id: int) -> str | None:
+    value = await q.scalar("SELECT name FROM departments WHERE id = ?", (department_id,))
+    return None if value is None else str(value)
+
+
 async def departments(q: Tx) -> list[tuple[int, str]]:
     return [(r["id"], r["name"]) for r in await q.all("SELECT id, name FROM departments ORDER BY id")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -152,16 +152,19 @@ class User:
     user_id: str
     language_code: str
     chat_id: str = ""
-    received: list[Sent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.chat_id = self.chat_id or self.user_id
+
+    @property
+    def received(self) -> list[Sent]:
+        """Everything sent to this user's chat, by whoever's doing (notices included)."""
+        return [s for s in self.harness.channel.sent if s.chat_id == self.chat_id]
 
     async def _send(self, **fields: Any) -> list[Sent]:
         inc = Incoming(channel="test", user_id=self.user_id, chat_id=self.chat_id,
                        language_code=self.language_code, **fields)
         got = await self.harness.deliver(inc)
-        self.received += [s for s in got if s.chat_id == self.chat_id]
         return [s for s in got if s.chat_id == self.chat_id]
 
     async def say(self, text: str) -> list[Sent]:

@@ -1,0 +1,162 @@
+"""What the handling of a matter tells people (seed §7: every change the representative should
+know of reaches them). Each builder returns a function of the reader's Translator, so a notice
+is worded in the reader's own language; every notice names its matter number, so that a rare
+duplicate (see bot/dispatch.py) is recognisable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from bot import callbacks
+from bot.context import Context
+from bot.i18n import N_, Msg, Translator
+from bot.messages import Button, OutFile, Reply
+from handlers.labels import STATE_LABELS, kind_label
+from storage.matters import Matter
+
+
+OUTCOME_LABELS = {
+    "A": N_("A: resolved or basically resolved"),
+    "B": N_("B: being resolved"),
+    "C": N_("C: planned, or limited by conditions"),
+    "D": N_("D: kept for reference"),
+}
+RATING_LABELS = {
+    "satisfied": N_("Satisfied"),
+    "basically": N_("Basically satisfied"),
+    "dissatisfied": N_("Dissatisfied"),
+}
+VIA_LABELS = {"chat": N_("in writing, here"), "in_person": N_("in person"), "paper": N_("on paper")}
+
+
+def state_word(state: str) -> Msg:
+    """The state's label as a catalog id, for refusal messages rendered later in the reader's language."""
+    return Msg(STATE_LABELS.get(state, state))
+
+
+async def to_representative(ctx: Context, matter: Matter, make: Callable[[Matter], Callable[[Translator], Reply]]
+                            ) -> None:
+    await ctx.notify(matter.representative_id, make(matter), matter_id=matter.id)
+
+
+async def to_staff(ctx: Context, person_id: int, matter: Matter, make: Callable[[Translator], Reply]) -> None:
+    if ctx.person is not None and person_id == ctx.person.id:
+        return  # nobody needs telling what they did themselves
+    await ctx.notify(person_id, make, matter_id=matter.id)
+
+
+def _open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(_("Open {number}", number=matter.number), callbacks.encode("case", matter.id)),),)
+
+
+# -- to the representative -------------------------------------------------------------
+
+
+def assigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("Your {kind} {number} has been assigned to the {department}, and is being handled.",
+              kind=kind_label(_, matter.kind), number=matter.number, department=department),
+            title=_("Progress"))
+    return make
+
+
+def transferred(authority: str, explanation: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("Your {kind} {number} is outside the jurisdiction of this procuratorate. We have received it and "
+              "transferred it to: {authority}.", kind=kind_label(_, matter.kind), number=matter.number,
+              authority=authority) + "\n\n" + explanation,
+            title=_("Transferred"))
+    return make
+
+
+def progress(note: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(_("Progress of {number}:", number=matter.number) + "\n" + note,
+                               title=_("Progress notice"))
+    return make
+
+
+def extended(new_due: date) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("Handling {number} needs more time; it will be concluded by {day}. We will keep you informed.",
+              number=matter.number, day=_.date(new_due)),
+            title=_("Progress notice"))
+    return make
+
+
+def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
+          ) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        def build(_: Translator) -> Reply:
+            lines = [_("Reply to your {kind} {number}: {subject}", kind=kind_label(_, matter.kind),
+                       number=matter.number, subject=matter.subject), "", body, "", _("Grounds:"), grounds]
+            if via != "chat":
+                lines += ["", _("This reply was also given {via}.", via=_(VIA_LABELS[via]))]
+            lines += ["", _("Are you satisfied with how it was handled?")]
+            buttons = tuple(
+                (Button(_(RATING_LABELS[r]), callbacks.encode("rate", matter.id, reply_id, r[0])),)
+                for r in ("satisfied", "basically", "dissatisfied")
+            )
+            return Reply("\n".join(lines), title=_("Reply"), buttons=buttons, files=tuple(files))
+        return build
+    return make
+
+
+# -- to staff --------------------------------------------------------------------------
+
+
+def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("{number} ({kind}) is assigned to the {department}; urger: {urger}. To be concluded by {day}.",
+          number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
+          day=_.date(matter.due_date)),
+        title=_("Assigned"), buttons=_open_button(_, matter))
+
+
+def extension_requested(matter: Matter, reason: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("The department asks to extend {number} (due {day}). Reason: {reason}",
+                             number=matter.number, day=_.date(matter.due_date), reason=reason),
+                           title=_("Extension requested"), buttons=_open_button(_, matter))
+
+
+def extension_decided(matter: Matter, new_due: date | None) -> Callable[[Translator], Reply]:
+    if new_due is None:
+        return lambda _: Reply(_("The extension of {number} was refused.", number=matter.number),
+                               buttons=_open_button(_, matter))
+    return lambda _: Reply(_("The extension of {number} was approved: now due {day}.", number=matter.number,
+                             day=_.date(new_due)), buttons=_open_button(_, matter))
+
+
+def reply_to_approve(matter: Matter) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("The reply to {number} waits for your approval.", number=matter.number),
+                           title=_("Reply to approve"), buttons=_open_button(_, matter))
+
+
+def reply_returned(matter: Matter, note: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("The reply to {number} was returned: {note}", number=matter.number, note=note),
+                           title=_("Reply returned"), buttons=_open_button(_, matter))
+
+
+def reply_sent(matter: Matter) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("The reply to {number} was approved and sent to the representative.",
+                             number=matter.number), buttons=_open_button(_, matter))
+
+
+def dissatisfied(matter: Matter, comment: str) -> Callable[[Translator], Reply]:
+    def build(_: Translator) -> Reply:
+        text = _("The representative is dissatisfied with the reply to {number}. The matter is reopened and must "
+                 "be handled again.", number=matter.number)
+        if comment:
+            text += "\n" + _("Their comment: {comment}", comment=comment)
+        return Reply(text, title=_("Dissatisfied"), buttons=_open_button(_, matter))
+    return build
+
+
+def rated(matter: Matter, rating: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("The representative rated the reply to {number}: {rating}.", number=matter.number,
+                             rating=_(RATING_LABELS[rating])), buttons=_open_button(_, matter))

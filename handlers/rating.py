@@ -1,0 +1,78 @@
+"""The representative rates a reply: 满意 / 基本满意 / 不满意, with an optional comment (seed §14)."""
+
+from __future__ import annotations
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from handlers import casework as cases
+from storage import casework
+from storage.dialogs import Dialog
+
+LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
+MAX_COMMENT = 1000
+
+
+async def on_rate(ctx: Context, parts: list[str]) -> None:
+    """A rating button under a reply: checked now, then the comment is asked for (or skipped)."""
+    if len(parts) != 3 or parts[2] not in LETTERS:
+        raise StaleActionError("This button is no longer valid.")
+    matter_id, reply_id = callbacks.to_int(parts[0]), callbacks.to_int(parts[1])
+    matter = await cases.load(ctx, matter_id, "rate")
+    latest = await casework.last_sent_reply(ctx.tx, matter.id)
+    if matter.state != "replied" or latest is None or latest.id != reply_id:
+        raise UserError("This reply has been rated already, or is not the latest one.")
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise UserError("Please finish or /cancel what you are doing first.")
+    dialog = Dialog("rate", "comment", "", {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]})
+    await ctx.save_dialog(dialog)
+    await RATE.prompt(ctx, dialog)
+
+
+class RatingFlow:
+    name = "rate"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("rating a reply")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        skip = Button(ctx._("No comment"), dialog_button(dialog, "skip"))
+        if dialog.data["rating"] == "dissatisfied":
+            text = ctx._("We are sorry. Please tell us what is not satisfactory, so that it can be handled again.")
+        else:
+            text = ctx._("Thank you. Would you like to add a comment? Send it, or press the button.")
+        await ctx.reply(Reply(text, buttons=((skip,),)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        if choice != "skip":
+            raise StaleActionError("This button is no longer valid.")
+        await ctx.answer()
+        await self._finish(ctx, dialog, "")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        text = ctx.inc.text.strip()
+        if not text:
+            return await self.prompt(ctx, dialog)
+        if len(text) > MAX_COMMENT:
+            raise UserError("The comment is too long: at most {max} characters.", max=MAX_COMMENT)
+        await self._finish(ctx, dialog, text)
+
+    async def _finish(self, ctx: Context, dialog: Dialog, comment: str) -> None:
+        await ctx.end_dialog()
+        state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
+                                 dialog.data["rating"], comment)
+        if state == "reopened":
+            text = ctx._("Your matter will be handled again, by the office and discipline inspection's supervision. "
+                         "We will reply to you again.")
+        elif state == "rated":
+            text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
+                         "result.")
+        else:
+            text = ctx._("Thank you for your rating and your supervision.")
+        await ctx.reply(Reply(text))
+
+
+RATE = RatingFlow()

@@ -1,0 +1,206 @@
+"""Staff screens: the office's /inbox, a department's list, the overview, and a matter's card
+with the buttons this person may press on it now (re-checked on every press)."""
+
+from __future__ import annotations
+
+from bot import callbacks, domain
+from bot.context import Context
+from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import N_, Translator
+from bot.messages import Button, OutFile, Reply
+from bot.permissions import may
+from handlers import casework as cases
+from handlers.labels import event_label, kind_label, state_label
+from handlers.notices import OUTCOME_LABELS
+from storage import casework, matters, people
+from storage.db import parse_ts
+from storage.matters import Matter
+
+LIST_LIMIT = 20
+BODY_PREVIEW = 1500
+
+
+def _require_staff(ctx: Context) -> None:
+    if ctx.person is None or not ctx.person.is_staff:
+        raise PermissionDeniedError.of("staff_screen", None, "This is for the procuratorate's staff.")
+
+
+def _line(_: Translator, m: Matter) -> str:
+    flag = "⚠" if m.major else ""
+    return f"{flag}{m.number} · {kind_label(_, m.kind)} · {state_label(_, m.state)} · {_.date(m.due_date)}\n{m.subject}"
+
+
+def _list(_: Translator, title: str, items: list[Matter], empty: str) -> Reply:
+    if not items:
+        return Reply(empty, title=title)
+    buttons = tuple((Button(m.number, callbacks.encode("case", m.id)),) for m in items[:LIST_LIMIT])
+    return Reply("\n\n".join(_line(_, m) for m in items[:LIST_LIMIT]), title=title, buttons=buttons)
+
+
+async def inbox(ctx: Context) -> None:
+    """/inbox: what waits for this person, by role."""
+    _require_staff(ctx)
+    person, _ = ctx.person, ctx._
+    assert person is not None
+    shown = False
+    if "office" in person.roles:
+        new = await casework.matters_in(ctx.tx, ("registered", "reopened"))
+        await ctx.reply(_list(_, _("To assign"), new, _("No new matter waits to be assigned.")))
+        drafts = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "draft")]
+        if drafts:
+            await ctx.reply(_list(_, _("Replies to approve"), [m for m in drafts if m], ""))
+        undelivered = await casework.undelivered(ctx.tx)
+        if undelivered:
+            await ctx.reply(Reply(_("Messages not delivered: {blocked} blocked the bot, {failed} failed, {held} held "
+                                    "after an uncertain send. Please reach these people another way.",
+                                    blocked=undelivered.get("blocked", 0), failed=undelivered.get("failed", 0),
+                                    held=undelivered.get("held", 0))))
+        shown = True
+    if person.roles & {"office", "leader"} and ctx.config.casework.extension_approver in person.roles:
+        pending = [await matters.get(ctx.tx, m) for m in await casework.pending_extensions(ctx.tx)]
+        if pending:
+            await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
+        shown = True
+    if "leader" in person.roles:
+        waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]
+        await ctx.reply(_list(_, _("Replies to approve"), [m for m in waiting if m],
+                              _("No reply waits for a leader's approval.")))
+        shown = True
+    if person.roles & {"handler", "head"} and person.department_id is not None:
+        await department(ctx)
+        shown = True
+    if not shown:
+        await overview(ctx)
+
+
+async def department(ctx: Context) -> None:
+    """A department's open matters (handlers see only their own department's)."""
+    _require_staff(ctx)
+    person, _ = ctx.person, ctx._
+    assert person is not None
+    if person.department_id is None:
+        raise PermissionDeniedError.of("department_list", None, "You do not belong to a department.")
+    items = await casework.matters_in(ctx.tx, ("assigned", "in_progress", "concluded", "rated"),
+                                      department_id=person.department_id)
+    await ctx.reply(_list(_, _("Your department's matters"), items, _("Your department has no open matter.")))
+
+
+async def overview(ctx: Context) -> None:
+    """Discipline inspection and leaders: every matter by state, the open ones listed."""
+    _require_staff(ctx)
+    person, _ = ctx.person, ctx._
+    assert person is not None
+    if not person.roles & {"office", "discipline", "leader"}:
+        raise PermissionDeniedError.of("overview", None, "This is for the office, discipline inspection and leaders.")
+    counts = await casework.count_by_state(ctx.tx)
+    summary = "  ".join(f"{state_label(_, s)} {n}" for s, n in sorted(counts.items()))
+    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
+    items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
+    overdue = sum(1 for m in items if m.due_date < today and m.state not in ("replied", "rated"))
+    title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
+    await ctx.reply(_list(_, title, items, _("No open matter.")))
+
+
+async def open_by_number(ctx: Context) -> None:
+    """/case LS-2026-0001"""
+    _require_staff(ctx)
+    number = ctx.inc.args.strip()
+    matter = await matters.by_number(ctx.tx, number) if number else None
+    if matter is None:
+        raise NotFoundError("No such matter. Send /case followed by its number, e.g. /case LS-2026-0001.")
+    await show(ctx, matter.id)
+
+
+async def on_case(ctx: Context, parts: list[str]) -> None:
+    if len(parts) != 1:
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.answer()
+    await show(ctx, callbacks.to_int(parts[0]))
+
+
+async def show(ctx: Context, matter_id: int) -> None:
+    """A matter's card, whole, for staff who may see it; the complainant masked where the rules say."""
+    matter = await cases.load(ctx, matter_id, "view")
+    _ = ctx._
+    rep = await people.get(ctx.tx, matter.representative_id)
+    lines = [
+        f"{kind_label(_, matter.kind)} · {state_label(_, matter.state)}" + (" · " + _("major") if matter.major else ""),
+        _("From: {name}", name=rep.name if rep else "?"),
+        _("Subject: {subject}", subject=matter.subject),
+        _("Content:"),
+        matter.body[:BODY_PREVIEW] + ("…" if len(matter.body) > BODY_PREVIEW else ""),
+    ]
+    if domain.is_referred(matter.kind):
+        if may(ctx.person, "view_personal", cases.access(matter)):
+            lines.append(_("Complainant: {name}, {contact}", name=matter.complainant_name or "",
+                           contact=matter.complainant_contact or ""))
+        else:
+            lines.append(_("Complainant: (withheld)"))
+    if matter.disputes_own_handling:
+        original = await people.department_name(ctx.tx, matter.original_department_id or 0)
+        lines.append(_("Disputes this procuratorate's handling; handled originally by: {dept}",
+                       dept=original or _("not sure")))
+    if matter.department_id is not None:
+        dept = await people.department_name(ctx.tx, matter.department_id)
+        urger = await people.get(ctx.tx, matter.urger_id) if matter.urger_id else None
+        lines.append(_("Handled by: {dept}; urger: {urger}", dept=dept or "", urger=urger.name if urger else ""))
+    if matter.outcome:
+        lines.append(_("Outcome: {outcome}", outcome=_(OUTCOME_LABELS[matter.outcome])))
+    lines.append(_("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))))
+    lines.append(_("To be concluded by: {day}", day=_.date(matter.due_date)))
+    draft = await casework.open_reply(ctx.tx, matter.id)
+    if draft is not None:
+        lines += ["", _("Reply waiting for approval:"), draft.body, _("Grounds:"), draft.grounds]
+    pending = await casework.pending_extension(ctx.tx, matter.id)
+    if pending is not None:
+        lines.append(_("Extension requested: {reason}", reason=pending.reason))
+    lines += ["", _("Timeline:")]
+    for event in await matters.events(ctx.tx, matter.id, public_only=False):
+        mark = "" if event.public else _("(internal) ")
+        note = event.detail.get("note")
+        lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
+    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+
+
+ACTION_LABELS = {
+    "assign": N_("Assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"), "transfer": N_("Transfer"),
+    "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
+    "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
+    "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
+    "leader_return": N_("Return reply"), "files": N_("Files"),
+}
+
+
+async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ...], ...]:
+    """The actions this person may take on this matter now: the same checks the actions make."""
+    _ = ctx._
+    access, policy = cases.access(matter), cases.policy(ctx)
+    names: list[str] = []
+    draft = await casework.open_reply(ctx.tx, matter.id)
+    for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
+                   "draft_reply"):
+        if action == "draft_reply" and draft is not None:
+            continue
+        if may(ctx.person, action, access, policy) and domain.can(action, matter.state,
+                                                                     owes_final_reply=matter.owes_final_reply):
+            names.append("unmark_major" if action == "mark_major" and matter.major else action)
+    if draft is not None and draft.state == "draft" and may(ctx.person, "approve_reply", access, policy):
+        names += ["approve_reply", "return_reply"]
+    if draft is not None and draft.state == "awaiting_leader" and may(ctx.person, "leader_approve", access, policy):
+        names += ["leader_approve", "leader_return"]
+    if await casework.pending_extension(ctx.tx, matter.id) and may(ctx.person, "decide_extension", access, policy):
+        names.append("decide_extension")
+    if await matters.files(ctx.tx, matter.id):
+        names.append("files")
+    buttons = [Button(_(ACTION_LABELS[n]), callbacks.encode("act", matter.id, n)) for n in names]
+    return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
+
+
+async def send_files(ctx: Context, matter_id: int) -> None:
+    matter = await cases.load(ctx, matter_id, "view")
+    stored = await matters.files(ctx.tx, matter.id)
+    if not stored:
+        raise UserError("This matter has no files.")
+    files = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored)
+    await ctx.reply(Reply(ctx._("Files of {number}:", number=matter.number), files=files))

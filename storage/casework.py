@@ -1,0 +1,177 @@
+"""Queries of handling: a matter's changes, its replies and extensions, and the staff's lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from storage.db import Row, Tx, ts
+from storage.matters import Matter, matter_from_row
+
+MATTER_FIELDS = frozenset({
+    "state", "major", "department_id", "urger_id", "due_date", "outcome", "owes_final_reply", "reopened",
+    "transferred_to", "concluded_at", "closed_at",
+})
+
+
+async def update(q: Tx, matter_id: int, now: datetime, **fields: Any) -> None:
+    """Change a matter's fields (a fixed list of them); every change counts as an action on it."""
+    unknown = set(fields) - MATTER_FIELDS
+    if unknown:
+        raise ValueError(f"not a matter field: {unknown}")
+    values = [v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v for v in fields.values()]
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await q.execute(
+        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ?",
+        (*values, ts(now), ts(now), matter_id),
+    )
+
+
+async def touch(q: Tx, matter_id: int, now: datetime) -> None:
+    """Record that someone acted on the matter (a progress note, a draft)."""
+    await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ?", (ts(now), ts(now), matter_id))
+
+
+# -- replies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    id: int
+    matter_id: int
+    round: int
+    kind: str
+    body: str
+    grounds: str
+    via: str
+    state: str
+    drafted_by: int
+    return_note: str | None
+    rating: str | None
+
+
+def _reply(row: Row) -> ReplyRecord:
+    return ReplyRecord(row["id"], row["matter_id"], row["round"], row["kind"], row["body"], row["grounds"],
+                       row["via"], row["state"], row["drafted_by"], row["return_note"], row["rating"])
+
+
+async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, via: str, state: str,
+                    drafted_by: int, now: datetime) -> int:
+    rounds = int(await q.scalar("SELECT COUNT(*) FROM replies WHERE matter_id = ? AND state = 'sent'", (matter_id,)))
+    return await q.insert(
+        "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (matter_id, rounds + 1, kind, body, grounds, via, state, drafted_by, ts(now)),
+    )
+
+
+async def reply(q: Tx, reply_id: int) -> ReplyRecord | None:
+    row = await q.one("SELECT * FROM replies WHERE id = ?", (reply_id,))
+    return None if row is None else _reply(row)
+
+
+async def open_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
+    """The reply waiting for approval (draft, or awaiting a leader), if any."""
+    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state IN ('draft', 'awaiting_leader')"
+                      " ORDER BY id DESC LIMIT 1", (matter_id,))
+    return None if row is None else _reply(row)
+
+
+async def last_sent_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
+    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state = 'sent' ORDER BY id DESC LIMIT 1",
+                      (matter_id,))
+    return None if row is None else _reply(row)
+
+
+async def set_reply(q: Tx, reply_id: int, now: datetime, **fields: Any) -> None:
+    allowed = {"state", "approved_by", "leader_by", "return_note", "rating", "rating_note"}
+    if set(fields) - allowed:
+        raise ValueError(f"not a reply field: {set(fields) - allowed}")
+    extra = {"sent_at": ts(now)} if fields.get("state") == "sent" else {}
+    if "rating" in fields:
+        extra["rated_at"] = ts(now)
+    merged = {**fields, **extra}
+    assignments = ", ".join(f"{name} = ?" for name in merged)
+    await q.execute(f"UPDATE replies SET {assignments} WHERE id = ?", (*merged.values(), reply_id))
+
+
+# -- extensions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtensionRecord:
+    id: int
+    matter_id: int
+    reason: str
+    requested_by: int
+    state: str
+    old_due: date
+
+
+async def add_extension(q: Tx, matter_id: int, reason: str, requested_by: int, old_due: date,
+                        now: datetime) -> int:
+    return await q.insert(
+        "INSERT INTO extensions (matter_id, reason, requested_by, requested_at, state, old_due)"
+        " VALUES (?, ?, ?, ?, 'pending', ?) RETURNING id",
+        (matter_id, reason, requested_by, ts(now), old_due.isoformat()),
+    )
+
+
+async def pending_extension(q: Tx, matter_id: int) -> ExtensionRecord | None:
+    row = await q.one("SELECT * FROM extensions WHERE matter_id = ? AND state = 'pending'", (matter_id,))
+    if row is None:
+        return None
+    return ExtensionRecord(row["id"], row["matter_id"], row["reason"], row["requested_by"], row["state"],
+                           date.fromisoformat(row["old_due"]))
+
+
+async def decide_extension(q: Tx, extension_id: int, state: str, decided_by: int, now: datetime,
+                           new_due: date | None, note: str | None) -> None:
+    await q.execute(
+        "UPDATE extensions SET state = ?, decided_by = ?, decided_at = ?, new_due = ?, note = ? WHERE id = ?",
+        (state, decided_by, ts(now), new_due.isoformat() if new_due else None, note, extension_id),
+    )
+
+
+# -- lists -----------------------------------------------------------------------------
+
+
+async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None = None,
+                     limit: int = 30) -> list[Matter]:
+    marks = ", ".join("?" for _ in states)
+    sql = f"SELECT * FROM matters WHERE state IN ({marks})"
+    params: list[Any] = list(states)
+    if department_id is not None:
+        sql += " AND department_id = ?"
+        params.append(department_id)
+    rows = await q.all(sql + " ORDER BY due_date, id LIMIT ?", (*params, limit))
+    return [matter_from_row(r) for r in rows]
+
+
+async def awaiting_approval(q: Tx, state: str) -> list[tuple[int, int]]:
+    """(reply id, matter id) of replies in a state of approval."""
+    rows = await q.all("SELECT id, matter_id FROM replies WHERE state = ? ORDER BY id", (state,))
+    return [(r["id"], r["matter_id"]) for r in rows]
+
+
+async def pending_extensions(q: Tx) -> list[int]:
+    return [r["matter_id"] for r in await q.all("SELECT matter_id FROM extensions WHERE state = 'pending' ORDER BY id")]
+
+
+async def count_by_state(q: Tx) -> dict[str, int]:
+    return {r["state"]: r["n"] for r in await q.all("SELECT state, COUNT(*) AS n FROM matters GROUP BY state")}
+
+
+async def undelivered(q: Tx) -> dict[str, int]:
+    """Messages that did not reach their reader: blocked bot, failed, or held after an uncertain send."""
+    rows = await q.all("SELECT state, COUNT(*) AS n FROM outbox WHERE op = 'message' AND state IN"
+                       " ('blocked', 'failed', 'held') GROUP BY state")
+    return {r["state"]: r["n"] for r in rows}
+
+
+async def department_staff(q: Tx, department_id: int) -> list[int]:
+    rows = await q.all(
+        "SELECT DISTINCT p.id FROM persons p JOIN person_roles r ON r.person_id = p.id"
+        " WHERE p.department_id = ? AND r.role IN ('handler', 'head') ORDER BY p.id", (department_id,))
+    return [int(r["id"]) for r in rows]

@@ -1,0 +1,376 @@
+"""Seed §7, §12-§14: the office, the departments, leaders and the representative carry a matter
+from registration to a rated reply, through chat; every rule with its clause, every refusal
+changing nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import Harness, Sent, User
+
+TABLES = ("matters", "replies", "extensions", "timeline", "dialogs", "audit_log")  # a refusal writes only its answer
+REPLY_BODY = "经审查，您反映的占用耕地问题属实，我院已向相关部门发出检察建议，责令其限期整改，目前已恢复耕地原状。"
+GROUNDS = "依据《中华人民共和国土地管理法》第七十五条及《人民检察院检察建议工作规定》第十一条。"
+
+
+class Cast:
+    """The people of a county procuratorate, bound to their chats."""
+
+    def __init__(self, harness: Harness, lang: str = "zh-hans") -> None:
+        self.h = harness
+        self.lang = lang
+
+    async def setup(self) -> None:
+        h = self.h
+        self.dept1 = await h.add_department("第一检察部")
+        self.dept2 = await h.add_department("第二检察部")
+        self.office = await self._staff("陈静", ["office"], None, "3001")
+        self.handler1 = await self._staff("刘洋", ["handler"], "第一检察部", "4001")
+        self.handler2 = await self._staff("王芳", ["handler"], "第二检察部", "4002")
+        self.discipline = await self._staff("孙磊", ["discipline"], None, "5001")
+        self.leader = await self._staff("周明", ["leader"], None, "6001")
+        rep = await h.add_representative("王建国", phone="13800000001")
+        self.deputy = h.user("1001")
+        await self.deputy.say(f"/start {await h.invite(rep)}")
+
+    async def _staff(self, name: str, roles: list[str], dept: str | None, user_id: str) -> User:
+        person = await self.h.add_staff(name, roles, dept)
+        user = self.h.user(user_id, language_code=self.lang)
+        await user.say(f"/start {await self.h.invite(person)}")
+        return user
+
+    async def submit_appeal(self, disputed_dept: str | None = None) -> None:
+        d = self.deputy
+        await d.say("/submit")
+        await d.press("申诉")
+        await d.say("不服不起诉决定")
+        await d.say("当事人认为不起诉决定认定事实有误。")
+        await d.press("完成")
+        await d.press("无附件")
+        await d.say("李四")
+        await d.say("13900002222")
+        if disputed_dept:
+            await d.press("是")
+            await d.press(disputed_dept)
+        else:
+            await d.press("否")
+        await d.press("确认提交")
+
+
+    async def assign(self, number: str = "LS-2026-0001", dept: str = "第二检察部") -> None:
+        await self.office.say(f"/case {number}")
+        await self.office.press("交办")
+        await self.office.press(dept)
+        await self.office.press("陈静")
+
+    async def conclude_and_reply(self, handler: User, outcome: str = "A类：已解决或基本解决",
+                                 body: str = REPLY_BODY) -> None:
+        await handler.say("/case LS-2026-0001")
+        await handler.press("办结")
+        await handler.press(outcome)
+        await handler.press("起草答复")
+        await handler.press("在此书面答复")
+        await handler.say(body)
+        await handler.say(GROUNDS)
+        await handler.press("确认")
+
+    async def approve(self, who: User | None = None, label: str = "审批通过答复") -> list[Sent]:
+        approver = who or self.office
+        await approver.say("/case LS-2026-0001")
+        return await approver.press(label)
+
+
+async def matter_row(harness: Harness) -> dict[str, object]:
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT * FROM matters WHERE number = 'LS-2026-0001'")
+    return dict(row)
+
+
+async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urger(harness: Harness) -> None:
+    """§13: a named person urging each case; the department and the urger are told; so is the deputy (§7)."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    inbox = await cast.office.say("/inbox")
+    assert inbox[0].text.startswith("待交办\nLS-2026-0001 · 申诉 · 已登记")
+    await cast.assign(dept="第二检察部")
+    row = await matter_row(harness)
+    assert (row["state"], row["department_id"]) == ("assigned", cast.dept2)
+    assert cast.handler2.last.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办；专人催办：陈静。办理期限：2027年2月27日。")
+    assert cast.deputy.last == "进展\n您的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
+    assert cast.handler1.last.startswith("刘洋（业务部门），您好")  # the other department hears nothing
+
+
+async def test_s14_a_disputed_appeal_never_goes_to_the_department_that_handled_it(harness: Harness) -> None:
+    """§14: not at first, and not on reopening either."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal(disputed_dept="第一检察部")
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("交办")
+    before = await harness.dump(*TABLES)
+    refused = await cast.office.press("第一检察部")
+    message = [r.text for r in refused if r.op == "message"][0]
+    assert message.startswith("根据第十四条规定：")
+    assert await harness.dump(*TABLES) == before
+    await cast.office.press("第二检察部")
+    await cast.office.press("陈静")
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    await cast.deputy.press("不满意")
+    await cast.deputy.say("理由不充分")
+    assert (await matter_row(harness))["state"] == "reopened"
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("交办")
+    again = await cast.office.press("第一检察部")
+    assert [r.text for r in again if r.op == "message"][0].startswith("根据第十四条规定：")
+    assert (await matter_row(harness))["department_id"] == cast.dept2
+
+
+async def test_a_handler_sees_only_their_departments_matters(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign(dept="第二检察部")
+    before = await harness.dump(*TABLES[:-1])
+    other = await cast.handler1.say("/case LS-2026-0001")
+    assert other[0].text == "未找到该事项。"  # answered as if it did not exist, but audited
+    listing = await cast.handler1.say("/inbox")
+    assert listing[-1].text == "本部门承办事项\n本部门暂无在办事项。"
+    assert await harness.dump(*TABLES[:-1]) == before
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == "refused:view"
+    own = await cast.handler2.say("/inbox")
+    assert "LS-2026-0001" in own[-1].text
+
+
+async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_not(harness: Harness) -> None:
+    """§7, §12: the representative hears of progress; internal notes stay on the staff timeline."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("进展")
+    await h.say("已调阅案卷，正在审查。")
+    await h.press("是，发送")
+    assert cast.deputy.last == "进展情况通报\nLS-2026-0001 的进展情况：\n已调阅案卷，正在审查。"
+    sent_before = len(cast.deputy.received)
+    await h.say("/case LS-2026-0001")
+    await h.press("进展")
+    await h.say("内部：需补充询问笔录。")
+    await h.press("否，仅内部记录")
+    assert len(cast.deputy.received) == sent_before
+    card = await h.say("/case LS-2026-0001")
+    assert "（内部）" in card[0].text and "内部：需补充询问笔录。" in card[0].text
+    assert (await matter_row(harness))["state"] == "in_progress"
+    listing = await cast.deputy.say("/my")
+    opened = await cast.deputy.press("LS-2026-0001")
+    assert "需补充询问笔录" not in opened[-1].text
+
+
+async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("办结")
+    await h.press("A类：已解决或基本解决")
+    await h.press("起草答复")
+    await h.press("在此书面答复")
+    await h.say("已处理。")
+    before = await harness.dump(*TABLES)
+    no_grounds = await h.say("无")
+    assert no_grounds[0].text == "根据第十四条规定：答复须写明理由/依据。请补充。"
+    too_short = await h.say("依据《人民检察院刑事诉讼规则》办理。")
+    assert too_short[0].text.startswith("根据第十四条规定：答复过于简略")
+    assert await harness.dump(*TABLES) == before
+    assert await harness.count("replies") == 0
+
+
+async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating_buttons(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    assert "LS-2026-0001" in cast.office.last  # told that a reply waits for approval
+    assert (await matter_row(harness))["state"] == "concluded"
+    await cast.approve()
+    reply = cast.deputy.last
+    assert reply.startswith("答复\n关于您的申诉（LS-2026-0001）的答复：不服不起诉决定")
+    assert REPLY_BODY in reply and GROUNDS in reply
+    assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
+    assert (await matter_row(harness))["state"] == "replied"
+
+
+async def test_the_office_returns_a_draft_with_a_comment(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("退回修改")
+    await cast.office.say("请补充法律依据的条文内容。")
+    assert "请补充法律依据的条文内容。" in cast.handler2.last
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT state FROM replies") == "returned"
+    assert (await matter_row(harness))["state"] == "concluded"
+
+
+async def test_a_major_matters_reply_also_needs_a_leader(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("标记重大")
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    assert not cast.deputy.last.startswith("答复")  # not yet
+    assert "LS-2026-0001" in cast.leader.last
+    await cast.approve(cast.leader)
+    assert cast.deputy.last.startswith("答复")
+
+
+@pytest.mark.parametrize(("label", "state"), [("满意", "closed"), ("基本满意", "closed")])
+async def test_a_satisfied_rating_closes_outcome_a(harness: Harness, label: str, state: str) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    await cast.deputy.press(label)
+    done = await cast.deputy.press("不补充意见")
+    assert [r.text for r in done if r.op == "message"] == ["感谢您的评价和监督。"]
+    assert (await matter_row(harness))["state"] == state
+
+
+async def test_s14_dissatisfied_reopens_with_a_new_clock_and_alerts_office_and_discipline(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    harness.clock.advance(days=10)
+    await cast.deputy.press("不满意")
+    await cast.deputy.say("答复没有回应我提出的问题。")
+    row = await matter_row(harness)
+    assert (row["state"], row["reopened"], row["due_date"]) == ("reopened", 1, "2027-01-07")  # a month from today (7 December in Shanghai)
+    for staff in (cast.office, cast.discipline):
+        assert "答复没有回应我提出的问题。" in staff.last and "LS-2026-0001" in staff.last
+    # handled again, by another department, and rated again
+    await cast.assign(dept="第一检察部")
+    await cast.conclude_and_reply(cast.handler1)
+    await cast.approve()
+    async with harness.db.snapshot() as q:
+        rounds = [tuple(r) for r in await q.all("SELECT round, rating FROM replies ORDER BY id")]
+    assert rounds == [(1, "dissatisfied"), (2, None)]
+    await cast.deputy.press("满意")
+    await cast.deputy.press("不补充意见")
+    assert (await matter_row(harness))["state"] == "closed"
+
+
+async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2, outcome="B类：正在解决")
+    await cast.approve()
+    await cast.deputy.press("基本满意")
+    await cast.deputy.press("不补充意见")
+    assert (await matter_row(harness))["state"] == "rated"
+    # the department answers again once it is resolved
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("起草答复")
+    await h.press("在此书面答复")
+    await h.say(REPLY_BODY)
+    await h.say(GROUNDS)
+    await h.press("确认")
+    await cast.approve()
+    await cast.deputy.press("满意")
+    await cast.deputy.press("不补充意见")
+    async with harness.db.snapshot() as q:
+        kinds = [tuple(r) for r in await q.all("SELECT kind, rating FROM replies ORDER BY id")]
+    assert kinds == [("reply", "basically"), ("final", "satisfied")]
+    assert (await matter_row(harness))["state"] == "closed"
+
+
+async def test_s12_extension_capped_at_six_months_with_a_progress_notice(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("申请延期")
+    await h.say("需要等待司法鉴定意见。")
+    assert "需要等待司法鉴定意见。" in cast.office.last
+    await cast.office.say("/case LS-2026-0001")
+    offer = await cast.office.press("延期审批")
+    assert [b for b, _ in offer[-1].buttons] == ["2027年3月27日", "2027年4月27日", "2027年5月27日", "不予延期", "取消"]
+    await cast.office.press("2027年5月27日")
+    assert (await matter_row(harness))["due_date"] == "2027-05-27"
+    assert "2027年5月27日" in cast.deputy.last and cast.deputy.last.startswith("进展情况通报")
+    # a second extension cannot pass six months after registration (2027-05-27)
+    await h.say("/case LS-2026-0001")
+    await h.press("申请延期")
+    await h.say("鉴定意见仍未出具。")
+    await cast.office.say("/case LS-2026-0001")
+    offer = await cast.office.press("延期审批")
+    assert [b for b, _ in offer[-1].buttons] == ["不予延期", "取消"]
+
+
+async def test_transfer_out_of_jurisdiction_explains_to_the_deputy(harness: Harness) -> None:
+    """§12: receive first, explain, then transfer."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("移送")
+    await cast.office.say("卢氏县公安局")
+    await cast.office.say("该事项属于公安机关管辖范围，我院已依法移送卢氏县公安局处理，请您理解。")
+    await cast.office.press("确认")
+    assert (await matter_row(harness))["state"] == "transferred"
+    assert "卢氏县公安局" in cast.deputy.last and "请您理解" in cast.deputy.last
+
+
+async def test_cannot_be_met_is_explained_and_counts_as_the_reply(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("无法满足")
+    await cast.office.say(REPLY_BODY)
+    await cast.office.say(GROUNDS)
+    await cast.office.press("确认")
+    assert (await matter_row(harness))["state"] == "replied"
+    assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
+
+
+async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    await cast.deputy.press("满意")
+    await cast.deputy.press("不补充意见")
+    before = await harness.dump(*TABLES)
+    # an old rating button, a second conclusion, an old approval
+    again = await cast.deputy.press("不满意")
+    assert [r.payload["text"] for r in again if r.op == "answer"] == ["该答复已评价过，或不是最新的答复。"]
+    concluded = await cast.handler2.press_data("act:1:conclude")
+    assert [r.payload["text"] for r in concluded if r.op == "answer"][0].startswith("事项 LS-2026-0001 当前状态为")
+    approve = await cast.office.press_data("act:1:approve_reply")
+    assert [r.payload["text"] for r in approve if r.op == "answer"] == ["该事项没有等待您审批的答复。"]
+    assert await harness.dump(*TABLES) == before

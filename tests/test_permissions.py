@@ -1,0 +1,139 @@
+"""SPEC §1, seed §13-§14: who may do what to which matter — the whole matrix of roles × actions ×
+(own department / another department / own matter / another representative's), through the one
+place that decides (`handlers.casework.load`, which every command and button press goes through),
+on a real database. Exactly the allowed ones pass; every refusal is audited and changes nothing."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.context import Context
+from bot.errors import PermissionDeniedError
+from bot.i18n import Translator
+from bot.messages import Incoming
+from bot.permissions import ACTIONS
+from handlers import casework as cases
+from storage import people
+from tests.fakes import Harness
+
+OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf"}
+DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
+
+# Written out by hand from the spec, not derived from the code under test.
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    # (who, which matter) -> the actions allowed
+    ("office", "dept1"): {"view", "view_personal", "decide_extension", *OFFICE},
+    ("office", "dept2"): {"view", "view_personal", "decide_extension", *OFFICE},
+    ("handler1", "dept1"): {"view", "view_personal", *DEPARTMENT},
+    ("handler1", "dept2"): set(),
+    ("head1", "dept1"): {"view", "view_personal", *DEPARTMENT},
+    ("head1", "dept2"): set(),
+    ("discipline", "dept1"): {"view", "view_personal"},
+    ("discipline", "dept2"): {"view", "view_personal"},
+    ("leader", "dept1"): {"view", "leader_approve"},
+    ("leader", "dept2"): {"view", "leader_approve"},
+    ("admin", "dept1"): set(),
+    ("admin", "dept2"): set(),
+    ("deputy", "dept1"): {"rate"},  # the deputy's own matter
+    ("deputy", "dept2"): set(),  # another deputy's matter
+}
+MATTER_ACTIONS = sorted(ACTIONS - {"register_on_behalf"})
+
+
+@pytest.fixture
+async def world(harness: Harness) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    ids["d1"] = await harness.add_department("第一检察部")
+    ids["d2"] = await harness.add_department("第二检察部")
+    ids["office"] = await harness.add_staff("陈静", ["office"])
+    ids["handler1"] = await harness.add_staff("刘洋", ["handler"], "第一检察部")
+    ids["head1"] = await harness.add_staff("吴刚", ["head"], "第一检察部")
+    ids["discipline"] = await harness.add_staff("孙磊", ["discipline"])
+    ids["leader"] = await harness.add_staff("周明", ["leader"])
+    ids["admin"] = await harness.add_staff("管理员", ["admin"])
+    ids["deputy"] = await harness.add_representative("王建国", phone="13800000001")
+    other = await harness.add_representative("李秀梅", body="cppcc", phone="13800000002")
+    async with harness.db.transaction() as tx:
+        for name, rep, dept in (("dept1", ids["deputy"], ids["d1"]), ("dept2", other, ids["d2"])):
+            ids[name] = await tx.insert(
+                "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id,"
+                " registered_at, due_date, updated_at, complainant_name) VALUES (?, 'report', ?, '事由', '内容',"
+                " 'assigned', ?, '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', '张三') RETURNING id",
+                (f"LS-2026-000{len(ids)}", rep, dept),
+            )
+    return ids
+
+
+async def allowed(harness: Harness, person_id: int, matter_id: int, action: str) -> bool:
+    async with harness.db.transaction() as tx:
+        person = await people.get(tx, person_id)
+        inc = Incoming(channel="test", user_id="x", chat_id="x")
+        ctx = Context(tx, inc, harness.clock.now(), harness.app.config, person,
+                      Translator("zh_Hans", harness.app.config.unit.tz))
+        try:
+            await cases.load(ctx, matter_id, action)
+        except PermissionDeniedError:
+            return False
+        return True
+
+
+async def test_the_whole_matrix(harness: Harness, world: dict[str, int]) -> None:
+    got: dict[tuple[str, str], set[str]] = {}
+    for (who, which), action in itertools.product(EXPECTED, MATTER_ACTIONS):
+        if await allowed(harness, world[who], world[which], action):
+            got.setdefault((who, which), set()).add(action)
+    for key, expected in EXPECTED.items():
+        assert got.get(key, set()) == expected - {"register_on_behalf"}, key
+
+
+async def test_a_leader_decides_extensions_when_so_configured(harness: Harness, world: dict[str, int]) -> None:
+    from dataclasses import replace
+
+    from bot.config import CaseworkConfig
+
+    harness.app.config = replace(harness.app.config, casework=CaseworkConfig(extension_approver="leader"))
+    assert await allowed(harness, world["leader"], world["dept1"], "decide_extension")
+    assert not await allowed(harness, world["office"], world["dept1"], "decide_extension")
+
+
+async def test_a_refused_button_is_audited_and_changes_nothing(harness: Harness, world: dict[str, int]) -> None:
+    """Button data is user input: a handler of another department forging an action on this matter."""
+    user = harness.user("4001")
+    await user.say(f"/start {await harness.invite(world['handler1'])}")
+    before = await harness.dump("matters", "replies", "timeline", "dialogs")
+    replies = await user.press_data(f"act:{world['dept2']}:conclude")
+    assert [r.payload["text"] for r in replies if r.op == "answer"] == ["未找到该事项。"]
+    assert await harness.dump("matters", "replies", "timeline", "dialogs") == before
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT actor_id, action, matter_id FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert tuple(row) == (world["handler1"], "refused:conclude", world["dept2"])
+
+
+async def test_a_deputy_cannot_open_staff_screens(harness: Harness, world: dict[str, int]) -> None:
+    deputy = harness.user("1001")
+    await deputy.say(f"/start {await harness.invite(world['deputy'])}")
+    before = await harness.dump("matters", "dialogs")
+    for command in ("/inbox", f"/case LS-2026-0001", "/overview"):
+        replies = await deputy.say(command)
+        assert replies[0].text == "此功能仅供本院工作人员使用。"
+    assert await harness.dump("matters", "dialogs") == before
+
+
+async def test_the_complainant_is_withheld_from_leaders(harness: Harness, world: dict[str, int]) -> None:
+    """SPEC §1: the complainant's name and contact only for office, the assigned department, discipline."""
+    shown = {}
+    for who, user_id in (("leader", "6001"), ("office", "3001"), ("discipline", "5001"), ("handler1", "4001")):
+        user = harness.user(user_id)
+        await user.say(f"/start {await harness.invite(world[who])}")
+        card = await user.say("/case " + (await _number(harness, world["dept1"])))
+        shown[who] = card[0].text
+    assert "当事人：（已隐去）" in shown["leader"] and "张三" not in shown["leader"]
+    for who in ("office", "discipline", "handler1"):
+        assert "张三" in shown[who]
+
+
+async def _number(harness: Harness, matter_id: int) -> str:
+    async with harness.db.snapshot() as q:
+        return str(await q.scalar("SELECT number FROM matters WHERE id = ?", (matter_id,)))
