@@ -20,11 +20,12 @@ from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def telegram_config(tmp: Path, fake: FakeBotAPI, *, per_chat_interval: float = 0.25, **overrides: object) -> Config:
+def telegram_config(tmp: Path, fake: FakeBotAPI, *, per_chat_interval: float = 0.25, request_timeout: float = 5.0,
+                    **overrides: object) -> Config:
     config = Config(
         storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
         telegram=TelegramConfig(token=fake.token, bot_username="LiaisonTestBot", base_url=fake.base_url,
-                                base_file_url=fake.base_file_url, poll_timeout=1, request_timeout=5.0),
+                                base_file_url=fake.base_file_url, poll_timeout=1, request_timeout=request_timeout),
         outbox=OutboxConfig(global_rate=25, per_chat_interval=per_chat_interval, max_attempts=8),
     )
     return replace(config, **overrides)  # type: ignore[arg-type]

@@ -104,3 +104,54 @@ async def test_sigkill_during_a_backlog_loses_nothing_and_doubles_nothing(fake: 
 def _outbox_settled(path: Path) -> bool:
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')").fetchone()[0] == 0
+
+
+async def test_notifications_survive_faults_and_a_kill(fake: FakeBotAPI, tmp_path: Path) -> None:
+    """Sends answered 429, 500, dropped, or timed out after delivery, and the bot killed once in the
+    middle: every receipt and every notice to the office arrives; a duplicate only where the outbox
+    counted a send it could not know the outcome of (policy "retry")."""
+    users = await _seed_deputies_at_confirm(fake, tmp_path)
+    async with bot_in_process(telegram_config(tmp_path, fake)) as running:
+        async with running.app.db.transaction() as tx:
+            office = await people.add_staff(tx, "陈静", None, ["office"], "", running.app.clock.now())
+            await people.bind_identity(tx, "telegram", "9001", "9001", office, running.app.clock.now())
+    clerk = fake.user(9001)
+    config = telegram_config(tmp_path, fake, request_timeout=1.0)
+    config_path = write_config_file(config, tmp_path / "config.toml")
+    with sqlite3.connect(config.storage.database) as conn:
+        nonces = dict(conn.execute("SELECT actor, nonce FROM dialogs").fetchall())
+    for user in users:
+        user.press(fake.messages_to(user.chat_id)[-1], f"d:{nonces[f'telegram:{user.chat_id}']}:submit")
+    fake.faults.p_429 = fake.faults.p_500 = fake.faults.p_drop = fake.faults.p_timeout_after_delivery = 0.04
+    fake.faults.timeout_delay = 1.5
+
+    log = tmp_path / "bot.log"
+    bot = BotProcess(config_path, log)
+    bot.start()
+    await fake.wait_until(lambda: len(fake.messages_to(clerk.chat_id)) >= USERS // 2, timeout=60)
+    bot.kill()
+    bot = BotProcess(config_path, log)
+    bot.start()
+    await fake.wait_until(lambda: all(len(fake.messages_to(u.chat_id)) >= 2 for u in users)
+                          and len(fake.messages_to(clerk.chat_id)) >= USERS, timeout=120)
+    await fake.wait_until(lambda: _outbox_settled(config.storage.database), timeout=60)
+    assert bot.terminate() == 0
+
+    with sqlite3.connect(config.storage.database) as conn:
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM outbox WHERE op = 'message' GROUP BY state").fetchall())
+        ambiguous = dict(conn.execute(
+            "SELECT chat_id, SUM(ambiguous) FROM outbox WHERE op = 'message' GROUP BY chat_id").fetchall())
+    assert set(states) == {"sent"}  # nothing failed, blocked or held
+    receipts = {u.chat_id: sum("您提出的建议已登记" in m.text for m in fake.messages_to(u.chat_id)) for u in users}
+    notices = [m.text for m in fake.messages_to(clerk.chat_id)]
+    duplicates = 0
+    for user in users:
+        extra = receipts[user.chat_id] - 1
+        assert 0 <= extra <= (ambiguous.get(str(user.chat_id)) or 0), fake.dump(user.chat_id)
+        duplicates += extra
+    office_extra = len(notices) - USERS
+    assert 0 <= office_extra <= (ambiguous.get("9001") or 0)
+    assert len(set(notices)) == USERS  # every deputy's matter announced to the office
+    duplicates += office_extra
+    print(f"faults drill: {2 * USERS} notifications, faults {dict(fake.fault_counts)}, 1 kill, "
+          f"{duplicates} duplicate(s), each after a send of unknown outcome")
