@@ -17,7 +17,7 @@ from bot.domain import normalise_phone
 from bot.errors import UserError
 from bot.messages import Reply
 from handlers.common import help_text, main_menu, role_title, unbound
-from storage import people
+from storage import audit, people
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
 
@@ -66,6 +66,8 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     if not await people.use_invite(ctx.tx, invite_id, ctx.actor, ctx.now):
         raise _invalid_code()
     await people.bind_identity(ctx.tx, ctx.inc.channel, ctx.inc.user_id, ctx.inc.chat_id, person_id, ctx.now)
+    await audit.record(ctx.tx, ctx.now, person_id, "bound", detail={"channel": ctx.inc.channel,
+                                                                   "invite_id": invite_id})
     person = await people.get(ctx.tx, person_id)
     assert person is not None
     if person.locale is None:

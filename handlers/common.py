@@ -32,6 +32,8 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
     if person.is_representative:
         rows.append((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),
                      Button(_("My matters"), callbacks.encode("menu", "my"))))
+    if "office" in person.roles:
+        rows.append((Button(_("Register on behalf"), callbacks.encode("register", "start")),))
     rows.append((Button(_("Language"), callbacks.encode("menu", "lang")),
                  Button(_("Help"), callbacks.encode("menu", "help"))))
     return tuple(rows)
@@ -47,6 +49,9 @@ def help_text(_: Translator, person: Person) -> str:
     if person.roles & {"office", "leader", "handler", "head", "discipline"}:
         lines.append(_("/inbox — what waits for you: new matters, replies to approve, your department's matters"))
         lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001"))
+    if "office" in person.roles:  # the command outside the msgid: the Chinese text shows no English word
+        lines.append("/register — " + _("register a matter received by letter, at a meeting, on a visit or by "
+                                          "phone, on a representative's behalf"))
     if person.roles & {"office", "leader", "discipline"}:
         lines.append(_("/overview — every matter by state"))
     lines += [

@@ -5,6 +5,11 @@ complainant's name and contact → for an appeal, whether it disputes our own ha
 which department handled it → confirm. The dialogue is stored after every step, so it
 survives a restart; /cancel or the cancel button ends it at any step. On confirm the
 matter is registered with its number and due date in the same transaction as the receipt.
+
+The office registers a matter received by letter, at a meeting, on a visit or by phone in
+the same dialogue, with two steps in front (/register): whom (a search by part of the
+name or phone) → how it was received. Its data then holds `on_behalf_of` (the person id,
+checked again on every use) and `via`; registry.register_from_dialog reads them.
 """
 
 from __future__ import annotations
@@ -12,15 +17,20 @@ from __future__ import annotations
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import registry
-from handlers.labels import KIND_LABELS, kind_label
+from handlers.common import role_title
+from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, kind_label, via_label
 from storage import people
 from storage.dialogs import Dialog
+from storage.people import Person
 
 MAX_NAME = 50
 MAX_CONTACT = 100
+MAX_SEARCH = 50
+SEARCH_RESULTS = 8
 
 
 async def begin(ctx: Context) -> None:
@@ -32,10 +42,35 @@ async def begin(ctx: Context) -> None:
     await INTAKE.prompt(ctx, dialog)
 
 
+async def begin_on_behalf(ctx: Context) -> None:
+    """/register: the office registers a matter it received another way, for a representative."""
+    registry.require_office(ctx.person)
+    dialog = Dialog("intake", "whom", "", {"on_behalf_of": None, "via": None, "text": [], "files": []})
+    await ctx.save_dialog(dialog)
+    await INTAKE.prompt(ctx, dialog)
+
+
+async def on_register_button(ctx: Context, parts: list[str]) -> None:
+    """The office's menu button for /register."""
+    if parts != ["start"]:
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    await begin_on_behalf(ctx)
+
+
+def representative_label(_: Translator, rep: Person) -> str:
+    """王建国 · 人大代表 · 教育界: enough to tell two people of one name apart."""
+    return " · ".join(part for part in (rep.name, role_title(_, rep), rep.sector) if part)
+
+
 class IntakeFlow:
     name = "intake"
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
+        if _on_behalf(dialog):
+            return ctx._("registering a matter on a representative's behalf")
         return ctx._("submitting a matter")
 
     # -- prompts -----------------------------------------------------------------------
@@ -44,12 +79,27 @@ class IntakeFlow:
         _ = ctx._
         step = dialog.step
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        if step == "kind":
+        if step == "whom":
+            await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
+                                    "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
+        elif step == "via":
+            rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+            ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
+            await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
+                                  buttons=(tuple(ways[:3]), tuple(ways[3:]), (cancel,))))
+        elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             rows = tuple(tuple(kinds[i:i + 3]) for i in range(0, len(kinds), 3))
-            text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
-                     "accusation or appeal that a citizen has asked you to pass on.")
-            await ctx.reply(Reply(text, title=_("Submit a matter"), buttons=(*rows, (cancel,))))
+            if _on_behalf(dialog):
+                rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+                title = _("Register on behalf of {name}", name=rep.name)
+                text = _("What did {name} raise? A suggestion, criticism or opinion, or a report, accusation or "
+                         "appeal that a citizen asked them to pass on.", name=rep.name)
+            else:
+                title = _("Submit a matter")
+                text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
+                         "accusation or appeal that a citizen has asked you to pass on.")
+            await ctx.reply(Reply(text, title=title, buttons=(*rows, (cancel,))))
         elif step == "subject":
             await ctx.reply(Reply(_("Please send a short subject (at most {n} characters).",
                                     n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
@@ -80,13 +130,18 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Which department handled it originally? It will not handle the appeal."),
                                   buttons=(*buttons, (cancel,))))
         elif step == "confirm":
-            submit = Button(_("Submit"), dialog_button(dialog, "submit"))
+            submit = Button(_("Register") if _on_behalf(dialog) else _("Submit"), dialog_button(dialog, "submit"))
             await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
                                   buttons=((submit, cancel),)))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
         _, data = ctx._, dialog.data
-        lines = [
+        lines = []
+        if _on_behalf(dialog):
+            rep = await registry.representative(ctx.tx, data["on_behalf_of"])
+            lines += [_("Raised by: {name}", name=representative_label(_, rep)),
+                      _("Received: {via}", via=via_label(_, data["via"]))]
+        lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
             _("Subject: {subject}", subject=data["subject"]),
             _("Content:"),
@@ -113,6 +168,17 @@ class IntakeFlow:
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
             return
         step, data = dialog.step, dialog.data
+        if _on_behalf(dialog):
+            registry.require_office(ctx.person)
+        if step == "whom" and choice.startswith("rep") and _on_behalf(dialog):
+            digits = choice[3:]
+            person_id = int(digits) if digits.isdigit() and len(digits) <= 12 else None
+            rep = await registry.representative(ctx.tx, person_id)
+            data["on_behalf_of"] = rep.id
+            return await self._goto(ctx, dialog, "via")
+        if step == "via" and choice in OFFICE_VIA and _on_behalf(dialog):
+            data["via"] = choice
+            return await self._goto(ctx, dialog, "kind")
         if step == "kind" and choice in KINDS:
             data["kind"] = choice
             return await self._goto(ctx, dialog, "subject")
@@ -149,6 +215,8 @@ class IntakeFlow:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step != "files" else
                                   ctx._("Please send a photo or a document, or press the button.")))
             return await self.prompt(ctx, dialog)
+        if step == "whom" and _on_behalf(dialog):
+            return await self._search(ctx, dialog, text)
         if step == "subject":
             if len(text) > limits.max_subject_chars:
                 raise UserError("The subject is too long: {n} characters, at most {max}.", n=len(text),
@@ -170,6 +238,28 @@ class IntakeFlow:
             return await self._goto(ctx, dialog, "disputes" if data["kind"] == "appeal" else "confirm")
         await ctx.reply(Reply(ctx._("Please use the buttons.")))
         await self.prompt(ctx, dialog)
+
+    async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        """Offer the representatives whose name or phone contains the text, as buttons."""
+        _ = ctx._
+        registry.require_office(ctx.person)
+        if len(text) > MAX_SEARCH:
+            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                            max=MAX_SEARCH)
+        found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if not found:
+            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                    "of the name, or the phone number.", text=text), buttons=((cancel,),)))
+            return
+        buttons = tuple((Button(representative_label(_, rep), dialog_button(dialog, f"rep{rep.id}")),)
+                        for rep in found[:SEARCH_RESULTS])
+        if len(found) > SEARCH_RESULTS:
+            message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
+                        "narrow the search.", n=SEARCH_RESULTS)
+        else:
+            message = _("Please choose the representative, or send another part of the name.")
+        await ctx.reply(Reply(message, buttons=(*buttons, (cancel,))))
 
     async def _take_text(self, ctx: Context, dialog: Dialog, text: str) -> None:
         parts: list[str] = dialog.data["text"]
@@ -204,5 +294,10 @@ class IntakeFlow:
         await self.prompt(ctx, dialog)
 
 
+def _on_behalf(dialog: Dialog) -> bool:
+    """Whether the office is registering this matter for a representative."""
+    return "on_behalf_of" in dialog.data
+
+
 INTAKE = IntakeFlow()
-assert set(KIND_LABELS) == set(KINDS) and set(REFERRED_KINDS) <= set(KINDS)
+assert set(KIND_LABELS) == set(KINDS) and set(REFERRED_KINDS) <= set(KINDS) and set(OFFICE_VIA) < set(VIA_LABELS)

@@ -56,6 +56,22 @@ VIA_LABELS = {
     "other": N_("other"),
 }
 
+# The ways the office receives a matter that it registers on a representative's behalf (SPEC §3).
+OFFICE_VIA = ("letter", "meeting", "visit", "phone", "other")
+
+# What the representative is told when the office has registered their matter for them.
+VIA_REGISTERED = {
+    "letter": N_("Your {kind} sent by letter has been registered as {number}."),
+    "meeting": N_("Your {kind} raised at a meeting has been registered as {number}."),
+    "visit": N_("Your {kind} raised during a visit has been registered as {number}."),
+    "phone": N_("Your {kind} made by phone has been registered as {number}."),
+    "other": N_("Your {kind} has been registered for you by the liaison office as {number}."),
+}
+
+
+def via_label(_: Translator, via: str) -> str:
+    return _(VIA_LABELS[via]) if via in VIA_LABELS else via
+
 
 def kind_label(_: Translator, kind: str) -> str:
     return _(KIND_LABELS[kind])

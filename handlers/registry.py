@@ -2,20 +2,25 @@
 
 "Registered one by one": the matter, its attachments, its first timeline entry, the
 representative's receipt and the office's notice are written in one transaction; nothing
-is acknowledged before it is committed.
+is acknowledged before it is committed. A matter the office received by letter, at a
+meeting, on a visit or by phone is registered the same way on the representative's behalf
+(SPEC §3): the office member gets the receipt, the representative is told in their chat.
 """
 
 from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import REGISTERED, due_date, matter_number
+from bot.errors import PermissionDeniedError, StaleActionError
 from bot.i18n import Translator
 from bot.messages import Reply
-from storage import matters, people
-from handlers.labels import kind_label
+from bot.permissions import may
+from storage import audit, matters, people
+from handlers.labels import OFFICE_VIA, VIA_REGISTERED, kind_label, via_label
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
 from storage.matters import Matter, NewMatter, StoredFile
+from storage.people import Person
 
 
 async def department_name(q: Tx, department_id: object) -> str | None:
@@ -23,6 +28,21 @@ async def department_name(q: Tx, department_id: object) -> str | None:
     if not isinstance(department_id, int):
         return None
     return await people.department_name(q, department_id)
+
+
+def require_office(person: Person | None) -> None:
+    """Only the office registers a matter on a representative's behalf."""
+    if not may(person, "register_on_behalf", None):
+        raise PermissionDeniedError.of("register_on_behalf", None, "Sorry, only the liaison office can register "
+                                       "a matter on a representative's behalf.")
+
+
+async def representative(q: Tx, person_id: object) -> Person:
+    """The representative a dialogue names; a stale step when the id is not one (button data is user input)."""
+    rep = await people.get(q, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) else None
+    if rep is None or not rep.is_representative:
+        raise StaleActionError("This button is no longer valid.")
+    return rep
 
 
 async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:
@@ -34,24 +54,36 @@ async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Mat
     due = due_date(ctx.now, ctx.config.intake.due_months[new.kind], unit.tz)
     matter_id = await matters.insert(ctx.tx, new, number, REGISTERED, ctx.now, due)
     await matters.add_files(ctx.tx, matter_id, files, ctx.now)
-    await matters.add_event(ctx.tx, matter_id, "registered", actor_id=ctx.person.id if ctx.person else None,
-                            public=True, now=ctx.now, detail={"via": new.received_via})
+    actor = ctx.person.id if ctx.person else None
+    await matters.add_event(ctx.tx, matter_id, "registered", actor_id=actor, public=True, now=ctx.now,
+                            detail={"via": new.received_via})
+    await audit.record(ctx.tx, ctx.now, actor, "registered", matter_id=matter_id,
+                       detail={"kind": new.kind, "via": new.received_via, "representative_id": new.representative_id})
     matter = await matters.get(ctx.tx, matter_id)
     assert matter is not None
     return matter
 
 
 async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
+    """Register what the dialogue gathered: the representative's own submission, or the office's on their behalf."""
     person = ctx.person
     assert person is not None
     data = dialog.data
+    on_behalf = "on_behalf_of" in data
+    if on_behalf:
+        require_office(person)
+        rep = await representative(ctx.tx, data["on_behalf_of"])
+        if data.get("via") not in OFFICE_VIA:
+            raise StaleActionError("This button is no longer valid.")
+    else:
+        rep = person
     disputes = bool(data.get("disputes"))
     new = NewMatter(
         kind=data["kind"],
-        representative_id=person.id,
+        representative_id=rep.id,
         subject=data["subject"],
         body="\n\n".join(data["text"]),
-        received_via="chat",
+        received_via=data["via"] if on_behalf else "chat",
         registered_by=person.id,
         complainant_name=data.get("complainant_name"),
         complainant_contact=data.get("complainant_contact"),
@@ -62,8 +94,13 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
              for f in data["files"]]
     matter = await register(ctx, new, files)
     await ctx.end_dialog()
-    await ctx.reply(receipt(ctx._, matter))
-    await notify_office(ctx, matter)
+    if not on_behalf:
+        await ctx.reply(receipt(ctx._, matter))
+        await notify_office(ctx, matter)
+        return
+    told = await ctx.notify(rep.id, lambda _: registered_for_you(_, matter), matter_id=matter.id)
+    await ctx.reply(office_receipt(ctx._, matter, rep, told))
+    await notify_office(ctx, matter, except_id=person.id)
 
 
 def receipt(_: Translator, matter: Matter) -> Reply:
@@ -77,10 +114,37 @@ def receipt(_: Translator, matter: Matter) -> Reply:
     return Reply(text, title=_("Registered"))
 
 
-async def notify_office(ctx: Context, matter: Matter) -> None:
-    """Tell every office member that a new matter waits to be assigned."""
+def registered_for_you(_: Translator, matter: Matter) -> Reply:
+    """The representative's word that the office registered their matter, received another way."""
+    text = "\n".join([
+        _(VIA_REGISTERED[matter.received_via], kind=kind_label(_, matter.kind), number=matter.number),
+        _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
+        _("To be concluded by: {day}", day=_.date(matter.due_date)),
+        _("We will tell you of its progress and reply here. Send /my to follow it."),
+    ])
+    return Reply(text, title=_("Registered"))
+
+
+def office_receipt(_: Translator, matter: Matter, rep: Person, told: bool) -> Reply:
+    """The office member's receipt for a matter registered on a representative's behalf."""
+    text = "\n".join([
+        _("Registered for {name}: {kind}, number {number}.", name=rep.name, kind=kind_label(_, matter.kind),
+          number=matter.number),
+        _("Received: {via}", via=via_label(_, matter.received_via)),
+        _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
+        _("To be concluded by: {day}", day=_.date(matter.due_date)),
+        _("{name} has been told in chat.", name=rep.name) if told else
+        _("{name} has no chat account bound and was not told; please let them know the number.", name=rep.name),
+    ])
+    return Reply(text, title=_("Registered on behalf"))
+
+
+async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None = None) -> None:
+    """Tell every office member (but the one who registered it for somebody) that a new matter waits."""
     rep = await people.get(ctx.tx, matter.representative_id)
     for office_id in await people.with_role(ctx.tx, "office"):
+        if office_id == except_id:
+            continue
         await ctx.notify(
             office_id,
             lambda _: Reply(_("New {kind} {number} from {name}: {subject}", kind=kind_label(_, matter.kind),
@@ -88,4 +152,3 @@ async def notify_office(ctx: Context, matter: Matter) -> None:
                             title=_("New matter")),
             matter_id=matter.id,
         )
-

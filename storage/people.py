@@ -164,3 +164,24 @@ async def department_name(q: Tx, department_id: int) -> str | None:
 
 async def departments(q: Tx) -> list[tuple[int, str]]:
     return [(r["id"], r["name"]) for r in await q.all("SELECT id, name FROM departments ORDER BY id")]
+
+
+# -- finding a representative ----------------------------------------------------------
+
+
+async def search_representatives(q: Tx, text: str, limit: int) -> list[Person]:
+    """Representatives whose name contains `text`, or whose phone contains its digits; by name, at most `limit`."""
+    where, params = "LOWER(name) LIKE LOWER(?) ESCAPE '!'", [_contains(text)]
+    digits = "".join(c for c in text if c.isdigit())
+    if digits and not text.strip(" +-0123456789"):  # a phone number, perhaps written with spaces or dashes
+        where += " OR phone LIKE ? ESCAPE '!'"
+        params.append(_contains(digits))
+    rows = await q.all(
+        f"SELECT * FROM persons WHERE body IS NOT NULL AND ({where}) ORDER BY name, id LIMIT ?", (*params, limit)
+    )
+    return [p for p in [await _person(q, r) for r in rows] if p is not None]
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"

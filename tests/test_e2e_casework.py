@@ -53,7 +53,7 @@ class Chat:
     async def expect(self, action: Callable[[], object], until: str) -> SentMessage:
         start = len(self.messages())
         action()
-        await self.fake.wait_until(lambda: any(until in m.text for m in self.messages()[start:]), timeout=20)
+        await self.fake.wait_until(lambda: any(until in m.text for m in self.messages()[start:]), timeout=45)
         return next(m for m in self.messages()[start:] if until in m.text)
 
     async def say(self, text: str, until: str) -> SentMessage:
@@ -67,7 +67,7 @@ class Chat:
         return await self.expect(lambda: self.user.press(message, message.buttons()[0][1]), until)
 
     async def wait_for(self, fragment: str, since: int = 0) -> SentMessage:
-        await self.fake.wait_until(lambda: any(fragment in m.text for m in self.messages()[since:]), timeout=20)
+        await self.fake.wait_until(lambda: any(fragment in m.text for m in self.messages()[since:]), timeout=45)
         return [m for m in self.messages()[since:] if fragment in m.text][-1]
 
     def _with(self, label: str) -> SentMessage:
