@@ -374,3 +374,29 @@ async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness
     approve = await cast.office.press_data("act:1:approve_reply")
     assert [r.payload["text"] for r in approve if r.op == "answer"] == ["该事项没有等待您审批的答复。"]
     assert await harness.dump(*TABLES) == before
+
+
+async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:
+    """§7: every reply can carry attachments; a reply given on paper is recorded as such."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("办结")
+    await h.press("A类：已解决或基本解决")
+    await h.say("/case LS-2026-0001")
+    await h.press("起草答复")
+    await h.press("书面（纸质）答复")
+    await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
+    await h.say(REPLY_BODY)
+    await h.say(GROUNDS)
+    await h.press("确认")
+    await cast.approve()
+    reply = [s for s in cast.deputy.received if s.op == "message"][-1]
+    assert [f[1] for f in reply.payload["files"]] == ["复查决定书.pdf"]
+    assert "本答复同时已通过以下方式作出：书面（纸质）答复。" in reply.text
+    async with harness.db.snapshot() as q:
+        assert tuple(await q.one("SELECT via, state FROM replies")) == ("paper", "sent")
+        assert await q.scalar("SELECT COUNT(*) FROM attachments WHERE reply_id IS NOT NULL") == 1
