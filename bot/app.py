@@ -19,7 +19,9 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
 from bot.inbox import InboxProcessor
+from bot.scheduler import Ticker
 from handlers import routes
+from handlers.supervision import Sweep, sweep
 from storage import inbox
 from storage.db import Database
 from storage.migrate import migrate
@@ -74,15 +76,26 @@ class App:
         await self.processor.process_pending()
         await self.dispatcher.flush()
 
-    async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None) -> None:
+    async def supervise(self) -> Sweep:
+        """One tick of supervision: fire what is due now (handlers/supervision.py)."""
+        result = await sweep(self.db, self.config, self.clock.now(), frozenset(self.channels))
+        if result.fired:
+            self.dispatcher.wake()
+        return result
+
+    async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,
+                  scheduler: bool = True) -> None:
         """Run until `stop` is set or a receiver ends (the console at end of input); then shut down in order."""
         await self.dispatcher.recover()
+        ticker = Ticker(self.config, self.clock, self.supervise) if scheduler else None
         workers = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self.processor.run(), name="inbox"),
         ]
         receiving = [asyncio.create_task(r.receive(self), name=f"receive-{r.name}") for r in receivers]
         waiters = [asyncio.create_task((stop or asyncio.Event()).wait(), name="stop")]
+        if ticker is not None:
+            ticker.start()
         try:
             done, _ = await asyncio.wait([*receiving, *waiters, *workers], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -90,6 +103,8 @@ class App:
                 if failure is not None:
                     raise failure
         finally:
+            if ticker is not None:
+                ticker.stop()
             for group in (receiving, [*workers], waiters):
                 for task in group:
                     task.cancel()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
 from bot.errors import ConfigError
+from bot.workdays import parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
 LOCALES = ("zh_Hans", "en")
@@ -74,6 +76,22 @@ class CaseworkConfig:
 
 
 @dataclass(frozen=True)
+class SupervisionConfig:
+    tick_minutes: int = 10
+    working_hours: str = "08:30-18:00"
+    due_soon_days: tuple[int, ...] = (30, 14, 7, 3)
+    urge_every_days: int = 7
+    stale_days: int = 14
+    major_notice_days: int = 7
+    bulletin_day: int = 1
+    rerate_days: int = 10
+
+    @property
+    def hours(self) -> tuple[time, time]:
+        return parse_hours(self.working_hours)
+
+
+@dataclass(frozen=True)
 class OutboxConfig:
     global_rate: float = 25.0
     per_chat_interval: float = 1.0
@@ -89,6 +107,7 @@ class Config:
     intake: IntakeConfig = IntakeConfig()
     outbox: OutboxConfig = OutboxConfig()
     casework: CaseworkConfig = CaseworkConfig()
+    supervision: SupervisionConfig = SupervisionConfig()
     default_locale: str = "zh_Hans"
     demo: bool = True  # the console channel seeds a small demo roster into an empty database
 
@@ -166,10 +185,24 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     if casework.extension_approver not in ("office", "leader"):
         raise ConfigError("casework.extension_approver", "must be office or leader")
+    supervision = SupervisionConfig(
+        tick_minutes=r.integer("supervision.tick_minutes", SupervisionConfig.tick_minutes, 1, 60),
+        working_hours=r.text("supervision.working_hours", SupervisionConfig.working_hours),
+        due_soon_days=r.days("supervision.due_soon_days", SupervisionConfig.due_soon_days),
+        urge_every_days=r.integer("supervision.urge_every_days", SupervisionConfig.urge_every_days, 1, 90),
+        stale_days=r.integer("supervision.stale_days", SupervisionConfig.stale_days, 1, 365),
+        major_notice_days=r.integer("supervision.major_notice_days", SupervisionConfig.major_notice_days, 1, 60),
+        bulletin_day=r.integer("supervision.bulletin_day", SupervisionConfig.bulletin_day, 1, 28),
+        rerate_days=r.integer("supervision.rerate_days", SupervisionConfig.rerate_days, 1, 60),
+    )
+    try:
+        supervision.hours
+    except ValueError:
+        raise ConfigError("supervision.working_hours", "must be like 08:30-18:00") from None
     locale = r.text("i18n.default_locale", "zh_Hans")
     if locale not in LOCALES:
         raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
-    config = Config(unit, storage, telegram, binding, intake, outbox, casework, locale,
+    config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
                     r.boolean("console.demo", True))
     r.reject_unknown()
     return config
@@ -219,6 +252,15 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             raise ConfigError(key, f"must be a number from {low:g} to {high:g}")
         return float(value)
+
+    def days(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        value = self._get(key)
+        if value is None:
+            return default
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 365 for v in value)):
+            raise ConfigError(key, "must be a list of whole numbers of days from 1 to 365, e.g. [30, 14, 7, 3]")
+        return tuple(sorted(set(value), reverse=True))
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key)

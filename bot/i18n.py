@@ -17,11 +17,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 log = logging.getLogger(__name__)
+_Date = date  # the class has a method named `date`
 
 LOCALE_DIR = Path(__file__).with_name("locales")
 DOMAIN = "messages"
@@ -94,6 +95,10 @@ class Translator:
 
     def date(self, day: date) -> str:
         return format_date(day, format="long", locale=self._babel)
+
+    def month(self, day: _Date) -> str:
+        """2026年11月 / November 2026"""
+        return format_skeleton("yMMMM", day, locale=self._babel)
 
     def datetime(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz)

@@ -45,6 +45,10 @@ EVENT_LABELS = {
     "rated_satisfied": N_("Rated: satisfied"),
     "rated_basically": N_("Rated: basically satisfied"),
     "rated_dissatisfied": N_("Rated: dissatisfied; to be handled again"),
+    "urged": N_("Urged"),
+    "stale": N_("Flagged: no action for a long time"),
+    "unrated": N_("Not rated; recorded as unrated"),
+    "onsite": N_("Joint on-site supervision"),
 }
 
 VIA_LABELS = {

@@ -47,7 +47,7 @@ async def to_staff(ctx: Context, person_id: int, matter: Matter, make: Callable[
     await ctx.notify(person_id, make, matter_id=matter.id)
 
 
-def _open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]:
+def open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]:
     return ((Button(_("Open {number}", number=matter.number), callbacks.encode("case", matter.id)),),)
 
 
@@ -115,36 +115,36 @@ def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Tra
         _("{number} ({kind}) is assigned to the {department}; urger: {urger}. To be concluded by {day}.",
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
           day=_.date(matter.due_date)),
-        title=_("Assigned"), buttons=_open_button(_, matter))
+        title=_("Assigned"), buttons=open_button(_, matter))
 
 
 def extension_requested(matter: Matter, reason: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The department asks to extend {number} (due {day}). Reason: {reason}",
                              number=matter.number, day=_.date(matter.due_date), reason=reason),
-                           title=_("Extension requested"), buttons=_open_button(_, matter))
+                           title=_("Extension requested"), buttons=open_button(_, matter))
 
 
 def extension_decided(matter: Matter, new_due: date | None) -> Callable[[Translator], Reply]:
     if new_due is None:
         return lambda _: Reply(_("The extension of {number} was refused.", number=matter.number),
-                               buttons=_open_button(_, matter))
+                               buttons=open_button(_, matter))
     return lambda _: Reply(_("The extension of {number} was approved: now due {day}.", number=matter.number,
-                             day=_.date(new_due)), buttons=_open_button(_, matter))
+                             day=_.date(new_due)), buttons=open_button(_, matter))
 
 
 def reply_to_approve(matter: Matter) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The reply to {number} waits for your approval.", number=matter.number),
-                           title=_("Reply to approve"), buttons=_open_button(_, matter))
+                           title=_("Reply to approve"), buttons=open_button(_, matter))
 
 
 def reply_returned(matter: Matter, note: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The reply to {number} was returned: {note}", number=matter.number, note=note),
-                           title=_("Reply returned"), buttons=_open_button(_, matter))
+                           title=_("Reply returned"), buttons=open_button(_, matter))
 
 
 def reply_sent(matter: Matter) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The reply to {number} was approved and sent to the representative.",
-                             number=matter.number), buttons=_open_button(_, matter))
+                             number=matter.number), buttons=open_button(_, matter))
 
 
 def dissatisfied(matter: Matter, comment: str) -> Callable[[Translator], Reply]:
@@ -153,10 +153,10 @@ def dissatisfied(matter: Matter, comment: str) -> Callable[[Translator], Reply]:
                  "be handled again.", number=matter.number)
         if comment:
             text += "\n" + _("Their comment: {comment}", comment=comment)
-        return Reply(text, title=_("Dissatisfied"), buttons=_open_button(_, matter))
+        return Reply(text, title=_("Dissatisfied"), buttons=open_button(_, matter))
     return build
 
 
 def rated(matter: Matter, rating: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The representative rated the reply to {number}: {rating}.", number=matter.number,
-                             rating=_(RATING_LABELS[rating])), buttons=_open_button(_, matter))
+                             rating=_(RATING_LABELS[rating])), buttons=open_button(_, matter))

@@ -3,6 +3,7 @@ that plays people talking to the real core on a real temporary SQLite database."
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, replace
@@ -63,6 +64,7 @@ class RecordingChannel:
         self.failures: list[DeliveryError] = []  # raised, in order, by the next deliveries
         self._ids = itertools.count(1000)
         self.blobs: dict[str, bytes] = {}
+        self.delivered = asyncio.Event()  # set on every delivery: wait on it, never sleep
 
     async def prepare(self, payload: str) -> Incoming | None:
         inc = Incoming.from_json(json.loads(payload))
@@ -81,6 +83,7 @@ class RecordingChannel:
             raise self.failures.pop(0)
         message_id = str(next(self._ids))
         self.sent.append(Sent(chat_id, op, payload, message_id))
+        self.delivered.set()
         return SendResult([message_id])
 
 

@@ -1,0 +1,278 @@
+"""Supervision that runs by itself (seed §12, §13, §16): the scheduler's sweep.
+
+Every tick recomputes from the stored state what is due — deadlines coming and passed, the
+progress notice a major matter owes, the weekly urging ladder, matters left untouched, the
+monthly bulletin, replies left unrated — and fires each reminder at most once under its key
+(rule, subject, period) in the `reminders` table, in the same transaction as its messages.
+So a restart, a second tick or a tick after downtime never sends anything twice, and what
+fell due while the bot was down is sent when it comes back. People are reminded only in
+working time (bot/workdays.py); outside it the sweep waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot import domain
+from bot.config import Config
+from bot.context import Context
+from bot.i18n import Translator
+from bot.messages import Button, Incoming, Reply
+from bot.workdays import is_working_time
+from handlers import notices
+from handlers.labels import kind_label
+from storage import audit, casework, matters, people, supervision
+from storage.db import Database, Tx, parse_ts
+from storage.matters import Matter
+
+Make = Callable[[Translator], Reply]
+
+
+@dataclass
+class Reminder:
+    key: str
+    rule: str
+    matter: Matter | None
+    recipients: list[int]
+    make: Make
+    effect: Callable[[Context], Awaitable[None]] | None = None
+
+
+@dataclass
+class Sweep:
+    """What one sweep found and fired, by rule."""
+
+    fired: dict[str, int] = field(default_factory=dict)
+    skipped_outside_hours: bool = False
+
+
+async def sweep(db: Database, config: Config, now: datetime, channels: frozenset[str]) -> Sweep:
+    """Fire every reminder that is due now and has not fired before."""
+    result = Sweep()
+    if not is_working_time(now, config.unit.tz, config.supervision.hours):
+        result.skipped_outside_hours = True
+        return result
+    today = now.astimezone(config.unit.tz).date()
+    async with db.snapshot() as q:
+        candidates = await collect(q, config, today)
+        done = await supervision.fired(q, [c.key for c in candidates])
+    todo = [c for c in candidates if c.key not in done]
+    if not todo:
+        return result
+    async with db.transaction() as tx:
+        ctx = system_context(tx, now, config, channels)
+        for reminder in todo:
+            matter_id = reminder.matter.id if reminder.matter else None
+            if not await supervision.fire(tx, reminder.key, reminder.rule, matter_id, now):
+                continue
+            if reminder.effect is not None:
+                await reminder.effect(ctx)
+            for person_id in dict.fromkeys(reminder.recipients):
+                await ctx.notify(person_id, reminder.make, matter_id=matter_id,
+                                 dedup_key=f"{reminder.key}>{person_id}")
+            result.fired[reminder.rule] = result.fired.get(reminder.rule, 0) + 1
+    return result
+
+
+def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[str]) -> Context:
+    """A context for what the bot does of itself: no person, no chat to answer."""
+    inc = Incoming(channel="system", user_id="scheduler", chat_id="")
+    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz), channels=channels)
+
+
+async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
+    found: list[Reminder] = []
+    s = config.supervision
+    office = await people.with_role(q, "office")
+    discipline = await people.with_role(q, "discipline")
+    leaders = await people.with_role(q, "leader")
+    for m in await supervision.matters_in(q, supervision.DEADLINE_STATES):
+        handlers_ = await casework.department_staff(q, m.department_id) if m.department_id else office
+        urger = [m.urger_id] if m.urger_id else []
+        left = (m.due_date - today).days
+        if left >= 1:
+            threshold = min((d for d in s.due_soon_days if left <= d), default=None)
+            if threshold is not None:
+                found.append(Reminder(f"due:{threshold}:{m.id}:{m.due_date}", "due_soon", m, handlers_ + urger,
+                                      _due_soon(m, left)))
+        else:
+            week = (-left) // 7  # repeated weekly while overdue
+            found.append(Reminder(f"overdue:{m.id}:{m.due_date}:{week}", "overdue", m,
+                                  handlers_ + urger + office + discipline, _overdue(m, 1 - left if left < 0 else 0)))
+        if m.major and left <= s.major_notice_days:
+            since = await supervision.last_event(q, m.id, ("assigned", "registered"))
+            notice = await supervision.last_event(q, m.id, supervision.PUBLIC_PROGRESS)
+            if notice is None or (since is not None and notice < since):
+                if left > 0:
+                    found.append(Reminder(f"major_prompt:{m.id}:{m.due_date}", "major_notice", m, handlers_ + urger,
+                                          _major_prompt(m)))
+                else:
+                    found.append(Reminder(f"major_escalate:{m.id}:{m.due_date}", "major_escalate", m,
+                                          office + discipline, _major_escalate(m)))
+    for m in await supervision.matters_in(q, supervision.URGED_STATES):
+        found += await _urging(q, config, m, today, leaders)
+        found += await _stale(q, config, m, today, discipline)
+    found += await _bulletin(q, config, today, leaders)
+    found += await _unrated(q, config, today)
+    return found
+
+
+async def _urging(q: Tx, config: Config, m: Matter, today: date, leaders: list[int]) -> list[Reminder]:
+    """§13: a named person urging each case at set intervals, one step up the ladder each time."""
+    assigned = await supervision.last_event(q, m.id, ("assigned",))
+    if m.urger_id is None or m.department_id is None or assigned is None:
+        return []
+    count = (today - _day(config, assigned)).days // config.supervision.urge_every_days
+    if count < 1:
+        return []
+    level = min(count, 3)
+    if level == 1:
+        targets = await supervision.people_in(q, m.department_id, "handler")
+    elif level == 2:
+        targets = await supervision.people_in(q, m.department_id, "head")
+    else:
+        targets = leaders
+    targets = targets or await casework.department_staff(q, m.department_id)
+    urger = await people.get(q, m.urger_id)
+
+    async def effect(ctx: Context) -> None:
+        detail = {"count": count, "level": level}
+        await matters.add_event(ctx.tx, m.id, "urged", actor_id=m.urger_id, public=False, now=ctx.now, detail=detail)
+        await audit.record(ctx.tx, ctx.now, m.urger_id, "urged", matter_id=m.id, detail=detail)
+
+    return [Reminder(f"urge:{m.id}:{assigned}:{count}", "urge", m, [*targets, m.urger_id],
+                     _urge(m, count, urger.name if urger else ""), effect)]
+
+
+async def _stale(q: Tx, config: Config, m: Matter, today: date, discipline: list[int]) -> list[Reminder]:
+    """§16: no action for N days: possibly perfunctory — flagged to discipline, naming who is responsible."""
+    last = await supervision.last_action(q, m.id)
+    idle = (today - _day(config, last)).days
+    if idle < config.supervision.stale_days or m.department_id is None:
+        return []
+    handlers_ = [await people.get(q, i) for i in await supervision.people_in(q, m.department_id, "handler")]
+    heads = [await people.get(q, i) for i in await supervision.people_in(q, m.department_id, "head")]
+    names = "、".join(p.name for p in handlers_ if p) or "-"
+    head_names = "、".join(p.name for p in heads if p) or "-"
+
+    async def effect(ctx: Context) -> None:
+        detail = {"idle_days": idle}
+        await matters.add_event(ctx.tx, m.id, "stale", actor_id=None, public=False, now=ctx.now, detail=detail)
+        await audit.record(ctx.tx, ctx.now, None, "stale_flag", matter_id=m.id, detail=detail)
+
+    return [Reminder(f"stale:{m.id}:{last}", "stale", m, discipline, _stale_notice(m, idle, names, head_names),
+                     effect)]
+
+
+async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int]) -> list[Reminder]:
+    """§13 定期通报: monthly, per department: open, due within 7 days, overdue."""
+    if today.day < config.supervision.bulletin_day:
+        return []
+    rows: list[tuple[str, int, int, int]] = []
+    open_matters = await supervision.matters_in(q, supervision.URGED_STATES + ("registered",))
+    staff: list[int] = []
+    for dept_id, name in await people.departments(q):
+        mine = [m for m in open_matters if m.department_id == dept_id]
+        soon = sum(1 for m in mine if 0 <= (m.due_date - today).days <= 7 and m.state != "concluded")
+        late = sum(1 for m in mine if (m.due_date - today).days < 0 and m.state != "concluded")
+        rows.append((name, len(mine), soon, late))
+        staff += await casework.department_staff(q, dept_id)
+    unassigned = sum(1 for m in open_matters if m.department_id is None)
+    return [Reminder(f"bulletin:{today:%Y-%m}", "bulletin", None, staff + leaders,
+                     _bulletin_notice(today, rows, unassigned))]
+
+
+async def _unrated(q: Tx, config: Config, today: date) -> list[Reminder]:
+    """A reply not rated is asked about once more after N days, then recorded as unrated."""
+    found: list[Reminder] = []
+    wait = config.supervision.rerate_days
+    for item in await supervision.unrated_replies(q):
+        matter = await matters.get(q, item.matter_id)
+        assert matter is not None
+        if item.asked_again_at is None and (today - _day(config, item.sent_at)).days >= wait:
+            reply = await casework.reply(q, item.reply_id)
+            assert reply is not None
+
+            async def ask(ctx: Context, reply_id: int = item.reply_id) -> None:
+                await supervision.mark_asked_again(ctx.tx, reply_id, ctx.now)
+
+            make = notices.reply(reply.id, reply.body, reply.grounds, reply.via, [])(matter)
+            found.append(Reminder(f"rerate:{item.reply_id}", "rerate", matter, [matter.representative_id], make, ask))
+        elif item.asked_again_at is not None and (today - _day(config, item.asked_again_at)).days >= wait:
+            found.append(Reminder(f"unrated:{item.reply_id}", "unrated", matter, [], _nothing,
+                                  _record_unrated(matter, item.reply_id)))
+    return found
+
+
+def _record_unrated(matter: Matter, reply_id: int) -> Callable[[Context], Awaitable[None]]:
+    async def effect(ctx: Context) -> None:
+        await casework.set_reply(ctx.tx, reply_id, ctx.now, rating="unrated")
+        state = domain.after_rating("unrated", matter.outcome, final_given=False)
+        await casework.update(ctx.tx, matter.id, ctx.now, state=state,
+                              **({"closed_at": ctx.now.isoformat()} if state == "closed" else {}))
+        await matters.add_event(ctx.tx, matter.id, "unrated", actor_id=None, public=True, now=ctx.now, detail={})
+        await audit.record(ctx.tx, ctx.now, None, "unrated", matter_id=matter.id, detail={"reply_id": reply_id})
+    return effect
+
+
+def _day(config: Config, stamp: str) -> date:
+    return parse_ts(stamp).astimezone(config.unit.tz).date()
+
+
+# -- what is said ----------------------------------------------------------------------
+
+
+def _nothing(_: Translator) -> Reply:
+    return Reply("")
+
+
+def _open(_: Translator, m: Matter) -> tuple[tuple[Button, ...], ...]:
+    return notices.open_button(_, m)
+
+
+def _due_soon(m: Matter, left: int) -> Make:
+    return lambda _: Reply(_("{number} ({kind}: {subject}) is due on {day}: {n} days left.", number=m.number,
+                             kind=kind_label(_, m.kind), subject=m.subject, day=_.date(m.due_date), n=left),
+                           title=_("Deadline approaching"), buttons=_open(_, m))
+
+
+def _overdue(m: Matter, days: int) -> Make:
+    return lambda _: Reply(_("{number} ({kind}: {subject}) is overdue: it was due on {day}, {n} days ago.",
+                             number=m.number, kind=kind_label(_, m.kind), subject=m.subject,
+                             day=_.date(m.due_date), n=days),
+                           title=_("Overdue"), buttons=_open(_, m))
+
+
+def _major_prompt(m: Matter) -> Make:
+    return lambda _: Reply(_("{number} is a major matter due on {day}, and the representative has had no progress "
+                             "notice yet. Please send one (a public progress note), seed §12.", number=m.number,
+                             day=_.date(m.due_date)), title=_("Progress notice owed"), buttons=_open(_, m))
+
+
+def _major_escalate(m: Matter) -> Make:
+    return lambda _: Reply(_("{number}, a major matter, reached its due date {day} without a progress notice to the "
+                             "representative.", number=m.number, day=_.date(m.due_date)),
+                           title=_("Progress notice missing"), buttons=_open(_, m))
+
+
+def _urge(m: Matter, count: int, urger: str) -> Make:
+    return lambda _: Reply(_("Urging no. {count} from {urger}: {number} ({subject}) is due on {day}. Please press on "
+                             "with it.", count=count, urger=urger, number=m.number, subject=m.subject,
+                             day=_.date(m.due_date)), title=_("Urging"), buttons=_open(_, m))
+
+
+def _stale_notice(m: Matter, idle: int, handlers_: str, heads: str) -> Make:
+    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (seed §16). Handler: "
+                             "{handlers}; department head: {heads}.", number=m.number, n=idle, handlers=handlers_,
+                             heads=heads), title=_("No action"), buttons=_open(_, m))
+
+
+def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int) -> Make:
+    def build(_: Translator) -> Reply:
+        lines = [_("{name}: {open} open, {soon} due within 7 days, {late} overdue", name=name, open=n_open,
+                   soon=soon, late=late) for name, n_open, soon, late in rows]
+        lines.append(_("Not yet assigned: {n}", n=unassigned))
+        return Reply("\n".join(lines), title=_("Progress bulletin, {month}", month=_.month(today)))
+    return build

@@ -1,0 +1,257 @@
+"""Seed §12, §13, §16: supervision that runs by itself, exactly once per cause and period, in
+working time only, surviving restarts — driven by a clock the test moves, never by sleeping."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import App
+from bot.workdays import is_workday, is_working_time
+from tests.fakes import Harness, RecordingChannel
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    """A local Shanghai time, as the UTC moment the clock holds."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+class World:
+    def __init__(self, harness: Harness) -> None:
+        self.h = harness
+
+    async def setup(self) -> None:
+        h = self.h
+        self.dept = await h.add_department("第一检察部")
+        self.office = await h.add_staff("陈静", ["office"])
+        self.handler = await h.add_staff("刘洋", ["handler"], "第一检察部")
+        self.head = await h.add_staff("吴刚", ["head"], "第一检察部")
+        self.discipline = await h.add_staff("孙磊", ["discipline"])
+        self.leader = await h.add_staff("周明", ["leader"])
+        self.deputy = await h.add_representative("王建国", phone="13800000001")
+        for n, person in enumerate([self.office, self.handler, self.head, self.discipline, self.leader, self.deputy]):
+            await h.user(f"u{person}").say(f"/start {await h.invite(person)}")
+
+    async def matter(self, registered: date, *, state: str = "assigned", major: bool = False,
+                     due: date | None = None, assigned: bool = True) -> int:
+        """A matter as the office left it: registered, assigned on the same day with an urger."""
+        from bot.domain import add_months
+
+        stamp = at(registered, 10).isoformat(timespec="milliseconds")
+        async with self.h.db.transaction() as tx:
+            count = await tx.scalar("SELECT COUNT(*) FROM matters")
+            matter_id = await tx.insert(
+                "INSERT INTO matters (number, kind, representative_id, subject, body, state, major, department_id,"
+                " urger_id, registered_at, due_date, updated_at, last_action_at) VALUES"
+                " (?, 'report', ?, ?, '内容', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (f"LS-2026-{count + 1:04d}", self.deputy, f"事项{count + 1}", state, int(major),
+                 self.dept if assigned else None, self.office if assigned else None, stamp,
+                 (due or add_months(registered, 3)).isoformat(), stamp, stamp),
+            )
+            await tx.execute("INSERT INTO timeline (matter_id, at, event, public, detail) VALUES (?, ?, 'registered',"
+                             " 1, '{}')", (matter_id, stamp))
+            if assigned:
+                await tx.execute("INSERT INTO timeline (matter_id, at, actor_id, event, public, detail) VALUES"
+                                 " (?, ?, ?, 'assigned', 1, '{}')", (matter_id, stamp, self.office))
+        return matter_id
+
+    async def tick(self, moment: datetime) -> dict[str, int]:
+        self.h.clock.set(moment)
+        result = await self.h.app.supervise()
+        await self.h.app.settle()
+        return result.fired
+
+    async def fired(self) -> list[tuple[str, str]]:
+        async with self.h.db.snapshot() as q:
+            return [(r["rule"], r["fired_at"]) for r in await q.all("SELECT rule, fired_at FROM reminders ORDER BY key")]
+
+    def texts_to(self, person_id: int) -> list[str]:
+        return [s.text for s in self.h.channel.sent if s.chat_id == f"u{person_id}" and s.op == "message"]
+
+
+@pytest.fixture
+async def world(harness: Harness) -> World:
+    w = World(harness)
+    await w.setup()
+    return w
+
+
+def test_the_mainland_calendar_counts_holidays_and_make_up_days() -> None:
+    assert not is_workday(date(2026, 10, 1))  # National Day
+    assert is_workday(date(2026, 10, 10))  # a Saturday worked in exchange (调休)
+    assert not is_workday(date(2026, 2, 17))  # Spring Festival
+    assert is_workday(date(2027, 3, 1)) and not is_workday(date(2027, 3, 6))  # beyond the package: Mon-Fri
+    hours = (datetime.strptime("08:30", "%H:%M").time(), datetime.strptime("18:00", "%H:%M").time())
+    assert is_working_time(at(date(2026, 11, 27), 8, 30), SHANGHAI, hours)
+    assert not is_working_time(at(date(2026, 11, 27), 8, 29), SHANGHAI, hours)
+    assert not is_working_time(at(date(2026, 11, 27), 18, 0), SHANGHAI, hours)
+
+
+async def test_s12_due_soon_reaches_the_department_and_the_urger_once(world: World) -> None:
+    m = await world.matter(date(2026, 8, 3), due=date(2026, 12, 1))
+    assert "due_soon" not in await world.tick(at(date(2026, 10, 30)))  # 32 days left: not yet
+    assert (await world.tick(at(date(2026, 11, 2))))["due_soon"] == 1  # 29 days: the 30-day notice
+    assert "due_soon" not in await world.tick(at(date(2026, 11, 2), 10))  # the same day again: nothing twice
+    assert sum(t.startswith("办理期限临近") for t in world.texts_to(world.handler)) == 1
+    assert len([t for t in world.texts_to(world.office) if "办理期限临近" in t]) == 1  # the urger
+    assert not [t for t in world.texts_to(world.discipline) if t.startswith("办理期限临近")]  # not theirs
+    assert m
+
+
+async def test_thresholds_fire_in_turn_and_only_the_most_urgent_after_downtime(world: World) -> None:
+    await world.matter(date(2026, 8, 3), due=date(2026, 12, 1))
+    assert (await world.tick(at(date(2026, 11, 2))))["due_soon"] == 1  # 29 days: the 30-day notice
+    assert (await world.tick(at(date(2026, 11, 17))))["due_soon"] == 1  # 14 days
+    # the bot was down from 18 to 29 November: only the 3-day notice is due, not the 7-day one too
+    assert (await world.tick(at(date(2026, 11, 30))))["due_soon"] == 1
+    async with world.h.db.snapshot() as q:
+        keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE rule = 'due_soon' ORDER BY fired_at")]
+    assert keys == ["due:30:1:2026-12-01", "due:14:1:2026-12-01", "due:3:1:2026-12-01"]
+
+
+async def test_s13_overdue_goes_to_both_lines_weekly(world: World) -> None:
+    await world.matter(date(2026, 8, 3), due=date(2026, 11, 2))
+    assert (await world.tick(at(date(2026, 11, 3))))["overdue"] == 1
+    for person in (world.handler, world.office, world.discipline):  # office + department, and discipline
+        assert sum("已超过办理期限" in t for t in world.texts_to(person)) == 1
+    assert "overdue" not in await world.tick(at(date(2026, 11, 6)))
+    assert (await world.tick(at(date(2026, 11, 10))))["overdue"] == 1  # a week on: again
+
+
+async def test_nobody_is_reminded_outside_working_time(world: World) -> None:
+    await world.matter(date(2026, 7, 1), due=date(2026, 10, 20))
+    assert await world.tick(at(date(2026, 10, 1), 10)) == {}  # National Day
+    assert await world.tick(at(date(2026, 10, 9), 19)) == {}  # evening
+    assert await world.tick(at(date(2026, 10, 9), 7)) == {}  # before 08:30
+    assert (await world.tick(at(date(2026, 10, 10), 9)))["due_soon"] == 1  # a make-up Saturday is a working day
+
+
+async def test_s12_a_major_matter_without_a_progress_notice_is_prompted_then_escalated(world: World) -> None:
+    await world.matter(date(2026, 8, 3), due=date(2026, 11, 10), major=True)
+    fired = await world.tick(at(date(2026, 11, 3)))
+    assert fired["major_notice"] == 1
+    assert sum(t.startswith("应通报进展情况") for t in world.texts_to(world.handler)) == 1
+    fired = await world.tick(at(date(2026, 11, 10)))
+    assert fired["major_escalate"] == 1
+    assert any("LS-2026-0001" in t for t in world.texts_to(world.discipline))
+
+
+async def test_a_progress_notice_satisfies_the_major_rule(world: World) -> None:
+    m = await world.matter(date(2026, 8, 3), due=date(2026, 11, 10), major=True)
+    async with world.h.db.transaction() as tx:
+        await tx.execute("INSERT INTO timeline (matter_id, at, event, public, detail) VALUES"
+                         " (?, ?, 'progress_public', 1, '{}')", (m, at(date(2026, 10, 20)).isoformat()))
+    fired = await world.tick(at(date(2026, 11, 3)))
+    assert "major_notice" not in fired
+
+
+async def test_s13_the_urging_ladder_handler_then_head_then_leader(world: World) -> None:
+    m = await world.matter(date(2026, 11, 2), due=date(2027, 2, 2))
+    assert "urge" not in await world.tick(at(date(2026, 11, 6)))
+    assert (await world.tick(at(date(2026, 11, 9))))["urge"] == 1
+    assert (await world.tick(at(date(2026, 11, 16))))["urge"] == 1
+    assert (await world.tick(at(date(2026, 11, 23))))["urge"] == 1
+    assert sum("第1次" in t for t in world.texts_to(world.handler)) == 1
+    assert sum("第2次" in t for t in world.texts_to(world.head)) == 1
+    assert sum("第3次" in t for t in world.texts_to(world.leader)) == 1
+    async with world.h.db.snapshot() as q:
+        urged = [r[0] for r in await q.all("SELECT detail FROM timeline WHERE matter_id = ? AND event = 'urged'", (m,))]
+    assert urged == ['{"count": 1, "level": 1}', '{"count": 2, "level": 2}', '{"count": 3, "level": 3}']
+
+
+async def test_s16_no_action_for_fourteen_days_is_flagged_to_discipline(world: World) -> None:
+    await world.matter(date(2026, 11, 2), due=date(2027, 2, 2))
+    assert "stale" not in await world.tick(at(date(2026, 11, 13)))
+    assert (await world.tick(at(date(2026, 11, 16))))["stale"] == 1
+    flag = [t for t in world.texts_to(world.discipline) if "敷衍塞责" in t][-1]
+    assert "刘洋" in flag and "吴刚" in flag
+
+
+async def test_s13_the_monthly_bulletin_once_a_month(world: World) -> None:
+    await world.matter(date(2026, 11, 2), due=date(2026, 12, 3))
+    assert (await world.tick(at(date(2026, 12, 1))))["bulletin"] == 1
+    assert "bulletin" not in await world.tick(at(date(2026, 12, 2)))
+    text = [t for t in world.texts_to(world.leader) if t.startswith("定期通报（2026年12月）")]
+    assert text == ["定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件"]
+
+
+async def test_an_unrated_reply_is_asked_about_once_then_recorded_as_unrated(world: World) -> None:
+    m = await world.matter(date(2026, 8, 3), state="replied", due=date(2026, 11, 3))
+    async with world.h.db.transaction() as tx:
+        await tx.execute("INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by,"
+                         " drafted_at, sent_at) VALUES (?, 1, 'reply', '答复内容', '依据', 'chat', 'sent', ?, ?, ?)",
+                         (m, world.handler, at(date(2026, 11, 2)).isoformat(), at(date(2026, 11, 2)).isoformat()))
+    assert "rerate" not in await world.tick(at(date(2026, 11, 11)))
+    assert (await world.tick(at(date(2026, 11, 12))))["rerate"] == 1
+    assert world.texts_to(world.deputy)[-1].startswith("答复")
+    assert "rerate" not in await world.tick(at(date(2026, 11, 13)))
+    assert (await world.tick(at(date(2026, 11, 23))))["unrated"] == 1
+    async with world.h.db.snapshot() as q:
+        assert tuple(await q.one("SELECT m.state, r.rating FROM matters m JOIN replies r ON r.matter_id = m.id")) == (
+            "closed", "unrated")
+
+
+async def test_a_year_with_a_restart_and_holidays(world: World) -> None:
+    """A whole year, ticking every four hours: every reminder once, none outside working time, and the
+    ones that fell due while the bot was down fired when it came back."""
+    h = world.h
+    await world.matter(date(2026, 1, 5), due=date(2026, 4, 10))
+    await world.matter(date(2026, 3, 2), due=date(2026, 6, 2), major=True)
+    await world.matter(date(2026, 9, 1), due=date(2026, 12, 1))
+    moment = at(date(2026, 1, 5), 1)
+    end = at(date(2026, 12, 31), 23)
+    restarted = False
+    while moment <= end:
+        local = moment.astimezone(SHANGHAI)
+        if not restarted and local.date() >= date(2026, 7, 1):
+            # a restart: a new process on the same database, after three days down
+            await h.app.close()
+            moment += timedelta(days=3)
+            h.clock.set(moment)
+            h.app = await App.open(h.app.config, h.clock)
+            channel = RecordingChannel(h.app.files)
+            channel.sent = h.channel.sent
+            h.app.add_channel(channel)
+            h.channel = channel
+            restarted = True
+        await world.tick(moment)
+        moment += timedelta(hours=4)  # 01, 05, 09, 13, 17, 21 o'clock: three in working hours, three out
+    async with h.db.snapshot() as q:
+        rows = await q.all("SELECT key, rule, fired_at FROM reminders")
+        sent = await q.all("SELECT dedup_key, created_at FROM outbox WHERE dedup_key IS NOT NULL")
+    hours = h.app.config.supervision.hours
+    assert all(is_working_time(datetime.fromisoformat(r["fired_at"]), SHANGHAI, hours) for r in rows)
+    assert len({r["dedup_key"] for r in sent}) == len(sent)  # nobody told the same thing twice
+    by_rule = Counter(r["rule"] for r in rows)
+    assert by_rule["bulletin"] == 12
+    assert by_rule["due_soon"] == 3 * 4  # 30, 14, 7 and 3 days before, for each of the three
+    assert by_rule["major_notice"] == 1 and by_rule["major_escalate"] == 1
+    keys = {r["key"] for r in rows}
+    assert "due:3:1:2026-04-10" in keys and "bulletin:2026-07" in keys  # July's bulletin, fired after the restart
+    july = [r for r in rows if r["key"] == "bulletin:2026-07"][0]
+    assert datetime.fromisoformat(july["fired_at"]).astimezone(SHANGHAI).date() == date(2026, 7, 6)
+
+
+async def test_the_scheduler_ticks_on_the_bots_own_loop_from_start_up(world: World) -> None:
+    """APScheduler runs the sweep at start-up (what fell due while down goes out at once), then every few minutes."""
+    import asyncio
+
+    await world.matter(date(2026, 8, 3), due=date(2026, 11, 20))
+    world.h.clock.set(at(date(2026, 11, 2)))
+    stop = asyncio.Event()
+    running = asyncio.create_task(world.h.app.run([], stop))
+    try:
+        async def fired() -> None:
+            while not [t for t in world.texts_to(world.handler) if t.startswith("办理期限临近")]:
+                world.h.channel.delivered.clear()
+                await world.h.channel.delivered.wait()
+
+        await asyncio.wait_for(fired(), timeout=15)
+    finally:
+        stop.set()
+        await running
