@@ -89,6 +89,7 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "conclude": frozenset({"assigned", "in_progress"}),
     "draft_reply": frozenset({"concluded", "rated"}),
     "rate": frozenset({"replied"}),
+    "onsite": frozenset({"assigned", "in_progress", "concluded", "reopened"}),
 }
 CLOSED_STATES: Final = frozenset({"closed", "transferred"})
 

@@ -16,7 +16,7 @@ OFFICE_ACTIONS: Final = frozenset({
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
-    "view", "view_personal", "leader_approve", "decide_extension", "rate",
+    "view", "view_personal", "leader_approve", "decide_extension", "rate", "onsite",
 })
 
 
@@ -54,6 +54,8 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         return own_department
     if action == "leader_approve":
         return "leader" in roles
+    if action == "onsite":  # joint on-site supervision: discipline inspection with the office (seed §13)
+        return bool(roles & {"office", "discipline"})
     if action == "decide_extension":
         return policy.extension_approver in roles
     if action == "rate":

@@ -50,10 +50,12 @@ STEPS: dict[str, tuple[Step, ...]] = {
                     Step("body", "text", N_("Please write the reply: the outcome of the handling. You may attach "
                                             "files."), files=True),
                     Step("grounds", "text", N_("Please state the grounds (理由/依据): the law, the rules or the facts."))),
+    "onsite": (Step("participants", "text", N_("Who took part? (discipline inspection, the office, the department)")),
+               Step("findings", "text", N_("What was found, and what was decided?"))),
     "return_reply": (Step("note", "text", N_("What should be changed?")),),
     "leader_return": (Step("note", "text", N_("What should be changed?")),),
 }
-CONFIRMED = frozenset({"transfer", "cannot_meet", "draft_reply"})
+CONFIRMED = frozenset({"transfer", "cannot_meet", "draft_reply", "onsite"})
 REQUIRES = {"unmark_major": "mark_major", "leader_return": "leader_approve", "files": "view"}
 
 
@@ -211,6 +213,8 @@ class ActionFlow:
             files = [StoredFile(f["kind"], f["name"], int(f["size"]), f["mime"], f["sha256"], f["path"])
                      for f in dialog.data["files"]]
             await cases.draft_reply(ctx, matter_id, v["body"], v["grounds"], v["via"], files)
+        elif action == "onsite":
+            await cases.onsite(ctx, matter_id, v["participants"], v["findings"])
         elif action in ("return_reply", "leader_return"):
             await cases.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
         await _done(ctx, matter_id)

@@ -258,6 +258,18 @@ async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool 
     await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_returned(matter, note))
 
 
+async def onsite(ctx: Context, matter_id: int, participants: str, findings: str) -> None:
+    """联合现场督办 (§13): discipline inspection, the office and the department on site; its findings recorded."""
+    matter = await load(ctx, matter_id, "onsite")
+    require_state(matter, "onsite")
+    if not participants.strip() or not findings.strip():
+        raise UserError("Please name the participants and record the findings.")
+    await casework.touch(ctx.tx, matter.id, ctx.now)
+    await _record(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
+    for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
+        await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))
+
+
 # -- the representative ----------------------------------------------------------------
 
 

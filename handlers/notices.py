@@ -160,3 +160,9 @@ def dissatisfied(matter: Matter, comment: str) -> Callable[[Translator], Reply]:
 def rated(matter: Matter, rating: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(_("The representative rated the reply to {number}: {rating}.", number=matter.number,
                              rating=_(RATING_LABELS[rating])), buttons=open_button(_, matter))
+
+
+def onsite_recorded(matter: Matter, findings: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(_("Joint on-site supervision of {number} recorded. Findings: {findings}",
+                             number=matter.number, findings=findings), title=_("On-site supervision"),
+                           buttons=open_button(_, matter))

@@ -3,6 +3,8 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import callbacks, domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
@@ -60,6 +62,12 @@ async def inbox(ctx: Context) -> None:
         pending = [await matters.get(ctx.tx, m) for m in await casework.pending_extensions(ctx.tx)]
         if pending:
             await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
+        shown = True
+    if "discipline" in person.roles:
+        cutoff = ctx.now - timedelta(days=ctx.config.supervision.stale_days)
+        idle = await casework.idle_since(ctx.tx, cutoff)
+        await ctx.reply(_list(_, _("No action for {n} days or more", n=ctx.config.supervision.stale_days), idle,
+                              _("Every open matter has been acted on recently.")))
         shown = True
     if "leader" in person.roles:
         waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]
@@ -168,7 +176,7 @@ ACTION_LABELS = {
     "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
-    "leader_return": N_("Return reply"), "files": N_("Files"),
+    "leader_return": N_("Return reply"), "files": N_("Files"), "onsite": N_("On-site supervision"),
 }
 
 
@@ -179,7 +187,7 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     names: list[str] = []
     draft = await casework.open_reply(ctx.tx, matter.id)
     for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
-                   "draft_reply"):
+                   "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
         if may(ctx.person, action, access, policy) and domain.can(action, matter.state,

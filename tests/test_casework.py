@@ -400,3 +400,24 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT via, state FROM replies")) == ("paper", "sent")
         assert await q.scalar("SELECT COUNT(*) FROM attachments WHERE reply_id IS NOT NULL") == 1
+
+
+async def test_s13_joint_on_site_supervision_is_recorded_by_discipline(harness: Harness) -> None:
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    d = cast.discipline
+    await d.say("/case LS-2026-0001")
+    await d.press("联合现场督办")
+    await d.say("孙磊（纪检监察）、陈静（办公室）、王芳（第二检察部）")
+    await d.say("案卷材料齐全，要求一周内完成复查。")
+    await d.press("确认")
+    card = await d.say("/case LS-2026-0001")
+    assert "联合现场督办" in card[0].text and "要求一周内完成复查" in card[0].text
+    assert "要求一周内完成复查" in cast.handler2.last
+    assert not any("要求一周内完成复查" in t.text for t in cast.deputy.received)  # internal
+    before = await harness.dump(*TABLES[:-1])
+    refused = await cast.handler2.press_data("act:1:onsite")
+    assert [r.payload["text"] for r in refused if r.op == "answer"] == ["您无权对该事项进行此项操作。"]
+    assert await harness.dump(*TABLES[:-1]) == before

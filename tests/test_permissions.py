@@ -24,14 +24,14 @@ DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 # Written out by hand from the spec, not derived from the code under test.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     # (who, which matter) -> the actions allowed
-    ("office", "dept1"): {"view", "view_personal", "decide_extension", *OFFICE},
-    ("office", "dept2"): {"view", "view_personal", "decide_extension", *OFFICE},
+    ("office", "dept1"): {"view", "view_personal", "decide_extension", "onsite", *OFFICE},
+    ("office", "dept2"): {"view", "view_personal", "decide_extension", "onsite", *OFFICE},
     ("handler1", "dept1"): {"view", "view_personal", *DEPARTMENT},
     ("handler1", "dept2"): set(),
     ("head1", "dept1"): {"view", "view_personal", *DEPARTMENT},
     ("head1", "dept2"): set(),
-    ("discipline", "dept1"): {"view", "view_personal"},
-    ("discipline", "dept2"): {"view", "view_personal"},
+    ("discipline", "dept1"): {"view", "view_personal", "onsite"},
+    ("discipline", "dept2"): {"view", "view_personal", "onsite"},
     ("leader", "dept1"): {"view", "leader_approve"},
     ("leader", "dept2"): {"view", "leader_approve"},
     ("admin", "dept1"): set(),

@@ -255,3 +255,12 @@ async def test_the_scheduler_ticks_on_the_bots_own_loop_from_start_up(world: Wor
     finally:
         stop.set()
         await running
+
+
+async def test_s16_discipline_sees_the_idle_matters_in_its_inbox(world: World) -> None:
+    await world.matter(date(2026, 10, 8), due=date(2027, 1, 8))
+    await world.matter(date(2026, 11, 20), due=date(2027, 2, 20))
+    world.h.clock.set(at(date(2026, 11, 27)))
+    listing = await world.h.user(f"u{world.discipline}").say("/inbox")
+    assert listing[0].text.startswith("14 天以上未办理的事项\nLS-2026-0001")
+    assert "LS-2026-0002" not in listing[0].text
