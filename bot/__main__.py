@@ -2,6 +2,7 @@
 
     run                      the bot: Telegram when a token is configured, else the console
     import-roster FILE       representatives from CSV or XLSX (re-import updates, never duplicates)
+    import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID     a one-time invite code and its deep link
@@ -26,11 +27,12 @@ from typing import Any
 from bot import config as config_module
 from bot.app import App
 from bot.config import Config
+from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.roster_file import RosterFileError, read_roster
 from handlers.binding import create_invite
-from storage import audit, people, roster
+from storage import audit, contacts, people, roster
 
 log = logging.getLogger("bot")
 
@@ -54,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--channel", choices=["auto", "telegram", "console"], default="auto")
     imp = sub.add_parser("import-roster", parents=[common], help="import representatives from CSV or XLSX")
     imp.add_argument("file", type=Path)
+    imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
+    imp_contacts.add_argument("file", type=Path)
     dept = sub.add_parser("department", parents=[common], help="business departments")
     dept_sub = dept.add_subparsers(dest="action", required=True)
     dept_sub.add_parser("add", parents=[common]).add_argument("name")
@@ -105,6 +109,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         return asyncio.run(run(config, args.channel))
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
+        "import-contacts": import_contacts,
         "department": add_department,
         "staff": add_staff,
         "invite": make_invite,
@@ -159,6 +164,26 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
         result = await roster.upsert(tx, rows, app.clock.now())
     message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+
+
+async def import_contacts(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """Every row a contact (source 'import'), each row once however often the file is imported; any problem
+    in the file or with a name on it, and nothing is imported."""
+    now = app.clock.now()
+    try:
+        rows, problems = read_contacts(args.file, now.astimezone(app.config.unit.tz).date()), []
+    except FileNotFoundError:
+        raise Refused(f"no such file: {args.file}") from None
+    except ContactsFileError as exc:  # the good rows are checked against the roster too: one complete list
+        rows, problems = list(exc.rows), list(exc.problems)
+    try:
+        async with app.db.transaction() as tx:
+            result = await contacts.import_rows(tx, rows, now, problems)
+    except ContactsFileError as exc:
+        lines = [describe(p) for p in exc.problems]
+        raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
+    message = f"imported {len(rows)} rows: {result.added} contacts added, {result.unchanged} already recorded"
+    return {"message": message, "added": result.added, "unchanged": result.unchanged}
 
 
 async def add_department(app: App, args: argparse.Namespace) -> dict[str, Any]:

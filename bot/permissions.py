@@ -13,10 +13,11 @@ from storage.people import Person
 
 OFFICE_ACTIONS: Final = frozenset({
     "assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+    "record_contact",
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
-    "view", "view_personal", "leader_approve", "decide_extension", "rate", "onsite",
+    "view", "view_personal", "leader_approve", "decide_extension", "rate", "onsite", "quota",
 })
 
 
@@ -44,8 +45,8 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         matter is not None and matter.department_id is not None and person.department_id == matter.department_id
         and bool(roles & {"handler", "head"})
     )
-    if action == "view":
-        return bool(roles & {"office", "discipline", "leader"}) or own_department
+    if action in ("view", "quota"):
+        return bool(roles & {"office", "discipline", "leader"}) or (action == "view" and own_department)
     if action == "view_personal":  # a complainant's name and contact (SPEC §1)
         return bool(roles & {"office", "discipline"}) or own_department
     if action in OFFICE_ACTIONS:

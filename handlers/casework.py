@@ -14,6 +14,7 @@ from bot.errors import NotFoundError, PermissionDeniedError, UserError
 from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
 from handlers import notices
+from handlers.contacts import record_reply_contact
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
 from storage.matters import Matter, StoredFile
@@ -116,6 +117,7 @@ async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: s
     await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
     await _record(ctx, matter, "cannot_meet", public=True, detail={"reply_id": reply_id})
     await notices.to_representative(ctx, matter, notices.reply(reply_id, explanation, grounds, "chat", []))
+    await record_reply_contact(ctx, matter, "chat")  # a reply is a contact too (seed §11)
 
 
 # -- the department --------------------------------------------------------------------
@@ -243,6 +245,7 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
     await notices.to_representative(ctx, matter, notices.reply(draft.id, draft.body, draft.grounds, draft.via,
                                                                files))
     await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_sent(matter))
+    await record_reply_contact(ctx, matter, draft.via)  # a reply is a contact too (seed §11)
 
 
 async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool = False) -> None:

@@ -34,6 +34,7 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
                      Button(_("My matters"), callbacks.encode("menu", "my"))))
     if "office" in person.roles:
         rows.append((Button(_("Register on behalf"), callbacks.encode("register", "start")),))
+        rows.append((Button(_("Record a contact"), callbacks.encode("contact", "start")),))
     rows.append((Button(_("Language"), callbacks.encode("menu", "lang")),
                  Button(_("Help"), callbacks.encode("menu", "help"))))
     return tuple(rows)
@@ -52,8 +53,12 @@ def help_text(_: Translator, person: Person) -> str:
     if "office" in person.roles:  # the command outside the msgid: the Chinese text shows no English word
         lines.append("/register — " + _("register a matter received by letter, at a meeting, on a visit or by "
                                           "phone, on a representative's behalf"))
+        lines.append("/contact — " + _("record a contact with NPC deputies or CPPCC members: a forum, a visit, a "
+                                         "letter and the like"))
     if person.roles & {"office", "leader", "discipline"}:
         lines.append(_("/overview — every matter by state"))
+        lines.append("/quota — " + _("this year's contacts, and who has not yet been contacted (everyone at least "
+                                       "once a year)"))
     lines += [
         _("/lang — choose the language"),
         _("/cancel — stop what you are doing"),

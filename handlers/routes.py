@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.router import Routes
-from handlers import actions, binding, common, intake, mine, rating, staff
+from handlers import actions, binding, common, contacts, intake, mine, rating, staff
 
 
 def build() -> Routes:
@@ -21,11 +21,14 @@ def build() -> Routes:
             "inbox": staff.inbox,
             "case": staff.open_by_number,
             "overview": staff.overview,
+            "contact": contacts.begin,
+            "quota": contacts.quota,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,
-                 "register": intake.on_register_button},
-        flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE)},
+                 "register": intake.on_register_button, "contact": contacts.on_button},
+        flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
+                                                                contacts.CONTACT)},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang"}),
         unbound=common.unbound,

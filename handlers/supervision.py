@@ -23,7 +23,8 @@ from bot.messages import Button, Incoming, Reply
 from bot.workdays import is_working_time
 from handlers import notices
 from handlers.labels import kind_label
-from storage import audit, casework, matters, people, supervision
+from handlers.contacts import quota_report
+from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Database, Tx, parse_ts
 from storage.matters import Matter
 
@@ -116,7 +117,22 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
         found += await _stale(q, config, m, today, discipline)
     found += await _bulletin(q, config, today, leaders)
     found += await _unrated(q, config, today)
+    found += await _quota(q, today, office)
     return found
+
+
+async def _quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
+    """§11: every representative contacted once a year — the office is told who is not yet: monthly,
+    and weekly in May-June and November-December, before the half-year and year-end summaries."""
+    coverage = await contacts.coverage(q, today.year)
+    if not coverage.not_contacted:
+        return []
+    if today.month in (5, 6, 11, 12):
+        iso = today.isocalendar()
+        key = f"quota:{iso.year}-W{iso.week:02d}"
+    else:
+        key = f"quota:{today:%Y-%m}"
+    return [Reminder(key, "quota", None, office, lambda _: quota_report(_, coverage))]
 
 
 async def _urging(q: Tx, config: Config, m: Matter, today: date, leaders: list[int]) -> list[Reminder]:

@@ -18,7 +18,8 @@ from handlers import casework as cases
 from storage import people
 from tests.fakes import Harness
 
-OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf"}
+OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+          "record_contact", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
 # Written out by hand from the spec, not derived from the code under test.
@@ -30,10 +31,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("handler1", "dept2"): set(),
     ("head1", "dept1"): {"view", "view_personal", *DEPARTMENT},
     ("head1", "dept2"): set(),
-    ("discipline", "dept1"): {"view", "view_personal", "onsite"},
-    ("discipline", "dept2"): {"view", "view_personal", "onsite"},
-    ("leader", "dept1"): {"view", "leader_approve"},
-    ("leader", "dept2"): {"view", "leader_approve"},
+    ("discipline", "dept1"): {"view", "view_personal", "onsite", "quota"},
+    ("discipline", "dept2"): {"view", "view_personal", "onsite", "quota"},
+    ("leader", "dept1"): {"view", "leader_approve", "quota"},
+    ("leader", "dept2"): {"view", "leader_approve", "quota"},
     ("admin", "dept1"): set(),
     ("admin", "dept2"): set(),
     ("deputy", "dept1"): {"rate"},  # the deputy's own matter

@@ -264,3 +264,38 @@ async def test_s16_discipline_sees_the_idle_matters_in_its_inbox(world: World) -
     listing = await world.h.user(f"u{world.discipline}").say("/inbox")
     assert listing[0].text.startswith("14 天以上未办理的事项\nLS-2026-0001")
     assert "LS-2026-0002" not in listing[0].text
+
+
+async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekly_before_summaries(
+        world: World) -> None:
+    other = await world.h.add_representative("李秀梅", body="cppcc", phone="13800000002", sector="教育界")
+    async with world.h.db.transaction() as tx:
+        from storage import contacts
+
+        await contacts.add(tx, world.deputy, "forum", date(2026, 3, 3), world.office, "", "chat",
+                           world.h.clock.now())
+    assert (await world.tick(at(date(2026, 3, 2))))["quota"] == 1  # March: monthly
+    assert "quota" not in await world.tick(at(date(2026, 3, 9)))
+    assert "quota" not in await world.tick(at(date(2026, 3, 31)))
+    report = [t for t in world.texts_to(world.office) if "李秀梅" in t][-1]
+    assert "王建国" not in report.split("\n", 3)[-1]  # contacted on 3 March: not listed
+    assert (await world.tick(at(date(2026, 5, 6))))["quota"] == 1  # May: weekly
+    assert (await world.tick(at(date(2026, 5, 11))))["quota"] == 1
+    assert "quota" not in await world.tick(at(date(2026, 5, 12)))
+    async with world.h.db.transaction() as tx:
+        await contacts.add(tx, other, "letter", date(2026, 5, 12), world.office, "", "chat", world.h.clock.now())
+    assert "quota" not in await world.tick(at(date(2026, 5, 18)))  # everyone contacted: nothing to say
+
+
+async def test_s11_a_sent_reply_counts_as_a_contact(harness: Harness) -> None:
+    from tests.test_casework import Cast
+
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.assign()
+    await cast.conclude_and_reply(cast.handler2)
+    await cast.approve()
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT method, source, source_ref FROM contacts")
+    assert tuple(row) == ("letter", "reply", "LS-2026-0001")

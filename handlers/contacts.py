@@ -1,0 +1,351 @@
+"""The contact log in chat (seed §5, §11; SPEC §6).
+
+/contact: the office records a contact step by step — whom (a search by part of a name or a
+phone; several representatives, one by one, then Done) → method → day (today, yesterday or a
+typed date, never in the future) → note (or none) → confirm → one contact per representative.
+/quota: the office, leaders and discipline inspection see this calendar year's coverage (in
+the unit's time zone): how many were contacted, by body and by sector, and who not yet.
+`record_reply_contact`: a reply to a matter counts as a contact with its representative.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Final
+
+from bot.context import Context
+from bot.contacts_file import METHODS, parse_date
+from bot.permissions import may
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import N_, Translator
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from storage import audit, contacts, people
+from storage.contacts import Coverage
+from storage.dialogs import Dialog
+from storage.matters import Matter
+from storage.people import Person
+
+MAX_NOTE: Final = 1000
+MAX_SEARCH: Final = 50
+MAX_CHOSEN: Final = 100
+SEARCH_RESULTS: Final = 8
+QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
+MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
+LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
+
+METHOD_LABELS: Final = {
+    "forum": N_("Forum"),
+    "work_report": N_("Work report"),
+    "home_visit": N_("Home visit"),
+    "inspection": N_("Inspection"),
+    "documents": N_("Documents"),
+    "letter": N_("Letter"),
+    "opinion_card": N_("Opinion card"),
+    "other": N_("Other"),
+}
+
+# How a reply to a matter was given (domain.REPLY_VIA) → the contact it counts as (§7).
+REPLY_METHODS: Final = {"chat": "letter", "paper": "letter", "in_person": "other"}
+
+
+
+def method_label(_: Translator, method: str) -> str:
+    return _(METHOD_LABELS[method])
+
+
+def require_office(person: Person | None) -> None:
+    """Only the office records contacts."""
+    if not may(person, "record_contact", None):
+        raise PermissionDeniedError.of("record_contact", None, "Sorry, only the liaison office can record contacts.")
+
+
+def local_today(ctx: Context) -> date:
+    return ctx.now.astimezone(ctx.config.unit.tz).date()
+
+
+def _label(_: Translator, name: str, body: str | None, sector: str, clip: int | None = None) -> str:
+    """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
+    title = _("NPC deputy") if body == "npc" else _("CPPCC member")
+    if clip is not None:
+        name, sector = _clipped(name, clip), _clipped(sector, clip)
+    return " · ".join(part for part in (name, title, sector) if part)
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _join(_: Translator, names: list[str]) -> str:
+    return ("、" if _.locale.startswith("zh") else ", ").join(names)
+
+
+async def begin(ctx: Context) -> None:
+    """/contact"""
+    require_office(ctx.person)
+    dialog = Dialog("contact", "whom", "", {"reps": [], "method": None, "day": None, "note": None})
+    await ctx.save_dialog(dialog)
+    await CONTACT.prompt(ctx, dialog)
+
+
+async def on_button(ctx: Context, parts: list[str]) -> None:
+    """The office's menu button for /contact."""
+    if parts != ["start"]:
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    await begin(ctx)
+
+
+async def _representative(ctx: Context, person_id: object) -> Person:
+    """A representative named by the dialogue (button data is user input): stale when not one now."""
+    rep = await people.get(ctx.tx, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) \
+        else None
+    if rep is None or not rep.is_representative:
+        raise StaleActionError("This button is no longer valid.")
+    return rep
+
+
+class ContactFlow:
+    name = "contact"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("recording a contact")
+
+    async def _chosen(self, ctx: Context, dialog: Dialog) -> list[Person]:
+        return [await _representative(ctx, i) for i in dialog.data["reps"]]
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, step, data = ctx._, dialog.step, dialog.data
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if step == "whom":
+            chosen = await self._chosen(ctx, dialog)
+            if not chosen:
+                await ctx.reply(Reply(_("Whom did you contact? Please send part of a representative's name, or their "
+                                        "phone number. You can add several, one by one."),
+                                      title=_("Record a contact"), buttons=((cancel,),)))
+                return
+            done = Button(_("Done"), dialog_button(dialog, "done"))
+            await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when "
+                                    "everyone is chosen, press Done.", names=_join(_, [p.name for p in chosen])),
+                                  buttons=((done, cancel),)))
+        elif step == "method":
+            ways = [Button(method_label(_, m), dialog_button(dialog, m)) for m in METHODS]
+            rows = tuple(tuple(ways[i:i + 2]) for i in range(0, len(ways), 2))
+            await ctx.reply(Reply(_("How was the contact made?"), buttons=(*rows, (cancel,))))
+        elif step == "day":
+            days = (Button(_("Today"), dialog_button(dialog, "today")),
+                    Button(_("Yesterday"), dialog_button(dialog, "yesterday")))
+            await ctx.reply(Reply(_("On what day? Press a button, or send the date, e.g. 2026-11-20."),
+                                  buttons=(days, (cancel,))))
+        elif step == "note":
+            skip = Button(_("No note"), dialog_button(dialog, "skip"))
+            await ctx.reply(Reply(_("Please add a note, e.g. what was discussed or which materials were given; "
+                                    "or press No note."), buttons=((skip, cancel),)))
+        elif step == "confirm":
+            chosen = await self._chosen(ctx, dialog)
+            lines = [_("Contacted ({n}):", n=len(chosen)),
+                     *(_label(_, p.name, p.body, p.sector) for p in chosen),
+                     _("Method: {method}", method=method_label(_, data["method"])),
+                     _("Date: {day}", day=_.date(date.fromisoformat(data["day"])))]
+            if data["note"]:
+                lines.append(_("Note: {note}", note=data["note"]))
+            confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
+            await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((confirm, cancel),)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+            return
+        require_office(ctx.person)  # again at every step: roles change
+        step, data = dialog.step, dialog.data
+        if step == "whom" and choice.startswith("rep"):
+            digits = choice[3:]
+            return await self._choose(ctx, dialog, int(digits) if digits.isdigit() and len(digits) <= 12 else None)
+        if step == "whom" and choice == "done" and data["reps"]:
+            return await self._goto(ctx, dialog, "method")
+        if step == "method" and choice in METHODS:
+            data["method"] = choice
+            return await self._goto(ctx, dialog, "day")
+        if step == "day" and choice in ("today", "yesterday"):
+            day = local_today(ctx) - timedelta(days=1 if choice == "yesterday" else 0)
+            data["day"] = day.isoformat()
+            return await self._goto(ctx, dialog, "note")
+        if step == "note" and choice == "skip":
+            data["note"] = ""
+            return await self._goto(ctx, dialog, "confirm")
+        if step == "confirm" and choice == "confirm":
+            return await self._record(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        require_office(ctx.person)
+        step, text = dialog.step, ctx.inc.text.strip()
+        if step == "whom" and text:
+            return await self._search(ctx, dialog, text)
+        if step == "day" and text:
+            today = local_today(ctx)
+            day = parse_date(text, today.year)
+            if day is None:
+                raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
+            if day > today:
+                raise UserError("{day} is in the future. Please send the day the contact took place.",
+                                day=ctx._.date(day))
+            dialog.data["day"] = day.isoformat()
+            return await self._goto(ctx, dialog, "note")
+        if step == "note" and text:
+            if len(text) > MAX_NOTE:
+                raise UserError("The text is too long: at most {max} characters.", max=MAX_NOTE)
+            dialog.data["note"] = text
+            return await self._goto(ctx, dialog, "confirm")
+        await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("method", "confirm")
+                              else ctx._("Please answer in text.")))
+        await self.prompt(ctx, dialog)
+
+    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
+        dialog.step = step
+        await ctx.save_dialog(dialog)
+        await self.prompt(ctx, dialog)
+
+    async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        """Offer the representatives whose name or phone contains the text, as buttons."""
+        _ = ctx._
+        if len(text) > MAX_SEARCH:
+            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                            max=MAX_SEARCH)
+        found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
+        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
+        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
+        if not found:
+            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
+            return
+        buttons = tuple((Button(_label(_, p.name, p.body, p.sector), dialog_button(dialog, f"rep{p.id}")),)
+                        for p in found[:SEARCH_RESULTS])
+        if len(found) > SEARCH_RESULTS:
+            message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
+                        "narrow the search.", n=SEARCH_RESULTS)
+        else:
+            message = _("Please choose the representative, or send another part of the name.")
+        await ctx.reply(Reply(message, buttons=(*buttons, tuple(last))))
+
+    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
+        rep = await _representative(ctx, person_id)
+        chosen: list[int] = dialog.data["reps"]
+        if rep.id in chosen:
+            await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
+            return
+        if len(chosen) >= MAX_CHOSEN:
+            raise UserError("At most {max} representatives in one record.", max=MAX_CHOSEN)
+        chosen.append(rep.id)
+        # The same step: the search's other buttons stay valid, so several can be chosen from one list.
+        await ctx.save_dialog(dialog, new_step=False)
+        await self.prompt(ctx, dialog)
+
+    async def _record(self, ctx: Context, dialog: Dialog) -> None:
+        """One contact per chosen representative, with the office member who recorded it."""
+        _, person, data = ctx._, ctx.person, dialog.data
+        assert person is not None
+        chosen = await self._chosen(ctx, dialog)
+        method, day = data["method"], date.fromisoformat(data["day"])
+        if method not in METHODS or not chosen:
+            raise StaleActionError("This button is no longer valid.")
+        today = local_today(ctx)
+        if day > today:  # cannot happen through the steps above; the data is stored, so check once more
+            raise UserError("{day} is in the future. Please send the day the contact took place.", day=_.date(day))
+        staff_id = person.id if person.body is None else None
+        for rep in chosen:
+            await contacts.add(ctx.tx, rep.id, method, day, staff_id, data["note"], "chat", ctx.now)
+        await audit.record(ctx.tx, ctx.now, person.id, "contact_recorded",
+                           detail={"representatives": [p.id for p in chosen], "method": method,
+                                   "day": day.isoformat()})
+        await ctx.end_dialog()
+        cov = await contacts.coverage(ctx.tx, today.year)
+        text = "\n".join([
+            _("Contact with {names} recorded: {method}, {day}.", names=_join(_, [p.name for p in chosen]),
+              method=method_label(_, method), day=_.date(day)),
+            _("This year {contacted}/{total} NPC deputies and CPPCC members have been contacted ({percent}%).",
+              contacted=cov.contacted, total=cov.total, percent=cov.percent),
+        ])
+        await ctx.reply(Reply(text, title=_("Contact recorded")))
+
+
+CONTACT = ContactFlow()
+
+
+# -- the quota ---------------------------------------------------------------------------
+
+
+async def quota(ctx: Context) -> None:
+    """/quota: this calendar year's coverage (seed §11)."""
+    if not may(ctx.person, "quota", None):
+        raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
+    cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+    await ctx.reply(quota_report(ctx._, cov))
+
+
+def quota_report(_: Translator, cov: Coverage) -> Reply:
+    """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
+    as few as it takes to keep the message within MESSAGE_LIMIT."""
+    title = _("Contacts in {year}", year=str(cov.year))
+    if cov.total == 0:
+        return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
+    head = [
+        _("Contacted {contacted}/{total} NPC deputies and CPPCC members ({percent}%)",
+          contacted=cov.contacted, total=cov.total, percent=cov.percent),
+        _("NPC deputies: {contacted}/{total}", contacted=cov.by_body["npc"].contacted,
+          total=cov.by_body["npc"].total),
+        _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
+          total=cov.by_body["cppcc"].total),
+    ]
+    sectors = [_("{sector}: {contacted}/{total}", sector=_clipped(s, LABEL_CLIP) if s else _("(no sector)"),
+                 contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
+    names = [_label(_, p.name, p.body, p.sector, clip=LABEL_CLIP) for p in cov.not_contacted]
+
+    def render(n_sectors: int, n_names: int) -> str:
+        lines = [*head, _("By sector:"), *sectors[:n_sectors]]
+        if n_sectors < len(sectors):
+            lines.append(_("…and {n} more sectors", n=len(sectors) - n_sectors))
+        if not names:
+            lines.append(_("Everyone on the roster has been contacted in {year}.", year=str(cov.year)))
+            return "\n".join(lines)
+        lines += [_("Not yet contacted ({n}):", n=len(names)), *names[:n_names]]
+        if n_names < len(names):
+            lines.append(_("…and {n} more", n=len(names) - n_names))
+        return "\n".join(lines)
+
+    n_sectors, n_names = len(sectors), min(QUOTA_NAMES, len(names))
+    text = render(n_sectors, n_names)
+    while _utf16(f"{title}\n{text}") > MESSAGE_LIMIT and (n_names or n_sectors):
+        if n_names:
+            n_names -= 1
+        else:
+            n_sectors -= 1
+        text = render(n_sectors, n_names)
+    return Reply(text, title=title)
+
+
+def _utf16(text: str) -> int:
+    """A length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- a reply counts as a contact -----------------------------------------------------------
+
+
+async def record_reply_contact(ctx: Context, matter: Matter, via: str) -> None:
+    """A reply to a matter sent now is a contact with its representative (§7, §11): a letter when given
+    in chat or on paper, 'other' when in person; dated the local day, by whoever sends it (when staff),
+    recorded once per matter and day however often it is called. Call it in the transaction that
+    sends the reply. An unknown `via` is a bug: ValueError."""
+    method = REPLY_METHODS.get(via)
+    if method is None:
+        raise ValueError(f"unknown reply channel {via!r}")
+    person = ctx.person
+    staff_id = person.id if person is not None and person.body is None else None
+    await contacts.add(ctx.tx, matter.representative_id, method, local_today(ctx), staff_id, "", "reply", ctx.now,
+                       source_ref=matter.number)
+
