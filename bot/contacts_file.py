@@ -14,21 +14,20 @@ row numbers a spreadsheet user sees; problems about the file as a whole use line
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import pathlib
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
-from openpyxl.utils.exceptions import InvalidFileException
 
-from bot.roster_file import _clip, _fold, _numbered, _read_csv, _read_xlsx
+from bot.tables import UnreadableTableError, read_rows, split_header
+from bot.tables import clip as _clip
+from bot.tables import fold as _fold
 
 # The ways of keeping contact that seed §5 names, in its order, then "other".
 METHODS: Final = ("forum", "work_report", "home_visit", "inspection", "documents", "letter", "opinion_card", "other")
@@ -167,26 +166,18 @@ def _check_row(line: int, cells: dict[str, str], today: date, problems: list[Con
 
 
 def _parse(rows: list[list[str]], today: date) -> list[ContactRow]:
-    numbered = _numbered(rows)
-    first = next(numbered, None)
-    if first is None:
+    header, numbered = split_header(rows, _HEADERS)
+    if header is None:
         raise ContactsFileError([ContactProblem(0, "", "empty")])
-    header_line, header = first
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        key = _HEADERS.get(_fold(title).replace(" ", ""))
-        if key is not None and key not in columns:
-            columns[key] = index
-    if not columns:
-        raise ContactsFileError([ContactProblem(header_line, "", "no_header", _clip(" ".join(header)))])
-    missing = [k for k in ("name", "method", "date") if k not in columns]
+    if not header.columns:
+        raise ContactsFileError([ContactProblem(header.line, "", "no_header", _clip(" ".join(header.cells)))])
+    missing = header.missing(("name", "method", "date"))
     if missing:
-        raise ContactsFileError([ContactProblem(header_line, k, "missing_column") for k in missing])
+        raise ContactsFileError([ContactProblem(header.line, k, "missing_column") for k in missing])
     problems: list[ContactProblem] = []
     result: list[ContactRow] = []
     for line, row in numbered:
-        cells = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
-        parsed = _check_row(line, cells, today, problems)
+        parsed = _check_row(line, header.cells_of(row), today, problems)
         if parsed is not None:
             result.append(parsed)
     if problems:
@@ -203,18 +194,8 @@ def read_contacts(path: pathlib.Path, today: date) -> list[ContactRow]:
     the usual `OSError`.
     """
     path = pathlib.Path(path)
-    suffix = path.suffix.lower()
-    unreadable = ContactsFileError([ContactProblem(0, "", "unknown_format", _clip(path.suffix))])
-    if suffix == ".csv":
-        try:
-            rows = _read_csv(path)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise unreadable from exc
-    elif suffix == ".xlsx":
-        try:
-            rows = _read_xlsx(path)
-        except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
-            raise unreadable from exc
-    else:
-        raise unreadable
+    try:
+        rows = read_rows(path)
+    except UnreadableTableError as exc:
+        raise ContactsFileError([ContactProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
     return _parse(rows, today)

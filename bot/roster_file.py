@@ -11,17 +11,15 @@ line 1; blank rows count). Problems about the file as a whole use line 0.
 
 from __future__ import annotations
 
-import csv
-import io
 import pathlib
 import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
-from openpyxl.utils.exceptions import InvalidFileException
+from bot.tables import UnreadableTableError, read_rows, split_header
+from bot.tables import clip as _clip
+from bot.tables import fold as _fold
 
 Body = Literal["npc", "cppcc"]
 ProblemKind = Literal[
@@ -84,18 +82,8 @@ _PHONE_JUNK = str.maketrans("", "", " \t\u00a0\u3000-‐‑–—()")
 _MAX_LEN = {"name": 50, "sector": 200, "organization": 200}
 
 
-def _fold(text: str) -> str:
-    """Compare-form of a header or keyword: NFKC, case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _cell_text(value: object) -> str:
-    """A cell as text: None is "", whole floats lose their ".0", strings are stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _normalise_phone(raw: str) -> str | None:
@@ -118,29 +106,10 @@ def _normalise_phone(raw: str) -> str | None:
     return None
 
 
-def _read_csv(path: pathlib.Path) -> list[list[str]]:
-    """Rows of a CSV file, UTF-8 (BOM optional) or else GB18030."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")
-    return [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
 
 
-def _read_xlsx(path: pathlib.Path) -> list[list[str]]:
-    """Rows of the first worksheet of an XLSX workbook, as text."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # do not trust the stored dimension; read every row
-        return [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
-def _clip(text: str) -> str:
-    return text[:50]  # problem values are for a message, not for storage
 
 
 def _check_row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> RosterRow | None:
@@ -182,36 +151,23 @@ def _duplicate_key(row: RosterRow) -> tuple[str, str, str]:
     return ("name", row.name, row.body)
 
 
-def _numbered(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """Non-blank rows with their 1-based line numbers."""
-    for line, row in enumerate(rows, start=1):
-        if any(row):
-            yield line, row
 
 
 def _parse(rows: list[list[str]]) -> list[RosterRow]:
-    numbered = _numbered(rows)
-    first = next(numbered, None)
-    if first is None:
+    header, numbered = split_header(rows, _HEADERS)
+    if header is None:
         raise RosterFileError([RowProblem(0, "", "empty")])
-    header_line, header = first
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        key = _HEADERS.get(_fold(title).replace(" ", ""))
-        if key is not None and key not in columns:
-            columns[key] = index
-    if not columns:
-        raise RosterFileError([RowProblem(header_line, "", "no_header", _clip(" ".join(header)))])
-    missing = [k for k in ("name", "body") if k not in columns]
+    if not header.columns:
+        raise RosterFileError([RowProblem(header.line, "", "no_header", _clip(" ".join(header.cells)))])
+    missing = header.missing(("name", "body"))
     if missing:
-        raise RosterFileError([RowProblem(header_line, k, "missing_column") for k in missing])
+        raise RosterFileError([RowProblem(header.line, k, "missing_column") for k in missing])
 
     problems: list[RowProblem] = []
     result: list[RosterRow] = []
     seen: set[tuple[str, str, str]] = set()
     for line, row in numbered:
-        cells = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
-        parsed = _check_row(line, cells, problems)
+        parsed = _check_row(line, header.cells_of(row), problems)
         if parsed is None:
             continue
         same = _duplicate_key(parsed)
@@ -235,18 +191,8 @@ def read_roster(path: pathlib.Path) -> list[RosterRow]:
     Missing files raise the usual `OSError`.
     """
     path = pathlib.Path(path)
-    suffix = path.suffix.lower()
-    unreadable = RosterFileError([RowProblem(0, "", "unknown_format", _clip(path.suffix))])
-    if suffix == ".csv":
-        try:
-            rows = _read_csv(path)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise unreadable from exc
-    elif suffix == ".xlsx":
-        try:
-            rows = _read_xlsx(path)
-        except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
-            raise unreadable from exc  # not a zip, or a zip that is not a workbook
-    else:
-        raise unreadable
+    try:
+        rows = read_rows(path)
+    except UnreadableTableError as exc:
+        raise RosterFileError([RowProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
     return _parse(rows)

@@ -74,6 +74,17 @@ class Cast:
         await handler.say(GROUNDS)
         await handler.press("确认")
 
+    @classmethod
+    async def replied(cls, harness: Harness) -> Cast:
+        """A deputy's appeal assigned to the second department, concluded, replied and approved."""
+        cast = cls(harness)
+        await cast.setup()
+        await cast.submit_appeal()
+        await cast.assign()
+        await cast.conclude_and_reply(cast.handler2)
+        await cast.approve()
+        return cast
+
     async def approve(self, who: User | None = None, label: str = "审批通过答复") -> list[Sent]:
         approver = who or self.office
         await approver.say("/case LS-2026-0001")
@@ -239,12 +250,7 @@ async def test_a_major_matters_reply_also_needs_a_leader(harness: Harness) -> No
 
 @pytest.mark.parametrize(("label", "state"), [("满意", "closed"), ("基本满意", "closed")])
 async def test_a_satisfied_rating_closes_outcome_a(harness: Harness, label: str, state: str) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
-    await cast.conclude_and_reply(cast.handler2)
-    await cast.approve()
+    cast = await Cast.replied(harness)
     await cast.deputy.press(label)
     done = await cast.deputy.press("不补充意见")
     assert [r.text for r in done if r.op == "message"] == ["感谢您的评价和监督。"]
@@ -252,12 +258,7 @@ async def test_a_satisfied_rating_closes_outcome_a(harness: Harness, label: str,
 
 
 async def test_s14_dissatisfied_reopens_with_a_new_clock_and_alerts_office_and_discipline(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
-    await cast.conclude_and_reply(cast.handler2)
-    await cast.approve()
+    cast = await Cast.replied(harness)
     harness.clock.advance(days=10)
     await cast.deputy.press("不满意")
     await cast.deputy.say("答复没有回应我提出的问题。")
@@ -357,12 +358,7 @@ async def test_cannot_be_met_is_explained_and_counts_as_the_reply(harness: Harne
 
 
 async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
-    await cast.conclude_and_reply(cast.handler2)
-    await cast.approve()
+    cast = await Cast.replied(harness)
     await cast.deputy.press("满意")
     await cast.deputy.press("不补充意见")
     before = await harness.dump(*TABLES)

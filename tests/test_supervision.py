@@ -290,12 +290,7 @@ async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekl
 async def test_s11_a_sent_reply_counts_as_a_contact(harness: Harness) -> None:
     from tests.test_casework import Cast
 
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
-    await cast.conclude_and_reply(cast.handler2)
-    await cast.approve()
+    cast = await Cast.replied(harness)
     async with harness.db.snapshot() as q:
         row = await q.one("SELECT method, source, source_ref FROM contacts")
     assert tuple(row) == ("letter", "reply", "LS-2026-0001")
