@@ -75,12 +75,18 @@ class Cast:
         await handler.press("确认")
 
     @classmethod
-    async def replied(cls, harness: Harness) -> Cast:
-        """A deputy's appeal assigned to the second department, concluded, replied and approved."""
+    async def assigned(cls, harness: Harness) -> Cast:
+        """A deputy's appeal, assigned to the second department."""
         cast = cls(harness)
         await cast.setup()
         await cast.submit_appeal()
         await cast.assign()
+        return cast
+
+    @classmethod
+    async def replied(cls, harness: Harness) -> Cast:
+        """A deputy's appeal assigned to the second department, concluded, replied and approved."""
+        cast = await cls.assigned(harness)
         await cast.conclude_and_reply(cast.handler2)
         await cast.approve()
         return cast
@@ -157,10 +163,7 @@ async def test_a_handler_sees_only_their_departments_matters(harness: Harness) -
 
 async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_not(harness: Harness) -> None:
     """§7, §12: the representative hears of progress; internal notes stay on the staff timeline."""
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("进展")
@@ -182,10 +185,7 @@ async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_no
 
 
 async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("办结")
@@ -203,10 +203,7 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
 
 
 async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating_buttons(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     await cast.conclude_and_reply(cast.handler2)
     assert "LS-2026-0001" in cast.office.last  # told that a reply waits for approval
     assert (await matter_row(harness))["state"] == "concluded"
@@ -219,10 +216,7 @@ async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating
 
 
 async def test_the_office_returns_a_draft_with_a_comment(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     await cast.conclude_and_reply(cast.handler2)
     await cast.office.say("/case LS-2026-0001")
     await cast.office.press("退回修改")
@@ -279,10 +273,7 @@ async def test_s14_dissatisfied_reopens_with_a_new_clock_and_alerts_office_and_d
 
 
 async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     await cast.conclude_and_reply(cast.handler2, outcome="B类：正在解决")
     await cast.approve()
     await cast.deputy.press("基本满意")
@@ -306,10 +297,7 @@ async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
 
 
 async def test_s12_extension_capped_at_six_months_with_a_progress_notice(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("申请延期")
@@ -374,10 +362,7 @@ async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness
 
 async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:
     """§7: every reply can carry attachments; a reply given on paper is recorded as such."""
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("办结")
@@ -399,10 +384,7 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
 
 
 async def test_s13_joint_on_site_supervision_is_recorded_by_discipline(harness: Harness) -> None:
-    cast = Cast(harness)
-    await cast.setup()
-    await cast.submit_appeal()
-    await cast.assign()
+    cast = await Cast.assigned(harness)
     d = cast.discipline
     await d.say("/case LS-2026-0001")
     await d.press("联合现场督办")
