@@ -6,8 +6,13 @@
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID     a one-time invite code and its deep link
+    event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
+              [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
     backup FILE              a consistent copy of the database, safe while the bot runs
     audit verify             check the audit log's hash chain; print its head hash to publish
+    report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
+                             (seed §17), its tables also in FILE.xlsx beside it
+    report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
 says why, nothing was changed), 2 bad usage or configuration.
@@ -72,11 +77,33 @@ def _parser() -> argparse.ArgumentParser:
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("--name")
     who.add_argument("--person", type=int)
+    event = sub.add_parser("event", parents=[common], help="events: forums, work reports, inspections, ...")
+    event_add = event.add_subparsers(dest="action", required=True).add_parser(
+        "add", parents=[common], help="create an event; its invitations are sent by the running bot")
+    event_add.add_argument("--kind", required=True,
+                           choices=["forum", "work_report", "inspection", "open_day", "visit", "case_discussion",
+                                    "other"])
+    event_add.add_argument("--title", required=True)
+    event_add.add_argument("--at", required=True, help='local date and time, e.g. "2026-12-05 09:30"')
+    event_add.add_argument("--place", required=True)
+    event_add.add_argument("--invite", required=True, help="all, npc, cppcc, supervisors or sector:NAME")
+    event_add.add_argument("--department", action="append", default=[], help="a department that prepares (repeat)")
+    event_add.add_argument("--matter", help="the matter of a case discussion, e.g. LS-2026-0001")
     backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
     backup.add_argument("file", type=Path)
     audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
     audit_sub = audit_log.add_subparsers(dest="action", required=True)
     audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    report = sub.add_parser("report", parents=[common], help="draw a report: the half-year report, the assessment")
+    report_sub = report.add_subparsers(dest="action", required=True)
+    half_year = report_sub.add_parser("half-year", parents=[common],
+                                      help="the half-year report (.docx, with its tables as .xlsx beside it)")
+    half_year.add_argument("period", help="the half-year, e.g. 2026H1 (January-June) or 2026H2 (July-December)")
+    half_year.add_argument("--out", type=Path, required=True, help="the .docx file to write")
+    half_year.add_argument("--to", help="the higher procuratorate, named at the head of the report")
+    assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
+    assessment.add_argument("year", help="e.g. 2026")
+    assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     return parser
 
 
@@ -113,8 +140,10 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         "department": add_department,
         "staff": add_staff,
         "invite": make_invite,
+        "event": add_event,
         "backup": backup_database,
         "audit": verify_audit,
+        "report": draw_report,
     }
     try:
         result = asyncio.run(_with_app(config, lambda app: commands[args.command](app, args)))
@@ -239,6 +268,49 @@ async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
     return {"message": message, "person": person.id, "code": code, "link": link}
 
 
+async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`event add`: the event, its preparation tasks and invitations, as the office creates one in chat; the
+    invitations are queued for the channel the bot runs on (Telegram with a token, else the console)."""
+    from bot.context import Context
+    from bot.i18n import Translator
+    from bot.messages import Incoming
+    from handlers import events
+    from storage import matters
+
+    config, now = app.config, app.clock.now()
+    starts_at = events.parse_when(args.at, config.unit.tz)
+    if starts_at is None:
+        raise Refused(f"--at {args.at!r} is not a date and time like 2026-12-05 09:30")
+    invite = args.invite.strip()
+    sector = invite.startswith("sector:") and bool(invite.removeprefix("sector:").strip())
+    if invite not in ("all", "npc", "cppcc", "supervisors") and not sector:
+        raise Refused("--invite is all, npc, cppcc, supervisors or sector:NAME")
+    if bool(args.matter) != (args.kind == "case_discussion"):
+        raise Refused("a case discussion, and only a case discussion, needs --matter")
+    channels = frozenset({"telegram" if config.telegram.token else "console"})
+    async with app.db.transaction() as tx:
+        departments = []
+        for name in args.department:
+            department = await people.department_by_name(tx, name.strip())
+            if department is None:
+                raise Refused(f"no department {name}; add it first: department add NAME")
+            departments.append(department)
+        matter = await matters.by_number(tx, args.matter) if args.matter else None
+        if args.matter and matter is None:
+            raise Refused(f"no matter {args.matter}")
+        ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
+                      Translator("en", config.unit.tz), channels=channels)
+        new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
+                              audience=invite, departments=departments, matter_id=matter.id if matter else None)
+        try:
+            created = await events.create(ctx, new, operator=True)
+        except UserError as exc:
+            raise Refused(ctx._(exc.msgid, **exc.params)) from None
+    message = (f"event {created.event_id} created: {created.invited} invited, {created.reached} with a chat bound; "
+               "the bot sends the invitations")
+    return {"message": message, "event": created.event_id, "invited": created.invited, "reached": created.reached}
+
+
 async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
     target: Path = args.file
     if target.exists():
@@ -258,6 +330,49 @@ async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
                       entries=checked, broken=broken.id, reason=broken.reason, head=head_hash)
     return {"message": f"audit log intact: {checked} entries, head {head_hash}",
             "entries": checked, "broken": None, "reason": None, "head": head_hash}
+
+
+async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`report half-year PERIOD --out FILE.docx` (and FILE.xlsx) or `report assessment YEAR --out FILE.xlsx`,
+    as of today in the unit's time zone; an existing file is replaced."""
+    from bot import office_files
+    from handlers import reports
+
+    config, out = app.config, Path(args.out)
+    today = app.clock.now().astimezone(config.unit.tz).date()
+    if args.action == "half-year":
+        try:
+            period = reports.HalfYear.parse(args.period)
+        except reports.PeriodError:
+            raise Refused(f"{args.period!r} is not a half-year: write 2026H1 (January-June) or 2026H2 "
+                          "(July-December)") from None
+        if out.suffix.lower() != ".docx":
+            raise Refused(f"--out {out} must be a .docx file (the workbook is written beside it)")
+        if period.first > today:
+            raise Refused(f"the half-year {period.code} has not begun")
+        async with app.db.snapshot() as q:
+            figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
+        docx, xlsx = office_files.half_year_files(office_files.half_year_report(figures, today, args.to))
+        workbook = out.with_suffix(".xlsx")
+        office_files.save(out, docx)
+        office_files.save(workbook, xlsx)
+        return {"message": f"half-year report {period.code} (as of {figures.as_of}) written to {out} and {workbook}",
+                "period": period.code, "as_of": figures.as_of.isoformat(), "docx": str(out), "xlsx": str(workbook),
+                "registered": figures.registered, "contacts": figures.contacts}
+    try:
+        year = reports.parse_year(args.year)
+    except reports.PeriodError:
+        raise Refused(f"{args.year!r} is not a year, e.g. 2026") from None
+    if out.suffix.lower() != ".xlsx":
+        raise Refused(f"--out {out} must be an .xlsx file")
+    if year > today.year:
+        raise Refused(f"the year {year} has not begun")
+    async with app.db.snapshot() as q:
+        assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
+    office_files.save(out, office_files.assessment_file(assessed, today))
+    return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
+            "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
+            "staff": len(assessed.staff)}
 
 
 if __name__ == "__main__":

@@ -92,6 +92,21 @@ class SupervisionConfig:
 
 
 @dataclass(frozen=True)
+class DigestConfig:
+    """The leadership digest (SPEC §7): weekly on this ISO weekday, monthly on this day of the month."""
+
+    weekly_day: int = 1  # 1 = Monday ... 7 = Sunday
+    monthly_day: int = 1
+
+
+@dataclass(frozen=True)
+class CardsConfig:
+    """Opinion cards 征求意见卡 (seed §5): the office is reminded of non-respondents this many days after sending."""
+
+    remind_after_days: int = 7
+
+
+@dataclass(frozen=True)
 class OutboxConfig:
     global_rate: float = 25.0
     per_chat_interval: float = 1.0
@@ -110,6 +125,8 @@ class Config:
     supervision: SupervisionConfig = SupervisionConfig()
     default_locale: str = "zh_Hans"
     demo: bool = True  # the console channel seeds a small demo roster into an empty database
+    digest: DigestConfig = DigestConfig()
+    cards: CardsConfig = CardsConfig()
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -202,8 +219,15 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     locale = r.text("i18n.default_locale", "zh_Hans")
     if locale not in LOCALES:
         raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
+    digest = DigestConfig(
+        weekly_day=r.integer("digest.weekly_day", DigestConfig.weekly_day, 1, 7),
+        monthly_day=r.integer("digest.monthly_day", DigestConfig.monthly_day, 1, 28),
+    )
+    cards = CardsConfig(
+        remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
+    )
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True))
+                    r.boolean("console.demo", True), digest=digest, cards=cards)
     r.reject_unknown()
     return config
 

@@ -19,6 +19,16 @@ DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "r
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
     "view", "view_personal", "leader_approve", "decide_extension", "rate", "onsite", "quota",
 })
+# Reporting: actions on the unit's records, never on a matter (`may(person, action, None)`).
+UNIT_ACTIONS: Final = frozenset({"npc_register", "report", "report_sent", "digest"})
+# Opinion cards and briefings (seed §5): sent by the office to representatives, never on a matter.
+# Answering a card or a briefing is decided by its recipient row, not here.
+LIAISON_ACTIONS: Final = frozenset({"manage_cards", "send_briefing"})
+# Events and law-enforcement supervisors (seed §5, §6, §15), never on a matter. Giving a view on a case
+# discussion also takes an invitation to it, and marking a preparation done the task's department:
+# the handlers check those rows.
+EVENT_ACTIONS: Final = frozenset({"manage_events", "record_attendance", "manage_supervisors", "mark_prepared",
+                                  "give_view"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class MatterAccess:
 
 def may(person: Person | None, action: str, matter: MatterAccess | None, policy: Policy = Policy()) -> bool:
     """Whether this person may take this action on this matter (None: an action on no matter yet)."""
-    if person is None or action not in ACTIONS:
+    if person is None or action not in ACTIONS | UNIT_ACTIONS | LIAISON_ACTIONS | EVENT_ACTIONS:
         return False
     roles = person.roles
     own_department = (
@@ -49,7 +59,7 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         return bool(roles & {"office", "discipline", "leader"}) or (action == "view" and own_department)
     if action == "view_personal":  # a complainant's name and contact (SPEC §1)
         return bool(roles & {"office", "discipline"}) or own_department
-    if action in OFFICE_ACTIONS:
+    if action in OFFICE_ACTIONS or action in LIAISON_ACTIONS:
         return "office" in roles
     if action in DEPARTMENT_ACTIONS:
         return own_department
@@ -57,8 +67,20 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         return "leader" in roles
     if action == "onsite":  # joint on-site supervision: discipline inspection with the office (seed §13)
         return bool(roles & {"office", "discipline"})
+    if action == "digest":  # the leadership digest, on demand (SPEC §7): no complainant data in it
+        return bool(roles & {"leader", "office"})
     if action == "decide_extension":
         return policy.extension_approver in roles
     if action == "rate":
         return matter is not None and matter.representative_id == person.id
+    if action in ("npc_register", "report_sent"):  # the NPC register (seed §4); a half-year report sent (§17)
+        return "office" in roles
+    if action == "report":  # the half-year report (seed §17): the office draws it, leaders read it
+        return bool(roles & {"office", "leader"})
+    if action in ("manage_events", "record_attendance", "manage_supervisors"):
+        return "office" in roles
+    if action == "mark_prepared":  # the office, or staff of a department (the task's, checked by the handler)
+        return bool(roles & {"office", "handler", "head"})
+    if action == "give_view":  # a representative; in office as a supervisor and invited: the handler checks
+        return person.is_representative
     return False

@@ -55,10 +55,27 @@ def help_text(_: Translator, person: Person) -> str:
                                           "phone, on a representative's behalf"))
         lines.append("/contact — " + _("record a contact with NPC deputies or CPPCC members: a forum, a visit, a "
                                          "letter and the like"))
+        lines.append("/card — " + _("send an opinion card to NPC deputies and CPPCC members"))
+        lines.append("/cards — " + _("the opinion cards sent: who has answered, who not yet"))
+        lines.append("/brief — " + _("send a briefing, with documents, to NPC deputies and CPPCC members"))
+        lines.append("/event — " + _("organise an event: a forum, a work report, an inspection, an open day, a visit or "
+                                       "a case discussion, with its invitations"))
+        lines.append("/events — " + _("the events: who answered what, preparation and attendance"))
+        lines.append("/supervisors — " + _("the law-enforcement supervisors: their terms, and their invitations this "
+                                             "year"))
     if person.roles & {"office", "leader", "discipline"}:
         lines.append(_("/overview — every matter by state"))
         lines.append("/quota — " + _("this year's contacts, and who has not yet been contacted (everyone at least "
                                        "once a year)"))
+    if "office" in person.roles:
+        lines.append("/npc — " + _("the NPC register: major cases reported to the county people's congress, and "
+                                     "protests filed with its standing committee"))
+    if person.roles & {"office", "leader"}:
+        lines.append("/report — " + _("the half-year report to the higher procuratorate, as a Word document and a "
+                                        "workbook"))
+    if person.roles & {"office", "leader"}:
+        lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
+                                        "satisfaction, contacts, with a chart"))
     lines += [
         _("/lang — choose the language"),
         _("/cancel — stop what you are doing"),

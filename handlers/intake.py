@@ -50,6 +50,17 @@ async def begin_on_behalf(ctx: Context) -> None:
     await INTAKE.prompt(ctx, dialog)
 
 
+async def begin_for(ctx: Context, person_id: int, via: str) -> None:
+    """The same registration with whom and how already known (an attendee of an event): it starts at the kind."""
+    registry.require_office(ctx.person)
+    rep = await registry.representative(ctx.tx, person_id)
+    if via not in OFFICE_VIA:
+        raise ValueError(f"unknown channel {via!r}")
+    dialog = Dialog("intake", "kind", "", {"on_behalf_of": rep.id, "via": via, "text": [], "files": []})
+    await ctx.save_dialog(dialog)
+    await INTAKE.prompt(ctx, dialog)
+
+
 async def on_register_button(ctx: Context, parts: list[str]) -> None:
     """The office's menu button for /register."""
     if parts != ["start"]:

@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "stale": N_("Flagged: no action for a long time"),
     "unrated": N_("Not rated; recorded as unrated"),
     "onsite": N_("Joint on-site supervision"),
+    "supervisor_view": N_("Law-enforcement supervisor's view"),
 }
 
 VIA_LABELS = {
@@ -58,6 +59,8 @@ VIA_LABELS = {
     "visit": N_("on a visit"),
     "phone": N_("by phone"),
     "other": N_("other"),
+    "card": N_("by opinion card"),
+    "briefing": N_("in reply to a briefing"),
 }
 
 # The ways the office receives a matter that it registers on a representative's behalf (SPEC §3).

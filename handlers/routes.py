@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.router import Routes
-from handlers import actions, binding, common, contacts, intake, mine, rating, staff
+from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
+from handlers import briefings, card_answers, cards
+from handlers import event_dialogs, event_screens, supervisors
+from handlers import npc_register, report_reminders
 
 
 def build() -> Routes:
@@ -23,12 +26,28 @@ def build() -> Routes:
             "overview": staff.overview,
             "contact": contacts.begin,
             "quota": contacts.quota,
+            "card": cards.begin,
+            "cards": cards.list_cards,
+            "brief": briefings.begin,
+            "digest": digest.command,
+            "event": event_dialogs.begin,
+            "events": event_screens.listing,
+            "supervisors": supervisors.listing,
+            "npc": npc_register.command,
+            "report": report_reminders.command,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,
-                 "register": intake.on_register_button, "contact": contacts.on_button},
+                 "register": intake.on_register_button, "contact": contacts.on_button,
+                 "card": cards.on_button, "brief": briefings.on_button,
+                 "event": event_screens.on_button, "sv": supervisors.on_button,
+                 "npc": npc_register.on_button, "report": report_reminders.on_button},
         flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
-                                                                contacts.CONTACT)},
+                                                                contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
+                                                                briefings.WRITE, briefings.OPINION,
+                                                                event_dialogs.EVENT, event_screens.DECLINE,
+                                                                event_dialogs.ATTEND, supervisors.APPOINT,
+                                                                supervisors.VIEW, npc_register.REGISTER)},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang"}),
         unbound=common.unbound,

@@ -58,6 +58,8 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
     today = now.astimezone(config.unit.tz).date()
     async with db.snapshot() as q:
         candidates = await collect(q, config, today)
+        from handlers import event_reminders  # here: it imports Reminder from this module; and it needs `now`
+        candidates += await event_reminders.collect(q, config, today, now)
         done = await supervision.fired(q, [c.key for c in candidates])
     todo = [c for c in candidates if c.key not in done]
     if not todo:
@@ -118,6 +120,12 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
     found += await _bulletin(q, config, today, leaders)
     found += await _unrated(q, config, today)
     found += await _quota(q, today, office)
+    from handlers import report_reminders  # here: it imports Reminder from this module
+    found += await report_reminders.collect(q, config, today, office)
+    from handlers import card_reminders  # here: it imports Reminder from this module
+    found += await card_reminders.collect(q, config, today, office)
+    from handlers import digest  # here: handlers.digest imports Reminder from this module
+    found += await digest.collect(q, config, today, leaders)
     return found
 
 

@@ -185,3 +185,26 @@ async def search_representatives(q: Tx, text: str, limit: int) -> list[Person]:
 def _contains(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its wildcards taken literally."""
     return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
+# -- whom to invite ----------------------------------------------------------------------
+
+
+async def representative_ids(q: Tx, body: str | None = None, sector: str | None = None) -> list[int]:
+    """Every representative, or those of one body or one sector, NPC deputies first, then by name."""
+    where, params = ["body IS NOT NULL"], []
+    if body is not None:
+        where.append("body = ?")
+        params.append(body)
+    if sector is not None:
+        where.append("sector = ?")
+        params.append(sector)
+    rows = await q.all(f"SELECT id FROM persons WHERE {' AND '.join(where)}"
+                       " ORDER BY CASE body WHEN 'npc' THEN 0 ELSE 1 END, name, id", params)
+    return [int(r["id"]) for r in rows]
+
+
+async def sectors(q: Tx) -> list[str]:
+    """The sectors 界别 on the roster, by name (none blank)."""
+    rows = await q.all("SELECT DISTINCT sector FROM persons WHERE body IS NOT NULL AND sector != '' ORDER BY sector")
+    return [str(r["sector"]) for r in rows]

@@ -138,3 +138,27 @@ async def test_the_complainant_is_withheld_from_leaders(harness: Harness, world:
 async def _number(harness: Harness, matter_id: int) -> str:
     async with harness.db.snapshot() as q:
         return str(await q.scalar("SELECT number FROM matters WHERE id = ?", (matter_id,)))
+
+
+# Actions on the unit's records rather than on a matter, by role (written out from the spec).
+UNIT_EXPECTED: dict[str, set[str]] = {
+    "office": {"npc_register", "report", "report_sent", "digest", "manage_cards", "send_briefing",
+               "manage_events", "record_attendance", "manage_supervisors", "mark_prepared", "record_contact",
+               "quota", "register_on_behalf"},
+    "handler1": {"mark_prepared"},
+    "head1": {"mark_prepared"},
+    "discipline": {"quota"},
+    "leader": {"report", "digest", "quota"},
+    "admin": set(),
+    "deputy": {"give_view"},
+}
+
+
+async def test_the_unit_actions_matrix(harness: Harness, world: dict[str, int]) -> None:
+    from bot.permissions import EVENT_ACTIONS, LIAISON_ACTIONS, UNIT_ACTIONS, may
+
+    actions = UNIT_ACTIONS | LIAISON_ACTIONS | EVENT_ACTIONS | {"record_contact", "quota", "register_on_behalf"}
+    async with harness.db.snapshot() as q:
+        for who, expected in UNIT_EXPECTED.items():
+            person = await people.get(q, world[who])
+            assert {a for a in actions if may(person, a, None)} == expected, who

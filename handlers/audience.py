@@ -1,0 +1,175 @@
+"""Whom the office sends an opinion card or a briefing to: a step of their dialogues (seed §3, §5).
+
+All representatives, the NPC deputies, the CPPCC members, one sector 界别, or named people
+found by a search (several, one by one, then Done). The choice is kept in the dialogue as
+`data["audience"]` and resolved against the roster only when the thing is sent, so the
+preview and the sending count the same people.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.i18n import N_, Translator
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from handlers.intake import representative_label
+from storage import cards, people
+from storage.dialogs import Dialog
+from storage.people import Person
+
+STEPS: Final = ("audience", "sector", "named")
+MAX_SEARCH: Final = 50
+MAX_NAMED: Final = 100
+SEARCH_RESULTS: Final = 8
+NAMES_SHOWN: Final = 30  # names listed in a message; the rest are counted
+
+KIND_LABELS: Final = {
+    "all": N_("All NPC deputies and CPPCC members"),
+    "npc": N_("NPC deputies"),
+    "cppcc": N_("CPPCC members"),
+    "sector": N_("By sector"),
+    "named": N_("Named people"),
+}
+
+
+def describe(_: Translator, audience: dict[str, Any]) -> str:
+    """全体代表委员 / 界别：教育界 / 指定人员."""
+    kind = audience.get("kind", "")
+    if kind == "sector":
+        return _("Sector: {sector}", sector=audience.get("sector", ""))
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else ""
+
+
+def names(_: Translator, people_: list[str], limit: int = NAMES_SHOWN) -> str:
+    """王建国、李秀梅…and 3 more."""
+    joined = ("、" if _.locale.startswith("zh") else ", ").join(people_[:limit])
+    if len(people_) > limit:
+        joined += _("…and {n} more", n=len(people_) - limit)
+    return joined
+
+
+async def members(ctx: Context, audience: dict[str, Any]) -> list[Person]:
+    """The representatives the audience names, as the roster stands now."""
+    found = [await people.get(ctx.tx, i) for i in await cards.audience_members(ctx.tx, audience)]
+    return [p for p in found if p is not None]
+
+
+async def reachable(ctx: Context, person: Person) -> bool:
+    """Whether a message to this person would reach a chat now."""
+    return any(channel in ctx.channels for channel, _chat in await people.chats_of(ctx.tx, person.id))
+
+
+async def prompt(ctx: Context, dialog: Dialog) -> None:
+    _ = ctx._
+    cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+    if dialog.step == "audience":
+        kinds = [Button(_(label), dialog_button(dialog, kind)) for kind, label in KIND_LABELS.items()]
+        await ctx.reply(Reply(_("Whom is it for?"), buttons=((kinds[0],), tuple(kinds[1:3]), tuple(kinds[3:]),
+                                                             (cancel,))))
+    elif dialog.step == "sector":
+        sectors: list[str] = dialog.data["sectors"]
+        rows = tuple((Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(sectors))
+        await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+    elif dialog.step == "named":
+        chosen = await _chosen(ctx, dialog)
+        if not chosen:
+            await ctx.reply(Reply(_("Please send part of a representative's name, or their phone number. You can "
+                                    "add several, one by one."), buttons=((cancel,),)))
+            return
+        done = Button(_("Done"), dialog_button(dialog, "done"))
+        await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when everyone is "
+                                "chosen, press Done.", names=names(_, [p.name for p in chosen])),
+                              buttons=((done, cancel),)))
+
+
+async def on_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
+    """Take a press in one of the audience steps; True once the audience is chosen."""
+    data = dialog.data
+    if dialog.step == "audience" and choice in ("all", "npc", "cppcc"):
+        data["audience"] = {"kind": choice}
+        return True
+    if dialog.step == "audience" and choice == "sector":
+        data["sectors"] = await cards.sectors(ctx.tx)
+        if not data["sectors"]:
+            raise UserError("No representative on the roster has a sector.")
+        await _goto(ctx, dialog, "sector")
+        return False
+    if dialog.step == "audience" and choice == "named":
+        data["picked"] = []
+        await _goto(ctx, dialog, "named")
+        return False
+    if dialog.step == "sector" and choice.startswith("s") and choice[1:].isdigit():
+        index = int(choice[1:])
+        if index >= len(data["sectors"]):
+            raise StaleActionError("This button is no longer valid.")
+        data["audience"] = {"kind": "sector", "sector": data["sectors"][index]}
+        return True
+    if dialog.step == "named" and choice.startswith("rep"):
+        digits = choice[3:]
+        await _pick(ctx, dialog, int(digits) if digits.isdigit() and len(digits) <= 12 else None)
+        return False
+    if dialog.step == "named" and choice == "done" and data["picked"]:
+        data["audience"] = {"kind": "named", "ids": list(data["picked"])}
+        return True
+    raise StaleActionError("This button is no longer valid.")
+
+
+async def on_message(ctx: Context, dialog: Dialog, text: str) -> bool:
+    """A message in an audience step: a search when naming people; False when it meant nothing here."""
+    if dialog.step != "named" or not text:
+        return False
+    await _search(ctx, dialog, text)
+    return True
+
+
+async def _goto(ctx: Context, dialog: Dialog, step: str) -> None:
+    dialog.step = step
+    await ctx.save_dialog(dialog)
+    await prompt(ctx, dialog)
+
+
+async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
+    found = [await people.get(ctx.tx, i) for i in dialog.data.get("picked", [])]
+    return [p for p in found if p is not None and p.is_representative]
+
+
+async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
+    """Offer the representatives whose name or phone contains the text, as buttons."""
+    _ = ctx._
+    if len(text) > MAX_SEARCH:
+        raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                        max=MAX_SEARCH)
+    found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
+    last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["picked"] else []
+    last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
+    if not found:
+        await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
+        return
+    buttons = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),)
+                    for p in found[:SEARCH_RESULTS])
+    if len(found) > SEARCH_RESULTS:
+        message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
+                    "narrow the search.", n=SEARCH_RESULTS)
+    else:
+        message = _("Please choose the representative, or send another part of the name.")
+    await ctx.reply(Reply(message, buttons=(*buttons, tuple(last))))
+
+
+async def _pick(ctx: Context, dialog: Dialog, person_id: int | None) -> None:
+    rep = await people.get(ctx.tx, person_id) if person_id is not None else None
+    if rep is None or not rep.is_representative:
+        raise StaleActionError("This button is no longer valid.")
+    picked: list[int] = dialog.data["picked"]
+    if rep.id in picked:
+        await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
+        return
+    if len(picked) >= MAX_NAMED:
+        raise UserError("At most {max} named people; to reach more, choose a body or a sector.", max=MAX_NAMED)
+    picked.append(rep.id)
+    # The same step: the search's other buttons stay valid, so several can be chosen from one list.
+    await ctx.save_dialog(dialog, new_step=False)
+    await prompt(ctx, dialog)

@@ -1,0 +1,302 @@
+"""Briefings (seed §2, §5; SPEC §6): the office sends text and documents — the procuratorate's
+work report, news of its work — to all or some representatives.
+
+/brief: title → text → files (documents or photos, then Done) → whom it is for
+(handlers/audience.py) → a preview → Send. Each representative with a chat bound gets the
+briefing through the outbox, and that delivery is recorded at once as a contact by documents
+赠送资料 (the outbox guarantees it arrives); those with no chat bound are named to the office
+as not reached. Under the briefing, “Give an opinion” lets the representative reply: the text,
+a last check, then an opinion 意见 matter registered on their behalf with the briefing's title
+in its subject, handled and answered like any other.
+
+Contacts made by a briefing are recorded with source 'card' and source_ref 'briefing:<id>': the
+contact log has no source of its own for briefings (storage/contacts.py SOURCES).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import Translator
+from bot.messages import Button, OutFile, Reply
+from bot.permissions import may
+from bot.router import dialog_button
+from handlers import audience, registry
+from handlers.cards import clip
+from handlers.contacts import local_today
+from storage import audit, briefings, contacts
+from storage.briefings import Briefing
+from storage.dialogs import Dialog
+from storage.matters import NewMatter, StoredFile
+from storage.people import Person
+
+MAX_TEXT: Final = 3500  # one message, title included, within Telegram's 4096
+BRIEFING_SOURCE: Final = "card"
+
+
+def require_office(person: Person | None) -> None:
+    """Only the office sends briefings."""
+    if not may(person, "send_briefing", None):
+        raise PermissionDeniedError.of("send_briefing", None, "Sorry, only the liaison office can send briefings.")
+
+
+def _files(data: list[dict[str, object]]) -> list[StoredFile]:
+    return [StoredFile(str(f["kind"]), str(f["name"]), int(str(f["size"] or 0)),
+                       None if f["mime"] is None else str(f["mime"]), str(f["sha256"]), str(f["path"])) for f in data]
+
+
+async def begin(ctx: Context) -> None:
+    """/brief"""
+    require_office(ctx.person)
+    dialog = Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []})
+    await ctx.save_dialog(dialog)
+    await WRITE.prompt(ctx, dialog)
+
+
+class BriefingWriteFlow:
+    name = "brief_write"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("sending a briefing")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, step, data = ctx._, dialog.step, dialog.data
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if step == "title":
+            await ctx.reply(Reply(_("Please send the title of the briefing (at most {n} characters).",
+                                    n=ctx.config.intake.max_subject_chars), title=_("Send a briefing"),
+                                  buttons=((cancel,),)))
+        elif step == "text":
+            await ctx.reply(Reply(_("Please send the text of the briefing, in one message (at most {max} "
+                                    "characters).", max=MAX_TEXT), buttons=((cancel,),)))
+        elif step == "files":
+            done = Button(_("Done"), dialog_button(dialog, "next"))
+            await ctx.reply(Reply(_("Please send the documents to go with it (e.g. the work report), each at most "
+                                    "{mb} MB; press Done when they are all sent, or if there are none.",
+                                    mb=ctx.config.intake.max_file_mb), buttons=((done, cancel),)))
+        elif step in audience.STEPS:
+            await audience.prompt(ctx, dialog)
+        elif step == "confirm":
+            members = await audience.members(ctx, data["audience"])
+            unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
+            lines = [_("Title: {title}", title=data["title"]), data["text"], "",
+                     _("Documents ({n}): {names}", n=len(data["files"]),
+                       names=audience.names(_, [str(f["name"]) for f in data["files"]])) if data["files"]
+                     else _("No documents"),
+                     _("To: {audience}, {n} in all", audience=audience.describe(_, data["audience"]), n=len(members))]
+            if unreached:
+                lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
+                               names=audience.names(_, unreached)))
+            send = Button(_("Send"), dialog_button(dialog, "send"))
+            await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
+            return
+        require_office(ctx.person)  # again at every step: roles change
+        step, data = dialog.step, dialog.data
+        if step == "files" and choice == "next":
+            return await self._goto(ctx, dialog, "audience")
+        if step in audience.STEPS:
+            if await audience.on_choice(ctx, dialog, choice):
+                if not await audience.members(ctx, data["audience"]):
+                    raise UserError("Nobody on the roster is in this group. Please choose again.")
+                await self._goto(ctx, dialog, "confirm")
+            return
+        if step == "confirm" and choice == "send":
+            return await self._send(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        require_office(ctx.person)
+        step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
+        if step == "files" and ctx.inc.attachments:
+            return await self._take_files(ctx, dialog)
+        if text and not ctx.inc.attachments:
+            if step == "title":
+                limit = ctx.config.intake.max_subject_chars
+                if len(text) > limit:
+                    raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
+                data["title"] = " ".join(text.split())
+                return await self._goto(ctx, dialog, "text")
+            if step == "text":
+                if len(text) > MAX_TEXT:
+                    raise UserError("The text is too long: at most {max} characters.", max=MAX_TEXT)
+                data["text"] = text
+                return await self._goto(ctx, dialog, "files")
+            if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
+                return
+        if step == "files":
+            await ctx.reply(Reply(ctx._("Please send a photo or a document, or press the button.")))
+        else:
+            await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "text")
+                                  else ctx._("Please use the buttons.")))
+        await self.prompt(ctx, dialog)
+
+    async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
+        files: list[dict[str, object]] = dialog.data["files"]
+        limits = ctx.config.intake
+        for item in ctx.inc.attachments:
+            if item.error == "too_large" or (item.size or 0) > limits.max_file_mb * 1024 * 1024:
+                raise UserError("The file {name} is too large: at most {mb} MB.", name=item.name, mb=limits.max_file_mb)
+            if item.error is not None or item.sha256 is None or item.stored_path is None:
+                raise UserError("The file {name} could not be received. Please send it again.", name=item.name)
+            if len(files) >= limits.max_attachments:
+                raise UserError("At most {n} files can be attached.", n=limits.max_attachments)
+            files.append({"kind": item.kind, "name": item.name, "size": item.size, "mime": item.mime,
+                          "sha256": item.sha256, "path": item.stored_path})
+        await ctx.save_dialog(dialog, new_step=False)
+        await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
+                              buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))
+
+    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
+        dialog.step = step
+        await ctx.save_dialog(dialog)
+        await self.prompt(ctx, dialog)
+
+    async def _send(self, ctx: Context, dialog: Dialog) -> None:
+        """Store the briefing; queue it to every representative it is for, each delivery a contact."""
+        _, person, data = ctx._, ctx.person, dialog.data
+        assert person is not None
+        members = await audience.members(ctx, data["audience"])
+        if not members or not data["title"] or not data["text"]:
+            raise StaleActionError("This button is no longer valid.")
+        files = _files(data["files"])
+        briefing_id = await briefings.create(ctx.tx, data["title"], data["text"], person.id, data["audience"], files,
+                                             ctx.now)
+        briefing = await briefings.get(ctx.tx, briefing_id)
+        assert briefing is not None
+        out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
+        today = local_today(ctx)
+        staff_id = person.id if person.body is None else None
+        unreached: list[str] = []
+        for rep in members:
+            sent = await ctx.notify(rep.id, lambda t: _briefing(t, briefing, out),
+                                    dedup_key=f"briefing:{briefing_id}>{rep.id}")
+            await briefings.add_recipient(ctx.tx, briefing_id, rep.id, ctx.now if sent else None)
+            if sent:
+                await contacts.add(ctx.tx, rep.id, "documents", today, staff_id, briefing.title, BRIEFING_SOURCE,
+                                   ctx.now, source_ref=f"briefing:{briefing_id}")
+            else:
+                unreached.append(rep.name)
+        await audit.record(ctx.tx, ctx.now, person.id, "briefing_sent",
+                           detail={"briefing_id": briefing_id, "recipients": len(members),
+                                   "reached": len(members) - len(unreached), "files": len(files)})
+        await ctx.end_dialog()
+        lines = [_("The briefing “{title}” goes to {n} NPC deputies and CPPCC members; the messages go out one after "
+                   "another over the next minutes. Each delivery is recorded as a contact (documents).",
+                   title=briefing.title, n=len(members) - len(unreached))]
+        if unreached:
+            lines.append(_("Not reached, no chat account bound ({n}): {names}. Please send them the briefing another "
+                           "way.", n=len(unreached), names=audience.names(_, unreached)))
+        await ctx.reply(Reply("\n".join(lines), title=_("Briefing sent")))
+
+
+def _briefing(_: Translator, briefing: Briefing, files: tuple[OutFile, ...]) -> Reply:
+    """The briefing as a representative receives it, with its documents and “Give an opinion” under it."""
+    text = briefing.text + "\n\n" + _("Should you have an opinion on it, please press “Give an opinion”. Thank you "
+                                      "for your supervision and support.")
+    button = Button(_("Give an opinion"), callbacks.encode("brief", "o", briefing.id))
+    return Reply(text, title=briefing.title, buttons=((button,),), files=files)
+
+
+WRITE = BriefingWriteFlow()
+
+
+# -- an opinion in reply ---------------------------------------------------------------
+
+
+async def on_button(ctx: Context, parts: list[str]) -> None:
+    """brief:o:<briefing id> — the representative gives an opinion on a briefing sent to them."""
+    if len(parts) != 2 or parts[0] != "o":
+        raise StaleActionError("This button is no longer valid.")
+    briefing_id = callbacks.to_int(parts[1])
+    await ctx.answer()
+    briefing = await _delivered(ctx, briefing_id)
+    if ctx.dialog is not None:
+        raise UserError("Please finish or /cancel what you are doing first.")
+    dialog = Dialog("brief_opinion", "text", "", {"briefing_id": briefing.id, "text": None})
+    await ctx.save_dialog(dialog)
+    await OPINION.prompt(ctx, dialog)
+
+
+async def _delivered(ctx: Context, briefing_id: int) -> Briefing:
+    """The briefing, if it was sent to this person; refused otherwise."""
+    briefing = await briefings.get(ctx.tx, briefing_id)
+    person = ctx.person
+    if briefing is None or person is None or not await briefings.was_delivered(ctx.tx, briefing_id, person.id):
+        raise PermissionDeniedError.of("reply_briefing", None, "This briefing was not sent to you.")
+    return briefing
+
+
+def opinion_subject(_: Translator, title: str, limit: int) -> str:
+    """关于工作简报《title》的意见, the title shortened to fit the subject's limit."""
+    subject = _("Opinion on the briefing “{title}”", title=title)
+    over = len(subject) - limit
+    return subject if over <= 0 else _("Opinion on the briefing “{title}”", title=clip(title, len(title) - over))
+
+
+class BriefingOpinionFlow:
+    name = "brief_opinion"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("giving an opinion on a briefing")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _ = ctx._
+        briefing = await _delivered(ctx, int(dialog.data["briefing_id"]))
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if dialog.step == "text":
+            await ctx.reply(Reply(_("Please write your opinion on the briefing “{title}”.", title=briefing.title),
+                                  title=_("Give an opinion"), buttons=((cancel,),)))
+        elif dialog.step == "confirm":
+            submit = Button(_("Submit"), dialog_button(dialog, "submit"))
+            text = _("Opinion on the briefing “{title}”", title=briefing.title) + "\n" + dialog.data["text"]
+            await ctx.reply(Reply(text, title=_("Please check"), buttons=((submit, cancel),)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+            return
+        if dialog.step == "confirm" and choice == "submit" and dialog.data["text"]:
+            return await self._submit(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        text = ctx.inc.text.strip()
+        if dialog.step == "text" and text and not ctx.inc.attachments:
+            await _delivered(ctx, int(dialog.data["briefing_id"]))
+            if len(text) > ctx.config.intake.max_text_chars:
+                raise UserError("The text is too long: at most {max} characters.", max=ctx.config.intake.max_text_chars)
+            dialog.data["text"] = text
+            dialog.step = "confirm"
+            await ctx.save_dialog(dialog)
+            return await self.prompt(ctx, dialog)
+        await ctx.reply(Reply(ctx._("Please answer in text.") if dialog.step == "text"
+                              else ctx._("Please use the buttons.")))
+        await self.prompt(ctx, dialog)
+
+    async def _submit(self, ctx: Context, dialog: Dialog) -> None:
+        rep = ctx.person
+        assert rep is not None
+        briefing = await _delivered(ctx, int(dialog.data["briefing_id"]))
+        # the matter is a record of the office: its subject in the unit's language, whatever the representative's
+        subject = opinion_subject(ctx.translator(None), briefing.title, ctx.config.intake.max_subject_chars)
+        new = NewMatter(kind="opinion", representative_id=rep.id, subject=subject, body=dialog.data["text"],
+                        received_via="briefing", registered_by=rep.id)
+        matter = await registry.register(ctx, new, [])
+        await briefings.add_opinion(ctx.tx, briefing.id, rep.id, matter.id)
+        await ctx.end_dialog()
+        await ctx.reply(registry.receipt(ctx._, matter))
+        await registry.notify_office(ctx, matter)
+
+
+OPINION = BriefingOpinionFlow()

@@ -1,0 +1,387 @@
+"""The leadership digest (SPEC §7, seed §8, §17): the liaison work in figures, weekly and monthly to
+every leader through the scheduler's sweep, and on demand with /digest for leaders and the office.
+
+The figures are computed from the database (storage/digest.py) into a `Digest`, then rendered
+in the reader's language: a text that fits one Telegram message (long lists cut to their first
+ten, the whole list attached as a CSV file), and a chart of the matters not yet concluded by
+department, when a font for its labels is installed. A digest names matters by number, kind,
+department and dates only: never a subject, a representative or a complainant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+from bot import charts
+from bot.config import Config, DigestConfig
+from bot.context import Context
+from bot.domain import add_months
+from bot.errors import PermissionDeniedError
+from bot.files import FileStore
+from bot.i18n import N_, Translator
+from bot.messages import OutFile, Reply
+from bot.permissions import may
+from handlers.labels import kind_label
+from handlers.supervision import Reminder
+from storage import contacts, digest as queries, people, supervision
+from storage.db import Tx
+from storage.digest import DepartmentLoad, DueItem, UpcomingEvent
+
+log = logging.getLogger(__name__)
+
+LIST_LIMIT: Final = 10  # matters listed per section; the rest are counted and attached
+MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
+SOON_DAYS: Final = 7
+COLORS: Final = ("#4c9a2a", "#e8a317", "#c0392b")  # on time, due soon, overdue
+CHART_ROWS: Final = 20  # bars in the chart; more departments than that: the smallest together, as one bar
+CHART_LABEL: Final = 16  # characters of a department's name under its bar
+CACHE: Final = ("cache", "digest")  # under storage.files_dir: charts and lists waiting to be sent
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a digest reports on, both included; `sent` is the day it was scheduled for."""
+
+    kind: str  # "week" | "month"
+    first: date
+    last: date
+    sent: date
+
+    @property
+    def key(self) -> str:
+        if self.kind == "week":
+            iso = self.sent.isocalendar()
+            return f"digest:week:{iso.year}-W{iso.week:02d}"
+        return f"digest:month:{self.sent:%Y-%m}"
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """Ratings of the replies sent in a year (§14)."""
+
+    replies: int
+    satisfied: int
+    basically: int
+    dissatisfied: int
+
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basically + self.dissatisfied
+
+
+@dataclass(frozen=True)
+class Digest:
+    period: Period
+    today: date
+    new: int  # registered in the period
+    open: int  # 在办 now
+    due_soon: list[DueItem]  # not yet concluded, due within 7 days
+    overdue: list[DueItem]
+    owing_notice: list[DueItem]  # major, no progress notice since (re)assignment
+    concluded: int  # in the period
+    concluded_on_time: int
+    reopened: int  # rated 不满意 in the period, so handled again
+    reopened_now: int  # being handled again now
+    year: int  # of the year-so-far figures below
+    satisfaction: Satisfaction
+    contacted: int
+    representatives: int
+    coverage_percent: int
+    events: list[UpcomingEvent]
+    half_year_due: date
+    departments: list[DepartmentLoad]
+
+
+def percent(part: int, whole: int) -> int | None:
+    """A whole percentage, halves rounded up; None of nothing."""
+    return None if whole == 0 else (200 * part + whole) // (2 * whole)
+
+
+def half_year_due(today: date) -> date:
+    """The next half-year work summary is due on 30 June or 31 December (seed §17)."""
+    june = date(today.year, 6, 30)
+    return june if today <= june else date(today.year, 12, 31)
+
+
+def scheduled(config: DigestConfig, today: date) -> list[Period]:
+    """The latest weekly and monthly digest due on or before today: the seven days, and the month, before it."""
+    weekly = today - timedelta(days=(today.isoweekday() - config.weekly_day) % 7)
+    monthly = date(today.year, today.month, config.monthly_day)
+    if today < monthly:
+        monthly = add_months(monthly, -1)
+    return [Period("week", weekly - timedelta(days=7), weekly - timedelta(days=1), weekly),
+            Period("month", add_months(monthly, -1), monthly - timedelta(days=1), monthly)]
+
+
+def on_demand(today: date) -> Period:
+    """/digest: the last seven days, today included."""
+    return Period("week", today - timedelta(days=6), today, today)
+
+
+# -- the figures -------------------------------------------------------------------------
+
+
+async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
+    """Every figure of the digest for `period`, with the state of the matters as it is `today`."""
+    tz = config.unit.tz
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), tz)
+
+    start, end = midnight(period.first), midnight(period.last + timedelta(days=1))
+    year = period.last.year
+    concluded = await queries.concluded_in(q, start, end)
+    ratings = await queries.ratings_of_replies_sent(q, midnight(date(year, 1, 1)), midnight(date(year + 1, 1, 1)))
+    coverage = await contacts.coverage(q, year)
+    horizon = today + timedelta(days=SOON_DAYS) if period.kind == "week" else add_months(today, 1)
+    return Digest(
+        period=period,
+        today=today,
+        new=await queries.registered_in(q, start, end),
+        open=await queries.count_in(q, queries.OPEN_STATES),
+        due_soon=await queries.due_between(q, today, today + timedelta(days=SOON_DAYS)),
+        overdue=await queries.due_between(q, None, today - timedelta(days=1)),
+        owing_notice=await queries.owing_progress_notice(q),
+        concluded=len(concluded),
+        concluded_on_time=sum(1 for when, due in concluded if when.astimezone(tz).date() <= due),
+        reopened=await queries.dissatisfied_in(q, start, end),
+        reopened_now=await queries.count_in(q, ("reopened",)),
+        year=year,
+        satisfaction=Satisfaction(len(ratings), ratings.count("satisfied"), ratings.count("basically"),
+                                  ratings.count("dissatisfied")),
+        contacted=coverage.contacted,
+        representatives=coverage.total,
+        coverage_percent=coverage.percent,
+        events=await queries.upcoming_events(q, today, horizon),
+        half_year_due=half_year_due(today),
+        departments=await queries.load_by_department(q, today, today + timedelta(days=SOON_DAYS)),
+    )
+
+
+# -- the schedule (a rule of the sweep, handlers/supervision.py) ----------------------------
+
+
+async def collect(q: Tx, config: Config, today: date, leaders: list[int]) -> list[Reminder]:
+    """The weekly and the monthly digest, each once, to every leader, from the day it is due."""
+    found: list[Reminder] = []
+    if not leaders:
+        return found
+    for period in scheduled(config.digest, today):
+        if await supervision.fired(q, [period.key]):  # computed and drawn only when it is to go out
+            continue
+        figures = await compute(q, config, period, today)
+        locales = {(await _locale(q, config, p)) for p in leaders}
+        ready = await prepare(config, figures, sorted(locales))
+        found.append(Reminder(period.key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
+    return found
+
+
+async def _locale(q: Tx, config: Config, person_id: int) -> str:
+    person = await people.get(q, person_id)
+    return (person.locale if person else None) or config.default_locale
+
+
+def _make(figures: Digest, ready: dict[str, tuple[OutFile, ...]]) -> Callable[[Translator], Reply]:
+    return lambda _: reply(_, figures, ready.get(_.locale, ()))
+
+
+# -- on demand -----------------------------------------------------------------------------
+
+
+async def command(ctx: Context) -> None:
+    """/digest: the weekly figures now, for leaders and the liaison office."""
+    if not may(ctx.person, "digest", None):
+        raise PermissionDeniedError.of("digest", None, "This is for leaders and the liaison office.")
+    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
+    ready = await prepare(ctx.config, figures, [ctx._.locale])
+    await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
+
+
+# -- what is said ----------------------------------------------------------------------------
+
+
+def reply(_: Translator, d: Digest, files: tuple[OutFile, ...]) -> Reply:
+    title, text, _cut = render(_, d)
+    return Reply(text, title=title, files=files)
+
+
+def render(_: Translator, d: Digest) -> tuple[str, str, bool]:
+    """The title and the text, within MESSAGE_LIMIT; True when a list was cut (then the full one is attached)."""
+    p = d.period
+    title_id = N_("Weekly digest, {first} to {last}") if p.kind == "week" else N_("Monthly digest, {first} to {last}")
+    title = _(title_id, first=_.date(p.first), last=_.date(p.last))
+    head = _head(_, d)
+    sections = [
+        (_("Overdue ({n}):", n=len(d.overdue)), [_overdue(_, d.today, m) for m in d.overdue]),
+        (_("Due within 7 days ({n}):", n=len(d.due_soon)), [_due_soon(_, d.today, m) for m in d.due_soon]),
+        (_("Owing a progress notice ({n}):", n=len(d.owing_notice)), [_due(_, m) for m in d.owing_notice]),
+    ]
+
+    def body(limit: int) -> tuple[str, bool]:
+        lines, cut = list(head), False
+        for header, items in sections:
+            if not items:
+                continue
+            lines += ["", header, *items[:limit]]
+            if len(items) > limit:
+                lines.append(_("…and {n} more matters", n=len(items) - limit))
+                cut = True
+        if cut:
+            lines += ["", _("The full list is attached.")]
+        return "\n".join(lines), cut
+
+    limit = LIST_LIMIT
+    text, cut = body(limit)
+    while _utf16(f"{title}\n{text}") > MESSAGE_LIMIT and limit > 0:
+        limit -= 1
+        text, cut = body(limit)
+    return title, text, cut
+
+
+def _head(_: Translator, d: Digest) -> list[str]:
+    s = d.satisfaction
+    lines = [
+        _("New matters registered: {n}", n=d.new),
+        _("Open: {open}; due within 7 days: {soon}; overdue: {late}", open=d.open, soon=len(d.due_soon),
+          late=len(d.overdue)),
+        _("Major matters owing a progress notice: {n}", n=len(d.owing_notice)),
+        _("Concluded: {n}, on time: {on_time} ({percent})", n=d.concluded, on_time=d.concluded_on_time,
+          percent=_pct(d.concluded_on_time, d.concluded)),
+        _("Handled again after a dissatisfied rating: {n}; being handled again now: {now}", n=d.reopened,
+          now=d.reopened_now),
+    ]
+    if s.replies:
+        lines.append(_("Satisfaction in {year}: satisfied {satisfied}, basically satisfied {basically}, dissatisfied "
+                       "{dissatisfied} (of {rated} ratings); {rated} of {replies} replies rated ({rate})",
+                       year=str(d.year), satisfied=_pct(s.satisfied, s.rated), basically=_pct(s.basically, s.rated),
+                       dissatisfied=_pct(s.dissatisfied, s.rated), rated=s.rated, replies=s.replies,
+                       rate=_pct(s.rated, s.replies)))
+    else:
+        lines.append(_("Satisfaction in {year}: no reply sent yet", year=str(d.year)))
+    lines.append(_("Contacts in {year}: {contacted}/{total} NPC deputies and CPPCC members ({percent}%)",
+                   year=str(d.year), contacted=d.contacted, total=d.representatives, percent=d.coverage_percent))
+    if d.events:
+        lines.append(_("Upcoming events:"))
+        lines += [f"{_.date(e.day)} · {e.title}" for e in d.events[:LIST_LIMIT]]
+        if len(d.events) > LIST_LIMIT:
+            lines.append(_("…and {n} more events", n=len(d.events) - LIST_LIMIT))
+    else:
+        lines.append(_("Upcoming events: none"))
+    lines.append(_("Next half-year work summary due: {day}", day=_.date(d.half_year_due)))
+    return lines
+
+
+def _pct(part: int, whole: int) -> str:
+    value = percent(part, whole)
+    return "—" if value is None else f"{value}%"
+
+
+def _department(_: Translator, m: DueItem | DepartmentLoad) -> str:
+    return m.department if m.department is not None else _("not yet assigned")
+
+
+def _prefix(_: Translator, m: DueItem) -> str:
+    mark = "⚠" if m.major else ""
+    return f"{mark}{m.number} · {kind_label(_, m.kind)} · {_department(_, m)}"
+
+
+def _overdue(_: Translator, today: date, m: DueItem) -> str:
+    return _("{matter} · due {day}, {n} days overdue", matter=_prefix(_, m), day=_.date(m.due_date),
+             n=(today - m.due_date).days)
+
+
+def _due_soon(_: Translator, today: date, m: DueItem) -> str:
+    left = (m.due_date - today).days
+    if left == 0:
+        return _("{matter} · due today", matter=_prefix(_, m))
+    return _("{matter} · due {day}, {n} days left", matter=_prefix(_, m), day=_.date(m.due_date), n=left)
+
+
+def _due(_: Translator, m: DueItem) -> str:
+    return _("{matter} · due {day}", matter=_prefix(_, m), day=_.date(m.due_date))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- what goes with it: the chart and the full list ---------------------------------------------
+
+
+async def prepare(config: Config, d: Digest, locales: Sequence[str]) -> dict[str, tuple[OutFile, ...]]:
+    """The files of the digest in each language: the chart (when a font can draw it) and, when a list was
+    cut, the full list; stored under the files folder until they are sent."""
+    store = FileStore(config.storage.files_dir.joinpath(*CACHE))
+    ready: dict[str, tuple[OutFile, ...]] = {}
+    no_font = False
+    for locale in locales:
+        _ = Translator(locale, config.unit.tz)
+        files: list[OutFile] = []
+        if d.departments:
+            title, categories, series, axis = chart_labels(_, d)
+            font = charts.font_for("".join([title, axis, "0123456789", *categories, *(s.label for s in series)]))
+            if font is None:
+                no_font = True
+            else:
+                png = await asyncio.to_thread(charts.stacked_bars, title, categories, series, font, axis)
+                files.append(OutFile(store.put(png)[1], _("digest-chart-{day}", day=d.today.isoformat()) + ".png",
+                                     "photo"))
+        if render(_, d)[2]:
+            files.append(OutFile(store.put(table(_, d))[1], _("digest-list-{day}", day=d.today.isoformat()) + ".csv",
+                                 "document"))
+        ready[locale] = tuple(files)
+    if no_font:
+        log.warning("digest: no installed font has the chart's characters (install fonts-noto-cjk); "
+                    "sent without the chart")
+    return ready
+
+
+def chart_labels(_: Translator, d: Digest) -> tuple[str, list[str], list[charts.Series], str]:
+    """The chart of the matters not yet concluded, by department: title, bars, stacks, axis label."""
+    title = _("Matters not yet concluded, by department, {day}", day=_.date(d.today))
+    rows, categories = d.departments, [_bar_label(_department(_, row)) for row in d.departments]
+    if len(rows) > CHART_ROWS:
+        size = {id(row): row.on_time + row.due_soon + row.overdue for row in rows}
+        biggest = {id(row) for row in sorted(rows, key=lambda row: -size[id(row)])[:CHART_ROWS - 1]}
+        rest = [row for row in rows if id(row) not in biggest]
+        rows = [row for row in rows if id(row) in biggest]
+        categories = [_bar_label(_department(_, row)) for row in rows] + [_("Other departments")]
+        rows.append(DepartmentLoad(None, sum(r.on_time for r in rest), sum(r.due_soon for r in rest),
+                                   sum(r.overdue for r in rest)))
+    series = [
+        charts.Series(_("Within the time limit"), [row.on_time for row in rows], COLORS[0]),
+        charts.Series(_("Due within 7 days"), [row.due_soon for row in rows], COLORS[1]),
+        charts.Series(_("Overdue"), [row.overdue for row in rows], COLORS[2]),
+    ]
+    return title, categories, series, _("Number of matters")
+
+
+def _bar_label(name: str) -> str:
+    return name if len(name) <= CHART_LABEL else name[:CHART_LABEL - 1] + "…"
+
+
+def table(_: Translator, d: Digest) -> bytes:
+    """Every listed matter as CSV (UTF-8 with a byte-order mark, which spreadsheet programs expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("List"), _("Number"), _("Kind"), _("Major"), _("Department"), _("Due date"),
+                     _("Days left (negative: overdue)")])
+    for label, items in ((_("Overdue"), d.overdue), (_("Due within 7 days"), d.due_soon),
+                         (_("Progress notice owed"), d.owing_notice)):
+        for m in items:
+            writer.writerow([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "",
+                             _cell(_department(_, m)), m.due_date.isoformat(), (m.due_date - d.today).days])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _cell(text: str) -> str:
+    """A name that a spreadsheet would take for a formula is shown as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,414 @@
+"""The chat dialogues of events: the office creates one (/event) and records who attended.
+
+/event: kind → (a case discussion: the matter's number) → title → date and time (2026-12-05
+09:30) → place → departments to prepare (several, then Done) → whom to invite (everyone, a body,
+a sector, the supervisors, or named people found by search) → confirm → `events.create`.
+Attendance: the invitees, those who accepted marked, ten to a page; a press marks or unmarks one,
+a typed name adds someone not invited; Save records them (`events.record_attendance`).
+Every step checks the office's role again; button data is user input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from handlers import events as ev
+from handlers.contacts import local_today
+from handlers.intake import representative_label
+from storage import contacts, events, matters, people
+from storage.dialogs import Dialog
+
+PAGE: Final = 10
+MAX_SEARCH: Final = 50
+SEARCH_RESULTS: Final = 8
+MAX_NAMED: Final = 200
+
+
+def _join(ctx: Context, names: list[str]) -> str:
+    return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
+
+
+def _id(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 12 else None
+
+
+async def _card(ctx: Context, event_id: int) -> None:
+    from handlers.event_screens import card  # the screens start these dialogues: imported here
+
+    await card(ctx, event_id)
+
+
+async def begin(ctx: Context) -> None:
+    """/event"""
+    ev.require(ctx.person, "manage_events")
+    dialog = Dialog("event", "kind", "", {"kind": None, "matter_id": None, "title": None, "starts_at": None,
+                                          "place": None, "departments": [], "audience": None, "sectors": [],
+                                          "named": []})
+    await ctx.save_dialog(dialog)
+    await EVENT.prompt(ctx, dialog)
+
+
+class EventFlow:
+    name = "event"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("creating an event")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, step, data = ctx._, dialog.step, dialog.data
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if step == "kind":
+            kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
+            pairs = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
+            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"), buttons=(*pairs, (cancel,))))
+        elif step == "matter":
+            await ctx.reply(Reply(_("Which matter is to be discussed? Please send its number, e.g. LS-2026-0001."),
+                                  buttons=((cancel,),)))
+        elif step == "title":
+            await ctx.reply(Reply(_("Please send the title of the event (at most {max} characters).",
+                                    max=ev.MAX_TITLE), buttons=((cancel,),)))
+        elif step == "when":
+            await ctx.reply(Reply(_("When does it begin? Please send the date and time, e.g. 2026-12-05 09:30."),
+                                  buttons=((cancel,),)))
+        elif step == "place":
+            await ctx.reply(Reply(_("Where is it held? Please send the place."), buttons=((cancel,),)))
+        elif step == "departments":
+            chosen = data["departments"]
+            rows = [(Button(("✓ " if d in chosen else "") + name, dialog_button(dialog, f"d{d}")),)
+                    for d, name in await people.departments(ctx.tx)]
+            done = Button(_("Done") if chosen else _("No department"), dialog_button(dialog, "done"))
+            await ctx.reply(Reply(_("Which departments must prepare for it (seed §15)? Press each one, then Done."),
+                                  buttons=(*rows, (done, cancel))))
+        elif step == "whom":
+            options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
+            rows = [(Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)),) for a in options]
+            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows, (cancel,))))
+        elif step == "sector":
+            rows = [(Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(data["sectors"])]
+            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+        elif step == "named":
+            chosen = [p for p in [await people.get(ctx.tx, i) for i in data["named"]] if p is not None]
+            if not chosen:
+                text = _("Please send part of a representative's name, or their phone number. You can add several, "
+                         "one by one.")
+                await ctx.reply(Reply(text, buttons=((cancel,),)))
+                return
+            done = Button(_("Done"), dialog_button(dialog, "done"))
+            await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when everyone is "
+                                    "chosen, press Done.", names=_join(ctx, [p.name for p in chosen])),
+                                  buttons=((done, cancel),)))
+        elif step == "confirm":
+            confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
+            await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
+                                  buttons=((confirm, cancel),)))
+
+    async def summary(self, ctx: Context, dialog: Dialog) -> str:
+        _, data = ctx._, dialog.data
+        lines = [_("Kind: {kind}", kind=ev.kind_name(_, data["kind"])), _("Title: {title}", title=data["title"]),
+                 _("Time: {when}", when=_.datetime(datetime.fromisoformat(data["starts_at"]))),
+                 _("Place: {place}", place=data["place"])]
+        if data["matter_id"] is not None:
+            lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
+        names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
+        if names:
+            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), local_today(ctx))
+            lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
+                           day=_.date(deadline)))
+        invitees = await ev.audience_ids(ctx, data["audience"], data["named"])
+        audience = data["audience"]
+        if audience.startswith("sector:"):
+            whom = _("The sector {sector}", sector=audience.removeprefix("sector:"))
+        elif audience == "named":
+            whom = _join(ctx, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
+        else:
+            whom = _(ev.AUDIENCE_LABELS[audience])
+        lines.append(_("Invited: {whom} ({n} in all)", whom=whom, n=len(invitees)))
+        return "\n".join(lines)
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+            return
+        ev.require(ctx.person, "manage_events")  # again at every step: roles change
+        step, data = dialog.step, dialog.data
+        if step == "kind" and choice in ev.KIND_LABELS:
+            data["kind"] = choice
+            return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
+        if step == "departments" and choice.startswith("d") and _id(choice[1:]) is not None:
+            department_id = _id(choice[1:])
+            if department_id is None or department_id not in dict(await people.departments(ctx.tx)):
+                raise StaleActionError("This button is no longer valid.")
+            chosen: list[int] = data["departments"]
+            if department_id in chosen:
+                chosen.remove(department_id)
+            else:
+                chosen.append(department_id)
+            await ctx.save_dialog(dialog, new_step=False)
+            return await self.prompt(ctx, dialog)
+        if step == "departments" and choice == "done":
+            return await self._goto(ctx, dialog, "whom")
+        allowed = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
+        if step == "whom" and choice in allowed:
+            if choice == "sector":
+                data["sectors"] = await people.sectors(ctx.tx)
+                if not data["sectors"]:
+                    raise UserError("No sector is recorded on the roster.")
+                return await self._goto(ctx, dialog, "sector")
+            if choice == "named":
+                return await self._goto(ctx, dialog, "named")
+            return await self._audience(ctx, dialog, choice)
+        if step == "sector" and choice.startswith("s") and _id(choice[1:]) is not None:
+            index = _id(choice[1:])
+            if index is None or index >= len(data["sectors"]):
+                raise StaleActionError("This button is no longer valid.")
+            return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
+        if step == "named" and choice.startswith("rep"):
+            return await self._choose(ctx, dialog, _id(choice[3:]))
+        if step == "named" and choice == "done" and data["named"]:
+            return await self._audience(ctx, dialog, "named")
+        if step == "confirm" and choice == "confirm":
+            return await self._create(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        ev.require(ctx.person, "manage_events")
+        step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
+        buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
+        if not text or buttons_only:
+            await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
+            return await self.prompt(ctx, dialog)
+        if step == "matter":
+            matter = await matters.by_number(ctx.tx, text[:30])
+            data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
+            return await self._goto(ctx, dialog, "title")
+        if step == "title":
+            ev.check_details(ctx, title=text)
+            data["title"] = text
+            return await self._goto(ctx, dialog, "when")
+        if step == "when":
+            starts_at = ev.parse_when(text, ctx.config.unit.tz)
+            if starts_at is None:
+                raise UserError("Sorry, that is not a date and time. Please send it as 2026-12-05 09:30.")
+            ev.check_details(ctx, starts_at=starts_at)
+            data["starts_at"] = starts_at.isoformat()
+            return await self._goto(ctx, dialog, "place")
+        if step == "place":
+            ev.check_details(ctx, place=text)
+            data["place"] = text
+            return await self._goto(ctx, dialog, "departments")
+        if step == "named":
+            return await self._search(ctx, dialog, text)
+
+    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
+        dialog.step = step
+        await ctx.save_dialog(dialog)
+        await self.prompt(ctx, dialog)
+
+    async def _audience(self, ctx: Context, dialog: Dialog, audience: str) -> None:
+        dialog.data["audience"] = audience
+        if not await ev.audience_ids(ctx, audience, dialog.data["named"]):
+            raise UserError("Nobody on the roster matches; there is nobody to invite.")
+        await self._goto(ctx, dialog, "confirm")
+
+    async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        _ = ctx._
+        if len(text) > MAX_SEARCH:
+            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                            max=MAX_SEARCH)
+        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS + 1)
+        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
+        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
+        if not found:
+            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
+            return
+        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),)
+                     for p in found[:SEARCH_RESULTS])
+        await ctx.reply(Reply(_("Please choose the representative, or send another part of the name."),
+                              buttons=(*rows, tuple(last))))
+
+    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
+        person = await people.get(ctx.tx, person_id) if person_id is not None else None
+        if person is None or not person.is_representative:
+            raise StaleActionError("This button is no longer valid.")
+        named: list[int] = dialog.data["named"]
+        if person.id in named:
+            await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
+            return
+        if dialog.data["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
+                                                                                     local_today(ctx)):
+            raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
+                            "only.", name=person.name)
+        if len(named) >= MAX_NAMED:
+            raise UserError("At most {max} people can be named; invite a body or a sector instead.", max=MAX_NAMED)
+        named.append(person.id)
+        await ctx.save_dialog(dialog, new_step=False)  # the search's other buttons stay valid
+        await self.prompt(ctx, dialog)
+
+    async def _create(self, ctx: Context, dialog: Dialog) -> None:
+        data = dialog.data
+        created = await ev.create(ctx, ev.NewEvent(
+            kind=data["kind"], title=data["title"], starts_at=datetime.fromisoformat(data["starts_at"]),
+            place=data["place"], audience=data["audience"], departments=list(data["departments"]),
+            named=list(data["named"]), matter_id=data["matter_id"]))
+        await ctx.end_dialog()
+        _ = ctx._
+        text = _("Created. Invitations went to {reached} of the {invited} invited.", reached=created.reached,
+                 invited=created.invited)
+        if created.reached < created.invited:
+            text += "\n" + _("{n} have no chat account bound and were not reached; please invite them another way.",
+                             n=created.invited - created.reached)
+        await ctx.reply(Reply(text, title=_("Event created")))
+        await _card(ctx, created.event_id)
+
+
+EVENT = EventFlow()
+
+
+# -- attendance ---------------------------------------------------------------------------------------
+
+
+async def begin_attendance(ctx: Context, event_id: int) -> None:
+    """From an event's card: the invitees, with those who accepted (or were recorded before) marked."""
+    ev.require(ctx.person, "record_attendance")
+    event = await ev.load(ctx, event_id)
+    ev.require_begun(ctx, event)
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    recorded = await events.attendees(ctx.tx, event_id)
+    invited = await events.invitations(ctx.tx, event_id)
+    chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
+    dialog = Dialog("event_attend", "mark", "", {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []})
+    await ctx.save_dialog(dialog)
+    await ATTEND.prompt(ctx, dialog)
+
+
+class AttendanceFlow:
+    name = "event_attend"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("recording attendance")
+
+    async def _candidates(self, ctx: Context, dialog: Dialog) -> list[tuple[int, str]]:
+        """The invitees, those who accepted first; then whoever else was recorded or added."""
+        event_id = int(dialog.data["event_id"])
+        invited = await events.invitations(ctx.tx, event_id)
+        order = {"accepted": 0, "invited": 1, "declined": 2}
+        found = [(i.person_id, i.name) for i in sorted(invited, key=lambda i: order[i.state])]
+        known = {p for p, _ in found}
+        for person_id in [*await events.attendees(ctx.tx, event_id), *dialog.data["extra"]]:
+            person = await people.get(ctx.tx, person_id)
+            if person is not None and person_id not in known:
+                found.append((person_id, person.name))
+                known.add(person_id)
+        return found
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, data = ctx._, dialog.data
+        event = await ev.load(ctx, int(data["event_id"]))
+        candidates = await self._candidates(ctx, dialog)
+        pages = max(1, -(-len(candidates) // PAGE))
+        page = min(int(data["page"]), pages - 1)
+        rows: list[tuple[Button, ...]] = [
+            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, f"t{p}")),)
+            for p, name in candidates[page * PAGE:(page + 1) * PAGE]]
+        nav = []
+        if page > 0:
+            nav.append(Button(_("Previous"), dialog_button(dialog, f"p{page - 1}")))
+        if page + 1 < pages:
+            nav.append(Button(_("Next"), dialog_button(dialog, f"p{page + 1}")))
+        if nav:
+            rows.append(tuple(nav))
+        rows.append((Button(_("Save"), dialog_button(dialog, "save")), Button(_("Cancel"), dialog_button(dialog,
+                                                                                                          "cancel"))))
+        text = "\n".join([
+            _("Who attended {title}? Press a name to mark or unmark it (✓ attended). To add someone who was not "
+              "invited, send part of their name. Then press Save.", title=event.title),
+            _("Marked: {n}", n=len(data["chosen"])) + (f" ({page + 1}/{pages})" if pages > 1 else ""),
+        ])
+        await ctx.reply(Reply(text, title=_("Attendance"), buttons=tuple(rows)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+            return
+        ev.require(ctx.person, "record_attendance")
+        data = dialog.data
+        event_id = int(data["event_id"])
+        chosen: list[int] = data["chosen"]
+        if choice == "save":
+            return await self._save(ctx, dialog)
+        number = _id(choice[1:])
+        if choice.startswith("p") and number is not None:
+            data["page"] = number
+        elif choice.startswith("t") and number in dict(await self._candidates(ctx, dialog)):
+            assert number is not None
+            if number in chosen and number in await events.attendees(ctx.tx, event_id):
+                person = await people.get(ctx.tx, number)
+                raise UserError("{name}'s attendance is recorded already and counted as a contact; it cannot be "
+                                "removed here.", name=person.name if person else "?")
+            if number in chosen:
+                chosen.remove(number)
+            else:
+                chosen.append(number)
+        elif choice.startswith("a") and number is not None:
+            person = await people.get(ctx.tx, number)
+            if person is None or not person.is_representative:
+                raise StaleActionError("This button is no longer valid.")
+            if number not in dict(await self._candidates(ctx, dialog)):
+                data["extra"].append(number)
+            if number not in chosen:
+                chosen.append(number)
+        else:
+            raise StaleActionError("This button is no longer valid.")
+        await ctx.save_dialog(dialog, new_step=False)
+        await self.prompt(ctx, dialog)
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        ev.require(ctx.person, "record_attendance")
+        _, text = ctx._, " ".join(ctx.inc.text.split())
+        if not text:
+            return await self.prompt(ctx, dialog)
+        if len(text) > MAX_SEARCH:
+            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                            max=MAX_SEARCH)
+        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
+        if not found:
+            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                    "of the name, or the phone number.", text=text)))
+            return
+        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"a{p.id}")),) for p in found)
+        await ctx.reply(Reply(_("Who else attended? Press the name."), buttons=rows))
+
+    async def _save(self, ctx: Context, dialog: Dialog) -> None:
+        _, data = ctx._, dialog.data
+        event_id = int(data["event_id"])
+        recorded = await events.attendees(ctx.tx, event_id)
+        new = [p for p in data["chosen"] if p not in recorded]
+        if not new and not recorded:
+            raise UserError("Nobody is marked as attending. Please mark those who came, then press Save.")
+        added = await ev.record_attendance(ctx, event_id, new)
+        await ctx.end_dialog()
+        event = await ev.load(ctx, event_id)
+        cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+        text = "\n".join([
+            _("Attendance at {title} recorded: {n} attended, {added} newly recorded, each counted as a contact.",
+              title=event.title, n=len(recorded) + len(added), added=len(added)),
+            _("This year {contacted}/{total} NPC deputies and CPPCC members have been contacted ({percent}%).",
+              contacted=cov.contacted, total=cov.total, percent=cov.percent),
+        ])
+        await ctx.reply(Reply(text, title=_("Attendance recorded")))
+        await _card(ctx, event_id)
+
+
+ATTEND = AttendanceFlow()

@@ -1,0 +1,223 @@
+"""The office's screens of events and the buttons under events' messages (seed §5, §15).
+
+/events lists the events of the last 30 days and those to come; each opens to its card: who
+answered what (with the reasons given), the preparation, attendance, and the buttons for what
+the office may do next. Invitees answer 参加 / 不参加 under their invitation, and may then say why
+not; departments mark their preparation done under its task. Every press is checked again by
+the use cases in `handlers/events.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.i18n import Translator
+from bot.messages import Button, Reply
+from bot.permissions import may
+from bot.router import dialog_button
+from handlers import events as ev
+from handlers.event_dialogs import begin_attendance
+from handlers.intake import begin_for
+from handlers.registry import require_office
+from storage import events, matters, people
+from storage.dialogs import Dialog
+from storage.events import Event, Invitation
+
+
+async def on_answer(ctx: Context, event_id: int, accept: bool) -> None:
+    """参加 / 不参加 under an invitation; after 不参加, the reason is asked for (it is optional)."""
+    event = await ev.answer(ctx, event_id, accept)
+    await ctx.answer()
+    _ = ctx._
+    if accept:
+        if ctx.dialog is not None and ctx.dialog.flow == "event_decline" and ctx.dialog.data["event_id"] == event_id:
+            await ctx.end_dialog()
+        await ctx.reply(Reply("\n".join([_("Thank you. You will attend: {title}.", title=event.title),
+                                         *ev.when_where(_, event),
+                                         _("We will remind you the day before.")])))
+        return
+    if ctx.dialog is not None:  # in the middle of something else: the answer stands, no reason asked
+        await ctx.reply(Reply(_("Noted: you will not attend {title}. Thank you for letting us know.",
+                                title=event.title)))
+        return
+    await ask_reason(ctx, event)
+
+
+async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
+    """准备完毕 under a preparation task (or on the card): the office is told."""
+    event, task = await ev.mark_prepared(ctx, event_id, department_id)
+    await ctx.answer()
+    await ctx.reply(Reply(ctx._("Marked done: the {department}'s preparation for {title}.",
+                                department=task.department, title=event.title)))
+    for office_id in await people.with_role(ctx.tx, "office"):
+        if ctx.person is None or office_id != ctx.person.id:
+            await ctx.notify(office_id, lambda _: Reply(_("The {department} has finished preparing for {title}.",
+                                                          department=task.department, title=event.title),
+                                                        buttons=ev.open_button(_, event)))
+
+
+async def on_opinions(ctx: Context, event_id: int) -> None:
+    """The attendees, each a button that registers what they raised at the event as a matter."""
+    require_office(ctx.person)
+    event = await ev.load(ctx, event_id)
+    present = await events.attendees(ctx.tx, event_id)
+    if not present:
+        raise UserError("No attendance has been recorded for this event yet.")
+    await ctx.answer()
+    _ = ctx._
+    rows = []
+    for person_id in present[:ev.LIST_LIMIT * 2]:
+        person = await people.get(ctx.tx, person_id)
+        if person is not None:
+            rows.append((Button(person.name, callbacks.encode("event", "opr", event_id, person_id)),))
+    await ctx.reply(Reply(_("Whose opinion, raised at {title}, is to be registered? It is registered as received "
+                            "at a meeting.", title=event.title), buttons=tuple(rows)))
+
+
+async def on_register_opinion(ctx: Context, event_id: int, person_id: int) -> None:
+    """One press: the on-behalf registration, with the attendee chosen and 'at a meeting' as the channel."""
+    require_office(ctx.person)
+    await ev.load(ctx, event_id)
+    if person_id not in await events.attendees(ctx.tx, event_id):
+        raise StaleActionError("This button is no longer valid.")
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    await begin_for(ctx, person_id, "meeting")
+
+
+async def listing(ctx: Context) -> None:
+    """/events: the events of the last 30 days and those to come, soonest first."""
+    ev.require(ctx.person, "manage_events")
+    _ = ctx._
+    found = await events.starting_from(ctx.tx, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
+    if not found:
+        await ctx.reply(Reply(_("No event yet. To create one, send:") + " /event", title=_("Events")))
+        return
+    lines, rows = [], []
+    for event in found:
+        invited = await events.invitations(ctx.tx, event.id)
+        accepted = sum(1 for i in invited if i.state == "accepted")
+        lines.append(_("{when} · {kind} · {title}\naccepted {accepted} of {invited}", when=_.datetime(event.starts_at),
+                       kind=ev.kind_name(_, event.kind), title=event.title, accepted=accepted, invited=len(invited)))
+        rows.append((Button(f"{_.date(ev.local_day(ctx, event.starts_at))} {event.title}"[:60],
+                            callbacks.encode("event", "open", event.id)),))
+    await ctx.reply(Reply("\n\n".join(lines), title=_("Events"), buttons=tuple(rows)))
+
+
+def _names(_: Translator, items: list[str]) -> str:
+    shown = ("、" if _.locale.startswith("zh") else ", ").join(items[:ev.NAMES_SHOWN])
+    if len(items) > ev.NAMES_SHOWN:
+        shown += " " + _("…and {n} more", n=len(items) - ev.NAMES_SHOWN)
+    return shown
+
+
+async def card(ctx: Context, event_id: int) -> None:
+    """An event as the office sees it: who answered what, the preparation, attendance; what to do next."""
+    ev.require(ctx.person, "manage_events")
+    event = await ev.load(ctx, event_id)
+    _ = ctx._
+    lines = [f"{ev.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
+    if event.matter_id is not None:
+        matter = await matters.get(ctx.tx, event.matter_id)
+        if matter is not None:
+            lines.append(ev.public_summary(_, matter))
+    preps = await events.preparations(ctx.tx, event_id)
+    for prep in preps:
+        lines.append(_("Preparation by the {department}, due {day}: done", department=prep.department,
+                       day=_.date(prep.deadline)) if prep.done_at else
+                     _("Preparation by the {department}, due {day}: not yet done", department=prep.department,
+                       day=_.date(prep.deadline)))
+    invited = await events.invitations(ctx.tx, event_id)
+    groups: dict[str, list[Invitation]] = {s: [i for i in invited if i.state == s] for s in events.ANSWERS}
+    lines.append(_("Invited {n}: {accepted} will attend, {declined} will not, {open} have not answered.",
+                   n=len(invited), accepted=len(groups["accepted"]), declined=len(groups["declined"]),
+                   open=len(groups["invited"])))
+    if groups["accepted"]:
+        lines.append(_("Will attend: {names}", names=_names(_, [i.name for i in groups["accepted"]])))
+    if groups["declined"]:
+        lines.append(_("Will not attend: {names}", names=_names(_, [
+            f"{i.name}（{i.reason[:30]}）" if i.reason else i.name for i in groups["declined"]])))
+    if groups["invited"]:
+        lines.append(_("Not answered: {names}", names=_names(_, [i.name for i in groups["invited"]])))
+    present = await events.attendees(ctx.tx, event_id)
+    if present:
+        names = {i.person_id: i.name for i in invited}
+        for person_id in present:
+            if person_id not in names:
+                person = await people.get(ctx.tx, person_id)
+                names[person_id] = person.name if person else "?"
+        lines.append(_("Attended ({n}): {names}", n=len(present), names=_names(_, [names[p] for p in present])))
+    rows: list[tuple[Button, ...]] = []
+    if event.state != "cancelled" and ctx.now >= event.starts_at and may(ctx.person, "record_attendance", None):
+        rows.append((Button(_("Record attendance"), callbacks.encode("event", "att", event.id)),))
+    if present and may(ctx.person, "register_on_behalf", None):
+        rows.append((Button(_("Register an opinion raised here"), callbacks.encode("event", "op", event.id)),))
+    for prep in preps:
+        if prep.done_at is None and event.state == "planned":
+            rows.append((Button(_("Preparation done: {department}", department=prep.department),
+                                callbacks.encode("event", "prep", event.id, prep.department_id)),))
+    await ctx.reply(Reply("\n".join(lines), title=event.title, buttons=tuple(rows)))
+
+
+async def on_button(ctx: Context, parts: list[str]) -> None:
+    """event:yes|no|open|att|op:ID, event:prep:ID:DEPARTMENT, event:opr:ID:PERSON — checked again on every press."""
+    verbs = {"yes": 1, "no": 1, "open": 1, "att": 1, "op": 1, "prep": 2, "opr": 2}
+    if not parts or parts[0] not in verbs or len(parts) != verbs[parts[0]] + 1:
+        raise StaleActionError("This button is no longer valid.")
+    verb, ids = parts[0], [callbacks.to_int(p) for p in parts[1:]]
+    if verb in ("yes", "no"):
+        return await on_answer(ctx, ids[0], verb == "yes")
+    if verb == "prep":
+        return await on_prepared(ctx, ids[0], ids[1])
+    if verb == "op":
+        return await on_opinions(ctx, ids[0])
+    if verb == "opr":
+        return await on_register_opinion(ctx, ids[0], ids[1])
+    if verb == "att":
+        return await begin_attendance(ctx, ids[0])
+    await ctx.answer()
+    await card(ctx, ids[0])
+
+
+# -- declining, with a reason ----------------------------------------------------------------------
+
+
+async def ask_reason(ctx: Context, event: Event) -> None:
+    dialog = Dialog("event_decline", "reason", "", {"event_id": event.id, "title": event.title})
+    await ctx.save_dialog(dialog)
+    await DECLINE.prompt(ctx, dialog)
+
+
+class DeclineFlow:
+    name = "event_decline"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("answering an invitation")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        skip = Button(ctx._("No reason"), dialog_button(dialog, "skip"))
+        await ctx.reply(Reply(ctx._("Noted: you will not attend {title}. If you wish, please tell us why: send it, "
+                                    "or press the button.", title=dialog.data["title"]), buttons=((skip,),)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        if choice != "skip":
+            raise StaleActionError("This button is no longer valid.")
+        await ctx.answer()
+        await ctx.end_dialog()
+        await ctx.reply(Reply(ctx._("Thank you for letting us know.")))
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        text = " ".join(ctx.inc.text.split())
+        if not text:
+            return await self.prompt(ctx, dialog)
+        kept = await ev.give_reason(ctx, int(dialog.data["event_id"]), text)
+        await ctx.end_dialog()
+        await ctx.reply(Reply(ctx._("Thank you; the liaison office will see your reason.") if kept
+                              else ctx._("Thank you for letting us know.")))
+
+
+DECLINE = DeclineFlow()

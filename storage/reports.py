@@ -1,0 +1,241 @@
+"""Queries of reporting (seed §4, §17, §19): the facts a half-year report and the yearly assessment are
+computed from, the NPC register, and the half-year reports marked as sent.
+
+Nothing here returns a matter's text or a complainant's personal data (SPEC §1): only ids, numbers,
+kinds, states, dates and counts. A window is [start, end) in UTC, the unit's local days turned into
+moments by the caller; days ('YYYY-MM-DD') are the unit's local days. `matter_facts` returns a superset
+of what a window needs (the exact counting, in the unit's time zone, is handlers/reports.py's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from storage.contacts import BODIES, Coverage, Tally, Uncontacted
+from storage.db import Row, Tx, ts
+from storage.supervision import DEADLINE_STATES
+
+REGISTER_KINDS: Final = ("major_case_report", "protest")
+
+
+@dataclass(frozen=True)
+class MatterFacts:
+    """What the figures need of a matter; `first_reply_at` is when its first reply went out."""
+
+    id: int
+    number: str
+    kind: str
+    state: str
+    outcome: str | None
+    department_id: int | None
+    registered_at: str
+    due_date: date
+    concluded_at: str | None
+    closed_at: str | None
+    first_reply_at: str | None
+    transferred_to: str | None
+
+
+async def matter_facts(q: Tx, start: datetime, end: datetime, first_day: date) -> list[MatterFacts]:
+    """Every matter registered before `end` that the window may count: registered in it, due in it or
+    later, open, or concluded, replied to or closed since its start."""
+    marks = ", ".join("?" for _ in DEADLINE_STATES)
+    # concluded_at and closed_at are stored by isoformat(), not ts(): compare them with a day's slack.
+    loose = ts(start - timedelta(days=1))
+    rows = await q.all(
+        "SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
+        " m.concluded_at, m.closed_at, m.transferred_to,"
+        " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r"
+        "  WHERE r.matter_id = m.id AND r.state = 'sent') AS first_reply_at"
+        " FROM matters m WHERE m.registered_at < ? AND (m.registered_at >= ? OR m.due_date >= ?"
+        f" OR m.state IN ({marks}) OR m.concluded_at >= ? OR m.closed_at >= ?"
+        " OR EXISTS (SELECT 1 FROM replies r WHERE r.matter_id = m.id AND r.state = 'sent'"
+        "  AND COALESCE(r.sent_at, r.drafted_at) >= ?))"
+        " ORDER BY m.id",
+        (ts(end), ts(start), first_day.isoformat(), *DEADLINE_STATES, loose, loose, loose),
+    )
+    return [MatterFacts(r["id"], r["number"], r["kind"], r["state"], r["outcome"], r["department_id"],
+                        r["registered_at"], date.fromisoformat(r["due_date"]), r["concluded_at"], r["closed_at"],
+                        r["first_reply_at"], r["transferred_to"]) for r in rows]
+
+
+async def ratings(q: Tx, start: datetime, end: datetime) -> dict[tuple[int | None, str | None], int]:
+    """Replies sent in the window, by the department of their matter and their rating (None: not rated)."""
+    rows = await q.all(
+        "SELECT m.department_id, r.rating, COUNT(*) AS n FROM replies r JOIN matters m ON m.id = r.matter_id"
+        " WHERE r.state = 'sent' AND COALESCE(r.sent_at, r.drafted_at) >= ? AND COALESCE(r.sent_at, r.drafted_at) < ?"
+        " GROUP BY m.department_id, r.rating",
+        (ts(start), ts(end)),
+    )
+    return {(r["department_id"], r["rating"]): int(r["n"]) for r in rows}
+
+
+async def events_by_department(q: Tx, event: str, start: datetime, end: datetime
+                               ) -> dict[int | None, tuple[int, int]]:
+    """Timeline events of one kind in the window, by the department of their matter: (events, matters)."""
+    rows = await q.all(
+        "SELECT m.department_id, COUNT(*) AS n, COUNT(DISTINCT t.matter_id) AS matters FROM timeline t"
+        " JOIN matters m ON m.id = t.matter_id WHERE t.event = ? AND t.at >= ? AND t.at < ?"
+        " GROUP BY m.department_id",
+        (event, ts(start), ts(end)),
+    )
+    return {r["department_id"]: (int(r["n"]), int(r["matters"])) for r in rows}
+
+
+async def events_by_actor(q: Tx, event: str, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+    """Timeline events of one kind in the window, by who did them (an urging: its urger): (events, matters)."""
+    rows = await q.all(
+        "SELECT actor_id, COUNT(*) AS n, COUNT(DISTINCT matter_id) AS matters FROM timeline"
+        " WHERE event = ? AND at >= ? AND at < ? AND actor_id IS NOT NULL GROUP BY actor_id",
+        (event, ts(start), ts(end)),
+    )
+    return {int(r["actor_id"]): (int(r["n"]), int(r["matters"])) for r in rows}
+
+
+async def event_totals(q: Tx, event: str, start: datetime, end: datetime) -> tuple[int, int]:
+    """Timeline events of one kind in the window: (events, distinct matters)."""
+    row = await q.one("SELECT COUNT(*), COUNT(DISTINCT matter_id) FROM timeline WHERE event = ? AND at >= ?"
+                      " AND at < ?", (event, ts(start), ts(end)))
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+async def extensions_by_state(q: Tx, start: datetime, end: datetime) -> dict[str, int]:
+    """Extensions requested in the window, by their state now (pending, approved, refused)."""
+    rows = await q.all("SELECT state, COUNT(*) AS n FROM extensions WHERE requested_at >= ? AND requested_at < ?"
+                       " GROUP BY state", (ts(start), ts(end)))
+    return {r["state"]: int(r["n"]) for r in rows}
+
+
+# -- contacts ------------------------------------------------------------------------------
+
+
+async def contacts_by_method(q: Tx, first: date, last: date) -> dict[str, int]:
+    rows = await q.all("SELECT method, COUNT(*) AS n FROM contacts WHERE contacted_on BETWEEN ? AND ?"
+                       " GROUP BY method", (first.isoformat(), last.isoformat()))
+    return {r["method"]: int(r["n"]) for r in rows}
+
+
+async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
+    """storage.contacts.coverage for any span of days: who on the roster now was contacted in it."""
+    rows = await q.all(
+        "SELECT p.id, p.name, p.body, p.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
+        " AND c.contacted_on BETWEEN ? AND ?) AS contacted"
+        " FROM persons p WHERE p.body IS NOT NULL"
+        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN p.sector = '' THEN 1 ELSE 0 END, p.sector,"
+        " p.name, p.id",
+        (first.isoformat(), last.isoformat()),
+    )
+    bodies = {b: [0, 0] for b in BODIES}
+    sectors: dict[str, list[int]] = {}
+    missing: list[Uncontacted] = []
+    for r in rows:
+        done = int(bool(r["contacted"]))
+        for counts in (bodies.setdefault(r["body"], [0, 0]), sectors.setdefault(r["sector"], [0, 0])):
+            counts[0] += done
+            counts[1] += 1
+        if not done:
+            missing.append(Uncontacted(int(r["id"]), str(r["name"]), str(r["body"]), str(r["sector"])))
+    return Coverage(year=last.year, total=len(rows), contacted=len(rows) - len(missing), not_contacted=missing,
+                    by_body={b: Tally(*c) for b, c in bodies.items()},
+                    by_sector={s: Tally(*sectors[s]) for s in sorted(sectors, key=lambda s: (s == "", s))})
+
+
+async def supervisors(q: Tx) -> int:
+    """Law-enforcement supervisors on the roster now (seed §6)."""
+    return int(await q.scalar("SELECT COUNT(*) FROM persons WHERE body IS NOT NULL AND supervisor = 1"))
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    department: str
+    roles: tuple[str, ...]
+
+
+async def staff(q: Tx) -> list[StaffMember]:
+    """Everyone with a staff role, by department (none first) and name."""
+    rows = await q.all(
+        "SELECT p.id, p.name, COALESCE(d.name, '') AS department, GROUP_CONCAT(r.role) AS roles"
+        " FROM persons p JOIN person_roles r ON r.person_id = p.id LEFT JOIN departments d ON d.id = p.department_id"
+        " WHERE p.body IS NULL GROUP BY p.id, p.name, d.name ORDER BY COALESCE(d.name, ''), p.name, p.id")
+    return [StaffMember(int(r["id"]), str(r["name"]), str(r["department"]), tuple(sorted(str(r["roles"]).split(","))))
+            for r in rows]
+
+
+# -- the NPC register (seed §4) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    id: int
+    kind: str  # "major_case_report" | "protest"
+    matter_id: int | None
+    case_name: str
+    case_number: str
+    happened_on: date  # reported (major case) or lodged with the court (protest)
+    filed_on: date | None  # protests: filed with the county standing committee
+    note: str
+
+
+def _entry(row: Row) -> RegisterEntry:
+    filed = row["filed_on"]
+    return RegisterEntry(row["id"], row["kind"], row["matter_id"], row["case_name"], row["case_number"],
+                         date.fromisoformat(row["happened_on"]), None if filed is None else date.fromisoformat(filed),
+                         row["note"])
+
+
+async def add_entry(q: Tx, kind: str, matter_id: int | None, case_name: str, case_number: str, day: date,
+                    note: str, recorded_by: int, now: datetime) -> int:
+    """Record a major case reported or a protest lodged; a wrong kind is a bug of the caller: ValueError."""
+    if kind not in REGISTER_KINDS:
+        raise ValueError(f"unknown register kind {kind!r}")
+    return await q.insert(
+        "INSERT INTO npc_register (kind, matter_id, case_name, case_number, happened_on, note, recorded_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (kind, matter_id, case_name, case_number, day.isoformat(), note, recorded_by, ts(now)),
+    )
+
+
+async def entry(q: Tx, entry_id: int) -> RegisterEntry | None:
+    row = await q.one("SELECT * FROM npc_register WHERE id = ?", (entry_id,))
+    return None if row is None else _entry(row)
+
+
+async def entries_between(q: Tx, first: date, last: date) -> list[RegisterEntry]:
+    """Entries dated in the span, by date and then as recorded."""
+    rows = await q.all("SELECT * FROM npc_register WHERE happened_on BETWEEN ? AND ? ORDER BY happened_on, id",
+                       (first.isoformat(), last.isoformat()))
+    return [_entry(r) for r in rows]
+
+
+async def unfiled_protests(q: Tx) -> list[RegisterEntry]:
+    rows = await q.all("SELECT * FROM npc_register WHERE kind = 'protest' AND filed_on IS NULL"
+                       " ORDER BY happened_on, id")
+    return [_entry(r) for r in rows]
+
+
+async def mark_filed(q: Tx, entry_id: int, day: date, filed_by: int) -> bool:
+    """Record that a protest was filed on `day`; False when it is not an unfiled protest (any more)."""
+    changed = await q.execute(
+        "UPDATE npc_register SET filed_on = ?, filed_by = ? WHERE id = ? AND kind = 'protest' AND filed_on IS NULL",
+        (day.isoformat(), filed_by, entry_id))
+    return changed == 1
+
+
+# -- half-year reports sent (seed §17) ------------------------------------------------------------
+
+
+async def halfyear_sent_on(q: Tx, period: str) -> date | None:
+    value = await q.scalar("SELECT sent_on FROM halfyear_reports WHERE period = ?", (period,))
+    return None if value is None else date.fromisoformat(str(value))
+
+
+async def mark_halfyear_sent(q: Tx, period: str, day: date, marked_by: int, now: datetime) -> bool:
+    """Record that the report of `period` went to the higher procuratorate; False when marked already."""
+    row = await q.one("INSERT INTO halfyear_reports (period, sent_on, marked_by, marked_at) VALUES (?, ?, ?, ?)"
+                      " ON CONFLICT (period) DO NOTHING RETURNING period", (period, day.isoformat(), marked_by, ts(now)))
+    return row is not None

@@ -1,0 +1,713 @@
+"""Seed §17, §19: the half-year report to the higher procuratorate (.docx, its tables as .xlsx) and the
+yearly assessment (.xlsx), from a seeded database.
+
+The expected figures are derived here, in plain Python, from the list of what was seeded (local
+Shanghai times, dates as the test wrote them), never through the code under test; then the document is
+read back with python-docx (every paragraph, every cell of every table) and the workbooks with openpyxl,
+and compared number by number. Also: a half-year with no data at all, the period boundary in Shanghai
+time, the office reminded from 1 June until the report is marked sent, refusals, and the command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import docx
+import openpyxl
+import pytest
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from bot.__main__ import main
+from bot.app import App
+from bot.config import TOKEN_ENV, load
+from tests.fakes import Harness, MovableClock, Sent, User
+
+SH = ZoneInfo("Asia/Shanghai")
+DRAWN = date(2026, 11, 27)  # the harness clock: 2026-11-27 02:00 UTC, 10:00 in Shanghai
+COMPLAINANT, COMPLAINANT_PHONE = "张三丰", "13900002222"
+SECRET_BODY = "机密正文内容不得出现在报告中"
+
+
+def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+# -- what is seeded -------------------------------------------------------------------------------
+
+
+@dataclass
+class R:
+    """A reply sent (a cannot-be-met explanation is stored with no sent_at, as the code does)."""
+
+    at: datetime
+    rating: str | None
+    kind: str = "reply"
+
+
+@dataclass
+class M:
+    number: str
+    kind: str
+    registered: datetime
+    state: str
+    due: date
+    dept: str | None = None
+    outcome: str | None = None
+    concluded: datetime | None = None
+    closed: datetime | None = None
+    transferred_to: str | None = None
+    replies: list[R] = field(default_factory=list)
+
+
+D1, D2 = "第一检察部", "第二检察部"
+MATTERS = [
+    M("LS-2026-0001", "suggestion", local(2026, 1, 10), "closed", date(2026, 4, 10), D1, "A", local(2026, 3, 1),
+      local(2026, 3, 6), replies=[R(local(2026, 3, 5), "satisfied")]),
+    M("LS-2026-0002", "criticism", local(2026, 2, 1), "rated", date(2026, 5, 1), D1, "B", local(2026, 5, 10),
+      replies=[R(local(2026, 5, 12), "basically")]),
+    M("LS-2026-0003", "opinion", local(2026, 3, 15), "in_progress", date(2026, 6, 15), D2),
+    M("LS-2026-0004", "report", local(2026, 4, 1), "assigned", date(2026, 7, 1), D2),
+    M("LS-2026-0005", "accusation", local(2026, 5, 20), "transferred", date(2026, 8, 20), None,
+      closed=local(2026, 5, 25), transferred_to="卢氏县公安局"),
+    M("LS-2026-0006", "appeal", local(2026, 6, 30, 23, 30), "registered", date(2026, 9, 30)),  # H1, in Shanghai
+    M("LS-2026-0007", "suggestion", local(2026, 7, 1, 0, 10), "registered", date(2026, 10, 1)),  # H2: 16:10 UTC 30 June
+    M("LS-2025-0101", "report", local(2025, 11, 20), "replied", date(2026, 2, 20), D1, "D", local(2026, 2, 25),
+      replies=[R(local(2026, 2, 26), None)]),
+    M("LS-2025-0102", "appeal", local(2025, 12, 1), "closed", date(2026, 3, 1), D2, closed=local(2026, 2, 5),
+      replies=[R(local(2026, 1, 15), "unrated", "cannot_meet")]),
+    M("LS-2025-0103", "opinion", local(2025, 10, 10), "in_progress", date(2026, 1, 10), D2),
+    M("LS-2025-0104", "suggestion", local(2025, 8, 1), "assigned", date(2025, 11, 1), D1),
+    M("LS-2026-0008", "criticism", local(2026, 6, 10), "reopened", date(2026, 7, 20), D1, None, local(2026, 6, 18),
+      replies=[R(local(2026, 6, 20), "dissatisfied")]),
+    M("LS-2025-0105", "suggestion", local(2025, 5, 1), "closed", date(2025, 8, 1), D1, "A", local(2025, 7, 1),
+      local(2025, 7, 6), replies=[R(local(2025, 7, 5), "satisfied")]),
+    M("LS-2026-0009", "report", local(2026, 8, 3), "closed", date(2026, 11, 3), D2, "A", local(2026, 9, 1),
+      local(2026, 9, 4), replies=[R(local(2026, 9, 3), "satisfied")]),
+    M("LS-2026-0010", "opinion", local(2026, 1, 5), "replied", date(2026, 4, 5), None,
+      replies=[R(local(2026, 1, 20), None, "cannot_meet")]),
+]
+# (matter number, requested, state)
+EXTENSIONS = [("LS-2026-0001", local(2026, 2, 1), "approved"), ("LS-2026-0002", local(2026, 4, 20), "refused"),
+              ("LS-2026-0003", local(2026, 5, 30), "pending"), ("LS-2025-0104", local(2025, 10, 1), "refused"),
+              ("LS-2026-0009", local(2026, 10, 1), "approved")]
+# (matter number, event, when, actor: "陈静" / "李娜" / None)
+EVENTS = [("LS-2026-0003", "urged", local(2026, 4, 1), "陈静"), ("LS-2026-0003", "urged", local(2026, 4, 8), "陈静"),
+          ("LS-2025-0103", "urged", local(2026, 1, 5), "李娜"), ("LS-2025-0103", "urged", local(2025, 12, 20), "李娜"),
+          ("LS-2026-0009", "urged", local(2026, 8, 10), "陈静"),
+          ("LS-2026-0003", "stale", local(2026, 5, 1), None), ("LS-2025-0103", "stale", local(2026, 2, 1), None),
+          ("LS-2025-0103", "stale", local(2026, 3, 1), None), ("LS-2026-0004", "stale", local(2026, 7, 5), None),
+          ("LS-2026-0008", "rated_dissatisfied", local(2026, 6, 20), None)]
+# name, body, sector, supervisor
+REPRESENTATIVES = [("王建国", "npc", "农业界", True), ("李秀梅", "cppcc", "教育界", False), ("张伟", "npc", "", False),
+                   ("赵敏", "cppcc", "教育界", True), ("钱进", "npc", "农业界", False)]
+# representative, method, day, staff
+CONTACTS = [("王建国", "forum", date(2026, 1, 5), "陈静"), ("王建国", "letter", date(2026, 3, 1), "李娜"),
+            ("李秀梅", "home_visit", date(2026, 6, 30), "陈静"), ("张伟", "forum", date(2026, 7, 1), "陈静"),
+            ("赵敏", "letter", date(2025, 12, 31), "陈静"), ("钱进", "other", date(2026, 9, 9), None)]
+# kind, case name, case number, day, filed on, note
+REGISTER = [("major_case_report", "某涉黑犯罪集团案", "卢检刑诉〔2026〕12号", date(2026, 3, 10), None, "向县人大常委会主任会议报告"),
+            ("protest", "张某某故意伤害案", "卢检刑抗〔2026〕1号", date(2026, 4, 15), date(2026, 4, 20), ""),
+            ("protest", "李某某盗窃案", "", date(2026, 6, 28), None, ""),
+            ("major_case_report", "某非法集资案", "", date(2025, 12, 30), None, ""),
+            ("protest", "王某某诈骗案", "卢检刑抗〔2026〕2号", date(2026, 7, 2), None, "")]
+STAFF = [("陈静", ["office"], None), ("李娜", ["office"], None), ("刘洋", ["handler"], D1), ("吴刚", ["head"], D1),
+         ("王芳", ["handler"], D2), ("周明", ["leader"], None)]
+
+
+async def seed(db: Any, now: datetime) -> dict[str, int]:
+    """Write everything above into a database with the migrations applied; return the ids by name."""
+    ids: dict[str, int] = {}
+    created = stamp(now)
+    async with db.transaction() as tx:
+        for name in (D1, D2):
+            ids[name] = await tx.insert("INSERT INTO departments (name, created_at) VALUES (?, ?) RETURNING id",
+                                        (name, created))
+        for name, roles, dept in STAFF:
+            ids[name] = await tx.insert("INSERT INTO persons (name, department_id, created_at, updated_at)"
+                                        " VALUES (?, ?, ?, ?) RETURNING id", (name, ids.get(dept or ""), created, created))
+            for role in roles:
+                await tx.execute("INSERT INTO person_roles (person_id, role) VALUES (?, ?)", (ids[name], role))
+        for n, (name, body, sector, supervisor) in enumerate(REPRESENTATIVES):
+            ids[name] = await tx.insert(
+                "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, body, sector, f"1380000000{n}", int(supervisor), f"name:{body}:{name}", created, created))
+        for m in MATTERS:
+            referred = m.kind in ("report", "accusation", "appeal")
+            ids[m.number] = await tx.insert(
+                "INSERT INTO matters (number, kind, representative_id, subject, body, complainant_name,"
+                " complainant_contact, state, department_id, urger_id, registered_at, due_date, updated_at, outcome,"
+                " concluded_at, closed_at, transferred_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
+                (m.number, m.kind, ids["王建国"], "事由" + m.number, SECRET_BODY, COMPLAINANT if referred else None,
+                 COMPLAINANT_PHONE if referred else None, m.state, ids.get(m.dept or ""),
+                 ids["陈静"] if m.dept else None, stamp(m.registered), m.due.isoformat(), created, m.outcome,
+                 # the code stores these two with isoformat() of a UTC moment, not ts(): so does the seed
+                 m.concluded.astimezone(UTC).isoformat() if m.concluded else None,
+                 m.closed.astimezone(UTC).isoformat() if m.closed else None, m.transferred_to))
+            for number, r in enumerate(m.replies, 1):
+                await tx.execute(
+                    "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at,"
+                    " sent_at, rating) VALUES (?, ?, ?, ?, '依据', 'chat', 'sent', ?, ?, ?, ?)",
+                    (ids[m.number], number, r.kind, SECRET_BODY, ids["刘洋"],
+                     stamp(r.at if r.kind == "cannot_meet" else r.at - timedelta(days=2)),
+                     None if r.kind == "cannot_meet" else stamp(r.at), r.rating))
+        for number, requested, state in EXTENSIONS:
+            await tx.execute("INSERT INTO extensions (matter_id, reason, requested_by, requested_at, state, old_due)"
+                             " VALUES (?, '案情复杂', ?, ?, ?, '2026-01-01')",
+                             (ids[number], ids["刘洋"], stamp(requested), state))
+        for number, event, at, actor in EVENTS:
+            await tx.execute("INSERT INTO timeline (matter_id, at, actor_id, event, public, detail) VALUES"
+                             " (?, ?, ?, ?, 0, '{}')", (ids[number], stamp(at), ids.get(actor or ""), event))
+        for rep, method, day, staff in CONTACTS:
+            await tx.execute("INSERT INTO contacts (representative_id, method, contacted_on, staff_id, source,"
+                             " created_at) VALUES (?, ?, ?, ?, 'chat', ?)",
+                             (ids[rep], method, day.isoformat(), ids.get(staff or ""), created))
+        for kind, name, case_number, day, filed, note in REGISTER:
+            await tx.execute("INSERT INTO npc_register (kind, case_name, case_number, happened_on, filed_on, note,"
+                             " recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (kind, name, case_number, day.isoformat(), filed.isoformat() if filed else None, note,
+                              ids["陈静"], created))
+    return ids
+
+
+# -- what the figures must be, derived from the seed alone -------------------------------------------
+
+OPEN = ("registered", "assigned", "in_progress", "reopened")
+
+
+def handled(m: M) -> date | None:
+    if m.state in OPEN:
+        return None
+    if m.concluded:
+        return m.concluded.date()
+    if m.replies:
+        return min(r.at for r in m.replies).date()
+    return m.closed.date() if m.state == "transferred" and m.closed else None
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+def ratio(part: int, whole: int) -> float | str:
+    """As the workbook holds a rate: a number, or — when there is nothing to divide by."""
+    return part / whole if whole else "—"
+
+
+@dataclass
+class Expected:
+    first: date
+    last: date
+    as_of: date
+    registered: list[M]
+    on_time: int
+    late: int
+    overdue_open: int
+    overdue: list[tuple[M, int]]
+    ratings: Counter[str]
+    transfers: Counter[str]
+    extensions: Counter[str]
+    urged: tuple[int, int]
+    stale: tuple[int, int]
+    contacts: Counter[str]
+    contacted: set[str]
+    year_contacted: set[str] | None
+    majors: list[tuple[Any, ...]]
+    protests: list[tuple[Any, ...]]
+
+
+def timeliness(matters: list[M], first: date, last: date, as_of: date) -> tuple[int, int, int]:
+    on_time = late = still_open = 0
+    for m in matters:
+        if first <= m.due <= last:
+            h = handled(m)
+            if h is not None and h <= as_of:
+                on_time, late = on_time + (h <= m.due), late + (h > m.due)
+            elif m.due < as_of:
+                still_open += 1
+    return on_time, late, still_open
+
+
+def ratings_in(matters: list[M], first: date, last: date) -> Counter[str]:
+    return Counter(r.rating if r.rating in ("satisfied", "basically", "dissatisfied") else "unrated"
+                   for m in matters for r in m.replies if first <= r.at.date() <= last)
+
+
+def events_in(kind: str, first: date, last: date, numbers: set[str] | None = None) -> list[tuple[str, str | None]]:
+    return [(n, actor) for n, e, at, actor in EVENTS
+            if e == kind and first <= at.date() <= last and (numbers is None or n in numbers)]
+
+
+def expect(first: date, last: date, today: date) -> Expected:
+    as_of = min(last, today)
+    on_time, late, still_open = timeliness(MATTERS, first, last, as_of)
+    urged, stale = events_in("urged", first, last), events_in("stale", first, last)
+    return Expected(
+        first=first, last=last, as_of=as_of,
+        registered=[m for m in MATTERS if first <= m.registered.date() <= last],
+        on_time=on_time, late=late, overdue_open=still_open,
+        overdue=sorted(((m, (as_of - m.due).days) for m in MATTERS
+                        if m.due < as_of and (handled(m) is None or handled(m) > as_of)),  # type: ignore[operator]
+                       key=lambda pair: (pair[0].due, pair[0].number)),
+        ratings=ratings_in(MATTERS, first, last),
+        transfers=Counter(m.transferred_to or "" for m in MATTERS
+                          if m.state == "transferred" and m.closed and first <= m.closed.date() <= last),
+        extensions=Counter(state for _n, at, state in EXTENSIONS if first <= at.date() <= last),
+        urged=(len(urged), len({n for n, _a in urged})), stale=(len(stale), len({n for n, _a in stale})),
+        contacts=Counter(method for _r, method, day, _s in CONTACTS if first <= day <= last),
+        contacted={rep for rep, _m, day, _s in CONTACTS if first <= day <= last},
+        year_contacted={rep for rep, _m, day, _s in CONTACTS if first.year == day.year and day <= last}
+        if first.month == 7 else None,
+        majors=sorted((r for r in REGISTER if r[0] == "major_case_report" and first <= r[3] <= last),
+                      key=lambda r: r[3]),
+        protests=sorted((r for r in REGISTER if r[0] == "protest" and first <= r[3] <= last), key=lambda r: r[3]),
+    )
+
+
+KIND_ZH = {"suggestion": "建议", "criticism": "批评", "opinion": "意见", "report": "举报", "accusation": "控告",
+           "appeal": "申诉"}
+STATE_ZH = {"registered": "已登记待交办", "assigned": "已交办", "in_progress": "办理中", "concluded": "已办结待答复",
+            "replied": "已答复待评价", "rated": "已评价待最终答复", "closed": "已完结", "transferred": "已移送",
+            "reopened": "重新办理中"}
+METHOD_ZH = {"forum": "座谈会", "work_report": "工作汇报会", "home_visit": "登门走访", "inspection": "邀请视察",
+             "documents": "赠送资料", "letter": "信函", "opinion_card": "征求意见卡", "other": "其他"}
+OUTCOME_ZH = {"A": "A类：已解决或基本解决", "B": "B类：正在解决", "C": "C类：列入计划或受条件限制暂不能解决",
+              "D": "D类：留作参考"}
+
+
+def zh(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def expected_tables(e: Expected, roster: list[tuple[str, str, str, bool]] = REPRESENTATIVES
+                    ) -> list[tuple[str, list[list[str]]]]:
+    """Every table of the report, as text: (caption, header row + rows)."""
+    none5 = ["无", "", "", "", ""]
+    bodies = [("人大代表", "npc"), ("政协委员", "cppcc")]
+    by_body = [[label, str(sum(1 for r in roster if r[1] == b)), str(sum(1 for r in roster if r[1] == b and r[0] in e.contacted))]
+               for label, b in bodies]
+    total_reps, contacted = len(roster), sum(1 for r in roster if r[0] in e.contacted)
+    sectors = sorted({r[2] for r in roster}, key=lambda s: (s == "", s))
+    kinds = Counter(m.kind for m in e.registered)
+    n = len(e.registered)
+    states = Counter(m.state for m in e.registered)
+    outcomes = Counter(m.outcome or "" for m in e.registered)
+    due = e.on_time + e.late + e.overdue_open
+    rated = e.ratings["satisfied"] + e.ratings["basically"] + e.ratings["dissatisfied"]
+    replies = rated + e.ratings["unrated"]
+    asked = sum(e.extensions.values())
+    moved = sum(e.transfers.values())
+    return [
+        ("表1　联系代表委员方式统计", [["联系方式", "人次"], *([METHOD_ZH[k], str(e.contacts[k])] for k in METHOD_ZH),
+                            ["合计", str(sum(e.contacts.values()))]]),
+        ("表2　联系覆盖情况（按类别）", [["类别", "总人数", "已联系", "未联系", "覆盖率"],
+                             *([label, t, c, str(int(t) - int(c)), pct(int(c), int(t))] for label, t, c in by_body),
+                             ["合计", str(total_reps), str(contacted), str(total_reps - contacted),
+                              pct(contacted, total_reps)]]),
+        ("表3　联系覆盖情况（按界别）", [["界别", "总人数", "已联系", "覆盖率"], *(
+            [s or "未填界别", str(t := sum(1 for r in roster if r[2] == s)),
+             str(c := sum(1 for r in roster if r[2] == s and r[0] in e.contacted)), pct(c, t)] for s in sectors)]
+         if roster else [["界别", "总人数", "已联系", "覆盖率"], ["无", "", "", ""]]),
+        ("表4　受理事项（按类别）", [["类别", "件数", "占比"], *([KIND_ZH[k], str(kinds[k]), pct(kinds[k], n)] for k in KIND_ZH),
+                           ["合计", str(n), "100.0%" if n else "—"]]),
+        ("表5　办理状态", [["状态", "件数"], *([STATE_ZH[s], str(states[s])] for s in STATE_ZH), ["合计", str(n)]]),
+        ("表6　办理结果分类", [["结果分类", "件数"], *([OUTCOME_ZH[o], str(outcomes[o])] for o in OUTCOME_ZH),
+                        ["尚未定类", str(outcomes[""])], ["合计", str(n)]]),
+        ("表7　按期办结情况", [["到期应办结", "按期办结", "超期办结", "逾期未办结", "按期办结率"],
+                        [str(due), str(e.on_time), str(e.late), str(e.overdue_open), pct(e.on_time, due)]]),
+        ("表8　答复满意度", [["答复件数", "满意", "基本满意", "不满意", "未评价", "参评率", "满意率"],
+                       [str(replies), str(e.ratings["satisfied"]), str(e.ratings["basically"]),
+                        str(e.ratings["dissatisfied"]), str(e.ratings["unrated"]), pct(rated, replies),
+                        pct(e.ratings["satisfied"] + e.ratings["basically"], rated)]]),
+        ("表9　延期办理情况", [["申请延期", "批准", "不予批准", "尚待审批"],
+                        [str(asked), str(e.extensions["approved"]), str(e.extensions["refused"]),
+                         str(e.extensions["pending"])]]),
+        ("表10　移送有关主管机关情况", [["主管机关", "件数"], *([a, str(k)] for a, k in sorted(e.transfers.items(), key=lambda i: (-i[1], i[0]))),
+                              *([["合计", str(moved)]] if moved else [["无", ""]])]),
+        ("表11　督办催办情况", [["催办次数", "催办事项", "长期未办理标记", "涉及事项"],
+                         [str(e.urged[0]), str(e.urged[1]), str(e.stale[0]), str(e.stale[1])]]),
+        ("表12　逾期未办结事项", [["编号", "类别", "承办部门", "办理期限", "超期天数"],
+                          *([m.number, KIND_ZH[m.kind], m.dept or "未交办", zh(m.due), str(days)]
+                            for m, days in e.overdue)] + ([] if e.overdue else [none5])),
+        ("表13　向县人大报告重大案件情况", [["序号", "案件名称", "案号", "报告日期", "备注"],
+                                *([str(i), r[1], r[2] or "—", zh(r[3]), r[5]] for i, r in enumerate(e.majors, 1))]
+         + ([] if e.majors else [none5])),
+        ("表14　抗诉案件报县人大常委会备案情况", [["序号", "案件名称", "案号", "抗诉日期", "备案日期"],
+                                   *([str(i), r[1], r[2] or "—", zh(r[3]), zh(r[4]) if r[4] else "未备案"]
+                                     for i, r in enumerate(e.protests, 1))] + ([] if e.protests else [none5])),
+        ("表15　邀请代表委员参加活动情况", [["日期", "活动名称", "类型", "参加代表委员（人次）", "其中执法监督员（人次）"], none5]),
+    ]
+
+
+# -- reading the files back ----------------------------------------------------------------------
+
+
+def read_docx(path: str | Path) -> tuple[list[str], list[tuple[str, list[list[str]]]]]:
+    """The paragraphs' texts (non-empty) and each table with the caption paragraph just before it."""
+    document = docx.Document(str(path))
+    paragraphs: list[str] = []
+    tables: list[tuple[str, list[list[str]]]] = []
+    for element in document.element.body.iterchildren():
+        if element.tag.endswith("}p"):
+            text = DocxParagraph(element, document).text
+            if text:
+                paragraphs.append(text)
+        elif element.tag.endswith("}tbl"):
+            grid = DocxTable(element, document)
+            tables.append((paragraphs[-1], [[cell.text for cell in row.cells] for row in grid.rows]))
+    return paragraphs, tables
+
+
+def read_xlsx(path: str | Path) -> dict[str, list[list[Any]]]:
+    book = openpyxl.load_workbook(io.BytesIO(Path(path).read_bytes()))  # stored files have no extension
+    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+
+
+def as_text(value: Any, header: str) -> str:
+    """A workbook cell as the document shows it (rates are numbers formatted as percentages)."""
+    if isinstance(value, (int, float)) and (header.endswith("率") or header == "占比"):
+        return f"{100 * value:.1f}%"  # a rate of 0.0 reads back as the integer 0
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return "" if value is None else str(value)
+
+
+def check_files(docx_path: str | Path, xlsx_path: str | Path, e: Expected, drawn: date,
+                roster: list[tuple[str, str, str, bool]] = REPRESENTATIVES) -> list[str]:
+    """Compare both files with the expectation, every cell; return the document's paragraphs."""
+    paragraphs, tables = read_docx(docx_path)
+    expected = expected_tables(e, roster)
+    assert [caption for caption, _rows in tables] == [caption for caption, _rows in expected]
+    for (caption, rows), (_c, want) in zip(tables, expected):
+        assert rows == want, caption
+    sheets = read_xlsx(xlsx_path)
+    names = list(sheets)
+    assert names[0] == "说明" and len(names) == 1 + len(expected)
+    assert [row[0] for row in sheets["说明"] if row[0] and str(row[0]).startswith("表")] == [c for c, _r in expected]
+    for name, (caption, want) in zip(names[1:], expected):
+        assert name.startswith(caption.split("　")[0] + " ")
+        got = sheets[name]
+        assert [str(v) for v in got[0]] == want[0], caption
+        assert [[as_text(v, want[0][i]) for i, v in enumerate(row)] for row in got[1:]] == want[1:], caption
+    text = "\n".join(paragraphs) + json.dumps(sheets, ensure_ascii=False, default=str)
+    for secret in (COMPLAINANT, COMPLAINANT_PHONE, SECRET_BODY, "事由LS"):  # SPEC §1: no personal data, no texts
+        assert secret not in text
+    assert paragraphs[-2:] == ["卢氏县人民检察院", zh(drawn)]
+    return paragraphs
+
+
+# -- the tests ---------------------------------------------------------------------------------------
+
+
+class Office:
+    def __init__(self, harness: Harness) -> None:
+        self.h = harness
+
+    async def setup(self, seeded: bool = True) -> None:
+        h = self.h
+        if seeded:
+            self.ids = await seed(h.db, h.clock.now())
+        else:
+            self.ids = {name: await h.add_staff(name, roles, dept) for name, roles, dept in STAFF}
+        self.clerk = await self.bind("陈静", "3001")
+        self.leader = await self.bind("周明", "6001")
+        self.handler = await self.bind("刘洋", "4001")
+
+    async def bind(self, name: str, user_id: str) -> User:
+        user = self.h.user(user_id)
+        await user.say(f"/start {await self.h.invite(self.ids[name])}")
+        return user
+
+
+def files_of(sent: list[Sent]) -> list[tuple[str, str]]:
+    return [(f[0], f[1]) for s in sent for f in s.payload.get("files") or []]
+
+
+def test_the_seed_is_what_the_test_says_it_is() -> None:
+    """The expectation, checked by hand once, so that the code and the test cannot be wrong together."""
+    e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
+    assert [m.number for m in e.registered] == ["LS-2026-0001", "LS-2026-0002", "LS-2026-0003", "LS-2026-0004",
+                                                "LS-2026-0005", "LS-2026-0006", "LS-2026-0008", "LS-2026-0010"]
+    assert (e.on_time, e.late, e.overdue_open) == (3, 2, 2)
+    assert [(m.number, days) for m, days in e.overdue] == [("LS-2025-0104", 241), ("LS-2025-0103", 171),
+                                                           ("LS-2026-0003", 15)]
+    assert e.ratings == Counter(satisfied=1, basically=1, dissatisfied=1, unrated=3)
+    assert (e.urged, e.stale) == ((3, 2), (3, 2))
+    assert e.contacted == {"王建国", "李秀梅"} and sum(e.contacts.values()) == 3
+
+
+async def test_the_first_half_report_number_by_number(harness: Harness) -> None:
+    """Seed §17: the office draws the report in chat; both files, every table and every figure; the boundary
+    30 June 23:30 in Shanghai belongs to the first half, 1 July 00:10 to the second."""
+    office = Office(harness)
+    await office.setup()
+    sent = await office.clerk.say("/report 2026H1")
+    files = files_of(sent)
+    assert [name for _path, name in files] == ["2026H1-联系代表委员工作情况报告.docx", "2026H1-联系代表委员工作情况报告.xlsx"]
+    e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
+    paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
+    assert paragraphs[0] == "卢氏县人民检察院关于2026年上半年联系人大代表政协委员工作情况的报告"
+    assert paragraphs[1] == "（2026年1月1日至2026年6月30日，数据截至2026年6月30日）"
+    body = "\n".join(paragraphs)
+    for heading in ("一、联系人大代表、政协委员情况", "二、建议、批评、意见及转交案件受理办理情况", "三、办理质效情况",
+                    "四、督办催办情况", "五、向县人大报告重大案件及抗诉案件备案情况",
+                    "六、邀请代表委员参加活动及执法监督员参与情况", "七、存在的问题和下一步工作"):
+        assert heading in paragraphs
+    assert ("现有人大代表3名、政协委员2名。本半年共联系代表委员3人次，覆盖2名，覆盖率40.0%；其中人大代表1名、政协委员1名。"
+            in paragraphs)
+    assert "全年累计" not in body  # the year's coverage is for the second half's report
+    assert ("本半年共登记代表委员提出的建议、批评、意见和转交的举报、控告、申诉8件，其中建议1件、批评2件、意见2件、举报1件、"
+            "控告1件、申诉1件。截至2026年6月30日，已办结3件，正在办理4件，已移送1件。") in paragraphs
+    assert "本半年到期应办结7件，按期办结3件，按期办结率42.9%；超期办结2件，逾期未办结2件。" in paragraphs
+    assert ("本半年共答复6件，代表委员已评价3件，参评率50.0%；其中满意1件、基本满意1件、不满意1件，满意率（含基本满意）"
+            "66.7%；未评价3件。") in paragraphs
+    assert "本半年承办部门申请延期3件，批准1件，不予批准1件，尚待审批1件。" in paragraphs
+    assert "对不属于本院管辖的事项，先行接访、说明情况后，移送有关主管机关1件。" in paragraphs
+    assert ("截至2026年6月30日，逾期未办结事项3件（见表12）。本半年专人催办3次，涉及事项2件；因长期未办理被标记3次，"
+            "涉及事项2件。") in paragraphs
+    assert ("本半年向县人民代表大会及其常委会报告重大案件1件；向人民法院提出抗诉2件，已报县人大常委会备案1件，尚未备案1件。"
+            in paragraphs)
+    assert "现有执法监督员2名。本半年系统中未记录举办的活动及执法监督员参与情况。" in paragraphs
+    # the chat message sums it up, and the office may mark it sent
+    message = [s for s in sent if s.op == "message"][-1]
+    assert message.text.startswith("2026年上半年联系代表委员工作情况报告\n数据截至2026年6月30日：\n")
+    assert "登记事项 8 件；到期应办结 7 件，按期办结 3 件；目前逾期未办结 3 件" in message.text
+    assert message.buttons and message.buttons[0][0] == "已报送"
+
+
+async def test_the_second_half_so_far_and_the_years_coverage(harness: Harness) -> None:
+    """/report with no period: the current half-year, counted as of today (27 November 2026), with the whole
+    year's coverage (§11); a leader may draw it too, but not mark it sent."""
+    office = Office(harness)
+    await office.setup()
+    sent = await office.leader.say("/report")
+    files = files_of(sent)
+    e = expect(date(2026, 7, 1), date(2026, 12, 31), DRAWN)
+    assert [m.number for m in e.registered] == ["LS-2026-0007", "LS-2026-0009"]
+    paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
+    assert paragraphs[1] == "（2026年7月1日至2026年12月31日，数据截至2026年11月27日）"
+    year = {rep for rep, _m, day, _s in CONTACTS if day.year == 2026}
+    assert ("全年累计联系代表委员4名，覆盖率80.0%，尚有1名未联系。" in paragraphs[4]) and len(year) == 4
+    assert not [s for s in sent if s.buttons]  # a leader reads it; only the office marks it sent
+
+
+async def test_a_half_year_with_no_data_at_all_reads_well(harness: Harness) -> None:
+    office = Office(harness)
+    await office.setup(seeded=False)
+    sent = await office.clerk.say("/report 2026H1")
+    files = files_of(sent)
+    empty = Expected(date(2026, 1, 1), date(2026, 6, 30), date(2026, 6, 30), [], 0, 0, 0, [], Counter(), Counter(),
+                     Counter(), (0, 0), (0, 0), Counter(), set(), None, [], [])
+    paragraphs = check_files(files[0][0], files[1][0], empty, DRAWN, roster=[])
+    for sentence in ("名册中尚无人大代表、政协委员。", "本半年未登记代表委员提出的建议、批评、意见和转交的案件。",
+                     "本半年无到期应办结的事项。", "本半年未发出答复。", "本半年无延期办理申请。",
+                     "本半年无移送有关主管机关的事项。",
+                     "截至2026年6月30日，无逾期未办结事项。本半年专人催办0次，涉及事项0件；因长期未办理被标记0次，涉及事项0件。",
+                     "本半年未向县人大报告重大案件；未向人民法院提出抗诉。",
+                     "现有执法监督员0名。本半年系统中未记录举办的活动及执法监督员参与情况。"):
+        assert sentence in paragraphs
+    assert "None" not in "".join(paragraphs)
+
+
+async def test_refusals_change_nothing(harness: Harness) -> None:
+    office = Office(harness)
+    await office.setup()
+    deputy = harness.user("1001")
+    await deputy.say(f"/start {await harness.invite(office.ids['王建国'])}")
+    tables = ("halfyear_reports", "dialogs", "npc_register")
+    before = await harness.dump(*tables)
+    for user in (office.handler, deputy):
+        assert [s.text for s in await user.say("/report 2026H1")] == ["抱歉，报告仅供办公室和院领导使用。"]
+        assert [s.text for s in await user.press_data("report:sent:2026H1") if s.op == "message"] == [
+            "抱歉，此操作仅限办公室。"]
+    assert [s.text for s in await office.leader.press_data("report:sent:2026H1") if s.op == "message"] == [
+        "抱歉，此操作仅限办公室。"]
+    bad = await office.clerk.say("/report 2026H3")
+    assert [s.text for s in bad] == ["请按 2026H2 的格式写明半年度：年份后接 H1 表示上半年（1月至6月），H2 表示下半年（7月至12月）。"]
+    assert [s.text for s in await office.clerk.say("/report 2027H1")] == ["报告期（2027年上半年）尚未开始。"]
+    forged = await office.clerk.press_data("report:sent:2026H9")
+    assert [s.payload["text"] for s in forged if s.op == "answer"] == ["此按钮已失效。"]
+    assert await harness.dump(*tables) == before
+    assert not files_of(bad)
+    async with harness.db.snapshot() as q:
+        refused = [r[0] for r in await q.all("SELECT action FROM audit_log WHERE action LIKE 'refused:%'")]
+    assert refused.count("refused:report") == 2 and refused.count("refused:report_sent") == 3
+
+
+# -- the half-year reminder (seed §17) -----------------------------------------------------------------
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SH).astimezone(UTC)
+
+
+async def tick(harness: Harness, moment: datetime) -> dict[str, int]:
+    harness.clock.set(moment)
+    result = await harness.app.supervise()
+    await harness.app.settle()
+    return result.fired
+
+
+async def test_the_office_is_reminded_from_the_first_of_june_until_the_report_is_marked_sent(harness: Harness) -> None:
+    office = Office(harness)
+    await office.setup(seeded=False)
+    async with harness.db.transaction() as tx:  # last year's second half went out in January
+        await tx.execute("INSERT INTO halfyear_reports (period, sent_on, marked_at) VALUES ('2025H2', '2026-01-20',"
+                         " '2026-01-20T02:00:00.000+00:00')")
+    assert "halfyear" not in await tick(harness, at(date(2026, 5, 29)))  # May: nothing yet
+    assert (await tick(harness, at(date(2026, 6, 1))))["halfyear"] == 1
+    assert "halfyear" not in await tick(harness, at(date(2026, 6, 1), 15))  # once a day
+    assert await tick(harness, at(date(2026, 6, 6))) == {}  # a Saturday
+    assert await tick(harness, at(date(2026, 6, 19))) == {}  # the Dragon Boat Festival
+    assert (await tick(harness, at(date(2026, 6, 22))))["halfyear"] == 1
+    reminders = [s for s in office.clerk.received if s.text.startswith("半年工作情况报告")]
+    assert len(reminders) == 2
+    assert reminders[0].text == ("半年工作情况报告\n2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
+                                 "请用 /report 2026H1 生成报告，报送后点击“已报送”。")
+    assert [label for label, _data in reminders[0].buttons] == ["生成报告", "已报送"]
+    drawn = await office.clerk.press("生成报告")
+    assert len(files_of(drawn)) == 2
+    assert (await tick(harness, at(date(2026, 7, 1))))["halfyear"] == 1  # past due, and still not sent
+    assert sum("尚未标记为已报送" in s.text for s in office.clerk.received) == 1
+    done = await office.clerk.press("已报送")
+    assert [s.text for s in done if s.op == "message"] == ["2026年上半年报告已标记为于2026年7月1日报上级人民检察院，不再提醒。"]
+    again = await office.clerk.press_data("report:sent:2026H1")
+    assert [s.text for s in again if s.op == "message"] == ["2026年上半年报告已于2026年7月1日标记为已报送。"]
+    assert "halfyear" not in await tick(harness, at(date(2026, 7, 2)))
+    assert "halfyear" not in await tick(harness, at(date(2026, 11, 30)))
+    assert (await tick(harness, at(date(2026, 12, 1))))["halfyear"] == 1  # the second half's, from 1 December
+    async with harness.db.snapshot() as q:
+        keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE rule = 'halfyear' ORDER BY fired_at")]
+        marked = await q.all("SELECT period, sent_on, marked_by FROM halfyear_reports ORDER BY period")
+    assert keys == ["halfyear:2026H1:2026-06-01", "halfyear:2026H1:2026-06-22", "halfyear:2026H1:2026-07-01",
+                    "halfyear:2026H2:2026-12-01"]
+    assert [tuple(r) for r in marked] == [("2025H2", "2026-01-20", None), ("2026H1", "2026-07-01", office.ids["陈静"])]
+
+
+# -- the assessment (seed §19) and the command line ---------------------------------------------------------
+
+
+def expected_assessment(year: int, today: date) -> tuple[list[list[Any]], list[list[Any]]]:
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    as_of = min(today, last)
+
+    def row(name: str, mine: list[M]) -> list[Any]:
+        numbers = {m.number for m in mine}
+        days = [(h - m.registered.date()).days for m in mine if (h := handled(m)) and first <= h <= as_of]
+        on_time, late, still_open = timeliness(mine, first, last, as_of)
+        due = on_time + late + still_open
+        r = ratings_in(mine, first, last)
+        rated = r["satisfied"] + r["basically"] + r["dissatisfied"]
+        return [name, sum(1 for m in mine if m.registered.year == year), len(days),
+                round(sum(days) / len(days), 1) if days else "—", due, on_time, ratio(on_time, due),
+                late + still_open, rated + r["unrated"], r["satisfied"], r["basically"], r["dissatisfied"], r["unrated"],
+                ratio(r["satisfied"] + r["basically"], rated),
+                len(events_in("rated_dissatisfied", first, last, numbers)), len(events_in("stale", first, last, numbers))]
+
+    departments = [row(d, [m for m in MATTERS if m.dept == d]) for d in (D1, D2)]
+    departments.append(row("未交办", [m for m in MATTERS if m.dept is None]))
+    departments.append(row("合计", MATTERS))
+    roles = {"office": "办公室", "handler": "承办人", "head": "部门负责人", "leader": "院领导"}
+    staff = []
+    for name, role_list, dept in sorted(STAFF, key=lambda s: (s[2] or "", s[0])):
+        urged = events_in("urged", first, last)
+        staff.append([name, dept or "—", "、".join(roles[r] for r in role_list),
+                      sum(1 for _r, _m, day, s in CONTACTS if s == name and day.year == year),
+                      sum(1 for _n, actor in urged if actor == name), len({n for n, actor in urged if actor == name})])
+    return departments, staff
+
+
+def check_assessment(path: str | Path, year: int, today: date) -> None:
+    sheets = read_xlsx(path)
+    assert list(sheets) == ["说明", "表1 部门", "表2 人员"]
+    departments, staff = expected_assessment(year, today)
+    got = sheets["表1 部门"]
+    assert got[0] == ["承办部门", "承办件数", "办结件数", "平均办结天数", "到期应办结", "按期办结", "按期办结率", "超期件数",
+                      "答复件数", "满意", "基本满意", "不满意", "未评价", "满意率", "重新办理", "长期未办理标记"]
+    assert got[1:] == [[pytest.approx(v) if isinstance(v, float) else v for v in row] for row in departments]
+    assert sheets["表2 人员"][1:] == staff
+    assert sheets["表2 人员"][0] == ["姓名", "部门", "角色", "联系代表委员（人次）", "催办次数", "催办事项"]
+
+
+def test_the_2026_assessment_by_hand() -> None:
+    departments, staff = expected_assessment(2026, DRAWN)
+    # handled in 2026: LS-2026-0001 after 50 days, LS-2026-0002 after 98, LS-2025-0101 after 97; LS-2026-0008 reopened
+    assert departments[0][:8] == ["第一检察部", 3, 3, 81.7, 4, 1, 0.25, 3]
+    assert [s[:1] + s[3:] for s in staff if s[0] in ("陈静", "李娜")] == [["李娜", 1, 1, 1], ["陈静", 3, 3, 2]]
+
+
+async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> None:
+    from bot import office_files
+    from handlers import reports
+
+    await seed(harness.db, harness.clock.now())
+    async with harness.db.snapshot() as q:
+        figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(office_files.assessment_file(figures, DRAWN))
+    check_assessment(path, 2026, DRAWN)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "config.toml"
+    path.write_text(f"[storage]\ndatabase = {json.dumps((tmp_path / 'liaison.db').as_posix())}\n"
+                    f"files_dir = {json.dumps((tmp_path / 'files').as_posix())}\n", encoding="utf-8")
+    return path
+
+
+def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m bot report half-year 2026H1 --out FILE.docx` (FILE.xlsx beside it) and `report assessment 2026`,
+    on the real clock: the first half of 2026 is over, so its report no longer depends on the day it is drawn."""
+
+    async def prepare() -> None:
+        app = await App.open(load(config_path), MovableClock())
+        try:
+            await seed(app.db, app.clock.now())
+        finally:
+            await app.close()
+
+    asyncio.run(prepare())
+    today = datetime.now(SH).date()
+    out = tmp_path / "out" / "report.docx"
+    capsys.readouterr()
+    assert main(["--config", str(config_path), "report", "half-year", "2026h1", "--out", str(out), "--to",
+                 "三门峡市人民检察院"]) == 0
+    assert capsys.readouterr().out == (f"half-year report 2026H1 (as of 2026-06-30) written to {out} and "
+                                       f"{out.with_suffix('.xlsx')}\n")
+    paragraphs = check_files(out, out.with_suffix(".xlsx"), expect(date(2026, 1, 1), date(2026, 6, 30), today), today)
+    assert paragraphs[2] == "三门峡市人民检察院："
+    book = tmp_path / "assessment.xlsx"
+    assert main(["--config", str(config_path), "--json", "report", "assessment", "2026", "--out", str(book)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["ok"], result["xlsx"], result["departments"], result["staff"]) == (True, str(book), 3, 6)
+    check_assessment(book, 2026, today)
+    for argv, error in (
+        (["report", "half-year", "2026H3", "--out", "x.docx"],
+         "'2026H3' is not a half-year: write 2026H1 (January-June) or 2026H2 (July-December)\n"),
+        (["report", "half-year", "2026H1", "--out", "x.pdf"],
+         "--out x.pdf must be a .docx file (the workbook is written beside it)\n"),
+        (["report", "half-year", f"{today.year + 1}H1", "--out", "x.docx"],
+         f"the half-year {today.year + 1}H1 has not begun\n"),
+        (["report", "assessment", "20x6", "--out", "x.xlsx"], "'20x6' is not a year, e.g. 2026\n"),
+        (["report", "assessment", "2026", "--out", "x.docx"], "--out x.docx must be an .xlsx file\n"),
+    ):
+        assert main(["--config", str(config_path), *argv]) == 1
+        assert capsys.readouterr().err == error
+    assert not (tmp_path / "x.docx").exists() and not (tmp_path / "x.xlsx").exists()
