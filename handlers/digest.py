@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from bot import charts
 from bot.config import Config, DigestConfig
@@ -159,7 +160,8 @@ async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
         contacted=coverage.contacted,
         representatives=coverage.total,
         coverage_percent=coverage.percent,
-        events=await queries.upcoming_events(q, today, horizon),
+        events=await queries.upcoming_events(q, _local_start(today, tz), _local_start(horizon + timedelta(days=1), tz),
+                                             tz),
         half_year_due=half_year_due(today),
         departments=await queries.load_by_department(q, today, today + timedelta(days=SOON_DAYS)),
     )
@@ -385,3 +387,8 @@ def table(_: Translator, d: Digest) -> bytes:
 def _cell(text: str) -> str:
     """A name that a spreadsheet would take for a formula is shown as text."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _local_start(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight of a local day, as an aware moment."""
+    return datetime(day.year, day.month, day.day, tzinfo=tz)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from storage.db import Tx, parse_ts, ts
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
@@ -136,7 +137,10 @@ async def ratings_of_replies_sent(q: Tx, start: datetime, end: datetime) -> list
     return [None if r[1] is None else str(r[1]) for r in rows]
 
 
-async def upcoming_events(q: Tx, first: date, last: date) -> list[UpcomingEvent]:
-    """Events from `first` to `last`, by day. There is no events table yet (SPEC §6, Events): when it comes,
-    its query goes here and the digest lists what it returns."""
-    return []
+async def upcoming_events(q: Tx, start: datetime, end: datetime, tz: ZoneInfo) -> list[UpcomingEvent]:
+    """Planned events starting in [start, end), by time, each with its local day (SPEC §6, Events)."""
+    rows = await q.all(
+        "SELECT kind, title, starts_at FROM events WHERE state = 'planned' AND starts_at >= ? AND starts_at < ?"
+        " ORDER BY starts_at", (ts(start), ts(end)))
+    return [UpcomingEvent(datetime.fromisoformat(r["starts_at"]).astimezone(tz).date(), r["kind"], r["title"])
+            for r in rows]

@@ -608,3 +608,19 @@ async def test_no_complainant_nor_anyone_else_in_the_digest(office: Office, no_f
     for text in contents:
         for secret in (COMPLAINANT, COMPLAINANT_PHONE, SECRET_SUBJECT, BODY, REPLY_BODY, "王建国", "13800000001"):
             assert secret not in text
+
+
+async def test_upcoming_events_are_listed_in_the_digest(harness: Harness) -> None:
+    """SPEC §7: the digest names the events coming (from the events table), in the unit's time zone."""
+    from storage import digest as queries
+
+    async with harness.db.transaction() as tx:
+        for title, starts, state in (("代表座谈会", "2026-12-03T01:30:00.000+00:00", "planned"),
+                                     ("已取消的视察", "2026-12-04T01:30:00.000+00:00", "cancelled"),
+                                     ("年底工作汇报会", "2026-12-31T16:30:00.000+00:00", "planned")):
+            await tx.execute("INSERT INTO events (kind, title, starts_at, place, audience, created_at, state)"
+                             " VALUES ('forum', ?, ?, '本院', 'all', '2026-11-27', ?)", (title, starts, state))
+    tz = harness.app.config.unit.tz
+    async with harness.db.snapshot() as q:
+        found = await queries.upcoming_events(q, datetime(2026, 12, 1, tzinfo=tz), datetime(2027, 1, 1, tzinfo=tz), tz)
+    assert [(e.day, e.title) for e in found] == [(date(2026, 12, 3), "代表座谈会")]  # 1 Jan in Shanghai: outside
