@@ -50,6 +50,7 @@ SUBHEADING_FONT: Final = "楷体_GB2312"
 BODY_FONT: Final = "仿宋_GB2312"
 NONE: Final = "无"
 NO_RATE: Final = "—"
+DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
 
 # The report's own words for states: the chat's labels say 已办结 for both concluded and closed.
 STATE_WORDS: Final = {
@@ -85,6 +86,7 @@ class Table:
     header: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
     percent: frozenset[int] = frozenset()  # columns of rates: 0..1, or None when there is no base
+    doc_limit: int | None = None  # rows shown in the document (the workbook holds them all)
 
     def body(self) -> list[tuple[Cell, ...]]:
         """The rows as shown: an empty list reads 无."""
@@ -257,7 +259,7 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
               [(urged, urged_matters, flags, flagged)]))
     add(Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"),
               [(o.number, zh(KIND_LABELS[o.kind]), o.department or "未交办", zh_date(o.due_date), o.days)
-               for o in f.overdue]))
+               for o in f.overdue], doc_limit=DOC_LIST_LIMIT))
 
     # 五、the NPC register (§4)
     add(Heading("五、向县人大报告重大案件及抗诉案件备案情况"))
@@ -353,19 +355,27 @@ def _page_numbers(section: Any) -> None:
 
 
 def _table(doc: Any, table: Table) -> None:
-    grid = doc.add_table(rows=1 + len(table.body()), cols=len(table.header))
+    """The table with its header row repeated on every page; at most `doc_limit` rows, then a note."""
+    body = table.body()
+    shown = body if table.doc_limit is None else body[:table.doc_limit]
+    grid = doc.add_table(rows=1, cols=len(table.header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r in range(len(table.body()) + 1):
-        for c in range(len(table.header)):
-            text = table.header[c] if r == 0 else table.text(r - 1, c)
-            para = grid.cell(r, c).paragraphs[0]
+    # row by row: Table.cell(r, c) rebuilds the list of every cell on each call, quadratic in a long table
+    for r, texts in enumerate([list(table.header), *([table.text(i, c) for c in range(len(table.header))]
+                                                     for i in range(len(shown)))]):
+        cells = grid.rows[0].cells if r == 0 else grid.add_row().cells
+        for cell, text in zip(cells, texts):
+            para = cell.paragraphs[0]
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _font(para.add_run(text), BODY_FONT, 12, bold=r == 0)
     header = grid.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
+    if len(shown) < len(body):
+        _paragraph(doc, f"（表中列出前{len(shown)}件，共{len(body)}件，全部见同名电子表格。）", BODY_FONT, 12,
+                   align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
 
 
 def write_docx(report: Report) -> bytes:

@@ -102,7 +102,7 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
         raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
                         "our jurisdiction.", n=20)
     await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority,
-                          closed_at=ctx.now.isoformat())
+                          closed_at=ctx.now)
     await _record(ctx, matter, "transferred", public=True, detail={"authority": authority})
     await notices.to_representative(ctx, matter, notices.transferred(authority, explanation))
 
@@ -189,7 +189,7 @@ async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
     if outcome not in domain.OUTCOMES:
         raise UserError("Please choose an outcome class.")
     await casework.update(ctx.tx, matter.id, ctx.now, state="concluded", outcome=outcome,
-                          owes_final_reply=int(outcome in domain.OWES_FINAL_REPLY), concluded_at=ctx.now.isoformat())
+                          owes_final_reply=int(outcome in domain.OWES_FINAL_REPLY), concluded_at=ctx.now)
     await _record(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
 
 
@@ -292,7 +292,7 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
         changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=domain.add_months(
             ctx.now.astimezone(tz).date(), ctx.config.casework.reopen_months))
     if state == "closed":
-        changes["closed_at"] = ctx.now.isoformat()
+        changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
     await _record(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
     if state == "reopened":

@@ -235,7 +235,7 @@ def _record_unrated(matter: Matter, reply_id: int) -> Callable[[Context], Awaita
         await casework.set_reply(ctx.tx, reply_id, ctx.now, rating="unrated")
         state = domain.after_rating("unrated", matter.outcome, final_given=False)
         await casework.update(ctx.tx, matter.id, ctx.now, state=state,
-                              **({"closed_at": ctx.now.isoformat()} if state == "closed" else {}))
+                              **({"closed_at": ctx.now} if state == "closed" else {}))
         await matters.add_event(ctx.tx, matter.id, "unrated", actor_id=None, public=True, now=ctx.now, detail={})
         await audit.record(ctx.tx, ctx.now, None, "unrated", matter_id=matter.id, detail={"reply_id": reply_id})
     return effect

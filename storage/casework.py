@@ -20,7 +20,8 @@ async def update(q: Tx, matter_id: int, now: datetime, **fields: Any) -> None:
     unknown = set(fields) - MATTER_FIELDS
     if unknown:
         raise ValueError(f"not a matter field: {unknown}")
-    values = [v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v for v in fields.values()]
+    values = [ts(v) if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
+              for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await q.execute(
         f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ?",
@@ -60,9 +61,10 @@ async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, v
                     drafted_by: int, now: datetime) -> int:
     rounds = int(await q.scalar("SELECT COUNT(*) FROM replies WHERE matter_id = ? AND state = 'sent'", (matter_id,)))
     return await q.insert(
-        "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (matter_id, rounds + 1, kind, body, grounds, via, state, drafted_by, ts(now)),
+        "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at, sent_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (matter_id, rounds + 1, kind, body, grounds, via, state, drafted_by, ts(now),
+         ts(now) if state == "sent" else None),  # a reply given at once (cannot be met) is sent when written
     )
 
 

@@ -44,15 +44,16 @@ async def matter_facts(q: Tx, start: datetime, end: datetime, first_day: date) -
     marks = ", ".join("?" for _ in DEADLINE_STATES)
     # concluded_at and closed_at are stored by isoformat(), not ts(): compare them with a day's slack.
     loose = ts(start - timedelta(days=1))
+    # One pass over the replies, joined once: a correlated subquery per matter lets SQLite's planner (with
+    # no ANALYZE statistics) pick replies_state and scan every sent reply for every matter.
     rows = await q.all(
-        "SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
-        " m.concluded_at, m.closed_at, m.transferred_to,"
-        " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r"
-        "  WHERE r.matter_id = m.id AND r.state = 'sent') AS first_reply_at"
-        " FROM matters m WHERE m.registered_at < ? AND (m.registered_at >= ? OR m.due_date >= ?"
-        f" OR m.state IN ({marks}) OR m.concluded_at >= ? OR m.closed_at >= ?"
-        " OR EXISTS (SELECT 1 FROM replies r WHERE r.matter_id = m.id AND r.state = 'sent'"
-        "  AND COALESCE(r.sent_at, r.drafted_at) >= ?))"
+        "WITH sent AS (SELECT matter_id, MIN(COALESCE(sent_at, drafted_at)) AS first_at,"
+        " MAX(COALESCE(sent_at, drafted_at)) AS last_at FROM replies WHERE state = 'sent' GROUP BY matter_id)"
+        " SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
+        " m.concluded_at, m.closed_at, m.transferred_to, s.first_at AS first_reply_at"
+        " FROM matters m LEFT JOIN sent s ON s.matter_id = m.id"
+        " WHERE m.registered_at < ? AND (m.registered_at >= ? OR m.due_date >= ?"
+        f" OR m.state IN ({marks}) OR m.concluded_at >= ? OR m.closed_at >= ? OR s.last_at >= ?)"
         " ORDER BY m.id",
         (ts(end), ts(start), first_day.isoformat(), *DEADLINE_STATES, loose, loose, loose),
     )

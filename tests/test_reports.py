@@ -711,3 +711,22 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
         assert main(["--config", str(config_path), *argv]) == 1
         assert capsys.readouterr().err == error
     assert not (tmp_path / "x.docx").exists() and not (tmp_path / "x.xlsx").exists()
+
+
+def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: Path) -> None:
+    """The overdue list of a large unit: the document shows the first 100 (the longest overdue), the workbook all."""
+    from bot import office_files
+
+    rows: list[tuple[Any, ...]] = [(f"LS-2025-{n:04d}", "建议", "第一检察部", "2026年1月1日", 200 - n) for n in range(150)]
+    table = office_files.Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"), rows,
+                               doc_limit=100)
+    report = office_files.Report("标题", "（期间）", "卢氏县人民检察院", DRAWN, blocks=[table])
+    document, workbook = office_files.half_year_files(report)
+    (tmp_path / "r.docx").write_bytes(document)
+    (tmp_path / "r.xlsx").write_bytes(workbook)
+    paragraphs, tables = read_docx(tmp_path / "r.docx")
+    assert [len(grid) for _caption, grid in tables] == [1 + 100]
+    assert tables[0][1][-1] == ["LS-2025-0099", "建议", "第一检察部", "2026年1月1日", "101"]
+    assert "（表中列出前100件，共150件，全部见同名电子表格。）" in paragraphs
+    sheet = read_xlsx(tmp_path / "r.xlsx")["表1 逾期未办结"]
+    assert sheet[1:] == [list(r) for r in rows]

@@ -294,3 +294,22 @@ async def test_s11_a_sent_reply_counts_as_a_contact(harness: Harness) -> None:
     async with harness.db.snapshot() as q:
         row = await q.one("SELECT method, source, source_ref FROM contacts")
     assert tuple(row) == ("letter", "reply", "LS-2026-0001")
+
+
+async def test_a_cannot_be_met_reply_is_asked_about_again_like_any_other(harness: Harness) -> None:
+    """A reply given at once (cannot be met) is sent when written: the rating rule finds its date."""
+    from tests.test_casework import GROUNDS, REPLY_BODY, Cast
+
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("无法满足")
+    await cast.office.say(REPLY_BODY)
+    await cast.office.say(GROUNDS)
+    await cast.office.press("确认")
+    world = World(harness)
+    fired = await world.tick(harness.clock.now() + timedelta(days=12))
+    assert fired.get("rerate") == 1
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM replies WHERE sent_at IS NULL") == 0
