@@ -179,7 +179,7 @@ class HalfYearFigures:
     major_cases: list[RegisterEntry]
     protests: list[RegisterEntry]
     supervisors: int
-    events: list[EventRow] = field(default_factory=list)  # none are recorded yet
+    events: list[EventRow] = field(default_factory=list)  # held in the period, with attendance
 
     @property
     def registered(self) -> int:
@@ -313,7 +313,14 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         major_cases=[e for e in entries if e.kind == "major_case_report"],
         protests=[e for e in entries if e.kind == "protest"],
         supervisors=await reports.supervisors(q),
+        events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
+                for at, title, kind, attended, supervisors in await reports.events_held(q, start, end)],
     )
+
+
+# The report is written in Chinese to the higher procuratorate (SPEC §10 terms).
+EVENT_KINDS_ZH = {"forum": "座谈会", "work_report": "工作汇报会", "inspection": "邀请视察", "open_day": "检察开放日",
+                  "visit": "登门走访", "case_discussion": "案件研讨", "other": "其他"}
 
 
 async def assessment(q: Tx, year: int, today: date, tz: ZoneInfo, unit: str) -> AssessmentFigures:

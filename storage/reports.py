@@ -240,3 +240,16 @@ async def mark_halfyear_sent(q: Tx, period: str, day: date, marked_by: int, now:
     row = await q.one("INSERT INTO halfyear_reports (period, sent_on, marked_by, marked_at) VALUES (?, ?, ?, ?)"
                       " ON CONFLICT (period) DO NOTHING RETURNING period", (period, day.isoformat(), marked_by, ts(now)))
     return row is not None
+
+
+async def events_held(q: Tx, start: datetime, end: datetime) -> list[tuple[str, str, str, int, int]]:
+    """Events held in [start, end): (starts_at, title, kind, attendees, of whom supervisors) — seed §5, §6, §15."""
+    rows = await q.all(
+        "SELECT e.starts_at, e.title, e.kind, COUNT(a.person_id) AS attended,"
+        " COALESCE(SUM(CASE WHEN p.supervisor = 1 THEN 1 ELSE 0 END), 0) AS supervisors"
+        " FROM events e LEFT JOIN attendance a ON a.event_id = e.id LEFT JOIN persons p ON p.id = a.person_id"
+        " WHERE e.state = 'held' AND e.starts_at >= ? AND e.starts_at < ?"
+        " GROUP BY e.id, e.starts_at, e.title, e.kind ORDER BY e.starts_at",
+        (ts(start), ts(end)),
+    )
+    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in rows]

@@ -730,3 +730,28 @@ def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: 
     assert "（表中列出前100件，共150件，全部见同名电子表格。）" in paragraphs
     sheet = read_xlsx(tmp_path / "r.xlsx")["表1 逾期未办结"]
     assert sheet[1:] == [list(r) for r in rows]
+
+
+async def test_events_held_and_supervisors_attending_are_reported(harness: Harness) -> None:
+    """§5, §6, §15: section 六 counts the events held in the half-year and the supervisors among the attendees."""
+    from handlers import reports as figures
+
+    supervisor = await harness.add_representative("王建国", phone="13800000001", supervisor=True)
+    deputy = await harness.add_representative("李秀梅", body="cppcc", phone="13800000002")
+    async with harness.db.transaction() as tx:
+        for title, starts, state, attendees in (
+            ("代表座谈会", "2026-05-12T01:30:00.000+00:00", "held", (supervisor, deputy)),
+            ("检察开放日", "2026-06-30T16:30:00.000+00:00", "held", (deputy,)),  # 1 July in Shanghai: H2
+            ("视察（取消）", "2026-04-02T01:30:00.000+00:00", "cancelled", ()),
+        ):
+            event = await tx.insert("INSERT INTO events (kind, title, starts_at, place, audience, created_at, state)"
+                                    " VALUES ('forum', ?, ?, '本院', 'all', '2026-01-01', ?) RETURNING id",
+                                    (title, starts, state))
+            for person in attendees:
+                await tx.execute("INSERT INTO attendance (event_id, person_id, recorded_at) VALUES (?, ?, ?)",
+                                 (event, person, starts))
+    tz = ZoneInfo("Asia/Shanghai")
+    async with harness.db.snapshot() as q:
+        found = await figures.half_year(q, figures.HalfYear.parse("2026H1"), date(2026, 7, 2), tz, "卢氏县人民检察院")
+    assert [(e.day, e.name, e.kind, e.representatives, e.supervisors) for e in found.events] == [
+        (date(2026, 5, 12), "代表座谈会", "座谈会", 2, 1)]
