@@ -336,6 +336,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`report half-year PERIOD --out FILE.docx` (and FILE.xlsx) or `report assessment YEAR --out FILE.xlsx`,
     as of today in the unit's time zone; an existing file is replaced."""
     from bot import office_files
+    from handlers import report_text
     from handlers import reports
 
     config, out = app.config, Path(args.out)
@@ -352,7 +353,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        docx, xlsx = office_files.half_year_files(office_files.half_year_report(figures, today, args.to))
+        docx, xlsx = report_text.half_year_files(report_text.half_year_report(figures, today, args.to))
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)
@@ -369,7 +370,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
-    office_files.save(out, office_files.assessment_file(assessed, today))
+    office_files.save(out, report_text.assessment_file(assessed, today))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot import callbacks, office_files
+from bot import callbacks
+from handlers import report_text
 from bot.config import Config
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
@@ -151,8 +152,8 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     assert person is not None
     tz = ctx.config.unit.tz
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
-    report = office_files.half_year_report(figures, _today(ctx))
-    docx, xlsx = office_files.half_year_files(report)
+    report = report_text.half_year_report(figures, _today(ctx))
+    docx, xlsx = report_text.half_year_files(report)
     store = FileStore(ctx.config.storage.files_dir)
     name = f"{period.code}-联系代表委员工作情况报告"
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))

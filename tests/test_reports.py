@@ -651,14 +651,14 @@ def test_the_2026_assessment_by_hand() -> None:
 
 
 async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> None:
-    from bot import office_files
+    from handlers import report_text
     from handlers import reports
 
     await seed(harness.db, harness.clock.now())
     async with harness.db.snapshot() as q:
         figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
     path = tmp_path / "a.xlsx"
-    path.write_bytes(office_files.assessment_file(figures, DRAWN))
+    path.write_bytes(report_text.assessment_file(figures, DRAWN))
     check_assessment(path, 2026, DRAWN)
 
 
@@ -716,12 +716,13 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
 def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: Path) -> None:
     """The overdue list of a large unit: the document shows the first 100 (the longest overdue), the workbook all."""
     from bot import office_files
+    from handlers import report_text
 
     rows: list[tuple[Any, ...]] = [(f"LS-2025-{n:04d}", "建议", "第一检察部", "2026年1月1日", 200 - n) for n in range(150)]
     table = office_files.Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"), rows,
                                doc_limit=100)
     report = office_files.Report("标题", "（期间）", "卢氏县人民检察院", DRAWN, blocks=[table])
-    document, workbook = office_files.half_year_files(report)
+    document, workbook = report_text.half_year_files(report)
     (tmp_path / "r.docx").write_bytes(document)
     (tmp_path / "r.xlsx").write_bytes(workbook)
     paragraphs, tables = read_docx(tmp_path / "r.docx")

@@ -1,0 +1,239 @@
+"""What the half-year report to the higher procuratorate (seed §17) and the assessment workbook (§19)
+say, in Chinese whatever the reader's language: the office sends them upward as they are.
+
+`half_year_report` turns the figures into paragraphs and tables once; the .docx and the .xlsx are both
+written from those blocks (bot/office_files.py), so the workbook holds exactly the document's tables.
+Nothing here holds a matter's text or a complainant's personal data: the figures carry none
+(handlers/reports.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Final
+
+from bot.contacts_file import METHODS
+from bot.domain import KINDS, OUTCOMES, STATES
+from bot.i18n import Translator
+from bot.office_files import (
+    NO_RATE, NONE, Cell, Heading, Paragraph, Report, Table, percent, write_docx, write_xlsx, zh_date,
+)
+from handlers.contacts import METHOD_LABELS
+from handlers.labels import KIND_LABELS
+from handlers.notices import OUTCOME_LABELS
+from handlers.reports import AssessmentFigures, DepartmentFigures, EventRow, HalfYearFigures, Rate
+from storage.contacts import Coverage
+from storage.reports import RegisterEntry
+
+DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
+
+# The report's own words for states: the chat's labels say 已办结 for both concluded and closed.
+STATE_WORDS: Final = {
+    "registered": "已登记待交办", "assigned": "已交办", "in_progress": "办理中", "concluded": "已办结待答复",
+    "replied": "已答复待评价", "rated": "已评价待最终答复", "closed": "已完结", "transferred": "已移送",
+    "reopened": "重新办理中",
+}
+BODY_WORDS: Final = {"npc": "人大代表", "cppcc": "政协委员"}
+ROLE_WORDS: Final = {"office": "办公室", "handler": "承办人", "head": "部门负责人", "discipline": "纪检监察",
+                     "leader": "院领导", "admin": "系统管理员"}
+HALF_WORDS: Final = {1: "上半年", 2: "下半年"}
+
+
+def _rate(rate: Rate) -> str:
+    return percent(rate.value)
+
+def _zh() -> Translator:
+    from zoneinfo import ZoneInfo
+
+    return Translator("zh_Hans", ZoneInfo("Asia/Shanghai"))  # for labels only: no date is formatted with it
+
+
+def _sum_row(label: str, rows: Sequence[tuple[Cell, ...]]) -> tuple[Cell, ...]:
+    width = len(rows[0]) if rows else 0
+    return (label, *(sum(int(r[i] or 0) for r in rows) for i in range(1, width)))
+
+
+def coverage_rows(cov: Coverage) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = [
+        (BODY_WORDS[b], t.total, t.contacted, t.total - t.contacted, Rate(t.contacted, t.total).value)
+        for b, t in cov.by_body.items()]
+    rows.append(("合计", cov.total, cov.contacted, cov.total - cov.contacted, Rate(cov.contacted, cov.total).value))
+    return rows
+
+
+def register_rows(entries: list[RegisterEntry], protest: bool) -> list[tuple[Cell, ...]]:
+    if protest:
+        return [(n, e.case_name, e.case_number or NO_RATE, zh_date(e.happened_on),
+                 zh_date(e.filed_on) if e.filed_on else "未备案") for n, e in enumerate(entries, 1)]
+    return [(n, e.case_name, e.case_number or NO_RATE, zh_date(e.happened_on), e.note or "")
+            for n, e in enumerate(entries, 1)]
+
+
+def event_rows(events: list[EventRow]) -> list[tuple[Cell, ...]]:
+    """The events table, ready for when events are recorded (§5, §15; supervisors' participation, §6)."""
+    return [(zh_date(e.day), e.name, e.kind, e.representatives, e.supervisors) for e in events]
+
+
+def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None = None) -> Report:
+    """The report's paragraphs and tables, in Chinese, from the figures."""
+    zh = _zh()
+    half = f"{f.period.year}年{HALF_WORDS[f.period.half]}"
+    report = Report(
+        title=f"{f.unit}关于{half}联系人大代表政协委员工作情况的报告",
+        subtitle=f"（{zh_date(f.period.first)}至{zh_date(f.period.last)}，数据截至{zh_date(f.as_of)}）",
+        unit=f.unit, drawn_on=drawn_on, addressee=addressee)
+    add = report.blocks.append
+    add(Paragraph(f"根据《加强与人大代表政协委员联络工作实施办法（暂行）》第十七条“每年分别于当年的6月底和12月底前，"
+                  f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、政协委员"
+                  f"工作情况报告如下。"))
+
+    # 一、contacts (§5, §11)
+    add(Heading("一、联系人大代表、政协委员情况"))
+    cov = f.coverage
+    if cov.total == 0:
+        text = "名册中尚无人大代表、政协委员。"
+    else:
+        text = (f"现有人大代表{cov.by_body['npc'].total}名、政协委员{cov.by_body['cppcc'].total}名。"
+                + (f"本半年共联系代表委员{f.contacts}人次，覆盖{cov.contacted}名，覆盖率{_rate(Rate(cov.contacted, cov.total))}；"
+                   f"其中人大代表{cov.by_body['npc'].contacted}名、政协委员{cov.by_body['cppcc'].contacted}名。"
+                   if f.contacts else "本半年未记录联系代表委员情况。"))
+        year = f.year_coverage
+        if year is not None:
+            missing = year.total - year.contacted
+            text += (f"全年累计联系代表委员{year.contacted}名，覆盖率{_rate(Rate(year.contacted, year.total))}，"
+                     + (f"尚有{missing}名未联系。" if missing else "实现每位代表委员每年至少联系一次。"))
+    add(Paragraph(text))
+    methods = [(zh(METHOD_LABELS[m]), f.contacts_by_method[m]) for m in METHODS]
+    add(Table("联系方式", "联系代表委员方式统计", ("联系方式", "人次"), [*methods, _sum_row("合计", methods)]))
+    add(Table("覆盖情况（类别）", "联系覆盖情况（按类别）", ("类别", "总人数", "已联系", "未联系", "覆盖率"),
+              coverage_rows(cov), frozenset({4})))
+    add(Table("覆盖情况（界别）", "联系覆盖情况（按界别）", ("界别", "总人数", "已联系", "覆盖率"),
+              [(s or "未填界别", t.total, t.contacted, Rate(t.contacted, t.total).value)
+               for s, t in cov.by_sector.items()], frozenset({3})))
+
+    # 二、matters received (§3, §12)
+    add(Heading("二、建议、批评、意见及转交案件受理办理情况"))
+    kinds = [(zh(KIND_LABELS[k]), f.by_kind[k], Rate(f.by_kind[k], f.registered).value) for k in KINDS]
+    if f.registered:
+        s = f.by_state
+        handled = s["concluded"] + s["replied"] + s["rated"] + s["closed"]
+        still = s["registered"] + s["assigned"] + s["in_progress"] + s["reopened"]
+        add(Paragraph(f"本半年共登记代表委员提出的建议、批评、意见和转交的举报、控告、申诉{f.registered}件，其中"
+                      + "、".join(f"{label}{n}件" for label, n, _share in kinds)
+                      + f"。截至{zh_date(f.as_of)}，已办结{handled}件，正在办理{still}件，已移送{s['transferred']}件。"))
+    else:
+        add(Paragraph("本半年未登记代表委员提出的建议、批评、意见和转交的案件。"))
+    add(Table("受理类别", "受理事项（按类别）", ("类别", "件数", "占比"),
+              [*kinds, ("合计", f.registered, 1.0 if f.registered else None)], frozenset({2})))
+    states = [(STATE_WORDS[st], f.by_state[st]) for st in STATES]
+    add(Table("办理状态", "办理状态", ("状态", "件数"), [*states, _sum_row("合计", states)]))
+    outcomes = [(zh(OUTCOME_LABELS[o]), f.by_outcome[o]) for o in OUTCOMES] + [("尚未定类", f.by_outcome[""])]
+    add(Table("办理结果", "办理结果分类", ("结果分类", "件数"), [*outcomes, _sum_row("合计", outcomes)]))
+
+    # 三、quality: on time, satisfaction, extensions, transfers (§12, §14)
+    add(Heading("三、办理质效情况"))
+    add(Heading("（一）按期办结情况", 2))
+    t = f.timeliness
+    add(Paragraph(f"本半年到期应办结{t.due}件，按期办结{t.on_time}件，按期办结率{_rate(t.rate)}；超期办结{t.late}件，"
+                  f"逾期未办结{t.overdue_open}件。" if t.due else "本半年无到期应办结的事项。"))
+    add(Table("按期办结", "按期办结情况", ("到期应办结", "按期办结", "超期办结", "逾期未办结", "按期办结率"),
+              [(t.due, t.on_time, t.late, t.overdue_open, t.rate.value)], frozenset({4})))
+    add(Heading("（二）答复及满意度情况", 2))
+    sat = f.satisfaction
+    add(Paragraph(f"本半年共答复{sat.replies}件，代表委员已评价{sat.rated}件，参评率{_rate(sat.response_rate)}；其中满意"
+                  f"{sat.satisfied}件、基本满意{sat.basically}件、不满意{sat.dissatisfied}件，满意率（含基本满意）"
+                  f"{_rate(sat.satisfaction_rate)}；未评价{sat.unrated}件。" if sat.replies else "本半年未发出答复。"))
+    add(Table("满意度", "答复满意度", ("答复件数", "满意", "基本满意", "不满意", "未评价", "参评率", "满意率"),
+              [(sat.replies, sat.satisfied, sat.basically, sat.dissatisfied, sat.unrated, sat.response_rate.value,
+                sat.satisfaction_rate.value)], frozenset({5, 6})))
+    add(Heading("（三）延期办理情况", 2))
+    ext = f.extensions
+    asked = sum(ext.values())
+    add(Paragraph(f"本半年承办部门申请延期{asked}件，批准{ext.get('approved', 0)}件，不予批准{ext.get('refused', 0)}件，"
+                  f"尚待审批{ext.get('pending', 0)}件。" if asked else "本半年无延期办理申请。"))
+    add(Table("延期办理", "延期办理情况", ("申请延期", "批准", "不予批准", "尚待审批"),
+              [(asked, ext.get("approved", 0), ext.get("refused", 0), ext.get("pending", 0))]))
+    add(Heading("（四）移送情况", 2))
+    moved = sum(n for _a, n in f.transfers)
+    add(Paragraph(f"对不属于本院管辖的事项，先行接访、说明情况后，移送有关主管机关{moved}件。" if moved
+                  else "本半年无移送有关主管机关的事项。"))
+    add(Table("移送", "移送有关主管机关情况", ("主管机关", "件数"),
+              [*((a or "未填写", n) for a, n in f.transfers), ("合计", moved)] if f.transfers else []))
+
+    # 四、supervision (§13, §16)
+    add(Heading("四、督办催办情况"))
+    (urged, urged_matters), (flags, flagged) = f.urgings, f.stale
+    add(Paragraph((f"截至{zh_date(f.as_of)}，逾期未办结事项{len(f.overdue)}件（见表{len(report.tables) + 2}）。"
+                   if f.overdue else f"截至{zh_date(f.as_of)}，无逾期未办结事项。")
+                  + f"本半年专人催办{urged}次，涉及事项{urged_matters}件；因长期未办理被标记{flags}次，涉及事项{flagged}件。"))
+    add(Table("督办催办", "督办催办情况", ("催办次数", "催办事项", "长期未办理标记", "涉及事项"),
+              [(urged, urged_matters, flags, flagged)]))
+    add(Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"),
+              [(o.number, zh(KIND_LABELS[o.kind]), o.department or "未交办", zh_date(o.due_date), o.days)
+               for o in f.overdue], doc_limit=DOC_LIST_LIMIT))
+
+    # 五、the NPC register (§4)
+    add(Heading("五、向县人大报告重大案件及抗诉案件备案情况"))
+    filed = sum(1 for e in f.protests if e.filed_on is not None)
+    unfiled = len(f.protests) - filed
+    major = f"向县人民代表大会及其常委会报告重大案件{len(f.major_cases)}件" if f.major_cases else "未向县人大报告重大案件"
+    protests = (f"向人民法院提出抗诉{len(f.protests)}件，已报县人大常委会备案{filed}件"
+                + (f"，尚未备案{unfiled}件" if unfiled else "")) if f.protests else "未向人民法院提出抗诉"
+    add(Paragraph(f"本半年{major}；{protests}。"))
+    add(Table("重大案件报告", "向县人大报告重大案件情况", ("序号", "案件名称", "案号", "报告日期", "备注"),
+              register_rows(f.major_cases, protest=False)))
+    add(Table("抗诉备案", "抗诉案件报县人大常委会备案情况", ("序号", "案件名称", "案号", "抗诉日期", "备案日期"),
+              register_rows(f.protests, protest=True)))
+
+    # 六、events and supervisors (§5, §6, §15)
+    add(Heading("六、邀请代表委员参加活动及执法监督员参与情况"))
+    if f.events:
+        reps, sups = sum(e.representatives for e in f.events), sum(e.supervisors for e in f.events)
+        text = f"本半年举办活动{len(f.events)}次，邀请代表委员参加{reps}人次，其中执法监督员{sups}人次。"
+    else:
+        text = "本半年系统中未记录举办的活动及执法监督员参与情况。"
+    add(Paragraph(f"现有执法监督员{f.supervisors}名。{text}"))
+    add(Table("活动", "邀请代表委员参加活动情况", ("日期", "活动名称", "类型", "参加代表委员（人次）", "其中执法监督员（人次）"),
+              event_rows(f.events)))
+
+    add(Heading("七、存在的问题和下一步工作"))
+    add(Paragraph("（此部分由办公室根据实际情况补充。）"))
+    add(Paragraph("特此报告。"))
+    return report
+
+
+def assessment_tables(f: AssessmentFigures) -> list[Table]:
+    """Per department and per staff member (§19)."""
+
+    def row(d: DepartmentFigures, name: str) -> tuple[Cell, ...]:
+        t, s = d.timeliness, d.satisfaction
+        return (name, d.received, d.concluded, d.average_days, t.due, t.on_time, t.rate.value, t.overdue,
+                s.replies, s.satisfied, s.basically, s.dissatisfied, s.unrated, s.satisfaction_rate.value,
+                d.reopened, d.stale_flags)
+
+    departments = Table(
+        "部门", f"{f.year}年承办部门考核数据",
+        ("承办部门", "承办件数", "办结件数", "平均办结天数", "到期应办结", "按期办结", "按期办结率", "超期件数",
+         "答复件数", "满意", "基本满意", "不满意", "未评价", "满意率", "重新办理", "长期未办理标记"),
+        [*(row(d, d.name or "未交办") for d in f.departments), row(f.total, "合计")], frozenset({6, 13}))
+    staff = Table(
+        "人员", f"{f.year}年工作人员考核数据", ("姓名", "部门", "角色", "联系代表委员（人次）", "催办次数", "催办事项"),
+        [(s.name, s.department or "—", "、".join(ROLE_WORDS.get(r, r) for r in s.roles), s.contacts, s.urgings,
+          s.urged_matters) for s in f.staff])
+    return [departments, staff]
+
+def half_year_files(report: Report) -> tuple[bytes, bytes]:
+    """The report as (.docx, .xlsx)."""
+    lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}"]
+    return write_docx(report), write_xlsx(report.title, lines, report.tables)
+
+
+def assessment_file(f: AssessmentFigures, drawn_on: date) -> bytes:
+    title = f"{f.unit}{f.year}年代表委员联络工作绩效考核数据"
+    lines = [f"统计期间：{zh_date(date(f.year, 1, 1))}至{zh_date(date(f.year, 12, 31))}，数据截至{zh_date(f.as_of)}",
+             f"生成日期：{zh_date(drawn_on)}",
+             "承办件数：本年登记、现由该部门承办的事项；办结件数、平均办结天数：本年办结（或答复、移送）的事项；",
+             "按期办结率：本年到期且已办结或已过期限的事项中按期办结的比例；满意率：已评价答复中满意和基本满意的比例；",
+             "重新办理：本年因代表委员不满意而重新办理的次数；长期未办理标记：本年因长期无办理动作被标记的次数。"]
+    return write_xlsx(title, lines, assessment_tables(f))
