@@ -19,7 +19,7 @@ from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
 from handlers import events as ev
-from handlers.event_dialogs import begin_attendance
+from handlers.attendance import begin_attendance
 from handlers.intake import begin_for
 from handlers.registry import require_office
 from storage import events, matters, people

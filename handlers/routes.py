@@ -6,7 +6,7 @@ from bot.i18n import N_
 from bot.router import Routes
 from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
 from handlers import briefings, card_answers, cards
-from handlers import event_dialogs, event_screens, supervisors
+from handlers import attendance, event_dialogs, event_screens, supervisors
 from handlers import npc_register, report_reminders
 
 
@@ -46,7 +46,7 @@ def build() -> Routes:
                                                                 contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
                                                                 briefings.WRITE, briefings.OPINION,
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
-                                                                event_dialogs.ATTEND, supervisors.APPOINT,
+                                                                attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisors.VIEW, npc_register.REGISTER)},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang"}),

@@ -1,0 +1,161 @@
+"""Recording who attended an event (seed §5, §15): the invitees, those who accepted marked, ten to a
+page; a press marks or unmarks one, a typed name adds someone not invited; Save records them, and each
+attendee is logged as a contact of the event's method (`events.record_attendance`). The office's role
+is checked again at every step; button data is user input.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.messages import Button, Reply
+from bot.router import dialog_button
+from handlers import events as ev
+from handlers.contacts import local_today
+from handlers.event_dialogs import MAX_SEARCH, SEARCH_RESULTS, parse_id, show_card
+from handlers.intake import representative_label
+from storage import contacts, events, people
+from storage.dialogs import Dialog
+
+PAGE: Final = 10
+
+
+async def begin_attendance(ctx: Context, event_id: int) -> None:
+    """From an event's card: the invitees, with those who accepted (or were recorded before) marked."""
+    ev.require(ctx.person, "record_attendance")
+    event = await ev.load(ctx, event_id)
+    ev.require_begun(ctx, event)
+    await ctx.answer()
+    if ctx.dialog is not None:
+        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    recorded = await events.attendees(ctx.tx, event_id)
+    invited = await events.invitations(ctx.tx, event_id)
+    chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
+    dialog = Dialog("event_attend", "mark", "", {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []})
+    await ctx.save_dialog(dialog)
+    await ATTEND.prompt(ctx, dialog)
+
+
+class AttendanceFlow:
+    name = "event_attend"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("recording attendance")
+
+    async def _candidates(self, ctx: Context, dialog: Dialog) -> list[tuple[int, str]]:
+        """The invitees, those who accepted first; then whoever else was recorded or added."""
+        event_id = int(dialog.data["event_id"])
+        invited = await events.invitations(ctx.tx, event_id)
+        order = {"accepted": 0, "invited": 1, "declined": 2}
+        found = [(i.person_id, i.name) for i in sorted(invited, key=lambda i: order[i.state])]
+        known = {p for p, _ in found}
+        for person_id in [*await events.attendees(ctx.tx, event_id), *dialog.data["extra"]]:
+            person = await people.get(ctx.tx, person_id)
+            if person is not None and person_id not in known:
+                found.append((person_id, person.name))
+                known.add(person_id)
+        return found
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, data = ctx._, dialog.data
+        event = await ev.load(ctx, int(data["event_id"]))
+        candidates = await self._candidates(ctx, dialog)
+        pages = max(1, -(-len(candidates) // PAGE))
+        page = min(int(data["page"]), pages - 1)
+        rows: list[tuple[Button, ...]] = [
+            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, f"t{p}")),)
+            for p, name in candidates[page * PAGE:(page + 1) * PAGE]]
+        nav = []
+        if page > 0:
+            nav.append(Button(_("Previous"), dialog_button(dialog, f"p{page - 1}")))
+        if page + 1 < pages:
+            nav.append(Button(_("Next"), dialog_button(dialog, f"p{page + 1}")))
+        if nav:
+            rows.append(tuple(nav))
+        rows.append((Button(_("Save"), dialog_button(dialog, "save")), Button(_("Cancel"), dialog_button(dialog,
+                                                                                                          "cancel"))))
+        text = "\n".join([
+            _("Who attended {title}? Press a name to mark or unmark it (✓ attended). To add someone who was not "
+              "invited, send part of their name. Then press Save.", title=event.title),
+            _("Marked: {n}", n=len(data["chosen"])) + (f" ({page + 1}/{pages})" if pages > 1 else ""),
+        ])
+        await ctx.reply(Reply(text, title=_("Attendance"), buttons=tuple(rows)))
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if choice == "cancel":
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+            return
+        ev.require(ctx.person, "record_attendance")
+        data = dialog.data
+        event_id = int(data["event_id"])
+        chosen: list[int] = data["chosen"]
+        if choice == "save":
+            return await self._save(ctx, dialog)
+        number = parse_id(choice[1:])
+        if choice.startswith("p") and number is not None:
+            data["page"] = number
+        elif choice.startswith("t") and number in dict(await self._candidates(ctx, dialog)):
+            assert number is not None
+            if number in chosen and number in await events.attendees(ctx.tx, event_id):
+                person = await people.get(ctx.tx, number)
+                raise UserError("{name}'s attendance is recorded already and counted as a contact; it cannot be "
+                                "removed here.", name=person.name if person else "?")
+            if number in chosen:
+                chosen.remove(number)
+            else:
+                chosen.append(number)
+        elif choice.startswith("a") and number is not None:
+            person = await people.get(ctx.tx, number)
+            if person is None or not person.is_representative:
+                raise StaleActionError("This button is no longer valid.")
+            if number not in dict(await self._candidates(ctx, dialog)):
+                data["extra"].append(number)
+            if number not in chosen:
+                chosen.append(number)
+        else:
+            raise StaleActionError("This button is no longer valid.")
+        await ctx.save_dialog(dialog, new_step=False)
+        await self.prompt(ctx, dialog)
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        ev.require(ctx.person, "record_attendance")
+        _, text = ctx._, " ".join(ctx.inc.text.split())
+        if not text:
+            return await self.prompt(ctx, dialog)
+        if len(text) > MAX_SEARCH:
+            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
+                            max=MAX_SEARCH)
+        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
+        if not found:
+            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
+                                    "of the name, or the phone number.", text=text)))
+            return
+        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"a{p.id}")),) for p in found)
+        await ctx.reply(Reply(_("Who else attended? Press the name."), buttons=rows))
+
+    async def _save(self, ctx: Context, dialog: Dialog) -> None:
+        _, data = ctx._, dialog.data
+        event_id = int(data["event_id"])
+        recorded = await events.attendees(ctx.tx, event_id)
+        new = [p for p in data["chosen"] if p not in recorded]
+        if not new and not recorded:
+            raise UserError("Nobody is marked as attending. Please mark those who came, then press Save.")
+        added = await ev.record_attendance(ctx, event_id, new)
+        await ctx.end_dialog()
+        event = await ev.load(ctx, event_id)
+        cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+        text = "\n".join([
+            _("Attendance at {title} recorded: {n} attended, {added} newly recorded, each counted as a contact.",
+              title=event.title, n=len(recorded) + len(added), added=len(added)),
+            _("This year {contacted}/{total} NPC deputies and CPPCC members have been contacted ({percent}%).",
+              contacted=cov.contacted, total=cov.total, percent=cov.percent),
+        ])
+        await ctx.reply(Reply(text, title=_("Attendance recorded")))
+        await show_card(ctx, event_id)
+
+
+ATTEND = AttendanceFlow()
