@@ -298,8 +298,8 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
     return HalfYearFigures(
         period=period, as_of=as_of, unit=unit,
         contacts_by_method={m: by_method.get(m, 0) for m in METHODS},
-        coverage=await reports.coverage_between(q, first, last),
-        year_coverage=await reports.coverage_between(q, date(period.year, 1, 1), last) if period.half == 2 else None,
+        coverage=await contacts.coverage_between(q, first, last),
+        year_coverage=await contacts.coverage_between(q, date(period.year, 1, 1), last) if period.half == 2 else None,
         by_kind={k: sum(1 for m in cohort if m.kind == k) for k in KINDS},
         by_state={s: sum(1 for m in cohort if m.state == s) for s in STATES},
         by_outcome={o: sum(1 for m in cohort if (m.outcome or "") == o) for o in (*OUTCOMES, "")},

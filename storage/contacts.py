@@ -107,14 +107,18 @@ async def of_year(q: Tx, year: int) -> list[Contact]:
 
 async def coverage(q: Tx, year: int) -> Coverage:
     """The quota of seed §11 for one calendar year: who on the roster has been contacted, and who not."""
-    first, last = _year(year)
+    return await coverage_between(q, date(year, 1, 1), date(year, 12, 31))
+
+
+async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
+    """Who on the roster now was contacted from `first` to `last` (the half-year report uses any span)."""
     rows = await q.all(
         "SELECT p.id, p.name, p.body, p.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
         " AND c.contacted_on BETWEEN ? AND ?) AS contacted"
         " FROM persons p WHERE p.body IS NOT NULL"
         " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN p.sector = '' THEN 1 ELSE 0 END, p.sector,"
         " p.name, p.id",
-        (first, last),
+        (first.isoformat(), last.isoformat()),
     )
     body_counts = {b: [0, 0] for b in BODIES}
     sectors: dict[str, list[int]] = {}
@@ -128,7 +132,7 @@ async def coverage(q: Tx, year: int) -> Coverage:
             missing.append(Uncontacted(int(r["id"]), str(r["name"]), str(r["body"]), str(r["sector"])))
     order = sorted(sectors, key=lambda s: (s == "", s))
     return Coverage(
-        year=year,
+        year=last.year,
         total=len(rows),
         contacted=len(rows) - len(missing),
         not_contacted=missing,

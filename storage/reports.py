@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from storage.contacts import BODIES, Coverage, Tally, Uncontacted
 from storage.db import Row, Tx, ts
 from storage.supervision import DEADLINE_STATES
 
@@ -117,31 +116,6 @@ async def contacts_by_method(q: Tx, first: date, last: date) -> dict[str, int]:
     rows = await q.all("SELECT method, COUNT(*) AS n FROM contacts WHERE contacted_on BETWEEN ? AND ?"
                        " GROUP BY method", (first.isoformat(), last.isoformat()))
     return {r["method"]: int(r["n"]) for r in rows}
-
-
-async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
-    """storage.contacts.coverage for any span of days: who on the roster now was contacted in it."""
-    rows = await q.all(
-        "SELECT p.id, p.name, p.body, p.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
-        " AND c.contacted_on BETWEEN ? AND ?) AS contacted"
-        " FROM persons p WHERE p.body IS NOT NULL"
-        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN p.sector = '' THEN 1 ELSE 0 END, p.sector,"
-        " p.name, p.id",
-        (first.isoformat(), last.isoformat()),
-    )
-    bodies = {b: [0, 0] for b in BODIES}
-    sectors: dict[str, list[int]] = {}
-    missing: list[Uncontacted] = []
-    for r in rows:
-        done = int(bool(r["contacted"]))
-        for counts in (bodies.setdefault(r["body"], [0, 0]), sectors.setdefault(r["sector"], [0, 0])):
-            counts[0] += done
-            counts[1] += 1
-        if not done:
-            missing.append(Uncontacted(int(r["id"]), str(r["name"]), str(r["body"]), str(r["sector"])))
-    return Coverage(year=last.year, total=len(rows), contacted=len(rows) - len(missing), not_contacted=missing,
-                    by_body={b: Tally(*c) for b, c in bodies.items()},
-                    by_sector={s: Tally(*sectors[s]) for s in sorted(sectors, key=lambda s: (s == "", s))})
 
 
 async def supervisors(q: Tx) -> int:
