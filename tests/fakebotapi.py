@@ -852,6 +852,8 @@ class FakeBotAPI:
     * ``requests``: names of the known API methods called, in arrival order;
     * ``internal_errors``: unexpected exceptions inside the fake (answered 500);
       a test should end with it empty;
+    * ``latency``: seconds every API request waits before it is handled (a simulated
+      network round trip; 0 by default);
     * ``faults`` (:class:`FaultPlan`), ``per_chat_interval``, ``global_rate`` and
       ``clock`` (the time source of the flood limits: ``time.monotonic`` unless a
       test substitutes a manual clock).
@@ -864,6 +866,7 @@ class FakeBotAPI:
         bot_username: str = "LiaisonTestBot",
         per_chat_interval: float = 1.0,
         global_rate: float = 30.0,
+        latency: float = 0.0,
         seed: int = 0,
         bot_first_name: str = "Liaison Test Bot",
     ) -> None:
@@ -876,6 +879,7 @@ class FakeBotAPI:
         self.per_chat_interval = per_chat_interval
         self.global_rate = global_rate
         self.clock: Callable[[], float] = time.monotonic
+        self.latency = latency
         self.faults = FaultPlan()
         self.fault_counts: collections.Counter[str] = collections.Counter()
         self.sent: list[SentMessage] = []
@@ -1300,6 +1304,8 @@ class FakeBotAPI:
         except _ApiError as error:
             return self._error_response(name, error)
         self.requests.append(name)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)  # simulated network round trip, before anything is done
 
         fault = self._pick_fault(name)
         if fault == "429":

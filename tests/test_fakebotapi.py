@@ -137,6 +137,17 @@ async def test_get_me(fake: FakeBotAPI, bot: Bot) -> None:
     assert bot.username == "LiaisonTestBot"
 
 
+async def test_latency_delays_every_call_and_calls_overlap(fake: FakeBotAPI, bot: Bot) -> None:
+    """The simulated round trip (used by benchmarks/intake.py) delays each call; calls are not serialised."""
+    fake.latency = 0.05
+    started = time.monotonic()
+    users = [fake.user(700 + n) for n in range(4)]
+    await asyncio.gather(*(bot.send_message(u.chat_id, "hi") for u in users))
+    elapsed = time.monotonic() - started
+    assert elapsed >= 0.05
+    assert len(fake.sent) == 4
+
+
 async def test_wrong_token_is_401_and_malformed_token_404(
     fake: FakeBotAPI, raw: httpx.AsyncClient
 ) -> None:
