@@ -456,6 +456,8 @@ class SentMessage:
     """The ``photo`` list or ``document`` object as in the returned Message."""
     history: list[str] = field(default_factory=list)
     """Earlier versions of :attr:`text`, oldest first (one per edit)."""
+    sent_at: float = 0.0
+    """``time.monotonic()`` when the fake accepted the send (for latency measurements)."""
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of the inline keyboard's callback buttons, row-major.
@@ -854,6 +856,10 @@ class FakeBotAPI:
       a test should end with it empty;
     * ``latency``: seconds every API request waits before it is handled (a simulated
       network round trip; 0 by default);
+    * ``queued_at``: update_id -> ``time.monotonic()`` when the update was queued, and
+      ``SentMessage.sent_at`` the moment a message was accepted (latency measurements);
+    * ``on_sent``: if set, called with every accepted new message (benchmarks use it
+      to wake the simulated user whose chat it is, instead of polling);
     * ``faults`` (:class:`FaultPlan`), ``per_chat_interval``, ``global_rate`` and
       ``clock`` (the time source of the flood limits: ``time.monotonic`` unless a
       test substitutes a manual clock).
@@ -880,6 +886,8 @@ class FakeBotAPI:
         self.global_rate = global_rate
         self.clock: Callable[[], float] = time.monotonic
         self.latency = latency
+        self.queued_at: dict[int, float] = {}
+        self.on_sent: Callable[[SentMessage], None] | None = None
         self.faults = FaultPlan()
         self.fault_counts: collections.Counter[str] = collections.Counter()
         self.sent: list[SentMessage] = []
@@ -902,6 +910,7 @@ class FakeBotAPI:
         self._poll: _Poll | None = None
         self._message_ids: dict[int, int] = {}
         self._messages: dict[tuple[int, int], SentMessage] = {}
+        self._by_chat: dict[int, list[SentMessage]] = {}
         self._incoming: dict[tuple[int, int], JSONDict] = {}
         self._queries: dict[str, JSONDict] = {}
         self._files: dict[str, _StoredFile] = {}
@@ -990,7 +999,7 @@ class FakeBotAPI:
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id`` (deleted ones included, flagged), in order."""
-        return [m for m in self.sent if m.chat_id == chat_id]
+        return list(self._by_chat.get(chat_id, ()))
 
     @property
     def pending_updates(self) -> int:
@@ -1078,6 +1087,7 @@ class FakeBotAPI:
         update_id = self._next_update_id
         self._next_update_id += 1
         self._updates.append({"update_id": update_id, kind: payload})
+        self.queued_at[update_id] = time.monotonic()
         if self._poll is not None:
             self._poll.event.set()
         self._notify()
@@ -1649,6 +1659,7 @@ class FakeBotAPI:
             reply_markup=markup,
             entities=entities,
             date=int(time.time()),
+            sent_at=time.monotonic(),
         )
         if stored is not None:
             self._register_file(stored)
@@ -1669,7 +1680,10 @@ class FakeBotAPI:
             else:
                 message.media = self._document_json(stored)
         self.sent.append(message)
+        self._by_chat.setdefault(user.id, []).append(message)
         self._messages[(user.id, message.message_id)] = message
+        if self.on_sent is not None:
+            self.on_sent(message)
         return self._message_json(message)
 
     async def _send_message(self, params: _Params) -> JSONDict:

@@ -148,6 +148,25 @@ async def test_latency_delays_every_call_and_calls_overlap(fake: FakeBotAPI, bot
     assert len(fake.sent) == 4
 
 
+async def test_timestamps_and_the_on_sent_hook_for_benchmarks(fake: FakeBotAPI, bot: Bot) -> None:
+    """Queued updates and accepted messages carry monotonic timestamps; on_sent sees each new message."""
+    seen: list[SentMessage] = []
+    fake.on_sent = seen.append
+    alice, bob = fake.user(801), fake.user(802)
+    update_id = alice.send_text("hello")
+    assert update_id in fake.queued_at
+    await bot.get_updates(timeout=0)
+    await bot.send_message(alice.chat_id, "one")
+    await bot.send_message(bob.chat_id, "two")
+    await bot.send_message(alice.chat_id, "three")
+    assert [m.text for m in seen] == ["one", "two", "three"]
+    assert fake.queued_at[update_id] <= seen[0].sent_at <= seen[1].sent_at <= seen[2].sent_at
+    assert [m.text for m in fake.messages_to(alice.chat_id)] == ["one", "three"]
+    assert [m.text for m in fake.messages_to(bob.chat_id)] == ["two"]
+    fake.messages_to(alice.chat_id).clear()  # a copy: the fake's record is untouched
+    assert len(fake.messages_to(alice.chat_id)) == 2
+
+
 async def test_wrong_token_is_401_and_malformed_token_404(
     fake: FakeBotAPI, raw: httpx.AsyncClient
 ) -> None:
