@@ -1,0 +1,329 @@
+"""Benchmark (not a test): the bot on a large deployment's database (issue 6, benchmark 3).
+
+On a database made by benchmarks/generate_db.py (1 000 000 matters over ten years, 100 000 contacts,
+5 000 representatives, a backlog of a few thousand open matters), measures, each in a fresh child
+process so that each has its own peak resident memory (VmHWM):
+
+- one **reminder tick** (the whole supervision sweep, every rule) in the steady state, where nothing
+  new is due, and on a normal working day at 09:00, where that day's reminders fire (queued to the
+  people's chats through the outbox);
+- the **/digest** of a leader (the weekly figures and the chart), from the update in to the answer out;
+- the **/report** of the office (the half-year report, .docx and .xlsx);
+- **/my** of the deputy with the most matters, and **/inbox** of a handler of the busiest department,
+  of the office and of discipline inspection, each from the update in to the answer out;
+
+then prints `EXPLAIN QUERY PLAN` of every query those paths run, flagging each full SCAN of a big table.
+
+Everything runs on a working copy of the generated database (the original stays as generated, so a
+rerun measures the same thing). The ticks move the clock a working day at a time, so the runs of the
+day tick are successive normal days. Figures are medians over `--runs`.
+
+    python benchmarks/scale.py [--db /tmp/liaison-scale/scale.db] [--runs 3] [--quick] [--no-plans]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.generate_db import DEFAULT_DB, NOW, SH, FixedClock  # noqa: E402
+
+TARGETS = {"tick_steady": 0.2, "tick_day": None, "digest": 2.0, "report": 30.0}
+RSS_TARGET_MIB = 500
+BIG_TABLES = ("matters", "timeline", "replies", "reminders", "contacts", "extensions", "audit_log", "outbox",
+              "invitations", "card_recipients", "attendance", "inbox")
+SLOW_QUERY = 0.05  # seconds: a query of a hot path slower than this on its own is flagged too
+
+
+# -- the child: one measurement ------------------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def open_harness(db: Path, at: datetime) -> Any:
+    from bot.app import App
+    from bot.config import Config, OutboxConfig, StorageConfig
+    from bot.files import FileStore
+    from tests.fakes import Harness, MovableClock, RecordingChannel
+
+    config = Config(storage=StorageConfig(database=db, files_dir=db.parent / "files"),
+                    outbox=OutboxConfig(global_rate=1000, per_chat_interval=0, max_attempts=5))
+    clock = MovableClock(at)
+    app = await App.open(config, clock)
+    channel = RecordingChannel(FileStore(config.storage.files_dir))
+    app.add_channel(channel)
+    harness = Harness(app, channel, clock)
+    harness._updates = itertools.count(time.time_ns())  # update ids unique across the children on one database
+    return harness
+
+
+async def who(h: Any, sql: str) -> int:
+    async with h.db.snapshot() as q:
+        return int(await q.scalar(sql))
+
+
+async def child(what: str, db: Path, at: datetime, repeat: int) -> dict[str, Any]:
+    h = await open_harness(db, at)
+    out: dict[str, Any] = {}
+    try:
+        if what == "tick":
+            started = time.perf_counter()
+            result = await h.app.supervise()
+            out["seconds"] = [time.perf_counter() - started]
+            out["fired"] = result.fired
+            out["skipped"] = result.skipped_outside_hours
+            async with h.db.transaction() as tx:  # as if the dispatcher had sent them: the next child starts clean
+                out["queued"] = await tx.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending'")
+        else:
+            if what == "my":
+                person = await who(h, "SELECT representative_id FROM matters GROUP BY representative_id"
+                                      " ORDER BY COUNT(*) DESC LIMIT 1")
+                command = "/my"
+            elif what == "inbox":  # a handler of the department with the most open matters
+                person = await who(h, "SELECT MIN(p.id) FROM persons p JOIN person_roles r ON r.person_id = p.id"
+                                      " WHERE r.role = 'handler' AND p.department_id = (SELECT department_id FROM"
+                                      " matters WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
+                                      " GROUP BY department_id ORDER BY COUNT(*) DESC LIMIT 1)")
+                command = "/inbox"
+            elif what == "inbox_office":
+                person = await who(h, "SELECT MIN(person_id) FROM person_roles WHERE role = 'office'")
+                command = "/inbox"
+            elif what == "inbox_discipline":
+                person = await who(h, "SELECT MIN(person_id) FROM person_roles WHERE role = 'discipline'")
+                command = "/inbox"
+            elif what == "digest":
+                person = await who(h, "SELECT MIN(person_id) FROM person_roles WHERE role = 'leader'")
+                command = "/digest"
+            elif what == "report":
+                person = await who(h, "SELECT MIN(person_id) FROM person_roles WHERE role = 'office'")
+                command = "/report 2026H1"
+            else:
+                raise SystemExit(f"unknown measurement {what}")
+            user = h.user(f"u{person}")
+            seconds = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                got = await user.say(command)
+                seconds.append(time.perf_counter() - started)
+                if not got:
+                    raise SystemExit(f"{what}: no answer")
+            out["answers"] = len(got)
+            out["seconds"] = seconds
+    finally:
+        await h.app.close()
+    out["rss_mib"] = peak_rss_mib()
+    return out
+
+
+# -- query plans ------------------------------------------------------------------------------------
+
+
+async def plans(db: Path, at: datetime) -> list[tuple[str, str, list[str], float]]:
+    """Every distinct read query of the hot paths, with its plan and its time alone (best of three)."""
+    from storage import db as dbmod
+
+    seen: dict[str, tuple[str, Any]] = {}
+    current = ["?"]
+    originals = {name: getattr(dbmod.Tx, name) for name in ("one", "all", "execute")}
+
+    def wrap(name: str) -> Any:
+        original = originals[name]
+
+        async def recorded(self: Any, sql: str, params: Any = ()) -> Any:
+            head = sql.lstrip().split(None, 1)[0].upper()
+            if head in ("SELECT", "WITH") and sql not in seen:
+                seen[sql] = (current[0], params)
+            return await original(self, sql, params)
+        return recorded
+
+    for name in originals:
+        setattr(dbmod.Tx, name, wrap(name))
+    h = await open_harness(db, at)
+    try:
+        current[0] = "tick"
+        await h.app.supervise()
+        for what, sql, command in (
+            ("/my", "SELECT representative_id FROM matters GROUP BY representative_id ORDER BY COUNT(*) DESC LIMIT 1",
+             "/my"),
+            ("/inbox handler", "SELECT MIN(p.id) FROM persons p JOIN person_roles r ON r.person_id = p.id"
+                               " WHERE r.role = 'handler'", "/inbox"),
+            ("/inbox office", "SELECT MIN(person_id) FROM person_roles WHERE role = 'office'", "/inbox"),
+            ("/inbox discipline", "SELECT MIN(person_id) FROM person_roles WHERE role = 'discipline'", "/inbox"),
+            ("/digest", "SELECT MIN(person_id) FROM person_roles WHERE role = 'leader'", "/digest"),
+            ("/report", "SELECT MIN(person_id) FROM person_roles WHERE role = 'office'", "/report 2026H1"),
+        ):
+            current[0] = "?"
+            person = await who(h, sql)
+            current[0] = what
+            await h.user(f"u{person}").say(command)
+    finally:
+        await h.app.close()
+        for name, original in originals.items():
+            setattr(dbmod.Tx, name, original)
+    conn = sqlite3.connect(db)
+    found = []
+    for sql, (where, params) in seen.items():
+        rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            conn.execute(sql, params).fetchall()
+            best = min(best, time.perf_counter() - started)
+        found.append((where, sql, [f"{'  ' * depth(rows, r)}{r[3]}" for r in rows], best))
+    conn.close()
+    return found
+
+
+def depth(rows: list[Any], row: Any) -> int:
+    parents = {r[0]: r[1] for r in rows}
+    n, parent = 0, row[1]
+    while parent in parents:
+        n, parent = n + 1, parents[parent]
+    return n
+
+
+def full_scans(sql: str, lines: list[str]) -> list[str]:
+    """Plan lines that read a whole big table (or a whole index of one); not the newest row by id."""
+    flagged = []
+    if " ".join(sql.split()).endswith("ORDER BY id DESC LIMIT 1"):
+        return flagged
+    for line in lines:
+        words = line.split()
+        if len(words) >= 2 and words[0] == "SCAN" and words[1] in BIG_TABLES:
+            flagged.append(line.strip())
+        elif len(words) >= 3 and words[0] == "SCAN" and words[2] in BIG_TABLES:  # SCAN TABLE x (older SQLite)
+            flagged.append(line.strip())
+    return flagged
+
+
+# -- the parent -------------------------------------------------------------------------------------
+
+
+def spawn(what: str, db: Path, at: datetime, repeat: int = 1) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--child", what, "--work", str(db), "--at", at.isoformat(),
+                           "--repeat", str(repeat)], cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{what} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def working_days(after: datetime, n: int) -> list[datetime]:
+    from bot.workdays import is_workday
+    days, day = [], after.date()
+    while len(days) < n:
+        day += timedelta(days=1)
+        if is_workday(day):
+            days.append(datetime.combine(day, datetime.min.time(), SH) + timedelta(hours=9))
+    return days
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="made by benchmarks/generate_db.py")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="the small database of generate_db.py --quick")
+    parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--at", help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, args.work, datetime.fromisoformat(args.at), args.repeat))))
+        return
+    source = args.db
+    if args.quick and source == DEFAULT_DB:
+        source = DEFAULT_DB.with_name("scale-quick.db")
+        if not source.exists():
+            subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate_db.py"), "--quick"], check=True)
+    if not source.exists():
+        raise SystemExit(f"no database at {source}: make it with .venv/bin/python benchmarks/generate_db.py"
+                         + (" --quick" if args.quick else ""))
+    work = source.with_name("work-" + source.name)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    shutil.copyfile(source, work)
+    size = os.path.getsize(source) >> 20
+    with sqlite3.connect(source) as conn:
+        counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                  for t in ("matters", "timeline", "replies", "reminders", "contacts", "persons")}
+        open_now = conn.execute("SELECT COUNT(*) FROM matters WHERE state IN ('registered', 'assigned', 'in_progress',"
+                                " 'concluded', 'reopened')").fetchone()[0]
+    print(f"database {source} ({size} MiB): " + ", ".join(f"{n} {t}" for t, n in counts.items())
+          + f", {open_now} not yet concluded; copied in {time.perf_counter() - started:.1f} s")
+    results: dict[str, list[dict[str, Any]]] = {}
+    for day in working_days(NOW, args.runs):
+        results.setdefault("tick_day", []).append(spawn("tick", work, day))
+        results.setdefault("tick_steady", []).append(spawn("tick", work, day + timedelta(minutes=10)))
+    at = working_days(NOW, args.runs)[-1] + timedelta(minutes=20)
+    for what, repeat in (("my", 5), ("inbox", 5), ("inbox_office", 3), ("inbox_discipline", 3), ("digest", 1),
+                         ("report", 1)):
+        for _ in range(args.runs if repeat == 1 else 1):
+            results.setdefault(what, []).append(spawn(what, work, at, repeat))
+    print(f"\n{'measurement':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'peak RSS MiB':>14}  target")
+    for what, runs in results.items():
+        seconds = [s for r in runs for s in (r["seconds"] if len(r["seconds"]) == 1 else r["seconds"][1:])]
+        first = [r["seconds"][0] for r in runs]
+        rss = max(r["rss_mib"] for r in runs)
+        target = TARGETS.get(what)
+        verdict = "" if target is None else f"< {target:g} s {'ok' if median(seconds) < target else 'MISSED'}"
+        print(f"{what:<28}{median(seconds):>10.3f}{min(seconds):>9.3f}{max(seconds):>9.3f}{rss:>14.0f}  {verdict}")
+        if len(runs[0]["seconds"]) > 1:
+            print(f"{'  (first call, cold)':<28}{median(first):>10.3f}")
+        if what.startswith("tick"):
+            fired: dict[str, int] = {}
+            for r in runs:
+                for rule, n in r["fired"].items():
+                    fired[rule] = fired.get(rule, 0) + n
+            print(f"{'':<4}fired over {len(runs)} ticks: " + (", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
+                                                            or "nothing") +
+                  f"; messages queued: {sum(r['queued'] for r in runs)}")
+    peak = max(r["rss_mib"] for runs in results.values() for r in runs)
+    print(f"peak RSS of any of them: {peak:.0f} MiB (target < {RSS_TARGET_MIB} MiB: "
+          f"{'ok' if peak < RSS_TARGET_MIB else 'MISSED'})")
+    if not args.no_plans:
+        print("\nquery plans (EXPLAIN QUERY PLAN) of every read query of these paths:")
+        flagged = 0
+        for where, sql, lines, seconds in asyncio.run(plans(work, at + timedelta(minutes=10))):
+            scans = full_scans(sql, lines)
+            flagged += bool(scans) or seconds > SLOW_QUERY
+            marks = ("  <-- FULL SCAN: " + "; ".join(scans) if scans else "") + \
+                    (f"  <-- SLOW (> {SLOW_QUERY * 1000:.0f} ms)" if seconds > SLOW_QUERY else "")
+            print(f"\n[{where}] {seconds * 1000:.1f} ms{marks}\n  {' '.join(sql.split())}")
+            for line in lines:
+                print(f"    {line}")
+        print(f"\n{flagged} queries read a whole big table or take more than {SLOW_QUERY * 1000:.0f} ms alone")
+    print(f"\nrerun: .venv/bin/python benchmarks/scale.py --db {source} --runs {args.runs}"
+          + (" --quick" if args.quick else "") + f"  (from {REPO}; make the database first with"
+          f" benchmarks/generate_db.py{' --quick' if args.quick else ''})")
+
+
+if __name__ == "__main__":
+    main()
