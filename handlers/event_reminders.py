@@ -29,7 +29,7 @@ from bot.workdays import is_workday
 from handlers.events import open_button, preparation_task, when_where
 from handlers.supervision import Make, Reminder
 from handlers.supervisors import count_warning
-from storage import casework, events, people
+from storage import events, people, supervision
 from storage.db import Tx
 from storage.events import Event
 
@@ -47,35 +47,49 @@ def eve_of(day: date) -> date:
 
 
 async def collect(q: Tx, config: Config, today: date, now: datetime) -> list[Reminder]:
+    """The event reminders due now. An event's invitations (thousands, for an event with everyone) are
+    read only when a reminder that needs them is due and has not fired yet."""
     found: list[Reminder] = []
     tz = config.unit.tz
     office = await people.with_role(q, "office")
+    staff: dict[int, supervision.DepartmentStaff] | None = None
     for event in await events.planned(q):
         if now >= event.starts_at:
             continue
         day = event.starts_at.astimezone(tz).date()
         created = event.created_at.astimezone(tz).date()
-        invited = await events.invitations(q, event.id)
+        keys = {"unanswered": f"event_unanswered:{event.id}", "eve": f"event_eve:{event.id}",
+                "hour": f"event_hour:{event.id}"}
+        due = {"unanswered": (day - today).days <= 2 and today > created, "eve": eve_of(day) <= today < day,
+               "hour": now >= event.starts_at - timedelta(hours=1)}
+        wanted = [keys[k] for k, is_due in due.items() if is_due]
+        pending = set(wanted) - await supervision.fired(q, wanted) if wanted else set()
+        invited = await events.invitations(q, event.id) if pending else []
         accepted = [i.person_id for i in invited if i.state == "accepted"]
         silent = [i.name for i in invited if i.state == "invited"]
-        if silent and (day - today).days <= 2 and today > created:
-            found.append(Reminder(f"event_unanswered:{event.id}", "event_unanswered", None, office,
+        if silent and keys["unanswered"] in pending:
+            found.append(Reminder(keys["unanswered"], "event_unanswered", None, office,
                                   _unanswered(event, silent, len(invited))))
-        if accepted and eve_of(day) <= today < day:
-            found.append(Reminder(f"event_eve:{event.id}", "event_eve", None, accepted, _eve(event)))
+        if accepted and keys["eve"] in pending:
+            found.append(Reminder(keys["eve"], "event_eve", None, accepted, _eve(event)))
         preps = await events.preparations(q, event.id)
-        staff: list[int] = []
+        members_of: list[int] = []
         for prep in preps:
-            members = await casework.department_staff(q, prep.department_id)
-            staff += members
+            if staff is None:
+                staff = await supervision.staff_by_department(q)
+            dept = staff.get(prep.department_id)
+            members = dept.staff if dept else []
+            members_of += members
             if prep.done_at is None and today >= prep.deadline and today > created:
                 found.append(Reminder(f"event_prep:{event.id}:{prep.department_id}:{today}", "event_prep", None,
                                       members, preparation_task(event, prep)))
-        if now >= event.starts_at - timedelta(hours=1) and (accepted or staff):
-            found.append(Reminder(f"event_hour:{event.id}", "event_hour", None, accepted + staff, _soon(event)))
-    n = len(await events.supervisors(q, today))
-    if count_warning(Translator(config.default_locale, tz), n) is not None:
-        found.append(Reminder(f"supervisors:{today:%Y-%m}", "supervisors", None, office, _supervisors(n)))
+        if keys["hour"] in pending and (accepted or members_of):
+            found.append(Reminder(keys["hour"], "event_hour", None, accepted + members_of, _soon(event)))
+    key = f"supervisors:{today:%Y-%m}"
+    if not await supervision.fired(q, [key]):  # counted only until this month's warning has gone out
+        n = len(await events.supervisors(q, today))
+        if count_warning(Translator(config.default_locale, tz), n) is not None:
+            found.append(Reminder(key, "supervisors", None, office, _supervisors(n)))
     return found
 
 

@@ -86,13 +86,24 @@ def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[st
 
 
 async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
+    """Every reminder due today, fired or not (the sweep skips those fired before).
+
+    Set-based: the open matters are read once with what their rules look at, and the departments'
+    staff once, so a tick costs a few queries however many matters are open; rules whose key
+    depends only on the day check it first and compute nothing once it has fired."""
     found: list[Reminder] = []
     s = config.supervision
     office = await people.with_role(q, "office")
     discipline = await people.with_role(q, "discipline")
     leaders = await people.with_role(q, "leader")
-    for m in await supervision.matters_in(q, supervision.DEADLINE_STATES):
-        handlers_ = await casework.department_staff(q, m.department_id) if m.department_id else office
+    watched = await supervision.watched(q)
+    staff = await supervision.staff_by_department(q)
+    for w in watched:
+        m = w.matter
+        if m.state not in supervision.DEADLINE_STATES:
+            continue
+        dept = staff.get(m.department_id) if m.department_id else None
+        handlers_ = (dept.staff if dept else []) if m.department_id else office
         urger = [m.urger_id] if m.urger_id else []
         left = (m.due_date - today).days
         if left >= 1:
@@ -105,8 +116,7 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
             found.append(Reminder(f"overdue:{m.id}:{m.due_date}:{week}", "overdue", m,
                                   handlers_ + urger + office + discipline, _overdue(m, 1 - left if left < 0 else 0)))
         if m.major and left <= s.major_notice_days:
-            since = await supervision.last_event(q, m.id, ("assigned", "registered"))
-            notice = await supervision.last_event(q, m.id, supervision.PUBLIC_PROGRESS)
+            since, notice = w.since, w.notice
             if notice is None or (since is not None and notice < since):
                 if left > 0:
                     found.append(Reminder(f"major_prompt:{m.id}:{m.due_date}", "major_notice", m, handlers_ + urger,
@@ -114,10 +124,13 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
                 else:
                     found.append(Reminder(f"major_escalate:{m.id}:{m.due_date}", "major_escalate", m,
                                           office + discipline, _major_escalate(m)))
-    for m in await supervision.matters_in(q, supervision.URGED_STATES):
-        found += await _urging(q, config, m, today, leaders)
-        found += await _stale(q, config, m, today, discipline)
-    found += await _bulletin(q, config, today, leaders)
+    for w in watched:
+        if w.matter.state not in supervision.URGED_STATES:
+            continue
+        dept = staff.get(w.matter.department_id) if w.matter.department_id else None
+        found += _urging(config, w, dept, today, leaders)
+        found += _stale(config, w, dept, today, discipline)
+    found += await _bulletin(q, config, today, leaders, watched, staff)
     found += await _unrated(q, config, today)
     found += await _quota(q, today, office)
     from handlers import report_reminders  # here: it imports Reminder from this module
@@ -132,20 +145,23 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
 async def _quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
     """§11: every representative contacted once a year — the office is told who is not yet: monthly,
     and weekly in May-June and November-December, before the half-year and year-end summaries."""
-    coverage = await contacts.coverage(q, today.year)
-    if not coverage.not_contacted:
-        return []
     if today.month in (5, 6, 11, 12):
         iso = today.isocalendar()
         key = f"quota:{iso.year}-W{iso.week:02d}"
     else:
         key = f"quota:{today:%Y-%m}"
+    if await supervision.fired(q, [key]):  # the coverage is counted only when it is to go out
+        return []
+    coverage = await contacts.coverage(q, today.year)
+    if not coverage.not_contacted:
+        return []
     return [Reminder(key, "quota", None, office, lambda _: quota_report(_, coverage))]
 
 
-async def _urging(q: Tx, config: Config, m: Matter, today: date, leaders: list[int]) -> list[Reminder]:
+def _urging(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
+            leaders: list[int]) -> list[Reminder]:
     """§13: a named person urging each case at set intervals, one step up the ladder each time."""
-    assigned = await supervision.last_event(q, m.id, ("assigned",))
+    m, assigned = w.matter, w.assigned_at
     if m.urger_id is None or m.department_id is None or assigned is None:
         return []
     count = (today - _day(config, assigned)).days // config.supervision.urge_every_days
@@ -153,33 +169,32 @@ async def _urging(q: Tx, config: Config, m: Matter, today: date, leaders: list[i
         return []
     level = min(count, 3)
     if level == 1:
-        targets = await supervision.people_in(q, m.department_id, "handler")
+        targets = [i for i, _name in dept.handlers] if dept else []
     elif level == 2:
-        targets = await supervision.people_in(q, m.department_id, "head")
+        targets = [i for i, _name in dept.heads] if dept else []
     else:
         targets = leaders
-    targets = targets or await casework.department_staff(q, m.department_id)
-    urger = await people.get(q, m.urger_id)
+    targets = targets or (dept.staff if dept else [])
+    urger_id = m.urger_id
 
     async def effect(ctx: Context) -> None:
         detail = {"count": count, "level": level}
-        await matters.add_event(ctx.tx, m.id, "urged", actor_id=m.urger_id, public=False, now=ctx.now, detail=detail)
-        await audit.record(ctx.tx, ctx.now, m.urger_id, "urged", matter_id=m.id, detail=detail)
+        await matters.add_event(ctx.tx, m.id, "urged", actor_id=urger_id, public=False, now=ctx.now, detail=detail)
+        await audit.record(ctx.tx, ctx.now, urger_id, "urged", matter_id=m.id, detail=detail)
 
-    return [Reminder(f"urge:{m.id}:{assigned}:{count}", "urge", m, [*targets, m.urger_id],
-                     _urge(m, count, urger.name if urger else ""), effect)]
+    return [Reminder(f"urge:{m.id}:{assigned}:{count}", "urge", m, [*targets, urger_id],
+                     _urge(m, count, w.urger_name or ""), effect)]
 
 
-async def _stale(q: Tx, config: Config, m: Matter, today: date, discipline: list[int]) -> list[Reminder]:
+def _stale(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
+           discipline: list[int]) -> list[Reminder]:
     """§16: no action for N days: possibly perfunctory — flagged to discipline, naming who is responsible."""
-    last = await supervision.last_action(q, m.id)
+    m, last = w.matter, w.last_action
     idle = (today - _day(config, last)).days
     if idle < config.supervision.stale_days or m.department_id is None:
         return []
-    handlers_ = [await people.get(q, i) for i in await supervision.people_in(q, m.department_id, "handler")]
-    heads = [await people.get(q, i) for i in await supervision.people_in(q, m.department_id, "head")]
-    names = "、".join(p.name for p in handlers_ if p) or "-"
-    head_names = "、".join(p.name for p in heads if p) or "-"
+    names = "、".join(name for _i, name in (dept.handlers if dept else [])) or "-"
+    head_names = "、".join(name for _i, name in (dept.heads if dept else [])) or "-"
 
     async def effect(ctx: Context) -> None:
         detail = {"idle_days": idle}
@@ -190,39 +205,46 @@ async def _stale(q: Tx, config: Config, m: Matter, today: date, discipline: list
                      effect)]
 
 
-async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int]) -> list[Reminder]:
+async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watched: list[supervision.Watched],
+                    staff: dict[int, supervision.DepartmentStaff]) -> list[Reminder]:
     """§13 定期通报: monthly, per department: open, due within 7 days, overdue."""
     if today.day < config.supervision.bulletin_day:
         return []
+    key = f"bulletin:{today:%Y-%m}"
+    if await supervision.fired(q, [key]):
+        return []
+    counts: dict[int | None, list[int]] = {}
+    for w in watched:  # open: the urged states and those not yet assigned
+        m = w.matter
+        row = counts.setdefault(m.department_id, [0, 0, 0])
+        row[0] += 1
+        left = (m.due_date - today).days
+        if m.state != "concluded":
+            row[1] += 0 <= left <= 7
+            row[2] += left < 0
     rows: list[tuple[str, int, int, int]] = []
-    open_matters = await supervision.matters_in(q, supervision.URGED_STATES + ("registered",))
-    staff: list[int] = []
+    recipients: list[int] = []
     for dept_id, name in await people.departments(q):
-        mine = [m for m in open_matters if m.department_id == dept_id]
-        soon = sum(1 for m in mine if 0 <= (m.due_date - today).days <= 7 and m.state != "concluded")
-        late = sum(1 for m in mine if (m.due_date - today).days < 0 and m.state != "concluded")
-        rows.append((name, len(mine), soon, late))
-        staff += await casework.department_staff(q, dept_id)
-    unassigned = sum(1 for m in open_matters if m.department_id is None)
-    return [Reminder(f"bulletin:{today:%Y-%m}", "bulletin", None, staff + leaders,
-                     _bulletin_notice(today, rows, unassigned))]
+        n_open, soon, late = counts.get(dept_id, [0, 0, 0])
+        rows.append((name, n_open, soon, late))
+        dept = staff.get(dept_id)
+        recipients += dept.staff if dept else []
+    unassigned = counts.get(None, [0])[0]
+    return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned))]
 
 
 async def _unrated(q: Tx, config: Config, today: date) -> list[Reminder]:
     """A reply not rated is asked about once more after N days, then recorded as unrated."""
     found: list[Reminder] = []
     wait = config.supervision.rerate_days
-    for item in await supervision.unrated_replies(q):
-        matter = await matters.get(q, item.matter_id)
-        assert matter is not None
+    for waiting in await supervision.unrated_replies(q):
+        item, matter = waiting.item, waiting.matter
         if item.asked_again_at is None and (today - _day(config, item.sent_at)).days >= wait:
-            reply = await casework.reply(q, item.reply_id)
-            assert reply is not None
 
             async def ask(ctx: Context, reply_id: int = item.reply_id) -> None:
                 await supervision.mark_asked_again(ctx.tx, reply_id, ctx.now)
 
-            make = notices.reply(reply.id, reply.body, reply.grounds, reply.via, [])(matter)
+            make = notices.reply(item.reply_id, waiting.body, waiting.grounds, waiting.via, [])(matter)
             found.append(Reminder(f"rerate:{item.reply_id}", "rerate", matter, [matter.representative_id], make, ask))
         elif item.asked_again_at is not None and (today - _day(config, item.asked_again_at)).days >= wait:
             found.append(Reminder(f"unrated:{item.reply_id}", "unrated", matter, [], _nothing,

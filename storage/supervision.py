@@ -33,32 +33,63 @@ async def fired(q: Tx, keys: list[str]) -> set[str]:
     return found
 
 
-async def matters_in(q: Tx, states: tuple[str, ...]) -> list[Matter]:
-    marks = ", ".join("?" for _ in states)
-    rows = await q.all(f"SELECT * FROM matters WHERE state IN ({marks}) ORDER BY id", states)
-    return [matter_from_row(r) for r in rows]
+WATCHED_STATES = ("registered", "assigned", "in_progress", "concluded", "reopened")  # DEADLINE ∪ URGED
 
 
-async def last_event(q: Tx, matter_id: int, events: tuple[str, ...]) -> str | None:
-    marks = ", ".join("?" for _ in events)
-    value = await q.scalar(
-        f"SELECT MAX(at) FROM timeline WHERE matter_id = ? AND event IN ({marks})", (matter_id, *events)
-    )
-    return None if value is None else str(value)
+@dataclass(frozen=True)
+class Watched:
+    """An open matter as the sweep needs it, read in one query with what its rules look at."""
+
+    matter: Matter
+    last_action: str  # when anyone last acted on it (its registration at the latest)
+    assigned_at: str | None  # its latest assignment
+    since: str | None  # major matters only: its latest (re)assignment or registration
+    notice: str | None  # major matters only: its latest progress notice
+    urger_name: str | None
 
 
-async def last_action(q: Tx, matter_id: int) -> str:
-    """When anyone last acted on the matter (its registration at the latest)."""
-    row = await q.one("SELECT COALESCE(last_action_at, registered_at) FROM matters WHERE id = ?", (matter_id,))
-    assert row is not None
-    return str(row[0])
-
-
-async def people_in(q: Tx, department_id: int, role: str) -> list[int]:
+async def watched(q: Tx) -> list[Watched]:
+    """Every matter in WATCHED_STATES, by id, with its latest timeline moments (one query: the open
+    matters through matters_state_due, each one's events through timeline_event)."""
+    marks = ", ".join("?" for _ in WATCHED_STATES)
+    progress = ", ".join("?" for _ in PUBLIC_PROGRESS)
     rows = await q.all(
-        "SELECT p.id FROM persons p JOIN person_roles r ON r.person_id = p.id"
-        " WHERE p.department_id = ? AND r.role = ? ORDER BY p.id", (department_id, role))
-    return [int(r["id"]) for r in rows]
+        "SELECT m.*, COALESCE(m.last_action_at, m.registered_at) AS w_last_action, u.name AS w_urger_name,"
+        " (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id AND t.event = 'assigned') AS w_assigned,"
+        " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
+        "  AND t.event IN ('assigned', 'registered')) END AS w_since,"
+        " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
+        f"  AND t.event IN ({progress})) END AS w_notice"
+        " FROM matters m LEFT JOIN persons u ON u.id = m.urger_id"
+        f" WHERE m.state IN ({marks}) ORDER BY m.id",
+        (*PUBLIC_PROGRESS, *WATCHED_STATES),
+    )
+    return [Watched(matter_from_row(r), str(r["w_last_action"]), r["w_assigned"], r["w_since"], r["w_notice"],
+                    r["w_urger_name"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class DepartmentStaff:
+    """A department's handlers and heads (id, name), each by id; `staff` is both, by id, once each."""
+
+    handlers: list[tuple[int, str]]
+    heads: list[tuple[int, str]]
+
+    @property
+    def staff(self) -> list[int]:
+        return sorted({i for i, _name in self.handlers} | {i for i, _name in self.heads})
+
+
+async def staff_by_department(q: Tx) -> dict[int, DepartmentStaff]:
+    """Every department's handlers and heads (a department without either is missing)."""
+    rows = await q.all(
+        "SELECT p.id, p.name, p.department_id, r.role FROM persons p JOIN person_roles r ON r.person_id = p.id"
+        " WHERE p.department_id IS NOT NULL AND r.role IN ('handler', 'head') ORDER BY p.id")
+    found: dict[int, DepartmentStaff] = {}
+    for r in rows:
+        dept = found.setdefault(int(r["department_id"]), DepartmentStaff([], []))
+        (dept.handlers if r["role"] == "handler" else dept.heads).append((int(r["id"]), str(r["name"])))
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,11 +100,27 @@ class Unrated:
     asked_again_at: str | None
 
 
-async def unrated_replies(q: Tx) -> list[Unrated]:
+@dataclass(frozen=True)
+class UnratedReply:
+    """A sent reply not rated, with its matter (replied) and what a second asking repeats of it."""
+
+    item: Unrated
+    matter: Matter
+    body: str
+    grounds: str
+    via: str
+
+
+async def unrated_replies(q: Tx) -> list[UnratedReply]:
+    """Sent replies not rated of matters still waiting for a rating, by reply id (through the partial
+    index replies_unrated: the few replies waiting, not every reply ever sent)."""
     rows = await q.all(
-        "SELECT r.id, r.matter_id, r.sent_at, r.asked_again_at FROM replies r JOIN matters m ON m.id = r.matter_id"
+        "SELECT m.*, r.id AS u_reply_id, r.sent_at AS u_sent_at, r.asked_again_at AS u_asked_again_at,"
+        " r.body AS u_body, r.grounds AS u_grounds, r.via AS u_via"
+        " FROM replies r JOIN matters m ON m.id = r.matter_id"
         " WHERE r.state = 'sent' AND r.rating IS NULL AND m.state = 'replied' ORDER BY r.id")
-    return [Unrated(r["id"], r["matter_id"], r["sent_at"], r["asked_again_at"]) for r in rows]
+    return [UnratedReply(Unrated(r["u_reply_id"], r["id"], r["u_sent_at"], r["u_asked_again_at"]),
+                         matter_from_row(r), r["u_body"], r["u_grounds"], r["u_via"]) for r in rows]
 
 
 async def mark_asked_again(q: Tx, reply_id: int, now: datetime) -> None:
