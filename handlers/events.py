@@ -92,7 +92,7 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
     year, month, day, hour, minute = (int(g) for g in found.groups())
     try:
         return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a day, or (year 1, year 9999) a moment UTC cannot hold
         return None
 
 

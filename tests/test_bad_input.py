@@ -547,3 +547,20 @@ async def test_help_and_cancel_work_in_a_dialogue(harness: Harness) -> None:
     assert await harness.dump(*TABLES) == before
     assert shown(await deputy.say("/cancel")) == [("message", "已取消，未提交任何内容。")]
     assert await harness.count("dialogs") == 0
+
+
+# -- found by the fuzz (tests/test_fuzz.py, benchmarks/fuzz.py) ---------------------------------
+
+
+@pytest.mark.parametrize("when", ["0001-01-01 00:00", "0001/1/1 0:00"])
+async def test_fuzz_an_event_time_in_year_one_is_not_a_date_rather_than_a_crash(harness: Harness, when: str) -> None:
+    """handlers/events.parse_when: year 1 at midnight local is before what UTC can hold (OverflowError)."""
+    clerk = await bound_staff(harness)
+    await clerk.say("/event")
+    await clerk.press("座谈会")
+    await clerk.say("座谈会")
+    before = await harness.dump(*TABLES, "events")
+    replies = await clerk.say(when)
+    assert shown(replies) == [("message", "抱歉，无法识别该日期和时间。请按 2026-12-05 09:30 的格式发送。")]
+    assert await harness.dump(*TABLES, "events") == before
+    assert await no_failures(harness)
