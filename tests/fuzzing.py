@@ -292,6 +292,7 @@ step = st.one_of(
     st.tuples(st.just("contact"), actor, st.sampled_from(("13800000001", "13800000005", "+86 138 0000 0005", "",
                                                           "abc", "1" * 40)), st.booleans()),
     st.tuples(st.just("clock"), st.sampled_from((1, 24, 24 * 15, 24 * 100))),
+    st.tuples(st.just("tick")),
 )
 
 
@@ -408,6 +409,14 @@ class Runner:
         self.stats.kinds[kind] += 1
         if kind == "clock":
             self.clock.advance(hours=item[1])
+            return
+        if kind == "tick":  # the scheduler's sweep, over whatever the input before left in the database
+            self.records.records.clear()
+            await self.h.app.supervise()
+            await self.h.app.settle()
+            errors = [r for r in self.records.records if r.levelno >= logging.ERROR]
+            if errors:
+                raise Failure("the supervision sweep logged: " + "; ".join(r.getMessage() for r in errors))
             return
         if kind == "as":
             self.protagonist = item[1]
