@@ -86,50 +86,29 @@ def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[st
 
 
 async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
-    """Every reminder due today, fired or not (the sweep skips those fired before).
+    """The reminders due today (the sweep skips any fired before).
 
     Set-based: the open matters are read once with what their rules look at, and the departments'
-    staff once, so a tick costs a few queries however many matters are open; rules whose key
-    depends only on the day check it first and compute nothing once it has fired."""
-    found: list[Reminder] = []
-    s = config.supervision
+    staff once, so a tick costs a few queries however many matters are open. Each rule first works
+    out its key, which costs little; the reminder itself (the matter, its recipients, what is said)
+    is built only for keys that have not fired, so a tick where nothing is new builds nothing."""
     office = await people.with_role(q, "office")
     discipline = await people.with_role(q, "discipline")
     leaders = await people.with_role(q, "leader")
     watched = await supervision.watched(q)
     staff = await supervision.staff_by_department(q)
+    lazy: list[tuple[str, Callable[[], Reminder]]] = []
     for w in watched:
-        m = w.matter
-        if m.state not in supervision.DEADLINE_STATES:
-            continue
-        dept = staff.get(m.department_id) if m.department_id else None
-        handlers_ = (dept.staff if dept else []) if m.department_id else office
-        urger = [m.urger_id] if m.urger_id else []
-        left = (m.due_date - today).days
-        if left >= 1:
-            threshold = min((d for d in s.due_soon_days if left <= d), default=None)
-            if threshold is not None:
-                found.append(Reminder(f"due:{threshold}:{m.id}:{m.due_date}", "due_soon", m, handlers_ + urger,
-                                      _due_soon(m, left)))
-        else:
-            week = (-left) // 7  # repeated weekly while overdue
-            found.append(Reminder(f"overdue:{m.id}:{m.due_date}:{week}", "overdue", m,
-                                  handlers_ + urger + office + discipline, _overdue(m, 1 - left if left < 0 else 0)))
-        if m.major and left <= s.major_notice_days:
-            since, notice = w.since, w.notice
-            if notice is None or (since is not None and notice < since):
-                if left > 0:
-                    found.append(Reminder(f"major_prompt:{m.id}:{m.due_date}", "major_notice", m, handlers_ + urger,
-                                          _major_prompt(m)))
-                else:
-                    found.append(Reminder(f"major_escalate:{m.id}:{m.due_date}", "major_escalate", m,
-                                          office + discipline, _major_escalate(m)))
+        if w.state in supervision.DEADLINE_STATES:
+            dept = staff.get(w.department_id) if w.department_id else None
+            lazy += _deadline(config, w, dept, today, office, discipline)
     for w in watched:
-        if w.matter.state not in supervision.URGED_STATES:
-            continue
-        dept = staff.get(w.matter.department_id) if w.matter.department_id else None
-        found += _urging(config, w, dept, today, leaders)
-        found += _stale(config, w, dept, today, discipline)
+        if w.state in supervision.URGED_STATES:
+            dept = staff.get(w.department_id) if w.department_id else None
+            lazy += _urging(config, w, dept, today, leaders)
+            lazy += _stale(config, w, dept, today, discipline)
+    done = await supervision.fired(q, [key for key, _build in lazy])
+    found = [build() for key, build in lazy if key not in done]
     found += await _bulletin(q, config, today, leaders, watched, staff)
     found += await _unrated(q, config, today)
     found += await _quota(q, today, office)
@@ -139,6 +118,40 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
     found += await card_reminders.collect(q, config, today, office)
     from handlers import digest  # here: handlers.digest imports Reminder from this module
     found += await digest.collect(q, config, today, leaders)
+    return found
+
+
+def _deadline(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
+              office: list[int], discipline: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
+    """§12, §13: due soon (the most urgent threshold reached), overdue (weekly), and the major matter's
+    progress notice: each as its key and how to build it."""
+    s = config.supervision
+    found: list[tuple[str, Callable[[], Reminder]]] = []
+    handlers_ = (dept.staff if dept else []) if w.department_id else office
+    urger = [w.urger_id] if w.urger_id else []
+    left = (w.due_date - today).days
+    if left >= 1:
+        threshold = min((d for d in s.due_soon_days if left <= d), default=None)
+        if threshold is not None:
+            key = f"due:{threshold}:{w.id}:{w.due_date}"
+            found.append((key, lambda: Reminder(key, "due_soon", w.matter, handlers_ + urger,
+                                                _due_soon(w.matter, left))))
+    else:
+        week = (-left) // 7  # repeated weekly while overdue
+        overdue = f"overdue:{w.id}:{w.due_date}:{week}"
+        found.append((overdue, lambda: Reminder(overdue, "overdue", w.matter, handlers_ + urger + office + discipline,
+                                                _overdue(w.matter, 1 - left if left < 0 else 0))))
+    if w.major and left <= s.major_notice_days:
+        since, notice = w.since, w.notice
+        if notice is None or (since is not None and notice < since):
+            if left > 0:
+                prompt = f"major_prompt:{w.id}:{w.due_date}"
+                found.append((prompt, lambda: Reminder(prompt, "major_notice", w.matter, handlers_ + urger,
+                                                       _major_prompt(w.matter))))
+            else:
+                escalate = f"major_escalate:{w.id}:{w.due_date}"
+                found.append((escalate, lambda: Reminder(escalate, "major_escalate", w.matter, office + discipline,
+                                                         _major_escalate(w.matter))))
     return found
 
 
@@ -159,10 +172,10 @@ async def _quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
 
 
 def _urging(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-            leaders: list[int]) -> list[Reminder]:
+            leaders: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
     """§13: a named person urging each case at set intervals, one step up the ladder each time."""
-    m, assigned = w.matter, w.assigned_at
-    if m.urger_id is None or m.department_id is None or assigned is None:
+    assigned = w.assigned_at
+    if w.urger_id is None or w.department_id is None or assigned is None:
         return []
     count = (today - _day(config, assigned)).days // config.supervision.urge_every_days
     if count < 1:
@@ -175,34 +188,39 @@ def _urging(config: Config, w: supervision.Watched, dept: supervision.Department
     else:
         targets = leaders
     targets = targets or (dept.staff if dept else [])
-    urger_id = m.urger_id
+    urger_id, matter_id = w.urger_id, w.id
 
     async def effect(ctx: Context) -> None:
         detail = {"count": count, "level": level}
-        await matters.add_event(ctx.tx, m.id, "urged", actor_id=urger_id, public=False, now=ctx.now, detail=detail)
-        await audit.record(ctx.tx, ctx.now, urger_id, "urged", matter_id=m.id, detail=detail)
+        await matters.add_event(ctx.tx, matter_id, "urged", actor_id=urger_id, public=False, now=ctx.now,
+                                detail=detail)
+        await audit.record(ctx.tx, ctx.now, urger_id, "urged", matter_id=matter_id, detail=detail)
 
-    return [Reminder(f"urge:{m.id}:{assigned}:{count}", "urge", m, [*targets, urger_id],
-                     _urge(m, count, w.urger_name or ""), effect)]
+    key = f"urge:{w.id}:{assigned}:{count}"
+    return [(key, lambda: Reminder(key, "urge", w.matter, [*targets, urger_id],
+                                   _urge(w.matter, count, w.urger_name or ""), effect))]
 
 
 def _stale(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-           discipline: list[int]) -> list[Reminder]:
+           discipline: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
     """§16: no action for N days: possibly perfunctory — flagged to discipline, naming who is responsible."""
-    m, last = w.matter, w.last_action
+    last = w.last_action
     idle = (today - _day(config, last)).days
-    if idle < config.supervision.stale_days or m.department_id is None:
+    if idle < config.supervision.stale_days or w.department_id is None:
         return []
-    names = "、".join(name for _i, name in (dept.handlers if dept else [])) or "-"
-    head_names = "、".join(name for _i, name in (dept.heads if dept else [])) or "-"
+    handler_names = [name for _i, name in (dept.handlers if dept else [])]
+    head_names = [name for _i, name in (dept.heads if dept else [])]
+    matter_id = w.id
 
     async def effect(ctx: Context) -> None:
         detail = {"idle_days": idle}
-        await matters.add_event(ctx.tx, m.id, "stale", actor_id=None, public=False, now=ctx.now, detail=detail)
-        await audit.record(ctx.tx, ctx.now, None, "stale_flag", matter_id=m.id, detail=detail)
+        await matters.add_event(ctx.tx, matter_id, "stale", actor_id=None, public=False, now=ctx.now, detail=detail)
+        await audit.record(ctx.tx, ctx.now, None, "stale_flag", matter_id=matter_id, detail=detail)
 
-    return [Reminder(f"stale:{m.id}:{last}", "stale", m, discipline, _stale_notice(m, idle, names, head_names),
-                     effect)]
+    key = f"stale:{w.id}:{last}"
+    return [(key, lambda: Reminder(key, "stale", w.matter, discipline,
+                                   _stale_notice(w.matter, idle, "、".join(handler_names) or "-",
+                                                 "、".join(head_names) or "-"), effect))]
 
 
 async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watched: list[supervision.Watched],
@@ -215,11 +233,10 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
         return []
     counts: dict[int | None, list[int]] = {}
     for w in watched:  # open: the urged states and those not yet assigned
-        m = w.matter
-        row = counts.setdefault(m.department_id, [0, 0, 0])
+        row = counts.setdefault(w.department_id, [0, 0, 0])
         row[0] += 1
-        left = (m.due_date - today).days
-        if m.state != "concluded":
+        left = (w.due_date - today).days
+        if w.state != "concluded":
             row[1] += 0 <= left <= 7
             row[2] += left < 0
     rows: list[tuple[str, int, int, int]] = []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
 
-from storage.db import Tx, ts
+from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
 
 DEADLINE_STATES = ("registered", "assigned", "in_progress", "reopened")  # not yet concluded (§12)
@@ -36,16 +37,27 @@ async def fired(q: Tx, keys: list[str]) -> set[str]:
 WATCHED_STATES = ("registered", "assigned", "in_progress", "concluded", "reopened")  # DEADLINE ∪ URGED
 
 
-@dataclass(frozen=True)
 class Watched:
-    """An open matter as the sweep needs it, read in one query with what its rules look at."""
+    """An open matter as the sweep needs it, read in one query with what its rules look at. The
+    whole `Matter` is built only when asked for (only for a reminder that is to fire)."""
 
-    matter: Matter
-    last_action: str  # when anyone last acted on it (its registration at the latest)
-    assigned_at: str | None  # its latest assignment
-    since: str | None  # major matters only: its latest (re)assignment or registration
-    notice: str | None  # major matters only: its latest progress notice
-    urger_name: str | None
+    def __init__(self, row: Row) -> None:
+        self._row = row
+        self.id: int = row["id"]
+        self.state: str = row["state"]
+        self.major = bool(row["major"])
+        self.department_id: int | None = row["department_id"]
+        self.urger_id: int | None = row["urger_id"]
+        self.due_date = date.fromisoformat(row["due_date"])
+        self.last_action = str(row["w_last_action"])  # when anyone last acted on it (its registration at the latest)
+        self.assigned_at: str | None = row["w_assigned"]  # its latest assignment
+        self.since: str | None = row["w_since"]  # major matters only: its latest (re)assignment or registration
+        self.notice: str | None = row["w_notice"]  # major matters only: its latest progress notice
+        self.urger_name: str | None = row["w_urger_name"]
+
+    @cached_property
+    def matter(self) -> Matter:
+        return matter_from_row(self._row)
 
 
 async def watched(q: Tx) -> list[Watched]:
@@ -64,8 +76,7 @@ async def watched(q: Tx) -> list[Watched]:
         f" WHERE m.state IN ({marks}) ORDER BY m.id",
         (*PUBLIC_PROGRESS, *WATCHED_STATES),
     )
-    return [Watched(matter_from_row(r), str(r["w_last_action"]), r["w_assigned"], r["w_since"], r["w_notice"],
-                    r["w_urger_name"]) for r in rows]
+    return [Watched(r) for r in rows]
 
 
 @dataclass(frozen=True)

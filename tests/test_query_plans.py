@@ -1,0 +1,115 @@
+"""The hot queries use indexes (issue 6, benchmark 3): a guard that times nothing.
+
+The queries the supervision sweep runs every few minutes, and those of /digest, /my and /inbox, are
+planned by SQLite on the migrated schema without statistics (a deployment never runs ANALYZE, and
+without statistics SQLite's plans do not depend on how many rows there are), and no plan may read a
+whole big table. benchmarks/scale.py measures the same paths on a million matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage import casework, digest, matters, supervision
+from storage.db import Database, Params, Row, Tx
+from storage.migrate import migrate
+
+BIG = ("matters", "timeline", "replies", "reminders", "contacts", "extensions", "audit_log", "outbox")
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+class Recording(Tx):
+    """A transaction that notes every query it runs."""
+
+    def __init__(self, tx: Tx, seen: list[tuple[str, Any]]) -> None:
+        super().__init__(tx._conn)
+        self.seen = seen
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        self.seen.append((sql, params))
+        return await super().one(sql, params)
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.seen.append((sql, params))
+        return await super().all(sql, params)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "plans.db")
+    await migrate(database, NOW)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def plans_of(db: Database, run: Any) -> list[tuple[str, list[str]]]:
+    seen: list[tuple[str, Any]] = []
+    async with db.snapshot() as q:
+        await run(Recording(q, seen))
+        found = []
+        for sql, params in seen:
+            rows = await q.all(f"EXPLAIN QUERY PLAN {sql}", params)
+            found.append((" ".join(sql.split()), [str(r[3]) for r in rows]))
+    return found
+
+
+def full_scans(plan: list[str]) -> list[str]:
+    return [line for line in plan if line.startswith("SCAN ") and line.split()[1] in BIG]
+
+
+async def sweep_queries(q: Tx) -> None:
+    await supervision.watched(q)
+    await supervision.staff_by_department(q)
+    await supervision.unrated_replies(q)
+    await supervision.fired(q, ["due:30:1:2026-12-01", "urge:1:x:1"])
+
+
+async def screen_queries(q: Tx) -> None:
+    today = date(2026, 11, 24)
+    start, end = NOW, datetime(2026, 12, 1, tzinfo=UTC)
+    await digest.due_between(q, today, date(2026, 12, 1))
+    await digest.due_between(q, None, today)
+    await digest.owing_progress_notice(q)
+    await digest.load_by_department(q, today, date(2026, 12, 1))
+    await digest.count_in(q, digest.OPEN_STATES)
+    await digest.registered_in(q, start, end)
+    await digest.concluded_in(q, start, end)
+    await digest.dissatisfied_in(q, start, end)
+    await digest.ratings_of_replies_sent(q, start, end)
+    await matters.count_of_representative(q, 1)
+    await matters.of_representative(q, 1, 8, 0)
+    await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
+    await casework.matters_in(q, ("registered", "reopened"))
+    await casework.idle_since(q, NOW)
+    await casework.awaiting_approval(q, "draft")
+    await casework.pending_extensions(q)
+
+
+@pytest.mark.parametrize("paths", [sweep_queries, screen_queries], ids=["sweep", "digest-my-inbox"])
+async def test_no_hot_query_reads_a_whole_big_table(db: Database, paths: Any) -> None:
+    plans = await plans_of(db, paths)
+    assert plans
+    scans = {sql: full_scans(plan) for sql, plan in plans if full_scans(plan)}
+    assert scans == {}
+
+
+async def test_the_sweep_reads_only_the_open_work_through_its_indexes(db: Database) -> None:
+    plans = dict(await plans_of(db, sweep_queries))
+    watched = next(plan for sql, plan in plans.items() if "w_last_action" in sql)
+    assert any("matters_state_due" in line for line in watched)
+    assert sum("COVERING INDEX timeline_event_at" in line for line in watched) == 3  # the index alone, no rows
+    unrated = next(plan for sql, plan in plans.items() if "u_reply_id" in sql)
+    assert any("replies_unrated" in line for line in unrated)  # the partial index of replies waiting
+
+
+async def test_the_digest_finds_a_periods_replies_by_the_day_they_were_sent(db: Database) -> None:
+    plans = dict(await plans_of(db, screen_queries))
+    sent = next(plan for sql, plan in plans.items() if sql.startswith("SELECT sent_at, rating FROM replies"))
+    assert any("replies_state_sent (state=? AND sent_at>? AND sent_at<?)" in line for line in sent)
