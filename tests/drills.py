@@ -1,0 +1,580 @@
+"""The kill drill and the Bot API faults drill (issue 6, drills 4 and 5): one load, one kill
+loop, one count, used at two sizes — short in `tests/test_kill.py` (CI), full in
+`benchmarks/drills.py` (by hand, results in docs/performance.md).
+
+The load, all through `python -m bot run` (a child process) and the strict fake Bot API
+on 127.0.0.1, every person on their own chat:
+
+* representatives submit a suggestion through the whole intake dialogue (kind, subject,
+  content, Done, No files, Submit) and receive a receipt; every office member is told;
+* an office clerk opens each new matter (`/case N`) and assigns it from the card's buttons
+  (Assign, a department, an urger); the representative and the department are told;
+* the department's handler opens it from that notice's button and posts a public progress
+  note (Progress note, the note, Yes), which is sent to the representative;
+* at the end every representative sends /my and must see their matter (updates queued late).
+
+Meanwhile the bot is killed with SIGKILL after a random number (seeded) of API calls and
+restarted, `kills` times; and/or a fraction of the calls is answered with a fault.
+
+Then it counts: updates lost (queued but never processed, or processed without an answer),
+matters registered twice (or not at all), notifications lost (an outbox message not sent,
+or an expected receipt or notice that never arrived), messages sent twice (and whether each
+is allowed by the policy of bot/dispatch.py: a message only after a send whose outcome
+could not be known, counted in `outbox.ambiguous`; a button answer never), callback
+queries answered other than once (none allowed but a `held` answer), the audit chain
+(`python -m bot audit verify`), `PRAGMA integrity_check`, and how getUpdates went on.
+
+Nothing here prints or logs a message body or the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.app import App
+from bot.config import OutboxConfig
+from storage import people
+from tests.fakebotapi import FAULT_KINDS, FakeBotAPI, FakeUser, SentMessage
+from tests.telegram_env import ROOT, BotProcess, telegram_config, write_config_file
+
+NUMBER = re.compile(r"LS-\d{4}-\d{4,}")
+#: API calls, roughly, that one representative's share of the load causes (sends, answers, polls)
+CALLS_PER_USER = 45
+T = TypeVar("T")
+DRILL_FAULT_KINDS = ("429", "500", "502", "timeout", "timeout_after_delivery", "drop")
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    users: int = 20
+    kills: int = 3
+    seed: int = 1
+    departments: int = 2
+    clerks: int = 1
+    fault_rate: float = 0.0
+    """Fraction of the bot's Bot API calls answered with a fault, split evenly over `fault_kinds`."""
+    fault_kinds: tuple[str, ...] = DRILL_FAULT_KINDS
+    faults_on_get_updates: bool = True
+    latency: float = 0.005
+    """Simulated round trip of every call: a kill then often lands while a call is in flight."""
+    late_waves: int = 3
+    """Rounds of /my from every representative after the load, one after another (per phase)."""
+    step_timeout: float = 120.0
+    """How long a person waits for the bot's answer to one step (generous: a 2-core machine, restarts, back-off)."""
+
+
+@dataclass
+class DrillResult:
+    options: DrillOptions
+    duration: float = 0.0
+    kills: int = 0
+    kills_during_load: int = 0
+    kill_points: list[int] = field(default_factory=list)  # API calls into each run when it was killed
+    updates_queued: int = 0
+    updates_lost: int = 0  # queued, never stored or never processed
+    updates_failed: int = 0  # processed, but the handler failed (inbox state 'failed')
+    updates_pending_in_fake: int = 0
+    steps_unanswered: list[str] = field(default_factory=list)  # a person who waited in vain, and where
+    matters: int = 0
+    matters_twice: int = 0
+    matters_missing: int = 0
+    notifications_expected: int = 0
+    notifications_lost: int = 0
+    messages_outbox: int = 0
+    messages_undelivered: dict[str, int] = field(default_factory=dict)  # outbox message rows not 'sent', by state
+    messages_twice: int = 0
+    messages_twice_allowed: int = 0
+    ambiguous: int = 0  # sends the outbox could not know the outcome of (message and answer rows)
+    callbacks: int = 0
+    callbacks_answered_once: int = 0
+    callbacks_unanswered_held: int = 0  # allowed: the answer was in flight at a crash or timed out (policy "hold")
+    callbacks_unanswered_other: int = 0
+    callbacks_answered_again: int = 0  # a second answer attempted (refused by Telegram): never allowed
+    audit_ok: bool = False
+    audit_entries: int = 0
+    integrity: str = ""
+    final_exit_code: int | None = None
+    fault_counts: dict[str, int] = field(default_factory=dict)
+    flood_429: int = 0  # 429s from the fake's flood limits (a restarted bot does not know its last send times)
+    polls: dict[str, int] = field(default_factory=dict)  # getUpdates calls per phase
+    poll_max_gap: float = 0.0
+    poll_faults: int = 0  # getUpdates calls answered with a fault
+    polls_after_last_fault: int = 0
+    late_answered: dict[str, int] = field(default_factory=dict)  # late /my answered, per phase
+    bot_exits: list[int] = field(default_factory=list)  # exit codes of bot runs that ended on their own
+
+    @property
+    def messages_twice_not_allowed(self) -> int:
+        return self.messages_twice - self.messages_twice_allowed
+
+    def failures(self) -> list[str]:
+        """What misses the targets (empty when every target is met)."""
+        bad = []
+        if self.updates_lost or self.updates_failed or self.updates_pending_in_fake:
+            bad.append(f"updates lost {self.updates_lost}, failed {self.updates_failed}, "
+                       f"left in the fake {self.updates_pending_in_fake}")
+        if self.steps_unanswered:
+            bad.append(f"{len(self.steps_unanswered)} person(s) waited in vain: {self.steps_unanswered[:5]}")
+        if self.matters_twice or self.matters_missing:
+            bad.append(f"matters registered twice {self.matters_twice}, missing {self.matters_missing}")
+        if self.notifications_lost or self.messages_undelivered:
+            bad.append(f"notifications lost {self.notifications_lost}, outbox not sent {self.messages_undelivered}")
+        if self.messages_twice_not_allowed:
+            bad.append(f"{self.messages_twice_not_allowed} message(s) sent twice without an ambiguous send")
+        if self.callbacks_unanswered_other or self.callbacks_answered_again:
+            bad.append(f"callback queries unanswered {self.callbacks_unanswered_other}, "
+                       f"answered again {self.callbacks_answered_again}")
+        if not self.audit_ok:
+            bad.append("audit chain not verified")
+        if self.integrity != "ok":
+            bad.append(f"integrity_check: {self.integrity}")
+        if self.final_exit_code != 0:
+            bad.append(f"the last bot run exited with {self.final_exit_code} on SIGTERM")
+        if self.bot_exits:
+            bad.append(f"bot runs ended on their own with exit codes {self.bot_exits}")
+        if not self.late_answered or any(n != self.options.users for n in self.late_answered.values()):
+            bad.append(f"late updates answered: {self.late_answered}")
+        return bad
+
+    def lines(self) -> list[str]:
+        o = self.options
+        return [
+            f"load: {o.users} representatives, {o.clerks} office clerk(s), {o.departments} department(s); "
+            f"seed {o.seed}; {self.updates_queued} updates queued, {self.callbacks} button presses",
+            f"kills: {self.kills} (SIGKILL; {self.kills_during_load} while the load was running), "
+            f"at API call {self.kill_points} of each run",
+            f"faults injected: {dict(sorted(self.fault_counts.items()))} "
+            f"(rate {o.fault_rate:.0%}{', getUpdates included' if o.fault_rate and o.faults_on_get_updates else ''});"
+            f" flood-limit 429s: {self.flood_429}",
+            f"updates lost: {self.updates_lost} (failed {self.updates_failed}, left in the fake "
+            f"{self.updates_pending_in_fake}, people left waiting {len(self.steps_unanswered)})",
+            f"matters registered twice: {self.matters_twice} (registered {self.matters}, "
+            f"missing {self.matters_missing})",
+            f"notifications lost: {self.notifications_lost} of {self.notifications_expected} expected receipts and "
+            f"notices; outbox messages {self.messages_outbox}, not sent {self.messages_undelivered or 0}",
+            f"messages sent twice: {self.messages_twice} ({self.messages_twice_allowed} allowed by the policy: "
+            f"after a send of unknown outcome; {self.ambiguous} such sends counted in outbox.ambiguous)",
+            f"callback queries: {self.callbacks}, answered once {self.callbacks_answered_once}, unanswered "
+            f"{self.callbacks_unanswered_held} held by policy + {self.callbacks_unanswered_other} other, "
+            f"answered twice {self.callbacks_answered_again}",
+            f"audit chain: {'ok' if self.audit_ok else 'BROKEN'} ({self.audit_entries} entries); "
+            f"integrity_check: {self.integrity}",
+            f"getUpdates calls: {self.polls}; {self.poll_faults} answered with a fault, "
+            f"{self.polls_after_last_fault} calls after the last of them; longest gap between two calls "
+            f"{self.poll_max_gap:.1f}s; late /my answered (of {o.users}): {self.late_answered}",
+            f"duration: {self.duration:.1f}s; verdict: {'all targets met' if not self.failures() else 'FAILED'}",
+        ]
+
+
+class Chat:
+    """One person's side of a chat: act, then wait for the first later message that shows it worked.
+
+    The bot sends each chat's messages in order, so a late duplicate of an earlier answer always
+    arrives before the answer to the next step: predicates need only tell the steps apart.
+    """
+
+    def __init__(self, fake: FakeBotAPI, user: FakeUser, timeout: float, label: str) -> None:
+        self.fake, self.user, self.timeout, self.label = fake, user, timeout, label
+        self.presses: list[str] = []
+        self.updates: list[int] = []
+
+    def messages(self) -> list[SentMessage]:
+        return self.fake.messages_to(self.user.chat_id)
+
+    async def wait(self, step: str, found: Callable[[SentMessage], bool], since: int = 0) -> SentMessage:
+        def match() -> SentMessage | None:
+            return next((m for m in self.messages()[since:] if found(m)), None)
+        try:
+            await self.fake.wait_until(lambda: match() is not None, timeout=self.timeout)
+        except TimeoutError:
+            raise Unanswered(f"{self.label}: {step}") from None
+        message = match()
+        assert message is not None
+        return message
+
+    async def say(self, text: str, step: str, found: Callable[[SentMessage], bool]) -> SentMessage:
+        since = len(self.messages())
+        self.updates.append(self.user.send_text(text))
+        return await self.wait(step, found, since)
+
+    async def press(self, message: SentMessage, label: str, step: str,
+                    found: Callable[[SentMessage], bool]) -> SentMessage:
+        since = len(self.messages())
+        self.presses.append(self.user.press_button(message, label))
+        return await self.wait(step, found, since)
+
+
+class Unanswered(Exception):
+    """A person waited `step_timeout` for the bot's answer to one step."""
+
+
+def has_button(label: str) -> Callable[[SentMessage], bool]:
+    return lambda m: any(text == label for text, _ in m.buttons())
+
+
+def says(fragment: str) -> Callable[[SentMessage], bool]:
+    return lambda m: fragment in m.text
+
+
+def titled(title: str, fragment: str) -> Callable[[SentMessage], bool]:
+    return lambda m: m.text.startswith(title) and fragment in m.text
+
+
+def number_in(message: SentMessage) -> str:
+    found = NUMBER.search(message.text)
+    assert found is not None, "no matter number in the message"
+    return found.group(0)
+
+
+@dataclass
+class World:
+    config_path: Path
+    database: Path
+    reps: list[Chat]
+    clerks: list[Chat]
+    handlers: list[Chat]  # one per department, in department order
+    departments: list[str]
+    clerk_names: list[str]
+
+
+async def _build_world(fake: FakeBotAPI, workdir: Path, opts: DrillOptions) -> World:
+    config = telegram_config(workdir, fake, per_chat_interval=0.05,
+                             request_timeout=1.0 if opts.fault_rate else 5.0,
+                             outbox=OutboxConfig(global_rate=30, per_chat_interval=0.05, max_attempts=8))
+    app = await App.open(config)
+    departments = [f"Dept {n + 1}" for n in range(opts.departments)]
+    clerk_names = [f"Clerk {n + 1}" for n in range(opts.clerks)]
+    try:
+        async with app.db.transaction() as tx:
+            now = app.clock.now()
+            people_ids: dict[int, int] = {}
+            dept_ids = [await people.add_department(tx, name, now) for name in departments]
+            for n, name in enumerate(clerk_names):
+                people_ids[9000 + n] = await people.add_staff(tx, name, None, ["office"], "", now)
+            for n, dept in enumerate(dept_ids):
+                people_ids[9500 + n] = await people.add_staff(tx, f"Handler {n + 1}", dept, ["handler"], "", now)
+            for n in range(opts.users):
+                people_ids[8000 + n] = await tx.insert(
+                    "INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
+                    " VALUES (?, 'npc', '', ?, '2026-01-01', '2026-01-01') RETURNING id",
+                    (f"Deputy {n}", f"drill:{n}"))
+            for chat_id, person in people_ids.items():
+                await people.bind_identity(tx, "telegram", str(chat_id), str(chat_id), person, now)
+                await people.set_locale(tx, person, "en", now)
+    finally:
+        await app.close()
+    step = opts.step_timeout
+
+    def chat(chat_id: int, label: str) -> Chat:
+        return Chat(fake, fake.user(chat_id, first_name=label, language_code="en"), step, label)
+
+    return World(
+        config_path=write_config_file(config, workdir / "config.toml"),
+        database=config.storage.database,
+        reps=[chat(8000 + n, f"deputy {n}") for n in range(opts.users)],
+        clerks=[chat(9000 + n, f"clerk {n + 1}") for n in range(opts.clerks)],
+        handlers=[chat(9500 + n, f"handler {n + 1}") for n in range(opts.departments)],
+        departments=departments,
+        clerk_names=clerk_names,
+    )
+
+
+# -- the load ------------------------------------------------------------------------------
+
+
+async def _representative(rep: Chat, n: int) -> str:
+    """Submit a suggestion through the whole dialogue; then wait for the two notices that follow."""
+    kinds = await rep.say("/submit", "/submit -> kinds", has_button("Suggestion"))
+    await rep.press(kinds, "Suggestion", "kind -> subject prompt", says("short subject"))
+    await rep.say(f"Drill matter {n}", "subject -> content prompt", says("Please write the content"))
+    received = await rep.say(f"Content of drill matter {n}.", "content -> received", has_button("Done"))
+    files = await rep.press(received, "Done", "Done -> files prompt", has_button("No files"))
+    summary = await rep.press(files, "No files", "No files -> summary", has_button("Submit"))
+    receipt = await rep.press(summary, "Submit", "Submit -> receipt", says("has been registered"))
+    number = number_in(receipt)
+    await rep.wait("assignment notice", says(f"{number} has been assigned"))
+    await rep.wait("progress notice", says(f"Progress of {number}:"))
+    return number
+
+
+async def _clerk(clerk: Chat, index: int, world: World, expected: int) -> None:
+    """Assign every new matter whose sequence number falls to this clerk, in the order they arrive."""
+    done: set[str] = set()
+    def mine(number: str) -> bool:
+        return int(number.rsplit("-", 1)[1]) % len(world.clerks) == index
+
+    share = sum(1 for k in range(1, expected + 1) if k % len(world.clerks) == index)
+    while len(done) < share:
+        notice = await clerk.wait("a new matter", lambda m: m.text.startswith("New matter")
+                                  and (n := NUMBER.search(m.text)) is not None
+                                  and n.group(0) not in done and mine(n.group(0)))
+        number = number_in(notice)
+        department = world.departments[int(number.rsplit("-", 1)[1]) % len(world.departments)]
+        card = await clerk.say(f"/case {number}", f"/case {number}",
+                               lambda m: m.text.startswith(number) and any(t == "Assign" for t, _ in m.buttons()))
+        which = await clerk.press(card, "Assign", f"{number} Assign -> departments", says(f"Assign {number} to"))
+        urger = await clerk.press(which, department, f"{number} department -> urgers",
+                                  has_button(world.clerk_names[index]))
+        await clerk.press(urger, world.clerk_names[index], f"{number} urger -> card",
+                          lambda m: m.text.startswith(number) and "Handled by" in m.text)
+        done.add(number)
+
+
+async def _handler(handler: Chat, department: str, expected: int) -> None:
+    """Post a public progress note on every matter assigned to this department, in the order they arrive."""
+    done: set[str] = set()
+    while len(done) < expected:
+        notice = await handler.wait("an assignment", lambda m: f"is assigned to the {department}" in m.text
+                                    and number_in(m) not in done)
+        number = number_in(notice)
+        card = await handler.press(notice, f"Open {number}", f"{number} Open -> card",
+                                   lambda m: m.text.startswith(number) and has_button("Progress note")(m))
+        prompt = await handler.press(card, "Progress note", f"{number} Progress note -> prompt",
+                                     says("Please write the progress note"))
+        del prompt
+        public = await handler.say(f"Drill note on {number}.", f"{number} note -> public?", has_button("Yes, send it"))
+        await handler.press(public, "Yes, send it", f"{number} Yes -> done", says("Done."))
+        done.add(number)
+
+
+async def _late(world: World, numbers: dict[int, str]) -> int:
+    """Every representative sends /my; count those whose listing shows their matter."""
+    async def one(n: int, rep: Chat) -> bool:
+        try:
+            await rep.say("/my", "late /my", says(numbers.get(n, "LS-")))
+            return True
+        except Unanswered:
+            return False
+    return sum(await asyncio.gather(*(one(n, rep) for n, rep in enumerate(world.reps))))
+
+
+async def _guard(result: DrillResult, coro: Coroutine[Any, Any, T]) -> T | None:
+    try:
+        return await coro
+    except Unanswered as exc:
+        result.steps_unanswered.append(str(exc))
+    except Exception as exc:  # a wrong answer where a step expected another: reported, not raised
+        result.steps_unanswered.append(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+class _PollMonitor:
+    """Counts getUpdates calls as they arrive (per phase), the longest gap between two, the faults
+    getUpdates was answered with, and the calls made after the last of them."""
+
+    def __init__(self, fake: FakeBotAPI) -> None:
+        self.fake = fake
+        self.phase = "load"
+        self.counts: Counter[str] = Counter()
+        self.max_gap = 0.0
+        self.faults = 0
+        self.after_last_fault = 0
+        self._seen = 0
+        self._errors_seen = 0
+        self._last: float | None = None
+
+    async def run(self) -> None:
+        while True:
+            await self.fake.wait_until(lambda: len(self.fake.requests) > self._seen
+                                       or len(self.fake.errors) > self._errors_seen, timeout=3600)
+            errors = self.fake.errors[self._errors_seen:]
+            self._errors_seen += len(errors)
+            if any(method == "getUpdates" and status != 409 for method, status, _ in errors):
+                self.faults += sum(1 for method, status, _ in errors if method == "getUpdates" and status != 409)
+                self.after_last_fault = 0
+            new = self.fake.requests[self._seen:]
+            self._seen += len(new)
+            polls = sum(1 for name in new if name == "getUpdates")
+            if polls:
+                now = time.monotonic()
+                if self._last is not None:
+                    self.max_gap = max(self.max_gap, now - self._last)
+                self._last = now
+                self.counts[self.phase] += polls
+                self.after_last_fault += polls
+
+
+# -- the drill -----------------------------------------------------------------------------
+
+
+async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
+    """Run the load with `opts.kills` kills and `opts.fault_rate` faults; count what happened."""
+    result = DrillResult(opts)
+    started = time.monotonic()
+    rng = random.Random(opts.seed)
+    async with FakeBotAPI(per_chat_interval=0.03, global_rate=200, latency=opts.latency, seed=opts.seed) as fake:
+        world = await _build_world(fake, workdir, opts)
+        log = workdir / "bot.log"
+        monitor = _PollMonitor(fake)
+        monitor_task = asyncio.create_task(monitor.run())
+        if opts.fault_rate:
+            kinds = [k for k in opts.fault_kinds if k in FAULT_KINDS]
+            for kind in kinds:
+                setattr(fake.faults, f"p_{kind}", opts.fault_rate / len(kinds))
+            fake.faults.include_get_updates = opts.faults_on_get_updates
+            fake.faults.timeout_delay = 1.5  # longer than the bot's request timeout (1 s)
+        per_department = Counter(k % opts.departments for k in range(1, opts.users + 1))
+        load = [asyncio.create_task(_guard(result, _representative(rep, n))) for n, rep in enumerate(world.reps)]
+        staff = [asyncio.create_task(_guard(result, _clerk(c, i, world, opts.users)))
+                 for i, c in enumerate(world.clerks)]
+        staff += [asyncio.create_task(_guard(result, _handler(h, world.departments[i], per_department[i])))
+                  for i, h in enumerate(world.handlers)]
+        everything = asyncio.gather(*load, *staff)
+
+        bot = BotProcess(world.config_path, log)
+        bot.start()
+        spacing = max(2, 2 * CALLS_PER_USER * opts.users // (opts.kills + 1))
+        for _ in range(opts.kills):
+            point = rng.randint(1, spacing)
+            base = len(fake.requests)
+            try:
+                await fake.wait_until(lambda: len(fake.requests) - base >= point or everything.done()
+                                      or bot.proc is not None and bot.proc.poll() is not None,
+                                      timeout=opts.step_timeout)
+            except TimeoutError:
+                pass  # the bot is stuck: killed all the same
+            if bot.proc is not None and bot.proc.poll() is not None:
+                result.bot_exits.append(bot.proc.returncode)
+            else:
+                bot.kill()
+            result.kills += 1
+            result.kills_during_load += int(not everything.done())
+            result.kill_points.append(len(fake.requests) - base)
+            bot = BotProcess(world.config_path, log)
+            bot.start()
+        outcomes = await everything
+        numbers = {n: number for n, number in enumerate(outcomes[:opts.users]) if isinstance(number, str)}
+
+        phases = ["late, faults on", "late, faults off"] if opts.fault_rate else ["late"]
+        for phase in phases:
+            if phase == "late, faults off":
+                fake.faults.clear()
+            monitor.phase = phase
+            for wave in range(opts.late_waves):  # one after another: each wave needs getUpdates called again
+                result.late_answered[f"{phase} {wave + 1}"] = await _late(world, numbers)
+        try:
+            await fake.wait_until(lambda: _outbox_settled(world.database), timeout=opts.step_timeout)
+        except TimeoutError:
+            pass  # counted below as not sent
+        if bot.proc is not None and bot.proc.poll() is not None:
+            result.bot_exits.append(bot.proc.returncode)
+            result.final_exit_code = bot.proc.returncode
+        else:
+            result.final_exit_code = bot.terminate()
+        monitor_task.cancel()
+        await asyncio.gather(monitor_task, return_exceptions=True)
+        result.polls = dict(monitor.counts)
+        result.poll_max_gap = monitor.max_gap
+        result.poll_faults, result.polls_after_last_fault = monitor.faults, monitor.after_last_fault
+        result.fault_counts = dict(fake.fault_counts)
+        result.flood_429 = sum(1 for _, status, _ in fake.errors if status == 429) - fake.fault_counts.get("429", 0)
+        result.updates_pending_in_fake = fake.pending_updates
+        _count(result, fake, world, numbers)
+    _audit(result, world.config_path)
+    result.duration = time.monotonic() - started
+    return result
+
+
+def _outbox_settled(path: Path) -> bool:
+    with sqlite3.connect(path) as conn:
+        left: int = conn.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')").fetchone()[0]
+    return left == 0
+
+
+def _count(result: DrillResult, fake: FakeBotAPI, world: World, numbers: dict[int, str]) -> None:
+    everyone = [*world.reps, *world.clerks, *world.handlers]
+    queued = {str(u) for chat in everyone for u in chat.updates}
+    presses = {q for chat in everyone for q in chat.presses}
+    result.updates_queued = len(queued) + len(presses)
+    result.callbacks = len(presses)
+    with sqlite3.connect(world.database) as conn:
+        inbox = conn.execute("SELECT external_id, state, payload FROM inbox").fetchall()
+        outbox = conn.execute("SELECT chat_id, op, state, ambiguous, payload FROM outbox").fetchall()
+        per_rep = dict(conn.execute("SELECT representative_id, COUNT(*) FROM matters GROUP BY 1").fetchall())
+        reps = [r[0] for r in conn.execute("SELECT id FROM persons WHERE body = 'npc'")]
+        result.integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    states: dict[str, str] = {}
+    for external_id, state, payload in inbox:
+        query = json.loads(payload).get("callback_query")
+        states[str(query["id"]) if query else str(external_id)] = state
+    wanted = queued | presses
+    result.updates_lost = sum(1 for key in wanted if key not in states or states[key] == "new")
+    result.updates_failed = sum(1 for key in wanted if states.get(key) == "failed")
+
+    result.matters = sum(per_rep.values())
+    result.matters_twice = sum(count - 1 for count in per_rep.values() if count > 1)
+    result.matters_missing = sum(1 for rep in reps if rep not in per_rep)
+
+    # messages: each outbox 'message' row that sends anew is one message in the fake; more is a resend
+    rows_sent: Counter[str] = Counter()
+    ambiguous: Counter[str] = Counter()
+    undelivered: Counter[str] = Counter()
+    answers: dict[str, tuple[str, int]] = {}
+    for chat_id, op, state, amb, payload in outbox:
+        result.ambiguous += amb
+        data = json.loads(payload)
+        if op == "answer":
+            answers[str(data["callback_id"])] = (state, amb)
+            continue
+        result.messages_outbox += 1
+        if state != "sent":
+            undelivered[state] += 1
+        elif data.get("edit_message_id") is None:
+            rows_sent[chat_id] += 1
+            ambiguous[chat_id] += amb
+    result.messages_undelivered = dict(undelivered)
+    for chat in everyone:
+        key = str(chat.user.chat_id)
+        extra = sum(1 for m in chat.messages() if m.method.startswith("send")) - rows_sent[key]
+        if extra < 0:
+            result.notifications_lost -= extra  # recorded as sent, never arrived
+        elif extra > 0:
+            result.messages_twice += extra
+            result.messages_twice_allowed += min(extra, ambiguous[key])
+
+    # the notifications the load owes, by content: receipts and notices naming each matter
+    owed: list[tuple[Chat, Callable[[SentMessage], bool]]] = []
+    never: Callable[[SentMessage], bool] = lambda m: False  # noqa: E731
+    for n, rep in enumerate(world.reps):
+        number = numbers.get(n)
+        if number is None:  # its matter never got as far: all it was owed counts as lost
+            owed += [(rep, never)] * (3 + len(world.clerks) + 1)
+            continue
+        owed += [(rep, says(f"Number: {number}")), (rep, says(f"{number} has been assigned")),
+                 (rep, says(f"Progress of {number}:"))]
+        owed += [(clerk, titled("New matter", number)) for clerk in world.clerks]
+        owed.append((world.handlers[int(number.rsplit("-", 1)[1]) % len(world.handlers)], titled("Assigned", number)))
+    result.notifications_expected = len(owed)
+    result.notifications_lost += sum(1 for chat, found in owed if not any(found(m) for m in chat.messages()))
+
+    # button answers: one per press; none allowed missing but those held by policy, never two
+    for query in presses:
+        if len(fake.callback_answers.get(query, [])) == 1:
+            result.callbacks_answered_once += 1
+        elif answers.get(query, ("", 0))[0] == "held":
+            result.callbacks_unanswered_held += 1
+        else:
+            result.callbacks_unanswered_other += 1
+    result.callbacks_answered_again = sum(1 for method, status, _ in fake.errors
+                                          if method == "answerCallbackQuery" and status == 400)
+
+
+def _audit(result: DrillResult, config_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config_path), "audit", "verify"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result.audit_ok = done.returncode == 0
+    found = re.search(r"(\d+) entries", done.stdout + done.stderr)
+    result.audit_entries = int(found.group(1)) if found else 0
