@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot import callbacks
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from storage import audit, dialogs
 from storage.dialogs import Dialog
 
@@ -56,6 +56,7 @@ class Routes:
 
 async def dispatch(ctx: Context, routes: Routes) -> None:
     """Run the handler for ctx.inc inside the caller's transaction."""
+    ctx.inc = clean(ctx.inc)
     await ctx.tx.execute("SAVEPOINT handler")
     try:
         await _route(ctx, routes)
@@ -116,6 +117,27 @@ async def _route(ctx: Context, routes: Routes) -> None:
 async def _unbound(ctx: Context, routes: Routes) -> None:
     if routes.unbound is not None:
         await routes.unbound(ctx)
+
+
+def clean(inc: Incoming) -> Incoming:
+    """The user's strings as text the database can store: a lone UTF-16 surrogate (a JSON escape such as
+    \\ud83d without its pair decodes to one) cannot be encoded as UTF-8, so it becomes U+FFFD."""
+    def fix(text: str) -> str:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return text
+
+    def fix_opt(text: str | None) -> str | None:
+        return None if text is None else fix(text)
+
+    return replace(
+        inc, text=fix(inc.text), command=fix_opt(inc.command), args=fix(inc.args), action=fix_opt(inc.action),
+        display_name=fix(inc.display_name),
+        attachments=tuple(replace(a, name=fix(a.name), mime=fix_opt(a.mime)) for a in inc.attachments),
+        contact=replace(inc.contact, phone=fix(inc.contact.phone)) if inc.contact else None,
+    )
 
 
 def dialog_button(dialog: Dialog, choice: str) -> str:

@@ -36,7 +36,7 @@ import shutil
 import string
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ _ODD_TEXT = (
     "0", "-1", "99999999999999999999", "13900001111", "2026-12-05 09:30", "2026-02-30 25:61", "0001-01-01 00:00", "9999-12-31 23:59",
     "2027-01-15 10:00", "0001-01-01", "9999-12-31", "2026-11-20", "2031-12-31", "11月20日", "2026H2", "第一检察部", "陈静",
     "王建国", "是", "否", "完成", "确认", REPLY_BODY, GROUNDS, "路" * 100, "路" * 101, "字" * 4097,
-    "/submit", "/start", "'; DROP TABLE matters; --", "\\", "\"", "null", "NaN",
+    "/submit", "/start", "'; DROP TABLE matters; --", "\\", "\"", "null", "NaN", "a\ud800b", "\udfff", "😀\ud83d",
 )
 texts = st.one_of(
     st.sampled_from(_ODD_TEXT),
@@ -268,6 +268,7 @@ SCRIPTS: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
     "invitation": ("supervisor", (("l", "不参加"),)),
     "report": ("office", (("c", "report", ""),)),
     "lang": ("member", (("c", "lang", ""), ("l", "简体中文"))),
+    "bind": ("stranger", (("c", "start", "{invite}"),)),
 }
 
 actor = st.one_of(st.just("me"), st.just("me"), st.just("me"), st.sampled_from(ACTOR_KEYS))
@@ -297,8 +298,8 @@ step = st.one_of(
 
 
 def sequences(min_size: int = 1, max_size: int = 30) -> st.SearchStrategy[list[tuple[Any, ...]]]:
-    """A protagonist, then their steps (and others')."""
-    return st.tuples(st.sampled_from(ACTOR_KEYS).map(lambda key: ("as", key)),
+    """A protagonist (and whether binding asks for the phone number), then their steps (and others')."""
+    return st.tuples(st.tuples(st.just("as"), st.sampled_from(ACTOR_KEYS), st.booleans()),
                      st.lists(step, min_size=min_size, max_size=max_size)).map(lambda t: [t[0], *t[1]])
 
 
@@ -360,8 +361,9 @@ class Stats:
 class Runner:
     """One example: a copy of the world, its users, and the checks after each step."""
 
-    def __init__(self, world: World, stats: Stats | None = None) -> None:
+    def __init__(self, world: World, stats: Stats | None = None, require_phone: bool = False) -> None:
         self.world = world
+        self.require_phone = require_phone
         self.stats = stats or Stats()
         self.folder = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_fast_tmp()))
         self.records = _Records()
@@ -374,7 +376,9 @@ class Runner:
             else:
                 shutil.copy2(item, target)
         self.clock = MovableClock()
-        app = await App.open(test_config(self.folder), self.clock)
+        config = test_config(self.folder)
+        config = replace(config, binding=replace(config.binding, require_phone=self.require_phone))
+        app = await App.open(config, self.clock)
         channel = RecordingChannel(app.files)
         channel.sent = list(self.world.sent)
         app.add_channel(channel)
@@ -432,13 +436,13 @@ class Runner:
                 else:
                     await self.step(("label", who, part[1]))
             return
+        user = self.users[self.protagonist if item[1] == "me" else item[1]]
         if kind == "label":
-            found = [(data, s.message_id) for s in reversed(self.users[item[1]].received)
+            found = [(data, s.message_id) for s in reversed(user.received)
                      for label, data in s.buttons if label == item[2]]
             if not found:
                 self.stats.kinds["label:missing"] += 1
                 return
-        user = self.users[self.protagonist if item[1] == "me" else item[1]]
         before = await self.h.dump(*self.tables)
         self.records.records.clear()
         is_press = kind in ("press", "data", "label")
@@ -553,7 +557,8 @@ def _fast_tmp() -> str | None:
 
 
 async def run_steps(world: World, items: list[tuple[Any, ...]], stats: Stats | None = None) -> None:
-    async with Runner(world, stats) as runner:
+    phone = bool(items) and items[0][0] == "as" and len(items[0]) > 2 and bool(items[0][2])
+    async with Runner(world, stats, require_phone=phone) as runner:
         for n, item in enumerate(items):
             try:
                 await runner.step(item)

@@ -564,3 +564,31 @@ async def test_fuzz_an_event_time_in_year_one_is_not_a_date_rather_than_a_crash(
     assert shown(replies) == [("message", "抱歉，无法识别该日期和时间。请按 2026-12-05 09:30 的格式发送。")]
     assert await harness.dump(*TABLES, "events") == before
     assert await no_failures(harness)
+
+
+async def test_fuzz_a_lone_surrogate_in_text_is_stored_as_a_replacement_character(harness: Harness) -> None:
+    """bot/router.clean: JSON such as "\\ud83d" without its pair decodes to a lone surrogate, which SQLite
+    cannot encode as UTF-8; it crashed every handler that stored the text (here the subject of a matter)."""
+    deputy = await bound_deputy(harness)
+    await deputy.say("/submit")
+    await deputy.press("建议")
+    replies = await deputy.say("路口\ud83d减速带")
+    assert shown(replies) == [("message", TEXT_PROMPT)]
+    assert (await dialog_data(harness))["subject"] == "路口\ufffd减速带"
+    assert await no_failures(harness)
+
+
+async def test_fuzz_a_lone_surrogate_in_an_invite_code_is_an_invalid_code(harness: Harness) -> None:
+    """handlers/binding.hash_code encoded the code as UTF-8: a surrogate in it crashed /start."""
+    stranger = harness.user("9001")
+    replies = await stranger.say("/start abc\udfff")
+    assert shown(replies) == [("message", "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。")]
+    assert await no_failures(harness)
+
+
+async def test_fuzz_a_surrogate_pair_split_in_two_escapes_is_joined(harness: Harness) -> None:
+    deputy = await bound_deputy(harness)
+    await deputy.say("/submit")
+    await deputy.press("建议")
+    await deputy.say("好\ud83d\ude00")
+    assert (await dialog_data(harness))["subject"] == "好😀"
