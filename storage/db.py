@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -88,6 +89,60 @@ class Tx:
         return None if row is None else row[0]
 
 
+class WriterGate:
+    """The writer's lock, handed over in order: urgent waiters first, alternating with ordinary ones.
+
+    An urgent waiter goes before the ordinary ones, unless the previous holder was urgent too
+    and an ordinary one is waiting: then that one goes first. So neither kind can starve the
+    other, however steady the stream of urgent work.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._last_urgent = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._ordinary: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._held and not self._urgent and not self._ordinary:
+            self._held, self._last_urgent = True, urgent
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._ordinary
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over just as we were cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        if not self._held:
+            raise RuntimeError("WriterGate released while not held")
+        while True:
+            urgent = bool(self._urgent) and not (self._last_urgent and self._ordinary)
+            queue = self._urgent if urgent else self._ordinary
+            if not queue:
+                self._held = False
+                return
+            waiter = queue.popleft()
+            if not waiter.done():
+                self._last_urgent = urgent
+                waiter.set_result(None)  # still held: handed straight to the waiter
+                return
+
+    @asynccontextmanager
+    async def held(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Database:
     """The two connections and the writer lock; open with `Database.open(path)`."""
 
@@ -95,10 +150,9 @@ class Database:
         self.path = path
         self._writer = writer
         self._reader = reader
-        self._lock = asyncio.Lock()
+        self._lock = WriterGate()
         self._read_lock = asyncio.Lock()
         self._closed = False
-        self._urgent = 0
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -111,7 +165,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        async with self._lock:
+        async with self._lock.held():
             await self._reader.close()
             await self._writer.close()
 
@@ -120,10 +174,11 @@ class Database:
         """BEGIN IMMEDIATE ... COMMIT on the writer; ROLLBACK if the block raises.
 
         `urgent` transactions (short bookkeeping, such as recording that a message was
-        sent) go before ordinary ones that are waiting: the shorter the time between a
-        send and its record, the fewer resends a crash can cause.
+        sent) go before ordinary ones that are waiting, but never twice in a row while an
+        ordinary one waits: the shorter the time between a send and its record, the fewer
+        resends a crash can cause, and the ordinary work is never starved.
         """
-        await self._acquire(urgent)
+        await self._lock.acquire(urgent)
         try:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -134,21 +189,6 @@ class Database:
             await self._writer.execute("COMMIT")
         finally:
             self._lock.release()
-
-    async def _acquire(self, urgent: bool) -> None:
-        if urgent:
-            self._urgent += 1
-            try:
-                await self._lock.acquire()
-            finally:
-                self._urgent -= 1
-            return
-        while True:
-            await self._lock.acquire()
-            if not self._urgent:
-                return
-            self._lock.release()  # let the urgent one in first
-            await asyncio.sleep(0)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Tx]:
@@ -162,7 +202,7 @@ class Database:
 
     async def run_script(self, script: str) -> None:
         """Run a multi-statement script on the writer (migrations); the script owns its transaction."""
-        async with self._lock:
+        async with self._lock.held():
             try:
                 await self._writer.executescript(script)
             except BaseException:

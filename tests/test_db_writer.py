@@ -1,0 +1,70 @@
+"""The writer's gate (storage/db.py): one writer at a time, urgent bookkeeping first, nobody starved."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from storage.db import WriterGate
+
+
+async def test_urgent_goes_first_but_never_twice_in_a_row_while_ordinary_work_waits() -> None:
+    gate = WriterGate()
+    order: list[str] = []
+    await gate.acquire()  # held: everyone below queues
+
+    async def take(name: str, urgent: bool) -> None:
+        await gate.acquire(urgent)
+        order.append(name)
+        await asyncio.sleep(0)
+        gate.release()
+
+    tasks = [asyncio.create_task(take(name, urgent))
+             for name, urgent in (("o1", False), ("u1", True), ("o2", False), ("u2", True), ("u3", True))]
+    await asyncio.sleep(0)  # all queued
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert order == ["u1", "o1", "u2", "o2", "u3"]
+
+
+async def test_a_steady_stream_of_urgent_work_does_not_starve_ordinary_work() -> None:
+    gate = WriterGate()
+    order: list[str] = []
+    await gate.acquire()
+
+    async def urgent_forever() -> None:
+        for n in range(5):
+            await gate.acquire(urgent=True)
+            order.append(f"u{n}")
+            gate.release()
+
+    async def ordinary() -> None:
+        await gate.acquire()
+        order.append("o")
+        gate.release()
+
+    stream = asyncio.create_task(urgent_forever())
+    waiting = asyncio.create_task(ordinary())
+    await asyncio.sleep(0)
+    gate.release()
+    await asyncio.gather(stream, waiting)
+    assert order.index("o") <= 1  # after at most one urgent holder
+
+
+async def test_a_waiter_cancelled_after_being_handed_the_gate_passes_it_on() -> None:
+    gate = WriterGate()
+    await gate.acquire()
+    first = asyncio.create_task(gate.acquire())
+    second = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    gate.release()  # handed to `first`...
+    first.cancel()  # ...which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await second  # the gate went on to the next waiter
+    gate.release()
+    await gate.acquire()  # and is free again afterwards
+    gate.release()
+    with pytest.raises(RuntimeError):
+        gate.release()
