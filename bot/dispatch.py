@@ -50,6 +50,9 @@ class Dispatcher:
         self.clock = clock
         self.monotonic = monotonic
         self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._claiming: set[tuple[str, str, str]] = set()
+        self._sent_marks: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
         self._chat_free_at: dict[tuple[str, str, str], float] = {}
         self._recent: deque[float] = deque()
         self._wake = asyncio.Event()
@@ -90,13 +93,18 @@ class Dispatcher:
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def _tick(self) -> float:
-        """Start every send that may start now; return how long until the next one may."""
+        """Start every send that may start now; return how long until the next one may.
+
+        The sends that start together are claimed ("sending") in one transaction: one commit
+        for the lot instead of one per message.
+        """
         async with self.db.snapshot() as q:
             items = await outbox.heads(q, self.clock.now())
         wait = 1.0
+        starting: list[tuple[tuple[str, str, str], Item]] = []
         for item in items:
             key = (item.channel, item.chat_id, item.op)
-            if key in self._inflight:
+            if key in self._inflight or key in self._claiming:
                 continue
             if item.op in RATED_OPS:
                 gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap())
@@ -104,7 +112,18 @@ class Dispatcher:
                     wait = min(wait, gap)
                     continue
                 self._reserve(key)
-            self._inflight[key] = asyncio.create_task(self._send(key, item))
+            starting.append((key, item))
+        if not starting:
+            return wait
+        self._claiming.update(key for key, _ in starting)
+        try:
+            async with self.db.transaction() as tx:
+                claimed = await outbox.claim(tx, [item.id for _, item in starting])
+        finally:
+            self._claiming.difference_update(key for key, _ in starting)
+        for key, item in starting:
+            if item.id in claimed:
+                self._inflight[key] = asyncio.create_task(self._send(key, item))
         return wait
 
     def _global_gap(self) -> float:
@@ -135,10 +154,7 @@ class Dispatcher:
             self._wake.set()
 
     async def _attempt(self, key: tuple[str, str, str], item: Item) -> None:
-        channel = self.channels.get(item.channel)
-        async with self.db.transaction() as tx:
-            if not await outbox.mark_sending(tx, item.id):
-                return
+        channel = self.channels.get(item.channel)  # claimed ("sending") by _tick
         attempts = item.attempts + 1
         try:
             if channel is None:
@@ -160,10 +176,36 @@ class Dispatcher:
         except Rejected as exc:
             await self._give_up(item, "failed", f"rejected: {exc}")
         else:
-            async with self.db.transaction(urgent=True) as tx:
-                await outbox.mark_sent(tx, item.id, {"message_ids": result.message_ids}, self.clock.now())
+            await self._record_sent(item.id, {"message_ids": result.message_ids})
             self.sent += 1
             log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
+
+    async def _record_sent(self, item_id: int, result: dict[str, object]) -> None:
+        """Record a send as soon as the writer is free, together with the other sends that finished meanwhile
+        (group commit: one transaction for all of them); return once it is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent_marks.append((item_id, result, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_sent_marks())
+        await done
+
+    async def _write_sent_marks(self) -> None:
+        while self._sent_marks:
+            batch, self._sent_marks = self._sent_marks, []
+            try:
+                async with self.db.transaction(urgent=True) as tx:
+                    await outbox.mark_sent_many(tx, [(item_id, result) for item_id, result, _ in batch],
+                                                self.clock.now())
+            except BaseException as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def _retry_or_fail(self, item: Item, attempts: int, error: str, *, ambiguous: bool = False) -> None:
         if attempts >= self.config.max_attempts:

@@ -85,10 +85,28 @@ async def mark_sending(q: Tx, item_id: int) -> bool:
     return changed == 1
 
 
+async def claim(q: Tx, item_ids: list[int]) -> set[int]:
+    """Claim pending items for sending, all in one statement; return the ids claimed (still pending)."""
+    if not item_ids:
+        return set()
+    marks = ", ".join("?" * len(item_ids))
+    rows = await q.all(
+        f"UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ({marks}) AND state = 'pending'"
+        " RETURNING id",
+        item_ids,
+    )
+    return {int(r[0]) for r in rows}
+
+
 async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:
-    await q.execute(
+    await mark_sent_many(q, [(item_id, result)], now)
+
+
+async def mark_sent_many(q: Tx, results: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+    """Record several sends at once (the dispatcher commits the sends that finished together)."""
+    await q.executemany(
         "UPDATE outbox SET state = 'sent', sent_at = ?, result = ? WHERE id = ?",
-        (ts(now), json.dumps(result), item_id),
+        [(ts(now), json.dumps(result), item_id) for item_id, result in results],
     )
 
 

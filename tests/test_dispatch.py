@@ -473,3 +473,78 @@ async def test_a_matter_and_its_receipt_are_committed_together(harness: Harness,
     replies = await deputy.press("确认提交")  # the dialogue is intact: the same button works now
     assert "编号：LS-2026-0001" in [r.text for r in replies if r.op == "message"][0]
     assert await harness.count("matters") == 1
+
+
+# -- fewer commits: claims together, sent marks together ------------------------------------------
+
+
+class GatedSendChannel(RecordingChannel):
+    """Holds every delivery until the test opens the gate, so that sends finish together."""
+
+    def __init__(self, base: RecordingChannel) -> None:
+        super().__init__(base.files)
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+        self.waiting += 1
+        await self.gate.wait()
+        return await super().deliver(chat_id, op, payload)
+
+
+async def test_sends_that_start_together_are_claimed_in_one_commit_and_recorded_in_one(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = GatedSendChannel(harness.channel)
+    d = dispatcher(harness, channel=channel)
+    items = [await enqueue(harness, f"c{n}", f"第{n}条") for n in range(5)]
+    transactions: list[bool] = []
+    original = harness.db.transaction
+
+    def counting(*, urgent: bool = False) -> Any:
+        transactions.append(urgent)
+        return original(urgent=urgent)
+
+    monkeypatch.setattr(harness.db, "transaction", counting)
+    await d._tick()
+    assert transactions == [False]  # the five claims: one ordinary transaction
+    assert [(await row(harness, item)).state for item in items] == ["sending"] * 5
+    while channel.waiting < 5:
+        await asyncio.sleep(0)
+    channel.gate.set()
+    await asyncio.gather(*list(d._inflight.values()))
+    assert transactions == [False, True]  # the five "sent" marks: one urgent transaction
+    assert [(await row(harness, item)).state for item in items] == ["sent"] * 5
+    assert [(await row(harness, item)).attempts for item in items] == [1] * 5
+    assert d.sent == 5 and sorted(texts(channel)) == [(f"c{n}", f"第{n}条") for n in range(5)]
+
+
+async def test_an_item_claimed_elsewhere_meanwhile_is_not_sent(harness: Harness) -> None:
+    d = dispatcher(harness)
+    first = await enqueue(harness, "c1", "一")
+    second = await enqueue(harness, "c2", "二")
+    async with harness.db.transaction() as tx:
+        assert await outbox.claim(tx, [first]) == {first}
+        assert await outbox.claim(tx, [first, second]) == {second}  # only what was still pending
+        assert await outbox.claim(tx, []) == set()
+        await outbox.retry_later(tx, second, harness.clock.now(), "test", refund=True)
+    await drain(d)
+    assert texts(harness.channel) == [("c2", "二")]
+    assert (await row(harness, first)).state == "sending"  # left to recover(), never sent twice
+
+
+async def test_a_failure_to_record_sends_is_reported_to_each_of_them(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = dispatcher(harness)
+    items = [await enqueue(harness, f"c{n}", f"第{n}条") for n in range(3)]
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outbox, "mark_sent_many", broken)
+    await drain(d)
+    # each send is given up as before the batching (its record failed), not left "sending" for ever
+    assert [(await row(harness, item)).state for item in items] == ["failed"] * 3
+    errors = [(await row(harness, item)).last_error for item in items]
+    assert errors == ["unexpected: OSError"] * 3
