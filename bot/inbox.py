@@ -7,6 +7,12 @@ Each update is handled in one transaction that also marks it done, so a crash at
 point either leaves it to be processed again or has processed it completely. An update
 whose handler fails unexpectedly is marked failed, logged with its traceback, and the
 user is sent a plain apology; it is never retried in a loop.
+
+Group commit: the updates of different chats that are ready at the same moment are handled
+one after the other in one transaction, each inside its own savepoint (one durable commit
+for the group instead of one each). A handler that fails rolls back to its savepoint only;
+the others commit. Should the group's transaction itself fail, each of its updates is
+handled again in a transaction of its own, so that none is failed for another's fault.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from bot.context import Context, initial_locale
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply
 from storage import inbox, people
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.inbox import Entry
 
 log = logging.getLogger(__name__)
@@ -52,11 +58,14 @@ class InboxProcessor:
         self._last_queued = 0
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
-        # Handler transactions serialise on the database's writer anyway; queueing them here
-        # instead keeps the writer's own queue short, so the dispatcher's "sent" marks are
-        # never stuck behind dozens of handlers (the window in which a crash causes a resend).
-        self._handling = asyncio.Lock()
+        # Handler transactions serialise on the database's writer anyway; grouping them here, in
+        # one task, keeps the writer's own queue short, so the dispatcher's "sent" marks are never
+        # stuck behind dozens of handlers (the window in which a crash causes a resend).
+        self._ready: list[tuple[Entry, Incoming | None, asyncio.Future[None]]] = []
+        self._grouper: asyncio.Task[None] | None = None
+        self.max_group = concurrency
         self.processed = 0
+        self.groups = 0  # transactions that handled updates (tests, benchmarks)
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,9 +87,12 @@ class InboxProcessor:
             await asyncio.gather(*list(self._workers.values()))
 
     async def stop(self) -> None:
-        for task in list(self._workers.values()):
+        tasks = list(self._workers.values())
+        if self._grouper is not None:
+            tasks.append(self._grouper)  # cancelled inside its transaction: rolled back, done again later
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _enqueue_pending(self) -> None:
         while True:
@@ -124,24 +136,69 @@ class InboxProcessor:
         self.on_outbox()
 
     async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
-        async with self._handling:
-            await self._handle_now(entry, inc)
+        """Handle the update in the next group transaction; once committed, return or raise what its handler raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._ready.append((entry, inc, done))
+        if self._grouper is None or self._grouper.done():
+            self._grouper = asyncio.create_task(self._handle_groups())
+        await done
 
-    async def _handle_now(self, entry: Entry, inc: Incoming | None) -> None:
-        now = self.clock.now()
+    async def _handle_groups(self) -> None:
+        while self._ready:
+            group, self._ready = self._ready[:self.max_group], self._ready[self.max_group:]
+            try:
+                outcomes = await self._commit_group([(entry, inc) for entry, inc, _ in group])
+            except Exception as exc:
+                if len(group) == 1:
+                    outcomes = [exc]
+                else:
+                    log.warning("a group of %d updates could not be committed (%s); each on its own",
+                                len(group), type(exc).__name__)
+                    outcomes = []
+                    for entry, inc, _ in group:
+                        try:
+                            outcomes += await self._commit_group([(entry, inc)])
+                        except Exception as single:
+                            outcomes.append(single)
+            for (_, _, done), outcome in zip(group, outcomes, strict=True):
+                if done.done():
+                    continue  # its worker was cancelled
+                if outcome is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(outcome)
+
+    async def _commit_group(self, group: list[tuple[Entry, Incoming | None]]) -> list[Exception | None]:
+        """One transaction; each update in a savepoint. Returns, per update, the exception its handler raised."""
+        outcomes: list[Exception | None] = []
         async with self.db.transaction() as tx:
-            if not await inbox.finish(tx, entry.id, "done", now):
-                return  # processed before a restart; never twice
-            if inc is None:
-                log.info("inbox %s ignored (nothing to handle)", entry.id)
-                return
-            person = await people.by_identity(tx, inc.channel, inc.user_id)
-            locale = initial_locale(self.config, person, inc.language_code)
-            ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz),
-                          inbox_id=entry.id, channels=frozenset(self.channels))
-            await router.dispatch(ctx, self.routes)
-            log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
-                     len(ctx.outbox_ids))
+            self.groups += 1
+            for entry, inc in group:
+                await tx.execute("SAVEPOINT inbox_update")
+                try:
+                    await self._handle_in(tx, entry, inc)
+                except Exception as exc:
+                    await tx.execute("ROLLBACK TO SAVEPOINT inbox_update")
+                    outcomes.append(exc)
+                else:
+                    outcomes.append(None)
+                await tx.execute("RELEASE SAVEPOINT inbox_update")
+        return outcomes
+
+    async def _handle_in(self, tx: Tx, entry: Entry, inc: Incoming | None) -> None:
+        now = self.clock.now()
+        if not await inbox.finish(tx, entry.id, "done", now):
+            return  # processed before a restart; never twice
+        if inc is None:
+            log.info("inbox %s ignored (nothing to handle)", entry.id)
+            return
+        person = await people.by_identity(tx, inc.channel, inc.user_id)
+        locale = initial_locale(self.config, person, inc.language_code)
+        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz),
+                      inbox_id=entry.id, channels=frozenset(self.channels))
+        await router.dispatch(ctx, self.routes)
+        log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
+                 len(ctx.outbox_ids))
 
     async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
         now = self.clock.now()

@@ -273,6 +273,78 @@ async def test_a_refusal_rolls_back_to_the_savepoint(harness: Harness, monkeypat
     assert await inbox_states(harness) == {"1": "done", "2": "done"}
 
 
+# -- group commit -----------------------------------------------------------------------------
+
+
+NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
+
+
+async def test_updates_of_different_chats_ready_together_share_one_commit(harness: Harness) -> None:
+    users = ["1001", "1002", "1003"]
+    for n, user_id in enumerate(users):
+        await bound_deputy(harness, f"代表{n}", user_id)
+    before, groups = len(harness.channel.sent), harness.app.processor.groups
+    await harness.app.store("test", [(f"g-{u}", f"test:{u}", update(u, "你好")) for u in users])
+    await harness.app.settle()
+    assert harness.app.processor.groups == groups + 1  # three updates, one transaction
+    for user_id in users:
+        assert messages(harness, user_id, before) == [NOT_UNDERSTOOD]
+    assert set((await inbox_states(harness)).values()) == {"done"}
+
+
+async def test_a_failing_handler_in_a_group_fails_alone(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n, user_id in enumerate(["1001", "1002", "1003"]):
+        await bound_deputy(harness, f"代表{n}", user_id)
+
+    async def broken_help(ctx: Context) -> None:
+        await ctx.tx.execute("INSERT INTO departments (name, created_at) VALUES ('半途写入', 'x')")
+        await ctx.reply(Reply("写了一半的回复"))
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setitem(harness.app.processor.routes.commands, "help", broken_help)
+    before, groups = len(harness.channel.sent), harness.app.processor.groups
+    await harness.app.store("test", [("f-1", "test:1001", update("1001", "你好")),
+                                     ("f-2", "test:1002", json.dumps(Incoming(
+                                         channel="test", user_id="1002", chat_id="1002", text="/help", command="help",
+                                         language_code="zh-hans").to_json())),
+                                     ("f-3", "test:1003", update("1003", "你好"))])
+    await harness.app.settle()
+    states = await inbox_states(harness)
+    assert (states["f-1"], states["f-2"], states["f-3"]) == ("done", "failed", "done")
+    assert messages(harness, "1001", before) == messages(harness, "1003", before) == [NOT_UNDERSTOOD]
+    assert messages(harness, "1002", before) == [APOLOGY]
+    assert await harness.count("departments") == 0  # rolled back to its own savepoint only
+    assert harness.app.processor.groups == groups + 1  # the others were committed in the group
+
+
+async def test_a_group_that_cannot_commit_is_done_again_one_by_one(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = ["1001", "1002", "1003"]
+    for n, user_id in enumerate(users):
+        await bound_deputy(harness, f"代表{n}", user_id)
+    processor = harness.app.processor
+    original = processor._commit_group
+    sizes: list[int] = []
+
+    async def refuses_groups(group: list[tuple[Entry, Incoming | None]]) -> list[Exception | None]:
+        sizes.append(len(group))
+        if len(group) > 1:
+            raise OSError("disk I/O error")
+        return await original(group)
+
+    monkeypatch.setattr(processor, "_commit_group", refuses_groups)
+    before = len(harness.channel.sent)
+    await harness.app.store("test", [(f"s-{u}", f"test:{u}", update(u, "你好")) for u in users])
+    await harness.app.settle()
+    assert sizes == [3, 1, 1, 1]
+    # none failed for the group's fault: each was handled on its own
+    assert {k: v for k, v in (await inbox_states(harness)).items() if k.startswith("s-")} == {
+        "s-1001": "done", "s-1002": "done", "s-1003": "done"}
+    for user_id in users:
+        assert messages(harness, user_id, before) == [NOT_UNDERSTOOD]
+
+
 # -- logs -------------------------------------------------------------------------------------
 
 
