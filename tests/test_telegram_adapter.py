@@ -244,3 +244,35 @@ async def test_polling_survives_409_faults_and_stores_before_confirming(fake: Fa
         await asyncio.gather(receiving, return_exceptions=True)
         await tg.stop()
         await app.close()
+
+
+async def test_concurrent_sends_spread_over_the_small_connection_pools(channel: TelegramChannel,
+                                                                       fake: FakeBotAPI) -> None:
+    """Many sends at once go to the least busy of several small pools (httpcore's pool bookkeeping grows
+    with connections × queued requests, so one big pool cost more CPU than the sends themselves)."""
+    from bot.channels.telegram import SHARDS
+
+    users = [fake.user(6100 + n) for n in range(2 * SHARDS)]
+    fake.latency = 0.3  # keeps the requests in flight while the test looks
+    sending = [asyncio.create_task(channel.deliver(str(u.chat_id), "message", Reply(f"通知{n}").to_json()))
+               for n, u in enumerate(users)]
+    await fake.wait_until(lambda: fake.requests.count("sendMessage") == len(users))
+    assert channel.sender.busy == [2] * SHARDS
+    await asyncio.gather(*sending)
+    assert channel.sender.busy == [0] * SHARDS
+    assert sorted(m.chat_id for m in fake.sent) == [u.chat_id for u in users]
+
+
+def test_a_missing_sniffio_is_recorded_as_missing() -> None:
+    """httpcore imports sniffio on every request; absent, that failed import must not search sys.path each time."""
+    import importlib.util
+    import sys
+
+    import bot.channels.telegram  # noqa: F401  (the module records it on import)
+
+    if sys.modules.get("sniffio") is None:
+        assert "sniffio" in sys.modules
+        with pytest.raises(ImportError):
+            import sniffio  # noqa: F401
+    else:
+        assert importlib.util.find_spec("sniffio") is not None
