@@ -216,9 +216,14 @@ async def main_async(args: argparse.Namespace) -> int:
     results: dict[tuple[int, str], list[Run]] = {}
     for run_number in range(args.runs):
         for latency in args.latency:
-            for side in ("echo", "bot"):
-                with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-                    run = await one_run(side, latency, args.users, args.max_seconds, Path(tmp))
+            for side in args.side:
+                if args.keep:
+                    workdir = args.keep / f"{side}-{latency}ms-run{run_number + 1}"
+                    workdir.mkdir(parents=True, exist_ok=True)
+                    run = await one_run(side, latency, args.users, args.max_seconds, workdir)
+                else:
+                    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+                        run = await one_run(side, latency, args.users, args.max_seconds, Path(tmp))
                 results.setdefault((latency, side), []).append(run)
                 note = " (cut at the time limit)" if run.capped else ""
                 print(f"  run {run_number + 1}: {latency:>3} ms {side:<4} {run.answered:>5} answers in "
@@ -235,7 +240,7 @@ async def main_async(args: argparse.Namespace) -> int:
     rates: dict[tuple[int, str], float] = {}
     failed = False
     for latency in args.latency:
-        for side in ("echo", "bot"):
+        for side in args.side:
             runs = results[(latency, side)]
             rate = rates[(latency, side)] = median([r.rate for r in runs])
             p50 = median([percentile(r.latencies, 50) for r in runs])
@@ -249,7 +254,7 @@ async def main_async(args: argparse.Namespace) -> int:
                   f" {checks} |")
     print()
     targets = {0: 0.5, 100: 7.0}
-    for latency in args.latency:
+    for latency in args.latency if len(args.side) == 2 else []:
         ratio = rates[(latency, "bot")] / rates[(latency, "echo")] if rates[(latency, "echo")] else float("nan")
         target = targets.get(latency)
         verdict = "" if target is None else f" (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
@@ -267,12 +272,15 @@ def main() -> int:
                         "(repeatable; default 0 and 100)")
     parser.add_argument("--max-seconds", type=float, default=30.0,
                         help="cut each run after this long (the stock echo bot at 100 ms needs minutes)")
+    parser.add_argument("--keep", type=Path, help="keep each run's database and logs in this folder")
+    parser.add_argument("--side", choices=["echo", "bot"], action="append", help="run only this side (repeatable)")
     parser.add_argument("--quick", action="store_true", help="50 users, 1 run, runs cut at 6 s")
     argv = sys.argv[1:]
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.runs, args.max_seconds = min(args.users, 50), 1, min(args.max_seconds, 6.0)
     args.latency = args.latency or [0, 100]
+    args.side = args.side or ["echo", "bot"]
     args.argv = argv
     return asyncio.run(main_async(args))
 
