@@ -153,7 +153,7 @@ async def plans(db: Path, at: datetime) -> list[tuple[str, str, list[str], float
 
         async def recorded(self: Any, sql: str, params: Any = ()) -> Any:
             head = sql.lstrip().split(None, 1)[0].upper()
-            if head in ("SELECT", "WITH") and sql not in seen:
+            if head in ("SELECT", "WITH") and sql not in seen and current[0] != "?":
                 seen[sql] = (current[0], params)
             return await original(self, sql, params)
         return recorded
