@@ -54,7 +54,8 @@ class Dispatcher:
         self._sent_marks: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
         self._chat_free_at: dict[tuple[str, str, str], float] = {}
-        self._recent: deque[float] = deque()
+        self._recent: deque[float] = deque()  # when the rated sends of the last second ended
+        self._rated_inflight = 0
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -124,24 +125,52 @@ class Dispatcher:
         for key, item in starting:
             if item.id in claimed:
                 self._inflight[key] = asyncio.create_task(self._send(key, item))
+            elif item.op in RATED_OPS:
+                self._release(key)
         return wait
 
     def _global_gap(self) -> float:
+        """Seconds until one more rated send may start; 0 if it may now.
+
+        A send is counted from the moment it starts until one second after it ended: Telegram
+        counts it when it arrives, which is somewhere in between, so however the sends of one
+        second are spread out or bunched up on the way, no second ever sees more than the rate.
+        (Counted from their starts, a burst sent late after a slow claim overlapped the next
+        burst at the server, and cost 429s.)
+        """
         now = self.monotonic()
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
-        if len(self._recent) < self.config.global_rate:
+        if len(self._recent) + self._rated_inflight < self.config.global_rate:
             return 0.0
+        if not self._recent:
+            return 1.0  # all in flight: the first to end wakes the dispatcher
         return 1.0 - (now - self._recent[0])
 
     def _reserve(self, key: tuple[str, str, str]) -> None:
+        self._rated_inflight += 1
+        self._chat_free_at[key] = float("inf")  # until it has ended; then the interval runs from there
+
+    def _release(self, key: tuple[str, str, str]) -> None:
+        """A rated send has ended (or was not made): its chat's interval and the global second run from now."""
         now = self.monotonic()
+        self._rated_inflight -= 1
         self._recent.append(now)
-        self._chat_free_at[key] = now + self.config.per_chat_interval
+        free_at = self._chat_free_at.get(key, 0.0)
+        self._chat_free_at[key] = max(now + self.config.per_chat_interval,
+                                      free_at if free_at != float("inf") else 0.0)
 
     async def _send(self, key: tuple[str, str, str], item: Item) -> None:
+        ended = False
+
+        def end() -> None:  # the request is over: the pacing counts from here (once)
+            nonlocal ended
+            if not ended and item.op in RATED_OPS:
+                ended = True
+                self._release(key)
+
         try:
-            await self._attempt(key, item)
+            await self._attempt(key, item, end)
         except Exception as exc:
             # A bug in a channel must not leave the item "sending": it would hold up its chat for good.
             log.exception("outbox %s: unexpected failure", item.id)
@@ -151,18 +180,22 @@ class Dispatcher:
                 log.exception("outbox %s: could not record the failure", item.id)
         finally:
             del self._inflight[key]
+            end()
             self._wake.set()
 
-    async def _attempt(self, key: tuple[str, str, str], item: Item) -> None:
+    async def _attempt(self, key: tuple[str, str, str], item: Item, end: Callable[[], None]) -> None:
         channel = self.channels.get(item.channel)  # claimed ("sending") by _tick
         attempts = item.attempts + 1
         try:
             if channel is None:
                 raise TemporaryFailure(f"channel {item.channel} not running")
-            result = await channel.deliver(item.chat_id, item.op, item.payload)
+            try:
+                result = await channel.deliver(item.chat_id, item.op, item.payload)
+            finally:
+                end()
         except RateLimited as exc:
             # Nothing was delivered and nothing failed: a 429 does not use up an attempt.
-            self._chat_free_at[key] = self.monotonic() + exc.retry_after
+            self._chat_free_at[key] = max(self._chat_free_at.get(key, 0.0), self.monotonic() + exc.retry_after)
             await self._later(item, exc.retry_after, f"429 retry after {exc.retry_after}", refund=True)
         except TemporaryFailure as exc:
             await self._retry_or_fail(item, attempts, f"temporary: {exc}")

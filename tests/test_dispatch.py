@@ -548,3 +548,30 @@ async def test_a_failure_to_record_sends_is_reported_to_each_of_them(
     assert [(await row(harness, item)).state for item in items] == ["failed"] * 3
     errors = [(await row(harness, item)).last_error for item in items]
     assert errors == ["unexpected: OSError"] * 3
+
+
+async def test_the_pace_counts_each_send_until_one_second_after_it_ended(harness: Harness) -> None:
+    """Telegram counts a message when it arrives, somewhere between the send's start and its end: counted
+    from the end, sends bunched up on the way can never make a second at the server exceed the rate."""
+    mono = HandMonotonic()
+    channel = GatedSendChannel(harness.channel)
+    d = dispatcher(harness, per_chat_interval=1.0, global_rate=2, channel=channel, monotonic=mono)
+    for chat in ("c1", "c2", "c3"):
+        await enqueue(harness, chat, f"{chat}-1")
+    await enqueue(harness, "c1", "c1-2")
+
+    assert await d._tick() == 1.0  # two start; the third waits for one of them to end
+    while channel.waiting < 2:
+        await asyncio.sleep(0)
+    mono.now = 0.5  # they end half a second after they started
+    channel.gate.set()
+    await asyncio.gather(*list(d._inflight.values()))
+    assert texts(channel) == [("c1", "c1-1"), ("c2", "c2-1")]
+
+    mono.now = 1.0  # a second after they started, but not after they ended: still full
+    assert await d._tick() == 0.5
+    assert not d._inflight
+    mono.now = 1.5
+    await drain(d)
+    # c3 and c1's second message: c1's interval also ran from the end of its first send (0.5 + 1.0)
+    assert texts(channel) == [("c1", "c1-1"), ("c2", "c2-1"), ("c3", "c3-1"), ("c1", "c1-2")]
