@@ -53,6 +53,7 @@ NUMBER = re.compile(r"LS-\d{4}-\d{4,}")
 #: API calls, roughly, that one representative's share of the load causes (sends, answers, polls)
 CALLS_PER_USER = 45
 T = TypeVar("T")
+INJECTED = {0, 429, 500, 502}  # the statuses the fake's FaultPlan answers with (0: held or dropped)
 DRILL_FAULT_KINDS = ("429", "500", "502", "timeout", "timeout_after_delivery", "drop")
 
 
@@ -97,6 +98,7 @@ class DrillResult:
     messages_twice: int = 0
     messages_twice_allowed: int = 0
     ambiguous: int = 0  # sends the outbox could not know the outcome of (message and answer rows)
+    ambiguous_rows: dict[int, int] = field(default_factory=dict)  # message rows by their count of ambiguous sends
     callbacks: int = 0
     callbacks_answered_once: int = 0
     callbacks_unanswered_held: int = 0  # allowed: the answer was in flight at a crash or timed out (policy "hold")
@@ -114,6 +116,7 @@ class DrillResult:
     polls_after_last_fault: int = 0
     late_answered: dict[str, int] = field(default_factory=dict)  # late /my answered, per phase
     bot_exits: list[int] = field(default_factory=list)  # exit codes of bot runs that ended on their own
+    log_errors: list[str] = field(default_factory=list)  # ERROR and CRITICAL lines of the bot's log (ids, no bodies)
 
     @property
     def messages_twice_not_allowed(self) -> int:
@@ -144,6 +147,8 @@ class DrillResult:
             bad.append(f"the last bot run exited with {self.final_exit_code} on SIGTERM")
         if self.bot_exits:
             bad.append(f"bot runs ended on their own with exit codes {self.bot_exits}")
+        if bad and self.log_errors:
+            bad.append(f"the bot's log has {len(self.log_errors)} error line(s), the first: {self.log_errors[:3]}")
         if not self.late_answered or any(n != self.options.users for n in self.late_answered.values()):
             bad.append(f"late updates answered: {self.late_answered}")
         return bad
@@ -165,7 +170,8 @@ class DrillResult:
             f"notifications lost: {self.notifications_lost} of {self.notifications_expected} expected receipts and "
             f"notices; outbox messages {self.messages_outbox}, not sent {self.messages_undelivered or 0}",
             f"messages sent twice: {self.messages_twice} ({self.messages_twice_allowed} allowed by the policy: "
-            f"after a send of unknown outcome; {self.ambiguous} such sends counted in outbox.ambiguous)",
+            f"after a send of unknown outcome; {self.ambiguous} such sends counted in outbox.ambiguous; "
+            f"message rows by ambiguous sends {dict(sorted(self.ambiguous_rows.items()))})",
             f"callback queries: {self.callbacks}, answered once {self.callbacks_answered_once}, unanswered "
             f"{self.callbacks_unanswered_held} held by policy + {self.callbacks_unanswered_other} other, "
             f"answered twice {self.callbacks_answered_again}",
@@ -391,8 +397,9 @@ class _PollMonitor:
                                        or len(self.fake.errors) > self._errors_seen, timeout=3600)
             errors = self.fake.errors[self._errors_seen:]
             self._errors_seen += len(errors)
-            if any(method == "getUpdates" and status != 409 for method, status, _ in errors):
-                self.faults += sum(1 for method, status, _ in errors if method == "getUpdates" and status != 409)
+            injected = sum(1 for method, status, _ in errors if method == "getUpdates" and status in INJECTED)
+            if injected:
+                self.faults += injected
                 self.after_last_fault = 0
             new = self.fake.requests[self._seen:]
             self._seen += len(new)
@@ -483,6 +490,8 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
         result.updates_pending_in_fake = fake.pending_updates
         _count(result, fake, world, numbers)
     _audit(result, world.config_path)
+    log_lines = (workdir / "bot.log").read_text("utf-8", "replace").splitlines()
+    result.log_errors = [line for line in log_lines if " ERROR " in line or " CRITICAL " in line or "Traceback" in line]
     result.duration = time.monotonic() - started
     return result
 
@@ -530,6 +539,8 @@ def _count(result: DrillResult, fake: FakeBotAPI, world: World, numbers: dict[in
             answers[str(data["callback_id"])] = (state, amb)
             continue
         result.messages_outbox += 1
+        if amb:
+            result.ambiguous_rows[amb] = result.ambiguous_rows.get(amb, 0) + 1
         if state != "sent":
             undelivered[state] += 1
         elif data.get("edit_message_id") is None:
