@@ -131,6 +131,41 @@ async def one_run(recipients: int, global_rate: float, workdir: Path) -> Run:
     return run
 
 
+async def heads_cost(backlog: int, workdir: Path, repeat: int = 20) -> tuple[float, float, list[str]]:
+    """Milliseconds per dispatcher tick query (storage/outbox.heads) with `backlog` messages pending to distinct
+    chats and as many already sent, before and after half of them have gone; and its query plan."""
+    from datetime import UTC, datetime
+
+    from bot.app import App
+    from storage import outbox
+    from storage.db import ts
+
+    config = telegram_config(workdir, FakeBotAPI())
+    app = await App.open(config)
+    try:
+        now = datetime.now(UTC)
+        rows = [("telegram", str(FIRST_CHAT + n % backlog), "message", "{}", "retry", ts(now), ts(now),
+                 "sent" if n >= backlog else "pending") for n in range(2 * backlog)]
+        async with app.db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO outbox (channel, chat_id, op, payload, policy, not_before, created_at, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            for _ in range(repeat):
+                async with app.db.snapshot() as q:
+                    await outbox.heads(q, now)
+            timings.append((time.perf_counter() - started) / repeat * 1000)
+            async with app.db.transaction() as tx:  # half of the backlog sent
+                await tx.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending' AND id % 2 = 0")
+        async with app.db.snapshot() as q:
+            plan = [str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL, (ts(now), 500))]
+    finally:
+        await app.close()
+    return timings[0], timings[1], plan
+
+
 def _settled(path: Path) -> bool:
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')").fetchone()[0] == 0
@@ -164,6 +199,18 @@ async def main_async(args: argparse.Namespace) -> int:
           f"{'none' if all(r.lost == 0 for r in runs) else 'SOME'}; every duplicate after an ambiguous send: "
           f"{'yes' if all(r.ok for r in runs) else 'NO'}")
     print()
+    print("The dispatcher's query for the next message of each chat (storage/outbox.heads), run on every tick:")
+    print()
+    print("| messages pending (distinct chats) | ms per query | ms with half of them sent |")
+    print("|---|---|---|")
+    plan: list[str] = []
+    for backlog in args.backlog:
+        with tempfile.TemporaryDirectory(prefix="broadcast-heads-") as tmp:
+            full, half, plan = await heads_cost(backlog, Path(tmp))
+        print(f"| {backlog} | {full:.1f} | {half:.1f} |")
+    print()
+    print("query plan:", "; ".join(plan))
+    print()
     print("reproduce:", reproduce_line("broadcast.py", args.argv))
     return 0 if all(r.ok for r in runs) else 1
 
@@ -174,11 +221,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--global-rate", type=float, default=25.0,
                         help="the bot's [outbox] global_rate (the configuration accepts up to 30)")
+    parser.add_argument("--backlog", type=int, action="append",
+                        help="time the dispatcher's query with this many messages pending (repeatable; "
+                             "default 2000, 20000 and 100000)")
     parser.add_argument("--quick", action="store_true", help="300 recipients, 1 run")
     argv = sys.argv[1:]
     args = parser.parse_args(argv)
     if args.quick:
         args.recipients, args.runs = min(args.recipients, 300), 1
+        args.backlog = args.backlog or [2000, 20000]
+    args.backlog = args.backlog or [2000, 20000, 100000]
     args.argv = argv
     return asyncio.run(main_async(args))
 

@@ -55,16 +55,23 @@ async def enqueue(
     return None if row is None else int(row[0])
 
 
+HEADS_SQL = (
+    "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+    " WHERE o.state = 'pending' AND o.not_before <= ? AND o.id = ("
+    "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
+    "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
+    " ORDER BY o.not_before, o.id LIMIT ?"
+)
+
+
 async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
-    """The next item of each (channel, chat, op) queue, if it is due: later ones wait their turn."""
-    rows = await q.all(
-        "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
-        " WHERE o.state = 'pending' AND o.not_before <= ? AND o.id = ("
-        "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
-        "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
-        " ORDER BY o.id LIMIT ?",
-        (ts(now), limit),
-    )
+    """The next item of each (channel, chat, op) queue, if it is due: later ones wait their turn.
+
+    Earliest due first (ties in the order written). That is the order of the `outbox_state` index,
+    so the query walks it and stops at `limit` heads, whatever the backlog; ordered by id alone, it
+    had to check and sort every due item on every tick (40 ms at 20 000 pending).
+    """
+    rows = await q.all(HEADS_SQL, (ts(now), limit))
     return [
         Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
              r["matter_id"])
