@@ -29,6 +29,8 @@ from storage.db import Database, Tx, parse_ts
 from storage.matters import Matter
 
 Make = Callable[[Translator], Reply]
+Build = Callable[[Matter], "Reminder"]
+Lazy = tuple[str, int, Build]  # a reminder's key, its matter, and how to build it once the matter is read
 
 
 @dataclass
@@ -97,7 +99,7 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
     leaders = await people.with_role(q, "leader")
     watched = await supervision.watched(q)
     staff = await supervision.staff_by_department(q)
-    lazy: list[tuple[str, Callable[[], Reminder]]] = []
+    lazy: list[Lazy] = []
     for w in watched:
         if w.state in supervision.DEADLINE_STATES:
             dept = staff.get(w.department_id) if w.department_id else None
@@ -107,10 +109,12 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
             dept = staff.get(w.department_id) if w.department_id else None
             lazy += _urging(config, w, dept, today, leaders)
             lazy += _stale(config, w, dept, today, discipline)
-    done = await supervision.fired(q, [key for key, _build in lazy])
-    found = [build() for key, build in lazy if key not in done]
+    lazy += await _unrated(q, config, today)
+    done = await supervision.fired(q, [key for key, _id, _build in lazy])
+    todo = [(matter_id, build) for key, matter_id, build in lazy if key not in done]
+    loaded = await supervision.matters_by_id(q, [matter_id for matter_id, _build in todo])
+    found = [build(loaded[matter_id]) for matter_id, build in todo]
     found += await _bulletin(q, config, today, leaders, watched, staff)
-    found += await _unrated(q, config, today)
     found += await _quota(q, today, office)
     from handlers import report_reminders  # here: it imports Reminder from this module
     found += await report_reminders.collect(q, config, today, office)
@@ -122,36 +126,38 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
 
 
 def _deadline(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-              office: list[int], discipline: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
+              office: list[int], discipline: list[int]) -> list[Lazy]:
     """§12, §13: due soon (the most urgent threshold reached), overdue (weekly), and the major matter's
     progress notice: each as its key and how to build it."""
     s = config.supervision
-    found: list[tuple[str, Callable[[], Reminder]]] = []
-    handlers_ = (dept.staff if dept else []) if w.department_id else office
-    urger = [w.urger_id] if w.urger_id else []
+    found: list[Lazy] = []
     left = (w.due_date - today).days
+    department_id, urger_id = w.department_id, w.urger_id
+
+    def responsible() -> list[int]:  # the department's staff (the office's while unassigned), and the urger
+        return ((dept.staff if dept else []) if department_id else office) + ([urger_id] if urger_id else [])
+
     if left >= 1:
         threshold = min((d for d in s.due_soon_days if left <= d), default=None)
         if threshold is not None:
             key = f"due:{threshold}:{w.id}:{w.due_date}"
-            found.append((key, lambda: Reminder(key, "due_soon", w.matter, handlers_ + urger,
-                                                _due_soon(w.matter, left))))
+            found.append((key, w.id, lambda m: Reminder(key, "due_soon", m, responsible(), _due_soon(m, left))))
     else:
         week = (-left) // 7  # repeated weekly while overdue
         overdue = f"overdue:{w.id}:{w.due_date}:{week}"
-        found.append((overdue, lambda: Reminder(overdue, "overdue", w.matter, handlers_ + urger + office + discipline,
-                                                _overdue(w.matter, 1 - left if left < 0 else 0))))
+        found.append((overdue, w.id, lambda m: Reminder(overdue, "overdue", m, responsible() + office + discipline,
+                                                        _overdue(m, 1 - left if left < 0 else 0))))
     if w.major and left <= s.major_notice_days:
         since, notice = w.since, w.notice
         if notice is None or (since is not None and notice < since):
             if left > 0:
                 prompt = f"major_prompt:{w.id}:{w.due_date}"
-                found.append((prompt, lambda: Reminder(prompt, "major_notice", w.matter, handlers_ + urger,
-                                                       _major_prompt(w.matter))))
+                found.append((prompt, w.id, lambda m: Reminder(prompt, "major_notice", m, responsible(),
+                                                               _major_prompt(m))))
             else:
                 escalate = f"major_escalate:{w.id}:{w.due_date}"
-                found.append((escalate, lambda: Reminder(escalate, "major_escalate", w.matter, office + discipline,
-                                                         _major_escalate(w.matter))))
+                found.append((escalate, w.id, lambda m: Reminder(escalate, "major_escalate", m, office + discipline,
+                                                                 _major_escalate(m))))
     return found
 
 
@@ -172,7 +178,7 @@ async def _quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
 
 
 def _urging(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-            leaders: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
+            leaders: list[int]) -> list[Lazy]:
     """§13: a named person urging each case at set intervals, one step up the ladder each time."""
     assigned = w.assigned_at
     if w.urger_id is None or w.department_id is None or assigned is None:
@@ -180,47 +186,51 @@ def _urging(config: Config, w: supervision.Watched, dept: supervision.Department
     count = (today - _day(config, assigned)).days // config.supervision.urge_every_days
     if count < 1:
         return []
-    level = min(count, 3)
-    if level == 1:
-        targets = [i for i, _name in dept.handlers] if dept else []
-    elif level == 2:
-        targets = [i for i, _name in dept.heads] if dept else []
-    else:
-        targets = leaders
-    targets = targets or (dept.staff if dept else [])
-    urger_id, matter_id = w.urger_id, w.id
-
-    async def effect(ctx: Context) -> None:
-        detail = {"count": count, "level": level}
-        await matters.add_event(ctx.tx, matter_id, "urged", actor_id=urger_id, public=False, now=ctx.now,
-                                detail=detail)
-        await audit.record(ctx.tx, ctx.now, urger_id, "urged", matter_id=matter_id, detail=detail)
-
     key = f"urge:{w.id}:{assigned}:{count}"
-    return [(key, lambda: Reminder(key, "urge", w.matter, [*targets, urger_id],
-                                   _urge(w.matter, count, w.urger_name or ""), effect))]
+    urger_id, urger_name = w.urger_id, w.urger_name or ""
+
+    def build(m: Matter) -> Reminder:
+        level = min(count, 3)
+        if level == 1:
+            targets = [i for i, _name in dept.handlers] if dept else []
+        elif level == 2:
+            targets = [i for i, _name in dept.heads] if dept else []
+        else:
+            targets = leaders
+        targets = targets or (dept.staff if dept else [])
+
+        async def effect(ctx: Context) -> None:
+            detail = {"count": count, "level": level}
+            await matters.add_event(ctx.tx, m.id, "urged", actor_id=urger_id, public=False, now=ctx.now,
+                                    detail=detail)
+            await audit.record(ctx.tx, ctx.now, urger_id, "urged", matter_id=m.id, detail=detail)
+
+        return Reminder(key, "urge", m, [*targets, urger_id], _urge(m, count, urger_name), effect)
+
+    return [(key, w.id, build)]
 
 
 def _stale(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-           discipline: list[int]) -> list[tuple[str, Callable[[], Reminder]]]:
+           discipline: list[int]) -> list[Lazy]:
     """§16: no action for N days: possibly perfunctory — flagged to discipline, naming who is responsible."""
     last = w.last_action
     idle = (today - _day(config, last)).days
     if idle < config.supervision.stale_days or w.department_id is None:
         return []
-    handler_names = [name for _i, name in (dept.handlers if dept else [])]
-    head_names = [name for _i, name in (dept.heads if dept else [])]
-    matter_id = w.id
-
-    async def effect(ctx: Context) -> None:
-        detail = {"idle_days": idle}
-        await matters.add_event(ctx.tx, matter_id, "stale", actor_id=None, public=False, now=ctx.now, detail=detail)
-        await audit.record(ctx.tx, ctx.now, None, "stale_flag", matter_id=matter_id, detail=detail)
-
     key = f"stale:{w.id}:{last}"
-    return [(key, lambda: Reminder(key, "stale", w.matter, discipline,
-                                   _stale_notice(w.matter, idle, "、".join(handler_names) or "-",
-                                                 "、".join(head_names) or "-"), effect))]
+
+    def build(m: Matter) -> Reminder:
+        handler_names = "、".join(name for _i, name in (dept.handlers if dept else [])) or "-"
+        head_names = "、".join(name for _i, name in (dept.heads if dept else [])) or "-"
+
+        async def effect(ctx: Context) -> None:
+            detail = {"idle_days": idle}
+            await matters.add_event(ctx.tx, m.id, "stale", actor_id=None, public=False, now=ctx.now, detail=detail)
+            await audit.record(ctx.tx, ctx.now, None, "stale_flag", matter_id=m.id, detail=detail)
+
+        return Reminder(key, "stale", m, discipline, _stale_notice(m, idle, handler_names, head_names), effect)
+
+    return [(key, w.id, build)]
 
 
 async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watched: list[supervision.Watched],
@@ -250,22 +260,34 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
     return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned))]
 
 
-async def _unrated(q: Tx, config: Config, today: date) -> list[Reminder]:
+async def _unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
     """A reply not rated is asked about once more after N days, then recorded as unrated."""
-    found: list[Reminder] = []
+    found: list[Lazy] = []
     wait = config.supervision.rerate_days
-    for waiting in await supervision.unrated_replies(q):
-        item, matter = waiting.item, waiting.matter
-        if item.asked_again_at is None and (today - _day(config, item.sent_at)).days >= wait:
+    waiting = await supervision.unrated(q)
+    asking = [item for item in waiting if item.asked_again_at is None and (today - _day(config, item.sent_at)).days >= wait]
+    texts = await supervision.reply_texts(q, [item.reply_id for item in asking]) if asking else {}
+    for item in asking:
+        text = texts[item.reply_id]
+        key = f"rerate:{item.reply_id}"
 
-            async def ask(ctx: Context, reply_id: int = item.reply_id) -> None:
+        def ask_again(m: Matter, key: str = key, reply_id: int = item.reply_id,
+                      text: supervision.ReplyText = text) -> Reminder:
+            async def ask(ctx: Context) -> None:
                 await supervision.mark_asked_again(ctx.tx, reply_id, ctx.now)
 
-            make = notices.reply(item.reply_id, waiting.body, waiting.grounds, waiting.via, [])(matter)
-            found.append(Reminder(f"rerate:{item.reply_id}", "rerate", matter, [matter.representative_id], make, ask))
-        elif item.asked_again_at is not None and (today - _day(config, item.asked_again_at)).days >= wait:
-            found.append(Reminder(f"unrated:{item.reply_id}", "unrated", matter, [], _nothing,
-                                  _record_unrated(matter, item.reply_id)))
+            make = notices.reply(reply_id, text.body, text.grounds, text.via, [])(m)
+            return Reminder(key, "rerate", m, [m.representative_id], make, ask)
+
+        found.append((key, item.matter_id, ask_again))
+    for item in waiting:
+        if item.asked_again_at is not None and (today - _day(config, item.asked_again_at)).days >= wait:
+            key = f"unrated:{item.reply_id}"
+
+            def record(m: Matter, key: str = key, reply_id: int = item.reply_id) -> Reminder:
+                return Reminder(key, "unrated", m, [], _nothing, _record_unrated(m, reply_id))
+
+            found.append((key, item.matter_id, record))
     return found
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
@@ -38,35 +38,35 @@ WATCHED_STATES = ("registered", "assigned", "in_progress", "concluded", "reopene
 
 
 class Watched:
-    """An open matter as the sweep needs it, read in one query with what its rules look at. The
-    whole `Matter` is built only when asked for (only for a reminder that is to fire)."""
+    """An open matter as the sweep's rules look at it: a few columns and its latest timeline moments,
+    read in one query. The matter itself is read (`matters_by_id`) only for a reminder that is to
+    fire, so a tick where nothing is new reads no subject, body or complainant."""
+
+    __slots__ = ("id", "state", "major", "department_id", "urger_id", "due_date", "last_action", "assigned_at",
+                 "since", "notice", "urger_name")
 
     def __init__(self, row: Row) -> None:
-        self._row = row
-        self.id: int = row["id"]
-        self.state: str = row["state"]
-        self.major = bool(row["major"])
-        self.department_id: int | None = row["department_id"]
-        self.urger_id: int | None = row["urger_id"]
-        self.due_date = date.fromisoformat(row["due_date"])
-        self.last_action = str(row["w_last_action"])  # when anyone last acted on it (its registration at the latest)
-        self.assigned_at: str | None = row["w_assigned"]  # its latest assignment
-        self.since: str | None = row["w_since"]  # major matters only: its latest (re)assignment or registration
-        self.notice: str | None = row["w_notice"]  # major matters only: its latest progress notice
-        self.urger_name: str | None = row["w_urger_name"]
-
-    @cached_property
-    def matter(self) -> Matter:
-        return matter_from_row(self._row)
+        self.id: int = row[0]
+        self.state: str = row[1]
+        self.major = bool(row[2])
+        self.department_id: int | None = row[3]
+        self.urger_id: int | None = row[4]
+        self.due_date = date.fromisoformat(row[5])
+        self.last_action = str(row[6])  # when anyone last acted on it (its registration at the latest)
+        self.urger_name: str | None = row[7]
+        self.assigned_at: str | None = row[8]  # its latest assignment
+        self.since: str | None = row[9]  # major matters only: its latest (re)assignment or registration
+        self.notice: str | None = row[10]  # major matters only: its latest progress notice
 
 
 async def watched(q: Tx) -> list[Watched]:
     """Every matter in WATCHED_STATES, by id, with its latest timeline moments (one query: the open
-    matters through matters_state_due, each one's events through timeline_event)."""
+    matters through matters_state_due, each one's events through timeline_event_at alone)."""
     marks = ", ".join("?" for _ in WATCHED_STATES)
     progress = ", ".join("?" for _ in PUBLIC_PROGRESS)
     rows = await q.all(
-        "SELECT m.*, COALESCE(m.last_action_at, m.registered_at) AS w_last_action, u.name AS w_urger_name,"
+        "SELECT m.id, m.state, m.major, m.department_id, m.urger_id, m.due_date,"
+        " COALESCE(m.last_action_at, m.registered_at) AS w_last_action, u.name AS w_urger_name,"
         " (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id AND t.event = 'assigned') AS w_assigned,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         "  AND t.event IN ('assigned', 'registered')) END AS w_since,"
@@ -77,6 +77,18 @@ async def watched(q: Tx) -> list[Watched]:
         (*PUBLIC_PROGRESS, *WATCHED_STATES),
     )
     return [Watched(r) for r in rows]
+
+
+async def matters_by_id(q: Tx, ids: Iterable[int]) -> dict[int, Matter]:
+    """The matters with these ids (those a reminder is to be built for), by id."""
+    wanted = sorted(set(ids))
+    found: dict[int, Matter] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for r in await q.all(f"SELECT * FROM matters WHERE id IN ({marks})", chunk):
+            found[r["id"]] = matter_from_row(r)
+    return found
 
 
 @dataclass(frozen=True)
@@ -111,27 +123,33 @@ class Unrated:
     asked_again_at: str | None
 
 
-@dataclass(frozen=True)
-class UnratedReply:
-    """A sent reply not rated, with its matter (replied) and what a second asking repeats of it."""
+async def unrated(q: Tx) -> list[Unrated]:
+    """Sent replies not rated of matters still waiting for a rating, by reply id (through the partial
+    index replies_unrated: the few replies waiting, not every reply ever sent)."""
+    rows = await q.all(
+        "SELECT r.id, r.matter_id, r.sent_at, r.asked_again_at FROM replies r JOIN matters m ON m.id = r.matter_id"
+        " WHERE r.state = 'sent' AND r.rating IS NULL AND m.state = 'replied' ORDER BY r.id")
+    return [Unrated(r[0], r[1], r[2], r[3]) for r in rows]
 
-    item: Unrated
-    matter: Matter
+
+@dataclass(frozen=True)
+class ReplyText:
+    """What a second asking repeats of a reply."""
+
     body: str
     grounds: str
     via: str
 
 
-async def unrated_replies(q: Tx) -> list[UnratedReply]:
-    """Sent replies not rated of matters still waiting for a rating, by reply id (through the partial
-    index replies_unrated: the few replies waiting, not every reply ever sent)."""
-    rows = await q.all(
-        "SELECT m.*, r.id AS u_reply_id, r.sent_at AS u_sent_at, r.asked_again_at AS u_asked_again_at,"
-        " r.body AS u_body, r.grounds AS u_grounds, r.via AS u_via"
-        " FROM replies r JOIN matters m ON m.id = r.matter_id"
-        " WHERE r.state = 'sent' AND r.rating IS NULL AND m.state = 'replied' ORDER BY r.id")
-    return [UnratedReply(Unrated(r["u_reply_id"], r["id"], r["u_sent_at"], r["u_asked_again_at"]),
-                         matter_from_row(r), r["u_body"], r["u_grounds"], r["u_via"]) for r in rows]
+async def reply_texts(q: Tx, reply_ids: Iterable[int]) -> dict[int, ReplyText]:
+    wanted = sorted(set(reply_ids))
+    found: dict[int, ReplyText] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for r in await q.all(f"SELECT id, body, grounds, via FROM replies WHERE id IN ({marks})", chunk):
+            found[r["id"]] = ReplyText(r["body"], r["grounds"], r["via"])
+    return found
 
 
 async def mark_asked_again(q: Tx, reply_id: int, now: datetime) -> None:
