@@ -313,3 +313,41 @@ async def test_a_cannot_be_met_reply_is_asked_about_again_like_any_other(harness
     assert fired.get("rerate") == 1
     async with harness.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(*) FROM replies WHERE sent_at IS NULL") == 0
+
+
+async def test_a_days_reminders_fire_in_short_transactions_and_a_failure_loses_none(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many reminders at once (a province's 09:00 tick) are fired a batch per transaction, so people's
+    updates are not held up for seconds; a batch that fails rolls back alone, and the next tick sends
+    what it held — each reminder once, with its messages."""
+    from handlers import supervision as rules
+    from storage import matters as matter_store
+
+    monkeypatch.setattr(rules, "FIRE_BATCH", 2)
+    for _ in range(5):
+        await world.matter(date(2026, 8, 3), due=date(2026, 11, 2))  # five overdue matters, urged too
+    real_add_event = matter_store.add_event
+    calls = {"n": 0}
+
+    async def failing_once(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second urging: its batch (the 2nd and 3rd urgings) fails
+            raise RuntimeError("disk full")
+        await real_add_event(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matter_store, "add_event", failing_once)
+    with pytest.raises(RuntimeError):
+        await world.tick(at(date(2026, 11, 9)))
+    first = Counter(rule for rule, _ in await world.fired())
+    # batches: 5 overdue notices and the first urging committed, then the failing batch rolled back whole
+    assert first == {"overdue": 5, "urge": 1}
+    async with world.h.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM timeline WHERE event = 'urged'") == 1
+    fired = await world.tick(at(date(2026, 11, 9), 10))  # (with the rest of that day's rules, held up too)
+    assert fired["urge"] == 4 and "overdue" not in fired
+    assert Counter(rule for rule, _ in await world.fired() if rule in ("overdue", "urge")) == {"overdue": 5, "urge": 5}
+    overdue_notices = [t for t in world.texts_to(world.handler) if "已超过办理期限" in t]
+    assert len(overdue_notices) == 5  # each matter's once: nothing lost, nothing twice
+    async with world.h.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(DISTINCT matter_id) FROM timeline WHERE event = 'urged'") == 5
+        assert await q.scalar("SELECT COUNT(*) FROM timeline WHERE event = 'urged'") == 5
