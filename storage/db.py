@@ -17,7 +17,7 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,17 +50,23 @@ def parse_ts(text: str) -> datetime:
 
 
 class Tx:
-    """Queries inside one transaction (or one read snapshot)."""
+    """Queries inside one transaction (or one read snapshot).
+
+    Each query is one trip to the connection's thread: the statement, its rows and the
+    cursor's closing together (aiosqlite's cursor API would take three trips, each a wake-up
+    of the event loop; with some thirty queries an update, that was a good part of the CPU).
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    async def _run(self, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str, params: Params) -> Any:
+        # aiosqlite's own queue, as its public methods use it: fn runs on the connection's thread.
+        return await self._conn._execute(fn, self._conn._conn, sql, params)  # type: ignore[no-untyped-call]
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; return the number of rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return int(await self._run(_count, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
@@ -73,20 +79,41 @@ class Tx:
         return int(row[0])
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
-        cursor = await self._conn.execute(sql, params)
-        row = await cursor.fetchone()
-        await cursor.close()
+        row: Row | None = await self._run(_first, sql, params)
         return row
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        cursor = await self._conn.execute(sql, params)
-        rows = await cursor.fetchall()
-        await cursor.close()
-        return list(rows)
+        rows: list[Row] = await self._run(_every, sql, params)
+        return rows
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.one(sql, params)
         return None if row is None else row[0]
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _first(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        row: Row | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()
+
+
+def _every(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 class WriterGate:

@@ -1,12 +1,16 @@
-"""The writer's gate (storage/db.py): one writer at a time, urgent bookkeeping first, nobody starved."""
+"""storage/db.py: the writer's gate (one writer at a time, urgent bookkeeping first, nobody starved), and one trip to
+the connection's thread per query."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 
-from storage.db import WriterGate
+from storage.db import Database, WriterGate
 
 
 async def test_urgent_goes_first_but_never_twice_in_a_row_while_ordinary_work_waits() -> None:
@@ -68,3 +72,34 @@ async def test_a_waiter_cancelled_after_being_handed_the_gate_passes_it_on() -> 
     gate.release()
     with pytest.raises(RuntimeError):
         gate.release()
+
+
+async def test_each_query_is_one_trip_to_the_connection_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+        trips = 0
+        original = aiosqlite.Connection._execute
+
+        async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal trips
+            trips += 1
+            return await original(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        async with db.transaction() as tx:
+            before = trips
+            assert await tx.insert("INSERT INTO t (name) VALUES ('a') RETURNING id") == 1
+            assert await tx.insert("INSERT INTO t (name) VALUES ('b') RETURNING id") == 2
+            assert await tx.execute("UPDATE t SET name = name || '!'") == 2
+            row = await tx.one("SELECT id, name FROM t ORDER BY id")  # more rows than it reads: closed anyway
+            assert row is not None and (row["id"], row["name"]) == (1, "a!")
+            assert [tuple(r) for r in await tx.all("SELECT id, name FROM t ORDER BY id")] == [(1, "a!"), (2, "b!")]
+            assert await tx.scalar("SELECT COUNT(*) FROM t") == 2
+            assert await tx.one("SELECT id FROM t WHERE id = 99") is None
+            assert trips - before == 7
+        async with db.snapshot() as q:  # committed, nothing left open
+            assert await q.scalar("SELECT group_concat(name) FROM t") == "a!,b!"
+    finally:
+        await db.close()
