@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-ENV = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(REPO)}
+ENV = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
 ENV.pop("LIAISON_TELEGRAM_TOKEN", None)
 
 
@@ -57,10 +59,22 @@ class Child:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
-                self.proc.kill()
-                return self.proc.wait(timeout=10)
+                # Not stopped: SIGABRT makes faulthandler (enabled in ENV) write every thread's stack to the log.
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+                return -1
             await asyncio.sleep(0.05)
         return self.proc.returncode
+
+    def keep_log(self) -> Path:
+        """Copy the log out of the temporary folder (for a run that went wrong)."""
+        kept = Path(tempfile.gettempdir()) / f"liaison-bench-{int(time.time())}-{self.log_path.name}"
+        shutil.copyfile(self.log_path, kept)
+        return kept
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -116,7 +116,8 @@ async def one_run(recipients: int, global_rate: float, workdir: Path) -> Run:
         finally:
             code = await child.stop()
         if code != 0:
-            raise RuntimeError(f"the bot exited with {code}; see {child.log_path}")
+            stop = "did not stop within 30 s of SIGTERM" if code == -1 else f"exited with {code}"
+            raise RuntimeError(f"the bot {stop}; log kept at {child.keep_log()}")
         deliveries = [m for m in fake.sent if m.chat_id in rep_ids and TITLE in m.text]
         first, last = min(m.sent_at for m in deliveries), max(m.sent_at for m in deliveries)
         per_rep = {c: sum(TITLE in m.text for m in fake.messages_to(c)) for c in rep_ids}
