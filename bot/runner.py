@@ -13,6 +13,17 @@ from bot.config import Config
 log = logging.getLogger(__name__)
 
 
+def _log_tasks() -> None:
+    """Write every asyncio task and where it waits to the log (an operator's view into a stuck bot)."""
+    tasks = asyncio.all_tasks()
+    log.warning("SIGUSR1: %d tasks", len(tasks))
+    for task in tasks:
+        frames = task.get_stack(limit=6)
+        where = " <- ".join(f"{f.f_code.co_filename.rsplit('/', 2)[-1]}:{f.f_lineno} {f.f_code.co_name}"
+                            for f in reversed(frames))
+        log.warning("task %s: %s", task.get_name(), where or "(not started)")
+
+
 async def run(config: Config, choice: str = "auto") -> int:
     use_telegram = choice == "telegram" or (choice == "auto" and bool(config.telegram.token))
     if use_telegram and not config.telegram.token:
@@ -23,6 +34,8 @@ async def run(config: Config, choice: str = "auto") -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if hasattr(signal, "SIGUSR1"):
+        loop.add_signal_handler(signal.SIGUSR1, _log_tasks)  # `kill -USR1 <pid>`: what is it waiting for?
     receivers: list[Receiver] = []
     try:
         if use_telegram:
@@ -30,8 +43,8 @@ async def run(config: Config, choice: str = "auto") -> int:
 
             telegram = TelegramChannel(config.telegram, app.files, config.intake.max_file_mb)
             app.add_channel(telegram)
-            if not await telegram.try_start():
-                return 2
+            if not await telegram.try_start(stop):
+                return 0 if stop.is_set() else 2
             receivers.append(telegram)
             log.info("running on Telegram as @%s", telegram.username)
         else:

@@ -479,7 +479,7 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
             result.bot_exits.append(bot.proc.returncode)
             result.final_exit_code = bot.proc.returncode
         else:
-            result.final_exit_code = bot.terminate()
+            result.final_exit_code = await bot.terminate()
         monitor_task.cancel()
         await asyncio.gather(monitor_task, return_exceptions=True)
         result.polls = dict(monitor.counts)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -87,7 +88,7 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
         env.pop("LIAISON_TELEGRAM_TOKEN", None)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -101,10 +102,27 @@ class BotProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
-    def terminate(self) -> int:
+    async def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait without blocking the event loop: the fake Bot API on it must go on
+        answering the calls the bot makes while it stops. A bot that has not stopped by then gets
+        SIGUSR1 (it logs its asyncio tasks) and SIGABRT (faulthandler logs every thread); -1 is returned."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.proc.send_signal(signal.SIGUSR1)  # the bot logs its asyncio tasks and where they wait
+                await asyncio.sleep(1.0)
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+                return -1
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
 
 
 async def last_message(fake: FakeBotAPI, user: FakeUser, count: int, timeout: float = 15.0) -> SentMessage:

@@ -118,17 +118,36 @@ class TelegramChannel:
         self.username = self.bot.username
         await self._set_commands()
 
-    async def try_start(self) -> bool:
-        """Start, or explain in one line why Telegram would not have us (the token is never shown)."""
-        try:
-            await self.start()
-        except InvalidToken:
-            log.error("telegram.token: Telegram refused the token (revoked or mistyped?)")
-            return False
-        except NetworkError as exc:
-            log.error("telegram.base_url: the Bot API cannot be reached (%s)", type(exc).__name__)
-            return False
-        return True
+    async def try_start(self, stop: asyncio.Event | None = None) -> bool:
+        """Start; False, after one line saying why, only if Telegram refuses the token (never shown).
+
+        Anything passing — the Bot API unreachable, a 5xx, a timeout, a dropped connection, a 429 —
+        is logged and tried again with back-off (1 s doubling to 30 s; a 429's own wait), until it
+        works or `stop` is set, so a network hiccup at start-up never leaves the bot stopped."""
+        delay = self.backoff_start
+        while True:
+            try:
+                await self.start()
+                return True
+            except InvalidToken:
+                log.error("telegram.token: Telegram refused the token (revoked or mistyped?)")
+                return False
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                log.warning("start-up: Telegram asks to wait %.0fs (429); waiting", wait)
+            except NetworkError as exc:  # TimedOut and the 5xx answers are NetworkErrors too
+                wait = delay
+                log.warning("start-up: the Bot API cannot be reached (%s; check telegram.base_url if this"
+                            " persists); retrying in %.0fs", type(exc).__name__, wait)
+                delay = min(delay * 2, 30.0)
+            if stop is None:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await asyncio.wait_for(stop.wait(), wait)
+                return False  # asked to stop while waiting
+            except TimeoutError:
+                continue
 
     async def stop(self) -> None:
         await self.bot.shutdown()  # safe also when start() failed half-way
