@@ -166,7 +166,8 @@ async def heads_cost(backlog: int, workdir: Path, repeat: int = 20) -> tuple[flo
             async with app.db.transaction() as tx:  # half of the backlog sent
                 await tx.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending' AND id % 2 = 0")
         async with app.db.snapshot() as q:
-            plan = [str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL, (ts(now), 500))]
+            plan = [str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
+                                                     (outbox.NOTIFICATION, ts(now), 500))]
     finally:
         await app.close()
     return timings[0], timings[1], plan

@@ -46,7 +46,7 @@ class Context:
     async def reply(self, reply: Reply) -> None:
         """Say something in the chat the event came from."""
         await self._enqueue(self.inc.channel, self.inc.chat_id, "message", reply.to_json(), "retry",
-                            person_id=self.person.id if self.person else None)
+                            person_id=self.person.id if self.person else None, priority=outbox.ANSWER)
 
     async def answer(self, text: str = "", *, alert: bool = False) -> None:
         """Acknowledge a button press, once (Telegram allows one answer per press)."""
@@ -55,7 +55,8 @@ class Context:
         self.answered = True
         # A second answer is refused and a late one is useless: never retry it blindly.
         await self._enqueue(self.inc.channel, self.inc.chat_id, "answer",
-                            {"callback_id": self.inc.callback_id, "text": text, "alert": alert}, "hold")
+                            {"callback_id": self.inc.callback_id, "text": text, "alert": alert}, "hold",
+                            priority=outbox.ANSWER)
 
     async def notify(
         self,

@@ -21,7 +21,8 @@ from bot.channels.base import DeliveryError, MaybeDelivered, RateLimited, Reject
 from bot.config import OutboxConfig
 from bot.context import Context
 from bot.dispatch import Dispatcher
-from bot.messages import Reply, SendResult
+from bot.i18n import Translator
+from bot.messages import Incoming, Reply, SendResult
 from handlers import registry
 from storage import outbox
 from storage.db import ts
@@ -591,11 +592,55 @@ async def test_heads_come_earliest_due_first_and_the_query_needs_no_sort(harness
         assert [i.id for i in await outbox.heads(q, now)] == [first, third]
         assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5))] == [first, third, second]
         assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5), limit=1)] == [first]
-        plan = " ".join(str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL, (ts(now), 500)))
-    assert "outbox_state" in plan and "TEMP B-TREE" not in plan
+        plan = " ".join(str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
+                                                 (outbox.NOTIFICATION, ts(now), 500)))
+    assert "outbox_due" in plan and "TEMP B-TREE" not in plan
     assert later not in [i.id for i in await _all_heads(harness)]
 
 
 async def _all_heads(harness: Harness) -> list[outbox.Item]:
     async with harness.db.snapshot() as q:
         return await outbox.heads(q, harness.clock.now() + timedelta(days=1))
+
+
+async def test_a_persons_own_answer_goes_before_a_broadcast_waiting(harness: Harness) -> None:
+    """A briefing to thousands is paced at the global rate for a minute or more: a deputy who presses a
+    button meanwhile is answered at once, ahead of it; within one chat the order stays as written."""
+    mono = HandMonotonic()
+    d = dispatcher(harness, global_rate=2, monotonic=mono)
+    for n in range(6):
+        await enqueue(harness, f"r{n}", f"briefing {n}")  # notifications (the default priority)
+    async with harness.db.transaction() as tx:
+        own = await outbox.enqueue(tx, channel="test", chat_id="deputy", op="message", payload=Reply("answer").to_json(),
+                                   policy="retry", now=harness.clock.now(), priority=outbox.ANSWER)
+        later = await outbox.enqueue(tx, channel="test", chat_id="r0", op="message", payload=Reply("r0 answer").to_json(),
+                                     policy="retry", now=harness.clock.now(), priority=outbox.ANSWER)
+    assert own is not None and later is not None
+    await drain(d)  # two a second: the deputy's answer and r0's head (r0's answer waits behind its briefing)
+    assert texts(harness.channel) == [("deputy", "answer"), ("r0", "briefing 0")]
+    for second in range(1, 4):
+        mono.now = float(second) + 1.0
+        await drain(d)
+    sent = texts(harness.channel)
+    assert sent.index(("r0", "briefing 0")) < sent.index(("r0", "r0 answer"))  # one chat's order kept
+    assert sent.index(("r0", "r0 answer")) < sent.index(("r5", "briefing 5"))  # an answer before the broadcast
+
+
+async def test_replies_and_button_answers_are_queued_ahead_of_notifications(harness: Harness) -> None:
+    """Context.reply and Context.answer queue with the answer priority; Context.notify with the notification one."""
+    deputy = await harness.add_representative("王建国")
+    office = await harness.add_staff("陈静", ["office"])
+    for person in (deputy, office):
+        await harness.user(f"u{person}").say(f"/start {await harness.invite(person)}")
+    await harness.user(f"u{deputy}").say("/submit")
+    async with harness.db.snapshot() as q:
+        rows = await q.all("SELECT op, chat_id, priority FROM outbox ORDER BY id")
+    assert rows and all(r["priority"] == outbox.ANSWER for r in rows if r["chat_id"] == f"u{deputy}")
+    async with harness.db.transaction() as tx:
+        ctx = Context(tx=tx, inc=Incoming(channel="test", user_id="x", chat_id="x"), now=harness.clock.now(),
+                      config=harness.app.config, person=None, _=Translator("zh_Hans", harness.app.config.unit.tz),
+                      channels=frozenset({"test"}))
+        assert await ctx.notify(office, lambda _: Reply("notice"))
+    async with harness.db.snapshot() as q:
+        last = await q.one("SELECT chat_id, priority FROM outbox ORDER BY id DESC LIMIT 1")
+    assert last is not None and last["chat_id"] == f"u{office}" and last["priority"] == outbox.NOTIFICATION
