@@ -26,6 +26,7 @@ from datetime import timedelta
 from bot.channels.base import Channel, MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.clock import Clock
 from bot.config import OutboxConfig
+from bot.waiting import wait_a_while
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Item
@@ -74,10 +75,7 @@ class Dispatcher:
         while True:
             self._wake.clear()
             wait = await self._tick()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await wait_a_while(self._wake, wait)
 
     async def flush(self) -> None:
         """Send everything due now and wait for it (tests, the console, shutdown)."""

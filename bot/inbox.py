@@ -29,6 +29,7 @@ from bot.config import Config
 from bot.context import Context, initial_locale
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply
+from bot.waiting import wait_a_while
 from storage import inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
@@ -75,10 +76,7 @@ class InboxProcessor:
         while True:
             self._wake.clear()
             await self._enqueue_pending()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
+            await wait_a_while(self._wake, 1.0)
 
     async def process_pending(self) -> None:
         """Process everything stored so far and wait until it is done (tests, the console)."""

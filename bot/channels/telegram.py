@@ -72,6 +72,7 @@ from bot.config import TelegramConfig  # noqa: E402
 from bot.files import FileStore  # noqa: E402
 from bot.i18n import SUPPORTED, Translator  # noqa: E402
 from bot.messages import Attachment, Contact, Incoming, Reply, SendResult  # noqa: E402
+from bot.waiting import wait_a_while  # noqa: E402
 from handlers.routes import MENU_COMMANDS  # noqa: E402
 from storage import inbox  # noqa: E402
 
@@ -142,12 +143,8 @@ class TelegramChannel:
                 delay = min(delay * 2, 30.0)
             if stop is None:
                 await asyncio.sleep(wait)
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), wait)
+            elif await wait_a_while(stop, wait):
                 return False  # asked to stop while waiting
-            except TimeoutError:
-                continue
 
     async def stop(self) -> None:
         await self.bot.shutdown()  # safe also when start() failed half-way
