@@ -91,6 +91,11 @@ class Tx:
         return None if row is None else row[0]
 
 
+def _rollback_if_open(conn: sqlite3.Connection, _sql: str, _params: Params) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _count(conn: sqlite3.Connection, sql: str, params: Params) -> int:
     cursor = conn.execute(sql, params)
     try:
@@ -206,14 +211,17 @@ class Database:
         resends a crash can cause, and the ordinary work is never starved.
         """
         await self._lock.acquire(urgent)
+        tx = Tx(self._writer)
         try:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(self._writer)
+                await tx.execute("BEGIN IMMEDIATE")
+                yield tx
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # Also when cancelled during BEGIN itself: the BEGIN still runs on the connection's
+                # thread, and this, queued after it, ends what it began.
+                await tx._run(_rollback_if_open, "", ())
                 raise
-            await self._writer.execute("COMMIT")
+            await tx.execute("COMMIT")
         finally:
             self._lock.release()
 
@@ -221,11 +229,12 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Tx]:
         """A consistent read-only view of committed data."""
         async with self._read_lock:
-            await self._reader.execute("BEGIN")
+            q = Tx(self._reader)
             try:
-                yield Tx(self._reader)
-            finally:
-                await self._reader.execute("ROLLBACK")
+                await q.execute("BEGIN")
+                yield q
+            finally:  # queued after the BEGIN even if cancelled during it: never leaves a read open
+                await q._run(_rollback_if_open, "", ())
 
     async def run_script(self, script: str) -> None:
         """Run a multi-statement script on the writer (migrations); the script owns its transaction."""

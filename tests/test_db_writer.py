@@ -103,3 +103,36 @@ async def test_each_query_is_one_trip_to_the_connection_thread(tmp_path: Path, m
             assert await q.scalar("SELECT group_concat(name) FROM t") == "a!,b!"
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2])
+async def test_a_read_or_a_write_cancelled_as_it_begins_leaves_no_transaction_open(tmp_path: Path, turns: int) -> None:
+    """Cancelled during its BEGIN (the shutdown cancels whatever is waiting), a snapshot or a transaction
+    still ends what the BEGIN began: the next one starts ("cannot start a transaction within a
+    transaction" otherwise), and nothing half-written is committed."""
+    db = await Database.open(tmp_path / "cancel.db")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+
+        async def read() -> None:
+            async with db.snapshot() as q:
+                await q.all("SELECT x FROM t")
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+
+        for work in (read, write):
+            task = asyncio.create_task(work())
+            for _ in range(turns):
+                await asyncio.sleep(0)  # (a turn of the event loop, not a pause)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        async with db.snapshot() as q:
+            rows = await q.all("SELECT x FROM t")
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (2)")
+        assert [r[0] for r in rows] in ([], [1])  # the write either committed whole or not at all
+    finally:
+        await db.close()
