@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from tests.telegram_env import stop_child  # noqa: E402
 
 ENV = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
 ENV.pop("LIAISON_TELEGRAM_TOKEN", None)
@@ -52,23 +53,10 @@ class Child:
                                          stdin=subprocess.DEVNULL)
 
     async def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then wait without blocking the event loop (the fake server on it must keep answering)."""
+        """SIGTERM, then wait without blocking the event loop (the fake server on it must keep answering);
+        a child that does not stop logs its tasks and threads (tests/telegram_env.stop_child)."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            if time.monotonic() > deadline:
-                # Not stopped: SIGABRT makes faulthandler (enabled in ENV) write every thread's stack to the log.
-                self.proc.send_signal(signal.SIGABRT)
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
-                return -1
-            await asyncio.sleep(0.05)
-        return self.proc.returncode
+        return await stop_child(self.proc, timeout)
 
     def keep_log(self) -> Path:
         """Copy the log out of the temporary folder (for a run that went wrong)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
@@ -26,12 +27,17 @@ async def fire(q: Tx, key: str, rule: str, matter_id: int | None, now: datetime)
 
 async def fired(q: Tx, keys: list[str]) -> set[str]:
     """Which of these keys have fired already (to skip work before opening a write transaction)."""
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        found |= {r["key"] for r in await q.all(f"SELECT key FROM reminders WHERE key IN ({marks})", chunk)}
-    return found
+    return {r["key"] for r in await _in_chunks(q, "SELECT key FROM reminders WHERE key IN ({marks})", keys)}
+
+
+async def _in_chunks(q: Tx, sql: str, values: Iterable[Any]) -> list[Row]:
+    """`sql` with an `IN ({marks})` list, run for 500 of the values at a time (SQLite's parameter limit)."""
+    wanted = sorted(set(values))
+    rows: list[Row] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows += await q.all(sql.format(marks=", ".join("?" for _ in chunk)), chunk)
+    return rows
 
 
 WATCHED_STATES = ("registered", "assigned", "in_progress", "concluded", "reopened")  # DEADLINE ∪ URGED
@@ -81,14 +87,7 @@ async def watched(q: Tx) -> list[Watched]:
 
 async def matters_by_id(q: Tx, ids: Iterable[int]) -> dict[int, Matter]:
     """The matters with these ids (those a reminder is to be built for), by id."""
-    wanted = sorted(set(ids))
-    found: dict[int, Matter] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for r in await q.all(f"SELECT * FROM matters WHERE id IN ({marks})", chunk):
-            found[r["id"]] = matter_from_row(r)
-    return found
+    return {r["id"]: matter_from_row(r) for r in await _in_chunks(q, "SELECT * FROM matters WHERE id IN ({marks})", ids)}
 
 
 @dataclass(frozen=True)
@@ -142,14 +141,8 @@ class ReplyText:
 
 
 async def reply_texts(q: Tx, reply_ids: Iterable[int]) -> dict[int, ReplyText]:
-    wanted = sorted(set(reply_ids))
-    found: dict[int, ReplyText] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for r in await q.all(f"SELECT id, body, grounds, via FROM replies WHERE id IN ({marks})", chunk):
-            found[r["id"]] = ReplyText(r["body"], r["grounds"], r["via"])
-    return found
+    rows = await _in_chunks(q, "SELECT id, body, grounds, via FROM replies WHERE id IN ({marks})", reply_ids)
+    return {r["id"]: ReplyText(r["body"], r["grounds"], r["via"]) for r in rows}
 
 
 async def mark_asked_again(q: Tx, reply_id: int, now: datetime) -> None:

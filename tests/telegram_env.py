@@ -103,26 +103,30 @@ class BotProcess:
         self.proc.wait(timeout=10)
 
     async def terminate(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then wait without blocking the event loop: the fake Bot API on it must go on
-        answering the calls the bot makes while it stops. A bot that has not stopped by then gets
-        SIGUSR1 (it logs its asyncio tasks) and SIGABRT (faulthandler logs every thread); -1 is returned."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            if time.monotonic() > deadline:
-                self.proc.send_signal(signal.SIGUSR1)  # the bot logs its asyncio tasks and where they wait
-                await asyncio.sleep(1.0)
-                self.proc.send_signal(signal.SIGABRT)
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
-                return -1
-            await asyncio.sleep(0.05)
-        return self.proc.returncode
+        return await stop_child(self.proc, timeout)
+
+
+async def stop_child(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """SIGTERM, then wait without blocking the event loop: the fake Bot API on it must go on answering
+    the calls a bot makes while it stops. A child not stopped by then gets SIGUSR1 (the liaison bot
+    logs its asyncio tasks and where they wait) and SIGABRT (faulthandler logs every thread); -1."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(1.0)
+            proc.send_signal(signal.SIGABRT)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+            return -1
+        await asyncio.sleep(0.05)
+    return proc.returncode
 
 
 async def last_message(fake: FakeBotAPI, user: FakeUser, count: int, timeout: float = 15.0) -> SentMessage:
