@@ -202,7 +202,8 @@ async def main_async(args: argparse.Namespace) -> int:
           f" {max(r.duplicates for r in runs)} ({max(r.ambiguous for r in runs)}) |")
     print()
     print(f"The office's own confirmation of the Send press arrived {median([r.confirmed_in for r in runs]):.1f} s after "
-          "it (median): it is queued behind the briefings written before it in the same transaction.")
+          "it (median): an answer to the person acting, it goes before the briefings waiting (storage/outbox.py);"
+          " what it waits for is the handler's one transaction that writes every briefing.")
     print()
     verdict = "met" if fraction >= 0.9 else "NOT met"
     print(f"achieved / configured rate: {fraction:.3f} (target ≥ 0.9: {verdict}); lost: "
