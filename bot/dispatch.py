@@ -52,6 +52,7 @@ class Dispatcher:
         self.monotonic = monotonic
         self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._claiming: set[tuple[str, str, str]] = set()
+        self._claimed = asyncio.Event()  # set whenever a claim (by any tick) has finished
         self._sent_marks: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
         self._chat_free_at: dict[tuple[str, str, str], float] = {}
@@ -83,6 +84,10 @@ class Dispatcher:
             wait = await self._tick()
             if self._inflight:
                 await asyncio.gather(*list(self._inflight.values()))
+                continue
+            if self._claiming:  # the run loop's tick is claiming what this one skipped: wait for it
+                self._claimed.clear()
+                await self._claimed.wait()
                 continue
             if wait >= 1.0:
                 return
@@ -120,6 +125,7 @@ class Dispatcher:
                 claimed = await outbox.claim(tx, [item.id for _, item in starting])
         finally:
             self._claiming.difference_update(key for key, _ in starting)
+            self._claimed.set()
         for key, item in starting:
             if item.id in claimed:
                 self._inflight[key] = asyncio.create_task(self._send(key, item))

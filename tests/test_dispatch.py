@@ -644,3 +644,17 @@ async def test_replies_and_button_answers_are_queued_ahead_of_notifications(harn
     async with harness.db.snapshot() as q:
         last = await q.one("SELECT chat_id, priority FROM outbox ORDER BY id DESC LIMIT 1")
     assert last is not None and last["chat_id"] == f"u{office}" and last["priority"] == outbox.NOTIFICATION
+
+
+async def test_flush_waits_for_a_claim_another_tick_has_in_hand(harness: Harness) -> None:
+    """The console and the tests call flush() while the dispatcher's own loop may be claiming the very
+    message: flush must wait for it to be sent (the console once printed its next prompt before the
+    answer, and a scripted "1" pressed a button not shown yet)."""
+    d = dispatcher(harness)
+    await enqueue(harness, "c1", "answer")
+    loop_tick = asyncio.create_task(d._tick())
+    while not d._claiming:
+        await asyncio.sleep(0)  # (a turn of the event loop, not a pause)
+    await d.flush()
+    assert texts(harness.channel) == [("c1", "answer")]
+    await loop_tick
