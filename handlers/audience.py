@@ -86,7 +86,16 @@ async def prompt(ctx: Context, dialog: Dialog) -> None:
 
 
 async def on_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
-    """Take a press in one of the audience steps; True once the audience is chosen."""
+    """Take a press in one of the audience steps; True once the audience is chosen (a group with
+    nobody on the roster in it is refused: choose again)."""
+    if not await _take_choice(ctx, dialog, choice):
+        return False
+    if not await members(ctx, dialog.data["audience"]):
+        raise UserError("Nobody on the roster is in this group. Please choose again.")
+    return True
+
+
+async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
     data = dialog.data
     if dialog.step == "audience" and choice in ("all", "npc", "cppcc"):
         data["audience"] = {"kind": choice}

@@ -100,13 +100,11 @@ class BriefingWriteFlow:
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
             return
         require_office(ctx.person)  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step = dialog.step
         if step == "files" and choice == "next":
             return await self._goto(ctx, dialog, "audience")
         if step in audience.STEPS:
             if await audience.on_choice(ctx, dialog, choice):
-                if not await audience.members(ctx, data["audience"]):
-                    raise UserError("Nobody on the roster is in this group. Please choose again.")
                 await self._goto(ctx, dialog, "confirm")
             return
         if step == "confirm" and choice == "send":

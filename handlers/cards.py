@@ -159,8 +159,6 @@ class CardWriteFlow:
             return await self._goto(ctx, dialog, "choices")
         if step in audience.STEPS:
             if await audience.on_choice(ctx, dialog, choice):
-                if not await audience.members(ctx, data["audience"]):
-                    raise UserError("Nobody on the roster is in this group. Please choose again.")
                 await self._goto(ctx, dialog, "confirm")
             return
         if step == "confirm" and choice == "send":

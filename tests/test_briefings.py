@@ -164,3 +164,22 @@ async def test_only_the_office_sends_briefings_and_only_recipients_reply(harness
     await office.wang.press("提出意见")
     assert messages(await office.wang.press("取消")) == ["已取消，未提交任何内容。"]
     assert await harness.dump(*TABLES) == before
+
+
+async def test_a_group_with_nobody_in_it_is_refused_and_the_choice_stays_open(harness: Harness) -> None:
+    """The audience step (handlers/audience.py, shared with opinion cards) refuses a group with nobody
+    on the roster in it, changes nothing, and lets the office choose again."""
+    clerk_id = await harness.add_staff("陈静", ["office"])
+    clerk = harness.user("3001")
+    await clerk.say(f"/start {await harness.invite(clerk_id)}")
+    await harness.add_representative("王建国", phone="13800000001")  # the roster has no CPPCC member
+    await clerk.say("/brief")
+    await clerk.say(TITLE)
+    await clerk.say(TEXT)
+    await clerk.press("完成")
+    before = await harness.dump(*TABLES)
+    refused = await clerk.press("政协委员")
+    assert "名册中没有符合该范围的代表委员，请重新选择。" in messages(refused) + alerts(refused)
+    assert await harness.dump(*TABLES) == before
+    preview = await clerk.press("人大代表")  # the same buttons still work
+    assert any("发送对象：人大代表，共 1 名" in m for m in messages(preview))
