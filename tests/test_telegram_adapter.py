@@ -250,7 +250,7 @@ async def test_concurrent_sends_spread_over_the_small_connection_pools(channel: 
                                                                        fake: FakeBotAPI) -> None:
     """Many sends at once go to the least busy of several small pools (httpcore's pool bookkeeping grows
     with connections × queued requests, so one big pool cost more CPU than the sends themselves)."""
-    from bot.channels.telegram import SHARDS
+    from bot.channels.telegram_http import SHARDS
 
     users = [fake.user(6100 + n) for n in range(2 * SHARDS)]
     fake.latency = 0.3  # keeps the requests in flight while the test looks

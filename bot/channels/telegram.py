@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import html
-import importlib.util
 import json
 import logging
 import os
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -29,18 +27,7 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's documented opt-in: durations as timedelta
 
-
-def _mark_sniffio_absent() -> None:
-    """httpcore runs `import sniffio` on every request to learn the event loop and falls back to asyncio
-    when it is missing (anyio 4.16 no longer installs it). A failed import is not cached, so each request
-    searched sys.path again: ~12 % of the bot's CPU under load. Recording it as absent, as Python's import
-    system defines (a None in sys.modules), makes that ImportError immediate; the fallback is the same."""
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-_mark_sniffio_absent()
-
+from bot.channels.telegram_http import SHARD_CONNECTIONS, SHARDS, ShardedRequest  # noqa: E402  (first: see there)
 from telegram import (  # noqa: E402
     Bot,
     BotCommand,
@@ -65,7 +52,7 @@ from telegram.error import (  # noqa: E402
     TelegramError,
     TimedOut,
 )
-from telegram.request import BaseRequest, HTTPXRequest, RequestData  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
@@ -85,7 +72,6 @@ NAME = "telegram"
 MAX_TEXT = 4096  # UTF-16 code units, after entity parsing
 SPLIT_AT = 4000  # leave room for the bold title and an ellipsis
 ALLOWED_UPDATES = ["message", "callback_query"]
-SHARDS, SHARD_CONNECTIONS = 16, 4  # up to 64 sends at once, in 16 small connection pools (see ShardedRequest)
 _UTC = ZoneInfo("UTC")  # command descriptions hold no dates
 
 
@@ -277,50 +263,6 @@ class TelegramChannel:
             if kind == "photo":
                 return await self.bot.send_photo(chat_id, upload)
             return await self.bot.send_document(chat_id, upload)
-
-
-class ShardedRequest(BaseRequest):
-    """Several HTTPXRequest pools behind one: each request goes to the least busy.
-
-    httpcore's connection pool does work proportional to its connections times its queued
-    requests on every request and every response (and polls each idle socket), so one pool
-    of 64 connections spent more CPU on bookkeeping than on the requests once dozens were in
-    flight. Sixteen pools of four carry the same number of concurrent sends at a fraction of it.
-    """
-
-    def __init__(self, shards: list[HTTPXRequest]) -> None:
-        self.shards = shards
-        self.busy = [0] * len(shards)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.shards[0].read_timeout
-
-    async def initialize(self) -> None:
-        for shard in self.shards:
-            await shard.initialize()
-
-    async def shutdown(self) -> None:
-        for shard in self.shards:
-            await shard.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        index = min(range(len(self.shards)), key=self.busy.__getitem__)
-        self.busy[index] += 1
-        try:
-            return await self.shards[index].do_request(url, method, request_data, read_timeout, write_timeout,
-                                                       connect_timeout, pool_timeout)
-        finally:
-            self.busy[index] -= 1
 
 
 def render_html(reply: Reply) -> str:
