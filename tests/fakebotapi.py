@@ -855,7 +855,8 @@ class FakeBotAPI:
     * ``internal_errors``: unexpected exceptions inside the fake (answered 500);
       a test should end with it empty;
     * ``latency``: seconds every API request waits before it is handled (a simulated
-      network round trip; 0 by default);
+      network round trip; 0 by default); ``in_flight`` and ``most_in_flight`` count the
+      requests inside that wait now and at most (how many a client sends at once);
     * ``queued_at``: update_id -> ``time.monotonic()`` when the update was queued, and
       ``SentMessage.sent_at`` the moment a message was accepted (latency measurements);
     * ``on_sent``: if set, called with every accepted new message (benchmarks use it
@@ -886,6 +887,7 @@ class FakeBotAPI:
         self.global_rate = global_rate
         self.clock: Callable[[], float] = time.monotonic
         self.latency = latency
+        self.in_flight = self.most_in_flight = 0
         self.queued_at: dict[int, float] = {}
         self.on_sent: Callable[[SentMessage], None] | None = None
         self.faults = FaultPlan()
@@ -1315,7 +1317,12 @@ class FakeBotAPI:
             return self._error_response(name, error)
         self.requests.append(name)
         if self.latency > 0:
-            await asyncio.sleep(self.latency)  # simulated network round trip, before anything is done
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.latency)  # simulated network round trip, before anything is done
+            finally:
+                self.in_flight -= 1
 
         fault = self._pick_fault(name)
         if fault == "429":

@@ -14,7 +14,7 @@ from telegram import Bot, Chat, Contact, Document, Message, MessageEntity, Photo
 
 from bot.app import App
 from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
-from bot.channels.telegram import NAME, TelegramChannel, render_html, split_text, to_incoming
+from bot.channels.telegram import NAME, TelegramChannel, _chat_key, render_html, split_text, to_incoming
 from bot.files import FileStore
 from bot.messages import Button, Reply
 from tests.fakebotapi import FakeBotAPI, parse_telegram_html, utf16_len
@@ -246,34 +246,51 @@ async def test_polling_survives_409_faults_and_stores_before_confirming(fake: Fa
         await app.close()
 
 
-async def test_concurrent_sends_spread_over_the_small_connection_pools(channel: TelegramChannel,
-                                                                       fake: FakeBotAPI) -> None:
-    """Many sends at once go to the least busy of several small pools (httpcore's pool bookkeeping grows
-    with connections × queued requests, so one big pool cost more CPU than the sends themselves)."""
-    from bot.channels.telegram_http import SHARDS
-
-    users = [fake.user(6100 + n) for n in range(2 * SHARDS)]
-    fake.latency = 0.3  # keeps the requests in flight while the test looks
-    fake.global_rate = 0  # more sends at once than Telegram's 30 a second; the limit is not the point here
-    sending = [asyncio.create_task(channel.deliver(str(u.chat_id), "message", Reply(f"通知{n}").to_json()))
-               for n, u in enumerate(users)]
-    await fake.wait_until(lambda: fake.requests.count("sendMessage") == len(users))
-    assert channel.sender.busy == [2] * SHARDS
-    await asyncio.gather(*sending)
-    assert channel.sender.busy == [0] * SHARDS
+async def test_sends_beyond_the_connection_pool_wait_for_a_connection_and_all_arrive(fake: FakeBotAPI,
+                                                                                   tmp_path: Path) -> None:
+    """The sends of a broadcast share one pool of connections: at most that many are in flight,
+    the rest wait their turn (within the pool timeout) rather than fail."""
+    config = telegram_config(tmp_path, fake)
+    tg = TelegramChannel(config.telegram, FileStore(tmp_path / "files"), 20)
+    tg.sender.connections = 4
+    await tg.start()
+    users = [fake.user(6100 + n) for n in range(10)]
+    fake.latency = 0.05  # keeps each request in flight long enough for the others to queue behind it
+    fake.global_rate = 0  # the flood limit is not the point here
+    try:
+        results = await asyncio.gather(*[tg.deliver(str(u.chat_id), "message", Reply(f"通知{n}").to_json())
+                                         for n, u in enumerate(users)])
+    finally:
+        await tg.stop()
+    assert fake.most_in_flight == 4
     assert sorted(m.chat_id for m in fake.sent) == [u.chat_id for u in users]
+    assert all(len(r.message_ids) == 1 for r in results)
 
 
-def test_a_missing_sniffio_is_recorded_as_missing() -> None:
-    """httpcore imports sniffio on every request; absent, that failed import must not search sys.path each time."""
-    import importlib.util
-    import sys
+def test_each_stored_update_is_keyed_by_its_chat_as_telegram_sent_it() -> None:
+    """Updates are stored as Telegram sent them (parsed once, when handled); the chat key that orders
+    their handling is read from that JSON as PTB's effective_chat would give it."""
+    chat = {"id": 7001, "type": "private"}
+    message = {"message_id": 5, "date": 0, "chat": chat, "text": "hi"}
+    assert _chat_key({"update_id": 1, "message": message}) == "telegram:7001"
+    assert _chat_key({"update_id": 2, "callback_query": {"id": "q", "from": {"id": 7001}, "message": message,
+                                                         "chat_instance": "c", "data": "x"}}) == "telegram:7001"
+    assert _chat_key({"update_id": 3, "my_chat_member": {"chat": {"id": -100, "type": "group"}}}) == "telegram:-100"
+    inline = {"id": "q", "from": {"id": 7001}, "inline_message_id": "m", "chat_instance": "c", "data": "x"}
+    assert _chat_key({"update_id": 4, "callback_query": inline}) == "telegram:update-4"
+    update = Update.de_json({"update_id": 2, "callback_query": {"id": "q", "from": {"id": 7001, "is_bot": False,
+                             "first_name": "建国"}, "message": message, "chat_instance": "c", "data": "x"}}, None)
+    assert update is not None and update.effective_chat is not None and update.effective_chat.id == 7001
 
-    import bot.channels.telegram  # noqa: F401  (the module records it on import)
 
-    if sys.modules.get("sniffio") is None:
-        assert "sniffio" in sys.modules
-        with pytest.raises(ImportError):
-            import sniffio  # noqa: F401
-    else:
-        assert importlib.util.find_spec("sniffio") is not None
+async def test_a_get_updates_answer_that_is_not_a_list_of_updates_is_a_network_error(
+        fake: FakeBotAPI, channel: TelegramChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller retries on NetworkError; an answer it cannot use must not be stored or confirmed."""
+    from telegram.error import NetworkError
+
+    async def odd_answer(self: object, method: str, params: dict[str, object], **_: object) -> object:
+        return {"ok": "not a list"}
+
+    monkeypatch.setattr(type(channel.bot), "call", odd_answer)  # a Bot's attributes are read-only
+    with pytest.raises(NetworkError):
+        await channel._get_updates(None)

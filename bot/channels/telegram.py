@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's documented opt-in: durations as timedelta
 
-from bot.channels.telegram_http import SHARD_CONNECTIONS, SHARDS, ShardedRequest  # noqa: E402  (first: see there)
 from telegram import (  # noqa: E402
     Bot,
     BotCommand,
@@ -41,6 +40,7 @@ from telegram import (  # noqa: E402
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.request import BaseRequest  # noqa: E402
 from telegram.constants import MessageEntityType, ParseMode  # noqa: E402
 from telegram.error import (  # noqa: E402
     BadRequest,
@@ -52,9 +52,9 @@ from telegram.error import (  # noqa: E402
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable  # noqa: E402
+from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
 from bot.files import FileStore  # noqa: E402
 from bot.i18n import SUPPORTED, Translator  # noqa: E402
@@ -75,6 +75,19 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 _UTC = ZoneInfo("UTC")  # command descriptions hold no dates
 
 
+class _Bot(Bot):
+    """PTB's Bot, with one more call: a Bot API method by name, its answer as Telegram's JSON.
+
+    The same request, defaults and error mapping as `send_message` & co. (both go through `_post`),
+    without parsing every answer into objects of which the bot keeps one id; on the hot paths (each
+    answer sent, each getUpdates) that parsing cost as much as the bot's own handling of an update.
+    PTB's public `do_api_request` does the same but warns when the method has a typed twin."""
+
+    async def call(self, method: str, params: dict[str, Any], *, read_timeout: float | None = None) -> Any:
+        return await self._post(method, params,
+                                read_timeout=BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout)
+
+
 class TelegramChannel:
     name = NAME
 
@@ -83,18 +96,15 @@ class TelegramChannel:
         self.files = files
         self.max_file_bytes = max_file_mb * 1024 * 1024
         timeout = config.request_timeout
-        self.sender = ShardedRequest([
-            HTTPXRequest(connection_pool_size=SHARD_CONNECTIONS, read_timeout=timeout, write_timeout=timeout,
-                         connect_timeout=timeout, pool_timeout=timeout)
-            for _ in range(SHARDS)])
-        self.bot = Bot(
+        self.sender = AiohttpRequest(read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout,
+                                     pool_timeout=timeout)
+        self.bot = _Bot(
             config.token,
             base_url=config.base_url,
             base_file_url=config.base_file_url,
             request=self.sender,
             # getUpdates gets its own connection; PTB adds the long-poll timeout to its read timeout.
-            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=timeout,
-                                             connect_timeout=timeout),
+            get_updates_request=AiohttpRequest(1, read_timeout=timeout, connect_timeout=timeout),
         )
         self.username = config.bot_username
         self.polls = 0
@@ -154,8 +164,7 @@ class TelegramChannel:
         delay = self.backoff_start
         while True:
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=self.config.poll_timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
+                updates = await self._get_updates(offset)
             except InvalidToken:
                 raise
             except Conflict:
@@ -175,10 +184,23 @@ class TelegramChannel:
             self.polls += 1
             if not updates:
                 continue
-            items = [(str(u.update_id), _chat_key(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+            items = [(str(u["update_id"]), _chat_key(u), json.dumps(u, ensure_ascii=False)) for u in updates]
             added = await app.store(NAME, items)  # committed: only now may the next call confirm them
-            log.info("stored %d updates (%d new), up to %d", len(items), added, updates[-1].update_id)
-            offset = updates[-1].update_id + 1
+            last_id = int(updates[-1]["update_id"])
+            log.info("stored %d updates (%d new), up to %d", len(items), added, last_id)
+            offset = last_id + 1
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """getUpdates, its updates as Telegram sent them: they are stored as they are and parsed once,
+        when handled (`prepare`); PTB's get_updates would parse each into objects only to be written
+        back out. The read timeout is the long poll's plus the configured one, as PTB reckons it."""
+        poll = self.config.poll_timeout
+        result = await self.bot.call(
+            "getUpdates", {"offset": offset, "timeout": poll, "allowed_updates": ALLOWED_UPDATES},
+            read_timeout=self.config.request_timeout + poll)
+        if not isinstance(result, list) or not all(isinstance(u, dict) and "update_id" in u for u in result):
+            raise NetworkError("getUpdates answered something that is not a list of updates")
+        return result
 
     async def prepare(self, payload: str) -> Incoming | None:
         update = Update.de_json(json.loads(payload), self.bot)
@@ -216,8 +238,9 @@ class TelegramChannel:
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
         try:
             if op == "answer":
-                await self.bot.answer_callback_query(payload["callback_id"], text=str(payload["text"])[:200] or None,
-                                                     show_alert=bool(payload.get("alert")))
+                await self.bot.call("answerCallbackQuery", {
+                    "callback_query_id": payload["callback_id"], "text": str(payload["text"])[:200] or None,
+                    "show_alert": bool(payload.get("alert"))})
                 return SendResult()
             return await self._send_reply(int(chat_id), Reply.from_json(payload))
         except RetryAfter as exc:
@@ -240,18 +263,22 @@ class TelegramChannel:
         except TelegramError as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc.message}") from exc
 
+    # The frequent calls go through `_Bot.call`, Telegram's answer unparsed: only the message id is kept.
     async def _send_reply(self, chat_id: int, reply: Reply) -> SendResult:
         if reply.edit_message_id is not None:
-            await self.bot.edit_message_reply_markup(chat_id, int(reply.edit_message_id), reply_markup=None)
+            await self.bot.call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": int(reply.edit_message_id)})
             return SendResult()
         markup = _markup(reply)
         parts = split_text(render_html(reply))
         ids = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            message = await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                                  reply_markup=markup if last else None)
-            ids.append(str(message.message_id))
+            sent = await self.bot.call("sendMessage", {
+                "chat_id": chat_id, "text": part, "parse_mode": ParseMode.HTML,
+                "reply_markup": markup if last else None})
+            if not isinstance(sent, dict) or "message_id" not in sent:  # accepted, but not as documented
+                raise MaybeDelivered("sendMessage answered without a message")
+            ids.append(str(sent["message_id"]))
         for item in reply.files:
             message = await self._send_file(chat_id, Path(item.path), item.name, item.kind)
             ids.append(str(message.message_id))
@@ -376,9 +403,16 @@ def to_incoming(update: Update) -> Incoming | None:
     )
 
 
-def _chat_key(update: Update) -> str:
-    chat = update.effective_chat
-    return f"{NAME}:{chat.id}" if chat is not None else f"{NAME}:update-{update.update_id}"
+def _chat_key(update: dict[str, Any]) -> str:
+    """The chat an update (as Telegram sent it) belongs to, which orders its handling; as PTB's
+    `effective_chat`: a message's chat, or a button's message's chat, else the update's own key."""
+    for name, value in update.items():
+        if name == "update_id" or not isinstance(value, dict):
+            continue
+        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return f"{NAME}:{chat['id']}"
+    return f"{NAME}:update-{update['update_id']}"
 
 
 def _seconds(value: int | timedelta) -> float:

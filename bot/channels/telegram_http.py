@@ -1,56 +1,65 @@
-"""The HTTP transport of the Telegram channel: python-telegram-bot's HTTPXRequest, tuned for many sends.
+"""The HTTP transport of the Telegram channel: python-telegram-bot's requests carried by aiohttp.
 
-Imported before python-telegram-bot and httpx (bot/channels/telegram.py imports it first), so that
-the `sniffio` fix below is in place before httpcore first looks for it.
+python-telegram-bot builds every Bot API request (parameters, files, error answers → exceptions) and
+hands it to a `BaseRequest` for the HTTP; its own one, HTTPXRequest, spent more CPU per call than the
+bot's whole handling of an update once dozens of sends were in flight (httpx and httpcore, on anyio:
+the connection pool's bookkeeping, a per-request `import sniffio`, per-socket polling). aiohttp, which
+the WeCom channel will use as well, carries the same requests for about a third of that (measured in
+docs/performance.md). The wire format does not change: form-encoded parameters, multipart with files.
+
+Errors keep the meaning PTB gives them, which the dispatcher relies on: a timeout, with the request
+possibly delivered, is `TimedOut`; anything else at the HTTP level (refused, dropped, reset) is a
+`NetworkError`; the Bot API's own error answers are mapped by PTB from the status and body returned.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import asyncio
 import sys
 from typing import Any
 
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
 
-def _mark_sniffio_absent() -> None:
-    """httpcore runs `import sniffio` on every request to learn the event loop and falls back to asyncio
-    when it is missing (anyio 4.16 no longer installs it). A failed import is not cached, so each request
-    searched sys.path again: ~12 % of the bot's CPU under load. Recording it as absent, as Python's import
-    system defines (a None in sys.modules), makes that ImportError immediate; the fallback is the same."""
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
+CONNECTIONS = 64  # sends in flight at once; more wait for a connection (the pool timeout)
 
 
-_mark_sniffio_absent()
-
-from telegram.request import BaseRequest, HTTPXRequest, RequestData  # noqa: E402
-
-SHARDS, SHARD_CONNECTIONS = 16, 4  # up to 64 sends at once, in 16 small connection pools (see ShardedRequest)
+def _given(value: Any, default: float | None) -> float | None:
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
-class ShardedRequest(BaseRequest):
-    """Several HTTPXRequest pools behind one: each request goes to the least busy.
+class AiohttpRequest(BaseRequest):
+    """A `telegram.request.BaseRequest` over one aiohttp session of up to `connections` connections.
 
-    httpcore's connection pool does work proportional to its connections times its queued
-    requests on every request and every response (and polls each idle socket), so one pool
-    of 64 connections spent more CPU on bookkeeping than on the requests once dozens were in
-    flight. Sixteen pools of four carry the same number of concurrent sends at a fraction of it.
+    Timeouts as PTB defines them: `connect` to open a connection, `read` between bytes of the answer,
+    `pool` to wait for a free connection, `write` for sending the request; each call may override them.
     """
 
-    def __init__(self, shards: list[HTTPXRequest]) -> None:
-        self.shards = shards
-        self.busy = [0] * len(shards)
+    def __init__(self, connections: int = CONNECTIONS, *, read_timeout: float | None = 5.0,
+                 write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
+                 pool_timeout: float | None = 5.0, media_write_timeout: float | None = 20.0) -> None:
+        self.connections = connections
+        self._read, self._write, self._connect, self._pool = read_timeout, write_timeout, connect_timeout, pool_timeout
+        self._media_write = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
-        return self.shards[0].read_timeout
+        return self._read
 
     async def initialize(self) -> None:
-        for shard in self.shards:
-            await shard.initialize()
+        if self._session is None or self._session.closed:
+            # Aborted TLS connections leak on Pythons before 3.12.7 unless aiohttp cleans them up itself
+            # (it warns that the option is obsolete after).
+            connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=0, ttl_dns_cache=300,
+                                             enable_cleanup_closed=sys.version_info < (3, 12, 7))
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},
+                                                  skip_auto_headers=("Accept-Encoding",))
 
     async def shutdown(self) -> None:
-        for shard in self.shards:
-            await shard.shutdown()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def do_request(
         self,
@@ -62,10 +71,36 @@ class ShardedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        index = min(range(len(self.shards)), key=self.busy.__getitem__)
-        self.busy[index] += 1
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        has_files = request_data is not None and request_data.contains_files
+        read = _given(read_timeout, self._read)
+        write = _given(write_timeout, self._media_write if has_files else self._write)
+        connect = _given(connect_timeout, self._connect)
+        pool = _given(pool_timeout, self._pool)
+        # aiohttp's `connect` covers waiting for a pooled connection and opening one; it has no write
+        # timeout of its own, so the whole exchange is bounded by the sum of the four.
+        parts = [t for t in (read, write, connect, pool) if t is not None]
+        timeout = aiohttp.ClientTimeout(
+            total=sum(parts) if len(parts) == 4 else None,
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect, sock_read=read)
+        data: Any = None
+        if request_data is not None:
+            data = _form(request_data) if has_files else request_data.json_parameters
         try:
-            return await self.shards[index].do_request(url, method, request_data, read_timeout, write_timeout,
-                                                       connect_timeout, pool_timeout)
-        finally:
-            self.busy[index] -= 1
+            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+                return response.status, await response.read()
+        except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError and ConnectionTimeoutError too
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _form(request_data: RequestData) -> aiohttp.FormData:
+    form = aiohttp.FormData(quote_fields=False)
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, (filename, content, mime) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mime)
+    return form
