@@ -3,12 +3,18 @@
 `store` ignores an update already stored (a channel may deliver it again after a crash
 between our commit and its confirmation); `pending` lists what is not yet processed;
 marking an entry done happens in the same transaction as the work it caused.
+
+A channel's ids are unique only for a while: Telegram numbers updates in sequence but, after a week
+without any, starts again from a random number, which may be one the inbox holds from long ago. An
+update is delivered again only while it is unconfirmed, and Telegram keeps nothing for more than a
+day, so an id already stored more than `REDELIVERY_WINDOW` ago names a new update: the old entry's id
+is set aside (`<id>#<entry>`) and the new one stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.db import Tx, ts
 
@@ -22,15 +28,25 @@ class Entry:
     payload: str
 
 
+REDELIVERY_WINDOW = timedelta(days=2)  # Telegram keeps an unconfirmed update for at most 24 hours
+
+
 async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime) -> int:
     """Store (external_id, chat_key, payload) items; return how many were new."""
     added = 0
     for external_id, chat_key, payload in items:
-        added += await q.execute(
+        row = (channel, external_id, chat_key, payload, ts(now))
+        new = await q.execute(
             "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (channel, external_id) DO NOTHING",
-            (channel, external_id, chat_key, payload, ts(now)),
-        )
+            " ON CONFLICT (channel, external_id) DO NOTHING", row)
+        if not new and await q.execute(  # an id from long ago, used again: set the old one aside
+                "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT)"
+                " WHERE channel = ? AND external_id = ? AND received_at < ?",
+                (channel, external_id, ts(now - REDELIVERY_WINDOW))):
+            new = await q.execute(
+                "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
+                row)
+        added += new
     return added
 
 

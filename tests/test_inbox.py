@@ -92,6 +92,31 @@ async def test_the_same_update_stored_twice_is_processed_once(harness: Harness) 
     assert sent[1].text.splitlines()[2] == "编号：LS-2026-0001"
 
 
+async def test_an_update_id_used_again_long_after_is_a_new_update(harness: Harness) -> None:
+    """Telegram starts update ids again from a random number after a week without updates, so an id may
+    come back that the inbox holds from long ago: that is a new message, never a redelivery to drop.
+    A redelivery (within Telegram's 24 hours) is still dropped, before and after."""
+    await bound_deputy(harness, "王建国", "1001")
+    assert await harness.app.store("test", [("u-5", "test:1001", update("1001", "你好"))]) == 1
+    await harness.app.settle()
+    harness.clock.advance(days=1, hours=23)
+    assert await harness.app.store("test", [("u-5", "test:1001", update("1001", "你好"))]) == 0  # redelivered
+
+    harness.clock.advance(days=200)
+    before = len(harness.channel.sent)
+    assert await harness.app.store("test", [("u-5", "test:1001", update("1001", "又来了"))]) == 1
+    assert await harness.app.store("test", [("u-5", "test:1001", update("1001", "又来了"))]) == 0  # redelivered
+    await harness.app.settle()
+
+    async with harness.db.snapshot() as q:
+        rows = [(r["id"], r["external_id"], r["state"], json.loads(r["payload"])["text"])
+                for r in await q.all("SELECT * FROM inbox WHERE external_id LIKE 'u-5%' ORDER BY id")]
+    [(old_id, old_key, old_state, old_text), (_, new_key, new_state, new_text)] = rows
+    assert (old_key, old_state, old_text) == (f"u-5#{old_id}", "done", "你好")
+    assert (new_key, new_state, new_text) == ("u-5", "done", "又来了")
+    assert len(messages(harness, "1001", before)) == 1  # the new message was answered, once
+
+
 async def test_one_batch_with_a_repeated_update_stores_it_once(harness: Harness) -> None:
     await bound_deputy(harness, "王建国", "1001")
     before = len(harness.channel.sent)
