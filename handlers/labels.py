@@ -13,6 +13,16 @@ KIND_LABELS = {
     "appeal": N_("Appeal"),
 }
 
+# The same words inside a sentence ("Your suggestion has been registered"): English lowers their case.
+KIND_NOUNS = {
+    "suggestion": N_("suggestion"),
+    "criticism": N_("criticism"),
+    "opinion": N_("opinion"),
+    "report": N_("report"),
+    "accusation": N_("accusation"),
+    "appeal": N_("appeal"),
+}
+
 STATE_LABELS = {
     "registered": N_("Registered"),
     "assigned": N_("Assigned"),
@@ -82,6 +92,10 @@ def via_label(_: Translator, via: str) -> str:
 
 def kind_label(_: Translator, kind: str) -> str:
     return _(KIND_LABELS[kind])
+
+
+def kind_noun(_: Translator, kind: str) -> str:
+    return _(KIND_NOUNS[kind])
 
 
 def state_label(_: Translator, state: str) -> str:

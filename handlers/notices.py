@@ -13,7 +13,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Button, OutFile, Reply
-from handlers.labels import STATE_LABELS, kind_label
+from handlers.labels import STATE_LABELS, kind_label, kind_noun
 from storage.matters import Matter
 
 
@@ -58,7 +58,7 @@ def assigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         return lambda _: Reply(
             _("Your {kind} {number} has been assigned to the {department}, and is being handled.",
-              kind=kind_label(_, matter.kind), number=matter.number, department=department),
+              kind=kind_noun(_, matter.kind), number=matter.number, department=department),
             title=_("Progress"))
     return make
 
@@ -67,7 +67,7 @@ def transferred(authority: str, explanation: str) -> Callable[[Matter], Callable
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         return lambda _: Reply(
             _("Your {kind} {number} is outside the jurisdiction of this procuratorate. We have received it and "
-              "transferred it to: {authority}.", kind=kind_label(_, matter.kind), number=matter.number,
+              "transferred it to: {authority}.", kind=kind_noun(_, matter.kind), number=matter.number,
               authority=authority) + "\n\n" + explanation,
             title=_("Transferred"))
     return make
@@ -93,7 +93,7 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
           ) -> Callable[[Matter], Callable[[Translator], Reply]]:
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         def build(_: Translator) -> Reply:
-            lines = [_("Reply to your {kind} {number}: {subject}", kind=kind_label(_, matter.kind),
+            lines = [_("Reply to your {kind} {number}: {subject}", kind=kind_noun(_, matter.kind),
                        number=matter.number, subject=matter.subject), "", body, "", _("Grounds:"), grounds]
             if via != "chat":
                 lines += ["", _("This reply was also given {via}.", via=_(VIA_LABELS[via]))]

@@ -219,7 +219,7 @@ async def test_receipt_and_dialogue_in_english(harness: Harness) -> None:
     await deputy.press("No files")
     await deputy.press("Submit")
     assert deputy.last.splitlines()[1:5] == [
-        "Thank you. Your Suggestion has been registered.",
+        "Thank you. Your suggestion has been registered.",
         "Number: LS-2026-0001",
         "Registered: November 27, 2026 10:00",
         "To be concluded by: February 27, 2027",

@@ -129,7 +129,7 @@ async def test_the_deputy_is_told_in_their_own_language(harness: Harness) -> Non
     await register_suggestion(office.clerk, "王建", "王建国 · 人大代表 · 教育界", via="走访")
     assert office.deputy.last.splitlines()[:2] == [
         "Registered",
-        "Your Suggestion raised during a visit has been registered as LS-2026-0001.",
+        "Your suggestion raised during a visit has been registered as LS-2026-0001.",
     ]
     assert office.clerk.last.splitlines()[1:3] == ["已为王建国登记建议，编号：LS-2026-0001。", "收到方式：走访"]
 
