@@ -236,11 +236,11 @@ def spawn(what: str, db: Path, at: datetime, repeat: int = 1) -> dict[str, Any]:
 
 
 def working_days(after: datetime, n: int) -> list[datetime]:
-    from bot.workdays import is_workday
+    from bot.workdays import MAINLAND
     days, day = [], after.date()
     while len(days) < n:
         day += timedelta(days=1)
-        if is_workday(day):
+        if MAINLAND.is_workday(day):
             days.append(datetime.combine(day, datetime.min.time(), SH) + timedelta(hours=9))
     return days
 

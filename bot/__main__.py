@@ -13,6 +13,7 @@
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
+    calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
 says why, nothing was changed), 2 bad usage or configuration.
@@ -104,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    calendar = sub.add_parser("calendar", parents=[common],
+                              help="the working-day calendar of a year: holidays, make-up days and their source")
+    calendar.add_argument("year", nargs="?", type=int, help="e.g. 2027 (default: this year)")
     return parser
 
 
@@ -134,6 +138,8 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         from bot.runner import run  # imports the channels only when running
 
         return asyncio.run(run(config, args.channel))
+    if args.command == "calendar":
+        return show_calendar(config, args.year, as_json)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
         "import-contacts": import_contacts,
@@ -152,6 +158,54 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         return 1
     _print({"ok": True, **result} if as_json else result["message"], as_json)
     return 0
+
+
+def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
+    """What the reminders take as working days in `year`: its exceptions to Monday-Friday, and their source."""
+    from datetime import datetime
+
+    year = year or datetime.now(config.unit.tz).year
+    if not 2000 <= year <= 2100:
+        print("the year must be from 2000 to 2100", file=sys.stderr)
+        return 2
+    calendar = config.calendar
+    source = calendar.source(year)
+    exceptions = calendar.exceptions(year)
+    off = [d for d, working in exceptions if not working]
+    worked = [d for d, working in exceptions if working]
+    declared = sorted(d for d in calendar.holidays | calendar.workdays if d.year == year)
+    if as_json:
+        _print({"ok": True, "year": year, "source": source, "days_off": [d.isoformat() for d in off],
+                "working_weekend_days": [d.isoformat() for d in worked],
+                "declared": [d.isoformat() for d in declared]}, True)
+        return 0
+    heading = {
+        "package": f"{year}: the mainland calendar of the chinese-calendar package"
+                   + (f", with {len(declared)} day(s) declared under [calendar]" if declared else ""),
+        "config": f"{year}: the days declared under [calendar] (the chinese-calendar package does not know {year})",
+        "weekdays": f"{year}: neither the chinese-calendar package nor [calendar] knows this year, so Monday to"
+                    " Friday is assumed; declare its holidays and make-up working days under [calendar]"
+                    " (config.example.toml) once the State Council publishes them",
+    }[source]
+    lines = [heading,
+             "days off, Monday to Friday: " + (_day_ranges(off) or "none"),
+             "working days on a weekend: " + (_day_ranges(worked) or "none")]
+    print("\n".join(lines))
+    return 0
+
+
+def _day_ranges(days: list[Any]) -> str:
+    """2027-02-08, 2027-02-09, 2027-02-10 -> '2027-02-08/2027-02-10 (3 days)', the form [calendar] takes."""
+    from datetime import timedelta
+
+    runs: list[list[Any]] = []
+    for day in days:
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{r[0]:%Y-%m-%d} ({r[0]:%a})" if len(r) == 1 else
+                     f"{r[0]:%Y-%m-%d}/{r[-1]:%Y-%m-%d} ({len(r)} days)" for r in runs)
 
 
 async def _with_app(config: Config, work: Callable[[App], Awaitable[dict[str, Any]]]) -> dict[str, Any]:

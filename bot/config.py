@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
 from bot.errors import ConfigError
-from bot.workdays import parse_hours
+from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
 LOCALES = ("zh_Hans", "en")
@@ -127,6 +127,7 @@ class Config:
     demo: bool = True  # the console channel seeds a small demo roster into an empty database
     digest: DigestConfig = DigestConfig()
     cards: CardsConfig = CardsConfig()
+    calendar: Calendar = MAINLAND
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -226,8 +227,11 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     cards = CardsConfig(
         remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
     )
+    calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
+    if both := sorted(calendar.holidays & calendar.workdays):
+        raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True), digest=digest, cards=cards)
+                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar)
     r.reject_unknown()
     return config
 
@@ -285,6 +289,17 @@ class _Reader:
                 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 365 for v in value)):
             raise ConfigError(key, "must be a list of whole numbers of days from 1 to 365, e.g. [30, 14, 7, 3]")
         return tuple(sorted(set(value), reverse=True))
+
+    def dates(self, key: str) -> frozenset[date]:
+        value = self._get(key)
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list):
+            raise ConfigError(key, 'must be a list of dates, e.g. ["2027-01-01", "2027-02-06/2027-02-14"]')
+        try:
+            return parse_days(value)
+        except ValueError as exc:
+            raise ConfigError(key, str(exc)) from None
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key)

@@ -113,7 +113,8 @@ class EventFlow:
             lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), local_today(ctx))
+            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), local_today(ctx),
+                                    ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
         invitees = await ev.audience_ids(ctx, data["audience"], data["named"])

@@ -25,7 +25,7 @@ from bot import callbacks
 from bot.config import Config
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.workdays import is_workday
+from bot.workdays import Calendar
 from handlers.events import open_button, preparation_task, when_where
 from handlers.supervision import Make, Reminder
 from handlers.supervisors import count_warning
@@ -36,11 +36,11 @@ from storage.events import Event
 NAMES_SHOWN = 50
 
 
-def eve_of(day: date) -> date:
+def eve_of(day: date, calendar: Calendar) -> date:
     """The last working day before `day` (Friday for a Monday; before a holiday, the day before it)."""
     eve = day - timedelta(days=1)
     for _ in range(30):
-        if is_workday(eve):
+        if calendar.is_workday(eve):
             break
         eve -= timedelta(days=1)
     return eve
@@ -60,7 +60,7 @@ async def collect(q: Tx, config: Config, today: date, now: datetime) -> list[Rem
         created = event.created_at.astimezone(tz).date()
         keys = {"unanswered": f"event_unanswered:{event.id}", "eve": f"event_eve:{event.id}",
                 "hour": f"event_hour:{event.id}"}
-        due = {"unanswered": (day - today).days <= 2 and today > created, "eve": eve_of(day) <= today < day,
+        due = {"unanswered": (day - today).days <= 2 and today > created, "eve": eve_of(day, config.calendar) <= today < day,
                "hour": now >= event.starts_at - timedelta(hours=1)}
         wanted = [keys[k] for k, is_due in due.items() if is_due]
         pending = set(wanted) - await supervision.fired(q, wanted) if wanted else set()

@@ -25,7 +25,7 @@ from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, U
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
-from bot.workdays import is_workday
+from bot.workdays import Calendar
 from handlers.contacts import local_today
 from handlers.labels import kind_label
 from storage import audit, casework, contacts, events, matters, people
@@ -96,12 +96,12 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-def prepare_by(day: date, today: date, working_days: int = PREPARE_WORKING_DAYS) -> date:
+def prepare_by(day: date, today: date, calendar: Calendar, working_days: int = PREPARE_WORKING_DAYS) -> date:
     """The preparation deadline: `working_days` working days before the event's day, but never before today."""
     deadline, left = day, working_days
     while left:
         deadline -= timedelta(days=1)
-        if is_workday(deadline):
+        if calendar.is_workday(deadline):
             left -= 1
     return max(deadline, today)
 
@@ -202,7 +202,7 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
     event_id = await events.add(ctx.tx, new.kind, " ".join(new.title.split()), new.starts_at,
                                 " ".join(new.place.split()), matter.id if matter else None, new.audience, actor,
                                 ctx.now)
-    deadline = prepare_by(local_day(ctx, new.starts_at), local_today(ctx))
+    deadline = prepare_by(local_day(ctx, new.starts_at), local_today(ctx), ctx.config.calendar)
     for department_id in dict.fromkeys(new.departments):
         await events.add_preparation(ctx.tx, event_id, department_id, deadline)
     await events.invite(ctx.tx, event_id, invitees, ctx.now)

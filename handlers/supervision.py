@@ -20,7 +20,6 @@ from bot.config import Config
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Incoming, Reply
-from bot.workdays import is_working_time
 from handlers import notices
 from handlers.labels import kind_label
 from handlers.contacts import quota_report
@@ -60,7 +59,7 @@ class Sweep:
 async def sweep(db: Database, config: Config, now: datetime, channels: frozenset[str]) -> Sweep:
     """Fire every reminder that is due now and has not fired before."""
     result = Sweep()
-    if not is_working_time(now, config.unit.tz, config.supervision.hours):
+    if not config.calendar.is_working_time(now, config.unit.tz, config.supervision.hours):
         result.skipped_outside_hours = True
         return result
     today = now.astimezone(config.unit.tz).date()

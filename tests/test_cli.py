@@ -473,3 +473,25 @@ def test_help_runs_as_a_real_command() -> None:
     for command in ("run", "import-roster", "department", "staff", "invite"):
         assert command in done.stdout
     assert done.stderr == ""
+
+
+def test_calendar_shows_a_years_exceptions_and_where_they_come_from(cli: Cli, config_path: Path) -> None:
+    status, out, _ = cli("calendar", "2026")
+    assert status == 0
+    assert out.splitlines()[0] == "2026: the mainland calendar of the chinese-calendar package"
+    assert "2026-10-01/2026-10-02 (2 days), 2026-10-05/2026-10-07 (3 days)" in out  # National Day, Mon-Fri
+    assert "2026-10-10 (Sat)" in out.splitlines()[2]  # the make-up Saturday
+
+    status, out, _ = cli("calendar", "2031")
+    assert status == 0 and out.startswith("2031: neither the chinese-calendar package nor [calendar] knows this year")
+
+    with config_path.open("a", encoding="utf-8") as handle:
+        handle.write('[calendar]\nholidays = ["2031-01-01", "2031-01-27/2031-01-31"]\nworkdays = ["2031-02-08"]\n')
+    status, value = cli.json("calendar", "2031")
+    assert (status, value["source"]) == (0, "config")
+    assert value["days_off"] == ["2031-01-01", "2031-01-27", "2031-01-28", "2031-01-29", "2031-01-30", "2031-01-31"]
+    assert value["working_weekend_days"] == ["2031-02-08"]
+    status, out, _ = cli("calendar", "2031")
+    assert out.splitlines()[1:] == ["days off, Monday to Friday: 2031-01-01 (Wed), 2031-01-27/2031-01-31 (5 days)",
+                                    "working days on a weekend: 2031-02-08 (Sat)"]
+    assert cli("calendar", "1999")[0] == 2

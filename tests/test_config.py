@@ -164,6 +164,21 @@ def test_every_documented_key_is_accepted_on_its_own(tmp_path: Path) -> None:
         # default locale
         ('[i18n]\ndefault_locale = "fr"', "i18n.default_locale", "must be one of zh_Hans, en"),
         ('[i18n]\ndefault_locale = "zh-Hans"', "i18n.default_locale", "must be one of zh_Hans, en"),
+        # the calendar
+        ('[calendar]\nholidays = "2027-01-01"', "calendar.holidays",
+         'must be a list of dates, e.g. ["2027-01-01", "2027-02-06/2027-02-14"]'),
+        ('[calendar]\nholidays = ["2027-02-30"]', "calendar.holidays",
+         "'2027-02-30' is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
+        ('[calendar]\nholidays = [20270101]', "calendar.holidays",
+         "20270101 is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
+        ('[calendar]\nworkdays = [2027-02-20T09:00:00]', "calendar.workdays",
+         "datetime.datetime(2027, 2, 20, 9, 0) is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
+        ('[calendar]\nholidays = ["2027-02-12/2027-02-08"]', "calendar.holidays",
+         "'2027-02-12/2027-02-08': a range must go forward and span at most 31 days"),
+        ('[calendar]\nholidays = ["2027-01-01/2027-12-31"]', "calendar.holidays",
+         "'2027-01-01/2027-12-31': a range must go forward and span at most 31 days"),
+        ('[calendar]\nholidays = ["2027-02-08/2027-02-12"]\nworkdays = ["2027-02-10"]', "calendar.workdays",
+         "2027-02-10 is also listed in calendar.holidays"),
         # a token without ':'
         ('[telegram]\ntoken = "123456abcdef"', "telegram.token",
          "does not look like a bot token (expected digits:letters)"),
@@ -336,3 +351,14 @@ def test_process_environment_is_the_default(tmp_path: Path, monkeypatch: pytest.
     path = write(tmp_path, "")
     assert load(path).telegram.token == "999:process-env"
     assert load(path, environ={}).telegram.token == ""
+
+
+def test_the_calendar_takes_dates_ranges_and_toml_dates(tmp_path: Path) -> None:
+    """A year's schedule as the State Council publishes it: days off and weekend days worked (调休)."""
+    from datetime import date, timedelta
+
+    config = load(write(tmp_path, '[calendar]\nholidays = ["2027-01-01", " 2027-02-08 / 2027-02-10 ", 2027-02-11]\n'
+                                  'workdays = ["2027-02-20", "2027-02-20"]\n'), environ={})
+    assert config.calendar.holidays == {date(2027, 1, 1)} | {date(2027, 2, 8) + timedelta(days=n) for n in range(4)}
+    assert config.calendar.workdays == {date(2027, 2, 20)}
+    assert not config.calendar.is_workday(date(2027, 2, 9)) and config.calendar.is_workday(date(2027, 2, 20))

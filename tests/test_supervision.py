@@ -3,6 +3,8 @@ working time only, surviving restarts — driven by a clock the test moves, neve
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App
-from bot.workdays import is_workday, is_working_time
+from bot.workdays import MAINLAND
 from tests.fakes import Harness, RecordingChannel
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,14 +84,56 @@ async def world(harness: Harness) -> World:
 
 
 def test_the_mainland_calendar_counts_holidays_and_make_up_days() -> None:
-    assert not is_workday(date(2026, 10, 1))  # National Day
-    assert is_workday(date(2026, 10, 10))  # a Saturday worked in exchange (调休)
-    assert not is_workday(date(2026, 2, 17))  # Spring Festival
-    assert is_workday(date(2027, 3, 1)) and not is_workday(date(2027, 3, 6))  # beyond the package: Mon-Fri
+    assert not MAINLAND.is_workday(date(2026, 10, 1))  # National Day
+    assert MAINLAND.is_workday(date(2026, 10, 10))  # a Saturday worked in exchange (调休)
+    assert not MAINLAND.is_workday(date(2026, 2, 17))  # Spring Festival
+    assert MAINLAND.is_workday(date(2027, 3, 1)) and not MAINLAND.is_workday(date(2027, 3, 6))  # beyond the package: Mon-Fri
     hours = (datetime.strptime("08:30", "%H:%M").time(), datetime.strptime("18:00", "%H:%M").time())
-    assert is_working_time(at(date(2026, 11, 27), 8, 30), SHANGHAI, hours)
-    assert not is_working_time(at(date(2026, 11, 27), 8, 29), SHANGHAI, hours)
-    assert not is_working_time(at(date(2026, 11, 27), 18, 0), SHANGHAI, hours)
+    assert MAINLAND.is_working_time(at(date(2026, 11, 27), 8, 30), SHANGHAI, hours)
+    assert not MAINLAND.is_working_time(at(date(2026, 11, 27), 8, 29), SHANGHAI, hours)
+    assert not MAINLAND.is_working_time(at(date(2026, 11, 27), 18, 0), SHANGHAI, hours)
+
+
+def test_declared_days_correct_the_package_and_stand_in_for_a_year_it_lacks(caplog: pytest.LogCaptureFixture) -> None:
+    """The State Council publishes a year's schedule in November; the package may follow months later.
+    Until then the office declares the year under [calendar]: no guessing, and no warning."""
+    from bot.workdays import Calendar, parse_days
+
+    calendar = Calendar(parse_days(["2027-01-01", "2027-02-08/2027-02-12", "2026-11-27"]),
+                        parse_days(["2027-02-20"]))
+    with caplog.at_level(logging.WARNING, logger="bot.workdays"):
+        assert not calendar.is_workday(date(2027, 2, 10))  # declared off (a Wednesday)
+        assert calendar.is_workday(date(2027, 2, 20))  # declared worked (a Saturday)
+        assert not calendar.is_workday(date(2027, 2, 21)) and calendar.is_workday(date(2027, 3, 1))  # else Mon-Fri
+        assert not calendar.is_workday(date(2026, 11, 27))  # a declared day wins over the package
+        assert calendar.is_workday(date(2026, 11, 26)) and not calendar.is_workday(date(2026, 10, 1))  # the package
+    assert caplog.records == []
+    assert (calendar.source(2026), calendar.source(2027), calendar.source(2028)) == ("package", "config", "weekdays")
+    assert calendar.exceptions(2027) == [(date(2027, 1, 1), False)] + [
+        (date(2027, 2, d), False) for d in range(8, 13)] + [(date(2027, 2, 20), True)]
+
+
+def test_a_year_nobody_knows_is_monday_to_friday_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.workdays import Calendar, _warn_unknown_year
+
+    _warn_unknown_year.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="bot.workdays"):
+        assert Calendar().is_workday(date(2031, 3, 3)) and not Calendar().is_workday(date(2031, 3, 8))
+    [warning] = caplog.records  # once, however often asked
+    assert warning.getMessage().startswith("the holiday calendar has no data for 2031: assuming Monday to Friday")
+
+
+async def test_reminders_wait_out_a_declared_holiday_and_go_on_a_declared_make_up_day(world: World) -> None:
+    """§12-§13 reminders are sent in working time only; in a year the package lacks, that is the declared one."""
+    from bot.workdays import Calendar, parse_days
+
+    await world.matter(date(2026, 11, 23), due=date(2027, 2, 24))
+    app = world.h.app
+    app.config = dataclasses.replace(app.config, calendar=Calendar(parse_days(["2027-02-08/2027-02-19"]),
+                                                                   parse_days(["2027-02-20"])))
+    assert await world.tick(at(date(2027, 2, 10), 10)) == {}  # 14 days before the due date, a declared holiday
+    assert await world.tick(at(date(2027, 2, 17), 10)) == {}  # 7 days before: still the holiday
+    assert (await world.tick(at(date(2027, 2, 20), 10)))["due_soon"] == 1  # the Saturday worked in exchange
 
 
 async def test_s12_due_soon_reaches_the_department_and_the_urger_once(world: World) -> None:
@@ -225,7 +269,7 @@ async def test_a_year_with_a_restart_and_holidays(world: World) -> None:
         rows = await q.all("SELECT key, rule, fired_at FROM reminders")
         sent = await q.all("SELECT dedup_key, created_at FROM outbox WHERE dedup_key IS NOT NULL")
     hours = h.app.config.supervision.hours
-    assert all(is_working_time(datetime.fromisoformat(r["fired_at"]), SHANGHAI, hours) for r in rows)
+    assert all(MAINLAND.is_working_time(datetime.fromisoformat(r["fired_at"]), SHANGHAI, hours) for r in rows)
     assert len({r["dedup_key"] for r in sent}) == len(sent)  # nobody told the same thing twice
     by_rule = Counter(r["rule"] for r in rows)
     assert by_rule["bulletin"] == 12
