@@ -164,7 +164,7 @@ def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
     """What the reminders take as working days in `year`: its exceptions to Monday-Friday, and their source."""
     from datetime import datetime
 
-    year = year or datetime.now(config.unit.tz).year
+    year = datetime.now(config.unit.tz).year if year is None else year
     if not 2000 <= year <= 2100:
         print("the year must be from 2000 to 2100", file=sys.stderr)
         return 2
@@ -195,7 +195,8 @@ def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
 
 
 def _day_ranges(days: list[Any]) -> str:
-    """2027-02-08, 2027-02-09, 2027-02-10 -> '2027-02-08/2027-02-10 (3 days)', the form [calendar] takes."""
+    """2027-02-08, 2027-02-09, 2027-02-10 -> '2027-02-08/2027-02-10 (3 days)': runs of days as ranges
+    in the form [calendar] takes, each with its length, or a single day with its weekday."""
     from datetime import timedelta
 
     runs: list[list[Any]] = []

@@ -90,9 +90,9 @@ def parse_days(values: list[object]) -> frozenset[date]:
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)")
         try:
-            first, _, last = value.strip().partition("/")
+            first, slash, last = value.strip().partition("/")
             start = date.fromisoformat(first.strip())
-            end = date.fromisoformat(last.strip()) if last else start
+            end = date.fromisoformat(last.strip()) if slash else start
         except ValueError:
             raise ValueError(f"{value!r} is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)") from None
         if not start <= end <= start + timedelta(days=30):

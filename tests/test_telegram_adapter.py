@@ -283,14 +283,36 @@ def test_each_stored_update_is_keyed_by_its_chat_as_telegram_sent_it() -> None:
     assert update is not None and update.effective_chat is not None and update.effective_chat.id == 7001
 
 
-async def test_a_get_updates_answer_that_is_not_a_list_of_updates_is_a_network_error(
-        fake: FakeBotAPI, channel: TelegramChannel, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The poller retries on NetworkError; an answer it cannot use must not be stored or confirmed."""
+@pytest.mark.parametrize("answer", [
+    {"ok": True},  # no "result"
+    [{"update_id": 1}],  # not an object at all
+    {"ok": True, "result": {"update_id": 1}},  # a result that is not a list
+    {"ok": True, "result": [{"message": {}}, "x"]},  # entries none of which is an update
+])
+async def test_a_get_updates_answer_that_cannot_be_read_is_a_network_error(
+        channel: TelegramChannel, answer: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller waits and polls again on a NetworkError: such an answer neither stops it nor confirms
+    anything that was not stored."""
     from telegram.error import NetworkError
 
-    async def odd_answer(self: object, method: str, params: dict[str, object], **_: object) -> object:
-        return {"ok": "not a list"}
+    async def odd(self: object, url: str, method: str, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        return 200, json.dumps(answer).encode()
 
-    monkeypatch.setattr(type(channel.bot), "call", odd_answer)  # a Bot's attributes are read-only
+    monkeypatch.setattr(type(channel.bot.request), "do_request", odd)  # the answer as Telegram's HTTP body
     with pytest.raises(NetworkError):
         await channel._get_updates(None)
+
+
+async def test_entries_that_are_not_updates_are_skipped_and_the_rest_stored(
+        channel: TelegramChannel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    good = {"update_id": 8, "message": {"message_id": 1, "date": 0, "chat": {"id": 7001, "type": "private"},
+                                        "text": "你好"}}
+    answer = {"ok": True, "result": [{"update_id": "7"}, good, {"update_id": True}]}
+
+    async def odd(self: object, url: str, method: str, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        return 200, json.dumps(answer).encode()
+
+    monkeypatch.setattr(type(channel.bot.request), "do_request", odd)
+    assert await channel._get_updates(None) == [good]
+    assert "2 of 3 entries are not updates; skipped" in caplog.text
+    assert _chat_key({"update_id": 9, "callback_query": {"message": "not an object"}}) == "telegram:update-9"

@@ -195,12 +195,21 @@ class TelegramChannel:
         when handled (`prepare`); PTB's get_updates would parse each into objects only to be written
         back out. The read timeout is the long poll's plus the configured one, as PTB reckons it."""
         poll = self.config.poll_timeout
-        result = await self.bot.call(
-            "getUpdates", {"offset": offset, "timeout": poll, "allowed_updates": ALLOWED_UPDATES},
-            read_timeout=self.config.request_timeout + poll)
-        if not isinstance(result, list) or not all(isinstance(u, dict) and "update_id" in u for u in result):
+        try:
+            result = await self.bot.call(
+                "getUpdates", {"offset": offset, "timeout": poll, "allowed_updates": ALLOWED_UPDATES},
+                read_timeout=self.config.request_timeout + poll)
+        except (KeyError, TypeError, ValueError) as exc:  # an answer PTB could not read (no "result"...)
+            raise NetworkError(f"getUpdates: an answer that could not be read ({type(exc).__name__})") from exc
+        if not isinstance(result, list):
             raise NetworkError("getUpdates answered something that is not a list of updates")
-        return result
+        updates = [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]
+        if len(updates) < len(result):  # Telegram never sends these; a broken proxy might
+            if not updates:
+                raise NetworkError(f"getUpdates: none of {len(result)} entries is an update")
+            log.warning("getUpdates: %d of %d entries are not updates; skipped", len(result) - len(updates),
+                        len(result))
+        return updates
 
     async def prepare(self, payload: str) -> Incoming | None:
         update = Update.de_json(json.loads(payload), self.bot)
@@ -409,7 +418,8 @@ def _chat_key(update: dict[str, Any]) -> str:
     for name, value in update.items():
         if name == "update_id" or not isinstance(value, dict):
             continue
-        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        message = value.get("message")
+        chat = value.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
         if isinstance(chat, dict) and "id" in chat:
             return f"{NAME}:{chat['id']}"
     return f"{NAME}:update-{update['update_id']}"

@@ -8,13 +8,18 @@ the WeCom channel will use as well, carries the same requests for about a third 
 docs/performance.md). The wire format does not change: form-encoded parameters, multipart with files.
 
 Errors keep the meaning PTB gives them, which the dispatcher relies on: a timeout, with the request
-possibly delivered, is `TimedOut`; anything else at the HTTP level (refused, dropped, reset) is a
-`NetworkError`; the Bot API's own error answers are mapped by PTB from the status and body returned.
+possibly delivered, is `TimedOut`; anything else at the HTTP level (refused, dropped, reset, and a
+timeout while still waiting for a connection, before anything was sent) is a `NetworkError`, whose
+text never holds the token; the Bot API's own error answers are mapped by PTB from the status and body.
+
+As httpx did, proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); redirects
+are not followed (a POST redirected becomes a GET without its body, and would carry the token along).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from typing import Any
 
@@ -23,6 +28,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 CONNECTIONS = 64  # sends in flight at once; more wait for a connection (the pool timeout)
+_TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")  # as it stands in a Bot API URL: /bot<token>/method
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f"]')  # not allowed in a multipart header as they are
 
 
 def _given(value: Any, default: float | None) -> float | None:
@@ -55,7 +62,7 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=0, ttl_dns_cache=300,
                                              enable_cleanup_closed=sys.version_info < (3, 12, 7))
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},
-                                                  skip_auto_headers=("Accept-Encoding",))
+                                                  skip_auto_headers=("Accept-Encoding",), trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -78,23 +85,27 @@ class AiohttpRequest(BaseRequest):
         write = _given(write_timeout, self._media_write if has_files else self._write)
         connect = _given(connect_timeout, self._connect)
         pool = _given(pool_timeout, self._pool)
-        # aiohttp's `connect` covers waiting for a pooled connection and opening one; it has no write
-        # timeout of its own, so the whole exchange is bounded by the sum of the four.
+        # aiohttp's `connect` covers waiting for a pooled connection and opening one, and `sock_read` the
+        # gap between two pieces of the answer (as httpx's read timeout: a large download may take long,
+        # as long as it moves). aiohttp has no write timeout: an upload is bounded by the sum of the four.
         parts = [t for t in (read, write, connect, pool) if t is not None]
         timeout = aiohttp.ClientTimeout(
-            total=sum(parts) if len(parts) == 4 else None,
+            total=sum(parts) if has_files and len(parts) == 4 else None,
             connect=None if pool is None or connect is None else pool + connect,
             sock_connect=connect, sock_read=read)
         data: Any = None
         if request_data is not None:
             data = _form(request_data) if has_files else request_data.json_parameters
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, timeout=timeout,
+                                             allow_redirects=False) as response:
                 return response.status, await response.read()
-        except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError and ConnectionTimeoutError too
+        except aiohttp.ConnectionTimeoutError as exc:  # no connection in time: nothing was sent
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: no connection within the timeout") from exc
+        except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError too: the request may have arrived
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            raise NetworkError(_TOKEN.sub("bot<token>", f"aiohttp.{type(exc).__name__}: {exc}")) from exc
 
 
 def _form(request_data: RequestData) -> aiohttp.FormData:
@@ -102,5 +113,7 @@ def _form(request_data: RequestData) -> aiohttp.FormData:
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime) in request_data.multipart_data.items():
-        form.add_field(name, content, filename=filename, content_type=mime)
+        # A file name comes from a user; as httpx did, what a header cannot hold is percent-encoded.
+        safe = _UNSAFE_IN_NAME.sub(lambda m: f"%{ord(m.group()):02X}", filename)
+        form.add_field(name, content, filename=safe, content_type=mime)
     return form
