@@ -173,6 +173,8 @@ def test_every_documented_key_is_accepted_on_its_own(tmp_path: Path) -> None:
          "20270101 is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
         ('[calendar]\nworkdays = [2027-02-20T09:00:00]', "calendar.workdays",
          "datetime.datetime(2027, 2, 20, 9, 0) is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
+        ('[calendar]\nholidays = ["2027-02-08/"]', "calendar.holidays",
+         "'2027-02-08/' is not a date (YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD)"),
         ('[calendar]\nholidays = ["2027-02-12/2027-02-08"]', "calendar.holidays",
          "'2027-02-12/2027-02-08': a range must go forward and span at most 31 days"),
         ('[calendar]\nholidays = ["2027-01-01/2027-12-31"]', "calendar.holidays",
