@@ -14,6 +14,7 @@ from bot.errors import StaleActionError, UserError
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from handlers import attachments
 from handlers import casework as cases
 from handlers import staff
 from handlers.notices import OUTCOME_LABELS, VIA_LABELS
@@ -162,11 +163,7 @@ class ActionFlow:
         step = self._step(dialog)
         text = ctx.inc.text.strip()
         if step is not None and step.files and ctx.inc.attachments:
-            for item in ctx.inc.attachments:
-                if item.error is not None or item.sha256 is None or item.stored_path is None:
-                    raise UserError("The file {name} could not be received. Please send it again.", name=item.name)
-                dialog.data["files"].append({"kind": item.kind, "name": item.name, "size": item.size or 0,
-                                             "mime": item.mime, "sha256": item.sha256, "path": item.stored_path})
+            attachments.keep(ctx, dialog.data["files"])
             await ctx.save_dialog(dialog, new_step=False)
             await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(dialog.data["files"]))))
             if not text:

@@ -24,7 +24,7 @@ from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from bot.router import dialog_button
-from handlers import audience, registry
+from handlers import attachments, audience, registry
 from handlers.cards import clip
 from handlers.contacts import local_today
 from storage import audit, briefings, contacts
@@ -139,16 +139,7 @@ class BriefingWriteFlow:
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
         files: list[dict[str, object]] = dialog.data["files"]
-        limits = ctx.config.intake
-        for item in ctx.inc.attachments:
-            if item.error == "too_large" or (item.size or 0) > limits.max_file_mb * 1024 * 1024:
-                raise UserError("The file {name} is too large: at most {mb} MB.", name=item.name, mb=limits.max_file_mb)
-            if item.error is not None or item.sha256 is None or item.stored_path is None:
-                raise UserError("The file {name} could not be received. Please send it again.", name=item.name)
-            if len(files) >= limits.max_attachments:
-                raise UserError("At most {n} files can be attached.", n=limits.max_attachments)
-            files.append({"kind": item.kind, "name": item.name, "size": item.size, "mime": item.mime,
-                          "sha256": item.sha256, "path": item.stored_path})
+        attachments.keep(ctx, files)
         await ctx.save_dialog(dialog, new_step=False)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
                               buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))

@@ -20,7 +20,7 @@ from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
-from handlers import registry
+from handlers import attachments, registry
 from handlers.common import role_title
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, kind_label, via_label
 from storage import people
@@ -284,16 +284,7 @@ class IntakeFlow:
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
         files: list[dict[str, object]] = dialog.data["files"]
-        limits = ctx.config.intake
-        for item in ctx.inc.attachments:
-            if item.error == "too_large" or (item.size or 0) > limits.max_file_mb * 1024 * 1024:
-                raise UserError("The file {name} is too large: at most {mb} MB.", name=item.name, mb=limits.max_file_mb)
-            if item.error is not None or item.sha256 is None or item.stored_path is None:
-                raise UserError("The file {name} could not be received. Please send it again.", name=item.name)
-            if len(files) >= limits.max_attachments:
-                raise UserError("At most {n} files can be attached.", n=limits.max_attachments)
-            files.append({"kind": item.kind, "name": item.name, "size": item.size, "mime": item.mime,
-                          "sha256": item.sha256, "path": item.stored_path})
+        attachments.keep(ctx, files)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
                               buttons=((Button(ctx._("No more files"), dialog_button(dialog, "next")),),)
                               if dialog.step == "files" else ()))

@@ -360,8 +360,8 @@ async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness
     assert await harness.dump(*TABLES) == before
 
 
-async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:
-    """§7: every reply can carry attachments; a reply given on paper is recorded as such."""
+async def concluded_and_drafting_a_reply(harness: Harness, via: str) -> Cast:
+    """Handler 2 has concluded LS-2026-0001 (outcome A) and is drafting its reply, given `via`."""
     cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
@@ -369,7 +369,14 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
     await h.press("A类：已解决或基本解决")
     await h.say("/case LS-2026-0001")
     await h.press("起草答复")
-    await h.press("书面（纸质）答复")
+    await h.press(via)
+    return cast
+
+
+async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:
+    """§7: every reply can carry attachments; a reply given on paper is recorded as such."""
+    cast = await concluded_and_drafting_a_reply(harness, "书面（纸质）答复")
+    h = cast.handler2
     await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
     await h.say(REPLY_BODY)
     await h.say(GROUNDS)
@@ -381,6 +388,23 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT via, state FROM replies")) == ("paper", "sent")
         assert await q.scalar("SELECT COUNT(*) FROM attachments WHERE reply_id IS NOT NULL") == 1
+
+
+async def test_a_reply_refuses_a_file_too_large_or_one_too_many_and_keeps_the_rest(harness: Harness) -> None:
+    """The same limits as a deputy's attachments ([intake] max_file_mb, max_attachments), the same words."""
+    cast = await concluded_and_drafting_a_reply(harness, "在此书面答复")
+    h = cast.handler2
+    await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
+    before = await harness.dump(*TABLES)
+    refused = await h.send_file(b"big", "录像.mp4", size=21 * 1024 * 1024, error="too_large")
+    assert refused[-1].text == "文件“录像.mp4”过大，每个文件不能超过 20 MB。"
+    assert await harness.dump(*TABLES) == before
+    for n in range(harness.app.config.intake.max_attachments - 1):
+        await h.send_file(b"%PDF-1.4 more", f"附件{n}.pdf")
+    full = await harness.dump(*TABLES)
+    refused = await h.send_file(b"%PDF-1.4 one more", "多余.pdf")
+    assert refused[-1].text == "最多可附 10 个文件。"
+    assert await harness.dump(*TABLES) == full != before
 
 
 async def test_s13_joint_on_site_supervision_is_recorded_by_discipline(harness: Harness) -> None:
