@@ -37,6 +37,7 @@ from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.roster_file import RosterFileError, read_roster
+from bot.workdays import format_days
 from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
 
@@ -188,25 +189,10 @@ def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
                     " (config.example.toml) once the State Council publishes them",
     }[source]
     lines = [heading,
-             "days off, Monday to Friday: " + (_day_ranges(off) or "none"),
-             "working days on a weekend: " + (_day_ranges(worked) or "none")]
+             "days off, Monday to Friday: " + (format_days(off) or "none"),
+             "working days on a weekend: " + (format_days(worked) or "none")]
     print("\n".join(lines))
     return 0
-
-
-def _day_ranges(days: list[Any]) -> str:
-    """2027-02-08, 2027-02-09, 2027-02-10 -> '2027-02-08/2027-02-10 (3 days)': runs of days as ranges
-    in the form [calendar] takes, each with its length, or a single day with its weekday."""
-    from datetime import timedelta
-
-    runs: list[list[Any]] = []
-    for day in days:
-        if runs and day - runs[-1][-1] == timedelta(days=1):
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    return ", ".join(f"{r[0]:%Y-%m-%d} ({r[0]:%a})" if len(r) == 1 else
-                     f"{r[0]:%Y-%m-%d}/{r[-1]:%Y-%m-%d} ({len(r)} days)" for r in runs)
 
 
 async def _with_app(config: Config, work: Callable[[App], Awaitable[dict[str, Any]]]) -> dict[str, Any]:

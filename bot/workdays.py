@@ -101,6 +101,19 @@ def parse_days(values: list[object]) -> frozenset[date]:
     return frozenset(found)
 
 
+def format_days(days: list[date]) -> str:
+    """Sorted days as parse_days reads them, runs as ranges: '2027-02-08/2027-02-12 (5 days)', and a
+    day alone with its weekday: '2027-02-20 (Sat)'."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{r[0]:%Y-%m-%d} ({r[0]:%a})" if len(r) == 1 else
+                     f"{r[0]:%Y-%m-%d}/{r[-1]:%Y-%m-%d} ({len(r)} days)" for r in runs)
+
+
 def parse_hours(text: str) -> tuple[time, time]:
     """'08:30-18:00' -> (08:30, 18:00); raises ValueError for anything else."""
     start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))

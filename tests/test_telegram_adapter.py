@@ -14,7 +14,8 @@ from telegram import Bot, Chat, Contact, Document, Message, MessageEntity, Photo
 
 from bot.app import App
 from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
-from bot.channels.telegram import NAME, TelegramChannel, _chat_key, render_html, split_text, to_incoming
+from bot.channels.telegram import NAME, TelegramChannel, _chat_key, to_incoming
+from bot.channels.telegram_text import render_html, split_text
 from bot.files import FileStore
 from bot.messages import Button, Reply
 from tests.fakebotapi import FakeBotAPI, parse_telegram_html, utf16_len
