@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Protocol
 
 from bot.channels.base import Channel
@@ -22,7 +23,7 @@ from bot.inbox import InboxProcessor
 from bot.scheduler import Ticker
 from handlers import routes
 from handlers.supervision import Sweep, sweep
-from storage import inbox
+from storage import inbox, retention
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -77,10 +78,15 @@ class App:
         await self.dispatcher.flush()
 
     async def supervise(self) -> Sweep:
-        """One tick of supervision: fire what is due now (handlers/supervision.py)."""
-        result = await sweep(self.db, self.config, self.clock.now(), frozenset(self.channels))
+        """One tick: fire what is due now (handlers/supervision.py), and forget the text of messages
+        received and sent longer ago than `storage.keep_messages_days` (storage/retention.py)."""
+        now = self.clock.now()
+        result = await sweep(self.db, self.config, now, frozenset(self.channels))
         if result.fired:
             self.dispatcher.wake()
+        erased = await retention.forget(self.db, now - timedelta(days=self.config.storage.keep_messages_days))
+        if erased:
+            log.info("retention: erased the text of %d messages received or sent", erased)
         return result
 
     async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,

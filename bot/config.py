@@ -39,6 +39,7 @@ class UnitConfig:
 class StorageConfig:
     database: Path = Path("data/liaison.db")
     files_dir: Path = Path("data/files")
+    keep_messages_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     storage = StorageConfig(
         database=base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
+        keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
     )
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():

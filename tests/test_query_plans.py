@@ -115,3 +115,16 @@ async def test_the_digest_finds_a_periods_replies_by_the_day_they_were_sent(db: 
     plans = dict(await plans_of(db, screen_queries))
     sent = next(plan for sql, plan in plans.items() if sql.startswith("SELECT sent_at, rating FROM replies"))
     assert any("replies_state_sent (state=? AND sent_at>? AND sent_at<?)" in line for line in sent)
+
+
+async def test_forgetting_old_messages_walks_only_the_rows_still_kept(db: Database) -> None:
+    """storage/retention.py runs on every tick: it must not read the years of rows forgotten already."""
+    from storage import retention
+    from storage.db import ts
+
+    async with db.snapshot() as q:
+        for sql, index in ((retention._INBOX, "inbox_kept"), (retention._OUTBOX, "outbox_kept")):
+            plan = [str(r[3]) for r in await q.all(f"EXPLAIN QUERY PLAN {sql}", (ts(NOW), 500))]
+            assert any(f"USING INDEX {index} (received_at<?)" in line or f"USING INDEX {index} (created_at<?)" in line
+                       for line in plan), plan
+            assert not [line for line in plan if line.startswith("SCAN ")], plan

@@ -1,0 +1,93 @@
+"""Messages received and sent are kept word for word only `storage.keep_messages_days` (storage/retention.py):
+then their text is erased from the inbox and the outbox, the rows and everything the work needs stay,
+and nothing still to be handled or sent is touched. Driven by the clock, through the ticks."""
+
+from __future__ import annotations
+
+from tests.fakes import Harness, User
+
+
+async def reporting(harness: Harness) -> User:
+    """A bound deputy in the middle of referring a report, the complainant's name just typed."""
+    rep = await harness.add_representative("王建国", phone="13800000001")
+    deputy = harness.user("1001")
+    await deputy.say(f"/start {await harness.invite(rep)}")
+    await deputy.say("/submit")
+    await deputy.press("举报")
+    await deputy.say("某单位违规收费")
+    await deputy.say("群众反映某单位违规收费。")
+    await deputy.press("完成")
+    await deputy.press("无附件")
+    await deputy.say("张三")  # the complainant: personal data (SPEC §1)
+    return deputy
+
+
+async def submitted(harness: Harness) -> User:
+    office = await harness.add_staff("陈静", ["office"])
+    await harness.user("u-office").say(f"/start {await harness.invite(office)}")
+    deputy = await reporting(harness)
+    await deputy.say("13900000000")
+    await deputy.press("确认提交")
+    assert "LS-2026-0001" in deputy.last
+    return deputy
+
+
+async def kept(harness: Harness, table: str) -> int:
+    return await harness.count(table, "payload <> ''")
+
+
+async def test_old_messages_lose_their_text_and_keep_their_record(harness: Harness) -> None:
+    deputy = await submitted(harness)
+    received, sent = await harness.count("inbox"), await harness.count("outbox")
+    assert await kept(harness, "inbox") == received and await kept(harness, "outbox") == sent
+    matter = await harness.dump("matters", "timeline", "attachments")
+
+    harness.clock.advance(days=29)
+    await harness.app.supervise()
+    assert await kept(harness, "inbox") == received and await kept(harness, "outbox") == sent
+
+    harness.clock.advance(days=2)
+    await harness.app.supervise()
+    await harness.app.settle()
+    assert await kept(harness, "inbox") == 0
+    assert await harness.count("outbox", "id <= ? AND payload <> ''", (sent,)) == 0  # the tick's own are new
+    assert await harness.count("inbox") == received  # the rows stay: ids, states, the redelivery keys
+    assert await harness.dump("matters", "timeline", "attachments") == matter  # the work keeps all it needs
+    async with harness.db.snapshot() as q:
+        body = await q.scalar("SELECT complainant_contact FROM matters")
+        rows = await q.all("SELECT * FROM inbox") + await q.all("SELECT * FROM outbox")
+    everything = " ".join(str(v) for r in rows for v in tuple(r))
+    assert body == "13900000000" and "13900000000" not in everything
+
+    await deputy.say("/my")  # and the bot goes on as before
+    assert "LS-2026-0001" in deputy.last
+
+
+async def test_a_dialogue_abandoned_as_long_is_dropped_with_what_was_typed(harness: Harness) -> None:
+    deputy = await reporting(harness)  # and then nothing: the deputy never came back to it
+    old_buttons = deputy.received[-1]
+    harness.clock.advance(days=29)
+    await harness.app.supervise()
+    assert await harness.count("dialogs") == 1
+    harness.clock.advance(days=2)
+    await harness.app.supervise()
+    assert await harness.count("dialogs") == 0
+    [(label, data)] = old_buttons.buttons  # 取消, of the dialogue that is gone
+    refused = await deputy.press_data(data)
+    assert [(r.op, r.payload["text"]) for r in refused] == [("answer", "此按钮已失效。")]
+    assert await harness.count("dialogs") == 0
+    await deputy.say("/submit")  # a new submission starts from the beginning
+    assert deputy.last_buttons()[:3] == ["建议", "批评", "意见"]
+
+
+async def test_what_is_still_to_be_handled_or_sent_is_never_erased(harness: Harness) -> None:
+    await submitted(harness)
+    await harness.app.store("test", [("late-1", "test:1001", '{"never": "handled"}')])  # not processed yet
+    async with harness.db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET state = 'pending' WHERE id = (SELECT MAX(id) FROM outbox)")
+    harness.clock.advance(days=400)
+    await harness.app.supervise()
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT payload FROM inbox WHERE external_id = 'late-1'") == '{"never": "handled"}'
+        assert await q.scalar("SELECT payload FROM outbox WHERE id = (SELECT MAX(id) FROM outbox)") != ""
+    assert await kept(harness, "inbox") == 1  # that one alone: everything handled was erased
