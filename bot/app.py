@@ -78,15 +78,18 @@ class App:
         await self.dispatcher.flush()
 
     async def supervise(self) -> Sweep:
-        """One tick: fire what is due now (handlers/supervision.py), and forget the text of messages
-        received and sent longer ago than `storage.keep_messages_days` (storage/retention.py)."""
+        """One tick: fire what is due now (handlers/supervision.py), and forget what is kept no longer
+        (storage/retention.py: `storage.keep_messages_days`, `storage.keep_dialogs_days`)."""
         now = self.clock.now()
         result = await sweep(self.db, self.config, now, frozenset(self.channels))
         if result.fired:
             self.dispatcher.wake()
-        erased = await retention.forget(self.db, now - timedelta(days=self.config.storage.keep_messages_days))
-        if erased:
-            log.info("retention: erased the text of %d messages received or sent", erased)
+        keep = self.config.storage
+        done = await retention.forget(self.db, self.files, now, timedelta(days=keep.keep_messages_days),
+                                      timedelta(days=keep.keep_dialogs_days))
+        if done.texts or done.dialogues:
+            log.info("retention: %d message texts erased, %d abandoned dialogues dropped with %d files",
+                     done.texts, done.dialogues, done.files)
         return result
 
     async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,

@@ -40,6 +40,7 @@ class StorageConfig:
     database: Path = Path("data/liaison.db")
     files_dir: Path = Path("data/files")
     keep_messages_days: int = 30
+    keep_dialogs_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         database=base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
         keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
+        keep_dialogs_days=r.integer("storage.keep_dialogs_days", StorageConfig.keep_dialogs_days, 7, 3650),
     )
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():

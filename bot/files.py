@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -15,7 +16,9 @@ class FileStore:
         """Store the bytes durably; return (sha256, path). Storing the same bytes twice is harmless."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.root / digest[:2] / digest
-        if not target.exists():
+        if target.exists():
+            os.utime(target)  # stored again: just received, about to be referred to (see remove)
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_suffix(f".{os.getpid()}.tmp")
             with temporary.open("wb") as handle:
@@ -24,3 +27,17 @@ class FileStore:
                 os.fsync(handle.fileno())
             temporary.replace(target)
         return digest, str(target)
+
+    def remove(self, path: str, *, unless_stored_after: datetime) -> bool:
+        """Remove a stored file nothing names any more, unless it was stored (again) after that moment:
+        a file just received is named only once its handler commits. False if it was kept or absent."""
+        target = Path(path)
+        if self.root.resolve() not in target.resolve().parents:
+            return False  # not ours: never remove anything outside the store
+        try:
+            if datetime.fromtimestamp(target.stat().st_mtime, UTC) > unless_stored_after:
+                return False
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True

@@ -35,6 +35,7 @@ PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    "PRAGMA secure_delete=ON",  # erased texts (storage/retention.py) are overwritten, not left in free pages
 )
 
 

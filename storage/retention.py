@@ -7,42 +7,91 @@ Once they are older than `storage.keep_messages_days` their payloads are erased;
 (ids, states, times: the record that something was received and sent, and the keys that recognise
 a redelivery). What the work needs — matters, replies, the timeline, contacts — is in its own tables.
 An update not yet handled, and a message not yet sent or given up, are never touched. A dialogue
-left untouched as long (a submission begun and abandoned, with what was typed into it) is dropped.
+left untouched for `storage.keep_dialogs_days` (a submission begun and abandoned, with what was typed
+into it) is dropped, and the files attached to it that nothing else names are removed from disk.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from bot.files import FileStore
 from storage.db import Database, Tx, ts
 
 BATCH = 500  # rows a transaction: the writer is held for milliseconds, not for a backlog of years
+FRESH = timedelta(hours=1)  # a file stored (or stored again) this recently may be about to be referred to
 
-_INBOX = ("UPDATE inbox SET payload = '' WHERE id IN (SELECT id FROM inbox WHERE payload <> '' AND received_at < ?"
-          " AND state <> 'new' ORDER BY received_at LIMIT ?)")
-_OUTBOX = ("UPDATE outbox SET payload = '' WHERE id IN (SELECT id FROM outbox WHERE payload <> '' AND created_at < ?"
-           " AND state NOT IN ('pending', 'sending') ORDER BY created_at LIMIT ?)")
+# The outer conditions repeat the inner ones: under PostgreSQL's READ COMMITTED a row refreshed meanwhile
+# must not be caught by the list computed before.
+_INBOX = ("UPDATE inbox SET payload = '' WHERE payload <> '' AND state <> 'new' AND id IN (SELECT id FROM inbox"
+          " WHERE payload <> '' AND received_at < ? AND state <> 'new' ORDER BY received_at LIMIT ?)")
+_OUTBOX = ("UPDATE outbox SET payload = '' WHERE payload <> '' AND state NOT IN ('pending', 'sending') AND id IN"
+           " (SELECT id FROM outbox WHERE payload <> '' AND created_at < ? AND state NOT IN ('pending', 'sending')"
+           " ORDER BY created_at LIMIT ?)")
 # (The states as a negation: a positive list would make the planner walk every message sent through
 # the state index instead of only the rows still kept through the partial one.)
+_DIALOGS = "SELECT actor, data FROM dialogs WHERE updated_at < ? LIMIT ?"
+_DROP = "DELETE FROM dialogs WHERE actor = ? AND updated_at < ?"
+_NAMED = (  # what may still name a stored file
+    "SELECT 1 FROM attachments WHERE sha256 = ?",
+    "SELECT 1 FROM briefing_files WHERE sha256 = ?",
+    "SELECT 1 FROM dialogs WHERE data LIKE '%' || ? || '%'",
+    "SELECT 1 FROM outbox WHERE state IN ('pending', 'sending') AND payload LIKE '%' || ? || '%'",
+)
 
 
-_DIALOGS = "DELETE FROM dialogs WHERE actor IN (SELECT actor FROM dialogs WHERE updated_at < ? LIMIT ?)"
+@dataclass
+class Forgotten:
+    texts: int = 0  # inbox and outbox payloads erased
+    dialogues: int = 0  # abandoned dialogues dropped
+    files: int = 0  # their files that nothing else named, removed
 
 
-async def forget_batch(q: Tx, before: datetime, limit: int = BATCH) -> int:
-    """Erase up to `limit` inbox and `limit` outbox payloads, and drop up to `limit` dialogues, from
-    before `before`; how many."""
-    return sum([await q.execute(sql, (ts(before), limit)) for sql in (_INBOX, _OUTBOX, _DIALOGS)])
+async def forget_batch(q: Tx, now: datetime, messages_before: datetime, dialogues_before: datetime,
+                       store: FileStore, limit: int = BATCH) -> Forgotten:
+    """Erase up to `limit` inbox and `limit` outbox payloads from before `messages_before`; drop up to
+    `limit` dialogues untouched since `dialogues_before`, and remove the files they held that nothing
+    else names (in the transaction, under the single writer, so no handler names one meanwhile)."""
+    done = Forgotten()
+    for sql in (_INBOX, _OUTBOX):
+        done.texts += await q.execute(sql, (ts(messages_before), limit))
+    for row in await q.all(_DIALOGS, (ts(dialogues_before), limit)):
+        if not await q.execute(_DROP, (row["actor"], ts(dialogues_before))):
+            continue
+        done.dialogues += 1
+        for digest, path in set(_files_named(json.loads(row["data"]))):
+            named = any([await q.one(sql, (digest,)) for sql in _NAMED])
+            if not named and store.remove(path, unless_stored_after=now - FRESH):
+                done.files += 1
+    return done
 
 
-async def forget(db: Database, before: datetime, *, batches: int = 20) -> int:
-    """Erase the payloads from before `before`, a batch a transaction, at most `batches` batches (the
-    rest, after a long time without, on the next ticks); how many were erased."""
-    total = 0
+def _files_named(value: Any) -> Iterator[tuple[str, str]]:
+    """The stored files a dialogue's data holds: wherever an entry has a sha256 and a path."""
+    if isinstance(value, dict):
+        if isinstance(value.get("sha256"), str) and isinstance(value.get("path"), str):
+            yield value["sha256"], value["path"]
+        for item in value.values():
+            yield from _files_named(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _files_named(item)
+
+
+async def forget(db: Database, store: FileStore, now: datetime, keep_messages: timedelta, keep_dialogues: timedelta,
+                 *, batches: int = 20) -> Forgotten:
+    """Forget what is due at `now`, a batch a transaction, at most `batches` batches (the rest, after a
+    long time without, on the next ticks)."""
+    total = Forgotten()
     for _ in range(batches):
         async with db.transaction() as tx:
-            erased = await forget_batch(tx, before)
-        total += erased
-        if erased < BATCH:  # neither table had a full batch left
+            done = await forget_batch(tx, now, now - keep_messages, now - keep_dialogues, store)
+        total.texts, total.dialogues, total.files = (total.texts + done.texts, total.dialogues + done.dialogues,
+                                                     total.files + done.files)
+        if done.texts < BATCH and done.dialogues < BATCH:  # nothing had a full batch left
             break
     return total

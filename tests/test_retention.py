@@ -4,20 +4,26 @@ and nothing still to be handled or sent is touched. Driven by the clock, through
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.fakes import Harness, User
 
 
-async def reporting(harness: Harness) -> User:
+async def reporting(harness: Harness, user_id: str = "1001", photo: bytes | None = None) -> User:
     """A bound deputy in the middle of referring a report, the complainant's name just typed."""
-    rep = await harness.add_representative("王建国", phone="13800000001")
-    deputy = harness.user("1001")
+    rep = await harness.add_representative(f"王建国{user_id}", phone=f"1380000{user_id}")
+    deputy = harness.user(user_id)
     await deputy.say(f"/start {await harness.invite(rep)}")
     await deputy.say("/submit")
     await deputy.press("举报")
     await deputy.say("某单位违规收费")
     await deputy.say("群众反映某单位违规收费。")
     await deputy.press("完成")
-    await deputy.press("无附件")
+    if photo is None:
+        await deputy.press("无附件")
+    else:
+        await deputy.send_file(photo, "现场.jpg", kind="photo")
+        await deputy.press("附件已发完")
     await deputy.say("张三")  # the complainant: personal data (SPEC §1)
     return deputy
 
@@ -72,12 +78,40 @@ async def test_a_dialogue_abandoned_as_long_is_dropped_with_what_was_typed(harne
     harness.clock.advance(days=2)
     await harness.app.supervise()
     assert await harness.count("dialogs") == 0
-    [(label, data)] = old_buttons.buttons  # 取消, of the dialogue that is gone
+    [(_, data)] = old_buttons.buttons  # 取消, of the dialogue that is gone
     refused = await deputy.press_data(data)
     assert [(r.op, r.payload["text"]) for r in refused] == [("answer", "此按钮已失效。")]
     assert await harness.count("dialogs") == 0
     await deputy.say("/submit")  # a new submission starts from the beginning
     assert deputy.last_buttons()[:3] == ["建议", "批评", "意见"]
+
+
+async def test_an_abandoned_dialogues_files_go_unless_something_else_names_them(harness: Harness) -> None:
+    """A photo attached to a submission never sent is removed with the dialogue — once nothing else names
+    it: not a matter, not a dialogue still alive."""
+    def on_disk() -> list[str]:
+        return sorted(p.name for p in Path(harness.app.config.storage.files_dir).rglob("*") if p.is_file())
+
+    await reporting(harness, "1001", photo=b"\xff\xd8 photo A")  # abandoned
+    alive = await reporting(harness, "1002", photo=b"\xff\xd8 photo A")  # the same photo, in a dialogue going on
+    sent = await reporting(harness, "1003", photo=b"\xff\xd8 photo B")
+    await sent.say("13900000000")
+    await sent.press("确认提交")
+    await reporting(harness, "1004", photo=b"\xff\xd8 photo B")  # abandoned; its photo is the matter's too
+    async with harness.db.snapshot() as q:
+        [matter_photo] = [Path(r["path"]).name for r in await q.all("SELECT path FROM attachments")]
+    [photo_a] = [name for name in on_disk() if name != matter_photo]
+
+    harness.clock.advance(days=31)
+    await alive.say("13900000001")  # 1002 goes on: its dialogue is fresh again
+    await harness.app.supervise()
+    assert await harness.count("dialogs") == 1
+    assert on_disk() == sorted([photo_a, matter_photo])  # A is still named by 1002's dialogue
+
+    harness.clock.advance(days=31)
+    await harness.app.supervise()
+    assert await harness.count("dialogs") == 0
+    assert on_disk() == [matter_photo]
 
 
 async def test_what_is_still_to_be_handled_or_sent_is_never_erased(harness: Harness) -> None:
@@ -91,3 +125,29 @@ async def test_what_is_still_to_be_handled_or_sent_is_never_erased(harness: Harn
         assert await q.scalar("SELECT payload FROM inbox WHERE external_id = 'late-1'") == '{"never": "handled"}'
         assert await q.scalar("SELECT payload FROM outbox WHERE id = (SELECT MAX(id) FROM outbox)") != ""
     assert await kept(harness, "inbox") == 1  # that one alone: everything handled was erased
+
+
+def test_a_file_stored_again_is_fresh_and_nothing_outside_the_store_is_removed(tmp_path: Path) -> None:
+    """A file received again is named only when its handler commits: storing it refreshes it, so the
+    retention never removes it in between. And a path that is not the store's is never removed."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from bot.files import FileStore
+
+    store = FileStore(tmp_path / "files")
+    _, path = store.put(b"evidence")
+    month_ago = (datetime.now(UTC) - timedelta(days=30)).timestamp()
+    os.utime(path, (month_ago, month_ago))
+    store.put(b"evidence")  # received again, just now
+    assert not store.remove(path, unless_stored_after=datetime.now(UTC) - timedelta(hours=1))
+    assert store.remove(path, unless_stored_after=datetime.now(UTC) + timedelta(seconds=1))
+    outside = tmp_path / "config.toml"
+    outside.write_text("x")
+    assert not store.remove(str(outside), unless_stored_after=datetime.now(UTC) + timedelta(days=1))
+    assert outside.exists() and not Path(path).exists()
+
+
+async def test_erased_text_is_overwritten_in_the_database_file(harness: Harness) -> None:
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("PRAGMA secure_delete") == 1
