@@ -90,8 +90,9 @@ async def forget(db: Database, store: FileStore, now: datetime, keep_messages: t
     for _ in range(batches):
         async with db.transaction() as tx:
             done = await forget_batch(tx, now, now - keep_messages, now - keep_dialogues, store)
-        total.texts, total.dialogues, total.files = (total.texts + done.texts, total.dialogues + done.dialogues,
-                                                     total.files + done.files)
+        total.texts += done.texts
+        total.dialogues += done.dialogues
+        total.files += done.files
         if done.texts < BATCH and done.dialogues < BATCH:  # nothing had a full batch left
             break
     return total
