@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.channels.base import Channel
@@ -44,6 +44,7 @@ class App:
         self.db = db
         self.clock = clock
         self.files = FileStore(config.storage.files_dir)
+        self._files_checked_at: datetime | None = None  # the daily look for stored files nothing names
         self.channels: dict[str, Channel] = {}
         self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock)
         self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
@@ -90,6 +91,12 @@ class App:
         if done.texts or done.dialogues:
             log.info("retention: %d message texts erased, %d abandoned dialogues dropped with %d files",
                      done.texts, done.dialogues, done.files)
+        if self._files_checked_at is None or now - self._files_checked_at >= timedelta(days=1):
+            self._files_checked_at = now
+            removed = await retention.forget_unnamed_files(self.db, self.files, now,
+                                                           timedelta(days=keep.keep_messages_days))
+            if removed:
+                log.info("retention: %d stored files that nothing named removed", removed)
         return result
 
     async def run(self, receivers: list[Receiver], stop: asyncio.Event | None = None,

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+_STORED = re.compile(r"[0-9a-f]{64}")
+_PARTIAL = re.compile(r"[0-9a-f]{64}\.\d+\.tmp")  # a write a crash interrupted
 
 
 class FileStore:
@@ -27,6 +32,21 @@ class FileStore:
                 os.fsync(handle.fileno())
             temporary.replace(target)
         return digest, str(target)
+
+    def stored_before(self, moment: datetime) -> Iterator[tuple[str, str]]:
+        """(sha256, path) of every file stored (or stored again) before `moment`, cached ones included;
+        a partial write left by a crash is removed on the way."""
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    old = datetime.fromtimestamp(os.stat(path).st_mtime, UTC) < moment
+                    if old and _PARTIAL.fullmatch(name):
+                        os.unlink(path)
+                except FileNotFoundError:
+                    continue
+                if old and _STORED.fullmatch(name):
+                    yield name, path
 
     def remove(self, path: str, *, unless_stored_after: datetime) -> bool:
         """Remove a stored file nothing names any more, unless it was stored (again) after that moment:

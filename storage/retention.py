@@ -9,10 +9,14 @@ a redelivery). What the work needs — matters, replies, the timeline, contacts 
 An update not yet handled, and a message not yet sent or given up, are never touched. A dialogue
 left untouched for `storage.keep_dialogs_days` (a submission begun and abandoned, with what was typed
 into it) is dropped, and the files attached to it that nothing else names are removed from disk.
+Once a day, any stored file that nothing has named for `storage.keep_messages_days` is removed too:
+one received but refused (an eleventh attachment, a file where text was asked), a report or a chart
+sent long ago (both can be drawn again).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,10 +68,30 @@ async def forget_batch(q: Tx, now: datetime, messages_before: datetime, dialogue
             continue
         done.dialogues += 1
         for digest, path in set(_files_named(json.loads(row["data"]))):
-            named = any([await q.one(sql, (digest,)) for sql in _NAMED])
-            if not named and store.remove(path, unless_stored_after=now - FRESH):
+            if not await _named(q, digest) and store.remove(path, unless_stored_after=now - FRESH):
                 done.files += 1
     return done
+
+
+async def _named(q: Tx, digest: str) -> bool:
+    for sql in _NAMED:
+        if await q.one(sql, (digest,)) is not None:
+            return True
+    return False
+
+
+async def forget_unnamed_files(db: Database, store: FileStore, now: datetime, keep: timedelta,
+                               batch: int = 200) -> int:
+    """Remove every stored file older than `keep` that nothing names (checked under the writer, a batch
+    of files a transaction); how many."""
+    candidates = await asyncio.to_thread(lambda: list(store.stored_before(now - keep)))  # a walk of the disk
+    removed = 0
+    for start in range(0, len(candidates), batch):
+        async with db.transaction() as tx:
+            for digest, path in candidates[start:start + batch]:
+                if not await _named(tx, digest) and store.remove(path, unless_stored_after=now - keep):
+                    removed += 1
+    return removed
 
 
 def _files_named(value: Any) -> Iterator[tuple[str, str]]:

@@ -151,3 +151,28 @@ def test_a_file_stored_again_is_fresh_and_nothing_outside_the_store_is_removed(t
 async def test_erased_text_is_overwritten_in_the_database_file(harness: Harness) -> None:
     async with harness.db.snapshot() as q:
         assert await q.scalar("PRAGMA secure_delete") == 1
+
+
+async def test_stored_files_nothing_names_go_after_the_message_retention(harness: Harness) -> None:
+    """A file received but refused (here: sent where text was asked) is named by nothing; once a day the
+    files nothing has named for keep_messages_days are removed, and a partial write a crash left too.
+    A matter's attachment, a file a message still waiting to be sent names, stay."""
+    deputy = await submitted(harness)  # its photo-less report; now a stray file at the main menu:
+    await deputy.send_file(b"%PDF-1.4 stray", "无关.pdf")
+    root = Path(harness.app.config.storage.files_dir)
+    async with harness.db.transaction() as tx:
+        await tx.execute("INSERT INTO attachments (matter_id, kind, name, size, sha256, path, created_at) SELECT id,"
+                         " 'document', 'x.pdf', 1, ?, ?, registered_at FROM matters", ("a" * 64, str(root / "aa" / ("a" * 64))))
+        await tx.execute("UPDATE outbox SET state = 'pending', payload = ? WHERE id = (SELECT MAX(id) FROM outbox)",
+                         (f'{{"text": "", "files": [["{root / "bb" / ("b" * 64)}", "chart.png", "photo"]]}}',))
+    for folder, name in (("aa", "a" * 64), ("bb", "b" * 64), ("cc", "c" * 64 + ".123.tmp")):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / name).write_bytes(b"kept?")
+    on_disk = sorted(p.name for p in root.rglob("*") if p.is_file())
+    assert len(on_disk) == 4  # the stray one, the matter's, the pending message's, the partial write
+
+    await harness.app.supervise()  # the day's look, now: all of them are new
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == on_disk
+    harness.clock.advance(days=31)
+    await harness.app.supervise()
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["a" * 64, "b" * 64]
