@@ -73,7 +73,7 @@ async def open_harness(db: Path, at: datetime) -> Any:
                     outbox=OutboxConfig(global_rate=1000, per_chat_interval=0, max_attempts=5))
     clock = MovableClock(at)
     app = await App.open(config, clock)
-    channel = RecordingChannel(FileStore(config.storage.files_dir))
+    channel = RecordingChannel(FileStore(config.storage.files_dir, clock))
     app.add_channel(channel)
     harness = Harness(app, channel, clock)
     harness._updates = itertools.count(time.time_ns())  # update ids unique across the children on one database

@@ -32,6 +32,7 @@ from typing import Any
 
 from bot import config as config_module
 from bot.app import App
+from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
@@ -112,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """The operator's command line; `clock` is the machine's unless a test moves one."""
     args = _parser().parse_args(argv)
     as_json = getattr(args, "json", False)
     path = getattr(args, "config", None)
@@ -128,19 +130,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
-        return _dispatch(args, config, as_json)
+        return _dispatch(args, config, as_json, clock or SystemClock())
     except LiaisonError as exc:  # e.g. a database newer than the program: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
+def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Clock) -> int:
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
         return asyncio.run(run(config, args.channel))
     if args.command == "calendar":
-        return show_calendar(config, args.year, as_json)
+        return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
         "import-contacts": import_contacts,
@@ -153,7 +155,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
         "report": draw_report,
     }
     try:
-        result = asyncio.run(_with_app(config, lambda app: commands[args.command](app, args)))
+        result = asyncio.run(_with_app(config, clock, lambda app: commands[args.command](app, args)))
     except Refused as exc:
         _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
         return 1
@@ -161,11 +163,9 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool) -> int:
     return 0
 
 
-def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
+def show_calendar(config: Config, year: int | None, as_json: bool, clock: Clock) -> int:
     """What the reminders take as working days in `year`: its exceptions to Monday-Friday, and their source."""
-    from datetime import datetime
-
-    year = datetime.now(config.unit.tz).year if year is None else year
+    year = clock.now().astimezone(config.unit.tz).year if year is None else year
     if not 2000 <= year <= 2100:
         print("the year must be from 2000 to 2100", file=sys.stderr)
         return 2
@@ -195,8 +195,8 @@ def show_calendar(config: Config, year: int | None, as_json: bool) -> int:
     return 0
 
 
-async def _with_app(config: Config, work: Callable[[App], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-    app = await App.open(config)
+async def _with_app(config: Config, clock: Clock, work: Callable[[App], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    app = await App.open(config, clock)
     try:
         return await work(app)
     finally:

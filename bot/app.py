@@ -43,7 +43,7 @@ class App:
         self.config = config
         self.db = db
         self.clock = clock
-        self.files = FileStore(config.storage.files_dir)
+        self.files = FileStore(config.storage.files_dir, clock)
         self._files_checked_at: datetime | None = None  # the daily look for stored files nothing names
         self.channels: dict[str, Channel] = {}
         self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock)

@@ -12,6 +12,16 @@ class Clock(Protocol):
         ...
 
 
+class StoppedClock:
+    """A clock stopped at one moment: what a handler's transaction calls now."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 class SystemClock:
     """The real clock."""
 

@@ -1,4 +1,8 @@
-"""Where received files are kept: content-addressed by SHA-256, written atomically."""
+"""Where received files are kept: content-addressed by SHA-256, written atomically.
+
+A file's age is the application's clock, not the machine's: each store stamps the file's
+modification time with `clock.now()`, so a test that moves the clock moves the files' ages too
+and the retention reads the same time everywhere."""
 
 from __future__ import annotations
 
@@ -9,20 +13,27 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.clock import Clock
+
 _STORED = re.compile(r"[0-9a-f]{64}")
 _PARTIAL = re.compile(r"[0-9a-f]{64}\.\d+\.tmp")  # a write a crash interrupted
 
 
 class FileStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, clock: Clock) -> None:
         self.root = root
+        self.clock = clock
+
+    def _stamp(self, path: Path) -> None:
+        moment = self.clock.now().timestamp()
+        os.utime(path, (moment, moment))
 
     def put(self, data: bytes) -> tuple[str, str]:
         """Store the bytes durably; return (sha256, path). Storing the same bytes twice is harmless."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.root / digest[:2] / digest
         if target.exists():
-            os.utime(target)  # stored again: just received, about to be referred to (see remove)
+            self._stamp(target)  # stored again: just received, about to be referred to (see remove)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_suffix(f".{os.getpid()}.tmp")
@@ -30,6 +41,7 @@ class FileStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            self._stamp(temporary)
             temporary.replace(target)
         return digest, str(target)
 

@@ -25,6 +25,7 @@ from bot.config import Config, DigestConfig
 from bot.context import Context
 from bot.domain import add_months
 from bot.errors import PermissionDeniedError
+from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import N_, Translator
 from bot.messages import OutFile, Reply
@@ -170,7 +171,8 @@ async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
 # -- the schedule (a rule of the sweep, handlers/supervision.py) ----------------------------
 
 
-async def collect(q: Tx, config: Config, today: date, leaders: list[int]) -> list[Reminder]:
+async def collect(q: Tx, config: Config, now: datetime, leaders: list[int]) -> list[Reminder]:
+    today = now.astimezone(config.unit.tz).date()
     """The weekly and the monthly digest, each once, to every leader, from the day it is due."""
     found: list[Reminder] = []
     if not leaders:
@@ -180,7 +182,7 @@ async def collect(q: Tx, config: Config, today: date, leaders: list[int]) -> lis
             continue
         figures = await compute(q, config, period, today)
         locales = {(await _locale(q, config, p)) for p in leaders}
-        ready = await prepare(config, figures, sorted(locales))
+        ready = await prepare(config, figures, sorted(locales), now)
         found.append(Reminder(period.key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
     return found
 
@@ -203,7 +205,7 @@ async def command(ctx: Context) -> None:
         raise PermissionDeniedError.of("digest", None, "This is for leaders and the liaison office.")
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
     figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
-    ready = await prepare(ctx.config, figures, [ctx._.locale])
+    ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
 
 
@@ -318,10 +320,10 @@ def _utf16(text: str) -> int:
 # -- what goes with it: the chart and the full list ---------------------------------------------
 
 
-async def prepare(config: Config, d: Digest, locales: Sequence[str]) -> dict[str, tuple[OutFile, ...]]:
+async def prepare(config: Config, d: Digest, locales: Sequence[str], now: datetime) -> dict[str, tuple[OutFile, ...]]:
     """The files of the digest in each language: the chart (when a font can draw it) and, when a list was
     cut, the full list; stored under the files folder until they are sent."""
-    store = FileStore(config.storage.files_dir.joinpath(*CACHE))
+    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now))
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:

@@ -22,6 +22,7 @@ from handlers import report_text
 from bot.config import Config
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
@@ -154,7 +155,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
     report = report_text.half_year_report(figures, _today(ctx))
     docx, xlsx = report_text.half_year_files(report)
-    store = FileStore(ctx.config.storage.files_dir)
+    store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = f"{period.code}-联系代表委员工作情况报告"
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
     await audit.record(ctx.tx, ctx.now, person.id, "report_drawn", detail={"period": period.code})

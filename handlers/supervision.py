@@ -64,7 +64,7 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
         return result
     today = now.astimezone(config.unit.tz).date()
     async with db.snapshot() as q:
-        candidates = await collect(q, config, today)
+        candidates = await collect(q, config, now)
         from handlers import event_reminders  # here: it imports Reminder from this module; and it needs `now`
         candidates += await event_reminders.collect(q, config, today, now)
         done = await supervision.fired(q, [c.key for c in candidates])
@@ -93,13 +93,14 @@ def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[st
     return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz), channels=channels)
 
 
-async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
+async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
     """The reminders due today (the sweep skips any fired before).
 
     Set-based: the open matters are read once with what their rules look at, and the departments'
     staff once, so a tick costs a few queries however many matters are open. Each rule first works
     out its key, which costs little; the reminder itself (the matter, its recipients, what is said)
     is built only for keys that have not fired, so a tick where nothing is new builds nothing."""
+    today = now.astimezone(config.unit.tz).date()
     office = await people.with_role(q, "office")
     discipline = await people.with_role(q, "discipline")
     leaders = await people.with_role(q, "leader")
@@ -127,7 +128,7 @@ async def collect(q: Tx, config: Config, today: date) -> list[Reminder]:
     from handlers import card_reminders  # here: it imports Reminder from this module
     found += await card_reminders.collect(q, config, today, office)
     from handlers import digest  # here: handlers.digest imports Reminder from this module
-    found += await digest.collect(q, config, today, leaders)
+    found += await digest.collect(q, config, now, leaders)
     return found
 
 

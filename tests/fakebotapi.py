@@ -709,7 +709,7 @@ class FakeUser:
             "message_id": message_id,
             "from": self.user_json(),
             "chat": self.chat_json(),
-            "date": int(time.time()),
+            "date": int(self.api.server_time()),
             **content,
         }
         self.api._incoming[(self.id, message_id)] = message
@@ -886,6 +886,9 @@ class FakeBotAPI:
         self.per_chat_interval = per_chat_interval
         self.global_rate = global_rate
         self.clock: Callable[[], float] = time.monotonic
+        # The dates Telegram stamps on messages come from its servers' clock, not the bot's; the bot
+        # never reads them, so the fake's stay the machine's (a test may set them to its own clock).
+        self.server_time: Callable[[], float] = time.time
         self.latency = latency
         self.in_flight = self.most_in_flight = 0
         self.queued_at: dict[int, float] = {}
@@ -1665,7 +1668,7 @@ class FakeBotAPI:
             parse_mode=parse_mode,
             reply_markup=markup,
             entities=entities,
-            date=int(time.time()),
+            date=int(self.server_time()),
             sent_at=time.monotonic(),
         )
         if stored is not None:
@@ -1739,7 +1742,7 @@ class FakeBotAPI:
         if markup is not None or old_inline is not None:
             message.reply_markup = markup
         message.edits += 1
-        message.edit_date = int(time.time())
+        message.edit_date = int(self.server_time())
         return self._message_json(message)
 
     async def _edit_message_text(self, params: _Params) -> JSONDict:

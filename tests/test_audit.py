@@ -27,6 +27,7 @@ from storage import audit, people
 from storage.audit import Broken, Entry
 from storage.db import Database
 from storage.migrate import migrate
+from tests.fakes import MovableClock
 
 START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 ZEROS = "0" * 64
@@ -384,7 +385,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
             encoding="utf-8",
         )
         capsys.readouterr()
-        status = main(["--config", str(config), *argv])
+        status = main(["--config", str(config), *argv], MovableClock())
         out, err = capsys.readouterr()
         return status, out, err
 

@@ -27,7 +27,7 @@ from handlers.contacts import quota_report, record_reply_contact
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
 from storage.matters import Matter
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, MovableClock, Sent, User
 
 TABLES = ("contacts", "dialogs")  # a refusal writes only its audit entry and its answer
 REFUSED = "抱歉，只有办公室可以记录联络情况。"
@@ -500,7 +500,7 @@ class Cli:
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
-        status = main(["--config", str(self.config), *argv])
+        status = main(["--config", str(self.config), *argv], MovableClock())
         out, err = self.capsys.readouterr()
         return status, out, err
 

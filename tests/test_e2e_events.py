@@ -6,10 +6,11 @@ person on their own chat with the strict fake Bot API."""
 from __future__ import annotations
 
 import asyncio
+import time
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,13 @@ class ShiftedClock:
     test can jump ahead to after the event."""
 
     def __init__(self, start: datetime) -> None:
-        self.offset = start - datetime.now(UTC)
+        self.start, self.origin = start, time.monotonic()  # flows as the real clock does, on any day
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.start + timedelta(seconds=time.monotonic() - self.origin)
 
     def jump_to(self, moment: datetime) -> None:
-        self.offset += moment - self.now()
+        self.start += moment - self.now()
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.config import TOKEN_ENV
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, MovableClock, Sent, User
 from tests.test_supervision import at
 
 TABLES = ("events", "event_departments", "invitations", "attendance", "contacts", "matters", "timeline", "dialogs")
@@ -265,7 +265,7 @@ def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def cli(config_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    status = main(["--config", str(config_path), *argv])
+    status = main(["--config", str(config_path), *argv], MovableClock())
     out, err = capsys.readouterr()
     return status, out, err
 

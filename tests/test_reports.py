@@ -684,17 +684,18 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
             await app.close()
 
     asyncio.run(prepare())
-    today = datetime.now(SH).date()
+    clock = MovableClock()
+    today = clock.now().astimezone(SH).date()
     out = tmp_path / "out" / "report.docx"
     capsys.readouterr()
     assert main(["--config", str(config_path), "report", "half-year", "2026h1", "--out", str(out), "--to",
-                 "三门峡市人民检察院"]) == 0
+                 "三门峡市人民检察院"], clock) == 0
     assert capsys.readouterr().out == (f"half-year report 2026H1 (as of 2026-06-30) written to {out} and "
                                        f"{out.with_suffix('.xlsx')}\n")
     paragraphs = check_files(out, out.with_suffix(".xlsx"), expect(date(2026, 1, 1), date(2026, 6, 30), today), today)
     assert paragraphs[2] == "三门峡市人民检察院："
     book = tmp_path / "assessment.xlsx"
-    assert main(["--config", str(config_path), "--json", "report", "assessment", "2026", "--out", str(book)]) == 0
+    assert main(["--config", str(config_path), "--json", "report", "assessment", "2026", "--out", str(book)], clock) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["ok"], result["xlsx"], result["departments"], result["staff"]) == (True, str(book), 3, 6)
     check_assessment(book, 2026, today)
@@ -708,7 +709,7 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
         (["report", "assessment", "20x6", "--out", "x.xlsx"], "'20x6' is not a year, e.g. 2026\n"),
         (["report", "assessment", "2026", "--out", "x.docx"], "--out x.docx must be an .xlsx file\n"),
     ):
-        assert main(["--config", str(config_path), *argv]) == 1
+        assert main(["--config", str(config_path), *argv], clock) == 1
         assert capsys.readouterr().err == error
     assert not (tmp_path / "x.docx").exists() and not (tmp_path / "x.xlsx").exists()
 

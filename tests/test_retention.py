@@ -4,6 +4,7 @@ and nothing still to be handled or sent is touched. Driven by the clock, through
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.fakes import Harness, User
@@ -130,21 +131,21 @@ async def test_what_is_still_to_be_handled_or_sent_is_never_erased(harness: Harn
 def test_a_file_stored_again_is_fresh_and_nothing_outside_the_store_is_removed(tmp_path: Path) -> None:
     """A file received again is named only when its handler commits: storing it refreshes it, so the
     retention never removes it in between. And a path that is not the store's is never removed."""
-    import os
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from bot.files import FileStore
+    from tests.fakes import MovableClock
 
-    store = FileStore(tmp_path / "files")
+    clock = MovableClock()
+    store = FileStore(tmp_path / "files", clock)
     _, path = store.put(b"evidence")
-    month_ago = (datetime.now(UTC) - timedelta(days=30)).timestamp()
-    os.utime(path, (month_ago, month_ago))
-    store.put(b"evidence")  # received again, just now
-    assert not store.remove(path, unless_stored_after=datetime.now(UTC) - timedelta(hours=1))
-    assert store.remove(path, unless_stored_after=datetime.now(UTC) + timedelta(seconds=1))
+    clock.advance(days=30)
+    store.put(b"evidence")  # received again, a month later
+    assert not store.remove(path, unless_stored_after=clock.now() - timedelta(hours=1))
+    assert store.remove(path, unless_stored_after=clock.now() + timedelta(seconds=1))
     outside = tmp_path / "config.toml"
     outside.write_text("x")
-    assert not store.remove(str(outside), unless_stored_after=datetime.now(UTC) + timedelta(days=1))
+    assert not store.remove(str(outside), unless_stored_after=clock.now() + timedelta(days=1))
     assert outside.exists() and not Path(path).exists()
 
 
@@ -168,6 +169,8 @@ async def test_stored_files_nothing_names_go_after_the_message_retention(harness
     for folder, name in (("aa", "a" * 64), ("bb", "b" * 64), ("cc", "c" * 64 + ".123.tmp")):
         (root / folder).mkdir(parents=True, exist_ok=True)
         (root / folder / name).write_bytes(b"kept?")
+        stamp = harness.clock.now().timestamp()  # as the store would: ages follow the application's clock
+        os.utime(root / folder / name, (stamp, stamp))
     on_disk = sorted(p.name for p in root.rglob("*") if p.is_file())
     assert len(on_disk) == 4  # the stray one, the matter's, the pending message's, the partial write
 

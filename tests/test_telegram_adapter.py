@@ -18,6 +18,7 @@ from bot.channels.telegram import NAME, TelegramChannel, _chat_key, to_incoming
 from bot.channels.telegram_text import render_html, split_text
 from bot.files import FileStore
 from bot.messages import Button, Reply
+from tests.fakes import MovableClock
 from tests.fakebotapi import FakeBotAPI, parse_telegram_html, utf16_len
 from tests.telegram_env import telegram_config
 
@@ -133,7 +134,7 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
 async def channel(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[TelegramChannel]:
     config = telegram_config(tmp_path, fake)
     tg = TelegramChannel(config.telegram.__class__(**{**config.telegram.__dict__, "request_timeout": 1.0}),
-                         FileStore(tmp_path / "files"), 20)
+                         FileStore(tmp_path / "files", MovableClock()), 20)
     await tg.start()
     yield tg
     await tg.stop()
@@ -252,7 +253,7 @@ async def test_sends_beyond_the_connection_pool_wait_for_a_connection_and_all_ar
     """The sends of a broadcast share one pool of connections: at most that many are in flight,
     the rest wait their turn (within the pool timeout) rather than fail."""
     config = telegram_config(tmp_path, fake)
-    tg = TelegramChannel(config.telegram, FileStore(tmp_path / "files"), 20)
+    tg = TelegramChannel(config.telegram, FileStore(tmp_path / "files", MovableClock()), 20)
     tg.sender.connections = 4
     await tg.start()
     users = [fake.user(6100 + n) for n in range(10)]

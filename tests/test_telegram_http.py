@@ -18,6 +18,7 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.files import FileStore
 from bot.messages import OutFile, Reply
 from tests.fakebotapi import FakeBotAPI
+from tests.fakes import MovableClock
 from tests.telegram_env import telegram_config
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -163,7 +164,7 @@ async def test_a_file_name_with_line_breaks_or_quotes_is_sent_encoded(fake: Fake
     """File names come from users; a header cannot hold a line break or a bare quote. Unencoded, aiohttp
     refuses the request and every retry would send the text before the file again."""
     config = telegram_config(tmp_path, fake)
-    channel = TelegramChannel(config.telegram, FileStore(tmp_path / "files"), 20)
+    channel = TelegramChannel(config.telegram, FileStore(tmp_path / "files", MovableClock()), 20)
     await channel.start()
     user = fake.user(7001)
     document = tmp_path / "upload.pdf"
