@@ -1,6 +1,6 @@
 """The operator's command line: `python -m bot [--config PATH] [--json] COMMAND ...`.
 
-    run                      the bot: Telegram when a token is configured, else the console
+    run                      the bot: Telegram when a token is configured, WeCom when [wecom] is, else the console
     import-roster FILE       representatives from CSV or XLSX (re-import updates, never duplicates)
     import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
     department add NAME      a business department
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", parents=[common], description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", parents=[common], help="run the bot")
-    run.add_argument("--channel", choices=["auto", "telegram", "console"], default="auto")
+    run.add_argument("--channel", choices=["auto", "telegram", "wecom", "console"], default="auto")
     imp = sub.add_parser("import-roster", parents=[common], help="import representatives from CSV or XLSX")
     imp.add_argument("file", type=Path)
     imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
@@ -328,7 +328,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused("--invite is all, npc, cppcc, supervisors or sector:NAME")
     if bool(args.matter) != (args.kind == "case_discussion"):
         raise Refused("a case discussion, and only a case discussion, needs --matter")
-    channels = frozenset({"telegram" if config.telegram.token else "console"})
+    channels = running_channels(config)
     async with app.db.transaction() as tx:
         departments = []
         for name in args.department:
@@ -350,6 +350,12 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     message = (f"event {created.event_id} created: {created.invited} invited, {created.reached} with a chat bound; "
                "the bot sends the invitations")
     return {"message": message, "event": created.event_id, "invited": created.invited, "reached": created.reached}
+
+
+def running_channels(config: Config) -> frozenset[str]:
+    """The channels `run` starts with this configuration: where queued messages can go."""
+    names = {name for name, on in (("telegram", bool(config.telegram.token)), ("wecom", config.wecom.enabled)) if on}
+    return frozenset(names or {"console"})
 
 
 async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:

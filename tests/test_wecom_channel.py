@@ -617,3 +617,59 @@ async def test_deliver_needs_no_network_for_the_timestamps_of_the_test_clock(env
     env.clock.advance(days=400)
     assert await env.post(text_fields("u1", "你好", "50001")) == 200
     assert await env.post(text_fields("u1", "你好", "50002"), timestamp=int((env.clock.now() - timedelta(hours=1)).timestamp())) == 403
+
+
+# -- several channels at once ---------------------------------------------------------------------
+
+
+async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(harness: Any) -> None:
+    """SPEC §2: one person may be bound on Telegram and WeCom; each notification reaches them once, on the
+    channel they used last."""
+    from bot.context import Context
+    from bot.i18n import Translator
+    from bot.messages import Incoming
+    from tests.fakes import RecordingChannel
+
+    wecom = RecordingChannel(harness.app.files)
+    wecom.name = "wecom"
+    harness.app.add_channel(wecom)
+    person = await harness.add_representative("王建国")
+    now = harness.clock.now()
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "777", "777", person, now)
+        harness.clock.advance(minutes=1)
+        await people.bind_identity(tx, "wecom", "wangjianguo", "wangjianguo", person, harness.clock.now())
+
+    async def notify() -> None:
+        async with harness.db.transaction() as tx:
+            ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
+                          harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
+                          channels=frozenset(harness.app.channels))
+            assert await ctx.notify(person, lambda _: Reply("通知"))
+        await harness.app.dispatcher.flush()
+
+    await notify()  # bound last on WeCom, not used since: WeCom
+    assert [s.chat_id for s in wecom.sent] == ["wangjianguo"] and not harness.channel.sent
+    harness.clock.advance(minutes=1)
+    await harness.user("777").say("/help")  # used Telegram (here: the test channel) since
+    before = len(harness.channel.sent)
+    await notify()
+    assert len(wecom.sent) == 1 and len(harness.channel.sent) == before + 1
+    assert harness.channel.sent[-1].chat_id == "777"
+
+
+async def test_an_unreadable_update_from_a_wecom_member_still_gets_the_apology(harness: Any) -> None:
+    """The apology was sent only to numeric (Telegram) chat ids; a WeCom chat is the member's userid."""
+    from tests.fakes import RecordingChannel
+
+    class Broken(RecordingChannel):
+        async def prepare(self, payload: str) -> Any:
+            raise ValueError("unreadable")
+
+    wecom = Broken(harness.app.files)
+    wecom.name = "wecom"
+    harness.app.add_channel(wecom)
+    await harness.app.store("wecom", [("msg:1", "wecom:zhangsan", "{}")])
+    await harness.app.settle()
+    assert [s.chat_id for s in wecom.sent] == ["zhangsan"]
+    assert "抱歉" in wecom.sent[0].payload["text"]
