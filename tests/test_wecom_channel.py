@@ -673,3 +673,87 @@ async def test_an_unreadable_update_from_a_wecom_member_still_gets_the_apology(h
     await harness.app.settle()
     assert [s.chat_id for s in wecom.sent] == ["zhangsan"]
     assert "抱歉" in wecom.sent[0].payload["text"]
+
+
+# -- binding and presentation ---------------------------------------------------------------------
+
+
+async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
+    """SPEC §2: the same one-time invite code, typed as "绑定 CODE" (WeCom has no deep link)."""
+    from handlers.binding import create_invite
+
+    async with env.app.db.transaction() as tx:
+        person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at) VALUES"
+                                 " ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
+        code = await create_invite(tx, person, env.clock.now(), 14)
+    assert await env.post(text_fields("wangjianguo", f"绑定 {code}", "60001")) == 200
+    await env.app.settle()
+    async with env.app.db.snapshot() as q:
+        bound = await people.by_identity(q, "wecom", "wangjianguo")
+    assert bound is not None and bound.id == person
+    sent = env.stub.calls("/cgi-bin/message/send")[-1]
+    assert sent["touser"] == "wangjianguo" and "王建国" in sent["text"]["content"]
+    assert "1. " in sent["text"]["content"]  # a representative: the menu as numbered text
+
+
+async def test_the_office_binds_a_roster_person_to_a_wecom_member_in_chat(harness: Any) -> None:
+    office = await harness.add_staff("陈静", ["office"])
+    deputy = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "900", "900", office, harness.clock.now())
+    chen = harness.user("900")
+    replies = await chen.say("/wecom 王建国 wangjianguo")
+    assert "王建国已绑定企业微信成员wangjianguo" in replies[-1].text
+    async with harness.db.snapshot() as q:
+        bound = await people.by_identity(q, "wecom", "wangjianguo")
+    assert bound is not None and bound.id == deputy
+    before = await harness.dump("identities", "audit_log")
+    replies = await chen.say("/wecom 陈静 wangjianguo")  # bound already: refused, nothing changed
+    assert "已绑定为王建国" in replies[-1].text
+    assert await harness.dump("identities", "audit_log") == before
+    await chen.say("/wecom 王建国 卡片")
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT presentation FROM persons WHERE id = ?", (deputy,)) == "cards"
+
+
+async def test_only_the_office_binds_members_and_a_refusal_changes_nothing(harness: Any) -> None:
+    await harness.add_representative("王建国")
+    deputy = await harness.add_representative("李红")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "901", "901", deputy, harness.clock.now())
+    before = await harness.dump("identities", "persons")
+    replies = await harness.user("901").say("/wecom 王建国 wangjianguo")
+    assert "仅供联络办公室和系统管理员" in replies[-1].text
+    assert await harness.dump("identities", "persons") == before
+
+
+async def test_a_person_changes_their_own_presentation(harness: Any) -> None:
+    deputy = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "902", "902", deputy, harness.clock.now())
+    wang = harness.user("902")
+    replies = await wang.say("/view")
+    assert "编号文字" in replies[-1].text and wang.last_buttons() == ["按钮卡片", "编号文字"]
+    await wang.press("按钮卡片")
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT presentation FROM persons WHERE id = ?", (deputy,)) == "cards"
+
+
+def test_the_command_line_binds_and_sets_the_presentation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    from bot.__main__ import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{(tmp_path / "db.sqlite").as_posix()}"\n'
+                      f'files_dir = "{(tmp_path / "files").as_posix()}"\n', encoding="utf-8")
+    clock = MovableClock()
+    assert main(["--config", str(config), "staff", "add", "--name", "陈静", "--roles", "office"], clock) == 0
+    args = ["--config", str(config), "wecom", "bind", "--name", "陈静", "--userid", "chenjing"]
+    assert main(args, clock) == 0
+    assert main(args, clock) == 1  # bound already: refused
+    assert main(["--config", str(config), "wecom", "view", "--name", "陈静", "text"], clock) == 0
+    with sqlite3.connect(tmp_path / "db.sqlite") as conn:
+        assert conn.execute("SELECT external_id FROM identities WHERE channel = 'wecom'").fetchall() == [("chenjing",)]
+        assert conn.execute("SELECT presentation FROM persons").fetchall() == [("text",)]
+    conn.close()
