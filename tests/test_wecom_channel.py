@@ -757,3 +757,33 @@ def test_the_command_line_binds_and_sets_the_presentation(tmp_path: Path, capsys
         assert conn.execute("SELECT external_id FROM identities WHERE channel = 'wecom'").fetchall() == [("chenjing",)]
         assert conn.execute("SELECT presentation FROM persons").fetchall() == [("text",)]
     conn.close()
+
+
+async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_button(env: Env) -> None:
+    """binding.require_phone: Telegram's share-contact button does not exist on WeCom; the member types the
+    number instead, taken as their contact only while they are binding."""
+    from bot.config import BindingConfig
+    from handlers.binding import create_invite
+
+    config = replace(env.app.config, binding=BindingConfig(require_phone=True))
+    env.app.config = env.app.processor.config = config
+    async with env.app.db.transaction() as tx:
+        person = await tx.insert("INSERT INTO persons (name, body, phone, created_at, updated_at) VALUES"
+                                 " ('王建国', 'npc', '13800000001', '2026-01-01', '2026-01-01') RETURNING id")
+        code = await create_invite(tx, person, env.clock.now(), 14)
+    await env.post(text_fields("wangjianguo", f"绑定 {code}", "70001"))
+    await env.app.settle()
+    asked = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    assert "请直接回复您的手机号码" in asked
+    await env.post(text_fields("wangjianguo", "138 0000 0001", "70002"))
+    await env.app.settle()
+    async with env.app.db.snapshot() as q:
+        bound = await people.by_identity(q, "wecom", "wangjianguo")
+    assert bound is not None and bound.id == person
+
+
+async def test_run_refuses_wecom_without_its_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.runner import run
+
+    assert await run(make_config(tmp_path), "wecom") == 2
+    assert "wecom.corp_id" in capsys.readouterr().err
