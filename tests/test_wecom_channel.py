@@ -430,8 +430,9 @@ async def test_staff_get_a_button_card_and_a_press_becomes_the_buttons_data(env:
     card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
     assert card["card_type"] == "button_interaction" and len(card["task_id"]) <= 128
     assert [(b["key"], b["text"]) for b in card["button_list"]] == [("b1", "满意"), ("b2", "基本满意"), ("b3", "不满意")]
-    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event", "CreateTime": "1",
-             "TaskId": card["task_id"], "EventKey": "b2", "ResponseCode": "rcPRESS"}
+    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
+             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b2",
+             "ResponseCode": "rcPRESS"}
     inc = await env.channel.prepare(json.dumps(press))
     assert inc is not None and inc.action == "rate:1" and inc.callback_id
     await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
@@ -439,6 +440,20 @@ async def test_staff_get_a_button_card_and_a_press_becomes_the_buttons_data(env:
     assert update["response_code"] == "rcPRESS" and update["button"]["replace_name"] == "基本满意"
     again = await env.channel.prepare(json.dumps(press | {"ResponseCode": "rc2", "CreateTime": "2"}))
     assert again is not None and again.action == ""  # an old card cannot be pressed twice: the core refuses ""
+
+
+async def test_a_press_answered_more_than_24_hours_late_does_not_spend_its_lapsed_code(env: Env) -> None:
+    await bind(env, "chenjing", staff=True)
+    await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
+    task = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]["task_id"]
+    pressed = int(env.clock.now().timestamp())
+    inc = await env.channel.prepare(json.dumps({"FromUserName": "chenjing", "MsgType": "event", "TaskId": task,
+                                                "Event": "template_card_event", "EventKey": "b1",
+                                                "ResponseCode": "rcLATE", "CreateTime": str(pressed)}))
+    assert inc is not None and inc.callback_id
+    env.clock.advance(hours=25)  # the bot was down
+    await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
+    assert env.stub.calls("/cgi-bin/message/update_template_card") == []
 
 
 async def test_a_press_on_someone_elses_or_an_unknown_card_carries_no_data(env: Env) -> None:

@@ -76,6 +76,7 @@ NOT_REACHABLE = frozenset({81013, 60111, 40003, 46004})  # left the corp, outsid
 MISCONFIGURED = frozenset({40001, 40013, 40056, 48002, 60011})  # secret, corpid, agentid, no permission
 IP_NOT_TRUSTED = 60020
 MEDIA_EXPIRED = 40007
+RESPONSE_CODE_VALID = timedelta(hours=24)  # 94888 says 72 h; older pages and WxJava 24 h: assume the shorter
 _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
 
 
@@ -207,8 +208,9 @@ class WeComChannel:
             card = await store.card(q, task_id)
         found = card.button(key) if card is not None and card.userid == base["user_id"] else None
         action = found[1] if found is not None and card is not None and card.chosen_at is None else ""
-        # The answer replaces the card's buttons; it needs the press's response code (single use).
-        callback = f"{task_id}:{fields.get('ResponseCode', '')}:{key}"
+        # The answer replaces the card's buttons; it needs the press's response code (single use, valid 24 h
+        # by the older pages and WxJava, 72 h by the current 94888: the shorter is assumed) and its time.
+        callback = f"{task_id}:{fields.get('ResponseCode', '')}:{key}:{fields.get('CreateTime', '')}"
         return Incoming(**base | {"message_id": task_id}, action=action, callback_id=callback)
 
     async def _download(self, kind: str, fields: dict[str, str]) -> Attachment:
@@ -351,8 +353,7 @@ class WeComChannel:
     async def _answer(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
         """A press answered: the card's buttons are replaced by what was chosen (update_template_card, with the
         press's single-use response code), and a refusal, which WeCom cannot show in a pop-up, comes as text."""
-        task_id, _sep, rest = str(payload.get("callback_id") or "").partition(":")
-        response_code, _sep, key = rest.partition(":")
+        task_id, response_code, key, pressed = (str(payload.get("callback_id") or "").split(":") + ["", "", ""])[:4]
         viewer = await self._viewer(chat_id)
         ids = []
         alert, text = bool(payload.get("alert")), str(payload.get("text") or "")
@@ -362,6 +363,8 @@ class WeComChannel:
             card = await store.card(q, task_id) if task_id else None
         if card is None or card.userid != chat_id or not response_code or card.chosen_at is not None:
             return SendResult(ids)
+        if pressed.isdigit() and self.clock.now().timestamp() - int(pressed) > RESPONSE_CODE_VALID.total_seconds():
+            return SendResult(ids)  # answered too late (the bot was down): the code has lapsed
         found = card.button(key)
         replace = viewer._("Not valid") if alert or found is None else found[0]
         await self.api.call("POST", "/cgi-bin/message/update_template_card", body={
