@@ -802,3 +802,16 @@ async def test_run_refuses_wecom_without_its_configuration(tmp_path: Path, capsy
 
     assert await run(make_config(tmp_path), "wecom") == 2
     assert "wecom.corp_id" in capsys.readouterr().err
+
+
+async def test_cards_and_choices_are_forgotten_with_the_messages(env: Env) -> None:
+    """Privacy (storage.keep_messages_days): the labels kept for WeCom's cards and numbered choices go too."""
+    await bind(env, "chenjing", staff=True)
+    await bind(env, "wangjianguo")
+    await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
+    await env.channel.deliver("wangjianguo", "message", choice_reply(2).to_json())
+    env.clock.advance(days=31)
+    await env.app.supervise()
+    async with env.app.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM wecom_cards") == 0
+        assert await q.scalar("SELECT COUNT(*) FROM wecom_choices") == 0
