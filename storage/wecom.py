@@ -87,8 +87,9 @@ async def choices(q: Tx, userid: str) -> tuple[str, list[str]] | None:
     return None if row is None else (str(row["message_id"]), [str(c) for c in json.loads(row["choices"])])
 
 
-async def presentation(q: Tx, userid: str) -> tuple[str | None, bool] | None:
-    """(the person's chosen presentation or None, whether they are a representative), if the member is bound."""
-    row = await q.one("SELECT p.presentation, p.body FROM identities i JOIN persons p ON p.id = i.person_id"
+async def presentation(q: Tx, userid: str) -> tuple[str | None, bool, str | None] | None:
+    """(the person's chosen presentation or None, whether they are a representative, their language or None),
+    if the member is bound."""
+    row = await q.one("SELECT p.presentation, p.body, p.locale FROM identities i JOIN persons p ON p.id = i.person_id"
                       " WHERE i.channel = 'wecom' AND i.external_id = ?", (userid,))
-    return None if row is None else (row["presentation"], row["body"] is not None)
+    return None if row is None else (row["presentation"], row["body"] is not None, row["locale"])

@@ -107,6 +107,7 @@ class WeComChannel:
                              windows=MEMBER_WINDOWS)
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.alerts = 0
+        self._translators: dict[str, Translator] = {}
 
     @property
     def callback_url(self) -> str:
@@ -377,13 +378,17 @@ class WeComChannel:
     async def _viewer(self, chat_id: str) -> Viewer:
         async with self.db.snapshot() as q:
             found = await store.presentation(q, chat_id)
-            person = await people.by_identity(q, NAME, chat_id)
-        locale = (person.locale if person is not None else None) or self.app.config.default_locale
-        _ = Translator(locale, self.app.config.unit.tz)
-        if found is None:
-            return Viewer(self.config.representatives, _)
-        chosen, representative = found
-        return Viewer(chosen or (self.config.representatives if representative else self.config.staff), _)
+        if found is None:  # not bound (yet): as a representative would see it
+            return Viewer(self.config.representatives, self._translator(None))
+        chosen, representative, locale = found
+        return Viewer(chosen or (self.config.representatives if representative else self.config.staff),
+                      self._translator(locale))
+
+    def _translator(self, locale: str | None) -> Translator:
+        key = locale or self.app.config.default_locale
+        if key not in self._translators:
+            self._translators[key] = Translator(key, self.app.config.unit.tz)
+        return self._translators[key]
 
     # -- errors ---------------------------------------------------------------------------
 
