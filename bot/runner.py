@@ -12,6 +12,7 @@ import sys
 
 from bot.app import App, Receiver
 from bot.config import Config
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ async def run(config: Config, choice: str = "auto") -> int:
             app.add_channel(wecom)
             try:
                 await wecom.start()
+            except ConfigError as exc:
+                print(f"configuration error: {exc}", file=sys.stderr)
+                return 2
             except OSError as exc:
                 print(f"wecom.callback_port: cannot listen on {config.wecom.callback_host}:"
                       f"{config.wecom.callback_port} ({exc.strerror})", file=sys.stderr)

@@ -815,3 +815,33 @@ async def test_cards_and_choices_are_forgotten_with_the_messages(env: Env) -> No
     async with env.app.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(*) FROM wecom_cards") == 0
         assert await q.scalar("SELECT COUNT(*) FROM wecom_choices") == 0
+
+
+async def test_a_secret_wecom_refuses_stops_start_up_naming_it(tmp_path: Path, clock: MovableClock) -> None:
+    from bot.errors import ConfigError
+
+    stub = Stub(clock)
+    await stub.start()
+    app = await App.open(make_config(tmp_path, wecom=wecom_config(stub, secret="wrong")), clock)
+    try:
+        channel = WeComChannel(app)
+        with pytest.raises(ConfigError) as caught:
+            await channel.start()
+        assert caught.value.key == "LIAISON_WECOM_SECRET" and "wrong" not in str(caught.value)
+    finally:
+        await app.close()
+        await stub.stop()
+
+
+async def test_wecom_unreachable_at_start_up_still_receives_callbacks(tmp_path: Path, clock: MovableClock) -> None:
+    stub = Stub(clock)
+    await stub.start()
+    await stub.stop()  # nobody listens there now
+    app = await App.open(make_config(tmp_path, wecom=wecom_config(stub)), clock)
+    channel = WeComChannel(app)
+    try:
+        await channel.start()
+        assert channel.server.started and channel.server.port > 0
+    finally:
+        await channel.stop()
+        await app.close()

@@ -40,7 +40,9 @@ from bot.channels.wecom_api import TOKEN_ERRORS, WeComAPI, WeComError
 from bot.channels.wecom_callback import CallbackServer
 from bot.channels.wecom_crypto import WeComCrypto
 from bot.channels.wecom_text import EXTRA_COMMANDS, choice_number, numbered, parse_command, split_bytes
+from bot.config import WECOM_SECRET_ENV
 from bot.domain import normalise_phone
+from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.messages import Attachment, Button, Contact, Incoming, OutFile, Reply, SendResult
 from handlers.routes import MENU_COMMANDS
@@ -114,16 +116,27 @@ class WeComChannel:
         return f"http://{self.server.host}:{self.server.port}{self.server.path}"
 
     async def start(self) -> None:
-        """Open the API client, listen for callbacks, and set the app's menu (a failure there is logged)."""
+        """Open the API client, check the credentials, listen for callbacks, set the app's menu.
+
+        Credentials WeCom refuses stop start-up with a ConfigError naming the key (40001 the secret, 40013
+        the CorpID, 40056 the AgentId); WeCom unreachable, or the server's IP not trusted (60020, reported),
+        do not: the callback server runs, and sends wait in the outbox."""
         await self.api.start()
-        await self.server.start()
         try:
+            await self.api.token()
+            await self.server.start()
             await self.set_menu()
         except WeComError as exc:
+            wrong = {40001: WECOM_SECRET_ENV, 40013: "wecom.corp_id", 40056: "wecom.agent_id"}.get(exc.errcode)
+            if wrong is not None:
+                await self.stop()
+                raise ConfigError(wrong, f"WeCom refused it (errcode {exc.errcode})") from None
             await self._report(exc)
-            log.warning("wecom: the app menu could not be set (errcode %d); typed commands still work", exc.errcode)
+            log.warning("wecom: start-up call refused (errcode %d); typed commands still work", exc.errcode)
         except DeliveryError as exc:
-            log.warning("wecom: the app menu could not be set (%s); typed commands still work", exc)
+            log.warning("wecom: WeCom cannot be reached at start-up (%s); sends wait and are retried", exc)
+        if not self.server.started:  # the token or the menu failed first: callbacks are received all the same
+            await self.server.start()
 
     async def stop(self) -> None:
         await self.server.stop()

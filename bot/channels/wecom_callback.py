@@ -70,7 +70,13 @@ class CallbackServer:
         self.stored = 0
         self._runner: web.AppRunner | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._runner is not None
+
     async def start(self) -> int:
+        if self._runner is not None:
+            return self.port
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_get(self.path, self._verify_url)
         app.router.add_post(self.path, self._receive)
