@@ -845,3 +845,11 @@ async def test_wecom_unreachable_at_start_up_still_receives_callbacks(tmp_path: 
     finally:
         await channel.stop()
         await app.close()
+
+
+async def test_a_reply_of_files_alone_sends_no_empty_text(env: Env, tmp_path: Path) -> None:
+    """An empty text.content is refused by WeCom (44004): a reply that is only a file sends only the file."""
+    path = tmp_path / "chart.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 50)
+    await env.channel.deliver("u1", "message", Reply("", files=(OutFile(str(path), "图表.png", "photo"),)).to_json())
+    assert [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")] == ["image"]

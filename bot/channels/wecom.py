@@ -280,7 +280,7 @@ class WeComChannel:
         ids: list[str] = []
         if buttons and viewer.mode == "cards" and _fits_card(buttons) and not reply.request_contact:
             short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
-            if not short:
+            if not short and body.strip():
                 for part in split_bytes(body):
                     ids.append(await self._send_text(chat_id, part))
             ids.append(await self._send_card(chat_id, reply, buttons, _, short))
@@ -288,7 +288,7 @@ class WeComChannel:
             text = numbered(body, [b.label for b in buttons], _) if buttons else body
             if reply.request_contact:
                 text += "\n\n" + _("Please reply with your mobile phone number.")
-            for part in split_bytes(text):
+            for part in split_bytes(text) if text.strip() else []:  # a file alone: no empty text (44004)
                 ids.append(await self._send_text(chat_id, part))
             if buttons:
                 async with self.db.transaction() as tx:
