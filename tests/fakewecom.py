@@ -772,6 +772,13 @@ class FakeWeCom:
             except TimeoutError:
                 pass
 
+    async def next_change(self, timeout: float) -> None:
+        """Return at the fake's next change (a request handled, a callback answered), or after `timeout`."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            pass
+
     def dump(self, userid: str | None = None) -> str:
         """A readable summary for failure messages (tests only; never logged)."""
         lines = []

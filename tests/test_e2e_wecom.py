@@ -21,7 +21,15 @@ import pytest
 from handlers.binding import create_invite
 from storage import people
 from tests.fakewecom import FakeWeCom, Received
-from tests.wecom_env import Chat, FastMonotonic, RunningBot, TickingClock, bot_in_process, wecom_config
+from tests.wecom_env import (
+    Chat,
+    FastMonotonic,
+    RunningBot,
+    TickingClock,
+    bot_in_process,
+    outbox_sent,
+    wecom_config,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"site-photo" * 300
 
@@ -162,6 +170,7 @@ async def test_binding_and_the_six_kinds_of_intake_with_a_picture(fake: FakeWeCo
         files = sorted((m.filename or "", m.data or b"") for m in office.messages[start:] if m.kind == "file")
         assert [name for name, _ in files] == ["2026H2-联系代表委员工作情况报告.docx", "2026H2-联系代表委员工作情况报告.xlsx"]
         assert all(data.startswith(b"PK") for _, data in files)
+        await outbox_sent(running, fake)
 
     with sqlite3.connect(config.storage.database) as conn:
         kinds = sorted(r[0] for r in conn.execute("SELECT kind FROM matters"))
@@ -176,3 +185,123 @@ async def test_binding_and_the_six_kinds_of_intake_with_a_picture(fake: FakeWeCo
     assert all(m.visible for c in chats for m in c.messages)  # deputies in WeChat got text, never a card
     if lang == "zh":
         assert not [w for c in everyone for w in english_in(c.messages)]
+
+
+BODY = {
+    "zh": "经审查，您转交的举报反映的非法占用耕地问题属实。我院已向县自然资源局发出检察建议，督促其依法处理，"
+          "涉事公司已停止施工并恢复耕地原状。",
+    "en": "We examined the report you passed on: the illegal occupation of farmland it describes is confirmed. We sent "
+          "a procuratorial recommendation to the county natural resources bureau; the company has stopped building.",
+}
+GROUNDS = {
+    "zh": "依据《中华人民共和国土地管理法》第七十五条、《人民检察院检察建议工作规定》第十一条。",
+    "en": "Land Administration Law of the PRC, art. 75; Rules on Procuratorial Recommendations, art. 11.",
+}
+# A second reply too long for one WeCom message: about 2 700 characters of Chinese (7 800 bytes, four
+# messages), and 3 200 of English (two); the bot takes at most 4 000 characters.
+LONG = {
+    "zh": "".join(f"第{i}项：经复查，涉事地块的测绘结论、责任人员的处理情况和整改落实情况均已核实，现一并答复如下。\n"
+                  for i in range(1, 61)),
+    "en": "".join(f"Point {i}: on review, the survey of the plot, the action taken against those responsible and the "
+                  f"remedial work have all been verified, and are answered here together.\n" for i in range(1, 21)),
+}
+CASE = {
+    "zh": {"assign": "交办", "progress": "进展", "public": "是，发送", "extend": "申请延期", "decide": "延期审批",
+           "conclude": "办结", "A": "A类：已解决或基本解决", "draft": "起草答复", "in_chat": "在此书面答复",
+           "confirm": "确认", "approve": "审批通过答复", "dissatisfied": "不满意", "satisfied": "满意",
+           "no_comment": "不补充意见", "thanks": "感谢您的评价和监督。"},
+    "en": {"assign": "Assign", "progress": "Progress note", "public": "Yes, send it", "extend": "Ask for extension",
+           "decide": "Decide extension", "conclude": "Conclude", "A": "A: resolved or basically resolved",
+           "draft": "Draft reply", "in_chat": "in writing, here", "confirm": "Confirm", "approve": "Approve reply",
+           "dissatisfied": "Dissatisfied", "satisfied": "Satisfied", "no_comment": "No comment",
+           "thanks": "Thank you for your rating and your supervision."},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_matter_from_assignment_to_dissatisfied_reopened_and_satisfied(fake: FakeWeCom, clock: TickingClock,
+                                                                              tmp_path: Path, lang: str) -> None:
+    """Staff on cards, the deputy in personal WeChat on numbered text; a reply too long for one WeCom
+    message arrives whole, in parts of at most 2 048 bytes, none cut (90236)."""
+    C = CASE[lang]
+    config = wecom_config(tmp_path, fake)
+    async with bot_in_process(config, fake, clock, FastMonotonic()) as running:
+        app = running.app
+        async with app.db.transaction() as tx:
+            now = app.clock.now()
+            d1 = await people.add_department(tx, "第一检察部", now)
+            d2 = await people.add_department(tx, "第二检察部", now)
+            staff = {"office": await people.add_staff(tx, "陈静", None, ["office"], "", now),
+                     "h1": await people.add_staff(tx, "刘洋", d1, ["handler"], "", now),
+                     "h2": await people.add_staff(tx, "王芳", d2, ["handler"], "", now),
+                     "discipline": await people.add_staff(tx, "孙磊", None, ["discipline"], "", now)}
+        rep = await add_representative(running, "王建国", "D001")
+        deputy = await bind(fake, running, rep, "wangjianguo", "王建国", lang, via_wechat=True)
+        chats = {name: await bind(fake, running, pid, name, name, lang) for name, pid in staff.items()}
+        office, h1, h2 = chats["office"], chats["h1"], chats["h2"]
+
+        number = await submit(deputy, "report", lang)
+        await office.wait_for(number)
+
+        async def assign(department: str) -> None:
+            await office.say(f"/case {number}", number)
+            await office.press(C["assign"])
+            await office.press(department)
+            await office.press("陈静", number)
+
+        async def conclude_and_reply(handler: Chat, body: str) -> None:
+            await handler.say(f"/case {number}", number)
+            await handler.press(C["conclude"])
+            await handler.press(C["A"], number)
+            await handler.say(f"/case {number}", number)
+            await handler.press(C["draft"])
+            await handler.press(C["in_chat"])
+            await handler.say(body)
+            await handler.say(GROUNDS[lang], GROUNDS[lang][:20])
+            await handler.press(C["confirm"], number)
+            await office.say(f"/case {number}", number)
+            await office.press(C["approve"], number)
+
+        await assign("第一检察部")
+        await h1.wait_for(number)
+        await deputy.wait_for("第一检察部")
+
+        # a public progress note reaches the deputy
+        await h1.say(f"/case {number}", number)
+        await h1.press(C["progress"])
+        await h1.say("已调阅案卷，正在核实。")
+        await h1.press(C["public"], number)
+        await deputy.wait_for("已调阅案卷，正在核实。")
+
+        await conclude_and_reply(h1, BODY[lang])
+        await deputy.wait_for(BODY[lang][:30])
+
+        # 不满意: reopened, alerts to discipline and the office, handled again by the second department
+        await deputy.press(C["dissatisfied"])
+        await deputy.say("答复没有说明对责任人的处理。")
+        await chats["discipline"].wait_for("答复没有说明对责任人的处理。")
+        await office.wait_for("答复没有说明对责任人的处理。")
+        await assign("第二检察部")
+        await h2.wait_for(number)
+        start = len(deputy.messages)
+        await conclude_and_reply(h2, LONG[lang])
+        await deputy.wait_for(GROUNDS[lang][:20], since=start)
+        await deputy.press(C["satisfied"])
+        await deputy.press(C["no_comment"], C["thanks"])
+        await outbox_sent(running, fake)
+
+    # the long reply arrived whole, in several messages of at most 2 048 bytes, none cut
+    parts = [m.text for m in deputy.messages[start:] if m.kind == "text"]
+    whole = "".join(p.replace("\n", "") for p in parts)
+    assert LONG[lang].replace("\n", "") in whole
+    long_parts = [p for p in parts if any(line and line in p for line in LONG[lang].splitlines()[:60])]
+    assert len(long_parts) >= (3 if lang == "zh" else 2) and all(len(p.encode()) <= 2048 for p in parts)
+    with sqlite3.connect(config.storage.database) as conn:
+        state, reopened, dept = conn.execute("SELECT state, reopened, department_id FROM matters").fetchone()
+        ratings = [r[0] for r in conn.execute("SELECT rating FROM replies ORDER BY id")]
+        unsent = conn.execute("SELECT COUNT(*) FROM outbox WHERE state != 'sent'").fetchone()[0]
+    assert (state, reopened, dept, ratings, unsent) == ("closed", 1, d2, ["dissatisfied", "satisfied"], 0)
+    assert not fake.errors and not fake.dropped and not fake.truncated and not fake.callback_errors
+    assert all(m.visible for m in deputy.messages)
+    if lang == "zh":
+        assert not [w for c in [deputy, *chats.values()] for w in english_in(c.messages)]

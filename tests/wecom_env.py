@@ -120,6 +120,20 @@ async def bot_in_process(config: Config, fake: FakeWeCom, clock: Any,
         await app.close()
 
 
+async def outbox_sent(running: RunningBot, fake: FakeWeCom, timeout: float = 60.0) -> None:
+    """Wait until the outbox holds nothing unsent (the last notices of a flow go out after its last step)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with running.app.db.snapshot() as q:
+            left = await q.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'")
+        if not left:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"{left} outbox item(s) still unsent after {timeout}s\n{fake.dump()}")
+        await fake.next_change(0.2)
+
+
 _NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.M)
 
 
@@ -129,13 +143,14 @@ class Chat:
 
     def __init__(self, fake: FakeWeCom, member: FakeMember, timeout: float = 45.0) -> None:
         self.fake, self.member, self.timeout = fake, member, timeout
+        self.mark = 0  # choices are looked for in what arrived since the member's last action
 
     @property
     def messages(self) -> list[Received]:
         return self.member.received
 
     async def expect(self, action: Callable[[], Awaitable[Delivery]], until: str) -> Received:
-        start = len(self.messages)
+        start = self.mark = len(self.messages)
         delivery = await action()
         assert delivery.answered, f"the bot did not answer a callback: {delivery.statuses}"
         return await self.wait_for(until, since=start)
@@ -156,13 +171,17 @@ class Chat:
         return await self.say(key, until)
 
     def _offer(self, label: str) -> tuple[Received, str] | None:
-        """The latest message offering `label`, and the button key or the number to type."""
-        for item in reversed(self.messages):
+        """The card offering `label`, or the numbered list doing so — only the latest list counts, as a
+        typed number answers the last message that had choices — among what arrived since the member's
+        last action; with the button key or the number to type."""
+        numbered_seen = False
+        for item in reversed(self.messages[self.mark:]):
             if item.kind == "template_card" and item.visible and not item.disabled:
                 for key, text in item.buttons:
                     if text == label:
                         return item, key
-            if item.kind == "text":
+            if item.kind == "text" and not numbered_seen and _NUMBERED.search(item.text):
+                numbered_seen = True
                 numbers = {text.strip(): n for n, text in _NUMBERED.findall(item.text)}
                 if label in numbers:
                     return item, numbers[label]
@@ -173,7 +192,10 @@ class Chat:
             return any(fragment in m.text and m.visible for m in self.messages[since:])
 
         await self.fake.wait_until(found, timeout=self.timeout,
-                                   what=lambda: f"{self.member.userid} to receive {fragment!r}")
+                                   what=lambda: f"{self.member.userid} to receive {fragment!r}; it has: "
+                                                + "".join(f"\n  {m.kind}{' [off]' if m.disabled else ''}: "
+                                                          f"{m.text[:70]!r} {m.buttons or ''}"
+                                                          for m in self.messages[-25:]))
         return [m for m in self.messages[since:] if fragment in m.text and m.visible][-1]
 
     def choices(self) -> list[str]:
