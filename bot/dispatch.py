@@ -65,6 +65,7 @@ class Dispatcher:
         self._rated_inflight: dict[str, int] = {}
         self._window_sends: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}  # (ended, messages)
         self._costs: dict[tuple[str, str, str], int] = {}
+        self._remembered: set[str] = set()  # channels whose sends before this process are counted
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -109,6 +110,7 @@ class Dispatcher:
         The sends that start together are claimed ("sending") in one transaction: one commit
         for the lot instead of one per message.
         """
+        await self._remember_recent_sends()
         async with self.db.snapshot() as q:
             items = await outbox.heads(q, self.clock.now())
         wait = 1.0
@@ -142,6 +144,24 @@ class Dispatcher:
                 self._release(key)
         return wait
 
+    async def _remember_recent_sends(self) -> None:
+        """Once per channel with windows: count what it sent in its longest window before this process
+        started (a restart must not reset a member's hour: WeCom's 1 000 an hour outlives the process)."""
+        for name in list(self.channels):
+            windows = self.pacing(name).windows
+            if not windows or name in self._remembered:
+                continue
+            self._remembered.add(name)
+            longest = timedelta(seconds=max(seconds for _, seconds in windows))
+            now, mono = self.clock.now(), self.monotonic()
+            async with self.db.snapshot() as q:
+                sent = await outbox.sent_since(q, name, now - longest)
+            for chat_id, op, payload, sent_at in sent:
+                key = (name, chat_id, op)
+                ago = (now - sent_at).total_seconds()
+                cost = self._cost_of(name, op, payload)
+                self._window_sends.setdefault(key, deque()).append((mono - ago, cost))
+
     def pacing(self, channel: str) -> Pacing:
         """The channel's own pacing, else the [outbox] settings."""
         own = getattr(self.channels.get(channel), "pacing", None)
@@ -151,8 +171,11 @@ class Dispatcher:
 
     def _cost(self, item: Item) -> int:
         """How many of the transport's messages the item becomes (at least one)."""
-        cost = getattr(self.channels.get(item.channel), "cost", None)
-        return max(1, int(cost(item.op, item.payload))) if callable(cost) else 1
+        return self._cost_of(item.channel, item.op, item.payload)
+
+    def _cost_of(self, channel: str, op: str, payload: dict[str, object]) -> int:
+        cost = getattr(self.channels.get(channel), "cost", None)
+        return max(1, int(cost(op, payload))) if callable(cost) else 1
 
     def _window_gap(self, key: tuple[str, str, str], cost: int) -> float:
         """Seconds until `cost` more messages fit every window of the chat's channel; 0 if they do now."""

@@ -853,3 +853,43 @@ async def test_a_reply_of_files_alone_sends_no_empty_text(env: Env, tmp_path: Pa
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 50)
     await env.channel.deliver("u1", "message", Reply("", files=(OutFile(str(path), "图表.png", "photo"),)).to_json())
     assert [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")] == ["image"]
+
+
+async def test_a_restart_does_not_reset_a_members_window(tmp_path: Path, clock: MovableClock) -> None:
+    """WeCom counts a member's minute and hour whatever happens to the bot: after a restart, the sends made
+    before it still count (from the outbox), so the new process does not push the member over 30 a minute."""
+    from tests.fakes import RecordingChannel
+
+    app = await App.open(make_config(tmp_path), clock)
+    channel = RecordingChannel(app.files)
+    channel.name = "wecom"
+    channel.pacing = Pacing(per_chat_interval=0.0, global_rate=1000, windows=((25, 60.0),))  # type: ignore[attr-defined]
+    start = clock.now()
+    try:
+        async with app.db.transaction() as tx:
+            for i in range(30):
+                await outbox.enqueue(tx, channel="wecom", chat_id="busy", op="message", payload=Reply(f"{i}").to_json(),
+                                     policy="retry", now=clock.now())
+
+        async def run(dispatcher: Dispatcher, hand: Hand, seconds: int) -> list[float]:
+            sent_at = []
+            for _ in range(seconds):
+                before = len(channel.sent)
+                await dispatcher._tick()
+                await asyncio.gather(*list(dispatcher._inflight.values()))
+                sent_at += [(clock.now() - start).total_seconds()] * (len(channel.sent) - before)
+                hand.now += 1.0
+                clock.advance(seconds=1)
+            return sent_at
+
+        first = Hand()
+        before_restart = await run(Dispatcher(app.db, {"wecom": channel}, app.config.outbox, clock, monotonic=first),
+                                   first, 30)
+        assert len(before_restart) == 25
+        second = Hand()
+        second.now = 5000.0  # a new process: its monotonic clock has another origin
+        after_restart = await run(Dispatcher(app.db, {"wecom": channel}, app.config.outbox, clock, monotonic=second),
+                                  second, 40)
+        assert len(after_restart) == 5 and min(after_restart) >= 60.0
+    finally:
+        await app.close()
