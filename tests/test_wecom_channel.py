@@ -893,3 +893,25 @@ async def test_a_restart_does_not_reset_a_members_window(tmp_path: Path, clock: 
         assert len(after_restart) == 5 and min(after_restart) >= 60.0
     finally:
         await app.close()
+
+
+async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> None:
+    """90254 获取临时素材: the bytes of a member's picture, stored like any attachment; too large is refused."""
+    picture = b"\xff\xd8\xff" + b"1" * 100
+
+    async def media(request: web.Request) -> web.Response:
+        return web.Response(body=picture, content_type="image/jpeg",
+                            headers={"Content-Disposition": 'attachment; filename="photo.jpg"'})
+    env.stub.script["/cgi-bin/media/get"] = [media]
+    fields = {"FromUserName": "wangjianguo", "MsgType": "image", "MediaId": "MEDIA1", "PicUrl": "http://x",
+              "MsgId": "80001", "CreateTime": "1"}
+    inc = await env.channel.prepare(json.dumps(fields))
+    assert inc is not None and len(inc.attachments) == 1
+    item = inc.attachments[0]
+    assert item.kind == "photo" and item.error is None and item.size == len(picture)
+    assert item.stored_path is not None and Path(item.stored_path).read_bytes() == picture
+    assert env.stub.requests[-1][1]["media_id"] == "MEDIA1"
+    env.channel.max_file_bytes = 10
+    env.stub.script["/cgi-bin/media/get"] = [media]
+    big = await env.channel.prepare(json.dumps(fields | {"MsgId": "80002"}))
+    assert big is not None and big.attachments[0].error == "too_large"
