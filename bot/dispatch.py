@@ -159,7 +159,7 @@ class Dispatcher:
             for chat_id, op, payload, sent_at in sent:
                 key = (name, chat_id, op)
                 ago = (now - sent_at).total_seconds()
-                cost = self._cost_of(name, op, payload)
+                cost = self._cost_of(name, chat_id, op, payload)
                 self._window_sends.setdefault(key, deque()).append((mono - ago, cost))
 
     def pacing(self, channel: str) -> Pacing:
@@ -171,11 +171,11 @@ class Dispatcher:
 
     def _cost(self, item: Item) -> int:
         """How many of the transport's messages the item becomes (at least one)."""
-        return self._cost_of(item.channel, item.op, item.payload)
+        return self._cost_of(item.channel, item.chat_id, item.op, item.payload)
 
-    def _cost_of(self, channel: str, op: str, payload: dict[str, object]) -> int:
+    def _cost_of(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
         cost = getattr(self.channels.get(channel), "cost", None)
-        return max(1, int(cost(op, payload))) if callable(cost) else 1
+        return max(1, int(cost(chat_id, op, payload))) if callable(cost) else 1
 
     def _window_gap(self, key: tuple[str, str, str], cost: int) -> float:
         """Seconds until `cost` more messages fit every window of the chat's channel; 0 if they do now."""

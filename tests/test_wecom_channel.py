@@ -915,3 +915,17 @@ async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> N
     env.stub.script["/cgi-bin/media/get"] = [media]
     big = await env.channel.prepare(json.dumps(fields | {"MsgId": "80002"}))
     assert big is not None and big.attachments[0].error == "too_large"
+
+
+async def test_the_cost_of_an_item_is_the_messages_it_becomes(env: Env) -> None:
+    """What the per-member windows count: a numbered list is one text message, a card and its long text two."""
+    await bind(env, "wangjianguo")
+    await bind(env, "chenjing", staff=True)
+    short, long = choice_reply(3).to_json(), choice_reply(3, "很长的说明。" * 40).to_json()
+    assert env.channel.cost("wangjianguo", "message", long) == 2  # not sent yet: the larger of the two ways
+    await env.channel.deliver("wangjianguo", "message", short)
+    await env.channel.deliver("chenjing", "message", short)
+    assert env.channel.cost("wangjianguo", "message", long) == 1  # numbered text: one message
+    assert env.channel.cost("chenjing", "message", short) == 1  # a card alone
+    assert env.channel.cost("chenjing", "message", long) == 2  # the text, then the card
+    assert env.channel.cost("wangjianguo", "message", Reply("长" * 2000).to_json()) == 3  # 6 000 bytes

@@ -3,7 +3,7 @@
 A channel turns a stored inbox payload into an Incoming (downloading any files first,
 outside the database transaction) and delivers one outbox item. A channel may also say how it
 is to be paced (`pacing`, else the [outbox] settings), how many of its messages an item becomes
-(`cost(op, payload)`, else one), and for how long its senders may deliver an update again
+(`cost(chat_id, op, payload)`, else one), and for how long its senders may deliver an update again
 (`redelivery_window`, else the inbox's default). Delivery failures are
 classified so that the dispatcher can decide, without knowing the transport, whether to
 wait, retry, hold or give up.

@@ -110,6 +110,7 @@ class WeComChannel:
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.alerts = 0
         self._translators: dict[str, Translator] = {}
+        self._modes: dict[str, str] = {}  # each member's presentation as last sent
 
     @property
     def callback_url(self) -> str:
@@ -252,14 +253,25 @@ class WeComChannel:
 
     # -- sending --------------------------------------------------------------------------
 
-    def cost(self, op: str, payload: dict[str, Any]) -> int:
-        """How many WeCom messages an outbox item becomes (an upper bound): what the member's limits count."""
+    def cost(self, chat_id: str, op: str, payload: dict[str, Any]) -> int:
+        """How many WeCom messages an outbox item becomes — what the member's limits count — as the member's
+        presentation (as last seen; unknown: the larger of the two) will send it."""
         if op != "message":
             return 0
-        text = "\n".join(filter(None, (str(payload.get("title") or ""), str(payload.get("text") or ""))))
-        buttons = [b for row in payload.get("buttons") or [] for b in row]
-        extra = "\n".join(f"{i}. {b[0]}" for i, b in enumerate(buttons, 1)) + "\n" * 3 + "x" * 120 if buttons else ""
-        return len(split_bytes(text + extra)) + (1 if buttons else 0) + len(payload.get("files") or [])
+        reply = Reply.from_json(payload)
+        buttons = [b for row in reply.buttons for b in row]
+        body = "\n".join(filter(None, (reply.title, reply.text)))
+        listed = body + "\n\n" + "\n".join(f"{i}. {b.label}" for i, b in enumerate(buttons, 1)) + " " * 80 \
+            if buttons else body
+        as_text = len(split_bytes(listed)) if listed.strip() else 0
+        mode = self._modes.get(chat_id)
+        if buttons and _fits_card(buttons) and not reply.request_contact and mode != "text":
+            short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
+            as_card = (0 if short or not body.strip() else len(split_bytes(body))) + 1
+            count = as_card if mode == "cards" else max(as_card, as_text)
+        else:
+            count = as_text
+        return count + len(reply.files)
 
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
         try:
@@ -392,10 +404,13 @@ class WeComChannel:
         async with self.db.snapshot() as q:
             found = await store.presentation(q, chat_id)
         if found is None:  # not bound (yet): as a representative would see it
-            return Viewer(self.config.representatives, self._translator(None))
-        chosen, representative, locale = found
-        return Viewer(chosen or (self.config.representatives if representative else self.config.staff),
-                      self._translator(locale))
+            viewer = Viewer(self.config.representatives, self._translator(None))
+        else:
+            chosen, representative, locale = found
+            viewer = Viewer(chosen or (self.config.representatives if representative else self.config.staff),
+                            self._translator(locale))
+        self._modes[chat_id] = viewer.mode  # for `cost`, which cannot ask the database
+        return viewer
 
     def _translator(self, locale: str | None) -> Translator:
         key = locale or self.app.config.default_locale
