@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from bot.config import OutboxConfig
 from handlers.binding import create_invite
 from storage import people
 from tests.fakewecom import FakeWeCom, Received
+from tests.test_supervision import at
 from tests.wecom_env import (
     Chat,
     FastMonotonic,
@@ -305,3 +307,167 @@ async def test_a_matter_from_assignment_to_dissatisfied_reopened_and_satisfied(f
     assert all(m.visible for m in deputy.messages)
     if lang == "zh":
         assert not [w for c in [deputy, *chats.values()] for w in english_in(c.messages)]
+
+
+async def test_an_event_invitation_answered_by_card_which_cannot_be_pressed_twice(fake: FakeWeCom,
+                                                                                   tmp_path: Path) -> None:
+    """A deputy on cards (WeCom itself, not personal WeChat) answers the invitation by its button; the
+    card is then updated to show the answer (update_template_card, single-use response_code), so a
+    phone cannot press it again — and a forged second press changes nothing."""
+    clock = TickingClock(at(date(2026, 11, 27), 10))
+    fake.clock = clock
+    config = wecom_config(tmp_path, fake)
+    async with bot_in_process(config, fake, clock, FastMonotonic()) as running:
+        app = running.app
+        async with app.db.transaction() as tx:
+            now = app.clock.now()
+            dept = await people.add_department(tx, "第一检察部", now)
+            office_id = await people.add_staff(tx, "陈静", None, ["office"], "", now)
+        wang_id = await add_representative(running, "王建国", "D001")
+        li_id = await add_representative(running, "李秀梅", "D002", "cppcc")
+        async with app.db.transaction() as tx:
+            await tx.execute("UPDATE persons SET presentation = 'cards' WHERE id = ?", (wang_id,))
+        office = await bind(fake, running, office_id, "chenjing", "陈静", "zh")
+        wang = await bind(fake, running, wang_id, "wangjianguo", "王建国", "zh")
+        li = await bind(fake, running, li_id, "lixiumei", "李秀梅", "zh", via_wechat=True)
+
+        await office.say("/event", "请选择活动类型")
+        await office.press("座谈会", "活动名称")
+        await office.say("2026年度代表委员座谈会", "何时开始")
+        await office.say("2026-12-04 09:30", "何处举行")
+        await office.say("本院第一会议室", "提前准备")
+        await office.press("无需部门准备", "邀请哪些人员")
+        await office.press("全体人大代表和政协委员", "共 2 人")
+        await office.press("确认", "活动已创建")
+
+        await wang.wait_for("诚挚邀请您参加：2026年度代表委员座谈会")
+        await li.wait_for("诚挚邀请您参加：2026年度代表委员座谈会")
+        invitation = next(m for m in reversed(wang.messages) if m.kind == "template_card"
+                          and "参加" in [t for _, t in m.buttons])
+        await wang.press("参加", "您将参加")
+        await fake.wait_until(lambda: invitation.disabled, timeout=30)
+        assert invitation.chosen and "参加" in invitation.chosen and len(invitation.updates) == 1
+        decline = next(k for k, t in invitation.buttons if t == "不参加")
+        before = len(wang.messages)
+        forged = await wang.member.press(str(invitation.task_id), decline, force=True)
+        assert forged.answered
+        await wang.wait_for("", since=before)  # a polite word that the card is no longer valid
+        await li.press("参加", "您将参加")  # personal WeChat: the card is text with numbers
+        await outbox_sent(running, fake)
+
+    with sqlite3.connect(config.storage.database) as conn:
+        answers = dict(conn.execute("SELECT person_id, state FROM invitations"))
+    assert answers == {wang_id: "accepted", li_id: "accepted"}
+    assert not fake.errors and not fake.dropped and not fake.callback_errors
+    assert not [m for m in li.messages if m.kind == "template_card"]
+
+
+async def test_a_briefing_to_2000_members_with_none_dropped(fake: FakeWeCom, clock: TickingClock,
+                                                            tmp_path: Path) -> None:
+    """WeCom drops without a word what passes 30 a minute or 1 000 an hour to one member (90236): the
+    outbox paces per member; 2 000 members get the briefing once each, none is dropped."""
+    config = wecom_config(tmp_path, fake, outbox=OutboxConfig(global_rate=400, per_chat_interval=0.0,
+                                                              max_attempts=8))
+    members = 2000
+    async with bot_in_process(config, fake, clock) as running:
+        app = running.app
+        async with app.db.transaction() as tx:
+            now = app.clock.now()
+            office_id = await people.add_staff(tx, "陈静", None, ["office"], "", now)
+            for n in range(members):
+                pid = await tx.insert("INSERT INTO persons (name, body, roster_key, created_at, updated_at)"
+                                      " VALUES (?, ?, ?, '2026-01-01', '2026-01-01') RETURNING id",
+                                      (f"代表{n:04d}", "npc" if n % 2 else "cppcc", f"id:R{n:04d}"))
+                await people.bind_identity(tx, "wecom", f"rep{n:04d}", f"rep{n:04d}", pid, now)
+        reps = [fake.member(f"rep{n:04d}", f"代表{n:04d}", via_wechat=True) for n in range(members)]
+        office = await bind(fake, running, office_id, "chenjing", "陈静", "zh")
+        await office.say("/brief", "标题")
+        await office.say("本院2026年工作情况通报", "正文")
+        await office.say("今年以来，本院依法履行法律监督职责，现将主要工作情况通报如下，敬请各位代表委员监督指导。")
+        await office.press("完成")
+        await office.press("全体人大代表和政协委员", "共 2000 名")
+        await office.press("发送", "")
+        await fake.wait_until(lambda: all(m.received for m in reps), timeout=120,
+                              what=lambda: f"{sum(1 for m in reps if m.received)} of {members} reached")
+        await outbox_sent(running, fake, timeout=120)
+
+    assert [len(m.received) for m in reps] == [1] * members
+    assert all("本院2026年工作情况通报" in m.received[0].text and m.received[0].visible for m in reps)
+    assert fake.dropped_count == 0 and not fake.errors
+    with sqlite3.connect(config.storage.database) as conn:
+        contacts = conn.execute("SELECT COUNT(*) FROM contacts").fetchone()[0]
+    assert contacts == members
+
+
+async def test_callbacks_resent_after_the_timeout_are_handled_once_and_distinct_events_are_not_merged(
+        fake: FakeWeCom, clock: TickingClock, tmp_path: Path) -> None:
+    """90930: WeCom posts a callback again when the answer takes over 5 s, three times in all; a bot that
+    handles each post does everything twice. Events have no MsgId: two different clicks in the same
+    second are two events (deduplicating on FromUserName + CreateTime alone would lose one)."""
+    config = wecom_config(tmp_path, fake)
+    async with bot_in_process(config, fake, clock, FastMonotonic()) as running:
+        app = running.app
+        rep = await add_representative(running, "王建国", "D001")
+        wang = await bind(fake, running, rep, "wangjianguo", "王建国", "zh")
+
+        # the same message posted three times (WeCom's resends): one answer
+        before = len(wang.messages)
+        delivery = await wang.member.send_text("/my", repeat=3)
+        assert delivery.statuses == [200, 200, 200]
+        await outbox_sent(running, fake)
+        assert len(wang.messages) == before + 1
+
+        # a slow bot: the first post times out while the database is busy, WeCom posts it again
+        fake.callback_timeout = 0.5
+        before = len(wang.messages)
+        async with app.db.transaction():  # the writer is held: the callback cannot be stored yet
+            task = await wang.member.send_text("/help", wait=False)
+            await fake.wait_until(lambda: len(fake.callbacks) >= 2 and fake.callbacks[-1].attempt == 2, timeout=10)
+        delivery = await task
+        assert delivery.statuses[0] == 0 and delivery.answered
+        await outbox_sent(running, fake)
+        assert len(wang.messages) == before + 1 and "/submit" in wang.messages[-1].text
+        fake.callback_timeout = 5.0
+
+        # two different menu clicks in the same second are two events, both answered
+        await wang.member.click_menu("my")
+        await wang.member.click_menu("help")
+        created = [c for c in fake.callbacks[-2:]]
+        assert len(created) == 2
+        await outbox_sent(running, fake)
+        assert len(wang.messages) == before + 3
+
+    with sqlite3.connect(config.storage.database) as conn:
+        stored = [r[0] for r in conn.execute("SELECT payload FROM inbox ORDER BY id")]
+    assert sum('"Content": "/my"' in p for p in stored) == 1
+    assert sum('"Content": "/help"' in p for p in stored) == 1
+    assert sum('"Event": "click"' in p for p in stored) == 2
+
+
+async def test_a_token_expired_or_invalidated_mid_run_is_refreshed_once_and_nothing_is_lost(
+        fake: FakeWeCom, clock: TickingClock, tmp_path: Path) -> None:
+    """91039: a token lives 7 200 s and WeCom may end it early; the bot fetches a new one once and
+    sends again — from the configured api_base (政务微信 and private deployments), never elsewhere."""
+    config = wecom_config(tmp_path, fake)
+    async with bot_in_process(config, fake, clock, FastMonotonic()) as running:
+        rep = await add_representative(running, "王建国", "D001")
+        wang = await bind(fake, running, rep, "wangjianguo", "王建国", "zh")
+        issued = fake.tokens_issued
+        clock.advance(hours=2, minutes=1)  # the token has expired: the bot knows its lifetime
+        await wang.say("/help", "/submit")
+        assert fake.tokens_issued == issued + 1 and not fake.errors
+        fake.expire_tokens()  # WeCom ends it early: 42001
+        await wang.say("/my")
+        fake.faults.queue.append("40014")  # or declares it invalid
+        await wang.say("/help", "/submit")
+        fake.faults.queue.extend(["busy", "500"])  # and two passing faults: sent again, once
+        await wang.say("/my")
+        await outbox_sent(running, fake)
+        assert fake.tokens_issued == issued + 3
+        assert [e[1] for e in fake.errors] == [42001, 40014, -1, -500]
+        assert fake.requests.count("/cgi-bin/gettoken") == fake.tokens_issued  # token requests too go to api_base
+
+    with sqlite3.connect(config.storage.database) as conn:
+        unsent = conn.execute("SELECT COUNT(*) FROM outbox WHERE state != 'sent'").fetchone()[0]
+    texts = [m.text for m in wang.messages]
+    assert unsent == 0 and len(texts) == len(set(texts)) + 2  # /help twice and /my twice, alike; nothing else twice

@@ -121,16 +121,18 @@ async def bot_in_process(config: Config, fake: FakeWeCom, clock: Any,
 
 
 async def outbox_sent(running: RunningBot, fake: FakeWeCom, timeout: float = 60.0) -> None:
-    """Wait until the outbox holds nothing unsent (the last notices of a flow go out after its last step)."""
+    """Wait until every stored callback is handled and the outbox holds nothing unsent (the last notices
+    of a flow go out after its last step)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         async with running.app.db.snapshot() as q:
-            left = await q.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'")
+            left = (await q.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'")
+                    + await q.scalar("SELECT COUNT(*) FROM inbox WHERE state != 'done'"))
         if not left:
             return
         if loop.time() > deadline:
-            raise TimeoutError(f"{left} outbox item(s) still unsent after {timeout}s\n{fake.dump()}")
+            raise TimeoutError(f"{left} inbox or outbox item(s) still open after {timeout}s\n{fake.dump()}")
         await fake.next_change(0.2)
 
 
