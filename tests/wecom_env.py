@@ -4,7 +4,12 @@ process, or as a child process to kill; and a member's side of a conversation.""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +21,7 @@ from typing import Any
 from bot.app import App
 from bot.config import Config, OutboxConfig, StorageConfig, WeComConfig
 from tests.fakewecom import Delivery, FakeMember, FakeWeCom, Received
+from tests.telegram_env import ROOT, stop_child
 
 START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # a Friday morning in Beijing
 
@@ -56,7 +62,7 @@ def wecom_config(tmp: Path, fake: FakeWeCom, *, port: int = 0, **overrides: Any)
                         callback_host="127.0.0.1", callback_port=port, callback_path="/wecom",
                         request_timeout=5.0)
     config = Config(storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
-                    outbox=OutboxConfig(global_rate=50, per_chat_interval=0.0, max_attempts=8),
+                    outbox=OutboxConfig(global_rate=30, per_chat_interval=0.0, max_attempts=8),
                     wecom=wecom, demo=False)
     return replace(config, **overrides)
 
@@ -65,7 +71,6 @@ def write_config_file(config: Config, path: Path) -> Path:
     """The TOML the child process reads (the secret goes in its environment, never in the file)."""
     w = config.wecom
     path.write_text(f"""
-demo = false
 [storage]
 database = "{config.storage.database}"
 files_dir = "{config.storage.files_dir}"
@@ -208,3 +213,40 @@ class Chat:
             if item.kind == "text" and _NUMBERED.search(item.text):
                 return [text.strip() for _, text in _NUMBERED.findall(item.text)]
         return []
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the child bot's callback server must keep one across restarts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class WeComBotProcess:
+    """`python -m bot run --channel wecom` as a child process, to be killed with SIGKILL; the app's
+    secret in its environment only."""
+
+    def __init__(self, config_path: Path, log_path: Path, secret: str) -> None:
+        self.config_path = config_path
+        self.log_path = log_path
+        self.secret = secret
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1", "LIAISON_WECOM_SECRET": self.secret}
+        env.pop("LIAISON_TELEGRAM_TOKEN", None)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(self.config_path), "run", "--channel", "wecom"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    async def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        return await stop_child(self.proc, timeout)
