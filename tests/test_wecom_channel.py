@@ -488,6 +488,26 @@ async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_
     assert beyond is not None and beyond.action is None and beyond.text == "9"
 
 
+async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not_the_one_before(env: Env) -> None:
+    """Found by the WeCom faults drill: the choices were stored after message/send returned, so a member who
+    answered the moment the list arrived pressed the PREVIOUS list's choice (a note went to the wrong matter).
+    They are stored before the list is sent, for cards and text alike."""
+    await bind(env, "wangjianguo")
+    old = Reply("LS-2026-0002", buttons=((Button("进展", "act:2:progress"),),))
+    await env.channel.deliver("wangjianguo", "message", old.to_json())
+    typed: list[str | None] = []
+
+    async def answered_on_arrival(request: web.Request) -> web.StreamResponse:
+        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", "40010")))
+        typed.append(inc.action if inc is not None else None)
+        return web.json_response({"errcode": 0, "msgid": "m-new"})
+
+    env.stub.script["/cgi-bin/message/send"] = [answered_on_arrival]
+    new = Reply("LS-2026-0004", buttons=((Button("进展", "act:4:progress"),),))
+    await env.channel.deliver("wangjianguo", "message", new.to_json())
+    assert typed == ["act:4:progress"]
+
+
 async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env: Env) -> None:
     await bind(env, "liuyang", presentation="cards")
     await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json())

@@ -290,6 +290,13 @@ class WeComChannel:
         buttons = [b for row in reply.buttons for b in row]
         body = "\n".join(filter(None, (reply.title, reply.text)))
         ids: list[str] = []
+        if buttons:
+            # Stored BEFORE the message goes: a member may answer "1" the moment it arrives, and a number
+            # must never press a choice of the list before it (that acted on the wrong matter). Cards keep
+            # the list too, so a typed number works whichever way the choices were shown.
+            async with self.db.transaction() as tx:
+                await store.set_choices(tx, chat_id, "choices-" + secrets.token_hex(8), [b.data for b in buttons],
+                                        self.clock.now())
         if buttons and viewer.mode == "cards" and _fits_card(buttons) and not reply.request_contact:
             short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
             if not short and body.strip():
@@ -302,9 +309,6 @@ class WeComChannel:
                 text += "\n\n" + _("Please reply with your mobile phone number.")
             for part in split_bytes(text) if text.strip() else []:  # a file alone: no empty text (44004)
                 ids.append(await self._send_text(chat_id, part))
-            if buttons:
-                async with self.db.transaction() as tx:
-                    await store.set_choices(tx, chat_id, ids[-1], [b.data for b in buttons], self.clock.now())
         for item in reply.files:
             ids.append(await self._send_file(chat_id, item))
         return SendResult(ids)
