@@ -340,7 +340,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
-                      Translator("en", config.unit.tz), channels=channels)
+                      Translator("en", config.unit.tz, config.terms), channels=channels)
         new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
                               audience=invite, departments=departments, matter_id=matter.id if matter else None)
         try:

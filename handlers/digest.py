@@ -327,7 +327,7 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:
-        _ = Translator(locale, config.unit.tz)
+        _ = Translator(locale, config.unit.tz, config.terms)
         files: list[OutFile] = []
         if d.departments:
             title, categories, series, axis = chart_labels(_, d)

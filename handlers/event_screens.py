@@ -50,11 +50,11 @@ async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
     """准备完毕 under a preparation task (or on the card): the office is told."""
     event, task = await ev.mark_prepared(ctx, event_id, department_id)
     await ctx.answer()
-    await ctx.reply(Reply(ctx._("Marked done: the {department}'s preparation for {title}.",
+    await ctx.reply(Reply(ctx._("Marked done: the preparation by {department} for {title}.",
                                 department=task.department, title=event.title)))
     for office_id in await people.with_role(ctx.tx, "office"):
         if ctx.person is None or office_id != ctx.person.id:
-            await ctx.notify(office_id, lambda _: Reply(_("The {department} has finished preparing for {title}.",
+            await ctx.notify(office_id, lambda _: Reply(_("{department} has finished preparing for {title}.",
                                                           department=task.department, title=event.title),
                                                         buttons=ev.open_button(_, event)))
 
@@ -127,9 +127,9 @@ async def card(ctx: Context, event_id: int) -> None:
             lines.append(ev.public_summary(_, matter))
     preps = await events.preparations(ctx.tx, event_id)
     for prep in preps:
-        lines.append(_("Preparation by the {department}, due {day}: done", department=prep.department,
+        lines.append(_("Preparation by {department}, due {day}: done", department=prep.department,
                        day=_.date(prep.deadline)) if prep.done_at else
-                     _("Preparation by the {department}, due {day}: not yet done", department=prep.department,
+                     _("Preparation by {department}, due {day}: not yet done", department=prep.department,
                        day=_.date(prep.deadline)))
     invited = await events.invitations(ctx.tx, event_id)
     groups: dict[str, list[Invitation]] = {s: [i for i in invited if i.state == s] for s in events.ANSWERS}

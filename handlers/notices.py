@@ -57,7 +57,7 @@ def open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]
 def assigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         return lambda _: Reply(
-            _("Your {kind} {number} has been assigned to the {department}, and is being handled.",
+            _("Your {kind} {number} has been assigned to {department}, and is being handled.",
               kind=kind_noun(_, matter.kind), number=matter.number, department=department),
             title=_("Progress"))
     return make
@@ -112,7 +112,7 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
 
 def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(
-        _("{number} ({kind}) is assigned to the {department}; urger: {urger}. To be concluded by {day}.",
+        _("{number} ({kind}) is assigned to {department}; urger: {urger}. To be concluded by {day}.",
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
           day=_.date(matter.due_date)),
         title=_("Assigned"), buttons=open_button(_, matter))

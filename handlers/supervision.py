@@ -90,7 +90,8 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
 def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[str]) -> Context:
     """A context for what the bot does of itself: no person, no chat to answer."""
     inc = Incoming(channel="system", user_id="scheduler", chat_id="")
-    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz), channels=channels)
+    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz, config.terms),
+                   channels=channels)
 
 
 async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
