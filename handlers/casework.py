@@ -82,8 +82,8 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
 def check_assignable(matter: Matter, department_id: int, department: str) -> None:
     """§14: refuse the department that handled a disputed case originally, at first and on reopening."""
     if domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, department_id):
-        raise UserError("§14: this appeal disputes the handling of {department}; it cannot be assigned to the "
-                        "department that handled it originally. Please choose another.", department=department)
+        raise UserError("Under Article 14 of the {regulation}, this appeal disputes the handling of {department}, "
+                        "so it cannot be assigned to that department. Please choose another.", department=department)
 
 
 async def mark_major(ctx: Context, matter_id: int) -> None:
@@ -216,11 +216,12 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
 def check_reply(ctx: Context, body: str, grounds: str) -> None:
     problem = domain.reply_problem(body, grounds, ctx.config.casework.min_reply_chars)
     if problem == "no_grounds":
-        raise UserError("§14: a reply must give its grounds (理由/依据). Please state them.")
+        raise UserError("Under Article 14 of the {regulation}, a reply must give its grounds (理由/依据). "
+                        "Please state them.")
     if problem == "too_short":
-        raise UserError("§14: the reply is too brief: {n} characters, at least {min} are needed for the outcome "
-                        "and its grounds.", n=len(body.strip()) + len(grounds.strip()),
-                        min=ctx.config.casework.min_reply_chars)
+        raise UserError("Under Article 14 of the {regulation}, a reply must not be too brief: it has {n} "
+                        "characters, at least {min} are needed for the outcome and its grounds.",
+                        n=len(body.strip()) + len(grounds.strip()), min=ctx.config.casework.min_reply_chars)
 
 
 async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -> None:

@@ -79,7 +79,7 @@ class EventFlow:
             rows = [(Button(("✓ " if d in chosen else "") + name, dialog_button(dialog, f"d{d}")),)
                     for d, name in await people.departments(ctx.tx)]
             done = Button(_("Done") if chosen else _("No department"), dialog_button(dialog, "done"))
-            await ctx.reply(Reply(_("Which departments must prepare for it (seed §15)? Press each one, then Done."),
+            await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
                                   buttons=(*rows, (done, cancel))))
         elif step == "whom":
             options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES

@@ -166,8 +166,9 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
-        note = event.detail.get("note")
-        lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
+        label, note = f"{mark}{event_label(_, event.event)}", event.detail.get("note")
+        lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
+                                                             else label))
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
 
 

@@ -340,8 +340,9 @@ def _overdue(m: Matter, days: int) -> Make:
 
 def _major_prompt(m: Matter) -> Make:
     return lambda _: Reply(_("{number} is a major matter due on {day}, and the representative has had no progress "
-                             "notice yet. Please send one (a public progress note), seed §12.", number=m.number,
-                             day=_.date(m.due_date)), title=_("Progress notice owed"), buttons=_open(_, m))
+                             "notice yet. Please send one (a public progress note), as Article 12 of the {regulation} "
+                             "asks.", number=m.number, day=_.date(m.due_date)),
+                           title=_("Progress notice owed"), buttons=_open(_, m))
 
 
 def _major_escalate(m: Matter) -> Make:
@@ -357,9 +358,9 @@ def _urge(m: Matter, count: int, urger: str) -> Make:
 
 
 def _stale_notice(m: Matter, idle: int, handlers_: str, heads: str) -> Make:
-    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (seed §16). Handler: "
-                             "{handlers}; department head: {heads}.", number=m.number, n=idle, handlers=handlers_,
-                             heads=heads), title=_("No action"), buttons=_open(_, m))
+    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (Article 16 of the "
+                             "{regulation}). Handler: {handlers}; department head: {heads}.", number=m.number, n=idle,
+                             handlers=handlers_, heads=heads), title=_("No action"), buttons=_open(_, m))
 
 
 def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int) -> Make:

@@ -128,7 +128,7 @@ async def test_s14_a_disputed_appeal_never_goes_to_the_department_that_handled_i
     before = await harness.dump(*TABLES)
     refused = await cast.office.press("第一检察部")
     message = [r.text for r in refused if r.op == "message"][0]
-    assert message.startswith("根据第十四条规定：")
+    assert message.startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，")
     assert await harness.dump(*TABLES) == before
     await cast.office.press("第二检察部")
     await cast.office.press("陈静")
@@ -140,7 +140,7 @@ async def test_s14_a_disputed_appeal_never_goes_to_the_department_that_handled_i
     await cast.office.say("/case LS-2026-0001")
     await cast.office.press("交办")
     again = await cast.office.press("第一检察部")
-    assert [r.text for r in again if r.op == "message"][0].startswith("根据第十四条规定：")
+    assert [r.text for r in again if r.op == "message"][0].startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，")
     assert (await matter_row(harness))["department_id"] == cast.dept2
 
 
@@ -195,9 +195,9 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
     await h.say("已处理。")
     before = await harness.dump(*TABLES)
     no_grounds = await h.say("无")
-    assert no_grounds[0].text == "根据第十四条规定：答复须写明理由/依据。请补充。"
+    assert no_grounds[0].text == "根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由/依据。请补充。"
     too_short = await h.say("依据《人民检察院刑事诉讼规则》办理。")
-    assert too_short[0].text.startswith("根据第十四条规定：答复过于简略")
+    assert too_short[0].text.startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复不得过于简略")
     assert await harness.dump(*TABLES) == before
     assert await harness.count("replies") == 0
 
