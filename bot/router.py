@@ -90,7 +90,7 @@ async def _route(ctx: Context, routes: Routes) -> None:
             raise UserError("Unknown command. Send /help to see what you can do.")
         if dialog is not None and name not in routes.dialog_commands:
             flow = routes.flows[dialog.flow]
-            await ctx.reply(Reply(ctx._("You are in the middle of: {what}. Please finish it, or send /cancel.",
+            await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send /cancel to leave it.",
                                         what=flow.describe(ctx, dialog))))
             return await flow.prompt(ctx, dialog)
         return await handler(ctx)

@@ -103,7 +103,7 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
                         "our jurisdiction.", n=20)
     await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority,
                           closed_at=ctx.now)
-    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority})
+    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority, "note": explanation})
     await notices.to_representative(ctx, matter, notices.transferred(authority, explanation))
 
 
@@ -245,7 +245,7 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
     files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
     await notices.to_representative(ctx, matter, notices.reply(draft.id, draft.body, draft.grounds, draft.via,
                                                                files))
-    await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_sent(matter))
+    await notices.to_staff(ctx, draft.drafted_by, matter, await notices.reply_sent(ctx, matter))
     await record_reply_contact(ctx, matter, draft.via)  # a reply is a contact too (seed §11)
 
 
@@ -299,10 +299,10 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     if state == "reopened":
         for role in ("office", "discipline"):
             for person_id in await people.with_role(ctx.tx, role):
-                await notices.to_staff(ctx, person_id, matter, notices.dissatisfied(matter, comment))
+                await notices.to_staff(ctx, person_id, matter, await notices.dissatisfied(ctx, matter, comment))
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
-            await notices.to_staff(ctx, person_id, matter, notices.rated(matter, rating))
+            await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
     return state
 
 

@@ -258,8 +258,11 @@ class EventFlow:
             named=list(data["named"]), matter_id=data["matter_id"]))
         await ctx.end_dialog()
         _ = ctx._
-        text = _("Created. Invitations went to {reached} of the {invited} invited.", reached=created.reached,
-                 invited=created.invited)
+        if created.reached == created.invited:
+            text = _("The event is created, and the invitation has gone to everyone invited ({n}).", n=created.invited)
+        else:
+            text = _("The event is created. Of the {invited} invited, {reached} received the invitation here.",
+                     invited=created.invited, reached=created.reached)
         if created.reached < created.invited:
             text += "\n" + _("{n} have no chat account bound and were not reached; please invite them another way.",
                              n=created.invited - created.reached)

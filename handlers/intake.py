@@ -17,12 +17,12 @@ from __future__ import annotations
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import attachments, registry
 from handlers.common import role_title
-from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, kind_label, via_label
+from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
 from storage import people
 from storage.dialogs import Dialog
 from storage.people import Person
@@ -150,14 +150,15 @@ class IntakeFlow:
         lines = []
         if _on_behalf(dialog):
             rep = await registry.representative(ctx.tx, data["on_behalf_of"])
-            lines += [_("Raised by: {name}", name=representative_label(_, rep)),
+            lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
+                                         name=representative_label(_, rep)),
                       _("Received: {via}", via=via_label(_, data["via"]))]
         lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
             _("Subject: {subject}", subject=data["subject"]),
             _("Content:"),
             "\n".join(data["text"]),
-            _("Attachments: {n}", n=len(data["files"])),
+            attachments_line(_, len(data["files"])),
         ]
         if is_referred(data["kind"]):
             lines += [_("Complainant: {name}, {contact}", name=data["complainant_name"],

@@ -10,7 +10,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError
 from bot.messages import Button, Reply
-from handlers.labels import event_label, kind_label, state_label
+from handlers.labels import attachments_line, event_label, kind_label, state_label
 from storage import matters
 from storage.db import parse_ts
 
@@ -72,7 +72,7 @@ async def show_matter(ctx: Context, matter_id: int) -> None:
         _("Subject: {subject}", subject=matter.subject),
         _("Status: {state}", state=state_label(_, matter.state)),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
-        _("Attachments: {n}", n=len(files)),
+        attachments_line(_, len(files)),
         "",
         _("Progress:"),
     ]

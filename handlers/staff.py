@@ -12,7 +12,7 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from handlers import casework as cases
-from handlers.labels import event_label, kind_label, state_label
+from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
 from storage.db import parse_ts
@@ -134,7 +134,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     rep = await people.get(ctx.tx, matter.representative_id)
     lines = [
         f"{kind_label(_, matter.kind)} · {state_label(_, matter.state)}" + (" · " + _("major") if matter.major else ""),
-        _("From: {name}", name=rep.name if rep else "?"),
+        raised_or_referred(_, matter.kind, N_("From: {name}"), N_("Referred by: {name}"), name=deputy(_, rep) or "?"),
         _("Subject: {subject}", subject=matter.subject),
         _("Content:"),
         matter.body[:BODY_PREVIEW] + ("…" if len(matter.body) > BODY_PREVIEW else ""),

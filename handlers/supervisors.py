@@ -311,7 +311,7 @@ class ViewFlow:
             return await self.prompt(ctx, dialog)
         matter = await give_view(ctx, int(dialog.data["event_id"]), text)
         await ctx.end_dialog()
-        await ctx.reply(Reply(ctx._("Thank you. Your view on {number} has been passed to those handling it. Thank you "
+        await ctx.reply(Reply(ctx._("Your view on {number} has been passed to those handling it. Thank you "
                                     "for your supervision.", number=matter.number)))
 
 

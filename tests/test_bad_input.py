@@ -26,7 +26,7 @@ UNKNOWN_EN = "Unknown command. Send /help to see what you can do."
 NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
 UNBOUND = ("本服务面向与卢氏县人民检察院联系的人大代表、政协委员及本院工作人员。"
            "如需使用，请向联络办公室索取您的专属邀请链接，然后打开该链接。")
-IN_DIALOGUE = "您正在提交事项。请先完成，或发送 /cancel 取消。"
+IN_DIALOGUE = "您还有一项操作尚未完成：提交事项。请先完成，或发送 /cancel 退出。"
 KIND_PROMPT = "提交事项\n请选择事项类别：您本人的建议、批评、意见，或群众委托您转交的举报、控告、申诉。"
 SUBJECT_PROMPT = "请发送简要事由（不超过 100 个字）。"
 TEXT_PROMPT = "请填写具体内容，可分多条发送；写完后请点击“完成”。"
@@ -524,7 +524,7 @@ async def test_a_command_in_a_dialogue_in_english(harness: Harness) -> None:
     await deputy.say("Roads")
     replies = await deputy.say("/my")
     assert shown(replies) == [
-        ("message", "You are in the middle of: submitting a matter. Please finish it, or send /cancel."),
+        ("message", "You have not finished submitting a matter. Please finish it first, or send /cancel to leave it."),
         ("message", "Please write the content. You may send several messages; press Done when you have finished."),
     ]
 

@@ -114,7 +114,7 @@ async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urge
     row = await matter_row(harness)
     assert (row["state"], row["department_id"]) == ("assigned", cast.dept2)
     assert cast.handler2.last.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办；专人催办：陈静。办理期限：2027年2月27日。")
-    assert cast.deputy.last == "进展\n您的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
+    assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
     assert cast.handler1.last.startswith("刘洋（业务部门），您好")  # the other department hears nothing
 
 
@@ -209,7 +209,7 @@ async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating
     assert (await matter_row(harness))["state"] == "concluded"
     await cast.approve()
     reply = cast.deputy.last
-    assert reply.startswith("答复\n关于您的申诉（LS-2026-0001）的答复：不服不起诉决定")
+    assert reply.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复：不服不起诉决定")
     assert REPLY_BODY in reply and GROUNDS in reply
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"

@@ -33,7 +33,7 @@ def test_a_piped_script_submits_a_referred_case_on_the_demo_roster(tmp_path: Pat
     assert "[4] 举报" in out  # buttons as numbered choices
     assert "已收到文件（共 1 个）。" in out
     assert "当事人：张三，联系方式：13900001111" in out
-    assert "感谢您的监督，您提出的举报已登记。\n编号：LS-" in out
+    assert "感谢您的监督，您转交的举报已登记。\n编号：LS-" in out
     assert "── 陈静 ──\n【新事项】" in out  # the office is told, under its own name
     assert "举报 · 已登记" in out  # /my
     assert "请向联络办公室索取您的专属邀请链接" in out  # the unbound guest

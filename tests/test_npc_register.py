@@ -130,7 +130,7 @@ async def test_cancel_and_too_long_change_nothing(unit: Unit) -> None:
     await o.say("/npc")
     await o.press("登记抗诉")
     assert texts(await o.say("案" * 201)) == ["内容过长，最多 200 个字。"]
-    assert texts(await o.say("/npc")) == ["您正在向县人大报告及抗诉备案登记。请先完成，或发送 /cancel 取消。",
+    assert texts(await o.say("/npc")) == ["您还有一项操作尚未完成：向县人大报告及抗诉备案登记。请先完成，或发送 /cancel 退出。",
                                          "登记抗诉\n请发送案件名称。"]
     await o.say("李某某盗窃案")
     assert texts(await o.press("取消")) == ["已取消，未作任何更改。"]

@@ -200,7 +200,7 @@ async def test_a_case_discussion_carries_the_public_summary_only_and_records_the
     assert messages(asked) == [f"发表意见\n研讨事项：LS-2026-0001，举报：{REPORT}\n请在一条消息中写下您的意见。"]
     view = "建议调取土地部门的卫星图片，核实占地面积后再作处理。"
     thanked = await cast.wang.say(view)
-    assert messages(thanked) == ["感谢您！您对LS-2026-0001的意见已转交承办人员。感谢您的监督。"]
+    assert messages(thanked) == ["您对LS-2026-0001的意见已转交承办人员。感谢您的监督。"]
     assert cast.handler.last == f"执法监督员意见\n执法监督员王建国就疑难案件研讨会研讨的LS-2026-0001发表意见如下：\n{view}"
     async with cast.h.db.snapshot() as q:
         timeline = tuple(await q.one("SELECT actor_id, event, public, detail FROM timeline WHERE event = 'supervisor_view'"))
