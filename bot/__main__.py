@@ -394,7 +394,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        docx, xlsx = report_text.half_year_files(report_text.half_year_report(figures, today, args.to))
+        report = report_text.half_year_report(figures, today, args.to, config.terms.regulation)
+        docx, xlsx = report_text.half_year_files(report)
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)

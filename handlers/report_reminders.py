@@ -154,10 +154,10 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     assert person is not None
     tz = ctx.config.unit.tz
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
-    report = report_text.half_year_report(figures, _today(ctx))
+    report = report_text.half_year_report(figures, _today(ctx), regulation=ctx.config.terms.regulation)
     docx, xlsx = report_text.half_year_files(report)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
-    name = f"{period.code}-联系代表委员工作情况报告"
+    name = report_text.file_name(period)  # a name its reader would give it, never the period's code
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
     await audit.record(ctx.tx, ctx.now, person.id, "report_drawn", detail={"period": period.code})
     sent_on = await report_store.halfyear_sent_on(ctx.tx, period.code)

@@ -457,7 +457,7 @@ async def test_the_first_half_report_number_by_number(harness: Harness) -> None:
     await office.setup()
     sent = await office.clerk.say("/report 2026H1")
     files = files_of(sent)
-    assert [name for _path, name in files] == ["2026H1-联系代表委员工作情况报告.docx", "2026H1-联系代表委员工作情况报告.xlsx"]
+    assert [name for _path, name in files] == ["2026年上半年联系人大代表政协委员工作情况报告.docx", "2026年上半年联系人大代表政协委员工作情况报告.xlsx"]
     e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
     assert paragraphs[0] == "卢氏县人民检察院关于2026年上半年联系人大代表政协委员工作情况的报告"

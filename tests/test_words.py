@@ -176,3 +176,21 @@ async def test_department_names_read_naturally_in_english(tmp_path: Path, clock:
         assert "已交由第二检察部承办" in cast.handler2.last  # the Chinese interface is unchanged
     finally:
         await app.close()
+
+
+def test_every_timeline_event_the_code_records_has_words() -> None:
+    """No internal code on a timeline: each event name written by the code has its label in both languages."""
+    from handlers.labels import EVENT_LABELS
+
+    written: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and len(node.args) >= 3:
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                event = node.args[2]
+                choices = [event.body, event.orelse] if isinstance(event, ast.IfExp) else [event]
+                if name in ("_record", "add_event"):
+                    written |= {c.value for c in choices if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    assert {"registered", "transferred", "progress_public", "onsite"} <= written
+    assert written - set(EVENT_LABELS) == set()
+    assert all(catalog().get(EVENT_LABELS[e]) for e in written)
