@@ -281,14 +281,19 @@ class IntakeFlow:
                             max=ctx.config.intake.max_text_chars)
         parts.append(text)
         await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or press Done.", n=total),
-                              buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))
+                              buttons=self._next_or_cancel(ctx, dialog)))
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
         files: list[dict[str, object]] = dialog.data["files"]
         attachments.keep(ctx, files)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
-                              buttons=((Button(ctx._("No more files"), dialog_button(dialog, "next")),),)
-                              if dialog.step == "files" else ()))
+                              buttons=self._next_or_cancel(ctx, dialog)))
+
+    def _next_or_cancel(self, ctx: Context, dialog: Dialog) -> tuple[tuple[Button, ...], ...]:
+        """Under every answer of the content and files steps: go on, or cancel (SPEC §3: at every step)."""
+        _ = ctx._
+        label = _("No more files") if dialog.step == "files" else _("Done")
+        return ((Button(label, dialog_button(dialog, "next")), Button(_("Cancel"), dialog_button(dialog, "cancel"))),)
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         await ctx.answer()
