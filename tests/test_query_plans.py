@@ -87,6 +87,8 @@ async def screen_queries(q: Tx) -> None:
     await digest.ratings_of_replies_sent(q, start, end)
     await matters.count_of_representative(q, 1)
     await matters.of_representative(q, 1, 8, 0)
+    await matters.events(q, 1, public_only=True)
+    await casework.sent_replies(q, 1)
     await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
     await casework.matters_in(q, ("registered", "reopened"))
     await casework.idle_since(q, NOW)
