@@ -3,8 +3,6 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot import callbacks, domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
@@ -12,6 +10,7 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from handlers import casework as cases
+from handlers import oversight
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
@@ -64,10 +63,7 @@ async def inbox(ctx: Context) -> None:
             await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
         shown = True
     if "discipline" in person.roles:
-        cutoff = ctx.now - timedelta(days=ctx.config.supervision.stale_days)
-        idle = await casework.idle_since(ctx.tx, cutoff)
-        await ctx.reply(_list(_, _("No action for {n} days or more", n=ctx.config.supervision.stale_days), idle,
-                              _("Every open matter has been acted on recently.")))
+        await oversight.inbox(ctx)  # the second line (SPEC §1): overdue, stale, reopened, disputed, on site
         shown = True
     if "leader" in person.roles:
         waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]

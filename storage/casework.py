@@ -173,16 +173,6 @@ async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None =
     return [matter_from_row(r) for r in rows]
 
 
-async def idle_since(q: Tx, cutoff: datetime, limit: int = 30) -> list[Matter]:
-    """Open matters nobody has acted on since `cutoff` (seed §16: possibly perfunctory)."""
-    rows = await q.all(
-        "SELECT * FROM matters WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
-        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY COALESCE(last_action_at, registered_at) LIMIT ?",
-        (ts(cutoff), limit),
-    )
-    return [matter_from_row(r) for r in rows]
-
-
 async def awaiting_approval(q: Tx, state: str) -> list[tuple[int, int]]:
     """(reply id, matter id) of replies in a state of approval."""
     rows = await q.all("SELECT id, matter_id FROM replies WHERE state = ? ORDER BY id", (state,))
