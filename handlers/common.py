@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot import callbacks
 from bot.context import Context
 from bot.errors import StaleActionError
@@ -44,6 +46,12 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
 def help_text(_: Translator, person: Person, *, department: str | None = None, supervisor: bool = False) -> str:
     """What this person can do, role by role: each line says what that role does (SPEC §1)."""
     title = role_title(_, person)
+    if department and person.roles & {"handler", "head"}:  # a handler's help names their department
+        named = [_("head of {department}", department=department) if "head" in person.roles else
+                 _("handler of {department}", department=department)]
+        others = sorted(person.roles - {"handler", "head"})
+        named += [role_title(_, replace(person, roles=frozenset({role}))) for role in others]
+        title = ("、" if _.locale.startswith("zh") else ", ").join(named)
     if supervisor:
         title = _("{title}, law-enforcement supervisor", title=title)
     lines = [_("You are registered as {name} ({title}).", name=person.name, title=title)]

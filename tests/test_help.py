@@ -42,8 +42,12 @@ async def test_each_staff_role_reads_what_its_inbox_holds(harness: Harness) -> N
     discipline = await bind(h, await h.add_staff("孙磊", ["discipline"]), "5001")
     leader = await bind(h, await h.add_staff("周明", ["leader"]), "6001")
     both = await bind(h, await h.add_staff("陈静", ["office", "leader"]), "3001")
-    assert "/inbox — 第一检察部承办的事项：通报进展、办结、起草答复" in await help_of(handler)
-    assert "/inbox — 第二检察部承办的事项（您为部门负责人）：办理进展、办结和答复" in await help_of(head)
+    lines = await help_of(handler)
+    assert lines[1] == "您的身份：刘洋（第一检察部承办人）。"
+    assert "/inbox — 第一检察部承办的事项：通报进展、办结、起草答复" in lines
+    lines = await help_of(head)
+    assert lines[1] == "您的身份：张军（第二检察部负责人）。"
+    assert "/inbox — 第二检察部承办的事项（您为部门负责人）：办理进展、办结和答复" in lines
     lines = await help_of(discipline)
     assert "/inbox — 超期、长期无办理动作、重新办理及对本院处理不服的申诉事项，以及联合现场督办情况，逐件列明待办要求" in lines
     assert "/overview — 按状态查看全部事项" in lines and not any(line.startswith("/submit") for line in lines)
