@@ -17,7 +17,12 @@ from handlers import notices
 from handlers.contacts import record_reply_contact
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
+from storage.casework import ReplyRecord
 from storage.matters import Matter, StoredFile
+
+MIN_TRANSFER_EXPLANATION = 20
+MIN_EXTENSION_REASON = 10
+MAX_AUTHORITY = 100
 
 
 def policy(ctx: Context) -> Policy:
@@ -47,6 +52,34 @@ def require_state(matter: Matter, action: str) -> None:
                         number=matter.number, state=notices.state_word(matter.state))
 
 
+async def ready(ctx: Context, matter: Matter, action: str) -> None:
+    """Refuse now, before anything is asked for, what `action` could not do to the matter as it stands."""
+    if action in domain.TRANSITIONS:
+        require_state(matter, action)
+    if action in ("cannot_meet", "draft_reply") and await casework.open_reply(ctx.tx, matter.id) is not None:
+        raise UserError("A reply to this matter is already waiting for approval.")
+    if action == "transfer" and await casework.open_reply(ctx.tx, matter.id) is not None:
+        raise UserError("A reply to {number} is waiting for approval; it must be approved or returned before the "
+                        "matter can be transferred.", number=matter.number)
+    if action == "request_extension":
+        if await casework.pending_extension(ctx.tx, matter.id) is not None:
+            raise UserError("An extension of this matter is already waiting for a decision.")
+        if not extension_choices(ctx, matter):
+            raise UserError("{number} is due on {day}, the latest date an extension may reach ({months} months after "
+                            "registration, §12): no further extension can be asked for.", number=matter.number,
+                            day=ctx._.date(matter.due_date), months=ctx.config.casework.extension_cap_months)
+    if action == "decide_extension" and await casework.pending_extension(ctx.tx, matter.id) is None:
+        raise UserError("No extension of this matter is waiting for a decision.")
+    if action in ("return_reply", "leader_return"):
+        draft = await casework.open_reply(ctx.tx, matter.id)
+        if draft is None or draft.state != ("awaiting_leader" if action == "leader_return" else "draft"):
+            raise UserError("No reply of this matter is waiting for your approval.")
+    if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
+        raise UserError("No department that may take {number} has a handler who uses this service yet. Please ask "
+                        "the administrator to add a handler to a department and send them an invite.",
+                        number=matter.number)
+
+
 async def _record(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]) -> None:
     actor = ctx.person.id if ctx.person else None
     await matters.add_event(ctx.tx, matter.id, event, actor_id=actor, public=public, now=ctx.now, detail=detail)
@@ -63,13 +96,8 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     """Give the matter to a department, with a named office urger (§13); never against §14."""
     matter = await load(ctx, matter_id, "assign")
     require_state(matter, "assign")
-    department = await people.department_name(ctx.tx, department_id)
-    urger = await people.get(ctx.tx, urger_id)
-    if department is None:
-        raise NotFoundError("No such department.")
-    if urger is None or "office" not in urger.roles:
-        raise UserError("The urger must be a member of the office.")
-    check_assignable(matter, department_id, department)
+    department = await check_department(ctx, matter, department_id, "assign")
+    urger = await _urger(ctx, urger_id)
     await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
                           urger_id=urger_id)
     await _record(ctx, matter, "assigned", public=True, detail={"department_id": department_id, "urger_id": urger_id})
@@ -77,6 +105,75 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
         await notices.to_staff(ctx, person_id, matter, notices.new_assignment(matter, department, urger.name))
     return matter
+
+
+async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: int, reason: str) -> None:
+    """改派: the office gives an assigned, unconcluded matter to another department (§13). Both departments,
+    the urgers and the representative are told; §14 holds again; the due date runs on unchanged."""
+    matter = await load(ctx, matter_id, "reassign")
+    require_state(matter, "reassign")
+    department = await check_department(ctx, matter, department_id, "reassign")
+    urger = await _urger(ctx, urger_id)
+    if not reason.strip():
+        raise UserError("Please give the reason for the re-assignment.")
+    old_id = matter.department_id or 0
+    old = await people.department_name(ctx.tx, old_id) or ""
+    await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
+                          urger_id=urger_id)
+    await _record(ctx, matter, "reassigned", public=True, detail={
+        "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
+        "reason": reason})
+    await notices.to_representative(ctx, matter, notices.reassigned(department))
+    leaving = set(await casework.department_staff(ctx.tx, old_id))
+    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id, *([matter.urger_id] if matter.urger_id
+                                                                                  else [])}
+    for person_id in sorted(taking):
+        await notices.to_staff(ctx, person_id, matter,
+                               notices.reassigned_here(matter, old, department, urger.name, reason))
+    for person_id in sorted(leaving - taking):
+        await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
+
+
+async def department_choices(ctx: Context, matter: Matter, action: str) -> list[tuple[int, str, bool]]:
+    """(id, name, staffed) of the departments to offer for `action` (assign or reassign): all but the present
+    one; `staffed` when someone there uses this service (see `check_department`)."""
+    staffed = await casework.staffed_departments(ctx.tx)
+    return [(i, name, i in staffed) for i, name in await people.departments(ctx.tx)
+            if not (action == "reassign" and i == matter.department_id)]
+
+
+async def _departments_open_to(ctx: Context, matter: Matter, action: str) -> list[int]:
+    return [i for i, _name, staffed in await department_choices(ctx, matter, action) if staffed
+            and not domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, i)]
+
+
+async def check_department(ctx: Context, matter: Matter, department_id: int, action: str) -> str:
+    """The department's name, if the matter may go to it now: §14, and someone there to handle it.
+
+    A department where no handler or head is bound to a chat would receive the matter in silence:
+    nobody told, nobody able to record progress, conclude or draft the reply, only the urger's reminders
+    going out. The office is refused with the reason, rather than warned: such an assignment can
+    only end in a re-assignment, and until it is made the matter stays in the office's own inbox."""
+    department = await people.department_name(ctx.tx, department_id)
+    if department is None:
+        raise NotFoundError("No such department.")
+    if action == "reassign" and department_id == matter.department_id:
+        raise UserError("{number} is already handled by {department}. Please choose another department.",
+                        number=matter.number, department=department)
+    check_assignable(matter, department_id, department)
+    if department_id not in await casework.staffed_departments(ctx.tx):
+        raise UserError("{department} has no handler who uses this service yet: nobody there would be told of "
+                        "{number}, or could act on it. Please choose another department, or ask the administrator "
+                        "to add a handler to {department} and send them an invite.", department=department,
+                        number=matter.number)
+    return department
+
+
+async def _urger(ctx: Context, urger_id: int) -> people.Person:
+    urger = await people.get(ctx.tx, urger_id)
+    if urger is None or "office" not in urger.roles:
+        raise UserError("The urger must be a member of the office.")
+    return urger
 
 
 def check_assignable(matter: Matter, department_id: int, department: str) -> None:
@@ -94,30 +191,66 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     await _record(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
+def check_authority(authority: str) -> None:
+    if not authority.strip():
+        raise UserError("Please send the name of the competent authority.")
+    if len(authority.strip()) > MAX_AUTHORITY:
+        raise UserError("The name of the authority is too long: {n} characters, at most {max}.",
+                        n=len(authority.strip()), max=MAX_AUTHORITY)
+
+
+def check_transfer_explanation(explanation: str) -> None:
+    if len(explanation.strip()) < MIN_TRANSFER_EXPLANATION:
+        raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
+                        "our jurisdiction; this explanation has {have}.", n=MIN_TRANSFER_EXPLANATION,
+                        have=len(explanation.strip()))
+
+
 async def transfer(ctx: Context, matter_id: int, authority: str, explanation: str) -> None:
     """§12 "receive first, explain, then transfer": record the competent authority, explain, close."""
     matter = await load(ctx, matter_id, "transfer")
-    require_state(matter, "transfer")
-    if len(explanation.strip()) < 20:
-        raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
-                        "our jurisdiction.", n=20)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority,
+    await ready(ctx, matter, "transfer")
+    check_authority(authority)
+    check_transfer_explanation(explanation)
+    await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority.strip(),
                           closed_at=ctx.now)
-    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority})
-    await notices.to_representative(ctx, matter, notices.transferred(authority, explanation))
+    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority.strip()})
+    await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
+    await _tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
 
 
-async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: str) -> None:
-    """§12: a request that cannot be met is explained patiently; the explanation is the reply."""
+async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: str,
+                      files: list[StoredFile] | None = None) -> bool:
+    """§12: a request that cannot be met is explained patiently; the explanation is the reply, so it takes the
+    approvals a reply takes: the office writes it, and a major matter's needs a leader's too (§14). True when sent."""
     matter = await load(ctx, matter_id, "cannot_meet")
-    require_state(matter, "cannot_meet")
+    await ready(ctx, matter, "cannot_meet")
     check_reply(ctx, explanation, grounds)
-    reply_id = await casework.add_reply(ctx.tx, matter.id, "cannot_meet", explanation, grounds, "chat", "sent",
+    to_leader = bool(matter.major) and ctx.config.casework.leader_approves_major
+    state = "awaiting_leader" if to_leader else "sent"
+    reply_id = await casework.add_reply(ctx.tx, matter.id, "cannot_meet", explanation, grounds, "chat", state,
                                         _actor(ctx), ctx.now)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    await _record(ctx, matter, "cannot_meet", public=True, detail={"reply_id": reply_id})
-    await notices.to_representative(ctx, matter, notices.reply(reply_id, explanation, grounds, "chat", []))
-    await record_reply_contact(ctx, matter, "chat")  # a reply is a contact too (seed §11)
+    await matters.add_files(ctx.tx, matter.id, files or [], ctx.now, reply_id=reply_id)
+    if to_leader:
+        await casework.set_reply(ctx.tx, reply_id, ctx.now, approved_by=_actor(ctx))
+        await casework.touch(ctx.tx, matter.id, ctx.now)
+        await _record(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": reply_id})
+        for person_id in await people.with_role(ctx.tx, "leader"):
+            await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
+        return False
+    sent = await casework.reply(ctx.tx, reply_id)
+    assert sent is not None
+    await _send_reply(ctx, matter, sent)
+    return True
+
+
+async def _tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice) -> None:
+    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger."""
+    targets = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
+    if matter.urger_id:
+        targets.add(matter.urger_id)
+    for person_id in sorted(targets):
+        await notices.to_staff(ctx, person_id, matter, make)
 
 
 # -- the department --------------------------------------------------------------------
@@ -142,16 +275,18 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
 async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     """申请延期: the department asks, with a reason; the office (or a leader) decides."""
     matter = await load(ctx, matter_id, "request_extension")
-    require_state(matter, "request_extension")
-    if await casework.pending_extension(ctx.tx, matter.id) is not None:
-        raise UserError("An extension of this matter is already waiting for a decision.")
-    if len(reason.strip()) < 10:
-        raise UserError("Please give the reason for the extension (at least {n} characters).", n=10)
+    await ready(ctx, matter, "request_extension")
+    check_extension_reason(reason)
     await casework.add_extension(ctx.tx, matter.id, reason, _actor(ctx), matter.due_date, ctx.now)
     await casework.touch(ctx.tx, matter.id, ctx.now)
     await _record(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
     for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
+
+
+def check_extension_reason(reason: str) -> None:
+    if len(reason.strip()) < MIN_EXTENSION_REASON:
+        raise UserError("Please give the reason for the extension (at least {n} characters).", n=MIN_EXTENSION_REASON)
 
 
 def extension_choices(ctx: Context, matter: Matter) -> list[date]:
@@ -197,9 +332,7 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
                       files: list[StoredFile]) -> int:
     """The department drafts the reply (§14: outcome and grounds, not too brief); the office approves."""
     matter = await load(ctx, matter_id, "draft_reply")
-    require_state(matter, "draft_reply")
-    if await casework.open_reply(ctx.tx, matter.id) is not None:
-        raise UserError("A reply to this matter is already waiting for approval.")
+    await ready(ctx, matter, "draft_reply")
     if via not in domain.REPLY_VIA:
         raise UserError("Please choose how the reply is given.")
     check_reply(ctx, body, grounds)
@@ -213,14 +346,26 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
     return reply_id
 
 
-def check_reply(ctx: Context, body: str, grounds: str) -> None:
-    problem = domain.reply_problem(body, grounds, ctx.config.casework.min_reply_chars)
-    if problem == "no_grounds":
-        raise UserError("§14: a reply must give its grounds (理由/依据). Please state them.")
-    if problem == "too_short":
-        raise UserError("§14: the reply is too brief: {n} characters, at least {min} are needed for the outcome "
-                        "and its grounds.", n=len(body.strip()) + len(grounds.strip()),
-                        min=ctx.config.casework.min_reply_chars)
+def reply_minimums(ctx: Context) -> domain.ReplyMinimums:
+    c = ctx.config.casework
+    return domain.ReplyMinimums(outcome=c.min_outcome_chars, grounds=c.min_grounds_chars, whole=c.min_reply_chars)
+
+
+def check_reply(ctx: Context, body: str | None, grounds: str | None) -> None:
+    """§14, each part against its own minimum and the whole against its own; a part not written yet (None) waits."""
+    least = reply_minimums(ctx)
+    problem = domain.reply_problem(body, grounds, least)
+    a, b = len((body or "").strip()), len((grounds or "").strip())
+    if problem == "outcome":
+        raise UserError("§14: the statement of the outcome is too brief: {n} characters, at least {min} are needed. "
+                        "Please say what was done, and with what result.", n=a, min=least.outcome)
+    if problem == "grounds":
+        raise UserError("§14: a reply must give its grounds (理由/依据) in at least {min} characters; these have {n}. "
+                        "Please state the law, the rules or the facts it rests on.", n=b, min=least.grounds)
+    if problem == "whole":
+        raise UserError("§14: the reply is too brief: {n} characters in all (outcome {a}, grounds {b}), at least "
+                        "{min} are needed. Please write the grounds more fully, or change the outcome.",
+                        n=a + b, a=a, b=b, min=least.whole)
 
 
 async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -> None:
@@ -238,22 +383,30 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
         return
     fields = {"leader_by": _actor(ctx)} if as_leader else {"approved_by": _actor(ctx)}
     await casework.set_reply(ctx.tx, draft.id, ctx.now, state="sent", **fields)
+    await _send_reply(ctx, matter, draft)
+
+
+async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
+    """The reply goes to the representative with its files; whoever wrote it is told; a cannot-be-met
+    explanation also ends the department's work, and they are told so."""
     await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    await _record(ctx, matter, "replied", public=True, detail={"reply_id": draft.id, "via": draft.via})
-    stored = await matters.files(ctx.tx, matter.id, reply_id=draft.id)
+    event = "cannot_meet" if reply.kind == "cannot_meet" else "replied"
+    await _record(ctx, matter, event, public=True, detail={"reply_id": reply.id, "via": reply.via})
+    stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)
     files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
-    await notices.to_representative(ctx, matter, notices.reply(draft.id, draft.body, draft.grounds, draft.via,
-                                                               files))
-    await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_sent(matter))
-    await record_reply_contact(ctx, matter, draft.via)  # a reply is a contact too (seed §11)
+    await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files))
+    await notices.to_staff(ctx, reply.drafted_by, matter, notices.reply_sent(matter))
+    if reply.kind == "cannot_meet":
+        await _tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter))
+    await record_reply_contact(ctx, matter, reply.via)  # a reply is a contact too (seed §11)
 
 
 async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool = False) -> None:
     """Send the draft back to the department with a comment."""
     matter = await load(ctx, matter_id, "leader_approve" if as_leader else "return_reply")
+    await ready(ctx, matter, "leader_return" if as_leader else "return_reply")
     draft = await casework.open_reply(ctx.tx, matter.id)
-    if draft is None or draft.state != ("awaiting_leader" if as_leader else "draft"):
-        raise UserError("No reply of this matter is waiting for your approval.")
+    assert draft is not None
     if not note.strip():
         raise UserError("Please say what should be changed.")
     await casework.set_reply(ctx.tx, draft.id, ctx.now, state="returned", return_note=note)
@@ -287,22 +440,36 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
     state = domain.after_rating(rating, matter.outcome, final_given=last.kind == "final")
     changes: dict[str, object] = {"state": state}
+    due = domain.add_months(ctx.now.astimezone(ctx.config.unit.tz).date(), ctx.config.casework.reopen_months)
     if state == "reopened":
-        tz = ctx.config.unit.tz
-        changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=domain.add_months(
-            ctx.now.astimezone(tz).date(), ctx.config.casework.reopen_months))
+        changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=due)
     if state == "closed":
         changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
     await _record(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
     if state == "reopened":
-        for role in ("office", "discipline"):
-            for person_id in await people.with_role(ctx.tx, role):
-                await notices.to_staff(ctx, person_id, matter, notices.dissatisfied(matter, comment))
+        await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
             await notices.to_staff(ctx, person_id, matter, notices.rated(matter, rating))
     return state
+
+
+async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: date) -> None:
+    """§14: 不满意 reopens the matter: the timeline shows the new due date; office and discipline inspection
+    are alerted; the department that handled it and the urger are told it comes back, and by when. (The
+    department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
+    await _record(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
+    alerted: set[int] = set()
+    for role in ("office", "discipline"):
+        for person_id in await people.with_role(ctx.tx, role):
+            alerted.add(person_id)
+            await notices.to_staff(ctx, person_id, matter, notices.dissatisfied(matter, comment))
+    told = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
+    if matter.urger_id:
+        told.add(matter.urger_id)
+    for person_id in sorted(told - alerted):
+        await notices.to_staff(ctx, person_id, matter, notices.reopened(matter, due))
 
 
 def _actor(ctx: Context) -> int:

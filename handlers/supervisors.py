@@ -18,7 +18,7 @@ from typing import Final
 
 from bot import callbacks, domain
 from bot.context import Context
-from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
@@ -106,7 +106,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         require_office(ctx)
         await ctx.answer()
         if ctx.dialog is not None:
-            raise StaleActionError("Please finish or /cancel what you are doing first.")
+            raise DialogOpenError()
         dialog = Dialog("supervisor_appoint", "whom", "", {"person_id": None})
         await ctx.save_dialog(dialog)
         return await APPOINT.prompt(ctx, dialog)
@@ -257,7 +257,7 @@ async def begin_view(ctx: Context, event_id: int) -> None:
     event, matter = await discussion(ctx, event_id)
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     dialog = Dialog("supervisor_view", "text", "", {"event_id": event.id})
     await ctx.save_dialog(dialog)
     await VIEW.prompt(ctx, dialog)
