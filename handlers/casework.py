@@ -75,9 +75,9 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
         if draft is None or draft.state != ("awaiting_leader" if action == "leader_return" else "draft"):
             raise UserError("No reply of this matter is waiting for your approval.")
     if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
-        raise UserError("No department that may take {number} has a handler who uses this service yet. Please ask "
-                        "the administrator to add a handler to a department and send them an invite.",
-                        number=matter.number)
+        raise UserError("No department can take {number} now: none has a handler who uses this service, or §14 "
+                        "excludes it. Please ask the administrator to add a handler to a department and send them an "
+                        "invite.", number=matter.number)
 
 
 async def _record(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]) -> None:
@@ -244,12 +244,13 @@ async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: s
     return True
 
 
-async def _tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice) -> None:
-    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger."""
+async def _tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None) -> None:
+    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger
+    (but not `told`, who has heard of it already)."""
     targets = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
     if matter.urger_id:
         targets.add(matter.urger_id)
-    for person_id in sorted(targets):
+    for person_id in sorted(targets - {told}):
         await notices.to_staff(ctx, person_id, matter, make)
 
 
@@ -397,7 +398,7 @@ async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
     await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files))
     await notices.to_staff(ctx, reply.drafted_by, matter, notices.reply_sent(matter))
     if reply.kind == "cannot_meet":
-        await _tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter))
+        await _tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter), told=reply.drafted_by)
     await record_reply_contact(ctx, matter, reply.via)  # a reply is a contact too (seed §11)
 
 
