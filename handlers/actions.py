@@ -25,6 +25,7 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import attachments
 from handlers import casework as cases
+from handlers import replies
 from handlers import staff
 from handlers.notices import OUTCOME_LABELS, VIA_LABELS
 from storage import people
@@ -101,7 +102,7 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
         await cases.mark_major(ctx, matter_id)
         return await staff.show(ctx, matter_id)
     if action in ("approve_reply", "leader_approve"):
-        await cases.approve_reply(ctx, matter_id, as_leader=action == "leader_approve")
+        await replies.approve_reply(ctx, matter_id, as_leader=action == "leader_approve")
         return await _done(ctx, matter_id)
     if action == "files":
         return await staff.send_files(ctx, matter_id)
@@ -271,7 +272,7 @@ class ActionFlow:
             cases.check_transfer_explanation(value)
         elif action in ("cannot_meet", "draft_reply") and step.name in ("body", "grounds"):
             given = {**values, step.name: value}
-            cases.check_reply(ctx, given.get("body"), given.get("grounds"))
+            replies.check_reply(ctx, given.get("body"), given.get("grounds"))
         elif action == "request_extension":
             cases.check_extension_reason(value)
 
@@ -322,7 +323,7 @@ class ActionFlow:
         elif action == "transfer":
             await cases.transfer(ctx, matter_id, v["authority"], v["explanation"])
         elif action == "cannot_meet":
-            if not await cases.cannot_meet(ctx, matter_id, v["body"], v["grounds"], files):
+            if not await replies.cannot_meet(ctx, matter_id, v["body"], v["grounds"], files):
                 await ctx.reply(Reply(ctx._("The matter is major, difficult or complex: the explanation goes to a "
                                             "leader for approval, and is sent once approved.")))
         elif action == "progress":
@@ -336,11 +337,11 @@ class ActionFlow:
         elif action == "conclude":
             await cases.conclude(ctx, matter_id, v["outcome"])
         elif action == "draft_reply":
-            await cases.draft_reply(ctx, matter_id, v["body"], v["grounds"], v["via"], files)
+            await replies.draft_reply(ctx, matter_id, v["body"], v["grounds"], v["via"], files)
         elif action == "onsite":
             await cases.onsite(ctx, matter_id, v["participants"], v["findings"])
         elif action in ("return_reply", "leader_return"):
-            await cases.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
+            await replies.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
         await _done(ctx, matter_id)
 
 

@@ -1,7 +1,9 @@
 """Handling a matter: the use cases of the office, the departments, leaders and the representative
 (seed §7, §12-§14). Each one re-reads the matter, asks `permissions.may` and `domain.can`,
 applies the clause's rule, records the change on the timeline and in the audit log, and queues
-the messages it owes — all in the caller's one transaction. The chat screens are in `staff.py`.
+the messages it owes — all in the caller's one transaction. The reply and its approvals are in
+`replies.py`; the chat screens in `staff.py` and `actions.py`, which check each value a person gives
+with the same rules (`ready`, `check_*`) before the use case applies them again.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from datetime import date, datetime
 from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
-from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
 from handlers import notices
-from handlers.contacts import record_reply_contact
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
-from storage.casework import ReplyRecord
-from storage.matters import Matter, StoredFile
+from storage.matters import Matter
 
 MIN_TRANSFER_EXPLANATION = 20
 MIN_EXTENSION_REASON = 10
@@ -80,7 +79,8 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
                         "invite.", number=matter.number)
 
 
-async def _record(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]) -> None:
+async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]
+                       ) -> None:
     actor = ctx.person.id if ctx.person else None
     await matters.add_event(ctx.tx, matter.id, event, actor_id=actor, public=public, now=ctx.now, detail=detail)
     # The timeline shows notes and reasons to those who may read them; the audit log, kept for
@@ -100,7 +100,8 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     urger = await _urger(ctx, urger_id)
     await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
                           urger_id=urger_id)
-    await _record(ctx, matter, "assigned", public=True, detail={"department_id": department_id, "urger_id": urger_id})
+    await record_event(ctx, matter, "assigned", public=True,
+                       detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
     for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
         await notices.to_staff(ctx, person_id, matter, notices.new_assignment(matter, department, urger.name))
@@ -120,7 +121,7 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
     old = await people.department_name(ctx.tx, old_id) or ""
     await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
                           urger_id=urger_id)
-    await _record(ctx, matter, "reassigned", public=True, detail={
+    await record_event(ctx, matter, "reassigned", public=True, detail={
         "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
         "reason": reason})
     await notices.to_representative(ctx, matter, notices.reassigned(department))
@@ -188,7 +189,7 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     matter = await load(ctx, matter_id, "mark_major")
     require_state(matter, "mark_major")
     await casework.update(ctx.tx, matter.id, ctx.now, major=int(not matter.major))
-    await _record(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
+    await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
 def check_authority(authority: str) -> None:
@@ -214,37 +215,13 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     check_transfer_explanation(explanation)
     await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority.strip(),
                           closed_at=ctx.now)
-    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority.strip()})
+    await record_event(ctx, matter, "transferred", public=True, detail={"authority": authority.strip()})
     await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
-    await _tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
+    await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
 
 
-async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: str,
-                      files: list[StoredFile] | None = None) -> bool:
-    """§12: a request that cannot be met is explained patiently; the explanation is the reply, so it takes the
-    approvals a reply takes: the office writes it, and a major matter's needs a leader's too (§14). True when sent."""
-    matter = await load(ctx, matter_id, "cannot_meet")
-    await ready(ctx, matter, "cannot_meet")
-    check_reply(ctx, explanation, grounds)
-    to_leader = bool(matter.major) and ctx.config.casework.leader_approves_major
-    state = "awaiting_leader" if to_leader else "sent"
-    reply_id = await casework.add_reply(ctx.tx, matter.id, "cannot_meet", explanation, grounds, "chat", state,
-                                        _actor(ctx), ctx.now)
-    await matters.add_files(ctx.tx, matter.id, files or [], ctx.now, reply_id=reply_id)
-    if to_leader:
-        await casework.set_reply(ctx.tx, reply_id, ctx.now, approved_by=_actor(ctx))
-        await casework.touch(ctx.tx, matter.id, ctx.now)
-        await _record(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": reply_id})
-        for person_id in await people.with_role(ctx.tx, "leader"):
-            await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
-        return False
-    sent = await casework.reply(ctx.tx, reply_id)
-    assert sent is not None
-    await _send_reply(ctx, matter, sent)
-    return True
-
-
-async def _tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None) -> None:
+async def tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None
+                          ) -> None:
     """Everyone the matter was assigned to hears of a change that ends their work: its department and urger
     (but not `told`, who has heard of it already)."""
     targets = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
@@ -267,7 +244,7 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
         await casework.update(ctx.tx, matter.id, ctx.now, state="in_progress")
     else:
         await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "progress_public" if public else "progress_internal", public=public,
+    await record_event(ctx, matter, "progress_public" if public else "progress_internal", public=public,
                   detail={"note": note} if public else {"note": note, "internal": True})
     if public:
         await notices.to_representative(ctx, matter, notices.progress(note))
@@ -278,9 +255,9 @@ async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     matter = await load(ctx, matter_id, "request_extension")
     await ready(ctx, matter, "request_extension")
     check_extension_reason(reason)
-    await casework.add_extension(ctx.tx, matter.id, reason, _actor(ctx), matter.due_date, ctx.now)
+    await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
     await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
+    await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
     for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
 
@@ -304,16 +281,16 @@ async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, n
     if pending is None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if new_due is None:
-        await casework.decide_extension(ctx.tx, pending.id, "refused", _actor(ctx), ctx.now, None, note)
-        await _record(ctx, matter, "extension_refused", public=False, detail={})
+        await casework.decide_extension(ctx.tx, pending.id, "refused", actor_id(ctx), ctx.now, None, note)
+        await record_event(ctx, matter, "extension_refused", public=False, detail={})
     else:
         cap = domain.extension_cap(_registered(matter), ctx.config.unit.tz, ctx.config.casework.extension_cap_months)
         if new_due > cap or new_due <= matter.due_date:
             raise UserError("The new due date must be after the present one and at most {months} months after "
                             "registration.", months=ctx.config.casework.extension_cap_months)
-        await casework.decide_extension(ctx.tx, pending.id, "approved", _actor(ctx), ctx.now, new_due, note)
+        await casework.decide_extension(ctx.tx, pending.id, "approved", actor_id(ctx), ctx.now, new_due, note)
         await casework.update(ctx.tx, matter.id, ctx.now, due_date=new_due)
-        await _record(ctx, matter, "extended", public=True, detail={"due": new_due.isoformat()})
+        await record_event(ctx, matter, "extended", public=True, detail={"due": new_due.isoformat()})
         await notices.to_representative(ctx, matter, notices.extended(new_due))
     await notices.to_staff(ctx, pending.requested_by, matter, notices.extension_decided(matter, new_due))
 
@@ -326,93 +303,7 @@ async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
         raise UserError("Please choose an outcome class.")
     await casework.update(ctx.tx, matter.id, ctx.now, state="concluded", outcome=outcome,
                           owes_final_reply=int(outcome in domain.OWES_FINAL_REPLY), concluded_at=ctx.now)
-    await _record(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
-
-
-async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via: str,
-                      files: list[StoredFile]) -> int:
-    """The department drafts the reply (§14: outcome and grounds, not too brief); the office approves."""
-    matter = await load(ctx, matter_id, "draft_reply")
-    await ready(ctx, matter, "draft_reply")
-    if via not in domain.REPLY_VIA:
-        raise UserError("Please choose how the reply is given.")
-    check_reply(ctx, body, grounds)
-    kind = "final" if matter.state == "rated" else "reply"
-    reply_id = await casework.add_reply(ctx.tx, matter.id, kind, body, grounds, via, "draft", _actor(ctx), ctx.now)
-    await matters.add_files(ctx.tx, matter.id, files, ctx.now, reply_id=reply_id)
-    await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "reply_drafted", public=False, detail={"reply_id": reply_id, "via": via})
-    for person_id in await people.with_role(ctx.tx, "office"):
-        await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
-    return reply_id
-
-
-def reply_minimums(ctx: Context) -> domain.ReplyMinimums:
-    c = ctx.config.casework
-    return domain.ReplyMinimums(outcome=c.min_outcome_chars, grounds=c.min_grounds_chars, whole=c.min_reply_chars)
-
-
-def check_reply(ctx: Context, body: str | None, grounds: str | None) -> None:
-    """§14, each part against its own minimum and the whole against its own; a part not written yet (None) waits."""
-    least = reply_minimums(ctx)
-    problem = domain.reply_problem(body, grounds, least)
-    a, b = len((body or "").strip()), len((grounds or "").strip())
-    if problem == "outcome":
-        raise UserError("§14: the statement of the outcome is too brief: {n} characters, at least {min} are needed. "
-                        "Please say what was done, and with what result.", n=a, min=least.outcome)
-    if problem == "grounds":
-        raise UserError("§14: a reply must give its grounds (理由/依据) in at least {min} characters; these have {n}. "
-                        "Please state the law, the rules or the facts it rests on.", n=b, min=least.grounds)
-    if problem == "whole":
-        raise UserError("§14: the reply is too brief: {n} characters in all (outcome {a}, grounds {b}), at least "
-                        "{min} are needed. Please write the grounds more fully, or change the outcome.",
-                        n=a + b, a=a, b=b, min=least.whole)
-
-
-async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -> None:
-    """The office approves; a major matter's reply then also needs a leader's; then it goes out."""
-    matter = await load(ctx, matter_id, "leader_approve" if as_leader else "approve_reply")
-    draft = await casework.open_reply(ctx.tx, matter.id)
-    expected = "awaiting_leader" if as_leader else "draft"
-    if draft is None or draft.state != expected:
-        raise UserError("No reply of this matter is waiting for your approval.")
-    if not as_leader and matter.major and ctx.config.casework.leader_approves_major:
-        await casework.set_reply(ctx.tx, draft.id, ctx.now, state="awaiting_leader", approved_by=_actor(ctx))
-        await _record(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": draft.id})
-        for person_id in await people.with_role(ctx.tx, "leader"):
-            await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
-        return
-    fields = {"leader_by": _actor(ctx)} if as_leader else {"approved_by": _actor(ctx)}
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="sent", **fields)
-    await _send_reply(ctx, matter, draft)
-
-
-async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
-    """The reply goes to the representative with its files; whoever wrote it is told; a cannot-be-met
-    explanation also ends the department's work, and they are told so."""
-    await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    event = "cannot_meet" if reply.kind == "cannot_meet" else "replied"
-    await _record(ctx, matter, event, public=True, detail={"reply_id": reply.id, "via": reply.via})
-    stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)
-    files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
-    await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files))
-    await notices.to_staff(ctx, reply.drafted_by, matter, notices.reply_sent(matter))
-    if reply.kind == "cannot_meet":
-        await _tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter), told=reply.drafted_by)
-    await record_reply_contact(ctx, matter, reply.via)  # a reply is a contact too (seed §11)
-
-
-async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool = False) -> None:
-    """Send the draft back to the department with a comment."""
-    matter = await load(ctx, matter_id, "leader_approve" if as_leader else "return_reply")
-    await ready(ctx, matter, "leader_return" if as_leader else "return_reply")
-    draft = await casework.open_reply(ctx.tx, matter.id)
-    assert draft is not None
-    if not note.strip():
-        raise UserError("Please say what should be changed.")
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="returned", return_note=note)
-    await _record(ctx, matter, "reply_returned", public=False, detail={"reply_id": draft.id, "note": note})
-    await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_returned(matter, note))
+    await record_event(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
 
 
 async def onsite(ctx: Context, matter_id: int, participants: str, findings: str) -> None:
@@ -422,7 +313,7 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
     if not participants.strip() or not findings.strip():
         raise UserError("Please name the participants and record the findings.")
     await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
+    await record_event(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
     for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
         await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))
 
@@ -447,7 +338,7 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     if state == "closed":
         changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
-    await _record(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
+    await record_event(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
     if state == "reopened":
         await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
@@ -460,7 +351,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
     """§14: 不满意 reopens the matter: the timeline shows the new due date; office and discipline inspection
     are alerted; the department that handled it and the urger are told it comes back, and by when. (The
     department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
-    await _record(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
+    await record_event(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
     alerted: set[int] = set()
     for role in ("office", "discipline"):
         for person_id in await people.with_role(ctx.tx, role):
@@ -473,7 +364,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
         await notices.to_staff(ctx, person_id, matter, notices.reopened(matter, due))
 
 
-def _actor(ctx: Context) -> int:
+def actor_id(ctx: Context) -> int:
     assert ctx.person is not None
     return ctx.person.id
 

@@ -272,8 +272,8 @@ async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
         raise UserError("The text is too long: at most {max} characters.", max=MAX_VIEW)
     person = ctx.person
     assert person is not None
-    await cases._record(ctx, matter, "supervisor_view", public=False,
-                        detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
+    await cases.record_event(ctx, matter, "supervisor_view", public=False,
+                             detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
     handlers_ = (await casework.department_staff(ctx.tx, matter.department_id) if matter.department_id
                  else await people.with_role(ctx.tx, "office"))
     for staff_id in handlers_:
