@@ -126,8 +126,9 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
         "reason": reason})
     await notices.to_representative(ctx, matter, notices.reassigned(department))
     leaving = set(await casework.department_staff(ctx.tx, old_id))
-    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id, *([matter.urger_id] if matter.urger_id
-                                                                                  else [])}
+    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id}
+    if matter.urger_id:
+        taking.add(matter.urger_id)  # an urger replaced hears who urges it now
     for person_id in sorted(taking):
         await notices.to_staff(ctx, person_id, matter,
                                notices.reassigned_here(matter, old, department, urger.name, reason))
@@ -245,7 +246,7 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
     else:
         await casework.touch(ctx.tx, matter.id, ctx.now)
     await record_event(ctx, matter, "progress_public" if public else "progress_internal", public=public,
-                  detail={"note": note} if public else {"note": note, "internal": True})
+                       detail={"note": note} if public else {"note": note, "internal": True})
     if public:
         await notices.to_representative(ctx, matter, notices.progress(note))
 
