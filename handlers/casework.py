@@ -265,7 +265,8 @@ async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
 
 def check_extension_reason(reason: str) -> None:
     if len(reason.strip()) < MIN_EXTENSION_REASON:
-        raise UserError("Please give the reason for the extension (at least {n} characters).", n=MIN_EXTENSION_REASON)
+        raise UserError("The reason for the extension is too brief: {have} characters, at least {n} are needed.",
+                        have=len(reason.strip()), n=MIN_EXTENSION_REASON)
 
 
 def extension_choices(ctx: Context, matter: Matter) -> list[date]:
