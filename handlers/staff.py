@@ -199,14 +199,25 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
         names += ["leader_approve", "leader_return"]
     if await casework.pending_extension(ctx.tx, matter.id) and may(ctx.person, "decide_extension", access, policy):
         names.append("decide_extension")
-    if await matters.files(ctx.tx, matter.id):
+    if await matters.files(ctx.tx, matter.id) and may(ctx.person, files_permission(matter), access, policy):
         names.append("files")
     buttons = [Button(_(ACTION_LABELS[n]), callbacks.encode("act", matter.id, n)) for n in names]
     return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
 
+def files_permission(matter: Matter) -> str:
+    """What receiving a matter's files takes: a referred case's may carry the complainant's name, contact or
+    papers, so they follow the complainant's rule (SPEC §1), not the card's."""
+    return "view_personal" if domain.is_referred(matter.kind) else "view"
+
+
 async def send_files(ctx: Context, matter_id: int) -> None:
     matter = await cases.load(ctx, matter_id, "view")
+    if not may(ctx.person, files_permission(matter), cases.access(matter), cases.policy(ctx)):
+        raise PermissionDeniedError.of(files_permission(matter), matter.id,
+                                       "The files of a referred case may carry the complainant's personal data: "
+                                       "they go only to the office, the handling department and discipline "
+                                       "inspection.")
     stored = await matters.files(ctx.tx, matter.id)
     if not stored:
         raise UserError("This matter has no files.")
