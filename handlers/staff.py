@@ -15,6 +15,7 @@ from handlers import casework as cases
 from handlers.labels import event_label, kind_label, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
+from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 from storage.matters import Matter
 
@@ -105,7 +106,7 @@ async def overview(ctx: Context) -> None:
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
-    overdue = sum(1 for m in items if m.due_date < today and m.state not in ("replied", "rated"))
+    overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
 
@@ -156,7 +157,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     if matter.outcome:
         lines.append(_("Outcome: {outcome}", outcome=_(OUTCOME_LABELS[matter.outcome])))
     lines.append(_("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))))
-    lines.append(_("To be concluded by: {day}", day=_.date(matter.due_date)))
+    lines.append(_due_line(ctx, matter))
     draft = await casework.open_reply(ctx.tx, matter.id)
     if draft is not None:
         lines += ["", _("Reply waiting for approval:"), draft.body, _("Grounds:"), draft.grounds]
@@ -169,6 +170,16 @@ async def show(ctx: Context, matter_id: int) -> None:
         note = event.detail.get("note")
         lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+
+
+def _due_line(ctx: Context, matter: Matter) -> str:
+    """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
+    _ = ctx._
+    due = _("To be concluded by: {day}", day=_.date(matter.due_date))
+    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    if matter.state in DEADLINE_STATES and late:
+        return _("{due} ({n} days overdue)", due=due, n=late)
+    return due
 
 
 ACTION_LABELS = {
