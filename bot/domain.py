@@ -58,6 +58,35 @@ def due_date(registered_at: datetime, months: int, tz: ZoneInfo) -> date:
     return add_months(registered_at.astimezone(tz).date(), months)
 
 
+def days_left(due: date, today: date) -> int:
+    """§12: calendar days from `today` to the due date: 0 on the due date itself, negative after it."""
+    return (due - today).days
+
+
+def days_overdue(due: date, today: date) -> int:
+    """§12: calendar days after the due date (both local days of the unit): a matter is to be concluded
+    *by* its due date, so it is 0 on that day, 1 the day after, 3 on the 8th for the 5th. The one count
+    of "days overdue" that the reminders, the digest, the half-year report and the card all say."""
+    return max(0, -days_left(due, today))
+
+
+def overdue_week(due: date, today: date) -> int | None:
+    """§13 weekly while overdue: which week of being overdue `today` is in (0 for the first seven days
+    after the due date, 1 for the next seven...), None while not overdue."""
+    days = days_overdue(due, today)
+    return (days - 1) // 7 if days else None
+
+
+URGING_LADDER: Final = 3
+"""§13: the urger presses the handler (1st urging), then the department head (2nd), then the leaders (3rd on)."""
+
+
+def urging_rung(urged_before: int) -> int:
+    """§13: the rung of the next urging, one step up per urging actually sent since the assignment (the
+    urgings a stopped bot did not send are not climbed over)."""
+    return min(urged_before + 1, URGING_LADDER)
+
+
 def matter_number(prefix: str, year: int, sequence: int) -> str:
     """The public number of a matter, e.g. LS-2026-0001 (never reused: one sequence per year)."""
     return f"{prefix}-{year}-{sequence:04d}"

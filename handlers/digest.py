@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from bot import charts
 from bot.config import Config, DigestConfig
 from bot.context import Context
-from bot.domain import add_months
+from bot.domain import add_months, days_left, days_overdue
 from bot.errors import PermissionDeniedError
 from bot.clock import StoppedClock
 from bot.files import FileStore
@@ -299,11 +299,11 @@ def _prefix(_: Translator, m: DueItem) -> str:
 
 def _overdue(_: Translator, today: date, m: DueItem) -> str:
     return _("{matter} · due {day}, {n} days overdue", matter=_prefix(_, m), day=_.date(m.due_date),
-             n=(today - m.due_date).days)
+             n=days_overdue(m.due_date, today))
 
 
 def _due_soon(_: Translator, today: date, m: DueItem) -> str:
-    left = (m.due_date - today).days
+    left = days_left(m.due_date, today)
     if left == 0:
         return _("{matter} · due today", matter=_prefix(_, m))
     return _("{matter} · due {day}, {n} days left", matter=_prefix(_, m), day=_.date(m.due_date), n=left)
@@ -382,7 +382,7 @@ def table(_: Translator, d: Digest) -> bytes:
                          (_("Progress notice owed"), d.owing_notice)):
         for m in items:
             writer.writerow([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "",
-                             _cell(_department(_, m)), m.due_date.isoformat(), (m.due_date - d.today).days])
+                             _cell(_department(_, m)), m.due_date.isoformat(), days_left(m.due_date, d.today)])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.contacts_file import METHODS
-from bot.domain import KINDS, OUTCOMES, STATES
+from bot.domain import KINDS, OUTCOMES, STATES, days_overdue
 from storage import contacts, people, reports
 from storage.contacts import Coverage
 from storage.db import Tx, parse_ts
@@ -290,9 +290,9 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
     overdue = []
     for m in facts:
         handled = handled_on(m, tz)
-        if m.due_date < as_of and (handled is None or handled > as_of):
+        if days_overdue(m.due_date, as_of) and (handled is None or handled > as_of):
             overdue.append(OverdueMatter(m.number, m.kind, departments.get(m.department_id or 0, ""), m.due_date,
-                                         (as_of - m.due_date).days))
+                                         days_overdue(m.due_date, as_of)))
     by_method = await reports.contacts_by_method(q, first, last)
     entries = await reports.entries_between(q, first, last)
     return HalfYearFigures(

@@ -136,9 +136,11 @@ async def invite_by_hash(q: Tx, code_hash: str) -> Invite | None:
 
 
 async def use_invite(q: Tx, invite_id: int, used_by: str, now: datetime) -> bool:
-    """Mark the invite used; False when somebody used it first."""
+    """Mark the invite used; False when somebody used it first or it has expired meanwhile (a binding that
+    waited for the phone number is checked again at its last step)."""
     changed = await q.execute(
-        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL", (ts(now), used_by, invite_id)
+        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+        (ts(now), used_by, invite_id, ts(now)),
     )
     return changed == 1
 

@@ -135,6 +135,37 @@ async def test_the_complainant_is_withheld_from_leaders(harness: Harness, world:
         assert "张三" in shown[who]
 
 
+async def test_a_referred_cases_files_follow_the_complainants_rule(harness: Harness, world: dict[str, int]) -> None:
+    """SPEC §1: a referred case's files may carry the complainant's name, contact or papers: a leader, who
+    sees the card with the complainant withheld, gets no 附件 button, and a forged press is refused, audited,
+    and sends no file; the office and the handling department receive them."""
+    async with harness.db.transaction() as tx:
+        await tx.execute("INSERT INTO attachments (matter_id, kind, name, size, sha256, path, created_at)"
+                         " VALUES (?, 'document', '控告书.pdf', 5, ?, ?, '2026-11-27')",
+                         (world["dept1"], "a" * 64, str(harness.app.config.storage.files_dir / "aa" / ("a" * 64))))
+    number = await _number(harness, world["dept1"])
+    leader = harness.user("6001")
+    await leader.say(f"/start {await harness.invite(world['leader'])}")
+    card = await leader.say("/case " + number)
+    assert "附件" not in [label for label, _ in card[0].buttons]
+    before = await harness.dump("matters", "timeline", "dialogs")
+    replies = await leader.press_data(f"act:{world['dept1']}:files")
+    assert not [r for r in replies if r.payload.get("files")]
+    assert [r.text for r in replies if r.op == "message"] == [
+        "转交案件的附件可能含有当事人的个人信息，仅发送给办公室、承办部门和纪检监察部门。"]
+    assert await harness.dump("matters", "timeline", "dialogs") == before
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT actor_id, action, matter_id FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert tuple(row) == (world["leader"], "refused:view_personal", world["dept1"])
+    for who, user_id in (("office", "3001"), ("handler1", "4001")):
+        user = harness.user(user_id)
+        await user.say(f"/start {await harness.invite(world[who])}")
+        card = await user.say("/case " + number)
+        assert "附件" in [label for label, _ in card[0].buttons]
+        got = await user.press("附件")
+        assert [f[1] for r in got for f in r.payload.get("files") or []] == ["控告书.pdf"]
+
+
 async def _number(harness: Harness, matter_id: int) -> str:
     async with harness.db.snapshot() as q:
         return str(await q.scalar("SELECT number FROM matters WHERE id = ?", (matter_id,)))
