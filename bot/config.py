@@ -62,7 +62,7 @@ class BindingConfig:
 @dataclass(frozen=True)
 class IntakeConfig:
     max_subject_chars: int = 100
-    max_text_chars: int = 20000
+    max_text_chars: int = 10000
     max_attachments: int = 10
     max_file_mb: int = 20
     due_months: dict[str, int] = field(default_factory=lambda: {k: 3 for k in KINDS})
@@ -71,6 +71,8 @@ class IntakeConfig:
 @dataclass(frozen=True)
 class CaseworkConfig:
     min_reply_chars: int = 80
+    min_outcome_chars: int = 20
+    min_grounds_chars: int = 10
     leader_approves_major: bool = True
     extension_approver: str = "office"
     extension_cap_months: int = 6
@@ -200,6 +202,8 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     casework = CaseworkConfig(
         min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
+        min_outcome_chars=r.integer("casework.min_outcome_chars", CaseworkConfig.min_outcome_chars, 1, 2000),
+        min_grounds_chars=r.integer("casework.min_grounds_chars", CaseworkConfig.min_grounds_chars, 1, 2000),
         leader_approves_major=r.boolean("casework.leader_approves_major", CaseworkConfig.leader_approves_major),
         extension_approver=r.text("casework.extension_approver", CaseworkConfig.extension_approver),
         extension_cap_months=r.integer("casework.extension_cap_months", CaseworkConfig.extension_cap_months, 1, 24),

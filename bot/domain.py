@@ -7,6 +7,7 @@ rules can be tested directly and named by the clause they implement.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
@@ -110,6 +111,7 @@ REPLY_VIA: Final = ("chat", "in_person", "paper")
 # reply quality, the extension cap) come on top of this table.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "assign": frozenset({"registered", "reopened"}),
+    "reassign": frozenset({"assigned", "in_progress"}),  # 改派: to another department, before it is concluded
     "mark_major": frozenset({"registered", "assigned", "in_progress", "concluded", "reopened"}),
     "transfer": frozenset({"registered", "assigned"}),
     "cannot_meet": frozenset({"registered", "assigned", "in_progress", "reopened"}),
@@ -136,12 +138,24 @@ def conflicts_with_original(disputes_own_handling: bool, original_department_id:
     return disputes_own_handling and original_department_id == department_id
 
 
-def reply_problem(body: str, grounds: str, min_chars: int) -> str | None:
-    """§14: a reply states the outcome and its grounds and is not too brief; None when acceptable."""
-    if len(grounds.strip()) < 10:
-        return "no_grounds"
-    if len(body.strip()) + len(grounds.strip()) < min_chars:
-        return "too_short"
+@dataclass(frozen=True)
+class ReplyMinimums:
+    """§14: the shortest outcome statement, grounds (理由/依据) and whole reply accepted, in characters."""
+
+    outcome: int = 20
+    grounds: int = 10
+    whole: int = 80
+
+
+def reply_problem(body: str | None, grounds: str | None, minimums: ReplyMinimums) -> str | None:
+    """§14: a reply states the outcome and its grounds, each not too brief, nor the whole: the first part
+    that falls short ("outcome", "grounds" or "whole"), or None. A part not written yet (None) is not judged."""
+    if body is not None and len(body.strip()) < minimums.outcome:
+        return "outcome"
+    if grounds is not None and len(grounds.strip()) < minimums.grounds:
+        return "grounds"
+    if body is not None and grounds is not None and len(body.strip()) + len(grounds.strip()) < minimums.whole:
+        return "whole"
     return None
 
 

@@ -3,7 +3,7 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot import callbacks, domain
 from bot.context import Context
@@ -167,9 +167,14 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
-        note = event.detail.get("note")
+        note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
         lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+
+
+def _due(_: Translator, day: object) -> str | None:
+    """A due date set by the event (an extension, a reopening), as the reader writes dates."""
+    return _.date(date.fromisoformat(day)) if isinstance(day, str) else None
 
 
 def _due_line(ctx: Context, matter: Matter) -> str:
@@ -183,7 +188,8 @@ def _due_line(ctx: Context, matter: Matter) -> str:
 
 
 ACTION_LABELS = {
-    "assign": N_("Assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"), "transfer": N_("Transfer"),
+    "assign": N_("Assign"), "reassign": N_("Re-assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"),
+    "transfer": N_("Transfer"),
     "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
@@ -197,8 +203,8 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     access, policy = cases.access(matter), cases.policy(ctx)
     names: list[str] = []
     draft = await casework.open_reply(ctx.tx, matter.id)
-    for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
-                   "draft_reply", "onsite"):
+    for action in ("assign", "reassign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension",
+                   "conclude", "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
         if may(ctx.person, action, access, policy) and domain.can(action, matter.state,

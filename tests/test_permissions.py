@@ -18,7 +18,7 @@ from handlers import casework as cases
 from storage import people
 from tests.fakes import Harness
 
-OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
           "record_contact", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
