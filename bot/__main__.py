@@ -38,6 +38,7 @@ from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.roster_file import RosterFileError, read_roster
+from bot.text import normalise
 from bot.workdays import format_days
 from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
@@ -116,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """The operator's command line; `clock` is the machine's unless a test moves one."""
     args = _parser().parse_args(argv)
+    for key, value in vars(args).items():  # names and titles typed by the operator are user text too
+        if isinstance(value, str):
+            setattr(args, key, normalise(value))
+        elif isinstance(value, list):
+            setattr(args, key, [normalise(v) if isinstance(v, str) else v for v in value])
     as_json = getattr(args, "json", False)
     path = getattr(args, "config", None)
     if path is None and Path("config.toml").exists():

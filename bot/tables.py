@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot.text import normalise
+
 
 class UnreadableTableError(Exception):
     """Not a CSV or XLSX file, or not decodable as the one its suffix claims."""
@@ -33,12 +35,13 @@ def clip(text: str) -> str:
 
 
 def cell_text(value: object) -> str:
-    """A cell as text: None is "", whole floats lose their ".0", strings are stripped."""
+    """A cell as text: None is "", whole floats lose their ".0", strings are normalised (bot/text.py) and
+    stripped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return normalise(str(value)).strip()
 
 
 def read_rows(path: pathlib.Path) -> list[list[str]]:
