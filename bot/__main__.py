@@ -225,6 +225,7 @@ PROBLEMS = {
     "missing_column": "the column {column} is missing",
     "unknown_format": "not a CSV or XLSX file ({value})",
     "empty": "the file holds no representatives",
+    "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
 }
 
 
