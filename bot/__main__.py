@@ -37,6 +37,7 @@ from bot.config import Config
 from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
+from bot.instance import InstanceLock
 from bot.roster_file import RosterFileError, read_roster
 from bot.text import normalise
 from bot.workdays import format_days
@@ -146,7 +147,8 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
-        return asyncio.run(run(config, args.channel))
+        with InstanceLock(config.storage.database):  # one bot per database (bot/instance.py)
+            return asyncio.run(run(config, args.channel))
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {

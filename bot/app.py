@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from bot.scheduler import Ticker
 from handlers import routes
 from handlers.supervision import Sweep, sweep
 from storage import inbox, retention
-from storage.db import Database
+from storage.db import Database, unusable
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class App:
         db = await Database.open(config.storage.database)
         try:
             applied = await migrate(db, clock.now())
+        except sqlite3.Error as exc:  # damaged past what quick_check saw, or locked since
+            await db.close()
+            raise unusable(config.storage.database, exc) from None
         except BaseException:
             await db.close()  # its threads would otherwise keep the process alive
             raise
