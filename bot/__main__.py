@@ -9,7 +9,9 @@
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
               [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
     backup FILE              a consistent copy of the database, safe while the bot runs
-    audit verify             check the audit log's hash chain; print its head hash to publish
+    audit verify [--head COUNT:HASH ...] [--heads FILE]
+                             check the audit log's hash chain, print its head hash to publish, and check
+                             that heads published earlier (reports, bulletins) are still in it
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
@@ -98,7 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
     audit_sub = audit_log.add_subparsers(dest="action", required=True)
-    audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify.add_argument("--head", action="append", default=[], metavar="HASH",
+                        help="a head published earlier (COUNT:HASH or HASH): it must still be in the log (repeat)")
+    verify.add_argument("--heads", type=Path, metavar="FILE",
+                        help="a file of heads published earlier, one a line (COUNT HASH, or a line of a report)")
     report = sub.add_parser("report", parents=[common], help="draw a report: the half-year report, the assessment")
     report_sub = report.add_subparsers(dest="action", required=True)
     half_year = report_sub.add_parser("half-year", parents=[common],
@@ -370,16 +376,41 @@ async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    """`audit verify`: recompute the chain; a broken one is refused (exit 1) naming the first broken entry."""
+    """`audit verify [--head HASH] [--heads FILE]`: recompute the chain; a broken one is refused (exit 1) naming
+    the first broken entry, and so is a head published earlier that the log no longer holds (entries removed
+    from its end, or the table emptied: the chain alone cannot tell, the published head can)."""
+    anchors = [a for value in args.head for a in audit.parse_anchors(value.replace(":", " "))]
+    if len(anchors) != len(args.head):
+        raise Refused("--head takes a 64-digit hash, or COUNT:HASH, as the audit verify output or a report prints it")
+    if args.heads is not None:
+        try:
+            from_file = audit.parse_anchors(args.heads.read_text("utf-8"))
+        except OSError as exc:
+            raise Refused(f"cannot read {args.heads}: {exc.strerror}") from None
+        if not from_file:
+            raise Refused(f"{args.heads} holds no head (a 64-digit hash on a line)")
+        anchors += from_file
     async with app.db.snapshot() as q:
         checked, broken = await audit.verify(q)
         head = await audit.head(q)
+        missing = await audit.missing_anchors(q, anchors)
     head_hash = None if head is None else head[1]
     if broken is not None:
         raise Refused(f"audit log broken at entry {broken.id}: {broken.reason}",
                       entries=checked, broken=broken.id, reason=broken.reason, head=head_hash)
-    return {"message": f"audit log intact: {checked} entries, head {head_hash}",
-            "entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if missing:
+        first = missing[0]
+        where = f"entry {first.count}, " if first.count is not None else ""
+        raise Refused(f"audit log cut short or rewritten: the head published earlier ({where}{first.hash}) is not in "
+                      f"it; it holds {checked} entries now. Put back the last backup that holds it, and find out who "
+                      "had the database file", entries=checked, broken=None, reason="published head missing",
+                      head=head_hash, missing=[a.hash for a in missing])
+    message = f"audit log intact: {checked} entries, head {head_hash}"
+    result: dict[str, Any] = {"entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if anchors:
+        message += f"; the {len(anchors)} head(s) published earlier are in it"
+        result["anchors"] = len(anchors)
+    return {"message": message, **result}
 
 
 async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
