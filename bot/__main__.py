@@ -15,6 +15,7 @@
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
+    key new | key rotate     print a new data key; seal everything again under a new key (bot stopped)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
@@ -40,6 +41,7 @@ from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.instance import InstanceLock
+from bot.operator import Refused, make_key, rotate_key
 from bot.roster_file import RosterFileError, read_roster
 from bot.text import normalise
 from bot.workdays import format_days
@@ -47,14 +49,6 @@ from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
 
 log = logging.getLogger("bot")
-
-
-class Refused(Exception):
-    """The command cannot do what was asked; nothing was changed. `data` goes into the --json output."""
-
-    def __init__(self, message: str, **data: Any) -> None:
-        super().__init__(message)
-        self.data = data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    key = sub.add_parser("key", parents=[common], help="the data key that seals personal data")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    key_sub.add_parser("new", parents=[common], help="print a new key (for LIAISON_DATA_KEY)")
+    key_sub.add_parser("rotate", parents=[common], help="seal everything again under a new key (bot stopped)")
     calendar = sub.add_parser("calendar", parents=[common],
                               help="the working-day calendar of a year: holidays, make-up days and their source")
     calendar.add_argument("year", nargs="?", type=int, help="e.g. 2027 (default: this year)")
@@ -144,6 +142,9 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         return _dispatch(args, config, as_json, clock or SystemClock())
+    except ConfigError as exc:  # found once the database is open: the data key
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     except LiaisonError as exc:  # e.g. a database newer than the program: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -155,6 +156,9 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
 
         with InstanceLock(config.storage.database):  # one bot per database (bot/instance.py)
             return asyncio.run(run(config, args.channel))
+    if args.command == "key" and args.action == "new":
+        _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)
+        return 0
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
@@ -166,6 +170,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "event": add_event,
         "backup": backup_database,
         "audit": verify_audit,
+        "key": rotate_key,
         "report": draw_report,
     }
     try:

@@ -18,6 +18,7 @@ from typing import Protocol
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
 from bot.inbox import InboxProcessor
@@ -57,6 +58,7 @@ class App:
         db = await Database.open(config.storage.database)
         try:
             applied = await migrate(db, clock.now())
+            await open_sealer(db, config, clock.now())  # the data key, checked against the data (bot/data_key.py)
         except sqlite3.Error as exc:  # damaged past what quick_check saw, or locked since
             await db.close()
             raise unusable(config.storage.database, exc) from None
@@ -95,6 +97,10 @@ class App:
         if done.texts or done.dialogues:
             log.info("retention: %d message texts erased, %d abandoned dialogues dropped with %d files",
                      done.texts, done.dialogues, done.files)
+        if keep.keep_complainant_days:
+            erased = await retention.forget_complainants(self.db, now, timedelta(days=keep.keep_complainant_days))
+            if erased:
+                log.info("retention: the complainant's data of %d closed referred cases erased", erased)
         if self._files_checked_at is None or now - self._files_checked_at >= timedelta(days=1):
             self._files_checked_at = now
             removed = await retention.forget_unnamed_files(self.db, self.files, now,

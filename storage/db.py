@@ -26,6 +26,7 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import LiaisonError
+from bot.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,16 @@ class Tx:
     of the event loop; with some thirty queries an update, that was a good part of the CPU).
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, sealer: Sealer | None = None) -> None:
         self._conn = conn
+        self._sealer = sealer
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals and opens personal data (bot/sealing.py); the database opened by `App.open` has one."""
+        if self._sealer is None:
+            raise RuntimeError("this database was opened without a data key (bot/data_key.py)")
+        return self._sealer
 
     async def _run(self, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str, params: Params) -> Any:
         # aiosqlite's own queue, as its public methods use it: fn runs on the connection's thread.
@@ -207,6 +216,7 @@ class Database:
         self._lock = WriterGate()
         self._read_lock = asyncio.Lock()
         self._closed = False
+        self.sealer: Sealer | None = None  # set by bot/data_key.py once the key is checked against the data
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, check: bool = True) -> Database:
@@ -251,7 +261,7 @@ class Database:
         resends a crash can cause, and the ordinary work is never starved.
         """
         await self._lock.acquire(urgent)
-        tx = Tx(self._writer)
+        tx = Tx(self._writer, self.sealer)
         try:
             try:
                 await tx.execute("BEGIN IMMEDIATE")
@@ -269,7 +279,7 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Tx]:
         """A consistent read-only view of committed data."""
         async with self._read_lock:
-            q = Tx(self._reader)
+            q = Tx(self._reader, self.sealer)
             try:
                 await q.execute("BEGIN")
                 yield q

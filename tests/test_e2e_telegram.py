@@ -56,7 +56,8 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         async with db.transaction() as tx:
             person = await tx.insert(
                 "INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
-                " VALUES ('王建国', 'npc', '13800000001', 'id:D001', '2026-01-01', '2026-01-01') RETURNING id")
+                " VALUES ('王建国', 'npc', ?, 'id:D001', '2026-01-01', '2026-01-01') RETURNING id",
+                (people.sealed_phone(tx, "13800000001")[0],))
             code = await create_invite(tx, person, clock.now(), 14)
 
         # The command menu is set in both languages, Chinese by default.

@@ -86,7 +86,12 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")
         files = await q.all("SELECT kind, name, size, sha256, path FROM attachments ORDER BY id")
-    assert (matter["kind"], matter["complainant_name"], matter["complainant_contact"]) == ("report", "张三", "13900001111")
+    assert matter["kind"] == "report"  # the complainant's data sealed at rest (issue 15, item 5)
+    assert matter["complainant_name"].startswith("enc1:") and matter["complainant_contact"].startswith("enc1:")
+    sealer = harness.db.sealer
+    assert sealer is not None
+    assert sealer.open(matter["complainant_name"], "matters.complainant_name") == "张三"
+    assert sealer.open(matter["complainant_contact"], "matters.complainant_contact") == "13900001111"
     assert [(f["kind"], f["name"]) for f in files] == [("photo", "photo.jpg"), ("document", "evidence.pdf")]
     import hashlib
 
