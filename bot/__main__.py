@@ -8,7 +8,10 @@
     invite --name NAME | --person ID     a one-time invite code and its deep link
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
               [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
-    backup FILE              a consistent copy of the database, safe while the bot runs
+    backup DIR               one archive (database, the files it names, a manifest with hashes), safe while
+                             the bot runs; the data key is never in it
+    restore ARCHIVE [--check]   check an archive whole (hashes, database, audit chain) and put it back
+                             into an empty data folder; --check changes nothing
     audit verify [--head COUNT:HASH ...] [--heads FILE]
                              check the audit log's hash chain, print its head hash to publish, and check
                              that heads published earlier (reports, bulletins) are still in it
@@ -41,7 +44,7 @@ from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.instance import InstanceLock
-from bot.operator import Refused, make_key, rotate_key
+from bot.operator import Refused, backup_archive, make_key, restore_archive, rotate_key
 from bot.roster_file import RosterFileError, read_roster
 from bot.text import normalise
 from bot.workdays import format_days
@@ -90,8 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     event_add.add_argument("--invite", required=True, help="all, npc, cppcc, supervisors or sector:NAME")
     event_add.add_argument("--department", action="append", default=[], help="a department that prepares (repeat)")
     event_add.add_argument("--matter", help="the matter of a case discussion, e.g. LS-2026-0001")
-    backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
-    backup.add_argument("file", type=Path)
+    backup = sub.add_parser("backup", parents=[common],
+                            help="one archive of the database and the files it names, safe while the bot runs")
+    backup.add_argument("folder", type=Path, help="where to write liaison-backup-<time>.tar.gz")
+    restore = sub.add_parser("restore", parents=[common],
+                             help="check a backup archive and put it back into an empty data folder")
+    restore.add_argument("archive", type=Path)
+    restore.add_argument("--check", action="store_true", help="only check the archive; change nothing")
     audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
     audit_sub = audit_log.add_subparsers(dest="action", required=True)
     verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
@@ -159,6 +167,14 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     if args.command == "key" and args.action == "new":
         _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)
         return 0
+    if args.command == "restore":
+        try:
+            result = asyncio.run(restore_archive(config, args))
+        except Refused as exc:
+            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
+            return 1
+        _print({"ok": True, **result} if as_json else result["message"], as_json)
+        return 0
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
@@ -168,7 +184,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "staff": add_staff,
         "invite": make_invite,
         "event": add_event,
-        "backup": backup_database,
+        "backup": backup_archive,
         "audit": verify_audit,
         "key": rotate_key,
         "report": draw_report,
@@ -370,14 +386,6 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     message = (f"event {created.event_id} created: {created.invited} invited, {created.reached} with a chat bound; "
                "the bot sends the invitations")
     return {"message": message, "event": created.event_id, "invited": created.invited, "reached": created.reached}
-
-
-async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    target: Path = args.file
-    if target.exists():
-        raise Refused(f"{target} exists already; choose a new file name")
-    await app.db.backup(target)
-    return {"message": f"database copied to {target}", "file": str(target)}
 
 
 async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:

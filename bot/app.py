@@ -48,7 +48,7 @@ class App:
         self.files = FileStore(config.storage.files_dir, clock)
         self._files_checked_at: datetime | None = None  # the daily look for stored files nothing names
         self.channels: dict[str, Channel] = {}
-        self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock)
+        self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock, files=self.files)
         self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
                                         on_outbox=self.dispatcher.wake)
 

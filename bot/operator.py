@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.config import DATA_KEY_ENV
+from bot.backup import BackupError, check_backup, restore_backup, write_backup
+from bot.config import DATA_KEY_ENV, Config
 from bot.data_key import RotationError, rotate
 from bot.instance import AlreadyRunningError, InstanceLock
 from bot.sealing import new_key
@@ -25,6 +28,39 @@ class Refused(Exception):
     def __init__(self, message: str, **data: Any) -> None:
         super().__init__(message)
         self.data = data
+
+
+async def backup_archive(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`backup DIR`: one archive; files the database names but the store lacks are listed, not fatal."""
+    try:
+        written = await write_backup(app.db, app.config, args.folder, app.clock.now())
+    except BackupError as exc:
+        raise Refused(str(exc)) from None
+    lines = [f"backup written to {written.archive}: the database, {written.files} files, audit log at "
+             f"{written.entries} entries, head {written.head}; the data key is not in it (keep it apart)"]
+    if written.missing:
+        lines.append(f"warning: {len(written.missing)} files the database names are missing or damaged in "
+                     f"{app.config.storage.files_dir}: " + ", ".join(written.missing[:5]))
+    return {"message": "\n".join(lines), "archive": str(written.archive), "files": written.files,
+            "missing": written.missing, "entries": written.entries, "head": written.head}
+
+
+async def restore_archive(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    """`restore ARCHIVE [--check]`: prove the archive whole; without --check, put it back (empty folder only)."""
+    try:
+        if args.check:
+            with tempfile.TemporaryDirectory(prefix=".check-") as work:
+                checked = await check_backup(args.archive, Path(work))
+        else:
+            checked = await restore_backup(args.archive, config)
+    except BackupError as exc:
+        raise Refused(str(exc)) from None
+    what = "is whole" if args.check else f"restored into {config.storage.database} and {config.storage.files_dir}"
+    manifest = checked.manifest
+    return {"message": f"backup of {manifest['created_at']} {what}: {len(manifest['files'])} files, audit log intact "
+                       f"at {checked.entries} entries, head {checked.head}",
+            "created_at": manifest["created_at"], "files": len(manifest["files"]), "entries": checked.entries,
+            "head": checked.head}
 
 
 def make_key() -> dict[str, Any]:

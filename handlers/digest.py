@@ -322,7 +322,7 @@ def _utf16(text: str) -> int:
 async def prepare(config: Config, d: Digest, locales: Sequence[str], now: datetime) -> dict[str, tuple[OutFile, ...]]:
     """The files of the digest in each language: the chart (when a font can draw it) and, when a list was
     cut, the full list; stored under the files folder until they are sent."""
-    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now))
+    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now), base=config.storage.files_dir)
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:

@@ -96,7 +96,8 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     import hashlib
 
     assert files[1]["sha256"] == hashlib.sha256(b"%PDF-1.4 evidence").hexdigest()
-    assert Path(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
+    assert files[1]["path"] == files[1]["sha256"][:2] + "/" + files[1]["sha256"]  # relative to the files folder
+    assert harness.app.files.resolve(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
 
 
 async def test_appeal_disputing_our_handling_records_the_original_department(harness: Harness) -> None:
