@@ -68,8 +68,9 @@ def read_keys(config: Config, environ: dict[str, str] | None = None) -> KeySourc
         raise ConfigError(setting, str(exc)) from None
 
 
-def write_key_file(path: Path, keys: list[str]) -> None:
-    """Write the key file whole and durably, readable by its owner only."""
+def write_key_file(path: Path, keys: list[str], *, new: bool = False) -> None:
+    """Write the key file whole and durably, readable by its owner only. `new`: only if there is none yet
+    (two processes starting at once on a new installation must not each make a key: FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -78,7 +79,13 @@ def write_key_file(path: Path, keys: list[str]) -> None:
         handle.write("\n".join(keys) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    temporary.replace(path)
+    if new:
+        try:
+            os.link(temporary, path)  # atomic, and fails if a key file appeared meanwhile
+        finally:
+            temporary.unlink()
+    else:
+        temporary.replace(path)
 
 
 async def open_sealer(db: Database, config: Config, now: datetime, environ: dict[str, str] | None = None) -> Sealer:
@@ -92,28 +99,40 @@ async def open_sealer(db: Database, config: Config, now: datetime, environ: dict
                 f"no data key: {config.storage.key_file} does not exist and {DATA_KEY_ENV} is not set, but the "
                 f"personal data in {config.storage.database} is sealed with key {row['key_id']}; put that key file "
                 f"back (or set {DATA_KEY_ENV})"))
-        write_key_file(config.storage.key_file, [new_key()])
-        log.warning("data key: created %s for the new database %s; keep a copy of it apart from the backups "
-                    "(without it the sealed personal data cannot be read)", config.storage.key_file,
-                    config.storage.database)
+        try:
+            write_key_file(config.storage.key_file, [new_key()], new=True)
+        except FileExistsError:
+            pass  # another process made it a moment ago: use that one
+        else:
+            log.warning("data key: created %s for the new database %s; keep a copy of it apart from the backups "
+                        "(without it the sealed personal data cannot be read)", config.storage.key_file,
+                        config.storage.database)
         source = read_keys(config, environ)
         assert source is not None
     sealer = Sealer(source.keys)
     if row is not None:
-        try:
-            if sealer.open(str(row["canary"]), CANARY) != CANARY_TEXT:
-                raise SealingError("wrong check value")
-        except SealingError:
-            raise ConfigError(source.setting, (
-                f"this key (id {sealer.primary.id}) does not open the personal data in {config.storage.database}, "
-                f"which is sealed with key {row['key_id']}; put that key back")) from None
+        _check(sealer, row["key_id"], row["canary"], source, config)
+    else:
+        async with db.transaction() as tx:  # checked again inside: another process may have sealed meanwhile
+            row = await tx.one("SELECT key_id, canary FROM data_key WHERE id = 1")
+            if row is not None:
+                _check(sealer, row["key_id"], row["canary"], source, config)
+            else:
+                sealed = await seal_all(tx, sealer, now, plain=True)
+                if sealed:
+                    log.info("data key %s: sealed %d stored values", sealer.primary.id, sealed)
     db.sealer = sealer
-    if row is None:
-        async with db.transaction() as tx:
-            sealed = await seal_all(tx, sealer, now, plain=True)
-        if sealed:
-            log.info("data key %s: sealed %d stored values", sealer.primary.id, sealed)
     return sealer
+
+
+def _check(sealer: Sealer, kid: object, canary: object, source: KeySource, config: Config) -> None:
+    try:
+        if sealer.open(str(canary), CANARY) != CANARY_TEXT:
+            raise SealingError("wrong check value")
+    except SealingError:
+        raise ConfigError(source.setting, (
+            f"this key (id {sealer.primary.id}) does not open the personal data in {config.storage.database}, "
+            f"which is sealed with key {kid}; put that key back")) from None
 
 
 async def seal_all(q: Tx, sealer: Sealer, now: datetime, *, plain: bool) -> int:
