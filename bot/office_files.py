@@ -96,6 +96,7 @@ class Report:
     drawn_on: date
     addressee: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines for the workbook's first sheet, after the period
 
     @property
     def tables(self) -> list[Table]:

@@ -202,6 +202,8 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
     add(Paragraph("特此报告。"))
     if f.audit_head is not None:  # printed, so that a log later cut short can be told apart (storage/audit.py)
         add(Paragraph(audit_note(f.audit_head)))
+        count, digest = f.audit_head
+        report.notes += [f"审计日志：截至制表时共{count}条记录", f"最新一条记录的校验值（SHA-256）：{digest}"]
     return report
 
 
@@ -232,8 +234,7 @@ def audit_note(head: tuple[int, str]) -> str:
 
 def half_year_files(report: Report) -> tuple[bytes, bytes]:
     """The report as (.docx, .xlsx)."""
-    lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}",
-             *(b.text for b in report.blocks if isinstance(b, Paragraph) and b.text.startswith("附："))]
+    lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}", *report.notes]
     return write_docx(report), write_xlsx(report.title, lines, report.tables)
 
 

@@ -11,7 +11,9 @@ left untouched for `storage.keep_dialogs_days` (a submission begun and abandoned
 into it) is dropped, and the files attached to it that nothing else names are removed from disk.
 Once a day, any stored file that nothing has named for `storage.keep_messages_days` is removed too:
 one received but refused (an eleventh attachment, a file where text was asked), a report or a chart
-sent long ago (both can be drawn again).
+sent long ago (both can be drawn again). With `storage.keep_complainant_days` set, a referred case
+closed or transferred longer ago than that loses its complainant's name and contact (the default, 0,
+keeps them as long as the matter, as archives practice may require).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         ("photo", stored[0][1], hashlib.sha256(PHOTO).hexdigest()),
         ("document", "证据.pdf", hashlib.sha256(PDF).hexdigest()),
     ]
-    assert Path(stored[1][3]).read_bytes() == PDF
+    assert (config.storage.files_dir / stored[1][3]).read_bytes() == PDF  # relative to the files folder
     assert (unsent, undone, fake.pending_updates) == (0, 0, 0)
     assert not [e for e in fake.errors if e[1] not in (429,)]  # nothing the strict server refused
 
