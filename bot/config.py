@@ -21,6 +21,7 @@ from bot.errors import ConfigError
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
+DATA_KEY_ENV = "LIAISON_DATA_KEY"  # the data key(s) themselves, instead of storage.key_file (bot/data_key.py)
 LOCALES = ("zh_Hans", "en")
 
 
@@ -41,6 +42,8 @@ class StorageConfig:
     files_dir: Path = Path("data/files")
     keep_messages_days: int = 30
     keep_dialogs_days: int = 30
+    key_file: Path = Path("liaison.key")  # the data key (bot/data_key.py): outside the data folder and its backups
+    keep_complainant_days: int = 0  # after a referred case is closed; 0: as long as the matter
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
         keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
         keep_dialogs_days=r.integer("storage.keep_dialogs_days", StorageConfig.keep_dialogs_days, 7, 3650),
+        key_file=base / r.text("storage.key_file", str(StorageConfig.key_file)),
+        keep_complainant_days=r.integer("storage.keep_complainant_days", StorageConfig.keep_complainant_days, 0,
+                                        36500),
     )
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():

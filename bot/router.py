@@ -21,6 +21,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Incoming, Reply
+from bot.text import normalise, normalise_opt
 from storage import audit, dialogs
 from storage.dialogs import Dialog
 
@@ -142,18 +143,9 @@ async def _unbound(ctx: Context, routes: Routes) -> None:
 
 
 def clean(inc: Incoming) -> Incoming:
-    """The user's strings as text the database can store: a lone UTF-16 surrogate (a JSON escape such as
-    \\ud83d without its pair decodes to one) cannot be encoded as UTF-8, so it becomes U+FFFD."""
-    def fix(text: str) -> str:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return text
-
-    def fix_opt(text: str | None) -> str | None:
-        return None if text is None else fix(text)
-
+    """The user's strings as the bot stores them (bot/text.py): whole UTF-8, NFC, no control characters but
+    newline and tab."""
+    fix, fix_opt = normalise, normalise_opt
     return replace(
         inc, text=fix(inc.text), command=fix_opt(inc.command), args=fix(inc.args), action=fix_opt(inc.action),
         display_name=fix(inc.display_name),

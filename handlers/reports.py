@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES, STATES, days_overdue
-from storage import contacts, people, reports
+from storage import audit, contacts, people, reports
 from storage.contacts import Coverage
 from storage.db import Tx, parse_ts
 from storage.reports import MatterFacts, RegisterEntry
@@ -180,6 +180,7 @@ class HalfYearFigures:
     protests: list[RegisterEntry]
     supervisors: int
     events: list[EventRow] = field(default_factory=list)  # held in the period, with attendance
+    audit_head: tuple[int, str] | None = None  # (entries, newest hash) when drawn: anchors the log (storage/audit.py)
 
     @property
     def registered(self) -> int:
@@ -315,6 +316,7 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         supervisors=await reports.supervisors(q),
         events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
                 for at, title, kind, attended, supervisors in await reports.events_held(q, start, end)],
+        audit_head=await audit.head(q),
     )
 
 

@@ -142,8 +142,9 @@ async def show(ctx: Context, matter_id: int) -> None:
     ]
     if domain.is_referred(matter.kind):
         if may(ctx.person, "view_personal", cases.access(matter)):
-            lines.append(_("Complainant: {name}, {contact}", name=matter.complainant_name or "",
-                           contact=matter.complainant_contact or ""))
+            who = await matters.complainant(ctx.tx, matter)
+            lines.append(_("Complainant: (erased after the retention period)") if who.erased
+                         else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
     if matter.disputes_own_handling:

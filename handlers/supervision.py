@@ -274,7 +274,8 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
         dept = staff.get(dept_id)
         recipients += dept.staff if dept else []
     unassigned = counts.get(None, [0])[0]
-    return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned))]
+    head = await audit.head(q)  # printed in the bulletin: the log's head kept outside the database
+    return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned, head))]
 
 
 async def _unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
@@ -371,10 +372,15 @@ def _stale_notice(m: Matter, idle: int, handlers_: str, heads: str) -> Make:
                              heads=heads), title=_("No action"), buttons=_open(_, m))
 
 
-def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int) -> Make:
+def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int,
+                     head: tuple[int, str] | None = None) -> Make:
     def build(_: Translator) -> Reply:
         lines = [_("{name}: {open} open, {soon} due within 7 days, {late} overdue", name=name, open=n_open,
                    soon=soon, late=late) for name, n_open, soon, late in rows]
         lines.append(_("Not yet assigned: {n}", n=unassigned))
+        if head is not None:
+            lines += ["", _("Audit log: {count} entries; the newest one's check value is {hash}. Please keep this "
+                            "bulletin: the value shows later that no earlier entry was removed.",
+                            count=head[0], hash=head[1])]
         return Reply("\n".join(lines), title=_("Progress bulletin, {month}", month=_.month(today)))
     return build

@@ -221,7 +221,9 @@ async def test_s13_the_monthly_bulletin_once_a_month(world: World) -> None:
     assert (await world.tick(at(date(2026, 12, 1))))["bulletin"] == 1
     assert "bulletin" not in await world.tick(at(date(2026, 12, 2)))
     text = [t for t in world.texts_to(world.leader) if t.startswith("定期通报（2026年12月）")]
-    assert text == ["定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件"]
+    [bulletin] = text
+    assert bulletin.startswith("定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件\n\n")
+    assert bulletin.splitlines()[-1].startswith("审计日志：共")  # the head, kept outside the database (issue 15)
 
 
 async def test_an_unrated_reply_is_asked_about_once_then_recorded_as_unrated(world: World) -> None:
