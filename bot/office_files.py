@@ -27,6 +27,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl.styles import Alignment, Font
 
+from bot.export import set_cell, write_row
+from bot.text import printable
+
 Cell = str | int | float | None
 
 TITLE_FONT: Final = "方正小标宋简体"
@@ -93,6 +96,7 @@ class Report:
     drawn_on: date
     addressee: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines for the workbook's first sheet, after the period
 
     @property
     def tables(self) -> list[Table]:
@@ -120,7 +124,7 @@ def _paragraph(doc: Any, text: str, font: str = BODY_FONT, size: float = 16, *, 
         fmt.first_line_indent = Pt(size * 2)
     if align is not None:
         para.alignment = align
-    _font(para.add_run(text), font, size, bold)
+    _font(para.add_run(printable(text)), font, size, bold)
     return para
 
 
@@ -154,7 +158,7 @@ def _table(doc: Any, table: Table) -> None:
         for cell, text in zip(cells, texts):
             para = cell.paragraphs[0]
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(para.add_run(text), BODY_FONT, 12, bold=r == 0)
+            _font(para.add_run(printable(text)), BODY_FONT, 12, bold=r == 0)
     header = grid.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
@@ -171,8 +175,8 @@ def write_docx(report: Report) -> bytes:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
-    doc.core_properties.title = report.title
-    doc.core_properties.author = report.unit
+    doc.core_properties.title = printable(report.title)
+    doc.core_properties.author = printable(report.unit)
     normal = doc.styles["Normal"]
     normal.font.name = BODY_FONT
     normal.font.size = Pt(16)
@@ -217,22 +221,20 @@ def write_xlsx(title: str, lines: Sequence[str], tables: Sequence[Table]) -> byt
     book = openpyxl.Workbook()
     about = book.active
     about.title = "说明"
-    about.append([title])
+    texts = [title, *lines, "", *(f"表{n}　{table.title}" for n, table in enumerate(tables, 1))]
+    for r, text in enumerate(texts, 1):
+        if text:
+            set_cell(about, r, 1, text)
     about["A1"].font = Font(bold=True, size=14)
-    for line in lines:
-        about.append([line])
-    about.append([])
-    for n, table in enumerate(tables, 1):
-        about.append([f"表{n}　{table.title}"])
     about.column_dimensions["A"].width = min(100, max(_width(title), 40))
     for n, table in enumerate(tables, 1):
-        sheet = book.create_sheet(f"表{n} {table.sheet}"[:31])
-        sheet.append(list(table.header))
+        sheet = book.create_sheet(printable(f"表{n} {table.sheet}")[:31])
+        write_row(sheet, 1, table.header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for r, values in enumerate(table.body()):
-            sheet.append([NO_RATE if value is None else value for value in values])
+            write_row(sheet, r + 2, [NO_RATE if value is None else value for value in values])
             for c, value in enumerate(values):
                 if c in table.percent and isinstance(value, float):
                     sheet.cell(row=r + 2, column=c + 1).number_format = "0.0%"

@@ -26,8 +26,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.contacts_file import METHODS
-from bot.domain import KINDS, OUTCOMES, STATES
-from storage import contacts, people, reports
+from bot.domain import KINDS, OUTCOMES, STATES, days_overdue
+from storage import audit, contacts, people, reports
 from storage.contacts import Coverage
 from storage.db import Tx, parse_ts
 from storage.reports import MatterFacts, RegisterEntry
@@ -180,6 +180,7 @@ class HalfYearFigures:
     protests: list[RegisterEntry]
     supervisors: int
     events: list[EventRow] = field(default_factory=list)  # held in the period, with attendance
+    audit_head: tuple[int, str] | None = None  # (entries, newest hash) when drawn: anchors the log (storage/audit.py)
 
     @property
     def registered(self) -> int:
@@ -290,9 +291,9 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
     overdue = []
     for m in facts:
         handled = handled_on(m, tz)
-        if m.due_date < as_of and (handled is None or handled > as_of):
+        if days_overdue(m.due_date, as_of) and (handled is None or handled > as_of):
             overdue.append(OverdueMatter(m.number, m.kind, departments.get(m.department_id or 0, ""), m.due_date,
-                                         (as_of - m.due_date).days))
+                                         days_overdue(m.due_date, as_of)))
     by_method = await reports.contacts_by_method(q, first, last)
     entries = await reports.entries_between(q, first, last)
     return HalfYearFigures(
@@ -315,6 +316,7 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         supervisors=await reports.supervisors(q),
         events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
                 for at, title, kind, attended, supervisors in await reports.events_held(q, start, end)],
+        audit_head=await audit.head(q),
     )
 
 

@@ -3,6 +3,8 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot import callbacks, domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
@@ -14,6 +16,7 @@ from handlers import oversight
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
+from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 from storage.matters import Matter
 
@@ -101,7 +104,7 @@ async def overview(ctx: Context) -> None:
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
-    overdue = sum(1 for m in items if m.due_date < today and m.state not in ("replied", "rated"))
+    overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
 
@@ -137,8 +140,9 @@ async def show(ctx: Context, matter_id: int) -> None:
     ]
     if domain.is_referred(matter.kind):
         if may(ctx.person, "view_personal", cases.access(matter)):
-            lines.append(_("Complainant: {name}, {contact}", name=matter.complainant_name or "",
-                           contact=matter.complainant_contact or ""))
+            who = await matters.complainant(ctx.tx, matter)
+            lines.append(_("Complainant: (erased after the retention period)") if who.erased
+                         else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
     if matter.disputes_own_handling:
@@ -152,7 +156,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     if matter.outcome:
         lines.append(_("Outcome: {outcome}", outcome=_(OUTCOME_LABELS[matter.outcome])))
     lines.append(_("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))))
-    lines.append(_("To be concluded by: {day}", day=_.date(matter.due_date)))
+    lines.append(_due_line(ctx, matter))
     draft = await casework.open_reply(ctx.tx, matter.id)
     if draft is not None:
         lines += ["", _("Reply waiting for approval:"), draft.body, _("Grounds:"), draft.grounds]
@@ -162,14 +166,31 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
-        label, note = f"{mark}{event_label(_, event.event)}", event.detail.get("note")
+        label = f"{mark}{event_label(_, event.event)}"
+        note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
         lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
                                                              else label))
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
 
 
+def _due(_: Translator, day: object) -> str | None:
+    """A due date set by the event (an extension, a reopening), as the reader writes dates."""
+    return _.date(date.fromisoformat(day)) if isinstance(day, str) else None
+
+
+def _due_line(ctx: Context, matter: Matter) -> str:
+    """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
+    _ = ctx._
+    due = _("To be concluded by: {day}", day=_.date(matter.due_date))
+    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    if matter.state in DEADLINE_STATES and late:
+        return _("{due} ({n} days overdue)", due=due, n=late)
+    return due
+
+
 ACTION_LABELS = {
-    "assign": N_("Assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"), "transfer": N_("Transfer"),
+    "assign": N_("Assign"), "reassign": N_("Re-assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"),
+    "transfer": N_("Transfer"),
     "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
@@ -183,8 +204,8 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     access, policy = cases.access(matter), cases.policy(ctx)
     names: list[str] = []
     draft = await casework.open_reply(ctx.tx, matter.id)
-    for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
-                   "draft_reply", "onsite"):
+    for action in ("assign", "reassign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension",
+                   "conclude", "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
         if may(ctx.person, action, access, policy) and domain.can(action, matter.state,
@@ -196,14 +217,25 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
         names += ["leader_approve", "leader_return"]
     if await casework.pending_extension(ctx.tx, matter.id) and may(ctx.person, "decide_extension", access, policy):
         names.append("decide_extension")
-    if await matters.files(ctx.tx, matter.id):
+    if await matters.files(ctx.tx, matter.id) and may(ctx.person, files_permission(matter), access, policy):
         names.append("files")
     buttons = [Button(_(ACTION_LABELS[n]), callbacks.encode("act", matter.id, n)) for n in names]
     return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
 
+def files_permission(matter: Matter) -> str:
+    """What receiving a matter's files takes: a referred case's may carry the complainant's name, contact or
+    papers, so they follow the complainant's rule (SPEC §1), not the card's."""
+    return "view_personal" if domain.is_referred(matter.kind) else "view"
+
+
 async def send_files(ctx: Context, matter_id: int) -> None:
     matter = await cases.load(ctx, matter_id, "view")
+    if not may(ctx.person, files_permission(matter), cases.access(matter), cases.policy(ctx)):
+        raise PermissionDeniedError.of(files_permission(matter), matter.id,
+                                       "The files of a referred case may carry the complainant's personal data: "
+                                       "they go only to the office, the handling department and discipline "
+                                       "inspection.")
     stored = await matters.files(ctx.tx, matter.id)
     if not stored:
         raise UserError("This matter has no files.")

@@ -189,7 +189,7 @@ def test_every_timeline_event_the_code_records_has_words() -> None:
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
                 event = node.args[2]
                 choices = [event.body, event.orelse] if isinstance(event, ast.IfExp) else [event]
-                if name in ("_record", "add_event"):
+                if name in ("_record", "record_event", "add_event"):
                     written |= {c.value for c in choices if isinstance(c, ast.Constant) and isinstance(c.value, str)}
     assert {"registered", "transferred", "progress_public", "onsite"} <= written
     assert written - set(EVENT_LABELS) == set()
