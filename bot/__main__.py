@@ -376,7 +376,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
-                      Translator("en", config.unit.tz), channels=channels)
+                      Translator("en", config.unit.tz, config.terms), channels=channels)
         new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
                               audience=invite, departments=departments, matter_id=matter.id if matter else None)
         try:
@@ -447,7 +447,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        docx, xlsx = report_text.half_year_files(report_text.half_year_report(figures, today, args.to))
+        report = report_text.half_year_report(figures, today, args.to, config.terms.regulation)
+        docx, xlsx = report_text.half_year_files(report)
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)

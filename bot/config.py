@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
 from bot.errors import ConfigError
+from bot.i18n import REGULATION, REGULATION_EN, Terms
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
@@ -135,6 +136,7 @@ class Config:
     digest: DigestConfig = DigestConfig()
     cards: CardsConfig = CardsConfig()
     calendar: Calendar = MAINLAND
+    terms: Terms = Terms()  # the regulation's title and the English names of Chinese ones (bot/i18n.py)
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -244,8 +246,13 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):
         raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
+    terms = Terms(
+        regulation=r.text("terms.regulation", REGULATION, max_len=200),
+        regulation_en=r.text("terms.regulation_en", REGULATION_EN, max_len=300),
+        english_names=r.names("terms.english_names"),
+    )
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar)
+                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar, terms=terms)
     r.reject_unknown()
     return config
 
@@ -314,6 +321,17 @@ class _Reader:
             return parse_days(value)
         except ValueError as exc:
             raise ConfigError(key, str(exc)) from None
+
+    def names(self, key: str) -> dict[str, str]:
+        """A table of Chinese names to their English names."""
+        value = self._get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() and len(v) <= 200
+                for k, v in value.items()):
+            raise ConfigError(key, 'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"')
+        return {k.strip(): v.strip() for k, v in value.items()}
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key)

@@ -103,8 +103,8 @@ async def _route(ctx: Context, routes: Routes) -> None:
             return await _in_dialogue(ctx, routes, dialog)
         await handler(ctx)
         if dialog is not None and ctx.dialog is not None:  # /help, /my, /lang: the dialogue waits where it was
-            await ctx.reply(Reply(ctx._("You are still in the middle of: {what}. Continue where you left off, "
-                                        "or send /cancel.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
+            await ctx.reply(Reply(ctx._("You have still not finished {what}. Continue where you left off, or send "
+                                        "/cancel to leave it.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
         return
     if inc.action is not None:
         namespace, parts = callbacks.decode(inc.action)
@@ -129,7 +129,7 @@ async def _route(ctx: Context, routes: Routes) -> None:
 async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
     """Say which dialogue is open and how to leave it, then show its step again."""
     flow = routes.flows[dialog.flow]
-    await ctx.reply(Reply(ctx._("You are in the middle of: {what}. Please finish it, or send /cancel.",
+    await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send /cancel to leave it.",
                                 what=flow.describe(ctx, dialog))))
     try:
         await flow.prompt(ctx, dialog)

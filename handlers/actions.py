@@ -121,7 +121,8 @@ class ActionFlow:
     name = "act"
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
-        return ctx._("an action on a matter")
+        action = staff.ACTION_LABELS.get(dialog.data.get("action", ""), N_("an action"))
+        return ctx._("“{action}” on a matter", action=ctx._(action))
 
     def _steps(self, dialog: Dialog) -> tuple[Step, ...]:
         return STEPS[dialog.data["action"]]

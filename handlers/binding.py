@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
-from handlers.common import help_text, main_menu, role_title, unbound
+from handlers.common import help_for, main_menu, role_title, unbound
 from storage import audit, people
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
@@ -45,7 +45,7 @@ async def start(ctx: Context) -> None:
         if code:
             raise UserError("This account is already bound to {name}. If that is not right, please contact the "
                             "liaison office.", name=ctx.person.name)
-        await ctx.reply(Reply(help_text(ctx._, ctx.person), buttons=main_menu(ctx._, ctx.person)))
+        await ctx.reply(Reply(await help_for(ctx, ctx.person), buttons=main_menu(ctx._, ctx.person)))
         return
     if not code:
         await unbound(ctx)
@@ -74,7 +74,7 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     ctx.person = person
     greeting = ctx._("Welcome, {name} ({title}). Your account is now bound.", name=person.name,
                      title=role_title(ctx._, person))
-    await ctx.reply(Reply(greeting + "\n\n" + help_text(ctx._, person), buttons=main_menu(ctx._, person)))
+    await ctx.reply(Reply(greeting + "\n\n" + await help_for(ctx, person), buttons=main_menu(ctx._, person)))
 
 
 class PhoneFlow:

@@ -65,7 +65,8 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
             raise UserError("An extension of this matter is already waiting for a decision.")
         if not extension_choices(ctx, matter):
             raise UserError("{number} is due on {day}, the latest date an extension may reach ({months} months after "
-                            "registration, §12): no further extension can be asked for.", number=matter.number,
+                            "registration, Article 12 of the {regulation}): no further extension can be asked for.",
+                            number=matter.number,
                             day=ctx._.date(matter.due_date), months=ctx.config.casework.extension_cap_months)
     if action == "decide_extension" and await casework.pending_extension(ctx.tx, matter.id) is None:
         raise UserError("No extension of this matter is waiting for a decision.")
@@ -74,9 +75,9 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
         if draft is None or draft.state != ("awaiting_leader" if action == "leader_return" else "draft"):
             raise UserError("No reply of this matter is waiting for your approval.")
     if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
-        raise UserError("No department can take {number} now: none has a handler who uses this service, or §14 "
-                        "excludes it. Please ask the administrator to add a handler to a department and send them an "
-                        "invite.", number=matter.number)
+        raise UserError("No department can take {number} now: none has a handler who uses this service, or Article 14 "
+                        "of the {regulation} excludes it. Please ask the administrator to add a handler to a department "
+                        "and send them an invite.", number=matter.number)
 
 
 async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]
@@ -181,8 +182,8 @@ async def _urger(ctx: Context, urger_id: int) -> people.Person:
 def check_assignable(matter: Matter, department_id: int, department: str) -> None:
     """§14: refuse the department that handled a disputed case originally, at first and on reopening."""
     if domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, department_id):
-        raise UserError("§14: this appeal disputes the handling of {department}; it cannot be assigned to the "
-                        "department that handled it originally. Please choose another.", department=department)
+        raise UserError("Under Article 14 of the {regulation}, this appeal disputes the handling of {department}, "
+                        "so it cannot be assigned to that department. Please choose another.", department=department)
 
 
 async def mark_major(ctx: Context, matter_id: int) -> None:
@@ -216,7 +217,8 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     check_transfer_explanation(explanation)
     await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority.strip(),
                           closed_at=ctx.now)
-    await record_event(ctx, matter, "transferred", public=True, detail={"authority": authority.strip()})
+    await record_event(ctx, matter, "transferred", public=True,
+                       detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
     await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
     await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
 
@@ -345,7 +347,7 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
         await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
-            await notices.to_staff(ctx, person_id, matter, notices.rated(matter, rating))
+            await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
     return state
 
 
@@ -355,15 +357,17 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
     department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
     await record_event(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
     alerted: set[int] = set()
+    alert = await notices.dissatisfied(ctx, matter, comment)
     for role in ("office", "discipline"):
         for person_id in await people.with_role(ctx.tx, role):
             alerted.add(person_id)
-            await notices.to_staff(ctx, person_id, matter, notices.dissatisfied(matter, comment))
+            await notices.to_staff(ctx, person_id, matter, alert)
     told = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
     if matter.urger_id:
         told.add(matter.urger_id)
+    back = await notices.reopened(ctx, matter, due)
     for person_id in sorted(told - alerted):
-        await notices.to_staff(ctx, person_id, matter, notices.reopened(matter, due))
+        await notices.to_staff(ctx, person_id, matter, back)
 
 
 def actor_id(ctx: Context) -> int:

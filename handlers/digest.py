@@ -326,7 +326,7 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:
-        _ = Translator(locale, config.unit.tz)
+        _ = Translator(locale, config.unit.tz, config.terms)
         files: list[OutFile] = []
         if d.departments:
             title, categories, series, axis = chart_labels(_, d)
@@ -335,10 +335,10 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
                 no_font = True
             else:
                 png = await asyncio.to_thread(charts.stacked_bars, title, categories, series, font, axis)
-                files.append(OutFile(store.put(png)[1], _("digest-chart-{day}", day=d.today.isoformat()) + ".png",
+                files.append(OutFile(store.put(png)[1], _("Digest chart, {day}", day=_.date(d.today)) + ".png",
                                      "photo"))
         if render(_, d)[2]:
-            files.append(OutFile(store.put(table(_, d))[1], _("digest-list-{day}", day=d.today.isoformat()) + ".csv",
+            files.append(OutFile(store.put(table(_, d))[1], _("Digest list, {day}", day=_.date(d.today)) + ".csv",
                                  "document"))
         ready[locale] = tuple(files)
     if no_font:

@@ -165,7 +165,7 @@ class RegisterFlow:
         _, data = ctx._, dialog.data
         day = _.date(date.fromisoformat(data["day"]))
         kind = KIND_LABELS[data["kind"]]
-        lines = [f"{_(kind)}: {data['case']}",
+        lines = [_("{label}: {value}", label=_(kind), value=data["case"]),
                  _("Case number: {number}", number=data["number"] or _("none")),
                  _("Reported on: {day}", day=day) if data["kind"] == "major_case_report" else
                  _("Lodged on: {day}", day=day)]

@@ -72,14 +72,17 @@ def check_reply(ctx: Context, body: str | None, grounds: str | None) -> None:
     problem = domain.reply_problem(body, grounds, least)
     a, b = len((body or "").strip()), len((grounds or "").strip())
     if problem == "outcome":
-        raise UserError("§14: the statement of the outcome is too brief: {n} characters, at least {min} are needed. "
-                        "Please say what was done, and with what result.", n=a, min=least.outcome)
+        raise UserError("Under Article 14 of the {regulation}, the statement of the outcome is too brief: {n} "
+                        "characters, at least {min} are needed. Please say what was done, and with what result.",
+                        n=a, min=least.outcome)
     if problem == "grounds":
-        raise UserError("§14: a reply must give its grounds (理由/依据) in at least {min} characters; these have {n}. "
-                        "Please state the law, the rules or the facts it rests on.", n=b, min=least.grounds)
+        raise UserError("Under Article 14 of the {regulation}, a reply must give its grounds (理由/依据) in at least "
+                        "{min} characters; these have {n}. Please state the law, the rules or the facts it rests on.",
+                        n=b, min=least.grounds)
     if problem == "whole":
-        raise UserError("§14: the reply is too brief: {n} characters in all (outcome {a}, grounds {b}), at least "
-                        "{min} are needed. Please write the grounds more fully, or change the outcome.",
+        raise UserError("Under Article 14 of the {regulation}, the reply is too brief: {n} characters in all (outcome "
+                        "{a}, grounds {b}), at least {min} are needed. Please write the grounds more fully, or change "
+                        "the outcome.",
                         n=a + b, a=a, b=b, min=least.whole)
 
 
@@ -110,7 +113,7 @@ async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
     stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)
     files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
     await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files))
-    await notices.to_staff(ctx, reply.drafted_by, matter, notices.reply_sent(matter))
+    await notices.to_staff(ctx, reply.drafted_by, matter, await notices.reply_sent(ctx, matter))
     if reply.kind == "cannot_meet":
         await tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter), told=reply.drafted_by)
     await record_reply_contact(ctx, matter, reply.via)  # a reply is a contact too (seed §11)

@@ -15,14 +15,14 @@ from typing import Final
 
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES, STATES
-from bot.i18n import Translator
+from bot.i18n import REGULATION, Translator
 from bot.office_files import (
     NO_RATE, NONE, Cell, Heading, Paragraph, Report, Table, percent, write_docx, write_xlsx, zh_date,
 )
 from handlers.contacts import METHOD_LABELS
 from handlers.labels import KIND_LABELS
 from handlers.notices import OUTCOME_LABELS
-from handlers.reports import AssessmentFigures, DepartmentFigures, EventRow, HalfYearFigures, Rate
+from handlers.reports import AssessmentFigures, DepartmentFigures, EventRow, HalfYear, HalfYearFigures, Rate
 from storage.contacts import Coverage
 from storage.reports import RegisterEntry
 
@@ -75,8 +75,14 @@ def event_rows(events: list[EventRow]) -> list[tuple[Cell, ...]]:
     return [(zh_date(e.day), e.name, e.kind, e.representatives, e.supervisors) for e in events]
 
 
-def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None = None) -> Report:
-    """The report's paragraphs and tables, in Chinese, from the figures."""
+def file_name(period: HalfYear) -> str:
+    """The report's file name without its extension, as its reader would name it: 2026年下半年联系…报告."""
+    return f"{period.year}年{HALF_WORDS[period.half]}联系人大代表政协委员工作情况报告"
+
+
+def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None = None,
+                     regulation: str = REGULATION) -> Report:
+    """The report's paragraphs and tables, in Chinese, from the figures; `regulation` is the title it cites."""
     zh = _zh()
     half = f"{f.period.year}年{HALF_WORDS[f.period.half]}"
     report = Report(
@@ -84,7 +90,7 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
         subtitle=f"（{zh_date(f.period.first)}至{zh_date(f.period.last)}，数据截至{zh_date(f.as_of)}）",
         unit=f.unit, drawn_on=drawn_on, addressee=addressee)
     add = report.blocks.append
-    add(Paragraph(f"根据《加强与人大代表政协委员联络工作实施办法（暂行）》第十七条“每年分别于当年的6月底和12月底前，"
+    add(Paragraph(f"根据《{regulation}》第十七条“每年分别于当年的6月底和12月底前，"
                   f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、政协委员"
                   f"工作情况报告如下。"))
 

@@ -3,7 +3,7 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from bot import callbacks, domain
 from bot.context import Context
@@ -12,7 +12,8 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from handlers import casework as cases
-from handlers.labels import event_label, kind_label, state_label
+from handlers import oversight
+from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
 from storage.supervision import DEADLINE_STATES
@@ -65,10 +66,7 @@ async def inbox(ctx: Context) -> None:
             await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
         shown = True
     if "discipline" in person.roles:
-        cutoff = ctx.now - timedelta(days=ctx.config.supervision.stale_days)
-        idle = await casework.idle_since(ctx.tx, cutoff)
-        await ctx.reply(_list(_, _("No action for {n} days or more", n=ctx.config.supervision.stale_days), idle,
-                              _("Every open matter has been acted on recently.")))
+        await oversight.inbox(ctx)  # the second line (SPEC §1): overdue, stale, reopened, disputed, on site
         shown = True
     if "leader" in person.roles:
         waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]
@@ -135,7 +133,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     rep = await people.get(ctx.tx, matter.representative_id)
     lines = [
         f"{kind_label(_, matter.kind)} · {state_label(_, matter.state)}" + (" · " + _("major") if matter.major else ""),
-        _("From: {name}", name=rep.name if rep else "?"),
+        raised_or_referred(_, matter.kind, N_("From: {name}"), N_("Referred by: {name}"), name=deputy(_, rep) or "?"),
         _("Subject: {subject}", subject=matter.subject),
         _("Content:"),
         matter.body[:BODY_PREVIEW] + ("…" if len(matter.body) > BODY_PREVIEW else ""),
@@ -168,8 +166,10 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
+        label = f"{mark}{event_label(_, event.event)}"
         note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
-        lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
+        lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
+                                                             else label))
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
 
 

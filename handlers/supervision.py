@@ -90,7 +90,8 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
 def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[str]) -> Context:
     """A context for what the bot does of itself: no person, no chat to answer."""
     inc = Incoming(channel="system", user_id="scheduler", chat_id="")
-    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz), channels=channels)
+    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz, config.terms),
+                   channels=channels)
 
 
 async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
@@ -350,8 +351,9 @@ def _overdue(m: Matter, days: int) -> Make:
 
 def _major_prompt(m: Matter) -> Make:
     return lambda _: Reply(_("{number} is a major matter due on {day}, and the representative has had no progress "
-                             "notice yet. Please send one (a public progress note), seed §12.", number=m.number,
-                             day=_.date(m.due_date)), title=_("Progress notice owed"), buttons=_open(_, m))
+                             "notice yet. Please send one (a public progress note), as Article 12 of the {regulation} "
+                             "asks.", number=m.number, day=_.date(m.due_date)),
+                           title=_("Progress notice owed"), buttons=_open(_, m))
 
 
 def _major_escalate(m: Matter) -> Make:
@@ -367,9 +369,9 @@ def _urge(m: Matter, count: int, urger: str) -> Make:
 
 
 def _stale_notice(m: Matter, idle: int, handlers_: str, heads: str) -> Make:
-    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (seed §16). Handler: "
-                             "{handlers}; department head: {heads}.", number=m.number, n=idle, handlers=handlers_,
-                             heads=heads), title=_("No action"), buttons=_open(_, m))
+    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (Article 16 of the "
+                             "{regulation}). Handler: {handlers}; department head: {heads}.", number=m.number, n=idle,
+                             handlers=handlers_, heads=heads), title=_("No action"), buttons=_open(_, m))
 
 
 def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int,

@@ -50,10 +50,10 @@ def require_office(ctx: Context) -> None:
 def count_warning(_: Translator, n: int) -> str | None:
     """Seed §6: 5 to 10 supervisors; the words for the office when there are not."""
     if n < FEWEST:
-        return _("Only {n} law-enforcement supervisors are in office; seed §6 asks for 5 to 10. Please appoint more.",
-                 n=n)
+        return _("Only {n} law-enforcement supervisors are in office; Article 6 of the {regulation} asks for 5 to 10. "
+                 "Please appoint more.", n=n)
     if n > MOST:
-        return _("{n} law-enforcement supervisors are in office; seed §6 asks for 5 to 10.", n=n)
+        return _("{n} law-enforcement supervisors are in office; Article 6 of the {regulation} asks for 5 to 10.", n=n)
     return None
 
 
@@ -77,7 +77,7 @@ async def listing(ctx: Context) -> None:
     today = local_today(ctx)
     found = await events.supervisors(ctx.tx, today)
     spread = await events.discussion_invitations(ctx.tx, *_year_bounds(ctx, today.year))
-    lines = [_("In office: {n} (seed §6: 5 to 10).", n=len(found))]
+    lines = [_("In office: {n} (Article 6 of the {regulation}: 5 to 10).", n=len(found))]
     warning = count_warning(_, len(found))
     if warning:
         lines.append("⚠ " + warning)
@@ -311,7 +311,7 @@ class ViewFlow:
             return await self.prompt(ctx, dialog)
         matter = await give_view(ctx, int(dialog.data["event_id"]), text)
         await ctx.end_dialog()
-        await ctx.reply(Reply(ctx._("Thank you. Your view on {number} has been passed to those handling it. Thank you "
+        await ctx.reply(Reply(ctx._("Your view on {number} has been passed to those handling it. Thank you "
                                     "for your supervision.", number=matter.number)))
 
 

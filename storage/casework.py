@@ -86,6 +86,28 @@ async def last_sent_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
     return None if row is None else _reply(row)
 
 
+@dataclass(frozen=True)
+class SentReply:
+    """A reply as its representative received it, with the rating they gave."""
+
+    id: int
+    round: int
+    kind: str
+    body: str
+    grounds: str
+    via: str
+    rating: str | None
+    rating_note: str | None
+
+
+async def sent_replies(q: Tx, matter_id: int) -> dict[int, SentReply]:
+    """The replies of a matter that went to its representative, by id; drafts and returned ones are not here."""
+    rows = await q.all("SELECT id, round, kind, body, grounds, via, rating, rating_note FROM replies"
+                       " WHERE matter_id = ? AND state = 'sent' ORDER BY id", (matter_id,))
+    return {r["id"]: SentReply(r["id"], r["round"], r["kind"], r["body"], r["grounds"], r["via"], r["rating"],
+                               r["rating_note"]) for r in rows}
+
+
 async def set_reply(q: Tx, reply_id: int, now: datetime, **fields: Any) -> None:
     allowed = {"state", "approved_by", "leader_by", "return_note", "rating", "rating_note"}
     if set(fields) - allowed:
@@ -148,16 +170,6 @@ async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None =
         sql += " AND department_id = ?"
         params.append(department_id)
     rows = await q.all(sql + " ORDER BY due_date, id LIMIT ?", (*params, limit))
-    return [matter_from_row(r) for r in rows]
-
-
-async def idle_since(q: Tx, cutoff: datetime, limit: int = 30) -> list[Matter]:
-    """Open matters nobody has acted on since `cutoff` (seed §16: possibly perfunctory)."""
-    rows = await q.all(
-        "SELECT * FROM matters WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
-        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY COALESCE(last_action_at, registered_at) LIMIT ?",
-        (ts(cutoff), limit),
-    )
     return [matter_from_row(r) for r in rows]
 
 

@@ -26,7 +26,7 @@ UNKNOWN_EN = "Unknown command. Send /help to see what you can do."
 NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
 UNBOUND = ("本服务面向与卢氏县人民检察院联系的人大代表、政协委员及本院工作人员。"
            "如需使用，请向联络办公室索取您的专属邀请链接，然后打开该链接。")
-IN_DIALOGUE = "您正在提交事项。请先完成，或发送 /cancel 取消。"
+IN_DIALOGUE = "您还有一项操作尚未完成：提交事项。请先完成，或发送 /cancel 退出。"
 KIND_PROMPT = "提交事项\n请选择事项类别：您本人的建议、批评、意见，或群众委托您转交的举报、控告、申诉。"
 SUBJECT_PROMPT = "请发送简要事由（不超过 100 个字）。"
 TEXT_PROMPT = "请填写具体内容（总共不超过 10000 个字），可分多条发送；写完后请点击“完成”。"
@@ -533,7 +533,7 @@ async def test_a_command_in_a_dialogue_in_english(harness: Harness) -> None:
     await deputy.say("Roads")
     replies = await deputy.say("/submit")
     assert shown(replies) == [
-        ("message", "You are in the middle of: submitting a matter. Please finish it, or send /cancel."),
+        ("message", "You have not finished submitting a matter. Please finish it first, or send /cancel to leave it."),
         ("message", "Please write the content (at most 10000 characters in all). You may send several messages; "
                     "press Done when you have finished."),
     ]
@@ -557,7 +557,7 @@ async def test_the_help_menus_reading_buttons_work_in_a_dialogue_and_it_waits(ha
     deputy = await bound_deputy(harness)
     await at_step(deputy, "subject")
     before = await harness.dump(*TABLES)
-    still = "您仍在提交事项。请接着完成，或发送 /cancel 取消。"
+    still = "您的操作尚未完成：提交事项。请接着完成，或发送 /cancel 退出。"
     helped = await deputy.say("/help")
     assert [s.text for s in helped if s.op == "message"][-1] == still
     assert "我的事项" in [label for label, _ in helped[0].buttons]  # the help, with the main menu under it

@@ -182,6 +182,12 @@ def test_every_documented_key_is_accepted_on_its_own(tmp_path: Path) -> None:
          "'2027-01-01/2027-12-31': a range must go forward and span at most 31 days"),
         ('[calendar]\nholidays = ["2027-02-08/2027-02-12"]\nworkdays = ["2027-02-10"]', "calendar.workdays",
          "2027-02-10 is also listed in calendar.holidays"),
+        # the terms
+        ('[terms]\nenglish_names = "第二检察部"', "terms.english_names",
+         'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"'),
+        ('[terms.english_names]\n"第二检察部" = 2', "terms.english_names",
+         'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"'),
+        ('[terms]\nregulation = ""', "terms.regulation", "must be a non-empty string"),
         # a token without ':'
         ('[telegram]\ntoken = "123456abcdef"', "telegram.token",
          "does not look like a bot token (expected digits:letters)"),

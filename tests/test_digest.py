@@ -479,7 +479,7 @@ async def test_long_lists_are_cut_to_ten_with_the_whole_list_attached(office: Of
           f"{(TODAY - s.due).days} 天" for s in late[:10]), "……另有 15 件"]
     assert lines[-1] == "完整清单见附件。"
     files = got[0].payload["files"]
-    assert [(name, kind) for _path, name, kind in files] == [("工作摘要事项清单-2026-11-30.csv", "document")]
+    assert [(name, kind) for _path, name, kind in files] == [("工作摘要事项清单（2026年11月30日）.csv", "document")]
     rows = list(csv.reader(io.StringIO(Path(files[0][0]).read_bytes().decode("utf-8-sig"))))
     assert rows[0] == ["清单", "编号", "类别", "重大疑难复杂", "承办部门", "办理期限", "距办理期限天数（负数为已超期天数）"]
     owing = sorted((s for s in specs if s.major), key=lambda s: s.due)
@@ -570,7 +570,7 @@ async def test_with_a_font_the_chart_goes_with_the_digest_as_a_photo(
     harness.clock.set(NOW.astimezone(UTC))
     with caplog.at_level(logging.WARNING, logger="handlers.digest"):
         got = messages(await leader.say("/digest"))
-    assert [(name, kind) for _path, name, kind in got[0].payload["files"]] == [("digest-chart-2026-11-30.png", "photo")]
+    assert [(name, kind) for _path, name, kind in got[0].payload["files"]] == [("Digest chart, November 30, 2026.png", "photo")]
     path = Path(got[0].payload["files"][0][0])
     assert path.is_relative_to(harness.app.config.storage.files_dir / "cache" / "digest")
     data = path.read_bytes()
@@ -586,7 +586,7 @@ async def test_with_a_cjk_font_installed_the_chinese_chart_is_drawn(office: Offi
     office.h.clock.set(NOW.astimezone(UTC))
     got = messages(await office.leader.say("/digest"))
     files = got[0].payload["files"]
-    assert [(name, kind) for _path, name, kind in files] == [("工作摘要图表-2026-11-30.png", "photo")]
+    assert [(name, kind) for _path, name, kind in files] == [("工作摘要图表（2026年11月30日）.png", "photo")]
     assert Path(files[0][0]).read_bytes().startswith(PNG)
 
 

@@ -88,7 +88,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         assert "事由：有人非法占用耕地 <厂房> & 仓库" in summary.text  # escaped on the way, intact on arrival
         assert "附件：2 个" in summary.text
         receipt = await chat.press(summary, "确认提交")
-        assert receipt.text.splitlines()[1:3] == ["感谢您的监督，您提出的举报已登记。", f"编号：LS-{_year(receipt)}-0001"]
+        assert receipt.text.splitlines()[1:3] == ["感谢您的监督，您转交的举报已登记。", f"编号：LS-{_year(receipt)}-0001"]
 
         listing = await chat.say("/my")
         assert f"LS-{_year(receipt)}-0001 · 举报 · 已登记" in listing.text

@@ -88,7 +88,7 @@ async def test_assigning_is_refused_on_the_press_when_no_department_may_take_it(
     await clerk.say("/case LS-2026-0001")
     before = await harness.dump(*TABLES)
     refused = messages(await clerk.press("交办"))
-    assert refused == ["目前没有可以承办 LS-2026-0001 的部门：各部门均没有使用本系统的承办人，或依第十四条规定不能承办。"
+    assert refused == ["目前没有可以承办 LS-2026-0001 的部门：各部门均没有使用本系统的承办人，或依《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条不能承办。"
                        "请联系系统管理员为部门添加承办人并发送邀请。"]
     assert await harness.dump(*TABLES) == before
     assert await open_dialogs(harness) == 0
@@ -117,7 +117,7 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
     row = await matter_row(harness)
     assert (row["state"], row["department_id"], row["due_date"]) == ("assigned", cast.dept1, due)
     assert ("reassigned", 1) in await timeline(harness)
-    assert cast.deputy.last == "进展\n您的申诉（LS-2026-0001）已改由第一检察部承办，办理期限不变。"
+    assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已改由第一检察部承办，办理期限不变。"
     assert cast.handler1.last == ("已改派\nLS-2026-0001（申诉）已由第二检察部改派第一检察部承办；专人催办：陈静。"
                                   "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。")
     assert cast.handler2.last == ("已改派\n办公室已将 LS-2026-0001 由第二检察部改派第一检察部承办。"
@@ -125,7 +125,7 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
                                   "贵部门对该事项的办理工作到此结束，如有相关材料请及时移交。")
     assert messages(await cast.handler2.say("/case LS-2026-0001")) == ["未找到该事项。"]
     card = await cast.handler1.say("/case LS-2026-0001")
-    assert "已改派其他部门承办: 经审查" in card[0].text and "进展" in labels(card[0])
+    assert "已改派其他部门承办：经审查" in card[0].text and "进展" in labels(card[0])
 
 
 async def test_s14_applies_again_on_reassignment(harness: Harness) -> None:
@@ -139,7 +139,7 @@ async def test_s14_applies_again_on_reassignment(harness: Harness) -> None:
     assert labels(offer[-1]) == ["第一检察部", "第三检察部", "取消"]
     before = await harness.dump(*TABLES)
     refused = messages(await cast.office.press("第一检察部"))
-    assert refused[0].startswith("根据第十四条规定：该申诉系对第一检察部的处理不服")
+    assert refused[0].startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，该申诉系对第一检察部的处理不服")
     assert refused[1].startswith("LS-2026-0001 现由第二检察部承办")  # asked again
     assert await harness.dump(*TABLES) == before
 
@@ -208,7 +208,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     assert messages(await cast.office.press("无法满足")) == ["该事项已有答复正在等待审批。"]
     assert await harness.dump(*TABLES) == before
     await cast.approve(cast.leader)
-    assert cast.deputy.last.startswith("答复\n关于您的申诉（LS-2026-0001）的答复")
+    assert cast.deputy.last.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复")
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"
     assert cast.handler2.last == ("无法满足\n办公室已向代表（委员）说明 LS-2026-0001 的要求无法满足，该说明即为答复。"
@@ -324,7 +324,7 @@ async def test_an_action_pressed_during_another_dialogue_names_it_and_how_to_lea
     await h.press("申请延期")
     before = await harness.dump(*TABLES)
     pressed = await h.press_data(dict((b, d) for b, d in card[0].buttons)["进展"])
-    assert messages(pressed) == ["您正在办理事项操作。请先完成，或发送 /cancel 取消。", "请填写申请延期的理由（不少于 10 个字）。"]
+    assert messages(pressed) == ["您还有一项操作尚未完成：事项的“申请延期”操作。请先完成，或发送 /cancel 退出。", "请填写申请延期的理由（不少于 10 个字）。"]
     assert await harness.dump(*TABLES) == before
 
 
@@ -352,12 +352,12 @@ async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_
     await h.press("在此书面答复")
     before = await harness.dump(*TABLES)
     brief = messages(await h.say("经审查，您反映的问题属实，已督促整改。"))
-    assert brief[0] == "根据第十四条规定：办理结果过于简略（19 个字），至少需要 60 个字。请写明做了哪些工作、结果如何。"
+    assert brief[0] == "根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（19 个字），至少需要 60 个字。请写明做了哪些工作、结果如何。"
     assert brief[1].startswith("请填写答复：办理结果（不少于 60 个字）。")
     assert await harness.dump(*TABLES) == before
     await h.say(REPLY_BODY + "相关整改情况已于十一月底复查确认。")
     grounds = messages(await h.say("依据《土地管理法》办理。"))
-    assert grounds[0] == ("根据第十四条规定：答复须写明理由/依据，不少于 30 个字；现有 12 个字。"
+    assert grounds[0] == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由/依据，不少于 30 个字；现有 12 个字。"
                           "请写明所依据的法律、规定或事实。")
     screen = await h.say(GROUNDS)
     assert labels(screen[-1]) == ["确认", "取消", "修改答复方式", "修改办理结果", "修改理由/依据"]
@@ -378,7 +378,7 @@ async def test_s14_the_outcome_minimum_is_named_in_english(harness: Harness) -> 
     await cast.office.say("/case LS-2026-0001")
     await cast.office.press("Cannot be met")
     refused = messages(await cast.office.say("Cannot be done."))
-    assert refused[0] == ("§14: the statement of the outcome is too brief: 15 characters, at least 20 are needed. "
+    assert refused[0] == ("Under Article 14 of the Measures of the Lushi County Procuratorate for Strengthening Liaison with NPC Deputies and CPPCC Members (Provisional), the statement of the outcome is too brief: 15 characters, at least 20 are needed. "
                           "Please say what was done, and with what result.")
     assert refused[1].startswith("Please write the explanation for the representative: what cannot be done, patiently "
                                  "and clearly (at least 20 characters).")
@@ -415,12 +415,12 @@ async def test_s14_reopening_tells_the_deputy_the_new_due_date_and_the_departmen
     told = await cast.deputy.say("答复没有回应我提出的问题。")
     assert messages(told) == ["您的事项（LS-2026-0001）将在办公室和纪检监察部门的监督下重新办理，于2027年1月7日前办结，"
                               "我们将再次答复您。"]
-    assert cast.handler2.last == ("重新办理\n代表（委员）对 LS-2026-0001 的答复不满意，该事项须重新办理，于2027年1月7日前办结。"
+    assert cast.handler2.last == ("重新办理\n王建国代表对 LS-2026-0001 的答复不满意，该事项须重新办理，于2027年1月7日前办结。"
                                   "办公室将重新交办。")
     assert "答复没有回应我提出的问题。" in cast.office.last  # the urger, in the office, is alerted with it
     assert [e for e, _ in await timeline(harness)][-2:] == ["rated_dissatisfied", "reopened"]
     card = await cast.office.say("/case LS-2026-0001")
-    assert "重新办理，办理期限重新确定: 2027年1月7日" in card[0].text
+    assert "重新办理，办理期限重新确定：2027年1月7日" in card[0].text
     listing = await cast.deputy.say("/my")
     opened = await cast.deputy.press_data(listing[-1].buttons[0][1])
     assert "办理期限：2027年1月7日" in opened[-1].text
@@ -438,4 +438,4 @@ async def test_the_urger_outside_the_office_alerts_hears_of_the_reopening(harnes
         await tx.execute("INSERT INTO person_roles (person_id, role) VALUES (?, 'leader')", (urger,))
     await cast.deputy.press("不满意")
     await cast.deputy.say("答复没有回应我提出的问题。")
-    assert cast.office.last.startswith("重新办理\n代表（委员）对 LS-2026-0001 的答复不满意")
+    assert cast.office.last.startswith("重新办理\n王建国代表对 LS-2026-0001 的答复不满意")

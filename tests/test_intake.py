@@ -82,7 +82,7 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     summary = deputy.last
     assert "当事人：张三，联系方式：13900001111" in summary and "附件：2 个" in summary
     await deputy.press("确认提交")
-    assert "您提出的举报已登记" in deputy.last
+    assert "您转交的举报已登记" in deputy.last
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")
         files = await q.all("SELECT kind, name, size, sha256, path FROM attachments ORDER BY id")
@@ -239,7 +239,7 @@ async def test_office_is_told_of_each_new_matter(harness: Harness) -> None:
     deputy = await bound_deputy(harness)
     await submit_suggestion(deputy)
     notices = [s for s in harness.channel.sent if s.chat_id == "3001" and s.op == "message"]
-    assert notices[-1].text == "新事项\n新建议 LS-2026-0001，提出人：王建国，事由：关于乡村道路安全"
+    assert notices[-1].text == "新事项\n新建议 LS-2026-0001，提出人：王建国代表，事由：关于乡村道路安全"
 
 
 async def test_my_lists_own_matters_and_opens_the_public_timeline(harness: Harness) -> None:

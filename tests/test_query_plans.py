@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from storage import casework, digest, matters, supervision
+from storage import casework, digest, matters, oversight, supervision
 from storage.db import Database, Params, Row, Tx
 from storage.migrate import migrate
 
@@ -88,9 +88,14 @@ async def screen_queries(q: Tx) -> None:
     await digest.ratings_of_replies_sent(q, start, end)
     await matters.count_of_representative(q, 1)
     await matters.of_representative(q, 1, 8, 0)
+    await matters.events(q, 1, public_only=True)
+    await casework.sent_replies(q, 1)
     await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
     await casework.matters_in(q, ("registered", "reopened"))
-    await casework.idle_since(q, NOW)
+    await oversight.idle_since(q, NOW, 20)
+    await oversight.overdue(q, date(2026, 11, 24), 20)
+    await oversight.disputed_appeals(q, 20)
+    await oversight.under_onsite_supervision(q, 20)
     await casework.awaiting_approval(q, "draft")
     await casework.pending_extensions(q)
 

@@ -461,7 +461,7 @@ async def test_the_first_half_report_number_by_number(harness: Harness) -> None:
     await office.setup()
     sent = await office.clerk.say("/report 2026H1")
     files = files_of(sent)
-    assert [name for _path, name in files] == ["2026H1-联系代表委员工作情况报告.docx", "2026H1-联系代表委员工作情况报告.xlsx"]
+    assert [name for _path, name in files] == ["2026年上半年联系人大代表政协委员工作情况报告.docx", "2026年上半年联系人大代表政协委员工作情况报告.xlsx"]
     e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
     assert paragraphs[0] == "卢氏县人民检察院关于2026年上半年联系人大代表政协委员工作情况的报告"
@@ -580,7 +580,7 @@ async def test_the_office_is_reminded_from_the_first_of_june_until_the_report_is
     assert (await tick(harness, at(date(2026, 6, 22))))["halfyear"] == 1
     reminders = [s for s in office.clerk.received if s.text.startswith("半年工作情况报告")]
     assert len(reminders) == 2
-    assert reminders[0].text == ("半年工作情况报告\n2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
+    assert reminders[0].text == ("半年工作情况报告\n根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十七条，2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
                                  "请用 /report 2026H1 生成报告，报送后点击“已报送”。")
     assert [label for label, _data in reminders[0].buttons] == ["生成报告", "已报送"]
     drawn = await office.clerk.press("生成报告")

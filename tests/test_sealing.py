@@ -78,7 +78,7 @@ async def test_the_database_file_holds_no_complainant_data_and_no_phone_in_the_c
     await deputy.say(COMPLAINANT)
     await deputy.say(CONTACT)
     await deputy.press("确认提交")
-    assert "您提出的举报已登记" in deputy.last
+    assert "您转交的举报已登记" in deputy.last
     # the typed messages are kept word for word keep_messages_days (30), then erased (storage/retention.py)
     harness.clock.advance(days=31)
     await harness.app.supervise()

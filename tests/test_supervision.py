@@ -308,8 +308,8 @@ async def test_s16_discipline_sees_the_idle_matters_in_its_inbox(world: World) -
     await world.matter(date(2026, 11, 20), due=date(2027, 2, 20))
     world.h.clock.set(at(date(2026, 11, 27)))
     listing = await world.h.user(f"u{world.discipline}").say("/inbox")
-    assert listing[0].text.startswith("14 天以上未办理的事项\nLS-2026-0001")
-    assert "LS-2026-0002" not in listing[0].text
+    assert listing[1].text.startswith("14 天以上无办理动作（1 件）\nLS-2026-0001")  # after the counts (gap 9)
+    assert "LS-2026-0002" not in listing[1].text
 
 
 async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekly_before_summaries(
