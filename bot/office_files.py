@@ -11,6 +11,7 @@ What a report says is decided in handlers/report_text.py; nothing here knows a m
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +43,16 @@ def zh_date(day: date) -> str:
 
 
 def percent(value: float | None) -> str:
-    return NO_RATE if value is None else f"{value * 100:.1f}%"
+    """A rate as every paper and the chat show it: one decimal, "—" without a base; never 100.0% while
+    something is missing, nor 0.0% when something is there."""
+    if value is None:
+        return NO_RATE
+    shown = math.floor(value * 1000 + 0.5)  # halves up, as people round
+    if value < 1 and shown == 1000:
+        shown = 999
+    elif value > 0 and shown == 0:
+        shown = 1
+    return f"{shown // 10}.{shown % 10}%"
 
 # -- the blocks of a document ----------------------------------------------------------------------
 
@@ -82,7 +92,14 @@ class Paragraph:
     text: str
 
 
-Block = Heading | Paragraph | Table
+@dataclass(frozen=True)
+class Note:
+    """What the figures just above count, where two could be confused: 注：…, in smaller type."""
+
+    text: str
+
+
+Block = Heading | Paragraph | Table | Note
 
 
 @dataclass
@@ -190,6 +207,8 @@ def write_docx(report: Report) -> bytes:
             _paragraph(doc, block.text, HEADING_FONT if block.level == 1 else SUBHEADING_FONT, 16)
         elif isinstance(block, Paragraph):
             _paragraph(doc, block.text)
+        elif isinstance(block, Note):
+            _paragraph(doc, f"注：{block.text}", BODY_FONT, 14)
         else:
             number += 1
             _paragraph(doc, f"表{number}　{block.title}", BODY_FONT, 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -232,7 +251,7 @@ def write_xlsx(title: str, lines: Sequence[str], tables: Sequence[Table]) -> byt
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for r, values in enumerate(table.body()):
-            sheet.append([NO_RATE if value is None else value for value in values])
+            sheet.append(list(values))  # a figure with no value (a rate of nothing) stays an empty cell
             for c, value in enumerate(values):
                 if c in table.percent and isinstance(value, float):
                     sheet.cell(row=r + 2, column=c + 1).number_format = "0.0%"
