@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
                                       help="the half-year report (.docx, with its tables as .xlsx beside it)")
     half_year.add_argument("period", help="the half-year, e.g. 2026H1 (January-June) or 2026H2 (July-December)")
     half_year.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    half_year.add_argument("--to", help="the higher procuratorate, named at the head of the report")
+    half_year.add_argument("--to", help="the addressee 主送机关, instead of report.addressee of the configuration")
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
@@ -394,7 +394,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        docx, xlsx = report_text.half_year_files(report_text.half_year_report(figures, today, args.to))
+        docx, xlsx = report_text.half_year_files(
+            report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to))
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)
@@ -411,7 +412,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
-    office_files.save(out, report_text.assessment_file(assessed, today))
+    office_files.save(out, report_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}

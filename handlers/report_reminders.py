@@ -153,7 +153,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     assert person is not None
     tz = ctx.config.unit.tz
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
-    report = report_text.half_year_report(figures, _today(ctx))
+    report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report)
     docx, xlsx = report_text.half_year_files(report)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = f"{period.code}-联系代表委员工作情况报告"

@@ -10,9 +10,11 @@ Nothing here holds a matter's text or a complainant's personal data: the figures
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
+from bot.config import ReportConfig
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES, STATES
 from bot.i18n import Translator
@@ -25,7 +27,7 @@ from handlers.notices import OUTCOME_LABELS
 from handlers import measures as M
 from handlers.measures import Rate
 from handlers.reports import AssessmentFigures, DepartmentFigures, EventRow, HalfYearFigures
-from storage.contacts import Coverage
+from storage.contacts import Coverage, Tally
 from storage.reports import RegisterEntry
 
 DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
@@ -54,7 +56,7 @@ def _zh() -> Translator:
 
 def _sum_row(label: str, rows: Sequence[tuple[Cell, ...]]) -> tuple[Cell, ...]:
     width = len(rows[0]) if rows else 0
-    return (label, *(sum(int(r[i] or 0) for r in rows) for i in range(1, width)))
+    return (label, *(sum(v for r in rows if isinstance(v := r[i], int)) for i in range(1, width)))
 
 
 def coverage_rows(cov: Coverage) -> list[tuple[Cell, ...]]:
@@ -65,27 +67,41 @@ def coverage_rows(cov: Coverage) -> list[tuple[Cell, ...]]:
     return rows
 
 
+def sector_rows(sectors: dict[str, Tally], order: Sequence[str]) -> list[tuple[Cell, ...]]:
+    """CPPCC members by sector 界别, in the CPPCC's order (`order`: "民盟|中国民主同盟" names one sector
+    either way); sectors it does not name follow in the order they first appear on the roster, then
+    members with none. Alphabetical order by code point is no order a committee uses."""
+    rank = {name: n for n, entry in enumerate(order) for name in entry.split("|")}
+    listed = sorted(sectors, key=lambda s: (s == "", rank.get(s, len(rank))))  # stable: roster order otherwise
+    return [(s or "未填界别", t.total, t.contacted, Rate(t.contacted, t.total).value)
+            for s in listed for t in (sectors[s],)]
+
+
 def register_rows(entries: list[RegisterEntry], protest: bool) -> list[tuple[Cell, ...]]:
     if protest:
-        return [(n, e.case_name, e.case_number or NO_RATE, zh_date(e.happened_on),
-                 zh_date(e.filed_on) if e.filed_on else "未备案") for n, e in enumerate(entries, 1)]
-    return [(n, e.case_name, e.case_number or NO_RATE, zh_date(e.happened_on), e.note or "")
+        return [(n, e.case_name, e.case_number or NO_RATE, e.happened_on, e.filed_on or "未备案")
+                for n, e in enumerate(entries, 1)]
+    return [(n, e.case_name, e.case_number or NO_RATE, e.happened_on, e.note or "")
             for n, e in enumerate(entries, 1)]
 
 
 def event_rows(events: list[EventRow]) -> list[tuple[Cell, ...]]:
     """The events table, ready for when events are recorded (§5, §15; supervisors' participation, §6)."""
-    return [(zh_date(e.day), e.name, e.kind, e.representatives, e.supervisors) for e in events]
+    return [(e.day, e.name, e.kind, e.representatives, e.supervisors) for e in events]
 
 
-def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None = None) -> Report:
-    """The report's paragraphs and tables, in Chinese, from the figures."""
+def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper: ReportConfig = ReportConfig(),
+                     addressee: str | None = None) -> Report:
+    """The report's paragraphs and tables, in Chinese, from the figures; `addressee` overrides the
+    configured 主送机关 (the command line's --to)."""
     zh = _zh()
     half = f"{f.period.year}年{HALF_WORDS[f.period.half]}"
+    drawn_on = drawn_at.astimezone(tz).date()
     report = Report(
-        title=f"{f.unit}关于{half}联系人大代表政协委员工作情况的报告",
-        subtitle=f"（{zh_date(f.period.first)}至{zh_date(f.period.last)}，数据截至{zh_date(f.as_of)}）",
-        unit=f.unit, drawn_on=drawn_on, addressee=addressee)
+        title_parts=(f.unit, f"关于{half}", "联系人大代表政协委员", "工作情况的报告"),
+        subtitle_parts=(f"（{zh_date(f.period.first)}至{zh_date(f.period.last)}，", f"数据截至{zh_date(f.as_of)}）"),
+        unit=f.unit, drawn_on=drawn_on, drawn_at=drawn_at, addressee=addressee or paper.addressee or None,
+        document_number=paper.number(drawn_on.year), signer=paper.signer)
     add = report.blocks.append
     add(Paragraph(f"根据《加强与人大代表政协委员联络工作实施办法（暂行）》第十七条“每年分别于当年的6月底和12月底前，"
                   f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、政协委员"
@@ -113,9 +129,8 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
     add(Table("联系方式", "联系代表委员方式统计", ("联系方式", "人次"), [*methods, _sum_row("合计", methods)]))
     add(Table("覆盖情况（类别）", "联系覆盖情况（按类别）", ("类别", "总人数", "已联系", "未联系", M.COVERAGE_RATE.words),
               coverage_rows(cov), frozenset({4})))
-    add(Table("覆盖情况（界别）", "联系覆盖情况（按界别）", ("界别", "总人数", "已联系", M.COVERAGE_RATE.words),
-              [(s or "未填界别", t.total, t.contacted, Rate(t.contacted, t.total).value)
-               for s, t in cov.by_sector.items()], frozenset({3})))
+    add(Table("覆盖情况（界别）", "政协委员联系覆盖情况（按界别）", ("界别", "总人数", "已联系", M.COVERAGE_RATE.words),
+              sector_rows(cov.by_body_sector.get("cppcc", {}), paper.sectors), frozenset({3}), wrap=frozenset({0})))
 
     # 二、matters received (§3, §12)
     add(Heading("二、建议、批评、意见及转交案件受理办理情况"))
@@ -178,7 +193,8 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
                   "（按移送日期统计，含此前登记的事项）。" if moved else
                   f"本半年无{M.TRANSFERRED.words}有关主管机关的事项。"))
     add(Table("移送", "移送有关主管机关情况", ("主管机关", "件数"),
-              [*((a or "未填写", n) for a, n in f.transfers), ("合计", moved)] if f.transfers else []))
+              [*((a or "未填写", n) for a, n in f.transfers), ("合计", moved)] if f.transfers else [],
+              wrap=frozenset({0})))
 
     # 四、supervision (§13, §16)
     add(Heading("四、督办催办情况"))
@@ -191,8 +207,8 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
               [(urged, urged_matters, flags, flagged)]))
     add(Table("逾期未办结", f"{M.OVERDUE.words}事项（截至{zh_date(f.as_of)}）",
               ("编号", "类别", "承办部门", "办理期限", "逾期天数"),
-              [(o.number, zh(KIND_LABELS[o.kind]), o.department or "尚未交办", zh_date(o.due_date), o.days)
-               for o in f.overdue], doc_limit=DOC_LIST_LIMIT))
+              [(o.number, zh(KIND_LABELS[o.kind]), o.department or "尚未交办", o.due_date, o.days)
+               for o in f.overdue], doc_limit=DOC_LIST_LIMIT, wrap=frozenset({2})))
     add(Note(M.note(M.NOT_CONCLUDED, M.OVERDUE)))
 
     # 五、the NPC register (§4)
@@ -204,9 +220,9 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
                 + (f"，尚未备案{unfiled}件" if unfiled else "")) if f.protests else "未向人民法院提出抗诉"
     add(Paragraph(f"本半年{major}；{protests}。"))
     add(Table("重大案件报告", "向县人大报告重大案件情况", ("序号", "案件名称", "案号", "报告日期", "备注"),
-              register_rows(f.major_cases, protest=False)))
+              register_rows(f.major_cases, protest=False), wrap=frozenset({1, 4})))
     add(Table("抗诉备案", "抗诉案件报县人大常委会备案情况", ("序号", "案件名称", "案号", "抗诉日期", "备案日期"),
-              register_rows(f.protests, protest=True)))
+              register_rows(f.protests, protest=True), wrap=frozenset({1})))
 
     # 六、events and supervisors (§5, §6, §15)
     add(Heading("六、邀请代表委员参加活动及执法监督员参与情况"))
@@ -217,7 +233,7 @@ def half_year_report(f: HalfYearFigures, drawn_on: date, addressee: str | None =
         text = "本半年系统中未记录举办的活动及执法监督员参与情况。"
     add(Paragraph(f"现有执法监督员{f.supervisors}名。{text}"))
     add(Table("活动", "邀请代表委员参加活动情况", ("日期", "活动名称", "类型", "参加代表委员（人次）", "其中执法监督员（人次）"),
-              event_rows(f.events)))
+              event_rows(f.events), wrap=frozenset({1})))
 
     add(Heading("七、存在的问题和下一步工作"))
     add(Paragraph("（此部分由办公室根据实际情况补充。）"))
@@ -258,10 +274,12 @@ def half_year_files(report: Report) -> tuple[bytes, bytes]:
     """The report as (.docx, .xlsx); the workbook's first sheet says what its figures count."""
     lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}", "",
              "统计口径：", *(f"“{m.words}”：{m.counts}。" for m in M.ALL)]
-    return write_docx(report), write_xlsx(report.title, lines, report.tables)
+    return write_docx(report), write_xlsx(report.title, lines, report.tables, author=report.unit,
+                                          created=report.drawn_at)
 
 
-def assessment_file(f: AssessmentFigures, drawn_on: date) -> bytes:
+def assessment_file(f: AssessmentFigures, drawn_at: datetime, tz: ZoneInfo) -> bytes:
+    drawn_on = drawn_at.astimezone(tz).date()
     title = f"{f.unit}{f.year}年代表委员联络工作绩效考核数据"
     lines = [f"统计期间：{zh_date(date(f.year, 1, 1))}至{zh_date(date(f.year, 12, 31))}，数据截至{zh_date(f.as_of)}",
              f"生成日期：{zh_date(drawn_on)}", "",
@@ -270,4 +288,4 @@ def assessment_file(f: AssessmentFigures, drawn_on: date) -> bytes:
              *(f"“{m.words}”：{m.counts}。" for m in ASSESSMENT_MEASURES[1:]),
              f"“{UNASSIGNED_ROW}”：未交承办部门的事项，即办公室直接移送、直接以无法满足答复和尚未交办的事项；",
              "“长期未办理标记”：本年因长期无办理动作被标记的次数。"]
-    return write_xlsx(title, lines, assessment_tables(f))
+    return write_xlsx(title, lines, assessment_tables(f), author=f.unit, created=drawn_at)

@@ -172,7 +172,7 @@ async def drawn(harness: Harness) -> dict[str, Any]:
     sent = await clerk.say("/report 2026H2")
     paths = [f[0] for s in sent for f in s.payload.get("files") or []]
     book = harness.app.config.storage.files_dir / "assessment.xlsx"
-    book.write_bytes(report_text.assessment_file(assessed, TODAY))
+    book.write_bytes(report_text.assessment_file(assessed, NOW, SH))
     return {"half": half, "year": year, "report": report, "assessed": assessed,
             "half_text": digest.render(zh, half)[1], "year_text": digest.render(zh, year)[1],
             "docx": read_docx(paths[0]), "xlsx": read_xlsx(paths[1]), "assessment": read_xlsx(book),

@@ -313,7 +313,9 @@ def expected_tables(e: Expected, drawn: date, roster: list[tuple[str, str, str, 
     by_body = [[label, str(sum(1 for r in roster if r[1] == b)), str(sum(1 for r in roster if r[1] == b and r[0] in e.contacted))]
                for label, b in bodies]
     total_reps, contacted = len(roster), sum(1 for r in roster if r[0] in e.contacted)
-    sectors = sorted({r[2] for r in roster}, key=lambda s: (s == "", s))
+    members = [r for r in roster if r[1] == "cppcc"]  # NPC deputies are not in the table of sectors
+    order = ("农业界", "教育界")  # as the CPPCC lists them (the default report.sectors): 农业界 before 教育界
+    sectors = sorted({r[2] for r in members}, key=lambda s: (s == "", order.index(s) if s in order else 99))
     kinds = Counter(m.kind for m in e.registered)
     n = len(e.registered)
     states = Counter(m.state for m in e.registered)
@@ -330,10 +332,10 @@ def expected_tables(e: Expected, drawn: date, roster: list[tuple[str, str, str, 
                              *([label, t, c, str(int(t) - int(c)), pct(int(c), int(t))] for label, t, c in by_body),
                              ["合计", str(total_reps), str(contacted), str(total_reps - contacted),
                               pct(contacted, total_reps)]]),
-        ("表3　联系覆盖情况（按界别）", [["界别", "总人数", "已联系", "联系覆盖率"], *(
-            [s or "未填界别", str(t := sum(1 for r in roster if r[2] == s)),
-             str(c := sum(1 for r in roster if r[2] == s and r[0] in e.contacted)), pct(c, t)] for s in sectors)]
-         if roster else [["界别", "总人数", "已联系", "联系覆盖率"], ["无", "", "", ""]]),
+        ("表3　政协委员联系覆盖情况（按界别）", [["界别", "总人数", "已联系", "联系覆盖率"], *(
+            [s or "未填界别", str(t := sum(1 for r in members if r[2] == s)),
+             str(c := sum(1 for r in members if r[2] == s and r[0] in e.contacted)), pct(c, t)] for s in sectors)]
+         if members else [["界别", "总人数", "已联系", "联系覆盖率"], ["无", "", "", ""]]),
         ("表4　本半年登记事项（按类别）", [["类别", "件数", "占比"], *([KIND_ZH[k], str(kinds[k]), pct(kinds[k], n)] for k in KIND_ZH),
                            ["合计", str(n), "100.0%" if n else "—"]]),
         (f"表5　本半年登记事项目前的办理状态（截至{zh(drawn)}）", [["状态", "件数"], *([STATE_ZH[s], str(states[s])] for s in STATE_ZH), ["合计", str(n)]]),
@@ -394,6 +396,9 @@ def as_text(value: Any, header: str, shown: str = "") -> str:
     has no value is an empty cell in the workbook, "—" in the document)."""
     if value is None and shown == "—":
         return shown
+    if isinstance(value, datetime):  # a date cell reads back as a datetime at midnight
+        assert value.time() == datetime.min.time()
+        return zh(value.date())
     if isinstance(value, (int, float)) and (header.endswith("率") or header == "占比"):
         return pct(round(value * 10**9), 10**9)  # a rate of 0.0 reads back as the integer 0
     if isinstance(value, float):
@@ -476,8 +481,13 @@ async def test_the_first_half_report_number_by_number(harness: Harness) -> None:
     assert [name for _path, name in files] == ["2026H1-联系代表委员工作情况报告.docx", "2026H1-联系代表委员工作情况报告.xlsx"]
     e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
-    assert paragraphs[0] == "卢氏县人民检察院关于2026年上半年联系人大代表政协委员工作情况的报告"
-    assert paragraphs[1] == "（2026年1月1日至2026年6月30日，数据截至2026年6月30日）"
+    # GB/T 9704: the 版头 (the unit's mark; 发文字号 and 签发人, a blank to sign by hand), the title broken between
+    # its words, the period, the addressee of the configuration (report.addressee)
+    assert paragraphs[:6] == ["卢氏县人民检察院文件", "卢检〔2026〕　号\t签发人：　　　",
+                              "卢氏县人民检察院关于2026年上半年\n联系人大代表政协委员工作情况的报告",
+                              "（2026年1月1日至2026年6月30日，\n数据截至2026年6月30日）", "三门峡市人民检察院：",
+                              paragraphs[5]]
+    assert paragraphs[5].startswith("根据《加强与人大代表政协委员联络工作实施办法（暂行）》第十七条")
     body = "\n".join(paragraphs)
     for heading in ("一、联系人大代表、政协委员情况", "二、建议、批评、意见及转交案件受理办理情况", "三、办理质效情况",
                     "四、督办催办情况", "五、向县人大报告重大案件及抗诉案件备案情况",
@@ -526,9 +536,9 @@ async def test_the_second_half_so_far_and_the_years_coverage(harness: Harness) -
     e = expect(date(2026, 7, 1), date(2026, 12, 31), DRAWN)
     assert [m.number for m in e.registered] == ["LS-2026-0007", "LS-2026-0009"]
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
-    assert paragraphs[1] == "（2026年7月1日至2026年12月31日，数据截至2026年11月27日）"
+    assert paragraphs[3] == "（2026年7月1日至2026年12月31日，\n数据截至2026年11月27日）"
     year = {rep for rep, _m, day, _s in CONTACTS if day.year == 2026}
-    assert ("全年累计已联系代表委员4名，联系覆盖率80.0%，尚有1名未联系。" in paragraphs[4]) and len(year) == 4
+    assert ("全年累计已联系代表委员4名，联系覆盖率80.0%，尚有1名未联系。" in paragraphs[7]) and len(year) == 4
     assert not [s for s in sent if s.buttons]  # a leader reads it; only the office marks it sent
 
 
@@ -689,7 +699,7 @@ async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> No
     async with harness.db.snapshot() as q:
         figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
     path = tmp_path / "a.xlsx"
-    path.write_bytes(report_text.assessment_file(figures, DRAWN))
+    path.write_bytes(report_text.assessment_file(figures, harness.clock.now(), SH))
     check_assessment(path, 2026, DRAWN)
 
 
@@ -720,11 +730,11 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
     out = tmp_path / "out" / "report.docx"
     capsys.readouterr()
     assert main(["--config", str(config_path), "report", "half-year", "2026h1", "--out", str(out), "--to",
-                 "三门峡市人民检察院"], clock) == 0
+                 "三门峡市人民检察院第七检察部"], clock) == 0
     assert capsys.readouterr().out == (f"half-year report 2026H1 (as of 2026-06-30) written to {out} and "
                                        f"{out.with_suffix('.xlsx')}\n")
     paragraphs = check_files(out, out.with_suffix(".xlsx"), expect(date(2026, 1, 1), date(2026, 6, 30), today), today)
-    assert paragraphs[2] == "三门峡市人民检察院："
+    assert paragraphs[4] == "三门峡市人民检察院第七检察部："  # --to, instead of report.addressee
     book = tmp_path / "assessment.xlsx"
     assert main(["--config", str(config_path), "--json", "report", "assessment", "2026", "--out", str(book)], clock) == 0
     result = json.loads(capsys.readouterr().out)
@@ -753,7 +763,8 @@ def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: 
     rows: list[tuple[Any, ...]] = [(f"LS-2025-{n:04d}", "建议", "第一检察部", "2026年1月1日", 200 - n) for n in range(150)]
     table = office_files.Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"), rows,
                                doc_limit=100)
-    report = office_files.Report("标题", "（期间）", "卢氏县人民检察院", DRAWN, blocks=[table])
+    report = office_files.Report(("标题",), ("（期间）",), "卢氏县人民检察院", DRAWN, datetime(2026, 11, 27, 2, tzinfo=UTC),
+                                 blocks=[table])
     document, workbook = report_text.half_year_files(report)
     (tmp_path / "r.docx").write_bytes(document)
     (tmp_path / "r.xlsx").write_bytes(workbook)
