@@ -31,6 +31,7 @@ from bot.i18n import N_, Translator
 from bot.messages import OutFile, Reply
 from bot.permissions import may
 from handlers import measures, reports
+from handlers.digest_chart import chart_labels
 from handlers.labels import kind_label
 from handlers.measures import Satisfaction, Span, Timeliness, percent
 from handlers.supervision import Reminder
@@ -44,9 +45,6 @@ log = logging.getLogger(__name__)
 LIST_LIMIT: Final = 10  # matters listed per section; the rest are counted and attached
 MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 SOON_DAYS: Final = 7
-COLORS: Final = ("#4c9a2a", "#e8a317", "#c0392b")  # on time, due soon, overdue
-CHART_ROWS: Final = 20  # bars in the chart; more departments than that: the smallest together, as one bar
-CHART_LABEL: Final = 16  # characters of a department's name under its bar
 CACHE: Final = ("cache", "digest")  # under storage.files_dir: charts and lists waiting to be sent
 
 
@@ -331,7 +329,7 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
         _ = Translator(locale, config.unit.tz)
         files: list[OutFile] = []
         if d.departments:
-            title, categories, series, axis = chart_labels(_, d)
+            title, categories, series, axis = chart_labels(_, d.today, d.departments)
             font = charts.font_for("".join([title, axis, "0123456789", *categories, *(s.label for s in series)]))
             if font is None:
                 no_font = True
@@ -347,30 +345,6 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
         log.warning("digest: no installed font has the chart's characters (install fonts-noto-cjk); "
                     "sent without the chart")
     return ready
-
-
-def chart_labels(_: Translator, d: Digest) -> tuple[str, list[str], list[charts.Series], str]:
-    """The chart of the matters not yet concluded, by department: title, bars, stacks, axis label."""
-    title = _("Matters not yet concluded, by department, {day}", day=_.date(d.today))
-    rows, categories = d.departments, [_bar_label(_department(_, row)) for row in d.departments]
-    if len(rows) > CHART_ROWS:
-        size = {id(row): row.on_time + row.due_soon + row.overdue for row in rows}
-        biggest = {id(row) for row in sorted(rows, key=lambda row: -size[id(row)])[:CHART_ROWS - 1]}
-        rest = [row for row in rows if id(row) not in biggest]
-        rows = [row for row in rows if id(row) in biggest]
-        categories = [_bar_label(_department(_, row)) for row in rows] + [_("Other departments")]
-        rows.append(DepartmentLoad(None, sum(r.on_time for r in rest), sum(r.due_soon for r in rest),
-                                   sum(r.overdue for r in rest)))
-    series = [
-        charts.Series(_("Within the time limit"), [row.on_time for row in rows], COLORS[0]),
-        charts.Series(_(measures.DUE_SOON.msgid), [row.due_soon for row in rows], COLORS[1]),
-        charts.Series(_(measures.OVERDUE.msgid), [row.overdue for row in rows], COLORS[2]),
-    ]
-    return title, categories, series, _("Number of matters")
-
-
-def _bar_label(name: str) -> str:
-    return name if len(name) <= CHART_LABEL else name[:CHART_LABEL - 1] + "…"
 
 
 def table(_: Translator, d: Digest) -> bytes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -563,19 +564,59 @@ def test_a_font_is_chosen_only_when_it_has_every_character() -> None:
 def test_the_chart_keeps_to_twenty_bars_and_short_labels() -> None:
     rows = [DepartmentLoad(f"Department number {i}", i % 4, i % 3, i % 5) for i in range(25)]
     rows.append(DepartmentLoad(None, 2, 1, 0))
-    period = digest.Period("week", date(2026, 11, 23), date(2026, 11, 29), TODAY)
-    figures = digest.Digest(period, TODAY, 0, 0, [], [], [], 0, 0, 0, 0, 2026, digest.Satisfaction(0, 0, 0, 0), 0, 0,
-                            100, [], date(2026, 12, 31), rows)
-    title, categories, series, axis = digest.chart_labels(Translator("en", SHANGHAI), figures)
-    assert len(categories) == 20 and categories[-1] == "Other departments"
+    title, categories, series, axis = digest.chart_labels(Translator("en", SHANGHAI), TODAY, rows)
+    assert 20 <= len(categories) <= 30 and categories[-1] == "Other departments"
     assert all(len(c) <= 16 for c in categories[:-1]) and categories[0] == "Department numb…"
     for stack, field_ in zip(series, ("on_time", "due_soon", "overdue"), strict=True):
         assert sum(stack.values) == sum(getattr(r, field_) for r in rows)  # nothing lost in "other"
-    totals = sorted((r.on_time + r.due_soon + r.overdue for r in rows), reverse=True)
-    shown = [sum(v) for v in zip(*(s.values for s in series), strict=True)][:-1]
-    assert sorted(shown, reverse=True) == totals[:19]  # the biggest nineteen have bars of their own
+    # the most pressing first: by overdue, then due soon, then size — not by size alone
+    overdue = series[2].values[:-1]
+    assert list(overdue) == sorted(overdue, reverse=True) and overdue[0] == 4
+    assert min(overdue) >= max(r.overdue for r in rows if f"{r.department}"[:15] + "…" not in categories)
+    totals = [sum(v) for v in zip(*(s.values for s in series), strict=True)]
+    assert totals[-1] <= max(totals[:-1])  # 其他 never longer than the busiest department's
     assert title == "Matters not yet concluded, by department, November 30, 2026" and axis == "Number of matters"
     assert charts.stacked_bars(title, categories, series, "DejaVu Sans", axis).startswith(PNG)
+
+
+def test_more_departments_get_a_bar_rather_than_other_outgrow_the_busiest() -> None:
+    """A province: fifty departments of about the same size. Folding thirty-one of them would make 其他部门
+    the longest bar by far; as many more get their own bar as CHART_MAX allows, and the rest is said below."""
+    from handlers import digest_chart
+
+    even = [DepartmentLoad(f"部门{i}", 10, 2, 1 if i < 5 else 0) for i in range(50)]
+    own, other, left_out = digest_chart.fold(even)
+    assert other is None and len(own) == digest_chart.CHART_MAX - 1 and len(left_out) == 50 - len(own)
+    assert {r.department for r in own[:5]} == {f"部门{i}" for i in range(5)}  # the overdue first
+    _title, categories, _series, axis = digest.chart_labels(Translator("zh_Hans", SHANGHAI), TODAY, even)
+    assert len(categories) == digest_chart.CHART_MAX - 1
+    assert axis == "事项数（件）\n另有21个部门共252件未列出，其逾期未办结件数均不多于图中所列部门"
+    few_big = [DepartmentLoad("大部", 200, 0, 0)] + [DepartmentLoad(f"小部{i}", 3, 0, 0) for i in range(30)]
+    own, other, left_out = digest_chart.fold(few_big)
+    assert len(own) == digest_chart.CHART_ROWS - 1 and other is not None and not left_out
+    assert digest_chart.size(other) == 3 * 12 <= 200
+
+
+def test_a_segment_too_thin_for_its_number_carries_none() -> None:
+    """4 beside 19 on a bar of 3 000 must not read as 419: the thin segments carry no number, the bar its total."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401 (the chart draws on Agg)
+
+    series = [charts.Series("a", [3000, 5], "#4c9a2a"), charts.Series("b", [4, 5], "#e8a317"),
+              charts.Series("c", [19, 5], "#c0392b")]
+    texts: list[str] = []
+    original = charts.Figure.savefig
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        texts.extend(t.get_text().strip() for ax in self.axes for t in ax.texts)
+        original(self, *args, **kwargs)
+
+    charts.Figure.savefig = spy  # type: ignore[method-assign]
+    try:
+        charts.stacked_bars("t", ["x", "y"], series, "DejaVu Sans")
+    finally:
+        charts.Figure.savefig = original  # type: ignore[method-assign]
+    assert "3000" in texts and "3023" in texts and "15" in texts  # the wide segment, and each total
+    assert "4" not in texts and "19" not in texts  # too thin beside 3 000
 
 
 async def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_one_warning(
