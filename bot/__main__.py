@@ -13,6 +13,9 @@
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
+    report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
+                             the register ledger of the matters registered in a period (2026, 2026H2,
+                             2026-03, 2026-01-01..2026-03-31), one row each (§3)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
@@ -107,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger = report_sub.add_parser("ledger", parents=[common], help="the register ledger 登记台账 (.xlsx)")
+    ledger.add_argument("period", help="registered in: 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    ledger.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger.add_argument("--kind", action="append", default=[], help="suggestion, 建议, ... (repeat for several)")
+    ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
+    ledger.add_argument("--state", action="append", default=[],
+                        help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
     calendar = sub.add_parser("calendar", parents=[common],
                               help="the working-day calendar of a year: holidays, make-up days and their source")
     calendar.add_argument("year", nargs="?", type=int, help="e.g. 2027 (default: this year)")
@@ -402,6 +412,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         return {"message": f"half-year report {period.code} (as of {figures.as_of}) written to {out} and {workbook}",
                 "period": period.code, "as_of": figures.as_of.isoformat(), "docx": str(out), "xlsx": str(workbook),
                 "registered": figures.registered, "contacts": figures.contacts}
+    if args.action == "ledger":
+        return await draw_ledger(app, args)
     try:
         year = reports.parse_year(args.year)
     except reports.PeriodError:
@@ -416,6 +428,31 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}
+
+
+
+async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`report ledger PERIOD --out FILE.xlsx [--kind K] [--department D] [--state S]`, on a snapshot."""
+    from bot import office_files
+    from handlers import ledger
+    from storage import people as people_store
+
+    config, out = app.config, Path(args.out)
+    now = app.clock.now()
+    if out.suffix.lower() != ".xlsx":
+        raise Refused(f"--out {out} must be an .xlsx file")
+    if ledger.period(args.period, now.astimezone(config.unit.tz).date()) is None:
+        raise Refused(f"{args.period!r} is not a period: write 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    async with app.db.snapshot() as q:
+        try:
+            found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
+                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q))
+        except ledger.FilterError as exc:
+            raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
+        data, count = await ledger.ledger_file(q, found, config.unit.name, now, config.unit.tz)
+    office_files.save(out, data)
+    return {"message": f"ledger {found.first}..{found.last}: {count} matters written to {out}",
+            "first": found.first.isoformat(), "last": found.last.isoformat(), "matters": count, "xlsx": str(out)}
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ async def _number(harness: Harness, matter_id: int) -> str:
 
 # Actions on the unit's records rather than on a matter, by role (written out from the spec).
 UNIT_EXPECTED: dict[str, set[str]] = {
-    "office": {"npc_register", "report", "report_sent", "digest", "manage_cards", "send_briefing",
+    "office": {"npc_register", "report", "report_sent", "ledger", "digest", "manage_cards", "send_briefing",
                "manage_events", "record_attendance", "manage_supervisors", "mark_prepared", "record_contact",
                "quota", "register_on_behalf"},
     "handler1": {"mark_prepared"},

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import casework, digest, matters, reports, supervision
+from storage import casework, digest, ledger, matters, reports, supervision
 from storage.db import Database, Params, Row, Tx
 from storage.migrate import migrate
 
@@ -81,6 +81,8 @@ async def screen_queries(q: Tx) -> None:
     await reports.ratings(q, start, end)
     await reports.dissatisfied(q, start, end)
     await digest.upcoming_events(q, start, end, ZoneInfo("UTC"))
+    async for _row in ledger.rows(q, start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
+        pass  # the register ledger of a period, filtered
     await matters.count_of_representative(q, 1)
     await matters.of_representative(q, 1, 8, 0)
     await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
@@ -111,6 +113,12 @@ async def test_the_digest_finds_a_periods_replies_by_the_day_they_were_sent(db: 
     plans = dict(await plans_of(db, screen_queries))
     sent = next(plan for sql, plan in plans.items() if "SELECT matter_id, rating FROM replies" in sql)
     assert any("replies_state_sent (state=? AND sent_at>? AND sent_at<?)" in line for line in sent)
+
+
+async def test_the_ledger_reads_a_period_along_the_index_of_registration(db: Database) -> None:
+    plans = dict(await plans_of(db, screen_queries))
+    rows = next(plan for sql, plan in plans.items() if "AS representative" in sql)
+    assert any("matters_registered" in line for line in rows) and not any("TEMP B-TREE" in line for line in rows)
 
 
 async def test_a_periods_measures_read_only_the_matters_they_may_count(db: Database) -> None:
