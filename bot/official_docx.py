@@ -273,6 +273,37 @@ class OfficialDocument:
                 para.paragraph_format.widow_control = True
                 _fonts(para.add_run(text), BODY_FONT, size, bold=r == 0)
 
+    def form(self, rows: Sequence[tuple[str, ...]], *, label_width: float = 6.0) -> None:
+        """A form of four columns — label, value, label, value — in 仿宋 小4号: a row of two cells spans the
+        whole width with its value; a value's lines are kept as given; rows never split across pages."""
+        size = TABLE_PT
+        total = TEXT_WIDTH_PT / size
+        value = (total - 2 * label_width) / 2
+        widths = [label_width, value, label_width, value]
+        grid = self.doc.add_table(rows=0, cols=4)
+        grid.style = "Table Grid"
+        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+        grid.autofit = False
+        for column, width in zip(grid.columns, widths):
+            column.width = Pt(width * size)
+        for texts in rows:
+            row = grid.add_row()
+            row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
+            cells = list(row.cells)
+            for cell, width in zip(cells, widths):
+                cell.width = Pt(width * size)
+            if len(texts) == 2:
+                cells = [cells[0], cells[1].merge(cells[3])]
+            for n, (cell, text) in enumerate(zip(cells, texts)):
+                para = cell.paragraphs[0]
+                para.alignment = WD_ALIGN_PARAGRAPH.CENTER if n % 2 == 0 else WD_ALIGN_PARAGRAPH.LEFT
+                para.paragraph_format.line_spacing = Pt(round(size * 1.6))
+                for k, line in enumerate(text.split("\n")):
+                    run = para.add_run(line)
+                    _fonts(run, BODY_FONT, size, bold=n % 2 == 0)
+                    if k < len(text.split("\n")) - 1:
+                        run.add_break()
+
     def signature(self, unit: str, day: str) -> None:
         """The unit centred over the date, the date four characters in from the right (§7.3.5)."""
         self.paragraph(indent=None)

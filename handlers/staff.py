@@ -11,7 +11,7 @@ from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, U
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
-from handlers import casework as cases
+from handlers import casework as cases, papers
 from handlers.labels import event_label, kind_label, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
@@ -121,9 +121,12 @@ async def open_by_number(ctx: Context) -> None:
 
 
 async def on_case(ctx: Context, parts: list[str]) -> None:
-    if len(parts) != 1:
+    """case:<id> opens a card; case:<id>:slip sends its assignment slip (handlers/papers.py)."""
+    if len(parts) not in (1, 2) or parts[1:] not in ([], ["slip"]):
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
+    if parts[1:] == ["slip"]:
+        return await papers.send_slip(ctx, callbacks.to_int(parts[0]))
     await show(ctx, callbacks.to_int(parts[0]))
 
 
@@ -168,7 +171,10 @@ async def show(ctx: Context, matter_id: int) -> None:
         mark = "" if event.public else _("(internal) ")
         note = event.detail.get("note")
         lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
-    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+    buttons = await action_buttons(ctx, matter)
+    if matter.department_id is not None:  # the assignment slip 交办单, to print for the department
+        buttons += ((Button(_("Assignment slip"), callbacks.encode("case", matter.id, "slip")),),)
+    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
 
 
 ACTION_LABELS = {
