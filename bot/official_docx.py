@@ -215,10 +215,13 @@ class OfficialDocument:
         self.paragraph(indent=None)
         self.paragraph(indent=None)
 
-    def title(self, parts: Sequence[str], font: str = TITLE_FONT, size: float = TITLE_PT) -> None:
-        """The title, broken between its parts only (GB/T 9704 §7.3.1); also a line under it (the period)."""
+    def title(self, parts: Sequence[str], font: str = TITLE_FONT, size: float = TITLE_PT, *,
+              new_page: bool = False) -> None:
+        """The title, broken between its parts only (GB/T 9704 §7.3.1); also a line under it (the period);
+        `new_page`: it starts a page (a form that goes with a letter)."""
         lines = title_lines(parts, TEXT_WIDTH_PT / size - TITLE_SLACK_EM)
         para = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, indent=None, exact=False, keep=True)
+        para.paragraph_format.page_break_before = new_page
         para.paragraph_format.line_spacing = Pt(round(size * 1.5))
         for n, line in enumerate(lines):
             run = para.add_run(line)
