@@ -8,14 +8,20 @@
     invite --name NAME | --person ID     a one-time invite code and its deep link
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
               [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
-    backup FILE              a consistent copy of the database, safe while the bot runs
-    audit verify             check the audit log's hash chain; print its head hash to publish
+    backup DIR               one archive (database, the files it names, a manifest with hashes), safe while
+                             the bot runs; the data key is never in it
+    restore ARCHIVE [--check]   check an archive whole (hashes, database, audit chain) and put it back
+                             into an empty data folder; --check changes nothing
+    audit verify [--head COUNT:HASH ...] [--heads FILE]
+                             check the audit log's hash chain, print its head hash to publish, and check
+                             that heads published earlier (reports, bulletins) are still in it
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
     report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
                              the register ledger of the matters registered in a period (2026, 2026H2,
                              2026-03, 2026-01-01..2026-03-31), one row each (§3)
+    key new | key rotate     print a new data key; seal everything again under a new key (bot stopped)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
@@ -40,20 +46,15 @@ from bot.config import Config
 from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
+from bot.instance import InstanceLock
+from bot.operator import Refused, backup_archive, make_key, restore_archive, rotate_key
 from bot.roster_file import RosterFileError, read_roster
+from bot.text import normalise
 from bot.workdays import format_days
 from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
 
 log = logging.getLogger("bot")
-
-
-class Refused(Exception):
-    """The command cannot do what was asked; nothing was changed. `data` goes into the --json output."""
-
-    def __init__(self, message: str, **data: Any) -> None:
-        super().__init__(message)
-        self.data = data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,11 +96,20 @@ def _parser() -> argparse.ArgumentParser:
     event_add.add_argument("--invite", required=True, help="all, npc, cppcc, supervisors or sector:NAME")
     event_add.add_argument("--department", action="append", default=[], help="a department that prepares (repeat)")
     event_add.add_argument("--matter", help="the matter of a case discussion, e.g. LS-2026-0001")
-    backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
-    backup.add_argument("file", type=Path)
+    backup = sub.add_parser("backup", parents=[common],
+                            help="one archive of the database and the files it names, safe while the bot runs")
+    backup.add_argument("folder", type=Path, help="where to write liaison-backup-<time>.tar.gz")
+    restore = sub.add_parser("restore", parents=[common],
+                             help="check a backup archive and put it back into an empty data folder")
+    restore.add_argument("archive", type=Path)
+    restore.add_argument("--check", action="store_true", help="only check the archive; change nothing")
     audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
     audit_sub = audit_log.add_subparsers(dest="action", required=True)
-    audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify.add_argument("--head", action="append", default=[], metavar="HASH",
+                        help="a head published earlier (COUNT:HASH or HASH): it must still be in the log (repeat)")
+    verify.add_argument("--heads", type=Path, metavar="FILE",
+                        help="a file of heads published earlier, one a line (COUNT HASH, or a line of a report)")
     report = sub.add_parser("report", parents=[common], help="draw a report: the half-year report, the assessment")
     report_sub = report.add_subparsers(dest="action", required=True)
     half_year = report_sub.add_parser("half-year", parents=[common],
@@ -117,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
     ledger.add_argument("--state", action="append", default=[],
                         help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
+    key = sub.add_parser("key", parents=[common], help="the data key that seals personal data")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    key_sub.add_parser("new", parents=[common], help="print a new key (for LIAISON_DATA_KEY)")
+    key_sub.add_parser("rotate", parents=[common], help="seal everything again under a new key (bot stopped)")
     calendar = sub.add_parser("calendar", parents=[common],
                               help="the working-day calendar of a year: holidays, make-up days and their source")
     calendar.add_argument("year", nargs="?", type=int, help="e.g. 2027 (default: this year)")
@@ -126,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """The operator's command line; `clock` is the machine's unless a test moves one."""
     args = _parser().parse_args(argv)
+    for key, value in vars(args).items():  # names and titles typed by the operator are user text too
+        if isinstance(value, str):
+            setattr(args, key, normalise(value))
+        elif isinstance(value, list):
+            setattr(args, key, [normalise(v) if isinstance(v, str) else v for v in value])
     as_json = getattr(args, "json", False)
     path = getattr(args, "config", None)
     if path is None and Path("config.toml").exists():
@@ -141,6 +160,9 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         return _dispatch(args, config, as_json, clock or SystemClock())
+    except ConfigError as exc:  # found once the database is open: the data key
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     except LiaisonError as exc:  # e.g. a database newer than the program: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -150,7 +172,19 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
-        return asyncio.run(run(config, args.channel))
+        with InstanceLock(config.storage.database):  # one bot per database (bot/instance.py)
+            return asyncio.run(run(config, args.channel))
+    if args.command == "key" and args.action == "new":
+        _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)
+        return 0
+    if args.command == "restore":
+        try:
+            result = asyncio.run(restore_archive(config, args))
+        except Refused as exc:
+            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
+            return 1
+        _print({"ok": True, **result} if as_json else result["message"], as_json)
+        return 0
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
@@ -160,8 +194,9 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "staff": add_staff,
         "invite": make_invite,
         "event": add_event,
-        "backup": backup_database,
+        "backup": backup_archive,
         "audit": verify_audit,
+        "key": rotate_key,
         "report": draw_report,
     }
     try:
@@ -229,6 +264,7 @@ PROBLEMS = {
     "missing_column": "the column {column} is missing",
     "unknown_format": "not a CSV or XLSX file ({value})",
     "empty": "the file holds no representatives",
+    "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
 }
 
 
@@ -362,25 +398,42 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     return {"message": message, "event": created.event_id, "invited": created.invited, "reached": created.reached}
 
 
-async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    target: Path = args.file
-    if target.exists():
-        raise Refused(f"{target} exists already; choose a new file name")
-    await app.db.backup(target)
-    return {"message": f"database copied to {target}", "file": str(target)}
-
-
 async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    """`audit verify`: recompute the chain; a broken one is refused (exit 1) naming the first broken entry."""
+    """`audit verify [--head HASH] [--heads FILE]`: recompute the chain; a broken one is refused (exit 1) naming
+    the first broken entry, and so is a head published earlier that the log no longer holds (entries removed
+    from its end, or the table emptied: the chain alone cannot tell, the published head can)."""
+    anchors = [a for value in args.head for a in audit.parse_anchors(value.replace(":", " "))]
+    if len(anchors) != len(args.head):
+        raise Refused("--head takes a 64-digit hash, or COUNT:HASH, as the audit verify output or a report prints it")
+    if args.heads is not None:
+        try:
+            from_file = audit.parse_anchors(args.heads.read_text("utf-8"))
+        except OSError as exc:
+            raise Refused(f"cannot read {args.heads}: {exc.strerror}") from None
+        if not from_file:
+            raise Refused(f"{args.heads} holds no head (a 64-digit hash on a line)")
+        anchors += from_file
     async with app.db.snapshot() as q:
         checked, broken = await audit.verify(q)
         head = await audit.head(q)
+        missing = await audit.missing_anchors(q, anchors)
     head_hash = None if head is None else head[1]
     if broken is not None:
         raise Refused(f"audit log broken at entry {broken.id}: {broken.reason}",
                       entries=checked, broken=broken.id, reason=broken.reason, head=head_hash)
-    return {"message": f"audit log intact: {checked} entries, head {head_hash}",
-            "entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if missing:
+        first = missing[0]
+        where = f"entry {first.count}, " if first.count is not None else ""
+        raise Refused(f"audit log cut short or rewritten: the head published earlier ({where}{first.hash}) is not in "
+                      f"it; it holds {checked} entries now. Put back the last backup that holds it, and find out who "
+                      "had the database file", entries=checked, broken=None, reason="published head missing",
+                      head=head_hash, missing=[a.hash for a in missing])
+    message = f"audit log intact: {checked} entries, head {head_hash}"
+    result: dict[str, Any] = {"entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if anchors:
+        message += f"; the {len(anchors)} head(s) published earlier are in it"
+        result["anchors"] = len(anchors)
+    return {"message": message, **result}
 
 
 async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bot.errors import ConfigError
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
+DATA_KEY_ENV = "LIAISON_DATA_KEY"  # the data key(s) themselves, instead of storage.key_file (bot/data_key.py)
 LOCALES = ("zh_Hans", "en")
 
 
@@ -41,6 +42,8 @@ class StorageConfig:
     files_dir: Path = Path("data/files")
     keep_messages_days: int = 30
     keep_dialogs_days: int = 30
+    key_file: Path = Path("liaison.key")  # the data key (bot/data_key.py): outside the data folder and its backups
+    keep_complainant_days: int = 0  # after a referred case is closed; 0: as long as the matter
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class BindingConfig:
 @dataclass(frozen=True)
 class IntakeConfig:
     max_subject_chars: int = 100
-    max_text_chars: int = 20000
+    max_text_chars: int = 10000
     max_attachments: int = 10
     max_file_mb: int = 20
     due_months: dict[str, int] = field(default_factory=lambda: {k: 3 for k in KINDS})
@@ -71,6 +74,8 @@ class IntakeConfig:
 @dataclass(frozen=True)
 class CaseworkConfig:
     min_reply_chars: int = 80
+    min_outcome_chars: int = 20
+    min_grounds_chars: int = 10
     leader_approves_major: bool = True
     extension_approver: str = "office"
     extension_cap_months: int = 6
@@ -196,6 +201,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
         keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
         keep_dialogs_days=r.integer("storage.keep_dialogs_days", StorageConfig.keep_dialogs_days, 7, 3650),
+        key_file=base / r.text("storage.key_file", str(StorageConfig.key_file)),
+        keep_complainant_days=r.integer("storage.keep_complainant_days", StorageConfig.keep_complainant_days, 0,
+                                        36500),
     )
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():
@@ -229,6 +237,8 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     casework = CaseworkConfig(
         min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
+        min_outcome_chars=r.integer("casework.min_outcome_chars", CaseworkConfig.min_outcome_chars, 1, 2000),
+        min_grounds_chars=r.integer("casework.min_grounds_chars", CaseworkConfig.min_grounds_chars, 1, 2000),
         leader_approves_major=r.boolean("casework.leader_approves_major", CaseworkConfig.leader_approves_major),
         extension_approver=r.text("casework.extension_approver", CaseworkConfig.extension_approver),
         extension_cap_months=r.integer("casework.extension_cap_months", CaseworkConfig.extension_cap_months, 1, 24),

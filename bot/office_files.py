@@ -117,6 +117,7 @@ class Report:
     document_number: str | None = None  # 发文字号: with it, the 版头 of an upward document
     signer: str = ""  # 签发人 (empty: a blank the office fills by hand)
     blocks: list[Block] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines for the workbook's first sheet, after the period
 
     @property
     def title(self) -> str:

@@ -14,7 +14,8 @@ callers (bot/office_files.py, the report; handlers/papers.py, the slip and the l
 - the unit centred over the date, the date four characters in from the right (§7.3.5, as under a seal);
 - page numbers "— 1 —" in 4号宋体, one character in from the right on odd pages, from the left on even
   pages (§7.5);
-- document properties: the title, the unit as author, the moment it was drawn.
+- document properties: the title, the unit as author, the moment it was drawn;
+- every text through `bot.text.printable` (what XML cannot hold is dropped: a writer never fails on it).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+
+from bot.text import printable
 
 TITLE_FONT: Final = "方正小标宋简体"
 HEADING_FONT: Final = "黑体"
@@ -157,7 +160,8 @@ class OfficialDocument:
         section.left_margin, section.right_margin = Mm(28), Mm(26)
         section.header_distance, section.footer_distance = Mm(15), Mm(21)
         props = self.doc.core_properties
-        props.title, props.author, props.last_modified_by = title, author, author
+        props.title, props.author = printable(title), printable(author)
+        props.last_modified_by = props.author
         props.created = props.modified = created.astimezone(UTC)  # python-docx writes the time as UTC, zone unread
         props.subject, props.comments, props.keywords, props.category = subject, "", "", subject
         props.language, props.revision = "zh-CN", 1
@@ -191,22 +195,22 @@ class OfficialDocument:
         if align is not None:
             para.alignment = align
         if text:
-            _fonts(para.add_run(text), font, size, bold=bold)
+            _fonts(para.add_run(printable(text)), font, size, bold=bold)
         return para
 
     def letterhead(self, unit: str, number: str, signer: str) -> None:
         """版头 of an upward document: the unit's mark, 发文字号 and 签发人 on one line, the red rule."""
         mark = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, indent=None, exact=False)
         size = min(36.0, TEXT_WIDTH_PT / max(em_width(unit + "文件"), 1) * 0.9)
-        _fonts(mark.add_run(unit + "文件"), TITLE_FONT, size, color=RED)
+        _fonts(mark.add_run(printable(unit) + "文件"), TITLE_FONT, size, color=RED)
         self.paragraph(indent=None)
         self.paragraph(indent=None)
         line = self.paragraph(indent=None)
         line.paragraph_format.left_indent = Pt(BODY_PT)
         line.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT - 2 * BODY_PT), WD_TAB_ALIGNMENT.RIGHT)
-        _fonts(line.add_run(number), BODY_FONT, BODY_PT)
+        _fonts(line.add_run(printable(number)), BODY_FONT, BODY_PT)
         _fonts(line.add_run("\t签发人："), BODY_FONT, BODY_PT)
-        _fonts(line.add_run(signer or "　　　"), SUBHEADING_FONT, BODY_PT)
+        _fonts(line.add_run(printable(signer) or "　　　"), SUBHEADING_FONT, BODY_PT)
         rule = self.paragraph(indent=None, exact=False)
         rule.paragraph_format.space_before = Pt(4)
         borders = _element("w:pBdr")
@@ -224,7 +228,7 @@ class OfficialDocument:
         para.paragraph_format.page_break_before = new_page
         para.paragraph_format.line_spacing = Pt(round(size * 1.5))
         for n, line in enumerate(lines):
-            run = para.add_run(line)
+            run = para.add_run(printable(line))
             _fonts(run, font, size)
             if n < len(lines) - 1:
                 run.add_break()
@@ -274,7 +278,7 @@ class OfficialDocument:
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 para.paragraph_format.keep_with_next = r < len(rows) - 1 and (together or r < 2)
                 para.paragraph_format.widow_control = True
-                _fonts(para.add_run(text), BODY_FONT, size, bold=r == 0)
+                _fonts(para.add_run(printable(text)), BODY_FONT, size, bold=r == 0)
 
     def form(self, rows: Sequence[tuple[str, ...]], *, label_width: float = 6.0) -> None:
         """A form of four columns — label, value, label, value — in 仿宋 小4号: a row of two cells spans the
@@ -302,7 +306,7 @@ class OfficialDocument:
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER if n % 2 == 0 else WD_ALIGN_PARAGRAPH.LEFT
                 para.paragraph_format.line_spacing = Pt(round(size * 1.6))
                 for k, line in enumerate(text.split("\n")):
-                    run = para.add_run(line)
+                    run = para.add_run(printable(line))
                     _fonts(run, BODY_FONT, size, bold=n % 2 == 0)
                     if k < len(text.split("\n")) - 1:
                         run.add_break()

@@ -12,7 +12,7 @@ from typing import Final
 from storage.people import Person
 
 OFFICE_ACTIONS: Final = frozenset({
-    "assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+    "assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
     "record_contact", "reply_letter",
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})

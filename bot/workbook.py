@@ -5,8 +5,9 @@ zip archive, row by row, so a ledger of a hundred thousand matters streams throu
 cell object per value (openpyxl's writer spent most of a 1 000 000-matter ledger's time on those).
 What it writes is what an office prints and files:
 
-- text is always a string cell (`inlineStr`), never a formula, whatever it starts with (= + - @), and
-  characters XML cannot hold (control characters, lone surrogates) are dropped;
+- text is always a string cell (`inlineStr`), never a formula, whatever it starts with (= + - @); one that
+  looks like a formula carries Excel's quote prefix, as bot/export.py's cells do, so that editing it keeps
+  it text; characters XML cannot hold are dropped (`bot.text.printable`);
 - numbers are numbers, rates are numbers shown as percentages, dates are dates shown as 2026年1月5日,
   and a value that does not exist (a rate of nothing) is an empty cell, never "—";
 - every sheet prints on A4, landscape when it is wide, fitted to the page's width, its header row
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +26,9 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 from typing import Final
 from xml.sax.saxutils import escape, quoteattr
+
+from bot.export import FORMULA_XLSX
+from bot.text import printable
 
 Value = str | int | float | date | None
 
@@ -36,12 +39,12 @@ PERCENT: Final = "percent"  # a rate 0..1, shown as 12.5%
 DATE: Final = "date"
 NOTE: Final = "note"  # a line of a sheet of notes: no border, wrapped
 STYLES: Final = {TEXT: 2, INTEGER: 3, DECIMAL: 4, PERCENT: 5, DATE: 6, NOTE: 7}  # cellXfs of _STYLES; header: 1
+QUOTED: Final = 8  # text that looks like a formula: Excel's quote prefix, so that editing it keeps it text
 LINE_HEIGHT: Final = 14.25  # points: a line of the default font
 WIDE: Final = 110  # characters: a sheet wider than this prints landscape
 SAMPLE: Final = 500  # rows looked at to size the columns of a sheet
 MAX_WIDTH: Final = 50  # characters: longer texts wrap
 
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _EPOCH: Final = date(1899, 12, 30)
 
 
@@ -69,8 +72,8 @@ def text_width(text: str) -> float:
 
 
 def clean(text: str) -> str:
-    """The text without what XML cannot hold."""
-    return _ILLEGAL.sub("", text)
+    """The text without what XML cannot hold (bot/text.py, the writers' one guard)."""
+    return printable(text)
 
 
 def _letter(n: int) -> str:
@@ -89,8 +92,8 @@ def _cell(ref: str, value: Value, kind: str) -> str:
     if isinstance(value, str):
         text = clean(value)
         space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-        return (f'<c r="{ref}" s="{STYLES[NOTE if kind == NOTE else TEXT]}" t="inlineStr"><is><t{space}>{escape(text)}'
-                "</t></is></c>")
+        style = STYLES[NOTE] if kind == NOTE else QUOTED if text.startswith(FORMULA_XLSX) else STYLES[TEXT]
+        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -189,7 +192,7 @@ _STYLES: Final = (
     '</fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
     '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border>'
     '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="8">'
+    '<cellXfs count="9">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1">'
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
@@ -205,6 +208,8 @@ _STYLES: Final = (
     ' applyAlignment="1"><alignment horizontal="center" vertical="center"/></xf>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1">'
     '<alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
+    ' applyAlignment="1" quotePrefix="1"><alignment vertical="center" wrapText="1"/></xf>'
     '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 
 

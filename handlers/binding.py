@@ -13,7 +13,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.context import Context
-from bot.domain import normalise_phone
 from bot.errors import UserError
 from bot.messages import Reply
 from handlers.common import help_text, main_menu, role_title, unbound
@@ -100,7 +99,7 @@ class PhoneFlow:
         if contact.user_id != ctx.inc.user_id:
             raise UserError("Please share your own phone number, with the button below.")
         person = await people.get(ctx.tx, int(dialog.data["person_id"]))
-        if person is None or not person.phone or normalise_phone(contact.phone) != normalise_phone(person.phone):
+        if person is None or not await people.phone_matches(ctx.tx, person.id, contact.phone):  # by keyed digest
             raise UserError("This number does not match our records. Please contact the liaison office.")
         await ctx.end_dialog()
         await _bind(ctx, int(dialog.data["invite_id"]), person.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError
+from bot.errors import DialogOpenError, StaleActionError
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
 from storage.people import Person
@@ -151,6 +151,6 @@ async def on_menu(ctx: Context, parts: list[str]) -> None:
     if len(parts) != 1 or parts[0] not in actions:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
-    if ctx.dialog is not None and parts[0] in ("submit", "my"):
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    if ctx.dialog is not None and parts[0] == "submit":  # reading one's matters, help and language work in a dialogue
+        raise DialogOpenError()
     await actions[parts[0]](ctx)

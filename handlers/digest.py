@@ -11,8 +11,6 @@ department and dates only: never a subject, a representative or a complainant.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,8 +21,9 @@ from zoneinfo import ZoneInfo
 from bot import charts
 from bot.config import Config, DigestConfig
 from bot.context import Context
-from bot.domain import add_months
+from bot.domain import add_months, days_left, days_overdue
 from bot.errors import PermissionDeniedError
+from bot.export import csv_bytes
 from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import N_, Translator
@@ -298,11 +297,11 @@ def _prefix(_: Translator, m: DueItem) -> str:
 
 def _overdue(_: Translator, today: date, m: DueItem) -> str:
     return _("{matter} · due {day}, {n} days overdue", matter=_prefix(_, m), day=_.date(m.due_date),
-             n=(today - m.due_date).days)
+             n=days_overdue(m.due_date, today))
 
 
 def _due_soon(_: Translator, today: date, m: DueItem) -> str:
-    left = (m.due_date - today).days
+    left = days_left(m.due_date, today)
     if left == 0:
         return _("{matter} · due today", matter=_prefix(_, m))
     return _("{matter} · due {day}, {n} days left", matter=_prefix(_, m), day=_.date(m.due_date), n=left)
@@ -322,7 +321,7 @@ def _utf16(text: str) -> int:
 async def prepare(config: Config, d: Digest, locales: Sequence[str], now: datetime) -> dict[str, tuple[OutFile, ...]]:
     """The files of the digest in each language: the chart (when a font can draw it) and, when a list was
     cut, the full list; stored under the files folder until they are sent."""
-    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now))
+    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now), base=config.storage.files_dir)
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:
@@ -348,22 +347,15 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
 
 
 def table(_: Translator, d: Digest) -> bytes:
-    """Every listed matter as CSV (UTF-8 with a byte-order mark, which spreadsheet programs expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("List"), _("Number"), _("Kind"), _("Major"), _("Department"), _("Due date"),
-                     _("Days left (negative: overdue)")])
+    """Every listed matter as CSV (bot/export.py: UTF-8 with a byte-order mark, text never a formula)."""
+    rows: list[list[object]] = [[_("List"), _("Number"), _("Kind"), _("Major"), _("Department"), _("Due date"),
+                                 _("Days left (negative: overdue)")]]
     for label, items in ((_(measures.OVERDUE.msgid), d.overdue), (_(measures.DUE_SOON.msgid), d.due_soon),
                          (_(measures.OWING_NOTICE.msgid), d.owing_notice)):
         for m in items:
-            writer.writerow([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "",
-                             _cell(_department(_, m)), m.due_date.isoformat(), (m.due_date - d.today).days])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _cell(text: str) -> str:
-    """A name that a spreadsheet would take for a formula is shown as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            rows.append([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "", _department(_, m),
+                         m.due_date.isoformat(), days_left(m.due_date, d.today)])
+    return csv_bytes(rows)
 
 
 def _local_start(day: date, tz: ZoneInfo) -> datetime:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError, UserError
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
@@ -85,7 +85,7 @@ async def on_register_opinion(ctx: Context, event_id: int, person_id: int) -> No
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await begin_for(ctx, person_id, "meeting")
 
 

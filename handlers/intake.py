@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
@@ -67,7 +67,7 @@ async def on_register_button(ctx: Context, parts: list[str]) -> None:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await begin_on_behalf(ctx)
 
 
@@ -116,8 +116,9 @@ class IntakeFlow:
                                     n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
         elif step == "text":
             done = Button(_("Done"), dialog_button(dialog, "next"))
-            await ctx.reply(Reply(_("Please write the content. You may send several messages; press Done when "
-                                    "you have finished."), buttons=((done, cancel),)))
+            await ctx.reply(Reply(_("Please write the content (at most {max} characters in all). You may send "
+                                    "several messages; press Done when you have finished.",
+                                    max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
         elif step == "files":
             done = Button(_("No more files") if dialog.data["files"] else _("No files"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("You may send photos or documents (up to {n}, each at most {mb} MB). "
@@ -276,8 +277,12 @@ class IntakeFlow:
         parts: list[str] = dialog.data["text"]
         total = sum(len(p) for p in parts) + len(text)
         if total > ctx.config.intake.max_text_chars:
-            raise UserError("The content is too long: at most {max} characters in all. This message was not added.",
-                            max=ctx.config.intake.max_text_chars)
+            kept = total - len(text)
+            raise UserError("The content may have at most {max} characters in all: with this message it would have "
+                            "{n}. This message was not added; the {kept} characters received before are kept. Please "
+                            "send it shorter (at most {room} more characters), or press Done.",
+                            max=ctx.config.intake.max_text_chars, n=total, kept=kept,
+                            room=ctx.config.intake.max_text_chars - kept)
         parts.append(text)
         await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or press Done.", n=total),
                               buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))

@@ -38,6 +38,7 @@ STATE_LABELS = {
 EVENT_LABELS = {
     "registered": N_("Registered"),
     "assigned": N_("Assigned to a department"),
+    "reassigned": N_("Re-assigned to another department"),
     "major": N_("Marked major, difficult or complex"),
     "not_major": N_("No longer marked major"),
     "transferred": N_("Transferred to the competent authority"),
@@ -55,6 +56,7 @@ EVENT_LABELS = {
     "rated_satisfied": N_("Rated: satisfied"),
     "rated_basically": N_("Rated: basically satisfied"),
     "rated_dissatisfied": N_("Rated: dissatisfied; to be handled again"),
+    "reopened": N_("Reopened, to be concluded by a new due date"),
     "urged": N_("Urged"),
     "stale": N_("Flagged: no action for a long time"),
     "unrated": N_("Not rated; recorded as unrated"),

@@ -18,8 +18,8 @@ Every measure has a period rule, and two measures with different rules never sha
 - as-of: the state of things at the end of the `as_of` day — not handled (未办结), and of those the
   overdue (逾期未办结: the due date passed, whichever period it fell in).
 
-The overdue day count of a listed matter is not decided here (handlers/supervision.py words it for
-the reminders); the lists keep the due date.
+The overdue day count of a listed matter is bot/domain.py's `days_overdue`, which the reminders, the
+digest, the report and the card all say; the lists here keep the due date.
 """
 
 from __future__ import annotations

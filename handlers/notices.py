@@ -16,6 +16,7 @@ from bot.messages import Button, OutFile, Reply
 from handlers.labels import STATE_LABELS, kind_label, kind_noun
 from storage.matters import Matter
 
+StaffNotice = Callable[[Translator], Reply]  # a notice to one member of staff, worded in their language
 
 OUTCOME_LABELS = {
     "A": N_("A: resolved or basically resolved"),
@@ -58,6 +59,15 @@ def assigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         return lambda _: Reply(
             _("Your {kind} {number} has been assigned to the {department}, and is being handled.",
+              kind=kind_noun(_, matter.kind), number=matter.number, department=department),
+            title=_("Progress"))
+    return make
+
+
+def reassigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("Your {kind} {number} is now handled by another department: {department}. Its due date is unchanged.",
               kind=kind_noun(_, matter.kind), number=matter.number, department=department),
             title=_("Progress"))
     return make
@@ -116,6 +126,43 @@ def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Tra
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
           day=_.date(matter.due_date)),
         title=_("Assigned"), buttons=open_button(_, matter))
+
+
+def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("{number} ({kind}) is re-assigned from {old} to {new}; urger: {urger}. Reason: {reason}\n"
+          "To be concluded by {day}, as before.", number=matter.number, kind=kind_label(_, matter.kind), old=old,
+          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)),
+        title=_("Re-assigned"), buttons=open_button(_, matter))
+
+
+def reassigned_away(matter: Matter, old: str, new: str, reason: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has re-assigned {number} from {old} to {new}. Reason: {reason}\nYour department's work on it "
+          "ends here; please hand over anything it needs.", number=matter.number, old=old, new=new, reason=reason),
+        title=_("Re-assigned"))
+
+
+def work_ended_by_transfer(matter: Matter, authority: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has transferred {number} to {authority}, as outside this procuratorate's jurisdiction, and "
+          "explained it to the representative. Your work on it ends here.", number=matter.number,
+          authority=authority),
+        title=_("Transferred"))
+
+
+def work_ended_by_cannot_meet(matter: Matter) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has explained to the representative that {number} cannot be met; that explanation is the "
+          "reply. Your work on it ends here.", number=matter.number),
+        title=_("Cannot be met"))
+
+
+def reopened(matter: Matter, due: date) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The representative is dissatisfied with the reply to {number}: it is to be handled again and concluded "
+          "by {day}. The office will assign it again.", number=matter.number, day=_.date(due)),
+        title=_("To be handled again"), buttons=open_button(_, matter))
 
 
 def extension_requested(matter: Matter, reason: str) -> Callable[[Translator], Reply]:

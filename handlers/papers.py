@@ -30,7 +30,7 @@ from handlers import casework as cases
 from handlers.labels import KIND_LABELS
 from handlers.measures import local_day
 from handlers.report_text import BODY_WORDS, zh_words
-from storage import audit, casework, people
+from storage import audit, casework, matters, people
 from storage.casework import ReplyRecord
 from storage.matters import Matter
 
@@ -86,8 +86,10 @@ async def send_slip(ctx: Context, matter_id: int) -> None:
     urger = await people.get(ctx.tx, matter.urger_id) if matter.urger_id else None
     complainant: str | None = None
     if domain.is_referred(matter.kind):
-        seen = may(person, "view_personal", cases.access(matter))
-        complainant = (f"{matter.complainant_name or ''}　{matter.complainant_contact or ''}".strip() if seen else "")
+        complainant = ""
+        if may(person, "view_personal", cases.access(matter)):  # sealed at rest: opened only for those who may
+            who = await matters.complainant(ctx.tx, matter)
+            complainant = "（保存期满已删除）" if who.erased else f"{who.name}　{who.contact}".strip()
     tz = ctx.config.unit.tz
     data = slip(matter, rep.name if rep else "", (rep.body or "") if rep else "", department,
                 urger.name if urger else "", complainant, ctx.config.unit.name, ctx.now, tz)

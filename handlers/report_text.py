@@ -241,6 +241,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     add(Heading("七、存在的问题和下一步工作"))
     add(Paragraph("（此部分由办公室根据实际情况补充。）"))
     add(Paragraph("特此报告。"))
+    if f.audit_head is not None:  # printed, so that a log later cut short can be told apart (storage/audit.py)
+        add(Paragraph(audit_note(f.audit_head)))
+        count, digest = f.audit_head
+        report.notes += [f"审计日志：截至制表时共{count}条记录", f"最新一条记录的校验值（SHA-256）：{digest}"]
     return report
 
 
@@ -272,10 +276,14 @@ def assessment_tables(f: AssessmentFigures) -> list[Table]:
           s.urged_matters) for s in f.staff])
     return [departments, staff]
 
+def audit_note(head: tuple[int, str]) -> str:
+    count, digest = head
+    return f"附：截至制表时，审计日志共{count}条记录，最新一条记录的校验值（SHA-256）为{digest}，请留存备查。"
+
 
 def half_year_files(report: Report) -> tuple[bytes, bytes]:
     """The report as (.docx, .xlsx); the workbook's first sheet says what its figures count."""
-    lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}", "",
+    lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}", *report.notes, "",
              "统计口径：", *(f"“{m.words}”：{m.counts}。" for m in M.ALL)]
     return write_docx(report), write_xlsx(report.title, lines, report.tables, author=report.unit,
                                           created=report.drawn_at)

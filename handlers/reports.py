@@ -19,10 +19,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.contacts_file import METHODS
-from bot.domain import KINDS, OUTCOMES, STATES
+from bot.domain import KINDS, OUTCOMES, STATES, days_overdue
 from handlers import measures
 from handlers.measures import Rate, Satisfaction, Span, Timeliness, local_day
-from storage import contacts, people, reports
+from storage import audit, contacts, people, reports
 from storage.contacts import Coverage
 from storage.db import Tx
 from storage.reports import MatterFacts, RegisterEntry
@@ -138,6 +138,7 @@ class HalfYearFigures:
     protests: list[RegisterEntry]
     supervisors: int
     events: list[EventRow] = field(default_factory=list)  # held in the period, with attendance
+    audit_head: tuple[int, str] | None = None  # (entries, newest hash) when drawn: anchors the log (storage/audit.py)
 
     @property
     def registered(self) -> int:
@@ -212,7 +213,7 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
     moved = Counter(m.transferred_to or "" for m in measures.transferred(facts, span))
     cohort_handled = [m for m in cohort if measures.handled_by(m, span.as_of, tz)]
     overdue = [OverdueMatter(m.number, m.kind, departments.get(m.department_id or 0, ""), m.due_date,
-                             (span.as_of - m.due_date).days) for m in measures.overdue(facts, span.as_of, tz)]
+                             days_overdue(m.due_date, span.as_of)) for m in measures.overdue(facts, span.as_of, tz)]
     by_method = await reports.contacts_by_method(q, first, last)
     entries = await reports.entries_between(q, first, last)
     return HalfYearFigures(
@@ -240,6 +241,7 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         supervisors=await reports.supervisors(q),
         events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
                 for at, title, kind, attended, supervisors in await reports.events_held(q, start, end)],
+        audit_head=await audit.head(q),
     )
 
 

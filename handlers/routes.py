@@ -50,7 +50,7 @@ def build() -> Routes:
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisors.VIEW, npc_register.REGISTER)},
         open_commands=frozenset({"start", "cancel"}),
-        dialog_commands=frozenset({"cancel", "help", "lang"}),
+        dialog_commands=frozenset({"cancel", "help", "lang", "my"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,
         not_understood=common.not_understood,
     )

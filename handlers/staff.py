@@ -3,7 +3,7 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot import callbacks, domain
 from bot.context import Context
@@ -15,6 +15,7 @@ from handlers import casework as cases, papers
 from handlers.labels import event_label, kind_label, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
+from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 from storage.matters import Matter
 
@@ -105,7 +106,7 @@ async def overview(ctx: Context) -> None:
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
-    overdue = sum(1 for m in items if m.due_date < today and m.state not in ("replied", "rated"))
+    overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
 
@@ -147,8 +148,9 @@ async def show(ctx: Context, matter_id: int) -> None:
     ]
     if domain.is_referred(matter.kind):
         if may(ctx.person, "view_personal", cases.access(matter)):
-            lines.append(_("Complainant: {name}, {contact}", name=matter.complainant_name or "",
-                           contact=matter.complainant_contact or ""))
+            who = await matters.complainant(ctx.tx, matter)
+            lines.append(_("Complainant: (erased after the retention period)") if who.erased
+                         else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
     if matter.disputes_own_handling:
@@ -162,7 +164,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     if matter.outcome:
         lines.append(_("Outcome: {outcome}", outcome=_(OUTCOME_LABELS[matter.outcome])))
     lines.append(_("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))))
-    lines.append(_("To be concluded by: {day}", day=_.date(matter.due_date)))
+    lines.append(_due_line(ctx, matter))
     draft = await casework.open_reply(ctx.tx, matter.id)
     if draft is not None:
         lines += ["", _("Reply waiting for approval:"), draft.body, _("Grounds:"), draft.grounds]
@@ -172,7 +174,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
-        note = event.detail.get("note")
+        note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
         lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
     buttons = await action_buttons(ctx, matter)
     papers_row = []
@@ -186,8 +188,24 @@ async def show(ctx: Context, matter_id: int) -> None:
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
 
 
+def _due(_: Translator, day: object) -> str | None:
+    """A due date set by the event (an extension, a reopening), as the reader writes dates."""
+    return _.date(date.fromisoformat(day)) if isinstance(day, str) else None
+
+
+def _due_line(ctx: Context, matter: Matter) -> str:
+    """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
+    _ = ctx._
+    due = _("To be concluded by: {day}", day=_.date(matter.due_date))
+    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    if matter.state in DEADLINE_STATES and late:
+        return _("{due} ({n} days overdue)", due=due, n=late)
+    return due
+
+
 ACTION_LABELS = {
-    "assign": N_("Assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"), "transfer": N_("Transfer"),
+    "assign": N_("Assign"), "reassign": N_("Re-assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"),
+    "transfer": N_("Transfer"),
     "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
@@ -201,8 +219,8 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     access, policy = cases.access(matter), cases.policy(ctx)
     names: list[str] = []
     draft = await casework.open_reply(ctx.tx, matter.id)
-    for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
-                   "draft_reply", "onsite"):
+    for action in ("assign", "reassign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension",
+                   "conclude", "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
         if may(ctx.person, action, access, policy) and domain.can(action, matter.state,

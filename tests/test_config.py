@@ -73,7 +73,8 @@ def error_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -
 def test_example_file_holds_exactly_the_defaults_except_paths() -> None:
     example = load(EXAMPLE, environ={})
     defaults = load(None, environ={})
-    assert example.storage == StorageConfig(database=REPO / "data" / "liaison.db", files_dir=REPO / "data" / "files")
+    assert example.storage == StorageConfig(database=REPO / "data" / "liaison.db", files_dir=REPO / "data" / "files",
+                                            key_file=REPO / "liaison.key")
     for section in dataclasses.fields(Config):
         if section.name != "storage":
             assert getattr(example, section.name) == getattr(defaults, section.name), section.name
@@ -81,7 +82,7 @@ def test_example_file_holds_exactly_the_defaults_except_paths() -> None:
     # and load(None) is the dataclasses' own defaults, paths resolved against the working folder
     assert defaults == dataclasses.replace(
         Config(), storage=StorageConfig(database=Path.cwd() / "data" / "liaison.db",
-                                        files_dir=Path.cwd() / "data" / "files"))
+                                        files_dir=Path.cwd() / "data" / "files", key_file=Path.cwd() / "liaison.key"))
     assert defaults.intake.due_months == {kind: 3 for kind in KINDS}
     assert defaults.telegram.token == ""
     assert defaults.default_locale == "zh_Hans"
@@ -219,7 +220,8 @@ def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
     config = load(write(tmp_path, ""), environ={})
     assert config == dataclasses.replace(
         load(None, environ={}),
-        storage=StorageConfig(database=tmp_path / "data" / "liaison.db", files_dir=tmp_path / "data" / "files"))
+        storage=StorageConfig(database=tmp_path / "data" / "liaison.db", files_dir=tmp_path / "data" / "files",
+                              key_file=tmp_path / "liaison.key"))
 
 
 def test_good_values_are_read(tmp_path: Path) -> None:
@@ -310,7 +312,8 @@ def test_absolute_paths_are_kept(tmp_path: Path) -> None:
 def test_default_paths_are_beside_the_file(tmp_path: Path) -> None:
     config = load(write(tmp_path / "conf", "[unit]\n"), environ={})
     assert config.storage == StorageConfig(database=tmp_path / "conf" / "data" / "liaison.db",
-                                           files_dir=tmp_path / "conf" / "data" / "files")
+                                           files_dir=tmp_path / "conf" / "data" / "files",
+                                           key_file=tmp_path / "conf" / "liaison.key")
 
 
 # -- the token stays out of logs -----------------------------------------------------------------

@@ -86,12 +86,18 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")
         files = await q.all("SELECT kind, name, size, sha256, path FROM attachments ORDER BY id")
-    assert (matter["kind"], matter["complainant_name"], matter["complainant_contact"]) == ("report", "张三", "13900001111")
+    assert matter["kind"] == "report"  # the complainant's data sealed at rest (issue 15, item 5)
+    assert matter["complainant_name"].startswith("enc1:") and matter["complainant_contact"].startswith("enc1:")
+    sealer = harness.db.sealer
+    assert sealer is not None
+    assert sealer.open(matter["complainant_name"], "matters.complainant_name") == "张三"
+    assert sealer.open(matter["complainant_contact"], "matters.complainant_contact") == "13900001111"
     assert [(f["kind"], f["name"]) for f in files] == [("photo", "photo.jpg"), ("document", "evidence.pdf")]
     import hashlib
 
     assert files[1]["sha256"] == hashlib.sha256(b"%PDF-1.4 evidence").hexdigest()
-    assert Path(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
+    assert files[1]["path"] == files[1]["sha256"][:2] + "/" + files[1]["sha256"]  # relative to the files folder
+    assert harness.app.files.resolve(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
 
 
 async def test_appeal_disputing_our_handling_records_the_original_department(harness: Harness) -> None:

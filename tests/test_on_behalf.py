@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.fakes import Harness, Sent, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs", "outbox")
@@ -112,7 +113,10 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
         "LS-2026-0001", "report", "registered", "2027-02-27")
     assert (row["representative_id"], row["registered_by"], row["received_via"]) == (
         office.rep_id, office.clerk_id, "letter")
-    assert (row["complainant_name"], row["complainant_contact"]) == ("张三", "13900001111")
+    sealer = harness.db.sealer  # sealed at rest (issue 15, item 5)
+    assert sealer is not None and row["complainant_name"].startswith("enc1:")
+    assert (sealer.open(row["complainant_name"], COMPLAINANT_NAME),
+            sealer.open(row["complainant_contact"], COMPLAINANT_CONTACT)) == ("张三", "13900001111")
     assert row["body"] == "王建国代表来信反映，某公司占用基本农田建厂。"
     assert [tuple(f) for f in files] == [("letter.pdf", row["id"])]
     assert [(e["event"], e["actor_id"], e["public"], json.loads(e["detail"])) for e in events] == [
@@ -159,8 +163,10 @@ async def test_search_by_phone_and_by_part_of_a_name(harness: Harness) -> None:
         "王建华 · 政协委员 · 医药卫生界", "王建国 · 人大代表 · 教育界", "取消"]
     by_phone = await clerk.say("139 0000 8888")
     assert [label for label, _ in by_phone[0].buttons] == ["王建华 · 政协委员 · 医药卫生界", "取消"]
-    by_part = await clerk.say("1234")
-    assert [label for label, _ in by_part[0].buttons] == ["张伟 · 人大代表", "取消"]
+    by_dashes = await clerk.say("+86 137-0000-1234")
+    assert [label for label, _ in by_dashes[0].buttons] == ["张伟 · 人大代表", "取消"]
+    by_part = await clerk.say("1234")  # phones are sealed at rest: found whole, by their keyed digest
+    assert "张伟 · 人大代表" not in [label for label, _ in by_part[0].buttons]
     # a button from an earlier search still works, and is checked again
     await clerk.press("王建国 · 人大代表 · 教育界")
     assert clerk.last == "王建国的事项是通过何种方式收到的？请选择："

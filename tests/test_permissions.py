@@ -14,11 +14,12 @@ from bot.errors import PermissionDeniedError
 from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.permissions import ACTIONS
+from bot.sealing import COMPLAINANT_NAME
 from handlers import casework as cases
 from storage import people
 from tests.fakes import Harness
 
-OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
           "record_contact", "reply_letter", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
@@ -61,8 +62,8 @@ async def world(harness: Harness) -> dict[str, int]:
             ids[name] = await tx.insert(
                 "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id,"
                 " registered_at, due_date, updated_at, complainant_name) VALUES (?, 'report', ?, '事由', '内容',"
-                " 'assigned', ?, '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', '张三') RETURNING id",
-                (f"LS-2026-000{len(ids)}", rep, dept),
+                " 'assigned', ?, '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', ?) RETURNING id",
+                (f"LS-2026-000{len(ids)}", rep, dept, tx.sealer.seal("张三", COMPLAINANT_NAME)),
             )
     return ids
 

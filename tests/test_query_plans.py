@@ -71,6 +71,7 @@ async def sweep_queries(q: Tx) -> None:
     await supervision.unrated(q)
     await supervision.reply_texts(q, [1, 2])
     await supervision.matters_by_id(q, [1, 2])
+    await supervision.urgings_since_assignment(q, [1, 2])
     await supervision.fired(q, ["due:30:1:2026-12-01", "urge:1:x:1"])
 
 
@@ -105,6 +106,8 @@ async def test_the_sweep_reads_only_the_open_work_through_its_indexes(db: Databa
     watched = next(plan for sql, plan in plans.items() if "w_last_action" in sql)
     assert any("matters_state_due" in line for line in watched)
     assert sum("COVERING INDEX timeline_event_at" in line for line in watched) == 3  # the index alone, no rows
+    urgings = next(plan for sql, plan in plans.items() if "t.event = 'urged'" in sql)
+    assert sum("COVERING INDEX timeline_event_at" in line for line in urgings) == 2  # read only for those to urge now
     unrated = next(plan for sql, plan in plans.items() if "r.asked_again_at FROM replies" in sql)
     assert any("replies_unrated" in line for line in unrated)  # the partial index of replies waiting
 

@@ -30,6 +30,8 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from bot.__main__ import main
 from bot.app import App
 from bot.config import TOKEN_ENV, load
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
+from storage import people
 from tests.fakes import Harness, MovableClock, Sent, User
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -145,7 +147,8 @@ async def seed(db: Any, now: datetime) -> dict[str, int]:
             ids[name] = await tx.insert(
                 "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, body, sector, f"1380000000{n}", int(supervisor), f"name:{body}:{name}", created, created))
+                (name, body, sector, people.sealed_phone(tx, f"1380000000{n}")[0], int(supervisor), f"name:{body}:{name}",
+                 created, created))
         for m in MATTERS:
             referred = m.kind in ("report", "accusation", "appeal")
             ids[m.number] = await tx.insert(
@@ -153,8 +156,9 @@ async def seed(db: Any, now: datetime) -> dict[str, int]:
                 " complainant_contact, state, department_id, urger_id, registered_at, due_date, updated_at, outcome,"
                 " concluded_at, closed_at, transferred_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
-                (m.number, m.kind, ids["王建国"], "事由" + m.number, SECRET_BODY, COMPLAINANT if referred else None,
-                 COMPLAINANT_PHONE if referred else None, m.state, ids.get(m.dept or ""),
+                (m.number, m.kind, ids["王建国"], "事由" + m.number, SECRET_BODY,
+                 tx.sealer.seal(COMPLAINANT, COMPLAINANT_NAME) if referred else None,
+                 tx.sealer.seal(COMPLAINANT_PHONE, COMPLAINANT_CONTACT) if referred else None, m.state, ids.get(m.dept or ""),
                  ids["陈静"] if m.dept else None, stamp(m.registered), m.due.isoformat(), created, m.outcome,
                  # the code stores these two with isoformat() of a UTC moment, not ts(): so does the seed
                  m.concluded.astimezone(UTC).isoformat() if m.concluded else None,

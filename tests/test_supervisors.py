@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.fakes import Harness, Sent, User
 from tests.test_supervision import at
 
@@ -56,8 +57,9 @@ class Supervisors:
                 "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id, urger_id,"
                 " registered_at, due_date, updated_at, complainant_name, complainant_contact) VALUES ('LS-2026-0001',"
                 " 'report', ?, ?, '村民反映某公司占用基本农田建厂。', ?, 1, ?, '2026-11-20T02:00:00.000+00:00',"
-                " '2027-02-20', '2026-11-20', '张三', '13900001111') RETURNING id",
-                (self.zhang_id, REPORT, state, self.office_id))
+                " '2027-02-20', '2026-11-20', ?, ?) RETURNING id",
+                (self.zhang_id, REPORT, state, self.office_id, tx.sealer.seal("张三", COMPLAINANT_NAME),
+                 tx.sealer.seal("13900001111", COMPLAINANT_CONTACT)))
 
     async def discussion(self, whom: str = "执法监督员", named: tuple[str, ...] = ()) -> list[Sent]:
         c = self.clerk
