@@ -18,6 +18,9 @@
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
+    report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
+                             the register ledger of the matters registered in a period (2026, 2026H2,
+                             2026-03, 2026-01-01..2026-03-31), one row each (§3)
     key new | key rotate     print a new data key; seal everything again under a new key (bot stopped)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
@@ -113,10 +116,17 @@ def _parser() -> argparse.ArgumentParser:
                                       help="the half-year report (.docx, with its tables as .xlsx beside it)")
     half_year.add_argument("period", help="the half-year, e.g. 2026H1 (January-June) or 2026H2 (July-December)")
     half_year.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    half_year.add_argument("--to", help="the higher procuratorate, named at the head of the report")
+    half_year.add_argument("--to", help="the addressee 主送机关, instead of report.addressee of the configuration")
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger = report_sub.add_parser("ledger", parents=[common], help="the register ledger 登记台账 (.xlsx)")
+    ledger.add_argument("period", help="registered in: 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    ledger.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger.add_argument("--kind", action="append", default=[], help="suggestion, 建议, ... (repeat for several)")
+    ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
+    ledger.add_argument("--state", action="append", default=[],
+                        help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
     key = sub.add_parser("key", parents=[common], help="the data key that seals personal data")
     key_sub = key.add_subparsers(dest="action", required=True)
     key_sub.add_parser("new", parents=[common], help="print a new key (for LIAISON_DATA_KEY)")
@@ -447,14 +457,17 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        report = report_text.half_year_report(figures, today, args.to, config.terms.regulation)
-        docx, xlsx = report_text.half_year_files(report)
+        docx, xlsx = report_text.half_year_files(
+            report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to,
+                                         config.terms.regulation))
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)
         return {"message": f"half-year report {period.code} (as of {figures.as_of}) written to {out} and {workbook}",
                 "period": period.code, "as_of": figures.as_of.isoformat(), "docx": str(out), "xlsx": str(workbook),
                 "registered": figures.registered, "contacts": figures.contacts}
+    if args.action == "ledger":
+        return await draw_ledger(app, args)
     try:
         year = reports.parse_year(args.year)
     except reports.PeriodError:
@@ -465,10 +478,35 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
-    office_files.save(out, report_text.assessment_file(assessed, today))
+    office_files.save(out, report_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}
+
+
+
+async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`report ledger PERIOD --out FILE.xlsx [--kind K] [--department D] [--state S]`, on a snapshot."""
+    from bot import office_files
+    from handlers import ledger
+    from storage import people as people_store
+
+    config, out = app.config, Path(args.out)
+    now = app.clock.now()
+    if out.suffix.lower() != ".xlsx":
+        raise Refused(f"--out {out} must be an .xlsx file")
+    if ledger.period(args.period, now.astimezone(config.unit.tz).date()) is None:
+        raise Refused(f"{args.period!r} is not a period: write 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    async with app.db.snapshot() as q:
+        try:
+            found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
+                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q))
+        except ledger.FilterError as exc:
+            raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
+        data, count = await ledger.ledger_file(q, found, config.unit.name, now, config.unit.tz)
+    office_files.save(out, data)
+    return {"message": f"ledger {found.first}..{found.last}: {count} matters written to {out}",
+            "first": found.first.isoformat(), "last": found.last.isoformat(), "matters": count, "xlsx": str(out)}
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
@@ -107,6 +107,34 @@ class DigestConfig:
     monthly_day: int = 1
 
 
+# The sectors 界别 of the CPPCC, in the order the CPPCC lists them (a county's committee has some of them,
+# in this order). Each entry is the name on the roster; "民盟|中国民主同盟" accepts either spelling.
+CPPCC_SECTORS: Final = (
+    "中共|中国共产党", "民革|中国国民党革命委员会", "民盟|中国民主同盟", "民建|中国民主建国会", "民进|中国民主促进会",
+    "农工党|中国农工民主党", "致公党|中国致公党", "九三学社", "台盟|台湾民主自治同盟", "无党派人士|无党派",
+    "共青团|中国共产主义青年团", "工会|总工会|中华全国总工会", "妇联|妇女联合会|中华全国妇女联合会",
+    "青联|青年联合会|中华全国青年联合会", "工商联|工商业联合会|中华全国工商业联合会", "科协|科学技术协会|中国科学技术协会",
+    "台联|中华全国台湾同胞联谊会", "侨联|归国华侨联合会|中华全国归国华侨联合会", "文化艺术界", "科学技术界|科技界",
+    "社会科学界|社科界", "经济界", "农业界", "教育界", "体育界", "新闻出版界|新闻出版", "医药卫生界",
+    "对外友好界", "社会福利和社会保障界|社会福利与社会保障界|社会福利", "少数民族界|少数民族", "宗教界",
+    "环境资源界", "特邀人士|特邀|特别邀请人士",
+)
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """What the papers to the higher procuratorate carry (GB/T 9704): the addressee, the document number
+    with its serial left for the office to fill, the signer, and the order of the CPPCC's sectors."""
+
+    addressee: str = "三门峡市人民检察院"  # 主送机关 (seed: the higher procuratorate is Sanmenxia's)
+    document_number: str = "卢检〔{year}〕　号"  # 发文字号; {year} is the year it is drawn
+    signer: str = ""  # 签发人: empty leaves a blank to sign by hand
+    sectors: tuple[str, ...] = CPPCC_SECTORS
+
+    def number(self, year: int) -> str:
+        return self.document_number.replace("{year}", str(year))
+
+
 @dataclass(frozen=True)
 class CardsConfig:
     """Opinion cards 征求意见卡 (seed §5): the office is reminded of non-respondents this many days after sending."""
@@ -137,6 +165,7 @@ class Config:
     cards: CardsConfig = CardsConfig()
     calendar: Calendar = MAINLAND
     terms: Terms = Terms()  # the regulation's title and the English names of Chinese ones (bot/i18n.py)
+    report: ReportConfig = ReportConfig()
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -243,6 +272,12 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     cards = CardsConfig(
         remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
     )
+    report = ReportConfig(
+        addressee=r.text("report.addressee", ReportConfig.addressee, max_len=60, blank=True),
+        document_number=r.text("report.document_number", ReportConfig.document_number, max_len=40, blank=True),
+        signer=r.text("report.signer", ReportConfig.signer, max_len=20, blank=True),
+        sectors=r.texts("report.sectors", ReportConfig.sectors),
+    )
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):
         raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
@@ -252,7 +287,8 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         english_names=r.names("terms.english_names"),
     )
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar, terms=terms)
+                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar, terms=terms,
+                    report=report)
     r.reject_unknown()
     return config
 
@@ -273,11 +309,11 @@ class _Reader:
             node = node[part]
         return node
 
-    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "") -> str:
+    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "", blank: bool = False) -> str:
         value = self._get(key)
         if value is None:
             return default
-        if not isinstance(value, str) or not value.strip() and default:
+        if not isinstance(value, str) or not value.strip() and default and not blank:
             raise ConfigError(key, "must be a non-empty string")
         value = value.strip()
         if len(value) > max_len:
@@ -285,6 +321,14 @@ class _Reader:
         if pattern == "A-Z0-9" and not (value.isascii() and value.replace("-", "").isalnum()):
             raise ConfigError(key, "must be letters, digits or '-'")
         return value
+
+    def texts(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(key, 'must be a list of names, e.g. ["中共", "民革", "民盟|中国民主同盟"]')
+        return tuple(v.strip() for v in value)
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         value = self._get(key)

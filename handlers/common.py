@@ -92,6 +92,10 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
     if person.roles & {"office", "leader"}:
         lines.append("/report — " + _("the half-year report to the higher procuratorate, as a Word document and a "
                                         "workbook"))
+    if "office" in person.roles:
+        lines.append("/ledger — " + _("the register ledger of the matters registered in a period (this year; or "
+                                        "e.g. {half}, {month}), by kind, department or state if you name them",
+                                        half="2026H2", month="2026-03"))
     if person.roles & {"office", "leader"}:
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))

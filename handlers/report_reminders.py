@@ -154,7 +154,8 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     assert person is not None
     tz = ctx.config.unit.tz
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
-    report = report_text.half_year_report(figures, _today(ctx), regulation=ctx.config.terms.regulation)
+    report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
+                                          regulation=ctx.config.terms.regulation)
     docx, xlsx = report_text.half_year_files(report)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = report_text.file_name(period)  # a name its reader would give it, never the period's code
@@ -173,15 +174,17 @@ async def draw(ctx: Context, period: HalfYear) -> None:
 
 
 def summary(_: Translator, f: HalfYearFigures) -> str:
+    """The report's main figures in the chat, by the words of their measures (handlers/measures.py)."""
     t, s = f.timeliness, f.satisfaction
     return "\n".join([
         _("Figures as of {day}:", day=_.date(f.as_of)),
-        _("{n} contacts with NPC deputies and CPPCC members, {contacted} of {total} contacted", n=f.contacts,
-          contacted=f.coverage.contacted, total=f.coverage.total),
-        _("{n} matters registered; {due} due, {on_time} of them concluded on time; {overdue} overdue now",
-          n=f.registered, due=t.due, on_time=t.on_time, overdue=len(f.overdue)),
-        _("{n} replies: {satisfied} satisfied, {basically} basically satisfied, {dissatisfied} dissatisfied, "
-          "{unrated} not rated", n=s.replies, satisfied=s.satisfied, basically=s.basically,
+        _("Contacts with NPC deputies and CPPCC members: {n}; representatives contacted {contacted}/{total}",
+          n=f.contacts, contacted=f.coverage.contacted, total=f.coverage.total),
+        _("Registered: {n}; concluded: {handled}; due in the period: {due}, of which concluded on time {on_time}; "
+          "overdue, not concluded: {overdue}", n=f.registered, handled=f.handled, due=t.due, on_time=t.on_time,
+          overdue=len(f.overdue)),
+        _("Replies sent: {n}: satisfied {satisfied}, basically satisfied {basically}, dissatisfied {dissatisfied}, "
+          "not rated {unrated}", n=s.replies, satisfied=s.satisfied, basically=s.basically,
           dissatisfied=s.dissatisfied, unrated=s.unrated),
         _("{major} major cases reported to the county people's congress; {protests} protests, {filed} filed",
           major=len(f.major_cases), protests=len(f.protests),

@@ -7,7 +7,7 @@ from bot.router import Routes
 from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
 from handlers import briefings, card_answers, cards
 from handlers import attendance, event_dialogs, event_screens, supervisors
-from handlers import npc_register, report_reminders
+from handlers import ledger, npc_register, report_reminders
 
 
 def build() -> Routes:
@@ -35,6 +35,7 @@ def build() -> Routes:
             "supervisors": supervisors.listing,
             "npc": npc_register.command,
             "report": report_reminders.command,
+            "ledger": ledger.command,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,

@@ -12,7 +12,7 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from handlers import casework as cases
-from handlers import oversight
+from handlers import oversight, papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
@@ -120,9 +120,15 @@ async def open_by_number(ctx: Context) -> None:
 
 
 async def on_case(ctx: Context, parts: list[str]) -> None:
-    if len(parts) != 1:
+    """case:<id> opens a card; case:<id>:slip and case:<id>:letter send its assignment slip and its reply
+    letter (handlers/papers.py)."""
+    if len(parts) not in (1, 2) or parts[1:] not in ([], ["slip"], ["letter"]):
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
+    if parts[1:] == ["slip"]:
+        return await papers.send_slip(ctx, callbacks.to_int(parts[0]))
+    if parts[1:] == ["letter"]:
+        return await papers.send_reply_letter(ctx, callbacks.to_int(parts[0]))
     await show(ctx, callbacks.to_int(parts[0]))
 
 
@@ -170,7 +176,16 @@ async def show(ctx: Context, matter_id: int) -> None:
         note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
         lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
                                                              else label))
-    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+    buttons = await action_buttons(ctx, matter)
+    papers_row = []
+    if matter.department_id is not None:  # the assignment slip 交办单, to print for the department
+        papers_row.append(Button(_("Assignment slip"), callbacks.encode("case", matter.id, "slip")))
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is not None and last.via == "paper" and may(ctx.person, "reply_letter", cases.access(matter)):
+        papers_row.append(Button(_("Reply letter"), callbacks.encode("case", matter.id, "letter")))
+    if papers_row:
+        buttons += (tuple(papers_row),)
+    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
 
 
 def _due(_: Translator, day: object) -> str | None:

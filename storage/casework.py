@@ -68,6 +68,13 @@ async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, v
     )
 
 
+async def sent_on(q: Tx, reply_id: int) -> str | None:
+    """When a reply went out (a moment, as stored); None if it has not."""
+    value = await q.scalar("SELECT COALESCE(sent_at, drafted_at) FROM replies WHERE id = ? AND state = 'sent'",
+                           (reply_id,))
+    return None if value is None else str(value)
+
+
 async def reply(q: Tx, reply_id: int) -> ReplyRecord | None:
     row = await q.one("SELECT * FROM replies WHERE id = ?", (reply_id,))
     return None if row is None else _reply(row)

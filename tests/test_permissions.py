@@ -20,7 +20,7 @@ from storage import people
 from tests.fakes import Harness
 
 OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-          "record_contact", "quota"}
+          "record_contact", "reply_letter", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
 # Written out by hand from the spec, not derived from the code under test.
@@ -174,7 +174,7 @@ async def _number(harness: Harness, matter_id: int) -> str:
 
 # Actions on the unit's records rather than on a matter, by role (written out from the spec).
 UNIT_EXPECTED: dict[str, set[str]] = {
-    "office": {"npc_register", "report", "report_sent", "digest", "manage_cards", "send_briefing",
+    "office": {"npc_register", "report", "report_sent", "ledger", "digest", "manage_cards", "send_briefing",
                "manage_events", "record_attendance", "manage_supervisors", "mark_prepared", "record_contact",
                "quota", "register_on_behalf"},
     "handler1": {"mark_prepared"},
