@@ -52,6 +52,7 @@ from bot.app import App  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.config import load  # noqa: E402
 from bot.domain import add_months  # noqa: E402
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME, PHONE, Sealer  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SH)  # a Tuesday, in working time
@@ -124,9 +125,10 @@ def batched(rows: Iterator[tuple[object, ...]], size: int = BATCH) -> Iterator[l
 
 
 class Filler:
-    def __init__(self, conn: sqlite3.Connection, p: Params) -> None:
+    def __init__(self, conn: sqlite3.Connection, p: Params, sealer: Sealer) -> None:
         self.conn = conn
         self.p = p
+        self.sealer = sealer  # personal data is sealed at rest (bot/sealing.py)
         self.rng = random.Random(p.seed)
         self.now_text = ts(NOW)
         self.counts: dict[str, int] = {}
@@ -167,7 +169,8 @@ class Filler:
         for n in range(self.p.representatives):
             body = "npc" if n % 5 < 3 else "cppcc"
             sector = rng.choice(SECTORS) if body == "cppcc" else rng.choice(("", "", "农业界", "经济界", "教育界"))
-            reps.append((f"代表{n:05d}", body, sector, f"单位{n % 400}", f"139{n:08d}", int(n % 600 == 7),
+            reps.append((f"代表{n:05d}", body, sector, f"单位{n % 400}", self.sealer.seal(f"139{n:08d}", PHONE),
+                         int(n % 600 == 7),
                          f"bench:{n}", now, now))
         c.executemany("INSERT INTO persons (name, body, sector, organization, phone, supervisor, roster_key,"
                       " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reps)
@@ -280,7 +283,8 @@ class Filler:
             matters.append((
                 n, number, kind, rep, f"关于{n % 97}号事项的{('建议', '意见', '反映')[n % 3]}",
                 "代表反映的情况和诉求，内容从略。" * 3, "chat" if n % 4 else "letter",
-                "张三" if referred else None, "13800000000" if referred else None, state, int(major), dept, urger,
+                self.sealer.seal("张三", COMPLAINANT_NAME) if referred else None,
+                self.sealer.seal("13800000000", COMPLAINANT_CONTACT) if referred else None, state, int(major), dept, urger,
                 ts(registered), due.isoformat(), ts(last_action), outcome, owes, reopened,
                 "县公安局" if transferred else None, ts(concluded) if concluded else None,
                 ts(closed) if closed else None, ts(last_action)))
@@ -438,7 +442,7 @@ def generate(db: Path, p: Params) -> dict[str, int]:
     conn.execute("PRAGMA journal_mode=OFF")  # generation only: no rollback journal, no WAL to checkpoint
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-200000")
-    filler = Filler(conn, p)
+    filler = Filler(conn, p, Sealer.from_text((folder / "liaison.key").read_text("ascii")))  # made by the first start
     for step in (filler.people, filler.matters, filler.contacts, filler.registers, filler.events, filler.cards):
         conn.execute("BEGIN")
         step()

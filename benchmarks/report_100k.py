@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.app import App  # noqa: E402
 from bot.config import load  # noqa: E402
+from bot.sealing import COMPLAINANT_NAME, PHONE, Sealer  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 KINDS = ("suggestion", "criticism", "opinion", "report", "accusation", "appeal")
@@ -47,6 +48,7 @@ def ts(moment: datetime) -> str:
 
 
 def fill(db: Path, matters: int, rng: random.Random) -> dict[str, int]:
+    sealer = Sealer.from_text((db.parent / "liaison.key").read_text("ascii"))  # made by the first start
     now = ts(datetime.now(UTC))
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA synchronous=OFF")
@@ -66,7 +68,7 @@ def fill(db: Path, matters: int, rng: random.Random) -> dict[str, int]:
         reps = [conn.execute(
             "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (f"代表{n:03d}", "npc" if n % 3 else "cppcc", f"界别{n % 12}", f"138{n:08d}", int(n < 8),
+            (f"代表{n:03d}", "npc" if n % 3 else "cppcc", f"界别{n % 12}", sealer.seal(f"138{n:08d}", PHONE), int(n < 8),
              f"bench:{n}", now, now)).fetchone()[0] for n in range(300)]
         span = (END - START).total_seconds()
         rows, timeline, replies, extensions = [], [], [], []
@@ -90,7 +92,8 @@ def fill(db: Path, matters: int, rng: random.Random) -> dict[str, int]:
                     closed = concluded + timedelta(days=20)
             matter_id = n
             rows.append((matter_id, f"LS-{registered.year}-{n:06d}", kind, rng.choice(reps), "事由", "内容",
-                         "张三" if kind in ("report", "accusation", "appeal") else None, state, dept,
+                         sealer.seal("张三", COMPLAINANT_NAME) if kind in ("report", "accusation", "appeal") else None,
+                         state, dept,
                          office[n % 4] if dept else None, ts(registered), due.isoformat(), now, outcome,
                          concluded.astimezone(UTC).isoformat() if concluded else None,
                          closed.astimezone(UTC).isoformat() if closed else None, transferred))

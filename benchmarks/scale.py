@@ -69,7 +69,7 @@ async def open_harness(db: Path, at: datetime) -> Any:
     from bot.files import FileStore
     from tests.fakes import Harness, MovableClock, RecordingChannel
 
-    config = Config(storage=StorageConfig(database=db, files_dir=db.parent / "files"),
+    config = Config(storage=StorageConfig(database=db, files_dir=db.parent / "files", key_file=db.parent / "liaison.key"),
                     outbox=OutboxConfig(global_rate=1000, per_chat_interval=0, max_attempts=5))
     clock = MovableClock(at)
     app = await App.open(config, clock)

@@ -10,11 +10,20 @@
     wecom view --name NAME cards|text|default   how choices are shown to a person on WeCom
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
               [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
-    backup FILE              a consistent copy of the database, safe while the bot runs
-    audit verify             check the audit log's hash chain; print its head hash to publish
+    backup DIR               one archive (database, the files it names, a manifest with hashes), safe while
+                             the bot runs; the data key is never in it
+    restore ARCHIVE [--check]   check an archive whole (hashes, database, audit chain) and put it back
+                             into an empty data folder; --check changes nothing
+    audit verify [--head COUNT:HASH ...] [--heads FILE]
+                             check the audit log's hash chain, print its head hash to publish, and check
+                             that heads published earlier (reports, bulletins) are still in it
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
+    report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
+                             the register ledger of the matters registered in a period (2026, 2026H2,
+                             2026-03, 2026-01-01..2026-03-31), one row each (§3)
+    key new | key rotate     print a new data key; seal everything again under a new key (bot stopped)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
 Every command takes --json for scripts. Exit status: 0 done, 1 refused (the message
@@ -39,20 +48,15 @@ from bot.config import Config
 from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import ConfigError, LiaisonError, UserError
+from bot.instance import InstanceLock
+from bot.operator import Refused, backup_archive, make_key, restore_archive, rotate_key
 from bot.roster_file import RosterFileError, read_roster
+from bot.text import normalise
 from bot.workdays import format_days
 from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
 
 log = logging.getLogger("bot")
-
-
-class Refused(Exception):
-    """The command cannot do what was asked; nothing was changed. `data` goes into the --json output."""
-
-    def __init__(self, message: str, **data: Any) -> None:
-        super().__init__(message)
-        self.data = data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,21 +108,41 @@ def _parser() -> argparse.ArgumentParser:
         whom.add_argument("--person", type=int)
     wecom_bind.add_argument("--userid", required=True, help="the member's account (账号) in the WeCom contacts")
     wecom_view.add_argument("mode", choices=["cards", "text", "default"])
-    backup = sub.add_parser("backup", parents=[common], help="copy the database, safe while the bot runs")
-    backup.add_argument("file", type=Path)
+    backup = sub.add_parser("backup", parents=[common],
+                            help="one archive of the database and the files it names, safe while the bot runs")
+    backup.add_argument("folder", type=Path, help="where to write liaison-backup-<time>.tar.gz")
+    restore = sub.add_parser("restore", parents=[common],
+                             help="check a backup archive and put it back into an empty data folder")
+    restore.add_argument("archive", type=Path)
+    restore.add_argument("--check", action="store_true", help="only check the archive; change nothing")
     audit_log = sub.add_parser("audit", parents=[common], help="the audit log")
     audit_sub = audit_log.add_subparsers(dest="action", required=True)
-    audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain and print its head")
+    verify.add_argument("--head", action="append", default=[], metavar="HASH",
+                        help="a head published earlier (COUNT:HASH or HASH): it must still be in the log (repeat)")
+    verify.add_argument("--heads", type=Path, metavar="FILE",
+                        help="a file of heads published earlier, one a line (COUNT HASH, or a line of a report)")
     report = sub.add_parser("report", parents=[common], help="draw a report: the half-year report, the assessment")
     report_sub = report.add_subparsers(dest="action", required=True)
     half_year = report_sub.add_parser("half-year", parents=[common],
                                       help="the half-year report (.docx, with its tables as .xlsx beside it)")
     half_year.add_argument("period", help="the half-year, e.g. 2026H1 (January-June) or 2026H2 (July-December)")
     half_year.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    half_year.add_argument("--to", help="the higher procuratorate, named at the head of the report")
+    half_year.add_argument("--to", help="the addressee 主送机关, instead of report.addressee of the configuration")
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger = report_sub.add_parser("ledger", parents=[common], help="the register ledger 登记台账 (.xlsx)")
+    ledger.add_argument("period", help="registered in: 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    ledger.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    ledger.add_argument("--kind", action="append", default=[], help="suggestion, 建议, ... (repeat for several)")
+    ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
+    ledger.add_argument("--state", action="append", default=[],
+                        help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
+    key = sub.add_parser("key", parents=[common], help="the data key that seals personal data")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    key_sub.add_parser("new", parents=[common], help="print a new key (for LIAISON_DATA_KEY)")
+    key_sub.add_parser("rotate", parents=[common], help="seal everything again under a new key (bot stopped)")
     calendar = sub.add_parser("calendar", parents=[common],
                               help="the working-day calendar of a year: holidays, make-up days and their source")
     calendar.add_argument("year", nargs="?", type=int, help="e.g. 2027 (default: this year)")
@@ -128,6 +152,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """The operator's command line; `clock` is the machine's unless a test moves one."""
     args = _parser().parse_args(argv)
+    for key, value in vars(args).items():  # names and titles typed by the operator are user text too
+        if isinstance(value, str):
+            setattr(args, key, normalise(value))
+        elif isinstance(value, list):
+            setattr(args, key, [normalise(v) if isinstance(v, str) else v for v in value])
     as_json = getattr(args, "json", False)
     path = getattr(args, "config", None)
     if path is None and Path("config.toml").exists():
@@ -143,6 +172,9 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         return _dispatch(args, config, as_json, clock or SystemClock())
+    except ConfigError as exc:  # found once the database is open: the data key
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     except LiaisonError as exc:  # e.g. a database newer than the program: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,7 +184,19 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
-        return asyncio.run(run(config, args.channel))
+        with InstanceLock(config.storage.database):  # one bot per database (bot/instance.py)
+            return asyncio.run(run(config, args.channel))
+    if args.command == "key" and args.action == "new":
+        _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)
+        return 0
+    if args.command == "restore":
+        try:
+            result = asyncio.run(restore_archive(config, args))
+        except Refused as exc:
+            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
+            return 1
+        _print({"ok": True, **result} if as_json else result["message"], as_json)
+        return 0
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
@@ -163,8 +207,9 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "invite": make_invite,
         "event": add_event,
         "wecom": wecom_member,
-        "backup": backup_database,
+        "backup": backup_archive,
         "audit": verify_audit,
+        "key": rotate_key,
         "report": draw_report,
     }
     try:
@@ -232,6 +277,7 @@ PROBLEMS = {
     "missing_column": "the column {column} is missing",
     "unknown_format": "not a CSV or XLSX file ({value})",
     "empty": "the file holds no representatives",
+    "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
 }
 
 
@@ -385,7 +431,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
-                      Translator("en", config.unit.tz), channels=channels)
+                      Translator("en", config.unit.tz, config.terms), channels=channels)
         new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
                               audience=invite, departments=departments, matter_id=matter.id if matter else None)
         try:
@@ -403,25 +449,42 @@ def running_channels(config: Config) -> frozenset[str]:
     return frozenset(names or {"console"})
 
 
-async def backup_database(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    target: Path = args.file
-    if target.exists():
-        raise Refused(f"{target} exists already; choose a new file name")
-    await app.db.backup(target)
-    return {"message": f"database copied to {target}", "file": str(target)}
-
-
 async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    """`audit verify`: recompute the chain; a broken one is refused (exit 1) naming the first broken entry."""
+    """`audit verify [--head HASH] [--heads FILE]`: recompute the chain; a broken one is refused (exit 1) naming
+    the first broken entry, and so is a head published earlier that the log no longer holds (entries removed
+    from its end, or the table emptied: the chain alone cannot tell, the published head can)."""
+    anchors = [a for value in args.head for a in audit.parse_anchors(value.replace(":", " "))]
+    if len(anchors) != len(args.head):
+        raise Refused("--head takes a 64-digit hash, or COUNT:HASH, as the audit verify output or a report prints it")
+    if args.heads is not None:
+        try:
+            from_file = audit.parse_anchors(args.heads.read_text("utf-8"))
+        except OSError as exc:
+            raise Refused(f"cannot read {args.heads}: {exc.strerror}") from None
+        if not from_file:
+            raise Refused(f"{args.heads} holds no head (a 64-digit hash on a line)")
+        anchors += from_file
     async with app.db.snapshot() as q:
         checked, broken = await audit.verify(q)
         head = await audit.head(q)
+        missing = await audit.missing_anchors(q, anchors)
     head_hash = None if head is None else head[1]
     if broken is not None:
         raise Refused(f"audit log broken at entry {broken.id}: {broken.reason}",
                       entries=checked, broken=broken.id, reason=broken.reason, head=head_hash)
-    return {"message": f"audit log intact: {checked} entries, head {head_hash}",
-            "entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if missing:
+        first = missing[0]
+        where = f"entry {first.count}, " if first.count is not None else ""
+        raise Refused(f"audit log cut short or rewritten: the head published earlier ({where}{first.hash}) is not in "
+                      f"it; it holds {checked} entries now. Put back the last backup that holds it, and find out who "
+                      "had the database file", entries=checked, broken=None, reason="published head missing",
+                      head=head_hash, missing=[a.hash for a in missing])
+    message = f"audit log intact: {checked} entries, head {head_hash}"
+    result: dict[str, Any] = {"entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if anchors:
+        message += f"; the {len(anchors)} head(s) published earlier are in it"
+        result["anchors"] = len(anchors)
+    return {"message": message, **result}
 
 
 async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -445,13 +508,17 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
-        docx, xlsx = report_text.half_year_files(report_text.half_year_report(figures, today, args.to))
+        docx, xlsx = report_text.half_year_files(
+            report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to,
+                                         config.terms.regulation))
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)
         return {"message": f"half-year report {period.code} (as of {figures.as_of}) written to {out} and {workbook}",
                 "period": period.code, "as_of": figures.as_of.isoformat(), "docx": str(out), "xlsx": str(workbook),
                 "registered": figures.registered, "contacts": figures.contacts}
+    if args.action == "ledger":
+        return await draw_ledger(app, args)
     try:
         year = reports.parse_year(args.year)
     except reports.PeriodError:
@@ -462,10 +529,35 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
-    office_files.save(out, report_text.assessment_file(assessed, today))
+    office_files.save(out, report_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}
+
+
+
+async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`report ledger PERIOD --out FILE.xlsx [--kind K] [--department D] [--state S]`, on a snapshot."""
+    from bot import office_files
+    from handlers import ledger
+    from storage import people as people_store
+
+    config, out = app.config, Path(args.out)
+    now = app.clock.now()
+    if out.suffix.lower() != ".xlsx":
+        raise Refused(f"--out {out} must be an .xlsx file")
+    if ledger.period(args.period, now.astimezone(config.unit.tz).date()) is None:
+        raise Refused(f"{args.period!r} is not a period: write 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
+    async with app.db.snapshot() as q:
+        try:
+            found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
+                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q))
+        except ledger.FilterError as exc:
+            raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
+        data, count = await ledger.ledger_file(q, found, config.unit.name, now, config.unit.tz)
+    office_files.save(out, data)
+    return {"message": f"ledger {found.first}..{found.last}: {count} matters written to {out}",
+            "first": found.first.isoformat(), "last": found.last.isoformat(), "matters": count, "xlsx": str(out)}
 
 
 if __name__ == "__main__":

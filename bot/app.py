@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
 from bot.inbox import InboxProcessor
@@ -24,7 +26,7 @@ from bot.scheduler import Ticker
 from handlers import routes
 from handlers.supervision import Sweep, sweep
 from storage import inbox, retention
-from storage.db import Database
+from storage.db import Database, unusable
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class App:
         self.files = FileStore(config.storage.files_dir, clock)
         self._files_checked_at: datetime | None = None  # the daily look for stored files nothing names
         self.channels: dict[str, Channel] = {}
-        self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock)
+        self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock, files=self.files)
         self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
                                         on_outbox=self.dispatcher.wake)
 
@@ -56,6 +58,10 @@ class App:
         db = await Database.open(config.storage.database)
         try:
             applied = await migrate(db, clock.now())
+            await open_sealer(db, config, clock.now())  # the data key, checked against the data (bot/data_key.py)
+        except sqlite3.Error as exc:  # damaged past what quick_check saw, or locked since
+            await db.close()
+            raise unusable(config.storage.database, exc) from None
         except BaseException:
             await db.close()  # its threads would otherwise keep the process alive
             raise
@@ -93,6 +99,10 @@ class App:
         if done.texts or done.dialogues:
             log.info("retention: %d message texts erased, %d abandoned dialogues dropped with %d files",
                      done.texts, done.dialogues, done.files)
+        if keep.keep_complainant_days:
+            erased = await retention.forget_complainants(self.db, now, timedelta(days=keep.keep_complainant_days))
+            if erased:
+                log.info("retention: the complainant's data of %d closed referred cases erased", erased)
         if self._files_checked_at is None or now - self._files_checked_at >= timedelta(days=1):
             self._files_checked_at = now
             removed = await retention.forget_unnamed_files(self.db, self.files, now,

@@ -81,36 +81,54 @@ def _charmap(path: str, index: int) -> frozenset[int]:
         return frozenset()
 
 
+LABEL_PT: Final = 9  # the numbers on the segments
+DIGIT_EM: Final = 0.62  # a digit's width, in ems of its font (DejaVu Sans 0.64, CJK fonts 0.5-0.6)
+
+
 def stacked_bars(title: str, categories: Sequence[str], series: Sequence[Series], font: str,
                  axis_label: str = "") -> bytes:
-    """Horizontal stacked bars, one per category (top to bottom in the given order), as PNG bytes.
+    """Horizontal stacked bars, one per category (top to bottom in the given order), as PNG bytes: each
+    segment's number on it only where the segment is wide enough to hold it (a thin one is left blank, so
+    "4" and "19" never read as "419"), each bar's total at its end.
 
     `font` must cover every character of the labels (see `font_for`); ValueError when it is not installed.
     """
     if _face_of(font) is None:
         raise ValueError(f"font {font!r} is not installed")
     prop = font_manager.FontProperties(family=font)  # installed: matplotlib finds this very face
-    height = 1.6 + 0.45 * max(len(categories), 1)
+    height = 1.6 + 0.45 * max(len(categories), 1) + 0.2 * axis_label.count("\n")
     figure = Figure(figsize=(8, height), dpi=120, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     rows = list(range(len(categories)))[::-1]  # the first category at the top
     left = [0] * len(categories)
+    drawn = []
     for item in series:
         bars = axes.barh(rows, list(item.values), left=left, color=item.color, label=item.label, height=0.6)
-        labels = [str(v) if v else "" for v in item.values]
-        axes.bar_label(bars, labels=labels, label_type="center", fontproperties=prop, color="white", fontsize=9)
+        drawn.append((bars, item.values, list(left)))
         left = [a + b for a, b in zip(left, item.values, strict=True)]
     axes.set_yticks(rows, list(categories), fontproperties=prop)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for tick in axes.get_xticklabels():
         tick.set_fontproperties(prop)
-    axes.set_xlim(0, max([*left, 1]) * 1.05)
+    axes.set_xlim(0, max([*left, 1]) * 1.12)  # room for the totals
     if axis_label:
         axes.set_xlabel(axis_label, fontproperties=prop)
     axes.set_title(title, fontproperties=prop, fontsize=12)
     figure.legend(prop=prop, loc="outside lower center", ncols=max(len(series), 1), frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
+    figure.draw_without_rendering()  # lay the figure out, so that a segment's width in pixels is known
+    digit_px = LABEL_PT * figure.dpi / 72 * DIGIT_EM
+    for bars, values, starts in drawn:
+        labels = []
+        for value, start in zip(values, starts, strict=True):
+            x0, x1 = axes.transData.transform([(start, 0), (start + value, 0)])[:, 0]
+            labels.append(str(value) if value and x1 - x0 >= digit_px * len(str(value)) + 6 else "")
+        axes.bar_label(bars, labels=labels, label_type="center", fontproperties=prop, color="white",
+                       fontsize=LABEL_PT)
+    for row, total in zip(rows, left, strict=True):
+        if total:
+            axes.text(total, row, f" {total}", va="center", ha="left", fontproperties=prop, fontsize=LABEL_PT)
     out = io.BytesIO()
     figure.savefig(out, format="png", metadata={"Software": None})
     return out.getvalue()

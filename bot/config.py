@@ -13,15 +13,17 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
 from bot.errors import ConfigError
+from bot.i18n import REGULATION, REGULATION_EN, Terms
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
 WECOM_SECRET_ENV = "LIAISON_WECOM_SECRET"
+DATA_KEY_ENV = "LIAISON_DATA_KEY"  # the data key(s) themselves, instead of storage.key_file (bot/data_key.py)
 LOCALES = ("zh_Hans", "en")
 
 
@@ -42,6 +44,8 @@ class StorageConfig:
     files_dir: Path = Path("data/files")
     keep_messages_days: int = 30
     keep_dialogs_days: int = 30
+    key_file: Path = Path("liaison.key")  # the data key (bot/data_key.py): outside the data folder and its backups
+    keep_complainant_days: int = 0  # after a referred case is closed; 0: as long as the matter
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class BindingConfig:
 @dataclass(frozen=True)
 class IntakeConfig:
     max_subject_chars: int = 100
-    max_text_chars: int = 20000
+    max_text_chars: int = 10000
     max_attachments: int = 10
     max_file_mb: int = 20
     due_months: dict[str, int] = field(default_factory=lambda: {k: 3 for k in KINDS})
@@ -99,6 +103,8 @@ class IntakeConfig:
 @dataclass(frozen=True)
 class CaseworkConfig:
     min_reply_chars: int = 80
+    min_outcome_chars: int = 20
+    min_grounds_chars: int = 10
     leader_approves_major: bool = True
     extension_approver: str = "office"
     extension_cap_months: int = 6
@@ -127,6 +133,34 @@ class DigestConfig:
 
     weekly_day: int = 1  # 1 = Monday ... 7 = Sunday
     monthly_day: int = 1
+
+
+# The sectors 界别 of the CPPCC, in the order the CPPCC lists them (a county's committee has some of them,
+# in this order). Each entry is the name on the roster; "民盟|中国民主同盟" accepts either spelling.
+CPPCC_SECTORS: Final = (
+    "中共|中国共产党", "民革|中国国民党革命委员会", "民盟|中国民主同盟", "民建|中国民主建国会", "民进|中国民主促进会",
+    "农工党|中国农工民主党", "致公党|中国致公党", "九三学社", "台盟|台湾民主自治同盟", "无党派人士|无党派",
+    "共青团|中国共产主义青年团", "工会|总工会|中华全国总工会", "妇联|妇女联合会|中华全国妇女联合会",
+    "青联|青年联合会|中华全国青年联合会", "工商联|工商业联合会|中华全国工商业联合会", "科协|科学技术协会|中国科学技术协会",
+    "台联|中华全国台湾同胞联谊会", "侨联|归国华侨联合会|中华全国归国华侨联合会", "文化艺术界", "科学技术界|科技界",
+    "社会科学界|社科界", "经济界", "农业界", "教育界", "体育界", "新闻出版界|新闻出版", "医药卫生界",
+    "对外友好界", "社会福利和社会保障界|社会福利与社会保障界|社会福利", "少数民族界|少数民族", "宗教界",
+    "环境资源界", "特邀人士|特邀|特别邀请人士",
+)
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """What the papers to the higher procuratorate carry (GB/T 9704): the addressee, the document number
+    with its serial left for the office to fill, the signer, and the order of the CPPCC's sectors."""
+
+    addressee: str = "三门峡市人民检察院"  # 主送机关 (seed: the higher procuratorate is Sanmenxia's)
+    document_number: str = "卢检〔{year}〕　号"  # 发文字号; {year} is the year it is drawn
+    signer: str = ""  # 签发人: empty leaves a blank to sign by hand
+    sectors: tuple[str, ...] = CPPCC_SECTORS
+
+    def number(self, year: int) -> str:
+        return self.document_number.replace("{year}", str(year))
 
 
 @dataclass(frozen=True)
@@ -159,6 +193,8 @@ class Config:
     cards: CardsConfig = CardsConfig()
     calendar: Calendar = MAINLAND
     wecom: WeComConfig = WeComConfig()
+    terms: Terms = Terms()  # the regulation's title and the English names of Chinese ones (bot/i18n.py)
+    report: ReportConfig = ReportConfig()
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -196,6 +232,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
         keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
         keep_dialogs_days=r.integer("storage.keep_dialogs_days", StorageConfig.keep_dialogs_days, 7, 3650),
+        key_file=base / r.text("storage.key_file", str(StorageConfig.key_file)),
+        keep_complainant_days=r.integer("storage.keep_complainant_days", StorageConfig.keep_complainant_days, 0,
+                                        36500),
     )
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():
@@ -229,6 +268,8 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     casework = CaseworkConfig(
         min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
+        min_outcome_chars=r.integer("casework.min_outcome_chars", CaseworkConfig.min_outcome_chars, 1, 2000),
+        min_grounds_chars=r.integer("casework.min_grounds_chars", CaseworkConfig.min_grounds_chars, 1, 2000),
         leader_approves_major=r.boolean("casework.leader_approves_major", CaseworkConfig.leader_approves_major),
         extension_approver=r.text("casework.extension_approver", CaseworkConfig.extension_approver),
         extension_cap_months=r.integer("casework.extension_cap_months", CaseworkConfig.extension_cap_months, 1, 24),
@@ -260,12 +301,23 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     cards = CardsConfig(
         remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
     )
+    report = ReportConfig(
+        addressee=r.text("report.addressee", ReportConfig.addressee, max_len=60, blank=True),
+        document_number=r.text("report.document_number", ReportConfig.document_number, max_len=40, blank=True),
+        signer=r.text("report.signer", ReportConfig.signer, max_len=20, blank=True),
+        sectors=r.texts("report.sectors", ReportConfig.sectors),
+    )
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):
         raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
+    terms = Terms(
+        regulation=r.text("terms.regulation", REGULATION, max_len=200),
+        regulation_en=r.text("terms.regulation_en", REGULATION_EN, max_len=300),
+        english_names=r.names("terms.english_names"),
+    )
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
                     r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
-                    wecom=_wecom(r, env))
+                    wecom=_wecom(r, env), terms=terms, report=report)
     r.reject_unknown()
     return config
 
@@ -332,11 +384,11 @@ class _Reader:
             node = node[part]
         return node
 
-    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "") -> str:
+    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "", blank: bool = False) -> str:
         value = self._get(key)
         if value is None:
             return default
-        if not isinstance(value, str) or not value.strip() and default:
+        if not isinstance(value, str) or not value.strip() and default and not blank:
             raise ConfigError(key, "must be a non-empty string")
         value = value.strip()
         if len(value) > max_len:
@@ -344,6 +396,14 @@ class _Reader:
         if pattern == "A-Z0-9" and not (value.isascii() and value.replace("-", "").isalnum()):
             raise ConfigError(key, "must be letters, digits or '-'")
         return value
+
+    def texts(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(key, 'must be a list of names, e.g. ["中共", "民革", "民盟|中国民主同盟"]')
+        return tuple(v.strip() for v in value)
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         value = self._get(key)
@@ -380,6 +440,17 @@ class _Reader:
             return parse_days(value)
         except ValueError as exc:
             raise ConfigError(key, str(exc)) from None
+
+    def names(self, key: str) -> dict[str, str]:
+        """A table of Chinese names to their English names."""
+        value = self._get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() and len(v) <= 200
+                for k, v in value.items()):
+            raise ConfigError(key, 'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"')
+        return {k.strip(): v.strip() for k, v in value.items()}
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key)

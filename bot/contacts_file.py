@@ -25,7 +25,7 @@ from datetime import date
 from typing import Final, Literal
 
 
-from bot.tables import UnreadableTableError, read_rows, split_header
+from bot.tables import TableTooLargeError, UnreadableTableError, read_rows, split_header
 from bot.tables import clip as _clip
 from bot.tables import fold as _fold
 
@@ -38,7 +38,7 @@ METHOD_TERMS: Final = {  # the procuratorate's own words (SPEC §10)
 
 ProblemKind = Literal[
     "missing", "invalid_method", "invalid_date", "future_date", "too_long", "no_header", "missing_column",
-    "unknown_format", "empty", "unknown_name", "ambiguous_name", "unknown_staff", "ambiguous_staff",
+    "unknown_format", "empty", "too_large", "unknown_name", "ambiguous_name", "unknown_staff", "ambiguous_staff",
 ]
 
 
@@ -90,6 +90,7 @@ PROBLEMS: Final[dict[str, str]] = {
     "missing_column": "the column {column} is missing",
     "unknown_format": "not a CSV or XLSX file ({value})",
     "empty": "the file holds no contacts",
+    "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
     "unknown_name": "line {line}: nobody named {value!r} on the roster of representatives",
     "ambiguous_name": "line {line}: more than one representative on the roster is named {value!r}",
     "unknown_staff": "line {line}: no staff member named {value!r}",
@@ -196,6 +197,8 @@ def read_contacts(path: pathlib.Path, today: date) -> list[ContactRow]:
     path = pathlib.Path(path)
     try:
         rows = read_rows(path)
+    except TableTooLargeError as exc:
+        raise ContactsFileError([ContactProblem(0, "", "too_large", exc.reason)]) from exc
     except UnreadableTableError as exc:
         raise ContactsFileError([ContactProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
     return _parse(rows, today)

@@ -41,7 +41,7 @@ class Context:
         return f"{self.inc.channel}:{self.inc.user_id}"
 
     def translator(self, locale: str | None) -> Translator:
-        return Translator(locale or self.config.default_locale, self.config.unit.tz)
+        return Translator(locale or self.config.default_locale, self.config.unit.tz, self.config.terms)
 
     async def reply(self, reply: Reply) -> None:
         """Say something in the chat the event came from."""

@@ -31,6 +31,7 @@ from datetime import timedelta
 from bot.channels.base import Channel, MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.clock import Clock
 from bot.config import OutboxConfig
+from bot.files import FileStore
 from bot.waiting import wait_a_while
 from storage import outbox
 from storage.db import Database
@@ -49,12 +50,14 @@ class Dispatcher:
         config: OutboxConfig,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
+        files: FileStore | None = None,
     ) -> None:
         self.db = db
         self.channels = channels
         self.config = config
         self.clock = clock
         self.monotonic = monotonic
+        self.files = files  # stored paths are relative to the files folder: resolved for the channel
         self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._claiming: set[tuple[str, str, str]] = set()
         self._claimed = asyncio.Event()  # set whenever a claim (by any tick) has finished
@@ -264,7 +267,8 @@ class Dispatcher:
             if channel is None:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             try:
-                result = await channel.deliver(item.chat_id, item.op, item.payload)
+                payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
+                result = await channel.deliver(item.chat_id, item.op, payload)
             finally:
                 end()
         except RateLimited as exc:

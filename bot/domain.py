@@ -7,6 +7,7 @@ rules can be tested directly and named by the clause they implement.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
@@ -57,6 +58,35 @@ def due_date(registered_at: datetime, months: int, tz: ZoneInfo) -> date:
     return add_months(registered_at.astimezone(tz).date(), months)
 
 
+def days_left(due: date, today: date) -> int:
+    """§12: calendar days from `today` to the due date: 0 on the due date itself, negative after it."""
+    return (due - today).days
+
+
+def days_overdue(due: date, today: date) -> int:
+    """§12: calendar days after the due date (both local days of the unit): a matter is to be concluded
+    *by* its due date, so it is 0 on that day, 1 the day after, 3 on the 8th for the 5th. The one count
+    of "days overdue" that the reminders, the digest, the half-year report and the card all say."""
+    return max(0, -days_left(due, today))
+
+
+def overdue_week(due: date, today: date) -> int | None:
+    """§13 weekly while overdue: which week of being overdue `today` is in (0 for the first seven days
+    after the due date, 1 for the next seven...), None while not overdue."""
+    days = days_overdue(due, today)
+    return (days - 1) // 7 if days else None
+
+
+URGING_LADDER: Final = 3
+"""§13: the urger presses the handler (1st urging), then the department head (2nd), then the leaders (3rd on)."""
+
+
+def urging_rung(urged_before: int) -> int:
+    """§13: the rung of the next urging, one step up per urging actually sent since the assignment (the
+    urgings a stopped bot did not send are not climbed over)."""
+    return min(urged_before + 1, URGING_LADDER)
+
+
 def matter_number(prefix: str, year: int, sequence: int) -> str:
     """The public number of a matter, e.g. LS-2026-0001 (never reused: one sequence per year)."""
     return f"{prefix}-{year}-{sequence:04d}"
@@ -81,6 +111,7 @@ REPLY_VIA: Final = ("chat", "in_person", "paper")
 # reply quality, the extension cap) come on top of this table.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "assign": frozenset({"registered", "reopened"}),
+    "reassign": frozenset({"assigned", "in_progress"}),  # 改派: to another department, before it is concluded
     "mark_major": frozenset({"registered", "assigned", "in_progress", "concluded", "reopened"}),
     "transfer": frozenset({"registered", "assigned"}),
     "cannot_meet": frozenset({"registered", "assigned", "in_progress", "reopened"}),
@@ -107,12 +138,24 @@ def conflicts_with_original(disputes_own_handling: bool, original_department_id:
     return disputes_own_handling and original_department_id == department_id
 
 
-def reply_problem(body: str, grounds: str, min_chars: int) -> str | None:
-    """§14: a reply states the outcome and its grounds and is not too brief; None when acceptable."""
-    if len(grounds.strip()) < 10:
-        return "no_grounds"
-    if len(body.strip()) + len(grounds.strip()) < min_chars:
-        return "too_short"
+@dataclass(frozen=True)
+class ReplyMinimums:
+    """§14: the shortest outcome statement, grounds (理由/依据) and whole reply accepted, in characters."""
+
+    outcome: int = 20
+    grounds: int = 10
+    whole: int = 80
+
+
+def reply_problem(body: str | None, grounds: str | None, minimums: ReplyMinimums) -> str | None:
+    """§14: a reply states the outcome and its grounds, each not too brief, nor the whole: the first part
+    that falls short ("outcome", "grounds" or "whole"), or None. A part not written yet (None) is not judged."""
+    if body is not None and len(body.strip()) < minimums.outcome:
+        return "outcome"
+    if grounds is not None and len(grounds.strip()) < minimums.grounds:
+        return "grounds"
+    if body is not None and grounds is not None and len(body.strip()) + len(grounds.strip()) < minimums.whole:
+        return "whole"
     return None
 
 

@@ -2,7 +2,11 @@
 
 A file's age is the application's clock, not the machine's: each store stamps the file's
 modification time with `clock.now()`, so a test that moves the clock moves the files' ages too
-and the retention reads the same time everywhere."""
+and the retention reads the same time everywhere.
+
+What the database stores is a path relative to the files folder (`storage.files_dir`), `ab/abcd…`,
+so that the folder can move (a restore elsewhere: bot/backup.py); `resolve` turns it into the file.
+A path stored absolute by an earlier version still resolves, by its digest, inside this folder."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.clock import Clock
 
@@ -20,16 +25,19 @@ _PARTIAL = re.compile(r"[0-9a-f]{64}\.\d+\.tmp")  # a write a crash interrupted
 
 
 class FileStore:
-    def __init__(self, root: Path, clock: Clock) -> None:
+    def __init__(self, root: Path, clock: Clock, base: Path | None = None) -> None:
+        """Files under `root`; the paths it returns are relative to `base` (the files folder; default `root`)."""
         self.root = root
         self.clock = clock
+        self.base = root if base is None else base
 
     def _stamp(self, path: Path) -> None:
         moment = self.clock.now().timestamp()
         os.utime(path, (moment, moment))
 
     def put(self, data: bytes) -> tuple[str, str]:
-        """Store the bytes durably; return (sha256, path). Storing the same bytes twice is harmless."""
+        """Store the bytes durably; return (sha256, path relative to the files folder). Storing the same bytes
+        twice is harmless."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.root / digest[:2] / digest
         if target.exists():
@@ -43,7 +51,26 @@ class FileStore:
                 os.fsync(handle.fileno())
             self._stamp(temporary)
             temporary.replace(target)
-        return digest, str(target)
+        return digest, target.relative_to(self.base).as_posix()
+
+    def resolve(self, path: str) -> Path:
+        """The file a stored path names: relative to the files folder; an absolute one (stored by an earlier
+        version, perhaps on another machine) by its digest, where this folder keeps it."""
+        stored = Path(path)
+        if not stored.is_absolute():
+            return self.base / stored
+        if _STORED.fullmatch(stored.name):
+            here = self.base / stored.parent.name / stored.name
+            if here.exists() or not stored.exists():
+                return here
+        return stored
+
+    def resolve_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An outbox payload with its files' paths resolved, for a channel to read (bot/dispatch.py)."""
+        files = payload.get("files")
+        if not files:
+            return payload
+        return {**payload, "files": [[str(self.resolve(str(f[0]))), *f[1:]] for f in files]}
 
     def stored_before(self, moment: datetime) -> Iterator[tuple[str, str]]:
         """(sha256, path) of every file stored (or stored again) before `moment`, cached ones included;
@@ -63,7 +90,7 @@ class FileStore:
     def remove(self, path: str, *, unless_stored_after: datetime) -> bool:
         """Remove a stored file nothing names any more, unless it was stored (again) after that moment:
         a file just received is named only once its handler commits. False if it was kept or absent."""
-        target = Path(path)
+        target = self.resolve(path)
         if self.root.resolve() not in target.resolve().parents:
             return False  # not ours: never remove anything outside the store
         try:

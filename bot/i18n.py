@@ -4,6 +4,12 @@ Source strings are English (msgids); `locales/zh_Hans/LC_MESSAGES/messages.po` h
 Simplified Chinese, the default. Strings take named parameters, filled after translation:
 `_("Registered as {number}.", number=...)`. Dates and times are shown in the unit's time
 zone, formatted by Babel (`2026年11月28日`, `09:30`).
+
+Two kinds of proper names come from the configuration (`Terms`), not the catalogs: the title of
+the regulation the bot implements, which a message cites as `{regulation}` without its caller
+passing it (`terms.regulation`, `terms.regulation_en`); and the English names of Chinese proper
+names (`terms.english_names`): in English, a parameter that is exactly such a name, a department
+or the unit, reads `第二检察部 (Second Procuratorial Department)`; unconfigured, the Chinese alone.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +37,20 @@ DOMAIN = "messages"
 SUPPORTED = ("zh_Hans", "en")
 BABEL_LOCALE = {"zh_Hans": "zh_Hans_CN", "en": "en"}
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
+
+
+REGULATION = "卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）"
+REGULATION_EN = ("Measures of the Lushi County Procuratorate for Strengthening Liaison with NPC Deputies and CPPCC "
+                 "Members (Provisional)")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The configured proper names a message may show (see the module docstring)."""
+
+    regulation: str = REGULATION
+    regulation_en: str = REGULATION_EN
+    english_names: Mapping[str, str] = field(default_factory=dict)
 
 
 class Msg(str):
@@ -76,19 +98,39 @@ def _catalog(locale: str) -> gettext.NullTranslations:
 class Translator:
     """Everything a handler needs to speak one person's language."""
 
-    def __init__(self, locale: str, tz: ZoneInfo) -> None:
+    def __init__(self, locale: str, tz: ZoneInfo, terms: Terms = Terms()) -> None:
         if locale not in SUPPORTED:
             raise ValueError(locale)
         self.locale = locale
         self.tz = tz
+        self.terms = terms
         self._catalog = _catalog(locale)
         self._babel = Locale.parse(BABEL_LOCALE[locale])
 
     def __call__(self, message: str, /, **params: object) -> str:
         text = self._catalog.gettext(message)
+        if "{regulation}" in text:
+            params = {"regulation": self.regulation, **params}
         if not params:
             return text
-        return text.format(**{k: self._catalog.gettext(v) if isinstance(v, Msg) else v for k, v in params.items()})
+        return text.format(**{k: self._param(v) for k, v in params.items()})
+
+    @property
+    def regulation(self) -> str:
+        """The title of the regulation, without quotation marks (the messages add them as the language wants)."""
+        return self.terms.regulation_en if self.locale == "en" else self.terms.regulation
+
+    def name(self, chinese: str) -> str:
+        """A Chinese proper name as this reader reads it: in English, with its configured English name."""
+        english = self.terms.english_names.get(chinese) if self.locale == "en" else None
+        return f"{chinese} ({english})" if english else chinese
+
+    def _param(self, value: object) -> object:
+        if isinstance(value, Msg):
+            return self._catalog.gettext(value)
+        if isinstance(value, str) and self.locale == "en":
+            return self.name(value)
+        return value
 
     def plural(self, singular: str, plural: str, n: int, /, **params: object) -> str:
         return self._catalog.ngettext(singular, plural, n).format(n=n, **params)

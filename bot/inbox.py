@@ -194,7 +194,7 @@ class InboxProcessor:
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
-        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz),
+        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
                       inbox_id=entry.id, channels=frozenset(self.channels))
         await router.dispatch(ctx, self.routes)
         log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
@@ -210,7 +210,8 @@ class InboxProcessor:
             if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
                 return
             person = await people.by_identity(tx, inc.channel, inc.user_id)
-            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz)
+            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
+                           self.config.terms)
             ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id)
             await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
                                     "Please try again later, or contact the liaison office.")))

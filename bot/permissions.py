@@ -12,15 +12,15 @@ from typing import Final
 from storage.people import Person
 
 OFFICE_ACTIONS: Final = frozenset({
-    "assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-    "record_contact",
+    "assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+    "record_contact", "reply_letter",
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
     "view", "view_personal", "leader_approve", "decide_extension", "rate", "onsite", "quota",
 })
 # Reporting: actions on the unit's records, never on a matter (`may(person, action, None)`).
-UNIT_ACTIONS: Final = frozenset({"npc_register", "report", "report_sent", "digest"})
+UNIT_ACTIONS: Final = frozenset({"npc_register", "report", "report_sent", "digest", "ledger"})
 # Opinion cards and briefings (seed §5): sent by the office to representatives, never on a matter.
 # Answering a card or a briefing is decided by its recipient row, not here. `manage_accounts`: binding a
 # person to a WeCom member and setting how choices are shown to them (the office and the admin).
@@ -76,7 +76,7 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         return policy.extension_approver in roles
     if action == "rate":
         return matter is not None and matter.representative_id == person.id
-    if action in ("npc_register", "report_sent"):  # the NPC register (seed §4); a half-year report sent (§17)
+    if action in ("npc_register", "report_sent", "ledger"):  # the NPC register (§4); a report sent (§17); the ledger (§3)
         return "office" in roles
     if action == "report":  # the half-year report (seed §17): the office draws it, leaders read it
         return bool(roles & {"office", "leader"})

@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.tables import UnreadableTableError, read_rows, split_header
+from bot.tables import TableTooLargeError, UnreadableTableError, read_rows, split_header
 from bot.tables import clip as _clip
 from bot.tables import fold as _fold
 
 Body = Literal["npc", "cppcc"]
 ProblemKind = Literal[
     "missing", "invalid_body", "invalid_supervisor", "invalid_phone", "duplicate",
-    "too_long", "no_header", "missing_column", "unknown_format", "empty",
+    "too_long", "no_header", "missing_column", "unknown_format", "empty", "too_large",
 ]
 
 
@@ -193,6 +193,8 @@ def read_roster(path: pathlib.Path) -> list[RosterRow]:
     path = pathlib.Path(path)
     try:
         rows = read_rows(path)
+    except TableTooLargeError as exc:
+        raise RosterFileError([RowProblem(0, "", "too_large", exc.reason)]) from exc
     except UnreadableTableError as exc:
         raise RosterFileError([RowProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
     return _parse(rows)

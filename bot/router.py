@@ -4,6 +4,9 @@ Order of routing: a command; else a button (a dialogue step's button, or a names
 action); else the text, files or contact of a running dialogue; else a gentle "not
 understood" with the menu. A refusal (UserError) rolls back whatever the handler had
 changed, to a savepoint taken before it ran, and tells the user why, in their language.
+A command or a menu button that a running dialogue blocks is answered the same way everywhere:
+which dialogue is open, how to leave it (/cancel), and its step shown again. A refusal marked
+`closes_dialog` (a confirm that cannot succeed) ends the dialogue with it.
 Every button press is answered exactly once.
 """
 
@@ -16,8 +19,9 @@ from typing import Protocol
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Incoming, Reply
+from bot.text import normalise, normalise_opt
 from storage import audit, dialogs
 from storage.dialogs import Dialog
 
@@ -69,11 +73,18 @@ async def dispatch(ctx: Context, routes: Routes) -> None:
             await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None,
                                f"refused:{refusal.action or _what(ctx, routes)}", matter_id=refusal.matter_id,
                                detail={"channel": ctx.inc.channel})
-        text = ctx._(refusal.msgid, **refusal.params)
-        if ctx.inc.callback_id is not None:
-            await ctx.answer(text, alert=True)
-        if ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError):
-            await ctx.reply(Reply(text))
+        open_dialog = await dialogs.load(ctx.tx, ctx.actor)
+        if isinstance(refusal, DialogOpenError) and open_dialog is not None:
+            await ctx.answer()
+            await _in_dialogue(ctx, routes, open_dialog)
+        else:
+            if refusal.closes_dialog and open_dialog is not None:
+                await ctx.end_dialog()  # the step that failed cannot succeed: nobody is left on it
+            text = ctx._(refusal.msgid, **refusal.params)
+            if ctx.inc.callback_id is not None:
+                await ctx.answer(text, alert=True)
+            if ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError):
+                await ctx.reply(Reply(text))
     await ctx.tx.execute("RELEASE SAVEPOINT handler")
     await ctx.answer()
 
@@ -89,11 +100,12 @@ async def _route(ctx: Context, routes: Routes) -> None:
         if handler is None:
             raise UserError("Unknown command. Send /help to see what you can do.")
         if dialog is not None and name not in routes.dialog_commands:
-            flow = routes.flows[dialog.flow]
-            await ctx.reply(Reply(ctx._("You are in the middle of: {what}. Please finish it, or send /cancel.",
-                                        what=flow.describe(ctx, dialog))))
-            return await flow.prompt(ctx, dialog)
-        return await handler(ctx)
+            return await _in_dialogue(ctx, routes, dialog)
+        await handler(ctx)
+        if dialog is not None and ctx.dialog is not None:  # /help, /my, /lang: the dialogue waits where it was
+            await ctx.reply(Reply(ctx._("You have still not finished {what}. Continue where you left off, or send "
+                                        "/cancel to leave it.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
+        return
     if inc.action is not None:
         namespace, parts = callbacks.decode(inc.action)
         if namespace == DIALOG_NS:
@@ -114,24 +126,26 @@ async def _route(ctx: Context, routes: Routes) -> None:
         await routes.not_understood(ctx)
 
 
+async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
+    """Say which dialogue is open and how to leave it, then show its step again."""
+    flow = routes.flows[dialog.flow]
+    await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send /cancel to leave it.",
+                                what=flow.describe(ctx, dialog))))
+    try:
+        await flow.prompt(ctx, dialog)
+    except UserError:  # its step can no longer be shown (the matter moved on): the sentence above says enough
+        log.info("dialogue %s of %s cannot show its step", dialog.flow, ctx.actor)
+
+
 async def _unbound(ctx: Context, routes: Routes) -> None:
     if routes.unbound is not None:
         await routes.unbound(ctx)
 
 
 def clean(inc: Incoming) -> Incoming:
-    """The user's strings as text the database can store: a lone UTF-16 surrogate (a JSON escape such as
-    \\ud83d without its pair decodes to one) cannot be encoded as UTF-8, so it becomes U+FFFD."""
-    def fix(text: str) -> str:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return text
-
-    def fix_opt(text: str | None) -> str | None:
-        return None if text is None else fix(text)
-
+    """The user's strings as the bot stores them (bot/text.py): whole UTF-8, NFC, no control characters but
+    newline and tab."""
+    fix, fix_opt = normalise, normalise_opt
     return replace(
         inc, text=fix(inc.text), command=fix_opt(inc.command), args=fix(inc.args), action=fix_opt(inc.action),
         display_name=fix(inc.display_name),

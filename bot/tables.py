@@ -12,15 +12,36 @@ import io
 import pathlib
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot.text import normalise
+
 
 class UnreadableTableError(Exception):
     """Not a CSV or XLSX file, or not decodable as the one its suffix claims."""
+
+
+class TableTooLargeError(UnreadableTableError):
+    """Beyond one of the limits below; `reason` says which, for the operator (the file is refused whole)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Limits far above any roster or contact log of a county (a few hundred people, a few thousand contacts a
+# year), and low enough that a hostile file is refused in well under a second and a few megabytes: a
+# crafted 868 KB workbook once took 1 min 51 s and 688 MB to be found to have no header.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_EXPANDED_BYTES = 20 * 1024 * 1024  # the workbook's parts, unpacked (zipfile never inflates past the
+MAX_PARTS = 200                        # declared size, so the declared sizes bound the work)
+MAX_LINES = 20000
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 2000
 
 
 def fold(text: str) -> str:
@@ -33,17 +54,27 @@ def clip(text: str) -> str:
 
 
 def cell_text(value: object) -> str:
-    """A cell as text: None is "", whole floats lose their ".0", strings are stripped."""
+    """A cell as text: None is "", whole floats lose their ".0", strings are normalised (bot/text.py) and
+    stripped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return normalise(str(value)).strip()
 
 
 def read_rows(path: pathlib.Path) -> list[list[str]]:
-    """Every row of a .csv (UTF-8, BOM optional, or GB18030) or .xlsx (first sheet) file, as text."""
+    """Every row of a .csv (UTF-8, BOM optional, or GB18030) or .xlsx (first sheet) file, as text.
+
+    A workbook is checked before it is opened (its size, its parts and their unpacked size) and read in
+    openpyxl's streaming read-only mode; in both formats a file past `MAX_LINES` lines, a cell in a column
+    past `MAX_COLUMNS`, or a cell longer than `MAX_CELL_CHARS` raises `TableTooLargeError` at once."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UnreadableTableError(path.suffix)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TableTooLargeError(f"{size // (1024 * 1024)} MB, more than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     if suffix == ".csv":
         data = path.read_bytes()
         try:
@@ -51,21 +82,58 @@ def read_rows(path: pathlib.Path) -> list[list[str]]:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = data.decode("gb18030")
-            return [[cell_text(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+            return _limited(csv.reader(io.StringIO(text, newline="")))
         except (UnicodeDecodeError, csv.Error) as exc:
             raise UnreadableTableError(path.suffix) from exc
-    if suffix == ".xlsx":
+    _check_archive(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
+        raise UnreadableTableError(path.suffix) from exc  # not a zip, or a zip that is not a workbook
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # do not trust the stored dimension; read every row
+        # openpyxl fills a row with empty cells up to its last one (a cell in column XFD makes 16 384 of
+        # them): the first such row is refused, never thousands.
+        rows = sheet.iter_rows(values_only=True)
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
-            raise UnreadableTableError(path.suffix) from exc  # not a zip, or a zip that is not a workbook
-        try:
-            sheet = book.worksheets[0]
-            sheet.reset_dimensions()  # do not trust the stored dimension; read every row
-            return [[cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+            return _limited(rows)
         finally:
-            book.close()
-    raise UnreadableTableError(path.suffix)
+            rows.close()  # a refusal stops early: the generator still holds the sheet's stream open
+    except zipfile.BadZipFile as exc:  # a part that does not inflate to its declared size
+        raise UnreadableTableError(path.suffix) from exc
+    finally:
+        book.close()
+
+
+def _check_archive(path: pathlib.Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableTableError(path.suffix) from exc
+    if len(parts) > MAX_PARTS:
+        raise TableTooLargeError(f"{len(parts)} parts in the workbook, more than {MAX_PARTS}")
+    expanded = sum(part.file_size for part in parts)
+    if expanded > MAX_EXPANDED_BYTES:
+        raise TableTooLargeError(f"{expanded // (1024 * 1024)} MB unpacked, more than "
+                                 f"{MAX_EXPANDED_BYTES // (1024 * 1024)} MB")
+
+
+def _limited(rows: Iterator[Sequence[object]]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for line, row in enumerate(rows, start=1):
+        if line > MAX_LINES:
+            raise TableTooLargeError(f"more than {MAX_LINES} lines")
+        cells = [cell_text(c) for c in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) > MAX_COLUMNS:
+            raise TableTooLargeError(f"line {line}: more than {MAX_COLUMNS} columns")
+        if any(len(c) > MAX_CELL_CHARS for c in cells):
+            raise TableTooLargeError(f"line {line}: a cell longer than {MAX_CELL_CHARS} characters")
+        out.append(cells)
+    return out
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.context import Context
-from bot.errors import StaleActionError, UserError
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import events as ev
@@ -29,7 +29,7 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     ev.require_begun(ctx, event)
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     recorded = await events.attendees(ctx.tx, event_id)
     invited = await events.invitations(ctx.tx, event_id)
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]

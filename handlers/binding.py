@@ -13,10 +13,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.context import Context
-from bot.domain import normalise_phone
 from bot.errors import UserError
 from bot.messages import Reply
-from handlers.common import help_text, main_menu, role_title, unbound
+from handlers.common import help_for, main_menu, role_title, unbound
 from storage import audit, people
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
@@ -46,7 +45,7 @@ async def start(ctx: Context) -> None:
         if code:
             raise UserError("This account is already bound to {name}. If that is not right, please contact the "
                             "liaison office.", name=ctx.person.name)
-        await ctx.reply(Reply(help_text(ctx._, ctx.person), buttons=main_menu(ctx._, ctx.person)))
+        await ctx.reply(Reply(await help_for(ctx, ctx.person), buttons=main_menu(ctx._, ctx.person)))
         return
     if not code:
         await unbound(ctx)
@@ -75,7 +74,7 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     ctx.person = person
     greeting = ctx._("Welcome, {name} ({title}). Your account is now bound.", name=person.name,
                      title=role_title(ctx._, person))
-    await ctx.reply(Reply(greeting + "\n\n" + help_text(ctx._, person), buttons=main_menu(ctx._, person)))
+    await ctx.reply(Reply(greeting + "\n\n" + await help_for(ctx, person), buttons=main_menu(ctx._, person)))
 
 
 class PhoneFlow:
@@ -100,7 +99,7 @@ class PhoneFlow:
         if contact.user_id != ctx.inc.user_id:
             raise UserError("Please share your own phone number, with the button below.")
         person = await people.get(ctx.tx, int(dialog.data["person_id"]))
-        if person is None or not person.phone or normalise_phone(contact.phone) != normalise_phone(person.phone):
+        if person is None or not await people.phone_matches(ctx.tx, person.id, contact.phone):  # by keyed digest
             raise UserError("This number does not match our records. Please contact the liaison office.")
         await ctx.end_dialog()
         await _bind(ctx, int(dialog.data["invite_id"]), person.id)

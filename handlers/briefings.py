@@ -19,7 +19,7 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
@@ -209,7 +209,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     briefing = await _delivered(ctx, briefing_id)
     if ctx.dialog is not None:
-        raise UserError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     dialog = Dialog("brief_opinion", "text", "", {"briefing_id": briefing.id, "text": None})
     await ctx.save_dialog(dialog)
     await OPINION.prompt(ctx, dialog)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.context import Context
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
@@ -59,7 +59,7 @@ async def begin(ctx: Context, card_id: int) -> None:
     _refuse_answered(card, recipient)
     _refuse_closed(card)
     if ctx.dialog is not None:
-        raise UserError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     count = len(await cards.questions(ctx.tx, card_id))
     dialog = Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count})
     await ctx.save_dialog(dialog)
@@ -75,7 +75,7 @@ async def decline(ctx: Context, card_id: int) -> None:
         raise UserError("You have already said you will not fill in the opinion card “{title}”. Should you change "
                         "your mind, you can still press Answer under it.", title=card.title)
     if ctx.dialog is not None:
-        raise UserError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await _decline(ctx, card, recipient)
 
 

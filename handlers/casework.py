@@ -1,7 +1,9 @@
 """Handling a matter: the use cases of the office, the departments, leaders and the representative
 (seed §7, §12-§14). Each one re-reads the matter, asks `permissions.may` and `domain.can`,
 applies the clause's rule, records the change on the timeline and in the audit log, and queues
-the messages it owes — all in the caller's one transaction. The chat screens are in `staff.py`.
+the messages it owes — all in the caller's one transaction. The reply and its approvals are in
+`replies.py`; the chat screens in `staff.py` and `actions.py`, which check each value a person gives
+with the same rules (`ready`, `check_*`) before the use case applies them again.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from datetime import date, datetime
 from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
-from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
 from handlers import notices
-from handlers.contacts import record_reply_contact
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
-from storage.matters import Matter, StoredFile
+from storage.matters import Matter
+
+MIN_TRANSFER_EXPLANATION = 20
+MIN_EXTENSION_REASON = 10
+MAX_AUTHORITY = 100
 
 
 def policy(ctx: Context) -> Policy:
@@ -47,7 +51,37 @@ def require_state(matter: Matter, action: str) -> None:
                         number=matter.number, state=notices.state_word(matter.state))
 
 
-async def _record(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]) -> None:
+async def ready(ctx: Context, matter: Matter, action: str) -> None:
+    """Refuse now, before anything is asked for, what `action` could not do to the matter as it stands."""
+    if action in domain.TRANSITIONS:
+        require_state(matter, action)
+    if action in ("cannot_meet", "draft_reply") and await casework.open_reply(ctx.tx, matter.id) is not None:
+        raise UserError("A reply to this matter is already waiting for approval.")
+    if action == "transfer" and await casework.open_reply(ctx.tx, matter.id) is not None:
+        raise UserError("A reply to {number} is waiting for approval; it must be approved or returned before the "
+                        "matter can be transferred.", number=matter.number)
+    if action == "request_extension":
+        if await casework.pending_extension(ctx.tx, matter.id) is not None:
+            raise UserError("An extension of this matter is already waiting for a decision.")
+        if not extension_choices(ctx, matter):
+            raise UserError("{number} is due on {day}, the latest date an extension may reach ({months} months after "
+                            "registration, Article 12 of the {regulation}): no further extension can be asked for.",
+                            number=matter.number,
+                            day=ctx._.date(matter.due_date), months=ctx.config.casework.extension_cap_months)
+    if action == "decide_extension" and await casework.pending_extension(ctx.tx, matter.id) is None:
+        raise UserError("No extension of this matter is waiting for a decision.")
+    if action in ("return_reply", "leader_return"):
+        draft = await casework.open_reply(ctx.tx, matter.id)
+        if draft is None or draft.state != ("awaiting_leader" if action == "leader_return" else "draft"):
+            raise UserError("No reply of this matter is waiting for your approval.")
+    if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
+        raise UserError("No department can take {number} now: none has a handler who uses this service, or Article 14 "
+                        "of the {regulation} excludes it. Please ask the administrator to add a handler to a department "
+                        "and send them an invite.", number=matter.number)
+
+
+async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]
+                       ) -> None:
     actor = ctx.person.id if ctx.person else None
     await matters.add_event(ctx.tx, matter.id, event, actor_id=actor, public=public, now=ctx.now, detail=detail)
     # The timeline shows notes and reasons to those who may read them; the audit log, kept for
@@ -63,27 +97,93 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     """Give the matter to a department, with a named office urger (§13); never against §14."""
     matter = await load(ctx, matter_id, "assign")
     require_state(matter, "assign")
-    department = await people.department_name(ctx.tx, department_id)
-    urger = await people.get(ctx.tx, urger_id)
-    if department is None:
-        raise NotFoundError("No such department.")
-    if urger is None or "office" not in urger.roles:
-        raise UserError("The urger must be a member of the office.")
-    check_assignable(matter, department_id, department)
+    department = await check_department(ctx, matter, department_id, "assign")
+    urger = await _urger(ctx, urger_id)
     await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
                           urger_id=urger_id)
-    await _record(ctx, matter, "assigned", public=True, detail={"department_id": department_id, "urger_id": urger_id})
+    await record_event(ctx, matter, "assigned", public=True,
+                       detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
     for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
         await notices.to_staff(ctx, person_id, matter, notices.new_assignment(matter, department, urger.name))
     return matter
 
 
+async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: int, reason: str) -> None:
+    """改派: the office gives an assigned, unconcluded matter to another department (§13). Both departments,
+    the urgers and the representative are told; §14 holds again; the due date runs on unchanged."""
+    matter = await load(ctx, matter_id, "reassign")
+    require_state(matter, "reassign")
+    department = await check_department(ctx, matter, department_id, "reassign")
+    urger = await _urger(ctx, urger_id)
+    if not reason.strip():
+        raise UserError("Please give the reason for the re-assignment.")
+    old_id = matter.department_id or 0
+    old = await people.department_name(ctx.tx, old_id) or ""
+    await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
+                          urger_id=urger_id)
+    await record_event(ctx, matter, "reassigned", public=True, detail={
+        "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
+        "reason": reason})
+    await notices.to_representative(ctx, matter, notices.reassigned(department))
+    leaving = set(await casework.department_staff(ctx.tx, old_id))
+    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id}
+    if matter.urger_id:
+        taking.add(matter.urger_id)  # an urger replaced hears who urges it now
+    for person_id in sorted(taking):
+        await notices.to_staff(ctx, person_id, matter,
+                               notices.reassigned_here(matter, old, department, urger.name, reason))
+    for person_id in sorted(leaving - taking):
+        await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
+
+
+async def department_choices(ctx: Context, matter: Matter, action: str) -> list[tuple[int, str, bool]]:
+    """(id, name, staffed) of the departments to offer for `action` (assign or reassign): all but the present
+    one; `staffed` when someone there uses this service (see `check_department`)."""
+    staffed = await casework.staffed_departments(ctx.tx)
+    return [(i, name, i in staffed) for i, name in await people.departments(ctx.tx)
+            if not (action == "reassign" and i == matter.department_id)]
+
+
+async def _departments_open_to(ctx: Context, matter: Matter, action: str) -> list[int]:
+    return [i for i, _name, staffed in await department_choices(ctx, matter, action) if staffed
+            and not domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, i)]
+
+
+async def check_department(ctx: Context, matter: Matter, department_id: int, action: str) -> str:
+    """The department's name, if the matter may go to it now: §14, and someone there to handle it.
+
+    A department where no handler or head is bound to a chat would receive the matter in silence:
+    nobody told, nobody able to record progress, conclude or draft the reply, only the urger's reminders
+    going out. The office is refused with the reason, rather than warned: such an assignment can
+    only end in a re-assignment, and until it is made the matter stays in the office's own inbox."""
+    department = await people.department_name(ctx.tx, department_id)
+    if department is None:
+        raise NotFoundError("No such department.")
+    if action == "reassign" and department_id == matter.department_id:
+        raise UserError("{number} is already handled by {department}. Please choose another department.",
+                        number=matter.number, department=department)
+    check_assignable(matter, department_id, department)
+    if department_id not in await casework.staffed_departments(ctx.tx):
+        raise UserError("{department} has no handler who uses this service yet: nobody there would be told of "
+                        "{number}, or could act on it. Please choose another department, or ask the administrator "
+                        "to add a handler to {department} and send them an invite.", department=department,
+                        number=matter.number)
+    return department
+
+
+async def _urger(ctx: Context, urger_id: int) -> people.Person:
+    urger = await people.get(ctx.tx, urger_id)
+    if urger is None or "office" not in urger.roles:
+        raise UserError("The urger must be a member of the office.")
+    return urger
+
+
 def check_assignable(matter: Matter, department_id: int, department: str) -> None:
     """§14: refuse the department that handled a disputed case originally, at first and on reopening."""
     if domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, department_id):
-        raise UserError("§14: this appeal disputes the handling of {department}; it cannot be assigned to the "
-                        "department that handled it originally. Please choose another.", department=department)
+        raise UserError("Under Article 14 of the {regulation}, this appeal disputes the handling of {department}, "
+                        "so it cannot be assigned to that department. Please choose another.", department=department)
 
 
 async def mark_major(ctx: Context, matter_id: int) -> None:
@@ -91,33 +191,47 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     matter = await load(ctx, matter_id, "mark_major")
     require_state(matter, "mark_major")
     await casework.update(ctx.tx, matter.id, ctx.now, major=int(not matter.major))
-    await _record(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
+    await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
+
+
+def check_authority(authority: str) -> None:
+    if not authority.strip():
+        raise UserError("Please send the name of the competent authority.")
+    if len(authority.strip()) > MAX_AUTHORITY:
+        raise UserError("The name of the authority is too long: {n} characters, at most {max}.",
+                        n=len(authority.strip()), max=MAX_AUTHORITY)
+
+
+def check_transfer_explanation(explanation: str) -> None:
+    if len(explanation.strip()) < MIN_TRANSFER_EXPLANATION:
+        raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
+                        "our jurisdiction; this explanation has {have}.", n=MIN_TRANSFER_EXPLANATION,
+                        have=len(explanation.strip()))
 
 
 async def transfer(ctx: Context, matter_id: int, authority: str, explanation: str) -> None:
     """§12 "receive first, explain, then transfer": record the competent authority, explain, close."""
     matter = await load(ctx, matter_id, "transfer")
-    require_state(matter, "transfer")
-    if len(explanation.strip()) < 20:
-        raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
-                        "our jurisdiction.", n=20)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority,
+    await ready(ctx, matter, "transfer")
+    check_authority(authority)
+    check_transfer_explanation(explanation)
+    await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority.strip(),
                           closed_at=ctx.now)
-    await _record(ctx, matter, "transferred", public=True, detail={"authority": authority})
-    await notices.to_representative(ctx, matter, notices.transferred(authority, explanation))
+    await record_event(ctx, matter, "transferred", public=True,
+                       detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
+    await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
+    await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
 
 
-async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: str) -> None:
-    """§12: a request that cannot be met is explained patiently; the explanation is the reply."""
-    matter = await load(ctx, matter_id, "cannot_meet")
-    require_state(matter, "cannot_meet")
-    check_reply(ctx, explanation, grounds)
-    reply_id = await casework.add_reply(ctx.tx, matter.id, "cannot_meet", explanation, grounds, "chat", "sent",
-                                        _actor(ctx), ctx.now)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    await _record(ctx, matter, "cannot_meet", public=True, detail={"reply_id": reply_id})
-    await notices.to_representative(ctx, matter, notices.reply(reply_id, explanation, grounds, "chat", []))
-    await record_reply_contact(ctx, matter, "chat")  # a reply is a contact too (seed §11)
+async def tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None
+                          ) -> None:
+    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger
+    (but not `told`, who has heard of it already)."""
+    targets = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
+    if matter.urger_id:
+        targets.add(matter.urger_id)
+    for person_id in sorted(targets - {told}):
+        await notices.to_staff(ctx, person_id, matter, make)
 
 
 # -- the department --------------------------------------------------------------------
@@ -133,8 +247,8 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
         await casework.update(ctx.tx, matter.id, ctx.now, state="in_progress")
     else:
         await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "progress_public" if public else "progress_internal", public=public,
-                  detail={"note": note} if public else {"note": note, "internal": True})
+    await record_event(ctx, matter, "progress_public" if public else "progress_internal", public=public,
+                       detail={"note": note} if public else {"note": note, "internal": True})
     if public:
         await notices.to_representative(ctx, matter, notices.progress(note))
 
@@ -142,16 +256,19 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
 async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     """申请延期: the department asks, with a reason; the office (or a leader) decides."""
     matter = await load(ctx, matter_id, "request_extension")
-    require_state(matter, "request_extension")
-    if await casework.pending_extension(ctx.tx, matter.id) is not None:
-        raise UserError("An extension of this matter is already waiting for a decision.")
-    if len(reason.strip()) < 10:
-        raise UserError("Please give the reason for the extension (at least {n} characters).", n=10)
-    await casework.add_extension(ctx.tx, matter.id, reason, _actor(ctx), matter.due_date, ctx.now)
+    await ready(ctx, matter, "request_extension")
+    check_extension_reason(reason)
+    await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
     await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
+    await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
     for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
+
+
+def check_extension_reason(reason: str) -> None:
+    if len(reason.strip()) < MIN_EXTENSION_REASON:
+        raise UserError("The reason for the extension is too brief: {have} characters, at least {n} are needed.",
+                        have=len(reason.strip()), n=MIN_EXTENSION_REASON)
 
 
 def extension_choices(ctx: Context, matter: Matter) -> list[date]:
@@ -168,16 +285,16 @@ async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, n
     if pending is None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if new_due is None:
-        await casework.decide_extension(ctx.tx, pending.id, "refused", _actor(ctx), ctx.now, None, note)
-        await _record(ctx, matter, "extension_refused", public=False, detail={})
+        await casework.decide_extension(ctx.tx, pending.id, "refused", actor_id(ctx), ctx.now, None, note)
+        await record_event(ctx, matter, "extension_refused", public=False, detail={})
     else:
         cap = domain.extension_cap(_registered(matter), ctx.config.unit.tz, ctx.config.casework.extension_cap_months)
         if new_due > cap or new_due <= matter.due_date:
             raise UserError("The new due date must be after the present one and at most {months} months after "
                             "registration.", months=ctx.config.casework.extension_cap_months)
-        await casework.decide_extension(ctx.tx, pending.id, "approved", _actor(ctx), ctx.now, new_due, note)
+        await casework.decide_extension(ctx.tx, pending.id, "approved", actor_id(ctx), ctx.now, new_due, note)
         await casework.update(ctx.tx, matter.id, ctx.now, due_date=new_due)
-        await _record(ctx, matter, "extended", public=True, detail={"due": new_due.isoformat()})
+        await record_event(ctx, matter, "extended", public=True, detail={"due": new_due.isoformat()})
         await notices.to_representative(ctx, matter, notices.extended(new_due))
     await notices.to_staff(ctx, pending.requested_by, matter, notices.extension_decided(matter, new_due))
 
@@ -190,75 +307,7 @@ async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
         raise UserError("Please choose an outcome class.")
     await casework.update(ctx.tx, matter.id, ctx.now, state="concluded", outcome=outcome,
                           owes_final_reply=int(outcome in domain.OWES_FINAL_REPLY), concluded_at=ctx.now)
-    await _record(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
-
-
-async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via: str,
-                      files: list[StoredFile]) -> int:
-    """The department drafts the reply (§14: outcome and grounds, not too brief); the office approves."""
-    matter = await load(ctx, matter_id, "draft_reply")
-    require_state(matter, "draft_reply")
-    if await casework.open_reply(ctx.tx, matter.id) is not None:
-        raise UserError("A reply to this matter is already waiting for approval.")
-    if via not in domain.REPLY_VIA:
-        raise UserError("Please choose how the reply is given.")
-    check_reply(ctx, body, grounds)
-    kind = "final" if matter.state == "rated" else "reply"
-    reply_id = await casework.add_reply(ctx.tx, matter.id, kind, body, grounds, via, "draft", _actor(ctx), ctx.now)
-    await matters.add_files(ctx.tx, matter.id, files, ctx.now, reply_id=reply_id)
-    await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "reply_drafted", public=False, detail={"reply_id": reply_id, "via": via})
-    for person_id in await people.with_role(ctx.tx, "office"):
-        await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
-    return reply_id
-
-
-def check_reply(ctx: Context, body: str, grounds: str) -> None:
-    problem = domain.reply_problem(body, grounds, ctx.config.casework.min_reply_chars)
-    if problem == "no_grounds":
-        raise UserError("§14: a reply must give its grounds (理由/依据). Please state them.")
-    if problem == "too_short":
-        raise UserError("§14: the reply is too brief: {n} characters, at least {min} are needed for the outcome "
-                        "and its grounds.", n=len(body.strip()) + len(grounds.strip()),
-                        min=ctx.config.casework.min_reply_chars)
-
-
-async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -> None:
-    """The office approves; a major matter's reply then also needs a leader's; then it goes out."""
-    matter = await load(ctx, matter_id, "leader_approve" if as_leader else "approve_reply")
-    draft = await casework.open_reply(ctx.tx, matter.id)
-    expected = "awaiting_leader" if as_leader else "draft"
-    if draft is None or draft.state != expected:
-        raise UserError("No reply of this matter is waiting for your approval.")
-    if not as_leader and matter.major and ctx.config.casework.leader_approves_major:
-        await casework.set_reply(ctx.tx, draft.id, ctx.now, state="awaiting_leader", approved_by=_actor(ctx))
-        await _record(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": draft.id})
-        for person_id in await people.with_role(ctx.tx, "leader"):
-            await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
-        return
-    fields = {"leader_by": _actor(ctx)} if as_leader else {"approved_by": _actor(ctx)}
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="sent", **fields)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    await _record(ctx, matter, "replied", public=True, detail={"reply_id": draft.id, "via": draft.via})
-    stored = await matters.files(ctx.tx, matter.id, reply_id=draft.id)
-    files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
-    await notices.to_representative(ctx, matter, notices.reply(draft.id, draft.body, draft.grounds, draft.via,
-                                                               files))
-    await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_sent(matter))
-    await record_reply_contact(ctx, matter, draft.via)  # a reply is a contact too (seed §11)
-
-
-async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool = False) -> None:
-    """Send the draft back to the department with a comment."""
-    matter = await load(ctx, matter_id, "leader_approve" if as_leader else "return_reply")
-    draft = await casework.open_reply(ctx.tx, matter.id)
-    if draft is None or draft.state != ("awaiting_leader" if as_leader else "draft"):
-        raise UserError("No reply of this matter is waiting for your approval.")
-    if not note.strip():
-        raise UserError("Please say what should be changed.")
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="returned", return_note=note)
-    await _record(ctx, matter, "reply_returned", public=False, detail={"reply_id": draft.id, "note": note})
-    await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_returned(matter, note))
+    await record_event(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
 
 
 async def onsite(ctx: Context, matter_id: int, participants: str, findings: str) -> None:
@@ -268,7 +317,7 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
     if not participants.strip() or not findings.strip():
         raise UserError("Please name the participants and record the findings.")
     await casework.touch(ctx.tx, matter.id, ctx.now)
-    await _record(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
+    await record_event(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
     for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
         await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))
 
@@ -287,25 +336,41 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
     state = domain.after_rating(rating, matter.outcome, final_given=last.kind == "final")
     changes: dict[str, object] = {"state": state}
+    due = domain.add_months(ctx.now.astimezone(ctx.config.unit.tz).date(), ctx.config.casework.reopen_months)
     if state == "reopened":
-        tz = ctx.config.unit.tz
-        changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=domain.add_months(
-            ctx.now.astimezone(tz).date(), ctx.config.casework.reopen_months))
+        changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=due)
     if state == "closed":
         changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
-    await _record(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
+    await record_event(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
     if state == "reopened":
-        for role in ("office", "discipline"):
-            for person_id in await people.with_role(ctx.tx, role):
-                await notices.to_staff(ctx, person_id, matter, notices.dissatisfied(matter, comment))
+        await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
-            await notices.to_staff(ctx, person_id, matter, notices.rated(matter, rating))
+            await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
     return state
 
 
-def _actor(ctx: Context) -> int:
+async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: date) -> None:
+    """§14: 不满意 reopens the matter: the timeline shows the new due date; office and discipline inspection
+    are alerted; the department that handled it and the urger are told it comes back, and by when. (The
+    department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
+    await record_event(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
+    alerted: set[int] = set()
+    alert = await notices.dissatisfied(ctx, matter, comment)
+    for role in ("office", "discipline"):
+        for person_id in await people.with_role(ctx.tx, role):
+            alerted.add(person_id)
+            await notices.to_staff(ctx, person_id, matter, alert)
+    told = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
+    if matter.urger_id:
+        told.add(matter.urger_id)
+    back = await notices.reopened(ctx, matter, due)
+    for person_id in sorted(told - alerted):
+        await notices.to_staff(ctx, person_id, matter, back)
+
+
+def actor_id(ctx: Context) -> int:
     assert ctx.person is not None
     return ctx.person.id
 

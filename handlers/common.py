@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError
+from bot.errors import DialogOpenError, StaleActionError
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
+from storage import events, people
 from storage.people import Person
 
 
@@ -40,15 +43,31 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
     return tuple(rows)
 
 
-def help_text(_: Translator, person: Person) -> str:
-    lines = [_("You are registered as {name} ({title}).", name=person.name, title=role_title(_, person))]
+def help_text(_: Translator, person: Person, *, department: str | None = None, supervisor: bool = False) -> str:
+    """What this person can do, role by role: each line says what that role does (SPEC §1)."""
+    title = role_title(_, person)
+    if department and person.roles & {"handler", "head"}:  # a handler's help names their department
+        named = [_("head of {department}", department=department) if "head" in person.roles else
+                 _("handler of {department}", department=department)]
+        others = sorted(person.roles - {"handler", "head"})
+        named += [role_title(_, replace(person, roles=frozenset({role}))) for role in others]
+        title = ("、" if _.locale.startswith("zh") else ", ").join(named)
+    if supervisor:
+        title = _("{title}, law-enforcement supervisor", title=title)
+    lines = [_("You are registered as {name} ({title}).", name=person.name, title=title)]
     if person.is_representative:
         lines += [
             _("/submit — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
             _("/my — your matters, their progress and replies"),
+            "/events — " + _("the events you are invited to, and your answers"),
         ]
+    if supervisor:
+        lines.append(_("As a law-enforcement supervisor you are invited to case discussions, where you may give your "
+                       "view on the case; send {command} to find your invitations again.", command="/events"))
+    owed = _inbox_parts(_, person, department)
+    if owed:
+        lines.append("/inbox — " + ("；" if _.locale.startswith("zh") else "; ").join(owed))
     if person.roles & {"office", "leader", "handler", "head", "discipline"}:
-        lines.append(_("/inbox — what waits for you: new matters, replies to approve, your department's matters"))
         lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001"))
     if "office" in person.roles:  # the command outside the msgid: the Chinese text shows no English word
         lines.append("/register — " + _("register a matter received by letter, at a meeting, on a visit or by "
@@ -73,6 +92,10 @@ def help_text(_: Translator, person: Person) -> str:
     if person.roles & {"office", "leader"}:
         lines.append("/report — " + _("the half-year report to the higher procuratorate, as a Word document and a "
                                         "workbook"))
+    if "office" in person.roles:
+        lines.append("/ledger — " + _("the register ledger of the matters registered in a period (this year; or "
+                                        "e.g. {half}, {month}), by kind, department or state if you name them",
+                                        half="2026H2", month="2026-03"))
     if person.roles & {"office", "leader"}:
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))
@@ -86,10 +109,39 @@ def help_text(_: Translator, person: Person) -> str:
     return "\n".join(lines)
 
 
+def _inbox_parts(_: Translator, person: Person, department: str | None) -> list[str]:
+    """What /inbox holds for each of this person's roles."""
+    roles, parts = person.roles, []
+    if "office" in roles:
+        parts.append(_("new and reopened matters to assign, replies to approve, extensions to decide, messages not "
+                       "delivered"))
+    if roles & {"handler", "head"} and department:
+        if "head" in roles:
+            parts.append(_("the matters assigned to {department}, which you head: their progress, conclusion and "
+                           "replies", department=department))
+        else:
+            parts.append(_("the matters assigned to {department}: post progress, conclude them, draft their replies",
+                           department=department))
+    if "discipline" in roles:
+        parts.append(_("overdue, long-untouched, reopened and disputed matters, and on-site supervision, each with "
+                       "what is owed"))
+    if "leader" in roles:
+        parts.append(_("the replies of major matters waiting for your approval"))
+    return parts
+
+
+async def help_for(ctx: Context, person: Person) -> str:
+    """The help for this person, with their department named and their office as supervisor checked today."""
+    department = await people.department_name(ctx.tx, person.department_id) if person.department_id else None
+    supervisor = person.is_representative and await events.is_supervisor(
+        ctx.tx, person.id, ctx.now.astimezone(ctx.config.unit.tz).date())
+    return help_text(ctx._, person, department=department, supervisor=supervisor)
+
+
 async def show_help(ctx: Context) -> None:
     person = ctx.person
     assert person is not None
-    await ctx.reply(Reply(help_text(ctx._, person), title=ctx._("Help"), buttons=main_menu(ctx._, person)))
+    await ctx.reply(Reply(await help_for(ctx, person), title=ctx._("Help"), buttons=main_menu(ctx._, person)))
 
 
 async def show_menu(ctx: Context) -> None:
@@ -147,6 +199,6 @@ async def on_menu(ctx: Context, parts: list[str]) -> None:
     if len(parts) != 1 or parts[0] not in actions:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
-    if ctx.dialog is not None and parts[0] in ("submit", "my"):
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+    if ctx.dialog is not None and parts[0] == "submit":  # reading one's matters, help and language work in a dialogue
+        raise DialogOpenError()
     await actions[parts[0]](ctx)

@@ -16,7 +16,7 @@ from typing import Final
 from bot.context import Context
 from bot.contacts_file import METHODS, parse_date
 from bot.permissions import may
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
@@ -94,7 +94,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await begin(ctx)
 
 

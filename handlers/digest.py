@@ -11,39 +11,39 @@ department and dates only: never a subject, a representative or a complainant.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot import charts
 from bot.config import Config, DigestConfig
 from bot.context import Context
-from bot.domain import add_months
+from bot.domain import add_months, days_left, days_overdue
 from bot.errors import PermissionDeniedError
+from bot.export import csv_bytes
 from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import N_, Translator
 from bot.messages import OutFile, Reply
 from bot.permissions import may
+from handlers import measures, reports
+from handlers.digest_chart import chart_labels
 from handlers.labels import kind_label
+from handlers.measures import Satisfaction, Span, Timeliness, percent
 from handlers.supervision import Reminder
-from storage import contacts, digest as queries, people, supervision
+from storage import contacts, digest as queries, people, reports as report_store, supervision
 from storage.db import Tx
 from storage.digest import DepartmentLoad, DueItem, UpcomingEvent
+from storage.reports import MatterFacts
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT: Final = 10  # matters listed per section; the rest are counted and attached
 MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 SOON_DAYS: Final = 7
-COLORS: Final = ("#4c9a2a", "#e8a317", "#c0392b")  # on time, due soon, overdue
-CHART_ROWS: Final = 20  # bars in the chart; more departments than that: the smallest together, as one bar
-CHART_LABEL: Final = 16  # characters of a department's name under its bar
 CACHE: Final = ("cache", "digest")  # under storage.files_dir: charts and lists waiting to be sent
 
 
@@ -65,45 +65,29 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Satisfaction:
-    """Ratings of the replies sent in a year (§14)."""
-
-    replies: int
-    satisfied: int
-    basically: int
-    dissatisfied: int
-
-    @property
-    def rated(self) -> int:
-        return self.satisfied + self.basically + self.dissatisfied
-
-
-@dataclass(frozen=True)
 class Digest:
+    """The figures of a digest: measures of handlers/measures.py over the period (as of its last day),
+    the state of things `today`, and satisfaction and contacts over the year so far."""
+
     period: Period
     today: date
-    new: int  # registered in the period
-    open: int  # 在办 now
-    due_soon: list[DueItem]  # not yet concluded, due within 7 days
-    overdue: list[DueItem]
-    owing_notice: list[DueItem]  # major, no progress notice since (re)assignment
-    concluded: int  # in the period
-    concluded_on_time: int
-    reopened: int  # rated 不满意 in the period, so handled again
+    registered: int  # 登记 in the period
+    handled: int  # 办结 in the period
+    timeliness: Timeliness  # 到期应办结 in the period
+    not_concluded: int  # 未办结 now
+    awaiting_reply: int  # 已办结待答复 now
+    due_soon: list[DueItem]  # 7日内到期
+    overdue: list[DueItem]  # 逾期未办结 now
+    owing_notice: list[DueItem]  # 应通报而未通报进展 now
+    reopened: int  # 因不满意重新办理 in the period
     reopened_now: int  # being handled again now
     year: int  # of the year-so-far figures below
-    satisfaction: Satisfaction
-    contacted: int
+    satisfaction: Satisfaction  # 答复 sent in the year so far
+    contacted: int  # 已联系代表委员 in the year so far
     representatives: int
-    coverage_percent: int
     events: list[UpcomingEvent]
     half_year_due: date
-    departments: list[DepartmentLoad]
-
-
-def percent(part: int, whole: int) -> int | None:
-    """A whole percentage, halves rounded up; None of nothing."""
-    return None if whole == 0 else (200 * part + whole) // (2 * whole)
+    departments: list[DepartmentLoad]  # 未办结 now, by department: they add up to `not_concluded`
 
 
 def half_year_due(today: date) -> date:
@@ -133,39 +117,54 @@ def on_demand(today: date) -> Period:
 async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
     """Every figure of the digest for `period`, with the state of the matters as it is `today`."""
     tz = config.unit.tz
-
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(), tz)
-
-    start, end = midnight(period.first), midnight(period.last + timedelta(days=1))
+    span = Span(period.first, period.last, min(period.last, today), tz)
+    facts = await reports.span_facts(q, span)
+    names = dict(await people.departments(q))
+    start, end = reports.window(period.first, period.last, tz)
     year = period.last.year
-    concluded = await queries.concluded_in(q, start, end)
-    ratings = await queries.ratings_of_replies_sent(q, midnight(date(year, 1, 1)), midnight(date(year + 1, 1, 1)))
+    ratings = await report_store.ratings(q, *reports.window(date(year, 1, 1), date(year, 12, 31), tz))
     coverage = await contacts.coverage(q, year)
     horizon = today + timedelta(days=SOON_DAYS) if period.kind == "week" else add_months(today, 1)
+    pending = measures.not_concluded(facts, today, tz)
+
+    def items(found: list[MatterFacts]) -> list[DueItem]:
+        return [DueItem(m.number, m.kind, names.get(m.department_id) if m.department_id else None, m.due_date,
+                        m.major) for m in found]
+
     return Digest(
         period=period,
         today=today,
-        new=await queries.registered_in(q, start, end),
-        open=await queries.count_in(q, queries.OPEN_STATES),
-        due_soon=await queries.due_between(q, today, today + timedelta(days=SOON_DAYS)),
-        overdue=await queries.due_between(q, None, today - timedelta(days=1)),
-        owing_notice=await queries.owing_progress_notice(q),
-        concluded=len(concluded),
-        concluded_on_time=sum(1 for when, due in concluded if when.astimezone(tz).date() <= due),
-        reopened=await queries.dissatisfied_in(q, start, end),
-        reopened_now=await queries.count_in(q, ("reopened",)),
+        registered=len(measures.registered(facts, span)),
+        handled=len(measures.handled(facts, span)),
+        timeliness=measures.timeliness(facts, span),
+        not_concluded=len(pending),
+        awaiting_reply=sum(1 for m in facts if m.state == "concluded"),
+        due_soon=items(measures.due_soon(pending, today, SOON_DAYS, tz)),
+        overdue=items(measures.overdue(pending, today, tz)),
+        owing_notice=items(measures.owing_notice(facts, today, config.supervision.major_notice_days)),
+        reopened=sum((await report_store.dissatisfied(q, start, end)).values()),
+        reopened_now=sum(1 for m in facts if m.state == "reopened"),
         year=year,
-        satisfaction=Satisfaction(len(ratings), ratings.count("satisfied"), ratings.count("basically"),
-                                  ratings.count("dissatisfied")),
+        satisfaction=measures.satisfaction(ratings),
         contacted=coverage.contacted,
         representatives=coverage.total,
-        coverage_percent=coverage.percent,
         events=await queries.upcoming_events(q, _local_start(today, tz), _local_start(horizon + timedelta(days=1), tz),
                                              tz),
         half_year_due=half_year_due(today),
-        departments=await queries.load_by_department(q, today, today + timedelta(days=SOON_DAYS)),
+        departments=load_by_department(pending, names, today),
     )
+
+
+def load_by_department(pending: list[MatterFacts], names: dict[int, str], today: date) -> list[DepartmentLoad]:
+    """未办结 now per department (by id; the unassigned last): within the time limit, 7日内到期, 逾期未办结.
+    Departments with none are left out."""
+    rows: dict[int | None, list[int]] = {}
+    for m in pending:
+        row = rows.setdefault(m.department_id, [0, 0, 0])
+        left = (m.due_date - today).days
+        row[2 if left < 0 else 1 if left <= SOON_DAYS else 0] += 1
+    order = sorted(rows, key=lambda d: (d is None, d or 0))
+    return [DepartmentLoad(names.get(d) if d is not None else None, *rows[d]) for d in order]
 
 
 # -- the schedule (a rule of the sweep, handlers/supervision.py) ----------------------------
@@ -224,8 +223,8 @@ def render(_: Translator, d: Digest) -> tuple[str, str, bool]:
     title = _(title_id, first=_.date(p.first), last=_.date(p.last))
     head = _head(_, d)
     sections = [
-        (_("Overdue ({n}):", n=len(d.overdue)), [_overdue(_, d.today, m) for m in d.overdue]),
-        (_("Due within 7 days ({n}):", n=len(d.due_soon)), [_due_soon(_, d.today, m) for m in d.due_soon]),
+        (_("Overdue, not concluded ({n}):", n=len(d.overdue)), [_overdue(_, d.today, m) for m in d.overdue]),
+        (_("Due within the next 7 days ({n}):", n=len(d.due_soon)), [_due_soon(_, d.today, m) for m in d.due_soon]),
         (_("Owing a progress notice ({n}):", n=len(d.owing_notice)), [_due(_, m) for m in d.owing_notice]),
     ]
 
@@ -251,27 +250,31 @@ def render(_: Translator, d: Digest) -> tuple[str, str, bool]:
 
 
 def _head(_: Translator, d: Digest) -> list[str]:
-    s = d.satisfaction
+    """The figures, each named by its measure's words (handlers/measures.py)."""
+    t, s = d.timeliness, d.satisfaction
     lines = [
-        _("New matters registered: {n}", n=d.new),
-        _("Open: {open}; due within 7 days: {soon}; overdue: {late}", open=d.open, soon=len(d.due_soon),
-          late=len(d.overdue)),
-        _("Major matters owing a progress notice: {n}", n=len(d.owing_notice)),
-        _("Concluded: {n}, on time: {on_time} ({percent})", n=d.concluded, on_time=d.concluded_on_time,
-          percent=_pct(d.concluded_on_time, d.concluded)),
+        _("Registered: {registered}; concluded: {handled}", registered=d.registered, handled=d.handled),
+        _("Due in the period: {due}, of which concluded on time {on_time}, concluded late {late}, due and not "
+          "concluded {due_open}; on-time rate {rate}", due=t.due, on_time=t.on_time, late=t.late, due_open=t.due_open,
+          rate=percent(t.rate.value)),
+        _("Not yet concluded: {n}, of which overdue {overdue}, due within the next 7 days {soon}; concluded, reply "
+          "not yet sent: {awaiting}", n=d.not_concluded, overdue=len(d.overdue), soon=len(d.due_soon),
+          awaiting=d.awaiting_reply),
+        _("Owing a progress notice (major matters): {n}", n=len(d.owing_notice)),
         _("Handled again after a dissatisfied rating: {n}; being handled again now: {now}", n=d.reopened,
           now=d.reopened_now),
     ]
     if s.replies:
-        lines.append(_("Satisfaction in {year}: satisfied {satisfied}, basically satisfied {basically}, dissatisfied "
-                       "{dissatisfied} (of {rated} ratings); {rated} of {replies} replies rated ({rate})",
-                       year=str(d.year), satisfied=_pct(s.satisfied, s.rated), basically=_pct(s.basically, s.rated),
-                       dissatisfied=_pct(s.dissatisfied, s.rated), rated=s.rated, replies=s.replies,
-                       rate=_pct(s.rated, s.replies)))
+        lines.append(_("Satisfaction in {year}: replies sent {replies}, rated {rated}, response rate {response}; "
+                       "satisfied {satisfied}, basically satisfied {basically}, dissatisfied {dissatisfied}; "
+                       "satisfaction rate {rate}", year=str(d.year), replies=s.replies, rated=s.rated,
+                       response=percent(s.response_rate.value), satisfied=s.satisfied, basically=s.basically,
+                       dissatisfied=s.dissatisfied, rate=percent(s.satisfaction_rate.value)))
     else:
         lines.append(_("Satisfaction in {year}: no reply sent yet", year=str(d.year)))
-    lines.append(_("Contacts in {year}: {contacted}/{total} NPC deputies and CPPCC members ({percent}%)",
-                   year=str(d.year), contacted=d.contacted, total=d.representatives, percent=d.coverage_percent))
+    lines.append(_("Contacts in {year}: representatives contacted {contacted}/{total}, contact coverage {rate}",
+                   year=str(d.year), contacted=d.contacted, total=d.representatives,
+                   rate=percent(measures.Rate(d.contacted, d.representatives).value)))
     if d.events:
         lines.append(_("Upcoming events:"))
         lines += [f"{_.date(e.day)} · {e.title}" for e in d.events[:LIST_LIMIT]]
@@ -281,11 +284,6 @@ def _head(_: Translator, d: Digest) -> list[str]:
         lines.append(_("Upcoming events: none"))
     lines.append(_("Next half-year work summary due: {day}", day=_.date(d.half_year_due)))
     return lines
-
-
-def _pct(part: int, whole: int) -> str:
-    value = percent(part, whole)
-    return "—" if value is None else f"{value}%"
 
 
 def _department(_: Translator, m: DueItem | DepartmentLoad) -> str:
@@ -299,11 +297,11 @@ def _prefix(_: Translator, m: DueItem) -> str:
 
 def _overdue(_: Translator, today: date, m: DueItem) -> str:
     return _("{matter} · due {day}, {n} days overdue", matter=_prefix(_, m), day=_.date(m.due_date),
-             n=(today - m.due_date).days)
+             n=days_overdue(m.due_date, today))
 
 
 def _due_soon(_: Translator, today: date, m: DueItem) -> str:
-    left = (m.due_date - today).days
+    left = days_left(m.due_date, today)
     if left == 0:
         return _("{matter} · due today", matter=_prefix(_, m))
     return _("{matter} · due {day}, {n} days left", matter=_prefix(_, m), day=_.date(m.due_date), n=left)
@@ -323,23 +321,23 @@ def _utf16(text: str) -> int:
 async def prepare(config: Config, d: Digest, locales: Sequence[str], now: datetime) -> dict[str, tuple[OutFile, ...]]:
     """The files of the digest in each language: the chart (when a font can draw it) and, when a list was
     cut, the full list; stored under the files folder until they are sent."""
-    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now))
+    store = FileStore(config.storage.files_dir.joinpath(*CACHE), StoppedClock(now), base=config.storage.files_dir)
     ready: dict[str, tuple[OutFile, ...]] = {}
     no_font = False
     for locale in locales:
-        _ = Translator(locale, config.unit.tz)
+        _ = Translator(locale, config.unit.tz, config.terms)
         files: list[OutFile] = []
         if d.departments:
-            title, categories, series, axis = chart_labels(_, d)
+            title, categories, series, axis = chart_labels(_, d.today, d.departments)
             font = charts.font_for("".join([title, axis, "0123456789", *categories, *(s.label for s in series)]))
             if font is None:
                 no_font = True
             else:
                 png = await asyncio.to_thread(charts.stacked_bars, title, categories, series, font, axis)
-                files.append(OutFile(store.put(png)[1], _("digest-chart-{day}", day=d.today.isoformat()) + ".png",
+                files.append(OutFile(store.put(png)[1], _("Digest chart, {day}", day=_.date(d.today)) + ".png",
                                      "photo"))
         if render(_, d)[2]:
-            files.append(OutFile(store.put(table(_, d))[1], _("digest-list-{day}", day=d.today.isoformat()) + ".csv",
+            files.append(OutFile(store.put(table(_, d))[1], _("Digest list, {day}", day=_.date(d.today)) + ".csv",
                                  "document"))
         ready[locale] = tuple(files)
     if no_font:
@@ -348,47 +346,16 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
     return ready
 
 
-def chart_labels(_: Translator, d: Digest) -> tuple[str, list[str], list[charts.Series], str]:
-    """The chart of the matters not yet concluded, by department: title, bars, stacks, axis label."""
-    title = _("Matters not yet concluded, by department, {day}", day=_.date(d.today))
-    rows, categories = d.departments, [_bar_label(_department(_, row)) for row in d.departments]
-    if len(rows) > CHART_ROWS:
-        size = {id(row): row.on_time + row.due_soon + row.overdue for row in rows}
-        biggest = {id(row) for row in sorted(rows, key=lambda row: -size[id(row)])[:CHART_ROWS - 1]}
-        rest = [row for row in rows if id(row) not in biggest]
-        rows = [row for row in rows if id(row) in biggest]
-        categories = [_bar_label(_department(_, row)) for row in rows] + [_("Other departments")]
-        rows.append(DepartmentLoad(None, sum(r.on_time for r in rest), sum(r.due_soon for r in rest),
-                                   sum(r.overdue for r in rest)))
-    series = [
-        charts.Series(_("Within the time limit"), [row.on_time for row in rows], COLORS[0]),
-        charts.Series(_("Due within 7 days"), [row.due_soon for row in rows], COLORS[1]),
-        charts.Series(_("Overdue"), [row.overdue for row in rows], COLORS[2]),
-    ]
-    return title, categories, series, _("Number of matters")
-
-
-def _bar_label(name: str) -> str:
-    return name if len(name) <= CHART_LABEL else name[:CHART_LABEL - 1] + "…"
-
-
 def table(_: Translator, d: Digest) -> bytes:
-    """Every listed matter as CSV (UTF-8 with a byte-order mark, which spreadsheet programs expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("List"), _("Number"), _("Kind"), _("Major"), _("Department"), _("Due date"),
-                     _("Days left (negative: overdue)")])
-    for label, items in ((_("Overdue"), d.overdue), (_("Due within 7 days"), d.due_soon),
-                         (_("Progress notice owed"), d.owing_notice)):
+    """Every listed matter as CSV (bot/export.py: UTF-8 with a byte-order mark, text never a formula)."""
+    rows: list[list[object]] = [[_("List"), _("Number"), _("Kind"), _("Major"), _("Department"), _("Due date"),
+                                 _("Days left (negative: overdue)")]]
+    for label, items in ((_(measures.OVERDUE.msgid), d.overdue), (_(measures.DUE_SOON.msgid), d.due_soon),
+                         (_(measures.OWING_NOTICE.msgid), d.owing_notice)):
         for m in items:
-            writer.writerow([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "",
-                             _cell(_department(_, m)), m.due_date.isoformat(), (m.due_date - d.today).days])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _cell(text: str) -> str:
-    """A name that a spreadsheet would take for a formula is shown as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            rows.append([label, m.number, kind_label(_, m.kind), _("yes") if m.major else "", _department(_, m),
+                         m.due_date.isoformat(), days_left(m.due_date, d.today)])
+    return csv_bytes(rows)
 
 
 def _local_start(day: date, tz: ZoneInfo) -> datetime:

@@ -79,7 +79,7 @@ class EventFlow:
             rows = [(Button(("✓ " if d in chosen else "") + name, dialog_button(dialog, f"d{d}")),)
                     for d, name in await people.departments(ctx.tx)]
             done = Button(_("Done") if chosen else _("No department"), dialog_button(dialog, "done"))
-            await ctx.reply(Reply(_("Which departments must prepare for it (seed §15)? Press each one, then Done."),
+            await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
                                   buttons=(*rows, (done, cancel))))
         elif step == "whom":
             options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
@@ -258,8 +258,11 @@ class EventFlow:
             named=list(data["named"]), matter_id=data["matter_id"]))
         await ctx.end_dialog()
         _ = ctx._
-        text = _("Created. Invitations went to {reached} of the {invited} invited.", reached=created.reached,
-                 invited=created.invited)
+        if created.reached == created.invited:
+            text = _("The event is created, and the invitation has gone to everyone invited ({n}).", n=created.invited)
+        else:
+            text = _("The event is created. Of the {invited} invited, {reached} received the invitation here.",
+                     invited=created.invited, reached=created.reached)
         if created.reached < created.invited:
             text += "\n" + _("{n} have no chat account bound and were not reached; please invite them another way.",
                              n=created.invited - created.reached)

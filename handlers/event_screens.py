@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError, UserError
-from bot.i18n import Translator
+from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
@@ -50,11 +50,11 @@ async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
     """准备完毕 under a preparation task (or on the card): the office is told."""
     event, task = await ev.mark_prepared(ctx, event_id, department_id)
     await ctx.answer()
-    await ctx.reply(Reply(ctx._("Marked done: the {department}'s preparation for {title}.",
+    await ctx.reply(Reply(ctx._("Marked done: the preparation by {department} for {title}.",
                                 department=task.department, title=event.title)))
     for office_id in await people.with_role(ctx.tx, "office"):
         if ctx.person is None or office_id != ctx.person.id:
-            await ctx.notify(office_id, lambda _: Reply(_("The {department} has finished preparing for {title}.",
+            await ctx.notify(office_id, lambda _: Reply(_("{department} has finished preparing for {title}.",
                                                           department=task.department, title=event.title),
                                                         buttons=ev.open_button(_, event)))
 
@@ -85,12 +85,19 @@ async def on_register_opinion(ctx: Context, event_id: int, person_id: int) -> No
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await begin_for(ctx, person_id, "meeting")
 
 
+ANSWER_WORDS = {"invited": N_("not answered yet"), "accepted": N_("you will attend"),
+                "declined": N_("you will not attend")}
+
+
 async def listing(ctx: Context) -> None:
-    """/events: the events of the last 30 days and those to come, soonest first."""
+    """/events: for the office, the events of the last 30 days and those to come; for a representative, the
+    events they are invited to."""
+    if not may(ctx.person, "manage_events", None) and ctx.person is not None and ctx.person.is_representative:
+        return await my_invitations(ctx)
     ev.require(ctx.person, "manage_events")
     _ = ctx._
     found = await events.starting_from(ctx.tx, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
@@ -106,6 +113,31 @@ async def listing(ctx: Context) -> None:
         rows.append((Button(f"{_.date(ev.local_day(ctx, event.starts_at))} {event.title}"[:60],
                             callbacks.encode("event", "open", event.id)),))
     await ctx.reply(Reply("\n\n".join(lines), title=_("Events"), buttons=tuple(rows)))
+
+
+async def my_invitations(ctx: Context) -> None:
+    """A representative's invitations, to find them again: each event to come as its invitation, with the answer
+    given so far and the buttons to answer (or change it); those of the last 30 days in one list."""
+    person, _ = ctx.person, ctx._
+    assert person is not None
+    found = await events.invited(ctx.tx, person.id, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
+    if not found:
+        await ctx.reply(Reply(_("You have no invitation to an event at present. The liaison office invites NPC "
+                                "deputies and CPPCC members to forums, inspections and other events here."),
+                              title=_("My invitations")))
+        return
+    past = [(event, answer) for event, answer in found if event.state != "planned" or event.starts_at <= ctx.now]
+    if past:
+        lines = [_("{when} · {title} · {answer}", when=_.date(ev.local_day(ctx, event.starts_at)), title=event.title,
+                   answer=_(ANSWER_WORDS[answer])) for event, answer in past]
+        await ctx.reply(Reply("\n".join(lines), title=_("Past invitations (last 30 days)")))
+    for event, answer in found:
+        if (event, answer) in past:
+            continue
+        matter = await matters.get(ctx.tx, event.matter_id) if event.matter_id else None
+        invitation = ev.invitation(event, matter, ctx.config.unit.name)(_)
+        text = invitation.text + "\n" + _("Your answer so far: {answer}", answer=_(ANSWER_WORDS[answer]))
+        await ctx.reply(Reply(text, title=invitation.title, buttons=invitation.buttons))
 
 
 def _names(_: Translator, items: list[str]) -> str:
@@ -127,9 +159,9 @@ async def card(ctx: Context, event_id: int) -> None:
             lines.append(ev.public_summary(_, matter))
     preps = await events.preparations(ctx.tx, event_id)
     for prep in preps:
-        lines.append(_("Preparation by the {department}, due {day}: done", department=prep.department,
+        lines.append(_("Preparation by {department}, due {day}: done", department=prep.department,
                        day=_.date(prep.deadline)) if prep.done_at else
-                     _("Preparation by the {department}, due {day}: not yet done", department=prep.department,
+                     _("Preparation by {department}, due {day}: not yet done", department=prep.department,
                        day=_.date(prep.deadline)))
     invited = await events.invitations(ctx.tx, event_id)
     groups: dict[str, list[Invitation]] = {s: [i for i in invited if i.state == s] for s in events.ANSWERS}

@@ -255,12 +255,12 @@ def invitation(event: Event, matter: Matter | None, unit: str) -> Make:
 
 def preparation_task(event: Event, prep: Preparation, first: bool = False) -> Make:
     def build(_: Translator) -> Reply:
-        head = (_("The {department} is to prepare for: {title}.", department=prep.department, title=event.title)
-                if first else _("Reminder: the {department} has not yet finished preparing for: {title}.",
+        head = (_("{department} is to prepare for {title}.", department=prep.department, title=event.title)
+                if first else _("Reminder: {department} has not yet finished preparing for {title}.",
                                 department=prep.department, title=event.title))
         lines = [head, *when_where(_, event),
-                 _("Please prepare by {day}, and arrive on time (seed §15). Press the button when the preparation "
-                   "is done.", day=_.date(prep.deadline))]
+                 _("Please prepare by {day}, and arrive on time (Article 15 of the {regulation}). Press the button "
+                   "when the preparation is done.", day=_.date(prep.deadline))]
         done = Button(_("Preparation done"), callbacks.encode("event", "prep", event.id, prep.department_id))
         return Reply("\n".join(lines), title=_("Preparation task"), buttons=((done,),))
     return build
@@ -311,7 +311,7 @@ async def mark_prepared(ctx: Context, event_id: int, department_id: int) -> tupl
                                        "Only the department concerned or the liaison office can mark this done.")
     if task.done_at is not None or not await events.mark_prepared(ctx.tx, event_id, department_id, person.id,
                                                                   ctx.now):
-        raise UserError("The preparation of the {department} is marked done already.", department=task.department)
+        raise UserError("The preparation by {department} is marked done already.", department=task.department)
     await audit.record(ctx.tx, ctx.now, person.id, "event_prepared",
                        detail={"event_id": event_id, "department_id": department_id})
     return event, task

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import attachments, registry
 from handlers.common import role_title
-from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, kind_label, via_label
+from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
 from storage import people
 from storage.dialogs import Dialog
 from storage.people import Person
@@ -67,7 +67,7 @@ async def on_register_button(ctx: Context, parts: list[str]) -> None:
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     await begin_on_behalf(ctx)
 
 
@@ -116,8 +116,9 @@ class IntakeFlow:
                                     n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
         elif step == "text":
             done = Button(_("Done"), dialog_button(dialog, "next"))
-            await ctx.reply(Reply(_("Please write the content. You may send several messages; press Done when "
-                                    "you have finished."), buttons=((done, cancel),)))
+            await ctx.reply(Reply(_("Please write the content (at most {max} characters in all). You may send "
+                                    "several messages; press Done when you have finished.",
+                                    max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
         elif step == "files":
             done = Button(_("No more files") if dialog.data["files"] else _("No files"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("You may send photos or documents (up to {n}, each at most {mb} MB). "
@@ -150,14 +151,15 @@ class IntakeFlow:
         lines = []
         if _on_behalf(dialog):
             rep = await registry.representative(ctx.tx, data["on_behalf_of"])
-            lines += [_("Raised by: {name}", name=representative_label(_, rep)),
+            lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
+                                         name=representative_label(_, rep)),
                       _("Received: {via}", via=via_label(_, data["via"]))]
         lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
             _("Subject: {subject}", subject=data["subject"]),
             _("Content:"),
             "\n".join(data["text"]),
-            _("Attachments: {n}", n=len(data["files"])),
+            attachments_line(_, len(data["files"])),
         ]
         if is_referred(data["kind"]):
             lines += [_("Complainant: {name}, {contact}", name=data["complainant_name"],
@@ -276,18 +278,27 @@ class IntakeFlow:
         parts: list[str] = dialog.data["text"]
         total = sum(len(p) for p in parts) + len(text)
         if total > ctx.config.intake.max_text_chars:
-            raise UserError("The content is too long: at most {max} characters in all. This message was not added.",
-                            max=ctx.config.intake.max_text_chars)
+            kept = total - len(text)
+            raise UserError("The content may have at most {max} characters in all: with this message it would have "
+                            "{n}. This message was not added; the {kept} characters received before are kept. Please "
+                            "send it shorter (at most {room} more characters), or press Done.",
+                            max=ctx.config.intake.max_text_chars, n=total, kept=kept,
+                            room=ctx.config.intake.max_text_chars - kept)
         parts.append(text)
         await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or press Done.", n=total),
-                              buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))
+                              buttons=self._next_or_cancel(ctx, dialog)))
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
         files: list[dict[str, object]] = dialog.data["files"]
         attachments.keep(ctx, files)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
-                              buttons=((Button(ctx._("No more files"), dialog_button(dialog, "next")),),)
-                              if dialog.step == "files" else ()))
+                              buttons=self._next_or_cancel(ctx, dialog)))
+
+    def _next_or_cancel(self, ctx: Context, dialog: Dialog) -> tuple[tuple[Button, ...], ...]:
+        """Under every answer of the content and files steps: go on, or cancel (SPEC §3: at every step)."""
+        _ = ctx._
+        label = _("No more files") if dialog.step == "files" else _("Done")
+        return ((Button(label, dialog_button(dialog, "next")), Button(_("Cancel"), dialog_button(dialog, "cancel"))),)
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         await ctx.answer()

@@ -1,8 +1,15 @@
-"""The words for kinds, states and timeline events, in the procuratorate's own terms (SPEC §10)."""
+"""The words for kinds, states and timeline events, in the procuratorate's own terms (SPEC §10).
+
+A representative 提出 (raises) their own suggestions, criticisms and opinions, and 转交 (refers) the
+reports, accusations and appeals of citizens: every sentence about "their" matter comes in both
+forms (`raised_or_referred`), so that a referred report never reads as the representative's own.
+"""
 
 from __future__ import annotations
 
+from bot.domain import is_referred
 from bot.i18n import N_, Translator
+from storage.people import Person
 
 KIND_LABELS = {
     "suggestion": N_("Suggestion"),
@@ -38,6 +45,7 @@ STATE_LABELS = {
 EVENT_LABELS = {
     "registered": N_("Registered"),
     "assigned": N_("Assigned to a department"),
+    "reassigned": N_("Re-assigned to another department"),
     "major": N_("Marked major, difficult or complex"),
     "not_major": N_("No longer marked major"),
     "transferred": N_("Transferred to the competent authority"),
@@ -55,6 +63,7 @@ EVENT_LABELS = {
     "rated_satisfied": N_("Rated: satisfied"),
     "rated_basically": N_("Rated: basically satisfied"),
     "rated_dissatisfied": N_("Rated: dissatisfied; to be handled again"),
+    "reopened": N_("Reopened, to be concluded by a new due date"),
     "urged": N_("Urged"),
     "stale": N_("Flagged: no action for a long time"),
     "unrated": N_("Not rated; recorded as unrated"),
@@ -84,6 +93,35 @@ VIA_REGISTERED = {
     "phone": N_("Your {kind} made by phone has been registered as {number}."),
     "other": N_("Your {kind} has been registered for you by the liaison office as {number}."),
 }
+VIA_REFERRED = {
+    "letter": N_("The {kind} you referred by letter has been registered as {number}."),
+    "meeting": N_("The {kind} you referred at a meeting has been registered as {number}."),
+    "visit": N_("The {kind} you referred during a visit has been registered as {number}."),
+    "phone": N_("The {kind} you referred by phone has been registered as {number}."),
+    "other": N_("The {kind} you referred has been registered for you by the liaison office as {number}."),
+}
+
+
+def attachments_line(_: Translator, n: int) -> str:
+    """附件：2 个, or 无附件."""
+    return _("Attachments: {n}", n=n) if n else _("No attachments")
+
+
+def raised_or_referred(_: Translator, kind: str, own: str, referred: str, /, **params: object) -> str:
+    """`own` said of a representative's own matter (提出), or `referred` of a citizen's case they referred (转交).
+    Callers mark both with N_(), outside any _() call, so that the catalogs' extraction finds them."""
+    return _(referred if is_referred(kind) else own, **params)
+
+
+def deputy(_: Translator, person: Person | None) -> str:
+    """A representative as staff notices name them: 王建国代表, 李秀梅委员 (NPC deputy 王建国); staff by name."""
+    if person is None:
+        return ""
+    if person.body == "npc":
+        return _("NPC deputy {name}", name=person.name)
+    if person.body == "cppcc":
+        return _("CPPCC member {name}", name=person.name)
+    return person.name
 
 
 def via_label(_: Translator, via: str) -> str:

@@ -13,9 +13,11 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Button, OutFile, Reply
-from handlers.labels import STATE_LABELS, kind_label, kind_noun
+from handlers.labels import STATE_LABELS, deputy, kind_label, kind_noun, raised_or_referred
+from storage import people
 from storage.matters import Matter
 
+StaffNotice = Callable[[Translator], Reply]  # a notice to one member of staff, worded in their language
 
 OUTCOME_LABELS = {
     "A": N_("A: resolved or basically resolved"),
@@ -56,20 +58,42 @@ def open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]
 
 def assigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
     def make(matter: Matter) -> Callable[[Translator], Reply]:
-        return lambda _: Reply(
-            _("Your {kind} {number} has been assigned to the {department}, and is being handled.",
-              kind=kind_noun(_, matter.kind), number=matter.number, department=department),
-            title=_("Progress"))
+        return lambda _: Reply(raised_or_referred(
+            _, matter.kind,
+            N_("Your {kind} {number} has been assigned to {department}, and is being handled."),
+            N_("The {kind} {number} you referred has been assigned to {department}, and is being handled."),
+            kind=kind_noun(_, matter.kind), number=matter.number, department=department), title=_("Progress"))
+    return make
+
+
+def reassigned(department: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(raised_or_referred(
+            _, matter.kind,
+            N_("Your {kind} {number} is now handled by another department: {department}. Its due date is unchanged."),
+            N_("The {kind} {number} you referred is now handled by another department: {department}. Its due date is "
+               "unchanged."),
+            kind=kind_noun(_, matter.kind), number=matter.number, department=department), title=_("Progress"))
     return make
 
 
 def transferred(authority: str, explanation: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    """§12 "receive first, explain, then transfer": which authority, why (the office's explanation), what next."""
     def make(matter: Matter) -> Callable[[Translator], Reply]:
-        return lambda _: Reply(
-            _("Your {kind} {number} is outside the jurisdiction of this procuratorate. We have received it and "
-              "transferred it to: {authority}.", kind=kind_noun(_, matter.kind), number=matter.number,
-              authority=authority) + "\n\n" + explanation,
-            title=_("Transferred"))
+        return lambda _: Reply("\n\n".join([
+            raised_or_referred(
+                _, matter.kind,
+                N_("We have received your {kind} {number}. Having examined it, we find that it falls within the "
+                   "jurisdiction of {authority}, not of this procuratorate; we have therefore transferred it to "
+                   "{authority}, to be handled according to law. Our explanation:"),
+                N_("We have received the {kind} {number} you referred. Having examined it, we find that it falls "
+                   "within the jurisdiction of {authority}, not of this procuratorate; we have therefore transferred "
+                   "it to {authority}, to be handled according to law. Our explanation:"),
+                kind=kind_noun(_, matter.kind), number=matter.number, authority=authority),
+            explanation,
+            _("To follow it further, you may contact {authority}, or our liaison office. Thank you for your "
+              "supervision and support.", authority=authority),
+        ]), title=_("Transferred"))
     return make
 
 
@@ -93,8 +117,10 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
           ) -> Callable[[Matter], Callable[[Translator], Reply]]:
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         def build(_: Translator) -> Reply:
-            lines = [_("Reply to your {kind} {number}: {subject}", kind=kind_noun(_, matter.kind),
-                       number=matter.number, subject=matter.subject), "", body, "", _("Grounds:"), grounds]
+            lines = [raised_or_referred(_, matter.kind, N_("Reply to your {kind} {number}: {subject}"),
+                                        N_("Reply on the {kind} {number} you referred: {subject}"),
+                                        kind=kind_noun(_, matter.kind), number=matter.number, subject=matter.subject),
+                     "", body, "", _("Grounds:"), grounds]
             if via != "chat":
                 lines += ["", _("This reply was also given {via}.", via=_(VIA_LABELS[via]))]
             lines += ["", _("Are you satisfied with how it was handled?")]
@@ -112,10 +138,48 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
 
 def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Translator], Reply]:
     return lambda _: Reply(
-        _("{number} ({kind}) is assigned to the {department}; urger: {urger}. To be concluded by {day}.",
+        _("{number} ({kind}) is assigned to {department}; urger: {urger}. To be concluded by {day}.",
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
           day=_.date(matter.due_date)),
         title=_("Assigned"), buttons=open_button(_, matter))
+
+
+def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("{number} ({kind}) is re-assigned from {old} to {new}; urger: {urger}. Reason: {reason}\n"
+          "To be concluded by {day}, as before.", number=matter.number, kind=kind_label(_, matter.kind), old=old,
+          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)),
+        title=_("Re-assigned"), buttons=open_button(_, matter))
+
+
+def reassigned_away(matter: Matter, old: str, new: str, reason: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has re-assigned {number} from {old} to {new}. Reason: {reason}\nYour department's work on it "
+          "ends here; please hand over anything it needs.", number=matter.number, old=old, new=new, reason=reason),
+        title=_("Re-assigned"))
+
+
+def work_ended_by_transfer(matter: Matter, authority: str) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has transferred {number} to {authority}, as outside this procuratorate's jurisdiction, and "
+          "explained it to the representative. Your work on it ends here.", number=matter.number,
+          authority=authority),
+        title=_("Transferred"))
+
+
+def work_ended_by_cannot_meet(matter: Matter) -> Callable[[Translator], Reply]:
+    return lambda _: Reply(
+        _("The office has explained to the representative that {number} cannot be met; that explanation is the "
+          "reply. Your work on it ends here.", number=matter.number),
+        title=_("Cannot be met"))
+
+
+async def reopened(ctx: Context, matter: Matter, due: date) -> Callable[[Translator], Reply]:
+    rep = await people.get(ctx.tx, matter.representative_id)
+    return lambda _: Reply(
+        _("{deputy} is dissatisfied with the reply to {number}: it is to be handled again and concluded by {day}. "
+          "The office will assign it again.", deputy=deputy(_, rep), number=matter.number, day=_.date(due)),
+        title=_("To be handled again"), buttons=open_button(_, matter))
 
 
 def extension_requested(matter: Matter, reason: str) -> Callable[[Translator], Reply]:
@@ -142,24 +206,29 @@ def reply_returned(matter: Matter, note: str) -> Callable[[Translator], Reply]:
                            title=_("Reply returned"), buttons=open_button(_, matter))
 
 
-def reply_sent(matter: Matter) -> Callable[[Translator], Reply]:
-    return lambda _: Reply(_("The reply to {number} was approved and sent to the representative.",
-                             number=matter.number), buttons=open_button(_, matter))
+async def reply_sent(ctx: Context, matter: Matter) -> Callable[[Translator], Reply]:
+    rep = await people.get(ctx.tx, matter.representative_id)
+    return lambda _: Reply(_("The reply to {number} was approved and sent to {deputy}.", number=matter.number,
+                             deputy=deputy(_, rep)), buttons=open_button(_, matter))
 
 
-def dissatisfied(matter: Matter, comment: str) -> Callable[[Translator], Reply]:
+async def dissatisfied(ctx: Context, matter: Matter, comment: str) -> Callable[[Translator], Reply]:
+    """To the office and discipline inspection: who is dissatisfied, with what, and the rule that applies (§14)."""
+    rep = await people.get(ctx.tx, matter.representative_id)
+
     def build(_: Translator) -> Reply:
-        text = _("The representative is dissatisfied with the reply to {number}. The matter is reopened and must "
-                 "be handled again.", number=matter.number)
+        text = _("{deputy} is dissatisfied with the reply to {number}. Under Article 14 of the {regulation}, the "
+                 "matter is reopened and must be handled again.", deputy=deputy(_, rep), number=matter.number)
         if comment:
             text += "\n" + _("Their comment: {comment}", comment=comment)
         return Reply(text, title=_("Dissatisfied"), buttons=open_button(_, matter))
     return build
 
 
-def rated(matter: Matter, rating: str) -> Callable[[Translator], Reply]:
-    return lambda _: Reply(_("The representative rated the reply to {number}: {rating}.", number=matter.number,
-                             rating=_(RATING_LABELS[rating])), buttons=open_button(_, matter))
+async def rated(ctx: Context, matter: Matter, rating: str) -> Callable[[Translator], Reply]:
+    rep = await people.get(ctx.tx, matter.representative_id)
+    return lambda _: Reply(_("{deputy} rated the reply to {number}: {rating}.", deputy=deputy(_, rep),
+                             number=matter.number, rating=_(RATING_LABELS[rating])), buttons=open_button(_, matter))
 
 
 def onsite_recorded(matter: Matter, findings: str) -> Callable[[Translator], Reply]:

@@ -17,7 +17,7 @@ from typing import Final
 from bot import callbacks
 from bot.contacts_file import parse_date
 from bot.context import Context
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
@@ -95,7 +95,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     require_office(ctx.person)
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     if parts[0] == "new":
         dialog = Dialog("npc", "case", "", {"kind": KIND_CODES[parts[1]], "case": None, "number": None,
                                             "matter": None, "day": None, "note": None})
@@ -165,7 +165,7 @@ class RegisterFlow:
         _, data = ctx._, dialog.data
         day = _.date(date.fromisoformat(data["day"]))
         kind = KIND_LABELS[data["kind"]]
-        lines = [f"{_(kind)}: {data['case']}",
+        lines = [_("{label}: {value}", label=_(kind), value=data["case"]),
                  _("Case number: {number}", number=data["number"] or _("none")),
                  _("Reported on: {day}", day=day) if data["kind"] == "major_case_report" else
                  _("Lodged on: {day}", day=day)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import StaleActionError, UserError
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import casework as cases
-from storage import casework
+from storage import casework, matters
 from storage.dialogs import Dialog
 
 LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
@@ -26,7 +26,7 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
         raise UserError("This reply has been rated already, or is not the latest one.")
     await ctx.answer()
     if ctx.dialog is not None:
-        raise UserError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     dialog = Dialog("rate", "comment", "", {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]})
     await ctx.save_dialog(dialog)
     await RATE.prompt(ctx, dialog)
@@ -65,8 +65,11 @@ class RatingFlow:
         state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
                                  dialog.data["rating"], comment)
         if state == "reopened":
-            text = ctx._("Your matter will be handled again, by the office and discipline inspection's supervision. "
-                         "We will reply to you again.")
+            matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
+            assert matter is not None
+            text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
+                         "discipline inspection, and concluded by {day}. We will reply to you again.",
+                         number=matter.number, day=ctx._.date(matter.due_date))
         elif state == "rated":
             text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
                          "result.")

@@ -12,11 +12,12 @@ from __future__ import annotations
 from bot.context import Context
 from bot.domain import REGISTERED, due_date, matter_number
 from bot.errors import PermissionDeniedError, StaleActionError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messages import Reply
 from bot.permissions import may
 from storage import audit, matters, people
-from handlers.labels import OFFICE_VIA, VIA_REGISTERED, kind_label, kind_noun, via_label
+from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
+                             via_label)
 from storage.db import Tx, parse_ts
 from storage.dialogs import Dialog
 from storage.matters import Matter, NewMatter, StoredFile
@@ -105,7 +106,9 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
 
 def receipt(_: Translator, matter: Matter) -> Reply:
     text = "\n".join([
-        _("Thank you. Your {kind} has been registered.", kind=kind_noun(_, matter.kind)),
+        raised_or_referred(_, matter.kind, N_("Thank you. Your {kind} has been registered."),
+                           N_("Thank you. The {kind} you referred has been registered."),
+                           kind=kind_noun(_, matter.kind)),
         _("Number: {number}", number=matter.number),
         _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
@@ -117,7 +120,8 @@ def receipt(_: Translator, matter: Matter) -> Reply:
 def registered_for_you(_: Translator, matter: Matter) -> Reply:
     """The representative's word that the office registered their matter, received another way."""
     text = "\n".join([
-        _(VIA_REGISTERED[matter.received_via], kind=kind_noun(_, matter.kind), number=matter.number),
+        raised_or_referred(_, matter.kind, VIA_REGISTERED[matter.received_via], VIA_REFERRED[matter.received_via],
+                           kind=kind_noun(_, matter.kind), number=matter.number),
         _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
         _("We will tell you of its progress and reply here. Send /my to follow it."),
@@ -147,8 +151,10 @@ async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None =
             continue
         await ctx.notify(
             office_id,
-            lambda _: Reply(_("New {kind} {number} from {name}: {subject}", kind=kind_noun(_, matter.kind),
-                              number=matter.number, name=rep.name if rep else "", subject=matter.subject),
+            lambda _: Reply(raised_or_referred(_, matter.kind, N_("New {kind} {number} from {name}: {subject}"),
+                                               N_("New {kind} {number} referred by {name}: {subject}"),
+                                               kind=kind_noun(_, matter.kind), number=matter.number,
+                                               name=deputy(_, rep), subject=matter.subject),
                             title=_("New matter")),
             matter_id=matter.id,
         )

@@ -76,7 +76,8 @@ async def collect(q: Tx, config: Config, today: date, office: list[int]) -> list
 def _protest_notice(entry: RegisterEntry) -> Make:
     def build(_: Translator) -> Reply:
         text = _("The protest in {case}, lodged with the court on {day}, has not yet been filed with the standing "
-                 "committee of the county people's congress (seed §4). Please file it, then press “Filed”.",
+                 "committee of the county people's congress (Article 4 of the {regulation}). Please file it, then "
+                 "press “Filed”.",
                  case=entry.case_name + (f"（{entry.case_number}）" if entry.case_number else ""),
                  day=_.date(entry.happened_on))
         return Reply(text, title=_("Protest not yet filed"),
@@ -89,8 +90,8 @@ def _halfyear_notice(period: HalfYear, today: date) -> Make:
         name = period_name(_, period)
         if today <= period.last:
             text = _("The report on the liaison work in {period} is due at the higher procuratorate by {day} "
-                     "(seed §17). Please draw it with {command}, send it, then press “Sent”.", period=name,
-                     day=_.date(period.last), command=f"/report {period.code}")
+                     "(Article 17 of the {regulation}). Please draw it with {command}, send it, then press “Sent”.",
+                     period=name, day=_.date(period.last), command=f"/report {period.code}")
         else:
             text = _("The report on the liaison work in {period} was due at the higher procuratorate on {day} and "
                      "is not yet marked as sent. Please draw it with {command}, send it, then press “Sent”.",
@@ -153,10 +154,11 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     assert person is not None
     tz = ctx.config.unit.tz
     figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
-    report = report_text.half_year_report(figures, _today(ctx))
+    report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
+                                          regulation=ctx.config.terms.regulation)
     docx, xlsx = report_text.half_year_files(report)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
-    name = f"{period.code}-联系代表委员工作情况报告"
+    name = report_text.file_name(period)  # a name its reader would give it, never the period's code
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
     await audit.record(ctx.tx, ctx.now, person.id, "report_drawn", detail={"period": period.code})
     sent_on = await report_store.halfyear_sent_on(ctx.tx, period.code)
@@ -164,22 +166,25 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     if sent_on is not None:
         lines.append(_("Marked as sent to the higher procuratorate on {day}.", day=_.date(sent_on)))
     else:
-        lines.append(_("Due at the higher procuratorate by {day} (seed §17).", day=_.date(period.last)))
+        lines.append(_("Due at the higher procuratorate by {day} (Article 17 of the {regulation}).",
+                       day=_.date(period.last)))
     buttons = _buttons(_, period, draw=False) if sent_on is None and may(person, "report_sent", None) else ()
     await ctx.reply(Reply("\n".join(lines), title=_("Report on the liaison work in {period}",
                                                     period=period_name(_, period)), buttons=buttons, files=files))
 
 
 def summary(_: Translator, f: HalfYearFigures) -> str:
+    """The report's main figures in the chat, by the words of their measures (handlers/measures.py)."""
     t, s = f.timeliness, f.satisfaction
     return "\n".join([
         _("Figures as of {day}:", day=_.date(f.as_of)),
-        _("{n} contacts with NPC deputies and CPPCC members, {contacted} of {total} contacted", n=f.contacts,
-          contacted=f.coverage.contacted, total=f.coverage.total),
-        _("{n} matters registered; {due} due, {on_time} of them concluded on time; {overdue} overdue now",
-          n=f.registered, due=t.due, on_time=t.on_time, overdue=len(f.overdue)),
-        _("{n} replies: {satisfied} satisfied, {basically} basically satisfied, {dissatisfied} dissatisfied, "
-          "{unrated} not rated", n=s.replies, satisfied=s.satisfied, basically=s.basically,
+        _("Contacts with NPC deputies and CPPCC members: {n}; representatives contacted {contacted}/{total}",
+          n=f.contacts, contacted=f.coverage.contacted, total=f.coverage.total),
+        _("Registered: {n}; concluded: {handled}; due in the period: {due}, of which concluded on time {on_time}; "
+          "overdue, not concluded: {overdue}", n=f.registered, handled=f.handled, due=t.due, on_time=t.on_time,
+          overdue=len(f.overdue)),
+        _("Replies sent: {n}: satisfied {satisfied}, basically satisfied {basically}, dissatisfied {dissatisfied}, "
+          "not rated {unrated}", n=s.replies, satisfied=s.satisfied, basically=s.basically,
           dissatisfied=s.dissatisfied, unrated=s.unrated),
         _("{major} major cases reported to the county people's congress; {protests} protests, {filed} filed",
           major=len(f.major_cases), protests=len(f.protests),

@@ -7,8 +7,7 @@ from bot.router import Routes
 from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
 from handlers import briefings, card_answers, cards
 from handlers import attendance, event_dialogs, event_screens, supervisors
-from handlers import npc_register, report_reminders
-from handlers import accounts
+from handlers import accounts, ledger, npc_register, report_reminders
 
 
 def build() -> Routes:
@@ -38,6 +37,7 @@ def build() -> Routes:
             "report": report_reminders.command,
             "view": accounts.choose_view,
             "wecom": accounts.office_command,
+            "ledger": ledger.command,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,
@@ -53,7 +53,7 @@ def build() -> Routes:
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisors.VIEW, npc_register.REGISTER)},
         open_commands=frozenset({"start", "cancel"}),
-        dialog_commands=frozenset({"cancel", "help", "lang", "view"}),
+        dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,
         not_understood=common.not_understood,
     )

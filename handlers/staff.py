@@ -3,7 +3,7 @@ with the buttons this person may press on it now (re-checked on every press)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 from bot import callbacks, domain
 from bot.context import Context
@@ -12,9 +12,11 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from handlers import casework as cases
-from handlers.labels import event_label, kind_label, state_label
+from handlers import oversight, papers
+from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
+from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 from storage.matters import Matter
 
@@ -64,10 +66,7 @@ async def inbox(ctx: Context) -> None:
             await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
         shown = True
     if "discipline" in person.roles:
-        cutoff = ctx.now - timedelta(days=ctx.config.supervision.stale_days)
-        idle = await casework.idle_since(ctx.tx, cutoff)
-        await ctx.reply(_list(_, _("No action for {n} days or more", n=ctx.config.supervision.stale_days), idle,
-                              _("Every open matter has been acted on recently.")))
+        await oversight.inbox(ctx)  # the second line (SPEC §1): overdue, stale, reopened, disputed, on site
         shown = True
     if "leader" in person.roles:
         waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]
@@ -105,7 +104,7 @@ async def overview(ctx: Context) -> None:
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
-    overdue = sum(1 for m in items if m.due_date < today and m.state not in ("replied", "rated"))
+    overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
 
@@ -121,9 +120,15 @@ async def open_by_number(ctx: Context) -> None:
 
 
 async def on_case(ctx: Context, parts: list[str]) -> None:
-    if len(parts) != 1:
+    """case:<id> opens a card; case:<id>:slip and case:<id>:letter send its assignment slip and its reply
+    letter (handlers/papers.py)."""
+    if len(parts) not in (1, 2) or parts[1:] not in ([], ["slip"], ["letter"]):
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
+    if parts[1:] == ["slip"]:
+        return await papers.send_slip(ctx, callbacks.to_int(parts[0]))
+    if parts[1:] == ["letter"]:
+        return await papers.send_reply_letter(ctx, callbacks.to_int(parts[0]))
     await show(ctx, callbacks.to_int(parts[0]))
 
 
@@ -134,15 +139,16 @@ async def show(ctx: Context, matter_id: int) -> None:
     rep = await people.get(ctx.tx, matter.representative_id)
     lines = [
         f"{kind_label(_, matter.kind)} · {state_label(_, matter.state)}" + (" · " + _("major") if matter.major else ""),
-        _("From: {name}", name=rep.name if rep else "?"),
+        raised_or_referred(_, matter.kind, N_("From: {name}"), N_("Referred by: {name}"), name=deputy(_, rep) or "?"),
         _("Subject: {subject}", subject=matter.subject),
         _("Content:"),
         matter.body[:BODY_PREVIEW] + ("…" if len(matter.body) > BODY_PREVIEW else ""),
     ]
     if domain.is_referred(matter.kind):
         if may(ctx.person, "view_personal", cases.access(matter)):
-            lines.append(_("Complainant: {name}, {contact}", name=matter.complainant_name or "",
-                           contact=matter.complainant_contact or ""))
+            who = await matters.complainant(ctx.tx, matter)
+            lines.append(_("Complainant: (erased after the retention period)") if who.erased
+                         else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
     if matter.disputes_own_handling:
@@ -156,7 +162,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     if matter.outcome:
         lines.append(_("Outcome: {outcome}", outcome=_(OUTCOME_LABELS[matter.outcome])))
     lines.append(_("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))))
-    lines.append(_("To be concluded by: {day}", day=_.date(matter.due_date)))
+    lines.append(_due_line(ctx, matter))
     draft = await casework.open_reply(ctx.tx, matter.id)
     if draft is not None:
         lines += ["", _("Reply waiting for approval:"), draft.body, _("Grounds:"), draft.grounds]
@@ -166,13 +172,40 @@ async def show(ctx: Context, matter_id: int) -> None:
     lines += ["", _("Timeline:")]
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
-        note = event.detail.get("note")
-        lines.append(f"{_.datetime(parse_ts(event.at))}  {mark}{event_label(_, event.event)}" + (f": {note}" if note else ""))
-    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=await action_buttons(ctx, matter)))
+        label = f"{mark}{event_label(_, event.event)}"
+        note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
+        lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
+                                                             else label))
+    buttons = await action_buttons(ctx, matter)
+    papers_row = []
+    if matter.department_id is not None:  # the assignment slip 交办单, to print for the department
+        papers_row.append(Button(_("Assignment slip"), callbacks.encode("case", matter.id, "slip")))
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is not None and last.via == "paper" and may(ctx.person, "reply_letter", cases.access(matter)):
+        papers_row.append(Button(_("Reply letter"), callbacks.encode("case", matter.id, "letter")))
+    if papers_row:
+        buttons += (tuple(papers_row),)
+    await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
+
+
+def _due(_: Translator, day: object) -> str | None:
+    """A due date set by the event (an extension, a reopening), as the reader writes dates."""
+    return _.date(date.fromisoformat(day)) if isinstance(day, str) else None
+
+
+def _due_line(ctx: Context, matter: Matter) -> str:
+    """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
+    _ = ctx._
+    due = _("To be concluded by: {day}", day=_.date(matter.due_date))
+    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    if matter.state in DEADLINE_STATES and late:
+        return _("{due} ({n} days overdue)", due=due, n=late)
+    return due
 
 
 ACTION_LABELS = {
-    "assign": N_("Assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"), "transfer": N_("Transfer"),
+    "assign": N_("Assign"), "reassign": N_("Re-assign"), "mark_major": N_("Mark major"), "unmark_major": N_("Not major"),
+    "transfer": N_("Transfer"),
     "cannot_meet": N_("Cannot be met"), "progress": N_("Progress note"), "request_extension": N_("Ask for extension"),
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
@@ -186,8 +219,8 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     access, policy = cases.access(matter), cases.policy(ctx)
     names: list[str] = []
     draft = await casework.open_reply(ctx.tx, matter.id)
-    for action in ("assign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension", "conclude",
-                   "draft_reply", "onsite"):
+    for action in ("assign", "reassign", "mark_major", "transfer", "cannot_meet", "progress", "request_extension",
+                   "conclude", "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
         if may(ctx.person, action, access, policy) and domain.can(action, matter.state,
@@ -199,14 +232,25 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
         names += ["leader_approve", "leader_return"]
     if await casework.pending_extension(ctx.tx, matter.id) and may(ctx.person, "decide_extension", access, policy):
         names.append("decide_extension")
-    if await matters.files(ctx.tx, matter.id):
+    if await matters.files(ctx.tx, matter.id) and may(ctx.person, files_permission(matter), access, policy):
         names.append("files")
     buttons = [Button(_(ACTION_LABELS[n]), callbacks.encode("act", matter.id, n)) for n in names]
     return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
 
+def files_permission(matter: Matter) -> str:
+    """What receiving a matter's files takes: a referred case's may carry the complainant's name, contact or
+    papers, so they follow the complainant's rule (SPEC §1), not the card's."""
+    return "view_personal" if domain.is_referred(matter.kind) else "view"
+
+
 async def send_files(ctx: Context, matter_id: int) -> None:
     matter = await cases.load(ctx, matter_id, "view")
+    if not may(ctx.person, files_permission(matter), cases.access(matter), cases.policy(ctx)):
+        raise PermissionDeniedError.of(files_permission(matter), matter.id,
+                                       "The files of a referred case may carry the complainant's personal data: "
+                                       "they go only to the office, the handling department and discipline "
+                                       "inspection.")
     stored = await matters.files(ctx.tx, matter.id)
     if not stored:
         raise UserError("This matter has no files.")

@@ -90,7 +90,8 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
 def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[str]) -> Context:
     """A context for what the bot does of itself: no person, no chat to answer."""
     inc = Incoming(channel="system", user_id="scheduler", chat_id="")
-    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz), channels=channels)
+    return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz, config.terms),
+                   channels=channels)
 
 
 async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
@@ -107,6 +108,7 @@ async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
     watched = await supervision.watched(q)
     staff = await supervision.staff_by_department(q)
     lazy: list[Lazy] = []
+    urged: dict[int, int] = {}  # urgings since assignment, of the matters to be urged now: read below, before any build
     for w in watched:
         if w.state in supervision.DEADLINE_STATES:
             dept = staff.get(w.department_id) if w.department_id else None
@@ -114,12 +116,14 @@ async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
     for w in watched:
         if w.state in supervision.URGED_STATES:
             dept = staff.get(w.department_id) if w.department_id else None
-            lazy += _urging(config, w, dept, today, leaders)
+            lazy += _urging(config, w, dept, today, leaders, urged)
             lazy += _stale(config, w, dept, today, discipline)
     lazy += await _unrated(q, config, today)
     done = await supervision.fired(q, [key for key, _id, _build in lazy])
     todo = [(matter_id, build) for key, matter_id, build in lazy if key not in done]
     loaded = await supervision.matters_by_id(q, [matter_id for matter_id, _build in todo])
+    urged.update(await supervision.urgings_since_assignment(
+        q, [matter_id for key, matter_id, _build in lazy if key.startswith("urge:") and key not in done]))
     found = [build(loaded[matter_id]) for matter_id, build in todo]
     found += await _bulletin(q, config, today, leaders, watched, staff)
     found += await _quota(q, today, office)
@@ -134,11 +138,12 @@ async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:
 
 def _deadline(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
               office: list[int], discipline: list[int]) -> list[Lazy]:
-    """§12, §13: due soon (the most urgent threshold reached), overdue (weekly), and the major matter's
-    progress notice: each as its key and how to build it."""
+    """§12, §13: due soon (the most urgent threshold reached), overdue (from the day after the due date,
+    weekly), and the major matter's progress notice: each as its key and how to build it."""
     s = config.supervision
     found: list[Lazy] = []
-    left = (w.due_date - today).days
+    left = domain.days_left(w.due_date, today)
+    week = domain.overdue_week(w.due_date, today)
     department_id, urger_id = w.department_id, w.urger_id
 
     def responsible() -> list[int]:  # the department's staff (the office's while unassigned), and the urger
@@ -149,11 +154,12 @@ def _deadline(config: Config, w: supervision.Watched, dept: supervision.Departme
         if threshold is not None:
             key = f"due:{threshold}:{w.id}:{w.due_date}"
             found.append((key, w.id, lambda m: Reminder(key, "due_soon", m, responsible(), _due_soon(m, left))))
-    else:
-        week = (-left) // 7  # repeated weekly while overdue
+    elif week is not None:  # the weeks counted from the day after the due date: the first one's notice
+        # goes at the first working time in it, even a Monday after a Friday's due date
+        days = domain.days_overdue(w.due_date, today)
         overdue = f"overdue:{w.id}:{w.due_date}:{week}"
         found.append((overdue, w.id, lambda m: Reminder(overdue, "overdue", m, responsible() + office + discipline,
-                                                        _overdue(m, 1 - left if left < 0 else 0))))
+                                                        _overdue(m, days))))
     if w.major and left <= s.major_notice_days:
         since, notice = w.since, w.notice
         if notice is None or (since is not None and notice < since):
@@ -185,19 +191,24 @@ async def _quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
 
 
 def _urging(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
-            leaders: list[int]) -> list[Lazy]:
-    """§13: a named person urging each case at set intervals, one step up the ladder each time."""
+            leaders: list[int], urged: dict[int, int]) -> list[Lazy]:
+    """§13: a named person urging each case at set intervals, one step up the ladder each time.
+
+    The intervals are counted from the assignment, one urging at most in each (its key); the rung is
+    that of the urgings actually sent, so after downtime the one urging owed goes out once, to the
+    next person up, never skipping one."""
     assigned = w.assigned_at
     if w.urger_id is None or w.department_id is None or assigned is None:
         return []
-    count = (today - _day(config, assigned)).days // config.supervision.urge_every_days
-    if count < 1:
+    interval = (today - _day(config, assigned)).days // config.supervision.urge_every_days
+    if interval < 1:
         return []
-    key = f"urge:{w.id}:{assigned}:{count}"
+    key = f"urge:{w.id}:{assigned}:{interval}"
     urger_id, urger_name = w.urger_id, w.urger_name or ""
 
     def build(m: Matter) -> Reminder:
-        level = min(count, 3)
+        before = urged.get(m.id, 0)
+        count, level = before + 1, domain.urging_rung(before)
         if level == 1:
             targets = [i for i, _name in dept.handlers] if dept else []
         elif level == 2:
@@ -252,10 +263,10 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
     for w in watched:  # open: the urged states and those not yet assigned
         row = counts.setdefault(w.department_id, [0, 0, 0])
         row[0] += 1
-        left = (w.due_date - today).days
+        left = domain.days_left(w.due_date, today)
         if w.state != "concluded":
             row[1] += 0 <= left <= 7
-            row[2] += left < 0
+            row[2] += domain.days_overdue(w.due_date, today) > 0
     rows: list[tuple[str, int, int, int]] = []
     recipients: list[int] = []
     for dept_id, name in await people.departments(q):
@@ -264,7 +275,8 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
         dept = staff.get(dept_id)
         recipients += dept.staff if dept else []
     unassigned = counts.get(None, [0])[0]
-    return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned))]
+    head = await audit.head(q)  # printed in the bulletin: the log's head kept outside the database
+    return [Reminder(key, "bulletin", None, recipients + leaders, _bulletin_notice(today, rows, unassigned, head))]
 
 
 async def _unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
@@ -339,8 +351,9 @@ def _overdue(m: Matter, days: int) -> Make:
 
 def _major_prompt(m: Matter) -> Make:
     return lambda _: Reply(_("{number} is a major matter due on {day}, and the representative has had no progress "
-                             "notice yet. Please send one (a public progress note), seed §12.", number=m.number,
-                             day=_.date(m.due_date)), title=_("Progress notice owed"), buttons=_open(_, m))
+                             "notice yet. Please send one (a public progress note), as Article 12 of the {regulation} "
+                             "asks.", number=m.number, day=_.date(m.due_date)),
+                           title=_("Progress notice owed"), buttons=_open(_, m))
 
 
 def _major_escalate(m: Matter) -> Make:
@@ -356,15 +369,20 @@ def _urge(m: Matter, count: int, urger: str) -> Make:
 
 
 def _stale_notice(m: Matter, idle: int, handlers_: str, heads: str) -> Make:
-    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (seed §16). Handler: "
-                             "{handlers}; department head: {heads}.", number=m.number, n=idle, handlers=handlers_,
-                             heads=heads), title=_("No action"), buttons=_open(_, m))
+    return lambda _: Reply(_("{number}: no action for {n} days; possibly perfunctory handling (Article 16 of the "
+                             "{regulation}). Handler: {handlers}; department head: {heads}.", number=m.number, n=idle,
+                             handlers=handlers_, heads=heads), title=_("No action"), buttons=_open(_, m))
 
 
-def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int) -> Make:
+def _bulletin_notice(today: date, rows: list[tuple[str, int, int, int]], unassigned: int,
+                     head: tuple[int, str] | None = None) -> Make:
     def build(_: Translator) -> Reply:
         lines = [_("{name}: {open} open, {soon} due within 7 days, {late} overdue", name=name, open=n_open,
                    soon=soon, late=late) for name, n_open, soon, late in rows]
         lines.append(_("Not yet assigned: {n}", n=unassigned))
+        if head is not None:
+            lines += ["", _("Audit log: {count} entries; the newest one's check value is {hash}. Please keep this "
+                            "bulletin: the value shows later that no earlier entry was removed.",
+                            count=head[0], hash=head[1])]
         return Reply("\n".join(lines), title=_("Progress bulletin, {month}", month=_.month(today)))
     return build

@@ -18,7 +18,7 @@ from typing import Final
 
 from bot import callbacks, domain
 from bot.context import Context
-from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
@@ -50,10 +50,10 @@ def require_office(ctx: Context) -> None:
 def count_warning(_: Translator, n: int) -> str | None:
     """Seed §6: 5 to 10 supervisors; the words for the office when there are not."""
     if n < FEWEST:
-        return _("Only {n} law-enforcement supervisors are in office; seed §6 asks for 5 to 10. Please appoint more.",
-                 n=n)
+        return _("Only {n} law-enforcement supervisors are in office; Article 6 of the {regulation} asks for 5 to 10. "
+                 "Please appoint more.", n=n)
     if n > MOST:
-        return _("{n} law-enforcement supervisors are in office; seed §6 asks for 5 to 10.", n=n)
+        return _("{n} law-enforcement supervisors are in office; Article 6 of the {regulation} asks for 5 to 10.", n=n)
     return None
 
 
@@ -77,7 +77,7 @@ async def listing(ctx: Context) -> None:
     today = local_today(ctx)
     found = await events.supervisors(ctx.tx, today)
     spread = await events.discussion_invitations(ctx.tx, *_year_bounds(ctx, today.year))
-    lines = [_("In office: {n} (seed §6: 5 to 10).", n=len(found))]
+    lines = [_("In office: {n} (Article 6 of the {regulation}: 5 to 10).", n=len(found))]
     warning = count_warning(_, len(found))
     if warning:
         lines.append("⚠ " + warning)
@@ -106,7 +106,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         require_office(ctx)
         await ctx.answer()
         if ctx.dialog is not None:
-            raise StaleActionError("Please finish or /cancel what you are doing first.")
+            raise DialogOpenError()
         dialog = Dialog("supervisor_appoint", "whom", "", {"person_id": None})
         await ctx.save_dialog(dialog)
         return await APPOINT.prompt(ctx, dialog)
@@ -257,7 +257,7 @@ async def begin_view(ctx: Context, event_id: int) -> None:
     event, matter = await discussion(ctx, event_id)
     await ctx.answer()
     if ctx.dialog is not None:
-        raise StaleActionError("Please finish or /cancel what you are doing first.")
+        raise DialogOpenError()
     dialog = Dialog("supervisor_view", "text", "", {"event_id": event.id})
     await ctx.save_dialog(dialog)
     await VIEW.prompt(ctx, dialog)
@@ -272,8 +272,8 @@ async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
         raise UserError("The text is too long: at most {max} characters.", max=MAX_VIEW)
     person = ctx.person
     assert person is not None
-    await cases._record(ctx, matter, "supervisor_view", public=False,
-                        detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
+    await cases.record_event(ctx, matter, "supervisor_view", public=False,
+                             detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
     handlers_ = (await casework.department_staff(ctx.tx, matter.department_id) if matter.department_id
                  else await people.with_role(ctx.tx, "office"))
     for staff_id in handlers_:
@@ -311,7 +311,7 @@ class ViewFlow:
             return await self.prompt(ctx, dialog)
         matter = await give_view(ctx, int(dialog.data["event_id"]), text)
         await ctx.end_dialog()
-        await ctx.reply(Reply(ctx._("Thank you. Your view on {number} has been passed to those handling it. Thank you "
+        await ctx.reply(Reply(ctx._("Your view on {number} has been passed to those handling it. Thank you "
                                     "for your supervision.", number=matter.number)))
 
 

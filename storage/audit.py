@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +58,7 @@ CHAIN_BROKEN = "chain broken (prev_hash does not match the previous row)"
 ID_GAP = "id gap"
 HEAD_MISSING = "head missing (audit_head has no row)"
 HEAD_MISMATCH = "head mismatch (the newest entry is not the one the head records)"
+UNREADABLE = "the audit tables cannot be read"
 
 _BATCH = 1000
 
@@ -133,6 +136,14 @@ async def record(q: Tx, now: datetime, actor_id: int | None, action: str, *, mat
 
 
 async def verify(q: Tx) -> tuple[int, Broken | None]:
+    """`verify_chain`, and a table that cannot be read (dropped, or damaged) reported as broken, never raised."""
+    try:
+        return await verify_chain(q)
+    except sqlite3.DatabaseError as exc:
+        return 0, Broken(1, f"{UNREADABLE} ({' '.join(str(exc).split())})")
+
+
+async def verify_chain(q: Tx) -> tuple[int, Broken | None]:
     """Check the whole chain; return (entries checked, first broken entry or None).
 
     Entries checked counts those found sound before the first broken one (all of them
@@ -187,9 +198,58 @@ def _check(row: Row, prev_id: int, prev_hash: str) -> Broken | None:
 
 
 async def head(q: Tx) -> tuple[int, str] | None:
-    """The head as recorded: (number of entries, newest hash); None if its row is missing."""
-    row = await q.one("SELECT count, hash FROM audit_head WHERE id = 1")
+    """The head as recorded: (number of entries, newest hash); None if its row or its table is missing."""
+    try:
+        row = await q.one("SELECT count, hash FROM audit_head WHERE id = 1")
+    except sqlite3.DatabaseError:
+        return None
     return None if row is None else (int(row["count"]), str(row["hash"]))
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A head published earlier (in a half-year report, a monthly bulletin): the newest hash then, and the
+    number of entries if it was written down."""
+
+    hash: str
+    count: int | None = None
+
+
+_ANCHOR = re.compile(r"(?:(?:^|(?<=\s))(\d+)[:\s]+)?(?<![0-9a-f])([0-9a-f]{64})(?![0-9a-f])")
+_ENTRIES = re.compile(r"共(\d+)条")
+
+
+def parse_anchors(text: str) -> list[Anchor]:
+    """Heads from the lines of a file the office keeps (or one --head value): on each line a 64-digit hash,
+    optionally right after the number of entries (`1234 3f9a…`, `1234:3f9a…`), or a line copied from a
+    report or bulletin ("…共1234条…校验值…3f9a…"); lines without a hash and comments after '#' are skipped."""
+    found = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].lower()
+        match = _ANCHOR.search(line)
+        if match is None:
+            continue
+        entries = _ENTRIES.search(line)
+        count = match.group(1) or (entries.group(1) if entries else None)
+        found.append(Anchor(match.group(2), None if count is None else int(count)))
+    return found
+
+
+async def missing_anchors(q: Tx, anchors: list[Anchor]) -> list[Anchor]:
+    """The anchors the log does not hold where they were: each hash must be an entry's (the entry numbered
+    `count`, if given). With an intact chain, a hash found proves every entry up to it is as it was; a hash
+    not found means entries were removed (the table emptied, its end cut off) or rewritten."""
+    missing = []
+    for anchor in anchors:
+        if anchor.hash == GENESIS and not anchor.count:
+            continue  # the head of an empty log: it anchors nothing
+        try:
+            entry_id = await q.scalar("SELECT id FROM audit_log WHERE hash = ?", (anchor.hash,))
+        except sqlite3.DatabaseError:
+            entry_id = None
+        if entry_id is None or anchor.count is not None and int(entry_id) != anchor.count:
+            missing.append(anchor)
+    return missing
 
 
 async def entries(q: Tx, matter_id: int) -> list[Entry]:

@@ -68,6 +68,13 @@ async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, v
     )
 
 
+async def sent_on(q: Tx, reply_id: int) -> str | None:
+    """When a reply went out (a moment, as stored); None if it has not."""
+    value = await q.scalar("SELECT COALESCE(sent_at, drafted_at) FROM replies WHERE id = ? AND state = 'sent'",
+                           (reply_id,))
+    return None if value is None else str(value)
+
+
 async def reply(q: Tx, reply_id: int) -> ReplyRecord | None:
     row = await q.one("SELECT * FROM replies WHERE id = ?", (reply_id,))
     return None if row is None else _reply(row)
@@ -84,6 +91,28 @@ async def last_sent_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
     row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state = 'sent' ORDER BY id DESC LIMIT 1",
                       (matter_id,))
     return None if row is None else _reply(row)
+
+
+@dataclass(frozen=True)
+class SentReply:
+    """A reply as its representative received it, with the rating they gave."""
+
+    id: int
+    round: int
+    kind: str
+    body: str
+    grounds: str
+    via: str
+    rating: str | None
+    rating_note: str | None
+
+
+async def sent_replies(q: Tx, matter_id: int) -> dict[int, SentReply]:
+    """The replies of a matter that went to its representative, by id; drafts and returned ones are not here."""
+    rows = await q.all("SELECT id, round, kind, body, grounds, via, rating, rating_note FROM replies"
+                       " WHERE matter_id = ? AND state = 'sent' ORDER BY id", (matter_id,))
+    return {r["id"]: SentReply(r["id"], r["round"], r["kind"], r["body"], r["grounds"], r["via"], r["rating"],
+                               r["rating_note"]) for r in rows}
 
 
 async def set_reply(q: Tx, reply_id: int, now: datetime, **fields: Any) -> None:
@@ -151,16 +180,6 @@ async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None =
     return [matter_from_row(r) for r in rows]
 
 
-async def idle_since(q: Tx, cutoff: datetime, limit: int = 30) -> list[Matter]:
-    """Open matters nobody has acted on since `cutoff` (seed §16: possibly perfunctory)."""
-    rows = await q.all(
-        "SELECT * FROM matters WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
-        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY COALESCE(last_action_at, registered_at) LIMIT ?",
-        (ts(cutoff), limit),
-    )
-    return [matter_from_row(r) for r in rows]
-
-
 async def awaiting_approval(q: Tx, state: str) -> list[tuple[int, int]]:
     """(reply id, matter id) of replies in a state of approval."""
     rows = await q.all("SELECT id, matter_id FROM replies WHERE state = ? ORDER BY id", (state,))
@@ -187,3 +206,12 @@ async def department_staff(q: Tx, department_id: int) -> list[int]:
         "SELECT DISTINCT p.id FROM persons p JOIN person_roles r ON r.person_id = p.id"
         " WHERE p.department_id = ? AND r.role IN ('handler', 'head') ORDER BY p.id", (department_id,))
     return [int(r["id"]) for r in rows]
+
+
+async def staffed_departments(q: Tx) -> set[int]:
+    """Departments with a handler or head bound to a chat: someone who is told of a matter and can act on it."""
+    rows = await q.all(
+        "SELECT DISTINCT p.department_id FROM persons p JOIN person_roles r ON r.person_id = p.id"
+        " WHERE p.department_id IS NOT NULL AND r.role IN ('handler', 'head')"
+        " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)")
+    return {int(r["department_id"]) for r in rows}

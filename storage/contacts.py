@@ -12,7 +12,7 @@ reply, an event): recording it again returns False and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, NamedTuple
 
@@ -58,6 +58,8 @@ class Coverage:
     not_contacted: list[Uncontacted]  # NPC deputies first, then by sector ("" last) and name
     by_body: dict[str, Tally]  # "npc" and "cppcc", always both
     by_sector: dict[str, Tally]  # in the order of not_contacted's sectors; "" for no sector
+    # per body, per sector: in the order each sector first appears on the roster ("" for no sector)
+    by_body_sector: dict[str, dict[str, Tally]] = field(default_factory=dict)
 
     @property
     def percent(self) -> int:
@@ -122,10 +124,13 @@ async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
     )
     body_counts = {b: [0, 0] for b in BODIES}
     sectors: dict[str, list[int]] = {}
+    per_body: dict[str, dict[str, list[int]]] = {b: {} for b in BODIES}  # [contacted, total, first id]
     missing: list[Uncontacted] = []
     for r in rows:
         done = int(bool(r["contacted"]))
-        for counts in (body_counts.setdefault(r["body"], [0, 0]), sectors.setdefault(r["sector"], [0, 0])):
+        mine = per_body.setdefault(r["body"], {}).setdefault(r["sector"], [0, 0, int(r["id"])])
+        mine[2] = min(mine[2], int(r["id"]))
+        for counts in (body_counts.setdefault(r["body"], [0, 0]), sectors.setdefault(r["sector"], [0, 0]), mine):
             counts[0] += done
             counts[1] += 1
         if not done:
@@ -138,6 +143,8 @@ async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
         not_contacted=missing,
         by_body={b: Tally(*c) for b, c in body_counts.items()},
         by_sector={s: Tally(*sectors[s]) for s in order},
+        by_body_sector={b: {s: Tally(c[0], c[1]) for s, c in sorted(found.items(), key=lambda item: item[1][2])}
+                        for b, found in per_body.items()},
     )
 
 

@@ -25,18 +25,40 @@ from typing import Any
 
 import aiosqlite
 
+from bot.errors import LiaisonError
+from bot.sealing import Sealer
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
+BUSY_TIMEOUT_MS = 10000
 PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
+    # busy_timeout first: switching to WAL needs a lock, and another process may hold one for a moment
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
     "PRAGMA secure_delete=ON",  # erased texts (storage/retention.py) are overwritten, not left in free pages
 )
+
+
+class DatabaseUnusableError(LiaisonError):
+    """The database file cannot be used (not a database, damaged, locked): the message names the file and
+    what to do, in one line, so that the command line can print it and exit at once."""
+
+
+def unusable(path: Path, error: sqlite3.Error, waited_ms: int = BUSY_TIMEOUT_MS) -> DatabaseUnusableError:
+    """The one line to print for an SQLite error met while opening `path`."""
+    text = " ".join(str(error).split())  # one line, whatever SQLite says
+    text = text if len(text) <= 160 else text[:159] + "…"
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return DatabaseUnusableError(
+            f"database {path} is locked by another process (waited {waited_ms / 1000:g} s): stop what holds it "
+            "(another bot on the same data, a sqlite3 shell, a copy in progress) and start again")
+    return DatabaseUnusableError(
+        f"database {path} is damaged or not a database ({text}): keep the file aside, then put back the last "
+        "backup with `python -m bot restore ARCHIVE` into an empty data folder (README, 'When the database is "
+        f"damaged'); `sqlite3 {path} 'PRAGMA integrity_check'` shows what is wrong")
 
 
 def ts(moment: datetime) -> str:
@@ -58,8 +80,16 @@ class Tx:
     of the event loop; with some thirty queries an update, that was a good part of the CPU).
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, sealer: Sealer | None = None) -> None:
         self._conn = conn
+        self._sealer = sealer
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals and opens personal data (bot/sealing.py); the database opened by `App.open` has one."""
+        if self._sealer is None:
+            raise RuntimeError("this database was opened without a data key (bot/data_key.py)")
+        return self._sealer
 
     async def _run(self, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str, params: Params) -> Any:
         # aiosqlite's own queue, as its public methods use it: fn runs on the connection's thread.
@@ -186,13 +216,32 @@ class Database:
         self._lock = WriterGate()
         self._read_lock = asyncio.Lock()
         self._closed = False
+        self.sealer: Sealer | None = None  # set by bot/data_key.py once the key is checked against the data
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, check: bool = True) -> Database:
+        """Open both connections; with `check`, SQLite's quick_check first (a damaged file is refused at
+        start-up, not half-way through some later query). Any SQLite error becomes a
+        `DatabaseUnusableError` naming the file, and nothing is left open behind it (aiosqlite's threads
+        would keep the process alive)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path)
-        reader = await _connect(path)
-        return cls(path, writer, reader)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            opened.append(await _connect(path, busy_timeout_ms))
+            opened.append(await _connect(path, busy_timeout_ms))
+            if check:
+                found = [str(r[0]) for r in await opened[1].execute_fetchall("PRAGMA quick_check(1)")]
+                if found != ["ok"]:
+                    raise sqlite3.DatabaseError("; ".join(found))
+        except sqlite3.Error as exc:
+            for conn in opened:
+                await conn.close()
+            raise unusable(path, exc, busy_timeout_ms) from None
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
+        return cls(path, opened[0], opened[1])
 
     async def close(self) -> None:
         if self._closed:
@@ -212,7 +261,7 @@ class Database:
         resends a crash can cause, and the ordinary work is never starved.
         """
         await self._lock.acquire(urgent)
-        tx = Tx(self._writer)
+        tx = Tx(self._writer, self.sealer)
         try:
             try:
                 await tx.execute("BEGIN IMMEDIATE")
@@ -230,7 +279,7 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Tx]:
         """A consistent read-only view of committed data."""
         async with self._read_lock:
-            q = Tx(self._reader)
+            q = Tx(self._reader, self.sealer)
             try:
                 await q.execute("BEGIN")
                 yield q
@@ -266,9 +315,15 @@ def _backup(source: Path, target: Path) -> None:
         src.close()
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    for pragma in PRAGMAS:
-        await conn.execute(pragma)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA journal_mode=WAL")
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
     return conn

@@ -82,6 +82,16 @@ async def starting_from(q: Tx, since: datetime, limit: int) -> list[Event]:
     return [_event(r) for r in rows]
 
 
+async def invited(q: Tx, person_id: int, since: datetime, limit: int) -> list[tuple[Event, str]]:
+    """The events this person is invited to that start at or after `since`, soonest first, each with their answer
+    (invited | accepted | declined)."""
+    rows = await q.all(
+        "SELECT e.*, i.state AS answer FROM invitations i JOIN events e ON e.id = i.event_id"
+        " WHERE i.person_id = ? AND e.starts_at >= ? AND e.state != 'cancelled' ORDER BY e.starts_at, e.id LIMIT ?",
+        (person_id, ts(since), limit))
+    return [(_event(r), str(r["answer"])) for r in rows]
+
+
 async def planned(q: Tx) -> list[Event]:
     """Events not yet held nor cancelled, soonest first (what the reminders look at)."""
     rows = await q.all("SELECT * FROM events WHERE state = 'planned' ORDER BY starts_at, id")

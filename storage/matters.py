@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from storage.db import Row, Tx, ts
 
 
@@ -19,8 +20,8 @@ class Matter:
     subject: str
     body: str
     received_via: str
-    complainant_name: str | None
-    complainant_contact: str | None
+    complainant_name: str | None  # sealed (bot/sealing.py): read it with `complainant(q, matter)`
+    complainant_contact: str | None  # sealed, the same
     disputes_own_handling: bool
     original_department_id: int | None
     state: str
@@ -112,10 +113,27 @@ async def insert(q: Tx, new: NewMatter, number: str, state: str, now: datetime, 
         " registered_at, due_date, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             number, new.kind, new.representative_id, new.subject, new.body, new.received_via, new.registered_by,
-            new.complainant_name, new.complainant_contact, int(new.disputes_own_handling),
+            q.sealer.seal_opt(new.complainant_name, COMPLAINANT_NAME),
+            q.sealer.seal_opt(new.complainant_contact, COMPLAINANT_CONTACT), int(new.disputes_own_handling),
             new.original_department_id, state, ts(now), due.isoformat(), ts(now),
         ),
     )
+
+
+@dataclass(frozen=True)
+class Complainant:
+    name: str
+    contact: str
+    erased: bool  # kept no longer (storage.keep_complainant_days): both are ""
+
+
+async def complainant(q: Tx, matter: Matter) -> Complainant:
+    """A referred case's complainant, opened (only for those who may see it: bot/permissions.py)."""
+    if matter.complainant_name is None and matter.complainant_contact is None:
+        erased = await q.scalar("SELECT complainant_erased_at FROM matters WHERE id = ?", (matter.id,))
+        return Complainant("", "", erased is not None)
+    return Complainant(q.sealer.open_opt(matter.complainant_name, COMPLAINANT_NAME) or "",
+                       q.sealer.open_opt(matter.complainant_contact, COMPLAINANT_CONTACT) or "", False)
 
 
 async def add_files(q: Tx, matter_id: int, files: list[StoredFile], now: datetime,

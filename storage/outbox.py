@@ -88,6 +88,20 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     ]
 
 
+async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20) -> tuple[str, dict[str, Any]] | None:
+    """The latest message sent to a chat that carried buttons, and the channel's id of it: a channel that keeps
+    no state of its own (the console, after a restart) shows it again so that its buttons can still be pressed.
+    None if none of the last `look_back` messages had buttons (or their text has been erased, storage/retention)."""
+    rows = await q.all("SELECT payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
+                       " AND state = 'sent' ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
+    for row in rows:
+        payload = json.loads(row["payload"]) if row["payload"] else {}
+        if payload.get("buttons"):
+            ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [""]
+            return str(ids[-1]), payload
+    return None
+
+
 async def next_wakeup(q: Tx) -> str | None:
     value = await q.scalar("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
     return None if value is None else str(value)

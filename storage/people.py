@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain import normalise_phone
+from bot.sealing import PHONE
 from storage.db import Row, Tx, ts
 
 
@@ -40,7 +42,7 @@ async def _person(q: Tx, row: Row | None) -> Person | None:
         body=row["body"],
         sector=row["sector"],
         organization=row["organization"],
-        phone=row["phone"],
+        phone=q.sealer.open(row["phone"], PHONE) if row["phone"] else "",  # sealed at rest (bot/sealing.py)
         supervisor=bool(row["supervisor"]),
         department_id=row["department_id"],
         locale=row["locale"],
@@ -66,10 +68,31 @@ async def find_by_name(q: Tx, name: str) -> list[Person]:
     return [p for p in [await _person(q, r) for r in rows] if p is not None]
 
 
+def sealed_phone(q: Tx, phone: str) -> tuple[str, str | None]:
+    """A phone number as stored: (sealed text, keyed digest of its digits); ("", None) for none."""
+    digits = normalise_phone(phone)
+    if not digits:
+        return "", None
+    return q.sealer.seal(phone, PHONE), q.sealer.digest(digits, PHONE)
+
+
+async def phone_matches(q: Tx, person_id: int, phone: str) -> bool:
+    """Whether `phone` is the number the roster holds for this person (by its keyed digest)."""
+    digits = normalise_phone(phone)
+    if not digits:
+        return False
+    marks = ", ".join("?" for _ in q.sealer.key_ids)
+    found = await q.scalar(f"SELECT 1 FROM persons WHERE id = ? AND phone_hash IN ({marks})",
+                           (person_id, *q.sealer.digests(digits, PHONE)))
+    return found is not None
+
+
 async def add_staff(q: Tx, name: str, department_id: int | None, roles: list[str], phone: str, now: datetime) -> int:
+    sealed, digest = sealed_phone(q, phone)
     person_id = await q.insert(
-        "INSERT INTO persons (name, phone, department_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        (name, phone, department_id, ts(now), ts(now)),
+        "INSERT INTO persons (name, phone, phone_hash, department_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        (name, sealed, digest, department_id, ts(now), ts(now)),
     )
     await q.executemany(
         "INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(person_id, role) for role in roles]
@@ -154,9 +177,11 @@ async def invite_by_hash(q: Tx, code_hash: str) -> Invite | None:
 
 
 async def use_invite(q: Tx, invite_id: int, used_by: str, now: datetime) -> bool:
-    """Mark the invite used; False when somebody used it first."""
+    """Mark the invite used; False when somebody used it first or it has expired meanwhile (a binding that
+    waited for the phone number is checked again at its last step)."""
     changed = await q.execute(
-        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL", (ts(now), used_by, invite_id)
+        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+        (ts(now), used_by, invite_id, ts(now)),
     )
     return changed == 1
 
@@ -188,12 +213,15 @@ async def departments(q: Tx) -> list[tuple[int, str]]:
 
 
 async def search_representatives(q: Tx, text: str, limit: int) -> list[Person]:
-    """Representatives whose name contains `text`, or whose phone contains its digits; by name, at most `limit`."""
+    """Representatives whose name contains `text`, or whose phone number it is; by name, at most `limit`.
+
+    A phone is found whole, by its keyed digest: the number itself is sealed (bot/sealing.py), so part
+    of a number finds nothing."""
     where, params = "LOWER(name) LIKE LOWER(?) ESCAPE '!'", [_contains(text)]
-    digits = "".join(c for c in text if c.isdigit())
+    digits = normalise_phone(text)
     if digits and not text.strip(" +-0123456789"):  # a phone number, perhaps written with spaces or dashes
-        where += " OR phone LIKE ? ESCAPE '!'"
-        params.append(_contains(digits))
+        where += f" OR phone_hash IN ({', '.join('?' for _ in q.sealer.key_ids)})"
+        params += q.sealer.digests(digits, PHONE)
     rows = await q.all(
         f"SELECT * FROM persons WHERE body IS NOT NULL AND ({where}) ORDER BY name, id LIMIT ?", (*params, limit)
     )

@@ -3,8 +3,8 @@ computed from, the NPC register, and the half-year reports marked as sent.
 
 Nothing here returns a matter's text or a complainant's personal data (SPEC §1): only ids, numbers,
 kinds, states, dates and counts. A window is [start, end) in UTC, the unit's local days turned into
-moments by the caller; days ('YYYY-MM-DD') are the unit's local days. `matter_facts` returns a superset
-of what a window needs (the exact counting, in the unit's time zone, is handlers/reports.py's).
+moments by the caller; days ('YYYY-MM-DD') are the unit's local days. `facts` returns a superset of
+what a span needs (the exact counting, in the unit's time zone, is handlers/measures.py's).
 """
 
 from __future__ import annotations
@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from bot.domain import STATES
 from storage.db import Row, Tx, ts
-from storage.supervision import DEADLINE_STATES
+from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
 
 REGISTER_KINDS: Final = ("major_case_report", "protest")
 
 
 @dataclass(frozen=True)
 class MatterFacts:
-    """What the figures need of a matter; `first_reply_at` is when its first reply went out."""
+    """What the measures need of a matter (handlers/measures.py). `first_reply_at` is when its first reply
+    went out; `since_at` and `notice_at`, for major matters only, its latest (re)assignment or
+    registration and its latest progress notice to the representative (seed §12)."""
 
     id: int
     number: str
@@ -35,41 +38,73 @@ class MatterFacts:
     closed_at: str | None
     first_reply_at: str | None
     transferred_to: str | None
+    major: bool = False
+    since_at: str | None = None
+    notice_at: str | None = None
 
 
-async def matter_facts(q: Tx, start: datetime, end: datetime, first_day: date) -> list[MatterFacts]:
-    """Every matter registered before `end` that the window may count: registered in it, due in it or
-    later, open, or concluded, replied to or closed since its start."""
-    marks = ", ".join("?" for _ in DEADLINE_STATES)
-    # concluded_at and closed_at are stored by isoformat(), not ts(): compare them with a day's slack.
-    loose = ts(start - timedelta(days=1))
-    # One pass over the replies, joined once: a correlated subquery per matter lets SQLite's planner (with
-    # no ANALYZE statistics) pick replies_state and scan every sent reply for every matter.
+def _loose(moment: datetime) -> str:
+    # concluded_at and closed_at are stored by isoformat(), not ts(): select with a day's slack, cut exactly later.
+    return ts(moment - timedelta(days=1))
+
+
+async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day: date) -> list[MatterFacts]:
+    """Every matter registered before `end` that a span's measures may count — a superset, each part read
+    through its own index: registered in [start, end), due from `first_day` to `last_day`, not concluded
+    now, or concluded, replied to or closed since `start` (so handled in the span or after its as-of day)."""
+    every, open_ = ", ".join("?" for _ in STATES), ", ".join("?" for _ in DEADLINE_STATES)
+    progress = ", ".join("?" for _ in PUBLIC_PROGRESS)
+    loose_start, loose_end = _loose(start), ts(end + timedelta(days=1))
     rows = await q.all(
-        "WITH sent AS (SELECT matter_id, MIN(COALESCE(sent_at, drafted_at)) AS first_at,"
-        " MAX(COALESCE(sent_at, drafted_at)) AS last_at FROM replies WHERE state = 'sent' GROUP BY matter_id)"
+        "WITH c(id) AS ("
+        " SELECT id FROM matters WHERE registered_at >= ? AND registered_at < ?"
+        f" UNION SELECT id FROM matters WHERE state IN ({every}) AND due_date BETWEEN ? AND ?"
+        f" UNION SELECT id FROM matters WHERE state IN ({open_})"
+        " UNION SELECT id FROM matters WHERE concluded_at >= ?"
+        " UNION SELECT id FROM matters WHERE closed_at >= ?"
+        " UNION SELECT matter_id FROM replies WHERE state = 'sent' AND sent_at >= ?"
+        " UNION SELECT matter_id FROM replies WHERE state = 'sent' AND sent_at IS NULL AND drafted_at >= ?)"
         " SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
-        " m.concluded_at, m.closed_at, m.transferred_to, s.first_at AS first_reply_at"
-        " FROM matters m LEFT JOIN sent s ON s.matter_id = m.id"
-        " WHERE m.registered_at < ? AND (m.registered_at >= ? OR m.due_date >= ?"
-        f" OR m.state IN ({marks}) OR m.concluded_at >= ? OR m.closed_at >= ? OR s.last_at >= ?)"
-        " ORDER BY m.id",
-        (ts(end), ts(start), first_day.isoformat(), *DEADLINE_STATES, loose, loose, loose),
+        " m.concluded_at, m.closed_at, m.transferred_to, m.major,"
+        " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r WHERE r.matter_id = m.id"
+        "  AND r.state = 'sent') AS first_reply_at,"
+        " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
+        "  AND t.event IN ('assigned', 'registered')) END AS since_at,"
+        " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
+        f"  AND t.event IN ({progress})) END AS notice_at"
+        " FROM c JOIN matters m ON m.id = c.id WHERE m.registered_at < ? ORDER BY m.id",
+        (loose_start, loose_end, *STATES, first_day.isoformat(), last_day.isoformat(), *DEADLINE_STATES,
+         loose_start, loose_start, loose_start, loose_start, *PUBLIC_PROGRESS, loose_end),
     )
     return [MatterFacts(r["id"], r["number"], r["kind"], r["state"], r["outcome"], r["department_id"],
                         r["registered_at"], date.fromisoformat(r["due_date"]), r["concluded_at"], r["closed_at"],
-                        r["first_reply_at"], r["transferred_to"]) for r in rows]
+                        r["first_reply_at"], r["transferred_to"], bool(r["major"]), r["since_at"], r["notice_at"])
+            for r in rows]
 
 
 async def ratings(q: Tx, start: datetime, end: datetime) -> dict[tuple[int | None, str | None], int]:
-    """Replies sent in the window, by the department of their matter and their rating (None: not rated)."""
+    """Replies sent in the window, by the department of their matter and their rating (None: not rated).
+    A reply stored without `sent_at` (an explanation given at once, before it was recorded) counts when drafted."""
     rows = await q.all(
-        "SELECT m.department_id, r.rating, COUNT(*) AS n FROM replies r JOIN matters m ON m.id = r.matter_id"
-        " WHERE r.state = 'sent' AND COALESCE(r.sent_at, r.drafted_at) >= ? AND COALESCE(r.sent_at, r.drafted_at) < ?"
-        " GROUP BY m.department_id, r.rating",
-        (ts(start), ts(end)),
+        "SELECT m.department_id, r.rating, COUNT(*) AS n FROM ("
+        " SELECT matter_id, rating FROM replies WHERE state = 'sent' AND sent_at >= ? AND sent_at < ?"
+        " UNION ALL SELECT matter_id, rating FROM replies WHERE state = 'sent' AND sent_at IS NULL"
+        "  AND drafted_at >= ? AND drafted_at < ?) r"
+        " JOIN matters m ON m.id = r.matter_id GROUP BY m.department_id, r.rating",
+        (ts(start), ts(end), ts(start), ts(end)),
     )
     return {(r["department_id"], r["rating"]): int(r["n"]) for r in rows}
+
+
+async def dissatisfied(q: Tx, start: datetime, end: datetime) -> dict[int | None, int]:
+    """Replies rated 不满意 in the window, by the department of their matter: each sent it back to be
+    handled again (seed §14)."""
+    rows = await q.all(
+        "SELECT m.department_id, COUNT(*) AS n FROM replies r JOIN matters m ON m.id = r.matter_id"
+        " WHERE r.rating = 'dissatisfied' AND r.rated_at >= ? AND r.rated_at < ? GROUP BY m.department_id",
+        (ts(start), ts(end)),
+    )
+    return {r["department_id"]: int(r["n"]) for r in rows}
 
 
 async def events_by_department(q: Tx, event: str, start: datetime, end: datetime

@@ -11,7 +11,9 @@ left untouched for `storage.keep_dialogs_days` (a submission begun and abandoned
 into it) is dropped, and the files attached to it that nothing else names are removed from disk.
 Once a day, any stored file that nothing has named for `storage.keep_messages_days` is removed too:
 one received but refused (an eleventh attachment, a file where text was asked), a report or a chart
-sent long ago (both can be drawn again).
+sent long ago (both can be drawn again). With `storage.keep_complainant_days` set, a referred case
+closed or transferred longer ago than that loses its complainant's name and contact (the default, 0,
+keeps them as long as the matter, as archives practice may require).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.files import FileStore
+from storage import audit
 from storage.db import Database, Tx, ts
 
 BATCH = 500  # rows a transaction: the writer is held for milliseconds, not for a backlog of years
@@ -107,6 +110,28 @@ def _files_named(value: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for item in value:
             yield from _files_named(item)
+
+
+async def forget_complainants(db: Database, now: datetime, keep: timedelta, *, batches: int = 20) -> int:
+    """Erase the complainant's name and contact of referred cases closed or transferred more than `keep` ago
+    (`storage.keep_complainant_days`), each erasure on the audit log; return how many cases."""
+    total = 0
+    for _ in range(batches):
+        async with db.transaction() as tx:
+            rows = await tx.all(
+                "SELECT id FROM matters WHERE state IN ('closed', 'transferred') AND closed_at < ?"
+                " AND complainant_erased_at IS NULL"
+                " AND (complainant_name IS NOT NULL OR complainant_contact IS NOT NULL) ORDER BY id LIMIT ?",
+                ((now - keep).isoformat(), BATCH))  # closed_at is written by isoformat(), not ts()
+            for row in rows:
+                await tx.execute("UPDATE matters SET complainant_name = NULL, complainant_contact = NULL,"
+                                 " complainant_erased_at = ? WHERE id = ?", (ts(now), row["id"]))
+                await audit.record(tx, now, None, "complainant.erased", matter_id=int(row["id"]),
+                                   detail={"kept_days": keep.days})
+        total += len(rows)
+        if len(rows) < BATCH:
+            break
+    return total
 
 
 async def forget(db: Database, store: FileStore, now: datetime, keep_messages: timedelta, keep_dialogues: timedelta,

@@ -85,6 +85,16 @@ async def watched(q: Tx) -> list[Watched]:
     return [Watched(r) for r in rows]
 
 
+async def urgings_since_assignment(q: Tx, ids: Iterable[int]) -> dict[int, int]:
+    """How many urgings each of these matters has had since its latest assignment (§13: the rung of the
+    next one), by id; a matter with none is missing. Read only for the matters about to be urged."""
+    rows = await _in_chunks(
+        q, "SELECT t.matter_id, COUNT(*) FROM timeline t WHERE t.event = 'urged' AND t.matter_id IN ({marks})"
+        " AND t.at >= (SELECT MAX(a.at) FROM timeline a WHERE a.event = 'assigned' AND a.matter_id = t.matter_id)"
+        " GROUP BY t.matter_id", ids)
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
 async def matters_by_id(q: Tx, ids: Iterable[int]) -> dict[int, Matter]:
     """The matters with these ids (those a reminder is to be built for), by id."""
     return {r["id"]: matter_from_row(r) for r in await _in_chunks(q, "SELECT * FROM matters WHERE id IN ({marks})", ids)}

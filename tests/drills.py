@@ -343,7 +343,7 @@ async def _handler(handler: Chat, department: str, expected: int) -> None:
     """Post a public progress note on every matter assigned to this department, in the order they arrive."""
     done: set[str] = set()
     while len(done) < expected:
-        notice = await handler.wait("an assignment", lambda m: f"is assigned to the {department}" in m.text
+        notice = await handler.wait("an assignment", lambda m: f"is assigned to {department}" in m.text
                                     and number_in(m) not in done)
         number = number_in(notice)
         card = await handler.press(notice, f"Open {number}", f"{number} Open -> card",

@@ -118,10 +118,11 @@ class Harness:
                                  sector: str = "", supervisor: bool = False) -> int:
         now = self.clock.now().isoformat()
         async with self.db.transaction() as tx:
+            sealed, digest = people.sealed_phone(tx, phone)  # phones are sealed at rest (bot/sealing.py)
             return await tx.insert(
-                "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, body, sector, phone, int(supervisor), f"name:{body}:{name}", now, now),
+                "INSERT INTO persons (name, body, sector, phone, phone_hash, supervisor, roster_key, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, body, sector, sealed, digest, int(supervisor), f"name:{body}:{name}", now, now),
             )
 
     async def add_staff(self, name: str, roles: list[str], department: str | None = None) -> int:
@@ -215,7 +216,7 @@ class User:
 
 def test_config(tmp: Path, **overrides: Any) -> Config:
     base = Config(
-        storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files"),
+        storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
         outbox=OutboxConfig(global_rate=30, per_chat_interval=0, max_attempts=5),
     )
     return replace(base, **overrides)

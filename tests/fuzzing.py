@@ -330,7 +330,7 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
         "then open the link.",
         "Sorry, I did not understand. Please choose below, or send /help.",
         "To send files with a matter, please start with /submit.",
-        "You are in the middle of: {what}. Please finish it, or send /cancel.",
+        "You have not finished {what}. Please finish it first, or send /cancel to leave it.",
         "There is nothing to cancel.",
         "Please use the buttons.",
         "Please answer in text.",

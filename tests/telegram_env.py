@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def telegram_config(tmp: Path, fake: FakeBotAPI, *, per_chat_interval: float = 0.25, request_timeout: float = 5.0,
                     **overrides: object) -> Config:
     config = Config(
-        storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
+        storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
         telegram=TelegramConfig(token=fake.token, bot_username="LiaisonTestBot", base_url=fake.base_url,
                                 base_file_url=fake.base_file_url, poll_timeout=1, request_timeout=request_timeout),
         outbox=OutboxConfig(global_rate=25, per_chat_interval=per_chat_interval, max_attempts=8),
@@ -39,6 +39,7 @@ def write_config_file(config: Config, path: Path) -> Path:
 [storage]
 database = "{config.storage.database}"
 files_dir = "{config.storage.files_dir}"
+key_file = "{config.storage.key_file}"
 [telegram]
 token = "{t.token}"
 bot_username = "{t.bot_username}"

@@ -26,10 +26,10 @@ UNKNOWN_EN = "Unknown command. Send /help to see what you can do."
 NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
 UNBOUND = ("本服务面向与卢氏县人民检察院联系的人大代表、政协委员及本院工作人员。"
            "如需使用，请向联络办公室索取您的专属邀请链接，然后打开该链接。")
-IN_DIALOGUE = "您正在提交事项。请先完成，或发送 /cancel 取消。"
+IN_DIALOGUE = "您还有一项操作尚未完成：提交事项。请先完成，或发送 /cancel 退出。"
 KIND_PROMPT = "提交事项\n请选择事项类别：您本人的建议、批评、意见，或群众委托您转交的举报、控告、申诉。"
 SUBJECT_PROMPT = "请发送简要事由（不超过 100 个字）。"
-TEXT_PROMPT = "请填写具体内容，可分多条发送；写完后请点击“完成”。"
+TEXT_PROMPT = "请填写具体内容（总共不超过 10000 个字），可分多条发送；写完后请点击“完成”。"
 FILES_PROMPT = "您可以发送图片或文件作为附件（最多 10 个，每个不超过 20 MB）。没有或已发完时，请点击下方按钮。"
 NOT_FOUND = "未找到该事项。"
 
@@ -130,25 +130,31 @@ async def test_an_over_long_subject_is_refused(harness: Harness, lang: str, expe
 
 
 async def test_content_over_the_limit_refuses_only_the_message_that_crosses_it(harness: Harness) -> None:
+    """Issue 12 §2.11: the limit (intake.max_text_chars, 10 000 by default) is named when the content is asked
+    for, and a message that would pass it is refused whole, naming what is kept and what room is left."""
     deputy = await bound_deputy(harness)
     await at_step(deputy, "text", kind="建议")
     limit = harness.app.config.intake.max_text_chars
-    assert limit == 20000
-    for n in range(1, 6):
+    assert limit == 10000
+    assert deputy.last == TEXT_PROMPT
+    for n in range(1, 3):
         replies = await deputy.say("字" * 4000)
         assert shown(replies)[0] == ("message", f"已收到（目前共 {n * 4000} 字）。可继续发送，或点击“完成”。")
     before = await harness.dump(*TABLES)
-    replies = await deputy.say("多")
-    assert shown(replies) == [("message", "内容过长，总共不能超过 20000 个字。本条消息未被采用。")]
+    replies = await deputy.say("多" * 2001)
+    assert shown(replies) == [("message", "内容总共不能超过 10000 个字，加上本条消息将达 10001 个字。本条消息未被采用，"
+                                          "此前已收到的 8000 个字均已保留。请精简后重新发送（最多还可发送 2000 个字），"
+                                          "或点击“完成”。")]
     assert await harness.dump(*TABLES) == before
-    assert (await dialog_data(harness))["text"] == ["字" * 4000] * 5
+    assert (await dialog_data(harness))["text"] == ["字" * 4000] * 2
     assert await no_failures(harness)
-    # what was kept is submitted whole
+    # exactly the limit is taken, and what was kept is submitted whole
+    await deputy.say("多" * 2000)
     await deputy.press("完成")
     await deputy.press("无附件")
     await deputy.press("确认提交")
     async with harness.db.snapshot() as q:
-        assert await q.scalar("SELECT body FROM matters") == "\n\n".join(["字" * 4000] * 5)
+        assert await q.scalar("SELECT body FROM matters") == "\n\n".join(["字" * 4000] * 2 + ["多" * 2000])
 
 
 async def test_one_over_long_message_is_refused_in_english(harness: Harness) -> None:
@@ -156,10 +162,13 @@ async def test_one_over_long_message_is_refused_in_english(harness: Harness) -> 
     await deputy.say("/submit")
     await deputy.press("Opinion")
     await deputy.say("Roads")
+    assert deputy.last.startswith("Please write the content (at most 10000 characters in all).")
     before = await harness.dump(*TABLES)
-    replies = await deputy.say("x" * 20001)
+    replies = await deputy.say("x" * 10001)
     assert shown(replies) == [
-        ("message", "The content is too long: at most 20000 characters in all. This message was not added.")]
+        ("message", "The content may have at most 10000 characters in all: with this message it would have 10001. "
+                    "This message was not added; the 0 characters received before are kept. Please send it shorter "
+                    "(at most 10000 more characters), or press Done.")]
     assert await harness.dump(*TABLES) == before
 
 
@@ -503,7 +512,7 @@ async def test_a_staff_member_cannot_submit_or_list_matters(harness: Harness, la
 # -- commands in the middle of a dialogue --------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["/my", "/submit", "/start", "/menu", "/start abcdef"])
+@pytest.mark.parametrize("command", ["/submit", "/start", "/menu", "/start abcdef", "/inbox"])
 async def test_a_command_in_a_dialogue_is_deferred_and_the_step_prompted_again(harness: Harness,
                                                                                command: str) -> None:
     deputy = await bound_deputy(harness)
@@ -522,20 +531,43 @@ async def test_a_command_in_a_dialogue_in_english(harness: Harness) -> None:
     await deputy.say("/submit")
     await deputy.press("Opinion")
     await deputy.say("Roads")
-    replies = await deputy.say("/my")
+    replies = await deputy.say("/submit")
     assert shown(replies) == [
-        ("message", "You are in the middle of: submitting a matter. Please finish it, or send /cancel."),
-        ("message", "Please write the content. You may send several messages; press Done when you have finished."),
+        ("message", "You have not finished submitting a matter. Please finish it first, or send /cancel to leave it."),
+        ("message", "Please write the content (at most 10000 characters in all). You may send several messages; "
+                    "press Done when you have finished."),
     ]
 
 
-async def test_the_submit_menu_button_in_a_dialogue_is_refused_once(harness: Harness) -> None:
+async def test_the_submit_menu_button_in_a_dialogue_says_which_dialogue_and_how_to_leave(harness: Harness) -> None:
+    """Issue 12 §2.4: a menu button a dialogue blocks is answered like a command: which dialogue is open,
+    how to leave it, and its step again — the press answered once, nothing changed."""
     deputy = await bound_deputy(harness)
     await at_step(deputy, "text")
     before = await harness.dump(*TABLES)
     replies = await deputy.press_data("menu:submit")
-    assert shown(replies) == [("answer", "请先完成当前操作，或发送 /cancel 取消。")]
+    assert sorted(shown(replies)) == [("answer", ""), ("message", IN_DIALOGUE), ("message", TEXT_PROMPT)]
+    assert [t for op, t in shown(replies) if op == "message"] == [IN_DIALOGUE, TEXT_PROMPT]
     assert await harness.dump(*TABLES) == before
+
+
+async def test_the_help_menus_reading_buttons_work_in_a_dialogue_and_it_waits(harness: Harness) -> None:
+    """Issue 12 §2.4: /help's buttons work during a dialogue; /my and /help only read, and say the dialogue
+    is still open and how to leave it; what is typed next goes on with the dialogue."""
+    deputy = await bound_deputy(harness)
+    await at_step(deputy, "subject")
+    before = await harness.dump(*TABLES)
+    still = "您的操作尚未完成：提交事项。请接着完成，或发送 /cancel 退出。"
+    helped = await deputy.say("/help")
+    assert [s.text for s in helped if s.op == "message"][-1] == still
+    assert "我的事项" in [label for label, _ in helped[0].buttons]  # the help, with the main menu under it
+    listed = await deputy.press("我的事项")
+    assert [t for op, t in shown(listed) if op == "message"] == ["您还没有提交过事项。发送 /submit 即可开始。"]
+    mine = await deputy.say("/my")
+    assert [t for op, t in shown(mine) if op == "message"][-1] == still
+    assert await harness.dump(*TABLES) == before
+    await deputy.say("事由照常")  # the dialogue goes on where it was
+    assert deputy.last == TEXT_PROMPT
 
 
 async def test_help_and_cancel_work_in_a_dialogue(harness: Harness) -> None:

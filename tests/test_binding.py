@@ -115,6 +115,22 @@ async def test_phone_confirmation_binds_when_the_number_matches(harness: Harness
     assert await harness.count("identities") == 1
 
 
+async def test_an_invite_that_expires_while_the_phone_is_awaited_does_not_bind(harness: Harness) -> None:
+    """SPEC §2: the code is single use and expires; both are checked again at the last step of binding,
+    so a code shared 25 days after /start binds nothing."""
+    await _phone_harness(harness)
+    rep = await harness.add_representative("王建国", phone="13800000001")
+    code = await harness.invite(rep)
+    deputy = harness.user("1001")
+    await deputy.say(f"/start {code}")
+    harness.clock.advance(days=25)
+    before = await harness.dump(*TABLES)
+    replies = await deputy.share_contact("13800000001")
+    assert replies[0].text == "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。"
+    assert await harness.dump(*TABLES) == before
+    assert await harness.count("identities") == 0
+
+
 async def test_phone_confirmation_refuses_someone_elses_contact_and_a_wrong_number(harness: Harness) -> None:
     await _phone_harness(harness)
     rep = await harness.add_representative("王建国", phone="13800000001")

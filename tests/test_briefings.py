@@ -117,7 +117,7 @@ async def test_an_opinion_in_reply_to_a_briefing_is_registered_as_a_matter(harne
     assert wang.last_buttons() == ["确认提交", "取消"]
     receipt = await wang.press("确认提交")
     assert messages(receipt)[0].splitlines()[:3] == ["已登记", "感谢您的监督，您提出的意见已登记。", "编号：LS-2026-0001"]
-    assert office.clerk.last == f"新事项\n新意见 LS-2026-0001，提出人：王建国，事由：关于工作简报《{TITLE}》的意见"
+    assert office.clerk.last == f"新事项\n新意见 LS-2026-0001，提出人：王建国代表，事由：关于工作简报《{TITLE}》的意见"
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")
         link = await q.one("SELECT matter_id, briefing_id, person_id FROM briefing_opinions")

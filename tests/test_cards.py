@@ -180,7 +180,7 @@ async def test_answering_question_by_question_registers_an_opinion_matter(harnes
         "登记时间：2026年11月27日 10:00",
         "办理期限：2027年2月27日",
         "办理进展和答复将在此告知您。发送 /my 可随时查看。"])]
-    assert office.clerk.last == f"新事项\n新意见 LS-2026-0001，提出人：王建国，事由：{TITLE}"
+    assert office.clerk.last == f"新事项\n新意见 LS-2026-0001，提出人：王建国代表，事由：{TITLE}"
 
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")

@@ -114,7 +114,7 @@ async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urge
     row = await matter_row(harness)
     assert (row["state"], row["department_id"]) == ("assigned", cast.dept2)
     assert cast.handler2.last.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办；专人催办：陈静。办理期限：2027年2月27日。")
-    assert cast.deputy.last == "进展\n您的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
+    assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
     assert cast.handler1.last.startswith("刘洋（业务部门），您好")  # the other department hears nothing
 
 
@@ -128,7 +128,7 @@ async def test_s14_a_disputed_appeal_never_goes_to_the_department_that_handled_i
     before = await harness.dump(*TABLES)
     refused = await cast.office.press("第一检察部")
     message = [r.text for r in refused if r.op == "message"][0]
-    assert message.startswith("根据第十四条规定：")
+    assert message.startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，")
     assert await harness.dump(*TABLES) == before
     await cast.office.press("第二检察部")
     await cast.office.press("陈静")
@@ -140,7 +140,7 @@ async def test_s14_a_disputed_appeal_never_goes_to_the_department_that_handled_i
     await cast.office.say("/case LS-2026-0001")
     await cast.office.press("交办")
     again = await cast.office.press("第一检察部")
-    assert [r.text for r in again if r.op == "message"][0].startswith("根据第十四条规定：")
+    assert [r.text for r in again if r.op == "message"][0].startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，")
     assert (await matter_row(harness))["department_id"] == cast.dept2
 
 
@@ -185,6 +185,8 @@ async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_no
 
 
 async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:
+    """§14: the outcome and the grounds each against its own minimum, and the whole against its own; each
+    refusal names the minimum, changes nothing, and asks again for that part only."""
     cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
@@ -192,12 +194,21 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
     await h.press("A类：已解决或基本解决")
     await h.press("起草答复")
     await h.press("在此书面答复")
-    await h.say("已处理。")
+    before = await harness.dump(*TABLES)
+    brief = await h.say("已处理。")
+    assert brief[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（4 个字），至少需要 20 个字。请写明做了哪些工作、结果如何。")
+    assert brief[1].text.startswith("请填写答复：办理结果（不少于 20 个字）。")
+    assert await harness.dump(*TABLES) == before
+    await h.say("经审查，已责令相关单位限期整改，现已整改完毕。")
     before = await harness.dump(*TABLES)
     no_grounds = await h.say("无")
-    assert no_grounds[0].text == "根据第十四条规定：答复须写明理由/依据。请补充。"
+    assert no_grounds[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由/依据，不少于 10 个字；现有 1 个字。"
+                                  "请写明所依据的法律、规定或事实。")
+    assert no_grounds[1].text.startswith("请写明理由/依据")
     too_short = await h.say("依据《人民检察院刑事诉讼规则》办理。")
-    assert too_short[0].text.startswith("根据第十四条规定：答复过于简略")
+    assert too_short[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复过于简略：共 41 个字（办理结果 23 个字，理由/依据 18 个字），"
+                                 "至少需要 80 个字。请充实理由/依据，或修改办理结果。")
+    assert "修改办理结果" in [label for label, _ in too_short[1].buttons]
     assert await harness.dump(*TABLES) == before
     assert await harness.count("replies") == 0
 
@@ -209,7 +220,7 @@ async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating
     assert (await matter_row(harness))["state"] == "concluded"
     await cast.approve()
     reply = cast.deputy.last
-    assert reply.startswith("答复\n关于您的申诉（LS-2026-0001）的答复：不服不起诉决定")
+    assert reply.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复：不服不起诉决定")
     assert REPLY_BODY in reply and GROUNDS in reply
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"
@@ -309,13 +320,14 @@ async def test_s12_extension_capped_at_six_months_with_a_progress_notice(harness
     await cast.office.press("2027年5月27日")
     assert (await matter_row(harness))["due_date"] == "2027-05-27"
     assert "2027年5月27日" in cast.deputy.last and cast.deputy.last.startswith("进展情况通报")
-    # a second extension cannot pass six months after registration (2027-05-27)
+    # a second extension cannot pass six months after registration (2027-05-27): refused on the press,
+    # before any reason is asked for, and nothing is left open
     await h.say("/case LS-2026-0001")
-    await h.press("申请延期")
-    await h.say("鉴定意见仍未出具。")
-    await cast.office.say("/case LS-2026-0001")
-    offer = await cast.office.press("延期审批")
-    assert [b for b, _ in offer[-1].buttons] == ["不予延期", "取消"]
+    before = await harness.dump(*TABLES)
+    refused = await h.press("申请延期")
+    assert [r.text for r in refused if r.op == "message"] == [
+        "LS-2026-0001 的办理期限为2027年5月27日，已是延期所能达到的最晚日期（登记后 6 个月，《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十二条），不能再申请延期。"]
+    assert await harness.dump(*TABLES) == before
 
 
 async def test_transfer_out_of_jurisdiction_explains_to_the_deputy(harness: Harness) -> None:

@@ -25,6 +25,7 @@ import openpyxl
 import pytest
 
 from bot.__main__ import main
+from bot.sealing import PHONE, Sealer
 from bot.app import App
 from bot.config import TOKEN_ENV, load
 from tests.fakes import Harness, MovableClock, RecordingChannel
@@ -107,8 +108,21 @@ def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
 
-def persons(db: Path) -> list[tuple[Any, ...]]:
-    return query(db, f"SELECT {PERSON_COLUMNS} FROM persons ORDER BY id")
+def persons(db: Path, with_id: bool = False) -> list[tuple[Any, ...]]:
+    """The persons as the roster reads: the phone opened, a phone key shown as the number it digests (both
+    are sealed at rest, issue 15 item 5: the raw columns never hold a number)."""
+    sealer = Sealer.from_text((db.parent / "liaison.key").read_text("ascii"))
+    out = []
+    for row in query(db, f"SELECT id, {PERSON_COLUMNS} FROM persons ORDER BY id"):
+        person_id, *head, phone, supervisor, key = row
+        head = [person_id, *head] if with_id else head
+        assert not phone[:1].isdigit()  # sealed, or empty
+        opened = sealer.open(phone, PHONE)
+        if key and key.startswith("phone:"):
+            assert key == "phone:" + sealer.digest(opened, PHONE)
+            key = "phone:" + opened
+        out.append((*head, opened, supervisor, key))
+    return out
 
 
 def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -180,7 +194,7 @@ def test_reimport_with_a_changed_phone_updates_the_same_person(cli: Cli, tmp_pat
     changed = ROSTER_CSV.replace("138 0000 0001", "13600000009")
     status, out, _ = cli("import-roster", str(write_csv(tmp_path, changed, "roster-2.csv")))
     assert (status, out) == (0, "imported 3 rows: 0 added, 1 updated, 2 unchanged\n")
-    assert query(db_path, "SELECT id, phone FROM persons WHERE name = '王建国'") == [(1, "13600000009")]
+    assert [(p[0], p[5]) for p in persons(db_path, with_id=True) if p[1] == "王建国"] == [(1, "13600000009")]
 
 
 def test_import_xlsx_with_english_header(cli: Cli, tmp_path: Path, db_path: Path) -> None:
@@ -301,8 +315,9 @@ def test_staff_add_records_roles_and_department(cli: Cli, db_path: Path) -> None
                            "--roles", "office,handler", "--phone", "+86 138-0000-0009")
     assert (status, out, err) == (0, "staff 陈静 added (person 1, roles handler,office)\n", "")
     assert query(db_path, "SELECT person_id, role FROM person_roles ORDER BY role") == [(1, "handler"), (1, "office")]
-    assert query(db_path, "SELECT id, name, body, phone, department_id, roster_key FROM persons") == [
-        (1, "陈静", None, "13800000009", 1, None)]
+    assert query(db_path, "SELECT id, name, body, department_id, roster_key FROM persons") == [
+        (1, "陈静", None, 1, None)]
+    assert [p[4] for p in persons(db_path)] == ["13800000009"]  # sealed at rest
     # an office clerk needs no department
     assert cli.json("staff", "add", "--name", "刘洋", "--roles", " office , office ") == (0, {
         "ok": True, "message": "staff 刘洋 added (person 2, roles office)", "person": 2})

@@ -73,7 +73,8 @@ def error_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -
 def test_example_file_holds_exactly_the_defaults_except_paths() -> None:
     example = load(EXAMPLE, environ={})
     defaults = load(None, environ={})
-    assert example.storage == StorageConfig(database=REPO / "data" / "liaison.db", files_dir=REPO / "data" / "files")
+    assert example.storage == StorageConfig(database=REPO / "data" / "liaison.db", files_dir=REPO / "data" / "files",
+                                            key_file=REPO / "liaison.key")
     for section in dataclasses.fields(Config):
         if section.name != "storage":
             assert getattr(example, section.name) == getattr(defaults, section.name), section.name
@@ -81,7 +82,7 @@ def test_example_file_holds_exactly_the_defaults_except_paths() -> None:
     # and load(None) is the dataclasses' own defaults, paths resolved against the working folder
     assert defaults == dataclasses.replace(
         Config(), storage=StorageConfig(database=Path.cwd() / "data" / "liaison.db",
-                                        files_dir=Path.cwd() / "data" / "files"))
+                                        files_dir=Path.cwd() / "data" / "files", key_file=Path.cwd() / "liaison.key"))
     assert defaults.intake.due_months == {kind: 3 for kind in KINDS}
     assert defaults.telegram.token == ""
     assert defaults.default_locale == "zh_Hans"
@@ -181,6 +182,12 @@ def test_every_documented_key_is_accepted_on_its_own(tmp_path: Path) -> None:
          "'2027-01-01/2027-12-31': a range must go forward and span at most 31 days"),
         ('[calendar]\nholidays = ["2027-02-08/2027-02-12"]\nworkdays = ["2027-02-10"]', "calendar.workdays",
          "2027-02-10 is also listed in calendar.holidays"),
+        # the terms
+        ('[terms]\nenglish_names = "第二检察部"', "terms.english_names",
+         'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"'),
+        ('[terms.english_names]\n"第二检察部" = 2', "terms.english_names",
+         'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"'),
+        ('[terms]\nregulation = ""', "terms.regulation", "must be a non-empty string"),
         # a token without ':'
         ('[telegram]\ntoken = "123456abcdef"', "telegram.token",
          "does not look like a bot token (expected digits:letters)"),
@@ -219,7 +226,8 @@ def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
     config = load(write(tmp_path, ""), environ={})
     assert config == dataclasses.replace(
         load(None, environ={}),
-        storage=StorageConfig(database=tmp_path / "data" / "liaison.db", files_dir=tmp_path / "data" / "files"))
+        storage=StorageConfig(database=tmp_path / "data" / "liaison.db", files_dir=tmp_path / "data" / "files",
+                              key_file=tmp_path / "liaison.key"))
 
 
 def test_good_values_are_read(tmp_path: Path) -> None:
@@ -310,7 +318,8 @@ def test_absolute_paths_are_kept(tmp_path: Path) -> None:
 def test_default_paths_are_beside_the_file(tmp_path: Path) -> None:
     config = load(write(tmp_path / "conf", "[unit]\n"), environ={})
     assert config.storage == StorageConfig(database=tmp_path / "conf" / "data" / "liaison.db",
-                                           files_dir=tmp_path / "conf" / "data" / "files")
+                                           files_dir=tmp_path / "conf" / "data" / "files",
+                                           key_file=tmp_path / "conf" / "liaison.key")
 
 
 # -- the token stays out of logs -----------------------------------------------------------------

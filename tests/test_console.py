@@ -33,7 +33,7 @@ def test_a_piped_script_submits_a_referred_case_on_the_demo_roster(tmp_path: Pat
     assert "[4] 举报" in out  # buttons as numbered choices
     assert "已收到文件（共 1 个）。" in out
     assert "当事人：张三，联系方式：13900001111" in out
-    assert "感谢您的监督，您提出的举报已登记。\n编号：LS-" in out
+    assert "感谢您的监督，您转交的举报已登记。\n编号：LS-" in out
     assert "── 陈静 ──\n【新事项】" in out  # the office is told, under its own name
     assert "举报 · 已登记" in out  # /my
     assert "请向联络办公室索取您的专属邀请链接" in out  # the unbound guest
@@ -57,3 +57,17 @@ def test_an_invite_from_the_command_line_binds_a_console_guest(tmp_path: Path) -
     code = json.loads(invite.stdout)["code"]
     out = run_console(tmp_path, f":as guest\n/start {code}\n")
     assert "张伟（人大代表），您好！您的账号已绑定成功。" in out
+
+
+def test_after_a_restart_a_number_presses_the_button_shown_before_it(tmp_path: Path) -> None:
+    """Issue 12, gap 12: the dialogue survives a restart (SPEC §3), and so do its buttons in the console: `:as`
+    shows the person's last message with buttons again, and a scripted `1` presses its first button."""
+    before = run_console(tmp_path, ":as 王建国\n/submit\n1\n道路安全\n请加强乡村道路安全宣传。\n")
+    assert "[1] 完成  [2] 取消" in before.split("> 请加强乡村道路安全宣传。")[1]
+    after = run_console(tmp_path, ":as 王建国\n1\n1\n1\n")
+    shown_again, pressed = after.split("> 1", 1)
+    assert "(console: the last message with buttons, shown again" in shown_again
+    assert "[1] 完成  [2] 取消" in shown_again
+    assert "您可以发送图片或文件作为附件" in pressed.split("> 1")[0]  # Done was pressed: the files step, not a text "1"
+    assert "感谢您的监督，您提出的建议已登记。" in after  # 无附件, then 确认提交
+    assert "请加强乡村道路安全宣传。\n1" not in after

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,7 +54,11 @@ def zh_date(day: date) -> str:
 
 
 def pct(part: int, whole: int) -> str:
-    return "—" if whole == 0 else f"{int(Fraction(100 * part, whole) + Fraction(1, 2))}%"
+    """One decimal, halves up (no seed here reaches 0 < rate < 0.05% or 99.95% <= rate < 100%)."""
+    if whole == 0:
+        return "—"
+    tenths = int(Fraction(1000 * part, whole) + Fraction(1, 2))
+    return f"{tenths // 10}.{tenths % 10}%"
 
 
 @dataclass
@@ -205,13 +210,17 @@ def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass
 class Expected:
-    new: int
-    open: int
-    soon: list[Spec]
-    late: list[Spec]
-    owing: list[Spec]
-    concluded: int
+    registered: int
+    handled: int
+    due: int
     on_time: int
+    late: int
+    due_open: int
+    not_concluded: int
+    awaiting: int
+    soon: list[Spec]
+    late_now: list[Spec]
+    owing: list[Spec]
     reopened: int
     reopened_now: int
     replies: int
@@ -220,21 +229,39 @@ class Expected:
     dissatisfied: int
 
 
+def handled_day(s: Spec) -> date | None:
+    """As the measures define it: concluded, else first replied to, else (the transferred matter, seeded
+    without its closing moment) registered; never while not concluded."""
+    if s.state in NOT_CONCLUDED:
+        return None
+    sent = [r.sent for r in s.replies if r.state == "sent"]
+    return (s.concluded or (min(sent) if sent else s.registered)).astimezone(SHANGHAI).date()
+
+
 def expect(specs: list[Spec], first: date, last: date, today: date = TODAY) -> Expected:
     in_period = lambda moment: first <= moment.astimezone(SHANGHAI).date() <= last  # noqa: E731
     pending = [s for s in specs if s.state in NOT_CONCLUDED]
     sent = [r for s in specs for r in s.replies if r.state == "sent" and r.sent.year == last.year]
-    concluded = [s for s in specs if s.concluded and in_period(s.concluded)]
     key = lambda s: (s.due, specs.index(s))  # noqa: E731
+    as_of = min(last, today)
+    due = [s for s in specs if first <= s.due <= last]
+    decided = [(s, h) for s in due if (h := handled_day(s)) is not None and h <= as_of]
     return Expected(
-        new=sum(1 for s in specs if in_period(s.registered)),
-        open=sum(1 for s in specs if s.state in OPEN),
+        registered=sum(1 for s in specs if in_period(s.registered)),
+        handled=sum(1 for s in specs if (h := handled_day(s)) is not None and first <= h <= as_of),
+        due=len(decided) + sum(1 for s in due if (handled_day(s) is None or handled_day(s) > as_of)  # type: ignore[operator]
+                               and s.due < as_of),
+        on_time=sum(1 for s, h in decided if h <= s.due),
+        late=sum(1 for s, h in decided if h > s.due),
+        due_open=sum(1 for s in due if (handled_day(s) is None or handled_day(s) > as_of)  # type: ignore[operator]
+                     and s.due < as_of),
+        not_concluded=len(pending),
+        awaiting=sum(1 for s in specs if s.state == "concluded"),
         soon=sorted((s for s in pending if 0 <= (s.due - today).days <= 7), key=key),
-        late=sorted((s for s in pending if s.due < today), key=key),
-        owing=sorted((s for s in pending if s.major and (s.notice is None or (s.reassigned or s.registered) > s.notice)),
-                     key=key),
-        concluded=len(concluded),
-        on_time=sum(1 for s in concluded if s.concluded and s.concluded.date() <= s.due),
+        late_now=sorted((s for s in pending if s.due < today), key=key),
+        owing=sorted((s for s in pending if s.major and s.state in ("assigned", "in_progress")
+                      and (s.due - today).days <= 7
+                      and (s.notice is None or (s.reassigned or s.registered) > s.notice)), key=key),
         reopened=sum(1 for s in specs for r in s.replies if r.rating == "dissatisfied" and r.rated and in_period(r.rated)),
         reopened_now=sum(1 for s in specs if s.state == "reopened"),
         replies=len(sent),
@@ -258,21 +285,22 @@ def expected_text(world: Office, specs: list[Spec], first: date, last: date, kin
 
     lines = [
         f"联络工作{kind}（{zh_date(first)}至{zh_date(last)}）",
-        f"新登记事项：{e.new} 件",
-        f"在办：{e.open} 件；7 日内到期：{len(e.soon)} 件；已超期：{len(e.late)} 件",
-        f"重大疑难复杂事项应通报进展情况而未通报：{len(e.owing)} 件",
-        f"办结：{e.concluded} 件，其中按期办结 {e.on_time} 件（{pct(e.on_time, e.concluded)}）",
-        f"因不满意重新办理：{e.reopened} 件；目前重新办理中：{e.reopened_now} 件",
-        f"2026年满意度：满意 {pct(e.satisfied, rated)}，基本满意 {pct(e.basically, rated)}，不满意 "
-        f"{pct(e.dissatisfied, rated)}（共 {rated} 件评价）；答复 {e.replies} 件，已评价 {rated} 件（评价率 "
-        f"{pct(rated, e.replies)}）",
-        "2026年已联络代表委员 2/4 名（50%）",  # 王建国 and 李秀梅 this year; 张伟 only last year; 刘芳 never
+        f"登记：{e.registered} 件；办结：{e.handled} 件",
+        f"到期应办结：{e.due} 件（按期办结 {e.on_time} 件、超期办结 {e.late} 件、到期未办结 {e.due_open} 件），"
+        f"按期办结率 {pct(e.on_time, e.due)}",
+        f"未办结：{e.not_concluded} 件（逾期未办结 {len(e.late_now)} 件、7日内到期 {len(e.soon)} 件）；"
+        f"已办结待答复：{e.awaiting} 件",
+        f"应通报而未通报进展（重大疑难复杂事项）：{len(e.owing)} 件",
+        f"因不满意重新办理：{e.reopened} 次；目前重新办理中：{e.reopened_now} 件",
+        f"2026年满意度：答复 {e.replies} 件，已评价 {rated} 件，参评率 {pct(rated, e.replies)}；满意 {e.satisfied} 件、"
+        f"基本满意 {e.basically} 件、不满意 {e.dissatisfied} 件，满意率 {pct(e.satisfied + e.basically, rated)}",
+        "2026年联系情况：已联系代表委员 2/4 名，联系覆盖率 50.0%",  # 王建国, 李秀梅 this year; 张伟 last year; 刘芳 never
         "近期活动：无",
         "下次半年工作总结报送期限：2026年12月31日",
-        "", f"已超期（{len(e.late)} 件）：",
-        *(f"{prefix(s)} · {zh_date(s.due)}到期，已超期 {(TODAY - s.due).days} 天" for s in e.late),
-        "", f"7 日内到期（{len(e.soon)} 件）：", *(soon(s) for s in e.soon),
-        "", f"应通报进展情况（{len(e.owing)} 件）：", *(f"{prefix(s)} · {zh_date(s.due)}到期" for s in e.owing),
+        "", f"逾期未办结（{len(e.late_now)} 件）：",
+        *(f"{prefix(s)} · {zh_date(s.due)}到期，已超期 {(TODAY - s.due).days} 天" for s in e.late_now),
+        "", f"7日内到期（{len(e.soon)} 件）：", *(soon(s) for s in e.soon),
+        "", f"应通报而未通报进展（{len(e.owing)} 件）：", *(f"{prefix(s)} · {zh_date(s.due)}到期" for s in e.owing),
     ]
     return "\n".join(lines)
 
@@ -293,20 +321,23 @@ async def test_the_weekly_figures_number_by_number(office: Office, no_font: None
         d = await digest.compute(q, office.h.app.config, period, TODAY)
     e = expect(specs, period.first, period.last)
     # the seed was built so that every figure is something, and the edges of the days count
-    assert (e.new, e.open, len(e.soon), len(e.late), len(e.owing)) == (3, 12, 3, 2, 2)
-    assert (e.concluded, e.on_time, e.reopened, e.reopened_now) == (3, 2, 2, 1)
+    assert (e.registered, e.not_concluded, len(e.soon), len(e.late_now), len(e.owing)) == (3, 11, 3, 2, 1)
+    assert (e.handled, e.due, e.on_time, e.late, e.due_open, e.awaiting) == (4, 3, 2, 0, 1, 1)
+    assert (e.reopened, e.reopened_now) == (2, 1)
     assert (e.replies, e.satisfied, e.basically, e.dissatisfied) == (9, 3, 1, 3)
-    assert d.new == e.new
-    assert d.open == e.open
+    assert (d.registered, d.handled, d.not_concluded, d.awaiting_reply) == (e.registered, e.handled, e.not_concluded,
+                                                                           e.awaiting)
+    t = d.timeliness
+    assert (t.due, t.on_time, t.late, t.due_open) == (e.due, e.on_time, e.late, e.due_open)
     assert [m.number for m in d.due_soon] == [s.number for s in e.soon]
-    assert [m.number for m in d.overdue] == [s.number for s in e.late]
+    assert [m.number for m in d.overdue] == [s.number for s in e.late_now]
     assert [m.number for m in d.owing_notice] == [s.number for s in e.owing]
-    assert (d.concluded, d.concluded_on_time) == (e.concluded, e.on_time)
     assert (d.reopened, d.reopened_now) == (e.reopened, e.reopened_now)
     s = d.satisfaction
     assert (s.replies, s.satisfied, s.basically, s.dissatisfied) == (e.replies, e.satisfied, e.basically, e.dissatisfied)
-    assert (d.year, d.contacted, d.representatives, d.coverage_percent) == (2026, 2, 4, 50)
+    assert (d.year, d.contacted, d.representatives) == (2026, 2, 4)
     assert d.events == [] and d.half_year_due == date(2026, 12, 31)
+    assert sum(r.on_time + r.due_soon + r.overdue for r in d.departments) == d.not_concluded  # the chart's bars
     pending = [sp for sp in specs if sp.state in NOT_CONCLUDED]
     for row in d.departments:
         mine = [sp for sp in pending if (office.names[sp.dept] if sp.dept else None) == row.department]
@@ -330,10 +361,11 @@ async def test_an_empty_database_gives_a_digest_of_zeros(office: Office, no_font
     office.h.clock.set(NOW.astimezone(UTC))
     got = messages(await office.leader.say("/digest"))
     assert len(got) == 1 and not got[0].payload["files"]
-    assert got[0].text.split("\n")[1:10] == [
-        "新登记事项：0 件", "在办：0 件；7 日内到期：0 件；已超期：0 件", "重大疑难复杂事项应通报进展情况而未通报：0 件",
-        "办结：0 件，其中按期办结 0 件（—）", "因不满意重新办理：0 件；目前重新办理中：0 件", "2026年满意度：尚无答复",
-        "2026年已联络代表委员 0/4 名（0%）", "近期活动：无", "下次半年工作总结报送期限：2026年12月31日"]
+    assert got[0].text.split("\n")[1:11] == [
+        "登记：0 件；办结：0 件", "到期应办结：0 件（按期办结 0 件、超期办结 0 件、到期未办结 0 件），按期办结率 —",
+        "未办结：0 件（逾期未办结 0 件、7日内到期 0 件）；已办结待答复：0 件",
+        "应通报而未通报进展（重大疑难复杂事项）：0 件", "因不满意重新办理：0 次；目前重新办理中：0 件", "2026年满意度：尚无答复",
+        "2026年联系情况：已联系代表委员 0/4 名，联系覆盖率 0.0%", "近期活动：无", "下次半年工作总结报送期限：2026年12月31日"]
 
 
 # -- on demand --------------------------------------------------------------------------------------
@@ -345,13 +377,13 @@ async def test_digest_on_demand_for_a_leader_and_the_office(office: Office, no_f
     office.h.clock.set(NOW.astimezone(UTC))
     first = TODAY - timedelta(days=6)  # the last seven days, today included
     expected = expected_text(office, specs, first, TODAY)
-    assert expect(specs, first, TODAY).new == 3  # 24-30 Nov: today's matter in, 23 Nov's out
+    assert expect(specs, first, TODAY).registered == 3  # 24-30 Nov: today's matter in, 23 Nov's out
     for user in (office.leader, office.office):
         got = messages(await user.say("/digest"))
         assert [s.text for s in got] == [expected]
     english = await office.bind(await office.h.add_staff("Li Ming", ["leader"]), "6002", "en")
     text = messages(await english.say("/digest"))[0].text
-    assert text.startswith("Weekly digest, November 24, 2026 to November 30, 2026\nNew matters registered: 3\n")
+    assert text.startswith("Weekly digest, November 24, 2026 to November 30, 2026\nRegistered: 3; concluded: ")
     assert "Upcoming events: none" in text and "Next half-year work summary due: December 31, 2026" in text
 
 
@@ -372,7 +404,7 @@ async def test_digest_is_refused_to_others_and_changes_nothing(office: Office, w
 
 
 async def test_help_names_digest_for_leaders_and_the_office_only(office: Office) -> None:
-    line = "/digest — 近七日工作摘要：新登记、在办、临期和超期事项，满意度，联络情况，附图表"
+    line = "/digest — 近七日工作摘要：登记、办结、未办结、逾期未办结和7日内到期事项，满意度，联系情况，附图表"
     assert line in messages(await office.leader.say("/help"))[0].text
     assert line in messages(await office.office.say("/help"))[0].text
     assert "/digest" not in messages(await office.handler.say("/help"))[0].text
@@ -473,19 +505,19 @@ async def test_long_lists_are_cut_to_ten_with_the_whole_list_attached(office: Of
     assert len(got) == 1
     lines = got[0].text.split("\n")
     late = sorted((s for s in specs if s.due < TODAY), key=lambda s: s.due)
-    start = lines.index(f"已超期（{len(late)} 件）：")
+    start = lines.index(f"逾期未办结（{len(late)} 件）：")
     assert lines[start + 1:start + 12] == [
         *(f"{'⚠' if s.major else ''}{s.number} · 举报 · {office.names[s.dept or '']} · {zh_date(s.due)}到期，已超期 "
           f"{(TODAY - s.due).days} 天" for s in late[:10]), "……另有 15 件"]
     assert lines[-1] == "完整清单见附件。"
     files = got[0].payload["files"]
-    assert [(name, kind) for _path, name, kind in files] == [("工作摘要事项清单-2026-11-30.csv", "document")]
+    assert [(name, kind) for _path, name, kind in files] == [("工作摘要事项清单（2026年11月30日）.csv", "document")]
     rows = list(csv.reader(io.StringIO(Path(files[0][0]).read_bytes().decode("utf-8-sig"))))
     assert rows[0] == ["清单", "编号", "类别", "重大疑难复杂", "承办部门", "办理期限", "距办理期限天数（负数为已超期天数）"]
-    owing = sorted((s for s in specs if s.major), key=lambda s: s.due)
-    assert [r[1] for r in rows[1:] if r[0] == "已超期"] == [s.number for s in late]
-    assert [r[1] for r in rows[1:] if r[0] == "7 日内到期"] == [s.number for s in specs[25:]]
-    assert [r[1] for r in rows[1:] if r[0] == "应通报进展情况"] == [s.number for s in owing]
+    owing = sorted((s for s in specs if s.major and (s.due - TODAY).days <= 7), key=lambda s: s.due)
+    assert [r[1] for r in rows[1:] if r[0] == "逾期未办结"] == [s.number for s in late]
+    assert [r[1] for r in rows[1:] if r[0] == "7日内到期"] == [s.number for s in specs[25:]]
+    assert [r[1] for r in rows[1:] if r[0] == "应通报而未通报进展"] == [s.number for s in owing]
     assert all(int(r[6]) == (date.fromisoformat(r[5]) - TODAY).days for r in rows[1:])
     assert rows[1][4] in office.names.values() and rows[1][3] in ("是", "")
 
@@ -532,19 +564,59 @@ def test_a_font_is_chosen_only_when_it_has_every_character() -> None:
 def test_the_chart_keeps_to_twenty_bars_and_short_labels() -> None:
     rows = [DepartmentLoad(f"Department number {i}", i % 4, i % 3, i % 5) for i in range(25)]
     rows.append(DepartmentLoad(None, 2, 1, 0))
-    period = digest.Period("week", date(2026, 11, 23), date(2026, 11, 29), TODAY)
-    figures = digest.Digest(period, TODAY, 0, 0, [], [], [], 0, 0, 0, 0, 2026, digest.Satisfaction(0, 0, 0, 0), 0, 0,
-                            100, [], date(2026, 12, 31), rows)
-    title, categories, series, axis = digest.chart_labels(Translator("en", SHANGHAI), figures)
-    assert len(categories) == 20 and categories[-1] == "Other departments"
+    title, categories, series, axis = digest.chart_labels(Translator("en", SHANGHAI), TODAY, rows)
+    assert 20 <= len(categories) <= 30 and categories[-1] == "Other departments"
     assert all(len(c) <= 16 for c in categories[:-1]) and categories[0] == "Department numb…"
     for stack, field_ in zip(series, ("on_time", "due_soon", "overdue"), strict=True):
         assert sum(stack.values) == sum(getattr(r, field_) for r in rows)  # nothing lost in "other"
-    totals = sorted((r.on_time + r.due_soon + r.overdue for r in rows), reverse=True)
-    shown = [sum(v) for v in zip(*(s.values for s in series), strict=True)][:-1]
-    assert sorted(shown, reverse=True) == totals[:19]  # the biggest nineteen have bars of their own
+    # the most pressing first: by overdue, then due soon, then size — not by size alone
+    overdue = series[2].values[:-1]
+    assert list(overdue) == sorted(overdue, reverse=True) and overdue[0] == 4
+    assert min(overdue) >= max(r.overdue for r in rows if f"{r.department}"[:15] + "…" not in categories)
+    totals = [sum(v) for v in zip(*(s.values for s in series), strict=True)]
+    assert totals[-1] <= max(totals[:-1])  # 其他 never longer than the busiest department's
     assert title == "Matters not yet concluded, by department, November 30, 2026" and axis == "Number of matters"
     assert charts.stacked_bars(title, categories, series, "DejaVu Sans", axis).startswith(PNG)
+
+
+def test_more_departments_get_a_bar_rather_than_other_outgrow_the_busiest() -> None:
+    """A province: fifty departments of about the same size. Folding thirty-one of them would make 其他部门
+    the longest bar by far; as many more get their own bar as CHART_MAX allows, and the rest is said below."""
+    from handlers import digest_chart
+
+    even = [DepartmentLoad(f"部门{i}", 10, 2, 1 if i < 5 else 0) for i in range(50)]
+    own, other, left_out = digest_chart.fold(even)
+    assert other is None and len(own) == digest_chart.CHART_MAX - 1 and len(left_out) == 50 - len(own)
+    assert {r.department for r in own[:5]} == {f"部门{i}" for i in range(5)}  # the overdue first
+    _title, categories, _series, axis = digest.chart_labels(Translator("zh_Hans", SHANGHAI), TODAY, even)
+    assert len(categories) == digest_chart.CHART_MAX - 1
+    assert axis == "事项数（件）\n另有21个部门共252件未列出，其逾期未办结件数均不多于图中所列部门"
+    few_big = [DepartmentLoad("大部", 200, 0, 0)] + [DepartmentLoad(f"小部{i}", 3, 0, 0) for i in range(30)]
+    own, other, left_out = digest_chart.fold(few_big)
+    assert len(own) == digest_chart.CHART_ROWS - 1 and other is not None and not left_out
+    assert digest_chart.size(other) == 3 * 12 <= 200
+
+
+def test_a_segment_too_thin_for_its_number_carries_none() -> None:
+    """4 beside 19 on a bar of 3 000 must not read as 419: the thin segments carry no number, the bar its total."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401 (the chart draws on Agg)
+
+    series = [charts.Series("a", [3000, 5], "#4c9a2a"), charts.Series("b", [4, 5], "#e8a317"),
+              charts.Series("c", [19, 5], "#c0392b")]
+    texts: list[str] = []
+    original = charts.Figure.savefig
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        texts.extend(t.get_text().strip() for ax in self.axes for t in ax.texts)
+        original(self, *args, **kwargs)
+
+    charts.Figure.savefig = spy  # type: ignore[method-assign]
+    try:
+        charts.stacked_bars("t", ["x", "y"], series, "DejaVu Sans")
+    finally:
+        charts.Figure.savefig = original  # type: ignore[method-assign]
+    assert "3000" in texts and "3023" in texts and "15" in texts  # the wide segment, and each total
+    assert "4" not in texts and "19" not in texts  # too thin beside 3 000
 
 
 async def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_one_warning(
@@ -570,7 +642,7 @@ async def test_with_a_font_the_chart_goes_with_the_digest_as_a_photo(
     harness.clock.set(NOW.astimezone(UTC))
     with caplog.at_level(logging.WARNING, logger="handlers.digest"):
         got = messages(await leader.say("/digest"))
-    assert [(name, kind) for _path, name, kind in got[0].payload["files"]] == [("digest-chart-2026-11-30.png", "photo")]
+    assert [(name, kind) for _path, name, kind in got[0].payload["files"]] == [("Digest chart, November 30, 2026.png", "photo")]
     path = Path(got[0].payload["files"][0][0])
     assert path.is_relative_to(harness.app.config.storage.files_dir / "cache" / "digest")
     data = path.read_bytes()
@@ -586,7 +658,7 @@ async def test_with_a_cjk_font_installed_the_chinese_chart_is_drawn(office: Offi
     office.h.clock.set(NOW.astimezone(UTC))
     got = messages(await office.leader.say("/digest"))
     files = got[0].payload["files"]
-    assert [(name, kind) for _path, name, kind in files] == [("工作摘要图表-2026-11-30.png", "photo")]
+    assert [(name, kind) for _path, name, kind in files] == [("工作摘要图表（2026年11月30日）.png", "photo")]
     assert Path(files[0][0]).read_bytes().startswith(PNG)
 
 

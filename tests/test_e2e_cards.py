@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import OutboxConfig
 from handlers.binding import create_invite
+from storage import people
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import bot_in_process, telegram_config
 from tests.test_e2e_casework import Chat
@@ -44,7 +45,7 @@ async def test_a_card_to_fifty_representatives_half_answering(fake: FakeBotAPI, 
                 rep = await tx.insert(
                     "INSERT INTO persons (name, body, sector, phone, roster_key, created_at, updated_at) VALUES"
                     " (?, ?, '教育界', ?, ?, '2026-01-01', '2026-01-01') RETURNING id",
-                    (f"代表{n:02d}", body, f"1380000{n:04d}", f"id:R{n:03d}"))
+                    (f"代表{n:02d}", body, people.sealed_phone(tx, f"1380000{n:04d}")[0], f"id:R{n:03d}"))
                 codes[f"rep{n}"] = await create_invite(tx, rep, app.clock.now(), 14)
         office = Chat(fake, fake.user(7000, language_code="zh-hans"))
         reps = [Chat(fake, fake.user(8000 + n, language_code="zh-hans")) for n in range(REPRESENTATIVES)]

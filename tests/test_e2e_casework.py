@@ -100,8 +100,8 @@ async def test_a_referred_case_from_submission_to_satisfied(fake: FakeBotAPI, tm
                 "discipline": await people.add_staff(tx, "孙磊", None, ["discipline"], "", app.clock.now()),
             }
             rep = await tx.insert("INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
-                                  " VALUES ('王建国', 'npc', '13800000001', 'id:D001', '2026-01-01', '2026-01-01')"
-                                  " RETURNING id")
+                                  " VALUES ('王建国', 'npc', ?, 'id:D001', '2026-01-01', '2026-01-01')"
+                                  " RETURNING id", (people.sealed_phone(tx, "13800000001")[0],))
             codes = {name: await create_invite(tx, pid, app.clock.now(), 14) for name, pid in
                      [*staff.items(), ("deputy", rep)]}
         chats = {}

@@ -96,7 +96,7 @@ async def test_an_event_from_creation_to_attendance_and_its_contacts_in_quota(fa
         await office.press("完成", "邀请哪些人员")
         await office.press("全体人大代表和政协委员", "共 3 人")
         created = await office.press("确认", "活动已创建")
-        assert "已向 3 名受邀人中的 3 人发出邀请" in created.text
+        assert "活动已创建，邀请已发送给全部 3 名受邀人员。" in created.text
 
         # the invitations arrive; two accept, one declines with a reason; the department prepares
         for deputy in (wang, li, zhang):

@@ -56,7 +56,8 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         async with db.transaction() as tx:
             person = await tx.insert(
                 "INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
-                " VALUES ('王建国', 'npc', '13800000001', 'id:D001', '2026-01-01', '2026-01-01') RETURNING id")
+                " VALUES ('王建国', 'npc', ?, 'id:D001', '2026-01-01', '2026-01-01') RETURNING id",
+                (people.sealed_phone(tx, "13800000001")[0],))
             code = await create_invite(tx, person, clock.now(), 14)
 
         # The command menu is set in both languages, Chinese by default.
@@ -87,7 +88,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         assert "事由：有人非法占用耕地 <厂房> & 仓库" in summary.text  # escaped on the way, intact on arrival
         assert "附件：2 个" in summary.text
         receipt = await chat.press(summary, "确认提交")
-        assert receipt.text.splitlines()[1:3] == ["感谢您的监督，您提出的举报已登记。", f"编号：LS-{_year(receipt)}-0001"]
+        assert receipt.text.splitlines()[1:3] == ["感谢您的监督，您转交的举报已登记。", f"编号：LS-{_year(receipt)}-0001"]
 
         listing = await chat.say("/my")
         assert f"LS-{_year(receipt)}-0001 · 举报 · 已登记" in listing.text
@@ -108,7 +109,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         ("photo", stored[0][1], hashlib.sha256(PHOTO).hexdigest()),
         ("document", "证据.pdf", hashlib.sha256(PDF).hexdigest()),
     ]
-    assert Path(stored[1][3]).read_bytes() == PDF
+    assert (config.storage.files_dir / stored[1][3]).read_bytes() == PDF  # relative to the files folder
     assert (unsent, undone, fake.pending_updates) == (0, 0, 0)
     assert not [e for e in fake.errors if e[1] not in (429,)]  # nothing the strict server refused
 

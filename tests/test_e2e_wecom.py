@@ -74,9 +74,10 @@ async def fake(clock: TickingClock) -> AsyncIterator[FakeWeCom]:
 
 async def add_representative(running: RunningBot, name: str, key: str, body: str = "npc") -> int:
     async with running.app.db.transaction() as tx:
-        return await tx.insert("INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
-                               " VALUES (?, ?, '13800000001', ?, '2026-01-01', '2026-01-01') RETURNING id",
-                               (name, body, f"id:{key}"))
+        sealed, digest = people.sealed_phone(tx, "13800000001")  # phones are sealed at rest (bot/sealing.py)
+        return await tx.insert("INSERT INTO persons (name, body, phone, phone_hash, roster_key, created_at, updated_at)"
+                               " VALUES (?, ?, ?, ?, ?, '2026-01-01', '2026-01-01') RETURNING id",
+                               (name, body, sealed, digest, f"id:{key}"))
 
 
 async def invite(running: RunningBot, person_id: int) -> str:
@@ -169,7 +170,7 @@ async def test_binding_and_the_six_kinds_of_intake_with_a_picture(fake: FakeWeCo
         await office.say("/report 2026H2")
         await fake.wait_until(lambda: len([m for m in office.messages[start:] if m.kind == "file"]) == 2, timeout=60)
         files = sorted((m.filename or "", m.data or b"") for m in office.messages[start:] if m.kind == "file")
-        assert [name for name, _ in files] == ["2026H2-联系代表委员工作情况报告.docx", "2026H2-联系代表委员工作情况报告.xlsx"]
+        assert [name for name, _ in files] == ["2026年下半年联系人大代表政协委员工作情况报告.docx", "2026年下半年联系人大代表政协委员工作情况报告.xlsx"]
         assert all(data.startswith(b"PK") for _, data in files)
         await outbox_sent(running, fake)
 

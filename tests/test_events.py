@@ -112,7 +112,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
         "请核对\n类别：座谈会\n名称：2026年度代表委员座谈会\n" + WHEN_WHERE +
         "\n准备部门：第一检察部，2026年12月1日前完成\n邀请：全体人大代表和政协委员（共 5 人）"]
     assert messages(await c.press("确认")) == [
-        "活动已创建\n已创建。已向 5 名受邀人中的 4 人发出邀请。\n1 人尚未绑定聊天账号，未能收到邀请，请通过其他方式邀请。",
+        "活动已创建\n活动已创建。共邀请 5 人，其中 4 人已通过本平台收到邀请。\n1 人尚未绑定聊天账号，未能收到邀请，请通过其他方式邀请。",
         "2026年度代表委员座谈会\n座谈会 · 2026年12月4日 09:30 · 本院第一会议室\n第一检察部准备工作（2026年12月1日前）：尚未完成\n"
         "已邀请 5 人：参加 0 人，不参加 0 人，未答复 5 人。\n未答复：刘强、张伟、王建国、李秀梅、赵敏"]
     for deputy in (cast.wang, cast.li, cast.zhang):
@@ -121,7 +121,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
                               "Time: December 4, 2026 09:30\nPlace: 本院第一会议室\n"
                               "Will you attend? Please answer with the buttons below.")
     assert cast.handler.last == ("准备任务\n请第一检察部为以下活动做好准备：2026年度代表委员座谈会。\n" + WHEN_WHERE +
-                                 "\n请于2026年12月1日前做好准备，按时到场（第十五条）。准备完毕后请点击下方按钮。")
+                                 "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请点击下方按钮。")
     assert not [s for s in cast.other_handler.received if "准备任务" in s.text]  # not the second department's
     async with cast.h.db.snapshot() as q:
         event = tuple(await q.one("SELECT kind, title, starts_at, place, matter_id, audience, created_by, state"
@@ -348,7 +348,7 @@ async def test_reminders_two_days_before_the_day_before_and_preparation_until_do
         "邀请未答复\n2026年度代表委员座谈会已邀请 5 人，尚有 3 人未答复：\n刘强、张伟、赵敏\n" + WHEN_WHERE]
     assert texts(cast.handler, seen["4001"], "准备任务") == [
         "准备任务\n提醒：第一检察部尚未完成以下活动的准备工作：2026年度代表委员座谈会。\n" + WHEN_WHERE +
-        "\n请于2026年12月1日前做好准备，按时到场（第十五条）。准备完毕后请点击下方按钮。"] * 2
+        "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请点击下方按钮。"] * 2
     done = await cast.handler.press("准备完毕")
     assert messages(done) == ["已标记完成：第一检察部为2026年度代表委员座谈会所做的准备工作。"]
     assert cast.clerk.last == "第一检察部已完成2026年度代表委员座谈会的准备工作。"

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, Translator, locale_for
+from bot.i18n import LOCALE_DIR, Terms, Translator, locale_for
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "UserError": None, "PermissionDeniedError": None, "NotFoundError": None,
@@ -70,3 +70,22 @@ def test_dates_and_times_in_the_units_time_zone() -> None:
     assert en.datetime(datetime(2026, 11, 28, 1, 30, tzinfo=UTC)) == "November 28, 2026 09:30"
     assert zh("Number: {number}", number="LS-2026-0001") == "编号：LS-2026-0001"
     assert en("Number: {number}", number="LS-2026-0001") == "Number: LS-2026-0001"
+
+
+def test_configured_english_names_follow_the_chinese_name_in_english_only() -> None:
+    """SPEC §10: a department named in an English sentence reads naturally; the Chinese interface is unchanged."""
+    terms = Terms(english_names={"第二检察部": "Second Procuratorial Department"})
+    en, zh = Translator("en", SHANGHAI, terms), Translator("zh_Hans", SHANGHAI, terms)
+    msgid = "Your {kind} {number} has been assigned to {department}, and is being handled."
+    assert en(msgid, kind="suggestion", number="LS-2026-0001", department="第二检察部") == (
+        "Your suggestion LS-2026-0001 has been assigned to 第二检察部 (Second Procuratorial Department), and is being "
+        "handled.")
+    assert "交由第二检察部承办" in zh(msgid, kind="建议", number="LS-2026-0001", department="第二检察部")
+    assert en(msgid, kind="suggestion", number="LS-2026-0002", department="第一检察部").count("第一检察部") == 1
+
+
+def test_the_regulation_is_cited_by_its_configured_title_in_each_language() -> None:
+    terms = Terms(regulation="某县检察院联络工作办法", regulation_en="Liaison Measures of X County")
+    assert Translator("zh_Hans", SHANGHAI, terms).regulation == "某县检察院联络工作办法"
+    assert Translator("en", SHANGHAI, terms).regulation == "Liaison Measures of X County"
+    assert Translator("zh_Hans", SHANGHAI).regulation == "卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）"

@@ -82,16 +82,22 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     summary = deputy.last
     assert "当事人：张三，联系方式：13900001111" in summary and "附件：2 个" in summary
     await deputy.press("确认提交")
-    assert "您提出的举报已登记" in deputy.last
+    assert "您转交的举报已登记" in deputy.last
     async with harness.db.snapshot() as q:
         matter = await q.one("SELECT * FROM matters")
         files = await q.all("SELECT kind, name, size, sha256, path FROM attachments ORDER BY id")
-    assert (matter["kind"], matter["complainant_name"], matter["complainant_contact"]) == ("report", "张三", "13900001111")
+    assert matter["kind"] == "report"  # the complainant's data sealed at rest (issue 15, item 5)
+    assert matter["complainant_name"].startswith("enc1:") and matter["complainant_contact"].startswith("enc1:")
+    sealer = harness.db.sealer
+    assert sealer is not None
+    assert sealer.open(matter["complainant_name"], "matters.complainant_name") == "张三"
+    assert sealer.open(matter["complainant_contact"], "matters.complainant_contact") == "13900001111"
     assert [(f["kind"], f["name"]) for f in files] == [("photo", "photo.jpg"), ("document", "evidence.pdf")]
     import hashlib
 
     assert files[1]["sha256"] == hashlib.sha256(b"%PDF-1.4 evidence").hexdigest()
-    assert Path(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
+    assert files[1]["path"] == files[1]["sha256"][:2] + "/" + files[1]["sha256"]  # relative to the files folder
+    assert harness.app.files.resolve(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
 
 
 async def test_appeal_disputing_our_handling_records_the_original_department(harness: Harness) -> None:
@@ -233,7 +239,7 @@ async def test_office_is_told_of_each_new_matter(harness: Harness) -> None:
     deputy = await bound_deputy(harness)
     await submit_suggestion(deputy)
     notices = [s for s in harness.channel.sent if s.chat_id == "3001" and s.op == "message"]
-    assert notices[-1].text == "新事项\n新建议 LS-2026-0001，提出人：王建国，事由：关于乡村道路安全"
+    assert notices[-1].text == "新事项\n新建议 LS-2026-0001，提出人：王建国代表，事由：关于乡村道路安全"
 
 
 async def test_my_lists_own_matters_and_opens_the_public_timeline(harness: Harness) -> None:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.fakes import Harness, Sent, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs", "outbox")
@@ -78,7 +79,7 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
     await clerk.say("张三")
     await clerk.say("13900001111")
     summary = clerk.last.splitlines()
-    assert summary[:3] == ["请核对", "提出人：王建国 · 人大代表 · 教育界", "收到方式：信函"]
+    assert summary[:3] == ["请核对", "转交人：王建国 · 人大代表 · 教育界", "收到方式：信函"]
     assert "当事人：张三，联系方式：13900001111" in summary and "附件：1 个" in summary
     assert clerk.last_buttons() == ["确认登记", "取消"]
     before = len(harness.channel.sent)
@@ -94,12 +95,12 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
     ]
     assert office.deputy.last.splitlines() == [
         "已登记",
-        "您通过信函提出的举报已登记，编号：LS-2026-0001。",
+        "您通过信函转交的举报已登记，编号：LS-2026-0001。",
         "登记时间：2026年11月27日 10:00",
         "办理期限：2027年2月27日",
         "办理进展和答复将在此告知您。发送 /my 可随时查看。",
     ]
-    assert office.colleague.last == "新事项\n新举报 LS-2026-0001，提出人：王建国，事由：有人非法占用耕地"
+    assert office.colleague.last == "新事项\n新举报 LS-2026-0001，转交人：王建国代表，事由：有人非法占用耕地"
     to_clerk = messages([s for s in harness.channel.sent[before:] if s.chat_id == clerk.chat_id])
     assert len(to_clerk) == 1  # the receipt, not also the notice of a new matter
     assert messages([s for s in harness.channel.sent[before:] if s.chat_id == office.handler.chat_id]) == []
@@ -112,7 +113,10 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
         "LS-2026-0001", "report", "registered", "2027-02-27")
     assert (row["representative_id"], row["registered_by"], row["received_via"]) == (
         office.rep_id, office.clerk_id, "letter")
-    assert (row["complainant_name"], row["complainant_contact"]) == ("张三", "13900001111")
+    sealer = harness.db.sealer  # sealed at rest (issue 15, item 5)
+    assert sealer is not None and row["complainant_name"].startswith("enc1:")
+    assert (sealer.open(row["complainant_name"], COMPLAINANT_NAME),
+            sealer.open(row["complainant_contact"], COMPLAINANT_CONTACT)) == ("张三", "13900001111")
     assert row["body"] == "王建国代表来信反映，某公司占用基本农田建厂。"
     assert [tuple(f) for f in files] == [("letter.pdf", row["id"])]
     assert [(e["event"], e["actor_id"], e["public"], json.loads(e["detail"])) for e in events] == [
@@ -159,8 +163,10 @@ async def test_search_by_phone_and_by_part_of_a_name(harness: Harness) -> None:
         "王建华 · 政协委员 · 医药卫生界", "王建国 · 人大代表 · 教育界", "取消"]
     by_phone = await clerk.say("139 0000 8888")
     assert [label for label, _ in by_phone[0].buttons] == ["王建华 · 政协委员 · 医药卫生界", "取消"]
-    by_part = await clerk.say("1234")
-    assert [label for label, _ in by_part[0].buttons] == ["张伟 · 人大代表", "取消"]
+    by_dashes = await clerk.say("+86 137-0000-1234")
+    assert [label for label, _ in by_dashes[0].buttons] == ["张伟 · 人大代表", "取消"]
+    by_part = await clerk.say("1234")  # phones are sealed at rest: found whole, by their keyed digest
+    assert "张伟 · 人大代表" not in [label for label, _ in by_part[0].buttons]
     # a button from an earlier search still works, and is checked again
     await clerk.press("王建国 · 人大代表 · 教育界")
     assert clerk.last == "王建国的事项是通过何种方式收到的？请选择："
@@ -284,7 +290,7 @@ async def test_the_office_menu_and_help_offer_it_and_the_deputy_s_do_not(harness
     started = await office.clerk.press("代为登记")
     assert messages(started) == ["代为登记\n请问是哪位代表委员的事项？请发送其姓名中的部分文字，或其电话号码。"]
     again = await office.clerk.say("/register")
-    assert messages(again)[0] == "您正在代为登记事项。请先完成，或发送 /cancel 取消。"
+    assert messages(again)[0] == "您还有一项操作尚未完成：代为登记事项。请先完成，或发送 /cancel 退出。"
     await register_suggestion_from_results(office.clerk)
     async with harness.db.snapshot() as q:
         assert await q.scalar("SELECT received_via FROM matters") == "phone"
@@ -320,4 +326,4 @@ async def test_a_deputy_s_own_submission_is_unchanged_beside_it(harness: Harness
         rows = [tuple(r) for r in await q.all(
             "SELECT number, received_via, registered_by FROM matters ORDER BY id")]
     assert rows == [("LS-2026-0001", "meeting", office.clerk_id), ("LS-2026-0002", "chat", office.rep_id)]
-    assert office.clerk.last == "新事项\n新意见 LS-2026-0002，提出人：王建国，事由：本人意见"
+    assert office.clerk.last == "新事项\n新意见 LS-2026-0002，提出人：王建国代表，事由：本人意见"

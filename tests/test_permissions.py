@@ -14,12 +14,13 @@ from bot.errors import PermissionDeniedError
 from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.permissions import ACTIONS
+from bot.sealing import COMPLAINANT_NAME
 from handlers import casework as cases
 from storage import people
 from tests.fakes import Harness
 
-OFFICE = {"assign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-          "record_contact", "quota"}
+OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
+          "record_contact", "reply_letter", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
 # Written out by hand from the spec, not derived from the code under test.
@@ -61,8 +62,8 @@ async def world(harness: Harness) -> dict[str, int]:
             ids[name] = await tx.insert(
                 "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id,"
                 " registered_at, due_date, updated_at, complainant_name) VALUES (?, 'report', ?, '事由', '内容',"
-                " 'assigned', ?, '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', '张三') RETURNING id",
-                (f"LS-2026-000{len(ids)}", rep, dept),
+                " 'assigned', ?, '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', ?) RETURNING id",
+                (f"LS-2026-000{len(ids)}", rep, dept, tx.sealer.seal("张三", COMPLAINANT_NAME)),
             )
     return ids
 
@@ -135,6 +136,37 @@ async def test_the_complainant_is_withheld_from_leaders(harness: Harness, world:
         assert "张三" in shown[who]
 
 
+async def test_a_referred_cases_files_follow_the_complainants_rule(harness: Harness, world: dict[str, int]) -> None:
+    """SPEC §1: a referred case's files may carry the complainant's name, contact or papers: a leader, who
+    sees the card with the complainant withheld, gets no 附件 button, and a forged press is refused, audited,
+    and sends no file; the office and the handling department receive them."""
+    async with harness.db.transaction() as tx:
+        await tx.execute("INSERT INTO attachments (matter_id, kind, name, size, sha256, path, created_at)"
+                         " VALUES (?, 'document', '控告书.pdf', 5, ?, ?, '2026-11-27')",
+                         (world["dept1"], "a" * 64, str(harness.app.config.storage.files_dir / "aa" / ("a" * 64))))
+    number = await _number(harness, world["dept1"])
+    leader = harness.user("6001")
+    await leader.say(f"/start {await harness.invite(world['leader'])}")
+    card = await leader.say("/case " + number)
+    assert "附件" not in [label for label, _ in card[0].buttons]
+    before = await harness.dump("matters", "timeline", "dialogs")
+    replies = await leader.press_data(f"act:{world['dept1']}:files")
+    assert not [r for r in replies if r.payload.get("files")]
+    assert [r.text for r in replies if r.op == "message"] == [
+        "转交案件的附件可能含有当事人的个人信息，仅发送给办公室、承办部门和纪检监察部门。"]
+    assert await harness.dump("matters", "timeline", "dialogs") == before
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT actor_id, action, matter_id FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert tuple(row) == (world["leader"], "refused:view_personal", world["dept1"])
+    for who, user_id in (("office", "3001"), ("handler1", "4001")):
+        user = harness.user(user_id)
+        await user.say(f"/start {await harness.invite(world[who])}")
+        card = await user.say("/case " + number)
+        assert "附件" in [label for label, _ in card[0].buttons]
+        got = await user.press("附件")
+        assert [f[1] for r in got for f in r.payload.get("files") or []] == ["控告书.pdf"]
+
+
 async def _number(harness: Harness, matter_id: int) -> str:
     async with harness.db.snapshot() as q:
         return str(await q.scalar("SELECT number FROM matters WHERE id = ?", (matter_id,)))
@@ -142,7 +174,7 @@ async def _number(harness: Harness, matter_id: int) -> str:
 
 # Actions on the unit's records rather than on a matter, by role (written out from the spec).
 UNIT_EXPECTED: dict[str, set[str]] = {
-    "office": {"npc_register", "report", "report_sent", "digest", "manage_cards", "send_briefing",
+    "office": {"npc_register", "report", "report_sent", "ledger", "digest", "manage_cards", "send_briefing",
                "manage_events", "record_attendance", "manage_supervisors", "mark_prepared", "record_contact",
                "quota", "register_on_behalf", "manage_accounts"},
     "handler1": {"mark_prepared"},

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import casework, digest, matters, supervision
+from storage import casework, digest, ledger, matters, oversight, reports, supervision
 from storage.db import Database, Params, Row, Tx
 from storage.migrate import migrate
 
@@ -70,26 +71,29 @@ async def sweep_queries(q: Tx) -> None:
     await supervision.unrated(q)
     await supervision.reply_texts(q, [1, 2])
     await supervision.matters_by_id(q, [1, 2])
+    await supervision.urgings_since_assignment(q, [1, 2])
     await supervision.fired(q, ["due:30:1:2026-12-01", "urge:1:x:1"])
 
 
 async def screen_queries(q: Tx) -> None:
     today = date(2026, 11, 24)
     start, end = NOW, datetime(2026, 12, 1, tzinfo=UTC)
-    await digest.due_between(q, today, date(2026, 12, 1))
-    await digest.due_between(q, None, today)
-    await digest.owing_progress_notice(q)
-    await digest.load_by_department(q, today, date(2026, 12, 1))
-    await digest.count_in(q, digest.OPEN_STATES)
-    await digest.registered_in(q, start, end)
-    await digest.concluded_in(q, start, end)
-    await digest.dissatisfied_in(q, start, end)
-    await digest.ratings_of_replies_sent(q, start, end)
+    await reports.facts(q, start, end, today, date(2026, 12, 1))  # the digest's and the reports' measures
+    await reports.ratings(q, start, end)
+    await reports.dissatisfied(q, start, end)
+    await digest.upcoming_events(q, start, end, ZoneInfo("UTC"))
+    async for _row in ledger.rows(q, start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
+        pass  # the register ledger of a period, filtered
     await matters.count_of_representative(q, 1)
     await matters.of_representative(q, 1, 8, 0)
+    await matters.events(q, 1, public_only=True)
+    await casework.sent_replies(q, 1)
     await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
     await casework.matters_in(q, ("registered", "reopened"))
-    await casework.idle_since(q, NOW)
+    await oversight.idle_since(q, NOW, 20)
+    await oversight.overdue(q, date(2026, 11, 24), 20)
+    await oversight.disputed_appeals(q, 20)
+    await oversight.under_onsite_supervision(q, 20)
     await casework.awaiting_approval(q, "draft")
     await casework.pending_extensions(q)
 
@@ -107,14 +111,31 @@ async def test_the_sweep_reads_only_the_open_work_through_its_indexes(db: Databa
     watched = next(plan for sql, plan in plans.items() if "w_last_action" in sql)
     assert any("matters_state_due" in line for line in watched)
     assert sum("COVERING INDEX timeline_event_at" in line for line in watched) == 3  # the index alone, no rows
+    urgings = next(plan for sql, plan in plans.items() if "t.event = 'urged'" in sql)
+    assert sum("COVERING INDEX timeline_event_at" in line for line in urgings) == 2  # read only for those to urge now
     unrated = next(plan for sql, plan in plans.items() if "r.asked_again_at FROM replies" in sql)
     assert any("replies_unrated" in line for line in unrated)  # the partial index of replies waiting
 
 
 async def test_the_digest_finds_a_periods_replies_by_the_day_they_were_sent(db: Database) -> None:
     plans = dict(await plans_of(db, screen_queries))
-    sent = next(plan for sql, plan in plans.items() if sql.startswith("SELECT sent_at, rating FROM replies"))
+    sent = next(plan for sql, plan in plans.items() if "SELECT matter_id, rating FROM replies" in sql)
     assert any("replies_state_sent (state=? AND sent_at>? AND sent_at<?)" in line for line in sent)
+
+
+async def test_the_ledger_reads_a_period_along_the_index_of_registration(db: Database) -> None:
+    plans = dict(await plans_of(db, screen_queries))
+    rows = next(plan for sql, plan in plans.items() if "AS representative" in sql)
+    assert any("matters_registered" in line for line in rows) and not any("TEMP B-TREE" in line for line in rows)
+
+
+async def test_a_periods_measures_read_only_the_matters_they_may_count(db: Database) -> None:
+    """storage/reports.py `facts`: each part of its union through its own index, the closed ones included."""
+    plans = dict(await plans_of(db, screen_queries))
+    facts = next(plan for sql, plan in plans.items() if sql.startswith("WITH c(id) AS"))
+    for index in ("matters_registered", "matters_state_due", "matters_concluded", "matters_closed",
+                  "replies_state_sent"):
+        assert any(index in line for line in facts), (index, facts)
 
 
 async def test_forgetting_old_messages_walks_only_the_rows_still_kept(db: Database) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import io
 import json
 from collections import Counter
+from fractions import Fraction
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,8 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from bot.__main__ import main
 from bot.app import App
 from bot.config import TOKEN_ENV, load
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
+from storage import people
 from tests.fakes import Harness, MovableClock, Sent, User
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -144,7 +147,8 @@ async def seed(db: Any, now: datetime) -> dict[str, int]:
             ids[name] = await tx.insert(
                 "INSERT INTO persons (name, body, sector, phone, supervisor, roster_key, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, body, sector, f"1380000000{n}", int(supervisor), f"name:{body}:{name}", created, created))
+                (name, body, sector, people.sealed_phone(tx, f"1380000000{n}")[0], int(supervisor), f"name:{body}:{name}",
+                 created, created))
         for m in MATTERS:
             referred = m.kind in ("report", "accusation", "appeal")
             ids[m.number] = await tx.insert(
@@ -152,8 +156,9 @@ async def seed(db: Any, now: datetime) -> dict[str, int]:
                 " complainant_contact, state, department_id, urger_id, registered_at, due_date, updated_at, outcome,"
                 " concluded_at, closed_at, transferred_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
-                (m.number, m.kind, ids["王建国"], "事由" + m.number, SECRET_BODY, COMPLAINANT if referred else None,
-                 COMPLAINANT_PHONE if referred else None, m.state, ids.get(m.dept or ""),
+                (m.number, m.kind, ids["王建国"], "事由" + m.number, SECRET_BODY,
+                 tx.sealer.seal(COMPLAINANT, COMPLAINANT_NAME) if referred else None,
+                 tx.sealer.seal(COMPLAINANT_PHONE, COMPLAINANT_CONTACT) if referred else None, m.state, ids.get(m.dept or ""),
                  ids["陈静"] if m.dept else None, stamp(m.registered), m.due.isoformat(), created, m.outcome,
                  # the code stores these two with isoformat() of a UTC moment, not ts(): so does the seed
                  m.concluded.astimezone(UTC).isoformat() if m.concluded else None,
@@ -161,10 +166,10 @@ async def seed(db: Any, now: datetime) -> dict[str, int]:
             for number, r in enumerate(m.replies, 1):
                 await tx.execute(
                     "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at,"
-                    " sent_at, rating) VALUES (?, ?, ?, ?, '依据', 'chat', 'sent', ?, ?, ?, ?)",
+                    " sent_at, rating, rated_at) VALUES (?, ?, ?, ?, '依据', 'chat', 'sent', ?, ?, ?, ?, ?)",
                     (ids[m.number], number, r.kind, SECRET_BODY, ids["刘洋"],
                      stamp(r.at if r.kind == "cannot_meet" else r.at - timedelta(days=2)),
-                     None if r.kind == "cannot_meet" else stamp(r.at), r.rating))
+                     None if r.kind == "cannot_meet" else stamp(r.at), r.rating, stamp(r.at) if r.rating else None))
         for number, requested, state in EXTENSIONS:
             await tx.execute("INSERT INTO extensions (matter_id, reason, requested_by, requested_at, state, old_due)"
                              " VALUES (?, '案情复杂', ?, ?, ?, '2026-01-01')",
@@ -200,12 +205,16 @@ def handled(m: M) -> date | None:
 
 
 def pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "—"
+    """One decimal, halves up: as every paper shows a rate (no seed here comes within 0.05% of 0 or 100%)."""
+    if not whole:
+        return "—"
+    tenths = int(Fraction(1000 * part, whole) + Fraction(1, 2))
+    return f"{tenths // 10}.{tenths % 10}%"
 
 
-def ratio(part: int, whole: int) -> float | str:
-    """As the workbook holds a rate: a number, or — when there is nothing to divide by."""
-    return part / whole if whole else "—"
+def ratio(part: int, whole: int) -> float | None:
+    """As the workbook holds a rate: a number, or an empty cell when there is nothing to divide by."""
+    return part / whole if whole else None
 
 
 @dataclass
@@ -216,8 +225,11 @@ class Expected:
     registered: list[M]
     on_time: int
     late: int
-    overdue_open: int
+    overdue_open: int  # 到期未办结
     overdue: list[tuple[M, int]]
+    handled: list[M]  # 办结 in the period
+    not_concluded: list[M]  # 未办结 as of
+    reopened: int
     ratings: Counter[str]
     transfers: Counter[str]
     extensions: Counter[str]
@@ -260,6 +272,10 @@ def expect(first: date, last: date, today: date) -> Expected:
         first=first, last=last, as_of=as_of,
         registered=[m for m in MATTERS if first <= m.registered.date() <= last],
         on_time=on_time, late=late, overdue_open=still_open,
+        handled=[m for m in MATTERS if (h := handled(m)) is not None and first <= h <= as_of],
+        not_concluded=[m for m in MATTERS if m.registered.date() <= as_of
+                       and ((h := handled(m)) is None or h > as_of)],
+        reopened=sum(1 for m in MATTERS for r in m.replies if r.rating == "dissatisfied" and first <= r.at.date() <= last),
         overdue=sorted(((m, (as_of - m.due).days) for m in MATTERS
                         if m.due < as_of and (handled(m) is None or handled(m) > as_of)),  # type: ignore[operator]
                        key=lambda pair: (pair[0].due, pair[0].number)),
@@ -293,7 +309,7 @@ def zh(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def expected_tables(e: Expected, roster: list[tuple[str, str, str, bool]] = REPRESENTATIVES
+def expected_tables(e: Expected, drawn: date, roster: list[tuple[str, str, str, bool]] = REPRESENTATIVES
                     ) -> list[tuple[str, list[list[str]]]]:
     """Every table of the report, as text: (caption, header row + rows)."""
     none5 = ["无", "", "", "", ""]
@@ -301,7 +317,9 @@ def expected_tables(e: Expected, roster: list[tuple[str, str, str, bool]] = REPR
     by_body = [[label, str(sum(1 for r in roster if r[1] == b)), str(sum(1 for r in roster if r[1] == b and r[0] in e.contacted))]
                for label, b in bodies]
     total_reps, contacted = len(roster), sum(1 for r in roster if r[0] in e.contacted)
-    sectors = sorted({r[2] for r in roster}, key=lambda s: (s == "", s))
+    members = [r for r in roster if r[1] == "cppcc"]  # NPC deputies are not in the table of sectors
+    order = ("农业界", "教育界")  # as the CPPCC lists them (the default report.sectors): 农业界 before 教育界
+    sectors = sorted({r[2] for r in members}, key=lambda s: (s == "", order.index(s) if s in order else 99))
     kinds = Counter(m.kind for m in e.registered)
     n = len(e.registered)
     states = Counter(m.state for m in e.registered)
@@ -314,22 +332,22 @@ def expected_tables(e: Expected, roster: list[tuple[str, str, str, bool]] = REPR
     return [
         ("表1　联系代表委员方式统计", [["联系方式", "人次"], *([METHOD_ZH[k], str(e.contacts[k])] for k in METHOD_ZH),
                             ["合计", str(sum(e.contacts.values()))]]),
-        ("表2　联系覆盖情况（按类别）", [["类别", "总人数", "已联系", "未联系", "覆盖率"],
+        ("表2　联系覆盖情况（按类别）", [["类别", "总人数", "已联系", "未联系", "联系覆盖率"],
                              *([label, t, c, str(int(t) - int(c)), pct(int(c), int(t))] for label, t, c in by_body),
                              ["合计", str(total_reps), str(contacted), str(total_reps - contacted),
                               pct(contacted, total_reps)]]),
-        ("表3　联系覆盖情况（按界别）", [["界别", "总人数", "已联系", "覆盖率"], *(
-            [s or "未填界别", str(t := sum(1 for r in roster if r[2] == s)),
-             str(c := sum(1 for r in roster if r[2] == s and r[0] in e.contacted)), pct(c, t)] for s in sectors)]
-         if roster else [["界别", "总人数", "已联系", "覆盖率"], ["无", "", "", ""]]),
-        ("表4　受理事项（按类别）", [["类别", "件数", "占比"], *([KIND_ZH[k], str(kinds[k]), pct(kinds[k], n)] for k in KIND_ZH),
+        ("表3　政协委员联系覆盖情况（按界别）", [["界别", "总人数", "已联系", "联系覆盖率"], *(
+            [s or "未填界别", str(t := sum(1 for r in members if r[2] == s)),
+             str(c := sum(1 for r in members if r[2] == s and r[0] in e.contacted)), pct(c, t)] for s in sectors)]
+         if members else [["界别", "总人数", "已联系", "联系覆盖率"], ["无", "", "", ""]]),
+        ("表4　本半年登记事项（按类别）", [["类别", "件数", "占比"], *([KIND_ZH[k], str(kinds[k]), pct(kinds[k], n)] for k in KIND_ZH),
                            ["合计", str(n), "100.0%" if n else "—"]]),
-        ("表5　办理状态", [["状态", "件数"], *([STATE_ZH[s], str(states[s])] for s in STATE_ZH), ["合计", str(n)]]),
-        ("表6　办理结果分类", [["结果分类", "件数"], *([OUTCOME_ZH[o], str(outcomes[o])] for o in OUTCOME_ZH),
+        (f"表5　本半年登记事项目前的办理状态（截至{zh(drawn)}）", [["状态", "件数"], *([STATE_ZH[s], str(states[s])] for s in STATE_ZH), ["合计", str(n)]]),
+        ("表6　本半年登记事项办理结果分类", [["结果分类", "件数"], *([OUTCOME_ZH[o], str(outcomes[o])] for o in OUTCOME_ZH),
                         ["尚未定类", str(outcomes[""])], ["合计", str(n)]]),
-        ("表7　按期办结情况", [["到期应办结", "按期办结", "超期办结", "逾期未办结", "按期办结率"],
+        ("表7　按期办结情况", [["到期应办结", "按期办结", "超期办结", "到期未办结", "按期办结率"],
                         [str(due), str(e.on_time), str(e.late), str(e.overdue_open), pct(e.on_time, due)]]),
-        ("表8　答复满意度", [["答复件数", "满意", "基本满意", "不满意", "未评价", "参评率", "满意率"],
+        ("表8　答复满意度", [["答复", "满意", "基本满意", "不满意", "未评价", "参评率", "满意率"],
                        [str(replies), str(e.ratings["satisfied"]), str(e.ratings["basically"]),
                         str(e.ratings["dissatisfied"]), str(e.ratings["unrated"]), pct(rated, replies),
                         pct(e.ratings["satisfied"] + e.ratings["basically"], rated)]]),
@@ -340,8 +358,8 @@ def expected_tables(e: Expected, roster: list[tuple[str, str, str, bool]] = REPR
                               *([["合计", str(moved)]] if moved else [["无", ""]])]),
         ("表11　督办催办情况", [["催办次数", "催办事项", "长期未办理标记", "涉及事项"],
                          [str(e.urged[0]), str(e.urged[1]), str(e.stale[0]), str(e.stale[1])]]),
-        ("表12　逾期未办结事项", [["编号", "类别", "承办部门", "办理期限", "超期天数"],
-                          *([m.number, KIND_ZH[m.kind], m.dept or "未交办", zh(m.due), str(days)]
+        (f"表12　逾期未办结事项（截至{zh(e.as_of)}）", [["编号", "类别", "承办部门", "办理期限", "逾期天数"],
+                          *([m.number, KIND_ZH[m.kind], m.dept or "尚未交办", zh(m.due), str(days)]
                             for m, days in e.overdue)] + ([] if e.overdue else [none5])),
         ("表13　向县人大报告重大案件情况", [["序号", "案件名称", "案号", "报告日期", "备注"],
                                 *([str(i), r[1], r[2] or "—", zh(r[3]), r[5]] for i, r in enumerate(e.majors, 1))]
@@ -377,10 +395,16 @@ def read_xlsx(path: str | Path) -> dict[str, list[list[Any]]]:
     return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
 
 
-def as_text(value: Any, header: str) -> str:
-    """A workbook cell as the document shows it (rates are numbers formatted as percentages)."""
+def as_text(value: Any, header: str, shown: str = "") -> str:
+    """A workbook cell as the document shows it (rates are numbers formatted as percentages; a figure that
+    has no value is an empty cell in the workbook, "—" in the document)."""
+    if value is None and shown == "—":
+        return shown
+    if isinstance(value, datetime):  # a date cell reads back as a datetime at midnight
+        assert value.time() == datetime.min.time()
+        return zh(value.date())
     if isinstance(value, (int, float)) and (header.endswith("率") or header == "占比"):
-        return f"{100 * value:.1f}%"  # a rate of 0.0 reads back as the integer 0
+        return pct(round(value * 10**9), 10**9)  # a rate of 0.0 reads back as the integer 0
     if isinstance(value, float):
         return f"{value:.1f}"
     return "" if value is None else str(value)
@@ -390,7 +414,7 @@ def check_files(docx_path: str | Path, xlsx_path: str | Path, e: Expected, drawn
                 roster: list[tuple[str, str, str, bool]] = REPRESENTATIVES) -> list[str]:
     """Compare both files with the expectation, every cell; return the document's paragraphs."""
     paragraphs, tables = read_docx(docx_path)
-    expected = expected_tables(e, roster)
+    expected = expected_tables(e, drawn, roster)
     assert [caption for caption, _rows in tables] == [caption for caption, _rows in expected]
     for (caption, rows), (_c, want) in zip(tables, expected):
         assert rows == want, caption
@@ -402,7 +426,8 @@ def check_files(docx_path: str | Path, xlsx_path: str | Path, e: Expected, drawn
         assert name.startswith(caption.split("　")[0] + " ")
         got = sheets[name]
         assert [str(v) for v in got[0]] == want[0], caption
-        assert [[as_text(v, want[0][i]) for i, v in enumerate(row)] for row in got[1:]] == want[1:], caption
+        assert [[as_text(v, want[0][i], want[1 + r][i]) for i, v in enumerate(row)]
+                for r, row in enumerate(got[1:])] == want[1:], caption
     text = "\n".join(paragraphs) + json.dumps(sheets, ensure_ascii=False, default=str)
     for secret in (COMPLAINANT, COMPLAINANT_PHONE, SECRET_BODY, "事由LS"):  # SPEC §1: no personal data, no texts
         assert secret not in text
@@ -457,35 +482,51 @@ async def test_the_first_half_report_number_by_number(harness: Harness) -> None:
     await office.setup()
     sent = await office.clerk.say("/report 2026H1")
     files = files_of(sent)
-    assert [name for _path, name in files] == ["2026H1-联系代表委员工作情况报告.docx", "2026H1-联系代表委员工作情况报告.xlsx"]
+    assert [name for _path, name in files] == ["2026年上半年联系人大代表政协委员工作情况报告.docx", "2026年上半年联系人大代表政协委员工作情况报告.xlsx"]
     e = expect(date(2026, 1, 1), date(2026, 6, 30), DRAWN)
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
-    assert paragraphs[0] == "卢氏县人民检察院关于2026年上半年联系人大代表政协委员工作情况的报告"
-    assert paragraphs[1] == "（2026年1月1日至2026年6月30日，数据截至2026年6月30日）"
+    # GB/T 9704: the 版头 (the unit's mark; 发文字号 and 签发人, a blank to sign by hand), the title broken between
+    # its words, the period, the addressee of the configuration (report.addressee)
+    assert paragraphs[:6] == ["卢氏县人民检察院文件", "卢检〔2026〕　号\t签发人：　　　",
+                              "卢氏县人民检察院关于2026年上半年\n联系人大代表政协委员工作情况的报告",
+                              "（2026年1月1日至2026年6月30日，\n数据截至2026年6月30日）", "三门峡市人民检察院：",
+                              paragraphs[5]]
+    assert paragraphs[5].startswith("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十七条")
     body = "\n".join(paragraphs)
     for heading in ("一、联系人大代表、政协委员情况", "二、建议、批评、意见及转交案件受理办理情况", "三、办理质效情况",
                     "四、督办催办情况", "五、向县人大报告重大案件及抗诉案件备案情况",
                     "六、邀请代表委员参加活动及执法监督员参与情况", "七、存在的问题和下一步工作"):
         assert heading in paragraphs
-    assert ("现有人大代表3名、政协委员2名。本半年共联系代表委员3人次，覆盖2名，覆盖率40.0%；其中人大代表1名、政协委员1名。"
-            in paragraphs)
+    assert ("现有人大代表3名、政协委员2名。本半年共联系代表委员3人次，已联系代表委员2名，联系覆盖率40.0%；其中人大代表1名、"
+            "政协委员1名。" in paragraphs)
     assert "全年累计" not in body  # the year's coverage is for the second half's report
     assert ("本半年共登记代表委员提出的建议、批评、意见和转交的举报、控告、申诉8件，其中建议1件、批评2件、意见2件、举报1件、"
-            "控告1件、申诉1件。截至2026年6月30日，已办结3件，正在办理4件，已移送1件。") in paragraphs
-    assert "本半年到期应办结7件，按期办结3件，按期办结率42.9%；超期办结2件，逾期未办结2件。" in paragraphs
-    assert ("本半年共答复6件，代表委员已评价3件，参评率50.0%；其中满意1件、基本满意1件、不满意1件，满意率（含基本满意）"
-            "66.7%；未评价3件。") in paragraphs
+            "控告1件、申诉1件。截至2026年6月30日，上述事项办结4件（其中移送有关主管机关1件），未办结4件。") in paragraphs
+    # handled in the half-year: 0001, 0002, 0005, 0010, 0101, 0102 (whenever registered)
+    assert [m.number for m in e.handled] == ["LS-2026-0001", "LS-2026-0002", "LS-2026-0005", "LS-2025-0101",
+                                            "LS-2025-0102", "LS-2026-0010"]
+    assert ("本半年办结事项6件（按办结日期统计，含此前登记的事项）。本半年到期应办结7件，其中按期办结3件、超期办结2件、"
+            "到期未办结2件，按期办结率42.9%。") in paragraphs
+    assert ("注：“办结”指统计期间内办结的事项，按办结日期统计；以无法满足作出答复、移送有关主管机关的，均计为办结；"
+            "“到期应办结”指办理期限（延期或重新办理的，以新期限为准）在统计期间内的事项中，截至统计截止日已办结或已过期限的；"
+            "“到期未办结”指到期应办结事项中，截至统计截止日仍未办结的。“到期未办结”只计本半年到期的事项，与第四部分"
+            "“逾期未办结”（截至2026年6月30日已过期限未办结的全部事项）口径不同。") in paragraphs
+    assert ("本半年共答复6件，代表委员已评价3件，参评率50.0%；其中满意1件、基本满意1件、不满意1件，满意率66.7%；未评价3件。"
+            "因不满意重新办理1次。") in paragraphs
     assert "本半年承办部门申请延期3件，批准1件，不予批准1件，尚待审批1件。" in paragraphs
-    assert "对不属于本院管辖的事项，先行接访、说明情况后，移送有关主管机关1件。" in paragraphs
-    assert ("截至2026年6月30日，逾期未办结事项3件（见表12）。本半年专人催办3次，涉及事项2件；因长期未办理被标记3次，"
-            "涉及事项2件。") in paragraphs
+    assert ("对不属于本院管辖的事项，先行接访、说明情况后，本半年移送有关主管机关1件（按移送日期统计，含此前登记的事项）。"
+            in paragraphs)
+    assert [m.number for m in e.not_concluded] == ["LS-2026-0003", "LS-2026-0004", "LS-2026-0006", "LS-2025-0103",
+                                                  "LS-2025-0104", "LS-2026-0008"]
+    assert ("截至2026年6月30日，全院未办结事项6件，其中逾期未办结3件（见表12）。本半年专人催办3次，涉及事项2件；"
+            "因长期未办理被标记3次，涉及事项2件。") in paragraphs
     assert ("本半年向县人民代表大会及其常委会报告重大案件1件；向人民法院提出抗诉2件，已报县人大常委会备案1件，尚未备案1件。"
             in paragraphs)
     assert "现有执法监督员2名。本半年系统中未记录举办的活动及执法监督员参与情况。" in paragraphs
     # the chat message sums it up, and the office may mark it sent
     message = [s for s in sent if s.op == "message"][-1]
     assert message.text.startswith("2026年上半年联系代表委员工作情况报告\n数据截至2026年6月30日：\n")
-    assert "登记事项 8 件；到期应办结 7 件，按期办结 3 件；目前逾期未办结 3 件" in message.text
+    assert "登记 8 件；办结 6 件；到期应办结 7 件，其中按期办结 3 件；逾期未办结 3 件" in message.text
     assert message.buttons and message.buttons[0][0] == "已报送"
 
 
@@ -499,9 +540,9 @@ async def test_the_second_half_so_far_and_the_years_coverage(harness: Harness) -
     e = expect(date(2026, 7, 1), date(2026, 12, 31), DRAWN)
     assert [m.number for m in e.registered] == ["LS-2026-0007", "LS-2026-0009"]
     paragraphs = check_files(files[0][0], files[1][0], e, DRAWN)
-    assert paragraphs[1] == "（2026年7月1日至2026年12月31日，数据截至2026年11月27日）"
+    assert paragraphs[3] == "（2026年7月1日至2026年12月31日，\n数据截至2026年11月27日）"
     year = {rep for rep, _m, day, _s in CONTACTS if day.year == 2026}
-    assert ("全年累计联系代表委员4名，覆盖率80.0%，尚有1名未联系。" in paragraphs[4]) and len(year) == 4
+    assert ("全年累计已联系代表委员4名，联系覆盖率80.0%，尚有1名未联系。" in paragraphs[7]) and len(year) == 4
     assert not [s for s in sent if s.buttons]  # a leader reads it; only the office marks it sent
 
 
@@ -510,13 +551,15 @@ async def test_a_half_year_with_no_data_at_all_reads_well(harness: Harness) -> N
     await office.setup(seeded=False)
     sent = await office.clerk.say("/report 2026H1")
     files = files_of(sent)
-    empty = Expected(date(2026, 1, 1), date(2026, 6, 30), date(2026, 6, 30), [], 0, 0, 0, [], Counter(), Counter(),
-                     Counter(), (0, 0), (0, 0), Counter(), set(), None, [], [])
+    empty = Expected(date(2026, 1, 1), date(2026, 6, 30), date(2026, 6, 30), [], 0, 0, 0, [], [], [], 0, Counter(),
+                     Counter(), Counter(), (0, 0), (0, 0), Counter(), set(), None, [], [])
     paragraphs = check_files(files[0][0], files[1][0], empty, DRAWN, roster=[])
     for sentence in ("名册中尚无人大代表、政协委员。", "本半年未登记代表委员提出的建议、批评、意见和转交的案件。",
-                     "本半年无到期应办结的事项。", "本半年未发出答复。", "本半年无延期办理申请。",
+                     "本半年办结事项0件（按办结日期统计，含此前登记的事项）。本半年无到期应办结的事项。",
+                     "本半年未发出答复。因不满意重新办理0次。", "本半年无延期办理申请。",
                      "本半年无移送有关主管机关的事项。",
-                     "截至2026年6月30日，无逾期未办结事项。本半年专人催办0次，涉及事项0件；因长期未办理被标记0次，涉及事项0件。",
+                     "截至2026年6月30日，全院未办结事项0件，无逾期未办结事项。本半年专人催办0次，涉及事项0件；"
+                     "因长期未办理被标记0次，涉及事项0件。",
                      "本半年未向县人大报告重大案件；未向人民法院提出抗诉。",
                      "现有执法监督员0名。本半年系统中未记录举办的活动及执法监督员参与情况。"):
         assert sentence in paragraphs
@@ -576,7 +619,7 @@ async def test_the_office_is_reminded_from_the_first_of_june_until_the_report_is
     assert (await tick(harness, at(date(2026, 6, 22))))["halfyear"] == 1
     reminders = [s for s in office.clerk.received if s.text.startswith("半年工作情况报告")]
     assert len(reminders) == 2
-    assert reminders[0].text == ("半年工作情况报告\n2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
+    assert reminders[0].text == ("半年工作情况报告\n根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十七条，2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
                                  "请用 /report 2026H1 生成报告，报送后点击“已报送”。")
     assert [label for label, _data in reminders[0].buttons] == ["生成报告", "已报送"]
     drawn = await office.clerk.press("生成报告")
@@ -613,19 +656,20 @@ def expected_assessment(year: int, today: date) -> tuple[list[list[Any]], list[l
         r = ratings_in(mine, first, last)
         rated = r["satisfied"] + r["basically"] + r["dissatisfied"]
         return [name, sum(1 for m in mine if m.registered.year == year), len(days),
-                round(sum(days) / len(days), 1) if days else "—", due, on_time, ratio(on_time, due),
-                late + still_open, rated + r["unrated"], r["satisfied"], r["basically"], r["dissatisfied"], r["unrated"],
-                ratio(r["satisfied"] + r["basically"], rated),
-                len(events_in("rated_dissatisfied", first, last, numbers)), len(events_in("stale", first, last, numbers))]
+                round(sum(days) / len(days), 1) if days else None, due, on_time, late, still_open, ratio(on_time, due),
+                rated + r["unrated"], r["satisfied"], r["basically"], r["dissatisfied"], r["unrated"],
+                ratio(rated, rated + r["unrated"]), ratio(r["satisfied"] + r["basically"], rated),
+                sum(1 for m in mine for rep in m.replies if rep.rating == "dissatisfied" and rep.at.year == year),
+                len(events_in("stale", first, last, numbers))]
 
     departments = [row(d, [m for m in MATTERS if m.dept == d]) for d in (D1, D2)]
-    departments.append(row("未交办", [m for m in MATTERS if m.dept is None]))
+    departments.append(row("办公室直接处理（移送、无法满足及尚未交办）", [m for m in MATTERS if m.dept is None]))
     departments.append(row("合计", MATTERS))
     roles = {"office": "办公室", "handler": "承办人", "head": "部门负责人", "leader": "院领导"}
     staff = []
     for name, role_list, dept in sorted(STAFF, key=lambda s: (s[2] or "", s[0])):
         urged = events_in("urged", first, last)
-        staff.append([name, dept or "—", "、".join(roles[r] for r in role_list),
+        staff.append([name, dept, "、".join(roles[r] for r in role_list),
                       sum(1 for _r, _m, day, s in CONTACTS if s == name and day.year == year),
                       sum(1 for _n, actor in urged if actor == name), len({n for n, actor in urged if actor == name})])
     return departments, staff
@@ -636,8 +680,9 @@ def check_assessment(path: str | Path, year: int, today: date) -> None:
     assert list(sheets) == ["说明", "表1 部门", "表2 人员"]
     departments, staff = expected_assessment(year, today)
     got = sheets["表1 部门"]
-    assert got[0] == ["承办部门", "承办件数", "办结件数", "平均办结天数", "到期应办结", "按期办结", "按期办结率", "超期件数",
-                      "答复件数", "满意", "基本满意", "不满意", "未评价", "满意率", "重新办理", "长期未办理标记"]
+    assert got[0] == ["承办部门", "登记", "办结", "平均办结天数", "到期应办结", "按期办结", "超期办结", "到期未办结",
+                      "按期办结率", "答复", "满意", "基本满意", "不满意", "未评价", "参评率", "满意率", "因不满意重新办理",
+                      "长期未办理标记"]
     assert got[1:] == [[pytest.approx(v) if isinstance(v, float) else v for v in row] for row in departments]
     assert sheets["表2 人员"][1:] == staff
     assert sheets["表2 人员"][0] == ["姓名", "部门", "角色", "联系代表委员（人次）", "催办次数", "催办事项"]
@@ -646,7 +691,7 @@ def check_assessment(path: str | Path, year: int, today: date) -> None:
 def test_the_2026_assessment_by_hand() -> None:
     departments, staff = expected_assessment(2026, DRAWN)
     # handled in 2026: LS-2026-0001 after 50 days, LS-2026-0002 after 98, LS-2025-0101 after 97; LS-2026-0008 reopened
-    assert departments[0][:8] == ["第一检察部", 3, 3, 81.7, 4, 1, 0.25, 3]
+    assert departments[0][:9] == ["第一检察部", 3, 3, 81.7, 4, 1, 2, 1, 0.25]
     assert [s[:1] + s[3:] for s in staff if s[0] in ("陈静", "李娜")] == [["李娜", 1, 1, 1], ["陈静", 3, 3, 2]]
 
 
@@ -658,7 +703,7 @@ async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> No
     async with harness.db.snapshot() as q:
         figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
     path = tmp_path / "a.xlsx"
-    path.write_bytes(report_text.assessment_file(figures, DRAWN))
+    path.write_bytes(report_text.assessment_file(figures, harness.clock.now(), SH))
     check_assessment(path, 2026, DRAWN)
 
 
@@ -689,11 +734,11 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
     out = tmp_path / "out" / "report.docx"
     capsys.readouterr()
     assert main(["--config", str(config_path), "report", "half-year", "2026h1", "--out", str(out), "--to",
-                 "三门峡市人民检察院"], clock) == 0
+                 "三门峡市人民检察院第七检察部"], clock) == 0
     assert capsys.readouterr().out == (f"half-year report 2026H1 (as of 2026-06-30) written to {out} and "
                                        f"{out.with_suffix('.xlsx')}\n")
     paragraphs = check_files(out, out.with_suffix(".xlsx"), expect(date(2026, 1, 1), date(2026, 6, 30), today), today)
-    assert paragraphs[2] == "三门峡市人民检察院："
+    assert paragraphs[4] == "三门峡市人民检察院第七检察部："  # --to, instead of report.addressee
     book = tmp_path / "assessment.xlsx"
     assert main(["--config", str(config_path), "--json", "report", "assessment", "2026", "--out", str(book)], clock) == 0
     result = json.loads(capsys.readouterr().out)
@@ -722,7 +767,8 @@ def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: 
     rows: list[tuple[Any, ...]] = [(f"LS-2025-{n:04d}", "建议", "第一检察部", "2026年1月1日", 200 - n) for n in range(150)]
     table = office_files.Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"), rows,
                                doc_limit=100)
-    report = office_files.Report("标题", "（期间）", "卢氏县人民检察院", DRAWN, blocks=[table])
+    report = office_files.Report(("标题",), ("（期间）",), "卢氏县人民检察院", DRAWN, datetime(2026, 11, 27, 2, tzinfo=UTC),
+                                 blocks=[table])
     document, workbook = report_text.half_year_files(report)
     (tmp_path / "r.docx").write_bytes(document)
     (tmp_path / "r.xlsx").write_bytes(workbook)

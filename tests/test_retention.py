@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.sealing import COMPLAINANT_CONTACT
 from tests.fakes import Harness, User
 
 
@@ -64,7 +65,8 @@ async def test_old_messages_lose_their_text_and_keep_their_record(harness: Harne
         body = await q.scalar("SELECT complainant_contact FROM matters")
         rows = await q.all("SELECT * FROM inbox") + await q.all("SELECT * FROM outbox")
     everything = " ".join(str(v) for r in rows for v in tuple(r))
-    assert body == "13900000000" and "13900000000" not in everything
+    assert harness.db.sealer is not None  # sealed at rest (issue 15, item 5)
+    assert harness.db.sealer.open(body, COMPLAINANT_CONTACT) == "13900000000" and "13900000000" not in everything
 
     await deputy.say("/my")  # and the bot goes on as before
     assert "LS-2026-0001" in deputy.last

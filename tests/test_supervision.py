@@ -221,7 +221,9 @@ async def test_s13_the_monthly_bulletin_once_a_month(world: World) -> None:
     assert (await world.tick(at(date(2026, 12, 1))))["bulletin"] == 1
     assert "bulletin" not in await world.tick(at(date(2026, 12, 2)))
     text = [t for t in world.texts_to(world.leader) if t.startswith("定期通报（2026年12月）")]
-    assert text == ["定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件"]
+    [bulletin] = text
+    assert bulletin.startswith("定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件\n\n")
+    assert bulletin.splitlines()[-1].startswith("审计日志：共")  # the head, kept outside the database (issue 15)
 
 
 async def test_an_unrated_reply_is_asked_about_once_then_recorded_as_unrated(world: World) -> None:
@@ -306,8 +308,8 @@ async def test_s16_discipline_sees_the_idle_matters_in_its_inbox(world: World) -
     await world.matter(date(2026, 11, 20), due=date(2027, 2, 20))
     world.h.clock.set(at(date(2026, 11, 27)))
     listing = await world.h.user(f"u{world.discipline}").say("/inbox")
-    assert listing[0].text.startswith("14 天以上未办理的事项\nLS-2026-0001")
-    assert "LS-2026-0002" not in listing[0].text
+    assert listing[1].text.startswith("14 天以上无办理动作（1 件）\nLS-2026-0001")  # after the counts (gap 9)
+    assert "LS-2026-0002" not in listing[1].text
 
 
 async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekly_before_summaries(
@@ -395,3 +397,96 @@ async def test_a_days_reminders_fire_in_short_transactions_and_a_failure_loses_n
     async with world.h.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(DISTINCT matter_id) FROM timeline WHERE event = 'urged'") == 5
         assert await q.scalar("SELECT COUNT(*) FROM timeline WHERE event = 'urged'") == 5
+
+
+# -- issue 18: supervision's clock ------------------------------------------------------------------
+
+
+def overdue_texts(world: World, person: int) -> list[str]:
+    return [t for t in world.texts_to(person) if t.startswith("已超期")]
+
+
+async def test_s12_nothing_is_overdue_on_its_due_date_itself(world: World) -> None:
+    """§12: a matter is to be concluded *by* its due date; on that day nobody is told it is overdue,
+    and no weekly slot is used up (the reminders table and the outbox are untouched)."""
+    await world.matter(date(2026, 8, 24), due=date(2026, 11, 24))  # due on a Tuesday
+    assert "overdue" not in await world.tick(at(date(2026, 11, 24), 10))
+    assert "overdue" not in await world.tick(at(date(2026, 11, 24), 17, 30))
+    async with world.h.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM reminders WHERE rule = 'overdue'") == 0
+        assert await q.scalar("SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'overdue:%'") == 0
+    for person in (world.office, world.handler, world.head, world.discipline):
+        assert overdue_texts(world, person) == []
+    card = await world.h.user(f"u{world.office}").say("/case LS-2026-0001")
+    assert "办理期限：2026年11月24日" in card[0].text.split("\n")  # and not "overdue"
+
+
+async def test_s12_overdue_from_the_day_after_its_due_date_counted_in_calendar_days(world: World) -> None:
+    """§12, §13: the day after the due date the matter is one day overdue, and both lines are told."""
+    await world.matter(date(2026, 8, 24), due=date(2026, 11, 24))
+    await world.tick(at(date(2026, 11, 24), 10))
+    assert (await world.tick(at(date(2026, 11, 25), 9)))["overdue"] == 1
+    for person in (world.handler, world.head, world.office, world.discipline):
+        [text] = overdue_texts(world, person)
+        assert "期限为2026年11月24日，已超期 1 天。" in text
+    assert "overdue" not in await world.tick(at(date(2026, 11, 25), 15))  # once for its week
+
+
+async def test_s13_after_a_weekend_the_first_working_day_says_three_days_then_weekly(world: World) -> None:
+    """§13 at set intervals: due on a Friday, the first overdue notice goes on Monday, three days after;
+    the next week's goes the Monday after, ten days after; the count is the calendar days in between."""
+    await world.matter(date(2026, 8, 27), due=date(2026, 11, 27))  # a Friday
+    assert "overdue" not in await world.tick(at(date(2026, 11, 27), 10))  # the due date
+    assert await world.tick(at(date(2026, 11, 28), 10)) == {}  # Saturday: nobody is reminded
+    assert (await world.tick(at(date(2026, 11, 30), 9)))["overdue"] == 1  # Monday
+    assert "overdue" not in await world.tick(at(date(2026, 12, 4), 9))  # seven days after: the same week
+    assert (await world.tick(at(date(2026, 12, 7), 9)))["overdue"] == 1  # the next Monday: the next week
+    days = [t.split("已超期 ")[1].split(" 天")[0] for t in overdue_texts(world, world.handler)]
+    assert days == ["3", "10"]
+
+
+async def test_s13_overdue_after_two_weeks_down_goes_once_with_the_true_count(world: World) -> None:
+    """SPEC §5: an overdue notice that fell due while the bot was down goes once when it comes back."""
+    await world.matter(date(2026, 8, 2), due=date(2026, 11, 2))
+    assert (await world.tick(at(date(2026, 11, 17), 9)))["overdue"] == 1  # first tick in fifteen days
+    assert "overdue" not in await world.tick(at(date(2026, 11, 17), 13))
+    [text] = overdue_texts(world, world.discipline)
+    assert "已超期 15 天。" in text
+
+
+async def test_s13_after_two_weeks_down_the_urging_ladder_starts_with_the_handler(world: World) -> None:
+    """§13: the named urger presses the handler first, then the department head, then the leaders, one
+    step per urging actually sent; the urging that fell due while the bot was down goes once (SPEC §5)."""
+    m = await world.matter(date(2026, 11, 2), due=date(2027, 2, 2))
+    assert (await world.tick(at(date(2026, 11, 18), 9)))["urge"] == 1  # first tick, sixteen days after assignment
+    assert "urge" not in await world.tick(at(date(2026, 11, 18), 13))
+    assert "urge" not in await world.tick(at(date(2026, 11, 20), 9))
+    assert [t for t in world.texts_to(world.handler) if "催办" in t][0].startswith("催办\n第1次催办")
+    assert not [t for t in world.texts_to(world.head) if "次催办" in t]
+    assert (await world.tick(at(date(2026, 11, 23), 9)))["urge"] == 1  # the next weekly slot: the head
+    assert [t for t in world.texts_to(world.head) if "次催办" in t][0].startswith("催办\n第2次催办")
+    assert (await world.tick(at(date(2026, 11, 30), 9)))["urge"] == 1  # then the leaders
+    assert [t for t in world.texts_to(world.leader) if "次催办" in t][0].startswith("催办\n第3次催办")
+    async with world.h.db.snapshot() as q:
+        urged = [r[0] for r in await q.all("SELECT detail FROM timeline WHERE matter_id = ? AND event = 'urged'"
+                                           " ORDER BY id", (m,))]
+    assert urged == ['{"count": 1, "level": 1}', '{"count": 2, "level": 2}', '{"count": 3, "level": 3}']
+
+
+async def test_s12_the_card_the_digest_the_report_and_the_notice_say_the_same_days_overdue(world: World) -> None:
+    """§12, §13, §17: three days after its due date a matter is three days overdue wherever it is said."""
+    from handlers.reports import HalfYear, half_year
+
+    await world.matter(date(2026, 8, 27), due=date(2026, 11, 27))
+    await world.tick(at(date(2026, 11, 30), 9))
+    [notice] = overdue_texts(world, world.handler)
+    assert "已超期 3 天。" in notice
+    card = await world.h.user(f"u{world.office}").say("/case LS-2026-0001")
+    assert "办理期限：2026年11月27日（已超期 3 天）" in card[0].text.split("\n")
+    overview = await world.h.user(f"u{world.office}").say("/overview")
+    assert "所列事项中超期 1 件" in overview[0].text
+    digest = "\n".join(s.text for s in await world.h.user(f"u{world.leader}").say("/digest"))
+    assert "2026年11月27日到期，已超期 3 天" in digest
+    async with world.h.db.snapshot() as q:
+        figures = await half_year(q, HalfYear(2026, 2), date(2026, 11, 30), SHANGHAI, "某县人民检察院")
+    assert [(o.number, o.days) for o in figures.overdue] == [("LS-2026-0001", 3)]

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.fakes import Harness, Sent, User
 from tests.test_supervision import at
 
@@ -56,8 +57,9 @@ class Supervisors:
                 "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id, urger_id,"
                 " registered_at, due_date, updated_at, complainant_name, complainant_contact) VALUES ('LS-2026-0001',"
                 " 'report', ?, ?, '村民反映某公司占用基本农田建厂。', ?, 1, ?, '2026-11-20T02:00:00.000+00:00',"
-                " '2027-02-20', '2026-11-20', '张三', '13900001111') RETURNING id",
-                (self.zhang_id, REPORT, state, self.office_id))
+                " '2027-02-20', '2026-11-20', ?, ?) RETURNING id",
+                (self.zhang_id, REPORT, state, self.office_id, tx.sealer.seal("张三", COMPLAINANT_NAME),
+                 tx.sealer.seal("13900001111", COMPLAINANT_CONTACT)))
 
     async def discussion(self, whom: str = "执法监督员", named: tuple[str, ...] = ()) -> list[Sent]:
         c = self.clerk
@@ -93,7 +95,7 @@ async def cast(harness: Harness) -> Supervisors:
 async def test_the_office_sees_the_supervisors_with_their_terms_and_is_warned_below_five(cast: Supervisors) -> None:
     listing = await cast.clerk.say("/supervisors")
     assert messages(listing) == [
-        "执法监督员\n在任 2 名（规定为5至10名）。\n⚠ 在任执法监督员仅 2 名，按规定应聘请5至10名，请及时增聘。\n"
+        "执法监督员\n在任 2 名（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定为5至10名）。\n⚠ 在任执法监督员仅 2 名，《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定应聘请5至10名，请及时增聘。\n"
         "\n王建国 · 人大代表 · 农业界\n名册登记，任期未记录\n2026年案件研讨：受邀 0 次，出席 0 次\n"
         "\n李秀梅 · 政协委员 · 教育界\n名册登记，任期未记录\n2026年案件研讨：受邀 0 次，出席 0 次"]
     assert cast.clerk.last_buttons() == ["聘请执法监督员", "解聘王建国", "解聘李秀梅"]
@@ -127,7 +129,7 @@ async def test_the_office_appoints_by_search_with_a_term_and_removes_with_confir
     assert messages(await c.press("解聘王建国")) == ["确定自今日起解聘执法监督员王建国吗？"]
     removed = await c.press("确认")
     assert messages(removed)[0] == "已解聘执法监督员王建国。"
-    assert messages(removed)[1].startswith("执法监督员\n在任 3 名（规定为5至10名）。")
+    assert messages(removed)[1].startswith("执法监督员\n在任 3 名（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定为5至10名）。")
     assert "王建国" not in messages(removed)[1]
     o = cast.office_id
     assert await cast.terms() == [(cast.zhang_id, "2026-11-27", "2031-11-26", None, o, None),
@@ -151,7 +153,7 @@ async def test_more_than_ten_are_warned_and_the_office_is_reminded_monthly(cast:
     for n in range(9):
         await cast.h.add_representative(f"代表{n + 1}", phone=f"1360000000{n}", supervisor=True)
     listing = messages(await cast.clerk.say("/supervisors"))[0]
-    assert listing.startswith("执法监督员\n在任 11 名（规定为5至10名）。\n⚠ 在任执法监督员共 11 名，按规定应为5至10名。\n")
+    assert listing.startswith("执法监督员\n在任 11 名（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定为5至10名）。\n⚠ 在任执法监督员共 11 名，《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定应为5至10名。\n")
 
     async def tick(day: date) -> int:
         cast.h.clock.set(at(day, 9))
@@ -160,7 +162,7 @@ async def test_more_than_ten_are_warned_and_the_office_is_reminded_monthly(cast:
         return fired.get("supervisors", 0)
 
     assert await tick(date(2026, 12, 1)) == 1
-    assert cast.clerk.last == "执法监督员\n在任执法监督员共 11 名，按规定应为5至10名。"
+    assert cast.clerk.last == "执法监督员\n在任执法监督员共 11 名，《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第六条规定应为5至10名。"
     assert cast.clerk.last_buttons() == ["执法监督员"]
     assert await tick(date(2026, 12, 15)) == 0  # once a month
     await cast.clerk.press("执法监督员")
@@ -200,7 +202,7 @@ async def test_a_case_discussion_carries_the_public_summary_only_and_records_the
     assert messages(asked) == [f"发表意见\n研讨事项：LS-2026-0001，举报：{REPORT}\n请在一条消息中写下您的意见。"]
     view = "建议调取土地部门的卫星图片，核实占地面积后再作处理。"
     thanked = await cast.wang.say(view)
-    assert messages(thanked) == ["感谢您！您对LS-2026-0001的意见已转交承办人员。感谢您的监督。"]
+    assert messages(thanked) == ["您对LS-2026-0001的意见已转交承办人员。感谢您的监督。"]
     assert cast.handler.last == f"执法监督员意见\n执法监督员王建国就疑难案件研讨会研讨的LS-2026-0001发表意见如下：\n{view}"
     async with cast.h.db.snapshot() as q:
         timeline = tuple(await q.one("SELECT actor_id, event, public, detail FROM timeline WHERE event = 'supervisor_view'"))

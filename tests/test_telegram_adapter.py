@@ -206,7 +206,7 @@ async def test_a_file_over_20_mb_is_not_downloaded(fake: FakeBotAPI, channel: Te
     big, fine = [await channel.prepare(json.dumps(u.to_dict())) for u in updates]
     assert big is not None and big.attachments[0].error == "too_large"
     assert fine is not None and fine.attachments[0].sha256 is not None
-    assert Path(fine.attachments[0].stored_path or "").read_bytes() == b"%PDF fine"
+    assert channel.files.resolve(fine.attachments[0].stored_path or "").read_bytes() == b"%PDF fine"
 
 
 # -- receiving --------------------------------------------------------------------------

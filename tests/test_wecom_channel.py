@@ -161,9 +161,10 @@ async def bind(env: Env, userid: str, *, staff: bool = False, presentation: str 
         if staff:
             person = await people.add_staff(tx, f"员工{userid}", None, ["office"], "", now)
         else:
-            person = await tx.insert("INSERT INTO persons (name, body, phone, created_at, updated_at) VALUES"
-                                     " (?, 'npc', '13800000000', ?, ?) RETURNING id", (f"代表{userid}", now.isoformat(),
-                                                                                     now.isoformat()))
+            sealed, digest = people.sealed_phone(tx, "13800000000")  # phones are sealed at rest
+            person = await tx.insert("INSERT INTO persons (name, body, phone, phone_hash, created_at, updated_at)"
+                                     " VALUES (?, 'npc', ?, ?, ?, ?) RETURNING id",
+                                     (f"代表{userid}", sealed, digest, now.isoformat(), now.isoformat()))
         await people.bind_identity(tx, "wecom", userid, userid, person, now)
         if presentation:
             await tx.execute("UPDATE persons SET presentation = ? WHERE id = ?", (presentation, person))
@@ -803,8 +804,9 @@ async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_but
     config = replace(env.app.config, binding=BindingConfig(require_phone=True))
     env.app.config = env.app.processor.config = config
     async with env.app.db.transaction() as tx:
-        person = await tx.insert("INSERT INTO persons (name, body, phone, created_at, updated_at) VALUES"
-                                 " ('王建国', 'npc', '13800000001', '2026-01-01', '2026-01-01') RETURNING id")
+        sealed, digest = people.sealed_phone(tx, "13800000001")  # phones are sealed at rest (bot/sealing.py)
+        person = await tx.insert("INSERT INTO persons (name, body, phone, phone_hash, created_at, updated_at) VALUES"
+                                 " ('王建国', 'npc', ?, ?, '2026-01-01', '2026-01-01') RETURNING id", (sealed, digest))
         code = await create_invite(tx, person, env.clock.now(), 14)
     await env.post(text_fields("wangjianguo", f"绑定 {code}", "70001"))
     await env.app.settle()
@@ -929,7 +931,7 @@ async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> N
     assert inc is not None and len(inc.attachments) == 1
     item = inc.attachments[0]
     assert item.kind == "photo" and item.error is None and item.size == len(picture)
-    assert item.stored_path is not None and Path(item.stored_path).read_bytes() == picture
+    assert item.stored_path is not None and env.app.files.resolve(item.stored_path).read_bytes() == picture
     assert env.stub.requests[-1][1]["media_id"] == "MEDIA1"
     env.channel.max_file_bytes = 10
     env.stub.script["/cgi-bin/media/get"] = [media]

@@ -11,7 +11,9 @@ Telegram. Lines starting with `:` are the console's own:
     :quit          stop (end of input does the same)
 
 A bare number presses that button of the last message you received; anything else is a
-message, exactly as typed in a chat. Each line is processed, and everything it caused is
+message, exactly as typed in a chat. After a restart, `:as NAME` shows that person's last
+message with buttons again (from the outbox), so a number typed next presses the button it
+showed before the restart: a dialogue at a step with buttons goes on where it stood. Each line is processed, and everything it caused is
 printed, before the next line is read, so a script's output reads as a dialogue.
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.messages import Attachment, AttachmentKind, Contact, Incoming, SendResult
-from storage import people
+from storage import outbox, people
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -58,7 +60,11 @@ class ConsoleChannel:
                 self._print(f"  ({payload['text']})")
             return SendResult()
         message_id = str(next(self._message_ids))
-        name = await self._name_of(chat_id)
+        self._show(await self._name_of(chat_id), chat_id, message_id, payload)
+        return SendResult([message_id])
+
+    def _show(self, name: str, chat_id: str, message_id: str, payload: dict[str, Any]) -> None:
+        """Print a message; its buttons become the numbers that this chat's next bare number presses."""
         lines = [f"── {name} ──"]
         if payload.get("title"):
             lines.append(f"【{payload['title']}】")
@@ -77,7 +83,6 @@ class ConsoleChannel:
         if data:
             self._buttons[chat_id] = (message_id, data)
         self._print("\n".join(lines))
-        return SendResult([message_id])
 
     # -- reading the terminal -------------------------------------------------------------
 
@@ -163,6 +168,12 @@ class ConsoleChannel:
                 await people.bind_identity(tx, NAME, user_id, user_id, person.id, self.app.clock.now())
         self.user_id, self.who = user_id, name
         self._print(f"(console: you are now {name})")
+        if user_id not in self._buttons:  # a console started again: the buttons of before are still theirs
+            async with self.app.db.snapshot() as q:
+                last = await outbox.last_buttons(q, NAME, user_id)
+            if last is not None:
+                self._print("(console: the last message with buttons, shown again — a number presses its button)")
+                self._show(name, user_id, *last)
 
     async def _own_phone(self) -> str:
         if not self.user_id.startswith("p"):

@@ -1,0 +1,85 @@
+"""The operator's commands that look after the data itself: the data key, backup and restore.
+
+`python -m bot key new` prints a fresh key (for LIAISON_DATA_KEY); `key rotate` seals everything again
+under a new key (bot/data_key.py). `backup DIR` and `restore ARCHIVE` are in bot/backup.py; the
+command line (bot/__main__.py) wires them. Each command returns a dict whose "message" is printed (or
+the dict itself with --json), or raises `Refused`: nothing was changed, the message says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.backup import BackupError, check_backup, restore_backup, write_backup
+from bot.config import DATA_KEY_ENV, Config
+from bot.data_key import RotationError, rotate
+from bot.instance import AlreadyRunningError, InstanceLock
+from bot.sealing import new_key
+
+
+class Refused(Exception):
+    """The command cannot do what was asked; nothing was changed. `data` goes into the --json output."""
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+async def backup_archive(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`backup DIR`: one archive; files the database names but the store lacks are listed, not fatal."""
+    try:
+        written = await write_backup(app.db, app.config, args.folder, app.clock.now())
+    except BackupError as exc:
+        raise Refused(str(exc)) from None
+    lines = [f"backup written to {written.archive}: the database, {written.files} files, audit log at "
+             f"{written.entries} entries, head {written.head}; the data key is not in it (keep it apart)"]
+    if written.missing:
+        lines.append(f"warning: {len(written.missing)} files the database names are missing or damaged in "
+                     f"{app.config.storage.files_dir}: " + ", ".join(written.missing[:5]))
+    return {"message": "\n".join(lines), "archive": str(written.archive), "files": written.files,
+            "missing": written.missing, "entries": written.entries, "head": written.head}
+
+
+async def restore_archive(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    """`restore ARCHIVE [--check]`: prove the archive whole; without --check, put it back (empty folder only)."""
+    try:
+        if args.check:
+            with tempfile.TemporaryDirectory(prefix=".check-") as work:
+                checked = await check_backup(args.archive, Path(work))
+        else:
+            checked = await restore_backup(args.archive, config)
+    except BackupError as exc:
+        raise Refused(str(exc)) from None
+    what = "is whole" if args.check else f"restored into {config.storage.database} and {config.storage.files_dir}"
+    manifest = checked.manifest
+    return {"message": f"backup of {manifest['created_at']} {what}: {len(manifest['files'])} files, audit log intact "
+                       f"at {checked.entries} entries, head {checked.head}",
+            "created_at": manifest["created_at"], "files": len(manifest["files"]), "entries": checked.entries,
+            "head": checked.head}
+
+
+def make_key() -> dict[str, Any]:
+    """`key new`: a fresh key, printed once; nothing is stored."""
+    key = new_key()
+    return {"message": key, "key": key}
+
+
+async def rotate_key(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`key rotate`: with the bot stopped (its lock is taken for the while), seal everything under a new key."""
+    config = app.config
+    try:
+        with InstanceLock(config.storage.database):
+            old, new = await rotate(app.db, config, app.clock.now())
+    except AlreadyRunningError:
+        raise Refused("the bot is running on this database: stop it, rotate the key, then start it again") from None
+    except RotationError as exc:
+        raise Refused(str(exc)) from None
+    where = (f"{DATA_KEY_ENV}: now remove the old key from it" if os.environ.get(DATA_KEY_ENV, "").strip()
+             else f"the key file {config.storage.key_file} holds the new key only")
+    return {"message": f"data key rotated: {old} -> {new}; everything is sealed with the new key ({where})",
+            "old": old, "new": new}

@@ -1,0 +1,62 @@
+"""Queries of discipline inspection's second line (seed §13, §16): the open matters it watches, each read through
+the matters' state index or the timeline's event index, never a whole table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from storage.db import Tx, parse_ts, ts
+from storage.matters import Matter, matter_from_row
+
+OPEN_STATES = ("registered", "assigned", "in_progress", "concluded", "replied", "rated", "reopened")
+NOT_CONCLUDED = ("registered", "assigned", "in_progress", "reopened")  # what the §12 deadline is about
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+async def overdue(q: Tx, today: date, limit: int) -> list[Matter]:
+    """Matters not concluded by their due date, the longest overdue first."""
+    rows = await q.all(f"SELECT * FROM matters WHERE state IN ({_marks(NOT_CONCLUDED)}) AND due_date < ?"
+                       " ORDER BY due_date, id LIMIT ?", (*NOT_CONCLUDED, today.isoformat(), limit))
+    return [matter_from_row(r) for r in rows]
+
+
+async def idle_since(q: Tx, cutoff: datetime, limit: int) -> list[tuple[Matter, datetime]]:
+    """Open matters nobody has acted on since `cutoff` (§16: possibly perfunctory), each with its last action,
+    the longest untouched first."""
+    rows = await q.all(
+        "SELECT *, COALESCE(last_action_at, registered_at) AS last_action FROM matters"
+        " WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
+        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY last_action, id LIMIT ?", (ts(cutoff), limit))
+    return [(matter_from_row(r), parse_ts(r["last_action"])) for r in rows]
+
+
+async def disputed_appeals(q: Tx, limit: int) -> list[Matter]:
+    """Open appeals that dispute this procuratorate's own handling (§14: never back to the original department)."""
+    rows = await q.all(f"SELECT * FROM matters WHERE state IN ({_marks(OPEN_STATES)}) AND kind = 'appeal'"
+                       " AND disputes_own_handling = 1 ORDER BY due_date, id LIMIT ?", (*OPEN_STATES, limit))
+    return [matter_from_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class OnSite:
+    """An open matter under joint on-site supervision, with its latest record."""
+
+    matter: Matter
+    at: str
+    detail: dict[str, Any]
+
+
+async def under_onsite_supervision(q: Tx, limit: int) -> list[OnSite]:
+    """Open matters with a joint on-site supervision recorded (§13), the latest record of each, newest first."""
+    rows = await q.all(
+        "SELECT m.*, t.at AS onsite_at, t.detail AS onsite_detail FROM timeline t JOIN matters m ON m.id = t.matter_id"
+        f" WHERE t.event = 'onsite' AND m.state IN ({_marks(OPEN_STATES)}) AND t.id = (SELECT MAX(t2.id) FROM timeline"
+        " t2 WHERE t2.event = 'onsite' AND t2.matter_id = t.matter_id) ORDER BY t.at DESC, m.id LIMIT ?",
+        (*OPEN_STATES, limit))
+    return [OnSite(matter_from_row(r), r["onsite_at"], json.loads(r["onsite_detail"])) for r in rows]

@@ -1,0 +1,149 @@
+"""Seed §12-§14 (issue 16 §3): the assignment slip 交办单 a department receives with a matter, drawn on
+request from the matter's card: its number, subject, representative, a summary of its content, the due
+date, the urger, the regulation's requirements, space for the office's note and lines to sign; the
+complainant of a referred case only for those who may see him (SPEC §1); refused, changing nothing, to
+those who may not see the card, and before the matter has a department."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import docx
+
+from tests.fakes import Harness, Sent
+from tests.test_casework import GROUNDS, REPLY_BODY, TABLES, Cast
+
+
+def slip_of(sent: list[Sent]) -> tuple[str, list[str], list[list[str]]]:
+    """The slip's file name, its paragraphs and the rows of its form (merged cells read once)."""
+    files = [f for s in sent for f in s.payload.get("files") or []]
+    assert len(files) == 1
+    document = docx.Document(io.BytesIO(Path(files[0][0]).read_bytes()))
+    rows = [list(dict.fromkeys(c.text for c in row.cells)) for row in document.tables[0].rows]
+    return files[0][1], [p.text for p in document.paragraphs if p.text], rows
+
+
+async def test_the_office_and_the_department_draw_the_assignment_slip_from_the_card(harness: Harness) -> None:
+    """§12-§14: the slip of an assigned appeal, from the card's 交办单 button, to whoever pressed it; the
+    complainant named for the office and the handling department."""
+    cast = await Cast.assigned(harness)
+    for user in (cast.office, cast.handler2):
+        await user.say("/case LS-2026-0001")
+        assert "交办单" in user.last_buttons()
+        sent = await user.press("交办单")
+        assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的交办单，请打印后签字交办。"]
+        name, paragraphs, rows = slip_of(sent)
+        assert name == "LS-2026-0001交办单.docx"
+        assert paragraphs[0] == "卢氏县人民检察院\n代表委员建议、批评、意见及转交案件交办单"  # broken between words
+        assert rows[0] == ["编号", "LS-2026-0001", "登记日期", "2026年11月27日"]
+        assert rows[1] == ["代表委员", "王建国（人大代表）", "类别", "申诉"]
+        assert rows[2] == ["事由", "不服不起诉决定"] and rows[3] == ["内容摘要", "当事人认为不起诉决定认定事实有误。"]
+        assert rows[4] == ["来件人", "李四　13900002222"]
+        assert rows[5] == ["承办部门", "第二检察部", "催办人", "陈静"]
+        assert rows[6] == ["办理期限", "2027年2月27日", "重大疑难复杂", "否"]
+        assert rows[7][0] == "办理要求" and "第十二条、第十四条" in rows[7][1]
+        assert rows[8][0] == "交办意见"
+        assert rows[9:] == [["交办人", "", "交办日期", "　　　年　　月　　日"],
+                            ["承办部门\n签收人", "", "签收日期", "　　　年　　月　　日"]]  # to sign by hand
+        assert paragraphs[-1] == "（卢氏县人民检察院办公室2026年11月27日制）"
+    async with harness.db.snapshot() as q:
+        drawn = await q.all("SELECT action FROM audit_log WHERE action = 'slip_drawn'")
+    assert len(drawn) == 2
+
+
+async def test_a_leader_gets_the_slip_without_the_complainant(harness: Harness) -> None:
+    """SPEC §1: a leader sees the card but not the complainant of a referred case: nor on the slip."""
+    cast = await Cast.assigned(harness)
+    await cast.leader.say("/case LS-2026-0001")
+    _name, _paragraphs, rows = slip_of(await cast.leader.press("交办单"))
+    assert rows[4] == ["来件人", "（依规定仅办公室、承办部门和纪检监察部门可见，请在案件卡片中查看）"]
+    assert "李四" not in str(rows) and "13900002222" not in str(rows)
+
+
+async def test_no_slip_before_assignment_nor_for_those_who_may_not_see_the_card(harness: Harness) -> None:
+    """Refusals change nothing: a registered matter has no slip (no button, and a forged press is refused);
+    another department's handler is answered as for a matter that does not exist."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    assert "交办单" not in cast.office.last_buttons()
+    before = await harness.dump(*TABLES)
+    sent = await cast.office.press_data("case:1:slip")
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001尚未交办承办部门，暂无交办单。"]
+    assert await harness.dump(*TABLES) == before
+    await cast.assign()
+    before = await harness.dump("matters", "replies", "timeline", "dialogs")
+    sent = await cast.handler1.press_data("case:1:slip")
+    assert [s.text for s in sent if s.op == "message"] == ["未找到该事项。"]
+    assert not [f for s in sent for f in s.payload.get("files") or []]
+    assert await harness.dump("matters", "replies", "timeline", "dialogs") == before
+    stale = await cast.office.press_data("case:1:print")
+    assert [s.payload["text"] for s in stale if s.op == "answer"] == ["此按钮已失效。"]
+
+
+async def replied_on_paper(harness: Harness) -> Cast:
+    """The appeal, concluded by the second department, answered on paper, approved by the office."""
+    cast = await Cast.assigned(harness)
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("办结")
+    await h.press("A类：已解决或基本解决")
+    await h.press("起草答复")
+    await h.press("书面（纸质）答复")
+    await h.say(REPLY_BODY)
+    await h.say(GROUNDS)
+    await h.press("确认")
+    await cast.approve()
+    return cast
+
+
+async def test_the_reply_letter_and_its_feedback_form_for_a_reply_on_paper(harness: Harness) -> None:
+    """Seed §7 (feedback in writing), SPEC §4: the office prints the letter answering the deputy — the outcome,
+    its grounds, the unit centred over the date — and, on its own page, the 征询意见表 to return."""
+    cast = await replied_on_paper(harness)
+    await cast.office.say("/case LS-2026-0001")
+    assert "答复函" in cast.office.last_buttons()
+    sent = await cast.office.press("答复函")
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的答复函及征询意见表，请打印、盖章后送达代表委员。"]
+    files = [f for s in sent for f in s.payload.get("files") or []]
+    assert [f[1] for f in files] == ["LS-2026-0001答复函.docx"]
+    document = docx.Document(io.BytesIO(Path(files[0][0]).read_bytes()))
+    paragraphs = [p for p in document.paragraphs if p.text]
+    texts = [p.text for p in paragraphs]
+    assert texts[0] == "卢氏县人民检察院关于对\n王建国代表转交的申诉的答复"
+    assert texts[1] == "王建国代表："
+    assert texts[2] == ("您转交的申诉“不服不起诉决定”（编号LS-2026-0001）收悉。我院高度重视，交由第二检察部承办，"
+                        "现将办理情况答复如下：")
+    assert REPLY_BODY in texts and "理由和依据：" + GROUNDS in texts
+    assert texts[texts.index("卢氏县人民检察院"):texts.index("卢氏县人民检察院") + 2] == ["卢氏县人民检察院", "2026年11月27日"]
+    form_title = next(p for p in paragraphs if p.text.startswith("代表委员对办理答复的"))
+    assert form_title.paragraph_format.page_break_before  # the form on a page of its own
+    rows = [list(dict.fromkeys(c.text for c in row.cells)) for row in document.tables[0].rows]
+    assert rows[0] == ["编号", "LS-2026-0001", "答复日期", "2026年11月27日"]
+    assert rows[3] == ["办理结果\n评价", "□ 满意　　　　□ 基本满意　　　　□ 不满意"]
+    assert rows[4][0] == "意见和建议" and rows[5][0] == "代表委员\n签名"
+    assert "李四" not in "\n".join(texts)  # no complainant on what goes to the deputy
+
+
+async def test_no_letter_for_a_reply_given_here_and_none_for_the_department(harness: Harness) -> None:
+    """The letter is the office's, and only for a reply given on paper; refusals change nothing."""
+    cast = await Cast.replied(harness)  # answered here, in chat
+    await cast.office.say("/case LS-2026-0001")
+    assert "答复函" not in cast.office.last_buttons()
+    before = await harness.dump(*TABLES)
+    sent = await cast.office.press_data("case:1:letter")
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001没有书面答复，无需打印答复函。"]
+    assert await harness.dump(*TABLES) == before
+
+
+async def test_the_department_may_not_draw_the_reply_letter(harness: Harness) -> None:
+    cast = await replied_on_paper(harness)
+    await cast.handler2.say("/case LS-2026-0001")
+    assert "答复函" not in cast.handler2.last_buttons()
+    before = await harness.dump("matters", "replies", "timeline", "dialogs")
+    sent = await cast.handler2.press_data("case:1:letter")
+    assert [s.text for s in sent if s.op == "message"] == ["您无权对该事项进行此项操作。"]
+    assert not [f for s in sent for f in s.payload.get("files") or []]
+    assert await harness.dump("matters", "replies", "timeline", "dialogs") == before
