@@ -646,6 +646,7 @@ class FakeWeCom:
         self.menu: JSONDict | None = None
         self.internal_errors: list[Exception] = []
         self.on_message: Callable[[FakeMember, Received], None] | None = None
+        self.on_menu: Callable[[JSONDict], None] | None = None
         self.in_flight = 0
         self.most_in_flight = 0
 
@@ -1387,6 +1388,8 @@ class FakeWeCom:
             else:
                 _check_menu_action(button, 40017, 40019, 40020)
         self.menu = body
+        if self.on_menu is not None:
+            self.on_menu(body)
         return self._ok()
 
 
@@ -1455,6 +1458,7 @@ class _Console:
         self.out_dir = out_dir
         self.names: dict[str, FakeMember] = {}
         fake.on_message = self.show
+        fake.on_menu = self.menu_set
 
     def show(self, member: FakeMember, item: Received) -> None:
         who = f"{member.name} ({member.userid})"
@@ -1471,6 +1475,10 @@ class _Console:
             print(f"\n→ {who} [{item.kind}] {item.filename} saved as {target}", flush=True)
         else:
             print(f"\n→ {who} [{item.kind}] {item.text}", flush=True)
+
+    def menu_set(self, menu: JSONDict) -> None:
+        names = [b.get("name", "") for b in menu.get("button", [])]
+        print(f"(the bot is connected: it set the app menu {' / '.join(names)})", flush=True)
 
     def resolve(self, token: str) -> FakeMember:
         userid, _, name = token.partition(":")

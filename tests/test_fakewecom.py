@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -703,3 +705,128 @@ def test_standalone_prints_the_config_and_stops_on_quit() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[wecom]" in proc.stdout and 'api_base = "http://127.0.0.1:' in proc.stdout
     assert "@王建国 提交" in proc.stdout
+
+
+async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_path: Path) -> None:
+    """README "Trying it without WeCom", as a new user would do it: the documented fake command, the bot's
+    command line (roster, staff, WeCom binding, an invite), `python -m bot run`, then every member's step
+    typed into the fake — a deputy's suggestion to the office's approved reply and the deputy's 满意."""
+    import os
+    import re as regex
+
+    from tests.wecom_env import free_port
+
+    python = sys.executable
+    fake_port, bot_port = free_port(), free_port()
+    fake = await asyncio.create_subprocess_exec(
+        python, "-m", "tests.fakewecom", "--port", str(fake_port), "--callback",
+        f"http://127.0.0.1:{bot_port}/wecom", cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    assert fake.stdin is not None and fake.stdout is not None
+    lines: list[str] = []
+    changed = asyncio.Event()
+
+    async def read() -> None:
+        assert fake.stdout is not None
+        while line := await fake.stdout.readline():
+            lines.append(line.decode())
+            changed.set()
+
+    reader = asyncio.create_task(read())
+
+    async def seen(pattern: str, since: int, timeout: float = 60) -> str:
+        async with asyncio.timeout(timeout):
+            while not regex.search(pattern, "".join(lines[since:])):
+                changed.clear()
+                await changed.wait()
+        return "".join(lines[since:])
+
+    bot: subprocess.Popen[bytes] | None = None
+    try:
+        printed = await seen(r"LIAISON_WECOM_SECRET='", 0)
+        section = printed[printed.index("[wecom]"):printed.index("export")].strip()
+        secret = regex.search(r"LIAISON_WECOM_SECRET='([^']+)'", printed).group(1)  # type: ignore[union-attr]
+        config = tmp_path / "config.toml"
+        config.write_text(f'[storage]\ndatabase = "{tmp_path}/bot.db"\nfiles_dir = "{tmp_path}/files"\n{section}\n'
+                          f'callback_port = {bot_port}\n', "utf-8")
+        roster = tmp_path / "roster.csv"
+        roster.write_text("姓名,类别,界别,单位职务,电话,执法监督员\n王建国,人大代表,农业界,某村党支部书记,138 0000 0001,否\n",
+                          "utf-8")
+        env = {**os.environ, "LIAISON_WECOM_SECRET": secret, "PYTHONPATH": str(ROOT)}
+
+        def cli(*args: str) -> str:
+            done = subprocess.run([python, "-m", "bot", "--config", str(config), *args], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        cli("import-roster", str(roster))
+        cli("department", "add", "第一检察部")
+        cli("staff", "add", "--name", "陈静", "--roles", "office")
+        cli("staff", "add", "--name", "刘洋", "--roles", "handler", "--department", "第一检察部")
+        cli("wecom", "bind", "--name", "陈静", "--userid", "chenjing")
+        cli("wecom", "bind", "--name", "刘洋", "--userid", "liuyang")
+        code = regex.search(r"绑定 (\S+)", cli("invite", "--name", "王建国")).group(1)  # type: ignore[union-attr]
+        start = len(lines)
+        with (tmp_path / "bot.log").open("wb") as log:
+            bot = subprocess.Popen([python, "-m", "bot", "--config", str(config), "run"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        await seen("the bot is connected", start)
+
+        async def say(line: str, expect: str) -> str:
+            since = len(lines)
+            fake.stdin.write((line + "\n").encode())  # type: ignore[union-attr]
+            await fake.stdin.drain()  # type: ignore[union-attr]
+            return await seen(expect, since)
+
+        async def choose(who: str, label: str, expect: str) -> str:
+            """As the user reads the screen: a card's button is pressed with !press N, a numbered list answered
+            by typing N."""
+            for line in reversed(lines):
+                card = regex.match(r"\s*\[(\d+)\] (.+?)\s+\(!press", line)
+                if card and card.group(2) == label:
+                    return await say(f"@{who} !press {card.group(1)}", expect)
+                listed = regex.match(r"(\d+)\. (.+)$", line.strip())
+                if listed and listed.group(2) == label:
+                    return await say(f"@{who} {listed.group(1)}", expect)
+            raise AssertionError(f"{label!r} not offered:\n{''.join(lines[-30:])}")
+
+        await say(f"@wangjianguo:王建国 绑定 {code}", "绑定成功")
+        await say("@wangjianguo 提交", "1. 建议")
+        await choose("wangjianguo", "建议", "事由")
+        await say("@wangjianguo 村道路灯维修", "具体内容")
+        await say("@wangjianguo 村东头没有路灯，晚上出行不便，建议尽快安装。", "完成")
+        await choose("wangjianguo", "完成", "无附件")
+        await choose("wangjianguo", "无附件", "确认提交")
+        receipt = await choose("wangjianguo", "确认提交", r"LS-\d{4}-\d{4}")
+        number = regex.search(r"LS-\d{4}-\d{4}", receipt).group(0)  # type: ignore[union-attr]
+        await say(f"@chenjing:陈静 /case {number}", "交办")
+        await choose("chenjing", "交办", "第一检察部")
+        await choose("chenjing", "第一检察部", "专人催办")
+        await choose("chenjing", "陈静", "已交由第一检察部承办")
+        await say(f"@liuyang:刘洋 /case {number}", "办结")
+        await choose("liuyang", "办结", "A类")
+        await choose("liuyang", "A类：已解决或基本解决", "已完成")
+        await say(f"@liuyang /case {number}", "起草答复")
+        await choose("liuyang", "起草答复", "在此书面答复")
+        await choose("liuyang", "在此书面答复", "答复")
+        await say("@liuyang 经调查，村东头道路照明缺失情况属实。我院已向县住房和城乡建设局发出检察建议，督促其在三十日内完成"
+                  "路灯安装，该局已书面回复并启动施工。", "理由")
+        await say("@liuyang 依据《人民检察院检察建议工作规定》第十一条。", "确认")
+        await choose("liuyang", "确认", "审批")
+        await say(f"@chenjing /case {number}", "审批通过答复")
+        await choose("chenjing", "审批通过答复", "满意")
+        await choose("wangjianguo", "满意", "不补充意见")
+        await choose("wangjianguo", "不补充意见", "感谢您的评价和监督。")
+    finally:
+        if bot is not None:
+            bot.terminate()
+            bot.wait(timeout=30)
+        if fake.returncode is None:
+            fake.stdin.write(b"quit\n")
+            await fake.stdin.drain()
+            await asyncio.wait_for(fake.wait(), 30)
+        await reader
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        assert conn.execute("SELECT state FROM matters").fetchall() == [("closed",)]
+        assert conn.execute("SELECT rating FROM replies").fetchall() == [("satisfied",)]
