@@ -1,11 +1,13 @@
 """The operator's command line: `python -m bot [--config PATH] [--json] COMMAND ...`.
 
-    run                      the bot: Telegram when a token is configured, else the console
+    run                      the bot: Telegram when a token is configured, WeCom when [wecom] is, else the console
     import-roster FILE       representatives from CSV or XLSX (re-import updates, never duplicates)
     import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID     a one-time invite code and its deep link
+    wecom bind --name NAME --userid ID   bind a person to a WeCom member (the office adds deputies to the corp)
+    wecom view --name NAME cards|text|default   how choices are shown to a person on WeCom
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
               [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
     backup DIR               one archive (database, the files it names, a manifest with hashes), safe while
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", parents=[common], description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", parents=[common], help="run the bot")
-    run.add_argument("--channel", choices=["auto", "telegram", "console"], default="auto")
+    run.add_argument("--channel", choices=["auto", "telegram", "wecom", "console"], default="auto")
     imp = sub.add_parser("import-roster", parents=[common], help="import representatives from CSV or XLSX")
     imp.add_argument("file", type=Path)
     imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
@@ -96,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
     event_add.add_argument("--invite", required=True, help="all, npc, cppcc, supervisors or sector:NAME")
     event_add.add_argument("--department", action="append", default=[], help="a department that prepares (repeat)")
     event_add.add_argument("--matter", help="the matter of a case discussion, e.g. LS-2026-0001")
+    wecom = sub.add_parser("wecom", parents=[common], help="WeCom members: bind one to a person, set how choices show")
+    wecom_sub = wecom.add_subparsers(dest="action", required=True)
+    wecom_bind = wecom_sub.add_parser("bind", parents=[common], help="bind a person to a WeCom member (userid)")
+    wecom_view = wecom_sub.add_parser("view", parents=[common], help="how choices are shown to a person on WeCom")
+    for command in (wecom_bind, wecom_view):
+        whom = command.add_mutually_exclusive_group(required=True)
+        whom.add_argument("--name")
+        whom.add_argument("--person", type=int)
+    wecom_bind.add_argument("--userid", required=True, help="the member's account (账号) in the WeCom contacts")
+    wecom_view.add_argument("mode", choices=["cards", "text", "default"])
     backup = sub.add_parser("backup", parents=[common],
                             help="one archive of the database and the files it names, safe while the bot runs")
     backup.add_argument("folder", type=Path, help="where to write liaison-backup-<time>.tar.gz")
@@ -194,6 +206,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "staff": add_staff,
         "invite": make_invite,
         "event": add_event,
+        "wecom": wecom_member,
         "backup": backup_archive,
         "audit": verify_audit,
         "key": rotate_key,
@@ -333,25 +346,57 @@ async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
     return {"message": f"staff {name} added (person {person_id}, roles {','.join(roles)})", "person": person_id}
 
 
+async def _person_of(tx: Any, args: argparse.Namespace) -> people.Person:
+    """The person named by --person ID or --name NAME (one only)."""
+    if args.person is not None:
+        person = await people.get(tx, args.person)
+        if person is None:
+            raise Refused(f"no person with id {args.person}")
+        return person
+    found = await people.find_by_name(tx, args.name.strip())
+    if not found:
+        raise Refused(f"nobody named {args.name} on the roster or staff list")
+    if len(found) > 1:
+        ids = ", ".join(str(p.id) for p in found)
+        raise Refused(f"{len(found)} people are named {args.name} (ids {ids}); use --person ID")
+    return found[0]
+
+
+async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`wecom bind`: the person bound to the WeCom member directly; `wecom view`: their presentation."""
+    from handlers.accounts import valid_userid
+
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        person = await _person_of(tx, args)
+        if args.action == "view":
+            await people.set_presentation(tx, person.id, None if args.mode == "default" else args.mode, now)
+            await audit.record(tx, now, None, "presentation_set", detail={"person_id": person.id,
+                                                                        "presentation": args.mode})
+            return {"message": f"{person.name} (person {person.id}): choices on WeCom shown as {args.mode}",
+                    "person": person.id, "mode": args.mode}
+        userid = args.userid.strip()
+        if not valid_userid(userid):
+            raise Refused(f"{userid!r} is not a WeCom userid (letters, digits and _-@. only, at most 64)")
+        holder = await people.by_identity(tx, "wecom", userid)
+        if holder is not None:
+            raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
+        await people.bind_identity(tx, "wecom", userid, userid, person.id, now)
+        await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
+                                                          "by": "operator"})
+    return {"message": f"{person.name} (person {person.id}) bound to the WeCom member {userid}",
+            "person": person.id, "userid": userid}
+
+
 async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
     async with app.db.transaction() as tx:
-        if args.person is not None:
-            person = await people.get(tx, args.person)
-            if person is None:
-                raise Refused(f"no person with id {args.person}")
-        else:
-            found = await people.find_by_name(tx, args.name.strip())
-            if not found:
-                raise Refused(f"nobody named {args.name} on the roster or staff list")
-            if len(found) > 1:
-                ids = ", ".join(str(p.id) for p in found)
-                raise Refused(f"{len(found)} people are named {args.name} (ids {ids}); use --person ID")
-            person = found[0]
+        person = await _person_of(tx, args)
         ttl = app.config.binding.invite_ttl_days
         code = await create_invite(tx, person.id, app.clock.now(), ttl)
     link = f"https://t.me/{app.config.telegram.bot_username}?start={code}"
+    wecom = f"  WeCom: send the app the message 绑定 {code}\n" if app.config.wecom.enabled else ""
     message = (f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:\n"
-               f"  code: {code}\n  link: {link}\n  console: /start {code}")
+               f"  code: {code}\n  link: {link}\n{wecom}  console: /start {code}")
     return {"message": message, "person": person.id, "code": code, "link": link}
 
 
@@ -374,7 +419,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused("--invite is all, npc, cppcc, supervisors or sector:NAME")
     if bool(args.matter) != (args.kind == "case_discussion"):
         raise Refused("a case discussion, and only a case discussion, needs --matter")
-    channels = frozenset({"telegram" if config.telegram.token else "console"})
+    channels = running_channels(config)
     async with app.db.transaction() as tx:
         departments = []
         for name in args.department:
@@ -396,6 +441,12 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     message = (f"event {created.event_id} created: {created.invited} invited, {created.reached} with a chat bound; "
                "the bot sends the invitations")
     return {"message": message, "event": created.event_id, "invited": created.invited, "reached": created.reached}
+
+
+def running_channels(config: Config) -> frozenset[str]:
+    """The channels `run` starts with this configuration: where queued messages can go."""
+    names = {name for name, on in (("telegram", bool(config.telegram.token)), ("wecom", config.wecom.enabled)) if on}
+    return frozenset(names or {"console"})
 
 
 async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:

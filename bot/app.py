@@ -72,10 +72,12 @@ class App:
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
-    async def store(self, channel: str, items: list[tuple[str, str, str]]) -> int:
-        """Commit received updates (external_id, chat_key, payload); return how many were new."""
+    async def store(self, channel: str, items: list[tuple[str, str, str]],
+                    window: timedelta = inbox.REDELIVERY_WINDOW) -> int:
+        """Commit received updates (external_id, chat_key, payload); return how many were new. `window`: how
+        long the channel may deliver an update again (an id older than that names a new update)."""
         async with self.db.transaction() as tx:
-            added = await inbox.store(tx, channel, items, self.clock.now())
+            added = await inbox.store(tx, channel, items, self.clock.now(), window)
         self.processor.wake()
         return added
 

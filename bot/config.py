@@ -22,6 +22,7 @@ from bot.i18n import REGULATION, REGULATION_EN, Terms
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
+WECOM_SECRET_ENV = "LIAISON_WECOM_SECRET"
 DATA_KEY_ENV = "LIAISON_DATA_KEY"  # the data key(s) themselves, instead of storage.key_file (bot/data_key.py)
 LOCALES = ("zh_Hans", "en")
 
@@ -55,6 +56,33 @@ class TelegramConfig:
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: int = 30
     request_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    """WeCom 企业微信 / 政务微信: a self-built app (自建应用). Off while `corp_id` is empty.
+
+    The secret comes from the environment (LIAISON_WECOM_SECRET) only; token and key are the app's
+    "接收消息" settings. `api_base` is WeCom's, 政务微信's or a private deployment's address (every
+    request goes there, token requests included)."""
+
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = field(default="", repr=False)  # from the environment only: never in a repr or a log
+    token: str = field(default="", repr=False)
+    encoding_aes_key: str = field(default="", repr=False)
+    api_base: str = "https://qyapi.weixin.qq.com"
+    callback_host: str = "127.0.0.1"
+    callback_port: int = 8080
+    callback_path: str = "/wecom"
+    request_timeout: float = 10.0
+    max_clock_skew: int = 300
+    representatives: str = "text"  # how choices are shown: "text" (numbered) or "cards"
+    staff: str = "cards"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.corp_id)
 
 
 @dataclass(frozen=True)
@@ -164,6 +192,7 @@ class Config:
     digest: DigestConfig = DigestConfig()
     cards: CardsConfig = CardsConfig()
     calendar: Calendar = MAINLAND
+    wecom: WeComConfig = WeComConfig()
     terms: Terms = Terms()  # the regulation's title and the English names of Chinese ones (bot/i18n.py)
     report: ReportConfig = ReportConfig()
 
@@ -287,9 +316,55 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         english_names=r.names("terms.english_names"),
     )
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar, terms=terms,
-                    report=report)
+                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
+                    wecom=_wecom(r, env), terms=terms, report=report)
     r.reject_unknown()
+    return config
+
+
+def _wecom(r: _Reader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
+    d = WeComConfig
+    if r.text("wecom.secret", "", max_len=200):
+        raise ConfigError("wecom.secret", f"must not be written in the file; set the environment variable "
+                                          f"{WECOM_SECRET_ENV} instead")
+    config = WeComConfig(
+        corp_id=r.text("wecom.corp_id", d.corp_id, max_len=64),
+        agent_id=r.integer("wecom.agent_id", d.agent_id, 0, 2**31 - 1),
+        secret=env.get(WECOM_SECRET_ENV, "").strip(),
+        token=r.text("wecom.token", d.token, max_len=32),
+        encoding_aes_key=r.text("wecom.encoding_aes_key", d.encoding_aes_key, max_len=43),
+        api_base=r.text("wecom.api_base", d.api_base).rstrip("/"),
+        callback_host=r.text("wecom.callback_host", d.callback_host, max_len=100),
+        callback_port=r.integer("wecom.callback_port", d.callback_port, 0, 65535),
+        callback_path=r.text("wecom.callback_path", d.callback_path, max_len=100),
+        request_timeout=r.number("wecom.request_timeout", d.request_timeout, 1, 120),
+        max_clock_skew=r.integer("wecom.max_clock_skew", d.max_clock_skew, 30, 3600),
+        representatives=r.text("wecom.representatives", d.representatives),
+        staff=r.text("wecom.staff", d.staff),
+    )
+    for key in ("representatives", "staff"):
+        if getattr(config, key) not in ("text", "cards"):
+            raise ConfigError(f"wecom.{key}", "must be text or cards")
+    if not config.api_base.startswith(("https://", "http://")):
+        raise ConfigError("wecom.api_base", "must be an http(s) address, e.g. https://qyapi.weixin.qq.com")
+    if not config.callback_path.startswith("/"):
+        raise ConfigError("wecom.callback_path", "must start with /")
+    if not config.enabled:
+        return config
+    if not config.corp_id.isascii() or not config.corp_id.isalnum():
+        raise ConfigError("wecom.corp_id", "must be the CorpID (letters and digits, e.g. ww1436e0e65a779aee)")
+    if config.agent_id < 1:
+        raise ConfigError("wecom.agent_id", "must be the app's AgentId (a whole number, e.g. 1000002)")
+    if not config.secret:
+        raise ConfigError(WECOM_SECRET_ENV, "not set: the WeCom app's Secret comes from this environment variable")
+    if not (3 <= len(config.token) <= 32 and config.token.isascii() and config.token.isalnum()):
+        raise ConfigError("wecom.token", "must be the app's Token: 3 to 32 letters or digits")
+    from bot.channels.wecom_crypto import decode_key  # the key's format is the crypto's business
+
+    try:
+        decode_key(config.encoding_aes_key)
+    except ValueError as exc:
+        raise ConfigError("wecom.encoding_aes_key", str(exc)) from None
     return config
 
 

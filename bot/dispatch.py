@@ -1,7 +1,12 @@
 """Sending the outbox: in order per chat, within the transport's rates, with retry.
 
 Each chat gets its messages one at a time, in the order they were written, at most one
-per `per_chat_interval` seconds; all chats together at most `global_rate` a second.
+per `per_chat_interval` seconds; all chats of a channel together at most `global_rate` a
+second. A channel may set its own pacing (`Channel.pacing`), with limits per chat over
+sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
+hour to one member, so its members are paced below both whatever the backlog, counting the
+messages an item becomes (`Channel.cost`: a long text is several). Pacing runs on the
+monotonic clock.
 A 429 is waited out for as long as it says; 5xx, refused and dropped connections are
 retried with growing back-off; a blocked bot is recorded as `blocked` for the office.
 
@@ -23,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot.channels.base import Channel, MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import Channel, MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
@@ -59,8 +64,11 @@ class Dispatcher:
         self._sent_marks: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
         self._chat_free_at: dict[tuple[str, str, str], float] = {}
-        self._recent: deque[float] = deque()  # when the rated sends of the last second ended
-        self._rated_inflight = 0
+        self._recent: dict[str, deque[float]] = {}  # per channel: when the rated sends of the last second ended
+        self._rated_inflight: dict[str, int] = {}
+        self._window_sends: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}  # (ended, messages)
+        self._costs: dict[tuple[str, str, str], int] = {}
+        self._remembered: set[str] = set()  # channels whose sends before this process are counted
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -105,6 +113,7 @@ class Dispatcher:
         The sends that start together are claimed ("sending") in one transaction: one commit
         for the lot instead of one per message.
         """
+        await self._remember_recent_sends()
         async with self.db.snapshot() as q:
             items = await outbox.heads(q, self.clock.now())
         wait = 1.0
@@ -114,11 +123,13 @@ class Dispatcher:
             if key in self._inflight or key in self._claiming:
                 continue
             if item.op in RATED_OPS:
-                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap())
+                cost = self._cost(item)
+                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel),
+                          self._window_gap(key, cost))
                 if gap > 0:
                     wait = min(wait, gap)
                     continue
-                self._reserve(key)
+                self._reserve(key, cost)
             starting.append((key, item))
         if not starting:
             return wait
@@ -136,7 +147,61 @@ class Dispatcher:
                 self._release(key)
         return wait
 
-    def _global_gap(self) -> float:
+    async def _remember_recent_sends(self) -> None:
+        """Once per channel with windows: count what it sent in its longest window before this process
+        started (a restart must not reset a member's hour: WeCom's 1 000 an hour outlives the process)."""
+        for name in list(self.channels):
+            windows = self.pacing(name).windows
+            if not windows or name in self._remembered:
+                continue
+            self._remembered.add(name)
+            longest = timedelta(seconds=max(seconds for _, seconds in windows))
+            now, mono = self.clock.now(), self.monotonic()
+            async with self.db.snapshot() as q:
+                sent = await outbox.sent_since(q, name, now - longest)
+            for chat_id, op, payload, sent_at in sent:
+                key = (name, chat_id, op)
+                ago = (now - sent_at).total_seconds()
+                cost = self._cost_of(name, chat_id, op, payload)
+                self._window_sends.setdefault(key, deque()).append((mono - ago, cost))
+
+    def pacing(self, channel: str) -> Pacing:
+        """The channel's own pacing, else the [outbox] settings."""
+        own = getattr(self.channels.get(channel), "pacing", None)
+        if isinstance(own, Pacing):
+            return own
+        return Pacing(self.config.per_chat_interval, self.config.global_rate)
+
+    def _cost(self, item: Item) -> int:
+        """How many of the transport's messages the item becomes (at least one)."""
+        return self._cost_of(item.channel, item.chat_id, item.op, item.payload)
+
+    def _cost_of(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
+        cost = getattr(self.channels.get(channel), "cost", None)
+        return max(1, int(cost(chat_id, op, payload))) if callable(cost) else 1
+
+    def _window_gap(self, key: tuple[str, str, str], cost: int) -> float:
+        """Seconds until `cost` more messages fit every window of the chat's channel; 0 if they do now."""
+        windows = self.pacing(key[0]).windows
+        sends = self._window_sends.get(key)
+        if not windows or not sends:
+            return 0.0
+        now = self.monotonic()
+        longest = max(seconds for _, seconds in windows)
+        while sends and now - sends[0][0] >= longest:
+            sends.popleft()
+        gap = 0.0
+        for limit, seconds in windows:
+            inside = [(at, n) for at, n in sends if now - at < seconds]
+            used = sum(n for _, n in inside)
+            for at, n in inside:  # the oldest leave the window first
+                if used + cost <= limit:
+                    break
+                used -= n
+                gap = max(gap, at + seconds - now)
+        return gap
+
+    def _global_gap(self, channel: str) -> float:
         """Seconds until one more rated send may start; 0 if it may now.
 
         A send is counted from the moment it starts until one second after it ended: Telegram
@@ -146,25 +211,30 @@ class Dispatcher:
         burst at the server, and cost 429s.)
         """
         now = self.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if len(self._recent) + self._rated_inflight < self.config.global_rate:
+        recent = self._recent.setdefault(channel, deque())
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) + self._rated_inflight.get(channel, 0) < self.pacing(channel).global_rate:
             return 0.0
-        if not self._recent:
+        if not recent:
             return 1.0  # all in flight: the first to end wakes the dispatcher
-        return 1.0 - (now - self._recent[0])
+        return 1.0 - (now - recent[0])
 
-    def _reserve(self, key: tuple[str, str, str]) -> None:
-        self._rated_inflight += 1
+    def _reserve(self, key: tuple[str, str, str], cost: int = 1) -> None:
+        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + 1
+        self._costs[key] = cost
         self._chat_free_at[key] = float("inf")  # until it has ended; then the interval runs from there
 
     def _release(self, key: tuple[str, str, str]) -> None:
         """A rated send has ended (or was not made): its chat's interval and the global second run from now."""
         now = self.monotonic()
-        self._rated_inflight -= 1
-        self._recent.append(now)
+        self._rated_inflight[key[0]] -= 1
+        self._recent.setdefault(key[0], deque()).append(now)
+        pacing = self.pacing(key[0])
+        if pacing.windows:  # counted whether or not it arrived: a failed send may have
+            self._window_sends.setdefault(key, deque()).append((now, self._costs.pop(key, 1)))
         free_at = self._chat_free_at.get(key, 0.0)
-        self._chat_free_at[key] = max(now + self.config.per_chat_interval,
+        self._chat_free_at[key] = max(now + pacing.per_chat_interval,
                                       free_at if free_at != float("inf") else 0.0)
 
     async def _send(self, key: tuple[str, str, str], item: Item) -> None:

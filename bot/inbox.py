@@ -191,6 +191,8 @@ class InboxProcessor:
             log.info("inbox %s ignored (nothing to handle)", entry.id)
             return
         person = await people.by_identity(tx, inc.channel, inc.user_id)
+        if person is not None:
+            await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
         ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
                       inbox_id=entry.id, channels=frozenset(self.channels))
@@ -200,9 +202,10 @@ class InboxProcessor:
 
     async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
         now = self.clock.now()
-        if inc is None:  # the update could not even be read: still tell its chat
+        if inc is None:  # the update could not even be read: still tell its chat, if the key names one
             channel, _, chat_id = entry.chat_key.partition(":")
-            inc = Incoming(channel=channel, user_id="", chat_id=chat_id) if chat_id.lstrip("-").isdigit() else None
+            readable = chat_id and not chat_id.startswith("update-")  # Telegram's key of an update with no chat
+            inc = Incoming(channel=channel, user_id=chat_id, chat_id=chat_id) if readable else None
         async with self.db.transaction() as tx:
             if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
                 return

@@ -22,8 +22,9 @@ ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
 # Reporting: actions on the unit's records, never on a matter (`may(person, action, None)`).
 UNIT_ACTIONS: Final = frozenset({"npc_register", "report", "report_sent", "digest", "ledger"})
 # Opinion cards and briefings (seed §5): sent by the office to representatives, never on a matter.
-# Answering a card or a briefing is decided by its recipient row, not here.
-LIAISON_ACTIONS: Final = frozenset({"manage_cards", "send_briefing"})
+# Answering a card or a briefing is decided by its recipient row, not here. `manage_accounts`: binding a
+# person to a WeCom member and setting how choices are shown to them (the office and the admin).
+LIAISON_ACTIONS: Final = frozenset({"manage_cards", "send_briefing", "manage_accounts"})
 # Events and law-enforcement supervisors (seed §5, §6, §15), never on a matter. Giving a view on a case
 # discussion also takes an invitation to it, and marking a preparation done the task's department:
 # the handlers check those rows.
@@ -59,6 +60,8 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         return bool(roles & {"office", "discipline", "leader"}) or (action == "view" and own_department)
     if action == "view_personal":  # a complainant's name and contact (SPEC §1)
         return bool(roles & {"office", "discipline"}) or own_department
+    if action == "manage_accounts":  # the office and whoever installs it (SPEC §1: admin — roster, accounts)
+        return bool(roles & {"office", "admin"})
     if action in OFFICE_ACTIONS or action in LIAISON_ACTIONS:
         return "office" in roles
     if action in DEPARTMENT_ACTIONS:

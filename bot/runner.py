@@ -1,4 +1,7 @@
-"""`python -m bot run`: choose the channel, open the app, run until a signal or end of input."""
+"""`python -m bot run`: choose the channels, open the app, run until a signal or end of input.
+
+Telegram runs when its token is set, WeCom when `[wecom]` is configured, both together when both
+are; with neither, the console (which needs no token)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import sys
 
 from bot.app import App, Receiver
 from bot.config import Config
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,12 @@ def _log_tasks() -> None:
 
 async def run(config: Config, choice: str = "auto") -> int:
     use_telegram = choice == "telegram" or (choice == "auto" and bool(config.telegram.token))
+    use_wecom = choice == "wecom" or (choice == "auto" and config.wecom.enabled)
     if use_telegram and not config.telegram.token:
         print("configuration error: telegram.token: not set (or set LIAISON_TELEGRAM_TOKEN)", file=sys.stderr)
+        return 2
+    if use_wecom and not config.wecom.enabled:
+        print("configuration error: wecom.corp_id: not set (see [wecom] in config.example.toml)", file=sys.stderr)
         return 2
     app = await App.open(config)
     stop = asyncio.Event()
@@ -47,7 +55,24 @@ async def run(config: Config, choice: str = "auto") -> int:
                 return 0 if stop.is_set() else 2
             receivers.append(telegram)
             log.info("running on Telegram as @%s", telegram.username)
-        else:
+        if use_wecom:
+            from bot.channels.wecom import WeComChannel
+
+            wecom = WeComChannel(app)
+            app.add_channel(wecom)
+            try:
+                await wecom.start()
+            except ConfigError as exc:
+                print(f"configuration error: {exc}", file=sys.stderr)
+                return 2
+            except OSError as exc:
+                print(f"wecom.callback_port: cannot listen on {config.wecom.callback_host}:"
+                      f"{config.wecom.callback_port} ({exc.strerror})", file=sys.stderr)
+                return 2
+            receivers.append(wecom)
+            log.info("running on WeCom (corp %s, agent %d), callbacks on %s", config.wecom.corp_id,
+                     config.wecom.agent_id, wecom.callback_url)
+        if not receivers:
             from bot import demo
             from bot.channels.console import ConsoleChannel, bind_everyone
 

@@ -7,7 +7,7 @@ from bot.router import Routes
 from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
 from handlers import briefings, card_answers, cards
 from handlers import attendance, event_dialogs, event_screens, supervisors
-from handlers import ledger, npc_register, report_reminders
+from handlers import accounts, ledger, npc_register, report_reminders
 
 
 def build() -> Routes:
@@ -35,6 +35,8 @@ def build() -> Routes:
             "supervisors": supervisors.listing,
             "npc": npc_register.command,
             "report": report_reminders.command,
+            "view": accounts.choose_view,
+            "wecom": accounts.office_command,
             "ledger": ledger.command,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
@@ -42,7 +44,8 @@ def build() -> Routes:
                  "register": intake.on_register_button, "contact": contacts.on_button,
                  "card": cards.on_button, "brief": briefings.on_button,
                  "event": event_screens.on_button, "sv": supervisors.on_button,
-                 "npc": npc_register.on_button, "report": report_reminders.on_button},
+                 "npc": npc_register.on_button, "report": report_reminders.on_button,
+                 "view": accounts.on_view},
         flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
                                                                 contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
                                                                 briefings.WRITE, briefings.OPINION,
@@ -50,7 +53,7 @@ def build() -> Routes:
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisors.VIEW, npc_register.REGISTER)},
         open_commands=frozenset({"start", "cancel"}),
-        dialog_commands=frozenset({"cancel", "help", "lang", "my"}),  # /my only reads: the dialogue stays open
+        dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,
         not_understood=common.not_understood,
     )

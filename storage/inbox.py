@@ -31,8 +31,10 @@ class Entry:
 REDELIVERY_WINDOW = timedelta(days=2)  # Telegram keeps an unconfirmed update for at most 24 hours
 
 
-async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime) -> int:
-    """Store (external_id, chat_key, payload) items; return how many were new."""
+async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime,
+                window: timedelta = REDELIVERY_WINDOW) -> int:
+    """Store (external_id, chat_key, payload) items; return how many were new. An id stored more than
+    `window` ago (the channel's redelivery window) names a new update."""
     added = 0
     for external_id, chat_key, payload in items:
         row = (channel, external_id, chat_key, payload, ts(now))
@@ -42,7 +44,7 @@ async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: dat
         if not new and await q.execute(  # an id from long ago, used again: set the old one aside
                 "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT)"
                 " WHERE channel = ? AND external_id = ? AND received_at < ?",
-                (channel, external_id, ts(now - REDELIVERY_WINDOW))):
+                (channel, external_id, ts(now - window))):
             new = await q.execute(
                 "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
                 row)

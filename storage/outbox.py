@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Tx, ts
+from storage.db import Tx, parse_ts, ts
 
 
 ANSWER = 0  # a reply or a button answer to the person acting: sent before any notification waiting
@@ -166,6 +166,17 @@ async def recover(q: Tx) -> dict[str, int]:
         " WHERE state = 'sending' AND policy = 'hold'"
     )
     return {"retried": retried, "held": held}
+
+
+async def sent_since(q: Tx, channel: str, since: datetime) -> list[tuple[str, str, dict[str, Any], datetime]]:
+    """(chat_id, op, payload, sent_at) of the channel's messages sent after `since`, oldest first: the pacing
+    windows of a channel that limits each chat per hour, after a restart. Written within a day before (the
+    partial index of kept payloads; an item waits longer than that only while its chat is paced)."""
+    rows = await q.all(
+        "SELECT chat_id, op, payload, sent_at FROM outbox WHERE payload <> '' AND created_at > ? AND channel = ?"
+        " AND state = 'sent' AND sent_at > ? ORDER BY sent_at",
+        (ts(since - timedelta(days=1)), channel, ts(since)))
+    return [(r["chat_id"], r["op"], json.loads(r["payload"]), parse_ts(r["sent_at"])) for r in rows]
 
 
 async def counts(q: Tx) -> dict[str, int]:

@@ -125,10 +125,28 @@ async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, per
     )
 
 
+async def seen(q: Tx, channel: str, external_id: str, now: datetime) -> None:
+    """Record that the person used this chat account now, so that their notifications go where they were last:
+    written only when another of their accounts was the latest (a person on one channel changes nothing)."""
+    await q.execute(
+        "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ? AND EXISTS ("
+        " SELECT 1 FROM identities o WHERE o.person_id = identities.person_id"
+        " AND NOT (o.channel = identities.channel AND o.external_id = identities.external_id)"
+        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(identities.last_seen_at, identities.bound_at))",
+        (ts(now), channel, external_id))
+
+
+async def set_presentation(q: Tx, person_id: int, presentation: str | None, now: datetime) -> None:
+    """How choices are shown to the person on WeCom: 'cards', 'text', or None for their role's default."""
+    await q.execute("UPDATE persons SET presentation = ?, updated_at = ? WHERE id = ?",
+                    (presentation, ts(now), person_id))
+
+
 async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
-    """Where a person can be reached: (channel, chat_id), the most recently bound first."""
+    """Where a person can be reached: (channel, chat_id), the one they used last first (else the last bound)."""
     rows = await q.all(
-        "SELECT channel, chat_id FROM identities WHERE person_id = ? ORDER BY bound_at DESC", (person_id,)
+        "SELECT channel, chat_id FROM identities WHERE person_id = ?"
+        " ORDER BY COALESCE(last_seen_at, bound_at) DESC, bound_at DESC", (person_id,)
     )
     return [(r["channel"], r["chat_id"]) for r in rows]
 

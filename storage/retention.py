@@ -41,6 +41,9 @@ _OUTBOX = ("UPDATE outbox SET payload = '' WHERE payload <> '' AND state NOT IN 
            " ORDER BY created_at LIMIT ?)")
 # (The states as a negation: a positive list would make the planner walk every message sent through
 # the state index instead of only the rows still kept through the partial one.)
+# WeCom's button cards and numbered choices hold the buttons' labels (a matter's subject may be one).
+_WECOM = ("DELETE FROM wecom_cards WHERE task_id IN (SELECT task_id FROM wecom_cards WHERE sent_at < ? LIMIT ?)",
+          "DELETE FROM wecom_choices WHERE userid IN (SELECT userid FROM wecom_choices WHERE sent_at < ? LIMIT ?)")
 _DIALOGS = "SELECT actor, data FROM dialogs WHERE updated_at < ? LIMIT ?"
 _DROP = "DELETE FROM dialogs WHERE actor = ? AND updated_at < ?"
 _NAMED = (  # what may still name a stored file
@@ -64,7 +67,7 @@ async def forget_batch(q: Tx, now: datetime, messages_before: datetime, dialogue
     `limit` dialogues untouched since `dialogues_before`, and remove the files they held that nothing
     else names (in the transaction, under the single writer, so no handler names one meanwhile)."""
     done = Forgotten()
-    for sql in (_INBOX, _OUTBOX):
+    for sql in (_INBOX, _OUTBOX, *_WECOM):
         done.texts += await q.execute(sql, (ts(messages_before), limit))
     for row in await q.all(_DIALOGS, (ts(dialogues_before), limit)):
         if not await q.execute(_DROP, (row["actor"], ts(dialogues_before))):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import sqlite3
@@ -38,8 +39,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -586,6 +587,514 @@ def _count(result: DrillResult, fake: FakeBotAPI, world: World, numbers: dict[in
 def _audit(result: DrillResult, config_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config_path), "audit", "verify"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result.audit_ok = done.returncode == 0
+    found = re.search(r"(\d+) entries", done.stdout + done.stderr)
+    result.audit_entries = int(found.group(1)) if found else 0
+
+
+# == The same drills over WeCom (issue 14) ==================================================
+#
+# The load is the same story told through WeCom: representatives (numbered text, as in personal
+# WeChat) submit a suggestion; office clerks (button cards) assign each from its card; each
+# department's handler posts a public progress note — all through `python -m bot run --channel
+# wecom` and the strict fake WeCom, every person a member posting encrypted callbacks.
+#
+# What differs from Telegram is who keeps an update while the bot is down. Telegram keeps it until
+# the bot asks; WeCom posts a callback at most three times and then gives up (90930) — so what WeCom
+# gave up on is not the bot's to lose, and a person who got no answer does what a person does: sends
+# it again once the bot is back (after a short wait, in case the bot had stored it before it died).
+# The targets are therefore: every callback the bot ANSWERED 200 is handled, and handled once;
+# no matter registered twice or missing; every receipt and notice arrives; a message arrives twice
+# only after a send of unknown outcome; nothing is silently dropped by WeCom's per-member limits.
+
+WECOM_DRILL_FAULT_KINDS = ("500", "502", "busy", "drop", "drop_after", "40014", "42001", "45033")
+
+
+@dataclass(frozen=True)
+class WeComDrillOptions:
+    users: int = 8
+    kills: int = 2
+    seed: int = 1
+    departments: int = 2
+    clerks: int = 2
+    fault_rate: float = 0.0
+    """Fraction of the bot's WeCom API calls answered with a fault, split evenly over `fault_kinds`."""
+    fault_kinds: tuple[str, ...] = WECOM_DRILL_FAULT_KINDS
+    resend_rate: float = 0.1
+    """Fraction of member actions WeCom posts twice more although the bot answered (a resend storm)."""
+    latency: float = 0.005
+    step_timeout: float = 150.0
+    grace: float = 6.0
+    """After a callback WeCom gave up on: how long a person waits for an answer before sending again."""
+
+
+@dataclass
+class WeComDrillResult:
+    options: WeComDrillOptions
+    duration: float = 0.0
+    kills: int = 0
+    kills_during_load: int = 0
+    actions: int = 0  # member actions (messages, presses), resends by a person included
+    acknowledged: int = 0  # callbacks the bot answered 200
+    acknowledged_lost: int = 0  # answered 200, yet not handled (never stored, or stored and left undone)
+    acknowledged_failed: int = 0  # handled, but the handler failed
+    handled_twice: int = 0  # one callback (MsgId / event) stored or handled more than once
+    given_up: int = 0  # callbacks WeCom gave up on (no 200 in three posts): sent again by the person
+    storm_posts: int = 0  # extra identical posts of answered callbacks (resend storms)
+    steps_unanswered: list[str] = field(default_factory=list)
+    matters: int = 0
+    matters_twice: int = 0
+    matters_missing: int = 0
+    notifications_expected: int = 0
+    notifications_lost: int = 0
+    notifications_missing: list[str] = field(default_factory=list)  # the first few, by person and kind
+    wecom_messages_expected: int = 0  # WeCom messages the outbox recorded as sent
+    messages_undelivered: dict[str, int] = field(default_factory=dict)
+    messages_twice: int = 0
+    messages_twice_allowed: int = 0
+    messages_missing: int = 0  # recorded as sent, never arrived
+    ambiguous: int = 0
+    dropped_by_wecom: int = 0  # over a member's 30/min or 1 000/h: WeCom drops without a word
+    truncated_by_wecom: int = 0
+    tokens_issued: int = 0
+    fault_counts: dict[str, int] = field(default_factory=dict)
+    api_errors: dict[int, int] = field(default_factory=dict)
+    audit_ok: bool = False
+    audit_entries: int = 0
+    integrity: str = ""
+    final_exit_code: int | None = None
+    bot_exits: list[int] = field(default_factory=list)
+    log_errors: list[str] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        bad = []
+        if self.acknowledged_lost or self.acknowledged_failed or self.handled_twice:
+            bad.append(f"acknowledged callbacks lost {self.acknowledged_lost}, failed {self.acknowledged_failed}, "
+                       f"handled twice {self.handled_twice}")
+        if self.steps_unanswered:
+            bad.append(f"{len(self.steps_unanswered)} person(s) waited in vain: {self.steps_unanswered[:5]}")
+        if self.matters_twice or self.matters_missing:
+            bad.append(f"matters registered twice {self.matters_twice}, missing {self.matters_missing}")
+        if self.notifications_lost or self.messages_undelivered or self.messages_missing:
+            bad.append(f"notifications lost {self.notifications_lost} {self.notifications_missing}, outbox not sent "
+                       f"{self.messages_undelivered}, recorded sent but never arrived {self.messages_missing}")
+        if self.messages_twice > self.messages_twice_allowed:
+            bad.append(f"{self.messages_twice - self.messages_twice_allowed} message(s) sent twice without an "
+                       f"ambiguous send")
+        if self.dropped_by_wecom or self.truncated_by_wecom:
+            bad.append(f"WeCom dropped {self.dropped_by_wecom} message(s) silently, cut {self.truncated_by_wecom}")
+        if not self.audit_ok:
+            bad.append("audit chain not verified")
+        if self.integrity != "ok":
+            bad.append(f"integrity_check: {self.integrity}")
+        if self.final_exit_code != 0:
+            bad.append(f"the last bot run exited with {self.final_exit_code} on SIGTERM")
+        if self.bot_exits:
+            bad.append(f"bot runs ended on their own with exit codes {self.bot_exits}")
+        if bad and self.log_errors:
+            bad.append(f"the bot's log has {len(self.log_errors)} error line(s), the first: {self.log_errors[:3]}")
+        return bad
+
+    def lines(self) -> list[str]:
+        o = self.options
+        return [
+            f"load (WeCom): {o.users} representatives on numbered text, {o.clerks} clerk(s) and {o.departments} "
+            f"handler(s) on cards; seed {o.seed}; {self.actions} member actions",
+            f"kills: {self.kills} (SIGKILL; {self.kills_during_load} while the load was running)",
+            f"faults injected: {dict(sorted(self.fault_counts.items()))} (rate {o.fault_rate:.0%}); API errcodes "
+            f"seen {dict(sorted(self.api_errors.items()))}; access tokens issued {self.tokens_issued}",
+            f"callbacks answered 200: {self.acknowledged}, of them lost {self.acknowledged_lost} (failed "
+            f"{self.acknowledged_failed}), handled twice {self.handled_twice}; resend-storm posts {self.storm_posts}; "
+            f"given up by WeCom while the bot was down and sent again by the person: {self.given_up}",
+            f"matters registered twice: {self.matters_twice} (registered {self.matters}, missing {self.matters_missing})",
+            f"notifications lost: {self.notifications_lost} of {self.notifications_expected} expected receipts and "
+            f"notices; WeCom messages the outbox sent {self.wecom_messages_expected}, not sent "
+            f"{self.messages_undelivered or 0}, recorded sent but missing {self.messages_missing}",
+            f"messages twice: {self.messages_twice} ({self.messages_twice_allowed} allowed: after a send of unknown "
+            f"outcome; {self.ambiguous} such sends); silently dropped by WeCom: {self.dropped_by_wecom}; cut: "
+            f"{self.truncated_by_wecom}",
+            f"audit chain: {'ok' if self.audit_ok else 'BROKEN'} ({self.audit_entries} entries); "
+            f"integrity_check: {self.integrity}",
+            f"duration: {self.duration:.1f}s; verdict: {'all targets met' if not self.failures() else 'FAILED'}",
+        ]
+
+
+_WX_NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.M)
+
+
+class _WxPerson:
+    """A member in the drill: acts, and when WeCom gave up on the callback (the bot was down) waits for
+    the bot to be back and for a late answer, then acts again — as a person would."""
+
+    def __init__(self, drill: _WxDrill, member: Any, label: str) -> None:
+        self.drill, self.member, self.label = drill, member, label
+        self.mark = 0
+
+    @property
+    def messages(self) -> list[Any]:
+        return list(self.member.received)
+
+    async def wait(self, step: str, found: Callable[[Any], bool], since: int = 0,
+                   timeout: float | None = None) -> Any:
+        def match() -> Any:
+            return next((m for m in self.member.received[since:] if m.visible and found(m)), None)
+        try:
+            await self.drill.fake.wait_until(lambda: match() is not None,
+                                             timeout=self.drill.opts.step_timeout if timeout is None else timeout)
+        except TimeoutError:
+            raise Unanswered(f"{self.label}: {step}") from None
+        return match()
+
+    async def act(self, step: str, make: Callable[[], Awaitable[Any]], found: Callable[[Any], bool]) -> Any:
+        since = self.mark = len(self.member.received)
+        for _ in range(20):
+            storm = self.drill.rng.random() < self.drill.opts.resend_rate
+            delivery = await make()
+            self.drill.record(delivery)
+            if delivery.answered:
+                if storm:
+                    self.drill.storm_posts += 2
+                    self.drill.record(await self.drill.repost(self.member, delivery, 2))
+                return await self.wait(step, found, since)
+            self.drill.given_up += 1
+            await self.drill.bot_back()
+            try:
+                return await self.wait(step, found, since, timeout=self.drill.opts.grace)
+            except Unanswered:
+                continue  # not stored before the bot died: send it again
+        raise Unanswered(f"{self.label}: {step} (never acknowledged)")
+
+    async def say(self, text: str, step: str, found: Callable[[Any], bool]) -> Any:
+        return await self.act(step, lambda: self.member.send_text(text), found)
+
+    async def choose(self, label: str, step: str, found: Callable[[Any], bool]) -> Any:
+        """Press the card's button, or type the number of the latest numbered list (as this member sees it)."""
+        await self.wait(f"{step} (offered)", lambda m: True, since=self.mark)
+        await self.drill.fake.wait_until(lambda: self._offer(label) is not None, timeout=self.drill.opts.step_timeout)
+        offer = self._offer(label)
+        assert offer is not None
+        item, key = offer
+        if item.kind == "template_card":
+            return await self.act(step, lambda: self.member.press(str(item.task_id), key), found)
+        return await self.act(step, lambda: self.member.send_text(key), found)
+
+    def _offer(self, label: str) -> tuple[Any, str] | None:
+        numbered_seen = False
+        for item in reversed(self.member.received[self.mark:]):
+            if item.kind == "template_card" and item.visible and not item.disabled:
+                for key, text in item.buttons:
+                    if text == label:
+                        return item, key
+            if item.kind == "text" and not numbered_seen and _WX_NUMBERED.search(item.text):
+                numbered_seen = True
+                numbers = {text.strip(): n for n, text in _WX_NUMBERED.findall(item.text)}
+                if label in numbers:
+                    return item, numbers[label]
+        return None
+
+
+def offers(label: str) -> Callable[[Any], bool]:
+    return lambda m: (any(t == label for _, t in m.buttons) if m.kind == "template_card"
+                      else any(t.strip() == label for _, t in _WX_NUMBERED.findall(m.text)))
+
+
+def wx_says(fragment: str) -> Callable[[Any], bool]:
+    return lambda m: fragment in m.text
+
+
+class _WxDrill:
+    def __init__(self, opts: WeComDrillOptions, fake: Any, result: WeComDrillResult) -> None:
+        self.opts, self.fake, self.result = opts, fake, result
+        self.rng = random.Random(opts.seed * 31 + 7)
+        self.deliveries: list[Any] = []
+        self.given_up = 0
+        self.storm_posts = 0
+
+    def record(self, delivery: Any) -> None:
+        self.deliveries.append(delivery)
+
+    async def repost(self, member: Any, delivery: Any, times: int) -> Any:
+        """WeCom posting an answered callback again (the same plaintext, freshly wrapped)."""
+        return await self.fake._post_callback(member, delivery.kind, delivery.plaintext, delivery.msg_id,
+                                              repeat=times)
+
+    async def bot_back(self) -> None:
+        """Wait until the bot's callback server answers WeCom's URL check again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.opts.step_timeout
+        while not await self.fake.verify_callback_url():
+            if loop.time() > deadline:
+                raise Unanswered("the bot did not come back")
+            await self.fake.next_change(0.2)
+
+
+async def _wx_representative(rep: _WxPerson, n: int) -> str:
+    await rep.say("/submit", "/submit -> kinds", offers("Suggestion"))
+    await rep.choose("Suggestion", "kind -> subject prompt", wx_says("short subject"))
+    await rep.say(f"Drill matter {n}", "subject -> content prompt", wx_says("Please write the content"))
+    await rep.say(f"Content of drill matter {n}.", "content -> received", offers("Done"))
+    await rep.choose("Done", "Done -> files prompt", offers("No files"))
+    await rep.choose("No files", "No files -> summary", offers("Submit"))
+    receipt = await rep.choose("Submit", "Submit -> receipt", wx_says("has been registered"))
+    found = NUMBER.search(receipt.text)
+    assert found is not None, "no matter number in the receipt"
+    number = found.group(0)
+    await rep.wait("assignment notice", wx_says(f"{number} has been assigned"))
+    await rep.wait("progress notice", wx_says(f"Progress of {number}:"))
+    return number
+
+
+async def _wx_clerk(clerk: _WxPerson, index: int, clerks: int, departments: list[str], names: list[str],
+                    expected: int) -> None:
+    done: set[str] = set()
+
+    def mine(number: str) -> bool:
+        return int(number.rsplit("-", 1)[1]) % clerks == index
+
+    share = sum(1 for k in range(1, expected + 1) if k % clerks == index)
+    while len(done) < share:
+        notice = await clerk.wait("a new matter", lambda m: m.text.startswith("New matter")
+                                  and (n := NUMBER.search(m.text)) is not None
+                                  and n.group(0) not in done and mine(n.group(0)))
+        number = NUMBER.search(notice.text).group(0)  # type: ignore[union-attr]
+        department = departments[int(number.rsplit("-", 1)[1]) % len(departments)]
+        await clerk.say(f"/case {number}", f"/case {number}", offers("Assign"))
+        await clerk.choose("Assign", f"{number} Assign -> departments", offers(department))
+        await clerk.choose(department, f"{number} department -> urgers", offers(names[index]))
+        await clerk.choose(names[index], f"{number} urger -> done", wx_says("Handled by"))
+        done.add(number)
+
+
+async def _wx_handler(handler: _WxPerson, department: str, expected: int) -> None:
+    """Post a public progress note on every matter assigned to this department. It waits for all its
+    assignments first: an assignment notice carries a numbered choice ("1. Open …"), and one arriving
+    between a prompt and the typed answer would take the number (the race of numbered text; reported)."""
+    def assigned() -> list[str]:
+        found = [NUMBER.search(m.text) for m in handler.messages if f"is assigned to the {department}" in m.text]
+        return sorted({f.group(0) for f in found if f is not None})
+
+    await handler.wait("its assignments", lambda m: len(assigned()) >= expected)
+    for number in assigned():
+        await handler.say(f"/case {number}", f"{number} /case -> card", offers("Progress note"))
+        await handler.choose("Progress note", f"{number} Progress note -> prompt", wx_says("progress note"))
+        await handler.say(f"Drill note on {number}.", f"{number} note -> public?", offers("Yes, send it"))
+        await handler.choose("Yes, send it", f"{number} Yes -> done", wx_says("Done."))
+
+
+async def _wx_guard(result: WeComDrillResult, coro: Coroutine[Any, Any, T]) -> T | None:
+    try:
+        return await coro
+    except Unanswered as exc:
+        result.steps_unanswered.append(str(exc))
+    except Exception as exc:
+        result.steps_unanswered.append(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillResult:
+    """The load over WeCom with `opts.kills` SIGKILLs and `opts.fault_rate` faults; count what happened."""
+    from tests.fakewecom import FakeWeCom
+    from tests.wecom_env import WeComBotProcess, free_port, wecom_config
+    from tests.wecom_env import write_config_file as write_wecom_config
+
+    result = WeComDrillResult(opts)
+    started = time.monotonic()
+    rng = random.Random(opts.seed)
+    async with FakeWeCom(seed=opts.seed, latency=opts.latency) as fake:
+        config = wecom_config(workdir, fake, port=free_port(),
+                              outbox=OutboxConfig(global_rate=30, per_chat_interval=0.0, max_attempts=8))
+        if opts.fault_rate:
+            config = replace(config, wecom=replace(config.wecom, request_timeout=1.0))
+        fake.faults.hold_seconds = 1.5
+        departments = [f"Dept {n + 1}" for n in range(opts.departments)]
+        names = [f"Clerk {n + 1}" for n in range(opts.clerks)]
+        app = await App.open(config)
+        try:
+            async with app.db.transaction() as tx:
+                now = app.clock.now()
+                ids: dict[str, int] = {}
+                dept_ids = [await people.add_department(tx, name, now) for name in departments]
+                for n, name in enumerate(names):
+                    ids[f"clerk{n}"] = await people.add_staff(tx, name, None, ["office"], "", now)
+                for n, dept in enumerate(dept_ids):
+                    ids[f"handler{n}"] = await people.add_staff(tx, f"Handler {n + 1}", dept, ["handler"], "", now)
+                for n in range(opts.users):
+                    ids[f"deputy{n}"] = await tx.insert(
+                        "INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
+                        " VALUES (?, 'npc', '', ?, '2026-01-01', '2026-01-01') RETURNING id",
+                        (f"Deputy {n}", f"drill:{n}"))
+                for userid, person in ids.items():
+                    await people.bind_identity(tx, "wecom", userid, userid, person, now)
+                    await people.set_locale(tx, person, "en", now)
+        finally:
+            await app.close()
+        config_path = write_wecom_config(config, workdir / "config.toml")
+        fake.callback_url = (f"http://{config.wecom.callback_host}:{config.wecom.callback_port}"
+                             f"{config.wecom.callback_path}")
+        drill = _WxDrill(opts, fake, result)
+        reps = [_WxPerson(drill, fake.member(f"deputy{n}", f"Deputy {n}", via_wechat=True), f"deputy {n}")
+                for n in range(opts.users)]
+        clerks = [_WxPerson(drill, fake.member(f"clerk{n}", names[n]), f"clerk {n + 1}") for n in range(opts.clerks)]
+        handlers = [_WxPerson(drill, fake.member(f"handler{n}", f"Handler {n + 1}"), f"handler {n + 1}")
+                    for n in range(opts.departments)]
+        if opts.fault_rate:
+            kinds = [k for k in opts.fault_kinds if k in FAULT_KINDS_WECOM]
+            fake.faults.p = {kind: opts.fault_rate / len(kinds) for kind in kinds}
+        log = workdir / "bot.log"
+        bot = WeComBotProcess(config_path, log, fake.corp_secret)
+        bot.start()
+        await drill.bot_back()
+
+        per_department = Counter(k % opts.departments for k in range(1, opts.users + 1))
+        load = [asyncio.create_task(_wx_guard(result, _wx_representative(rep, n))) for n, rep in enumerate(reps)]
+        staff = [asyncio.create_task(_wx_guard(result, _wx_clerk(c, i, opts.clerks, departments, names, opts.users)))
+                 for i, c in enumerate(clerks)]
+        staff += [asyncio.create_task(_wx_guard(result, _wx_handler(h, departments[i], per_department[i])))
+                  for i, h in enumerate(handlers)]
+        everything = asyncio.gather(*load, *staff)
+
+        def activity() -> int:
+            return len(fake.requests) + len(fake.callbacks)
+
+        spacing = max(2, 2 * 30 * opts.users // (opts.kills + 1))
+        for _ in range(opts.kills):
+            point = rng.randint(1, spacing)
+            base = activity()
+            try:
+                await fake.wait_until(lambda: activity() - base >= point or everything.done()
+                                      or bot.proc is not None and bot.proc.poll() is not None,
+                                      timeout=opts.step_timeout)
+            except TimeoutError:
+                pass
+            if bot.proc is not None and bot.proc.poll() is not None:
+                result.bot_exits.append(bot.proc.returncode)
+            else:
+                bot.kill()
+            result.kills += 1
+            result.kills_during_load += int(not everything.done())
+            bot = WeComBotProcess(config_path, log, fake.corp_secret)
+            bot.start()
+        outcomes = await everything
+        numbers = {n: number for n, number in enumerate(outcomes[:opts.users]) if isinstance(number, str)}
+        fake.faults.clear()
+        try:
+            await fake.wait_until(lambda: _outbox_settled(config.storage.database), timeout=opts.step_timeout)
+        except TimeoutError:
+            pass
+        if bot.proc is not None and bot.proc.poll() is not None:
+            result.bot_exits.append(bot.proc.returncode)
+            result.final_exit_code = bot.proc.returncode
+        else:
+            result.final_exit_code = await bot.terminate()
+        result.fault_counts = dict(fake.fault_counts)
+        result.api_errors = dict(Counter(code for _, code, _ in fake.errors))
+        result.tokens_issued = fake.tokens_issued
+        result.dropped_by_wecom = fake.dropped_count
+        result.truncated_by_wecom = len(fake.truncated)
+        result.given_up, result.storm_posts = drill.given_up, drill.storm_posts
+        _wx_count(result, drill, config.storage.database, reps, clerks, handlers, numbers)
+    _audit_wecom(result, config_path, fake.corp_secret)
+    log_lines = log.read_text("utf-8", "replace").splitlines()
+    result.log_errors = [line for line in log_lines if " ERROR " in line or " CRITICAL " in line or "Traceback" in line]
+    result.duration = time.monotonic() - started
+    return result
+
+
+FAULT_KINDS_WECOM = WECOM_DRILL_FAULT_KINDS
+
+
+def _wx_count(result: WeComDrillResult, drill: _WxDrill, database: Path, reps: list[_WxPerson],
+              clerks: list[_WxPerson], handlers: list[_WxPerson], numbers: dict[int, str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    with sqlite3.connect(database) as conn:
+        inbox = conn.execute("SELECT external_id, state, payload FROM inbox").fetchall()
+        outbox = conn.execute("SELECT chat_id, op, state, ambiguous, result FROM outbox").fetchall()
+        per_rep = dict(conn.execute("SELECT representative_id, COUNT(*) FROM matters GROUP BY 1").fetchall())
+        all_reps = [r[0] for r in conn.execute("SELECT id FROM persons WHERE body = 'npc'")]
+        result.integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def identity(fields: dict[str, Any]) -> str:
+        if fields.get("MsgType") == "event":
+            return "|".join(str(fields.get(k, "")) for k in ("FromUserName", "CreateTime", "Event", "EventKey",
+                                                              "TaskId"))
+        return f"msg:{fields.get('MsgId', '')}"
+
+    stored: Counter[str] = Counter()
+    states: dict[str, str] = {}
+    for _external, state, payload in inbox:
+        try:
+            key = identity(json.loads(payload))
+        except ValueError:
+            continue
+        stored[key] += 1
+        states[key] = state
+    result.handled_twice = sum(n - 1 for n in stored.values() if n > 1)
+    acknowledged = set()
+    for delivery in drill.deliveries:
+        result.actions += 1
+        if not delivery.answered:
+            continue
+        fields = {child.tag: (child.text or "") for child in ET.fromstring(delivery.plaintext)}
+        acknowledged.add(identity(fields))
+    result.acknowledged = len(acknowledged)
+    result.acknowledged_lost = sum(1 for key in acknowledged if states.get(key) not in ("done", "failed"))
+    result.acknowledged_failed = sum(1 for key in acknowledged if states.get(key) == "failed")
+
+    result.matters = sum(per_rep.values())
+    result.matters_twice = sum(count - 1 for count in per_rep.values() if count > 1)
+    result.matters_missing = sum(1 for rep in all_reps if rep not in per_rep)
+
+    expected: Counter[str] = Counter()
+    ambiguous: Counter[str] = Counter()
+    undelivered: Counter[str] = Counter()
+    for chat_id, op, state, amb, outcome in outbox:
+        result.ambiguous += amb
+        if op != "message":
+            continue
+        if state != "sent":
+            undelivered[state] += 1
+            continue
+        ids = (json.loads(outcome) or {}).get("message_ids", []) if outcome else []
+        expected[chat_id] += len(ids)
+        ambiguous[chat_id] += amb
+    result.messages_undelivered = dict(undelivered)
+    result.wecom_messages_expected = sum(expected.values())
+    for person in [*reps, *clerks, *handlers]:
+        key = person.member.userid
+        got = sum(1 for m in person.member.received if not m.passive)
+        extra = got - expected[key]
+        if extra < 0:
+            result.messages_missing -= extra
+        elif extra > 0:
+            result.messages_twice += extra
+            result.messages_twice_allowed += min(extra, ambiguous[key])
+
+    owed: list[tuple[_WxPerson, str, Callable[[Any], bool]]] = []
+    never: Callable[[Any], bool] = lambda m: False  # noqa: E731
+    for n, rep in enumerate(reps):
+        number = numbers.get(n)
+        if number is None:
+            owed += [(rep, "its matter", never)] * (3 + len(clerks) + 1)
+            continue
+        owed += [(rep, "receipt", wx_says(f"Number: {number}")),
+                 (rep, "assigned", wx_says(f"{number} has been assigned")),
+                 (rep, "progress", wx_says(f"Progress of {number}:"))]
+        owed += [(clerk, f"new {number}", lambda m, x=number: m.text.startswith("New matter") and x in m.text)
+                 for clerk in clerks]
+        owed.append((handlers[int(number.rsplit("-", 1)[1]) % len(handlers)], f"assigned {number}",
+                     lambda m, x=number: x in m.text and "is assigned to the" in m.text))
+    result.notifications_expected = len(owed)
+    missing = [f"{person.label}: {what}" for person, what, found in owed
+               if not any(found(m) for m in person.member.received)]
+    result.notifications_lost = len(missing)
+    result.notifications_missing = missing[:10]
+
+
+def _audit_wecom(result: WeComDrillResult, config_path: Path, secret: str) -> None:
+    env = {**os.environ, "LIAISON_WECOM_SECRET": secret}
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config_path), "audit", "verify"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     result.audit_ok = done.returncode == 0
     found = re.search(r"(\d+) entries", done.stdout + done.stderr)
     result.audit_entries = int(found.group(1)) if found else 0

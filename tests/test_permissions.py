@@ -176,12 +176,12 @@ async def _number(harness: Harness, matter_id: int) -> str:
 UNIT_EXPECTED: dict[str, set[str]] = {
     "office": {"npc_register", "report", "report_sent", "ledger", "digest", "manage_cards", "send_briefing",
                "manage_events", "record_attendance", "manage_supervisors", "mark_prepared", "record_contact",
-               "quota", "register_on_behalf"},
+               "quota", "register_on_behalf", "manage_accounts"},
     "handler1": {"mark_prepared"},
     "head1": {"mark_prepared"},
     "discipline": {"quota"},
     "leader": {"report", "digest", "quota"},
-    "admin": set(),
+    "admin": {"manage_accounts"},
     "deputy": {"give_view"},
 }
 

@@ -1,13 +1,17 @@
 """What every channel provides, and how it reports a failed delivery.
 
 A channel turns a stored inbox payload into an Incoming (downloading any files first,
-outside the database transaction) and delivers one outbox item. Delivery failures are
+outside the database transaction) and delivers one outbox item. A channel may also say how it
+is to be paced (`pacing`, else the [outbox] settings), how many of its messages an item becomes
+(`cost(chat_id, op, payload)`, else one), and for how long its senders may deliver an update again
+(`redelivery_window`, else the inbox's default). Delivery failures are
 classified so that the dispatcher can decide, without knowing the transport, whether to
 wait, retry, hold or give up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.messages import Incoming, SendResult
@@ -39,6 +43,17 @@ class Unreachable(DeliveryError):
 
 class Rejected(DeliveryError):
     """The transport refused the content itself (a bug or stale reference): no retry helps."""
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a channel may be sent to: a gap between two messages to one chat, a rate for all chats
+    together, and limits per chat over sliding windows, as (messages, seconds) (WeCom: 30 a minute and
+    1 000 an hour to one member, beyond which it drops messages without a word)."""
+
+    per_chat_interval: float
+    global_rate: float
+    windows: tuple[tuple[int, float], ...] = ()
 
 
 class Channel(Protocol):
