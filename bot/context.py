@@ -15,10 +15,9 @@ from datetime import datetime
 from bot.config import Config
 from bot.i18n import Translator, locale_for
 from bot.messages import Incoming, Reply
+from bot.model import Dialog, Person
 from storage import dialogs, outbox, people
 from storage.db import Tx
-from storage.dialogs import Dialog
-from storage.people import Person
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Pure rules: kinds of matter, states, roles, deadlines and numbering (seed §3, §12, §14).
+"""Pure rules: kinds of matter, roles, deadlines and numbering (seed §3, §12, §14); the matter's states and
+transitions are in `bot/matter/`.
 
 Nothing here does I/O; every function is deterministic given its arguments, so the
 rules can be tested directly and named by the clause they implement.
@@ -24,19 +25,7 @@ BODIES: Final = ("npc", "cppcc")  # 人大代表 政协委员
 # Staff roles (SPEC §1); a representative is a person with a body, not a role.
 STAFF_ROLES: Final = ("office", "handler", "head", "discipline", "leader", "admin")
 
-# States of a matter; the handling issue adds the transitions after "registered".
-REGISTERED: Final = "registered"
-STATES: Final = (
-    "registered",
-    "assigned",
-    "in_progress",
-    "concluded",
-    "replied",
-    "rated",
-    "closed",
-    "transferred",
-    "reopened",
-)
+# A matter's states and transitions are the matter's own: bot/matter/ (states, model, life).
 
 CHANNELS_OF_RECEIPT: Final = ("chat", "letter", "meeting", "visit", "phone", "other")
 
@@ -107,37 +96,6 @@ OWES_FINAL_REPLY: Final = frozenset({"B", "C"})  # answered again once finally r
 RATINGS: Final = ("satisfied", "basically", "dissatisfied")
 REPLY_VIA: Final = ("chat", "in_person", "paper")
 
-# Which action may be taken from which state. The rule-specific checks (§14 conflict,
-# reply quality, the extension cap) come on top of this table.
-TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    "assign": frozenset({"registered", "reopened"}),
-    "reassign": frozenset({"assigned", "in_progress"}),  # 改派: to another department, before it is concluded
-    "mark_major": frozenset({"registered", "assigned", "in_progress", "concluded", "reopened"}),
-    "transfer": frozenset({"registered", "assigned"}),
-    "cannot_meet": frozenset({"registered", "assigned", "in_progress", "reopened"}),
-    "progress": frozenset({"assigned", "in_progress", "rated"}),
-    "request_extension": frozenset({"assigned", "in_progress"}),
-    "conclude": frozenset({"assigned", "in_progress"}),
-    "draft_reply": frozenset({"concluded", "rated"}),
-    "rate": frozenset({"replied"}),
-    "onsite": frozenset({"assigned", "in_progress", "concluded", "reopened"}),
-}
-CLOSED_STATES: Final = frozenset({"closed", "transferred"})
-
-
-def can(action: str, state: str, *, owes_final_reply: bool = False) -> bool:
-    """Whether `action` is allowed from `state` (a rated matter only while a final reply is owed)."""
-    if state == "rated" and action in ("progress", "draft_reply"):
-        return owes_final_reply
-    return state in TRANSITIONS.get(action, frozenset())
-
-
-def conflicts_with_original(disputes_own_handling: bool, original_department_id: int | None,
-                            department_id: int) -> bool:
-    """§14: an appeal disputing our own handling never goes back to the department that handled it."""
-    return disputes_own_handling and original_department_id == department_id
-
-
 @dataclass(frozen=True)
 class ReplyMinimums:
     """§14: the shortest outcome statement, grounds (理由/依据) and whole reply accepted, in characters."""
@@ -162,12 +120,3 @@ def reply_problem(body: str | None, grounds: str | None, minimums: ReplyMinimums
 def extension_cap(registered_at: datetime, tz: ZoneInfo, cap_months: int = 6) -> date:
     """§12: an extended due date is at most `cap_months` after registration."""
     return add_months(registered_at.astimezone(tz).date(), cap_months)
-
-
-def after_rating(rating: str, outcome: str | None, final_given: bool) -> str:
-    """The state a rating leads to: dissatisfied reopens; B and C stay open for their final reply."""
-    if rating == "dissatisfied":
-        return "reopened"
-    if outcome in OWES_FINAL_REPLY and not final_given:
-        return "rated"
-    return "closed"

@@ -22,8 +22,8 @@ from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Incoming, Reply
 from bot.text import normalise, normalise_opt
+from bot.model import Dialog
 from storage import audit, dialogs
-from storage.dialogs import Dialog
 
 log = logging.getLogger(__name__)
 

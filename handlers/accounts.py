@@ -13,8 +13,8 @@ from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.permissions import may
+from bot.model import Person
 from storage import audit, people
-from storage.people import Person
 
 WECOM = "wecom"
 MODES = ("cards", "text")

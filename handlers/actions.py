@@ -23,14 +23,15 @@ from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, St
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog
+from bot.matter.model import Matter
 from handlers import attachments
 from handlers import casework as cases
 from handlers import replies
 from handlers import staff
 from handlers.notices import OUTCOME_LABELS, VIA_LABELS
 from storage import people
-from storage.dialogs import Dialog
-from storage.matters import Matter, StoredFile
+from storage.matters import StoredFile
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog
 from handlers import events as ev
 from handlers.contacts import local_today
 from handlers.event_dialogs import MAX_SEARCH, SEARCH_RESULTS, parse_id, show_card
 from handlers.intake import representative_label
 from storage import contacts, events, people
-from storage.dialogs import Dialog
 
 PAGE: Final = 10
 

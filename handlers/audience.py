@@ -15,10 +15,9 @@ from bot.errors import StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog, Person
 from handlers.intake import representative_label
 from storage import cards, people
-from storage.dialogs import Dialog
-from storage.people import Person
 
 STEPS: Final = ("audience", "sector", "named")
 MAX_SEARCH: Final = 50

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
+from bot.model import Dialog
 from handlers.common import help_for, main_menu, role_title, unbound
 from storage import audit, people
 from storage.db import Tx, parse_ts
-from storage.dialogs import Dialog
 
 
 

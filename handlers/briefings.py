@@ -24,14 +24,14 @@ from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
 from bot.router import dialog_button
+from bot.model import Dialog, Person
+from bot.matter.model import NewMatter
 from handlers import attachments, audience, registry
 from handlers.cards import clip
 from handlers.contacts import local_today
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
-from storage.dialogs import Dialog
-from storage.matters import NewMatter, StoredFile
-from storage.people import Person
+from storage.matters import StoredFile
 
 MAX_TEXT: Final = 3500  # one message, title included, within Telegram's 4096
 BRIEFING_SOURCE: Final = "card"

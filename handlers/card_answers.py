@@ -21,12 +21,12 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog
+from bot.matter.model import NewMatter
 from handlers import registry
 from handlers.contacts import local_today
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
-from storage.dialogs import Dialog
-from storage.matters import NewMatter
 
 MAX_ANSWER: Final = 2000
 

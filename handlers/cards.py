@@ -21,12 +21,11 @@ from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
+from bot.model import Dialog, Person
 from handlers import audience, card_answers
 from storage import audit, cards, people
 from storage.cards import Card, Question, Tally
 from storage.db import parse_ts
-from storage.dialogs import Dialog
-from storage.people import Person
 
 MAX_QUESTIONS: Final = 10
 MAX_QUESTION: Final = 300

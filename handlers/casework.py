@@ -1,6 +1,6 @@
 """Handling a matter: the use cases of the office, the departments, leaders and the representative
-(seed §7, §12-§14). Each one re-reads the matter, asks `permissions.may` and `domain.can`,
-applies the clause's rule, records the change on the timeline and in the audit log, and queues
+(seed §7, §12-§14). Each one re-reads the matter, asks `permissions.may` and the matter's
+rules (`bot.matter.life`), carries out the step they decide, records the change on the timeline and in the audit log, and queues
 the messages it owes — all in the caller's one transaction. The reply and its approvals are in
 `replies.py`; the chat screens in `staff.py` and `actions.py`, which check each value a person gives
 with the same rules (`ready`, `check_*`) before the use case applies them again.
@@ -14,10 +14,12 @@ from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
 from bot.permissions import MatterAccess, Policy, may
+from bot.matter import life
+from bot.matter.model import Matter
+from bot.matter.states import ExtensionState, Happened, ReplyState, State
 from handlers import notices
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
-from storage.matters import Matter
 
 MIN_TRANSFER_EXPLANATION = 20
 MIN_EXTENSION_REASON = 10
@@ -46,14 +48,14 @@ def access(matter: Matter) -> MatterAccess:
 
 
 def require_state(matter: Matter, action: str) -> None:
-    if not domain.can(action, matter.state, owes_final_reply=matter.owes_final_reply):
+    if not life.allowed(action, matter.state, owes_final_reply=matter.owes_final_reply):
         raise UserError("Matter {number} is now “{state}”: this cannot be done at this stage.",
                         number=matter.number, state=notices.state_word(matter.state))
 
 
 async def ready(ctx: Context, matter: Matter, action: str) -> None:
     """Refuse now, before anything is asked for, what `action` could not do to the matter as it stands."""
-    if action in domain.TRANSITIONS:
+    if action in life.TRANSITIONS:
         require_state(matter, action)
     if action in ("cannot_meet", "draft_reply") and await casework.open_reply(ctx.tx, matter.id) is not None:
         raise UserError("A reply to this matter is already waiting for approval.")
@@ -72,7 +74,7 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if action in ("return_reply", "leader_return"):
         draft = await casework.open_reply(ctx.tx, matter.id)
-        if draft is None or draft.state != ("awaiting_leader" if action == "leader_return" else "draft"):
+        if draft is None or draft.state != (ReplyState.AWAITING_LEADER if action == "leader_return" else ReplyState.DRAFT):
             raise UserError("No reply of this matter is waiting for your approval.")
     if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
         raise UserError("No department can take {number} now: none has a handler who uses this service, or Article 14 "
@@ -99,9 +101,8 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     require_state(matter, "assign")
     department = await check_department(ctx, matter, department_id, "assign")
     urger = await _urger(ctx, urger_id)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
-                          urger_id=urger_id)
-    await record_event(ctx, matter, "assigned", public=True,
+    await casework.save(ctx.tx, matter.id, ctx.now, life.assign(matter, department_id, urger_id))
+    await record_event(ctx, matter, Happened.ASSIGNED, public=True,
                        detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
     for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
@@ -120,9 +121,8 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
         raise UserError("Please give the reason for the re-assignment.")
     old_id = matter.department_id or 0
     old = await people.department_name(ctx.tx, old_id) or ""
-    await casework.update(ctx.tx, matter.id, ctx.now, state="assigned", department_id=department_id,
-                          urger_id=urger_id)
-    await record_event(ctx, matter, "reassigned", public=True, detail={
+    await casework.save(ctx.tx, matter.id, ctx.now, life.reassign(matter, department_id, urger_id))
+    await record_event(ctx, matter, Happened.REASSIGNED, public=True, detail={
         "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
         "reason": reason})
     await notices.to_representative(ctx, matter, notices.reassigned(department))
@@ -147,7 +147,7 @@ async def department_choices(ctx: Context, matter: Matter, action: str) -> list[
 
 async def _departments_open_to(ctx: Context, matter: Matter, action: str) -> list[int]:
     return [i for i, _name, staffed in await department_choices(ctx, matter, action) if staffed
-            and not domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, i)]
+            and not life.conflicts(matter, i)]
 
 
 async def check_department(ctx: Context, matter: Matter, department_id: int, action: str) -> str:
@@ -181,7 +181,7 @@ async def _urger(ctx: Context, urger_id: int) -> people.Person:
 
 def check_assignable(matter: Matter, department_id: int, department: str) -> None:
     """§14: refuse the department that handled a disputed case originally, at first and on reopening."""
-    if domain.conflicts_with_original(matter.disputes_own_handling, matter.original_department_id, department_id):
+    if life.conflicts(matter, department_id):
         raise UserError("Under Article 14 of the {regulation}, this appeal disputes the handling of {department}, "
                         "so it cannot be assigned to that department. Please choose another.", department=department)
 
@@ -190,7 +190,7 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     """Flag a major, difficult or complex matter (§12: it owes progress notices; its reply a leader's approval)."""
     matter = await load(ctx, matter_id, "mark_major")
     require_state(matter, "mark_major")
-    await casework.update(ctx.tx, matter.id, ctx.now, major=int(not matter.major))
+    await casework.save(ctx.tx, matter.id, ctx.now, life.mark_major(matter))
     await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
@@ -215,9 +215,8 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     await ready(ctx, matter, "transfer")
     check_authority(authority)
     check_transfer_explanation(explanation)
-    await casework.update(ctx.tx, matter.id, ctx.now, state="transferred", transferred_to=authority.strip(),
-                          closed_at=ctx.now)
-    await record_event(ctx, matter, "transferred", public=True,
+    await casework.save(ctx.tx, matter.id, ctx.now, life.transfer(matter, authority))
+    await record_event(ctx, matter, Happened.TRANSFERRED, public=True,
                        detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
     await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
     await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
@@ -243,10 +242,7 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
     require_state(matter, "progress")
     if not note.strip():
         raise UserError("Please write the progress note.")
-    if matter.state == "assigned":
-        await casework.update(ctx.tx, matter.id, ctx.now, state="in_progress")
-    else:
-        await casework.touch(ctx.tx, matter.id, ctx.now)
+    await casework.save(ctx.tx, matter.id, ctx.now, life.progress(matter))  # an empty step still counts as action
     await record_event(ctx, matter, "progress_public" if public else "progress_internal", public=public,
                        detail={"note": note} if public else {"note": note, "internal": True})
     if public:
@@ -273,9 +269,8 @@ def check_extension_reason(reason: str) -> None:
 
 def extension_choices(ctx: Context, matter: Matter) -> list[date]:
     """The due dates an extension may grant: a month at a time, capped (§12; at most 6 months)."""
-    cap = domain.extension_cap(_registered(matter), ctx.config.unit.tz, ctx.config.casework.extension_cap_months)
-    choices = [domain.add_months(matter.due_date, n) for n in (1, 2, 3)]
-    return sorted({min(day, cap) for day in choices if day > matter.due_date and min(day, cap) > matter.due_date})
+    return life.extension_choices(matter, _registered(matter), ctx.config.unit.tz,
+                                  ctx.config.casework.extension_cap_months)
 
 
 async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, note: str = "") -> None:
@@ -285,16 +280,18 @@ async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, n
     if pending is None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if new_due is None:
-        await casework.decide_extension(ctx.tx, pending.id, "refused", actor_id(ctx), ctx.now, None, note)
+        await casework.decide_extension(ctx.tx, pending.id, ExtensionState.REFUSED, actor_id(ctx), ctx.now, None, note)
         await record_event(ctx, matter, "extension_refused", public=False, detail={})
     else:
         cap = domain.extension_cap(_registered(matter), ctx.config.unit.tz, ctx.config.casework.extension_cap_months)
         if new_due > cap or new_due <= matter.due_date:
             raise UserError("The new due date must be after the present one and at most {months} months after "
                             "registration.", months=ctx.config.casework.extension_cap_months)
-        await casework.decide_extension(ctx.tx, pending.id, "approved", actor_id(ctx), ctx.now, new_due, note)
-        await casework.update(ctx.tx, matter.id, ctx.now, due_date=new_due)
-        await record_event(ctx, matter, "extended", public=True, detail={"due": new_due.isoformat()})
+        await casework.decide_extension(ctx.tx, pending.id, ExtensionState.APPROVED, actor_id(ctx), ctx.now, new_due, note)
+        await casework.save(ctx.tx, matter.id, ctx.now, life.extend(matter, new_due, _registered(matter),
+                                                                  ctx.config.unit.tz,
+                                                                  ctx.config.casework.extension_cap_months))
+        await record_event(ctx, matter, Happened.EXTENDED, public=True, detail={"due": new_due.isoformat()})
         await notices.to_representative(ctx, matter, notices.extended(new_due))
     await notices.to_staff(ctx, pending.requested_by, matter, notices.extension_decided(matter, new_due))
 
@@ -305,9 +302,8 @@ async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
     require_state(matter, "conclude")
     if outcome not in domain.OUTCOMES:
         raise UserError("Please choose an outcome class.")
-    await casework.update(ctx.tx, matter.id, ctx.now, state="concluded", outcome=outcome,
-                          owes_final_reply=int(outcome in domain.OWES_FINAL_REPLY), concluded_at=ctx.now)
-    await record_event(ctx, matter, "concluded", public=True, detail={"outcome": outcome})
+    await casework.save(ctx.tx, matter.id, ctx.now, life.conclude(matter, outcome))
+    await record_event(ctx, matter, Happened.CONCLUDED, public=True, detail={"outcome": outcome})
 
 
 async def onsite(ctx: Context, matter_id: int, participants: str, findings: str) -> None:
@@ -325,26 +321,24 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
 # -- the representative ----------------------------------------------------------------
 
 
-async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str) -> str:
+async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str) -> State:
     """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline."""
     matter = await load(ctx, matter_id, "rate")
     last = await casework.last_sent_reply(ctx.tx, matter.id)
-    if matter.state != "replied" or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
+    if matter.state != State.REPLIED or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
         raise UserError("This reply has been rated already, or is not the latest one.")
     if rating not in domain.RATINGS:
         raise UserError("Please choose one of the buttons.")
     await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
-    state = domain.after_rating(rating, matter.outcome, final_given=last.kind == "final")
-    changes: dict[str, object] = {"state": state}
-    due = domain.add_months(ctx.now.astimezone(ctx.config.unit.tz).date(), ctx.config.casework.reopen_months)
-    if state == "reopened":
-        changes.update(reopened=matter.reopened + 1, outcome=None, owes_final_reply=0, due_date=due)
-    if state == "closed":
-        changes["closed_at"] = ctx.now
-    await casework.update(ctx.tx, matter.id, ctx.now, **changes)
+    step = life.rate(matter, rating, final_given=last.kind == "final",
+                     today=ctx.now.astimezone(ctx.config.unit.tz).date(), reopen_months=ctx.config.casework.reopen_months)
+    state = step.state
+    assert state is not None
+    await casework.save(ctx.tx, matter.id, ctx.now, step)
     await record_event(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
-    if state == "reopened":
-        await _announce_reopening(ctx, matter, comment, due)
+    if state == State.REOPENED:
+        assert step.due_date is not None
+        await _announce_reopening(ctx, matter, comment, step.due_date)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
             await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
@@ -355,7 +349,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
     """§14: 不满意 reopens the matter: the timeline shows the new due date; office and discipline inspection
     are alerted; the department that handled it and the urger are told it comes back, and by when. (The
     department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
-    await record_event(ctx, matter, "reopened", public=True, detail={"due": due.isoformat()})
+    await record_event(ctx, matter, Happened.REOPENED, public=True, detail={"due": due.isoformat()})
     alerted: set[int] = set()
     alert = await notices.dissatisfied(ctx, matter, comment)
     for role in ("office", "discipline"):

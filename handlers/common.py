@@ -9,8 +9,8 @@ from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
+from bot.model import Person
 from storage import events, people
-from storage.people import Person
 
 
 def role_title(_: Translator, person: Person) -> str:

@@ -20,11 +20,10 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog, Person
+from bot.matter.model import Matter
 from storage import audit, contacts, people
 from storage.contacts import Coverage
-from storage.dialogs import Dialog
-from storage.matters import Matter
-from storage.people import Person
 
 MAX_NOTE: Final = 1000
 MAX_SEARCH: Final = 50

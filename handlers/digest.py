@@ -29,6 +29,7 @@ from bot.files import FileStore
 from bot.i18n import N_, Translator
 from bot.messages import OutFile, Reply
 from bot.permissions import may
+from bot.matter.states import State
 from handlers import measures, reports
 from handlers.digest_chart import chart_labels
 from handlers.labels import kind_label
@@ -138,12 +139,12 @@ async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
         handled=len(measures.handled(facts, span)),
         timeliness=measures.timeliness(facts, span),
         not_concluded=len(pending),
-        awaiting_reply=sum(1 for m in facts if m.state == "concluded"),
+        awaiting_reply=sum(1 for m in facts if m.state == State.CONCLUDED),
         due_soon=items(measures.due_soon(pending, today, SOON_DAYS, tz)),
         overdue=items(measures.overdue(pending, today, tz)),
         owing_notice=items(measures.owing_notice(facts, today, config.supervision.major_notice_days)),
         reopened=sum((await report_store.dissatisfied(q, start, end)).values()),
-        reopened_now=sum(1 for m in facts if m.state == "reopened"),
+        reopened_now=sum(1 for m in facts if m.state == State.REOPENED),
         year=year,
         satisfaction=measures.satisfaction(ratings),
         contacted=coverage.contacted,

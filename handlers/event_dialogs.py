@@ -15,11 +15,11 @@ from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog
 from handlers import events as ev
 from handlers.contacts import local_today
 from handlers.intake import representative_label
 from storage import events, matters, people
-from storage.dialogs import Dialog
 
 MAX_SEARCH: Final = 50
 SEARCH_RESULTS: Final = 8

@@ -18,12 +18,12 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
+from bot.model import Dialog
 from handlers import events as ev
 from handlers.attendance import begin_attendance
 from handlers.intake import begin_for
 from handlers.registry import require_office
 from storage import events, matters, people
-from storage.dialogs import Dialog
 from storage.events import Event, Invitation
 
 

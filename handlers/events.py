@@ -19,19 +19,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot import callbacks, domain
+from bot import callbacks
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.workdays import Calendar
+from bot.matter.model import Matter
+from bot.model import Person
+from bot.matter import life
 from handlers.contacts import local_today
 from handlers.labels import kind_label
 from storage import audit, casework, contacts, events, matters, people
 from storage.events import Event, Preparation
-from storage.matters import Matter
-from storage.people import Person
 
 Make = Callable[[Translator], Reply]
 
@@ -151,7 +152,7 @@ async def discussable(ctx: Context, matter_id: int | None) -> Matter:
     matter = await matters.get(ctx.tx, matter_id) if matter_id is not None else None
     if matter is None:
         raise NotFoundError("No such matter. Please send its number, e.g. LS-2026-0001.")
-    if matter.state in domain.CLOSED_STATES:
+    if life.is_closed(matter.state):
         raise UserError("{number} is closed; a case discussion is for a matter still being handled.",
                         number=matter.number)
     return matter

@@ -20,12 +20,11 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog, Person
 from handlers import attachments, registry
 from handlers.common import role_title
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
 from storage import people
-from storage.dialogs import Dialog
-from storage.people import Person
 
 MAX_NAME = 50
 MAX_CONTACT = 100

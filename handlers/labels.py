@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from bot.domain import is_referred
 from bot.i18n import N_, Translator
-from storage.people import Person
+from bot.model import Person
+from bot.matter.states import Happened, State
 
 KIND_LABELS = {
     "suggestion": N_("Suggestion"),
@@ -30,43 +31,43 @@ KIND_NOUNS = {
     "appeal": N_("appeal"),
 }
 
-STATE_LABELS = {
-    "registered": N_("Registered"),
-    "assigned": N_("Assigned"),
-    "in_progress": N_("Being handled"),
-    "concluded": N_("Concluded"),
-    "replied": N_("Replied"),
-    "rated": N_("Rated"),
-    "closed": N_("Closed"),
-    "transferred": N_("Transferred"),
-    "reopened": N_("Being handled again"),
+STATE_LABELS: dict[str, str] = {
+    State.REGISTERED: N_("Registered"),
+    State.ASSIGNED: N_("Assigned"),
+    State.IN_PROGRESS: N_("Being handled"),
+    State.CONCLUDED: N_("Concluded"),
+    State.REPLIED: N_("Replied"),
+    State.RATED: N_("Rated"),
+    State.CLOSED: N_("Closed"),
+    State.TRANSFERRED: N_("Transferred"),
+    State.REOPENED: N_("Being handled again"),
 }
 
-EVENT_LABELS = {
-    "registered": N_("Registered"),
-    "assigned": N_("Assigned to a department"),
-    "reassigned": N_("Re-assigned to another department"),
+EVENT_LABELS: dict[str, str] = {
+    Happened.REGISTERED: N_("Registered"),
+    Happened.ASSIGNED: N_("Assigned to a department"),
+    Happened.REASSIGNED: N_("Re-assigned to another department"),
     "major": N_("Marked major, difficult or complex"),
     "not_major": N_("No longer marked major"),
-    "transferred": N_("Transferred to the competent authority"),
-    "cannot_meet": N_("Explained: cannot be met"),
+    Happened.TRANSFERRED: N_("Transferred to the competent authority"),
+    Happened.CANNOT_MEET: N_("Explained: cannot be met"),
     "progress_public": N_("Progress notice"),
     "progress_internal": N_("Progress note"),
     "extension_requested": N_("Extension requested"),
     "extension_refused": N_("Extension refused"),
-    "extended": N_("Deadline extended"),
-    "concluded": N_("Concluded"),
+    Happened.EXTENDED: N_("Deadline extended"),
+    Happened.CONCLUDED: N_("Concluded"),
     "reply_drafted": N_("Reply drafted"),
     "reply_to_leader": N_("Reply passed to a leader for approval"),
     "reply_returned": N_("Reply returned for changes"),
-    "replied": N_("Replied"),
+    Happened.REPLIED: N_("Replied"),
     "rated_satisfied": N_("Rated: satisfied"),
     "rated_basically": N_("Rated: basically satisfied"),
     "rated_dissatisfied": N_("Rated: dissatisfied; to be handled again"),
-    "reopened": N_("Reopened, to be concluded by a new due date"),
+    Happened.REOPENED: N_("Reopened, to be concluded by a new due date"),
     "urged": N_("Urged"),
     "stale": N_("Flagged: no action for a long time"),
-    "unrated": N_("Not rated; recorded as unrated"),
+    Happened.UNRATED: N_("Not rated; recorded as unrated"),
     "onsite": N_("Joint on-site supervision"),
     "supervisor_view": N_("Law-enforcement supervisor's view"),
 }

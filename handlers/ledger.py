@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from bot import workbook
 from bot.clock import StoppedClock
 from bot.context import Context
-from bot.domain import KINDS, STATES, add_months
+from bot.domain import KINDS, add_months
+from bot.matter.states import STATES, State
 from bot.errors import PermissionDeniedError, UserError
 from bot.files import FileStore
 from bot.i18n import N_
@@ -150,7 +151,7 @@ def values(n: int, r: LedgerRow, tz: ZoneInfo) -> tuple[workbook.Value, ...]:
     """One row of the ledger, in the papers' words."""
     facts = MatterFacts(r.id, r.number, r.kind, r.state, r.outcome, None, r.registered_at, r.due_date, r.concluded_at,
                         r.closed_at, r.first_reply_at, r.transferred_to)
-    if r.state == "transferred":
+    if r.state == State.TRANSFERRED:
         result: str | None = f"移送{r.transferred_to or ''}"
     elif r.reply_kind == "cannot_meet" and not r.outcome:
         result = "无法满足，已说明"
@@ -159,7 +160,7 @@ def values(n: int, r: LedgerRow, tz: ZoneInfo) -> tuple[workbook.Value, ...]:
     rating = RATING_WORDS.get(r.rating or "") or ("待评价" if r.reply_at and r.reply_kind != "final" else None)
     return (n, r.number, measures.local_day(r.registered_at, tz), r.representative, BODY_WORDS.get(r.body, r.body),
             zh_words(KIND_LABELS[r.kind]), r.subject, VIA_WORDS.get(r.received_via, r.received_via),
-            r.department or (None if r.state == "transferred" else UNASSIGNED), r.urger, r.due_date, r.extended_to,
+            r.department or (None if r.state == State.TRANSFERRED else UNASSIGNED), r.urger, r.due_date, r.extended_to,
             "是" if r.major else None, measures.handled_on(facts, tz), result,
             measures.local_day(r.reply_at, tz) if r.reply_at else None,
             REPLY_VIA_WORDS.get(r.reply_via or "") if r.reply_at else None, rating, r.reopened or None,

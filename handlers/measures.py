@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
 from bot.office_files import percent
+from bot.matter.states import BEING_HANDLED, State
 from storage.db import parse_ts
 from storage.reports import MatterFacts
 from storage.supervision import DEADLINE_STATES
@@ -46,7 +47,7 @@ TRANSFERRED_IN: Final = "transferred-in"
 CONTACTED_IN: Final = "contacted-in"
 AS_OF: Final = "as-of"
 __all__ = ["percent"]  # the one format of a rate, re-exported for the chat's figures
-NOTICE_STATES: Final = ("assigned", "in_progress")  # a department handles it now: a progress notice is its duty
+NOTICE_STATES: Final = BEING_HANDLED  # a department handles it now: a progress notice is its duty
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def handled(facts: Iterable[MatterFacts], span: Span) -> list[MatterFacts]:
 
 def transferred(facts: Iterable[MatterFacts], span: Span) -> list[MatterFacts]:
     """移送 (transferred-in), by the day of the transfer."""
-    return [m for m in facts if m.state == "transferred" and m.closed_at is not None
+    return [m for m in facts if m.state == State.TRANSFERRED and m.closed_at is not None
             and local_day(m.closed_at, span.tz) in span]
 
 

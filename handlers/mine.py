@@ -14,12 +14,14 @@ from bot import callbacks
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Button, OutFile, Reply
+from bot.matter.model import Matter
+from bot.matter.states import Happened, State
 from handlers.labels import attachments_line, event_label, kind_label, state_label
 from handlers.notices import RATING_LABELS, VIA_LABELS
 from storage import casework, matters, people
 from storage.casework import SentReply
 from storage.db import parse_ts
-from storage.matters import Event, Matter
+from storage.matters import Event
 
 PAGE = 8
 
@@ -106,7 +108,7 @@ async def show_matter(ctx: Context, matter_id: int) -> None:
     if files:
         buttons.append((Button(_("My attachments"), callbacks.encode("my", "files", matter.id, 0)),))
     latest = list(replies.values())[-1] if replies else None
-    if matter.state == "replied" and latest is not None and latest.rating is None:
+    if matter.state == State.REPLIED and latest is not None and latest.rating is None:
         lines += ["", _("Are you satisfied with how it was handled?")]
         buttons += [(Button(_(RATING_LABELS[r]), callbacks.encode("rate", matter.id, latest.id, r[0])),)
                     for r in ("satisfied", "basically", "dissatisfied")]
@@ -118,7 +120,7 @@ async def _entry(ctx: Context, event: Event, replies: dict[int, SentReply]) -> t
     """One public moment of the timeline, in the words that were sent to the representative then."""
     _, detail = ctx._, event.detail
     reply = replies.get(detail["reply_id"]) if isinstance(detail.get("reply_id"), int) else None
-    if event.event == "assigned" and isinstance(detail.get("department_id"), int):
+    if event.event == Happened.ASSIGNED and isinstance(detail.get("department_id"), int):
         department = await people.department_name(ctx.tx, detail["department_id"])
         if department:
             return _("Assigned to {department}", department=department), None
@@ -126,13 +128,13 @@ async def _entry(ctx: Context, event: Event, replies: dict[int, SentReply]) -> t
         return _("Progress notice: {note}", note=detail["note"]), None
     if event.event == "extended" and detail.get("due"):
         return _("Deadline extended to {day}", day=_.date(date.fromisoformat(detail["due"]))), None
-    if event.event == "transferred" and detail.get("authority"):
+    if event.event == Happened.TRANSFERRED and detail.get("authority"):
         text = _("Transferred to {authority}", authority=detail["authority"])
         if detail.get("note"):
             text += "\n" + _("Our explanation: {note}", note=detail["note"])
         return text, None
-    if event.event in ("replied", "cannot_meet") and reply is not None:
-        head = _("Reply:") if event.event == "replied" else _("Explanation (the request cannot be met):")
+    if event.event in (Happened.REPLIED, Happened.CANNOT_MEET) and reply is not None:
+        head = _("Reply:") if event.event == Happened.REPLIED else _("Explanation (the request cannot be met):")
         text = "\n".join([head, reply.body, _("Grounds:"), reply.grounds])
         if reply.via != "chat":
             text += "\n" + _("This reply was also given {via}.", via=_(VIA_LABELS[reply.via]))

@@ -13,9 +13,9 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Button, OutFile, Reply
+from bot.matter.model import Matter
 from handlers.labels import STATE_LABELS, deputy, kind_label, kind_noun, raised_or_referred
 from storage import people
-from storage.matters import Matter
 
 StaffNotice = Callable[[Translator], Reply]  # a notice to one member of staff, worded in their language
 

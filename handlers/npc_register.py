@@ -22,9 +22,8 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
+from bot.model import Dialog, Person
 from storage import audit, matters, reports
-from storage.dialogs import Dialog
-from storage.people import Person
 from storage.reports import RegisterEntry
 
 KIND_LABELS: Final = {"major_case_report": N_("Major case report"), "protest": N_("Protest")}

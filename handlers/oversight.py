@@ -16,10 +16,11 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
+from bot.matter.model import Matter
+from bot.matter.states import State
 from handlers.labels import kind_label
 from storage import casework, oversight, people
 from storage.db import parse_ts
-from storage.matters import Matter
 
 LIMIT = 20  # matters listed per list; the header counts them all up to this
 
@@ -32,7 +33,7 @@ async def inbox(ctx: Context) -> None:
     stale_days = ctx.config.supervision.stale_days
     overdue = await oversight.overdue(ctx.tx, today, LIMIT)
     stale = await oversight.idle_since(ctx.tx, ctx.now - timedelta(days=stale_days), LIMIT)
-    reopened = await casework.matters_in(ctx.tx, ("reopened",), limit=LIMIT)
+    reopened = await casework.matters_in(ctx.tx, (State.REOPENED,), limit=LIMIT)
     disputed = await oversight.disputed_appeals(ctx.tx, LIMIT)
     onsite = await oversight.under_onsite_supervision(ctx.tx, LIMIT)
     counts = (len(overdue), len(stale), len(reopened), len(disputed), len(onsite))
@@ -75,13 +76,13 @@ async def inbox(ctx: Context) -> None:
 
 def _owed(_: Translator, m: Matter, department: str) -> str:
     """What the matter waits for now, and from whom."""
-    if m.state == "registered" or m.department_id is None:
+    if m.state == State.REGISTERED or m.department_id is None:
         return _("the office to assign it")
-    if m.state == "reopened":
+    if m.state == State.REOPENED:
         return _("the office to assign it again, to be handled again and replied to by {day}", day=_.date(m.due_date))
-    if m.state == "concluded" or (m.state == "rated" and m.owes_final_reply):
+    if m.state == State.CONCLUDED or (m.state == State.RATED and m.owes_final_reply):
         return _("{department} to reply", department=department)
-    if m.state == "replied":
+    if m.state == State.REPLIED:
         return _("the representative's rating of the reply")
     return _("{department} to conclude it and reply", department=department)
 

@@ -26,13 +26,13 @@ from bot.messages import OutFile, Reply
 from bot.office_files import zh_date
 from bot.official_docx import OfficialDocument
 from bot.permissions import may
+from bot.matter.model import Matter
 from handlers import casework as cases
 from handlers.labels import KIND_LABELS
 from handlers.measures import local_day
 from handlers.report_text import BODY_WORDS, zh_words
 from storage import audit, casework, matters, people
 from storage.casework import ReplyRecord
-from storage.matters import Matter
 
 SUMMARY_CHARS: Final = 200  # the slip fits one page; the whole text is on the card
 REQUIREMENTS: Final = (

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
+from bot.matter.states import State
 from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.model import Dialog
 from handlers import casework as cases
 from storage import casework, matters
-from storage.dialogs import Dialog
 
 LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
 MAX_COMMENT = 1000
@@ -22,7 +23,7 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     matter_id, reply_id = callbacks.to_int(parts[0]), callbacks.to_int(parts[1])
     matter = await cases.load(ctx, matter_id, "rate")
     latest = await casework.last_sent_reply(ctx.tx, matter.id)
-    if matter.state != "replied" or latest is None or latest.id != reply_id:
+    if matter.state != State.REPLIED or latest is None or latest.id != reply_id:
         raise UserError("This reply has been rated already, or is not the latest one.")
     await ctx.answer()
     if ctx.dialog is not None:
@@ -64,13 +65,13 @@ class RatingFlow:
         await ctx.end_dialog()
         state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
                                  dialog.data["rating"], comment)
-        if state == "reopened":
+        if state == State.REOPENED:
             matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
             assert matter is not None
             text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
                          "discipline inspection, and concluded by {day}. We will reply to you again.",
                          number=matter.number, day=ctx._.date(matter.due_date))
-        elif state == "rated":
+        elif state == State.RATED:
             text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
                          "result.")
         else:

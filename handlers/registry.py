@@ -10,18 +10,20 @@ meeting, on a visit or by phone is registered the same way on the representative
 from __future__ import annotations
 
 from bot.context import Context
-from bot.domain import REGISTERED, due_date, matter_number
+from bot.domain import due_date, matter_number
+from bot.matter.life import FIRST_STATE
+from bot.matter.states import Happened
 from bot.errors import PermissionDeniedError, StaleActionError
 from bot.i18n import N_, Translator
 from bot.messages import Reply
 from bot.permissions import may
+from bot.model import Dialog, Person
+from bot.matter.model import Matter, NewMatter
 from storage import audit, matters, people
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
                              via_label)
 from storage.db import Tx, parse_ts
-from storage.dialogs import Dialog
-from storage.matters import Matter, NewMatter, StoredFile
-from storage.people import Person
+from storage.matters import StoredFile
 
 
 async def department_name(q: Tx, department_id: object) -> str | None:
@@ -53,12 +55,12 @@ async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Mat
     sequence = await matters.next_sequence(ctx.tx, unit.matter_prefix, local_year)
     number = matter_number(unit.matter_prefix, local_year, sequence)
     due = due_date(ctx.now, ctx.config.intake.due_months[new.kind], unit.tz)
-    matter_id = await matters.insert(ctx.tx, new, number, REGISTERED, ctx.now, due)
+    matter_id = await matters.insert(ctx.tx, new, number, FIRST_STATE, ctx.now, due)
     await matters.add_files(ctx.tx, matter_id, files, ctx.now)
     actor = ctx.person.id if ctx.person else None
-    await matters.add_event(ctx.tx, matter_id, "registered", actor_id=actor, public=True, now=ctx.now,
+    await matters.add_event(ctx.tx, matter_id, Happened.REGISTERED, actor_id=actor, public=True, now=ctx.now,
                             detail={"via": new.received_via})
-    await audit.record(ctx.tx, ctx.now, actor, "registered", matter_id=matter_id,
+    await audit.record(ctx.tx, ctx.now, actor, Happened.REGISTERED, matter_id=matter_id,
                        detail={"kind": new.kind, "via": new.received_via, "representative_id": new.representative_id})
     matter = await matters.get(ctx.tx, matter_id)
     assert matter is not None

@@ -10,12 +10,15 @@ from bot import domain
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import OutFile
+from bot.matter import life
+from bot.matter.model import Matter
+from bot.matter.states import Happened, ReplyState
 from handlers import notices
 from handlers.casework import actor_id, load, ready, record_event, tell_work_ended
 from handlers.contacts import record_reply_contact
 from storage import casework, matters, people
 from storage.casework import ReplyRecord
-from storage.matters import Matter, StoredFile
+from storage.matters import StoredFile
 
 
 async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: str,
@@ -25,8 +28,8 @@ async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: s
     matter = await load(ctx, matter_id, "cannot_meet")
     await ready(ctx, matter, "cannot_meet")
     check_reply(ctx, explanation, grounds)
-    to_leader = bool(matter.major) and ctx.config.casework.leader_approves_major
-    state = "awaiting_leader" if to_leader else "sent"
+    state = life.approval_after_office(matter, ctx.config.casework.leader_approves_major)
+    to_leader = state == ReplyState.AWAITING_LEADER
     reply_id = await casework.add_reply(ctx.tx, matter.id, "cannot_meet", explanation, grounds, "chat", state,
                                         actor_id(ctx), ctx.now)
     await matters.add_files(ctx.tx, matter.id, files or [], ctx.now, reply_id=reply_id)
@@ -51,8 +54,8 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
     if via not in domain.REPLY_VIA:
         raise UserError("Please choose how the reply is given.")
     check_reply(ctx, body, grounds)
-    kind = "final" if matter.state == "rated" else "reply"
-    reply_id = await casework.add_reply(ctx.tx, matter.id, kind, body, grounds, via, "draft", actor_id(ctx), ctx.now)
+    kind = life.reply_kind(matter)
+    reply_id = await casework.add_reply(ctx.tx, matter.id, kind, body, grounds, via, ReplyState.DRAFT, actor_id(ctx), ctx.now)
     await matters.add_files(ctx.tx, matter.id, files, ctx.now, reply_id=reply_id)
     await casework.touch(ctx.tx, matter.id, ctx.now)
     await record_event(ctx, matter, "reply_drafted", public=False, detail={"reply_id": reply_id, "via": via})
@@ -90,25 +93,26 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
     """The office approves; a major matter's reply then also needs a leader's; then it goes out."""
     matter = await load(ctx, matter_id, "leader_approve" if as_leader else "approve_reply")
     draft = await casework.open_reply(ctx.tx, matter.id)
-    expected = "awaiting_leader" if as_leader else "draft"
+    expected = ReplyState.AWAITING_LEADER if as_leader else ReplyState.DRAFT
     if draft is None or draft.state != expected:
         raise UserError("No reply of this matter is waiting for your approval.")
-    if not as_leader and matter.major and ctx.config.casework.leader_approves_major:
-        await casework.set_reply(ctx.tx, draft.id, ctx.now, state="awaiting_leader", approved_by=actor_id(ctx))
+    if not as_leader and life.needs_leader(matter, ctx.config.casework.leader_approves_major):
+        await casework.set_reply(ctx.tx, draft.id, ctx.now, state=ReplyState.AWAITING_LEADER,
+                                 approved_by=actor_id(ctx))
         await record_event(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": draft.id})
         for person_id in await people.with_role(ctx.tx, "leader"):
             await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
         return
     fields = {"leader_by": actor_id(ctx)} if as_leader else {"approved_by": actor_id(ctx)}
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="sent", **fields)
+    await casework.set_reply(ctx.tx, draft.id, ctx.now, state=ReplyState.SENT, **fields)
     await _send_reply(ctx, matter, draft)
 
 
 async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
     """The reply goes to the representative with its files; whoever wrote it is told; a cannot-be-met
     explanation also ends the department's work, and they are told so."""
-    await casework.update(ctx.tx, matter.id, ctx.now, state="replied")
-    event = "cannot_meet" if reply.kind == "cannot_meet" else "replied"
+    await casework.save(ctx.tx, matter.id, ctx.now, life.reply_sent(matter))
+    event = Happened.CANNOT_MEET if reply.kind == "cannot_meet" else Happened.REPLIED
     await record_event(ctx, matter, event, public=True, detail={"reply_id": reply.id, "via": reply.via})
     stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)
     files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
@@ -127,6 +131,6 @@ async def return_reply(ctx: Context, matter_id: int, note: str, as_leader: bool 
     assert draft is not None
     if not note.strip():
         raise UserError("Please say what should be changed.")
-    await casework.set_reply(ctx.tx, draft.id, ctx.now, state="returned", return_note=note)
+    await casework.set_reply(ctx.tx, draft.id, ctx.now, state=ReplyState.RETURNED, return_note=note)
     await record_event(ctx, matter, "reply_returned", public=False, detail={"reply_id": draft.id, "note": note})
     await notices.to_staff(ctx, draft.drafted_by, matter, notices.reply_returned(matter, note))

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ReportConfig
 from bot.contacts_file import METHODS
-from bot.domain import KINDS, OUTCOMES, STATES
+from bot.domain import KINDS, OUTCOMES
+from bot.matter.states import STATES, State
 from bot.i18n import REGULATION, Translator
 from bot.office_files import (
     NO_RATE, Cell, Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx, zh_date,
@@ -33,10 +34,10 @@ from storage.reports import RegisterEntry
 DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
 
 # The report's own words for states: the chat's labels say 已办结 for both concluded and closed.
-STATE_WORDS: Final = {
-    "registered": "已登记待交办", "assigned": "已交办", "in_progress": "办理中", "concluded": "已办结待答复",
-    "replied": "已答复待评价", "rated": "已评价待最终答复", "closed": "已完结", "transferred": "已移送",
-    "reopened": "重新办理中",
+STATE_WORDS: Final[dict[str, str]] = {
+    State.REGISTERED: "已登记待交办", State.ASSIGNED: "已交办", State.IN_PROGRESS: "办理中",
+    State.CONCLUDED: "已办结待答复", State.REPLIED: "已答复待评价", State.RATED: "已评价待最终答复",
+    State.CLOSED: "已完结", State.TRANSFERRED: "已移送", State.REOPENED: "重新办理中",
 }
 BODY_WORDS: Final = {"npc": "人大代表", "cppcc": "政协委员"}
 ROLE_WORDS: Final = {"office": "办公室", "handler": "承办人", "head": "部门负责人", "discipline": "纪检监察",

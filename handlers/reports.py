@@ -19,7 +19,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.contacts_file import METHODS
-from bot.domain import KINDS, OUTCOMES, STATES, days_overdue
+from bot.domain import KINDS, OUTCOMES, days_overdue
+from bot.matter.states import STATES, State
 from handlers import measures
 from handlers.measures import Rate, Satisfaction, Span, Timeliness, local_day
 from storage import audit, contacts, people, reports
@@ -222,7 +223,7 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         coverage=await contacts.coverage_between(q, first, last),
         year_coverage=await contacts.coverage_between(q, date(period.year, 1, 1), last) if period.half == 2 else None,
         by_kind={k: sum(1 for m in cohort if m.kind == k) for k in KINDS},
-        disposition=Disposition(len(cohort_handled), sum(1 for m in cohort_handled if m.state == "transferred"),
+        disposition=Disposition(len(cohort_handled), sum(1 for m in cohort_handled if m.state == State.TRANSFERRED),
                                 len(cohort) - len(cohort_handled)),
         by_state={s: sum(1 for m in cohort if m.state == s) for s in STATES},
         by_outcome={o: sum(1 for m in cohort if (m.outcome or "") == o) for o in (*OUTCOMES, "")},

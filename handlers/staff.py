@@ -11,6 +11,9 @@ from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, U
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
+from bot.matter.model import Matter
+from bot.matter import life
+from bot.matter.states import AT_DEPARTMENTS, OPEN_STATES, TO_ASSIGN, ReplyState
 from handlers import casework as cases
 from handlers import oversight, papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
@@ -18,7 +21,6 @@ from handlers.notices import OUTCOME_LABELS
 from storage import casework, matters, people
 from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
-from storage.matters import Matter
 
 LIST_LIMIT = 20
 BODY_PREVIEW = 1500
@@ -48,9 +50,9 @@ async def inbox(ctx: Context) -> None:
     assert person is not None
     shown = False
     if "office" in person.roles:
-        new = await casework.matters_in(ctx.tx, ("registered", "reopened"))
+        new = await casework.matters_in(ctx.tx, TO_ASSIGN)
         await ctx.reply(_list(_, _("To assign"), new, _("No new matter waits to be assigned.")))
-        drafts = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "draft")]
+        drafts = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)]
         if drafts:
             await ctx.reply(_list(_, _("Replies to approve"), [m for m in drafts if m], ""))
         undelivered = await casework.undelivered(ctx.tx)
@@ -69,7 +71,7 @@ async def inbox(ctx: Context) -> None:
         await oversight.inbox(ctx)  # the second line (SPEC §1): overdue, stale, reopened, disputed, on site
         shown = True
     if "leader" in person.roles:
-        waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, "awaiting_leader")]
+        waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.AWAITING_LEADER)]
         await ctx.reply(_list(_, _("Replies to approve"), [m for m in waiting if m],
                               _("No reply waits for a leader's approval.")))
         shown = True
@@ -87,7 +89,7 @@ async def department(ctx: Context) -> None:
     assert person is not None
     if person.department_id is None:
         raise PermissionDeniedError.of("department_list", None, "You do not belong to a department.")
-    items = await casework.matters_in(ctx.tx, ("assigned", "in_progress", "concluded", "rated"),
+    items = await casework.matters_in(ctx.tx, AT_DEPARTMENTS,
                                       department_id=person.department_id)
     await ctx.reply(_list(_, _("Your department's matters"), items, _("Your department has no open matter.")))
 
@@ -102,8 +104,7 @@ async def overview(ctx: Context) -> None:
     counts = await casework.count_by_state(ctx.tx)
     summary = "  ".join(f"{state_label(_, s)} {n}" for s, n in sorted(counts.items()))
     today = ctx.now.astimezone(ctx.config.unit.tz).date()
-    open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
-    items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
+    items = await casework.matters_in(ctx.tx, OPEN_STATES, limit=LIST_LIMIT)
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
@@ -223,10 +224,10 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
                    "conclude", "draft_reply", "onsite"):
         if action == "draft_reply" and draft is not None:
             continue
-        if may(ctx.person, action, access, policy) and domain.can(action, matter.state,
+        if may(ctx.person, action, access, policy) and life.allowed(action, matter.state,
                                                                      owes_final_reply=matter.owes_final_reply):
             names.append("unmark_major" if action == "mark_major" and matter.major else action)
-    if draft is not None and draft.state == "draft" and may(ctx.person, "approve_reply", access, policy):
+    if draft is not None and draft.state == ReplyState.DRAFT and may(ctx.person, "approve_reply", access, policy):
         names += ["approve_reply", "return_reply"]
     if draft is not None and draft.state == "awaiting_leader" and may(ctx.person, "leader_approve", access, policy):
         names += ["leader_approve", "leader_return"]

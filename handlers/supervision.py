@@ -20,12 +20,14 @@ from bot.config import Config
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Incoming, Reply
+from bot.matter import life
+from bot.matter.model import Matter
+from bot.matter.states import Happened, State
 from handlers import notices
 from handlers.labels import kind_label
 from handlers.contacts import quota_report
 from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Database, Tx, parse_ts
-from storage.matters import Matter
 
 Make = Callable[[Translator], Reply]
 Build = Callable[[Matter], "Reminder"]
@@ -264,7 +266,7 @@ async def _bulletin(q: Tx, config: Config, today: date, leaders: list[int], watc
         row = counts.setdefault(w.department_id, [0, 0, 0])
         row[0] += 1
         left = domain.days_left(w.due_date, today)
-        if w.state != "concluded":
+        if w.state != State.CONCLUDED:
             row[1] += 0 <= left <= 7
             row[2] += domain.days_overdue(w.due_date, today) > 0
     rows: list[tuple[str, int, int, int]] = []
@@ -313,10 +315,10 @@ async def _unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
 def _record_unrated(matter: Matter, reply_id: int) -> Callable[[Context], Awaitable[None]]:
     async def effect(ctx: Context) -> None:
         await casework.set_reply(ctx.tx, reply_id, ctx.now, rating="unrated")
-        state = domain.after_rating("unrated", matter.outcome, final_given=False)
-        await casework.update(ctx.tx, matter.id, ctx.now, state=state,
-                              **({"closed_at": ctx.now} if state == "closed" else {}))
-        await matters.add_event(ctx.tx, matter.id, "unrated", actor_id=None, public=True, now=ctx.now, detail={})
+        today = ctx.now.astimezone(ctx.config.unit.tz).date()
+        await casework.save(ctx.tx, matter.id, ctx.now, life.rate(matter, "unrated", final_given=False, today=today,
+                                                                  reopen_months=ctx.config.casework.reopen_months))
+        await matters.add_event(ctx.tx, matter.id, Happened.UNRATED, actor_id=None, public=True, now=ctx.now, detail={})
         await audit.record(ctx.tx, ctx.now, None, "unrated", matter_id=matter.id, detail={"reply_id": reply_id})
     return effect
 

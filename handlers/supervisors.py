@@ -16,22 +16,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-from bot import callbacks, domain
+from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
+from bot.model import Dialog
+from bot.matter.model import Matter
+from bot.matter import life
 from handlers import casework as cases
 from handlers import notices
 from handlers.contacts import local_today
 from handlers.events import public_summary
 from handlers.intake import representative_label
 from storage import audit, casework, events, matters, people
-from storage.dialogs import Dialog
 from storage.events import Event
-from storage.matters import Matter
 
 FEWEST: Final = 5  # seed §6: 5 to 10 supervisors
 MOST: Final = 10
@@ -248,7 +249,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
             and await events.is_supervisor(ctx.tx, person.id, local_today(ctx))):
         raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
                                        "case discussion can give their view on it.")
-    if matter.state in domain.CLOSED_STATES:
+    if life.is_closed(matter.state):
         raise UserError("{number} is closed; views on it can no longer be given.", number=matter.number)
     return event, matter
 

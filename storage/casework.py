@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.matter.life import Step
+from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, State
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
+
+SENT = ReplyState.SENT
 
 MATTER_FIELDS = frozenset({
     "state", "major", "department_id", "urger_id", "due_date", "outcome", "owes_final_reply", "reopened",
@@ -27,6 +31,19 @@ async def update(q: Tx, matter_id: int, now: datetime, **fields: Any) -> None:
         f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ?",
         (*values, ts(now), ts(now), matter_id),
     )
+
+
+async def save(q: Tx, matter_id: int, now: datetime, step: Step) -> None:
+    """Store what the matter's rules decided (`bot.matter.life`); an empty step still counts as an action."""
+    fields = step.changes()
+    if step.concluded:
+        fields["concluded_at"] = now
+    if step.closed:
+        fields["closed_at"] = now
+    if fields:
+        await update(q, matter_id, now, **fields)
+    else:
+        await touch(q, matter_id, now)
 
 
 async def touch(q: Tx, matter_id: int, now: datetime) -> None:
@@ -57,21 +74,21 @@ def _reply(row: Row) -> ReplyRecord:
                        row["via"], row["state"], row["drafted_by"], row["return_note"], row["rating"])
 
 
-async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, via: str, state: str,
+async def add_reply(q: Tx, matter_id: int, kind: str, body: str, grounds: str, via: str, state: ReplyState,
                     drafted_by: int, now: datetime) -> int:
-    rounds = int(await q.scalar("SELECT COUNT(*) FROM replies WHERE matter_id = ? AND state = 'sent'", (matter_id,)))
+    rounds = int(await q.scalar("SELECT COUNT(*) FROM replies WHERE matter_id = ? AND state = ?", (matter_id, SENT)))
     return await q.insert(
         "INSERT INTO replies (matter_id, round, kind, body, grounds, via, state, drafted_by, drafted_at, sent_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (matter_id, rounds + 1, kind, body, grounds, via, state, drafted_by, ts(now),
-         ts(now) if state == "sent" else None),  # a reply given at once (cannot be met) is sent when written
+         ts(now) if state == SENT else None),  # a reply given at once (cannot be met) is sent when written
     )
 
 
 async def sent_on(q: Tx, reply_id: int) -> str | None:
     """When a reply went out (a moment, as stored); None if it has not."""
-    value = await q.scalar("SELECT COALESCE(sent_at, drafted_at) FROM replies WHERE id = ? AND state = 'sent'",
-                           (reply_id,))
+    value = await q.scalar("SELECT COALESCE(sent_at, drafted_at) FROM replies WHERE id = ? AND state = ?",
+                           (reply_id, SENT))
     return None if value is None else str(value)
 
 
@@ -82,14 +99,14 @@ async def reply(q: Tx, reply_id: int) -> ReplyRecord | None:
 
 async def open_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
     """The reply waiting for approval (draft, or awaiting a leader), if any."""
-    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state IN ('draft', 'awaiting_leader')"
-                      " ORDER BY id DESC LIMIT 1", (matter_id,))
+    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state IN (?, ?) ORDER BY id DESC LIMIT 1",
+                      (matter_id, *WAITING_REPLY_STATES))
     return None if row is None else _reply(row)
 
 
 async def last_sent_reply(q: Tx, matter_id: int) -> ReplyRecord | None:
-    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state = 'sent' ORDER BY id DESC LIMIT 1",
-                      (matter_id,))
+    row = await q.one("SELECT * FROM replies WHERE matter_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
+                      (matter_id, SENT))
     return None if row is None else _reply(row)
 
 
@@ -110,7 +127,7 @@ class SentReply:
 async def sent_replies(q: Tx, matter_id: int) -> dict[int, SentReply]:
     """The replies of a matter that went to its representative, by id; drafts and returned ones are not here."""
     rows = await q.all("SELECT id, round, kind, body, grounds, via, rating, rating_note FROM replies"
-                       " WHERE matter_id = ? AND state = 'sent' ORDER BY id", (matter_id,))
+                       " WHERE matter_id = ? AND state = ? ORDER BY id", (matter_id, SENT))
     return {r["id"]: SentReply(r["id"], r["round"], r["kind"], r["body"], r["grounds"], r["via"], r["rating"],
                                r["rating_note"]) for r in rows}
 
@@ -119,7 +136,7 @@ async def set_reply(q: Tx, reply_id: int, now: datetime, **fields: Any) -> None:
     allowed = {"state", "approved_by", "leader_by", "return_note", "rating", "rating_note"}
     if set(fields) - allowed:
         raise ValueError(f"not a reply field: {set(fields) - allowed}")
-    extra = {"sent_at": ts(now)} if fields.get("state") == "sent" else {}
+    extra = {"sent_at": ts(now)} if fields.get("state") == SENT else {}
     if "rating" in fields:
         extra["rated_at"] = ts(now)
     merged = {**fields, **extra}
@@ -144,20 +161,21 @@ async def add_extension(q: Tx, matter_id: int, reason: str, requested_by: int, o
                         now: datetime) -> int:
     return await q.insert(
         "INSERT INTO extensions (matter_id, reason, requested_by, requested_at, state, old_due)"
-        " VALUES (?, ?, ?, ?, 'pending', ?) RETURNING id",
-        (matter_id, reason, requested_by, ts(now), old_due.isoformat()),
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        (matter_id, reason, requested_by, ts(now), ExtensionState.PENDING, old_due.isoformat()),
     )
 
 
 async def pending_extension(q: Tx, matter_id: int) -> ExtensionRecord | None:
-    row = await q.one("SELECT * FROM extensions WHERE matter_id = ? AND state = 'pending'", (matter_id,))
+    row = await q.one("SELECT * FROM extensions WHERE matter_id = ? AND state = ?",
+                     (matter_id, ExtensionState.PENDING))
     if row is None:
         return None
     return ExtensionRecord(row["id"], row["matter_id"], row["reason"], row["requested_by"], row["state"],
                            date.fromisoformat(row["old_due"]))
 
 
-async def decide_extension(q: Tx, extension_id: int, state: str, decided_by: int, now: datetime,
+async def decide_extension(q: Tx, extension_id: int, state: ExtensionState, decided_by: int, now: datetime,
                            new_due: date | None, note: str | None) -> None:
     await q.execute(
         "UPDATE extensions SET state = ?, decided_by = ?, decided_at = ?, new_due = ?, note = ? WHERE id = ?",
@@ -168,7 +186,7 @@ async def decide_extension(q: Tx, extension_id: int, state: str, decided_by: int
 # -- lists -----------------------------------------------------------------------------
 
 
-async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None = None,
+async def matters_in(q: Tx, states: tuple[State, ...], department_id: int | None = None,
                      limit: int = 30) -> list[Matter]:
     marks = ", ".join("?" for _ in states)
     sql = f"SELECT * FROM matters WHERE state IN ({marks})"
@@ -180,14 +198,15 @@ async def matters_in(q: Tx, states: tuple[str, ...], department_id: int | None =
     return [matter_from_row(r) for r in rows]
 
 
-async def awaiting_approval(q: Tx, state: str) -> list[tuple[int, int]]:
+async def awaiting_approval(q: Tx, state: ReplyState) -> list[tuple[int, int]]:
     """(reply id, matter id) of replies in a state of approval."""
     rows = await q.all("SELECT id, matter_id FROM replies WHERE state = ? ORDER BY id", (state,))
     return [(r["id"], r["matter_id"]) for r in rows]
 
 
 async def pending_extensions(q: Tx) -> list[int]:
-    return [r["matter_id"] for r in await q.all("SELECT matter_id FROM extensions WHERE state = 'pending' ORDER BY id")]
+    return [r["matter_id"] for r in await q.all("SELECT matter_id FROM extensions WHERE state = ? ORDER BY id",
+                                                           (ExtensionState.PENDING,))]
 
 
 async def count_by_state(q: Tx) -> dict[str, int]:

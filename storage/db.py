@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,15 @@ def ts(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def literals(*names: StrEnum) -> str:
+    """The model's names (`bot.matter.states`) written into SQL as quoted literals, comma-separated: where a
+    partial index or a long statement wants them in its text rather than bound. Only the model's own
+    constants, never user input (a quote in one would be refused)."""
+    if any("'" in name for name in names):
+        raise ValueError("quote in a state name")
+    return ", ".join(f"'{name.value}'" for name in names)
 
 
 def parse_ts(text: str) -> datetime:

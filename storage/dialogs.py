@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from bot.model import Dialog as Dialog  # the core's type; named here too for branches in flight
 from storage.db import Tx, ts
-
-
-@dataclass
-class Dialog:
-    flow: str
-    step: str
-    nonce: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 async def load(q: Tx, actor: str) -> Dialog | None:

@@ -7,47 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.matter.model import Matter as Matter  # the core's types; named here too for branches in flight
+from bot.matter.model import NewMatter as NewMatter
+from bot.matter.states import State
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from storage.db import Row, Tx, ts
-
-
-@dataclass(frozen=True)
-class Matter:
-    id: int
-    number: str
-    kind: str
-    representative_id: int
-    subject: str
-    body: str
-    received_via: str
-    complainant_name: str | None  # sealed (bot/sealing.py): read it with `complainant(q, matter)`
-    complainant_contact: str | None  # sealed, the same
-    disputes_own_handling: bool
-    original_department_id: int | None
-    state: str
-    major: bool
-    department_id: int | None
-    urger_id: int | None
-    registered_at: str
-    due_date: date
-    outcome: str | None = None
-    owes_final_reply: bool = False
-    reopened: int = 0
-    transferred_to: str | None = None
-
-
-@dataclass(frozen=True)
-class NewMatter:
-    kind: str
-    representative_id: int
-    subject: str
-    body: str
-    received_via: str = "chat"
-    registered_by: int | None = None
-    complainant_name: str | None = None
-    complainant_contact: str | None = None
-    disputes_own_handling: bool = False
-    original_department_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +46,7 @@ def matter_from_row(row: Row) -> Matter:
         complainant_contact=row["complainant_contact"],
         disputes_own_handling=bool(row["disputes_own_handling"]),
         original_department_id=row["original_department_id"],
-        state=row["state"],
+        state=State(row["state"]),
         major=bool(row["major"]),
         department_id=row["department_id"],
         urger_id=row["urger_id"],

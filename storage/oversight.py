@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.matter.states import NOT_CONCLUDED as NOT_CONCLUDED
+from bot.matter.states import OPEN_STATES as OPEN_STATES
+from bot.matter.states import WITH_DEPARTMENT, State
 from storage.db import Tx, parse_ts, ts
 from storage.matters import Matter, matter_from_row
 
-OPEN_STATES = ("registered", "assigned", "in_progress", "concluded", "replied", "rated", "reopened")
-NOT_CONCLUDED = ("registered", "assigned", "in_progress", "reopened")  # what the §12 deadline is about
 
 
-def _marks(values: tuple[str, ...]) -> str:
+def _marks(values: tuple[State, ...]) -> str:
     return ", ".join("?" for _ in values)
 
 
@@ -31,8 +32,9 @@ async def idle_since(q: Tx, cutoff: datetime, limit: int) -> list[tuple[Matter, 
     the longest untouched first."""
     rows = await q.all(
         "SELECT *, COALESCE(last_action_at, registered_at) AS last_action FROM matters"
-        " WHERE state IN ('assigned', 'in_progress', 'concluded', 'reopened')"
-        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY last_action, id LIMIT ?", (ts(cutoff), limit))
+        f" WHERE state IN ({_marks(WITH_DEPARTMENT)})"
+        " AND COALESCE(last_action_at, registered_at) < ? ORDER BY last_action, id LIMIT ?",
+        (*WITH_DEPARTMENT, ts(cutoff), limit))
     return [(matter_from_row(r), parse_ts(r["last_action"])) for r in rows]
 
 

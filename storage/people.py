@@ -6,30 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import normalise_phone
+from bot.model import Person as Person  # the core's type; named here too for branches in flight
 from bot.sealing import PHONE
 from storage.db import Row, Tx, ts
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    name: str
-    body: str | None  # "npc" | "cppcc" for a representative, None for staff
-    sector: str
-    organization: str
-    phone: str
-    supervisor: bool
-    department_id: int | None
-    locale: str | None
-    roles: frozenset[str]
-
-    @property
-    def is_representative(self) -> bool:
-        return self.body is not None
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles)
 
 
 async def _person(q: Tx, row: Row | None) -> Person | None:

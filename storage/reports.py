@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from bot.domain import STATES
-from storage.db import Row, Tx, ts
+from bot.matter.states import SINCE_EVENTS, STATES
+from storage.db import Row, Tx, literals, ts
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
 
 REGISTER_KINDS: Final = ("major_case_report", "protest")
@@ -69,7 +69,7 @@ async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day
         " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r WHERE r.matter_id = m.id"
         "  AND r.state = 'sent') AS first_reply_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
-        "  AND t.event IN ('assigned', 'registered')) END AS since_at,"
+        f"  AND t.event IN ({literals(*SINCE_EVENTS)})) END AS since_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         f"  AND t.event IN ({progress})) END AS notice_at"
         " FROM c JOIN matters m ON m.id = c.id WHERE m.registered_at < ? ORDER BY m.id",

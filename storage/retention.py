@@ -27,7 +27,8 @@ from typing import Any
 
 from bot.files import FileStore
 from storage import audit
-from storage.db import Database, Tx, ts
+from bot.matter.states import ENDED
+from storage.db import Database, Tx, literals, ts
 
 BATCH = 500  # rows a transaction: the writer is held for milliseconds, not for a backlog of years
 FRESH = timedelta(hours=1)  # a file stored (or stored again) this recently may be about to be referred to
@@ -119,7 +120,7 @@ async def forget_complainants(db: Database, now: datetime, keep: timedelta, *, b
     for _ in range(batches):
         async with db.transaction() as tx:
             rows = await tx.all(
-                "SELECT id FROM matters WHERE state IN ('closed', 'transferred') AND closed_at < ?"
+                f"SELECT id FROM matters WHERE state IN ({literals(*ENDED)}) AND closed_at < ?"
                 " AND complainant_erased_at IS NULL"
                 " AND (complainant_name IS NOT NULL OR complainant_contact IS NOT NULL) ORDER BY id LIMIT ?",
                 ((now - keep).isoformat(), BATCH))  # closed_at is written by isoformat(), not ts()

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from storage.db import Row, Tx, ts
+from bot.matter.states import NOT_CONCLUDED, SINCE_EVENTS, WATCHED, WITH_DEPARTMENT, Happened, ReplyState, State
+from storage.db import Row, Tx, literals, ts
 from storage.matters import Matter, matter_from_row
 
-DEADLINE_STATES = ("registered", "assigned", "in_progress", "reopened")  # not yet concluded (§12)
-URGED_STATES = ("assigned", "in_progress", "concluded", "reopened")  # with a department and an urger (§13)
+DEADLINE_STATES = NOT_CONCLUDED  # not yet concluded (§12)
+URGED_STATES = WITH_DEPARTMENT  # with a department and an urger (§13)
 PUBLIC_PROGRESS = ("progress_public", "extended")  # what counts as a progress notice (§12)
 
 
@@ -40,7 +41,7 @@ async def _in_chunks(q: Tx, sql: str, values: Iterable[Any]) -> list[Row]:
     return rows
 
 
-WATCHED_STATES = ("registered", "assigned", "in_progress", "concluded", "reopened")  # DEADLINE ∪ URGED
+WATCHED_STATES = WATCHED  # DEADLINE ∪ URGED
 
 
 class Watched:
@@ -73,9 +74,10 @@ async def watched(q: Tx) -> list[Watched]:
     rows = await q.all(
         "SELECT m.id, m.state, m.major, m.department_id, m.urger_id, m.due_date,"
         " COALESCE(m.last_action_at, m.registered_at) AS w_last_action, u.name AS w_urger_name,"
-        " (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id AND t.event = 'assigned') AS w_assigned,"
+        " (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
+        f"  AND t.event = {literals(Happened.ASSIGNED)}) AS w_assigned,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
-        "  AND t.event IN ('assigned', 'registered')) END AS w_since,"
+        f"  AND t.event IN ({literals(*SINCE_EVENTS)})) END AS w_since,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         f"  AND t.event IN ({progress})) END AS w_notice"
         " FROM matters m LEFT JOIN persons u ON u.id = m.urger_id"
@@ -90,7 +92,8 @@ async def urgings_since_assignment(q: Tx, ids: Iterable[int]) -> dict[int, int]:
     next one), by id; a matter with none is missing. Read only for the matters about to be urged."""
     rows = await _in_chunks(
         q, "SELECT t.matter_id, COUNT(*) FROM timeline t WHERE t.event = 'urged' AND t.matter_id IN ({marks})"
-        " AND t.at >= (SELECT MAX(a.at) FROM timeline a WHERE a.event = 'assigned' AND a.matter_id = t.matter_id)"
+        f" AND t.at >= (SELECT MAX(a.at) FROM timeline a WHERE a.event = {literals(Happened.ASSIGNED)}"
+        " AND a.matter_id = t.matter_id)"
         " GROUP BY t.matter_id", ids)
     return {int(r[0]): int(r[1]) for r in rows}
 
@@ -137,7 +140,8 @@ async def unrated(q: Tx) -> list[Unrated]:
     index replies_unrated: the few replies waiting, not every reply ever sent)."""
     rows = await q.all(
         "SELECT r.id, r.matter_id, r.sent_at, r.asked_again_at FROM replies r JOIN matters m ON m.id = r.matter_id"
-        " WHERE r.state = 'sent' AND r.rating IS NULL AND m.state = 'replied' ORDER BY r.id")
+        f" WHERE r.state = {literals(ReplyState.SENT)} AND r.rating IS NULL"  # a literal: the partial index wants it
+        f" AND m.state = {literals(State.REPLIED)} ORDER BY r.id")
     return [Unrated(r[0], r[1], r[2], r[3]) for r in rows]
 
 

@@ -23,10 +23,10 @@ from bot.context import Context
 from bot.contacts_file import parse_date
 from bot.i18n import Translator
 from bot.messages import Incoming
+from bot.matter.model import Matter
 from handlers.contacts import quota_report, record_reply_contact
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
-from storage.matters import Matter
 from tests.fakes import Harness, MovableClock, Sent, User
 
 TABLES = ("contacts", "dialogs")  # a refusal writes only its audit entry and its answer

@@ -18,7 +18,7 @@ import pytest
 from bot.context import Context
 from bot.errors import NotFoundError
 from bot.messages import Incoming, Reply
-from storage.dialogs import Dialog
+from bot.model import Dialog
 from storage.inbox import Entry
 from tests.fakes import Harness, RecordingChannel, User
 
