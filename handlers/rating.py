@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot import callbacks
 from bot.context import Context
 from bot.matter.states import State
@@ -16,6 +18,26 @@ LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
 MAX_COMMENT = 1000
 
 
+@dataclass(frozen=True)
+class RatingState:
+    """What the rating dialogue holds between its steps (stored as the dialogue's JSON, read back checked)."""
+
+    matter_id: int
+    reply_id: int
+    rating: str
+
+    @classmethod
+    def of(cls, dialog: Dialog) -> RatingState:
+        data = dialog.data
+        rating = data.get("rating")
+        if rating not in LETTERS.values():
+            raise StaleActionError("This button is no longer valid.")
+        return cls(int(data["matter_id"]), int(data["reply_id"]), str(rating))
+
+    def data(self) -> dict[str, object]:
+        return {"matter_id": self.matter_id, "reply_id": self.reply_id, "rating": self.rating}
+
+
 async def on_rate(ctx: Context, parts: list[str]) -> None:
     """A rating button under a reply: checked now, then the comment is asked for (or skipped)."""
     if len(parts) != 3 or parts[2] not in LETTERS:
@@ -28,7 +50,7 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     if ctx.dialog is not None:
         raise DialogOpenError()
-    dialog = Dialog("rate", "comment", "", {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]})
+    dialog = Dialog("rate", "comment", "", RatingState(matter_id, reply_id, LETTERS[parts[2]]).data())
     await ctx.save_dialog(dialog)
     await RATE.prompt(ctx, dialog)
 
@@ -41,7 +63,7 @@ class RatingFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         skip = Button(ctx._("No comment"), dialog_button(dialog, "skip"))
-        if dialog.data["rating"] == "dissatisfied":
+        if RatingState.of(dialog).rating == "dissatisfied":
             text = ctx._("We are sorry. Please tell us what is not satisfactory, so that it can be handled again.")
         else:
             text = ctx._("Thank you. Would you like to add a comment? Send it, or press the button.")
@@ -63,10 +85,10 @@ class RatingFlow:
 
     async def _finish(self, ctx: Context, dialog: Dialog, comment: str) -> None:
         await ctx.end_dialog()
-        state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
-                                 dialog.data["rating"], comment)
+        held = RatingState.of(dialog)
+        state = await cases.rate(ctx, held.matter_id, held.reply_id, held.rating, comment)
         if state == State.REOPENED:
-            matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
+            matter = await matters.get(ctx.tx, held.matter_id)
             assert matter is not None
             text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
                          "discipline inspection, and concluded by {day}. We will reply to you again.",
