@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot import callbacks, domain
 from bot.context import Context
@@ -30,8 +29,9 @@ from handlers import casework as cases
 from handlers import replies
 from handlers import staff
 from handlers.notices import OUTCOME_LABELS, VIA_LABELS
+from handlers.dialog_state import ActionData, stored_files
+from handlers.dialog_state import action as held
 from storage import people
-from storage.matters import StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
     if action == "files":
         return await staff.send_files(ctx, matter_id)
     await cases.ready(ctx, matter, action)  # refused now, not after the person has written what it needs
-    dialog = Dialog("act", "0", "", {"matter_id": matter_id, "action": action, "values": {}, "files": []})
+    dialog = Dialog("act", "0", "", dict(ActionData(matter_id=matter_id, action=action, values={}, files=[])))
     await ctx.save_dialog(dialog)
     await ACT.prompt(ctx, dialog)
 
@@ -122,11 +122,11 @@ class ActionFlow:
     name = "act"
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
-        action = staff.ACTION_LABELS.get(dialog.data.get("action", ""), N_("an action"))
+        action = staff.ACTION_LABELS.get(held(dialog)["action"], N_("an action"))
         return ctx._("“{action}” on a matter", action=ctx._(action))
 
     def _steps(self, dialog: Dialog) -> tuple[Step, ...]:
-        return STEPS[dialog.data["action"]]
+        return STEPS[held(dialog)["action"]]
 
     def _step(self, dialog: Dialog) -> Step | None:
         steps = self._steps(dialog)
@@ -135,9 +135,9 @@ class ActionFlow:
 
     async def _matter(self, ctx: Context, dialog: Dialog) -> Matter:
         """The matter, if this person may still take the action on it; else the dialogue ends with the reason."""
-        action = dialog.data["action"]
+        action = held(dialog)["action"]
         try:
-            return await cases.load(ctx, dialog.data["matter_id"], REQUIRES.get(action, action))
+            return await cases.load(ctx, held(dialog)["matter_id"], REQUIRES.get(action, action))
         except (PermissionDeniedError, NotFoundError) as refusal:
             refusal.closes_dialog = True  # e.g. the matter was re-assigned away from this department meanwhile
             raise
@@ -155,18 +155,18 @@ class ActionFlow:
         text = _(step.prompt, number=matter.number, day=_.date(matter.due_date), department=department,
                  min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars,
                  min_explanation=cases.MIN_TRANSFER_EXPLANATION, min_reason=cases.MIN_EXTENSION_REASON)
-        if step.kind == "text" and step.name in dialog.data["values"]:  # being changed: what it says now, to copy
-            text += "\n\n" + _("Now:") + "\n" + str(dialog.data["values"][step.name])
+        if step.kind == "text" and step.name in held(dialog)["values"]:  # being changed: what it says now, to copy
+            text += "\n\n" + _("Now:") + "\n" + str(held(dialog)["values"][step.name])
         rows: list[tuple[Button, ...]] = [(Button(label, dialog_button(dialog, value)),)
                                           for value, label in await self._choices(ctx, dialog, step, matter)]
-        if dialog.data["action"] in CONFIRMED:  # what was written before can be changed from here too
+        if held(dialog)["action"] in CONFIRMED:  # what was written before can be changed from here too
             rows += [(b,) for b in self._change_buttons(ctx, dialog, only_text=True)]
         rows.append((Button(_("Cancel"), dialog_button(dialog, "cancel")),))
         await ctx.reply(Reply(text, buttons=tuple(rows)))
 
     async def _confirm_screen(self, ctx: Context, dialog: Dialog, matter: Matter) -> None:
         _ = ctx._
-        action, values = dialog.data["action"], dialog.data["values"]
+        action, values = held(dialog)["action"], held(dialog)["values"]
         lines = [f"{_(staff.ACTION_LABELS[action])} · {matter.number}"]
         for step in self._steps(dialog):
             if step.kind == "text":
@@ -175,7 +175,7 @@ class ActionFlow:
                 shown = dict(await self._choices(ctx, dialog, step, matter)).get(values[step.name], "")
                 lines.append(_("{label}: {value}", label=_(step.label), value=shown))
         if action in WITH_FILES:
-            names = [str(f["name"]) for f in dialog.data["files"]]
+            names = [str(f["name"]) for f in held(dialog)["files"]]
             lines += ["", _("Attachments: {names}", names="、".join(names)) if names else _("No attachments")]
         confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
@@ -184,7 +184,7 @@ class ActionFlow:
         await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=tuple(rows)))
 
     def _change_buttons(self, ctx: Context, dialog: Dialog, *, only_text: bool) -> list[Button]:
-        values = dialog.data["values"]
+        values = held(dialog)["values"]
         return [Button(ctx._("Change: {label}", label=ctx._(s.label)), dialog_button(dialog, f"change{i}"))
                 for i, s in enumerate(self._steps(dialog))
                 if s.name in values and i != int(dialog.step) and (s.kind == "text" or not only_text)]
@@ -193,7 +193,7 @@ class ActionFlow:
         _ = ctx._
         if step.name == "department":
             return [(str(i), name if staffed else _("{department} (no handler yet)", department=name))
-                    for i, name, staffed in await cases.department_choices(ctx, matter, dialog.data["action"])]
+                    for i, name, staffed in await cases.department_choices(ctx, matter, held(dialog)["action"])]
         if step.name == "urger":
             office = [await people.get(ctx.tx, i) for i in await people.with_role(ctx.tx, "office")]
             return [(str(p.id), p.name) for p in office if p is not None]
@@ -234,10 +234,10 @@ class ActionFlow:
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         step = self._step(dialog)
         text = ctx.inc.text.strip()
-        if ctx.inc.attachments and dialog.data["action"] in WITH_FILES:
-            attachments.keep(ctx, dialog.data["files"])
+        if ctx.inc.attachments and held(dialog)["action"] in WITH_FILES:
+            attachments.keep(ctx, held(dialog)["files"])
             await ctx.save_dialog(dialog, new_step=False)
-            await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(dialog.data["files"]))))
+            await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(held(dialog)["files"]))))
             if step is None or step.kind == "choice":  # the confirm screen (now naming it) or the buttons again
                 return await self.prompt(ctx, dialog)
             if not text:
@@ -255,15 +255,15 @@ class ActionFlow:
         except (PermissionDeniedError, NotFoundError, StaleActionError):
             raise
         except UserError as refusal:
-            log.info("refused %s.%s for %s: %s", dialog.data["action"], step.name, ctx.actor, refusal.msgid)
+            log.info("refused %s.%s for %s: %s", held(dialog)["action"], step.name, ctx.actor, refusal.msgid)
             await ctx.reply(Reply(ctx._(refusal.msgid, **refusal.params)))
             return await self.prompt(ctx, dialog)
-        dialog.data["values"][step.name] = value
+        held(dialog)["values"][step.name] = value
         await self._next(ctx, dialog)
 
     async def _check(self, ctx: Context, dialog: Dialog, matter: Matter, step: Step, value: str) -> None:
         """The rule of the action for this one value, as `handlers.casework` applies it when the action is done."""
-        action, values = dialog.data["action"], dialog.data["values"]
+        action, values = held(dialog)["action"], held(dialog)["values"]
         if step.kind == "text" and len(value) > MAX_TEXT:
             raise UserError("The text is too long: {n} characters, at most {max}.", n=len(value), max=MAX_TEXT)
         if step.name == "department":
@@ -280,10 +280,10 @@ class ActionFlow:
 
     async def _next(self, ctx: Context, dialog: Dialog) -> None:
         """On to the first value still missing; when none is, to the confirm screen, or done."""
-        values = dialog.data["values"]
+        values = held(dialog)["values"]
         steps = self._steps(dialog)
         missing = next((i for i, s in enumerate(steps) if s.name not in values), len(steps))
-        if missing == len(steps) and dialog.data["action"] not in CONFIRMED:
+        if missing == len(steps) and held(dialog)["action"] not in CONFIRMED:
             return await self._execute(ctx, dialog)
         dialog.step = str(missing)
         await ctx.save_dialog(dialog)
@@ -294,12 +294,12 @@ class ActionFlow:
         matter = await self._matter(ctx, dialog)
         for index, step in enumerate(self._steps(dialog)):
             try:
-                await self._check(ctx, dialog, matter, step, dialog.data["values"][step.name])
+                await self._check(ctx, dialog, matter, step, held(dialog)["values"][step.name])
             except (PermissionDeniedError, NotFoundError, StaleActionError):
                 raise
             except UserError as refusal:
                 await ctx.reply(Reply(ctx._(refusal.msgid, **refusal.params)))
-                del dialog.data["values"][step.name]
+                del held(dialog)["values"][step.name]
                 dialog.step = str(index)
                 await ctx.save_dialog(dialog)
                 return await self.prompt(ctx, dialog)
@@ -313,10 +313,9 @@ class ActionFlow:
             raise
 
     async def _carry_out(self, ctx: Context, dialog: Dialog) -> None:
-        action, matter_id = dialog.data["action"], int(dialog.data["matter_id"])
-        v: dict[str, Any] = dialog.data["values"]
-        files = [StoredFile(f["kind"], f["name"], int(f["size"]), f["mime"], f["sha256"], f["path"])
-                 for f in dialog.data["files"]]
+        action, matter_id = held(dialog)["action"], int(held(dialog)["matter_id"])
+        v = held(dialog)["values"]
+        files = stored_files(held(dialog)["files"])
         await ctx.end_dialog()
         if action == "assign":
             await cases.assign(ctx, matter_id, int(v["department"]), int(v["urger"]))

@@ -28,6 +28,7 @@ from bot.model import Dialog, Person
 from bot.matter.model import NewMatter
 from handlers import attachments, audience, registry
 from handlers.cards import clip
+from handlers.dialog_state import FileData
 from handlers.contacts import local_today
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
@@ -138,7 +139,7 @@ class BriefingWriteFlow:
         await self.prompt(ctx, dialog)
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
-        files: list[dict[str, object]] = dialog.data["files"]
+        files: list[FileData] = dialog.data["files"]
         attachments.keep(ctx, files)
         await ctx.save_dialog(dialog, new_step=False)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),

@@ -22,6 +22,7 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import attachments, registry
+from handlers.dialog_state import FileData, IntakeData, intake
 from handlers.common import role_title
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
 from storage import people
@@ -36,7 +37,7 @@ async def begin(ctx: Context) -> None:
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
-    dialog = Dialog("intake", "kind", "", {"text": [], "files": []})
+    dialog = Dialog("intake", "kind", "", dict(IntakeData(text=[], files=[])))
     await ctx.save_dialog(dialog)
     await INTAKE.prompt(ctx, dialog)
 
@@ -44,7 +45,7 @@ async def begin(ctx: Context) -> None:
 async def begin_on_behalf(ctx: Context) -> None:
     """/register: the office registers a matter it received another way, for a representative."""
     registry.require_office(ctx.person)
-    dialog = Dialog("intake", "whom", "", {"on_behalf_of": None, "via": None, "text": [], "files": []})
+    dialog = Dialog("intake", "whom", "", dict(IntakeData(on_behalf_of=None, via=None, text=[], files=[])))
     await ctx.save_dialog(dialog)
     await INTAKE.prompt(ctx, dialog)
 
@@ -55,7 +56,7 @@ async def begin_for(ctx: Context, person_id: int, via: str) -> None:
     rep = await registry.representative(ctx.tx, person_id)
     if via not in OFFICE_VIA:
         raise ValueError(f"unknown channel {via!r}")
-    dialog = Dialog("intake", "kind", "", {"on_behalf_of": rep.id, "via": via, "text": [], "files": []})
+    dialog = Dialog("intake", "kind", "", dict(IntakeData(on_behalf_of=rep.id, via=via, text=[], files=[])))
     await ctx.save_dialog(dialog)
     await INTAKE.prompt(ctx, dialog)
 
@@ -93,7 +94,7 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
                                     "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
         elif step == "via":
-            rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+            rep = await registry.representative(ctx.tx, intake(dialog)["on_behalf_of"])
             ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
             await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
                                   buttons=(tuple(ways[:3]), tuple(ways[3:]), (cancel,))))
@@ -101,7 +102,7 @@ class IntakeFlow:
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             rows = tuple(tuple(kinds[i:i + 3]) for i in range(0, len(kinds), 3))
             if _on_behalf(dialog):
-                rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+                rep = await registry.representative(ctx.tx, intake(dialog)["on_behalf_of"])
                 title = _("Register on behalf of {name}", name=rep.name)
                 text = _("What did {name} raise? A suggestion, criticism or opinion, or a report, accusation or "
                          "appeal that a citizen asked them to pass on.", name=rep.name)
@@ -119,7 +120,7 @@ class IntakeFlow:
                                     "several messages; press Done when you have finished.",
                                     max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
         elif step == "files":
-            done = Button(_("No more files") if dialog.data["files"] else _("No files"), dialog_button(dialog, "next"))
+            done = Button(_("No more files") if intake(dialog)["files"] else _("No files"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("You may send photos or documents (up to {n}, each at most {mb} MB). "
                                     "Press the button when there are none or no more.",
                                     n=ctx.config.intake.max_attachments, mb=ctx.config.intake.max_file_mb),
@@ -146,13 +147,13 @@ class IntakeFlow:
                                   buttons=((submit, cancel),)))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
-        _, data = ctx._, dialog.data
+        _, data = ctx._, intake(dialog)
         lines = []
         if _on_behalf(dialog):
             rep = await registry.representative(ctx.tx, data["on_behalf_of"])
             lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
                                          name=representative_label(_, rep)),
-                      _("Received: {via}", via=via_label(_, data["via"]))]
+                      _("Received: {via}", via=via_label(_, data["via"] or ""))]
         lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
             _("Subject: {subject}", subject=data["subject"]),
@@ -179,7 +180,7 @@ class IntakeFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
             return
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, intake(dialog)
         if _on_behalf(dialog):
             registry.require_office(ctx.person)
         if step == "whom" and choice.startswith("rep") and _on_behalf(dialog):
@@ -215,7 +216,7 @@ class IntakeFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        inc, data, limits = ctx.inc, dialog.data, ctx.config.intake
+        inc, data, limits = ctx.inc, intake(dialog), ctx.config.intake
         text = inc.text.strip()
         step = dialog.step
         if inc.attachments and step in ("text", "files"):
@@ -274,7 +275,7 @@ class IntakeFlow:
         await ctx.reply(Reply(message, buttons=(*buttons, (cancel,))))
 
     async def _take_text(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        parts: list[str] = dialog.data["text"]
+        parts = intake(dialog)["text"]
         total = sum(len(p) for p in parts) + len(text)
         if total > ctx.config.intake.max_text_chars:
             kept = total - len(text)
@@ -288,7 +289,7 @@ class IntakeFlow:
                               buttons=self._next_or_cancel(ctx, dialog)))
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
-        files: list[dict[str, object]] = dialog.data["files"]
+        files: list[FileData] = intake(dialog)["files"]
         attachments.keep(ctx, files)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
                               buttons=self._next_or_cancel(ctx, dialog)))
@@ -308,7 +309,7 @@ class IntakeFlow:
 
 def _on_behalf(dialog: Dialog) -> bool:
     """Whether the office is registering this matter for a representative."""
-    return "on_behalf_of" in dialog.data
+    return "on_behalf_of" in intake(dialog)
 
 
 INTAKE = IntakeFlow()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot import callbacks
 from bot.context import Context
 from bot.matter.states import State
@@ -12,30 +10,12 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import casework as cases
+from handlers import dialog_state
+from handlers.dialog_state import RatingData
 from storage import casework, matters
 
 LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
 MAX_COMMENT = 1000
-
-
-@dataclass(frozen=True)
-class RatingState:
-    """What the rating dialogue holds between its steps (stored as the dialogue's JSON, read back checked)."""
-
-    matter_id: int
-    reply_id: int
-    rating: str
-
-    @classmethod
-    def of(cls, dialog: Dialog) -> RatingState:
-        data = dialog.data
-        rating = data.get("rating")
-        if rating not in LETTERS.values():
-            raise StaleActionError("This button is no longer valid.")
-        return cls(int(data["matter_id"]), int(data["reply_id"]), str(rating))
-
-    def data(self) -> dict[str, object]:
-        return {"matter_id": self.matter_id, "reply_id": self.reply_id, "rating": self.rating}
 
 
 async def on_rate(ctx: Context, parts: list[str]) -> None:
@@ -50,7 +30,8 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     if ctx.dialog is not None:
         raise DialogOpenError()
-    dialog = Dialog("rate", "comment", "", RatingState(matter_id, reply_id, LETTERS[parts[2]]).data())
+    dialog = Dialog("rate", "comment", "", dict(RatingData(matter_id=matter_id, reply_id=reply_id,
+                                                         rating=LETTERS[parts[2]])))
     await ctx.save_dialog(dialog)
     await RATE.prompt(ctx, dialog)
 
@@ -63,7 +44,7 @@ class RatingFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         skip = Button(ctx._("No comment"), dialog_button(dialog, "skip"))
-        if RatingState.of(dialog).rating == "dissatisfied":
+        if dialog_state.rating(dialog)["rating"] == "dissatisfied":
             text = ctx._("We are sorry. Please tell us what is not satisfactory, so that it can be handled again.")
         else:
             text = ctx._("Thank you. Would you like to add a comment? Send it, or press the button.")
@@ -85,10 +66,10 @@ class RatingFlow:
 
     async def _finish(self, ctx: Context, dialog: Dialog, comment: str) -> None:
         await ctx.end_dialog()
-        held = RatingState.of(dialog)
-        state = await cases.rate(ctx, held.matter_id, held.reply_id, held.rating, comment)
+        held = dialog_state.rating(dialog)
+        state = await cases.rate(ctx, held["matter_id"], held["reply_id"], held["rating"], comment)
         if state == State.REOPENED:
-            matter = await matters.get(ctx.tx, held.matter_id)
+            matter = await matters.get(ctx.tx, held["matter_id"])
             assert matter is not None
             text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
                          "discipline inspection, and concluded by {day}. We will reply to you again.",

@@ -20,6 +20,7 @@ from bot.permissions import may
 from bot.model import Dialog, Person
 from bot.matter.model import Matter, NewMatter
 from storage import audit, matters, people
+from handlers import dialog_state
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
                              via_label)
 from storage.db import Tx, parse_ts
@@ -71,7 +72,7 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     """Register what the dialogue gathered: the representative's own submission, or the office's on their behalf."""
     person = ctx.person
     assert person is not None
-    data = dialog.data
+    data = dialog_state.intake(dialog)
     on_behalf = "on_behalf_of" in data
     if on_behalf:
         require_office(person)
@@ -86,15 +87,14 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
         representative_id=rep.id,
         subject=data["subject"],
         body="\n\n".join(data["text"]),
-        received_via=data["via"] if on_behalf else "chat",
+        received_via=str(data["via"]) if on_behalf else "chat",  # one of OFFICE_VIA: checked above
         registered_by=person.id,
         complainant_name=data.get("complainant_name"),
         complainant_contact=data.get("complainant_contact"),
         disputes_own_handling=disputes,
         original_department_id=data.get("department_id") if disputes else None,
     )
-    files = [StoredFile(f["kind"], f["name"], int(f["size"] or 0), f["mime"], f["sha256"], f["path"])
-             for f in data["files"]]
+    files = dialog_state.stored_files(data["files"])
     matter = await register(ctx, new, files)
     await ctx.end_dialog()
     if not on_behalf:
