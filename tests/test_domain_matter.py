@@ -204,3 +204,8 @@ def test_major_turns_over() -> None:
     """§12 重大疑难复杂: marked, and unmarked."""
     assert life.mark_major(matter(State.ASSIGNED)).changes() == {"major": 1}
     assert life.mark_major(matter(State.ASSIGNED, major=True)).changes() == {"major": 0}
+
+
+def test_every_transition_names_who_takes_it() -> None:
+    """SPEC §1: no transition without a party that takes it."""
+    assert set(life.TRANSITIONS) <= set(life.TAKEN_BY)

@@ -61,3 +61,16 @@ def test_the_check_finds_what_it_looks_for(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text('x = "assigned"\nq = "WHERE state IN (\'closed\', \'rated\')"\ny = row["reopened"]\n')
     assert state_literals(sample) == [(1, "assigned"), (2, "closed"), (2, "rated")]
+
+
+def test_the_core_takes_its_types_from_the_core() -> None:
+    """Issue 13: Matter, Person and Dialog belong to the core; bot/permissions.py imports nothing from storage,
+    and nothing in bot/ takes a domain type from storage."""
+    types = {"Matter", "NewMatter", "Person", "Dialog"}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("storage"):
+                relative = path.relative_to(ROOT).as_posix()
+                assert relative != "bot/permissions.py", "bot/permissions.py imports from storage"
+                assert not types & {a.name for a in node.names}, f"{relative} takes a domain type from storage"
