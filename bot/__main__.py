@@ -55,6 +55,7 @@ from bot.text import normalise
 from bot.workdays import format_days
 from handlers.binding import create_invite
 from storage import audit, contacts, people, roster
+from storage.records import RECORDS
 
 log = logging.getLogger("bot")
 
@@ -431,7 +432,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
-                      Translator("en", config.unit.tz, config.terms), channels=channels)
+                      Translator("en", config.unit.tz, config.terms), channels=channels, records=RECORDS)
         new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
                               audience=invite, departments=departments, matter_id=matter.id if matter else None)
         try:

@@ -16,8 +16,7 @@ from bot.config import Config
 from bot.i18n import Translator, locale_for
 from bot.messages import Incoming, Reply
 from bot.model import Dialog, Person
-from storage import dialogs, outbox, people
-from storage.db import Tx
+from bot.ports import ANSWER, Records, Tx
 
 
 @dataclass
@@ -33,6 +32,7 @@ class Context:
     dialog: Dialog | None = None
     outbox_ids: list[int] = field(default_factory=list)
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
+    records: Records = field(kw_only=True)  # storage's side of the outbox, dialogues and people (bot/ports.py)
 
     @property
     def actor(self) -> str:
@@ -45,7 +45,7 @@ class Context:
     async def reply(self, reply: Reply) -> None:
         """Say something in the chat the event came from."""
         await self._enqueue(self.inc.channel, self.inc.chat_id, "message", reply.to_json(), "retry",
-                            person_id=self.person.id if self.person else None, priority=outbox.ANSWER)
+                            person_id=self.person.id if self.person else None, priority=ANSWER)
 
     async def answer(self, text: str = "", *, alert: bool = False) -> None:
         """Acknowledge a button press, once (Telegram allows one answer per press)."""
@@ -55,7 +55,7 @@ class Context:
         # A second answer is refused and a late one is useless: never retry it blindly.
         await self._enqueue(self.inc.channel, self.inc.chat_id, "answer",
                             {"callback_id": self.inc.callback_id, "text": text, "alert": alert}, "hold",
-                            priority=outbox.ANSWER)
+                            priority=ANSWER)
 
     async def notify(
         self,
@@ -67,8 +67,8 @@ class Context:
         dedup_key: str | None = None,
     ) -> bool:
         """Queue a message to a person in their language; False if they have no chat bound."""
-        person = await people.get(self.tx, person_id)
-        chats = [c for c in await people.chats_of(self.tx, person_id) if c[0] in self.channels]
+        person = await self.records.person(self.tx, person_id)
+        chats = [c for c in await self.records.chats_of(self.tx, person_id) if c[0] in self.channels]
         if person is None or not chats:
             return False
         channel, chat_id = chats[0]
@@ -78,22 +78,22 @@ class Context:
         return True
 
     async def save_dialog(self, dialog: Dialog, *, new_step: bool = True) -> None:
-        await dialogs.save(self.tx, self.actor, dialog, self.now, new_step=new_step)
+        await self.records.save_dialog(self.tx, self.actor, dialog, self.now, new_step=new_step)
         self.dialog = dialog
 
     async def end_dialog(self) -> None:
-        await dialogs.clear(self.tx, self.actor)
+        await self.records.clear_dialog(self.tx, self.actor)
         self.dialog = None
 
     async def set_locale(self, locale: str) -> None:
         """Switch the language of this conversation from now on."""
         if self.person is not None:
-            await people.set_locale(self.tx, self.person.id, locale, self.now)
+            await self.records.set_locale(self.tx, self.person.id, locale, self.now)
         self._ = self.translator(locale)
 
     async def _enqueue(self, channel: str, chat_id: str, op: str, payload: dict[str, object], policy: str,
                        **extra: object) -> None:
-        item = await outbox.enqueue(self.tx, channel=channel, chat_id=chat_id, op=op, payload=payload,
+        item = await self.records.enqueue(self.tx, channel=channel, chat_id=chat_id, op=op, payload=payload,
                                     policy=policy, now=self.now, inbox_id=self.inbox_id, **extra)  # type: ignore[arg-type]
         if item is not None:
             self.outbox_ids.append(item)

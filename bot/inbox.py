@@ -33,6 +33,7 @@ from bot.waiting import wait_a_while
 from storage import inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
+from storage.records import RECORDS
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class InboxProcessor:
             await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
         ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
-                      inbox_id=entry.id, channels=frozenset(self.channels))
+                      inbox_id=entry.id, channels=frozenset(self.channels), records=RECORDS)
         await router.dispatch(ctx, self.routes)
         log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
                  len(ctx.outbox_ids))
@@ -212,7 +213,7 @@ class InboxProcessor:
             person = await people.by_identity(tx, inc.channel, inc.user_id)
             _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
                            self.config.terms)
-            ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id)
+            ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id, records=RECORDS)
             await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
                                     "Please try again later, or contact the liaison office.")))
             await ctx.answer()

@@ -28,6 +28,7 @@ from handlers.labels import kind_label
 from handlers.contacts import quota_report
 from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Database, Tx, parse_ts
+from storage.records import RECORDS
 
 Make = Callable[[Translator], Reply]
 Build = Callable[[Matter], "Reminder"]
@@ -93,7 +94,7 @@ def system_context(tx: Tx, now: datetime, config: Config, channels: frozenset[st
     """A context for what the bot does of itself: no person, no chat to answer."""
     inc = Incoming(channel="system", user_id="scheduler", chat_id="")
     return Context(tx, inc, now, config, None, Translator(config.default_locale, config.unit.tz, config.terms),
-                   channels=channels)
+                   channels=channels, records=RECORDS)
 
 
 async def collect(q: Tx, config: Config, now: datetime) -> list[Reminder]:

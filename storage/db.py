@@ -27,12 +27,13 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import LiaisonError
+from bot.ports import Tx as Tx  # the port the core defines; SqliteTx below implements it
 from bot.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any] | dict[str, Any]  # the same as bot.ports.Params
 
 BUSY_TIMEOUT_MS = 10000
 PRAGMAS = (
@@ -82,8 +83,9 @@ def parse_ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-class Tx:
-    """Queries inside one transaction (or one read snapshot).
+class SqliteTx:
+    """Queries inside one transaction (or one read snapshot): storage's `bot.ports.Tx`, which storage's
+    functions name as `storage.db.Tx`.
 
     Each query is one trip to the connection's thread: the statement, its rows and the
     cursor's closing together (aiosqlite's cursor API would take three trips, each a wake-up
@@ -271,7 +273,7 @@ class Database:
         resends a crash can cause, and the ordinary work is never starved.
         """
         await self._lock.acquire(urgent)
-        tx = Tx(self._writer, self.sealer)
+        tx = SqliteTx(self._writer, self.sealer)
         try:
             try:
                 await tx.execute("BEGIN IMMEDIATE")
@@ -289,7 +291,7 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Tx]:
         """A consistent read-only view of committed data."""
         async with self._read_lock:
-            q = Tx(self._reader, self.sealer)
+            q = SqliteTx(self._reader, self.sealer)
             try:
                 await q.execute("BEGIN")
                 yield q

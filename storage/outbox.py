@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import ports
 from storage.db import Tx, parse_ts, ts
 
 
-ANSWER = 0  # a reply or a button answer to the person acting: sent before any notification waiting
-NOTIFICATION = 1  # receipts to others, notices, reminders, broadcasts
+ANSWER = ports.ANSWER  # a reply or a button answer to the person acting: sent before any notification waiting
+NOTIFICATION = ports.NOTIFICATION  # receipts to others, notices, reminders, broadcasts
 
 
 @dataclass(frozen=True)

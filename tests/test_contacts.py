@@ -27,6 +27,7 @@ from bot.matter.model import Matter
 from handlers.contacts import quota_report, record_reply_contact
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
+from storage.records import RECORDS
 from tests.fakes import Harness, MovableClock, Sent, User
 
 TABLES = ("contacts", "dialogs")  # a refusal writes only its audit entry and its answer
@@ -318,7 +319,7 @@ async def reply_contact(harness: Harness, rep_id: int, number: str, via: str, by
         person = await people.get(tx, by) if by is not None else None
         ctx = Context(tx=tx, inc=Incoming(channel="test", user_id="x", chat_id="x"), now=harness.clock.now(),
                       config=harness.app.config, person=person,
-                      _=Translator("zh_Hans", harness.app.config.unit.tz))
+                      _=Translator("zh_Hans", harness.app.config.unit.tz), records=RECORDS)
         await record_reply_contact(ctx, matter, via)
 
 

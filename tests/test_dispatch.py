@@ -26,6 +26,7 @@ from bot.messages import Incoming, Reply, SendResult
 from handlers import registry
 from storage import outbox
 from storage.db import ts
+from storage.records import RECORDS
 from tests.fakes import Harness, MovableClock, RecordingChannel, User
 
 APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与联络办公室联系。"
@@ -639,7 +640,7 @@ async def test_replies_and_button_answers_are_queued_ahead_of_notifications(harn
     async with harness.db.transaction() as tx:
         ctx = Context(tx=tx, inc=Incoming(channel="test", user_id="x", chat_id="x"), now=harness.clock.now(),
                       config=harness.app.config, person=None, _=Translator("zh_Hans", harness.app.config.unit.tz),
-                      channels=frozenset({"test"}))
+                      channels=frozenset({"test"}), records=RECORDS)
         assert await ctx.notify(office, lambda _: Reply("notice"))
     async with harness.db.snapshot() as q:
         last = await q.one("SELECT chat_id, priority FROM outbox ORDER BY id DESC LIMIT 1")

@@ -17,6 +17,7 @@ from bot.permissions import ACTIONS
 from bot.sealing import COMPLAINANT_NAME
 from handlers import casework as cases
 from storage import people
+from storage.records import RECORDS
 from tests.fakes import Harness
 
 OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
@@ -73,7 +74,7 @@ async def allowed(harness: Harness, person_id: int, matter_id: int, action: str)
         person = await people.get(tx, person_id)
         inc = Incoming(channel="test", user_id="x", chat_id="x")
         ctx = Context(tx, inc, harness.clock.now(), harness.app.config, person,
-                      Translator("zh_Hans", harness.app.config.unit.tz))
+                      Translator("zh_Hans", harness.app.config.unit.tz), records=RECORDS)
         try:
             await cases.load(ctx, matter_id, action)
         except PermissionDeniedError:

@@ -3,7 +3,7 @@ here, by name and pin, instead of somewhere deep in a send or a query.
 
 - python-telegram-bot's `Bot._post` (bot/channels/telegram.py, `_Bot.call`): the path `send_message` & co.
   take, without parsing every answer into objects.
-- aiosqlite's `Connection._execute` and `Connection._conn` (storage/db.py, `Tx._run`): one trip to the
+- aiosqlite's `Connection._execute` and `Connection._conn` (storage/db.py, `SqliteTx._run`): one trip to the
   connection's thread per query.
 """
 
@@ -41,10 +41,10 @@ def test_ptb_bot_post_is_still_there_with_the_arguments_we_pass() -> None:
 async def test_aiosqlite_execute_runs_a_function_on_the_connections_thread(tmp_path: Path) -> None:
     pin = _pin("aiosqlite")
     assert aiosqlite.__version__ == pin.split("==")[1], (
-        f"aiosqlite {aiosqlite.__version__} is installed but {pin} is pinned: re-check storage/db.py Tx._run")
+        f"aiosqlite {aiosqlite.__version__} is installed but {pin} is pinned: re-check storage/db.py SqliteTx._run")
     async with aiosqlite.connect(tmp_path / "x.db") as conn:
         assert hasattr(conn, "_execute") and hasattr(conn, "_conn"), (
-            f"aiosqlite.Connection._execute/_conn are gone ({pin}): storage/db.py Tx._run needs another way")
+            f"aiosqlite.Connection._execute/_conn are gone ({pin}): storage/db.py SqliteTx._run needs another way")
 
         def run(raw: sqlite3.Connection, sql: str, params: tuple[int]) -> list[tuple[int]]:
             assert isinstance(raw, sqlite3.Connection)

@@ -17,17 +17,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import casework, digest, ledger, matters, oversight, reports, supervision
-from storage.db import Database, Params, Row, Tx
+from storage.db import Database, Params, Row, SqliteTx, Tx
 from storage.migrate import migrate
 
 BIG = ("matters", "timeline", "replies", "reminders", "contacts", "extensions", "audit_log", "outbox")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
-class Recording(Tx):
+class Recording(SqliteTx):
     """A transaction that notes every query it runs."""
 
     def __init__(self, tx: Tx, seen: list[tuple[str, Any]]) -> None:
+        assert isinstance(tx, SqliteTx)
         super().__init__(tx._conn)
         self.seen = seen
 

@@ -33,6 +33,7 @@ from bot.config import WeComConfig
 from bot.dispatch import Dispatcher
 from bot.messages import Button, OutFile, Reply
 from storage import outbox, people
+from storage.records import RECORDS
 from tests.fakes import MovableClock
 from tests.fakes import test_config as make_config
 
@@ -680,7 +681,7 @@ async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(ha
         async with harness.db.transaction() as tx:
             ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
                           harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
-                          channels=frozenset(harness.app.channels))
+                          channels=frozenset(harness.app.channels), records=RECORDS)
             assert await ctx.notify(person, lambda _: Reply("通知"))
         await harness.app.dispatcher.flush()
 
