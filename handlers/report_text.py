@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.config import ReportConfig
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES
-from bot.matter.states import STATES, State
+from bot.matter.states import STATES, ExtensionState, State
 from bot.i18n import REGULATION, Translator
 from bot.office_files import (
     NO_RATE, Cell, Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx, zh_date,
@@ -192,10 +192,12 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     add(Heading("（三）延期办理情况", 2))
     ext = f.extensions
     asked = sum(ext.values())
-    add(Paragraph(f"本半年承办部门申请延期{asked}件，批准{ext.get('approved', 0)}件，不予批准{ext.get('refused', 0)}件，"
-                  f"尚待审批{ext.get('pending', 0)}件。" if asked else "本半年无延期办理申请。"))
+    approved, refused, pending = (ext.get(s, 0) for s in (ExtensionState.APPROVED, ExtensionState.REFUSED,
+                                                           ExtensionState.PENDING))
+    add(Paragraph(f"本半年承办部门申请延期{asked}件，批准{approved}件，不予批准{refused}件，尚待审批{pending}件。"
+                  if asked else "本半年无延期办理申请。"))
     add(Table("延期办理", "延期办理情况", ("申请延期", "批准", "不予批准", "尚待审批"),
-              [(asked, ext.get("approved", 0), ext.get("refused", 0), ext.get("pending", 0))]))
+              [(asked, approved, refused, pending)]))
     add(Heading("（四）移送情况", 2))
     moved = f.transferred
     add(Paragraph(f"对不属于本院管辖的事项，先行接访、说明情况后，本半年{M.TRANSFERRED.words}有关主管机关{moved}件"

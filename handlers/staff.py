@@ -229,7 +229,8 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
             names.append("unmark_major" if action == "mark_major" and matter.major else action)
     if draft is not None and draft.state == ReplyState.DRAFT and may(ctx.person, "approve_reply", access, policy):
         names += ["approve_reply", "return_reply"]
-    if draft is not None and draft.state == "awaiting_leader" and may(ctx.person, "leader_approve", access, policy):
+    if draft is not None and draft.state == ReplyState.AWAITING_LEADER and may(ctx.person, "leader_approve", access,
+                                                                           policy):
         names += ["leader_approve", "leader_return"]
     if await casework.pending_extension(ctx.tx, matter.id) and may(ctx.person, "decide_extension", access, policy):
         names.append("decide_extension")

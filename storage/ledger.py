@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from storage.db import Tx, ts
+from bot.matter.states import ExtensionState, ReplyState
+from storage.db import Tx, literals, ts
+
+SENT, APPROVED = literals(ReplyState.SENT), literals(ExtensionState.APPROVED)
 
 NO_DEPARTMENT = 0  # in `departments`: the matters with none
 
@@ -77,14 +80,15 @@ async def rows(q: Tx, start: datetime, end: datetime, *, kinds: Sequence[str] = 
         "SELECT m.id, m.number, m.registered_at, p.name AS representative, p.body, m.kind, m.subject, m.received_via,"
         " d.name AS department, u.name AS urger, m.due_date, m.major, m.state, m.outcome, m.transferred_to,"
         " m.concluded_at, m.closed_at, m.reopened,"
-        " (SELECT MAX(CASE WHEN e.state = 'approved' THEN e.new_due END) FROM extensions e WHERE e.matter_id = m.id)"
+        f" (SELECT MAX(CASE WHEN e.state = {APPROVED} THEN e.new_due END) FROM extensions e WHERE e.matter_id = m.id)"
         " AS extended_to,"
         " (SELECT MIN(COALESCE(f.sent_at, f.drafted_at)) FROM replies f WHERE f.matter_id = m.id"
-        "  AND f.state = 'sent') AS first_reply_at,"
+        f"  AND f.state = {SENT}) AS first_reply_at,"
         " COALESCE(r.sent_at, r.drafted_at) AS reply_at, r.via AS reply_via, r.kind AS reply_kind, r.rating"
         " FROM matters m JOIN persons p ON p.id = m.representative_id"
         " LEFT JOIN departments d ON d.id = m.department_id LEFT JOIN persons u ON u.id = m.urger_id"
-        " LEFT JOIN replies r ON r.id = (SELECT MAX(l.id) FROM replies l WHERE l.matter_id = m.id AND l.state = 'sent')"
+        " LEFT JOIN replies r ON r.id = (SELECT MAX(l.id) FROM replies l WHERE l.matter_id = m.id"
+        f" AND l.state = {SENT})"
         f" WHERE {' AND '.join(where)} AND (m.registered_at, m.id) > (?, ?)"
         " ORDER BY m.registered_at, m.id LIMIT ?"
     )

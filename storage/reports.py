@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from bot.matter.states import SINCE_EVENTS, STATES
+from bot.matter.states import SINCE_EVENTS, STATES, ReplyState
 from storage.db import Row, Tx, literals, ts
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
+
+SENT = literals(ReplyState.SENT)  # a literal in the text: the replies' partial indexes want it
 
 REGISTER_KINDS: Final = ("major_case_report", "protest")
 
@@ -62,12 +64,12 @@ async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day
         f" UNION SELECT id FROM matters WHERE state IN ({open_})"
         " UNION SELECT id FROM matters WHERE concluded_at >= ?"
         " UNION SELECT id FROM matters WHERE closed_at >= ?"
-        " UNION SELECT matter_id FROM replies WHERE state = 'sent' AND sent_at >= ?"
-        " UNION SELECT matter_id FROM replies WHERE state = 'sent' AND sent_at IS NULL AND drafted_at >= ?)"
+        f" UNION SELECT matter_id FROM replies WHERE state = {SENT} AND sent_at >= ?"
+        f" UNION SELECT matter_id FROM replies WHERE state = {SENT} AND sent_at IS NULL AND drafted_at >= ?)"
         " SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
         " m.concluded_at, m.closed_at, m.transferred_to, m.major,"
         " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r WHERE r.matter_id = m.id"
-        "  AND r.state = 'sent') AS first_reply_at,"
+        f"  AND r.state = {SENT}) AS first_reply_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         f"  AND t.event IN ({literals(*SINCE_EVENTS)})) END AS since_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
@@ -87,8 +89,8 @@ async def ratings(q: Tx, start: datetime, end: datetime) -> dict[tuple[int | Non
     A reply stored without `sent_at` (an explanation given at once, before it was recorded) counts when drafted."""
     rows = await q.all(
         "SELECT m.department_id, r.rating, COUNT(*) AS n FROM ("
-        " SELECT matter_id, rating FROM replies WHERE state = 'sent' AND sent_at >= ? AND sent_at < ?"
-        " UNION ALL SELECT matter_id, rating FROM replies WHERE state = 'sent' AND sent_at IS NULL"
+        f" SELECT matter_id, rating FROM replies WHERE state = {SENT} AND sent_at >= ? AND sent_at < ?"
+        f" UNION ALL SELECT matter_id, rating FROM replies WHERE state = {SENT} AND sent_at IS NULL"
         "  AND drafted_at >= ? AND drafted_at < ?) r"
         " JOIN matters m ON m.id = r.matter_id GROUP BY m.department_id, r.rating",
         (ts(start), ts(end), ts(start), ts(end)),
