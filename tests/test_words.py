@@ -180,6 +180,7 @@ async def test_department_names_read_naturally_in_english(tmp_path: Path, clock:
 
 def test_every_timeline_event_the_code_records_has_words() -> None:
     """No internal code on a timeline: each event name written by the code has its label in both languages."""
+    from bot.matter.states import Happened
     from handlers.labels import EVENT_LABELS
 
     written: set[str] = set()
@@ -191,6 +192,8 @@ def test_every_timeline_event_the_code_records_has_words() -> None:
                 choices = [event.body, event.orelse] if isinstance(event, ast.IfExp) else [event]
                 if name in ("_record", "record_event", "add_event"):
                     written |= {c.value for c in choices if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                    written |= {Happened[c.attr].value for c in choices  # the transitions' events: bot/matter/states.py
+                                if isinstance(c, ast.Attribute) and isinstance(c.value, ast.Name) and c.value.id == "Happened"}
     assert {"registered", "transferred", "progress_public", "onsite"} <= written
     assert written - set(EVENT_LABELS) == set()
     assert all(catalog().get(EVENT_LABELS[e]) for e in written)
