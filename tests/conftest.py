@@ -23,7 +23,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def harness(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Harness]:
-    app = await App.open(test_config(tmp_path), clock)
+    app = clock.pace(await App.open(test_config(tmp_path), clock))
     channel = RecordingChannel(app.files)
     app.add_channel(channel)
     await app.dispatcher.recover()
