@@ -23,7 +23,7 @@ from storage import people
 from tests.fakebotapi import FakeBotAPI
 from tests.test_e2e_casework import Chat
 from tests.telegram_env import telegram_config
-from tests.test_supervision import at
+from tests.cast import at
 
 
 class ShiftedClock:

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.cast import Cast, GROUNDS, REPLY_BODY, TABLES, matter_row, messages
 from tests.fakes import Harness, Sent
-from tests.test_casework import GROUNDS, REPLY_BODY, TABLES, Cast, matter_row
 
 EXPLANATION = "该事项属于公安机关管辖范围，我院已依法移送卢氏县公安局处理，请您理解。"
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
 
 
 def labels(sent: Sent) -> list[str]:

@@ -4,8 +4,8 @@ again by a button) — and the rating they gave; never an internal note, a draft
 
 from __future__ import annotations
 
+from tests.cast import GROUNDS, REPLY_BODY, Cast
 from tests.fakes import Harness, Sent, User
-from tests.test_casework import GROUNDS, REPLY_BODY, Cast
 
 WATCHED = ("matters", "replies", "timeline", "dialogs", "attachments")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import docx
 
+from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast
 from tests.fakes import Harness, Sent
-from tests.test_casework import GROUNDS, REPLY_BODY, TABLES, Cast
 
 
 def slip_of(sent: list[Sent]) -> tuple[str, list[str], list[list[str]]]:
