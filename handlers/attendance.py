@@ -13,9 +13,9 @@ from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import events as ev
+from handlers import picker
 from handlers.contacts import local_today
-from handlers.event_dialogs import MAX_SEARCH, SEARCH_RESULTS, parse_id, show_card
-from handlers.intake import representative_label
+from handlers.event_dialogs import parse_id, show_card
 from storage import contacts, events, people
 from storage.dialogs import Dialog
 
@@ -109,9 +109,7 @@ class AttendanceFlow:
             else:
                 chosen.append(number)
         elif choice.startswith("a") and number is not None:
-            person = await people.get(ctx.tx, number)
-            if person is None or not person.is_representative:
-                raise StaleActionError("This button is no longer valid.")
+            await picker.representative(ctx.tx, number)
             if number not in dict(await self._candidates(ctx, dialog)):
                 data["extra"].append(number)
             if number not in chosen:
@@ -126,16 +124,7 @@ class AttendanceFlow:
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"a{p.id}")),) for p in found)
-        await ctx.reply(Reply(_("Who else attended? Press the name."), buttons=rows))
+        await picker.offer(ctx, dialog, text, ask=_("Who else attended? Press the name."), prefix="a")
 
     async def _save(self, ctx: Context, dialog: Dialog) -> None:
         _, data = ctx._, dialog.data

@@ -20,16 +20,15 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
-from storage import audit, contacts, people
+from handlers import picker
+from storage import audit, contacts
 from storage.contacts import Coverage
 from storage.dialogs import Dialog
 from storage.matters import Matter
 from storage.people import Person
 
 MAX_NOTE: Final = 1000
-MAX_SEARCH: Final = 50
 MAX_CHOSEN: Final = 100
-SEARCH_RESULTS: Final = 8
 QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
 MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
@@ -98,15 +97,6 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await begin(ctx)
 
 
-async def _representative(ctx: Context, person_id: object) -> Person:
-    """A representative named by the dialogue (button data is user input): stale when not one now."""
-    rep = await people.get(ctx.tx, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) \
-        else None
-    if rep is None or not rep.is_representative:
-        raise StaleActionError("This button is no longer valid.")
-    return rep
-
-
 class ContactFlow:
     name = "contact"
 
@@ -114,7 +104,7 @@ class ContactFlow:
         return ctx._("recording a contact")
 
     async def _chosen(self, ctx: Context, dialog: Dialog) -> list[Person]:
-        return [await _representative(ctx, i) for i in dialog.data["reps"]]
+        return [await picker.representative(ctx.tx, i) for i in dialog.data["reps"]]
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, dialog.data
@@ -162,9 +152,8 @@ class ContactFlow:
             return
         require_office(ctx.person)  # again at every step: roles change
         step, data = dialog.step, dialog.data
-        if step == "whom" and choice.startswith("rep"):
-            digits = choice[3:]
-            return await self._choose(ctx, dialog, int(digits) if digits.isdigit() and len(digits) <= 12 else None)
+        if step == "whom" and picker.is_choice(choice):
+            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "whom" and choice == "done" and data["reps"]:
             return await self._goto(ctx, dialog, "method")
         if step == "method" and choice in METHODS:
@@ -212,28 +201,11 @@ class ContactFlow:
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
-        _ = ctx._
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
-        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
-        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
-            return
-        buttons = tuple((Button(_label(_, p.name, p.body, p.sector), dialog_button(dialog, f"rep{p.id}")),)
-                        for p in found[:SEARCH_RESULTS])
-        if len(found) > SEARCH_RESULTS:
-            message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
-                        "narrow the search.", n=SEARCH_RESULTS)
-        else:
-            message = _("Please choose the representative, or send another part of the name.")
-        await ctx.reply(Reply(message, buttons=(*buttons, tuple(last))))
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
+        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        await picker.offer(ctx, dialog, text, last=last)
 
-    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
-        rep = await _representative(ctx, person_id)
+    async def _choose(self, ctx: Context, dialog: Dialog, rep: Person) -> None:
         chosen: list[int] = dialog.data["reps"]
         if rep.id in chosen:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))

@@ -17,12 +17,11 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers.contacts import local_today
-from handlers.intake import representative_label
+from handlers import picker
 from storage import events, matters, people
 from storage.dialogs import Dialog
+from storage.people import Person
 
-MAX_SEARCH: Final = 50
-SEARCH_RESULTS: Final = 8
 MAX_NAMED: Final = 200
 
 
@@ -167,8 +166,8 @@ class EventFlow:
             if index is None or index >= len(data["sectors"]):
                 raise StaleActionError("This button is no longer valid.")
             return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
-        if step == "named" and choice.startswith("rep"):
-            return await self._choose(ctx, dialog, parse_id(choice[3:]))
+        if step == "named" and picker.is_choice(choice):
+            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "named" and choice == "done" and data["named"]:
             return await self._audience(ctx, dialog, "named")
         if step == "confirm" and choice == "confirm":
@@ -216,26 +215,11 @@ class EventFlow:
         await self._goto(ctx, dialog, "confirm")
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        _ = ctx._
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS + 1)
-        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
-        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),)
-                     for p in found[:SEARCH_RESULTS])
-        await ctx.reply(Reply(_("Please choose the representative, or send another part of the name."),
-                              buttons=(*rows, tuple(last))))
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
+        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        await picker.offer(ctx, dialog, text, last=last)
 
-    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
-        person = await people.get(ctx.tx, person_id) if person_id is not None else None
-        if person is None or not person.is_representative:
-            raise StaleActionError("This button is no longer valid.")
+    async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
         named: list[int] = dialog.data["named"]
         if person.id in named:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))

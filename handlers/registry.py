@@ -15,6 +15,7 @@ from bot.errors import PermissionDeniedError, StaleActionError
 from bot.i18n import N_, Translator
 from bot.messages import Reply
 from bot.permissions import may
+from handlers import picker
 from storage import audit, matters, people
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
                              via_label)
@@ -36,14 +37,6 @@ def require_office(person: Person | None) -> None:
     if not may(person, "register_on_behalf", None):
         raise PermissionDeniedError.of("register_on_behalf", None, "Sorry, only the liaison office can register "
                                        "a matter on a representative's behalf.")
-
-
-async def representative(q: Tx, person_id: object) -> Person:
-    """The representative a dialogue names; a stale step when the id is not one (button data is user input)."""
-    rep = await people.get(q, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) else None
-    if rep is None or not rep.is_representative:
-        raise StaleActionError("This button is no longer valid.")
-    return rep
 
 
 async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:
@@ -73,7 +66,7 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     on_behalf = "on_behalf_of" in data
     if on_behalf:
         require_office(person)
-        rep = await representative(ctx.tx, data["on_behalf_of"])
+        rep = await picker.representative(ctx.tx, data["on_behalf_of"])
         if data.get("via") not in OFFICE_VIA:
             raise StaleActionError("This button is no longer valid.")
     else:

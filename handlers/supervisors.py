@@ -24,10 +24,9 @@ from bot.messages import Button, Reply
 from bot.permissions import may
 from bot.router import dialog_button
 from handlers import casework as cases
-from handlers import notices
+from handlers import notices, picker
 from handlers.contacts import local_today
 from handlers.events import public_summary
-from handlers.intake import representative_label
 from storage import audit, casework, events, matters, people
 from storage.dialogs import Dialog
 from storage.events import Event
@@ -37,8 +36,6 @@ FEWEST: Final = 5  # seed §6: 5 to 10 supervisors
 MOST: Final = 10
 TERM_YEARS: Final = 5  # the term of a people's congress: offered as the default term
 MAX_VIEW: Final = 2000
-MAX_SEARCH: Final = 50
-SEARCH_RESULTS: Final = 8
 
 
 def require_office(ctx: Context) -> None:
@@ -85,7 +82,7 @@ async def listing(ctx: Context) -> None:
     for s in found:
         invited, attended = spread.get(s.person_id, (0, 0))
         person = await people.get(ctx.tx, s.person_id)
-        label = representative_label(_, person) if person else s.name
+        label = picker.label(_, person) if person else s.name
         lines += ["", label, _term(_, s.starts_on, s.ends_on),
                   _("Case discussions in {year}: invited {invited}, attended {attended}", year=str(today.year),
                     invited=invited, attended=attended)]
@@ -172,10 +169,8 @@ class AppointFlow:
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
         require_office(ctx)
-        if dialog.step == "whom" and choice.startswith("rep") and choice[3:].isdigit() and len(choice) < 16:
-            person = await people.get(ctx.tx, int(choice[3:]))
-            if person is None or not person.is_representative:
-                raise StaleActionError("This button is no longer valid.")
+        if dialog.step == "whom" and picker.is_choice(choice):
+            person = await picker.chosen(ctx, choice)
             today = local_today(ctx)
             term = [s for s in await events.supervisors(ctx.tx, today) if s.person_id == person.id]
             if term and term[0].starts_on is not None:
@@ -203,18 +198,7 @@ class AppointFlow:
             if day <= today:
                 raise UserError("The term must end after today.")
             return await self._appoint(ctx, dialog, day)
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=((cancel,),)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),) for p in found)
-        await ctx.reply(Reply(_("Please choose the representative, or send another part of the name."),
-                              buttons=(*rows, (cancel,))))
+        await picker.offer(ctx, dialog, text, last=[Button(_("Cancel"), dialog_button(dialog, "cancel"))])
 
     async def _appoint(self, ctx: Context, dialog: Dialog, ends_on: date) -> None:
         person = await people.get(ctx.tx, dialog.data["person_id"])

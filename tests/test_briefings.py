@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cast import People, answers, messages
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, Sent
 
 TITLE = "卢氏县人民检察院2026年工作报告"
 TEXT = "现将我院2026年工作报告送上，请各位代表审阅。"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness
 
 
 async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urger(harness: Harness) -> None:

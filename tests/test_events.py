@@ -18,7 +18,7 @@ import pytest
 from bot.__main__ import main
 from bot.config import TOKEN_ENV
 from tests.cast import FORUM, INVITATION, WHEN_WHERE, Liaison, answers, at, messages
-from tests.fakes import Harness, MovableClock, Sent, User
+from tests.fakes import Harness, MovableClock, User
 
 TABLES = ("events", "event_departments", "invitations", "attendance", "contacts", "matters", "timeline", "dialogs")
 REFUSED = "抱歉，只有办公室可以组织联络活动。"

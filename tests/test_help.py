@@ -4,7 +4,7 @@ their invitations are found again (seed §5, §6)."""
 from __future__ import annotations
 
 from tests.cast import INVITATION, Liaison, People, messages
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, User
 
 
 async def help_of(user: User) -> list[str]:

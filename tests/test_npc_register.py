@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.cast import People
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, Sent
 
 SH = ZoneInfo("Asia/Shanghai")
 TABLES = ("npc_register", "dialogs")

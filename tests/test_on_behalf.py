@@ -9,7 +9,7 @@ import pytest
 
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.cast import People, messages
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs", "outbox")
 REFUSED = "抱歉，只有办公室可以代为登记代表委员的事项。"

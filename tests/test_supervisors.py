@@ -10,7 +10,7 @@ import pytest
 
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from tests.cast import People, answers, at, messages
-from tests.fakes import Harness, Sent, User
+from tests.fakes import Harness, Sent
 
 TABLES = ("persons", "supervisor_terms", "events", "invitations", "timeline", "dialogs")
 REPORT = "某公司非法占用耕地"
