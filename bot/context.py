@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.config import Config
 from bot.i18n import Translator, locale_for
@@ -34,6 +34,11 @@ class Context:
     dialog: Dialog | None = None
     outbox_ids: list[int] = field(default_factory=list)
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
+
+    @property
+    def today(self) -> date:
+        """Today's date where the unit is (`unit.timezone`): the day a deputy and the office call today."""
+        return self.now.astimezone(self.config.unit.tz).date()
 
     @property
     def actor(self) -> str:

@@ -14,7 +14,6 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers import picker
-from handlers.contacts import local_today
 from handlers.event_dialogs import parse_id, show_card
 from storage import contacts, events, people
 from storage.dialogs import Dialog
@@ -136,7 +135,7 @@ class AttendanceFlow:
         added = await ev.record_attendance(ctx, event_id, new)
         await ctx.end_dialog()
         event = await ev.load(ctx, event_id)
-        cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+        cov = await contacts.coverage(ctx.tx, ctx.today.year)
         text = "\n".join([
             _("Attendance at {title} recorded: {n} attended, {added} newly recorded, each counted as a contact.",
               title=event.title, n=len(recorded) + len(added), added=len(added)),

@@ -26,7 +26,6 @@ from bot.permissions import may
 from bot.router import dialog_button
 from handlers import attachments, audience, registry
 from handlers.cards import clip
-from handlers.contacts import local_today
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 from storage.dialogs import Dialog
@@ -162,7 +161,7 @@ class BriefingWriteFlow:
         briefing = await briefings.get(ctx.tx, briefing_id)
         assert briefing is not None
         out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
-        today = local_today(ctx)
+        today = ctx.today
         staff_id = person.id if person.body is None else None
         unreached: list[str] = []
         for rep in members:

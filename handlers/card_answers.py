@@ -22,7 +22,6 @@ from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import registry
-from handlers.contacts import local_today
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 from storage.dialogs import Dialog
@@ -219,7 +218,7 @@ class CardAnswerFlow:
             raise UserError("You have answered the opinion card “{title}” already. Thank you.", title=card.title)
         author = await people.get(ctx.tx, card.created_by)
         staff_id = author.id if author is not None and author.body is None else None
-        await contacts.add(ctx.tx, rep.id, "opinion_card", local_today(ctx), staff_id, card.title, "card", ctx.now,
+        await contacts.add(ctx.tx, rep.id, "opinion_card", ctx.today, staff_id, card.title, "card", ctx.now,
                            source_ref=f"card:{card.id}")
         await audit.record(ctx.tx, ctx.now, rep.id, "card_answered", matter_id=matter.id,
                            detail={"card_id": card.id, "answered": len(given), "questions": len(questions)})

@@ -59,10 +59,6 @@ def require_office(person: Person | None) -> None:
         raise PermissionDeniedError.of("record_contact", None, "Sorry, only the liaison office can record contacts.")
 
 
-def local_today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.config.unit.tz).date()
-
-
 def _label(_: Translator, name: str, body: str | None, sector: str, clip: int | None = None) -> str:
     """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
     title = _("NPC deputy") if body == "npc" else _("CPPCC member")
@@ -160,7 +156,7 @@ class ContactFlow:
             data["method"] = choice
             return await self._goto(ctx, dialog, "day")
         if step == "day" and choice in ("today", "yesterday"):
-            day = local_today(ctx) - timedelta(days=1 if choice == "yesterday" else 0)
+            day = ctx.today - timedelta(days=1 if choice == "yesterday" else 0)
             data["day"] = day.isoformat()
             return await self._goto(ctx, dialog, "note")
         if step == "note" and choice == "skip":
@@ -176,7 +172,7 @@ class ContactFlow:
         if step == "whom" and text:
             return await self._search(ctx, dialog, text)
         if step == "day" and text:
-            today = local_today(ctx)
+            today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
@@ -225,7 +221,7 @@ class ContactFlow:
         method, day = data["method"], date.fromisoformat(data["day"])
         if method not in METHODS or not chosen:
             raise StaleActionError("This button is no longer valid.")
-        today = local_today(ctx)
+        today = ctx.today
         if day > today:  # cannot happen through the steps above; the data is stored, so check once more
             raise UserError("{day} is in the future. Please send the day the contact took place.", day=_.date(day))
         staff_id = person.id if person.body is None else None
@@ -255,7 +251,7 @@ async def quota(ctx: Context) -> None:
     """/quota: this calendar year's coverage (seed §11)."""
     if not may(ctx.person, "quota", None):
         raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+    cov = await contacts.coverage(ctx.tx, ctx.today.year)
     await ctx.reply(quota_report(ctx._, cov))
 
 
@@ -318,6 +314,6 @@ async def record_reply_contact(ctx: Context, matter: Matter, via: str) -> None:
         raise ValueError(f"unknown reply channel {via!r}")
     person = ctx.person
     staff_id = person.id if person is not None and person.body is None else None
-    await contacts.add(ctx.tx, matter.representative_id, method, local_today(ctx), staff_id, "", "reply", ctx.now,
+    await contacts.add(ctx.tx, matter.representative_id, method, ctx.today, staff_id, "", "reply", ctx.now,
                        source_ref=matter.number)
 

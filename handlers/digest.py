@@ -202,7 +202,7 @@ async def command(ctx: Context) -> None:
     """/digest: the weekly figures now, for leaders and the liaison office."""
     if not may(ctx.person, "digest", None):
         raise PermissionDeniedError.of("digest", None, "This is for leaders and the liaison office.")
-    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    today = ctx.today
     figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
     ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))

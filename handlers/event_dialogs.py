@@ -16,7 +16,6 @@ from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import events as ev
-from handlers.contacts import local_today
 from handlers import picker
 from storage import events, matters, people
 from storage.dialogs import Dialog
@@ -112,7 +111,7 @@ class EventFlow:
             lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), local_today(ctx),
+            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), ctx.today,
                                     ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
@@ -225,7 +224,7 @@ class EventFlow:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
             return
         if dialog.data["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
-                                                                                     local_today(ctx)):
+                                                                                     ctx.today):
             raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                             "only.", name=person.name)
         if len(named) >= MAX_NAMED:

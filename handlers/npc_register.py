@@ -44,10 +44,6 @@ def require_office(person: Person | None) -> None:
         raise PermissionDeniedError.of("npc_register", None, "Sorry, only the liaison office keeps the NPC register.")
 
 
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.config.unit.tz).date()
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= CLIP else text[:CLIP - 1] + "…"
 
@@ -71,7 +67,7 @@ async def command(ctx: Context) -> None:
 
 async def show(ctx: Context) -> None:
     _ = ctx._
-    year = _today(ctx).year
+    year = ctx.today.year
     entries = await reports.entries_between(ctx.tx, date(year, 1, 1), date(year, 12, 31))
     unfiled = await reports.unfiled_protests(ctx.tx)
     lines = [entry_line(_, e) for e in entries[-LIST_LIMIT:]] or [_("Nothing recorded in {year} yet.",
@@ -134,7 +130,7 @@ class RegisterFlow:
             await ctx.reply(Reply(_("Please send the case number (案号), or press None."), buttons=((none, cancel),)))
         elif step == "matter":
             await ctx.reply(Reply(_("Does it concern a matter registered here? Please send its number, e.g. {example}, "
-                                    "or press None.", example=f"{ctx.config.unit.matter_prefix}-{_today(ctx).year}-0001"),
+                                    "or press None.", example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001"),
                                   buttons=((none, cancel),)))
         elif step == "day":
             question = (_("On what day was it reported to the county people's congress? Press a button, or send the "
@@ -190,7 +186,7 @@ class RegisterFlow:
         if step == "matter" and choice == "none":
             return await self._goto(ctx, dialog, "day")
         if step in ("day", "filed_day") and choice in ("today", "yesterday"):
-            return await self._take_day(ctx, dialog, _today(ctx) - timedelta(days=int(choice == "yesterday")))
+            return await self._take_day(ctx, dialog, ctx.today - timedelta(days=int(choice == "yesterday")))
         if step == "note" and choice == "none":
             data["note"] = ""
             return await self._goto(ctx, dialog, "confirm")
@@ -213,11 +209,11 @@ class RegisterFlow:
             matter = await matters.by_number(ctx.tx, text)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or press None.",
-                                number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{_today(ctx).year}-0001")
+                                number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
             data["matter"] = matter.id
             return await self._goto(ctx, dialog, "day")
         if step in ("day", "filed_day") and text:
-            day = parse_date(text, _today(ctx).year)
+            day = parse_date(text, ctx.today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
             return await self._take_day(ctx, dialog, day)
@@ -226,7 +222,7 @@ class RegisterFlow:
         await self.prompt(ctx, dialog)
 
     async def _take_day(self, ctx: Context, dialog: Dialog, day: date) -> None:
-        if day > _today(ctx):
+        if day > ctx.today:
             raise UserError("{day} is in the future. Please send a day that has passed.", day=ctx._.date(day))
         if dialog.step == "filed_day":
             entry = await _unfiled(ctx, dialog.data["entry"])
@@ -245,7 +241,7 @@ class RegisterFlow:
         person, data = ctx.person, dialog.data
         assert person is not None
         day = date.fromisoformat(data["day"])
-        if data["kind"] not in KIND_LABELS or not data["case"] or day > _today(ctx):
+        if data["kind"] not in KIND_LABELS or not data["case"] or day > ctx.today:
             raise StaleActionError("This button is no longer valid.")  # stored data, checked once more
         entry_id = await reports.add_entry(ctx.tx, data["kind"], data["matter"], data["case"], data["number"] or "",
                                            day, data["note"] or "", person.id, ctx.now)
@@ -260,7 +256,7 @@ class RegisterFlow:
         assert person is not None
         entry = await _unfiled(ctx, dialog.data["entry"])
         day = date.fromisoformat(dialog.data["day"])
-        if not entry.happened_on <= day <= _today(ctx) or not await reports.mark_filed(ctx.tx, entry.id, day,
+        if not entry.happened_on <= day <= ctx.today or not await reports.mark_filed(ctx.tx, entry.id, day,
                                                                                         person.id):
             raise StaleActionError("This button is no longer valid.")
         await audit.record(ctx.tx, ctx.now, person.id, "protest_filed", matter_id=entry.matter_id,

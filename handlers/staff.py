@@ -101,7 +101,7 @@ async def overview(ctx: Context) -> None:
         raise PermissionDeniedError.of("overview", None, "This is for the office, discipline inspection and leaders.")
     counts = await casework.count_by_state(ctx.tx)
     summary = "  ".join(f"{state_label(_, s)} {n}" for s, n in sorted(counts.items()))
-    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    today = ctx.today
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
@@ -197,7 +197,7 @@ def _due_line(ctx: Context, matter: Matter) -> str:
     """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
     _ = ctx._
     due = _("To be concluded by: {day}", day=_.date(matter.due_date))
-    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    late = domain.days_overdue(matter.due_date, ctx.today)
     if matter.state in DEADLINE_STATES and late:
         return _("{due} ({n} days overdue)", due=due, n=late)
     return due

@@ -25,7 +25,6 @@ from bot.permissions import may
 from bot.router import dialog_button
 from handlers import casework as cases
 from handlers import notices, picker
-from handlers.contacts import local_today
 from handlers.events import public_summary
 from storage import audit, casework, events, matters, people
 from storage.dialogs import Dialog
@@ -71,7 +70,7 @@ async def listing(ctx: Context) -> None:
     """/supervisors"""
     require_office(ctx)
     _ = ctx._
-    today = local_today(ctx)
+    today = ctx.today
     found = await events.supervisors(ctx.tx, today)
     spread = await events.discussion_invitations(ctx.tx, *_year_bounds(ctx, today.year))
     lines = [_("In office: {n} (Article 6 of the {regulation}: 5 to 10).", n=len(found))]
@@ -114,7 +113,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         return await begin_view(ctx, number)
     require_office(ctx)
     person = await people.get(ctx.tx, number)
-    if person is None or not await events.is_supervisor(ctx.tx, person.id, local_today(ctx)):
+    if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor now.", name=person.name if person else "?")
     await ctx.answer()
     _ = ctx._
@@ -123,7 +122,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         await ctx.reply(Reply(_("Remove {name} from the law-enforcement supervisors, from today?", name=person.name),
                               buttons=((confirm,),)))
         return
-    await events.remove_supervisor(ctx.tx, person.id, local_today(ctx), ctx.person.id if ctx.person else None,
+    await events.remove_supervisor(ctx.tx, person.id, ctx.today, ctx.person.id if ctx.person else None,
                                    ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "supervisor_removed",
                        detail={"person_id": person.id})
@@ -155,7 +154,7 @@ class AppointFlow:
                                     "number."), title=_("Appoint a supervisor"), buttons=((cancel,),)))
             return
         person = await people.get(ctx.tx, dialog.data["person_id"])
-        end = default_end(local_today(ctx))
+        end = default_end(ctx.today)
         term = Button(_("{years} years, until {day}", years=TERM_YEARS, day=_.date(end)),
                       dialog_button(dialog, "default"))
         await ctx.reply(Reply(_("Until when is {name} appointed? Press the button, or send the last day of the term, "
@@ -171,7 +170,7 @@ class AppointFlow:
         require_office(ctx)
         if dialog.step == "whom" and picker.is_choice(choice):
             person = await picker.chosen(ctx, choice)
-            today = local_today(ctx)
+            today = ctx.today
             term = [s for s in await events.supervisors(ctx.tx, today) if s.person_id == person.id]
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
@@ -180,7 +179,7 @@ class AppointFlow:
             await ctx.save_dialog(dialog)
             return await self.prompt(ctx, dialog)
         if dialog.step == "until" and choice == "default":
-            return await self._appoint(ctx, dialog, default_end(local_today(ctx)))
+            return await self._appoint(ctx, dialog, default_end(ctx.today))
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
@@ -191,7 +190,7 @@ class AppointFlow:
         if not text:
             return await self.prompt(ctx, dialog)
         if dialog.step == "until":
-            today = local_today(ctx)
+            today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2031-12-31, or press a button.")
@@ -205,7 +204,7 @@ class AppointFlow:
         if person is None or not person.is_representative:
             raise StaleActionError("This button is no longer valid.")
         actor = ctx.person.id if ctx.person else None
-        await events.appoint(ctx.tx, person.id, local_today(ctx), ends_on, actor, ctx.now)
+        await events.appoint(ctx.tx, person.id, ctx.today, ends_on, actor, ctx.now)
         await audit.record(ctx.tx, ctx.now, actor, "supervisor_appointed",
                            detail={"person_id": person.id, "ends_on": ends_on.isoformat()})
         await ctx.end_dialog()
@@ -229,7 +228,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
         raise NotFoundError("No such case discussion.")
     invited = person is not None and await events.invitation(ctx.tx, event_id, person.id) is not None
     if not (may(person, "give_view", None) and invited and person is not None
-            and await events.is_supervisor(ctx.tx, person.id, local_today(ctx))):
+            and await events.is_supervisor(ctx.tx, person.id, ctx.today)):
         raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
                                        "case discussion can give their view on it.")
     if matter.state in domain.CLOSED_STATES:
