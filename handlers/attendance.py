@@ -11,6 +11,7 @@ from typing import Final
 from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers import picker
@@ -23,7 +24,7 @@ PAGE: Final = 10
 
 async def begin_attendance(ctx: Context, event_id: int) -> None:
     """From an event's card: the invitees, with those who accepted (or were recorded before) marked."""
-    ev.require(ctx.person, "record_attendance")
+    require(ctx.person, "record_attendance")
     event = await ev.load(ctx, event_id)
     ev.require_begun(ctx, event)
     await ctx.answer()
@@ -88,7 +89,7 @@ class AttendanceFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
-        ev.require(ctx.person, "record_attendance")
+        require(ctx.person, "record_attendance")
         data = dialog.data
         event_id = int(data["event_id"])
         chosen: list[int] = data["chosen"]
@@ -119,7 +120,7 @@ class AttendanceFlow:
         await self.prompt(ctx, dialog)
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        ev.require(ctx.person, "record_attendance")
+        require(ctx.person, "record_attendance")
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)

@@ -22,24 +22,17 @@ from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
-from bot.permissions import may
+from bot.permissions import require
 from bot.router import dialog_button
+from bot.text import clip
 from handlers import attachments, audience, registry
-from handlers.cards import clip
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 from storage.dialogs import Dialog
 from storage.matters import NewMatter, StoredFile
-from storage.people import Person
 
 MAX_TEXT: Final = 3500  # one message, title included, within Telegram's 4096
 BRIEFING_SOURCE: Final = "card"
-
-
-def require_office(person: Person | None) -> None:
-    """Only the office sends briefings."""
-    if not may(person, "send_briefing", None):
-        raise PermissionDeniedError.of("send_briefing", None, "Sorry, only the liaison office can send briefings.")
 
 
 def _files(data: list[dict[str, object]]) -> list[StoredFile]:
@@ -49,7 +42,7 @@ def _files(data: list[dict[str, object]]) -> list[StoredFile]:
 
 async def begin(ctx: Context) -> None:
     """/brief"""
-    require_office(ctx.person)
+    require(ctx.person, "send_briefing")
     dialog = Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []})
     await ctx.save_dialog(dialog)
     await WRITE.prompt(ctx, dialog)
@@ -98,7 +91,7 @@ class BriefingWriteFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "send_briefing")  # again at every step: roles change
         step = dialog.step
         if step == "files" and choice == "next":
             return await self._goto(ctx, dialog, "audience")
@@ -111,7 +104,7 @@ class BriefingWriteFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "send_briefing")
         step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
         if step == "files" and ctx.inc.attachments:
             return await self._take_files(ctx, dialog)

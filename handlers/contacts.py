@@ -15,11 +15,12 @@ from typing import Final
 
 from bot.context import Context
 from bot.contacts_file import METHODS, parse_date
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
+from bot.text import clip
 from handlers import picker
 from storage import audit, contacts
 from storage.contacts import Coverage
@@ -53,22 +54,12 @@ def method_label(_: Translator, method: str) -> str:
     return _(METHOD_LABELS[method])
 
 
-def require_office(person: Person | None) -> None:
-    """Only the office records contacts."""
-    if not may(person, "record_contact", None):
-        raise PermissionDeniedError.of("record_contact", None, "Sorry, only the liaison office can record contacts.")
-
-
-def _label(_: Translator, name: str, body: str | None, sector: str, clip: int | None = None) -> str:
+def _label(_: Translator, name: str, body: str | None, sector: str, limit: int | None = None) -> str:
     """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
     title = _("NPC deputy") if body == "npc" else _("CPPCC member")
-    if clip is not None:
-        name, sector = _clipped(name, clip), _clipped(sector, clip)
+    if limit is not None:
+        name, sector = clip(name, limit), clip(sector, limit)
     return " · ".join(part for part in (name, title, sector) if part)
-
-
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _join(_: Translator, names: list[str]) -> str:
@@ -77,7 +68,7 @@ def _join(_: Translator, names: list[str]) -> str:
 
 async def begin(ctx: Context) -> None:
     """/contact"""
-    require_office(ctx.person)
+    require(ctx.person, "record_contact")
     dialog = Dialog("contact", "whom", "", {"reps": [], "method": None, "day": None, "note": None})
     await ctx.save_dialog(dialog)
     await CONTACT.prompt(ctx, dialog)
@@ -146,7 +137,7 @@ class ContactFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "record_contact")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "whom" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
@@ -167,7 +158,7 @@ class ContactFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "record_contact")
         step, text = dialog.step, ctx.inc.text.strip()
         if step == "whom" and text:
             return await self._search(ctx, dialog, text)
@@ -269,9 +260,9 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
         _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
           total=cov.by_body["cppcc"].total),
     ]
-    sectors = [_("{sector}: {contacted}/{total}", sector=_clipped(s, LABEL_CLIP) if s else _("(no sector)"),
+    sectors = [_("{sector}: {contacted}/{total}", sector=clip(s, LABEL_CLIP) if s else _("(no sector)"),
                  contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
-    names = [_label(_, p.name, p.body, p.sector, clip=LABEL_CLIP) for p in cov.not_contacted]
+    names = [_label(_, p.name, p.body, p.sector, limit=LABEL_CLIP) for p in cov.not_contacted]
 
     def render(n_sectors: int, n_names: int) -> str:
         lines = [*head, _("By sector:"), *sectors[:n_sectors]]

@@ -14,6 +14,7 @@ from typing import Final
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers import picker
@@ -40,7 +41,7 @@ async def show_card(ctx: Context, event_id: int) -> None:
 
 async def begin(ctx: Context) -> None:
     """/event"""
-    ev.require(ctx.person, "manage_events")
+    require(ctx.person, "manage_events")
     dialog = Dialog("event", "kind", "", {"kind": None, "matter_id": None, "title": None, "starts_at": None,
                                           "place": None, "departments": [], "audience": None, "sectors": [],
                                           "named": []})
@@ -132,7 +133,7 @@ class EventFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
-        ev.require(ctx.person, "manage_events")  # again at every step: roles change
+        require(ctx.person, "manage_events")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "kind" and choice in ev.KIND_LABELS:
             data["kind"] = choice
@@ -174,7 +175,7 @@ class EventFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        ev.require(ctx.person, "manage_events")
+        require(ctx.person, "manage_events")
         step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
         buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
         if not text or buttons_only:

@@ -24,13 +24,12 @@ from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.workdays import Calendar
 from handlers.labels import kind_label
 from storage import audit, casework, contacts, events, matters, people
 from storage.events import Event, Preparation
 from storage.matters import Matter
-from storage.people import Person
 
 Make = Callable[[Translator], Reply]
 
@@ -64,20 +63,8 @@ MAX_PLACE: Final = 100
 MAX_REASON: Final = 200
 NAMES_SHOWN: Final = 30  # per group on an event's card; the rest are counted
 LIST_LIMIT: Final = 20
-REFUSALS: Final = {
-    "manage_events": N_("Sorry, only the liaison office can organise events."),
-    "record_attendance": N_("Sorry, only the liaison office can record attendance."),
-}
-
-
 def kind_name(_: Translator, kind: str) -> str:
     return _(KIND_LABELS[kind])
-
-
-def require(person: Person | None, action: str) -> None:
-    """The office's part of events; refusals are audited by the router."""
-    if not may(person, action, None):
-        raise PermissionDeniedError.of(action, None, REFUSALS[action])
 
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s+)(\d{1,2})\s*[:：]\s*(\d{2})$")

@@ -19,6 +19,7 @@ from bot.domain import KINDS, REFERRED_KINDS, is_referred
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import attachments, picker, registry
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
@@ -40,7 +41,7 @@ async def begin(ctx: Context) -> None:
 
 async def begin_on_behalf(ctx: Context) -> None:
     """/register: the office registers a matter it received another way, for a representative."""
-    registry.require_office(ctx.person)
+    require(ctx.person, "register_on_behalf")
     dialog = Dialog("intake", "whom", "", {"on_behalf_of": None, "via": None, "text": [], "files": []})
     await ctx.save_dialog(dialog)
     await INTAKE.prompt(ctx, dialog)
@@ -48,7 +49,7 @@ async def begin_on_behalf(ctx: Context) -> None:
 
 async def begin_for(ctx: Context, person_id: int, via: str) -> None:
     """The same registration with whom and how already known (an attendee of an event): it starts at the kind."""
-    registry.require_office(ctx.person)
+    require(ctx.person, "register_on_behalf")
     rep = await picker.representative(ctx.tx, person_id)
     if via not in OFFICE_VIA:
         raise ValueError(f"unknown channel {via!r}")
@@ -173,7 +174,7 @@ class IntakeFlow:
             return
         step, data = dialog.step, dialog.data
         if _on_behalf(dialog):
-            registry.require_office(ctx.person)
+            require(ctx.person, "register_on_behalf")
         if step == "whom" and picker.is_choice(choice) and _on_behalf(dialog):
             rep = await picker.chosen(ctx, choice)
             data["on_behalf_of"] = rep.id
@@ -243,7 +244,7 @@ class IntakeFlow:
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
-        registry.require_office(ctx.person)
+        require(ctx.person, "register_on_behalf")
         await picker.offer(ctx, dialog, text, last=[Button(ctx._("Cancel"), dialog_button(dialog, "cancel"))])
 
     async def _take_text(self, ctx: Context, dialog: Dialog, text: str) -> None:

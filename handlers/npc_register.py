@@ -17,14 +17,14 @@ from typing import Final
 from bot import callbacks
 from bot.contacts_file import parse_date
 from bot.context import Context
-from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.i18n import N_, Translator
+from bot.text import clip
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import require
 from bot.router import dialog_button
 from storage import audit, matters, reports
 from storage.dialogs import Dialog
-from storage.people import Person
 from storage.reports import RegisterEntry
 
 KIND_LABELS: Final = {"major_case_report": N_("Major case report"), "protest": N_("Protest")}
@@ -37,15 +37,6 @@ LIST_LIMIT: Final = 40
 FILE_BUTTONS: Final = 10
 CLIP: Final = 20
 EXAMPLE_DAY: Final = "2026-11-20"
-
-
-def require_office(person: Person | None) -> None:
-    if not may(person, "npc_register", None):
-        raise PermissionDeniedError.of("npc_register", None, "Sorry, only the liaison office keeps the NPC register.")
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= CLIP else text[:CLIP - 1] + "…"
 
 
 def _case(entry: RegisterEntry) -> str:
@@ -61,7 +52,7 @@ def entry_line(_: Translator, entry: RegisterEntry) -> str:
 
 async def command(ctx: Context) -> None:
     """/npc"""
-    require_office(ctx.person)
+    require(ctx.person, "npc_register")
     await show(ctx)
 
 
@@ -79,7 +70,7 @@ async def show(ctx: Context) -> None:
         lines += ["", _("Protests of earlier years not yet filed:"), *(entry_line(_, e) for e in earlier)]
     rows: list[tuple[Button, ...]] = [tuple(Button(_(START_LABELS[kind]), callbacks.encode("npc", "new", code))
                                             for code, kind in KIND_CODES.items())]
-    rows += [(Button(_("Filed: {case}", case=_clip(e.case_name)), callbacks.encode("npc", "filed", e.id)),)
+    rows += [(Button(_("Filed: {case}", case=clip(e.case_name, CLIP)), callbacks.encode("npc", "filed", e.id)),)
              for e in unfiled[:FILE_BUTTONS]]
     await ctx.reply(Reply("\n".join(lines), title=_("NPC register, {year}", year=str(year)), buttons=tuple(rows)))
 
@@ -89,7 +80,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     if len(parts) != 2 or parts[0] not in ("new", "filed") or (parts[0] == "new" and parts[1] not in KIND_CODES):
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
-    require_office(ctx.person)
+    require(ctx.person, "npc_register")
     if ctx.dialog is not None:
         raise DialogOpenError()
     if parts[0] == "new":
@@ -178,7 +169,7 @@ class RegisterFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "npc_register")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "number" and choice == "none":
             data["number"] = ""
@@ -197,7 +188,7 @@ class RegisterFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "npc_register")
         step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
         limit = {"case": MAX_NAME, "number": MAX_NUMBER, "note": MAX_NOTE}.get(step)
         if limit is not None and len(text) > limit:

@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.router import dialog_button
 from handlers import casework as cases
 from handlers import notices, picker
@@ -35,12 +35,6 @@ FEWEST: Final = 5  # seed §6: 5 to 10 supervisors
 MOST: Final = 10
 TERM_YEARS: Final = 5  # the term of a people's congress: offered as the default term
 MAX_VIEW: Final = 2000
-
-
-def require_office(ctx: Context) -> None:
-    if not may(ctx.person, "manage_supervisors", None):
-        raise PermissionDeniedError.of("manage_supervisors", None,
-                                       "Sorry, only the liaison office can manage the law-enforcement supervisors.")
 
 
 def count_warning(_: Translator, n: int) -> str | None:
@@ -68,7 +62,7 @@ def _year_bounds(ctx: Context, year: int) -> tuple[datetime, datetime]:
 
 async def listing(ctx: Context) -> None:
     """/supervisors"""
-    require_office(ctx)
+    require(ctx.person, "manage_supervisors")
     _ = ctx._
     today = ctx.today
     found = await events.supervisors(ctx.tx, today)
@@ -95,11 +89,11 @@ async def listing(ctx: Context) -> None:
 async def on_button(ctx: Context, parts: list[str]) -> None:
     """sv:list, sv:add, sv:rm:PERSON, sv:rmok:PERSON (the office); sv:view:EVENT (an invited supervisor)."""
     if parts == ["list"]:
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         await ctx.answer()
         return await listing(ctx)
     if parts == ["add"]:
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         await ctx.answer()
         if ctx.dialog is not None:
             raise DialogOpenError()
@@ -111,7 +105,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     number = callbacks.to_int(parts[1])
     if parts[0] == "view":
         return await begin_view(ctx, number)
-    require_office(ctx)
+    require(ctx.person, "manage_supervisors")
     person = await people.get(ctx.tx, number)
     if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor now.", name=person.name if person else "?")
@@ -167,7 +161,7 @@ class AppointFlow:
             await ctx.end_dialog()
             await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
             return
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         if dialog.step == "whom" and picker.is_choice(choice):
             person = await picker.chosen(ctx, choice)
             today = ctx.today
@@ -185,7 +179,7 @@ class AppointFlow:
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         from bot.contacts_file import parse_date
 
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
