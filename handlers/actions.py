@@ -28,6 +28,7 @@ from handlers import casework as cases
 from handlers import replies
 from handlers import staff
 from handlers.notices import OUTCOME_LABELS, VIA_LABELS
+from handlers.dialogue import cancelled, open_dialog
 from storage import people
 from storage.dialogs import Dialog
 from storage.matters import Matter, StoredFile
@@ -107,9 +108,8 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
     if action == "files":
         return await staff.send_files(ctx, matter_id)
     await cases.ready(ctx, matter, action)  # refused now, not after the person has written what it needs
-    dialog = Dialog("act", "0", "", {"matter_id": matter_id, "action": action, "values": {}, "files": []})
-    await ctx.save_dialog(dialog)
-    await ACT.prompt(ctx, dialog)
+    await open_dialog(ctx, ACT, Dialog("act", "0", "",
+                                       {"matter_id": matter_id, "action": action, "values": {}, "files": []}))
 
 
 async def _done(ctx: Context, matter_id: int) -> None:
@@ -211,9 +211,7 @@ class ActionFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         steps = self._steps(dialog)
         if choice.startswith("change") and choice[6:].isdigit() and int(choice[6:]) < len(steps):

@@ -16,6 +16,7 @@ from bot.router import dialog_button
 from handlers import events as ev
 from handlers import picker
 from handlers.event_dialogs import parse_id, show_card
+from handlers.dialogue import cancelled, open_dialog
 from storage import contacts, events, people
 from storage.dialogs import Dialog
 
@@ -33,9 +34,8 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     recorded = await events.attendees(ctx.tx, event_id)
     invited = await events.invitations(ctx.tx, event_id)
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
-    dialog = Dialog("event_attend", "mark", "", {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []})
-    await ctx.save_dialog(dialog)
-    await ATTEND.prompt(ctx, dialog)
+    await open_dialog(ctx, ATTEND, Dialog("event_attend", "mark", "",
+                                          {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []}))
 
 
 class AttendanceFlow:
@@ -85,9 +85,7 @@ class AttendanceFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         require(ctx.person, "record_attendance")
         data = dialog.data

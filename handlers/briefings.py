@@ -19,13 +19,14 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.text import clip
 from handlers import attachments, audience, registry
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 from storage.dialogs import Dialog
@@ -43,9 +44,7 @@ def _files(data: list[dict[str, object]]) -> list[StoredFile]:
 async def begin(ctx: Context) -> None:
     """/brief"""
     require(ctx.person, "send_briefing")
-    dialog = Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []})
-    await ctx.save_dialog(dialog)
-    await WRITE.prompt(ctx, dialog)
+    await open_dialog(ctx, WRITE, Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []}))
 
 
 class BriefingWriteFlow:
@@ -87,9 +86,7 @@ class BriefingWriteFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
             return
         require(ctx.person, "send_briefing")  # again at every step: roles change
         step = dialog.step
@@ -200,11 +197,8 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     briefing_id = callbacks.to_int(parts[1])
     await ctx.answer()
     briefing = await _delivered(ctx, briefing_id)
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("brief_opinion", "text", "", {"briefing_id": briefing.id, "text": None})
-    await ctx.save_dialog(dialog)
-    await OPINION.prompt(ctx, dialog)
+    await open_dialog(ctx, OPINION, Dialog("brief_opinion", "text", "",
+                                           {"briefing_id": briefing.id, "text": None}))
 
 
 async def _delivered(ctx: Context, briefing_id: int) -> Briefing:
@@ -243,9 +237,7 @@ class BriefingOpinionFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         if dialog.step == "confirm" and choice == "submit" and dialog.data["text"]:
             return await self._submit(ctx, dialog)

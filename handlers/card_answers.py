@@ -18,10 +18,11 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import registry
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 from storage.dialogs import Dialog
@@ -60,9 +61,7 @@ async def begin(ctx: Context, card_id: int) -> None:
     if ctx.dialog is not None:
         raise DialogOpenError()
     count = len(await cards.questions(ctx.tx, card_id))
-    dialog = Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count})
-    await ctx.save_dialog(dialog)
-    await ANSWER.prompt(ctx, dialog)
+    await open_dialog(ctx, ANSWER, Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count}))
 
 
 async def decline(ctx: Context, card_id: int) -> None:
@@ -142,10 +141,8 @@ class CardAnswerFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted. You can press Answer under the card again "
-                                        "at any time.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
+                                           "card again at any time.")):
             return
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)

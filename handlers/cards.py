@@ -17,12 +17,13 @@ from typing import Final
 from bot import callbacks
 from bot.context import Context
 from bot.errors import NotFoundError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.text import clip
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
 from handlers import audience, card_answers
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, people
 from storage.cards import Card, Question, Tally
 from storage.db import parse_ts
@@ -82,9 +83,8 @@ def card_message(_: Translator, unit: str, card: Card, questions: list[Question]
 async def begin(ctx: Context) -> None:
     """/card"""
     require(ctx.person, "manage_cards")
-    dialog = Dialog("card_write", "title", "", {"title": None, "questions": [], "pending": None})
-    await ctx.save_dialog(dialog)
-    await WRITE.prompt(ctx, dialog)
+    await open_dialog(ctx, WRITE, Dialog("card_write", "title", "",
+                                         {"title": None, "questions": [], "pending": None}))
 
 
 class CardWriteFlow:
@@ -134,9 +134,7 @@ class CardWriteFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
             return
         require(ctx.person, "manage_cards")  # again at every step: roles change
         step, data = dialog.step, dialog.data

@@ -22,6 +22,7 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.text import clip
 from handlers import picker
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, contacts
 from storage.contacts import Coverage
 from storage.dialogs import Dialog
@@ -69,9 +70,8 @@ def _join(_: Translator, names: list[str]) -> str:
 async def begin(ctx: Context) -> None:
     """/contact"""
     require(ctx.person, "record_contact")
-    dialog = Dialog("contact", "whom", "", {"reps": [], "method": None, "day": None, "note": None})
-    await ctx.save_dialog(dialog)
-    await CONTACT.prompt(ctx, dialog)
+    await open_dialog(ctx, CONTACT, Dialog("contact", "whom", "",
+                                           {"reps": [], "method": None, "day": None, "note": None}))
 
 
 async def on_button(ctx: Context, parts: list[str]) -> None:
@@ -133,9 +133,7 @@ class ContactFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         require(ctx.person, "record_contact")  # again at every step: roles change
         step, data = dialog.step, dialog.data

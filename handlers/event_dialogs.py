@@ -18,6 +18,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers import picker
+from handlers.dialogue import cancelled, open_dialog
 from storage import events, matters, people
 from storage.dialogs import Dialog
 from storage.people import Person
@@ -42,11 +43,10 @@ async def show_card(ctx: Context, event_id: int) -> None:
 async def begin(ctx: Context) -> None:
     """/event"""
     require(ctx.person, "manage_events")
-    dialog = Dialog("event", "kind", "", {"kind": None, "matter_id": None, "title": None, "starts_at": None,
+    await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
+                                         {"kind": None, "matter_id": None, "title": None, "starts_at": None,
                                           "place": None, "departments": [], "audience": None, "sectors": [],
-                                          "named": []})
-    await ctx.save_dialog(dialog)
-    await EVENT.prompt(ctx, dialog)
+                                          "named": []}))
 
 
 class EventFlow:
@@ -129,9 +129,7 @@ class EventFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         require(ctx.person, "manage_events")  # again at every step: roles change
         step, data = dialog.step, dialog.data

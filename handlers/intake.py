@@ -23,6 +23,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from handlers import attachments, picker, registry
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
+from handlers.dialogue import cancelled, open_dialog
 from storage import people
 from storage.dialogs import Dialog
 
@@ -34,17 +35,14 @@ async def begin(ctx: Context) -> None:
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
-    dialog = Dialog("intake", "kind", "", {"text": [], "files": []})
-    await ctx.save_dialog(dialog)
-    await INTAKE.prompt(ctx, dialog)
+    await open_dialog(ctx, INTAKE, Dialog("intake", "kind", "", {"text": [], "files": []}))
 
 
 async def begin_on_behalf(ctx: Context) -> None:
     """/register: the office registers a matter it received another way, for a representative."""
     require(ctx.person, "register_on_behalf")
-    dialog = Dialog("intake", "whom", "", {"on_behalf_of": None, "via": None, "text": [], "files": []})
-    await ctx.save_dialog(dialog)
-    await INTAKE.prompt(ctx, dialog)
+    await open_dialog(ctx, INTAKE, Dialog("intake", "whom", "",
+                                          {"on_behalf_of": None, "via": None, "text": [], "files": []}))
 
 
 async def begin_for(ctx: Context, person_id: int, via: str) -> None:
@@ -167,10 +165,7 @@ class IntakeFlow:
     # -- input -------------------------------------------------------------------------
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        if choice == "cancel":
-            await ctx.answer()
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         step, data = dialog.step, dialog.data
         if _on_behalf(dialog):

@@ -23,6 +23,7 @@ from bot.text import clip
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
+from handlers.dialogue import cancelled
 from storage import audit, matters, reports
 from storage.dialogs import Dialog
 from storage.reports import RegisterEntry
@@ -165,9 +166,7 @@ class RegisterFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         require(ctx.person, "npc_register")  # again at every step: roles change
         step, data = dialog.step, dialog.data

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import casework as cases
+from handlers.dialogue import open_dialog
 from storage import casework, matters
 from storage.dialogs import Dialog
 
@@ -25,11 +26,8 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     if matter.state != "replied" or latest is None or latest.id != reply_id:
         raise UserError("This reply has been rated already, or is not the latest one.")
     await ctx.answer()
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("rate", "comment", "", {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]})
-    await ctx.save_dialog(dialog)
-    await RATE.prompt(ctx, dialog)
+    await open_dialog(ctx, RATE, Dialog("rate", "comment", "",
+                                        {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]}))
 
 
 class RatingFlow:

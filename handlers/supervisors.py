@@ -26,6 +26,7 @@ from bot.router import dialog_button
 from handlers import casework as cases
 from handlers import notices, picker
 from handlers.events import public_summary
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, casework, events, matters, people
 from storage.dialogs import Dialog
 from storage.events import Event
@@ -157,9 +158,7 @@ class AppointFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         require(ctx.person, "manage_supervisors")
         if dialog.step == "whom" and picker.is_choice(choice):
@@ -233,11 +232,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
 async def begin_view(ctx: Context, event_id: int) -> None:
     event, matter = await discussion(ctx, event_id)
     await ctx.answer()
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("supervisor_view", "text", "", {"event_id": event.id})
-    await ctx.save_dialog(dialog)
-    await VIEW.prompt(ctx, dialog)
+    await open_dialog(ctx, VIEW, Dialog("supervisor_view", "text", "", {"event_id": event.id}))
 
 
 async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
