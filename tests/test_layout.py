@@ -29,7 +29,7 @@ from bot.office_files import Heading, Note, Paragraph, Report, Table, write_docx
 from bot.workbook import Column, Sheet, write_workbook
 from handlers import report_text, reports
 from tests.fakes import Harness
-from tests.test_reports import seed
+from tests.reports_world import seed
 
 SH = ZoneInfo("Asia/Shanghai")
 DRAWN_AT = datetime(2026, 7, 3, 9, 30, tzinfo=SH)

@@ -17,7 +17,7 @@ import pytest
 
 from bot.__main__ import main
 from tests.fakes import Harness, MovableClock
-from tests.test_reports import (
+from tests.reports_world import (
     COMPLAINANT, COMPLAINANT_PHONE, D1, MATTERS, SECRET_BODY, SH, Office, config_path as config_path, files_of, handled,
 )
 
@@ -159,7 +159,7 @@ def test_the_command_line_draws_the_ledger(config_path: Path, tmp_path: Path, ca
 
     from bot.app import App
     from bot.config import load
-    from tests.test_reports import seed
+    from tests.reports_world import seed
 
     async def prepare() -> None:
         app = await App.open(load(config_path), MovableClock())
