@@ -68,6 +68,8 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
                             "registration, Article 12 of the {regulation}): no further extension can be asked for.",
                             number=matter.number,
                             day=ctx._.date(matter.due_date), months=ctx.config.casework.extension_cap_months)
+    if action == "record_rating":
+        await paper_reply_to_rate(ctx, matter)
     if action == "decide_extension" and await casework.pending_extension(ctx.tx, matter.id) is None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if action in ("return_reply", "leader_return"):
@@ -325,10 +327,13 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
 # -- the representative ----------------------------------------------------------------
 
 
-async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str) -> str:
-    """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline."""
-    matter = await load(ctx, matter_id, "rate")
-    last = await casework.last_sent_reply(ctx.tx, matter.id)
+async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str, *, on_paper: bool = False
+               ) -> str:
+    """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline.
+    `on_paper`: the office records the feedback form 征询意见表 returned for a reply given on paper (seed §7);
+    it counts exactly as the representative's own rating, and the representative is told it was recorded."""
+    matter = await load(ctx, matter_id, "record_rating" if on_paper else "rate")
+    last = await paper_reply_to_rate(ctx, matter) if on_paper else await casework.last_sent_reply(ctx.tx, matter.id)
     if matter.state != "replied" or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
         raise UserError("This reply has been rated already, or is not the latest one.")
     if rating not in domain.RATINGS:
@@ -342,13 +347,28 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     if state == "closed":
         changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
-    await record_event(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
+    await record_event(ctx, matter, f"rated_{rating}", public=True,
+                       detail={"reply_id": last.id, **({"on_paper": True} if on_paper else {})})
+    if on_paper:
+        await notices.to_representative(ctx, matter, notices.paper_rating_recorded(rating, state, due))
     if state == "reopened":
         await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
             await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
     return state
+
+
+async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
+    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is None or last.via != "paper":
+        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
+                        number=matter.number)
+    if matter.state != "replied" or last.rating not in (None, "unrated"):
+        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
+                        "it.", number=matter.number)
+    return last
 
 
 async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: date) -> None:

@@ -133,6 +133,27 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
     return make
 
 
+def rating_thanks(_: Translator, number: str, state: str, due: date) -> str:
+    """What the representative is told once a rating counts: it reopens the matter (due again on `due`),
+    leaves it open for its final reply, or closes it."""
+    if state == "reopened":
+        return _("Your matter {number} will be handled again, under the supervision of the office and discipline "
+                 "inspection, and concluded by {day}. We will reply to you again.", number=number, day=_.date(due))
+    if state == "rated":
+        return _("Thank you for your rating. The matter is still being resolved; we will tell you the final result.")
+    return _("Thank you for your rating and your supervision.")
+
+
+def paper_rating_recorded(rating: str, state: str, due: date) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    """The feedback form returned for a reply on paper, recorded by the office: told as for a rating by button."""
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("The office has recorded the feedback form you returned on the reply to {number}: {rating}.",
+              number=matter.number, rating=_(RATING_LABELS[rating])) + "\n" + rating_thanks(_, matter.number, state,
+                                                                                             due))
+    return make
+
+
 # -- to staff --------------------------------------------------------------------------
 
 
