@@ -13,8 +13,9 @@ from datetime import date, datetime
 from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
+from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
-from handlers import notices
+from handlers import notices, slips
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
 from storage.matters import Matter
@@ -106,9 +107,20 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     await record_event(ctx, matter, "assigned", public=True,
                        detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
-    for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
-        await notices.to_staff(ctx, person_id, matter, notices.new_assignment(matter, department, urger.name))
+    staff = set(await casework.department_staff(ctx.tx, department_id))
+    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
+    for person_id in sorted({*staff, urger_id}):
+        await notices.to_staff(ctx, person_id, matter, notices.new_assignment(
+            matter, department, urger.name, (slip,) if slip and person_id in staff else ()))
     return matter
+
+
+async def _slip(ctx: Context, matter_id: int) -> OutFile:
+    """The assignment slip 交办单 of the matter as this transaction leaves it, for its department (who may see
+    the complainant: SPEC §1)."""
+    assigned = await matters.get(ctx.tx, matter_id)
+    assert assigned is not None
+    return await slips.slip_file(ctx, assigned, personal=True)
 
 
 async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: int, reason: str) -> None:
@@ -129,12 +141,14 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
         "reason": reason})
     await notices.to_representative(ctx, matter, notices.reassigned(department))
     leaving = set(await casework.department_staff(ctx.tx, old_id))
-    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id}
+    staff = set(await casework.department_staff(ctx.tx, department_id))
+    taking = {*staff, urger_id}
     if matter.urger_id:
         taking.add(matter.urger_id)  # an urger replaced hears who urges it now
+    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
     for person_id in sorted(taking):
-        await notices.to_staff(ctx, person_id, matter,
-                               notices.reassigned_here(matter, old, department, urger.name, reason))
+        await notices.to_staff(ctx, person_id, matter, notices.reassigned_here(
+            matter, old, department, urger.name, reason, (slip,) if slip and person_id in staff else ()))
     for person_id in sorted(leaving - taking):
         await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
 

@@ -157,20 +157,27 @@ def paper_rating_recorded(rating: str, state: str, due: date) -> Callable[[Matte
 # -- to staff --------------------------------------------------------------------------
 
 
-def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Translator], Reply]:
+def new_assignment(matter: Matter, department: str, urger: str, slip: tuple[OutFile, ...] = ()
+                   ) -> Callable[[Translator], Reply]:
+    """To the department (with its assignment slip 交办单, `slip`) and the urger."""
     return lambda _: Reply(
         _("{number} ({kind}) is assigned to {department}; urger: {urger}. To be concluded by {day}.",
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
-          day=_.date(matter.due_date)),
-        title=_("Assigned"), buttons=open_button(_, matter))
+          day=_.date(matter.due_date)) + _slip_line(_, slip),
+        title=_("Assigned"), buttons=open_button(_, matter), files=slip)
 
 
-def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str) -> Callable[[Translator], Reply]:
+def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str, slip: tuple[OutFile, ...] = ()
+                    ) -> Callable[[Translator], Reply]:
     return lambda _: Reply(
         _("{number} ({kind}) is re-assigned from {old} to {new}; urger: {urger}. Reason: {reason}\n"
           "To be concluded by {day}, as before.", number=matter.number, kind=kind_label(_, matter.kind), old=old,
-          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)),
-        title=_("Re-assigned"), buttons=open_button(_, matter))
+          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)) + _slip_line(_, slip),
+        title=_("Re-assigned"), buttons=open_button(_, matter), files=slip)
+
+
+def _slip_line(_: Translator, slip: tuple[OutFile, ...]) -> str:
+    return "\n" + _("The assignment slip is attached, to print and sign for.") if slip else ""
 
 
 def reassigned_away(matter: Matter, old: str, new: str, reason: str) -> Callable[[Translator], Reply]:

@@ -7,6 +7,7 @@ those who may not see the card, and before the matter has a department."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -276,3 +277,58 @@ async def test_a_form_is_refused_once_rated_and_for_the_department(harness: Harn
     sent = await cast.office.press_data("act:1:record_rating")
     assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的最近一次答复已评价，不能再录入意见征询表。"]
     assert await harness.dump(*TABLES) == before
+
+
+# -- the 交办单 sent with an assignment -----------------------------------------------------------
+
+
+def slip_files(sent: list[Sent]) -> list[tuple[str, str]]:
+    return [(f[0], f[1]) for s in sent for f in s.payload.get("files") or []]
+
+
+async def test_the_department_receives_the_slip_with_the_assignment_and_the_reassignment(harness: Harness) -> None:
+    """§12-§14: on assignment the department's handler receives the 交办单 with the notice, in the same message
+    (queued in the assignment's transaction); the urger and other departments have the notice alone or
+    nothing. On re-assignment the new department receives the slip naming itself; the old one, none."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    h1, h2 = len(cast.handler1.received), len(cast.handler2.received)
+    await cast.assign()
+    notice = [s for s in cast.handler2.received[h2:] if s.op == "message"]
+    assert len(notice) == 1 and notice[0].text.endswith("随附交办单，请打印后签收。")
+    assert notice[0].text.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办")
+    name, _paragraphs, rows = slip_of(notice)
+    assert name == "LS-2026-0001交办单.docx"
+    assert rows[4] == ["来件人", "李四　13900002222"]  # the department may see the complainant (SPEC §1)
+    assert rows[5] == ["承办部门", "第二检察部", "催办人", "陈静"]
+    assert not slip_files(cast.handler1.received[h1:]) and not slip_files(cast.office.received[-3:])
+    async with harness.db.snapshot() as q:
+        queued = await q.all("SELECT payload, matter_id FROM outbox WHERE person_id = (SELECT person_id FROM"
+                             " identities WHERE external_id = '4002')")
+    files = [(f[1], r["matter_id"]) for r in queued for f in json.loads(r["payload"]).get("files") or []]
+    assert files == [("LS-2026-0001交办单.docx", 1)]
+    h1, h2 = len(cast.handler1.received), len(cast.handler2.received)
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("改派")
+    await cast.office.press("第一检察部")
+    await cast.office.press("陈静")
+    await cast.office.say("经审查，该申诉涉及的原案由第一检察部办理更为适宜。")
+    await cast.office.press("确认")
+    _name, _paragraphs, rows = slip_of([s for s in cast.handler1.received[h1:] if s.op == "message"])
+    assert rows[5] == ["承办部门", "第一检察部", "催办人", "陈静"]
+    assert not slip_files(cast.handler2.received[h2:])
+
+
+async def test_a_refused_assignment_sends_no_slip(harness: Harness) -> None:
+    """§14: an appeal disputing the second department's handling is refused to it: nothing changes, no slip."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal(disputed_dept="第二检察部")
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("交办")
+    before = await harness.dump(*TABLES, "outbox")
+    await cast.office.press("第二检察部")
+    after = await harness.dump(*TABLES, "outbox")
+    assert after["matters"] == before["matters"] and after["audit_log"] == before["audit_log"]
+    assert not [row for row in after["outbox"] if "交办单" in str(row)]
