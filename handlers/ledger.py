@@ -37,6 +37,7 @@ from handlers.report_text import BODY_WORDS, STATE_WORDS, zh_words
 from handlers.reports import window
 from storage import audit, people
 from storage.db import Tx
+from storage.people import Person
 from storage.ledger import NO_DEPARTMENT, LedgerRow, rows
 from storage.reports import MatterFacts
 from storage.supervision import DEADLINE_STATES
@@ -188,21 +189,52 @@ async def ledger_file(q: Tx, f: LedgerFilter, unit: str, now: datetime, tz: Zone
 # -- in chat ---------------------------------------------------------------------------------------
 
 
-async def command(ctx: Context) -> None:
-    """/ledger [period] [kind] [department] [state]: the ledger of the matters registered then, as a workbook."""
+@dataclass(frozen=True)
+class Drawn:
+    """A ledger read and written before the command's transaction (bot/inbox.py), for the words it was asked by."""
+
+    args: str
+    person_id: int
+    ledger: LedgerFilter
+    file: str  # in the file store
+    count: int
+
+
+def _allowed(ctx: Context) -> Person:
     if not may(ctx.person, "ledger", None):
         raise PermissionDeniedError.of("ledger", None, "Sorry, only the liaison office can do this.")
-    person = ctx.person
-    assert person is not None
+    assert ctx.person is not None
+    return ctx.person
+
+
+async def _draw(ctx: Context) -> Drawn:
+    person = _allowed(ctx)
     tz = ctx.config.unit.tz
     today = ctx.now.astimezone(tz).date()
     f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx))
     data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
-    name = f"{f.period}登记台账.xlsx"
+    return Drawn(ctx.inc.args, person.id, f, store.put(data)[1], count)
+
+
+async def prepare(ctx: Context) -> Drawn:
+    """/ledger's read, on a read-only connection before the command's transaction (a year of a large unit takes
+    seconds: the writer is not held meanwhile); the file is stored, and named by the reply that the command
+    queues. What it refuses, the command refuses again in its transaction, and says so."""
+    return await _draw(ctx)
+
+
+async def command(ctx: Context) -> None:
+    """/ledger [period] [kind] [department] [state]: the ledger of the matters registered then, as a workbook:
+    the one read before this transaction if there was one (`prepare`), else read here."""
+    person = _allowed(ctx)
+    drawn = ctx.prepared
+    if not (isinstance(drawn, Drawn) and drawn.args == ctx.inc.args and drawn.person_id == person.id):
+        drawn = await _draw(ctx)
+    f = drawn.ledger
     await audit.record(ctx.tx, ctx.now, person.id, "ledger_drawn",
-                       detail={"first": f.first.isoformat(), "last": f.last.isoformat(), "matters": count})
+                       detail={"first": f.first.isoformat(), "last": f.last.isoformat(), "matters": drawn.count})
     _ = ctx._
-    await ctx.reply(Reply(_("The register ledger: {n} matters registered from {first} to {last}.", n=count,
+    await ctx.reply(Reply(_("The register ledger: {n} matters registered from {first} to {last}.", n=drawn.count,
                             first=_.date(f.first), last=_.date(f.last)),
-                          title=_("Register ledger"), files=(OutFile(store.put(data)[1], name),)))
+                          title=_("Register ledger"), files=(OutFile(drawn.file, f"{f.period}登记台账.xlsx"),)))
