@@ -13,6 +13,7 @@ It names the representative and the subject, never a complainant (SPEC §1).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -183,7 +184,9 @@ async def ledger_file(q: Tx, f: LedgerFilter, unit: str, now: datetime, tz: Zone
              "“重新办理”：因代表委员不满意而重新办理的次数。"]
     sheets = [Sheet("说明", title, [Column("说明", workbook.NOTE, width=72)], ([line] for line in about), header=False),
               Sheet("登记台账", title, COLUMNS, found, landscape=True)]
-    return workbook.write_workbook(sheets, title=title, author=unit, created=now), len(found)
+    # seconds of CPU for a year of a large unit: on a thread, so that the event loop goes on serving the chats
+    data = await asyncio.to_thread(workbook.write_workbook, sheets, title=title, author=unit, created=now)
+    return data, len(found)
 
 
 # -- in chat ---------------------------------------------------------------------------------------
