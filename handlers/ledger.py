@@ -52,9 +52,9 @@ GROUPS: Final = {"未办结": DEADLINE_STATES, "办结": tuple(s for s in STATES
 COLUMNS: Final = (
     Column("序号", workbook.INTEGER), Column("编号"), Column("登记日期", workbook.DATE), Column("代表委员"),
     Column("身份"), Column("类别"), Column("事由", width=40), Column("受理方式"), Column("承办部门"), Column("催办人"),
-    Column("办理期限", workbook.DATE), Column("延期至", workbook.DATE), Column("重大疑难复杂"),
+    Column("办理期限", workbook.DATE), Column("延期至", workbook.DATE), Column("重大疑难复杂", width=14),
     Column("办结日期", workbook.DATE), Column("办理结果", width=24), Column("答复日期", workbook.DATE),
-    Column("答复方式"), Column("评价"), Column("重新办理次数", workbook.INTEGER), Column("办理状态"),
+    Column("答复方式"), Column("评价"), Column("重新办理次数", workbook.INTEGER, width=14), Column("办理状态"),
 )
 
 
