@@ -79,7 +79,8 @@ def chat_child() -> int:
         try:
             if mode == "in-transaction":
                 h.app.processor.routes.prepared.clear()
-            office = h.user(f"u{await who(h, 'SELECT MIN(person_id) FROM person_roles WHERE role = ' + repr('office'))}")
+            office_id = await who(h, "SELECT MIN(person_id) FROM person_roles WHERE role = 'office'")
+            office = h.user(f"u{office_id}")
             processor = h.app.processor
             held: list[float] = []
             commit = processor._commit_group
