@@ -34,6 +34,7 @@ class Context:
     dialog: Dialog | None = None
     outbox_ids: list[int] = field(default_factory=list)
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
+    prepared: object | None = None  # what the command read before its transaction (bot/router.py `Preparer`)
 
     @property
     def today(self) -> date:

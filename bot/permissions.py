@@ -15,7 +15,7 @@ from storage.people import Person
 
 OFFICE_ACTIONS: Final = frozenset({
     "assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-    "record_contact", "reply_letter",
+    "record_contact", "reply_letter", "record_rating",
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({

@@ -8,6 +8,7 @@ from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import casework as cases
+from handlers import notices
 from handlers.dialogue import open_dialog
 from storage import casework, matters
 from storage.dialogs import Dialog
@@ -62,17 +63,9 @@ class RatingFlow:
         await ctx.end_dialog()
         state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
                                  dialog.data["rating"], comment)
-        if state == "reopened":
-            matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
-            assert matter is not None
-            text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
-                         "discipline inspection, and concluded by {day}. We will reply to you again.",
-                         number=matter.number, day=ctx._.date(matter.due_date))
-        elif state == "rated":
-            text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
-                         "result.")
-        else:
-            text = ctx._("Thank you for your rating and your supervision.")
+        matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
+        assert matter is not None
+        text = notices.rating_thanks(ctx._, matter.number, state, matter.due_date)
         await ctx.reply(Reply(text))
 
 

@@ -183,6 +183,10 @@ async def show(ctx: Context, matter_id: int) -> None:
     last = await casework.last_sent_reply(ctx.tx, matter.id)
     if last is not None and last.via == "paper" and may(ctx.person, "reply_letter", cases.access(matter)):
         papers_row.append(Button(_("Reply letter"), callbacks.encode("case", matter.id, "letter")))
+        if (matter.state == "replied" and last.rating in (None, "unrated")
+                and may(ctx.person, "record_rating", cases.access(matter))):  # its 征询意见表, come back
+            papers_row.append(Button(_("Record the returned form"),
+                                     callbacks.encode("act", matter.id, "record_rating")))
     if papers_row:
         buttons += (tuple(papers_row),)
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
@@ -210,6 +214,7 @@ ACTION_LABELS = {
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
     "leader_return": N_("Return reply"), "files": N_("Files"), "onsite": N_("On-site supervision"),
+    "record_rating": N_("Record the returned form"),
 }
 
 

@@ -368,7 +368,8 @@ def expected_tables(e: Expected, drawn: date, roster: list[tuple[str, str, str, 
 
 
 def read_docx(path: str | Path) -> tuple[list[str], list[tuple[str, list[list[str]]]]]:
-    """The paragraphs' texts (non-empty) and each table with the caption paragraph just before it."""
+    """The paragraphs' texts (non-empty) and each table with the caption paragraph just before it (not the
+    版记 that closes the report: tests/test_layout.py)."""
     document = docx.Document(str(path))
     paragraphs: list[str] = []
     tables: list[tuple[str, list[list[str]]]] = []
@@ -379,7 +380,10 @@ def read_docx(path: str | Path) -> tuple[list[str], list[tuple[str, list[list[st
                 paragraphs.append(text)
         elif element.tag.endswith("}tbl"):
             grid = DocxTable(element, document)
-            tables.append((paragraphs[-1], [[cell.text for cell in row.cells] for row in grid.rows]))
+            rows = [[cell.text for cell in row.cells] for row in grid.rows]
+            if rows[-1][-1].endswith("印发"):
+                continue
+            tables.append((paragraphs[-1], rows))
     return paragraphs, tables
 
 

@@ -115,7 +115,8 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
     assert ("reassigned", 1) in await timeline(harness)
     assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已改由第一检察部承办，办理期限不变。"
     assert cast.handler1.last == ("已改派\nLS-2026-0001（申诉）已由第二检察部改派第一检察部承办；专人催办：陈静。"
-                                  "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。")
+                                  "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。\n"
+                                  "随附交办单，请打印后签收。")
     assert cast.handler2.last == ("已改派\n办公室已将 LS-2026-0001 由第二检察部改派第一检察部承办。"
                                   "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n"
                                   "贵部门对该事项的办理工作到此结束，如有相关材料请及时移交。")
