@@ -29,7 +29,7 @@ from bot.config import Config
 from bot.context import Context, initial_locale
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Reply, traits_of
 from bot.waiting import wait_a_while
 from storage import dialogs, inbox, people
 from storage.db import Database, Tx
@@ -230,7 +230,8 @@ class InboxProcessor:
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
-        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
+        ctx = Context(tx, inc, now, self.config, person,
+                      Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
                       inbox_id=entry.id, channels=frozenset(self.channels), prepared=self._prepared.get(entry.id))
         await router.dispatch(ctx, self.routes)
         log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",

@@ -21,7 +21,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, OutFile, Reply
+from bot.messages import Button, OutFile, Reply, traits_of
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.text import clip
@@ -32,7 +32,7 @@ from storage.briefings import Briefing
 from storage.dialogs import Dialog
 from storage.matters import NewMatter, StoredFile
 
-MAX_TEXT: Final = 3500  # one message, title included, within Telegram's 4096
+MAX_TEXT: Final = 3500  # at most, and within what every running channel delivers whole (text_limit)
 BRIEFING_SOURCE: Final = "card"
 
 
@@ -45,6 +45,12 @@ async def begin(ctx: Context) -> None:
     """/brief"""
     require(ctx.person, "send_briefing")
     await open_dialog(ctx, WRITE, Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []}))
+
+
+def text_limit(ctx: Context) -> int:
+    """The longest briefing text the office is told it may send: what every running channel delivers whole
+    (Telegram: one message) or in well-split parts (WeCom: a few messages, bot/channels/wecom.py TRAITS)."""
+    return min([MAX_TEXT, *(traits_of(c).budget.chars for c in ctx.channels)])
 
 
 class BriefingWriteFlow:
@@ -62,7 +68,7 @@ class BriefingWriteFlow:
                                   buttons=((cancel,),)))
         elif step == "text":
             await ctx.reply(Reply(_("Please send the text of the briefing, in one message (at most {max} "
-                                    "characters).", max=MAX_TEXT), buttons=((cancel,),)))
+                                    "characters).", max=text_limit(ctx)), buttons=((cancel,),)))
         elif step == "files":
             done = Button(_("Done"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("Please send the documents to go with it (e.g. the work report), each at most "
@@ -113,8 +119,9 @@ class BriefingWriteFlow:
                 data["title"] = " ".join(text.split())
                 return await self._goto(ctx, dialog, "text")
             if step == "text":
-                if len(text) > MAX_TEXT:
-                    raise UserError("The text is too long: at most {max} characters.", max=MAX_TEXT)
+                if len(text) > text_limit(ctx) or not all(
+                        traits_of(c).budget.fits(f"{data.get('title', '')}\n{text}") for c in ctx.channels):
+                    raise UserError("The text is too long: at most {max} characters.", max=text_limit(ctx))
                 data["text"] = text
                 return await self._goto(ctx, dialog, "files")
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):

@@ -32,7 +32,6 @@ from storage.people import Person
 MAX_NOTE: Final = 1000
 MAX_CHOSEN: Final = 100
 QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
-MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
 
 METHOD_LABELS: Final = {
@@ -246,7 +245,7 @@ async def quota(ctx: Context) -> None:
 
 def quota_report(_: Translator, cov: Coverage) -> Reply:
     """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
-    as few as it takes to keep the message within MESSAGE_LIMIT."""
+    as few as it takes to keep the message within the text budget of the reader's channel (`_.budget`)."""
     title = _("Contacts in {year}", year=str(cov.year))
     if cov.total == 0:
         return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
@@ -276,7 +275,7 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
 
     n_sectors, n_names = len(sectors), min(QUOTA_NAMES, len(names))
     text = render(n_sectors, n_names)
-    while _utf16(f"{title}\n{text}") > MESSAGE_LIMIT and (n_names or n_sectors):
+    while not _.budget.fits(f"{title}\n{text}") and (n_names or n_sectors):
         if n_names:
             n_names -= 1
         else:
@@ -284,10 +283,6 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
         text = render(n_sectors, n_names)
     return Reply(text, title=title)
 
-
-def _utf16(text: str) -> int:
-    """A length as Telegram counts it."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 # -- a reply counts as a contact -----------------------------------------------------------

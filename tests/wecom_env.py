@@ -63,7 +63,9 @@ def wecom_config(tmp: Path, fake: FakeWeCom, *, port: int = 0, **overrides: Any)
                         encoding_aes_key=fake.encoding_aes_key, api_base=fake.api_base,
                         callback_host="127.0.0.1", callback_port=port, callback_path="/wecom",
                         request_timeout=5.0)
-    config = Config(storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files"),
+    # the data key beside the configuration, as `load` resolves it: a Config built here without it would put
+    # the key in the current directory, and a child process reading the file would not find it
+    config = Config(storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
                     outbox=OutboxConfig(global_rate=30, per_chat_interval=0.0, max_attempts=8),
                     wecom=wecom, demo=False)
     return replace(config, **overrides)
@@ -76,6 +78,7 @@ def write_config_file(config: Config, path: Path) -> Path:
 [storage]
 database = "{config.storage.database}"
 files_dir = "{config.storage.files_dir}"
+key_file = "{config.storage.key_file}"
 [outbox]
 per_chat_interval = {config.outbox.per_chat_interval}
 global_rate = {config.outbox.global_rate}
@@ -243,6 +246,14 @@ class WeComBotProcess:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The end of the child's log (ids and states only, never message bodies), for a failed start."""
+        try:
+            text = self.log_path.read_text("utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return " | ".join(text.strip().splitlines()[-lines:])
 
     def kill(self) -> None:
         assert self.proc is not None
