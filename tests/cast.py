@@ -152,8 +152,9 @@ class Cast(People):
         return await approver.press(label)
 
 
-async def concluded_and_drafting_a_reply(harness: Harness, via: str) -> Cast:
-    """Handler 2 has concluded LS-2026-0001 (outcome A) and is drafting its reply, given `via`."""
+async def concluded_and_drafting_a_reply(harness: Harness, via: str | None = None) -> Cast:
+    """Handler 2 has concluded LS-2026-0001 (outcome A) and is drafting its reply, given `via` (or asked for
+    the way when none is given)."""
     cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
@@ -161,7 +162,8 @@ async def concluded_and_drafting_a_reply(harness: Harness, via: str) -> Cast:
     await h.press("A类：已解决或基本解决")
     await h.say("/case LS-2026-0001")
     await h.press("起草答复")
-    await h.press(via)
+    if via is not None:
+        await h.press(via)
     return cast
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.cast import Cast, GROUNDS, REPLY_BODY, TABLES, matter_row, messages
+from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row, messages
 from tests.fakes import Harness, Sent
 
 EXPLANATION = "该事项属于公安机关管辖范围，我院已依法移送卢氏县公安局处理，请您理解。"
@@ -329,14 +329,7 @@ async def test_an_action_pressed_during_another_dialogue_names_it_and_how_to_lea
 
 
 async def drafting(harness: Harness) -> Cast:
-    cast = await Cast.assigned(harness)
-    h = cast.handler2
-    await h.say("/case LS-2026-0001")
-    await h.press("办结")
-    await h.press("A类：已解决或基本解决")
-    await h.say("/case LS-2026-0001")
-    await h.press("起草答复")
-    return cast
+    return await concluded_and_drafting_a_reply(harness)
 
 
 async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_at_the_confirm(
