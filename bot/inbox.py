@@ -27,10 +27,11 @@ from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
+from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Reply, traits_of
 from bot.waiting import wait_a_while
-from storage import inbox, people
+from storage import dialogs, inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
 from storage.records import RECORDS
@@ -68,6 +69,7 @@ class InboxProcessor:
         self.max_group = concurrency
         self.processed = 0
         self.groups = 0  # transactions that handled updates (tests, benchmarks)
+        self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
 
     def wake(self) -> None:
         self._wake.set()
@@ -127,12 +129,47 @@ class InboxProcessor:
         inc: Incoming | None = None
         try:
             inc = await channel.prepare(entry.payload)
+            if inc is not None and (prepared := await self._read_first(inc)) is not None:
+                self._prepared[entry.id] = prepared
             await self._handle(entry, inc)
         except Exception:
             log.exception("inbox %s (%s) failed", entry.id, entry.channel)
             await self._fail(entry, inc)
+        finally:
+            self._prepared.pop(entry.id, None)
         self.processed += 1
         self.on_outbox()
+
+    async def _read_first(self, inc: Incoming) -> object | None:
+        """A command that reads much (`routes.prepared`: a year's register ledger) reads it here, on a read-only
+        connection of its own, before the update's transaction: the writer, which every other chat waits for,
+        is then held only for what the command writes. Its handler checks again who may do it; whatever
+        stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
+        name = (inc.command or "").lower()
+        prepare = self.routes.prepared.get(name)
+        if prepare is None:
+            return None
+        try:
+            return await self._read(prepare, name, router.clean(inc))
+        except Exception:  # the handler does it all, in its transaction, as for any other command
+            log.exception("reading first for /%s failed", name)
+            return None
+
+    async def _read(self, prepare: router.Preparer, name: str, inc: Incoming) -> object | None:
+        async with self.db.long_read() as q:
+            person = await people.by_identity(q, inc.channel, inc.user_id)
+            if person is None:
+                return None
+            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
+                           self.config.terms)
+            ctx = Context(q, inc, self.clock.now(), self.config, person, _, channels=frozenset(self.channels),
+                          records=RECORDS)
+            if name not in self.routes.dialog_commands and await dialogs.load(q, ctx.actor) is not None:
+                return None
+            try:
+                return await prepare(ctx)
+            except UserError:
+                return None
 
     async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
         """Handle the update in the next group transaction; once committed, return or raise what its handler raised."""
@@ -195,8 +232,10 @@ class InboxProcessor:
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
-        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
-                      inbox_id=entry.id, channels=frozenset(self.channels), records=RECORDS)
+        ctx = Context(tx, inc, now, self.config, person,
+                      Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
+                      inbox_id=entry.id, channels=frozenset(self.channels), prepared=self._prepared.get(entry.id),
+                      records=RECORDS)
         await router.dispatch(ctx, self.routes)
         log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
                  len(ctx.outbox_ids))

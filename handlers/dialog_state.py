@@ -45,13 +45,14 @@ class IntakeData(TypedDict, total=False):
     department_id: int | None  # the department that handled it (None: not sure)
 
 
-class ActionData(TypedDict):
+class ActionData(TypedDict, total=False):
     """An action on a matter that asks for values first (handlers/actions.py): assign, transfer, reply..."""
 
-    matter_id: int
-    action: str
-    values: dict[str, str]  # by step name, each checked by its rule when given and again on confirm
-    files: list[FileData]
+    matter_id: Required[int]
+    action: Required[str]
+    values: Required[dict[str, str]]  # by step name, each checked by its rule when given and again on confirm
+    files: Required[list[FileData]]
+    reply_id: int  # record_rating: the reply the returned paper form rates, fixed when the dialogue opens
 
 
 class RatingData(TypedDict):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot import callbacks
 from bot.context import Context
 from bot.matter.states import State
-from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import casework as cases
-from handlers import dialog_state
+from handlers import dialog_state, notices
 from handlers.dialog_state import RatingData
+from handlers.dialogue import open_dialog
 from storage import casework, matters
 
 LETTERS = {"s": "satisfied", "b": "basically", "d": "dissatisfied"}
@@ -28,12 +29,8 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     if matter.state != State.REPLIED or latest is None or latest.id != reply_id:
         raise UserError("This reply has been rated already, or is not the latest one.")
     await ctx.answer()
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("rate", "comment", "", dict(RatingData(matter_id=matter_id, reply_id=reply_id,
-                                                         rating=LETTERS[parts[2]])))
-    await ctx.save_dialog(dialog)
-    await RATE.prompt(ctx, dialog)
+    await open_dialog(ctx, RATE, Dialog("rate", "comment", "", dict(RatingData(matter_id=matter_id, reply_id=reply_id,
+                                                                             rating=LETTERS[parts[2]]))))
 
 
 class RatingFlow:
@@ -68,17 +65,9 @@ class RatingFlow:
         await ctx.end_dialog()
         held = dialog_state.rating(dialog)
         state = await cases.rate(ctx, held["matter_id"], held["reply_id"], held["rating"], comment)
-        if state == State.REOPENED:
-            matter = await matters.get(ctx.tx, held["matter_id"])
-            assert matter is not None
-            text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
-                         "discipline inspection, and concluded by {day}. We will reply to you again.",
-                         number=matter.number, day=ctx._.date(matter.due_date))
-        elif state == State.RATED:
-            text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
-                         "result.")
-        else:
-            text = ctx._("Thank you for your rating and your supervision.")
+        matter = await matters.get(ctx.tx, held["matter_id"])
+        assert matter is not None
+        text = notices.rating_thanks(ctx._, matter.number, state, matter.due_date)
         await ctx.reply(Reply(text))
 
 
