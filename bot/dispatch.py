@@ -28,8 +28,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from functools import partial
 
-from bot.channels.base import Channel, MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import (Channel, MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure,
+                              Unreachable)
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
@@ -271,7 +273,8 @@ class Dispatcher:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             try:
                 payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
-                result = await channel.deliver(item.chat_id, item.op, payload)
+                result = await channel.deliver(item.chat_id, item.op, payload,
+                                               Progress(item.sent, partial(self._keep_progress, item.id)))
             finally:
                 end()
         except RateLimited as exc:
@@ -293,6 +296,10 @@ class Dispatcher:
             await self._record_sent(item.id, {"message_ids": result.message_ids})
             self.sent += 1
             log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
+
+    async def _keep_progress(self, item_id: int, message_ids: list[str]) -> None:
+        async with self.db.transaction(urgent=True) as tx:
+            await outbox.keep_progress(tx, item_id, message_ids)
 
     async def _record_sent(self, item_id: int, result: dict[str, object]) -> None:
         """Record a send as soon as the writer is free, together with the other sends that finished meanwhile

@@ -30,6 +30,7 @@ class Item:
     policy: str
     attempts: int
     matter_id: int | None
+    sent: tuple[str, ...] = ()  # the ids of the messages an earlier attempt delivered (bot.channels.base.Progress)
 
 
 async def enqueue(
@@ -61,7 +62,7 @@ async def enqueue(
 
 
 HEADS_SQL = (
-    "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+    "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id, o.result FROM outbox o"
     " WHERE o.state = 'pending' AND o.priority = ? AND o.not_before <= ? AND o.id = ("
     "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
     "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
@@ -83,7 +84,7 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
         rows += await q.all(HEADS_SQL, (NOTIFICATION, ts(now), limit - len(rows)))
     return [
         Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
-             r["matter_id"])
+             r["matter_id"], tuple((json.loads(r["result"]) if r["result"] else {}).get("message_ids") or ()))
         for r in rows
     ]
 
@@ -126,6 +127,12 @@ async def claim(q: Tx, item_ids: list[int]) -> set[int]:
         item_ids,
     )
     return {int(r[0]) for r in rows}
+
+
+async def keep_progress(q: Tx, item_id: int, message_ids: list[str]) -> None:
+    """Remember which messages of an item not yet sent in full have reached the chat (bot.channels.base.Progress)."""
+    await q.execute("UPDATE outbox SET result = ? WHERE id = ? AND state = 'sending'",
+                    (json.dumps({"message_ids": message_ids, "partial": True}), item_id))
 
 
 async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:

@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import App
-from bot.channels.base import MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.channels.wecom import WeComChannel, inbox_item
 from bot.channels.wecom_api import WeComAPI
 from bot.channels.wecom_crypto import WeComCrypto
@@ -514,6 +514,21 @@ async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env:
     await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json())
     kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")]
     assert kinds == ["text", "template_card"]
+
+
+async def test_a_card_refused_after_its_words_went_is_sent_alone_on_the_retry(env: Env) -> None:
+    """The long words went, the card met 45033 (too many at once, 90313; the outbox waits a minute): the retry
+    sends the card only — the member reads the words once (the outbox keeps what went, Progress)."""
+    await bind(env, "liuyang", presentation="cards")
+    progress = Progress()
+    env.stub.script["/cgi-bin/message/send"] = [ok, 45033]
+    with pytest.raises(RateLimited):
+        await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json(), progress)
+    assert len(progress.sent) == 1
+    result = await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json(), progress)
+    kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")]
+    assert kinds == ["text", "template_card", "template_card"]
+    assert len(result.message_ids) == 2
 
 
 # -- files ---------------------------------------------------------------------------------------
