@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -808,6 +809,29 @@ def test_the_command_line_binds_and_sets_the_presentation(tmp_path: Path, capsys
         assert conn.execute("SELECT external_id FROM identities WHERE channel = 'wecom'").fetchall() == [("chenjing",)]
         assert conn.execute("SELECT presentation FROM persons").fetchall() == [("text",)]
     conn.close()
+
+
+def test_an_invite_on_a_wecom_only_unit_gives_the_words_to_send_and_no_telegram_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where only WeCom runs, a t.me link would send a deputy to a blocked service: the invite names what to
+    send the app instead."""
+    from bot.__main__ import main
+    from bot.config import TOKEN_ENV, WECOM_SECRET_ENV
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv(WECOM_SECRET_ENV, "test-secret")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{(tmp_path / "db.sqlite").as_posix()}"\n'
+                      f'files_dir = "{(tmp_path / "files").as_posix()}"\n'
+                      '[wecom]\ncorp_id = "ww0000000000fake01"\nagent_id = 1000002\ntoken = "FakeToken2026"\n'
+                      'encoding_aes_key = "FakeWeComAesKey0123456789abcdefghijklmnopqr"\n', encoding="utf-8")
+    clock = MovableClock()
+    assert main(["--config", str(config), "staff", "add", "--name", "陈静", "--roles", "office"], clock) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "invite", "--name", "陈静"], clock) == 0
+    out = capsys.readouterr().out
+    assert "t.me" not in out and "link:" not in out
+    assert re.search(r"WeCom: send the app the message 绑定 [A-Za-z0-9_-]{22}", out), out
 
 
 async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_button(env: Env) -> None:
