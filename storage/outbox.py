@@ -89,16 +89,24 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     ]
 
 
-async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20) -> tuple[str, dict[str, Any]] | None:
-    """The latest message sent to a chat that carried buttons, and the channel's id of it: a channel that keeps
-    no state of its own (the console, after a restart) shows it again so that its buttons can still be pressed.
-    None if none of the last `look_back` messages had buttons (or their text has been erased, storage/retention)."""
-    rows = await q.all("SELECT payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
-                       " AND state = 'sent' ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
+async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
+                       edits: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The latest message to a chat that carried buttons and may have been seen, and an id for it: the numbers a
+    person types answer this list (WeCom's numbered text; the console after a restart shows it again).
+
+    "May have been seen": sent, being sent (claimed, so committed before it goes: a person may answer the moment
+    it arrives), or tried before and waiting for its retry (a send of unknown outcome may have arrived). A
+    message queued behind has not been seen, and its list is not the one a number answers. `edits=False` for a
+    channel that shows no edit of an earlier message (WeCom): an edit's buttons were never shown there. The id
+    is the channel's message id once known, else `outbox-<id>`. None if none of the last `look_back` such
+    messages had buttons (or their text has been erased, storage/retention)."""
+    rows = await q.all("SELECT id, payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
+                       " AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
+                       " ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
     for row in rows:
         payload = json.loads(row["payload"]) if row["payload"] else {}
-        if payload.get("buttons"):
-            ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [""]
+        if payload.get("buttons") and (edits or payload.get("edit_message_id") is None):
+            ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [f"outbox-{row['id']}"]
             return str(ids[-1]), payload
     return None
 

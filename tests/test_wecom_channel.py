@@ -476,11 +476,24 @@ async def test_more_choices_than_a_card_holds_fall_back_to_a_numbered_list(env: 
     assert sent["msgtype"] == "text" and "7. 第七" in sent["text"]["content"]
 
 
+async def through_the_outbox(env: Env, userid: str, reply: Reply, *, sent: bool = True) -> int:
+    """As the dispatcher does it: queued, claimed (committed before it goes), delivered, recorded sent."""
+    async with env.app.db.transaction() as tx:
+        item = await outbox.enqueue(tx, channel="wecom", chat_id=userid, op="message", payload=reply.to_json(),
+                                    policy="retry", now=env.clock.now())
+        assert item is not None and await outbox.claim(tx, [item]) == {item}
+    result = await env.channel.deliver(userid, "message", reply.to_json())
+    if sent:
+        async with env.app.db.transaction() as tx:
+            await outbox.mark_sent(tx, item, {"message_ids": result.message_ids}, env.clock.now())
+    return item
+
+
 async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_after_a_restart(env: Env) -> None:
     """Deputies read WeCom in personal WeChat, where cards do not show: numbered choices, answered by number,
-    remembered in the database."""
+    read from the outbox (so also after a restart)."""
     await bind(env, "wangjianguo")
-    await env.channel.deliver("wangjianguo", "message", choice_reply(3).to_json())
+    await through_the_outbox(env, "wangjianguo", choice_reply(3))
     sent = env.stub.calls("/cgi-bin/message/send")[-1]
     assert sent["msgtype"] == "text" and "1. 满意\n2. 基本满意\n3. 不满意" in sent["text"]["content"]
     restarted = WeComChannel(env.app)  # a new process: only the database remembers
@@ -491,23 +504,33 @@ async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_
 
 
 async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not_the_one_before(env: Env) -> None:
-    """Found by the WeCom faults drill: the choices were stored after message/send returned, so a member who
-    answered the moment the list arrived pressed the PREVIOUS list's choice (a note went to the wrong matter).
-    They are stored before the list is sent, for cards and text alike."""
+    """Found by the WeCom faults drill: a member who answered the moment a list arrived pressed the PREVIOUS
+    list's choice (a note went to the wrong matter). A list counts from when the outbox claimed it, before it
+    goes; one queued behind it does not count until then; one whose send may have arrived (waiting for its
+    retry) still counts."""
     await bind(env, "wangjianguo")
-    old = Reply("LS-2026-0002", buttons=((Button("进展", "act:2:progress"),),))
-    await env.channel.deliver("wangjianguo", "message", old.to_json())
+    await through_the_outbox(env, "wangjianguo", Reply("LS-2026-0002", buttons=((Button("进展", "act:2:progress"),),)))
     typed: list[str | None] = []
 
-    async def answered_on_arrival(request: web.Request) -> web.StreamResponse:
-        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", "40010")))
+    async def number_typed() -> str | None:
+        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", f"4001{len(typed)}")))
         typed.append(inc.action if inc is not None else None)
+        return typed[-1]
+
+    async def answered_on_arrival(request: web.Request) -> web.StreamResponse:
+        await number_typed()
         return web.json_response({"errcode": 0, "msgid": "m-new"})
 
     env.stub.script["/cgi-bin/message/send"] = [answered_on_arrival]
-    new = Reply("LS-2026-0004", buttons=((Button("进展", "act:4:progress"),),))
-    await env.channel.deliver("wangjianguo", "message", new.to_json())
+    new = await through_the_outbox(env, "wangjianguo",
+                                   Reply("LS-2026-0004", buttons=((Button("进展", "act:4:progress"),),)), sent=False)
     assert typed == ["act:4:progress"]
+    async with env.app.db.transaction() as tx:  # its send timed out: it may have arrived, and waits to go again
+        await outbox.retry_later(tx, new, env.clock.now(), "maybe delivered", ambiguous=True)
+        await outbox.enqueue(tx, channel="wecom", chat_id="wangjianguo", op="message", policy="retry",
+                             payload=Reply("LS-2026-0009", buttons=((Button("进展", "act:9:progress"),),)).to_json(),
+                             now=env.clock.now())  # queued behind it: not yet seen
+    assert await number_typed() == "act:4:progress"
 
 
 async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env: Env) -> None:
@@ -866,16 +889,19 @@ async def test_run_refuses_wecom_without_its_configuration(tmp_path: Path, capsy
 
 
 async def test_cards_and_choices_are_forgotten_with_the_messages(env: Env) -> None:
-    """Privacy (storage.keep_messages_days): the labels kept for WeCom's cards and numbered choices go too."""
+    """Privacy (storage.keep_messages_days): the labels kept for WeCom's cards go too, and a numbered list's
+    choices with the message's text in the outbox (a number typed then presses nothing)."""
     await bind(env, "chenjing", staff=True)
     await bind(env, "wangjianguo")
     await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
-    await env.channel.deliver("wangjianguo", "message", choice_reply(2).to_json())
+    await through_the_outbox(env, "wangjianguo", choice_reply(2))
     env.clock.advance(days=31)
     await env.app.supervise()
     async with env.app.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(*) FROM wecom_cards") == 0
-        assert await q.scalar("SELECT COUNT(*) FROM wecom_choices") == 0
+        assert await q.scalar("SELECT COUNT(*) FROM outbox WHERE chat_id = 'wangjianguo' AND payload <> ''") == 0
+    inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", "40020")))
+    assert inc is not None and inc.action is None and inc.text == "1"
 
 
 async def test_a_secret_wecom_refuses_stops_start_up_naming_it(tmp_path: Path, clock: MovableClock) -> None:

@@ -209,10 +209,12 @@ class WeComChannel:
             return Incoming(**base, text=text, command=command[0], args=command[1])
         number = choice_number(text)
         if number is not None:
-            async with self.db.snapshot() as q:
-                stored = await store.choices(q, base["user_id"])
-            if stored is not None and number <= len(stored[1]):
-                return Incoming(**base | {"message_id": stored[0]}, text=text, action=stored[1][number - 1])
+            async with self.db.snapshot() as q:  # the list the member has before them (cards keep one too)
+                shown = await outbox.last_buttons(q, NAME, base["user_id"], edits=False)
+            choices = [] if shown is None else [data for row in shown[1]["buttons"] for _label, data in row]
+            if number <= len(choices):
+                return Incoming(**base | {"message_id": shown[0] if shown else None}, text=text,
+                                action=choices[number - 1])
         contact = None
         if _PHONE.match(text.strip()) and await self._binding_by_phone(base["user_id"]):
             contact = Contact(normalise_phone(text), base["user_id"])  # WeCom has no share-contact button
@@ -300,13 +302,9 @@ class WeComChannel:
         _ = viewer._
         buttons = [b for row in reply.buttons for b in row]
         body = "\n".join(filter(None, (reply.title, reply.text)))
-        if buttons:
-            # Stored BEFORE the message goes: a member may answer "1" the moment it arrives, and a number
-            # must never press a choice of the list before it (that acted on the wrong matter). Cards keep
-            # the list too, so a typed number works whichever way the choices were shown.
-            async with self.db.transaction() as tx:
-                await store.set_choices(tx, chat_id, "choices-" + secrets.token_hex(8), [b.data for b in buttons],
-                                        self.clock.now())
+        # A typed number answers this list from the moment the outbox claimed the message, before it goes
+        # (outbox.last_buttons): a number never presses a choice of the list before it (that acted on the
+        # wrong matter), whether the choices are shown as a card or as numbered text.
         parts: list[Part] = []
         if buttons and viewer.mode == "cards" and _fits_card(buttons) and not reply.request_contact:
             short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
