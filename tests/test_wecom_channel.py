@@ -615,6 +615,18 @@ async def test_the_menu_is_set_at_start_from_the_command_table(env: Env) -> None
 # -- pacing --------------------------------------------------------------------------------------
 
 
+async def test_wecom_has_its_own_overall_rate_apart_from_telegrams(env: Env) -> None:
+    """90454: message/send is outside WeCom's per-minute API limits; its overall pace is wecom.global_rate, not
+    the outbox's Telegram figure; each member's windows (30 a minute, 1 000 an hour) stay whatever it says."""
+    app = env.app
+    config = replace(app.config, wecom=replace(app.config.wecom, global_rate=120.0),
+                     outbox=replace(app.config.outbox, global_rate=5.0))
+    app.config = config
+    channel = WeComChannel(app)
+    assert channel.pacing.global_rate == 120.0
+    assert channel.pacing.per_chat_interval == 0.5 and channel.pacing.windows[0] == (25, 60.0)
+
+
 class Hand:
     def __init__(self) -> None:
         self.now = 0.0

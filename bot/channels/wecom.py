@@ -116,8 +116,7 @@ class WeComChannel:
         self.server = CallbackServer(self.crypto, app.clock, self._store, host=self.config.callback_host,
                                      port=self.config.callback_port, path=self.config.callback_path,
                                      max_skew=self.config.max_clock_skew)
-        self.pacing = Pacing(per_chat_interval=0.5, global_rate=app.config.outbox.global_rate,
-                             windows=MEMBER_WINDOWS)
+        self.pacing = Pacing(per_chat_interval=0.5, global_rate=self.config.global_rate, windows=MEMBER_WINDOWS)
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.alerts = 0
         self._translators: dict[str, Translator] = {}
