@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
+from bot.group_commit import GroupCommit
 from bot.inbox import InboxProcessor
 from bot.scheduler import Ticker
 from handlers import routes
@@ -52,6 +53,8 @@ class App:
         self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock, files=self.files)
         self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
                                         on_outbox=self.dispatcher.wake)
+        self._store: GroupCommit[tuple[str, list[tuple[str, str, str]], timedelta], int] = GroupCommit(
+            self._store_batch)
 
     @classmethod
     async def open(cls, config: Config, clock: Clock | None = None) -> App:
@@ -79,11 +82,17 @@ class App:
     async def store(self, channel: str, items: list[tuple[str, str, str]],
                     window: timedelta = inbox.REDELIVERY_WINDOW) -> int:
         """Commit received updates (external_id, chat_key, payload); return how many were new. `window`: how
-        long the channel may deliver an update again (an id older than that names a new update)."""
-        async with self.db.transaction() as tx:
-            added = await inbox.store(tx, channel, items, self.clock.now(), window)
+        long the channel may deliver an update again (an id older than that names a new update).
+
+        Callers that come while another's updates are being committed share the next commit: a WeCom
+        callback is answered only once it is kept, and callbacks come one by one, many at once."""
+        added = await self._store((channel, items, window))
         self.processor.wake()
         return added
+
+    async def _store_batch(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]]) -> list[int]:
+        async with self.db.transaction() as tx:
+            return [await inbox.store(tx, channel, items, self.clock.now(), window) for channel, items, window in batch]
 
     async def settle(self) -> None:
         """Process everything received and send everything due (the console, tests)."""
