@@ -42,3 +42,24 @@ def to_int(text: str) -> int:
     if not text.isdigit() or len(text) > 12:
         raise StaleActionError("This button is no longer valid.")
     return int(text)
+
+
+ID_DIGITS = 12  # a number longer than this names nothing of ours
+
+
+def choice(prefix: str, number: int) -> str:
+    """A dialogue's choice that names a number: `d12` (a department's id), `rep7`, `o3` (the fourth option
+    shown). Parsed back only by `chosen`."""
+    if number < 0:
+        raise ValueError(f"a choice names no negative number: {prefix}{number}")
+    return f"{prefix}{number}"
+
+
+def chosen(data: str, prefix: str, *, below: int | None = None) -> int | None:
+    """The number a `<prefix><digits>` choice names; None when it names none: another choice, a forged one,
+    or an index at or past `below` (the length of the list that was shown). Button data is user input."""
+    digits = data[len(prefix):] if data.startswith(prefix) else ""
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= ID_DIGITS):
+        return None
+    number = int(digits)
+    return number if below is None or number < below else None

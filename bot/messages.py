@@ -1,12 +1,13 @@
 """The plain objects that cross the boundary between a channel and the core.
 
-A channel (Telegram, the console, later WeCom) turns whatever it receives into an
+A channel (Telegram, WeCom, the console) turns whatever it receives into an
 `Incoming` and turns a `Reply` into whatever it sends. Nothing in here knows a
 transport; handlers see only these types.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -153,6 +154,11 @@ def register_traits(channel: str, traits: ChannelTraits) -> None:
 def traits_of(channel: str) -> ChannelTraits:
     """The traits of a channel by its name; Telegram's for one that declares none (the console, tests)."""
     return _TRAITS.get(channel, TELEGRAM_TRAITS)
+
+
+def rows(buttons: Sequence[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
+    """Buttons laid out `per_row` to a row (a channel that shows them as a numbered list numbers them in order)."""
+    return tuple(tuple(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row))
 
 
 @dataclass(frozen=True)

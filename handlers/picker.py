@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from bot import callbacks
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.i18n import Translator
@@ -24,7 +25,7 @@ from storage.db import Tx
 SEARCH_RESULTS: Final = 8  # matches shown as buttons; with more, the office is asked to narrow the search
 MAX_SEARCH: Final = 50  # characters of a search
 PREFIX: Final = "rep"
-ID_DIGITS: Final = 12  # an id longer than this is no id of ours
+ID_DIGITS: Final = callbacks.ID_DIGITS  # an id longer than this is no id of ours
 
 
 def label(_: Translator, rep: Person) -> str:
@@ -39,8 +40,7 @@ def is_choice(choice: str, prefix: str = PREFIX) -> bool:
 
 def chosen_id(choice: str, prefix: str = PREFIX) -> int | None:
     """The id a `rep<id>` choice names; None when it names none."""
-    digits = choice[len(prefix):] if choice.startswith(prefix) else ""
-    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= ID_DIGITS else None
+    return callbacks.chosen(choice, prefix)
 
 
 async def representative(q: Tx, person_id: object) -> Person:
