@@ -73,9 +73,13 @@ class BriefingWriteFlow:
                                     "characters).", max=text_limit(ctx)), buttons=((cancel,),)))
         elif step == "files":
             done = Button(_("Done"), dialog_button(dialog, "next"))
-            await ctx.reply(Reply(_("Please send the documents to go with it (e.g. the work report), each at most "
-                                    "{mb} MB; press Done when they are all sent, or if there are none.",
-                                    mb=ctx.config.intake.max_file_mb), buttons=((done, cancel),)))
+            mb = ctx.config.intake.max_file_mb
+            ask = (_("Please send the documents to go with it (e.g. the work report), each at most {mb} MB; press "
+                     "Done when they are all sent, or if there are none.", mb=mb) if ctx.traits.documents else
+                   _("Please send the pictures to go with it (e.g. the pages of the work report), each at most {mb} "
+                     "MB: WeCom cannot bring documents to the bot. Press Done when they are all sent, or if there "
+                     "are none.", mb=mb))
+            await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step in audience.STEPS:
             await audience.prompt(ctx, dialog)
         elif step == "confirm":
@@ -129,7 +133,8 @@ class BriefingWriteFlow:
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         if step == "files":
-            await ctx.reply(Reply(ctx._("Please send a photo or a document, or press the button.")))
+            await ctx.reply(Reply(ctx._("Please send a photo or a document, or press the button.") if ctx.traits.documents
+                                  else ctx._("Please send a photo, or press the button.")))
         else:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "text")
                                   else ctx._("Please use the buttons.")))

@@ -93,6 +93,25 @@ async def test_a_briefing_with_a_document_is_delivered_to_a_body_and_counted_as_
     assert await harness.count("dialogs") == 0
 
 
+async def test_on_wecom_the_office_is_asked_for_pictures_since_documents_cannot_reach_the_bot(
+        harness: Harness, office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A WeCom member cannot send an app documents (90239): the step asks for pictures and says why; a contact
+    sent there is refused and changes nothing."""
+    from bot import messages as channel_traits
+    from bot.channels.wecom import TRAITS
+
+    monkeypatch.setitem(channel_traits._TRAITS, harness.channel.name, TRAITS)
+    clerk = office.clerk
+    await clerk.say("/brief")
+    await clerk.say(TITLE)
+    ask = ("请发送随简报附送的图片（如检察工作报告各页的照片），每张不超过 20 MB（企业微信无法向本系统发送文件）。"
+           "发送完毕或没有图片时，请选择“完成”。")
+    assert messages(await clerk.say(TEXT)) == [ask]
+    before = await harness.dump("briefings", "contacts")  # (the outbox holds the answers)
+    assert messages(await clerk.share_contact("13800001001")) == ["请发送图片，或选择下方选项。", ask]
+    assert await harness.dump("briefings", "contacts") == before
+
+
 async def test_an_opinion_in_reply_to_a_briefing_is_registered_as_a_matter(harness: Harness, office: Office) -> None:
     await office.send_to_npc()
     wang = office.wang
