@@ -6,7 +6,12 @@ second. A channel may set its own pacing (`Channel.pacing`), with limits per cha
 sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
 hour to one member, so its members are paced below both whatever the backlog, counting the
 messages an item becomes (`Channel.cost`: a long text is several). Pacing runs on the
-monotonic clock.
+monotonic clock, and so do retry delays: a retry is due when its stored `not_before` has come by the
+wall clock or its delay has passed by the monotonic one, whichever is first, so a wall clock stepped
+back (an NTP correction, an operator) never holds a retry for the hours it was stepped (issue 15
+item 12); one stepped forward only makes a back-off shorter (a 429's wait is kept on the monotonic
+clock, in the chat's pacing). A stored due time further ahead than any wait the dispatcher sets is
+a step back while the bot was stopped: `recover` makes it due at once.
 A 429 is waited out for as long as it says; 5xx, refused and dropped connections are
 retried with growing back-off; a blocked bot is recorded as `blocked` for the office.
 
@@ -39,7 +44,8 @@ from storage.outbox import Item
 
 log = logging.getLogger(__name__)
 
-RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
+RATED_OPS = frozenset({"message"})
+MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out  # button answers are not messages: no chat or global rate applies
 
 
 class Dispatcher:
@@ -69,6 +75,7 @@ class Dispatcher:
         self._window_sends: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}  # (ended, messages)
         self._costs: dict[tuple[str, str, str], int] = {}
         self._remembered: set[str] = set()  # channels whose sends before this process are counted
+        self._retry_due: dict[int, float] = {}  # outbox id → monotonic time its retry is due (item 12)
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -79,6 +86,10 @@ class Dispatcher:
         """Decide, by policy, what to do with items that were being sent when the bot stopped."""
         async with self.db.transaction() as tx:
             result = await outbox.recover(tx)
+            stepped = await outbox.settle_due_times(tx, self.clock.now(), MAX_WAIT)
+        if stepped:
+            log.warning("outbox after restart: %d retries due further ahead than any wait (a clock stepped back):"
+                        " due now", stepped)
         if any(result.values()):
             log.warning("outbox after restart: %s", result)
         return result
@@ -114,8 +125,15 @@ class Dispatcher:
         for the lot instead of one per message.
         """
         await self._remember_recent_sends()
+        mono = self.monotonic()
+        overdue = [item_id for item_id, due in self._retry_due.items() if due <= mono]
         async with self.db.snapshot() as q:
             items = await outbox.heads(q, self.clock.now())
+            if overdue:  # due by the monotonic clock, not yet by a wall clock stepped back
+                known = {item.id for item in items}
+                items += [item for item in await outbox.heads_among(q, overdue) if item.id not in known]
+        for item_id in overdue:
+            del self._retry_due[item_id]
         wait = 1.0
         starting: list[tuple[tuple[str, str, str], Item]] = []
         for item in items:
@@ -328,6 +346,7 @@ class Dispatcher:
     async def _later(self, item: Item, seconds: float, error: str, *, ambiguous: bool = False,
                      refund: bool = False) -> None:
         log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
+        self._retry_due[item.id] = self.monotonic() + seconds
         async with self.db.transaction() as tx:
             await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
                                      ambiguous=ambiguous, refund=refund)
