@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.permissions import may
+from handlers import access
 from storage import audit, people
 from storage.people import Person
 
@@ -100,3 +101,4 @@ async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
                        detail={"channel": WECOM, "person_id": person.id, "by": "office"})
+    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid))  # a staff member's old member ends
