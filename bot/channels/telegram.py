@@ -214,11 +214,13 @@ class TelegramChannel:
         update = Update.de_json(json.loads(payload), self.bot)
         if update is None:
             return None
-        incoming = to_incoming(update)
-        if incoming is None or not incoming.attachments:
-            return incoming
-        kept = tuple([await self._download(a) for a in incoming.attachments])
-        return replace(incoming, attachments=kept)
+        return to_incoming(update)  # what was sent: its files are fetched only for a bound sender (`fetch`)
+
+    async def fetch(self, inc: Incoming) -> Incoming:
+        if not inc.attachments:
+            return inc
+        kept = tuple([a if a.stored_path or a.error else await self._download(a) for a in inc.attachments])
+        return replace(inc, attachments=kept)
 
     async def _download(self, item: Attachment) -> Attachment:
         if item.size is not None and item.size > self.max_file_bytes:
