@@ -30,13 +30,14 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
+from bot.health import StorageHealth, is_disk_full
 from bot.waiting import wait_a_while
 from storage import outbox
 from storage.db import Database
@@ -76,6 +77,7 @@ class Dispatcher:
         self._costs: dict[tuple[str, str, str], int] = {}
         self._remembered: set[str] = set()  # channels whose sends before this process are counted
         self._retry_due: dict[int, float] = {}  # outbox id → monotonic time its retry is due (item 12)
+        self.health = StorageHealth()  # the app's, shared with the inbox: a full disk (bot/health.py)
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -95,9 +97,18 @@ class Dispatcher:
         return result
 
     async def run(self) -> None:
+        full = self.health.backoff()
         while True:
             self._wake.clear()
-            wait = await self._tick()
+            try:
+                wait = await self._tick()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.health.trouble(exc, "outbox")  # claims cannot be written: nothing starts until they can
+                await full.wait()
+                continue
+            full.reset()
             await wait_a_while(self._wake, wait)
 
     async def flush(self) -> None:
@@ -322,9 +333,7 @@ class Dispatcher:
         while self._sent_marks:
             batch, self._sent_marks = self._sent_marks, []
             try:
-                async with self.db.transaction(urgent=True) as tx:
-                    await outbox.mark_sent_many(tx, [(item_id, result) for item_id, result, _ in batch],
-                                                self.clock.now())
+                await self._until_stored(lambda: self._mark_sent(batch))
             except BaseException as exc:
                 for _, _, done in batch:
                     if not done.done():
@@ -335,6 +344,25 @@ class Dispatcher:
             for _, _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    async def _mark_sent(self, batch: list[tuple[int, dict[str, object], asyncio.Future[None]]]) -> None:
+        async with self.db.transaction(urgent=True) as tx:
+            await outbox.mark_sent_many(tx, [(item_id, result) for item_id, result, _ in batch], self.clock.now())
+
+    async def _until_stored(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Write; while the disk is full (bot/health.py), wait with back-off and write again: the item stays in
+        flight meanwhile, so that its chat sends nothing else and nothing is sent twice."""
+        full = self.health.backoff()
+        while True:
+            try:
+                await write()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.health.trouble(exc, "outbox")
+                await full.wait()
+                continue
+            return
 
     async def _retry_or_fail(self, item: Item, attempts: int, error: str, *, ambiguous: bool = False) -> None:
         if attempts >= self.config.max_attempts:
@@ -347,11 +375,17 @@ class Dispatcher:
                      refund: bool = False) -> None:
         log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
         self._retry_due[item.id] = self.monotonic() + seconds
-        async with self.db.transaction() as tx:
-            await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
-                                     ambiguous=ambiguous, refund=refund)
+
+        async def write() -> None:
+            async with self.db.transaction() as tx:
+                await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
+                                         ambiguous=ambiguous, refund=refund)
+        await self._until_stored(write)
 
     async def _give_up(self, item: Item, state: str, error: str) -> None:
         log.warning("outbox %s: %s (%s)", item.id, state, error)
-        async with self.db.transaction() as tx:
-            await outbox.give_up(tx, item.id, state, error)
+
+        async def write() -> None:
+            async with self.db.transaction() as tx:
+                await outbox.give_up(tx, item.id, state, error)
+        await self._until_stored(write)

@@ -35,6 +35,7 @@ from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
+from bot.health import StorageHealth, is_disk_full
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply
 from bot.waiting import wait_a_while
@@ -80,6 +81,7 @@ class InboxProcessor:
         self._sent_by_chat: dict[str, deque[tuple[float, int]]] = {}  # per chat: (when, bytes) of the last minute
         self._told_to_wait: dict[str, float] = {}  # per chat: when it was last asked to wait
         self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
+        self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
 
     def wake(self) -> None:
         self._wake.set()
@@ -136,17 +138,33 @@ class InboxProcessor:
             # Received by a channel that is not running now: keep it for when it runs again.
             log.warning("inbox %s: channel %s is not running; left for later", entry.id, entry.channel)
             return
-        inc: Incoming | None = None
-        try:
-            inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
-            if inc is not None:
-                inc = await self._admit(channel, entry, inc)
-            await self._handle(entry, inc)
-        except Exception:
-            log.exception("inbox %s (%s) failed", entry.id, entry.channel)
-            await self._fail(entry, inc)
-        finally:
-            self._over_limit.discard(entry.id)
+        full = self.health.backoff()
+        while True:
+            inc: Incoming | None = None
+            try:
+                inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
+                if inc is not None:
+                    inc = await self._admit(channel, entry, inc)
+                await self._handle(entry, inc)
+            except Exception as exc:
+                if is_disk_full(exc):  # not the update's fault: handled again, in its turn, once there is space
+                    self.health.trouble(exc, f"inbox {entry.id}")
+                    await full.wait()
+                    continue
+                log.exception("inbox %s (%s) failed", entry.id, entry.channel)
+                try:
+                    await self._fail(entry, inc)
+                except Exception as failed:
+                    if not is_disk_full(failed):
+                        raise
+                    self.health.trouble(failed, f"inbox {entry.id}")
+                    await full.wait()
+                    continue
+            else:
+                self.health.ok()
+            finally:
+                self._over_limit.discard(entry.id)
+            break
         self.processed += 1
         self.on_outbox()
 
