@@ -278,6 +278,10 @@ class Dispatcher:
         try:
             await self._attempt(key, item, end)
         except Exception as exc:
+            if is_disk_full(exc):  # the channel's own bookkeeping (WeCom's cards) refused: sent later, not lost
+                self.health.trouble(exc, f"outbox {item.id}")
+                await self._later(item, 5.0, "disk full", refund=True)
+                return
             # A bug in a channel must not leave the item "sending": it would hold up its chat for good.
             log.exception("outbox %s: unexpected failure", item.id)
             try:

@@ -159,3 +159,19 @@ async def test_telegram_updates_are_not_confirmed_while_the_disk_is_full_and_the
                 await asyncio.gather(receiving, return_exceptions=True)
             await tg.stop()
             await app.close()
+
+
+async def test_a_send_the_channels_own_store_refuses_is_tried_again_not_failed(harness: Harness) -> None:
+    """Issue 15 item 10: a channel that writes before sending (WeCom stores a card first) and finds the disk full:
+    the item is kept pending and sent later, never marked failed."""
+    deputy = await bound_deputy(harness)
+    sent_before = len(harness.channel.sent)
+    harness.channel.failures.append(sqlite3.OperationalError("database or disk is full"))  # type: ignore[arg-type]
+    await deputy.say("/help")
+    assert len(harness.channel.sent) == sent_before
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT state, attempts, last_error FROM outbox ORDER BY id DESC LIMIT 1")
+    assert tuple(row) == ("pending", 0, "disk full")
+    harness.clock.advance(seconds=5)
+    await harness.app.dispatcher.flush()
+    assert len(harness.channel.sent) == sent_before + 1 and "/submit" in harness.channel.sent[-1].text
