@@ -354,7 +354,10 @@ async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
                 if done.open_matters:
                     message += (f"; open matters {', '.join(done.open_matters)} stay with the unit, and what the bot"
                                 " would send them goes to the liaison office")
-                return {"message": message, "person": person.id, "open_matters": done.open_matters}
+                if done.urged:
+                    message += f"; they urge the open matters {', '.join(done.urged)}: reassign them"
+                return {"message": message, "person": person.id, "open_matters": done.open_matters,
+                        "urged": done.urged}
             if args.action == "enable":
                 await access.enable(tx, now, None, person)
                 return {"message": f"{person.name} (person {person.id}) enabled again", "person": person.id}

@@ -49,6 +49,7 @@ class Disabled:
     dialogues: int
     withdrawn: int
     open_matters: list[str]
+    urged: list[str]  # open matters the (staff) person urges: the office gives them to someone else
 
 
 async def disable(tx: Tx, now: datetime, actor_id: int | None, person: Person) -> Disabled:
@@ -62,9 +63,10 @@ async def disable(tx: Tx, now: datetime, actor_id: int | None, person: Person) -
     dialogues = await access.end_dialogues(tx, chosen)
     withdrawn = await access.withdraw_messages(tx, person.id, chosen)
     matters = await access.open_matters(tx, person.id)
+    urged = await access.open_matters_urged_by(tx, person.id)
     await audit.record(tx, now, actor_id, "person_disabled", detail={
         "person_id": person.id, "accounts": len(chosen), "dialogues": dialogues, "withdrawn": withdrawn})
-    return Disabled(len(chosen), dialogues, withdrawn, matters)
+    return Disabled(len(chosen), dialogues, withdrawn, matters, urged)
 
 
 async def enable(tx: Tx, now: datetime, actor_id: int | None, person: Person) -> None:
@@ -163,6 +165,9 @@ async def command(ctx: Context) -> None:
             text += "\n" + _("Their open matters stay with the unit and are handled as before: {numbers}. What the "
                              "bot would send them now comes to the liaison office, to pass on in person or on paper.",
                              numbers="、".join(done.open_matters))
+        if done.urged:
+            text += "\n" + _("{name} is the urger of these open matters; please reassign them: {numbers}.",
+                             name=person.name, numbers="、".join(done.urged))
         await ctx.reply(Reply(text))
     elif verb == "enable":
         await enable(ctx.tx, ctx.now, actor.id if actor else None, person)

@@ -89,5 +89,12 @@ async def open_matters(q: Tx, person_id: int) -> list[str]:
     return [str(r["number"]) for r in rows]
 
 
+async def open_matters_urged_by(q: Tx, person_id: int) -> list[str]:
+    """The numbers of the open matters this staff member urges (专人催办): to be given to someone else."""
+    rows = await q.all("SELECT number FROM matters WHERE urger_id = ? AND state NOT IN ('closed', 'transferred')"
+                       " ORDER BY id", (person_id,))
+    return [str(r["number"]) for r in rows]
+
+
 async def invite_keeps_accounts(q: Tx, invite_id: int) -> bool:
     return bool(await q.scalar("SELECT keep_accounts FROM invites WHERE id = ?", (invite_id,)))

@@ -263,3 +263,16 @@ def test_a_reimported_roster_lists_who_is_missing_and_disables_them_only_when_to
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
     assert roles == ["leader"]
     assert actions == ["person_disabled", "person_enabled", "person_disabled", "roles_set"]
+
+
+async def test_disabling_an_urger_names_the_matters_to_reassign(harness: Harness) -> None:
+    """SPEC §5 (seed §13 专人催办): a disabled office clerk's reminders would go nowhere: the office is told which
+    open matters they urge, to give them to someone else."""
+    clerk, deputy, _rep = await office_and_deputy(harness)
+    urger_id = await harness.add_staff("周敏", ["office"])
+    await bound(harness, urger_id, "3002")
+    await submit_suggestion(deputy)
+    async with harness.db.transaction() as tx:
+        await tx.execute("UPDATE matters SET urger_id = ?", (urger_id,))
+    told = await clerk.say("/access 停用 周敏")
+    assert told[-1].text.endswith("周敏是以下未办结事项的专人催办人，请另行指定：LS-2026-0001。")
