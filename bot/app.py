@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.channels.base import Channel
+from bot.messages import ChannelTraits, register_traits
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.data_key import open_sealer
@@ -76,6 +77,9 @@ class App:
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
+        traits = getattr(channel, "traits", None)
+        if isinstance(traits, ChannelTraits):
+            register_traits(channel.name, traits)
 
     async def store(self, channel: str, items: list[tuple[str, str, str]],
                     window: timedelta = inbox.REDELIVERY_WINDOW) -> int:

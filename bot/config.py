@@ -162,6 +162,8 @@ class ReportConfig:
     document_number: str = "卢检〔{year}〕　号"  # 发文字号; {year} is the year it is drawn
     signer: str = ""  # 签发人: empty leaves a blank to sign by hand
     sectors: tuple[str, ...] = CPPCC_SECTORS
+    copy_to: str = ""  # 抄送机关 in the 版记: empty prints none
+    issuer: str = ""  # 印发机关 in the 版记: empty is the unit's office ({unit}办公室)
 
     def number(self, year: int) -> str:
         return self.document_number.replace("{year}", str(year))
@@ -313,6 +315,8 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         document_number=r.text("report.document_number", ReportConfig.document_number, max_len=40, blank=True),
         signer=r.text("report.signer", ReportConfig.signer, max_len=20, blank=True),
         sectors=r.texts("report.sectors", ReportConfig.sectors),
+        copy_to=r.text("report.copy_to", ReportConfig.copy_to, max_len=120, blank=True),
+        issuer=r.text("report.issuer", ReportConfig.issuer, max_len=40, blank=True),
     )
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.config import Config
 from bot.i18n import Translator, locale_for
-from bot.messages import Incoming, Reply
+from bot.messages import ChannelTraits, Incoming, Reply, traits_of
 from storage import dialogs, outbox, people
 from storage.db import Tx
 from storage.dialogs import Dialog
@@ -34,14 +34,27 @@ class Context:
     dialog: Dialog | None = None
     outbox_ids: list[int] = field(default_factory=list)
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
+    prepared: object | None = None  # what the command read before its transaction (bot/router.py `Preparer`)
+
+    @property
+    def today(self) -> date:
+        """Today's date where the unit is (`unit.timezone`): the day a deputy and the office call today."""
+        return self.now.astimezone(self.config.unit.tz).date()
 
     @property
     def actor(self) -> str:
         """The dialogue key of whoever is acting: one per channel account."""
         return f"{self.inc.channel}:{self.inc.user_id}"
 
-    def translator(self, locale: str | None) -> Translator:
-        return Translator(locale or self.config.default_locale, self.config.unit.tz, self.config.terms)
+    def translator(self, locale: str | None, channel: str | None = None) -> Translator:
+        """A translator for `locale`, with the text budget of `channel` (else of the chat answered)."""
+        return Translator(locale or self.config.default_locale, self.config.unit.tz, self.config.terms,
+                          traits_of(channel or self.inc.channel).budget)
+
+    @property
+    def traits(self) -> ChannelTraits:
+        """What the channel of the chat answered can carry (its budget, whether documents can be sent)."""
+        return traits_of(self.inc.channel)
 
     async def reply(self, reply: Reply) -> None:
         """Say something in the chat the event came from."""
@@ -75,7 +88,7 @@ class Context:
         if person is None or not chats:
             return False
         channel, chat_id = chats[0]
-        reply = make(self.translator(person.locale))
+        reply = make(self.translator(person.locale, channel))
         await self._enqueue(channel, chat_id, "message", reply.to_json(), policy,
                             person_id=person_id, matter_id=matter_id, dedup_key=dedup_key)
         return True

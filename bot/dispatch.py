@@ -6,12 +6,14 @@ second. A channel may set its own pacing (`Channel.pacing`), with limits per cha
 sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
 hour to one member, so its members are paced below both whatever the backlog, counting the
 messages an item becomes (`Channel.cost`: a long text is several). Pacing runs on the
-monotonic clock, and so do retry delays: a retry is due when its stored `not_before` has come by the
-wall clock or its delay has passed by the monotonic one, whichever is first, so a wall clock stepped
-back (an NTP correction, an operator) never holds a retry for the hours it was stepped (issue 15
-item 12); one stepped forward only makes a back-off shorter (a 429's wait is kept on the monotonic
-clock, in the chat's pacing). A stored due time further ahead than any wait the dispatcher sets is
-a step back while the bot was stopped: `recover` makes it due at once.
+monotonic clock (`monotonic`, and `sleep` for `flush`'s waits: both a seam, so that tests pace
+on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
+when its stored `not_before` has come by the wall clock or its delay has passed by the monotonic
+one, whichever is first, so a wall clock stepped back (an NTP correction, an operator) never holds
+a retry for the hours it was stepped (issue 15 item 12); one stepped forward only makes a back-off
+shorter (a 429's wait is kept on the monotonic clock, in the chat's pacing). A stored due time
+further ahead than any wait the dispatcher sets is a step back while the bot was stopped:
+`recover` makes it due at once.
 A 429 is waited out for as long as it says; 5xx, refused and dropped connections are
 retried with growing back-off; a blocked bot is recorded as `blocked` for the office.
 
@@ -58,12 +60,14 @@ class Dispatcher:
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
         files: FileStore | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
         self.channels = channels
         self.config = config
         self.clock = clock
         self.monotonic = monotonic
+        self.sleep = sleep  # flush's wait for the pacing: the tests' clock moves instead of waiting
         self.files = files  # stored paths are relative to the files folder: resolved for the channel
         self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._claiming: set[tuple[str, str, str]] = set()
@@ -124,7 +128,7 @@ class Dispatcher:
                 continue
             if wait >= 1.0:
                 return
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
     async def stop(self) -> None:
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)

@@ -29,6 +29,8 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.messages import TELEGRAM_TRAITS, TextBudget
+
 log = logging.getLogger(__name__)
 _Date = date  # the class has a method named `date`
 
@@ -98,10 +100,12 @@ def _catalog(locale: str) -> gettext.NullTranslations:
 class Translator:
     """Everything a handler needs to speak one person's language."""
 
-    def __init__(self, locale: str, tz: ZoneInfo, terms: Terms = Terms()) -> None:
+    def __init__(self, locale: str, tz: ZoneInfo, terms: Terms = Terms(), budget: TextBudget | None = None) -> None:
         if locale not in SUPPORTED:
             raise ValueError(locale)
         self.locale = locale
+        # how much text the reader's channel holds in one reply (bot/messages.py TextBudget)
+        self.budget = budget or TELEGRAM_TRAITS.budget
         self.tz = tz
         self.terms = terms
         self._catalog = _catalog(locale)

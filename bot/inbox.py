@@ -36,10 +36,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
 from bot.health import StorageHealth, is_disk_full
+from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Reply, traits_of
 from bot.waiting import wait_a_while
-from storage import inbox, people
+from storage import dialogs, inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
 
@@ -82,6 +83,7 @@ class InboxProcessor:
         self._told_to_wait: dict[str, float] = {}  # per chat: when it was last asked to wait
         self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
         self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
+        self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
 
     def wake(self) -> None:
         self._wake.set()
@@ -145,6 +147,9 @@ class InboxProcessor:
                 inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
                 if inc is not None:
                     inc = await self._admit(channel, entry, inc)
+                if (inc is not None and entry.id not in self._over_limit
+                        and (prepared := await self._read_first(inc)) is not None):
+                    self._prepared[entry.id] = prepared
                 await self._handle(entry, inc)
             except Exception as exc:
                 if is_disk_full(exc):  # not the update's fault: handled again, in its turn, once there is space
@@ -164,6 +169,7 @@ class InboxProcessor:
                 self.health.ok()
             finally:
                 self._over_limit.discard(entry.id)
+                self._prepared.pop(entry.id, None)
             break
         self.processed += 1
         self.on_outbox()
@@ -219,6 +225,36 @@ class InboxProcessor:
         if ctx.inc.callback_id is not None:
             await ctx.answer(text, alert=True)
         await ctx.reply(Reply(text))
+
+    async def _read_first(self, inc: Incoming) -> object | None:
+        """A command that reads much (`routes.prepared`: a year's register ledger) reads it here, on a read-only
+        connection of its own, before the update's transaction: the writer, which every other chat waits for,
+        is then held only for what the command writes. Its handler checks again who may do it; whatever
+        stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
+        name = (inc.command or "").lower()
+        prepare = self.routes.prepared.get(name)
+        if prepare is None:
+            return None
+        try:
+            return await self._read(prepare, name, router.clean(inc))
+        except Exception:  # the handler does it all, in its transaction, as for any other command
+            log.exception("reading first for /%s failed", name)
+            return None
+
+    async def _read(self, prepare: router.Preparer, name: str, inc: Incoming) -> object | None:
+        async with self.db.long_read() as q:
+            person = await people.by_identity(q, inc.channel, inc.user_id)
+            if person is None:
+                return None
+            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
+                           self.config.terms)
+            ctx = Context(q, inc, self.clock.now(), self.config, person, _, channels=frozenset(self.channels))
+            if name not in self.routes.dialog_commands and await dialogs.load(q, ctx.actor) is not None:
+                return None
+            try:
+                return await prepare(ctx)
+            except UserError:
+                return None
 
     async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
         """Handle the update in the next group transaction; once committed, return or raise what its handler raised."""
@@ -281,8 +317,9 @@ class InboxProcessor:
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)
         locale = initial_locale(self.config, person, inc.language_code)
-        ctx = Context(tx, inc, now, self.config, person, Translator(locale, self.config.unit.tz, self.config.terms),
-                      inbox_id=entry.id, channels=frozenset(self.channels))
+        ctx = Context(tx, inc, now, self.config, person,
+                      Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
+                      inbox_id=entry.id, channels=frozenset(self.channels), prepared=self._prepared.get(entry.id))
         if entry.id in self._over_limit:
             await self._over_limit_answer(ctx, entry)
             return

@@ -88,6 +88,74 @@ class OutFile:
 
 
 @dataclass(frozen=True)
+class TextBudget:
+    """How much text one reply may hold on a channel and still arrive whole, or in well-split parts.
+
+    `unit`: what the channel's limit counts (Telegram: UTF-16 code units; WeCom: bytes of UTF-8);
+    `per_message`: one message's limit in that unit, title included; `parts`: how many messages the
+    channel may split one long reply into, at line boundaries (1: it must fit in one). Handlers that
+    draw long lists (the digest, the quota) ask the budget of the channel of the person they answer.
+    """
+
+    unit: Literal["utf16", "utf8"]
+    per_message: int
+    parts: int = 1
+
+    def size(self, text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2 if self.unit == "utf16" else len(text.encode("utf-8"))
+
+    def messages(self, text: str) -> int:
+        """How many messages `text` becomes when packed line by line (a longer line alone takes several)."""
+        count, used = 0, 0
+        for line in text.split("\n"):
+            width = self.size(line) + 1
+            if width > self.per_message:
+                count += 1 + (width - 1) // self.per_message
+                used = 0
+            elif used and used + width <= self.per_message:
+                used += width
+            else:
+                count += 1
+                used = width
+        return max(count, 1)
+
+    def fits(self, text: str) -> bool:
+        return self.size(text) <= self.per_message if self.parts == 1 else self.messages(text) <= self.parts
+
+    @property
+    def chars(self) -> int:
+        """Characters of Chinese text (one UTF-16 unit, three UTF-8 bytes each) it surely holds, a line of
+        the title aside: the number an office is told."""
+        per_char = 1 if self.unit == "utf16" else 3
+        return (self.per_message * self.parts) // per_char - 200
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a channel can carry, for the handlers (they ask for a capability, never test a channel's name):
+    its text budget, and whether its users can send documents (WeCom members cannot: pictures, voice,
+    video, places and links only, 90239/90240 接收消息)."""
+
+    budget: TextBudget
+    documents: bool = True
+
+
+# Telegram: 4 096 UTF-16 units a message; 4 000 keeps a margin for the title's formatting.
+TELEGRAM_TRAITS = ChannelTraits(TextBudget("utf16", 4000))
+_TRAITS: dict[str, ChannelTraits] = {}
+
+
+def register_traits(channel: str, traits: ChannelTraits) -> None:
+    """Called as a channel is added to the app (bot/app.py add_channel)."""
+    _TRAITS[channel] = traits
+
+
+def traits_of(channel: str) -> ChannelTraits:
+    """The traits of a channel by its name; Telegram's for one that declares none (the console, tests)."""
+    return _TRAITS.get(channel, TELEGRAM_TRAITS)
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot says: plain text (channels escape it), optional bold title, buttons.
 

@@ -116,6 +116,8 @@ class Report:
     addressee: str | None = None  # 主送机关
     document_number: str | None = None  # 发文字号: with it, the 版头 of an upward document
     signer: str = ""  # 签发人 (empty: a blank the office fills by hand)
+    copy_to: str = ""  # 抄送机关 in the 版记 (empty: none)
+    issuer: str = ""  # 印发机关 in the 版记 (empty: no 版记)
     blocks: list[Block] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # lines for the workbook's first sheet, after the period
 
@@ -162,6 +164,8 @@ def write_docx(report: Report) -> bytes:
                               align=WD_ALIGN_PARAGRAPH.CENTER, indent=None)
             doc.paragraph(indent=None, exact=False)
     doc.signature(report.unit, zh_date(report.drawn_on))
+    if report.issuer:
+        doc.imprint(report.copy_to, report.issuer, zh_date(report.drawn_on))
     return doc.bytes()
 
 

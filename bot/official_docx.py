@@ -50,6 +50,7 @@ TABLE_SMALL_PT: Final = 10.5  # 5号: a table too wide in 小4号
 CELL_MARGIN_TWIPS: Final = "57"  # 0.1 cm either side of a cell's text
 CELL_PAD_EM: Final = 1.0  # those margins and a little room, in characters
 TITLE_SLACK_EM: Final = 0.5  # room left on every title line
+IMPRINT_ROW_PT: Final = 28.0  # a line of the 版记
 
 
 def em_width(text: str) -> float:
@@ -312,14 +313,60 @@ class OfficialDocument:
                         run.add_break()
 
     def signature(self, unit: str, day: str) -> None:
-        """The unit centred over the date, the date four characters in from the right (§7.3.5)."""
-        self.paragraph(indent=None)
-        self.paragraph(indent=None)
+        """The unit centred over the date, the date four characters in from the right (§7.3.5); the last lines
+        of the text go with them (a page holding only the unit and the date is not filed: §7.3.5 has the text
+        moved, never the signature left alone)."""
+        if self.doc.paragraphs:
+            last = self.doc.paragraphs[-1].paragraph_format
+            last.keep_with_next = last.keep_together = True
+        self.paragraph(indent=None, keep=True)
+        self.paragraph(indent=None, keep=True)
         inset = 4 * BODY_PT
         name = self.paragraph(unit, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=None, keep=True)
         name.paragraph_format.right_indent = Pt(max(0.0, inset + (em_width(day) - em_width(unit)) / 2 * BODY_PT))
         date_line = self.paragraph(day, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=None)
         date_line.paragraph_format.right_indent = Pt(inset)
+
+    def imprint(self, copy_to: str, issuer: str, day: str) -> None:
+        """版记 (§7.4): 抄送机关 (when any) and 印发机关 with 印发日期, in 4号仿宋, between rules the width of the text
+        (the first and the last thick, the one between thin), kept together on the last page. §7.4 sets it at
+        the page's foot: it follows the signature after a blank line instead, since LibreOffice 7.4 ignores the
+        position of a floating table (the office may move it down; it need not retype it)."""
+        rows = ([(f"抄送：{copy_to.rstrip('。')}。", "")] if copy_to else []) + [(issuer, f"{day}印发")]
+        if self.doc.paragraphs:  # with the signature above it
+            self.doc.paragraphs[-1].paragraph_format.keep_with_next = True
+        self.paragraph(indent=None, keep=True)
+        grid = self.doc.add_table(rows=0, cols=2)
+        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+        grid.autofit = False
+        props = grid._tbl.tblPr
+        borders = _element("w:tblBorders")
+        for side, size in (("top", "8"), ("left", "0"), ("bottom", "8"), ("right", "0"), ("insideH", "4"),
+                           ("insideV", "0")):
+            borders.append(_element(f"w:{side}", val="single" if size != "0" else "nil", sz=size, space="0",
+                                    color="000000"))
+        props.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                    "w:tblDescription", "w:tblPrChange")
+        half = TEXT_WIDTH_PT / 2
+        for column in grid.columns:
+            column.width = Pt(half)
+        for left, right in rows:
+            row = grid.add_row()
+            row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
+            cells = list(row.cells)
+            for cell in cells:
+                cell.width = Pt(half)
+            if not right:
+                cells = [cells[0].merge(cells[1])]
+            for cell, text, align in zip(cells, (left, right), (WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT)):
+                para = cell.paragraphs[0]
+                para.alignment = align
+                fmt = para.paragraph_format
+                fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+                fmt.line_spacing = Pt(IMPRINT_ROW_PT)
+                fmt.left_indent = fmt.right_indent = Pt(14)  # one character in from either end (§7.4.2, §7.4.3)
+                fmt.keep_with_next = True
+                _fonts(para.add_run(printable(text)), BODY_FONT, 14)
 
     def bytes(self) -> bytes:
         out = io.BytesIO()

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from bot.errors import PermissionDeniedError
+from bot.i18n import N_
 from storage.people import Person
 
 OFFICE_ACTIONS: Final = frozenset({
     "assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-    "record_contact", "reply_letter",
+    "record_contact", "reply_letter", "record_rating",
 })
 DEPARTMENT_ACTIONS: Final = frozenset({"progress", "conclude", "draft_reply", "request_extension"})
 ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
@@ -30,6 +32,19 @@ LIAISON_ACTIONS: Final = frozenset({"manage_cards", "send_briefing", "manage_acc
 # the handlers check those rows.
 EVENT_ACTIONS: Final = frozenset({"manage_events", "record_attendance", "manage_supervisors", "mark_prepared",
                                   "give_view"})
+
+# What someone who may not is told, for the actions on no matter (the office's own work): `require`.
+REFUSALS: Final = {
+    "register_on_behalf": N_("Sorry, only the liaison office can register a matter on a representative's behalf."),
+    "record_contact": N_("Sorry, only the liaison office can record contacts."),
+    "manage_cards": N_("Sorry, only the liaison office can send opinion cards."),
+    "send_briefing": N_("Sorry, only the liaison office can send briefings."),
+    "npc_register": N_("Sorry, only the liaison office keeps the NPC register."),
+    "manage_supervisors": N_("Sorry, only the liaison office can manage the law-enforcement supervisors."),
+    "manage_events": N_("Sorry, only the liaison office can organise events."),
+    "record_attendance": N_("Sorry, only the liaison office can record attendance."),
+    "manage_accounts": N_("This is for the liaison office and the administrator."),
+}
 
 
 @dataclass(frozen=True)
@@ -87,3 +102,9 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
     if action == "give_view":  # a representative; in office as a supervisor and invited: the handler checks
         return person.is_representative
     return False
+
+
+def require(person: Person | None, action: str) -> None:
+    """Refuse, unless the person may take this action on no matter (REFUSALS says why); the router audits it."""
+    if not may(person, action, None):
+        raise PermissionDeniedError.of(action, None, REFUSALS[action])

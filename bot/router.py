@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context], Awaitable[None]]
 ButtonHandler = Callable[[Context, list[str]], Awaitable[None]]
+# A command's long read, done before its transaction on a read-only connection (bot/inbox.py): what it
+# returns reaches the command's handler as `ctx.prepared`; None (or a refusal) leaves the handler to do it all.
+Preparer = Callable[[Context], Awaitable[object | None]]
 DIALOG_NS = "d"
 
 
@@ -54,6 +57,7 @@ class Routes:
     open_commands: frozenset[str] = frozenset()  # usable before binding
     open_buttons: frozenset[str] = frozenset()
     dialog_commands: frozenset[str] = frozenset()  # usable in the middle of a dialogue
+    prepared: dict[str, Preparer] = field(default_factory=dict)  # commands that read much: read first
     unbound: Handler | None = None
     not_understood: Handler | None = None
 

@@ -48,3 +48,8 @@ def normalise_opt(text: str | None) -> str | None:
 def printable(text: str) -> str:
     """The text without what an XML document (.docx, .xlsx) cannot hold."""
     return _NOT_XML.sub("", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """The text, shortened to at most `limit` characters with an ellipsis (…) when it is longer."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -119,7 +119,8 @@ def _row(number: int, cells: str, lines: int) -> str:
 def _width(column: Column, sample: list[Sequence[Value]], index: int) -> float:
     if column.width is not None:
         return column.width
-    longest = text_width(column.header) / 2 + 1  # a header may wrap to two lines
+    # a header on one line: wrapped, LibreOffice broke it where its glyphs ran out, inside a word (到期应办/结)
+    longest = text_width(column.header) + 1
     for row in sample:
         value = row[index] if index < len(row) else None
         if isinstance(value, str):

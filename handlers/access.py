@@ -26,7 +26,7 @@ from bot.domain import STAFF_ROLES
 from bot.errors import PermissionDeniedError, UserError
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Reply
-from bot.permissions import may
+from bot.permissions import require
 from storage import access, audit, people
 from storage.access import Account
 from storage.db import Tx
@@ -139,8 +139,7 @@ async def set_roles(tx: Tx, now: datetime, actor: Person | None, person: Person,
 
 async def command(ctx: Context) -> None:
     """`/access VERB NAME ...` for the liaison office and the administrator."""
-    if not may(ctx.person, "manage_accounts", None):
-        raise PermissionDeniedError.of("manage_accounts", None, "This is for the liaison office and the administrator.")
+    require(ctx.person, "manage_accounts")
     words = ctx.inc.args.split()
     verb = VERBS.get(words[0].lower() if words else "")
     if verb is None or len(words) < 2 or (verb in ("unbind", "roles") and len(words) != 3) or \

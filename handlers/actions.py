@@ -27,7 +27,9 @@ from handlers import attachments
 from handlers import casework as cases
 from handlers import replies
 from handlers import staff
-from handlers.notices import OUTCOME_LABELS, VIA_LABELS
+from handlers.notices import OUTCOME_LABELS, RATING_LABELS, VIA_LABELS
+from handlers.dialogue import cancelled, open_dialog
+from handlers.rating import MAX_COMMENT
 from storage import people
 from storage.dialogs import Dialog
 from storage.matters import Matter, StoredFile
@@ -79,10 +81,14 @@ STEPS: dict[str, tuple[Step, ...]] = {
     "onsite": (Step("participants", "text", N_("Who took part? (discipline inspection, the office, the department)"),
                     N_("Participants")),
                Step("findings", "text", N_("What was found, and what was decided?"), N_("Findings"))),
+    "record_rating": (Step("rating", "choice", N_("The feedback form returned for {number}: which rating is ticked?"),
+                           N_("Rating")),
+                      Step("comment", "text", N_("Please copy the comments written on the form, or press the button if "
+                                                 "there are none."), N_("Comments on the form"))),
     "return_reply": (NOTE,),
     "leader_return": (NOTE,),
 }
-CONFIRMED = frozenset({"reassign", "transfer", "cannot_meet", "draft_reply", "onsite"})
+CONFIRMED = frozenset({"reassign", "transfer", "cannot_meet", "draft_reply", "onsite", "record_rating"})
 WITH_FILES = frozenset({"cannot_meet", "draft_reply"})  # a reply's files (§7), taken at any of its steps
 REQUIRES = {"unmark_major": "mark_major", "leader_return": "leader_approve", "files": "view"}
 
@@ -108,8 +114,9 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
         return await staff.send_files(ctx, matter_id)
     await cases.ready(ctx, matter, action)  # refused now, not after the person has written what it needs
     dialog = Dialog("act", "0", "", {"matter_id": matter_id, "action": action, "values": {}, "files": []})
-    await ctx.save_dialog(dialog)
-    await ACT.prompt(ctx, dialog)
+    if action == "record_rating":  # the form rates the reply it was sent with, whatever comes after
+        dialog.data["reply_id"] = (await cases.paper_reply_to_rate(ctx, matter)).id
+    await open_dialog(ctx, ACT, dialog)
 
 
 async def _done(ctx: Context, matter_id: int) -> None:
@@ -169,7 +176,7 @@ class ActionFlow:
         lines = [f"{_(staff.ACTION_LABELS[action])} · {matter.number}"]
         for step in self._steps(dialog):
             if step.kind == "text":
-                lines += ["", _("{label}:", label=_(step.label)), str(values[step.name])]
+                lines += ["", _("{label}:", label=_(step.label)), str(values[step.name]) or _("(none)")]
             else:
                 shown = dict(await self._choices(ctx, dialog, step, matter)).get(values[step.name], "")
                 lines.append(_("{label}: {value}", label=_(step.label), value=shown))
@@ -202,6 +209,10 @@ class ActionFlow:
             return [(o, _(OUTCOME_LABELS[o])) for o in domain.OUTCOMES]
         if step.name == "via":
             return [(v, _(VIA_LABELS[v])) for v in domain.REPLY_VIA]
+        if step.name == "rating":
+            return [(r, _(RATING_LABELS[r])) for r in domain.RATINGS]
+        if step.name == "comment":  # a text step's button: nothing written on the form
+            return [("none", _("No comments on the form"))]
         if step.name == "decision":
             days = cases.extension_choices(ctx, matter)
             return [(d.strftime("d%Y%m%d"), _.date(d)) for d in days] + [("refuse", _("Refuse"))]
@@ -211,9 +222,7 @@ class ActionFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
         steps = self._steps(dialog)
         if choice.startswith("change") and choice[6:].isdigit() and int(choice[6:]) < len(steps):
@@ -226,9 +235,9 @@ class ActionFlow:
                 raise StaleActionError("This button is no longer valid.")
             return await self._confirm(ctx, dialog)
         matter = await self._matter(ctx, dialog)
-        if step.kind != "choice" or choice not in dict(await self._choices(ctx, dialog, step, matter)):
+        if choice not in dict(await self._choices(ctx, dialog, step, matter)):
             raise StaleActionError("This button is no longer valid.")
-        await self._take(ctx, dialog, matter, step, choice)
+        await self._take(ctx, dialog, matter, step, choice if step.kind == "choice" else "")  # text: none written
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         step = self._step(dialog)
@@ -276,6 +285,8 @@ class ActionFlow:
             replies.check_reply(ctx, given.get("body"), given.get("grounds"))
         elif action == "request_extension":
             cases.check_extension_reason(value)
+        elif action == "record_rating" and step.name == "comment" and len(value) > MAX_COMMENT:
+            raise UserError("The comment is too long: at most {max} characters.", max=MAX_COMMENT)
 
     async def _next(self, ctx: Context, dialog: Dialog) -> None:
         """On to the first value still missing; when none is, to the confirm screen, or done."""
@@ -341,6 +352,8 @@ class ActionFlow:
             await replies.draft_reply(ctx, matter_id, v["body"], v["grounds"], v["via"], files)
         elif action == "onsite":
             await cases.onsite(ctx, matter_id, v["participants"], v["findings"])
+        elif action == "record_rating":
+            await cases.rate(ctx, matter_id, int(dialog.data["reply_id"]), v["rating"], v["comment"], on_paper=True)
         elif action in ("return_reply", "leader_return"):
             await replies.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
         await _done(ctx, matter_id)

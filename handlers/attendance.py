@@ -11,11 +11,12 @@ from typing import Final
 from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import events as ev
-from handlers.contacts import local_today
-from handlers.event_dialogs import MAX_SEARCH, SEARCH_RESULTS, parse_id, show_card
-from handlers.intake import representative_label
+from handlers import picker
+from handlers.event_dialogs import parse_id, show_card
+from handlers.dialogue import cancelled, open_dialog
 from storage import contacts, events, people
 from storage.dialogs import Dialog
 
@@ -24,7 +25,7 @@ PAGE: Final = 10
 
 async def begin_attendance(ctx: Context, event_id: int) -> None:
     """From an event's card: the invitees, with those who accepted (or were recorded before) marked."""
-    ev.require(ctx.person, "record_attendance")
+    require(ctx.person, "record_attendance")
     event = await ev.load(ctx, event_id)
     ev.require_begun(ctx, event)
     await ctx.answer()
@@ -33,9 +34,8 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     recorded = await events.attendees(ctx.tx, event_id)
     invited = await events.invitations(ctx.tx, event_id)
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
-    dialog = Dialog("event_attend", "mark", "", {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []})
-    await ctx.save_dialog(dialog)
-    await ATTEND.prompt(ctx, dialog)
+    await open_dialog(ctx, ATTEND, Dialog("event_attend", "mark", "",
+                                          {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []}))
 
 
 class AttendanceFlow:
@@ -85,11 +85,9 @@ class AttendanceFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
-        ev.require(ctx.person, "record_attendance")
+        require(ctx.person, "record_attendance")
         data = dialog.data
         event_id = int(data["event_id"])
         chosen: list[int] = data["chosen"]
@@ -109,9 +107,7 @@ class AttendanceFlow:
             else:
                 chosen.append(number)
         elif choice.startswith("a") and number is not None:
-            person = await people.get(ctx.tx, number)
-            if person is None or not person.is_representative:
-                raise StaleActionError("This button is no longer valid.")
+            await picker.representative(ctx.tx, number)
             if number not in dict(await self._candidates(ctx, dialog)):
                 data["extra"].append(number)
             if number not in chosen:
@@ -122,20 +118,11 @@ class AttendanceFlow:
         await self.prompt(ctx, dialog)
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        ev.require(ctx.person, "record_attendance")
+        require(ctx.person, "record_attendance")
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"a{p.id}")),) for p in found)
-        await ctx.reply(Reply(_("Who else attended? Press the name."), buttons=rows))
+        await picker.offer(ctx, dialog, text, ask=_("Who else attended? Press the name."), prefix="a")
 
     async def _save(self, ctx: Context, dialog: Dialog) -> None:
         _, data = ctx._, dialog.data
@@ -147,7 +134,7 @@ class AttendanceFlow:
         added = await ev.record_attendance(ctx, event_id, new)
         await ctx.end_dialog()
         event = await ev.load(ctx, event_id)
-        cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+        cov = await contacts.coverage(ctx.tx, ctx.today.year)
         text = "\n".join([
             _("Attendance at {title} recorded: {n} attended, {added} newly recorded, each counted as a contact.",
               title=event.title, n=len(recorded) + len(added), added=len(added)),

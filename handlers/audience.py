@@ -15,15 +15,13 @@ from bot.errors import StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
-from handlers.intake import representative_label
+from handlers import picker
 from storage import cards, people
 from storage.dialogs import Dialog
 from storage.people import Person
 
 STEPS: Final = ("audience", "sector", "named")
-MAX_SEARCH: Final = 50
 MAX_NAMED: Final = 100
-SEARCH_RESULTS: Final = 8
 NAMES_SHOWN: Final = 30  # names listed in a message; the rest are counted
 
 KIND_LABELS: Final = {
@@ -116,9 +114,8 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
             raise StaleActionError("This button is no longer valid.")
         data["audience"] = {"kind": "sector", "sector": data["sectors"][index]}
         return True
-    if dialog.step == "named" and choice.startswith("rep"):
-        digits = choice[3:]
-        await _pick(ctx, dialog, int(digits) if digits.isdigit() and len(digits) <= 12 else None)
+    if dialog.step == "named" and picker.is_choice(choice):
+        await _pick(ctx, dialog, await picker.chosen(ctx, choice))
         return False
     if dialog.step == "named" and choice == "done" and data["picked"]:
         data["audience"] = {"kind": "named", "ids": list(data["picked"])}
@@ -147,31 +144,12 @@ async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
 
 async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     """Offer the representatives whose name or phone contains the text, as buttons."""
-    _ = ctx._
-    if len(text) > MAX_SEARCH:
-        raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                        max=MAX_SEARCH)
-    found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
-    last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["picked"] else []
-    last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
-    if not found:
-        await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
-        return
-    buttons = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),)
-                    for p in found[:SEARCH_RESULTS])
-    if len(found) > SEARCH_RESULTS:
-        message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
-                    "narrow the search.", n=SEARCH_RESULTS)
-    else:
-        message = _("Please choose the representative, or send another part of the name.")
-    await ctx.reply(Reply(message, buttons=(*buttons, tuple(last))))
+    last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["picked"] else []
+    last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+    await picker.offer(ctx, dialog, text, last=last)
 
 
-async def _pick(ctx: Context, dialog: Dialog, person_id: int | None) -> None:
-    rep = await people.get(ctx.tx, person_id) if person_id is not None else None
-    if rep is None or not rep.is_representative:
-        raise StaleActionError("This button is no longer valid.")
+async def _pick(ctx: Context, dialog: Dialog, rep: Person) -> None:
     picked: list[int] = dialog.data["picked"]
     if rep.id in picked:
         await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))

@@ -19,28 +19,21 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
-from bot.messages import Button, OutFile, Reply
-from bot.permissions import may
+from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.i18n import N_, Translator
+from bot.messages import Button, OutFile, Reply, traits_of
+from bot.permissions import require
 from bot.router import dialog_button
+from bot.text import clip
 from handlers import attachments, audience, registry
-from handlers.cards import clip
-from handlers.contacts import local_today
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 from storage.dialogs import Dialog
 from storage.matters import NewMatter, StoredFile
-from storage.people import Person
 
-MAX_TEXT: Final = 3500  # one message, title included, within Telegram's 4096
+MAX_TEXT: Final = 3500  # at most, and within what every running channel delivers whole (text_limit)
 BRIEFING_SOURCE: Final = "card"
-
-
-def require_office(person: Person | None) -> None:
-    """Only the office sends briefings."""
-    if not may(person, "send_briefing", None):
-        raise PermissionDeniedError.of("send_briefing", None, "Sorry, only the liaison office can send briefings.")
 
 
 def _files(data: list[dict[str, object]]) -> list[StoredFile]:
@@ -50,10 +43,14 @@ def _files(data: list[dict[str, object]]) -> list[StoredFile]:
 
 async def begin(ctx: Context) -> None:
     """/brief"""
-    require_office(ctx.person)
-    dialog = Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []})
-    await ctx.save_dialog(dialog)
-    await WRITE.prompt(ctx, dialog)
+    require(ctx.person, "send_briefing")
+    await open_dialog(ctx, WRITE, Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []}))
+
+
+def text_limit(ctx: Context) -> int:
+    """The longest briefing text the office is told it may send: what every running channel delivers whole
+    (Telegram: one message) or in well-split parts (WeCom: a few messages, bot/channels/wecom.py TRAITS)."""
+    return min([MAX_TEXT, *(traits_of(c).budget.chars for c in ctx.channels)])
 
 
 class BriefingWriteFlow:
@@ -71,7 +68,7 @@ class BriefingWriteFlow:
                                   buttons=((cancel,),)))
         elif step == "text":
             await ctx.reply(Reply(_("Please send the text of the briefing, in one message (at most {max} "
-                                    "characters).", max=MAX_TEXT), buttons=((cancel,),)))
+                                    "characters).", max=text_limit(ctx)), buttons=((cancel,),)))
         elif step == "files":
             done = Button(_("Done"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("Please send the documents to go with it (e.g. the work report), each at most "
@@ -95,11 +92,9 @@ class BriefingWriteFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "send_briefing")  # again at every step: roles change
         step = dialog.step
         if step == "files" and choice == "next":
             return await self._goto(ctx, dialog, "audience")
@@ -112,7 +107,7 @@ class BriefingWriteFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "send_briefing")
         step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
         if step == "files" and ctx.inc.attachments:
             return await self._take_files(ctx, dialog)
@@ -124,8 +119,9 @@ class BriefingWriteFlow:
                 data["title"] = " ".join(text.split())
                 return await self._goto(ctx, dialog, "text")
             if step == "text":
-                if len(text) > MAX_TEXT:
-                    raise UserError("The text is too long: at most {max} characters.", max=MAX_TEXT)
+                if len(text) > text_limit(ctx) or not all(
+                        traits_of(c).budget.fits(f"{data.get('title', '')}\n{text}") for c in ctx.channels):
+                    raise UserError("The text is too long: at most {max} characters.", max=text_limit(ctx))
                 data["text"] = text
                 return await self._goto(ctx, dialog, "files")
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
@@ -162,7 +158,7 @@ class BriefingWriteFlow:
         briefing = await briefings.get(ctx.tx, briefing_id)
         assert briefing is not None
         out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
-        today = local_today(ctx)
+        today = ctx.today
         staff_id = person.id if person.body is None else None
         unreached: list[str] = []
         for rep in members:
@@ -208,11 +204,8 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     briefing_id = callbacks.to_int(parts[1])
     await ctx.answer()
     briefing = await _delivered(ctx, briefing_id)
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("brief_opinion", "text", "", {"briefing_id": briefing.id, "text": None})
-    await ctx.save_dialog(dialog)
-    await OPINION.prompt(ctx, dialog)
+    await open_dialog(ctx, OPINION, Dialog("brief_opinion", "text", "",
+                                           {"briefing_id": briefing.id, "text": None}))
 
 
 async def _delivered(ctx: Context, briefing_id: int) -> Briefing:
@@ -251,9 +244,7 @@ class BriefingOpinionFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         if dialog.step == "confirm" and choice == "submit" and dialog.data["text"]:
             return await self._submit(ctx, dialog)

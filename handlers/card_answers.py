@@ -18,11 +18,11 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import registry
-from handlers.contacts import local_today
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 from storage.dialogs import Dialog
@@ -61,9 +61,7 @@ async def begin(ctx: Context, card_id: int) -> None:
     if ctx.dialog is not None:
         raise DialogOpenError()
     count = len(await cards.questions(ctx.tx, card_id))
-    dialog = Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count})
-    await ctx.save_dialog(dialog)
-    await ANSWER.prompt(ctx, dialog)
+    await open_dialog(ctx, ANSWER, Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count}))
 
 
 async def decline(ctx: Context, card_id: int) -> None:
@@ -143,10 +141,8 @@ class CardAnswerFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted. You can press Answer under the card again "
-                                        "at any time.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
+                                           "card again at any time.")):
             return
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)
@@ -219,7 +215,7 @@ class CardAnswerFlow:
             raise UserError("You have answered the opinion card “{title}” already. Thank you.", title=card.title)
         author = await people.get(ctx.tx, card.created_by)
         staff_id = author.id if author is not None and author.body is None else None
-        await contacts.add(ctx.tx, rep.id, "opinion_card", local_today(ctx), staff_id, card.title, "card", ctx.now,
+        await contacts.add(ctx.tx, rep.id, "opinion_card", ctx.today, staff_id, card.title, "card", ctx.now,
                            source_ref=f"card:{card.id}")
         await audit.record(ctx.tx, ctx.now, rep.id, "card_answered", matter_id=matter.id,
                            detail={"card_id": card.id, "answered": len(given), "questions": len(questions)})

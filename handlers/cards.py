@@ -16,17 +16,18 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import Translator
+from bot.errors import NotFoundError, StaleActionError, UserError
+from bot.i18n import N_, Translator
+from bot.text import clip
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import audience, card_answers
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, people
 from storage.cards import Card, Question, Tally
 from storage.db import parse_ts
 from storage.dialogs import Dialog
-from storage.people import Person
 
 MAX_QUESTIONS: Final = 10
 MAX_QUESTION: Final = 300
@@ -36,16 +37,6 @@ MAX_CHOICE: Final = 30  # an option is a button label
 LIST_LIMIT: Final = 10
 LABEL_CLIP: Final = 30
 SEPARATORS: Final = ("/", "／")
-
-
-def require_office(person: Person | None) -> None:
-    """Only the office writes, sends, follows and closes opinion cards."""
-    if not may(person, "manage_cards", None):
-        raise PermissionDeniedError.of("manage_cards", None, "Sorry, only the liaison office can send opinion cards.")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def parse_choices(text: str) -> list[str]:
@@ -91,10 +82,9 @@ def card_message(_: Translator, unit: str, card: Card, questions: list[Question]
 
 async def begin(ctx: Context) -> None:
     """/card"""
-    require_office(ctx.person)
-    dialog = Dialog("card_write", "title", "", {"title": None, "questions": [], "pending": None})
-    await ctx.save_dialog(dialog)
-    await WRITE.prompt(ctx, dialog)
+    require(ctx.person, "manage_cards")
+    await open_dialog(ctx, WRITE, Dialog("card_write", "title", "",
+                                         {"title": None, "questions": [], "pending": None}))
 
 
 class CardWriteFlow:
@@ -144,11 +134,9 @@ class CardWriteFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was sent.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "manage_cards")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "question" and choice == "done" and data["questions"]:
             return await self._goto(ctx, dialog, "audience")
@@ -166,7 +154,7 @@ class CardWriteFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "manage_cards")
         step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
         if text and not ctx.inc.attachments:
             if step == "title":
@@ -240,7 +228,7 @@ WRITE = CardWriteFlow()
 
 async def list_cards(ctx: Context) -> None:
     """/cards: the latest cards and their response rates."""
-    require_office(ctx.person)
+    require(ctx.person, "manage_cards")
     _ = ctx._
     found = await cards.recent(ctx.tx, LIST_LIMIT)
     if not found:
@@ -262,7 +250,7 @@ def _tally_line(_: Translator, t: Tally) -> str:
 
 async def show(ctx: Context, card_id: int) -> None:
     """A card's response: sent, answered (with the matters), declined, not yet, not reached."""
-    require_office(ctx.person)
+    require(ctx.person, "manage_cards")
     _ = ctx._
     t = await cards.tally(ctx.tx, card_id)
     if t is None:
@@ -295,7 +283,7 @@ async def show(ctx: Context, card_id: int) -> None:
 
 async def close(ctx: Context, card_id: int) -> None:
     """Stop taking answers to a card (those who have not answered are no longer waited for)."""
-    require_office(ctx.person)
+    require(ctx.person, "manage_cards")
     card = await cards.get(ctx.tx, card_id)
     if card is None:
         raise NotFoundError("No such opinion card.")

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
+from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
-from handlers import notices
+from handlers import notices, slips
 from storage import audit, casework, matters, people
 from storage.db import parse_ts
 from storage.matters import Matter
@@ -68,6 +69,8 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
                             "registration, Article 12 of the {regulation}): no further extension can be asked for.",
                             number=matter.number,
                             day=ctx._.date(matter.due_date), months=ctx.config.casework.extension_cap_months)
+    if action == "record_rating":
+        await paper_reply_to_rate(ctx, matter)
     if action == "decide_extension" and await casework.pending_extension(ctx.tx, matter.id) is None:
         raise UserError("No extension of this matter is waiting for a decision.")
     if action in ("return_reply", "leader_return"):
@@ -104,9 +107,20 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     await record_event(ctx, matter, "assigned", public=True,
                        detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
-    for person_id in {*await casework.department_staff(ctx.tx, department_id), urger_id}:
-        await notices.to_staff(ctx, person_id, matter, notices.new_assignment(matter, department, urger.name))
+    staff = set(await casework.department_staff(ctx.tx, department_id))
+    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
+    for person_id in sorted({*staff, urger_id}):
+        await notices.to_staff(ctx, person_id, matter, notices.new_assignment(
+            matter, department, urger.name, (slip,) if slip and person_id in staff else ()))
     return matter
+
+
+async def _slip(ctx: Context, matter_id: int) -> OutFile:
+    """The assignment slip 交办单 of the matter as this transaction leaves it, for its department (who may see
+    the complainant: SPEC §1)."""
+    assigned = await matters.get(ctx.tx, matter_id)
+    assert assigned is not None
+    return await slips.slip_file(ctx, assigned, personal=True)
 
 
 async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: int, reason: str) -> None:
@@ -127,12 +141,14 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
         "reason": reason})
     await notices.to_representative(ctx, matter, notices.reassigned(department))
     leaving = set(await casework.department_staff(ctx.tx, old_id))
-    taking = {*await casework.department_staff(ctx.tx, department_id), urger_id}
+    staff = set(await casework.department_staff(ctx.tx, department_id))
+    taking = {*staff, urger_id}
     if matter.urger_id:
         taking.add(matter.urger_id)  # an urger replaced hears who urges it now
+    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
     for person_id in sorted(taking):
-        await notices.to_staff(ctx, person_id, matter,
-                               notices.reassigned_here(matter, old, department, urger.name, reason))
+        await notices.to_staff(ctx, person_id, matter, notices.reassigned_here(
+            matter, old, department, urger.name, reason, (slip,) if slip and person_id in staff else ()))
     for person_id in sorted(leaving - taking):
         await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
 
@@ -325,10 +341,13 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
 # -- the representative ----------------------------------------------------------------
 
 
-async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str) -> str:
-    """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline."""
-    matter = await load(ctx, matter_id, "rate")
-    last = await casework.last_sent_reply(ctx.tx, matter.id)
+async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str, *, on_paper: bool = False
+               ) -> str:
+    """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline.
+    `on_paper`: the office records the feedback form 征询意见表 returned for a reply given on paper (seed §7);
+    it counts exactly as the representative's own rating, and the representative is told it was recorded."""
+    matter = await load(ctx, matter_id, "record_rating" if on_paper else "rate")
+    last = await paper_reply_to_rate(ctx, matter) if on_paper else await casework.last_sent_reply(ctx.tx, matter.id)
     if matter.state != "replied" or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
         raise UserError("This reply has been rated already, or is not the latest one.")
     if rating not in domain.RATINGS:
@@ -342,13 +361,28 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     if state == "closed":
         changes["closed_at"] = ctx.now
     await casework.update(ctx.tx, matter.id, ctx.now, **changes)
-    await record_event(ctx, matter, f"rated_{rating}", public=True, detail={"reply_id": last.id})
+    await record_event(ctx, matter, f"rated_{rating}", public=True,
+                       detail={"reply_id": last.id, **({"on_paper": True} if on_paper else {})})
+    if on_paper:
+        await notices.to_representative(ctx, matter, notices.paper_rating_recorded(rating, state, due))
     if state == "reopened":
         await _announce_reopening(ctx, matter, comment, due)
     elif matter.department_id is not None:
         for person_id in await casework.department_staff(ctx.tx, matter.department_id):
             await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
     return state
+
+
+async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
+    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is None or last.via != "paper":
+        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
+                        number=matter.number)
+    if matter.state != "replied" or last.rating not in (None, "unrated"):
+        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
+                        "it.", number=matter.number)
+    return last
 
 
 async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: date) -> None:

@@ -15,23 +15,23 @@ from typing import Final
 
 from bot.context import Context
 from bot.contacts_file import METHODS, parse_date
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
 from bot.router import dialog_button
-from storage import audit, contacts, people
+from bot.text import clip
+from handlers import picker
+from handlers.dialogue import cancelled, open_dialog
+from storage import audit, contacts
 from storage.contacts import Coverage
 from storage.dialogs import Dialog
 from storage.matters import Matter
 from storage.people import Person
 
 MAX_NOTE: Final = 1000
-MAX_SEARCH: Final = 50
 MAX_CHOSEN: Final = 100
-SEARCH_RESULTS: Final = 8
 QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
-MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
 
 METHOD_LABELS: Final = {
@@ -54,26 +54,12 @@ def method_label(_: Translator, method: str) -> str:
     return _(METHOD_LABELS[method])
 
 
-def require_office(person: Person | None) -> None:
-    """Only the office records contacts."""
-    if not may(person, "record_contact", None):
-        raise PermissionDeniedError.of("record_contact", None, "Sorry, only the liaison office can record contacts.")
-
-
-def local_today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.config.unit.tz).date()
-
-
-def _label(_: Translator, name: str, body: str | None, sector: str, clip: int | None = None) -> str:
+def _label(_: Translator, name: str, body: str | None, sector: str, limit: int | None = None) -> str:
     """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
     title = _("NPC deputy") if body == "npc" else _("CPPCC member")
-    if clip is not None:
-        name, sector = _clipped(name, clip), _clipped(sector, clip)
+    if limit is not None:
+        name, sector = clip(name, limit), clip(sector, limit)
     return " · ".join(part for part in (name, title, sector) if part)
-
-
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _join(_: Translator, names: list[str]) -> str:
@@ -82,10 +68,9 @@ def _join(_: Translator, names: list[str]) -> str:
 
 async def begin(ctx: Context) -> None:
     """/contact"""
-    require_office(ctx.person)
-    dialog = Dialog("contact", "whom", "", {"reps": [], "method": None, "day": None, "note": None})
-    await ctx.save_dialog(dialog)
-    await CONTACT.prompt(ctx, dialog)
+    require(ctx.person, "record_contact")
+    await open_dialog(ctx, CONTACT, Dialog("contact", "whom", "",
+                                           {"reps": [], "method": None, "day": None, "note": None}))
 
 
 async def on_button(ctx: Context, parts: list[str]) -> None:
@@ -98,15 +83,6 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await begin(ctx)
 
 
-async def _representative(ctx: Context, person_id: object) -> Person:
-    """A representative named by the dialogue (button data is user input): stale when not one now."""
-    rep = await people.get(ctx.tx, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) \
-        else None
-    if rep is None or not rep.is_representative:
-        raise StaleActionError("This button is no longer valid.")
-    return rep
-
-
 class ContactFlow:
     name = "contact"
 
@@ -114,7 +90,7 @@ class ContactFlow:
         return ctx._("recording a contact")
 
     async def _chosen(self, ctx: Context, dialog: Dialog) -> list[Person]:
-        return [await _representative(ctx, i) for i in dialog.data["reps"]]
+        return [await picker.representative(ctx.tx, i) for i in dialog.data["reps"]]
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, dialog.data
@@ -156,22 +132,19 @@ class ContactFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "record_contact")  # again at every step: roles change
         step, data = dialog.step, dialog.data
-        if step == "whom" and choice.startswith("rep"):
-            digits = choice[3:]
-            return await self._choose(ctx, dialog, int(digits) if digits.isdigit() and len(digits) <= 12 else None)
+        if step == "whom" and picker.is_choice(choice):
+            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "whom" and choice == "done" and data["reps"]:
             return await self._goto(ctx, dialog, "method")
         if step == "method" and choice in METHODS:
             data["method"] = choice
             return await self._goto(ctx, dialog, "day")
         if step == "day" and choice in ("today", "yesterday"):
-            day = local_today(ctx) - timedelta(days=1 if choice == "yesterday" else 0)
+            day = ctx.today - timedelta(days=1 if choice == "yesterday" else 0)
             data["day"] = day.isoformat()
             return await self._goto(ctx, dialog, "note")
         if step == "note" and choice == "skip":
@@ -182,12 +155,12 @@ class ContactFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "record_contact")
         step, text = dialog.step, ctx.inc.text.strip()
         if step == "whom" and text:
             return await self._search(ctx, dialog, text)
         if step == "day" and text:
-            today = local_today(ctx)
+            today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
@@ -212,28 +185,11 @@ class ContactFlow:
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
-        _ = ctx._
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
-        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
-        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
-            return
-        buttons = tuple((Button(_label(_, p.name, p.body, p.sector), dialog_button(dialog, f"rep{p.id}")),)
-                        for p in found[:SEARCH_RESULTS])
-        if len(found) > SEARCH_RESULTS:
-            message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
-                        "narrow the search.", n=SEARCH_RESULTS)
-        else:
-            message = _("Please choose the representative, or send another part of the name.")
-        await ctx.reply(Reply(message, buttons=(*buttons, tuple(last))))
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
+        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        await picker.offer(ctx, dialog, text, last=last)
 
-    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
-        rep = await _representative(ctx, person_id)
+    async def _choose(self, ctx: Context, dialog: Dialog, rep: Person) -> None:
         chosen: list[int] = dialog.data["reps"]
         if rep.id in chosen:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
@@ -253,7 +209,7 @@ class ContactFlow:
         method, day = data["method"], date.fromisoformat(data["day"])
         if method not in METHODS or not chosen:
             raise StaleActionError("This button is no longer valid.")
-        today = local_today(ctx)
+        today = ctx.today
         if day > today:  # cannot happen through the steps above; the data is stored, so check once more
             raise UserError("{day} is in the future. Please send the day the contact took place.", day=_.date(day))
         staff_id = person.id if person.body is None else None
@@ -283,13 +239,13 @@ async def quota(ctx: Context) -> None:
     """/quota: this calendar year's coverage (seed §11)."""
     if not may(ctx.person, "quota", None):
         raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    cov = await contacts.coverage(ctx.tx, local_today(ctx).year)
+    cov = await contacts.coverage(ctx.tx, ctx.today.year)
     await ctx.reply(quota_report(ctx._, cov))
 
 
 def quota_report(_: Translator, cov: Coverage) -> Reply:
     """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
-    as few as it takes to keep the message within MESSAGE_LIMIT."""
+    as few as it takes to keep the message within the text budget of the reader's channel (`_.budget`)."""
     title = _("Contacts in {year}", year=str(cov.year))
     if cov.total == 0:
         return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
@@ -301,9 +257,9 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
         _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
           total=cov.by_body["cppcc"].total),
     ]
-    sectors = [_("{sector}: {contacted}/{total}", sector=_clipped(s, LABEL_CLIP) if s else _("(no sector)"),
+    sectors = [_("{sector}: {contacted}/{total}", sector=clip(s, LABEL_CLIP) if s else _("(no sector)"),
                  contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
-    names = [_label(_, p.name, p.body, p.sector, clip=LABEL_CLIP) for p in cov.not_contacted]
+    names = [_label(_, p.name, p.body, p.sector, limit=LABEL_CLIP) for p in cov.not_contacted]
 
     def render(n_sectors: int, n_names: int) -> str:
         lines = [*head, _("By sector:"), *sectors[:n_sectors]]
@@ -319,7 +275,7 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
 
     n_sectors, n_names = len(sectors), min(QUOTA_NAMES, len(names))
     text = render(n_sectors, n_names)
-    while _utf16(f"{title}\n{text}") > MESSAGE_LIMIT and (n_names or n_sectors):
+    while not _.budget.fits(f"{title}\n{text}") and (n_names or n_sectors):
         if n_names:
             n_names -= 1
         else:
@@ -327,10 +283,6 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
         text = render(n_sectors, n_names)
     return Reply(text, title=title)
 
-
-def _utf16(text: str) -> int:
-    """A length as Telegram counts it."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 # -- a reply counts as a contact -----------------------------------------------------------
@@ -346,6 +298,6 @@ async def record_reply_contact(ctx: Context, matter: Matter, via: str) -> None:
         raise ValueError(f"unknown reply channel {via!r}")
     person = ctx.person
     staff_id = person.id if person is not None and person.body is None else None
-    await contacts.add(ctx.tx, matter.representative_id, method, local_today(ctx), staff_id, "", "reply", ctx.now,
+    await contacts.add(ctx.tx, matter.representative_id, method, ctx.today, staff_id, "", "reply", ctx.now,
                        source_ref=matter.number)
 

@@ -42,7 +42,6 @@ from storage.reports import MatterFacts
 log = logging.getLogger(__name__)
 
 LIST_LIMIT: Final = 10  # matters listed per section; the rest are counted and attached
-MESSAGE_LIMIT: Final = 4000  # Telegram allows 4096 UTF-16 units, title included; keep a margin
 SOON_DAYS: Final = 7
 CACHE: Final = ("cache", "digest")  # under storage.files_dir: charts and lists waiting to be sent
 
@@ -202,7 +201,7 @@ async def command(ctx: Context) -> None:
     """/digest: the weekly figures now, for leaders and the liaison office."""
     if not may(ctx.person, "digest", None):
         raise PermissionDeniedError.of("digest", None, "This is for leaders and the liaison office.")
-    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    today = ctx.today
     figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
     ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
@@ -217,7 +216,8 @@ def reply(_: Translator, d: Digest, files: tuple[OutFile, ...]) -> Reply:
 
 
 def render(_: Translator, d: Digest) -> tuple[str, str, bool]:
-    """The title and the text, within MESSAGE_LIMIT; True when a list was cut (then the full one is attached)."""
+    """The title and the text, within the text budget of the reader's channel (`_.budget`: one Telegram
+    message, or a few WeCom ones split at lines); True when a list was cut (then the full one is attached)."""
     p = d.period
     title_id = N_("Weekly digest, {first} to {last}") if p.kind == "week" else N_("Monthly digest, {first} to {last}")
     title = _(title_id, first=_.date(p.first), last=_.date(p.last))
@@ -243,7 +243,7 @@ def render(_: Translator, d: Digest) -> tuple[str, str, bool]:
 
     limit = LIST_LIMIT
     text, cut = body(limit)
-    while _utf16(f"{title}\n{text}") > MESSAGE_LIMIT and limit > 0:
+    while not _.budget.fits(f"{title}\n{text}") and limit > 0:
         limit -= 1
         text, cut = body(limit)
     return title, text, cut
@@ -310,9 +310,6 @@ def _due_soon(_: Translator, today: date, m: DueItem) -> str:
 def _due(_: Translator, m: DueItem) -> str:
     return _("{matter} · due {day}", matter=_prefix(_, m), day=_.date(m.due_date))
 
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 # -- what goes with it: the chart and the full list ---------------------------------------------

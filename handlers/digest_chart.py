@@ -16,6 +16,7 @@ from typing import Final
 
 from bot import charts
 from bot.i18n import Translator
+from bot.text import clip
 from handlers import measures
 from storage.digest import DepartmentLoad
 
@@ -75,4 +76,4 @@ def chart_labels(_: Translator, today: date, departments: Sequence[DepartmentLoa
 
 
 def _bar_label(name: str) -> str:
-    return name if len(name) <= CHART_LABEL else name[:CHART_LABEL - 1] + "…"
+    return clip(name, CHART_LABEL)

@@ -14,15 +14,15 @@ from typing import Final
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
 from handlers import events as ev
-from handlers.contacts import local_today
-from handlers.intake import representative_label
+from handlers import picker
+from handlers.dialogue import cancelled, open_dialog
 from storage import events, matters, people
 from storage.dialogs import Dialog
+from storage.people import Person
 
-MAX_SEARCH: Final = 50
-SEARCH_RESULTS: Final = 8
 MAX_NAMED: Final = 200
 
 
@@ -42,12 +42,11 @@ async def show_card(ctx: Context, event_id: int) -> None:
 
 async def begin(ctx: Context) -> None:
     """/event"""
-    ev.require(ctx.person, "manage_events")
-    dialog = Dialog("event", "kind", "", {"kind": None, "matter_id": None, "title": None, "starts_at": None,
+    require(ctx.person, "manage_events")
+    await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
+                                         {"kind": None, "matter_id": None, "title": None, "starts_at": None,
                                           "place": None, "departments": [], "audience": None, "sectors": [],
-                                          "named": []})
-    await ctx.save_dialog(dialog)
-    await EVENT.prompt(ctx, dialog)
+                                          "named": []}))
 
 
 class EventFlow:
@@ -113,7 +112,7 @@ class EventFlow:
             lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), local_today(ctx),
+            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), ctx.today,
                                     ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
@@ -130,11 +129,9 @@ class EventFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
-        ev.require(ctx.person, "manage_events")  # again at every step: roles change
+        require(ctx.person, "manage_events")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "kind" and choice in ev.KIND_LABELS:
             data["kind"] = choice
@@ -167,8 +164,8 @@ class EventFlow:
             if index is None or index >= len(data["sectors"]):
                 raise StaleActionError("This button is no longer valid.")
             return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
-        if step == "named" and choice.startswith("rep"):
-            return await self._choose(ctx, dialog, parse_id(choice[3:]))
+        if step == "named" and picker.is_choice(choice):
+            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "named" and choice == "done" and data["named"]:
             return await self._audience(ctx, dialog, "named")
         if step == "confirm" and choice == "confirm":
@@ -176,7 +173,7 @@ class EventFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        ev.require(ctx.person, "manage_events")
+        require(ctx.person, "manage_events")
         step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
         buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
         if not text or buttons_only:
@@ -216,32 +213,17 @@ class EventFlow:
         await self._goto(ctx, dialog, "confirm")
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        _ = ctx._
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS + 1)
-        last = [Button(_("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
-        last.append(Button(_("Cancel"), dialog_button(dialog, "cancel")))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=(tuple(last),)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),)
-                     for p in found[:SEARCH_RESULTS])
-        await ctx.reply(Reply(_("Please choose the representative, or send another part of the name."),
-                              buttons=(*rows, tuple(last))))
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
+        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        await picker.offer(ctx, dialog, text, last=last)
 
-    async def _choose(self, ctx: Context, dialog: Dialog, person_id: int | None) -> None:
-        person = await people.get(ctx.tx, person_id) if person_id is not None else None
-        if person is None or not person.is_representative:
-            raise StaleActionError("This button is no longer valid.")
+    async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
         named: list[int] = dialog.data["named"]
         if person.id in named:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
             return
         if dialog.data["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
-                                                                                     local_today(ctx)):
+                                                                                     ctx.today):
             raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                             "only.", name=person.name)
         if len(named) >= MAX_NAMED:

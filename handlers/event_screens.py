@@ -16,12 +16,11 @@ from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.router import dialog_button
 from handlers import events as ev
 from handlers.attendance import begin_attendance
 from handlers.intake import begin_for
-from handlers.registry import require_office
 from storage import events, matters, people
 from storage.dialogs import Dialog
 from storage.events import Event, Invitation
@@ -61,7 +60,7 @@ async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
 
 async def on_opinions(ctx: Context, event_id: int) -> None:
     """The attendees, each a button that registers what they raised at the event as a matter."""
-    require_office(ctx.person)
+    require(ctx.person, "register_on_behalf")
     event = await ev.load(ctx, event_id)
     present = await events.attendees(ctx.tx, event_id)
     if not present:
@@ -79,7 +78,7 @@ async def on_opinions(ctx: Context, event_id: int) -> None:
 
 async def on_register_opinion(ctx: Context, event_id: int, person_id: int) -> None:
     """One press: the on-behalf registration, with the attendee chosen and 'at a meeting' as the channel."""
-    require_office(ctx.person)
+    require(ctx.person, "register_on_behalf")
     await ev.load(ctx, event_id)
     if person_id not in await events.attendees(ctx.tx, event_id):
         raise StaleActionError("This button is no longer valid.")
@@ -98,7 +97,7 @@ async def listing(ctx: Context) -> None:
     events they are invited to."""
     if not may(ctx.person, "manage_events", None) and ctx.person is not None and ctx.person.is_representative:
         return await my_invitations(ctx)
-    ev.require(ctx.person, "manage_events")
+    require(ctx.person, "manage_events")
     _ = ctx._
     found = await events.starting_from(ctx.tx, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
     if not found:
@@ -149,7 +148,7 @@ def _names(_: Translator, items: list[str]) -> str:
 
 async def card(ctx: Context, event_id: int) -> None:
     """An event as the office sees it: who answered what, the preparation, attendance; what to do next."""
-    ev.require(ctx.person, "manage_events")
+    require(ctx.person, "manage_events")
     event = await ev.load(ctx, event_id)
     _ = ctx._
     lines = [f"{ev.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]

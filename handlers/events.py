@@ -24,14 +24,12 @@ from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.workdays import Calendar
-from handlers.contacts import local_today
 from handlers.labels import kind_label
 from storage import audit, casework, contacts, events, matters, people
 from storage.events import Event, Preparation
 from storage.matters import Matter
-from storage.people import Person
 
 Make = Callable[[Translator], Reply]
 
@@ -65,20 +63,8 @@ MAX_PLACE: Final = 100
 MAX_REASON: Final = 200
 NAMES_SHOWN: Final = 30  # per group on an event's card; the rest are counted
 LIST_LIMIT: Final = 20
-REFUSALS: Final = {
-    "manage_events": N_("Sorry, only the liaison office can organise events."),
-    "record_attendance": N_("Sorry, only the liaison office can record attendance."),
-}
-
-
 def kind_name(_: Translator, kind: str) -> str:
     return _(KIND_LABELS[kind])
-
-
-def require(person: Person | None, action: str) -> None:
-    """The office's part of events; refusals are audited by the router."""
-    if not may(person, action, None):
-        raise PermissionDeniedError.of(action, None, REFUSALS[action])
 
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s+)(\d{1,2})\s*[:：]\s*(\d{2})$")
@@ -167,7 +153,7 @@ async def audience_ids(ctx: Context, audience: str, named: list[int]) -> list[in
     if audience.startswith("sector:"):
         return await people.representative_ids(q, sector=audience.removeprefix("sector:"))
     if audience == "supervisors":
-        return [s.person_id for s in await events.supervisors(q, local_today(ctx))]
+        return [s.person_id for s in await events.supervisors(q, ctx.today)]
     if audience == "named":
         found = [await people.get(q, i) for i in dict.fromkeys(named)]
         if not all(p is not None and p.is_representative for p in found):
@@ -189,7 +175,7 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
     invitees = await audience_ids(ctx, new.audience, new.named)
     if matter is not None:
         for person_id in invitees:
-            if not await events.is_supervisor(ctx.tx, person_id, local_today(ctx)):
+            if not await events.is_supervisor(ctx.tx, person_id, ctx.today):
                 person = await people.get(ctx.tx, person_id)
                 raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                                 "only.", name=person.name if person else "?")
@@ -202,7 +188,7 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
     event_id = await events.add(ctx.tx, new.kind, " ".join(new.title.split()), new.starts_at,
                                 " ".join(new.place.split()), matter.id if matter else None, new.audience, actor,
                                 ctx.now)
-    deadline = prepare_by(local_day(ctx, new.starts_at), local_today(ctx), ctx.config.calendar)
+    deadline = prepare_by(local_day(ctx, new.starts_at), ctx.today, ctx.config.calendar)
     for department_id in dict.fromkeys(new.departments):
         await events.add_preparation(ctx.tx, event_id, department_id, deadline)
     await events.invite(ctx.tx, event_id, invitees, ctx.now)

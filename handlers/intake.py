@@ -17,43 +17,38 @@ from __future__ import annotations
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.messages import Button, Reply
+from bot.permissions import require
 from bot.router import dialog_button
-from handlers import attachments, registry
-from handlers.common import role_title
+from handlers import attachments, picker, registry
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
+from handlers.dialogue import cancelled, open_dialog
 from storage import people
 from storage.dialogs import Dialog
-from storage.people import Person
 
 MAX_NAME = 50
 MAX_CONTACT = 100
-MAX_SEARCH = 50
-SEARCH_RESULTS = 8
 
 
 async def begin(ctx: Context) -> None:
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
-    dialog = Dialog("intake", "kind", "", {"text": [], "files": []})
-    await ctx.save_dialog(dialog)
-    await INTAKE.prompt(ctx, dialog)
+    await open_dialog(ctx, INTAKE, Dialog("intake", "kind", "", {"text": [], "files": []}))
 
 
 async def begin_on_behalf(ctx: Context) -> None:
     """/register: the office registers a matter it received another way, for a representative."""
-    registry.require_office(ctx.person)
-    dialog = Dialog("intake", "whom", "", {"on_behalf_of": None, "via": None, "text": [], "files": []})
-    await ctx.save_dialog(dialog)
-    await INTAKE.prompt(ctx, dialog)
+    require(ctx.person, "register_on_behalf")
+    await open_dialog(ctx, INTAKE, Dialog("intake", "whom", "",
+                                          {"on_behalf_of": None, "via": None, "text": [], "files": []}))
 
 
 async def begin_for(ctx: Context, person_id: int, via: str) -> None:
     """The same registration with whom and how already known (an attendee of an event): it starts at the kind."""
-    registry.require_office(ctx.person)
-    rep = await registry.representative(ctx.tx, person_id)
+    require(ctx.person, "register_on_behalf")
+    rep = await picker.representative(ctx.tx, person_id)
     if via not in OFFICE_VIA:
         raise ValueError(f"unknown channel {via!r}")
     dialog = Dialog("intake", "kind", "", {"on_behalf_of": rep.id, "via": via, "text": [], "files": []})
@@ -69,11 +64,6 @@ async def on_register_button(ctx: Context, parts: list[str]) -> None:
     if ctx.dialog is not None:
         raise DialogOpenError()
     await begin_on_behalf(ctx)
-
-
-def representative_label(_: Translator, rep: Person) -> str:
-    """王建国 · 人大代表 · 教育界: enough to tell two people of one name apart."""
-    return " · ".join(part for part in (rep.name, role_title(_, rep), rep.sector) if part)
 
 
 class IntakeFlow:
@@ -94,7 +84,7 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
                                     "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
         elif step == "via":
-            rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+            rep = await picker.representative(ctx.tx, dialog.data["on_behalf_of"])
             ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
             await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
                                   buttons=(tuple(ways[:3]), tuple(ways[3:]), (cancel,))))
@@ -102,7 +92,7 @@ class IntakeFlow:
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             rows = tuple(tuple(kinds[i:i + 3]) for i in range(0, len(kinds), 3))
             if _on_behalf(dialog):
-                rep = await registry.representative(ctx.tx, dialog.data["on_behalf_of"])
+                rep = await picker.representative(ctx.tx, dialog.data["on_behalf_of"])
                 title = _("Register on behalf of {name}", name=rep.name)
                 text = _("What did {name} raise? A suggestion, criticism or opinion, or a report, accusation or "
                          "appeal that a citizen asked them to pass on.", name=rep.name)
@@ -150,9 +140,9 @@ class IntakeFlow:
         _, data = ctx._, dialog.data
         lines = []
         if _on_behalf(dialog):
-            rep = await registry.representative(ctx.tx, data["on_behalf_of"])
+            rep = await picker.representative(ctx.tx, data["on_behalf_of"])
             lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
-                                         name=representative_label(_, rep)),
+                                         name=picker.label(_, rep)),
                       _("Received: {via}", via=via_label(_, data["via"]))]
         lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
@@ -175,18 +165,13 @@ class IntakeFlow:
     # -- input -------------------------------------------------------------------------
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        if choice == "cancel":
-            await ctx.answer()
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
+        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         step, data = dialog.step, dialog.data
         if _on_behalf(dialog):
-            registry.require_office(ctx.person)
-        if step == "whom" and choice.startswith("rep") and _on_behalf(dialog):
-            digits = choice[3:]
-            person_id = int(digits) if digits.isdigit() and len(digits) <= 12 else None
-            rep = await registry.representative(ctx.tx, person_id)
+            require(ctx.person, "register_on_behalf")
+        if step == "whom" and picker.is_choice(choice) and _on_behalf(dialog):
+            rep = await picker.chosen(ctx, choice)
             data["on_behalf_of"] = rep.id
             return await self._goto(ctx, dialog, "via")
         if step == "via" and choice in OFFICE_VIA and _on_behalf(dialog):
@@ -254,25 +239,8 @@ class IntakeFlow:
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
-        _ = ctx._
-        registry.require_office(ctx.person)
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, " ".join(text.split()), SEARCH_RESULTS + 1)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=((cancel,),)))
-            return
-        buttons = tuple((Button(representative_label(_, rep), dialog_button(dialog, f"rep{rep.id}")),)
-                        for rep in found[:SEARCH_RESULTS])
-        if len(found) > SEARCH_RESULTS:
-            message = _("More than {n} match; here are the first {n}. Choose one, or send more of the name to "
-                        "narrow the search.", n=SEARCH_RESULTS)
-        else:
-            message = _("Please choose the representative, or send another part of the name.")
-        await ctx.reply(Reply(message, buttons=(*buttons, (cancel,))))
+        require(ctx.person, "register_on_behalf")
+        await picker.offer(ctx, dialog, text, last=[Button(ctx._("Cancel"), dialog_button(dialog, "cancel"))])
 
     async def _take_text(self, ctx: Context, dialog: Dialog, text: str) -> None:
         parts: list[str] = dialog.data["text"]

@@ -13,6 +13,7 @@ It names the representative and the subject, never a complainant (SPEC §1).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -37,6 +38,7 @@ from handlers.report_text import BODY_WORDS, STATE_WORDS, zh_words
 from handlers.reports import window
 from storage import audit, people
 from storage.db import Tx
+from storage.people import Person
 from storage.ledger import NO_DEPARTMENT, LedgerRow, rows
 from storage.reports import MatterFacts
 from storage.supervision import DEADLINE_STATES
@@ -50,9 +52,9 @@ GROUPS: Final = {"未办结": DEADLINE_STATES, "办结": tuple(s for s in STATES
 COLUMNS: Final = (
     Column("序号", workbook.INTEGER), Column("编号"), Column("登记日期", workbook.DATE), Column("代表委员"),
     Column("身份"), Column("类别"), Column("事由", width=40), Column("受理方式"), Column("承办部门"), Column("催办人"),
-    Column("办理期限", workbook.DATE), Column("延期至", workbook.DATE), Column("重大疑难复杂"),
+    Column("办理期限", workbook.DATE), Column("延期至", workbook.DATE), Column("重大疑难复杂", width=14),
     Column("办结日期", workbook.DATE), Column("办理结果", width=24), Column("答复日期", workbook.DATE),
-    Column("答复方式"), Column("评价"), Column("重新办理次数", workbook.INTEGER), Column("办理状态"),
+    Column("答复方式"), Column("评价"), Column("重新办理次数", workbook.INTEGER, width=14), Column("办理状态"),
 )
 
 
@@ -182,27 +184,60 @@ async def ledger_file(q: Tx, f: LedgerFilter, unit: str, now: datetime, tz: Zone
              "“重新办理”：因代表委员不满意而重新办理的次数。"]
     sheets = [Sheet("说明", title, [Column("说明", workbook.NOTE, width=72)], ([line] for line in about), header=False),
               Sheet("登记台账", title, COLUMNS, found, landscape=True)]
-    return workbook.write_workbook(sheets, title=title, author=unit, created=now), len(found)
+    # seconds of CPU for a year of a large unit: on a thread, so that the event loop goes on serving the chats
+    data = await asyncio.to_thread(workbook.write_workbook, sheets, title=title, author=unit, created=now)
+    return data, len(found)
 
 
 # -- in chat ---------------------------------------------------------------------------------------
 
 
-async def command(ctx: Context) -> None:
-    """/ledger [period] [kind] [department] [state]: the ledger of the matters registered then, as a workbook."""
+@dataclass(frozen=True)
+class Drawn:
+    """A ledger read and written before the command's transaction (bot/inbox.py), for the words it was asked by."""
+
+    args: str
+    person_id: int
+    ledger: LedgerFilter
+    file: str  # in the file store
+    count: int
+
+
+def _allowed(ctx: Context) -> Person:
     if not may(ctx.person, "ledger", None):
         raise PermissionDeniedError.of("ledger", None, "Sorry, only the liaison office can do this.")
-    person = ctx.person
-    assert person is not None
+    assert ctx.person is not None
+    return ctx.person
+
+
+async def _draw(ctx: Context) -> Drawn:
+    person = _allowed(ctx)
     tz = ctx.config.unit.tz
     today = ctx.now.astimezone(tz).date()
     f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx))
     data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
-    name = f"{f.period}登记台账.xlsx"
+    return Drawn(ctx.inc.args, person.id, f, store.put(data)[1], count)
+
+
+async def prepare(ctx: Context) -> Drawn:
+    """/ledger's read, on a read-only connection before the command's transaction (a year of a large unit takes
+    seconds: the writer is not held meanwhile); the file is stored, and named by the reply that the command
+    queues. What it refuses, the command refuses again in its transaction, and says so."""
+    return await _draw(ctx)
+
+
+async def command(ctx: Context) -> None:
+    """/ledger [period] [kind] [department] [state]: the ledger of the matters registered then, as a workbook:
+    the one read before this transaction if there was one (`prepare`), else read here."""
+    person = _allowed(ctx)
+    drawn = ctx.prepared
+    if not (isinstance(drawn, Drawn) and drawn.args == ctx.inc.args and drawn.person_id == person.id):
+        drawn = await _draw(ctx)
+    f = drawn.ledger
     await audit.record(ctx.tx, ctx.now, person.id, "ledger_drawn",
-                       detail={"first": f.first.isoformat(), "last": f.last.isoformat(), "matters": count})
+                       detail={"first": f.first.isoformat(), "last": f.last.isoformat(), "matters": drawn.count})
     _ = ctx._
-    await ctx.reply(Reply(_("The register ledger: {n} matters registered from {first} to {last}.", n=count,
+    await ctx.reply(Reply(_("The register ledger: {n} matters registered from {first} to {last}.", n=drawn.count,
                             first=_.date(f.first), last=_.date(f.last)),
-                          title=_("Register ledger"), files=(OutFile(store.put(data)[1], name),)))
+                          title=_("Register ledger"), files=(OutFile(drawn.file, f"{f.period}登记台账.xlsx"),)))

@@ -133,23 +133,51 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
     return make
 
 
+def rating_thanks(_: Translator, number: str, state: str, due: date) -> str:
+    """What the representative is told once a rating counts: it reopens the matter (due again on `due`),
+    leaves it open for its final reply, or closes it."""
+    if state == "reopened":
+        return _("Your matter {number} will be handled again, under the supervision of the office and discipline "
+                 "inspection, and concluded by {day}. We will reply to you again.", number=number, day=_.date(due))
+    if state == "rated":
+        return _("Thank you for your rating. The matter is still being resolved; we will tell you the final result.")
+    return _("Thank you for your rating and your supervision.")
+
+
+def paper_rating_recorded(rating: str, state: str, due: date) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    """The feedback form returned for a reply on paper, recorded by the office: told as for a rating by button."""
+    def make(matter: Matter) -> Callable[[Translator], Reply]:
+        return lambda _: Reply(
+            _("The office has recorded the feedback form you returned on the reply to {number}: {rating}.",
+              number=matter.number, rating=_(RATING_LABELS[rating])) + "\n" + rating_thanks(_, matter.number, state,
+                                                                                             due))
+    return make
+
+
 # -- to staff --------------------------------------------------------------------------
 
 
-def new_assignment(matter: Matter, department: str, urger: str) -> Callable[[Translator], Reply]:
+def new_assignment(matter: Matter, department: str, urger: str, slip: tuple[OutFile, ...] = ()
+                   ) -> Callable[[Translator], Reply]:
+    """To the department (with its assignment slip 交办单, `slip`) and the urger."""
     return lambda _: Reply(
         _("{number} ({kind}) is assigned to {department}; urger: {urger}. To be concluded by {day}.",
           number=matter.number, kind=kind_label(_, matter.kind), department=department, urger=urger,
-          day=_.date(matter.due_date)),
-        title=_("Assigned"), buttons=open_button(_, matter))
+          day=_.date(matter.due_date)) + _slip_line(_, slip),
+        title=_("Assigned"), buttons=open_button(_, matter), files=slip)
 
 
-def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str) -> Callable[[Translator], Reply]:
+def reassigned_here(matter: Matter, old: str, new: str, urger: str, reason: str, slip: tuple[OutFile, ...] = ()
+                    ) -> Callable[[Translator], Reply]:
     return lambda _: Reply(
         _("{number} ({kind}) is re-assigned from {old} to {new}; urger: {urger}. Reason: {reason}\n"
           "To be concluded by {day}, as before.", number=matter.number, kind=kind_label(_, matter.kind), old=old,
-          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)),
-        title=_("Re-assigned"), buttons=open_button(_, matter))
+          new=new, urger=urger, reason=reason, day=_.date(matter.due_date)) + _slip_line(_, slip),
+        title=_("Re-assigned"), buttons=open_button(_, matter), files=slip)
+
+
+def _slip_line(_: Translator, slip: tuple[OutFile, ...]) -> str:
+    return "\n" + _("The assignment slip is attached, to print and sign for.") if slip else ""
 
 
 def reassigned_away(matter: Matter, old: str, new: str, reason: str) -> Callable[[Translator], Reply]:

@@ -17,14 +17,15 @@ from typing import Final
 from bot import callbacks
 from bot.contacts_file import parse_date
 from bot.context import Context
-from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.i18n import N_, Translator
+from bot.text import clip
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import require
 from bot.router import dialog_button
+from handlers.dialogue import cancelled
 from storage import audit, matters, reports
 from storage.dialogs import Dialog
-from storage.people import Person
 from storage.reports import RegisterEntry
 
 KIND_LABELS: Final = {"major_case_report": N_("Major case report"), "protest": N_("Protest")}
@@ -37,19 +38,6 @@ LIST_LIMIT: Final = 40
 FILE_BUTTONS: Final = 10
 CLIP: Final = 20
 EXAMPLE_DAY: Final = "2026-11-20"
-
-
-def require_office(person: Person | None) -> None:
-    if not may(person, "npc_register", None):
-        raise PermissionDeniedError.of("npc_register", None, "Sorry, only the liaison office keeps the NPC register.")
-
-
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.config.unit.tz).date()
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= CLIP else text[:CLIP - 1] + "…"
 
 
 def _case(entry: RegisterEntry) -> str:
@@ -65,13 +53,13 @@ def entry_line(_: Translator, entry: RegisterEntry) -> str:
 
 async def command(ctx: Context) -> None:
     """/npc"""
-    require_office(ctx.person)
+    require(ctx.person, "npc_register")
     await show(ctx)
 
 
 async def show(ctx: Context) -> None:
     _ = ctx._
-    year = _today(ctx).year
+    year = ctx.today.year
     entries = await reports.entries_between(ctx.tx, date(year, 1, 1), date(year, 12, 31))
     unfiled = await reports.unfiled_protests(ctx.tx)
     lines = [entry_line(_, e) for e in entries[-LIST_LIMIT:]] or [_("Nothing recorded in {year} yet.",
@@ -83,7 +71,7 @@ async def show(ctx: Context) -> None:
         lines += ["", _("Protests of earlier years not yet filed:"), *(entry_line(_, e) for e in earlier)]
     rows: list[tuple[Button, ...]] = [tuple(Button(_(START_LABELS[kind]), callbacks.encode("npc", "new", code))
                                             for code, kind in KIND_CODES.items())]
-    rows += [(Button(_("Filed: {case}", case=_clip(e.case_name)), callbacks.encode("npc", "filed", e.id)),)
+    rows += [(Button(_("Filed: {case}", case=clip(e.case_name, CLIP)), callbacks.encode("npc", "filed", e.id)),)
              for e in unfiled[:FILE_BUTTONS]]
     await ctx.reply(Reply("\n".join(lines), title=_("NPC register, {year}", year=str(year)), buttons=tuple(rows)))
 
@@ -93,7 +81,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     if len(parts) != 2 or parts[0] not in ("new", "filed") or (parts[0] == "new" and parts[1] not in KIND_CODES):
         raise StaleActionError("This button is no longer valid.")
     await ctx.answer()
-    require_office(ctx.person)
+    require(ctx.person, "npc_register")
     if ctx.dialog is not None:
         raise DialogOpenError()
     if parts[0] == "new":
@@ -134,7 +122,7 @@ class RegisterFlow:
             await ctx.reply(Reply(_("Please send the case number (案号), or press None."), buttons=((none, cancel),)))
         elif step == "matter":
             await ctx.reply(Reply(_("Does it concern a matter registered here? Please send its number, e.g. {example}, "
-                                    "or press None.", example=f"{ctx.config.unit.matter_prefix}-{_today(ctx).year}-0001"),
+                                    "or press None.", example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001"),
                                   buttons=((none, cancel),)))
         elif step == "day":
             question = (_("On what day was it reported to the county people's congress? Press a button, or send the "
@@ -178,11 +166,9 @@ class RegisterFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
-        require_office(ctx.person)  # again at every step: roles change
+        require(ctx.person, "npc_register")  # again at every step: roles change
         step, data = dialog.step, dialog.data
         if step == "number" and choice == "none":
             data["number"] = ""
@@ -190,7 +176,7 @@ class RegisterFlow:
         if step == "matter" and choice == "none":
             return await self._goto(ctx, dialog, "day")
         if step in ("day", "filed_day") and choice in ("today", "yesterday"):
-            return await self._take_day(ctx, dialog, _today(ctx) - timedelta(days=int(choice == "yesterday")))
+            return await self._take_day(ctx, dialog, ctx.today - timedelta(days=int(choice == "yesterday")))
         if step == "note" and choice == "none":
             data["note"] = ""
             return await self._goto(ctx, dialog, "confirm")
@@ -201,7 +187,7 @@ class RegisterFlow:
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        require_office(ctx.person)
+        require(ctx.person, "npc_register")
         step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
         limit = {"case": MAX_NAME, "number": MAX_NUMBER, "note": MAX_NOTE}.get(step)
         if limit is not None and len(text) > limit:
@@ -213,11 +199,11 @@ class RegisterFlow:
             matter = await matters.by_number(ctx.tx, text)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or press None.",
-                                number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{_today(ctx).year}-0001")
+                                number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
             data["matter"] = matter.id
             return await self._goto(ctx, dialog, "day")
         if step in ("day", "filed_day") and text:
-            day = parse_date(text, _today(ctx).year)
+            day = parse_date(text, ctx.today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
             return await self._take_day(ctx, dialog, day)
@@ -226,7 +212,7 @@ class RegisterFlow:
         await self.prompt(ctx, dialog)
 
     async def _take_day(self, ctx: Context, dialog: Dialog, day: date) -> None:
-        if day > _today(ctx):
+        if day > ctx.today:
             raise UserError("{day} is in the future. Please send a day that has passed.", day=ctx._.date(day))
         if dialog.step == "filed_day":
             entry = await _unfiled(ctx, dialog.data["entry"])
@@ -245,7 +231,7 @@ class RegisterFlow:
         person, data = ctx.person, dialog.data
         assert person is not None
         day = date.fromisoformat(data["day"])
-        if data["kind"] not in KIND_LABELS or not data["case"] or day > _today(ctx):
+        if data["kind"] not in KIND_LABELS or not data["case"] or day > ctx.today:
             raise StaleActionError("This button is no longer valid.")  # stored data, checked once more
         entry_id = await reports.add_entry(ctx.tx, data["kind"], data["matter"], data["case"], data["number"] or "",
                                            day, data["note"] or "", person.id, ctx.now)
@@ -260,7 +246,7 @@ class RegisterFlow:
         assert person is not None
         entry = await _unfiled(ctx, dialog.data["entry"])
         day = date.fromisoformat(dialog.data["day"])
-        if not entry.happened_on <= day <= _today(ctx) or not await reports.mark_filed(ctx.tx, entry.id, day,
+        if not entry.happened_on <= day <= ctx.today or not await reports.mark_filed(ctx.tx, entry.id, day,
                                                                                         person.id):
             raise StaleActionError("This button is no longer valid.")
         await audit.record(ctx.tx, ctx.now, person.id, "protest_filed", matter_id=entry.matter_id,

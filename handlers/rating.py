@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from handlers import casework as cases
+from handlers import notices
+from handlers.dialogue import open_dialog
 from storage import casework, matters
 from storage.dialogs import Dialog
 
@@ -25,11 +27,8 @@ async def on_rate(ctx: Context, parts: list[str]) -> None:
     if matter.state != "replied" or latest is None or latest.id != reply_id:
         raise UserError("This reply has been rated already, or is not the latest one.")
     await ctx.answer()
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("rate", "comment", "", {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]})
-    await ctx.save_dialog(dialog)
-    await RATE.prompt(ctx, dialog)
+    await open_dialog(ctx, RATE, Dialog("rate", "comment", "",
+                                        {"matter_id": matter_id, "reply_id": reply_id, "rating": LETTERS[parts[2]]}))
 
 
 class RatingFlow:
@@ -64,17 +63,9 @@ class RatingFlow:
         await ctx.end_dialog()
         state = await cases.rate(ctx, int(dialog.data["matter_id"]), int(dialog.data["reply_id"]),
                                  dialog.data["rating"], comment)
-        if state == "reopened":
-            matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
-            assert matter is not None
-            text = ctx._("Your matter {number} will be handled again, under the supervision of the office and "
-                         "discipline inspection, and concluded by {day}. We will reply to you again.",
-                         number=matter.number, day=ctx._.date(matter.due_date))
-        elif state == "rated":
-            text = ctx._("Thank you for your rating. The matter is still being resolved; we will tell you the final "
-                         "result.")
-        else:
-            text = ctx._("Thank you for your rating and your supervision.")
+        matter = await matters.get(ctx.tx, int(dialog.data["matter_id"]))
+        assert matter is not None
+        text = notices.rating_thanks(ctx._, matter.number, state, matter.due_date)
         await ctx.reply(Reply(text))
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import REGISTERED, due_date, matter_number
-from bot.errors import PermissionDeniedError, StaleActionError
+from bot.errors import StaleActionError
 from bot.i18n import N_, Translator
 from bot.messages import Reply
-from bot.permissions import may
+from bot.permissions import require
+from handlers import picker
 from storage import audit, matters, people
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
                              via_label)
@@ -29,21 +30,6 @@ async def department_name(q: Tx, department_id: object) -> str | None:
     if not isinstance(department_id, int):
         return None
     return await people.department_name(q, department_id)
-
-
-def require_office(person: Person | None) -> None:
-    """Only the office registers a matter on a representative's behalf."""
-    if not may(person, "register_on_behalf", None):
-        raise PermissionDeniedError.of("register_on_behalf", None, "Sorry, only the liaison office can register "
-                                       "a matter on a representative's behalf.")
-
-
-async def representative(q: Tx, person_id: object) -> Person:
-    """The representative a dialogue names; a stale step when the id is not one (button data is user input)."""
-    rep = await people.get(q, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) else None
-    if rep is None or not rep.is_representative:
-        raise StaleActionError("This button is no longer valid.")
-    return rep
 
 
 async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:
@@ -72,8 +58,8 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     data = dialog.data
     on_behalf = "on_behalf_of" in data
     if on_behalf:
-        require_office(person)
-        rep = await representative(ctx.tx, data["on_behalf_of"])
+        require(person, "register_on_behalf")
+        rep = await picker.representative(ctx.tx, data["on_behalf_of"])
         if data.get("via") not in OFFICE_VIA:
             raise StaleActionError("This button is no longer valid.")
     else:

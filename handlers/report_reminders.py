@@ -109,19 +109,15 @@ def _buttons(_: Translator, period: HalfYear, *, draw: bool) -> tuple[tuple[Butt
 # -- in chat -------------------------------------------------------------------------------
 
 
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.config.unit.tz).date()
-
-
 def _period(ctx: Context, text: str) -> HalfYear:
     if not text.strip():
-        return HalfYear.of(_today(ctx))
+        return HalfYear.of(ctx.today)
     try:
         period = HalfYear.parse(text)
     except PeriodError:
         raise UserError("Please name the half-year as {example}: the year followed by {h1} for January to June or "
                         "{h2} for July to December.", example="2026H2", h1="H1", h2="H2") from None
-    if period.first > _today(ctx):
+    if period.first > ctx.today:
         raise UserError("The report period, {period}, has not begun yet.", period=period_name(ctx._, period))
     return period
 
@@ -153,7 +149,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     _, person = ctx._, ctx.person
     assert person is not None
     tz = ctx.config.unit.tz
-    figures = await reports.half_year(ctx.tx, period, _today(ctx), tz, ctx.config.unit.name)
+    figures = await reports.half_year(ctx.tx, period, ctx.today, tz, ctx.config.unit.name)
     report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
                                           regulation=ctx.config.terms.regulation)
     docx, xlsx = report_text.half_year_files(report)
@@ -198,7 +194,7 @@ async def mark_sent(ctx: Context, period: HalfYear) -> None:
     if not may(person, "report_sent", None):
         raise PermissionDeniedError.of("report_sent", None, "Sorry, only the liaison office can do this.")
     assert person is not None
-    today = _today(ctx)
+    today = ctx.today
     if period.first > today:
         raise StaleActionError("This button is no longer valid.")
     _ = ctx._

@@ -109,7 +109,8 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
         title_parts=(f.unit, f"关于{half}", "联系人大代表政协委员", "工作情况的报告"),
         subtitle_parts=(f"（{zh_date(f.period.first)}至{zh_date(f.period.last)}，", f"数据截至{zh_date(f.as_of)}）"),
         unit=f.unit, drawn_on=drawn_on, drawn_at=drawn_at, addressee=addressee or paper.addressee or None,
-        document_number=paper.number(drawn_on.year), signer=paper.signer)
+        document_number=paper.number(drawn_on.year), signer=paper.signer, copy_to=paper.copy_to,
+        issuer=paper.issuer or f"{f.unit}办公室")
     add = report.blocks.append
     add(Paragraph(f"根据《{regulation}》第十七条“每年分别于当年的6月底和12月底前，"
                   f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、政协委员"

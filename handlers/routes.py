@@ -53,6 +53,7 @@ def build() -> Routes:
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisors.VIEW, npc_register.REGISTER)},
+        prepared={"ledger": ledger.prepare},  # a year of a large unit: read before the transaction (bot/inbox.py)
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,

@@ -101,7 +101,7 @@ async def overview(ctx: Context) -> None:
         raise PermissionDeniedError.of("overview", None, "This is for the office, discipline inspection and leaders.")
     counts = await casework.count_by_state(ctx.tx)
     summary = "  ".join(f"{state_label(_, s)} {n}" for s, n in sorted(counts.items()))
-    today = ctx.now.astimezone(ctx.config.unit.tz).date()
+    today = ctx.today
     open_states = tuple(s for s in domain.STATES if s not in domain.CLOSED_STATES)
     items = await casework.matters_in(ctx.tx, open_states, limit=LIST_LIMIT)
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
@@ -183,6 +183,10 @@ async def show(ctx: Context, matter_id: int) -> None:
     last = await casework.last_sent_reply(ctx.tx, matter.id)
     if last is not None and last.via == "paper" and may(ctx.person, "reply_letter", cases.access(matter)):
         papers_row.append(Button(_("Reply letter"), callbacks.encode("case", matter.id, "letter")))
+        if (matter.state == "replied" and last.rating in (None, "unrated")
+                and may(ctx.person, "record_rating", cases.access(matter))):  # its 征询意见表, come back
+            papers_row.append(Button(_("Record the returned form"),
+                                     callbacks.encode("act", matter.id, "record_rating")))
     if papers_row:
         buttons += (tuple(papers_row),)
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=buttons))
@@ -197,7 +201,7 @@ def _due_line(ctx: Context, matter: Matter) -> str:
     """The due date, and how many days overdue while it is not concluded (§12: the count of the reminders)."""
     _ = ctx._
     due = _("To be concluded by: {day}", day=_.date(matter.due_date))
-    late = domain.days_overdue(matter.due_date, ctx.now.astimezone(ctx.config.unit.tz).date())
+    late = domain.days_overdue(matter.due_date, ctx.today)
     if matter.state in DEADLINE_STATES and late:
         return _("{due} ({n} days overdue)", due=due, n=late)
     return due
@@ -210,6 +214,7 @@ ACTION_LABELS = {
     "decide_extension": N_("Decide extension"), "conclude": N_("Conclude"), "draft_reply": N_("Draft reply"),
     "approve_reply": N_("Approve reply"), "return_reply": N_("Return reply"), "leader_approve": N_("Approve reply"),
     "leader_return": N_("Return reply"), "files": N_("Files"), "onsite": N_("On-site supervision"),
+    "record_rating": N_("Record the returned form"),
 }
 
 

@@ -21,13 +21,12 @@ from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.permissions import may
+from bot.permissions import may, require
 from bot.router import dialog_button
 from handlers import casework as cases
-from handlers import notices
-from handlers.contacts import local_today
+from handlers import notices, picker
 from handlers.events import public_summary
-from handlers.intake import representative_label
+from handlers.dialogue import cancelled, open_dialog
 from storage import audit, casework, events, matters, people
 from storage.dialogs import Dialog
 from storage.events import Event
@@ -37,14 +36,6 @@ FEWEST: Final = 5  # seed §6: 5 to 10 supervisors
 MOST: Final = 10
 TERM_YEARS: Final = 5  # the term of a people's congress: offered as the default term
 MAX_VIEW: Final = 2000
-MAX_SEARCH: Final = 50
-SEARCH_RESULTS: Final = 8
-
-
-def require_office(ctx: Context) -> None:
-    if not may(ctx.person, "manage_supervisors", None):
-        raise PermissionDeniedError.of("manage_supervisors", None,
-                                       "Sorry, only the liaison office can manage the law-enforcement supervisors.")
 
 
 def count_warning(_: Translator, n: int) -> str | None:
@@ -72,9 +63,9 @@ def _year_bounds(ctx: Context, year: int) -> tuple[datetime, datetime]:
 
 async def listing(ctx: Context) -> None:
     """/supervisors"""
-    require_office(ctx)
+    require(ctx.person, "manage_supervisors")
     _ = ctx._
-    today = local_today(ctx)
+    today = ctx.today
     found = await events.supervisors(ctx.tx, today)
     spread = await events.discussion_invitations(ctx.tx, *_year_bounds(ctx, today.year))
     lines = [_("In office: {n} (Article 6 of the {regulation}: 5 to 10).", n=len(found))]
@@ -85,7 +76,7 @@ async def listing(ctx: Context) -> None:
     for s in found:
         invited, attended = spread.get(s.person_id, (0, 0))
         person = await people.get(ctx.tx, s.person_id)
-        label = representative_label(_, person) if person else s.name
+        label = picker.label(_, person) if person else s.name
         lines += ["", label, _term(_, s.starts_on, s.ends_on),
                   _("Case discussions in {year}: invited {invited}, attended {attended}", year=str(today.year),
                     invited=invited, attended=attended)]
@@ -99,11 +90,11 @@ async def listing(ctx: Context) -> None:
 async def on_button(ctx: Context, parts: list[str]) -> None:
     """sv:list, sv:add, sv:rm:PERSON, sv:rmok:PERSON (the office); sv:view:EVENT (an invited supervisor)."""
     if parts == ["list"]:
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         await ctx.answer()
         return await listing(ctx)
     if parts == ["add"]:
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         await ctx.answer()
         if ctx.dialog is not None:
             raise DialogOpenError()
@@ -115,9 +106,9 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     number = callbacks.to_int(parts[1])
     if parts[0] == "view":
         return await begin_view(ctx, number)
-    require_office(ctx)
+    require(ctx.person, "manage_supervisors")
     person = await people.get(ctx.tx, number)
-    if person is None or not await events.is_supervisor(ctx.tx, person.id, local_today(ctx)):
+    if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor now.", name=person.name if person else "?")
     await ctx.answer()
     _ = ctx._
@@ -126,7 +117,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         await ctx.reply(Reply(_("Remove {name} from the law-enforcement supervisors, from today?", name=person.name),
                               buttons=((confirm,),)))
         return
-    await events.remove_supervisor(ctx.tx, person.id, local_today(ctx), ctx.person.id if ctx.person else None,
+    await events.remove_supervisor(ctx.tx, person.id, ctx.today, ctx.person.id if ctx.person else None,
                                    ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "supervisor_removed",
                        detail={"person_id": person.id})
@@ -158,7 +149,7 @@ class AppointFlow:
                                     "number."), title=_("Appoint a supervisor"), buttons=((cancel,),)))
             return
         person = await people.get(ctx.tx, dialog.data["person_id"])
-        end = default_end(local_today(ctx))
+        end = default_end(ctx.today)
         term = Button(_("{years} years, until {day}", years=TERM_YEARS, day=_.date(end)),
                       dialog_button(dialog, "default"))
         await ctx.reply(Reply(_("Until when is {name} appointed? Press the button, or send the last day of the term, "
@@ -167,16 +158,12 @@ class AppointFlow:
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
-        if choice == "cancel":
-            await ctx.end_dialog()
-            await ctx.reply(Reply(ctx._("Cancelled. Nothing was changed.")))
+        if await cancelled(ctx, choice):
             return
-        require_office(ctx)
-        if dialog.step == "whom" and choice.startswith("rep") and choice[3:].isdigit() and len(choice) < 16:
-            person = await people.get(ctx.tx, int(choice[3:]))
-            if person is None or not person.is_representative:
-                raise StaleActionError("This button is no longer valid.")
-            today = local_today(ctx)
+        require(ctx.person, "manage_supervisors")
+        if dialog.step == "whom" and picker.is_choice(choice):
+            person = await picker.chosen(ctx, choice)
+            today = ctx.today
             term = [s for s in await events.supervisors(ctx.tx, today) if s.person_id == person.id]
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
@@ -185,43 +172,32 @@ class AppointFlow:
             await ctx.save_dialog(dialog)
             return await self.prompt(ctx, dialog)
         if dialog.step == "until" and choice == "default":
-            return await self._appoint(ctx, dialog, default_end(local_today(ctx)))
+            return await self._appoint(ctx, dialog, default_end(ctx.today))
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         from bot.contacts_file import parse_date
 
-        require_office(ctx)
+        require(ctx.person, "manage_supervisors")
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
         if dialog.step == "until":
-            today = local_today(ctx)
+            today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2031-12-31, or press a button.")
             if day <= today:
                 raise UserError("The term must end after today.")
             return await self._appoint(ctx, dialog, day)
-        if len(text) > MAX_SEARCH:
-            raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
-                            max=MAX_SEARCH)
-        found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        if not found:
-            await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "
-                                    "of the name, or the phone number.", text=text), buttons=((cancel,),)))
-            return
-        rows = tuple((Button(representative_label(_, p), dialog_button(dialog, f"rep{p.id}")),) for p in found)
-        await ctx.reply(Reply(_("Please choose the representative, or send another part of the name."),
-                              buttons=(*rows, (cancel,))))
+        await picker.offer(ctx, dialog, text, last=[Button(_("Cancel"), dialog_button(dialog, "cancel"))])
 
     async def _appoint(self, ctx: Context, dialog: Dialog, ends_on: date) -> None:
         person = await people.get(ctx.tx, dialog.data["person_id"])
         if person is None or not person.is_representative:
             raise StaleActionError("This button is no longer valid.")
         actor = ctx.person.id if ctx.person else None
-        await events.appoint(ctx.tx, person.id, local_today(ctx), ends_on, actor, ctx.now)
+        await events.appoint(ctx.tx, person.id, ctx.today, ends_on, actor, ctx.now)
         await audit.record(ctx.tx, ctx.now, actor, "supervisor_appointed",
                            detail={"person_id": person.id, "ends_on": ends_on.isoformat()})
         await ctx.end_dialog()
@@ -245,7 +221,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
         raise NotFoundError("No such case discussion.")
     invited = person is not None and await events.invitation(ctx.tx, event_id, person.id) is not None
     if not (may(person, "give_view", None) and invited and person is not None
-            and await events.is_supervisor(ctx.tx, person.id, local_today(ctx))):
+            and await events.is_supervisor(ctx.tx, person.id, ctx.today)):
         raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
                                        "case discussion can give their view on it.")
     if matter.state in domain.CLOSED_STATES:
@@ -256,11 +232,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
 async def begin_view(ctx: Context, event_id: int) -> None:
     event, matter = await discussion(ctx, event_id)
     await ctx.answer()
-    if ctx.dialog is not None:
-        raise DialogOpenError()
-    dialog = Dialog("supervisor_view", "text", "", {"event_id": event.id})
-    await ctx.save_dialog(dialog)
-    await VIEW.prompt(ctx, dialog)
+    await open_dialog(ctx, VIEW, Dialog("supervisor_view", "text", "", {"event_id": event.id}))
 
 
 async def give_view(ctx: Context, event_id: int, text: str) -> Matter:

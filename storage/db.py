@@ -286,6 +286,25 @@ class Database:
             finally:  # queued after the BEGIN even if cancelled during it: never leaves a read open
                 await q._run(_rollback_if_open, "", ())
 
+    @asynccontextmanager
+    async def long_read(self) -> AsyncIterator[Tx]:
+        """A consistent read-only view of committed data on a connection of its own, for a read that takes
+        seconds (a year's register ledger at a large unit): it holds neither the writer nor the shared reader
+        that the inbox and the outbox poll, and cannot write (`query_only`)."""
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA query_only=ON")
+            q = Tx(conn, self.sealer)
+            try:
+                await q.execute("BEGIN")
+                yield q
+            finally:
+                await q._run(_rollback_if_open, "", ())
+        finally:
+            await conn.close()
+
     async def run_script(self, script: str) -> None:
         """Run a multi-statement script on the writer (migrations); the script owns its transaction."""
         async with self._lock.held():

@@ -767,20 +767,25 @@ class _WxPerson:
     async def say(self, text: str, step: str, found: Callable[[Any], bool]) -> Any:
         return await self.act(step, lambda: self.member.send_text(text), found)
 
-    async def choose(self, label: str, step: str, found: Callable[[Any], bool]) -> Any:
-        """Press the card's button, or type the number of the latest numbered list (as this member sees it)."""
+    async def choose(self, label: str, step: str, found: Callable[[Any], bool], on: str = "") -> Any:
+        """Press the card's button, or type the number of the latest numbered list (as this member sees it);
+        `on`: only a card or list that names it (a matter's number: the card of the matter just acted on is
+        sent again after "Done.", and may arrive after the one asked for next)."""
         await self.wait(f"{step} (offered)", lambda m: True, since=self.mark)
-        await self.drill.fake.wait_until(lambda: self._offer(label) is not None, timeout=self.drill.opts.step_timeout)
-        offer = self._offer(label)
+        await self.drill.fake.wait_until(lambda: self._offer(label, on) is not None,
+                                         timeout=self.drill.opts.step_timeout)
+        offer = self._offer(label, on)
         assert offer is not None
         item, key = offer
         if item.kind == "template_card":
             return await self.act(step, lambda: self.member.press(str(item.task_id), key), found)
         return await self.act(step, lambda: self.member.send_text(key), found)
 
-    def _offer(self, label: str) -> tuple[Any, str] | None:
+    def _offer(self, label: str, on: str = "") -> tuple[Any, str] | None:
         numbered_seen = False
         for item in reversed(self.member.received[self.mark:]):
+            if on and on not in item.text:
+                continue
             if item.kind == "template_card" and item.visible and not item.disabled:
                 for key, text in item.buttons:
                     if text == label:
@@ -809,6 +814,7 @@ class _WxDrill:
         self.deliveries: list[Any] = []
         self.given_up = 0
         self.storm_posts = 0
+        self.bot: Any = None  # the WeComBotProcess, to tell a bot that exited from one still starting
 
     def record(self, delivery: Any) -> None:
         self.deliveries.append(delivery)
@@ -823,8 +829,11 @@ class _WxDrill:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.opts.step_timeout
         while not await self.fake.verify_callback_url():
+            proc = getattr(self.bot, "proc", None)
+            if proc is not None and proc.poll() is not None:
+                raise Unanswered(f"the bot exited with {proc.returncode} while starting: {self.bot.log_tail()}")
             if loop.time() > deadline:
-                raise Unanswered("the bot did not come back")
+                raise Unanswered(f"the bot did not come back: {self.bot.log_tail() if self.bot else ''}")
             await self.fake.next_change(0.2)
 
 
@@ -870,13 +879,14 @@ async def _wx_handler(handler: _WxPerson, department: str, expected: int) -> Non
     assignments first: an assignment notice carries a numbered choice ("1. Open …"), and one arriving
     between a prompt and the typed answer would take the number (the race of numbered text; reported)."""
     def assigned() -> list[str]:
-        found = [NUMBER.search(m.text) for m in handler.messages if f"is assigned to the {department}" in m.text]
+        found = [NUMBER.search(m.text) for m in handler.messages if f"is assigned to {department}" in m.text]
         return sorted({f.group(0) for f in found if f is not None})
 
     await handler.wait("its assignments", lambda m: len(assigned()) >= expected)
     for number in assigned():
-        await handler.say(f"/case {number}", f"{number} /case -> card", offers("Progress note"))
-        await handler.choose("Progress note", f"{number} Progress note -> prompt", wx_says("progress note"))
+        await handler.say(f"/case {number}", f"{number} /case -> card",
+                          lambda m, x=number: offers("Progress note")(m) and x in m.text)  # type: ignore[misc]
+        await handler.choose("Progress note", f"{number} Progress note -> prompt", wx_says("progress note"), on=number)
         await handler.say(f"Drill note on {number}.", f"{number} note -> public?", offers("Yes, send it"))
         await handler.choose("Yes, send it", f"{number} Yes -> done", wx_says("Done."))
 
@@ -942,6 +952,7 @@ async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillR
             fake.faults.p = {kind: opts.fault_rate / len(kinds) for kind in kinds}
         log = workdir / "bot.log"
         bot = WeComBotProcess(config_path, log, fake.corp_secret)
+        drill.bot = bot
         bot.start()
         await drill.bot_back()
 
@@ -973,6 +984,7 @@ async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillR
             result.kills += 1
             result.kills_during_load += int(not everything.done())
             bot = WeComBotProcess(config_path, log, fake.corp_secret)
+            drill.bot = bot
             bot.start()
         outcomes = await everything
         numbers = {n: number for n, number in enumerate(outcomes[:opts.users]) if isinstance(number, str)}
@@ -1083,7 +1095,7 @@ def _wx_count(result: WeComDrillResult, drill: _WxDrill, database: Path, reps: l
         owed += [(clerk, f"new {number}", lambda m, x=number: m.text.startswith("New matter") and x in m.text)
                  for clerk in clerks]
         owed.append((handlers[int(number.rsplit("-", 1)[1]) % len(handlers)], f"assigned {number}",
-                     lambda m, x=number: x in m.text and "is assigned to the" in m.text))
+                     lambda m, x=number: x in m.text and "is assigned to " in m.text))
     result.notifications_expected = len(owed)
     missing = [f"{person.label}: {what}" for person, what, found in owed
                if not any(found(m) for m in person.member.received)]

@@ -21,19 +21,46 @@ from handlers.binding import create_invite
 
 
 class MovableClock:
-    """A clock that stands still until the test moves it."""
+    """A clock that stands still until the test moves it.
+
+    It carries a monotonic time too, for the outbox's pacing (`pace`): that time moves with the
+    clock, and by itself when the dispatcher waits for its rate (`sleep` moves it instead of
+    waiting), so a test measures the bot's behaviour, not the real clock's seconds.
+    """
 
     def __init__(self, start: datetime = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) -> None:
         self._now = start
+        self._monotonic = 0.0
 
     def now(self) -> datetime:
         return self._now
 
     def advance(self, **delta: float) -> None:
-        self._now += timedelta(**delta)
+        step = timedelta(**delta)
+        self._now += step
+        self._monotonic += max(step.total_seconds(), 0.0)
 
     def set(self, moment: datetime) -> None:
+        self._monotonic += max((moment - self._now).total_seconds(), 0.0)  # monotonic: never back
         self._now = moment
+
+    def monotonic(self) -> float:
+        """Like the real one, it has moved on a little (a microsecond) every time it is read: no two
+        reads see the same instant (the dispatcher takes a gap of a whole second for "nothing due")."""
+        self._monotonic += 1e-6
+        return self._monotonic
+
+    async def sleep(self, seconds: float) -> None:
+        """The dispatcher's wait for its pacing: the monotonic time moves on at once (the wall clock
+        stands still, as between any two steps of a test); other tasks get their turn."""
+        self._monotonic += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+    def pace(self, app: App) -> App:
+        """Have the app's outbox pace on this clock's monotonic time; return the app."""
+        app.dispatcher.monotonic = self.monotonic
+        app.dispatcher.sleep = self.sleep
+        return app
 
 
 @dataclass

@@ -191,7 +191,7 @@ async def _build(h: Harness) -> list[str]:
 async def build_world(root: Path) -> World:
     """Build the world once in `root`; examples copy it."""
     clock = MovableClock()
-    app = await App.open(test_config(root), clock)
+    app = clock.pace(await App.open(test_config(root), clock))
     channel = RecordingChannel(app.files)
     app.add_channel(channel)
     await app.dispatcher.recover()
@@ -378,7 +378,7 @@ class Runner:
         self.clock = MovableClock()
         config = test_config(self.folder)
         config = replace(config, binding=replace(config.binding, require_phone=self.require_phone))
-        app = await App.open(config, self.clock)
+        app = self.clock.pace(await App.open(config, self.clock))
         channel = RecordingChannel(app.files)
         channel.sent = list(self.world.sent)
         app.add_channel(channel)

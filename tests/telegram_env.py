@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -134,3 +134,48 @@ async def last_message(fake: FakeBotAPI, user: FakeUser, count: int, timeout: fl
     """Wait until the user has received `count` messages in all; return the latest."""
     messages = await fake.wait_for_messages(user.chat_id, count, timeout=timeout)
     return messages[-1]
+
+
+class Chat:
+    """One person's Telegram chat: act, then wait for the message that shows it worked."""
+
+    def __init__(self, fake: FakeBotAPI, user: FakeUser) -> None:
+        self.fake, self.user = fake, user
+
+    def messages(self) -> list[SentMessage]:
+        return self.fake.messages_to(self.user.chat_id)
+
+    async def expect(self, action: Callable[[], object], until: str) -> SentMessage:
+        start = len(self.messages())
+        action()
+        await self.fake.wait_until(lambda: any(until in m.text for m in self.messages()[start:]), timeout=45)
+        return next(m for m in self.messages()[start:] if until in m.text)
+
+    async def say(self, text: str, until: str) -> SentMessage:
+        return await self.expect(lambda: self.user.send_text(text), until)
+
+    async def press(self, label: str, until: str) -> SentMessage:
+        message = await self._with(label)
+        return await self.expect(lambda: self.user.press_button(message, label), until)
+
+    async def press_first(self, until: str) -> SentMessage:
+        message = self.messages()[-1]
+        return await self.expect(lambda: self.user.press(message, message.buttons()[0][1]), until)
+
+    async def wait_for(self, fragment: str, since: int = 0) -> SentMessage:
+        await self.fake.wait_until(lambda: any(fragment in m.text for m in self.messages()[since:]), timeout=45)
+        return [m for m in self.messages()[since:] if fragment in m.text][-1]
+
+    async def _with(self, label: str) -> SentMessage:
+        """The latest message with this button, once there is one (a person presses what they see: the
+        message that shows it may still be on its way when the step before was shown done by another)."""
+        def found() -> SentMessage | None:
+            return next((m for m in reversed(self.messages()) if any(text == label for text, _ in m.buttons())), None)
+
+        try:
+            await self.fake.wait_until(lambda: found() is not None, timeout=45)
+        except TimeoutError:
+            raise AssertionError(f"no button {label!r} in {self.fake.dump(self.user.chat_id)}") from None
+        message = found()
+        assert message is not None
+        return message

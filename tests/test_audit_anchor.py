@@ -90,7 +90,7 @@ async def test_the_half_year_report_and_the_bulletin_print_the_head(harness: Har
     [path] = [f[0] for s in sent for f in s.payload.get("files") or [] if f[1].endswith(".docx")]
     paragraphs = [p.text for p in docx.Document(io.BytesIO(Path(path).read_bytes())).paragraphs]
     note = f"附：截至制表时，审计日志共{count}条记录，最新一条记录的校验值（SHA-256）为{digest}，请留存备查。"
-    assert note in paragraphs and paragraphs[-2:] == ["卢氏县人民检察院", "2026年11月27日"]
+    assert note in paragraphs and paragraphs[-3:] == ["卢氏县人民检察院", "2026年11月27日", ""]  # then the 版记
     assert audit.parse_anchors(note) == [audit.Anchor(digest, count)]
     harness.clock.set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))  # 09:00 on the 1st in Shanghai
     await harness.app.supervise()

@@ -21,9 +21,9 @@ from bot.app import App
 from bot.backup import BackupError, restore_backup, write_backup
 from bot.instance import InstanceLock
 from storage import matters
+from tests.cast import GROUNDS, REPLY_BODY, concluded_and_drafting_a_reply
 from tests.fakes import Harness, MovableClock, RecordingChannel
 from tests.fakes import test_config as config_in
-from tests.test_casework import GROUNDS, REPLY_BODY, concluded_and_drafting_a_reply
 
 PHOTO = b"\x89PNG a photo of the site"
 DECISION = b"%PDF-1.4 the decision"

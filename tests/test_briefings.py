@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import Harness, Sent, User
+from tests.cast import People, answers, messages
+from tests.fakes import Harness, Sent
 
 TITLE = "卢氏县人民检察院2026年工作报告"
 TEXT = "现将我院2026年工作报告送上，请各位代表审阅。"
@@ -14,18 +15,7 @@ TABLES = ("briefings", "briefing_files", "briefing_recipients", "briefing_opinio
           "contacts", "dialogs")
 
 
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
-
-
-def alerts(sent: list[Sent]) -> list[str]:
-    return [s.payload["text"] for s in sent if s.op == "answer" and s.payload["text"]]
-
-
-class Office:
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
-
+class Office(People):
     async def setup(self) -> None:
         h = self.h
         self.clerk_id = await h.add_staff("陈静", ["office"])
@@ -38,11 +28,6 @@ class Office:
         self.li_id = await h.add_representative("李秀梅", body="cppcc", phone="13800000002")
         self.li = await self.bind(self.li_id, "1002")
         self.zhang_id = await h.add_representative("张伟", phone="13800000003")  # an NPC deputy with no chat
-
-    async def bind(self, person_id: int, user_id: str) -> User:
-        user = self.h.user(user_id)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
 
     async def send_to_npc(self) -> list[Sent]:
         clerk = self.clerk
@@ -158,8 +143,8 @@ async def test_only_the_office_sends_briefings_and_only_recipients_reply(harness
     before = await harness.dump(*TABLES)
     for data in ("brief:o:1", "brief:o:2"):  # a CPPCC member it was not sent to; a briefing that does not exist
         refused = await office.li.press_data(data)
-        assert alerts(refused) == messages(refused) == ["此工作简报并未发送给您。"]
-    assert alerts(await office.li.press_data("brief:x:1")) == ["此按钮已失效。"]
+        assert answers(refused) == messages(refused) == ["此工作简报并未发送给您。"]
+    assert answers(await office.li.press_data("brief:x:1")) == ["此按钮已失效。"]
     # cancelling an opinion leaves nothing behind
     await office.wang.press("提出意见")
     assert messages(await office.wang.press("取消")) == ["已取消，未提交任何内容。"]
@@ -179,7 +164,7 @@ async def test_a_group_with_nobody_in_it_is_refused_and_the_choice_stays_open(ha
     await clerk.press("完成")
     before = await harness.dump(*TABLES)
     refused = await clerk.press("政协委员")
-    assert "名册中没有符合该范围的代表委员，请重新选择。" in messages(refused) + alerts(refused)
+    assert "名册中没有符合该范围的代表委员，请重新选择。" in messages(refused) + answers(refused)
     assert await harness.dump(*TABLES) == before
     preview = await clerk.press("人大代表")  # the same buttons still work
     assert any("发送对象：人大代表，共 1 名" in m for m in messages(preview))

@@ -13,8 +13,8 @@ import pytest
 
 from bot.config import CardsConfig, load
 from bot.errors import ConfigError
+from tests.cast import People, answers, at, messages
 from tests.fakes import Harness, Sent, User
-from tests.test_supervision import at
 
 TITLE = "2026年度检察工作征求意见"
 Q1 = "您对我院今年的工作有何意见建议？"
@@ -23,19 +23,8 @@ CARD_TABLES = ("cards", "card_questions", "card_recipients", "card_answers")
 TABLES = (*CARD_TABLES, "matters", "timeline", "counters", "contacts", "dialogs")
 
 
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
-
-
-def alerts(sent: list[Sent]) -> list[str]:
-    return [s.payload["text"] for s in sent if s.op == "answer" and s.payload["text"]]
-
-
-class Office:
+class Office(People):
     """A liaison office member, a handler, two bound representatives and one without a chat."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
 
     async def setup(self) -> None:
         h = self.h
@@ -47,11 +36,6 @@ class Office:
         self.li_id = await h.add_representative("李秀梅", body="cppcc", phone="13800000002", sector="医药卫生界")
         self.li = await self.bind(self.li_id, "1002")
         self.zhang_id = await h.add_representative("张伟", phone="13800000003", sector="教育界")  # no chat bound
-
-    async def bind(self, person_id: int, user_id: str) -> User:
-        user = self.h.user(user_id)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
 
     async def write_card(self, audience: str = "全体人大代表和政协委员") -> list[Sent]:
         clerk = self.clerk
@@ -250,7 +234,7 @@ async def test_declining_and_then_answering_after_all(harness: Harness, office: 
     before = await harness.dump(*TABLES)
     again = await li.press("不填写")
     refusal = f"您已表示不填写征求意见卡《{TITLE}》。如改变主意，仍可点击征求意见卡下方的“填写”。"
-    assert alerts(again) == [refusal] and messages(again) == [refusal]
+    assert answers(again) == [refusal] and messages(again) == [refusal]
     assert await harness.dump(*TABLES) == before
 
     # A decline is not final: the card still takes her answers, and the answer replaces the decline.
@@ -269,7 +253,7 @@ async def test_answering_twice_is_refused_and_changes_nothing(harness: Harness, 
     refusal = f"您已填写过征求意见卡《{TITLE}》，您的意见已登记，编号：LS-2026-0001。感谢您的支持。"
     for label in ("填写", "不填写"):
         again = await wang.press(label)
-        assert alerts(again) == [refusal] and messages(again) == [refusal]
+        assert answers(again) == [refusal] and messages(again) == [refusal]
     assert await harness.dump(*TABLES) == before
 
 
@@ -309,9 +293,9 @@ async def test_only_the_office_writes_cards_and_only_recipients_answer(harness: 
     before = await harness.dump(*TABLES)
     for data in ("card:a:1", "card:x:1", "card:a:99", "card:v:1", "card:c:1"):
         refused = await office.li.press_data(data)
-        assert alerts(refused) == ["此征求意见卡并未发送给您。" if data[5] in "ax" else "抱歉，只有办公室可以发送征求意见卡。"]
+        assert answers(refused) == ["此征求意见卡并未发送给您。" if data[5] in "ax" else "抱歉，只有办公室可以发送征求意见卡。"]
     for data in ("card:a:x", "card:a", "card:z:1"):
-        assert alerts(await office.li.press_data(data)) == ["此按钮已失效。"]
+        assert answers(await office.li.press_data(data)) == ["此按钮已失效。"]
     assert await harness.dump(*TABLES) == before
 
 

@@ -6,101 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import Harness, Sent, User
-
-TABLES = ("matters", "replies", "extensions", "timeline", "dialogs", "audit_log")  # a refusal writes only its answer
-REPLY_BODY = "经审查，您反映的占用耕地问题属实，我院已向相关部门发出检察建议，责令其限期整改，目前已恢复耕地原状。"
-GROUNDS = "依据《中华人民共和国土地管理法》第七十五条及《人民检察院检察建议工作规定》第十一条。"
-
-
-class Cast:
-    """The people of a county procuratorate, bound to their chats."""
-
-    def __init__(self, harness: Harness, lang: str = "zh-hans") -> None:
-        self.h = harness
-        self.lang = lang
-
-    async def setup(self) -> None:
-        h = self.h
-        self.dept1 = await h.add_department("第一检察部")
-        self.dept2 = await h.add_department("第二检察部")
-        self.office = await self._staff("陈静", ["office"], None, "3001")
-        self.handler1 = await self._staff("刘洋", ["handler"], "第一检察部", "4001")
-        self.handler2 = await self._staff("王芳", ["handler"], "第二检察部", "4002")
-        self.discipline = await self._staff("孙磊", ["discipline"], None, "5001")
-        self.leader = await self._staff("周明", ["leader"], None, "6001")
-        rep = await h.add_representative("王建国", phone="13800000001")
-        self.deputy = h.user("1001")
-        await self.deputy.say(f"/start {await h.invite(rep)}")
-
-    async def _staff(self, name: str, roles: list[str], dept: str | None, user_id: str) -> User:
-        person = await self.h.add_staff(name, roles, dept)
-        user = self.h.user(user_id, language_code=self.lang)
-        await user.say(f"/start {await self.h.invite(person)}")
-        return user
-
-    async def submit_appeal(self, disputed_dept: str | None = None) -> None:
-        d = self.deputy
-        await d.say("/submit")
-        await d.press("申诉")
-        await d.say("不服不起诉决定")
-        await d.say("当事人认为不起诉决定认定事实有误。")
-        await d.press("完成")
-        await d.press("无附件")
-        await d.say("李四")
-        await d.say("13900002222")
-        if disputed_dept:
-            await d.press("是")
-            await d.press(disputed_dept)
-        else:
-            await d.press("否")
-        await d.press("确认提交")
-
-
-    async def assign(self, number: str = "LS-2026-0001", dept: str = "第二检察部") -> None:
-        await self.office.say(f"/case {number}")
-        await self.office.press("交办")
-        await self.office.press(dept)
-        await self.office.press("陈静")
-
-    async def conclude_and_reply(self, handler: User, outcome: str = "A类：已解决或基本解决",
-                                 body: str = REPLY_BODY) -> None:
-        await handler.say("/case LS-2026-0001")
-        await handler.press("办结")
-        await handler.press(outcome)
-        await handler.press("起草答复")
-        await handler.press("在此书面答复")
-        await handler.say(body)
-        await handler.say(GROUNDS)
-        await handler.press("确认")
-
-    @classmethod
-    async def assigned(cls, harness: Harness) -> Cast:
-        """A deputy's appeal, assigned to the second department."""
-        cast = cls(harness)
-        await cast.setup()
-        await cast.submit_appeal()
-        await cast.assign()
-        return cast
-
-    @classmethod
-    async def replied(cls, harness: Harness) -> Cast:
-        """A deputy's appeal assigned to the second department, concluded, replied and approved."""
-        cast = await cls.assigned(harness)
-        await cast.conclude_and_reply(cast.handler2)
-        await cast.approve()
-        return cast
-
-    async def approve(self, who: User | None = None, label: str = "审批通过答复") -> list[Sent]:
-        approver = who or self.office
-        await approver.say("/case LS-2026-0001")
-        return await approver.press(label)
-
-
-async def matter_row(harness: Harness) -> dict[str, object]:
-    async with harness.db.snapshot() as q:
-        row = await q.one("SELECT * FROM matters WHERE number = 'LS-2026-0001'")
-    return dict(row)
+from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row
+from tests.fakes import Harness
 
 
 async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urger(harness: Harness) -> None:
@@ -370,19 +277,6 @@ async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness
     approve = await cast.office.press_data("act:1:approve_reply")
     assert [r.payload["text"] for r in approve if r.op == "answer"] == ["该事项没有等待您审批的答复。"]
     assert await harness.dump(*TABLES) == before
-
-
-async def concluded_and_drafting_a_reply(harness: Harness, via: str) -> Cast:
-    """Handler 2 has concluded LS-2026-0001 (outcome A) and is drafting its reply, given `via`."""
-    cast = await Cast.assigned(harness)
-    h = cast.handler2
-    await h.say("/case LS-2026-0001")
-    await h.press("办结")
-    await h.press("A类：已解决或基本解决")
-    await h.say("/case LS-2026-0001")
-    await h.press("起草答复")
-    await h.press(via)
-    return cast
 
 
 async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:

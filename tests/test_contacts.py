@@ -27,6 +27,7 @@ from handlers.contacts import quota_report, record_reply_contact
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
 from storage.matters import Matter
+from tests.cast import People, messages
 from tests.fakes import Harness, MovableClock, Sent, User
 
 TABLES = ("contacts", "dialogs")  # a refusal writes only its audit entry and its answer
@@ -40,38 +41,26 @@ LI = "李秀梅 · 政协委员 · 教育界"
 CONTACT_COLUMNS = "representative_id, method, contacted_on, staff_id, note, source, source_ref"
 
 
-class Liaison:
+class Liaison(People):
     """The office, a leader, discipline inspection, a handler, and four representatives (one bound)."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
 
     async def setup(self) -> None:
         h = self.h
         self.clerk_id = await h.add_staff("陈静", ["office"])
-        self.clerk = await self._bind(self.clerk_id, "3001")
-        self.leader = await self._bind(await h.add_staff("周明", ["leader"]), "6001")
-        self.discipline = await self._bind(await h.add_staff("孙磊", ["discipline"]), "5001")
-        self.handler = await self._bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
+        self.clerk = await self.bind(self.clerk_id, "3001")
+        self.leader = await self.bind(await h.add_staff("周明", ["leader"]), "6001")
+        self.discipline = await self.bind(await h.add_staff("孙磊", ["discipline"]), "5001")
+        self.handler = await self.bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
         self.wang = await h.add_representative("王建国", phone="13800000001", sector="农业界")
         self.wang2 = await h.add_representative("王建华", phone="13800000002", sector="教育界")
         self.li = await h.add_representative("李秀梅", "cppcc", phone="13900000003", sector="教育界")
         self.zhang = await h.add_representative("张伟", "cppcc", phone="13700000004")
-        self.deputy = await self._bind(self.wang, "1001")
-
-    async def _bind(self, person_id: int, user_id: str, lang: str = "zh-hans") -> User:
-        user = self.h.user(user_id, language_code=lang)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
+        self.deputy = await self.bind(self.wang, "1001")
 
 
 async def rows(harness: Harness) -> list[tuple[Any, ...]]:
     async with harness.db.snapshot() as q:
         return [tuple(r) for r in await q.all(f"SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY id")]
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
 
 
 def answers(sent: list[Sent]) -> list[str]:

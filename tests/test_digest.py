@@ -696,3 +696,32 @@ async def test_upcoming_events_are_listed_in_the_digest(harness: Harness) -> Non
     async with harness.db.snapshot() as q:
         found = await queries.upcoming_events(q, datetime(2026, 12, 1, tzinfo=tz), datetime(2027, 1, 1, tzinfo=tz), tz)
     assert [(e.day, e.title) for e in found] == [(date(2026, 12, 3), "代表座谈会")]  # 1 Jan in Shanghai: outside
+
+
+async def test_on_wecom_the_digest_uses_wecoms_budget_and_arrives_whole_in_line_split_parts(
+        harness: Harness, no_font: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the length budget is the reader's channel's, not Telegram's constant. On WeCom (2 048 bytes
+    a message, split at lines into at most 6, bot/channels/wecom.py TRAITS) the same digest lists more than
+    one Telegram message holds, and the channel's split gives every line whole, in order."""
+    from bot import messages as channel_messages
+    from bot.channels.wecom import TRAITS
+    from bot.channels.wecom_text import MAX_TEXT_BYTES, split_bytes
+
+    world = Office(harness)
+    await world.setup(("第一检察部" * 20, "第二检察部" * 20))
+    specs = [Spec(local(date(2026, 8, 1)), "assigned", "一部" if i % 2 else "二部", date(2026, 11, 1) + timedelta(days=i % 28),
+                  major=True) for i in range(60)]
+    specs += [Spec(local(date(2026, 9, 1)), "assigned", "二部", TODAY + timedelta(days=i % 7)) for i in range(30)]
+    await world.seed(specs)
+    harness.clock.set(NOW.astimezone(UTC))
+    on_telegram = messages(await world.leader.say("/digest"))[0]
+    monkeypatch.setitem(channel_messages._TRAITS, harness.channel.name, TRAITS)  # the leader's chat is on WeCom
+    on_wecom = messages(await world.leader.say("/digest"))[0]
+    whole = f"{on_wecom.payload['title']}\n{on_wecom.payload['text']}"
+    telegram_whole = f"{on_telegram.payload['title']}\n{on_telegram.payload['text']}"
+    assert len(telegram_whole.encode("utf-16-le")) // 2 <= 4000 < len(whole.encode("utf-8"))
+    assert whole.count("\n") > telegram_whole.count("\n")  # more listed: WeCom delivers it in parts
+    parts = split_bytes(whole)
+    assert 1 < len(parts) <= 6 and all(len(p.encode()) <= MAX_TEXT_BYTES for p in parts)
+    assert "\n".join(parts) == whole  # split at line boundaries only, every line whole, in order
+    assert whole.endswith("完整清单见附件。")

@@ -16,8 +16,7 @@ from bot.config import OutboxConfig
 from handlers.binding import create_invite
 from storage import people
 from tests.fakebotapi import FakeBotAPI
-from tests.telegram_env import bot_in_process, telegram_config
-from tests.test_e2e_casework import Chat
+from tests.telegram_env import Chat, bot_in_process, telegram_config
 
 REPRESENTATIVES = 50
 TITLE = "2026年度检察工作征求意见"

@@ -24,7 +24,9 @@ PDF = b"%PDF-1.4\n" + b"evidence" * 200
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(per_chat_interval=0.2) as server:
+    # Telegram allows a chat about a message a second: here a tenth of that on both sides, the bot's
+    # interval a little longer than the fake's flood limit (what is proved), without a dialogue's waiting.
+    async with FakeBotAPI(per_chat_interval=0.02) as server:
         yield server
 
 
@@ -50,7 +52,7 @@ class Conversation:
 
 
 async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBotAPI, tmp_path: Path) -> None:
-    config = telegram_config(tmp_path, fake)
+    config = telegram_config(tmp_path, fake, per_chat_interval=0.025)
     async with bot_in_process(config) as running:
         db, clock = running.app.db, running.app.clock
         async with db.transaction() as tx:

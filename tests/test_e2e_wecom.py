@@ -21,7 +21,7 @@ import pytest
 from handlers.binding import create_invite
 from storage import people
 from tests.fakewecom import FakeWeCom, Received
-from tests.test_supervision import at
+from tests.cast import at
 from tests.wecom_env import (
     Chat,
     FastMonotonic,

@@ -17,71 +17,11 @@ import pytest
 
 from bot.__main__ import main
 from bot.config import TOKEN_ENV
-from tests.fakes import Harness, MovableClock, Sent, User
-from tests.test_supervision import at
+from tests.cast import FORUM, INVITATION, WHEN_WHERE, Liaison, answers, at, messages
+from tests.fakes import Harness, MovableClock, User
 
 TABLES = ("events", "event_departments", "invitations", "attendance", "contacts", "matters", "timeline", "dialogs")
-FORUM = "2026年度代表委员座谈会"
-WHEN_WHERE = "时间：2026年12月4日 09:30\n地点：本院第一会议室"
-INVITATION = ("邀请函\n卢氏县人民检察院诚挚邀请您参加：2026年度代表委员座谈会\n类别：座谈会\n" + WHEN_WHERE +
-              "\n您是否参加？请点击下方按钮回复。")
 REFUSED = "抱歉，只有办公室可以组织联络活动。"
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
-
-
-def answers(sent: list[Sent]) -> list[str]:
-    return [str(s.payload["text"]) for s in sent if s.op == "answer" and s.payload["text"]]
-
-
-class Liaison:
-    """The office, two departments, four representatives in their chats and one without a chat."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
-
-    async def setup(self) -> None:
-        h = self.h
-        self.office_id = await h.add_staff("陈静", ["office"])
-        self.clerk = await self._bind(self.office_id, "3001")
-        self.handler_id = await h.add_staff("刘洋", ["handler"], "第一检察部")
-        self.handler = await self._bind(self.handler_id, "4001")
-        self.other_handler = await self._bind(await h.add_staff("王芳", ["handler"], "第二检察部"), "4002")
-        self.wang_id = await h.add_representative("王建国", phone="13800000001", sector="农业界", supervisor=True)
-        self.wang = await self._bind(self.wang_id, "1001")
-        self.li_id = await h.add_representative("李秀梅", body="cppcc", phone="13800000002", sector="教育界")
-        self.li = await self._bind(self.li_id, "1002")
-        self.zhang_id = await h.add_representative("张伟", phone="13800000003", sector="教育界")
-        self.zhang = await self._bind(self.zhang_id, "1003")
-        self.zhao_id = await h.add_representative("赵敏", body="cppcc", phone="13800000004", sector="医药卫生界")
-        self.zhao = await self._bind(self.zhao_id, "1004", "en")
-        self.liu_id = await h.add_representative("刘强", phone="13800000005", sector="企业界")  # no chat bound
-
-    async def _bind(self, person_id: int, user_id: str, lang: str = "zh-hans") -> User:
-        user = self.h.user(user_id, language_code=lang)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
-
-    async def event(self, whom: str = "全体人大代表和政协委员", when: str = "2026-12-04 09:30",
-                    kind: str = "座谈会", title: str = FORUM) -> list[Sent]:
-        """The office creates an event step by step, with the first department to prepare."""
-        c = self.clerk
-        await c.say("/event")
-        await c.press(kind)
-        await c.say(title)
-        await c.say(when)
-        await c.say("本院第一会议室")
-        await c.press("第一检察部")
-        await c.press("完成")
-        await c.press(whom)
-        return await c.press("确认")
-
-    async def invited(self, event_id: int = 1) -> dict[int, tuple[str, str | None]]:
-        async with self.h.db.snapshot() as q:
-            rows = await q.all("SELECT person_id, state, reason FROM invitations WHERE event_id = ?", (event_id,))
-        return {r[0]: (r[1], r[2]) for r in rows}
 
 
 @pytest.fixture

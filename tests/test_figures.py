@@ -138,7 +138,9 @@ def read_docx(path: str | Path) -> tuple[list[str], dict[str, list[list[str]]]]:
             if text := DocxParagraph(element, document).text:
                 paragraphs.append(text)
         elif element.tag.endswith("}tbl"):
-            tables[paragraphs[-1].split("　", 1)[1]] = [[c.text for c in row.cells] for row in DocxTable(element, document).rows]
+            rows = [[c.text for c in row.cells] for row in DocxTable(element, document).rows]
+            if not rows[-1][-1].endswith("印发"):  # not the 版记 that closes the report
+                tables[paragraphs[-1].split("　", 1)[1]] = rows
     return paragraphs, tables
 
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row, messages
 from tests.fakes import Harness, Sent
-from tests.test_casework import GROUNDS, REPLY_BODY, TABLES, Cast, matter_row
 
 EXPLANATION = "该事项属于公安机关管辖范围，我院已依法移送卢氏县公安局处理，请您理解。"
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
 
 
 def labels(sent: Sent) -> list[str]:
@@ -119,7 +115,8 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
     assert ("reassigned", 1) in await timeline(harness)
     assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已改由第一检察部承办，办理期限不变。"
     assert cast.handler1.last == ("已改派\nLS-2026-0001（申诉）已由第二检察部改派第一检察部承办；专人催办：陈静。"
-                                  "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。")
+                                  "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。\n"
+                                  "随附交办单，请打印后签收。")
     assert cast.handler2.last == ("已改派\n办公室已将 LS-2026-0001 由第二检察部改派第一检察部承办。"
                                   "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n"
                                   "贵部门对该事项的办理工作到此结束，如有相关材料请及时移交。")
@@ -332,14 +329,7 @@ async def test_an_action_pressed_during_another_dialogue_names_it_and_how_to_lea
 
 
 async def drafting(harness: Harness) -> Cast:
-    cast = await Cast.assigned(harness)
-    h = cast.handler2
-    await h.say("/case LS-2026-0001")
-    await h.press("办结")
-    await h.press("A类：已解决或基本解决")
-    await h.say("/case LS-2026-0001")
-    await h.press("起草答复")
-    return cast
+    return await concluded_and_drafting_a_reply(harness)
 
 
 async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_at_the_confirm(

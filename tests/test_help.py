@@ -3,12 +3,8 @@ their invitations are found again (seed §5, §6)."""
 
 from __future__ import annotations
 
-from tests.fakes import Harness, Sent, User
-from tests.test_events import INVITATION, Liaison
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
+from tests.cast import INVITATION, Liaison, People, messages
+from tests.fakes import Harness, User
 
 
 async def help_of(user: User) -> list[str]:
@@ -16,9 +12,7 @@ async def help_of(user: User) -> list[str]:
 
 
 async def bind(harness: Harness, person_id: int, user_id: str) -> User:
-    user = harness.user(user_id)
-    await user.say(f"/start {await harness.invite(person_id)}")
-    return user
+    return await People(harness).bind(person_id, user_id)
 
 
 async def test_a_deputy_and_a_supervisor_are_told_what_they_can_do(harness: Harness) -> None:

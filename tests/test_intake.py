@@ -204,7 +204,7 @@ async def test_a_dialogue_survives_a_restart(harness: Harness, tmp_path: Path) -
     await deputy.say("办案效率")
     await harness.app.close()
     # a new process on the same database
-    app = await App.open(harness.app.config, harness.clock)
+    app = harness.clock.pace(await App.open(harness.app.config, harness.clock))
     channel = RecordingChannel(app.files)
     app.add_channel(channel)
     harness.app, harness.channel = app, channel

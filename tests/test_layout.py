@@ -14,6 +14,7 @@ LibreOffice and reads the pages.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from bot.office_files import Heading, Note, Paragraph, Report, Table, write_docx
 from bot.workbook import Column, Sheet, write_workbook
 from handlers import report_text, reports
 from tests.fakes import Harness
-from tests.test_reports import seed
+from tests.reports_world import seed
 
 SH = ZoneInfo("Asia/Shanghai")
 DRAWN_AT = datetime(2026, 7, 3, 9, 30, tzinfo=SH)
@@ -114,11 +115,12 @@ async def test_headings_captions_tables_and_the_signature(harness: Harness) -> N
     assert fonts(body) == {(layout.BODY_FONT, 16.0)}
     assert body.paragraph_format.first_line_indent == Pt(32) and body.paragraph_format.line_spacing == Pt(28)
     captions = [p for p in paras if p.text.startswith("表") and "　" in p.text[:4]]
-    assert len(captions) == len(document.tables) == len(report.tables)
+    tables = document.tables[:-1]  # the last is the 版记 (below)
+    assert len(captions) == len(tables) == len(report.tables)
     for p in captions:
         assert p.paragraph_format.keep_with_next and p.alignment == 1
     width = 0
-    for table in document.tables:
+    for table in tables:
         rows = table.rows
         assert all(r._tr.trPr.find(f"{W}cantSplit") is not None for r in rows)
         assert rows[0]._tr.trPr.find(f"{W}tblHeader") is not None
@@ -130,11 +132,34 @@ async def test_headings_captions_tables_and_the_signature(harness: Harness) -> N
     protests = document.tables[report.tables.index(next(t for t in report.tables if t.sheet == "抗诉备案"))]
     grid = [int(g.get(f"{W}w")) for g in protests._tbl.tblGrid.findall(f"{W}gridCol")]
     assert grid[0] < grid[2] / 2  # 序号 narrow, 案号 as wide as "卢检刑抗〔2026〕1号"
-    name, day = paras[-2], paras[-1]
+    name, day = paras[-3], paras[-2]  # then a blank line and the 版记
     assert (name.text, day.text) == ("卢氏县人民检察院", "2026年7月3日")
     assert day.paragraph_format.right_indent == Pt(64) and day.alignment == name.alignment == 2
     # the name's centre is the date's: right indent = 4 characters + half the difference of their widths
     assert name.paragraph_format.right_indent == Pt(64 + (layout.em_width("2026年7月3日") - 8) / 2 * 16)
+
+
+async def test_the_imprint_and_the_signature_kept_with_the_text(harness: Harness) -> None:
+    """§7.4: the 版记 closes the report — 抄送机关 (configured) and 印发机关 with 印发日期 in 4号仿宋 between
+    rules, thick outside and thin between; §7.3.5: the signature is never left alone on a page: the last
+    lines of the text, the signature and the 版记 move together."""
+    report = await drawn_report(harness, ReportConfig(copy_to="本院检察长、副检察长"))
+    document = open_docx(write_docx(report))
+    imprint = document.tables[-1]
+    assert [list(dict.fromkeys(c.text for c in row.cells)) for row in imprint.rows] == [
+        ["抄送：本院检察长、副检察长。"], ["卢氏县人民检察院办公室", "2026年7月3日印发"]]
+    assert all(fonts(c.paragraphs[0]) == {(layout.BODY_FONT, 14.0)} for row in imprint.rows for c in row.cells)
+    borders = {b.tag.removeprefix(W): (b.get(f"{W}val"), b.get(f"{W}sz"))
+               for b in imprint._tbl.tblPr.find(f"{W}tblBorders")}
+    assert borders["top"] == borders["bottom"] == ("single", "8") and borders["insideH"] == ("single", "4")
+    assert borders["left"][0] == borders["right"][0] == borders["insideV"][0] == "nil"
+    paras = document.paragraphs
+    closing = paras.index(next(p for p in paras if p.text == "卢氏县人民检察院")) - 3  # 附：…, two blank lines
+    assert paras[closing].text.startswith("附：")
+    assert all(p.paragraph_format.keep_with_next for p in paras[closing:])
+    without = open_docx(write_docx(replace(report, copy_to="", issuer="卢氏县人民检察院政治部")))  # no 抄送
+    assert [c.text for c in without.tables[-1].rows[0].cells] == ["卢氏县人民检察院政治部", "2026年7月3日印发"]
+    assert len(without.tables[-1].rows) == 1
 
 
 async def test_page_numbers_right_on_odd_pages_left_on_even(harness: Harness) -> None:

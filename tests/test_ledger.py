@@ -6,6 +6,7 @@ workbook that prints. The expected rows are derived here from the seed of tests/
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import UTC, date, datetime
@@ -17,7 +18,7 @@ import pytest
 
 from bot.__main__ import main
 from tests.fakes import Harness, MovableClock
-from tests.test_reports import (
+from tests.reports_world import (
     COMPLAINANT, COMPLAINANT_PHONE, D1, MATTERS, SECRET_BODY, SH, Office, config_path as config_path, files_of, handled,
 )
 
@@ -159,7 +160,7 @@ def test_the_command_line_draws_the_ledger(config_path: Path, tmp_path: Path, ca
 
     from bot.app import App
     from bot.config import load
-    from tests.test_reports import seed
+    from tests.reports_world import seed
 
     async def prepare() -> None:
         app = await App.open(load(config_path), MovableClock())
@@ -190,3 +191,33 @@ def test_the_command_line_draws_the_ledger(config_path: Path, tmp_path: Path, ca
         assert main(["--config", str(config_path), *argv], clock) == 1
         assert capsys.readouterr().err == error
     assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.docx").exists()
+
+
+async def test_the_ledger_is_read_before_the_commands_transaction(harness: Harness,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: a year of a large unit takes seconds to read and write; /ledger reads it on a read-only
+    connection of its own before its transaction (bot/inbox.py), so the writer every other chat waits for is
+    free meanwhile — here another transaction commits in the middle of the read — and the file read is the
+    one answered."""
+    from handlers import ledger
+
+    office = await office_with_extension(harness)
+    reads: list[bool] = []
+    real = ledger.ledger_file
+
+    async def watched(q: Any, *args: Any) -> tuple[bytes, int]:
+        async def write() -> None:
+            async with harness.db.transaction() as tx:
+                await tx.execute("UPDATE matters SET subject = subject WHERE id = 0")
+        await asyncio.wait_for(write(), timeout=5)  # the event loop's timer: a held writer fails, never hangs
+        with pytest.raises(Exception, match="readonly"):
+            await q.execute("UPDATE matters SET subject = subject WHERE id = 0")
+        reads.append(True)
+        return await real(q, *args)
+
+    monkeypatch.setattr(ledger, "ledger_file", watched)
+    sent = await office.clerk.say("/ledger 2026")
+    assert reads == [True]  # read once: before the transaction, not again in it
+    assert [name for _path, name in files_of(sent)] == ["2026年登记台账.xlsx"]
+    _sheet, rows = sheet_rows(files_of(sent)[0][0])
+    assert f"登记的事项共{len(rows) - 1}件" in [s for s in sent if s.op == "message"][-1].text

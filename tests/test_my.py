@@ -4,8 +4,8 @@ again by a button) — and the rating they gave; never an internal note, a draft
 
 from __future__ import annotations
 
+from tests.cast import GROUNDS, REPLY_BODY, Cast, concluded_and_drafting_a_reply
 from tests.fakes import Harness, Sent, User
-from tests.test_casework import GROUNDS, REPLY_BODY, Cast
 
 WATCHED = ("matters", "replies", "timeline", "dialogs", "attachments")
 
@@ -94,14 +94,8 @@ async def test_another_deputys_matter_and_its_reply_files_are_refused_and_nothin
 
 
 async def test_a_draft_reply_is_not_shown_nor_its_files_sent_before_approval(harness: Harness) -> None:
-    cast = await Cast.assigned(harness)
+    cast = await concluded_and_drafting_a_reply(harness, "在此书面答复")
     h = cast.handler2
-    await h.say("/case LS-2026-0001")
-    await h.press("办结")
-    await h.press("A类：已解决或基本解决")
-    await h.say("/case LS-2026-0001")
-    await h.press("起草答复")
-    await h.press("在此书面答复")
     await h.send_file(b"%PDF-1.4 draft", "草稿.pdf")
     await h.say(REPLY_BODY)
     await h.say(GROUNDS)

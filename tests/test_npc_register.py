@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.fakes import Harness, Sent, User
+from tests.cast import People
+from tests.fakes import Harness, Sent
 
 SH = ZoneInfo("Asia/Shanghai")
 TABLES = ("npc_register", "dialogs")
@@ -31,10 +32,7 @@ def answers(sent: list[Sent]) -> list[str]:
     return [str(s.payload["text"]) for s in sent if s.op == "answer"]
 
 
-class Unit:
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
-
+class Unit(People):
     async def setup(self) -> None:
         h = self.h
         h.clock.set(at(date(2026, 11, 2)))  # a Monday
@@ -49,11 +47,6 @@ class Unit:
                 "INSERT INTO matters (number, kind, representative_id, subject, body, state, registered_at, due_date,"
                 " updated_at) VALUES ('LS-2026-0001', 'report', ?, '事由', '内容', 'registered',"
                 " '2026-10-09T02:00:00.000+00:00', '2027-01-09', '2026-10-09') RETURNING id", (self.deputy_id,))
-
-    async def bind(self, person_id: int, user_id: str) -> User:
-        user = self.h.user(user_id)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
 
     async def rows(self) -> list[tuple[Any, ...]]:
         async with self.h.db.snapshot() as q:

@@ -8,31 +8,24 @@ import json
 import pytest
 
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
-from tests.fakes import Harness, Sent, User
+from tests.cast import People, messages
+from tests.fakes import Harness, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs", "outbox")
 REFUSED = "抱歉，只有办公室可以代为登记代表委员的事项。"
 
 
-class Office:
+class Office(People):
     """A liaison office of two, a handler, and a deputy bound to their chat."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
 
     async def setup(self, deputy_lang: str = "zh-hans") -> None:
         h = self.h
         self.clerk_id = await h.add_staff("陈静", ["office"])
-        self.clerk = await self._bind(self.clerk_id, "3001")
-        self.colleague = await self._bind(await h.add_staff("赵敏", ["office"]), "3002")
-        self.handler = await self._bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
+        self.clerk = await self.bind(self.clerk_id, "3001")
+        self.colleague = await self.bind(await h.add_staff("赵敏", ["office"]), "3002")
+        self.handler = await self.bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
         self.rep_id = await h.add_representative("王建国", phone="13800000001", sector="教育界")
-        self.deputy = await self._bind(self.rep_id, "1001", deputy_lang)
-
-    async def _bind(self, person_id: int, user_id: str, lang: str = "zh-hans") -> User:
-        user = self.h.user(user_id, language_code=lang)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
+        self.deputy = await self.bind(self.rep_id, "1001", deputy_lang)
 
 
 async def choose(clerk: User, search: str, label: str, via: str) -> None:
@@ -50,10 +43,6 @@ async def register_suggestion(clerk: User, search: str, label: str, via: str = "
     await clerk.press("完成")
     await clerk.press("无附件")
     await clerk.press("确认登记")
-
-
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
 
 
 async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_deputy(harness: Harness) -> None:

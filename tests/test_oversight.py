@@ -4,8 +4,8 @@ with what is owed on it and by whom."""
 
 from __future__ import annotations
 
+from tests.cast import Cast
 from tests.fakes import Harness, Sent
-from tests.test_casework import Cast
 
 REGULATION = "《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》"
 

@@ -7,12 +7,16 @@ those who may not see the card, and before the matter has a department."""
 from __future__ import annotations
 
 import io
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
 
+from handlers.measures import Satisfaction, satisfaction
+from storage import reports
+from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast
 from tests.fakes import Harness, Sent
-from tests.test_casework import GROUNDS, REPLY_BODY, TABLES, Cast
 
 
 def slip_of(sent: list[Sent]) -> tuple[str, list[str], list[list[str]]]:
@@ -147,3 +151,184 @@ async def test_the_department_may_not_draw_the_reply_letter(harness: Harness) ->
     assert [s.text for s in sent if s.op == "message"] == ["您无权对该事项进行此项操作。"]
     assert not [f for s in sent for f in s.payload.get("files") or []]
     assert await harness.dump("matters", "replies", "timeline", "dialogs") == before
+
+
+# -- the returned 征询意见表 -------------------------------------------------------------------------
+
+
+async def rating_figures(harness: Harness) -> tuple[Satisfaction, dict[int | None, int]]:
+    """The satisfaction of the replies sent, and the 不满意 given, this year: as every paper counts them."""
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    async with harness.db.snapshot() as q:
+        return satisfaction(await reports.ratings(q, start, end)), await reports.dissatisfied(q, start, end)
+
+
+async def test_the_returned_feedback_form_counts_as_the_deputys_rating_and_dissatisfied_reopens(
+        harness: Harness) -> None:
+    """§14, seed §7: the office records the 征询意见表 returned for a reply on paper, from the card; 不满意 reopens
+    the matter exactly as the button would (a new due date, office and discipline alerted, the department told),
+    the deputy is told as for a rating by button, and the figures count it."""
+    cast = await replied_on_paper(harness)
+    assert (await rating_figures(harness))[0].unrated == 1
+    office = cast.office
+    await office.say("/case LS-2026-0001")
+    assert "录入意见征询表" in office.last_buttons()
+    await office.press("录入意见征询表")
+    assert office.last == "LS-2026-0001寄回的意见征询表中，勾选的评价是："
+    assert office.last_buttons()[:3] == ["满意", "基本满意", "不满意"]
+    await office.press("不满意")
+    assert "未填写意见" in office.last_buttons()
+    await office.say("认为不起诉决定的理由未予说明。")
+    assert "意见和建议：\n认为不起诉决定的理由未予说明。" in office.last
+    before = len(cast.deputy.received)
+    await office.press("确认")
+    assert "已完成。" in [s.text for s in office.received[-3:]]
+    async with harness.db.snapshot() as q:
+        matter = await q.one("SELECT state, reopened, due_date FROM matters WHERE number = 'LS-2026-0001'")
+        reply = await q.one("SELECT rating, rating_note FROM replies WHERE matter_id = 1")
+        event = await q.one("SELECT actor_id, detail FROM timeline WHERE event = 'rated_dissatisfied'")
+    assert (matter["state"], matter["reopened"], matter["due_date"]) == ("reopened", 1, "2026-12-27")
+    assert (reply["rating"], reply["rating_note"]) == ("dissatisfied", "认为不起诉决定的理由未予说明。")
+    assert '"on_paper": true' in event["detail"]
+    told = [s.text for s in cast.deputy.received[before:]]
+    assert told == ["办公室已登记您寄回的LS-2026-0001答复意见征询表，评价为：不满意。\n"
+                    "您的事项（LS-2026-0001）将在办公室和纪检监察部门的监督下重新办理，于2026年12月27日前办结，我们将再次答复您。"]
+    assert any("不满意" in s.text and "认为不起诉决定的理由未予说明。" in s.text for s in cast.discipline.received)
+    assert any("2026年12月27日" in s.text for s in cast.handler2.received[-2:])
+    figures, dissatisfied = await rating_figures(harness)
+    assert (figures.dissatisfied, figures.unrated, figures.rated) == (1, 0, 1)
+    assert sum(dissatisfied.values()) == 1  # 因不满意重新办理
+    await office.say("/case LS-2026-0001")
+    assert "录入意见征询表" not in office.last_buttons()
+
+
+async def test_an_english_speaking_office_records_a_satisfied_form_without_comment(harness: Harness) -> None:
+    """§14: 满意 on the returned form closes the matter as the button would; the office works in English, the
+    deputy is told in Chinese."""
+    cast = Cast(harness, lang="en")
+    await cast.setup()
+    await cast.submit_appeal()
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("Assign")
+    await cast.office.press("第二检察部")
+    await cast.office.press("陈静")
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("Conclude")
+    await h.press("A: resolved or basically resolved")
+    await h.press("Draft reply")
+    await h.press("on paper")
+    await h.say(REPLY_BODY)
+    await h.say(GROUNDS)
+    await h.press("Confirm")
+    await cast.approve(label="Approve reply")
+    office = cast.office
+    await office.say("/case LS-2026-0001")
+    await office.press("Record the returned form")
+    assert office.last == "The feedback form returned for LS-2026-0001: which rating is ticked?"
+    await office.press("Satisfied")
+    await office.press("No comments on the form")
+    assert "Comments on the form:\n(none)" in office.last
+    before = len(cast.deputy.received)
+    await office.press("Confirm")
+    async with harness.db.snapshot() as q:
+        state = await q.scalar("SELECT state FROM matters WHERE id = 1")
+        reply = await q.one("SELECT rating, rating_note FROM replies WHERE matter_id = 1")
+    assert state == "closed" and (reply["rating"], reply["rating_note"]) == ("satisfied", None)
+    assert [s.text for s in cast.deputy.received[before:]] == [
+        "办公室已登记您寄回的LS-2026-0001答复意见征询表，评价为：满意。\n感谢您的评价和监督。"]
+    assert (await rating_figures(harness))[0].satisfied == 1
+
+
+async def test_a_form_is_refused_when_rated_already_not_on_paper_or_not_the_office(harness: Harness) -> None:
+    """§14: refusals change nothing — a reply given here (its rating is the deputy's button), a reply rated
+    already, and anyone but the office."""
+    cast = await Cast.replied(harness)  # answered here, in chat
+    await cast.office.say("/case LS-2026-0001")
+    assert "录入意见征询表" not in cast.office.last_buttons()
+    before = await harness.dump(*TABLES)
+    sent = await cast.office.press_data("act:1:record_rating")
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001没有书面答复，无需录入意见征询表。"]
+    assert await harness.dump(*TABLES) == before
+
+
+async def test_a_form_is_refused_once_rated_and_for_the_department(harness: Harness) -> None:
+    cast = await replied_on_paper(harness)
+    before = await harness.dump("matters", "replies", "timeline", "dialogs")
+    sent = await cast.handler2.press_data("act:1:record_rating")
+    assert [s.text for s in sent if s.op == "message"] == ["您无权对该事项进行此项操作。"]
+    assert await harness.dump("matters", "replies", "timeline", "dialogs") == before  # the refusal only audited
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("录入意见征询表")
+    await cast.office.press("满意")
+    await cast.deputy.press("基本满意")  # the deputy rates by button meanwhile (the letter's reply came here too)
+    await cast.deputy.press("不补充意见")
+    await cast.office.press("未填写意见")
+    before = await harness.dump(*TABLES)
+    sent = await cast.office.press("确认")
+    assert "LS-2026-0001的最近一次答复已评价，不能再录入意见征询表。" in [s.text for s in sent if s.op == "message"]
+    after = await harness.dump(*TABLES)
+    assert {t: after[t] for t in TABLES if t != "dialogs"} == {t: before[t] for t in TABLES if t != "dialogs"}
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT rating FROM replies WHERE matter_id = 1") == "basically"
+    await cast.office.say("/case LS-2026-0001")
+    assert "录入意见征询表" not in cast.office.last_buttons()
+    before = await harness.dump(*TABLES)
+    sent = await cast.office.press_data("act:1:record_rating")
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的最近一次答复已评价，不能再录入意见征询表。"]
+    assert await harness.dump(*TABLES) == before
+
+
+# -- the 交办单 sent with an assignment -----------------------------------------------------------
+
+
+def slip_files(sent: list[Sent]) -> list[tuple[str, str]]:
+    return [(f[0], f[1]) for s in sent for f in s.payload.get("files") or []]
+
+
+async def test_the_department_receives_the_slip_with_the_assignment_and_the_reassignment(harness: Harness) -> None:
+    """§12-§14: on assignment the department's handler receives the 交办单 with the notice, in the same message
+    (queued in the assignment's transaction); the urger and other departments have the notice alone or
+    nothing. On re-assignment the new department receives the slip naming itself; the old one, none."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal()
+    h1, h2 = len(cast.handler1.received), len(cast.handler2.received)
+    await cast.assign()
+    notice = [s for s in cast.handler2.received[h2:] if s.op == "message"]
+    assert len(notice) == 1 and notice[0].text.endswith("随附交办单，请打印后签收。")
+    assert notice[0].text.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办")
+    name, _paragraphs, rows = slip_of(notice)
+    assert name == "LS-2026-0001交办单.docx"
+    assert rows[4] == ["来件人", "李四　13900002222"]  # the department may see the complainant (SPEC §1)
+    assert rows[5] == ["承办部门", "第二检察部", "催办人", "陈静"]
+    assert not slip_files(cast.handler1.received[h1:]) and not slip_files(cast.office.received[-3:])
+    async with harness.db.snapshot() as q:
+        queued = await q.all("SELECT payload, matter_id FROM outbox WHERE person_id = (SELECT person_id FROM"
+                             " identities WHERE external_id = '4002')")
+    files = [(f[1], r["matter_id"]) for r in queued for f in json.loads(r["payload"]).get("files") or []]
+    assert files == [("LS-2026-0001交办单.docx", 1)]
+    h1, h2 = len(cast.handler1.received), len(cast.handler2.received)
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("改派")
+    await cast.office.press("第一检察部")
+    await cast.office.press("陈静")
+    await cast.office.say("经审查，该申诉涉及的原案由第一检察部办理更为适宜。")
+    await cast.office.press("确认")
+    _name, _paragraphs, rows = slip_of([s for s in cast.handler1.received[h1:] if s.op == "message"])
+    assert rows[5] == ["承办部门", "第一检察部", "催办人", "陈静"]
+    assert not slip_files(cast.handler2.received[h2:])
+
+
+async def test_a_refused_assignment_sends_no_slip(harness: Harness) -> None:
+    """§14: an appeal disputing the second department's handling is refused to it: nothing changes, no slip."""
+    cast = Cast(harness)
+    await cast.setup()
+    await cast.submit_appeal(disputed_dept="第二检察部")
+    await cast.office.say("/case LS-2026-0001")
+    await cast.office.press("交办")
+    before = await harness.dump(*TABLES, "outbox")
+    await cast.office.press("第二检察部")
+    after = await harness.dump(*TABLES, "outbox")
+    assert after["matters"] == before["matters"] and after["audit_log"] == before["audit_log"]
+    assert not [row for row in after["outbox"] if "交办单" in str(row)]

@@ -20,7 +20,7 @@ from storage import people
 from tests.fakes import Harness
 
 OFFICE = {"assign", "reassign", "mark_major", "transfer", "cannot_meet", "approve_reply", "return_reply", "register_on_behalf",
-          "record_contact", "reply_letter", "quota"}
+          "record_contact", "reply_letter", "record_rating", "quota"}
 DEPARTMENT = {"progress", "conclude", "draft_reply", "request_extension"}
 
 # Written out by hand from the spec, not derived from the code under test.

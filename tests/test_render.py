@@ -20,7 +20,7 @@ import pytest
 
 from handlers import report_text, reports
 from tests.fakes import Harness
-from tests.test_reports import seed, stamp
+from tests.reports_world import seed, stamp
 
 SH = ZoneInfo("Asia/Shanghai")
 DRAWN_AT = datetime(2026, 7, 3, 9, 30, tzinfo=SH)

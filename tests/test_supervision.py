@@ -6,21 +6,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from bot.app import App
 from bot.workdays import MAINLAND
+from tests.cast import SHANGHAI, at
 from tests.fakes import Harness, RecordingChannel
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
-    """A local Shanghai time, as the UTC moment the clock holds."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 class World:
@@ -259,7 +252,7 @@ async def test_a_year_with_a_restart_and_holidays(world: World) -> None:
             await h.app.close()
             moment += timedelta(days=3)
             h.clock.set(moment)
-            h.app = await App.open(h.app.config, h.clock)
+            h.app = h.clock.pace(await App.open(h.app.config, h.clock))
             channel = RecordingChannel(h.app.files)
             channel.sent = h.channel.sent
             h.app.add_channel(channel)

@@ -9,46 +9,30 @@ from datetime import date
 import pytest
 
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
-from tests.fakes import Harness, Sent, User
-from tests.test_supervision import at
+from tests.cast import People, answers, at, messages
+from tests.fakes import Harness, Sent
 
 TABLES = ("persons", "supervisor_terms", "events", "invitations", "timeline", "dialogs")
 REPORT = "某公司非法占用耕地"
 
 
-def messages(sent: list[Sent]) -> list[str]:
-    return [s.text for s in sent if s.op == "message"]
-
-
-def answers(sent: list[Sent]) -> list[str]:
-    return [str(s.payload["text"]) for s in sent if s.op == "answer" and s.payload["text"]]
-
-
-class Supervisors:
+class Supervisors(People):
     """The office, a department's handler, two supervisors on the roster and two other representatives."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.h = harness
 
     async def setup(self) -> None:
         h = self.h
         self.office_id = await h.add_staff("陈静", ["office"])
-        self.clerk = await self._bind(self.office_id, "3001")
-        self.handler = await self._bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
+        self.clerk = await self.bind(self.office_id, "3001")
+        self.handler = await self.bind(await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
         self.wang_id = await h.add_representative("王建国", phone="13800000001", sector="农业界", supervisor=True)
-        self.wang = await self._bind(self.wang_id, "1001")
+        self.wang = await self.bind(self.wang_id, "1001")
         self.li_id = await h.add_representative("李秀梅", body="cppcc", phone="13800000002", sector="教育界",
                                                 supervisor=True)
-        self.li = await self._bind(self.li_id, "1002")
+        self.li = await self.bind(self.li_id, "1002")
         self.zhang_id = await h.add_representative("张伟", phone="13800000003", sector="教育界")
-        self.zhang = await self._bind(self.zhang_id, "1003")
+        self.zhang = await self.bind(self.zhang_id, "1003")
         self.zhao_id = await h.add_representative("赵敏", body="cppcc", phone="13800000004", sector="医药卫生界")
-        self.zhao = await self._bind(self.zhao_id, "1004")
-
-    async def _bind(self, person_id: int, user_id: str) -> User:
-        user = self.h.user(user_id)
-        await user.say(f"/start {await self.h.invite(person_id)}")
-        return user
+        self.zhao = await self.bind(self.zhao_id, "1004")
 
     async def matter(self, state: str = "assigned") -> int:
         """A report 张伟 referred, with its complainant's name and phone, assigned to the first department."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from telegram.request import RequestData
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_http import AiohttpRequest
 from bot.files import FileStore
-from bot.messages import OutFile, Reply
+from bot.messages import Button, OutFile, Reply
 from tests.fakebotapi import FakeBotAPI
 from tests.fakes import MovableClock
 from tests.telegram_env import telegram_config
@@ -174,8 +175,35 @@ async def test_a_file_name_with_line_breaks_or_quotes_is_sent_encoded(fake: Fake
             "附件", files=(OutFile(str(document), '证据\r\n"第一份".pdf'),)).to_json())
     finally:
         await channel.stop()
-    text, sent = fake.messages_to(user.chat_id)
-    assert len(result.message_ids) == 2 and text.text == "附件"
+    [sent] = fake.messages_to(user.chat_id)  # one file and its words: one message, the words as its caption
+    assert len(result.message_ids) == 1 and sent.text == "附件"
     assert (sent.method, sent.file_name, sent.file_bytes) == ("sendDocument", "证据%0D%0A%22第一份%22.pdf",
                                                               b"%PDF-1.4 test")
 
+
+
+async def test_a_notice_with_one_file_is_one_message_and_longer_words_go_first(fake: FakeBotAPI,
+                                                                              tmp_path: Path) -> None:
+    """An assignment notice with its slip (issue 16) is one document captioned with the notice and carrying
+    its button: a retry of the file (a 429) can never send the words twice. Words longer than a caption go
+    as a message before the file, as before."""
+    config = telegram_config(tmp_path, fake)
+    channel = TelegramChannel(config.telegram, FileStore(tmp_path / "files", MovableClock()), 20)
+    await channel.start()
+    user = fake.user(7001)
+    document = tmp_path / "slip.docx"
+    document.write_bytes(b"PK slip")
+    try:
+        notice = Reply("LS-2026-0001已交由第二检察部承办。", title="已交办", buttons=((Button("查看", "case:1"),),),
+                       files=(OutFile(str(document), "LS-2026-0001交办单.docx"),))
+        one = await channel.deliver(str(user.chat_id), "message", notice.to_json())
+        long = await channel.deliver(str(user.chat_id), "message",
+                                     replace(notice, text="很长的答复。" * 200, buttons=()).to_json())
+    finally:
+        await channel.stop()
+    first, *rest = fake.messages_to(user.chat_id)
+    assert len(one.message_ids) == 1
+    assert (first.method, first.file_name, first.text) == ("sendDocument", "LS-2026-0001交办单.docx",
+                                                           "已交办\nLS-2026-0001已交由第二检察部承办。")
+    assert [b[0] for b in first.buttons()] == ["查看"]
+    assert len(long.message_ids) == 2 and [m.method for m in rest] == ["sendMessage", "sendDocument"]

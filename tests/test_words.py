@@ -17,8 +17,8 @@ from babel.messages.pofile import read_po
 from bot.app import App
 from bot.i18n import LOCALE_DIR, Terms
 from tests import fakes
+from tests.cast import Cast
 from tests.fakes import Harness, MovableClock, RecordingChannel, User
-from tests.test_casework import Cast
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME = re.compile(r"\d{1,2}:\d{2}")
@@ -160,7 +160,7 @@ async def test_the_staff_timeline_uses_chinese_punctuation(harness: Harness) -> 
 async def test_department_names_read_naturally_in_english(tmp_path: Path, clock: MovableClock) -> None:
     """[terms.english_names]: an English sentence shows the department's Chinese name and its English name."""
     config = fakes.test_config(tmp_path, terms=Terms(english_names={"第二检察部": "Second Procuratorial Department"}))
-    app = await App.open(config, clock)
+    app = clock.pace(await App.open(config, clock))
     try:
         channel = RecordingChannel(app.files)
         app.add_channel(channel)

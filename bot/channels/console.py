@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.channels.base import Pacing
 from bot.messages import Attachment, AttachmentKind, Contact, Incoming, SendResult
 from storage import outbox, people
 
@@ -49,6 +50,9 @@ class ConsoleChannel:
         self._updates = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._buttons: dict[str, tuple[str, list[str]]] = {}  # chat -> (message id, button data)
+        # A terminal has no flood limit to keep below: the one trying the bot does not wait a second
+        # (`outbox.per_chat_interval`, Telegram's) between two of the bot's messages.
+        self.pacing = Pacing(per_chat_interval=0.0, global_rate=app.config.outbox.global_rate)
 
     # -- the channel's side of the core ---------------------------------------------------
 

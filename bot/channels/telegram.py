@@ -88,6 +88,9 @@ class _Bot(Bot):
                                 read_timeout=BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout)
 
 
+CAPTION_LIMIT = 1024  # the characters of a file's caption (Telegram counts them after parsing; the HTML is longer)
+
+
 class TelegramChannel:
     name = NAME
 
@@ -286,7 +289,14 @@ class TelegramChannel:
             await self.bot.call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": int(reply.edit_message_id)})
             return SendResult()
         markup = _markup(reply)
-        parts = split_text(render_html(reply))
+        html = render_html(reply)
+        if len(reply.files) == 1 and 0 < len(html) <= CAPTION_LIMIT:
+            # one file with its words and buttons is one message (a notice with its paper): were the words sent
+            # apart, a 429 on the file would have the whole reply, words and all, sent again
+            item = reply.files[0]
+            message = await self._send_file(chat_id, Path(item.path), item.name, item.kind, caption=html, markup=markup)
+            return SendResult([str(message.message_id)])
+        parts = split_text(html)
         ids = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
@@ -301,12 +311,15 @@ class TelegramChannel:
             ids.append(str(message.message_id))
         return SendResult(ids)
 
-    async def _send_file(self, chat_id: int, path: Path, name: str, kind: str) -> Message:
+    async def _send_file(self, chat_id: int, path: Path, name: str, kind: str, caption: str | None = None,
+                         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
+                         ) -> Message:
         with path.open("rb") as handle:
             upload = InputFile(handle, filename=name)
+            mode = ParseMode.HTML if caption else None
             if kind == "photo":
-                return await self.bot.send_photo(chat_id, upload)
-            return await self.bot.send_document(chat_id, upload)
+                return await self.bot.send_photo(chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup)
+            return await self.bot.send_document(chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup)
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:

@@ -39,12 +39,14 @@ from bot.channels.base import (
 from bot.channels.wecom_api import TOKEN_ERRORS, WeComAPI, WeComError
 from bot.channels.wecom_callback import CallbackServer
 from bot.channels.wecom_crypto import WeComCrypto
-from bot.channels.wecom_text import EXTRA_COMMANDS, choice_number, numbered, parse_command, split_bytes
+from bot.channels.wecom_text import (EXTRA_COMMANDS, MAX_TEXT_BYTES, choice_number, numbered, parse_command,
+                                     split_bytes)
 from bot.config import WECOM_SECRET_ENV
 from bot.domain import normalise_phone
 from bot.errors import ConfigError
 from bot.i18n import Translator
-from bot.messages import Attachment, Button, Contact, Incoming, OutFile, Reply, SendResult
+from bot.messages import (Attachment, Button, ChannelTraits, Contact, Incoming, OutFile, Reply, SendResult,
+                          TextBudget)
 from handlers.routes import MENU_COMMANDS
 from storage import dialogs, outbox, people
 from storage import wecom as store
@@ -68,6 +70,11 @@ MIN_FILE_BYTES = 6
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 FILE_MAX_BYTES = 20 * 1024 * 1024
 MEDIA_REUSE = timedelta(days=3) - timedelta(hours=1)  # a margin: never send a media_id about to lapse
+# What handlers may put in one reply: 2 048 bytes of UTF-8 a text message (90236), split at lines into at
+# most 6 messages (a fifth of the 30 a minute WeCom lets an app send one member, 90454) — about 4 000
+# Chinese characters, what one Telegram message holds. Members send pictures, voice, video, places and
+# links, never documents (90239/90240 接收消息: no file message type).
+TRAITS = ChannelTraits(TextBudget("utf8", MAX_TEXT_BYTES, parts=6), documents=False)
 # 90236 频率限制 (and 90454): "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发" —
 # silently dropped, with errcode 0. The outbox paces each member below both, with a margin.
 MEMBER_WINDOWS = ((25, 60.0), (900, 3600.0))
@@ -92,6 +99,7 @@ class Viewer:
 
 class WeComChannel:
     name = NAME
+    traits = TRAITS
 
     def __init__(self, app: App) -> None:
         self.app = app
