@@ -36,8 +36,10 @@ VERBS = {"disable": "disable", "停用": "disable", "enable": "enable", "启用"
          "解绑": "unbind", "roles": "roles", "角色": "roles", "show": "show", "查看": "show"}
 CHANNEL_WORDS = {"企业微信": "wecom", "政务微信": "wecom", "电报": "telegram", "控制台": "console"}
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "wecom": N_("WeCom"), "console": N_("console")}
-ROLE_WORDS = {"办公室": "office", "承办": "handler", "承办部门": "handler", "部门负责人": "head", "纪检": "discipline",
-              "纪检监察": "discipline", "领导": "leader", "管理员": "admin"}
+# The Chinese words a clerk types for a role, including those /access show and /help name it by.
+ROLE_WORDS = {"办公室": "office", "联络办公室": "office", "承办": "handler", "承办部门": "handler", "业务部门": "handler",
+              "承办人": "handler", "部门负责人": "head", "纪检": "discipline", "纪检监察": "discipline", "领导": "leader",
+              "院领导": "leader", "管理员": "admin", "系统管理员": "admin"}
 NO_ROLES = ("none", "无", "-")
 USAGE = N_("Please write: {command} disable NAME, {command} enable NAME, {command} unbind NAME CHANNEL "
            "(telegram or wecom), {command} roles NAME ROLES (comma-separated, or none), or {command} show NAME.")
@@ -163,10 +165,10 @@ async def command(ctx: Context) -> None:
         if done.open_matters:
             text += "\n" + _("Their open matters stay with the unit and are handled as before: {numbers}. What the "
                              "bot would send them now comes to the liaison office, to pass on in person or on paper.",
-                             numbers="、".join(done.open_matters))
+                             numbers=listed(_, done.open_matters))
         if done.urged:
             text += "\n" + _("{name} is the urger of these open matters; please reassign them: {numbers}.",
-                             name=person.name, numbers="、".join(done.urged))
+                             name=person.name, numbers=listed(_, done.urged))
         await ctx.reply(Reply(text))
     elif verb == "enable":
         await enable(ctx.tx, ctx.now, actor.id if actor else None, person)
@@ -194,7 +196,11 @@ def channel_name(_: Translator, channel: str) -> str:
 def role_names(_: Translator, roles: frozenset[str]) -> str:
     names = {"office": _("liaison office"), "handler": _("handling department"), "head": _("department head"),
              "discipline": _("discipline inspection"), "leader": _("leader"), "admin": _("administrator")}
-    return "、".join(names[r] for r in sorted(roles) if r in names)
+    return listed(_, [names[r] for r in sorted(roles) if r in names])
+
+
+def listed(_: Translator, items: list[str]) -> str:
+    return ("、" if _.locale.startswith("zh") else ", ").join(items)
 
 
 async def describe(tx: Tx, _: Translator, person: Person) -> str:
@@ -204,7 +210,7 @@ async def describe(tx: Tx, _: Translator, person: Person) -> str:
     if person.roles:
         lines.append(_("Roles: {roles}.", roles=role_names(_, person.roles)))
     if accounts:
-        lines.append(_("Chat accounts: {accounts}.", accounts="、".join(channel_name(_, a.channel) for a in accounts)))
+        lines.append(_("Chat accounts: {accounts}.", accounts=listed(_, [channel_name(_, a.channel) for a in accounts])))
     else:
         lines.append(_("No chat account is bound."))
     return "\n".join(lines)

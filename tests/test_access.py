@@ -143,6 +143,8 @@ async def test_a_role_taken_away_holds_from_the_next_command(harness: Harness) -
     assert (await handler.say("/inbox"))[-1].text != inbox_before
     assert (await clerk.say("/access 查看 赵强"))[-1].text == "赵强：账号状态正常。\n角色：院领导。\n已绑定的账号：test。"
     assert "roles_set" in await audit_actions(harness)
+    # the words /access show and /help name a role by are the words a clerk may type for it
+    assert (await clerk.say("/access 角色 赵强 院领导、业务部门"))[-1].text == "赵强的角色已设为：业务部门、院领导。"
     assert (await clerk.say("/access 角色 赵强 无"))[-1].text == "赵强的角色已设为：无。"
     async with harness.db.snapshot() as q:
         assert await q.all("SELECT role FROM person_roles WHERE person_id = (SELECT id FROM persons WHERE name = '赵强')"
