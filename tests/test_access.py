@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.messages import Incoming, Reply
 from storage import audit
 from tests.fakes import Harness, MovableClock, User
-from tests.test_intake import submit_suggestion
+from tests.cast import submit_suggestion
 
 TABLES = ("persons", "person_roles", "identities", "dialogs", "outbox", "audit_log", "invites", "matters")
 UNBOUND = "本服务面向"  # the start of the answer to a stranger (handlers/common.py `unbound`)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tests.fakes import Harness, User
-from tests.test_intake import bound_deputy
+from tests.cast import bound_deputy
 
 MIB = 2 ** 20
 WAIT = "您在一分钟内发送的内容已超出本服务的接收限度。请稍候一分钟再发送；此间发送的内容未予保存。"
