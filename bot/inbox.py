@@ -141,12 +141,15 @@ class InboxProcessor:
             log.warning("inbox %s: channel %s is not running; left for later", entry.id, entry.channel)
             return
         full = self.health.backoff()
+        within: bool | None = None  # counted against its chat's minute once, however often a full disk retries it
         while True:
             inc: Incoming | None = None
             try:
                 inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
                 if inc is not None:
-                    inc = await self._admit(channel, entry, inc)
+                    if within is None:
+                        within = self._within_limit(entry.chat_key, inc) or await self._is_staff(inc)
+                    inc = await self._admit(channel, entry, inc, within)
                 if (inc is not None and entry.id not in self._over_limit
                         and (prepared := await self._read_first(inc)) is not None):
                     self._prepared[entry.id] = prepared
@@ -174,11 +177,11 @@ class InboxProcessor:
         self.processed += 1
         self.on_outbox()
 
-    async def _admit(self, channel: Channel, entry: Entry, inc: Incoming) -> Incoming:
-        """Whether the sender may send this (bound; within their chat's minute), and only then its files."""
+    async def _admit(self, channel: Channel, entry: Entry, inc: Incoming, within: bool) -> Incoming:
+        """Whether the sender may send this (bound; `within` their chat's minute), and only then its files."""
         # The database is asked only when it matters (a file to fetch, a chat over its limit), so that the
         # updates ready together still reach the group commit together.
-        if not self._within_limit(entry.chat_key, inc) and not await self._is_staff(inc):
+        if not within:
             self._over_limit.add(entry.id)
             log.warning("inbox %s: %s is over its limit per minute; not handled", entry.id, entry.chat_key)
             return replace(inc, attachments=())

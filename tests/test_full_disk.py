@@ -13,6 +13,7 @@ import errno
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,26 @@ async def test_an_update_the_store_refuses_is_handled_once_there_is_space(harnes
     admin = [s.text for s in harness.channel.sent if s.chat_id == "5001"]
     assert admin[-2:] == [FULL, BACK]
     assert harness.app.health.episodes == 1 and not harness.app.health.full
+
+
+async def test_an_update_tried_again_for_want_of_space_counts_once_against_its_chats_minute(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 items 4 and 10 together: a deputy's message refused five times by a full disk counts once against
+    the two messages a minute their chat may send: it is handled, and the chat is not asked to wait."""
+    deputy = await bound_deputy(harness)
+    app = harness.app
+    app.config = replace(app.config, intake=replace(app.config.intake, max_messages_per_minute=2))
+    app.processor.config = app.config
+    app.processor.monotonic = lambda: 0.0  # the whole test within one minute
+    app.health.first_wait = 0.0
+    refusals = Refusals(inbox.finish, times=5)
+    monkeypatch.setattr(inbox, "finish", refusals)
+    got = await deputy.say("/help")
+    await app.health.settled()
+    assert refusals.calls == 6
+    assert [s.text for s in got if s.op == "message"][0].startswith("帮助")
+    assert "超出本服务的接收限度" not in "".join(s.text for s in harness.channel.sent)
+    assert await harness.count("inbox", "state = 'failed'") == 0
 
 
 async def test_a_send_whose_record_the_store_refuses_is_recorded_later_and_never_sent_twice(
