@@ -14,7 +14,7 @@ intake     N bound representatives each go through the whole intake dialogue at 
            simulated API round trip. Target (issue 14): bot ≥ 0.5 × echo.
 
 broadcast  (a) a briefing to M members (default 2 000) through the real /brief dialogue, the bot at the
-           configured pace (outbox.global_rate 30/s, the file's ceiling): how long, the rate, none
+           configured pace (wecom.global_rate 30/s, as the test environment sets it): how long, the rate, none
            silently dropped; (b) a burst of K notices (default 60) to ONE member — K representatives
            submit at once and the one office clerk is told of each — against WeCom's 30 a minute to one
            member: every notice arrives, none dropped, never more than 30 in any 60 s; beside it, in
@@ -87,7 +87,7 @@ def _run_bot(config_path: Path, global_rate: float | None) -> int:
 
     config = load(config_path)
     if global_rate is not None:
-        config = replace(config, outbox=replace(config.outbox, global_rate=global_rate))
+        config = replace(config, wecom=replace(config.wecom, global_rate=global_rate))
     if os.environ.get("BENCH_MEMBER_GAP") is not None:  # capacity: no fixed gap per member (WeCom's windows stay)
         from bot.channels import wecom
 
@@ -380,7 +380,7 @@ async def _briefing(members_n: int, workdir: Path) -> list[str]:
         fake.callback_url = f"http://127.0.0.1:{port}/wecom"
         members = [fake.member(f"rep{n:04d}", f"代表{n}", via_wechat=True) for n in range(members_n)]
         office = fake.member("office0", "办公室")
-        config = wecom_config(workdir, fake, port=port)  # outbox.global_rate 30: the file's ceiling
+        config = wecom_config(workdir, fake, port=port)  # wecom.global_rate 30 (tests/wecom_env.py)
         await seed(config, [m.userid for m in members], ["office0"])
         child = bot_child(write_config_file(config, workdir / "config.toml"), workdir / "bot.log",
                           fake.corp_secret, None)
@@ -405,7 +405,7 @@ async def _briefing(members_n: int, workdir: Path) -> list[str]:
         times = sorted(m.received[0].sent_at for m in members)
         busiest = max(sum(1 for t in times if s <= t < s + 1.0) for s in times)
         once = sum(1 for m in members if len(m.received) == 1)
-        return [f"(a) briefing to {members_n} members at outbox.global_rate 30/s: all arrived in {seconds:.1f} s = "
+        return [f"(a) briefing to {members_n} members at wecom.global_rate 30/s: all arrived in {seconds:.1f} s = "
                 f"{members_n / seconds:.1f} messages/s (busiest second {busiest}); each once: {once}; silently "
                 f"dropped by WeCom: {fake.dropped_count}; API errors {len(fake.errors)}; bot stopped with {code}"]
 

@@ -474,10 +474,14 @@ async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
         person = await _person_of(tx, args)
         ttl = app.config.binding.invite_ttl_days
         code = await create_invite(tx, person.id, app.clock.now(), ttl, keep_accounts=args.keep_accounts)
-    link = f"https://t.me/{app.config.telegram.bot_username}?start={code}"
-    wecom = f"  WeCom: send the app the message 绑定 {code}\n" if app.config.wecom.enabled else ""
-    message = (f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:\n"
-               f"  code: {code}\n  link: {link}\n{wecom}  console: /start {code}")
+    # the t.me link only where Telegram is the channel (or may be: no WeCom); a WeCom unit gives the words
+    telegram = bool(app.config.telegram.token) or not app.config.wecom.enabled
+    link = f"https://t.me/{app.config.telegram.bot_username}?start={code}" if telegram else None
+    lines = [f"  code: {code}", f"  link: {link}" if link else "",
+             f"  WeCom: send the app the message 绑定 {code}" if app.config.wecom.enabled else "",
+             f"  console: /start {code}"]
+    message = "\n".join([f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:",
+                          *filter(None, lines)])
     return {"message": message, "person": person.id, "code": code, "link": link}
 
 

@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
+from bot.group_commit import GroupCommit
 from bot.health import StorageHealth, StoreUnavailable, is_disk_full
 from bot.i18n import Translator
 from bot.inbox import InboxProcessor
@@ -57,6 +58,8 @@ class App:
                                         on_outbox=self.dispatcher.wake)
         self.health = StorageHealth(self._alert_admins)  # a full disk (bot/health.py)
         self.dispatcher.health = self.processor.health = self.health
+        self._store: GroupCommit[tuple[str, list[tuple[str, str, str]], timedelta], int] = GroupCommit(
+            self._store_batch)
 
     @classmethod
     async def open(cls, config: Config, clock: Clock | None = None) -> App:
@@ -84,10 +87,12 @@ class App:
     async def store(self, channel: str, items: list[tuple[str, str, str]],
                     window: timedelta = inbox.REDELIVERY_WINDOW) -> int:
         """Commit received updates (external_id, chat_key, payload); return how many were new. `window`: how
-        long the channel may deliver an update again (an id older than that names a new update)."""
+        long the channel may deliver an update again (an id older than that names a new update).
+
+        Callers that come while another's updates are being committed share the next commit: a WeCom
+        callback is answered only once it is kept, and callbacks come one by one, many at once."""
         try:
-            async with self.db.transaction() as tx:
-                added = await inbox.store(tx, channel, items, self.clock.now(), window)
+            added = await self._store((channel, items, window))
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
@@ -96,6 +101,10 @@ class App:
         self.health.ok()
         self.processor.wake()
         return added
+
+    async def _store_batch(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]]) -> list[int]:
+        async with self.db.transaction() as tx:
+            return [await inbox.store(tx, channel, items, self.clock.now(), window) for channel, items, window in batch]
 
     async def _alert_admins(self, full: bool) -> None:
         """Tell each administrator, in their language, directly through a running channel: the outbox is in the

@@ -79,6 +79,7 @@ class WeComConfig:
     max_clock_skew: int = 300
     representatives: str = "text"  # how choices are shown: "text" (numbered) or "cards"
     staff: str = "cards"
+    global_rate: float = 25.0  # messages a second to all members (90454 sets no limit on message/send)
 
     @property
     def enabled(self) -> bool:
@@ -352,6 +353,7 @@ def _wecom(r: _Reader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
         max_clock_skew=r.integer("wecom.max_clock_skew", d.max_clock_skew, 30, 3600),
         representatives=r.text("wecom.representatives", d.representatives),
         staff=r.text("wecom.staff", d.staff),
+        global_rate=r.number("wecom.global_rate", d.global_rate, 0.1, 150),
     )
     for key in ("representatives", "staff"):
         if getattr(config, key) not in ("text", "cards"):

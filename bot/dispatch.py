@@ -34,11 +34,14 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from functools import partial
 
-from bot.channels.base import Channel, MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import (Channel, MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure,
+                              Unreachable)
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
+from bot.group_commit import GroupCommit
 from bot.health import StorageHealth, is_disk_full
 from bot.waiting import wait_a_while
 from storage import outbox
@@ -47,8 +50,8 @@ from storage.outbox import Item
 
 log = logging.getLogger(__name__)
 
-RATED_OPS = frozenset({"message"})
-MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out  # button answers are not messages: no chat or global rate applies
+RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
+MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out
 
 
 class Dispatcher:
@@ -72,8 +75,8 @@ class Dispatcher:
         self._inflight: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._claiming: set[tuple[str, str, str]] = set()
         self._claimed = asyncio.Event()  # set whenever a claim (by any tick) has finished
-        self._sent_marks: list[tuple[int, dict[str, object], asyncio.Future[None]]] = []
-        self._marker: asyncio.Task[None] | None = None
+        # sends that end while another's mark is being committed are recorded together, in one commit
+        self._record_sent: GroupCommit[tuple[int, dict[str, object]], None] = GroupCommit(self._write_sent_marks)
         self._chat_free_at: dict[tuple[str, str, str], float] = {}
         self._recent: dict[str, deque[float]] = {}  # per channel: when the rated sends of the last second ended
         self._rated_inflight: dict[str, int] = {}
@@ -305,7 +308,8 @@ class Dispatcher:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             try:
                 payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
-                result = await channel.deliver(item.chat_id, item.op, payload)
+                result = await channel.deliver(item.chat_id, item.op, payload,
+                                               Progress(item.sent, partial(self._keep_progress, item.id)))
             finally:
                 end()
         except RateLimited as exc:
@@ -324,38 +328,22 @@ class Dispatcher:
         except Rejected as exc:
             await self._give_up(item, "failed", f"rejected: {exc}")
         else:
-            await self._record_sent(item.id, {"message_ids": result.message_ids})
+            await self._record_sent((item.id, {"message_ids": result.message_ids}))
             self.sent += 1
             log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
 
-    async def _record_sent(self, item_id: int, result: dict[str, object]) -> None:
-        """Record a send as soon as the writer is free, together with the other sends that finished meanwhile
-        (group commit: one transaction for all of them); return once it is committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent_marks.append((item_id, result, done))
-        if self._marker is None or self._marker.done():
-            self._marker = asyncio.create_task(self._write_sent_marks())
-        await done
+    async def _keep_progress(self, item_id: int, message_ids: list[str]) -> None:
+        async def write() -> None:
+            async with self.db.transaction(urgent=True) as tx:
+                await outbox.keep_progress(tx, item_id, message_ids)
+        await self._until_stored(write)
 
-    async def _write_sent_marks(self) -> None:
-        while self._sent_marks:
-            batch, self._sent_marks = self._sent_marks, []
-            try:
-                await self._until_stored(lambda: self._mark_sent(batch))
-            except BaseException as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
-
-    async def _mark_sent(self, batch: list[tuple[int, dict[str, object], asyncio.Future[None]]]) -> None:
-        async with self.db.transaction(urgent=True) as tx:
-            await outbox.mark_sent_many(tx, [(item_id, result) for item_id, result, _ in batch], self.clock.now())
+    async def _write_sent_marks(self, marks: list[tuple[int, dict[str, object]]]) -> list[None]:
+        async def write() -> None:
+            async with self.db.transaction(urgent=True) as tx:
+                await outbox.mark_sent_many(tx, marks, self.clock.now())
+        await self._until_stored(write)
+        return [None] * len(marks)
 
     async def _until_stored(self, write: Callable[[], Awaitable[None]]) -> None:
         """Write; while the disk is full (bot/health.py), wait with back-off and write again: the item stays in

@@ -111,10 +111,15 @@ class IntakeFlow:
                                     max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
         elif step == "files":
             done = Button(_("No more files") if dialog.data["files"] else _("No files"), dialog_button(dialog, "next"))
-            await ctx.reply(Reply(_("You may send photos or documents (up to {n}, each at most {mb} MB). "
-                                    "Press the button when there are none or no more.",
-                                    n=ctx.config.intake.max_attachments, mb=ctx.config.intake.max_file_mb),
-                                  buttons=((done, cancel),)))
+            limits = {"n": ctx.config.intake.max_attachments, "mb": ctx.config.intake.max_file_mb}
+            if ctx.traits.documents:
+                ask = _("You may send photos or documents (up to {n}, each at most {mb} MB). "
+                        "Press the button when there are none or no more.", **limits)
+            else:  # WeCom: a member can send an app pictures, not documents (90239)
+                ask = _("You may send photos (up to {n}, each at most {mb} MB); a document can be photographed "
+                        "page by page, or given to the office. Press the button when there are none or no more.",
+                        **limits)
+            await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step == "complainant_name":
             await ctx.reply(Reply(_("Please send the complainant's name."), buttons=((cancel,),)))
         elif step == "complainant_contact":
@@ -211,7 +216,8 @@ class IntakeFlow:
             return await ctx.save_dialog(dialog, new_step=False)
         if inc.attachments or inc.contact is not None or not text:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step != "files" else
-                                  ctx._("Please send a photo or a document, or press the button.")))
+                                  ctx._("Please send a photo or a document, or press the button.") if ctx.traits.documents
+                                  else ctx._("Please send a photo, or press the button.")))
             return await self.prompt(ctx, dialog)
         if step == "whom" and _on_behalf(dialog):
             return await self._search(ctx, dialog, text)

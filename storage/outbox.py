@@ -30,6 +30,7 @@ class Item:
     policy: str
     attempts: int
     matter_id: int | None
+    sent: tuple[str, ...] = ()  # the ids of the messages an earlier attempt delivered (bot.channels.base.Progress)
 
 
 async def enqueue(
@@ -61,7 +62,7 @@ async def enqueue(
 
 
 HEADS_SQL = (
-    "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+    "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id, o.result FROM outbox o"
     " WHERE o.state = 'pending' AND o.priority = ? AND o.not_before <= ? AND o.id = ("
     "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
     "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
@@ -83,7 +84,7 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
         rows += await q.all(HEADS_SQL, (NOTIFICATION, ts(now), limit - len(rows)))
     return [
         Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
-             r["matter_id"])
+             r["matter_id"], tuple((json.loads(r["result"]) if r["result"] else {}).get("message_ids") or ()))
         for r in rows
     ]
 
@@ -113,16 +114,24 @@ async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:
                            (ts(now), ts(now + longest)))
 
 
-async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20) -> tuple[str, dict[str, Any]] | None:
-    """The latest message sent to a chat that carried buttons, and the channel's id of it: a channel that keeps
-    no state of its own (the console, after a restart) shows it again so that its buttons can still be pressed.
-    None if none of the last `look_back` messages had buttons (or their text has been erased, storage/retention)."""
-    rows = await q.all("SELECT payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
-                       " AND state = 'sent' ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
+async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
+                       edits: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The latest message to a chat that carried buttons and may have been seen, and an id for it: the numbers a
+    person types answer this list (WeCom's numbered text; the console after a restart shows it again).
+
+    "May have been seen": sent, being sent (claimed, so committed before it goes: a person may answer the moment
+    it arrives), or tried before and waiting for its retry (a send of unknown outcome may have arrived). A
+    message queued behind has not been seen, and its list is not the one a number answers. `edits=False` for a
+    channel that shows no edit of an earlier message (WeCom): an edit's buttons were never shown there. The id
+    is the channel's message id once known, else `outbox-<id>`. None if none of the last `look_back` such
+    messages had buttons (or their text has been erased, storage/retention)."""
+    rows = await q.all("SELECT id, payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
+                       " AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
+                       " ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
     for row in rows:
         payload = json.loads(row["payload"]) if row["payload"] else {}
-        if payload.get("buttons"):
-            ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [""]
+        if payload.get("buttons") and (edits or payload.get("edit_message_id") is None):
+            ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [f"outbox-{row['id']}"]
             return str(ids[-1]), payload
     return None
 
@@ -151,6 +160,12 @@ async def claim(q: Tx, item_ids: list[int]) -> set[int]:
         item_ids,
     )
     return {int(r[0]) for r in rows}
+
+
+async def keep_progress(q: Tx, item_id: int, message_ids: list[str]) -> None:
+    """Remember which messages of an item not yet sent in full have reached the chat (bot.channels.base.Progress)."""
+    await q.execute("UPDATE outbox SET result = ? WHERE id = ? AND state = 'sending'",
+                    (json.dumps({"message_ids": message_ids, "partial": True}), item_id))
 
 
 async def mark_sent(q: Tx, item_id: int, result: dict[str, Any], now: datetime) -> None:

@@ -41,9 +41,8 @@ _OUTBOX = ("UPDATE outbox SET payload = '' WHERE payload <> '' AND state NOT IN 
            " ORDER BY created_at LIMIT ?)")
 # (The states as a negation: a positive list would make the planner walk every message sent through
 # the state index instead of only the rows still kept through the partial one.)
-# WeCom's button cards and numbered choices hold the buttons' labels (a matter's subject may be one).
-_WECOM = ("DELETE FROM wecom_cards WHERE task_id IN (SELECT task_id FROM wecom_cards WHERE sent_at < ? LIMIT ?)",
-          "DELETE FROM wecom_choices WHERE userid IN (SELECT userid FROM wecom_choices WHERE sent_at < ? LIMIT ?)")
+# WeCom's button cards hold the buttons' labels (a matter's subject may be one).
+_WECOM = ("DELETE FROM wecom_cards WHERE task_id IN (SELECT task_id FROM wecom_cards WHERE sent_at < ? LIMIT ?)",)
 _DIALOGS = "SELECT actor, data FROM dialogs WHERE updated_at < ? LIMIT ?"
 _DROP = "DELETE FROM dialogs WHERE actor = ? AND updated_at < ?"
 _NAMED = (  # what may still name a stored file

@@ -1,4 +1,4 @@
-"""What the WeCom channel keeps: the shared access token, uploaded media, button cards and numbered choices."""
+"""What the WeCom channel keeps: the shared access token, uploaded media, button cards (a numbered list's choices are read from the outbox)."""
 
 from __future__ import annotations
 
@@ -73,18 +73,6 @@ async def mark_chosen(q: Tx, task_id: str, now: datetime) -> bool:
     """Record that the card's buttons were replaced by the choice; False if they were already."""
     return await q.execute("UPDATE wecom_cards SET chosen_at = ? WHERE task_id = ? AND chosen_at IS NULL",
                            (ts(now), task_id)) == 1
-
-
-async def set_choices(q: Tx, userid: str, message_id: str, choices: list[str], now: datetime) -> None:
-    await q.execute(
-        "INSERT INTO wecom_choices (userid, message_id, choices, sent_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (userid) DO UPDATE SET message_id = excluded.message_id, choices = excluded.choices,"
-        " sent_at = excluded.sent_at", (userid, message_id, json.dumps(choices), ts(now)))
-
-
-async def choices(q: Tx, userid: str) -> tuple[str, list[str]] | None:
-    row = await q.one("SELECT message_id, choices FROM wecom_choices WHERE userid = ?", (userid,))
-    return None if row is None else (str(row["message_id"]), [str(c) for c in json.loads(row["choices"])])
 
 
 async def presentation(q: Tx, userid: str) -> tuple[str | None, bool, str | None] | None:

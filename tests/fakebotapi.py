@@ -82,6 +82,8 @@ DEFAULT_FAULT_METHODS: frozenset[str] = RATE_LIMITED_METHODS | {"answerCallbackQ
 #: Names of the injectable faults, as used in :attr:`FaultPlan.queue` and
 #: :attr:`FakeBotAPI.fault_counts`.
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "502", "timeout", "timeout_after_delivery", "drop")
+#: In :attr:`FaultPlan.queue`: this request goes through (to fault the second of several).
+PASS = "pass"
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -1259,6 +1261,8 @@ class FakeBotAPI:
             return None
         if plan.queue:
             kind = plan.queue.pop(0)
+            if kind == PASS:
+                return None
             if kind not in FAULT_KINDS:
                 raise ValueError(f"unknown fault kind {kind!r}; known: {FAULT_KINDS}")
             return kind

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.channels.base import DeliveryError
+from bot.channels.base import DeliveryError, Progress
 from bot.config import Config, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
@@ -109,7 +109,7 @@ class RecordingChannel:
             stored.append(replace(item, sha256=digest, stored_path=path))
         return replace(inc, attachments=tuple(stored))
 
-    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         if self.failures:
             raise self.failures.pop(0)
         message_id = str(next(self._ids))

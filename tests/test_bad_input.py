@@ -29,8 +29,8 @@ UNBOUND = ("本服务面向与卢氏县人民检察院联系的人大代表、�
 IN_DIALOGUE = "您还有一项操作尚未完成：提交事项。请先完成，或发送 /cancel 退出。"
 KIND_PROMPT = "提交事项\n请选择事项类别：您本人的建议、批评、意见，或群众委托您转交的举报、控告、申诉。"
 SUBJECT_PROMPT = "请发送简要事由（不超过 100 个字）。"
-TEXT_PROMPT = "请填写具体内容（总共不超过 10000 个字），可分多条发送；写完后请点击“完成”。"
-FILES_PROMPT = "您可以发送图片或文件作为附件（最多 10 个，每个不超过 20 MB）。没有或已发完时，请点击下方按钮。"
+TEXT_PROMPT = "请填写具体内容（总共不超过 10000 个字），可分多条发送；写完后请选择“完成”。"
+FILES_PROMPT = "您可以发送图片或文件作为附件（最多 10 个，每个不超过 20 MB）。没有或已发完时，请选择下方选项。"
 NOT_FOUND = "未找到该事项。"
 
 
@@ -139,12 +139,12 @@ async def test_content_over_the_limit_refuses_only_the_message_that_crosses_it(h
     assert deputy.last == TEXT_PROMPT
     for n in range(1, 3):
         replies = await deputy.say("字" * 4000)
-        assert shown(replies)[0] == ("message", f"已收到（目前共 {n * 4000} 字）。可继续发送，或点击“完成”。")
+        assert shown(replies)[0] == ("message", f"已收到（目前共 {n * 4000} 字）。可继续发送，或选择“完成”。")
     before = await harness.dump(*TABLES)
     replies = await deputy.say("多" * 2001)
     assert shown(replies) == [("message", "内容总共不能超过 10000 个字，加上本条消息将达 10001 个字。本条消息未被采用，"
                                           "此前已收到的 8000 个字均已保留。请精简后重新发送（最多还可发送 2000 个字），"
-                                          "或点击“完成”。")]
+                                          "或选择“完成”。")]
     assert await harness.dump(*TABLES) == before
     assert (await dialog_data(harness))["text"] == ["字" * 4000] * 2
     assert await no_failures(harness)
@@ -427,7 +427,7 @@ async def test_text_at_a_button_step_asks_for_the_buttons_and_prompts_again(harn
     await at_step(deputy, "kind")
     before = await harness.dump(*TABLES)
     replies = await deputy.say("我想提个建议")
-    assert shown(replies) == [("message", "请点击按钮选择。"), ("message", KIND_PROMPT)]
+    assert shown(replies) == [("message", "请在下方选项中选择。"), ("message", KIND_PROMPT)]
     assert await harness.dump(*TABLES) == before
     await deputy.press("建议")  # the re-prompted buttons work: the step is intact
     assert deputy.last == SUBJECT_PROMPT
@@ -438,7 +438,7 @@ async def test_text_at_the_confirm_step_asks_for_the_buttons(harness: Harness) -
     await at_step(deputy, "confirm")
     before = await harness.dump(*TABLES)
     replies = await deputy.say("确认")
-    assert shown(replies)[0] == ("message", "请点击按钮选择。")
+    assert shown(replies)[0] == ("message", "请在下方选项中选择。")
     assert replies[1].text.startswith("请核对\n类别：举报\n事由：有人非法占用耕地")
     assert await harness.dump(*TABLES) == before
     assert await harness.count("matters") == 0
@@ -448,9 +448,28 @@ async def test_text_at_the_files_step_asks_for_a_file_or_the_button(harness: Har
     deputy = await bound_deputy(harness)
     await at_step(deputy, "files")
     before = await harness.dump(*TABLES)
-    assert shown(await deputy.say("没有附件")) == [("message", "请点击按钮选择。"), ("message", FILES_PROMPT)]
+    assert shown(await deputy.say("没有附件")) == [("message", "请在下方选项中选择。"), ("message", FILES_PROMPT)]
     assert shown(await deputy.share_contact("13800001001")) == [
-        ("message", "请发送图片或文件，或点击下方按钮。"), ("message", FILES_PROMPT)]
+        ("message", "请发送图片或文件，或选择下方选项。"), ("message", FILES_PROMPT)]
+    assert await harness.dump(*TABLES) == before
+
+
+async def test_on_a_channel_that_cannot_carry_documents_the_files_step_asks_for_photos(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeCom members cannot send an app documents (90239): the prompt and the refusal ask for photos only,
+    and say what to do with a document; nothing changes."""
+    from bot import messages
+    from bot.channels.wecom import TRAITS
+
+    monkeypatch.setitem(messages._TRAITS, harness.channel.name, TRAITS)
+    deputy = await bound_deputy(harness)
+    await at_step(deputy, "files")
+    photos_prompt = ("您可以发送图片作为附件（最多 10 个，每个不超过 20 MB）；文件材料可逐页拍照发送，或交给联络办公室。"
+                     "没有或已发完时，请选择下方选项。")
+    assert harness.channel.sent[-1].text == photos_prompt
+    before = await harness.dump(*TABLES)
+    assert shown(await deputy.share_contact("13800001001")) == [
+        ("message", "请发送图片，或选择下方选项。"), ("message", photos_prompt)]
     assert await harness.dump(*TABLES) == before
 
 

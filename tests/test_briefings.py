@@ -53,7 +53,7 @@ async def test_a_briefing_with_a_document_is_delivered_to_a_body_and_counted_as_
     assert messages(await clerk.say("/brief")) == ["发送工作简报\n请发送工作简报的标题（不超过 100 字）。"]
     assert messages(await clerk.say(TITLE)) == ["请用一条消息发送工作简报正文（不超过 3500 字）。"]
     assert messages(await clerk.say(TEXT)) == [
-        "请发送随简报附送的文件资料（如检察工作报告），每份不超过 20 MB；发送完毕或没有资料时，请点击“完成”。"]
+        "请发送随简报附送的文件资料（如检察工作报告），每份不超过 20 MB；发送完毕或没有资料时，请选择“完成”。"]
     assert messages(await clerk.send_file(b"%PDF-1.4 work report", "2026年工作报告.pdf")) == ["已收到文件（共 1 个）。"]
     assert messages(await clerk.press("完成")) == ["请选择发送对象："]
     preview = await clerk.press("人大代表")
@@ -69,7 +69,7 @@ async def test_a_briefing_with_a_document_is_delivered_to_a_body_and_counted_as_
         "未绑定本平台、未能送达（1 名）：张伟。请通过其他方式向其送达工作简报。"])]
     for deputy in (office.wang, office.zhao):
         delivered = [s for s in deputy.received if s.op == "message"][-1]
-        assert delivered.text == f"{TITLE}\n{TEXT}\n\n如有意见建议，请点击“提出意见”。感谢您对检察工作的监督和支持。"
+        assert delivered.text == f"{TITLE}\n{TEXT}\n\n如有意见建议，请选择“提出意见”。感谢您对检察工作的监督和支持。"
         assert delivered.buttons == [("提出意见", "brief:o:1")]
         files = delivered.payload["files"]
         assert [(f[1], f[2]) for f in files] == [("2026年工作报告.pdf", "document")]

@@ -76,13 +76,13 @@ async def test_the_office_writes_a_card_with_a_free_text_and_a_choice_question_a
     assert messages(await clerk.say(Q1)) == ["第 1 个问题如何作答？"]
     assert clerk.last_buttons() == ["文字回答", "选择题", "取消"]
     assert messages(await clerk.press("文字回答")) == [
-        "第 1 个问题已添加。请发送第 2 个问题；问题已全部添加的，请点击“完成”。"]
+        "第 1 个问题已添加。请发送第 2 个问题；问题已全部添加的，请选择“完成”。"]
     await clerk.say(Q2)
     assert messages(await clerk.press("选择题")) == [
         "请发送各选项，用“/”隔开，例如：满意/基本满意/不满意（2 至 8 个选项）。"]
     assert messages(await clerk.say("满意")) == ["请发送 2 至 8 个选项，用“/”隔开，例如：满意/基本满意/不满意。"]
     assert messages(await clerk.say("满意／基本满意/ 不满意 ")) == [
-        "第 2 个问题已添加。请发送第 3 个问题；问题已全部添加的，请点击“完成”。"]
+        "第 2 个问题已添加。请发送第 3 个问题；问题已全部添加的，请选择“完成”。"]
     assert messages(await clerk.press("完成")) == ["请选择发送对象："]
     assert clerk.last_buttons() == ["全体人大代表和政协委员", "人大代表", "政协委员", "按界别", "指定人员", "取消"]
     preview = await clerk.press("全体人大代表和政协委员")
@@ -102,7 +102,7 @@ async def test_the_office_writes_a_card_with_a_free_text_and_a_choice_question_a
         "征求意见卡",
         f"卢氏县人民检察院诚挚征求您的意见：《{TITLE}》。",
         "共 2 个问题：", f"1. {Q1}", f"2. {Q2}", "选项：满意 / 基本满意 / 不满意", "",
-        "请点击“填写”逐题作答；如不便填写，请点击“不填写”。感谢您对检察工作的监督和支持。"])
+        "请选择“填写”逐题作答；如不便填写，请选择“不填写”。感谢您对检察工作的监督和支持。"])
     for deputy in (office.wang, office.li):
         assert deputy.last == card
         assert deputy.last_buttons() == ["填写", "不填写"]
@@ -151,7 +151,7 @@ async def test_answering_question_by_question_registers_an_opinion_matter(harnes
     assert wang.last_buttons() == ["跳过", "取消"]
     assert messages(await wang.say("建议加强公益诉讼宣传。")) == [f"第 2 题（共 2 题）：{Q2}\n请选择："]
     assert wang.last_buttons() == ["满意", "基本满意", "不满意", "跳过", "取消"]
-    assert messages(await wang.say("满意")) == ["请点击按钮选择。", f"第 2 题（共 2 题）：{Q2}\n请选择："]
+    assert messages(await wang.say("满意")) == ["请在下方选项中选择。", f"第 2 题（共 2 题）：{Q2}\n请选择："]
     check = await wang.press("满意")
     assert messages(check) == [f"请核对\n《{TITLE}》\n\n1. {Q1}\n答：建议加强公益诉讼宣传。\n\n2. {Q2}\n答：满意"]
     assert wang.last_buttons() == ["确认提交", "取消"]
@@ -228,12 +228,12 @@ async def test_declining_and_then_answering_after_all(harness: Harness, office: 
     await office.send_card()
     li = office.li
     declined = await li.press("不填写")
-    assert messages(declined) == [f"已记录您不填写征求意见卡《{TITLE}》，感谢您的支持。如改变主意，仍可点击征求意见卡下方的“填写”。"]
+    assert messages(declined) == [f"已记录您不填写征求意见卡《{TITLE}》，感谢您的支持。如改变主意，仍可选择征求意见卡下方的“填写”。"]
     assert await harness.count("card_recipients", "person_id = ? AND declined_at IS NOT NULL", (office.li_id,)) == 1
 
     before = await harness.dump(*TABLES)
     again = await li.press("不填写")
-    refusal = f"您已表示不填写征求意见卡《{TITLE}》。如改变主意，仍可点击征求意见卡下方的“填写”。"
+    refusal = f"您已表示不填写征求意见卡《{TITLE}》。如改变主意，仍可选择征求意见卡下方的“填写”。"
     assert answers(again) == [refusal] and messages(again) == [refusal]
     assert await harness.dump(*TABLES) == before
 

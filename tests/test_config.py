@@ -143,6 +143,8 @@ def test_every_documented_key_is_accepted_on_its_own(tmp_path: Path) -> None:
         ("[outbox]\nper_chat_interval = -1", "outbox.per_chat_interval", "must be a number from 0 to 60"),
         ("[outbox]\nmax_attempts = 0", "outbox.max_attempts", "must be a whole number from 1 to 100"),
         ("[outbox]\nglobal_rate = nan", "outbox.global_rate", "must be a number from 0.1 to 30"),
+        ("[wecom]\nglobal_rate = 151", "wecom.global_rate", "must be a number from 0.1 to 150"),
+        ("[wecom]\nglobal_rate = 0", "wecom.global_rate", "must be a number from 0.1 to 150"),
         (f'[unit]\nname = "{"检" * 101}"', "unit.name", "must be at most 100 characters"),
         (f'[telegram]\nbot_username = "{"b" * 33}"', "telegram.bot_username", "must be at most 32 characters"),
         # unknown time zone

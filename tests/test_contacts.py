@@ -103,7 +103,7 @@ async def test_the_office_records_a_forum_with_two_deputies_found_by_name(harnes
     assert messages(ways) == ["请选择联络方式。"]
     assert clerk.last_buttons() == [label for label, _ in METHODS] + ["取消"]
     days = await clerk.press("座谈会")
-    assert messages(days) == ["联络日期是哪一天？请点击按钮选择，或发送日期，例如 2026-11-20 或 11月20日。"]
+    assert messages(days) == ["联络日期是哪一天？请在下方选项中选择，或发送日期，例如 2026-11-20 或 11月20日。"]
     assert clerk.last_buttons() == ["今天", "昨天", "取消"]
     note = await clerk.press("今天")
     assert messages(note) == ["请填写备注，例如交流的内容、赠送的资料；如无备注，请按“无备注”。"]
@@ -195,9 +195,9 @@ async def test_dates_in_the_future_or_not_dates_are_refused_and_change_nothing(h
     refusals = {
         "2026-11-28": "2026年11月28日尚未到来。请发送实际联络的日期。",  # tomorrow in Shanghai
         "12月1日": "2026年12月1日尚未到来。请发送实际联络的日期。",
-        "明天": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或点击按钮选择。",
-        "2026-02-30": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或点击按钮选择。",
-        "20261120": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或点击按钮选择。",
+        "明天": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
+        "2026-02-30": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
+        "20261120": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
     }
     for typed, refusal in refusals.items():
         assert messages(await clerk.say(typed)) == [refusal]

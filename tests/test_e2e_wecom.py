@@ -365,10 +365,10 @@ async def test_an_event_invitation_answered_by_card_which_cannot_be_pressed_twic
 async def test_a_briefing_to_2000_members_with_none_dropped(fake: FakeWeCom, clock: TickingClock,
                                                             tmp_path: Path) -> None:
     """WeCom drops without a word what passes 30 a minute or 1 000 an hour to one member (90236): the
-    outbox paces per member; 2 000 members get the briefing once each, none is dropped. (At 30 a second,
-    the outbox's ceiling, this is a minute of sending: here on a time base ten times faster, shared by the
+    outbox paces per member; 2 000 members get the briefing once each, none is dropped. (At 30 a second
+    (wecom.global_rate as tests/wecom_env.py sets it), this is a minute of sending: here on a time base ten times faster, shared by the
     outbox's pacing and the fake's windows.)"""
-    config = wecom_config(tmp_path, fake)  # at most 30 sends a second (outbox.global_rate's ceiling)
+    config = wecom_config(tmp_path, fake)  # at most 30 sends a second (wecom.global_rate)
     members = 2000
     async with bot_in_process(config, fake, clock, FastMonotonic(10)) as running:
         app = running.app

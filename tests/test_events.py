@@ -42,7 +42,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
     assert messages(await c.press("座谈会")) == ["请发送活动名称（不超过100个字）。"]
     assert messages(await c.say(FORUM)) == ["活动何时开始？请发送日期和时间，例如 2026-12-05 09:30。"]
     assert messages(await c.say("2026-12-04 09:30")) == ["活动在何处举行？请发送地点。"]
-    assert messages(await c.say("本院第一会议室")) == ["哪些部门需要提前准备？请逐一点击选择，然后点击“完成”。"]
+    assert messages(await c.say("本院第一会议室")) == ["哪些部门需要提前准备？请逐一选择，然后选择“完成”。"]
     assert c.last_buttons() == ["第一检察部", "第二检察部", "无需部门准备", "取消"]
     await c.press("第一检察部")
     assert c.last_buttons() == ["✓ 第一检察部", "第二检察部", "完成", "取消"]
@@ -61,7 +61,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
                               "Time: December 4, 2026 09:30\nPlace: 本院第一会议室\n"
                               "Will you attend? Please answer with the buttons below.")
     assert cast.handler.last == ("准备任务\n请第一检察部为以下活动做好准备：2026年度代表委员座谈会。\n" + WHEN_WHERE +
-                                 "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请点击下方按钮。")
+                                 "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请选择下方选项。")
     assert not [s for s in cast.other_handler.received if "准备任务" in s.text]  # not the second department's
     async with cast.h.db.snapshot() as q:
         event = tuple(await q.one("SELECT kind, title, starts_at, place, matter_id, audience, created_by, state"
@@ -155,7 +155,7 @@ async def test_invitees_accept_or_decline_with_a_reason_and_the_office_sees_who_
     accepted = await cast.wang.press("参加")
     assert messages(accepted) == ["感谢您！您将参加：2026年度代表委员座谈会。\n" + WHEN_WHERE + "\n我们将在活动前一天提醒您。"]
     assert messages(await cast.li.press("不参加")) == [
-        "已记录：您不参加2026年度代表委员座谈会。如方便，请告诉我们原因：直接发送，或点击下方按钮。"]
+        "已记录：您不参加2026年度代表委员座谈会。如方便，请告诉我们原因：直接发送，或选择下方选项。"]
     assert messages(await cast.li.say("当天在外地出差")) == ["感谢您！办公室将看到您说明的原因。"]
     await cast.zhang.press("不参加")
     assert messages(await cast.zhang.press("不说明原因")) == ["感谢您的告知。"]
@@ -288,7 +288,7 @@ async def test_reminders_two_days_before_the_day_before_and_preparation_until_do
         "邀请未答复\n2026年度代表委员座谈会已邀请 5 人，尚有 3 人未答复：\n刘强、张伟、赵敏\n" + WHEN_WHERE]
     assert texts(cast.handler, seen["4001"], "准备任务") == [
         "准备任务\n提醒：第一检察部尚未完成以下活动的准备工作：2026年度代表委员座谈会。\n" + WHEN_WHERE +
-        "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请点击下方按钮。"] * 2
+        "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请选择下方选项。"] * 2
     done = await cast.handler.press("准备完毕")
     assert messages(done) == ["已标记完成：第一检察部为2026年度代表委员座谈会所做的准备工作。"]
     assert cast.clerk.last == "第一检察部已完成2026年度代表委员座谈会的准备工作。"
@@ -344,8 +344,8 @@ async def test_attendance_counts_every_attendee_as_a_contact_and_quota_shows_the
     assert c.last_buttons() == ["登记出席", "准备完毕：第一检察部"]
     start = await c.press("登记出席")
     assert messages(start) == [
-        "出席情况\n哪些人员出席了2026年度代表委员座谈会？点击姓名可标记或取消标记（✓ 表示出席）。如有未受邀人员出席，"
-        "请发送其姓名中的部分文字。完成后请点击“保存”。\n已标记：2 人"]
+        "出席情况\n哪些人员出席了2026年度代表委员座谈会？选择姓名可标记或取消标记（✓ 表示出席）。如有未受邀人员出席，"
+        "请发送其姓名中的部分文字。完成后请选择“保存”。\n已标记：2 人"]
     assert c.last_buttons() == ["✓ 王建国", "✓ 赵敏", "刘强", "张伟", "李秀梅", "保存", "取消"]
     await c.press("✓ 赵敏")  # accepted, but did not come
     await c.press("张伟")  # did not answer, but came
@@ -372,7 +372,7 @@ async def test_attendance_counts_every_attendee_as_a_contact_and_quota_shows_the
     before = await cast.h.dump(*TABLES)
     assert answers(await c.press("✓ 王建国")) == ["王建国的出席情况已登记并计入联络，此处不能取消。"]
     assert await cast.h.dump(*TABLES) == before
-    assert messages(await c.say("赵敏")) == ["还有哪位出席？请点击姓名。"]
+    assert messages(await c.say("赵敏")) == ["还有哪位出席？请选择姓名。"]
     await c.press("赵敏 · 政协委员 · 医药卫生界")
     await c.press("保存")
     assert cast.h.clock.now() and messages(await c.say("/quota"))[0].startswith("2026年联络情况\n已联系 3/5 名代表委员（60%）")

@@ -166,7 +166,7 @@ async def test_each_chat_in_its_own_order_from_one_interleaved_batch(harness: Ha
     for user_id in users:
         assert await dialog_text(harness, user_id) == parts[user_id]
         assert messages(harness, user_id, before) == [
-            f"已收到（目前共 {n} 字）。可继续发送，或点击“完成”。" for n in (5, 11, 18, 26)
+            f"已收到（目前共 {n} 字）。可继续发送，或选择“完成”。" for n in (5, 11, 18, 26)
         ]
     assert set((await inbox_states(harness)).values()) == {"done"}
 
@@ -228,8 +228,8 @@ async def test_a_slow_chat_does_not_hold_up_the_others(harness: Harness) -> None
     assert gated.prepared == ["二", "四四", "六六六", "一", "三三", "五五五"]
     assert await dialog_text(harness, "1001") == ["一", "三三", "五五五"]
     assert await dialog_text(harness, "1002") == ["二", "四四", "六六六"]
-    assert messages(harness, "1001", before) == [f"已收到（目前共 {n} 字）。可继续发送，或点击“完成”。" for n in (1, 3, 6)]
-    assert messages(harness, "1002", before) == [f"已收到（目前共 {n} 字）。可继续发送，或点击“完成”。" for n in (1, 3, 6)]
+    assert messages(harness, "1001", before) == [f"已收到（目前共 {n} 字）。可继续发送，或选择“完成”。" for n in (1, 3, 6)]
+    assert messages(harness, "1002", before) == [f"已收到（目前共 {n} 字）。可继续发送，或选择“完成”。" for n in (1, 3, 6)]
 
 
 # -- failures ---------------------------------------------------------------------------------

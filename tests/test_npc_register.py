@@ -77,11 +77,11 @@ async def test_the_office_records_a_protest_step_by_step(unit: Unit) -> None:
     assert texts(listing) == ["向县人大报告及抗诉备案登记（2026年）\n2026年尚无登记。"]
     assert o.last_buttons() == ["登记重大案件报告", "登记抗诉"]
     assert texts(await o.press("登记抗诉")) == ["登记抗诉\n请发送案件名称。"]
-    assert texts(await o.say("张某某故意伤害案")) == ["请发送案号，或点击“无”。"]
+    assert texts(await o.say("张某某故意伤害案")) == ["请发送案号，或选择“无”。"]
     assert texts(await o.say("卢检刑抗〔2026〕1号")) == [
-        "是否涉及本院已登记的代表委员事项？如是，请发送事项编号（如 LS-2026-0001）；否则请点击“无”。"]
-    assert texts(await o.press("无")) == ["向人民法院提出抗诉的日期是哪一天？请点击按钮，或发送日期，如 2026-11-20。"]
-    assert texts(await o.press("今天")) == ["请填写备注，或点击“无备注”。"]
+        "是否涉及本院已登记的代表委员事项？如是，请发送事项编号（如 LS-2026-0001）；否则请选择“无”。"]
+    assert texts(await o.press("无")) == ["向人民法院提出抗诉的日期是哪一天？请在下方选项中选择，或发送日期，如 2026-11-20。"]
+    assert texts(await o.press("今天")) == ["请填写备注，或选择“无备注”。"]
     assert texts(await o.say("已送达被告人")) == [
         "请核对\n抗诉：张某某故意伤害案\n案号：卢检刑抗〔2026〕1号\n抗诉日期：2026年11月2日\n备注：已送达被告人"]
     assert await unit.rows() == []  # nothing before the confirmation
@@ -103,14 +103,14 @@ async def test_a_major_case_report_with_its_matter_and_a_typed_date(unit: Unit) 
     await o.say("某涉黑犯罪集团案")
     await o.press("无")
     assert texts(await o.say("LS-2026-9999")) == [
-        "未找到事项 LS-2026-9999。请发送事项编号（如 LS-2026-0001），或点击“无”。"]
+        "未找到事项 LS-2026-9999。请发送事项编号（如 LS-2026-0001），或选择“无”。"]
     assert texts(await o.say("ls-2026-0001")) == [
-        "向县人大报告的日期是哪一天？请点击按钮，或发送日期，如 2026-11-20。"]
+        "向县人大报告的日期是哪一天？请在下方选项中选择，或发送日期，如 2026-11-20。"]
     assert texts(await o.say("2026-11-03")) == ["2026年11月3日尚未到来，请发送已经过去的日期。"]
-    assert texts(await o.say("下周")) == ["无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或点击按钮选择。"]
+    assert texts(await o.say("下周")) == ["无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。"]
     await o.say("10月28日")
     await o.press("无备注")
-    assert texts(await o.say("随便说点")) == ["请点击按钮选择。", "请核对\n重大案件报告：某涉黑犯罪集团案\n案号：无\n"
+    assert texts(await o.say("随便说点")) == ["请在下方选项中选择。", "请核对\n重大案件报告：某涉黑犯罪集团案\n案号：无\n"
                                                          "报告日期：2026年10月28日\n涉及事项：LS-2026-0001"]
     await o.press("确认")
     assert await unit.rows() == [("major_case_report", unit.matter, "某涉黑犯罪集团案", "", "2026-10-28", None, None, "",
@@ -178,7 +178,7 @@ async def test_an_unfiled_protest_is_reminded_weekly_in_working_time_until_it_is
     reminder = [s for s in unit.office.received if s.text.startswith("抗诉案件尚未备案")]
     assert [s.text for s in reminder] == [
         "抗诉案件尚未备案\n张某某故意伤害案（卢检刑抗〔2026〕1号）已于2026年11月2日向人民法院提出抗诉，尚未报县人大常委会备案（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第四条）。"
-        "请及时备案，备案后点击“已备案”。"]
+        "请及时备案，备案后选择“已备案”。"]
     assert reminder[0].buttons == [("已备案", "npc:filed:1")]
     assert "protest_unfiled" not in await tick(h, at(date(2026, 11, 4)))  # the same week
     assert await tick(h, at(date(2026, 11, 8))) == {}  # a Sunday

@@ -191,7 +191,7 @@ async def test_the_office_is_reminded_from_the_first_of_june_until_the_report_is
     reminders = [s for s in office.clerk.received if s.text.startswith("半年工作情况报告")]
     assert len(reminders) == 2
     assert reminders[0].text == ("半年工作情况报告\n根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十七条，2026年上半年联系代表委员工作情况报告应于2026年6月30日前报上级人民检察院。"
-                                 "请用 /report 2026H1 生成报告，报送后点击“已报送”。")
+                                 "请用 /report 2026H1 生成报告，报送后选择“已报送”。")
     assert [label for label, _data in reminders[0].buttons] == ["生成报告", "已报送"]
     drawn = await office.clerk.press("生成报告")
     assert len(files_of(drawn)) == 2

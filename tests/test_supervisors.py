@@ -92,7 +92,7 @@ async def test_the_office_appoints_by_search_with_a_term_and_removes_with_confir
         "聘请执法监督员\n聘请哪位代表委员？请发送其姓名中的部分文字，或其电话号码。"]
     await c.say("张")
     assert messages(await c.press("张伟 · 人大代表 · 教育界")) == [
-        "张伟的任期到何时为止？请点击按钮，或发送任期的最后一天，例如 2031-12-31。"]
+        "张伟的任期到何时为止？请在下方选项中选择，或发送任期的最后一天，例如 2031-12-31。"]
     assert c.last_buttons() == ["5年，至2031年11月26日", "取消"]
     appointed = await c.press("5年，至2031年11月26日")
     assert messages(appointed)[0] == "已聘请张伟为执法监督员，任期至2031年11月26日。"
@@ -101,7 +101,7 @@ async def test_the_office_appoints_by_search_with_a_term_and_removes_with_confir
     await c.say("13800000004")
     await c.press("赵敏 · 政协委员 · 医药卫生界")
     assert messages(await c.say("2026-11-27")) == ["任期结束日期应在今天之后。"]
-    assert messages(await c.say("明年夏天")) == ["抱歉，无法识别该日期。请按 2031-12-31 的格式发送，或点击按钮。"]
+    assert messages(await c.say("明年夏天")) == ["抱歉，无法识别该日期。请按 2031-12-31 的格式发送，或在下方选项中选择。"]
     await c.say("2028-06-30")
     await c.press("聘请执法监督员")
     await c.say("张伟")
@@ -176,7 +176,7 @@ async def test_a_case_discussion_carries_the_public_summary_only_and_records_the
     invitation = cast.wang.last
     assert invitation == ("邀请函\n卢氏县人民检察院诚挚邀请您参加：疑难案件研讨会\n类别：案件研讨\n时间：2026年12月3日 15:00\n"
                           f"地点：本院第二会议室\n研讨事项：LS-2026-0001，举报：{REPORT}\n"
-                          "作为执法监督员，您也可以点击下方按钮，就该事项发表意见。\n您是否参加？请点击下方按钮回复。")
+                          "作为执法监督员，您也可以选择下方选项，就该事项发表意见。\n您是否参加？请在下方选项中选择。")
     assert cast.wang.last_buttons() == ["参加", "不参加", "发表意见"]
     for personal in ("张三", "13900001111", "基本农田", "张伟"):  # the complainant, the text, who referred it
         assert all(personal not in s.text for s in cast.wang.received + cast.li.received)

@@ -13,13 +13,13 @@ import pytest
 from telegram import Bot, Chat, Contact, Document, Message, MessageEntity, PhotoSize, Update, User
 
 from bot.app import App
-from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.channels.telegram import NAME, TelegramChannel, _chat_key, to_incoming
 from bot.channels.telegram_text import render_html, split_text
 from bot.files import FileStore
 from bot.messages import Button, Reply
 from tests.fakes import MovableClock
-from tests.fakebotapi import FakeBotAPI, parse_telegram_html, utf16_len
+from tests.fakebotapi import PASS, FakeBotAPI, parse_telegram_html, utf16_len
 from tests.telegram_env import telegram_config
 
 WHEN = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -146,6 +146,22 @@ async def test_a_long_reply_arrives_in_parts_with_the_buttons_on_the_last(fake: 
     reply = Reply("\n".join(["一二三四五六七八九十" * 9] * 60), title="很长的消息",
                   buttons=((Button("确认", "d:abc123:submit"),),))
     result = await channel.deliver(str(user.chat_id), "message", reply.to_json())
+    sent = fake.messages_to(user.chat_id)
+    assert len(sent) == len(result.message_ids) == 2
+    assert sent[0].buttons() == [] and sent[1].buttons() == [("确认", "d:abc123:submit")]
+
+
+async def test_a_long_reply_cut_short_by_a_429_goes_on_from_the_part_that_did_not_go(
+        fake: FakeBotAPI, channel: TelegramChannel) -> None:
+    """The first part went, the second met 429: the retry sends the second only (Progress keeps what went)."""
+    user = fake.user(7001)
+    reply = Reply("\n".join(["一二三四五六七八九十" * 9] * 60), buttons=((Button("确认", "d:abc123:submit"),),))
+    progress = Progress()
+    fake.faults.queue.extend([PASS, "429"])
+    with pytest.raises(RateLimited):
+        await channel.deliver(str(user.chat_id), "message", reply.to_json(), progress)
+    assert len(fake.messages_to(user.chat_id)) == 1
+    result = await channel.deliver(str(user.chat_id), "message", reply.to_json(), progress)
     sent = fake.messages_to(user.chat_id)
     assert len(sent) == len(result.message_ids) == 2
     assert sent[0].buttons() == [] and sent[1].buttons() == [("确认", "d:abc123:submit")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import App
-from bot.channels.base import MaybeDelivered, Pacing, RateLimited, Rejected, TemporaryFailure, Unreachable
+from bot.channels.base import MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable
 from bot.channels.wecom import WeComChannel, inbox_item
 from bot.channels.wecom_api import WeComAPI
 from bot.channels.wecom_crypto import WeComCrypto
@@ -475,11 +476,24 @@ async def test_more_choices_than_a_card_holds_fall_back_to_a_numbered_list(env: 
     assert sent["msgtype"] == "text" and "7. 第七" in sent["text"]["content"]
 
 
+async def through_the_outbox(env: Env, userid: str, reply: Reply, *, sent: bool = True) -> int:
+    """As the dispatcher does it: queued, claimed (committed before it goes), delivered, recorded sent."""
+    async with env.app.db.transaction() as tx:
+        item = await outbox.enqueue(tx, channel="wecom", chat_id=userid, op="message", payload=reply.to_json(),
+                                    policy="retry", now=env.clock.now())
+        assert item is not None and await outbox.claim(tx, [item]) == {item}
+    result = await env.channel.deliver(userid, "message", reply.to_json())
+    if sent:
+        async with env.app.db.transaction() as tx:
+            await outbox.mark_sent(tx, item, {"message_ids": result.message_ids}, env.clock.now())
+    return item
+
+
 async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_after_a_restart(env: Env) -> None:
     """Deputies read WeCom in personal WeChat, where cards do not show: numbered choices, answered by number,
-    remembered in the database."""
+    read from the outbox (so also after a restart)."""
     await bind(env, "wangjianguo")
-    await env.channel.deliver("wangjianguo", "message", choice_reply(3).to_json())
+    await through_the_outbox(env, "wangjianguo", choice_reply(3))
     sent = env.stub.calls("/cgi-bin/message/send")[-1]
     assert sent["msgtype"] == "text" and "1. 满意\n2. 基本满意\n3. 不满意" in sent["text"]["content"]
     restarted = WeComChannel(env.app)  # a new process: only the database remembers
@@ -490,23 +504,33 @@ async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_
 
 
 async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not_the_one_before(env: Env) -> None:
-    """Found by the WeCom faults drill: the choices were stored after message/send returned, so a member who
-    answered the moment the list arrived pressed the PREVIOUS list's choice (a note went to the wrong matter).
-    They are stored before the list is sent, for cards and text alike."""
+    """Found by the WeCom faults drill: a member who answered the moment a list arrived pressed the PREVIOUS
+    list's choice (a note went to the wrong matter). A list counts from when the outbox claimed it, before it
+    goes; one queued behind it does not count until then; one whose send may have arrived (waiting for its
+    retry) still counts."""
     await bind(env, "wangjianguo")
-    old = Reply("LS-2026-0002", buttons=((Button("进展", "act:2:progress"),),))
-    await env.channel.deliver("wangjianguo", "message", old.to_json())
+    await through_the_outbox(env, "wangjianguo", Reply("LS-2026-0002", buttons=((Button("进展", "act:2:progress"),),)))
     typed: list[str | None] = []
 
-    async def answered_on_arrival(request: web.Request) -> web.StreamResponse:
-        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", "40010")))
+    async def number_typed() -> str | None:
+        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", f"4001{len(typed)}")))
         typed.append(inc.action if inc is not None else None)
+        return typed[-1]
+
+    async def answered_on_arrival(request: web.Request) -> web.StreamResponse:
+        await number_typed()
         return web.json_response({"errcode": 0, "msgid": "m-new"})
 
     env.stub.script["/cgi-bin/message/send"] = [answered_on_arrival]
-    new = Reply("LS-2026-0004", buttons=((Button("进展", "act:4:progress"),),))
-    await env.channel.deliver("wangjianguo", "message", new.to_json())
+    new = await through_the_outbox(env, "wangjianguo",
+                                   Reply("LS-2026-0004", buttons=((Button("进展", "act:4:progress"),),)), sent=False)
     assert typed == ["act:4:progress"]
+    async with env.app.db.transaction() as tx:  # its send timed out: it may have arrived, and waits to go again
+        await outbox.retry_later(tx, new, env.clock.now(), "maybe delivered", ambiguous=True)
+        await outbox.enqueue(tx, channel="wecom", chat_id="wangjianguo", op="message", policy="retry",
+                             payload=Reply("LS-2026-0009", buttons=((Button("进展", "act:9:progress"),),)).to_json(),
+                             now=env.clock.now())  # queued behind it: not yet seen
+    assert await number_typed() == "act:4:progress"
 
 
 async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env: Env) -> None:
@@ -514,6 +538,21 @@ async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env:
     await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json())
     kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")]
     assert kinds == ["text", "template_card"]
+
+
+async def test_a_card_refused_after_its_words_went_is_sent_alone_on_the_retry(env: Env) -> None:
+    """The long words went, the card met 45033 (too many at once, 90313; the outbox waits a minute): the retry
+    sends the card only — the member reads the words once (the outbox keeps what went, Progress)."""
+    await bind(env, "liuyang", presentation="cards")
+    progress = Progress()
+    env.stub.script["/cgi-bin/message/send"] = [ok, 45033]
+    with pytest.raises(RateLimited):
+        await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json(), progress)
+    assert len(progress.sent) == 1
+    result = await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json(), progress)
+    kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")]
+    assert kinds == ["text", "template_card", "template_card"]
+    assert len(result.message_ids) == 2
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -574,6 +613,18 @@ async def test_the_menu_is_set_at_start_from_the_command_table(env: Env) -> None
 
 
 # -- pacing --------------------------------------------------------------------------------------
+
+
+async def test_wecom_has_its_own_overall_rate_apart_from_telegrams(env: Env) -> None:
+    """90454: message/send is outside WeCom's per-minute API limits; its overall pace is wecom.global_rate, not
+    the outbox's Telegram figure; each member's windows (30 a minute, 1 000 an hour) stay whatever it says."""
+    app = env.app
+    config = replace(app.config, wecom=replace(app.config.wecom, global_rate=120.0),
+                     outbox=replace(app.config.outbox, global_rate=5.0))
+    app.config = config
+    channel = WeComChannel(app)
+    assert channel.pacing.global_rate == 120.0
+    assert channel.pacing.per_chat_interval == 0.5 and channel.pacing.windows[0] == (25, 60.0)
 
 
 class Hand:
@@ -795,6 +846,29 @@ def test_the_command_line_binds_and_sets_the_presentation(tmp_path: Path, capsys
     conn.close()
 
 
+def test_an_invite_on_a_wecom_only_unit_gives_the_words_to_send_and_no_telegram_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where only WeCom runs, a t.me link would send a deputy to a blocked service: the invite names what to
+    send the app instead."""
+    from bot.__main__ import main
+    from bot.config import TOKEN_ENV, WECOM_SECRET_ENV
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv(WECOM_SECRET_ENV, "test-secret")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{(tmp_path / "db.sqlite").as_posix()}"\n'
+                      f'files_dir = "{(tmp_path / "files").as_posix()}"\n'
+                      '[wecom]\ncorp_id = "ww0000000000fake01"\nagent_id = 1000002\ntoken = "FakeToken2026"\n'
+                      'encoding_aes_key = "FakeWeComAesKey0123456789abcdefghijklmnopqr"\n', encoding="utf-8")
+    clock = MovableClock()
+    assert main(["--config", str(config), "staff", "add", "--name", "陈静", "--roles", "office"], clock) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "invite", "--name", "陈静"], clock) == 0
+    out = capsys.readouterr().out
+    assert "t.me" not in out and "link:" not in out
+    assert re.search(r"WeCom: send the app the message 绑定 [A-Za-z0-9_-]{22}", out), out
+
+
 async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_button(env: Env) -> None:
     """binding.require_phone: Telegram's share-contact button does not exist on WeCom; the member types the
     number instead, taken as their contact only while they are binding."""
@@ -827,16 +901,19 @@ async def test_run_refuses_wecom_without_its_configuration(tmp_path: Path, capsy
 
 
 async def test_cards_and_choices_are_forgotten_with_the_messages(env: Env) -> None:
-    """Privacy (storage.keep_messages_days): the labels kept for WeCom's cards and numbered choices go too."""
+    """Privacy (storage.keep_messages_days): the labels kept for WeCom's cards go too, and a numbered list's
+    choices with the message's text in the outbox (a number typed then presses nothing)."""
     await bind(env, "chenjing", staff=True)
     await bind(env, "wangjianguo")
     await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
-    await env.channel.deliver("wangjianguo", "message", choice_reply(2).to_json())
+    await through_the_outbox(env, "wangjianguo", choice_reply(2))
     env.clock.advance(days=31)
     await env.app.supervise()
     async with env.app.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(*) FROM wecom_cards") == 0
-        assert await q.scalar("SELECT COUNT(*) FROM wecom_choices") == 0
+        assert await q.scalar("SELECT COUNT(*) FROM outbox WHERE chat_id = 'wangjianguo' AND payload <> ''") == 0
+    inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", "40020")))
+    assert inc is not None and inc.action is None and inc.text == "1"
 
 
 async def test_a_secret_wecom_refuses_stops_start_up_naming_it(tmp_path: Path, clock: MovableClock) -> None:

@@ -62,7 +62,7 @@ def wecom_config(tmp: Path, fake: FakeWeCom, *, port: int = 0, **overrides: Any)
     wecom = WeComConfig(corp_id=fake.corp_id, agent_id=fake.agent_id, secret=fake.corp_secret, token=fake.token,
                         encoding_aes_key=fake.encoding_aes_key, api_base=fake.api_base,
                         callback_host="127.0.0.1", callback_port=port, callback_path="/wecom",
-                        request_timeout=5.0)
+                        request_timeout=5.0, global_rate=30)
     # the data key beside the configuration, as `load` resolves it: a Config built here without it would put
     # the key in the current directory, and a child process reading the file would not find it
     config = Config(storage=StorageConfig(database=tmp / "bot.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
@@ -94,6 +94,7 @@ callback_path = "{w.callback_path}"
 request_timeout = {w.request_timeout}
 representatives = "{w.representatives}"
 staff = "{w.staff}"
+global_rate = {w.global_rate}
 """, "utf-8")
     return path
 

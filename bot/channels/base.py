@@ -13,6 +13,7 @@ wait, retry, hold or give up.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,6 +59,33 @@ class Pacing:
     windows: tuple[tuple[int, float], ...] = ()
 
 
+Part = Callable[[], Awaitable[str]]  # sends one message of a reply, returns the channel's id of it
+
+
+class Progress:
+    """The messages of one outbox item that have reached the chat, kept across retries and restarts.
+
+    A reply may go as several messages: a long text in parts, a WeCom card after its words, files after the
+    text. Should a later one fail (a 5xx, WeCom's 45033 "too many at once", a crash), the retry sends on from
+    the message that did not go, never from the first: the person would read the first ones twice. After each
+    message that has more after it, `keep` stores the ids sent so far (the dispatcher writes them to the outbox
+    row); the last one is recorded with the item itself.
+    """
+
+    def __init__(self, sent: Sequence[str] = (), keep: Callable[[list[str]], Awaitable[None]] | None = None) -> None:
+        self.sent = list(sent)
+        self._keep = keep
+
+    async def send(self, parts: Sequence[Part]) -> SendResult:
+        for index, part in enumerate(parts):
+            if index < len(self.sent):
+                continue  # went in an earlier attempt
+            self.sent.append(await part())
+            if index < len(parts) - 1 and self._keep is not None:
+                await self._keep(list(self.sent))
+        return SendResult(list(self.sent))
+
+
 class Channel(Protocol):
     name: str
 
@@ -70,6 +98,7 @@ class Channel(Protocol):
         """The same Incoming with its files downloaded and stored (or marked too large / failed)."""
         ...
 
-    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
-        """Send one outbox item, or raise a DeliveryError."""
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
+        """Send one outbox item, or raise a DeliveryError. A reply of several messages goes through
+        `progress.send`, which skips the messages an earlier attempt delivered."""
         ...

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.channels.base import Pacing
+from bot.channels.base import Pacing, Progress
 from bot.messages import Attachment, AttachmentKind, Contact, Incoming, SendResult
 from storage import outbox, people
 
@@ -59,7 +59,7 @@ class ConsoleChannel:
     async def prepare(self, payload: str) -> Incoming | None:
         return Incoming.from_json(json.loads(payload))
 
-    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         if op == "answer":
             if payload.get("text"):
                 self._print(f"  ({payload['text']})")

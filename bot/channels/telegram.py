@@ -20,6 +20,7 @@ import json
 import logging
 import os
 from dataclasses import replace
+from functools import partial
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,14 +54,15 @@ from telegram.error import (  # noqa: E402
     TimedOut,
 )
 
-from bot.channels.base import MaybeDelivered, RateLimited, Rejected, TemporaryFailure, Unreachable  # noqa: E402
+from bot.channels.base import (  # noqa: E402
+    MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable)
 from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.channels.telegram_text import render_html, split_text  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
 from bot.files import FileStore  # noqa: E402
 from bot.health import StoreUnavailable  # noqa: E402
 from bot.i18n import SUPPORTED, Translator  # noqa: E402
-from bot.messages import Attachment, Contact, Incoming, Reply, SendResult  # noqa: E402
+from bot.messages import Attachment, Contact, Incoming, OutFile, Reply, SendResult  # noqa: E402
 from bot.waiting import wait_a_while  # noqa: E402
 from handlers.routes import MENU_COMMANDS  # noqa: E402
 from storage import inbox  # noqa: E402
@@ -255,14 +257,14 @@ class TelegramChannel:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         try:
             if op == "answer":
                 await self.bot.call("answerCallbackQuery", {
                     "callback_query_id": payload["callback_id"], "text": str(payload["text"])[:200] or None,
                     "show_alert": bool(payload.get("alert"))})
                 return SendResult()
-            return await self._send_reply(int(chat_id), Reply.from_json(payload))
+            return await self._send_reply(int(chat_id), Reply.from_json(payload), progress)
         except RetryAfter as exc:
             raise RateLimited(_seconds(exc.retry_after)) from exc
         except TimedOut as exc:
@@ -284,7 +286,7 @@ class TelegramChannel:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc.message}") from exc
 
     # The frequent calls go through `_Bot.call`, Telegram's answer unparsed: only the message id is kept.
-    async def _send_reply(self, chat_id: int, reply: Reply) -> SendResult:
+    async def _send_reply(self, chat_id: int, reply: Reply, progress: Progress | None = None) -> SendResult:
         if reply.edit_message_id is not None:
             await self.bot.call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": int(reply.edit_message_id)})
             return SendResult()
@@ -296,20 +298,21 @@ class TelegramChannel:
             item = reply.files[0]
             message = await self._send_file(chat_id, Path(item.path), item.name, item.kind, caption=html, markup=markup)
             return SendResult([str(message.message_id)])
-        parts = split_text(html)
-        ids = []
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
+        texts = split_text(html)
+
+        async def text(index: int) -> str:
             sent = await self.bot.call("sendMessage", {
-                "chat_id": chat_id, "text": part, "parse_mode": ParseMode.HTML,
-                "reply_markup": markup if last else None})
+                "chat_id": chat_id, "text": texts[index], "parse_mode": ParseMode.HTML,
+                "reply_markup": markup if index == len(texts) - 1 else None})
             if not isinstance(sent, dict) or "message_id" not in sent:  # accepted, but not as documented
                 raise MaybeDelivered("sendMessage answered without a message")
-            ids.append(str(sent["message_id"]))
-        for item in reply.files:
-            message = await self._send_file(chat_id, Path(item.path), item.name, item.kind)
-            ids.append(str(message.message_id))
-        return SendResult(ids)
+            return str(sent["message_id"])
+
+        async def file(item: OutFile) -> str:
+            return str((await self._send_file(chat_id, Path(item.path), item.name, item.kind)).message_id)
+
+        return await (progress or Progress()).send([*(partial(text, i) for i in range(len(texts))),
+                                    *(partial(file, item) for item in reply.files)])
 
     async def _send_file(self, chat_id: int, path: Path, name: str, kind: str, caption: str | None = None,
                          markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None

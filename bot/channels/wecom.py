@@ -23,6 +23,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ from bot.channels.base import (
     DeliveryError,
     MaybeDelivered,
     Pacing,
+    Part,
+    Progress,
     RateLimited,
     Rejected,
     TemporaryFailure,
@@ -113,8 +116,7 @@ class WeComChannel:
         self.server = CallbackServer(self.crypto, app.clock, self._store, host=self.config.callback_host,
                                      port=self.config.callback_port, path=self.config.callback_path,
                                      max_skew=self.config.max_clock_skew)
-        self.pacing = Pacing(per_chat_interval=0.5, global_rate=app.config.outbox.global_rate,
-                             windows=MEMBER_WINDOWS)
+        self.pacing = Pacing(per_chat_interval=0.5, global_rate=self.config.global_rate, windows=MEMBER_WINDOWS)
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.alerts = 0
         self._translators: dict[str, Translator] = {}
@@ -205,10 +207,12 @@ class WeComChannel:
             return Incoming(**base, text=text, command=command[0], args=command[1])
         number = choice_number(text)
         if number is not None:
-            async with self.db.snapshot() as q:
-                stored = await store.choices(q, base["user_id"])
-            if stored is not None and number <= len(stored[1]):
-                return Incoming(**base | {"message_id": stored[0]}, text=text, action=stored[1][number - 1])
+            async with self.db.snapshot() as q:  # the list the member has before them (cards keep one too)
+                shown = await outbox.last_buttons(q, NAME, base["user_id"], edits=False)
+            choices = [] if shown is None else [data for row in shown[1]["buttons"] for _label, data in row]
+            if number <= len(choices):
+                return Incoming(**base | {"message_id": shown[0] if shown else None}, text=text,
+                                action=choices[number - 1])
         contact = None
         if _PHONE.match(text.strip()) and await self._binding_by_phone(base["user_id"]):
             contact = Contact(normalise_phone(text), base["user_id"])  # WeCom has no share-contact button
@@ -281,45 +285,39 @@ class WeComChannel:
             count = as_text
         return count + len(reply.files)
 
-    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any]) -> SendResult:
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         try:
             if op == "answer":
                 return await self._answer(chat_id, payload)
             reply = Reply.from_json(payload)
             if reply.edit_message_id is not None:
                 return SendResult()  # a card's buttons are replaced when pressed (the answer); nothing else to do
-            return await self._send_reply(chat_id, reply)
+            return await self._send_reply(chat_id, reply, progress)
         except WeComError as exc:
             raise await self._classify(exc) from exc
 
-    async def _send_reply(self, chat_id: str, reply: Reply) -> SendResult:
+    async def _send_reply(self, chat_id: str, reply: Reply, progress: Progress | None = None) -> SendResult:
         viewer = await self._viewer(chat_id)
         _ = viewer._
         buttons = [b for row in reply.buttons for b in row]
         body = "\n".join(filter(None, (reply.title, reply.text)))
-        ids: list[str] = []
-        if buttons:
-            # Stored BEFORE the message goes: a member may answer "1" the moment it arrives, and a number
-            # must never press a choice of the list before it (that acted on the wrong matter). Cards keep
-            # the list too, so a typed number works whichever way the choices were shown.
-            async with self.db.transaction() as tx:
-                await store.set_choices(tx, chat_id, "choices-" + secrets.token_hex(8), [b.data for b in buttons],
-                                        self.clock.now())
+        # A typed number answers this list from the moment the outbox claimed the message, before it goes
+        # (outbox.last_buttons): a number never presses a choice of the list before it (that acted on the
+        # wrong matter), whether the choices are shown as a card or as numbered text.
+        parts: list[Part] = []
         if buttons and viewer.mode == "cards" and _fits_card(buttons) and not reply.request_contact:
             short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
             if not short and body.strip():
-                for part in split_bytes(body):
-                    ids.append(await self._send_text(chat_id, part))
-            ids.append(await self._send_card(chat_id, reply, buttons, _, short))
+                parts += [partial(self._send_text, chat_id, part) for part in split_bytes(body)]
+            parts.append(partial(self._send_card, chat_id, reply, buttons, _, short))
         else:
             text = numbered(body, [b.label for b in buttons], _) if buttons else body
             if reply.request_contact:
                 text += "\n\n" + _("Please reply with your mobile phone number.")
-            for part in split_bytes(text) if text.strip() else []:  # a file alone: no empty text (44004)
-                ids.append(await self._send_text(chat_id, part))
-        for item in reply.files:
-            ids.append(await self._send_file(chat_id, item))
-        return SendResult(ids)
+            # a file alone: no empty text (44004)
+            parts += [partial(self._send_text, chat_id, part) for part in (split_bytes(text) if text.strip() else [])]
+        parts += [partial(self._send_file, chat_id, item) for item in reply.files]
+        return await (progress or Progress()).send(parts)
 
     async def _send(self, chat_id: str, msgtype: str, content: dict[str, Any]) -> dict[str, Any]:
         answer = await self.api.call("POST", "/cgi-bin/message/send", body={
