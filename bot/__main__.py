@@ -1,11 +1,19 @@
 """The operator's command line: `python -m bot [--config PATH] [--json] COMMAND ...`.
 
     run                      the bot: Telegram when a token is configured, WeCom when [wecom] is, else the console
-    import-roster FILE       representatives from CSV or XLSX (re-import updates, never duplicates)
+    import-roster FILE [--disable-missing]   representatives from CSV or XLSX (re-import updates, never
+                             duplicates); lists the representatives the file no longer names, and disables
+                             them only with --disable-missing
+    access show|disable|enable --name NAME | --person ID    a person's access: disable stops all their
+                             chat accounts at once (their history stays), enable restores them
+    access unbind --name NAME --channel telegram|wecom [--account ID]   end one chat account
+    access roles --name NAME --roles office,handler,...|none            set a staff member's roles
     import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
-    invite --name NAME | --person ID     a one-time invite code and its deep link
+    invite --name NAME | --person ID [--keep-accounts]   a one-time invite code and its deep link; a staff
+                             member's account bound with it ends their other account on that channel, unless
+                             --keep-accounts
     wecom bind --name NAME --userid ID   bind a person to a WeCom member (the office adds deputies to the corp)
     wecom view --name NAME cards|text|default   how choices are shown to a person on WeCom
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
@@ -53,7 +61,9 @@ from bot.operator import Refused, backup_archive, make_key, restore_archive, rot
 from bot.roster_file import RosterFileError, read_roster
 from bot.text import normalise
 from bot.workdays import format_days
+from handlers import access
 from handlers.binding import create_invite
+from storage import access as access_store
 from storage import audit, contacts, people, roster
 from storage.records import RECORDS
 
@@ -71,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--channel", choices=["auto", "telegram", "wecom", "console"], default="auto")
     imp = sub.add_parser("import-roster", parents=[common], help="import representatives from CSV or XLSX")
     imp.add_argument("file", type=Path)
+    imp.add_argument("--disable-missing", action="store_true",
+                     help="disable the representatives the file no longer names (listed without this)")
+    acc = sub.add_parser("access", parents=[common], help="take access away: disable, unbind, roles")
+    acc_sub = acc.add_subparsers(dest="action", required=True)
+    acc_cmds = {name: acc_sub.add_parser(name, parents=[common]) for name in ("show", "disable", "enable", "unbind",
+                                                                               "roles")}
+    for command in acc_cmds.values():
+        whom = command.add_mutually_exclusive_group(required=True)
+        whom.add_argument("--name")
+        whom.add_argument("--person", type=int)
+    acc_cmds["unbind"].add_argument("--channel", required=True, help="telegram, wecom or console")
+    acc_cmds["unbind"].add_argument("--account", help="the channel's user id, when the person has several there")
+    acc_cmds["roles"].add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}; or none")
     imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
     imp_contacts.add_argument("file", type=Path)
     dept = sub.add_parser("department", parents=[common], help="business departments")
@@ -87,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("--name")
     who.add_argument("--person", type=int)
+    invite.add_argument("--keep-accounts", action="store_true",
+                        help="a staff member keeps their other account on the channel (e.g. two phones on purpose)")
     event = sub.add_parser("event", parents=[common], help="events: forums, work reports, inspections, ...")
     event_add = event.add_subparsers(dest="action", required=True).add_parser(
         "add", parents=[common], help="create an event; its invitations are sent by the running bot")
@@ -203,6 +228,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
         "import-contacts": import_contacts,
+        "access": change_access,
         "department": add_department,
         "staff": add_staff,
         "invite": make_invite,
@@ -290,10 +316,64 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
     except RosterFileError as exc:
         lines = [PROBLEMS[p.problem].format(line=p.line, column=p.column, value=p.value) for p in exc.problems]
         raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
+    now = app.clock.now()
     async with app.db.transaction() as tx:
-        result = await roster.upsert(tx, rows, app.clock.now())
+        result = await roster.upsert(tx, rows, now)
+        missing = await access_store.representatives_not_in(tx, set(result.seen))
+        if args.disable_missing:
+            for person_id, _name in missing:
+                person = await people.get(tx, person_id)
+                assert person is not None
+                await access.disable(tx, now, None, person)
     message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
-    return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+    if missing:
+        names = ", ".join(f"{name} (person {person_id})" for person_id, name in missing)
+        message += (f"\n{len(missing)} representative(s) no longer on the roster "
+                    + ("were disabled" if args.disable_missing else "(to disable them: --disable-missing)")
+                    + f": {names}")
+    return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
+            "missing": [person_id for person_id, _ in missing], "disabled": bool(args.disable_missing and missing)}
+
+
+async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`access show|disable|enable|unbind|roles`: as the office does with /access in chat, audited (actor: none,
+    the operator)."""
+    from handlers.access import describe
+    from bot.i18n import Translator
+
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        person = await _person_of(tx, args)
+        try:
+            if args.action == "show":
+                text = await describe(tx, Translator("en", app.config.unit.tz), person)
+                return {"message": text, "person": person.id}
+            if args.action == "disable":
+                done = await access.disable(tx, now, None, person)
+                message = (f"{person.name} (person {person.id}) disabled: {done.accounts} chat account(s) stopped,"
+                           f" {done.dialogues} open dialogue(s) ended, {done.withdrawn} unsent message(s) withdrawn")
+                if done.open_matters:
+                    message += (f"; open matters {', '.join(done.open_matters)} stay with the unit, and what the bot"
+                                " would send them goes to the liaison office")
+                if done.urged:
+                    message += f"; they urge the open matters {', '.join(done.urged)}: reassign them"
+                return {"message": message, "person": person.id, "open_matters": done.open_matters,
+                        "urged": done.urged}
+            if args.action == "enable":
+                await access.enable(tx, now, None, person)
+                return {"message": f"{person.name} (person {person.id}) enabled again", "person": person.id}
+            if args.action == "unbind":
+                ended = await access.unbind(tx, now, None, person, args.channel.strip().lower(), args.account)
+                return {"message": f"{person.name} (person {person.id}): {len(ended)} account(s) on {args.channel}"
+                                   " unbound", "person": person.id, "unbound": len(ended)}
+            given = args.roles.strip()
+            roles = frozenset() if given.lower() in ("none", "-", "") else frozenset(
+                r.strip() for r in given.split(",") if r.strip())
+            await access.set_roles(tx, now, None, person, roles)
+            return {"message": f"{person.name} (person {person.id}): roles {','.join(sorted(roles)) or 'none'}",
+                    "person": person.id, "roles": sorted(roles)}
+        except UserError as exc:
+            raise Refused(exc.msgid.format(**exc.params)) from None
 
 
 async def import_contacts(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -383,6 +463,7 @@ async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if holder is not None:
             raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
         await people.bind_identity(tx, "wecom", userid, userid, person.id, now)
+        await access.end_other_accounts(tx, now, person, ("wecom", userid))  # a staff member's old member ends
         await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
                                                           "by": "operator"})
     return {"message": f"{person.name} (person {person.id}) bound to the WeCom member {userid}",
@@ -393,7 +474,7 @@ async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
     async with app.db.transaction() as tx:
         person = await _person_of(tx, args)
         ttl = app.config.binding.invite_ttl_days
-        code = await create_invite(tx, person.id, app.clock.now(), ttl)
+        code = await create_invite(tx, person.id, app.clock.now(), ttl, keep_accounts=args.keep_accounts)
     # the t.me link only where Telegram is the channel (or may be: no WeCom); a WeCom unit gives the words
     telegram = bool(app.config.telegram.token) or not app.config.wecom.enabled
     link = f"https://t.me/{app.config.telegram.bot_username}?start={code}" if telegram else None

@@ -23,11 +23,14 @@ from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
 from bot.group_commit import GroupCommit
+from bot.health import StorageHealth, StoreUnavailable, is_disk_full
+from bot.i18n import Translator
 from bot.inbox import InboxProcessor
+from bot.messages import Reply
 from bot.scheduler import Ticker
 from handlers import routes
 from handlers.supervision import Sweep, sweep
-from storage import inbox, retention
+from storage import inbox, people, retention
 from storage.db import Database, unusable
 from storage.migrate import migrate
 
@@ -53,6 +56,8 @@ class App:
         self.dispatcher = Dispatcher(db, self.channels, config.outbox, clock, files=self.files)
         self.processor = InboxProcessor(db, self.channels, routes.build(), config, clock,
                                         on_outbox=self.dispatcher.wake)
+        self.health = StorageHealth(self._alert_admins)  # a full disk (bot/health.py)
+        self.dispatcher.health = self.processor.health = self.health
         self._store: GroupCommit[tuple[str, list[tuple[str, str, str]], timedelta], int] = GroupCommit(
             self._store_batch)
 
@@ -86,13 +91,40 @@ class App:
 
         Callers that come while another's updates are being committed share the next commit: a WeCom
         callback is answered only once it is kept, and callbacks come one by one, many at once."""
-        added = await self._store((channel, items, window))
+        try:
+            added = await self._store((channel, items, window))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.health.trouble(exc, f"receiving from {channel}")
+            raise StoreUnavailable(str(exc)) from exc  # the channel must not confirm these
+        self.health.ok()
         self.processor.wake()
         return added
 
     async def _store_batch(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]]) -> list[int]:
         async with self.db.transaction() as tx:
             return [await inbox.store(tx, channel, items, self.clock.now(), window) for channel, items, window in batch]
+
+    async def _alert_admins(self, full: bool) -> None:
+        """Tell each administrator, in their language, directly through a running channel: the outbox is in the
+        database that cannot be written."""
+        async with self.db.snapshot() as q:
+            admins = [p for p in [await people.get(q, i) for i in await people.with_role(q, "admin")] if p]
+            chats = {p.id: [c for c in await people.chats_of(q, p.id) if c[0] in self.channels] for p in admins}
+        for admin in admins:
+            if not chats[admin.id]:
+                continue
+            channel, chat_id = chats[admin.id][0]
+            _ = Translator(admin.locale or self.config.default_locale, self.config.unit.tz, self.config.terms)
+            text = (_("The disk of the liaison service is full: what deputies send is not confirmed and waits with "
+                      "them, and nothing is lost. Please free space on the disk of the data folder; the service "
+                      "resumes by itself.") if full else
+                    _("The disk of the liaison service takes writes again: the service has resumed by itself."))
+            try:
+                await self.channels[channel].deliver(chat_id, "message", Reply(text).to_json())
+            except Exception as exc:  # a delivery error, or the channel's own bookkeeping refused by the disk
+                log.warning("could not tell administrator %s about the disk (%s)", admin.id, type(exc).__name__)
 
     async def settle(self) -> None:
         """Process everything received and send everything due (the console, tests)."""

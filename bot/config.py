@@ -98,6 +98,10 @@ class IntakeConfig:
     max_text_chars: int = 10000
     max_attachments: int = 10
     max_file_mb: int = 20
+    # What one chat may send (issue 15 item 4): updates and MB of files a minute; 0: no limit. Staff are not
+    # limited (a clerk working through the inbox presses fast, and is accountable by the audit log).
+    max_messages_per_minute: int = 30
+    max_mb_per_minute: int = 50
     due_months: dict[str, int] = field(default_factory=lambda: {k: 3 for k in KINDS})
 
 
@@ -262,6 +266,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         max_text_chars=r.integer("intake.max_text_chars", IntakeConfig.max_text_chars, 100, 200000),
         max_attachments=r.integer("intake.max_attachments", IntakeConfig.max_attachments, 0, 50),
         max_file_mb=r.integer("intake.max_file_mb", IntakeConfig.max_file_mb, 1, 20),
+        max_messages_per_minute=r.integer("intake.max_messages_per_minute", IntakeConfig.max_messages_per_minute,
+                                          0, 1000),
+        max_mb_per_minute=r.integer("intake.max_mb_per_minute", IntakeConfig.max_mb_per_minute, 0, 10000),
         due_months=due,
     )
     outbox = OutboxConfig(

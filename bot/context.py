@@ -81,6 +81,8 @@ class Context:
     ) -> bool:
         """Queue a message to a person in their language; False if they have no chat bound."""
         person = await self.records.person(self.tx, person_id)
+        if person is not None and person.disabled and person.is_representative and matter_id is not None:
+            return await self._forward_to_office(person, make, matter_id, policy, dedup_key)
         chats = [c for c in await self.records.chats_of(self.tx, person_id) if c[0] in self.channels]
         if person is None or not chats:
             return False
@@ -89,6 +91,22 @@ class Context:
         await self._enqueue(channel, chat_id, "message", reply.to_json(), policy,
                             person_id=person_id, matter_id=matter_id, dedup_key=dedup_key)
         return True
+
+    async def _forward_to_office(self, person: Person, make: Callable[[Translator], Reply], matter_id: int,
+                                 policy: str, dedup_key: str | None) -> bool:
+        """A representative whose access was taken away (handlers/access.py) is still owed what concerns their
+        matters: it goes to the liaison office, to be passed on in person or on paper (and recorded so)."""
+        def forwarded(_: Translator) -> Reply:
+            inner = make(_)
+            lead = _("The access of {name} is disabled. Please pass this on to them in person or on paper, and "
+                     "record it so:", name=person.name)
+            return Reply(lead + "\n\n" + (f"{inner.title}\n" if inner.title else "") + inner.text)
+
+        told = False
+        for office_id in await self.records.with_role(self.tx, "office"):
+            key = None if dedup_key is None else f"{dedup_key}:office:{office_id}"
+            told = await self.notify(office_id, forwarded, matter_id=matter_id, policy=policy, dedup_key=key) or told
+        return told
 
     async def save_dialog(self, dialog: Dialog, *, new_step: bool = True) -> None:
         await self.records.save_dialog(self.tx, self.actor, dialog, self.now, new_step=new_step)

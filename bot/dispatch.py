@@ -7,7 +7,13 @@ sliding windows: WeCom drops, without a word, what passes 30 messages a minute o
 hour to one member, so its members are paced below both whatever the backlog, counting the
 messages an item becomes (`Channel.cost`: a long text is several). Pacing runs on the
 monotonic clock (`monotonic`, and `sleep` for `flush`'s waits: both a seam, so that tests pace
-on a clock they move instead of waiting for the real one).
+on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
+when its stored `not_before` has come by the wall clock or its delay has passed by the monotonic
+one, whichever is first, so a wall clock stepped back (an NTP correction, an operator) never holds
+a retry for the hours it was stepped (issue 15 item 12); one stepped forward only makes a back-off
+shorter (a 429's wait is kept on the monotonic clock, in the chat's pacing). A stored due time
+further ahead than any wait the dispatcher sets is a step back while the bot was stopped:
+`recover` makes it due at once.
 A 429 is waited out for as long as it says; 5xx, refused and dropped connections are
 retried with growing back-off; a blocked bot is recorded as `blocked` for the office.
 
@@ -36,6 +42,7 @@ from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
 from bot.group_commit import GroupCommit
+from bot.health import StorageHealth, is_disk_full
 from bot.waiting import wait_a_while
 from storage import outbox
 from storage.db import Database
@@ -44,6 +51,7 @@ from storage.outbox import Item
 log = logging.getLogger(__name__)
 
 RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
+MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out
 
 
 class Dispatcher:
@@ -75,6 +83,8 @@ class Dispatcher:
         self._window_sends: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}  # (ended, messages)
         self._costs: dict[tuple[str, str, str], int] = {}
         self._remembered: set[str] = set()  # channels whose sends before this process are counted
+        self._retry_due: dict[int, float] = {}  # outbox id → monotonic time its retry is due (item 12)
+        self.health = StorageHealth()  # the app's, shared with the inbox: a full disk (bot/health.py)
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -85,14 +95,27 @@ class Dispatcher:
         """Decide, by policy, what to do with items that were being sent when the bot stopped."""
         async with self.db.transaction() as tx:
             result = await outbox.recover(tx)
+            stepped = await outbox.settle_due_times(tx, self.clock.now(), MAX_WAIT)
+        if stepped:
+            log.warning("outbox after restart: %d retries due further ahead than any wait (a clock stepped back):"
+                        " due now", stepped)
         if any(result.values()):
             log.warning("outbox after restart: %s", result)
         return result
 
     async def run(self) -> None:
+        full = self.health.backoff()
         while True:
             self._wake.clear()
-            wait = await self._tick()
+            try:
+                wait = await self._tick()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.health.trouble(exc, "outbox")  # claims cannot be written: nothing starts until they can
+                await full.wait()
+                continue
+            full.reset()
             await wait_a_while(self._wake, wait)
 
     async def flush(self) -> None:
@@ -120,8 +143,15 @@ class Dispatcher:
         for the lot instead of one per message.
         """
         await self._remember_recent_sends()
+        mono = self.monotonic()
+        overdue = [item_id for item_id, due in self._retry_due.items() if due <= mono]
         async with self.db.snapshot() as q:
             items = await outbox.heads(q, self.clock.now())
+            if overdue:  # due by the monotonic clock, not yet by a wall clock stepped back
+                known = {item.id for item in items}
+                items += [item for item in await outbox.heads_among(q, overdue) if item.id not in known]
+        for item_id in overdue:
+            del self._retry_due[item_id]
         wait = 1.0
         starting: list[tuple[tuple[str, str, str], Item]] = []
         for item in items:
@@ -255,6 +285,10 @@ class Dispatcher:
         try:
             await self._attempt(key, item, end)
         except Exception as exc:
+            if is_disk_full(exc):  # the channel's own bookkeeping (WeCom's cards) refused: sent later, not lost
+                self.health.trouble(exc, f"outbox {item.id}")
+                await self._later(item, 5.0, "disk full", refund=True)
+                return
             # A bug in a channel must not leave the item "sending": it would hold up its chat for good.
             log.exception("outbox %s: unexpected failure", item.id)
             try:
@@ -299,13 +333,32 @@ class Dispatcher:
             log.info("outbox %s sent (%s, attempt %d)", item.id, item.op, attempts)
 
     async def _keep_progress(self, item_id: int, message_ids: list[str]) -> None:
-        async with self.db.transaction(urgent=True) as tx:
-            await outbox.keep_progress(tx, item_id, message_ids)
+        async def write() -> None:
+            async with self.db.transaction(urgent=True) as tx:
+                await outbox.keep_progress(tx, item_id, message_ids)
+        await self._until_stored(write)
 
     async def _write_sent_marks(self, marks: list[tuple[int, dict[str, object]]]) -> list[None]:
-        async with self.db.transaction(urgent=True) as tx:
-            await outbox.mark_sent_many(tx, marks, self.clock.now())
+        async def write() -> None:
+            async with self.db.transaction(urgent=True) as tx:
+                await outbox.mark_sent_many(tx, marks, self.clock.now())
+        await self._until_stored(write)
         return [None] * len(marks)
+
+    async def _until_stored(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Write; while the disk is full (bot/health.py), wait with back-off and write again: the item stays in
+        flight meanwhile, so that its chat sends nothing else and nothing is sent twice."""
+        full = self.health.backoff()
+        while True:
+            try:
+                await write()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.health.trouble(exc, "outbox")
+                await full.wait()
+                continue
+            return
 
     async def _retry_or_fail(self, item: Item, attempts: int, error: str, *, ambiguous: bool = False) -> None:
         if attempts >= self.config.max_attempts:
@@ -317,11 +370,18 @@ class Dispatcher:
     async def _later(self, item: Item, seconds: float, error: str, *, ambiguous: bool = False,
                      refund: bool = False) -> None:
         log.info("outbox %s: %s; again in %.1fs", item.id, error, seconds)
-        async with self.db.transaction() as tx:
-            await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
-                                     ambiguous=ambiguous, refund=refund)
+        self._retry_due[item.id] = self.monotonic() + seconds
+
+        async def write() -> None:
+            async with self.db.transaction() as tx:
+                await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
+                                         ambiguous=ambiguous, refund=refund)
+        await self._until_stored(write)
 
     async def _give_up(self, item: Item, state: str, error: str) -> None:
         log.warning("outbox %s: %s (%s)", item.id, state, error)
-        async with self.db.transaction() as tx:
-            await outbox.give_up(tx, item.id, state, error)
+
+        async def write() -> None:
+            async with self.db.transaction() as tx:
+                await outbox.give_up(tx, item.id, state, error)
+        await self._until_stored(write)

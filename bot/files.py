@@ -45,10 +45,14 @@ class FileStore:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_suffix(f".{os.getpid()}.tmp")
-            with temporary.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with temporary.open("wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError:  # a full disk (bot/health.py): no half-written file is left behind
+                temporary.unlink(missing_ok=True)
+                raise
             self._stamp(temporary)
             temporary.replace(target)
         return digest, target.relative_to(self.base).as_posix()

@@ -13,20 +13,29 @@ one after the other in one transaction, each inside its own savepoint (one durab
 for the group instead of one each). A handler that fails rolls back to its savepoint only;
 the others commit. Should the group's transaction itself fail, each of its updates is
 handled again in a transaction of its own, so that none is failed for another's fault.
+
+Who sent it comes before what it carries (issue 15 item 4): a channel's `prepare` only describes an
+update; its files are fetched (`Channel.fetch`) once the sender is known to be bound, and within what
+one chat may send in a minute ([intake] max_messages_per_minute, max_mb_per_minute, on the monotonic
+clock; staff are not limited). A stranger's files are never downloaded. An update beyond the limit is
+not handled: its payload is erased at once, and the chat is told once a minute to wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from bot import router
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
+from bot.health import StorageHealth, is_disk_full
 from bot.errors import UserError
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply, traits_of
@@ -49,6 +58,7 @@ class InboxProcessor:
         clock: Clock,
         on_outbox: Callable[[], None] = lambda: None,
         concurrency: int = 32,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.channels = channels
@@ -69,6 +79,11 @@ class InboxProcessor:
         self.max_group = concurrency
         self.processed = 0
         self.groups = 0  # transactions that handled updates (tests, benchmarks)
+        self.monotonic = monotonic
+        self._sent_by_chat: dict[str, deque[tuple[float, int]]] = {}  # per chat: (when, bytes) of the last minute
+        self._told_to_wait: dict[str, float] = {}  # per chat: when it was last asked to wait
+        self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
+        self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
 
     def wake(self) -> None:
@@ -126,19 +141,94 @@ class InboxProcessor:
             # Received by a channel that is not running now: keep it for when it runs again.
             log.warning("inbox %s: channel %s is not running; left for later", entry.id, entry.channel)
             return
-        inc: Incoming | None = None
-        try:
-            inc = await channel.prepare(entry.payload)
-            if inc is not None and (prepared := await self._read_first(inc)) is not None:
-                self._prepared[entry.id] = prepared
-            await self._handle(entry, inc)
-        except Exception:
-            log.exception("inbox %s (%s) failed", entry.id, entry.channel)
-            await self._fail(entry, inc)
-        finally:
-            self._prepared.pop(entry.id, None)
+        full = self.health.backoff()
+        within: bool | None = None  # counted against its chat's minute once, however often a full disk retries it
+        while True:
+            inc: Incoming | None = None
+            try:
+                inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
+                if inc is not None:
+                    if within is None:
+                        within = self._within_limit(entry.chat_key, inc) or await self._is_staff(inc)
+                    inc = await self._admit(channel, entry, inc, within)
+                if (inc is not None and entry.id not in self._over_limit
+                        and (prepared := await self._read_first(inc)) is not None):
+                    self._prepared[entry.id] = prepared
+                await self._handle(entry, inc)
+            except Exception as exc:
+                if is_disk_full(exc):  # not the update's fault: handled again, in its turn, once there is space
+                    self.health.trouble(exc, f"inbox {entry.id}")
+                    await full.wait()
+                    continue
+                log.exception("inbox %s (%s) failed", entry.id, entry.channel)
+                try:
+                    await self._fail(entry, inc)
+                except Exception as failed:
+                    if not is_disk_full(failed):
+                        raise
+                    self.health.trouble(failed, f"inbox {entry.id}")
+                    await full.wait()
+                    continue
+            else:
+                self.health.ok()
+            finally:
+                self._over_limit.discard(entry.id)
+                self._prepared.pop(entry.id, None)
+            break
         self.processed += 1
         self.on_outbox()
+
+    async def _admit(self, channel: Channel, entry: Entry, inc: Incoming, within: bool) -> Incoming:
+        """Whether the sender may send this (bound; `within` their chat's minute), and only then its files."""
+        # The database is asked only when it matters (a file to fetch, a chat over its limit), so that the
+        # updates ready together still reach the group commit together.
+        if not within:
+            self._over_limit.add(entry.id)
+            log.warning("inbox %s: %s is over its limit per minute; not handled", entry.id, entry.chat_key)
+            return replace(inc, attachments=())
+        if not inc.attachments:
+            return inc
+        async with self.db.snapshot() as q:
+            person = await people.by_identity(q, inc.channel, inc.user_id)
+        if person is None:
+            return inc  # a stranger's files are never downloaded
+        return await channel.fetch(inc)
+
+    async def _is_staff(self, inc: Incoming) -> bool:
+        async with self.db.snapshot() as q:
+            person = await people.by_identity(q, inc.channel, inc.user_id)
+        return person is not None and person.is_staff
+
+    def _within_limit(self, chat_key: str, inc: Incoming) -> bool:
+        """Count the update against its chat's last minute, if it fits ([intake] limits; 0: none)."""
+        limits = self.config.intake
+        now = self.monotonic()
+        recent = self._sent_by_chat.setdefault(chat_key, deque())
+        while recent and now - recent[0][0] >= 60.0:
+            recent.popleft()
+        size = sum(a.size or 0 for a in inc.attachments)
+        if (limits.max_messages_per_minute and len(recent) >= limits.max_messages_per_minute) or (
+                limits.max_mb_per_minute and sum(b for _, b in recent) + size > limits.max_mb_per_minute * 2**20):
+            return False
+        recent.append((now, size))
+        if len(self._sent_by_chat) > 10_000:  # forget the chats quiet for a minute
+            for key in [k for k, v in self._sent_by_chat.items() if not v or now - v[-1][0] >= 60.0]:
+                del self._sent_by_chat[key]
+        return True
+
+    async def _over_limit_answer(self, ctx: Context, entry: Entry) -> None:
+        """Beyond the limit: the payload erased, and the chat asked once a minute to wait (nothing else)."""
+        await inbox.forget_payload(ctx.tx, entry.id)
+        now = self.monotonic()
+        told = self._told_to_wait.get(entry.chat_key)
+        if told is not None and now - told < 60.0:
+            return
+        self._told_to_wait[entry.chat_key] = now
+        text = ctx._("You are sending more than this service can take in a minute. Please wait a minute, then "
+                     "send again; what you sent meanwhile was not kept.")
+        if ctx.inc.callback_id is not None:
+            await ctx.answer(text, alert=True)
+        await ctx.reply(Reply(text))
 
     async def _read_first(self, inc: Incoming) -> object | None:
         """A command that reads much (`routes.prepared`: a year's register ledger) reads it here, on a read-only
@@ -236,6 +326,9 @@ class InboxProcessor:
                       Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
                       inbox_id=entry.id, channels=frozenset(self.channels), prepared=self._prepared.get(entry.id),
                       records=RECORDS)
+        if entry.id in self._over_limit:
+            await self._over_limit_answer(ctx, entry)
+            return
         await router.dispatch(ctx, self.routes)
         log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
                  len(ctx.outbox_ids))

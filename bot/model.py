@@ -19,6 +19,7 @@ class Person:
     department_id: int | None
     locale: str | None
     roles: frozenset[str]
+    disabled: bool = False  # access taken away (storage/access.py): never the person acting
 
     @property
     def is_representative(self) -> bool:

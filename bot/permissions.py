@@ -43,6 +43,7 @@ REFUSALS: Final = {
     "manage_supervisors": N_("Sorry, only the liaison office can manage the law-enforcement supervisors."),
     "manage_events": N_("Sorry, only the liaison office can organise events."),
     "record_attendance": N_("Sorry, only the liaison office can record attendance."),
+    "manage_accounts": N_("This is for the liaison office and the administrator."),
 }
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import PermissionDeniedError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
-from bot.permissions import may
 from bot.model import Person
+from bot.permissions import require
+from handlers import access
 from storage import audit, people
 
 WECOM = "wecom"
@@ -55,8 +56,7 @@ async def current_mode(ctx: Context, person: Person) -> str:
 
 async def office_command(ctx: Context) -> None:
     """`/wecom NAME USERID` binds; `/wecom NAME cards|text|default` sets how choices are shown."""
-    if not may(ctx.person, "manage_accounts", None):
-        raise PermissionDeniedError.of("manage_accounts", None, "This is for the liaison office and the administrator.")
+    require(ctx.person, "manage_accounts")
     words = ctx.inc.args.split()
     if len(words) != 2:
         raise UserError("Please write: {command} NAME USERID to bind a person to a WeCom member, or {command} NAME "
@@ -100,3 +100,4 @@ async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
                        detail={"channel": WECOM, "person_id": person.id, "by": "office"})
+    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid))  # a staff member's old member ends

@@ -16,7 +16,9 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
 from bot.model import Dialog
+from handlers import access
 from handlers.common import help_for, main_menu, role_title, unbound
+from storage import access as access_store
 from storage import audit, people
 from storage.db import Tx, parse_ts
 
@@ -32,10 +34,11 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-async def create_invite(q: Tx, person_id: int, now: datetime, ttl_days: int) -> str:
-    """Make a new invite code for a person; only its hash is stored."""
+async def create_invite(q: Tx, person_id: int, now: datetime, ttl_days: int, keep_accounts: bool = False) -> str:
+    """Make a new invite code for a person; only its hash is stored. A staff member's account bound with it ends
+    their other accounts on the same channel, unless `keep_accounts`."""
     code = secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]: fits a deep link's start parameter
-    await people.add_invite(q, person_id, hash_code(code), now, now + timedelta(days=ttl_days))
+    await people.add_invite(q, person_id, hash_code(code), now, now + timedelta(days=ttl_days), keep_accounts)
     return code
 
 
@@ -53,6 +56,7 @@ async def start(ctx: Context) -> None:
     invite = await people.invite_by_hash(ctx.tx, hash_code(code[:64]))
     if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= ctx.now:
         raise _invalid_code()
+    await _refuse_disabled(ctx, invite.person_id)
     if ctx.config.binding.require_phone:
         dialog = Dialog("bind", "phone", "", {"invite_id": invite.id, "person_id": invite.person_id})
         await ctx.save_dialog(dialog)
@@ -62,6 +66,7 @@ async def start(ctx: Context) -> None:
 
 
 async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
+    await _refuse_disabled(ctx, person_id)  # checked again: the office may have disabled them meanwhile
     if not await people.use_invite(ctx.tx, invite_id, ctx.actor, ctx.now):
         raise _invalid_code()
     await people.bind_identity(ctx.tx, ctx.inc.channel, ctx.inc.user_id, ctx.inc.chat_id, person_id, ctx.now)
@@ -69,12 +74,23 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
                                                                    "invite_id": invite_id})
     person = await people.get(ctx.tx, person_id)
     assert person is not None
+    if not await access_store.invite_keeps_accounts(ctx.tx, invite_id):  # a staff member's new phone: the old ends
+        await access.end_other_accounts(ctx.tx, ctx.now, person, (ctx.inc.channel, ctx.inc.user_id))
     if person.locale is None:
         await people.set_locale(ctx.tx, person_id, ctx._.locale, ctx.now)
     ctx.person = person
     greeting = ctx._("Welcome, {name} ({title}). Your account is now bound.", name=person.name,
                      title=role_title(ctx._, person))
     await ctx.reply(Reply(greeting + "\n\n" + await help_for(ctx, person), buttons=main_menu(ctx._, person)))
+
+
+async def _refuse_disabled(ctx: Context, person_id: int) -> None:
+    person = await people.get(ctx.tx, person_id)
+    if person is None or person.disabled:
+        error = UserError("Your access to this service has been withdrawn. If you think this is a mistake, please "
+                          "contact the liaison office.")
+        error.closes_dialog = True  # the binding cannot finish: nobody is left on its step
+        raise error
 
 
 class PhoneFlow:

@@ -96,6 +96,10 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         lines.append("/ledger — " + _("the register ledger of the matters registered in a period (this year; or "
                                         "e.g. {half}, {month}), by kind, department or state if you name them",
                                         half="2026H2", month="2026-03"))
+    if person.roles & {"office", "admin"}:  # manage_accounts (bot/permissions.py)
+        lines.append("/access — " + _("disable a person's access or restore it, unbind one of their chat accounts, or "
+                                        "set a staff member's roles; e.g. {command} disable NAME or {command} show "
+                                        "NAME", command="/access"))
     if person.roles & {"office", "leader"}:
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))

@@ -7,7 +7,7 @@ from bot.router import Routes
 from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
 from handlers import briefings, card_answers, cards
 from handlers import attendance, event_dialogs, event_screens, supervisors
-from handlers import accounts, ledger, npc_register, report_reminders
+from handlers import access, accounts, ledger, npc_register, report_reminders
 
 
 def build() -> Routes:
@@ -38,6 +38,7 @@ def build() -> Routes:
             "view": accounts.choose_view,
             "wecom": accounts.office_command,
             "ledger": ledger.command,
+            "access": access.command,
         },
         buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,

@@ -72,3 +72,8 @@ async def finish(q: Tx, entry_id: int, state: str, now: datetime) -> bool:
 async def last_external_id(q: Tx, channel: str) -> str | None:
     row = await q.one("SELECT external_id FROM inbox WHERE channel = ? ORDER BY id DESC LIMIT 1", (channel,))
     return None if row is None else str(row["external_id"])
+
+
+async def forget_payload(q: Tx, entry_id: int) -> None:
+    """Erase what an update carried at once (one beyond its chat's limit: nothing of it is kept)."""
+    await q.execute("UPDATE inbox SET payload = '' WHERE id = ?", (entry_id,))

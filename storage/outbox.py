@@ -90,6 +90,31 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     ]
 
 
+async def heads_among(q: Tx, item_ids: list[int]) -> list[Item]:
+    """Those of the given items that are pending and first in their queue, whenever they are due (retries due by
+    the monotonic clock while the wall clock was stepped back: bot/dispatch.py)."""
+    if not item_ids:
+        return []
+    marks = ", ".join("?" * len(item_ids))
+    rows = await q.all(
+        "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+        f" WHERE o.id IN ({marks}) AND o.state = 'pending' AND o.id = ("
+        "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
+        "   AND p.op = o.op AND p.state IN ('pending', 'sending')) ORDER BY o.id", item_ids)
+    return [
+        Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
+             r["matter_id"])
+        for r in rows
+    ]
+
+
+async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:
+    """Pending items due further ahead than `longest` (no wait is that long: the clock was stepped back since
+    they were written) become due now; returns how many."""
+    return await q.execute("UPDATE outbox SET not_before = ? WHERE state = 'pending' AND not_before > ?",
+                           (ts(now), ts(now + longest)))
+
+
 async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
                        edits: bool = True) -> tuple[str, dict[str, Any]] | None:
     """The latest message to a chat that carried buttons and may have been seen, and an id for it: the numbers a

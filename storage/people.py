@@ -26,6 +26,7 @@ async def _person(q: Tx, row: Row | None) -> Person | None:
         department_id=row["department_id"],
         locale=row["locale"],
         roles=frozenset(r["role"] for r in roles),
+        disabled=row["disabled_at"] is not None,
     )
 
 
@@ -36,7 +37,7 @@ async def get(q: Tx, person_id: int) -> Person | None:
 async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
     row = await q.one(
         "SELECT p.* FROM identities i JOIN persons p ON p.id = i.person_id"
-        " WHERE i.channel = ? AND i.external_id = ?",
+        " WHERE i.channel = ? AND i.external_id = ? AND p.disabled_at IS NULL",  # a disabled person: unbound
         (channel, external_id),
     )
     return await _person(q, row)
@@ -89,7 +90,8 @@ async def everyone(q: Tx) -> list[tuple[int, str, str]]:
 
 
 async def with_role(q: Tx, role: str) -> list[int]:
-    rows = await q.all("SELECT person_id FROM person_roles WHERE role = ? ORDER BY person_id", (role,))
+    rows = await q.all("SELECT r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
+                       " WHERE r.role = ? AND p.disabled_at IS NULL ORDER BY r.person_id", (role,))
     return [int(r["person_id"]) for r in rows]
 
 
@@ -125,6 +127,7 @@ async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
     """Where a person can be reached: (channel, chat_id), the one they used last first (else the last bound)."""
     rows = await q.all(
         "SELECT channel, chat_id FROM identities WHERE person_id = ?"
+        " AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = identities.person_id AND p.disabled_at IS NOT NULL)"
         " ORDER BY COALESCE(last_seen_at, bound_at) DESC, bound_at DESC", (person_id,)
     )
     return [(r["channel"], r["chat_id"]) for r in rows]
@@ -139,12 +142,15 @@ class Invite:
     person_id: int
     expires_at: str
     used_at: str | None
+    keep_accounts: bool = False
 
 
-async def add_invite(q: Tx, person_id: int, code_hash: str, now: datetime, expires: datetime) -> int:
+async def add_invite(q: Tx, person_id: int, code_hash: str, now: datetime, expires: datetime,
+                     keep_accounts: bool = False) -> int:
     return await q.insert(
-        "INSERT INTO invites (code_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING id",
-        (code_hash, person_id, ts(now), ts(expires)),
+        "INSERT INTO invites (code_hash, person_id, created_at, expires_at, keep_accounts) VALUES (?, ?, ?, ?, ?)"
+        " RETURNING id",
+        (code_hash, person_id, ts(now), ts(expires), int(keep_accounts)),
     )
 
 
@@ -152,7 +158,7 @@ async def invite_by_hash(q: Tx, code_hash: str) -> Invite | None:
     row = await q.one("SELECT * FROM invites WHERE code_hash = ?", (code_hash,))
     if row is None:
         return None
-    return Invite(row["id"], row["person_id"], row["expires_at"], row["used_at"])
+    return Invite(row["id"], row["person_id"], row["expires_at"], row["used_at"], bool(row["keep_accounts"]))
 
 
 async def use_invite(q: Tx, invite_id: int, used_by: str, now: datetime) -> bool:
@@ -217,7 +223,7 @@ def _contains(text: str) -> str:
 
 async def representative_ids(q: Tx, body: str | None = None, sector: str | None = None) -> list[int]:
     """Every representative, or those of one body or one sector, NPC deputies first, then by name."""
-    where, params = ["body IS NOT NULL"], []
+    where, params = ["body IS NOT NULL", "disabled_at IS NULL"], []
     if body is not None:
         where.append("body = ?")
         params.append(body)

@@ -26,6 +26,10 @@ class StorageRecords:
     async def chats_of(self, q: Tx, person_id: int) -> list[tuple[str, str]]:
         return await people.chats_of(q, person_id)
 
+    async def with_role(self, q: Tx, role: str) -> list[int]:
+        """The ids of the people who hold `role` and whose access is not taken away."""
+        return await people.with_role(q, role)
+
     async def set_locale(self, q: Tx, person_id: int, locale: str, now: datetime) -> None:
         await people.set_locale(q, person_id, locale, now)
 

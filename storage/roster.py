@@ -23,6 +23,7 @@ class ImportResult:
     added: int
     updated: int
     unchanged: int
+    seen: frozenset[int] = frozenset()  # the persons the file names (a re-import: who is missing from it)
 
 
 def keys(row: RosterRow, phone_keys: list[str]) -> list[str]:
@@ -38,6 +39,7 @@ def keys(row: RosterRow, phone_keys: list[str]) -> list[str]:
 
 async def upsert(q: Tx, rows: list[RosterRow], now: datetime) -> ImportResult:
     added = updated = unchanged = 0
+    seen: set[int] = set()
     sealer = q.sealer
     row_keys = [keys(row, sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else []) for row in rows]
     claimed = {key for found in row_keys for key in found}
@@ -53,15 +55,17 @@ async def upsert(q: Tx, rows: list[RosterRow], now: datetime) -> ImportResult:
         phone, phone_hash = people.sealed_phone(q, row.phone)
         plain = (row.name, row.body, row.sector, row.organization, row.phone, int(row.supervisor), candidates[0])
         if not existing:
-            await q.execute(
+            new_id = await q.insert(
                 "INSERT INTO persons (name, body, sector, organization, phone, phone_hash, supervisor, roster_key,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (row.name, row.body, row.sector, row.organization, phone, phone_hash, int(row.supervisor),
                  candidates[0], ts(now), ts(now)),
             )
             added += 1
+            seen.add(new_id)
             continue
         best = min(existing, key=lambda r: candidates.index(r["roster_key"]))
+        seen.add(int(best["id"]))
         current = (best["name"], best["body"], best["sector"], best["organization"],
                    sealer.open(best["phone"], PHONE) if best["phone"] else "", best["supervisor"], best["roster_key"])
         if current == plain:
@@ -74,4 +78,4 @@ async def upsert(q: Tx, rows: list[RosterRow], now: datetime) -> ImportResult:
              candidates[0], ts(now), best["id"]),
         )
         updated += 1
-    return ImportResult(added, updated, unchanged)
+    return ImportResult(added, updated, unchanged, frozenset(seen))

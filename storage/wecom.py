@@ -79,5 +79,5 @@ async def presentation(q: Tx, userid: str) -> tuple[str | None, bool, str | None
     """(the person's chosen presentation or None, whether they are a representative, their language or None),
     if the member is bound."""
     row = await q.one("SELECT p.presentation, p.body, p.locale FROM identities i JOIN persons p ON p.id = i.person_id"
-                      " WHERE i.channel = 'wecom' AND i.external_id = ?", (userid,))
+                      " WHERE i.channel = 'wecom' AND i.external_id = ? AND p.disabled_at IS NULL", (userid,))
     return None if row is None else (row["presentation"], row["body"] is not None, row["locale"])

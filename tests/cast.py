@@ -53,6 +53,25 @@ def answers(sent: list[Sent]) -> list[str]:
     return [str(s.payload["text"]) for s in sent if s.op == "answer" and s.payload["text"]]
 
 
+async def bound_deputy(harness: Harness, name: str = "王建国", user_id: str = "1001", lang: str = "zh-hans") -> User:
+    """A deputy on the roster (with a phone), bound to the chat `user_id` with an invitation."""
+    rep = await harness.add_representative(name, phone=f"1380000{user_id[-4:]}")
+    user = harness.user(user_id, language_code=lang)
+    await user.say(f"/start {await harness.invite(rep)}")
+    return user
+
+
+async def submit_suggestion(user: User, subject: str = "关于乡村道路安全", text: str = "建议在村口增设减速带。") -> None:
+    """The representative's /submit of a suggestion, from its kind to the confirmation."""
+    await user.say("/submit")
+    await user.press("建议")
+    await user.say(subject)
+    await user.say(text)
+    await user.press("完成")
+    await user.press("无附件")
+    await user.press("确认提交")
+
+
 class People:
     """A module's cast: the harness, and people bound to their chats."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.base import DeliveryError, Progress
-from bot.config import Config, OutboxConfig, StorageConfig
+from bot.config import Config, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
 from storage import people
@@ -91,10 +91,13 @@ class RecordingChannel:
         self.failures: list[DeliveryError] = []  # raised, in order, by the next deliveries
         self._ids = itertools.count(1000)
         self.blobs: dict[str, bytes] = {}
+        self.fetched = 0  # attachments fetched (downloaded): never a stranger's
         self.delivered = asyncio.Event()  # set on every delivery: wait on it, never sleep
 
     async def prepare(self, payload: str) -> Incoming | None:
-        inc = Incoming.from_json(json.loads(payload))
+        return Incoming.from_json(json.loads(payload))  # what was sent: the files are fetched for bound senders
+
+    async def fetch(self, inc: Incoming) -> Incoming:
         stored = []
         for item in inc.attachments:
             data = self.blobs.get(item.file_ref)
@@ -102,6 +105,7 @@ class RecordingChannel:
                 stored.append(item)
                 continue
             digest, path = self.files.put(data)
+            self.fetched += 1
             stored.append(replace(item, sha256=digest, stored_path=path))
         return replace(inc, attachments=tuple(stored))
 
@@ -245,5 +249,8 @@ def test_config(tmp: Path, **overrides: Any) -> Config:
     base = Config(
         storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
         outbox=OutboxConfig(global_rate=30, per_chat_interval=0, max_attempts=5),
+        # No limit per chat and minute: a test's deputy sends dozens in a second (tests/test_inbound_limits.py
+        # sets one).
+        intake=IntakeConfig(max_messages_per_minute=0, max_mb_per_minute=0),
     )
     return replace(base, **overrides)

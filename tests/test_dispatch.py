@@ -724,3 +724,45 @@ async def test_flush_waits_for_a_claim_another_tick_has_in_hand(harness: Harness
     await d.flush()
     assert texts(harness.channel) == [("c1", "answer")]
     await loop_tick
+
+
+# -- a clock stepped back (issue 15 item 12) ---------------------------------------------------------
+
+
+async def test_a_retry_is_not_held_by_a_wall_clock_stepped_back_three_hours(harness: Harness,
+                                                                            max_backoff: None) -> None:
+    """Issue 15 item 12: a retry due in 2 s is sent 2 s later by the monotonic clock, although the wall clock
+    was stepped back 3 hours meanwhile (before: held until the wall clock came back, 3 hours)."""
+    mono = HandMonotonic()
+    d = dispatcher(harness, monotonic=mono)
+    item = await enqueue(harness, "c1", "您好")
+    harness.channel.failures.append(TemporaryFailure("502 Bad Gateway"))
+    await drain(d)
+    assert (await row(harness, item)).state == "pending"
+
+    harness.clock.advance(hours=-3)  # NTP, or an operator, steps the wall clock back
+    mono.now += 1.0
+    await drain(d)
+    assert harness.channel.sent == []  # not yet due by either clock
+    mono.now += 1.0
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "您好")]
+    assert (await row(harness, item)).state == "sent"
+
+
+async def test_a_due_time_stored_before_the_clock_was_stepped_back_is_due_at_the_restart(harness: Harness) -> None:
+    """Issue 15 item 12: a bot stopped with a retry pending and started after the wall clock went back 3 hours
+    sends it at once (no wait the dispatcher sets is longer than an hour); a retry due in a minute keeps its
+    minute; nothing else changes."""
+    far = await enqueue(harness, "c1", "三小时前的重试")
+    near = await enqueue(harness, "c2", "一分钟后的重试")
+    now = harness.clock.now()
+    async with harness.db.transaction() as tx:
+        await outbox.retry_later(tx, far, now + timedelta(hours=3, seconds=2), "temporary: 502")
+        await outbox.retry_later(tx, near, now + timedelta(minutes=1), "temporary: 502")
+    d = dispatcher(harness)
+    await d.recover()
+    assert await row(harness, far) == Row("pending", 0, "temporary: 502", ts(now))
+    assert (await row(harness, near)).not_before == ts(now + timedelta(minutes=1))
+    await drain(d)
+    assert texts(harness.channel) == [("c1", "三小时前的重试")]

@@ -779,17 +779,29 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
             await fake.stdin.drain()  # type: ignore[union-attr]
             return await seen(expect, since)
 
-        async def choose(who: str, label: str, expect: str) -> str:
-            """As the user reads the screen: a card's button is pressed with !press N, a numbered list answered
-            by typing N."""
+        def offered(who: str, label: str) -> str | None:
+            """What the user types to choose `label` on the screen: a card's button is pressed with !press N, a
+            numbered list answered by typing N; None while it is not shown."""
             for line in reversed(lines):
                 card = regex.match(r"\s*\[(\d+)\] (.+?)\s+\(!press", line)
                 if card and card.group(2) == label:
-                    return await say(f"@{who} !press {card.group(1)}", expect)
+                    return f"@{who} !press {card.group(1)}"
                 listed = regex.match(r"(\d+)\. (.+)$", line.strip())
                 if listed and listed.group(2) == label:
-                    return await say(f"@{who} {listed.group(1)}", expect)
-            raise AssertionError(f"{label!r} not offered:\n{''.join(lines[-30:])}")
+                    return f"@{who} {listed.group(1)}"
+            return None
+
+        async def choose(who: str, label: str, expect: str, timeout: float = 60) -> str:
+            """As the user reads the screen, once `label` is on it: the fake prints a card's text before its
+            buttons, so the prompt the last step waited for may be read while its buttons are still coming."""
+            try:
+                async with asyncio.timeout(timeout):
+                    while (typed := offered(who, label)) is None:
+                        changed.clear()
+                        await changed.wait()
+            except TimeoutError:
+                raise AssertionError(f"{label!r} not offered:\n{''.join(lines[-30:])}") from None
+            return await say(typed, expect)
 
         await say(f"@wangjianguo:王建国 绑定 {code}", "绑定成功")
         await say("@wangjianguo 提交", "1. 建议")

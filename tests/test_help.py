@@ -78,3 +78,18 @@ async def test_staff_without_the_office_role_are_refused_events_and_nothing_chan
     before = await harness.dump("events", "invitations", "dialogs")
     assert messages(await cast.handler.say("/events")) == ["抱歉，只有办公室可以组织联络活动。"]
     assert await harness.dump("events", "invitations", "dialogs") == before
+
+
+async def test_the_office_and_the_administrator_find_access_in_their_help_and_nobody_else(harness: Harness) -> None:
+    """SPEC §2 "access can be taken away": /access is listed for those who may use it, in either language."""
+    h = harness
+    clerk = await bind(h, await h.add_staff("陈静", ["office"]), "3001")
+    admin = await People(h).bind(await h.add_staff("李华", ["admin"]), "7001", lang="en")
+    handler = await bind(h, await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
+    deputy = await bind(h, await h.add_representative("王建国"), "1001")
+    assert ("/access — 停用或恢复人员的使用权限，解除其某一聊天账号的绑定，或设置工作人员的角色；例如发送 /access 停用 姓名 或 "
+            "/access 查看 姓名") in await help_of(clerk)
+    assert ("/access — disable a person's access or restore it, unbind one of their chat accounts, or set a staff "
+            "member's roles; e.g. /access disable NAME or /access show NAME") in await help_of(admin)
+    for user in (handler, deputy):
+        assert not any(line.startswith("/access") for line in await help_of(user))

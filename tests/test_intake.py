@@ -8,26 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
+from tests.cast import bound_deputy, submit_suggestion
 from tests.fakes import Harness, RecordingChannel, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs")
-
-
-async def bound_deputy(harness: Harness, name: str = "王建国", user_id: str = "1001", lang: str = "zh-hans") -> User:
-    rep = await harness.add_representative(name, phone=f"1380000{user_id[-4:]}")
-    user = harness.user(user_id, language_code=lang)
-    await user.say(f"/start {await harness.invite(rep)}")
-    return user
-
-
-async def submit_suggestion(user: User, subject: str = "关于乡村道路安全", text: str = "建议在村口增设减速带。") -> None:
-    await user.say("/submit")
-    await user.press("建议")
-    await user.say(subject)
-    await user.say(text)
-    await user.press("完成")
-    await user.press("无附件")
-    await user.press("确认提交")
 
 
 async def test_suggestion_from_start_to_receipt(harness: Harness) -> None:

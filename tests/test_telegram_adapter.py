@@ -219,7 +219,9 @@ async def test_a_file_over_20_mb_is_not_downloaded(fake: FakeBotAPI, channel: Te
     user.send_document(b"small", "大文件.zip", declared_size=25 * 1024 * 1024)
     user.send_document(b"%PDF fine", "ok.pdf", "application/pdf")
     updates = await channel.bot.get_updates(timeout=0)
-    big, fine = [await channel.prepare(json.dumps(u.to_dict())) for u in updates]
+    described = [await channel.prepare(json.dumps(u.to_dict())) for u in updates]
+    assert all(i is not None and i.attachments[0].stored_path is None for i in described)  # nothing downloaded yet
+    big, fine = [await channel.fetch(i) for i in described if i is not None]
     assert big is not None and big.attachments[0].error == "too_large"
     assert fine is not None and fine.attachments[0].sha256 is not None
     assert channel.files.resolve(fine.attachments[0].stored_path or "").read_bytes() == b"%PDF fine"

@@ -1005,8 +1005,11 @@ async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> N
     env.stub.script["/cgi-bin/media/get"] = [media]
     fields = {"FromUserName": "wangjianguo", "MsgType": "image", "MediaId": "MEDIA1", "PicUrl": "http://x",
               "MsgId": "80001", "CreateTime": "1"}
-    inc = await env.channel.prepare(json.dumps(fields))
-    assert inc is not None and len(inc.attachments) == 1
+    described = await env.channel.prepare(json.dumps(fields))
+    assert described is not None and described.attachments[0].stored_path is None  # fetched for a bound sender only
+    assert "/cgi-bin/media/get" not in [p for p, _, _ in env.stub.requests]
+    inc = await env.channel.fetch(described)
+    assert len(inc.attachments) == 1
     item = inc.attachments[0]
     assert item.kind == "photo" and item.error is None and item.size == len(picture)
     assert item.stored_path is not None and env.app.files.resolve(item.stored_path).read_bytes() == picture
@@ -1014,7 +1017,9 @@ async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> N
     env.channel.max_file_bytes = 10
     env.stub.script["/cgi-bin/media/get"] = [media]
     big = await env.channel.prepare(json.dumps(fields | {"MsgId": "80002"}))
-    assert big is not None and big.attachments[0].error == "too_large"
+    assert big is not None
+    big = await env.channel.fetch(big)
+    assert big.attachments[0].error == "too_large"
 
 
 async def test_the_cost_of_an_item_is_the_messages_it_becomes(env: Env) -> None:

@@ -1,7 +1,9 @@
 """What every channel provides, and how it reports a failed delivery.
 
-A channel turns a stored inbox payload into an Incoming (downloading any files first,
-outside the database transaction) and delivers one outbox item. A channel may also say how it
+A channel turns a stored inbox payload into an Incoming that says what was sent (`prepare`: no file is
+downloaded), fetches the files of an update once the core has decided that its sender may send them
+(`fetch`: a bound person within the chat's rate, bot/inbox.py; never a stranger's, issue 15 item 4),
+outside the database transaction, and delivers one outbox item. A channel may also say how it
 is to be paced (`pacing`, else the [outbox] settings), how many of its messages an item becomes
 (`cost(chat_id, op, payload)`, else one), and for how long its senders may deliver an update again
 (`redelivery_window`, else the inbox's default). Delivery failures are
@@ -88,7 +90,12 @@ class Channel(Protocol):
     name: str
 
     async def prepare(self, payload: str) -> Incoming | None:
-        """Turn a stored payload into an Incoming, files downloaded; None for updates we ignore."""
+        """Turn a stored payload into an Incoming that describes its files without downloading them; None for
+        updates we ignore."""
+        ...
+
+    async def fetch(self, inc: Incoming) -> Incoming:
+        """The same Incoming with its files downloaded and stored (or marked too large / failed)."""
         ...
 
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:

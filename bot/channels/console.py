@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import json
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -154,8 +155,20 @@ class ConsoleChannel:
         size = path.stat().st_size
         if size > self.app.config.intake.max_file_mb * 1024 * 1024:
             return Attachment(kind, str(path), path.name, size, error="too_large")
-        digest, stored = self.app.files.put(path.read_bytes())
-        return Attachment(kind, str(path), path.name, size, sha256=digest, stored_path=stored)
+        return Attachment(kind, str(path), path.name, size)  # read only for a bound sender (`fetch`)
+
+    async def fetch(self, inc: Incoming) -> Incoming:
+        kept = []
+        for item in inc.attachments:
+            if item.stored_path is None and item.error is None:
+                try:
+                    digest, stored = self.app.files.put(Path(item.file_ref).read_bytes())
+                except OSError:
+                    item = replace(item, error="download_failed")
+                else:
+                    item = replace(item, sha256=digest, stored_path=stored)
+            kept.append(item)
+        return replace(inc, attachments=tuple(kept))
 
     async def _act_as(self, name: str) -> None:
         if name == "guest":

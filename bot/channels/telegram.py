@@ -60,6 +60,7 @@ from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.channels.telegram_text import render_html, split_text  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
 from bot.files import FileStore  # noqa: E402
+from bot.health import StoreUnavailable  # noqa: E402
 from bot.i18n import SUPPORTED, Translator  # noqa: E402
 from bot.messages import Attachment, Contact, Incoming, OutFile, Reply, SendResult  # noqa: E402
 from bot.waiting import wait_a_while  # noqa: E402
@@ -166,6 +167,7 @@ class TelegramChannel:
             last = await inbox.last_external_id(q, NAME)
         offset = int(last) + 1 if last is not None else None
         delay = self.backoff_start
+        full = app.health.backoff()
         while True:
             try:
                 updates = await self._get_updates(offset)
@@ -189,7 +191,12 @@ class TelegramChannel:
             if not updates:
                 continue
             items = [(str(u["update_id"]), _chat_key(u), json.dumps(u, ensure_ascii=False)) for u in updates]
-            added = await app.store(NAME, items)  # committed: only now may the next call confirm them
+            try:
+                added = await app.store(NAME, items)  # committed: only now may the next call confirm them
+            except StoreUnavailable:  # a full disk (bot/health.py): not confirmed; Telegram keeps them
+                await full.wait()
+                continue
+            full.reset()
             last_id = int(updates[-1]["update_id"])
             log.info("stored %d updates (%d new), up to %d", len(items), added, last_id)
             offset = last_id + 1
@@ -219,11 +226,13 @@ class TelegramChannel:
         update = Update.de_json(json.loads(payload), self.bot)
         if update is None:
             return None
-        incoming = to_incoming(update)
-        if incoming is None or not incoming.attachments:
-            return incoming
-        kept = tuple([await self._download(a) for a in incoming.attachments])
-        return replace(incoming, attachments=kept)
+        return to_incoming(update)  # what was sent: its files are fetched only for a bound sender (`fetch`)
+
+    async def fetch(self, inc: Incoming) -> Incoming:
+        if not inc.attachments:
+            return inc
+        kept = tuple([a if a.stored_path or a.error else await self._download(a) for a in inc.attachments])
+        return replace(inc, attachments=kept)
 
     async def _download(self, item: Attachment) -> Attachment:
         if item.size is not None and item.size > self.max_file_bytes:

@@ -191,9 +191,8 @@ class WeComChannel:
         kind = fields.get("MsgType", "")
         if kind == "text":
             return await self._text(base, fields.get("Content", ""))
-        if kind in ("image", "voice", "video"):
-            attachment = await self._download(kind, fields)
-            return Incoming(**base, attachments=(attachment,))
+        if kind in ("image", "voice", "video"):  # described only: fetched for a bound sender (`fetch`)
+            return Incoming(**base, attachments=(_described(kind, fields),))
         if kind == "location":
             return Incoming(**base, text=fields.get("Label", ""))
         if kind == "link":
@@ -240,15 +239,16 @@ class WeComChannel:
         callback = f"{task_id}:{fields.get('ResponseCode', '')}:{key}:{fields.get('CreateTime', '')}"
         return Incoming(**base | {"message_id": task_id}, action=action, callback_id=callback)
 
-    async def _download(self, kind: str, fields: dict[str, str]) -> Attachment:
-        media_id = fields.get("MediaId", "")
-        msg_id = fields.get("MsgId", "")
-        name = {"image": f"photo-{msg_id}.jpg", "voice": f"voice-{msg_id}.amr", "video": f"video-{msg_id}.mp4"}[kind]
-        item = Attachment("photo" if kind == "image" else "document", media_id, name, None,
-                          "image/jpeg" if kind == "image" else None)
+    async def fetch(self, inc: Incoming) -> Incoming:
+        if not inc.attachments:
+            return inc
+        kept = tuple([a if a.stored_path or a.error else await self._download(a) for a in inc.attachments])
+        return replace(inc, attachments=kept)
+
+    async def _download(self, item: Attachment) -> Attachment:
         for attempt in range(3):
             try:
-                data, filename, mime = await self.api.download(media_id, self.max_file_bytes)
+                data, filename, mime = await self.api.download(item.file_ref, self.max_file_bytes)
             except ValueError:
                 return _with(item, error="too_large")
             except WeComError as exc:
@@ -260,7 +260,7 @@ class WeComChannel:
                 continue
             digest, path = self.files.put(data)
             return _with(item, sha256=digest, stored_path=path, size=len(data),
-                         mime=mime if mime and "/" in mime and kind != "image" else item.mime)
+                         mime=mime if mime and "/" in mime and item.kind != "photo" else item.mime)
         return _with(item, error="download_failed")
 
     # -- sending --------------------------------------------------------------------------
@@ -526,6 +526,14 @@ def _ip_alert(ip: str | None) -> Any:
                  "address and save. Messages wait meanwhile, and go out once it is added.",
                  ip=ip or "?", apps="应用管理", setting="企业可信IP")
     return make
+
+
+def _described(kind: str, fields: dict[str, str]) -> Attachment:
+    """A member's picture, voice or video as the callback describes it (its MediaId), not yet downloaded."""
+    msg_id = fields.get("MsgId", "")
+    name = {"image": f"photo-{msg_id}.jpg", "voice": f"voice-{msg_id}.amr", "video": f"video-{msg_id}.mp4"}[kind]
+    return Attachment("photo" if kind == "image" else "document", fields.get("MediaId", ""), name, None,
+                      "image/jpeg" if kind == "image" else None)
 
 
 def _with(item: Attachment, **changes: Any) -> Attachment:

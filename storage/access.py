@@ -1,0 +1,101 @@
+"""Taking access away (SPEC §2, issue 15 item 1): disable a person, unbind a chat account, set staff roles.
+
+SQL only; the use cases (who may, what is audited, what the office is told) are in handlers/access.py.
+A disabled person keeps their row, their chat accounts (so that enabling them again needs no new
+invite), their matters and their history; `people.by_identity` and `people.chats_of` no longer see
+them, so every command and press of theirs is answered as from a stranger, and nothing is sent to them.
+What was queued for them and not yet sent is withdrawn (state `failed`, "access removed").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.matter.states import ENDED
+from storage.db import Tx, literals, ts
+
+WITHDRAWN = "access removed"
+
+
+@dataclass(frozen=True)
+class Account:
+    channel: str
+    external_id: str
+    chat_id: str
+    bound_at: str
+
+
+async def accounts(q: Tx, person_id: int) -> list[Account]:
+    rows = await q.all("SELECT channel, external_id, chat_id, bound_at FROM identities WHERE person_id = ?"
+                       " ORDER BY bound_at, channel, external_id", (person_id,))
+    return [Account(r["channel"], r["external_id"], r["chat_id"], r["bound_at"]) for r in rows]
+
+
+async def disabled_at(q: Tx, person_id: int) -> str | None:
+    value = await q.scalar("SELECT disabled_at FROM persons WHERE id = ?", (person_id,))
+    return None if value is None else str(value)
+
+
+async def set_disabled(q: Tx, person_id: int, now: datetime | None) -> bool:
+    """Disable (now) or enable (None) a person; False if they were so already."""
+    if now is None:
+        changed = await q.execute("UPDATE persons SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL",
+                                  (person_id,))
+    else:
+        changed = await q.execute("UPDATE persons SET disabled_at = ?, updated_at = ? WHERE id = ?"
+                                  " AND disabled_at IS NULL", (ts(now), ts(now), person_id))
+    return changed == 1
+
+
+async def end_dialogues(q: Tx, chosen: list[Account]) -> int:
+    """Drop the open dialogues of these accounts (`channel:external_id`, the router's actor)."""
+    ended = 0
+    for account in chosen:
+        ended += await q.execute("DELETE FROM dialogs WHERE actor = ?", (f"{account.channel}:{account.external_id}",))
+    return ended
+
+
+async def withdraw_messages(q: Tx, person_id: int, chosen: list[Account]) -> int:
+    """What is queued for these accounts' chats and not yet being sent: withdrawn, never sent."""
+    withdrawn = 0
+    for account in chosen:
+        withdrawn += await q.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE channel = ? AND chat_id = ? AND state = 'pending'"
+            " AND (person_id = ? OR person_id IS NULL)", (WITHDRAWN, account.channel, account.chat_id, person_id))
+    return withdrawn
+
+
+async def unbind(q: Tx, person_id: int, account: Account) -> None:
+    await q.execute("DELETE FROM identities WHERE channel = ? AND external_id = ? AND person_id = ?",
+                    (account.channel, account.external_id, person_id))
+
+
+async def set_roles(q: Tx, person_id: int, roles: frozenset[str]) -> None:
+    await q.execute("DELETE FROM person_roles WHERE person_id = ?", (person_id,))
+    await q.executemany("INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
+                        [(person_id, role) for role in sorted(roles)])
+
+
+async def representatives_not_in(q: Tx, kept: set[int]) -> list[tuple[int, str]]:
+    """(id, name) of the active representatives other than `kept` (those a re-imported roster names)."""
+    rows = await q.all("SELECT id, name FROM persons WHERE body IS NOT NULL AND disabled_at IS NULL ORDER BY name, id")
+    return [(int(r["id"]), str(r["name"])) for r in rows if int(r["id"]) not in kept]
+
+
+async def open_matters(q: Tx, person_id: int) -> list[str]:
+    """The numbers of the representative's matters not yet closed (they stay the unit's, and are handled)."""
+    rows = await q.all(f"SELECT number FROM matters WHERE representative_id = ? AND state NOT IN ({literals(*ENDED)})"
+                       " ORDER BY id", (person_id,))
+    return [str(r["number"]) for r in rows]
+
+
+async def open_matters_urged_by(q: Tx, person_id: int) -> list[str]:
+    """The numbers of the open matters this staff member urges (专人催办): to be given to someone else."""
+    rows = await q.all(f"SELECT number FROM matters WHERE urger_id = ? AND state NOT IN ({literals(*ENDED)})"
+                       " ORDER BY id", (person_id,))
+    return [str(r["number"]) for r in rows]
+
+
+async def invite_keeps_accounts(q: Tx, invite_id: int) -> bool:
+    return bool(await q.scalar("SELECT keep_accounts FROM invites WHERE id = ?", (invite_id,)))
