@@ -43,7 +43,8 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
     return tuple(rows)
 
 
-def help_text(_: Translator, person: Person, *, department: str | None = None, supervisor: bool = False) -> str:
+def help_text(_: Translator, person: Person, *, department: str | None = None, supervisor: bool = False,
+              wecom: bool = False) -> str:
     """What this person can do, role by role: each line says what that role does (SPEC §1)."""
     title = role_title(_, person)
     if department and person.roles & {"handler", "head"}:  # a handler's help names their department
@@ -100,6 +101,10 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         lines.append("/access — " + _("disable a person's access or restore it, unbind one of their chat accounts, or "
                                         "set a staff member's roles; e.g. {command} disable NAME or {command} show "
                                         "NAME", command="/access"))
+        if wecom:
+            lines.append("/wecom — " + _("bind a person to their WeCom account, e.g. {command} NAME USERID, or set how "
+                                           "their choices are shown: {command} NAME cards, text or default",
+                                           command="/wecom"))
     if person.roles & {"office", "leader"}:
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))
@@ -139,7 +144,7 @@ async def help_for(ctx: Context, person: Person) -> str:
     department = await people.department_name(ctx.tx, person.department_id) if person.department_id else None
     supervisor = person.is_representative and await events.is_supervisor(
         ctx.tx, person.id, ctx.today)
-    return help_text(ctx._, person, department=department, supervisor=supervisor)
+    return help_text(ctx._, person, department=department, supervisor=supervisor, wecom="wecom" in ctx.channels)
 
 
 async def show_help(ctx: Context) -> None:

@@ -3,6 +3,9 @@ their invitations are found again (seed §5, §6)."""
 
 from __future__ import annotations
 
+from bot.i18n import Translator
+from handlers.common import help_text
+from storage import people
 from tests.cast import INVITATION, Liaison, People, messages
 from tests.fakes import Harness, User
 
@@ -93,3 +96,19 @@ async def test_the_office_and_the_administrator_find_access_in_their_help_and_no
             "member's roles; e.g. /access disable NAME or /access show NAME") in await help_of(admin)
     for user in (handler, deputy):
         assert not any(line.startswith("/access") for line in await help_of(user))
+
+
+async def test_where_wecom_runs_the_office_finds_wecom_binding_in_its_help(harness: Harness) -> None:
+    """/wecom (bind a person to a WeCom account, or set how their choices are shown) is listed for the office
+    only where WeCom runs; elsewhere it would name a command with nothing behind it."""
+    h = harness
+    clerk_id = await h.add_staff("陈静", ["office"])
+    async with h.db.snapshot() as q:
+        clerk = await people.get(q, clerk_id)
+    assert clerk is not None
+    _ = Translator("zh_Hans", h.app.config.unit.tz)
+    with_wecom = help_text(_, clerk, wecom=True).splitlines()
+    assert ("/wecom — 将人员与其企业微信账号绑定，例如发送 /wecom 姓名 账号；或设置其选项的显示方式：/wecom 姓名 卡片、文字或默认"
+            in with_wecom)
+    assert not any(line.startswith("/wecom") for line in help_text(_, clerk).splitlines())
+    assert not any(line.startswith("/wecom") for line in await help_of(await bind(h, clerk_id, "3001")))
