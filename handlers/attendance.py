@@ -16,6 +16,7 @@ from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import events as ev
 from handlers import picker
+from handlers.dialog_state import AttendData, attend
 from handlers.event_dialogs import parse_id, show_card
 from handlers.dialogue import cancelled, open_dialog
 from storage import contacts, events, people
@@ -35,7 +36,7 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     invited = await events.invitations(ctx.tx, event_id)
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
     await open_dialog(ctx, ATTEND, Dialog("event_attend", "mark", "",
-                                          {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []}))
+                                          dict(AttendData(event_id=event_id, chosen=chosen, page=0, extra=[]))))
 
 
 class AttendanceFlow:
@@ -46,12 +47,12 @@ class AttendanceFlow:
 
     async def _candidates(self, ctx: Context, dialog: Dialog) -> list[tuple[int, str]]:
         """The invitees, those who accepted first; then whoever else was recorded or added."""
-        event_id = int(dialog.data["event_id"])
+        event_id = attend(dialog)["event_id"]
         invited = await events.invitations(ctx.tx, event_id)
         order = {"accepted": 0, "invited": 1, "declined": 2}
         found = [(i.person_id, i.name) for i in sorted(invited, key=lambda i: order[i.state])]
         known = {p for p, _ in found}
-        for person_id in [*await events.attendees(ctx.tx, event_id), *dialog.data["extra"]]:
+        for person_id in [*await events.attendees(ctx.tx, event_id), *attend(dialog)["extra"]]:
             person = await people.get(ctx.tx, person_id)
             if person is not None and person_id not in known:
                 found.append((person_id, person.name))
@@ -59,11 +60,11 @@ class AttendanceFlow:
         return found
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, data = ctx._, dialog.data
-        event = await ev.load(ctx, int(data["event_id"]))
+        _, data = ctx._, attend(dialog)
+        event = await ev.load(ctx, data["event_id"])
         candidates = await self._candidates(ctx, dialog)
         pages = max(1, -(-len(candidates) // PAGE))
-        page = min(int(data["page"]), pages - 1)
+        page = min(data["page"], pages - 1)
         rows: list[tuple[Button, ...]] = [
             (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, f"t{p}")),)
             for p, name in candidates[page * PAGE:(page + 1) * PAGE]]
@@ -88,9 +89,9 @@ class AttendanceFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "record_attendance")
-        data = dialog.data
-        event_id = int(data["event_id"])
-        chosen: list[int] = data["chosen"]
+        data = attend(dialog)
+        event_id = data["event_id"]
+        chosen = data["chosen"]
         if choice == "save":
             return await self._save(ctx, dialog)
         number = parse_id(choice[1:])
@@ -125,8 +126,8 @@ class AttendanceFlow:
         await picker.offer(ctx, dialog, text, ask=_("Who else attended? Press the name."), prefix="a")
 
     async def _save(self, ctx: Context, dialog: Dialog) -> None:
-        _, data = ctx._, dialog.data
-        event_id = int(data["event_id"])
+        _, data = ctx._, attend(dialog)
+        event_id = data["event_id"]
         recorded = await events.attendees(ctx.tx, event_id)
         new = [p for p in data["chosen"] if p not in recorded]
         if not new and not recorded:

@@ -2,7 +2,7 @@
 
 All representatives, the NPC deputies, the CPPCC members, one sector 界别, or named people
 found by a search (several, one by one, then Done). The choice is kept in the dialogue as
-`data["audience"]` and resolved against the roster only when the thing is sent, so the
+`AudienceData["audience"]` and resolved against the roster only when the thing is sent, so the
 preview and the sending count the same people.
 """
 
@@ -17,6 +17,7 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
+from handlers.dialog_state import audience as held
 from storage import cards, people
 
 STEPS: Final = ("audience", "sector", "named")
@@ -67,7 +68,7 @@ async def prompt(ctx: Context, dialog: Dialog) -> None:
         await ctx.reply(Reply(_("Whom is it for?"), buttons=((kinds[0],), tuple(kinds[1:3]), tuple(kinds[3:]),
                                                              (cancel,))))
     elif dialog.step == "sector":
-        sectors: list[str] = dialog.data["sectors"]
+        sectors = held(dialog)["sectors"]
         rows = tuple((Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(sectors))
         await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
     elif dialog.step == "named":
@@ -87,13 +88,13 @@ async def on_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
     nobody on the roster in it is refused: choose again)."""
     if not await _take_choice(ctx, dialog, choice):
         return False
-    if not await members(ctx, dialog.data["audience"]):
+    if not await members(ctx, held(dialog)["audience"]):
         raise UserError("Nobody on the roster is in this group. Please choose again.")
     return True
 
 
 async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
-    data = dialog.data
+    data = held(dialog)
     if dialog.step == "audience" and choice in ("all", "npc", "cppcc"):
         data["audience"] = {"kind": choice}
         return True
@@ -137,19 +138,19 @@ async def _goto(ctx: Context, dialog: Dialog, step: str) -> None:
 
 
 async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
-    found = [await people.get(ctx.tx, i) for i in dialog.data.get("picked", [])]
+    found = [await people.get(ctx.tx, i) for i in held(dialog).get("picked", [])]
     return [p for p in found if p is not None and p.is_representative]
 
 
 async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     """Offer the representatives whose name or phone contains the text, as buttons."""
-    last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["picked"] else []
+    last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if held(dialog)["picked"] else []
     last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
     await picker.offer(ctx, dialog, text, last=last)
 
 
 async def _pick(ctx: Context, dialog: Dialog, rep: Person) -> None:
-    picked: list[int] = dialog.data["picked"]
+    picked = held(dialog)["picked"]
     if rep.id in picked:
         await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
         return

@@ -19,6 +19,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import events as ev
 from handlers import picker
+from handlers.dialog_state import EventData, event, given
 from handlers.dialogue import cancelled, open_dialog
 from storage import events, matters, people
 
@@ -43,9 +44,9 @@ async def begin(ctx: Context) -> None:
     """/event"""
     require(ctx.person, "manage_events")
     await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
-                                         {"kind": None, "matter_id": None, "title": None, "starts_at": None,
-                                          "place": None, "departments": [], "audience": None, "sectors": [],
-                                          "named": []}))
+                                         dict(EventData(kind=None, matter_id=None, title=None, starts_at=None,
+                                                        place=None, departments=[], audience=None, sectors=[],
+                                                        named=[]))))
 
 
 class EventFlow:
@@ -55,7 +56,7 @@ class EventFlow:
         return ctx._("creating an event")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, event(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if step == "kind":
             kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
@@ -73,10 +74,10 @@ class EventFlow:
         elif step == "place":
             await ctx.reply(Reply(_("Where is it held? Please send the place."), buttons=((cancel,),)))
         elif step == "departments":
-            chosen = data["departments"]
-            rows = [(Button(("✓ " if d in chosen else "") + name, dialog_button(dialog, f"d{d}")),)
+            marked = data["departments"]
+            rows = [(Button(("✓ " if d in marked else "") + name, dialog_button(dialog, f"d{d}")),)
                     for d, name in await people.departments(ctx.tx)]
-            done = Button(_("Done") if chosen else _("No department"), dialog_button(dialog, "done"))
+            done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
                                   buttons=(*rows, (done, cancel))))
         elif step == "whom":
@@ -103,20 +104,21 @@ class EventFlow:
                                   buttons=((confirm, cancel),)))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
-        _, data = ctx._, dialog.data
-        lines = [_("Kind: {kind}", kind=ev.kind_name(_, data["kind"])), _("Title: {title}", title=data["title"]),
-                 _("Time: {when}", when=_.datetime(datetime.fromisoformat(data["starts_at"]))),
+        _, data = ctx._, event(dialog)
+        starts_at = datetime.fromisoformat(given(data["starts_at"]))
+        lines = [_("Kind: {kind}", kind=ev.kind_name(_, given(data["kind"]))), _("Title: {title}", title=data["title"]),
+                 _("Time: {when}", when=_.datetime(starts_at)),
                  _("Place: {place}", place=data["place"])]
         if data["matter_id"] is not None:
             lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), ctx.today,
+            deadline = ev.prepare_by(ev.local_day(ctx, starts_at), ctx.today,
                                     ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
-        invitees = await ev.audience_ids(ctx, data["audience"], data["named"])
-        audience = data["audience"]
+        audience = given(data["audience"])
+        invitees = await ev.audience_ids(ctx, audience, data["named"])
         if audience.startswith("sector:"):
             whom = _("The sector {sector}", sector=audience.removeprefix("sector:"))
         elif audience == "named":
@@ -131,7 +133,7 @@ class EventFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "manage_events")  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, event(dialog)
         if step == "kind" and choice in ev.KIND_LABELS:
             data["kind"] = choice
             return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
@@ -139,7 +141,7 @@ class EventFlow:
             department_id = parse_id(choice[1:])
             if department_id is None or department_id not in dict(await people.departments(ctx.tx)):
                 raise StaleActionError("This button is no longer valid.")
-            chosen: list[int] = data["departments"]
+            chosen = data["departments"]
             if department_id in chosen:
                 chosen.remove(department_id)
             else:
@@ -173,7 +175,7 @@ class EventFlow:
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "manage_events")
-        step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
+        step, data, text = dialog.step, event(dialog), " ".join(ctx.inc.text.split())
         buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
         if not text or buttons_only:
             await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
@@ -206,22 +208,22 @@ class EventFlow:
         await self.prompt(ctx, dialog)
 
     async def _audience(self, ctx: Context, dialog: Dialog, audience: str) -> None:
-        dialog.data["audience"] = audience
-        if not await ev.audience_ids(ctx, audience, dialog.data["named"]):
+        event(dialog)["audience"] = audience
+        if not await ev.audience_ids(ctx, audience, event(dialog)["named"]):
             raise UserError("Nobody on the roster matches; there is nobody to invite.")
         await self._goto(ctx, dialog, "confirm")
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if event(dialog)["named"] else []
         last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
         await picker.offer(ctx, dialog, text, last=last)
 
     async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
-        named: list[int] = dialog.data["named"]
+        named = event(dialog)["named"]
         if person.id in named:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
             return
-        if dialog.data["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
+        if event(dialog)["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
                                                                                      ctx.today):
             raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                             "only.", name=person.name)
@@ -232,11 +234,12 @@ class EventFlow:
         await self.prompt(ctx, dialog)
 
     async def _create(self, ctx: Context, dialog: Dialog) -> None:
-        data = dialog.data
+        data = event(dialog)
         created = await ev.create(ctx, ev.NewEvent(
-            kind=data["kind"], title=data["title"], starts_at=datetime.fromisoformat(data["starts_at"]),
-            place=data["place"], audience=data["audience"], departments=list(data["departments"]),
-            named=list(data["named"]), matter_id=data["matter_id"]))
+            kind=given(data["kind"]), title=given(data["title"]),
+            starts_at=datetime.fromisoformat(given(data["starts_at"])), place=given(data["place"]),
+            audience=given(data["audience"]), departments=list(data["departments"]), named=list(data["named"]),
+            matter_id=data["matter_id"]))
         await ctx.end_dialog()
         _ = ctx._
         if created.reached == created.invited:
