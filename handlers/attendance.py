@@ -10,6 +10,7 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot import callbacks
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
@@ -17,7 +18,7 @@ from bot.model import Dialog
 from handlers import events as ev
 from handlers import picker
 from handlers.dialog_state import AttendData, attend
-from handlers.event_dialogs import parse_id, show_card
+from handlers.event_dialogs import show_card
 from handlers.dialogue import cancelled, open_dialog
 from storage import contacts, events, people
 
@@ -37,6 +38,10 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
     await open_dialog(ctx, ATTEND, Dialog("event_attend", "mark", "",
                                           dict(AttendData(event_id=event_id, chosen=chosen, page=0, extra=[]))))
+
+
+def _pages(candidates: list[tuple[int, str]]) -> int:
+    return max(1, -(-len(candidates) // PAGE))
 
 
 class AttendanceFlow:
@@ -63,16 +68,16 @@ class AttendanceFlow:
         _, data = ctx._, attend(dialog)
         event = await ev.load(ctx, data["event_id"])
         candidates = await self._candidates(ctx, dialog)
-        pages = max(1, -(-len(candidates) // PAGE))
+        pages = _pages(candidates)
         page = min(data["page"], pages - 1)
         rows: list[tuple[Button, ...]] = [
-            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, f"t{p}")),)
+            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, callbacks.choice("t", p))),)
             for p, name in candidates[page * PAGE:(page + 1) * PAGE]]
         nav = []
         if page > 0:
-            nav.append(Button(_("Previous"), dialog_button(dialog, f"p{page - 1}")))
+            nav.append(Button(_("Previous"), dialog_button(dialog, callbacks.choice("p", page - 1))))
         if page + 1 < pages:
-            nav.append(Button(_("Next"), dialog_button(dialog, f"p{page + 1}")))
+            nav.append(Button(_("Next"), dialog_button(dialog, callbacks.choice("p", page + 1))))
         if nav:
             rows.append(tuple(nav))
         rows.append((Button(_("Save"), dialog_button(dialog, "save")), Button(_("Cancel"), dialog_button(dialog,
@@ -94,11 +99,10 @@ class AttendanceFlow:
         chosen = data["chosen"]
         if choice == "save":
             return await self._save(ctx, dialog)
-        number = parse_id(choice[1:])
-        if choice.startswith("p") and number is not None:
-            data["page"] = number
-        elif choice.startswith("t") and number in dict(await self._candidates(ctx, dialog)):
-            assert number is not None
+        candidates = await self._candidates(ctx, dialog)
+        if (page := callbacks.chosen(choice, "p", below=_pages(candidates))) is not None:
+            data["page"] = page
+        elif (number := callbacks.chosen(choice, "t")) is not None and number in dict(candidates):
             if number in chosen and number in await events.attendees(ctx.tx, event_id):
                 person = await people.get(ctx.tx, number)
                 raise UserError("{name}'s attendance is recorded already and counted as a contact; it cannot be "
@@ -107,9 +111,9 @@ class AttendanceFlow:
                 chosen.remove(number)
             else:
                 chosen.append(number)
-        elif choice.startswith("a") and number is not None:
+        elif (number := callbacks.chosen(choice, "a")) is not None:
             await picker.representative(ctx.tx, number)
-            if number not in dict(await self._candidates(ctx, dialog)):
+            if number not in dict(candidates):
                 data["extra"].append(number)
             if number not in chosen:
                 chosen.append(number)

@@ -13,7 +13,8 @@ from typing import Any, Final
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot import callbacks
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
@@ -69,8 +70,8 @@ async def prompt(ctx: Context, dialog: Dialog) -> None:
                                                              (cancel,))))
     elif dialog.step == "sector":
         sectors = held(dialog)["sectors"]
-        rows = tuple((Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(sectors))
-        await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+        shown = [Button(s, dialog_button(dialog, callbacks.choice("s", i))) for i, s in enumerate(sectors)]
+        await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(shown, 1), (cancel,))))
     elif dialog.step == "named":
         chosen = await _chosen(ctx, dialog)
         if not chosen:
@@ -108,11 +109,9 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
         data["picked"] = []
         await _goto(ctx, dialog, "named")
         return False
-    if dialog.step == "sector" and choice.startswith("s") and choice[1:].isdigit():
-        index = int(choice[1:])
-        if index >= len(data["sectors"]):
-            raise StaleActionError("This button is no longer valid.")
-        data["audience"] = {"kind": "sector", "sector": data["sectors"][index]}
+    sectors = data.get("sectors", [])
+    if dialog.step == "sector" and (index := callbacks.chosen(choice, "s", below=len(sectors))) is not None:
+        data["audience"] = {"kind": "sector", "sector": sectors[index]}
         return True
     if dialog.step == "named" and picker.is_choice(choice):
         await _pick(ctx, dialog, await picker.chosen(ctx, choice))

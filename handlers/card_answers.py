@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.matter.model import NewMatter
@@ -137,8 +138,9 @@ class CardAnswerFlow:
         skip = Button(_("Skip"), dialog_button(dialog, "skip"))
         text = _("Question {k} of {n}: {question}", k=question.position, n=len(questions), question=question.text)
         if question.kind == "choice":
-            rows = tuple((Button(option, dialog_button(dialog, f"o{i}")),) for i, option in enumerate(question.choices))
-            await ctx.reply(Reply(text + "\n" + _("Please choose:"), buttons=(*rows, (skip, cancel))))
+            options = [Button(option, dialog_button(dialog, callbacks.choice("o", i)))
+                       for i, option in enumerate(question.choices)]
+            await ctx.reply(Reply(text + "\n" + _("Please choose:"), buttons=(*rows(options, 1), (skip, cancel))))
         else:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
@@ -167,9 +169,9 @@ class CardAnswerFlow:
         question = questions[index]
         if choice == "skip":
             answers[index] = None
-        elif question.kind == "choice" and choice[:1] == "o" and choice[1:].isdigit() \
-                and int(choice[1:]) < len(question.choices):
-            answers[index] = question.choices[int(choice[1:])]
+        elif question.kind == "choice" and (
+                option := callbacks.chosen(choice, "o", below=len(question.choices))) is not None:
+            answers[index] = question.choices[option]
         else:
             raise StaleActionError("This button is no longer valid.")
         await self._next(ctx, dialog, len(questions))

@@ -18,7 +18,7 @@ from bot.contacts_file import METHODS, parse_date
 from bot.permissions import may, require
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from bot.matter.model import Matter
@@ -108,8 +108,7 @@ class ContactFlow:
                                   buttons=((done, cancel),)))
         elif step == "method":
             ways = [Button(method_label(_, m), dialog_button(dialog, m)) for m in METHODS]
-            rows = tuple(tuple(ways[i:i + 2]) for i in range(0, len(ways), 2))
-            await ctx.reply(Reply(_("How was the contact made?"), buttons=(*rows, (cancel,))))
+            await ctx.reply(Reply(_("How was the contact made?"), buttons=(*rows(ways, 2), (cancel,))))
         elif step == "day":
             days = (Button(_("Today"), dialog_button(dialog, "today")),
                     Button(_("Yesterday"), dialog_button(dialog, "yesterday")))

@@ -13,7 +13,8 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
-from bot.messages import Button, Reply
+from bot import callbacks
+from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
@@ -28,10 +29,6 @@ MAX_NAMED: Final = 200
 
 def _join(ctx: Context, names: list[str]) -> str:
     return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
-
-
-def parse_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 async def show_card(ctx: Context, event_id: int) -> None:
@@ -60,8 +57,8 @@ class EventFlow:
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if step == "kind":
             kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
-            pairs = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
-            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"), buttons=(*pairs, (cancel,))))
+            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"),
+                                  buttons=(*rows(kinds, 2), (cancel,))))
         elif step == "matter":
             await ctx.reply(Reply(_("Which matter is to be discussed? Please send its number, e.g. LS-2026-0001."),
                                   buttons=((cancel,),)))
@@ -75,18 +72,19 @@ class EventFlow:
             await ctx.reply(Reply(_("Where is it held? Please send the place."), buttons=((cancel,),)))
         elif step == "departments":
             marked = data["departments"]
-            rows = [(Button(("✓ " if d in marked else "") + name, dialog_button(dialog, f"d{d}")),)
-                    for d, name in await people.departments(ctx.tx)]
+            departments = [Button(("✓ " if d in marked else "") + name, dialog_button(dialog, callbacks.choice("d", d)))
+                           for d, name in await people.departments(ctx.tx)]
             done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
-                                  buttons=(*rows, (done, cancel))))
+                                  buttons=(*rows(departments, 1), (done, cancel))))
         elif step == "whom":
             options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
-            rows = [(Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)),) for a in options]
-            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows, (cancel,))))
+            whom = [Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)) for a in options]
+            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows(whom, 1), (cancel,))))
         elif step == "sector":
-            rows = [(Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(data["sectors"])]
-            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+            sectors = [Button(s, dialog_button(dialog, callbacks.choice("s", i)))
+                       for i, s in enumerate(data["sectors"])]
+            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(sectors, 1), (cancel,))))
         elif step == "named":
             chosen = [p for p in [await people.get(ctx.tx, i) for i in data["named"]] if p is not None]
             if not chosen:
@@ -137,9 +135,8 @@ class EventFlow:
         if step == "kind" and choice in ev.KIND_LABELS:
             data["kind"] = choice
             return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
-        if step == "departments" and choice.startswith("d") and parse_id(choice[1:]) is not None:
-            department_id = parse_id(choice[1:])
-            if department_id is None or department_id not in dict(await people.departments(ctx.tx)):
+        if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
+            if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
                 raise StaleActionError("This button is no longer valid.")
             chosen = data["departments"]
             if department_id in chosen:
@@ -160,10 +157,7 @@ class EventFlow:
             if choice == "named":
                 return await self._goto(ctx, dialog, "named")
             return await self._audience(ctx, dialog, choice)
-        if step == "sector" and choice.startswith("s") and parse_id(choice[1:]) is not None:
-            index = parse_id(choice[1:])
-            if index is None or index >= len(data["sectors"]):
-                raise StaleActionError("This button is no longer valid.")
+        if step == "sector" and (index := callbacks.chosen(choice, "s", below=len(data["sectors"]))) is not None:
             return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
         if step == "named" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
