@@ -20,7 +20,7 @@ from bot import callbacks, domain
 from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.matter.model import Matter
@@ -187,12 +187,13 @@ class ActionFlow:
         confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         changes = self._change_buttons(ctx, dialog, only_text=False)
-        rows = [(confirm, cancel), *(tuple(changes[i:i + 2]) for i in range(0, len(changes), 2))]
-        await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=tuple(rows)))
+        await ctx.reply(Reply("\n".join(lines), title=_("Please check"),
+                              buttons=((confirm, cancel), *rows(changes, 2))))
 
     def _change_buttons(self, ctx: Context, dialog: Dialog, *, only_text: bool) -> list[Button]:
         values = held(dialog)["values"]
-        return [Button(ctx._("Change: {label}", label=ctx._(s.label)), dialog_button(dialog, f"change{i}"))
+        return [Button(ctx._("Change: {label}", label=ctx._(s.label)),
+                       dialog_button(dialog, callbacks.choice("change", i)))
                 for i, s in enumerate(self._steps(dialog))
                 if s.name in values and i != int(dialog.step) and (s.kind == "text" or not only_text)]
 
@@ -226,8 +227,8 @@ class ActionFlow:
         if await cancelled(ctx, choice):
             return
         steps = self._steps(dialog)
-        if choice.startswith("change") and choice[6:].isdigit() and int(choice[6:]) < len(steps):
-            dialog.step = choice[6:]
+        if (change := callbacks.chosen(choice, "change", below=len(steps))) is not None:
+            dialog.step = str(change)
             await ctx.save_dialog(dialog)
             return await self.prompt(ctx, dialog)
         step = self._step(dialog)

@@ -10,13 +10,15 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
+from bot import callbacks
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import events as ev
 from handlers import picker
-from handlers.event_dialogs import parse_id, show_card
+from handlers.dialog_state import AttendData, attend
+from handlers.event_dialogs import show_card
 from handlers.dialogue import cancelled, open_dialog
 from storage import contacts, events, people
 
@@ -35,7 +37,11 @@ async def begin_attendance(ctx: Context, event_id: int) -> None:
     invited = await events.invitations(ctx.tx, event_id)
     chosen = recorded or [i.person_id for i in invited if i.state == "accepted"]
     await open_dialog(ctx, ATTEND, Dialog("event_attend", "mark", "",
-                                          {"event_id": event_id, "chosen": chosen, "page": 0, "extra": []}))
+                                          dict(AttendData(event_id=event_id, chosen=chosen, page=0, extra=[]))))
+
+
+def _pages(candidates: list[tuple[int, str]]) -> int:
+    return max(1, -(-len(candidates) // PAGE))
 
 
 class AttendanceFlow:
@@ -46,12 +52,12 @@ class AttendanceFlow:
 
     async def _candidates(self, ctx: Context, dialog: Dialog) -> list[tuple[int, str]]:
         """The invitees, those who accepted first; then whoever else was recorded or added."""
-        event_id = int(dialog.data["event_id"])
+        event_id = attend(dialog)["event_id"]
         invited = await events.invitations(ctx.tx, event_id)
         order = {"accepted": 0, "invited": 1, "declined": 2}
         found = [(i.person_id, i.name) for i in sorted(invited, key=lambda i: order[i.state])]
         known = {p for p, _ in found}
-        for person_id in [*await events.attendees(ctx.tx, event_id), *dialog.data["extra"]]:
+        for person_id in [*await events.attendees(ctx.tx, event_id), *attend(dialog)["extra"]]:
             person = await people.get(ctx.tx, person_id)
             if person is not None and person_id not in known:
                 found.append((person_id, person.name))
@@ -59,19 +65,19 @@ class AttendanceFlow:
         return found
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, data = ctx._, dialog.data
-        event = await ev.load(ctx, int(data["event_id"]))
+        _, data = ctx._, attend(dialog)
+        event = await ev.load(ctx, data["event_id"])
         candidates = await self._candidates(ctx, dialog)
-        pages = max(1, -(-len(candidates) // PAGE))
-        page = min(int(data["page"]), pages - 1)
+        pages = _pages(candidates)
+        page = min(data["page"], pages - 1)
         rows: list[tuple[Button, ...]] = [
-            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, f"t{p}")),)
+            (Button(("✓ " if p in data["chosen"] else "") + name, dialog_button(dialog, callbacks.choice("t", p))),)
             for p, name in candidates[page * PAGE:(page + 1) * PAGE]]
         nav = []
         if page > 0:
-            nav.append(Button(_("Previous"), dialog_button(dialog, f"p{page - 1}")))
+            nav.append(Button(_("Previous"), dialog_button(dialog, callbacks.choice("p", page - 1))))
         if page + 1 < pages:
-            nav.append(Button(_("Next"), dialog_button(dialog, f"p{page + 1}")))
+            nav.append(Button(_("Next"), dialog_button(dialog, callbacks.choice("p", page + 1))))
         if nav:
             rows.append(tuple(nav))
         rows.append((Button(_("Save"), dialog_button(dialog, "save")), Button(_("Cancel"), dialog_button(dialog,
@@ -88,16 +94,15 @@ class AttendanceFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "record_attendance")
-        data = dialog.data
-        event_id = int(data["event_id"])
-        chosen: list[int] = data["chosen"]
+        data = attend(dialog)
+        event_id = data["event_id"]
+        chosen = data["chosen"]
         if choice == "save":
             return await self._save(ctx, dialog)
-        number = parse_id(choice[1:])
-        if choice.startswith("p") and number is not None:
-            data["page"] = number
-        elif choice.startswith("t") and number in dict(await self._candidates(ctx, dialog)):
-            assert number is not None
+        candidates = await self._candidates(ctx, dialog)
+        if (page := callbacks.chosen(choice, "p", below=_pages(candidates))) is not None:
+            data["page"] = page
+        elif (number := callbacks.chosen(choice, "t")) is not None and number in dict(candidates):
             if number in chosen and number in await events.attendees(ctx.tx, event_id):
                 person = await people.get(ctx.tx, number)
                 raise UserError("{name}'s attendance is recorded already and counted as a contact; it cannot be "
@@ -106,9 +111,9 @@ class AttendanceFlow:
                 chosen.remove(number)
             else:
                 chosen.append(number)
-        elif choice.startswith("a") and number is not None:
+        elif (number := callbacks.chosen(choice, "a")) is not None:
             await picker.representative(ctx.tx, number)
-            if number not in dict(await self._candidates(ctx, dialog)):
+            if number not in dict(candidates):
                 data["extra"].append(number)
             if number not in chosen:
                 chosen.append(number)
@@ -125,8 +130,8 @@ class AttendanceFlow:
         await picker.offer(ctx, dialog, text, ask=_("Who else attended? Press the name."), prefix="a")
 
     async def _save(self, ctx: Context, dialog: Dialog) -> None:
-        _, data = ctx._, dialog.data
-        event_id = int(data["event_id"])
+        _, data = ctx._, attend(dialog)
+        event_id = data["event_id"]
         recorded = await events.attendees(ctx.tx, event_id)
         new = [p for p in data["chosen"] if p not in recorded]
         if not new and not recorded:

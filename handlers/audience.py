@@ -2,7 +2,7 @@
 
 All representatives, the NPC deputies, the CPPCC members, one sector 界别, or named people
 found by a search (several, one by one, then Done). The choice is kept in the dialogue as
-`data["audience"]` and resolved against the roster only when the thing is sent, so the
+`AudienceData["audience"]` and resolved against the roster only when the thing is sent, so the
 preview and the sending count the same people.
 """
 
@@ -13,10 +13,12 @@ from typing import Any, Final
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot import callbacks
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
+from handlers.dialog_state import audience as held
 from storage import cards, people
 
 STEPS: Final = ("audience", "sector", "named")
@@ -67,9 +69,9 @@ async def prompt(ctx: Context, dialog: Dialog) -> None:
         await ctx.reply(Reply(_("Whom is it for?"), buttons=((kinds[0],), tuple(kinds[1:3]), tuple(kinds[3:]),
                                                              (cancel,))))
     elif dialog.step == "sector":
-        sectors: list[str] = dialog.data["sectors"]
-        rows = tuple((Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(sectors))
-        await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+        sectors = held(dialog)["sectors"]
+        shown = [Button(s, dialog_button(dialog, callbacks.choice("s", i))) for i, s in enumerate(sectors)]
+        await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(shown, 1), (cancel,))))
     elif dialog.step == "named":
         chosen = await _chosen(ctx, dialog)
         if not chosen:
@@ -87,13 +89,13 @@ async def on_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
     nobody on the roster in it is refused: choose again)."""
     if not await _take_choice(ctx, dialog, choice):
         return False
-    if not await members(ctx, dialog.data["audience"]):
+    if not await members(ctx, held(dialog)["audience"]):
         raise UserError("Nobody on the roster is in this group. Please choose again.")
     return True
 
 
 async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
-    data = dialog.data
+    data = held(dialog)
     if dialog.step == "audience" and choice in ("all", "npc", "cppcc"):
         data["audience"] = {"kind": choice}
         return True
@@ -107,11 +109,9 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
         data["picked"] = []
         await _goto(ctx, dialog, "named")
         return False
-    if dialog.step == "sector" and choice.startswith("s") and choice[1:].isdigit():
-        index = int(choice[1:])
-        if index >= len(data["sectors"]):
-            raise StaleActionError("This button is no longer valid.")
-        data["audience"] = {"kind": "sector", "sector": data["sectors"][index]}
+    sectors = data.get("sectors", [])
+    if dialog.step == "sector" and (index := callbacks.chosen(choice, "s", below=len(sectors))) is not None:
+        data["audience"] = {"kind": "sector", "sector": sectors[index]}
         return True
     if dialog.step == "named" and picker.is_choice(choice):
         await _pick(ctx, dialog, await picker.chosen(ctx, choice))
@@ -137,19 +137,19 @@ async def _goto(ctx: Context, dialog: Dialog, step: str) -> None:
 
 
 async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
-    found = [await people.get(ctx.tx, i) for i in dialog.data.get("picked", [])]
+    found = [await people.get(ctx.tx, i) for i in held(dialog).get("picked", [])]
     return [p for p in found if p is not None and p.is_representative]
 
 
 async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     """Offer the representatives whose name or phone contains the text, as buttons."""
-    last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["picked"] else []
+    last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if held(dialog)["picked"] else []
     last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
     await picker.offer(ctx, dialog, text, last=last)
 
 
 async def _pick(ctx: Context, dialog: Dialog, rep: Person) -> None:
-    picked: list[int] = dialog.data["picked"]
+    picked = held(dialog)["picked"]
     if rep.id in picked:
         await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
         return

@@ -18,6 +18,8 @@ from bot.messages import Reply
 from bot.model import Dialog
 from handlers import access
 from handlers.common import help_for, main_menu, role_title, unbound
+from handlers.dialog_state import BindData
+from handlers.dialog_state import bind as held
 from storage import access as access_store
 from storage import audit, people
 from storage.db import Tx, parse_ts
@@ -58,7 +60,7 @@ async def start(ctx: Context) -> None:
         raise _invalid_code()
     await _refuse_disabled(ctx, invite.person_id)
     if ctx.config.binding.require_phone:
-        dialog = Dialog("bind", "phone", "", {"invite_id": invite.id, "person_id": invite.person_id})
+        dialog = Dialog("bind", "phone", "", dict(BindData(invite_id=invite.id, person_id=invite.person_id)))
         await ctx.save_dialog(dialog)
         await PHONE_FLOW.prompt(ctx, dialog)
         return
@@ -114,11 +116,11 @@ class PhoneFlow:
             return await self.prompt(ctx, dialog)
         if contact.user_id != ctx.inc.user_id:
             raise UserError("Please share your own phone number, with the button below.")
-        person = await people.get(ctx.tx, int(dialog.data["person_id"]))
+        person = await people.get(ctx.tx, held(dialog)["person_id"])
         if person is None or not await people.phone_matches(ctx.tx, person.id, contact.phone):  # by keyed digest
             raise UserError("This number does not match our records. Please contact the liaison office.")
         await ctx.end_dialog()
-        await _bind(ctx, int(dialog.data["invite_id"]), person.id)
+        await _bind(ctx, held(dialog)["invite_id"], person.id)
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await self.prompt(ctx, dialog)

@@ -28,25 +28,20 @@ from bot.model import Dialog
 from bot.matter.model import NewMatter
 from bot.text import clip
 from handlers import attachments, audience, registry
-from handlers.dialog_state import FileData
+from handlers.dialog_state import BriefOpinionData, BriefWriteData, brief_opinion, brief_write, given, stored_files
 from handlers.dialogue import cancelled, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
-from storage.matters import StoredFile
 
 MAX_TEXT: Final = 3500  # at most, and within what every running channel delivers whole (text_limit)
 BRIEFING_SOURCE: Final = "card"
 
 
-def _files(data: list[dict[str, object]]) -> list[StoredFile]:
-    return [StoredFile(str(f["kind"]), str(f["name"]), int(str(f["size"] or 0)),
-                       None if f["mime"] is None else str(f["mime"]), str(f["sha256"]), str(f["path"])) for f in data]
-
-
 async def begin(ctx: Context) -> None:
     """/brief"""
     require(ctx.person, "send_briefing")
-    await open_dialog(ctx, WRITE, Dialog("brief_write", "title", "", {"title": None, "text": None, "files": []}))
+    await open_dialog(ctx, WRITE, Dialog("brief_write", "title", "",
+                                         dict(BriefWriteData(title=None, text=None, files=[]))))
 
 
 def text_limit(ctx: Context) -> int:
@@ -62,7 +57,7 @@ class BriefingWriteFlow:
         return ctx._("sending a briefing")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, brief_write(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if step == "title":
             await ctx.reply(Reply(_("Please send the title of the briefing (at most {n} characters).",
@@ -83,13 +78,14 @@ class BriefingWriteFlow:
         elif step in audience.STEPS:
             await audience.prompt(ctx, dialog)
         elif step == "confirm":
-            members = await audience.members(ctx, data["audience"])
+            whom = given(data.get("audience"))
+            members = await audience.members(ctx, whom)
             unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
-            lines = [_("Title: {title}", title=data["title"]), data["text"], "",
+            lines = [_("Title: {title}", title=data["title"]), given(data["text"]), "",
                      _("Documents ({n}): {names}", n=len(data["files"]),
                        names=audience.names(_, [str(f["name"]) for f in data["files"]])) if data["files"]
                      else _("No documents"),
-                     _("To: {audience}, {n} in all", audience=audience.describe(_, data["audience"]), n=len(members))]
+                     _("To: {audience}, {n} in all", audience=audience.describe(_, whom), n=len(members))]
             if unreached:
                 lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
                                names=audience.names(_, unreached)))
@@ -114,7 +110,7 @@ class BriefingWriteFlow:
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "send_briefing")
-        step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
+        step, data, text = dialog.step, brief_write(dialog), ctx.inc.text.strip()
         if step == "files" and ctx.inc.attachments:
             return await self._take_files(ctx, dialog)
         if text and not ctx.inc.attachments:
@@ -141,7 +137,7 @@ class BriefingWriteFlow:
         await self.prompt(ctx, dialog)
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
-        files: list[FileData] = dialog.data["files"]
+        files = brief_write(dialog)["files"]
         attachments.keep(ctx, files)
         await ctx.save_dialog(dialog, new_step=False)
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
@@ -154,14 +150,15 @@ class BriefingWriteFlow:
 
     async def _send(self, ctx: Context, dialog: Dialog) -> None:
         """Store the briefing; queue it to every representative it is for, each delivery a contact."""
-        _, person, data = ctx._, ctx.person, dialog.data
+        _, person, data = ctx._, ctx.person, brief_write(dialog)
         assert person is not None
-        members = await audience.members(ctx, data["audience"])
-        if not members or not data["title"] or not data["text"]:
+        whom = given(data.get("audience"))
+        members = await audience.members(ctx, whom)
+        title, text = data["title"], data["text"]
+        if not members or not title or not text:
             raise StaleActionError("This button is no longer valid.")
-        files = _files(data["files"])
-        briefing_id = await briefings.create(ctx.tx, data["title"], data["text"], person.id, data["audience"], files,
-                                             ctx.now)
+        files = stored_files(data["files"])
+        briefing_id = await briefings.create(ctx.tx, title, text, person.id, whom, files, ctx.now)
         briefing = await briefings.get(ctx.tx, briefing_id)
         assert briefing is not None
         out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
@@ -212,7 +209,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     briefing = await _delivered(ctx, briefing_id)
     await open_dialog(ctx, OPINION, Dialog("brief_opinion", "text", "",
-                                           {"briefing_id": briefing.id, "text": None}))
+                                           dict(BriefOpinionData(briefing_id=briefing.id, text=None))))
 
 
 async def _delivered(ctx: Context, briefing_id: int) -> Briefing:
@@ -239,31 +236,32 @@ class BriefingOpinionFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
-        briefing = await _delivered(ctx, int(dialog.data["briefing_id"]))
+        briefing = await _delivered(ctx, brief_opinion(dialog)["briefing_id"])
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if dialog.step == "text":
             await ctx.reply(Reply(_("Please write your opinion on the briefing “{title}”.", title=briefing.title),
                                   title=_("Give an opinion"), buttons=((cancel,),)))
         elif dialog.step == "confirm":
             submit = Button(_("Submit"), dialog_button(dialog, "submit"))
-            text = _("Opinion on the briefing “{title}”", title=briefing.title) + "\n" + dialog.data["text"]
+            opinion = given(brief_opinion(dialog)["text"])
+            text = _("Opinion on the briefing “{title}”", title=briefing.title) + "\n" + opinion
             await ctx.reply(Reply(text, title=_("Please check"), buttons=((submit, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         await ctx.answer()
         if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
-        if dialog.step == "confirm" and choice == "submit" and dialog.data["text"]:
+        if dialog.step == "confirm" and choice == "submit" and brief_opinion(dialog)["text"]:
             return await self._submit(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         text = ctx.inc.text.strip()
         if dialog.step == "text" and text and not ctx.inc.attachments:
-            await _delivered(ctx, int(dialog.data["briefing_id"]))
+            await _delivered(ctx, brief_opinion(dialog)["briefing_id"])
             if len(text) > ctx.config.intake.max_text_chars:
                 raise UserError("The text is too long: at most {max} characters.", max=ctx.config.intake.max_text_chars)
-            dialog.data["text"] = text
+            brief_opinion(dialog)["text"] = text
             dialog.step = "confirm"
             await ctx.save_dialog(dialog)
             return await self.prompt(ctx, dialog)
@@ -274,10 +272,11 @@ class BriefingOpinionFlow:
     async def _submit(self, ctx: Context, dialog: Dialog) -> None:
         rep = ctx.person
         assert rep is not None
-        briefing = await _delivered(ctx, int(dialog.data["briefing_id"]))
+        briefing = await _delivered(ctx, brief_opinion(dialog)["briefing_id"])
         # the matter is a record of the office: its subject in the unit's language, whatever the representative's
         subject = opinion_subject(ctx.translator(None), briefing.title, ctx.config.intake.max_subject_chars)
-        new = NewMatter(kind="opinion", representative_id=rep.id, subject=subject, body=dialog.data["text"],
+        body = given(brief_opinion(dialog)["text"])
+        new = NewMatter(kind="opinion", representative_id=rep.id, subject=subject, body=body,
                         received_via="briefing", registered_by=rep.id)
         matter = await registry.register(ctx, new, [])
         await briefings.add_opinion(ctx.tx, briefing.id, rep.id, matter.id)

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.matter.model import NewMatter
 from handlers import registry
+from handlers.dialog_state import CardAnswerData
+from handlers.dialog_state import card_answer as held
 from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
@@ -61,7 +64,8 @@ async def begin(ctx: Context, card_id: int) -> None:
     if ctx.dialog is not None:
         raise DialogOpenError()
     count = len(await cards.questions(ctx.tx, card_id))
-    await open_dialog(ctx, ANSWER, Dialog("card_answer", "1", "", {"card_id": card_id, "answers": [None] * count}))
+    await open_dialog(ctx, ANSWER, Dialog("card_answer", "1", "",
+                                           dict(CardAnswerData(card_id=card_id, answers=[None] * count))))
 
 
 async def decline(ctx: Context, card_id: int) -> None:
@@ -108,9 +112,9 @@ class CardAnswerFlow:
         return ctx._("answering an opinion card")
 
     async def _load(self, ctx: Context, dialog: Dialog) -> tuple[Card, Recipient, list[Question]]:
-        card, recipient = await _recipient(ctx, int(dialog.data["card_id"]))
+        card, recipient = await _recipient(ctx, held(dialog)["card_id"])
         questions = await cards.questions(ctx.tx, card.id)
-        if len(questions) != len(dialog.data["answers"]):
+        if len(questions) != len(held(dialog)["answers"]):
             raise StaleActionError("This button is no longer valid.")
         return card, recipient, questions
 
@@ -119,7 +123,7 @@ class CardAnswerFlow:
         card, _recipient_, questions = await self._load(ctx, dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if dialog.step == "confirm":
-            answers: list[str | None] = dialog.data["answers"]
+            answers = held(dialog)["answers"]
             if all(a is None for a in answers):
                 again = Button(_("Answer again"), dialog_button(dialog, "again"))
                 no = Button(_("Decline"), dialog_button(dialog, "decline"))
@@ -134,8 +138,9 @@ class CardAnswerFlow:
         skip = Button(_("Skip"), dialog_button(dialog, "skip"))
         text = _("Question {k} of {n}: {question}", k=question.position, n=len(questions), question=question.text)
         if question.kind == "choice":
-            rows = tuple((Button(option, dialog_button(dialog, f"o{i}")),) for i, option in enumerate(question.choices))
-            await ctx.reply(Reply(text + "\n" + _("Please choose:"), buttons=(*rows, (skip, cancel))))
+            options = [Button(option, dialog_button(dialog, callbacks.choice("o", i)))
+                       for i, option in enumerate(question.choices)]
+            await ctx.reply(Reply(text + "\n" + _("Please choose:"), buttons=(*rows(options, 1), (skip, cancel))))
         else:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
@@ -147,7 +152,7 @@ class CardAnswerFlow:
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)
         _refuse_closed(card)
-        answers: list[str | None] = dialog.data["answers"]
+        answers = held(dialog)["answers"]
         if dialog.step == "confirm":
             if choice == "submit" and any(a is not None for a in answers):
                 return await self._submit(ctx, dialog, card, recipient, questions)
@@ -164,9 +169,9 @@ class CardAnswerFlow:
         question = questions[index]
         if choice == "skip":
             answers[index] = None
-        elif question.kind == "choice" and choice[:1] == "o" and choice[1:].isdigit() \
-                and int(choice[1:]) < len(question.choices):
-            answers[index] = question.choices[int(choice[1:])]
+        elif question.kind == "choice" and (
+                option := callbacks.chosen(choice, "o", below=len(question.choices))) is not None:
+            answers[index] = question.choices[option]
         else:
             raise StaleActionError("This button is no longer valid.")
         await self._next(ctx, dialog, len(questions))
@@ -181,7 +186,7 @@ class CardAnswerFlow:
                 if len(text) > MAX_ANSWER:
                     raise UserError("The answer is too long: {n} characters, at most {max}.", n=len(text),
                                     max=MAX_ANSWER)
-                dialog.data["answers"][index] = text
+                held(dialog)["answers"][index] = text
                 return await self._next(ctx, dialog, len(questions))
         free = dialog.step != "confirm" and questions[int(dialog.step) - 1].kind == "free_text"
         await ctx.reply(Reply(ctx._("Please answer in text.") if free else ctx._("Please use the buttons.")))
@@ -193,7 +198,7 @@ class CardAnswerFlow:
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         if step == "1":
-            dialog.data["answers"] = [None] * len(dialog.data["answers"])
+            held(dialog)["answers"] = [None] * len(held(dialog)["answers"])
         dialog.step = step
         await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
@@ -203,7 +208,7 @@ class CardAnswerFlow:
         """Register the answers as an opinion matter, record them and the contact, tell everyone concerned."""
         rep = ctx.person
         assert rep is not None
-        answers: list[str | None] = dialog.data["answers"]
+        answers = held(dialog)["answers"]
         subject = card.title[:ctx.config.intake.max_subject_chars]
         # the matter is a record of the office: in the unit's language, whatever the representative's
         body = matter_body(ctx.translator(None), card, questions, answers)

@@ -24,6 +24,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import audience, card_answers
+from handlers.dialog_state import CardWriteData, card_write, given
 from handlers.dialogue import cancelled, open_dialog
 from storage import audit, cards, people
 from storage.cards import Card, Question, Tally
@@ -84,7 +85,7 @@ async def begin(ctx: Context) -> None:
     """/card"""
     require(ctx.person, "manage_cards")
     await open_dialog(ctx, WRITE, Dialog("card_write", "title", "",
-                                         {"title": None, "questions": [], "pending": None}))
+                                         dict(CardWriteData(title=None, questions=[], pending=None))))
 
 
 class CardWriteFlow:
@@ -94,7 +95,7 @@ class CardWriteFlow:
         return ctx._("writing an opinion card")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, card_write(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         asked = len(data["questions"])
         if step == "title":
@@ -120,11 +121,12 @@ class CardWriteFlow:
             await ctx.reply(await self._preview(ctx, dialog))
 
     async def _preview(self, ctx: Context, dialog: Dialog) -> Reply:
-        _, data = ctx._, dialog.data
-        members = await audience.members(ctx, data["audience"])
+        _, data = ctx._, card_write(dialog)
+        whom = given(data.get("audience"))
+        members = await audience.members(ctx, whom)
         unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
         lines = [_("Title: {title}", title=data["title"]), *question_lines(_, data["questions"]), "",
-                 _("To: {audience}, {n} in all", audience=audience.describe(_, data["audience"]), n=len(members))]
+                 _("To: {audience}, {n} in all", audience=audience.describe(_, whom), n=len(members))]
         if unreached:
             lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
                            names=audience.names(_, unreached)))
@@ -137,11 +139,11 @@ class CardWriteFlow:
         if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
             return
         require(ctx.person, "manage_cards")  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, card_write(dialog)
         if step == "question" and choice == "done" and data["questions"]:
             return await self._goto(ctx, dialog, "audience")
         if step == "kind" and choice == "free_text":
-            data["questions"].append([data["pending"], "free_text", []])
+            data["questions"].append((given(data["pending"]), "free_text", []))
             return await self._goto(ctx, dialog, self._after_question(dialog))
         if step == "kind" and choice == "choice":
             return await self._goto(ctx, dialog, "choices")
@@ -155,7 +157,7 @@ class CardWriteFlow:
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "manage_cards")
-        step, data, text = dialog.step, dialog.data, ctx.inc.text.strip()
+        step, data, text = dialog.step, card_write(dialog), ctx.inc.text.strip()
         if text and not ctx.inc.attachments:
             if step == "title":
                 limit = ctx.config.intake.max_subject_chars
@@ -170,7 +172,7 @@ class CardWriteFlow:
                 data["pending"] = text
                 return await self._goto(ctx, dialog, "kind")
             if step == "choices":
-                data["questions"].append([data["pending"], "choice", parse_choices(text)])
+                data["questions"].append((given(data["pending"]), "choice", parse_choices(text)))
                 return await self._goto(ctx, dialog, self._after_question(dialog))
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
@@ -179,8 +181,8 @@ class CardWriteFlow:
         await self.prompt(ctx, dialog)
 
     def _after_question(self, dialog: Dialog) -> str:
-        dialog.data["pending"] = None
-        return "question" if len(dialog.data["questions"]) < MAX_QUESTIONS else "audience"
+        card_write(dialog)["pending"] = None
+        return "question" if len(card_write(dialog)["questions"]) < MAX_QUESTIONS else "audience"
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         dialog.step = step
@@ -189,12 +191,13 @@ class CardWriteFlow:
 
     async def _send(self, ctx: Context, dialog: Dialog) -> None:
         """Store the card and queue it to every representative it is for; name those it cannot reach."""
-        _, person, data = ctx._, ctx.person, dialog.data
+        _, person, data = ctx._, ctx.person, card_write(dialog)
         assert person is not None
-        members = await audience.members(ctx, data["audience"])
+        whom = given(data.get("audience"))
+        members = await audience.members(ctx, whom)
         if not members or not data["questions"]:
             raise StaleActionError("This button is no longer valid.")
-        card_id = await cards.create(ctx.tx, data["title"], person.id, data["audience"],
+        card_id = await cards.create(ctx.tx, given(data["title"]), person.id, whom,
                                      [(t, k, list(c)) for t, k, c in data["questions"]], ctx.now)
         card = await cards.get(ctx.tx, card_id)
         assert card is not None

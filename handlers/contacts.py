@@ -18,12 +18,13 @@ from bot.contacts_file import METHODS, parse_date
 from bot.permissions import may, require
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from bot.matter.model import Matter
 from bot.text import clip
 from handlers import picker
+from handlers.dialog_state import ContactData, contact, given
 from handlers.dialogue import cancelled, open_dialog
 from storage import audit, contacts
 from storage.contacts import Coverage
@@ -69,7 +70,7 @@ async def begin(ctx: Context) -> None:
     """/contact"""
     require(ctx.person, "record_contact")
     await open_dialog(ctx, CONTACT, Dialog("contact", "whom", "",
-                                           {"reps": [], "method": None, "day": None, "note": None}))
+                                           dict(ContactData(reps=[], method=None, day=None, note=None))))
 
 
 async def on_button(ctx: Context, parts: list[str]) -> None:
@@ -89,10 +90,10 @@ class ContactFlow:
         return ctx._("recording a contact")
 
     async def _chosen(self, ctx: Context, dialog: Dialog) -> list[Person]:
-        return [await picker.representative(ctx.tx, i) for i in dialog.data["reps"]]
+        return [await picker.representative(ctx.tx, i) for i in contact(dialog)["reps"]]
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, contact(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if step == "whom":
             chosen = await self._chosen(ctx, dialog)
@@ -107,8 +108,7 @@ class ContactFlow:
                                   buttons=((done, cancel),)))
         elif step == "method":
             ways = [Button(method_label(_, m), dialog_button(dialog, m)) for m in METHODS]
-            rows = tuple(tuple(ways[i:i + 2]) for i in range(0, len(ways), 2))
-            await ctx.reply(Reply(_("How was the contact made?"), buttons=(*rows, (cancel,))))
+            await ctx.reply(Reply(_("How was the contact made?"), buttons=(*rows(ways, 2), (cancel,))))
         elif step == "day":
             days = (Button(_("Today"), dialog_button(dialog, "today")),
                     Button(_("Yesterday"), dialog_button(dialog, "yesterday")))
@@ -122,8 +122,8 @@ class ContactFlow:
             chosen = await self._chosen(ctx, dialog)
             lines = [_("Contacted ({n}):", n=len(chosen)),
                      *(_label(_, p.name, p.body, p.sector) for p in chosen),
-                     _("Method: {method}", method=method_label(_, data["method"])),
-                     _("Date: {day}", day=_.date(date.fromisoformat(data["day"])))]
+                     _("Method: {method}", method=method_label(_, given(data["method"]))),
+                     _("Date: {day}", day=_.date(date.fromisoformat(given(data["day"]))))]
             if data["note"]:
                 lines.append(_("Note: {note}", note=data["note"]))
             confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
@@ -134,7 +134,7 @@ class ContactFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "record_contact")  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, contact(dialog)
         if step == "whom" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "whom" and choice == "done" and data["reps"]:
@@ -166,12 +166,12 @@ class ContactFlow:
             if day > today:
                 raise UserError("{day} is in the future. Please send the day the contact took place.",
                                 day=ctx._.date(day))
-            dialog.data["day"] = day.isoformat()
+            contact(dialog)["day"] = day.isoformat()
             return await self._goto(ctx, dialog, "note")
         if step == "note" and text:
             if len(text) > MAX_NOTE:
                 raise UserError("The text is too long: at most {max} characters.", max=MAX_NOTE)
-            dialog.data["note"] = text
+            contact(dialog)["note"] = text
             return await self._goto(ctx, dialog, "confirm")
         await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("method", "confirm")
                               else ctx._("Please answer in text.")))
@@ -184,12 +184,12 @@ class ContactFlow:
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
-        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["reps"] else []
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if contact(dialog)["reps"] else []
         last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
         await picker.offer(ctx, dialog, text, last=last)
 
     async def _choose(self, ctx: Context, dialog: Dialog, rep: Person) -> None:
-        chosen: list[int] = dialog.data["reps"]
+        chosen = contact(dialog)["reps"]
         if rep.id in chosen:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
             return
@@ -202,18 +202,19 @@ class ContactFlow:
 
     async def _record(self, ctx: Context, dialog: Dialog) -> None:
         """One contact per chosen representative, with the office member who recorded it."""
-        _, person, data = ctx._, ctx.person, dialog.data
+        _, person, data = ctx._, ctx.person, contact(dialog)
         assert person is not None
         chosen = await self._chosen(ctx, dialog)
-        method, day = data["method"], date.fromisoformat(data["day"])
+        method = data["method"]
         if method not in METHODS or not chosen:
             raise StaleActionError("This button is no longer valid.")
+        day = date.fromisoformat(given(data["day"]))
         today = ctx.today
         if day > today:  # cannot happen through the steps above; the data is stored, so check once more
             raise UserError("{day} is in the future. Please send the day the contact took place.", day=_.date(day))
         staff_id = person.id if person.body is None else None
         for rep in chosen:
-            await contacts.add(ctx.tx, rep.id, method, day, staff_id, data["note"], "chat", ctx.now)
+            await contacts.add(ctx.tx, rep.id, method, day, staff_id, data["note"] or "", "chat", ctx.now)
         await audit.record(ctx.tx, ctx.now, person.id, "contact_recorded",
                            detail={"representatives": [p.id for p in chosen], "method": method,
                                    "day": day.isoformat()})

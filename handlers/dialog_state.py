@@ -1,6 +1,9 @@
-"""What the matter dialogues hold between their steps, typed per flow so that mypy checks every key
-(issue 13): intake (`IntakeData`), an action on a matter — casework and replies — (`ActionData`), and
-rating a reply (`RatingData`).
+"""What the dialogues hold between their steps, typed per flow so that mypy checks every key (issue 13):
+intake (`IntakeData`), an action on a matter — casework and replies — (`ActionData`), rating a reply
+(`RatingData`); the liaison flows — a contact, an event, its attendance and a declined invitation, an
+opinion card written and answered, a briefing written and an opinion on it, the NPC register, a
+supervisor appointed and their view, binding an invitation — each its own view below. A flow reads
+`dialog.data` only through its view (tests/test_dialog_state.py checks it).
 
 A dialogue's data is stored as JSON that only the bot writes (`storage.dialogs`); each flow reads it
 back through its own view here, the same dict object, so what a step changes is what is saved. What a
@@ -9,8 +12,9 @@ person sends is checked before it is put in (button data is user input), never a
 
 from __future__ import annotations
 
-from typing import Required, TypedDict, cast
+from typing import Any, Required, TypedDict, TypeVar, cast
 
+from bot.errors import StaleActionError
 from bot.model import Dialog
 from storage.matters import StoredFile
 
@@ -73,3 +77,176 @@ def action(dialog: Dialog) -> ActionData:
 
 def rating(dialog: Dialog) -> RatingData:
     return cast(RatingData, dialog.data)
+
+
+T = TypeVar("T")
+
+
+def given(value: T | None) -> T:
+    """A value an earlier step gathered, read at a later one: the steps fill it before they lead there, so
+    missing it means the dialogue is not what this step expects (a forged or stale press)."""
+    if value is None:
+        raise StaleActionError("This button is no longer valid.")
+    return value
+
+
+class ContactData(TypedDict):
+    """A contact being recorded (handlers/contacts.py): filled in step by step."""
+
+    reps: list[int]  # the representatives chosen, each checked when chosen and again on confirm
+    method: str | None  # one of bot.contacts_file.METHODS
+    day: str | None  # ISO date, never in the future
+    note: str | None  # "" for none
+
+
+class EventData(TypedDict):
+    """An event being created (handlers/event_dialogs.py)."""
+
+    kind: str | None
+    matter_id: int | None  # the matter a case discussion is about
+    title: str | None
+    starts_at: str | None  # ISO date and time, aware
+    place: str | None
+    departments: list[int]  # those that must prepare for it
+    audience: str | None  # one of events.AUDIENCES, or "sector:<sector>"
+    sectors: list[str]  # the sectors offered, by the index of their button
+    named: list[int]
+
+
+class AttendData(TypedDict):
+    """Attendance at an event being marked (handlers/attendance.py)."""
+
+    event_id: int
+    chosen: list[int]
+    page: int
+    extra: list[int]  # attended without an invitation, added by a search
+
+
+class DeclineData(TypedDict):
+    """A reason for declining an invitation being asked for (handlers/event_screens.py)."""
+
+    event_id: int
+    title: str
+
+
+class AudienceData(TypedDict, total=False):
+    """The audience steps a card or a briefing shares (handlers/audience.py)."""
+
+    audience: dict[str, Any]  # {"kind": ..., "sector"/"ids": ...}, resolved by storage.cards.audience_members
+    sectors: list[str]  # the sectors offered, by the index of their button
+    picked: list[int]  # the named people chosen so far
+
+
+class CardWriteData(AudienceData, total=False):
+    """An opinion card being written (handlers/cards.py)."""
+
+    title: Required[str | None]
+    # (text, kind, options) each; JSON gives the triple back as a list, unpacked the same way
+    questions: Required[list[tuple[str, str, list[str]]]]
+    pending: Required[str | None]  # the question whose kind is being asked
+
+
+class CardAnswerData(TypedDict):
+    """An opinion card being answered (handlers/card_answers.py): one answer per question, None if skipped."""
+
+    card_id: int
+    answers: list[str | None]
+
+
+class BriefWriteData(AudienceData, total=False):
+    """A briefing being written (handlers/briefings.py)."""
+
+    title: Required[str | None]
+    text: Required[str | None]
+    files: Required[list[FileData]]
+
+
+class BriefOpinionData(TypedDict):
+    """An opinion on a briefing being written (handlers/briefings.py)."""
+
+    briefing_id: int
+    text: str | None
+
+
+class NpcData(TypedDict, total=False):
+    """An entry of the NPC register being added — kind, case, number, matter, day, note — or an entry's
+    filing day being given — entry, day (handlers/npc_register.py)."""
+
+    kind: str
+    case: str | None
+    number: str | None
+    matter: int | None
+    note: str | None
+    entry: int
+    day: Required[str | None]  # ISO date
+
+
+class AppointData(TypedDict):
+    """A supervisor being appointed (handlers/supervisors.py)."""
+
+    person_id: int | None
+
+
+class ViewData(TypedDict):
+    """A supervisor's view on a case discussion being written (handlers/supervisors.py)."""
+
+    event_id: int
+
+
+class BindData(TypedDict):
+    """An invitation being bound to this chat account (handlers/binding.py)."""
+
+    invite_id: int
+    person_id: int
+
+
+def contact(dialog: Dialog) -> ContactData:
+    return cast(ContactData, dialog.data)
+
+
+def event(dialog: Dialog) -> EventData:
+    return cast(EventData, dialog.data)
+
+
+def attend(dialog: Dialog) -> AttendData:
+    return cast(AttendData, dialog.data)
+
+
+def decline(dialog: Dialog) -> DeclineData:
+    return cast(DeclineData, dialog.data)
+
+
+def audience(dialog: Dialog) -> AudienceData:
+    return cast(AudienceData, dialog.data)
+
+
+def card_write(dialog: Dialog) -> CardWriteData:
+    return cast(CardWriteData, dialog.data)
+
+
+def card_answer(dialog: Dialog) -> CardAnswerData:
+    return cast(CardAnswerData, dialog.data)
+
+
+def brief_write(dialog: Dialog) -> BriefWriteData:
+    return cast(BriefWriteData, dialog.data)
+
+
+def brief_opinion(dialog: Dialog) -> BriefOpinionData:
+    return cast(BriefOpinionData, dialog.data)
+
+
+def npc(dialog: Dialog) -> NpcData:
+    return cast(NpcData, dialog.data)
+
+
+def appoint(dialog: Dialog) -> AppointData:
+    return cast(AppointData, dialog.data)
+
+
+def view(dialog: Dialog) -> ViewData:
+    return cast(ViewData, dialog.data)
+
+
+def bind(dialog: Dialog) -> BindData:
+    return cast(BindData, dialog.data)

@@ -13,12 +13,14 @@ from typing import Final
 
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
-from bot.messages import Button, Reply
+from bot import callbacks
+from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import events as ev
 from handlers import picker
+from handlers.dialog_state import EventData, event, given
 from handlers.dialogue import cancelled, open_dialog
 from storage import events, matters, people
 
@@ -27,10 +29,6 @@ MAX_NAMED: Final = 200
 
 def _join(ctx: Context, names: list[str]) -> str:
     return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
-
-
-def parse_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 async def show_card(ctx: Context, event_id: int) -> None:
@@ -43,9 +41,9 @@ async def begin(ctx: Context) -> None:
     """/event"""
     require(ctx.person, "manage_events")
     await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
-                                         {"kind": None, "matter_id": None, "title": None, "starts_at": None,
-                                          "place": None, "departments": [], "audience": None, "sectors": [],
-                                          "named": []}))
+                                         dict(EventData(kind=None, matter_id=None, title=None, starts_at=None,
+                                                        place=None, departments=[], audience=None, sectors=[],
+                                                        named=[]))))
 
 
 class EventFlow:
@@ -55,12 +53,12 @@ class EventFlow:
         return ctx._("creating an event")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, event(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         if step == "kind":
             kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
-            pairs = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
-            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"), buttons=(*pairs, (cancel,))))
+            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"),
+                                  buttons=(*rows(kinds, 2), (cancel,))))
         elif step == "matter":
             await ctx.reply(Reply(_("Which matter is to be discussed? Please send its number, e.g. LS-2026-0001."),
                                   buttons=((cancel,),)))
@@ -73,19 +71,20 @@ class EventFlow:
         elif step == "place":
             await ctx.reply(Reply(_("Where is it held? Please send the place."), buttons=((cancel,),)))
         elif step == "departments":
-            chosen = data["departments"]
-            rows = [(Button(("✓ " if d in chosen else "") + name, dialog_button(dialog, f"d{d}")),)
-                    for d, name in await people.departments(ctx.tx)]
-            done = Button(_("Done") if chosen else _("No department"), dialog_button(dialog, "done"))
+            marked = data["departments"]
+            departments = [Button(("✓ " if d in marked else "") + name, dialog_button(dialog, callbacks.choice("d", d)))
+                           for d, name in await people.departments(ctx.tx)]
+            done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
-                                  buttons=(*rows, (done, cancel))))
+                                  buttons=(*rows(departments, 1), (done, cancel))))
         elif step == "whom":
             options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
-            rows = [(Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)),) for a in options]
-            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows, (cancel,))))
+            whom = [Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)) for a in options]
+            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows(whom, 1), (cancel,))))
         elif step == "sector":
-            rows = [(Button(s, dialog_button(dialog, f"s{i}")),) for i, s in enumerate(data["sectors"])]
-            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows, (cancel,))))
+            sectors = [Button(s, dialog_button(dialog, callbacks.choice("s", i)))
+                       for i, s in enumerate(data["sectors"])]
+            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(sectors, 1), (cancel,))))
         elif step == "named":
             chosen = [p for p in [await people.get(ctx.tx, i) for i in data["named"]] if p is not None]
             if not chosen:
@@ -103,20 +102,21 @@ class EventFlow:
                                   buttons=((confirm, cancel),)))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
-        _, data = ctx._, dialog.data
-        lines = [_("Kind: {kind}", kind=ev.kind_name(_, data["kind"])), _("Title: {title}", title=data["title"]),
-                 _("Time: {when}", when=_.datetime(datetime.fromisoformat(data["starts_at"]))),
+        _, data = ctx._, event(dialog)
+        starts_at = datetime.fromisoformat(given(data["starts_at"]))
+        lines = [_("Kind: {kind}", kind=ev.kind_name(_, given(data["kind"]))), _("Title: {title}", title=data["title"]),
+                 _("Time: {when}", when=_.datetime(starts_at)),
                  _("Place: {place}", place=data["place"])]
         if data["matter_id"] is not None:
             lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, datetime.fromisoformat(data["starts_at"])), ctx.today,
+            deadline = ev.prepare_by(ev.local_day(ctx, starts_at), ctx.today,
                                     ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
-        invitees = await ev.audience_ids(ctx, data["audience"], data["named"])
-        audience = data["audience"]
+        audience = given(data["audience"])
+        invitees = await ev.audience_ids(ctx, audience, data["named"])
         if audience.startswith("sector:"):
             whom = _("The sector {sector}", sector=audience.removeprefix("sector:"))
         elif audience == "named":
@@ -131,15 +131,14 @@ class EventFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "manage_events")  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, event(dialog)
         if step == "kind" and choice in ev.KIND_LABELS:
             data["kind"] = choice
             return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
-        if step == "departments" and choice.startswith("d") and parse_id(choice[1:]) is not None:
-            department_id = parse_id(choice[1:])
-            if department_id is None or department_id not in dict(await people.departments(ctx.tx)):
+        if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
+            if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
                 raise StaleActionError("This button is no longer valid.")
-            chosen: list[int] = data["departments"]
+            chosen = data["departments"]
             if department_id in chosen:
                 chosen.remove(department_id)
             else:
@@ -158,10 +157,7 @@ class EventFlow:
             if choice == "named":
                 return await self._goto(ctx, dialog, "named")
             return await self._audience(ctx, dialog, choice)
-        if step == "sector" and choice.startswith("s") and parse_id(choice[1:]) is not None:
-            index = parse_id(choice[1:])
-            if index is None or index >= len(data["sectors"]):
-                raise StaleActionError("This button is no longer valid.")
+        if step == "sector" and (index := callbacks.chosen(choice, "s", below=len(data["sectors"]))) is not None:
             return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
         if step == "named" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
@@ -173,7 +169,7 @@ class EventFlow:
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "manage_events")
-        step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
+        step, data, text = dialog.step, event(dialog), " ".join(ctx.inc.text.split())
         buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
         if not text or buttons_only:
             await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
@@ -206,22 +202,22 @@ class EventFlow:
         await self.prompt(ctx, dialog)
 
     async def _audience(self, ctx: Context, dialog: Dialog, audience: str) -> None:
-        dialog.data["audience"] = audience
-        if not await ev.audience_ids(ctx, audience, dialog.data["named"]):
+        event(dialog)["audience"] = audience
+        if not await ev.audience_ids(ctx, audience, event(dialog)["named"]):
             raise UserError("Nobody on the roster matches; there is nobody to invite.")
         await self._goto(ctx, dialog, "confirm")
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if dialog.data["named"] else []
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if event(dialog)["named"] else []
         last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
         await picker.offer(ctx, dialog, text, last=last)
 
     async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
-        named: list[int] = dialog.data["named"]
+        named = event(dialog)["named"]
         if person.id in named:
             await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
             return
-        if dialog.data["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
+        if event(dialog)["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
                                                                                      ctx.today):
             raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                             "only.", name=person.name)
@@ -232,11 +228,12 @@ class EventFlow:
         await self.prompt(ctx, dialog)
 
     async def _create(self, ctx: Context, dialog: Dialog) -> None:
-        data = dialog.data
+        data = event(dialog)
         created = await ev.create(ctx, ev.NewEvent(
-            kind=data["kind"], title=data["title"], starts_at=datetime.fromisoformat(data["starts_at"]),
-            place=data["place"], audience=data["audience"], departments=list(data["departments"]),
-            named=list(data["named"]), matter_id=data["matter_id"]))
+            kind=given(data["kind"]), title=given(data["title"]),
+            starts_at=datetime.fromisoformat(given(data["starts_at"])), place=given(data["place"]),
+            audience=given(data["audience"]), departments=list(data["departments"]), named=list(data["named"]),
+            matter_id=data["matter_id"]))
         await ctx.end_dialog()
         _ = ctx._
         if created.reached == created.invited:

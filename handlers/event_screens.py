@@ -21,6 +21,7 @@ from bot.router import dialog_button
 from bot.model import Dialog
 from handlers import events as ev
 from handlers.attendance import begin_attendance
+from handlers.dialog_state import DeclineData, decline
 from handlers.intake import begin_for
 from storage import events, matters, people
 from storage.events import Event, Invitation
@@ -32,7 +33,8 @@ async def on_answer(ctx: Context, event_id: int, accept: bool) -> None:
     await ctx.answer()
     _ = ctx._
     if accept:
-        if ctx.dialog is not None and ctx.dialog.flow == "event_decline" and ctx.dialog.data["event_id"] == event_id:
+        held = ctx.dialog
+        if held is not None and held.flow == "event_decline" and decline(held)["event_id"] == event_id:
             await ctx.end_dialog()
         await ctx.reply(Reply("\n".join([_("Thank you. You will attend: {title}.", title=event.title),
                                          *ev.when_where(_, event),
@@ -218,7 +220,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
 
 
 async def ask_reason(ctx: Context, event: Event) -> None:
-    dialog = Dialog("event_decline", "reason", "", {"event_id": event.id, "title": event.title})
+    dialog = Dialog("event_decline", "reason", "", dict(DeclineData(event_id=event.id, title=event.title)))
     await ctx.save_dialog(dialog)
     await DECLINE.prompt(ctx, dialog)
 
@@ -232,7 +234,7 @@ class DeclineFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         skip = Button(ctx._("No reason"), dialog_button(dialog, "skip"))
         await ctx.reply(Reply(ctx._("Noted: you will not attend {title}. If you wish, please tell us why: send it, "
-                                    "or press the button.", title=dialog.data["title"]), buttons=((skip,),)))
+                                    "or press the button.", title=decline(dialog)["title"]), buttons=((skip,),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         if choice != "skip":
@@ -245,7 +247,7 @@ class DeclineFlow:
         text = " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
-        kept = await ev.give_reason(ctx, int(dialog.data["event_id"]), text)
+        kept = await ev.give_reason(ctx, decline(dialog)["event_id"], text)
         await ctx.end_dialog()
         await ctx.reply(Reply(ctx._("Thank you; the liaison office will see your reason.") if kept
                               else ctx._("Thank you for letting us know.")))

@@ -14,11 +14,12 @@ checked again on every use) and `via`; registry.register_from_dialog reads them.
 
 from __future__ import annotations
 
+from bot import callbacks
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
@@ -88,10 +89,9 @@ class IntakeFlow:
             rep = await picker.representative(ctx.tx, intake(dialog)["on_behalf_of"])
             ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
             await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
-                                  buttons=(tuple(ways[:3]), tuple(ways[3:]), (cancel,))))
+                                  buttons=(*rows(ways, 3), (cancel,))))
         elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
-            rows = tuple(tuple(kinds[i:i + 3]) for i in range(0, len(kinds), 3))
             if _on_behalf(dialog):
                 rep = await picker.representative(ctx.tx, intake(dialog)["on_behalf_of"])
                 title = _("Register on behalf of {name}", name=rep.name)
@@ -101,7 +101,7 @@ class IntakeFlow:
                 title = _("Submit a matter")
                 text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
                          "accusation or appeal that a citizen has asked you to pass on.")
-            await ctx.reply(Reply(text, title=title, buttons=(*rows, (cancel,))))
+            await ctx.reply(Reply(text, title=title, buttons=(*rows(kinds, 3), (cancel,))))
         elif step == "subject":
             await ctx.reply(Reply(_("Please send a short subject (at most {n} characters).",
                                     n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
@@ -133,10 +133,11 @@ class IntakeFlow:
                                   buttons=((yes, no), (cancel,))))
         elif step == "department":
             departments = await people.departments(ctx.tx)
-            buttons = [(Button(name, dialog_button(dialog, f"dept{dept_id}")),) for dept_id, name in departments]
-            buttons.append((Button(_("Not sure"), dialog_button(dialog, "unknown")),))
+            buttons = [Button(name, dialog_button(dialog, callbacks.choice("dept", dept_id)))
+                       for dept_id, name in departments]
+            buttons.append(Button(_("Not sure"), dialog_button(dialog, "unknown")))
             await ctx.reply(Reply(_("Which department handled it originally? It will not handle the appeal."),
-                                  buttons=(*buttons, (cancel,))))
+                                  buttons=(*rows(buttons, 1), (cancel,))))
         elif step == "confirm":
             submit = Button(_("Register") if _on_behalf(dialog) else _("Submit"), dialog_button(dialog, "submit"))
             await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
@@ -195,8 +196,9 @@ class IntakeFlow:
         if step == "disputes" and choice in ("yes", "no"):
             data["disputes"] = choice == "yes"
             return await self._goto(ctx, dialog, "department" if data["disputes"] else "confirm")
-        if step == "department" and (choice == "unknown" or choice.startswith("dept")):
-            dept_id = None if choice == "unknown" else int(choice[4:]) if choice[4:].isdigit() else -1
+        dept_id = callbacks.chosen(choice, "dept")  # None for "unknown"
+        if step == "department" and (choice == "unknown" or dept_id is not None):
+            # the list shown, as it stands now
             if dept_id is not None and await registry.department_name(ctx.tx, dept_id) is None:
                 raise StaleActionError("This button is no longer valid.")
             data["department_id"] = dept_id

@@ -24,6 +24,7 @@ from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
+from handlers.dialog_state import NpcData, given, npc
 from handlers.dialogue import cancelled
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
@@ -85,11 +86,11 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     if ctx.dialog is not None:
         raise DialogOpenError()
     if parts[0] == "new":
-        dialog = Dialog("npc", "case", "", {"kind": KIND_CODES[parts[1]], "case": None, "number": None,
-                                            "matter": None, "day": None, "note": None})
+        dialog = Dialog("npc", "case", "", dict(NpcData(kind=KIND_CODES[parts[1]], case=None, number=None, matter=None,
+                                                 day=None, note=None)))
     else:
         entry = await _unfiled(ctx, callbacks.to_int(parts[1]))
-        dialog = Dialog("npc", "filed_day", "", {"entry": entry.id, "day": None})
+        dialog = Dialog("npc", "filed_day", "", dict(NpcData(entry=entry.id, day=None)))
     await ctx.save_dialog(dialog)
     await REGISTER.prompt(ctx, dialog)
 
@@ -110,7 +111,7 @@ class RegisterFlow:
         return ctx._("recording in the NPC register")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _, step, data = ctx._, dialog.step, dialog.data
+        _, step, data = ctx._, dialog.step, npc(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         none = Button(_("None"), dialog_button(dialog, "none"))
         days = (Button(_("Today"), dialog_button(dialog, "today")),
@@ -145,13 +146,13 @@ class RegisterFlow:
             entry = await _unfiled(ctx, data["entry"])
             text = _("The protest in {case}, lodged on {day}, was filed with the standing committee of the county "
                      "people's congress on {filed}.", case=_case(entry), day=_.date(entry.happened_on),
-                     filed=_.date(date.fromisoformat(data["day"])))
+                     filed=_.date(date.fromisoformat(given(data["day"]))))
             await ctx.reply(Reply(text, title=_("Please check"),
                                   buttons=((Button(_("Confirm"), dialog_button(dialog, "confirm")), cancel),)))
 
     async def _preview(self, ctx: Context, dialog: Dialog) -> str:
-        _, data = ctx._, dialog.data
-        day = _.date(date.fromisoformat(data["day"]))
+        _, data = ctx._, npc(dialog)
+        day = _.date(date.fromisoformat(given(data["day"])))
         kind = KIND_LABELS[data["kind"]]
         lines = [_("{label}: {value}", label=_(kind), value=data["case"]),
                  _("Case number: {number}", number=data["number"] or _("none")),
@@ -169,7 +170,7 @@ class RegisterFlow:
         if await cancelled(ctx, choice):
             return
         require(ctx.person, "npc_register")  # again at every step: roles change
-        step, data = dialog.step, dialog.data
+        step, data = dialog.step, npc(dialog)
         if step == "number" and choice == "none":
             data["number"] = ""
             return await self._goto(ctx, dialog, "matter")
@@ -188,12 +189,17 @@ class RegisterFlow:
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "npc_register")
-        step, data, text = dialog.step, dialog.data, " ".join(ctx.inc.text.split())
+        step, data, text = dialog.step, npc(dialog), " ".join(ctx.inc.text.split())
         limit = {"case": MAX_NAME, "number": MAX_NUMBER, "note": MAX_NOTE}.get(step)
         if limit is not None and len(text) > limit:
             raise UserError("The text is too long: at most {max} characters.", max=limit)
         if step in ("case", "number", "note") and text:
-            data[step] = text
+            if step == "case":
+                data["case"] = text
+            elif step == "number":
+                data["number"] = text
+            else:
+                data["note"] = text
             return await self._goto(ctx, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
         if step == "matter" and text:
             matter = await matters.by_number(ctx.tx, text)
@@ -215,11 +221,11 @@ class RegisterFlow:
         if day > ctx.today:
             raise UserError("{day} is in the future. Please send a day that has passed.", day=ctx._.date(day))
         if dialog.step == "filed_day":
-            entry = await _unfiled(ctx, dialog.data["entry"])
+            entry = await _unfiled(ctx, npc(dialog)["entry"])
             if day < entry.happened_on:
                 raise UserError("The protest was lodged on {day}: it cannot have been filed before that.",
                                 day=ctx._.date(entry.happened_on))
-        dialog.data["day"] = day.isoformat()
+        npc(dialog)["day"] = day.isoformat()
         await self._goto(ctx, dialog, "note" if dialog.step == "day" else "filed_confirm")
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
@@ -228,12 +234,12 @@ class RegisterFlow:
         await self.prompt(ctx, dialog)
 
     async def _record(self, ctx: Context, dialog: Dialog) -> None:
-        person, data = ctx.person, dialog.data
+        person, data = ctx.person, npc(dialog)
         assert person is not None
-        day = date.fromisoformat(data["day"])
-        if data["kind"] not in KIND_LABELS or not data["case"] or day > ctx.today:
+        day, case = date.fromisoformat(given(data["day"])), data["case"]
+        if data["kind"] not in KIND_LABELS or not case or day > ctx.today:
             raise StaleActionError("This button is no longer valid.")  # stored data, checked once more
-        entry_id = await reports.add_entry(ctx.tx, data["kind"], data["matter"], data["case"], data["number"] or "",
+        entry_id = await reports.add_entry(ctx.tx, data["kind"], data["matter"], case, data["number"] or "",
                                            day, data["note"] or "", person.id, ctx.now)
         await audit.record(ctx.tx, ctx.now, person.id, "npc_register_added", matter_id=data["matter"],
                            detail={"entry": entry_id, "kind": data["kind"], "day": day.isoformat()})
@@ -244,8 +250,8 @@ class RegisterFlow:
     async def _file(self, ctx: Context, dialog: Dialog) -> None:
         person = ctx.person
         assert person is not None
-        entry = await _unfiled(ctx, dialog.data["entry"])
-        day = date.fromisoformat(dialog.data["day"])
+        entry = await _unfiled(ctx, npc(dialog)["entry"])
+        day = date.fromisoformat(given(npc(dialog)["day"]))
         if not entry.happened_on <= day <= ctx.today or not await reports.mark_filed(ctx.tx, entry.id, day,
                                                                                         person.id):
             raise StaleActionError("This button is no longer valid.")

@@ -9,7 +9,7 @@ from bot import callbacks, domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
-from bot.messages import Button, OutFile, Reply
+from bot.messages import Button, OutFile, Reply, rows
 from bot.permissions import may
 from bot.matter.model import Matter
 from bot.matter import life
@@ -242,7 +242,7 @@ async def action_buttons(ctx: Context, matter: Matter) -> tuple[tuple[Button, ..
     if await matters.files(ctx.tx, matter.id) and may(ctx.person, files_permission(matter), access, policy):
         names.append("files")
     buttons = [Button(_(ACTION_LABELS[n]), callbacks.encode("act", matter.id, n)) for n in names]
-    return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
+    return rows(buttons, 3)
 
 
 def files_permission(matter: Matter) -> str:

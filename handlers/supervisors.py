@@ -23,13 +23,14 @@ from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may, require
 from bot.router import dialog_button
-from bot.model import Dialog
+from bot.model import Dialog, Person
 from bot.matter.model import Matter
 from bot.matter import life
 from handlers import casework as cases
 from handlers import notices, picker
 from handlers.events import public_summary
 from handlers.dialogue import cancelled, open_dialog
+from handlers.dialog_state import AppointData, ViewData, appoint, view
 from storage import audit, casework, events, matters, people
 from storage.events import Event
 
@@ -99,7 +100,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         await ctx.answer()
         if ctx.dialog is not None:
             raise DialogOpenError()
-        dialog = Dialog("supervisor_appoint", "whom", "", {"person_id": None})
+        dialog = Dialog("supervisor_appoint", "whom", "", dict(AppointData(person_id=None)))
         await ctx.save_dialog(dialog)
         return await APPOINT.prompt(ctx, dialog)
     if len(parts) != 2 or parts[0] not in ("rm", "rmok", "view"):
@@ -134,6 +135,11 @@ def default_end(today: date) -> date:
         return today.replace(year=today.year + TERM_YEARS, day=28)
 
 
+async def _appointee(ctx: Context, dialog: Dialog) -> Person | None:
+    person_id = appoint(dialog)["person_id"]
+    return None if person_id is None else await people.get(ctx.tx, person_id)
+
+
 class AppointFlow:
     """Appoint a supervisor: whom (a search) → the term's last day → done."""
 
@@ -149,7 +155,7 @@ class AppointFlow:
             await ctx.reply(Reply(_("Whom to appoint? Please send part of the representative's name, or their phone "
                                     "number."), title=_("Appoint a supervisor"), buttons=((cancel,),)))
             return
-        person = await people.get(ctx.tx, dialog.data["person_id"])
+        person = await _appointee(ctx, dialog)
         end = default_end(ctx.today)
         term = Button(_("{years} years, until {day}", years=TERM_YEARS, day=_.date(end)),
                       dialog_button(dialog, "default"))
@@ -168,7 +174,7 @@ class AppointFlow:
             term = [s for s in await events.supervisors(ctx.tx, today) if s.person_id == person.id]
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
-            dialog.data["person_id"] = person.id
+            appoint(dialog)["person_id"] = person.id
             dialog.step = "until"
             await ctx.save_dialog(dialog)
             return await self.prompt(ctx, dialog)
@@ -194,7 +200,7 @@ class AppointFlow:
         await picker.offer(ctx, dialog, text, last=[Button(_("Cancel"), dialog_button(dialog, "cancel"))])
 
     async def _appoint(self, ctx: Context, dialog: Dialog, ends_on: date) -> None:
-        person = await people.get(ctx.tx, dialog.data["person_id"])
+        person = await _appointee(ctx, dialog)
         if person is None or not person.is_representative:
             raise StaleActionError("This button is no longer valid.")
         actor = ctx.person.id if ctx.person else None
@@ -233,7 +239,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
 async def begin_view(ctx: Context, event_id: int) -> None:
     event, matter = await discussion(ctx, event_id)
     await ctx.answer()
-    await open_dialog(ctx, VIEW, Dialog("supervisor_view", "text", "", {"event_id": event.id}))
+    await open_dialog(ctx, VIEW, Dialog("supervisor_view", "text", "", dict(ViewData(event_id=event.id))))
 
 
 async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
@@ -265,7 +271,7 @@ class ViewFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
-        event, matter = await discussion(ctx, int(dialog.data["event_id"]))
+        event, matter = await discussion(ctx, view(dialog)["event_id"])
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         await ctx.reply(Reply(public_summary(_, matter) + "\n" + _("Please write your view on it, in one message."),
                               title=_("Your view"), buttons=((cancel,),)))
@@ -282,7 +288,7 @@ class ViewFlow:
         if not text:
             await ctx.reply(Reply(ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
-        matter = await give_view(ctx, int(dialog.data["event_id"]), text)
+        matter = await give_view(ctx, view(dialog)["event_id"], text)
         await ctx.end_dialog()
         await ctx.reply(Reply(ctx._("Your view on {number} has been passed to those handling it. Thank you "
                                     "for your supervision.", number=matter.number)))

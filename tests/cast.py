@@ -72,6 +72,24 @@ async def submit_suggestion(user: User, subject: str = "关于乡村道路安全
     await user.press("确认提交")
 
 
+STALE = "此按钮已失效。"
+
+
+async def refuses_forged_choices(harness: Harness, user: User, choices: tuple[str, ...],
+                                 tables: tuple[str, ...]) -> None:
+    """Each choice, pressed as if it were a button of the user's dialogue at its current step (the right
+    nonce, forged data: button data is user input), gets only the stale answer and changes nothing in
+    `tables` (the dialogue's step and data included when "dialogs" is among them)."""
+    buttons = [data for sent in reversed(user.received) for _, data in sent.buttons if data.startswith("d:")]
+    assert buttons, "the user has no dialogue button to take the nonce from"
+    nonce = buttons[0].split(":")[1]
+    before = await harness.dump(*tables)
+    for choice in choices:
+        pressed = await user.press_data(f"d:{nonce}:{choice}")
+        assert [(s.op, s.text) for s in pressed] == [("answer", STALE)], choice
+    assert await harness.dump(*tables) == before
+
+
 class People:
     """A module's cast: the harness, and people bound to their chats."""
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import CardsConfig, load
 from bot.errors import ConfigError
-from tests.cast import People, answers, at, messages
+from tests.cast import People, answers, at, messages, refuses_forged_choices
 from tests.fakes import Harness, Sent, User
 
 TITLE = "2026年度检察工作征求意见"
@@ -393,3 +393,22 @@ def test_the_cards_section_of_the_configuration(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load(path, environ={})
     assert caught.value.key == "cards.remind_after"
+
+
+async def test_a_forged_option_or_sector_is_stale_and_changes_nothing(harness: Harness, office: Office) -> None:
+    """An option past the question's options, or a sector past the list shown, or data naming no number,
+    pressed with the dialogue's own nonce: the stale answer, the answers and the card unchanged."""
+    clerk = office.clerk
+    await office.write_card("按界别")
+    assert clerk.last_buttons() == ["医药卫生界", "教育界", "取消"]
+    await refuses_forged_choices(harness, clerk, ("s2", "s99", "s", "sx", "s-1", "o0"), TABLES)
+    await clerk.press("教育界")
+    await clerk.press("取消")
+    await office.send_card()
+    wang = office.wang
+    await wang.press("填写")
+    await wang.say("建议加强公益诉讼宣传。")
+    assert wang.last_buttons() == ["满意", "基本满意", "不满意", "跳过", "取消"]
+    await refuses_forged_choices(harness, wang, ("o3", "o99", "o", "ox", "o-1", "o１", "s0"), TABLES)
+    await wang.press("不满意")
+    assert wang.last.endswith(f"2. {Q2}\n答：不满意")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row
+from tests.cast import (GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row,
+                        refuses_forged_choices)
 from tests.fakes import Harness
 
 
@@ -329,3 +330,16 @@ async def test_s13_joint_on_site_supervision_is_recorded_by_discipline(harness: 
     refused = await cast.handler2.press_data("act:1:onsite")
     assert [r.payload["text"] for r in refused if r.op == "answer"] == ["您无权对该事项进行此项操作。"]
     assert await harness.dump(*TABLES[:-1]) == before
+
+
+async def test_a_forged_change_of_a_step_is_stale_and_changes_nothing(harness: Harness) -> None:
+    """§14: on a reply's check, "change" names one of the dialogue's steps; a step past them, or data naming
+    none, pressed with the dialogue's own nonce, gets the stale answer and the draft stays as it was."""
+    cast = await concluded_and_drafting_a_reply(harness, via="在此书面答复")
+    h = cast.handler2
+    await h.say(REPLY_BODY)
+    await h.say(GROUNDS)
+    assert "修改办理结果" in h.last_buttons()
+    await refuses_forged_choices(harness, h, ("change99", "change", "changex", "change-1", "change１"), TABLES)
+    await h.press("确认")
+    assert await harness.count("replies") == 1

@@ -17,7 +17,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.config import TOKEN_ENV
-from tests.cast import FORUM, INVITATION, WHEN_WHERE, Liaison, answers, at, messages
+from tests.cast import FORUM, INVITATION, WHEN_WHERE, Liaison, answers, at, messages, refuses_forged_choices
 from tests.fakes import Harness, MovableClock, User
 
 TABLES = ("events", "event_departments", "invitations", "attendance", "contacts", "matters", "timeline", "dialogs")
@@ -77,6 +77,17 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
                      '{"audience":"all","departments":[1],"event_id":1,"invited":5,"kind":"forum"}')
 
 
+async def report_meeting_until_departments(cast: Liaison) -> User:
+    """The office's /event for a work report meeting, up to the departments to prepare."""
+    c = cast.clerk
+    await c.say("/event")
+    await c.press("工作汇报会")
+    await c.say("向代表委员汇报检察工作")
+    await c.say("2026/12/10 15:00")
+    await c.say("本院三楼会议室")
+    return c
+
+
 @pytest.mark.parametrize(("whom", "search", "expected"), [
     ("人大代表", [], ["wang", "zhang", "liu"]),
     ("政协委员", [], ["li", "zhao"]),
@@ -86,12 +97,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
 ])
 async def test_whom_to_invite_a_body_a_sector_the_supervisors_or_named_people(
         cast: Liaison, whom: str, search: list[str], expected: list[str]) -> None:
-    c = cast.clerk
-    await c.say("/event")
-    await c.press("工作汇报会")
-    await c.say("向代表委员汇报检察工作")
-    await c.say("2026/12/10 15:00")
-    await c.say("本院三楼会议室")
+    c = await report_meeting_until_departments(cast)
     await c.press("无需部门准备")
     await c.press(whom)
     if whom == "某一界别":
@@ -434,3 +440,37 @@ async def test_attendance_of_a_large_event_is_marked_page_by_page(cast: Liaison)
     await c.press("上一页")
     await c.press("代表1")
     assert messages(await c.press("保存"))[0].startswith("出席情况已登记\n2026年度代表委员座谈会出席情况已登记：出席 2 人")
+
+
+# -- forged choices -----------------------------------------------------------------------------------------
+
+
+async def test_a_forged_department_or_sector_in_the_event_dialogue_is_stale_and_changes_nothing(
+        cast: Liaison) -> None:
+    """A department the list did not show, a sector past the list shown, or data that names no number, pressed
+    with the dialogue's own nonce: the stale answer, and the dialogue and the tables are as they were."""
+    c = await report_meeting_until_departments(cast)
+    await refuses_forged_choices(cast.h, c, ("d99", "d", "dx", "d-1", "d１", "d" + "9" * 13, "s0"), TABLES)
+    await c.press("第一检察部")
+    await c.press("完成")
+    await c.press("某一界别")
+    assert c.last_buttons() == ["企业界", "农业界", "医药卫生界", "教育界", "取消"]
+    await refuses_forged_choices(cast.h, c, ("s4", "s99", "s", "sx", "s-1", "d1"), TABLES)
+    assert "（共 2 人）" in messages(await c.press("教育界"))[0]  # the sector still chosen from the list shown
+
+
+async def test_a_forged_attendance_choice_is_stale_and_changes_nothing(cast: Liaison) -> None:
+    """A page past the last one shown, a person not on the list, or data that names nobody: the stale answer,
+    and neither the marks nor the page nor the tables change."""
+    await cast.event()
+    await cast.wang.press("参加")
+    c = cast.clerk
+    cast.h.clock.set(at(date(2026, 12, 4), 11))
+    await c.say("/events")
+    await c.press("2026年12月4日 2026年度代表委员座谈会")
+    await c.press("登记出席")
+    assert c.last_buttons() == ["✓ 王建国", "刘强", "张伟", "李秀梅", "赵敏", "保存", "取消"]
+    await refuses_forged_choices(cast.h, c, ("p1", "p99", "p", "t999", "tx", "t", "a999", "ax", "x1"), TABLES)
+    await c.press("保存")
+    async with cast.h.db.snapshot() as q:
+        assert [r[0] for r in await q.all("SELECT person_id FROM attendance")] == [cast.wang_id]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from tests.cast import bound_deputy, submit_suggestion
+from tests.cast import bound_deputy, refuses_forged_choices, submit_suggestion
 from tests.fakes import Harness, RecordingChannel, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs")
@@ -84,11 +84,8 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     assert harness.app.files.resolve(files[1]["path"]).read_bytes() == b"%PDF-1.4 evidence"
 
 
-async def test_appeal_disputing_our_handling_records_the_original_department(harness: Harness) -> None:
-    """§14: an appeal records whether it disputes our own handling, and which department handled it."""
-    await harness.add_department("第一检察部")
-    await harness.add_department("第二检察部")
-    deputy = await bound_deputy(harness)
+async def appeal_disputing_our_handling(deputy: User) -> None:
+    """A deputy's appeal walked up to the question of which department handled it."""
     await deputy.say("/submit")
     await deputy.press("申诉")
     await deputy.say("不服不起诉决定")
@@ -98,6 +95,14 @@ async def test_appeal_disputing_our_handling_records_the_original_department(har
     await deputy.say("李四")
     await deputy.say("县城关镇")
     await deputy.press("是")
+
+
+async def test_appeal_disputing_our_handling_records_the_original_department(harness: Harness) -> None:
+    """§14: an appeal records whether it disputes our own handling, and which department handled it."""
+    await harness.add_department("第一检察部")
+    await harness.add_department("第二检察部")
+    deputy = await bound_deputy(harness)
+    await appeal_disputing_our_handling(deputy)
     await deputy.press("第二检察部")
     assert "对本院处理不服；原承办部门：第二检察部" in deputy.last
     await deputy.press("确认提交")
@@ -105,6 +110,18 @@ async def test_appeal_disputing_our_handling_records_the_original_department(har
         row = await q.one("SELECT disputes_own_handling, original_department_id, d.name FROM matters m"
                           " JOIN departments d ON d.id = m.original_department_id")
     assert (row[0], row[2]) == (1, "第二检察部")
+
+
+async def test_a_forged_original_department_is_stale_and_changes_nothing(harness: Harness) -> None:
+    """§14: the department an appeal disputes is one of the list shown; a department that does not exist, or
+    data naming no number, pressed with the dialogue's own nonce, gets the stale answer and changes nothing."""
+    await harness.add_department("第一检察部")
+    deputy = await bound_deputy(harness)
+    await appeal_disputing_our_handling(deputy)
+    assert deputy.last_buttons() == ["第一检察部", "不清楚", "取消"]
+    await refuses_forged_choices(harness, deputy, ("dept99", "dept", "deptx", "dept-1", "dept１", "d1"), TABLES)
+    await deputy.press("第一检察部")
+    assert "对本院处理不服；原承办部门：第一检察部" in deputy.last
 
 
 async def test_appeal_not_disputing_skips_the_department(harness: Harness) -> None:
