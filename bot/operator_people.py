@@ -1,0 +1,213 @@
+"""The operator's commands about people: the roster, access, contacts, departments, staff, WeCom accounts and
+invites (`python -m bot ...`, bot/__main__.py). Each returns what to print; a refusal raises Refused and changes
+nothing."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.app import App
+from bot.contacts_file import ContactsFileError, describe, read_contacts
+from bot.domain import STAFF_ROLES, normalise_phone
+from bot.errors import UserError
+from bot.model import Person
+from bot.operator import Refused
+from bot.roster_file import RosterFileError, read_roster
+from handlers import access
+from handlers.binding import create_invite
+from storage import access as access_store
+from storage import audit, contacts, people, roster
+
+
+PROBLEMS = {
+    "missing": "line {line}: {column} is missing",
+    "invalid_body": "line {line}: {value!r} is not 人大代表/政协委员 (npc/cppcc)",
+    "invalid_supervisor": "line {line}: {value!r} is not 是/否 (yes/no)",
+    "invalid_phone": "line {line}: {value!r} is not a phone number",
+    "duplicate": "line {line}: {value!r} appears twice in the file",
+    "too_long": "line {line}: {column} is too long",
+    "no_header": "line {line}: no header row (姓名/name, 类别/body, ...)",
+    "missing_column": "the column {column} is missing",
+    "unknown_format": "not a CSV or XLSX file ({value})",
+    "empty": "the file holds no representatives",
+    "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
+}
+
+
+async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        rows = read_roster(args.file)
+    except FileNotFoundError:
+        raise Refused(f"no such file: {args.file}") from None
+    except RosterFileError as exc:
+        lines = [PROBLEMS[p.problem].format(line=p.line, column=p.column, value=p.value) for p in exc.problems]
+        raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        result = await roster.upsert(tx, rows, now)
+        missing = await access_store.representatives_not_in(tx, set(result.seen))
+        if args.disable_missing:
+            for person_id, _name in missing:
+                person = await people.get(tx, person_id)
+                assert person is not None
+                await access.disable(tx, now, None, person)
+    message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    if missing:
+        names = ", ".join(f"{name} (person {person_id})" for person_id, name in missing)
+        message += (f"\n{len(missing)} representative(s) no longer on the roster "
+                    + ("were disabled" if args.disable_missing else "(to disable them: --disable-missing)")
+                    + f": {names}")
+    return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
+            "missing": [person_id for person_id, _ in missing], "disabled": bool(args.disable_missing and missing)}
+
+
+async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`access show|disable|enable|unbind|roles`: as the office does with /access in chat, audited (actor: none,
+    the operator)."""
+    from handlers.access import describe
+    from bot.i18n import Translator
+
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        person = await _person_of(tx, args)
+        try:
+            if args.action == "show":
+                text = await describe(tx, Translator("en", app.config.unit.tz), person)
+                return {"message": text, "person": person.id}
+            if args.action == "disable":
+                done = await access.disable(tx, now, None, person)
+                message = (f"{person.name} (person {person.id}) disabled: {done.accounts} chat account(s) stopped,"
+                           f" {done.dialogues} open dialogue(s) ended, {done.withdrawn} unsent message(s) withdrawn")
+                if done.open_matters:
+                    message += (f"; open matters {', '.join(done.open_matters)} stay with the unit, and what the bot"
+                                " would send them goes to the liaison office")
+                if done.urged:
+                    message += f"; they urge the open matters {', '.join(done.urged)}: reassign them"
+                return {"message": message, "person": person.id, "open_matters": done.open_matters,
+                        "urged": done.urged}
+            if args.action == "enable":
+                await access.enable(tx, now, None, person)
+                return {"message": f"{person.name} (person {person.id}) enabled again", "person": person.id}
+            if args.action == "unbind":
+                ended = await access.unbind(tx, now, None, person, args.channel.strip().lower(), args.account)
+                return {"message": f"{person.name} (person {person.id}): {len(ended)} account(s) on {args.channel}"
+                                   " unbound", "person": person.id, "unbound": len(ended)}
+            given = args.roles.strip()
+            roles = frozenset() if given.lower() in ("none", "-", "") else frozenset(
+                r.strip() for r in given.split(",") if r.strip())
+            await access.set_roles(tx, now, None, person, roles)
+            return {"message": f"{person.name} (person {person.id}): roles {','.join(sorted(roles)) or 'none'}",
+                    "person": person.id, "roles": sorted(roles)}
+        except UserError as exc:
+            raise Refused(exc.msgid.format(**exc.params)) from None
+
+
+async def import_contacts(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """Every row a contact (source 'import'), each row once however often the file is imported; any problem
+    in the file or with a name on it, and nothing is imported."""
+    now = app.clock.now()
+    try:
+        rows, problems = read_contacts(args.file, now.astimezone(app.config.unit.tz).date()), []
+    except FileNotFoundError:
+        raise Refused(f"no such file: {args.file}") from None
+    except ContactsFileError as exc:  # the good rows are checked against the roster too: one complete list
+        rows, problems = list(exc.rows), list(exc.problems)
+    try:
+        async with app.db.transaction() as tx:
+            result = await contacts.import_rows(tx, rows, now, problems)
+    except ContactsFileError as exc:
+        lines = [describe(p) for p in exc.problems]
+        raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
+    message = f"imported {len(rows)} rows: {result.added} contacts added, {result.unchanged} already recorded"
+    return {"message": message, "added": result.added, "unchanged": result.unchanged}
+
+
+async def add_department(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    name = args.name.strip()
+    if not name or len(name) > 50:
+        raise Refused("a department name is 1 to 50 characters")
+    async with app.db.transaction() as tx:
+        if await people.department_by_name(tx, name) is not None:
+            raise Refused(f"department {name} exists already")
+        dept_id = await people.add_department(tx, name, app.clock.now())
+    return {"message": f"department {name} added (id {dept_id})", "id": dept_id}
+
+
+async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    roles = sorted({r.strip() for r in args.roles.split(",") if r.strip()})
+    unknown = [r for r in roles if r not in STAFF_ROLES]
+    if not roles or unknown:
+        raise Refused(f"unknown role(s) {', '.join(unknown) or '(none given)'}; roles are {', '.join(STAFF_ROLES)}")
+    name = args.name.strip()
+    if not name or len(name) > 50:
+        raise Refused("a name is 1 to 50 characters")
+    async with app.db.transaction() as tx:
+        dept_id = None
+        if args.department:
+            dept_id = await people.department_by_name(tx, args.department.strip())
+            if dept_id is None:
+                raise Refused(f"no department {args.department}; add it first: department add NAME")
+        if "handler" in roles and dept_id is None:
+            raise Refused("a handler belongs to a department: give --department")
+        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now())
+    return {"message": f"staff {name} added (person {person_id}, roles {','.join(roles)})", "person": person_id}
+
+
+async def _person_of(tx: Any, args: argparse.Namespace) -> Person:
+    """The person named by --person ID or --name NAME (one only)."""
+    if args.person is not None:
+        person = await people.get(tx, args.person)
+        if person is None:
+            raise Refused(f"no person with id {args.person}")
+        return person
+    found = await people.find_by_name(tx, args.name.strip())
+    if not found:
+        raise Refused(f"nobody named {args.name} on the roster or staff list")
+    if len(found) > 1:
+        ids = ", ".join(str(p.id) for p in found)
+        raise Refused(f"{len(found)} people are named {args.name} (ids {ids}); use --person ID")
+    return found[0]
+
+
+async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    """`wecom bind`: the person bound to the WeCom member directly; `wecom view`: their presentation."""
+    from handlers.accounts import valid_userid
+
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        person = await _person_of(tx, args)
+        if args.action == "view":
+            await people.set_presentation(tx, person.id, None if args.mode == "default" else args.mode, now)
+            await audit.record(tx, now, None, "presentation_set", detail={"person_id": person.id,
+                                                                        "presentation": args.mode})
+            return {"message": f"{person.name} (person {person.id}): choices on WeCom shown as {args.mode}",
+                    "person": person.id, "mode": args.mode}
+        userid = args.userid.strip()
+        if not valid_userid(userid):
+            raise Refused(f"{userid!r} is not a WeCom userid (letters, digits and _-@. only, at most 64)")
+        holder = await people.by_identity(tx, "wecom", userid)
+        if holder is not None:
+            raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
+        await people.bind_identity(tx, "wecom", userid, userid, person.id, now)
+        await access.end_other_accounts(tx, now, person, ("wecom", userid))  # a staff member's old member ends
+        await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
+                                                          "by": "operator"})
+    return {"message": f"{person.name} (person {person.id}) bound to the WeCom member {userid}",
+            "person": person.id, "userid": userid}
+
+
+async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
+    async with app.db.transaction() as tx:
+        person = await _person_of(tx, args)
+        ttl = app.config.binding.invite_ttl_days
+        code = await create_invite(tx, person.id, app.clock.now(), ttl, keep_accounts=args.keep_accounts)
+    # the t.me link only where Telegram is the channel (or may be: no WeCom); a WeCom unit gives the words
+    telegram = bool(app.config.telegram.token) or not app.config.wecom.enabled
+    link = f"https://t.me/{app.config.telegram.bot_username}?start={code}" if telegram else None
+    lines = [f"  code: {code}", f"  link: {link}" if link else "",
+             f"  WeCom: send the app the message 绑定 {code}" if app.config.wecom.enabled else "",
+             f"  console: /start {code}"]
+    message = "\n".join([f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:",
+                          *filter(None, lines)])
+    return {"message": message, "person": person.id, "code": code, "link": link}
