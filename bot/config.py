@@ -224,7 +224,21 @@ def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
 
 
 def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, str]) -> Config:
+    """The configuration from a parsed file: each section read and checked by its own function, in the order
+    of the file, then any key nobody read refused."""
     r = _Reader(raw)
+    unit, storage, telegram = _unit(r), _storage(r, base), _telegram(r, env)
+    binding, intake, outbox, casework = _binding(r), _intake(r), _outbox(r), _casework(r)
+    supervision, locale, digest, cards = _supervision(r), _locale(r), _digest(r), _cards(r)
+    report, calendar, terms = _report(r), _calendar(r), _terms(r)
+    config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
+                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
+                    wecom=_wecom(r, env), terms=terms, report=report)
+    r.reject_unknown()
+    return config
+
+
+def _unit(r: _Reader) -> UnitConfig:
     unit = UnitConfig(
         name=r.text("unit.name", UnitConfig.name, max_len=100),
         timezone=r.text("unit.timezone", UnitConfig.timezone),
@@ -234,6 +248,10 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         ZoneInfo(unit.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("unit.timezone", f"unknown time zone {unit.timezone!r}") from None
+    return unit
+
+
+def _storage(r: _Reader, base: Path) -> StorageConfig:
     storage = StorageConfig(
         database=base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
@@ -243,6 +261,10 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         keep_complainant_days=r.integer("storage.keep_complainant_days", StorageConfig.keep_complainant_days, 0,
                                         36500),
     )
+    return storage
+
+
+def _telegram(r: _Reader, env: os._Environ[str] | dict[str, str]) -> TelegramConfig:
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():
         token, token_key = env[TOKEN_ENV].strip(), TOKEN_ENV
@@ -256,10 +278,18 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     if token and ":" not in token:
         raise ConfigError(token_key, "does not look like a bot token (expected digits:letters)")
+    return telegram
+
+
+def _binding(r: _Reader) -> BindingConfig:
     binding = BindingConfig(
         invite_ttl_days=r.integer("binding.invite_ttl_days", BindingConfig.invite_ttl_days, 1, 365),
         require_phone=r.boolean("binding.require_phone", BindingConfig.require_phone),
     )
+    return binding
+
+
+def _intake(r: _Reader) -> IntakeConfig:
     due = {k: r.integer(f"intake.due_months.{k}", 3, 1, 12) for k in KINDS}
     intake = IntakeConfig(
         max_subject_chars=r.integer("intake.max_subject_chars", IntakeConfig.max_subject_chars, 10, 500),
@@ -271,11 +301,19 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         max_mb_per_minute=r.integer("intake.max_mb_per_minute", IntakeConfig.max_mb_per_minute, 0, 10000),
         due_months=due,
     )
+    return intake
+
+
+def _outbox(r: _Reader) -> OutboxConfig:
     outbox = OutboxConfig(
         global_rate=r.number("outbox.global_rate", OutboxConfig.global_rate, 0.1, 30),
         per_chat_interval=r.number("outbox.per_chat_interval", OutboxConfig.per_chat_interval, 0, 60),
         max_attempts=r.integer("outbox.max_attempts", OutboxConfig.max_attempts, 1, 100),
     )
+    return outbox
+
+
+def _casework(r: _Reader) -> CaseworkConfig:
     casework = CaseworkConfig(
         min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
         min_outcome_chars=r.integer("casework.min_outcome_chars", CaseworkConfig.min_outcome_chars, 1, 2000),
@@ -287,6 +325,10 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     )
     if casework.extension_approver not in ("office", "leader"):
         raise ConfigError("casework.extension_approver", "must be office or leader")
+    return casework
+
+
+def _supervision(r: _Reader) -> SupervisionConfig:
     supervision = SupervisionConfig(
         tick_minutes=r.integer("supervision.tick_minutes", SupervisionConfig.tick_minutes, 1, 60),
         working_hours=r.text("supervision.working_hours", SupervisionConfig.working_hours),
@@ -301,16 +343,32 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         supervision.hours
     except ValueError:
         raise ConfigError("supervision.working_hours", "must be like 08:30-18:00") from None
+    return supervision
+
+
+def _locale(r: _Reader) -> str:
     locale = r.text("i18n.default_locale", "zh_Hans")
     if locale not in LOCALES:
         raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
+    return locale
+
+
+def _digest(r: _Reader) -> DigestConfig:
     digest = DigestConfig(
         weekly_day=r.integer("digest.weekly_day", DigestConfig.weekly_day, 1, 7),
         monthly_day=r.integer("digest.monthly_day", DigestConfig.monthly_day, 1, 28),
     )
+    return digest
+
+
+def _cards(r: _Reader) -> CardsConfig:
     cards = CardsConfig(
         remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
     )
+    return cards
+
+
+def _report(r: _Reader) -> ReportConfig:
     report = ReportConfig(
         addressee=r.text("report.addressee", ReportConfig.addressee, max_len=60, blank=True),
         document_number=r.text("report.document_number", ReportConfig.document_number, max_len=40, blank=True),
@@ -319,19 +377,23 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
         copy_to=r.text("report.copy_to", ReportConfig.copy_to, max_len=120, blank=True),
         issuer=r.text("report.issuer", ReportConfig.issuer, max_len=40, blank=True),
     )
+    return report
+
+
+def _calendar(r: _Reader) -> Calendar:
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):
         raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
+    return calendar
+
+
+def _terms(r: _Reader) -> Terms:
     terms = Terms(
         regulation=r.text("terms.regulation", REGULATION, max_len=200),
         regulation_en=r.text("terms.regulation_en", REGULATION_EN, max_len=300),
         english_names=r.names("terms.english_names"),
     )
-    config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
-                    r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
-                    wecom=_wecom(r, env), terms=terms, report=report)
-    r.reject_unknown()
-    return config
+    return terms
 
 
 def _wecom(r: _Reader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
