@@ -112,12 +112,22 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
         unit=f.unit, drawn_on=drawn_on, drawn_at=drawn_at, addressee=addressee or paper.addressee or None,
         document_number=paper.number(drawn_on.year), signer=paper.signer, copy_to=paper.copy_to,
         issuer=paper.issuer or f"{f.unit}办公室")
-    add = report.blocks.append
-    add(Paragraph(f"根据《{regulation}》第十七条“每年分别于当年的6月底和12月底前，"
-                  f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、政协委员"
-                  f"工作情况报告如下。"))
+    report.blocks.append(Paragraph(f"根据《{regulation}》第十七条“每年分别于当年的6月底和12月底前，"
+                                   f"把同人大代表、政协委员联系情况报上级人民检察院”的要求，现将我院{half}联系人大代表、"
+                                   f"政协委员工作情况报告如下。"))
+    _contacts_section(report, f, zh, paper)
+    _matters_section(report, f, zh, drawn_on)
+    _quality_section(report, f)
+    _supervision_section(report, f, zh)
+    _register_section(report, f)
+    _events_section(report, f)
+    _closing_section(report, f)
+    return report
 
-    # 一、contacts (§5, §11)
+
+def _contacts_section(report: Report, f: HalfYearFigures, zh: Translator, paper: ReportConfig) -> None:
+    """一、contacts with representatives (§5, §11)."""
+    add = report.blocks.append
     add(Heading("一、联系人大代表、政协委员情况"))
     cov = f.coverage
     if cov.total == 0:
@@ -142,7 +152,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     add(Table("覆盖情况（界别）", "政协委员联系覆盖情况（按界别）", ("界别", "总人数", "已联系", M.COVERAGE_RATE.words),
               sector_rows(cov.by_body_sector.get("cppcc", {}), paper.sectors), frozenset({3}), wrap=frozenset({0})))
 
-    # 二、matters received (§3, §12)
+
+def _matters_section(report: Report, f: HalfYearFigures, zh: Translator, drawn_on: date) -> None:
+    """二、matters received and how they stand (§3, §12)."""
+    add = report.blocks.append
     add(Heading("二、建议、批评、意见及转交案件受理办理情况"))
     kinds = [(zh(KIND_LABELS[k]), f.by_kind[k], Rate(f.by_kind[k], f.registered).value) for k in KINDS]
     if f.registered:
@@ -162,7 +175,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     outcomes = [(zh(OUTCOME_LABELS[o]), f.by_outcome[o]) for o in OUTCOMES] + [("尚未定类", f.by_outcome[""])]
     add(Table("办理结果", "本半年登记事项办理结果分类", ("结果分类", "件数"), [*outcomes, _sum_row("合计", outcomes)]))
 
-    # 三、quality: on time, satisfaction, extensions, transfers (§12, §14)
+
+def _quality_section(report: Report, f: HalfYearFigures) -> None:
+    """三、quality: on time, satisfaction, extensions, transfers (§12, §14)."""
+    add = report.blocks.append
     add(Heading("三、办理质效情况"))
     add(Heading("（一）办结及按期办结情况", 2))
     t = f.timeliness
@@ -208,7 +224,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
               [*((a or "未填写", n) for a, n in f.transfers), ("合计", moved)] if f.transfers else [],
               wrap=frozenset({0})))
 
-    # 四、supervision (§13, §16)
+
+def _supervision_section(report: Report, f: HalfYearFigures, zh: Translator) -> None:
+    """四、supervision and urging (§13, §16)."""
+    add = report.blocks.append
     add(Heading("四、督办催办情况"))
     (urged, urged_matters), (flags, flagged) = f.urgings, f.stale
     add(Paragraph(f"截至{zh_date(f.as_of)}，全院{M.NOT_CONCLUDED.words}事项{f.not_concluded}件，"
@@ -223,7 +242,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
                for o in f.overdue], doc_limit=DOC_LIST_LIMIT, wrap=frozenset({2})))
     add(Note(M.note(M.NOT_CONCLUDED, M.OVERDUE)))
 
-    # 五、the NPC register (§4)
+
+def _register_section(report: Report, f: HalfYearFigures) -> None:
+    """五、major cases reported and protests filed with the people's congress (§4)."""
+    add = report.blocks.append
     add(Heading("五、向县人大报告重大案件及抗诉案件备案情况"))
     filed = sum(1 for e in f.protests if e.filed_on is not None)
     unfiled = len(f.protests) - filed
@@ -236,7 +258,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     add(Table("抗诉备案", "抗诉案件报县人大常委会备案情况", ("序号", "案件名称", "案号", "抗诉日期", "备案日期"),
               register_rows(f.protests, protest=True), wrap=frozenset({1})))
 
-    # 六、events and supervisors (§5, §6, §15)
+
+def _events_section(report: Report, f: HalfYearFigures) -> None:
+    """六、events and law-enforcement supervisors (§5, §6, §15)."""
+    add = report.blocks.append
     add(Heading("六、邀请代表委员参加活动及执法监督员参与情况"))
     if f.events:
         reps, sups = sum(e.representatives for e in f.events), sum(e.supervisors for e in f.events)
@@ -247,6 +272,10 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
     add(Table("活动", "邀请代表委员参加活动情况", ("日期", "活动名称", "类型", "参加代表委员（人次）", "其中执法监督员（人次）"),
               event_rows(f.events), wrap=frozenset({1})))
 
+
+def _closing_section(report: Report, f: HalfYearFigures) -> None:
+    """七、what is left to the office, and the audit log's head."""
+    add = report.blocks.append
     add(Heading("七、存在的问题和下一步工作"))
     add(Paragraph("（此部分由办公室根据实际情况补充。）"))
     add(Paragraph("特此报告。"))
@@ -254,7 +283,6 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
         add(Paragraph(audit_note(f.audit_head)))
         count, digest = f.audit_head
         report.notes += [f"审计日志：截至制表时共{count}条记录", f"最新一条记录的校验值（SHA-256）：{digest}"]
-    return report
 
 
 UNASSIGNED_ROW: Final = "办公室直接处理（移送、无法满足及尚未交办）"
