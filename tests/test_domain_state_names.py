@@ -22,7 +22,7 @@ OTHER_MEANINGS = {
     ("handlers/reports/measures.py", "rated"): "a measure's key",
     ("handlers/reports/measures.py", "reopened"): "a measure's key",
     ("handlers/reports/measures.py", "transferred"): "a measure's key",
-    ("bot/__main__.py", "registered"): "a figure's key in the operator's JSON",
+    ("bot/operator_papers.py", "registered"): "a figure's key in the operator's JSON",
     ("handlers/liaison/cards.py", "closed"): "an opinion card's own state",
     ("storage/cards.py", "closed"): "an opinion card's own state",
     ("storage/casework.py", "reopened"): "the column counting reopenings",

@@ -143,3 +143,13 @@ def test_the_checks_see_a_cycle_and_a_late_import() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
     tree = ast.parse("import os\ndef f():\n    import handlers.common\n")
     assert [in_function for _node, in_function in _imports(tree)] == [False, True]
+
+
+def test_every_package_is_in_the_installed_distribution() -> None:
+    """pyproject.toml lists the packages setuptools installs: a new subpackage left out of it would be
+    missing from an installed bot (bot.matter was, until the rooms of issue 13)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    present = {_module_name(p) for package in PACKAGES for p in (ROOT / package).rglob("__init__.py")}
+    assert present == listed

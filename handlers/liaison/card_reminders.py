@@ -2,9 +2,9 @@
 
 N days (`[cards] remind_after_days`, default 7) after a card was sent, if some representatives
 it reached have neither answered nor declined, every office member gets one message naming
-them, with the response rate so far. It fires through the deadline sweep (a provider in handlers/routes.py REMINDERS), so once per card
-(key `card_remind:<id>`), in working time only, and after downtime when the bot comes back;
-those named are marked `reminded_at`. A closed card is not reminded of.
+them, with the response rate so far. It fires through the deadline sweep (a provider in handlers/routes.py's
+REMINDERS), so once per card (key `card_remind:<id>`), in working time only, and after downtime when the bot
+comes back; those named are marked `reminded_at`. A closed card is not reminded of.
 """
 
 from __future__ import annotations
