@@ -1,6 +1,6 @@
 """Benchmark (not a test): a broadcast of 2 000 notifications within Telegram's flood limits.
 
-The office sends a briefing (/brief, handlers/briefings.py) to all representatives, through the real
+The office sends a briefing (/brief, handlers/liaison/briefings.py) to all representatives, through the real
 Telegram channel over HTTP against the fake Bot API (tests/fakebotapi.py) on 127.0.0.1, which enforces
 its default flood limits: 30 messages a second overall and one a second per chat, answering 429 with
 retry_after beyond them. The office clerk goes through the dialogue like a person would:

@@ -29,7 +29,7 @@ from bot.inbox import InboxProcessor
 from bot.messages import Reply
 from bot.scheduler import Ticker
 from handlers import routes
-from handlers.supervision import Sweep, sweep
+from handlers.oversight.sweep import Sweep, sweep
 from storage import inbox, people, retention
 from storage.db import Database, unusable
 from storage.migrate import migrate
@@ -132,10 +132,10 @@ class App:
         await self.dispatcher.flush()
 
     async def supervise(self) -> Sweep:
-        """One tick: fire what is due now (handlers/supervision.py), and forget what is kept no longer
+        """One tick: fire what is due now (handlers/oversight/sweep.py), and forget what is kept no longer
         (storage/retention.py: `storage.keep_messages_days`, `storage.keep_dialogs_days`)."""
         now = self.clock.now()
-        result = await sweep(self.db, self.config, now, frozenset(self.channels))
+        result = await sweep(self.db, self.config, now, frozenset(self.channels), routes.REMINDERS)
         if result.fired:
             self.dispatcher.wake()
         keep = self.config.storage

@@ -94,7 +94,7 @@ class Context:
 
     async def _forward_to_office(self, person: Person, make: Callable[[Translator], Reply], matter_id: int,
                                  policy: str, dedup_key: str | None) -> bool:
-        """A representative whose access was taken away (handlers/access.py) is still owed what concerns their
+        """A representative whose access was taken away (handlers/people/access.py) is still owed what concerns their
         matters: it goes to the liaison office, to be passed on in person or on paper (and recorded so)."""
         def forwarded(_: Translator) -> Reply:
             inner = make(_)

@@ -1,6 +1,6 @@
 """Word documents in the layout of a Chinese official document (GB/T 9704-2012 《党政机关公文格式》), as
 a procuratorate sends one upward or to a representative: `OfficialDocument` lays out the parts, the
-callers (bot/office_files.py, the report; handlers/papers.py, the slip and the letter) say what is in them.
+callers (bot/office_files.py, the report; handlers/reports/papers.py, the slip and the letter) say what is in them.
 
 - A4, 天头 37 mm, 订口 28 mm, text block 156 × 225 mm (§5.2.1); body 3号仿宋 at a fixed 28 pt line,
   each paragraph indented two characters (§7.3.3);

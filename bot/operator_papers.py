@@ -22,7 +22,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     from bot.context import Context
     from bot.i18n import Translator
     from bot.messages import Incoming
-    from handlers import events
+    from handlers.liaison import events
     from storage import matters
 
     config, now = app.config, app.clock.now()
@@ -107,8 +107,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`report half-year PERIOD --out FILE.docx` (and FILE.xlsx) or `report assessment YEAR --out FILE.xlsx`,
     as of today in the unit's time zone; an existing file is replaced."""
     from bot import office_files
-    from handlers import report_text
-    from handlers import reports
+    from handlers.reports import report_text
+    from handlers.reports import figures as reports
 
     config, out = app.config, Path(args.out)
     today = app.clock.now().astimezone(config.unit.tz).date()
@@ -155,7 +155,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
 async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`report ledger PERIOD --out FILE.xlsx [--kind K] [--department D] [--state S]`, on a snapshot."""
     from bot import office_files
-    from handlers import ledger
+    from handlers.reports import ledger
     from storage import people as people_store
 
     config, out = app.config, Path(args.out)

@@ -14,8 +14,8 @@ from bot.errors import UserError
 from bot.model import Person
 from bot.operator import Refused
 from bot.roster_file import RosterFileError, read_roster
-from handlers import access
-from handlers.binding import create_invite
+from handlers.people import access
+from handlers.people.binding import create_invite
 from storage import access as access_store
 from storage import audit, contacts, people, roster
 
@@ -65,7 +65,7 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
 async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`access show|disable|enable|unbind|roles`: as the office does with /access in chat, audited (actor: none,
     the operator)."""
-    from handlers.access import describe
+    from handlers.people.access import describe
     from bot.i18n import Translator
 
     now = app.clock.now()
@@ -172,7 +172,7 @@ async def _person_of(tx: Any, args: argparse.Namespace) -> Person:
 
 async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`wecom bind`: the person bound to the WeCom member directly; `wecom view`: their presentation."""
-    from handlers.accounts import valid_userid
+    from handlers.people.accounts import valid_userid
 
     now = app.clock.now()
     async with app.db.transaction() as tx:

@@ -1,6 +1,6 @@
 """The scheduler only ticks: APScheduler calls the sweep every few minutes, in the unit's time
 zone, on the bot's own event loop. What is due is recomputed from storage on every tick (see
-handlers/supervision.py), so nothing depends on APScheduler remembering anything: a job it
+handlers/oversight/sweep.py), so nothing depends on APScheduler remembering anything: a job it
 skips, coalesces or loses across a restart is simply covered by the next tick, and the first
 tick runs at start-up, so what fell due while the bot was down goes out at once."""
 

@@ -1,1 +1,3 @@
-"""Use cases, one module per area; each takes a Context and an Incoming and changes state through storage."""
+"""Use cases, grouped by area (matters/, liaison/, oversight/, reports/, people/), with what every area uses at
+the top (common, menu, dialogue, dialog_state, picker, labels) and routes.py, the only wiring. Each use case takes
+a Context and changes state through storage."""

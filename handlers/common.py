@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, StaleActionError
+from bot.errors import StaleActionError
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
 from bot.model import Person
@@ -199,15 +199,3 @@ async def not_understood(ctx: Context) -> None:
     else:
         text = ctx._("Sorry, I did not understand. Please choose below, or send /help.")
     await ctx.reply(Reply(text, buttons=main_menu(ctx._, person)))
-
-
-async def on_menu(ctx: Context, parts: list[str]) -> None:
-    from handlers import intake, mine  # the menu reaches every area; imported here to keep areas independent
-
-    actions = {"submit": intake.begin, "my": mine.list_matters, "lang": choose_language, "help": show_help}
-    if len(parts) != 1 or parts[0] not in actions:
-        raise StaleActionError("This button is no longer valid.")
-    await ctx.answer()
-    if ctx.dialog is not None and parts[0] == "submit":  # reading one's matters, help and language work in a dialogue
-        raise DialogOpenError()
-    await actions[parts[0]](ctx)

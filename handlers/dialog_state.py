@@ -35,7 +35,7 @@ def stored_files(files: list[FileData]) -> list[StoredFile]:
 
 
 class IntakeData(TypedDict, total=False):
-    """A matter being submitted (handlers/intake.py), or registered by the office on someone's behalf."""
+    """A matter being submitted (handlers/matters/intake.py), or registered by the office on someone's behalf."""
 
     text: Required[list[str]]
     files: Required[list[FileData]]
@@ -50,7 +50,7 @@ class IntakeData(TypedDict, total=False):
 
 
 class ActionData(TypedDict, total=False):
-    """An action on a matter that asks for values first (handlers/actions.py): assign, transfer, reply..."""
+    """An action on a matter that asks for values first (handlers/matters/actions.py): assign, transfer, reply..."""
 
     matter_id: Required[int]
     action: Required[str]
@@ -60,7 +60,7 @@ class ActionData(TypedDict, total=False):
 
 
 class RatingData(TypedDict):
-    """A rating given, its comment asked for (handlers/rating.py)."""
+    """A rating given, its comment asked for (handlers/matters/rating.py)."""
 
     matter_id: int
     reply_id: int
@@ -91,7 +91,7 @@ def given(value: T | None) -> T:
 
 
 class ContactData(TypedDict):
-    """A contact being recorded (handlers/contacts.py): filled in step by step."""
+    """A contact being recorded (handlers/liaison/contacts.py): filled in step by step."""
 
     reps: list[int]  # the representatives chosen, each checked when chosen and again on confirm
     method: str | None  # one of bot.contacts_file.METHODS
@@ -100,7 +100,7 @@ class ContactData(TypedDict):
 
 
 class EventData(TypedDict):
-    """An event being created (handlers/event_dialogs.py)."""
+    """An event being created (handlers/liaison/event_dialogs.py)."""
 
     kind: str | None
     matter_id: int | None  # the matter a case discussion is about
@@ -114,7 +114,7 @@ class EventData(TypedDict):
 
 
 class AttendData(TypedDict):
-    """Attendance at an event being marked (handlers/attendance.py)."""
+    """Attendance at an event being marked (handlers/liaison/attendance.py)."""
 
     event_id: int
     chosen: list[int]
@@ -123,14 +123,14 @@ class AttendData(TypedDict):
 
 
 class DeclineData(TypedDict):
-    """A reason for declining an invitation being asked for (handlers/event_screens.py)."""
+    """A reason for declining an invitation being asked for (handlers/liaison/event_screens.py)."""
 
     event_id: int
     title: str
 
 
 class AudienceData(TypedDict, total=False):
-    """The audience steps a card or a briefing shares (handlers/audience.py)."""
+    """The audience steps a card or a briefing shares (handlers/liaison/audience.py)."""
 
     audience: dict[str, Any]  # {"kind": ..., "sector"/"ids": ...}, resolved by storage.cards.audience_members
     sectors: list[str]  # the sectors offered, by the index of their button
@@ -138,7 +138,7 @@ class AudienceData(TypedDict, total=False):
 
 
 class CardWriteData(AudienceData, total=False):
-    """An opinion card being written (handlers/cards.py)."""
+    """An opinion card being written (handlers/liaison/cards.py)."""
 
     title: Required[str | None]
     # (text, kind, options) each; JSON gives the triple back as a list, unpacked the same way
@@ -147,14 +147,14 @@ class CardWriteData(AudienceData, total=False):
 
 
 class CardAnswerData(TypedDict):
-    """An opinion card being answered (handlers/card_answers.py): one answer per question, None if skipped."""
+    """An opinion card being answered (handlers/liaison/card_answers.py): one answer per question, None if skipped."""
 
     card_id: int
     answers: list[str | None]
 
 
 class BriefWriteData(AudienceData, total=False):
-    """A briefing being written (handlers/briefings.py)."""
+    """A briefing being written (handlers/liaison/briefings.py)."""
 
     title: Required[str | None]
     text: Required[str | None]
@@ -162,7 +162,7 @@ class BriefWriteData(AudienceData, total=False):
 
 
 class BriefOpinionData(TypedDict):
-    """An opinion on a briefing being written (handlers/briefings.py)."""
+    """An opinion on a briefing being written (handlers/liaison/briefings.py)."""
 
     briefing_id: int
     text: str | None
@@ -170,7 +170,7 @@ class BriefOpinionData(TypedDict):
 
 class NpcData(TypedDict, total=False):
     """An entry of the NPC register being added — kind, case, number, matter, day, note — or an entry's
-    filing day being given — entry, day (handlers/npc_register.py)."""
+    filing day being given — entry, day (handlers/oversight/npc_register.py)."""
 
     kind: str
     case: str | None
@@ -182,19 +182,19 @@ class NpcData(TypedDict, total=False):
 
 
 class AppointData(TypedDict):
-    """A supervisor being appointed (handlers/supervisors.py)."""
+    """A supervisor being appointed (handlers/liaison/supervisors.py)."""
 
     person_id: int | None
 
 
 class ViewData(TypedDict):
-    """A supervisor's view on a case discussion being written (handlers/supervisors.py)."""
+    """A supervisor's view on a case discussion being written (handlers/liaison/supervisors.py)."""
 
     event_id: int
 
 
 class BindData(TypedDict):
-    """An invitation being bound to this chat account (handlers/binding.py)."""
+    """An invitation being bound to this chat account (handlers/people/binding.py)."""
 
     invite_id: int
     person_id: int

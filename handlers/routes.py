@@ -1,14 +1,18 @@
-"""The table of every command, button namespace and dialogue: the only wiring of handlers."""
+"""The table of every command, button namespace and dialogue, and the list of the areas' reminders the
+deadline sweep fires: the only wiring of handlers."""
 
 from __future__ import annotations
 
 from bot.i18n import N_
 from bot.router import Routes
-from handlers import actions, binding, common, contacts, digest, intake, mine, rating, staff
-from handlers import briefings, card_answers, cards
-from handlers import attendance, event_dialogs, event_screens, supervisors
-from handlers import access, accounts, ledger, npc_register, report_reminders
-
+from handlers import common, menu
+from handlers.liaison import attendance, briefings, card_answers, card_reminders, cards, contacts, event_dialogs
+from handlers.liaison import event_reminders, event_screens, supervisors
+from handlers.matters import actions, intake, mine, rating, screens
+from handlers.oversight import npc_register
+from handlers.oversight.reminders import Provider
+from handlers.people import access, accounts, binding
+from handlers.reports import digest, halfyear, ledger
 
 def build() -> Routes:
     return Routes(
@@ -21,9 +25,9 @@ def build() -> Routes:
             "submit": intake.begin,
             "register": intake.begin_on_behalf,
             "my": mine.command,
-            "inbox": staff.inbox,
-            "case": staff.open_by_number,
-            "overview": staff.overview,
+            "inbox": screens.inbox,
+            "case": screens.open_by_number,
+            "overview": screens.overview,
             "contact": contacts.begin,
             "quota": contacts.quota,
             "card": cards.begin,
@@ -34,18 +38,18 @@ def build() -> Routes:
             "events": event_screens.listing,
             "supervisors": supervisors.listing,
             "npc": npc_register.command,
-            "report": report_reminders.command,
+            "report": halfyear.command,
             "view": accounts.choose_view,
             "wecom": accounts.office_command,
             "ledger": ledger.command,
             "access": access.command,
         },
-        buttons={"menu": common.on_menu, "lang": common.on_language, "my": mine.on_button,
-                 "case": staff.on_case, "act": actions.on_act, "rate": rating.on_rate,
+        buttons={"menu": menu.on_menu, "lang": common.on_language, "my": mine.on_button,
+                 "case": screens.on_case, "act": actions.on_act, "rate": rating.on_rate,
                  "register": intake.on_register_button, "contact": contacts.on_button,
                  "card": cards.on_button, "brief": briefings.on_button,
                  "event": event_screens.on_button, "sv": supervisors.on_button,
-                 "npc": npc_register.on_button, "report": report_reminders.on_button,
+                 "npc": npc_register.on_button, "report": halfyear.on_button,
                  "view": accounts.on_view},
         flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
                                                                 contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
@@ -59,6 +63,10 @@ def build() -> Routes:
         unbound=common.unbound,
         not_understood=common.not_understood,
     )
+
+
+# Each area's reminders, in the order the sweep (handlers/oversight/sweep.py) fires them after the matters' own.
+REMINDERS: tuple[Provider, ...] = (halfyear.collect, card_reminders.collect, digest.collect, event_reminders.collect)
 
 
 # Shown in the channel's command menu (Telegram: setMyCommands), in each language.

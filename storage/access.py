@@ -1,6 +1,6 @@
 """Taking access away (SPEC §2, issue 15 item 1): disable a person, unbind a chat account, set staff roles.
 
-SQL only; the use cases (who may, what is audited, what the office is told) are in handlers/access.py.
+SQL only; the use cases (who may, what is audited, what the office is told) are in handlers/people/access.py.
 A disabled person keeps their row, their chat accounts (so that enabling them again needs no new
 invite), their matters and their history; `people.by_identity` and `people.chats_of` no longer see
 them, so every command and press of theirs is answered as from a stranger, and nothing is sent to them.

@@ -1,6 +1,6 @@
 """What the leadership digest (SPEC §7) shows of matters and events, and the events it lists.
 
-Its figures are the measures of handlers/measures.py, counted from storage/reports.py `facts` like the
+Its figures are the measures of handlers/reports/measures.py, counted from storage/reports.py `facts` like the
 half-year report's. What leaves here names a matter only by its number, kind, department and dates: no
 subject, no text, no representative and never a complainant, so that nothing of it can leak into a digest.
 """

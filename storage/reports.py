@@ -4,7 +4,7 @@ computed from, the NPC register, and the half-year reports marked as sent.
 Nothing here returns a matter's text or a complainant's personal data (SPEC §1): only ids, numbers,
 kinds, states, dates and counts. A window is [start, end) in UTC, the unit's local days turned into
 moments by the caller; days ('YYYY-MM-DD') are the unit's local days. `facts` returns a superset of
-what a span needs (the exact counting, in the unit's time zone, is handlers/measures.py's).
+what a span needs (the exact counting, in the unit's time zone, is handlers/reports/measures.py's).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ REGISTER_KINDS: Final = ("major_case_report", "protest")
 
 @dataclass(frozen=True)
 class MatterFacts:
-    """What the measures need of a matter (handlers/measures.py). `first_reply_at` is when its first reply
+    """What the measures need of a matter (handlers/reports/measures.py). `first_reply_at` is when its first reply
     went out; `since_at` and `notice_at`, for major matters only, its latest (re)assignment or
     registration and its latest progress notice to the representative (seed §12)."""
 

@@ -17,7 +17,7 @@ from bot.config import Config, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
 from storage import people
-from handlers.binding import create_invite
+from handlers.people.binding import create_invite
 
 
 class MovableClock:

@@ -178,7 +178,7 @@ async def test_a_staff_members_new_account_ends_the_old_one_unless_kept(harness:
         rows = await q.all("SELECT action, detail FROM audit_log WHERE action = 'unbound'")
     assert len(rows) == 1 and '"reason":"replaced"' in rows[0]["detail"]
 
-    from handlers.binding import create_invite
+    from handlers.people.binding import create_invite
     async with harness.db.transaction() as tx:
         code = await create_invite(tx, clerk_id, harness.clock.now(), 7, keep_accounts=True)
     third = harness.user("3003")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.config import BindingConfig
-from handlers.binding import hash_code
+from handlers.people.binding import hash_code
 from tests.fakes import Harness
 
 TABLES = ("identities", "invites", "persons", "dialogs", "matters")

@@ -171,7 +171,7 @@ async def test_only_the_office_sends_briefings_and_only_recipients_reply(harness
 
 
 async def test_a_group_with_nobody_in_it_is_refused_and_the_choice_stays_open(harness: Harness) -> None:
-    """The audience step (handlers/audience.py, shared with opinion cards) refuses a group with nobody
+    """The audience step (handlers/liaison/audience.py, shared with opinion cards) refuses a group with nobody
     on the roster in it, changes nothing, and lets the office choose again."""
     clerk_id = await harness.add_staff("陈静", ["office"])
     clerk = harness.user("3001")

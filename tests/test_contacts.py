@@ -24,7 +24,7 @@ from bot.contacts_file import parse_date
 from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.matter.model import Matter
-from handlers.contacts import quota_report, record_reply_contact
+from handlers.liaison.contacts import quota_report, record_reply_contact
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
 from storage.records import RECORDS

@@ -22,7 +22,7 @@ from PIL import Image
 from bot import charts
 from bot.config import DigestConfig
 from bot.i18n import Translator
-from handlers import digest
+from handlers.reports import digest
 from storage import contacts
 from storage.digest import DepartmentLoad
 from tests.fakes import Harness, Sent, User
@@ -582,7 +582,7 @@ def test_the_chart_keeps_to_twenty_bars_and_short_labels() -> None:
 def test_more_departments_get_a_bar_rather_than_other_outgrow_the_busiest() -> None:
     """A province: fifty departments of about the same size. Folding thirty-one of them would make 其他部门
     the longest bar by far; as many more get their own bar as CHART_MAX allows, and the rest is said below."""
-    from handlers import digest_chart
+    from handlers.reports import digest_chart
 
     even = [DepartmentLoad(f"部门{i}", 10, 2, 1 if i < 5 else 0) for i in range(50)]
     own, other, left_out = digest_chart.fold(even)
@@ -623,10 +623,10 @@ async def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_one_warn
         office: Office, no_font: None, caplog: pytest.LogCaptureFixture) -> None:
     await office.seed(seed_specs())
     office.h.clock.set(NOW.astimezone(UTC))
-    with caplog.at_level(logging.WARNING, logger="handlers.digest"):
+    with caplog.at_level(logging.WARNING, logger="handlers.reports.digest"):
         got = messages(await office.leader.say("/digest"))
     assert len(got) == 1 and got[0].payload["files"] == [] and got[0].text.startswith("联络工作周报")
-    warnings = [r for r in caplog.records if r.name == "handlers.digest"]
+    warnings = [r for r in caplog.records if r.name == "handlers.reports.digest"]
     assert len(warnings) == 1 and "fonts-noto-cjk" in warnings[0].getMessage()
 
 
@@ -640,7 +640,7 @@ async def test_with_a_font_the_chart_goes_with_the_digest_as_a_photo(
     await world.seed(seed_specs())
     leader = await world.bind(await harness.add_staff("Li Ming", ["leader"]), "6002", "en")
     harness.clock.set(NOW.astimezone(UTC))
-    with caplog.at_level(logging.WARNING, logger="handlers.digest"):
+    with caplog.at_level(logging.WARNING, logger="handlers.reports.digest"):
         got = messages(await leader.say("/digest"))
     assert [(name, kind) for _path, name, kind in got[0].payload["files"]] == [("Digest chart, November 30, 2026.png", "photo")]
     path = Path(got[0].payload["files"][0][0])
@@ -649,7 +649,7 @@ async def test_with_a_font_the_chart_goes_with_the_digest_as_a_photo(
     assert data.startswith(PNG)
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "PNG"
-    assert not [r for r in caplog.records if r.name == "handlers.digest"]
+    assert not [r for r in caplog.records if r.name == "handlers.reports.digest"]
 
 
 @pytest.mark.skipif(charts.font_for("第一检察部未办结事项") is None, reason="no CJK font installed (fonts-noto-cjk)")

@@ -25,7 +25,7 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply, SendResult
-from handlers import registry
+from handlers.matters import register
 from storage import outbox
 from storage.db import ts
 from storage.records import RECORDS
@@ -529,7 +529,7 @@ async def test_a_matter_and_its_receipt_are_committed_together(harness: Harness,
     async def office_unreachable(ctx: Context, matter: Any) -> None:
         raise RuntimeError("office list unavailable")
 
-    monkeypatch.setattr(registry, "notify_office", office_unreachable)
+    monkeypatch.setattr(register, "notify_office", office_unreachable)
     replies = await deputy.press("确认提交")
     assert [(r.op, r.text) for r in replies] == [("message", APOLOGY), ("answer", "")]
     assert await harness.dump("matters", "timeline", "counters", "dialogs") == before

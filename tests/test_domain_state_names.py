@@ -18,12 +18,12 @@ SQL_LITERAL = re.compile(r"'(" + "|".join(sorted(NAMES)) + r")'")
 
 # The same words meaning something else: not a matter's state.
 OTHER_MEANINGS = {
-    ("handlers/measures.py", "registered"): "a measure's key",
-    ("handlers/measures.py", "rated"): "a measure's key",
-    ("handlers/measures.py", "reopened"): "a measure's key",
-    ("handlers/measures.py", "transferred"): "a measure's key",
+    ("handlers/reports/measures.py", "registered"): "a measure's key",
+    ("handlers/reports/measures.py", "rated"): "a measure's key",
+    ("handlers/reports/measures.py", "reopened"): "a measure's key",
+    ("handlers/reports/measures.py", "transferred"): "a measure's key",
     ("bot/operator_papers.py", "registered"): "a figure's key in the operator's JSON",
-    ("handlers/cards.py", "closed"): "an opinion card's own state",
+    ("handlers/liaison/cards.py", "closed"): "an opinion card's own state",
     ("storage/cards.py", "closed"): "an opinion card's own state",
     ("storage/casework.py", "reopened"): "the column counting reopenings",
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import OutboxConfig
-from handlers.binding import create_invite
+from handlers.people.binding import create_invite
 from storage import people
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import Chat, bot_in_process, telegram_config

@@ -18,7 +18,7 @@ import pytest
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.config import Config
-from handlers.binding import create_invite
+from handlers.people.binding import create_invite
 from storage import people
 from tests.cast import at
 from tests.fakebotapi import FakeBotAPI

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.binding import create_invite
+from handlers.people.binding import create_invite
 from storage import people
 from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 from tests.telegram_env import bot_in_process, telegram_config

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from handlers.binding import create_invite
+from handlers.people.binding import create_invite
 from storage import people
 from tests.fakewecom import FakeWeCom, Received
 from tests.cast import at

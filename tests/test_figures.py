@@ -30,7 +30,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from bot.domain import KINDS, add_months
 from bot.i18n import Translator
-from handlers import digest, measures as M, report_text, reports
+from handlers.reports import digest, measures as M, report_text, figures as reports
 from tests.fakes import Harness
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bot.context import Context
-from handlers import common
+from handlers import common, menu
 from tests import fuzzing
 
 CI = settings(derandomize=True, database=None, deadline=None, max_examples=60, print_blob=False,
@@ -69,5 +69,5 @@ def test_the_fuzz_catches_a_press_left_unanswered(monkeypatch: pytest.MonkeyPatc
     async def no_answer(ctx: Context, parts: list[str]) -> None:
         ctx.answered = True  # as if answered, so the router's own answer is skipped
 
-    monkeypatch.setattr(common, "on_menu", no_answer)
+    monkeypatch.setattr(menu, "on_menu", no_answer)
     assert _fails([("as", "member"), ("data", "me", "menu:help")]).endswith("a press answered 0 times")

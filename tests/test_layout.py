@@ -28,7 +28,7 @@ from bot import official_docx as layout
 from bot.config import ReportConfig
 from bot.office_files import Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx
 from bot.workbook import Column, Sheet, write_workbook
-from handlers import report_text, reports
+from handlers.reports import report_text, figures as reports
 from tests.fakes import Harness
 from tests.reports_world import seed
 

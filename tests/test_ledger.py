@@ -199,7 +199,7 @@ async def test_the_ledger_is_read_before_the_commands_transaction(harness: Harne
     connection of its own before its transaction (bot/inbox.py), so the writer every other chat waits for is
     free meanwhile — here another transaction commits in the middle of the read — and the file read is the
     one answered."""
-    from handlers import ledger
+    from handlers.reports import ledger
 
     office = await office_with_extension(harness)
     reads: list[bool] = []

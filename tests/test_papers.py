@@ -13,7 +13,7 @@ from pathlib import Path
 
 import docx
 
-from handlers.measures import Satisfaction, satisfaction
+from handlers.reports.measures import Satisfaction, satisfaction
 from storage import reports
 from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast
 from tests.fakes import Harness, Sent

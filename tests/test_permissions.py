@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.permissions import ACTIONS
 from bot.sealing import COMPLAINANT_NAME
-from handlers import casework as cases
+from handlers.matters import casework as cases
 from storage import people
 from storage.records import RECORDS
 from tests.fakes import Harness

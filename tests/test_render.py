@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers import report_text, reports
+from handlers.reports import report_text, figures as reports
 from tests.fakes import Harness
 from tests.reports_world import seed, stamp
 

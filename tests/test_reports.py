@@ -267,8 +267,8 @@ def test_the_2026_assessment_by_hand() -> None:
 
 
 async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> None:
-    from handlers import report_text
-    from handlers import reports
+    from handlers.reports import report_text
+    from handlers.reports import figures as reports
 
     await seed(harness.db, harness.clock.now())
     async with harness.db.snapshot() as q:
@@ -323,7 +323,7 @@ def test_the_command_line_end_to_end(config_path: Path, tmp_path: Path, capsys: 
 def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: Path) -> None:
     """The overdue list of a large unit: the document shows the first 100 (the longest overdue), the workbook all."""
     from bot import office_files
-    from handlers import report_text
+    from handlers.reports import report_text
 
     rows: list[tuple[Any, ...]] = [(f"LS-2025-{n:04d}", "建议", "第一检察部", "2026年1月1日", 200 - n) for n in range(150)]
     table = office_files.Table("逾期未办结", "逾期未办结事项", ("编号", "类别", "承办部门", "办理期限", "超期天数"), rows,
@@ -343,7 +343,7 @@ def test_a_long_list_is_cut_in_the_document_and_whole_in_the_workbook(tmp_path: 
 
 async def test_events_held_and_supervisors_attending_are_reported(harness: Harness) -> None:
     """§5, §6, §15: section 六 counts the events held in the half-year and the supervisors among the attendees."""
-    from handlers import reports as figures
+    from handlers.reports import figures
 
     supervisor = await harness.add_representative("王建国", phone="13800000001", supervisor=True)
     deputy = await harness.add_representative("李秀梅", body="cppcc", phone="13800000002")

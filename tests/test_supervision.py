@@ -359,7 +359,7 @@ async def test_a_days_reminders_fire_in_short_transactions_and_a_failure_loses_n
     """Many reminders at once (a province's 09:00 tick) are fired a batch per transaction, so people's
     updates are not held up for seconds; a batch that fails rolls back alone, and the next tick sends
     what it held — each reminder once, with its messages."""
-    from handlers import supervision as rules
+    from handlers.oversight import sweep as rules
     from storage import matters as matter_store
 
     monkeypatch.setattr(rules, "FIRE_BATCH", 2)
@@ -468,7 +468,7 @@ async def test_s13_after_two_weeks_down_the_urging_ladder_starts_with_the_handle
 
 async def test_s12_the_card_the_digest_the_report_and_the_notice_say_the_same_days_overdue(world: World) -> None:
     """§12, §13, §17: three days after its due date a matter is three days overdue wherever it is said."""
-    from handlers.reports import HalfYear, half_year
+    from handlers.reports.figures import HalfYear, half_year
 
     await world.matter(date(2026, 8, 27), due=date(2026, 11, 27))
     await world.tick(at(date(2026, 11, 30), 9))

@@ -768,7 +768,7 @@ async def test_an_unreadable_update_from_a_wecom_member_still_gets_the_apology(h
 
 async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
     """SPEC §2: the same one-time invite code, typed as "绑定 CODE" (WeCom has no deep link)."""
-    from handlers.binding import create_invite
+    from handlers.people.binding import create_invite
 
     async with env.app.db.transaction() as tx:
         person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at) VALUES"
@@ -874,7 +874,7 @@ async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_but
     """binding.require_phone: Telegram's share-contact button does not exist on WeCom; the member types the
     number instead, taken as their contact only while they are binding."""
     from bot.config import BindingConfig
-    from handlers.binding import create_invite
+    from handlers.people.binding import create_invite
 
     config = replace(env.app.config, binding=BindingConfig(require_phone=True))
     env.app.config = env.app.processor.config = config

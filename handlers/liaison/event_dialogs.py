@@ -1,0 +1,246 @@
+"""The chat dialogue in which the office creates an event (/event); attendance is in handlers/liaison/attendance.py.
+
+/event: kind → (a case discussion: the matter's number) → title → date and time (2026-12-05
+09:30) → place → departments to prepare (several, then Done) → whom to invite (everyone, a body,
+a sector, the supervisors, or named people found by search) → confirm → `events.create`.
+Every step checks the office's role again; button data is user input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot import callbacks
+from bot.messages import Button, Reply, rows
+from bot.permissions import require
+from bot.router import dialog_button
+from bot.model import Dialog, Person
+from handlers.liaison import events as ev
+from handlers.liaison.event_card import card
+from handlers import picker
+from handlers.dialog_state import EventData, event, given
+from handlers.dialogue import cancelled, open_dialog
+from storage import events, matters, people
+
+MAX_NAMED: Final = 200
+
+
+def _join(ctx: Context, names: list[str]) -> str:
+    return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
+
+
+async def begin(ctx: Context) -> None:
+    """/event"""
+    require(ctx.person, "manage_events")
+    await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
+                                         dict(EventData(kind=None, matter_id=None, title=None, starts_at=None,
+                                                        place=None, departments=[], audience=None, sectors=[],
+                                                        named=[]))))
+
+
+class EventFlow:
+    name = "event"
+
+    def describe(self, ctx: Context, dialog: Dialog) -> str:
+        return ctx._("creating an event")
+
+    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
+        _, step, data = ctx._, dialog.step, event(dialog)
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if step == "kind":
+            kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
+            await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"),
+                                  buttons=(*rows(kinds, 2), (cancel,))))
+        elif step == "matter":
+            await ctx.reply(Reply(_("Which matter is to be discussed? Please send its number, e.g. LS-2026-0001."),
+                                  buttons=((cancel,),)))
+        elif step == "title":
+            await ctx.reply(Reply(_("Please send the title of the event (at most {max} characters).",
+                                    max=ev.MAX_TITLE), buttons=((cancel,),)))
+        elif step == "when":
+            await ctx.reply(Reply(_("When does it begin? Please send the date and time, e.g. 2026-12-05 09:30."),
+                                  buttons=((cancel,),)))
+        elif step == "place":
+            await ctx.reply(Reply(_("Where is it held? Please send the place."), buttons=((cancel,),)))
+        elif step == "departments":
+            marked = data["departments"]
+            departments = [Button(("✓ " if d in marked else "") + name, dialog_button(dialog, callbacks.choice("d", d)))
+                           for d, name in await people.departments(ctx.tx)]
+            done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
+            await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
+                                  buttons=(*rows(departments, 1), (done, cancel))))
+        elif step == "whom":
+            options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
+            whom = [Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)) for a in options]
+            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows(whom, 1), (cancel,))))
+        elif step == "sector":
+            sectors = [Button(s, dialog_button(dialog, callbacks.choice("s", i)))
+                       for i, s in enumerate(data["sectors"])]
+            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(sectors, 1), (cancel,))))
+        elif step == "named":
+            chosen = [p for p in [await people.get(ctx.tx, i) for i in data["named"]] if p is not None]
+            if not chosen:
+                text = _("Please send part of a representative's name, or their phone number. You can add several, "
+                         "one by one.")
+                await ctx.reply(Reply(text, buttons=((cancel,),)))
+                return
+            done = Button(_("Done"), dialog_button(dialog, "done"))
+            await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when everyone is "
+                                    "chosen, press Done.", names=_join(ctx, [p.name for p in chosen])),
+                                  buttons=((done, cancel),)))
+        elif step == "confirm":
+            confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
+            await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
+                                  buttons=((confirm, cancel),)))
+
+    async def summary(self, ctx: Context, dialog: Dialog) -> str:
+        _, data = ctx._, event(dialog)
+        starts_at = datetime.fromisoformat(given(data["starts_at"]))
+        lines = [_("Kind: {kind}", kind=ev.kind_name(_, given(data["kind"]))), _("Title: {title}", title=data["title"]),
+                 _("Time: {when}", when=_.datetime(starts_at)),
+                 _("Place: {place}", place=data["place"])]
+        if data["matter_id"] is not None:
+            lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
+        names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
+        if names:
+            deadline = ev.prepare_by(ev.local_day(ctx, starts_at), ctx.today,
+                                    ctx.config.calendar)
+            lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
+                           day=_.date(deadline)))
+        audience = given(data["audience"])
+        invitees = await ev.audience_ids(ctx, audience, data["named"])
+        if audience.startswith("sector:"):
+            whom = _("The sector {sector}", sector=audience.removeprefix("sector:"))
+        elif audience == "named":
+            whom = _join(ctx, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
+        else:
+            whom = _(ev.AUDIENCE_LABELS[audience])
+        lines.append(_("Invited: {whom} ({n} in all)", whom=whom, n=len(invitees)))
+        return "\n".join(lines)
+
+    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
+        await ctx.answer()
+        if await cancelled(ctx, choice):
+            return
+        require(ctx.person, "manage_events")  # again at every step: roles change
+        step, data = dialog.step, event(dialog)
+        if step == "kind" and choice in ev.KIND_LABELS:
+            data["kind"] = choice
+            return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
+        if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
+            if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
+                raise StaleActionError("This button is no longer valid.")
+            chosen = data["departments"]
+            if department_id in chosen:
+                chosen.remove(department_id)
+            else:
+                chosen.append(department_id)
+            await ctx.save_dialog(dialog, new_step=False)
+            return await self.prompt(ctx, dialog)
+        if step == "departments" and choice == "done":
+            return await self._goto(ctx, dialog, "whom")
+        allowed = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
+        if step == "whom" and choice in allowed:
+            if choice == "sector":
+                data["sectors"] = await people.sectors(ctx.tx)
+                if not data["sectors"]:
+                    raise UserError("No sector is recorded on the roster.")
+                return await self._goto(ctx, dialog, "sector")
+            if choice == "named":
+                return await self._goto(ctx, dialog, "named")
+            return await self._audience(ctx, dialog, choice)
+        if step == "sector" and (index := callbacks.chosen(choice, "s", below=len(data["sectors"]))) is not None:
+            return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
+        if step == "named" and picker.is_choice(choice):
+            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
+        if step == "named" and choice == "done" and data["named"]:
+            return await self._audience(ctx, dialog, "named")
+        if step == "confirm" and choice == "confirm":
+            return await self._create(ctx, dialog)
+        raise StaleActionError("This button is no longer valid.")
+
+    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
+        require(ctx.person, "manage_events")
+        step, data, text = dialog.step, event(dialog), " ".join(ctx.inc.text.split())
+        buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
+        if not text or buttons_only:
+            await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
+            return await self.prompt(ctx, dialog)
+        if step == "matter":
+            matter = await matters.by_number(ctx.tx, text[:30])
+            data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
+            return await self._goto(ctx, dialog, "title")
+        if step == "title":
+            ev.check_details(ctx, title=text)
+            data["title"] = text
+            return await self._goto(ctx, dialog, "when")
+        if step == "when":
+            starts_at = ev.parse_when(text, ctx.config.unit.tz)
+            if starts_at is None:
+                raise UserError("Sorry, that is not a date and time. Please send it as 2026-12-05 09:30.")
+            ev.check_details(ctx, starts_at=starts_at)
+            data["starts_at"] = starts_at.isoformat()
+            return await self._goto(ctx, dialog, "place")
+        if step == "place":
+            ev.check_details(ctx, place=text)
+            data["place"] = text
+            return await self._goto(ctx, dialog, "departments")
+        if step == "named":
+            return await self._search(ctx, dialog, text)
+
+    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
+        dialog.step = step
+        await ctx.save_dialog(dialog)
+        await self.prompt(ctx, dialog)
+
+    async def _audience(self, ctx: Context, dialog: Dialog, audience: str) -> None:
+        event(dialog)["audience"] = audience
+        if not await ev.audience_ids(ctx, audience, event(dialog)["named"]):
+            raise UserError("Nobody on the roster matches; there is nobody to invite.")
+        await self._goto(ctx, dialog, "confirm")
+
+    async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if event(dialog)["named"] else []
+        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        await picker.offer(ctx, dialog, text, last=last)
+
+    async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
+        named = event(dialog)["named"]
+        if person.id in named:
+            await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
+            return
+        if event(dialog)["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
+                                                                                     ctx.today):
+            raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
+                            "only.", name=person.name)
+        if len(named) >= MAX_NAMED:
+            raise UserError("At most {max} people can be named; invite a body or a sector instead.", max=MAX_NAMED)
+        named.append(person.id)
+        await ctx.save_dialog(dialog, new_step=False)  # the search's other buttons stay valid
+        await self.prompt(ctx, dialog)
+
+    async def _create(self, ctx: Context, dialog: Dialog) -> None:
+        data = event(dialog)
+        created = await ev.create(ctx, ev.NewEvent(
+            kind=given(data["kind"]), title=given(data["title"]),
+            starts_at=datetime.fromisoformat(given(data["starts_at"])), place=given(data["place"]),
+            audience=given(data["audience"]), departments=list(data["departments"]), named=list(data["named"]),
+            matter_id=data["matter_id"]))
+        await ctx.end_dialog()
+        _ = ctx._
+        if created.reached == created.invited:
+            text = _("The event is created, and the invitation has gone to everyone invited ({n}).", n=created.invited)
+        else:
+            text = _("The event is created. Of the {invited} invited, {reached} received the invitation here.",
+                     invited=created.invited, reached=created.reached)
+        if created.reached < created.invited:
+            text += "\n" + _("{n} have no chat account bound and were not reached; please invite them another way.",
+                             n=created.invited - created.reached)
+        await ctx.reply(Reply(text, title=_("Event created")))
+        await card(ctx, created.event_id)
+
+
+EVENT = EventFlow()

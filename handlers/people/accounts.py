@@ -1,0 +1,93 @@
+"""Chat accounts beside the invite code: how choices are shown on WeCom, and the office binding a WeCom member.
+
+`/view` (显示方式): a person chooses button cards or numbered text for WeCom (deputies reading WeCom in
+personal WeChat see no cards). `/wecom NAME USERID`: the office binds a roster person to a WeCom
+member directly, as the office usually adds deputies to the corp itself (SPEC §2); `/wecom NAME
+cards|text|default` sets that person's presentation.
+"""
+
+from __future__ import annotations
+
+from bot import callbacks
+from bot.context import Context
+from bot.errors import StaleActionError, UserError
+from bot.messages import Button, Reply
+from bot.model import Person
+from bot.permissions import require
+from handlers.people import access
+from storage import audit, people
+
+WECOM = "wecom"
+MODES = ("cards", "text")
+MODE_WORDS = {"卡片": "cards", "文字": "text", "默认": "default"}
+
+
+def mode_name(ctx: Context, mode: str) -> str:
+    return ctx._("button cards") if mode == "cards" else ctx._("numbered text")
+
+
+async def choose_view(ctx: Context) -> None:
+    """`/view`: the two presentations, by button (or by number, on WeCom's numbered text)."""
+    person = ctx.person
+    assert person is not None
+    current = await current_mode(ctx, person)
+    buttons = tuple((Button(mode_name(ctx, m), callbacks.encode("view", m)),) for m in MODES)
+    await ctx.reply(Reply(ctx._("On WeCom, choices are now shown as {mode}. Cards have buttons to press; numbered "
+                                "text works everywhere, also in WeChat, by replying with the number. Which do you "
+                                "prefer?", mode=mode_name(ctx, current)), buttons=buttons))
+
+
+async def on_view(ctx: Context, parts: list[str]) -> None:
+    person = ctx.person
+    if person is None or len(parts) != 1 or parts[0] not in MODES:
+        raise StaleActionError("This button is no longer valid.")
+    await people.set_presentation(ctx.tx, person.id, parts[0], ctx.now)
+    await ctx.answer()
+    await ctx.reply(Reply(ctx._("Done: on WeCom, choices are shown as {mode} from now on.",
+                                mode=mode_name(ctx, parts[0]))))
+
+
+async def current_mode(ctx: Context, person: Person) -> str:
+    chosen = await ctx.tx.scalar("SELECT presentation FROM persons WHERE id = ?", (person.id,))
+    if chosen in MODES:
+        return str(chosen)
+    return ctx.config.wecom.representatives if person.is_representative else ctx.config.wecom.staff
+
+
+async def office_command(ctx: Context) -> None:
+    """`/wecom NAME USERID` binds; `/wecom NAME cards|text|default` sets how choices are shown."""
+    require(ctx.person, "manage_accounts")
+    words = ctx.inc.args.split()
+    if len(words) != 2:
+        raise UserError("Please write: {command} NAME USERID to bind a person to a WeCom member, or {command} NAME "
+                        "cards, text or default to set how choices are shown to them.", command="/wecom")
+    name, value = words
+    value = MODE_WORDS.get(value, value)
+    person = await access.one_named(ctx, name)
+    if value in (*MODES, "default"):
+        await people.set_presentation(ctx.tx, person.id, None if value == "default" else value, ctx.now)
+        await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "presentation_set",
+                           detail={"person_id": person.id, "presentation": value})
+        await ctx.reply(Reply(ctx._("{name}: the presentation on WeCom is set.", name=person.name)))
+        return
+    await bind_member(ctx, person, value)
+    await ctx.reply(Reply(ctx._("{name} is now bound to the WeCom member {userid}.", name=person.name,
+                                userid=value)))
+
+
+def valid_userid(userid: str) -> bool:
+    """A WeCom userid: 1-64 letters, digits and _-@. (the corp's own account names)."""
+    return 0 < len(userid) <= 64 and userid.isascii() and all(c.isalnum() or c in "_-@." for c in userid)
+
+
+async def bind_member(ctx: Context, person: Person, userid: str) -> None:
+    """Bind `person` to the WeCom member `userid`, refusing a userid bound already (to anyone)."""
+    if not valid_userid(userid):
+        raise UserError("{userid} is not a WeCom account name (letters, digits and _-@. only).", userid=userid)
+    holder = await people.by_identity(ctx.tx, WECOM, userid)
+    if holder is not None:
+        raise UserError("The WeCom member {userid} is already bound to {name}.", userid=userid, name=holder.name)
+    await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
+    await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
+                       detail={"channel": WECOM, "person_id": person.id, "by": "office"})
+    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid))  # a staff member's old member ends
