@@ -108,9 +108,9 @@ class EventData(TypedDict):
     starts_at: str | None  # ISO date and time, aware
     place: str | None
     departments: list[int]  # those that must prepare for it
-    audience: str | None  # one of events.AUDIENCES, or "sector:<sector>"
+    audience: dict[str, Any] | None  # the audience step's choice (AudienceData); event_dialogs.stored converts it
     sectors: list[str]  # the sectors offered, by the index of their button
-    named: list[int]
+    picked: list[int]  # the named people chosen so far
 
 
 class AttendData(TypedDict):

@@ -238,9 +238,3 @@ async def audience_members(q: Tx, audience: dict[str, Any]) -> list[int]:
         raise ValueError(f"unknown audience {audience!r}")
     rows = await q.all(f"SELECT id FROM persons WHERE {where} ORDER BY name, id", params)
     return [int(r["id"]) for r in rows]
-
-
-async def sectors(q: Tx) -> list[str]:
-    """The sectors 界别 of the representatives on the roster, in order."""
-    rows = await q.all("SELECT DISTINCT sector FROM persons WHERE body IS NOT NULL AND sector != '' ORDER BY sector")
-    return [str(r["sector"]) for r in rows]

@@ -128,7 +128,7 @@ async def test_a_card_to_a_sector_and_to_named_people(harness: Harness, office: 
     await office.write_card("按界别")
     assert clerk.last_buttons() == ["医药卫生界", "教育界", "取消"]
     preview = await clerk.press("教育界")
-    assert "发送对象：界别：教育界，共 2 名" in messages(preview)[0]
+    assert "发送对象：教育界代表委员，共 2 名" in messages(preview)[0]
     await clerk.press("取消")
     await office.write_card("指定人员")
     await clerk.say("秀梅")

@@ -118,6 +118,36 @@ async def test_whom_to_invite_a_body_a_sector_the_supervisors_or_named_people(
         assert await q.scalar("SELECT COUNT(*) FROM event_departments") == 0
 
 
+async def test_whom_to_invite_is_the_audience_step_cards_use_and_is_stored_as_before(cast: Liaison) -> None:
+    """Issue 13: the event's whom step is the audience step of cards and briefings (its sector list, its
+    name search, its description of the choice), and the event's audience is stored as it always was:
+    "sector:<name>", or "named" with the people invited."""
+    c = await report_meeting_until_departments(cast)
+    await c.press("无需部门准备")
+    assert messages(await c.press("某一界别")) == ["请选择界别。"]
+    summary = await c.press("教育界")
+    assert "\n邀请：教育界代表委员（共 2 人）" in messages(summary)[0]  # described as a card's preview describes it
+    await c.press("确认")
+
+    c = await report_meeting_until_departments(cast)
+    await c.press("无需部门准备")
+    await c.press("指定人员")
+    await c.say("秀梅")
+    await c.press("李秀梅 · 政协委员 · 教育界")
+    await c.say("秀梅")
+    assert messages(await c.press("李秀梅 · 政协委员 · 教育界")) == ["李秀梅已在名单中。"]
+    await c.say("13800000005")  # by phone, as the shared search allows
+    assert messages(await c.press("刘强 · 人大代表 · 企业界")) == [
+        "已选择：李秀梅、刘强。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"]
+    assert "\n邀请：李秀梅、刘强（共 2 人）" in messages(await c.press("完成"))[0]
+    await c.press("确认")
+    async with cast.h.db.snapshot() as q:
+        stored = [tuple(r) for r in await q.all("SELECT id, audience FROM events ORDER BY id")]
+    assert stored == [(1, "sector:教育界"), (2, "named")]
+    assert set(await cast.invited(1)) == {cast.li_id, cast.zhang_id}
+    assert set(await cast.invited(2)) == {cast.li_id, cast.liu_id}
+
+
 async def test_bad_input_in_the_dialogue_is_explained_and_nothing_is_created(cast: Liaison) -> None:
     c = cast.clerk
     await c.say("/event")
@@ -457,6 +487,22 @@ async def test_a_forged_department_or_sector_in_the_event_dialogue_is_stale_and_
     assert c.last_buttons() == ["企业界", "农业界", "医药卫生界", "教育界", "取消"]
     await refuses_forged_choices(cast.h, c, ("s4", "s99", "s", "sx", "s-1", "d1"), TABLES)
     assert "（共 2 人）" in messages(await c.press("教育界"))[0]  # the sector still chosen from the list shown
+
+
+async def test_a_forged_choice_in_the_whom_step_is_stale_and_changes_nothing(cast: Liaison) -> None:
+    """Issue 13: data the shared audience step did not offer — a sector or a department at the first
+    question, Done with nobody named, a body while naming people, a person who is not on the roster —
+    pressed with the dialogue's own nonce: the stale answer, and the dialogue and the tables are as they were."""
+    c = await report_meeting_until_departments(cast)
+    await c.press("无需部门准备")
+    await refuses_forged_choices(cast.h, c, ("s0", "d1", "done", "confirm", "rep1", "everyone", "kind"), TABLES)
+    await c.press("指定人员")
+    await refuses_forged_choices(cast.h, c, ("done", "all", "supervisors", "s0", "rep999", "repx", "confirm"),
+                                 TABLES)
+    await c.say("秀梅")
+    await c.press("李秀梅 · 政协委员 · 教育界")
+    await refuses_forged_choices(cast.h, c, ("sector", "s0", "rep999", "npc"), TABLES)
+    assert "（共 1 人）" in messages(await c.press("完成"))[0]  # the one named from the list shown
 
 
 async def test_a_forged_attendance_choice_is_stale_and_changes_nothing(cast: Liaison) -> None:

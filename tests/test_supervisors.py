@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
-from tests.cast import People, answers, at, messages
+from tests.cast import People, answers, at, messages, refuses_forged_choices
 from tests.fakes import Harness, Sent
 
 TABLES = ("persons", "supervisor_terms", "events", "invitations", "timeline", "dialogs")
@@ -153,6 +153,27 @@ async def test_more_than_ten_are_warned_and_the_office_is_reminded_monthly(cast:
     await cast.clerk.press("解聘代表1")
     await cast.clerk.press("确认")
     assert await tick(date(2027, 1, 4)) == 0  # ten: within the range
+
+
+async def test_a_case_discussion_refuses_a_forged_body_or_sector_and_a_named_non_supervisor(
+        cast: Supervisors) -> None:
+    """Issue 13: a case discussion's whom step (the shared audience step) offers the supervisors and named
+    supervisors only: a body, a sector or everyone pressed with forged data is stale, and naming someone who
+    is not a supervisor is refused; nothing changes."""
+    await cast.matter()
+    c = cast.clerk
+    await c.say("/event")
+    await c.press("案件研讨")
+    for text in ("LS-2026-0001", "疑难案件研讨会", "2026-12-03 15:00", "本院第二会议室"):
+        await c.say(text)
+    await c.press("无需部门准备")
+    tables = ("events", "invitations", "dialogs")
+    await refuses_forged_choices(cast.h, c, ("all", "npc", "cppcc", "sector", "s0"), tables)
+    await c.press("指定人员")
+    await c.say("张伟")
+    before = await cast.h.dump(*tables)
+    assert messages(await c.press("张伟 · 人大代表 · 教育界")) == ["张伟不是执法监督员，案件研讨只邀请执法监督员参加。"]
+    assert await cast.h.dump(*tables) == before
 
 
 async def test_a_case_discussion_carries_the_public_summary_only_and_records_the_supervisors_views(

@@ -4,10 +4,17 @@ All representatives, the NPC deputies, the CPPCC members, one sector 界别, or 
 found by a search (several, one by one, then Done). The choice is kept in the dialogue as
 `AudienceData["audience"]` and resolved against the roster only when the thing is sent, so the
 preview and the sending count the same people.
+
+The event dialogue (handlers/liaison/event_dialogs.py) asks the same question through a `Scope` of
+its own: the choices it offers (the law-enforcement supervisors too; only they and named people for
+a case discussion), its question, how many may be named, who may be named, and how a choice is
+resolved against the roster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.context import Context
@@ -34,12 +41,39 @@ KIND_LABELS: Final = {
 }
 
 
-def describe(_: Translator, audience: dict[str, Any]) -> str:
-    """全体代表委员 / 界别：教育界 / 指定人员."""
+async def _admit_any(ctx: Context, person: Person) -> None:
+    """Anyone the search finds may be named (the search offers representatives only)."""
+
+
+async def _on_roster(ctx: Context, audience: dict[str, Any]) -> list[int]:
+    return await cards.audience_members(ctx.tx, audience)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one flow's audience question offers: `labels` (choice → label, in the order shown; the
+    choices are "all", "npc", "cppcc", "sector", "named" and any kind `resolve` understands, such as
+    "supervisors"), the question asked, the buttons per row of the first step, the most people that
+    may be named, a check on each person named (raises UserError to refuse), and the roster's ids
+    for a chosen audience."""
+
+    labels: Mapping[str, str] = field(default_factory=lambda: KIND_LABELS)
+    question: str = N_("Whom is it for?")
+    per_row: tuple[int, ...] = (1, 2, 2)
+    max_named: int = MAX_NAMED
+    admit: Callable[[Context, Person], Awaitable[None]] = _admit_any
+    resolve: Callable[[Context, dict[str, Any]], Awaitable[list[int]]] = _on_roster
+
+
+CARDS: Final = Scope()  # cards and briefings
+
+
+def describe(_: Translator, audience: dict[str, Any], labels: Mapping[str, str] = KIND_LABELS) -> str:
+    """全体代表委员 / 教育界代表委员 / 指定人员."""
     kind = audience.get("kind", "")
     if kind == "sector":
-        return _("Sector: {sector}", sector=audience.get("sector", ""))
-    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else ""
+        return _("The sector {sector}", sector=audience.get("sector", ""))
+    return _(labels[kind]) if kind in labels else ""
 
 
 def names(_: Translator, people_: list[str], limit: int = NAMES_SHOWN) -> str:
@@ -52,7 +86,7 @@ def names(_: Translator, people_: list[str], limit: int = NAMES_SHOWN) -> str:
 
 async def members(ctx: Context, audience: dict[str, Any]) -> list[Person]:
     """The representatives the audience names, as the roster stands now."""
-    found = [await people.get(ctx.tx, i) for i in await cards.audience_members(ctx.tx, audience)]
+    found = [await people.get(ctx.tx, i) for i in await _on_roster(ctx, audience)]
     return [p for p in found if p is not None]
 
 
@@ -61,13 +95,20 @@ async def reachable(ctx: Context, person: Person) -> bool:
     return any(channel in ctx.channels for channel, _chat in await people.chats_of(ctx.tx, person.id))
 
 
-async def prompt(ctx: Context, dialog: Dialog) -> None:
+def _laid_out(buttons: list[Button], per_row: tuple[int, ...]) -> tuple[tuple[Button, ...], ...]:
+    """The buttons in rows of the given sizes, the last size repeated for any left over."""
+    laid: list[tuple[Button, ...]] = []
+    while (start := sum(len(row) for row in laid)) < len(buttons):
+        laid.append(tuple(buttons[start:start + per_row[min(len(laid), len(per_row) - 1)]]))
+    return tuple(laid)
+
+
+async def prompt(ctx: Context, dialog: Dialog, scope: Scope = CARDS) -> None:
     _ = ctx._
     cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
     if dialog.step == "audience":
-        kinds = [Button(_(label), dialog_button(dialog, kind)) for kind, label in KIND_LABELS.items()]
-        await ctx.reply(Reply(_("Whom is it for?"), buttons=((kinds[0],), tuple(kinds[1:3]), tuple(kinds[3:]),
-                                                             (cancel,))))
+        kinds = [Button(_(label), dialog_button(dialog, kind)) for kind, label in scope.labels.items()]
+        await ctx.reply(Reply(_(scope.question), buttons=(*_laid_out(kinds, scope.per_row), (cancel,))))
     elif dialog.step == "sector":
         sectors = held(dialog)["sectors"]
         shown = [Button(s, dialog_button(dialog, callbacks.choice("s", i))) for i, s in enumerate(sectors)]
@@ -84,37 +125,38 @@ async def prompt(ctx: Context, dialog: Dialog) -> None:
                               buttons=((done, cancel),)))
 
 
-async def on_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
+async def on_choice(ctx: Context, dialog: Dialog, choice: str, scope: Scope = CARDS) -> bool:
     """Take a press in one of the audience steps; True once the audience is chosen (a group with
-    nobody on the roster in it is refused: choose again)."""
-    if not await _take_choice(ctx, dialog, choice):
+    nobody on the roster in it is refused: choose again). A choice the scope does not offer is stale."""
+    if not await _take_choice(ctx, dialog, choice, scope):
         return False
-    if not await members(ctx, held(dialog)["audience"]):
+    if not await scope.resolve(ctx, held(dialog)["audience"]):
         raise UserError("Nobody on the roster is in this group. Please choose again.")
     return True
 
 
-async def _take_choice(ctx: Context, dialog: Dialog, choice: str) -> bool:
+async def _take_choice(ctx: Context, dialog: Dialog, choice: str, scope: Scope) -> bool:
     data = held(dialog)
-    if dialog.step == "audience" and choice in ("all", "npc", "cppcc"):
+    offered = dialog.step == "audience" and choice in scope.labels
+    if offered and choice not in ("sector", "named"):
         data["audience"] = {"kind": choice}
         return True
-    if dialog.step == "audience" and choice == "sector":
-        data["sectors"] = await cards.sectors(ctx.tx)
+    if offered and choice == "sector":
+        data["sectors"] = await people.sectors(ctx.tx)
         if not data["sectors"]:
             raise UserError("No representative on the roster has a sector.")
-        await _goto(ctx, dialog, "sector")
+        await _goto(ctx, dialog, "sector", scope)
         return False
-    if dialog.step == "audience" and choice == "named":
+    if offered and choice == "named":
         data["picked"] = []
-        await _goto(ctx, dialog, "named")
+        await _goto(ctx, dialog, "named", scope)
         return False
     sectors = data.get("sectors", [])
     if dialog.step == "sector" and (index := callbacks.chosen(choice, "s", below=len(sectors))) is not None:
         data["audience"] = {"kind": "sector", "sector": sectors[index]}
         return True
     if dialog.step == "named" and picker.is_choice(choice):
-        await _pick(ctx, dialog, await picker.chosen(ctx, choice))
+        await _pick(ctx, dialog, await picker.chosen(ctx, choice), scope)
         return False
     if dialog.step == "named" and choice == "done" and data["picked"]:
         data["audience"] = {"kind": "named", "ids": list(data["picked"])}
@@ -130,10 +172,10 @@ async def on_message(ctx: Context, dialog: Dialog, text: str) -> bool:
     return True
 
 
-async def _goto(ctx: Context, dialog: Dialog, step: str) -> None:
+async def _goto(ctx: Context, dialog: Dialog, step: str, scope: Scope) -> None:
     dialog.step = step
     await ctx.save_dialog(dialog)
-    await prompt(ctx, dialog)
+    await prompt(ctx, dialog, scope)
 
 
 async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
@@ -148,14 +190,16 @@ async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     await picker.offer(ctx, dialog, text, last=last)
 
 
-async def _pick(ctx: Context, dialog: Dialog, rep: Person) -> None:
+async def _pick(ctx: Context, dialog: Dialog, rep: Person, scope: Scope) -> None:
     picked = held(dialog)["picked"]
     if rep.id in picked:
         await ctx.reply(Reply(ctx._("{name} is already on the list.", name=rep.name)))
         return
-    if len(picked) >= MAX_NAMED:
-        raise UserError("At most {max} named people; to reach more, choose a body or a sector.", max=MAX_NAMED)
+    await scope.admit(ctx, rep)
+    if len(picked) >= scope.max_named:
+        raise UserError("At most {max} named people; to reach more, choose a body or a sector.",
+                        max=scope.max_named)
     picked.append(rep.id)
     # The same step: the search's other buttons stay valid, so several can be chosen from one list.
     await ctx.save_dialog(dialog, new_step=False)
-    await prompt(ctx, dialog)
+    await prompt(ctx, dialog, scope)

@@ -3,29 +3,66 @@
 /event: kind → (a case discussion: the matter's number) → title → date and time (2026-12-05
 09:30) → place → departments to prepare (several, then Done) → whom to invite (everyone, a body,
 a sector, the supervisors, or named people found by search) → confirm → `events.create`.
-Every step checks the office's role again; button data is user input.
+Every step checks the office's role again; button data is user input. Whom to invite is the
+audience step cards and briefings use (handlers/liaison/audience.py), given this flow's `Scope`; its
+choice becomes the stored event audience ("all", "npc", "cppcc", "supervisors", "sector:NAME",
+"named") in one place, `stored`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from bot.context import Context
 from bot.errors import StaleActionError, UserError
+from bot.i18n import N_
 from bot import callbacks
 from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
-from handlers.liaison import events as ev
+from handlers.liaison import audience, events as ev
 from handlers.liaison.event_card import card
-from handlers import picker
 from handlers.dialog_state import EventData, event, given
 from handlers.dialogue import cancelled, open_dialog
 from storage import events, matters, people
 
 MAX_NAMED: Final = 200
+
+
+def stored(choice: dict[str, Any]) -> tuple[str, list[int]]:
+    """The audience component's choice as the events module stores it: the audience and the named people."""
+    kind = str(choice.get("kind", ""))
+    if kind == "sector":
+        return "sector:" + str(choice.get("sector", "")), []
+    if kind == "named":
+        return "named", [i for i in choice.get("ids", []) if isinstance(i, int) and not isinstance(i, bool)]
+    return kind, []
+
+
+async def _invitees(ctx: Context, choice: dict[str, Any]) -> list[int]:
+    return await ev.audience_ids(ctx, *stored(choice))
+
+
+async def _supervisors_only(ctx: Context, person: Person) -> None:
+    if not await events.is_supervisor(ctx.tx, person.id, ctx.today):
+        raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
+                        "only.", name=person.name)
+
+
+def _scope_of(kinds: tuple[str, ...], **more: Any) -> audience.Scope:
+    return audience.Scope(labels={k: ev.AUDIENCE_LABELS[k] for k in kinds}, question=N_("Whom to invite?"),
+                          per_row=(1,), max_named=MAX_NAMED, resolve=_invitees, **more)
+
+
+OPEN: Final = _scope_of(ev.AUDIENCES)
+CASE_DISCUSSION: Final = _scope_of(("supervisors", "named"), admit=_supervisors_only)
+
+
+def _scope(dialog: Dialog) -> audience.Scope:
+    """A case discussion invites the law-enforcement supervisors only."""
+    return CASE_DISCUSSION if event(dialog)["kind"] == "case_discussion" else OPEN
 
 
 def _join(ctx: Context, names: list[str]) -> str:
@@ -38,7 +75,7 @@ async def begin(ctx: Context) -> None:
     await open_dialog(ctx, EVENT, Dialog("event", "kind", "",
                                          dict(EventData(kind=None, matter_id=None, title=None, starts_at=None,
                                                         place=None, departments=[], audience=None, sectors=[],
-                                                        named=[]))))
+                                                        picked=[]))))
 
 
 class EventFlow:
@@ -72,25 +109,8 @@ class EventFlow:
             done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
                                   buttons=(*rows(departments, 1), (done, cancel))))
-        elif step == "whom":
-            options = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
-            whom = [Button(_(ev.AUDIENCE_LABELS[a]), dialog_button(dialog, a)) for a in options]
-            await ctx.reply(Reply(_("Whom to invite?"), buttons=(*rows(whom, 1), (cancel,))))
-        elif step == "sector":
-            sectors = [Button(s, dialog_button(dialog, callbacks.choice("s", i)))
-                       for i, s in enumerate(data["sectors"])]
-            await ctx.reply(Reply(_("Which sector?"), buttons=(*rows(sectors, 1), (cancel,))))
-        elif step == "named":
-            chosen = [p for p in [await people.get(ctx.tx, i) for i in data["named"]] if p is not None]
-            if not chosen:
-                text = _("Please send part of a representative's name, or their phone number. You can add several, "
-                         "one by one.")
-                await ctx.reply(Reply(text, buttons=((cancel,),)))
-                return
-            done = Button(_("Done"), dialog_button(dialog, "done"))
-            await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when everyone is "
-                                    "chosen, press Done.", names=_join(ctx, [p.name for p in chosen])),
-                                  buttons=((done, cancel),)))
+        elif step in audience.STEPS:
+            await audience.prompt(ctx, dialog, _scope(dialog))
         elif step == "confirm":
             confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
             await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
@@ -110,14 +130,12 @@ class EventFlow:
                                     ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
                            day=_.date(deadline)))
-        audience = given(data["audience"])
-        invitees = await ev.audience_ids(ctx, audience, data["named"])
-        if audience.startswith("sector:"):
-            whom = _("The sector {sector}", sector=audience.removeprefix("sector:"))
-        elif audience == "named":
+        choice = given(data["audience"])
+        invitees = await _invitees(ctx, choice)
+        if choice.get("kind") == "named":
             whom = _join(ctx, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
         else:
-            whom = _(ev.AUDIENCE_LABELS[audience])
+            whom = audience.describe(_, choice, _scope(dialog).labels)
         lines.append(_("Invited: {whom} ({n} in all)", whom=whom, n=len(invitees)))
         return "\n".join(lines)
 
@@ -141,23 +159,11 @@ class EventFlow:
             await ctx.save_dialog(dialog, new_step=False)
             return await self.prompt(ctx, dialog)
         if step == "departments" and choice == "done":
-            return await self._goto(ctx, dialog, "whom")
-        allowed = ("supervisors", "named") if data["kind"] == "case_discussion" else ev.AUDIENCES
-        if step == "whom" and choice in allowed:
-            if choice == "sector":
-                data["sectors"] = await people.sectors(ctx.tx)
-                if not data["sectors"]:
-                    raise UserError("No sector is recorded on the roster.")
-                return await self._goto(ctx, dialog, "sector")
-            if choice == "named":
-                return await self._goto(ctx, dialog, "named")
-            return await self._audience(ctx, dialog, choice)
-        if step == "sector" and (index := callbacks.chosen(choice, "s", below=len(data["sectors"]))) is not None:
-            return await self._audience(ctx, dialog, "sector:" + data["sectors"][index])
-        if step == "named" and picker.is_choice(choice):
-            return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
-        if step == "named" and choice == "done" and data["named"]:
-            return await self._audience(ctx, dialog, "named")
+            return await self._goto(ctx, dialog, "audience")
+        if step in audience.STEPS:
+            if await audience.on_choice(ctx, dialog, choice, _scope(dialog)):
+                await self._goto(ctx, dialog, "confirm")
+            return None
         if step == "confirm" and choice == "confirm":
             return await self._create(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -165,7 +171,9 @@ class EventFlow:
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         require(ctx.person, "manage_events")
         step, data, text = dialog.step, event(dialog), " ".join(ctx.inc.text.split())
-        buttons_only = step in ("kind", "departments", "whom", "sector", "confirm")
+        if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
+            return None
+        buttons_only = step in ("kind", "departments", "confirm", *audience.STEPS)
         if not text or buttons_only:
             await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
@@ -188,46 +196,19 @@ class EventFlow:
             ev.check_details(ctx, place=text)
             data["place"] = text
             return await self._goto(ctx, dialog, "departments")
-        if step == "named":
-            return await self._search(ctx, dialog, text)
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         dialog.step = step
         await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
 
-    async def _audience(self, ctx: Context, dialog: Dialog, audience: str) -> None:
-        event(dialog)["audience"] = audience
-        if not await ev.audience_ids(ctx, audience, event(dialog)["named"]):
-            raise UserError("Nobody on the roster matches; there is nobody to invite.")
-        await self._goto(ctx, dialog, "confirm")
-
-    async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if event(dialog)["named"] else []
-        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
-        await picker.offer(ctx, dialog, text, last=last)
-
-    async def _choose(self, ctx: Context, dialog: Dialog, person: Person) -> None:
-        named = event(dialog)["named"]
-        if person.id in named:
-            await ctx.reply(Reply(ctx._("{name} is already on the list.", name=person.name)))
-            return
-        if event(dialog)["kind"] == "case_discussion" and not await events.is_supervisor(ctx.tx, person.id,
-                                                                                     ctx.today):
-            raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
-                            "only.", name=person.name)
-        if len(named) >= MAX_NAMED:
-            raise UserError("At most {max} people can be named; invite a body or a sector instead.", max=MAX_NAMED)
-        named.append(person.id)
-        await ctx.save_dialog(dialog, new_step=False)  # the search's other buttons stay valid
-        await self.prompt(ctx, dialog)
-
     async def _create(self, ctx: Context, dialog: Dialog) -> None:
         data = event(dialog)
+        whom, named = stored(given(data["audience"]))
         created = await ev.create(ctx, ev.NewEvent(
             kind=given(data["kind"]), title=given(data["title"]),
             starts_at=datetime.fromisoformat(given(data["starts_at"])), place=given(data["place"]),
-            audience=given(data["audience"]), departments=list(data["departments"]), named=list(data["named"]),
+            audience=whom, departments=list(data["departments"]), named=named,
             matter_id=data["matter_id"]))
         await ctx.end_dialog()
         _ = ctx._
