@@ -14,10 +14,10 @@ wait, retry, hold or give up.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.messages import Incoming, SendResult
+from bot.messages import Attachment, Incoming, SendResult
 
 
 class DeliveryError(Exception):
@@ -84,6 +84,15 @@ class Progress:
             if index < len(parts) - 1 and self._keep is not None:
                 await self._keep(list(self.sent))
         return SendResult(list(self.sent))
+
+
+async def fetch_attachments(inc: Incoming, download: Callable[[Attachment], Awaitable[Attachment]]) -> Incoming:
+    """An update with each attachment not yet stored (and not already refused) downloaded: a channel's `fetch`,
+    called only for a bound sender."""
+    if not inc.attachments:
+        return inc
+    kept = tuple([a if a.stored_path or a.error else await download(a) for a in inc.attachments])
+    return replace(inc, attachments=kept)
 
 
 class Channel(Protocol):

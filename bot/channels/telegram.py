@@ -55,7 +55,7 @@ from telegram.error import (  # noqa: E402
 )
 
 from bot.channels.base import (  # noqa: E402
-    MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable)
+    MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable, fetch_attachments)
 from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.channels.telegram_text import render_html, split_text  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
@@ -229,10 +229,7 @@ class TelegramChannel:
         return to_incoming(update)  # what was sent: its files are fetched only for a bound sender (`fetch`)
 
     async def fetch(self, inc: Incoming) -> Incoming:
-        if not inc.attachments:
-            return inc
-        kept = tuple([a if a.stored_path or a.error else await self._download(a) for a in inc.attachments])
-        return replace(inc, attachments=kept)
+        return await fetch_attachments(inc, self._download)
 
     async def _download(self, item: Attachment) -> Attachment:
         if item.size is not None and item.size > self.max_file_bytes:

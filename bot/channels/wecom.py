@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, TemporaryFailure
+from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, TemporaryFailure, fetch_attachments
 from bot.channels.wecom_api import WeComAPI, WeComError
 from bot.channels.wecom_callback import CallbackServer
 from bot.channels.wecom_crypto import WeComCrypto
@@ -207,10 +207,7 @@ class WeComChannel:
         return Incoming(**base | {"message_id": task_id}, action=action, callback_id=callback)
 
     async def fetch(self, inc: Incoming) -> Incoming:
-        if not inc.attachments:
-            return inc
-        kept = tuple([a if a.stored_path or a.error else await self._download(a) for a in inc.attachments])
-        return replace(inc, attachments=kept)
+        return await fetch_attachments(inc, self._download)
 
     async def _download(self, item: Attachment) -> Attachment:
         for attempt in range(3):
