@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]  # the same as bot.ports.Params
 
 BUSY_TIMEOUT_MS = 10000
+SLOW_INLINE = 0.1  # seconds a query may hold the event loop before it is logged (SqliteTx)
 PRAGMAS = (
     # busy_timeout first: switching to WAL needs a lock, and another process may hold one for a moment
     "PRAGMA synchronous=FULL",
@@ -87,14 +89,21 @@ class SqliteTx:
     """Queries inside one transaction (or one read snapshot): storage's `bot.ports.Tx`, which storage's
     functions name as `storage.db.Tx`.
 
-    Each query is one trip to the connection's thread: the statement, its rows and the
-    cursor's closing together (aiosqlite's cursor API would take three trips, each a wake-up
-    of the event loop; with some thirty queries an update, that was a good part of the CPU).
+    Where a query runs. Inside `Database.transaction()` and `snapshot()` the connection is ours alone
+    (the writer's gate, the reader's lock) and a query of the bot's is a matter of microseconds: it runs
+    right here, on the event loop. A trip to aiosqlite's thread (a queue, a wake-up of that thread, a
+    future, a wake-up of the loop) cost several times the query itself: with some forty queries an
+    update it was most of the bot's CPU (docs/performance.md §7). What can wait long stays on the
+    thread: BEGIN IMMEDIATE (another process may hold the write lock, up to the busy timeout), COMMIT
+    (the durable write), and every query of `long_read()` (a year's ledger). A query that holds the
+    loop longer than `SLOW_INLINE` is logged (its first words, never its parameters) so that an operator
+    can see which read to move to `long_read`.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, sealer: Sealer | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, sealer: Sealer | None = None, *, inline: bool = False) -> None:
         self._conn = conn
         self._sealer = sealer
+        self._inline = inline
 
     @property
     def sealer(self) -> Sealer:
@@ -104,6 +113,17 @@ class SqliteTx:
         return self._sealer
 
     async def _run(self, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str, params: Params) -> Any:
+        if not self._inline:
+            return await self._on_thread(fn, sql, params)
+        started = time.perf_counter()
+        try:
+            return fn(self._conn._conn, sql, params)
+        finally:
+            held = time.perf_counter() - started
+            if held > SLOW_INLINE:
+                log.warning("a query held the event loop %.0f ms: %s", held * 1000, " ".join(sql.split()[:8]))
+
+    async def _on_thread(self, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str, params: Params) -> Any:
         # aiosqlite's own queue, as its public methods use it: fn runs on the connection's thread.
         return await self._conn._execute(fn, self._conn._conn, sql, params)  # type: ignore[no-untyped-call]
 
@@ -112,7 +132,7 @@ class SqliteTx:
         return int(await self._run(_count, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        await self._run(_each, sql, list(rows))
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT ... RETURNING id and return the id."""
@@ -145,6 +165,10 @@ def _count(conn: sqlite3.Connection, sql: str, params: Params) -> int:
         return cursor.rowcount
     finally:
         cursor.close()
+
+
+def _each(conn: sqlite3.Connection, sql: str, rows: Params) -> None:
+    conn.executemany(sql, rows).close()
 
 
 def _first(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
@@ -273,17 +297,17 @@ class Database:
         resends a crash can cause, and the ordinary work is never starved.
         """
         await self._lock.acquire(urgent)
-        tx = SqliteTx(self._writer, self.sealer)
+        tx = SqliteTx(self._writer, self.sealer, inline=True)
         try:
             try:
-                await tx.execute("BEGIN IMMEDIATE")
+                await tx._on_thread(_count, "BEGIN IMMEDIATE", ())  # may wait for another process's write
                 yield tx
             except BaseException:
                 # Also when cancelled during BEGIN itself: the BEGIN still runs on the connection's
                 # thread, and this, queued after it, ends what it began.
-                await tx._run(_rollback_if_open, "", ())
+                await tx._on_thread(_rollback_if_open, "", ())
                 raise
-            await tx.execute("COMMIT")
+            await tx._on_thread(_count, "COMMIT", ())  # the durable write, off the loop
         finally:
             self._lock.release()
 
@@ -291,11 +315,11 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Tx]:
         """A consistent read-only view of committed data."""
         async with self._read_lock:
-            q = SqliteTx(self._reader, self.sealer)
+            q = SqliteTx(self._reader, self.sealer, inline=True)
             try:
                 await q.execute("BEGIN")
                 yield q
-            finally:  # queued after the BEGIN even if cancelled during it: never leaves a read open
+            finally:
                 await q._run(_rollback_if_open, "", ())
 
     @asynccontextmanager
@@ -333,7 +357,7 @@ class Database:
         await asyncio.to_thread(_backup, self.path, target)
 
     async def integrity_check(self) -> str:
-        async with self.snapshot() as q:
+        async with self.long_read() as q:  # reads the whole file: not on the event loop
             return str(await q.scalar("PRAGMA integrity_check"))
 
 
@@ -347,7 +371,9 @@ def _backup(source: Path, target: Path) -> None:
 
 
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    # check_same_thread off: the connection is made on aiosqlite's thread and queried on the event loop's
+    # as well (SqliteTx), one at a time (the writer's gate, the reader's lock).
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")

@@ -4,12 +4,14 @@ the connection's thread per query."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 
+import storage.db
 from storage.db import Database, WriterGate
 
 
@@ -74,22 +76,26 @@ async def test_a_waiter_cancelled_after_being_handed_the_gate_passes_it_on() -> 
         gate.release()
 
 
-async def test_each_query_is_one_trip_to_the_connection_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_queries_run_on_the_loop_and_only_begin_and_commit_go_to_the_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Inside a transaction or a snapshot the connection is ours alone, and a query takes microseconds: it
+    runs on the event loop (a trip to aiosqlite's thread cost several times the query). BEGIN IMMEDIATE
+    (it may wait for another process) and COMMIT (the durable write) go to the thread; so does every
+    query of a long read."""
     db = await Database.open(tmp_path / "t.db")
     try:
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
-        trips = 0
+        trips: list[str] = []
         original = aiosqlite.Connection._execute
 
         async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            nonlocal trips
-            trips += 1
+            trips.append(str(args[1]) if len(args) > 1 else "")
             return await original(self, fn, *args, **kwargs)
 
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
         async with db.transaction() as tx:
-            before = trips
+            assert trips == ["BEGIN IMMEDIATE"]
             assert await tx.insert("INSERT INTO t (name) VALUES ('a') RETURNING id") == 1
             assert await tx.insert("INSERT INTO t (name) VALUES ('b') RETURNING id") == 2
             assert await tx.execute("UPDATE t SET name = name || '!'") == 2
@@ -98,9 +104,23 @@ async def test_each_query_is_one_trip_to_the_connection_thread(tmp_path: Path, m
             assert [tuple(r) for r in await tx.all("SELECT id, name FROM t ORDER BY id")] == [(1, "a!"), (2, "b!")]
             assert await tx.scalar("SELECT COUNT(*) FROM t") == 2
             assert await tx.one("SELECT id FROM t WHERE id = 99") is None
-            assert trips - before == 7
+            await tx.executemany("INSERT INTO t (name) VALUES (?)", [("c",), ("d",)])
+            assert trips == ["BEGIN IMMEDIATE"]  # none of the queries went to the thread
+        assert trips == ["BEGIN IMMEDIATE", "COMMIT"]
         async with db.snapshot() as q:  # committed, nothing left open
-            assert await q.scalar("SELECT group_concat(name) FROM t") == "a!,b!"
+            assert await q.scalar("SELECT group_concat(name) FROM t") == "a!,b!,c,d"
+        assert trips == ["BEGIN IMMEDIATE", "COMMIT"]
+        async with db.long_read() as q:  # a connection of its own; every query on its thread
+            assert await q.scalar("SELECT COUNT(*) FROM t") == 4
+        assert {"BEGIN", "SELECT COUNT(*) FROM t"} <= set(trips[2:])
+
+        monkeypatch.setattr(storage.db, "SLOW_INLINE", -1.0)  # every query "slow": each is named in the log
+        with caplog.at_level(logging.WARNING, logger="storage.db"):
+            async with db.snapshot() as q:
+                await q.all("SELECT name FROM t WHERE name = ?", ("secret name",))
+        named = [r.getMessage() for r in caplog.records if "held the event loop" in r.getMessage()]
+        assert any("SELECT name FROM t WHERE name = ?" in m for m in named)
+        assert not any("secret" in m for m in named)  # the statement, never its parameters
     finally:
         await db.close()
 

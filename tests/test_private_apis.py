@@ -3,8 +3,9 @@ here, by name and pin, instead of somewhere deep in a send or a query.
 
 - python-telegram-bot's `Bot._post` (bot/channels/telegram.py, `_Bot.call`): the path `send_message` & co.
   take, without parsing every answer into objects.
-- aiosqlite's `Connection._execute` and `Connection._conn` (storage/db.py, `SqliteTx._run`): one trip to the
-  connection's thread per query.
+- aiosqlite's `Connection._execute` and `Connection._conn` (storage/db.py, `SqliteTx`): BEGIN IMMEDIATE, COMMIT
+  and a long read's queries go to the connection's thread as one trip each; the other queries run on `_conn`
+  from the event loop (the connection is opened with check_same_thread off).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def test_ptb_bot_post_is_still_there_with_the_arguments_we_pass() -> None:
 async def test_aiosqlite_execute_runs_a_function_on_the_connections_thread(tmp_path: Path) -> None:
     pin = _pin("aiosqlite")
     assert aiosqlite.__version__ == pin.split("==")[1], (
-        f"aiosqlite {aiosqlite.__version__} is installed but {pin} is pinned: re-check storage/db.py SqliteTx._run")
+        f"aiosqlite {aiosqlite.__version__} is installed but {pin} is pinned: re-check storage/db.py SqliteTx")
     async with aiosqlite.connect(tmp_path / "x.db") as conn:
         assert hasattr(conn, "_execute") and hasattr(conn, "_conn"), (
             f"aiosqlite.Connection._execute/_conn are gone ({pin}): storage/db.py SqliteTx._run needs another way")
@@ -52,3 +53,7 @@ async def test_aiosqlite_execute_runs_a_function_on_the_connections_thread(tmp_p
 
         got = await conn._execute(run, conn._conn, "SELECT ? + 1", (41,))  # type: ignore[no-untyped-call]
         assert got == [(42,)], f"aiosqlite.Connection._execute no longer returns the function's result ({pin})"
+    async with aiosqlite.connect(tmp_path / "y.db", check_same_thread=False) as conn:
+        # made on aiosqlite's thread, queried here on the event loop's (SqliteTx's queries)
+        assert list(conn._conn.execute("SELECT 6 * 7")) == [(42,)], (
+            f"aiosqlite no longer passes check_same_thread to sqlite3.connect ({pin}): see storage/db.py _connect")
