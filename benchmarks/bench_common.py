@@ -67,6 +67,16 @@ class Child:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def cpu_seconds(self) -> float:
+        """CPU time the child has used so far, all its threads, user and system (Linux /proc); NaN elsewhere.
+        Less at the mercy of a shared machine than a rate: what a side costs, not how fast it was served."""
+        assert self.proc is not None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
 
 def bot_child(config_path: Path, log_path: Path, global_rate: float | None = None) -> Child:
     argv = [sys.executable, str(Path(__file__).resolve()), "bot", str(config_path)]

@@ -244,6 +244,13 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     capped: bool = False
     check: str = ""
+    child_cpu: float = 0.0  # CPU seconds the child (bot or echo) used while the members talked to it
+    parent_cpu: float = 0.0  # and this process (the fake WeCom and its members)
+
+    @property
+    def cpu_ms(self) -> float:
+        """The child's CPU milliseconds per answer."""
+        return self.child_cpu * 1000 / self.answered if self.answered else float("nan")
 
     @property
     def rate(self) -> float:
@@ -285,8 +292,10 @@ async def intake_run(side: str, latency_ms: int, users: int, max_seconds: float,
             arrivals = Arrivals(fake)
             first: list[float] = []
             last = [0.0]
+            cpu_before, parent_before = child.cpu_seconds(), time.process_time()
             tasks = [asyncio.create_task(_member(arrivals, m, run, first, last)) for m in members]
             done, pending = await asyncio.wait(tasks, timeout=max_seconds)
+            run.child_cpu, run.parent_cpu = child.cpu_seconds() - cpu_before, time.process_time() - parent_before
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -337,12 +346,13 @@ async def intake(args: argparse.Namespace) -> int:
                 note = " (cut at the time limit)" if run.capped else ""
                 print(f"  run {number + 1}: {latency:>3} ms {side:<4} {run.answered:>5} answers in {run.seconds:6.2f} s "
                       f"= {run.rate:7.1f}/s, p50 {_ms(percentile(run.latencies, 50))} ms, p99 "
-                      f"{_ms(percentile(run.latencies, 99))} ms{note} {run.check}", flush=True)
+                      f"{_ms(percentile(run.latencies, 99))} ms, CPU {run.cpu_ms:.2f} ms an answer (members and fake "
+                      f"{run.parent_cpu * 1000 / max(run.answered, 1):.2f}){note} {run.check}", flush=True)
     print()
     print(f"WeCom intake: {args.users} members × {STEPS} callbacks, medians of {args.runs} run(s).")
     print()
-    print("| API round trip | side | answers/s | p50 | p99 | answers | check |")
-    print("|---|---|---|---|---|---|---|")
+    print("| API round trip | side | answers/s | p50 | p99 | CPU an answer | answers | check |")
+    print("|---|---|---|---|---|---|---|---|")
     failed = False
     rates: dict[tuple[int, str], float] = {}
     for latency in args.latency:
@@ -354,6 +364,7 @@ async def intake(args: argparse.Namespace) -> int:
             failed |= side != "echo" and any(r.check.startswith("FAILED") for r in runs)
             print(f"| {latency} ms | {label} | {rate:.1f} | {_ms(median([percentile(r.latencies, 50) for r in runs]))} ms |"
                   f" {_ms(median([percentile(r.latencies, 99) for r in runs]))} ms |"
+                  f" {median([r.cpu_ms for r in runs]):.2f} ms |"
                   f" {median([float(r.answered) for r in runs]):.0f} | {checks} |")
     print()
     for latency in args.latency:
