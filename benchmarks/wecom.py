@@ -80,8 +80,7 @@ def echo_child(fake: FakeWeCom, port: int, log_path: Path) -> Child:
 
 
 def _run_bot(config_path: Path, global_rate: float | None) -> int:
-    import logging
-
+    from bot.__main__ import setup_logging
     from bot.config import load
     from bot.runner import run
 
@@ -99,7 +98,7 @@ def _run_bot(config_path: Path, global_rate: float | None) -> int:
             self.pacing = replace(self.pacing, per_chat_interval=gap)
 
         wecom.WeComChannel.__init__ = patched  # type: ignore[method-assign]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()  # as `python -m bot run` does
     profile = os.environ.get("BENCH_PROFILE")  # a path: write the bot's cProfile statistics there
     if profile:
         import cProfile
@@ -109,7 +108,7 @@ def _run_bot(config_path: Path, global_rate: float | None) -> int:
             return int(profiler.runcall(asyncio.run, run(config, "wecom")))
         finally:
             profiler.dump_stats(profile)
-    return asyncio.run(run(config, "wecom"))
+    return (__import__("uvloop").run if os.environ.get("BENCH_UVLOOP") else asyncio.run)(run(config, "wecom"))
 
 
 def _run_echo(args: argparse.Namespace) -> int:
@@ -166,7 +165,7 @@ def _run_echo(args: argparse.Namespace) -> int:
         await session.close()
 
     try:
-        asyncio.run(main())
+        (__import__("uvloop").run if os.environ.get("BENCH_UVLOOP") else asyncio.run)(main())
     except KeyboardInterrupt:
         pass
     return 0

@@ -159,9 +159,12 @@ class Dispatcher:
             if key in self._inflight or key in self._claiming:
                 continue
             if item.op in RATED_OPS:
-                cost = self._cost(item)
-                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel),
-                          self._window_gap(key, cost))
+                # the cheap checks first: what the item costs (its payload read, a channel's measure of its
+                # text) only for a chat whose turn it is
+                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel))
+                if gap <= 0:
+                    cost = self._cost(item)
+                    gap = self._window_gap(key, cost)
                 if gap > 0:
                     wait = min(wait, gap)
                     continue

@@ -97,6 +97,13 @@ def _catalog(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+@cache
+def _babel_locale(locale: str) -> Locale:
+    # One Locale per language for the process: parsing one costs more than a handler's query, and Babel
+    # keeps the CLDR data it loads on the instance, so every date after the first is formatted from memory.
+    return Locale.parse(BABEL_LOCALE[locale])
+
+
 class Translator:
     """Everything a handler needs to speak one person's language."""
 
@@ -109,7 +116,7 @@ class Translator:
         self.tz = tz
         self.terms = terms
         self._catalog = _catalog(locale)
-        self._babel = Locale.parse(BABEL_LOCALE[locale])
+        self._babel = _babel_locale(locale)
 
     def __call__(self, message: str, /, **params: object) -> str:
         text = self._catalog.gettext(message)

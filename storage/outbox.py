@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,15 +24,28 @@ NOTIFICATION = ports.NOTIFICATION  # receipts to others, notices, reminders, bro
 
 @dataclass(frozen=True)
 class Item:
+    """A message at the head of its queue. Its payload is read from the stored JSON when first used: a tick of
+    the dispatcher looks at every chat's head and sends only those whose pace allows (bot/dispatch.py)."""
+
     id: int
     channel: str
     chat_id: str
     op: str
-    payload: dict[str, Any]
+    stored_payload: str
     policy: str
     attempts: int
     matter_id: int | None
-    sent: tuple[str, ...] = ()  # the ids of the messages an earlier attempt delivered (bot.channels.base.Progress)
+    stored_result: str | None = None
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads(self.stored_payload)
+        return payload
+
+    @cached_property
+    def sent(self) -> tuple[str, ...]:
+        """The ids of the messages an earlier attempt delivered (bot.channels.base.Progress)."""
+        return tuple((json.loads(self.stored_result) if self.stored_result else {}).get("message_ids") or ())
 
 
 async def enqueue(
@@ -83,11 +97,8 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     rows = list(await q.all(HEADS_SQL, (ANSWER, ts(now), limit)))
     if len(rows) < limit:
         rows += await q.all(HEADS_SQL, (NOTIFICATION, ts(now), limit - len(rows)))
-    return [
-        Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
-             r["matter_id"], tuple((json.loads(r["result"]) if r["result"] else {}).get("message_ids") or ()))
-        for r in rows
-    ]
+    return [Item(r["id"], r["channel"], r["chat_id"], r["op"], r["payload"], r["policy"], r["attempts"], r["matter_id"],
+                 r["result"]) for r in rows]
 
 
 async def heads_among(q: Tx, item_ids: list[int]) -> list[Item]:
@@ -101,11 +112,8 @@ async def heads_among(q: Tx, item_ids: list[int]) -> list[Item]:
         f" WHERE o.id IN ({marks}) AND o.state = 'pending' AND o.id = ("
         "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
         "   AND p.op = o.op AND p.state IN ('pending', 'sending')) ORDER BY o.id", item_ids)
-    return [
-        Item(r["id"], r["channel"], r["chat_id"], r["op"], json.loads(r["payload"]), r["policy"], r["attempts"],
-             r["matter_id"])
-        for r in rows
-    ]
+    return [Item(r["id"], r["channel"], r["chat_id"], r["op"], r["payload"], r["policy"], r["attempts"], r["matter_id"])
+            for r in rows]
 
 
 async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:
