@@ -108,7 +108,7 @@ def _run_bot(config_path: Path, global_rate: float | None) -> int:
             return int(profiler.runcall(asyncio.run, run(config, "wecom")))
         finally:
             profiler.dump_stats(profile)
-    return (__import__("uvloop").run if os.environ.get("BENCH_UVLOOP") else asyncio.run)(run(config, "wecom"))
+    return asyncio.run(run(config, "wecom"))
 
 
 def _run_echo(args: argparse.Namespace) -> int:
@@ -165,7 +165,7 @@ def _run_echo(args: argparse.Namespace) -> int:
         await session.close()
 
     try:
-        (__import__("uvloop").run if os.environ.get("BENCH_UVLOOP") else asyncio.run)(main())
+        asyncio.run(main())
     except KeyboardInterrupt:
         pass
     return 0
