@@ -24,7 +24,7 @@ from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.matter.model import Matter
-from handlers.matters import attachments
+from handlers.matters import assignment, attachments, departments, extensions, rating
 from handlers.matters import casework as cases
 from handlers.matters import replies
 from handlers.matters import screens
@@ -161,7 +161,7 @@ class ActionFlow:
         department = await people.department_name(ctx.tx, matter.department_id or 0) or ""
         text = _(step.prompt, number=matter.number, day=_.date(matter.due_date), department=department,
                  min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars,
-                 min_explanation=cases.MIN_TRANSFER_EXPLANATION, min_reason=cases.MIN_EXTENSION_REASON)
+                 min_explanation=assignment.MIN_TRANSFER_EXPLANATION, min_reason=extensions.MIN_EXTENSION_REASON)
         if step.kind == "text" and step.name in held(dialog)["values"]:  # being changed: what it says now, to copy
             text += "\n\n" + _("Now:") + "\n" + str(held(dialog)["values"][step.name])
         rows: list[tuple[Button, ...]] = [(Button(label, dialog_button(dialog, value)),)
@@ -201,7 +201,7 @@ class ActionFlow:
         _ = ctx._
         if step.name == "department":
             return [(str(i), name if staffed else _("{department} (no handler yet)", department=name))
-                    for i, name, staffed in await cases.department_choices(ctx, matter, held(dialog)["action"])]
+                    for i, name, staffed in await departments.department_choices(ctx, matter, held(dialog)["action"])]
         if step.name == "urger":
             office = [await people.get(ctx.tx, i) for i in await people.with_role(ctx.tx, "office")]
             return [(str(p.id), p.name) for p in office if p is not None]
@@ -277,16 +277,16 @@ class ActionFlow:
         if step.kind == "text" and len(value) > MAX_TEXT:
             raise UserError("The text is too long: {n} characters, at most {max}.", n=len(value), max=MAX_TEXT)
         if step.name == "department":
-            await cases.check_department(ctx, matter, int(value), action)
+            await departments.check_department(ctx, matter, int(value), action)
         elif step.name == "authority":
-            cases.check_authority(value)
+            assignment.check_authority(value)
         elif step.name == "explanation":
-            cases.check_transfer_explanation(value)
+            assignment.check_transfer_explanation(value)
         elif action in ("cannot_meet", "draft_reply") and step.name in ("body", "grounds"):
             given = {**values, step.name: value}
             replies.check_reply(ctx, given.get("body"), given.get("grounds"))
         elif action == "request_extension":
-            cases.check_extension_reason(value)
+            extensions.check_extension_reason(value)
         elif action == "record_rating" and step.name == "comment" and len(value) > MAX_COMMENT:
             raise UserError("The comment is too long: at most {max} characters.", max=MAX_COMMENT)
 
@@ -330,11 +330,11 @@ class ActionFlow:
         files = stored_files(held(dialog)["files"])
         await ctx.end_dialog()
         if action == "assign":
-            await cases.assign(ctx, matter_id, int(v["department"]), int(v["urger"]))
+            await assignment.assign(ctx, matter_id, int(v["department"]), int(v["urger"]))
         elif action == "reassign":
-            await cases.reassign(ctx, matter_id, int(v["department"]), int(v["urger"]), v["reason"])
+            await assignment.reassign(ctx, matter_id, int(v["department"]), int(v["urger"]), v["reason"])
         elif action == "transfer":
-            await cases.transfer(ctx, matter_id, v["authority"], v["explanation"])
+            await assignment.transfer(ctx, matter_id, v["authority"], v["explanation"])
         elif action == "cannot_meet":
             if not await replies.cannot_meet(ctx, matter_id, v["body"], v["grounds"], files):
                 await ctx.reply(Reply(ctx._("The matter is major, difficult or complex: the explanation goes to a "
@@ -342,11 +342,11 @@ class ActionFlow:
         elif action == "progress":
             await cases.progress(ctx, matter_id, v["note"], v["public"] == "yes")
         elif action == "request_extension":
-            await cases.request_extension(ctx, matter_id, v["reason"])
+            await extensions.request_extension(ctx, matter_id, v["reason"])
         elif action == "decide_extension":
             decision = v["decision"]
             new_due = None if decision == "refuse" else date(int(decision[1:5]), int(decision[5:7]), int(decision[7:9]))
-            await cases.decide_extension(ctx, matter_id, new_due)
+            await extensions.decide_extension(ctx, matter_id, new_due)
         elif action == "conclude":
             await cases.conclude(ctx, matter_id, v["outcome"])
         elif action == "draft_reply":
@@ -354,7 +354,7 @@ class ActionFlow:
         elif action == "onsite":
             await cases.onsite(ctx, matter_id, v["participants"], v["findings"])
         elif action == "record_rating":
-            await cases.rate(ctx, matter_id, held(dialog)["reply_id"], v["rating"], v["comment"], on_paper=True)
+            await rating.rate(ctx, matter_id, held(dialog)["reply_id"], v["rating"], v["comment"], on_paper=True)
         elif action in ("return_reply", "leader_return"):
             await replies.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
         await _done(ctx, matter_id)
