@@ -228,5 +228,4 @@ class ActionFlow:
             raise
 
 
-
 ACT = ActionFlow()
