@@ -22,11 +22,11 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     from bot.context import Context
     from bot.i18n import Translator
     from bot.messages import Incoming
-    from handlers.liaison import events
+    from handlers.liaison import event_details, events
     from storage import matters
 
     config, now = app.config, app.clock.now()
-    starts_at = events.parse_when(args.at, config.unit.tz)
+    starts_at = event_details.parse_when(args.at, config.unit.tz)
     if starts_at is None:
         raise Refused(f"--at {args.at!r} is not a date and time like 2026-12-05 09:30")
     invite = args.invite.strip()

@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may, require
-from handlers.liaison import events as ev
+from handlers.liaison import event_notices, events as ev
 from storage import events, matters, people
 from storage.events import Invitation
 
@@ -26,11 +26,11 @@ async def card(ctx: Context, event_id: int) -> None:
     require(ctx.person, "manage_events")
     event = await ev.load(ctx, event_id)
     _ = ctx._
-    lines = [f"{ev.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
+    lines = [f"{event_notices.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
     if event.matter_id is not None:
         matter = await matters.get(ctx.tx, event.matter_id)
         if matter is not None:
-            lines.append(ev.public_summary(_, matter))
+            lines.append(event_notices.public_summary(_, matter))
     preps = await events.preparations(ctx.tx, event_id)
     for prep in preps:
         lines.append(_("Preparation by {department}, due {day}: done", department=prep.department,

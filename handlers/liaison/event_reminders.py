@@ -25,7 +25,7 @@ from bot import callbacks
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.workdays import Calendar
-from handlers.liaison.events import open_button, preparation_task, when_where
+from handlers.liaison.event_notices import open_button, preparation_task, when_where
 from handlers.oversight.reminders import Make, Reminder, Tick
 from handlers.liaison.supervisors import count_warning
 from storage import events, supervision

@@ -29,7 +29,7 @@ from bot.matter import life
 from handlers.matters import casework as cases
 from handlers.matters import notices
 from handlers import picker
-from handlers.liaison.events import public_summary
+from handlers.liaison.event_notices import public_summary
 from handlers.dialogue import cancelled, open_dialog
 from handlers.dialog_state import AppointData, ViewData, appoint, view
 from storage import audit, casework, events, matters, people
