@@ -21,7 +21,7 @@ from bot.office_files import zh_date
 from bot.official_docx import OfficialDocument
 from handlers.labels import KIND_LABELS
 from handlers.reports.measures import local_day
-from handlers.reports.report_text import BODY_WORDS, zh_words
+from handlers.reports.paper_words import BODY_WORDS, zh_words
 from storage import matters, people
 from bot.matter.model import Matter
 

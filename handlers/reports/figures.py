@@ -1,5 +1,5 @@
 """The figures of the half-year report to the higher procuratorate (seed §17) and of the yearly
-performance assessment (seed §19), as plain dataclasses; handlers/reports/report_text.py words them and
+performance assessment (seed §19), as plain dataclasses; handlers/reports/report_text.py and assessment_text.py word them and
 bot/office_files.py writes them out.
 
 Every period is a span of the unit's local days (Asia/Shanghai by default): a matter registered at
