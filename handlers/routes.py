@@ -7,7 +7,7 @@ from bot.i18n import N_
 from bot.router import Routes
 from handlers import common, menu
 from handlers.liaison import attendance, briefings, card_answers, card_reminders, card_screens, cards, contacts
-from handlers.liaison import event_dialogs, event_reminders, event_screens, supervisors
+from handlers.liaison import event_dialogs, event_reminders, event_screens, quota, supervisors
 from handlers.matters import actions, intake, mine, rating, screens
 from handlers.oversight import npc_register
 from handlers.oversight.reminders import Provider
@@ -29,7 +29,7 @@ def build() -> Routes:
             "case": screens.open_by_number,
             "overview": screens.overview,
             "contact": contacts.begin,
-            "quota": contacts.quota,
+            "quota": quota.quota,
             "card": cards.begin,
             "cards": card_screens.list_cards,
             "brief": briefings.begin,

@@ -17,7 +17,7 @@ from bot.matter.states import Happened, State
 from handlers.matters import notices
 from handlers.oversight import sweep_notices as say
 from handlers.oversight.reminders import Reminder
-from handlers.liaison.contacts import quota_report
+from handlers.liaison.quota import quota_report
 from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Tx, parse_ts
 

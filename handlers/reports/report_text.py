@@ -23,8 +23,7 @@ from bot.i18n import REGULATION, Translator
 from bot.office_files import (
     NO_RATE, Cell, Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx, zh_date,
 )
-from handlers.liaison.contacts import METHOD_LABELS
-from handlers.labels import KIND_LABELS
+from handlers.labels import KIND_LABELS, METHOD_LABELS
 from handlers.matters.notices import OUTCOME_LABELS
 from handlers.reports import measures as M
 from handlers.reports.measures import Rate
