@@ -1,7 +1,8 @@
-"""Opening a dialogue and cancelling it, the one way every flow does it.
+"""Opening a dialogue, moving it to a step, and cancelling it, the one way every flow does it.
 
 A dialogue is opened only when none is open (else the router names the open one and shows its step
-again), saved, and shown its first step; its Cancel button ends it and says that nothing was done.
+again), saved, and shown its first step; moved to another step, it is saved and shows that step; its
+Cancel button ends it and says that nothing was done.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ async def open_dialog(ctx: Context, flow: Prompting, dialog: Dialog) -> None:
     """Start `dialog` and show its first step; refused while another dialogue is open."""
     if ctx.dialog is not None:
         raise DialogOpenError()
+    await ctx.save_dialog(dialog)
+    await flow.prompt(ctx, dialog)
+
+
+async def goto(ctx: Context, flow: Prompting, dialog: Dialog, step: str) -> None:
+    """Move `dialog` to `step`, save it and show that step."""
+    dialog.step = step
     await ctx.save_dialog(dialog)
     await flow.prompt(ctx, dialog)
 

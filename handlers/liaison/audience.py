@@ -95,6 +95,32 @@ async def reachable(ctx: Context, person: Person) -> bool:
     return any(channel in ctx.channels for channel, _chat in await people.chats_of(ctx.tx, person.id))
 
 
+async def deliver(ctx: Context, found: list[Person], make: Callable[[Translator], Reply], key: str,
+                  record: Callable[[Person, bool], Awaitable[None]]) -> list[str]:
+    """Queue `make` to each person found (the outbox paces them; deduplicated by `key>person id`), `record`
+    each as sent or not; the names of those it could not reach (no chat bound)."""
+    unreached: list[str] = []
+    for person in found:
+        sent = await ctx.notify(person.id, make, dedup_key=f"{key}>{person.id}")
+        await record(person, sent)
+        if not sent:
+            unreached.append(person.name)
+    return unreached
+
+
+async def preview_lines(ctx: Context, audience: dict[str, Any]) -> list[str]:
+    """What a preview says of whom a card or a briefing goes to: the audience and how many it counts now,
+    and who of them no message would reach (no chat bound)."""
+    _ = ctx._
+    found = await members(ctx, audience)
+    unreached = [p.name for p in found if not await reachable(ctx, p)]
+    lines = [_("To: {audience}, {n} in all", audience=describe(_, audience), n=len(found))]
+    if unreached:
+        lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
+                       names=names(_, unreached)))
+    return lines
+
+
 def _laid_out(buttons: list[Button], per_row: tuple[int, ...]) -> tuple[tuple[Button, ...], ...]:
     """The buttons in rows of the given sizes, the last size repeated for any left over."""
     laid: list[tuple[Button, ...]] = []

@@ -27,7 +27,7 @@ from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
 from handlers.dialog_state import card_answer as held
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 
@@ -199,9 +199,7 @@ class CardAnswerFlow:
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         if step == "1":
             held(dialog)["answers"] = [None] * len(held(dialog)["answers"])
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, step)
 
     async def _submit(self, ctx: Context, dialog: Dialog, card: Card, recipient: Recipient,
                       questions: list[Question]) -> None:

@@ -21,10 +21,10 @@ from bot.text import clip
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
-from bot.model import Dialog
+from bot.model import Dialog, Person
 from handlers.liaison import audience
 from handlers.dialog_state import CardWriteData, card_write, given
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from storage import audit, cards
 from storage.cards import Card, Question
 
@@ -118,14 +118,8 @@ class CardWriteFlow:
 
     async def _preview(self, ctx: Context, dialog: Dialog) -> Reply:
         _, data = ctx._, card_write(dialog)
-        whom = given(data.get("audience"))
-        members = await audience.members(ctx, whom)
-        unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
         lines = [_("Title: {title}", title=data["title"]), *question_lines(_, data["questions"]), "",
-                 _("To: {audience}, {n} in all", audience=audience.describe(_, whom), n=len(members))]
-        if unreached:
-            lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
-                           names=audience.names(_, unreached)))
+                 *await audience.preview_lines(ctx, given(data.get("audience")))]
         send = Button(_("Send"), dialog_button(dialog, "send"))
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
         return Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),))
@@ -137,15 +131,15 @@ class CardWriteFlow:
         require(ctx.person, "manage_cards")  # again at every step: roles change
         step, data = dialog.step, card_write(dialog)
         if step == "question" and choice == "done" and data["questions"]:
-            return await self._goto(ctx, dialog, "audience")
+            return await goto(ctx, self, dialog, "audience")
         if step == "kind" and choice == "free_text":
             data["questions"].append((given(data["pending"]), "free_text", []))
-            return await self._goto(ctx, dialog, self._after_question(dialog))
+            return await goto(ctx, self, dialog, self._after_question(dialog))
         if step == "kind" and choice == "choice":
-            return await self._goto(ctx, dialog, "choices")
+            return await goto(ctx, self, dialog, "choices")
         if step in audience.STEPS:
             if await audience.on_choice(ctx, dialog, choice):
-                await self._goto(ctx, dialog, "confirm")
+                await goto(ctx, self, dialog, "confirm")
             return
         if step == "confirm" and choice == "send":
             return await self._send(ctx, dialog)
@@ -160,16 +154,16 @@ class CardWriteFlow:
                 if len(text) > limit:
                     raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
                 data["title"] = " ".join(text.split())
-                return await self._goto(ctx, dialog, "question")
+                return await goto(ctx, self, dialog, "question")
             if step == "question":
                 if len(text) > MAX_QUESTION:
                     raise UserError("The question is too long: {n} characters, at most {max}.", n=len(text),
                                     max=MAX_QUESTION)
                 data["pending"] = text
-                return await self._goto(ctx, dialog, "kind")
+                return await goto(ctx, self, dialog, "kind")
             if step == "choices":
                 data["questions"].append((given(data["pending"]), "choice", parse_choices(text)))
-                return await self._goto(ctx, dialog, self._after_question(dialog))
+                return await goto(ctx, self, dialog, self._after_question(dialog))
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "question", "choices")
@@ -179,11 +173,6 @@ class CardWriteFlow:
     def _after_question(self, dialog: Dialog) -> str:
         card_write(dialog)["pending"] = None
         return "question" if len(card_write(dialog)["questions"]) < MAX_QUESTIONS else "audience"
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
 
     async def _send(self, ctx: Context, dialog: Dialog) -> None:
         """Store the card and queue it to every representative it is for; name those it cannot reach."""
@@ -199,13 +188,12 @@ class CardWriteFlow:
         assert card is not None
         questions = await cards.questions(ctx.tx, card_id)
         unit = ctx.config.unit.name
-        unreached: list[str] = []
-        for rep in members:
-            sent = await ctx.notify(rep.id, lambda t: card_message(t, unit, card, questions),
-                                    dedup_key=f"card:{card_id}>{rep.id}")
+
+        async def record(rep: Person, sent: bool) -> None:
             await cards.add_recipient(ctx.tx, card_id, rep.id, ctx.now if sent else None)
-            if not sent:
-                unreached.append(rep.name)
+
+        unreached = await audience.deliver(ctx, members, lambda t: card_message(t, unit, card, questions),
+                                           f"card:{card_id}", record)
         await audit.record(ctx.tx, ctx.now, person.id, "card_sent",
                            detail={"card_id": card_id, "recipients": len(members),
                                    "reached": len(members) - len(unreached)})

@@ -22,7 +22,7 @@ from bot.model import Dialog, Person
 from bot.matter.model import Matter
 from handlers import picker
 from handlers.dialog_state import ContactData, contact, given
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from handlers.labels import listed, method_label, representative_line
 from storage import audit, contacts
 
@@ -104,17 +104,17 @@ class ContactFlow:
         if step == "whom" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "whom" and choice == "done" and data["reps"]:
-            return await self._goto(ctx, dialog, "method")
+            return await goto(ctx, self, dialog, "method")
         if step == "method" and choice in METHODS:
             data["method"] = choice
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step == "day" and choice in ("today", "yesterday"):
             day = ctx.today - timedelta(days=1 if choice == "yesterday" else 0)
             data["day"] = day.isoformat()
-            return await self._goto(ctx, dialog, "note")
+            return await goto(ctx, self, dialog, "note")
         if step == "note" and choice == "skip":
             data["note"] = ""
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         if step == "confirm" and choice == "confirm":
             return await self._record(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -133,19 +133,14 @@ class ContactFlow:
                 raise UserError("{day} is in the future. Please send the day the contact took place.",
                                 day=ctx._.date(day))
             contact(dialog)["day"] = day.isoformat()
-            return await self._goto(ctx, dialog, "note")
+            return await goto(ctx, self, dialog, "note")
         if step == "note" and text:
             if len(text) > MAX_NOTE:
                 raise UserError("The text is too long: at most {max} characters.", max=MAX_NOTE)
             contact(dialog)["note"] = text
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("method", "confirm")
                               else ctx._("Please answer in text.")))
-        await self.prompt(ctx, dialog)
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:

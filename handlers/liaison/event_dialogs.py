@@ -25,7 +25,7 @@ from bot.model import Dialog, Person
 from handlers.liaison import audience, event_details, event_notices, events as ev
 from handlers.liaison.event_card import card
 from handlers.dialog_state import EventData, event, given
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from storage import events, matters, people
 
 MAX_NAMED: Final = 200
@@ -147,7 +147,7 @@ class EventFlow:
         step, data = dialog.step, event(dialog)
         if step == "kind" and choice in event_notices.KIND_LABELS:
             data["kind"] = choice
-            return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
+            return await goto(ctx, self, dialog, "matter" if choice == "case_discussion" else "title")
         if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
             if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
                 raise StaleActionError("This button is no longer valid.")
@@ -159,10 +159,10 @@ class EventFlow:
             await ctx.save_dialog(dialog, new_step=False)
             return await self.prompt(ctx, dialog)
         if step == "departments" and choice == "done":
-            return await self._goto(ctx, dialog, "audience")
+            return await goto(ctx, self, dialog, "audience")
         if step in audience.STEPS:
             if await audience.on_choice(ctx, dialog, choice, _scope(dialog)):
-                await self._goto(ctx, dialog, "confirm")
+                await goto(ctx, self, dialog, "confirm")
             return None
         if step == "confirm" and choice == "confirm":
             return await self._create(ctx, dialog)
@@ -180,27 +180,22 @@ class EventFlow:
         if step == "matter":
             matter = await matters.by_number(ctx.tx, text[:30])
             data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
-            return await self._goto(ctx, dialog, "title")
+            return await goto(ctx, self, dialog, "title")
         if step == "title":
             event_details.check_details(ctx, title=text)
             data["title"] = text
-            return await self._goto(ctx, dialog, "when")
+            return await goto(ctx, self, dialog, "when")
         if step == "when":
             starts_at = event_details.parse_when(text, ctx.config.unit.tz)
             if starts_at is None:
                 raise UserError("Sorry, that is not a date and time. Please send it as 2026-12-05 09:30.")
             event_details.check_details(ctx, starts_at=starts_at)
             data["starts_at"] = starts_at.isoformat()
-            return await self._goto(ctx, dialog, "place")
+            return await goto(ctx, self, dialog, "place")
         if step == "place":
             event_details.check_details(ctx, place=text)
             data["place"] = text
-            return await self._goto(ctx, dialog, "departments")
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, "departments")
 
     async def _create(self, ctx: Context, dialog: Dialog) -> None:
         data = event(dialog)

@@ -30,7 +30,7 @@ from handlers.matters import casework as cases
 from handlers.matters import notices
 from handlers import picker
 from handlers.liaison.event_notices import public_summary
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from handlers.dialog_state import AppointData, ViewData, appoint, view
 from storage import audit, casework, events, matters, people
 from storage.events import Event
@@ -176,9 +176,7 @@ class AppointFlow:
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
             appoint(dialog)["person_id"] = person.id
-            dialog.step = "until"
-            await ctx.save_dialog(dialog)
-            return await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, "until")
         if dialog.step == "until" and choice == "default":
             return await self._appoint(ctx, dialog, default_end(ctx.today))
         raise StaleActionError("This button is no longer valid.")

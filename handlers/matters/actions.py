@@ -30,7 +30,7 @@ from handlers.matters import screens
 from handlers.matters.action_steps import CONFIRMED, REQUIRES, STEPS, WITH_FILES, Step, carry_out, check, choices
 from handlers.dialog_state import ActionData
 from handlers.dialog_state import action as held
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancelled, goto, open_dialog
 from storage import people
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,7 @@ class ActionFlow:
             return
         steps = self._steps(dialog)
         if (change := callbacks.chosen(choice, "change", below=len(steps))) is not None:
-            dialog.step = str(change)
-            await ctx.save_dialog(dialog)
-            return await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, str(change))
         step = self._step(dialog)
         if step is None:
             if choice != "confirm":
@@ -197,9 +195,7 @@ class ActionFlow:
         missing = next((i for i, s in enumerate(steps) if s.name not in values), len(steps))
         if missing == len(steps) and held(dialog)["action"] not in CONFIRMED:
             return await self._execute(ctx, dialog)
-        dialog.step = str(missing)
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, str(missing))
 
     async def _confirm(self, ctx: Context, dialog: Dialog) -> None:
         """Every value once more by its rule (back to the first that no longer passes), then the action."""
@@ -213,9 +209,7 @@ class ActionFlow:
             except UserError as refusal:
                 await ctx.reply(Reply(ctx._(refusal.msgid, **refusal.params)))
                 del held(dialog)["values"][step.name]
-                dialog.step = str(index)
-                await ctx.save_dialog(dialog)
-                return await self.prompt(ctx, dialog)
+                return await goto(ctx, self, dialog, str(index))
         await self._execute(ctx, dialog)
 
     async def _execute(self, ctx: Context, dialog: Dialog) -> None:

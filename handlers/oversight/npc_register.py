@@ -25,7 +25,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.dialog_state import NpcData, given, npc
-from handlers.dialogue import cancelled
+from handlers.dialogue import cancelled, goto
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
 
@@ -173,14 +173,14 @@ class RegisterFlow:
         step, data = dialog.step, npc(dialog)
         if step == "number" and choice == "none":
             data["number"] = ""
-            return await self._goto(ctx, dialog, "matter")
+            return await goto(ctx, self, dialog, "matter")
         if step == "matter" and choice == "none":
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step in ("day", "filed_day") and choice in ("today", "yesterday"):
             return await self._take_day(ctx, dialog, ctx.today - timedelta(days=int(choice == "yesterday")))
         if step == "note" and choice == "none":
             data["note"] = ""
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         if step == "confirm" and choice == "confirm":
             return await self._record(ctx, dialog)
         if step == "filed_confirm" and choice == "confirm":
@@ -200,14 +200,14 @@ class RegisterFlow:
                 data["number"] = text
             else:
                 data["note"] = text
-            return await self._goto(ctx, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
+            return await goto(ctx, self, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
         if step == "matter" and text:
             matter = await matters.by_number(ctx.tx, text)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or press None.",
                                 number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
             data["matter"] = matter.id
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step in ("day", "filed_day") and text:
             day = parse_date(text, ctx.today.year)
             if day is None:
@@ -226,12 +226,7 @@ class RegisterFlow:
                 raise UserError("The protest was lodged on {day}: it cannot have been filed before that.",
                                 day=ctx._.date(entry.happened_on))
         npc(dialog)["day"] = day.isoformat()
-        await self._goto(ctx, dialog, "note" if dialog.step == "day" else "filed_confirm")
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, "note" if dialog.step == "day" else "filed_confirm")
 
     async def _record(self, ctx: Context, dialog: Dialog) -> None:
         person, data = ctx.person, npc(dialog)
