@@ -41,7 +41,8 @@ DECIMAL: Final = "decimal"  # one decimal place
 PERCENT: Final = "percent"  # a rate 0..1, shown as 12.5%
 DATE: Final = "date"
 NOTE: Final = "note"  # a line of a sheet of notes: no border, wrapped
-STYLES: Final = {TEXT: 2, INTEGER: 3, DECIMAL: 4, PERCENT: 5, DATE: 6, NOTE: 7}  # cellXfs of xlsx_package.STYLESHEET; header: 1
+# the cellXfs of xlsx_package.STYLESHEET; the header's is 1
+STYLES: Final = {TEXT: 2, INTEGER: 3, DECIMAL: 4, PERCENT: 5, DATE: 6, NOTE: 7}
 QUOTED: Final = 8  # text that looks like a formula: Excel's quote prefix, so that editing it keeps it text
 LINE_HEIGHT: Final = 14.25  # points: a line of the default font
 WIDE: Final = 110  # characters: a sheet wider than this prints landscape

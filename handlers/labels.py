@@ -173,6 +173,10 @@ def representative_line(_: Translator, name: str, body: str | None, sector: str,
     return " · ".join(part for part in (name, title, sector) if part)
 
 
-def listed(_: Translator, items: Sequence[str]) -> str:
-    """王建国、李秀梅 in Chinese, "Wang, Li" in English."""
-    return ("、" if _.locale.startswith("zh") else ", ").join(items)
+def listed(_: Translator, items: Sequence[str], limit: int | None = None, gap: str = "") -> str:
+    """王建国、李秀梅 in Chinese, "Wang, Li" in English; past `limit` items, the rest counted after `gap`:
+    王建国、李秀梅…and 3 more."""
+    shown = ("、" if _.locale.startswith("zh") else ", ").join(items[:limit])
+    if limit is not None and len(items) > limit:
+        shown += gap + _("…and {n} more", n=len(items) - limit)
+    return shown

@@ -26,6 +26,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
 from handlers.dialog_state import audience as held
+from handlers.labels import listed
 from storage import cards, people
 
 STEPS: Final = ("audience", "sector", "named")
@@ -78,10 +79,7 @@ def describe(_: Translator, audience: dict[str, Any], labels: Mapping[str, str] 
 
 def names(_: Translator, people_: list[str], limit: int = NAMES_SHOWN) -> str:
     """王建国、李秀梅…and 3 more."""
-    joined = ("、" if _.locale.startswith("zh") else ", ").join(people_[:limit])
-    if len(people_) > limit:
-        joined += _("…and {n} more", n=len(people_) - limit)
-    return joined
+    return listed(_, people_, limit)
 
 
 async def members(ctx: Context, audience: dict[str, Any]) -> list[Person]:

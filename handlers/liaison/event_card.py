@@ -9,16 +9,14 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may, require
+from handlers.labels import listed
 from handlers.liaison import event_notices, events as ev
 from storage import events, matters, people
 from storage.events import Invitation
 
 
 def _names(_: Translator, items: list[str]) -> str:
-    shown = ("、" if _.locale.startswith("zh") else ", ").join(items[:ev.NAMES_SHOWN])
-    if len(items) > ev.NAMES_SHOWN:
-        shown += " " + _("…and {n} more", n=len(items) - ev.NAMES_SHOWN)
-    return shown
+    return listed(_, items, ev.NAMES_SHOWN, gap=" ")
 
 
 async def card(ctx: Context, event_id: int) -> None:

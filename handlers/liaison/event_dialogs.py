@@ -22,6 +22,7 @@ from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
+from handlers.labels import listed
 from handlers.liaison import audience, event_details, event_notices, events as ev
 from handlers.liaison.event_card import card
 from handlers.dialog_state import EventData, event, given
@@ -63,10 +64,6 @@ CASE_DISCUSSION: Final = _scope_of(("supervisors", "named"), admit=_supervisors_
 def _scope(dialog: Dialog) -> audience.Scope:
     """A case discussion invites the law-enforcement supervisors only."""
     return CASE_DISCUSSION if event(dialog)["kind"] == "case_discussion" else OPEN
-
-
-def _join(ctx: Context, names: list[str]) -> str:
-    return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
 
 
 async def begin(ctx: Context) -> None:
@@ -119,21 +116,21 @@ class EventFlow:
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
         _, data = ctx._, event(dialog)
         starts_at = datetime.fromisoformat(given(data["starts_at"]))
-        lines = [_("Kind: {kind}", kind=event_notices.kind_name(_, given(data["kind"]))), _("Title: {title}", title=data["title"]),
+        lines = [_("Kind: {kind}", kind=event_notices.kind_name(_, given(data["kind"]))),
+                 _("Title: {title}", title=data["title"]),
                  _("Time: {when}", when=_.datetime(starts_at)),
                  _("Place: {place}", place=data["place"])]
         if data["matter_id"] is not None:
             lines.append(event_notices.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = event_details.prepare_by(ev.local_day(ctx, starts_at), ctx.today,
-                                    ctx.config.calendar)
-            lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
+            deadline = event_details.prepare_by(ev.local_day(ctx, starts_at), ctx.today, ctx.config.calendar)
+            lines.append(_("To prepare: {departments}, by {day}", departments=listed(_, names),
                            day=_.date(deadline)))
         choice = given(data["audience"])
         invitees = await _invitees(ctx, choice)
         if choice.get("kind") == "named":
-            whom = _join(ctx, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
+            whom = listed(_, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
         else:
             whom = audience.describe(_, choice, _scope(dialog).labels)
         lines.append(_("Invited: {whom} ({n} in all)", whom=whom, n=len(invitees)))

@@ -111,7 +111,8 @@ async def listing(ctx: Context) -> None:
         invited = await events.invitations(ctx.tx, event.id)
         accepted = sum(1 for i in invited if i.state == "accepted")
         lines.append(_("{when} · {kind} · {title}\naccepted {accepted} of {invited}", when=_.datetime(event.starts_at),
-                       kind=event_notices.kind_name(_, event.kind), title=event.title, accepted=accepted, invited=len(invited)))
+                       kind=event_notices.kind_name(_, event.kind), title=event.title, accepted=accepted,
+                       invited=len(invited)))
         rows.append((Button(f"{_.date(ev.local_day(ctx, event.starts_at))} {event.title}"[:60],
                             callbacks.encode("event", "open", event.id)),))
     await ctx.reply(Reply("\n\n".join(lines), title=_("Events"), buttons=tuple(rows)))

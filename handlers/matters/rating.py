@@ -31,14 +31,15 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     `on_paper`: the office records the feedback form 征询意见表 returned for a reply given on paper (seed §7);
     it counts exactly as the representative's own rating, and the representative is told it was recorded."""
     matter = await cases.load(ctx, matter_id, "record_rating" if on_paper else "rate")
-    last = await cases.paper_reply_to_rate(ctx, matter) if on_paper else await casework.last_sent_reply(ctx.tx, matter.id)
+    last = (await cases.paper_reply_to_rate(ctx, matter) if on_paper
+            else await casework.last_sent_reply(ctx.tx, matter.id))
     if matter.state != State.REPLIED or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
         raise UserError("This reply has been rated already, or is not the latest one.")
     if rating not in domain.RATINGS:
         raise UserError("Please choose one of the buttons.")
     await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
     step = life.rate(matter, rating, final_given=last.kind == "final",
-                     today=ctx.now.astimezone(ctx.config.unit.tz).date(), reopen_months=ctx.config.casework.reopen_months)
+                     today=ctx.today, reopen_months=ctx.config.casework.reopen_months)
     state = step.state
     assert state is not None
     await casework.save(ctx.tx, matter.id, ctx.now, step)

@@ -203,7 +203,7 @@ async def unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
 def _record_unrated(matter: Matter, reply_id: int) -> Callable[[Context], Awaitable[None]]:
     async def effect(ctx: Context) -> None:
         await casework.set_reply(ctx.tx, reply_id, ctx.now, rating="unrated")
-        today = ctx.now.astimezone(ctx.config.unit.tz).date()
+        today = ctx.today
         await casework.save(ctx.tx, matter.id, ctx.now, life.rate(matter, "unrated", final_given=False, today=today,
                                                                   reopen_months=ctx.config.casework.reopen_months))
         await matters.add_event(ctx.tx, matter.id, Happened.UNRATED, actor_id=None, public=True, now=ctx.now, detail={})

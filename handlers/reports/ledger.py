@@ -214,7 +214,7 @@ def _allowed(ctx: Context) -> Person:
 async def _draw(ctx: Context) -> Drawn:
     person = _allowed(ctx)
     tz = ctx.config.unit.tz
-    today = ctx.now.astimezone(tz).date()
+    today = ctx.today
     f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx))
     data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
