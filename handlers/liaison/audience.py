@@ -1,4 +1,5 @@
-"""Whom the office sends an opinion card or a briefing to: a step of their dialogues (seed §3, §5).
+"""Whom the office sends an opinion card or a briefing to: a step of their dialogues (seed §3, §5), and
+what else those two dialogues share: the title, the preview's lines on whom it goes to, the delivery.
 
 All representatives, the NPC deputies, the CPPCC members, one sector 界别, or named people
 found by a search (several, one by one, then Done). The choice is kept in the dialogue as
@@ -26,6 +27,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
 from handlers.dialog_state import audience as held
+from handlers.dialogue import Prompting, goto
 from handlers.labels import listed
 from storage import cards, people
 
@@ -91,6 +93,14 @@ async def members(ctx: Context, audience: dict[str, Any]) -> list[Person]:
 async def reachable(ctx: Context, person: Person) -> bool:
     """Whether a message to this person would reach a chat now."""
     return any(channel in ctx.channels for channel, _chat in await people.chats_of(ctx.tx, person.id))
+
+
+def title(ctx: Context, text: str) -> str:
+    """The title of a card or a briefing, white space folded; refused past the length of a matter's subject."""
+    limit = ctx.config.intake.max_subject_chars
+    if len(text) > limit:
+        raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
+    return " ".join(text.split())
 
 
 async def deliver(ctx: Context, found: list[Person], make: Callable[[Translator], Reply], key: str,
@@ -186,6 +196,12 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str, scope: Scope) 
         data["audience"] = {"kind": "named", "ids": list(data["picked"])}
         return True
     raise StaleActionError("This button is no longer valid.")
+
+
+async def choose(ctx: Context, flow: Prompting, dialog: Dialog, choice: str, scope: Scope = CARDS) -> None:
+    """A press in an audience step of `flow`; on to its preview (the step "confirm") once the audience is chosen."""
+    if await on_choice(ctx, dialog, choice, scope):
+        await goto(ctx, flow, dialog, "confirm")
 
 
 async def on_message(ctx: Context, dialog: Dialog, text: str) -> bool:

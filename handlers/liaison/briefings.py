@@ -96,9 +96,7 @@ class BriefingWriteFlow:
         if step == "files" and choice == "next":
             return await goto(ctx, self, dialog, "audience")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice):
-                await goto(ctx, self, dialog, "confirm")
-            return
+            return await audience.choose(ctx, self, dialog, choice)
         if step == "confirm" and choice == "send":
             return await self._send(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -110,10 +108,7 @@ class BriefingWriteFlow:
             return await self._take_files(ctx, dialog)
         if text and not ctx.inc.attachments:
             if step == "title":
-                limit = ctx.config.intake.max_subject_chars
-                if len(text) > limit:
-                    raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
-                data["title"] = " ".join(text.split())
+                data["title"] = audience.title(ctx, text)
                 return await goto(ctx, self, dialog, "text")
             if step == "text":
                 if len(text) > text_limit(ctx) or not all(

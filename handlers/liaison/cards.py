@@ -138,9 +138,7 @@ class CardWriteFlow:
         if step == "kind" and choice == "choice":
             return await goto(ctx, self, dialog, "choices")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice):
-                await goto(ctx, self, dialog, "confirm")
-            return
+            return await audience.choose(ctx, self, dialog, choice)
         if step == "confirm" and choice == "send":
             return await self._send(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -150,10 +148,7 @@ class CardWriteFlow:
         step, data, text = dialog.step, card_write(dialog), ctx.inc.text.strip()
         if text and not ctx.inc.attachments:
             if step == "title":
-                limit = ctx.config.intake.max_subject_chars
-                if len(text) > limit:
-                    raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
-                data["title"] = " ".join(text.split())
+                data["title"] = audience.title(ctx, text)
                 return await goto(ctx, self, dialog, "question")
             if step == "question":
                 if len(text) > MAX_QUESTION:

@@ -158,9 +158,7 @@ class EventFlow:
         if step == "departments" and choice == "done":
             return await goto(ctx, self, dialog, "audience")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice, _scope(dialog)):
-                await goto(ctx, self, dialog, "confirm")
-            return None
+            return await audience.choose(ctx, self, dialog, choice, _scope(dialog))
         if step == "confirm" and choice == "confirm":
             return await self._create(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
