@@ -15,6 +15,7 @@ from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog
+from bot.permissions import require
 
 NOTHING_CHANGED = N_("Cancelled. Nothing was changed.")
 
@@ -50,3 +51,15 @@ async def cancelled(ctx: Context, choice: str, said: str = NOTHING_CHANGED) -> b
     await ctx.end_dialog()
     await ctx.reply(Reply(ctx._(said)))
     return True
+
+
+async def cancel_pressed(ctx: Context, choice: str, said: str = NOTHING_CHANGED, *, permission: str | None = None
+                         ) -> bool:
+    """A press in a dialogue, answered at once: True when it was Cancel (the dialogue ended, `said` said);
+    else `permission`, when given, is checked again, since roles change between steps."""
+    await ctx.answer()
+    if await cancelled(ctx, choice, said):
+        return True
+    if permission is not None:
+        require(ctx.person, permission)
+    return False

@@ -30,7 +30,7 @@ from bot.text import clip
 from handlers.matters import attachments, register
 from handlers.liaison import audience
 from handlers.dialog_state import BriefOpinionData, BriefWriteData, brief_opinion, brief_write, given, stored_files
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 
@@ -88,10 +88,8 @@ class BriefingWriteFlow:
             await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was sent."), permission="send_briefing"):
             return
-        require(ctx.person, "send_briefing")  # again at every step: roles change
         step = dialog.step
         if step == "files" and choice == "next":
             return await goto(ctx, self, dialog, "audience")
@@ -232,8 +230,7 @@ class BriefingOpinionFlow:
             await ctx.reply(Reply(text, title=_("Please check"), buttons=((submit, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         if dialog.step == "confirm" and choice == "submit" and brief_opinion(dialog)["text"]:
             return await self._submit(ctx, dialog)

@@ -27,7 +27,7 @@ from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
 from handlers.dialog_state import card_answer as held
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 
@@ -145,9 +145,8 @@ class CardAnswerFlow:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
-                                           "card again at any time.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
+                                                "card again at any time.")):
             return
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)

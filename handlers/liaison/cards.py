@@ -24,7 +24,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers.liaison import audience
 from handlers.dialog_state import CardWriteData, card_write, given
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from storage import audit, cards
 from storage.cards import Card, Question
 
@@ -125,10 +125,8 @@ class CardWriteFlow:
         return Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was sent."), permission="manage_cards"):
             return
-        require(ctx.person, "manage_cards")  # again at every step: roles change
         step, data = dialog.step, card_write(dialog)
         if step == "question" and choice == "done" and data["questions"]:
             return await goto(ctx, self, dialog, "audience")

@@ -22,7 +22,7 @@ from bot.model import Dialog, Person
 from bot.matter.model import Matter
 from handlers import picker
 from handlers.dialog_state import ContactData, contact, given
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from handlers.labels import listed, method_label, representative_line
 from storage import audit, contacts
 
@@ -96,10 +96,8 @@ class ContactFlow:
             await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((confirm, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="record_contact"):
             return
-        require(ctx.person, "record_contact")  # again at every step: roles change
         step, data = dialog.step, contact(dialog)
         if step == "whom" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))

@@ -26,7 +26,7 @@ from handlers.labels import listed
 from handlers.liaison import audience, event_details, event_notices, events as ev
 from handlers.liaison.event_card import card
 from handlers.dialog_state import EventData, event, given
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from storage import events, matters, people
 
 MAX_NAMED: Final = 200
@@ -137,10 +137,8 @@ class EventFlow:
         return "\n".join(lines)
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="manage_events"):
             return
-        require(ctx.person, "manage_events")  # again at every step: roles change
         step, data = dialog.step, event(dialog)
         if step == "kind" and choice in event_notices.KIND_LABELS:
             data["kind"] = choice

@@ -30,7 +30,7 @@ from handlers.matters import casework as cases
 from handlers.matters import notices
 from handlers import picker
 from handlers.liaison.event_notices import public_summary
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, cancelled, goto, open_dialog
 from handlers.dialog_state import AppointData, ViewData, appoint, view
 from storage import audit, casework, events, matters, people
 from storage.events import Event
@@ -165,10 +165,8 @@ class AppointFlow:
                               buttons=((term,), (cancel,))))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="manage_supervisors"):
             return
-        require(ctx.person, "manage_supervisors")
         if dialog.step == "whom" and picker.is_choice(choice):
             person = await picker.chosen(ctx, choice)
             today = ctx.today

@@ -30,7 +30,7 @@ from handlers.matters import screens
 from handlers.matters.action_steps import CONFIRMED, REQUIRES, STEPS, WITH_FILES, Step, carry_out, check, choices
 from handlers.dialog_state import ActionData
 from handlers.dialog_state import action as held
-from handlers.dialogue import cancelled, goto, open_dialog
+from handlers.dialogue import cancel_pressed, goto, open_dialog
 from storage import people
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,7 @@ class ActionFlow:
     # -- input -------------------------------------------------------------------------
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice):
             return
         steps = self._steps(dialog)
         if (change := callbacks.chosen(choice, "change", below=len(steps))) is not None:

@@ -25,7 +25,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.dialog_state import NpcData, given, npc
-from handlers.dialogue import cancelled, goto
+from handlers.dialogue import cancel_pressed, goto
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
 
@@ -166,10 +166,8 @@ class RegisterFlow:
         return "\n".join(lines)
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="npc_register"):
             return
-        require(ctx.person, "npc_register")  # again at every step: roles change
         step, data = dialog.step, npc(dialog)
         if step == "number" and choice == "none":
             data["number"] = ""
