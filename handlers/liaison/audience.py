@@ -27,7 +27,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
 from handlers.dialog_state import audience as held
-from handlers.dialogue import Prompting, goto
+from handlers.dialogue import Prompting, cancel_button, goto
 from handlers.labels import listed
 from storage import cards, people
 
@@ -139,7 +139,7 @@ def _laid_out(buttons: list[Button], per_row: tuple[int, ...]) -> tuple[tuple[Bu
 
 async def prompt(ctx: Context, dialog: Dialog, scope: Scope = CARDS) -> None:
     _ = ctx._
-    cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+    cancel = cancel_button(ctx, dialog)
     if dialog.step == "audience":
         kinds = [Button(_(label), dialog_button(dialog, kind)) for kind, label in scope.labels.items()]
         await ctx.reply(Reply(_(scope.question), buttons=(*_laid_out(kinds, scope.per_row), (cancel,))))
@@ -226,7 +226,7 @@ async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
 async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     """Offer the representatives whose name or phone contains the text, as buttons."""
     last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if held(dialog)["picked"] else []
-    last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+    last.append(cancel_button(ctx, dialog))
     await picker.offer(ctx, dialog, text, last=last)
 
 

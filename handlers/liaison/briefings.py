@@ -30,7 +30,7 @@ from bot.text import clip
 from handlers.matters import attachments, register
 from handlers.liaison import audience
 from handlers.dialog_state import BriefOpinionData, BriefWriteData, brief_opinion, brief_write, given, stored_files
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 
@@ -59,7 +59,7 @@ class BriefingWriteFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, brief_write(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "title":
             await ctx.reply(Reply(_("Please send the title of the briefing (at most {n} characters).",
                                     n=ctx.config.intake.max_subject_chars), title=_("Send a briefing"),
@@ -219,7 +219,7 @@ class BriefingOpinionFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
         briefing = await _delivered(ctx, brief_opinion(dialog)["briefing_id"])
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "text":
             await ctx.reply(Reply(_("Please write your opinion on the briefing “{title}”.", title=briefing.title),
                                   title=_("Give an opinion"), buttons=((cancel,),)))

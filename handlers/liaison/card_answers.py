@@ -27,7 +27,7 @@ from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
 from handlers.dialog_state import card_answer as held
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 
@@ -121,7 +121,7 @@ class CardAnswerFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
         card, _recipient_, questions = await self._load(ctx, dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "confirm":
             answers = held(dialog)["answers"]
             if all(a is None for a in answers):

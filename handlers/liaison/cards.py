@@ -24,7 +24,7 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers.liaison import audience
 from handlers.dialog_state import CardWriteData, card_write, given
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, cards
 from storage.cards import Card, Question
 
@@ -92,7 +92,7 @@ class CardWriteFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, card_write(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         asked = len(data["questions"])
         if step == "title":
             await ctx.reply(Reply(_("Please send the title of the opinion card (at most {n} characters).",
@@ -121,7 +121,7 @@ class CardWriteFlow:
         lines = [_("Title: {title}", title=data["title"]), *question_lines(_, data["questions"]), "",
                  *await audience.preview_lines(ctx, given(data.get("audience")))]
         send = Button(_("Send"), dialog_button(dialog, "send"))
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         return Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:

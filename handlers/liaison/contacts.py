@@ -22,7 +22,7 @@ from bot.model import Dialog, Person
 from bot.matter.model import Matter
 from handlers import picker
 from handlers.dialog_state import ContactData, contact, given
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from handlers.labels import listed, method_label, representative_line
 from storage import audit, contacts
 
@@ -60,7 +60,7 @@ class ContactFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, contact(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "whom":
             chosen = await self._chosen(ctx, dialog)
             if not chosen:
@@ -144,7 +144,7 @@ class ContactFlow:
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
         last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if contact(dialog)["reps"] else []
-        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        last.append(cancel_button(ctx, dialog))
         await picker.offer(ctx, dialog, text, last=last)
 
     async def _choose(self, ctx: Context, dialog: Dialog, rep: Person) -> None:

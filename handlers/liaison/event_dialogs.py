@@ -26,7 +26,7 @@ from handlers.labels import listed
 from handlers.liaison import audience, event_details, event_notices, events as ev
 from handlers.liaison.event_card import card
 from handlers.dialog_state import EventData, event, given
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import events, matters, people
 
 MAX_NAMED: Final = 200
@@ -83,7 +83,7 @@ class EventFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, event(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "kind":
             kinds = [Button(event_notices.kind_name(_, k), dialog_button(dialog, k)) for k in event_notices.KIND_LABELS]
             await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"),

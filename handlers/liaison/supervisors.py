@@ -30,7 +30,7 @@ from handlers.matters import casework as cases
 from handlers.matters import notices
 from handlers import picker
 from handlers.liaison.event_notices import public_summary
-from handlers.dialogue import cancel_pressed, cancelled, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, cancelled, goto, open_dialog
 from handlers.dialog_state import AppointData, ViewData, appoint, view
 from storage import audit, casework, events, matters, people
 from storage.events import Event
@@ -151,7 +151,7 @@ class AppointFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "whom":
             await ctx.reply(Reply(_("Whom to appoint? Please send part of the representative's name, or their phone "
                                     "number."), title=_("Appoint a supervisor"), buttons=((cancel,),)))
@@ -194,7 +194,7 @@ class AppointFlow:
             if day <= today:
                 raise UserError("The term must end after today.")
             return await self._appoint(ctx, dialog, day)
-        await picker.offer(ctx, dialog, text, last=[Button(_("Cancel"), dialog_button(dialog, "cancel"))])
+        await picker.offer(ctx, dialog, text, last=[cancel_button(ctx, dialog)])
 
     async def _appoint(self, ctx: Context, dialog: Dialog, ends_on: date) -> None:
         person = await _appointee(ctx, dialog)
@@ -269,7 +269,7 @@ class ViewFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
         event, matter = await discussion(ctx, view(dialog)["event_id"])
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         await ctx.reply(Reply(public_summary(_, matter) + "\n" + _("Please write your view on it, in one message."),
                               title=_("Your view"), buttons=((cancel,),)))
 

@@ -30,7 +30,7 @@ from handlers.matters import screens
 from handlers.matters.action_steps import CONFIRMED, REQUIRES, STEPS, WITH_FILES, Step, carry_out, check, choices
 from handlers.dialog_state import ActionData
 from handlers.dialog_state import action as held
-from handlers.dialogue import cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import people
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class ActionFlow:
                                           for value, label in await choices(ctx, held(dialog)["action"], step, matter)]
         if held(dialog)["action"] in CONFIRMED:  # what was written before can be changed from here too
             rows += [(b,) for b in self._change_buttons(ctx, dialog, only_text=True)]
-        rows.append((Button(_("Cancel"), dialog_button(dialog, "cancel")),))
+        rows.append((cancel_button(ctx, dialog),))
         await ctx.reply(Reply(text, buttons=tuple(rows)))
 
     async def _confirm_screen(self, ctx: Context, dialog: Dialog, matter: Matter) -> None:
@@ -127,7 +127,7 @@ class ActionFlow:
             names = [str(f["name"]) for f in held(dialog)["files"]]
             lines += ["", _("Attachments: {names}", names="、".join(names)) if names else _("No attachments")]
         confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         changes = self._change_buttons(ctx, dialog, only_text=False)
         await ctx.reply(Reply("\n".join(lines), title=_("Please check"),
                               buttons=((confirm, cancel), *rows(changes, 2))))

@@ -25,7 +25,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.dialog_state import NpcData, given, npc
-from handlers.dialogue import cancel_pressed, goto
+from handlers.dialogue import cancel_button, cancel_pressed, goto
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
 
@@ -112,7 +112,7 @@ class RegisterFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, npc(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         none = Button(_("None"), dialog_button(dialog, "none"))
         days = (Button(_("Today"), dialog_button(dialog, "today")),
                 Button(_("Yesterday"), dialog_button(dialog, "yesterday")))
