@@ -84,6 +84,24 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
                         "and send them an invite.", number=matter.number)
 
 
+def extension_choices(ctx: Context, matter: Matter) -> list[date]:
+    """The due dates an extension may grant: a month at a time, capped (§12; at most 6 months)."""
+    return life.extension_choices(matter, registered(matter), ctx.config.unit.tz,
+                                  ctx.config.casework.extension_cap_months)
+
+
+async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
+    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is None or last.via != "paper":
+        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
+                        number=matter.number)
+    if matter.state != State.REPLIED or last.rating not in (None, "unrated"):
+        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
+                        "it.", number=matter.number)
+    return last
+
+
 async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]
                        ) -> None:
     actor = ctx.person.id if ctx.person else None
@@ -92,17 +110,6 @@ async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool
     # ever, takes only ids and codes.
     kept = {k: v for k, v in detail.items() if k not in audit.FORBIDDEN_KEYS and k != "reason"}
     await audit.record(ctx.tx, ctx.now, actor, event, matter_id=matter.id, detail=kept)
-
-
-# -- the office ------------------------------------------------------------------------
-
-
-async def mark_major(ctx: Context, matter_id: int) -> None:
-    """Flag a major, difficult or complex matter (§12: it owes progress notices; its reply a leader's approval)."""
-    matter = await load(ctx, matter_id, "mark_major")
-    require_state(matter, "mark_major")
-    await casework.save(ctx.tx, matter.id, ctx.now, life.mark_major(matter))
-    await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
 async def assigned_people(ctx: Context, matter: Matter) -> set[int]:
@@ -121,7 +128,25 @@ async def tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotic
         await notices.to_staff(ctx, person_id, matter, make)
 
 
-# -- the department --------------------------------------------------------------------
+def actor_id(ctx: Context) -> int:
+    assert ctx.person is not None
+    return ctx.person.id
+
+
+def registered(matter: Matter) -> datetime:
+    """When the matter was registered: where its clocks start."""
+    return parse_ts(matter.registered_at)
+
+
+# -- the smaller steps: marking major, progress notes, conclusion, joint on-site supervision --------
+
+
+async def mark_major(ctx: Context, matter_id: int) -> None:
+    """Flag a major, difficult or complex matter (§12: it owes progress notices; its reply a leader's approval)."""
+    matter = await load(ctx, matter_id, "mark_major")
+    require_state(matter, "mark_major")
+    await casework.save(ctx.tx, matter.id, ctx.now, life.mark_major(matter))
+    await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
 async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> None:
@@ -135,12 +160,6 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
                        detail={"note": note} if public else {"note": note, "internal": True})
     if public:
         await notices.to_representative(ctx, matter, notices.progress(note))
-
-
-def extension_choices(ctx: Context, matter: Matter) -> list[date]:
-    """The due dates an extension may grant: a month at a time, capped (§12; at most 6 months)."""
-    return life.extension_choices(matter, registered(matter), ctx.config.unit.tz,
-                                  ctx.config.casework.extension_cap_months)
 
 
 async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
@@ -163,28 +182,3 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
     await record_event(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
     for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
         await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))
-
-
-# -- the representative ----------------------------------------------------------------
-
-
-async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
-    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
-    last = await casework.last_sent_reply(ctx.tx, matter.id)
-    if last is None or last.via != "paper":
-        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
-                        number=matter.number)
-    if matter.state != State.REPLIED or last.rating not in (None, "unrated"):
-        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
-                        "it.", number=matter.number)
-    return last
-
-
-def actor_id(ctx: Context) -> int:
-    assert ctx.person is not None
-    return ctx.person.id
-
-
-def registered(matter: Matter) -> datetime:
-    """When the matter was registered: where its clocks start."""
-    return parse_ts(matter.registered_at)
