@@ -7,7 +7,7 @@ from bot.i18n import N_
 from bot.router import Routes
 from handlers import common, menu
 from handlers.liaison import attendance, briefings, card_answers, card_reminders, card_screens, cards, contacts
-from handlers.liaison import event_dialogs, event_reminders, event_screens, quota, supervisors
+from handlers.liaison import event_dialogs, event_reminders, event_screens, quota, supervisor_views, supervisors
 from handlers.matters import actions, intake, mine, rating, screens
 from handlers.oversight import npc_register
 from handlers.oversight.reminders import Provider
@@ -56,7 +56,7 @@ def build() -> Routes:
                                                                 briefings.WRITE, briefings.OPINION,
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
                                                                 attendance.ATTEND, supervisors.APPOINT,
-                                                                supervisors.VIEW, npc_register.REGISTER)},
+                                                                supervisor_views.VIEW, npc_register.REGISTER)},
         prepared={"ledger": ledger.prepare},  # a year of a large unit: read before the transaction (bot/inbox.py)
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
