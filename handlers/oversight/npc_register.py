@@ -25,7 +25,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.dialog_state import NpcData, given, npc
-from handlers.dialogue import cancel_button, cancel_pressed, goto
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
 
@@ -91,8 +91,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     else:
         entry = await _unfiled(ctx, callbacks.to_int(parts[1]))
         dialog = Dialog("npc", "filed_day", "", dict(NpcData(entry=entry.id, day=None)))
-    await ctx.save_dialog(dialog)
-    await REGISTER.prompt(ctx, dialog)
+    await open_dialog(ctx, REGISTER, dialog)
 
 
 async def _unfiled(ctx: Context, entry_id: object) -> RegisterEntry:
