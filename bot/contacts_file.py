@@ -19,13 +19,13 @@ import json
 import pathlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
 
-from bot.tables import TableTooLargeError, UnreadableTableError, read_rows, split_header
+from bot.tables import Header, RowProblem, TableRefusedError, read_table
 from bot.tables import clip as _clip
 from bot.tables import fold as _fold
 
@@ -60,14 +60,7 @@ class ContactRow:
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class ContactProblem:
-    """One thing wrong with the file; `column` is a canonical key or "" for the whole row/file."""
-
-    line: int
-    column: str
-    problem: ProblemKind
-    value: str = ""  # the offending cell text, trimmed, at most 50 characters
+ContactProblem = RowProblem[ProblemKind]  # one thing wrong with a contacts file
 
 
 class ContactsFileError(Exception):
@@ -166,15 +159,7 @@ def _check_row(line: int, cells: dict[str, str], today: date, problems: list[Con
                       note=cells.get("note", ""))
 
 
-def _parse(rows: list[list[str]], today: date) -> list[ContactRow]:
-    header, numbered = split_header(rows, _HEADERS)
-    if header is None:
-        raise ContactsFileError([ContactProblem(0, "", "empty")])
-    if not header.columns:
-        raise ContactsFileError([ContactProblem(header.line, "", "no_header", _clip(" ".join(header.cells)))])
-    missing = header.missing(("name", "method", "date"))
-    if missing:
-        raise ContactsFileError([ContactProblem(header.line, k, "missing_column") for k in missing])
+def _parse(header: Header, numbered: Iterator[tuple[int, list[str]]], today: date) -> list[ContactRow]:
     problems: list[ContactProblem] = []
     result: list[ContactRow] = []
     for line, row in numbered:
@@ -194,11 +179,8 @@ def read_contacts(path: pathlib.Path, today: date) -> list[ContactRow]:
     `today` is the unit's local day: a contact after it is refused. Missing files raise
     the usual `OSError`.
     """
-    path = pathlib.Path(path)
     try:
-        rows = read_rows(path)
-    except TableTooLargeError as exc:
-        raise ContactsFileError([ContactProblem(0, "", "too_large", exc.reason)]) from exc
-    except UnreadableTableError as exc:
-        raise ContactsFileError([ContactProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
-    return _parse(rows, today)
+        header, numbered = read_table(pathlib.Path(path), _HEADERS, ("name", "method", "date"))
+    except TableRefusedError as exc:
+        raise ContactsFileError(exc.problems) from exc
+    return _parse(header, numbered, today)

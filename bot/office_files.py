@@ -2,7 +2,8 @@
 in the layout of a Chinese official document (bot/official_docx.py) and a workbook of its tables
 (bot/workbook.py), so that the workbook holds exactly the document's tables.
 
-What a report says is decided in handlers/reports/report_text.py; nothing here knows a matter or a person.
+What a report says is decided in handlers/reports/report_text.py and assessment_text.py; nothing here
+knows a matter or a person.
 """
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     from bot.context import Context
     from bot.i18n import Translator
     from bot.messages import Incoming
-    from handlers.liaison import events
+    from handlers.liaison import event_details, events
     from storage import matters
 
     config, now = app.config, app.clock.now()
-    starts_at = events.parse_when(args.at, config.unit.tz)
+    starts_at = event_details.parse_when(args.at, config.unit.tz)
     if starts_at is None:
         raise Refused(f"--at {args.at!r} is not a date and time like 2026-12-05 09:30")
     invite = args.invite.strip()
@@ -107,7 +107,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`report half-year PERIOD --out FILE.docx` (and FILE.xlsx) or `report assessment YEAR --out FILE.xlsx`,
     as of today in the unit's time zone; an existing file is replaced."""
     from bot import office_files
-    from handlers.reports import report_text
+    from handlers.reports import assessment_text, report_text
     from handlers.reports import figures as reports
 
     config, out = app.config, Path(args.out)
@@ -145,7 +145,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
-    office_files.save(out, report_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
+    office_files.save(out, assessment_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
             "staff": len(assessed.staff)}

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import pathlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.tables import TableTooLargeError, UnreadableTableError, read_rows, split_header
+from bot.tables import RowProblem as TableRowProblem
+from bot.tables import Header, TableRefusedError, read_table
 from bot.tables import clip as _clip
 from bot.tables import fold as _fold
 
@@ -42,14 +43,7 @@ class RosterRow:
     supervisor: bool
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """One thing wrong with the file; `column` is a canonical key or "" for the whole row/file."""
-
-    line: int
-    column: str
-    problem: ProblemKind
-    value: str = ""  # the offending cell text, trimmed, at most 50 characters
+RowProblem = TableRowProblem[ProblemKind]  # one thing wrong with a roster file
 
 
 class RosterFileError(Exception):
@@ -153,16 +147,7 @@ def _duplicate_key(row: RosterRow) -> tuple[str, str, str]:
 
 
 
-def _parse(rows: list[list[str]]) -> list[RosterRow]:
-    header, numbered = split_header(rows, _HEADERS)
-    if header is None:
-        raise RosterFileError([RowProblem(0, "", "empty")])
-    if not header.columns:
-        raise RosterFileError([RowProblem(header.line, "", "no_header", _clip(" ".join(header.cells)))])
-    missing = header.missing(("name", "body"))
-    if missing:
-        raise RosterFileError([RowProblem(header.line, k, "missing_column") for k in missing])
-
+def _parse(header: Header, numbered: Iterator[tuple[int, list[str]]]) -> list[RosterRow]:
     problems: list[RowProblem] = []
     result: list[RosterRow] = []
     seen: set[tuple[str, str, str]] = set()
@@ -190,11 +175,8 @@ def read_roster(path: pathlib.Path) -> list[RosterRow]:
     file that cannot be decoded or opened as its suffix claims is `unknown_format`.
     Missing files raise the usual `OSError`.
     """
-    path = pathlib.Path(path)
     try:
-        rows = read_rows(path)
-    except TableTooLargeError as exc:
-        raise RosterFileError([RowProblem(0, "", "too_large", exc.reason)]) from exc
-    except UnreadableTableError as exc:
-        raise RosterFileError([RowProblem(0, "", "unknown_format", _clip(path.suffix))]) from exc
-    return _parse(rows)
+        header, numbered = read_table(pathlib.Path(path), _HEADERS, ("name", "body"))
+    except TableRefusedError as exc:
+        raise RosterFileError(exc.problems) from exc
+    return _parse(header, numbered)

@@ -14,11 +14,35 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
 
 import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
 from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.text import normalise
+
+
+Kind = TypeVar("Kind", bound=str, covariant=True)
+FileProblemKind = Literal["too_large", "unknown_format", "empty", "no_header", "missing_column"]
+
+
+@dataclass(frozen=True)
+class RowProblem(Generic[Kind]):
+    """One thing wrong with an imported file; `column` is a canonical key or "" for the whole row/file, and
+    `problem` one of the kinds the file's reader names (bot/roster_file.py, bot/contacts_file.py)."""
+
+    line: int
+    column: str
+    problem: Kind
+    value: str = ""  # the offending cell text, trimmed, at most 50 characters
+
+
+class TableRefusedError(Exception):
+    """The file cannot be read as rows under a header (`read_table`): `problems` say why."""
+
+    def __init__(self, problems: Sequence[RowProblem[FileProblemKind]]) -> None:
+        self.problems: tuple[RowProblem[FileProblemKind], ...] = tuple(problems)
+        super().__init__("; ".join(f"line {p.line} {p.column or '-'}: {p.problem}" for p in self.problems[:5]))
 
 
 class UnreadableTableError(Exception):
@@ -162,3 +186,25 @@ def split_header(rows: list[list[str]], aliases: dict[str, str]) -> tuple[Header
         if key is not None and key not in columns:
             columns[key] = index
     return Header(line, cells, columns), numbered
+
+
+def read_table(path: pathlib.Path, aliases: dict[str, str], required: tuple[str, ...]
+               ) -> tuple[Header, Iterator[tuple[int, list[str]]]]:
+    """The header of a .csv or .xlsx file and its numbered data rows; `TableRefusedError` when the file is
+    too large or not one of these (`read_rows`), is empty, has no header row, or lacks a required column
+    (each one named)."""
+    try:
+        rows = read_rows(path)
+    except TableTooLargeError as exc:
+        raise TableRefusedError([RowProblem(0, "", "too_large", exc.reason)]) from exc
+    except UnreadableTableError as exc:
+        raise TableRefusedError([RowProblem(0, "", "unknown_format", clip(path.suffix))]) from exc
+    header, numbered = split_header(rows, aliases)
+    if header is None:
+        raise TableRefusedError([RowProblem(0, "", "empty")])
+    if not header.columns:
+        raise TableRefusedError([RowProblem(header.line, "", "no_header", clip(" ".join(header.cells)))])
+    missing = header.missing(required)
+    if missing:
+        raise TableRefusedError([RowProblem(header.line, k, "missing_column") for k in missing])
+    return header, numbered

@@ -13,6 +13,8 @@ What it writes is what an office prints and files:
 - every sheet prints on A4, landscape when it is wide, fitted to the page's width, its header row
   repeated on every page, its title at the head of each page and "第 1 页，共 3 页" at the foot; the
   header row is frozen and filters the columns.
+
+The fixed parts of the package (styles, relationships, content types, properties) are bot/xlsx_package.py.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import math
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from io import BytesIO
 from typing import Final
 from xml.sax.saxutils import escape, quoteattr
 
+from bot import xlsx_package as package
 from bot.export import FORMULA_XLSX
 from bot.text import printable
 
@@ -38,7 +41,8 @@ DECIMAL: Final = "decimal"  # one decimal place
 PERCENT: Final = "percent"  # a rate 0..1, shown as 12.5%
 DATE: Final = "date"
 NOTE: Final = "note"  # a line of a sheet of notes: no border, wrapped
-STYLES: Final = {TEXT: 2, INTEGER: 3, DECIMAL: 4, PERCENT: 5, DATE: 6, NOTE: 7}  # cellXfs of _STYLES; header: 1
+# the cellXfs of xlsx_package.STYLESHEET; the header's is 1
+STYLES: Final = {TEXT: 2, INTEGER: 3, DECIMAL: 4, PERCENT: 5, DATE: 6, NOTE: 7}
 QUOTED: Final = 8  # text that looks like a formula: Excel's quote prefix, so that editing it keeps it text
 LINE_HEIGHT: Final = 14.25  # points: a line of the default font
 WIDE: Final = 110  # characters: a sheet wider than this prints landscape
@@ -182,38 +186,6 @@ def _header_text(title: str) -> str:
     return clean(title).replace("&", "&&")  # & starts a code in a page header
 
 
-_STYLES: Final = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
-    '<numFmt numFmtId="165" formatCode="0.0%"/><numFmt numFmtId="166" formatCode="0.0"/></numFmts>'
-    '<fonts count="2"><font><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font>'
-    '<font><b/><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
-    '</fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-    '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border>'
-    '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="9">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1">'
-    '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
-    '<xf numFmtId="1" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1"><alignment vertical="center"/></xf>'
-    '<xf numFmtId="166" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1"><alignment vertical="center"/></xf>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1"><alignment vertical="center"/></xf>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1"><alignment horizontal="center" vertical="center"/></xf>'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1">'
-    '<alignment vertical="top" wrapText="1"/></xf>'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"'
-    ' applyAlignment="1" quotePrefix="1"><alignment vertical="center" wrapText="1"/></xf>'
-    '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
-
-
 def write_workbook(sheets: Sequence[Sheet], *, title: str, author: str, created: datetime) -> bytes:
     """The sheets as an .xlsx file (its document properties: the title, the author — the unit — and when)."""
     out = BytesIO()
@@ -230,12 +202,12 @@ def write_workbook(sheets: Sequence[Sheet], *, title: str, author: str, created:
                         handle.write("".join(chunk).encode("utf-8"))
                         chunk = []
                 handle.write("".join(chunk).encode("utf-8"))
-        archive.writestr("xl/styles.xml", _STYLES)
+        archive.writestr("xl/styles.xml", package.STYLESHEET)
         archive.writestr("xl/workbook.xml", _workbook_xml(sheets))
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
-        archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
-        archive.writestr("_rels/.rels", _ROOT_RELS)
-        archive.writestr("docProps/core.xml", _core(title, author, created))
+        archive.writestr("xl/_rels/workbook.xml.rels", package.workbook_rels(len(sheets)))
+        archive.writestr("[Content_Types].xml", package.content_types(len(sheets)))
+        archive.writestr("_rels/.rels", package.ROOT_RELS)
+        archive.writestr("docProps/core.xml", package.core(title, author, created))
     return out.getvalue()
 
 
@@ -256,48 +228,3 @@ def _workbook_xml(sheets: Sequence[Sheet]) -> str:
             ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
             f'<bookViews><workbookView/></bookViews><sheets>{entries}</sheets>'
             + (f"<definedNames>{''.join(names)}</definedNames>" if names else "") + "</workbook>")
-
-
-def _workbook_rels(n: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                   f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'{rels}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/styles" Target="styles.xml"/></Relationships>')
-
-
-def _content_types(n: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f"{sheets}"
-            '<Override PartName="/docProps/core.xml" ContentType="application/'
-            'vnd.openxmlformats-package.core-properties+xml"/></Types>')
-
-
-_ROOT_RELS: Final = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'officeDocument" Target="xl/workbook.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
-    'core-properties" Target="docProps/core.xml"/></Relationships>')
-
-def _core(title: str, author: str, created: datetime) -> str:
-    when = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
-            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape(clean(title))}</dc:title><dc:creator>{escape(clean(author))}</dc:creator>"
-            f"<cp:lastModifiedBy>{escape(clean(author))}</cp:lastModifiedBy><dc:language>zh-CN</dc:language>"
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>')

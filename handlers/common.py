@@ -10,6 +10,7 @@ from bot.errors import StaleActionError
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
 from bot.model import Person
+from handlers.labels import listed
 from storage import events, people
 
 
@@ -52,7 +53,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
                  _("handler of {department}", department=department)]
         others = sorted(person.roles - {"handler", "head"})
         named += [role_title(_, replace(person, roles=frozenset({role}))) for role in others]
-        title = ("、" if _.locale.startswith("zh") else ", ").join(named)
+        title = listed(_, named)
     if supervisor:
         title = _("{title}, law-enforcement supervisor", title=title)
     lines = [_("You are registered as {name} ({title}).", name=person.name, title=title)]

@@ -50,7 +50,8 @@ class IntakeData(TypedDict, total=False):
 
 
 class ActionData(TypedDict, total=False):
-    """An action on a matter that asks for values first (handlers/matters/actions.py): assign, transfer, reply..."""
+    """An action on a matter that asks for values first (handlers/matters/actions.py, its steps in
+    action_steps.py): assign, transfer, reply..."""
 
     matter_id: Required[int]
     action: Required[str]

@@ -1,7 +1,8 @@
-"""Opening a dialogue and cancelling it, the one way every flow does it.
+"""Opening a dialogue, moving it to a step, and cancelling it, the one way every flow does it.
 
 A dialogue is opened only when none is open (else the router names the open one and shows its step
-again), saved, and shown its first step; its Cancel button ends it and says that nothing was done.
+again), saved, and shown its first step; moved to another step, it is saved and shows that step; its
+Cancel button ends it and says that nothing was done.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog
+from bot.permissions import require
 
 NOTHING_CHANGED = N_("Cancelled. Nothing was changed.")
 
@@ -30,6 +32,13 @@ async def open_dialog(ctx: Context, flow: Prompting, dialog: Dialog) -> None:
     await flow.prompt(ctx, dialog)
 
 
+async def goto(ctx: Context, flow: Prompting, dialog: Dialog, step: str) -> None:
+    """Move `dialog` to `step`, save it and show that step."""
+    dialog.step = step
+    await ctx.save_dialog(dialog)
+    await flow.prompt(ctx, dialog)
+
+
 def cancel_button(ctx: Context, dialog: Dialog) -> Button:
     return Button(ctx._("Cancel"), dialog_button(dialog, "cancel"))
 
@@ -42,3 +51,15 @@ async def cancelled(ctx: Context, choice: str, said: str = NOTHING_CHANGED) -> b
     await ctx.end_dialog()
     await ctx.reply(Reply(ctx._(said)))
     return True
+
+
+async def cancel_pressed(ctx: Context, choice: str, said: str = NOTHING_CHANGED, *, permission: str | None = None
+                         ) -> bool:
+    """A press in a dialogue, answered at once: True when it was Cancel (the dialogue ended, `said` said);
+    else `permission`, when given, is checked again, since roles change between steps."""
+    await ctx.answer()
+    if await cancelled(ctx, choice, said):
+        return True
+    if permission is not None:
+        require(ctx.person, permission)
+    return False

@@ -1,4 +1,5 @@
-"""The words for kinds, states and timeline events, in the procuratorate's own terms (SPEC §10).
+"""The words for kinds, states, timeline events and contact methods, in the procuratorate's own terms
+(SPEC §10), and the ways a person and a list of names are written.
 
 A representative 提出 (raises) their own suggestions, criticisms and opinions, and 转交 (refers) the
 reports, accusations and appeals of citizens: every sentence about "their" matter comes in both
@@ -7,10 +8,13 @@ forms (`raised_or_referred`), so that a referred report never reads as the repre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain import is_referred
 from bot.i18n import N_, Translator
 from bot.model import Person
 from bot.matter.states import Happened, State
+from bot.text import clip
 
 KIND_LABELS = {
     "suggestion": N_("Suggestion"),
@@ -70,6 +74,18 @@ EVENT_LABELS: dict[str, str] = {
     Happened.UNRATED: N_("Not rated; recorded as unrated"),
     "onsite": N_("Joint on-site supervision"),
     "supervisor_view": N_("Law-enforcement supervisor's view"),
+}
+
+# The ways a contact with a representative is made (SPEC §6; bot/contacts_file.py: METHODS).
+METHOD_LABELS = {
+    "forum": N_("Forum"),
+    "work_report": N_("Work report"),
+    "home_visit": N_("Home visit"),
+    "inspection": N_("Inspection"),
+    "documents": N_("Documents"),
+    "letter": N_("Letter"),
+    "opinion_card": N_("Opinion card"),
+    "other": N_("Other"),
 }
 
 VIA_LABELS = {
@@ -143,3 +159,24 @@ def state_label(_: Translator, state: str) -> str:
 
 def event_label(_: Translator, event: str) -> str:
     return _(EVENT_LABELS[event]) if event in EVENT_LABELS else event
+
+
+def method_label(_: Translator, method: str) -> str:
+    return _(METHOD_LABELS[method])
+
+
+def representative_line(_: Translator, name: str, body: str | None, sector: str, limit: int | None = None) -> str:
+    """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
+    title = _("NPC deputy") if body == "npc" else _("CPPCC member")
+    if limit is not None:
+        name, sector = clip(name, limit), clip(sector, limit)
+    return " · ".join(part for part in (name, title, sector) if part)
+
+
+def listed(_: Translator, items: Sequence[str], limit: int | None = None, gap: str = "") -> str:
+    """王建国、李秀梅 in Chinese, "Wang, Li" in English; past `limit` items, the rest counted after `gap`:
+    王建国、李秀梅…and 3 more."""
+    shown = ("、" if _.locale.startswith("zh") else ", ").join(items[:limit])
+    if limit is not None and len(items) > limit:
+        shown += gap + _("…and {n} more", n=len(items) - limit)
+    return shown

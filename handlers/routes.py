@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.i18n import N_
 from bot.router import Routes
 from handlers import common, menu
-from handlers.liaison import attendance, briefings, card_answers, card_reminders, cards, contacts, event_dialogs
-from handlers.liaison import event_reminders, event_screens, supervisors
+from handlers.liaison import attendance, briefings, card_answers, card_reminders, card_screens, cards, contacts
+from handlers.liaison import event_dialogs, event_reminders, event_screens, quota, supervisor_views, supervisors
 from handlers.matters import actions, intake, mine, rating, screens
 from handlers.oversight import npc_register
 from handlers.oversight.reminders import Provider
@@ -29,9 +29,9 @@ def build() -> Routes:
             "case": screens.open_by_number,
             "overview": screens.overview,
             "contact": contacts.begin,
-            "quota": contacts.quota,
+            "quota": quota.quota,
             "card": cards.begin,
-            "cards": cards.list_cards,
+            "cards": card_screens.list_cards,
             "brief": briefings.begin,
             "digest": digest.command,
             "event": event_dialogs.begin,
@@ -47,7 +47,7 @@ def build() -> Routes:
         buttons={"menu": menu.on_menu, "lang": common.on_language, "my": mine.on_button,
                  "case": screens.on_case, "act": actions.on_act, "rate": rating.on_rate,
                  "register": intake.on_register_button, "contact": contacts.on_button,
-                 "card": cards.on_button, "brief": briefings.on_button,
+                 "card": card_screens.on_button, "brief": briefings.on_button,
                  "event": event_screens.on_button, "sv": supervisors.on_button,
                  "npc": npc_register.on_button, "report": halfyear.on_button,
                  "view": accounts.on_view},
@@ -56,7 +56,7 @@ def build() -> Routes:
                                                                 briefings.WRITE, briefings.OPINION,
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
                                                                 attendance.ATTEND, supervisors.APPOINT,
-                                                                supervisors.VIEW, npc_register.REGISTER)},
+                                                                supervisor_views.VIEW, npc_register.REGISTER)},
         prepared={"ledger": ledger.prepare},  # a year of a large unit: read before the transaction (bot/inbox.py)
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open

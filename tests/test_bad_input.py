@@ -605,7 +605,7 @@ async def test_help_and_cancel_work_in_a_dialogue(harness: Harness) -> None:
 
 @pytest.mark.parametrize("when", ["0001-01-01 00:00", "0001/1/1 0:00"])
 async def test_fuzz_an_event_time_in_year_one_is_not_a_date_rather_than_a_crash(harness: Harness, when: str) -> None:
-    """handlers/events.parse_when: year 1 at midnight local is before what UTC can hold (OverflowError)."""
+    """handlers/liaison/event_details.parse_when: year 1 at midnight local is before what UTC can hold (OverflowError)."""
     clerk = await bound_staff(harness)
     await clerk.say("/event")
     await clerk.press("座谈会")

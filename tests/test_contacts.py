@@ -24,7 +24,8 @@ from bot.contacts_file import parse_date
 from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.matter.model import Matter
-from handlers.liaison.contacts import quota_report, record_reply_contact
+from handlers.liaison.contacts import record_reply_contact
+from handlers.liaison.quota import quota_report
 from storage import contacts, people
 from storage.contacts import Coverage, Tally, Uncontacted
 from storage.records import RECORDS

@@ -22,7 +22,7 @@ from PIL import Image
 from bot import charts
 from bot.config import DigestConfig
 from bot.i18n import Translator
-from handlers.reports import digest
+from handlers.reports import digest, digest_figures, digest_text
 from storage import contacts
 from storage.digest import DepartmentLoad
 from tests.fakes import Harness, Sent, User
@@ -315,10 +315,10 @@ def messages(sent: list[Sent]) -> list[Sent]:
 async def test_the_weekly_figures_number_by_number(office: Office, no_font: None) -> None:
     specs = seed_specs()
     await office.seed(specs)
-    period = digest.scheduled(DigestConfig(), TODAY)[0]
+    period = digest_figures.scheduled(DigestConfig(), TODAY)[0]
     assert (period.first, period.last, period.key) == (date(2026, 11, 23), date(2026, 11, 29), "digest:week:2026-W49")
     async with office.h.db.snapshot() as q:
-        d = await digest.compute(q, office.h.app.config, period, TODAY)
+        d = await digest_figures.compute(q, office.h.app.config, period, TODAY)
     e = expect(specs, period.first, period.last)
     # the seed was built so that every figure is something, and the edges of the days count
     assert (e.registered, e.not_concluded, len(e.soon), len(e.late_now), len(e.owing)) == (3, 11, 3, 2, 1)
@@ -345,16 +345,16 @@ async def test_the_weekly_figures_number_by_number(office: Office, no_font: None
         assert row.due_soon == sum(1 for sp in mine if 0 <= (sp.due - TODAY).days <= 7)
         assert row.on_time == sum(1 for sp in mine if (sp.due - TODAY).days > 7)
     assert [r.department for r in d.departments] == ["第一检察部", "第二检察部", None]
-    title, text, cut = digest.render(Translator("zh_Hans", SHANGHAI), d)
+    title, text, cut = digest_text.render(Translator("zh_Hans", SHANGHAI), d)
     assert f"{title}\n{text}" == expected_text(office, specs, period.first, period.last)
     assert not cut
 
 
 async def test_the_half_year_report_date(office: Office) -> None:
-    assert digest.half_year_due(date(2026, 1, 1)) == date(2026, 6, 30)
-    assert digest.half_year_due(date(2026, 6, 30)) == date(2026, 6, 30)
-    assert digest.half_year_due(date(2026, 7, 1)) == date(2026, 12, 31)
-    assert digest.half_year_due(date(2026, 12, 31)) == date(2026, 12, 31)
+    assert digest_figures.half_year_due(date(2026, 1, 1)) == date(2026, 6, 30)
+    assert digest_figures.half_year_due(date(2026, 6, 30)) == date(2026, 6, 30)
+    assert digest_figures.half_year_due(date(2026, 7, 1)) == date(2026, 12, 31)
+    assert digest_figures.half_year_due(date(2026, 12, 31)) == date(2026, 12, 31)
 
 
 async def test_an_empty_database_gives_a_digest_of_zeros(office: Office, no_font: None) -> None:
@@ -483,12 +483,12 @@ async def test_a_holiday_monday_and_a_holiday_first_wait_for_the_next_working_da
 
 async def test_the_days_of_the_schedule_are_configurable(office: Office) -> None:
     friday = DigestConfig(weekly_day=5, monthly_day=15)
-    week, month = digest.scheduled(friday, date(2026, 11, 30))  # a Monday: the latest Friday was 27 November
+    week, month = digest_figures.scheduled(friday, date(2026, 11, 30))  # a Monday: the latest Friday was 27 November
     assert (week.sent, week.first, week.last, week.key) == (date(2026, 11, 27), date(2026, 11, 20),
                                                              date(2026, 11, 26), "digest:week:2026-W48")
     assert (month.sent, month.first, month.last, month.key) == (date(2026, 11, 15), date(2026, 10, 15),
                                                                  date(2026, 11, 14), "digest:month:2026-11")
-    week, month = digest.scheduled(DigestConfig(weekly_day=7, monthly_day=28), date(2027, 3, 1))  # Sunday, 28 Feb
+    week, month = digest_figures.scheduled(DigestConfig(weekly_day=7, monthly_day=28), date(2027, 3, 1))  # Sunday, 28 Feb
     assert (week.sent, month.sent, month.first) == (date(2027, 2, 28), date(2027, 2, 28), date(2027, 1, 28))
 
 

@@ -23,7 +23,7 @@ OTHER_MEANINGS = {
     ("handlers/reports/measures.py", "reopened"): "a measure's key",
     ("handlers/reports/measures.py", "transferred"): "a measure's key",
     ("bot/operator_papers.py", "registered"): "a figure's key in the operator's JSON",
-    ("handlers/liaison/cards.py", "closed"): "an opinion card's own state",
+    ("handlers/liaison/card_screens.py", "closed"): "an opinion card's own state",
     ("storage/cards.py", "closed"): "an opinion card's own state",
     ("storage/casework.py", "reopened"): "the column counting reopenings",
 }

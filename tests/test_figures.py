@@ -30,7 +30,8 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from bot.domain import KINDS, add_months
 from bot.i18n import Translator
-from handlers.reports import digest, measures as M, report_text, figures as reports
+from handlers.reports import digest_figures as digest, digest_text, measures as M, report_text, figures as reports
+from handlers.reports import assessment_text
 from tests.fakes import Harness
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -174,9 +175,9 @@ async def drawn(harness: Harness) -> dict[str, Any]:
     sent = await clerk.say("/report 2026H2")
     paths = [f[0] for s in sent for f in s.payload.get("files") or []]
     book = harness.app.config.storage.files_dir / "assessment.xlsx"
-    book.write_bytes(report_text.assessment_file(assessed, NOW, SH))
+    book.write_bytes(assessment_text.assessment_file(assessed, NOW, SH))
     return {"half": half, "year": year, "report": report, "assessed": assessed,
-            "half_text": digest.render(zh, half)[1], "year_text": digest.render(zh, year)[1],
+            "half_text": digest_text.render(zh, half)[1], "year_text": digest_text.render(zh, year)[1],
             "docx": read_docx(paths[0]), "xlsx": read_xlsx(paths[1]), "assessment": read_xlsx(book),
             "summary": [s.text for s in sent if s.op == "message"][-1]}
 

@@ -267,14 +267,14 @@ def test_the_2026_assessment_by_hand() -> None:
 
 
 async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> None:
-    from handlers.reports import report_text
+    from handlers.reports import assessment_text
     from handlers.reports import figures as reports
 
     await seed(harness.db, harness.clock.now())
     async with harness.db.snapshot() as q:
         figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
     path = tmp_path / "a.xlsx"
-    path.write_bytes(report_text.assessment_file(figures, harness.clock.now(), SH))
+    path.write_bytes(assessment_text.assessment_file(figures, harness.clock.now(), SH))
     check_assessment(path, 2026, DRAWN)
 
 

@@ -19,7 +19,7 @@ from handlers.liaison import events as ev
 from handlers import picker
 from handlers.dialog_state import AttendData, attend
 from handlers.liaison.event_card import card
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancel_pressed, open_dialog
 from storage import contacts, events, people
 
 PAGE: Final = 10
@@ -90,10 +90,8 @@ class AttendanceFlow:
         await ctx.reply(Reply(text, title=_("Attendance"), buttons=tuple(rows)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="record_attendance"):
             return
-        require(ctx.person, "record_attendance")
         data = attend(dialog)
         event_id = data["event_id"]
         chosen = data["chosen"]

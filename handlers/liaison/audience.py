@@ -1,4 +1,5 @@
-"""Whom the office sends an opinion card or a briefing to: a step of their dialogues (seed §3, §5).
+"""Whom the office sends an opinion card or a briefing to: a step of their dialogues (seed §3, §5), and
+what else those two dialogues share: the title, the preview's lines on whom it goes to, the delivery.
 
 All representatives, the NPC deputies, the CPPCC members, one sector 界别, or named people
 found by a search (several, one by one, then Done). The choice is kept in the dialogue as
@@ -26,6 +27,8 @@ from bot.router import dialog_button
 from bot.model import Dialog, Person
 from handlers import picker
 from handlers.dialog_state import audience as held
+from handlers.dialogue import Prompting, cancel_button, goto
+from handlers.labels import listed
 from storage import cards, people
 
 STEPS: Final = ("audience", "sector", "named")
@@ -78,10 +81,7 @@ def describe(_: Translator, audience: dict[str, Any], labels: Mapping[str, str] 
 
 def names(_: Translator, people_: list[str], limit: int = NAMES_SHOWN) -> str:
     """王建国、李秀梅…and 3 more."""
-    joined = ("、" if _.locale.startswith("zh") else ", ").join(people_[:limit])
-    if len(people_) > limit:
-        joined += _("…and {n} more", n=len(people_) - limit)
-    return joined
+    return listed(_, people_, limit)
 
 
 async def members(ctx: Context, audience: dict[str, Any]) -> list[Person]:
@@ -95,6 +95,40 @@ async def reachable(ctx: Context, person: Person) -> bool:
     return any(channel in ctx.channels for channel, _chat in await people.chats_of(ctx.tx, person.id))
 
 
+def title(ctx: Context, text: str) -> str:
+    """The title of a card or a briefing, white space folded; refused past the length of a matter's subject."""
+    limit = ctx.config.intake.max_subject_chars
+    if len(text) > limit:
+        raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
+    return " ".join(text.split())
+
+
+async def deliver(ctx: Context, found: list[Person], make: Callable[[Translator], Reply], key: str,
+                  record: Callable[[Person, bool], Awaitable[None]]) -> list[str]:
+    """Queue `make` to each person found (the outbox paces them; deduplicated by `key>person id`), `record`
+    each as sent or not; the names of those it could not reach (no chat bound)."""
+    unreached: list[str] = []
+    for person in found:
+        sent = await ctx.notify(person.id, make, dedup_key=f"{key}>{person.id}")
+        await record(person, sent)
+        if not sent:
+            unreached.append(person.name)
+    return unreached
+
+
+async def preview_lines(ctx: Context, audience: dict[str, Any]) -> list[str]:
+    """What a preview says of whom a card or a briefing goes to: the audience and how many it counts now,
+    and who of them no message would reach (no chat bound)."""
+    _ = ctx._
+    found = await members(ctx, audience)
+    unreached = [p.name for p in found if not await reachable(ctx, p)]
+    lines = [_("To: {audience}, {n} in all", audience=describe(_, audience), n=len(found))]
+    if unreached:
+        lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
+                       names=names(_, unreached)))
+    return lines
+
+
 def _laid_out(buttons: list[Button], per_row: tuple[int, ...]) -> tuple[tuple[Button, ...], ...]:
     """The buttons in rows of the given sizes, the last size repeated for any left over."""
     laid: list[tuple[Button, ...]] = []
@@ -105,7 +139,7 @@ def _laid_out(buttons: list[Button], per_row: tuple[int, ...]) -> tuple[tuple[Bu
 
 async def prompt(ctx: Context, dialog: Dialog, scope: Scope = CARDS) -> None:
     _ = ctx._
-    cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+    cancel = cancel_button(ctx, dialog)
     if dialog.step == "audience":
         kinds = [Button(_(label), dialog_button(dialog, kind)) for kind, label in scope.labels.items()]
         await ctx.reply(Reply(_(scope.question), buttons=(*_laid_out(kinds, scope.per_row), (cancel,))))
@@ -164,6 +198,12 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str, scope: Scope) 
     raise StaleActionError("This button is no longer valid.")
 
 
+async def choose(ctx: Context, flow: Prompting, dialog: Dialog, choice: str, scope: Scope = CARDS) -> None:
+    """A press in an audience step of `flow`; on to its preview (the step "confirm") once the audience is chosen."""
+    if await on_choice(ctx, dialog, choice, scope):
+        await goto(ctx, flow, dialog, "confirm")
+
+
 async def on_message(ctx: Context, dialog: Dialog, text: str) -> bool:
     """A message in an audience step: a search when naming people; False when it meant nothing here."""
     if dialog.step != "named" or not text:
@@ -186,7 +226,7 @@ async def _chosen(ctx: Context, dialog: Dialog) -> list[Person]:
 async def _search(ctx: Context, dialog: Dialog, text: str) -> None:
     """Offer the representatives whose name or phone contains the text, as buttons."""
     last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if held(dialog)["picked"] else []
-    last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+    last.append(cancel_button(ctx, dialog))
     await picker.offer(ctx, dialog, text, last=last)
 
 

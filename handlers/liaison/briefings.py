@@ -24,13 +24,13 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply, traits_of
 from bot.permissions import require
 from bot.router import dialog_button
-from bot.model import Dialog
+from bot.model import Dialog, Person
 from bot.matter.model import NewMatter
 from bot.text import clip
 from handlers.matters import attachments, register
 from handlers.liaison import audience
 from handlers.dialog_state import BriefOpinionData, BriefWriteData, brief_opinion, brief_write, given, stored_files
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, briefings, contacts
 from storage.briefings import Briefing
 
@@ -59,7 +59,7 @@ class BriefingWriteFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, brief_write(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "title":
             await ctx.reply(Reply(_("Please send the title of the briefing (at most {n} characters).",
                                     n=ctx.config.intake.max_subject_chars), title=_("Send a briefing"),
@@ -79,32 +79,22 @@ class BriefingWriteFlow:
         elif step in audience.STEPS:
             await audience.prompt(ctx, dialog)
         elif step == "confirm":
-            whom = given(data.get("audience"))
-            members = await audience.members(ctx, whom)
-            unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
             lines = [_("Title: {title}", title=data["title"]), given(data["text"]), "",
                      _("Documents ({n}): {names}", n=len(data["files"]),
                        names=audience.names(_, [str(f["name"]) for f in data["files"]])) if data["files"]
                      else _("No documents"),
-                     _("To: {audience}, {n} in all", audience=audience.describe(_, whom), n=len(members))]
-            if unreached:
-                lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
-                               names=audience.names(_, unreached)))
+                     *await audience.preview_lines(ctx, given(data.get("audience")))]
             send = Button(_("Send"), dialog_button(dialog, "send"))
             await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was sent."), permission="send_briefing"):
             return
-        require(ctx.person, "send_briefing")  # again at every step: roles change
         step = dialog.step
         if step == "files" and choice == "next":
-            return await self._goto(ctx, dialog, "audience")
+            return await goto(ctx, self, dialog, "audience")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice):
-                await self._goto(ctx, dialog, "confirm")
-            return
+            return await audience.choose(ctx, self, dialog, choice)
         if step == "confirm" and choice == "send":
             return await self._send(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -116,17 +106,14 @@ class BriefingWriteFlow:
             return await self._take_files(ctx, dialog)
         if text and not ctx.inc.attachments:
             if step == "title":
-                limit = ctx.config.intake.max_subject_chars
-                if len(text) > limit:
-                    raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
-                data["title"] = " ".join(text.split())
-                return await self._goto(ctx, dialog, "text")
+                data["title"] = audience.title(ctx, text)
+                return await goto(ctx, self, dialog, "text")
             if step == "text":
                 if len(text) > text_limit(ctx) or not all(
                         traits_of(c).budget.fits(f"{data.get('title', '')}\n{text}") for c in ctx.channels):
                     raise UserError("The text is too long: at most {max} characters.", max=text_limit(ctx))
                 data["text"] = text
-                return await self._goto(ctx, dialog, "files")
+                return await goto(ctx, self, dialog, "files")
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         if step == "files":
@@ -144,11 +131,6 @@ class BriefingWriteFlow:
         await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(files)),
                               buttons=((Button(ctx._("Done"), dialog_button(dialog, "next")),),)))
 
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
-
     async def _send(self, ctx: Context, dialog: Dialog) -> None:
         """Store the briefing; queue it to every representative it is for, each delivery a contact."""
         _, person, data = ctx._, ctx.person, brief_write(dialog)
@@ -165,16 +147,15 @@ class BriefingWriteFlow:
         out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
         today = ctx.today
         staff_id = person.id if person.body is None else None
-        unreached: list[str] = []
-        for rep in members:
-            sent = await ctx.notify(rep.id, lambda t: _briefing(t, briefing, out),
-                                    dedup_key=f"briefing:{briefing_id}>{rep.id}")
+
+        async def record(rep: Person, sent: bool) -> None:
             await briefings.add_recipient(ctx.tx, briefing_id, rep.id, ctx.now if sent else None)
-            if sent:
+            if sent:  # a delivery is a contact by documents (seed §11)
                 await contacts.add(ctx.tx, rep.id, "documents", today, staff_id, briefing.title, BRIEFING_SOURCE,
                                    ctx.now, source_ref=f"briefing:{briefing_id}")
-            else:
-                unreached.append(rep.name)
+
+        unreached = await audience.deliver(ctx, members, lambda t: _briefing(t, briefing, out),
+                                           f"briefing:{briefing_id}", record)
         await audit.record(ctx.tx, ctx.now, person.id, "briefing_sent",
                            detail={"briefing_id": briefing_id, "recipients": len(members),
                                    "reached": len(members) - len(unreached), "files": len(files)})
@@ -238,7 +219,7 @@ class BriefingOpinionFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
         briefing = await _delivered(ctx, brief_opinion(dialog)["briefing_id"])
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "text":
             await ctx.reply(Reply(_("Please write your opinion on the briefing “{title}”.", title=briefing.title),
                                   title=_("Give an opinion"), buttons=((cancel,),)))
@@ -249,8 +230,7 @@ class BriefingOpinionFlow:
             await ctx.reply(Reply(text, title=_("Please check"), buttons=((submit, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         if dialog.step == "confirm" and choice == "submit" and brief_opinion(dialog)["text"]:
             return await self._submit(ctx, dialog)
@@ -263,9 +243,7 @@ class BriefingOpinionFlow:
             if len(text) > ctx.config.intake.max_text_chars:
                 raise UserError("The text is too long: at most {max} characters.", max=ctx.config.intake.max_text_chars)
             brief_opinion(dialog)["text"] = text
-            dialog.step = "confirm"
-            await ctx.save_dialog(dialog)
-            return await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, "confirm")
         await ctx.reply(Reply(ctx._("Please answer in text.") if dialog.step == "text"
                               else ctx._("Please use the buttons.")))
         await self.prompt(ctx, dialog)

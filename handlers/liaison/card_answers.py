@@ -27,7 +27,7 @@ from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
 from handlers.dialog_state import card_answer as held
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 
@@ -121,7 +121,7 @@ class CardAnswerFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
         card, _recipient_, questions = await self._load(ctx, dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "confirm":
             answers = held(dialog)["answers"]
             if all(a is None for a in answers):
@@ -145,9 +145,8 @@ class CardAnswerFlow:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
-                                           "card again at any time.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
+                                                "card again at any time.")):
             return
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)
@@ -199,9 +198,7 @@ class CardAnswerFlow:
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         if step == "1":
             held(dialog)["answers"] = [None] * len(held(dialog)["answers"])
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, step)
 
     async def _submit(self, ctx: Context, dialog: Dialog, card: Card, recipient: Recipient,
                       questions: list[Question]) -> None:

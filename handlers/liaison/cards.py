@@ -5,9 +5,8 @@ free text or by choosing among options typed as “选项一/选项二/选项三
 (handlers/liaison/audience.py) → a preview → Send. Sending stores the card and queues one message
 per representative through the outbox, which paces them at the channel's rates (a card to 400
 representatives takes minutes, not a burst); those with no chat bound are named to the office.
-/cards: the latest cards with their response rate; a card's own screen lists who answered
-(with the number of the opinion matter registered), who declined, who not yet, who was not
-reached; the office can close a card there. Answering is in handlers/liaison/card_answers.py.
+Following the answers (/cards, a card's own screen, closing it) is in handlers/liaison/card_screens.py;
+answering in handlers/liaison/card_answers.py.
 """
 
 from __future__ import annotations
@@ -16,27 +15,24 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import NotFoundError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.text import clip
 from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
-from bot.model import Dialog
-from handlers.liaison import audience, card_answers
+from bot.model import Dialog, Person
+from handlers.liaison import audience
 from handlers.dialog_state import CardWriteData, card_write, given
-from handlers.dialogue import cancelled, open_dialog
-from storage import audit, cards, people
-from storage.cards import Card, Question, Tally
-from storage.db import parse_ts
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
+from storage import audit, cards
+from storage.cards import Card, Question
 
 MAX_QUESTIONS: Final = 10
 MAX_QUESTION: Final = 300
 MIN_CHOICES: Final = 2
 MAX_CHOICES: Final = 8
 MAX_CHOICE: Final = 30  # an option is a button label
-LIST_LIMIT: Final = 10
-LABEL_CLIP: Final = 30
 SEPARATORS: Final = ("/", "／")
 
 
@@ -96,7 +92,7 @@ class CardWriteFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, card_write(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         asked = len(data["questions"])
         if step == "title":
             await ctx.reply(Reply(_("Please send the title of the opinion card (at most {n} characters).",
@@ -122,35 +118,25 @@ class CardWriteFlow:
 
     async def _preview(self, ctx: Context, dialog: Dialog) -> Reply:
         _, data = ctx._, card_write(dialog)
-        whom = given(data.get("audience"))
-        members = await audience.members(ctx, whom)
-        unreached = [p.name for p in members if not await audience.reachable(ctx, p)]
         lines = [_("Title: {title}", title=data["title"]), *question_lines(_, data["questions"]), "",
-                 _("To: {audience}, {n} in all", audience=audience.describe(_, whom), n=len(members))]
-        if unreached:
-            lines.append(_("Not reachable, no chat account bound ({n}): {names}", n=len(unreached),
-                           names=audience.names(_, unreached)))
+                 *await audience.preview_lines(ctx, given(data.get("audience")))]
         send = Button(_("Send"), dialog_button(dialog, "send"))
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         return Reply("\n".join(lines), title=_("Please check"), buttons=((send, cancel),))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice, N_("Cancelled. Nothing was sent.")):
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was sent."), permission="manage_cards"):
             return
-        require(ctx.person, "manage_cards")  # again at every step: roles change
         step, data = dialog.step, card_write(dialog)
         if step == "question" and choice == "done" and data["questions"]:
-            return await self._goto(ctx, dialog, "audience")
+            return await goto(ctx, self, dialog, "audience")
         if step == "kind" and choice == "free_text":
             data["questions"].append((given(data["pending"]), "free_text", []))
-            return await self._goto(ctx, dialog, self._after_question(dialog))
+            return await goto(ctx, self, dialog, self._after_question(dialog))
         if step == "kind" and choice == "choice":
-            return await self._goto(ctx, dialog, "choices")
+            return await goto(ctx, self, dialog, "choices")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice):
-                await self._goto(ctx, dialog, "confirm")
-            return
+            return await audience.choose(ctx, self, dialog, choice)
         if step == "confirm" and choice == "send":
             return await self._send(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -160,20 +146,17 @@ class CardWriteFlow:
         step, data, text = dialog.step, card_write(dialog), ctx.inc.text.strip()
         if text and not ctx.inc.attachments:
             if step == "title":
-                limit = ctx.config.intake.max_subject_chars
-                if len(text) > limit:
-                    raise UserError("The title is too long: {n} characters, at most {max}.", n=len(text), max=limit)
-                data["title"] = " ".join(text.split())
-                return await self._goto(ctx, dialog, "question")
+                data["title"] = audience.title(ctx, text)
+                return await goto(ctx, self, dialog, "question")
             if step == "question":
                 if len(text) > MAX_QUESTION:
                     raise UserError("The question is too long: {n} characters, at most {max}.", n=len(text),
                                     max=MAX_QUESTION)
                 data["pending"] = text
-                return await self._goto(ctx, dialog, "kind")
+                return await goto(ctx, self, dialog, "kind")
             if step == "choices":
                 data["questions"].append((given(data["pending"]), "choice", parse_choices(text)))
-                return await self._goto(ctx, dialog, self._after_question(dialog))
+                return await goto(ctx, self, dialog, self._after_question(dialog))
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "question", "choices")
@@ -183,11 +166,6 @@ class CardWriteFlow:
     def _after_question(self, dialog: Dialog) -> str:
         card_write(dialog)["pending"] = None
         return "question" if len(card_write(dialog)["questions"]) < MAX_QUESTIONS else "audience"
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
 
     async def _send(self, ctx: Context, dialog: Dialog) -> None:
         """Store the card and queue it to every representative it is for; name those it cannot reach."""
@@ -203,13 +181,12 @@ class CardWriteFlow:
         assert card is not None
         questions = await cards.questions(ctx.tx, card_id)
         unit = ctx.config.unit.name
-        unreached: list[str] = []
-        for rep in members:
-            sent = await ctx.notify(rep.id, lambda t: card_message(t, unit, card, questions),
-                                    dedup_key=f"card:{card_id}>{rep.id}")
+
+        async def record(rep: Person, sent: bool) -> None:
             await cards.add_recipient(ctx.tx, card_id, rep.id, ctx.now if sent else None)
-            if not sent:
-                unreached.append(rep.name)
+
+        unreached = await audience.deliver(ctx, members, lambda t: card_message(t, unit, card, questions),
+                                           f"card:{card_id}", record)
         await audit.record(ctx.tx, ctx.now, person.id, "card_sent",
                            detail={"card_id": card_id, "recipients": len(members),
                                    "reached": len(members) - len(unreached)})
@@ -224,90 +201,3 @@ class CardWriteFlow:
 
 
 WRITE = CardWriteFlow()
-
-
-# -- following the answers ----------------------------------------------------------------
-
-
-async def list_cards(ctx: Context) -> None:
-    """/cards: the latest cards and their response rates."""
-    require(ctx.person, "manage_cards")
-    _ = ctx._
-    found = await cards.recent(ctx.tx, LIST_LIMIT)
-    if not found:
-        await ctx.reply(Reply(_("No opinion card has been sent yet. Send {command} to write one.", command="/card"),
-                              title=_("Opinion cards")))
-        return
-    lines = [_tally_line(_, t) for t in found]
-    buttons = tuple((Button(clip(t.card.title, LABEL_CLIP), callbacks.encode("card", "v", t.card.id)),)
-                    for t in found)
-    await ctx.reply(Reply("\n".join(lines), title=_("Opinion cards"), buttons=buttons))
-
-
-def _tally_line(_: Translator, t: Tally) -> str:
-    line = _("“{title}”, sent {day}: {answered}/{reached} answered ({percent}%)", title=t.card.title,
-             day=_.date(parse_ts(t.card.sent_at).astimezone(_.tz).date()), answered=t.answered, reached=t.reached,
-             percent=t.percent)
-    return line + (_(" (closed)") if t.card.state == "closed" else "")
-
-
-async def show(ctx: Context, card_id: int) -> None:
-    """A card's response: sent, answered (with the matters), declined, not yet, not reached."""
-    require(ctx.person, "manage_cards")
-    _ = ctx._
-    t = await cards.tally(ctx.tx, card_id)
-    if t is None:
-        raise NotFoundError("No such opinion card.")
-    author = await people.get(ctx.tx, t.card.created_by)
-    by_status: dict[str, list[str]] = {"answered": [], "declined": [], "waiting": [], "unreached": []}
-    for r in await cards.recipients(ctx.tx, card_id):
-        by_status[r.status].append(_("{name} ({number})", name=r.name, number=r.number) if r.number else r.name)
-    lines = [
-        _("Sent {when} by {name}, to: {audience}", when=_.datetime(parse_ts(t.card.sent_at)),
-          name=author.name if author else "", audience=audience.describe(_, t.card.audience)),
-        _("Reached {reached} of {total}: answered {answered} ({percent}%), declined {declined}, not yet {waiting}.",
-          reached=t.reached, total=t.recipients, answered=t.answered, percent=t.percent, declined=t.declined,
-          waiting=t.waiting),
-    ]
-    headings = {"answered": _("Answered ({n}):", n=len(by_status["answered"])),
-                "declined": _("Declined ({n}):", n=len(by_status["declined"])),
-                "waiting": _("Not yet answered ({n}):", n=len(by_status["waiting"])),
-                "unreached": _("Not reached, no chat account bound ({n}):", n=len(by_status["unreached"]))}
-    for status, heading in headings.items():
-        if by_status[status]:
-            lines += [heading, audience.names(_, by_status[status])]
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if t.card.state == "closed":
-        lines.append(_("Closed: no more answers are taken."))
-    else:
-        buttons = ((Button(_("Close the card"), callbacks.encode("card", "c", card_id)),),)
-    await ctx.reply(Reply("\n".join(lines), title=_("Opinion card “{title}”", title=t.card.title), buttons=buttons))
-
-
-async def close(ctx: Context, card_id: int) -> None:
-    """Stop taking answers to a card (those who have not answered are no longer waited for)."""
-    require(ctx.person, "manage_cards")
-    card = await cards.get(ctx.tx, card_id)
-    if card is None:
-        raise NotFoundError("No such opinion card.")
-    if not await cards.close(ctx.tx, card_id, ctx.now):
-        raise UserError("The opinion card “{title}” is closed already.", title=card.title)
-    assert ctx.person is not None
-    await audit.record(ctx.tx, ctx.now, ctx.person.id, "card_closed", detail={"card_id": card_id})
-    await ctx.reply(Reply(ctx._("The opinion card “{title}” is closed: no more answers are taken.",
-                                title=card.title)))
-
-
-async def on_button(ctx: Context, parts: list[str]) -> None:
-    """card:a|x|v|c:<card id> — answer, decline (the representative); view, close (the office)."""
-    if len(parts) != 2 or parts[0] not in ("a", "x", "v", "c"):
-        raise StaleActionError("This button is no longer valid.")
-    card_id = callbacks.to_int(parts[1])
-    await ctx.answer()
-    if parts[0] == "a":
-        return await card_answers.begin(ctx, card_id)
-    if parts[0] == "x":
-        return await card_answers.decline(ctx, card_id)
-    if parts[0] == "v":
-        return await show(ctx, card_id)
-    await close(ctx, card_id)

@@ -3,8 +3,7 @@
 /contact: the office records a contact step by step — whom (a search by part of a name or a
 phone; several representatives, one by one, then Done) → method → day (today, yesterday or a
 typed date, never in the future) → note (or none) → confirm → one contact per representative.
-/quota: the office, leaders and discipline inspection see this calendar year's coverage (in
-the unit's time zone): how many were contacted, by body and by sector, and who not yet.
+/quota (the year's coverage) is in handlers/liaison/quota.py.
 `record_reply_contact`: a reply to a matter counts as a contact with its representative.
 """
 
@@ -15,55 +14,22 @@ from typing import Final
 
 from bot.context import Context
 from bot.contacts_file import METHODS, parse_date
-from bot.permissions import may, require
-from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import N_, Translator
+from bot.permissions import require
+from bot.errors import DialogOpenError, StaleActionError, UserError
 from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, Person
 from bot.matter.model import Matter
-from bot.text import clip
 from handlers import picker
 from handlers.dialog_state import ContactData, contact, given
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
+from handlers.labels import listed, method_label, representative_line
 from storage import audit, contacts
-from storage.contacts import Coverage
 
 MAX_NOTE: Final = 1000
 MAX_CHOSEN: Final = 100
-QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
-LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
-
-METHOD_LABELS: Final = {
-    "forum": N_("Forum"),
-    "work_report": N_("Work report"),
-    "home_visit": N_("Home visit"),
-    "inspection": N_("Inspection"),
-    "documents": N_("Documents"),
-    "letter": N_("Letter"),
-    "opinion_card": N_("Opinion card"),
-    "other": N_("Other"),
-}
-
 # How a reply to a matter was given (domain.REPLY_VIA) → the contact it counts as (§7).
 REPLY_METHODS: Final = {"chat": "letter", "paper": "letter", "in_person": "other"}
-
-
-
-def method_label(_: Translator, method: str) -> str:
-    return _(METHOD_LABELS[method])
-
-
-def _label(_: Translator, name: str, body: str | None, sector: str, limit: int | None = None) -> str:
-    """王建国 · 人大代表 · 农业界: enough to tell two people of one name apart."""
-    title = _("NPC deputy") if body == "npc" else _("CPPCC member")
-    if limit is not None:
-        name, sector = clip(name, limit), clip(sector, limit)
-    return " · ".join(part for part in (name, title, sector) if part)
-
-
-def _join(_: Translator, names: list[str]) -> str:
-    return ("、" if _.locale.startswith("zh") else ", ").join(names)
 
 
 async def begin(ctx: Context) -> None:
@@ -94,7 +60,7 @@ class ContactFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, contact(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "whom":
             chosen = await self._chosen(ctx, dialog)
             if not chosen:
@@ -104,7 +70,7 @@ class ContactFlow:
                 return
             done = Button(_("Done"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when "
-                                    "everyone is chosen, press Done.", names=_join(_, [p.name for p in chosen])),
+                                    "everyone is chosen, press Done.", names=listed(_, [p.name for p in chosen])),
                                   buttons=((done, cancel),)))
         elif step == "method":
             ways = [Button(method_label(_, m), dialog_button(dialog, m)) for m in METHODS]
@@ -121,7 +87,7 @@ class ContactFlow:
         elif step == "confirm":
             chosen = await self._chosen(ctx, dialog)
             lines = [_("Contacted ({n}):", n=len(chosen)),
-                     *(_label(_, p.name, p.body, p.sector) for p in chosen),
+                     *(representative_line(_, p.name, p.body, p.sector) for p in chosen),
                      _("Method: {method}", method=method_label(_, given(data["method"]))),
                      _("Date: {day}", day=_.date(date.fromisoformat(given(data["day"]))))]
             if data["note"]:
@@ -130,25 +96,23 @@ class ContactFlow:
             await ctx.reply(Reply("\n".join(lines), title=_("Please check"), buttons=((confirm, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="record_contact"):
             return
-        require(ctx.person, "record_contact")  # again at every step: roles change
         step, data = dialog.step, contact(dialog)
         if step == "whom" and picker.is_choice(choice):
             return await self._choose(ctx, dialog, await picker.chosen(ctx, choice))
         if step == "whom" and choice == "done" and data["reps"]:
-            return await self._goto(ctx, dialog, "method")
+            return await goto(ctx, self, dialog, "method")
         if step == "method" and choice in METHODS:
             data["method"] = choice
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step == "day" and choice in ("today", "yesterday"):
             day = ctx.today - timedelta(days=1 if choice == "yesterday" else 0)
             data["day"] = day.isoformat()
-            return await self._goto(ctx, dialog, "note")
+            return await goto(ctx, self, dialog, "note")
         if step == "note" and choice == "skip":
             data["note"] = ""
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         if step == "confirm" and choice == "confirm":
             return await self._record(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -167,25 +131,20 @@ class ContactFlow:
                 raise UserError("{day} is in the future. Please send the day the contact took place.",
                                 day=ctx._.date(day))
             contact(dialog)["day"] = day.isoformat()
-            return await self._goto(ctx, dialog, "note")
+            return await goto(ctx, self, dialog, "note")
         if step == "note" and text:
             if len(text) > MAX_NOTE:
                 raise UserError("The text is too long: at most {max} characters.", max=MAX_NOTE)
             contact(dialog)["note"] = text
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("method", "confirm")
                               else ctx._("Please answer in text.")))
-        await self.prompt(ctx, dialog)
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:
         """Offer the representatives whose name or phone contains the text, as buttons."""
         last = [Button(ctx._("Done"), dialog_button(dialog, "done"))] if contact(dialog)["reps"] else []
-        last.append(Button(ctx._("Cancel"), dialog_button(dialog, "cancel")))
+        last.append(cancel_button(ctx, dialog))
         await picker.offer(ctx, dialog, text, last=last)
 
     async def _choose(self, ctx: Context, dialog: Dialog, rep: Person) -> None:
@@ -221,7 +180,7 @@ class ContactFlow:
         await ctx.end_dialog()
         cov = await contacts.coverage(ctx.tx, today.year)
         text = "\n".join([
-            _("Contact with {names} recorded: {method}, {day}.", names=_join(_, [p.name for p in chosen]),
+            _("Contact with {names} recorded: {method}, {day}.", names=listed(_, [p.name for p in chosen]),
               method=method_label(_, method), day=_.date(day)),
             _("This year {contacted}/{total} NPC deputies and CPPCC members have been contacted ({percent}%).",
               contacted=cov.contacted, total=cov.total, percent=cov.percent),
@@ -230,59 +189,6 @@ class ContactFlow:
 
 
 CONTACT = ContactFlow()
-
-
-# -- the quota ---------------------------------------------------------------------------
-
-
-async def quota(ctx: Context) -> None:
-    """/quota: this calendar year's coverage (seed §11)."""
-    if not may(ctx.person, "quota", None):
-        raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    cov = await contacts.coverage(ctx.tx, ctx.today.year)
-    await ctx.reply(quota_report(ctx._, cov))
-
-
-def quota_report(_: Translator, cov: Coverage) -> Reply:
-    """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
-    as few as it takes to keep the message within the text budget of the reader's channel (`_.budget`)."""
-    title = _("Contacts in {year}", year=str(cov.year))
-    if cov.total == 0:
-        return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
-    head = [
-        _("Contacted {contacted}/{total} NPC deputies and CPPCC members ({percent}%)",
-          contacted=cov.contacted, total=cov.total, percent=cov.percent),
-        _("NPC deputies: {contacted}/{total}", contacted=cov.by_body["npc"].contacted,
-          total=cov.by_body["npc"].total),
-        _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
-          total=cov.by_body["cppcc"].total),
-    ]
-    sectors = [_("{sector}: {contacted}/{total}", sector=clip(s, LABEL_CLIP) if s else _("(no sector)"),
-                 contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
-    names = [_label(_, p.name, p.body, p.sector, limit=LABEL_CLIP) for p in cov.not_contacted]
-
-    def render(n_sectors: int, n_names: int) -> str:
-        lines = [*head, _("By sector:"), *sectors[:n_sectors]]
-        if n_sectors < len(sectors):
-            lines.append(_("…and {n} more sectors", n=len(sectors) - n_sectors))
-        if not names:
-            lines.append(_("Everyone on the roster has been contacted in {year}.", year=str(cov.year)))
-            return "\n".join(lines)
-        lines += [_("Not yet contacted ({n}):", n=len(names)), *names[:n_names]]
-        if n_names < len(names):
-            lines.append(_("…and {n} more", n=len(names) - n_names))
-        return "\n".join(lines)
-
-    n_sectors, n_names = len(sectors), min(QUOTA_NAMES, len(names))
-    text = render(n_sectors, n_names)
-    while not _.budget.fits(f"{title}\n{text}") and (n_names or n_sectors):
-        if n_names:
-            n_names -= 1
-        else:
-            n_sectors -= 1
-        text = render(n_sectors, n_names)
-    return Reply(text, title=title)
-
 
 
 # -- a reply counts as a contact -----------------------------------------------------------
@@ -300,4 +206,3 @@ async def record_reply_contact(ctx: Context, matter: Matter, via: str) -> None:
     staff_id = person.id if person is not None and person.body is None else None
     await contacts.add(ctx.tx, matter.representative_id, method, ctx.today, staff_id, "", "reply", ctx.now,
                        source_ref=matter.number)
-

@@ -9,16 +9,14 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.permissions import may, require
-from handlers.liaison import events as ev
+from handlers.labels import listed
+from handlers.liaison import event_notices, events as ev
 from storage import events, matters, people
 from storage.events import Invitation
 
 
 def _names(_: Translator, items: list[str]) -> str:
-    shown = ("、" if _.locale.startswith("zh") else ", ").join(items[:ev.NAMES_SHOWN])
-    if len(items) > ev.NAMES_SHOWN:
-        shown += " " + _("…and {n} more", n=len(items) - ev.NAMES_SHOWN)
-    return shown
+    return listed(_, items, ev.NAMES_SHOWN, gap=" ")
 
 
 async def card(ctx: Context, event_id: int) -> None:
@@ -26,11 +24,11 @@ async def card(ctx: Context, event_id: int) -> None:
     require(ctx.person, "manage_events")
     event = await ev.load(ctx, event_id)
     _ = ctx._
-    lines = [f"{ev.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
+    lines = [f"{event_notices.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
     if event.matter_id is not None:
         matter = await matters.get(ctx.tx, event.matter_id)
         if matter is not None:
-            lines.append(ev.public_summary(_, matter))
+            lines.append(event_notices.public_summary(_, matter))
     preps = await events.preparations(ctx.tx, event_id)
     for prep in preps:
         lines.append(_("Preparation by {department}, due {day}: done", department=prep.department,

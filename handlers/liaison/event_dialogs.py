@@ -22,10 +22,11 @@ from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
-from handlers.liaison import audience, events as ev
+from handlers.labels import listed
+from handlers.liaison import audience, event_details, event_notices, events as ev
 from handlers.liaison.event_card import card
 from handlers.dialog_state import EventData, event, given
-from handlers.dialogue import cancelled, open_dialog
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import events, matters, people
 
 MAX_NAMED: Final = 200
@@ -65,10 +66,6 @@ def _scope(dialog: Dialog) -> audience.Scope:
     return CASE_DISCUSSION if event(dialog)["kind"] == "case_discussion" else OPEN
 
 
-def _join(ctx: Context, names: list[str]) -> str:
-    return ("、" if ctx._.locale.startswith("zh") else ", ").join(names)
-
-
 async def begin(ctx: Context) -> None:
     """/event"""
     require(ctx.person, "manage_events")
@@ -86,9 +83,9 @@ class EventFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, event(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if step == "kind":
-            kinds = [Button(ev.kind_name(_, k), dialog_button(dialog, k)) for k in ev.KIND_LABELS]
+            kinds = [Button(event_notices.kind_name(_, k), dialog_button(dialog, k)) for k in event_notices.KIND_LABELS]
             await ctx.reply(Reply(_("What kind of event is it?"), title=_("New event"),
                                   buttons=(*rows(kinds, 2), (cancel,))))
         elif step == "matter":
@@ -96,7 +93,7 @@ class EventFlow:
                                   buttons=((cancel,),)))
         elif step == "title":
             await ctx.reply(Reply(_("Please send the title of the event (at most {max} characters).",
-                                    max=ev.MAX_TITLE), buttons=((cancel,),)))
+                                    max=event_details.MAX_TITLE), buttons=((cancel,),)))
         elif step == "when":
             await ctx.reply(Reply(_("When does it begin? Please send the date and time, e.g. 2026-12-05 09:30."),
                                   buttons=((cancel,),)))
@@ -119,35 +116,33 @@ class EventFlow:
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
         _, data = ctx._, event(dialog)
         starts_at = datetime.fromisoformat(given(data["starts_at"]))
-        lines = [_("Kind: {kind}", kind=ev.kind_name(_, given(data["kind"]))), _("Title: {title}", title=data["title"]),
+        lines = [_("Kind: {kind}", kind=event_notices.kind_name(_, given(data["kind"]))),
+                 _("Title: {title}", title=data["title"]),
                  _("Time: {when}", when=_.datetime(starts_at)),
                  _("Place: {place}", place=data["place"])]
         if data["matter_id"] is not None:
-            lines.append(ev.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
+            lines.append(event_notices.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
         names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
         if names:
-            deadline = ev.prepare_by(ev.local_day(ctx, starts_at), ctx.today,
-                                    ctx.config.calendar)
-            lines.append(_("To prepare: {departments}, by {day}", departments=_join(ctx, names),
+            deadline = event_details.prepare_by(ev.local_day(ctx, starts_at), ctx.today, ctx.config.calendar)
+            lines.append(_("To prepare: {departments}, by {day}", departments=listed(_, names),
                            day=_.date(deadline)))
         choice = given(data["audience"])
         invitees = await _invitees(ctx, choice)
         if choice.get("kind") == "named":
-            whom = _join(ctx, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
+            whom = listed(_, [p.name for p in [await people.get(ctx.tx, i) for i in invitees] if p is not None])
         else:
             whom = audience.describe(_, choice, _scope(dialog).labels)
         lines.append(_("Invited: {whom} ({n} in all)", whom=whom, n=len(invitees)))
         return "\n".join(lines)
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="manage_events"):
             return
-        require(ctx.person, "manage_events")  # again at every step: roles change
         step, data = dialog.step, event(dialog)
-        if step == "kind" and choice in ev.KIND_LABELS:
+        if step == "kind" and choice in event_notices.KIND_LABELS:
             data["kind"] = choice
-            return await self._goto(ctx, dialog, "matter" if choice == "case_discussion" else "title")
+            return await goto(ctx, self, dialog, "matter" if choice == "case_discussion" else "title")
         if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
             if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
                 raise StaleActionError("This button is no longer valid.")
@@ -159,11 +154,9 @@ class EventFlow:
             await ctx.save_dialog(dialog, new_step=False)
             return await self.prompt(ctx, dialog)
         if step == "departments" and choice == "done":
-            return await self._goto(ctx, dialog, "audience")
+            return await goto(ctx, self, dialog, "audience")
         if step in audience.STEPS:
-            if await audience.on_choice(ctx, dialog, choice, _scope(dialog)):
-                await self._goto(ctx, dialog, "confirm")
-            return None
+            return await audience.choose(ctx, self, dialog, choice, _scope(dialog))
         if step == "confirm" and choice == "confirm":
             return await self._create(ctx, dialog)
         raise StaleActionError("This button is no longer valid.")
@@ -180,27 +173,22 @@ class EventFlow:
         if step == "matter":
             matter = await matters.by_number(ctx.tx, text[:30])
             data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
-            return await self._goto(ctx, dialog, "title")
+            return await goto(ctx, self, dialog, "title")
         if step == "title":
-            ev.check_details(ctx, title=text)
+            event_details.check_details(ctx, title=text)
             data["title"] = text
-            return await self._goto(ctx, dialog, "when")
+            return await goto(ctx, self, dialog, "when")
         if step == "when":
-            starts_at = ev.parse_when(text, ctx.config.unit.tz)
+            starts_at = event_details.parse_when(text, ctx.config.unit.tz)
             if starts_at is None:
                 raise UserError("Sorry, that is not a date and time. Please send it as 2026-12-05 09:30.")
-            ev.check_details(ctx, starts_at=starts_at)
+            event_details.check_details(ctx, starts_at=starts_at)
             data["starts_at"] = starts_at.isoformat()
-            return await self._goto(ctx, dialog, "place")
+            return await goto(ctx, self, dialog, "place")
         if step == "place":
-            ev.check_details(ctx, place=text)
+            event_details.check_details(ctx, place=text)
             data["place"] = text
-            return await self._goto(ctx, dialog, "departments")
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, "departments")
 
     async def _create(self, ctx: Context, dialog: Dialog) -> None:
         data = event(dialog)

@@ -25,7 +25,8 @@ from bot import callbacks
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.workdays import Calendar
-from handlers.liaison.events import open_button, preparation_task, when_where
+from handlers.labels import listed
+from handlers.liaison.event_notices import open_button, preparation_task, when_where
 from handlers.oversight.reminders import Make, Reminder, Tick
 from handlers.liaison.supervisors import count_warning
 from storage import events, supervision
@@ -93,9 +94,7 @@ async def collect(tick: Tick) -> list[Reminder]:
 
 def _unanswered(event: Event, names: list[str], invited: int) -> Make:
     def build(_: Translator) -> Reply:
-        shown = ("、" if _.locale.startswith("zh") else ", ").join(names[:NAMES_SHOWN])
-        if len(names) > NAMES_SHOWN:
-            shown += " " + _("…and {n} more", n=len(names) - NAMES_SHOWN)
+        shown = listed(_, names, NAMES_SHOWN, gap=" ")
         lines = [_("{n} of the {invited} invited to {title} have not answered:", n=len(names), invited=invited,
                    title=event.title), shown, *when_where(_, event)]
         return Reply("\n".join(lines), title=_("Invitations not answered"), buttons=open_button(_, event))

@@ -19,7 +19,7 @@ from bot.messages import Button, Reply
 from bot.permissions import may, require
 from bot.router import dialog_button
 from bot.model import Dialog
-from handlers.liaison import events as ev
+from handlers.liaison import event_notices, events as ev
 from handlers.liaison.attendance import begin_attendance
 from handlers.dialog_state import DeclineData, decline
 from handlers.matters.intake import begin_for
@@ -38,7 +38,7 @@ async def on_answer(ctx: Context, event_id: int, accept: bool) -> None:
         if held is not None and held.flow == "event_decline" and decline(held)["event_id"] == event_id:
             await ctx.end_dialog()
         await ctx.reply(Reply("\n".join([_("Thank you. You will attend: {title}.", title=event.title),
-                                         *ev.when_where(_, event),
+                                         *event_notices.when_where(_, event),
                                          _("We will remind you the day before.")])))
         return
     if ctx.dialog is not None:  # in the middle of something else: the answer stands, no reason asked
@@ -58,7 +58,7 @@ async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
         if ctx.person is None or office_id != ctx.person.id:
             await ctx.notify(office_id, lambda _: Reply(_("{department} has finished preparing for {title}.",
                                                           department=task.department, title=event.title),
-                                                        buttons=ev.open_button(_, event)))
+                                                        buttons=event_notices.open_button(_, event)))
 
 
 async def on_opinions(ctx: Context, event_id: int) -> None:
@@ -111,7 +111,8 @@ async def listing(ctx: Context) -> None:
         invited = await events.invitations(ctx.tx, event.id)
         accepted = sum(1 for i in invited if i.state == "accepted")
         lines.append(_("{when} · {kind} · {title}\naccepted {accepted} of {invited}", when=_.datetime(event.starts_at),
-                       kind=ev.kind_name(_, event.kind), title=event.title, accepted=accepted, invited=len(invited)))
+                       kind=event_notices.kind_name(_, event.kind), title=event.title, accepted=accepted,
+                       invited=len(invited)))
         rows.append((Button(f"{_.date(ev.local_day(ctx, event.starts_at))} {event.title}"[:60],
                             callbacks.encode("event", "open", event.id)),))
     await ctx.reply(Reply("\n\n".join(lines), title=_("Events"), buttons=tuple(rows)))
@@ -137,7 +138,7 @@ async def my_invitations(ctx: Context) -> None:
         if (event, answer) in past:
             continue
         matter = await matters.get(ctx.tx, event.matter_id) if event.matter_id else None
-        invitation = ev.invitation(event, matter, ctx.config.unit.name)(_)
+        invitation = event_notices.invitation(event, matter, ctx.config.unit.name)(_)
         text = invitation.text + "\n" + _("Your answer so far: {answer}", answer=_(ANSWER_WORDS[answer]))
         await ctx.reply(Reply(text, title=invitation.title, buttons=invitation.buttons))
 

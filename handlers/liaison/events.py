@@ -7,42 +7,27 @@ and what the event allows now, write the change with its audit entry and queue t
 it owes, in the caller's one transaction. The dialogues that gather what they need are in
 `handlers/liaison/event_dialogs.py`, the office's screens and the buttons in `handlers/liaison/event_screens.py`,
 the reminders in `handlers/liaison/event_reminders.py`; the command line's `event add` calls `create` too.
+What an event needs is checked in `event_details.py`; what invitees and departments are told is
+`event_notices.py`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
-from bot import callbacks
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import N_, Translator
-from bot.messages import Button, Reply
+from bot.i18n import N_
 from bot.permissions import may, require
-from bot.workdays import Calendar
 from bot.matter.model import Matter
 from bot.matter import life
-from handlers.labels import kind_label
+from handlers.liaison.event_details import check_details, prepare_by
+from handlers.liaison.event_notices import invitation, preparation_task
 from storage import audit, casework, contacts, events, matters, people
 from storage.events import Event, Preparation
 
-Make = Callable[[Translator], Reply]
-
-KIND_LABELS: Final = {
-    "forum": N_("Forum"),
-    "work_report": N_("Work report"),
-    "inspection": N_("Inspection"),
-    "open_day": N_("Open day"),
-    "visit": N_("Home visit"),
-    "case_discussion": N_("Case discussion"),
-    "other": N_("Other"),
-}
 # The contact each attendee gets (SPEC §6 methods). An open day invites deputies to come and see
 # the work, as an inspection does; a case discussion is a meeting of no listed method.
 CONTACT_METHODS: Final = {
@@ -58,39 +43,9 @@ AUDIENCE_LABELS: Final = {
     "supervisors": N_("Law-enforcement supervisors"),
     "named": N_("Named people"),
 }
-PREPARE_WORKING_DAYS: Final = 3  # seed §15 "prepare in advance": the default deadline
-MAX_TITLE: Final = 100
-MAX_PLACE: Final = 100
 MAX_REASON: Final = 200
 NAMES_SHOWN: Final = 30  # per group on an event's card; the rest are counted
 LIST_LIMIT: Final = 20
-def kind_name(_: Translator, kind: str) -> str:
-    return _(KIND_LABELS[kind])
-
-
-_WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s+)(\d{1,2})\s*[:：]\s*(\d{2})$")
-
-
-def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
-    """'2026-12-05 09:30' (or 2026/12/5 9:30, 2026年12月5日 9:30), local time, as a UTC moment; None if not one."""
-    found = _WHEN.match(unicodedata.normalize("NFKC", text).strip())  # full-width digits and colon too
-    if found is None:
-        return None
-    year, month, day, hour, minute = (int(g) for g in found.groups())
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
-    except (ValueError, OverflowError):  # not a day, or (year 1, year 9999) a moment UTC cannot hold
-        return None
-
-
-def prepare_by(day: date, today: date, calendar: Calendar, working_days: int = PREPARE_WORKING_DAYS) -> date:
-    """The preparation deadline: `working_days` working days before the event's day, but never before today."""
-    deadline, left = day, working_days
-    while left:
-        deadline -= timedelta(days=1)
-        if calendar.is_workday(deadline):
-            left -= 1
-    return max(deadline, today)
 
 
 def local_day(ctx: Context, moment: datetime) -> date:
@@ -117,20 +72,6 @@ class Created:
     event_id: int
     invited: int
     reached: int  # invitees with a chat bound, who received the invitation
-
-
-def check_details(ctx: Context, *, kind: str | None = None, title: str | None = None, place: str | None = None,
-                  starts_at: datetime | None = None) -> None:
-    """What every event needs, whether typed in chat or given on the command line: the parts given."""
-    if kind is not None and kind not in KIND_LABELS:
-        raise UserError("Please choose the kind of event.")
-    if title is not None and (not title.strip() or len(title) > MAX_TITLE):
-        raise UserError("The title is 1 to {max} characters.", max=MAX_TITLE)
-    if place is not None and (not place.strip() or len(place) > MAX_PLACE):
-        raise UserError("The place is 1 to {max} characters.", max=MAX_PLACE)
-    if starts_at is not None and starts_at <= ctx.now:
-        raise UserError("{when} has passed. Please give a time in the future.",
-                        when=ctx._.datetime(starts_at))
 
 
 async def discussable(ctx: Context, matter_id: int | None) -> Matter:
@@ -208,49 +149,6 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
                        detail={"event_id": event_id, "kind": new.kind, "audience": new.audience.split(":")[0],
                                "invited": len(invitees), "departments": list(dict.fromkeys(new.departments))})
     return Created(event_id, len(invitees), reached)
-
-
-# -- what invitees and departments are told ---------------------------------------------------
-
-
-def when_where(_: Translator, event: Event) -> list[str]:
-    return [_("Time: {when}", when=_.datetime(event.starts_at)), _("Place: {place}", place=event.place)]
-
-
-def public_summary(_: Translator, matter: Matter) -> str:
-    """What a case discussion's invitees learn of its matter: never the complainant's data, nor its text."""
-    return _("The matter to discuss: {number}, {kind}: {subject}", number=matter.number,
-             kind=kind_label(_, matter.kind), subject=matter.subject)
-
-
-def invitation(event: Event, matter: Matter | None, unit: str) -> Make:
-    def build(_: Translator) -> Reply:
-        lines = [_("{unit} sincerely invites you to: {title}", unit=unit, title=event.title),
-                 _("Kind: {kind}", kind=kind_name(_, event.kind)), *when_where(_, event)]
-        answer = (Button(_("Attend"), callbacks.encode("event", "yes", event.id)),
-                  Button(_("Not attend"), callbacks.encode("event", "no", event.id)))
-        rows: tuple[tuple[Button, ...], ...] = (answer,)
-        if matter is not None:
-            lines += [public_summary(_, matter),
-                      _("As a law-enforcement supervisor you may also send us your view on it, with the button "
-                        "below.")]
-            rows = (answer, (Button(_("Give my view"), callbacks.encode("sv", "view", event.id)),))
-        lines.append(_("Will you attend? Please answer with the buttons below."))
-        return Reply("\n".join(lines), title=_("Invitation"), buttons=rows)
-    return build
-
-
-def preparation_task(event: Event, prep: Preparation, first: bool = False) -> Make:
-    def build(_: Translator) -> Reply:
-        head = (_("{department} is to prepare for {title}.", department=prep.department, title=event.title)
-                if first else _("Reminder: {department} has not yet finished preparing for {title}.",
-                                department=prep.department, title=event.title))
-        lines = [head, *when_where(_, event),
-                 _("Please prepare by {day}, and arrive on time (Article 15 of the {regulation}). Press the button "
-                   "when the preparation is done.", day=_.date(prep.deadline))]
-        done = Button(_("Preparation done"), callbacks.encode("event", "prep", event.id, prep.department_id))
-        return Reply("\n".join(lines), title=_("Preparation task"), buttons=((done,),))
-    return build
 
 
 # -- answering an invitation ---------------------------------------------------------------------
@@ -343,7 +241,3 @@ async def load(ctx: Context, event_id: int) -> Event:
     if event is None:
         raise NotFoundError("No such event.")
     return event
-
-
-def open_button(_: Translator, event: Event) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(_("Open the event"), callbacks.encode("event", "open", event.id)),),)

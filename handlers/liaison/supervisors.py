@@ -5,10 +5,7 @@ more than 10 are, and sees how the year's case-discussion invitations are spread
 it appoints one (a search by name, then the term's last day) or removes one (a button, then
 confirm). The roster's flag appoints those the office has recorded no term for.
 
-A case discussion 案件研讨 invites supervisors with the matter's public summary; each invited
-supervisor may send a view on it ("Give my view" under the invitation, then text). The view is
-recorded on the matter's timeline (internal event 'supervisor_view', audited) and sent to the
-handling department (the office, while it has none). Anyone else's view is refused.
+A supervisor's view on a case discussion 案件研讨 is handlers/liaison/supervisor_views.py.
 """
 
 from __future__ import annotations
@@ -18,27 +15,21 @@ from typing import Final
 
 from bot import callbacks
 from bot.context import Context
-from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
+from bot.errors import StaleActionError, UserError
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.permissions import may, require
+from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
-from bot.matter.model import Matter
-from bot.matter import life
-from handlers.matters import casework as cases
-from handlers.matters import notices
 from handlers import picker
-from handlers.liaison.events import public_summary
-from handlers.dialogue import cancelled, open_dialog
-from handlers.dialog_state import AppointData, ViewData, appoint, view
-from storage import audit, casework, events, matters, people
-from storage.events import Event
+from handlers.liaison import supervisor_views
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
+from handlers.dialog_state import AppointData, appoint
+from storage import audit, events, people
 
 FEWEST: Final = 5  # seed §6: 5 to 10 supervisors
 MOST: Final = 10
 TERM_YEARS: Final = 5  # the term of a people's congress: offered as the default term
-MAX_VIEW: Final = 2000
 
 
 def count_warning(_: Translator, n: int) -> str | None:
@@ -99,16 +90,13 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     if parts == ["add"]:
         require(ctx.person, "manage_supervisors")
         await ctx.answer()
-        if ctx.dialog is not None:
-            raise DialogOpenError()
-        dialog = Dialog("supervisor_appoint", "whom", "", dict(AppointData(person_id=None)))
-        await ctx.save_dialog(dialog)
-        return await APPOINT.prompt(ctx, dialog)
+        return await open_dialog(ctx, APPOINT, Dialog("supervisor_appoint", "whom", "",
+                                                      dict(AppointData(person_id=None))))
     if len(parts) != 2 or parts[0] not in ("rm", "rmok", "view"):
         raise StaleActionError("This button is no longer valid.")
     number = callbacks.to_int(parts[1])
     if parts[0] == "view":
-        return await begin_view(ctx, number)
+        return await supervisor_views.begin_view(ctx, number)
     require(ctx.person, "manage_supervisors")
     person = await people.get(ctx.tx, number)
     if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
@@ -151,7 +139,7 @@ class AppointFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         if dialog.step == "whom":
             await ctx.reply(Reply(_("Whom to appoint? Please send part of the representative's name, or their phone "
                                     "number."), title=_("Appoint a supervisor"), buttons=((cancel,),)))
@@ -165,10 +153,8 @@ class AppointFlow:
                               buttons=((term,), (cancel,))))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="manage_supervisors"):
             return
-        require(ctx.person, "manage_supervisors")
         if dialog.step == "whom" and picker.is_choice(choice):
             person = await picker.chosen(ctx, choice)
             today = ctx.today
@@ -176,9 +162,7 @@ class AppointFlow:
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
             appoint(dialog)["person_id"] = person.id
-            dialog.step = "until"
-            await ctx.save_dialog(dialog)
-            return await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, "until")
         if dialog.step == "until" and choice == "default":
             return await self._appoint(ctx, dialog, default_end(ctx.today))
         raise StaleActionError("This button is no longer valid.")
@@ -198,7 +182,7 @@ class AppointFlow:
             if day <= today:
                 raise UserError("The term must end after today.")
             return await self._appoint(ctx, dialog, day)
-        await picker.offer(ctx, dialog, text, last=[Button(_("Cancel"), dialog_button(dialog, "cancel"))])
+        await picker.offer(ctx, dialog, text, last=[cancel_button(ctx, dialog)])
 
     async def _appoint(self, ctx: Context, dialog: Dialog, ends_on: date) -> None:
         person = await _appointee(ctx, dialog)
@@ -215,84 +199,3 @@ class AppointFlow:
 
 
 APPOINT = AppointFlow()
-
-
-# -- a supervisor's view on a case discussion ------------------------------------------------------
-
-
-async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
-    """The case discussion this person may give a view on now: invited, in office, the matter still open."""
-    event = await events.get(ctx.tx, event_id)
-    person = ctx.person
-    matter = await matters.get(ctx.tx, event.matter_id) if event is not None and event.matter_id else None
-    if event is None or matter is None or event.state == "cancelled":
-        raise NotFoundError("No such case discussion.")
-    invited = person is not None and await events.invitation(ctx.tx, event_id, person.id) is not None
-    if not (may(person, "give_view", None) and invited and person is not None
-            and await events.is_supervisor(ctx.tx, person.id, ctx.today)):
-        raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
-                                       "case discussion can give their view on it.")
-    if life.is_closed(matter.state):
-        raise UserError("{number} is closed; views on it can no longer be given.", number=matter.number)
-    return event, matter
-
-
-async def begin_view(ctx: Context, event_id: int) -> None:
-    event, matter = await discussion(ctx, event_id)
-    await ctx.answer()
-    await open_dialog(ctx, VIEW, Dialog("supervisor_view", "text", "", dict(ViewData(event_id=event.id))))
-
-
-async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
-    """Record the view on the matter's timeline (audited) and send it to whoever handles the matter."""
-    event, matter = await discussion(ctx, event_id)
-    if not text.strip():
-        raise UserError("Please write your view.")
-    if len(text) > MAX_VIEW:
-        raise UserError("The text is too long: at most {max} characters.", max=MAX_VIEW)
-    person = ctx.person
-    assert person is not None
-    await cases.record_event(ctx, matter, "supervisor_view", public=False,
-                             detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
-    handlers_ = (await casework.department_staff(ctx.tx, matter.department_id) if matter.department_id
-                 else await people.with_role(ctx.tx, "office"))
-    for staff_id in handlers_:
-        await notices.to_staff(ctx, staff_id, matter, lambda _: Reply(
-            _("The law-enforcement supervisor {name} gives this view on {number}, discussed at {title}:",
-              name=person.name, number=matter.number, title=event.title) + "\n" + text,
-            title=_("Supervisor's view"), buttons=notices.open_button(_, matter)))
-    return matter
-
-
-class ViewFlow:
-    name = "supervisor_view"
-
-    def describe(self, ctx: Context, dialog: Dialog) -> str:
-        return ctx._("giving your view on a case")
-
-    async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        _ = ctx._
-        event, matter = await discussion(ctx, view(dialog)["event_id"])
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        await ctx.reply(Reply(public_summary(_, matter) + "\n" + _("Please write your view on it, in one message."),
-                              title=_("Your view"), buttons=((cancel,),)))
-
-    async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        if choice != "cancel":
-            raise StaleActionError("This button is no longer valid.")
-        await ctx.answer()
-        await ctx.end_dialog()
-        await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted.")))
-
-    async def on_message(self, ctx: Context, dialog: Dialog) -> None:
-        text = ctx.inc.text.strip()
-        if not text:
-            await ctx.reply(Reply(ctx._("Please answer in text.")))
-            return await self.prompt(ctx, dialog)
-        matter = await give_view(ctx, view(dialog)["event_id"], text)
-        await ctx.end_dialog()
-        await ctx.reply(Reply(ctx._("Your view on {number} has been passed to those handling it. Thank you "
-                                    "for your supervision.", number=matter.number)))
-
-
-VIEW = ViewFlow()

@@ -1,6 +1,7 @@
 """Staff actions on a matter from its card: a press starts the action, asking for what it needs
 (a department, a note, the reply and its grounds) step by step, then carries it out through
-`handlers.casework`, which checks permission, state and the clause's rule once more.
+its use case, which checks permission, state and the clause's rule once more. What each action asks for
+and the rule of each value are in `action_steps.py`; this module is the dialogue.
 
 What cannot succeed is said as early as it is known: an action the matter's state (or a request
 already waiting) rules out is refused on the press, before anything is asked for; each value is
@@ -13,10 +14,8 @@ the dialogue ends with the reason, so that nobody is left on a screen that canno
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date
 
-from bot import callbacks, domain
+from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_
@@ -24,74 +23,17 @@ from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.matter.model import Matter
-from handlers.matters import attachments
+from handlers.matters import assignment, attachments, extensions
 from handlers.matters import casework as cases
 from handlers.matters import replies
 from handlers.matters import screens
-from handlers.matters.notices import OUTCOME_LABELS, RATING_LABELS, VIA_LABELS
-from handlers.dialog_state import ActionData, stored_files
+from handlers.matters.action_steps import CONFIRMED, REQUIRES, STEPS, WITH_FILES, Step, carry_out, check, choices
+from handlers.dialog_state import ActionData
 from handlers.dialog_state import action as held
-from handlers.dialogue import cancelled, open_dialog
-from handlers.matters.rating import MAX_COMMENT
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import people
 
 log = logging.getLogger(__name__)
-
-MAX_TEXT = 4000
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    kind: str  # "text" or "choice"
-    prompt: str
-    label: str  # the value's name on the confirm screen and on its change button
-
-
-GROUNDS = Step("grounds", "text", N_("Please state the grounds (理由/依据): the law, the rules or the facts it rests on "
-                                     "(at least {min_grounds} characters)."), N_("Grounds"))
-NOTE = Step("note", "text", N_("What should be changed?"), N_("What should be changed"))
-STEPS: dict[str, tuple[Step, ...]] = {
-    "assign": (Step("department", "choice", N_("Assign {number} to which department?"), N_("Department")),
-               Step("urger", "choice", N_("Who in the office urges it (专人催办)?"), N_("Urger"))),
-    "reassign": (Step("department", "choice", N_("Re-assign {number}, now with {department}, to which department? Its "
-                                                 "due date, {day}, stays as it is."), N_("Department")),
-                 Step("urger", "choice", N_("Who in the office urges it (专人催办)?"), N_("Urger")),
-                 Step("reason", "text", N_("Why is it re-assigned? Both departments will be told."), N_("Reason"))),
-    "transfer": (Step("authority", "text", N_("Which authority is competent? Please send its name."),
-                      N_("Competent authority")),
-                 Step("explanation", "text", N_("Please write the explanation for the representative: why it is "
-                                                "outside our jurisdiction, and where it goes (at least {min_explanation} "
-                                                "characters)."), N_("Explanation to the representative"))),
-    "cannot_meet": (Step("body", "text", N_("Please write the explanation for the representative: what cannot be "
-                                            "done, patiently and clearly (at least {min_outcome} characters). You may "
-                                            "attach files at any step."), N_("Explanation")),
-                    GROUNDS),
-    "progress": (Step("note", "text", N_("Please write the progress note."), N_("Progress note")),
-                 Step("public", "choice", N_("Send this note to the representative as a progress notice?"),
-                      N_("Progress notice"))),
-    "request_extension": (Step("reason", "text", N_("Please give the reason for the extension (at least {min_reason} "
-                                                    "characters)."), N_("Reason")),),
-    "decide_extension": (Step("decision", "choice", N_("Extend {number} (now due {day}) to:"), N_("Decision")),),
-    "conclude": (Step("outcome", "choice", N_("Outcome class of {number}:"), N_("Outcome class")),),
-    "draft_reply": (Step("via", "choice", N_("How is the reply given?"), N_("How it is given")),
-                    Step("body", "text", N_("Please write the reply: the outcome of the handling (at least "
-                                            "{min_outcome} characters). You may attach files at any step."),
-                         N_("Outcome")),
-                    GROUNDS),
-    "onsite": (Step("participants", "text", N_("Who took part? (discipline inspection, the office, the department)"),
-                    N_("Participants")),
-               Step("findings", "text", N_("What was found, and what was decided?"), N_("Findings"))),
-    "record_rating": (Step("rating", "choice", N_("The feedback form returned for {number}: which rating is ticked?"),
-                           N_("Rating")),
-                      Step("comment", "text", N_("Please copy the comments written on the form, or press the button if "
-                                                 "there are none."), N_("Comments on the form"))),
-    "return_reply": (NOTE,),
-    "leader_return": (NOTE,),
-}
-CONFIRMED = frozenset({"reassign", "transfer", "cannot_meet", "draft_reply", "onsite", "record_rating"})
-WITH_FILES = frozenset({"cannot_meet", "draft_reply"})  # a reply's files (§7), taken at any of its steps
-REQUIRES = {"unmark_major": "mark_major", "leader_return": "leader_approve", "files": "view"}
 
 
 async def on_act(ctx: Context, parts: list[str]) -> None:
@@ -161,14 +103,14 @@ class ActionFlow:
         department = await people.department_name(ctx.tx, matter.department_id or 0) or ""
         text = _(step.prompt, number=matter.number, day=_.date(matter.due_date), department=department,
                  min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars,
-                 min_explanation=cases.MIN_TRANSFER_EXPLANATION, min_reason=cases.MIN_EXTENSION_REASON)
+                 min_explanation=assignment.MIN_TRANSFER_EXPLANATION, min_reason=extensions.MIN_EXTENSION_REASON)
         if step.kind == "text" and step.name in held(dialog)["values"]:  # being changed: what it says now, to copy
             text += "\n\n" + _("Now:") + "\n" + str(held(dialog)["values"][step.name])
         rows: list[tuple[Button, ...]] = [(Button(label, dialog_button(dialog, value)),)
-                                          for value, label in await self._choices(ctx, dialog, step, matter)]
+                                          for value, label in await choices(ctx, held(dialog)["action"], step, matter)]
         if held(dialog)["action"] in CONFIRMED:  # what was written before can be changed from here too
             rows += [(b,) for b in self._change_buttons(ctx, dialog, only_text=True)]
-        rows.append((Button(_("Cancel"), dialog_button(dialog, "cancel")),))
+        rows.append((cancel_button(ctx, dialog),))
         await ctx.reply(Reply(text, buttons=tuple(rows)))
 
     async def _confirm_screen(self, ctx: Context, dialog: Dialog, matter: Matter) -> None:
@@ -179,13 +121,13 @@ class ActionFlow:
             if step.kind == "text":
                 lines += ["", _("{label}:", label=_(step.label)), str(values[step.name]) or _("(none)")]
             else:
-                shown = dict(await self._choices(ctx, dialog, step, matter)).get(values[step.name], "")
+                shown = dict(await choices(ctx, held(dialog)["action"], step, matter)).get(values[step.name], "")
                 lines.append(_("{label}: {value}", label=_(step.label), value=shown))
         if action in WITH_FILES:
             names = [str(f["name"]) for f in held(dialog)["files"]]
             lines += ["", _("Attachments: {names}", names="、".join(names)) if names else _("No attachments")]
         confirm = Button(_("Confirm"), dialog_button(dialog, "confirm"))
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         changes = self._change_buttons(ctx, dialog, only_text=False)
         await ctx.reply(Reply("\n".join(lines), title=_("Please check"),
                               buttons=((confirm, cancel), *rows(changes, 2))))
@@ -197,47 +139,21 @@ class ActionFlow:
                 for i, s in enumerate(self._steps(dialog))
                 if s.name in values and i != int(dialog.step) and (s.kind == "text" or not only_text)]
 
-    async def _choices(self, ctx: Context, dialog: Dialog, step: Step, matter: Matter) -> list[tuple[str, str]]:
-        _ = ctx._
-        if step.name == "department":
-            return [(str(i), name if staffed else _("{department} (no handler yet)", department=name))
-                    for i, name, staffed in await cases.department_choices(ctx, matter, held(dialog)["action"])]
-        if step.name == "urger":
-            office = [await people.get(ctx.tx, i) for i in await people.with_role(ctx.tx, "office")]
-            return [(str(p.id), p.name) for p in office if p is not None]
-        if step.name == "public":
-            return [("yes", _("Yes, send it")), ("no", _("No, internal only"))]
-        if step.name == "outcome":
-            return [(o, _(OUTCOME_LABELS[o])) for o in domain.OUTCOMES]
-        if step.name == "via":
-            return [(v, _(VIA_LABELS[v])) for v in domain.REPLY_VIA]
-        if step.name == "rating":
-            return [(r, _(RATING_LABELS[r])) for r in domain.RATINGS]
-        if step.name == "comment":  # a text step's button: nothing written on the form
-            return [("none", _("No comments on the form"))]
-        if step.name == "decision":
-            days = cases.extension_choices(ctx, matter)
-            return [(d.strftime("d%Y%m%d"), _.date(d)) for d in days] + [("refuse", _("Refuse"))]
-        return []
-
     # -- input -------------------------------------------------------------------------
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice):
             return
         steps = self._steps(dialog)
         if (change := callbacks.chosen(choice, "change", below=len(steps))) is not None:
-            dialog.step = str(change)
-            await ctx.save_dialog(dialog)
-            return await self.prompt(ctx, dialog)
+            return await goto(ctx, self, dialog, str(change))
         step = self._step(dialog)
         if step is None:
             if choice != "confirm":
                 raise StaleActionError("This button is no longer valid.")
             return await self._confirm(ctx, dialog)
         matter = await self._matter(ctx, dialog)
-        if choice not in dict(await self._choices(ctx, dialog, step, matter)):
+        if choice not in dict(await choices(ctx, held(dialog)["action"], step, matter)):
             raise StaleActionError("This button is no longer valid.")
         await self._take(ctx, dialog, matter, step, choice if step.kind == "choice" else "")  # text: none written
 
@@ -261,7 +177,7 @@ class ActionFlow:
     async def _take(self, ctx: Context, dialog: Dialog, matter: Matter, step: Step, value: str) -> None:
         """Keep a value the action's rule accepts; else say why and ask for that value again, changing nothing."""
         try:
-            await self._check(ctx, dialog, matter, step, value)
+            await check(ctx, held(dialog)["action"], held(dialog)["values"], matter, step, value)
         except (PermissionDeniedError, NotFoundError, StaleActionError):
             raise
         except UserError as refusal:
@@ -271,25 +187,6 @@ class ActionFlow:
         held(dialog)["values"][step.name] = value
         await self._next(ctx, dialog)
 
-    async def _check(self, ctx: Context, dialog: Dialog, matter: Matter, step: Step, value: str) -> None:
-        """The rule of the action for this one value, as `handlers.casework` applies it when the action is done."""
-        action, values = held(dialog)["action"], held(dialog)["values"]
-        if step.kind == "text" and len(value) > MAX_TEXT:
-            raise UserError("The text is too long: {n} characters, at most {max}.", n=len(value), max=MAX_TEXT)
-        if step.name == "department":
-            await cases.check_department(ctx, matter, int(value), action)
-        elif step.name == "authority":
-            cases.check_authority(value)
-        elif step.name == "explanation":
-            cases.check_transfer_explanation(value)
-        elif action in ("cannot_meet", "draft_reply") and step.name in ("body", "grounds"):
-            given = {**values, step.name: value}
-            replies.check_reply(ctx, given.get("body"), given.get("grounds"))
-        elif action == "request_extension":
-            cases.check_extension_reason(value)
-        elif action == "record_rating" and step.name == "comment" and len(value) > MAX_COMMENT:
-            raise UserError("The comment is too long: at most {max} characters.", max=MAX_COMMENT)
-
     async def _next(self, ctx: Context, dialog: Dialog) -> None:
         """On to the first value still missing; when none is, to the confirm screen, or done."""
         values = held(dialog)["values"]
@@ -297,67 +194,31 @@ class ActionFlow:
         missing = next((i for i, s in enumerate(steps) if s.name not in values), len(steps))
         if missing == len(steps) and held(dialog)["action"] not in CONFIRMED:
             return await self._execute(ctx, dialog)
-        dialog.step = str(missing)
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, str(missing))
 
     async def _confirm(self, ctx: Context, dialog: Dialog) -> None:
         """Every value once more by its rule (back to the first that no longer passes), then the action."""
         matter = await self._matter(ctx, dialog)
         for index, step in enumerate(self._steps(dialog)):
             try:
-                await self._check(ctx, dialog, matter, step, held(dialog)["values"][step.name])
+                await check(ctx, held(dialog)["action"], held(dialog)["values"], matter, step,
+                            held(dialog)["values"][step.name])
             except (PermissionDeniedError, NotFoundError, StaleActionError):
                 raise
             except UserError as refusal:
                 await ctx.reply(Reply(ctx._(refusal.msgid, **refusal.params)))
                 del held(dialog)["values"][step.name]
-                dialog.step = str(index)
-                await ctx.save_dialog(dialog)
-                return await self.prompt(ctx, dialog)
+                return await goto(ctx, self, dialog, str(index))
         await self._execute(ctx, dialog)
 
     async def _execute(self, ctx: Context, dialog: Dialog) -> None:
         try:
-            await self._carry_out(ctx, dialog)
+            await ctx.end_dialog()
+            await carry_out(ctx, held(dialog))
+            await _done(ctx, int(held(dialog)["matter_id"]))
         except UserError as refusal:
             refusal.closes_dialog = True  # it cannot succeed as it stands: the person is not left on this step
             raise
-
-    async def _carry_out(self, ctx: Context, dialog: Dialog) -> None:
-        action, matter_id = held(dialog)["action"], int(held(dialog)["matter_id"])
-        v = held(dialog)["values"]
-        files = stored_files(held(dialog)["files"])
-        await ctx.end_dialog()
-        if action == "assign":
-            await cases.assign(ctx, matter_id, int(v["department"]), int(v["urger"]))
-        elif action == "reassign":
-            await cases.reassign(ctx, matter_id, int(v["department"]), int(v["urger"]), v["reason"])
-        elif action == "transfer":
-            await cases.transfer(ctx, matter_id, v["authority"], v["explanation"])
-        elif action == "cannot_meet":
-            if not await replies.cannot_meet(ctx, matter_id, v["body"], v["grounds"], files):
-                await ctx.reply(Reply(ctx._("The matter is major, difficult or complex: the explanation goes to a "
-                                            "leader for approval, and is sent once approved.")))
-        elif action == "progress":
-            await cases.progress(ctx, matter_id, v["note"], v["public"] == "yes")
-        elif action == "request_extension":
-            await cases.request_extension(ctx, matter_id, v["reason"])
-        elif action == "decide_extension":
-            decision = v["decision"]
-            new_due = None if decision == "refuse" else date(int(decision[1:5]), int(decision[5:7]), int(decision[7:9]))
-            await cases.decide_extension(ctx, matter_id, new_due)
-        elif action == "conclude":
-            await cases.conclude(ctx, matter_id, v["outcome"])
-        elif action == "draft_reply":
-            await replies.draft_reply(ctx, matter_id, v["body"], v["grounds"], v["via"], files)
-        elif action == "onsite":
-            await cases.onsite(ctx, matter_id, v["participants"], v["findings"])
-        elif action == "record_rating":
-            await cases.rate(ctx, matter_id, held(dialog)["reply_id"], v["rating"], v["comment"], on_paper=True)
-        elif action in ("return_reply", "leader_return"):
-            await replies.return_reply(ctx, matter_id, v["note"], as_leader=action == "leader_return")
-        await _done(ctx, matter_id)
 
 
 ACT = ActionFlow()

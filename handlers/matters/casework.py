@@ -1,9 +1,12 @@
-"""Handling a matter: the use cases of the office, the departments, leaders and the representative
-(seed §7, §12-§14). Each one re-reads the matter, asks `permissions.may` and the matter's
-rules (`bot.matter.life`), carries out the step they decide, records the change on the timeline and in the audit log, and queues
-the messages it owes — all in the caller's one transaction. The reply and its approvals are in
-`replies.py`; the chat screens in `screens.py` and `actions.py`, which check each value a person gives
-with the same rules (`ready`, `check_*`) before the use case applies them again.
+"""Handling a matter: what every use case of the office, the departments, leaders and the representative
+(seed §7, §12-§14) shares, and the small steps of handling it. Each use case re-reads the matter (`load`:
+`permissions.may`), asks the matter's rules (`bot.matter.life`, `ready`), carries out the step they decide,
+records the change on the timeline and in the audit log (`record_event`), and queues the messages it owes
+— all in the caller's one transaction. Assigning, re-assigning and transferring are in `assignment.py`
+(the departments open to a matter in `departments.py`), extensions in `extensions.py`, the
+representative's rating in `rating.py`, the reply and its approvals in `replies.py`; the chat screens in
+`screens.py` and `actions.py`, which check each value a person gives with the same rules (`ready`,
+`check_*`) before the use case applies them again.
 """
 
 from __future__ import annotations
@@ -13,18 +16,14 @@ from datetime import date, datetime
 from bot import domain
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
-from bot.messages import OutFile
 from bot.permissions import MatterAccess, Policy, may
 from bot.matter import life
 from bot.matter.model import Matter
-from bot.matter.states import ExtensionState, Happened, ReplyState, State
-from handlers.matters import notices, slips
-from storage import audit, casework, matters, people
+from bot.matter.states import Happened, ReplyState, State
+from handlers.matters import notices
+from handlers.matters.departments import departments_open_to
+from storage import audit, casework, matters
 from storage.db import parse_ts
-
-MIN_TRANSFER_EXPLANATION = 20
-MIN_EXTENSION_REASON = 10
-MAX_AUTHORITY = 100
 
 
 def policy(ctx: Context) -> Policy:
@@ -79,10 +78,28 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
         draft = await casework.open_reply(ctx.tx, matter.id)
         if draft is None or draft.state != (ReplyState.AWAITING_LEADER if action == "leader_return" else ReplyState.DRAFT):
             raise UserError("No reply of this matter is waiting for your approval.")
-    if action in ("assign", "reassign") and not await _departments_open_to(ctx, matter, action):
+    if action in ("assign", "reassign") and not await departments_open_to(ctx, matter, action):
         raise UserError("No department can take {number} now: none has a handler who uses this service, or Article 14 "
                         "of the {regulation} excludes it. Please ask the administrator to add a handler to a department "
                         "and send them an invite.", number=matter.number)
+
+
+def extension_choices(ctx: Context, matter: Matter) -> list[date]:
+    """The due dates an extension may grant: a month at a time, capped (§12; at most 6 months)."""
+    return life.extension_choices(matter, registered(matter), ctx.config.unit.tz,
+                                  ctx.config.casework.extension_cap_months)
+
+
+async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
+    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
+    last = await casework.last_sent_reply(ctx.tx, matter.id)
+    if last is None or last.via != "paper":
+        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
+                        number=matter.number)
+    if matter.state != State.REPLIED or last.rating not in (None, "unrated"):
+        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
+                        "it.", number=matter.number)
+    return last
 
 
 async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool, detail: dict[str, object]
@@ -95,111 +112,33 @@ async def record_event(ctx: Context, matter: Matter, event: str, *, public: bool
     await audit.record(ctx.tx, ctx.now, actor, event, matter_id=matter.id, detail=kept)
 
 
-# -- the office ------------------------------------------------------------------------
-
-
-async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int) -> Matter:
-    """Give the matter to a department, with a named office urger (§13); never against §14."""
-    matter = await load(ctx, matter_id, "assign")
-    require_state(matter, "assign")
-    department = await check_department(ctx, matter, department_id, "assign")
-    urger = await _urger(ctx, urger_id)
-    await casework.save(ctx.tx, matter.id, ctx.now, life.assign(matter, department_id, urger_id))
-    await record_event(ctx, matter, Happened.ASSIGNED, public=True,
-                       detail={"department_id": department_id, "urger_id": urger_id})
-    await notices.to_representative(ctx, matter, notices.assigned(department))
-    staff = set(await casework.department_staff(ctx.tx, department_id))
-    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
-    for person_id in sorted({*staff, urger_id}):
-        await notices.to_staff(ctx, person_id, matter, notices.new_assignment(
-            matter, department, urger.name, (slip,) if slip and person_id in staff else ()))
-    return matter
-
-
-async def _slip(ctx: Context, matter_id: int) -> OutFile:
-    """The assignment slip 交办单 of the matter as this transaction leaves it, for its department (who may see
-    the complainant: SPEC §1)."""
-    assigned = await matters.get(ctx.tx, matter_id)
-    assert assigned is not None
-    return await slips.slip_file(ctx, assigned, personal=True)
-
-
-async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: int, reason: str) -> None:
-    """改派: the office gives an assigned, unconcluded matter to another department (§13). Both departments,
-    the urgers and the representative are told; §14 holds again; the due date runs on unchanged."""
-    matter = await load(ctx, matter_id, "reassign")
-    require_state(matter, "reassign")
-    department = await check_department(ctx, matter, department_id, "reassign")
-    urger = await _urger(ctx, urger_id)
-    if not reason.strip():
-        raise UserError("Please give the reason for the re-assignment.")
-    old_id = matter.department_id or 0
-    old = await people.department_name(ctx.tx, old_id) or ""
-    await casework.save(ctx.tx, matter.id, ctx.now, life.reassign(matter, department_id, urger_id))
-    await record_event(ctx, matter, Happened.REASSIGNED, public=True, detail={
-        "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
-        "reason": reason})
-    await notices.to_representative(ctx, matter, notices.reassigned(department))
-    leaving = set(await casework.department_staff(ctx.tx, old_id))
-    staff = set(await casework.department_staff(ctx.tx, department_id))
-    taking = {*staff, urger_id}
+async def assigned_people(ctx: Context, matter: Matter) -> set[int]:
+    """Those the matter is assigned to now: its department's staff and its urger."""
+    found = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
     if matter.urger_id:
-        taking.add(matter.urger_id)  # an urger replaced hears who urges it now
-    slip = await _slip(ctx, matter.id) if staff - {actor_id(ctx)} else None
-    for person_id in sorted(taking):
-        await notices.to_staff(ctx, person_id, matter, notices.reassigned_here(
-            matter, old, department, urger.name, reason, (slip,) if slip and person_id in staff else ()))
-    for person_id in sorted(leaving - taking):
-        await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
+        found.add(matter.urger_id)
+    return found
 
 
-async def department_choices(ctx: Context, matter: Matter, action: str) -> list[tuple[int, str, bool]]:
-    """(id, name, staffed) of the departments to offer for `action` (assign or reassign): all but the present
-    one; `staffed` when someone there uses this service (see `check_department`)."""
-    staffed = await casework.staffed_departments(ctx.tx)
-    return [(i, name, i in staffed) for i, name in await people.departments(ctx.tx)
-            if not (action == "reassign" and i == matter.department_id)]
+async def tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None
+                          ) -> None:
+    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger
+    (but not `told`, who has heard of it already)."""
+    for person_id in sorted(await assigned_people(ctx, matter) - {told}):
+        await notices.to_staff(ctx, person_id, matter, make)
 
 
-async def _departments_open_to(ctx: Context, matter: Matter, action: str) -> list[int]:
-    return [i for i, _name, staffed in await department_choices(ctx, matter, action) if staffed
-            and not life.conflicts(matter, i)]
+def actor_id(ctx: Context) -> int:
+    assert ctx.person is not None
+    return ctx.person.id
 
 
-async def check_department(ctx: Context, matter: Matter, department_id: int, action: str) -> str:
-    """The department's name, if the matter may go to it now: §14, and someone there to handle it.
-
-    A department where no handler or head is bound to a chat would receive the matter in silence:
-    nobody told, nobody able to record progress, conclude or draft the reply, only the urger's reminders
-    going out. The office is refused with the reason, rather than warned: such an assignment can
-    only end in a re-assignment, and until it is made the matter stays in the office's own inbox."""
-    department = await people.department_name(ctx.tx, department_id)
-    if department is None:
-        raise NotFoundError("No such department.")
-    if action == "reassign" and department_id == matter.department_id:
-        raise UserError("{number} is already handled by {department}. Please choose another department.",
-                        number=matter.number, department=department)
-    check_assignable(matter, department_id, department)
-    if department_id not in await casework.staffed_departments(ctx.tx):
-        raise UserError("{department} has no handler who uses this service yet: nobody there would be told of "
-                        "{number}, or could act on it. Please choose another department, or ask the administrator "
-                        "to add a handler to {department} and send them an invite.", department=department,
-                        number=matter.number)
-    return department
+def registered(matter: Matter) -> datetime:
+    """When the matter was registered: where its clocks start."""
+    return parse_ts(matter.registered_at)
 
 
-async def _urger(ctx: Context, urger_id: int) -> people.Person:
-    urger = await people.get(ctx.tx, urger_id)
-    if urger is None or "office" not in urger.roles:
-        raise UserError("The urger must be a member of the office.")
-    return urger
-
-
-def check_assignable(matter: Matter, department_id: int, department: str) -> None:
-    """§14: refuse the department that handled a disputed case originally, at first and on reopening."""
-    if life.conflicts(matter, department_id):
-        raise UserError("Under Article 14 of the {regulation}, this appeal disputes the handling of {department}, "
-                        "so it cannot be assigned to that department. Please choose another.", department=department)
+# -- the smaller steps: marking major, progress notes, conclusion, joint on-site supervision --------
 
 
 async def mark_major(ctx: Context, matter_id: int) -> None:
@@ -208,48 +147,6 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     require_state(matter, "mark_major")
     await casework.save(ctx.tx, matter.id, ctx.now, life.mark_major(matter))
     await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
-
-
-def check_authority(authority: str) -> None:
-    if not authority.strip():
-        raise UserError("Please send the name of the competent authority.")
-    if len(authority.strip()) > MAX_AUTHORITY:
-        raise UserError("The name of the authority is too long: {n} characters, at most {max}.",
-                        n=len(authority.strip()), max=MAX_AUTHORITY)
-
-
-def check_transfer_explanation(explanation: str) -> None:
-    if len(explanation.strip()) < MIN_TRANSFER_EXPLANATION:
-        raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
-                        "our jurisdiction; this explanation has {have}.", n=MIN_TRANSFER_EXPLANATION,
-                        have=len(explanation.strip()))
-
-
-async def transfer(ctx: Context, matter_id: int, authority: str, explanation: str) -> None:
-    """§12 "receive first, explain, then transfer": record the competent authority, explain, close."""
-    matter = await load(ctx, matter_id, "transfer")
-    await ready(ctx, matter, "transfer")
-    check_authority(authority)
-    check_transfer_explanation(explanation)
-    await casework.save(ctx.tx, matter.id, ctx.now, life.transfer(matter, authority))
-    await record_event(ctx, matter, Happened.TRANSFERRED, public=True,
-                       detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
-    await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
-    await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
-
-
-async def tell_work_ended(ctx: Context, matter: Matter, make: notices.StaffNotice, told: int | None = None
-                          ) -> None:
-    """Everyone the matter was assigned to hears of a change that ends their work: its department and urger
-    (but not `told`, who has heard of it already)."""
-    targets = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
-    if matter.urger_id:
-        targets.add(matter.urger_id)
-    for person_id in sorted(targets - {told}):
-        await notices.to_staff(ctx, person_id, matter, make)
-
-
-# -- the department --------------------------------------------------------------------
 
 
 async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> None:
@@ -263,53 +160,6 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
                        detail={"note": note} if public else {"note": note, "internal": True})
     if public:
         await notices.to_representative(ctx, matter, notices.progress(note))
-
-
-async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
-    """申请延期: the department asks, with a reason; the office (or a leader) decides."""
-    matter = await load(ctx, matter_id, "request_extension")
-    await ready(ctx, matter, "request_extension")
-    check_extension_reason(reason)
-    await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
-    await casework.touch(ctx.tx, matter.id, ctx.now)
-    await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
-    for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
-        await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
-
-
-def check_extension_reason(reason: str) -> None:
-    if len(reason.strip()) < MIN_EXTENSION_REASON:
-        raise UserError("The reason for the extension is too brief: {have} characters, at least {n} are needed.",
-                        have=len(reason.strip()), n=MIN_EXTENSION_REASON)
-
-
-def extension_choices(ctx: Context, matter: Matter) -> list[date]:
-    """The due dates an extension may grant: a month at a time, capped (§12; at most 6 months)."""
-    return life.extension_choices(matter, _registered(matter), ctx.config.unit.tz,
-                                  ctx.config.casework.extension_cap_months)
-
-
-async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, note: str = "") -> None:
-    """Approve with a new due date (capped), or refuse; the representative receives a progress notice."""
-    matter = await load(ctx, matter_id, "decide_extension")
-    pending = await casework.pending_extension(ctx.tx, matter.id)
-    if pending is None:
-        raise UserError("No extension of this matter is waiting for a decision.")
-    if new_due is None:
-        await casework.decide_extension(ctx.tx, pending.id, ExtensionState.REFUSED, actor_id(ctx), ctx.now, None, note)
-        await record_event(ctx, matter, "extension_refused", public=False, detail={})
-    else:
-        cap = domain.extension_cap(_registered(matter), ctx.config.unit.tz, ctx.config.casework.extension_cap_months)
-        if new_due > cap or new_due <= matter.due_date:
-            raise UserError("The new due date must be after the present one and at most {months} months after "
-                            "registration.", months=ctx.config.casework.extension_cap_months)
-        await casework.decide_extension(ctx.tx, pending.id, ExtensionState.APPROVED, actor_id(ctx), ctx.now, new_due, note)
-        await casework.save(ctx.tx, matter.id, ctx.now, life.extend(matter, new_due, _registered(matter),
-                                                                  ctx.config.unit.tz,
-                                                                  ctx.config.casework.extension_cap_months))
-        await record_event(ctx, matter, Happened.EXTENDED, public=True, detail={"due": new_due.isoformat()})
-        await notices.to_representative(ctx, matter, notices.extended(new_due))
-    await notices.to_staff(ctx, pending.requested_by, matter, notices.extension_decided(matter, new_due))
 
 
 async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
@@ -332,76 +182,3 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
     await record_event(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
     for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
         await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))
-
-
-# -- the representative ----------------------------------------------------------------
-
-
-async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment: str, *, on_paper: bool = False
-               ) -> State:
-    """§14: 满意 / 基本满意 / 不满意; 不满意 reopens with a new clock and alerts office and discipline.
-    `on_paper`: the office records the feedback form 征询意见表 returned for a reply given on paper (seed §7);
-    it counts exactly as the representative's own rating, and the representative is told it was recorded."""
-    matter = await load(ctx, matter_id, "record_rating" if on_paper else "rate")
-    last = await paper_reply_to_rate(ctx, matter) if on_paper else await casework.last_sent_reply(ctx.tx, matter.id)
-    if matter.state != State.REPLIED or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
-        raise UserError("This reply has been rated already, or is not the latest one.")
-    if rating not in domain.RATINGS:
-        raise UserError("Please choose one of the buttons.")
-    await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
-    step = life.rate(matter, rating, final_given=last.kind == "final",
-                     today=ctx.now.astimezone(ctx.config.unit.tz).date(), reopen_months=ctx.config.casework.reopen_months)
-    state = step.state
-    assert state is not None
-    await casework.save(ctx.tx, matter.id, ctx.now, step)
-    await record_event(ctx, matter, f"rated_{rating}", public=True,
-                       detail={"reply_id": last.id, **({"on_paper": True} if on_paper else {})})
-    due = step.due_date or matter.due_date  # a new one only when it reopens
-    if on_paper:
-        await notices.to_representative(ctx, matter, notices.paper_rating_recorded(rating, state, due))
-    if state == State.REOPENED:
-        await _announce_reopening(ctx, matter, comment, due)
-    elif matter.department_id is not None:
-        for person_id in await casework.department_staff(ctx.tx, matter.department_id):
-            await notices.to_staff(ctx, person_id, matter, await notices.rated(ctx, matter, rating))
-    return state
-
-
-async def paper_reply_to_rate(ctx: Context, matter: Matter) -> casework.ReplyRecord:
-    """The latest reply, given on paper and waiting for its rating: what a returned feedback form rates."""
-    last = await casework.last_sent_reply(ctx.tx, matter.id)
-    if last is None or last.via != "paper":
-        raise UserError("{number} has no reply given on paper: there is no feedback form to record.",
-                        number=matter.number)
-    if matter.state != State.REPLIED or last.rating not in (None, "unrated"):
-        raise UserError("The latest reply to {number} has been rated already: a feedback form cannot be recorded for "
-                        "it.", number=matter.number)
-    return last
-
-
-async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: date) -> None:
-    """§14: 不满意 reopens the matter: the timeline shows the new due date; office and discipline inspection
-    are alerted; the department that handled it and the urger are told it comes back, and by when. (The
-    department that takes it next — another one, for a disputed appeal — hears it from the assignment.)"""
-    await record_event(ctx, matter, Happened.REOPENED, public=True, detail={"due": due.isoformat()})
-    alerted: set[int] = set()
-    alert = await notices.dissatisfied(ctx, matter, comment)
-    for role in ("office", "discipline"):
-        for person_id in await people.with_role(ctx.tx, role):
-            alerted.add(person_id)
-            await notices.to_staff(ctx, person_id, matter, alert)
-    told = set(await casework.department_staff(ctx.tx, matter.department_id)) if matter.department_id else set()
-    if matter.urger_id:
-        told.add(matter.urger_id)
-    back = await notices.reopened(ctx, matter, due)
-    for person_id in sorted(told - alerted):
-        await notices.to_staff(ctx, person_id, matter, back)
-
-
-def actor_id(ctx: Context) -> int:
-    assert ctx.person is not None
-    return ctx.person.id
-
-
-def _registered(matter: Matter) -> datetime:
-    return parse_ts(matter.registered_at)

@@ -2,8 +2,8 @@
 number, subject, representative, a summary of its content, the due date, the urger, the requirements of
 the regulation, a space for the office's note, and lines to sign for it — in the official layout
 (bot/official_docx.py). Sent to the department's handlers with the notice of an assignment or a
-re-assignment (handlers/matters/casework.py), and drawn again from the card (handlers/reports/papers.py); the complainant of
-a referred case is named on it only for those who may see him (SPEC §1).
+re-assignment (handlers/matters/assignment.py), and drawn again from the card (handlers/reports/papers.py); the
+complainant of a referred case is named on it only for those who may see him (SPEC §1).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.office_files import zh_date
 from bot.official_docx import OfficialDocument
 from handlers.labels import KIND_LABELS
 from handlers.reports.measures import local_day
-from handlers.reports.report_text import BODY_WORDS, zh_words
+from handlers.reports.paper_words import BODY_WORDS, zh_words
 from storage import matters, people
 from bot.matter.model import Matter
 

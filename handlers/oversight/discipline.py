@@ -28,7 +28,7 @@ LIMIT = 20  # matters listed per list; the header counts them all up to this
 async def inbox(ctx: Context) -> None:
     """What discipline inspection watches now, list by list, each matter with what is owed."""
     _, tz = ctx._, ctx.config.unit.tz
-    today = ctx.now.astimezone(tz).date()
+    today = ctx.today
     names = dict(await people.departments(ctx.tx))
     stale_days = ctx.config.supervision.stale_days
     overdue = await oversight.overdue(ctx.tx, today, LIMIT)

@@ -25,7 +25,7 @@ from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.dialog_state import NpcData, given, npc
-from handlers.dialogue import cancelled
+from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
 from storage import audit, matters, reports
 from storage.reports import RegisterEntry
 
@@ -91,8 +91,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     else:
         entry = await _unfiled(ctx, callbacks.to_int(parts[1]))
         dialog = Dialog("npc", "filed_day", "", dict(NpcData(entry=entry.id, day=None)))
-    await ctx.save_dialog(dialog)
-    await REGISTER.prompt(ctx, dialog)
+    await open_dialog(ctx, REGISTER, dialog)
 
 
 async def _unfiled(ctx: Context, entry_id: object) -> RegisterEntry:
@@ -112,7 +111,7 @@ class RegisterFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, npc(dialog)
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        cancel = cancel_button(ctx, dialog)
         none = Button(_("None"), dialog_button(dialog, "none"))
         days = (Button(_("Today"), dialog_button(dialog, "today")),
                 Button(_("Yesterday"), dialog_button(dialog, "yesterday")))
@@ -166,21 +165,19 @@ class RegisterFlow:
         return "\n".join(lines)
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        await ctx.answer()
-        if await cancelled(ctx, choice):
+        if await cancel_pressed(ctx, choice, permission="npc_register"):
             return
-        require(ctx.person, "npc_register")  # again at every step: roles change
         step, data = dialog.step, npc(dialog)
         if step == "number" and choice == "none":
             data["number"] = ""
-            return await self._goto(ctx, dialog, "matter")
+            return await goto(ctx, self, dialog, "matter")
         if step == "matter" and choice == "none":
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step in ("day", "filed_day") and choice in ("today", "yesterday"):
             return await self._take_day(ctx, dialog, ctx.today - timedelta(days=int(choice == "yesterday")))
         if step == "note" and choice == "none":
             data["note"] = ""
-            return await self._goto(ctx, dialog, "confirm")
+            return await goto(ctx, self, dialog, "confirm")
         if step == "confirm" and choice == "confirm":
             return await self._record(ctx, dialog)
         if step == "filed_confirm" and choice == "confirm":
@@ -200,14 +197,14 @@ class RegisterFlow:
                 data["number"] = text
             else:
                 data["note"] = text
-            return await self._goto(ctx, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
+            return await goto(ctx, self, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
         if step == "matter" and text:
             matter = await matters.by_number(ctx.tx, text)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or press None.",
                                 number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
             data["matter"] = matter.id
-            return await self._goto(ctx, dialog, "day")
+            return await goto(ctx, self, dialog, "day")
         if step in ("day", "filed_day") and text:
             day = parse_date(text, ctx.today.year)
             if day is None:
@@ -226,12 +223,7 @@ class RegisterFlow:
                 raise UserError("The protest was lodged on {day}: it cannot have been filed before that.",
                                 day=ctx._.date(entry.happened_on))
         npc(dialog)["day"] = day.isoformat()
-        await self._goto(ctx, dialog, "note" if dialog.step == "day" else "filed_confirm")
-
-    async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
-        dialog.step = step
-        await ctx.save_dialog(dialog)
-        await self.prompt(ctx, dialog)
+        await goto(ctx, self, dialog, "note" if dialog.step == "day" else "filed_confirm")
 
     async def _record(self, ctx: Context, dialog: Dialog) -> None:
         person, data = ctx.person, npc(dialog)

@@ -27,6 +27,7 @@ from bot.errors import PermissionDeniedError, UserError
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Reply
 from bot.permissions import require
+from handlers.labels import listed
 from storage import access, audit, people
 from storage.access import Account
 from storage.db import Tx
@@ -205,10 +206,6 @@ def role_names(_: Translator, roles: frozenset[str]) -> str:
     names = {"office": _("liaison office"), "handler": _("handling department"), "head": _("department head"),
              "discipline": _("discipline inspection"), "leader": _("leader"), "admin": _("administrator")}
     return listed(_, [names[r] for r in sorted(roles) if r in names])
-
-
-def listed(_: Translator, items: list[str]) -> str:
-    return ("、" if _.locale.startswith("zh") else ", ").join(items)
 
 
 async def describe(tx: Tx, _: Translator, person: Person) -> str:

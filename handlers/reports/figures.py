@@ -1,6 +1,6 @@
 """The figures of the half-year report to the higher procuratorate (seed §17) and of the yearly
-performance assessment (seed §19), as plain dataclasses; handlers/reports/report_text.py words them and
-bot/office_files.py writes them out.
+performance assessment (seed §19), as plain dataclasses; handlers/reports/report_text.py and
+assessment_text.py word them and bot/office_files.py writes them out.
 
 Every period is a span of the unit's local days (Asia/Shanghai by default): a matter registered at
 23:30 on 30 June belongs to the first half. Every figure is a measure of handlers/reports/measures.py, counted

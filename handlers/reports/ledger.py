@@ -7,7 +7,7 @@ office keeps by hand, as a workbook that prints.
   (2026-01-01..2026-03-31), this year by default; a kind, a department or a state by its name;
 - `python -m bot report ledger 2026 --out F.xlsx [--kind K] [--department D] [--state S]` (bot/__main__.py).
 
-Its words are the papers' (handlers/reports/report_text.py) and its 办结 is the measure's (handlers/reports/measures.py).
+Its words are the papers' (handlers/reports/paper_words.py) and its 办结 is the measure's (handlers/reports/measures.py).
 It names the representative and the subject, never a complainant (SPEC §1).
 """
 
@@ -35,7 +35,7 @@ from bot.workbook import Column, Sheet
 from handlers.reports import measures
 from handlers.labels import KIND_LABELS
 from handlers.matters.notices import OUTCOME_LABELS
-from handlers.reports.report_text import BODY_WORDS, STATE_WORDS, zh_words
+from handlers.reports.paper_words import BODY_WORDS, STATE_WORDS, zh_words
 from handlers.reports.figures import window
 from storage import audit, people
 from storage.db import Tx
@@ -214,7 +214,7 @@ def _allowed(ctx: Context) -> Person:
 async def _draw(ctx: Context) -> Drawn:
     person = _allowed(ctx)
     tz = ctx.config.unit.tz
-    today = ctx.now.astimezone(tz).date()
+    today = ctx.today
     f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx))
     data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))

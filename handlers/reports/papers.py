@@ -29,7 +29,7 @@ from handlers.matters import casework as cases
 from handlers.matters import slips
 from handlers.labels import KIND_LABELS
 from handlers.reports.measures import local_day
-from handlers.reports.report_text import zh_words
+from handlers.reports.paper_words import zh_words
 from storage import audit, casework, people
 from storage.casework import ReplyRecord
 

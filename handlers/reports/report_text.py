@@ -1,5 +1,6 @@
-"""What the half-year report to the higher procuratorate (seed §17) and the assessment workbook (§19)
-say, in Chinese whatever the reader's language: the office sends them upward as they are.
+"""What the half-year report to the higher procuratorate (seed §17) says, in Chinese whatever the reader's
+language: the office sends it upward as it is. (The assessment workbook's words are assessment_text.py,
+the words both share paper_words.py.)
 
 `half_year_report` turns the figures into paragraphs and tables once; the .docx and the .xlsx are both
 written from those blocks (bot/office_files.py), so the workbook holds exactly the document's tables.
@@ -17,45 +18,26 @@ from zoneinfo import ZoneInfo
 from bot.config import ReportConfig
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES
-from bot.matter.states import STATES, ExtensionState, State
+from bot.matter.states import STATES, ExtensionState
 from bot.i18n import REGULATION, Translator
 from bot.office_files import (
     NO_RATE, Cell, Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx, zh_date,
 )
-from handlers.liaison.contacts import METHOD_LABELS
-from handlers.labels import KIND_LABELS
+from handlers.labels import KIND_LABELS, METHOD_LABELS
 from handlers.matters.notices import OUTCOME_LABELS
 from handlers.reports import measures as M
 from handlers.reports.measures import Rate
-from handlers.reports.figures import AssessmentFigures, DepartmentFigures, EventRow, HalfYear, HalfYearFigures
+from handlers.reports import paper_words
+from handlers.reports.figures import EventRow, HalfYear, HalfYearFigures
+from handlers.reports.paper_words import BODY_WORDS, HALF_WORDS, STATE_WORDS
 from storage.contacts import Coverage, Tally
 from storage.reports import RegisterEntry
 
 DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
 
-# The report's own words for states: the chat's labels say 已办结 for both concluded and closed.
-STATE_WORDS: Final[dict[str, str]] = {
-    State.REGISTERED: "已登记待交办", State.ASSIGNED: "已交办", State.IN_PROGRESS: "办理中",
-    State.CONCLUDED: "已办结待答复", State.REPLIED: "已答复待评价", State.RATED: "已评价待最终答复",
-    State.CLOSED: "已完结", State.TRANSFERRED: "已移送", State.REOPENED: "重新办理中",
-}
-BODY_WORDS: Final = {"npc": "人大代表", "cppcc": "政协委员"}
-ROLE_WORDS: Final = {"office": "办公室", "handler": "承办人", "head": "部门负责人", "discipline": "纪检监察",
-                     "leader": "院领导", "admin": "系统管理员"}
-HALF_WORDS: Final = {1: "上半年", 2: "下半年"}
-
 
 def _rate(rate: Rate) -> str:
     return M.percent(rate.value)
-
-
-def _zh() -> Translator:
-    return Translator("zh_Hans", ZoneInfo("Asia/Shanghai"))  # for labels only: no date is formatted with it
-
-
-def zh_words(msgid: str) -> str:
-    """A label of the chat in the papers' language, Chinese, whoever draws them."""
-    return _zh()(msgid)
 
 
 def _sum_row(label: str, rows: Sequence[tuple[Cell, ...]]) -> tuple[Cell, ...]:
@@ -103,7 +85,7 @@ def half_year_report(f: HalfYearFigures, drawn_at: datetime, tz: ZoneInfo, paper
                      addressee: str | None = None, regulation: str = REGULATION) -> Report:
     """The report's paragraphs and tables, in Chinese, from the figures; `addressee` overrides the
     configured 主送机关 (the command line's --to); `regulation` is the title it cites."""
-    zh = _zh()
+    zh = paper_words.zh()
     half = f"{f.period.year}年{HALF_WORDS[f.period.half]}"
     drawn_on = drawn_at.astimezone(tz).date()
     report = Report(
@@ -285,39 +267,6 @@ def _closing_section(report: Report, f: HalfYearFigures) -> None:
         report.notes += [f"审计日志：截至制表时共{count}条记录", f"最新一条记录的校验值（SHA-256）：{digest}"]
 
 
-UNASSIGNED_ROW: Final = "办公室直接处理（移送、无法满足及尚未交办）"
-ASSESSMENT_MEASURES: Final = (M.REGISTERED, M.HANDLED, M.DUE, M.ON_TIME, M.LATE, M.DUE_OPEN, M.ON_TIME_RATE,
-                              M.REPLIES, M.RESPONSE_RATE, M.SATISFACTION_RATE, M.REOPENED)
-
-
-def assessment_tables(f: AssessmentFigures) -> list[Table]:
-    """Per department and per staff member (§19)."""
-
-    def row(d: DepartmentFigures, name: str) -> tuple[Cell, ...]:
-        t, s = d.timeliness, d.satisfaction
-        return (name, d.registered, d.handled, d.average_days, t.due, t.on_time, t.late, t.due_open, t.rate.value,
-                s.replies, s.satisfied, s.basically, s.dissatisfied, s.unrated, s.response_rate.value,
-                s.satisfaction_rate.value, d.reopened, d.stale_flags)
-
-    departments = Table(
-        "部门", f"{f.year}年承办部门考核数据",
-        ("承办部门", M.REGISTERED.words, M.HANDLED.words, "平均办结天数", M.DUE.words, M.ON_TIME.words, M.LATE.words,
-         M.DUE_OPEN.words, M.ON_TIME_RATE.words, M.REPLIES.words, M.SATISFIED.words, M.BASICALLY.words,
-         M.DISSATISFIED.words, M.UNRATED.words, M.RESPONSE_RATE.words, M.SATISFACTION_RATE.words, M.REOPENED.words,
-         "长期未办理标记"),
-        [*(row(d, d.name or UNASSIGNED_ROW) for d in f.departments), row(f.total, "合计")],
-        frozenset({8, 14, 15}))
-    staff = Table(
-        "人员", f"{f.year}年工作人员考核数据", ("姓名", "部门", "角色", "联系代表委员（人次）", "催办次数", "催办事项"),
-        [(s.name, s.department or None, "、".join(ROLE_WORDS.get(r, r) for r in s.roles), s.contacts, s.urgings,
-          s.urged_matters) for s in f.staff])
-    return [departments, staff]
-
-def audit_note(head: tuple[int, str]) -> str:
-    count, digest = head
-    return f"附：截至制表时，审计日志共{count}条记录，最新一条记录的校验值（SHA-256）为{digest}，请留存备查。"
-
-
 def half_year_files(report: Report) -> tuple[bytes, bytes]:
     """The report as (.docx, .xlsx); the workbook's first sheet says what its figures count."""
     lines = [report.subtitle.strip("（）"), f"生成日期：{zh_date(report.drawn_on)}", *report.notes, "",
@@ -326,14 +275,6 @@ def half_year_files(report: Report) -> tuple[bytes, bytes]:
                                           created=report.drawn_at)
 
 
-def assessment_file(f: AssessmentFigures, drawn_at: datetime, tz: ZoneInfo) -> bytes:
-    drawn_on = drawn_at.astimezone(tz).date()
-    title = f"{f.unit}{f.year}年代表委员联络工作绩效考核数据"
-    lines = [f"统计期间：{zh_date(date(f.year, 1, 1))}至{zh_date(date(f.year, 12, 31))}，数据截至{zh_date(f.as_of)}",
-             f"生成日期：{zh_date(drawn_on)}", "",
-             "统计口径（与半年工作情况报告、领导周报月报相同）：",
-             f"“{M.REGISTERED.words}”：本年登记、现由该部门承办的事项；“平均办结天数”：本年办结事项自登记至办结的平均天数；",
-             *(f"“{m.words}”：{m.counts}。" for m in ASSESSMENT_MEASURES[1:]),
-             f"“{UNASSIGNED_ROW}”：未交承办部门的事项，即办公室直接移送、直接以无法满足答复和尚未交办的事项；",
-             "“长期未办理标记”：本年因长期无办理动作被标记的次数。"]
-    return write_xlsx(title, lines, assessment_tables(f), author=f.unit, created=drawn_at)
+def audit_note(head: tuple[int, str]) -> str:
+    count, digest = head
+    return f"附：截至制表时，审计日志共{count}条记录，最新一条记录的校验值（SHA-256）为{digest}，请留存备查。"

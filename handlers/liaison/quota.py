@@ -1,0 +1,71 @@
+"""The yearly contacts quota (seed §11: every representative contacted at least once a year). /quota: the
+office, leaders and discipline inspection see this calendar year's coverage (in the unit's time zone): how
+many were contacted, by body and by sector, and who not yet. The deadline sweep sends the same report to
+the office (handlers/oversight/matter_rules.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.context import Context
+from bot.errors import PermissionDeniedError
+from bot.i18n import Translator
+from bot.messages import Reply
+from bot.permissions import may
+from bot.text import clip
+from handlers.labels import representative_line
+from storage import contacts
+from storage.contacts import Coverage
+
+QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
+LABEL_CLIP: Final = 20  # long names and sectors are shortened in the quota listing
+
+
+async def quota(ctx: Context) -> None:
+    """/quota: this calendar year's coverage (seed §11)."""
+    if not may(ctx.person, "quota", None):
+        raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
+    cov = await contacts.coverage(ctx.tx, ctx.today.year)
+    await ctx.reply(quota_report(ctx._, cov))
+
+
+def quota_report(_: Translator, cov: Coverage) -> Reply:
+    """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
+    as few as it takes to keep the message within the text budget of the reader's channel (`_.budget`)."""
+    title = _("Contacts in {year}", year=str(cov.year))
+    if cov.total == 0:
+        return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
+    head = [
+        _("Contacted {contacted}/{total} NPC deputies and CPPCC members ({percent}%)",
+          contacted=cov.contacted, total=cov.total, percent=cov.percent),
+        _("NPC deputies: {contacted}/{total}", contacted=cov.by_body["npc"].contacted,
+          total=cov.by_body["npc"].total),
+        _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
+          total=cov.by_body["cppcc"].total),
+    ]
+    sectors = [_("{sector}: {contacted}/{total}", sector=clip(s, LABEL_CLIP) if s else _("(no sector)"),
+                 contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
+    names = [representative_line(_, p.name, p.body, p.sector, limit=LABEL_CLIP) for p in cov.not_contacted]
+
+    def render(n_sectors: int, n_names: int) -> str:
+        lines = [*head, _("By sector:"), *sectors[:n_sectors]]
+        if n_sectors < len(sectors):
+            lines.append(_("…and {n} more sectors", n=len(sectors) - n_sectors))
+        if not names:
+            lines.append(_("Everyone on the roster has been contacted in {year}.", year=str(cov.year)))
+            return "\n".join(lines)
+        lines += [_("Not yet contacted ({n}):", n=len(names)), *names[:n_names]]
+        if n_names < len(names):
+            lines.append(_("…and {n} more", n=len(names) - n_names))
+        return "\n".join(lines)
+
+    n_sectors, n_names = len(sectors), min(QUOTA_NAMES, len(names))
+    text = render(n_sectors, n_names)
+    while not _.budget.fits(f"{title}\n{text}") and (n_names or n_sectors):
+        if n_names:
+            n_names -= 1
+        else:
+            n_sectors -= 1
+        text = render(n_sectors, n_names)
+    return Reply(text, title=title)
+
