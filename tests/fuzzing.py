@@ -334,7 +334,7 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
         "There is nothing to cancel.",
         "Please use the buttons.",
         "Please answer in text.",
-        "Please send a photo or a document, or press the button.",
+        "Please send a photo or a document, or choose the option below.",
     )
     out = []
     for locale in ("zh_Hans", "en"):

@@ -168,7 +168,7 @@ async def test_one_over_long_message_is_refused_in_english(harness: Harness) -> 
     assert shown(replies) == [
         ("message", "The content may have at most 10000 characters in all: with this message it would have 10001. "
                     "This message was not added; the 0 characters received before are kept. Please send it shorter "
-                    "(at most 10000 more characters), or press Done.")]
+                    "(at most 10000 more characters), or choose Done.")]
     assert await harness.dump(*TABLES) == before
 
 
@@ -554,7 +554,7 @@ async def test_a_command_in_a_dialogue_in_english(harness: Harness) -> None:
     assert shown(replies) == [
         ("message", "You have not finished submitting a matter. Please finish it first, or send /cancel to leave it."),
         ("message", "Please write the content (at most 10000 characters in all). You may send several messages; "
-                    "press Done when you have finished."),
+                    "choose Done when you have finished."),
     ]
 
 

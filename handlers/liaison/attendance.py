@@ -83,8 +83,8 @@ class AttendanceFlow:
         rows.append((Button(_("Save"), dialog_button(dialog, "save")), Button(_("Cancel"), dialog_button(dialog,
                                                                                                           "cancel"))))
         text = "\n".join([
-            _("Who attended {title}? Press a name to mark or unmark it (✓ attended). To add someone who was not "
-              "invited, send part of their name. Then press Save.", title=event.title),
+            _("Who attended {title}? Choose a name to mark or unmark it (✓ attended). To add someone who was not "
+              "invited, send part of their name. Then choose Save.", title=event.title),
             _("Marked: {n}", n=len(data["chosen"])) + (f" ({page + 1}/{pages})" if pages > 1 else ""),
         ])
         await ctx.reply(Reply(text, title=_("Attendance"), buttons=tuple(rows)))
@@ -125,7 +125,7 @@ class AttendanceFlow:
         _, text = ctx._, " ".join(ctx.inc.text.split())
         if not text:
             return await self.prompt(ctx, dialog)
-        await picker.offer(ctx, dialog, text, ask=_("Who else attended? Press the name."), prefix="a")
+        await picker.offer(ctx, dialog, text, ask=_("Who else attended? Choose the name."), prefix="a")
 
     async def _save(self, ctx: Context, dialog: Dialog) -> None:
         _, data = ctx._, attend(dialog)
@@ -133,7 +133,7 @@ class AttendanceFlow:
         recorded = await events.attendees(ctx.tx, event_id)
         new = [p for p in data["chosen"] if p not in recorded]
         if not new and not recorded:
-            raise UserError("Nobody is marked as attending. Please mark those who came, then press Save.")
+            raise UserError("Nobody is marked as attending. Please mark those who came, then choose Save.")
         added = await ev.record_attendance(ctx, event_id, new)
         await ctx.end_dialog()
         event = await ev.load(ctx, event_id)

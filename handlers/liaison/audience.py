@@ -155,7 +155,7 @@ async def prompt(ctx: Context, dialog: Dialog, scope: Scope = CARDS) -> None:
             return
         done = Button(_("Done"), dialog_button(dialog, "done"))
         await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when everyone is "
-                                "chosen, press Done.", names=names(_, [p.name for p in chosen])),
+                                "chosen, choose Done.", names=names(_, [p.name for p in chosen])),
                               buttons=((done, cancel),)))
 
 

@@ -70,10 +70,10 @@ class BriefingWriteFlow:
         elif step == "files":
             done = Button(_("Done"), dialog_button(dialog, "next"))
             mb = ctx.config.intake.max_file_mb
-            ask = (_("Please send the documents to go with it (e.g. the work report), each at most {mb} MB; press "
+            ask = (_("Please send the documents to go with it (e.g. the work report), each at most {mb} MB; choose "
                      "Done when they are all sent, or if there are none.", mb=mb) if ctx.traits.documents else
                    _("Please send the pictures to go with it (e.g. the pages of the work report), each at most {mb} "
-                     "MB: WeCom cannot bring documents to the bot. Press Done when they are all sent, or if there "
+                     "MB: WeCom cannot bring documents to the bot. Choose Done when they are all sent, or if there "
                      "are none.", mb=mb))
             await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step in audience.STEPS:
@@ -117,8 +117,8 @@ class BriefingWriteFlow:
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         if step == "files":
-            await ctx.reply(Reply(ctx._("Please send a photo or a document, or press the button.") if ctx.traits.documents
-                                  else ctx._("Please send a photo, or press the button.")))
+            await ctx.reply(Reply(ctx._("Please send a photo or a document, or choose the option below.") if ctx.traits.documents
+                                  else ctx._("Please send a photo, or choose the option below.")))
         else:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "text")
                                   else ctx._("Please use the buttons.")))
@@ -171,7 +171,7 @@ class BriefingWriteFlow:
 
 def _briefing(_: Translator, briefing: Briefing, files: tuple[OutFile, ...]) -> Reply:
     """The briefing as a representative receives it, with its documents and “Give an opinion” under it."""
-    text = briefing.text + "\n\n" + _("Should you have an opinion on it, please press “Give an opinion”. Thank you "
+    text = briefing.text + "\n\n" + _("Should you have an opinion on it, please choose “Give an opinion”. Thank you "
                                       "for your supervision and support.")
     button = Button(_("Give an opinion"), callbacks.encode("brief", "o", briefing.id))
     return Reply(text, title=briefing.title, buttons=((button,),), files=files)

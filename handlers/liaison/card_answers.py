@@ -75,7 +75,7 @@ async def decline(ctx: Context, card_id: int) -> None:
     _refuse_closed(card)
     if recipient.declined_at is not None:
         raise UserError("You have already said you will not fill in the opinion card “{title}”. Should you change "
-                        "your mind, you can still press Answer under it.", title=card.title)
+                        "your mind, you can still choose Answer under it.", title=card.title)
     if ctx.dialog is not None:
         raise DialogOpenError()
     await _decline(ctx, card, recipient)
@@ -86,7 +86,7 @@ async def _decline(ctx: Context, card: Card, recipient: Recipient) -> None:
         raise StaleActionError("This button is no longer valid.")
     await audit.record(ctx.tx, ctx.now, recipient.person_id, "card_declined", detail={"card_id": card.id})
     await ctx.reply(Reply(ctx._("Noted: you will not fill in the opinion card “{title}”. Thank you all the same. "
-                                "Should you change your mind, you can still press Answer under it.",
+                                "Should you change your mind, you can still choose Answer under it.",
                                 title=card.title)))
 
 
@@ -145,7 +145,7 @@ class CardAnswerFlow:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted. You can press Answer under the "
+        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted. You can choose Answer under the "
                                                 "card again at any time.")):
             return
         card, recipient, questions = await self._load(ctx, dialog)

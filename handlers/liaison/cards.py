@@ -70,7 +70,7 @@ def card_message(_: Translator, unit: str, card: Card, questions: list[Question]
              _("Questions ({n}):", n=len(questions)),
              *question_lines(_, [(q.text, q.kind, list(q.choices)) for q in questions]),
              "",
-             _("Please press Answer to answer question by question; if you would rather not, press Decline. Thank "
+             _("Please choose Answer to answer question by question; if you would rather not, choose Decline. Thank "
                "you for your supervision and support.")]
     buttons = ((Button(_("Answer"), callbacks.encode("card", "a", card.id)),
                 Button(_("Decline"), callbacks.encode("card", "x", card.id))),)
@@ -102,7 +102,7 @@ class CardWriteFlow:
             await ctx.reply(Reply(_("Please send question 1."), buttons=((cancel,),)))
         elif step == "question":
             done = Button(_("Done"), dialog_button(dialog, "done"))
-            await ctx.reply(Reply(_("Question {n} added. Please send question {next}, or press Done when all the "
+            await ctx.reply(Reply(_("Question {n} added. Please send question {next}, or choose Done when all the "
                                     "questions are in.", n=asked, next=asked + 1), buttons=((done, cancel),)))
         elif step == "kind":
             free = Button(_("Answered in words"), dialog_button(dialog, "free_text"))

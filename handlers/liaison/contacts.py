@@ -70,7 +70,7 @@ class ContactFlow:
                 return
             done = Button(_("Done"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Chosen: {names}. To add someone else, send part of their name; when "
-                                    "everyone is chosen, press Done.", names=listed(_, [p.name for p in chosen])),
+                                    "everyone is chosen, choose Done.", names=listed(_, [p.name for p in chosen])),
                                   buttons=((done, cancel),)))
         elif step == "method":
             ways = [Button(method_label(_, m), dialog_button(dialog, m)) for m in METHODS]
@@ -78,12 +78,12 @@ class ContactFlow:
         elif step == "day":
             days = (Button(_("Today"), dialog_button(dialog, "today")),
                     Button(_("Yesterday"), dialog_button(dialog, "yesterday")))
-            await ctx.reply(Reply(_("On what day? Press a button, or send the date, e.g. 2026-11-20."),
+            await ctx.reply(Reply(_("On what day? Choose an option, or send the date, e.g. 2026-11-20."),
                                   buttons=(days, (cancel,))))
         elif step == "note":
             skip = Button(_("No note"), dialog_button(dialog, "skip"))
             await ctx.reply(Reply(_("Please add a note, e.g. what was discussed or which materials were given; "
-                                    "or press No note."), buttons=((skip, cancel),)))
+                                    "or choose No note."), buttons=((skip, cancel),)))
         elif step == "confirm":
             chosen = await self._chosen(ctx, dialog)
             lines = [_("Contacted ({n}):", n=len(chosen)),
@@ -126,7 +126,7 @@ class ContactFlow:
             today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
-                raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
+                raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or choose an option.")
             if day > today:
                 raise UserError("{day} is in the future. Please send the day the contact took place.",
                                 day=ctx._.date(day))

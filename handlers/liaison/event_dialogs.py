@@ -104,7 +104,7 @@ class EventFlow:
             departments = [Button(("✓ " if d in marked else "") + name, dialog_button(dialog, callbacks.choice("d", d)))
                            for d, name in await people.departments(ctx.tx)]
             done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
-            await ctx.reply(Reply(_("Which departments must prepare for it? Press each one, then Done."),
+            await ctx.reply(Reply(_("Which departments must prepare for it? Choose each one, then Done."),
                                   buttons=(*rows(departments, 1), (done, cancel))))
         elif step in audience.STEPS:
             await audience.prompt(ctx, dialog, _scope(dialog))

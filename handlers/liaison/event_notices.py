@@ -64,7 +64,7 @@ def preparation_task(event: Event, prep: Preparation, first: bool = False) -> Ma
                 if first else _("Reminder: {department} has not yet finished preparing for {title}.",
                                 department=prep.department, title=event.title))
         lines = [head, *when_where(_, event),
-                 _("Please prepare by {day}, and arrive on time (Article 15 of the {regulation}). Press the button "
+                 _("Please prepare by {day}, and arrive on time (Article 15 of the {regulation}). Choose the option below "
                    "when the preparation is done.", day=_.date(prep.deadline))]
         done = Button(_("Preparation done"), callbacks.encode("event", "prep", event.id, prep.department_id))
         return Reply("\n".join(lines), title=_("Preparation task"), buttons=((done,),))

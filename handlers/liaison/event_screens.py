@@ -181,7 +181,7 @@ class DeclineFlow:
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         skip = Button(ctx._("No reason"), dialog_button(dialog, "skip"))
         await ctx.reply(Reply(ctx._("Noted: you will not attend {title}. If you wish, please tell us why: send it, "
-                                    "or press the button.", title=decline(dialog)["title"]), buttons=((skip,),)))
+                                    "or choose the option below.", title=decline(dialog)["title"]), buttons=((skip,),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
         if choice != "skip":

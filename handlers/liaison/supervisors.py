@@ -148,7 +148,7 @@ class AppointFlow:
         end = default_end(ctx.today)
         term = Button(_("{years} years, until {day}", years=TERM_YEARS, day=_.date(end)),
                       dialog_button(dialog, "default"))
-        await ctx.reply(Reply(_("Until when is {name} appointed? Press the button, or send the last day of the term, "
+        await ctx.reply(Reply(_("Until when is {name} appointed? Choose the option below, or send the last day of the term, "
                                 "e.g. 2031-12-31.", name=person.name if person else "?"),
                               buttons=((term,), (cancel,))))
 
@@ -178,7 +178,7 @@ class AppointFlow:
             today = ctx.today
             day = parse_date(text, today.year)
             if day is None:
-                raise UserError("Sorry, that is not a date. Please send it as 2031-12-31, or press a button.")
+                raise UserError("Sorry, that is not a date. Please send it as 2031-12-31, or choose an option.")
             if day <= today:
                 raise UserError("The term must end after today.")
             return await self._appoint(ctx, dialog, day)

@@ -67,7 +67,7 @@ STEPS: dict[str, tuple[Step, ...]] = {
                Step("findings", "text", N_("What was found, and what was decided?"), N_("Findings"))),
     "record_rating": (Step("rating", "choice", N_("The feedback form returned for {number}: which rating is ticked?"),
                            N_("Rating")),
-                      Step("comment", "text", N_("Please copy the comments written on the form, or press the button if "
+                      Step("comment", "text", N_("Please copy the comments written on the form, or choose the option below if "
                                                  "there are none."), N_("Comments on the form"))),
     "return_reply": (NOTE,),
     "leader_return": (NOTE,),

@@ -109,17 +109,17 @@ class IntakeFlow:
         elif step == "text":
             done = Button(_("Done"), dialog_button(dialog, "next"))
             await ctx.reply(Reply(_("Please write the content (at most {max} characters in all). You may send "
-                                    "several messages; press Done when you have finished.",
+                                    "several messages; choose Done when you have finished.",
                                     max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
         elif step == "files":
             done = Button(_("No more files") if intake(dialog)["files"] else _("No files"), dialog_button(dialog, "next"))
             limits = {"n": ctx.config.intake.max_attachments, "mb": ctx.config.intake.max_file_mb}
             if ctx.traits.documents:
                 ask = _("You may send photos or documents (up to {n}, each at most {mb} MB). "
-                        "Press the button when there are none or no more.", **limits)
+                        "Choose the option below when there are none or no more.", **limits)
             else:  # WeCom: a member can send an app pictures, not documents (90239)
                 ask = _("You may send photos (up to {n}, each at most {mb} MB); a document can be photographed "
-                        "page by page, or given to the office. Press the button when there are none or no more.",
+                        "page by page, or given to the office. Choose the option below when there are none or no more.",
                         **limits)
             await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step == "complainant_name":
@@ -220,8 +220,8 @@ class IntakeFlow:
             return await ctx.save_dialog(dialog, new_step=False)
         if inc.attachments or inc.contact is not None or not text:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step != "files" else
-                                  ctx._("Please send a photo or a document, or press the button.") if ctx.traits.documents
-                                  else ctx._("Please send a photo, or press the button.")))
+                                  ctx._("Please send a photo or a document, or choose the option below.") if ctx.traits.documents
+                                  else ctx._("Please send a photo, or choose the option below.")))
             return await self.prompt(ctx, dialog)
         if step == "whom" and _on_behalf(dialog):
             return await self._search(ctx, dialog, text)
@@ -259,11 +259,11 @@ class IntakeFlow:
             kept = total - len(text)
             raise UserError("The content may have at most {max} characters in all: with this message it would have "
                             "{n}. This message was not added; the {kept} characters received before are kept. Please "
-                            "send it shorter (at most {room} more characters), or press Done.",
+                            "send it shorter (at most {room} more characters), or choose Done.",
                             max=ctx.config.intake.max_text_chars, n=total, kept=kept,
                             room=ctx.config.intake.max_text_chars - kept)
         parts.append(text)
-        await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or press Done.", n=total),
+        await ctx.reply(Reply(ctx._("Received ({n} characters so far). Send more, or choose Done.", n=total),
                               buttons=self._next_or_cancel(ctx, dialog)))
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:

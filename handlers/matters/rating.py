@@ -97,7 +97,7 @@ class RatingFlow:
         if dialog_state.rating(dialog)["rating"] == "dissatisfied":
             text = ctx._("We are sorry. Please tell us what is not satisfactory, so that it can be handled again.")
         else:
-            text = ctx._("Thank you. Would you like to add a comment? Send it, or press the button.")
+            text = ctx._("Thank you. Would you like to add a comment? Send it, or choose the option below.")
         await ctx.reply(Reply(text, buttons=((skip,),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:

@@ -119,27 +119,27 @@ class RegisterFlow:
             start = START_LABELS[data["kind"]]
             await ctx.reply(Reply(_("Which case? Please send its name."), title=_(start), buttons=((cancel,),)))
         elif step == "number":
-            await ctx.reply(Reply(_("Please send the case number (案号), or press None."), buttons=((none, cancel),)))
+            await ctx.reply(Reply(_("Please send the case number (案号), or choose None."), buttons=((none, cancel),)))
         elif step == "matter":
             await ctx.reply(Reply(_("Does it concern a matter registered here? Please send its number, e.g. {example}, "
-                                    "or press None.", example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001"),
+                                    "or choose None.", example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001"),
                                   buttons=((none, cancel),)))
         elif step == "day":
-            question = (_("On what day was it reported to the county people's congress? Press a button, or send the "
+            question = (_("On what day was it reported to the county people's congress? Choose an option, or send the "
                           "date, e.g. {example}.", example=EXAMPLE_DAY) if data["kind"] == "major_case_report" else
-                        _("On what day was the protest lodged with the court? Press a button, or send the date, e.g. "
+                        _("On what day was the protest lodged with the court? Choose an option, or send the date, e.g. "
                           "{example}.", example=EXAMPLE_DAY))
             await ctx.reply(Reply(question, buttons=(days, (cancel,))))
         elif step == "note":
             skip = Button(_("No note"), dialog_button(dialog, "none"))
-            await ctx.reply(Reply(_("Please add a note, or press No note."), buttons=((skip, cancel),)))
+            await ctx.reply(Reply(_("Please add a note, or choose No note."), buttons=((skip, cancel),)))
         elif step == "confirm":
             await ctx.reply(Reply(await self._preview(ctx, dialog), title=_("Please check"),
                                   buttons=((Button(_("Confirm"), dialog_button(dialog, "confirm")), cancel),)))
         elif step == "filed_day":
             entry = await _unfiled(ctx, data["entry"])
             await ctx.reply(Reply(_("On what day was the protest in {case} filed with the standing committee of the county "
-                                    "people's congress? Press a button, or send the date, e.g. {example}.",
+                                    "people's congress? Choose an option, or send the date, e.g. {example}.",
                                     case=_case(entry), example=EXAMPLE_DAY), buttons=(days, (cancel,))))
         elif step == "filed_confirm":
             entry = await _unfiled(ctx, data["entry"])
@@ -201,14 +201,14 @@ class RegisterFlow:
         if step == "matter" and text:
             matter = await matters.by_number(ctx.tx, text)
             if matter is None:
-                raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or press None.",
+                raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or choose None.",
                                 number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
             data["matter"] = matter.id
             return await goto(ctx, self, dialog, "day")
         if step in ("day", "filed_day") and text:
             day = parse_date(text, ctx.today.year)
             if day is None:
-                raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or press a button.")
+                raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or choose an option.")
             return await self._take_day(ctx, dialog, day)
         await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("confirm", "filed_confirm")
                               else ctx._("Please answer in text.")))

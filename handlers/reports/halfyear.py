@@ -69,7 +69,7 @@ def _protest_notice(entry: RegisterEntry) -> Make:
     def build(_: Translator) -> Reply:
         text = _("The protest in {case}, lodged with the court on {day}, has not yet been filed with the standing "
                  "committee of the county people's congress (Article 4 of the {regulation}). Please file it, then "
-                 "press “Filed”.",
+                 "choose “Filed”.",
                  case=entry.case_name + (f"（{entry.case_number}）" if entry.case_number else ""),
                  day=_.date(entry.happened_on))
         return Reply(text, title=_("Protest not yet filed"),
@@ -82,11 +82,11 @@ def _halfyear_notice(period: HalfYear, today: date) -> Make:
         name = period_name(_, period)
         if today <= period.last:
             text = _("The report on the liaison work in {period} is due at the higher procuratorate by {day} "
-                     "(Article 17 of the {regulation}). Please draw it with {command}, send it, then press “Sent”.",
+                     "(Article 17 of the {regulation}). Please draw it with {command}, send it, then choose “Sent”.",
                      period=name, day=_.date(period.last), command=f"/report {period.code}")
         else:
             text = _("The report on the liaison work in {period} was due at the higher procuratorate on {day} and "
-                     "is not yet marked as sent. Please draw it with {command}, send it, then press “Sent”.",
+                     "is not yet marked as sent. Please draw it with {command}, send it, then choose “Sent”.",
                      period=name, day=_.date(period.last), command=f"/report {period.code}")
         return Reply(text, title=_("Half-year report"), buttons=_buttons(_, period, draw=True))
     return build
