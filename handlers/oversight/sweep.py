@@ -53,7 +53,9 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
     if not config.calendar.is_working_time(now, config.unit.tz, config.supervision.hours):
         result.skipped_outside_hours = True
         return result
-    async with db.snapshot() as q:
+    # read on a connection of its own, off the event loop: at a province's scale the set-based read of every
+    # open matter takes a good part of a second (docs/performance.md §3), and chats are served meanwhile
+    async with db.long_read() as q:
         candidates = await collect(q, config, now, providers)
         done = await supervision.fired(q, [c.key for c in candidates])
     todo = [c for c in candidates if c.key not in done]
