@@ -57,7 +57,8 @@ def build() -> Routes:
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisor_views.VIEW, npc_register.REGISTER)},
-        prepared={"ledger": ledger.prepare},  # a year of a large unit: read before the transaction (bot/inbox.py)
+        # what reads much at a large unit: read before the transaction, off the event loop (bot/inbox.py)
+        prepared={"ledger": ledger.prepare, "digest": digest.read_first, "report": halfyear.read_first},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,

@@ -69,12 +69,26 @@ def _make(figures: Digest, ready: dict[str, tuple[OutFile, ...]]) -> Callable[[T
 # -- on demand -----------------------------------------------------------------------------
 
 
-async def command(ctx: Context) -> None:
-    """/digest: the weekly figures now, for leaders and the liaison office."""
+async def read_first(ctx: Context) -> Digest:
+    """/digest's figures, read before the command's transaction on a connection of its own (bot/inbox.py): at a
+    province's scale they take a second, and neither the writer nor the event loop is held meanwhile."""
+    _allowed(ctx)
+    today = ctx.today
+    return await compute(ctx.tx, ctx.config, on_demand(today), today)
+
+
+def _allowed(ctx: Context) -> None:
     if not may(ctx.person, "digest", None):
         raise PermissionDeniedError.of("digest", None, "This is for leaders and the liaison office.")
+
+
+async def command(ctx: Context) -> None:
+    """/digest: the weekly figures now, for leaders and the liaison office (those read first, if they were)."""
+    _allowed(ctx)
     today = ctx.today
-    figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
+    figures = ctx.prepared
+    if not (isinstance(figures, Digest) and figures.period == on_demand(today)):
+        figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
     ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
 

@@ -114,10 +114,22 @@ def _period(ctx: Context, text: str) -> HalfYear:
     return period
 
 
-async def command(ctx: Context) -> None:
-    """/report [PERIOD]: the half-year report as .docx and .xlsx."""
+async def read_first(ctx: Context) -> HalfYearFigures:
+    """/report's figures, read before the command's transaction on a connection of its own (bot/inbox.py): at a
+    province's scale they take seconds, and neither the writer nor the event loop is held meanwhile."""
+    _allowed(ctx)
+    period = _period(ctx, ctx.inc.args)
+    return await reports.half_year(ctx.tx, period, ctx.today, ctx.config.unit.tz, ctx.config.unit.name)
+
+
+def _allowed(ctx: Context) -> None:
     if not may(ctx.person, "report", None):
         raise PermissionDeniedError.of("report", None, "Sorry, reports are for the office and leaders.")
+
+
+async def command(ctx: Context) -> None:
+    """/report [PERIOD]: the half-year report as .docx and .xlsx."""
+    _allowed(ctx)
     await draw(ctx, _period(ctx, ctx.inc.args))
 
 
@@ -132,8 +144,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     if parts[0] == "sent":
         return await mark_sent(ctx, period)
-    if not may(ctx.person, "report", None):
-        raise PermissionDeniedError.of("report", None, "Sorry, reports are for the office and leaders.")
+    _allowed(ctx)
     await draw(ctx, _period(ctx, period.code))
 
 
@@ -141,7 +152,10 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     _, person = ctx._, ctx.person
     assert person is not None
     tz = ctx.config.unit.tz
-    figures = await reports.half_year(ctx.tx, period, ctx.today, tz, ctx.config.unit.name)
+    figures = ctx.prepared  # read first for the command (`read_first`), if it was: the same period, today
+    if not (isinstance(figures, HalfYearFigures) and figures.period == period
+            and figures.as_of == min(period.last, ctx.today)):
+        figures = await reports.half_year(ctx.tx, period, ctx.today, tz, ctx.config.unit.name)
     report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
                                           regulation=ctx.config.terms.regulation)
     docx, xlsx = report_text.half_year_files(report)
