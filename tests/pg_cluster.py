@@ -1,0 +1,100 @@
+"""A throw-away PostgreSQL cluster on a free port of 127.0.0.1, for the tests and the benchmarks.
+
+It starts the installed server binaries (`initdb`, `pg_ctl`: on PATH, or Debian's
+/usr/lib/postgresql/N/bin): PostgreSQL refuses to run as root, so when this process is root the
+cluster's folder belongs to the `postgres` user and the binaries run as that user (`runuser`). The
+cluster trusts local connections, has fsync off (its data is thrown away) and is stopped and removed
+by `stop()`. Nothing here is part of the bot.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+USER = "postgres"
+
+
+def binary(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        candidate = Path(folder) / name
+        if candidate.exists():
+            return str(candidate)
+    raise RuntimeError(f"PostgreSQL's {name} was not found (Debian: apt-get install postgresql)")
+
+
+def available() -> bool:
+    try:
+        binary("initdb")
+        binary("pg_ctl")
+    except RuntimeError:
+        return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """`Cluster.start()`, then `url(dbname)`, then `stop()`."""
+
+    def __init__(self, folder: Path, port: int, as_root: bool) -> None:
+        self.folder = folder
+        self.port = port
+        self._as_root = as_root
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *argv: str) -> None:
+        command = list(argv)
+        if self._as_root:
+            command = ["runuser", "-u", USER, "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+
+    @classmethod
+    def start(cls) -> Cluster:
+        as_root = os.geteuid() == 0
+        # Not in /dev/shm's numbered pytest folders: the postgres user must reach it, and its socket path be short.
+        folder = Path(tempfile.mkdtemp(prefix="liaison-pg-", dir="/tmp"))
+        if as_root:
+            shutil.chown(folder, USER, USER)
+        cluster = cls(folder, _free_port(), as_root)
+        try:
+            cluster._run(binary("initdb"), "-D", str(cluster.data), "-U", USER, "-A", "trust", "-E", "UTF8",
+                         "--locale=C", "--no-sync")
+            options = (f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            cluster._run(binary("pg_ctl"), "-D", str(cluster.data), "-o", options, "-l", str(folder / "log"),
+                         "-w", "start")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return cluster
+
+    def stop(self) -> None:
+        try:
+            self._run(binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def psql(self, sql: str, database: str = "postgres") -> None:
+        """One statement through psql (no driver needed; CREATE DATABASE cannot run in a transaction)."""
+        subprocess.run([binary("psql") if shutil.which("psql") else "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                        "-d", self.url(database), "-c", sql],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
