@@ -13,10 +13,11 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.base import DeliveryError, Progress
-from bot.config import Config, IntakeConfig, OutboxConfig, StorageConfig
+from bot.config import Config, DatabaseConfig, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
 from storage import people
+from tests import pg_cluster
 from handlers.people.binding import create_invite
 
 
@@ -246,8 +247,12 @@ class User:
 
 
 def test_config(tmp: Path, **overrides: Any) -> Config:
+    """The tests' configuration in folder `tmp`; with LIAISON_TEST_DATABASE=postgresql its database is one on the
+    session's throw-away PostgreSQL cluster (tests/pg_cluster.py), the same one for the same folder."""
+    url = pg_cluster.current.url_for(tmp) if pg_cluster.current is not None else ""
     base = Config(
         storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
+        database=DatabaseConfig(url),
         outbox=OutboxConfig(global_rate=30, per_chat_interval=0, max_attempts=5),
         # No limit per chat and minute: a test's deputy sends dozens in a second (tests/test_inbound_limits.py
         # sets one).

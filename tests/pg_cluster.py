@@ -10,6 +10,7 @@ by `stop()`. Nothing here is part of the bot.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -18,6 +19,13 @@ import tempfile
 from pathlib import Path
 
 USER = "postgres"
+SWITCH = "LIAISON_TEST_DATABASE"  # =postgresql: the tests' databases on PostgreSQL (tests/conftest.py)
+MIGRATED = "liaison_migrated"  # the template each harness's database is copied from
+
+
+def wanted() -> bool:
+    """Whether this test run puts its databases on PostgreSQL."""
+    return os.environ.get(SWITCH, "sqlite").strip().lower() in ("postgresql", "postgres", "pg")
 
 
 def binary(name: str) -> str:
@@ -70,8 +78,9 @@ class Cluster:
     @classmethod
     def start(cls) -> Cluster:
         as_root = os.geteuid() == 0
-        # Not in /dev/shm's numbered pytest folders: the postgres user must reach it, and its socket path be short.
-        folder = Path(tempfile.mkdtemp(prefix="liaison-pg-", dir="/tmp"))
+        # Not in pytest's numbered folders: the postgres user must reach it, and its socket path be short.
+        ram = Path("/dev/shm")
+        folder = Path(tempfile.mkdtemp(prefix="liaison-pg-", dir=ram if ram.is_dir() else "/tmp"))
         if as_root:
             shutil.chown(folder, USER, USER)
         cluster = cls(folder, _free_port(), as_root)
@@ -98,3 +107,42 @@ class Cluster:
         subprocess.run([binary("psql") if shutil.which("psql") else "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                         "-d", self.url(database), "-c", sql],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+
+class TestDatabases:
+    """The databases of one test session on its cluster: one per test folder (so `test_config(tmp_path)` called
+    twice, as a simulated restart does, names the same database), empty or copied from the migrated template,
+    dropped when the test ends."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        import psycopg  # the tests' own admin connection (CREATE DATABASE cannot run in a transaction)
+
+        self.cluster = cluster
+        self._admin = psycopg.connect(cluster.url(), autocommit=True)
+        self._made: dict[str, str] = {}
+
+    @staticmethod
+    def name(folder: Path) -> str:
+        return "t_" + hashlib.sha256(str(folder).encode()).hexdigest()[:20]
+
+    def url_for(self, folder: Path, template: str = "template0") -> str:
+        name = self.name(folder)
+        if name not in self._made:
+            self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+            self._made[name] = template
+        return self.cluster.url(name)
+
+    def drop_all(self) -> None:
+        for name in list(self._made):
+            self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            del self._made[name]
+
+    def make_template(self) -> str:
+        self._admin.execute(f"CREATE DATABASE {MIGRATED} TEMPLATE template0")
+        return self.cluster.url(MIGRATED)
+
+    def close(self) -> None:
+        self._admin.close()
+
+
+current: TestDatabases | None = None  # set by tests/conftest.py's session fixture when `wanted()`
