@@ -48,22 +48,28 @@ from storage.url import is_postgres as is_postgres, redacted
 
 WRITER_LOCK = 0x4C49_4149  # "LIAI": the advisory lock every write transaction takes (see the docstring)
 
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?", re.S)
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?|\bGROUP_CONCAT\(([^()]*)\)",
+                     re.S | re.I)
 
 
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
-    """`?` placeholders to PostgreSQL's `$1, $2, ...`; quoted text and comments are left alone."""
+    """A statement written for both engines, as PostgreSQL takes it: `?` placeholders become `$1, $2, ...`, and
+    SQLite's `GROUP_CONCAT(x)` (the one SQLite-only function storage uses) `string_agg(CAST(x AS TEXT), ',')`.
+    Quoted text and comments are left alone."""
     n = 0
 
-    def number(match: re.Match[str]) -> str:
+    def token(match: re.Match[str]) -> str:
         nonlocal n
-        if match.group(0) != "?":
-            return match.group(0)
+        text = match.group(0)
+        if match.group(1) is not None:
+            return f"string_agg(CAST({match.group(1)} AS TEXT), ',')"
+        if text != "?":
+            return text
         n += 1
         return f"${n}"
 
-    return _TOKENS.sub(number, sql)
+    return _TOKENS.sub(token, sql)
 
 
 def _count(status: str) -> int:

@@ -259,3 +259,16 @@ def test_config(tmp: Path, **overrides: Any) -> Config:
         intake=IntakeConfig(max_messages_per_minute=0, max_mb_per_minute=0),
     )
     return replace(base, **overrides)
+
+
+def early_migrations(folder: Path, count: int) -> Path:
+    """The first `count` migrations copied into `folder` (with any PostgreSQL text beside them): a database as an
+    older version of the bot left it."""
+    from storage.migrate import MIGRATIONS, available
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for migration in available()[:count]:
+        for name in (migration.name, migration.name.removesuffix(".sql") + ".pg.sql"):
+            if (MIGRATIONS / name).exists():
+                (folder / name).write_bytes((MIGRATIONS / name).read_bytes())
+    return folder

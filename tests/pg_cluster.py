@@ -120,19 +120,28 @@ class TestDatabases:
         self.cluster = cluster
         self._admin = psycopg.connect(cluster.url(), autocommit=True)
         self._made: dict[str, str] = {}
+        self._kept: dict[str, str] = {}
 
     @staticmethod
     def name(folder: Path) -> str:
         return "t_" + hashlib.sha256(str(folder).encode()).hexdigest()[:20]
 
-    def url_for(self, folder: Path, template: str = "template0") -> str:
+    def url_for(self, folder: Path, template: str = "template0", keep: bool = False) -> str:
+        """The database of `folder`, made on first use (a copy of `template`); `keep`: for the whole session (a
+        world built once and copied by many tests), else dropped when the test ends."""
         name = self.name(folder)
-        if name not in self._made:
+        if name not in self._made and name not in self._kept:
             self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
-            self._made[name] = template
+            (self._kept if keep else self._made)[name] = template
         return self.cluster.url(name)
 
+    def drop(self, folder: Path) -> None:
+        name = self.name(folder)
+        if self._made.pop(name, None) is not None:
+            self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
     def drop_all(self) -> None:
+        """Drop the databases the test made."""
         for name in list(self._made):
             self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             del self._made[name]
