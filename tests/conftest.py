@@ -44,15 +44,35 @@ def postgresql_cluster() -> Iterator[pg_cluster.Cluster | None]:
         yield cluster
     finally:
         pg_cluster.current.close()
-        pg_cluster.current = None
+        pg_cluster.last, pg_cluster.current = pg_cluster.current, None
         cluster.stop()
 
 
 @pytest.fixture(autouse=True)
-def _drop_test_databases(postgresql_cluster: pg_cluster.Cluster | None) -> Iterator[None]:
+def _drop_test_databases(postgresql_cluster: pg_cluster.Cluster | None, request: pytest.FixtureRequest
+                         ) -> Iterator[None]:
+    if pg_cluster.current is not None:
+        pg_cluster.current.used = False
     yield
     if pg_cluster.current is not None:
+        if pg_cluster.current.used:
+            pg_cluster.current.tests_on_postgresql += 1
+        else:
+            pg_cluster.current.tests_elsewhere.append(request.node.nodeid)
         pg_cluster.current.drop_all()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """On PostgreSQL: how many tests opened a database on the cluster (the others need none, or open an SQLite
+    file of their own); LIAISON_TEST_DATABASE_REPORT=FILE lists the others."""
+    databases = pg_cluster.last
+    if databases is None:
+        return
+    terminalreporter.write_line(f"PostgreSQL: {databases.tests_on_postgresql} tests opened a database on the "
+                                f"cluster, {len(databases.tests_elsewhere)} opened none there")
+    report = os.environ.get("LIAISON_TEST_DATABASE_REPORT")
+    if report:
+        Path(report).write_text("\n".join(databases.tests_elsewhere) + "\n", "utf-8")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -121,6 +121,9 @@ class TestDatabases:
         self._admin = psycopg.connect(cluster.url(), autocommit=True)
         self._made: dict[str, str] = {}
         self._kept: dict[str, str] = {}
+        self.used = False  # whether the current test opened a database here (reset per test by tests/conftest.py)
+        self.tests_on_postgresql = 0
+        self.tests_elsewhere: list[str] = []  # tests that ran with no database of the cluster (SQLite files, none)
 
     @staticmethod
     def name(folder: Path) -> str:
@@ -133,6 +136,7 @@ class TestDatabases:
         if name not in self._made and name not in self._kept:
             self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
             (self._kept if keep else self._made)[name] = template
+        self.used = True
         return self.cluster.url(name)
 
     def drop(self, folder: Path) -> None:
@@ -155,3 +159,4 @@ class TestDatabases:
 
 
 current: TestDatabases | None = None  # set by tests/conftest.py's session fixture when `wanted()`
+last: TestDatabases | None = None  # the session's, once its cluster is stopped (for the summary)

@@ -9,6 +9,7 @@ on one this module starts (they are skipped only where PostgreSQL's binaries are
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -18,12 +19,18 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from dataclasses import replace
+
+from bot.app import App
+from bot.config import DatabaseConfig
 from storage import audit, people
 from storage.db import DATABASE_ERRORS, Database, pg_ddl
 from storage.migrate import MigrationError, available, migrate
 from storage.pg import PgDatabase, translate
 from storage.url import redacted
 from tests import pg_cluster
+from tests.fakes import Harness, MovableClock, RecordingChannel
+from tests.fakes import test_config as config_in
 
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -244,15 +251,96 @@ async def test_the_backup_archive_refuses_postgresql_and_says_what_to_use(db: Da
                                                                           tmp_path: Path) -> None:
     """The archive (bot/backup.py) holds an SQLite database: on PostgreSQL `backup` and `restore` refuse with a
     pointer to pg_dump, and write nothing."""
-    from dataclasses import replace
-
     from bot.backup import BackupError, restore_backup, write_backup
-    from bot.config import DatabaseConfig
-    from tests.fakes import test_config
 
-    config = replace(test_config(tmp_path / "bot"), database=DatabaseConfig(url))
+    config = replace(config_in(tmp_path / "bot"), database=DatabaseConfig(url))
     with pytest.raises(BackupError, match="pg_dump"):
         await write_backup(db, config, tmp_path / "backups", START)
     with pytest.raises(BackupError, match="pg_dump"):
         await restore_backup(tmp_path / "any.tar.gz", config)
     assert not (tmp_path / "backups").exists()
+
+
+# -- moving a county's SQLite database into PostgreSQL (`python -m bot migrate-to URL`) ----------------------
+
+
+async def _sqlite_bot(folder: Path, clock: MovableClock) -> Harness:
+    config = replace(config_in(folder), database=DatabaseConfig(""))  # SQLite, whatever the run's engine
+    app = clock.pace(await App.open(config, clock))
+    channel = RecordingChannel(app.files)
+    app.add_channel(channel)
+    await app.dispatcher.recover()
+    return Harness(app, channel, clock)
+
+
+async def _counts(db: Database) -> dict[str, int]:
+    async with db.snapshot() as q:
+        return {name: int(await q.scalar(f"SELECT COUNT(*) FROM {name}"))
+                for name in ("persons", "matters", "timeline", "attachments", "replies", "audit_log", "outbox")}
+
+
+async def test_migrate_to_moves_every_row_and_the_bot_goes_on_there(url: str, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 17: a county's SQLite database moves into an empty PostgreSQL database, every table counted and
+    compared and the audit chain verified there; the bot then runs on PostgreSQL where it left off (the next
+    matter number, the next ids); a second move into the now full database is refused and changes nothing;
+    the password in the URL is never printed."""
+    from bot.__main__ import main
+    from tests.test_backup import populated
+
+    clock = MovableClock()
+    h = await _sqlite_bot(tmp_path, clock)
+    await populated(h)
+    before = await _counts(h.app.db)
+    last_person = before["persons"]
+    config = h.app.config
+    await h.app.close()
+    toml = tmp_path / "config.toml"
+    toml.write_text(f'[storage]\ndatabase = "{config.storage.database}"\nfiles_dir = "{config.storage.files_dir}"\n'
+                    f'key_file = "{config.storage.key_file}"\n', "utf-8")
+    with_password = url.replace("postgres@", "postgres:hunter2@")
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["--config", str(toml), "migrate-to", with_password], clock) == 0
+    out = capsys.readouterr().out
+    assert "each counted and compared; audit log intact at" in out and "hunter2" not in out
+    assert "postgres:***@" in out
+    # the bot on PostgreSQL, where it left off
+    on_pg = replace(config, database=DatabaseConfig(url))
+    app = clock.pace(await App.open(on_pg, clock))
+    channel = RecordingChannel(app.files)
+    app.add_channel(channel)
+    await app.dispatcher.recover()
+    h2 = Harness(app, channel, clock)
+    h2._updates = itertools.count(10_000)  # update ids the first bot's inbox (moved too) has not seen
+    try:
+        assert await _counts(app.db) == before
+        rep = await h2.add_representative("李明", phone="13900000001")
+        assert rep == last_person + 1  # the identity continues after the ids moved
+        deputy = h2.user("4242")
+        await deputy.say(f"/start {await h2.invite(rep)}")
+        await deputy.say("/submit")
+        await deputy.press("建议")
+        await deputy.say("关于加强普法宣传的建议")
+        await deputy.say("建议在乡镇设立普法宣传站。")
+        await deputy.press("完成")
+        await deputy.press("无附件")
+        await deputy.press("确认提交")
+        assert "LS-2026-0003" in deputy.last
+        async with app.db.snapshot() as q:
+            assert (await audit.verify(q))[1] is None
+    finally:
+        await app.close()
+    # a second move into the database, now in use, is refused and changes nothing
+    target = await Database.open(url)
+    try:
+        during = await _counts(target)
+    finally:
+        await target.close()
+    assert await asyncio.to_thread(main, ["--config", str(toml), "migrate-to", with_password], clock) == 1
+    err = capsys.readouterr().err
+    assert "is not empty" in err and "hunter2" not in err
+    target = await Database.open(url)
+    try:
+        assert await _counts(target) == during
+    finally:
+        await target.close()
