@@ -61,7 +61,8 @@ async def _target_tables(target: PgDatabase) -> dict[str, _Table]:
             "SELECT c.relname AS table_name, a.attname AS column_name FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
             " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
-            " WHERE i.indisprimary AND n.nspname = current_schema() ORDER BY c.relname, array_position(i.indkey, a.attnum)")
+            " WHERE i.indisprimary AND n.nspname = current_schema()"
+            " ORDER BY c.relname, array_position(i.indkey, a.attnum)")
         kinds = {str(r["table_name"]) for r in await q.all(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
             " AND table_type = 'BASE TABLE'")}
