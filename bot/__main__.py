@@ -31,6 +31,9 @@
     report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
                              the register ledger of the matters registered in a period (2026, 2026H2,
                              2026-03, 2026-01-01..2026-03-31), one row each (§3)
+    migrate-to URL           copy the SQLite database into an empty PostgreSQL database (the password in
+                             PGPASSWORD), every table counted and compared, the audit chain verified there; with
+                             the bot stopped; the SQLite file is left as it was
     key new | key rotate     print a new data key; seal everything again under a new key (bot stopped)
     calendar [YEAR]          the year's days off on weekdays and working weekend days, and where they come from
 
@@ -56,7 +59,7 @@ from bot.config import Config
 from bot.domain import STAFF_ROLES
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.instance import InstanceLock
-from bot.operator import Refused, backup_archive, make_key, restore_archive, rotate_key
+from bot.operator import Refused, backup_archive, make_key, move_database, restore_archive, rotate_key
 from bot.operator_papers import add_event, draw_report, verify_audit
 from bot.operator_people import (add_department, add_staff, change_access, import_contacts, import_roster,
                                  make_invite, wecom_member)
@@ -161,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
     ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
     ledger.add_argument("--state", action="append", default=[],
                         help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
+    move = sub.add_parser("migrate-to", parents=[common],
+                          help="copy the SQLite database into an empty PostgreSQL database, counted and verified")
+    move.add_argument("url", help="postgresql://USER@HOST:PORT/DATABASE (the password in PGPASSWORD)")
     key = sub.add_parser("key", parents=[common], help="the data key that seals personal data")
     key_sub = key.add_subparsers(dest="action", required=True)
     key_sub.add_parser("new", parents=[common], help="print a new key (for LIAISON_DATA_KEY)")
@@ -229,6 +235,14 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         return 0
     if args.command == "calendar":
         return show_calendar(config, args.year, as_json, clock)
+    if args.command == "migrate-to":
+        try:
+            result = asyncio.run(move_database(config, args, clock.now()))
+        except Refused as exc:
+            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
+            return 1
+        _print({"ok": True, **result} if as_json else result["message"], as_json)
+        return 0
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
         "import-contacts": import_contacts,

@@ -64,7 +64,7 @@ class App:
     @classmethod
     async def open(cls, config: Config, clock: Clock | None = None) -> App:
         clock = clock or SystemClock()
-        db = await Database.open(config.storage.database)
+        db = await Database.open(config.database_engine)
         try:
             applied = await migrate(db, clock.now())
             await open_sealer(db, config, clock.now())  # the data key, checked against the data (bot/data_key.py)
@@ -75,7 +75,7 @@ class App:
             await db.close()  # its threads would otherwise keep the process alive
             raise
         if applied:
-            log.info("database %s: applied %s", config.storage.database, ", ".join(applied))
+            log.info("database %s: applied %s", config.database_shown, ", ".join(applied))
         return cls(config, db, clock)
 
     def add_channel(self, channel: Channel) -> None:

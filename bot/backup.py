@@ -52,6 +52,10 @@ _DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _CHUNK = 1 << 20
 
 
+ON_POSTGRESQL = ("the backup archive holds an SQLite database; on PostgreSQL back up with pg_dump and the files "
+                 "folder (README, 'On PostgreSQL') — the archive for PostgreSQL comes with issue 17")
+
+
 class BackupError(LiaisonError):
     """The backup cannot be made, read or put back; the message says why. Nothing was changed."""
 
@@ -75,6 +79,8 @@ def _sha256_of(path: Path) -> str:
 
 async def write_backup(db: Database, config: Config, folder: Path, now: datetime) -> Written:
     """Write the archive into `folder` (created if need be); see the module docstring."""
+    if db.dialect != "sqlite":
+        raise BackupError(ON_POSTGRESQL)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"liaison-backup-{now.strftime('%Y%m%d-%H%M%S')}.tar.gz"
     target = folder / name
@@ -231,6 +237,8 @@ def _empty(folder: Path) -> bool:
 
 async def restore_backup(archive: Path, config: Config) -> Checked:
     """Put the archive back as the configured database and files folder (both must be empty)."""
+    if config.database.url:
+        raise BackupError(ON_POSTGRESQL)
     database, files_dir = config.storage.database, config.storage.files_dir
     if held(database):
         raise BackupError(f"a bot is running on {database}: stop it first (and restore into an empty data folder)")

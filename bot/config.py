@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KINDS
 from bot.errors import ConfigError
 from bot.i18n import REGULATION, REGULATION_EN, Terms
 from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
+from storage.url import is_postgres, redacted
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
 WECOM_SECRET_ENV = "LIAISON_WECOM_SECRET"
+DATABASE_URL_ENV = "LIAISON_DATABASE_URL"  # database.url, password and all: a URL with a password only here
 DATA_KEY_ENV = "LIAISON_DATA_KEY"  # the data key(s) themselves, instead of storage.key_file (bot/data_key.py)
 LOCALES = ("zh_Hans", "en")
 
@@ -46,6 +49,13 @@ class StorageConfig:
     keep_dialogs_days: int = 30
     key_file: Path = Path("liaison.key")  # the data key (bot/data_key.py): outside the data folder and its backups
     keep_complainant_days: int = 0  # after a referred case is closed; 0: as long as the matter
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """`database.url`: "postgresql://..." (storage/pg.py); "": SQLite, in the file `storage.database`."""
+
+    url: str = field(default="", repr=False)  # may hold a password when it came from the environment
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,17 @@ class Config:
     wecom: WeComConfig = WeComConfig()
     terms: Terms = Terms()  # the regulation's title and the English names of Chinese ones (bot/i18n.py)
     report: ReportConfig = ReportConfig()
+    database: DatabaseConfig = DatabaseConfig()
+
+    @property
+    def database_engine(self) -> Path | str:
+        """What `storage.db.Database.open` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database.url or self.storage.database
+
+    @property
+    def database_shown(self) -> str:
+        """The database as logs and messages may name it: the file, or the URL without its password."""
+        return redacted(self.database.url) if self.database.url else str(self.storage.database)
 
 
 def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
@@ -227,13 +248,14 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     """The configuration from a parsed file: each section read and checked by its own function, in the order
     of the file, then any key nobody read refused."""
     r = _Reader(raw)
-    unit, storage, telegram = _unit(r), _storage(r, base), _telegram(r, env)
+    sqlite_file, url = _database_url(r, base, env)
+    unit, storage, telegram = _unit(r), _storage(r, base, sqlite_file), _telegram(r, env)
     binding, intake, outbox, casework = _binding(r), _intake(r), _outbox(r), _casework(r)
     supervision, locale, digest, cards = _supervision(r), _locale(r), _digest(r), _cards(r)
     report, calendar, terms = _report(r), _calendar(r), _terms(r)
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
                     r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
-                    wecom=_wecom(r, env), terms=terms, report=report)
+                    wecom=_wecom(r, env), terms=terms, report=report, database=DatabaseConfig(url))
     r.reject_unknown()
     return config
 
@@ -251,9 +273,27 @@ def _unit(r: _Reader) -> UnitConfig:
     return unit
 
 
-def _storage(r: _Reader, base: Path) -> StorageConfig:
+def _database_url(r: _Reader, base: Path, env: os._Environ[str] | dict[str, str]) -> tuple[Path | None, str]:
+    """`database.url` (or the environment's): a SQLite file (`sqlite:///relative/path`, `sqlite:////absolute`)
+    or a PostgreSQL URL. A password only ever comes from the environment (PGPASSWORD, or this whole URL in
+    LIAISON_DATABASE_URL), never from the file, which is copied and shown."""
+    url, key = r.text("database.url", ""), "database.url"
+    if env.get(DATABASE_URL_ENV, "").strip():
+        url, key = env[DATABASE_URL_ENV].strip(), DATABASE_URL_ENV
+    if not url:
+        return None, ""
+    if url.startswith("sqlite:///"):
+        return base / url.removeprefix("sqlite:///"), ""
+    if not is_postgres(url):
+        raise ConfigError(key, "expected sqlite:///path or postgresql://user@host:port/database")
+    if key == "database.url" and urlsplit(url).password is not None:
+        raise ConfigError(key, f"holds a password: put it in PGPASSWORD (or the whole URL in {DATABASE_URL_ENV})")
+    return None, url
+
+
+def _storage(r: _Reader, base: Path, sqlite_file: Path | None) -> StorageConfig:
     storage = StorageConfig(
-        database=base / r.text("storage.database", str(StorageConfig.database)),
+        database=sqlite_file or base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
         keep_messages_days=r.integer("storage.keep_messages_days", StorageConfig.keep_messages_days, 3, 3650),
         keep_dialogs_days=r.integer("storage.keep_dialogs_days", StorageConfig.keep_dialogs_days, 7, 3650),

@@ -97,7 +97,7 @@ async def open_sealer(db: Database, config: Config, now: datetime, environ: dict
         if row is not None:
             raise ConfigError("storage.key_file", (
                 f"no data key: {config.storage.key_file} does not exist and {DATA_KEY_ENV} is not set, but the "
-                f"personal data in {config.storage.database} is sealed with key {row['key_id']}; put that key file "
+                f"personal data in {config.database_shown} is sealed with key {row['key_id']}; put that key file "
                 f"back (or set {DATA_KEY_ENV})"))
         try:
             write_key_file(config.storage.key_file, [new_key()], new=True)
@@ -106,7 +106,7 @@ async def open_sealer(db: Database, config: Config, now: datetime, environ: dict
         else:
             log.warning("data key: created %s for the new database %s; keep a copy of it apart from the backups "
                         "(without it the sealed personal data cannot be read)", config.storage.key_file,
-                        config.storage.database)
+                        config.database_shown)
         source = read_keys(config, environ)
         assert source is not None
     sealer = Sealer(source.keys)
@@ -131,7 +131,7 @@ def _check(sealer: Sealer, kid: object, canary: object, source: KeySource, confi
             raise SealingError("wrong check value")
     except SealingError:
         raise ConfigError(source.setting, (
-            f"this key (id {sealer.primary.id}) does not open the personal data in {config.storage.database}, "
+            f"this key (id {sealer.primary.id}) does not open the personal data in {config.database_shown}, "
             f"which is sealed with key {kid}; put that key back")) from None
 
 

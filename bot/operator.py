@@ -1,5 +1,6 @@
 """The operator's commands that look after the data itself: the data key, backup and restore.
 
+`python -m bot migrate-to URL` moves the SQLite database into PostgreSQL (storage/move.py).
 `python -m bot key new` prints a fresh key (for LIAISON_DATA_KEY); `key rotate` seals everything again
 under a new key (bot/data_key.py). `backup DIR` and `restore ARCHIVE` are in bot/backup.py; the
 command line (bot/__main__.py) wires them. Each command returns a dict whose "message" is printed (or
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,44 @@ async def rotate_key(app: App, args: argparse.Namespace) -> dict[str, Any]:
              else f"the key file {config.storage.key_file} holds the new key only")
     return {"message": f"data key rotated: {old} -> {new}; everything is sealed with the new key ({where})",
             "old": old, "new": new}
+
+
+async def move_database(config: Config, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
+    """`migrate-to URL`: the configured SQLite database copied into an empty PostgreSQL database, every table
+    counted and compared and the audit chain verified there (storage/move.py). The bot must be stopped; the
+    SQLite file is left as it was. The URL's password is never printed."""
+    from storage.db import Database, DatabaseUnusableError
+    from storage.move import MoveError, move
+    from storage.pg import PgDatabase
+    from storage.url import is_postgres, redacted
+
+    url = args.url
+    if config.database.url:
+        raise Refused("the configured database is PostgreSQL already; migrate-to moves the SQLite database "
+                      "(storage.database) of a configuration without database.url")
+    if not is_postgres(url):
+        raise Refused("expected postgresql://USER@HOST:PORT/DATABASE (the password in PGPASSWORD)")
+    if not config.storage.database.exists():
+        raise Refused(f"there is no database at {config.storage.database}")
+    try:
+        with InstanceLock(config.storage.database):
+            source = await Database.open(config.storage.database)
+            try:
+                target = await Database.open(url)
+                assert isinstance(target, PgDatabase)
+                try:
+                    moved = await move(source, target, now)
+                finally:
+                    await target.close()
+            finally:
+                await source.close()
+    except AlreadyRunningError as exc:
+        raise Refused(str(exc)) from None
+    except (MoveError, DatabaseUnusableError) as exc:
+        raise Refused(str(exc).replace(url, redacted(url))) from None
+    shown = redacted(url)
+    return {"message": f"moved {config.storage.database} into {shown}: {moved.rows} rows in {len(moved.tables)} "
+                       f"tables, each counted and compared; audit log intact at {moved.audit_entries} entries. "
+                       f"{config.storage.database} is unchanged. To run on PostgreSQL now, set database.url = "
+                       f"\"{shown.replace(':***', '')}\" in the configuration (the password in PGPASSWORD).",
+            "database": shown, "rows": moved.rows, "tables": moved.tables, "audit_entries": moved.audit_entries}

@@ -38,12 +38,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Row, Tx, ts
+from storage.db import DATABASE_ERRORS, Row, Tx, ts
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first entry, and the head of an empty log."""
@@ -139,7 +138,7 @@ async def verify(q: Tx) -> tuple[int, Broken | None]:
     """`verify_chain`, and a table that cannot be read (dropped, or damaged) reported as broken, never raised."""
     try:
         return await verify_chain(q)
-    except sqlite3.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         return 0, Broken(1, f"{UNREADABLE} ({' '.join(str(exc).split())})")
 
 
@@ -201,7 +200,7 @@ async def head(q: Tx) -> tuple[int, str] | None:
     """The head as recorded: (number of entries, newest hash); None if its row or its table is missing."""
     try:
         row = await q.one("SELECT count, hash FROM audit_head WHERE id = 1")
-    except sqlite3.DatabaseError:
+    except DATABASE_ERRORS:
         return None
     return None if row is None else (int(row["count"]), str(row["hash"]))
 
@@ -245,7 +244,7 @@ async def missing_anchors(q: Tx, anchors: list[Anchor]) -> list[Anchor]:
             continue  # the head of an empty log: it anchors nothing
         try:
             entry_id = await q.scalar("SELECT id FROM audit_log WHERE hash = ?", (anchor.hash,))
-        except sqlite3.DatabaseError:
+        except DATABASE_ERRORS:
             entry_id = None
         if entry_id is None or anchor.count is not None and int(entry_id) != anchor.count:
             missing.append(anchor)

@@ -3,6 +3,10 @@
 Each file runs in its own transaction together with the row that records it in
 `schema_migrations`, so a crash leaves the schema at a whole version. A landed migration
 is never edited: its SHA-256 is recorded, and a changed file stops start-up.
+
+One set of migrations serves both engines. On PostgreSQL a migration runs as `storage.db.pg_ddl` rewrites
+its integer keys, or, where SQLite's text differs in more (triggers), from its `NNNN_name.pg.sql` file
+beside it; the checksum recorded is that of the text applied.
 """
 
 from __future__ import annotations
@@ -15,16 +19,29 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import LiaisonError
-from storage.db import Database, ts
+from storage.db import Database, pg_ddl, ts
+from storage.pg import WRITER_LOCK
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_PG_NAME = re.compile(r"^(\d{4}_[a-z0-9_]+)\.pg\.sql$")
 
 
 class MigrationError(LiaisonError):
     """The database and the migration files disagree."""
+
+
+_BEGIN = {
+    "sqlite": "BEGIN IMMEDIATE",
+    # the writers' advisory lock (storage/pg.py): two processes starting at once apply each migration once
+    "postgresql": f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})",
+}
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,12 @@ class Migration:
     version: int
     name: str
     sql: str
+    pg_sql: str | None = None  # the PostgreSQL text, where SQLite's differs in more than pg_ddl rewrites
+
+    def text(self, dialect: str) -> str:
+        if dialect == "postgresql":
+            return self.pg_sql if self.pg_sql is not None else pg_ddl(self.sql)
+        return self.sql
 
     @property
     def checksum(self) -> str:
@@ -41,10 +64,16 @@ class Migration:
 def available(folder: Path = MIGRATIONS) -> list[Migration]:
     found = []
     for path in sorted(folder.glob("*.sql")):
+        if _PG_NAME.match(path.name):
+            if not path.with_name(path.name.removesuffix(".pg.sql") + ".sql").exists():
+                raise MigrationError(f"{path.name} has no SQLite migration beside it")
+            continue
         match = _NAME.match(path.name)
         if not match:
             raise MigrationError(f"badly named migration file {path.name}")
-        found.append(Migration(int(match.group(1)), path.name, path.read_text("utf-8")))
+        pg = path.with_name(path.name.removesuffix(".sql") + ".pg.sql")
+        found.append(Migration(int(match.group(1)), path.name, path.read_text("utf-8"),
+                               pg.read_text("utf-8") if pg.exists() else None))
     versions = [m.version for m in found]
     if versions != list(range(1, len(found) + 1)):
         raise MigrationError(f"migration numbers must run 1, 2, 3... without gaps: {versions}")
@@ -63,14 +92,14 @@ async def migrate(db: Database, now: datetime, folder: Path = MIGRATIONS) -> lis
     for migration in available(folder):
         row = done.get(migration.version)
         if row is not None:
-            if row["checksum"] != migration.checksum:
+            if row["checksum"] != checksum(migration.text(db.dialect)):
                 raise MigrationError(f"{migration.name} was edited after it was applied")
             continue
         record = (
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
-            f"({migration.version}, '{migration.name}', '{migration.checksum}', '{ts(now)}');"
+            f"({migration.version}, '{migration.name}', '{checksum(migration.text(db.dialect))}', '{ts(now)}');"
         )
-        await db.run_script(f"BEGIN IMMEDIATE;\n{migration.sql}\n{record}\nCOMMIT;")
+        await db.run_script(f"{_BEGIN[db.dialect]};\n{migration.text(db.dialect)}\n{record}\nCOMMIT;")
         log.info("applied migration %s", migration.name)
         applied.append(migration.name)
     if done and max(done) > len(available(folder)):

@@ -13,10 +13,11 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.base import DeliveryError, Progress
-from bot.config import Config, IntakeConfig, OutboxConfig, StorageConfig
+from bot.config import Config, DatabaseConfig, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
 from storage import people
+from tests import pg_cluster
 from handlers.people.binding import create_invite
 
 
@@ -246,11 +247,28 @@ class User:
 
 
 def test_config(tmp: Path, **overrides: Any) -> Config:
+    """The tests' configuration in folder `tmp`; with LIAISON_TEST_DATABASE=postgresql its database is one on the
+    session's throw-away PostgreSQL cluster (tests/pg_cluster.py), the same one for the same folder."""
+    url = pg_cluster.current.url_for(tmp) if pg_cluster.current is not None else ""
     base = Config(
         storage=StorageConfig(database=tmp / "test.db", files_dir=tmp / "files", key_file=tmp / "liaison.key"),
+        database=DatabaseConfig(url),
         outbox=OutboxConfig(global_rate=30, per_chat_interval=0, max_attempts=5),
         # No limit per chat and minute: a test's deputy sends dozens in a second (tests/test_inbound_limits.py
         # sets one).
         intake=IntakeConfig(max_messages_per_minute=0, max_mb_per_minute=0),
     )
     return replace(base, **overrides)
+
+
+def early_migrations(folder: Path, count: int) -> Path:
+    """The first `count` migrations copied into `folder` (with any PostgreSQL text beside them): a database as an
+    older version of the bot left it."""
+    from storage.migrate import MIGRATIONS, available
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for migration in available()[:count]:
+        for name in (migration.name, migration.name.removesuffix(".sql") + ".pg.sql"):
+            if (MIGRATIONS / name).exists():
+                (folder / name).write_bytes((MIGRATIONS / name).read_bytes())
+    return folder

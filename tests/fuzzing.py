@@ -45,9 +45,15 @@ from hypothesis import strategies as st
 from bot.app import App
 from bot.i18n import Translator
 from handlers.routes import build
+from tests import pg_cluster
 from tests.fakes import Harness, MovableClock, RecordingChannel, Sent, User, test_config
 
 BOOKKEEPING = frozenset({"inbox", "outbox", "audit_log", "audit_head", "dialogs"})
+TABLES = {  # the schema's tables, on each engine
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    "postgresql": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                  " AND table_type = 'BASE TABLE' ORDER BY table_name",
+}
 
 # Who acts: (key, user id, Telegram language code). The stranger is bound to nothing.
 ACTORS: tuple[tuple[str, str, str], ...] = (
@@ -191,6 +197,8 @@ async def _build(h: Harness) -> list[str]:
 async def build_world(root: Path) -> World:
     """Build the world once in `root`; examples copy it."""
     clock = MovableClock()
+    if pg_cluster.current is not None:  # the world's database outlives the test that built it: examples copy it
+        pg_cluster.current.url_for(root, keep=True)
     app = clock.pace(await App.open(test_config(root), clock))
     channel = RecordingChannel(app.files)
     app.add_channel(channel)
@@ -376,6 +384,8 @@ class Runner:
             else:
                 shutil.copy2(item, target)
         self.clock = MovableClock()
+        if pg_cluster.current is not None:  # on PostgreSQL: a copy of the world's database
+            pg_cluster.current.url_for(self.folder, template=pg_cluster.current.name(self.world.folder))
         config = test_config(self.folder)
         config = replace(config, binding=replace(config.binding, require_phone=self.require_phone))
         app = self.clock.pace(await App.open(config, self.clock))
@@ -388,8 +398,7 @@ class Runner:
         self.protagonist = ACTOR_KEYS[0]
         self.users = {key: self.h.user(uid, language_code=lang) for key, uid, lang in ACTORS}
         async with self.h.db.snapshot() as q:
-            names = [r[0] for r in await q.all("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                                " AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            names = [r[0] for r in await q.all(TABLES[self.h.db.dialect])]
         self.tables = tuple(n for n in names if n not in BOOKKEEPING and n != "schema_migrations")
         root = logging.getLogger()
         self._level = root.level
@@ -404,6 +413,8 @@ class Runner:
         root.setLevel(self._level)
         await self.h.app.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if pg_cluster.current is not None:
+            pg_cluster.current.drop(self.folder)
 
     # -- one step
 

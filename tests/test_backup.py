@@ -23,6 +23,7 @@ from bot.instance import InstanceLock
 from storage import matters
 from tests.cast import GROUNDS, REPLY_BODY, concluded_and_drafting_a_reply
 from tests.fakes import Harness, MovableClock, RecordingChannel
+from tests.fakes import early_migrations
 from tests.fakes import test_config as config_in
 
 PHOTO = b"\x89PNG a photo of the site"
@@ -49,6 +50,7 @@ async def populated(harness: Harness) -> None:
     assert "LS-2026-0002" in d.last
 
 
+@pytest.mark.sqlite_only("the backup archive holds an SQLite database; PostgreSQL's archive is issue 17's next step")
 async def test_a_populated_bot_backed_up_and_restored_elsewhere_works_there(harness: Harness, tmp_path: Path) -> None:
     await populated(harness)
     old = harness.app.config
@@ -178,14 +180,11 @@ async def test_stored_paths_become_relative_to_the_files_folder(tmp_path: Path) 
     from datetime import UTC, datetime
 
     from storage.db import Database
-    from storage.migrate import MIGRATIONS, migrate
+    from storage.migrate import migrate
 
-    old = tmp_path / "migrations"
-    old.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql"))[:15]:
-        shutil.copy(path, old / path.name)
+    old = early_migrations(tmp_path / "migrations", 15)
     config = config_in(tmp_path)
-    db = await Database.open(config.storage.database)
+    db = await Database.open(config.database_engine)
     await migrate(db, datetime(2026, 11, 1, tzinfo=UTC), old)
     digest = "ab" + "0" * 62
     async with db.transaction() as tx:

@@ -375,3 +375,20 @@ def test_the_calendar_takes_dates_ranges_and_toml_dates(tmp_path: Path) -> None:
     assert config.calendar.holidays == {date(2027, 1, 1)} | {date(2027, 2, 8) + timedelta(days=n) for n in range(4)}
     assert config.calendar.workdays == {date(2027, 2, 20)}
     assert not config.calendar.is_workday(date(2027, 2, 9)) and config.calendar.is_workday(date(2027, 2, 20))
+
+
+def test_database_url_picks_the_engine_and_keeps_passwords_out_of_the_file(tmp_path: Path) -> None:
+    """database.url: unset, the SQLite file (today's default); sqlite:///path, that file; postgresql://, that
+    server. A password is refused in the file and accepted only from the environment, and never shown."""
+    assert load(write(tmp_path, ""), environ={}).database_engine == tmp_path / "data" / "liaison.db"
+    config = load(write(tmp_path, '[database]\nurl = "sqlite:///elsewhere/bot.db"\n'), environ={})
+    assert config.database_engine == config.storage.database == tmp_path / "elsewhere" / "bot.db"
+    config = load(write(tmp_path, '[database]\nurl = "postgresql://liaison@db.example:5432/ls"\n'), environ={})
+    assert config.database_engine == "postgresql://liaison@db.example:5432/ls"
+    error = error_of(tmp_path, '[database]\nurl = "postgresql://liaison:secret@db.example/ls"\n')
+    assert error.key == "database.url" and "PGPASSWORD" in str(error) and "secret" not in str(error)
+    assert error_of(tmp_path, '[database]\nurl = "mysql://x/y"\n').key == "database.url"
+    config = load(write(tmp_path, ""), environ={"LIAISON_DATABASE_URL": "postgresql://liaison:secret@db/ls"})
+    assert config.database_engine == "postgresql://liaison:secret@db/ls"
+    assert config.database_shown == "postgresql://liaison:***@db/ls"
+    assert "secret" not in repr(config)

@@ -658,9 +658,10 @@ async def test_heads_come_earliest_due_first_and_the_query_needs_no_sort(harness
         assert [i.id for i in await outbox.heads(q, now)] == [first, third]
         assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5))] == [first, third, second]
         assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5), limit=1)] == [first]
-        plan = " ".join(str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
-                                                 (outbox.NOTIFICATION, ts(now), 500)))
-    assert "outbox_due" in plan and "TEMP B-TREE" not in plan
+        if harness.db.dialect == "sqlite":  # SQLite's plan; PostgreSQL's planner reads a test's tiny table whole
+            plan = " ".join(str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
+                                                     (outbox.NOTIFICATION, ts(now), 500)))
+            assert "outbox_due" in plan and "TEMP B-TREE" not in plan
     assert later not in [i.id for i in await _all_heads(harness)]
 
 

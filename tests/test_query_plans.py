@@ -20,6 +20,9 @@ from storage import casework, digest, ledger, matters, oversight, reports, super
 from storage.db import Database, Params, Row, SqliteTx, Tx
 from storage.migrate import migrate
 
+pytestmark = pytest.mark.sqlite_only(
+    "SQLite's query planner: the plans guarded are SQLite's (PostgreSQL plans by table statistics)")
+
 BIG = ("matters", "timeline", "replies", "reminders", "contacts", "extensions", "audit_log", "outbox")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 

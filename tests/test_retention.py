@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from bot.sealing import COMPLAINANT_CONTACT
 from tests.fakes import Harness, User
 
@@ -151,6 +153,7 @@ def test_a_file_stored_again_is_fresh_and_nothing_outside_the_store_is_removed(t
     assert outside.exists() and not Path(path).exists()
 
 
+@pytest.mark.sqlite_only("secure_delete is SQLite's: freed pages of its file are overwritten")
 async def test_erased_text_is_overwritten_in_the_database_file(harness: Harness) -> None:
     async with harness.db.snapshot() as q:
         assert await q.scalar("PRAGMA secure_delete") == 1

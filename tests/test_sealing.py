@@ -22,11 +22,18 @@ from bot.instance import InstanceLock
 from bot.sealing import (COMPLAINANT_CONTACT, COMPLAINANT_NAME, PHONE, KeyFormatError, Sealer, SealingError,
                          key_id, new_key, parse_keys)
 from storage.db import Database
-from storage.migrate import MIGRATIONS, migrate
+from storage.migrate import migrate
 from tests.fakes import Harness, MovableClock, RecordingChannel
+from tests.fakes import early_migrations
 from tests.fakes import test_config as config_in
 
 COMPLAINANT, CONTACT, PHONE_NO = "张三丰", "13900002222", "13712345678"
+
+
+async def rows(app: App, sql: str) -> list[tuple[object, ...]]:
+    """What the running bot's database holds, on either engine."""
+    async with app.db.snapshot() as q:
+        return [tuple(r) for r in await q.all(sql)]
 
 
 def raw(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -160,13 +167,9 @@ def test_without_its_key_a_sealed_database_does_not_start(tmp_path: Path, capsys
 
 
 async def test_rows_stored_before_sealing_are_sealed_on_the_first_start(tmp_path: Path) -> None:
-    old = tmp_path / "migrations"
-    old.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql"))[:14]:  # the schema as it was before sealing
-        shutil.copy(path, old / path.name)
+    old = early_migrations(tmp_path / "migrations", 14)  # the schema as it was before sealing
     config = config_in(tmp_path)
-    database = config.storage.database
-    db = await Database.open(database)
+    db = await Database.open(config.database_engine)
     await migrate(db, datetime(2026, 11, 1, tzinfo=UTC), old)
     async with db.transaction() as tx:
         rep = await tx.insert("INSERT INTO persons (name, body, phone, roster_key, created_at, updated_at)"
@@ -178,8 +181,8 @@ async def test_rows_stored_before_sealing_are_sealed_on_the_first_start(tmp_path
     await db.close()
     app = await App.open(config, MovableClock())
     try:
-        [(phone, digest, roster_key)] = raw(database, "SELECT phone, phone_hash, roster_key FROM persons")
-        [(name, contact)] = raw(database, "SELECT complainant_name, complainant_contact FROM matters")
+        [(phone, digest, roster_key)] = await rows(app, "SELECT phone, phone_hash, roster_key FROM persons")
+        [(name, contact)] = await rows(app, "SELECT complainant_name, complainant_contact FROM matters")
         sealer = app.db.sealer
         assert sealer is not None
         assert str(phone).startswith("enc1:") and sealer.open(str(phone), PHONE) == PHONE_NO
@@ -196,8 +199,10 @@ async def test_rows_stored_before_sealing_are_sealed_on_the_first_start(tmp_path
     finally:
         await app.close()
     app = await App.open(config, MovableClock())  # the second start seals nothing again
-    await app.close()
-    assert raw(database, "SELECT phone_hash FROM persons") == [(digest,)]
+    try:
+        assert await rows(app, "SELECT phone_hash FROM persons") == [(digest,)]
+    finally:
+        await app.close()
 
 
 # -- rotation -------------------------------------------------------------------------------------------
@@ -272,10 +277,10 @@ async def test_a_closed_referred_case_keeps_its_complainant_only_as_long_as_conf
                     (number, rep, tx.sealer.seal(COMPLAINANT, COMPLAINANT_NAME),
                      tx.sealer.seal(CONTACT, COMPLAINANT_CONTACT), state, when.isoformat() if when else None))
         await app.supervise()
-        rows = raw(config.storage.database, "SELECT number, complainant_name IS NULL, complainant_erased_at IS NULL"
+        found = await rows(app, "SELECT number, complainant_name IS NULL, complainant_erased_at IS NULL"
                                             " FROM matters ORDER BY id")
-        assert rows == [("LS-2026-0001", 1, 0), ("LS-2026-0002", 0, 1), ("LS-2026-0003", 0, 1)]
-        assert raw(config.storage.database, "SELECT action, matter_id FROM audit_log WHERE action LIKE 'complainant%'"
+        assert found == [("LS-2026-0001", 1, 0), ("LS-2026-0002", 0, 1), ("LS-2026-0003", 0, 1)]
+        assert await rows(app, "SELECT action, matter_id FROM audit_log WHERE action LIKE 'complainant%'"
                    ) == [("complainant.erased", 1)]
         clerk = h.user("3001")
         await clerk.say(f"/start {await h.invite(office_id)}")

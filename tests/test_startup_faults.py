@@ -22,6 +22,10 @@ from bot.instance import InstanceLock, held
 from storage.db import Database, DatabaseUnusableError
 from tests.fakes import MovableClock
 
+pytestmark = pytest.mark.sqlite_only(
+    "garbage, damaged and locked SQLite files; a PostgreSQL server that cannot be reached is "
+    "tests/test_storage_engines.py's")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
