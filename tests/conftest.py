@@ -28,6 +28,18 @@ from bot.app import App
 from tests.fakes import Harness, MovableClock, RecordingChannel, test_config
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first, the longest first (`@pytest.mark.slow(seconds)`, roughly as measured
+    alone), then the rest in their order: on parallel workers each slow one (a drill, a child process)
+    starts at once and the short ones fill in around it, instead of a drill starting last and the run
+    waiting for it alone."""
+    def weight(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return 0.0 if marker is None else -float(marker.args[0] if marker.args else 1.0)
+
+    items.sort(key=weight)
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
