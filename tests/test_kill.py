@@ -19,10 +19,14 @@ from tests.drills import DrillOptions, run_drill
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import BotProcess, telegram_config, write_config_file
 
+# The bot's outbox and the fake's flood limits on a time base twenty times faster (tests/fastchild.py): these
+# drills count what is lost or doubled across kills and faults; pacing and back-off are proven on the movable clock.
+SPEED = 20.0
+
 
 @pytest.mark.slow(20)
 async def test_kill_drill_loses_nothing_and_doubles_only_what_the_policy_allows(tmp_path: Path) -> None:
-    result = await run_drill(DrillOptions(users=10, kills=3, seed=6, late_waves=1), tmp_path)
+    result = await run_drill(DrillOptions(users=10, kills=3, seed=6, late_waves=1, speed=SPEED), tmp_path)
     print("\n".join(["kill drill (short):", *result.lines()]))
     assert not result.failures(), "\n".join(result.failures())
     assert result.kills == 3 and result.kills_during_load >= 1
@@ -33,7 +37,7 @@ async def test_kill_drill_loses_nothing_and_doubles_only_what_the_policy_allows(
 
 @pytest.mark.slow(30)
 async def test_faults_drill_loses_nothing_and_never_stops_polling(tmp_path: Path) -> None:
-    result = await run_drill(DrillOptions(users=6, kills=1, seed=7, fault_rate=0.10, late_waves=2), tmp_path)
+    result = await run_drill(DrillOptions(users=6, kills=1, seed=7, fault_rate=0.10, late_waves=2, speed=SPEED), tmp_path)
     print("\n".join(["faults drill (short):", *result.lines()]))
     assert not result.failures(), "\n".join(result.failures())
     assert sum(result.fault_counts.values()) >= 5  # the faults did happen
