@@ -24,7 +24,7 @@ from tests.telegram_env import BotProcess, telegram_config, write_config_file
 SPEED = 20.0
 
 
-@pytest.mark.slow(20)
+@pytest.mark.slow(18)
 async def test_kill_drill_loses_nothing_and_doubles_only_what_the_policy_allows(tmp_path: Path) -> None:
     result = await run_drill(DrillOptions(users=10, kills=3, seed=6, late_waves=1, speed=SPEED), tmp_path)
     print("\n".join(["kill drill (short):", *result.lines()]))

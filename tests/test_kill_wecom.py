@@ -19,7 +19,7 @@ from tests.drills import WeComDrillOptions, run_wecom_drill
 SPEED = 20.0
 
 
-@pytest.mark.slow(40)
+@pytest.mark.slow(25)
 async def test_wecom_kill_drill_loses_nothing_acknowledged_and_doubles_only_what_the_policy_allows(
         tmp_path: Path) -> None:
     result = await run_wecom_drill(WeComDrillOptions(users=6, kills=3, seed=6, speed=SPEED), tmp_path)
@@ -29,7 +29,7 @@ async def test_wecom_kill_drill_loses_nothing_acknowledged_and_doubles_only_what
     assert result.matters == 6 and result.storm_posts >= 1
 
 
-@pytest.mark.slow(90)
+@pytest.mark.slow(20)
 async def test_wecom_faults_drill_loses_nothing_and_refreshes_the_token(tmp_path: Path) -> None:
     result = await run_wecom_drill(WeComDrillOptions(users=5, kills=1, seed=7, fault_rate=0.10, speed=SPEED), tmp_path)
     print("\n".join(["WeCom faults drill (short):", *result.lines()]))
