@@ -85,6 +85,12 @@ HEADS_SQL = (
 )
 
 
+def _item(r: Any) -> Item:
+    """A head read for sending, with the messages of it that already went (Progress: a retry goes on from there)."""
+    return Item(r["id"], r["channel"], r["chat_id"], r["op"], r["payload"], r["policy"], r["attempts"], r["matter_id"],
+                r["result"])
+
+
 async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     """The next item of each (channel, chat, op) queue, if it is due: later ones wait their turn.
 
@@ -97,8 +103,7 @@ async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
     rows = list(await q.all(HEADS_SQL, (ANSWER, ts(now), limit)))
     if len(rows) < limit:
         rows += await q.all(HEADS_SQL, (NOTIFICATION, ts(now), limit - len(rows)))
-    return [Item(r["id"], r["channel"], r["chat_id"], r["op"], r["payload"], r["policy"], r["attempts"], r["matter_id"],
-                 r["result"]) for r in rows]
+    return [_item(r) for r in rows]
 
 
 async def heads_among(q: Tx, item_ids: list[int]) -> list[Item]:
@@ -108,12 +113,11 @@ async def heads_among(q: Tx, item_ids: list[int]) -> list[Item]:
         return []
     marks = ", ".join("?" * len(item_ids))
     rows = await q.all(
-        "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id FROM outbox o"
+        "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id, o.result FROM outbox o"
         f" WHERE o.id IN ({marks}) AND o.state = 'pending' AND o.id = ("
         "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
         "   AND p.op = o.op AND p.state IN ('pending', 'sending')) ORDER BY o.id", item_ids)
-    return [Item(r["id"], r["channel"], r["chat_id"], r["op"], r["payload"], r["policy"], r["attempts"], r["matter_id"])
-            for r in rows]
+    return [_item(r) for r in rows]
 
 
 async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:

@@ -81,6 +81,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first, the longest first (`@pytest.mark.slow(seconds)`, roughly as measured
+    alone), then the rest in their order: on parallel workers each slow one (a drill, a child process)
+    starts at once and the short ones fill in around it, instead of a drill starting last and the run
+    waiting for it alone. On PostgreSQL, those marked `sqlite_only` are skipped, with why."""
+    def weight(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return 0.0 if marker is None else -float(marker.args[0] if marker.args else 1.0)
+
+    items.sort(key=weight)
     if not pg_cluster.wanted():
         return
     for item in items:

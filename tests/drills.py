@@ -48,6 +48,7 @@ from bot.app import App
 from bot.config import OutboxConfig
 from storage import people
 from tests.fakebotapi import FAULT_KINDS, FakeBotAPI, FakeUser, SentMessage
+from tests.fastchild import fast_monotonic
 from tests.telegram_env import ROOT, BotProcess, telegram_config, write_config_file
 
 NUMBER = re.compile(r"LS-\d{4}-\d{4,}")
@@ -75,6 +76,9 @@ class DrillOptions:
     """Rounds of /my from every representative after the load, one after another (per phase)."""
     step_timeout: float = 120.0
     """How long a person waits for the bot's answer to one step (generous: a 2-core machine, restarts, back-off)."""
+    speed: float = 1.0
+    """> 1: the bot's outbox (pacing, back-off) and the fake's flood limits on one time base that many times
+    faster than the real one (tests/fastchild.py): the short drills in CI count, they need not wait."""
 
 
 @dataclass
@@ -181,8 +185,13 @@ class DrillResult:
             f"getUpdates calls: {self.polls}; {self.poll_faults} answered with a fault, "
             f"{self.polls_after_last_fault} calls after the last of them; longest gap between two calls "
             f"{self.poll_max_gap:.1f}s; late /my answered (of {o.users}): {self.late_answered}",
-            f"duration: {self.duration:.1f}s; verdict: {'all targets met' if not self.failures() else 'FAILED'}",
+            f"duration: {self.duration:.1f}s{_time_base(o.speed)}; verdict: "
+            f"{'all targets met' if not self.failures() else 'FAILED'}",
         ]
+
+
+def _time_base(speed: float) -> str:
+    return "" if speed == 1.0 else f" (the outbox and the fake's limits on a time base {speed:g} times faster)"
 
 
 class Chat:
@@ -423,6 +432,8 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
     started = time.monotonic()
     rng = random.Random(opts.seed)
     async with FakeBotAPI(per_chat_interval=0.03, global_rate=200, latency=opts.latency, seed=opts.seed) as fake:
+        if opts.speed != 1.0:
+            fake.clock = fast_monotonic(opts.speed)
         world = await _build_world(fake, workdir, opts)
         log = workdir / "bot.log"
         monitor = _PollMonitor(fake)
@@ -441,7 +452,7 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
                   for i, h in enumerate(world.handlers)]
         everything = asyncio.gather(*load, *staff)
 
-        bot = BotProcess(world.config_path, log)
+        bot = BotProcess(world.config_path, log, opts.speed)
         bot.start()
         spacing = max(2, 2 * CALLS_PER_USER * opts.users // (opts.kills + 1))
         for _ in range(opts.kills):
@@ -460,7 +471,7 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
             result.kills += 1
             result.kills_during_load += int(not everything.done())
             result.kill_points.append(len(fake.requests) - base)
-            bot = BotProcess(world.config_path, log)
+            bot = BotProcess(world.config_path, log, opts.speed)
             bot.start()
         outcomes = await everything
         numbers = {n: number for n, number in enumerate(outcomes[:opts.users]) if isinstance(number, str)}
@@ -626,6 +637,9 @@ class WeComDrillOptions:
     step_timeout: float = 150.0
     grace: float = 6.0
     """After a callback WeCom gave up on: how long a person waits for an answer before sending again."""
+    speed: float = 1.0
+    """> 1: the bot's outbox (pacing, per-member windows, back-off, a 45033's minute) and the fake's rate
+    windows on one time base that many times faster than the real one (tests/fastchild.py)."""
 
 
 @dataclass
@@ -715,7 +729,8 @@ class WeComDrillResult:
             f"{self.truncated_by_wecom}",
             f"audit chain: {'ok' if self.audit_ok else 'BROKEN'} ({self.audit_entries} entries); "
             f"integrity_check: {self.integrity}",
-            f"duration: {self.duration:.1f}s; verdict: {'all targets met' if not self.failures() else 'FAILED'}",
+            f"duration: {self.duration:.1f}s{_time_base(o.speed)}; verdict: "
+            f"{'all targets met' if not self.failures() else 'FAILED'}",
         ]
 
 
@@ -911,6 +926,8 @@ async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillR
     started = time.monotonic()
     rng = random.Random(opts.seed)
     async with FakeWeCom(seed=opts.seed, latency=opts.latency) as fake:
+        if opts.speed != 1.0:
+            fake.rate_clock = fast_monotonic(opts.speed)
         config = wecom_config(workdir, fake, port=free_port(),
                               outbox=OutboxConfig(global_rate=30, per_chat_interval=0.0, max_attempts=8))
         if opts.fault_rate:
@@ -951,7 +968,7 @@ async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillR
             kinds = [k for k in opts.fault_kinds if k in FAULT_KINDS_WECOM]
             fake.faults.p = {kind: opts.fault_rate / len(kinds) for kind in kinds}
         log = workdir / "bot.log"
-        bot = WeComBotProcess(config_path, log, fake.corp_secret)
+        bot = WeComBotProcess(config_path, log, fake.corp_secret, opts.speed)
         drill.bot = bot
         bot.start()
         await drill.bot_back()
@@ -983,7 +1000,7 @@ async def run_wecom_drill(opts: WeComDrillOptions, workdir: Path) -> WeComDrillR
                 bot.kill()
             result.kills += 1
             result.kills_during_load += int(not everything.done())
-            bot = WeComBotProcess(config_path, log, fake.corp_secret)
+            bot = WeComBotProcess(config_path, log, fake.corp_secret, opts.speed)
             drill.bot = bot
             bot.start()
         outcomes = await everything

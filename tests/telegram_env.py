@@ -81,11 +81,13 @@ async def bot_in_process(config: Config) -> AsyncIterator[RunningBot]:
 
 
 class BotProcess:
-    """`python -m bot run` as a child process, to be killed with SIGKILL."""
+    """`python -m bot run` as a child process, to be killed with SIGKILL; `speed` > 1: its outbox on a time
+    base that many times faster (tests/fastchild.py; give the fake the same)."""
 
-    def __init__(self, config_path: Path, log_path: Path) -> None:
+    def __init__(self, config_path: Path, log_path: Path, speed: float = 1.0) -> None:
         self.config_path = config_path
         self.log_path = log_path
+        self.speed = speed
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -93,7 +95,7 @@ class BotProcess:
         env.pop("LIAISON_TELEGRAM_TOKEN", None)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(self.config_path), "run", "--channel", "telegram"],
+            [*bot_command(self.speed), "--config", str(self.config_path), "run", "--channel", "telegram"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
@@ -106,6 +108,11 @@ class BotProcess:
     async def terminate(self, timeout: float = 30.0) -> int:
         assert self.proc is not None
         return await stop_child(self.proc, timeout)
+
+
+def bot_command(speed: float = 1.0) -> list[str]:
+    """`python -m bot`, or at `speed` > 1 the same through tests/fastchild.py."""
+    return [sys.executable, "-m", "bot"] if speed == 1.0 else [sys.executable, "-m", "tests.fastchild", str(speed)]
 
 
 async def stop_child(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:

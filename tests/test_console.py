@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow(3)  # a child process or a real-time fake: started first
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -18,6 +18,9 @@ from storage import people
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import Chat, bot_in_process, telegram_config
 
+pytestmark = pytest.mark.slow(3)  # a child process or a real-time fake: started first
+
+
 REPRESENTATIVES = 50
 TITLE = "2026年度检察工作征求意见"
 

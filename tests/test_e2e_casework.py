@@ -15,6 +15,9 @@ from storage import people
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import Chat, bot_in_process, telegram_config
 
+pytestmark = pytest.mark.slow(3)  # a child process or a real-time fake: started first
+
+
 BODY = {
     "zh": "经审查，您转交的举报反映的非法占用耕地问题属实。我院已向县自然资源局发出检察建议，督促其依法处理，"
           "涉事公司已停止施工并恢复耕地原状。",

@@ -25,6 +25,9 @@ from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import Chat, telegram_config
 
 
+pytestmark = pytest.mark.slow(3)  # a child process or a real-time fake: started first
+
+
 class ShiftedClock:
     """The real clock moved to a chosen moment: time still flows (the outbox's retries need it), and the
     test can jump ahead to after the event."""

@@ -18,6 +18,9 @@ from storage import people
 from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 from tests.telegram_env import bot_in_process, telegram_config
 
+pytestmark = pytest.mark.slow(3)  # a child process or a real-time fake: started first
+
+
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"photo-bytes" * 100
 PDF = b"%PDF-1.4\n" + b"evidence" * 200
 

@@ -221,6 +221,7 @@ CASE = {
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.slow(9)
 async def test_a_matter_from_assignment_to_dissatisfied_reopened_and_satisfied(fake: FakeWeCom, clock: TickingClock,
                                                                               tmp_path: Path, lang: str) -> None:
     """Staff on cards, the deputy in personal WeChat on numbered text; a reply too long for one WeCom
@@ -362,6 +363,7 @@ async def test_an_event_invitation_answered_by_card_which_cannot_be_pressed_twic
     assert not [m for m in li.messages if m.kind == "template_card"]
 
 
+@pytest.mark.slow(20)
 async def test_a_briefing_to_2000_members_with_none_dropped(fake: FakeWeCom, clock: TickingClock,
                                                             tmp_path: Path) -> None:
     """WeCom drops without a word what passes 30 a minute or 1 000 an hour to one member (90236): the

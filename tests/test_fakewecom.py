@@ -698,6 +698,7 @@ async def test_console_walks_a_member_through_messages_and_cards(fake: FakeWeCom
     assert "member 李明 has userid m" in out
 
 
+@pytest.mark.slow(1)
 def test_standalone_prints_the_config_and_stops_on_quit() -> None:
     proc = subprocess.run([sys.executable, "-m", "tests.fakewecom", "--port", "0", "--callback",
                            "http://127.0.0.1:9/wecom"], input="help\nquit\n", capture_output=True, text=True,
@@ -707,6 +708,7 @@ def test_standalone_prints_the_config_and_stops_on_quit() -> None:
     assert "@王建国 提交" in proc.stdout
 
 
+@pytest.mark.slow(26)
 async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_path: Path) -> None:
     """README "Trying it without WeCom", as a new user would do it: the documented fake command, the bot's
     command line (roster, staff, WeCom binding, an invite), `python -m bot run`, then every member's step

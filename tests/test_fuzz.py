@@ -24,6 +24,7 @@ CI = settings(derandomize=True, database=None, deadline=None, max_examples=60, p
 
 @CI
 @given(fuzzing.steps)
+@pytest.mark.slow(8)
 def test_random_input_from_everyone_is_answered_and_refusals_change_nothing(items: list[tuple[Any, ...]]) -> None:
     asyncio.run(fuzzing.run_steps(fuzzing.world(), items))
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage")
 
@@ -99,6 +101,7 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+@pytest.mark.slow(3)
 def test_every_module_imports_cleanly_in_a_fresh_interpreter() -> None:
     names = [name for package in PACKAGES for name in _modules(package) if not name.endswith("__main__")]
     assert len(names) > 100

@@ -19,9 +19,14 @@ from tests.drills import DrillOptions, run_drill
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import BotProcess, telegram_config, write_config_file
 
+# The bot's outbox and the fake's flood limits on a time base twenty times faster (tests/fastchild.py): these
+# drills count what is lost or doubled across kills and faults; pacing and back-off are proven on the movable clock.
+SPEED = 20.0
 
+
+@pytest.mark.slow(18)
 async def test_kill_drill_loses_nothing_and_doubles_only_what_the_policy_allows(tmp_path: Path) -> None:
-    result = await run_drill(DrillOptions(users=10, kills=3, seed=6, late_waves=1), tmp_path)
+    result = await run_drill(DrillOptions(users=10, kills=3, seed=6, late_waves=1, speed=SPEED), tmp_path)
     print("\n".join(["kill drill (short):", *result.lines()]))
     assert not result.failures(), "\n".join(result.failures())
     assert result.kills == 3 and result.kills_during_load >= 1
@@ -30,8 +35,9 @@ async def test_kill_drill_loses_nothing_and_doubles_only_what_the_policy_allows(
     assert result.messages_twice == result.messages_twice_allowed
 
 
+@pytest.mark.slow(30)
 async def test_faults_drill_loses_nothing_and_never_stops_polling(tmp_path: Path) -> None:
-    result = await run_drill(DrillOptions(users=6, kills=1, seed=7, fault_rate=0.10, late_waves=2), tmp_path)
+    result = await run_drill(DrillOptions(users=6, kills=1, seed=7, fault_rate=0.10, late_waves=2, speed=SPEED), tmp_path)
     print("\n".join(["faults drill (short):", *result.lines()]))
     assert not result.failures(), "\n".join(result.failures())
     assert sum(result.fault_counts.values()) >= 5  # the faults did happen
@@ -41,6 +47,7 @@ async def test_faults_drill_loses_nothing_and_never_stops_polling(tmp_path: Path
 
 @pytest.mark.parametrize(("method", "fault"), [("getMe", "500"), ("getMe", "drop"), ("setMyCommands", "429"),
                                              ("setMyCommands", "502")])
+@pytest.mark.slow(3)
 async def test_a_transient_fault_at_start_up_does_not_stop_the_bot(tmp_path: Path, method: str,
                                                                    fault: str) -> None:
     """A 5xx, a dropped connection or a 429 on getMe or setMyCommands at start-up is waited out and

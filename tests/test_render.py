@@ -48,6 +48,7 @@ def cells(line: str) -> list[str]:
     return re.split(r"\s{2,}", line)
 
 
+@pytest.mark.slow(8)
 async def test_the_half_year_report_as_printed(harness: Harness, tmp_path: Path) -> None:
     await seed(harness.db, harness.clock.now())
     async with harness.db.transaction() as tx:  # 150 matters overdue: a table over several pages

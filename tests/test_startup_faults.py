@@ -130,6 +130,7 @@ def test_a_second_bot_on_the_same_database_is_refused(tmp_path: Path, capsys: py
     assert not held(database)
 
 
+@pytest.mark.slow(6)
 def test_a_second_bot_process_is_refused_while_the_first_runs(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     command = [sys.executable, "-m", "bot", "--config", str(config), "run", "--channel", "console"]

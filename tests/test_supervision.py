@@ -235,6 +235,7 @@ async def test_an_unrated_reply_is_asked_about_once_then_recorded_as_unrated(wor
             "closed", "unrated")
 
 
+@pytest.mark.slow(20)
 async def test_a_year_with_a_restart_and_holidays(world: World) -> None:
     """A whole year, ticking every four hours: every reminder once, none outside working time, and the
     ones that fell due while the bot was down fired when it came back."""

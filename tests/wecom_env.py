@@ -21,7 +21,7 @@ from typing import Any
 from bot.app import App
 from bot.config import Config, OutboxConfig, StorageConfig, WeComConfig
 from tests.fakewecom import Delivery, FakeMember, FakeWeCom, Received
-from tests.telegram_env import ROOT, stop_child
+from tests.telegram_env import ROOT, bot_command, stop_child
 
 START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # a Friday morning in Beijing
 
@@ -230,12 +230,14 @@ def free_port() -> int:
 
 class WeComBotProcess:
     """`python -m bot run --channel wecom` as a child process, to be killed with SIGKILL; the app's
-    secret in its environment only."""
+    secret in its environment only; `speed` > 1: its outbox on a time base that many times faster
+    (tests/fastchild.py; give the fake's rate_clock the same)."""
 
-    def __init__(self, config_path: Path, log_path: Path, secret: str) -> None:
+    def __init__(self, config_path: Path, log_path: Path, secret: str, speed: float = 1.0) -> None:
         self.config_path = config_path
         self.log_path = log_path
         self.secret = secret
+        self.speed = speed
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -243,7 +245,7 @@ class WeComBotProcess:
         env.pop("LIAISON_TELEGRAM_TOKEN", None)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(self.config_path), "run", "--channel", "wecom"],
+            [*bot_command(self.speed), "--config", str(self.config_path), "run", "--channel", "wecom"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
