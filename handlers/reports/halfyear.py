@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from bot import callbacks
@@ -158,7 +159,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
         figures = await reports.half_year(ctx.tx, period, ctx.today, tz, ctx.config.unit.name)
     report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
                                           regulation=ctx.config.terms.regulation)
-    docx, xlsx = report_text.half_year_files(report)
+    docx, xlsx = await asyncio.to_thread(report_text.half_year_files, report)  # a second of CPU: not on the loop
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = report_text.file_name(period)  # a name its reader would give it, never the period's code
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
