@@ -107,7 +107,8 @@ async def prepare(config: Config, d: Digest, locales: Sequence[str], now: dateti
         files: list[OutFile] = []
         if d.departments:
             title, categories, series, axis = chart_labels(_, d.today, d.departments)
-            font = charts.font_for("".join([title, axis, "0123456789", *categories, *(s.label for s in series)]))
+            font = await asyncio.to_thread(  # the fonts are looked for as the chart is drawn: off the loop
+                charts.font_for, "".join([title, axis, "0123456789", *categories, *(s.label for s in series)]))
             if font is None:
                 no_font = True
             else:
