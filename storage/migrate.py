@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import LiaisonError
-from storage.db import Database, pg_ddl, ts
+from storage.db import Database, ts
+from storage.dialect import pg_ddl
 from storage.pg import WRITER_LOCK
 
 log = logging.getLogger(__name__)

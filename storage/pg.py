@@ -43,7 +43,8 @@ from typing import Any, cast
 import asyncpg
 
 from bot.sealing import Sealer
-from storage.db import Database, DatabaseUnusableError, Params, Row, WriterGate
+from storage.db import Database, DatabaseUnusableError, Params, Row
+from storage.writer_gate import WriterGate
 from storage.url import is_postgres as is_postgres, redacted
 
 WRITER_LOCK = 0x4C49_4149  # "LIAI": the advisory lock every write transaction takes (see the docstring)

@@ -12,7 +12,8 @@ import aiosqlite
 import pytest
 
 import storage.db
-from storage.db import Database, WriterGate
+from storage.db import Database
+from storage.writer_gate import WriterGate
 
 
 async def test_urgent_goes_first_but_never_twice_in_a_row_while_ordinary_work_waits() -> None:

@@ -24,7 +24,8 @@ from dataclasses import replace
 from bot.app import App
 from bot.config import DatabaseConfig
 from storage import audit, people
-from storage.db import DATABASE_ERRORS, Database, pg_ddl
+from storage.db import DATABASE_ERRORS, Database
+from storage.dialect import pg_ddl
 from storage.migrate import MigrationError, available, migrate
 from storage.pg import PgDatabase, translate
 from storage.url import redacted
