@@ -59,12 +59,12 @@ from bot.config import Config
 from bot.domain import STAFF_ROLES
 from bot.errors import ConfigError, LiaisonError, UserError
 from bot.instance import InstanceLock
-from bot.operator import Refused, backup_archive, make_key, move_database, restore_archive, rotate_key
+from bot.operator import (Refused, backup_archive, calendar_days, make_key, move_database, restore_archive,
+                          rotate_key)
 from bot.operator_papers import add_event, draw_report, verify_audit
 from bot.operator_people import (add_department, add_staff, change_access, import_contacts, import_roster,
                                  make_invite, wecom_member)
 from bot.text import normalise
-from bot.workdays import format_days
 
 log = logging.getLogger("bot")
 
@@ -226,23 +226,15 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)
         return 0
     if args.command == "restore":
-        try:
-            result = asyncio.run(restore_archive(config, args))
-        except Refused as exc:
-            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
-            return 1
-        _print({"ok": True, **result} if as_json else result["message"], as_json)
-        return 0
+        return _outcome(lambda: asyncio.run(restore_archive(config, args)), as_json)
     if args.command == "calendar":
-        return show_calendar(config, args.year, as_json, clock)
+        year = clock.now().astimezone(config.unit.tz).year if args.year is None else args.year
+        if not 2000 <= year <= 2100:
+            print("the year must be from 2000 to 2100", file=sys.stderr)
+            return 2
+        return _outcome(lambda: calendar_days(config, year), as_json)
     if args.command == "migrate-to":
-        try:
-            result = asyncio.run(move_database(config, args, clock.now()))
-        except Refused as exc:
-            _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
-            return 1
-        _print({"ok": True, **result} if as_json else result["message"], as_json)
-        return 0
+        return _outcome(lambda: asyncio.run(move_database(config, args, clock.now())), as_json)
     commands: dict[str, Callable[[App, argparse.Namespace], Awaitable[dict[str, Any]]]] = {
         "import-roster": import_roster,
         "import-contacts": import_contacts,
@@ -257,44 +249,19 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "key": rotate_key,
         "report": draw_report,
     }
+    return _outcome(lambda: asyncio.run(_with_app(config, clock, lambda app: commands[args.command](app, args))),
+                    as_json)
+
+
+def _outcome(command: Callable[[], dict[str, Any]], as_json: bool) -> int:
+    """Run an operator's command; print what it returns (its "message", or all of it as JSON), or its refusal
+    on stderr with exit status 1."""
     try:
-        result = asyncio.run(_with_app(config, clock, lambda app: commands[args.command](app, args)))
+        result = command()
     except Refused as exc:
         _print({"ok": False, "error": str(exc), **exc.data} if as_json else str(exc), as_json, stream=sys.stderr)
         return 1
     _print({"ok": True, **result} if as_json else result["message"], as_json)
-    return 0
-
-
-def show_calendar(config: Config, year: int | None, as_json: bool, clock: Clock) -> int:
-    """What the reminders take as working days in `year`: its exceptions to Monday-Friday, and their source."""
-    year = clock.now().astimezone(config.unit.tz).year if year is None else year
-    if not 2000 <= year <= 2100:
-        print("the year must be from 2000 to 2100", file=sys.stderr)
-        return 2
-    calendar = config.calendar
-    source = calendar.source(year)
-    exceptions = calendar.exceptions(year)
-    off = [d for d, working in exceptions if not working]
-    worked = [d for d, working in exceptions if working]
-    declared = sorted(d for d in calendar.holidays | calendar.workdays if d.year == year)
-    if as_json:
-        _print({"ok": True, "year": year, "source": source, "days_off": [d.isoformat() for d in off],
-                "working_weekend_days": [d.isoformat() for d in worked],
-                "declared": [d.isoformat() for d in declared]}, True)
-        return 0
-    heading = {
-        "package": f"{year}: the mainland calendar of the chinese-calendar package"
-                   + (f", with {len(declared)} day(s) declared under [calendar]" if declared else ""),
-        "config": f"{year}: the days declared under [calendar] (the chinese-calendar package does not know {year})",
-        "weekdays": f"{year}: neither the chinese-calendar package nor [calendar] knows this year, so Monday to"
-                    " Friday is assumed; declare its holidays and make-up working days under [calendar]"
-                    " (config.example.toml) once the State Council publishes them",
-    }[source]
-    lines = [heading,
-             "days off, Monday to Friday: " + (format_days(off) or "none"),
-             "working days on a weekend: " + (format_days(worked) or "none")]
-    print("\n".join(lines))
     return 0
 
 

@@ -22,6 +22,7 @@ from bot.config import DATA_KEY_ENV, Config
 from bot.data_key import RotationError, rotate
 from bot.instance import AlreadyRunningError, InstanceLock
 from bot.sealing import new_key
+from bot.workdays import format_days
 
 
 class Refused(Exception):
@@ -126,3 +127,26 @@ async def move_database(config: Config, args: argparse.Namespace, now: datetime)
                        f"{config.storage.database} is unchanged. To run on PostgreSQL now, set database.url = "
                        f"\"{shown.replace(':***', '')}\" in the configuration (the password in PGPASSWORD).",
             "database": shown, "rows": moved.rows, "tables": moved.tables, "audit_entries": moved.audit_entries}
+
+
+def calendar_days(config: Config, year: int) -> dict[str, Any]:
+    """What the reminders take as working days in `year`: its exceptions to Monday-Friday, and their source."""
+    calendar = config.calendar
+    source = calendar.source(year)
+    exceptions = calendar.exceptions(year)
+    off = [d for d, working in exceptions if not working]
+    worked = [d for d, working in exceptions if working]
+    declared = sorted(d for d in calendar.holidays | calendar.workdays if d.year == year)
+    heading = {
+        "package": f"{year}: the mainland calendar of the chinese-calendar package"
+                   + (f", with {len(declared)} day(s) declared under [calendar]" if declared else ""),
+        "config": f"{year}: the days declared under [calendar] (the chinese-calendar package does not know {year})",
+        "weekdays": f"{year}: neither the chinese-calendar package nor [calendar] knows this year, so Monday to"
+                    " Friday is assumed; declare its holidays and make-up working days under [calendar]"
+                    " (config.example.toml) once the State Council publishes them",
+    }[source]
+    lines = [heading,
+             "days off, Monday to Friday: " + (format_days(off) or "none"),
+             "working days on a weekend: " + (format_days(worked) or "none")]
+    return {"message": "\n".join(lines), "year": year, "source": source, "days_off": [d.isoformat() for d in off],
+            "working_weekend_days": [d.isoformat() for d in worked], "declared": [d.isoformat() for d in declared]}
