@@ -38,6 +38,11 @@ async def run(config: Config, choice: str = "auto") -> int:
         print("configuration error: wecom.corp_id: not set (see [wecom] in config.example.toml)", file=sys.stderr)
         return 2
     app = await App.open(config)
+    try:
+        await app.db.hold_instance()  # one bot per database (bot/instance.py; on PostgreSQL, storage/pg.py)
+    except BaseException:
+        await app.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -248,6 +248,10 @@ class Database:
             await self._reader.close()
             await self._writer.close()
 
+    async def hold_instance(self) -> None:
+        """One running bot per database: on SQLite the lock file beside it does it (bot/instance.py), taken
+        before anything is opened; nothing more to hold here (storage/pg.py holds one on the server)."""
+
     @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT on the writer; ROLLBACK if the block raises.

@@ -42,12 +42,14 @@ from typing import Any, cast
 
 import asyncpg
 
+from bot.instance import AlreadyRunningError
 from bot.sealing import Sealer
 from storage.db import Database, DatabaseUnusableError, Params, Row
 from storage.writer_gate import WriterGate
 from storage.url import is_postgres as is_postgres, redacted
 
 WRITER_LOCK = 0x4C49_4149  # "LIAI": the advisory lock every write transaction takes (see the docstring)
+INSTANCE_LOCK = 0x4C49_4152  # "LIAR": held by the running bot for its whole life (`hold_instance`)
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?|\bGROUP_CONCAT\(([^()]*)\)",
                      re.S | re.I)
@@ -157,6 +159,7 @@ class PgDatabase(Database):
         self._lock = WriterGate()
         self._read_lock = asyncio.Lock()
         self._closed = False
+        self._instance: asyncpg.Connection | None = None
         self.sealer = None
 
     @classmethod
@@ -176,6 +179,35 @@ class PgDatabase(Database):
         async with self._lock.held():
             await self._pg_reader.close()
             await self._pg_writer.close()
+        if self._instance is not None:
+            await self._instance.close()  # the server releases the bot's lock with its session
+            self._instance = None
+
+    async def hold_instance(self) -> None:
+        """One running bot per database, whichever machine it runs on (the lock file beside an SQLite database
+        sees one machine only): a session-level advisory lock, on a connection of its own, held until the bot
+        stops. The server releases it when that session ends, a killed process's or a lost machine's too (when
+        its connection drops). A second bot is refused at once, told which session holds the database."""
+        conn = await connect(self.url)
+        try:
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", INSTANCE_LOCK):
+                self._instance = conn
+                return
+            holder = await conn.fetchrow(  # a bigint key's low half is the lock's objid (objsubid 1)
+                "SELECT a.pid, host(a.client_addr) AS host, a.backend_start FROM pg_locks l"
+                " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                " AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1 AND l.database ="
+                " (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1", INSTANCE_LOCK)
+        except BaseException:
+            await conn.close()
+            raise
+        await conn.close()
+        where = "unknown" if holder is None else (
+            f"server process {holder['pid']}, from {holder['host'] or 'a local socket'},"
+            f" since {holder['backend_start']:%Y-%m-%d %H:%M:%S %Z}")
+        raise AlreadyRunningError(
+            f"another bot is already running on {redacted(self.url)} ({where}): stop it first; two bots on one "
+            "database would both answer and trip Telegram's flood limits")
 
     @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[PgTx]:

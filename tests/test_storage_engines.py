@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from bot.app import App
 from bot.config import DatabaseConfig
+from bot.instance import AlreadyRunningError
 from storage import audit, people
 from storage.db import DATABASE_ERRORS, Database
 from storage.dialect import pg_ddl
@@ -187,6 +188,29 @@ async def test_two_openings_of_one_database_write_one_at_a_time(url: str) -> Non
         assert seen == [1]
         async with one.snapshot() as q:
             assert await q.scalar("SELECT value FROM counters WHERE name = 'LS'") == 2
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_one_bot_per_postgresql_database_whichever_machine_it_runs_on(url: str) -> None:
+    """The lock file beside an SQLite database sees one machine; on PostgreSQL the running bot holds a
+    session-level advisory lock on the server (storage/pg.py `hold_instance`): a second bot on the same
+    database is refused at once, told which session holds it, and changes nothing; once the first stops (or its
+    session drops), the next one starts. Another database of the same server is not held."""
+    one, two = await Database.open(url), await Database.open(url)
+    try:
+        await migrate(one, START)
+        await one.hold_instance()
+        with pytest.raises(AlreadyRunningError) as refused:
+            await two.hold_instance()
+        text = str(refused.value)
+        assert text.startswith(f"another bot is already running on {redacted(url)} (server process ")
+        assert "stop it first" in text and "hunter" not in text
+        async with two.snapshot() as q:  # the refused one holds nothing, and can still read
+            assert await q.scalar("SELECT COUNT(*) FROM persons") == 0
+        await one.close()  # the first bot stops: its session, and the lock, end
+        await two.hold_instance()
     finally:
         await one.close()
         await two.close()
