@@ -160,6 +160,16 @@ class SqliteTx:
         row = await self.one(sql, params)
         return None if row is None else row[0]
 
+    async def chunks(self, sql: str, params: Params = (), size: int = 5000) -> AsyncIterator[list[Row]]:
+        """The rows of a query, `size` at a time (one trip to the connection's thread each): a table of millions
+        read in bounded memory (storage/move.py). Meant for a long read, whose queries are on that thread."""
+        cursor = await self._conn.execute(sql, params)
+        try:
+            while rows := list(await cursor.fetchmany(size)):
+                yield rows
+        finally:
+            await cursor.close()
+
 
 def _rollback_if_open(conn: sqlite3.Connection, _sql: str, _params: Params) -> None:
     if conn.in_transaction:

@@ -8,13 +8,14 @@ column's sequence moved past the highest id copied. After the commit the two dat
 table: the number of rows and a SHA-256 over every row in primary-key order, both sides read in byte order;
 and the audit chain is verified on the target. Nothing is removed from the source.
 
-Each table is read whole into memory: enough for a county's database; a province's moves by pg_dump-style
-tools (issue 17 notes it).
+Every table is read and compared `CHUNK` rows at a time (SQLite's cursor on a long read, PostgreSQL's server-side
+cursor, COPY fed as the rows come): the memory a move takes does not grow with the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from storage.pg import PgDatabase
 from storage.url import redacted
 
 SKIP = frozenset({"schema_migrations"})  # written by the target's own migrations
+CHUNK = 5000  # rows read, copied and compared at a time
 AUDIT_TABLES = ("audit_log", "audit_head")
 
 
@@ -119,12 +121,15 @@ def _as(kind: str, value: Any) -> Any:
     return value
 
 
-def _digest(rows: list[Any], kinds: list[str]) -> str:
-    h = hashlib.sha256()
-    for row in rows:
-        h.update(repr(tuple(_as(k, v) for k, v in zip(kinds, row))).encode())
-        h.update(b"\n")
-    return h.hexdigest()
+async def _digest(chunks: AsyncIterator[list[Any]], kinds: list[str]) -> tuple[int, str]:
+    """How many rows, and a SHA-256 over them in the order they come."""
+    h, n = hashlib.sha256(), 0
+    async for rows in chunks:
+        for row in rows:
+            h.update(repr(tuple(_as(k, v) for k, v in zip(kinds, row))).encode())
+            h.update(b"\n")
+        n += len(rows)
+    return n, h.hexdigest()
 
 
 async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
@@ -154,21 +159,14 @@ async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
                                 "empty database")
     order = await _in_key_order(target, set(tables))
     copied: dict[str, int] = {}
-    async with target.transaction() as tx:
+    async with target.transaction() as tx, source.long_read() as q:
         conn = target._pg_writer  # the transaction's connection: COPY is asyncpg's own
         for name in AUDIT_TABLES:
             await tx.execute(f"ALTER TABLE {name} DISABLE TRIGGER USER")
         await tx.execute("DELETE FROM audit_head")
         for name in order:
+            copied[name] = await _copy_table(conn, q, name, tables[name])
             table = tables[name]
-            columns = [c for c, _ in table.columns]
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            async with source.snapshot() as q:
-                rows = await q.all(f'SELECT {quoted} FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in table.key))
-            records = [tuple(_as(kind, v) for (_, kind), v in zip(table.columns, row)) for row in rows]
-            if records:
-                await conn.copy_records_to_table(name, records=records, columns=columns)
-            copied[name] = len(records)
             for column in table.identity:
                 await tx.scalar(f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'),"
                                 f" COALESCE((SELECT MAX(\"{column}\") FROM \"{name}\"), 0) + 1, false)")
@@ -177,22 +175,47 @@ async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
     return await verify(source, target, tables, copied)
 
 
+async def _copy_table(conn: Any, q: Any, name: str, table: _Table) -> int:
+    """COPY one table's rows into the target as they are read from the source, CHUNK at a time; how many."""
+    columns = [c for c, _ in table.columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f'SELECT {quoted} FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in table.key)
+    copied = 0
+
+    async def records() -> AsyncIterator[tuple[Any, ...]]:
+        nonlocal copied
+        async for rows in _chunks(q, sql):
+            copied += len(rows)
+            for row in rows:
+                yield tuple(_as(kind, v) for (_, kind), v in zip(table.columns, row))
+
+    await conn.copy_records_to_table(name, records=records(), columns=columns)
+    return copied
+
+
+def _chunks(q: Any, sql: str) -> AsyncIterator[list[Any]]:
+    """The rows of `sql`, CHUNK at a time (SqliteTx.chunks / PgTx.chunks: not part of the Tx port, which
+    reads whole answers)."""
+    chunks: AsyncIterator[list[Any]] = q.chunks(sql, size=CHUNK)
+    return chunks
+
+
 async def verify(source: Database, target: PgDatabase, tables: dict[str, Any], copied: dict[str, int]) -> Moved:
     """Each table's rows counted and hashed on both sides in key order; the audit chain verified on the target."""
     for name, table in tables.items():
         kinds = [k for _, k in table.columns]
         select = ", ".join(f'"{c}"' for c, _ in table.columns)
         text_keys = {c for c, k in table.columns if k == "text"}
-        async with source.snapshot() as q:
-            mine = await q.all(f'SELECT {select} FROM "{name}" ORDER BY '
-                               + ", ".join(f'"{c}"' for c in table.key))
+        async with source.long_read() as q:
+            mine = await _digest(_chunks(q, f'SELECT {select} FROM "{name}" ORDER BY '
+                                         + ", ".join(f'"{c}"' for c in table.key)), kinds)
         async with target.snapshot() as q:
-            theirs = await q.all(f'SELECT {select} FROM "{name}" ORDER BY '
-                                 + ", ".join((f'"{c}" COLLATE "C"' if c in text_keys else f'"{c}"') + " NULLS FIRST"
-                                           for c in table.key))
-        if len(mine) != len(theirs) or len(mine) != copied[name]:
-            raise MoveError(f"{name}: {len(mine)} rows in SQLite, {len(theirs)} in PostgreSQL")
-        if _digest(mine, kinds) != _digest(theirs, kinds):
+            theirs = await _digest(_chunks(q, f'SELECT {select} FROM "{name}" ORDER BY '
+                                           + ", ".join((f'"{c}" COLLATE "C"' if c in text_keys else f'"{c}"')
+                                                       + " NULLS FIRST" for c in table.key)), kinds)
+        if mine[0] != theirs[0] or mine[0] != copied[name]:
+            raise MoveError(f"{name}: {mine[0]} rows in SQLite, {theirs[0]} in PostgreSQL")
+        if mine[1] != theirs[1]:
             raise MoveError(f"{name}: the rows differ between SQLite and PostgreSQL")
     async with source.snapshot() as q:
         expected, _ = await audit.verify(q)

@@ -133,6 +133,13 @@ class PgTx:
         row = await self.one(sql, params)
         return None if row is None else row[0]
 
+    async def chunks(self, sql: str, params: Params = (), size: int = 5000) -> AsyncIterator[list[Row]]:
+        """The rows of a query, `size` at a time, through a server-side cursor (inside this transaction): a table
+        of millions read in bounded memory (storage/move.py)."""
+        cursor = await self._conn.cursor(translate(sql), *_args(params))
+        while rows := await cursor.fetch(size):
+            yield cast("list[Row]", rows)
+
 
 async def connect(url: str) -> asyncpg.Connection:
     """One connection, NUMERIC decoded as SQLite gives it; errors name the server, never the password."""

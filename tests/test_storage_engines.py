@@ -369,3 +369,35 @@ async def test_migrate_to_moves_every_row_and_the_bot_goes_on_there(url: str, tm
         assert await _counts(target) == during
     finally:
         await target.close()
+
+
+async def test_a_move_reads_copies_and_compares_a_chunk_at_a_time(url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: a province's database must move in bounded memory: every table is read from SQLite, COPYed
+    and compared CHUNK rows at a time. With chunks of 2 rows (every table of the populated world spans
+    several), every row still arrives and the comparison still holds; and a row changed in PostgreSQL after
+    the copy — in the middle of a table, past the first chunk — is found by the comparison."""
+    from storage import move as mover
+    from tests.test_backup import populated
+
+    monkeypatch.setattr(mover, "CHUNK", 2)
+    clock = MovableClock()
+    h = await _sqlite_bot(tmp_path, clock)
+    await populated(h)
+    before = await _counts(h.app.db)
+    assert before["timeline"] > 4 and before["audit_log"] > 4
+    source, target = h.app.db, await Database.open(url)
+    try:
+        assert isinstance(target, PgDatabase)
+        moved = await mover.move(source, target, clock.now())
+        assert {name: moved.tables[name] for name in before} == before
+        assert moved.audit_entries == before["audit_log"]
+        tables = await mover._target_tables(target)
+        async with target.transaction() as tx:  # a change the copy never made, in the third chunk
+            await tx.execute("UPDATE timeline SET detail = detail || '!' WHERE id = (SELECT id FROM timeline"
+                             " ORDER BY id LIMIT 1 OFFSET 4)")
+        with pytest.raises(mover.MoveError, match="timeline: the rows differ"):
+            await mover.verify(source, target, tables, moved.tables)
+    finally:
+        await target.close()
+        await h.app.close()
