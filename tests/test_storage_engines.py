@@ -28,7 +28,7 @@ from storage import audit, people
 from storage.db import DATABASE_ERRORS, Database
 from storage.dialect import pg_ddl
 from storage.migrate import MigrationError, available, migrate
-from storage.pg import PgDatabase, translate
+from storage.pg import WRITER_LOCK, PgDatabase, translate
 from storage.url import redacted
 from tests import pg_cluster
 from tests.fakes import Harness, MovableClock, RecordingChannel
@@ -180,8 +180,10 @@ async def test_two_openings_of_one_database_write_one_at_a_time(url: str) -> Non
 
         tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
         await entered.wait()
-        for _ in range(20):
-            await asyncio.sleep(0.01)  # the second is blocked on the lock, not done
+        async with one.long_read() as q:  # until the server shows the second waiting for the writer's lock
+            while not await q.scalar("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                                     " AND objid = ?", (WRITER_LOCK,)):
+                await asyncio.sleep(0)  # (a turn of the event loop, not a pause)
         assert not seen and not tasks[1].done()
         release.set()
         await asyncio.gather(*tasks)
