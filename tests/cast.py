@@ -248,3 +248,29 @@ class Liaison(People):
         async with self.h.db.snapshot() as q:
             rows = await q.all("SELECT person_id, state, reason FROM invitations WHERE event_id = ?", (event_id,))
         return {r[0]: (r[1], r[2]) for r in rows}
+
+
+# -- a populated world: what the backup, the move to PostgreSQL and the restore carry ---------------------
+
+PHOTO = b"\x89PNG a photo of the site"
+DECISION = b"%PDF-1.4 the decision"
+
+
+async def populated(harness: Harness) -> None:
+    """An appeal replied to with a file, and a suggestion with a photo."""
+    cast = await concluded_and_drafting_a_reply(harness, "书面（纸质）答复")
+    await cast.handler2.send_file(DECISION, "复查决定书.pdf")
+    await cast.handler2.say(REPLY_BODY)
+    await cast.handler2.say(GROUNDS)
+    await cast.handler2.press("确认")
+    await cast.approve()
+    d = cast.deputy
+    await d.say("/submit")
+    await d.press("建议")
+    await d.say("关于规范涉企执法的建议")
+    await d.say("建议对涉企案件实行专人跟踪。")
+    await d.press("完成")
+    await d.send_file(PHOTO, "现场.jpg", kind="photo")
+    await d.press("附件已发完")
+    await d.press("确认提交")
+    assert "LS-2026-0002" in d.last

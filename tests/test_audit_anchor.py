@@ -12,7 +12,7 @@ import docx
 
 from storage import audit
 from tests.fakes import Harness
-from tests.test_audit import ZEROS, Run, prepare, query, run, tamper  # noqa: F401 (run is a fixture)
+from tests.audit_world import ZEROS, Run, prepare, query, run, tamper  # noqa: F401 (run is a fixture)
 
 CUT_LAST = ("DELETE FROM audit_log WHERE id = 12",
             "UPDATE audit_head SET count = 11, hash = (SELECT hash FROM audit_log WHERE id = 11)")

@@ -21,34 +21,10 @@ from bot.app import App
 from bot.backup import BackupError, restore_backup, write_backup
 from bot.instance import InstanceLock
 from storage import matters
-from tests.cast import GROUNDS, REPLY_BODY, concluded_and_drafting_a_reply
+from tests.cast import DECISION, PHOTO, populated
 from tests.fakes import Harness, MovableClock, RecordingChannel
 from tests.fakes import early_migrations
 from tests.fakes import test_config as config_in
-
-PHOTO = b"\x89PNG a photo of the site"
-DECISION = b"%PDF-1.4 the decision"
-
-
-async def populated(harness: Harness) -> None:
-    """An appeal replied to with a file, and a suggestion with a photo."""
-    cast = await concluded_and_drafting_a_reply(harness, "书面（纸质）答复")
-    await cast.handler2.send_file(DECISION, "复查决定书.pdf")
-    await cast.handler2.say(REPLY_BODY)
-    await cast.handler2.say(GROUNDS)
-    await cast.handler2.press("确认")
-    await cast.approve()
-    d = cast.deputy
-    await d.say("/submit")
-    await d.press("建议")
-    await d.say("关于规范涉企执法的建议")
-    await d.say("建议对涉企案件实行专人跟踪。")
-    await d.press("完成")
-    await d.send_file(PHOTO, "现场.jpg", kind="photo")
-    await d.press("附件已发完")
-    await d.press("确认提交")
-    assert "LS-2026-0002" in d.last
-
 
 @pytest.mark.sqlite_only("the backup archive holds an SQLite database; PostgreSQL's archive is issue 17's next step")
 async def test_a_populated_bot_backed_up_and_restored_elsewhere_works_there(harness: Harness, tmp_path: Path) -> None:

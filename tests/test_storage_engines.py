@@ -313,7 +313,7 @@ async def test_migrate_to_moves_every_row_and_the_bot_goes_on_there(url: str, tm
     matter number, the next ids); a second move into the now full database is refused and changes nothing;
     the password in the URL is never printed."""
     from bot.__main__ import main
-    from tests.test_backup import populated
+    from tests.cast import populated
 
     clock = MovableClock()
     h = await _sqlite_bot(tmp_path, clock)
@@ -380,7 +380,7 @@ async def test_a_move_reads_copies_and_compares_a_chunk_at_a_time(url: str, tmp_
     several), every row still arrives and the comparison still holds; and a row changed in PostgreSQL after
     the copy — in the middle of a table, past the first chunk — is found by the comparison."""
     from storage import move as mover
-    from tests.test_backup import populated
+    from tests.cast import populated
 
     monkeypatch.setattr(mover, "CHUNK", 2)
     clock = MovableClock()

@@ -328,7 +328,7 @@ async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekl
 
 
 async def test_s11_a_sent_reply_counts_as_a_contact(harness: Harness) -> None:
-    from tests.test_casework import Cast
+    from tests.cast import Cast
 
     cast = await Cast.replied(harness)
     async with harness.db.snapshot() as q:
@@ -338,7 +338,7 @@ async def test_s11_a_sent_reply_counts_as_a_contact(harness: Harness) -> None:
 
 async def test_a_cannot_be_met_reply_is_asked_about_again_like_any_other(harness: Harness) -> None:
     """A reply given at once (cannot be met) is sent when written: the rating rule finds its date."""
-    from tests.test_casework import GROUNDS, REPLY_BODY, Cast
+    from tests.cast import GROUNDS, REPLY_BODY, Cast
 
     cast = Cast(harness)
     await cast.setup()
