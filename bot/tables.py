@@ -16,9 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
-from openpyxl.utils.exceptions import InvalidFileException
-
 from bot.text import normalise
 
 
@@ -110,6 +107,11 @@ def read_rows(path: pathlib.Path) -> list[list[str]]:
         except (UnicodeDecodeError, csv.Error) as exc:
             raise UnreadableTableError(path.suffix) from exc
     _check_archive(path)
+    # openpyxl (and numpy under it: a quarter of a second) imported when a workbook is read, not whenever the
+    # bot starts: a roster or a contacts file comes a few times a year
+    import openpyxl  # untyped; pyproject's mypy override covers openpyxl.*
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
