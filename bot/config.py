@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain import KINDS
 from bot.errors import ConfigError
 from bot.i18n import REGULATION, REGULATION_EN, Terms
-from bot.workdays import MAINLAND, Calendar, parse_days, parse_hours
+from bot.toml_values import TomlReader
+from bot.workdays import MAINLAND, Calendar, parse_hours
 from storage.url import is_postgres, redacted
 
 TOKEN_ENV = "LIAISON_TELEGRAM_TOKEN"
@@ -247,7 +248,7 @@ def load(path: Path | None, *, environ: dict[str, str] | None = None) -> Config:
 def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, str]) -> Config:
     """The configuration from a parsed file: each section read and checked by its own function, in the order
     of the file, then any key nobody read refused."""
-    r = _Reader(raw)
+    r = TomlReader(raw)
     sqlite_file, url = _database_url(r, base, env)
     unit, storage, telegram = _unit(r), _storage(r, base, sqlite_file), _telegram(r, env)
     binding, intake, outbox, casework = _binding(r), _intake(r), _outbox(r), _casework(r)
@@ -260,7 +261,7 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     return config
 
 
-def _unit(r: _Reader) -> UnitConfig:
+def _unit(r: TomlReader) -> UnitConfig:
     unit = UnitConfig(
         name=r.text("unit.name", UnitConfig.name, max_len=100),
         timezone=r.text("unit.timezone", UnitConfig.timezone),
@@ -273,7 +274,7 @@ def _unit(r: _Reader) -> UnitConfig:
     return unit
 
 
-def _database_url(r: _Reader, base: Path, env: os._Environ[str] | dict[str, str]) -> tuple[Path | None, str]:
+def _database_url(r: TomlReader, base: Path, env: os._Environ[str] | dict[str, str]) -> tuple[Path | None, str]:
     """`database.url` (or the environment's): a SQLite file (`sqlite:///relative/path`, `sqlite:////absolute`)
     or a PostgreSQL URL. A password only ever comes from the environment (PGPASSWORD, or this whole URL in
     LIAISON_DATABASE_URL), never from the file, which is copied and shown."""
@@ -291,7 +292,7 @@ def _database_url(r: _Reader, base: Path, env: os._Environ[str] | dict[str, str]
     return None, url
 
 
-def _storage(r: _Reader, base: Path, sqlite_file: Path | None) -> StorageConfig:
+def _storage(r: TomlReader, base: Path, sqlite_file: Path | None) -> StorageConfig:
     storage = StorageConfig(
         database=sqlite_file or base / r.text("storage.database", str(StorageConfig.database)),
         files_dir=base / r.text("storage.files_dir", str(StorageConfig.files_dir)),
@@ -304,7 +305,7 @@ def _storage(r: _Reader, base: Path, sqlite_file: Path | None) -> StorageConfig:
     return storage
 
 
-def _telegram(r: _Reader, env: os._Environ[str] | dict[str, str]) -> TelegramConfig:
+def _telegram(r: TomlReader, env: os._Environ[str] | dict[str, str]) -> TelegramConfig:
     token, token_key = r.text("telegram.token", ""), "telegram.token"
     if env.get(TOKEN_ENV, "").strip():
         token, token_key = env[TOKEN_ENV].strip(), TOKEN_ENV
@@ -321,7 +322,7 @@ def _telegram(r: _Reader, env: os._Environ[str] | dict[str, str]) -> TelegramCon
     return telegram
 
 
-def _binding(r: _Reader) -> BindingConfig:
+def _binding(r: TomlReader) -> BindingConfig:
     binding = BindingConfig(
         invite_ttl_days=r.integer("binding.invite_ttl_days", BindingConfig.invite_ttl_days, 1, 365),
         require_phone=r.boolean("binding.require_phone", BindingConfig.require_phone),
@@ -329,7 +330,7 @@ def _binding(r: _Reader) -> BindingConfig:
     return binding
 
 
-def _intake(r: _Reader) -> IntakeConfig:
+def _intake(r: TomlReader) -> IntakeConfig:
     due = {k: r.integer(f"intake.due_months.{k}", 3, 1, 12) for k in KINDS}
     intake = IntakeConfig(
         max_subject_chars=r.integer("intake.max_subject_chars", IntakeConfig.max_subject_chars, 10, 500),
@@ -344,7 +345,7 @@ def _intake(r: _Reader) -> IntakeConfig:
     return intake
 
 
-def _outbox(r: _Reader) -> OutboxConfig:
+def _outbox(r: TomlReader) -> OutboxConfig:
     outbox = OutboxConfig(
         global_rate=r.number("outbox.global_rate", OutboxConfig.global_rate, 0.1, 30),
         per_chat_interval=r.number("outbox.per_chat_interval", OutboxConfig.per_chat_interval, 0, 60),
@@ -353,7 +354,7 @@ def _outbox(r: _Reader) -> OutboxConfig:
     return outbox
 
 
-def _casework(r: _Reader) -> CaseworkConfig:
+def _casework(r: TomlReader) -> CaseworkConfig:
     casework = CaseworkConfig(
         min_reply_chars=r.integer("casework.min_reply_chars", CaseworkConfig.min_reply_chars, 10, 2000),
         min_outcome_chars=r.integer("casework.min_outcome_chars", CaseworkConfig.min_outcome_chars, 1, 2000),
@@ -368,7 +369,7 @@ def _casework(r: _Reader) -> CaseworkConfig:
     return casework
 
 
-def _supervision(r: _Reader) -> SupervisionConfig:
+def _supervision(r: TomlReader) -> SupervisionConfig:
     supervision = SupervisionConfig(
         tick_minutes=r.integer("supervision.tick_minutes", SupervisionConfig.tick_minutes, 1, 60),
         working_hours=r.text("supervision.working_hours", SupervisionConfig.working_hours),
@@ -386,14 +387,14 @@ def _supervision(r: _Reader) -> SupervisionConfig:
     return supervision
 
 
-def _locale(r: _Reader) -> str:
+def _locale(r: TomlReader) -> str:
     locale = r.text("i18n.default_locale", "zh_Hans")
     if locale not in LOCALES:
         raise ConfigError("i18n.default_locale", f"must be one of {', '.join(LOCALES)}")
     return locale
 
 
-def _digest(r: _Reader) -> DigestConfig:
+def _digest(r: TomlReader) -> DigestConfig:
     digest = DigestConfig(
         weekly_day=r.integer("digest.weekly_day", DigestConfig.weekly_day, 1, 7),
         monthly_day=r.integer("digest.monthly_day", DigestConfig.monthly_day, 1, 28),
@@ -401,14 +402,14 @@ def _digest(r: _Reader) -> DigestConfig:
     return digest
 
 
-def _cards(r: _Reader) -> CardsConfig:
+def _cards(r: TomlReader) -> CardsConfig:
     cards = CardsConfig(
         remind_after_days=r.integer("cards.remind_after_days", CardsConfig.remind_after_days, 1, 90),
     )
     return cards
 
 
-def _report(r: _Reader) -> ReportConfig:
+def _report(r: TomlReader) -> ReportConfig:
     report = ReportConfig(
         addressee=r.text("report.addressee", ReportConfig.addressee, max_len=60, blank=True),
         document_number=r.text("report.document_number", ReportConfig.document_number, max_len=40, blank=True),
@@ -420,14 +421,14 @@ def _report(r: _Reader) -> ReportConfig:
     return report
 
 
-def _calendar(r: _Reader) -> Calendar:
+def _calendar(r: TomlReader) -> Calendar:
     calendar = Calendar(r.dates("calendar.holidays"), r.dates("calendar.workdays"))
     if both := sorted(calendar.holidays & calendar.workdays):
         raise ConfigError("calendar.workdays", f"{both[0].isoformat()} is also listed in calendar.holidays")
     return calendar
 
 
-def _terms(r: _Reader) -> Terms:
+def _terms(r: TomlReader) -> Terms:
     terms = Terms(
         regulation=r.text("terms.regulation", REGULATION, max_len=200),
         regulation_en=r.text("terms.regulation_en", REGULATION_EN, max_len=300),
@@ -436,7 +437,7 @@ def _terms(r: _Reader) -> Terms:
     return terms
 
 
-def _wecom(r: _Reader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
+def _wecom(r: TomlReader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
     d = WeComConfig
     if r.text("wecom.secret", "", max_len=200):
         raise ConfigError("wecom.secret", f"must not be written in the file; set the environment variable "
@@ -481,109 +482,3 @@ def _wecom(r: _Reader, env: os._Environ[str] | dict[str, str]) -> WeComConfig:
     except ValueError as exc:
         raise ConfigError("wecom.encoding_aes_key", str(exc)) from None
     return config
-
-
-class _Reader:
-    """Typed access to nested TOML keys, remembering which keys were read."""
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.raw = raw
-        self.seen: set[str] = set()
-
-    def _get(self, key: str) -> Any:
-        self.seen.add(key)
-        node: Any = self.raw
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
-
-    def text(self, key: str, default: str, *, max_len: int = 1000, pattern: str = "", blank: bool = False) -> str:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value.strip() and default and not blank:
-            raise ConfigError(key, "must be a non-empty string")
-        value = value.strip()
-        if len(value) > max_len:
-            raise ConfigError(key, f"must be at most {max_len} characters")
-        if pattern == "A-Z0-9" and not (value.isascii() and value.replace("-", "").isalnum()):
-            raise ConfigError(key, "must be letters, digits or '-'")
-        return value
-
-    def texts(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise ConfigError(key, 'must be a list of names, e.g. ["中共", "民革", "民盟|中国民主同盟"]')
-        return tuple(v.strip() for v in value)
-
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(key, f"must be a whole number from {low} to {high}")
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise ConfigError(key, f"must be a number from {low:g} to {high:g}")
-        return float(value)
-
-    def days(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
-        value = self._get(key)
-        if value is None:
-            return default
-        if (not isinstance(value, list) or not value
-                or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 365 for v in value)):
-            raise ConfigError(key, "must be a list of whole numbers of days from 1 to 365, e.g. [30, 14, 7, 3]")
-        return tuple(sorted(set(value), reverse=True))
-
-    def dates(self, key: str) -> frozenset[date]:
-        value = self._get(key)
-        if value is None:
-            return frozenset()
-        if not isinstance(value, list):
-            raise ConfigError(key, 'must be a list of dates, e.g. ["2027-01-01", "2027-02-06/2027-02-14"]')
-        try:
-            return parse_days(value)
-        except ValueError as exc:
-            raise ConfigError(key, str(exc)) from None
-
-    def names(self, key: str) -> dict[str, str]:
-        """A table of Chinese names to their English names."""
-        value = self._get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(
-                isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() and len(v) <= 200
-                for k, v in value.items()):
-            raise ConfigError(key, 'must be a table of names, e.g. "第二检察部" = "Second Procuratorial Department"')
-        return {k.strip(): v.strip() for k, v in value.items()}
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise ConfigError(key, "must be true or false")
-        return value
-
-    def reject_unknown(self) -> None:
-        """Name the first key that nothing reads: a typo must not pass silently."""
-
-        def walk(node: dict[str, Any], prefix: str) -> None:
-            for name, value in node.items():
-                key = f"{prefix}{name}"
-                if isinstance(value, dict) and key not in self.seen:
-                    walk(value, key + ".")
-                elif key not in self.seen:
-                    raise ConfigError(key, "unknown key (see config.example.toml)")
-
-        walk(self.raw, "")
