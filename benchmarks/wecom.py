@@ -338,7 +338,7 @@ async def intake(args: argparse.Namespace) -> int:
     results: dict[tuple[int, str], list[Run]] = {}
     for number in range(args.runs):
         for latency in args.latency:
-            for side in SIDES:
+            for side in args.sides:
                 with tempfile.TemporaryDirectory(prefix="wecom-bench-") as tmp:
                     run = await intake_run(side, latency, args.users, args.max_seconds, Path(tmp))
                 results.setdefault((latency, side), []).append(run)
@@ -355,7 +355,7 @@ async def intake(args: argparse.Namespace) -> int:
     failed = False
     rates: dict[tuple[int, str], float] = {}
     for latency in args.latency:
-        for side in SIDES:
+        for side in args.sides:
             runs = results[(latency, side)]
             rate = rates[(latency, side)] = median([r.rate for r in runs])
             label = LABELS[side]
@@ -366,9 +366,9 @@ async def intake(args: argparse.Namespace) -> int:
                   f" {median([r.cpu_ms for r in runs]):.2f} ms |"
                   f" {median([float(r.answered) for r in runs]):.0f} | {checks} |")
     print()
-    for latency in args.latency:
+    for latency in args.latency if "echo" in args.sides else []:
         echo = rates[(latency, "echo")]
-        for side in ("bot", "capacity"):
+        for side in [s for s in ("bot", "capacity") if s in args.sides]:
             paired = median([b.rate / e.rate for e, b in zip(results[(latency, "echo")], results[(latency, side)],
                                                             strict=True) if e.rate])
             ratio = rates[(latency, side)] / echo if echo else float("nan")
@@ -519,6 +519,8 @@ def main() -> int:
     p_intake.add_argument("--latency", type=int, action="append")
     p_intake.add_argument("--max-seconds", type=float, default=60.0)
     p_intake.add_argument("--quick", action="store_true", help="50 members, 1 run, 0 ms only")
+    p_intake.add_argument("--side", dest="sides", action="append", choices=SIDES,
+                          help="only these sides (default: all three; the ratios need echo)")
     p_broadcast = sub.add_parser("broadcast")
     p_broadcast.add_argument("--members", type=int, default=2000)
     p_broadcast.add_argument("--burst", type=int, default=60)
@@ -543,6 +545,7 @@ def main() -> int:
             args.users, args.runs = min(args.users, 50), 1
             args.latency = args.latency or [0]
         args.latency = args.latency or [0, 100]
+        args.sides = [side for side in SIDES if side in (args.sides or SIDES)]
         return asyncio.run(intake(args))
     if args.quick:
         args.members, args.burst = min(args.members, 300), min(args.burst, 35)
