@@ -45,7 +45,7 @@ from bot.group_commit import GroupCommit
 from bot.health import StorageHealth, is_disk_full
 from bot.waiting import wait_a_while
 from storage import outbox
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.outbox import Item
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ class Dispatcher:
         try:
             async with self.db.transaction() as tx:
                 claimed = await outbox.claim(tx, [item.id for _, item in starting])
+                await self._look_up(tx, [item for _, item in starting if item.id in claimed])
         finally:
             self._claiming.difference_update(key for key, _ in starting)
             self._claimed.set()
@@ -185,6 +186,14 @@ class Dispatcher:
             elif item.op in RATED_OPS:
                 self._release(key)
         return wait
+
+    async def _look_up(self, q: Tx, items: list[Item]) -> None:
+        """Let each channel that reads something per chat before a send (`look_up`: WeCom, how the member is
+        shown messages) read it for all the claimed chats at once, in the claim's transaction."""
+        for name in {item.channel for item in items}:
+            look_up = getattr(self.channels.get(name), "look_up", None)
+            if callable(look_up):
+                await look_up(q, sorted({item.chat_id for item in items if item.channel == name}))
 
     async def _remember_recent_sends(self) -> None:
         """Once per channel with windows: count what it sent in its longest window before this process

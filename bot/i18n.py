@@ -19,8 +19,8 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
+from datetime import date, datetime, time
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -104,6 +104,18 @@ def _babel_locale(locale: str) -> Locale:
     return Locale.parse(BABEL_LOCALE[locale])
 
 
+# Babel formats a date by interpreting its CLDR pattern anew each time (a few dozen calls): the same few days
+# and minutes are written into every receipt and notice, so each is formatted once per language.
+@lru_cache(maxsize=4096)
+def _long_date(locale: str, day: date) -> str:
+    return format_date(day, format="long", locale=_babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _hours_minutes(locale: str, hour: int, minute: int) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=_babel_locale(locale))
+
+
 class Translator:
     """Everything a handler needs to speak one person's language."""
 
@@ -147,7 +159,7 @@ class Translator:
         return self._catalog.ngettext(singular, plural, n).format(n=n, **params)
 
     def date(self, day: date) -> str:
-        return format_date(day, format="long", locale=self._babel)
+        return _long_date(self.locale, day)
 
     def month(self, day: _Date) -> str:
         """2026年11月 / November 2026"""
@@ -155,4 +167,4 @@ class Translator:
 
     def datetime(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz)
-        return f"{self.date(local.date())} {format_time(local, 'HH:mm', locale=self._babel)}"
+        return f"{self.date(local.date())} {_hours_minutes(self.locale, local.hour, local.minute)}"

@@ -47,6 +47,8 @@ from storage.records import RECORDS
 
 log = logging.getLogger(__name__)
 
+UPDATE_SAVEPOINT = "inbox_update"  # each update of a group in its own; the router rolls a refusal back to it
+
 
 class InboxProcessor:
     def __init__(
@@ -300,15 +302,15 @@ class InboxProcessor:
         async with self.db.transaction() as tx:
             self.groups += 1
             for entry, inc in group:
-                await tx.execute("SAVEPOINT inbox_update")
+                await tx.execute(f"SAVEPOINT {UPDATE_SAVEPOINT}")
                 try:
                     await self._handle_in(tx, entry, inc)
                 except Exception as exc:
-                    await tx.execute("ROLLBACK TO SAVEPOINT inbox_update")
+                    await tx.execute(f"ROLLBACK TO SAVEPOINT {UPDATE_SAVEPOINT}")
                     outcomes.append(exc)
                 else:
                     outcomes.append(None)
-                await tx.execute("RELEASE SAVEPOINT inbox_update")
+                await tx.execute(f"RELEASE SAVEPOINT {UPDATE_SAVEPOINT}")
         return outcomes
 
     async def _handle_in(self, tx: Tx, entry: Entry, inc: Incoming | None) -> None:
@@ -321,6 +323,12 @@ class InboxProcessor:
         person = await people.by_identity(tx, inc.channel, inc.user_id)
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)
+
+        async def redo() -> None:  # a refusal rolls the update back to its savepoint: the inbox's writes again
+            await inbox.finish(tx, entry.id, "done", now)
+            if person is not None:
+                await people.seen(tx, inc.channel, inc.user_id, now)
+
         locale = initial_locale(self.config, person, inc.language_code)
         ctx = Context(tx, inc, now, self.config, person,
                       Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
@@ -329,9 +337,11 @@ class InboxProcessor:
         if entry.id in self._over_limit:
             await self._over_limit_answer(ctx, entry)
             return
-        await router.dispatch(ctx, self.routes)
-        log.info("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
-                 len(ctx.outbox_ids))
+        await router.dispatch(ctx, self.routes, savepoint=UPDATE_SAVEPOINT, redo=redo)
+        # the inbox row (state done, handled_at) and the outbox rows it wrote are the record; the line is for
+        # debugging only (at INFO it was a thirtieth of the bot's CPU at intake, docs/performance.md §7)
+        log.debug("inbox %s done: person %s, %d outgoing", entry.id, person.id if person else "-",
+                  len(ctx.outbox_ids))
 
     async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
         now = self.clock.now()

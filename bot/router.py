@@ -62,14 +62,17 @@ class Routes:
     not_understood: Handler | None = None
 
 
-async def dispatch(ctx: Context, routes: Routes) -> None:
-    """Run the handler for ctx.inc inside the caller's transaction."""
+async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callable[[], Awaitable[None]]) -> None:
+    """Run the handler for ctx.inc inside the caller's transaction, within a savepoint the caller has opened
+    (and releases): a refusal rolls the update back to it, `redo` writes again what the caller had written
+    inside it before the handler ran (the inbox's own bookkeeping), and the refusal is answered. One
+    savepoint an update, not two: each is two statements, at every update."""
     ctx.inc = clean(ctx.inc)
-    await ctx.tx.execute("SAVEPOINT handler")
     try:
         await _route(ctx, routes)
     except UserError as refusal:
-        await ctx.tx.execute("ROLLBACK TO SAVEPOINT handler")
+        await ctx.tx.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+        await redo()
         ctx.answered = False
         ctx.outbox_ids.clear()
         log.info("refused %s for %s: %s", _what(ctx, routes), ctx.actor, refusal.msgid)
@@ -89,7 +92,6 @@ async def dispatch(ctx: Context, routes: Routes) -> None:
                 await ctx.answer(text, alert=True)
             if ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError):
                 await ctx.reply(Reply(text))
-    await ctx.tx.execute("RELEASE SAVEPOINT handler")
     await ctx.answer()
 
 

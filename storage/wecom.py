@@ -75,6 +75,20 @@ async def mark_chosen(q: Tx, task_id: str, now: datetime) -> bool:
                            (ts(now), task_id)) == 1
 
 
+async def presentations(q: Tx, userids: list[str]) -> dict[str, tuple[str | None, bool, str | None]]:
+    """`presentation` of several members in one query: the bound ones by userid (the others are absent)."""
+    found: dict[str, tuple[str | None, bool, str | None]] = {}
+    for start in range(0, len(userids), 500):
+        chunk = userids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in await q.all(
+                "SELECT i.external_id, p.presentation, p.body, p.locale FROM identities i JOIN persons p"
+                f" ON p.id = i.person_id WHERE i.channel = 'wecom' AND i.external_id IN ({marks})"
+                " AND p.disabled_at IS NULL", chunk):
+            found[row["external_id"]] = (row["presentation"], row["body"] is not None, row["locale"])
+    return found
+
+
 async def presentation(q: Tx, userid: str) -> tuple[str | None, bool, str | None] | None:
     """(the person's chosen presentation or None, whether they are a representative, their language or None),
     if the member is bound."""

@@ -19,6 +19,7 @@ from bot.context import Context
 from bot.errors import NotFoundError
 from bot.messages import Incoming, Reply
 from bot.model import Dialog
+from storage.db import ts
 from storage.inbox import Entry
 from tests.fakes import Harness, RecordingChannel, User
 
@@ -291,11 +292,18 @@ async def test_a_refusal_rolls_back_to_the_savepoint(harness: Harness, monkeypat
         raise NotFoundError("No such matter.")
 
     monkeypatch.setitem(harness.app.processor.routes.commands, "help", refusing_help)
+    async with harness.app.db.transaction() as tx:  # the same person on a second channel, used more recently
+        await tx.execute("INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at)"
+                         " SELECT 'other', 'o-1', person_id, 'o-1', ? FROM identities WHERE external_id = '1001'",
+                         (ts(harness.clock.now()),))
     replies = await deputy.say("/help")
     assert [(r.op, r.text) for r in replies] == [("message", "未找到该事项。")]
     assert await harness.count("departments") == 0 and await harness.count("dialogs") == 0
-    # the savepoint is the handler's: the entry's "done" mark, taken before it in the same transaction, stays
+    # the update's savepoint holds the entry's "done" mark too: it is written again after the rollback
     assert await inbox_states(harness) == {"1": "done", "2": "done"}
+    async with harness.app.db.snapshot() as q:
+        seen = await q.scalar("SELECT last_seen_at FROM identities WHERE channel = 'test' AND external_id = '1001'")
+    assert seen == ts(harness.clock.now())  # and so is the person's last contact: this channel is the latest again
 
 
 # -- group commit -----------------------------------------------------------------------------
@@ -342,6 +350,36 @@ async def test_a_failing_handler_in_a_group_fails_alone(harness: Harness, monkey
     assert harness.app.processor.groups == groups + 1  # the others were committed in the group
 
 
+async def test_a_refusal_in_a_group_rolls_back_its_own_update_only(harness: Harness,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for n, user_id in enumerate(["1001", "1002", "1003"]):
+        await bound_deputy(harness, f"代表{n}", user_id)
+
+    async def help_refused_for_1002(ctx: Context) -> None:
+        await ctx.tx.execute("INSERT INTO departments (name, created_at) VALUES (?, 'x')", (f"写入{ctx.inc.user_id}",))
+        if ctx.inc.user_id == "1002":
+            raise NotFoundError("No such matter.")
+        await ctx.reply(Reply("好的"))
+
+    def helped(user_id: str, key: str) -> tuple[str, str, str]:
+        return (key, f"test:{user_id}", json.dumps(Incoming(channel="test", user_id=user_id, chat_id=user_id,
+                                                            text="/help", command="help",
+                                                            language_code="zh-hans").to_json()))
+
+    monkeypatch.setitem(harness.app.processor.routes.commands, "help", help_refused_for_1002)
+    before, groups = len(harness.channel.sent), harness.app.processor.groups
+    await harness.app.store("test", [helped("1001", "r-1"), helped("1002", "r-2"), helped("1003", "r-3")])
+    await harness.app.settle()
+    assert harness.app.processor.groups == groups + 1
+    states = await inbox_states(harness)
+    assert (states["r-1"], states["r-2"], states["r-3"]) == ("done", "done", "done")
+    assert messages(harness, "1002", before) == ["未找到该事项。"]
+    assert messages(harness, "1001", before) == messages(harness, "1003", before) == ["好的"]
+    async with harness.app.db.snapshot() as q:
+        names = [r[0] for r in await q.all("SELECT name FROM departments ORDER BY name")]
+    assert names == ["写入1001", "写入1003"]
+
+
 async def test_a_group_that_cannot_commit_is_done_again_one_by_one(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -374,7 +412,7 @@ async def test_a_group_that_cannot_commit_is_done_again_one_by_one(
 
 
 async def test_logs_name_ids_never_what_people_wrote(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)  # the debugging lines too: none may hold a body
     deputy = await bound_deputy(harness, "王建国", "1001")
     await deputy.say("/submit")
     await deputy.press("举报")

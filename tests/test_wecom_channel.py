@@ -34,6 +34,7 @@ from bot.config import WeComConfig
 from bot.dispatch import Dispatcher
 from bot.messages import Button, OutFile, Reply
 from storage import outbox, people
+from storage import wecom as wecom_store
 from storage.records import RECORDS
 from tests.fakes import MovableClock
 from tests.fakes import test_config as make_config
@@ -539,6 +540,39 @@ async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env:
     await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json())
     kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")]
     assert kinds == ["text", "template_card"]
+
+
+async def test_how_each_member_is_shown_messages_is_read_with_the_claim_not_per_send(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher claims the messages that start together in one transaction and the channel reads, in it,
+    every one of those members' presentation and language at once (`look_up`); each send then uses what was
+    read: no read of its own (at intake, one read a send was a twentieth of the bot's work)."""
+    await bind(env, "liuyang", presentation="cards")
+    await bind(env, "wangjianguo")  # a representative: numbered text by default
+    await bind(env, "chenjing", staff=True, presentation="text")
+    async with env.app.db.transaction() as tx:
+        for userid in ("liuyang", "wangjianguo", "chenjing", "stranger"):  # the last one is bound to nobody
+            await outbox.enqueue(tx, channel="wecom", chat_id=userid, op="message", policy="retry",
+                                 payload=choice_reply(2).to_json(), now=env.clock.now())
+
+    async def no_read_per_send(q: Any, userid: str) -> None:
+        raise AssertionError(f"a read of its own for {userid}")
+
+    monkeypatch.setattr(wecom_store, "presentation", no_read_per_send)
+    await env.app.dispatcher.flush()
+    sent = {b["touser"]: b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")}
+    assert sent == {"liuyang": "template_card", "wangjianguo": "text", "chenjing": "text", "stranger": "text"}
+    assert env.channel.sender._looked_up == {}  # each read was used by its send, none left over
+
+
+async def test_presentations_are_read_in_chunks_and_leave_out_unbound_and_disabled_members(env: Env) -> None:
+    for n in range(3):
+        await bind(env, f"m{n}", presentation="cards" if n else None)
+    async with env.app.db.transaction() as tx:
+        await tx.execute("UPDATE persons SET disabled_at = ? WHERE name = '代表m2'", (env.clock.now().isoformat(),))
+    async with env.app.db.snapshot() as q:
+        found = await wecom_store.presentations(q, ["m0", "m1", "m2"] + [f"nobody{n}" for n in range(1200)])
+    assert found == {"m0": (None, True, None), "m1": ("cards", True, None)}
 
 
 async def test_a_card_refused_after_its_words_went_is_sent_alone_on_the_retry(env: Env) -> None:

@@ -35,6 +35,7 @@ from bot.config import WECOM_SECRET_ENV
 from bot.domain import normalise_phone
 from bot.errors import ConfigError
 from bot.i18n import Translator
+from bot.ports import Tx
 from bot.messages import Attachment, ChannelTraits, Contact, Incoming, SendResult, TextBudget
 from handlers.routes import MENU_COMMANDS
 from storage import dialogs, outbox
@@ -88,6 +89,9 @@ class WeComChannel:
 
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         return await self.sender.deliver(chat_id, op, payload, progress)
+
+    async def look_up(self, q: Tx, chat_ids: list[str]) -> None:
+        await self.sender.look_up(q, chat_ids)
 
     @property
     def callback_url(self) -> str:

@@ -30,6 +30,7 @@ from bot.channels.wecom_api import TOKEN_ERRORS, WeComAPI, WeComError
 from bot.channels.wecom_text import numbered, split_bytes
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply, SendResult
+from bot.ports import Tx
 from storage import outbox, people
 from storage import wecom as store
 
@@ -79,6 +80,7 @@ class WeComSender:
         self.alerts = 0
         self._translators: dict[str, Translator] = {}
         self._modes: dict[str, str] = {}  # each member's presentation as last sent
+        self._looked_up: dict[str, Viewer] = {}  # read with the outbox's claim, for the send that follows it
 
     def cost(self, chat_id: str, op: str, payload: dict[str, Any]) -> int:
         """How many WeCom messages an outbox item becomes — what the member's limits count — as the member's
@@ -225,9 +227,24 @@ class WeComSender:
             await store.mark_chosen(tx, task_id, self.clock.now())
         return SendResult(ids)
 
+    async def look_up(self, q: Tx, chat_ids: list[str]) -> None:
+        """Read, with the outbox's claim (one query for every member whose message starts now), how each of
+        them is shown their messages: the send that follows uses it instead of a read of its own."""
+        if len(self._looked_up) > 10_000:  # claimed but never delivered (a channel stopped): forget them
+            self._looked_up.clear()
+        found = await store.presentations(q, chat_ids)
+        for chat_id in chat_ids:
+            self._looked_up[chat_id] = self._viewer_of(chat_id, found.get(chat_id))
+
     async def _viewer(self, chat_id: str) -> Viewer:
+        viewer = self._looked_up.pop(chat_id, None)
+        if viewer is not None:
+            return viewer
         async with self.db.snapshot() as q:
             found = await store.presentation(q, chat_id)
+        return self._viewer_of(chat_id, found)
+
+    def _viewer_of(self, chat_id: str, found: tuple[str | None, bool, str | None] | None) -> Viewer:
         if found is None:  # not bound (yet): as a representative would see it
             viewer = Viewer(self.config.representatives, self._translator(None))
         else:
