@@ -78,11 +78,13 @@ class Child:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
-def bot_child(config_path: Path, log_path: Path, global_rate: float | None = None) -> Child:
+def bot_child(config_path: Path, log_path: Path, global_rate: float | None = None,
+              database_url: str | None = None) -> Child:
+    """`database_url`: the bot's database (PostgreSQL), given as the operator would, in LIAISON_DATABASE_URL."""
     argv = [sys.executable, str(Path(__file__).resolve()), "bot", str(config_path)]
     if global_rate is not None:
         argv += ["--global-rate", str(global_rate)]
-    return Child(argv, log_path)
+    return Child(argv, log_path, {**ENV, "LIAISON_DATABASE_URL": database_url} if database_url else None)
 
 
 def echo_child(base_url: str, base_file_url: str, token: str, log_path: Path) -> Child:

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,7 +52,9 @@ from benchmarks.bench_common import (  # noqa: E402
     seed,
     wait_for,
 )
+from bot.config import DatabaseConfig  # noqa: E402
 from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage  # noqa: E402
+from tests.pg_cluster import Cluster  # noqa: E402
 from tests.telegram_env import telegram_config, write_config_file  # noqa: E402
 
 RELAXED_GLOBAL_RATE = 100_000.0  # the bot's outbox pace in this benchmark: never the limit
@@ -88,6 +90,8 @@ DIALOGUE: list[Action] = [
     _press(":submit"),
 ]
 ECHO: list[Action] = [_say(f"第{k}条消息") for k in range(STEPS)]
+LABELS = {"echo": "echo bot (stock PTB)", "bot": "liaison bot, full dialogue (SQLite)",
+          "bot-pg": "liaison bot, full dialogue (PostgreSQL)"}
 
 
 @dataclass
@@ -148,18 +152,22 @@ async def _user(waiters: Waiters, user: FakeUser, steps: list[Action], run: Run,
         last[0] = max(last[0], previous.sent_at)
 
 
-async def one_run(side: str, latency_ms: int, users: int, max_seconds: float, workdir: Path) -> Run:
+async def one_run(side: str, latency_ms: int, users: int, max_seconds: float, workdir: Path,
+                  database_url: str | None = None) -> Run:
+    """`database_url`: side bot-pg's PostgreSQL database (empty; the bot migrates it as at a first start)."""
     run = Run(side, latency_ms, users)
     async with FakeBotAPI(per_chat_interval=0.0, global_rate=0.0, latency=latency_ms / 1000) as fake:
         people = [fake.user(FIRST_CHAT + n, first_name=f"代表{n}") for n in range(users)]
         child: Child
-        database = workdir / "bot.db"
-        if side == "bot":
+        database: Path | str = database_url or workdir / "bot.db"
+        if side != "echo":
             fake.user(OFFICE_CHAT, first_name="办公室")
             config = telegram_config(workdir, fake, per_chat_interval=0.0)
+            if database_url:
+                config = replace(config, database=DatabaseConfig(database_url))
             await seed(config, [u.chat_id for u in people], [OFFICE_CHAT])
             child = bot_child(write_config_file(config, workdir / "config.toml"), workdir / "bot.log",
-                              RELAXED_GLOBAL_RATE)
+                              RELAXED_GLOBAL_RATE, database_url)
             steps = DIALOGUE
         else:
             child = echo_child(fake.base_url, fake.base_file_url, fake.token, workdir / "echo.log")
@@ -181,7 +189,7 @@ async def one_run(side: str, latency_ms: int, users: int, max_seconds: float, wo
             run.seconds = last[0] - first[0] if first else 0.0
         finally:
             code = await child.stop()
-        if side == "bot":
+        if side != "echo":
             run.check = _check_bot(database, people, fake, run.capped)
         if code != 0:  # the figures stand; the failure to stop is reported with its log
             stop = "did not stop within 30 s of SIGTERM" if code == -1 else f"exited with {code}"
@@ -189,11 +197,20 @@ async def one_run(side: str, latency_ms: int, users: int, max_seconds: float, wo
     return run
 
 
-def _check_bot(database: Path, people: list[FakeUser], fake: FakeBotAPI, capped: bool) -> str:
+def _check_bot(database: Path | str, people: list[FakeUser], fake: FakeBotAPI, capped: bool) -> str:
     """Every representative has exactly one matter and its receipt; every update stored was processed."""
-    with sqlite3.connect(database) as conn:
-        matters = conn.execute("SELECT COUNT(*), COUNT(DISTINCT representative_id) FROM matters").fetchone()
-        undone = conn.execute("SELECT COUNT(*) FROM inbox WHERE state != 'done'").fetchone()[0]
+    queries = ("SELECT COUNT(*), COUNT(DISTINCT representative_id) FROM matters",
+               "SELECT COUNT(*) FROM inbox WHERE state != 'done'")
+    if isinstance(database, str):
+        import psycopg
+
+        with psycopg.connect(database) as pg:
+            rows = [pg.execute(sql).fetchone() for sql in queries]
+    else:
+        with sqlite3.connect(database) as conn:
+            rows = [conn.execute(sql).fetchone() for sql in queries]
+    assert rows[0] is not None and rows[1] is not None
+    matters, undone = tuple(rows[0]), rows[1][0]
     if capped:
         return f"cut at the time limit: {matters[0]} matters"
     receipts = sum("已登记" in fake.messages_to(u.chat_id)[-1].text for u in people)
@@ -215,22 +232,41 @@ def _ms(seconds: float) -> str:
 
 async def main_async(args: argparse.Namespace) -> int:
     results: dict[tuple[int, str], list[Run]] = {}
+    cluster = Cluster.start(durable=True) if "bot-pg" in args.side else None
+    try:
+        await _runs(args, results, cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return _report(args, results)
+
+
+async def _runs(args: argparse.Namespace, results: dict[tuple[int, str], list[Run]], cluster: Cluster | None) -> None:
+    made = 0
     for run_number in range(args.runs):
         for latency in args.latency:
             for side in args.side:
+                url = None
+                if side == "bot-pg":
+                    assert cluster is not None
+                    made += 1
+                    cluster.psql(f"CREATE DATABASE bench_{made}")
+                    url = cluster.url(f"bench_{made}")
                 if args.keep:
                     workdir = args.keep / f"{side}-{latency}ms-run{run_number + 1}"
                     workdir.mkdir(parents=True, exist_ok=True)
-                    run = await one_run(side, latency, args.users, args.max_seconds, workdir)
+                    run = await one_run(side, latency, args.users, args.max_seconds, workdir, url)
                 else:
                     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-                        run = await one_run(side, latency, args.users, args.max_seconds, Path(tmp))
+                        run = await one_run(side, latency, args.users, args.max_seconds, Path(tmp), url)
                 results.setdefault((latency, side), []).append(run)
                 note = " (cut at the time limit)" if run.capped else ""
                 print(f"  run {run_number + 1}: {latency:>3} ms {side:<4} {run.answered:>5} answers in "
                       f"{run.seconds:6.2f} s = {run.rate:7.1f} updates/s, p50 {_ms(percentile(run.latencies, 50))} ms,"
                       f" p99 {_ms(percentile(run.latencies, 99))} ms{note} {run.check}", flush=True)
 
+
+def _report(args: argparse.Namespace, results: dict[tuple[int, str], list[Run]]) -> int:
     print()
     print(f"Intake: {args.users} users × {STEPS} updates each, medians of {args.runs} run(s); fake Bot API flood "
           "limits off for both sides, bot outbox pacing relaxed to match (per-chat interval 0, global "
@@ -247,15 +283,22 @@ async def main_async(args: argparse.Namespace) -> int:
             p50 = median([percentile(r.latencies, 50) for r in runs])
             p99 = median([percentile(r.latencies, 99) for r in runs])
             answered = median([float(r.answered) for r in runs])
-            label = "echo bot (stock PTB)" if side == "echo" else "liaison bot, full dialogue"
-            checks = "; ".join(sorted({r.check for r in runs})) if side == "bot" else "-"
-            failed |= side == "bot" and any(r.check.startswith("FAILED") for r in runs)
+            label = LABELS[side]
+            checks = "; ".join(sorted({r.check for r in runs})) if side != "echo" else "-"
+            failed |= side != "echo" and any(r.check.startswith("FAILED") for r in runs)
             capped = " (time-limited)" if any(r.capped for r in runs) else ""
             print(f"| {latency} ms | {label} | {rate:.1f}{capped} | {_ms(p50)} ms | {_ms(p99)} ms | {answered:.0f} |"
                   f" {checks} |")
     print()
     targets = {0: 0.5, 100: 7.0}
-    for latency in args.latency if len(args.side) == 2 else []:
+    for latency in args.latency if "bot" in args.side and "bot-pg" in args.side else []:
+        # issue 17: PostgreSQL (on disk, every commit flushed) against SQLite (synchronous=FULL), run by run
+        pg, lite = results[(latency, "bot-pg")], results[(latency, "bot")]
+        ratio = median([r.rate for r in pg]) / median([r.rate for r in lite])
+        paired = median([p.rate / q.rate for q, p in zip(lite, pg) if q.rate])
+        print(f"PostgreSQL / SQLite at {latency} ms: {ratio:.2f}× (ratio of the medians), {paired:.2f}× (median of the "
+              f"per-run ratios) (target ≥ 0.8: {'met' if min(ratio, paired) >= 0.8 else 'NOT met'})")
+    for latency in args.latency if "bot" in args.side and "echo" in args.side else []:
         ratio = rates[(latency, "bot")] / rates[(latency, "echo")] if rates[(latency, "echo")] else float("nan")
         # each run's bot against the echo bot run just before it (the machine's load drifts between runs)
         paired = median([b.rate / e.rate for e, b in zip(results[(latency, "echo")], results[(latency, "bot")])
@@ -278,7 +321,9 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=30.0,
                         help="cut each run after this long (the stock echo bot at 100 ms needs minutes)")
     parser.add_argument("--keep", type=Path, help="keep each run's database and logs in this folder")
-    parser.add_argument("--side", choices=["echo", "bot"], action="append", help="run only this side (repeatable)")
+    parser.add_argument("--side", choices=list(LABELS), action="append",
+                        help="run only this side (repeatable; default echo and bot); bot-pg: the bot on a PostgreSQL "
+                             "database (a throw-away cluster on disk, fsync on, from the installed server binaries)")
     parser.add_argument("--quick", action="store_true", help="50 users, 1 run, runs cut at 6 s")
     argv = sys.argv[1:]
     args = parser.parse_args(argv)

@@ -76,19 +76,22 @@ class Cluster:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
 
     @classmethod
-    def start(cls) -> Cluster:
+    def start(cls, *, durable: bool = False) -> Cluster:
+        """For the tests: in memory, fsync off. `durable`: on disk with every commit flushed, as a production
+        server is (the benchmarks that set it beside SQLite's synchronous=FULL)."""
         as_root = os.geteuid() == 0
         # Not in pytest's numbered folders: the postgres user must reach it, and its socket path be short.
         ram = Path("/dev/shm")
-        folder = Path(tempfile.mkdtemp(prefix="liaison-pg-", dir=ram if ram.is_dir() else "/tmp"))
+        folder = Path(tempfile.mkdtemp(prefix="liaison-pg-", dir="/tmp" if durable or not ram.is_dir() else ram))
         if as_root:
             shutil.chown(folder, USER, USER)
         cluster = cls(folder, _free_port(), as_root)
         try:
             cluster._run(binary("initdb"), "-D", str(cluster.data), "-U", USER, "-A", "trust", "-E", "UTF8",
                          "--locale=C", "--no-sync")
-            options = (f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            options = f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            if not durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             cluster._run(binary("pg_ctl"), "-D", str(cluster.data), "-o", options, "-l", str(folder / "log"),
                          "-w", "start")
         except BaseException:
