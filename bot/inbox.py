@@ -320,6 +320,9 @@ class InboxProcessor:
         if inc is None:
             log.info("inbox %s ignored (nothing to handle)", entry.id)
             return
+        settle = getattr(self.channels.get(inc.channel), "settle", None)  # bot/channels/base.py
+        if inc.typed_number is not None and callable(settle):
+            inc = await settle(tx, inc)
         person = await people.by_identity(tx, inc.channel, inc.user_id)
         if person is not None:
             await people.seen(tx, inc.channel, inc.user_id, now)

@@ -53,6 +53,9 @@ class Incoming:
     contact: Contact | None = None
     language_code: str | None = None
     display_name: str = ""
+    # A number typed in answer to a numbered list (personal WeChat shows no buttons): which list it answers
+    # is read by its channel in the update's own transaction (`Channel.settle`), then this is None again.
+    typed_number: int | None = None
 
     @property
     def is_button(self) -> bool:

@@ -32,7 +32,7 @@ from bot.channels.wecom_crypto import WeComCrypto
 from bot.channels.wecom_text import MAX_TEXT_BYTES, choice_number, parse_command, split_bytes
 from bot.config import WeComConfig
 from bot.dispatch import Dispatcher
-from bot.messages import Button, OutFile, Reply
+from bot.messages import Button, Incoming, OutFile, Reply
 from storage import outbox, people
 from storage import wecom as wecom_store
 from storage.records import RECORDS
@@ -491,6 +491,16 @@ async def through_the_outbox(env: Env, userid: str, reply: Reply, *, sent: bool 
     return item
 
 
+async def understood(env: Env, channel: WeComChannel, fields: dict[str, str]) -> Incoming | None:
+    """What the inbox hands the router: the channel's reading of the callback, settled in the update's
+    transaction (which list a typed number answers)."""
+    inc = await channel.prepare(json.dumps(fields))
+    if inc is None:
+        return None
+    async with env.app.db.transaction() as tx:
+        return await channel.settle(tx, inc)
+
+
 async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_after_a_restart(env: Env) -> None:
     """Deputies read WeCom in personal WeChat, where cards do not show: numbered choices, answered by number,
     read from the outbox (so also after a restart)."""
@@ -499,10 +509,10 @@ async def test_representatives_get_numbered_text_and_typing_a_number_presses_it_
     sent = env.stub.calls("/cgi-bin/message/send")[-1]
     assert sent["msgtype"] == "text" and "1. 满意\n2. 基本满意\n3. 不满意" in sent["text"]["content"]
     restarted = WeComChannel(env.app)  # a new process: only the database remembers
-    inc = await restarted.prepare(json.dumps(text_fields("wangjianguo", "3", "40001")))
-    assert inc is not None and inc.action == "rate:2" and inc.callback_id is None
-    beyond = await restarted.prepare(json.dumps(text_fields("wangjianguo", "9", "40002")))
-    assert beyond is not None and beyond.action is None and beyond.text == "9"
+    inc = await understood(env, restarted, text_fields("wangjianguo", "3", "40001"))
+    assert inc is not None and inc.action == "rate:2" and inc.callback_id is None and inc.typed_number is None
+    beyond = await understood(env, restarted, text_fields("wangjianguo", "9", "40002"))
+    assert beyond is not None and beyond.action is None and beyond.text == "9" and beyond.typed_number is None
 
 
 async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not_the_one_before(env: Env) -> None:
@@ -515,7 +525,7 @@ async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not
     typed: list[str | None] = []
 
     async def number_typed() -> str | None:
-        inc = await env.channel.prepare(json.dumps(text_fields("wangjianguo", "1", f"4001{len(typed)}")))
+        inc = await understood(env, env.channel, text_fields("wangjianguo", "1", f"4001{len(typed)}"))
         typed.append(inc.action if inc is not None else None)
         return typed[-1]
 

@@ -7,7 +7,9 @@ outside the database transaction, and delivers one outbox item. A channel may al
 is to be paced (`pacing`, else the [outbox] settings), how many of its messages an item becomes
 (`cost(chat_id, op, payload)`, else one), and for how long its senders may deliver an update again
 (`redelivery_window`, else the inbox's default), and what it reads per chat before a send, for all the
-chats whose messages start at once, in the outbox's claim (`look_up(q, chat_ids)`). Delivery failures are
+chats whose messages start at once, in the outbox's claim (`look_up(q, chat_ids)`), and what it reads to
+understand an update, in the update's own transaction (`settle(q, inc)`: which list a typed number answers,
+read where the handler reads, instead of in a read of its own before it). Delivery failures are
 classified so that the dispatcher can decide, without knowing the transport, whether to
 wait, retry, hold or give up.
 """

@@ -177,17 +177,24 @@ class WeComChannel:
         if command is not None:
             return Incoming(**base, text=text, command=command[0], args=command[1])
         number = choice_number(text)
-        if number is not None:
-            async with self.db.snapshot() as q:  # the list the member has before them (cards keep one too)
-                shown = await outbox.last_buttons(q, NAME, base["user_id"], edits=False)
-            choices = [] if shown is None else [data for row in shown[1]["buttons"] for _label, data in row]
-            if number <= len(choices):
-                return Incoming(**base | {"message_id": shown[0] if shown else None}, text=text,
-                                action=choices[number - 1])
+        if number is not None:  # which list it answers is read in the update's transaction (`settle`)
+            return Incoming(**base, text=text, typed_number=number)
         contact = None
         if _PHONE.match(text.strip()) and await self._binding_by_phone(base["user_id"]):
             contact = Contact(normalise_phone(text), base["user_id"])  # WeCom has no share-contact button
         return Incoming(**base, text=text, contact=contact)
+
+    async def settle(self, q: Tx, inc: Incoming) -> Incoming:
+        """A typed number presses the choice of that number in the list the member has before them (cards keep
+        one too); a number beyond the list stays text."""
+        number, inc = inc.typed_number, replace(inc, typed_number=None)
+        if number is None:
+            return inc
+        shown = await outbox.last_buttons(q, NAME, inc.user_id, edits=False)
+        choices = [] if shown is None else [data for row in shown[1]["buttons"] for _label, data in row]
+        if shown is None or number > len(choices):
+            return inc
+        return replace(inc, message_id=shown[0], action=choices[number - 1])
 
     async def _binding_by_phone(self, user: str) -> bool:
         async with self.db.snapshot() as q:
