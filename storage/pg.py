@@ -222,8 +222,9 @@ class PgDatabase(Database):
         conn = self._pg_writer
         try:
             try:
-                await conn.execute("BEGIN")
-                await conn.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+                # one round trip for both (a statement without parameters goes as a simple query, which may hold
+                # several): the writer is one connection, and its round trips are what intake waits for
+                await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
                 yield PgTx(conn, self.sealer)
             except BaseException:
                 if conn.is_in_transaction() and not conn.is_closed():
