@@ -17,11 +17,18 @@ process so that each has its own peak resident memory (VmHWM):
 
 then prints `EXPLAIN QUERY PLAN` of every query those paths run, flagging each full SCAN of a big table.
 
+With `--engine postgresql` (beside `--engine sqlite`, the default), the same measurements on PostgreSQL
+(issue 17): a throw-away cluster on disk with every commit flushed (tests/pg_cluster.py, the installed
+server binaries), the generated database moved into it as `python -m bot migrate-to` does (storage/move.py,
+counted and compared, then ANALYZEd), each child on it. Both engines in one run: a table each, then the
+two side by side with their ratio.
+
 Everything runs on a working copy of the generated database (the original stays as generated, so a
 rerun measures the same thing). The ticks move the clock a working day at a time, so the runs of the
 day tick are successive normal days. Figures are medians over `--runs`.
 
     python benchmarks/scale.py [--db /tmp/liaison-scale/scale.db] [--runs 3] [--quick] [--no-plans]
+                               [--engine sqlite] [--engine postgresql]
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.generate_db import DEFAULT_DB, NOW, SH, FixedClock  # noqa: E402
+from tests.pg_cluster import Cluster  # noqa: E402
 
 TARGETS = {"tick_steady": 0.2, "tick_day": None, "digest": 2.0, "report": 30.0}
 RSS_TARGET_MIB = 500
@@ -65,14 +73,16 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def open_harness(db: Path, at: datetime) -> Any:
+async def open_harness(db: Path, at: datetime, url: str = "") -> Any:
+    """`url`: the PostgreSQL database the SQLite file `db` was moved into (its data key stays beside the file)."""
     from bot.app import App
-    from bot.config import Config, OutboxConfig, StorageConfig
+    from bot.config import Config, DatabaseConfig, OutboxConfig, StorageConfig
     from bot.files import FileStore
     from tests.fakes import Harness, MovableClock, RecordingChannel
 
     config = Config(storage=StorageConfig(database=db, files_dir=db.parent / "files", key_file=db.parent / "liaison.key"),
-                    outbox=OutboxConfig(global_rate=1000, per_chat_interval=0, max_attempts=5))
+                    outbox=OutboxConfig(global_rate=1000, per_chat_interval=0, max_attempts=5),
+                    database=DatabaseConfig(url))
     clock = MovableClock(at)
     app = await App.open(config, clock)
     channel = RecordingChannel(FileStore(config.storage.files_dir, clock))
@@ -96,8 +106,8 @@ async def heartbeat(held: list[float], every: float = 0.01) -> None:
         held[0] = max(held[0], loop.time() - before - every)
 
 
-async def child(what: str, db: Path, at: datetime, repeat: int) -> dict[str, Any]:
-    h = await open_harness(db, at)
+async def child(what: str, db: Path, at: datetime, repeat: int, url: str = "") -> dict[str, Any]:
+    h = await open_harness(db, at, url)
     out: dict[str, Any] = {}
     held = [0.0]
     beat = asyncio.create_task(heartbeat(held))
@@ -242,9 +252,10 @@ def full_scans(sql: str, lines: list[str]) -> list[str]:
 # -- the parent -------------------------------------------------------------------------------------
 
 
-def spawn(what: str, db: Path, at: datetime, repeat: int = 1) -> dict[str, Any]:
+def spawn(what: str, db: Path, at: datetime, repeat: int = 1, url: str = "") -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, "--child", what, "--work", str(db), "--at", at.isoformat(),
-                           "--repeat", str(repeat)], cwd=REPO, capture_output=True, text=True)
+                           "--repeat", str(repeat)], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "BENCH_DATABASE_URL": url})
     if proc.returncode != 0:
         raise SystemExit(f"{what} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -264,19 +275,97 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+ENGINE_NAMES = {"sqlite": "SQLite (the file, WAL, synchronous=FULL)",
+                "postgresql": "PostgreSQL (a local cluster on disk, fsync on; moved by storage/move.py, then ANALYZEd)"}
+
+
+async def moved_into(cluster: Cluster, work: Path) -> str:
+    """The SQLite working copy moved into a new database of the cluster, as `migrate-to` does; its URL."""
+    from storage.db import Database
+    from storage.move import move
+    from storage.pg import PgDatabase
+
+    cluster.psql("CREATE DATABASE scale")
+    url = cluster.url("scale")
+    started = time.perf_counter()
+    source, target = await Database.open(work), await Database.open(url)
+    assert isinstance(target, PgDatabase)
+    try:
+        moved = await move(source, target, NOW)
+    finally:
+        await target.close()
+        await source.close()
+    print(f"moved into PostgreSQL in {time.perf_counter() - started:.0f} s: {moved.rows} rows of {len(moved.tables)} "
+          "tables, each compared")
+    return url
+
+
+def measure(work: Path, url: str, runs: int) -> dict[str, list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {}
+    for day in working_days(NOW, runs):
+        results.setdefault("tick_day", []).append(spawn("tick", work, day, url=url))
+        results.setdefault("tick_steady", []).append(spawn("tick", work, day + timedelta(minutes=10), repeat=6,
+                                                           url=url))
+    at = working_days(NOW, runs)[-1] + timedelta(minutes=20)
+    for what, repeat in (("my", 5), ("inbox", 5), ("inbox_office", 3), ("inbox_discipline", 3), ("digest", 1),
+                         ("report", 1)):
+        for _ in range(runs if repeat == 1 else 1):
+            results.setdefault(what, []).append(spawn(what, work, at, repeat, url=url))
+    return results
+
+
+def warm(runs: list[dict[str, Any]]) -> list[float]:
+    """The measured seconds: of a repeated measurement, all but the first (cold) call."""
+    return [s for r in runs for s in (r["seconds"] if len(r["seconds"]) == 1 else r["seconds"][1:])]
+
+
+def typical(runs: list[dict[str, Any]]) -> float:
+    return median(warm(runs))
+
+
+def show(results: dict[str, list[dict[str, Any]]]) -> None:
+    print(f"\n{'measurement':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'peak RSS MiB':>14}{'loop held ms':>14}"
+          "  target")
+    for what, runs in results.items():
+        seconds = warm(runs)
+        first = [r["seconds"][0] for r in runs]
+        rss = max(r["rss_mib"] for r in runs)
+        target = TARGETS.get(what)
+        verdict = "" if target is None else f"< {target:g} s {'ok' if median(seconds) < target else 'MISSED'}"
+        held = max(r["loop_held"] for r in runs) * 1000  # the worst moment, in any run
+        print(f"{what:<28}{median(seconds):>10.3f}{min(seconds):>9.3f}{max(seconds):>9.3f}{rss:>14.0f}{held:>14.0f}"
+              f"  {verdict}")
+        if len(runs[0]["seconds"]) > 1:
+            print(f"{'  (first call, cold)':<28}{median(first):>10.3f}")
+        if what.startswith("tick"):
+            fired: dict[str, int] = {}
+            for r in runs:
+                for rule, n in r["fired"].items():
+                    fired[rule] = fired.get(rule, 0) + n
+            print(f"{'':<4}fired over {sum(len(r['seconds']) for r in runs)} ticks: " + (", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
+                                                            or "nothing") +
+                  f"; messages queued: {sum(r['queued'] for r in runs)}")
+    peak = max(r["rss_mib"] for runs in results.values() for r in runs)
+    print(f"peak RSS of any of them: {peak:.0f} MiB (target < {RSS_TARGET_MIB} MiB: "
+          f"{'ok' if peak < RSS_TARGET_MIB else 'MISSED'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="made by benchmarks/generate_db.py")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="the small database of generate_db.py --quick")
     parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument("--engine", action="append", choices=("sqlite", "postgresql"),
+                        help="measure on this engine (repeatable; default sqlite)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--at", help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.work, datetime.fromisoformat(args.at), args.repeat))))
+        print(json.dumps(asyncio.run(child(args.child, args.work, datetime.fromisoformat(args.at), args.repeat,
+                                           os.environ.get("BENCH_DATABASE_URL", "")))))
         return
     source = args.db
     if args.quick and source == DEFAULT_DB:
@@ -299,40 +388,29 @@ def main() -> None:
                                 " 'concluded', 'reopened')").fetchone()[0]
     print(f"database {source} ({size} MiB): " + ", ".join(f"{n} {t}" for t, n in counts.items())
           + f", {open_now} not yet concluded; copied in {time.perf_counter() - started:.1f} s")
-    results: dict[str, list[dict[str, Any]]] = {}
-    for day in working_days(NOW, args.runs):
-        results.setdefault("tick_day", []).append(spawn("tick", work, day))
-        results.setdefault("tick_steady", []).append(spawn("tick", work, day + timedelta(minutes=10), repeat=6))
+    engines = args.engine or ["sqlite"]
+    by_engine: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    # PostgreSQL gets the copy as generated, before the SQLite measurements change it (their ticks fire the
+    # days' reminders): both engines measure the same days from the same state
+    cluster = Cluster.start(durable=True) if "postgresql" in engines else None
+    try:
+        url = asyncio.run(moved_into(cluster, work)) if cluster is not None else ""
+        for engine in engines:
+            by_engine[engine] = measure(work, url if engine == "postgresql" else "", args.runs)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    for engine, results in by_engine.items():
+        print(f"\n{ENGINE_NAMES[engine]}:")
+        show(results)
+    if len(by_engine) == 2:
+        lite, pg = by_engine["sqlite"], by_engine["postgresql"]
+        print(f"\n{'measurement':<28}{'SQLite s':>10}{'PostgreSQL s':>14}{'PostgreSQL / SQLite':>21}")
+        for what in lite:
+            a, b = typical(lite[what]), typical(pg[what])
+            print(f"{what:<28}{a:>10.3f}{b:>14.3f}{b / a:>20.2f}×")
     at = working_days(NOW, args.runs)[-1] + timedelta(minutes=20)
-    for what, repeat in (("my", 5), ("inbox", 5), ("inbox_office", 3), ("inbox_discipline", 3), ("digest", 1),
-                         ("report", 1)):
-        for _ in range(args.runs if repeat == 1 else 1):
-            results.setdefault(what, []).append(spawn(what, work, at, repeat))
-    print(f"\n{'measurement':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'peak RSS MiB':>14}{'loop held ms':>14}"
-          "  target")
-    for what, runs in results.items():
-        seconds = [s for r in runs for s in (r["seconds"] if len(r["seconds"]) == 1 else r["seconds"][1:])]
-        first = [r["seconds"][0] for r in runs]
-        rss = max(r["rss_mib"] for r in runs)
-        target = TARGETS.get(what)
-        verdict = "" if target is None else f"< {target:g} s {'ok' if median(seconds) < target else 'MISSED'}"
-        held = max(r["loop_held"] for r in runs) * 1000  # the worst moment, in any run
-        print(f"{what:<28}{median(seconds):>10.3f}{min(seconds):>9.3f}{max(seconds):>9.3f}{rss:>14.0f}{held:>14.0f}"
-              f"  {verdict}")
-        if len(runs[0]["seconds"]) > 1:
-            print(f"{'  (first call, cold)':<28}{median(first):>10.3f}")
-        if what.startswith("tick"):
-            fired: dict[str, int] = {}
-            for r in runs:
-                for rule, n in r["fired"].items():
-                    fired[rule] = fired.get(rule, 0) + n
-            print(f"{'':<4}fired over {sum(len(r['seconds']) for r in runs)} ticks: " + (", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
-                                                            or "nothing") +
-                  f"; messages queued: {sum(r['queued'] for r in runs)}")
-    peak = max(r["rss_mib"] for runs in results.values() for r in runs)
-    print(f"peak RSS of any of them: {peak:.0f} MiB (target < {RSS_TARGET_MIB} MiB: "
-          f"{'ok' if peak < RSS_TARGET_MIB else 'MISSED'})")
-    if not args.no_plans:
+    if not args.no_plans and "sqlite" in by_engine:  # SQLite's EXPLAIN QUERY PLAN (PostgreSQL's plans: left alone)
         print("\nquery plans (EXPLAIN QUERY PLAN) of every read query of these paths:")
         flagged = 0
         for where, sql, lines, seconds in asyncio.run(plans(work, at + timedelta(minutes=10))):
@@ -345,7 +423,7 @@ def main() -> None:
                 print(f"    {line}")
         print(f"\n{flagged} queries read a whole big table or take more than {SLOW_QUERY * 1000:.0f} ms alone")
     print(f"\nrerun: .venv/bin/python benchmarks/scale.py --db {source} --runs {args.runs}"
-          + (" --quick" if args.quick else "") + f"  (from {REPO}; make the database first with"
+          + (" --quick" if args.quick else "") + "".join(f" --engine {e}" for e in args.engine or ()) + f"  (from {REPO}; make the database first with"
           f" benchmarks/generate_db.py{' --quick' if args.quick else ''})")
 
 

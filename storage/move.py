@@ -172,7 +172,11 @@ async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
                                 f" COALESCE((SELECT MAX(\"{column}\") FROM \"{name}\"), 0) + 1, false)")
         for name in AUDIT_TABLES:
             await tx.execute(f"ALTER TABLE {name} ENABLE TRIGGER USER")
-    return await verify(source, target, tables, copied)
+    moved = await verify(source, target, tables, copied)
+    # The planner's statistics of the tables COPY has just filled: without them queries are planned without
+    # knowing the tables' sizes until autovacuum gets round to analysing them
+    await target.run_script("ANALYZE")
+    return moved
 
 
 async def _copy_table(conn: Any, q: Any, name: str, table: _Table) -> int:
