@@ -16,13 +16,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot import backup_pg
 from bot.app import App
-from bot.backup import BackupError, check_backup, restore_backup, write_backup
+from bot.backup import BackupError, check_backup, engine_of, restore_backup, write_backup
 from bot.config import DATA_KEY_ENV, Config
 from bot.data_key import RotationError, rotate
 from bot.instance import AlreadyRunningError, InstanceLock
 from bot.sealing import new_key
 from bot.workdays import format_days
+from storage.pg import PgDatabase
+from storage.url import redacted
 
 
 class Refused(Exception):
@@ -36,7 +39,10 @@ class Refused(Exception):
 async def backup_archive(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`backup DIR`: one archive; files the database names but the store lacks are listed, not fatal."""
     try:
-        written = await write_backup(app.db, app.config, args.folder, app.clock.now())
+        if isinstance(app.db, PgDatabase):
+            written = await backup_pg.write_backup(app.db, app.config, args.folder, app.clock.now())
+        else:
+            written = await write_backup(app.db, app.config, args.folder, app.clock.now())
     except BackupError as exc:
         raise Refused(str(exc)) from None
     lines = [f"backup written to {written.archive}: the database, {written.files} files, audit log at "
@@ -50,18 +56,26 @@ async def backup_archive(app: App, args: argparse.Namespace) -> dict[str, Any]:
 
 async def restore_archive(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """`restore ARCHIVE [--check]`: prove the archive whole; without --check, put it back (empty folder only)."""
+    note = ""
     try:
         if args.check:
             with tempfile.TemporaryDirectory(prefix=".check-") as work:
-                checked = await check_backup(args.archive, Path(work))
+                if engine_of(args.archive) == "postgresql":
+                    checked, note = await backup_pg.check_backup(args.archive, Path(work), config.database.url or None)
+                else:
+                    checked = await check_backup(args.archive, Path(work))
+        elif config.database.url:
+            checked = await backup_pg.restore_backup(args.archive, config)
         else:
             checked = await restore_backup(args.archive, config)
     except BackupError as exc:
         raise Refused(str(exc)) from None
-    what = "is whole" if args.check else f"restored into {config.storage.database} and {config.storage.files_dir}"
+    where = redacted(config.database.url) if config.database.url else config.storage.database
+    what = "is whole" if args.check else f"restored into {where} and {config.storage.files_dir}"
     manifest = checked.manifest
-    return {"message": f"backup of {manifest['created_at']} {what}: {len(manifest['files'])} files, audit log intact "
-                       f"at {checked.entries} entries, head {checked.head}",
+    audit_log = (f"audit log intact at {checked.entries} entries, head {checked.head}" if not note
+                 else f"audit log recorded at {checked.entries} entries, head {checked.head}; {note}")
+    return {"message": f"backup of {manifest['created_at']} {what}: {len(manifest['files'])} files, {audit_log}",
             "created_at": manifest["created_at"], "files": len(manifest["files"]), "entries": checked.entries,
             "head": checked.head}
 

@@ -32,6 +32,7 @@ when fractional, as SQLite gives them.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterable
@@ -46,7 +47,7 @@ from bot.instance import AlreadyRunningError
 from bot.sealing import Sealer
 from storage.db import Database, DatabaseUnusableError, Params, Row
 from storage.writer_gate import WriterGate
-from storage.url import is_postgres as is_postgres, redacted
+from storage.url import is_postgres as is_postgres, redacted, without_password
 
 WRITER_LOCK = 0x4C49_4149  # "LIAI": the advisory lock every write transaction takes (see the docstring)
 INSTANCE_LOCK = 0x4C49_4152  # "LIAR": held by the running bot for its whole life (`hold_instance`)
@@ -272,12 +273,14 @@ class PgDatabase(Database):
             raise DatabaseUnusableError(
                 "backup of a PostgreSQL database needs pg_dump on PATH (Debian: apt-get install postgresql-client)")
         target.parent.mkdir(parents=True, exist_ok=True)
+        shown, password = without_password(self.url)  # the password in the child's environment, not its argv
         process = await asyncio.create_subprocess_exec(
-            dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={self.url}",
+            dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={shown}",
+            env=dict(os.environ) if password is None else {**os.environ, "PGPASSWORD": password},
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         _, err = await process.communicate()
         if process.returncode != 0:
-            text = " ".join(err.decode(errors="replace").split()).replace(self.url, redacted(self.url))[:300]
+            text = " ".join(err.decode(errors="replace").split()).replace(shown, redacted(self.url))[:300]
             raise DatabaseUnusableError(f"pg_dump of {redacted(self.url)} failed: {text}")
 
     async def integrity_check(self) -> str:

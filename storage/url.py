@@ -19,3 +19,16 @@ def redacted(url: str) -> str:
         host += f":{parts.port}"
     user = f"{parts.username}:***@" if parts.username else ":***@"
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password (for a child's command line, which others on the machine can read), and the
+    password, for the child's environment (PGPASSWORD)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    host = f"{parts.username}@" if parts.username else ""
+    host += parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), parts.password

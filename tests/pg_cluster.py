@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 USER = "postgres"
@@ -163,3 +164,20 @@ class TestDatabases:
 
 current: TestDatabases | None = None  # set by tests/conftest.py's session fixture when `wanted()`
 last: TestDatabases | None = None  # the session's, once its cluster is stopped (for the summary)
+
+
+def for_a_module() -> Iterator[Cluster]:
+    """A module's cluster: the run's own on PostgreSQL runs, else one started for the module (its tests skipped
+    where PostgreSQL's server binaries are not installed). `yield from` it in a module-scoped fixture."""
+    import pytest
+
+    if current is not None:
+        yield current.cluster
+        return
+    if not available():
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    own = Cluster.start()
+    try:
+        yield own
+    finally:
+        own.stop()

@@ -26,7 +26,7 @@ from tests.fakes import Harness, MovableClock, RecordingChannel
 from tests.fakes import early_migrations
 from tests.fakes import test_config as config_in
 
-@pytest.mark.sqlite_only("the backup archive holds an SQLite database; PostgreSQL's archive is issue 17's next step")
+@pytest.mark.sqlite_only("the archive of an SQLite database; PostgreSQL's is tests/test_backup_pg.py")
 async def test_a_populated_bot_backed_up_and_restored_elsewhere_works_there(harness: Harness, tmp_path: Path) -> None:
     await populated(harness)
     old = harness.app.config

@@ -94,16 +94,7 @@ def test_a_password_is_never_shown() -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[pg_cluster.Cluster]:
-    if pg_cluster.current is not None:
-        yield pg_cluster.current.cluster
-        return
-    if not pg_cluster.available():
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
-    own = pg_cluster.Cluster.start()
-    try:
-        yield own
-    finally:
-        own.stop()
+    yield from pg_cluster.for_a_module()
 
 
 @pytest.fixture
@@ -272,20 +263,6 @@ async def test_an_unreachable_server_is_one_line_without_the_password(cluster: p
     with pytest.raises(DatabaseUnusableError) as raised:
         await Database.open(url)
     assert "hunter2" not in str(raised.value) and "***" in str(raised.value) and "\n" not in str(raised.value)
-
-
-async def test_the_backup_archive_refuses_postgresql_and_says_what_to_use(db: Database, url: str,
-                                                                          tmp_path: Path) -> None:
-    """The archive (bot/backup.py) holds an SQLite database: on PostgreSQL `backup` and `restore` refuse with a
-    pointer to pg_dump, and write nothing."""
-    from bot.backup import BackupError, restore_backup, write_backup
-
-    config = replace(config_in(tmp_path / "bot"), database=DatabaseConfig(url))
-    with pytest.raises(BackupError, match="pg_dump"):
-        await write_backup(db, config, tmp_path / "backups", START)
-    with pytest.raises(BackupError, match="pg_dump"):
-        await restore_backup(tmp_path / "any.tar.gz", config)
-    assert not (tmp_path / "backups").exists()
 
 
 # -- moving a county's SQLite database into PostgreSQL (`python -m bot migrate-to URL`) ----------------------
