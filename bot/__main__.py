@@ -220,7 +220,9 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
     if args.command == "run":
         from bot.runner import run  # imports the channels only when running
 
-        with InstanceLock(config.storage.database):  # one bot per database (bot/instance.py)
+        if config.database.url:  # PostgreSQL: one leads, the others stand by (storage/leadership.py)
+            return asyncio.run(run(config, args.channel))
+        with InstanceLock(config.storage.database):  # one bot per SQLite database (bot/instance.py)
             return asyncio.run(run(config, args.channel))
     if args.command == "key" and args.action == "new":
         _print({"ok": True, **make_key()} if as_json else make_key()["message"], as_json)

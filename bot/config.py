@@ -57,6 +57,8 @@ class DatabaseConfig:
     """`database.url`: "postgresql://..." (storage/pg.py); "": SQLite, in the file `storage.database`."""
 
     url: str = field(default="", repr=False)  # may hold a password when it came from the environment
+    # PostgreSQL, several bot processes: how often one standing by tries to take over (storage/pg.py `lead`)
+    takeover_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,9 @@ def _build(raw: dict[str, Any], base: Path, env: os._Environ[str] | dict[str, st
     report, calendar, terms = _report(r), _calendar(r), _terms(r)
     config = Config(unit, storage, telegram, binding, intake, outbox, casework, supervision, locale,
                     r.boolean("console.demo", True), digest=digest, cards=cards, calendar=calendar,
-                    wecom=_wecom(r, env), terms=terms, report=report, database=DatabaseConfig(url))
+                    wecom=_wecom(r, env), terms=terms, report=report,
+                    database=DatabaseConfig(url, r.number("database.takeover_seconds", DatabaseConfig.takeover_seconds,
+                                                          0.5, 300)))
     r.reject_unknown()
     return config
 

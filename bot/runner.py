@@ -39,17 +39,27 @@ async def run(config: Config, choice: str = "auto") -> int:
         print("configuration error: wecom.corp_id: not set (see [wecom] in config.example.toml)", file=sys.stderr)
         return 2
     app = await App.open(config)
-    try:
-        await app.db.hold_instance()  # one bot per database (bot/instance.py; on PostgreSQL, storage/pg.py)
-    except BaseException:
-        await app.close()
-        raise
     stop = asyncio.Event()
+    lost = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if hasattr(signal, "SIGUSR1"):
         loop.add_signal_handler(signal.SIGUSR1, _log_tasks)  # `kill -USR1 <pid>`: what is it waiting for?
+
+    def leadership_lost() -> None:
+        lost.set()
+        stop.set()
+
+    try:
+        # one bot per SQLite database (bot/instance.py); on PostgreSQL one leads and the others stand by until it
+        # stops (storage/leadership.py)
+        if not await app.db.lead(stop, config.database.takeover_seconds, leadership_lost):
+            await app.close()
+            return 0  # stopped while standing by
+    except BaseException:
+        await app.close()
+        raise
     receivers: list[Receiver] = []
     try:
         if use_telegram:
@@ -97,6 +107,10 @@ async def run(config: Config, choice: str = "auto") -> int:
         # docs/performance.md). Nothing made from here on is frozen.
         gc.freeze()
         await app.run(receivers, stop)
+        if lost.is_set():
+            print("stopped: this bot no longer leads on its database (its session to the server ended); start it "
+                  "again to stand by", file=sys.stderr)
+            return 3
     finally:
         for channel in app.channels.values():
             close = getattr(channel, "stop", None)

@@ -262,6 +262,12 @@ class Database:
         """One running bot per database: on SQLite the lock file beside it does it (bot/instance.py), taken
         before anything is opened; nothing more to hold here (storage/pg.py holds one on the server)."""
 
+    async def lead(self, stop: asyncio.Event, every: float, on_lost: Callable[[], None]) -> bool:
+        """Lead this database's bot processes (PostgreSQL: storage/leadership.py); on SQLite there is one bot per
+        database, and this is `hold_instance`."""
+        await self.hold_instance()
+        return True
+
     @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT on the writer; ROLLBACK if the block raises.

@@ -35,7 +35,7 @@ import asyncio
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -44,13 +44,13 @@ from typing import Any, cast
 import asyncpg
 
 from bot.instance import AlreadyRunningError
+from storage.leadership import INSTANCE_LOCK as INSTANCE_LOCK, Leadership, LeadershipLost, holder
 from bot.sealing import Sealer
 from storage.db import Database, DatabaseUnusableError, Params, Row
 from storage.writer_gate import WriterGate
 from storage.url import is_postgres as is_postgres, redacted, without_password
 
 WRITER_LOCK = 0x4C49_4149  # "LIAI": the advisory lock every write transaction takes (see the docstring)
-INSTANCE_LOCK = 0x4C49_4152  # "LIAR": held by the running bot for its whole life (`hold_instance`)
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?|\bGROUP_CONCAT\(([^()]*)\)",
                      re.S | re.I)
@@ -168,6 +168,7 @@ class PgDatabase(Database):
         self._read_lock = asyncio.Lock()
         self._closed = False
         self._instance: asyncpg.Connection | None = None
+        self._leadership: Leadership | None = None  # several bot processes on one database (`lead`)
         self.sealer = None
 
     @classmethod
@@ -190,6 +191,8 @@ class PgDatabase(Database):
         if self._instance is not None:
             await self._instance.close()  # the server releases the bot's lock with its session
             self._instance = None
+        if self._leadership is not None:
+            await self._leadership.release()
 
     async def hold_instance(self) -> None:
         """One running bot per database, whichever machine it runs on (the lock file beside an SQLite database
@@ -201,31 +204,41 @@ class PgDatabase(Database):
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", INSTANCE_LOCK):
                 self._instance = conn
                 return
-            holder = await conn.fetchrow(  # a bigint key's low half is the lock's objid (objsubid 1)
-                "SELECT a.pid, host(a.client_addr) AS host, a.backend_start FROM pg_locks l"
-                " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                " AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1 AND l.database ="
-                " (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1", INSTANCE_LOCK)
+            where = await holder(conn)
         except BaseException:
             await conn.close()
             raise
         await conn.close()
-        where = "unknown" if holder is None else (
-            f"server process {holder['pid']}, from {holder['host'] or 'a local socket'},"
-            f" since {holder['backend_start']:%Y-%m-%d %H:%M:%S %Z}")
         raise AlreadyRunningError(
             f"another bot is already running on {redacted(self.url)} ({where}): stop it first; two bots on one "
             "database would both answer and trip Telegram's flood limits")
+
+    async def lead(self, stop: asyncio.Event, every: float, on_lost: Callable[[], None]) -> bool:
+        """Lead this database's bot processes, standing by until the leader stops (storage/leadership.py); False if
+        `stop` was set first. From then on every write transaction checks that this process still leads."""
+        leadership = Leadership(self.url, connect)
+        if not await leadership.take(stop, every):
+            return False
+        self._leadership = leadership
+        leadership.watch(every, on_lost)
+        return True
 
     @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[PgTx]:
         await self._lock.acquire(urgent)
         conn = self._pg_writer
+        fence = self._leadership.fence() if self._leadership is not None else ""
         try:
             try:
-                # one round trip for both (a statement without parameters goes as a simple query, which may hold
+                # one round trip for all (a statement without parameters goes as a simple query, which may hold
                 # several): the writer is one connection, and its round trips are what intake waits for
-                await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+                try:
+                    await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})" + (f"; {fence}" if fence
+                                                                                                 else ""))
+                except asyncpg.RaiseError as exc:
+                    if "no longer leads" in str(exc):
+                        raise LeadershipLost("this bot no longer leads on this database: nothing was written") from None
+                    raise
                 yield PgTx(conn, self.sealer)
             except BaseException:
                 if conn.is_in_transaction() and not conn.is_closed():

@@ -50,7 +50,10 @@ request_timeout = {t.request_timeout}
 [outbox]
 per_chat_interval = {config.outbox.per_chat_interval}
 global_rate = {config.outbox.global_rate}
-""",
+""" + (f"""[database]
+url = "{config.database.url}"
+takeover_seconds = {config.database.takeover_seconds}
+""" if config.database.url else ""),
         "utf-8",
     )
     return path
