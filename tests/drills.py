@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.app import App
-from bot.config import OutboxConfig
+from bot.config import DatabaseConfig, OutboxConfig
 from storage import people
 from tests.fakebotapi import FAULT_KINDS, FakeBotAPI, FakeUser, SentMessage
 from tests.fastchild import fast_monotonic
@@ -79,6 +79,11 @@ class DrillOptions:
     speed: float = 1.0
     """> 1: the bot's outbox (pacing, back-off) and the fake's flood limits on one time base that many times
     faster than the real one (tests/fastchild.py): the short drills in CI count, they need not wait."""
+    database_url: str = ""
+    """A PostgreSQL database (empty) to run on instead of an SQLite file."""
+    processes: int = 1
+    """Bot processes on the one database (PostgreSQL: one leads, the others stand by): each kill hits the next
+    in turn, so with two every kill is of the one leading, and the other takes over."""
 
 
 @dataclass
@@ -257,7 +262,7 @@ def number_in(message: SentMessage) -> str:
 @dataclass
 class World:
     config_path: Path
-    database: Path
+    database: Path | str  # an SQLite file, or a PostgreSQL URL
     reps: list[Chat]
     clerks: list[Chat]
     handlers: list[Chat]  # one per department, in department order
@@ -269,6 +274,8 @@ async def _build_world(fake: FakeBotAPI, workdir: Path, opts: DrillOptions) -> W
     config = telegram_config(workdir, fake, per_chat_interval=0.05,
                              request_timeout=1.0 if opts.fault_rate else 5.0,
                              outbox=OutboxConfig(global_rate=30, per_chat_interval=0.05, max_attempts=8))
+    if opts.database_url:
+        config = replace(config, database=DatabaseConfig(opts.database_url, takeover_seconds=0.5))
     app = await App.open(config)
     departments = [f"Dept {n + 1}" for n in range(opts.departments)]
     clerk_names = [f"Clerk {n + 1}" for n in range(opts.clerks)]
@@ -298,7 +305,7 @@ async def _build_world(fake: FakeBotAPI, workdir: Path, opts: DrillOptions) -> W
 
     return World(
         config_path=write_config_file(config, workdir / "config.toml"),
-        database=config.storage.database,
+        database=opts.database_url or config.storage.database,
         reps=[chat(8000 + n, f"deputy {n}") for n in range(opts.users)],
         clerks=[chat(9000 + n, f"clerk {n + 1}") for n in range(opts.clerks)],
         handlers=[chat(9500 + n, f"handler {n + 1}") for n in range(opts.departments)],
@@ -452,18 +459,23 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
                   for i, h in enumerate(world.handlers)]
         everything = asyncio.gather(*load, *staff)
 
-        bot = BotProcess(world.config_path, log, opts.speed)
-        bot.start()
+        logs = [log] + [workdir / f"bot{n + 1}.log" for n in range(1, opts.processes)]
+        bots = [BotProcess(world.config_path, path, opts.speed) for path in logs]
+        for one in bots:
+            one.start()
         spacing = max(2, 2 * CALLS_PER_USER * opts.users // (opts.kills + 1))
+        starts = [0] * len(bots)  # where each process's current life begins in its log
         for _ in range(opts.kills):
             point = rng.randint(1, spacing)
             base = len(fake.requests)
             try:
                 await fake.wait_until(lambda: len(fake.requests) - base >= point or everything.done()
-                                      or bot.proc is not None and bot.proc.poll() is not None,
+                                      or any(b.proc is not None and b.proc.poll() is not None for b in bots),
                                       timeout=opts.step_timeout)
             except TimeoutError:
                 pass  # the bot is stuck: killed all the same
+            index = _leading(logs, starts)  # with several processes, the one leading
+            bot = bots[index]
             if bot.proc is not None and bot.proc.poll() is not None:
                 result.bot_exits.append(bot.proc.returncode)
             else:
@@ -471,8 +483,9 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
             result.kills += 1
             result.kills_during_load += int(not everything.done())
             result.kill_points.append(len(fake.requests) - base)
-            bot = BotProcess(world.config_path, log, opts.speed)
-            bot.start()
+            starts[index] = logs[index].stat().st_size if logs[index].exists() else 0
+            bots[index] = BotProcess(world.config_path, logs[index], opts.speed)
+            bots[index].start()
         outcomes = await everything
         numbers = {n: number for n, number in enumerate(outcomes[:opts.users]) if isinstance(number, str)}
 
@@ -487,11 +500,13 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
             await fake.wait_until(lambda: _outbox_settled(world.database), timeout=opts.step_timeout)
         except TimeoutError:
             pass  # counted below as not sent
-        if bot.proc is not None and bot.proc.poll() is not None:
-            result.bot_exits.append(bot.proc.returncode)
-            result.final_exit_code = bot.proc.returncode
-        else:
-            result.final_exit_code = await bot.terminate()
+        result.final_exit_code = 0
+        for bot in bots:
+            if bot.proc is not None and bot.proc.poll() is not None:
+                result.bot_exits.append(bot.proc.returncode)
+                result.final_exit_code = bot.proc.returncode
+            else:
+                result.final_exit_code = await bot.terminate() or result.final_exit_code
         monitor_task.cancel()
         await asyncio.gather(monitor_task, return_exceptions=True)
         result.polls = dict(monitor.counts)
@@ -502,16 +517,38 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
         result.updates_pending_in_fake = fake.pending_updates
         _count(result, fake, world, numbers)
     _audit(result, world.config_path)
-    log_lines = (workdir / "bot.log").read_text("utf-8", "replace").splitlines()
+    log_lines = [line for path in sorted(workdir.glob("bot*.log"))
+                 for line in path.read_text("utf-8", "replace").splitlines()]
     result.log_errors = [line for line in log_lines if " ERROR " in line or " CRITICAL " in line or "Traceback" in line]
     result.duration = time.monotonic() - started
     return result
 
 
-def _outbox_settled(path: Path) -> bool:
-    with sqlite3.connect(path) as conn:
-        left: int = conn.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')").fetchone()[0]
-    return left == 0
+def _leading(logs: list[Path], starts: list[int]) -> int:
+    """Which process leads: the one whose current life's log says it runs (the others stand by); the first if
+    none does yet."""
+    for index, path in enumerate(logs):
+        if path.exists():
+            with path.open("rb") as log:
+                log.seek(starts[index])
+                if b"running on Telegram as" in log.read():
+                    return index
+    return 0
+
+
+def _rows(database: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """A query's rows, from the SQLite file or the PostgreSQL database (the drill reads what the bot left)."""
+    if isinstance(database, str):
+        import psycopg
+
+        with psycopg.connect(database) as pg:
+            return [tuple(r) for r in pg.execute(sql).fetchall()]  # type: ignore[arg-type]
+    with sqlite3.connect(database) as conn:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+
+def _outbox_settled(database: Path | str) -> bool:
+    return bool(_rows(database, "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')")[0][0] == 0)
 
 
 def _count(result: DrillResult, fake: FakeBotAPI, world: World, numbers: dict[int, str]) -> None:
@@ -520,12 +557,13 @@ def _count(result: DrillResult, fake: FakeBotAPI, world: World, numbers: dict[in
     presses = {q for chat in everyone for q in chat.presses}
     result.updates_queued = len(queued) + len(presses)
     result.callbacks = len(presses)
-    with sqlite3.connect(world.database) as conn:
-        inbox = conn.execute("SELECT external_id, state, payload FROM inbox").fetchall()
-        outbox = conn.execute("SELECT chat_id, op, state, ambiguous, payload FROM outbox").fetchall()
-        per_rep = dict(conn.execute("SELECT representative_id, COUNT(*) FROM matters GROUP BY 1").fetchall())
-        reps = [r[0] for r in conn.execute("SELECT id FROM persons WHERE body = 'npc'")]
-        result.integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    inbox = _rows(world.database, "SELECT external_id, state, payload FROM inbox")
+    outbox = _rows(world.database, "SELECT chat_id, op, state, ambiguous, payload FROM outbox")
+    per_rep = dict(_rows(world.database, "SELECT representative_id, COUNT(*) FROM matters GROUP BY 1"))
+    reps = [r[0] for r in _rows(world.database, "SELECT id FROM persons WHERE body = 'npc'")]
+    # PostgreSQL checks its own pages (with checksums where the cluster has them): nothing to ask it here
+    result.integrity = "ok" if isinstance(world.database, str) else str(_rows(world.database,
+                                                                              "PRAGMA integrity_check")[0][0])
 
     states: dict[str, str] = {}
     for external_id, state, payload in inbox:

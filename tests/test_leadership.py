@@ -22,6 +22,7 @@ from storage.leadership import LeadershipLost
 from storage.migrate import migrate
 from storage.pg import PgDatabase
 from tests import pg_cluster
+from tests.drills import DrillOptions, run_drill
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_env import BotProcess, telegram_config, write_config_file
 
@@ -172,3 +173,18 @@ async def test_two_bots_on_one_database_one_polls_and_the_other_takes_over_when_
             for bot in (first, second):
                 if bot.proc is not None and bot.proc.poll() is None:
                     await bot.terminate()
+
+
+@pytest.mark.slow(45)
+async def test_kill_drill_with_two_bots_on_one_database_loses_nothing_and_doubles_nothing(url: str,
+                                                                                            tmp_path: Path) -> None:
+    """Issue 17's drill: the load of the kill drill (tests/drills.py) on PostgreSQL, served by two bot processes;
+    each kill (SIGKILL) hits the one leading, the other takes over, the killed one comes back standing by."""
+    result = await run_drill(DrillOptions(users=8, kills=4, seed=8, late_waves=1, speed=20.0, database_url=url,
+                                          processes=2), tmp_path)
+    print("\n".join(["kill drill, two processes on PostgreSQL:", *result.lines()]))
+    assert not result.failures(), "\n".join(result.failures())
+    assert result.kills == 4 and result.matters == 8
+    assert result.messages_twice == result.messages_twice_allowed
+    logs = [path.read_text("utf-8", "replace") for path in sorted(tmp_path.glob("bot*.log"))]
+    assert sum(log.count("taking over: this bot now leads on") for log in logs) >= 3  # each kill was a takeover
