@@ -9,6 +9,8 @@
     access unbind --name NAME --channel telegram|wecom [--account ID]   end one chat account
     access roles --name NAME --roles office,handler,...|none            set a staff member's roles
     import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
+    unit list | unit add --name N --prefix P [--parent P] [--timezone TZ]
+                             the procuratorates this deployment serves (unit 1 is the one [unit] describes)
     department add NAME      a business department
     staff add --name N --roles office,handler,... [--department D] [--phone P]
     invite --name NAME | --person ID [--keep-accounts]   a one-time invite code and its deep link; a staff
@@ -64,6 +66,7 @@ from bot.operator import (Refused, backup_archive, calendar_days, make_key, move
 from bot.operator_papers import add_event, draw_report, verify_audit
 from bot.operator_people import (add_department, add_staff, change_access, import_contacts, import_roster,
                                  make_invite, wecom_member)
+from bot.operator_units import unit_command
 from bot.text import normalise
 
 log = logging.getLogger("bot")
@@ -95,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     acc_cmds["roles"].add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}; or none")
     imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
     imp_contacts.add_argument("file", type=Path)
+    unit = sub.add_parser("unit", parents=[common], help="the procuratorates this deployment serves")
+    unit_sub = unit.add_subparsers(dest="action", required=True)
+    unit_sub.add_parser("list", parents=[common])
+    unit_add = unit_sub.add_parser("add", parents=[common])
+    unit_add.add_argument("--name", required=True)
+    unit_add.add_argument("--prefix", required=True, help="its matter numbers' prefix: LB, SMX")
+    unit_add.add_argument("--parent", help="the prefix of the unit above it (the city's, for a county)")
+    unit_add.add_argument("--timezone", default="Asia/Shanghai")
     dept = sub.add_parser("department", parents=[common], help="business departments")
     dept_sub = dept.add_subparsers(dest="action", required=True)
     dept_sub.add_parser("add", parents=[common]).add_argument("name")
@@ -242,6 +253,7 @@ def _dispatch(args: argparse.Namespace, config: Config, as_json: bool, clock: Cl
         "import-contacts": import_contacts,
         "access": change_access,
         "department": add_department,
+        "unit": unit_command,
         "staff": add_staff,
         "invite": make_invite,
         "event": add_event,

@@ -19,6 +19,7 @@ from bot.channels.base import Channel
 from bot.messages import ChannelTraits, register_traits
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.errors import ConfigError
 from bot.data_key import open_sealer
 from bot.dispatch import Dispatcher
 from bot.files import FileStore
@@ -30,7 +31,7 @@ from bot.messages import Reply
 from bot.scheduler import Ticker
 from handlers import routes
 from handlers.oversight.sweep import Sweep, sweep
-from storage import inbox, people, retention
+from storage import inbox, people, retention, units
 from storage.db import Database, unusable
 from storage.migrate import migrate
 
@@ -68,6 +69,11 @@ class App:
         try:
             applied = await migrate(db, clock.now())
             await open_sealer(db, config, clock.now())  # the data key, checked against the data (bot/data_key.py)
+            async with db.transaction() as tx:  # unit 1 is the one [unit] describes (storage/units.py)
+                await units.follow_config(tx, config.unit.name, config.unit.matter_prefix, config.unit.timezone)
+        except units.UnitError as exc:
+            await db.close()
+            raise ConfigError("unit.matter_prefix", str(exc)) from None
         except sqlite3.Error as exc:  # damaged past what quick_check saw, or locked since
             await db.close()
             raise unusable(config.storage.database, exc) from None

@@ -153,7 +153,8 @@ async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
     async with target.snapshot() as q:
         for name in tables:
             count = int(await q.scalar(f'SELECT COUNT(*) FROM "{name}"'))
-            fresh = count == 0 or (name == "audit_head" and await q.scalar("SELECT count FROM audit_head") == 0)
+            fresh = (count == 0 or (name == "audit_head" and await q.scalar("SELECT count FROM audit_head") == 0)
+                     or (name == "units" and count == 1))  # unit 1, as the migration made it: replaced below
             if not fresh:
                 raise MoveError(f"{redacted(target.url)} is not empty ({name} has {count} rows): move into a new, "
                                 "empty database")
@@ -164,6 +165,7 @@ async def move(source: Database, target: PgDatabase, now: datetime) -> Moved:
         for name in AUDIT_TABLES:
             await tx.execute(f"ALTER TABLE {name} DISABLE TRIGGER USER")
         await tx.execute("DELETE FROM audit_head")
+        await tx.execute("DELETE FROM units")  # the migration's unit 1: the source's units come instead
         for name in order:
             copied[name] = await _copy_table(conn, q, name, tables[name])
             table = tables[name]

@@ -1,0 +1,83 @@
+"""Units (单位): the procuratorates one deployment serves (issue 17, docs/design-units.md).
+
+Unit 1 is the one the configuration's [unit] section describes (its name, matter prefix and time zone are
+written over the table's at every start: `follow_config`); `python -m bot unit add` adds the others.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import LiaisonError
+from storage.db import Tx, ts
+
+class UnitError(LiaisonError):
+    """A unit cannot be added or described so; the message (for the operator's command line) says why."""
+
+
+PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")  # as [unit] matter_prefix: LS, LB, SMX
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    name: str
+    prefix: str
+    parent_id: int | None
+    timezone: str
+
+
+def _unit(row: object) -> Unit:
+    r = row  # a Row of the units table
+    return Unit(int(r["id"]), str(r["name"]), str(r["prefix"]),  # type: ignore[index]
+                None if r["parent_id"] is None else int(r["parent_id"]), str(r["timezone"]))  # type: ignore[index]
+
+
+async def listed(q: Tx) -> list[Unit]:
+    return [_unit(r) for r in await q.all("SELECT id, name, prefix, parent_id, timezone FROM units ORDER BY id")]
+
+
+async def by_prefix(q: Tx, prefix: str) -> Unit | None:
+    row = await q.one("SELECT id, name, prefix, parent_id, timezone FROM units WHERE prefix = ?", (prefix,))
+    return None if row is None else _unit(row)
+
+
+async def follow_config(q: Tx, name: str, prefix: str, timezone: str) -> bool:
+    """Unit 1 as the [unit] section says; True if anything changed. Another unit with that prefix: refused."""
+    other = await by_prefix(q, prefix)
+    if other is not None and other.id != 1:
+        raise UnitError(f"unit.matter_prefix {prefix} is the prefix of another unit ({other.name})")
+    return await q.execute("UPDATE units SET name = ?, prefix = ?, timezone = ? WHERE id = 1"
+                           " AND (name <> ? OR prefix <> ? OR timezone <> ?)",
+                           (name, prefix, timezone, name, prefix, timezone)) == 1
+
+
+async def add(q: Tx, name: str, prefix: str, parent: str | None, timezone: str, now: datetime) -> Unit:
+    """A new unit; refused (nothing written) for a name or prefix already taken, a bad prefix, an unknown parent
+    or time zone."""
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise UnitError("a unit needs a name of 1 to 100 characters")
+    if not PREFIX.fullmatch(prefix):
+        raise UnitError(f"prefix {prefix!r}: 1 to 10 capital letters or digits, starting with a letter (LS, SMX)")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnitError(f"unknown time zone {timezone!r}") from None
+    for unit in await listed(q):
+        if unit.prefix == prefix:
+            raise UnitError(f"the prefix {prefix} is {unit.name}'s already")
+        if unit.name == name:
+            raise UnitError(f"there is a unit named {name} already ({unit.prefix})")
+    parent_id = None
+    if parent is not None:
+        found = await by_prefix(q, parent)
+        if found is None:
+            raise UnitError(f"no unit has the prefix {parent} (`unit list` shows them)")
+        parent_id = found.id
+    unit_id = await q.insert("INSERT INTO units (name, prefix, parent_id, timezone, created_at) VALUES (?, ?, ?, ?, ?)"
+                             " RETURNING id", (name, prefix, parent_id, timezone, ts(now)))
+    return Unit(unit_id, name, prefix, parent_id, timezone)

@@ -1,0 +1,134 @@
+"""Units (issue 17, docs/design-units.md, green step 1): the `units` table, unit 1 the one [unit] describes,
+`unit_id` on every row that belongs to a unit; a county's database of the previous version keeps every row, number
+and its audit chain, all of it unit 1's; `unit add` and what it refuses, changing nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from bot import app as app_module
+from bot.app import App
+from bot.config import UnitConfig
+from bot.errors import ConfigError
+from storage import audit, units
+from storage.migrate import available, migrate
+from tests.cast import populated
+from tests.fakes import Harness, MovableClock, RecordingChannel, early_migrations
+from tests.fakes import test_config as config_in
+
+OWNED = ("departments", "persons", "matters", "contacts", "events", "cards", "briefings", "invites",
+         "supervisor_terms", "npc_register", "halfyear_reports", "reminders")
+KEPT = ("persons", "departments", "matters", "timeline", "replies", "attachments", "audit_log", "outbox", "inbox",
+        "identities", "invites")
+
+
+async def _snapshot(app: App) -> dict[str, object]:
+    async with app.db.snapshot() as q:
+        seen: dict[str, object] = {t: await q.all(f"SELECT * FROM {t} ORDER BY 1") for t in KEPT}
+        seen["numbers"] = [r[0] for r in await q.all("SELECT number FROM matters ORDER BY id")]
+        seen["chain"] = await audit.verify(q)
+        seen["head"] = await audit.head(q)
+    return seen
+
+
+async def test_a_database_of_the_previous_version_becomes_unit_1_with_every_row_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before_units = early_migrations(tmp_path / "migrations", len(available()) - 1)
+    assert not (before_units / "0021_units.sql").exists()
+    config = config_in(tmp_path / "bot")
+    clock = MovableClock()
+    # the bot as it was before units: its migrations, and no unit to follow
+    monkeypatch.setattr(app_module, "migrate", partial(migrate, folder=before_units))
+    monkeypatch.setattr(app_module.units, "follow_config", _nothing)
+    app = clock.pace(await App.open(config, clock))
+    app.add_channel(RecordingChannel(app.files))
+    h = Harness(app, app.channels["test"], clock)  # type: ignore[arg-type]
+    await populated(h)
+    before = await _snapshot(app)
+    await app.close()
+    monkeypatch.undo()
+    app = await App.open(config, clock)  # the units migration, in place
+    try:
+        after = await _snapshot(app)
+        for table in KEPT:  # every row as it was (the new column at the end of each owned row is unit 1)
+            assert [tuple(r)[:len(tuple(b))] for r, b in zip(after[table], before[table], strict=True)] == \
+                [tuple(b) for b in before[table]], table  # type: ignore[arg-type]
+        assert after["numbers"] == before["numbers"] and after["numbers"]
+        assert after["chain"] == before["chain"] and after["chain"][1] is None  # type: ignore[index]
+        assert after["head"] == before["head"]
+        async with app.db.snapshot() as q:
+            for table in OWNED:
+                assert await q.scalar(f"SELECT COUNT(*) FROM {table} WHERE unit_id <> 1") == 0, table
+            assert [(u.id, u.name, u.prefix) for u in await units.listed(q)] == [(1, UnitConfig.name, "LS")]
+    finally:
+        await app.close()
+
+
+async def _nothing(*_args: object) -> bool:
+    return False
+
+
+async def test_unit_1_follows_the_unit_section_and_a_prefix_of_another_unit_is_refused(tmp_path: Path) -> None:
+    config = config_in(tmp_path)
+    app = await App.open(config, MovableClock())
+    try:
+        async with app.db.transaction() as tx:
+            await units.add(tx, "灵宝市人民检察院", "LB", "LS", "Asia/Shanghai", app.clock.now())
+    finally:
+        await app.close()
+    city = replace(config, unit=UnitConfig(name="三门峡市人民检察院", matter_prefix="SMX"))
+    app = await App.open(city, MovableClock())
+    try:
+        async with app.db.snapshot() as q:
+            assert [(u.id, u.prefix, u.parent_id) for u in await units.listed(q)] == [(1, "SMX", None), (2, "LB", 1)]
+    finally:
+        await app.close()
+    with pytest.raises(ConfigError, match="unit.matter_prefix: unit.matter_prefix LB is the prefix of another unit"):
+        await App.open(replace(config, unit=UnitConfig(matter_prefix="LB")), MovableClock())
+    app = await App.open(city, MovableClock())
+    try:
+        async with app.db.snapshot() as q:  # the refused start changed nothing
+            assert [u.prefix for u in await units.listed(q)] == ["SMX", "LB"]
+    finally:
+        await app.close()
+
+
+@pytest.mark.parametrize(("name", "prefix", "parent", "timezone", "refusal"), [
+    ("卢氏县人民检察院", "LB", None, "Asia/Shanghai", "there is a unit named 卢氏县人民检察院 already"),
+    ("灵宝市人民检察院", "LS", None, "Asia/Shanghai", "the prefix LS is 卢氏县人民检察院's already"),
+    ("灵宝市人民检察院", "lb", None, "Asia/Shanghai", "1 to 10 capital letters"),
+    ("灵宝市人民检察院", "LB-1", None, "Asia/Shanghai", "1 to 10 capital letters"),
+    ("灵宝市人民检察院", "LB", "SMX", "Asia/Shanghai", "no unit has the prefix SMX"),
+    ("灵宝市人民检察院", "LB", None, "Mars/Olympus", "unknown time zone"),
+    ("   ", "LB", None, "Asia/Shanghai", "a unit needs a name"),
+])
+async def test_unit_add_refuses_and_changes_nothing(harness: Harness, name: str, prefix: str, parent: str | None,
+                                                    timezone: str, refusal: str) -> None:
+    with pytest.raises(units.UnitError, match=refusal):
+        async with harness.app.db.transaction() as tx:
+            await units.add(tx, name, prefix, parent, timezone, harness.clock.now())
+    async with harness.app.db.snapshot() as q:
+        assert [u.prefix for u in await units.listed(q)] == ["LS"]
+
+
+def test_unit_list_and_add_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "data" / "liaison.db"}"\n'
+                      f'files_dir = "{tmp_path / "files"}"\nkey_file = "{tmp_path / "liaison.key"}"\n'
+                      '[unit]\nname = "三门峡市人民检察院"\nmatter_prefix = "SMX"\n', "utf-8")
+
+    def cli(*argv: str) -> int:
+        return main(["--config", str(config), *argv], MovableClock())
+
+    assert cli("unit", "add", "--name", "卢氏县人民检察院", "--prefix", "LS", "--parent", "SMX") == 0
+    assert "unit 卢氏县人民检察院 added (prefix LS, id 2)" in capsys.readouterr().out
+    assert cli("unit", "add", "--name", "别的", "--prefix", "LS") == 1
+    assert "the prefix LS is 卢氏县人民检察院's already" in capsys.readouterr().err
+    assert cli("unit", "list") == 0
+    assert capsys.readouterr().out.splitlines() == ["SMX      三门峡市人民检察院", "LS       卢氏县人民检察院  (under SMX)"]
