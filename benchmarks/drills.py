@@ -33,6 +33,7 @@ import asyncio
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +47,7 @@ from tests.drills import (  # noqa: E402
     run_drill,
     run_wecom_drill,
 )
+from tests.pg_cluster import Cluster  # noqa: E402
 
 
 def parse() -> argparse.Namespace:
@@ -59,6 +61,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--departments", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="a small load: well under a minute")
     parser.add_argument("--keep", type=Path, help="keep each run's database and bot log under this folder")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="kill: bot processes on one PostgreSQL database (a throw-away cluster of the installed "
+                             "server); each kill hits the one leading and another takes over (issue 17)")
     return parser.parse_args()
 
 
@@ -71,7 +76,7 @@ def options(args: argparse.Namespace, seed: int) -> DrillOptions:
     return DrillOptions(users=users, kills=kills, seed=seed, departments=args.departments,
                         clerks=args.clerks or max(1, users // 20),
                         fault_rate=args.rate if args.drill == "faults" else 0.0,
-                        late_waves=1 if args.quick else 3)
+                        late_waves=1 if args.quick else 3, processes=args.processes)
 
 
 def command(args: argparse.Namespace, opts: DrillOptions) -> str:
@@ -79,6 +84,8 @@ def command(args: argparse.Namespace, opts: DrillOptions) -> str:
              "--clerks", str(opts.clerks), "--departments", str(opts.departments), "--seed", str(opts.seed)]
     if args.drill == "faults":
         parts += ["--rate", str(opts.fault_rate)]
+    if opts.processes > 1:
+        parts += ["--processes", str(opts.processes)]
     return " ".join(parts)
 
 
@@ -123,8 +130,20 @@ async def main() -> int:
     if args.drill.startswith("wecom"):
         return await main_wecom(args)
     results: list[DrillResult] = []
+    cluster = Cluster.start() if args.processes > 1 else None
+    try:
+        return await _runs(args, results, cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+async def _runs(args: argparse.Namespace, results: list[DrillResult], cluster: Cluster | None) -> int:
     for seed in args.seed:
         opts = options(args, seed)
+        if cluster is not None:
+            cluster.psql(f"CREATE DATABASE drill_{seed}")
+            opts = replace(opts, database_url=cluster.url(f"drill_{seed}"))
         workdir = Path(tempfile.mkdtemp(prefix=f"drill-{args.drill}-{seed}-"))
         try:
             result = await run_drill(opts, workdir)
