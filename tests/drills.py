@@ -93,6 +93,7 @@ class DrillResult:
     kills: int = 0
     kills_during_load: int = 0
     kill_points: list[int] = field(default_factory=list)  # API calls into each run when it was killed
+    kills_of_leader: int = 0  # with several processes: kills that hit the one leading (the others stand by)
     updates_queued: int = 0
     updates_lost: int = 0  # queued, never stored or never processed
     updates_failed: int = 0  # processed, but the handler failed (inbox state 'failed')
@@ -169,7 +170,8 @@ class DrillResult:
             f"load: {o.users} representatives, {o.clerks} office clerk(s), {o.departments} department(s); "
             f"seed {o.seed}; {self.updates_queued} updates queued, {self.callbacks} button presses",
             f"kills: {self.kills} (SIGKILL; {self.kills_during_load} while the load was running), "
-            f"at API call {self.kill_points} of each run",
+            f"at API call {self.kill_points} of each run"
+            + (f"; {self.kills_of_leader} of them of the one leading" if o.processes > 1 else ""),
             f"faults injected: {dict(sorted(self.fault_counts.items()))} "
             f"(rate {o.fault_rate:.0%}{', getUpdates included' if o.fault_rate and o.faults_on_get_updates else ''});"
             f" flood-limit 429s: {self.flood_429}",
@@ -474,7 +476,14 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
                                       timeout=opts.step_timeout)
             except TimeoutError:
                 pass  # the bot is stuck: killed all the same
-            index = _leading(logs, starts)  # with several processes, the one leading
+            if opts.processes > 1:  # kill the one leading: wait until one does (after a kill, one takes over)
+                try:
+                    await fake.wait_until(lambda: _leading(logs, starts) is not None, timeout=opts.step_timeout)
+                except TimeoutError:
+                    pass  # nobody leads: counted below (kills_of_leader)
+            leader = _leading(logs, starts)
+            result.kills_of_leader += int(leader is not None)
+            index = 0 if leader is None else leader
             bot = bots[index]
             if bot.proc is not None and bot.proc.poll() is not None:
                 result.bot_exits.append(bot.proc.returncode)
@@ -524,16 +533,16 @@ async def run_drill(opts: DrillOptions, workdir: Path) -> DrillResult:
     return result
 
 
-def _leading(logs: list[Path], starts: list[int]) -> int:
-    """Which process leads: the one whose current life's log says it runs (the others stand by); the first if
-    none does yet."""
+def _leading(logs: list[Path], starts: list[int]) -> int | None:
+    """Which process leads: the one whose current life's log says it runs (the others stand by); None if none
+    does yet."""
     for index, path in enumerate(logs):
         if path.exists():
             with path.open("rb") as log:
                 log.seek(starts[index])
                 if b"running on Telegram as" in log.read():
                     return index
-    return 0
+    return None
 
 
 def _rows(database: Path | str, sql: str) -> list[tuple[Any, ...]]:

@@ -186,5 +186,6 @@ async def test_kill_drill_with_two_bots_on_one_database_loses_nothing_and_double
     assert not result.failures(), "\n".join(result.failures())
     assert result.kills == 4 and result.matters == 8
     assert result.messages_twice == result.messages_twice_allowed
+    assert result.kills_of_leader == 4  # each kill hit the one leading, and after it one led again
     logs = [path.read_text("utf-8", "replace") for path in sorted(tmp_path.glob("bot*.log"))]
-    assert sum(log.count("taking over: this bot now leads on") for log in logs) >= 3  # each kill was a takeover
+    assert sum(log.count("running on Telegram as") for log in logs) >= 5  # the first leader and one after each kill
