@@ -101,8 +101,9 @@ class SqliteTx:
     right here, on the event loop. A trip to aiosqlite's thread (a queue, a wake-up of that thread, a
     future, a wake-up of the loop) cost several times the query itself: with some forty queries an
     update it was most of the bot's CPU (docs/performance.md §7). What can wait long stays on the
-    thread: BEGIN IMMEDIATE (another process may hold the write lock, up to the busy timeout), COMMIT
-    (the durable write), and every query of `long_read()` (a year's ledger). A query that holds the
+    thread: BEGIN IMMEDIATE while another process holds the write lock (`Database.transaction` tries it
+    here first, without waiting), COMMIT (the durable write), and every query of `long_read()` (a year's
+    ledger). A query that holds the
     loop longer than `SLOW_INLINE` is logged (its first words, never its parameters) so that an operator
     can see which read to move to `long_read`.
     """
@@ -171,6 +172,21 @@ class SqliteTx:
             await cursor.close()
 
 
+def _begin_at_once(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+    """BEGIN IMMEDIATE without waiting: False, and no transaction begun, if another connection holds the write
+    lock (SQLITE_BUSY at once, the busy timeout set to 0 for this statement alone)."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+
 def _rollback_if_open(conn: sqlite3.Connection, _sql: str, _params: Params) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
@@ -211,8 +227,10 @@ class Database:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
         self._writer = writer
         self._reader = reader
         self._lock = WriterGate()
@@ -248,7 +266,7 @@ class Database:
             for conn in opened:
                 await conn.close()
             raise
-        return cls(path, opened[0], opened[1])
+        return cls(path, opened[0], opened[1], busy_timeout_ms)
 
     async def close(self) -> None:
         if self._closed:
@@ -281,7 +299,10 @@ class Database:
         tx = SqliteTx(self._writer, self.sealer, inline=True)
         try:
             try:
-                await tx._on_thread(_count, "BEGIN IMMEDIATE", ())  # may wait for another process's write
+                # BEGIN IMMEDIATE right here when the write lock is free (it is, unless another process such
+                # as a CLI command is writing); when it is not, on the thread, waiting up to the busy timeout.
+                if not _begin_at_once(self._writer._conn, self._busy_timeout_ms):
+                    await tx._on_thread(_count, "BEGIN IMMEDIATE", ())
                 yield tx
             except BaseException:
                 # Also when cancelled during BEGIN itself: the BEGIN still runs on the connection's

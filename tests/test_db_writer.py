@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,12 @@ async def test_a_waiter_cancelled_after_being_handed_the_gate_passes_it_on() -> 
         gate.release()
 
 
-async def test_queries_run_on_the_loop_and_only_begin_and_commit_go_to_the_thread(
+async def test_queries_run_on_the_loop_and_only_commit_goes_to_the_thread(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """Inside a transaction or a snapshot the connection is ours alone, and a query takes microseconds: it
-    runs on the event loop (a trip to aiosqlite's thread cost several times the query). BEGIN IMMEDIATE
-    (it may wait for another process) and COMMIT (the durable write) go to the thread; so does every
-    query of a long read."""
+    runs on the event loop (a trip to aiosqlite's thread cost several times the query). So does BEGIN
+    IMMEDIATE while no other process writes (the next test: when one does, it waits on the thread); COMMIT
+    (the durable write) goes to the thread, and so does every query of a long read."""
     db = await Database.open(tmp_path / "t.db")
     try:
         async with db.transaction() as tx:
@@ -96,7 +97,7 @@ async def test_queries_run_on_the_loop_and_only_begin_and_commit_go_to_the_threa
 
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
         async with db.transaction() as tx:
-            assert trips == ["BEGIN IMMEDIATE"]
+            assert trips == []
             assert await tx.insert("INSERT INTO t (name) VALUES ('a') RETURNING id") == 1
             assert await tx.insert("INSERT INTO t (name) VALUES ('b') RETURNING id") == 2
             assert await tx.execute("UPDATE t SET name = name || '!'") == 2
@@ -106,14 +107,14 @@ async def test_queries_run_on_the_loop_and_only_begin_and_commit_go_to_the_threa
             assert await tx.scalar("SELECT COUNT(*) FROM t") == 2
             assert await tx.one("SELECT id FROM t WHERE id = 99") is None
             await tx.executemany("INSERT INTO t (name) VALUES (?)", [("c",), ("d",)])
-            assert trips == ["BEGIN IMMEDIATE"]  # none of the queries went to the thread
-        assert trips == ["BEGIN IMMEDIATE", "COMMIT"]
+            assert trips == []  # none of the queries went to the thread
+        assert trips == ["COMMIT"]
         async with db.snapshot() as q:  # committed, nothing left open
             assert await q.scalar("SELECT group_concat(name) FROM t") == "a!,b!,c,d"
-        assert trips == ["BEGIN IMMEDIATE", "COMMIT"]
+        assert trips == ["COMMIT"]
         async with db.long_read() as q:  # a connection of its own; every query on its thread
             assert await q.scalar("SELECT COUNT(*) FROM t") == 4
-        assert {"BEGIN", "SELECT COUNT(*) FROM t"} <= set(trips[2:])
+        assert {"BEGIN", "SELECT COUNT(*) FROM t"} <= set(trips[1:])
 
         monkeypatch.setattr(storage.db, "SLOW_INLINE", -1.0)  # every query "slow": each is named in the log
         with caplog.at_level(logging.WARNING, logger="storage.db"):
@@ -123,6 +124,44 @@ async def test_queries_run_on_the_loop_and_only_begin_and_commit_go_to_the_threa
         assert any("SELECT name FROM t WHERE name = ?" in m for m in named)
         assert not any("secret" in m for m in named)  # the statement, never its parameters
     finally:
+        await db.close()
+
+
+async def test_a_transaction_waits_on_the_thread_while_another_process_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BEGIN IMMEDIATE is tried on the event loop without waiting; while another connection (a CLI command,
+    another process) holds the write lock it goes to the thread and waits there, up to the busy timeout, with
+    the event loop free; the busy timeout is the configured one again afterwards."""
+    db = await Database.open(tmp_path / "t.db")
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+        trips: list[str] = []
+        original = aiosqlite.Connection._execute
+
+        async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(str(args[1]) if len(args) > 1 else "")
+            return await original(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (1)")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, other.execute, "COMMIT")  # the event loop's timer: it runs while the bot waits
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (2)")
+
+        await asyncio.wait_for(write(), timeout=5)
+        assert trips == ["BEGIN IMMEDIATE", "COMMIT"]  # waited on the thread, not on the loop
+        async with db.snapshot() as q:
+            assert [r[0] for r in await q.all("SELECT x FROM t ORDER BY x")] == [1, 2]
+        async with db.transaction() as tx:
+            assert await tx.scalar("PRAGMA busy_timeout") == storage.db.BUSY_TIMEOUT_MS
+    finally:
+        other.close()
         await db.close()
 
 
