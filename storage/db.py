@@ -187,6 +187,11 @@ def _begin_at_once(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
+def _retrieved(work: asyncio.Future[Any]) -> None:
+    if not work.cancelled():
+        work.exception()  # raised to its waiter, if it still waits; not "never retrieved" if it was cancelled
+
+
 def _rollback_if_open(conn: sqlite3.Connection, _sql: str, _params: Params) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
@@ -234,6 +239,7 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = WriterGate()
+        self._on_thread: asyncio.Future[Any] | None = None  # the writer's last work on its thread (transaction)
         self._read_lock = asyncio.Lock()
         self._closed = False
         self.sealer: Sealer | None = None  # set by bot/data_key.py once the key is checked against the data
@@ -301,17 +307,28 @@ class Database:
             try:
                 # BEGIN IMMEDIATE right here when the write lock is free (it is, unless another process such
                 # as a CLI command is writing); when it is not, on the thread, waiting up to the busy timeout.
-                if not _begin_at_once(self._writer._conn, self._busy_timeout_ms):
-                    await tx._on_thread(_count, "BEGIN IMMEDIATE", ())
+                # Only once the thread has done what an earlier transaction left it (a COMMIT or ROLLBACK whose
+                # waiter was cancelled): queued behind it otherwise, in order.
+                idle = self._on_thread is None or self._on_thread.done()
+                if not (idle and _begin_at_once(self._writer._conn, self._busy_timeout_ms)):
+                    await self._thread(tx, _count, "BEGIN IMMEDIATE")
                 yield tx
             except BaseException:
                 # Also when cancelled during BEGIN itself: the BEGIN still runs on the connection's
                 # thread, and this, queued after it, ends what it began.
-                await tx._on_thread(_rollback_if_open, "", ())
+                await self._thread(tx, _rollback_if_open, "")
                 raise
-            await tx._on_thread(_count, "COMMIT", ())  # the durable write, off the loop
+            await self._thread(tx, _count, "COMMIT")  # the durable write, off the loop
         finally:
             self._lock.release()
+
+    async def _thread(self, tx: SqliteTx, fn: Callable[[sqlite3.Connection, str, Params], Any], sql: str) -> Any:
+        """Run `fn` on the writer's thread; a waiter cancelled meanwhile does not cancel it (it runs all the same):
+        `_on_thread` stays pending until it has, so that the next BEGIN is not run beside it on the loop."""
+        work = asyncio.ensure_future(tx._on_thread(fn, sql, ()))
+        work.add_done_callback(_retrieved)
+        self._on_thread = work
+        return await asyncio.shield(work)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Tx]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,47 @@ async def test_a_transaction_waits_on_the_thread_while_another_process_writes(
             assert await tx.scalar("PRAGMA busy_timeout") == storage.db.BUSY_TIMEOUT_MS
     finally:
         other.close()
+        await db.close()
+
+
+async def test_a_transaction_after_one_cancelled_during_its_commit_begins_after_that_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write cancelled while its COMMIT runs on the thread (the shutdown) does not stop the COMMIT; the next
+    transaction's BEGIN waits behind it on the thread instead of running beside it on the event loop ("cannot
+    start a transaction within a transaction"), and both writes are kept."""
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+        loop = asyncio.get_running_loop()
+        committing, release = asyncio.Event(), threading.Event()
+        original = storage.db._count
+
+        def held_commit(conn: sqlite3.Connection, sql: str, params: Any) -> int:
+            if sql == "COMMIT" and not release.is_set():
+                loop.call_soon_threadsafe(committing.set)
+                release.wait(10)  # on aiosqlite's thread: the test lets it go
+            return original(conn, sql, params)
+
+        monkeypatch.setattr(storage.db, "_count", held_commit)
+
+        async def write(x: int) -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (?)", (x,))
+
+        first = asyncio.create_task(write(1))
+        await committing.wait()
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        second = asyncio.create_task(write(2))
+        for _ in range(3):
+            await asyncio.sleep(0)  # (turns of the event loop: the second begins while the first commit is held)
+        release.set()
+        await asyncio.wait_for(second, timeout=10)
+        async with db.snapshot() as q:
+            assert [r[0] for r in await q.all("SELECT x FROM t ORDER BY x")] == [1, 2]
+    finally:
+        release.set()
         await db.close()
 
 
