@@ -15,7 +15,7 @@ from datetime import date, datetime
 from bot.config import Config
 from bot.i18n import Translator, locale_for
 from bot.messages import ChannelTraits, Incoming, Reply, traits_of
-from bot.model import Dialog, Person
+from bot.model import FIRST_UNIT, Dialog, Person, UnitScope
 from bot.ports import ANSWER, Records, Tx
 
 
@@ -39,6 +39,12 @@ class Context:
     def today(self) -> date:
         """Today's date where the unit is (`unit.timezone`): the day a deputy and the office call today."""
         return self.now.astimezone(self.config.unit.tz).date()
+
+    @property
+    def scope(self) -> UnitScope:
+        """The unit the person acting acts in, and the units they may read (bot/model.py); someone not yet bound
+        is in the configured unit's chat."""
+        return UnitScope.of(self.person.unit_id if self.person is not None else FIRST_UNIT)
 
     @property
     def actor(self) -> str:

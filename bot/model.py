@@ -7,6 +7,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+FIRST_UNIT = 1
+"""The unit the configuration's [unit] section describes: the one every single-unit deployment serves, and the
+unit of everything migrated from before there were units (storage/migrations/0021_units.sql)."""
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """Where a person acts (docs/design-units.md): `unit`, the unit whose rows they write and whose matters they
+    number, and `reads`, the units whose rows they may read (their own; a city's office and leaders will also read
+    their counties'). Storage functions take it explicitly, never from a global: a query of a unit's rows without
+    it is a defect (tests/test_unit_scope.py)."""
+
+    unit: int
+    reads: frozenset[int]
+
+    @classmethod
+    def of(cls, unit: int) -> UnitScope:
+        return cls(unit, frozenset({unit}))
+
+
 @dataclass(frozen=True)
 class Person:
     id: int
@@ -20,6 +40,7 @@ class Person:
     locale: str | None
     roles: frozenset[str]
     disabled: bool = False  # access taken away (storage/access.py): never the person acting
+    unit_id: int = 1  # the unit (procuratorate) they belong to (issue 17; memberships in several: design step 2)
 
     @property
     def is_representative(self) -> bool:

@@ -12,6 +12,7 @@ from bot.app import App
 from bot.config import Config
 from bot.errors import UserError
 from bot.operator import Refused
+from bot.model import FIRST_UNIT, UnitScope
 from storage import audit, people
 from storage.records import RECORDS
 
@@ -43,7 +44,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
             if department is None:
                 raise Refused(f"no department {name}; add it first: department add NAME")
             departments.append(department)
-        matter = await matters.by_number(tx, args.matter) if args.matter else None
+        matter = await matters.by_number(tx, UnitScope.of(FIRST_UNIT), args.matter) if args.matter else None  # `--unit`: step 2
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,

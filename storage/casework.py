@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.matter.life import Step
 from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, State
+from bot.model import UnitScope
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
+from storage.units import within
 
 SENT = ReplyState.SENT
 
@@ -19,21 +21,28 @@ MATTER_FIELDS = frozenset({
 })
 
 
-async def update(q: Tx, matter_id: int, now: datetime, **fields: Any) -> None:
-    """Change a matter's fields (a fixed list of them); every change counts as an action on it."""
+async def update(q: Tx, scope: UnitScope, matter_id: int, now: datetime, **fields: Any) -> None:
+    """Change a matter's fields (a fixed list of them); every change counts as an action on it. Only a matter of
+    the unit `scope` acts in: another unit's is never written (LookupError, a defect of the caller's)."""
     unknown = set(fields) - MATTER_FIELDS
     if unknown:
         raise ValueError(f"not a matter field: {unknown}")
     values = [ts(v) if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
               for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    await q.execute(
-        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ?",
-        (*values, ts(now), ts(now), matter_id),
+    changed = await q.execute(
+        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ? AND unit_id = ?",
+        (*values, ts(now), ts(now), matter_id, scope.unit),
     )
+    _written(changed, scope, matter_id)
 
 
-async def save(q: Tx, matter_id: int, now: datetime, step: Step) -> None:
+def _written(changed: int, scope: UnitScope, matter_id: int) -> None:
+    if changed != 1:
+        raise LookupError(f"matter {matter_id} is not a matter of unit {scope.unit}")
+
+
+async def save(q: Tx, scope: UnitScope, matter_id: int, now: datetime, step: Step) -> None:
     """Store what the matter's rules decided (`bot.matter.life`); an empty step still counts as an action."""
     fields = step.changes()
     if step.concluded:
@@ -41,14 +50,16 @@ async def save(q: Tx, matter_id: int, now: datetime, step: Step) -> None:
     if step.closed:
         fields["closed_at"] = now
     if fields:
-        await update(q, matter_id, now, **fields)
+        await update(q, scope, matter_id, now, **fields)
     else:
-        await touch(q, matter_id, now)
+        await touch(q, scope, matter_id, now)
 
 
-async def touch(q: Tx, matter_id: int, now: datetime) -> None:
+async def touch(q: Tx, scope: UnitScope, matter_id: int, now: datetime) -> None:
     """Record that someone acted on the matter (a progress note, a draft)."""
-    await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ?", (ts(now), ts(now), matter_id))
+    changed = await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ? AND unit_id = ?",
+                              (ts(now), ts(now), matter_id, scope.unit))
+    _written(changed, scope, matter_id)
 
 
 # -- replies ---------------------------------------------------------------------------
@@ -186,10 +197,10 @@ async def decide_extension(q: Tx, extension_id: int, state: ExtensionState, deci
 # -- lists -----------------------------------------------------------------------------
 
 
-async def matters_in(q: Tx, states: tuple[State, ...], department_id: int | None = None,
+async def matters_in(q: Tx, scope: UnitScope, states: tuple[State, ...], department_id: int | None = None,
                      limit: int = 30) -> list[Matter]:
     marks = ", ".join("?" for _ in states)
-    sql = f"SELECT * FROM matters WHERE state IN ({marks})"
+    sql = f"SELECT * FROM matters WHERE {within(scope)} AND state IN ({marks})"
     params: list[Any] = list(states)
     if department_id is not None:
         sql += " AND department_id = ?"
@@ -209,8 +220,9 @@ async def pending_extensions(q: Tx) -> list[int]:
                                                            (ExtensionState.PENDING,))]
 
 
-async def count_by_state(q: Tx) -> dict[str, int]:
-    return {r["state"]: r["n"] for r in await q.all("SELECT state, COUNT(*) AS n FROM matters GROUP BY state")}
+async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
+    return {r["state"]: r["n"]
+            for r in await q.all(f"SELECT state, COUNT(*) AS n FROM matters WHERE {within(scope)} GROUP BY state")}
 
 
 async def undelivered(q: Tx) -> dict[str, int]:

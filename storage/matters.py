@@ -10,8 +10,10 @@ from typing import Any
 from bot.matter.model import Matter as Matter  # the core's types; named here too for branches in flight
 from bot.matter.model import NewMatter as NewMatter
 from bot.matter.states import State
+from bot.model import UnitScope
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from storage.db import Row, Tx, ts
+from storage.units import within
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def matter_from_row(row: Row) -> Matter:
         owes_final_reply=bool(row["owes_final_reply"]),
         reopened=row["reopened"],
         transferred_to=row["transferred_to"],
+        unit_id=int(row["unit_id"]),
     )
 
 
@@ -70,14 +73,16 @@ async def next_sequence(q: Tx, name: str, year: int) -> int:
     return int(row[0])
 
 
-async def insert(q: Tx, new: NewMatter, number: str, state: str, now: datetime, due: date) -> int:
+async def insert(q: Tx, scope: UnitScope, new: NewMatter, number: str, state: str, now: datetime,
+                 due: date) -> int:
+    """Register a matter of the unit `scope` acts in."""
     return await q.insert(
-        "INSERT INTO matters (number, kind, representative_id, subject, body, received_via, registered_by,"
+        "INSERT INTO matters (unit_id, number, kind, representative_id, subject, body, received_via, registered_by,"
         " complainant_name, complainant_contact, disputes_own_handling, original_department_id, state,"
-        " registered_at, due_date, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " registered_at, due_date, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
-            number, new.kind, new.representative_id, new.subject, new.body, new.received_via, new.registered_by,
-            q.sealer.seal_opt(new.complainant_name, COMPLAINANT_NAME),
+            scope.unit, number, new.kind, new.representative_id, new.subject, new.body, new.received_via,
+            new.registered_by, q.sealer.seal_opt(new.complainant_name, COMPLAINANT_NAME),
             q.sealer.seal_opt(new.complainant_contact, COMPLAINANT_CONTACT), int(new.disputes_own_handling),
             new.original_department_id, state, ts(now), due.isoformat(), ts(now),
         ),
@@ -94,7 +99,8 @@ class Complainant:
 async def complainant(q: Tx, matter: Matter) -> Complainant:
     """A referred case's complainant, opened (only for those who may see it: bot/permissions.py)."""
     if matter.complainant_name is None and matter.complainant_contact is None:
-        erased = await q.scalar("SELECT complainant_erased_at FROM matters WHERE id = ?", (matter.id,))
+        erased = await q.scalar("SELECT complainant_erased_at FROM matters WHERE id = ? AND unit_id = ?",
+                                (matter.id, matter.unit_id))
         return Complainant("", "", erased is not None)
     return Complainant(q.sealer.open_opt(matter.complainant_name, COMPLAINANT_NAME) or "",
                        q.sealer.open_opt(matter.complainant_contact, COMPLAINANT_CONTACT) or "", False)
@@ -137,23 +143,26 @@ async def events(q: Tx, matter_id: int, *, public_only: bool) -> list[Event]:
     return [Event(r["at"], r["actor_id"], r["event"], bool(r["public"]), json.loads(r["detail"])) for r in rows]
 
 
-async def by_number(q: Tx, number: str) -> Matter | None:
-    row = await q.one("SELECT * FROM matters WHERE number = ?", (number.strip().upper(),))
+async def by_number(q: Tx, scope: UnitScope, number: str) -> Matter | None:
+    """The matter with this number among the units `scope` reads; None for another unit's (as for no matter)."""
+    row = await q.one(f"SELECT * FROM matters WHERE number = ? AND {within(scope)}", (number.strip().upper(),))
     return None if row is None else matter_from_row(row)
 
 
-async def get(q: Tx, matter_id: int) -> Matter | None:
-    row = await q.one("SELECT * FROM matters WHERE id = ?", (matter_id,))
+async def get(q: Tx, scope: UnitScope, matter_id: int) -> Matter | None:
+    """The matter with this id among the units `scope` reads: a button naming another unit's matter finds none."""
+    row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {within(scope)}", (matter_id,))
     return None if row is None else matter_from_row(row)
 
 
-async def of_representative(q: Tx, person_id: int, limit: int, offset: int = 0) -> list[Matter]:
+async def of_representative(q: Tx, scope: UnitScope, person_id: int, limit: int, offset: int = 0) -> list[Matter]:
     rows = await q.all(
-        "SELECT * FROM matters WHERE representative_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        f"SELECT * FROM matters WHERE representative_id = ? AND {within(scope)} ORDER BY id DESC LIMIT ? OFFSET ?",
         (person_id, limit, offset),
     )
     return [matter_from_row(r) for r in rows]
 
 
-async def count_of_representative(q: Tx, person_id: int) -> int:
-    return int(await q.scalar("SELECT COUNT(*) FROM matters WHERE representative_id = ?", (person_id,)))
+async def count_of_representative(q: Tx, scope: UnitScope, person_id: int) -> int:
+    return int(await q.scalar(f"SELECT COUNT(*) FROM matters WHERE representative_id = ? AND {within(scope)}",
+                              (person_id,)))

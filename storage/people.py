@@ -27,6 +27,7 @@ async def _person(q: Tx, row: Row | None) -> Person | None:
         locale=row["locale"],
         roles=frozenset(r["role"] for r in roles),
         disabled=row["disabled_at"] is not None,
+        unit_id=int(row["unit_id"]),
     )
 
 

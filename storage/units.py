@@ -12,7 +12,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import LiaisonError
+from bot.model import UnitScope
 from storage.db import Tx, ts
+
+def within(scope: UnitScope, column: str = "unit_id") -> str:
+    """The condition that keeps a query to the units `scope` may read: `unit_id IN (1, 3)`. The ids are the
+    scope's integers, written into the SQL (never text from a person), so one statement serves any number of units
+    on both engines."""
+    return f"{column} IN ({', '.join(str(int(unit)) for unit in sorted(scope.reads))})"
+
 
 class UnitError(LiaisonError):
     """A unit cannot be added or described so; the message (for the operator's command line) says why."""
@@ -38,6 +46,13 @@ def _unit(row: object) -> Unit:
 
 async def listed(q: Tx) -> list[Unit]:
     return [_unit(r) for r in await q.all("SELECT id, name, prefix, parent_id, timezone FROM units ORDER BY id")]
+
+
+async def get(q: Tx, unit_id: int) -> Unit:
+    row = await q.one("SELECT id, name, prefix, parent_id, timezone FROM units WHERE id = ?", (unit_id,))
+    if row is None:
+        raise LookupError(f"no unit {unit_id}")
+    return _unit(row)
 
 
 async def by_prefix(q: Tx, prefix: str) -> Unit | None:

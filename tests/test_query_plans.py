@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.model import UnitScope
 from storage import casework, digest, ledger, matters, oversight, reports, supervision
 from storage.db import Database, Params, Row, SqliteTx, Tx
 from storage.migrate import migrate
@@ -88,12 +89,14 @@ async def screen_queries(q: Tx) -> None:
     await digest.upcoming_events(q, start, end, ZoneInfo("UTC"))
     async for _row in ledger.rows(q, start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
         pass  # the register ledger of a period, filtered
-    await matters.count_of_representative(q, 1)
-    await matters.of_representative(q, 1, 8, 0)
+    await matters.count_of_representative(q, UnitScope.of(1), 1)
+    await matters.of_representative(q, UnitScope.of(1), 1, 8, 0)
+    await matters.by_number(q, UnitScope.of(1), "LS-2026-0001")
+    await matters.get(q, UnitScope.of(1), 1)
     await matters.events(q, 1, public_only=True)
     await casework.sent_replies(q, 1)
-    await casework.matters_in(q, ("assigned", "in_progress", "concluded", "rated"), department_id=1)
-    await casework.matters_in(q, ("registered", "reopened"))
+    await casework.matters_in(q, UnitScope.of(1), ("assigned", "in_progress", "concluded", "rated"), department_id=1)
+    await casework.matters_in(q, UnitScope.of(1), ("registered", "reopened"))
     await oversight.idle_since(q, NOW, 20)
     await oversight.overdue(q, date(2026, 11, 24), 20)
     await oversight.disputed_appeals(q, 20)

@@ -31,6 +31,7 @@ class Matter:
     owes_final_reply: bool = False
     reopened: int = 0
     transferred_to: str | None = None
+    unit_id: int = 1  # the unit whose matter it is (issue 17): its number, deadline and supervision are that unit's
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ async def card(ctx: Context, event_id: int) -> None:
     _ = ctx._
     lines = [f"{event_notices.kind_name(_, event.kind)} · {_.datetime(event.starts_at)} · {event.place}"]
     if event.matter_id is not None:
-        matter = await matters.get(ctx.tx, event.matter_id)
+        matter = await matters.get(ctx.tx, ctx.scope, event.matter_id)
         if matter is not None:
             lines.append(event_notices.public_summary(_, matter))
     preps = await events.preparations(ctx.tx, event_id)

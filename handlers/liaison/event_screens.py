@@ -137,7 +137,7 @@ async def my_invitations(ctx: Context) -> None:
     for event, answer in found:
         if (event, answer) in past:
             continue
-        matter = await matters.get(ctx.tx, event.matter_id) if event.matter_id else None
+        matter = await matters.get(ctx.tx, ctx.scope, event.matter_id) if event.matter_id else None
         invitation = event_notices.invitation(event, matter, ctx.config.unit.name)(_)
         text = invitation.text + "\n" + _("Your answer so far: {answer}", answer=_(ANSWER_WORDS[answer]))
         await ctx.reply(Reply(text, title=invitation.title, buttons=invitation.buttons))

@@ -25,7 +25,7 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     require_state(matter, "assign")
     department = await check_department(ctx, matter, department_id, "assign")
     urger = await _urger(ctx, urger_id)
-    await casework.save(ctx.tx, matter.id, ctx.now, life.assign(matter, department_id, urger_id))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.assign(matter, department_id, urger_id))
     await record_event(ctx, matter, Happened.ASSIGNED, public=True,
                        detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
@@ -40,7 +40,7 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
 async def _slip(ctx: Context, matter_id: int) -> OutFile:
     """The assignment slip 交办单 of the matter as this transaction leaves it, for its department (who may see
     the complainant: SPEC §1)."""
-    assigned = await matters.get(ctx.tx, matter_id)
+    assigned = await matters.get(ctx.tx, ctx.scope, matter_id)
     assert assigned is not None
     return await slips.slip_file(ctx, assigned, personal=True)
 
@@ -56,7 +56,7 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
         raise UserError("Please give the reason for the re-assignment.")
     old_id = matter.department_id or 0
     old = await people.department_name(ctx.tx, old_id) or ""
-    await casework.save(ctx.tx, matter.id, ctx.now, life.reassign(matter, department_id, urger_id))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.reassign(matter, department_id, urger_id))
     await record_event(ctx, matter, Happened.REASSIGNED, public=True, detail={
         "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
         "reason": reason})
@@ -102,7 +102,7 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     await ready(ctx, matter, "transfer")
     check_authority(authority)
     check_transfer_explanation(explanation)
-    await casework.save(ctx.tx, matter.id, ctx.now, life.transfer(matter, authority))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.transfer(matter, authority))
     await record_event(ctx, matter, Happened.TRANSFERRED, public=True,
                        detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
     await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))

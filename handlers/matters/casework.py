@@ -32,7 +32,7 @@ def policy(ctx: Context) -> Policy:
 
 async def load(ctx: Context, matter_id: int, action: str) -> Matter:
     """The matter as it is now, if this person may take `action` on it; refusals are audited."""
-    matter = await matters.get(ctx.tx, matter_id)
+    matter = await matters.get(ctx.tx, ctx.scope, matter_id)
     if matter is None:
         raise NotFoundError("No such matter.")
     if not may(ctx.person, "view", access(matter)) and not may(ctx.person, action, access(matter), policy(ctx)):
@@ -145,7 +145,7 @@ async def mark_major(ctx: Context, matter_id: int) -> None:
     """Flag a major, difficult or complex matter (§12: it owes progress notices; its reply a leader's approval)."""
     matter = await load(ctx, matter_id, "mark_major")
     require_state(matter, "mark_major")
-    await casework.save(ctx.tx, matter.id, ctx.now, life.mark_major(matter))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.mark_major(matter))
     await record_event(ctx, matter, "major" if not matter.major else "not_major", public=False, detail={})
 
 
@@ -155,7 +155,7 @@ async def progress(ctx: Context, matter_id: int, note: str, public: bool) -> Non
     require_state(matter, "progress")
     if not note.strip():
         raise UserError("Please write the progress note.")
-    await casework.save(ctx.tx, matter.id, ctx.now, life.progress(matter))  # an empty step still counts as action
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.progress(matter))  # an empty step still counts as action
     await record_event(ctx, matter, "progress_public" if public else "progress_internal", public=public,
                        detail={"note": note} if public else {"note": note, "internal": True})
     if public:
@@ -168,7 +168,7 @@ async def conclude(ctx: Context, matter_id: int, outcome: str) -> None:
     require_state(matter, "conclude")
     if outcome not in domain.OUTCOMES:
         raise UserError("Please choose an outcome class.")
-    await casework.save(ctx.tx, matter.id, ctx.now, life.conclude(matter, outcome))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.conclude(matter, outcome))
     await record_event(ctx, matter, Happened.CONCLUDED, public=True, detail={"outcome": outcome})
 
 
@@ -178,7 +178,7 @@ async def onsite(ctx: Context, matter_id: int, participants: str, findings: str)
     require_state(matter, "onsite")
     if not participants.strip() or not findings.strip():
         raise UserError("Please name the participants and record the findings.")
-    await casework.touch(ctx.tx, matter.id, ctx.now)
+    await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "onsite", public=False, detail={"note": f"{participants}\n{findings}"})
     for person_id in await casework.department_staff(ctx.tx, matter.department_id or 0):
         await notices.to_staff(ctx, person_id, matter, notices.onsite_recorded(matter, findings))

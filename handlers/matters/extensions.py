@@ -23,7 +23,7 @@ async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     await ready(ctx, matter, "request_extension")
     check_extension_reason(reason)
     await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
-    await casework.touch(ctx.tx, matter.id, ctx.now)
+    await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
     for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
@@ -50,7 +50,7 @@ async def decide_extension(ctx: Context, matter_id: int, new_due: date | None, n
             raise UserError("The new due date must be after the present one and at most {months} months after "
                             "registration.", months=ctx.config.casework.extension_cap_months)
         await casework.decide_extension(ctx.tx, pending.id, ExtensionState.APPROVED, actor_id(ctx), ctx.now, new_due, note)
-        await casework.save(ctx.tx, matter.id, ctx.now, life.extend(matter, new_due, registered(matter),
+        await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.extend(matter, new_due, registered(matter),
                                                                   ctx.config.unit.tz,
                                                                   ctx.config.casework.extension_cap_months))
         await record_event(ctx, matter, Happened.EXTENDED, public=True, detail={"due": new_due.isoformat()})

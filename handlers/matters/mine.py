@@ -31,14 +31,14 @@ async def list_matters(ctx: Context, offset: int = 0) -> None:
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members have matters here.")
     _ = ctx._
-    total = await matters.count_of_representative(ctx.tx, person.id)
+    total = await matters.count_of_representative(ctx.tx, ctx.scope, person.id)
     if total == 0:
         await ctx.reply(Reply(_("You have not submitted any matter yet. Send /submit to begin."),
                               buttons=((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),),)))
         return
     if offset >= total:
         raise StaleActionError("This button is no longer valid.")
-    page = await matters.of_representative(ctx.tx, person.id, PAGE, offset)
+    page = await matters.of_representative(ctx.tx, ctx.scope, person.id, PAGE, offset)
     lines: list[str] = []
     buttons: list[tuple[Button, ...]] = []
     for m in page:
@@ -75,7 +75,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
 async def own_matter(ctx: Context, matter_id: int) -> Matter:
     """The matter, if it is this representative's; anyone else's is answered exactly like one that does not exist."""
     person = ctx.person
-    matter = await matters.get(ctx.tx, matter_id)
+    matter = await matters.get(ctx.tx, ctx.scope, matter_id)
     if person is None or matter is None or matter.representative_id != person.id:
         raise NotFoundError("No such matter.")
     return matter

@@ -42,7 +42,7 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
                      today=ctx.today, reopen_months=ctx.config.casework.reopen_months)
     state = step.state
     assert state is not None
-    await casework.save(ctx.tx, matter.id, ctx.now, step)
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, step)
     await cases.record_event(ctx, matter, f"rated_{rating}", public=True,
                        detail={"reply_id": last.id, **({"on_paper": True} if on_paper else {})})
     due = step.due_date or matter.due_date  # a new one only when it reopens
@@ -118,7 +118,7 @@ class RatingFlow:
         await ctx.end_dialog()
         held = dialog_state.rating(dialog)
         state = await rate(ctx, held["matter_id"], held["reply_id"], held["rating"], comment)
-        matter = await matters.get(ctx.tx, held["matter_id"])
+        matter = await matters.get(ctx.tx, ctx.scope, held["matter_id"])
         assert matter is not None
         text = notices.rating_thanks(ctx._, matter.number, state, matter.due_date)
         await ctx.reply(Reply(text))

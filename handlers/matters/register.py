@@ -9,6 +9,8 @@ meeting, on a visit or by phone is registered the same way on the representative
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.context import Context
 from bot.domain import due_date, matter_number
 from bot.matter.life import FIRST_STATE
@@ -20,7 +22,7 @@ from bot.permissions import require
 from bot.model import Dialog, Person
 from bot.matter.model import Matter, NewMatter
 from handlers import picker
-from storage import audit, matters, people
+from storage import audit, matters, people, units
 from handlers import dialog_state
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
                              via_label)
@@ -36,20 +38,21 @@ async def department_name(q: Tx, department_id: object) -> str | None:
 
 
 async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:
-    """Give the matter its number and due date and store it with its files."""
-    unit = ctx.config.unit
-    local_year = ctx.now.astimezone(unit.tz).year
-    sequence = await matters.next_sequence(ctx.tx, unit.matter_prefix, local_year)
-    number = matter_number(unit.matter_prefix, local_year, sequence)
-    due = due_date(ctx.now, ctx.config.intake.due_months[new.kind], unit.tz)
-    matter_id = await matters.insert(ctx.tx, new, number, FIRST_STATE, ctx.now, due)
+    """Give the matter its number and due date in the unit the person acts in, and store it with its files."""
+    unit = await units.get(ctx.tx, ctx.scope.unit)  # the first follows [unit]: its prefix and time zone
+    tz = ZoneInfo(unit.timezone)
+    local_year = ctx.now.astimezone(tz).year
+    sequence = await matters.next_sequence(ctx.tx, unit.prefix, local_year)
+    number = matter_number(unit.prefix, local_year, sequence)
+    due = due_date(ctx.now, ctx.config.intake.due_months[new.kind], tz)
+    matter_id = await matters.insert(ctx.tx, ctx.scope, new, number, FIRST_STATE, ctx.now, due)
     await matters.add_files(ctx.tx, matter_id, files, ctx.now)
     actor = ctx.person.id if ctx.person else None
     await matters.add_event(ctx.tx, matter_id, Happened.REGISTERED, actor_id=actor, public=True, now=ctx.now,
                             detail={"via": new.received_via})
     await audit.record(ctx.tx, ctx.now, actor, Happened.REGISTERED, matter_id=matter_id,
                        detail={"kind": new.kind, "via": new.received_via, "representative_id": new.representative_id})
-    matter = await matters.get(ctx.tx, matter_id)
+    matter = await matters.get(ctx.tx, ctx.scope, matter_id)
     assert matter is not None
     return matter
 

@@ -35,7 +35,7 @@ async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: s
     await matters.add_files(ctx.tx, matter.id, files or [], ctx.now, reply_id=reply_id)
     if to_leader:
         await casework.set_reply(ctx.tx, reply_id, ctx.now, approved_by=actor_id(ctx))
-        await casework.touch(ctx.tx, matter.id, ctx.now)
+        await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
         await record_event(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": reply_id})
         for person_id in await people.with_role(ctx.tx, "leader"):
             await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
@@ -57,7 +57,7 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
     kind = life.reply_kind(matter)
     reply_id = await casework.add_reply(ctx.tx, matter.id, kind, body, grounds, via, ReplyState.DRAFT, actor_id(ctx), ctx.now)
     await matters.add_files(ctx.tx, matter.id, files, ctx.now, reply_id=reply_id)
-    await casework.touch(ctx.tx, matter.id, ctx.now)
+    await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "reply_drafted", public=False, detail={"reply_id": reply_id, "via": via})
     for person_id in await people.with_role(ctx.tx, "office"):
         await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
@@ -111,7 +111,7 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
 async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
     """The reply goes to the representative with its files; whoever wrote it is told; a cannot-be-met
     explanation also ends the department's work, and they are told so."""
-    await casework.save(ctx.tx, matter.id, ctx.now, life.reply_sent(matter))
+    await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.reply_sent(matter))
     event = Happened.CANNOT_MEET if reply.kind == "cannot_meet" else Happened.REPLIED
     await record_event(ctx, matter, event, public=True, detail={"reply_id": reply.id, "via": reply.via})
     stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)

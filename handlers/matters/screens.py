@@ -44,6 +44,12 @@ def _list(_: Translator, title: str, items: list[Matter], empty: str) -> Reply:
     return Reply("\n\n".join(_line(_, m) for m in items[:LIST_LIMIT]), title=title, buttons=buttons)
 
 
+async def _matters(ctx: Context, ids: list[int]) -> list[Matter]:
+    """The matters with these ids that the person's unit may read (replies and extensions name them by id)."""
+    found = [await matters.get(ctx.tx, ctx.scope, matter_id) for matter_id in ids]
+    return [m for m in found if m is not None]
+
+
 async def inbox(ctx: Context) -> None:
     """/inbox: what waits for this person, by role."""
     _require_staff(ctx)
@@ -51,11 +57,11 @@ async def inbox(ctx: Context) -> None:
     assert person is not None
     shown = False
     if "office" in person.roles:
-        new = await casework.matters_in(ctx.tx, TO_ASSIGN)
+        new = await casework.matters_in(ctx.tx, ctx.scope, TO_ASSIGN)
         await ctx.reply(_list(_, _("To assign"), new, _("No new matter waits to be assigned.")))
-        drafts = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)]
+        drafts = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)])
         if drafts:
-            await ctx.reply(_list(_, _("Replies to approve"), [m for m in drafts if m], ""))
+            await ctx.reply(_list(_, _("Replies to approve"), drafts, ""))
         undelivered = await casework.undelivered(ctx.tx)
         if undelivered:
             await ctx.reply(Reply(_("Messages not delivered: {blocked} blocked the bot, {failed} failed, {held} held "
@@ -64,17 +70,17 @@ async def inbox(ctx: Context) -> None:
                                     held=undelivered.get("held", 0))))
         shown = True
     if person.roles & {"office", "leader"} and ctx.config.casework.extension_approver in person.roles:
-        pending = [await matters.get(ctx.tx, m) for m in await casework.pending_extensions(ctx.tx)]
+        pending = await _matters(ctx, await casework.pending_extensions(ctx.tx))
         if pending:
-            await ctx.reply(_list(_, _("Extensions to decide"), [m for m in pending if m], ""))
+            await ctx.reply(_list(_, _("Extensions to decide"), pending, ""))
         shown = True
     if "discipline" in person.roles:
         await discipline.inbox(ctx)  # the second line (SPEC §1): overdue, stale, reopened, disputed, on site
         shown = True
     if "leader" in person.roles:
-        waiting = [await matters.get(ctx.tx, m) for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.AWAITING_LEADER)]
-        await ctx.reply(_list(_, _("Replies to approve"), [m for m in waiting if m],
-                              _("No reply waits for a leader's approval.")))
+        waiting = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx,
+                                                                                           ReplyState.AWAITING_LEADER)])
+        await ctx.reply(_list(_, _("Replies to approve"), waiting, _("No reply waits for a leader's approval.")))
         shown = True
     if person.roles & {"handler", "head"} and person.department_id is not None:
         await department(ctx)
@@ -90,7 +96,7 @@ async def department(ctx: Context) -> None:
     assert person is not None
     if person.department_id is None:
         raise PermissionDeniedError.of("department_list", None, "You do not belong to a department.")
-    items = await casework.matters_in(ctx.tx, AT_DEPARTMENTS,
+    items = await casework.matters_in(ctx.tx, ctx.scope, AT_DEPARTMENTS,
                                       department_id=person.department_id)
     await ctx.reply(_list(_, _("Your department's matters"), items, _("Your department has no open matter.")))
 
@@ -102,10 +108,10 @@ async def overview(ctx: Context) -> None:
     assert person is not None
     if not person.roles & {"office", "discipline", "leader"}:
         raise PermissionDeniedError.of("overview", None, "This is for the office, discipline inspection and leaders.")
-    counts = await casework.count_by_state(ctx.tx)
+    counts = await casework.count_by_state(ctx.tx, ctx.scope)
     summary = "  ".join(f"{state_label(_, s)} {n}" for s, n in sorted(counts.items()))
     today = ctx.today
-    items = await casework.matters_in(ctx.tx, OPEN_STATES, limit=LIST_LIMIT)
+    items = await casework.matters_in(ctx.tx, ctx.scope, OPEN_STATES, limit=LIST_LIMIT)
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
@@ -115,7 +121,7 @@ async def open_by_number(ctx: Context) -> None:
     """/case LS-2026-0001"""
     _require_staff(ctx)
     number = ctx.inc.args.strip()
-    matter = await matters.by_number(ctx.tx, number) if number else None
+    matter = await matters.by_number(ctx.tx, ctx.scope, number) if number else None
     if matter is None:
         raise NotFoundError("No such matter. Send /case followed by its number, e.g. /case LS-2026-0001.")
     await show(ctx, matter.id)

@@ -33,7 +33,7 @@ async def inbox(ctx: Context) -> None:
     stale_days = ctx.config.supervision.stale_days
     overdue = await oversight.overdue(ctx.tx, today, LIMIT)
     stale = await oversight.idle_since(ctx.tx, ctx.now - timedelta(days=stale_days), LIMIT)
-    reopened = await casework.matters_in(ctx.tx, (State.REOPENED,), limit=LIMIT)
+    reopened = await casework.matters_in(ctx.tx, ctx.scope, (State.REOPENED,), limit=LIMIT)
     disputed = await oversight.disputed_appeals(ctx.tx, LIMIT)
     onsite = await oversight.under_onsite_supervision(ctx.tx, LIMIT)
     counts = (len(overdue), len(stale), len(reopened), len(disputed), len(onsite))

@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.matter import life
 from bot.matter.model import Matter
 from bot.matter.states import Happened, State
+from bot.model import UnitScope
 from handlers.matters import notices
 from handlers.oversight import sweep_notices as say
 from handlers.oversight.reminders import Reminder
@@ -204,8 +205,9 @@ def _record_unrated(matter: Matter, reply_id: int) -> Callable[[Context], Awaita
     async def effect(ctx: Context) -> None:
         await casework.set_reply(ctx.tx, reply_id, ctx.now, rating="unrated")
         today = ctx.today
-        await casework.save(ctx.tx, matter.id, ctx.now, life.rate(matter, "unrated", final_given=False, today=today,
-                                                                  reopen_months=ctx.config.casework.reopen_months))
+        step = life.rate(matter, "unrated", final_given=False, today=today,
+                         reopen_months=ctx.config.casework.reopen_months)
+        await casework.save(ctx.tx, UnitScope.of(matter.unit_id), matter.id, ctx.now, step)  # the sweep: every unit
         await matters.add_event(ctx.tx, matter.id, Happened.UNRATED, actor_id=None, public=True, now=ctx.now, detail={})
         await audit.record(ctx.tx, ctx.now, None, "unrated", matter_id=matter.id, detail={"reply_id": reply_id})
     return effect
