@@ -31,11 +31,11 @@ async def inbox(ctx: Context) -> None:
     today = ctx.today
     names = dict(await people.departments(ctx.tx))
     stale_days = ctx.config.supervision.stale_days
-    overdue = await oversight.overdue(ctx.tx, today, LIMIT)
-    stale = await oversight.idle_since(ctx.tx, ctx.now - timedelta(days=stale_days), LIMIT)
+    overdue = await oversight.overdue(ctx.tx, ctx.scope, today, LIMIT)
+    stale = await oversight.idle_since(ctx.tx, ctx.scope, ctx.now - timedelta(days=stale_days), LIMIT)
     reopened = await casework.matters_in(ctx.tx, ctx.scope, (State.REOPENED,), limit=LIMIT)
-    disputed = await oversight.disputed_appeals(ctx.tx, LIMIT)
-    onsite = await oversight.under_onsite_supervision(ctx.tx, LIMIT)
+    disputed = await oversight.disputed_appeals(ctx.tx, ctx.scope, LIMIT)
+    onsite = await oversight.under_onsite_supervision(ctx.tx, ctx.scope, LIMIT)
     counts = (len(overdue), len(stale), len(reopened), len(disputed), len(onsite))
     if not any(counts):
         await ctx.reply(Reply(_("Nothing needs your supervision now: no matter is overdue, untouched, reopened or "
