@@ -222,7 +222,7 @@ class Chat:
         try:
             await self.fake.wait_until(lambda: match() is not None, timeout=self.timeout)
         except TimeoutError:
-            raise Unanswered(f"{self.label}: {step}") from None
+            raise Unanswered(f"{self.label}: {step}{_instead([m.text for m in self.messages()[since:]])}") from None
         message = match()
         assert message is not None
         return message
@@ -781,6 +781,11 @@ class WeComDrillResult:
         ]
 
 
+def _instead(texts: list[str]) -> str:
+    """What a person waiting in vain got instead (the start of each message since they acted), for the report."""
+    return f" (got instead: {[' '.join(t.split())[:50] for t in texts[-3:]]})" if texts else " (got nothing)"
+
+
 _WX_NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.M)
 
 
@@ -804,7 +809,8 @@ class _WxPerson:
             await self.drill.fake.wait_until(lambda: match() is not None,
                                              timeout=self.drill.opts.step_timeout if timeout is None else timeout)
         except TimeoutError:
-            raise Unanswered(f"{self.label}: {step}") from None
+            got = [m.text for m in self.member.received[since:] if m.visible]
+            raise Unanswered(f"{self.label}: {step}{_instead(got)}") from None
         return match()
 
     async def act(self, step: str, make: Callable[[], Awaitable[Any]], found: Callable[[Any], bool]) -> Any:
