@@ -11,8 +11,8 @@
     import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
     unit list | unit add --name N --prefix P [--parent P] [--timezone TZ]
                              the procuratorates this deployment serves (unit 1 is the one [unit] describes)
-    department add NAME      a business department
-    staff add --name N --roles office,handler,... [--department D] [--phone P]
+    department add NAME [--unit P]  a business department (of unit P: needed once there are several units)
+    staff add --name N --roles office,handler,... [--department D] [--phone P] [--unit P]
     invite --name NAME | --person ID [--keep-accounts]   a one-time invite code and its deep link; a staff
                              member's account bound with it ends their other account on that channel, unless
                              --keep-accounts
@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     unit_add.add_argument("--timezone", default="Asia/Shanghai")
     dept = sub.add_parser("department", parents=[common], help="business departments")
     dept_sub = dept.add_subparsers(dest="action", required=True)
-    dept_sub.add_parser("add", parents=[common]).add_argument("name")
+    dept_add = dept_sub.add_parser("add", parents=[common])
+    dept_add.add_argument("name")
+    dept_add.add_argument("--unit", help="the prefix of the unit it belongs to (needed once there are several)")
     staff = sub.add_parser("staff", parents=[common], help="staff accounts")
     staff_sub = staff.add_subparsers(dest="action", required=True)
     staff_add = staff_sub.add_parser("add", parents=[common])
@@ -116,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}")
     staff_add.add_argument("--department")
     staff_add.add_argument("--phone", default="")
+    staff_add.add_argument("--unit", help="the prefix of the unit they work in (needed once there are several)")
     invite = sub.add_parser("invite", parents=[common], help="make a one-time invite link")
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("--name")

@@ -116,7 +116,7 @@ class App:
         """Tell each administrator, in their language, directly through a running channel: the outbox is in the
         database that cannot be written."""
         async with self.db.snapshot() as q:
-            admins = [p for p in [await people.get(q, i) for i in await people.with_role(q, "admin")] if p]
+            admins = [p for p in [await people.get(q, i) for i in await people.administrators(q)] if p]
             chats = {p.id: [c for c in await people.chats_of(q, p.id) if c[0] in self.channels] for p in admins}
         for admin in admins:
             if not chats[admin.id]:

@@ -109,7 +109,7 @@ class Context:
             return Reply(lead + "\n\n" + (f"{inner.title}\n" if inner.title else "") + inner.text)
 
         told = False
-        for office_id in await self.records.with_role(self.tx, "office"):
+        for office_id in await self.records.with_role(self.tx, self.scope, "office"):
             key = None if dedup_key is None else f"{dedup_key}:office:{office_id}"
             told = await self.notify(office_id, forwarded, matter_id=matter_id, policy=policy, dedup_key=key) or told
         return told

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.model import FIRST_UNIT, UnitScope
 from bot.roster_file import RosterRow
 from storage import people, roster
 from storage.db import Tx
@@ -38,6 +39,6 @@ async def seed_if_empty(q: Tx, now: datetime) -> bool:
         await people.add_department(q, name, now)
     await roster.upsert(q, list(REPRESENTATIVES), now)
     for name, roles, department in STAFF:
-        dept = await people.department_by_name(q, department) if department else None
+        dept = await people.department_by_name(q, UnitScope.of(FIRST_UNIT), department) if department else None
         await people.add_staff(q, name, dept, roles, "", now)
     return True

@@ -15,6 +15,7 @@ from bot.operator import Refused
 from bot.model import FIRST_UNIT, UnitScope
 from storage import audit, people
 from storage.records import RECORDS
+from storage.reports import REPORTED
 
 
 async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
     async with app.db.transaction() as tx:
         departments = []
         for name in args.department:
-            department = await people.department_by_name(tx, name.strip())
+            department = await people.department_by_name(tx, UnitScope.of(FIRST_UNIT), name.strip())  # `--unit`: step 2
             if department is None:
                 raise Refused(f"no department {name}; add it first: department add NAME")
             departments.append(department)
@@ -124,7 +125,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if period.first > today:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
-            figures = await reports.half_year(q, period, today, config.unit.tz, config.unit.name)
+            figures = await reports.half_year(q, REPORTED, period, today, config.unit.tz, config.unit.name)
         docx, xlsx = report_text.half_year_files(
             report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to,
                                          config.terms.regulation))
@@ -145,7 +146,7 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if year > today.year:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
-        assessed = await reports.assessment(q, year, today, config.unit.tz, config.unit.name)
+        assessed = await reports.assessment(q, REPORTED, year, today, config.unit.tz, config.unit.name)
     office_files.save(out, assessment_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
@@ -168,7 +169,7 @@ async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
     async with app.db.snapshot() as q:
         try:
             found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
-                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q))
+                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q, REPORTED))
         except ledger.FilterError as exc:
             raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
         data, count = await ledger.ledger_file(q, found, config.unit.name, now, config.unit.tz)

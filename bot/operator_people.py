@@ -12,7 +12,9 @@ from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, normalise_phone
 from bot.errors import UserError
 from bot.model import Person
+from bot.model import UnitScope
 from bot.operator import Refused
+from bot.operator_units import acting_unit
 from bot.roster_file import RosterFileError, read_roster
 from handlers.people import access
 from handlers.people.binding import create_invite
@@ -128,10 +130,11 @@ async def add_department(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if not name or len(name) > 50:
         raise Refused("a department name is 1 to 50 characters")
     async with app.db.transaction() as tx:
-        if await people.department_by_name(tx, name) is not None:
-            raise Refused(f"department {name} exists already")
-        dept_id = await people.add_department(tx, name, app.clock.now())
-    return {"message": f"department {name} added (id {dept_id})", "id": dept_id}
+        unit = await acting_unit(tx, args.unit)
+        if await people.department_by_name(tx, UnitScope.of(unit.id), name) is not None:
+            raise Refused(f"department {name} of {unit.prefix} exists already")
+        dept_id = await people.add_department(tx, name, app.clock.now(), unit=unit.id)
+    return {"message": f"department {name} added to {unit.prefix} (id {dept_id})", "id": dept_id}
 
 
 async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -143,15 +146,18 @@ async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if not name or len(name) > 50:
         raise Refused("a name is 1 to 50 characters")
     async with app.db.transaction() as tx:
+        unit = await acting_unit(tx, args.unit)
         dept_id = None
         if args.department:
-            dept_id = await people.department_by_name(tx, args.department.strip())
+            dept_id = await people.department_by_name(tx, UnitScope.of(unit.id), args.department.strip())
             if dept_id is None:
-                raise Refused(f"no department {args.department}; add it first: department add NAME")
+                raise Refused(f"{unit.prefix} has no department {args.department}; add it first: department add NAME")
         if "handler" in roles and dept_id is None:
             raise Refused("a handler belongs to a department: give --department")
-        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now())
-    return {"message": f"staff {name} added (person {person_id}, roles {','.join(roles)})", "person": person_id}
+        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now(),
+                                           unit=unit.id)
+    return {"message": f"staff {name} of {unit.prefix} added (person {person_id}, roles {','.join(roles)})",
+            "person": person_id}
 
 
 async def _person_of(tx: Any, args: argparse.Namespace) -> Person:

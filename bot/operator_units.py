@@ -8,6 +8,22 @@ from typing import Any
 from bot.app import App
 from bot.operator import Refused
 from storage import units
+from storage.db import Tx
+
+
+async def acting_unit(q: Tx, prefix: str | None) -> units.Unit:
+    """The unit a command acts within: the one `--unit PREFIX` names; without it, the only unit there is, or a
+    refusal that lists them (with several, a command never guesses whose department or staff it adds)."""
+    found = await units.listed(q)
+    if prefix is not None:
+        for unit in found:
+            if unit.prefix == prefix.strip().upper():
+                return unit
+        raise Refused(f"no unit has the prefix {prefix}; `unit list` shows them")
+    if len(found) == 1:
+        return found[0]
+    raise Refused("this deployment serves several units: say which with --unit ("
+                  + ", ".join(f"{u.prefix} {u.name}" for u in found) + ")")
 
 
 async def unit_command(app: App, args: argparse.Namespace) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from bot.model import Dialog, Person
+from bot.model import Dialog, Person, UnitScope
 from bot.sealing import Sealer
 
 Row = sqlite3.Row
@@ -53,7 +53,7 @@ class Records(Protocol):
 
     async def chats_of(self, q: Tx, person_id: int) -> list[tuple[str, str]]: ...
 
-    async def with_role(self, q: Tx, role: str) -> list[int]: ...
+    async def with_role(self, q: Tx, scope: UnitScope, role: str) -> list[int]: ...
 
     async def set_locale(self, q: Tx, person_id: int, locale: str, now: datetime) -> None: ...
 

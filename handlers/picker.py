@@ -20,7 +20,6 @@ from bot.model import Dialog, Person
 from bot.router import dialog_button
 from handlers.common import role_title
 from storage import people
-from storage.db import Tx
 
 SEARCH_RESULTS: Final = 8  # matches shown as buttons; with more, the office is asked to narrow the search
 MAX_SEARCH: Final = 50  # characters of a search
@@ -43,17 +42,20 @@ def chosen_id(choice: str, prefix: str = PREFIX) -> int | None:
     return callbacks.chosen(choice, prefix)
 
 
-async def representative(q: Tx, person_id: object) -> Person:
-    """The representative a dialogue names; a stale step when the id is not one (now)."""
-    rep = await people.get(q, person_id) if isinstance(person_id, int) and not isinstance(person_id, bool) else None
-    if rep is None or not rep.is_representative:
+async def representative(ctx: Context, person_id: object) -> Person:
+    """The representative of the acting unit a dialogue names; a stale step when the id is not one (now), or one
+    of another unit (a button is user input: as if there were none)."""
+    rep = None
+    if isinstance(person_id, int) and not isinstance(person_id, bool):
+        rep = await people.get(ctx.tx, person_id)
+    if rep is None or not rep.is_representative or rep.unit_id != ctx.scope.unit:
         raise StaleActionError("This button is no longer valid.")
     return rep
 
 
 async def chosen(ctx: Context, choice: str, prefix: str = PREFIX) -> Person:
     """The representative a pressed `rep<id>` button names; a stale step when it names none."""
-    return await representative(ctx.tx, chosen_id(choice, prefix))
+    return await representative(ctx, chosen_id(choice, prefix))
 
 
 async def offer(ctx: Context, dialog: Dialog, text: str, *, last: Sequence[Button] = (),
@@ -65,7 +67,7 @@ async def offer(ctx: Context, dialog: Dialog, text: str, *, last: Sequence[Butto
     if len(text) > MAX_SEARCH:
         raise UserError("Please send a shorter part of the name or phone number (at most {max} characters).",
                         max=MAX_SEARCH)
-    found = await people.search_representatives(ctx.tx, text, SEARCH_RESULTS + 1)
+    found = await people.search_representatives(ctx.tx, ctx.scope, text, SEARCH_RESULTS + 1)
     tail = (tuple(last),) if last else ()
     if not found:
         await ctx.reply(Reply(_("No NPC deputy or CPPCC member matches “{text}”. Please send another part "

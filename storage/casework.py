@@ -239,10 +239,11 @@ async def department_staff(q: Tx, department_id: int) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def staffed_departments(q: Tx) -> set[int]:
-    """Departments with a handler or head bound to a chat: someone who is told of a matter and can act on it."""
+async def staffed_departments(q: Tx, scope: UnitScope) -> set[int]:
+    """The scope's own unit's departments with a handler or head bound to a chat: someone who is told of a matter
+    and can act on it."""
     rows = await q.all(
         "SELECT DISTINCT p.department_id FROM persons p JOIN person_roles r ON r.person_id = p.id"
         " WHERE p.department_id IS NOT NULL AND r.role IN ('handler', 'head') AND p.disabled_at IS NULL"
-        " AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)")
+        " AND p.unit_id = ? AND EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)", (scope.unit,))
     return {int(r["department_id"]) for r in rows}

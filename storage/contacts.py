@@ -17,7 +17,9 @@ from datetime import date, datetime
 from typing import Final, NamedTuple
 
 from bot.contacts_file import METHODS, ContactProblem, ContactRow, ContactsFileError
+from bot.model import UnitScope
 from storage.db import Tx, ts
+from storage.units import within
 
 SOURCES: Final = ("chat", "import", "reply", "event", "card")
 BODIES: Final = ("npc", "cppcc")
@@ -107,17 +109,17 @@ async def of_year(q: Tx, year: int) -> list[Contact]:
                     source=r["source"], source_ref=r["source_ref"], created_at=r["created_at"]) for r in rows]
 
 
-async def coverage(q: Tx, year: int) -> Coverage:
-    """The quota of seed §11 for one calendar year: who on the roster has been contacted, and who not."""
-    return await coverage_between(q, date(year, 1, 1), date(year, 12, 31))
+async def coverage(q: Tx, scope: UnitScope, year: int) -> Coverage:
+    """The quota of seed §11 for one calendar year: who on the scope's rosters has been contacted, and who not."""
+    return await coverage_between(q, scope, date(year, 1, 1), date(year, 12, 31))
 
 
-async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
-    """Who on the roster now was contacted from `first` to `last` (the half-year report uses any span)."""
+async def coverage_between(q: Tx, scope: UnitScope, first: date, last: date) -> Coverage:
+    """Who on the scope's rosters now was contacted from `first` to `last` (the half-year report uses any span)."""
     rows = await q.all(
         "SELECT p.id, p.name, p.body, p.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
         " AND c.contacted_on BETWEEN ? AND ?) AS contacted"
-        " FROM persons p WHERE p.body IS NOT NULL"
+        f" FROM persons p WHERE p.body IS NOT NULL AND {within(scope, 'p.unit_id')}"
         " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN p.sector = '' THEN 1 ELSE 0 END, p.sector,"
         " p.name, p.id",
         (first.isoformat(), last.isoformat()),
@@ -148,11 +150,13 @@ async def coverage_between(q: Tx, first: date, last: date) -> Coverage:
     )
 
 
-async def contacts_by_staff(q: Tx, year: int) -> dict[int, int]:
-    """Contacts recorded with a staff member in one calendar year, per staff member (for assessment, §19)."""
+async def contacts_by_staff(q: Tx, scope: UnitScope, year: int) -> dict[int, int]:
+    """Contacts recorded with a staff member of the scope's units in one calendar year, per staff member (for
+    assessment, §19)."""
     rows = await q.all(
-        "SELECT staff_id, COUNT(*) AS n FROM contacts WHERE staff_id IS NOT NULL AND contacted_on BETWEEN ? AND ?"
-        " GROUP BY staff_id ORDER BY staff_id",
+        "SELECT c.staff_id, COUNT(*) AS n FROM contacts c JOIN persons s ON s.id = c.staff_id"
+        f" WHERE c.contacted_on BETWEEN ? AND ? AND {within(scope, 's.unit_id')}"
+        " GROUP BY c.staff_id ORDER BY c.staff_id",
         _year(year),
     )
     return {int(r["staff_id"]): int(r["n"]) for r in rows}

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.model import UnitScope
 from storage.db import Tx, ts
+from storage.units import within
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,11 @@ class UpcomingEvent:
     title: str
 
 
-async def upcoming_events(q: Tx, start: datetime, end: datetime, tz: ZoneInfo) -> list[UpcomingEvent]:
-    """Planned events starting in [start, end), by time, each with its local day (SPEC §6, Events)."""
+async def upcoming_events(q: Tx, scope: UnitScope, start: datetime, end: datetime, tz: ZoneInfo
+                          ) -> list[UpcomingEvent]:
+    """The scope's planned events starting in [start, end), by time, each with its local day (SPEC §6, Events)."""
     rows = await q.all(
         "SELECT kind, title, starts_at FROM events WHERE state = 'planned' AND starts_at >= ? AND starts_at < ?"
-        " ORDER BY starts_at", (ts(start), ts(end)))
+        f" AND {within(scope)} ORDER BY starts_at", (ts(start), ts(end)))
     return [UpcomingEvent(datetime.fromisoformat(r["starts_at"]).astimezone(tz).date(), r["kind"], r["title"])
             for r in rows]

@@ -115,8 +115,9 @@ class Leadership:
                 assert self._conn is not None
                 async with asyncio.timeout(max(every, 1.0)):
                     await self._conn.fetchval("SELECT 1")
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError, AssertionError,
-                    asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # whatever stops the check (the session gone, the driver's own internal error):
+                # the lock can no longer be vouched for; a watch that died silently would leave this process up,
+                # its writes refused by the fence, never told to stop
                 self._pid = -1  # every write transaction fails its fence from now on
                 log.error("the session holding this bot's leadership on %s has ended (%s): stopping; start it "
                           "again to stand by", redacted(self.url), type(exc).__name__)

@@ -7,6 +7,13 @@ is never edited: its SHA-256 is recorded, and a changed file stops start-up.
 One set of migrations serves both engines. On PostgreSQL a migration runs as `storage.db.pg_ddl` rewrites
 its integer keys, or, where SQLite's text differs in more (triggers), from its `NNNN_name.pg.sql` file
 beside it; the checksum recorded is that of the text applied.
+
+A SQLite migration that rebuilds a table (SQLite cannot drop a constraint in place: a new table, the rows copied,
+the old one dropped, the new one renamed, as SQLite's ALTER TABLE page prescribes) begins with the line
+`-- foreign keys off`: it then runs with foreign key enforcement off (it cannot be switched inside a
+transaction, and a table with rows referring to it cannot be dropped with it on), every foreign key of the
+database is checked before its COMMIT (a violation rolls the migration back), and enforcement is on again
+after it, whatever happened.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +47,15 @@ _BEGIN = {
     # the writers' advisory lock (storage/pg.py): two processes starting at once apply each migration once
     "postgresql": f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})",
 }
+
+
+FOREIGN_KEYS_OFF = "-- foreign keys off"
+# a migration that broke a reference fails on this CHECK before its COMMIT: nothing of it is kept
+_FOREIGN_KEYS_KEPT = (
+    "CREATE TEMP TABLE migration_foreign_keys (broken INTEGER NOT NULL CHECK (broken = 0));\n"
+    "INSERT INTO migration_foreign_keys SELECT COUNT(*) FROM pragma_foreign_key_check;\n"
+    "DROP TABLE migration_foreign_keys;\n"
+)
 
 
 def checksum(text: str) -> str:
@@ -100,7 +117,18 @@ async def migrate(db: Database, now: datetime, folder: Path = MIGRATIONS) -> lis
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
             f"({migration.version}, '{migration.name}', '{checksum(migration.text(db.dialect))}', '{ts(now)}');"
         )
-        await db.run_script(f"{_BEGIN[db.dialect]};\n{migration.text(db.dialect)}\n{record}\nCOMMIT;")
+        text = migration.text(db.dialect)
+        if db.dialect == "sqlite" and text.startswith(FOREIGN_KEYS_OFF):
+            try:
+                await db.run_script(f"PRAGMA foreign_keys=OFF;\n{_BEGIN[db.dialect]};\n{text}\n{_FOREIGN_KEYS_KEPT}"
+                                    f"{record}\nCOMMIT;")
+            except sqlite3.IntegrityError as exc:
+                raise MigrationError(f"{migration.name} would break a reference between tables ({exc});"
+                                     " nothing of it was applied") from None
+            finally:
+                await db.run_script("PRAGMA foreign_keys=ON")
+        else:
+            await db.run_script(f"{_BEGIN[db.dialect]};\n{text}\n{record}\nCOMMIT;")
         log.info("applied migration %s", migration.name)
         applied.append(migration.name)
     if done and max(done) > len(available(folder)):

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import normalise_phone
+from bot.model import FIRST_UNIT, UnitScope
 from bot.model import Person as Person  # the core's type; named here too for branches in flight
 from bot.sealing import PHONE
 from storage.db import Row, Tx, ts
+from storage.units import within
 
 
 async def _person(q: Tx, row: Row | None) -> Person | None:
@@ -68,12 +70,14 @@ async def phone_matches(q: Tx, person_id: int, phone: str) -> bool:
     return found is not None
 
 
-async def add_staff(q: Tx, name: str, department_id: int | None, roles: list[str], phone: str, now: datetime) -> int:
+async def add_staff(q: Tx, name: str, department_id: int | None, roles: list[str], phone: str, now: datetime,
+                    *, unit: int = FIRST_UNIT) -> int:
+    """A member of staff of `unit` (their department, if any, is one of that unit's: the caller checks)."""
     sealed, digest = sealed_phone(q, phone)
     person_id = await q.insert(
-        "INSERT INTO persons (name, phone, phone_hash, department_id, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (name, sealed, digest, department_id, ts(now), ts(now)),
+        "INSERT INTO persons (name, phone, phone_hash, department_id, created_at, updated_at, unit_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (name, sealed, digest, department_id, ts(now), ts(now), unit),
     )
     await q.executemany(
         "INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(person_id, role) for role in roles]
@@ -90,9 +94,30 @@ async def everyone(q: Tx) -> list[tuple[int, str, str]]:
     return [(int(r["id"]), str(r["name"]), str(r["what"])) for r in rows]
 
 
-async def with_role(q: Tx, role: str) -> list[int]:
+async def with_role(q: Tx, scope: UnitScope, role: str) -> list[int]:
+    """The staff of the scope's own unit who hold `role` and whose access is not taken away: whom that unit's
+    notices and reminders go to (a county's new matter is told to the county's office, never another unit's)."""
     rows = await q.all("SELECT r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
+                       " WHERE r.role = ? AND p.unit_id = ? AND p.disabled_at IS NULL ORDER BY r.person_id",
+                       (role, scope.unit))
+    return [int(r["person_id"]) for r in rows]
+
+
+async def with_role_by_unit(q: Tx, role: str) -> dict[int, list[int]]:
+    """`with_role` for every unit at once, by unit (the sweep reads each role once a tick, whatever the units)."""
+    rows = await q.all("SELECT p.unit_id, r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
                        " WHERE r.role = ? AND p.disabled_at IS NULL ORDER BY r.person_id", (role,))
+    found: dict[int, list[int]] = {}
+    for r in rows:
+        found.setdefault(int(r["unit_id"]), []).append(int(r["person_id"]))
+    return found
+
+
+async def administrators(q: Tx) -> list[int]:
+    """Everyone with the admin role, in whichever unit: the deployment's technical alerts (the database full, WeCom
+    refusing the server's address) concern the one installation they all run."""
+    rows = await q.all("SELECT r.person_id FROM person_roles r JOIN persons p ON p.id = r.person_id"
+                       " WHERE r.role = 'admin' AND p.disabled_at IS NULL ORDER BY r.person_id")
     return [int(r["person_id"]) for r in rows]
 
 
@@ -175,14 +200,16 @@ async def use_invite(q: Tx, invite_id: int, used_by: str, now: datetime) -> bool
 # -- departments -----------------------------------------------------------------------
 
 
-async def add_department(q: Tx, name: str, now: datetime) -> int:
+async def add_department(q: Tx, name: str, now: datetime, *, unit: int = FIRST_UNIT) -> int:
+    """A department of `unit`; its name is unique within the unit (two units each have their 第一检察部)."""
     return await q.insert(
-        "INSERT INTO departments (name, created_at) VALUES (?, ?) RETURNING id", (name, ts(now))
+        "INSERT INTO departments (name, created_at, unit_id) VALUES (?, ?, ?) RETURNING id", (name, ts(now), unit)
     )
 
 
-async def department_by_name(q: Tx, name: str) -> int | None:
-    value = await q.scalar("SELECT id FROM departments WHERE name = ?", (name,))
+async def department_by_name(q: Tx, scope: UnitScope, name: str) -> int | None:
+    """The scope's own unit's department of that name."""
+    value = await q.scalar("SELECT id FROM departments WHERE unit_id = ? AND name = ?", (scope.unit, name))
     return None if value is None else int(value)
 
 
@@ -191,14 +218,22 @@ async def department_name(q: Tx, department_id: int) -> str | None:
     return None if value is None else str(value)
 
 
-async def departments(q: Tx) -> list[tuple[int, str]]:
-    return [(r["id"], r["name"]) for r in await q.all("SELECT id, name FROM departments ORDER BY id")]
+async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
+    """The scope's own unit's departments (id, name), in the order they were added: those its matters go to."""
+    rows = await q.all("SELECT id, name FROM departments WHERE unit_id = ? ORDER BY id", (scope.unit,))
+    return [(r["id"], r["name"]) for r in rows]
+
+
+async def department_names(q: Tx, scope: UnitScope) -> dict[int, str]:
+    """The names of the departments of every unit the scope reads, by id (reports name the departments of the
+    matters they count)."""
+    return {int(r["id"]): str(r["name"]) for r in await q.all(f"SELECT id, name FROM departments WHERE {within(scope)}")}
 
 
 # -- finding a representative ----------------------------------------------------------
 
 
-async def search_representatives(q: Tx, text: str, limit: int) -> list[Person]:
+async def search_representatives(q: Tx, scope: UnitScope, text: str, limit: int) -> list[Person]:
     """Representatives whose name contains `text`, or whose phone number it is; by name, at most `limit`.
 
     A phone is found whole, by its keyed digest: the number itself is sealed (bot/sealing.py), so part
@@ -209,7 +244,8 @@ async def search_representatives(q: Tx, text: str, limit: int) -> list[Person]:
         where += f" OR phone_hash IN ({', '.join('?' for _ in q.sealer.key_ids)})"
         params += q.sealer.digests(digits, PHONE)
     rows = await q.all(
-        f"SELECT * FROM persons WHERE body IS NOT NULL AND ({where}) ORDER BY name, id LIMIT ?", (*params, limit)
+        f"SELECT * FROM persons WHERE body IS NOT NULL AND unit_id = ? AND ({where}) ORDER BY name, id LIMIT ?",
+        (scope.unit, *params, limit)
     )
     return [p for p in [await _person(q, r) for r in rows] if p is not None]
 
@@ -222,9 +258,11 @@ def _contains(text: str) -> str:
 # -- whom to invite ----------------------------------------------------------------------
 
 
-async def representative_ids(q: Tx, body: str | None = None, sector: str | None = None) -> list[int]:
-    """Every representative, or those of one body or one sector, NPC deputies first, then by name."""
-    where, params = ["body IS NOT NULL", "disabled_at IS NULL"], []
+async def representative_ids(q: Tx, scope: UnitScope, body: str | None = None, sector: str | None = None) -> list[int]:
+    """Every representative of the scope's own unit, or those of one body or one sector, NPC deputies first, then
+    by name."""
+    where = ["body IS NOT NULL", "disabled_at IS NULL", "unit_id = ?"]
+    params: list[object] = [scope.unit]
     if body is not None:
         where.append("body = ?")
         params.append(body)
@@ -236,7 +274,8 @@ async def representative_ids(q: Tx, body: str | None = None, sector: str | None 
     return [int(r["id"]) for r in rows]
 
 
-async def sectors(q: Tx) -> list[str]:
-    """The sectors 界别 on the roster, by name (none blank)."""
-    rows = await q.all("SELECT DISTINCT sector FROM persons WHERE body IS NOT NULL AND sector != '' ORDER BY sector")
+async def sectors(q: Tx, scope: UnitScope) -> list[str]:
+    """The sectors 界别 on the scope's own unit's roster, by name (none blank)."""
+    rows = await q.all("SELECT DISTINCT sector FROM persons WHERE body IS NOT NULL AND sector != '' AND unit_id = ?"
+                       " ORDER BY sector", (scope.unit,))
     return [str(r["sector"]) for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.model import Dialog, Person
+from bot.model import Dialog, Person, UnitScope
 from bot.ports import NOTIFICATION
 from storage import dialogs, outbox, people
 from storage.db import Tx
@@ -26,9 +26,9 @@ class StorageRecords:
     async def chats_of(self, q: Tx, person_id: int) -> list[tuple[str, str]]:
         return await people.chats_of(q, person_id)
 
-    async def with_role(self, q: Tx, role: str) -> list[int]:
-        """The ids of the people who hold `role` and whose access is not taken away."""
-        return await people.with_role(q, role)
+    async def with_role(self, q: Tx, scope: UnitScope, role: str) -> list[int]:
+        """The ids of the people of the scope's unit who hold `role` and whose access is not taken away."""
+        return await people.with_role(q, scope, role)
 
     async def set_locale(self, q: Tx, person_id: int, locale: str, now: datetime) -> None:
         await people.set_locale(q, person_id, locale, now)

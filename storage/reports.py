@@ -14,9 +14,14 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from bot.matter.states import SINCE_EVENTS, STATES, ReplyState
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Row, Tx, literals, ts
+from storage.units import within
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
 
+# The operator's command-line reports (`report halfyear|assessment|ledger`) are unit 1's until `--unit`
+# (docs/design-units.md step 2); in chat and in the sweep each unit's reports are its own.
+REPORTED: Final = UnitScope.of(FIRST_UNIT)
 SENT = literals(ReplyState.SENT)  # a literal in the text: the replies' partial indexes want it
 
 REGISTER_KINDS: Final = ("major_case_report", "protest")
@@ -50,8 +55,9 @@ def _loose(moment: datetime) -> str:
     return ts(moment - timedelta(days=1))
 
 
-async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day: date) -> list[MatterFacts]:
-    """Every matter registered before `end` that a span's measures may count — a superset, each part read
+async def facts(q: Tx, scope: UnitScope, start: datetime, end: datetime, first_day: date, last_day: date
+                ) -> list[MatterFacts]:
+    """Every matter of the scope's units registered before `end` that a span's measures may count — a superset, each part read
     through its own index: registered in [start, end), due from `first_day` to `last_day`, not concluded
     now, or concluded, replied to or closed since `start` (so handled in the span or after its as-of day)."""
     every, open_ = ", ".join("?" for _ in STATES), ", ".join("?" for _ in DEADLINE_STATES)
@@ -74,7 +80,8 @@ async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day
         f"  AND t.event IN ({literals(*SINCE_EVENTS)})) END AS since_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         f"  AND t.event IN ({progress})) END AS notice_at"
-        " FROM c JOIN matters m ON m.id = c.id WHERE m.registered_at < ? ORDER BY m.id",
+        f" FROM c JOIN matters m ON m.id = c.id WHERE m.registered_at < ? AND {within(scope, 'm.unit_id')}"
+        " ORDER BY m.id",
         (loose_start, loose_end, *STATES, first_day.isoformat(), last_day.isoformat(), *DEADLINE_STATES,
          loose_start, loose_start, loose_start, loose_start, *PUBLIC_PROGRESS, loose_end),
     )
@@ -84,7 +91,7 @@ async def facts(q: Tx, start: datetime, end: datetime, first_day: date, last_day
             for r in rows]
 
 
-async def ratings(q: Tx, start: datetime, end: datetime) -> dict[tuple[int | None, str | None], int]:
+async def ratings(q: Tx, scope: UnitScope, start: datetime, end: datetime) -> dict[tuple[int | None, str | None], int]:
     """Replies sent in the window, by the department of their matter and their rating (None: not rated).
     A reply stored without `sent_at` (an explanation given at once, before it was recorded) counts when drafted."""
     rows = await q.all(
@@ -92,72 +99,80 @@ async def ratings(q: Tx, start: datetime, end: datetime) -> dict[tuple[int | Non
         f" SELECT matter_id, rating FROM replies WHERE state = {SENT} AND sent_at >= ? AND sent_at < ?"
         f" UNION ALL SELECT matter_id, rating FROM replies WHERE state = {SENT} AND sent_at IS NULL"
         "  AND drafted_at >= ? AND drafted_at < ?) r"
-        " JOIN matters m ON m.id = r.matter_id GROUP BY m.department_id, r.rating",
+        f" JOIN matters m ON m.id = r.matter_id WHERE {within(scope, 'm.unit_id')} GROUP BY m.department_id, r.rating",
         (ts(start), ts(end), ts(start), ts(end)),
     )
     return {(r["department_id"], r["rating"]): int(r["n"]) for r in rows}
 
 
-async def dissatisfied(q: Tx, start: datetime, end: datetime) -> dict[int | None, int]:
+async def dissatisfied(q: Tx, scope: UnitScope, start: datetime, end: datetime) -> dict[int | None, int]:
     """Replies rated 不满意 in the window, by the department of their matter: each sent it back to be
     handled again (seed §14)."""
     rows = await q.all(
         "SELECT m.department_id, COUNT(*) AS n FROM replies r JOIN matters m ON m.id = r.matter_id"
-        " WHERE r.rating = 'dissatisfied' AND r.rated_at >= ? AND r.rated_at < ? GROUP BY m.department_id",
+        " WHERE r.rating = 'dissatisfied' AND r.rated_at >= ? AND r.rated_at < ?"
+        f" AND {within(scope, 'm.unit_id')} GROUP BY m.department_id",
         (ts(start), ts(end)),
     )
     return {r["department_id"]: int(r["n"]) for r in rows}
 
 
-async def events_by_department(q: Tx, event: str, start: datetime, end: datetime
+async def events_by_department(q: Tx, scope: UnitScope, event: str, start: datetime, end: datetime
                                ) -> dict[int | None, tuple[int, int]]:
     """Timeline events of one kind in the window, by the department of their matter: (events, matters)."""
     rows = await q.all(
         "SELECT m.department_id, COUNT(*) AS n, COUNT(DISTINCT t.matter_id) AS matters FROM timeline t"
         " JOIN matters m ON m.id = t.matter_id WHERE t.event = ? AND t.at >= ? AND t.at < ?"
-        " GROUP BY m.department_id",
+        f" AND {within(scope, 'm.unit_id')} GROUP BY m.department_id",
         (event, ts(start), ts(end)),
     )
     return {r["department_id"]: (int(r["n"]), int(r["matters"])) for r in rows}
 
 
-async def events_by_actor(q: Tx, event: str, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+async def events_by_actor(q: Tx, scope: UnitScope, event: str, start: datetime, end: datetime
+                          ) -> dict[int, tuple[int, int]]:
     """Timeline events of one kind in the window, by who did them (an urging: its urger): (events, matters)."""
     rows = await q.all(
-        "SELECT actor_id, COUNT(*) AS n, COUNT(DISTINCT matter_id) AS matters FROM timeline"
-        " WHERE event = ? AND at >= ? AND at < ? AND actor_id IS NOT NULL GROUP BY actor_id",
+        "SELECT t.actor_id, COUNT(*) AS n, COUNT(DISTINCT t.matter_id) AS matters FROM timeline t"
+        " JOIN matters m ON m.id = t.matter_id WHERE t.event = ? AND t.at >= ? AND t.at < ?"
+        f" AND t.actor_id IS NOT NULL AND {within(scope, 'm.unit_id')} GROUP BY t.actor_id",
         (event, ts(start), ts(end)),
     )
     return {int(r["actor_id"]): (int(r["n"]), int(r["matters"])) for r in rows}
 
 
-async def event_totals(q: Tx, event: str, start: datetime, end: datetime) -> tuple[int, int]:
+async def event_totals(q: Tx, scope: UnitScope, event: str, start: datetime, end: datetime) -> tuple[int, int]:
     """Timeline events of one kind in the window: (events, distinct matters)."""
-    row = await q.one("SELECT COUNT(*), COUNT(DISTINCT matter_id) FROM timeline WHERE event = ? AND at >= ?"
-                      " AND at < ?", (event, ts(start), ts(end)))
+    row = await q.one("SELECT COUNT(*), COUNT(DISTINCT t.matter_id) FROM timeline t JOIN matters m ON m.id = t.matter_id"
+                      f" WHERE t.event = ? AND t.at >= ? AND t.at < ? AND {within(scope, 'm.unit_id')}",
+                      (event, ts(start), ts(end)))
     assert row is not None
     return int(row[0]), int(row[1])
 
 
-async def extensions_by_state(q: Tx, start: datetime, end: datetime) -> dict[str, int]:
+async def extensions_by_state(q: Tx, scope: UnitScope, start: datetime, end: datetime) -> dict[str, int]:
     """Extensions requested in the window, by their state now (pending, approved, refused)."""
-    rows = await q.all("SELECT state, COUNT(*) AS n FROM extensions WHERE requested_at >= ? AND requested_at < ?"
-                       " GROUP BY state", (ts(start), ts(end)))
+    rows = await q.all("SELECT x.state, COUNT(*) AS n FROM extensions x JOIN matters m ON m.id = x.matter_id"
+                       f" WHERE x.requested_at >= ? AND x.requested_at < ? AND {within(scope, 'm.unit_id')}"
+                       " GROUP BY x.state", (ts(start), ts(end)))
     return {r["state"]: int(r["n"]) for r in rows}
 
 
 # -- contacts ------------------------------------------------------------------------------
 
 
-async def contacts_by_method(q: Tx, first: date, last: date) -> dict[str, int]:
-    rows = await q.all("SELECT method, COUNT(*) AS n FROM contacts WHERE contacted_on BETWEEN ? AND ?"
-                       " GROUP BY method", (first.isoformat(), last.isoformat()))
+async def contacts_by_method(q: Tx, scope: UnitScope, first: date, last: date) -> dict[str, int]:
+    """Contacts with the scope's representatives from `first` to `last`, by how they were made."""
+    rows = await q.all("SELECT c.method, COUNT(*) AS n FROM contacts c JOIN persons p ON p.id = c.representative_id"
+                       f" WHERE c.contacted_on BETWEEN ? AND ? AND {within(scope, 'p.unit_id')} GROUP BY c.method",
+                       (first.isoformat(), last.isoformat()))
     return {r["method"]: int(r["n"]) for r in rows}
 
 
-async def supervisors(q: Tx) -> int:
-    """Law-enforcement supervisors on the roster now (seed §6)."""
-    return int(await q.scalar("SELECT COUNT(*) FROM persons WHERE body IS NOT NULL AND supervisor = 1"))
+async def supervisors(q: Tx, scope: UnitScope) -> int:
+    """Law-enforcement supervisors on the scope's rosters now (seed §6)."""
+    return int(await q.scalar("SELECT COUNT(*) FROM persons WHERE body IS NOT NULL AND supervisor = 1"
+                              f" AND {within(scope)}"))
 
 
 @dataclass(frozen=True)
@@ -168,12 +183,13 @@ class StaffMember:
     roles: tuple[str, ...]
 
 
-async def staff(q: Tx) -> list[StaffMember]:
-    """Everyone with a staff role, by department (none first) and name."""
+async def staff(q: Tx, scope: UnitScope) -> list[StaffMember]:
+    """Everyone of the scope's units with a staff role, by department (none first) and name."""
     rows = await q.all(
         "SELECT p.id, p.name, COALESCE(d.name, '') AS department, GROUP_CONCAT(r.role) AS roles"
         " FROM persons p JOIN person_roles r ON r.person_id = p.id LEFT JOIN departments d ON d.id = p.department_id"
-        " WHERE p.body IS NULL GROUP BY p.id, p.name, d.name ORDER BY COALESCE(d.name, ''), p.name, p.id")
+        f" WHERE p.body IS NULL AND {within(scope, 'p.unit_id')} GROUP BY p.id, p.name, d.name"
+        " ORDER BY COALESCE(d.name, ''), p.name, p.id")
     return [StaffMember(int(r["id"]), str(r["name"]), str(r["department"]), tuple(sorted(str(r["roles"]).split(","))))
             for r in rows]
 
@@ -253,13 +269,13 @@ async def mark_halfyear_sent(q: Tx, period: str, day: date, marked_by: int, now:
     return row is not None
 
 
-async def events_held(q: Tx, start: datetime, end: datetime) -> list[tuple[str, str, str, int, int]]:
+async def events_held(q: Tx, scope: UnitScope, start: datetime, end: datetime) -> list[tuple[str, str, str, int, int]]:
     """Events held in [start, end): (starts_at, title, kind, attendees, of whom supervisors) — seed §5, §6, §15."""
     rows = await q.all(
         "SELECT e.starts_at, e.title, e.kind, COUNT(a.person_id) AS attended,"
         " COALESCE(SUM(CASE WHEN p.supervisor = 1 THEN 1 ELSE 0 END), 0) AS supervisors"
         " FROM events e LEFT JOIN attendance a ON a.event_id = e.id LEFT JOIN persons p ON p.id = a.person_id"
-        " WHERE e.state = 'held' AND e.starts_at >= ? AND e.starts_at < ?"
+        f" WHERE e.state = 'held' AND e.starts_at >= ? AND e.starts_at < ? AND {within(scope, 'e.unit_id')}"
         " GROUP BY e.id, e.starts_at, e.title, e.kind ORDER BY e.starts_at",
         (ts(start), ts(end)),
     )

@@ -50,7 +50,7 @@ class Watched:
     fire, so a tick where nothing is new reads no subject, body or complainant."""
 
     __slots__ = ("id", "state", "major", "department_id", "urger_id", "due_date", "last_action", "assigned_at",
-                 "since", "notice", "urger_name")
+                 "since", "notice", "urger_name", "unit_id")
 
     def __init__(self, row: Row) -> None:
         self.id: int = row[0]
@@ -64,6 +64,7 @@ class Watched:
         self.assigned_at: str | None = row[8]  # its latest assignment
         self.since: str | None = row[9]  # major matters only: its latest (re)assignment or registration
         self.notice: str | None = row[10]  # major matters only: its latest progress notice
+        self.unit_id: int = row[11]  # whose staff are reminded of it
 
 
 async def watched(q: Tx) -> list[Watched]:
@@ -79,7 +80,7 @@ async def watched(q: Tx) -> list[Watched]:
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
         f"  AND t.event IN ({literals(*SINCE_EVENTS)})) END AS w_since,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
-        f"  AND t.event IN ({progress})) END AS w_notice"
+        f"  AND t.event IN ({progress})) END AS w_notice, m.unit_id"
         " FROM matters m LEFT JOIN persons u ON u.id = m.urger_id"
         f" WHERE m.state IN ({marks}) ORDER BY m.id",
         (*PUBLIC_PROGRESS, *WATCHED_STATES),

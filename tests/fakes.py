@@ -16,6 +16,7 @@ from bot.channels.base import DeliveryError, Progress
 from bot.config import Config, DatabaseConfig, IntakeConfig, OutboxConfig, StorageConfig
 from bot.files import FileStore
 from bot.messages import Attachment, Contact, Incoming, SendResult
+from bot.model import FIRST_UNIT, UnitScope
 from storage import people
 from tests import pg_cluster
 from handlers.people.binding import create_invite
@@ -147,27 +148,29 @@ class Harness:
             return await create_invite(tx, person_id, self.clock.now(), self.app.config.binding.invite_ttl_days)
 
     async def add_representative(self, name: str, body: str = "npc", phone: str = "13800000000",
-                                 sector: str = "", supervisor: bool = False) -> int:
+                                 sector: str = "", supervisor: bool = False, unit: int = FIRST_UNIT) -> int:
         now = self.clock.now().isoformat()
         async with self.db.transaction() as tx:
             sealed, digest = people.sealed_phone(tx, phone)  # phones are sealed at rest (bot/sealing.py)
             return await tx.insert(
                 "INSERT INTO persons (name, body, sector, phone, phone_hash, supervisor, roster_key, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, body, sector, sealed, digest, int(supervisor), f"name:{body}:{name}", now, now),
+                " updated_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, body, sector, sealed, digest, int(supervisor), f"name:{body}:{name}", now, now, unit),
             )
 
-    async def add_staff(self, name: str, roles: list[str], department: str | None = None) -> int:
+    async def add_staff(self, name: str, roles: list[str], department: str | None = None,
+                        unit: int = FIRST_UNIT) -> int:
+        """A member of staff of `unit`, in its department of that name (added if it has none yet)."""
         async with self.db.transaction() as tx:
             dept = None
             if department:
-                dept = await people.department_by_name(tx, department) or await people.add_department(
-                    tx, department, self.clock.now())
-            return await people.add_staff(tx, name, dept, roles, "", self.clock.now())
+                dept = await people.department_by_name(tx, UnitScope.of(unit), department) or \
+                    await people.add_department(tx, department, self.clock.now(), unit=unit)
+            return await people.add_staff(tx, name, dept, roles, "", self.clock.now(), unit=unit)
 
-    async def add_department(self, name: str) -> int:
+    async def add_department(self, name: str, unit: int = FIRST_UNIT) -> int:
         async with self.db.transaction() as tx:
-            return await people.add_department(tx, name, self.clock.now())
+            return await people.add_department(tx, name, self.clock.now(), unit=unit)
 
     async def count(self, table: str, where: str = "1 = 1", params: tuple[Any, ...] = ()) -> int:
         async with self.db.snapshot() as q:

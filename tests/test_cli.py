@@ -295,12 +295,12 @@ def test_missing_roster_file(cli: Cli, tmp_path: Path, db_path: Path, name: str)
 
 
 def test_department_add_and_again(cli: Cli, db_path: Path) -> None:
-    assert cli("department", "add", "第一检察部") == (0, "department 第一检察部 added (id 1)\n", "")
+    assert cli("department", "add", "第一检察部") == (0, "department 第一检察部 added to LS (id 1)\n", "")
     assert cli.json("department", "add", " 第二检察部 ") == (0, {
-        "ok": True, "message": "department 第二检察部 added (id 2)", "id": 2})
+        "ok": True, "message": "department 第二检察部 added to LS (id 2)", "id": 2})
     before = dump(db_path)
-    assert cli("department", "add", "第一检察部") == (1, "", "department 第一检察部 exists already\n")
-    assert cli("department", "add", " 第一检察部") == (1, "", "department 第一检察部 exists already\n")
+    assert cli("department", "add", "第一检察部") == (1, "", "department 第一检察部 of LS exists already\n")
+    assert cli("department", "add", " 第一检察部") == (1, "", "department 第一检察部 of LS exists already\n")
     assert cli("department", "add", "   ") == (1, "", "a department name is 1 to 50 characters\n")
     assert dump(db_path) == before
     assert query(db_path, "SELECT id, name FROM departments ORDER BY id") == [(1, "第一检察部"), (2, "第二检察部")]
@@ -313,14 +313,14 @@ def test_staff_add_records_roles_and_department(cli: Cli, db_path: Path) -> None
     cli("department", "add", "第一检察部")
     status, out, err = cli("staff", "add", "--name", "陈静", "--department", "第一检察部",
                            "--roles", "office,handler", "--phone", "+86 138-0000-0009")
-    assert (status, out, err) == (0, "staff 陈静 added (person 1, roles handler,office)\n", "")
+    assert (status, out, err) == (0, "staff 陈静 of LS added (person 1, roles handler,office)\n", "")
     assert query(db_path, "SELECT person_id, role FROM person_roles ORDER BY role") == [(1, "handler"), (1, "office")]
     assert query(db_path, "SELECT id, name, body, department_id, roster_key FROM persons") == [
         (1, "陈静", None, 1, None)]
     assert [p[4] for p in persons(db_path)] == ["13800000009"]  # sealed at rest
     # an office clerk needs no department
     assert cli.json("staff", "add", "--name", "刘洋", "--roles", " office , office ") == (0, {
-        "ok": True, "message": "staff 刘洋 added (person 2, roles office)", "person": 2})
+        "ok": True, "message": "staff 刘洋 of LS added (person 2, roles office)", "person": 2})
     assert query(db_path, "SELECT person_id, role FROM person_roles WHERE person_id = 2") == [(2, "office")]
     assert query(db_path, "SELECT department_id FROM persons WHERE id = 2") == [(None,)]
 
@@ -335,9 +335,9 @@ def test_staff_add_records_roles_and_department(cli: Cli, db_path: Path) -> None
         (["--department", "第一检察部", "--roles", " , "],
          "unknown role(s) (none given); roles are office, handler, head, discipline, leader, admin"),
         (["--department", "民事检察部", "--roles", "handler"],
-         "no department 民事检察部; add it first: department add NAME"),
+         "LS has no department 民事检察部; add it first: department add NAME"),
         (["--department", "民事检察部", "--roles", "office"],
-         "no department 民事检察部; add it first: department add NAME"),
+         "LS has no department 民事检察部; add it first: department add NAME"),
         (["--roles", "office,handler"], "a handler belongs to a department: give --department"),
     ],
 )
@@ -476,7 +476,7 @@ def test_bad_configuration_exits_2_naming_the_key(tmp_path: Path, capsys: pytest
 def test_config_option_after_the_command(cli: Cli, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["department", "add", "第一检察部", "--config", str(cli.config_path), "--json"], cli.clock)
     out, _ = capsys.readouterr()
-    assert (status, json.loads(out)) == (0, {"ok": True, "message": "department 第一检察部 added (id 1)", "id": 1})
+    assert (status, json.loads(out)) == (0, {"ok": True, "message": "department 第一检察部 added to LS (id 1)", "id": 1})
     assert query(db_path, "SELECT name FROM departments") == [("第一检察部",)]
 
 

@@ -24,6 +24,7 @@ from bot.contacts_file import parse_date
 from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.matter.model import Matter
+from bot.model import UnitScope
 from handlers.liaison.contacts import record_reply_contact
 from handlers.liaison.quota import quota_report
 from storage import contacts, people
@@ -357,20 +358,20 @@ async def test_quota_counts_this_calendar_year_by_body_and_sector(harness: Harne
     for user in (cast.clerk, cast.leader, cast.discipline):
         assert messages(await user.say("/quota")) == [expected]
     async with harness.db.snapshot() as q:
-        cov = await contacts.coverage(q, 2026)
+        cov = await contacts.coverage(q, UnitScope.of(1), 2026)
         assert (cov.total, cov.contacted, cov.percent) == (7, 4, 57)
         assert cov.by_body == {"npc": Tally(2, 4), "cppcc": Tally(2, 3)}
         assert cov.by_sector == {"农业界": Tally(1, 2), "教育界": Tally(1, 2), "经济界": Tally(1, 1), "": Tally(1, 2)}
         assert cov.not_contacted == [Uncontacted(zhao, "赵刚", "npc", "农业界"), Uncontacted(sun, "孙丽", "npc", ""),
                                      Uncontacted(cast.li, "李秀梅", "cppcc", "教育界")]
-        last_year = await contacts.coverage(q, 2025)
+        last_year = await contacts.coverage(q, UnitScope.of(1), 2025)
         assert (last_year.contacted, [p.name for p in last_year.not_contacted]) == (
             1, ["王建国", "王建华", "孙丽", "李秀梅", "钱明", "张伟"])
         assert [(c.representative_id, c.contacted_on) for c in await contacts.of_year(q, 2026)] == [
             (qian, date(2026, 1, 1)), (cast.wang, date(2026, 3, 10)), (cast.wang2, date(2026, 11, 27)),
             (cast.zhang, date(2026, 11, 27))]
-        assert await contacts.contacts_by_staff(q, 2026) == {cast.clerk_id: 2}
-        assert await contacts.contacts_by_staff(q, 2025) == {}
+        assert await contacts.contacts_by_staff(q, UnitScope.of(1), 2026) == {cast.clerk_id: 2}
+        assert await contacts.contacts_by_staff(q, UnitScope.of(1), 2025) == {}
 
 
 async def test_quota_is_not_for_deputies_or_handlers(harness: Harness) -> None:

@@ -22,6 +22,7 @@ from PIL import Image
 from bot import charts
 from bot.config import DigestConfig
 from bot.i18n import Translator
+from bot.model import UnitScope
 from handlers.reports import digest, digest_figures, digest_text
 from storage import contacts
 from storage.digest import DepartmentLoad
@@ -318,7 +319,7 @@ async def test_the_weekly_figures_number_by_number(office: Office, no_font: None
     period = digest_figures.scheduled(DigestConfig(), TODAY)[0]
     assert (period.first, period.last, period.key) == (date(2026, 11, 23), date(2026, 11, 29), "digest:week:2026-W49")
     async with office.h.db.snapshot() as q:
-        d = await digest_figures.compute(q, office.h.app.config, period, TODAY)
+        d = await digest_figures.compute(q, UnitScope.of(1), office.h.app.config, period, TODAY)
     e = expect(specs, period.first, period.last)
     # the seed was built so that every figure is something, and the edges of the days count
     assert (e.registered, e.not_concluded, len(e.soon), len(e.late_now), len(e.owing)) == (3, 11, 3, 2, 1)
@@ -694,7 +695,7 @@ async def test_upcoming_events_are_listed_in_the_digest(harness: Harness) -> Non
                              " VALUES ('forum', ?, ?, '本院', 'all', '2026-11-27', ?)", (title, starts, state))
     tz = harness.app.config.unit.tz
     async with harness.db.snapshot() as q:
-        found = await queries.upcoming_events(q, datetime(2026, 12, 1, tzinfo=tz), datetime(2027, 1, 1, tzinfo=tz), tz)
+        found = await queries.upcoming_events(q, UnitScope.of(1), datetime(2026, 12, 1, tzinfo=tz), datetime(2027, 1, 1, tzinfo=tz), tz)
     assert [(e.day, e.title) for e in found] == [(date(2026, 12, 3), "代表座谈会")]  # 1 Jan in Shanghai: outside
 
 

@@ -30,6 +30,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from bot.domain import KINDS, add_months
 from bot.i18n import Translator
+from bot.model import UnitScope
 from handlers.reports import digest_figures as digest, digest_text, measures as M, report_text, figures as reports
 from handlers.reports import assessment_text
 from tests.fakes import Harness
@@ -165,10 +166,10 @@ async def drawn(harness: Harness) -> dict[str, Any]:
     harness.clock.set(NOW.astimezone(UTC))
     config = harness.app.config
     async with harness.db.snapshot() as q:
-        half = await digest.compute(q, config, digest.Period("month", date(2026, 7, 1), TODAY, TODAY), TODAY)
-        year = await digest.compute(q, config, digest.Period("month", date(2026, 1, 1), TODAY, TODAY), TODAY)
-        report = await reports.half_year(q, reports.HalfYear(2026, 2), TODAY, SH, config.unit.name)
-        assessed = await reports.assessment(q, 2026, TODAY, SH, config.unit.name)
+        half = await digest.compute(q, UnitScope.of(1), config, digest.Period("month", date(2026, 7, 1), TODAY, TODAY), TODAY)
+        year = await digest.compute(q, UnitScope.of(1), config, digest.Period("month", date(2026, 1, 1), TODAY, TODAY), TODAY)
+        report = await reports.half_year(q, UnitScope.of(1), reports.HalfYear(2026, 2), TODAY, SH, config.unit.name)
+        assessed = await reports.assessment(q, UnitScope.of(1), 2026, TODAY, SH, config.unit.name)
     zh = Translator("zh_Hans", SH)
     clerk = harness.user("3001")
     await clerk.say(f"/start {await harness.invite(await harness.add_staff('李娜', ['office']))}")
@@ -304,7 +305,7 @@ async def test_a_progress_notice_is_owed_only_near_the_due_date_and_only_by_a_de
                 await tx.execute("INSERT INTO timeline (matter_id, at, event, public, detail) VALUES (?, ?, ?, 1, '{}')",
                                  (matter, stamp(at), event))
     async with harness.db.snapshot() as q:
-        d = await digest.compute(q, harness.app.config, digest.on_demand(today), today)
+        d = await digest.compute(q, UnitScope.of(1), harness.app.config, digest.on_demand(today), today)
     assert [m.number for m in d.owing_notice] == ["LS-2026-0004", "LS-2026-0003"]
     assert [n for n, case in cases.items() if case[4]] == sorted(m.number for m in d.owing_notice)
 

@@ -26,6 +26,7 @@ from docx.shared import Mm, Pt
 
 from bot import official_docx as layout
 from bot.config import ReportConfig
+from bot.model import UnitScope
 from bot.office_files import Heading, Note, Paragraph, Report, Table, write_docx, write_xlsx
 from bot.workbook import Column, Sheet, write_workbook
 from handlers.reports import report_text, figures as reports
@@ -40,7 +41,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 async def drawn_report(h: Harness, paper: ReportConfig = ReportConfig()) -> Report:
     await seed(h.db, h.clock.now())
     async with h.db.snapshot() as q:
-        figures = await reports.half_year(q, reports.HalfYear(2026, 1), DRAWN_AT.date(), SH, "卢氏县人民检察院")
+        figures = await reports.half_year(q, UnitScope.of(1), reports.HalfYear(2026, 1), DRAWN_AT.date(), SH, "卢氏县人民检察院")
     return report_text.half_year_report(figures, DRAWN_AT, SH, paper)
 
 
@@ -199,7 +200,7 @@ async def test_the_cppcc_sectors_in_the_committees_order_without_npc_deputies(ha
         async with harness.db.transaction() as tx:
             await tx.execute("UPDATE persons SET sector = ? WHERE name = ?", (sector, name))
     async with harness.db.snapshot() as q:
-        figures = await reports.half_year(q, reports.HalfYear(2026, 1), DRAWN_AT.date(), SH, "卢氏县人民检察院")
+        figures = await reports.half_year(q, UnitScope.of(1), reports.HalfYear(2026, 1), DRAWN_AT.date(), SH, "卢氏县人民检察院")
     table = next(t for t in report_text.half_year_report(figures, DRAWN_AT, SH).tables if t.sheet == "覆盖情况（界别）")
     assert [r[0] for r in table.rows] == ["中共", "中国民主同盟", "农工党", "教育界", "自定义界", "另一界", "未填界别"]
     assert table.title == "政协委员联系覆盖情况（按界别）"

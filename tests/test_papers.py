@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docx
 
+from bot.model import UnitScope
 from handlers.reports.measures import Satisfaction, satisfaction
 from storage import reports
 from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast
@@ -160,7 +161,7 @@ async def rating_figures(harness: Harness) -> tuple[Satisfaction, dict[int | Non
     """The satisfaction of the replies sent, and the 不满意 given, this year: as every paper counts them."""
     start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
     async with harness.db.snapshot() as q:
-        return satisfaction(await reports.ratings(q, start, end)), await reports.dissatisfied(q, start, end)
+        return satisfaction(await reports.ratings(q, UnitScope.of(1), start, end)), await reports.dissatisfied(q, UnitScope.of(1), start, end)
 
 
 async def test_the_returned_feedback_form_counts_as_the_deputys_rating_and_dissatisfied_reopens(

@@ -83,10 +83,10 @@ async def sweep_queries(q: Tx) -> None:
 async def screen_queries(q: Tx) -> None:
     today = date(2026, 11, 24)
     start, end = NOW, datetime(2026, 12, 1, tzinfo=UTC)
-    await reports.facts(q, start, end, today, date(2026, 12, 1))  # the digest's and the reports' measures
-    await reports.ratings(q, start, end)
-    await reports.dissatisfied(q, start, end)
-    await digest.upcoming_events(q, start, end, ZoneInfo("UTC"))
+    await reports.facts(q, UnitScope.of(1), start, end, today, date(2026, 12, 1))  # the digest's and the reports' measures
+    await reports.ratings(q, UnitScope.of(1), start, end)
+    await reports.dissatisfied(q, UnitScope.of(1), start, end)
+    await digest.upcoming_events(q, UnitScope.of(1), start, end, ZoneInfo("UTC"))
     async for _row in ledger.rows(q, start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
         pass  # the register ledger of a period, filtered
     await matters.count_of_representative(q, UnitScope.of(1), 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from bot.model import UnitScope
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,7 +63,7 @@ async def test_the_half_year_report_as_printed(harness: Harness, tmp_path: Path)
                 (f"LS-2025-{1000 + n}", rep, dept, stamp(registered), (registered.date() + timedelta(days=91)).isoformat(),
                  stamp(registered)))
     async with harness.db.snapshot() as q:
-        figures = await reports.half_year(q, reports.HalfYear(2026, 1), date(2026, 7, 3), SH, "卢氏县人民检察院")
+        figures = await reports.half_year(q, UnitScope.of(1), reports.HalfYear(2026, 1), date(2026, 7, 3), SH, "卢氏县人民检察院")
     document, workbook = report_text.half_year_files(report_text.half_year_report(figures, DRAWN_AT, SH))
     (tmp_path / "report.docx").write_bytes(document)
     pages = render(tmp_path / "report.docx")

@@ -25,6 +25,7 @@ import pytest
 from bot.__main__ import main
 from bot.app import App
 from bot.config import load
+from bot.model import UnitScope
 from tests.fakes import Harness, MovableClock
 from tests.reports_world import (  # config_path is a fixture
     CONTACTS, D1, D2, DRAWN, MATTERS, SH, STAFF, Expected, M, Office, check_files, config_path as config_path,
@@ -272,7 +273,7 @@ async def test_the_assessment_in_process(harness: Harness, tmp_path: Path) -> No
 
     await seed(harness.db, harness.clock.now())
     async with harness.db.snapshot() as q:
-        figures = await reports.assessment(q, 2026, DRAWN, SH, "卢氏县人民检察院")
+        figures = await reports.assessment(q, UnitScope.of(1), 2026, DRAWN, SH, "卢氏县人民检察院")
     path = tmp_path / "a.xlsx"
     path.write_bytes(assessment_text.assessment_file(figures, harness.clock.now(), SH))
     check_assessment(path, 2026, DRAWN)
@@ -361,6 +362,6 @@ async def test_events_held_and_supervisors_attending_are_reported(harness: Harne
                                  (event, person, starts))
     tz = ZoneInfo("Asia/Shanghai")
     async with harness.db.snapshot() as q:
-        found = await figures.half_year(q, figures.HalfYear.parse("2026H1"), date(2026, 7, 2), tz, "卢氏县人民检察院")
+        found = await figures.half_year(q, UnitScope.of(1), figures.HalfYear.parse("2026H1"), date(2026, 7, 2), tz, "卢氏县人民检察院")
     assert [(e.day, e.name, e.kind, e.representatives, e.supervisors) for e in found.events] == [
         (date(2026, 5, 12), "代表座谈会", "座谈会", 2, 1)]

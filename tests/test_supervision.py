@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.app import App
+from bot.model import UnitScope
 from bot.workdays import MAINLAND
 from tests.cast import SHANGHAI, at
 from tests.fakes import Harness, RecordingChannel
@@ -482,5 +483,5 @@ async def test_s12_the_card_the_digest_the_report_and_the_notice_say_the_same_da
     digest = "\n".join(s.text for s in await world.h.user(f"u{world.leader}").say("/digest"))
     assert "2026年11月27日到期，已超期 3 天" in digest
     async with world.h.db.snapshot() as q:
-        figures = await half_year(q, HalfYear(2026, 2), date(2026, 11, 30), SHANGHAI, "某县人民检察院")
+        figures = await half_year(q, UnitScope.of(1), HalfYear(2026, 2), date(2026, 11, 30), SHANGHAI, "某县人民检察院")
     assert [(o.number, o.days) for o in figures.overdue] == [("LS-2026-0001", 3)]

@@ -32,21 +32,38 @@ async def _snapshot(app: App) -> dict[str, object]:
     return seen
 
 
+async def _without_units(app: App) -> None:
+    """The schema before units: 0022 (departments unique per unit) and 0021 taken back out."""
+    if app.db.dialect == "sqlite":  # 0001's departments again (SQLite rebuilds a table to change its UNIQUE)
+        await app.db.run_script(
+            "PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE;"
+            " CREATE TABLE departments_before (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+            " created_at TEXT NOT NULL);"
+            " INSERT INTO departments_before SELECT id, name, created_at FROM departments;"
+            " DROP TABLE departments; ALTER TABLE departments_before RENAME TO departments;"
+            " COMMIT; PRAGMA foreign_keys=ON;")
+    async with app.db.transaction() as tx:
+        if app.db.dialect != "sqlite":
+            await tx.execute("ALTER TABLE departments DROP CONSTRAINT departments_unit_name")
+            await tx.execute("ALTER TABLE departments ADD CONSTRAINT departments_name_key UNIQUE (name)")
+        for table in OWNED:
+            if table != "departments" or app.db.dialect != "sqlite":
+                await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
+        await tx.execute("DROP TABLE units")
+        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22)") == 2
+
+
 async def test_a_database_of_the_previous_version_becomes_unit_1_with_every_row_kept(tmp_path: Path) -> None:
     """A county's database as the version before units left it: made by the cast's whole year of work, then
-    with 0021 taken back out (this version's code reads `unit_id`; the migration only adds, so taking out what it
-    added is the previous version's schema, column for column). Migrated again in place, it keeps every row."""
+    with 0022 and 0021 taken back out (this version's code reads `unit_id`; taking out what they added and changed
+    is the previous version's schema, column for column). Migrated again in place, it keeps every row."""
     config = config_in(tmp_path / "bot")
     clock = MovableClock()
     app = clock.pace(await App.open(config, clock))
     app.add_channel(RecordingChannel(app.files))
     h = Harness(app, app.channels["test"], clock)  # type: ignore[arg-type]
     await populated(h)
-    async with app.db.transaction() as tx:  # the previous version's schema
-        for table in OWNED:
-            await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
-        await tx.execute("DROP TABLE units")
-        assert await tx.execute("DELETE FROM schema_migrations WHERE version = 21") == 1
+    await _without_units(app)
     before = await _snapshot(app)
     await app.close()
     app = await App.open(config, clock)  # the units migration, in place

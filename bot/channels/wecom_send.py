@@ -297,7 +297,7 @@ class WeComSender:
         now = self.clock.now()
         hour = now.strftime("%Y%m%d%H")
         async with self.db.transaction() as tx:
-            for person_id in await people.with_role(tx, "admin"):
+            for person_id in await people.administrators(tx):
                 person = await people.get(tx, person_id)
                 chats = [c for c in await people.chats_of(tx, person_id) if c[0] in self.app.channels]
                 if person is None or not chats:

@@ -110,7 +110,7 @@ class AttendanceFlow:
             else:
                 chosen.append(number)
         elif (number := callbacks.chosen(choice, "a")) is not None:
-            await picker.representative(ctx.tx, number)
+            await picker.representative(ctx, number)
             if number not in dict(candidates):
                 data["extra"].append(number)
             if number not in chosen:
@@ -137,7 +137,7 @@ class AttendanceFlow:
         added = await ev.record_attendance(ctx, event_id, new)
         await ctx.end_dialog()
         event = await ev.load(ctx, event_id)
-        cov = await contacts.coverage(ctx.tx, ctx.today.year)
+        cov = await contacts.coverage(ctx.tx, ctx.scope, ctx.today.year)
         text = "\n".join([
             _("Attendance at {title} recorded: {n} attended, {added} newly recorded, each counted as a contact.",
               title=event.title, n=len(recorded) + len(added), added=len(added)),

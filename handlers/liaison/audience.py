@@ -176,7 +176,7 @@ async def _take_choice(ctx: Context, dialog: Dialog, choice: str, scope: Scope) 
         data["audience"] = {"kind": choice}
         return True
     if offered and choice == "sector":
-        data["sectors"] = await people.sectors(ctx.tx)
+        data["sectors"] = await people.sectors(ctx.tx, ctx.scope)
         if not data["sectors"]:
             raise UserError("No representative on the roster has a sector.")
         await _goto(ctx, dialog, "sector", scope)

@@ -14,6 +14,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
+from bot.model import FIRST_UNIT
 from handlers.liaison.audience import names
 from handlers.oversight.reminders import Make, Reminder, Tick
 from storage import cards
@@ -23,6 +24,8 @@ from storage.db import parse_ts
 
 async def collect(tick: Tick) -> list[Reminder]:
     """The reminders due today: one per card sent N days ago or more that still waits for answers."""
+    if tick.scope.unit != FIRST_UNIT:  # cards know no unit yet (docs/design-units.md): unit 1's alone
+        return []
     q, config, today, office = tick.q, tick.config, tick.today, tick.office
     found: list[Reminder] = []
     for card in await cards.awaiting_reminder(q):

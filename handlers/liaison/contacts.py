@@ -56,7 +56,7 @@ class ContactFlow:
         return ctx._("recording a contact")
 
     async def _chosen(self, ctx: Context, dialog: Dialog) -> list[Person]:
-        return [await picker.representative(ctx.tx, i) for i in contact(dialog)["reps"]]
+        return [await picker.representative(ctx, i) for i in contact(dialog)["reps"]]
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _, step, data = ctx._, dialog.step, contact(dialog)
@@ -178,7 +178,7 @@ class ContactFlow:
                            detail={"representatives": [p.id for p in chosen], "method": method,
                                    "day": day.isoformat()})
         await ctx.end_dialog()
-        cov = await contacts.coverage(ctx.tx, today.year)
+        cov = await contacts.coverage(ctx.tx, ctx.scope, today.year)
         text = "\n".join([
             _("Contact with {names} recorded: {method}, {day}.", names=listed(_, [p.name for p in chosen]),
               method=method_label(_, method), day=_.date(day)),

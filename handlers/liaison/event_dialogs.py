@@ -102,7 +102,7 @@ class EventFlow:
         elif step == "departments":
             marked = data["departments"]
             departments = [Button(("✓ " if d in marked else "") + name, dialog_button(dialog, callbacks.choice("d", d)))
-                           for d, name in await people.departments(ctx.tx)]
+                           for d, name in await people.departments(ctx.tx, ctx.scope)]
             done = Button(_("Done") if marked else _("No department"), dialog_button(dialog, "done"))
             await ctx.reply(Reply(_("Which departments must prepare for it? Choose each one, then Done."),
                                   buttons=(*rows(departments, 1), (done, cancel))))
@@ -122,7 +122,7 @@ class EventFlow:
                  _("Place: {place}", place=data["place"])]
         if data["matter_id"] is not None:
             lines.append(event_notices.public_summary(_, await ev.discussable(ctx, data["matter_id"])))
-        names = [n for d, n in await people.departments(ctx.tx) if d in data["departments"]]
+        names = [n for d, n in await people.departments(ctx.tx, ctx.scope) if d in data["departments"]]
         if names:
             deadline = event_details.prepare_by(ev.local_day(ctx, starts_at), ctx.today, ctx.config.calendar)
             lines.append(_("To prepare: {departments}, by {day}", departments=listed(_, names),
@@ -144,7 +144,7 @@ class EventFlow:
             data["kind"] = choice
             return await goto(ctx, self, dialog, "matter" if choice == "case_discussion" else "title")
         if step == "departments" and (department_id := callbacks.chosen(choice, "d")) is not None:
-            if department_id not in dict(await people.departments(ctx.tx)):  # the list shown, as it stands now
+            if department_id not in dict(await people.departments(ctx.tx, ctx.scope)):  # the list shown, as it stands now
                 raise StaleActionError("This button is no longer valid.")
             chosen = data["departments"]
             if department_id in chosen:

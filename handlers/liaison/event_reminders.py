@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from bot import callbacks
 from bot.i18n import Translator
 from bot.messages import Button, Reply
+from bot.model import FIRST_UNIT
 from bot.workdays import Calendar
 from handlers.labels import listed
 from handlers.liaison.event_notices import open_button, preparation_task, when_where
@@ -48,6 +49,8 @@ def eve_of(day: date, calendar: Calendar) -> date:
 async def collect(tick: Tick) -> list[Reminder]:
     """The event reminders due now. An event's invitations (thousands, for an event with everyone) are
     read only when a reminder that needs them is due and has not fired yet."""
+    if tick.scope.unit != FIRST_UNIT:  # events know no unit yet (docs/design-units.md): unit 1's alone
+        return []
     q, config, today, now, office = tick.q, tick.config, tick.today, tick.now, tick.office
     found: list[Reminder] = []
     tz = config.unit.tz

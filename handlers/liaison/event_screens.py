@@ -54,7 +54,7 @@ async def on_prepared(ctx: Context, event_id: int, department_id: int) -> None:
     await ctx.answer()
     await ctx.reply(Reply(ctx._("Marked done: the preparation by {department} for {title}.",
                                 department=task.department, title=event.title)))
-    for office_id in await people.with_role(ctx.tx, "office"):
+    for office_id in await people.with_role(ctx.tx, ctx.scope, "office"):
         if ctx.person is None or office_id != ctx.person.id:
             await ctx.notify(office_id, lambda _: Reply(_("{department} has finished preparing for {title}.",
                                                           department=task.department, title=event.title),

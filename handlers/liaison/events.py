@@ -89,11 +89,11 @@ async def audience_ids(ctx: Context, audience: str, named: list[int]) -> list[in
     """Whom an audience means today."""
     q = ctx.tx
     if audience == "all":
-        return await people.representative_ids(q)
+        return await people.representative_ids(q, ctx.scope)
     if audience in ("npc", "cppcc"):
-        return await people.representative_ids(q, body=audience)
+        return await people.representative_ids(q, ctx.scope, body=audience)
     if audience.startswith("sector:"):
-        return await people.representative_ids(q, sector=audience.removeprefix("sector:"))
+        return await people.representative_ids(q, ctx.scope, sector=audience.removeprefix("sector:"))
     if audience == "supervisors":
         return [s.person_id for s in await events.supervisors(q, ctx.today)]
     if audience == "named":

@@ -25,7 +25,7 @@ async def quota(ctx: Context) -> None:
     """/quota: this calendar year's coverage (seed §11)."""
     if not may(ctx.person, "quota", None):
         raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    cov = await contacts.coverage(ctx.tx, ctx.today.year)
+    cov = await contacts.coverage(ctx.tx, ctx.scope, ctx.today.year)
     await ctx.reply(quota_report(ctx._, cov))
 
 

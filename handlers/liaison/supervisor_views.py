@@ -64,7 +64,7 @@ async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
     await cases.record_event(ctx, matter, "supervisor_view", public=False,
                              detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
     handlers_ = (await casework.department_staff(ctx.tx, matter.department_id) if matter.department_id
-                 else await people.with_role(ctx.tx, "office"))
+                 else await people.with_role(ctx.tx, ctx.scope, "office"))
     for staff_id in handlers_:
         await notices.to_staff(ctx, staff_id, matter, lambda _: Reply(
             _("The law-enforcement supervisor {name} gives this view on {number}, discussed at {title}:",

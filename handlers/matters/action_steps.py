@@ -84,7 +84,7 @@ async def choices(ctx: Context, action: str, step: Step, matter: Matter) -> list
         return [(str(i), name if staffed else _("{department} (no handler yet)", department=name))
                 for i, name, staffed in await departments.department_choices(ctx, matter, action)]
     if step.name == "urger":
-        office = [await people.get(ctx.tx, i) for i in await people.with_role(ctx.tx, "office")]
+        office = [await people.get(ctx.tx, i) for i in await people.with_role(ctx.tx, ctx.scope, "office")]
         return [(str(p.id), p.name) for p in office if p is not None]
     if step.name == "public":
         return [("yes", _("Yes, send it")), ("no", _("No, internal only"))]

@@ -14,8 +14,8 @@ from storage import casework, people
 async def department_choices(ctx: Context, matter: Matter, action: str) -> list[tuple[int, str, bool]]:
     """(id, name, staffed) of the departments to offer for `action` (assign or reassign): all but the present
     one; `staffed` when someone there uses this service (see `check_department`)."""
-    staffed = await casework.staffed_departments(ctx.tx)
-    return [(i, name, i in staffed) for i, name in await people.departments(ctx.tx)
+    staffed = await casework.staffed_departments(ctx.tx, ctx.scope)
+    return [(i, name, i in staffed) for i, name in await people.departments(ctx.tx, ctx.scope)
             if not (action == "reassign" and i == matter.department_id)]
 
 
@@ -32,14 +32,14 @@ async def check_department(ctx: Context, matter: Matter, department_id: int, act
     nobody told, nobody able to record progress, conclude or draft the reply, only the urger's reminders
     going out. The office is refused with the reason, rather than warned: such an assignment can
     only end in a re-assignment, and until it is made the matter stays in the office's own inbox."""
-    department = await people.department_name(ctx.tx, department_id)
+    department = dict(await people.departments(ctx.tx, ctx.scope)).get(department_id)  # the acting unit's only
     if department is None:
         raise NotFoundError("No such department.")
     if action == "reassign" and department_id == matter.department_id:
         raise UserError("{number} is already handled by {department}. Please choose another department.",
                         number=matter.number, department=department)
     check_assignable(matter, department_id, department)
-    if department_id not in await casework.staffed_departments(ctx.tx):
+    if department_id not in await casework.staffed_departments(ctx.tx, ctx.scope):
         raise UserError("{department} has no handler who uses this service yet: nobody there would be told of "
                         "{number}, or could act on it. Please choose another department, or ask the administrator "
                         "to add a handler to {department} and send them an invite.", department=department,

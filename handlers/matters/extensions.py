@@ -25,7 +25,7 @@ async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
     await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
-    for person_id in await people.with_role(ctx.tx, ctx.config.casework.extension_approver):
+    for person_id in await people.with_role(ctx.tx, ctx.scope, ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
 
 

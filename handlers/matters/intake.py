@@ -51,7 +51,7 @@ async def begin_on_behalf(ctx: Context) -> None:
 async def begin_for(ctx: Context, person_id: int, via: str) -> None:
     """The same registration with whom and how already known (an attendee of an event): it starts at the kind."""
     require(ctx.person, "register_on_behalf")
-    rep = await picker.representative(ctx.tx, person_id)
+    rep = await picker.representative(ctx, person_id)
     if via not in OFFICE_VIA:
         raise ValueError(f"unknown channel {via!r}")
     dialog = Dialog("intake", "kind", "", dict(IntakeData(on_behalf_of=rep.id, via=via, text=[], files=[])))
@@ -87,14 +87,14 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
                                     "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
         elif step == "via":
-            rep = await picker.representative(ctx.tx, intake(dialog)["on_behalf_of"])
+            rep = await picker.representative(ctx, intake(dialog)["on_behalf_of"])
             ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
             await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
                                   buttons=(*rows(ways, 3), (cancel,))))
         elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             if _on_behalf(dialog):
-                rep = await picker.representative(ctx.tx, intake(dialog)["on_behalf_of"])
+                rep = await picker.representative(ctx, intake(dialog)["on_behalf_of"])
                 title = _("Register on behalf of {name}", name=rep.name)
                 text = _("What did {name} raise? A suggestion, criticism or opinion, or a report, accusation or "
                          "appeal that a citizen asked them to pass on.", name=rep.name)
@@ -133,7 +133,7 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Does the appeal dispute how this procuratorate itself handled the case?"),
                                   buttons=((yes, no), (cancel,))))
         elif step == "department":
-            departments = await people.departments(ctx.tx)
+            departments = await people.departments(ctx.tx, ctx.scope)
             buttons = [Button(name, dialog_button(dialog, callbacks.choice("dept", dept_id)))
                        for dept_id, name in departments]
             buttons.append(Button(_("Not sure"), dialog_button(dialog, "unknown")))
@@ -148,7 +148,7 @@ class IntakeFlow:
         _, data = ctx._, intake(dialog)
         lines = []
         if _on_behalf(dialog):
-            rep = await picker.representative(ctx.tx, data["on_behalf_of"])
+            rep = await picker.representative(ctx, data["on_behalf_of"])
             lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
                                          name=picker.label(_, rep)),
                       _("Received: {via}", via=via_label(_, data["via"] or ""))]

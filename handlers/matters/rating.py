@@ -64,7 +64,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
     alerted: set[int] = set()
     alert = await notices.dissatisfied(ctx, matter, comment)
     for role in ("office", "discipline"):
-        for person_id in await people.with_role(ctx.tx, role):
+        for person_id in await people.with_role(ctx.tx, ctx.scope, role):
             alerted.add(person_id)
             await notices.to_staff(ctx, person_id, matter, alert)
     back = await notices.reopened(ctx, matter, due)

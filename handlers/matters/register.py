@@ -65,7 +65,7 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     on_behalf = "on_behalf_of" in data
     if on_behalf:
         require(person, "register_on_behalf")
-        rep = await picker.representative(ctx.tx, data["on_behalf_of"])
+        rep = await picker.representative(ctx, data["on_behalf_of"])
         if data.get("via") not in OFFICE_VIA:
             raise StaleActionError("This button is no longer valid.")
     else:
@@ -137,7 +137,7 @@ def office_receipt(_: Translator, matter: Matter, rep: Person, told: bool) -> Re
 async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None = None) -> None:
     """Tell every office member (but the one who registered it for somebody) that a new matter waits."""
     rep = await people.get(ctx.tx, matter.representative_id)
-    for office_id in await people.with_role(ctx.tx, "office"):
+    for office_id in await people.with_role(ctx.tx, ctx.scope, "office"):
         if office_id == except_id:
             continue
         await ctx.notify(

@@ -17,7 +17,7 @@ from bot.matter.states import Happened, State
 from bot.model import UnitScope
 from handlers.matters import notices
 from handlers.oversight import sweep_notices as say
-from handlers.oversight.reminders import Reminder
+from handlers.oversight.reminders import Reminder, keyed
 from handlers.liaison.quota import quota_report
 from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Tx, parse_ts
@@ -64,17 +64,17 @@ def deadline(config: Config, w: supervision.Watched, dept: supervision.Departmen
     return found
 
 
-async def quota(q: Tx, today: date, office: list[int]) -> list[Reminder]:
-    """§11: every representative contacted once a year — the office is told who is not yet: monthly,
-    and weekly in May-June and November-December, before the half-year and year-end summaries."""
+async def quota(q: Tx, scope: UnitScope, today: date, office: list[int]) -> list[Reminder]:
+    """§11: every representative contacted once a year — the unit's office is told who of its representatives is
+    not yet: monthly, and weekly in May-June and November-December, before the half-year and year-end summaries."""
     if today.month in (5, 6, 11, 12):
         iso = today.isocalendar()
-        key = f"quota:{iso.year}-W{iso.week:02d}"
+        key = keyed(scope, f"quota:{iso.year}-W{iso.week:02d}")
     else:
-        key = f"quota:{today:%Y-%m}"
+        key = keyed(scope, f"quota:{today:%Y-%m}")
     if await supervision.fired(q, [key]):  # the coverage is counted only when it is to go out
         return []
-    coverage = await contacts.coverage(q, today.year)
+    coverage = await contacts.coverage(q, scope, today.year)
     if not coverage.not_contacted:
         return []
     return [Reminder(key, "quota", None, office, lambda _: quota_report(_, coverage))]
@@ -141,12 +141,13 @@ def stale(config: Config, w: supervision.Watched, dept: supervision.DepartmentSt
     return [(key, w.id, build)]
 
 
-async def bulletin(q: Tx, config: Config, today: date, leaders: list[int], watched: list[supervision.Watched],
-                    staff: dict[int, supervision.DepartmentStaff]) -> list[Reminder]:
-    """§13 定期通报: monthly, per department: open, due within 7 days, overdue."""
+async def bulletin(q: Tx, config: Config, today: date, scope: UnitScope, leaders: list[int],
+                   watched: list[supervision.Watched], staff: dict[int, supervision.DepartmentStaff]) -> list[Reminder]:
+    """§13 定期通报: monthly, per department of the unit: open, due within 7 days, overdue (`watched`: the unit's
+    open matters), to the unit's departments and leaders."""
     if today.day < config.supervision.bulletin_day:
         return []
-    key = f"bulletin:{today:%Y-%m}"
+    key = keyed(scope, f"bulletin:{today:%Y-%m}")
     if await supervision.fired(q, [key]):
         return []
     counts: dict[int | None, list[int]] = {}
@@ -159,7 +160,7 @@ async def bulletin(q: Tx, config: Config, today: date, leaders: list[int], watch
             row[2] += domain.days_overdue(w.due_date, today) > 0
     rows: list[tuple[str, int, int, int]] = []
     recipients: list[int] = []
-    for dept_id, name in await people.departments(q):
+    for dept_id, name in await people.departments(q, scope):
         n_open, soon, late = counts.get(dept_id, [0, 0, 0])
         rows.append((name, n_open, soon, late))
         dept = staff.get(dept_id)

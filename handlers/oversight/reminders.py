@@ -17,9 +17,16 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.matter.model import Matter
 from bot.messages import Reply
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Tx
 
 Make = Callable[[Translator], Reply]
+
+
+def keyed(scope: UnitScope, key: str) -> str:
+    """A reminder's key within its unit, for what belongs to no matter (a bulletin, a digest, the quota): unit 1's as
+    it was before units, so that an upgraded database fires nothing again; another unit's prefixed with its id."""
+    return key if scope.unit == FIRST_UNIT else f"unit{scope.unit}:{key}"
 
 
 @dataclass
@@ -34,8 +41,8 @@ class Reminder:
 
 @dataclass(frozen=True)
 class Tick:
-    """One sweep's moment and what every provider needs, read once: the snapshot to read from, the time,
-    the unit's day, and the office's and the leaders' person ids."""
+    """One sweep's moment, for one unit, and what every provider needs, read once: the snapshot to read from, the
+    time, the unit's day, the unit (`scope`), and its office's and its leaders' person ids."""
 
     q: Tx
     config: Config
@@ -43,7 +50,9 @@ class Tick:
     today: date
     office: list[int]
     leaders: list[int]
+    scope: UnitScope
 
 
 Provider = Callable[[Tick], Awaitable[list[Reminder]]]
-"""An area's reminders due at this tick (the sweep fires each once under its key, in working time)."""
+"""An area's reminders due at this tick for the tick's unit (the sweep asks each unit's in turn, and fires each
+reminder once under its key, in working time)."""

@@ -24,9 +24,10 @@ from bot.config import Config
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Incoming
+from bot.model import UnitScope
 from handlers.oversight import matter_rules as rules
 from handlers.oversight.reminders import Provider, Reminder, Tick
-from storage import people, supervision
+from storage import people, supervision, units
 from storage.db import Database, Tx
 from storage.records import RECORDS
 
@@ -92,9 +93,10 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
     out its key, which costs little; the reminder itself (the matter, its recipients, what is said)
     is built only for keys that have not fired, so a tick where nothing is new builds nothing."""
     today = now.astimezone(config.unit.tz).date()
-    office = await people.with_role(q, "office")
-    discipline = await people.with_role(q, "discipline")
-    leaders = await people.with_role(q, "leader")
+    # by unit: a matter's reminders go to its own unit's office, discipline inspection and leaders
+    office = await people.with_role_by_unit(q, "office")
+    discipline = await people.with_role_by_unit(q, "discipline")
+    leaders = await people.with_role_by_unit(q, "leader")
     watched = await supervision.watched(q)
     staff = await supervision.staff_by_department(q)
     lazy: list[rules.Lazy] = []
@@ -102,12 +104,12 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
     for w in watched:
         if w.state in supervision.DEADLINE_STATES:
             dept = staff.get(w.department_id) if w.department_id else None
-            lazy += rules.deadline(config, w, dept, today, office, discipline)
+            lazy += rules.deadline(config, w, dept, today, office.get(w.unit_id, []), discipline.get(w.unit_id, []))
     for w in watched:
         if w.state in supervision.URGED_STATES:
             dept = staff.get(w.department_id) if w.department_id else None
-            lazy += rules.urging(config, w, dept, today, leaders, urged)
-            lazy += rules.stale(config, w, dept, today, discipline)
+            lazy += rules.urging(config, w, dept, today, leaders.get(w.unit_id, []), urged)
+            lazy += rules.stale(config, w, dept, today, discipline.get(w.unit_id, []))
     lazy += await rules.unrated(q, config, today)
     done = await supervision.fired(q, [key for key, _id, _build in lazy])
     todo = [(matter_id, build) for key, matter_id, build in lazy if key not in done]
@@ -115,9 +117,12 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
     urged.update(await supervision.urgings_since_assignment(
         q, [matter_id for key, matter_id, _build in lazy if key.startswith("urge:") and key not in done]))
     found = [build(loaded[matter_id]) for matter_id, build in todo]
-    found += await rules.bulletin(q, config, today, leaders, watched, staff)
-    found += await rules.quota(q, today, office)
-    tick = Tick(q, config, now, today, office, leaders)
-    for provider in providers:
-        found += await provider(tick)
+    for unit in await units.listed(q):  # each unit's own bulletin, quota and areas' reminders, to its own staff
+        scope = UnitScope.of(unit.id)
+        found += await rules.bulletin(q, config, today, scope, leaders.get(unit.id, []),
+                                      [w for w in watched if w.unit_id == unit.id], staff)
+        found += await rules.quota(q, scope, today, office.get(unit.id, []))
+        tick = Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []), scope)
+        for provider in providers:
+            found += await provider(tick)
     return found

@@ -29,7 +29,7 @@ from bot.permissions import may
 from handlers.reports.digest_chart import chart_labels
 from handlers.reports.digest_figures import Digest, compute, on_demand, scheduled
 from handlers.reports.digest_text import render, reply, table
-from handlers.oversight.reminders import Reminder, Tick
+from handlers.oversight.reminders import Reminder, Tick, keyed
 from storage import people, supervision
 from storage.db import Tx
 
@@ -48,12 +48,13 @@ async def collect(tick: Tick) -> list[Reminder]:
     if not leaders:
         return found
     for period in scheduled(config.digest, today):
-        if await supervision.fired(q, [period.key]):  # computed and drawn only when it is to go out
+        key = keyed(tick.scope, period.key)
+        if await supervision.fired(q, [key]):  # computed and drawn only when it is to go out
             continue
-        figures = await compute(q, config, period, today)
+        figures = await compute(q, tick.scope, config, period, today)
         locales = {(await _locale(q, config, p)) for p in leaders}
         ready = await prepare(config, figures, sorted(locales), now)
-        found.append(Reminder(period.key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
+        found.append(Reminder(key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
     return found
 
 
@@ -74,7 +75,7 @@ async def read_first(ctx: Context) -> Digest:
     province's scale they take a second, and neither the writer nor the event loop is held meanwhile."""
     _allowed(ctx)
     today = ctx.today
-    return await compute(ctx.tx, ctx.config, on_demand(today), today)
+    return await compute(ctx.tx, ctx.scope, ctx.config, on_demand(today), today)
 
 
 def _allowed(ctx: Context) -> None:
@@ -88,7 +89,7 @@ async def command(ctx: Context) -> None:
     today = ctx.today
     figures = ctx.prepared
     if not (isinstance(figures, Digest) and figures.period == on_demand(today)):
-        figures = await compute(ctx.tx, ctx.config, on_demand(today), today)
+        figures = await compute(ctx.tx, ctx.scope, ctx.config, on_demand(today), today)
     ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Config, DigestConfig
 from bot.domain import add_months
 from bot.matter.states import State
+from bot.model import UnitScope
 from handlers.reports import measures, figures as reports
 from handlers.reports.measures import Satisfaction, Span, Timeliness
 from storage import contacts, digest as queries, people, reports as report_store
@@ -87,16 +88,16 @@ def on_demand(today: date) -> Period:
     return Period("week", today - timedelta(days=6), today, today)
 
 
-async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
-    """Every figure of the digest for `period`, with the state of the matters as it is `today`."""
+async def compute(q: Tx, scope: UnitScope, config: Config, period: Period, today: date) -> Digest:
+    """Every figure of the scope's digest for `period`, with the state of the matters as it is `today`."""
     tz = config.unit.tz
     span = Span(period.first, period.last, min(period.last, today), tz)
-    facts = await reports.span_facts(q, span)
-    names = dict(await people.departments(q))
+    facts = await reports.span_facts(q, scope, span)
+    names = await people.department_names(q, scope)
     start, end = reports.window(period.first, period.last, tz)
     year = period.last.year
-    ratings = await report_store.ratings(q, *reports.window(date(year, 1, 1), date(year, 12, 31), tz))
-    coverage = await contacts.coverage(q, year)
+    ratings = await report_store.ratings(q, scope, *reports.window(date(year, 1, 1), date(year, 12, 31), tz))
+    coverage = await contacts.coverage(q, scope, year)
     horizon = today + timedelta(days=SOON_DAYS) if period.kind == "week" else add_months(today, 1)
     pending = measures.not_concluded(facts, today, tz)
 
@@ -115,13 +116,13 @@ async def compute(q: Tx, config: Config, period: Period, today: date) -> Digest:
         due_soon=items(measures.due_soon(pending, today, SOON_DAYS, tz)),
         overdue=items(measures.overdue(pending, today, tz)),
         owing_notice=items(measures.owing_notice(facts, today, config.supervision.major_notice_days)),
-        reopened=sum((await report_store.dissatisfied(q, start, end)).values()),
+        reopened=sum((await report_store.dissatisfied(q, scope, start, end)).values()),
         reopened_now=sum(1 for m in facts if m.state == State.REOPENED),
         year=year,
         satisfaction=measures.satisfaction(ratings),
         contacted=coverage.contacted,
         representatives=coverage.total,
-        events=await queries.upcoming_events(q, _local_start(today, tz), _local_start(horizon + timedelta(days=1), tz),
+        events=await queries.upcoming_events(q, scope, _local_start(today, tz), _local_start(horizon + timedelta(days=1), tz),
                                              tz),
         half_year_due=half_year_due(today),
         departments=load_by_department(pending, names, today),

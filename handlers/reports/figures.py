@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.contacts_file import METHODS
 from bot.domain import KINDS, OUTCOMES, days_overdue
 from bot.matter.states import STATES, State
+from bot.model import UnitScope
 from handlers.reports import measures
 from handlers.reports.measures import Rate, Satisfaction, Span, Timeliness, local_day
 from storage import audit, contacts, people, reports
@@ -195,33 +196,33 @@ def _events_of(found: dict[int | None, tuple[int, int]], department: int | None,
     return found.get(department, (0, 0))[0]
 
 
-async def span_facts(q: Tx, span: Span) -> list[MatterFacts]:
-    """The facts every measure of the span may need (storage/reports.py `facts`)."""
+async def span_facts(q: Tx, scope: UnitScope, span: Span) -> list[MatterFacts]:
+    """The facts every measure of the span may need, of the scope's matters (storage/reports.py `facts`)."""
     start, end = window(span.first, span.last, span.tz)
-    return await reports.facts(q, start, end, span.first, span.last)
+    return await reports.facts(q, scope, start, end, span.first, span.last)
 
 
-async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: str) -> HalfYearFigures:
+async def half_year(q: Tx, scope: UnitScope, period: HalfYear, today: date, tz: ZoneInfo, unit: str) -> HalfYearFigures:
     """Compute the half-year report's figures as of `today` (a period not begun yet: PeriodError)."""
     if today < period.first:
         raise PeriodError(period.code)
     first, last = period.first, period.last
     span = Span(first, last, min(last, today), tz)
     start, end = window(first, last, tz)
-    facts = await span_facts(q, span)
-    departments = dict(await people.departments(q))
+    facts = await span_facts(q, scope, span)
+    departments = await people.department_names(q, scope)
     cohort = measures.registered(facts, span)
     moved = Counter(m.transferred_to or "" for m in measures.transferred(facts, span))
     cohort_handled = [m for m in cohort if measures.handled_by(m, span.as_of, tz)]
     overdue = [OverdueMatter(m.number, m.kind, departments.get(m.department_id or 0, ""), m.due_date,
                              days_overdue(m.due_date, span.as_of)) for m in measures.overdue(facts, span.as_of, tz)]
-    by_method = await reports.contacts_by_method(q, first, last)
+    by_method = await reports.contacts_by_method(q, scope, first, last)
     entries = await reports.entries_between(q, first, last)
     return HalfYearFigures(
         period=period, as_of=span.as_of, unit=unit,
         contacts_by_method={m: by_method.get(m, 0) for m in METHODS},
-        coverage=await contacts.coverage_between(q, first, last),
-        year_coverage=await contacts.coverage_between(q, date(period.year, 1, 1), last) if period.half == 2 else None,
+        coverage=await contacts.coverage_between(q, scope, first, last),
+        year_coverage=await contacts.coverage_between(q, scope, date(period.year, 1, 1), last) if period.half == 2 else None,
         by_kind={k: sum(1 for m in cohort if m.kind == k) for k in KINDS},
         disposition=Disposition(len(cohort_handled), sum(1 for m in cohort_handled if m.state == State.TRANSFERRED),
                                 len(cohort) - len(cohort_handled)),
@@ -229,19 +230,19 @@ async def half_year(q: Tx, period: HalfYear, today: date, tz: ZoneInfo, unit: st
         by_outcome={o: sum(1 for m in cohort if (m.outcome or "") == o) for o in (*OUTCOMES, "")},
         handled=len(measures.handled(facts, span)),
         timeliness=measures.timeliness(facts, span),
-        satisfaction=measures.satisfaction(await reports.ratings(q, start, end)),
-        reopened=sum((await reports.dissatisfied(q, start, end)).values()),
-        extensions=await reports.extensions_by_state(q, start, end),
+        satisfaction=measures.satisfaction(await reports.ratings(q, scope, start, end)),
+        reopened=sum((await reports.dissatisfied(q, scope, start, end)).values()),
+        extensions=await reports.extensions_by_state(q, scope, start, end),
         transfers=sorted(moved.items(), key=lambda item: (-item[1], item[0])),
         not_concluded=len(measures.not_concluded(facts, span.as_of, tz)),
         overdue=overdue,
-        urgings=await reports.event_totals(q, "urged", start, end),
-        stale=await reports.event_totals(q, "stale", start, end),
+        urgings=await reports.event_totals(q, scope, "urged", start, end),
+        stale=await reports.event_totals(q, scope, "stale", start, end),
         major_cases=[e for e in entries if e.kind == "major_case_report"],
         protests=[e for e in entries if e.kind == "protest"],
-        supervisors=await reports.supervisors(q),
+        supervisors=await reports.supervisors(q, scope),
         events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
-                for at, title, kind, attended, supervisors in await reports.events_held(q, start, end)],
+                for at, title, kind, attended, supervisors in await reports.events_held(q, scope, start, end)],
         audit_head=await audit.head(q),
     )
 
@@ -251,17 +252,17 @@ EVENT_KINDS_ZH = {"forum": "座谈会", "work_report": "工作汇报会", "inspe
                   "visit": "登门走访", "case_discussion": "案件研讨", "other": "其他"}
 
 
-async def assessment(q: Tx, year: int, today: date, tz: ZoneInfo, unit: str) -> AssessmentFigures:
+async def assessment(q: Tx, scope: UnitScope, year: int, today: date, tz: ZoneInfo, unit: str) -> AssessmentFigures:
     """Compute the yearly assessment per department and per staff member (a year not begun: PeriodError)."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     if today < first:
         raise PeriodError(str(year))
     span = Span(first, last, min(last, today), tz)
     start, end = window(first, last, tz)
-    facts = await span_facts(q, span)
-    found = await reports.ratings(q, start, end)
-    reopened = await reports.dissatisfied(q, start, end)
-    stale = await reports.events_by_department(q, "stale", start, end)
+    facts = await span_facts(q, scope, span)
+    found = await reports.ratings(q, scope, start, end)
+    reopened = await reports.dissatisfied(q, scope, start, end)
+    stale = await reports.events_by_department(q, scope, "stale", start, end)
 
     def figures(name: str, mine: list[MatterFacts], department: int | None, everything: bool = False
                 ) -> DepartmentFigures:
@@ -279,13 +280,13 @@ async def assessment(q: Tx, year: int, today: date, tz: ZoneInfo, unit: str) -> 
         )
 
     rows = [figures(name, [m for m in facts if m.department_id == dept_id], dept_id)
-            for dept_id, name in await people.departments(q)]
+            for dept_id, name in await people.departments(q, scope)]
     unassigned = figures("", [m for m in facts if m.department_id is None], None)
     if unassigned != DepartmentFigures("", 0, 0, None, Timeliness(), Satisfaction(), 0, 0):
         rows.append(unassigned)
-    made = await contacts.contacts_by_staff(q, year)
-    urged = await reports.events_by_actor(q, "urged", start, end)
+    made = await contacts.contacts_by_staff(q, scope, year)
+    urged = await reports.events_by_actor(q, scope, "urged", start, end)
     staff = [StaffFigures(s.name, s.department, s.roles, made.get(s.id, 0), *urged.get(s.id, (0, 0)))
-             for s in await reports.staff(q)]
+             for s in await reports.staff(q, scope)]
     return AssessmentFigures(year=year, as_of=span.as_of, unit=unit, departments=rows,
                              total=figures("", facts, None, everything=True), staff=staff)

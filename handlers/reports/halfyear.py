@@ -25,10 +25,11 @@ from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
+from bot.model import FIRST_UNIT
 from handlers.reports import figures as reports
 from handlers.oversight.reminders import Make, Reminder, Tick
 from handlers.reports.figures import HalfYear, HalfYearFigures, PeriodError
-from storage import audit, reports as report_store
+from storage import audit, units, reports as report_store
 from storage.reports import RegisterEntry
 
 
@@ -52,6 +53,8 @@ def reminded_period(today: date) -> HalfYear:
 
 async def collect(tick: Tick) -> list[Reminder]:
     """The reporting reminders due today (the sweep fires each once under its key, in working time)."""
+    if tick.scope.unit != FIRST_UNIT:  # the NPC register and the half-year reports' records know no unit yet (docs/design-units.md): unit 1's alone
+        return []
     q, today, office = tick.q, tick.today, tick.office
     found: list[Reminder] = []
     iso = today.isocalendar()
@@ -120,7 +123,12 @@ async def read_first(ctx: Context) -> HalfYearFigures:
     province's scale they take seconds, and neither the writer nor the event loop is held meanwhile."""
     _allowed(ctx)
     period = _period(ctx, ctx.inc.args)
-    return await reports.half_year(ctx.tx, period, ctx.today, ctx.config.unit.tz, ctx.config.unit.name)
+    return await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, ctx.config.unit.tz, await _unit_name(ctx))
+
+
+async def _unit_name(ctx: Context) -> str:
+    """The name of the acting unit, as its report is headed."""
+    return (await units.get(ctx.tx, ctx.scope.unit)).name
 
 
 def _allowed(ctx: Context) -> None:
@@ -156,7 +164,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     figures = ctx.prepared  # read first for the command (`read_first`), if it was: the same period, today
     if not (isinstance(figures, HalfYearFigures) and figures.period == period
             and figures.as_of == min(period.last, ctx.today)):
-        figures = await reports.half_year(ctx.tx, period, ctx.today, tz, ctx.config.unit.name)
+        figures = await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, tz, await _unit_name(ctx))
     report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
                                           regulation=ctx.config.terms.regulation)
     docx, xlsx = await asyncio.to_thread(report_text.half_year_files, report)  # a second of CPU: not on the loop

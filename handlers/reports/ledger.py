@@ -215,7 +215,7 @@ async def _draw(ctx: Context) -> Drawn:
     person = _allowed(ctx)
     tz = ctx.config.unit.tz
     today = ctx.today
-    f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx))
+    f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx, ctx.scope))
     data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return Drawn(ctx.inc.args, person.id, f, store.put(data)[1], count)

@@ -1,0 +1,262 @@
+"""Units (issue 17, docs/design-units.md, green step 1 continued): a second unit of the deployment has its own
+departments (their names unique within the unit: both have a 第一检察部) and its own staff, added with `--unit`
+on the command line; a matter's notices, choices and reminders stay within its unit — a county's new matter is told
+to the county's office, assigned among the county's departments, urged by the county's staff, and never shown to
+another unit's. Until memberships (step 2) a representative's unit is their row's `unit_id`."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.model import UnitScope
+from storage import migrate, people, units
+from storage.db import Database
+from tests.cast import STALE, TABLES, Cast, People, at, submit_suggestion
+from tests.fakes import Harness, MovableClock, User
+
+START = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+async def _lb(harness: Harness) -> int:
+    async with harness.db.transaction() as tx:
+        return (await units.add(tx, "灵宝市人民检察院", "LB", "LS", "Asia/Shanghai", START)).id
+
+
+class County(People):
+    """The second unit's people: an office, a handler and a head in its own 第一检察部, discipline, a leader and a
+    deputy of its congress."""
+
+    async def setup(self, unit: int) -> None:
+        h = self.h
+        self.dept1 = await h.add_department("第一检察部", unit=unit)
+        self.office = await self.bind(await h.add_staff("李娜", ["office"], unit=unit), "7001")
+        self.handler = await self.bind(await h.add_staff("赵强", ["handler"], "第一检察部", unit=unit), "7002")
+        self.head = await self.bind(await h.add_staff("钱军", ["head"], "第一检察部", unit=unit), "7003")
+        self.discipline = await self.bind(await h.add_staff("冯丽", ["discipline"], unit=unit), "7004")
+        self.leader = await self.bind(await h.add_staff("韩涛", ["leader"], unit=unit), "7005")
+        self.deputy = await self.bind(await h.add_representative("张华", phone="13800000009", unit=unit), "7006")
+
+
+async def _county_suggestion(harness: Harness) -> tuple[Cast, County, int]:
+    """LS's people, LB's, and LB's deputy's suggestion LB-2026-0001, registered."""
+    ls = Cast(harness)
+    await ls.setup()
+    lb = await _lb(harness)
+    county = County(harness)
+    await county.setup(lb)
+    await submit_suggestion(county.deputy)
+    return ls, county, lb
+
+
+def _mentions(user: User, since: int, text: str) -> bool:
+    return any(text in s.text for s in user.received[since:])
+
+
+def _counts(*users: User) -> dict[str, int]:
+    """How many messages each user has had so far, by chat: what came after is what a step sent them."""
+    return {u.user_id: len(u.received) for u in users}
+
+
+async def test_two_units_each_have_a_first_department_and_a_unit_has_it_once(harness: Harness) -> None:
+    lb = await _lb(harness)
+    ls_dept = await harness.add_department("第一检察部")
+    lb_dept = await harness.add_department("第一检察部", unit=lb)
+    assert ls_dept != lb_dept
+    async with harness.db.snapshot() as q:
+        assert await people.departments(q, UnitScope.of(1)) == [(ls_dept, "第一检察部")]
+        assert await people.departments(q, UnitScope.of(lb)) == [(lb_dept, "第一检察部")]
+        assert await people.department_by_name(q, UnitScope.of(lb), "第一检察部") == lb_dept
+    before = await harness.dump("departments")
+    with pytest.raises(Exception) as refused:  # the engine's own refusal: (unit, name) is unique
+        await harness.add_department("第一检察部", unit=lb)
+    assert "unique" in str(refused.value).lower()
+    assert await harness.dump("departments") == before
+
+
+async def test_a_county_matter_stays_within_the_county(harness: Harness) -> None:
+    """Its office is told, not the other unit's; the office assigns it among its own departments and names its own
+    urger; its department's handler is told; the other unit's handlers of a department of the same name are not."""
+    ls = Cast(harness)
+    await ls.setup()
+    lb = await _lb(harness)
+    county = County(harness)
+    await county.setup(lb)
+    ls_staff = (ls.office, ls.handler1, ls.discipline, ls.leader)
+    ls_seen = _counts(*ls_staff)
+
+    await submit_suggestion(county.deputy)
+    assert _mentions(county.deputy, 0, "LB-2026-0001")
+    assert _mentions(county.office, 0, "LB-2026-0001")  # its office is told of the new matter
+    assert not any(_mentions(u, ls_seen[u.user_id], "LB-2026-0001") for u in ls_staff)
+
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("交办")
+    assert "第二检察部" not in county.office.last_buttons()  # LS's; the county has only its own 第一检察部
+    await county.office.press("第一检察部")
+    assert "陈静" not in county.office.last_buttons()  # the urger is one of the county's office
+    await county.office.press("李娜")
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT unit_id, department_id, urger_id FROM matters WHERE number = 'LB-2026-0001'")
+        assert row is not None and tuple(row)[:2] == (lb, county.dept1)
+    assert _mentions(county.handler, 0, "LB-2026-0001")
+    assert not any(_mentions(u, ls_seen[u.user_id], "LB-2026-0001") for u in ls_staff)
+    assert not _mentions(ls.handler1, 0, "LB-2026-0001")  # LS's 第一检察部 is another department
+
+
+async def test_another_units_department_pressed_on_an_assignment_is_refused(harness: Harness) -> None:
+    ls, county, _ = await _county_suggestion(harness)
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("交办")
+    offered = [data for s in reversed(county.office.received) for label, data in s.buttons if label == "第一检察部"][0]
+    assert offered.endswith(str(county.dept1))
+    forged = re.sub(r"\d+$", str(ls.dept2), offered)  # LS's 第二检察部, staffed, pressed in LB's dialogue
+    before = await harness.dump(*TABLES)
+    answered = await county.office.press_data(forged)
+    assert [s.text for s in answered] == [STALE]  # not among those offered: as if there were none
+    assert await harness.dump(*TABLES) == before
+
+
+async def test_a_representative_of_another_unit_cannot_be_registered_for(harness: Harness) -> None:
+    """The office registers on behalf of its own unit's representatives only; searching finds none of another's."""
+    ls = Cast(harness)
+    await ls.setup()
+    lb = await _lb(harness)
+    await harness.add_representative("张华", phone="13800000009", unit=lb)
+    await ls.office.say("/register")
+    found = await ls.office.say("张华")
+    assert not any("张华" == label for s in found for label, _ in s.buttons)
+    assert not any("张华" in label for label in ls.office.last_buttons())
+
+
+async def test_the_sweep_reminds_each_units_own_staff(harness: Harness) -> None:
+    """§12 §13 §16: an overdue county matter reaches the county's department, office and discipline inspection; the
+    monthly bulletin of each unit goes to its own departments and leaders, under keys of their own."""
+    ls, county, lb = await _county_suggestion(harness)
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("交办")
+    await county.office.press("第一检察部")
+    await county.office.press("李娜")
+    seen = _counts(ls.office, ls.handler1, ls.handler2, ls.discipline, ls.leader,
+                   county.office, county.handler, county.discipline, county.leader)
+    async with harness.db.transaction() as tx:  # its due date passed eleven days before the tick
+        await tx.execute("UPDATE matters SET due_date = '2026-12-10' WHERE number = 'LB-2026-0001'")
+    harness.clock.set(at(date(2026, 12, 21), 10))  # a Monday
+    await harness.app.supervise()
+    await harness.app.settle()
+    for user in (county.office, county.handler, county.discipline):
+        assert _mentions(user, seen[user.user_id], "LB-2026-0001"), user.user_id  # overdue: both lines
+    for user in (ls.office, ls.handler1, ls.handler2, ls.discipline, ls.leader):
+        assert not _mentions(user, seen[user.user_id], "LB-2026-0001"), user.user_id
+    async with harness.db.snapshot() as q:
+        keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE key LIKE '%bulletin:%' ORDER BY key")]
+    assert keys == ["bulletin:2026-12", f"unit{lb}:bulletin:2026-12"]  # unit 1's as before units
+    [county_bulletin] = _starting(county.leader, seen, "定期通报（2026年12月）")
+    assert "第一检察部：在办 1 件" in county_bulletin and "第二检察部" not in county_bulletin
+    [ls_bulletin] = _starting(ls.leader, seen, "定期通报（2026年12月）")
+    assert "第一检察部：在办 0 件" in ls_bulletin and "第二检察部：在办 0 件" in ls_bulletin
+    # the leaders' monthly digest, each unit's its own: the county's lists its overdue matter, LS's does not
+    [county_digest] = _starting(county.leader, seen, "联络工作月报")
+    assert "LB-2026-0001" in county_digest and "已联系代表委员 0/1 名" in county_digest
+    assert len(_starting(ls.leader, seen, "联络工作月报")) == 1
+
+
+def _starting(user: User, seen: dict[str, int], head: str) -> list[str]:
+    return [s.text for s in user.received[seen[user.user_id]:] if s.text.startswith(head)]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_department_and_staff_add_take_the_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "data" / "liaison.db"}"\n'
+                      f'files_dir = "{tmp_path / "files"}"\nkey_file = "{tmp_path / "liaison.key"}"\n'
+                      '[unit]\nname = "卢氏县人民检察院"\nmatter_prefix = "LS"\n', "utf-8")
+
+    def run(*argv: str) -> tuple[int, str]:
+        code = main(["--config", str(config), *argv], MovableClock())
+        printed = capsys.readouterr()
+        return code, printed.out + printed.err
+
+    assert run("department", "add", "第一检察部")[0] == 0  # one unit: no --unit needed
+    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LS")[0] == 0
+    code, out = run("department", "add", "第二检察部")
+    assert code != 0 and "--unit" in out and "LB 灵宝市人民检察院" in out  # several: never a guess
+    assert run("department", "add", "第一检察部", "--unit", "LB")[0] == 0
+    code, out = run("department", "add", "第一检察部", "--unit", "LB")
+    assert code != 0 and "exists already" in out
+    code, out = run("department", "add", "第一检察部", "--unit", "XX")
+    assert code != 0 and "no unit has the prefix XX" in out
+    code, out = run("staff", "add", "--name", "赵强", "--roles", "handler", "--department", "第一检察部", "--unit", "LB")
+    assert code == 0 and "of LB" in out
+    code, out = run("staff", "add", "--name", "王芳", "--roles", "handler", "--department", "第二检察部", "--unit", "LB")
+    assert code != 0 and "LB has no department 第二检察部" in out
+    database = sqlite3.connect(tmp_path / "data" / "liaison.db")
+    try:
+        assert database.execute("SELECT d.unit_id, d.name FROM departments d ORDER BY d.id").fetchall() == \
+            [(1, "第一检察部"), (2, "第一检察部")]
+        assert database.execute("SELECT p.name, p.unit_id, d.unit_id FROM persons p JOIN departments d"
+                                " ON d.id = p.department_id").fetchall() == [("赵强", 2, 2)]
+    finally:
+        database.close()
+
+
+# -- the migration runner's rebuilds ------------------------------------------------------------
+
+
+def _migrations(folder: Path, second: str) -> Path:
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text(
+        "CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+        "CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id));\n"
+        "INSERT INTO parents (id, name) VALUES (1, 'a'), (2, 'b');\n"
+        "INSERT INTO children (parent_id) VALUES (1), (2);\n", "utf-8")
+    (folder / "0002_rebuild.sql").write_text(second, "utf-8")
+    return folder
+
+
+REBUILD = ("-- foreign keys off\n"
+           "CREATE TABLE parents_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, unit INTEGER NOT NULL DEFAULT 1,"
+           " UNIQUE (unit, name));\n"
+           "INSERT INTO parents_new (id, name) SELECT id, name FROM parents{where};\n"
+           "DROP TABLE parents;\n"
+           "ALTER TABLE parents_new RENAME TO parents;\n")
+
+
+async def test_a_rebuilding_migration_runs_with_foreign_keys_off_and_keeps_every_reference(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.db")
+    try:
+        assert await migrate.migrate(db, START, _migrations(tmp_path / "m", REBUILD.format(where=""))) == \
+            ["0001_first.sql", "0002_rebuild.sql"]
+        async with db.transaction() as tx:
+            assert await tx.scalar("PRAGMA foreign_keys") == 1  # on again
+            await tx.execute("INSERT INTO parents (name, unit) VALUES ('a', 2)")  # the new UNIQUE
+            assert [tuple(r) for r in await tx.all("SELECT c.id, p.name FROM children c JOIN parents p"
+                                                   " ON p.id = c.parent_id ORDER BY c.id")] == [(1, "a"), (2, "b")]
+            with pytest.raises(sqlite3.IntegrityError):  # and enforced
+                await tx.execute("INSERT INTO children (parent_id) VALUES (99)")
+    finally:
+        await db.close()
+
+
+async def test_a_rebuild_that_would_break_a_reference_is_refused_and_nothing_of_it_kept(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.db")
+    folder = _migrations(tmp_path / "m", REBUILD.format(where=" WHERE id = 1"))  # parent 2 lost: a child orphaned
+    try:
+        with pytest.raises(migrate.MigrationError, match="0002_rebuild.sql would break a reference"):
+            await migrate.migrate(db, START, folder)
+        async with db.transaction() as tx:
+            assert await tx.scalar("PRAGMA foreign_keys") == 1
+            assert [r[0] for r in await tx.all("SELECT version FROM schema_migrations")] == [1]
+            assert [tuple(r) for r in await tx.all("SELECT * FROM parents ORDER BY id")] == [(1, "a"), (2, "b")]
+            with pytest.raises(sqlite3.IntegrityError):  # 0001's UNIQUE (name) as it was
+                await tx.execute("INSERT INTO parents (name) VALUES ('a')")
+    finally:
+        await db.close()
