@@ -172,7 +172,7 @@ async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
                                  now.astimezone(config.unit.tz).date(), await people_store.departments(q, REPORTED))
         except ledger.FilterError as exc:
             raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
-        data, count = await ledger.ledger_file(q, found, config.unit.name, now, config.unit.tz)
+        data, count = await ledger.ledger_file(q, REPORTED, found, config.unit.name, now, config.unit.tz)
     office_files.save(out, data)
     return {"message": f"ledger {found.first}..{found.last}: {count} matters written to {out}",
             "first": found.first.isoformat(), "last": found.last.isoformat(), "matters": count, "xlsx": str(out)}

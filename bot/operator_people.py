@@ -151,7 +151,8 @@ async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if args.department:
             dept_id = await people.department_by_name(tx, UnitScope.of(unit.id), args.department.strip())
             if dept_id is None:
-                raise Refused(f"{unit.prefix} has no department {args.department}; add it first: department add NAME")
+                raise Refused(f"{unit.prefix} has no department {args.department.strip()}; add it first: "
+                              f"department add {args.department.strip()} --unit {unit.prefix}")
         if "handler" in roles and dept_id is None:
             raise Refused("a handler belongs to a department: give --department")
         person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now(),

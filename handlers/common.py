@@ -11,7 +11,7 @@ from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
 from bot.model import Person
 from handlers.labels import listed
-from storage import events, people
+from storage import events, people, units
 
 
 def role_title(_: Translator, person: Person) -> str:
@@ -185,11 +185,16 @@ async def cancel(ctx: Context) -> None:
     await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted."), buttons=_menu_or_nothing(ctx)))
 
 
+async def unit_name(ctx: Context) -> str:
+    """The name of the unit the person acts in (卢氏县人民检察院), as its messages and papers say it."""
+    return (await units.get(ctx.tx, ctx.scope.unit)).name
+
+
 async def unbound(ctx: Context) -> None:
     await ctx.reply(Reply(ctx._(
         "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
         "and for its staff. To use it, please ask the liaison office for your personal invite link, "
-        "then open the link.", unit=ctx.config.unit.name)))
+        "then open the link.", unit=await unit_name(ctx))))
 
 
 async def not_understood(ctx: Context) -> None:

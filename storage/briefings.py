@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.model import UnitScope
 from storage.db import Tx, ts
 from storage.matters import StoredFile
+from storage.units import within
 
 
 @dataclass(frozen=True)
@@ -21,12 +23,12 @@ class Briefing:
     sent_at: str
 
 
-async def create(q: Tx, title: str, text: str, created_by: int, audience: dict[str, Any], files: list[StoredFile],
-                 now: datetime) -> int:
-    """Store a briefing as sent now, with its files in order."""
+async def create(q: Tx, scope: UnitScope, title: str, text: str, created_by: int, audience: dict[str, Any],
+                 files: list[StoredFile], now: datetime) -> int:
+    """Store a briefing of the scope's own unit as sent now, with its files in order."""
     briefing_id = await q.insert(
-        "INSERT INTO briefings (title, text, created_by, audience, sent_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        (title, text, created_by, json.dumps(audience, ensure_ascii=False), ts(now)),
+        "INSERT INTO briefings (title, text, created_by, audience, sent_at, unit_id) VALUES (?, ?, ?, ?, ?, ?)"
+        " RETURNING id", (title, text, created_by, json.dumps(audience, ensure_ascii=False), ts(now), scope.unit),
     )
     await q.executemany(
         "INSERT INTO briefing_files (briefing_id, kind, name, size, mime, sha256, path) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -35,8 +37,9 @@ async def create(q: Tx, title: str, text: str, created_by: int, audience: dict[s
     return briefing_id
 
 
-async def get(q: Tx, briefing_id: int) -> Briefing | None:
-    row = await q.one("SELECT * FROM briefings WHERE id = ?", (briefing_id,))
+async def get(q: Tx, scope: UnitScope, briefing_id: int) -> Briefing | None:
+    """The briefing, if it is one of the scope's units'."""
+    row = await q.one(f"SELECT * FROM briefings WHERE id = ? AND {within(scope)}", (briefing_id,))
     if row is None:
         return None
     return Briefing(row["id"], row["title"], row["text"], row["created_by"], row["sent_at"])

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.model import UnitScope
 from storage.db import Row, Tx, ts
+from storage.units import within
 
 KINDS = ("free_text", "choice")
 AUDIENCES = ("all", "npc", "cppcc", "sector", "named")
@@ -85,12 +87,12 @@ def _card(row: Row) -> Card:
     return Card(row["id"], row["title"], row["created_by"], json.loads(row["audience"]), row["sent_at"], row["state"])
 
 
-async def create(q: Tx, title: str, created_by: int, audience: dict[str, Any],
+async def create(q: Tx, scope: UnitScope, title: str, created_by: int, audience: dict[str, Any],
                  questions: list[tuple[str, str, list[str]]], now: datetime) -> int:
-    """Store a card as sent now, with its questions (text, kind, choices) in order."""
+    """Store a card of the scope's own unit as sent now, with its questions (text, kind, choices) in order."""
     card_id = await q.insert(
-        "INSERT INTO cards (title, created_by, audience, sent_at) VALUES (?, ?, ?, ?) RETURNING id",
-        (title, created_by, json.dumps(audience, ensure_ascii=False), ts(now)),
+        "INSERT INTO cards (title, created_by, audience, sent_at, unit_id) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (title, created_by, json.dumps(audience, ensure_ascii=False), ts(now), scope.unit),
     )
     for position, (text, kind, choices) in enumerate(questions, start=1):
         if kind not in KINDS:
@@ -107,8 +109,9 @@ async def add_recipient(q: Tx, card_id: int, person_id: int, sent_at: datetime |
                     (card_id, person_id, ts(sent_at) if sent_at else None))
 
 
-async def get(q: Tx, card_id: int) -> Card | None:
-    row = await q.one("SELECT * FROM cards WHERE id = ?", (card_id,))
+async def get(q: Tx, scope: UnitScope, card_id: int) -> Card | None:
+    """The card, if it is one of the scope's units' (an id from a button is user input: another's is none)."""
+    row = await q.one(f"SELECT * FROM cards WHERE id = ? AND {within(scope)}", (card_id,))
     return None if row is None else _card(row)
 
 
@@ -184,21 +187,22 @@ def _tally(row: Row) -> Tally:
     return Tally(_card(row), int(row["recipients"]), int(row["reached"]), int(row["answered"]), int(row["declined"]))
 
 
-async def recent(q: Tx, limit: int) -> list[Tally]:
-    """The latest cards first, with how they stand."""
-    rows = await q.all(f"{_TALLY} GROUP BY c.id ORDER BY c.id DESC LIMIT ?", (limit,))
+async def recent(q: Tx, scope: UnitScope, limit: int) -> list[Tally]:
+    """The scope's latest cards first, with how they stand."""
+    rows = await q.all(f"{_TALLY} WHERE {within(scope, 'c.unit_id')} GROUP BY c.id ORDER BY c.id DESC LIMIT ?",
+                       (limit,))
     return [_tally(r) for r in rows]
 
 
-async def tally(q: Tx, card_id: int) -> Tally | None:
-    row = await q.one(f"{_TALLY} WHERE c.id = ? GROUP BY c.id", (card_id,))
+async def tally(q: Tx, scope: UnitScope, card_id: int) -> Tally | None:
+    row = await q.one(f"{_TALLY} WHERE c.id = ? AND {within(scope, 'c.unit_id')} GROUP BY c.id", (card_id,))
     return None if row is None else _tally(row)
 
 
-async def awaiting_reminder(q: Tx) -> list[Card]:
-    """Open cards that some reached recipient has neither answered nor declined, never reminded of."""
+async def awaiting_reminder(q: Tx, scope: UnitScope) -> list[Card]:
+    """The scope's open cards that some reached recipient has neither answered nor declined, never reminded of."""
     rows = await q.all(
-        "SELECT c.* FROM cards c WHERE c.state = 'sent'"
+        f"SELECT c.* FROM cards c WHERE c.state = 'sent' AND {within(scope, 'c.unit_id')}"
         " AND EXISTS (SELECT 1 FROM card_recipients r WHERE r.card_id = c.id AND r.sent_at IS NOT NULL"
         "   AND r.answered_at IS NULL AND r.declined_at IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM card_recipients r WHERE r.card_id = c.id AND r.reminded_at IS NOT NULL)"
@@ -219,8 +223,8 @@ async def mark_reminded(q: Tx, card_id: int, now: datetime) -> int:
 # -- audiences: whom a card or a briefing goes to --------------------------------------
 
 
-async def audience_members(q: Tx, audience: dict[str, Any]) -> list[int]:
-    """The representatives on the roster now that an audience names, by name."""
+async def audience_members(q: Tx, scope: UnitScope, audience: dict[str, Any]) -> list[int]:
+    """The representatives on the scope's own unit's roster now that an audience names, by name."""
     kind = audience.get("kind")
     params: tuple[object, ...]
     if kind == "all":
@@ -236,5 +240,5 @@ async def audience_members(q: Tx, audience: dict[str, Any]) -> list[int]:
         where, params = f"body IS NOT NULL AND id IN ({', '.join('?' for _ in ids)})", tuple(ids)
     else:
         raise ValueError(f"unknown audience {audience!r}")
-    rows = await q.all(f"SELECT id FROM persons WHERE {where} ORDER BY name, id", params)
+    rows = await q.all(f"SELECT id FROM persons WHERE {where} AND unit_id = ? ORDER BY name, id", (*params, scope.unit))
     return [int(r["id"]) for r in rows]

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+from bot.model import UnitScope
 from storage.db import Row, Tx, parse_ts, ts
+from storage.units import within
 
 KINDS: Final = ("forum", "work_report", "inspection", "open_day", "visit", "case_discussion", "other")
 ANSWERS: Final = ("invited", "accepted", "declined")
@@ -59,26 +61,36 @@ def _event(row: Row) -> Event:
                  held_at=row["held_at"])
 
 
-async def add(q: Tx, kind: str, title: str, starts_at: datetime, place: str, matter_id: int | None,
-              audience: str, created_by: int | None, now: datetime) -> int:
+async def add(q: Tx, scope: UnitScope, kind: str, title: str, starts_at: datetime, place: str,
+              matter_id: int | None, audience: str, created_by: int | None, now: datetime) -> int:
+    """A new event of the scope's own unit."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
     return await q.insert(
-        "INSERT INTO events (kind, title, starts_at, place, matter_id, audience, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (kind, title, ts(starts_at), place, matter_id, audience, created_by, ts(now)),
+        "INSERT INTO events (kind, title, starts_at, place, matter_id, audience, created_by, created_at, unit_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (kind, title, ts(starts_at), place, matter_id, audience, created_by, ts(now), scope.unit),
     )
 
 
-async def get(q: Tx, event_id: int) -> Event | None:
-    row = await q.one("SELECT * FROM events WHERE id = ?", (event_id,))
+async def get(q: Tx, scope: UnitScope, event_id: int) -> Event | None:
+    """The event, if it is one of the scope's units' (an id from a button is user input: another's is none)."""
+    row = await q.one(f"SELECT * FROM events WHERE id = ? AND {within(scope)}", (event_id,))
     return None if row is None else _event(row)
 
 
-async def starting_from(q: Tx, since: datetime, limit: int) -> list[Event]:
-    """Events that start at or after `since`, soonest first."""
-    rows = await q.all("SELECT * FROM events WHERE starts_at >= ? AND state != 'cancelled' ORDER BY starts_at, id"
-                       " LIMIT ?", (ts(since), limit))
+async def invited_to(q: Tx, person_id: int, event_id: int) -> Event | None:
+    """The event, if this person is invited to it (whichever unit holds it: a representative answers their own
+    invitations)."""
+    row = await q.one("SELECT e.* FROM events e JOIN invitations i ON i.event_id = e.id"
+                      " WHERE e.id = ? AND i.person_id = ?", (event_id, person_id))
+    return None if row is None else _event(row)
+
+
+async def starting_from(q: Tx, scope: UnitScope, since: datetime, limit: int) -> list[Event]:
+    """The scope's events that start at or after `since`, soonest first."""
+    rows = await q.all(f"SELECT * FROM events WHERE starts_at >= ? AND state != 'cancelled' AND {within(scope)}"
+                       " ORDER BY starts_at, id LIMIT ?", (ts(since), limit))
     return [_event(r) for r in rows]
 
 
@@ -92,9 +104,9 @@ async def invited(q: Tx, person_id: int, since: datetime, limit: int) -> list[tu
     return [(_event(r), str(r["answer"])) for r in rows]
 
 
-async def planned(q: Tx) -> list[Event]:
-    """Events not yet held nor cancelled, soonest first (what the reminders look at)."""
-    rows = await q.all("SELECT * FROM events WHERE state = 'planned' ORDER BY starts_at, id")
+async def planned(q: Tx, scope: UnitScope) -> list[Event]:
+    """The scope's events not yet held nor cancelled, soonest first (what the reminders look at)."""
+    rows = await q.all(f"SELECT * FROM events WHERE state = 'planned' AND {within(scope)} ORDER BY starts_at, id")
     return [_event(r) for r in rows]
 
 
@@ -216,11 +228,12 @@ _IN_OFFICE = (
 )  # takes the day three times
 
 
-async def supervisors(q: Tx, day: date) -> list[Supervisor]:
-    """The supervisors in office on `day`, NPC deputies first, then by name."""
+async def supervisors(q: Tx, scope: UnitScope, day: date) -> list[Supervisor]:
+    """The scope's supervisors in office on `day`, NPC deputies first, then by name."""
     rows = await q.all(
         "SELECT p.id, p.name, p.body, p.sector, t.starts_on, t.ends_on FROM persons p"
         f" LEFT JOIN supervisor_terms t ON {_LATEST_TERM} WHERE p.body IS NOT NULL AND {_IN_OFFICE}"
+        f" AND {within(scope, 'p.unit_id')}"
         " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", (day.isoformat(),) * 3)
     return [Supervisor(r["id"], r["name"], r["body"], r["sector"],
                        date.fromisoformat(r["starts_on"]) if r["starts_on"] else None,
@@ -234,33 +247,37 @@ async def is_supervisor(q: Tx, person_id: int, day: date) -> bool:
     return value is not None
 
 
-async def appoint(q: Tx, person_id: int, starts_on: date, ends_on: date | None, by: int | None,
+async def appoint(q: Tx, scope: UnitScope, person_id: int, starts_on: date, ends_on: date | None, by: int | None,
                   now: datetime) -> None:
-    await q.execute("INSERT INTO supervisor_terms (person_id, starts_on, ends_on, created_by, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (person_id, starts_on.isoformat(), ends_on.isoformat() if ends_on else None, by, ts(now)))
+    """A term as the scope's unit's law-enforcement supervisor (the caller has checked the person is its)."""
+    await q.execute("INSERT INTO supervisor_terms (person_id, starts_on, ends_on, created_by, created_at, unit_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (person_id, starts_on.isoformat(), ends_on.isoformat() if ends_on else None, by, ts(now),
+                     scope.unit))
     await q.execute("UPDATE persons SET supervisor = 1, updated_at = ? WHERE id = ?", (ts(now), person_id))
 
 
-async def remove_supervisor(q: Tx, person_id: int, day: date, by: int | None, now: datetime) -> None:
+async def remove_supervisor(q: Tx, scope: UnitScope, person_id: int, day: date, by: int | None,
+                            now: datetime) -> None:
     """End the person's term from `day` (a roster appointment gets a term row that records it)."""
     latest = await q.scalar("SELECT MAX(id) FROM supervisor_terms WHERE person_id = ?", (person_id,))
     if latest is None:
         await q.execute("INSERT INTO supervisor_terms (person_id, starts_on, removed_on, created_by, created_at,"
-                        " removed_by) VALUES (?, ?, ?, ?, ?, ?)",
-                        (person_id, day.isoformat(), day.isoformat(), by, ts(now), by))
+                        " removed_by, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (person_id, day.isoformat(), day.isoformat(), by, ts(now), by, scope.unit))
     else:
         await q.execute("UPDATE supervisor_terms SET removed_on = ?, removed_by = ? WHERE id = ?",
                         (day.isoformat(), by, latest))
     await q.execute("UPDATE persons SET supervisor = 0, updated_at = ? WHERE id = ?", (ts(now), person_id))
 
 
-async def discussion_invitations(q: Tx, first: datetime, last: datetime) -> dict[int, tuple[int, int]]:
-    """Per person: (case discussions invited to, attended) among those starting in [first, last)."""
+async def discussion_invitations(q: Tx, scope: UnitScope, first: datetime, last: datetime
+                                 ) -> dict[int, tuple[int, int]]:
+    """Per person: (the scope's case discussions invited to, attended) among those starting in [first, last)."""
     rows = await q.all(
         "SELECT i.person_id, COUNT(*) AS invited, COUNT(a.person_id) AS attended FROM invitations i"
         " JOIN events e ON e.id = i.event_id"
         " LEFT JOIN attendance a ON a.event_id = i.event_id AND a.person_id = i.person_id"
         " WHERE e.kind = 'case_discussion' AND e.state != 'cancelled' AND e.starts_at >= ? AND e.starts_at < ?"
-        " GROUP BY i.person_id", (ts(first), ts(last)))
+        f" AND {within(scope, 'e.unit_id')} GROUP BY i.person_id", (ts(first), ts(last)))
     return {int(r["person_id"]): (int(r["invited"]), int(r["attended"])) for r in rows}

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.matter.states import ExtensionState, ReplyState
+from bot.model import UnitScope
 from storage.db import Tx, literals, ts
+from storage.units import within
 
 SENT, APPROVED = literals(ReplyState.SENT), literals(ExtensionState.APPROVED)
 
@@ -48,10 +50,10 @@ class LedgerRow:
     reopened: int
 
 
-async def rows(q: Tx, start: datetime, end: datetime, *, kinds: Sequence[str] = (), departments: Sequence[int] = (),
+async def rows(q: Tx, scope: UnitScope, start: datetime, end: datetime, *, kinds: Sequence[str] = (), departments: Sequence[int] = (),
                states: Sequence[str] = (), due_before: date | None = None, batch: int = 5000
                ) -> AsyncIterator[LedgerRow]:
-    """The matters registered in [start, end) — selected with a day's slack either side: the caller cuts
+    """The scope's matters registered in [start, end) — selected with a day's slack either side: the caller cuts
     the exact local days — of these kinds, departments (NO_DEPARTMENT: none) and states (empty: all), due
     before `due_before` if given; in order of registration, read `batch` at a time along the index."""
     # The period's index leads: the filters below are written so that no index of theirs is chosen instead
@@ -89,7 +91,7 @@ async def rows(q: Tx, start: datetime, end: datetime, *, kinds: Sequence[str] = 
         " LEFT JOIN departments d ON d.id = m.department_id LEFT JOIN persons u ON u.id = m.urger_id"
         " LEFT JOIN replies r ON r.id = (SELECT MAX(l.id) FROM replies l WHERE l.matter_id = m.id"
         f" AND l.state = {SENT})"
-        f" WHERE {' AND '.join(where)} AND (m.registered_at, m.id) > (?, ?)"
+        f" WHERE {' AND '.join(where)} AND {within(scope, 'm.unit_id + 0')} AND (m.registered_at, m.id) > (?, ?)"
         " ORDER BY m.registered_at, m.id LIMIT ?"
     )
     after: tuple[str, int] = ("", 0)

@@ -227,7 +227,8 @@ async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
 async def department_names(q: Tx, scope: UnitScope) -> dict[int, str]:
     """The names of the departments of every unit the scope reads, by id (reports name the departments of the
     matters they count)."""
-    return {int(r["id"]): str(r["name"]) for r in await q.all(f"SELECT id, name FROM departments WHERE {within(scope)}")}
+    rows = await q.all(f"SELECT id, name FROM departments WHERE {within(scope)}")
+    return {int(r["id"]): str(r["name"]) for r in rows}
 
 
 # -- finding a representative ----------------------------------------------------------

@@ -57,9 +57,10 @@ def _loose(moment: datetime) -> str:
 
 async def facts(q: Tx, scope: UnitScope, start: datetime, end: datetime, first_day: date, last_day: date
                 ) -> list[MatterFacts]:
-    """Every matter of the scope's units registered before `end` that a span's measures may count — a superset, each part read
-    through its own index: registered in [start, end), due from `first_day` to `last_day`, not concluded
-    now, or concluded, replied to or closed since `start` (so handled in the span or after its as-of day)."""
+    """Every matter of the scope's units registered before `end` that a span's measures may count — a superset,
+    each part read through its own index: registered in [start, end), due from `first_day` to `last_day`, not
+    concluded now, or concluded, replied to or closed since `start` (so handled in the span or after its as-of
+    day)."""
     every, open_ = ", ".join("?" for _ in STATES), ", ".join("?" for _ in DEADLINE_STATES)
     progress = ", ".join("?" for _ in PUBLIC_PROGRESS)
     loose_start, loose_end = _loose(start), ts(end + timedelta(days=1))
@@ -143,7 +144,8 @@ async def events_by_actor(q: Tx, scope: UnitScope, event: str, start: datetime, 
 
 async def event_totals(q: Tx, scope: UnitScope, event: str, start: datetime, end: datetime) -> tuple[int, int]:
     """Timeline events of one kind in the window: (events, distinct matters)."""
-    row = await q.one("SELECT COUNT(*), COUNT(DISTINCT t.matter_id) FROM timeline t JOIN matters m ON m.id = t.matter_id"
+    row = await q.one("SELECT COUNT(*), COUNT(DISTINCT t.matter_id) FROM timeline t"
+                      " JOIN matters m ON m.id = t.matter_id"
                       f" WHERE t.event = ? AND t.at >= ? AND t.at < ? AND {within(scope, 'm.unit_id')}",
                       (event, ts(start), ts(end)))
     assert row is not None
@@ -216,56 +218,63 @@ def _entry(row: Row) -> RegisterEntry:
                          row["note"])
 
 
-async def add_entry(q: Tx, kind: str, matter_id: int | None, case_name: str, case_number: str, day: date,
-                    note: str, recorded_by: int, now: datetime) -> int:
-    """Record a major case reported or a protest lodged; a wrong kind is a bug of the caller: ValueError."""
+async def add_entry(q: Tx, scope: UnitScope, kind: str, matter_id: int | None, case_name: str, case_number: str,
+                    day: date, note: str, recorded_by: int, now: datetime) -> int:
+    """Record in the scope's own unit's register a major case reported or a protest lodged; a wrong kind is a bug
+    of the caller: ValueError."""
     if kind not in REGISTER_KINDS:
         raise ValueError(f"unknown register kind {kind!r}")
     return await q.insert(
         "INSERT INTO npc_register (kind, matter_id, case_name, case_number, happened_on, note, recorded_by,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (kind, matter_id, case_name, case_number, day.isoformat(), note, recorded_by, ts(now)),
+        " created_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (kind, matter_id, case_name, case_number, day.isoformat(), note, recorded_by, ts(now), scope.unit),
     )
 
 
-async def entry(q: Tx, entry_id: int) -> RegisterEntry | None:
-    row = await q.one("SELECT * FROM npc_register WHERE id = ?", (entry_id,))
+async def entry(q: Tx, scope: UnitScope, entry_id: int) -> RegisterEntry | None:
+    """The entry, if it is in one of the scope's units' registers."""
+    row = await q.one(f"SELECT * FROM npc_register WHERE id = ? AND {within(scope)}", (entry_id,))
     return None if row is None else _entry(row)
 
 
-async def entries_between(q: Tx, first: date, last: date) -> list[RegisterEntry]:
-    """Entries dated in the span, by date and then as recorded."""
-    rows = await q.all("SELECT * FROM npc_register WHERE happened_on BETWEEN ? AND ? ORDER BY happened_on, id",
-                       (first.isoformat(), last.isoformat()))
+async def entries_between(q: Tx, scope: UnitScope, first: date, last: date) -> list[RegisterEntry]:
+    """The scope's entries dated in the span, by date and then as recorded."""
+    rows = await q.all(f"SELECT * FROM npc_register WHERE happened_on BETWEEN ? AND ? AND {within(scope)}"
+                       " ORDER BY happened_on, id", (first.isoformat(), last.isoformat()))
     return [_entry(r) for r in rows]
 
 
-async def unfiled_protests(q: Tx) -> list[RegisterEntry]:
-    rows = await q.all("SELECT * FROM npc_register WHERE kind = 'protest' AND filed_on IS NULL"
+async def unfiled_protests(q: Tx, scope: UnitScope) -> list[RegisterEntry]:
+    rows = await q.all(f"SELECT * FROM npc_register WHERE kind = 'protest' AND filed_on IS NULL AND {within(scope)}"
                        " ORDER BY happened_on, id")
     return [_entry(r) for r in rows]
 
 
-async def mark_filed(q: Tx, entry_id: int, day: date, filed_by: int) -> bool:
-    """Record that a protest was filed on `day`; False when it is not an unfiled protest (any more)."""
+async def mark_filed(q: Tx, scope: UnitScope, entry_id: int, day: date, filed_by: int) -> bool:
+    """Record that a protest of the scope's own unit was filed on `day`; False when it is not an unfiled protest
+    (any more)."""
     changed = await q.execute(
-        "UPDATE npc_register SET filed_on = ?, filed_by = ? WHERE id = ? AND kind = 'protest' AND filed_on IS NULL",
-        (day.isoformat(), filed_by, entry_id))
+        "UPDATE npc_register SET filed_on = ?, filed_by = ? WHERE id = ? AND kind = 'protest' AND filed_on IS NULL"
+        " AND unit_id = ?", (day.isoformat(), filed_by, entry_id, scope.unit))
     return changed == 1
 
 
 # -- half-year reports sent (seed §17) ------------------------------------------------------------
 
 
-async def halfyear_sent_on(q: Tx, period: str) -> date | None:
-    value = await q.scalar("SELECT sent_on FROM halfyear_reports WHERE period = ?", (period,))
+async def halfyear_sent_on(q: Tx, scope: UnitScope, period: str) -> date | None:
+    """When the scope's own unit's report of `period` went to the higher procuratorate, if it did."""
+    value = await q.scalar("SELECT sent_on FROM halfyear_reports WHERE unit_id = ? AND period = ?",
+                           (scope.unit, period))
     return None if value is None else date.fromisoformat(str(value))
 
 
-async def mark_halfyear_sent(q: Tx, period: str, day: date, marked_by: int, now: datetime) -> bool:
-    """Record that the report of `period` went to the higher procuratorate; False when marked already."""
-    row = await q.one("INSERT INTO halfyear_reports (period, sent_on, marked_by, marked_at) VALUES (?, ?, ?, ?)"
-                      " ON CONFLICT (period) DO NOTHING RETURNING period", (period, day.isoformat(), marked_by, ts(now)))
+async def mark_halfyear_sent(q: Tx, scope: UnitScope, period: str, day: date, marked_by: int, now: datetime) -> bool:
+    """Record that the scope's own unit's report of `period` went to the higher procuratorate; False when marked
+    already."""
+    row = await q.one("INSERT INTO halfyear_reports (unit_id, period, sent_on, marked_by, marked_at)"
+                      " VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, period) DO NOTHING RETURNING period",
+                      (scope.unit, period, day.isoformat(), marked_by, ts(now)))
     return row is not None
 
 

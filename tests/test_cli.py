@@ -335,9 +335,9 @@ def test_staff_add_records_roles_and_department(cli: Cli, db_path: Path) -> None
         (["--department", "第一检察部", "--roles", " , "],
          "unknown role(s) (none given); roles are office, handler, head, discipline, leader, admin"),
         (["--department", "民事检察部", "--roles", "handler"],
-         "LS has no department 民事检察部; add it first: department add NAME"),
+         "LS has no department 民事检察部; add it first: department add 民事检察部 --unit LS"),
         (["--department", "民事检察部", "--roles", "office"],
-         "LS has no department 民事检察部; add it first: department add NAME"),
+         "LS has no department 民事检察部; add it first: department add 民事检察部 --unit LS"),
         (["--roles", "office,handler"], "a handler belongs to a department: give --department"),
     ],
 )

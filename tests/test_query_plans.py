@@ -87,7 +87,7 @@ async def screen_queries(q: Tx) -> None:
     await reports.ratings(q, UnitScope.of(1), start, end)
     await reports.dissatisfied(q, UnitScope.of(1), start, end)
     await digest.upcoming_events(q, UnitScope.of(1), start, end, ZoneInfo("UTC"))
-    async for _row in ledger.rows(q, start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
+    async for _row in ledger.rows(q, UnitScope.of(1), start, end, kinds=("suggestion",), departments=(1, 0), states=("assigned",)):
         pass  # the register ledger of a period, filtered
     await matters.count_of_representative(q, UnitScope.of(1), 1)
     await matters.of_representative(q, UnitScope.of(1), 1, 8, 0)

@@ -197,7 +197,7 @@ def test_department_and_staff_add_take_the_unit(tmp_path: Path, capsys: pytest.C
     code, out = run("staff", "add", "--name", "赵强", "--roles", "handler", "--department", "第一检察部", "--unit", "LB")
     assert code == 0 and "of LB" in out
     code, out = run("staff", "add", "--name", "王芳", "--roles", "handler", "--department", "第二检察部", "--unit", "LB")
-    assert code != 0 and "LB has no department 第二检察部" in out
+    assert code != 0 and "LB has no department 第二检察部; add it first: department add 第二检察部 --unit LB" in out
     database = sqlite3.connect(tmp_path / "data" / "liaison.db")
     try:
         assert database.execute("SELECT d.unit_id, d.name FROM departments d ORDER BY d.id").fetchall() == \

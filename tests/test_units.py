@@ -33,39 +33,49 @@ async def _snapshot(app: App) -> dict[str, object]:
 
 
 async def _without_units(app: App) -> None:
-    """The schema before units: 0022 (departments unique per unit) and 0021 taken back out."""
-    if app.db.dialect == "sqlite":  # 0001's departments again (SQLite rebuilds a table to change its UNIQUE)
+    """The schema before units: 0023 (half-year reports per unit), 0022 (departments unique per unit) and 0021 taken
+    back out."""
+    if app.db.dialect == "sqlite":  # 0001's departments and 0006's half-year reports again (SQLite rebuilds them)
         await app.db.run_script(
             "PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE;"
             " CREATE TABLE departments_before (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
             " created_at TEXT NOT NULL);"
             " INSERT INTO departments_before SELECT id, name, created_at FROM departments;"
             " DROP TABLE departments; ALTER TABLE departments_before RENAME TO departments;"
+            " CREATE TABLE halfyear_before (period TEXT PRIMARY KEY CHECK (period LIKE '____H_'),"
+            " sent_on TEXT NOT NULL CHECK (sent_on LIKE '____-__-__'), marked_by INTEGER REFERENCES persons (id),"
+            " marked_at TEXT NOT NULL);"
+            " INSERT INTO halfyear_before SELECT period, sent_on, marked_by, marked_at FROM halfyear_reports;"
+            " DROP TABLE halfyear_reports; ALTER TABLE halfyear_before RENAME TO halfyear_reports;"
             " COMMIT; PRAGMA foreign_keys=ON;")
     async with app.db.transaction() as tx:
         if app.db.dialect != "sqlite":
             await tx.execute("ALTER TABLE departments DROP CONSTRAINT departments_unit_name")
             await tx.execute("ALTER TABLE departments ADD CONSTRAINT departments_name_key UNIQUE (name)")
+            await tx.execute("ALTER TABLE halfyear_reports DROP CONSTRAINT halfyear_reports_pkey")
+            await tx.execute("ALTER TABLE halfyear_reports ADD PRIMARY KEY (period)")
         for table in OWNED:
-            if table != "departments" or app.db.dialect != "sqlite":
+            if table not in ("departments", "halfyear_reports") or app.db.dialect != "sqlite":
                 await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
         await tx.execute("DROP TABLE units")
-        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22)") == 2
+        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23)") == 3
 
 
 async def test_a_database_of_the_previous_version_becomes_unit_1_with_every_row_kept(tmp_path: Path) -> None:
     """A county's database as the version before units left it: made by the cast's whole year of work, then
-    with 0022 and 0021 taken back out (this version's code reads `unit_id`; taking out what they added and changed
+    with 0023, 0022 and 0021 taken back out (this version's code reads `unit_id`; taking out what they added and changed
     is the previous version's schema, column for column). Migrated again in place, it keeps every row."""
     config = config_in(tmp_path / "bot")
     clock = MovableClock()
     app = clock.pace(await App.open(config, clock))
     app.add_channel(RecordingChannel(app.files))
     h = Harness(app, app.channels["test"], clock)  # type: ignore[arg-type]
-    await populated(h)
-    await _without_units(app)
-    before = await _snapshot(app)
-    await app.close()
+    try:
+        await populated(h)
+        await _without_units(app)
+        before = await _snapshot(app)
+    finally:
+        await app.close()
     app = await App.open(config, clock)  # the units migration, in place
     try:
         after = await _snapshot(app)

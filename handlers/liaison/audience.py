@@ -49,7 +49,7 @@ async def _admit_any(ctx: Context, person: Person) -> None:
 
 
 async def _on_roster(ctx: Context, audience: dict[str, Any]) -> list[int]:
-    return await cards.audience_members(ctx.tx, audience)
+    return await cards.audience_members(ctx.tx, ctx.scope, audience)
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,8 @@ class BriefingWriteFlow:
         if not members or not title or not text:
             raise StaleActionError("This button is no longer valid.")
         files = stored_files(data["files"])
-        briefing_id = await briefings.create(ctx.tx, title, text, person.id, whom, files, ctx.now)
-        briefing = await briefings.get(ctx.tx, briefing_id)
+        briefing_id = await briefings.create(ctx.tx, ctx.scope, title, text, person.id, whom, files, ctx.now)
+        briefing = await briefings.get(ctx.tx, ctx.scope, briefing_id)
         assert briefing is not None
         out = tuple(OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in files)
         today = ctx.today
@@ -196,7 +196,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
 
 async def _delivered(ctx: Context, briefing_id: int) -> Briefing:
     """The briefing, if it was sent to this person; refused otherwise."""
-    briefing = await briefings.get(ctx.tx, briefing_id)
+    briefing = await briefings.get(ctx.tx, ctx.scope, briefing_id)
     person = ctx.person
     if briefing is None or person is None or not await briefings.was_delivered(ctx.tx, briefing_id, person.id):
         raise PermissionDeniedError.of("reply_briefing", None, "This briefing was not sent to you.")

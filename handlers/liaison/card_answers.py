@@ -37,7 +37,7 @@ MAX_ANSWER: Final = 2000
 async def _recipient(ctx: Context, card_id: int) -> tuple[Card, Recipient]:
     """The card and this person's row on it; refused unless it was sent to them."""
     person = ctx.person
-    card = await cards.get(ctx.tx, card_id)
+    card = await cards.get(ctx.tx, ctx.scope, card_id)
     found = await cards.recipient(ctx.tx, card_id, person.id) if person is not None and card is not None else None
     if card is None or found is None or found.sent_at is None:
         raise PermissionDeniedError.of("answer_card", None, "This opinion card was not sent to you.")

@@ -14,7 +14,6 @@ from bot import callbacks
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.model import FIRST_UNIT
 from handlers.liaison.audience import names
 from handlers.oversight.reminders import Make, Reminder, Tick
 from storage import cards
@@ -24,15 +23,13 @@ from storage.db import parse_ts
 
 async def collect(tick: Tick) -> list[Reminder]:
     """The reminders due today: one per card sent N days ago or more that still waits for answers."""
-    if tick.scope.unit != FIRST_UNIT:  # cards know no unit yet (docs/design-units.md): unit 1's alone
-        return []
     q, config, today, office = tick.q, tick.config, tick.today, tick.office
     found: list[Reminder] = []
-    for card in await cards.awaiting_reminder(q):
+    for card in await cards.awaiting_reminder(q, tick.scope):
         days = (today - parse_ts(card.sent_at).astimezone(config.unit.tz).date()).days
         if days < config.cards.remind_after_days:
             continue
-        tally = await cards.tally(q, card.id)
+        tally = await cards.tally(q, tick.scope, card.id)
         assert tally is not None
         waiting = [r.name for r in await cards.recipients(q, card.id) if r.status == "waiting"]
 

@@ -28,7 +28,7 @@ async def list_cards(ctx: Context) -> None:
     """/cards: the latest cards and their response rates."""
     require(ctx.person, "manage_cards")
     _ = ctx._
-    found = await cards.recent(ctx.tx, LIST_LIMIT)
+    found = await cards.recent(ctx.tx, ctx.scope, LIST_LIMIT)
     if not found:
         await ctx.reply(Reply(_("No opinion card has been sent yet. Send {command} to write one.", command="/card"),
                               title=_("Opinion cards")))
@@ -50,7 +50,7 @@ async def show(ctx: Context, card_id: int) -> None:
     """A card's response: sent, answered (with the matters), declined, not yet, not reached."""
     require(ctx.person, "manage_cards")
     _ = ctx._
-    t = await cards.tally(ctx.tx, card_id)
+    t = await cards.tally(ctx.tx, ctx.scope, card_id)
     if t is None:
         raise NotFoundError("No such opinion card.")
     author = await people.get(ctx.tx, t.card.created_by)
@@ -82,7 +82,7 @@ async def show(ctx: Context, card_id: int) -> None:
 async def close(ctx: Context, card_id: int) -> None:
     """Stop taking answers to a card (those who have not answered are no longer waited for)."""
     require(ctx.person, "manage_cards")
-    card = await cards.get(ctx.tx, card_id)
+    card = await cards.get(ctx.tx, ctx.scope, card_id)
     if card is None:
         raise NotFoundError("No such opinion card.")
     if not await cards.close(ctx.tx, card_id, ctx.now):

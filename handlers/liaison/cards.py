@@ -22,6 +22,7 @@ from bot.messages import Button, Reply
 from bot.permissions import require
 from bot.router import dialog_button
 from bot.model import Dialog, Person
+from handlers.common import unit_name
 from handlers.liaison import audience
 from handlers.dialog_state import CardWriteData, card_write, given
 from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
@@ -175,12 +176,12 @@ class CardWriteFlow:
         members = await audience.members(ctx, whom)
         if not members or not data["questions"]:
             raise StaleActionError("This button is no longer valid.")
-        card_id = await cards.create(ctx.tx, given(data["title"]), person.id, whom,
+        card_id = await cards.create(ctx.tx, ctx.scope, given(data["title"]), person.id, whom,
                                      [(t, k, list(c)) for t, k, c in data["questions"]], ctx.now)
-        card = await cards.get(ctx.tx, card_id)
+        card = await cards.get(ctx.tx, ctx.scope, card_id)
         assert card is not None
         questions = await cards.questions(ctx.tx, card_id)
-        unit = ctx.config.unit.name
+        unit = await unit_name(ctx)
 
         async def record(rep: Person, sent: bool) -> None:
             await cards.add_recipient(ctx.tx, card_id, rep.id, ctx.now if sent else None)

@@ -24,7 +24,6 @@ from datetime import date, timedelta
 from bot import callbacks
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.model import FIRST_UNIT
 from bot.workdays import Calendar
 from handlers.labels import listed
 from handlers.liaison.event_notices import open_button, preparation_task, when_where
@@ -49,13 +48,11 @@ def eve_of(day: date, calendar: Calendar) -> date:
 async def collect(tick: Tick) -> list[Reminder]:
     """The event reminders due now. An event's invitations (thousands, for an event with everyone) are
     read only when a reminder that needs them is due and has not fired yet."""
-    if tick.scope.unit != FIRST_UNIT:  # events know no unit yet (docs/design-units.md): unit 1's alone
-        return []
     q, config, today, now, office = tick.q, tick.config, tick.today, tick.now, tick.office
     found: list[Reminder] = []
     tz = config.unit.tz
     staff: dict[int, supervision.DepartmentStaff] | None = None
-    for event in await events.planned(q):
+    for event in await events.planned(q, tick.scope):
         if now >= event.starts_at:
             continue
         day = event.starts_at.astimezone(tz).date()
@@ -89,7 +86,7 @@ async def collect(tick: Tick) -> list[Reminder]:
             found.append(Reminder(keys["hour"], "event_hour", None, accepted + members_of, _soon(event)))
     key = f"supervisors:{today:%Y-%m}"
     if not await supervision.fired(q, [key]):  # counted only until this month's warning has gone out
-        n = len(await events.supervisors(q, today))
+        n = len(await events.supervisors(q, tick.scope, today))
         if count_warning(Translator(config.default_locale, tz), n) is not None:
             found.append(Reminder(key, "supervisors", None, office, _supervisors(n)))
     return found

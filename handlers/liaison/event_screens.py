@@ -19,6 +19,7 @@ from bot.messages import Button, Reply
 from bot.permissions import may, require
 from bot.router import dialog_button
 from bot.model import Dialog
+from handlers.common import unit_name
 from handlers.liaison import event_notices, events as ev
 from handlers.liaison.attendance import begin_attendance
 from handlers.dialog_state import DeclineData, decline
@@ -102,7 +103,7 @@ async def listing(ctx: Context) -> None:
         return await my_invitations(ctx)
     require(ctx.person, "manage_events")
     _ = ctx._
-    found = await events.starting_from(ctx.tx, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
+    found = await events.starting_from(ctx.tx, ctx.scope, ctx.now - timedelta(days=30), ev.LIST_LIMIT)
     if not found:
         await ctx.reply(Reply(_("No event yet. To create one, send:") + " /event", title=_("Events")))
         return
@@ -138,7 +139,7 @@ async def my_invitations(ctx: Context) -> None:
         if (event, answer) in past:
             continue
         matter = await matters.get(ctx.tx, ctx.scope, event.matter_id) if event.matter_id else None
-        invitation = event_notices.invitation(event, matter, ctx.config.unit.name)(_)
+        invitation = event_notices.invitation(event, matter, await unit_name(ctx))(_)
         text = invitation.text + "\n" + _("Your answer so far: {answer}", answer=_(ANSWER_WORDS[answer]))
         await ctx.reply(Reply(text, title=invitation.title, buttons=invitation.buttons))
 

@@ -23,6 +23,7 @@ from bot.i18n import N_
 from bot.permissions import may, require
 from bot.matter.model import Matter
 from bot.matter import life
+from handlers.common import unit_name
 from handlers.liaison.event_details import check_details, prepare_by
 from handlers.liaison.event_notices import invitation, preparation_task
 from storage import audit, casework, contacts, events, matters, people
@@ -95,7 +96,7 @@ async def audience_ids(ctx: Context, audience: str, named: list[int]) -> list[in
     if audience.startswith("sector:"):
         return await people.representative_ids(q, ctx.scope, sector=audience.removeprefix("sector:"))
     if audience == "supervisors":
-        return [s.person_id for s in await events.supervisors(q, ctx.today)]
+        return [s.person_id for s in await events.supervisors(q, ctx.scope, ctx.today)]
     if audience == "named":
         found = [await people.get(q, i) for i in dict.fromkeys(named)]
         if not all(p is not None and p.is_representative for p in found):
@@ -123,20 +124,21 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
                                 "only.", name=person.name if person else "?")
     if not invitees:
         raise UserError("Nobody on the roster matches; there is nobody to invite.")
+    ours = dict(await people.departments(ctx.tx, ctx.scope))
     for department_id in new.departments:
-        if await people.department_name(ctx.tx, department_id) is None:
+        if department_id not in ours:
             raise NotFoundError("No such department.")
     actor = ctx.person.id if ctx.person else None
-    event_id = await events.add(ctx.tx, new.kind, " ".join(new.title.split()), new.starts_at,
+    event_id = await events.add(ctx.tx, ctx.scope, new.kind, " ".join(new.title.split()), new.starts_at,
                                 " ".join(new.place.split()), matter.id if matter else None, new.audience, actor,
                                 ctx.now)
     deadline = prepare_by(local_day(ctx, new.starts_at), ctx.today, ctx.config.calendar)
     for department_id in dict.fromkeys(new.departments):
         await events.add_preparation(ctx.tx, event_id, department_id, deadline)
     await events.invite(ctx.tx, event_id, invitees, ctx.now)
-    event = await events.get(ctx.tx, event_id)
+    event = await events.get(ctx.tx, ctx.scope, event_id)
     assert event is not None
-    make = invitation(event, matter, ctx.config.unit.name)
+    make = invitation(event, matter, await unit_name(ctx))
     reached = 0
     for person_id in invitees:
         reached += await ctx.notify(person_id, make, matter_id=event.matter_id,
@@ -157,7 +159,7 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
 async def answer(ctx: Context, event_id: int, accept: bool) -> Event:
     """参加 / 不参加: the invitee's own answer, until the event begins; a new answer replaces the old."""
     person = ctx.person
-    event = await events.get(ctx.tx, event_id)
+    event = await events.invited_to(ctx.tx, person.id, event_id) if person is not None else None
     mine = await events.invitation(ctx.tx, event_id, person.id) if person is not None and event else None
     if event is None or mine is None or person is None:
         raise NotFoundError("This invitation is not for you, or no longer exists.")
@@ -185,7 +187,7 @@ async def give_reason(ctx: Context, event_id: int, reason: str) -> bool:
 async def mark_prepared(ctx: Context, event_id: int, department_id: int) -> tuple[Event, Preparation]:
     """A department (or the office) marks its preparation done."""
     person = ctx.person
-    event = await events.get(ctx.tx, event_id)
+    event = await events.get(ctx.tx, ctx.scope, event_id)
     task = next((p for p in await events.preparations(ctx.tx, event_id) if p.department_id == department_id), None) \
         if event is not None else None
     if event is None or task is None:
@@ -237,7 +239,7 @@ async def record_attendance(ctx: Context, event_id: int, person_ids: list[int]) 
 
 
 async def load(ctx: Context, event_id: int) -> Event:
-    event = await events.get(ctx.tx, event_id)
+    event = await events.get(ctx.tx, ctx.scope, event_id)
     if event is None:
         raise NotFoundError("No such event.")
     return event

@@ -31,7 +31,7 @@ MAX_VIEW: Final = 2000
 
 async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
     """The case discussion this person may give a view on now: invited, in office, the matter still open."""
-    event = await events.get(ctx.tx, event_id)
+    event = await events.get(ctx.tx, ctx.scope, event_id)
     person = ctx.person
     matter = await matters.get(ctx.tx, ctx.scope, event.matter_id) if event is not None and event.matter_id else None
     if event is None or matter is None or event.state == "cancelled":

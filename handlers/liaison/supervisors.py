@@ -60,8 +60,8 @@ async def listing(ctx: Context) -> None:
     require(ctx.person, "manage_supervisors")
     _ = ctx._
     today = ctx.today
-    found = await events.supervisors(ctx.tx, today)
-    spread = await events.discussion_invitations(ctx.tx, *_year_bounds(ctx, today.year))
+    found = await events.supervisors(ctx.tx, ctx.scope, today)
+    spread = await events.discussion_invitations(ctx.tx, ctx.scope, *_year_bounds(ctx, today.year))
     lines = [_("In office: {n} (Article 6 of the {regulation}: 5 to 10).", n=len(found))]
     warning = count_warning(_, len(found))
     if warning:
@@ -99,6 +99,8 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         return await supervisor_views.begin_view(ctx, number)
     require(ctx.person, "manage_supervisors")
     person = await people.get(ctx.tx, number)
+    if person is not None and person.unit_id != ctx.scope.unit:  # another unit's: as if there were none
+        person = None
     if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor now.", name=person.name if person else "?")
     await ctx.answer()
@@ -108,7 +110,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
         await ctx.reply(Reply(_("Remove {name} from the law-enforcement supervisors, from today?", name=person.name),
                               buttons=((confirm,),)))
         return
-    await events.remove_supervisor(ctx.tx, person.id, ctx.today, ctx.person.id if ctx.person else None,
+    await events.remove_supervisor(ctx.tx, ctx.scope, person.id, ctx.today, ctx.person.id if ctx.person else None,
                                    ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "supervisor_removed",
                        detail={"person_id": person.id})
@@ -158,7 +160,7 @@ class AppointFlow:
         if dialog.step == "whom" and picker.is_choice(choice):
             person = await picker.chosen(ctx, choice)
             today = ctx.today
-            term = [s for s in await events.supervisors(ctx.tx, today) if s.person_id == person.id]
+            term = [s for s in await events.supervisors(ctx.tx, ctx.scope, today) if s.person_id == person.id]
             if term and term[0].starts_on is not None:
                 raise UserError("{name} is a law-enforcement supervisor already.", name=person.name)
             appoint(dialog)["person_id"] = person.id
@@ -189,7 +191,7 @@ class AppointFlow:
         if person is None or not person.is_representative:
             raise StaleActionError("This button is no longer valid.")
         actor = ctx.person.id if ctx.person else None
-        await events.appoint(ctx.tx, person.id, ctx.today, ends_on, actor, ctx.now)
+        await events.appoint(ctx.tx, ctx.scope, person.id, ctx.today, ends_on, actor, ctx.now)
         await audit.record(ctx.tx, ctx.now, actor, "supervisor_appointed",
                            detail={"person_id": person.id, "ends_on": ends_on.isoformat()})
         await ctx.end_dialog()

@@ -61,8 +61,8 @@ async def command(ctx: Context) -> None:
 async def show(ctx: Context) -> None:
     _ = ctx._
     year = ctx.today.year
-    entries = await reports.entries_between(ctx.tx, date(year, 1, 1), date(year, 12, 31))
-    unfiled = await reports.unfiled_protests(ctx.tx)
+    entries = await reports.entries_between(ctx.tx, ctx.scope, date(year, 1, 1), date(year, 12, 31))
+    unfiled = await reports.unfiled_protests(ctx.tx, ctx.scope)
     lines = [entry_line(_, e) for e in entries[-LIST_LIMIT:]] or [_("Nothing recorded in {year} yet.",
                                                                    year=str(year))]
     if len(entries) > LIST_LIMIT:
@@ -95,7 +95,7 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
 
 
 async def _unfiled(ctx: Context, entry_id: object) -> RegisterEntry:
-    entry = await reports.entry(ctx.tx, entry_id) if isinstance(entry_id, int) else None
+    entry = await reports.entry(ctx.tx, ctx.scope, entry_id) if isinstance(entry_id, int) else None
     if entry is None or entry.kind != "protest":
         raise StaleActionError("This button is no longer valid.")
     if entry.filed_on is not None:
@@ -231,7 +231,7 @@ class RegisterFlow:
         day, case = date.fromisoformat(given(data["day"])), data["case"]
         if data["kind"] not in KIND_LABELS or not case or day > ctx.today:
             raise StaleActionError("This button is no longer valid.")  # stored data, checked once more
-        entry_id = await reports.add_entry(ctx.tx, data["kind"], data["matter"], case, data["number"] or "",
+        entry_id = await reports.add_entry(ctx.tx, ctx.scope, data["kind"], data["matter"], case, data["number"] or "",
                                            day, data["note"] or "", person.id, ctx.now)
         await audit.record(ctx.tx, ctx.now, person.id, "npc_register_added", matter_id=data["matter"],
                            detail={"entry": entry_id, "kind": data["kind"], "day": day.isoformat()})
@@ -244,7 +244,7 @@ class RegisterFlow:
         assert person is not None
         entry = await _unfiled(ctx, npc(dialog)["entry"])
         day = date.fromisoformat(given(npc(dialog)["day"]))
-        if not entry.happened_on <= day <= ctx.today or not await reports.mark_filed(ctx.tx, entry.id, day,
+        if not entry.happened_on <= day <= ctx.today or not await reports.mark_filed(ctx.tx, ctx.scope, entry.id, day,
                                                                                         person.id):
             raise StaleActionError("This button is no longer valid.")
         await audit.record(ctx.tx, ctx.now, person.id, "protest_filed", matter_id=entry.matter_id,

@@ -217,7 +217,7 @@ async def half_year(q: Tx, scope: UnitScope, period: HalfYear, today: date, tz: 
     overdue = [OverdueMatter(m.number, m.kind, departments.get(m.department_id or 0, ""), m.due_date,
                              days_overdue(m.due_date, span.as_of)) for m in measures.overdue(facts, span.as_of, tz)]
     by_method = await reports.contacts_by_method(q, scope, first, last)
-    entries = await reports.entries_between(q, first, last)
+    entries = await reports.entries_between(q, scope, first, last)
     return HalfYearFigures(
         period=period, as_of=span.as_of, unit=unit,
         contacts_by_method={m: by_method.get(m, 0) for m in METHODS},

@@ -17,6 +17,7 @@ import asyncio
 from datetime import date
 
 from bot import callbacks
+from handlers.common import unit_name
 from handlers.reports import report_text
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
@@ -25,11 +26,10 @@ from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
 from bot.permissions import may
-from bot.model import FIRST_UNIT
 from handlers.reports import figures as reports
-from handlers.oversight.reminders import Make, Reminder, Tick
+from handlers.oversight.reminders import Make, Reminder, Tick, keyed
 from handlers.reports.figures import HalfYear, HalfYearFigures, PeriodError
-from storage import audit, units, reports as report_store
+from storage import audit, reports as report_store
 from storage.reports import RegisterEntry
 
 
@@ -53,18 +53,17 @@ def reminded_period(today: date) -> HalfYear:
 
 async def collect(tick: Tick) -> list[Reminder]:
     """The reporting reminders due today (the sweep fires each once under its key, in working time)."""
-    if tick.scope.unit != FIRST_UNIT:  # the NPC register and the half-year reports' records know no unit yet (docs/design-units.md): unit 1's alone
-        return []
     q, today, office = tick.q, tick.today, tick.office
     found: list[Reminder] = []
     iso = today.isocalendar()
-    for entry in await report_store.unfiled_protests(q):
+    for entry in await report_store.unfiled_protests(q, tick.scope):
         if entry.happened_on <= today:
             found.append(Reminder(f"protest:{entry.id}:{iso.year}-W{iso.week:02d}", "protest_unfiled", None, office,
                                   _protest_notice(entry)))
     period = reminded_period(today)
-    if await report_store.halfyear_sent_on(q, period.code) is None:
-        found.append(Reminder(f"halfyear:{period.code}:{today.isoformat()}", "halfyear", None, office,
+    if await report_store.halfyear_sent_on(q, tick.scope, period.code) is None:
+        key = keyed(tick.scope, f"halfyear:{period.code}:{today.isoformat()}")
+        found.append(Reminder(key, "halfyear", None, office,
                               _halfyear_notice(period, today)))
     return found
 
@@ -123,12 +122,7 @@ async def read_first(ctx: Context) -> HalfYearFigures:
     province's scale they take seconds, and neither the writer nor the event loop is held meanwhile."""
     _allowed(ctx)
     period = _period(ctx, ctx.inc.args)
-    return await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, ctx.config.unit.tz, await _unit_name(ctx))
-
-
-async def _unit_name(ctx: Context) -> str:
-    """The name of the acting unit, as its report is headed."""
-    return (await units.get(ctx.tx, ctx.scope.unit)).name
+    return await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, ctx.config.unit.tz, await unit_name(ctx))
 
 
 def _allowed(ctx: Context) -> None:
@@ -164,7 +158,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     figures = ctx.prepared  # read first for the command (`read_first`), if it was: the same period, today
     if not (isinstance(figures, HalfYearFigures) and figures.period == period
             and figures.as_of == min(period.last, ctx.today)):
-        figures = await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, tz, await _unit_name(ctx))
+        figures = await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, tz, await unit_name(ctx))
     report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
                                           regulation=ctx.config.terms.regulation)
     docx, xlsx = await asyncio.to_thread(report_text.half_year_files, report)  # a second of CPU: not on the loop
@@ -172,7 +166,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     name = report_text.file_name(period)  # a name its reader would give it, never the period's code
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
     await audit.record(ctx.tx, ctx.now, person.id, "report_drawn", detail={"period": period.code})
-    sent_on = await report_store.halfyear_sent_on(ctx.tx, period.code)
+    sent_on = await report_store.halfyear_sent_on(ctx.tx, ctx.scope, period.code)
     lines = [summary(_, figures)]
     if sent_on is not None:
         lines.append(_("Marked as sent to the higher procuratorate on {day}.", day=_.date(sent_on)))
@@ -213,8 +207,8 @@ async def mark_sent(ctx: Context, period: HalfYear) -> None:
     if period.first > today:
         raise StaleActionError("This button is no longer valid.")
     _ = ctx._
-    if not await report_store.mark_halfyear_sent(ctx.tx, period.code, today, person.id, ctx.now):
-        sent_on = await report_store.halfyear_sent_on(ctx.tx, period.code)
+    if not await report_store.mark_halfyear_sent(ctx.tx, ctx.scope, period.code, today, person.id, ctx.now):
+        sent_on = await report_store.halfyear_sent_on(ctx.tx, ctx.scope, period.code)
         await ctx.reply(Reply(_("The report on {period} was marked as sent on {day} already.",
                                 period=period_name(_, period), day=_.date(sent_on or today))))
         return

@@ -32,6 +32,7 @@ from bot.messages import OutFile, Reply
 from bot.office_files import zh_date
 from bot.permissions import may
 from bot.workbook import Column, Sheet
+from handlers.common import unit_name
 from handlers.reports import measures
 from handlers.labels import KIND_LABELS
 from handlers.matters.notices import OUTCOME_LABELS
@@ -39,7 +40,7 @@ from handlers.reports.paper_words import BODY_WORDS, STATE_WORDS, zh_words
 from handlers.reports.figures import window
 from storage import audit, people
 from storage.db import Tx
-from bot.model import Person
+from bot.model import Person, UnitScope
 from storage.ledger import NO_DEPARTMENT, LedgerRow, rows
 from storage.reports import MatterFacts
 from storage.supervision import DEADLINE_STATES
@@ -169,12 +170,13 @@ def values(n: int, r: LedgerRow, tz: ZoneInfo) -> tuple[workbook.Value, ...]:
             STATE_WORDS[r.state])
 
 
-async def ledger_file(q: Tx, f: LedgerFilter, unit: str, now: datetime, tz: ZoneInfo) -> tuple[bytes, int]:
-    """The ledger as a workbook, and the number of matters in it."""
+async def ledger_file(q: Tx, scope: UnitScope, f: LedgerFilter, unit: str, now: datetime, tz: ZoneInfo
+                      ) -> tuple[bytes, int]:
+    """The scope's ledger as a workbook, and the number of matters in it (`unit`: the name it is headed with)."""
     today = now.astimezone(tz).date()
     start, end = window(f.first, f.last, tz)
     found: list[tuple[workbook.Value, ...]] = []
-    async for row in rows(q, start, end, kinds=f.kinds, departments=tuple(f.departments), states=f.states,
+    async for row in rows(q, scope, start, end, kinds=f.kinds, departments=tuple(f.departments), states=f.states,
                           due_before=today if f.overdue else None):
         if f.first <= measures.local_day(row.registered_at, tz) <= f.last:
             found.append(values(len(found) + 1, row, tz))
@@ -216,7 +218,7 @@ async def _draw(ctx: Context) -> Drawn:
     tz = ctx.config.unit.tz
     today = ctx.today
     f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx, ctx.scope))
-    data, count = await ledger_file(ctx.tx, f, ctx.config.unit.name, ctx.now, tz)
+    data, count = await ledger_file(ctx.tx, ctx.scope, f, await unit_name(ctx), ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return Drawn(ctx.inc.args, person.id, f, store.put(data)[1], count)
 

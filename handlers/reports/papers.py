@@ -25,6 +25,7 @@ from bot.office_files import zh_date
 from bot.official_docx import OfficialDocument
 from bot.permissions import may
 from bot.matter.model import Matter
+from handlers.common import unit_name
 from handlers.matters import casework as cases
 from handlers.matters import slips
 from handlers.labels import KIND_LABELS
@@ -103,7 +104,7 @@ async def send_reply_letter(ctx: Context, matter_id: int) -> None:
     department = await people.department_name(ctx.tx, matter.department_id) if matter.department_id else None
     tz = ctx.config.unit.tz
     data = reply_letter(matter, last, await casework.sent_on(ctx.tx, last.id), rep.name if rep else "",
-                        (rep.body or "") if rep else "", department or "", ctx.config.unit.name, ctx.now, tz)
+                        (rep.body or "") if rep else "", department or "", await unit_name(ctx), ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     await audit.record(ctx.tx, ctx.now, person.id, "reply_letter_drawn", matter_id=matter.id,
                        detail={"reply_id": last.id})
