@@ -10,27 +10,18 @@ from datetime import UTC, date, datetime
 
 from bot.model import UnitScope
 from storage import briefings, cards, events, reports
-from tests.cast import TABLES, Cast, at
+from tests.cast import TABLES, at
 from tests.fakes import Harness
-from tests.test_unit_staff import County, _counts, _lb
+from tests.test_unit_staff import _counts, two_units
 
 START = datetime(2026, 11, 27, 2, tzinfo=UTC)
 FORUM = "灵宝市代表委员座谈会"
 
 
-async def _two_units(harness: Harness) -> tuple[Cast, County, int]:
-    ls = Cast(harness)
-    await ls.setup()
-    lb = await _lb(harness)
-    county = County(harness)
-    await county.setup(lb)
-    return ls, county, lb
-
-
 async def test_a_units_event_invites_its_own_and_is_opened_only_from_it(harness: Harness) -> None:
     """§5: the county's forum for all its representatives invites the county's deputy, not LS's; LS's office does
     not see it in /events, and a button of it pressed from LS's office finds no such event, changing nothing."""
-    ls, county, lb = await _two_units(harness)
+    ls, county, lb = await two_units(harness)
     seen = _counts(ls.deputy, ls.office)
     c = county.office
     await c.say("/event")
@@ -71,7 +62,7 @@ async def test_a_units_event_invites_its_own_and_is_opened_only_from_it(harness:
 
 
 async def test_cards_briefings_and_supervisors_are_the_units_own(harness: Harness) -> None:
-    ls, county, lb = await _two_units(harness)
+    ls, county, lb = await two_units(harness)
     LS, LB = UnitScope.of(1), UnitScope.of(lb)
     async with harness.db.transaction() as tx:
         everyone = {"kind": "all"}
@@ -93,7 +84,7 @@ async def test_cards_briefings_and_supervisors_are_the_units_own(harness: Harnes
 async def test_the_sweep_reminds_each_office_of_its_own_protests_and_half_year_report(harness: Harness) -> None:
     """§4: an unfiled protest is the office's of the unit that lodged it; §17: each unit's half-year report is marked
     sent for that unit alone, and the office of a unit that has not sent it is reminded, under its unit's key."""
-    ls, county, lb = await _two_units(harness)
+    ls, county, lb = await two_units(harness)
     LS, LB = UnitScope.of(1), UnitScope.of(lb)
     async with harness.db.transaction() as tx:
         protest = await reports.add_entry(tx, LB, "protest", None, "张某盗窃案", "(2026)豫1282刑初1号",

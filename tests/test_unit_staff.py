@@ -42,13 +42,19 @@ class County(People):
         self.deputy = await self.bind(await h.add_representative("张华", phone="13800000009", unit=unit), "7006")
 
 
-async def _county_suggestion(harness: Harness) -> tuple[Cast, County, int]:
-    """LS's people, LB's, and LB's deputy's suggestion LB-2026-0001, registered."""
+async def two_units(harness: Harness) -> tuple[Cast, County, int]:
+    """LS's people (tests/cast.py's Cast) and LB's (County), each bound to their chats; LB's unit id."""
     ls = Cast(harness)
     await ls.setup()
     lb = await _lb(harness)
     county = County(harness)
     await county.setup(lb)
+    return ls, county, lb
+
+
+async def _county_suggestion(harness: Harness) -> tuple[Cast, County, int]:
+    """LS's people, LB's, and LB's deputy's suggestion LB-2026-0001, registered."""
+    ls, county, lb = await two_units(harness)
     await submit_suggestion(county.deputy)
     return ls, county, lb
 
@@ -81,11 +87,7 @@ async def test_two_units_each_have_a_first_department_and_a_unit_has_it_once(har
 async def test_a_county_matter_stays_within_the_county(harness: Harness) -> None:
     """Its office is told, not the other unit's; the office assigns it among its own departments and names its own
     urger; its department's handler is told; the other unit's handlers of a department of the same name are not."""
-    ls = Cast(harness)
-    await ls.setup()
-    lb = await _lb(harness)
-    county = County(harness)
-    await county.setup(lb)
+    ls, county, lb = await two_units(harness)
     ls_staff = (ls.office, ls.handler1, ls.discipline, ls.leader)
     ls_seen = _counts(*ls_staff)
 
