@@ -8,9 +8,11 @@
                              chat accounts at once (their history stays), enable restores them
     access unbind --name NAME --channel telegram|wecom [--account ID]   end one chat account
     access roles --name NAME --roles office,handler,...|none            set a staff member's roles
-    import-contacts FILE     a log of contacts with representatives from CSV or XLSX (re-import adds nothing twice)
+    import-contacts FILE [--unit P]   a log of contacts with a unit's representatives from CSV or XLSX
+                             (re-import adds nothing twice)
     unit list | unit add --name N --prefix P [--parent P] [--timezone TZ]
-                             the procuratorates this deployment serves (unit 1 is the one [unit] describes)
+                             the procuratorates this deployment serves (unit 1 is the one [unit] describes);
+                             a command that acts within one takes --unit P (its prefix) once there are several
     department add NAME [--unit P]  a business department (of unit P: needed once there are several units)
     staff add --name N --roles office,handler,... [--department D] [--phone P] [--unit P]
     invite --name NAME | --person ID [--keep-accounts]   a one-time invite code and its deep link; a staff
@@ -19,7 +21,7 @@
     wecom bind --name NAME --userid ID   bind a person to a WeCom member (the office adds deputies to the corp)
     wecom view --name NAME cards|text|default   how choices are shown to a person on WeCom
     event add --kind K --title T --at "2026-12-05 09:30" --place P --invite all|npc|cppcc|supervisors|sector:S
-              [--department D ...] [--matter LS-2026-0001]     an event, its invitations queued for the bot
+              [--department D ...] [--matter LS-2026-0001] [--unit P]   an event, its invitations queued for the bot
     backup DIR               one archive (database, the files it names, a manifest with hashes), safe while
                              the bot runs; the data key is never in it
     restore ARCHIVE [--check]   check an archive whole (hashes, database, audit chain) and put it back
@@ -31,6 +33,7 @@
                              (seed §17), its tables also in FILE.xlsx beside it
     report assessment 2026 --out FILE.xlsx                the yearly assessment per department and staff (§19)
     report ledger 2026 --out FILE.xlsx [--kind K] [--department D] [--state S]
+                             (each report: [--unit P], the unit's own; needed once there are several)
                              the register ledger of the matters registered in a period (2026, 2026H2,
                              2026-03, 2026-01-01..2026-03-31), one row each (§3)
     migrate-to URL           copy the SQLite database into an empty PostgreSQL database (the password in
@@ -98,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     acc_cmds["roles"].add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}; or none")
     imp_contacts = sub.add_parser("import-contacts", parents=[common], help="import contacts from CSV or XLSX")
     imp_contacts.add_argument("file", type=Path)
+    imp_contacts.add_argument("--unit", help="the prefix of the unit it is for (needed once there are several)")
     unit = sub.add_parser("unit", parents=[common], help="the procuratorates this deployment serves")
     unit_sub = unit.add_subparsers(dest="action", required=True)
     unit_sub.add_parser("list", parents=[common])
@@ -137,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     event_add.add_argument("--invite", required=True, help="all, npc, cppcc, supervisors or sector:NAME")
     event_add.add_argument("--department", action="append", default=[], help="a department that prepares (repeat)")
     event_add.add_argument("--matter", help="the matter of a case discussion, e.g. LS-2026-0001")
+    event_add.add_argument("--unit", help="the prefix of the unit it is for (needed once there are several)")
     wecom = sub.add_parser("wecom", parents=[common], help="WeCom members: bind one to a person, set how choices show")
     wecom_sub = wecom.add_subparsers(dest="action", required=True)
     wecom_bind = wecom_sub.add_parser("bind", parents=[common], help="bind a person to a WeCom member (userid)")
@@ -168,9 +173,11 @@ def _parser() -> argparse.ArgumentParser:
     half_year.add_argument("period", help="the half-year, e.g. 2026H1 (January-June) or 2026H2 (July-December)")
     half_year.add_argument("--out", type=Path, required=True, help="the .docx file to write")
     half_year.add_argument("--to", help="the addressee 主送机关, instead of report.addressee of the configuration")
+    half_year.add_argument("--unit", help="the prefix of the unit it is for (needed once there are several)")
     assessment = report_sub.add_parser("assessment", parents=[common], help="the yearly assessment (.xlsx)")
     assessment.add_argument("year", help="e.g. 2026")
     assessment.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    assessment.add_argument("--unit", help="the prefix of the unit it is for (needed once there are several)")
     ledger = report_sub.add_parser("ledger", parents=[common], help="the register ledger 登记台账 (.xlsx)")
     ledger.add_argument("period", help="registered in: 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
     ledger.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
@@ -178,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     ledger.add_argument("--department", action="append", default=[], help="a department's name, or 尚未交办 (repeat)")
     ledger.add_argument("--state", action="append", default=[],
                         help="a state (assigned, 办理中, ...), 未办结, 办结 or 逾期未办结 (repeat)")
+    ledger.add_argument("--unit", help="the prefix of the unit it is for (needed once there are several)")
     move = sub.add_parser("migrate-to", parents=[common],
                           help="copy the SQLite database into an empty PostgreSQL database, counted and verified")
     move.add_argument("url", help="postgresql://USER@HOST:PORT/DATABASE (the password in PGPASSWORD)")

@@ -34,6 +34,7 @@ class Context:
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
     prepared: object | None = None  # what the command read before its transaction (bot/router.py `Preparer`)
     records: Records = field(kw_only=True)  # storage's side of the outbox, dialogues and people (bot/ports.py)
+    unit: int = field(default=FIRST_UNIT, kw_only=True)  # the unit the operator or the bot itself acts in, no person
 
     @property
     def today(self) -> date:
@@ -43,8 +44,8 @@ class Context:
     @property
     def scope(self) -> UnitScope:
         """The unit the person acting acts in, and the units they may read (bot/model.py); someone not yet bound
-        is in the configured unit's chat."""
-        return UnitScope.of(self.person.unit_id if self.person is not None else FIRST_UNIT)
+        is in the configured unit's chat; the operator's command line acts in the unit its `--unit` names."""
+        return UnitScope.of(self.person.unit_id if self.person is not None else self.unit)
 
     @property
     def actor(self) -> str:

@@ -12,10 +12,10 @@ from bot.app import App
 from bot.config import Config
 from bot.errors import UserError
 from bot.operator import Refused
-from bot.model import FIRST_UNIT, UnitScope
+from bot.model import UnitScope
+from bot.operator_units import acting_unit
 from storage import audit, people
 from storage.records import RECORDS
-from storage.reports import REPORTED
 
 
 async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -39,17 +39,20 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused("a case discussion, and only a case discussion, needs --matter")
     channels = running_channels(config)
     async with app.db.transaction() as tx:
+        unit = await acting_unit(tx, args.unit)
+        scope = UnitScope.of(unit.id)
         departments = []
         for name in args.department:
-            department = await people.department_by_name(tx, UnitScope.of(FIRST_UNIT), name.strip())  # `--unit`: step 2
+            department = await people.department_by_name(tx, scope, name.strip())
             if department is None:
-                raise Refused(f"no department {name}; add it first: department add NAME")
+                raise Refused(f"{unit.prefix} has no department {name.strip()}; add it first: "
+                              f"department add {name.strip()} --unit {unit.prefix}")
             departments.append(department)
-        matter = await matters.by_number(tx, UnitScope.of(FIRST_UNIT), args.matter) if args.matter else None  # `--unit`: step 2
+        matter = await matters.by_number(tx, scope, args.matter) if args.matter else None
         if args.matter and matter is None:
-            raise Refused(f"no matter {args.matter}")
+            raise Refused(f"no matter {args.matter} in {unit.prefix}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,
-                      Translator("en", config.unit.tz, config.terms), channels=channels, records=RECORDS)
+                      Translator("en", config.unit.tz, config.terms), channels=channels, records=RECORDS, unit=unit.id)
         new = events.NewEvent(kind=args.kind, title=args.title, starts_at=starts_at, place=args.place,
                               audience=invite, departments=departments, matter_id=matter.id if matter else None)
         try:
@@ -125,7 +128,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if period.first > today:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
-            figures = await reports.half_year(q, REPORTED, period, today, config.unit.tz, config.unit.name)
+            unit = await acting_unit(q, args.unit)
+            figures = await reports.half_year(q, UnitScope.of(unit.id), period, today, config.unit.tz, unit.name)
         docx, xlsx = report_text.half_year_files(
             report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to,
                                          config.terms.regulation))
@@ -146,7 +150,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if year > today.year:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
-        assessed = await reports.assessment(q, REPORTED, year, today, config.unit.tz, config.unit.name)
+        unit = await acting_unit(q, args.unit)
+        assessed = await reports.assessment(q, UnitScope.of(unit.id), year, today, config.unit.tz, unit.name)
     office_files.save(out, assessment_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),
@@ -167,12 +172,14 @@ async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if ledger.period(args.period, now.astimezone(config.unit.tz).date()) is None:
         raise Refused(f"{args.period!r} is not a period: write 2026, 2026H1, 2026-03 or 2026-01-01..2026-03-31")
     async with app.db.snapshot() as q:
+        unit = await acting_unit(q, args.unit)
+        scope = UnitScope.of(unit.id)
         try:
             found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
-                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q, REPORTED))
+                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q, scope))
         except ledger.FilterError as exc:
             raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
-        data, count = await ledger.ledger_file(q, REPORTED, found, config.unit.name, now, config.unit.tz)
+        data, count = await ledger.ledger_file(q, scope, found, unit.name, now, config.unit.tz)
     office_files.save(out, data)
     return {"message": f"ledger {found.first}..{found.last}: {count} matters written to {out}",
             "first": found.first.isoformat(), "last": found.last.isoformat(), "matters": count, "xlsx": str(out)}

@@ -117,7 +117,8 @@ async def import_contacts(app: App, args: argparse.Namespace) -> dict[str, Any]:
         rows, problems = list(exc.rows), list(exc.problems)
     try:
         async with app.db.transaction() as tx:
-            result = await contacts.import_rows(tx, rows, now, problems)
+            unit = await acting_unit(tx, args.unit)
+            result = await contacts.import_rows(tx, UnitScope.of(unit.id), rows, now, problems)
     except ContactsFileError as exc:
         lines = [describe(p) for p in exc.problems]
         raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None

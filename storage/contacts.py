@@ -84,7 +84,7 @@ async def add(q: Tx, rep_id: int, method: str, day: date, staff_id: int | None, 
         raise ValueError(f"unknown contact source {source!r}")
     if source != "chat" and source_ref is None:
         raise ValueError("a contact recorded automatically needs a source_ref to be recorded only once")
-    body = await q.one("SELECT body FROM persons WHERE id = ?", (rep_id,))
+    body = await q.one("SELECT body, unit_id FROM persons WHERE id = ?", (rep_id,))
     if body is None or body["body"] is None:
         raise ValueError(f"person {rep_id} is not a representative")
     if staff_id is not None:
@@ -93,9 +93,9 @@ async def add(q: Tx, rep_id: int, method: str, day: date, staff_id: int | None, 
             raise ValueError(f"person {staff_id} is not staff")
     changed = await q.execute(
         "INSERT INTO contacts (representative_id, method, contacted_on, staff_id, note, source, source_ref,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " created_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (representative_id, method, contacted_on, source, source_ref) DO NOTHING",
-        (rep_id, method, day.isoformat(), staff_id, note, source, source_ref, ts(now)),
+        (rep_id, method, day.isoformat(), staff_id, note, source, source_ref, ts(now), body["unit_id"]),
     )
     return changed == 1
 
@@ -171,19 +171,20 @@ class ImportResult:
     unchanged: int  # recorded already: by an earlier import, or the same row twice in the file
 
 
-async def import_rows(q: Tx, rows: Sequence[ContactRow], now: datetime,
+async def import_rows(q: Tx, scope: UnitScope, rows: Sequence[ContactRow], now: datetime,
                       problems: Sequence[ContactProblem] = ()) -> ImportResult:
-    """Record the rows of a contact file, each once (source 'import', source_ref the row's hash).
+    """Record the rows of a contact file of the scope's own unit, each once (source 'import', source_ref the
+    row's hash).
 
-    Every name must be exactly one representative on the roster, every staff name exactly one
-    staff member. When any is not, or `problems` (the file's own) is not empty, nothing is
+    Every name must be exactly one representative on the unit's roster, every staff name exactly one of its
+    staff. When any is not, or `problems` (the file's own) is not empty, nothing is
     written and ContactsFileError lists them all, in line order.
     """
     found = list(problems)
     resolved: list[tuple[ContactRow, int, int | None]] = []
     for row in rows:
-        reps = await _ids(q, row.name, representative=True)
-        staff: list[int | None] = [*await _ids(q, row.staff, representative=False)] if row.staff else [None]
+        reps = await _ids(q, scope, row.name, representative=True)
+        staff: list[int | None] = [*await _ids(q, scope, row.staff, representative=False)] if row.staff else [None]
         if len(reps) != 1:
             found.append(ContactProblem(row.line, "name", "unknown_name" if not reps else "ambiguous_name", row.name))
         if len(staff) != 1:
@@ -199,7 +200,8 @@ async def import_rows(q: Tx, rows: Sequence[ContactRow], now: datetime,
     return ImportResult(added=added, unchanged=len(resolved) - added)
 
 
-async def _ids(q: Tx, name: str, *, representative: bool) -> list[int]:
+async def _ids(q: Tx, scope: UnitScope, name: str, *, representative: bool) -> list[int]:
     condition = "body IS NOT NULL" if representative else "body IS NULL"
-    rows = await q.all(f"SELECT id FROM persons WHERE name = ? AND {condition} ORDER BY id", (name,))
+    rows = await q.all(f"SELECT id FROM persons WHERE name = ? AND {condition} AND unit_id = ? ORDER BY id",
+                       (name, scope.unit))
     return [int(r["id"]) for r in rows]

@@ -14,14 +14,11 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from bot.matter.states import SINCE_EVENTS, STATES, ReplyState
-from bot.model import FIRST_UNIT, UnitScope
+from bot.model import UnitScope
 from storage.db import Row, Tx, literals, ts
 from storage.units import within
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
 
-# The operator's command-line reports (`report halfyear|assessment|ledger`) are unit 1's until `--unit`
-# (docs/design-units.md step 2); in chat and in the sweep each unit's reports are its own.
-REPORTED: Final = UnitScope.of(FIRST_UNIT)
 SENT = literals(ReplyState.SENT)  # a literal in the text: the replies' partial indexes want it
 
 REGISTER_KINDS: Final = ("major_case_report", "protest")

@@ -275,7 +275,7 @@ def test_the_operator_creates_an_event_from_the_command_line(config_path: Path, 
         (["--at", "2099-01-15 9点半"], "--at '2099-01-15 9点半' is not a date and time like 2026-12-05 09:30\n"),
         (["--at", "2020-01-15 09:30"], "January 15, 2020 09:30 has passed. Please give a time in the future.\n"),
         (["--at", "2099-01-15 09:30", "--department", "第九检察部"],
-         "no department 第九检察部; add it first: department add NAME\n"),
+         "LS has no department 第九检察部; add it first: department add 第九检察部 --unit LS\n"),
         (["--at", "2099-01-15 09:30", "--matter", "LS-2026-0001"],
          "a case discussion, and only a case discussion, needs --matter\n"),
     ]:

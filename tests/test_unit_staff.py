@@ -262,3 +262,54 @@ async def test_a_rebuild_that_would_break_a_reference_is_refused_and_nothing_of_
                 await tx.execute("INSERT INTO parents (name) VALUES ('a')")
     finally:
         await db.close()
+
+
+def test_events_contacts_and_reports_from_the_command_line_are_a_units_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`event add`, `import-contacts` and `report` act within the unit `--unit` names; with several units and no
+    `--unit` they refuse to guess, and the event invites only that unit's representatives."""
+    from bot.__main__ import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "data" / "liaison.db"}"\n'
+                      f'files_dir = "{tmp_path / "files"}"\nkey_file = "{tmp_path / "liaison.key"}"\n'
+                      '[unit]\nname = "卢氏县人民检察院"\nmatter_prefix = "LS"\n', "utf-8")
+
+    def run(*argv: str) -> tuple[int, str]:
+        code = main(["--config", str(config), *argv], MovableClock())
+        printed = capsys.readouterr()
+        return code, printed.out + printed.err
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,类别,界别,电话\n王建国,人大代表,农业界,13800000001\n", "utf-8")
+    assert run("import-roster", str(roster))[0] == 0  # LS's deputy
+    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LS")[0] == 0
+    assert run("staff", "add", "--name", "李娜", "--roles", "office", "--unit", "LB")[0] == 0
+    database = sqlite3.connect(tmp_path / "data" / "liaison.db")
+    try:  # LB's deputy (a roster of another unit is imported with memberships, step 2)
+        with database:
+            database.execute("INSERT INTO persons (name, body, created_at, updated_at, unit_id) VALUES"
+                             " ('张华', 'npc', '2026-11-27T02:00:00.000+00:00', '2026-11-27T02:00:00.000+00:00', 2)")
+        event = ["event", "add", "--kind", "forum", "--title", "座谈会", "--at", "2099-01-15 09:30",
+                 "--place", "会议室", "--invite", "all"]
+        code, out = run(*event)
+        assert code != 0 and "--unit" in out
+        code, out = run(*event, "--unit", "LB")
+        assert code == 0 and "1 invited" in out
+        assert database.execute("SELECT e.unit_id, p.name FROM events e JOIN invitations i ON i.event_id = e.id"
+                                " JOIN persons p ON p.id = i.person_id").fetchall() == [(2, "张华")]
+        contacts = tmp_path / "contacts.csv"
+        contacts.write_text("姓名,方式,日期,工作人员,备注\n张华,座谈会,2026-06-20,李娜,\n", "utf-8")
+        code, out = run("import-contacts", str(contacts), "--unit", "LS")
+        assert code != 0 and "张华" in out  # not LS's representative, nor 李娜 LS's staff
+        assert run("import-contacts", str(contacts), "--unit", "LB") == (0, "imported 1 rows: 1 contacts added, "
+                                                                            "0 already recorded\n")
+        assert database.execute("SELECT unit_id FROM contacts").fetchall() == [(2,)]
+        code, out = run("report", "ledger", "2026", "--out", str(tmp_path / "ledger.xlsx"))
+        assert code != 0 and "--unit" in out
+        code, out = run("report", "ledger", "2026", "--out", str(tmp_path / "ledger.xlsx"), "--unit", "LB")
+        assert code == 0 and "0 matters" in out
+        code, out = run("report", "half-year", "2026H2", "--out", str(tmp_path / "lb.docx"), "--unit", "LB")
+        assert code == 0 and (tmp_path / "lb.docx").exists()
+    finally:
+        database.close()
