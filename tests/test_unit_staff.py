@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -174,7 +175,8 @@ def _starting(user: User, seen: dict[str, int], head: str) -> list[str]:
 # -- the command line ------------------------------------------------------------------------------
 
 
-def test_department_and_staff_add_take_the_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+    """`python -m bot ARGS` on a configuration of LS's own in `tmp_path`: (exit code, what it printed)."""
     from bot.__main__ import main
 
     config = tmp_path / "config.toml"
@@ -187,6 +189,11 @@ def test_department_and_staff_add_take_the_unit(tmp_path: Path, capsys: pytest.C
         printed = capsys.readouterr()
         return code, printed.out + printed.err
 
+    return run
+
+
+def test_department_and_staff_add_take_the_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _command_line(tmp_path, capsys)
     assert run("department", "add", "第一检察部")[0] == 0  # one unit: no --unit needed
     assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LS")[0] == 0
     code, out = run("department", "add", "第二检察部")
@@ -268,18 +275,7 @@ def test_events_contacts_and_reports_from_the_command_line_are_a_units_own(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`event add`, `import-contacts` and `report` act within the unit `--unit` names; with several units and no
     `--unit` they refuse to guess, and the event invites only that unit's representatives."""
-    from bot.__main__ import main
-
-    config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\ndatabase = "{tmp_path / "data" / "liaison.db"}"\n'
-                      f'files_dir = "{tmp_path / "files"}"\nkey_file = "{tmp_path / "liaison.key"}"\n'
-                      '[unit]\nname = "卢氏县人民检察院"\nmatter_prefix = "LS"\n', "utf-8")
-
-    def run(*argv: str) -> tuple[int, str]:
-        code = main(["--config", str(config), *argv], MovableClock())
-        printed = capsys.readouterr()
-        return code, printed.out + printed.err
-
+    run = _command_line(tmp_path, capsys)
     roster = tmp_path / "roster.csv"
     roster.write_text("姓名,类别,界别,电话\n王建国,人大代表,农业界,13800000001\n", "utf-8")
     assert run("import-roster", str(roster))[0] == 0  # LS's deputy
