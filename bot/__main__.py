@@ -1,9 +1,9 @@
 """The operator's command line: `python -m bot [--config PATH] [--json] COMMAND ...`.
 
     run                      the bot: Telegram when a token is configured, WeCom when [wecom] is, else the console
-    import-roster FILE [--disable-missing]   representatives from CSV or XLSX (re-import updates, never
-                             duplicates); lists the representatives the file no longer names, and disables
-                             them only with --disable-missing
+    import-roster FILE [--disable-missing] [--unit P]   a unit's representatives from CSV or XLSX (re-import
+                             updates, never duplicates); lists the representatives the file no longer names,
+                             and disables them only with --disable-missing
     access show|disable|enable --name NAME | --person ID    a person's access: disable stops all their
                              chat accounts at once (their history stays), enable restores them
     access unbind --name NAME --channel telegram|wecom [--account ID]   end one chat account
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--disable-missing", action="store_true",
                      help="disable the representatives the file no longer names (listed without this)")
+    imp.add_argument("--unit", help="the prefix of the unit whose roster it is (needed once there are several)")
     acc = sub.add_parser("access", parents=[common], help="take access away: disable, unbind, roles")
     acc_sub = acc.add_subparsers(dest="action", required=True)
     acc_cmds = {name: acc_sub.add_parser(name, parents=[common]) for name in ("show", "disable", "enable", "unbind",

@@ -37,7 +37,7 @@ async def seed_if_empty(q: Tx, now: datetime) -> bool:
         return False
     for name in DEPARTMENTS:
         await people.add_department(q, name, now)
-    await roster.upsert(q, list(REPRESENTATIVES), now)
+    await roster.upsert(q, UnitScope.of(FIRST_UNIT), list(REPRESENTATIVES), now)
     for name, roles, department in STAFF:
         dept = await people.department_by_name(q, UnitScope.of(FIRST_UNIT), department) if department else None
         await people.add_staff(q, name, dept, roles, "", now)

@@ -19,7 +19,7 @@ from bot.roster_file import RosterFileError, read_roster
 from handlers.people import access
 from handlers.people.binding import create_invite
 from storage import access as access_store
-from storage import audit, contacts, people, roster
+from storage import audit, contacts, people, roster, units
 
 
 PROBLEMS = {
@@ -47,8 +47,16 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused("nothing imported; the file has problems:\n" + "\n".join(lines)) from None
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        result = await roster.upsert(tx, rows, now)
-        missing = await access_store.representatives_not_in(tx, set(result.seen))
+        unit = await acting_unit(tx, args.unit)
+        try:
+            result = await roster.upsert(tx, UnitScope.of(unit.id), rows, now)
+        except roster.OtherUnitError as exc:
+            prefixes = {u.id: u.prefix for u in await units.listed(tx)}
+            lines = [f"line {line}: {name} is on {prefixes.get(other, other)}'s roster (by the phone number); a "
+                     "representative of two units comes with memberships (docs/design-units.md)"
+                     for line, name, other in exc.lines]
+            raise Refused("nothing imported:\n" + "\n".join(lines)) from None
+        missing = await access_store.representatives_not_in(tx, UnitScope.of(unit.id), set(result.seen))
         if args.disable_missing:
             for person_id, _name in missing:
                 person = await people.get(tx, person_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.matter.states import ENDED
+from bot.model import UnitScope
 from storage.db import Tx, literals, ts
 
 WITHDRAWN = "access removed"
@@ -77,9 +78,11 @@ async def set_roles(q: Tx, person_id: int, roles: frozenset[str]) -> None:
                         [(person_id, role) for role in sorted(roles)])
 
 
-async def representatives_not_in(q: Tx, kept: set[int]) -> list[tuple[int, str]]:
-    """(id, name) of the active representatives other than `kept` (those a re-imported roster names)."""
-    rows = await q.all("SELECT id, name FROM persons WHERE body IS NOT NULL AND disabled_at IS NULL ORDER BY name, id")
+async def representatives_not_in(q: Tx, scope: UnitScope, kept: set[int]) -> list[tuple[int, str]]:
+    """(id, name) of the scope's own unit's active representatives other than `kept` (those a re-imported roster
+    names)."""
+    rows = await q.all("SELECT id, name FROM persons WHERE body IS NOT NULL AND disabled_at IS NULL AND unit_id = ?"
+                       " ORDER BY name, id", (scope.unit,))
     return [(int(r["id"]), str(r["name"])) for r in rows if int(r["id"]) not in kept]
 
 

@@ -18,6 +18,7 @@ import pytest
 from bot.__main__ import main
 from bot.app import App
 from bot.config import DATA_KEY_ENV, StorageConfig, load
+from bot.model import UnitScope
 from bot.instance import InstanceLock
 from bot.sealing import (COMPLAINANT_CONTACT, COMPLAINANT_NAME, PHONE, KeyFormatError, Sealer, SealingError,
                          key_id, new_key, parse_keys)
@@ -193,7 +194,7 @@ async def test_rows_stored_before_sealing_are_sealed_on_the_first_start(tmp_path
         from bot.roster_file import RosterRow
         from storage import roster
         async with app.db.transaction() as tx:
-            result = await roster.upsert(tx, [RosterRow(2, None, "王建国", "npc", "", "", PHONE_NO, False)],
+            result = await roster.upsert(tx, UnitScope.of(1), [RosterRow(2, None, "王建国", "npc", "", "", PHONE_NO, False)],
                                          app.clock.now())
         assert (result.added, result.unchanged) == (0, 1)
     finally:

@@ -281,11 +281,11 @@ def test_events_contacts_and_reports_from_the_command_line_are_a_units_own(
     assert run("import-roster", str(roster))[0] == 0  # LS's deputy
     assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LS")[0] == 0
     assert run("staff", "add", "--name", "李娜", "--roles", "office", "--unit", "LB")[0] == 0
+    lb_roster = tmp_path / "lb.csv"
+    lb_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,教育界,13800000009\n", "utf-8")
+    assert run("import-roster", str(lb_roster), "--unit", "LB")[0] == 0  # LB's deputy
     database = sqlite3.connect(tmp_path / "data" / "liaison.db")
-    try:  # LB's deputy (a roster of another unit is imported with memberships, step 2)
-        with database:
-            database.execute("INSERT INTO persons (name, body, created_at, updated_at, unit_id) VALUES"
-                             " ('张华', 'npc', '2026-11-27T02:00:00.000+00:00', '2026-11-27T02:00:00.000+00:00', 2)")
+    try:
         event = ["event", "add", "--kind", "forum", "--title", "座谈会", "--at", "2099-01-15 09:30",
                  "--place", "会议室", "--invite", "all"]
         code, out = run(*event)
@@ -307,5 +307,42 @@ def test_events_contacts_and_reports_from_the_command_line_are_a_units_own(
         assert code == 0 and "0 matters" in out
         code, out = run("report", "half-year", "2026H2", "--out", str(tmp_path / "lb.docx"), "--unit", "LB")
         assert code == 0 and (tmp_path / "lb.docx").exists()
+    finally:
+        database.close()
+
+
+def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two counties each have a 张华 (a name is a unit's own); re-importing LB's roster updates LB's and disables
+    only LB's missing; a phone on another unit's roster is refused with the whole file, nothing imported (one person
+    in two units comes with memberships)."""
+    run = _command_line(tmp_path, capsys)
+    ls_roster, lb_roster = tmp_path / "ls.csv", tmp_path / "lb.csv"
+    ls_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,农业界,\n王建国,人大代表,农业界,13800000001\n", "utf-8")
+    lb_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,教育界,\n李娜,政协委员,教育界,\n", "utf-8")
+    assert run("import-roster", str(ls_roster))[0] == 0
+    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LS")[0] == 0
+    code, out = run("import-roster", str(lb_roster))
+    assert code != 0 and "--unit" in out
+    assert run("import-roster", str(lb_roster), "--unit", "LB") == (0, "imported 2 rows: 2 added, 0 updated, "
+                                                                        "0 unchanged\n")
+    database = sqlite3.connect(tmp_path / "data" / "liaison.db")
+    try:
+        def roster() -> list[tuple[object, ...]]:
+            return database.execute("SELECT name, sector, unit_id, disabled_at IS NOT NULL FROM persons"
+                                    " ORDER BY unit_id, name").fetchall()
+
+        assert roster() == [("张华", "农业界", 1, 0), ("王建国", "农业界", 1, 0), ("张华", "教育界", 2, 0),
+                            ("李娜", "教育界", 2, 0)]
+        lb_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,科技界,\n", "utf-8")
+        code, out = run("import-roster", str(lb_roster), "--unit", "LB", "--disable-missing")
+        assert code == 0 and "1 updated" in out and "李娜" in out and "王建国" not in out
+        assert roster() == [("张华", "农业界", 1, 0), ("王建国", "农业界", 1, 0), ("张华", "科技界", 2, 0),
+                            ("李娜", "教育界", 2, 1)]
+        before = roster()
+        lb_roster.write_text("姓名,类别,界别,电话\n赵敏,政协委员,教育界,\n王建国,人大代表,农业界,13800000001\n",
+                             "utf-8")
+        code, out = run("import-roster", str(lb_roster), "--unit", "LB")
+        assert code != 0 and "line 3: 王建国 is on LS's roster" in out and "nothing imported" in out
+        assert roster() == before  # not even 赵敏
     finally:
         database.close()
