@@ -177,7 +177,7 @@ async def _person_of(tx: Any, args: argparse.Namespace) -> Person:
         if person is None:
             raise Refused(f"no person with id {args.person}")
         return person
-    found = await people.find_by_name(tx, args.name.strip())
+    found = await people.find_by_name_anywhere(tx, args.name.strip())
     if not found:
         raise Refused(f"nobody named {args.name} on the roster or staff list")
     if len(found) > 1:

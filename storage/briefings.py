@@ -11,7 +11,6 @@ from typing import Any
 from bot.model import UnitScope
 from storage.db import Tx, ts
 from storage.matters import StoredFile
-from storage.units import within
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,8 @@ async def create(q: Tx, scope: UnitScope, title: str, text: str, created_by: int
 
 
 async def get(q: Tx, scope: UnitScope, briefing_id: int) -> Briefing | None:
-    """The briefing, if it is one of the scope's units'."""
-    row = await q.one(f"SELECT * FROM briefings WHERE id = ? AND {within(scope)}", (briefing_id,))
+    """The briefing, if it is the scope's own unit's."""
+    row = await q.one("SELECT * FROM briefings WHERE id = ? AND unit_id = ?", (briefing_id, scope.unit))
     if row is None:
         return None
     return Briefing(row["id"], row["title"], row["text"], row["created_by"], row["sent_at"])

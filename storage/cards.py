@@ -110,8 +110,9 @@ async def add_recipient(q: Tx, card_id: int, person_id: int, sent_at: datetime |
 
 
 async def get(q: Tx, scope: UnitScope, card_id: int) -> Card | None:
-    """The card, if it is one of the scope's units' (an id from a button is user input: another's is none)."""
-    row = await q.one(f"SELECT * FROM cards WHERE id = ? AND {within(scope)}", (card_id,))
+    """The card, if it is the scope's own unit's (an id from a button is user input: another's is none; what is
+    found is acted on, so never a unit only read)."""
+    row = await q.one("SELECT * FROM cards WHERE id = ? AND unit_id = ?", (card_id, scope.unit))
     return None if row is None else _card(row)
 
 

@@ -225,10 +225,12 @@ async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
             for r in await q.all(f"SELECT state, COUNT(*) AS n FROM matters WHERE {within(scope)} GROUP BY state")}
 
 
-async def undelivered(q: Tx) -> dict[str, int]:
-    """Messages that did not reach their reader: blocked bot, failed, or held after an uncertain send."""
-    rows = await q.all("SELECT state, COUNT(*) AS n FROM outbox WHERE op = 'message' AND state IN"
-                       " ('blocked', 'failed', 'held') GROUP BY state")
+async def undelivered(q: Tx, scope: UnitScope) -> dict[str, int]:
+    """Messages to the scope's people that did not reach them: blocked bot, failed, or held after an uncertain
+    send."""
+    rows = await q.all("SELECT o.state, COUNT(*) AS n FROM outbox o JOIN persons p ON p.id = o.person_id"
+                       " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
+                       f" AND {within(scope, 'p.unit_id')} GROUP BY o.state")
     return {r["state"]: r["n"] for r in rows}
 
 

@@ -74,8 +74,9 @@ async def add(q: Tx, scope: UnitScope, kind: str, title: str, starts_at: datetim
 
 
 async def get(q: Tx, scope: UnitScope, event_id: int) -> Event | None:
-    """The event, if it is one of the scope's units' (an id from a button is user input: another's is none)."""
-    row = await q.one(f"SELECT * FROM events WHERE id = ? AND {within(scope)}", (event_id,))
+    """The event, if it is the scope's own unit's (an id from a button is user input: another's is none; what is
+    found is acted on, so never a unit only read)."""
+    row = await q.one("SELECT * FROM events WHERE id = ? AND unit_id = ?", (event_id, scope.unit))
     return None if row is None else _event(row)
 
 
@@ -229,12 +230,12 @@ _IN_OFFICE = (
 
 
 async def supervisors(q: Tx, scope: UnitScope, day: date) -> list[Supervisor]:
-    """The scope's supervisors in office on `day`, NPC deputies first, then by name."""
+    """The scope's own unit's supervisors in office on `day`, NPC deputies first, then by name (an audience)."""
     rows = await q.all(
         "SELECT p.id, p.name, p.body, p.sector, t.starts_on, t.ends_on FROM persons p"
         f" LEFT JOIN supervisor_terms t ON {_LATEST_TERM} WHERE p.body IS NOT NULL AND {_IN_OFFICE}"
-        f" AND {within(scope, 'p.unit_id')}"
-        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", (day.isoformat(),) * 3)
+        " AND p.unit_id = ?"
+        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", (*(day.isoformat(),) * 3, scope.unit))
     return [Supervisor(r["id"], r["name"], r["body"], r["sector"],
                        date.fromisoformat(r["starts_on"]) if r["starts_on"] else None,
                        date.fromisoformat(r["ends_on"]) if r["ends_on"] else None) for r in rows]

@@ -46,7 +46,14 @@ async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
     return await _person(q, row)
 
 
-async def find_by_name(q: Tx, name: str) -> list[Person]:
+async def find_by_name(q: Tx, scope: UnitScope, name: str) -> list[Person]:
+    """The scope's own unit's people of that name (the office acts on its own people only)."""
+    rows = await q.all("SELECT * FROM persons WHERE name = ? AND unit_id = ? ORDER BY id", (name, scope.unit))
+    return [p for p in [await _person(q, r) for r in rows] if p is not None]
+
+
+async def find_by_name_anywhere(q: Tx, name: str) -> list[Person]:
+    """Everyone of that name in whichever unit: the operator's command line and the console, deployment-wide."""
     rows = await q.all("SELECT * FROM persons WHERE name = ? ORDER BY id", (name,))
     return [p for p in [await _person(q, r) for r in rows] if p is not None]
 
@@ -226,9 +233,11 @@ async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
 
 async def department_names(q: Tx, scope: UnitScope) -> dict[int, str]:
     """The names of the departments of every unit the scope reads, by id (reports name the departments of the
-    matters they count)."""
-    rows = await q.all(f"SELECT id, name FROM departments WHERE {within(scope)}")
-    return {int(r["id"]): str(r["name"]) for r in rows}
+    matters they count); with several units each name is led by its unit's (every county has a 第一检察部)."""
+    rows = await q.all("SELECT d.id, d.name, u.name AS unit FROM departments d JOIN units u ON u.id = d.unit_id"
+                       f" WHERE {within(scope, 'd.unit_id')}")
+    several = len(scope.reads) > 1
+    return {int(r["id"]): f"{r['unit']}{r['name']}" if several else str(r["name"]) for r in rows}
 
 
 # -- finding a representative ----------------------------------------------------------

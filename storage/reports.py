@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from bot.matter.states import SINCE_EVENTS, STATES, ReplyState
-from bot.model import UnitScope
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Row, Tx, literals, ts
 from storage.units import within
 from storage.supervision import DEADLINE_STATES, PUBLIC_PROGRESS
@@ -45,6 +45,7 @@ class MatterFacts:
     major: bool = False
     since_at: str | None = None
     notice_at: str | None = None
+    unit_id: int = FIRST_UNIT  # whose matter it is (a roll-up counts each unit's apart)
 
 
 def _loose(moment: datetime) -> str:
@@ -71,7 +72,7 @@ async def facts(q: Tx, scope: UnitScope, start: datetime, end: datetime, first_d
         f" UNION SELECT matter_id FROM replies WHERE state = {SENT} AND sent_at >= ?"
         f" UNION SELECT matter_id FROM replies WHERE state = {SENT} AND sent_at IS NULL AND drafted_at >= ?)"
         " SELECT m.id, m.number, m.kind, m.state, m.outcome, m.department_id, m.registered_at, m.due_date,"
-        " m.concluded_at, m.closed_at, m.transferred_to, m.major,"
+        " m.concluded_at, m.closed_at, m.transferred_to, m.major, m.unit_id,"
         " (SELECT MIN(COALESCE(r.sent_at, r.drafted_at)) FROM replies r WHERE r.matter_id = m.id"
         f"  AND r.state = {SENT}) AS first_reply_at,"
         " CASE WHEN m.major = 1 THEN (SELECT MAX(t.at) FROM timeline t WHERE t.matter_id = m.id"
@@ -85,7 +86,8 @@ async def facts(q: Tx, scope: UnitScope, start: datetime, end: datetime, first_d
     )
     return [MatterFacts(r["id"], r["number"], r["kind"], r["state"], r["outcome"], r["department_id"],
                         r["registered_at"], date.fromisoformat(r["due_date"]), r["concluded_at"], r["closed_at"],
-                        r["first_reply_at"], r["transferred_to"], bool(r["major"]), r["since_at"], r["notice_at"])
+                        r["first_reply_at"], r["transferred_to"], bool(r["major"]), r["since_at"], r["notice_at"],
+                        int(r["unit_id"]))
             for r in rows]
 
 
@@ -229,8 +231,8 @@ async def add_entry(q: Tx, scope: UnitScope, kind: str, matter_id: int | None, c
 
 
 async def entry(q: Tx, scope: UnitScope, entry_id: int) -> RegisterEntry | None:
-    """The entry, if it is in one of the scope's units' registers."""
-    row = await q.one(f"SELECT * FROM npc_register WHERE id = ? AND {within(scope)}", (entry_id,))
+    """The entry, if it is in the scope's own unit's register (it is acted on: filed)."""
+    row = await q.one("SELECT * FROM npc_register WHERE id = ? AND unit_id = ?", (entry_id, scope.unit))
     return None if row is None else _entry(row)
 
 

@@ -55,6 +55,20 @@ async def get(q: Tx, unit_id: int) -> Unit:
     return _unit(row)
 
 
+async def roll_up(q: Tx, unit_id: int) -> tuple[UnitScope, list[Unit]]:
+    """The unit with every unit below it (a city's counties, theirs in turn): the scope that writes in the unit
+    and reads them all (its leaders' and office's read-only roll-ups), and the units, the unit first, then by id."""
+    every = await listed(q)
+    below: dict[int | None, list[Unit]] = {}
+    for unit in every:
+        below.setdefault(unit.parent_id, []).append(unit)
+    found = [u for u in every if u.id == unit_id]
+    for unit in found:  # grows as it goes: breadth first
+        found += [child for child in below.get(unit.id, []) if child not in found]
+    family = found[:1] + sorted(found[1:], key=lambda u: u.id)
+    return UnitScope(unit_id, frozenset(u.id for u in family) or frozenset({unit_id})), family
+
+
 async def by_prefix(q: Tx, prefix: str) -> Unit | None:
     row = await q.one("SELECT id, name, prefix, parent_id, timezone FROM units WHERE prefix = ?", (prefix,))
     return None if row is None else _unit(row)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.messages import Reply
 from bot.model import UnitScope
 from storage import migrate, people, units
 from storage.db import Database
-from tests.cast import STALE, TABLES, Cast, People, at, submit_suggestion
+from tests.cast import STALE, TABLES, Cast, People, at, refuses_forged_choices, submit_suggestion
 from tests.fakes import Harness, MovableClock, User
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
@@ -25,7 +26,7 @@ START = datetime(2026, 12, 1, tzinfo=UTC)
 
 async def _lb(harness: Harness) -> int:
     async with harness.db.transaction() as tx:
-        return (await units.add(tx, "灵宝市人民检察院", "LB", "LS", "Asia/Shanghai", START)).id
+        return (await units.add(tx, "灵宝市人民检察院", "LB", None, "Asia/Shanghai", START)).id  # LS's neighbour
 
 
 class County(People):
@@ -132,7 +133,7 @@ async def test_a_representative_of_another_unit_cannot_be_registered_for(harness
     await harness.add_representative("张华", phone="13800000009", unit=lb)
     await ls.office.say("/register")
     found = await ls.office.say("张华")
-    assert not any("张华" == label for s in found for label, _ in s.buttons)
+    assert not any("张华" in label for s in found for label, _ in s.buttons)
     assert not any("张华" in label for label in ls.office.last_buttons())
 
 
@@ -158,6 +159,9 @@ async def test_the_sweep_reminds_each_units_own_staff(harness: Harness) -> None:
     async with harness.db.snapshot() as q:
         keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE key LIKE '%bulletin:%' ORDER BY key")]
     assert keys == ["bulletin:2026-12", f"unit{lb}:bulletin:2026-12"]  # unit 1's as before units
+    async with harness.db.snapshot() as q:  # §6: each unit's office warned of its own supervisors' number
+        keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE key LIKE '%supervisors:%' ORDER BY key")]
+    assert keys == ["supervisors:2026-12", f"unit{lb}:supervisors:2026-12"]
     [county_bulletin] = _starting(county.leader, seen, "定期通报（2026年12月）")
     assert "第一检察部：在办 1 件" in county_bulletin and "第二检察部" not in county_bulletin
     [ls_bulletin] = _starting(ls.leader, seen, "定期通报（2026年12月）")
@@ -346,3 +350,52 @@ def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.Capture
         assert roster() == before  # not even 赵敏
     finally:
         database.close()
+
+
+async def test_the_office_manages_access_of_its_own_units_people_only(harness: Harness) -> None:
+    """/access and /wecom find people by name within the office's own unit: LB's office cannot disable LS's deputy
+    or take LS's office's roles (nothing changed); a disabled LB deputy's notices go to LB's office, not LS's."""
+    ls, county, lb = await two_units(harness)
+    before = await harness.dump(*TABLES, "person_roles", "identities")
+    for command, name in (("/access 停用 王建国", "王建国"), ("/access 停用 陈静", "陈静"),
+                          ("/wecom 陈静 zhangsan", "陈静")):
+        answered = await county.office.say(command)
+        assert answered[-1].text == f"名册和工作人员名单中没有名为{name}的人员。", command
+    assert await harness.dump(*TABLES, "person_roles", "identities") == before
+    await submit_suggestion(county.deputy)  # LB-2026-0001
+    await county.office.say("/access 停用 张华")  # LB's own deputy
+    seen = _counts(ls.office, county.office)
+    async with harness.db.snapshot() as q:
+        person = await q.one("SELECT id, disabled_at FROM persons WHERE name = '张华'")
+        matter_id = await q.scalar("SELECT id FROM matters WHERE number = 'LB-2026-0001'")
+    assert person is not None and person["disabled_at"] is not None
+    # a notice the bot owes the disabled deputy about their matter (from the sweep, acting as unit 1) goes to their
+    # unit's office, to be passed on
+    from handlers.oversight.sweep import system_context
+
+    async with harness.db.transaction() as tx:
+        ctx = system_context(tx, harness.clock.now(), harness.app.config, frozenset({"test"}))
+        assert ctx.scope.unit == 1
+        assert await ctx.notify(int(person["id"]), lambda _: Reply("测试通知"), matter_id=int(matter_id))
+    await harness.app.settle()
+    forwarded = [s.text for s in county.office.received[seen[county.office.user_id]:]]
+    assert any(t.startswith("张华的账号已停用") and "测试通知" in t for t in forwarded)
+    assert not any("测试通知" in s.text for s in ls.office.received[seen[ls.office.user_id]:])
+
+
+async def test_an_appeal_names_only_a_department_of_its_own_unit(harness: Harness) -> None:
+    """§14: the department whose handling an appeal disputes is one of the unit's own: LS's, pressed in LB's
+    dialogue, is refused and changes nothing."""
+    ls, county, _ = await two_units(harness)
+    d = county.deputy
+    await d.say("/submit")
+    await d.press("申诉")
+    await d.say("不服不起诉决定")
+    await d.say("当事人认为不起诉决定认定事实有误。")
+    await d.press("完成")
+    await d.press("无附件")
+    await d.say("李四")
+    await d.say("13900002222")
+    await d.press("是")
+    assert d.last_buttons()[:1] == ["第一检察部"] and "第二检察部" not in d.last_buttons()  # LB's only
+    await refuses_forged_choices(harness, d, (f"dept{ls.dept1}", f"dept{ls.dept2}"), ("dialogs", *TABLES))

@@ -176,7 +176,7 @@ class ConsoleChannel:
             self._print(f"(console: you are now an unbound visitor, {self.user_id})")
             return
         async with self.app.db.transaction() as tx:
-            found = await people.find_by_name(tx, name)
+            found = await people.find_by_name_anywhere(tx, name)
             if len(found) != 1:
                 raise ValueError(f"{len(found)} people named {name}; :who lists them")
             person = found[0]

@@ -27,7 +27,7 @@ from bot.messages import Button, Reply
 from bot.workdays import Calendar
 from handlers.labels import listed
 from handlers.liaison.event_notices import open_button, preparation_task, when_where
-from handlers.oversight.reminders import Make, Reminder, Tick
+from handlers.oversight.reminders import Make, Reminder, Tick, keyed
 from handlers.liaison.supervisors import count_warning
 from storage import events, supervision
 from storage.events import Event
@@ -84,7 +84,7 @@ async def collect(tick: Tick) -> list[Reminder]:
                                       members, preparation_task(event, prep)))
         if keys["hour"] in pending and (accepted or members_of):
             found.append(Reminder(keys["hour"], "event_hour", None, accepted + members_of, _soon(event)))
-    key = f"supervisors:{today:%Y-%m}"
+    key = keyed(tick.scope, f"supervisors:{today:%Y-%m}")
     if not await supervision.fired(q, [key]):  # counted only until this month's warning has gone out
         n = len(await events.supervisors(q, tick.scope, today))
         if count_warning(Translator(config.default_locale, tz), n) is not None:

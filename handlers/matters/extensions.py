@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.matter import life
 from bot.matter.states import ExtensionState, Happened
+from bot.model import UnitScope
 from handlers.matters import notices
 from handlers.matters.casework import actor_id, load, ready, record_event, registered
 from storage import casework, people
@@ -25,7 +26,7 @@ async def request_extension(ctx: Context, matter_id: int, reason: str) -> None:
     await casework.add_extension(ctx.tx, matter.id, reason, actor_id(ctx), matter.due_date, ctx.now)
     await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "extension_requested", public=False, detail={"reason": reason})
-    for person_id in await people.with_role(ctx.tx, ctx.scope, ctx.config.casework.extension_approver):
+    for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), ctx.config.casework.extension_approver):
         await notices.to_staff(ctx, person_id, matter, notices.extension_requested(matter, reason))
 
 

@@ -200,7 +200,7 @@ class IntakeFlow:
         dept_id = callbacks.chosen(choice, "dept")  # None for "unknown"
         if step == "department" and (choice == "unknown" or dept_id is not None):
             # the list shown, as it stands now
-            if dept_id is not None and await register.department_name(ctx.tx, dept_id) is None:
+            if dept_id is not None and dept_id not in dict(await people.departments(ctx.tx, ctx.scope)):
                 raise StaleActionError("This button is no longer valid.")
             data["department_id"] = dept_id
             return await self._goto(ctx, dialog, "confirm")

@@ -13,7 +13,7 @@ from bot.matter.states import Happened, State
 from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.router import dialog_button
-from bot.model import Dialog
+from bot.model import Dialog, UnitScope
 from handlers.matters import casework as cases
 from handlers import dialog_state
 from handlers.matters import notices
@@ -64,7 +64,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
     alerted: set[int] = set()
     alert = await notices.dissatisfied(ctx, matter, comment)
     for role in ("office", "discipline"):
-        for person_id in await people.with_role(ctx.tx, ctx.scope, role):
+        for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), role):
             alerted.add(person_id)
             await notices.to_staff(ctx, person_id, matter, alert)
     back = await notices.reopened(ctx, matter, due)

@@ -19,7 +19,7 @@ from bot.errors import StaleActionError
 from bot.i18n import N_, Translator
 from bot.messages import Reply
 from bot.permissions import require
-from bot.model import Dialog, Person
+from bot.model import Dialog, Person, UnitScope
 from bot.matter.model import Matter, NewMatter
 from handlers import picker
 from storage import audit, matters, people, units
@@ -137,7 +137,7 @@ def office_receipt(_: Translator, matter: Matter, rep: Person, told: bool) -> Re
 async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None = None) -> None:
     """Tell every office member (but the one who registered it for somebody) that a new matter waits."""
     rep = await people.get(ctx.tx, matter.representative_id)
-    for office_id in await people.with_role(ctx.tx, ctx.scope, "office"):
+    for office_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "office"):
         if office_id == except_id:
             continue
         await ctx.notify(

@@ -13,6 +13,7 @@ from bot.messages import OutFile
 from bot.matter import life
 from bot.matter.model import Matter
 from bot.matter.states import Happened, ReplyState
+from bot.model import UnitScope
 from handlers.matters import notices
 from handlers.matters.casework import actor_id, load, ready, record_event, tell_work_ended
 from handlers.liaison.contacts import record_reply_contact
@@ -37,7 +38,7 @@ async def cannot_meet(ctx: Context, matter_id: int, explanation: str, grounds: s
         await casework.set_reply(ctx.tx, reply_id, ctx.now, approved_by=actor_id(ctx))
         await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
         await record_event(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": reply_id})
-        for person_id in await people.with_role(ctx.tx, ctx.scope, "leader"):
+        for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "leader"):
             await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
         return False
     sent = await casework.reply(ctx.tx, reply_id)
@@ -59,7 +60,7 @@ async def draft_reply(ctx: Context, matter_id: int, body: str, grounds: str, via
     await matters.add_files(ctx.tx, matter.id, files, ctx.now, reply_id=reply_id)
     await casework.touch(ctx.tx, ctx.scope, matter.id, ctx.now)
     await record_event(ctx, matter, "reply_drafted", public=False, detail={"reply_id": reply_id, "via": via})
-    for person_id in await people.with_role(ctx.tx, ctx.scope, "office"):
+    for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "office"):
         await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
     return reply_id
 
@@ -100,7 +101,7 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
         await casework.set_reply(ctx.tx, draft.id, ctx.now, state=ReplyState.AWAITING_LEADER,
                                  approved_by=actor_id(ctx))
         await record_event(ctx, matter, "reply_to_leader", public=False, detail={"reply_id": draft.id})
-        for person_id in await people.with_role(ctx.tx, ctx.scope, "leader"):
+        for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "leader"):
             await notices.to_staff(ctx, person_id, matter, notices.reply_to_approve(matter))
         return
     fields = {"leader_by": actor_id(ctx)} if as_leader else {"approved_by": actor_id(ctx)}

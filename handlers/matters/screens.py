@@ -62,7 +62,7 @@ async def inbox(ctx: Context) -> None:
         drafts = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)])
         if drafts:
             await ctx.reply(_list(_, _("Replies to approve"), drafts, ""))
-        undelivered = await casework.undelivered(ctx.tx)
+        undelivered = await casework.undelivered(ctx.tx, ctx.scope)
         if undelivered:
             await ctx.reply(Reply(_("Messages not delivered: {blocked} blocked the bot, {failed} failed, {held} held "
                                     "after an uncertain send. Please reach these people another way.",

@@ -141,7 +141,7 @@ async def set_roles(tx: Tx, now: datetime, actor: Person | None, person: Person,
 
 
 async def one_named(ctx: Context, name: str) -> Person:
-    found = await people.find_by_name(ctx.tx, name)
+    found = await people.find_by_name(ctx.tx, ctx.scope, name)
     if not found:
         raise UserError("Nobody named {name} is on the roster or the staff list.", name=name)
     if len(found) > 1:

@@ -25,12 +25,13 @@ from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import OutFile, Reply
+from bot.model import UnitScope
 from bot.permissions import may
 from handlers.reports.digest_chart import chart_labels
 from handlers.reports.digest_figures import Digest, compute, on_demand, scheduled
 from handlers.reports.digest_text import render, reply, table
 from handlers.oversight.reminders import Reminder, Tick, keyed
-from storage import people, supervision
+from storage import people, supervision, units
 from storage.db import Tx
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def collect(tick: Tick) -> list[Reminder]:
         key = keyed(tick.scope, period.key)
         if await supervision.fired(q, [key]):  # computed and drawn only when it is to go out
             continue
-        figures = await compute(q, tick.scope, config, period, today)
+        figures = await compute(q, (await units.roll_up(q, tick.scope.unit))[0], config, period, today)
         locales = {(await _locale(q, config, p)) for p in leaders}
         ready = await prepare(config, figures, sorted(locales), now)
         found.append(Reminder(key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
@@ -75,7 +76,12 @@ async def read_first(ctx: Context) -> Digest:
     province's scale they take a second, and neither the writer nor the event loop is held meanwhile."""
     _allowed(ctx)
     today = ctx.today
-    return await compute(ctx.tx, ctx.scope, ctx.config, on_demand(today), today)
+    return await compute(ctx.tx, await _roll_up(ctx), ctx.config, on_demand(today), today)
+
+
+async def _roll_up(ctx: Context) -> UnitScope:
+    """The acting unit with the units below it: a city's leaders and office read their counties' figures too."""
+    return (await units.roll_up(ctx.tx, ctx.scope.unit))[0]
 
 
 def _allowed(ctx: Context) -> None:
@@ -89,7 +95,7 @@ async def command(ctx: Context) -> None:
     today = ctx.today
     figures = ctx.prepared
     if not (isinstance(figures, Digest) and figures.period == on_demand(today)):
-        figures = await compute(ctx.tx, ctx.scope, ctx.config, on_demand(today), today)
+        figures = await compute(ctx.tx, await _roll_up(ctx), ctx.config, on_demand(today), today)
     ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
     await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
 

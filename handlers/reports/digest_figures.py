@@ -4,7 +4,7 @@ the database with the measures of handlers/reports/measures.py. What is said of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from bot.matter.states import State
 from bot.model import UnitScope
 from handlers.reports import measures, figures as reports
 from handlers.reports.measures import Satisfaction, Span, Timeliness
-from storage import contacts, digest as queries, people, reports as report_store
+from storage import contacts, digest as queries, people, reports as report_store, units
 from storage.db import Tx
 from storage.digest import DepartmentLoad, DueItem, UpcomingEvent
 from storage.reports import MatterFacts
@@ -65,6 +65,18 @@ class Digest:
     events: list[UpcomingEvent]
     half_year_due: date
     departments: list[DepartmentLoad]  # 未办结 now, by department: they add up to `not_concluded`
+    units: list[UnitLine] = field(default_factory=list)  # a roll-up's (a city's with its counties): a line each
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One unit's figures in a roll-up: they add up to the digest's own."""
+
+    name: str
+    registered: int
+    handled: int
+    not_concluded: int
+    overdue: int
 
 
 def half_year_due(today: date) -> date:
@@ -126,7 +138,22 @@ async def compute(q: Tx, scope: UnitScope, config: Config, period: Period, today
                                              tz),
         half_year_due=half_year_due(today),
         departments=load_by_department(pending, names, today),
+        units=await _by_unit(q, scope, facts, span, pending, today) if len(scope.reads) > 1 else [],
     )
+
+
+async def _by_unit(q: Tx, scope: UnitScope, facts: list[MatterFacts], span: Span, pending: list[MatterFacts],
+                   today: date) -> list[UnitLine]:
+    """A roll-up's line per unit, the acting unit first: the same measures over each unit's matters."""
+    family = [u for u in await units.listed(q) if u.id in scope.reads]
+    family.sort(key=lambda u: (u.id != scope.unit, u.id))
+
+    def of(found: list[MatterFacts], unit: int) -> list[MatterFacts]:
+        return [m for m in found if m.unit_id == unit]
+
+    return [UnitLine(u.name, len(measures.registered(of(facts, u.id), span)), len(measures.handled(of(facts, u.id), span)),
+                     len(of(pending, u.id)), len(measures.overdue(of(pending, u.id), today, span.tz)))
+            for u in family]
 
 
 def load_by_department(pending: list[MatterFacts], names: dict[int, str], today: date) -> list[DepartmentLoad]:

@@ -72,6 +72,11 @@ def _head(_: Translator, d: Digest) -> list[str]:
         _("Handled again after a dissatisfied rating: {n}; being handled again now: {now}", n=d.reopened,
           now=d.reopened_now),
     ]
+    if d.units:  # a roll-up: the figures above are the sum of these
+        lines.append(_("By unit (the figures above are their sum):"))
+        lines += [_("{unit}: registered {registered}, concluded {handled}, not yet concluded {open}, of which "
+                    "overdue {overdue}", unit=u.name, registered=u.registered, handled=u.handled,
+                    open=u.not_concluded, overdue=u.overdue) for u in d.units]
     if s.replies:
         lines.append(_("Satisfaction in {year}: replies sent {replies}, rated {rated}, response rate {response}; "
                        "satisfied {satisfied}, basically satisfied {basically}, dissatisfied {dissatisfied}; "

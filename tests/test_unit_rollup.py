@@ -1,0 +1,95 @@
+"""Units (issue 17, docs/design-units.md, step 3 begun): the city's leaders and office read their counties'
+figures in a read-only roll-up. A city (三门峡, SMX) and two counties under it (灵宝 LB, 渑池 MC), a deputy in each
+submitting matters: the city's digest has a line per unit and its figures are the sum of the counties' and its
+own, number by number, each county's digest being its own alone; a county never sees the city's or the other
+county's matters, and the city's office still acts on its own matters only."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from storage import units
+from tests.cast import People, submit_suggestion
+from tests.fakes import Harness, User
+
+START = datetime(2026, 11, 27, 2, tzinfo=UTC)
+HEAD = re.compile(r"登记：(\d+) 件；办结：(\d+) 件")
+OPEN = re.compile(r"未办结：(\d+) 件（逾期未办结 (\d+) 件")
+LINE = re.compile(r"^(\S+人民检察院)：登记 (\d+) 件，办结 (\d+) 件，未办结 (\d+) 件，其中逾期 (\d+) 件$", re.M)
+
+
+class Unit(People):
+    """A unit's office, leader and one deputy, bound to their chats."""
+
+    async def setup(self, unit: int, n: int) -> None:
+        h = self.h
+        self.unit = unit
+        self.office = await self.bind(await h.add_staff(f"办公室{n}", ["office"], unit=unit), f"{n}01")
+        self.leader = await self.bind(await h.add_staff(f"领导{n}", ["leader"], unit=unit), f"{n}02")
+        self.deputy = await self.bind(await h.add_representative(f"代表{n}", phone=f"1380000{n:04d}", unit=unit),
+                                      f"{n}03")
+
+
+async def _city_and_counties(harness: Harness) -> tuple[Unit, Unit, Unit]:
+    async with harness.db.transaction() as tx:
+        smx = (await units.add(tx, "三门峡市人民检察院", "SMX", None, "Asia/Shanghai", START)).id
+        lb = (await units.add(tx, "灵宝市人民检察院", "LB", "SMX", "Asia/Shanghai", START)).id
+        mc = (await units.add(tx, "渑池县人民检察院", "MC", "SMX", "Asia/Shanghai", START)).id
+    found = []
+    for n, unit in enumerate((smx, lb, mc), start=7):
+        people = Unit(harness)
+        await people.setup(unit, n)
+        found.append(people)
+    city, county_a, county_b = found
+    return city, county_a, county_b
+
+
+def _figures(text: str) -> tuple[int, ...]:
+    head, still = HEAD.search(text), OPEN.search(text)
+    assert head is not None and still is not None, text
+    return int(head[1]), int(head[2]), int(still[1]), int(still[2])
+
+
+async def _digest(user: User) -> str:
+    return "\n".join(s.text for s in await user.say("/digest") if s.op == "message")
+
+
+async def test_the_citys_digest_is_its_counties_and_its_own_summed_number_by_number(harness: Harness) -> None:
+    city, lb, mc = await _city_and_counties(harness)
+    await submit_suggestion(city.deputy, "关于市区道路的建议")
+    for _ in range(2):
+        await submit_suggestion(lb.deputy, "关于灵宝道路的建议")
+    await submit_suggestion(mc.deputy, "关于渑池道路的建议")
+
+    # a county's digest is its own alone: no line per unit, none of the others' numbers
+    own = {}
+    for name, county in (("灵宝市人民检察院", lb), ("渑池县人民检察院", mc)):
+        text = await _digest(county.leader)
+        assert "各单位" not in text and "SMX-" not in text
+        own[name] = _figures(text)
+    assert own == {"灵宝市人民检察院": (2, 0, 2, 0), "渑池县人民检察院": (1, 0, 1, 0)}
+    rolled = await _digest(city.leader)
+    assert "各单位（以上数字为各单位合计）：" in rolled
+    lines = {m[1]: tuple(int(x) for x in m.groups()[1:]) for m in LINE.finditer(rolled)}
+    assert list(lines) == ["三门峡市人民检察院", "灵宝市人民检察院", "渑池县人民检察院"]  # the city first
+    assert lines["三门峡市人民检察院"] == (1, 0, 1, 0)  # its own deputy's one matter
+    for name, figures in own.items():  # each county's line is that county's own digest
+        assert lines[name] == figures, name
+    summed = tuple(sum(v[i] for v in lines.values()) for i in range(4))
+    assert _figures(rolled) == summed == (4, 0, 4, 0)  # the roll-up: its counties' and its own, summed
+    assert _figures(await _digest(city.office)) == summed  # the city's office reads the same roll-up
+
+
+async def test_a_roll_up_reads_and_never_acts_on_a_countys_matters(harness: Harness) -> None:
+    city, lb, _mc = await _city_and_counties(harness)
+    await submit_suggestion(lb.deputy, "关于灵宝道路的建议")
+    assert (await city.office.say("/case LB-2026-0001"))[0].text.startswith("没有该事项。")
+    assert "LB-2026-0001" not in " ".join(s.text for s in await city.office.say("/inbox"))
+    assert (await lb.office.say("/case LB-2026-0001"))[0].text.startswith("LB-2026-0001")
+    async with harness.db.snapshot() as q:
+        scope, family = await units.roll_up(q, city.unit)
+        assert scope.unit == city.unit and scope.reads == {city.unit, lb.unit, _mc.unit}
+        assert [u.prefix for u in family] == ["SMX", "LB", "MC"]
+        lb_scope, lb_family = await units.roll_up(q, lb.unit)
+        assert lb_scope.reads == {lb.unit} and [u.prefix for u in lb_family] == ["LB"]
