@@ -72,6 +72,18 @@ async def submit_suggestion(user: User, subject: str = "关于乡村道路安全
     await user.press("确认提交")
 
 
+async def appeal_up_to_the_dispute(d: User) -> None:
+    """The representative's /submit of an appeal (申诉), up to the question whether it disputes the unit's handling."""
+    await d.say("/submit")
+    await d.press("申诉")
+    await d.say("不服不起诉决定")
+    await d.say("当事人认为不起诉决定认定事实有误。")
+    await d.press("完成")
+    await d.press("无附件")
+    await d.say("李四")
+    await d.say("13900002222")
+
+
 STALE = "此按钮已失效。"
 
 
@@ -134,14 +146,7 @@ class Cast(People):
 
     async def submit_appeal(self, disputed_dept: str | None = None) -> None:
         d = self.deputy
-        await d.say("/submit")
-        await d.press("申诉")
-        await d.say("不服不起诉决定")
-        await d.say("当事人认为不起诉决定认定事实有误。")
-        await d.press("完成")
-        await d.press("无附件")
-        await d.say("李四")
-        await d.say("13900002222")
+        await appeal_up_to_the_dispute(d)
         if disputed_dept:
             await d.press("是")
             await d.press(disputed_dept)

@@ -18,7 +18,8 @@ from bot.messages import Reply
 from bot.model import UnitScope
 from storage import migrate, people, units
 from storage.db import Database
-from tests.cast import STALE, TABLES, Cast, People, at, refuses_forged_choices, submit_suggestion
+from tests.cast import (STALE, TABLES, Cast, People, appeal_up_to_the_dispute, at, refuses_forged_choices,
+                        submit_suggestion)
 from tests.fakes import Harness, MovableClock, User
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
@@ -388,14 +389,7 @@ async def test_an_appeal_names_only_a_department_of_its_own_unit(harness: Harnes
     dialogue, is refused and changes nothing."""
     ls, county, _ = await two_units(harness)
     d = county.deputy
-    await d.say("/submit")
-    await d.press("申诉")
-    await d.say("不服不起诉决定")
-    await d.say("当事人认为不起诉决定认定事实有误。")
-    await d.press("完成")
-    await d.press("无附件")
-    await d.say("李四")
-    await d.say("13900002222")
+    await appeal_up_to_the_dispute(d)
     await d.press("是")
     assert d.last_buttons()[:1] == ["第一检察部"] and "第二检察部" not in d.last_buttons()  # LB's only
     await refuses_forged_choices(harness, d, (f"dept{ls.dept1}", f"dept{ls.dept2}"), ("dialogs", *TABLES))
