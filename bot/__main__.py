@@ -12,6 +12,8 @@
                              (re-import adds nothing twice)
     unit list | unit add --name N --prefix P [--parent P] [--timezone TZ]
                              the procuratorates this deployment serves (unit 1 is the one [unit] describes);
+                             a unit's papers: unit add|set ... [--document-number N] [--addressee A] [--issuer I]
+                             [--signer S] [--copy-to C] [--regulation R] (unit 1's: [report] and [terms]);
                              a command that acts within one takes --unit P (its prefix) once there are several
     department add NAME [--unit P]  a business department (of unit P: needed once there are several units)
     staff add --name N --roles office,handler,... [--department D] [--phone P] [--unit P]
@@ -111,6 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     unit_add.add_argument("--prefix", required=True, help="its matter numbers' prefix: LB, SMX")
     unit_add.add_argument("--parent", help="the prefix of the unit above it (the city's, for a county)")
     unit_add.add_argument("--timezone", default="Asia/Shanghai")
+    unit_set = unit_sub.add_parser("set", parents=[common], help="a unit's own paper settings")
+    unit_set.add_argument("prefix", help="the unit's prefix, e.g. LB")
+    for command in (unit_add, unit_set):
+        command.add_argument("--document-number", help="发文字号, {year} the year: 灵检〔{year}〕　号")
+        command.add_argument("--addressee", help="主送机关 (a new unit's default: the unit above it)")
+        command.add_argument("--issuer", help="印发机关 (default: the unit's office)")
+        command.add_argument("--signer", help="签发人 (default: a blank to sign by hand)")
+        command.add_argument("--copy-to", help="抄送机关")
+        command.add_argument("--regulation", help="the title of the unit's own liaison regulation")
     dept = sub.add_parser("department", parents=[common], help="business departments")
     dept_sub = dept.add_subparsers(dest="action", required=True)
     dept_add = dept_sub.add_parser("add", parents=[common])

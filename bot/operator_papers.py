@@ -130,9 +130,9 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         async with app.db.snapshot() as q:
             unit = await acting_unit(q, args.unit)
             figures = await reports.half_year(q, UnitScope.of(unit.id), period, today, config.unit.tz, unit.name)
+        papers, regulation = report_text.unit_papers(config.report, config.terms.regulation, unit)
         docx, xlsx = report_text.half_year_files(
-            report_text.half_year_report(figures, app.clock.now(), config.unit.tz, config.report, args.to,
-                                         config.terms.regulation))
+            report_text.half_year_report(figures, app.clock.now(), config.unit.tz, papers, args.to, regulation))
         workbook = out.with_suffix(".xlsx")
         office_files.save(out, docx)
         office_files.save(workbook, xlsx)

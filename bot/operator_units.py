@@ -26,14 +26,37 @@ async def acting_unit(q: Tx, prefix: str | None) -> units.Unit:
                   + ", ".join(f"{u.prefix} {u.name}" for u in found) + ")")
 
 
+def _papers(args: argparse.Namespace) -> dict[str, str | None]:
+    """The paper settings given on the command line ("-" or "" puts one back to the configuration's)."""
+    given = {name: getattr(args, name) for name in units.PAPERS if getattr(args, name, None) is not None}
+    return {name: None if value.strip() in ("", "-") else value.strip() for name, value in given.items()}
+
+
 async def unit_command(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if args.action == "add":
+        given = {name: value for name, value in _papers(args).items() if value is not None}
         try:
             async with app.db.transaction() as tx:
-                unit = await units.add(tx, args.name, args.prefix, args.parent, args.timezone, app.clock.now())
+                unit = await units.add(tx, args.name, args.prefix, args.parent, args.timezone, app.clock.now(),
+                                       given)
         except units.UnitError as exc:
             raise Refused(str(exc)) from None
-        return {"message": f"unit {unit.name} added (prefix {unit.prefix}, id {unit.id})", "id": unit.id}
+        return {"message": f"unit {unit.name} added (prefix {unit.prefix}, id {unit.id})", "id": unit.id,
+                "papers": unit.papers}
+    if args.action == "set":
+        papers = _papers(args)
+        if not papers:
+            raise Refused("nothing to set: give --document-number, --addressee, --issuer, --signer, --copy-to or "
+                          "--regulation")
+        try:
+            async with app.db.transaction() as tx:
+                unit = await acting_unit(tx, args.prefix)
+                await units.set_papers(tx, unit.id, papers)
+                unit = await units.get(tx, unit.id)
+        except units.UnitError as exc:
+            raise Refused(str(exc)) from None
+        shown = ", ".join(f"{name} {value}" for name, value in unit.papers.items()) or "the configuration's"
+        return {"message": f"{unit.prefix}'s papers: {shown}", "papers": unit.papers}
     async with app.db.snapshot() as q:
         found = await units.listed(q)
     by_id = {u.id: u for u in found}

@@ -7,12 +7,13 @@ written over the table's at every start: `follow_config`); `python -m bot unit a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import LiaisonError
-from bot.model import UnitScope
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Tx, ts
 
 def within(scope: UnitScope, column: str = "unit_id") -> str:
@@ -29,6 +30,10 @@ class UnitError(LiaisonError):
 PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")  # as [unit] matter_prefix: LS, LB, SMX
 
 
+PAPERS = ("document_number", "addressee", "issuer", "signer", "copy_to", "regulation")
+"""What a unit's papers carry of their own (migration 0024); None: the configuration's [report] and [terms]."""
+
+
 @dataclass(frozen=True)
 class Unit:
     id: int
@@ -36,20 +41,38 @@ class Unit:
     prefix: str
     parent_id: int | None
     timezone: str
+    papers: dict[str, str] = field(default_factory=dict)  # those of PAPERS it has its own value for
+
+
+_COLUMNS = "id, name, prefix, parent_id, timezone, " + ", ".join(PAPERS)
 
 
 def _unit(row: object) -> Unit:
     r = row  # a Row of the units table
+    papers = {name: str(r[name]) for name in PAPERS if r[name] is not None}  # type: ignore[index]
     return Unit(int(r["id"]), str(r["name"]), str(r["prefix"]),  # type: ignore[index]
-                None if r["parent_id"] is None else int(r["parent_id"]), str(r["timezone"]))  # type: ignore[index]
+                None if r["parent_id"] is None else int(r["parent_id"]), str(r["timezone"]),  # type: ignore[index]
+                papers)
 
 
 async def listed(q: Tx) -> list[Unit]:
-    return [_unit(r) for r in await q.all("SELECT id, name, prefix, parent_id, timezone FROM units ORDER BY id")]
+    return [_unit(r) for r in await q.all(f"SELECT {_COLUMNS} FROM units ORDER BY id")]
+
+
+async def set_papers(q: Tx, unit_id: int, values: Mapping[str, str | None]) -> None:
+    """Set some of a unit's own paper settings (None: back to the configuration's); unit 1's are the
+    configuration's alone, refused."""
+    unknown = set(values) - set(PAPERS)
+    if unknown:
+        raise ValueError(f"not a paper setting: {sorted(unknown)}")
+    if unit_id == FIRST_UNIT:
+        raise UnitError("unit 1's papers follow the [report] and [terms] sections of the configuration")
+    for name, value in values.items():  # the names are PAPERS', never a person's text
+        await q.execute(f"UPDATE units SET {name} = ? WHERE id = ?", (value, unit_id))
 
 
 async def get(q: Tx, unit_id: int) -> Unit:
-    row = await q.one("SELECT id, name, prefix, parent_id, timezone FROM units WHERE id = ?", (unit_id,))
+    row = await q.one(f"SELECT {_COLUMNS} FROM units WHERE id = ?", (unit_id,))
     if row is None:
         raise LookupError(f"no unit {unit_id}")
     return _unit(row)
@@ -70,7 +93,7 @@ async def roll_up(q: Tx, unit_id: int) -> tuple[UnitScope, list[Unit]]:
 
 
 async def by_prefix(q: Tx, prefix: str) -> Unit | None:
-    row = await q.one("SELECT id, name, prefix, parent_id, timezone FROM units WHERE prefix = ?", (prefix,))
+    row = await q.one(f"SELECT {_COLUMNS} FROM units WHERE prefix = ?", (prefix,))
     return None if row is None else _unit(row)
 
 
@@ -84,9 +107,14 @@ async def follow_config(q: Tx, name: str, prefix: str, timezone: str) -> bool:
                            (name, prefix, timezone, name, prefix, timezone)) == 1
 
 
-async def add(q: Tx, name: str, prefix: str, parent: str | None, timezone: str, now: datetime) -> Unit:
+NEW_DOCUMENT_NUMBER = "〔{year}〕　号"  # a new unit's until it sets its own: its abbreviation left blank, not unit 1's
+
+
+async def add(q: Tx, name: str, prefix: str, parent: str | None, timezone: str, now: datetime,
+              papers: dict[str, str] | None = None) -> Unit:
     """A new unit; refused (nothing written) for a name or prefix already taken, a bad prefix, an unknown parent
-    or time zone."""
+    or time zone. Its papers: those given, else a document number with the abbreviation left blank and, under a
+    parent, the parent as the addressee (the procuratorate it reports to)."""
     name = " ".join(name.split())
     if not name or len(name) > 100:
         raise UnitError("a unit needs a name of 1 to 100 characters")
@@ -102,11 +130,14 @@ async def add(q: Tx, name: str, prefix: str, parent: str | None, timezone: str, 
         if unit.name == name:
             raise UnitError(f"there is a unit named {name} already ({unit.prefix})")
     parent_id = None
+    own = {"document_number": NEW_DOCUMENT_NUMBER, **(papers or {})}
     if parent is not None:
         found = await by_prefix(q, parent)
         if found is None:
             raise UnitError(f"no unit has the prefix {parent} (`unit list` shows them)")
         parent_id = found.id
+        own.setdefault("addressee", found.name)
     unit_id = await q.insert("INSERT INTO units (name, prefix, parent_id, timezone, created_at) VALUES (?, ?, ?, ?, ?)"
                              " RETURNING id", (name, prefix, parent_id, timezone, ts(now)))
-    return Unit(unit_id, name, prefix, parent_id, timezone)
+    await set_papers(q, unit_id, dict(own))
+    return await get(q, unit_id)

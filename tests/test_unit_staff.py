@@ -393,3 +393,35 @@ async def test_an_appeal_names_only_a_department_of_its_own_unit(harness: Harnes
     await d.press("是")
     assert d.last_buttons()[:1] == ["第一检察部"] and "第二检察部" not in d.last_buttons()  # LB's only
     await refuses_forged_choices(harness, d, (f"dept{ls.dept1}", f"dept{ls.dept2}"), ("dialogs", *TABLES))
+
+
+def test_a_units_papers_carry_its_own_number_addressee_and_regulation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """§17: the half-year report a county sends up carries its own name, document number, addressee and regulation;
+    a new unit's number leaves the abbreviation blank (never unit 1's 卢检), its addressee the unit above it;
+    `unit set` gives its own; unit 1's follow the configuration."""
+    import docx
+
+    run = _command_line(tmp_path, capsys)
+    assert run("unit", "add", "--name", "三门峡市人民检察院", "--prefix", "SMX")[0] == 0
+    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "SMX")[0] == 0
+
+    def first_page(prefix: str) -> str:
+        out = tmp_path / f"{prefix}.docx"
+        code, printed = run("report", "half-year", "2026H2", "--out", str(out), "--unit", prefix)
+        assert code == 0, printed
+        return "\n".join(p.text for p in docx.Document(str(out)).paragraphs[:16])
+
+    page = first_page("LB")
+    assert "灵宝市人民检察院文件" in page and "〔2026〕　号" in page and "卢检" not in page
+    assert "三门峡市人民检察院：" in page  # the unit above it
+    code, out = run("unit", "set", "LB", "--document-number", "灵检〔{year}〕　号",
+                    "--regulation", "灵宝市人民检察院联系人大代表政协委员工作办法")
+    assert code == 0 and "document_number 灵检〔{year}〕　号" in out
+    page = first_page("LB")
+    assert "灵检〔2026〕　号" in page and "《灵宝市人民检察院联系人大代表政协委员工作办法》" in page
+    code, out = run("unit", "set", "LS", "--addressee", "别处")
+    assert code != 0 and "[report] and [terms]" in out
+    assert "卢检〔2026〕　号" in first_page("LS")  # unit 1's, from the configuration
+    code, out = run("unit", "set", "LB")
+    assert code != 0 and "nothing to set" in out

@@ -29,7 +29,7 @@ from bot.permissions import may
 from handlers.reports import figures as reports
 from handlers.oversight.reminders import Make, Reminder, Tick, keyed
 from handlers.reports.figures import HalfYear, HalfYearFigures, PeriodError
-from storage import audit, reports as report_store
+from storage import audit, units, reports as report_store
 from storage.reports import RegisterEntry
 
 
@@ -159,8 +159,9 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     if not (isinstance(figures, HalfYearFigures) and figures.period == period
             and figures.as_of == min(period.last, ctx.today)):
         figures = await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, tz, await unit_name(ctx))
-    report = report_text.half_year_report(figures, ctx.now, tz, ctx.config.report,
-                                          regulation=ctx.config.terms.regulation)
+    papers, regulation = report_text.unit_papers(ctx.config.report, ctx.config.terms.regulation,
+                                                 await units.get(ctx.tx, ctx.scope.unit))
+    report = report_text.half_year_report(figures, ctx.now, tz, papers, regulation=regulation)
     docx, xlsx = await asyncio.to_thread(report_text.half_year_files, report)  # a second of CPU: not on the loop
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = report_text.file_name(period)  # a name its reader would give it, never the period's code

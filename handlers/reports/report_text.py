@@ -11,6 +11,7 @@ Nothing here holds a matter's text or a complainant's personal data: the figures
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -32,8 +33,19 @@ from handlers.reports.figures import EventRow, HalfYear, HalfYearFigures
 from handlers.reports.paper_words import BODY_WORDS, HALF_WORDS, STATE_WORDS
 from storage.contacts import Coverage, Tally
 from storage.reports import RegisterEntry
+from storage.units import Unit
 
 DOC_LIST_LIMIT: Final = 100  # matters listed in the document; the workbook lists every one
+
+
+def unit_papers(report: ReportConfig, regulation: str, unit: Unit) -> tuple[ReportConfig, str]:
+    """What `unit`'s papers carry: its own settings (storage/units.py PAPERS) where it has them, else the
+    configuration's [report] and [terms] (unit 1's always)."""
+    own = unit.papers
+    return replace(report, document_number=own.get("document_number", report.document_number),
+                   addressee=own.get("addressee", report.addressee), issuer=own.get("issuer", report.issuer),
+                   signer=own.get("signer", report.signer), copy_to=own.get("copy_to", report.copy_to)), \
+        own.get("regulation", regulation)
 
 
 def _rate(rate: Rate) -> str:
