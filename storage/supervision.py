@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.matter.states import NOT_CONCLUDED, SINCE_EVENTS, WATCHED, WITH_DEPARTMENT, Happened, ReplyState, State
+from bot.model import FIRST_UNIT
 from storage.db import Row, Tx, literals, ts
 from storage.matters import Matter, matter_from_row
 
@@ -16,12 +17,13 @@ URGED_STATES = WITH_DEPARTMENT  # with a department and an urger (§13)
 PUBLIC_PROGRESS = ("progress_public", "extended")  # what counts as a progress notice (§12)
 
 
-async def fire(q: Tx, key: str, rule: str, matter_id: int | None, now: datetime) -> bool:
-    """Record that a reminder fired; False if it fired before (then nothing is to be sent)."""
+async def fire(q: Tx, key: str, rule: str, matter_id: int | None, now: datetime,
+               unit: int = FIRST_UNIT) -> bool:
+    """Record that a reminder of `unit` fired; False if it fired before (then nothing is to be sent)."""
     row = await q.one(
-        "INSERT INTO reminders (key, rule, matter_id, fired_at) VALUES (?, ?, ?, ?)"
+        "INSERT INTO reminders (key, rule, matter_id, fired_at, unit_id) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (key) DO NOTHING RETURNING key",
-        (key, rule, matter_id, ts(now)),
+        (key, rule, matter_id, ts(now), unit),
     )
     return row is not None
 

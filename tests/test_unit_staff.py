@@ -163,6 +163,12 @@ async def test_the_sweep_reminds_each_units_own_staff(harness: Harness) -> None:
     async with harness.db.snapshot() as q:  # §6: each unit's office warned of its own supervisors' number
         keys = [r[0] for r in await q.all("SELECT key FROM reminders WHERE key LIKE '%supervisors:%' ORDER BY key")]
     assert keys == ["supervisors:2026-12", f"unit{lb}:supervisors:2026-12"]
+    async with harness.db.snapshot() as q:  # each reminder recorded as its unit's: the matter's, else the unit's own
+        fired = [tuple(r) for r in await q.all("SELECT r.key, r.unit_id, m.unit_id FROM reminders r"
+                                               " LEFT JOIN matters m ON m.id = r.matter_id")]
+    assert fired and all(unit == (matter_unit or (lb if key.startswith(f"unit{lb}:") else 1))
+                         for key, unit, matter_unit in fired), fired
+    assert any(unit == lb and matter_unit == lb for _key, unit, matter_unit in fired)  # the overdue LB matter
     [county_bulletin] = _starting(county.leader, seen, "定期通报（2026年12月）")
     assert "第一检察部：在办 1 件" in county_bulletin and "第二检察部" not in county_bulletin
     [ls_bulletin] = _starting(ls.leader, seen, "定期通报（2026年12月）")

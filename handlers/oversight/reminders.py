@@ -37,6 +37,7 @@ class Reminder:
     recipients: list[int]
     make: Make
     effect: Callable[[Context], Awaitable[None]] | None = None
+    unit: int = FIRST_UNIT  # whose: the matter's, else the unit the sweep asked for it (set by the sweep)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ handlers/oversight/matter_rules.py, what they say in handlers/oversight/sweep_no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.config import Config
@@ -67,7 +67,8 @@ async def sweep(db: Database, config: Config, now: datetime, channels: frozenset
             ctx = system_context(tx, now, config, channels)
             for reminder in todo[start:start + FIRE_BATCH]:
                 matter_id = reminder.matter.id if reminder.matter else None
-                if not await supervision.fire(tx, reminder.key, reminder.rule, matter_id, now):
+                unit = reminder.matter.unit_id if reminder.matter else reminder.unit
+                if not await supervision.fire(tx, reminder.key, reminder.rule, matter_id, now, unit):
                     continue
                 if reminder.effect is not None:
                     await reminder.effect(ctx)
@@ -119,10 +120,11 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
     found = [build(loaded[matter_id]) for matter_id, build in todo]
     for unit in await units.listed(q):  # each unit's own bulletin, quota and areas' reminders, to its own staff
         scope = UnitScope.of(unit.id)
-        found += await rules.bulletin(q, config, today, scope, leaders.get(unit.id, []),
-                                      [w for w in watched if w.unit_id == unit.id], staff)
-        found += await rules.quota(q, scope, today, office.get(unit.id, []))
+        its = await rules.bulletin(q, config, today, scope, leaders.get(unit.id, []),
+                                   [w for w in watched if w.unit_id == unit.id], staff)
+        its += await rules.quota(q, scope, today, office.get(unit.id, []))
         tick = Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []), scope)
         for provider in providers:
-            found += await provider(tick)
+            its += await provider(tick)
+        found += [replace(reminder, unit=unit.id) for reminder in its]
     return found
