@@ -93,3 +93,16 @@ async def test_a_roll_up_reads_and_never_acts_on_a_countys_matters(harness: Harn
         assert [u.prefix for u in family] == ["SMX", "LB", "MC"]
         lb_scope, lb_family = await units.roll_up(q, lb.unit)
         assert lb_scope.reads == {lb.unit} and [u.prefix for u in lb_family] == ["LB"]
+
+
+async def test_the_citys_quota_reads_its_counties_representatives_with_a_line_per_unit(harness: Harness) -> None:
+    """§11: the city's office sees the contact coverage of its own representatives and its counties', summed, with a
+    line per unit; a county's office its own alone."""
+    city, lb, mc = await _city_and_counties(harness)
+    rolled = (await city.office.say("/quota"))[-1].text.splitlines()
+    assert rolled[1] == "已联系 0/3 名代表委员（0%）"  # the three units' representatives, summed
+    at = rolled.index("各单位：")
+    assert rolled[at + 1:at + 4] == ["三门峡市人民检察院：0/1", "灵宝市人民检察院：0/1", "渑池县人民检察院：0/1"]
+    own = (await lb.office.say("/quota"))[-1].text
+    assert own.splitlines()[1] == "已联系 0/1 名代表委员（0%）" and "各单位" not in own
+    assert "代表8" in own and "代表9" not in own and "代表7" not in own  # LB's own deputy, not MC's or the city's

@@ -11,10 +11,11 @@ from bot.context import Context
 from bot.errors import PermissionDeniedError
 from bot.i18n import Translator
 from bot.messages import Reply
+from bot.model import UnitScope
 from bot.permissions import may
 from bot.text import clip
 from handlers.labels import representative_line
-from storage import contacts
+from storage import contacts, units
 from storage.contacts import Coverage
 
 QUOTA_NAMES: Final = 50  # names listed by /quota; the rest are counted
@@ -25,13 +26,18 @@ async def quota(ctx: Context) -> None:
     """/quota: this calendar year's coverage (seed §11)."""
     if not may(ctx.person, "quota", None):
         raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    cov = await contacts.coverage(ctx.tx, ctx.scope, ctx.today.year)
-    await ctx.reply(quota_report(ctx._, cov))
+    scope, family = await units.roll_up(ctx.tx, ctx.scope.unit)  # a city's office reads its counties' too
+    year = ctx.today.year
+    cov = await contacts.coverage(ctx.tx, scope, year)
+    by_unit = [] if len(family) < 2 else [
+        (u.name, (c := await contacts.coverage(ctx.tx, UnitScope.of(u.id), year)).contacted, c.total) for u in family]
+    await ctx.reply(quota_report(ctx._, cov, by_unit))
 
 
-def quota_report(_: Translator, cov: Coverage) -> Reply:
-    """Coverage, by body and sector, then who has not been contacted: at most QUOTA_NAMES names, and
-    as few as it takes to keep the message within the text budget of the reader's channel (`_.budget`)."""
+def quota_report(_: Translator, cov: Coverage, by_unit: list[tuple[str, int, int]] | None = None) -> Reply:
+    """Coverage, by unit in a roll-up (`by_unit`: name, contacted, total), by body and sector, then who has not been
+    contacted: at most QUOTA_NAMES names, and as few as it takes to keep the message within the text budget of the
+    reader's channel (`_.budget`)."""
     title = _("Contacts in {year}", year=str(cov.year))
     if cov.total == 0:
         return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
@@ -43,6 +49,9 @@ def quota_report(_: Translator, cov: Coverage) -> Reply:
         _("CPPCC members: {contacted}/{total}", contacted=cov.by_body["cppcc"].contacted,
           total=cov.by_body["cppcc"].total),
     ]
+    if by_unit:  # a roll-up: the figures above are their sum
+        head += [_("By unit:"), *(_("{unit}: {contacted}/{total}", unit=name, contacted=contacted, total=total)
+                                  for name, contacted, total in by_unit)]
     sectors = [_("{sector}: {contacted}/{total}", sector=clip(s, LABEL_CLIP) if s else _("(no sector)"),
                  contacted=t.contacted, total=t.total) for s, t in cov.by_sector.items()]
     names = [representative_line(_, p.name, p.body, p.sector, limit=LABEL_CLIP) for p in cov.not_contacted]
