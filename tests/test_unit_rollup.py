@@ -106,3 +106,17 @@ async def test_the_citys_quota_reads_its_counties_representatives_with_a_line_pe
     own = (await lb.office.say("/quota"))[-1].text
     assert own.splitlines()[1] == "已联系 0/1 名代表委员（0%）" and "各单位" not in own
     assert "代表8" in own and "代表9" not in own and "代表7" not in own  # LB's own deputy, not MC's or the city's
+
+
+async def test_the_citys_overview_counts_its_counties_matters_by_state_and_lists_its_own(harness: Harness) -> None:
+    city, lb, mc = await _city_and_counties(harness)
+    await submit_suggestion(city.deputy, "关于市区道路的建议")
+    for _ in range(2):
+        await submit_suggestion(lb.deputy, "关于灵宝道路的建议")
+    answered = await city.leader.say("/overview")
+    listed = answered[0]
+    assert "SMX-2026-0001" in listed.text and "LB-2026-0001" not in listed.text  # the list: its own, to act on
+    assert answered[-1].text.splitlines() == ["各单位：", "三门峡市人民检察院：已登记 1", "灵宝市人民检察院：已登记 2",
+                                               "渑池县人民检察院：0"]
+    own = await lb.leader.say("/overview")
+    assert len(own) == 1 and "LB-2026-0002" in own[0].text and "SMX-" not in own[0].text

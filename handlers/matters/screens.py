@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, UserError
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply, rows
+from bot.model import UnitScope
 from bot.permissions import may
 from bot.matter.model import Matter
 from bot.matter import life
@@ -19,7 +20,7 @@ from handlers.oversight import discipline
 from handlers.reports import papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.matters.notices import OUTCOME_LABELS
-from storage import casework, matters, people
+from storage import casework, matters, people, units
 from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 
@@ -115,6 +116,14 @@ async def overview(ctx: Context) -> None:
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
+    _scope, family = await units.roll_up(ctx.tx, ctx.scope.unit)
+    if len(family) > 1:  # a city's: its counties' matters by state too, read only (their lists are theirs)
+        lines = [_("By unit:")]
+        for unit in family:
+            those = await casework.count_by_state(ctx.tx, UnitScope.of(unit.id))
+            lines.append(_("{unit}: {summary}", unit=unit.name, summary="  ".join(
+                f"{state_label(_, s)} {n}" for s, n in sorted(those.items())) or "0"))
+        await ctx.reply(Reply("\n".join(lines)))
 
 
 async def open_by_number(ctx: Context) -> None:
