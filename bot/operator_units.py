@@ -41,8 +41,11 @@ async def unit_command(app: App, args: argparse.Namespace) -> dict[str, Any]:
                                        given)
         except units.UnitError as exc:
             raise Refused(str(exc)) from None
-        return {"message": f"unit {unit.name} added (prefix {unit.prefix}, id {unit.id})", "id": unit.id,
-                "papers": unit.papers}
+        message = f"unit {unit.name} added (prefix {unit.prefix}, id {unit.id})"
+        if "regulation" not in unit.papers:
+            message += ("; its papers cite the regulation of [terms] until it has its own: "
+                        f"unit set {unit.prefix} --regulation TITLE")
+        return {"message": message, "id": unit.id, "papers": unit.papers}
     if args.action == "set":
         papers = _papers(args)
         if not papers:
@@ -51,6 +54,12 @@ async def unit_command(app: App, args: argparse.Namespace) -> dict[str, Any]:
         try:
             async with app.db.transaction() as tx:
                 unit = await acting_unit(tx, args.prefix)
+                if "addressee" in papers and papers["addressee"] is None:  # back to the unit above it
+                    parent = None if unit.parent_id is None else await units.get(tx, unit.parent_id)
+                    papers["addressee"] = parent.name if parent else ""
+                for blank in ("signer", "issuer", "copy_to"):  # blank, not unit 1's
+                    if blank in papers and papers[blank] is None:
+                        papers[blank] = ""
                 await units.set_papers(tx, unit.id, papers)
                 unit = await units.get(tx, unit.id)
         except units.UnitError as exc:

@@ -185,6 +185,14 @@ async def cancel(ctx: Context) -> None:
     await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted."), buttons=_menu_or_nothing(ctx)))
 
 
+async def roll_up_family(ctx: Context) -> list[units.Unit]:
+    """The units a roll-up of the person's covers: their unit and those below it, for the office and leaders (who
+    read their counties' figures, docs/design-units.md); their unit alone for anyone else."""
+    if ctx.person is None or not ctx.person.roles & {"office", "leader"}:
+        return [await units.get(ctx.tx, ctx.scope.unit)]
+    return (await units.roll_up(ctx.tx, ctx.scope.unit))[1]
+
+
 async def unit_name(ctx: Context) -> str:
     """The name of the unit the person acts in (卢氏县人民检察院), as its messages and papers say it."""
     return (await units.get(ctx.tx, ctx.scope.unit)).name

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.matter.life import Step
 from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, State
-from bot.model import UnitScope
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
 from storage.units import within
@@ -228,9 +228,11 @@ async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
 async def undelivered(q: Tx, scope: UnitScope) -> dict[str, int]:
     """Messages to the scope's people that did not reach them: blocked bot, failed, or held after an uncertain
     send."""
-    rows = await q.all("SELECT o.state, COUNT(*) AS n FROM outbox o JOIN persons p ON p.id = o.person_id"
+    # a message to nobody on the roster (an unbound visitor's reply) is unit 1's, as before units
+    nobody = " OR o.person_id IS NULL" if FIRST_UNIT in scope.reads else ""
+    rows = await q.all("SELECT o.state, COUNT(*) AS n FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
                        " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
-                       f" AND {within(scope, 'p.unit_id')} GROUP BY o.state")
+                       f" AND ({within(scope, 'p.unit_id')}{nobody}) GROUP BY o.state")
     return {r["state"]: r["n"] for r in rows}
 
 

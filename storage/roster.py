@@ -65,10 +65,13 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
     row_keys = [keys(row, sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else [], unit)
                 for row in rows]
     elsewhere = []
-    for row, candidates in zip(rows, row_keys):
-        marks = ", ".join("?" for _ in candidates)
-        found = await q.scalar(f"SELECT MIN(unit_id) FROM persons WHERE roster_key IN ({marks}) AND unit_id <> ?",
-                               (*candidates, unit))
+    for row in rows:  # by the phone's digest itself: a person stored under an id or a name key has it too
+        digests = sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else []
+        if not digests:
+            continue
+        marks = ", ".join("?" for _ in digests)
+        found = await q.scalar(f"SELECT MIN(unit_id) FROM persons WHERE phone_hash IN ({marks}) AND body IS NOT NULL"
+                               " AND unit_id <> ?", (*digests, unit))
         if found is not None:
             elsewhere.append((row.line, row.name, int(found)))
     if elsewhere:

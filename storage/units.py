@@ -130,13 +130,18 @@ async def add(q: Tx, name: str, prefix: str, parent: str | None, timezone: str, 
         if unit.name == name:
             raise UnitError(f"there is a unit named {name} already ({unit.prefix})")
     parent_id = None
-    own = {"document_number": NEW_DOCUMENT_NUMBER, **(papers or {})}
+    # its own from the start, never unit 1's [report]: the abbreviation of its number left blank, no signer (a
+    # blank to sign by hand), its own office as the issuer, no copies, and the unit above it as the addressee (none
+    # for a unit at the top: the report then names none, or `report half-year --to`)
+    own = {"document_number": NEW_DOCUMENT_NUMBER, "signer": "", "issuer": "", "copy_to": "", "addressee": "",
+           **(papers or {})}
     if parent is not None:
         found = await by_prefix(q, parent)
         if found is None:
             raise UnitError(f"no unit has the prefix {parent} (`unit list` shows them)")
         parent_id = found.id
-        own.setdefault("addressee", found.name)
+        if not (papers or {}).get("addressee"):
+            own["addressee"] = found.name
     unit_id = await q.insert("INSERT INTO units (name, prefix, parent_id, timezone, created_at) VALUES (?, ?, ?, ?, ?)"
                              " RETURNING id", (name, prefix, parent_id, timezone, ts(now)))
     await set_papers(q, unit_id, dict(own))

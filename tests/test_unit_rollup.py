@@ -29,6 +29,7 @@ class Unit(People):
         self.leader = await self.bind(await h.add_staff(f"领导{n}", ["leader"], unit=unit), f"{n}02")
         self.deputy = await self.bind(await h.add_representative(f"代表{n}", phone=f"1380000{n:04d}", unit=unit),
                                       f"{n}03")
+        self.discipline = await self.bind(await h.add_staff(f"纪检{n}", ["discipline"], unit=unit), f"{n}04")
 
 
 async def _city_and_counties(harness: Harness) -> tuple[Unit, Unit, Unit]:
@@ -103,6 +104,8 @@ async def test_the_citys_quota_reads_its_counties_representatives_with_a_line_pe
     assert rolled[1] == "已联系 0/3 名代表委员（0%）"  # the three units' representatives, summed
     at = rolled.index("各单位：")
     assert rolled[at + 1:at + 4] == ["三门峡市人民检察院：0/1", "灵宝市人民检察院：0/1", "渑池县人民检察院：0/1"]
+    # the names not yet contacted: the city's own (each county's office sees its own)
+    assert rolled[rolled.index("其中三门峡市人民检察院尚未联系（1 名）："):][1:] == ["代表7 · 人大代表"]
     own = (await lb.office.say("/quota"))[-1].text
     assert own.splitlines()[1] == "已联系 0/1 名代表委员（0%）" and "各单位" not in own
     assert "代表8" in own and "代表9" not in own and "代表7" not in own  # LB's own deputy, not MC's or the city's
@@ -120,3 +123,7 @@ async def test_the_citys_overview_counts_its_counties_matters_by_state_and_lists
                                                "渑池县人民检察院：0"]
     own = await lb.leader.say("/overview")
     assert len(own) == 1 and "LB-2026-0002" in own[0].text and "SMX-" not in own[0].text
+    # the city's discipline inspection reads its own unit alone (roll-ups are for the office and the leaders)
+    watched = await city.discipline.say("/overview")
+    assert len(watched) == 1 and "各单位" not in watched[0].text
+    assert "各单位" not in (await city.discipline.say("/quota"))[-1].text

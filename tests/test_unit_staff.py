@@ -176,7 +176,8 @@ async def test_the_sweep_reminds_each_units_own_staff(harness: Harness) -> None:
     # the leaders' monthly digest, each unit's its own: the county's lists its overdue matter, LS's does not
     [county_digest] = _starting(county.leader, seen, "联络工作月报")
     assert "LB-2026-0001" in county_digest and "已联系代表委员 0/1 名" in county_digest
-    assert len(_starting(ls.leader, seen, "联络工作月报")) == 1
+    [ls_digest] = _starting(ls.leader, seen, "联络工作月报")
+    assert "LB-2026-0001" not in ls_digest
 
 
 def _starting(user: User, seen: dict[str, int], head: str) -> list[str]:
@@ -186,14 +187,15 @@ def _starting(user: User, seen: dict[str, int], head: str) -> list[str]:
 # -- the command line ------------------------------------------------------------------------------
 
 
-def _command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
-    """`python -m bot ARGS` on a configuration of LS's own in `tmp_path`: (exit code, what it printed)."""
+def _command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], more: str = "") -> Callable[..., tuple[int, str]]:
+    """`python -m bot ARGS` on a configuration of LS's own in `tmp_path` (and `more` of it): (exit code, what it
+    printed)."""
     from bot.__main__ import main
 
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\ndatabase = "{tmp_path / "data" / "liaison.db"}"\n'
                       f'files_dir = "{tmp_path / "files"}"\nkey_file = "{tmp_path / "liaison.key"}"\n'
-                      '[unit]\nname = "卢氏县人民检察院"\nmatter_prefix = "LS"\n', "utf-8")
+                      '[unit]\nname = "卢氏县人民检察院"\nmatter_prefix = "LS"\n' + more, "utf-8")
 
     def run(*argv: str) -> tuple[int, str]:
         code = main(["--config", str(config), *argv], MovableClock())
@@ -355,6 +357,13 @@ def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.Capture
         code, out = run("import-roster", str(lb_roster), "--unit", "LB")
         assert code != 0 and "line 3: 王建国 is on LS's roster" in out and "nothing imported" in out
         assert roster() == before  # not even 赵敏
+        lb_roster.write_text("编号,姓名,类别,界别,电话\n17,孙丽,政协委员,教育界,13800000017\n", "utf-8")
+        assert run("import-roster", str(lb_roster), "--unit", "LB")[0] == 0  # kept under u2:id:17
+        ls_roster.write_text("姓名,类别,界别,电话\n孙丽,政协委员,教育界,13800000017\n", "utf-8")
+        before = roster()
+        code, out = run("import-roster", str(ls_roster), "--unit", "LS")
+        assert code != 0 and "line 2: 孙丽 is on LB's roster" in out  # found by the phone, whatever her key
+        assert roster() == before
     finally:
         database.close()
 
@@ -408,26 +417,34 @@ def test_a_units_papers_carry_its_own_number_addressee_and_regulation(
     `unit set` gives its own; unit 1's follow the configuration."""
     import docx
 
-    run = _command_line(tmp_path, capsys)
-    assert run("unit", "add", "--name", "三门峡市人民检察院", "--prefix", "SMX")[0] == 0
-    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "SMX")[0] == 0
+    run = _command_line(tmp_path, capsys, '[report]\nsigner = "张签"\ncopy_to = "卢氏县人大常委会"\n')
+    code, out = run("unit", "add", "--name", "洛阳市人民检察院", "--prefix", "LY")
+    assert code == 0 and "unit set LY --regulation" in out  # told its papers cite [terms]' regulation until then
+    assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LY")[0] == 0
 
-    def first_page(prefix: str) -> str:
+    def papers(prefix: str) -> str:
         out = tmp_path / f"{prefix}.docx"
         code, printed = run("report", "half-year", "2026H2", "--out", str(out), "--unit", prefix)
         assert code == 0, printed
-        return "\n".join(p.text for p in docx.Document(str(out)).paragraphs[:16])
+        document = docx.Document(str(out))
+        return "\n".join([p.text for p in document.paragraphs] +
+                         [c.text for t in document.tables for r in t.rows for c in r.cells])
 
-    page = first_page("LB")
+    page = papers("LB")
     assert "灵宝市人民检察院文件" in page and "〔2026〕　号" in page and "卢检" not in page
-    assert "三门峡市人民检察院：" in page  # the unit above it
+    assert "洛阳市人民检察院：" in page and "三门峡" not in page  # the unit above it, not [report]'s addressee
+    assert "张签" not in page and "卢氏县人大常委会" not in page  # unit 1's signer and copies are not LB's
+    assert "灵宝市人民检察院办公室" in page  # its own office issues it
+    assert "洛阳市人民检察院：" not in papers("LY") and "三门峡市人民检察院：" not in papers("LY")  # the top: none
     code, out = run("unit", "set", "LB", "--document-number", "灵检〔{year}〕　号",
                     "--regulation", "灵宝市人民检察院联系人大代表政协委员工作办法")
     assert code == 0 and "document_number 灵检〔{year}〕　号" in out
-    page = first_page("LB")
+    page = papers("LB")
     assert "灵检〔2026〕　号" in page and "《灵宝市人民检察院联系人大代表政协委员工作办法》" in page
     code, out = run("unit", "set", "LS", "--addressee", "别处")
     assert code != 0 and "[report] and [terms]" in out
-    assert "卢检〔2026〕　号" in first_page("LS")  # unit 1's, from the configuration
+    assert "卢检〔2026〕　号" in papers("LS") and "张签" in papers("LS")  # unit 1's, from the configuration
     code, out = run("unit", "set", "LB")
     assert code != 0 and "nothing to set" in out
+    assert run("unit", "set", "LB", "--addressee", "某处")[0] == 0 and "某处：" in papers("LB")
+    assert run("unit", "set", "LB", "--addressee", "-")[0] == 0 and "洛阳市人民检察院：" in papers("LB")  # back

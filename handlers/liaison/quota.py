@@ -5,6 +5,7 @@ the office (handlers/oversight/matter_rules.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
 from bot.context import Context
@@ -14,6 +15,7 @@ from bot.messages import Reply
 from bot.model import UnitScope
 from bot.permissions import may
 from bot.text import clip
+from handlers.common import roll_up_family
 from handlers.labels import representative_line
 from storage import contacts, units
 from storage.contacts import Coverage
@@ -26,18 +28,25 @@ async def quota(ctx: Context) -> None:
     """/quota: this calendar year's coverage (seed §11)."""
     if not may(ctx.person, "quota", None):
         raise PermissionDeniedError.of("quota", None, "This is for the office, discipline inspection and leaders.")
-    scope, family = await units.roll_up(ctx.tx, ctx.scope.unit)  # a city's office reads its counties' too
     year = ctx.today.year
-    cov = await contacts.coverage(ctx.tx, scope, year)
-    by_unit = [] if len(family) < 2 else [
-        (u.name, (c := await contacts.coverage(ctx.tx, UnitScope.of(u.id), year)).contacted, c.total) for u in family]
-    await ctx.reply(quota_report(ctx._, cov, by_unit))
+    cov = await contacts.coverage(ctx.tx, ctx.scope, year)
+    family = await roll_up_family(ctx)
+    if len(family) < 2:
+        return await ctx.reply(quota_report(ctx._, cov))
+    # a city's office and leaders: the counts of its counties too, summed and a line each; the names not yet
+    # contacted stay its own (the counties' offices see theirs)
+    rolled = await contacts.coverage(ctx.tx, UnitScope(ctx.scope.unit, frozenset(u.id for u in family)), year)
+    by_unit = [(u.name, (c := await contacts.coverage(ctx.tx, UnitScope.of(u.id), year)).contacted, c.total)
+               for u in family]
+    await ctx.reply(quota_report(ctx._, replace(rolled, not_contacted=cov.not_contacted), by_unit,
+                                 names_of=family[0].name))
 
 
-def quota_report(_: Translator, cov: Coverage, by_unit: list[tuple[str, int, int]] | None = None) -> Reply:
+def quota_report(_: Translator, cov: Coverage, by_unit: list[tuple[str, int, int]] | None = None,
+                 names_of: str | None = None) -> Reply:
     """Coverage, by unit in a roll-up (`by_unit`: name, contacted, total), by body and sector, then who has not been
-    contacted: at most QUOTA_NAMES names, and as few as it takes to keep the message within the text budget of the
-    reader's channel (`_.budget`)."""
+    contacted (in a roll-up, of the unit `names_of` alone): at most QUOTA_NAMES names, and as few as it takes to
+    keep the message within the text budget of the reader's channel (`_.budget`)."""
     title = _("Contacts in {year}", year=str(cov.year))
     if cov.total == 0:
         return Reply(_("There is no NPC deputy or CPPCC member on the roster yet."), title=title)
@@ -61,9 +70,11 @@ def quota_report(_: Translator, cov: Coverage, by_unit: list[tuple[str, int, int
         if n_sectors < len(sectors):
             lines.append(_("…and {n} more sectors", n=len(sectors) - n_sectors))
         if not names:
-            lines.append(_("Everyone on the roster has been contacted in {year}.", year=str(cov.year)))
+            lines.append(_("Everyone on the roster has been contacted in {year}.", year=str(cov.year)) if not names_of
+                         else _("Everyone of {unit} has been contacted in {year}.", unit=names_of, year=str(cov.year)))
             return "\n".join(lines)
-        lines += [_("Not yet contacted ({n}):", n=len(names)), *names[:n_names]]
+        lines += [_("Not yet contacted ({n}):", n=len(names)) if not names_of
+                  else _("Not yet contacted, of {unit} ({n}):", unit=names_of, n=len(names)), *names[:n_names]]
         if n_names < len(names):
             lines.append(_("…and {n} more", n=len(names) - n_names))
         return "\n".join(lines)

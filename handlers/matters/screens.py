@@ -15,12 +15,13 @@ from bot.permissions import may
 from bot.matter.model import Matter
 from bot.matter import life
 from bot.matter.states import AT_DEPARTMENTS, OPEN_STATES, TO_ASSIGN, ReplyState, State
+from handlers.common import roll_up_family
 from handlers.matters import casework as cases
 from handlers.oversight import discipline
 from handlers.reports import papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.matters.notices import OUTCOME_LABELS
-from storage import casework, matters, people, units
+from storage import casework, matters, people
 from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 
@@ -116,7 +117,7 @@ async def overview(ctx: Context) -> None:
     overdue = sum(1 for m in items if m.state in DEADLINE_STATES and domain.days_overdue(m.due_date, today))
     title = _("Overview: {summary}; overdue among those listed: {n}", summary=summary or "0", n=overdue)
     await ctx.reply(_list(_, title, items, _("No open matter.")))
-    _scope, family = await units.roll_up(ctx.tx, ctx.scope.unit)
+    family = await roll_up_family(ctx)
     if len(family) > 1:  # a city's: its counties' matters by state too, read only (their lists are theirs)
         lines = [_("By unit:")]
         for unit in family:
