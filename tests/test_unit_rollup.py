@@ -127,3 +127,18 @@ async def test_the_citys_overview_counts_its_counties_matters_by_state_and_lists
     watched = await city.discipline.say("/overview")
     assert len(watched) == 1 and "各单位" not in watched[0].text
     assert "各单位" not in (await city.discipline.say("/quota"))[-1].text
+
+
+async def test_a_roll_up_covers_the_whole_tree_below_and_nothing_beside(harness: Harness) -> None:
+    """A province over the city over its counties: each reads itself and everything below it, never a sibling or
+    the unit above; a unit named its own parent (a mistake in the table) is not walked twice."""
+    async with harness.db.transaction() as tx:
+        add = [("河南省人民检察院", "HN", None), ("三门峡市人民检察院", "SMX", "HN"), ("灵宝市人民检察院", "LB", "SMX"),
+               ("渑池县人民检察院", "MC", "SMX"), ("洛阳市人民检察院", "LY", "HN"), ("偃师区人民检察院", "YS", "LY")]
+        ids = {prefix: (await units.add(tx, name, prefix, parent, "Asia/Shanghai", START)).id
+               for name, prefix, parent in add}
+        reads = {prefix: {u.prefix for u in (await units.roll_up(tx, i))[1]} for prefix, i in ids.items()}
+        await tx.execute("UPDATE units SET parent_id = id WHERE prefix = 'MC'")
+        assert [u.prefix for u in (await units.roll_up(tx, ids["MC"]))[1]] == ["MC"]
+    assert reads == {"HN": {"HN", "SMX", "LB", "MC", "LY", "YS"}, "SMX": {"SMX", "LB", "MC"}, "LB": {"LB"},
+                     "MC": {"MC"}, "LY": {"LY", "YS"}, "YS": {"YS"}}
