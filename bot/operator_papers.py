@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.operator import Refused
 from bot.model import UnitScope
 from bot.operator_units import acting_unit
-from storage import audit, people
+from storage import audit, people, units
 from storage.records import RECORDS
 
 
@@ -129,7 +129,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"the half-year {period.code} has not begun")
         async with app.db.snapshot() as q:
             unit = await acting_unit(q, args.unit)
-            figures = await reports.half_year(q, UnitScope.of(unit.id), period, today, config.unit.tz, unit.name)
+            scope, family = await units.roll_up(q, unit.id)  # a city's report covers its counties, a line each
+            figures = await reports.half_year(q, scope, period, today, config.unit.tz, unit.name, family)
         papers, regulation = report_text.unit_papers(config.report, config.terms.regulation, unit)
         docx, xlsx = report_text.half_year_files(
             report_text.half_year_report(figures, app.clock.now(), config.unit.tz, papers, args.to, regulation))

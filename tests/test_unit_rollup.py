@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from storage import units
 from tests.cast import People, submit_suggestion
@@ -142,3 +143,32 @@ async def test_a_roll_up_covers_the_whole_tree_below_and_nothing_beside(harness:
         assert [u.prefix for u in (await units.roll_up(tx, ids["MC"]))[1]] == ["MC"]
     assert reads == {"HN": {"HN", "SMX", "LB", "MC", "LY", "YS"}, "SMX": {"SMX", "LB", "MC"}, "LB": {"LB"},
                      "MC": {"MC"}, "LY": {"LY", "YS"}, "YS": {"YS"}}
+
+
+async def test_the_citys_half_year_report_has_a_line_per_unit_that_add_up(harness: Harness) -> None:
+    """§17: the city's half-year report to the province covers its counties: a table with a line per unit, its
+    total row the report's own figures; a county's report has no such table."""
+    from tests.reports_world import files_of, read_docx
+
+    city, lb, mc = await _city_and_counties(harness)
+    await submit_suggestion(city.deputy, "关于市区道路的建议")
+    for _ in range(2):
+        await submit_suggestion(lb.deputy, "关于灵宝道路的建议")
+    await submit_suggestion(mc.deputy, "关于渑池道路的建议")
+
+    def docx_of(sent: list) -> tuple[list[str], dict[str, list[list[str]]]]:  # type: ignore[type-arg]
+        path = files_of(sent)[0][0]
+        paragraphs, tables = read_docx(path if Path(path).is_absolute() else harness.app.files.root / path)
+        return paragraphs, dict(tables)
+
+    paragraphs, tables = docx_of(await city.office.say("/report 2026H2"))
+    [table] = [rows for caption, rows in tables.items() if "各院受理办理及联系情况" in caption]
+    assert table[0] == ["单位", "登记", "办结", "到期应办结", "按期办结", "未办结", "逾期未办结", "代表委员", "已联系"]
+    assert [row[:2] + row[5:6] + row[7:8] for row in table[1:]] == [
+        ["三门峡市人民检察院", "1", "1", "1"], ["灵宝市人民检察院", "2", "2", "1"], ["渑池县人民检察院", "1", "1", "1"],
+        ["合计", "4", "4", "3"]]
+    assert any("以上情况包括本院和所辖2个院" in p for p in paragraphs)
+    assert any("共登记代表委员提出的建议、批评、意见和转交的举报、控告、申诉4件" in p for p in paragraphs)  # the total
+    paragraphs, tables = docx_of(await lb.office.say("/report 2026H2"))
+    assert not any("各院" in caption for caption in tables) and not any("所辖" in p for p in paragraphs)
+    assert any("申诉2件" in p for p in paragraphs)

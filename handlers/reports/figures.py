@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from storage import audit, contacts, people, reports
 from storage.contacts import Coverage
 from storage.db import Tx
 from storage.reports import MatterFacts, RegisterEntry
+from storage.units import Unit
 
 __all__ = ["AssessmentFigures", "DepartmentFigures", "Disposition", "EventRow", "HalfYear", "HalfYearFigures",
            "OverdueMatter", "PeriodError", "Rate", "Satisfaction", "StaffFigures", "Timeliness", "assessment",
@@ -95,6 +97,22 @@ class Disposition:
 
 
 @dataclass(frozen=True)
+class UnitRow:
+    """One unit's line in a roll-up's half-year report (a city's, with its counties): the same measures over its
+    own matters and representatives; the lines add up to the report's figures."""
+
+    name: str
+    registered: int
+    handled: int
+    due: int
+    on_time: int
+    not_concluded: int
+    overdue: int
+    representatives: int
+    contacted: int
+
+
+@dataclass(frozen=True)
 class OverdueMatter:
     number: str
     kind: str
@@ -141,6 +159,7 @@ class HalfYearFigures:
     supervisors: int
     events: list[EventRow] = field(default_factory=list)  # held in the period, with attendance
     audit_head: tuple[int, str] | None = None  # (entries, newest hash) when drawn: anchors the log (storage/audit.py)
+    units: list[UnitRow] = field(default_factory=list)  # a roll-up's line per unit (the unit first); empty for one
 
     @property
     def registered(self) -> int:
@@ -202,8 +221,10 @@ async def span_facts(q: Tx, scope: UnitScope, span: Span) -> list[MatterFacts]:
     return await reports.facts(q, scope, start, end, span.first, span.last)
 
 
-async def half_year(q: Tx, scope: UnitScope, period: HalfYear, today: date, tz: ZoneInfo, unit: str) -> HalfYearFigures:
-    """Compute the half-year report's figures as of `today` (a period not begun yet: PeriodError)."""
+async def half_year(q: Tx, scope: UnitScope, period: HalfYear, today: date, tz: ZoneInfo, unit: str,
+                    family: Sequence[Unit] = ()) -> HalfYearFigures:
+    """Compute the half-year report's figures as of `today` (a period not begun yet: PeriodError); with a
+    `family` of several units (a roll-up: `scope` reads them all), a line per unit too."""
     if today < period.first:
         raise PeriodError(period.code)
     first, last = period.first, period.last
@@ -244,7 +265,17 @@ async def half_year(q: Tx, scope: UnitScope, period: HalfYear, today: date, tz: 
         events=[EventRow(local_day(at, tz), title, EVENT_KINDS_ZH.get(kind, kind), attended, supervisors)
                 for at, title, kind, attended, supervisors in await reports.events_held(q, scope, start, end)],
         audit_head=await audit.head(q),
+        units=[await _unit_row(q, u, facts, span, first, last) for u in family] if len(family) > 1 else [],
     )
+
+
+async def _unit_row(q: Tx, unit: Unit, facts: list[MatterFacts], span: Span, first: date, last: date) -> UnitRow:
+    mine = [m for m in facts if m.unit_id == unit.id]
+    timeliness = measures.timeliness(mine, span)
+    coverage = await contacts.coverage_between(q, UnitScope.of(unit.id), first, last)
+    return UnitRow(unit.name, len(measures.registered(mine, span)), len(measures.handled(mine, span)),
+                   timeliness.due, timeliness.on_time, len(measures.not_concluded(mine, span.as_of, span.tz)),
+                   len(measures.overdue(mine, span.as_of, span.tz)), coverage.total, coverage.contacted)
 
 
 # The report is written in Chinese to the higher procuratorate (SPEC §10 terms).

@@ -17,7 +17,7 @@ import asyncio
 from datetime import date
 
 from bot import callbacks
-from handlers.common import unit_name
+from handlers.common import roll_up_family, unit_name
 from handlers.reports import report_text
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
@@ -25,6 +25,7 @@ from bot.clock import StoppedClock
 from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
+from bot.model import UnitScope
 from bot.permissions import may
 from handlers.reports import figures as reports
 from handlers.oversight.reminders import Make, Reminder, Tick, keyed
@@ -122,7 +123,14 @@ async def read_first(ctx: Context) -> HalfYearFigures:
     province's scale they take seconds, and neither the writer nor the event loop is held meanwhile."""
     _allowed(ctx)
     period = _period(ctx, ctx.inc.args)
-    return await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, ctx.config.unit.tz, await unit_name(ctx))
+    return await _figures(ctx, period)
+
+
+async def _figures(ctx: Context, period: HalfYear) -> HalfYearFigures:
+    """The unit's half-year figures; a city's office and leaders report its counties' too, a line each."""
+    family = await roll_up_family(ctx)
+    scope = UnitScope(ctx.scope.unit, frozenset(u.id for u in family))
+    return await reports.half_year(ctx.tx, scope, period, ctx.today, ctx.config.unit.tz, await unit_name(ctx), family)
 
 
 def _allowed(ctx: Context) -> None:
@@ -158,7 +166,7 @@ async def draw(ctx: Context, period: HalfYear) -> None:
     figures = ctx.prepared  # read first for the command (`read_first`), if it was: the same period, today
     if not (isinstance(figures, HalfYearFigures) and figures.period == period
             and figures.as_of == min(period.last, ctx.today)):
-        figures = await reports.half_year(ctx.tx, ctx.scope, period, ctx.today, tz, await unit_name(ctx))
+        figures = await _figures(ctx, period)
     papers, regulation = report_text.unit_papers(ctx.config.report, ctx.config.terms.regulation,
                                                  await units.get(ctx.tx, ctx.scope.unit))
     report = report_text.half_year_report(figures, ctx.now, tz, papers, regulation=regulation)

@@ -168,6 +168,14 @@ def _matters_section(report: Report, f: HalfYearFigures, zh: Translator, drawn_o
               [*states, _sum_row("合计", states)]))
     outcomes = [(zh(OUTCOME_LABELS[o]), f.by_outcome[o]) for o in OUTCOMES] + [("尚未定类", f.by_outcome[""])]
     add(Table("办理结果", "本半年登记事项办理结果分类", ("结果分类", "件数"), [*outcomes, _sum_row("合计", outcomes)]))
+    if f.units:  # a roll-up: the figures above are the sum of the units' below
+        add(Paragraph(f"以上情况包括本院和所辖{len(f.units) - 1}个院。各院情况见下表（{M.OVERDUE.words}截至"
+                      f"{zh_date(f.as_of)}）。"))
+        rows = [(u.name, u.registered, u.handled, u.due, u.on_time, u.not_concluded, u.overdue, u.representatives,
+                 u.contacted) for u in f.units]
+        add(Table("各院情况", "各院受理办理及联系情况", ("单位", M.REGISTERED.words, M.HANDLED.words, "到期应办结",
+                                                "按期办结", M.NOT_CONCLUDED.words, M.OVERDUE.words, "代表委员",
+                                                "已联系"), [*rows, _sum_row("合计", rows)]))
 
 
 def _quality_section(report: Report, f: HalfYearFigures) -> None:
