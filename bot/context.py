@@ -44,8 +44,14 @@ class Context:
     @property
     def scope(self) -> UnitScope:
         """The unit the person acting acts in, and the units they may read (bot/model.py); someone not yet bound
-        is in the configured unit's chat; the operator's command line acts in the unit its `--unit` names."""
-        return UnitScope.of(self.person.unit_id if self.person is not None else self.unit)
+        is in the configured unit's chat; the operator's command line acts in the unit its `--unit` names. A
+        representative on several units' rosters reads and acts on their own in each (their matters, invitations,
+        cards); what they submit goes to the unit they choose (handlers/matters/intake.py)."""
+        if self.person is None:
+            return UnitScope.of(self.unit)
+        if len(self.person.units) > 1:
+            return UnitScope(self.person.unit_id, self.person.member_of, self.person.units)
+        return UnitScope.of(self.person.unit_id)
 
     @property
     def actor(self) -> str:

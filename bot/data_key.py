@@ -151,6 +151,9 @@ async def seal_all(q: Tx, sealer: Sealer, now: datetime, *, plain: bool) -> int:
             roster_key = "phone:" + sealer.digest(normalise_phone(digits), PHONE)
         await q.execute("UPDATE persons SET phone = ?, phone_hash = ?, roster_key = ? WHERE id = ?",
                         (sealer.seal(phone, PHONE), phone_digest(sealer, phone), roster_key, row["id"]))
+        if normalise_phone(phone):  # their further units' rosters found them by the same phone (storage/roster.py)
+            await q.execute("UPDATE memberships SET roster_key = ? WHERE person_id = ? AND roster_key LIKE 'phone:%'",
+                            ("phone:" + sealer.digest(normalise_phone(phone), PHONE), row["id"]))
         count += 1
     for row in await q.all("SELECT id, complainant_name, complainant_contact FROM matters"
                            " WHERE complainant_name IS NOT NULL OR complainant_contact IS NOT NULL"):

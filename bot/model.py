@@ -21,10 +21,17 @@ class UnitScope:
 
     unit: int
     reads: frozenset[int]
+    acts: frozenset[int] = frozenset()  # further units whose rows they act on: a representative's other units
 
     @classmethod
     def of(cls, unit: int) -> UnitScope:
         return cls(unit, frozenset({unit}))
+
+    @property
+    def acting(self) -> frozenset[int]:
+        """The units whose rows they may change: their own (staff), every unit they are a member of (a
+        representative rates, supplements and appeals their matters, answers invitations and cards, in each)."""
+        return self.acts | {self.unit}
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,13 @@ class Person:
     locale: str | None
     roles: frozenset[str]
     disabled: bool = False  # access taken away (storage/access.py): never the person acting
-    unit_id: int = 1  # the unit (procuratorate) they belong to (issue 17; memberships in several: design step 2)
+    unit_id: int = 1  # the unit (procuratorate) they belong to: staff's one unit, a representative's first unit
+    units: frozenset[int] = frozenset()  # a representative's units, the first and each further (memberships)
+
+    @property
+    def member_of(self) -> frozenset[int]:
+        """The units whose roster they are on (a representative), or whose staff they are."""
+        return self.units | {self.unit_id}
 
     @property
     def is_representative(self) -> bool:

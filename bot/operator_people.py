@@ -48,28 +48,36 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
     now = app.clock.now()
     async with app.db.transaction() as tx:
         unit = await acting_unit(tx, args.unit)
-        try:
-            result = await roster.upsert(tx, UnitScope.of(unit.id), rows, now)
-        except roster.OtherUnitError as exc:
-            prefixes = {u.id: u.prefix for u in await units.listed(tx)}
-            lines = [f"line {line}: {name} is on {prefixes.get(other, other)}'s roster (by the phone number); a "
-                     "representative of two units comes with memberships (docs/design-units.md)"
-                     for line, name, other in exc.lines]
-            raise Refused("nothing imported:\n" + "\n".join(lines)) from None
-        missing = await access_store.representatives_not_in(tx, UnitScope.of(unit.id), set(result.seen))
+        scope = UnitScope.of(unit.id)
+        result = await roster.upsert(tx, scope, rows, now)
+        missing = await access_store.representatives_not_in(tx, scope, set(result.seen))
+        left: list[tuple[int, str]] = []
         if args.disable_missing:
-            for person_id, _name in missing:
+            for person_id, name in missing:
+                if await roster.leave(tx, scope, person_id, now):  # on another unit's roster still: only this one ends
+                    left.append((person_id, name))
+                    continue
                 person = await people.get(tx, person_id)
                 assert person is not None
                 await access.disable(tx, now, None, person)
     message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
-    if missing:
-        names = ", ".join(f"{name} (person {person_id})" for person_id, name in missing)
-        message += (f"\n{len(missing)} representative(s) no longer on the roster "
+    if result.joined:
+        message += (f", {result.joined} already on another unit's roster (by the phone number) now on "
+                    f"{unit.prefix}'s too")
+    disabled = [m for m in missing if m not in left]
+    if disabled if args.disable_missing else missing:
+        names = ", ".join(f"{name} (person {person_id})" for person_id, name in (disabled if args.disable_missing
+                                                                                   else missing))
+        message += (f"\n{len(disabled if args.disable_missing else missing)} representative(s) no longer on the roster "
                     + ("were disabled" if args.disable_missing else "(to disable them: --disable-missing)")
                     + f": {names}")
+    if left:
+        names = ", ".join(f"{name} (person {person_id})" for person_id, name in left)
+        message += (f"\n{len(left)} representative(s) no longer on {unit.prefix}'s roster and still on another unit's "
+                    f"were taken off {unit.prefix}'s only: {names}")
     return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
-            "missing": [person_id for person_id, _ in missing], "disabled": bool(args.disable_missing and missing)}
+            "joined": result.joined, "missing": [person_id for person_id, _ in missing],
+            "disabled": bool(args.disable_missing and disabled)}
 
 
 async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:

@@ -144,7 +144,7 @@ async def help_for(ctx: Context, person: Person) -> str:
     """The help for this person, with their department named and their office as supervisor checked today."""
     department = await people.department_name(ctx.tx, person.department_id) if person.department_id else None
     supervisor = person.is_representative and await events.is_supervisor(
-        ctx.tx, person.id, ctx.today)
+        ctx.tx, ctx.scope, person.id, ctx.today)
     return help_text(ctx._, person, department=department, supervisor=supervisor, wecom="wecom" in ctx.channels)
 
 

@@ -40,6 +40,7 @@ class IntakeData(TypedDict, total=False):
     text: Required[list[str]]
     files: Required[list[FileData]]
     on_behalf_of: int | None  # present only when the office registers it (checked again on every use)
+    unit: int  # the unit it goes to, chosen by a representative on several units' rosters (checked again)
     via: str | None  # how the office received it
     kind: str
     subject: str

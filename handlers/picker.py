@@ -47,8 +47,8 @@ async def representative(ctx: Context, person_id: object) -> Person:
     of another unit (a button is user input: as if there were none)."""
     rep = None
     if isinstance(person_id, int) and not isinstance(person_id, bool):
-        rep = await people.get(ctx.tx, person_id)
-    if rep is None or not rep.is_representative or rep.unit_id != ctx.scope.unit:
+        rep = await people.get(ctx.tx, person_id, as_in=ctx.scope.unit)  # as that unit's roster has them
+    if rep is None or not rep.is_representative or ctx.scope.unit not in rep.units:
         raise StaleActionError("This button is no longer valid.")
     return rep
 

@@ -81,8 +81,8 @@ async def set_roles(q: Tx, person_id: int, roles: frozenset[str]) -> None:
 async def representatives_not_in(q: Tx, scope: UnitScope, kept: set[int]) -> list[tuple[int, str]]:
     """(id, name) of the scope's own unit's active representatives other than `kept` (those a re-imported roster
     names)."""
-    rows = await q.all("SELECT id, name FROM persons WHERE body IS NOT NULL AND disabled_at IS NULL AND unit_id = ?"
-                       " ORDER BY name, id", (scope.unit,))
+    rows = await q.all("SELECT p.id, p.name FROM persons p JOIN unit_members m ON m.person_id = p.id"
+                       " WHERE m.unit_id = ? AND p.disabled_at IS NULL ORDER BY p.name, p.id", (scope.unit,))
     return [(int(r["id"]), str(r["name"])) for r in rows if int(r["id"]) not in kept]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bot.model import UnitScope
 from storage.db import Tx, ts
 from storage.matters import StoredFile
+from storage.units import acting_in
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Briefing:
     text: str
     created_by: int
     sent_at: str
+    unit_id: int = 1  # the unit that sent it
 
 
 async def create(q: Tx, scope: UnitScope, title: str, text: str, created_by: int, audience: dict[str, Any],
@@ -37,11 +39,11 @@ async def create(q: Tx, scope: UnitScope, title: str, text: str, created_by: int
 
 
 async def get(q: Tx, scope: UnitScope, briefing_id: int) -> Briefing | None:
-    """The briefing, if it is the scope's own unit's."""
-    row = await q.one("SELECT * FROM briefings WHERE id = ? AND unit_id = ?", (briefing_id, scope.unit))
+    """The briefing, if it is of a unit the scope acts in (its own; a representative's units)."""
+    row = await q.one(f"SELECT * FROM briefings WHERE id = ? AND {acting_in(scope)}", (briefing_id,))
     if row is None:
         return None
-    return Briefing(row["id"], row["title"], row["text"], row["created_by"], row["sent_at"])
+    return Briefing(row["id"], row["title"], row["text"], row["created_by"], row["sent_at"], int(row["unit_id"]))
 
 
 async def files(q: Tx, briefing_id: int) -> list[StoredFile]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.model import UnitScope
 from storage.db import Row, Tx, ts
-from storage.units import within
+from storage.units import acting_in, within
 
 KINDS = ("free_text", "choice")
 AUDIENCES = ("all", "npc", "cppcc", "sector", "named")
@@ -29,6 +29,7 @@ class Card:
     audience: dict[str, Any]
     sent_at: str
     state: str
+    unit_id: int = 1  # the unit that sent it: its answers are that unit's contacts
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class Tally:
 
 
 def _card(row: Row) -> Card:
-    return Card(row["id"], row["title"], row["created_by"], json.loads(row["audience"]), row["sent_at"], row["state"])
+    return Card(row["id"], row["title"], row["created_by"], json.loads(row["audience"]), row["sent_at"], row["state"],
+                int(row["unit_id"]))
 
 
 async def create(q: Tx, scope: UnitScope, title: str, created_by: int, audience: dict[str, Any],
@@ -112,7 +114,7 @@ async def add_recipient(q: Tx, card_id: int, person_id: int, sent_at: datetime |
 async def get(q: Tx, scope: UnitScope, card_id: int) -> Card | None:
     """The card, if it is the scope's own unit's (an id from a button is user input: another's is none; what is
     found is acted on, so never a unit only read)."""
-    row = await q.one("SELECT * FROM cards WHERE id = ? AND unit_id = ?", (card_id, scope.unit))
+    row = await q.one(f"SELECT * FROM cards WHERE id = ? AND {acting_in(scope)}", (card_id,))
     return None if row is None else _card(row)
 
 
@@ -229,17 +231,18 @@ async def audience_members(q: Tx, scope: UnitScope, audience: dict[str, Any]) ->
     kind = audience.get("kind")
     params: tuple[object, ...]
     if kind == "all":
-        where, params = "body IS NOT NULL", ()
+        where, params = "1 = 1", ()
     elif kind in ("npc", "cppcc"):
-        where, params = "body = ?", (kind,)
+        where, params = "m.body = ?", (kind,)
     elif kind == "sector":
-        where, params = "body IS NOT NULL AND sector = ?", (str(audience.get("sector", "")),)
+        where, params = "m.sector = ?", (str(audience.get("sector", "")),)
     elif kind == "named":
         ids = [i for i in audience.get("ids", []) if isinstance(i, int) and not isinstance(i, bool)]
         if not ids:
             return []
-        where, params = f"body IS NOT NULL AND id IN ({', '.join('?' for _ in ids)})", tuple(ids)
+        where, params = f"p.id IN ({', '.join('?' for _ in ids)})", tuple(ids)
     else:
         raise ValueError(f"unknown audience {audience!r}")
-    rows = await q.all(f"SELECT id FROM persons WHERE {where} AND unit_id = ? ORDER BY name, id", (*params, scope.unit))
+    rows = await q.all(f"SELECT p.id FROM persons p JOIN unit_members m ON m.person_id = p.id WHERE {where}"
+                       " AND m.unit_id = ? ORDER BY p.name, p.id", (*params, scope.unit))
     return [int(r["id"]) for r in rows]

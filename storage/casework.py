@@ -11,7 +11,7 @@ from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, 
 from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
-from storage.units import within
+from storage.units import acting_in, within
 
 SENT = ReplyState.SENT
 
@@ -31,15 +31,15 @@ async def update(q: Tx, scope: UnitScope, matter_id: int, now: datetime, **field
               for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
     changed = await q.execute(
-        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ? AND unit_id = ?",
-        (*values, ts(now), ts(now), matter_id, scope.unit),
+        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ? AND {acting_in(scope)}",
+        (*values, ts(now), ts(now), matter_id),
     )
     _written(changed, scope, matter_id)
 
 
 def _written(changed: int, scope: UnitScope, matter_id: int) -> None:
     if changed != 1:
-        raise LookupError(f"matter {matter_id} is not a matter of unit {scope.unit}")
+        raise LookupError(f"matter {matter_id} is not a matter of the units {sorted(scope.acting)}")
 
 
 async def save(q: Tx, scope: UnitScope, matter_id: int, now: datetime, step: Step) -> None:
@@ -57,8 +57,8 @@ async def save(q: Tx, scope: UnitScope, matter_id: int, now: datetime, step: Ste
 
 async def touch(q: Tx, scope: UnitScope, matter_id: int, now: datetime) -> None:
     """Record that someone acted on the matter (a progress note, a draft)."""
-    changed = await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ? AND unit_id = ?",
-                              (ts(now), ts(now), matter_id, scope.unit))
+    changed = await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ?"
+                              f" AND {acting_in(scope)}", (ts(now), ts(now), matter_id))
     _written(changed, scope, matter_id)
 
 

@@ -73,20 +73,20 @@ def _year(year: int) -> tuple[str, str]:
     return f"{year:04d}-01-01", f"{year:04d}-12-31"
 
 
-async def add(q: Tx, rep_id: int, method: str, day: date, staff_id: int | None, note: str, source: str,
+async def add(q: Tx, unit: int, rep_id: int, method: str, day: date, staff_id: int | None, note: str, source: str,
               now: datetime, source_ref: str | None = None) -> bool:
-    """Record a contact; False when this very contact (same representative, method, day, source
-    and source_ref) was recorded already. A wrong method, source, representative or staff
-    member is a bug of the caller: ValueError."""
+    """Record a contact of `unit` (the procuratorate that made it: it counts for that unit's quota, §11); False
+    when this very contact (same representative, method, day, source and source_ref) was recorded already. A
+    wrong method, source, representative (not on the unit's roster) or staff member is a bug of the caller:
+    ValueError."""
     if method not in METHODS:
         raise ValueError(f"unknown contact method {method!r}")
     if source not in SOURCES:
         raise ValueError(f"unknown contact source {source!r}")
     if source != "chat" and source_ref is None:
         raise ValueError("a contact recorded automatically needs a source_ref to be recorded only once")
-    body = await q.one("SELECT body, unit_id FROM persons WHERE id = ?", (rep_id,))
-    if body is None or body["body"] is None:
-        raise ValueError(f"person {rep_id} is not a representative")
+    if await q.scalar("SELECT 1 FROM unit_members WHERE person_id = ? AND unit_id = ?", (rep_id, unit)) is None:
+        raise ValueError(f"person {rep_id} is not a representative of unit {unit}")
     if staff_id is not None:
         staff = await q.one("SELECT body FROM persons WHERE id = ?", (staff_id,))
         if staff is None or staff["body"] is not None:
@@ -95,7 +95,7 @@ async def add(q: Tx, rep_id: int, method: str, day: date, staff_id: int | None, 
         "INSERT INTO contacts (representative_id, method, contacted_on, staff_id, note, source, source_ref,"
         " created_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (representative_id, method, contacted_on, source, source_ref) DO NOTHING",
-        (rep_id, method, day.isoformat(), staff_id, note, source, source_ref, ts(now), body["unit_id"]),
+        (rep_id, method, day.isoformat(), staff_id, note, source, source_ref, ts(now), unit),
     )
     return changed == 1
 
@@ -115,12 +115,14 @@ async def coverage(q: Tx, scope: UnitScope, year: int) -> Coverage:
 
 
 async def coverage_between(q: Tx, scope: UnitScope, first: date, last: date) -> Coverage:
-    """Who on the scope's rosters now was contacted from `first` to `last` (the half-year report uses any span)."""
+    """Who on the scope's rosters now was contacted from `first` to `last` (the half-year report uses any span). A
+    representative on two units' rosters is counted by each, contacted when that unit contacted them (§11: each
+    procuratorate contacts its own deputies); a roll-up over both counts them twice, as the sum of its units."""
     rows = await q.all(
-        "SELECT p.id, p.name, p.body, p.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
-        " AND c.contacted_on BETWEEN ? AND ?) AS contacted"
-        f" FROM persons p WHERE p.body IS NOT NULL AND {within(scope, 'p.unit_id')}"
-        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN p.sector = '' THEN 1 ELSE 0 END, p.sector,"
+        "SELECT p.id, p.name, m.body, m.sector, EXISTS (SELECT 1 FROM contacts c WHERE c.representative_id = p.id"
+        " AND c.unit_id = m.unit_id AND c.contacted_on BETWEEN ? AND ?) AS contacted"
+        f" FROM unit_members m JOIN persons p ON p.id = m.person_id WHERE {within(scope, 'm.unit_id')}"
+        " ORDER BY CASE m.body WHEN 'npc' THEN 0 ELSE 1 END, CASE WHEN m.sector = '' THEN 1 ELSE 0 END, m.sector,"
         " p.name, p.id",
         (first.isoformat(), last.isoformat()),
     )
@@ -196,12 +198,16 @@ async def import_rows(q: Tx, scope: UnitScope, rows: Sequence[ContactRow], now: 
         raise ContactsFileError(found)
     added = 0
     for row, rep_id, staff_id in resolved:
-        added += await add(q, rep_id, row.method, row.day, staff_id, row.note, "import", now, source_ref=row.digest)
+        added += await add(q, scope.unit, rep_id, row.method, row.day, staff_id, row.note, "import", now,
+                           source_ref=row.digest)
     return ImportResult(added=added, unchanged=len(resolved) - added)
 
 
 async def _ids(q: Tx, scope: UnitScope, name: str, *, representative: bool) -> list[int]:
-    condition = "body IS NOT NULL" if representative else "body IS NULL"
-    rows = await q.all(f"SELECT id FROM persons WHERE name = ? AND {condition} AND unit_id = ? ORDER BY id",
-                       (name, scope.unit))
+    if representative:
+        rows = await q.all("SELECT p.id FROM persons p JOIN unit_members m ON m.person_id = p.id"
+                           " WHERE p.name = ? AND m.unit_id = ? ORDER BY p.id", (name, scope.unit))
+    else:
+        rows = await q.all("SELECT id FROM persons WHERE name = ? AND body IS NULL AND unit_id = ? ORDER BY id",
+                           (name, scope.unit))
     return [int(r["id"]) for r in rows]

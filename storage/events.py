@@ -15,7 +15,7 @@ from typing import Final
 
 from bot.model import UnitScope
 from storage.db import Row, Tx, parse_ts, ts
-from storage.units import within
+from storage.units import acting_in, within
 
 KINDS: Final = ("forum", "work_report", "inspection", "open_day", "visit", "case_discussion", "other")
 ANSWERS: Final = ("invited", "accepted", "declined")
@@ -74,9 +74,9 @@ async def add(q: Tx, scope: UnitScope, kind: str, title: str, starts_at: datetim
 
 
 async def get(q: Tx, scope: UnitScope, event_id: int) -> Event | None:
-    """The event, if it is the scope's own unit's (an id from a button is user input: another's is none; what is
-    found is acted on, so never a unit only read)."""
-    row = await q.one("SELECT * FROM events WHERE id = ? AND unit_id = ?", (event_id, scope.unit))
+    """The event, if it is of a unit the scope acts in: staff's own, a representative's units (an id from a button
+    is user input: another's is none; what is found is acted on, so never a unit only read)."""
+    row = await q.one(f"SELECT * FROM events WHERE id = ? AND {acting_in(scope)}", (event_id,))
     return None if row is None else _event(row)
 
 
@@ -222,9 +222,11 @@ class Supervisor:
     ends_on: date | None
 
 
-_LATEST_TERM = "t.id = (SELECT MAX(id) FROM supervisor_terms WHERE person_id = p.id)"
+# Each unit appoints its own supervisors (a deputy may be the county's and not the city's): a membership's
+# (unit_members m) latest term in that unit, else its roster flag.
+_LATEST_TERM = "t.id = (SELECT MAX(id) FROM supervisor_terms WHERE person_id = m.person_id AND unit_id = m.unit_id)"
 _IN_OFFICE = (
-    "(CASE WHEN t.id IS NULL THEN p.supervisor = 1 ELSE t.starts_on <= ?"
+    "(CASE WHEN t.id IS NULL THEN m.supervisor = 1 ELSE t.starts_on <= ?"
     " AND (t.ends_on IS NULL OR t.ends_on >= ?) AND (t.removed_on IS NULL OR t.removed_on > ?) END)"
 )  # takes the day three times
 
@@ -232,19 +234,22 @@ _IN_OFFICE = (
 async def supervisors(q: Tx, scope: UnitScope, day: date) -> list[Supervisor]:
     """The scope's own unit's supervisors in office on `day`, NPC deputies first, then by name (an audience)."""
     rows = await q.all(
-        "SELECT p.id, p.name, p.body, p.sector, t.starts_on, t.ends_on FROM persons p"
-        f" LEFT JOIN supervisor_terms t ON {_LATEST_TERM} WHERE p.body IS NOT NULL AND {_IN_OFFICE}"
-        " AND p.unit_id = ?"
-        " ORDER BY CASE p.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", (*(day.isoformat(),) * 3, scope.unit))
+        "SELECT p.id, p.name, m.body, m.sector, t.starts_on, t.ends_on FROM unit_members m"
+        f" JOIN persons p ON p.id = m.person_id LEFT JOIN supervisor_terms t ON {_LATEST_TERM}"
+        f" WHERE m.unit_id = ? AND {_IN_OFFICE}"
+        " ORDER BY CASE m.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", (scope.unit, *(day.isoformat(),) * 3))
     return [Supervisor(r["id"], r["name"], r["body"], r["sector"],
                        date.fromisoformat(r["starts_on"]) if r["starts_on"] else None,
                        date.fromisoformat(r["ends_on"]) if r["ends_on"] else None) for r in rows]
 
 
-async def is_supervisor(q: Tx, person_id: int, day: date) -> bool:
+async def is_supervisor(q: Tx, scope: UnitScope, person_id: int, day: date) -> bool:
+    """Whether the person is a supervisor in office on `day` in a unit the scope acts in (staff: their own; a
+    representative: any of theirs)."""
     value = await q.scalar(
-        f"SELECT 1 FROM persons p LEFT JOIN supervisor_terms t ON {_LATEST_TERM}"
-        f" WHERE p.id = ? AND p.body IS NOT NULL AND {_IN_OFFICE}", (person_id, *(day.isoformat(),) * 3))
+        f"SELECT 1 FROM unit_members m LEFT JOIN supervisor_terms t ON {_LATEST_TERM}"
+        f" WHERE m.person_id = ? AND {acting_in(scope, 'm.unit_id')} AND {_IN_OFFICE}",
+        (person_id, *(day.isoformat(),) * 3))
     return value is not None
 
 
@@ -255,13 +260,14 @@ async def appoint(q: Tx, scope: UnitScope, person_id: int, starts_on: date, ends
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (person_id, starts_on.isoformat(), ends_on.isoformat() if ends_on else None, by, ts(now),
                      scope.unit))
-    await q.execute("UPDATE persons SET supervisor = 1, updated_at = ? WHERE id = ?", (ts(now), person_id))
+    await _flag(q, scope, person_id, 1, now)
 
 
 async def remove_supervisor(q: Tx, scope: UnitScope, person_id: int, day: date, by: int | None,
                             now: datetime) -> None:
     """End the person's term from `day` (a roster appointment gets a term row that records it)."""
-    latest = await q.scalar("SELECT MAX(id) FROM supervisor_terms WHERE person_id = ?", (person_id,))
+    latest = await q.scalar("SELECT MAX(id) FROM supervisor_terms WHERE person_id = ? AND unit_id = ?",
+                            (person_id, scope.unit))
     if latest is None:
         await q.execute("INSERT INTO supervisor_terms (person_id, starts_on, removed_on, created_by, created_at,"
                         " removed_by, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -269,7 +275,16 @@ async def remove_supervisor(q: Tx, scope: UnitScope, person_id: int, day: date, 
     else:
         await q.execute("UPDATE supervisor_terms SET removed_on = ?, removed_by = ? WHERE id = ?",
                         (day.isoformat(), by, latest))
-    await q.execute("UPDATE persons SET supervisor = 0, updated_at = ? WHERE id = ?", (ts(now), person_id))
+    await _flag(q, scope, person_id, 0, now)
+
+
+async def _flag(q: Tx, scope: UnitScope, person_id: int, supervisor: int, now: datetime) -> None:
+    """The roster's supervisor flag of the person's membership of the scope's unit (their first unit's is on their
+    persons row, a further one's in memberships)."""
+    await q.execute("UPDATE persons SET supervisor = ?, updated_at = ? WHERE id = ? AND unit_id = ?",
+                    (supervisor, ts(now), person_id, scope.unit))
+    await q.execute("UPDATE memberships SET supervisor = ?, updated_at = ? WHERE person_id = ? AND unit_id = ?",
+                    (supervisor, ts(now), person_id, scope.unit))
 
 
 async def discussion_invitations(q: Tx, scope: UnitScope, first: datetime, last: datetime

@@ -13,28 +13,44 @@ from storage.db import Row, Tx, ts
 from storage.units import within
 
 
-async def _person(q: Tx, row: Row | None) -> Person | None:
+async def _person(q: Tx, row: Row | None, as_in: int | None = None) -> Person | None:
+    """The person of a `persons` row, with their roles and units; `as_in`: as a member of that unit (its body,
+    sector and supervisor flag; their first unit's when they are not one of its members)."""
     if row is None:
         return None
-    roles = await q.all("SELECT role FROM person_roles WHERE person_id = ?", (row["id"],))
+    body, sector, supervisor = row["body"], row["sector"], bool(row["supervisor"])
+    roles, units = set(), {int(row["unit_id"])} if body is not None else set()
+    for r in await q.all("SELECT role, NULL AS unit_id, NULL AS body, NULL AS sector, NULL AS supervisor"
+                         " FROM person_roles WHERE person_id = ? UNION ALL"
+                         " SELECT NULL, unit_id, body, sector, supervisor FROM memberships WHERE person_id = ?",
+                         (row["id"], row["id"])):
+        if r["role"] is not None:
+            roles.add(str(r["role"]))
+            continue
+        units.add(int(r["unit_id"]))
+        if int(r["unit_id"]) == as_in:
+            body, sector, supervisor = r["body"], r["sector"], bool(r["supervisor"])
     return Person(
         id=row["id"],
         name=row["name"],
-        body=row["body"],
-        sector=row["sector"],
+        body=body,
+        sector=sector,
         organization=row["organization"],
         phone=q.sealer.open(row["phone"], PHONE) if row["phone"] else "",  # sealed at rest (bot/sealing.py)
-        supervisor=bool(row["supervisor"]),
+        supervisor=supervisor,
         department_id=row["department_id"],
         locale=row["locale"],
-        roles=frozenset(r["role"] for r in roles),
+        roles=frozenset(roles),
         disabled=row["disabled_at"] is not None,
         unit_id=int(row["unit_id"]),
+        units=frozenset(units),
     )
 
 
-async def get(q: Tx, person_id: int) -> Person | None:
-    return await _person(q, await q.one("SELECT * FROM persons WHERE id = ?", (person_id,)))
+async def get(q: Tx, person_id: int, *, as_in: int | None = None) -> Person | None:
+    """The person; `as_in`: as a member of that unit (a county's deputy who also sits in the city's congress is
+    the city's NPC deputy of their sector there)."""
+    return await _person(q, await q.one("SELECT * FROM persons WHERE id = ?", (person_id,)), as_in)
 
 
 async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
@@ -248,16 +264,17 @@ async def search_representatives(q: Tx, scope: UnitScope, text: str, limit: int)
 
     A phone is found whole, by its keyed digest: the number itself is sealed (bot/sealing.py), so part
     of a number finds nothing."""
-    where, params = "LOWER(name) LIKE LOWER(?) ESCAPE '!'", [_contains(text)]
+    where, params = "LOWER(p.name) LIKE LOWER(?) ESCAPE '!'", [_contains(text)]
     digits = normalise_phone(text)
     if digits and not text.strip(" +-0123456789"):  # a phone number, perhaps written with spaces or dashes
-        where += f" OR phone_hash IN ({', '.join('?' for _ in q.sealer.key_ids)})"
+        where += f" OR p.phone_hash IN ({', '.join('?' for _ in q.sealer.key_ids)})"
         params += q.sealer.digests(digits, PHONE)
     rows = await q.all(
-        f"SELECT * FROM persons WHERE body IS NOT NULL AND unit_id = ? AND ({where}) ORDER BY name, id LIMIT ?",
+        f"SELECT p.* FROM persons p JOIN unit_members m ON m.person_id = p.id WHERE m.unit_id = ? AND ({where})"
+        " ORDER BY p.name, p.id LIMIT ?",
         (scope.unit, *params, limit)
     )
-    return [p for p in [await _person(q, r) for r in rows] if p is not None]
+    return [p for p in [await _person(q, r, scope.unit) for r in rows] if p is not None]
 
 
 def _contains(text: str) -> str:
@@ -269,23 +286,23 @@ def _contains(text: str) -> str:
 
 
 async def representative_ids(q: Tx, scope: UnitScope, body: str | None = None, sector: str | None = None) -> list[int]:
-    """Every representative of the scope's own unit, or those of one body or one sector, NPC deputies first, then
-    by name."""
-    where = ["body IS NOT NULL", "disabled_at IS NULL", "unit_id = ?"]
+    """Every representative of the scope's own unit, or those of one body or one sector (as that unit's roster has
+    them), NPC deputies first, then by name."""
+    where = ["p.disabled_at IS NULL", "m.unit_id = ?"]
     params: list[object] = [scope.unit]
     if body is not None:
-        where.append("body = ?")
+        where.append("m.body = ?")
         params.append(body)
     if sector is not None:
-        where.append("sector = ?")
+        where.append("m.sector = ?")
         params.append(sector)
-    rows = await q.all(f"SELECT id FROM persons WHERE {' AND '.join(where)}"
-                       " ORDER BY CASE body WHEN 'npc' THEN 0 ELSE 1 END, name, id", params)
+    rows = await q.all(f"SELECT p.id FROM persons p JOIN unit_members m ON m.person_id = p.id WHERE {' AND '.join(where)}"
+                       " ORDER BY CASE m.body WHEN 'npc' THEN 0 ELSE 1 END, p.name, p.id", params)
     return [int(r["id"]) for r in rows]
 
 
 async def sectors(q: Tx, scope: UnitScope) -> list[str]:
     """The sectors 界别 on the scope's own unit's roster, by name (none blank)."""
-    rows = await q.all("SELECT DISTINCT sector FROM persons WHERE body IS NOT NULL AND sector != '' AND unit_id = ?"
+    rows = await q.all("SELECT DISTINCT sector FROM unit_members WHERE sector != '' AND unit_id = ?"
                        " ORDER BY sector", (scope.unit,))
     return [str(r["sector"]) for r in rows]

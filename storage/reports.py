@@ -163,17 +163,16 @@ async def extensions_by_state(q: Tx, scope: UnitScope, start: datetime, end: dat
 
 
 async def contacts_by_method(q: Tx, scope: UnitScope, first: date, last: date) -> dict[str, int]:
-    """Contacts with the scope's representatives from `first` to `last`, by how they were made."""
-    rows = await q.all("SELECT c.method, COUNT(*) AS n FROM contacts c JOIN persons p ON p.id = c.representative_id"
-                       f" WHERE c.contacted_on BETWEEN ? AND ? AND {within(scope, 'p.unit_id')} GROUP BY c.method",
+    """The scope's units' contacts with their representatives from `first` to `last`, by how they were made."""
+    rows = await q.all("SELECT c.method, COUNT(*) AS n FROM contacts c"
+                       f" WHERE c.contacted_on BETWEEN ? AND ? AND {within(scope, 'c.unit_id')} GROUP BY c.method",
                        (first.isoformat(), last.isoformat()))
     return {r["method"]: int(r["n"]) for r in rows}
 
 
 async def supervisors(q: Tx, scope: UnitScope) -> int:
     """Law-enforcement supervisors on the scope's rosters now (seed §6)."""
-    return int(await q.scalar("SELECT COUNT(*) FROM persons WHERE body IS NOT NULL AND supervisor = 1"
-                              f" AND {within(scope)}"))
+    return int(await q.scalar(f"SELECT COUNT(*) FROM unit_members WHERE supervisor = 1 AND {within(scope)}"))
 
 
 @dataclass(frozen=True)
@@ -281,8 +280,9 @@ async def events_held(q: Tx, scope: UnitScope, start: datetime, end: datetime) -
     """Events held in [start, end): (starts_at, title, kind, attendees, of whom supervisors) — seed §5, §6, §15."""
     rows = await q.all(
         "SELECT e.starts_at, e.title, e.kind, COUNT(a.person_id) AS attended,"
-        " COALESCE(SUM(CASE WHEN p.supervisor = 1 THEN 1 ELSE 0 END), 0) AS supervisors"
-        " FROM events e LEFT JOIN attendance a ON a.event_id = e.id LEFT JOIN persons p ON p.id = a.person_id"
+        " COALESCE(SUM(CASE WHEN m.supervisor = 1 THEN 1 ELSE 0 END), 0) AS supervisors"
+        " FROM events e LEFT JOIN attendance a ON a.event_id = e.id"
+        " LEFT JOIN unit_members m ON m.person_id = a.person_id AND m.unit_id = e.unit_id"
         f" WHERE e.state = 'held' AND e.starts_at >= ? AND e.starts_at < ? AND {within(scope, 'e.unit_id')}"
         " GROUP BY e.id, e.starts_at, e.title, e.kind ORDER BY e.starts_at",
         (ts(start), ts(end)),

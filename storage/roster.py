@@ -8,8 +8,10 @@ that name and body whose key no other row of the file claims.
 Each unit imports its own roster (issue 17). A roster's id column and a name are the unit's own (two counties
 may each have a 张华, or number their deputies from 1): for units other than unit 1 those keys carry the unit
 (`u2:id:17`, `u2:name:npc:张华`; unit 1's are as they were before units). A phone number is one human's wherever
-they sit: a row whose phone is on another unit's roster is refused with the file (one person in two units comes
-with memberships, docs/design-units.md step 2).
+they sit: a row whose phone is a representative's of another unit makes them a member of this unit too (a
+county's deputy who also sits in the city's congress: one person, one chat, a membership per unit, with that
+unit's body, sector and supervisor flag; docs/design-units.md step 2). The person's name, organization and phone
+stay those of the roster of their first unit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import normalise_phone
-from bot.errors import LiaisonError
 from bot.model import FIRST_UNIT, UnitScope
 from bot.roster_file import RosterRow
 from bot.sealing import PHONE
@@ -32,14 +33,7 @@ class ImportResult:
     updated: int
     unchanged: int
     seen: frozenset[int] = frozenset()  # the persons the file names (a re-import: who is missing from it)
-
-
-class OtherUnitError(LiaisonError):
-    """Rows of the file name people on another unit's roster (by their phone): nothing was imported."""
-
-    def __init__(self, lines: list[tuple[int, str, int]]) -> None:
-        super().__init__(f"{len(lines)} row(s) on another unit's roster")
-        self.lines = lines  # (line of the file, name, the unit whose roster has them)
+    joined: int = 0  # representatives of another unit who became members of this one too (by their phone)
 
 
 def keys(row: RosterRow, phone_keys: list[str], unit: int = FIRST_UNIT) -> list[str]:
@@ -56,40 +50,39 @@ def keys(row: RosterRow, phone_keys: list[str], unit: int = FIRST_UNIT) -> list[
 
 
 async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) -> ImportResult:
-    """Import the rows into the scope's own unit's roster; OtherUnitError (nothing written) for rows whose phone
-    is on another unit's."""
-    added = updated = unchanged = 0
+    """Import the rows into the scope's own unit's roster."""
+    added = updated = unchanged = joined = 0
     seen: set[int] = set()
     sealer = q.sealer
     unit = scope.unit
-    row_keys = [keys(row, sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else [], unit)
-                for row in rows]
-    elsewhere = []
-    for row in rows:  # by the phone's digest itself: a person stored under an id or a name key has it too
-        digests = sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else []
-        if not digests:
-            continue
-        marks = ", ".join("?" for _ in digests)
-        found = await q.scalar(f"SELECT MIN(unit_id) FROM persons WHERE phone_hash IN ({marks}) AND body IS NOT NULL"
-                               " AND unit_id <> ?", (*digests, unit))
-        if found is not None:
-            elsewhere.append((row.line, row.name, int(found)))
-    if elsewhere:
-        raise OtherUnitError(elsewhere)
+    digests = [sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else [] for row in rows]
+    row_keys = [keys(row, found, unit) for row, found in zip(rows, digests)]
     claimed = {key for found in row_keys for key in found}
-    for row, candidates in zip(rows, row_keys):
+    for row, candidates, phone_digests in zip(rows, row_keys, digests):
         marks = ", ".join("?" for _ in candidates)
-        existing = await q.all(f"SELECT * FROM persons WHERE roster_key IN ({marks}) AND unit_id = ?",
-                               (*candidates, unit))
+        existing = await q.all(f"{_MEMBER} WHERE m.unit_id = ? AND m.roster_key IN ({marks})", (unit, *candidates))
         if not existing:
             # A changed phone number: the same name and body, once, and no row of this file claims it.
-            same = await q.all("SELECT * FROM persons WHERE name = ? AND body = ? AND unit_id = ?",
-                               (row.name, row.body, unit))
-            if len(same) == 1 and same[0]["roster_key"] not in claimed:
+            same = await q.all(f"{_MEMBER} WHERE m.unit_id = ? AND p.name = ? AND m.body = ?", (unit, row.name, row.body))
+            if len(same) == 1 and same[0]["key"] not in claimed:
                 existing = same
-                candidates = [*candidates, same[0]["roster_key"]]
+                candidates = [*candidates, same[0]["key"]]
+        if not existing and phone_digests:
+            # Another unit's representative (their phone): a member of this unit too.
+            other = await q.scalar(
+                f"SELECT MIN(p.id) FROM persons p WHERE p.phone_hash IN ({', '.join('?' for _ in phone_digests)})"
+                " AND EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id)"
+                " AND NOT EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id AND o.unit_id = ?)",
+                (*phone_digests, unit))
+            if other is not None:
+                await q.execute("INSERT INTO memberships (person_id, unit_id, body, sector, supervisor, roster_key,"
+                                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                (int(other), unit, row.body, row.sector, int(row.supervisor), candidates[0], ts(now),
+                                 ts(now)))
+                joined += 1
+                seen.add(int(other))
+                continue
         phone, phone_hash = people.sealed_phone(q, row.phone)
-        plain = (row.name, row.body, row.sector, row.organization, row.phone, int(row.supervisor), candidates[0])
         if not existing:
             new_id = await q.insert(
                 "INSERT INTO persons (name, body, sector, organization, phone, phone_hash, supervisor, roster_key,"
@@ -100,10 +93,21 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
             added += 1
             seen.add(new_id)
             continue
-        best = min(existing, key=lambda r: candidates.index(r["roster_key"]))
+        best = min(existing, key=lambda r: candidates.index(r["key"]))
         seen.add(int(best["id"]))
+        if int(best["unit_id"]) != unit:  # a further unit's membership: its own fields only
+            if (best["body"], best["sector"], bool(best["supervisor"]), best["key"]) == (
+                    row.body, row.sector, row.supervisor, candidates[0]):
+                unchanged += 1
+                continue
+            await q.execute("UPDATE memberships SET body = ?, sector = ?, supervisor = ?, roster_key = ?,"
+                            " updated_at = ? WHERE person_id = ? AND unit_id = ?",
+                            (row.body, row.sector, int(row.supervisor), candidates[0], ts(now), best["id"], unit))
+            updated += 1
+            continue
+        plain = (row.name, row.body, row.sector, row.organization, row.phone, int(row.supervisor), candidates[0])
         current = (best["name"], best["body"], best["sector"], best["organization"],
-                   sealer.open(best["phone"], PHONE) if best["phone"] else "", best["supervisor"], best["roster_key"])
+                   sealer.open(best["phone"], PHONE) if best["phone"] else "", best["supervisor"], best["key"])
         if current == plain:
             unchanged += 1
             continue
@@ -114,4 +118,28 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
              candidates[0], ts(now), best["id"]),
         )
         updated += 1
-    return ImportResult(added, updated, unchanged, frozenset(seen))
+    return ImportResult(added, updated, unchanged, frozenset(seen), joined)
+
+
+# A unit's member: the person (their first unit's unit_id on the row), and the membership's own fields.
+_MEMBER = ("SELECT p.id, p.name, p.organization, p.phone, p.unit_id, m.body, m.sector, m.supervisor,"
+           " m.roster_key AS key FROM unit_members m JOIN persons p ON p.id = m.person_id")
+
+
+async def leave(q: Tx, scope: UnitScope, person_id: int, now: datetime) -> bool:
+    """The person is no longer on the scope's unit's roster: True when they stay on another unit's (the membership
+    ended; a first unit's is taken over by a further one), False when this was their only unit (the caller
+    disables them)."""
+    further = await q.one("SELECT * FROM memberships WHERE person_id = ? AND unit_id <> ? ORDER BY unit_id LIMIT 1",
+                          (person_id, scope.unit))
+    home = await q.scalar("SELECT unit_id FROM persons WHERE id = ?", (person_id,))
+    if int(home) != scope.unit:
+        await q.execute("DELETE FROM memberships WHERE person_id = ? AND unit_id = ?", (person_id, scope.unit))
+        return True
+    if further is None:
+        return False
+    await q.execute("UPDATE persons SET unit_id = ?, body = ?, sector = ?, supervisor = ?, roster_key = ?,"
+                    " updated_at = ? WHERE id = ?", (further["unit_id"], further["body"], further["sector"],
+                                                      further["supervisor"], further["roster_key"], ts(now), person_id))
+    await q.execute("DELETE FROM memberships WHERE person_id = ? AND unit_id = ?", (person_id, further["unit_id"]))
+    return True

@@ -23,6 +23,13 @@ def within(scope: UnitScope, column: str = "unit_id") -> str:
     return f"{column} IN ({', '.join(str(int(unit)) for unit in sorted(scope.reads))})"
 
 
+def acting_in(scope: UnitScope, column: str = "unit_id") -> str:
+    """The condition that keeps a change, or a row found by id to be acted on, to the units `scope` acts in: the
+    own unit (staff: a unit only read, a city's view of its counties, is never acted in), and for a
+    representative each unit they are a member of."""
+    return f"{column} IN ({', '.join(str(int(unit)) for unit in sorted(scope.acting))})"
+
+
 class UnitError(LiaisonError):
     """A unit cannot be added or described so; the message (for the operator's command line) says why."""
 

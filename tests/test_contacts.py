@@ -317,7 +317,7 @@ async def reply_contact(harness: Harness, rep_id: int, number: str, via: str, by
 async def add(harness: Harness, rep_id: int, day: str, method: str = "forum", source: str = "chat",
               ref: str | None = None) -> bool:
     async with harness.db.transaction() as tx:
-        return await contacts.add(tx, rep_id, method, date.fromisoformat(day), None, "", source,
+        return await contacts.add(tx, 1, rep_id, method, date.fromisoformat(day), None, "", source,
                                   harness.clock.now(), source_ref=ref)
 
 

@@ -190,7 +190,7 @@ class Office:
                         (matter, REPLY_BODY, r.state, self.handler_id, stamp(r.sent), stamp(r.sent) if r.state == "sent" else None,
                          r.rating, stamp(r.rated) if r.rated else None))
             for rep, day in ((self.wang, date(2026, 3, 3)), (self.li, date(2026, 11, 2)), (self.zhang, date(2025, 12, 1))):
-                await contacts.add(tx, rep, "forum", day, self.office_id, "", "chat", NOW)
+                await contacts.add(tx, 1, rep, "forum", day, self.office_id, "", "chat", NOW)
 
 
 @pytest.fixture

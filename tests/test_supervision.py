@@ -313,7 +313,7 @@ async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekl
     async with world.h.db.transaction() as tx:
         from storage import contacts
 
-        await contacts.add(tx, world.deputy, "forum", date(2026, 3, 3), world.office, "", "chat",
+        await contacts.add(tx, 1, world.deputy, "forum", date(2026, 3, 3), world.office, "", "chat",
                            world.h.clock.now())
     assert (await world.tick(at(date(2026, 3, 2))))["quota"] == 1  # March: monthly
     assert "quota" not in await world.tick(at(date(2026, 3, 9)))
@@ -324,7 +324,7 @@ async def test_s11_the_office_is_told_who_is_not_yet_contacted_monthly_and_weekl
     assert (await world.tick(at(date(2026, 5, 11))))["quota"] == 1
     assert "quota" not in await world.tick(at(date(2026, 5, 12)))
     async with world.h.db.transaction() as tx:
-        await contacts.add(tx, other, "letter", date(2026, 5, 12), world.office, "", "chat", world.h.clock.now())
+        await contacts.add(tx, 1, other, "letter", date(2026, 5, 12), world.office, "", "chat", world.h.clock.now())
     assert "quota" not in await world.tick(at(date(2026, 5, 18)))  # everyone contacted: nothing to say
 
 

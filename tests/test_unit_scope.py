@@ -125,7 +125,7 @@ def _unscoped(path: Path, on: re.Pattern[str] = ON_MATTERS) -> list[int]:
         text = ast.get_source_segment(source, node) or ""
         if isinstance(node, ast.Constant) and not isinstance(node.value, str):
             continue
-        if on.search(text) and "unit_id" not in text and "within(" not in text:
+        if on.search(text) and "unit_id" not in text and "within(" not in text and "acting_in(" not in text:
             found.append(node.lineno)
     return found
 
@@ -147,7 +147,7 @@ BY_WAY_OF_A_SCOPED_ROW = {
     # scoped event
     ("cards", "storage/cards.py"): 2,  # the tally's SELECT, its WHERE (with the unit) added by each caller; closing
     # a card by the id of a scoped one
-    ("supervisor_terms", "storage/events.py"): 4,  # a person's own terms (their latest, whether in office, its end)
+    ("supervisor_terms", "storage/events.py"): 1,  # ending a term by the id of the scoped unit's latest
     ("departments", "storage/events.py"): 1,  # a scoped event's preparing departments
     ("departments", "storage/people.py"): 1,  # the name of a department by id: a scoped matter's or event's
 }

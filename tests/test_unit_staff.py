@@ -326,8 +326,9 @@ def test_events_contacts_and_reports_from_the_command_line_are_a_units_own(
 
 def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two counties each have a 张华 (a name is a unit's own); re-importing LB's roster updates LB's and disables
-    only LB's missing; a phone on another unit's roster is refused with the whole file, nothing imported (one person
-    in two units comes with memberships)."""
+    only LB's missing; a phone on another unit's roster makes that person a member of LB too (one person, a
+    membership per unit, found again by its own key), whatever key the first unit keeps them under; taking them off
+    one unit's roster ends that membership and disables nobody."""
     run = _command_line(tmp_path, capsys)
     ls_roster, lb_roster = tmp_path / "ls.csv", tmp_path / "lb.csv"
     ls_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,农业界,\n王建国,人大代表,农业界,13800000001\n", "utf-8")
@@ -352,18 +353,36 @@ def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.Capture
         assert roster() == [("张华", "农业界", 1, 0), ("王建国", "农业界", 1, 0), ("张华", "科技界", 2, 0),
                             ("李娜", "教育界", 2, 1)]
         before = roster()
-        lb_roster.write_text("姓名,类别,界别,电话\n赵敏,政协委员,教育界,\n王建国,人大代表,农业界,13800000001\n",
-                             "utf-8")
+        lb_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,科技界,\n赵敏,政协委员,教育界,\n"
+                             "王建国,人大代表,农业界,13800000001\n", "utf-8")
         code, out = run("import-roster", str(lb_roster), "--unit", "LB")
-        assert code != 0 and "line 3: 王建国 is on LS's roster" in out and "nothing imported" in out
-        assert roster() == before  # not even 赵敏
+        assert (code, out) == (0, "imported 3 rows: 1 added, 0 updated, 1 unchanged, 1 already on another unit's "
+                                  "roster (by the phone number) now on LB's too\n")
+        assert roster() == [*before, ("赵敏", "教育界", 2, 0)]  # 王建国: one person
+
+        def memberships() -> list[tuple[object, ...]]:
+            return database.execute("SELECT p.name, m.unit_id, m.body, m.sector FROM memberships m"
+                                    " JOIN persons p ON p.id = m.person_id ORDER BY p.name, m.unit_id").fetchall()
+
+        assert memberships() == [("王建国", 2, "npc", "农业界")]
+        code, out = run("import-roster", str(lb_roster), "--unit", "LB")
+        assert (code, out) == (0, "imported 3 rows: 0 added, 0 updated, 3 unchanged\n")  # found again
+        lb_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,科技界,\n赵敏,政协委员,教育界,\n"
+                             "王建国,政协委员,科技界,13800000001\n", "utf-8")
+        assert run("import-roster", str(lb_roster), "--unit", "LB") == (
+            0, "imported 3 rows: 0 added, 1 updated, 2 unchanged\n")
+        assert memberships() == [("王建国", 2, "cppcc", "科技界")]  # LB's own body and sector
+        assert roster()[1] == ("王建国", "农业界", 1, 0)  # LS's untouched
         lb_roster.write_text("编号,姓名,类别,界别,电话\n17,孙丽,政协委员,教育界,13800000017\n", "utf-8")
-        assert run("import-roster", str(lb_roster), "--unit", "LB")[0] == 0  # kept under u2:id:17
-        ls_roster.write_text("姓名,类别,界别,电话\n孙丽,政协委员,教育界,13800000017\n", "utf-8")
-        before = roster()
+        code, out = run("import-roster", str(lb_roster), "--unit", "LB", "--disable-missing")
+        assert code == 0 and "赵敏" in out and "were disabled" in out  # on LB's roster only
+        assert "1 representative(s) no longer on LB's roster and still on another unit's were taken off LB's only: 王建国" in out
+        assert memberships() == [] and roster()[1] == ("王建国", "农业界", 1, 0)  # not disabled
+        ls_roster.write_text("姓名,类别,界别,电话\n张华,人大代表,农业界,\n王建国,人大代表,农业界,13800000001\n"
+                             "孙丽,政协委员,教育界,13800000017\n", "utf-8")
         code, out = run("import-roster", str(ls_roster), "--unit", "LS")
-        assert code != 0 and "line 2: 孙丽 is on LB's roster" in out  # found by the phone, whatever her key
-        assert roster() == before
+        assert code == 0 and "1 already on another unit's roster" in out  # found by the phone, whatever her key
+        assert memberships() == [("孙丽", 1, "cppcc", "教育界")]
     finally:
         database.close()
 

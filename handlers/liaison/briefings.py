@@ -24,7 +24,7 @@ from bot.i18n import N_, Translator
 from bot.messages import Button, OutFile, Reply, traits_of
 from bot.permissions import require
 from bot.router import dialog_button
-from bot.model import Dialog, Person
+from bot.model import Dialog, Person, UnitScope
 from bot.matter.model import NewMatter
 from bot.text import clip
 from handlers.matters import attachments, register
@@ -151,7 +151,7 @@ class BriefingWriteFlow:
         async def record(rep: Person, sent: bool) -> None:
             await briefings.add_recipient(ctx.tx, briefing_id, rep.id, ctx.now if sent else None)
             if sent:  # a delivery is a contact by documents (seed §11)
-                await contacts.add(ctx.tx, rep.id, "documents", today, staff_id, briefing.title, BRIEFING_SOURCE,
+                await contacts.add(ctx.tx, ctx.scope.unit, rep.id, "documents", today, staff_id, briefing.title, BRIEFING_SOURCE,
                                    ctx.now, source_ref=f"briefing:{briefing_id}")
 
         unreached = await audience.deliver(ctx, members, lambda t: _briefing(t, briefing, out),
@@ -257,7 +257,7 @@ class BriefingOpinionFlow:
         body = given(brief_opinion(dialog)["text"])
         new = NewMatter(kind="opinion", representative_id=rep.id, subject=subject, body=body,
                         received_via="briefing", registered_by=rep.id)
-        matter = await register.register(ctx, new, [])
+        matter = await register.register(ctx, new, [], UnitScope.of(briefing.unit_id))  # the unit that sent it
         await briefings.add_opinion(ctx.tx, briefing.id, rep.id, matter.id)
         await ctx.end_dialog()
         await ctx.reply(register.receipt(ctx._, matter))

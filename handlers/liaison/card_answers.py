@@ -22,7 +22,7 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.i18n import N_, Translator
 from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
-from bot.model import Dialog
+from bot.model import Dialog, UnitScope
 from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
@@ -211,13 +211,13 @@ class CardAnswerFlow:
         body = matter_body(ctx.translator(None), card, questions, answers)
         new = NewMatter(kind="opinion", representative_id=rep.id, subject=subject, body=body, received_via="card",
                         registered_by=rep.id)
-        matter = await register.register(ctx, new, [])
+        matter = await register.register(ctx, new, [], UnitScope.of(card.unit_id))  # the unit that asked
         given = {q.id: a for q, a in zip(questions, answers) if a is not None}
         if not await cards.mark_answered(ctx.tx, recipient.id, matter.id, given, ctx.now):
             raise UserError("You have answered the opinion card “{title}” already. Thank you.", title=card.title)
         author = await people.get(ctx.tx, card.created_by)
         staff_id = author.id if author is not None and author.body is None else None
-        await contacts.add(ctx.tx, rep.id, "opinion_card", ctx.today, staff_id, card.title, "card", ctx.now,
+        await contacts.add(ctx.tx, card.unit_id, rep.id, "opinion_card", ctx.today, staff_id, card.title, "card", ctx.now,
                            source_ref=f"card:{card.id}")
         await audit.record(ctx.tx, ctx.now, rep.id, "card_answered", matter_id=matter.id,
                            detail={"card_id": card.id, "answered": len(given), "questions": len(questions)})

@@ -173,7 +173,7 @@ class ContactFlow:
             raise UserError("{day} is in the future. Please send the day the contact took place.", day=_.date(day))
         staff_id = person.id if person.body is None else None
         for rep in chosen:
-            await contacts.add(ctx.tx, rep.id, method, day, staff_id, data["note"] or "", "chat", ctx.now)
+            await contacts.add(ctx.tx, ctx.scope.unit, rep.id, method, day, staff_id, data["note"] or "", "chat", ctx.now)
         await audit.record(ctx.tx, ctx.now, person.id, "contact_recorded",
                            detail={"representatives": [p.id for p in chosen], "method": method,
                                    "day": day.isoformat()})
@@ -204,5 +204,5 @@ async def record_reply_contact(ctx: Context, matter: Matter, via: str) -> None:
         raise ValueError(f"unknown reply channel {via!r}")
     person = ctx.person
     staff_id = person.id if person is not None and person.body is None else None
-    await contacts.add(ctx.tx, matter.representative_id, method, ctx.today, staff_id, "", "reply", ctx.now,
+    await contacts.add(ctx.tx, matter.unit_id, matter.representative_id, method, ctx.today, staff_id, "", "reply", ctx.now,
                        source_ref=matter.number)

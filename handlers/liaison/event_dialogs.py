@@ -47,7 +47,7 @@ async def _invitees(ctx: Context, choice: dict[str, Any]) -> list[int]:
 
 
 async def _supervisors_only(ctx: Context, person: Person) -> None:
-    if not await events.is_supervisor(ctx.tx, person.id, ctx.today):
+    if not await events.is_supervisor(ctx.tx, ctx.scope, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                         "only.", name=person.name)
 

@@ -118,7 +118,7 @@ async def create(ctx: Context, new: NewEvent, *, operator: bool = False) -> Crea
     invitees = await audience_ids(ctx, new.audience, new.named)
     if matter is not None:
         for person_id in invitees:
-            if not await events.is_supervisor(ctx.tx, person_id, ctx.today):
+            if not await events.is_supervisor(ctx.tx, ctx.scope, person_id, ctx.today):
                 person = await people.get(ctx.tx, person_id)
                 raise UserError("{name} is not a law-enforcement supervisor; a case discussion invites supervisors "
                                 "only.", name=person.name if person else "?")
@@ -227,7 +227,7 @@ async def record_attendance(ctx: Context, event_id: int, person_ids: list[int]) 
                                            ctx.now)
     staff_id = ctx.person.id if ctx.person is not None and ctx.person.body is None else None
     for person_id in added:
-        await contacts.add(ctx.tx, person_id, CONTACT_METHODS[event.kind], local_day(ctx, event.starts_at), staff_id,
+        await contacts.add(ctx.tx, ctx.scope.unit, person_id, CONTACT_METHODS[event.kind], local_day(ctx, event.starts_at), staff_id,
                            event.title, "event", ctx.now, source_ref=str(event.id))
     await events.mark_held(ctx.tx, event_id, ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "attendance_recorded",

@@ -38,7 +38,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
         raise NotFoundError("No such case discussion.")
     invited = person is not None and await events.invitation(ctx.tx, event_id, person.id) is not None
     if not (may(person, "give_view", None) and invited and person is not None
-            and await events.is_supervisor(ctx.tx, person.id, ctx.today)):
+            and await events.is_supervisor(ctx.tx, ctx.scope, person.id, ctx.today)):
         raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
                                        "case discussion can give their view on it.")
     if life.is_closed(matter.state):

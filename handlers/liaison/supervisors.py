@@ -98,10 +98,10 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
     if parts[0] == "view":
         return await supervisor_views.begin_view(ctx, number)
     require(ctx.person, "manage_supervisors")
-    person = await people.get(ctx.tx, number)
-    if person is not None and person.unit_id != ctx.scope.unit:  # another unit's: as if there were none
+    person = await people.get(ctx.tx, number, as_in=ctx.scope.unit)
+    if person is not None and ctx.scope.unit not in person.member_of:  # another unit's: as if there were none
         person = None
-    if person is None or not await events.is_supervisor(ctx.tx, person.id, ctx.today):
+    if person is None or not await events.is_supervisor(ctx.tx, ctx.scope, person.id, ctx.today):
         raise UserError("{name} is not a law-enforcement supervisor now.", name=person.name if person else "?")
     await ctx.answer()
     _ = ctx._

@@ -28,7 +28,7 @@ from handlers import picker
 from handlers.dialog_state import FileData, IntakeData, intake
 from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
 from handlers.dialogue import cancelled, open_dialog
-from storage import people
+from storage import people, units
 
 MAX_NAME = 50
 MAX_CONTACT = 100
@@ -38,7 +38,9 @@ async def begin(ctx: Context) -> None:
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
-    await open_dialog(ctx, INTAKE, Dialog("intake", "kind", "", dict(IntakeData(text=[], files=[]))))
+    first = "unit" if len(person.units) > 1 else "kind"  # on several units' rosters: which procuratorate it is for
+    await open_dialog(ctx, INTAKE, Dialog("intake", first, "", dict(IntakeData(text=[], files=[]))))
+
 
 
 async def begin_on_behalf(ctx: Context) -> None:
@@ -91,6 +93,12 @@ class IntakeFlow:
             ways = [Button(via_label(_, v), dialog_button(dialog, v)) for v in OFFICE_VIA]
             await ctx.reply(Reply(_("How was {name}'s matter received?", name=rep.name),
                                   buttons=(*rows(ways, 3), (cancel,))))
+        elif step == "unit":
+            assert ctx.person is not None
+            choices = [Button(unit.name, dialog_button(dialog, callbacks.choice("unit", unit.id)))
+                       for unit in await units.listed(ctx.tx) if unit.id in ctx.person.units]
+            await ctx.reply(Reply(_("You are on the rosters of more than one procuratorate. Which is this matter for?"),
+                                  title=_("Submit a matter"), buttons=(*rows(choices, 1), (cancel,))))
         elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             if _on_behalf(dialog):
@@ -133,7 +141,7 @@ class IntakeFlow:
             await ctx.reply(Reply(_("Does the appeal dispute how this procuratorate itself handled the case?"),
                                   buttons=((yes, no), (cancel,))))
         elif step == "department":
-            departments = await people.departments(ctx.tx, ctx.scope)
+            departments = await people.departments(ctx.tx, await register.chosen_unit(ctx, intake(dialog)))
             buttons = [Button(name, dialog_button(dialog, callbacks.choice("dept", dept_id)))
                        for dept_id, name in departments]
             buttons.append(Button(_("Not sure"), dialog_button(dialog, "unknown")))
@@ -152,6 +160,8 @@ class IntakeFlow:
             lines += [raised_or_referred(_, data["kind"], N_("Raised by: {name}"), N_("Referred by: {name}"),
                                          name=picker.label(_, rep)),
                       _("Received: {via}", via=via_label(_, data["via"] or ""))]
+        if "unit" in data:
+            lines.append(_("To: {unit}", unit=(await units.get(ctx.tx, (await register.chosen_unit(ctx, data)).unit)).name))
         lines += [
             _("Kind: {kind}", kind=kind_label(_, data["kind"])),
             _("Subject: {subject}", subject=data["subject"]),
@@ -185,6 +195,11 @@ class IntakeFlow:
         if step == "via" and choice in OFFICE_VIA and _on_behalf(dialog):
             data["via"] = choice
             return await self._goto(ctx, dialog, "kind")
+        unit_id = callbacks.chosen(choice, "unit")
+        if step == "unit" and unit_id is not None and not _on_behalf(dialog):
+            data["unit"] = unit_id
+            await register.chosen_unit(ctx, data)  # one of theirs
+            return await self._goto(ctx, dialog, "kind")
         if step == "kind" and choice in KINDS:
             data["kind"] = choice
             return await self._goto(ctx, dialog, "subject")
@@ -200,7 +215,7 @@ class IntakeFlow:
         dept_id = callbacks.chosen(choice, "dept")  # None for "unknown"
         if step == "department" and (choice == "unknown" or dept_id is not None):
             # the list shown, as it stands now
-            if dept_id is not None and dept_id not in dict(await people.departments(ctx.tx, ctx.scope)):
+            if dept_id is not None and dept_id not in dict(await people.departments(ctx.tx, await register.chosen_unit(ctx, data))):
                 raise StaleActionError("This button is no longer valid.")
             data["department_id"] = dept_id
             return await self._goto(ctx, dialog, "confirm")

@@ -37,24 +37,36 @@ async def department_name(q: Tx, department_id: object) -> str | None:
     return await people.department_name(q, department_id)
 
 
-async def register(ctx: Context, new: NewMatter, files: list[StoredFile]) -> Matter:
-    """Give the matter its number and due date in the unit the person acts in, and store it with its files."""
-    unit = await units.get(ctx.tx, ctx.scope.unit)  # the first follows [unit]: its prefix and time zone
+async def register(ctx: Context, new: NewMatter, files: list[StoredFile], scope: UnitScope | None = None) -> Matter:
+    """Give the matter its number and due date in the unit the person acts in (or `scope`'s: the unit a
+    representative on several rosters chose), and store it with its files."""
+    scope = scope or ctx.scope
+    unit = await units.get(ctx.tx, scope.unit)  # the first follows [unit]: its prefix and time zone
     tz = ZoneInfo(unit.timezone)
     local_year = ctx.now.astimezone(tz).year
     sequence = await matters.next_sequence(ctx.tx, unit.prefix, local_year)
     number = matter_number(unit.prefix, local_year, sequence)
     due = due_date(ctx.now, ctx.config.intake.due_months[new.kind], tz)
-    matter_id = await matters.insert(ctx.tx, ctx.scope, new, number, FIRST_STATE, ctx.now, due)
+    matter_id = await matters.insert(ctx.tx, scope, new, number, FIRST_STATE, ctx.now, due)
     await matters.add_files(ctx.tx, matter_id, files, ctx.now)
     actor = ctx.person.id if ctx.person else None
     await matters.add_event(ctx.tx, matter_id, Happened.REGISTERED, actor_id=actor, public=True, now=ctx.now,
                             detail={"via": new.received_via})
     await audit.record(ctx.tx, ctx.now, actor, Happened.REGISTERED, matter_id=matter_id,
                        detail={"kind": new.kind, "via": new.received_via, "representative_id": new.representative_id})
-    matter = await matters.get(ctx.tx, ctx.scope, matter_id)
+    matter = await matters.get(ctx.tx, scope, matter_id)
     assert matter is not None
     return matter
+
+
+async def chosen_unit(ctx: Context, data: dialog_state.IntakeData) -> UnitScope:
+    """Where the matter goes: the unit the representative chose, checked again (still on its roster), else the unit
+    the person acts in."""
+    if "unit" not in data:
+        return ctx.scope
+    if ctx.person is None or data["unit"] not in ctx.person.units or "on_behalf_of" in data:
+        raise StaleActionError("This button is no longer valid.")
+    return UnitScope.of(data["unit"])
 
 
 async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
@@ -84,7 +96,7 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
         original_department_id=data.get("department_id") if disputes else None,
     )
     files = dialog_state.stored_files(data["files"])
-    matter = await register(ctx, new, files)
+    matter = await register(ctx, new, files, await chosen_unit(ctx, data))
     await ctx.end_dialog()
     if not on_behalf:
         await ctx.reply(receipt(ctx._, matter))
