@@ -223,11 +223,11 @@ def test_import_json_output(cli: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path, ROSTER_CSV)
     assert cli.json("import-roster", str(path)) == (0, {
         "ok": True, "message": "imported 3 rows: 3 added, 0 updated, 0 unchanged",
-        "added": 3, "updated": 0, "unchanged": 0, "missing": [], "disabled": False,
+        "added": 3, "updated": 0, "unchanged": 0, "joined": 0, "missing": [], "disabled": False,
     })
     assert cli.json("import-roster", str(path)) == (0, {
         "ok": True, "message": "imported 3 rows: 0 added, 0 updated, 3 unchanged",
-        "added": 0, "updated": 0, "unchanged": 3, "missing": [], "disabled": False,
+        "added": 0, "updated": 0, "unchanged": 3, "joined": 0, "missing": [], "disabled": False,
     })
 
 

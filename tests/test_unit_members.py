@@ -1,0 +1,144 @@
+"""Memberships (issue 17, docs/design-units.md step 2): the same deputy may sit in a county's congress and another
+unit's (§18, "procuratorates at both levels of the city"). One person, one chat, a membership per unit with that
+unit's body, sector and supervisor flag: each unit counts them for its own quota (§11), lists them in its
+audiences, and receives the matters they choose to send it (asked only when they are on more than one roster);
+they follow, and rate, their matters in each unit from the one chat.
+
+LS (unit 1, tests/cast.py's Cast) and LB (its neighbour, County); LB's deputy 张华 is on LS's roster too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.model import UnitScope
+from bot.roster_file import RosterRow
+from storage import contacts, people, roster
+from tests.cast import STALE, TABLES, Cast, refuses_forged_choices
+from tests.fakes import Harness
+from tests.test_unit_staff import County, _counts, two_units
+
+LS, LS_NAME, LB_NAME = 1, "卢氏县人民检察院", "灵宝市人民检察院"
+
+
+async def _on_both_rosters(harness: Harness) -> tuple[Cast, County, int]:
+    """LS's people, LB's, and LB's deputy 张华 put on LS's roster by LS's import (found by her phone)."""
+    ls, county, lb = await two_units(harness)
+    row = RosterRow(line=2, external_id=None, name="张华", body="cppcc", sector="教育界", organization="",
+                    phone="13800000009", supervisor=True)
+    async with harness.db.transaction() as tx:
+        result = await roster.upsert(tx, UnitScope.of(LS), [row], harness.clock.now())
+    assert (result.added, result.joined) == (0, 1)
+    return ls, county, lb
+
+
+async def _submit_to(harness: Harness, county: County, unit_name: str) -> None:
+    d = county.deputy
+    asked = await d.say("/submit")
+    assert "不止一个检察院" in asked[-1].text and {LS_NAME, LB_NAME} <= set([b[0] for b in asked[-1].buttons])
+    await d.press(unit_name)
+    await d.press("建议")
+    await d.say("关于校园周边安全")
+    await d.say("建议加强校园周边巡查。")
+    await d.press("完成")
+    await d.press("无附件")
+    summary = county.deputy.last
+    assert f"{unit_name}" in summary  # the summary says where it goes
+    await d.press("确认提交")
+
+
+async def test_s18_a_deputy_on_two_rosters_chooses_the_unit_and_that_units_office_is_told(harness: Harness) -> None:
+    """§18: a matter goes to the unit the deputy chooses, numbered with its prefix, told to its office alone."""
+    ls, county, lb = await _on_both_rosters(harness)
+    since = _counts(ls.office, county.office)
+    await _submit_to(harness, county, LS_NAME)
+    assert "LS-2026-0001" in county.deputy.last
+    assert any("LS-2026-0001" in s.text for s in ls.office.received[since[ls.office.user_id]:])
+    assert len(county.office.received) == since[county.office.user_id]  # LB's office: nothing
+    await _submit_to(harness, county, LB_NAME)
+    assert "LB-2026-0001" in county.deputy.last
+    async with harness.db.snapshot() as q:
+        rows = [tuple(r) for r in await q.all("SELECT number, unit_id FROM matters ORDER BY id")]
+    assert rows == [("LS-2026-0001", LS), ("LB-2026-0001", lb)]
+    listing = (await county.deputy.say("/my"))[0].text  # one chat follows both
+    assert "LS-2026-0001" in listing and "LB-2026-0001" in listing
+
+
+async def test_s10_the_deputy_rates_the_reply_of_the_unit_that_is_not_their_first(harness: Harness) -> None:
+    """§10: the reply of LS (not the deputy's first unit) reaches them and their rating is taken."""
+    ls, county, _lb = await _on_both_rosters(harness)
+    await _submit_to(harness, county, LS_NAME)
+    await ls.assign()
+    await ls.conclude_and_reply(ls.handler2)
+    await ls.approve()
+    assert county.deputy.last.startswith("答复")
+    await county.deputy.press("满意")
+    done = await county.deputy.press("不补充意见")
+    assert [r.text for r in done if r.op == "message"] == ["感谢您的评价和监督。"]
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT state FROM matters WHERE number = 'LS-2026-0001'") == "closed"
+
+
+async def test_a_unit_not_theirs_cannot_be_chosen(harness: Harness) -> None:
+    """The unit button is user input: a unit the deputy is not on the roster of (or none) is stale, nothing
+    changed; a deputy on one roster is never asked."""
+    ls, county, lb = await two_units(harness)
+    await ls.deputy.say("/submit")
+    assert "不止一个检察院" not in ls.deputy.last  # one unit: straight to the kind
+    await ls.deputy.say("/cancel")
+    async with harness.db.transaction() as tx:
+        await roster.upsert(tx, UnitScope.of(LS), [RosterRow(2, None, "张华", "npc", "", "", "13800000009", False)],
+                            harness.clock.now())
+    await county.deputy.say("/submit")
+    await refuses_forged_choices(harness, county.deputy, (f"unit{lb + 5}", "unit0", "unitx"), (*TABLES, "dialogs"))
+    async with harness.db.transaction() as tx:  # taken off LS's roster while the question was open
+        assert await roster.leave(tx, UnitScope.of(LS), (await people.find_by_name_anywhere(tx, "张华"))[0].id,
+                                  harness.clock.now())
+    pressed = await county.deputy.press(LS_NAME)
+    assert [s.text for s in pressed if s.op == "answer"] == [STALE]
+
+
+async def test_s11_each_unit_counts_its_members_and_its_own_contacts(harness: Harness) -> None:
+    """§11: 张华 is on LS's quota and LB's; a contact by LS counts for LS only; each unit sees her with its own
+    body and sector; LS's supervisors include her (LS's roster says so), LB's do not."""
+    ls, county, lb = await _on_both_rosters(harness)
+    async with harness.db.transaction() as tx:
+        zhang = (await people.find_by_name(tx, UnitScope.of(lb), "张华"))[0]
+        assert zhang.units == {LS, lb} and zhang.unit_id == lb
+        year = harness.clock.now().year
+        before = {u: await contacts.coverage(tx, UnitScope.of(u), year) for u in (LS, lb)}
+        assert await contacts.add(tx, LS, zhang.id, "forum", date(year, 3, 3), None, "", "chat", harness.clock.now())
+        after = {u: await contacts.coverage(tx, UnitScope.of(u), year) for u in (LS, lb)}
+        assert after[LS].contacted == before[LS].contacted + 1 and after[lb].contacted == before[lb].contacted
+        assert zhang.id in {u.id for u in after[lb].not_contacted}
+        assert {(u.id, u.body, u.sector) for u in after[LS].not_contacted} == {
+            (u.id, u.body, u.sector) for u in before[LS].not_contacted if u.id != zhang.id}
+        both = await contacts.coverage(tx, UnitScope(LS, frozenset({LS, lb})), year)  # a roll-up: the sum
+        assert (both.total, both.contacted) == (after[LS].total + after[lb].total,
+                                                after[LS].contacted + after[lb].contacted)
+        as_ls = await people.get(tx, zhang.id, as_in=LS)
+        assert as_ls is not None and (as_ls.body, as_ls.sector) == ("cppcc", "教育界")
+        assert (zhang.body, zhang.sector) == ("npc", "")  # LB's roster
+        assert zhang.id in await people.representative_ids(tx, UnitScope.of(LS), body="cppcc")
+        assert zhang.id not in await people.representative_ids(tx, UnitScope.of(lb), body="cppcc")
+        assert "教育界" in await people.sectors(tx, UnitScope.of(LS))
+        today = harness.clock.now().date()
+        from storage import events
+        assert zhang.id in [s.person_id for s in await events.supervisors(tx, UnitScope.of(LS), today)]
+        assert zhang.id not in [s.person_id for s in await events.supervisors(tx, UnitScope.of(lb), today)]
+
+
+async def test_each_office_finds_the_deputy_on_its_own_roster(harness: Harness) -> None:
+    """Registering on a deputy's behalf: LS's office finds 张华 once she is on LS's roster, labelled as LS's roster
+    has her; before, as another unit's deputy, not at all."""
+    ls, county, lb = await two_units(harness)
+    await ls.office.say("/register")
+    found = await ls.office.say("张华")
+    assert not any("张华" in label for label in [b[0] for b in found[-1].buttons])
+    await ls.office.say("/cancel")
+    async with harness.db.transaction() as tx:
+        await roster.upsert(tx, UnitScope.of(LS), [RosterRow(2, None, "张华", "cppcc", "教育界", "", "13800000009",
+                                                             False)], harness.clock.now())
+    await ls.office.say("/register")
+    found = await ls.office.say("张华")
+    assert any("张华" in label and "教育界" in label for label in [b[0] for b in found[-1].buttons])
