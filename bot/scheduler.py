@@ -6,6 +6,7 @@ tick runs at start-up, so what fell due while the bot was down goes out at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -41,3 +42,5 @@ class Ticker:
             log.info("sweep: %s", result)
         except Exception:  # a failed tick must not stop the next one
             log.exception("sweep failed")
+        except asyncio.CancelledError:  # the bot stopping in the middle of a tick: its work is redone by the next start
+            log.info("sweep: stopped with the bot, to be done again at the next start")

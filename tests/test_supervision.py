@@ -298,6 +298,29 @@ async def test_the_scheduler_ticks_on_the_bots_own_loop_from_start_up(world: Wor
         await running
 
 
+async def test_a_tick_cut_off_by_the_bot_stopping_is_no_error(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """The bot stopped in the middle of a tick (`:quit` at once in the console): the next start does it again, so
+    the log says so, with no error and no traceback."""
+    import asyncio
+
+    from bot.scheduler import Ticker
+
+    started = asyncio.Event()
+
+    async def tick() -> None:
+        started.set()
+        await asyncio.Event().wait()  # a tick under way when the bot stops
+
+    ticker = Ticker(world.h.app.config, world.h.clock, tick)
+    running = asyncio.create_task(ticker._run())
+    await started.wait()
+    running.cancel()
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        await running
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.scheduler"] == [
+        ("INFO", "sweep: stopped with the bot, to be done again at the next start")]
+
+
 async def test_s16_discipline_sees_the_idle_matters_in_its_inbox(world: World) -> None:
     await world.matter(date(2026, 10, 8), due=date(2027, 1, 8))
     await world.matter(date(2026, 11, 20), due=date(2027, 2, 20))
