@@ -116,7 +116,8 @@ class Context:
             return Reply(lead + "\n\n" + (f"{inner.title}\n" if inner.title else "") + inner.text)
 
         told = False
-        for office_id in await self.records.with_role(self.tx, UnitScope.of(person.unit_id), "office"):  # theirs
+        unit = await self.records.unit_of_matter(self.tx, matter_id)  # the office of the unit whose matter it is
+        for office_id in await self.records.with_role(self.tx, UnitScope.of(unit), "office"):
             key = None if dedup_key is None else f"{dedup_key}:office:{office_id}"
             told = await self.notify(office_id, forwarded, matter_id=matter_id, policy=policy, dedup_key=key) or told
         return told

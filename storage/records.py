@@ -30,6 +30,10 @@ class StorageRecords:
         """The ids of the people of the scope's unit who hold `role` and whose access is not taken away."""
         return await people.with_role(q, scope, role)
 
+    async def unit_of_matter(self, q: Tx, matter_id: int) -> int:
+        """The unit whose matter it is (a deputy's access taken away: their notices go to that unit's office)."""
+        return int(await q.scalar("SELECT unit_id FROM matters WHERE id = ?", (matter_id,)))
+
     async def set_locale(self, q: Tx, person_id: int, locale: str, now: datetime) -> None:
         await people.set_locale(q, person_id, locale, now)
 

@@ -52,8 +52,9 @@ async def test_s18_a_deputy_on_two_rosters_chooses_the_unit_and_that_units_offic
     ls, county, lb = await _on_both_rosters(harness)
     since = _counts(ls.office, county.office)
     await _submit_to(harness, county, LS_NAME)
-    assert "LS-2026-0001" in county.deputy.last
-    assert any("LS-2026-0001" in s.text for s in ls.office.received[since[ls.office.user_id]:])
+    assert "LS-2026-0001" in county.deputy.last and f"提交给：{LS_NAME}" in county.deputy.last  # the receipt
+    told = [s.text for s in ls.office.received[since[ls.office.user_id]:] if "LS-2026-0001" in s.text]
+    assert told and "张华委员" in told[0]  # as LS's roster has her: a CPPCC member (LB's: an NPC deputy)
     assert len(county.office.received) == since[county.office.user_id]  # LB's office: nothing
     await _submit_to(harness, county, LB_NAME)
     assert "LB-2026-0001" in county.deputy.last
@@ -142,3 +143,22 @@ async def test_each_office_finds_the_deputy_on_its_own_roster(harness: Harness) 
     await ls.office.say("/register")
     found = await ls.office.say("张华")
     assert any("张华" in label and "教育界" in label for label in [b[0] for b in found[-1].buttons])
+
+
+async def test_a_disabled_deputys_notices_go_to_the_office_of_the_matters_unit(harness: Harness) -> None:
+    """张华's access taken away (by LB, her first unit): what LS owes her about LS's matter goes to LS's office to
+    pass on, not LB's."""
+    from handlers.people import access
+
+    ls, county, lb = await _on_both_rosters(harness)
+    await _submit_to(harness, county, LS_NAME)
+    async with harness.db.transaction() as tx:
+        zhang = (await people.find_by_name(tx, UnitScope.of(lb), "张华"))[0]
+        await access.disable(tx, harness.clock.now(), None, zhang)
+    since = _counts(ls.office, county.office)
+    await ls.assign()
+    await ls.conclude_and_reply(ls.handler2)
+    await ls.approve()
+    forwarded = [s.text for s in ls.office.received[since[ls.office.user_id]:] if "张华的账号已停用" in s.text]
+    assert forwarded and "LS-2026-0001" in forwarded[-1]
+    assert len(county.office.received) == since[county.office.user_id]

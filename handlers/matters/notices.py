@@ -204,7 +204,7 @@ def work_ended_by_cannot_meet(matter: Matter) -> Callable[[Translator], Reply]:
 
 
 async def reopened(ctx: Context, matter: Matter, due: date) -> Callable[[Translator], Reply]:
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     return lambda _: Reply(
         _("{deputy} is dissatisfied with the reply to {number}: it is to be handled again and concluded by {day}. "
           "The office will assign it again.", deputy=deputy(_, rep), number=matter.number, day=_.date(due)),
@@ -236,14 +236,14 @@ def reply_returned(matter: Matter, note: str) -> Callable[[Translator], Reply]:
 
 
 async def reply_sent(ctx: Context, matter: Matter) -> Callable[[Translator], Reply]:
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     return lambda _: Reply(_("The reply to {number} was approved and sent to {deputy}.", number=matter.number,
                              deputy=deputy(_, rep)), buttons=open_button(_, matter))
 
 
 async def dissatisfied(ctx: Context, matter: Matter, comment: str) -> Callable[[Translator], Reply]:
     """To the office and discipline inspection: who is dissatisfied, with what, and the rule that applies (§14)."""
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
 
     def build(_: Translator) -> Reply:
         text = _("{deputy} is dissatisfied with the reply to {number}. Under Article 14 of the {regulation}, the "
@@ -255,7 +255,7 @@ async def dissatisfied(ctx: Context, matter: Matter, comment: str) -> Callable[[
 
 
 async def rated(ctx: Context, matter: Matter, rating: str) -> Callable[[Translator], Reply]:
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     return lambda _: Reply(_("{deputy} rated the reply to {number}: {rating}.", deputy=deputy(_, rep),
                              number=matter.number, rating=_(RATING_LABELS[rating])), buttons=open_button(_, matter))
 

@@ -99,7 +99,8 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     matter = await register(ctx, new, files, await chosen_unit(ctx, data))
     await ctx.end_dialog()
     if not on_behalf:
-        await ctx.reply(receipt(ctx._, matter))
+        to = (await units.get(ctx.tx, matter.unit_id)).name if "unit" in data else None  # on several rosters
+        await ctx.reply(receipt(ctx._, matter, to))
         await notify_office(ctx, matter)
         return
     told = await ctx.notify(rep.id, lambda _: registered_for_you(_, matter), matter_id=matter.id)
@@ -107,11 +108,13 @@ async def register_from_dialog(ctx: Context, dialog: Dialog) -> None:
     await notify_office(ctx, matter, except_id=person.id)
 
 
-def receipt(_: Translator, matter: Matter) -> Reply:
+def receipt(_: Translator, matter: Matter, to: str | None = None) -> Reply:
+    """The representative's receipt; `to`: the procuratorate they chose (they are on more than one roster)."""
     text = "\n".join([
         raised_or_referred(_, matter.kind, N_("Thank you. Your {kind} has been registered."),
                            N_("Thank you. The {kind} you referred has been registered."),
                            kind=kind_noun(_, matter.kind)),
+        *([_("To: {unit}", unit=to)] if to else []),
         _("Number: {number}", number=matter.number),
         _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
@@ -148,7 +151,7 @@ def office_receipt(_: Translator, matter: Matter, rep: Person, told: bool) -> Re
 
 async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None = None) -> None:
     """Tell every office member (but the one who registered it for somebody) that a new matter waits."""
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     for office_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "office"):
         if office_id == except_id:
             continue

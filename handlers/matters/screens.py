@@ -154,7 +154,7 @@ async def show(ctx: Context, matter_id: int) -> None:
     """A matter's card, whole, for staff who may see it; the complainant masked where the rules say."""
     matter = await cases.load(ctx, matter_id, "view")
     _ = ctx._
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     lines = [
         f"{kind_label(_, matter.kind)} · {state_label(_, matter.state)}" + (" · " + _("major") if matter.major else ""),
         raised_or_referred(_, matter.kind, N_("From: {name}"), N_("Referred by: {name}"), name=deputy(_, rep) or "?"),

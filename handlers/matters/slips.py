@@ -69,7 +69,7 @@ async def slip_file(ctx: Context, matter: Matter, *, personal: bool) -> OutFile:
     """The slip of an assigned matter as it stands in this transaction, stored, to attach to a message;
     `personal`: the reader may see the complainant of a referred case."""
     assert matter.department_id is not None
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     department = await people.department_name(ctx.tx, matter.department_id) or ""
     urger = await people.get(ctx.tx, matter.urger_id) if matter.urger_id else None
     complainant: str | None = None

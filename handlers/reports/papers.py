@@ -100,7 +100,7 @@ async def send_reply_letter(ctx: Context, matter_id: int) -> None:
                         number=matter.number)
     person = ctx.person
     assert person is not None
-    rep = await people.get(ctx.tx, matter.representative_id)
+    rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
     department = await people.department_name(ctx.tx, matter.department_id) if matter.department_id else None
     tz = ctx.config.unit.tz
     data = reply_letter(matter, last, await casework.sent_on(ctx.tx, last.id), rep.name if rep else "",
