@@ -49,8 +49,8 @@ class Context:
         cards); what they submit goes to the unit they choose (handlers/matters/intake.py)."""
         if self.person is None:
             return UnitScope.of(self.unit)
-        if len(self.person.units) > 1:
-            return UnitScope(self.person.unit_id, self.person.member_of, self.person.units)
+        if self.person.is_representative:  # their own matters wherever they are (a roster they have since left)
+            return UnitScope(self.person.unit_id, self.person.member_of, self.person.units, self.person.id)
         return UnitScope.of(self.person.unit_id)
 
     @property

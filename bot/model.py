@@ -22,6 +22,7 @@ class UnitScope:
     unit: int
     reads: frozenset[int]
     acts: frozenset[int] = frozenset()  # further units whose rows they act on: a representative's other units
+    representative: int | None = None  # a representative: their own matters, in whichever unit, are theirs too
 
     @classmethod
     def of(cls, unit: int) -> UnitScope:

@@ -49,7 +49,14 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
     async with app.db.transaction() as tx:
         unit = await acting_unit(tx, args.unit)
         scope = UnitScope.of(unit.id)
-        result = await roster.upsert(tx, scope, rows, now)
+        try:
+            result = await roster.upsert(tx, scope, rows, now)
+        except roster.PhoneElsewhereError as exc:
+            prefixes = {u.id: u.prefix for u in await units.listed(tx)}
+            lines = [f"line {line}: {name} has the phone number of {other} on {prefixes.get(unit_id, unit_id)}'s "
+                     "roster (one number, one person: correct the number or the name)"
+                     for line, name, other, unit_id in exc.lines]
+            raise Refused("nothing imported:\n" + "\n".join(lines)) from None
         missing = await access_store.representatives_not_in(tx, scope, set(result.seen))
         left: list[tuple[int, str]] = []
         if args.disable_missing:
@@ -62,8 +69,8 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
                 await access.disable(tx, now, None, person)
     message = f"imported {len(rows)} rows: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if result.joined:
-        message += (f", {result.joined} already on another unit's roster (by the phone number) now on "
-                    f"{unit.prefix}'s too")
+        message += (f", {len(result.joined)} already on another unit's roster (by the phone number) now on "
+                    f"{unit.prefix}'s too: {', '.join(result.joined)}")
     disabled = [m for m in missing if m not in left]
     if disabled if args.disable_missing else missing:
         names = ", ".join(f"{name} (person {person_id})" for person_id, name in (disabled if args.disable_missing
@@ -76,7 +83,7 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
         message += (f"\n{len(left)} representative(s) no longer on {unit.prefix}'s roster and still on another unit's "
                     f"were taken off {unit.prefix}'s only: {names}")
     return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
-            "joined": result.joined, "missing": [person_id for person_id, _ in missing],
+            "joined": len(result.joined), "missing": [person_id for person_id, _ in missing],
             "disabled": bool(args.disable_missing and disabled)}
 
 

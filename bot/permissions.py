@@ -56,10 +56,11 @@ class Policy:
 
 @dataclass(frozen=True)
 class MatterAccess:
-    """What permission depends on: whose matter it is and which department has it."""
+    """What permission depends on: whose matter it is, which department has it, and which unit's matter it is."""
 
     representative_id: int
     department_id: int | None
+    unit_id: int | None = None  # None: an action on no unit's matter in particular
 
 
 def may(person: Person | None, action: str, matter: MatterAccess | None, policy: Policy = Policy()) -> bool:
@@ -71,6 +72,11 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         matter is not None and matter.department_id is not None and person.department_id == matter.department_id
         and bool(roles & {"handler", "head"})
     )
+    if roles and matter is not None and matter.unit_id is not None and matter.unit_id != person.unit_id \
+            and not own_department:
+        # Staff act on their own unit's matters; a county's handling the city's matter (交办) through the
+        # department it was given to, its supervision (urging, approval, extensions, on site) the city's.
+        return False
     if action in ("view", "quota"):
         return bool(roles & {"office", "discipline", "leader"}) or (action == "view" and own_department)
     if action == "view_personal":  # a complainant's name and contact (SPEC §1)

@@ -11,13 +11,13 @@ from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, 
 from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
-from storage.units import acting_in, within
+from storage.units import matter_acts, matter_reads, within
 
 SENT = ReplyState.SENT
 
 MATTER_FIELDS = frozenset({
     "state", "major", "department_id", "urger_id", "due_date", "outcome", "owes_final_reply", "reopened",
-    "transferred_to", "concluded_at", "closed_at",
+    "transferred_to", "concluded_at", "closed_at", "handling_unit_id",
 })
 
 
@@ -31,7 +31,7 @@ async def update(q: Tx, scope: UnitScope, matter_id: int, now: datetime, **field
               for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
     changed = await q.execute(
-        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ? AND {acting_in(scope)}",
+        f"UPDATE matters SET {assignments}, updated_at = ?, last_action_at = ? WHERE id = ? AND {matter_acts(scope)}",
         (*values, ts(now), ts(now), matter_id),
     )
     _written(changed, scope, matter_id)
@@ -58,7 +58,7 @@ async def save(q: Tx, scope: UnitScope, matter_id: int, now: datetime, step: Ste
 async def touch(q: Tx, scope: UnitScope, matter_id: int, now: datetime) -> None:
     """Record that someone acted on the matter (a progress note, a draft)."""
     changed = await q.execute("UPDATE matters SET updated_at = ?, last_action_at = ? WHERE id = ?"
-                              f" AND {acting_in(scope)}", (ts(now), ts(now), matter_id))
+                              f" AND {matter_acts(scope)}", (ts(now), ts(now), matter_id))
     _written(changed, scope, matter_id)
 
 
@@ -199,8 +199,10 @@ async def decide_extension(q: Tx, extension_id: int, state: ExtensionState, deci
 
 async def matters_in(q: Tx, scope: UnitScope, states: tuple[State, ...], department_id: int | None = None,
                      limit: int = 30) -> list[Matter]:
+    """The scope's matters in these states, or a department's (with those it handles for the unit above: 交办)."""
     marks = ", ".join("?" for _ in states)
-    sql = f"SELECT * FROM matters WHERE {within(scope)} AND state IN ({marks})"
+    sql = f"SELECT * FROM matters WHERE {within(scope) if department_id is None else matter_reads(scope)}" \
+          f" AND state IN ({marks})"
     params: list[Any] = list(states)
     if department_id is not None:
         sql += " AND department_id = ?"

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Final, NamedTuple
 
 from bot.contacts_file import METHODS, ContactProblem, ContactRow, ContactsFileError
-from bot.model import UnitScope
+from bot.model import FIRST_UNIT, UnitScope
 from storage.db import Tx, ts
 from storage.units import within
 
@@ -77,16 +77,17 @@ async def add(q: Tx, unit: int, rep_id: int, method: str, day: date, staff_id: i
               now: datetime, source_ref: str | None = None) -> bool:
     """Record a contact of `unit` (the procuratorate that made it: it counts for that unit's quota, §11); False
     when this very contact (same representative, method, day, source and source_ref) was recorded already. A
-    wrong method, source, representative (not on the unit's roster) or staff member is a bug of the caller:
-    ValueError."""
+    wrong method, source, representative or staff member is a bug of the caller: ValueError."""
     if method not in METHODS:
         raise ValueError(f"unknown contact method {method!r}")
     if source not in SOURCES:
         raise ValueError(f"unknown contact source {source!r}")
     if source != "chat" and source_ref is None:
         raise ValueError("a contact recorded automatically needs a source_ref to be recorded only once")
-    if await q.scalar("SELECT 1 FROM unit_members WHERE person_id = ? AND unit_id = ?", (rep_id, unit)) is None:
-        raise ValueError(f"person {rep_id} is not a representative of unit {unit}")
+    # a representative of any unit: one who has left the unit's roster is still owed the reply to their matter,
+    # and still attended the event they had accepted
+    if await q.scalar("SELECT 1 FROM unit_members WHERE person_id = ?", (rep_id,)) is None:
+        raise ValueError(f"person {rep_id} is not a representative")
     if staff_id is not None:
         staff = await q.one("SELECT body FROM persons WHERE id = ?", (staff_id,))
         if staff is None or staff["body"] is not None:
@@ -198,8 +199,10 @@ async def import_rows(q: Tx, scope: UnitScope, rows: Sequence[ContactRow], now: 
         raise ContactsFileError(found)
     added = 0
     for row, rep_id, staff_id in resolved:
+        # the same row in two units' files is each unit's contact (unit 1's references as before units)
+        ref = row.digest if scope.unit == FIRST_UNIT else f"u{scope.unit}:{row.digest}"
         added += await add(q, scope.unit, rep_id, row.method, row.day, staff_id, row.note, "import", now,
-                           source_ref=row.digest)
+                           source_ref=ref)
     return ImportResult(added=added, unchanged=len(resolved) - added)
 
 

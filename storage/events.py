@@ -34,6 +34,7 @@ class Event:
     created_at: datetime
     state: str
     held_at: str | None
+    unit_id: int = 1  # the unit that holds it (its invitations name that procuratorate)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _event(row: Row) -> Event:
     return Event(id=row["id"], kind=row["kind"], title=row["title"], starts_at=parse_ts(row["starts_at"]),
                  place=row["place"], matter_id=row["matter_id"], audience=row["audience"],
                  created_by=row["created_by"], created_at=parse_ts(row["created_at"]), state=row["state"],
-                 held_at=row["held_at"])
+                 held_at=row["held_at"], unit_id=int(row["unit_id"]))
 
 
 async def add(q: Tx, scope: UnitScope, kind: str, title: str, starts_at: datetime, place: str,

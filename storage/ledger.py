@@ -79,8 +79,9 @@ async def rows(q: Tx, scope: UnitScope, start: datetime, end: datetime, *, kinds
         where.append("m.due_date || '' < ?")
         params.append(due_before.isoformat())
     sql = (
-        "SELECT m.id, m.number, m.registered_at, p.name AS representative, p.body, m.kind, m.subject, m.received_via,"
-        " d.name AS department, u.name AS urger, m.due_date, m.major, m.state, m.outcome, m.transferred_to,"
+        "SELECT m.id, m.number, m.registered_at, p.name AS representative, COALESCE(mb.body, p.body) AS body, m.kind,"
+        " m.subject, m.received_via,"
+        " CASE WHEN d.unit_id <> m.unit_id THEN du.name || d.name ELSE d.name END AS department, u.name AS urger, m.due_date, m.major, m.state, m.outcome, m.transferred_to,"
         " m.concluded_at, m.closed_at, m.reopened,"
         f" (SELECT MAX(CASE WHEN e.state = {APPROVED} THEN e.new_due END) FROM extensions e WHERE e.matter_id = m.id)"
         " AS extended_to,"
@@ -88,7 +89,9 @@ async def rows(q: Tx, scope: UnitScope, start: datetime, end: datetime, *, kinds
         f"  AND f.state = {SENT}) AS first_reply_at,"
         " COALESCE(r.sent_at, r.drafted_at) AS reply_at, r.via AS reply_via, r.kind AS reply_kind, r.rating"
         " FROM matters m JOIN persons p ON p.id = m.representative_id"
+        " LEFT JOIN memberships mb ON mb.person_id = p.id AND mb.unit_id = m.unit_id"  # as the unit's roster has them
         " LEFT JOIN departments d ON d.id = m.department_id LEFT JOIN persons u ON u.id = m.urger_id"
+        " LEFT JOIN units du ON du.id = d.unit_id"  # a county's department handling the matter (交办): with its unit
         " LEFT JOIN replies r ON r.id = (SELECT MAX(l.id) FROM replies l WHERE l.matter_id = m.id"
         f" AND l.state = {SENT})"
         f" WHERE {' AND '.join(where)} AND {within(scope, 'm.unit_id + 0')} AND (m.registered_at, m.id) > (?, ?)"

@@ -13,7 +13,7 @@ from bot.matter.states import State
 from bot.model import UnitScope
 from bot.sealing import COMPLAINANT_CONTACT, COMPLAINANT_NAME
 from storage.db import Row, Tx, ts
-from storage.units import within
+from storage.units import matter_reads, within
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def matter_from_row(row: Row) -> Matter:
         reopened=row["reopened"],
         transferred_to=row["transferred_to"],
         unit_id=int(row["unit_id"]),
+        handling_unit_id=None if row["handling_unit_id"] is None else int(row["handling_unit_id"]),
     )
 
 
@@ -144,25 +145,27 @@ async def events(q: Tx, matter_id: int, *, public_only: bool) -> list[Event]:
 
 
 async def by_number(q: Tx, scope: UnitScope, number: str) -> Matter | None:
-    """The matter with this number among the units `scope` reads; None for another unit's (as for no matter)."""
-    row = await q.one(f"SELECT * FROM matters WHERE number = ? AND {within(scope)}", (number.strip().upper(),))
+    """The matter with this number among the units `scope` reads (or handles for the unit above: 交办); None for
+    another unit's (as for no matter)."""
+    row = await q.one(f"SELECT * FROM matters WHERE number = ? AND {matter_reads(scope)}", (number.strip().upper(),))
     return None if row is None else matter_from_row(row)
 
 
 async def get(q: Tx, scope: UnitScope, matter_id: int) -> Matter | None:
-    """The matter with this id among the units `scope` reads: a button naming another unit's matter finds none."""
-    row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {within(scope)}", (matter_id,))
+    """The matter with this id among the units `scope` reads (or handles for the unit above): a button naming
+    another unit's matter finds none."""
+    row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {matter_reads(scope)}", (matter_id,))
     return None if row is None else matter_from_row(row)
 
 
 async def of_representative(q: Tx, scope: UnitScope, person_id: int, limit: int, offset: int = 0) -> list[Matter]:
     rows = await q.all(
-        f"SELECT * FROM matters WHERE representative_id = ? AND {within(scope)} ORDER BY id DESC LIMIT ? OFFSET ?",
+        f"SELECT * FROM matters WHERE representative_id = ? AND {matter_reads(scope)} ORDER BY id DESC LIMIT ? OFFSET ?",
         (person_id, limit, offset),
     )
     return [matter_from_row(r) for r in rows]
 
 
 async def count_of_representative(q: Tx, scope: UnitScope, person_id: int) -> int:
-    return int(await q.scalar(f"SELECT COUNT(*) FROM matters WHERE representative_id = ? AND {within(scope)}",
+    return int(await q.scalar(f"SELECT COUNT(*) FROM matters WHERE representative_id = ? AND {matter_reads(scope)}",
                               (person_id,)))

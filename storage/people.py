@@ -236,9 +236,19 @@ async def department_by_name(q: Tx, scope: UnitScope, name: str) -> int | None:
     return None if value is None else int(value)
 
 
-async def department_name(q: Tx, department_id: int) -> str | None:
-    value = await q.scalar("SELECT name FROM departments WHERE id = ?", (department_id,))
-    return None if value is None else str(value)
+async def department_name(q: Tx, department_id: int, *, of_unit: int | None = None) -> str | None:
+    """The department's name; led by its unit's when it is not of `of_unit` (a county's department handling the
+    city's matter: 灵宝市人民检察院第一检察部)."""
+    row = await q.one("SELECT d.name, d.unit_id, u.name AS unit FROM departments d JOIN units u ON u.id = d.unit_id"
+                      " WHERE d.id = ?", (department_id,))
+    if row is None:
+        return None
+    return str(row["name"]) if of_unit is None or int(row["unit_id"]) == of_unit else f"{row['unit']}{row['name']}"
+
+
+async def department_unit(q: Tx, department_id: int) -> int:
+    """The unit the department belongs to."""
+    return int(await q.scalar("SELECT unit_id FROM departments WHERE id = ?", (department_id,)))
 
 
 async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
@@ -250,10 +260,12 @@ async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
 async def department_names(q: Tx, scope: UnitScope) -> dict[int, str]:
     """The names of the departments of every unit the scope reads, by id (reports name the departments of the
     matters they count); with several units each name is led by its unit's (every county has a 第一检察部)."""
-    rows = await q.all("SELECT d.id, d.name, u.name AS unit FROM departments d JOIN units u ON u.id = d.unit_id"
-                       f" WHERE {within(scope, 'd.unit_id')}")
-    several = len(scope.reads) > 1
-    return {int(r["id"]): f"{r['unit']}{r['name']}" if several else str(r["name"]) for r in rows}
+    rows = await q.all("SELECT d.id, d.name, d.unit_id, u.name AS unit FROM departments d JOIN units u ON u.id = d.unit_id"
+                       f" WHERE {within(scope, 'd.unit_id')} OR d.id IN (SELECT m.department_id FROM matters m"
+                       f" WHERE {within(scope, 'm.unit_id')} AND m.handling_unit_id IS NOT NULL)")
+    several = len(scope.reads) > 1  # a county's department handling the unit's matter (交办): named with its unit
+    return {int(r["id"]): f"{r['unit']}{r['name']}" if several or int(r["unit_id"]) not in scope.reads
+            else str(r["name"]) for r in rows}
 
 
 # -- finding a representative ----------------------------------------------------------

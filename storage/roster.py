@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import normalise_phone
+from bot.errors import LiaisonError
 from bot.model import FIRST_UNIT, UnitScope
 from bot.roster_file import RosterRow
 from bot.sealing import PHONE
 from storage import people
-from storage.db import Tx, ts
+from storage.db import Row, Tx, ts
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,17 @@ class ImportResult:
     updated: int
     unchanged: int
     seen: frozenset[int] = frozenset()  # the persons the file names (a re-import: who is missing from it)
-    joined: int = 0  # representatives of another unit who became members of this one too (by their phone)
+    joined: tuple[str, ...] = ()  # representatives of another unit who became members of this one too (by phone and
+    # name), by name
+
+
+class PhoneElsewhereError(LiaisonError):
+    """Rows whose phone number is that of another unit's representative of another name: nothing was imported
+    (one phone, one human: either the number or the name is wrong)."""
+
+    def __init__(self, lines: list[tuple[int, str, str, int]]) -> None:
+        super().__init__(f"{len(lines)} row(s) with another representative's phone number")
+        self.lines = lines  # (line of the file, its name, the name of the person with that phone, their unit)
 
 
 def keys(row: RosterRow, phone_keys: list[str], unit: int = FIRST_UNIT) -> list[str]:
@@ -50,38 +61,42 @@ def keys(row: RosterRow, phone_keys: list[str], unit: int = FIRST_UNIT) -> list[
 
 
 async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) -> ImportResult:
-    """Import the rows into the scope's own unit's roster."""
-    added = updated = unchanged = joined = 0
+    """Import the rows into the scope's own unit's roster; PhoneElsewhereError (nothing written) for rows whose
+    phone is another unit's representative's of another name."""
+    added = updated = unchanged = 0
+    joined: list[str] = []
     seen: set[int] = set()
     sealer = q.sealer
     unit = scope.unit
     digests = [sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else [] for row in rows]
     row_keys = [keys(row, found, unit) for row, found in zip(rows, digests)]
     claimed = {key for found in row_keys for key in found}
-    for row, candidates, phone_digests in zip(rows, row_keys, digests):
+    others = [await _elsewhere(q, unit, found) for found in digests]
+    wrong = [(row.line, row.name, str(other["name"]), int(other["unit_id"]))
+             for row, other in zip(rows, others) if other is not None and other["name"] != row.name]
+    if wrong:
+        raise PhoneElsewhereError(wrong)
+    for row, candidates, phone_digests, other in zip(rows, row_keys, digests, others):
         marks = ", ".join("?" for _ in candidates)
         existing = await q.all(f"{_MEMBER} WHERE m.unit_id = ? AND m.roster_key IN ({marks})", (unit, *candidates))
+        if not existing and phone_digests:  # on this roster under another key: the phone is one human's
+            existing = (await q.all(f"{_MEMBER} WHERE m.unit_id = ? AND p.phone_hash IN"
+                                    f" ({', '.join('?' for _ in phone_digests)}) ORDER BY p.id", (unit, *phone_digests)))[:1]
+            candidates = [*candidates, *(r["key"] for r in existing)]
         if not existing:
             # A changed phone number: the same name and body, once, and no row of this file claims it.
             same = await q.all(f"{_MEMBER} WHERE m.unit_id = ? AND p.name = ? AND m.body = ?", (unit, row.name, row.body))
             if len(same) == 1 and same[0]["key"] not in claimed:
                 existing = same
                 candidates = [*candidates, same[0]["key"]]
-        if not existing and phone_digests:
-            # Another unit's representative (their phone): a member of this unit too.
-            other = await q.scalar(
-                f"SELECT MIN(p.id) FROM persons p WHERE p.phone_hash IN ({', '.join('?' for _ in phone_digests)})"
-                " AND EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id)"
-                " AND NOT EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id AND o.unit_id = ?)",
-                (*phone_digests, unit))
-            if other is not None:
-                await q.execute("INSERT INTO memberships (person_id, unit_id, body, sector, supervisor, roster_key,"
-                                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                (int(other), unit, row.body, row.sector, int(row.supervisor), candidates[0], ts(now),
-                                 ts(now)))
-                joined += 1
-                seen.add(int(other))
-                continue
+        if not existing and other is not None:  # another unit's representative (by phone and name): ours too
+            await q.execute("INSERT INTO memberships (person_id, unit_id, body, sector, supervisor, roster_key,"
+                            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (int(other["id"]), unit, row.body, row.sector, int(row.supervisor), candidates[0],
+                             ts(now), ts(now)))
+            joined.append(row.name)
+            seen.add(int(other["id"]))
+            continue
         phone, phone_hash = people.sealed_phone(q, row.phone)
         if not existing:
             new_id = await q.insert(
@@ -118,7 +133,19 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
              candidates[0], ts(now), best["id"]),
         )
         updated += 1
-    return ImportResult(added, updated, unchanged, frozenset(seen), joined)
+    return ImportResult(added, updated, unchanged, frozenset(seen), tuple(joined))
+
+
+async def _elsewhere(q: Tx, unit: int, phone_digests: list[str]) -> Row | None:
+    """The representative of another unit with this phone who is not yet on this unit's roster (id, name, their
+    first unit), if any."""
+    if not phone_digests:
+        return None
+    return await q.one(
+        f"SELECT p.id, p.name, p.unit_id FROM persons p WHERE p.phone_hash IN ({', '.join('?' for _ in phone_digests)})"
+        " AND EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id)"
+        " AND NOT EXISTS (SELECT 1 FROM unit_members o WHERE o.person_id = p.id AND o.unit_id = ?) ORDER BY p.id",
+        (*phone_digests, unit))
 
 
 # A unit's member: the person (their first unit's unit_id on the row), and the membership's own fields.

@@ -23,6 +23,21 @@ def within(scope: UnitScope, column: str = "unit_id") -> str:
     return f"{column} IN ({', '.join(str(int(unit)) for unit in sorted(scope.reads))})"
 
 
+def matter_reads(scope: UnitScope) -> str:
+    """`within` for matters: the scope's units' own, those a county of the scope handles for the unit above it
+    (交办: its department's handlers find and act on the city's matter; permissions decide who may do what), and a
+    representative's own in any unit."""
+    own = "" if scope.representative is None else f" OR representative_id = {int(scope.representative)}"
+    return f"({within(scope)} OR {within(scope, 'handling_unit_id')}{own})"
+
+
+def matter_acts(scope: UnitScope) -> str:
+    """`acting_in` for matters, with the matters the scope's unit handles for the unit above it and a
+    representative's own."""
+    own = "" if scope.representative is None else f" OR representative_id = {int(scope.representative)}"
+    return f"({acting_in(scope)} OR {acting_in(scope, 'handling_unit_id')}{own})"
+
+
 def acting_in(scope: UnitScope, column: str = "unit_id") -> str:
     """The condition that keeps a change, or a row found by id to be acted on, to the units `scope` acts in: the
     own unit (staff: a unit only read, a city's view of its counties, is never acted in), and for a
@@ -97,6 +112,11 @@ async def roll_up(q: Tx, unit_id: int) -> tuple[UnitScope, list[Unit]]:
         found += [child for child in below.get(unit.id, []) if child not in found]
     family = found[:1] + sorted(found[1:], key=lambda u: u.id)
     return UnitScope(unit_id, frozenset(u.id for u in family) or frozenset({unit_id})), family
+
+
+async def children(q: Tx, unit_id: int) -> list[Unit]:
+    """The units directly below this one (a city's counties), by id."""
+    return [_unit(r) for r in await q.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? ORDER BY id", (unit_id,))]
 
 
 async def by_prefix(q: Tx, prefix: str) -> Unit | None:

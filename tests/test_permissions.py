@@ -195,3 +195,52 @@ async def test_the_unit_actions_matrix(harness: Harness, world: dict[str, int]) 
         for who, expected in UNIT_EXPECTED.items():
             person = await people.get(q, world[who])
             assert {a for a in actions if may(person, a, None)} == expected, who
+
+
+async def test_the_matrix_across_units(harness: Harness, world: dict[str, int]) -> None:
+    """The unit dimension (issue 17): LB below LS. LS's matter assigned to LB's department (交办): LB's handler and
+    head act on it as on their own, LB's office, discipline and leader not at all; LS's office keeps every office
+    action on it. LB's own matter: nobody of LS acts on it (a roll-up only reads), a matter of LS's own department
+    is not LB's."""
+    from datetime import UTC, datetime
+
+    from bot.errors import NotFoundError
+    from storage import units
+
+    async with harness.db.transaction() as tx:
+        lb = (await units.add(tx, "灵宝市人民检察院", "LB", "LS", "Asia/Shanghai", datetime(2026, 12, 1, tzinfo=UTC))).id
+    ids = dict(world)
+    lb_dept = await harness.add_department("第一检察部", unit=lb)
+    for who, roles in (("lb_office", ["office"]), ("lb_discipline", ["discipline"]), ("lb_leader", ["leader"])):
+        ids[who] = await harness.add_staff(who, roles, unit=lb)
+    ids["lb_handler"] = await harness.add_staff("lb_handler", ["handler"], "第一检察部", unit=lb)
+    ids["lb_head"] = await harness.add_staff("lb_head", ["head"], "第一检察部", unit=lb)
+    lb_rep = await harness.add_representative("张华", phone="13800000009", unit=lb)
+    async with harness.db.transaction() as tx:
+        await tx.execute("UPDATE matters SET department_id = ?, handling_unit_id = ? WHERE id = ?",
+                         (lb_dept, lb, ids["dept2"]))
+        ids["lb_own"] = await tx.insert(
+            "INSERT INTO matters (number, kind, representative_id, subject, body, state, department_id, registered_at,"
+            " due_date, updated_at, unit_id) VALUES ('LB-2026-0001', 'suggestion', ?, '事由', '内容', 'assigned', ?,"
+            " '2026-11-27T02:00:00.000+00:00', '2027-02-27', '2026-11-27', ?) RETURNING id", (lb_rep, lb_dept, lb))
+
+    async def may(who: str, which: str, action: str) -> bool:
+        try:
+            return await allowed(harness, ids[who], ids[which], action)
+        except NotFoundError:
+            return False
+
+    expected = {
+        ("lb_handler", "dept2"): {"view", "view_personal", *DEPARTMENT},
+        ("lb_head", "dept2"): {"view", "view_personal", *DEPARTMENT},
+        ("lb_office", "dept2"): set(), ("lb_discipline", "dept2"): set(), ("lb_leader", "dept2"): set(),
+        ("lb_office", "dept1"): set(), ("lb_handler", "dept1"): set(), ("lb_leader", "dept1"): set(),
+        ("office", "dept2"): {"view", "view_personal", "decide_extension", "onsite", *OFFICE},
+        ("office", "lb_own"): set(), ("leader", "lb_own"): set(), ("discipline", "lb_own"): set(),
+        ("handler1", "lb_own"): set(),
+        ("lb_office", "lb_own"): {"view", "view_personal", "decide_extension", "onsite", *OFFICE},
+        ("lb_handler", "lb_own"): {"view", "view_personal", *DEPARTMENT},
+    }
+    for (who, which), allowed_actions in expected.items():
+        got = {a for a in MATTER_ACTIONS if await may(who, which, a)}
+        assert got == allowed_actions - {"register_on_behalf"}, (who, which)

@@ -28,7 +28,7 @@ async def _on_both_rosters(harness: Harness) -> tuple[Cast, County, int]:
                     phone="13800000009", supervisor=True)
     async with harness.db.transaction() as tx:
         result = await roster.upsert(tx, UnitScope.of(LS), [row], harness.clock.now())
-    assert (result.added, result.joined) == (0, 1)
+    assert (result.added, result.joined) == (0, ("张华",))
     return ls, county, lb
 
 
@@ -162,3 +162,71 @@ async def test_a_disabled_deputys_notices_go_to_the_office_of_the_matters_unit(h
     forwarded = [s.text for s in ls.office.received[since[ls.office.user_id]:] if "张华的账号已停用" in s.text]
     assert forwarded and "LS-2026-0001" in forwarded[-1]
     assert len(county.office.received) == since[county.office.user_id]
+
+
+async def test_a_phone_of_another_units_representative_under_another_name_refuses_the_file(harness: Harness) -> None:
+    """One number, one human: LS's row 王五 with 张华's phone (LB's) is refused with the whole file, nothing
+    imported (either the number or the name is wrong); nobody is merged."""
+    ls, county, lb = await two_units(harness)
+    before = await harness.dump("persons", "memberships")
+    rows = [RosterRow(2, None, "赵六", "npc", "", "", "13800000077", False),
+            RosterRow(3, None, "王五", "npc", "", "", "13800000009", False)]
+    async with harness.db.transaction() as tx:
+        try:
+            await roster.upsert(tx, UnitScope.of(LS), rows, harness.clock.now())
+        except roster.PhoneElsewhereError as refused:
+            assert refused.lines == [(3, "王五", "张华", lb)]
+        else:
+            raise AssertionError("imported")
+    assert await harness.dump("persons", "memberships") == before
+
+
+async def test_a_member_reimported_under_another_key_is_found_by_the_phone(harness: Harness) -> None:
+    """LS put 张华 on its roster with its id column (9); a later LS file without ids (and with another body)
+    finds her again by her phone: her LS membership updated, no second person, no crash on the roster keys."""
+    ls, county, lb = await two_units(harness)
+    async with harness.db.transaction() as tx:
+        first = await roster.upsert(tx, UnitScope.of(LS), [RosterRow(2, "9", "张华", "npc", "", "", "13800000009",
+                                                                     False)], harness.clock.now())
+        again = await roster.upsert(tx, UnitScope.of(LS), [RosterRow(2, None, "张华", "cppcc", "", "", "13800000009",
+                                                                     False)], harness.clock.now())
+        assert (first.joined, again.added, again.updated, again.joined) == (("张华",), 0, 1, ())
+        assert await tx.scalar("SELECT COUNT(*) FROM persons WHERE name = '张华'") == 1
+        assert await tx.scalar("SELECT body FROM memberships WHERE unit_id = ?", (LS,)) == "cppcc"
+
+
+async def test_s10_a_deputy_taken_off_a_roster_is_still_answered_on_their_matter_there(harness: Harness) -> None:
+    """§10, §3: 张华 leaves LS's roster (still LB's) with LS's matter open: LS still replies (its reply recorded as
+    LS's contact), and she still follows and rates it."""
+    ls, county, lb = await _on_both_rosters(harness)
+    await _submit_to(harness, county, LS_NAME)
+    async with harness.db.transaction() as tx:
+        zhang = (await people.find_by_name(tx, UnitScope.of(lb), "张华"))[0]
+        assert await roster.leave(tx, UnitScope.of(LS), zhang.id, harness.clock.now())
+    await ls.assign()
+    await ls.conclude_and_reply(ls.handler2)
+    await ls.approve()
+    assert county.deputy.last.startswith("答复")
+    assert "LS-2026-0001" in (await county.deputy.say("/my"))[0].text
+    await county.deputy.press("满意")
+    await county.deputy.press("不补充意见")
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT state FROM matters WHERE number = 'LS-2026-0001'") == "closed"
+        assert await q.scalar("SELECT unit_id FROM contacts WHERE source = 'reply'") == LS
+
+
+async def test_s11_the_same_contact_file_row_counts_for_each_unit_that_imports_it(harness: Harness) -> None:
+    """§11: LS and LB both record the same forum with 张华 (the same row in each unit's file): each unit's quota
+    counts her as contacted."""
+    from bot.contacts_file import ContactRow
+
+    ls, county, lb = await _on_both_rosters(harness)
+    year = harness.clock.now().year
+    row = ContactRow(2, "张华", "forum", date(year, 3, 3), "", "")
+    async with harness.db.transaction() as tx:
+        for unit in (lb, LS):
+            result = await contacts.import_rows(tx, UnitScope.of(unit), [row], harness.clock.now())
+            assert result.added == 1, unit
+        for unit in (lb, LS):
+            coverage = await contacts.coverage(tx, UnitScope.of(unit), year)
+            assert "张华" not in {u.name for u in coverage.not_contacted}, unit

@@ -357,7 +357,7 @@ def test_each_unit_imports_its_own_roster(tmp_path: Path, capsys: pytest.Capture
                              "王建国,人大代表,农业界,13800000001\n", "utf-8")
         code, out = run("import-roster", str(lb_roster), "--unit", "LB")
         assert (code, out) == (0, "imported 3 rows: 1 added, 0 updated, 1 unchanged, 1 already on another unit's "
-                                  "roster (by the phone number) now on LB's too\n")
+                                  "roster (by the phone number) now on LB's too: 王建国\n")
         assert roster() == [*before, ("赵敏", "教育界", 2, 0)]  # 王建国: one person
 
         def memberships() -> list[tuple[object, ...]]:

@@ -32,6 +32,7 @@ class Matter:
     reopened: int = 0
     transferred_to: str | None = None
     unit_id: int = 1  # the unit whose matter it is (issue 17): its number, deadline and supervision are that unit's
+    handling_unit_id: int | None = None  # a county below it whose department handles it (交办); None: its own
 
 
 @dataclass(frozen=True)

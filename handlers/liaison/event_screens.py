@@ -19,13 +19,12 @@ from bot.messages import Button, Reply
 from bot.permissions import may, require
 from bot.router import dialog_button
 from bot.model import Dialog
-from handlers.common import unit_name
 from handlers.liaison import event_notices, events as ev
 from handlers.liaison.attendance import begin_attendance
 from handlers.dialog_state import DeclineData, decline
 from handlers.matters.intake import begin_for
 from handlers.liaison.event_card import card
-from storage import events, matters, people
+from storage import events, matters, people, units
 from storage.events import Event
 
 
@@ -139,7 +138,7 @@ async def my_invitations(ctx: Context) -> None:
         if (event, answer) in past:
             continue
         matter = await matters.get(ctx.tx, ctx.scope, event.matter_id) if event.matter_id else None
-        invitation = event_notices.invitation(event, matter, await unit_name(ctx))(_)
+        invitation = event_notices.invitation(event, matter, (await units.get(ctx.tx, event.unit_id)).name)(_)
         text = invitation.text + "\n" + _("Your answer so far: {answer}", answer=_(ANSWER_WORDS[answer]))
         await ctx.reply(Reply(text, title=invitation.title, buttons=invitation.buttons))
 

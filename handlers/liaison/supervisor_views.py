@@ -15,7 +15,7 @@ from bot.errors import NotFoundError, PermissionDeniedError, StaleActionError, U
 from bot.i18n import N_
 from bot.messages import Reply
 from bot.permissions import may
-from bot.model import Dialog
+from bot.model import Dialog, UnitScope
 from bot.matter.model import Matter
 from bot.matter import life
 from handlers.matters import casework as cases
@@ -38,7 +38,7 @@ async def discussion(ctx: Context, event_id: int) -> tuple[Event, Matter]:
         raise NotFoundError("No such case discussion.")
     invited = person is not None and await events.invitation(ctx.tx, event_id, person.id) is not None
     if not (may(person, "give_view", None) and invited and person is not None
-            and await events.is_supervisor(ctx.tx, ctx.scope, person.id, ctx.today)):
+            and await events.is_supervisor(ctx.tx, UnitScope.of(matter.unit_id), person.id, ctx.today)):  # its unit's
         raise PermissionDeniedError.of("give_view", matter.id, "Only the law-enforcement supervisors invited to this "
                                        "case discussion can give their view on it.")
     if life.is_closed(matter.state):
@@ -64,7 +64,7 @@ async def give_view(ctx: Context, event_id: int, text: str) -> Matter:
     await cases.record_event(ctx, matter, "supervisor_view", public=False,
                              detail={"note": text, "event_id": event.id, "supervisor_id": person.id})
     handlers_ = (await casework.department_staff(ctx.tx, matter.department_id) if matter.department_id
-                 else await people.with_role(ctx.tx, ctx.scope, "office"))
+                 else await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), "office"))
     for staff_id in handlers_:
         await notices.to_staff(ctx, staff_id, matter, lambda _: Reply(
             _("The law-enforcement supervisor {name} gives this view on {number}, discussed at {title}:",

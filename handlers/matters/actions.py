@@ -100,7 +100,7 @@ class ActionFlow:
         if step is None:
             return await self._confirm_screen(ctx, dialog, matter)
         limits = ctx.config.casework
-        department = await people.department_name(ctx.tx, matter.department_id or 0) or ""
+        department = await people.department_name(ctx.tx, matter.department_id or 0, of_unit=matter.unit_id) or ""
         text = _(step.prompt, number=matter.number, day=_.date(matter.due_date), department=department,
                  min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars,
                  min_explanation=assignment.MIN_TRANSFER_EXPLANATION, min_reason=extensions.MIN_EXTENSION_REASON)

@@ -26,6 +26,7 @@ async def assign(ctx: Context, matter_id: int, department_id: int, urger_id: int
     department = await check_department(ctx, matter, department_id, "assign")
     urger = await _urger(ctx, urger_id)
     await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.assign(matter, department_id, urger_id))
+    await _handled_by(ctx, matter, department_id)
     await record_event(ctx, matter, Happened.ASSIGNED, public=True,
                        detail={"department_id": department_id, "urger_id": urger_id})
     await notices.to_representative(ctx, matter, notices.assigned(department))
@@ -55,8 +56,9 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
     if not reason.strip():
         raise UserError("Please give the reason for the re-assignment.")
     old_id = matter.department_id or 0
-    old = await people.department_name(ctx.tx, old_id) or ""
+    old = await people.department_name(ctx.tx, old_id, of_unit=matter.unit_id) or ""
     await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.reassign(matter, department_id, urger_id))
+    await _handled_by(ctx, matter, department_id)
     await record_event(ctx, matter, Happened.REASSIGNED, public=True, detail={
         "from_department_id": matter.department_id, "department_id": department_id, "urger_id": urger_id,
         "reason": reason})
@@ -72,6 +74,15 @@ async def reassign(ctx: Context, matter_id: int, department_id: int, urger_id: i
             matter, old, department, urger.name, reason, (slip,) if slip and person_id in staff else ()))
     for person_id in sorted(leaving - taking):
         await notices.to_staff(ctx, person_id, matter, notices.reassigned_away(matter, old, department, reason))
+
+
+async def _handled_by(ctx: Context, matter: Matter, department_id: int) -> None:
+    """Record which unit's department handles the matter: a county's below the matter's unit (交办: the matter
+    stays the city's), or its own again."""
+    unit = await people.department_unit(ctx.tx, department_id)
+    handling = None if unit == matter.unit_id else unit
+    if handling != matter.handling_unit_id:
+        await casework.update(ctx.tx, ctx.scope, matter.id, ctx.now, handling_unit_id=handling)
 
 
 async def _urger(ctx: Context, urger_id: int) -> people.Person:

@@ -44,7 +44,7 @@ async def load(ctx: Context, matter_id: int, action: str) -> Matter:
 
 
 def access(matter: Matter) -> MatterAccess:
-    return MatterAccess(matter.representative_id, matter.department_id)
+    return MatterAccess(matter.representative_id, matter.department_id, matter.unit_id)
 
 
 def require_state(matter: Matter, action: str) -> None:

@@ -100,7 +100,7 @@ async def show_matter(ctx: Context, matter_id: int) -> None:
     ]
     buttons: list[tuple[Button, ...]] = []
     for event in await matters.events(ctx.tx, matter.id, public_only=True):
-        entry, reply = await _entry(ctx, event, replies)
+        entry, reply = await _entry(ctx, event, replies, matter.unit_id)
         lines.append(f"{_.datetime(parse_ts(event.at))}  {entry}")
         if reply is not None and await matters.files(ctx.tx, matter.id, reply_id=reply.id):
             buttons.append((Button(_("Files of reply {n}", n=reply.round), callbacks.encode("my", "files", matter.id,
@@ -116,12 +116,13 @@ async def show_matter(ctx: Context, matter_id: int) -> None:
     await ctx.reply(Reply("\n".join(lines), title=matter.number, buttons=tuple(buttons)))
 
 
-async def _entry(ctx: Context, event: Event, replies: dict[int, SentReply]) -> tuple[str, SentReply | None]:
+async def _entry(ctx: Context, event: Event, replies: dict[int, SentReply],
+                 unit: int) -> tuple[str, SentReply | None]:
     """One public moment of the timeline, in the words that were sent to the representative then."""
     _, detail = ctx._, event.detail
     reply = replies.get(detail["reply_id"]) if isinstance(detail.get("reply_id"), int) else None
     if event.event == Happened.ASSIGNED and isinstance(detail.get("department_id"), int):
-        department = await people.department_name(ctx.tx, detail["department_id"])
+        department = await people.department_name(ctx.tx, detail["department_id"], of_unit=unit)
         if department:
             return _("Assigned to {department}", department=department), None
     if event.event == "progress_public" and detail.get("note"):

@@ -174,7 +174,7 @@ async def show(ctx: Context, matter_id: int) -> None:
         lines.append(_("Disputes this procuratorate's handling; handled originally by: {dept}",
                        dept=original or _("not sure")))
     if matter.department_id is not None:
-        dept = await people.department_name(ctx.tx, matter.department_id)
+        dept = await people.department_name(ctx.tx, matter.department_id, of_unit=matter.unit_id)
         urger = await people.get(ctx.tx, matter.urger_id) if matter.urger_id else None
         lines.append(_("Handled by: {dept}; urger: {urger}", dept=dept or "", urger=urger.name if urger else ""))
     if matter.outcome:

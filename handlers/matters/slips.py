@@ -70,7 +70,7 @@ async def slip_file(ctx: Context, matter: Matter, *, personal: bool) -> OutFile:
     `personal`: the reader may see the complainant of a referred case."""
     assert matter.department_id is not None
     rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
-    department = await people.department_name(ctx.tx, matter.department_id) or ""
+    department = await people.department_name(ctx.tx, matter.department_id, of_unit=matter.unit_id) or ""
     urger = await people.get(ctx.tx, matter.urger_id) if matter.urger_id else None
     complainant: str | None = None
     if domain.is_referred(matter.kind):

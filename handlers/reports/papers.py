@@ -101,7 +101,8 @@ async def send_reply_letter(ctx: Context, matter_id: int) -> None:
     person = ctx.person
     assert person is not None
     rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
-    department = await people.department_name(ctx.tx, matter.department_id) if matter.department_id else None
+    department = (await people.department_name(ctx.tx, matter.department_id, of_unit=matter.unit_id)
+                  if matter.department_id else None)
     tz = ctx.config.unit.tz
     data = reply_letter(matter, last, await casework.sent_on(ctx.tx, last.id), rep.name if rep else "",
                         (rep.body or "") if rep else "", department or "", await unit_name(ctx), ctx.now, tz)

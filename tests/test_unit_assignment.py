@@ -1,0 +1,137 @@
+"""Assignment to a county (交办, issue 17, docs/design-units.md step 4): the unit above may assign its matter to a
+department of a unit directly below it when the matter falls within that county's jurisdiction. The matter stays
+the city's — its number, due date, urger, the approval of its reply and the deputy's word are the city's — and
+the county's department handles it like its own. SPP practice forbids passing deputies' items down level by level
+without supervision: the county's office and leaders get no hold on it, the city's office keeps every step (§13).
+
+LS (unit 1, tests/cast.py's Cast) is the unit above; LB (County) is the county below it; LS's deputy submits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from storage import people, units
+from tests.cast import TABLES, Cast, submit_suggestion
+from tests.fakes import Harness
+from tests.test_unit_staff import County, _counts
+
+NUMBER = "LS-2026-0001"
+LB_DEPT = "灵宝市人民检察院第一检察部"
+
+
+async def _city_and_county(harness: Harness) -> tuple[Cast, County, int]:
+    city = Cast(harness)
+    await city.setup()
+    async with harness.db.transaction() as tx:
+        lb = (await units.add(tx, "灵宝市人民检察院", "LB", "LS", "Asia/Shanghai", datetime(2026, 12, 1, tzinfo=UTC))).id
+    county = County(harness)
+    await county.setup(lb)
+    await submit_suggestion(city.deputy)
+    return city, county, lb
+
+
+async def _assign_to_the_county(city: Cast) -> None:
+    await city.office.say(f"/case {NUMBER}")
+    await city.office.press("交办")
+    offered = [label for label, _ in city.office.received[-1].buttons]
+    assert "第一检察部" in offered and LB_DEPT in offered  # its own, then the county's, named with its unit
+    await city.office.press(LB_DEPT)
+    await city.office.press("陈静")
+
+
+async def _row(harness: Harness) -> tuple[object, ...]:
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT unit_id, handling_unit_id, department_id, urger_id, state FROM matters"
+                          " WHERE number = ?", (NUMBER,))
+    return tuple(row)
+
+
+async def test_s13_the_city_assigns_its_matter_to_a_countys_department_and_keeps_it(harness: Harness) -> None:
+    """§13: the matter stays LS's (number, urger), handled by LB's 第一检察部: its handler is told and finds it in
+    the inbox; the deputy is told which procuratorate's department has it."""
+    city, county, lb = await _city_and_county(harness)
+    since = _counts(county.handler, county.office, city.deputy)
+    await _assign_to_the_county(city)
+    row = await _row(harness)
+    assert row[:2] == (1, lb) and row[4] == "assigned"
+    async with harness.db.snapshot() as q:
+        assert await people.department_unit(q, int(row[2])) == lb  # type: ignore[call-overload]
+    told = [s.text for s in county.handler.received[since[county.handler.user_id]:]]
+    assert any(NUMBER in t for t in told)
+    assert any(LB_DEPT in s.text for s in city.deputy.received[since[city.deputy.user_id]:])
+    assert len(county.office.received) == since[county.office.user_id]  # the county's office has no hold on it
+    inbox = await county.handler.say("/inbox")
+    assert any(NUMBER in s.text for s in inbox)
+    card = await county.handler.say(f"/case {NUMBER}")
+    assert LB_DEPT in card[0].text
+
+
+async def test_s13_the_county_handles_it_and_the_city_approves_the_reply(harness: Harness) -> None:
+    """The county's handler concludes and drafts the reply; the city's office approves it; the deputy rates it."""
+    city, county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    await city.conclude_and_reply(county.handler)
+    await city.approve()
+    assert city.deputy.last.startswith("答复")
+    await city.deputy.press("满意")
+    await city.deputy.press("不补充意见")
+    assert (await _row(harness))[4] == "closed"
+
+
+async def test_the_countys_office_and_leader_get_no_hold_on_the_citys_matter(harness: Harness) -> None:
+    """Supervision stays above: LB's office, leader and discipline find no such matter (nothing changed), and a
+    handler of another LB department neither."""
+    city, county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    kept = [t for t in TABLES if t != "audit_log"]
+    before = await harness.dump(*kept)
+    for user in (county.office, county.leader, county.discipline):
+        answer = await user.say(f"/case {NUMBER}")
+        assert answer[-1].text == "未找到该事项。", user.user_id  # as for no matter at all
+    assert await harness.dump(*kept) == before
+    async with harness.db.snapshot() as q:  # each refusal audited, with the matter it was about
+        refused = await q.all("SELECT action FROM audit_log WHERE action LIKE 'refused:%' AND matter_id ="
+                              " (SELECT id FROM matters WHERE number = ?)", (NUMBER,))
+    assert len(refused) == 3
+
+
+async def test_reassigned_to_the_citys_own_department_the_county_lets_go(harness: Harness) -> None:
+    """改派 back to LS's own 第二检察部: no longer the county's to handle (its handler finds it no more)."""
+    city, county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    await city.office.say(f"/case {NUMBER}")
+    await city.office.press("改派")
+    await city.office.press("第二检察部")
+    await city.office.press("陈静")
+    await city.office.say("县院反馈不属其管辖")
+    await city.office.press("确认")
+    row = await _row(harness)
+    assert row[1] is None and row[0] == 1
+    answer = await county.handler.say(f"/case {NUMBER}")
+    assert answer[-1].text.startswith("没有该事项。")
+
+
+async def test_a_county_assigns_only_to_its_own_departments(harness: Harness) -> None:
+    """A county has no unit below it here: its office is offered its own departments only, never the city's."""
+    city, county, lb = await _city_and_county(harness)
+    await submit_suggestion(county.deputy)
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("交办")
+    offered = [label for label, _ in county.office.received[-1].buttons]
+    assert "第一检察部" in offered and not [o for o in offered if "卢氏" in o or o == "第二检察部"]
+
+
+async def test_the_citys_ledger_names_the_countys_department_with_its_unit(harness: Harness) -> None:
+    """§3 台账: LS's ledger row of its matter handled by LB's department names that department with its unit."""
+    from datetime import timedelta
+
+    from bot.model import UnitScope
+    from storage import ledger
+
+    city, _county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    now = harness.clock.now()
+    async with harness.db.snapshot() as q:
+        found = [r async for r in ledger.rows(q, UnitScope.of(1), now - timedelta(days=30), now + timedelta(days=1))]
+    assert [(r.number, r.department) for r in found] == [(NUMBER, LB_DEPT)]
