@@ -97,6 +97,7 @@ VIA_LABELS = {
     "other": N_("other"),
     "card": N_("by opinion card"),
     "briefing": N_("in reply to a briefing"),
+    "transfer": N_("transferred from another procuratorate"),
 }
 
 # The ways the office receives a matter that it registers on a representative's behalf (SPEC §3).

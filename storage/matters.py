@@ -60,6 +60,7 @@ def matter_from_row(row: Row) -> Matter:
         transferred_to=row["transferred_to"],
         unit_id=int(row["unit_id"]),
         handling_unit_id=None if row["handling_unit_id"] is None else int(row["handling_unit_id"]),
+        transferred_from_id=row["transferred_from_id"],
     )
 
 
@@ -80,12 +81,13 @@ async def insert(q: Tx, scope: UnitScope, new: NewMatter, number: str, state: st
     return await q.insert(
         "INSERT INTO matters (unit_id, number, kind, representative_id, subject, body, received_via, registered_by,"
         " complainant_name, complainant_contact, disputes_own_handling, original_department_id, state,"
-        " registered_at, due_date, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " registered_at, due_date, updated_at, transferred_from_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             scope.unit, number, new.kind, new.representative_id, new.subject, new.body, new.received_via,
             new.registered_by, q.sealer.seal_opt(new.complainant_name, COMPLAINANT_NAME),
             q.sealer.seal_opt(new.complainant_contact, COMPLAINANT_CONTACT), int(new.disputes_own_handling),
-            new.original_department_id, state, ts(now), due.isoformat(), ts(now),
+            new.original_department_id, state, ts(now), due.isoformat(), ts(now), new.transferred_from_id,
         ),
     )
 
@@ -156,6 +158,14 @@ async def get(q: Tx, scope: UnitScope, matter_id: int) -> Matter | None:
     another unit's matter finds none."""
     row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {matter_reads(scope)}", (matter_id,))
     return None if row is None else matter_from_row(row)
+
+
+async def number_and_unit(q: Tx, matter_id: int) -> tuple[str, int]:
+    """The number of a matter and its unit, whichever unit's (a transferred matter names the one it came from)."""
+    row = await q.one("SELECT number, unit_id FROM matters WHERE id = ?", (matter_id,))
+    if row is None:
+        raise LookupError(f"no matter {matter_id}")
+    return str(row["number"]), int(row["unit_id"])
 
 
 async def of_representative(q: Tx, scope: UnitScope, person_id: int, limit: int, offset: int = 0) -> list[Matter]:

@@ -114,6 +114,12 @@ async def roll_up(q: Tx, unit_id: int) -> tuple[UnitScope, list[Unit]]:
     return UnitScope(unit_id, frozenset(u.id for u in family) or frozenset({unit_id})), family
 
 
+async def by_name(q: Tx, name: str) -> Unit | None:
+    """The unit of that name (its full name, as the office writes a competent authority)."""
+    row = await q.one(f"SELECT {_COLUMNS} FROM units WHERE name = ?", (name.strip(),))
+    return None if row is None else _unit(row)
+
+
 async def children(q: Tx, unit_id: int) -> list[Unit]:
     """The units directly below this one (a city's counties), by id."""
     return [_unit(r) for r in await q.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? ORDER BY id", (unit_id,))]

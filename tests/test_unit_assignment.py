@@ -135,3 +135,78 @@ async def test_the_citys_ledger_names_the_countys_department_with_its_unit(harne
     async with harness.db.snapshot() as q:
         found = [r async for r in ledger.rows(q, UnitScope.of(1), now - timedelta(days=30), now + timedelta(days=1))]
     assert [(r.number, r.department) for r in found] == [(NUMBER, LB_DEPT)]
+
+
+async def test_s12_a_matter_of_another_units_jurisdiction_arrives_in_its_inbox(harness: Harness) -> None:
+    """§12 receive first, explain, then transfer — within the deployment: LS transfers its deputy's appeal to LB
+    (a button among the deployment's units). LS's matter is closed as transferred; LB registers it as LB-2026-0001
+    with its content and complainant, its office told; the deputy (not on LB's roster) is told both numbers,
+    follows it with /my and rates LB's reply."""
+    city, county, lb = await _city_and_county(harness)
+    await city.submit_appeal()  # LS-2026-0002: an appeal with its complainant
+    since = _counts(county.office, city.deputy)
+    await city.office.say("/case LS-2026-0002")
+    await city.office.press("移送")
+    await city.office.press("灵宝市人民检察院")
+    await city.office.say("该案件由灵宝市人民检察院办理，依法应由其复查，我院已移送该院，请您理解。")
+    confirm = city.office.last
+    assert "灵宝市人民检察院" in confirm
+    await city.office.press("确认")
+    async with harness.db.snapshot() as q:
+        rows = [tuple(r) for r in await q.all(
+            "SELECT number, unit_id, state, received_via, transferred_from_id, transferred_to FROM matters"
+            " WHERE kind = 'appeal' ORDER BY id")]
+        source_id = await q.scalar("SELECT id FROM matters WHERE number = 'LS-2026-0002'")
+    assert rows == [("LS-2026-0002", 1, "transferred", "chat", None, "灵宝市人民检察院"),
+                    ("LB-2026-0001", lb, "registered", "transfer", source_id, None)]
+    told = [s.text for s in city.deputy.received[since[city.deputy.user_id]:]]
+    assert any("LS-2026-0002" in t and "LB-2026-0001" in t for t in told)
+    assert any("LB-2026-0001" in s.text for s in county.office.received[since[county.office.user_id]:])
+    card = (await county.office.say("/case LB-2026-0001"))[0].text
+    assert "由卢氏县人民检察院移送（原编号 LS-2026-0002）" in card and "李四" in card  # the complainant came along
+    listing = (await city.deputy.say("/my"))[0].text
+    assert "LS-2026-0002" in listing and "LB-2026-0001" in listing
+    await county.office.say("/case LB-2026-0001")  # LB handles it as its own
+    await county.office.press("交办")
+    await county.office.press("第一检察部")
+    await county.office.press("李娜")
+    handler = county.handler
+    await handler.say("/case LB-2026-0001")
+    await handler.press("办结")
+    await handler.press("A类：已解决或基本解决")
+    await handler.press("起草答复")
+    await handler.press("在此书面答复")
+    from tests.cast import GROUNDS, REPLY_BODY
+    await handler.say(REPLY_BODY)
+    await handler.say(GROUNDS)
+    await handler.press("确认")
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("审批通过答复")
+    assert city.deputy.last.startswith("答复")
+    await city.deputy.press("满意")
+    await city.deputy.press("不补充意见")
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT state FROM matters WHERE number = 'LB-2026-0001'") == "closed"
+
+
+async def test_a_transfer_outside_the_deployment_is_as_before(harness: Harness) -> None:
+    """An authority that is no unit of the deployment (卢氏县公安局): explained and closed, nothing registered."""
+    city, county, lb = await _city_and_county(harness)
+    await city.office.say(f"/case {NUMBER}")
+    await city.office.press("移送")
+    await city.office.say("卢氏县公安局")
+    await city.office.say("该事项属于公安机关管辖范围，我院已依法移送卢氏县公安局处理，请您理解。")
+    await city.office.press("确认")
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM matters") == 1
+    assert "卢氏县公安局" in city.deputy.last and "/my" not in city.deputy.last
+
+
+async def test_the_units_offered_for_a_transfer_are_checked_on_the_press(harness: Harness) -> None:
+    """Button data is user input: the matter's own unit, or a unit that is not there, is stale; nothing changed."""
+    from tests.cast import refuses_forged_choices
+
+    city, county, lb = await _city_and_county(harness)
+    await city.office.say(f"/case {NUMBER}")
+    await city.office.press("移送")
+    await refuses_forged_choices(harness, city.office, ("unit1", f"unit{lb + 1}", "unit"), (*TABLES, "dialogs"))

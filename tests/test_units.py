@@ -33,9 +33,12 @@ async def _snapshot(app: App) -> dict[str, object]:
 
 
 async def _without_units(app: App) -> None:
-    """The schema before units: 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
+    """The schema before units: 0027 (transfers between units), 0026 (assignment to a county), 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
     (half-year reports per unit), 0022 (departments unique per unit) and 0021 taken back out."""
     async with app.db.transaction() as tx:
+        await tx.execute("ALTER TABLE matters DROP COLUMN transferred_from_id")
+        await tx.execute("DROP INDEX matters_handling_unit")
+        await tx.execute("ALTER TABLE matters DROP COLUMN handling_unit_id")
         await tx.execute("DROP VIEW unit_members")
         await tx.execute("DROP TABLE memberships")
     if app.db.dialect == "sqlite":  # 0001's departments and 0006's half-year reports again (SQLite rebuilds them)
@@ -61,7 +64,7 @@ async def _without_units(app: App) -> None:
             if table not in ("departments", "halfyear_reports") or app.db.dialect != "sqlite":
                 await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
         await tx.execute("DROP TABLE units")
-        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25)") == 5
+        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25, 26, 27)") == 7
 
 
 async def test_a_database_of_the_previous_version_becomes_unit_1_with_every_row_kept(tmp_path: Path) -> None:

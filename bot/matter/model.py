@@ -33,6 +33,7 @@ class Matter:
     transferred_to: str | None = None
     unit_id: int = 1  # the unit whose matter it is (issue 17): its number, deadline and supervision are that unit's
     handling_unit_id: int | None = None  # a county below it whose department handles it (交办); None: its own
+    transferred_from_id: int | None = None  # the matter of another unit of the deployment it was transferred from
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,4 @@ class NewMatter:
     complainant_contact: str | None = None
     disputes_own_handling: bool = False
     original_department_id: int | None = None
+    transferred_from_id: int | None = None  # another unit's matter transferred here (移送)

@@ -18,7 +18,7 @@ from handlers.matters import casework as cases
 from handlers.matters.notices import OUTCOME_LABELS, RATING_LABELS, VIA_LABELS
 from handlers.dialog_state import ActionData, stored_files
 from handlers.matters.rating import MAX_COMMENT
-from storage import people
+from storage import people, units
 
 MAX_TEXT = 4000
 
@@ -94,6 +94,8 @@ async def choices(ctx: Context, action: str, step: Step, matter: Matter) -> list
         return [(v, _(VIA_LABELS[v])) for v in domain.REPLY_VIA]
     if step.name == "rating":
         return [(r, _(RATING_LABELS[r])) for r in domain.RATINGS]
+    if step.name == "authority":  # a text step's buttons: the other units of the deployment, by name (移送 within it)
+        return [(f"unit{u.id}", u.name) for u in await units.listed(ctx.tx) if u.id != matter.unit_id]
     if step.name == "comment":  # a text step's button: nothing written on the form
         return [("none", _("No comments on the form"))]
     if step.name == "decision":

@@ -153,9 +153,12 @@ class ActionFlow:
                 raise StaleActionError("This button is no longer valid.")
             return await self._confirm(ctx, dialog)
         matter = await self._matter(ctx, dialog)
-        if choice not in dict(await choices(ctx, held(dialog)["action"], step, matter)):
+        offered = dict(await choices(ctx, held(dialog)["action"], step, matter))
+        if choice not in offered:
             raise StaleActionError("This button is no longer valid.")
-        await self._take(ctx, dialog, matter, step, choice if step.kind == "choice" else "")  # text: none written
+        # a text step's button writes nothing (no comments on the form), or a unit's name (the competent authority)
+        value = choice if step.kind == "choice" else offered[choice] if step.name == "authority" else ""
+        await self._take(ctx, dialog, matter, step, value)
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         step = self._step(dialog)

@@ -8,12 +8,13 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import OutFile
 from bot.matter import life
-from bot.matter.model import Matter
+from bot.matter.model import Matter, NewMatter
+from bot.model import UnitScope
 from bot.matter.states import Happened
-from handlers.matters import notices, slips
+from handlers.matters import notices, register, slips
 from handlers.matters.casework import actor_id, load, ready, record_event, require_state, tell_work_ended
 from handlers.matters.departments import check_department
-from storage import casework, matters, people
+from storage import casework, matters, people, units
 
 MIN_TRANSFER_EXPLANATION = 20
 MAX_AUTHORITY = 100
@@ -114,8 +115,25 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     check_authority(authority)
     check_transfer_explanation(explanation)
     await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.transfer(matter, authority))
-    await record_event(ctx, matter, Happened.TRANSFERRED, public=True,
-                       detail={"authority": authority.strip(), "note": explanation})  # /my shows it again
-    await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation))
+    target = await units.by_name(ctx.tx, authority)
+    moved = await _into(ctx, matter, target.id) if target is not None and target.id != matter.unit_id else None
+    await record_event(ctx, matter, Happened.TRANSFERRED, public=True,  # /my shows it again
+                       detail={"authority": authority.strip(), "note": explanation,
+                               **({"matter_id": moved.id, "number": moved.number} if moved else {})})
+    await notices.to_representative(ctx, matter, notices.transferred(authority.strip(), explanation,
+                                                                     moved.number if moved else None))
     await tell_work_ended(ctx, matter, notices.work_ended_by_transfer(matter, authority.strip()))
+    if moved is not None:
+        await register.notify_office(ctx, moved)  # the unit it went to: a new matter in its inbox
+
+
+async def _into(ctx: Context, matter: Matter, unit: int) -> Matter:
+    """移送 within the deployment: the matter registered anew in the unit competent for it (its number, due date
+    and office), with its content, files and complainant, naming the matter it came from."""
+    complainant = await matters.complainant(ctx.tx, matter)
+    new = NewMatter(kind=matter.kind, representative_id=matter.representative_id, subject=matter.subject,
+                    body=matter.body, received_via="transfer", registered_by=actor_id(ctx),
+                    complainant_name=complainant.name or None, complainant_contact=complainant.contact or None,
+                    transferred_from_id=matter.id)
+    return await register.register(ctx, new, await matters.files(ctx.tx, matter.id), UnitScope.of(unit))
 

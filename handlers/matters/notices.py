@@ -78,8 +78,10 @@ def reassigned(department: str) -> Callable[[Matter], Callable[[Translator], Rep
     return make
 
 
-def transferred(authority: str, explanation: str) -> Callable[[Matter], Callable[[Translator], Reply]]:
-    """§12 "receive first, explain, then transfer": which authority, why (the office's explanation), what next."""
+def transferred(authority: str, explanation: str,
+                registered_as: str | None = None) -> Callable[[Matter], Callable[[Translator], Reply]]:
+    """§12 "receive first, explain, then transfer": which authority, why (the office's explanation), what next;
+    `registered_as`: the number it has in the unit of the deployment it went to (followed here too)."""
     def make(matter: Matter) -> Callable[[Translator], Reply]:
         return lambda _: Reply("\n\n".join([
             raised_or_referred(
@@ -92,6 +94,9 @@ def transferred(authority: str, explanation: str) -> Callable[[Matter], Callable
                    "it to {authority}, to be handled according to law. Our explanation:"),
                 kind=kind_noun(_, matter.kind), number=matter.number, authority=authority),
             explanation,
+            _("{authority} has registered it as {number}: you can follow it here with /my, as your other matters. "
+              "Thank you for your supervision and support.", authority=authority, number=registered_as)
+            if registered_as else
             _("To follow it further, you may contact {authority}, or our liaison office. Thank you for your "
               "supervision and support.", authority=authority),
         ]), title=_("Transferred"))

@@ -21,7 +21,7 @@ from handlers.oversight import discipline
 from handlers.reports import papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.matters.notices import OUTCOME_LABELS
-from storage import casework, matters, people
+from storage import casework, matters, people, units
 from storage.supervision import DEADLINE_STATES
 from storage.db import parse_ts
 
@@ -169,6 +169,10 @@ async def show(ctx: Context, matter_id: int) -> None:
                          else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
+    if matter.transferred_from_id is not None:  # 移送 from another unit of the deployment
+        number, unit = await matters.number_and_unit(ctx.tx, matter.transferred_from_id)
+        lines.append(_("Transferred here by {unit} (its {number})", unit=(await units.get(ctx.tx, unit)).name,
+                       number=number))
     if matter.disputes_own_handling:
         original = await people.department_name(ctx.tx, matter.original_department_id or 0)
         lines.append(_("Disputes this procuratorate's handling; handled originally by: {dept}",

@@ -46,7 +46,8 @@ from storage.reports import MatterFacts
 from storage.supervision import DEADLINE_STATES
 
 VIA_WORDS: Final = {"chat": "网上提交", "letter": "来信", "meeting": "会议提出", "visit": "走访提出", "phone": "电话",
-                    "other": "其他", "card": "征求意见卡", "briefing": "回复工作简报"}
+                    "other": "其他", "card": "征求意见卡", "briefing": "回复工作简报",
+                    "transfer": "他院移送"}
 REPLY_VIA_WORDS: Final = {"chat": "网上答复", "in_person": "当面答复", "paper": "书面答复"}
 RATING_WORDS: Final = {"satisfied": "满意", "basically": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
 UNASSIGNED: Final = "尚未交办"
