@@ -85,10 +85,12 @@ class Params:
     departments: int
     years: int
     seed: int
+    units: int = 1  # unit 1 and, below it, units - 1 counties (issue 17): everything spread over them
 
     def describe(self) -> str:
         return (f"{self.matters} matters over {self.years} years, {self.contacts} contacts, "
-                f"{self.representatives} representatives, {self.departments} departments, seed {self.seed}")
+                f"{self.representatives} representatives, {self.departments} departments, {self.units} unit(s),"
+                f" seed {self.seed}")
 
 
 def write_config(folder: Path, db: Path) -> Path:
@@ -147,12 +149,23 @@ class Filler:
     def people(self) -> None:
         rng, now = self.rng, self.now_text
         c = self.conn
-        self.departments = [c.execute("INSERT INTO departments (name, created_at) VALUES (?, ?) RETURNING id",
-                                      (f"第{n}检察部", now)).fetchone()[0] for n in range(1, self.p.departments + 1)]
+        units = self.p.units
+        # unit 1 is the one [unit] describes (LS); the others are counties below it, C02, C03...
+        c.executemany("INSERT INTO units (id, name, prefix, parent_id, timezone, created_at) VALUES (?, ?, ?, 1,"
+                      " 'Asia/Shanghai', ?)", [(u, f"第{u}县人民检察院", f"C{u:02d}", now) for u in range(2, units + 1)])
+        self.prefix = {1: "LS", **{u: f"C{u:02d}" for u in range(2, units + 1)}}
+        self.dept_unit: dict[int, int] = {}
+        self.departments = []
+        for n in range(1, max(self.p.departments, units) + 1):  # each unit one at least; the first ones more
+            unit = (n - 1) % units + 1
+            dept = c.execute("INSERT INTO departments (name, created_at, unit_id) VALUES (?, ?, ?) RETURNING id",
+                             (f"第{n}检察部", now, unit)).fetchone()[0]
+            self.departments.append(dept)
+            self.dept_unit[dept] = unit
 
-        def staff(name: str, roles: tuple[str, ...], dept: int | None) -> int:
-            pid = int(c.execute("INSERT INTO persons (name, department_id, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                                " RETURNING id", (name, dept, now, now)).fetchone()[0])
+        def staff(name: str, roles: tuple[str, ...], dept: int | None, unit: int = 1) -> int:
+            pid = int(c.execute("INSERT INTO persons (name, department_id, created_at, updated_at, unit_id)"
+                                " VALUES (?, ?, ?, ?, ?) RETURNING id", (name, dept, now, now, unit)).fetchone()[0])
             c.executemany("INSERT INTO person_roles (person_id, role) VALUES (?, ?)", [(pid, r) for r in roles])
             return pid
 
@@ -160,21 +173,31 @@ class Filler:
         staff("管理员", ("admin", "office"), None)
         self.discipline = [staff(f"纪检{n}", ("discipline",), None) for n in range(3)]
         self.leaders = [staff(f"院领导{n}", ("leader",), None) for n in range(5)]
+        self.offices = {1: self.office, **{u: [staff(f"联络办{u}-{n}", ("office",), None, u) for n in range(2)]
+                                           for u in range(2, units + 1)}}
+        for u in range(2, units + 1):
+            staff(f"纪检{u}", ("discipline",), None, u)
+            staff(f"院领导{u}", ("leader",), None, u)
         self.handlers: dict[int, list[int]] = {}
         self.heads: dict[int, int] = {}
         for i, dept in enumerate(self.departments):
-            self.heads[dept] = staff(f"部长{i}", ("head",), dept)
-            self.handlers[dept] = [staff(f"干警{i}-{n}", ("handler",), dept) for n in range(6 if i == 0 else 4)]
+            unit = self.dept_unit[dept]
+            self.heads[dept] = staff(f"部长{i}", ("head",), dept, unit)
+            self.handlers[dept] = [staff(f"干警{i}-{n}", ("handler",), dept, unit) for n in range(6 if i == 0 else 4)]
         reps = []
         for n in range(self.p.representatives):
             body = "npc" if n % 5 < 3 else "cppcc"
             sector = rng.choice(SECTORS) if body == "cppcc" else rng.choice(("", "", "农业界", "经济界", "教育界"))
             reps.append((f"代表{n:05d}", body, sector, f"单位{n % 400}", self.sealer.seal(f"139{n:08d}", PHONE),
                          int(n % 600 == 7),
-                         f"bench:{n}", now, now))
+                         f"bench:{n}", now, now, n % units + 1))
         c.executemany("INSERT INTO persons (name, body, sector, organization, phone, supervisor, roster_key,"
-                      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reps)
+                      " created_at, updated_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", reps)
         self.reps = [r[0] for r in c.execute("SELECT id FROM persons WHERE body IS NOT NULL ORDER BY id")]
+        self.rep_unit = {int(r[0]): int(r[1]) for r in c.execute("SELECT id, unit_id FROM persons WHERE body IS NOT NULL")}
+        if units > 1:  # one in twenty of the counties' deputies also sits in unit 1's congress (memberships)
+            self.insert("memberships", "person_id, unit_id, body, sector, supervisor, roster_key, created_at, updated_at",
+                        [(r, 1, "npc", "", 0, f"bench:1:{r}", now, now) for r in self.reps[::20] if self.rep_unit[r] != 1])
         self.heavy = self.reps[0]  # the very active deputy
         everyone = [r[0] for r in c.execute("SELECT id FROM persons ORDER BY id")]
         self.insert("identities", "channel, external_id, person_id, chat_id, bound_at",
@@ -188,7 +211,10 @@ class Filler:
         rng, p = self.rng, self.p
         start = NOW - timedelta(days=365 * p.years)
         span = (NOW - start).total_seconds()
-        dept_weights = [6.0] + [1.0] * (len(self.departments) - 1)  # the first department is the busiest
+        by_unit: dict[int, list[int]] = {}
+        for dept in self.departments:
+            by_unit.setdefault(self.dept_unit[dept], []).append(dept)
+        weights = {u: [6.0] + [1.0] * (len(ds) - 1) for u, ds in by_unit.items()}  # a unit's first is its busiest
         due_of: dict[date, date] = {}
         matters: list[tuple[object, ...]] = []
         timeline: list[tuple[object, ...]] = []
@@ -198,8 +224,9 @@ class Filler:
         counts = {"matters": 0, "timeline": 0, "replies": 0, "extensions": 0, "reminders": 0}
         m_cols = ("id, number, kind, representative_id, subject, body, received_via, complainant_name,"
                   " complainant_contact, state, major, department_id, urger_id, registered_at, due_date, updated_at,"
-                  " outcome, owes_final_reply, reopened, transferred_to, concluded_at, closed_at, last_action_at")
-        sequence: dict[int, int] = {}
+                  " outcome, owes_final_reply, reopened, transferred_to, concluded_at, closed_at, last_action_at,"
+                  " unit_id")
+        sequence: dict[tuple[str, int], int] = {}
         open_count = 0
 
         def flush(final: bool = False) -> None:
@@ -233,13 +260,15 @@ class Filler:
             still_open = rng.random() < chance
             kind = KINDS[rng.randrange(6) if rng.random() < 0.5 else rng.randrange(3)]
             rep = self.heavy if rng.random() < 0.004 else rng.choice(self.reps)
+            unit = self.rep_unit[rep]
             year = local.year
-            sequence[year] = sequence.get(year, 0) + 1
-            number = f"LS-{year}-{sequence[year]:06d}"
+            prefix = self.prefix[unit]
+            sequence[prefix, year] = sequence.get((prefix, year), 0) + 1
+            number = f"{prefix}-{year}-{sequence[prefix, year]:06d}"
             referred = kind in ("report", "accusation", "appeal")
             major = rng.random() < (0.2 if still_open and age > 60 else 0.03)
             transferred = not still_open and rng.random() < 0.03
-            dept = None if transferred else rng.choices(self.departments, dept_weights)[0]
+            dept = None if transferred else rng.choices(by_unit[unit], weights[unit])[0]
             state, outcome, owes, reopened = "closed", None, 0, 0
             concluded = replied = rated = closed = None
             rating = None
@@ -279,7 +308,7 @@ class Filler:
                 last_action = assigned  # nobody has touched it since it was assigned
             elif still_open and state in ("assigned", "in_progress"):
                 last_action = min(NOW - timedelta(hours=2), assigned + timedelta(days=rng.uniform(0, max(age - 1, 0))))
-            urger = rng.choice(self.office) if dept else None
+            urger = rng.choice(self.offices[unit]) if dept else None
             matters.append((
                 n, number, kind, rep, f"关于{n % 97}号事项的{('建议', '意见', '反映')[n % 3]}",
                 "代表反映的情况和诉求，内容从略。" * 3, "chat" if n % 4 else "letter",
@@ -287,7 +316,7 @@ class Filler:
                 self.sealer.seal("13800000000", COMPLAINANT_CONTACT) if referred else None, state, int(major), dept, urger,
                 ts(registered), due.isoformat(), ts(last_action), outcome, owes, reopened,
                 "县公安局" if transferred else None, ts(concluded) if concluded else None,
-                ts(closed) if closed else None, ts(last_action)))
+                ts(closed) if closed else None, ts(last_action), unit))
             timeline.append((n, ts(registered), None, "registered", 1))
             if dept is not None:
                 timeline.append((n, ts(assigned), urger, "assigned", 1))
@@ -346,8 +375,8 @@ class Filler:
                 timeline.append((n, ts(again + timedelta(days=2)), rep, "rated_satisfied", 1))
             flush()
         flush(final=True)
-        self.conn.executemany("INSERT INTO counters (name, year, value) VALUES ('matter', ?, ?)",
-                              sorted(sequence.items()))
+        self.conn.executemany("INSERT INTO counters (name, year, value) VALUES (?, ?, ?)",
+                              sorted((prefix, year, n) for (prefix, year), n in sequence.items()))
         self.counts.update(counts)
         self.counts["open (not counting the just registered)"] = open_count
 
@@ -361,8 +390,9 @@ class Filler:
         while len(seen) < p.contacts:
             seen.add((rng.choice(self.reps), rng.choice(METHODS), (first + timedelta(days=rng.randrange(days)))
                       .isoformat()))
-        self.insert("contacts", "representative_id, method, contacted_on, staff_id, source, source_ref, created_at",
-                    ((r, m, d, rng.choice(self.office), "import", f"bench-{i}", self.now_text)
+        self.insert("contacts", "representative_id, method, contacted_on, staff_id, source, source_ref, created_at,"
+                    " unit_id", ((r, m, d, rng.choice(self.offices[self.rep_unit[r]]), "import", f"bench-{i}",
+                                  self.now_text, self.rep_unit[r])
                      for i, (r, m, d) in enumerate(sorted(seen, key=lambda x: x[2]))))
 
     def registers(self) -> None:
@@ -467,13 +497,15 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=24)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--units", type=int, default=1, help="unit 1 and units - 1 counties below it (issue 17)")
     parser.add_argument("--quick", action="store_true", help="a small database (50 000 matters) in seconds")
     args = parser.parse_args()
     if args.quick:
         args.matters, args.contacts, args.representatives = 50_000, 5_000, 1_000
         if args.db == DEFAULT_DB:
             args.db = DEFAULT_DB.with_name("scale-quick.db")
-    p = Params(args.matters, args.contacts, args.representatives, args.departments, args.years, args.seed)
+    p = Params(args.matters, args.contacts, args.representatives, args.departments, args.years, args.seed,
+               args.units)
     started = time.perf_counter()
     counts = generate(args.db, p)
     seconds = time.perf_counter() - started
@@ -482,9 +514,10 @@ def main() -> None:
         print(f"  {name}: {n}")
     print(f"as of {NOW.isoformat()}")
     print("rerun: .venv/bin/python benchmarks/generate_db.py " + " ".join(
-        [f"--db {args.db}"] + (["--quick"] if args.quick else
+        [f"--db {args.db}"] + ([f"--quick --units {p.units}"] if args.quick else
                                [f"--matters {p.matters} --contacts {p.contacts} --representatives {p.representatives}"
-                                f" --departments {p.departments} --years {p.years} --seed {p.seed}"])))
+                                f" --departments {p.departments} --years {p.years} --seed {p.seed}"
+                                f" --units {p.units}"])))
 
 
 if __name__ == "__main__":

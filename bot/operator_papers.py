@@ -152,7 +152,8 @@ async def draw_report(app: App, args: argparse.Namespace) -> dict[str, Any]:
         raise Refused(f"the year {year} has not begun")
     async with app.db.snapshot() as q:
         unit = await acting_unit(q, args.unit)
-        assessed = await reports.assessment(q, UnitScope.of(unit.id), year, today, config.unit.tz, unit.name)
+        scope, _family = await units.roll_up(q, unit.id)  # a city's assessment covers its counties' departments
+        assessed = await reports.assessment(q, scope, year, today, config.unit.tz, unit.name)
     office_files.save(out, assessment_text.assessment_file(assessed, app.clock.now(), config.unit.tz))
     return {"message": f"assessment {year} (as of {assessed.as_of}) written to {out}", "year": year,
             "as_of": assessed.as_of.isoformat(), "xlsx": str(out), "departments": len(assessed.departments),

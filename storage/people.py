@@ -258,11 +258,13 @@ async def departments(q: Tx, scope: UnitScope) -> list[tuple[int, str]]:
 
 
 async def department_names(q: Tx, scope: UnitScope) -> dict[int, str]:
-    """The names of the departments of every unit the scope reads, by id (reports name the departments of the
-    matters they count); with several units each name is led by its unit's (every county has a 第一检察部)."""
+    """The names of the departments of every unit the scope reads, by id, the scope's own unit's first (reports name
+    the departments of the matters they count); with several units each name is led by its unit's (every county
+    has a 第一检察部), as is a county's department that handles the unit's matter (交办)."""
     rows = await q.all("SELECT d.id, d.name, d.unit_id, u.name AS unit FROM departments d JOIN units u ON u.id = d.unit_id"
                        f" WHERE {within(scope, 'd.unit_id')} OR d.id IN (SELECT m.department_id FROM matters m"
-                       f" WHERE {within(scope, 'm.unit_id')} AND m.handling_unit_id IS NOT NULL)")
+                       f" WHERE {within(scope, 'm.unit_id')} AND m.handling_unit_id IS NOT NULL)"
+                       " ORDER BY CASE WHEN d.unit_id = ? THEN 0 ELSE 1 END, d.unit_id, d.id", (scope.unit,))
     several = len(scope.reads) > 1  # a county's department handling the unit's matter (交办): named with its unit
     return {int(r["id"]): f"{r['unit']}{r['name']}" if several or int(r["unit_id"]) not in scope.reads
             else str(r["name"]) for r in rows}

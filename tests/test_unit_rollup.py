@@ -172,3 +172,30 @@ async def test_the_citys_half_year_report_has_a_line_per_unit_that_add_up(harnes
     paragraphs, tables = docx_of(await lb.office.say("/report 2026H2"))
     assert not any("各院" in caption for caption in tables) and not any("所辖" in p for p in paragraphs)
     assert any("申诉2件" in p for p in paragraphs)
+
+
+async def test_s19_the_citys_assessment_covers_its_counties_departments_and_staff(harness: Harness) -> None:
+    """§19: the city's yearly assessment (`report assessment 2026 --unit SMX`) has a row for each department of
+    the city and of its counties (named with their unit), their staff, and a total over all; a county's its own."""
+    from handlers.reports import figures
+    from bot.model import UnitScope
+
+    city, lb, mc = await _city_and_counties(harness)
+    for unit in (city, lb, mc):
+        await harness.add_department("第一检察部", unit=unit.unit)
+    await submit_suggestion(city.deputy, "关于市区道路的建议")
+    for _ in range(2):
+        await submit_suggestion(lb.deputy, "关于灵宝道路的建议")
+    await submit_suggestion(mc.deputy, "关于渑池道路的建议")
+    today = harness.clock.now().date()
+    async with harness.db.snapshot() as q:
+        scope, _family = await units.roll_up(q, city.unit)
+        rolled = await figures.assessment(q, scope, 2026, today, harness.app.config.unit.tz, "三门峡市人民检察院")
+        county = await figures.assessment(q, UnitScope.of(lb.unit), 2026, today, harness.app.config.unit.tz,
+                                          "灵宝市人民检察院")
+    assert [d.name for d in rolled.departments if d.name] == [
+        "三门峡市人民检察院第一检察部", "灵宝市人民检察院第一检察部", "渑池县人民检察院第一检察部"]
+    assert rolled.total.registered == 4 and county.total.registered == 2
+    assert {s.name for s in rolled.staff} >= {"办公室7", "办公室8", "办公室9"}
+    assert [d.name for d in county.departments if d.name] == ["第一检察部"] and "办公室7" not in {
+        s.name for s in county.staff}

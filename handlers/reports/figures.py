@@ -310,8 +310,8 @@ async def assessment(q: Tx, scope: UnitScope, year: int, today: date, tz: ZoneIn
             stale_flags=_events_of(stale, department, everything),
         )
 
-    rows = [figures(name, [m for m in facts if m.department_id == dept_id], dept_id)
-            for dept_id, name in await people.departments(q, scope)]
+    rows = [figures(name, [m for m in facts if m.department_id == dept_id], dept_id)  # a roll-up: every unit's
+            for dept_id, name in (await people.department_names(q, scope)).items()]
     unassigned = figures("", [m for m in facts if m.department_id is None], None)
     if unassigned != DepartmentFigures("", 0, 0, None, Timeliness(), Satisfaction(), 0, 0):
         rows.append(unassigned)
