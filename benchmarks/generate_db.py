@@ -197,7 +197,7 @@ class Filler:
         self.rep_unit = {int(r[0]): int(r[1]) for r in c.execute("SELECT id, unit_id FROM persons WHERE body IS NOT NULL")}
         if units > 1:  # one in twenty of the counties' deputies also sits in unit 1's congress (memberships)
             self.insert("memberships", "person_id, unit_id, body, sector, supervisor, roster_key, created_at, updated_at",
-                        [(r, 1, "npc", "", 0, f"bench:1:{r}", now, now) for r in self.reps[::20] if self.rep_unit[r] != 1])
+                        [(r, 1, "npc", "", 0, f"bench:1:{r}", now, now) for r in self.reps[1::20] if self.rep_unit[r] != 1])
         self.heavy = self.reps[0]  # the very active deputy
         everyone = [r[0] for r in c.execute("SELECT id FROM persons ORDER BY id")]
         self.insert("identities", "channel, external_id, person_id, chat_id, bound_at",

@@ -28,7 +28,7 @@
                              the bot runs; the data key is never in it
     restore ARCHIVE [--check]   check an archive whole (hashes, database, audit chain) and put it back
                              into an empty data folder; --check changes nothing
-    audit verify [--head COUNT:HASH ...] [--heads FILE]
+    audit verify [--head COUNT:HASH ...] [--heads FILE] [--unit PREFIX]
                              check the audit log's hash chain, print its head hash to publish, and check
                              that heads published earlier (reports, bulletins) are still in it
     report half-year 2026H2 --out FILE.docx [--to NAME]   the half-year report to the higher procuratorate
@@ -178,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="a head published earlier (COUNT:HASH or HASH): it must still be in the log (repeat)")
     verify.add_argument("--heads", type=Path, metavar="FILE",
                         help="a file of heads published earlier, one a line (COUNT HASH, or a line of a report)")
+    verify.add_argument("--unit", help="also count that unit's entries (the log is one chain for the deployment)")
     report = sub.add_parser("report", parents=[common], help="draw a report: the half-year report, the assessment")
     report_sub = report.add_subparsers(dest="action", required=True)
     half_year = report_sub.add_parser("half-year", parents=[common],

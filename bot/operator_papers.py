@@ -86,9 +86,15 @@ async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(f"{args.heads} holds no head (a 64-digit hash on a line)")
         anchors += from_file
     async with app.db.snapshot() as q:
+        unit = None
+        if args.unit is not None:
+            unit = await units.by_prefix(q, args.unit.strip().upper())
+            if unit is None:
+                raise Refused(f"no unit {args.unit!r}: {', '.join(u.prefix for u in await units.listed(q))}")
         checked, broken = await audit.verify(q)
         head = await audit.head(q)
         missing = await audit.missing_anchors(q, anchors)
+        own = await audit.unit_entries(q, unit.id) if unit is not None and broken is None else None
     head_hash = None if head is None else head[1]
     if broken is not None:
         raise Refused(f"audit log broken at entry {broken.id}: {broken.reason}",
@@ -102,6 +108,9 @@ async def verify_audit(app: App, args: argparse.Namespace) -> dict[str, Any]:
                       head=head_hash, missing=[a.hash for a in missing])
     message = f"audit log intact: {checked} entries, head {head_hash}"
     result: dict[str, Any] = {"entries": checked, "broken": None, "reason": None, "head": head_hash}
+    if unit is not None and own is not None:  # one chain: verified whole, the unit's entries among them
+        message += f"; {own} of them {unit.prefix}'s"
+        result["unit_entries"] = own
     if anchors:
         message += f"; the {len(anchors)} head(s) published earlier are in it"
         result["anchors"] = len(anchors)

@@ -85,19 +85,20 @@ class Entry:
 
 
 def entry_hash(entry_id: int, at: str, actor_id: int | None, action: str, matter_id: int | None, detail: str,
-               prev_hash: str) -> str:
+               prev_hash: str, unit_id: int | None = None) -> str:
     """SHA-256 (hex) of the canonical serialisation: a compact JSON array of the fields, UTF-8.
 
     `detail` is the JSON text as stored, so that the hash never depends on how a JSON
-    library re-encodes a value.
+    library re-encodes a value. The unit (migration 0028) is the array's last field; an entry from before units
+    has none, and its hash is as it was computed then.
     """
-    text = json.dumps([entry_id, at, actor_id, action, matter_id, detail, prev_hash],
-                      ensure_ascii=False, separators=(",", ":"))
+    fields = [entry_id, at, actor_id, action, matter_id, detail, prev_hash]
+    text = json.dumps(fields if unit_id is None else [*fields, unit_id], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 async def record(q: Tx, now: datetime, actor_id: int | None, action: str, *, matter_id: int | None = None,
-                 detail: dict[str, Any] | None = None) -> int:
+                 detail: dict[str, Any] | None = None, unit: int | None = None) -> int:
     """Append one entry, chained to the last one; returns its id. Call inside the transaction of the change.
 
     `actor_id` is the person who acted, or None for the system. `detail` holds ids,
@@ -107,6 +108,9 @@ async def record(q: Tx, now: datetime, actor_id: int | None, action: str, *, mat
 
     Reading the last entry and inserting the next is safe because every write runs in
     `Database.transaction()` (BEGIN IMMEDIATE on the single writer).
+
+    The entry's unit: `unit`, else the matter's, else the acting person's, else unit 1 (read with the last
+    entry, in the same round trip).
     """
     if not action:
         raise ValueError("an audit entry needs an action")
@@ -119,15 +123,21 @@ async def record(q: Tx, now: datetime, actor_id: int | None, action: str, *, mat
     except (TypeError, ValueError):
         raise ValueError("audit detail must hold JSON values only (str, int, finite float, bool, None, list, dict)"
                          ) from None
-    last = await q.one("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-    entry_id = 1 if last is None else int(last["id"]) + 1
-    prev_hash = GENESIS if last is None else str(last["hash"])
+    last = await q.one(
+        "SELECT (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1) AS id,"
+        " (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS hash,"
+        " COALESCE(?, (SELECT unit_id FROM matters WHERE id = ?), (SELECT unit_id FROM persons WHERE id = ?), 1)"
+        " AS unit", (unit, matter_id, actor_id))
+    assert last is not None
+    entry_id = 1 if last["id"] is None else int(last["id"]) + 1
+    prev_hash = GENESIS if last["hash"] is None else str(last["hash"])
+    unit_id = int(last["unit"])
     at = ts(now)
-    digest = entry_hash(entry_id, at, actor_id, action, matter_id, detail_text, prev_hash)
+    digest = entry_hash(entry_id, at, actor_id, action, matter_id, detail_text, prev_hash, unit_id)
     await q.execute(
-        "INSERT INTO audit_log (id, at, actor_id, action, matter_id, detail, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry_id, at, actor_id, action, matter_id, detail_text, prev_hash, digest),
+        "INSERT INTO audit_log (id, at, actor_id, action, matter_id, detail, prev_hash, hash, unit_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (entry_id, at, actor_id, action, matter_id, detail_text, prev_hash, digest, unit_id),
     )
     if await q.execute("UPDATE audit_head SET count = count + 1, hash = ? WHERE id = 1", (digest,)) != 1:
         raise RuntimeError("audit_head has no row: the audit log has been tampered with")
@@ -180,13 +190,22 @@ async def verify_chain(q: Tx) -> tuple[int, Broken | None]:
     return checked, None
 
 
+def _unit_of(row: Row) -> int | None:
+    """The entry's unit; None for an entry from before units, or a log not yet migrated (a backup checked as it
+    is, before the bot opens it)."""
+    try:
+        return row["unit_id"]  # type: ignore[no-any-return]
+    except (IndexError, KeyError):
+        return None
+
+
 def _check(row: Row, prev_id: int, prev_hash: str) -> Broken | None:
     entry_id = row["id"]
     if entry_id != prev_id + 1:
         return Broken(entry_id, ID_GAP)
     try:
         expected = entry_hash(entry_id, row["at"], row["actor_id"], row["action"], row["matter_id"], row["detail"],
-                              row["prev_hash"])
+                              row["prev_hash"], _unit_of(row))
     except (TypeError, ValueError):  # a value of a type JSON cannot hold (a BLOB written by hand)
         return Broken(entry_id, HASH_MISMATCH)
     if row["hash"] != expected:
@@ -194,6 +213,11 @@ def _check(row: Row, prev_id: int, prev_hash: str) -> Broken | None:
     if row["prev_hash"] != prev_hash:
         return Broken(entry_id, CHAIN_BROKEN)
     return None
+
+
+async def unit_entries(q: Tx, unit: int) -> int:
+    """How many entries of the log are the unit's (those from before units count as unit 1's)."""
+    return int(await q.scalar("SELECT COUNT(*) FROM audit_log WHERE COALESCE(unit_id, 1) = ?", (unit,)))
 
 
 async def head(q: Tx) -> tuple[int, str] | None:

@@ -33,10 +33,11 @@ pytestmark = pytest.mark.sqlite_only(
 CHAIN_BROKEN = "chain broken (prev_hash does not match the previous row)"
 
 def expected_hash(entry_id: int, at: str, actor_id: int | None, action: str, matter_id: int | None, detail: str,
-                  prev_hash: str) -> str:
-    """The documented serialisation, written out again here so that a change of format fails a test."""
-    text = json.dumps([entry_id, at, actor_id, action, matter_id, detail, prev_hash],
-                      ensure_ascii=False, separators=(",", ":"))
+                  prev_hash: str, unit_id: int | None = 1) -> str:
+    """The documented serialisation, written out again here so that a change of format fails a test (the unit
+    last; an entry from before units, None, without it)."""
+    fields = [entry_id, at, actor_id, action, matter_id, detail, prev_hash, *([] if unit_id is None else [unit_id])]
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -94,9 +95,9 @@ async def test_record_chains_each_entry_to_the_last(db: Database) -> None:
     hash_2 = expected_hash(2, "2026-11-27T02:01:00.000+00:00", None, "reminder.overdue", None, "{}", hash_1)
     hash_3 = expected_hash(3, "2026-11-27T02:02:00.000+00:00", 1, "permission.refused", 7, detail_3, hash_2)
     assert audit_rows(db.path) == [
-        (1, "2026-11-27T02:00:00.000+00:00", 1, "matter.assign", 7, detail_1, ZEROS, hash_1),
-        (2, "2026-11-27T02:01:00.000+00:00", None, "reminder.overdue", None, "{}", hash_1, hash_2),
-        (3, "2026-11-27T02:02:00.000+00:00", 1, "permission.refused", 7, detail_3, hash_2, hash_3),
+        (1, "2026-11-27T02:00:00.000+00:00", 1, "matter.assign", 7, detail_1, ZEROS, hash_1, 1),
+        (2, "2026-11-27T02:01:00.000+00:00", None, "reminder.overdue", None, "{}", hash_1, hash_2, 1),
+        (3, "2026-11-27T02:02:00.000+00:00", 1, "permission.refused", 7, detail_3, hash_2, hash_3, 1),
         (1, 3, hash_3),  # the head
     ]
     assert len({hash_1, hash_2, hash_3}) == 3 and all(len(h) == 64 for h in (hash_1, hash_2, hash_3))
@@ -188,9 +189,9 @@ HEAD_ADVANCE = "audit_head only advances with audit_log"
         ("DELETE FROM audit_log WHERE id = 3", LOG_ONLY),
         ("DELETE FROM audit_log", LOG_ONLY),
         # REPLACE deletes the conflicting row without firing the DELETE trigger: the INSERT trigger stops it
-        ("INSERT OR REPLACE INTO audit_log SELECT id, at, actor_id, 'forged', matter_id, detail, prev_hash, hash"
-         " FROM audit_log WHERE id = 2", LOG_ONLY),
-        ("REPLACE INTO audit_log SELECT 4, at, actor_id, action, matter_id, detail, prev_hash, hash"
+        ("INSERT OR REPLACE INTO audit_log SELECT id, at, actor_id, 'forged', matter_id, detail, prev_hash, hash,"
+         " unit_id FROM audit_log WHERE id = 2", LOG_ONLY),
+        ("REPLACE INTO audit_log SELECT 4, at, actor_id, action, matter_id, detail, prev_hash, hash, unit_id"
          " FROM audit_log WHERE id = 2", LOG_ONLY),  # the next id, but another entry's hash
         ("INSERT INTO audit_log (at, action, detail, prev_hash, hash)"
          " SELECT at, 'forged', '{}', hash, 'x' FROM audit_log WHERE id = 3", LOG_ONLY),  # no id given
@@ -248,7 +249,7 @@ async def test_a_changed_entry_is_found_at_that_entry(db: Database, copy: Path, 
 
 
 async def test_an_entry_changed_with_its_hash_breaks_the_chain_at_the_next(copy: Path) -> None:
-    entry_id, at, actor, action, matter, _, prev, _ = query(copy, "SELECT * FROM audit_log WHERE id = 4")[0]
+    entry_id, at, actor, action, matter, _, prev, _, _unit = query(copy, "SELECT * FROM audit_log WHERE id = 4")[0]
     forged = '{"department_id":4,"from":"registered","to":"closed"}'
     rehashed = expected_hash(entry_id, at, actor, action, matter, forged, prev)
     tamper(copy, ("UPDATE audit_log SET detail = ?, hash = ? WHERE id = 4", (forged, rehashed)))
@@ -257,7 +258,7 @@ async def test_an_entry_changed_with_its_hash_breaks_the_chain_at_the_next(copy:
 
 async def test_a_rewritten_entry_and_next_prev_hash_still_breaks_there(copy: Path) -> None:
     """Fixing the next entry's prev_hash changes that entry, so its own hash no longer matches."""
-    entry_id, at, actor, action, matter, _, prev, _ = query(copy, "SELECT * FROM audit_log WHERE id = 4")[0]
+    entry_id, at, actor, action, matter, _, prev, _, _unit = query(copy, "SELECT * FROM audit_log WHERE id = 4")[0]
     forged = '{"department_id":4,"from":"registered","to":"closed"}'
     rehashed = expected_hash(entry_id, at, actor, action, matter, forged, prev)
     tamper(copy, ("UPDATE audit_log SET detail = ?, hash = ? WHERE id = 4", (forged, rehashed)),
@@ -291,13 +292,14 @@ async def test_an_entry_appended_without_the_head_is_found(copy: Path) -> None:
     (last_hash,) = query(copy, "SELECT hash FROM audit_log WHERE id = 10")[0]
     at = "2026-11-27T03:00:00.000+00:00"
     forged = expected_hash(11, at, None, "matter.close", 1, "{}", last_hash)  # a well-formed, chained entry
-    tamper(copy, ("INSERT INTO audit_log VALUES (11, ?, NULL, 'matter.close', 1, '{}', ?, ?)", (at, last_hash, forged)))
+    tamper(copy, ("INSERT INTO audit_log VALUES (11, ?, NULL, 'matter.close', 1, '{}', ?, ?, 1)",
+                  (at, last_hash, forged)))
     assert await check(copy) == (11, Broken(11, "beyond the head (the head records 10 entries, the log holds 11)"))
 
 
 async def test_a_last_entry_replaced_is_found_by_the_head(copy: Path) -> None:
     """The last entry swapped for a well-formed one: the count agrees, the head's hash does not."""
-    _, at, actor, _, matter, detail, prev, _ = query(copy, "SELECT * FROM audit_log WHERE id = 10")[0]
+    _, at, actor, _, matter, detail, prev, _, _unit = query(copy, "SELECT * FROM audit_log WHERE id = 10")[0]
     forged = expected_hash(10, at, actor, "matter.close", matter, detail, prev)
     tamper(copy, ("UPDATE audit_log SET action = 'matter.close', hash = ? WHERE id = 10", (forged,)))
     assert await check(copy) == (10, Broken(10, "head mismatch (the newest entry is not the one the head records)"))
@@ -333,6 +335,16 @@ def test_cli_verify_an_intact_log(run: Run, tmp_path: Path) -> None:
     assert json.loads(out) == {"ok": True, "message": f"audit log intact: 12 entries, head {head}",
                                "entries": 12, "broken": None, "reason": None, "head": head}
     assert query(path, "SELECT COUNT(*) FROM audit_log") == [(12,)]  # verifying writes nothing
+
+
+def test_cli_verify_counts_a_units_entries(run: Run, tmp_path: Path) -> None:
+    """`audit verify --unit LS`: the one chain verified whole, the unit's entries counted; an unknown unit refused."""
+    path = tmp_path / "liaison.db"
+    head = prepare(path, 12)
+    assert run(path, "audit", "verify", "--unit", "ls") == (
+        0, f"audit log intact: 12 entries, head {head}; 12 of them LS's\n", "")
+    status, out, err = run(path, "audit", "verify", "--unit", "XX")
+    assert status != 0 and "no unit 'XX': LS" in out + err
 
 
 def test_cli_verify_an_empty_log(run: Run, tmp_path: Path) -> None:
@@ -374,3 +386,37 @@ def test_cli_verify_without_the_action_is_a_usage_error(run: Run, tmp_path: Path
         run(tmp_path / "liaison.db", "audit")
     assert exited.value.code == 2
     assert "audit" in capsys.readouterr().err
+
+
+async def test_each_entry_names_its_unit_under_its_hash(db: Database, tmp_path: Path) -> None:
+    """Issue 17: an entry's unit is the matter's, else the acting person's, else unit 1, and is hashed with it: an
+    entry moved to another unit breaks the chain there; an entry from before units (no unit) keeps its old hash."""
+    from storage import units
+
+    async with db.transaction() as tx:
+        lb = (await units.add(tx, "灵宝市人民检察院", "LB", None, "Asia/Shanghai", START)).id
+        clerk = await people.add_staff(tx, "李娜", None, ["office"], "", START, unit=lb)
+        await audit.record(tx, moment(0), clerk, "access.changed")  # the actor's unit
+        await audit.record(tx, moment(1), None, "reminder.bulletin", unit=lb)  # given
+        await audit.record(tx, moment(2), None, "reminder.overdue")  # nobody's: unit 1
+    assert [r[0] for r in query(db.path, "SELECT unit_id FROM audit_log ORDER BY id")] == [lb, lb, 1]
+    async with db.snapshot() as q:
+        assert await audit.unit_entries(q, lb) == 2 and await audit.verify(q) == (3, None)
+    copy = tmp_path / "copy.db"
+    await db.backup(copy)
+    tamper(copy, "UPDATE audit_log SET unit_id = 1 WHERE id = 2")
+    assert await check(copy) == (1, Broken(2, "hash mismatch"))
+    # a log written before units (no unit, the old serialisation; built here as the old code wrote it), with the
+    # entries after the upgrade chained on: it verifies whole
+    old = tmp_path / "old.db"
+    await db.backup(old)
+    rows = query(old, "SELECT id, at, actor_id, action, matter_id, detail FROM audit_log ORDER BY id")
+    prev, rewritten = ZEROS, []
+    for entry_id, at, actor, action, matter, detail in rows:
+        unit = None if entry_id == 1 else (lb if entry_id == 2 else 1)
+        digest = expected_hash(entry_id, at, actor, action, matter, detail, prev, unit)
+        rewritten.append(("UPDATE audit_log SET unit_id = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                          (unit, prev, digest, entry_id)))
+        prev = digest
+    tamper(old, *rewritten, ("UPDATE audit_head SET hash = ?", (prev,)))
+    assert await check(old) == (3, None)

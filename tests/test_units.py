@@ -4,6 +4,7 @@ and its audit chain, all of it unit 1's; `unit add` and what it refuses, changin
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.cast import populated
 from tests.fakes import Harness, MovableClock, RecordingChannel
 from tests.fakes import test_config as config_in
 
+MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
 OWNED = ("departments", "persons", "matters", "contacts", "events", "cards", "briefings", "invites",
          "supervisor_terms", "npc_register", "halfyear_reports", "reminders")
 KEPT = ("persons", "departments", "matters", "timeline", "replies", "attachments", "audit_log", "outbox", "inbox",
@@ -33,9 +35,11 @@ async def _snapshot(app: App) -> dict[str, object]:
 
 
 async def _without_units(app: App) -> None:
-    """The schema before units: 0027 (transfers between units), 0026 (assignment to a county), 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
+    """The schema before units: 0028 (the audit log's unit), 0027 (transfers between units), 0026 (assignment to a county), 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
     (half-year reports per unit), 0022 (departments unique per unit) and 0021 taken back out."""
     async with app.db.transaction() as tx:
+        await tx.execute("DROP INDEX audit_log_unit")
+        await tx.execute("ALTER TABLE audit_log DROP COLUMN unit_id")
         await tx.execute("ALTER TABLE matters DROP COLUMN transferred_from_id")
         await tx.execute("DROP INDEX matters_handling_unit")
         await tx.execute("ALTER TABLE matters DROP COLUMN handling_unit_id")
@@ -64,7 +68,37 @@ async def _without_units(app: App) -> None:
             if table not in ("departments", "halfyear_reports") or app.db.dialect != "sqlite":
                 await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
         await tx.execute("DROP TABLE units")
-        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25, 26, 27)") == 7
+        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25, 26, 27, 28)") == 8
+    await _chain_before_units(app)
+
+
+async def _chain_before_units(app: App) -> None:
+    """The audit chain as the version before units wrote it (its hashes without a unit): its triggers set aside
+    to write it (on SQLite dropped and made again from 0003's text), as only a test may."""
+    async with app.db.snapshot() as q:
+        rows = await q.all("SELECT id, at, actor_id, action, matter_id, detail FROM audit_log ORDER BY id")
+    prev, updates = audit.GENESIS, []
+    for r in rows:
+        digest = audit.entry_hash(r["id"], r["at"], r["actor_id"], r["action"], r["matter_id"], r["detail"], prev)
+        updates.append((prev, digest, r["id"]))
+        prev = digest
+    triggers = re.findall(r"^CREATE TRIGGER .*?^END;", (MIGRATIONS / "0003_audit.sql").read_text("utf-8"), re.S | re.M)
+    assert len(triggers) == 6
+    if app.db.dialect == "sqlite":
+        names = [re.match(r"CREATE TRIGGER (\w+)", t)[1] for t in triggers]  # type: ignore[index]
+        await app.db.run_script("".join(f"DROP TRIGGER {n};" for n in names))
+    async with app.db.transaction() as tx:
+        if app.db.dialect != "sqlite":
+            await tx.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            await tx.execute("ALTER TABLE audit_head DISABLE TRIGGER USER")
+        for prev_hash, digest, entry_id in updates:
+            await tx.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", (prev_hash, digest, entry_id))
+        await tx.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+        if app.db.dialect != "sqlite":
+            await tx.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
+            await tx.execute("ALTER TABLE audit_head ENABLE TRIGGER USER")
+    if app.db.dialect == "sqlite":
+        await app.db.run_script("\n".join(triggers))
 
 
 async def test_a_database_of_the_previous_version_becomes_unit_1_with_every_row_kept(tmp_path: Path) -> None:
