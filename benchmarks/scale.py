@@ -242,13 +242,15 @@ def depth(rows: list[Any], row: Any) -> int:
 def full_scans(sql: str, lines: list[str]) -> list[str]:
     """Plan lines that read a whole big table (or a whole index of one); not the newest row by id."""
     flagged = []
-    if " ".join(sql.split()).endswith("ORDER BY id DESC LIMIT 1"):
+    text = " ".join(sql.split())
+    if text.endswith("ORDER BY id DESC LIMIT 1"):
         return flagged
     for line in lines:
         words = line.split()
-        if len(words) >= 2 and words[0] == "SCAN" and words[1] in BIG_TABLES:
-            flagged.append(line.strip())
-        elif len(words) >= 3 and words[0] == "SCAN" and words[2] in BIG_TABLES:  # SCAN TABLE x (older SQLite)
+        table = words[1] if len(words) >= 2 and words[0] == "SCAN" else None
+        if len(words) >= 3 and words[0] == "SCAN" and words[1] == "TABLE":  # SCAN TABLE x (older SQLite)
+            table = words[2]
+        if table in BIG_TABLES and f"FROM {table} ORDER BY id DESC LIMIT 1" not in text:  # the newest row, by id
             flagged.append(line.strip())
     return flagged
 

@@ -48,7 +48,7 @@ async def add_event(app: App, args: argparse.Namespace) -> dict[str, Any]:
                 raise Refused(f"{unit.prefix} has no department {name.strip()}; add it first: "
                               f"department add {name.strip()} --unit {unit.prefix}")
             departments.append(department)
-        matter = await matters.by_number(tx, scope, args.matter) if args.matter else None
+        matter = await matters.by_number(tx, scope, args.matter, own=True) if args.matter else None
         if args.matter and matter is None:
             raise Refused(f"no matter {args.matter} in {unit.prefix}")
         ctx = Context(tx, Incoming(channel="cli", user_id="operator", chat_id=""), now, config, None,

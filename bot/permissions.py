@@ -72,11 +72,11 @@ def may(person: Person | None, action: str, matter: MatterAccess | None, policy:
         matter is not None and matter.department_id is not None and person.department_id == matter.department_id
         and bool(roles & {"handler", "head"})
     )
-    if roles and matter is not None and matter.unit_id is not None and matter.unit_id != person.unit_id \
-            and not own_department:
+    if roles and matter is not None and matter.unit_id is not None and matter.unit_id != person.unit_id:
         # Staff act on their own unit's matters; a county's handling the city's matter (交办) through the
-        # department it was given to, its supervision (urging, approval, extensions, on site) the city's.
-        return False
+        # department it was given to and as that department only (whatever other roles they hold in their unit):
+        # its supervision (urging, approval, extensions, on site) stays the city's.
+        return own_department and action in {"view", "view_personal"} | DEPARTMENT_ACTIONS
     if action in ("view", "quota"):
         return bool(roles & {"office", "discipline", "leader"}) or (action == "view" and own_department)
     if action == "view_personal":  # a complainant's name and contact (SPEC §1)

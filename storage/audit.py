@@ -217,7 +217,8 @@ def _check(row: Row, prev_id: int, prev_hash: str) -> Broken | None:
 
 async def unit_entries(q: Tx, unit: int) -> int:
     """How many entries of the log are the unit's (those from before units count as unit 1's)."""
-    return int(await q.scalar("SELECT COUNT(*) FROM audit_log WHERE COALESCE(unit_id, 1) = ?", (unit,)))
+    return int(await q.scalar("SELECT COUNT(*) FROM audit_log WHERE unit_id = ? OR (? = 1 AND unit_id IS NULL)",
+                              (unit, unit)))
 
 
 async def head(q: Tx) -> tuple[int, str] | None:

@@ -146,17 +146,20 @@ async def events(q: Tx, matter_id: int, *, public_only: bool) -> list[Event]:
     return [Event(r["at"], r["actor_id"], r["event"], bool(r["public"]), json.loads(r["detail"])) for r in rows]
 
 
-async def by_number(q: Tx, scope: UnitScope, number: str) -> Matter | None:
-    """The matter with this number among the units `scope` reads (or handles for the unit above: 交办); None for
-    another unit's (as for no matter)."""
-    row = await q.one(f"SELECT * FROM matters WHERE number = ? AND {matter_reads(scope)}", (number.strip().upper(),))
+async def by_number(q: Tx, scope: UnitScope, number: str, *, own: bool = False) -> Matter | None:
+    """The matter with this number among the units `scope` reads (or handles for the unit above: 交办; `own`: the
+    units' own matters only, for what a unit does of its own with a matter: a case discussion, its NPC register);
+    None for another unit's (as for no matter)."""
+    row = await q.one(f"SELECT * FROM matters WHERE number = ? AND {within(scope) if own else matter_reads(scope)}",
+                      (number.strip().upper(),))
     return None if row is None else matter_from_row(row)
 
 
-async def get(q: Tx, scope: UnitScope, matter_id: int) -> Matter | None:
-    """The matter with this id among the units `scope` reads (or handles for the unit above): a button naming
-    another unit's matter finds none."""
-    row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {matter_reads(scope)}", (matter_id,))
+async def get(q: Tx, scope: UnitScope, matter_id: int, *, own: bool = False) -> Matter | None:
+    """The matter with this id among the units `scope` reads (or handles for the unit above; `own`: as in
+    `by_number`): a button naming another unit's matter finds none."""
+    row = await q.one(f"SELECT * FROM matters WHERE id = ? AND {within(scope) if own else matter_reads(scope)}",
+                      (matter_id,))
     return None if row is None else matter_from_row(row)
 
 

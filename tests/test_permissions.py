@@ -215,6 +215,7 @@ async def test_the_matrix_across_units(harness: Harness, world: dict[str, int]) 
         ids[who] = await harness.add_staff(who, roles, unit=lb)
     ids["lb_handler"] = await harness.add_staff("lb_handler", ["handler"], "第一检察部", unit=lb)
     ids["lb_head"] = await harness.add_staff("lb_head", ["head"], "第一检察部", unit=lb)
+    ids["lb_both"] = await harness.add_staff("lb_both", ["office", "leader", "handler"], "第一检察部", unit=lb)
     lb_rep = await harness.add_representative("张华", phone="13800000009", unit=lb)
     async with harness.db.transaction() as tx:
         await tx.execute("UPDATE matters SET department_id = ?, handling_unit_id = ? WHERE id = ?",
@@ -233,6 +234,7 @@ async def test_the_matrix_across_units(harness: Harness, world: dict[str, int]) 
     expected = {
         ("lb_handler", "dept2"): {"view", "view_personal", *DEPARTMENT},
         ("lb_head", "dept2"): {"view", "view_personal", *DEPARTMENT},
+        ("lb_both", "dept2"): {"view", "view_personal", *DEPARTMENT},  # its department only, whatever its roles
         ("lb_office", "dept2"): set(), ("lb_discipline", "dept2"): set(), ("lb_leader", "dept2"): set(),
         ("lb_office", "dept1"): set(), ("lb_handler", "dept1"): set(), ("lb_leader", "dept1"): set(),
         ("office", "dept2"): {"view", "view_personal", "decide_extension", "onsite", *OFFICE},

@@ -210,3 +210,89 @@ async def test_the_units_offered_for_a_transfer_are_checked_on_the_press(harness
     await city.office.say(f"/case {NUMBER}")
     await city.office.press("移送")
     await refuses_forged_choices(harness, city.office, ("unit1", f"unit{lb + 1}", "unit"), (*TABLES, "dialogs"))
+
+
+async def test_the_countys_office_gets_no_hold_on_the_citys_matter_through_its_lists(harness: Harness) -> None:
+    """Not through /inbox (the city's draft reply and extension request are the city's to decide), nor a case
+    discussion on it (a unit discusses its own matters), nor a person of LB who is both office and a handler of
+    the department (acts as that department only: no approval); nothing changed."""
+    city, county, lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    await city.conclude_and_reply(county.handler)  # a draft waiting for the city's approval
+    both = await county.bind(await harness.add_staff("马丽", ["office", "handler"], "第一检察部", unit=lb), "7009")
+    listed = " ".join(s.text for s in await county.office.say("/inbox"))
+    assert NUMBER not in listed
+    assert NUMBER in " ".join(s.text for s in await city.office.say("/inbox"))  # the city's to approve
+    kept = [t for t in TABLES if t != "audit_log"]
+    before = await harness.dump(*kept)
+    await both.say(f"/case {NUMBER}")
+    offered = [label for s in both.received[-3:] for label, _ in s.buttons]
+    assert "审批通过答复" not in offered and "改派" not in offered
+    refused = await both.press_data(f"act:{await _matter_id(harness)}:approve_reply")
+    assert [s.text for s in refused if s.op == "answer"] == ["您无权对该事项进行此项操作。"]  # as its department only
+    assert await harness.dump(*kept) == before
+    from handlers.liaison import events as ev
+    from bot.context import Context
+    from bot.errors import NotFoundError
+    from bot.i18n import Translator
+    from bot.messages import Incoming
+    from bot.model import UnitScope
+    from storage.records import RECORDS
+    matter_id = await _matter_id(harness)
+    async with harness.db.snapshot() as q:
+        office = (await people.find_by_name(q, UnitScope.of(lb), "李娜"))[0]
+        ctx = Context(q, Incoming(channel="test", user_id="7001", chat_id="7001"), harness.clock.now(),
+                      harness.app.config, office, Translator("zh_Hans", harness.app.config.unit.tz), records=RECORDS)
+        try:
+            await ev.discussable(ctx, matter_id)
+        except NotFoundError:
+            pass
+        else:
+            raise AssertionError("LB's office may discuss LS's matter")
+
+
+async def _matter_id(harness: Harness) -> int:
+    async with harness.db.snapshot() as q:
+        return int(await q.scalar("SELECT id FROM matters WHERE number = ?", (NUMBER,)))
+
+
+async def test_s13_the_citys_bulletin_and_discipline_count_the_countys_department(harness: Harness) -> None:
+    """§13 定期通报 and the second line: LS's matter handled by LB's department is counted under that department
+    (named with its unit) in LS's monthly bulletin, which LB's handlers receive too; LS's discipline inspection sees
+    it overdue with the department that has it, not as unassigned."""
+    city, county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    since = _counts(county.handler, city.leader)
+    harness.clock.set(datetime(2027, 3, 1, 1, tzinfo=UTC))  # 09:00 in Shanghai, the bulletin's day; overdue
+    await harness.app.supervise()
+    await harness.app.settle()  # what the sweep queued, delivered
+    bulletin = [s.text for s in city.leader.received[since[city.leader.user_id]:] if s.text.startswith("定期通报")]
+    assert bulletin and f"{LB_DEPT}：在办 1 件" in bulletin[-1]
+    assert any(s.text.startswith("定期通报") for s in county.handler.received[since[county.handler.user_id]:])
+    listing = " ".join(s.text for s in await city.discipline.say("/inbox"))
+    assert NUMBER in listing and LB_DEPT in listing and "尚未交办办结" not in listing
+
+
+async def test_the_county_handlers_slip_names_the_city(harness: Harness) -> None:
+    """The assignment slip 交办单 is the city's: its number, urger and the unit that wrote it, whoever prints it."""
+    from tests.reports_world import files_of, read_docx
+
+    city, county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    await county.handler.say(f"/case {NUMBER}")
+    sent = await county.handler.press("交办单")
+    [(path, _name)] = files_of(sent)
+    paragraphs, _tables = read_docx(path if path.startswith("/") else harness.app.files.root / path)
+    text = "\n".join(paragraphs)
+    assert "卢氏县人民检察院" in text and "灵宝市人民检察院代表" not in text
+
+
+async def test_a_matter_is_never_transferred_to_its_own_unit(harness: Harness) -> None:
+    """Typed, the matter's own procuratorate is refused at that step, in words; nothing changed."""
+    city, county, _lb = await _city_and_county(harness)
+    await city.office.say(f"/case {NUMBER}")
+    await city.office.press("移送")
+    before = await harness.dump("matters", "timeline")
+    answer = await city.office.say("卢氏县人民检察院")
+    assert any("不能移送给自己" in s.text for s in answer)
+    assert await harness.dump("matters", "timeline") == before

@@ -171,7 +171,7 @@ class EventFlow:
             await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
         if step == "matter":
-            matter = await matters.by_number(ctx.tx, ctx.scope, text[:30])
+            matter = await matters.by_number(ctx.tx, ctx.scope, text[:30], own=True)
             data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
             return await goto(ctx, self, dialog, "title")
         if step == "title":

@@ -77,7 +77,7 @@ class Created:
 
 async def discussable(ctx: Context, matter_id: int | None) -> Matter:
     """The matter of a case discussion: one that is being handled (not closed or transferred)."""
-    matter = await matters.get(ctx.tx, ctx.scope, matter_id) if matter_id is not None else None
+    matter = await matters.get(ctx.tx, ctx.scope, matter_id, own=True) if matter_id is not None else None
     if matter is None:
         raise NotFoundError("No such matter. Please send its number, e.g. LS-2026-0001.")
     if life.is_closed(matter.state):

@@ -112,6 +112,7 @@ async def check(ctx: Context, action: str, values: dict[str, str], matter: Matte
         await departments.check_department(ctx, matter, int(value), action)
     elif step.name == "authority":
         assignment.check_authority(value)
+        await assignment.check_not_own(ctx, matter, value)
     elif step.name == "explanation":
         assignment.check_transfer_explanation(value)
     elif action in ("cannot_meet", "draft_reply") and step.name in ("body", "grounds"):

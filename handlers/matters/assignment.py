@@ -101,6 +101,15 @@ def check_authority(authority: str) -> None:
                         n=len(authority.strip()), max=MAX_AUTHORITY)
 
 
+async def check_not_own(ctx: Context, matter: Matter, authority: str) -> units.Unit | None:
+    """The unit of the deployment the authority names, if any; never the matter's own."""
+    target = await units.by_name(ctx.tx, authority)
+    if target is not None and target.id == matter.unit_id:
+        raise UserError("{unit} is this matter's own procuratorate: it cannot be transferred to itself. Please "
+                        "send the name of the competent authority.", unit=target.name)
+    return target
+
+
 def check_transfer_explanation(explanation: str) -> None:
     if len(explanation.strip()) < MIN_TRANSFER_EXPLANATION:
         raise UserError("Please explain to the representative, in at least {n} characters, why this is outside "
@@ -114,8 +123,8 @@ async def transfer(ctx: Context, matter_id: int, authority: str, explanation: st
     await ready(ctx, matter, "transfer")
     check_authority(authority)
     check_transfer_explanation(explanation)
+    target = await check_not_own(ctx, matter, authority)
     await casework.save(ctx.tx, ctx.scope, matter.id, ctx.now, life.transfer(matter, authority))
-    target = await units.by_name(ctx.tx, authority)
     moved = await _into(ctx, matter, target.id) if target is not None and target.id != matter.unit_id else None
     await record_event(ctx, matter, Happened.TRANSFERRED, public=True,  # /my shows it again
                        detail={"authority": authority.strip(), "note": explanation,

@@ -46,10 +46,11 @@ def _list(_: Translator, title: str, items: list[Matter], empty: str) -> Reply:
     return Reply("\n\n".join(_line(_, m) for m in items[:LIST_LIMIT]), title=title, buttons=buttons)
 
 
-async def _matters(ctx: Context, ids: list[int]) -> list[Matter]:
-    """The matters with these ids that the person's unit may read (replies and extensions name them by id)."""
+async def _matters(ctx: Context, ids: list[int], action: str) -> list[Matter]:
+    """The matters with these ids (replies and extensions name them by id) that the person may take `action` on:
+    their unit's own, never one a county of theirs handles for the unit above (交办)."""
     found = [await matters.get(ctx.tx, ctx.scope, matter_id) for matter_id in ids]
-    return [m for m in found if m is not None]
+    return [m for m in found if m is not None and may(ctx.person, action, cases.access(m), cases.policy(ctx))]
 
 
 async def inbox(ctx: Context) -> None:
@@ -61,7 +62,8 @@ async def inbox(ctx: Context) -> None:
     if "office" in person.roles:
         new = await casework.matters_in(ctx.tx, ctx.scope, TO_ASSIGN)
         await ctx.reply(_list(_, _("To assign"), new, _("No new matter waits to be assigned.")))
-        drafts = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)])
+        drafts = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx, ReplyState.DRAFT)],
+                                "approve_reply")
         if drafts:
             await ctx.reply(_list(_, _("Replies to approve"), drafts, ""))
         undelivered = await casework.undelivered(ctx.tx, ctx.scope)
@@ -72,7 +74,7 @@ async def inbox(ctx: Context) -> None:
                                     held=undelivered.get("held", 0))))
         shown = True
     if person.roles & {"office", "leader"} and ctx.config.casework.extension_approver in person.roles:
-        pending = await _matters(ctx, await casework.pending_extensions(ctx.tx))
+        pending = await _matters(ctx, await casework.pending_extensions(ctx.tx), "decide_extension")
         if pending:
             await ctx.reply(_list(_, _("Extensions to decide"), pending, ""))
         shown = True
@@ -81,7 +83,8 @@ async def inbox(ctx: Context) -> None:
         shown = True
     if "leader" in person.roles:
         waiting = await _matters(ctx, [m for _r, m in await casework.awaiting_approval(ctx.tx,
-                                                                                           ReplyState.AWAITING_LEADER)])
+                                                                                           ReplyState.AWAITING_LEADER)],
+                                 "leader_approve")
         await ctx.reply(_list(_, _("Replies to approve"), waiting, _("No reply waits for a leader's approval.")))
         shown = True
     if person.roles & {"handler", "head"} and person.department_id is not None:

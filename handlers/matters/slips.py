@@ -19,11 +19,10 @@ from bot.files import FileStore
 from bot.messages import OutFile
 from bot.office_files import zh_date
 from bot.official_docx import OfficialDocument
-from handlers.common import unit_name
 from handlers.labels import KIND_LABELS
 from handlers.reports.measures import local_day
 from handlers.reports.paper_words import BODY_WORDS, zh_words
-from storage import matters, people
+from storage import matters, people, units
 from bot.matter.model import Matter
 
 SUMMARY_CHARS: Final = 200  # the slip fits one page; the whole text is on the card
@@ -79,6 +78,7 @@ async def slip_file(ctx: Context, matter: Matter, *, personal: bool) -> OutFile:
             who = await matters.complainant(ctx.tx, matter)
             complainant = "（保存期满已删除）" if who.erased else f"{who.name}　{who.contact}".strip()
     data = slip(matter, rep.name if rep else "", (rep.body or "") if rep else "", department,
-                urger.name if urger else "", complainant, await unit_name(ctx), ctx.now, ctx.config.unit.tz)
+                urger.name if urger else "", complainant, (await units.get(ctx.tx, matter.unit_id)).name, ctx.now,
+                ctx.config.unit.tz)  # the unit whose matter it is (a county's handler reads the city's)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return OutFile(store.put(data)[1], f"{matter.number}交办单.docx")

@@ -29,7 +29,7 @@ async def inbox(ctx: Context) -> None:
     """What discipline inspection watches now, list by list, each matter with what is owed."""
     _, tz = ctx._, ctx.config.unit.tz
     today = ctx.today
-    names = dict(await people.departments(ctx.tx, ctx.scope))
+    names = await people.department_names(ctx.tx, ctx.scope)  # a county's handling the unit's matter too
     stale_days = ctx.config.supervision.stale_days
     overdue = await oversight.overdue(ctx.tx, ctx.scope, today, LIMIT)
     stale = await oversight.idle_since(ctx.tx, ctx.scope, ctx.now - timedelta(days=stale_days), LIMIT)

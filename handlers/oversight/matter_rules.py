@@ -160,7 +160,7 @@ async def bulletin(q: Tx, config: Config, today: date, scope: UnitScope, leaders
             row[2] += domain.days_overdue(w.due_date, today) > 0
     rows: list[tuple[str, int, int, int]] = []
     recipients: list[int] = []
-    for dept_id, name in await people.departments(q, scope):
+    for dept_id, name in (await people.department_names(q, scope)).items():  # a county's handling ours too
         n_open, soon, late = counts.get(dept_id, [0, 0, 0])
         rows.append((name, n_open, soon, late))
         dept = staff.get(dept_id)

@@ -158,7 +158,7 @@ class RegisterFlow:
                  _("Reported on: {day}", day=day) if data["kind"] == "major_case_report" else
                  _("Lodged on: {day}", day=day)]
         if data["matter"] is not None:
-            matter = await matters.get(ctx.tx, ctx.scope, data["matter"])
+            matter = await matters.get(ctx.tx, ctx.scope, data["matter"], own=True)
             lines.append(_("Matter: {number}", number=matter.number if matter else "?"))
         if data["note"]:
             lines.append(_("Note: {note}", note=data["note"]))
@@ -199,7 +199,7 @@ class RegisterFlow:
                 data["note"] = text
             return await goto(ctx, self, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
         if step == "matter" and text:
-            matter = await matters.by_number(ctx.tx, ctx.scope, text)
+            matter = await matters.by_number(ctx.tx, ctx.scope, text, own=True)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or choose None.",
                                 number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
