@@ -187,7 +187,7 @@ async def draw_ledger(app: App, args: argparse.Namespace) -> dict[str, Any]:
         scope = UnitScope.of(unit.id)
         try:
             found = ledger.parse([args.period, *args.kind, *args.department, *args.state],
-                                 now.astimezone(config.unit.tz).date(), await people_store.departments(q, scope))
+                                 now.astimezone(config.unit.tz).date(), list((await people_store.department_names(q, scope)).items()))
         except ledger.FilterError as exc:
             raise Refused(f"{exc.params['word']!r} is not a kind, a department or a state") from None
         data, count = await ledger.ledger_file(q, scope, found, unit.name, now, config.unit.tz)

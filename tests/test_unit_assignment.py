@@ -296,3 +296,17 @@ async def test_a_matter_is_never_transferred_to_its_own_unit(harness: Harness) -
     answer = await city.office.say("卢氏县人民检察院")
     assert any("不能移送给自己" in s.text for s in answer)
     assert await harness.dump("matters", "timeline") == before
+
+
+async def test_the_citys_ledger_can_be_filtered_by_the_countys_department(harness: Harness) -> None:
+    """§3 台账: `/ledger 2026 灵宝市人民检察院第一检察部` picks the city's matters that department handles."""
+    from bot.model import UnitScope
+    from handlers.reports import ledger as ledger_report
+
+    city, _county, _lb = await _city_and_county(harness)
+    await _assign_to_the_county(city)
+    async with harness.db.snapshot() as q:
+        names = await people.department_names(q, UnitScope.of(1))
+        dept_id = int(await q.scalar("SELECT department_id FROM matters WHERE number = ?", (NUMBER,)))
+    found = ledger_report.parse(["2026", LB_DEPT], harness.clock.now().date(), list(names.items()))
+    assert dept_id in found.departments

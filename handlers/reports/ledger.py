@@ -218,7 +218,7 @@ async def _draw(ctx: Context) -> Drawn:
     person = _allowed(ctx)
     tz = ctx.config.unit.tz
     today = ctx.today
-    f = parse(ctx.inc.args.split(), today, await people.departments(ctx.tx, ctx.scope))
+    f = parse(ctx.inc.args.split(), today, list((await people.department_names(ctx.tx, ctx.scope)).items()))
     data, count = await ledger_file(ctx.tx, ctx.scope, f, await unit_name(ctx), ctx.now, tz)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return Drawn(ctx.inc.args, person.id, f, store.put(data)[1], count)
