@@ -161,8 +161,8 @@ class Cast(People):
         await self.office.press("陈静")
 
     async def conclude_and_reply(self, handler: User, outcome: str = "A类：已解决或基本解决",
-                                 body: str = REPLY_BODY) -> None:
-        await handler.say("/case LS-2026-0001")
+                                 body: str = REPLY_BODY, number: str = "LS-2026-0001") -> None:
+        await handler.say(f"/case {number}")
         await handler.press("办结")
         await handler.press(outcome)
         await handler.press("起草答复")

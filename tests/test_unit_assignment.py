@@ -170,16 +170,7 @@ async def test_s12_a_matter_of_another_units_jurisdiction_arrives_in_its_inbox(h
     await county.office.press("交办")
     await county.office.press("第一检察部")
     await county.office.press("李娜")
-    handler = county.handler
-    await handler.say("/case LB-2026-0001")
-    await handler.press("办结")
-    await handler.press("A类：已解决或基本解决")
-    await handler.press("起草答复")
-    await handler.press("在此书面答复")
-    from tests.cast import GROUNDS, REPLY_BODY
-    await handler.say(REPLY_BODY)
-    await handler.say(GROUNDS)
-    await handler.press("确认")
+    await city.conclude_and_reply(county.handler, number="LB-2026-0001")
     await county.office.say("/case LB-2026-0001")
     await county.office.press("审批通过答复")
     assert city.deputy.last.startswith("答复")
