@@ -302,6 +302,10 @@ class InboxProcessor:
         async with self.db.transaction() as tx:
             self.groups += 1
             for entry, inc in group:
+                # Not released after the update: the next update's savepoint of the same name stands in front of
+                # it (a rollback goes to the latest), and the commit ends them all. A RELEASE would be one more
+                # round trip an update on PostgreSQL (docs/performance.md §9); a group is at most `max_group`
+                # (32) deep, within what a PostgreSQL backend keeps in memory per transaction (64 subtransactions).
                 await tx.execute(f"SAVEPOINT {UPDATE_SAVEPOINT}")
                 try:
                     await self._handle_in(tx, entry, inc)
@@ -310,7 +314,6 @@ class InboxProcessor:
                     outcomes.append(exc)
                 else:
                     outcomes.append(None)
-                await tx.execute(f"RELEASE SAVEPOINT {UPDATE_SAVEPOINT}")
         return outcomes
 
     async def _handle_in(self, tx: Tx, entry: Entry, inc: Incoming | None) -> None:
@@ -323,13 +326,13 @@ class InboxProcessor:
         settle = getattr(self.channels.get(inc.channel), "settle", None)  # bot/channels/base.py
         if inc.typed_number is not None and callable(settle):
             inc = await settle(tx, inc)
-        person = await people.by_identity(tx, inc.channel, inc.user_id)
-        if person is not None:
+        person, elsewhere = await people.arriving(tx, inc.channel, inc.user_id)
+        if elsewhere:  # another of their accounts was the latest: this one is now
             await people.seen(tx, inc.channel, inc.user_id, now)
 
         async def redo() -> None:  # a refusal rolls the update back to its savepoint: the inbox's writes again
             await inbox.finish(tx, entry.id, "done", now)
-            if person is not None:
+            if elsewhere:
                 await people.seen(tx, inc.channel, inc.user_id, now)
 
         locale = initial_locale(self.config, person, inc.language_code)

@@ -64,9 +64,9 @@ class Routes:
 
 async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callable[[], Awaitable[None]]) -> None:
     """Run the handler for ctx.inc inside the caller's transaction, within a savepoint the caller has opened
-    (and releases): a refusal rolls the update back to it, `redo` writes again what the caller had written
+    (bot/inbox.py): a refusal rolls the update back to it, `redo` writes again what the caller had written
     inside it before the handler ran (the inbox's own bookkeeping), and the refusal is answered. One
-    savepoint an update, not two: each is two statements, at every update."""
+    savepoint an update, not two: each is a statement at every update (a round trip on PostgreSQL)."""
     ctx.inc = clean(ctx.inc)
     try:
         await _route(ctx, routes)

@@ -13,6 +13,12 @@ from storage.db import Row, Tx, ts
 from storage.units import within
 
 
+# A person's roles and further units in the same statement as their row (one round trip where a PostgreSQL
+# server is another process; the lookup of every update's sender, docs/performance.md §9)
+_WITH_ROLES = ("(SELECT GROUP_CONCAT(role) FROM person_roles WHERE person_id = p.id) AS role_list,"
+               " (SELECT GROUP_CONCAT(unit_id) FROM memberships WHERE person_id = p.id) AS unit_list")
+
+
 async def _person(q: Tx, row: Row | None, as_in: int | None = None) -> Person | None:
     """The person of a `persons` row, with their roles and units; `as_in`: as a member of that unit (its body,
     sector and supervisor flag; their first unit's when they are not one of its members)."""
@@ -30,6 +36,21 @@ async def _person(q: Tx, row: Row | None, as_in: int | None = None) -> Person | 
         units.add(int(r["unit_id"]))
         if int(r["unit_id"]) == as_in:
             body, sector, supervisor = r["body"], r["sector"], bool(r["supervisor"])
+    return _made(q, row, body, sector, supervisor, roles, units)
+
+
+def _with_roles(q: Tx, row: Row | None) -> Person | None:
+    """The person of a row selected with `_WITH_ROLES`, as their first unit has them."""
+    if row is None:
+        return None
+    units = {int(row["unit_id"])} if row["body"] is not None else set()
+    units |= {int(u) for u in (row["unit_list"] or "").split(",") if u}
+    return _made(q, row, row["body"], row["sector"], bool(row["supervisor"]),
+                 {r for r in (row["role_list"] or "").split(",") if r}, units)
+
+
+def _made(q: Tx, row: Row, body: str | None, sector: str | None, supervisor: bool, roles: set[str],
+          units: set[int]) -> Person:
     return Person(
         id=row["id"],
         name=row["name"],
@@ -50,16 +71,27 @@ async def _person(q: Tx, row: Row | None, as_in: int | None = None) -> Person | 
 async def get(q: Tx, person_id: int, *, as_in: int | None = None) -> Person | None:
     """The person; `as_in`: as a member of that unit (a county's deputy who also sits in the city's congress is
     the city's NPC deputy of their sector there)."""
+    if as_in is None:
+        return _with_roles(q, await q.one(f"SELECT p.*, {_WITH_ROLES} FROM persons p WHERE p.id = ?", (person_id,)))
     return await _person(q, await q.one("SELECT * FROM persons WHERE id = ?", (person_id,)), as_in)
 
 
 async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
+    return (await arriving(q, channel, external_id))[0]
+
+
+async def arriving(q: Tx, channel: str, external_id: str) -> tuple[Person | None, bool]:
+    """The person bound to this chat account, and whether another of their accounts was used more lately (then
+    `seen` records that this one is now the latest: notifications go where the person was last)."""
     row = await q.one(
-        "SELECT p.* FROM identities i JOIN persons p ON p.id = i.person_id"
+        f"SELECT p.*, {_WITH_ROLES}, EXISTS (SELECT 1 FROM identities o WHERE o.person_id = i.person_id"
+        " AND NOT (o.channel = i.channel AND o.external_id = i.external_id)"
+        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(i.last_seen_at, i.bound_at)) AS elsewhere"
+        " FROM identities i JOIN persons p ON p.id = i.person_id"
         " WHERE i.channel = ? AND i.external_id = ? AND p.disabled_at IS NULL",  # a disabled person: unbound
         (channel, external_id),
     )
-    return await _person(q, row)
+    return _with_roles(q, row), bool(row is not None and row["elsewhere"])
 
 
 async def find_by_name(q: Tx, scope: UnitScope, name: str) -> list[Person]:

@@ -230,3 +230,18 @@ async def test_s11_the_same_contact_file_row_counts_for_each_unit_that_imports_i
         for unit in (lb, LS):
             coverage = await contacts.coverage(tx, UnitScope.of(unit), year)
             assert "张华" not in {u.name for u in coverage.not_contacted}, unit
+
+
+async def test_a_person_read_by_id_by_chat_or_as_a_member_has_the_same_roles_and_units(harness: Harness) -> None:
+    """The lookup of every update's sender reads the person, their roles and their units in one statement
+    (storage/people.py `arriving`, docs/performance.md §9): the same person as the statement-per-part read gives."""
+    ls, county, lb = await _on_both_rosters(harness)
+    office_id = await harness.add_staff("孙敏", ["office", "leader"], unit=LS)
+    async with harness.db.snapshot() as q:
+        deputy, elsewhere = await people.arriving(q, "test", county.deputy.user_id)
+        assert deputy is not None and not elsewhere  # one chat account: nothing to record as the latest
+        by_id = await people.get(q, deputy.id)
+        as_member = await people.get(q, deputy.id, as_in=lb)  # the other read: roles and memberships row by row
+        staff = await people.get(q, office_id)
+    assert deputy == by_id == as_member and deputy.units == frozenset({LS, lb})
+    assert staff is not None and staff.roles == frozenset({"office", "leader"}) and staff.units == frozenset()
