@@ -49,7 +49,7 @@ def _with_roles(q: Tx, row: Row | None) -> Person | None:
                  {r for r in (row["role_list"] or "").split(",") if r}, units)
 
 
-def _made(q: Tx, row: Row, body: str | None, sector: str | None, supervisor: bool, roles: set[str],
+def _made(q: Tx, row: Row, body: str | None, sector: str, supervisor: bool, roles: set[str],
           units: set[int]) -> Person:
     return Person(
         id=row["id"],
