@@ -8,7 +8,7 @@ removed; or, when the office has recorded no term for them, whose roster flag is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -172,11 +172,21 @@ async def add_preparation(q: Tx, event_id: int, department_id: int, deadline: da
 
 
 async def preparations(q: Tx, event_id: int) -> list[Preparation]:
-    rows = await q.all(
-        "SELECT e.department_id, d.name, e.deadline, e.done_at FROM event_departments e"
-        " JOIN departments d ON d.id = e.department_id WHERE e.event_id = ? ORDER BY d.id", (event_id,))
-    return [Preparation(r["department_id"], r["name"], date.fromisoformat(r["deadline"]), r["done_at"])
-            for r in rows]
+    return (await preparations_of(q, [event_id])).get(event_id, [])
+
+
+async def preparations_of(q: Tx, event_ids: Sequence[int]) -> dict[int, list[Preparation]]:
+    """The preparation tasks of each of these events (those with any), in the order of their departments."""
+    if not event_ids:
+        return {}
+    found: dict[int, list[Preparation]] = {}
+    for r in await q.all(
+            "SELECT e.event_id, e.department_id, d.name, e.deadline, e.done_at FROM event_departments e"
+            f" JOIN departments d ON d.id = e.department_id WHERE e.event_id IN ({', '.join('?' * len(event_ids))})"
+            " ORDER BY e.event_id, d.id", tuple(event_ids)):
+        found.setdefault(int(r["event_id"]), []).append(
+            Preparation(r["department_id"], r["name"], date.fromisoformat(r["deadline"]), r["done_at"]))
+    return found
 
 
 async def mark_prepared(q: Tx, event_id: int, department_id: int, person_id: int | None, now: datetime) -> bool:

@@ -207,13 +207,14 @@ class RegisterEntry:
     happened_on: date  # reported (major case) or lodged with the court (protest)
     filed_on: date | None  # protests: filed with the county standing committee
     note: str
+    unit_id: int = 1  # the unit whose register it is
 
 
 def _entry(row: Row) -> RegisterEntry:
     filed = row["filed_on"]
     return RegisterEntry(row["id"], row["kind"], row["matter_id"], row["case_name"], row["case_number"],
                          date.fromisoformat(row["happened_on"]), None if filed is None else date.fromisoformat(filed),
-                         row["note"])
+                         row["note"], int(row["unit_id"]))
 
 
 async def add_entry(q: Tx, scope: UnitScope, kind: str, matter_id: int | None, case_name: str, case_number: str,
@@ -265,6 +266,14 @@ async def halfyear_sent_on(q: Tx, scope: UnitScope, period: str) -> date | None:
     value = await q.scalar("SELECT sent_on FROM halfyear_reports WHERE unit_id = ? AND period = ?",
                            (scope.unit, period))
     return None if value is None else date.fromisoformat(str(value))
+
+
+async def halfyear_sent_by_unit(q: Tx, scope: UnitScope, period: str) -> dict[int, date]:
+    """When each of the units the scope reads sent its report of `period`, for those that did (the sweep asks for
+    every unit of the deployment at once)."""
+    rows = await q.all(f"SELECT unit_id, sent_on FROM halfyear_reports WHERE period = ? AND {within(scope)}",
+                       (period,))
+    return {int(r["unit_id"]): date.fromisoformat(str(r["sent_on"])) for r in rows}
 
 
 async def mark_halfyear_sent(q: Tx, scope: UnitScope, period: str, day: date, marked_by: int, now: datetime) -> bool:

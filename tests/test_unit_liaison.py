@@ -7,9 +7,13 @@ row's `unit_id`."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from bot.model import UnitScope
-from storage import briefings, cards, events, reports
+from handlers.oversight.sweep import collect
+from handlers.routes import REMINDERS
+from storage import briefings, cards, events, reports, units
+from storage.db import Tx
 from tests.cast import TABLES, at
 from tests.fakes import Harness
 from tests.test_unit_staff import _counts, two_units
@@ -109,3 +113,46 @@ async def test_the_sweep_reminds_each_office_of_its_own_protests_and_half_year_r
     async with harness.db.snapshot() as q:
         assert await reports.halfyear_sent_on(q, LB, "2026H2") is None
         assert await reports.halfyear_sent_on(q, LS, "2026H2") == date(2026, 12, 20)
+
+
+class _Counting:
+    """A snapshot that counts the statements run through it."""
+
+    def __init__(self, q: Tx) -> None:
+        self._q, self.statements = q, 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._q, name)
+        if name not in ("execute", "executemany", "one", "all", "scalar"):
+            return attr
+
+        async def counted(*args: Any) -> Any:
+            self.statements += 1
+            return await attr(*args)
+        return counted
+
+
+async def test_a_steady_sweep_reads_as_much_for_six_units_as_for_two(harness: Harness) -> None:
+    """Each area's reminders are read once for all the units (handlers/oversight/reminders.py `Ticks`), not once per
+    unit: on PostgreSQL each statement is a round trip, and a tick where nothing is due costs the same for a
+    city and its twenty counties as for one county (docs/performance.md §9)."""
+    async def statements() -> int:
+        async with harness.db.snapshot() as q:
+            counting = _Counting(q)
+            assert await collect(cast(Tx, counting), harness.app.config, harness.clock.now(), REMINDERS)
+        return counting.statements
+
+    async def units_with_a_deputy(prefixes: str) -> None:
+        for prefix in prefixes.split():
+            async with harness.db.transaction() as tx:
+                unit = (await units.add(tx, f"{prefix}县人民检察院", prefix, None, "Asia/Shanghai", START)).id
+            await harness.add_representative(f"代表{prefix}", phone=f"1390000{unit:04d}", unit=unit)
+
+    harness.clock.set(at(date(2026, 12, 21), 10))  # a Monday: the bulletin's, the quota's and the report's weeks
+    await units_with_a_deputy("AA")
+    await harness.app.supervise()  # everything due fires (quota, bulletin, half-year report, supervisors' number)
+    two = await statements()
+    await units_with_a_deputy("BB CC DD EE")
+    fired = await harness.app.supervise()
+    assert fired.fired.get("quota") == fired.fired.get("halfyear") == 4  # the new units' own, once each
+    assert await statements() == two

@@ -15,20 +15,22 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from handlers.liaison.audience import names
-from handlers.oversight.reminders import Make, Reminder, Tick
+from handlers.oversight.reminders import Make, Reminder, Ticks
 from storage import cards
 from storage.cards import Card, Tally
 from storage.db import parse_ts
 
 
-async def collect(tick: Tick) -> list[Reminder]:
-    """The reminders due today: one per card sent N days ago or more that still waits for answers."""
-    q, config, today, office = tick.q, tick.config, tick.today, tick.office
+async def collect(ticks: Ticks) -> list[Reminder]:
+    """The reminders due today: one per card sent N days ago or more that still waits for answers, to its unit's
+    office."""
+    q, config, today = ticks.q, ticks.config, ticks.today
     found: list[Reminder] = []
-    for card in await cards.awaiting_reminder(q, tick.scope):
+    for card in await cards.awaiting_reminder(q, ticks.scope):
         days = (today - parse_ts(card.sent_at).astimezone(config.unit.tz).date()).days
         if days < config.cards.remind_after_days:
             continue
+        tick = ticks.of(card.unit_id)
         tally = await cards.tally(q, tick.scope, card.id)
         assert tally is not None
         waiting = [r.name for r in await cards.recipients(q, card.id) if r.status == "waiting"]
@@ -36,8 +38,8 @@ async def collect(tick: Tick) -> list[Reminder]:
         async def mark(ctx: Context, card_id: int = card.id) -> None:
             await cards.mark_reminded(ctx.tx, card_id, ctx.now)
 
-        found.append(Reminder(f"card_remind:{card.id}", "card_remind", None, office,
-                              _not_answered(card, days, tally, waiting), mark))
+        found.append(Reminder(f"card_remind:{card.id}", "card_remind", None, tick.office,
+                              _not_answered(card, days, tally, waiting), mark, unit=card.unit_id))
     return found
 
 

@@ -27,7 +27,7 @@ from bot.messages import Button, Reply
 from bot.workdays import Calendar
 from handlers.labels import listed
 from handlers.liaison.event_notices import open_button, preparation_task, when_where
-from handlers.oversight.reminders import Make, Reminder, Tick, keyed
+from handlers.oversight.reminders import Make, Reminder, Ticks, keyed
 from handlers.liaison.supervisors import count_warning
 from storage import events, supervision
 from storage.events import Event
@@ -45,35 +45,41 @@ def eve_of(day: date, calendar: Calendar) -> date:
     return eve
 
 
-async def collect(tick: Tick) -> list[Reminder]:
-    """The event reminders due now. An event's invitations (thousands, for an event with everyone) are
-    read only when a reminder that needs them is due and has not fired yet."""
-    q, config, today, now, office = tick.q, tick.config, tick.today, tick.now, tick.office
+async def collect(ticks: Ticks) -> list[Reminder]:
+    """The event reminders due now, in every unit. An event's invitations (thousands, for an event with everyone)
+    are read only when a reminder that needs them is due and has not fired yet."""
+    q, config, today, now = ticks.q, ticks.config, ticks.today, ticks.now
     found: list[Reminder] = []
     tz = config.unit.tz
     staff: dict[int, supervision.DepartmentStaff] | None = None
-    for event in await events.planned(q, tick.scope):
-        if now >= event.starts_at:
-            continue
+    coming = [event for event in await events.planned(q, ticks.scope) if now < event.starts_at]
+    keys: dict[int, dict[str, str]] = {}
+    wanted: dict[int, list[str]] = {}
+    for event in coming:
         day = event.starts_at.astimezone(tz).date()
         created = event.created_at.astimezone(tz).date()
-        keys = {"unanswered": f"event_unanswered:{event.id}", "eve": f"event_eve:{event.id}",
-                "hour": f"event_hour:{event.id}"}
-        due = {"unanswered": (day - today).days <= 2 and today > created, "eve": eve_of(day, config.calendar) <= today < day,
+        keys[event.id] = {"unanswered": f"event_unanswered:{event.id}", "eve": f"event_eve:{event.id}",
+                          "hour": f"event_hour:{event.id}"}
+        due = {"unanswered": (day - today).days <= 2 and today > created,
+               "eve": eve_of(day, config.calendar) <= today < day,
                "hour": now >= event.starts_at - timedelta(hours=1)}
-        wanted = [keys[k] for k, is_due in due.items() if is_due]
-        pending = set(wanted) - await supervision.fired(q, wanted) if wanted else set()
+        wanted[event.id] = [keys[event.id][k] for k, is_due in due.items() if is_due]
+    done = await supervision.fired(q, [key for w in wanted.values() for key in w]) if coming else set()
+    preparations = await events.preparations_of(q, [event.id for event in coming])
+    for event in coming:
+        its, office = keys[event.id], ticks.of(event.unit_id).office
+        created = event.created_at.astimezone(tz).date()
+        pending = set(wanted[event.id]) - done
         invited = await events.invitations(q, event.id) if pending else []
         accepted = [i.person_id for i in invited if i.state == "accepted"]
         silent = [i.name for i in invited if i.state == "invited"]
-        if silent and keys["unanswered"] in pending:
-            found.append(Reminder(keys["unanswered"], "event_unanswered", None, office,
-                                  _unanswered(event, silent, len(invited))))
-        if accepted and keys["eve"] in pending:
-            found.append(Reminder(keys["eve"], "event_eve", None, accepted, _eve(event)))
-        preps = await events.preparations(q, event.id)
+        if silent and its["unanswered"] in pending:
+            found.append(Reminder(its["unanswered"], "event_unanswered", None, office,
+                                  _unanswered(event, silent, len(invited)), unit=event.unit_id))
+        if accepted and its["eve"] in pending:
+            found.append(Reminder(its["eve"], "event_eve", None, accepted, _eve(event), unit=event.unit_id))
         members_of: list[int] = []
-        for prep in preps:
+        for prep in preparations.get(event.id, []):
             if staff is None:
                 staff = await supervision.staff_by_department(q)
             dept = staff.get(prep.department_id)
@@ -81,14 +87,26 @@ async def collect(tick: Tick) -> list[Reminder]:
             members_of += members
             if prep.done_at is None and today >= prep.deadline and today > created:
                 found.append(Reminder(f"event_prep:{event.id}:{prep.department_id}:{today}", "event_prep", None,
-                                      members, preparation_task(event, prep)))
-        if keys["hour"] in pending and (accepted or members_of):
-            found.append(Reminder(keys["hour"], "event_hour", None, accepted + members_of, _soon(event)))
-    key = keyed(tick.scope, f"supervisors:{today:%Y-%m}")
-    if not await supervision.fired(q, [key]):  # counted only until this month's warning has gone out
+                                      members, preparation_task(event, prep), unit=event.unit_id))
+        if its["hour"] in pending and (accepted or members_of):
+            found.append(Reminder(its["hour"], "event_hour", None, accepted + members_of, _soon(event),
+                                  unit=event.unit_id))
+    return found + await _supervisors_warning(ticks)
+
+
+async def _supervisors_warning(ticks: Ticks) -> list[Reminder]:
+    """Each unit's office, once a month, when its number of supervisors in office is out of bounds (§15)."""
+    q, today = ticks.q, ticks.today
+    keys = {tick.scope.unit: keyed(tick.scope, f"supervisors:{today:%Y-%m}") for tick in ticks.units}
+    done = await supervision.fired(q, list(keys.values()))
+    found: list[Reminder] = []
+    for tick in ticks.units:
+        key = keys[tick.scope.unit]
+        if key in done:  # counted only until this month's warning has gone out
+            continue
         n = len(await events.supervisors(q, tick.scope, today))
-        if count_warning(Translator(config.default_locale, tz), n) is not None:
-            found.append(Reminder(key, "supervisors", None, office, _supervisors(n)))
+        if count_warning(Translator(ticks.config.default_locale, ticks.config.unit.tz), n) is not None:
+            found.append(Reminder(key, "supervisors", None, tick.office, _supervisors(n), unit=tick.scope.unit))
     return found
 
 

@@ -17,7 +17,7 @@ from bot.matter.states import Happened, State
 from bot.model import UnitScope
 from handlers.matters import notices
 from handlers.oversight import sweep_notices as say
-from handlers.oversight.reminders import Reminder, keyed
+from handlers.oversight.reminders import Make, Reminder, Tick, Ticks, keyed
 from handlers.liaison.quota import quota_report
 from storage import audit, casework, contacts, matters, people, supervision
 from storage.db import Tx, parse_ts
@@ -64,20 +64,30 @@ def deadline(config: Config, w: supervision.Watched, dept: supervision.Departmen
     return found
 
 
-async def quota(q: Tx, scope: UnitScope, today: date, office: list[int]) -> list[Reminder]:
-    """§11: every representative contacted once a year — the unit's office is told who of its representatives is
+async def quotas(ticks: Ticks) -> list[Reminder]:
+    """§11: every representative contacted once a year — each unit's office is told who of its representatives is
     not yet: monthly, and weekly in May-June and November-December, before the half-year and year-end summaries."""
+    today = ticks.today
     if today.month in (5, 6, 11, 12):
         iso = today.isocalendar()
-        key = keyed(scope, f"quota:{iso.year}-W{iso.week:02d}")
+        period = f"quota:{iso.year}-W{iso.week:02d}"
     else:
-        key = keyed(scope, f"quota:{today:%Y-%m}")
-    if await supervision.fired(q, [key]):  # the coverage is counted only when it is to go out
-        return []
-    coverage = await contacts.coverage(q, scope, today.year)
-    if not coverage.not_contacted:
-        return []
-    return [Reminder(key, "quota", None, office, lambda _: quota_report(_, coverage))]
+        period = f"quota:{today:%Y-%m}"
+    keys = {tick.scope.unit: keyed(tick.scope, period) for tick in ticks.units}
+    done = await supervision.fired(ticks.q, list(keys.values()))
+    found: list[Reminder] = []
+    for tick in ticks.units:
+        key = keys[tick.scope.unit]
+        if key in done:  # the coverage is counted only when it is to go out
+            continue
+        coverage = await contacts.coverage(ticks.q, tick.scope, today.year)
+        if coverage.not_contacted:
+            found.append(Reminder(key, "quota", None, tick.office, _quota_report(coverage), unit=tick.scope.unit))
+    return found
+
+
+def _quota_report(coverage: contacts.Coverage) -> Make:
+    return lambda _: quota_report(_, coverage)
 
 
 def urging(config: Config, w: supervision.Watched, dept: supervision.DepartmentStaff | None, today: date,
@@ -141,15 +151,26 @@ def stale(config: Config, w: supervision.Watched, dept: supervision.DepartmentSt
     return [(key, w.id, build)]
 
 
-async def bulletin(q: Tx, config: Config, today: date, scope: UnitScope, leaders: list[int],
-                   watched: list[supervision.Watched], staff: dict[int, supervision.DepartmentStaff]) -> list[Reminder]:
-    """§13 定期通报: monthly, per department of the unit: open, due within 7 days, overdue (`watched`: the unit's
-    open matters), to the unit's departments and leaders."""
-    if today.day < config.supervision.bulletin_day:
+async def bulletins(ticks: Ticks, watched: list[supervision.Watched],
+                    staff: dict[int, supervision.DepartmentStaff]) -> list[Reminder]:
+    """§13 定期通报: monthly, per department of each unit: open, due within 7 days, overdue (`watched`: the open
+    matters), to the unit's departments and leaders."""
+    today = ticks.today
+    if today.day < ticks.config.supervision.bulletin_day:
         return []
-    key = keyed(scope, f"bulletin:{today:%Y-%m}")
-    if await supervision.fired(q, [key]):
-        return []
+    keys = {tick.scope.unit: keyed(tick.scope, f"bulletin:{today:%Y-%m}") for tick in ticks.units}
+    done = await supervision.fired(ticks.q, list(keys.values()))
+    found: list[Reminder] = []
+    for tick in ticks.units:
+        if keys[tick.scope.unit] not in done:
+            found.append(await _bulletin(tick, keys[tick.scope.unit],
+                                         [w for w in watched if w.unit_id == tick.scope.unit], staff))
+    return found
+
+
+async def _bulletin(tick: Tick, key: str, watched: list[supervision.Watched],
+                    staff: dict[int, supervision.DepartmentStaff]) -> Reminder:
+    q, today, scope = tick.q, tick.today, tick.scope
     counts: dict[int | None, list[int]] = {}
     for w in watched:  # open: the urged states and those not yet assigned
         row = counts.setdefault(w.department_id, [0, 0, 0])
@@ -167,7 +188,8 @@ async def bulletin(q: Tx, config: Config, today: date, scope: UnitScope, leaders
         recipients += dept.staff if dept else []
     unassigned = counts.get(None, [0])[0]
     head = await audit.head(q)  # printed in the bulletin: the log's head kept outside the database
-    return [Reminder(key, "bulletin", None, recipients + leaders, say.bulletin_notice(today, rows, unassigned, head))]
+    return Reminder(key, "bulletin", None, recipients + tick.leaders,
+                    say.bulletin_notice(today, rows, unassigned, head), unit=scope.unit)
 
 
 async def unrated(q: Tx, config: Config, today: date) -> list[Lazy]:

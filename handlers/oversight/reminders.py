@@ -54,6 +54,40 @@ class Tick:
     scope: UnitScope
 
 
-Provider = Callable[[Tick], Awaitable[list[Reminder]]]
-"""An area's reminders due at this tick for the tick's unit (the sweep asks each unit's in turn, and fires each
-reminder once under its key, in working time)."""
+@dataclass(frozen=True)
+class Ticks:
+    """One sweep's moment for every unit of the deployment (a `Tick` each, in the order of their ids). A provider
+    reads each kind of row once for all of them (`scope` reads every unit) and sorts what it finds by unit: a tick
+    costs the same few statements for twenty units as for one (on PostgreSQL each is a round trip)."""
+
+    units: tuple[Tick, ...]
+
+    @property
+    def q(self) -> Tx:
+        return self.units[0].q
+
+    @property
+    def config(self) -> Config:
+        return self.units[0].config
+
+    @property
+    def now(self) -> datetime:
+        return self.units[0].now
+
+    @property
+    def today(self) -> date:
+        return self.units[0].today
+
+    @property
+    def scope(self) -> UnitScope:
+        """Every unit of the sweep: what one query for all of them keeps to."""
+        ids = frozenset(t.scope.unit for t in self.units)
+        return UnitScope(min(ids), ids)
+
+    def of(self, unit: int) -> Tick:
+        return next(t for t in self.units if t.scope.unit == unit)
+
+
+Provider = Callable[[Ticks], Awaitable[list[Reminder]]]
+"""An area's reminders due at this tick in every unit (each reminder's `unit` set to its own; the sweep fires each
+once under its key, in working time)."""

@@ -17,7 +17,7 @@ handlers/oversight/matter_rules.py, what they say in handlers/oversight/sweep_no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config import Config
@@ -26,7 +26,7 @@ from bot.i18n import Translator
 from bot.messages import Incoming
 from bot.model import UnitScope
 from handlers.oversight import matter_rules as rules
-from handlers.oversight.reminders import Provider, Reminder, Tick
+from handlers.oversight.reminders import Provider, Reminder, Tick, Ticks
 from storage import people, supervision, units
 from storage.db import Database, Tx
 from storage.records import RECORDS
@@ -118,13 +118,11 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
     urged.update(await supervision.urgings_since_assignment(
         q, [matter_id for key, matter_id, _build in lazy if key.startswith("urge:") and key not in done]))
     found = [build(loaded[matter_id]) for matter_id, build in todo]
-    for unit in await units.listed(q):  # each unit's own bulletin, quota and areas' reminders, to its own staff
-        scope = UnitScope.of(unit.id)
-        its = await rules.bulletin(q, config, today, scope, leaders.get(unit.id, []),
-                                   [w for w in watched if w.unit_id == unit.id], staff)
-        its += await rules.quota(q, scope, today, office.get(unit.id, []))
-        tick = Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []), scope)
-        for provider in providers:
-            its += await provider(tick)
-        found += [replace(reminder, unit=unit.id) for reminder in its]
+    # each unit's own bulletin, quota and areas' reminders, to its own staff: each read once for all the units
+    ticks = Ticks(tuple(Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []),
+                             UnitScope.of(unit.id)) for unit in await units.listed(q)))
+    found += await rules.bulletins(ticks, watched, staff)
+    found += await rules.quotas(ticks)
+    for provider in providers:
+        found += await provider(ticks)
     return found

@@ -30,7 +30,7 @@ from bot.permissions import may
 from handlers.reports.digest_chart import chart_labels
 from handlers.reports.digest_figures import Digest, compute, on_demand, scheduled
 from handlers.reports.digest_text import render, reply, table
-from handlers.oversight.reminders import Reminder, Tick, keyed
+from handlers.oversight.reminders import Reminder, Ticks, keyed
 from storage import people, supervision, units
 from storage.db import Tx
 
@@ -42,20 +42,22 @@ CACHE: Final = ("cache", "digest")  # under storage.files_dir: charts and lists 
 # -- the schedule (a reminder the sweep fires: handlers/oversight/sweep.py) ----------------------------
 
 
-async def collect(tick: Tick) -> list[Reminder]:
-    """The weekly and the monthly digest, each once, to every leader, from the day it is due."""
-    q, config, now, today, leaders = tick.q, tick.config, tick.now, tick.today, tick.leaders
+async def collect(ticks: Ticks) -> list[Reminder]:
+    """The weekly and the monthly digest of each unit, each once, to every leader of the unit, from the day it is
+    due."""
+    q, config, now, today = ticks.q, ticks.config, ticks.now, ticks.today
+    due = [(tick, period, keyed(tick.scope, period.key))
+           for tick in ticks.units if tick.leaders for period in scheduled(config.digest, today)]
+    done = await supervision.fired(q, [key for _tick, _period, key in due]) if due else set()
     found: list[Reminder] = []
-    if not leaders:
-        return found
-    for period in scheduled(config.digest, today):
-        key = keyed(tick.scope, period.key)
-        if await supervision.fired(q, [key]):  # computed and drawn only when it is to go out
+    for tick, period, key in due:
+        if key in done:  # computed and drawn only when it is to go out
             continue
         figures = await compute(q, (await units.roll_up(q, tick.scope.unit))[0], config, period, today)
-        locales = {(await _locale(q, config, p)) for p in leaders}
+        locales = {(await _locale(q, config, p)) for p in tick.leaders}
         ready = await prepare(config, figures, sorted(locales), now)
-        found.append(Reminder(key, f"digest_{period.kind}", None, leaders, _make(figures, ready)))
+        found.append(Reminder(key, f"digest_{period.kind}", None, tick.leaders, _make(figures, ready),
+                              unit=tick.scope.unit))
     return found
 
 

@@ -28,7 +28,7 @@ from bot.messages import Button, OutFile, Reply
 from bot.model import UnitScope
 from bot.permissions import may
 from handlers.reports import figures as reports
-from handlers.oversight.reminders import Make, Reminder, Tick, keyed
+from handlers.oversight.reminders import Make, Reminder, Ticks, keyed
 from handlers.reports.figures import HalfYear, HalfYearFigures, PeriodError
 from storage import audit, units, reports as report_store
 from storage.reports import RegisterEntry
@@ -52,20 +52,22 @@ def reminded_period(today: date) -> HalfYear:
 # -- the scheduler's rule ------------------------------------------------------------------
 
 
-async def collect(tick: Tick) -> list[Reminder]:
-    """The reporting reminders due today (the sweep fires each once under its key, in working time)."""
-    q, today, office = tick.q, tick.today, tick.office
+async def collect(ticks: Ticks) -> list[Reminder]:
+    """The reporting reminders due today in each unit (the sweep fires each once under its key, in working time)."""
+    q, today = ticks.q, ticks.today
     found: list[Reminder] = []
     iso = today.isocalendar()
-    for entry in await report_store.unfiled_protests(q, tick.scope):
+    for entry in await report_store.unfiled_protests(q, ticks.scope):
         if entry.happened_on <= today:
-            found.append(Reminder(f"protest:{entry.id}:{iso.year}-W{iso.week:02d}", "protest_unfiled", None, office,
-                                  _protest_notice(entry)))
+            found.append(Reminder(f"protest:{entry.id}:{iso.year}-W{iso.week:02d}", "protest_unfiled", None,
+                                  ticks.of(entry.unit_id).office, _protest_notice(entry), unit=entry.unit_id))
     period = reminded_period(today)
-    if await report_store.halfyear_sent_on(q, tick.scope, period.code) is None:
-        key = keyed(tick.scope, f"halfyear:{period.code}:{today.isoformat()}")
-        found.append(Reminder(key, "halfyear", None, office,
-                              _halfyear_notice(period, today)))
+    sent = await report_store.halfyear_sent_by_unit(q, ticks.scope, period.code)
+    for tick in ticks.units:
+        if tick.scope.unit not in sent:
+            key = keyed(tick.scope, f"halfyear:{period.code}:{today.isoformat()}")
+            found.append(Reminder(key, "halfyear", None, tick.office, _halfyear_notice(period, today),
+                                  unit=tick.scope.unit))
     return found
 
 
