@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     unit_add.add_argument("--name", required=True)
     unit_add.add_argument("--prefix", required=True, help="its matter numbers' prefix: LB, SMX")
     unit_add.add_argument("--parent", help="the prefix of the unit above it (the city's, for a county)")
-    unit_add.add_argument("--timezone", default="Asia/Shanghai")
+    unit_add.add_argument("--timezone", help="the deployment's ([unit] timezone): its units' days, deadlines and "
+                          "working hours are counted in one time zone")
     unit_set = unit_sub.add_parser("set", parents=[common], help="a unit's own paper settings")
     unit_set.add_argument("prefix", help="the unit's prefix, e.g. LB")
     for command in (unit_add, unit_set):

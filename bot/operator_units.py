@@ -35,10 +35,15 @@ def _papers(args: argparse.Namespace) -> dict[str, str | None]:
 async def unit_command(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if args.action == "add":
         given = {name: value for name, value in _papers(args).items() if value is not None}
+        timezone = app.config.unit.timezone
+        if args.timezone not in (None, timezone):
+            # the sweep's working hours, every "today" and the deadlines counted from it are the deployment's: a city
+            # and its counties share one (the mainland is Asia/Shanghai); a unit elsewhere is another deployment
+            raise Refused(f"the units of a deployment share its time zone ([unit] timezone = {timezone}); "
+                          f"a unit in {args.timezone} needs a deployment of its own")
         try:
             async with app.db.transaction() as tx:
-                unit = await units.add(tx, args.name, args.prefix, args.parent, args.timezone, app.clock.now(),
-                                       given)
+                unit = await units.add(tx, args.name, args.prefix, args.parent, timezone, app.clock.now(), given)
         except units.UnitError as exc:
             raise Refused(str(exc)) from None
         message = f"unit {unit.name} added (prefix {unit.prefix}, id {unit.id})"

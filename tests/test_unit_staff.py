@@ -437,7 +437,11 @@ def test_a_units_papers_carry_its_own_number_addressee_and_regulation(
     import docx
 
     run = _command_line(tmp_path, capsys, '[report]\nsigner = "张签"\ncopy_to = "卢氏县人大常委会"\n')
-    code, out = run("unit", "add", "--name", "洛阳市人民检察院", "--prefix", "LY")
+    code, out = run("unit", "add", "--name", "洛阳市人民检察院", "--prefix", "LY", "--timezone", "Asia/Urumqi")
+    assert code != 0 and "share its time zone ([unit] timezone = Asia/Shanghai)" in out  # one time zone: refused
+    code, out = run("unit", "list")
+    assert "洛阳" not in out  # nothing added
+    code, out = run("unit", "add", "--name", "洛阳市人民检察院", "--prefix", "LY", "--timezone", "Asia/Shanghai")
     assert code == 0 and "unit set LY --regulation" in out  # told its papers cite [terms]' regulation until then
     assert run("unit", "add", "--name", "灵宝市人民检察院", "--prefix", "LB", "--parent", "LY")[0] == 0
 

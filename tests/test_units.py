@@ -35,9 +35,10 @@ async def _snapshot(app: App) -> dict[str, object]:
 
 
 async def _without_units(app: App) -> None:
-    """The schema before units: 0028 (the audit log's unit), 0027 (transfers between units), 0026 (assignment to a county), 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
+    """The schema before units: 0029 (an index of a unit's representatives), 0028 (the audit log's unit), 0027 (transfers between units), 0026 (assignment to a county), 0025 (memberships), 0024 (a unit's papers: columns of `units`, dropped with it), 0023
     (half-year reports per unit), 0022 (departments unique per unit) and 0021 taken back out."""
     async with app.db.transaction() as tx:
+        await tx.execute("DROP INDEX persons_unit_members")
         await tx.execute("DROP INDEX audit_log_unit")
         await tx.execute("ALTER TABLE audit_log DROP COLUMN unit_id")
         await tx.execute("ALTER TABLE matters DROP COLUMN transferred_from_id")
@@ -68,7 +69,7 @@ async def _without_units(app: App) -> None:
             if table not in ("departments", "halfyear_reports") or app.db.dialect != "sqlite":
                 await tx.execute(f"ALTER TABLE {table} DROP COLUMN unit_id")
         await tx.execute("DROP TABLE units")
-        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25, 26, 27, 28)") == 8
+        assert await tx.execute("DELETE FROM schema_migrations WHERE version IN (21, 22, 23, 24, 25, 26, 27, 28, 29)") == 9
     await _chain_before_units(app)
 
 
