@@ -15,7 +15,7 @@ from datetime import date, datetime
 from bot.config import Config
 from bot.i18n import Translator, locale_for
 from bot.messages import ChannelTraits, Incoming, Reply, traits_of
-from bot.model import FIRST_UNIT, Dialog, Person, UnitScope
+from bot.model import FIRST_UNIT, Dialog, Person, UnitScope, actor_of
 from bot.ports import ANSWER, Records, Tx
 
 
@@ -30,6 +30,7 @@ class Context:
     inbox_id: int | None = None
     answered: bool = False
     dialog: Dialog | None = None
+    dialog_read: bool = False  # `dialog` is the stored one, read with the sender (bot/inbox.py): not read again
     outbox_ids: list[int] = field(default_factory=list)
     channels: frozenset[str] = frozenset()  # the channels running now: where notifications can go
     prepared: object | None = None  # what the command read before its transaction (bot/router.py `Preparer`)
@@ -56,7 +57,7 @@ class Context:
     @property
     def actor(self) -> str:
         """The dialogue key of whoever is acting: one per channel account."""
-        return f"{self.inc.channel}:{self.inc.user_id}"
+        return actor_of(self.inc.channel, self.inc.user_id)
 
     def translator(self, locale: str | None, channel: str | None = None) -> Translator:
         """A translator for `locale`, with the text budget of `channel` (else of the chat answered)."""

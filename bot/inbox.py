@@ -326,20 +326,21 @@ class InboxProcessor:
         settle = getattr(self.channels.get(inc.channel), "settle", None)  # bot/channels/base.py
         if inc.typed_number is not None and callable(settle):
             inc = await settle(tx, inc)
-        person, elsewhere = await people.arriving(tx, inc.channel, inc.user_id)
-        if elsewhere:  # another of their accounts was the latest: this one is now
+        arrival = await people.arriving(tx, inc.channel, inc.user_id)  # who, and their dialogue: one statement
+        person = arrival.person
+        if arrival.elsewhere:  # another of their accounts was the latest: this one is now
             await people.seen(tx, inc.channel, inc.user_id, now)
 
         async def redo() -> None:  # a refusal rolls the update back to its savepoint: the inbox's writes again
             await inbox.finish(tx, entry.id, "done", now)
-            if elsewhere:
+            if arrival.elsewhere:
                 await people.seen(tx, inc.channel, inc.user_id, now)
 
         locale = initial_locale(self.config, person, inc.language_code)
         ctx = Context(tx, inc, now, self.config, person,
                       Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
-                      inbox_id=entry.id, channels=frozenset(self.channels), prepared=self._prepared.get(entry.id),
-                      records=RECORDS)
+                      inbox_id=entry.id, dialog=arrival.dialog, dialog_read=True, channels=frozenset(self.channels),
+                      prepared=self._prepared.get(entry.id), records=RECORDS)
         if entry.id in self._over_limit:
             await self._over_limit_answer(ctx, entry)
             return

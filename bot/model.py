@@ -65,6 +65,11 @@ class Person:
         return bool(self.roles)
 
 
+def actor_of(channel: str, external_id: str) -> str:
+    """The key of a chat account's dialogue (one per account: a person bound on two channels has two)."""
+    return f"{channel}:{external_id}"
+
+
 @dataclass
 class Dialog:
     """A dialogue under way for one chat account: its flow, its step, the nonce that makes the buttons of

@@ -97,7 +97,7 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
 
 async def _route(ctx: Context, routes: Routes) -> None:
     inc = ctx.inc
-    ctx.dialog = dialog = await dialogs.load(ctx.tx, ctx.actor)
+    ctx.dialog = dialog = ctx.dialog if ctx.dialog_read else await dialogs.load(ctx.tx, ctx.actor)
     if inc.command is not None:
         name = inc.command.lower()
         if ctx.person is None and name not in routes.open_commands:

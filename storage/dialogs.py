@@ -7,14 +7,18 @@ import secrets
 from datetime import datetime
 
 from bot.model import Dialog as Dialog  # the core's type; named here too for branches in flight
+from bot.model import actor_of as actor_of
 from storage.db import Tx, ts
 
 
 async def load(q: Tx, actor: str) -> Dialog | None:
     row = await q.one("SELECT flow, step, nonce, data FROM dialogs WHERE actor = ?", (actor,))
-    if row is None:
-        return None
-    return Dialog(row["flow"], row["step"], row["nonce"], json.loads(row["data"]))
+    return None if row is None else of_columns(row["flow"], row["step"], row["nonce"], row["data"])
+
+
+def of_columns(flow: str | None, step: str, nonce: str, data: str) -> Dialog | None:
+    """The dialogue of a `dialogs` row's columns, read in another statement (storage/people.py `arriving`)."""
+    return None if flow is None else Dialog(flow, step, nonce, json.loads(data))
 
 
 async def save(q: Tx, actor: str, dialog: Dialog, now: datetime, *, new_step: bool) -> None:

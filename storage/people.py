@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import normalise_phone
-from bot.model import FIRST_UNIT, UnitScope
+from bot.model import FIRST_UNIT, Dialog, UnitScope, actor_of
 from bot.model import Person as Person  # the core's type; named here too for branches in flight
 from bot.sealing import PHONE
+from storage import dialogs
 from storage.db import Row, Tx, ts
 from storage.units import within
 
@@ -77,21 +78,34 @@ async def get(q: Tx, person_id: int, *, as_in: int | None = None) -> Person | No
 
 
 async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
-    return (await arriving(q, channel, external_id))[0]
+    return (await arriving(q, channel, external_id)).person
 
 
-async def arriving(q: Tx, channel: str, external_id: str) -> tuple[Person | None, bool]:
-    """The person bound to this chat account, and whether another of their accounts was used more lately (then
-    `seen` records that this one is now the latest: notifications go where the person was last)."""
+@dataclass(frozen=True)
+class Arrival:
+    """Who an update comes from, read in one statement (one round trip where a PostgreSQL server is another
+    process: docs/performance.md §9)."""
+
+    person: Person | None  # bound to this chat account (None: a stranger, or their access taken away)
+    elsewhere: bool  # another of their accounts was used more lately: `seen` records this one as the latest now
+    dialog: Dialog | None  # the dialogue under way for this chat account, whether bound or not
+
+
+async def arriving(q: Tx, channel: str, external_id: str) -> Arrival:
     row = await q.one(
         f"SELECT p.*, {_WITH_ROLES}, EXISTS (SELECT 1 FROM identities o WHERE o.person_id = i.person_id"
         " AND NOT (o.channel = i.channel AND o.external_id = i.external_id)"
-        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(i.last_seen_at, i.bound_at)) AS elsewhere"
-        " FROM identities i JOIN persons p ON p.id = i.person_id"
-        " WHERE i.channel = ? AND i.external_id = ? AND p.disabled_at IS NULL",  # a disabled person: unbound
-        (channel, external_id),
+        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(i.last_seen_at, i.bound_at)) AS elsewhere,"
+        " d.flow AS dialog_flow, d.step AS dialog_step, d.nonce AS dialog_nonce, d.data AS dialog_data"
+        " FROM (SELECT CAST(? AS TEXT) AS actor) a LEFT JOIN dialogs d ON d.actor = a.actor"
+        " LEFT JOIN identities i ON i.channel = ? AND i.external_id = ?"
+        " LEFT JOIN persons p ON p.id = i.person_id AND p.disabled_at IS NULL",  # a disabled person: unbound
+        (actor_of(channel, external_id), channel, external_id),
     )
-    return _with_roles(q, row), bool(row is not None and row["elsewhere"])
+    assert row is not None  # one row, whoever it is
+    person = None if row["id"] is None else _with_roles(q, row)
+    return Arrival(person, person is not None and bool(row["elsewhere"]),
+                   dialogs.of_columns(row["dialog_flow"], row["dialog_step"], row["dialog_nonce"], row["dialog_data"]))
 
 
 async def find_by_name(q: Tx, scope: UnitScope, name: str) -> list[Person]:

@@ -13,7 +13,7 @@ from datetime import date
 
 from bot.model import UnitScope
 from bot.roster_file import RosterRow
-from storage import contacts, people, roster
+from storage import contacts, dialogs, people, roster
 from tests.cast import STALE, TABLES, Cast, refuses_forged_choices
 from tests.fakes import Harness
 from tests.test_unit_staff import County, _counts, two_units
@@ -238,10 +238,26 @@ async def test_a_person_read_by_id_by_chat_or_as_a_member_has_the_same_roles_and
     ls, county, lb = await _on_both_rosters(harness)
     office_id = await harness.add_staff("孙敏", ["office", "leader"], unit=LS)
     async with harness.db.snapshot() as q:
-        deputy, elsewhere = await people.arriving(q, "test", county.deputy.user_id)
-        assert deputy is not None and not elsewhere  # one chat account: nothing to record as the latest
+        arrival = await people.arriving(q, "test", county.deputy.user_id)
+        deputy = arrival.person
+        assert deputy is not None and not arrival.elsewhere  # one chat account: nothing to record as the latest
+        assert arrival.dialog is None  # none under way
         by_id = await people.get(q, deputy.id)
         as_member = await people.get(q, deputy.id, as_in=lb)  # the other read: roles and memberships row by row
         staff = await people.get(q, office_id)
     assert deputy == by_id == as_member and deputy.units == frozenset({LS, lb})
     assert staff is not None and staff.roles == frozenset({"office", "leader"}) and staff.units == frozenset()
+
+
+async def test_an_update_reads_its_sender_and_their_dialogue_in_one_statement(harness: Harness) -> None:
+    """`people.arriving`: the person bound to the chat account (none for a stranger or a disabled person) and the
+    dialogue under way there — the same as `dialogs.load` reads."""
+    ls, county, lb = await _on_both_rosters(harness)
+    await county.deputy.say("/submit")  # the unit question: a dialogue is under way
+    async with harness.db.snapshot() as q:
+        arrival = await people.arriving(q, "test", county.deputy.user_id)
+        stored = await dialogs.load(q, f"test:{county.deputy.user_id}")
+        stranger = await people.arriving(q, "test", "99999")
+    assert arrival.person is not None and arrival.person.name == "张华"
+    assert stored is not None and arrival.dialog == stored and (stored.flow, stored.step) == ("intake", "unit")
+    assert (stranger.person, stranger.elsewhere, stranger.dialog) == (None, False, None)
