@@ -31,24 +31,34 @@ class Entry:
 REDELIVERY_WINDOW = timedelta(days=2)  # Telegram keeps an unconfirmed update for at most 24 hours
 
 
+STORE_BATCH = 100  # rows an INSERT carries (Telegram's getUpdates gives at most 100): 500 values, within SQLite's limit
+
+
 async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime,
                 window: timedelta = REDELIVERY_WINDOW) -> int:
     """Store (external_id, chat_key, payload) items; return how many were new. An id stored more than
     `window` ago (the channel's redelivery window) names a new update."""
     added = 0
-    for external_id, chat_key, payload in items:
-        row = (channel, external_id, chat_key, payload, ts(now))
-        new = await q.execute(
-            "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (channel, external_id) DO NOTHING", row)
-        if not new and await q.execute(  # an id from long ago, used again: set the old one aside
-                "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT)"
-                " WHERE channel = ? AND external_id = ? AND received_at < ?",
-                (channel, external_id, ts(now - window))):
-            new = await q.execute(
-                "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-                row)
-        added += new
+    for start in range(0, len(items), STORE_BATCH):
+        batch = items[start:start + STORE_BATCH]
+        # the batch in one statement (a poll's updates: one round trip on PostgreSQL, docs/performance.md §9); the
+        # ids already stored come back as not inserted, and only those are looked at one by one
+        inserted = {r[0] for r in await q.all(
+            "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(batch))
+            + " ON CONFLICT (channel, external_id) DO NOTHING RETURNING external_id",
+            [v for external_id, chat_key, payload in batch for v in (channel, external_id, chat_key, payload, ts(now))])}
+        added += len(inserted)
+        for external_id, chat_key, payload in batch:
+            if external_id in inserted:
+                continue
+            if await q.execute(  # an id from long ago, used again: set the old one aside
+                    "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT)"
+                    " WHERE channel = ? AND external_id = ? AND received_at < ?",
+                    (channel, external_id, ts(now - window))):
+                added += await q.execute(
+                    "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
+                    (channel, external_id, chat_key, payload, ts(now)))
     return added
 
 

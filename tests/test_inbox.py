@@ -118,6 +118,22 @@ async def test_an_update_id_used_again_long_after_is_a_new_update(harness: Harne
     assert len(messages(harness, "1001", before)) == 1  # the new message was answered, once
 
 
+async def test_a_batch_stores_new_ids_and_reused_ones_together_and_drops_redeliveries(harness: Harness) -> None:
+    """A poll's updates go in as one statement (storage/inbox.py): in one batch a new id, an id from long ago used
+    again (a new update) and a redelivery are told apart as one by one."""
+    await bound_deputy(harness, "王建国", "1001")
+    assert await harness.app.store("test", [("u-5", "test:1001", update("1001", "你好")),
+                                            ("u-6", "test:1001", update("1001", "你好"))]) == 2
+    await harness.app.settle()
+    harness.clock.advance(days=200)
+    assert await harness.app.store("test", [("u-6", "test:1001", update("1001", "又来了")),  # long ago: new
+                                            ("u-7", "test:1001", update("1001", "新的")),
+                                            ("u-7", "test:1001", update("1001", "新的"))]) == 2  # a redelivery
+    assert await harness.app.store("test", [("u-6", "test:1001", update("1001", "又来了")),
+                                            ("u-7", "test:1001", update("1001", "新的"))]) == 0  # both redelivered
+    assert await harness.count("inbox", "external_id LIKE 'u-%'") == 4  # u-5, u-6 of long ago set aside, u-6, u-7
+
+
 async def test_one_batch_with_a_repeated_update_stores_it_once(harness: Harness) -> None:
     await bound_deputy(harness, "王建国", "1001")
     before = len(harness.channel.sent)
