@@ -41,24 +41,19 @@ async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: dat
     added = 0
     for start in range(0, len(items), STORE_BATCH):
         batch = items[start:start + STORE_BATCH]
-        # the batch in one statement (a poll's updates: one round trip on PostgreSQL, docs/performance.md §9); the
-        # ids already stored come back as not inserted, and only those are looked at one by one
-        inserted = {r[0] for r in await q.all(
+        # Two statements a batch, whatever its size (a poll's updates: round trips on PostgreSQL, docs/performance.md
+        # §9), and the batch inserted in the order it came, so that it is handled in that order: first the ids
+        # stored long ago and now used again are set aside, then the batch goes in, and what was received already
+        # (a redelivery, or the same id twice in one batch) is not inserted
+        await q.execute(
+            "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT) WHERE channel = ? AND"
+            f" external_id IN ({', '.join('?' * len(batch))}) AND received_at < ?",
+            (channel, *[external_id for external_id, _key, _payload in batch], ts(now - window)))
+        added += len(await q.all(
             "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES "
             + ", ".join(["(?, ?, ?, ?, ?)"] * len(batch))
-            + " ON CONFLICT (channel, external_id) DO NOTHING RETURNING external_id",
-            [v for external_id, chat_key, payload in batch for v in (channel, external_id, chat_key, payload, ts(now))])}
-        added += len(inserted)
-        for external_id, chat_key, payload in batch:
-            if external_id in inserted:
-                continue
-            if await q.execute(  # an id from long ago, used again: set the old one aside
-                    "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT)"
-                    " WHERE channel = ? AND external_id = ? AND received_at < ?",
-                    (channel, external_id, ts(now - window))):
-                added += await q.execute(
-                    "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-                    (channel, external_id, chat_key, payload, ts(now)))
+            + " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
+            [v for external_id, chat_key, payload in batch for v in (channel, external_id, chat_key, payload, ts(now))]))
     return added
 
 

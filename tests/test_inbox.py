@@ -132,6 +132,9 @@ async def test_a_batch_stores_new_ids_and_reused_ones_together_and_drops_redeliv
     assert await harness.app.store("test", [("u-6", "test:1001", update("1001", "又来了")),
                                             ("u-7", "test:1001", update("1001", "新的"))]) == 0  # both redelivered
     assert await harness.count("inbox", "external_id LIKE 'u-%'") == 4  # u-5, u-6 of long ago set aside, u-6, u-7
+    async with harness.db.snapshot() as q:  # handled in the order received: the reused id before the new one
+        order = [r[0] for r in await q.all("SELECT external_id FROM inbox WHERE external_id LIKE 'u-%' ORDER BY id")]
+    assert order[0] == "u-5" and order[1].startswith("u-6#") and order[2:] == ["u-6", "u-7"]
 
 
 async def test_one_batch_with_a_repeated_update_stores_it_once(harness: Harness) -> None:
