@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.matter.states import ENDED
 from bot.model import UnitScope
 from storage.db import Tx, literals, ts
+from storage.units import within
 
 WITHDRAWN = "access removed"
 
@@ -86,10 +87,13 @@ async def representatives_not_in(q: Tx, scope: UnitScope, kept: set[int]) -> lis
     return [(int(r["id"]), str(r["name"])) for r in rows if int(r["id"]) not in kept]
 
 
-async def open_matters(q: Tx, person_id: int) -> list[str]:
-    """The numbers of the representative's matters not yet closed (they stay the unit's, and are handled)."""
+async def open_matters(q: Tx, person_id: int, scope: UnitScope | None) -> list[str]:
+    """The numbers of the representative's matters not yet closed (they stay the unit's, and are handled): the
+    scope's own units' (a representative on two rosters has matters in each; one unit's office is told of its own),
+    or every unit's for the operator (`scope` None)."""
+    where = "" if scope is None else f" AND {within(scope)}"
     rows = await q.all(f"SELECT number FROM matters WHERE representative_id = ? AND state NOT IN ({literals(*ENDED)})"
-                       " ORDER BY id", (person_id,))
+                       f"{where} ORDER BY id", (person_id,))
     return [str(r["number"]) for r in rows]
 
 

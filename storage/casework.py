@@ -228,13 +228,18 @@ async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
 
 
 async def undelivered(q: Tx, scope: UnitScope) -> dict[str, int]:
-    """Messages to the scope's people that did not reach them: blocked bot, failed, or held after an uncertain
-    send."""
-    # a message to nobody on the roster (an unbound visitor's reply) is unit 1's, as before units
-    nobody = " OR o.person_id IS NULL" if FIRST_UNIT in scope.reads else ""
-    rows = await q.all("SELECT o.state, COUNT(*) AS n FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
-                       " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
-                       f" AND ({within(scope, 'p.unit_id')}{nobody}) GROUP BY o.state")
+    """Messages that did not reach their person — blocked bot, failed, or held after an uncertain send — that are the
+    scope's: about one of its matters, or about no matter to one of its people (its staff, a representative on its
+    roster: one who sits in two units' congresses and blocked the bot concerns both)."""
+    # a message to nobody on the roster about no matter (an unbound visitor's reply) is unit 1's, as before units
+    nobody = " OR (o.person_id IS NULL AND o.matter_id IS NULL)" if FIRST_UNIT in scope.reads else ""
+    rows = await q.all(
+        "SELECT o.state, COUNT(*) AS n FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
+        " LEFT JOIN matters m ON m.id = o.matter_id"
+        " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
+        f" AND ({within(scope, 'm.unit_id')} OR (o.matter_id IS NULL AND ({within(scope, 'p.unit_id')} OR EXISTS"
+        f" (SELECT 1 FROM memberships s WHERE s.person_id = o.person_id AND {within(scope, 's.unit_id')})))"
+        f"{nobody}) GROUP BY o.state")
     return {r["state"]: r["n"] for r in rows}
 
 

@@ -109,9 +109,12 @@ async def arriving(q: Tx, channel: str, external_id: str) -> Arrival:
 
 
 async def find_by_name(q: Tx, scope: UnitScope, name: str) -> list[Person]:
-    """The scope's own unit's people of that name (the office acts on its own people only)."""
-    rows = await q.all("SELECT * FROM persons WHERE name = ? AND unit_id = ? ORDER BY id", (name, scope.unit))
-    return [p for p in [await _person(q, r) for r in rows] if p is not None]
+    """The scope's own unit's people of that name (the office acts on its own people only): its staff and the
+    representatives on its roster, those whose first unit is another's too (memberships), as its roster has them."""
+    rows = await q.all("SELECT * FROM persons WHERE name = ? AND (unit_id = ? OR id IN"
+                       " (SELECT person_id FROM memberships WHERE unit_id = ?)) ORDER BY id",
+                       (name, scope.unit, scope.unit))
+    return [p for p in [await _person(q, r, scope.unit) for r in rows] if p is not None]
 
 
 async def find_by_name_anywhere(q: Tx, name: str) -> list[Person]:

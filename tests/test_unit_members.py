@@ -261,3 +261,48 @@ async def test_an_update_reads_its_sender_and_their_dialogue_in_one_statement(ha
     assert arrival.person is not None and arrival.person.name == "张华"
     assert stored is not None and arrival.dialog == stored and (stored.flow, stored.step) == ("intake", "unit")
     assert (stranger.person, stranger.elsewhere, stranger.dialog) == (None, False, None)
+
+
+async def test_s18_either_office_finds_a_shared_deputy_and_is_told_only_its_own_open_matters(harness: Harness) -> None:
+    """A deputy on two rosters is each unit's to look up (/access finds her as LS's member too); the office that
+    takes her access away is told of its own unit's open matters only, never another unit's numbers."""
+    ls, county, lb = await _on_both_rosters(harness)
+    await _submit_to(harness, county, LS_NAME)  # LS-2026-0001
+    await _submit_to(harness, county, LB_NAME)  # LB-2026-0001
+    shown = " ".join(s.text for s in await ls.office.say("/access show 张华"))
+    assert "张华" in shown and "没有名为" not in shown  # LS finds its own member (her first unit is LB)
+    told = " ".join(s.text for s in await county.office.say("/access disable 张华"))
+    assert "LB-2026-0001" in told and "LS-2026-0001" not in told
+
+
+async def test_undelivered_messages_count_for_the_matters_unit_and_for_each_roster_the_person_is_on(
+        harness: Harness) -> None:
+    """The office's count of messages that did not reach their person: one about LS's matter is LS's alone, however
+    the deputy's first unit is LB; one about no matter to a deputy on both rosters concerns both offices."""
+    ls, county, lb = await _on_both_rosters(harness)
+    await _submit_to(harness, county, LS_NAME)  # LS-2026-0001
+    async with harness.db.transaction() as tx:
+        person = await tx.scalar("SELECT id FROM persons WHERE name = '张华'")
+        matter = await tx.scalar("SELECT id FROM matters WHERE number = 'LS-2026-0001'")
+        # what LS sends her about its matter does not reach her: she has blocked the bot
+        await tx.execute("INSERT INTO outbox (channel, chat_id, op, payload, policy, person_id, matter_id, state,"
+                         " created_at, not_before) SELECT channel, chat_id, op, payload, policy, person_id, ?,"
+                         " 'blocked', created_at, not_before FROM outbox WHERE person_id = ? LIMIT 1", (matter, person))
+    ls_inbox = " ".join(s.text for s in await ls.office.say("/inbox"))
+    lb_inbox = " ".join(s.text for s in await county.office.say("/inbox"))
+    assert "未能送达" in ls_inbox and "未能送达" not in lb_inbox
+    async with harness.db.transaction() as tx:  # now one about no matter (an invitation, a card)
+        await tx.execute("UPDATE outbox SET state = 'blocked', matter_id = NULL WHERE person_id = ?"
+                         " AND matter_id = ?", (person, matter))
+    assert "未能送达" in " ".join(s.text for s in await ls.office.say("/inbox"))
+    assert "未能送达" in " ".join(s.text for s in await county.office.say("/inbox"))
+
+
+async def test_binding_a_wecom_member_another_units_person_holds_does_not_name_them(harness: Harness) -> None:
+    """/wecom NAME USERID: a userid bound already is refused, naming its holder only to the holder's own unit."""
+    ls, county, lb = await _on_both_rosters(harness)
+    await ls.office.say("/wecom 刘洋 liuyang")  # LS's handler
+    refused = " ".join(s.text for s in await county.office.say("/wecom 张华 liuyang"))
+    assert "已绑定为其他检察院的人员" in refused and "刘洋" not in refused
+    again = " ".join(s.text for s in await ls.office.say("/wecom 张华 liuyang"))
+    assert "已绑定为刘洋" in again  # LS's own

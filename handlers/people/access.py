@@ -26,6 +26,7 @@ from bot.domain import STAFF_ROLES
 from bot.errors import PermissionDeniedError, UserError
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Reply
+from bot.model import UnitScope
 from bot.permissions import require
 from handlers.labels import listed
 from storage import access, audit, people
@@ -55,8 +56,11 @@ class Disabled:
     urged: list[str]  # open matters the (staff) person urges: the office gives them to someone else
 
 
-async def disable(tx: Tx, now: datetime, actor_id: int | None, person: Person) -> Disabled:
-    """Disable the person: all their accounts stop, their dialogues end, what was queued for them is withdrawn."""
+async def disable(tx: Tx, now: datetime, actor_id: int | None, person: Person,
+                  scope: UnitScope | None = None) -> Disabled:
+    """Disable the person: all their accounts stop, their dialogues end, what was queued for them is withdrawn.
+    `scope`: the unit of the office that does it, whose open matters of theirs it is told of (None: the operator,
+    every unit's)."""
     if actor_id == person.id:
         raise UserError("You cannot take away your own access; please ask another member of the liaison office "
                         "or the administrator.")
@@ -65,7 +69,7 @@ async def disable(tx: Tx, now: datetime, actor_id: int | None, person: Person) -
         raise UserError("The access of {name} is disabled already.", name=person.name)
     dialogues = await access.end_dialogues(tx, chosen)
     withdrawn = await access.withdraw_messages(tx, person.id, chosen)
-    matters = await access.open_matters(tx, person.id)
+    matters = await access.open_matters(tx, person.id, scope)
     urged = await access.open_matters_urged_by(tx, person.id)
     await audit.record(tx, now, actor_id, "person_disabled", detail={
         "person_id": person.id, "accounts": len(chosen), "dialogues": dialogues, "withdrawn": withdrawn})
@@ -167,7 +171,7 @@ async def command(ctx: Context) -> None:
     if verb == "show":
         await ctx.reply(Reply(await describe(ctx.tx, _, person)))
     elif verb == "disable":
-        done = await disable(ctx.tx, ctx.now, actor.id if actor else None, person)
+        done = await disable(ctx.tx, ctx.now, actor.id if actor else None, person, ctx.scope)
         text = _("The access of {name} is disabled: {accounts} chat accounts no longer work, {dialogues} open "
                  "dialogues were ended and {withdrawn} messages not yet sent were withdrawn. Their history stays.",
                  name=person.name, accounts=done.accounts, dialogues=done.dialogues, withdrawn=done.withdrawn)

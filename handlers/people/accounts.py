@@ -85,6 +85,9 @@ async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     if not valid_userid(userid):
         raise UserError("{userid} is not a WeCom account name (letters, digits and _-@. only).", userid=userid)
     holder = await people.by_identity(ctx.tx, WECOM, userid)
+    if holder is not None and ctx.scope.unit not in holder.member_of:  # not ours to name: another unit's person
+        raise UserError("The WeCom member {userid} is already bound to someone of another procuratorate.",
+                        userid=userid)
     if holder is not None:
         raise UserError("The WeCom member {userid} is already bound to {name}.", userid=userid, name=holder.name)
     await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
