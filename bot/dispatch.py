@@ -51,6 +51,12 @@ from storage.outbox import Item
 log = logging.getLogger(__name__)
 
 RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
+
+
+def _window_key(channel: str, chat_id: str) -> tuple[str, str, str]:
+    """Whose sliding windows a send counts in (`Pacing.windows`): the member's, whatever the op (the rated
+    messages' own queue key, so that their gap is computed from everything the member was sent)."""
+    return (channel, chat_id, "message")
 MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out
 
 
@@ -208,10 +214,12 @@ class Dispatcher:
             async with self.db.snapshot() as q:
                 sent = await outbox.sent_since(q, name, now - longest)
             for chat_id, op, payload, sent_at in sent:
-                key = (name, chat_id, op)
                 ago = (now - sent_at).total_seconds()
-                cost = self._cost_of(name, chat_id, op, payload)
-                self._window_sends.setdefault(key, deque()).append((mono - ago, cost))
+                if op in RATED_OPS:
+                    cost = self._cost_of(name, chat_id, op, payload)
+                elif not (cost := self._unrated_cost(name, chat_id, op, payload)):
+                    continue
+                self._window_sends.setdefault(_window_key(name, chat_id), deque()).append((mono - ago, cost))
 
     def pacing(self, channel: str) -> Pacing:
         """The channel's own pacing, else the [outbox] settings."""
@@ -227,6 +235,12 @@ class Dispatcher:
     def _cost_of(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
         cost = getattr(self.channels.get(channel), "cost", None)
         return max(1, int(cost(chat_id, op, payload))) if callable(cost) else 1
+
+    def _unrated_cost(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
+        """The messages a send that is not paced still becomes, on a channel whose members' windows count them (a
+        WeCom alert is a text message): counted in the member's windows, so what follows stays within them."""
+        cost = getattr(self.channels.get(channel), "cost", None)
+        return int(cost(chat_id, op, payload)) if callable(cost) and self.pacing(channel).windows else 0
 
     def _window_gap(self, key: tuple[str, str, str], cost: int) -> float:
         """Seconds until `cost` more messages fit every window of the chat's channel; 0 if they do now."""
@@ -293,6 +307,11 @@ class Dispatcher:
             if not ended and item.op in RATED_OPS:
                 ended = True
                 self._release(key)
+            elif not ended:  # not paced, but a message all the same where the channel says so: in the windows
+                ended = True
+                if cost := self._unrated_cost(item.channel, item.chat_id, item.op, item.payload):
+                    self._window_sends.setdefault(_window_key(item.channel, item.chat_id), deque()).append(
+                        (self.monotonic(), cost))
 
         try:
             await self._attempt(key, item, end)

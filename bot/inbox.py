@@ -38,7 +38,7 @@ from bot.context import Context, initial_locale
 from bot.health import StorageHealth, is_disk_full
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import Incoming, Reply, traits_of
+from bot.messages import Incoming, Reply, alert_text, traits_of
 from bot.waiting import wait_a_while
 from storage import dialogs, inbox, people
 from storage.db import Database, Tx
@@ -229,7 +229,7 @@ class InboxProcessor:
         text = ctx._("You are sending more than this service can take in a minute. Please wait a minute, then "
                      "send again; what you sent meanwhile was not kept.")
         if ctx.inc.callback_id is not None:
-            await ctx.answer(text, alert=True)
+            await ctx.answer(alert_text(ctx.traits, text, said_too=True), alert=True)
         await ctx.reply(Reply(text))
 
     async def _read_first(self, inc: Incoming) -> object | None:

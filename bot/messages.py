@@ -142,6 +142,13 @@ class ChannelTraits:
 
     budget: TextBudget
     documents: bool = True
+    popups: bool = True  # a press's answer shows in a pop-up (Telegram); without, an alert is a message in the chat
+
+
+def alert_text(traits: ChannelTraits, text: str, *, said_too: bool) -> str:
+    """What a press's alert says, when `text` is also said in the chat (`said_too`): on a channel without pop-ups
+    the alert is a message itself, and the member is not told the same thing twice."""
+    return text if traits.popups or not said_too else ""
 
 
 # Telegram: 4 096 UTF-16 units a message; 4 000 keeps a margin for the title's formatting.

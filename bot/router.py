@@ -20,7 +20,7 @@ from typing import Protocol
 from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Reply, alert_text
 from bot.text import normalise, normalise_opt
 from bot.model import Dialog
 from storage import audit, dialogs
@@ -88,9 +88,10 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
             if refusal.closes_dialog and open_dialog is not None:
                 await ctx.end_dialog()  # the step that failed cannot succeed: nobody is left on it
             text = ctx._(refusal.msgid, **refusal.params)
+            said = ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError)
             if ctx.inc.callback_id is not None:
-                await ctx.answer(text, alert=True)
-            if ctx.inc.callback_id is None or not isinstance(refusal, StaleActionError):
+                await ctx.answer(alert_text(ctx.traits, text, said_too=said), alert=True)
+            if said:
                 await ctx.reply(Reply(text))
     await ctx.answer()
 

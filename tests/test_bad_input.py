@@ -332,6 +332,25 @@ async def test_someone_elses_matter_answers_like_a_missing_one(harness: Harness)
     assert await no_failures(harness)
 
 
+async def test_on_a_channel_without_popups_a_refused_press_is_said_once(harness: Harness,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """On WeCom an alert is a text message (no pop-up): a refusal the chat is told anyway goes as the message alone,
+    the press answered without text (the card still shows it was not valid); a stale press, which gets no message,
+    keeps its alert's text."""
+    from dataclasses import replace
+
+    from bot import messages
+
+    monkeypatch.setitem(messages._TRAITS, "test", replace(messages.TELEGRAM_TRAITS, popups=False))
+    deputy = await bound_deputy(harness)
+    await submit_suggestion(deputy, "王建国的事项")
+    refused = await deputy.press_data("my:open:1000")
+    assert sorted(shown(refused)) == [("answer", ""), ("message", NOT_FOUND)]
+    assert alert(refused) == [{"text": "", "alert": True}]
+    stale = await deputy.press_data("my:page:100")
+    assert shown(stale) == [("answer", STALE)]
+
+
 async def test_a_staff_member_opening_a_matter_by_forged_button_sees_nothing(harness: Harness) -> None:
     owner = await bound_deputy(harness)
     await submit_suggestion(owner, "王建国的事项")

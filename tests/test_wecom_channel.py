@@ -385,6 +385,34 @@ async def test_a_member_listed_as_invalid_is_unreachable(env: Env) -> None:
         await env.channel.deliver("WangJianGuo", "message", Reply("你好").to_json())
 
 
+async def test_a_member_listed_as_unlicensed_is_unreachable(env: Env) -> None:
+    """90236's answer also lists `unlicenseduser`: members without an interface licence (95652), not reached."""
+    async def unlicensed(request: web.Request) -> web.Response:
+        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": "", "unlicenseduser": "a|wangjianguo",
+                                  "msgid": "m"})
+    env.stub.script["/cgi-bin/message/send"] = [unlicensed]
+    with pytest.raises(Unreachable, match="licence"):
+        await env.channel.deliver("wangjianguo", "message", Reply("你好").to_json())
+
+
+async def test_a_token_handed_out_again_near_its_end_is_not_fetched_on_every_call(env: Env) -> None:
+    """91039: gettoken answers the same token while it is valid, with the time it has left. One with less than
+    twice the early margin left is kept for half of that, not fetched again before every call."""
+    async def near_its_end(request: web.Request) -> web.Response:
+        env.stub.tokens.append("TOKEN-A")
+        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": "TOKEN-A", "expires_in": 200})
+    await env.channel.deliver("u1", "message", Reply("热身").to_json())
+    env.clock.advance(hours=2)  # the first token has ended
+    env.stub.script["/cgi-bin/gettoken"] = [near_its_end]
+    before = len(env.stub.calls("/cgi-bin/gettoken"))
+    for n in range(10):
+        await env.channel.deliver("u1", "message", Reply(f"消息{n}").to_json())
+    assert len(env.stub.calls("/cgi-bin/gettoken")) == before + 1
+    env.clock.advance(seconds=101)  # past half of what was left: fetched again (the stub now hands out a new one)
+    await env.channel.deliver("u1", "message", Reply("再一条").to_json())
+    assert len(env.stub.calls("/cgi-bin/gettoken")) == before + 2
+
+
 async def test_http_failures(env: Env) -> None:
     await env.channel.deliver("u1", "message", Reply("热身").to_json())
 
@@ -709,6 +737,45 @@ async def test_the_outbox_paces_each_member_below_30_a_minute_whatever_the_backl
         assert len(sent_at) == 100
         assert max(sum(1 for t in sent_at if start <= t < start + 60) for start in sent_at) <= 25
         assert any(s.chat_id == "other" for s in channel.sent[:26])
+    finally:
+        await app.close()
+
+
+async def test_an_alert_is_a_message_counted_in_the_members_window(tmp_path: Path, clock: MovableClock) -> None:
+    """90236: a press's alert goes to a WeCom member as a text message (no pop-up there), so the member's windows
+    count it: 25 messages and 8 alerts to one member never make more than 30 sends in a minute. The alerts
+    themselves go at once (an answer is never paced)."""
+    from tests.fakes import RecordingChannel
+
+    app = await App.open(make_config(tmp_path), clock)
+    channel = RecordingChannel(app.files)
+    channel.name = "wecom"
+    channel.pacing = Pacing(per_chat_interval=0.0, global_rate=1000, windows=((25, 60.0), (900, 3600.0)))  # type: ignore[attr-defined]
+    channel.cost = lambda chat_id, op, payload: (  # type: ignore[attr-defined]
+        1 if op == "message" or (op == "answer" and payload.get("alert") and payload.get("text")) else 0)
+    hand = Hand()
+    dispatcher = Dispatcher(app.db, {"wecom": channel}, app.config.outbox, clock, monotonic=hand)
+    try:
+        async with app.db.transaction() as tx:
+            for i in range(8):
+                await outbox.enqueue(tx, channel="wecom", chat_id="busy", op="answer",
+                                     payload={"callback_id": f"t{i}:rc:b1:1", "text": f"按钮已失效{i}", "alert": True},
+                                     policy="hold", now=clock.now())
+            for i in range(30):
+                await outbox.enqueue(tx, channel="wecom", chat_id="busy", op="message",
+                                     payload=Reply(f"{i}").to_json(), policy="retry", now=clock.now())
+        sent_at: list[float] = []
+        for _ in range(120):
+            before = len(channel.sent)
+            await dispatcher._tick()
+            await asyncio.gather(*list(dispatcher._inflight.values()))
+            sent_at += [hand.now] * len(channel.sent[before:])
+            hand.now += 1.0
+        assert len(sent_at) == 38
+        alerts = [at for at, sent in zip(sent_at, [s for s in channel.sent if s.chat_id == "busy"]) if sent.op == "answer"]
+        assert alerts == [float(n) for n in range(8)]  # one a tick, never held for the window
+        assert max(sum(1 for t in sent_at if start <= t < start + 60) for start in sent_at) <= 30
+        assert sum(1 for t in sent_at if t < 60) < 25 + 8  # the alerts took room from the messages
     finally:
         await app.close()
 

@@ -33,7 +33,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = frozenset({40014, 42001, 42009})  # 90313 全局错误码: invalid / expired access_token
-EARLY = timedelta(minutes=5)  # refresh this long before the token's announced end
+EARLY = timedelta(minutes=5)  # refresh this long before the token's announced end (half its life, if shorter)
 
 
 class WeComError(Exception):
@@ -72,7 +72,7 @@ class WeComAPI:
 
     async def token(self) -> str:
         """A token believed valid: this process's, the one another process stored, or a new one."""
-        if self._token is not None and self.clock.now() < self._expires - EARLY:
+        if self._token is not None and self.clock.now() < self._expires:
             return self._token
         return await self._refresh(failed=self._token)
 
@@ -80,11 +80,11 @@ class WeComAPI:
         """A token other than `failed`: one refreshed meanwhile (here or by another process), else a new one."""
         async with self._lock:
             now = self.clock.now()
-            if self._token is not None and self._token != failed and now < self._expires - EARLY:
+            if self._token is not None and self._token != failed and now < self._expires:
                 return self._token  # refreshed by another call of this process while this one waited
             async with self.db.snapshot() as q:
                 stored = await store.token(q, self.config.corp_id, self.config.agent_id)
-            if stored is not None and stored[0] != failed and now < stored[1] - EARLY:
+            if stored is not None and stored[0] != failed and now < stored[1]:
                 self._token, self._expires = stored  # another process refreshed it: use theirs
                 return stored[0]
             data = await self._request("GET", "/cgi-bin/gettoken",
@@ -94,7 +94,9 @@ class WeComAPI:
             value, lifetime = data.get("access_token"), data.get("expires_in", 7200)
             if not isinstance(value, str) or not value or not isinstance(lifetime, int) or lifetime <= 0:
                 raise TemporaryFailure("gettoken answered without a token")
-            expires = now + timedelta(seconds=lifetime)
+            # kept until EARLY before its end; a token handed out again with less life left than twice that (gettoken
+            # answers the same token while it is valid, 91039) until half of what is left: not fetched on every call
+            expires = now + timedelta(seconds=lifetime) - min(EARLY, timedelta(seconds=lifetime) / 2)
             async with self.db.transaction() as tx:
                 await store.save_token(tx, self.config.corp_id, self.config.agent_id, value, expires)
             self._token, self._expires = value, expires

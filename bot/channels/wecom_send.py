@@ -84,7 +84,10 @@ class WeComSender:
 
     def cost(self, chat_id: str, op: str, payload: dict[str, Any]) -> int:
         """How many WeCom messages an outbox item becomes — what the member's limits count — as the member's
-        presentation (as last seen; unknown: the larger of the two) will send it."""
+        presentation (as last seen; unknown: the larger of the two) will send it. A press's answer is one when it
+        carries an alert (a text message: WeCom has no pop-up), else none (the card's update is not a message)."""
+        if op == "answer":
+            return 1 if payload.get("alert") and payload.get("text") else 0
         if op != "message":
             return 0
         reply = Reply.from_json(payload)
@@ -142,6 +145,9 @@ class WeComSender:
         invalid = str(answer.get("invaliduser") or "").lower().split("|")
         if chat_id.lower() in invalid:  # accepted, but not for this member (left, or outside the visible range)
             raise Unreachable("invaliduser: the member left the corp or is outside the app's visible range")
+        if chat_id.lower() in str(answer.get("unlicenseduser") or "").lower().split("|"):
+            # accepted, but the member has no interface licence (基础账号; 90236's answer, 95652 for when it applies)
+            raise Unreachable("unlicenseduser: the member has no WeCom interface licence for this app")
         return answer
 
     async def _send_text(self, chat_id: str, text: str) -> str:
