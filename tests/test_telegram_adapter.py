@@ -151,6 +151,32 @@ async def test_a_long_reply_arrives_in_parts_with_the_buttons_on_the_last(fake: 
     assert sent[0].buttons() == [] and sent[1].buttons() == [("确认", "d:abc123:submit")]
 
 
+async def test_a_caption_is_measured_as_telegram_counts_it_in_utf16_units(fake: FakeBotAPI, channel: TelegramChannel,
+                                                                           tmp_path: Path) -> None:
+    """One file with words under 1 024 characters but over 1 024 UTF-16 units (emoji are two): the words go as
+    a message and the file after it, instead of a caption Telegram refuses (and the whole reply with it)."""
+    from bot.messages import OutFile
+
+    user = fake.user(7001)
+    paper = tmp_path / "简报.pdf"
+    paper.write_bytes(b"%PDF-1.4 briefing")
+    text = "工作简报📢📢" * 165 + "\n请查收。"
+    assert len(render_html(Reply(text, title="工作简报"))) <= 1024 < utf16_len(render_html(Reply(text, title="工作简报")))
+    await channel.deliver(str(user.chat_id), "message",
+                          Reply(text, title="工作简报", files=(OutFile(str(paper), "简报.pdf"),)).to_json())
+    assert [m.method for m in fake.messages_to(user.chat_id)] == ["sendMessage", "sendDocument"]
+
+
+async def test_an_answer_is_cut_at_200_utf16_units_never_inside_a_character(fake: FakeBotAPI,
+                                                                          channel: TelegramChannel) -> None:
+    user = fake.user(7001)
+    await channel.deliver(str(user.chat_id), "message", Reply("选", buttons=((Button("一", "x:1"),),)).to_json())
+    query = user.press(fake.messages_to(user.chat_id)[0], "x:1")
+    await channel.deliver(str(user.chat_id), "answer", {"callback_id": query, "text": "注意🙂" * 120, "alert": True})
+    [answer] = fake.callback_answers[query]
+    assert utf16_len(answer["text"]) <= 200 and answer["text"].endswith("🙂") and "\ufffd" not in answer["text"]
+
+
 async def test_a_long_reply_cut_short_by_a_429_goes_on_from_the_part_that_did_not_go(
         fake: FakeBotAPI, channel: TelegramChannel) -> None:
     """The first part went, the second met 429: the retry sends the second only (Progress keeps what went)."""

@@ -57,7 +57,7 @@ from telegram.error import (  # noqa: E402
 from bot.channels.base import (  # noqa: E402
     MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure, Unreachable, fetch_attachments)
 from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
-from bot.channels.telegram_text import render_html, split_text  # noqa: E402
+from bot.channels.telegram_text import render_html, split_text, utf16_len, utf16_prefix  # noqa: E402
 from bot.config import TelegramConfig  # noqa: E402
 from bot.files import FileStore  # noqa: E402
 from bot.health import StoreUnavailable  # noqa: E402
@@ -90,7 +90,7 @@ class _Bot(Bot):
                                 read_timeout=BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout)
 
 
-CAPTION_LIMIT = 1024  # the characters of a file's caption (Telegram counts them after parsing; the HTML is longer)
+CAPTION_LIMIT = 1024  # a file's caption, in UTF-16 units (Telegram counts them after parsing; the HTML is longer)
 
 
 class TelegramChannel:
@@ -258,7 +258,8 @@ class TelegramChannel:
         try:
             if op == "answer":
                 await self.bot.call("answerCallbackQuery", {
-                    "callback_query_id": payload["callback_id"], "text": str(payload["text"])[:200] or None,
+                    "callback_query_id": payload["callback_id"],
+                    "text": utf16_prefix(str(payload["text"]), 200) or None,  # 0-200 characters, as Telegram counts
                     "show_alert": bool(payload.get("alert"))})
                 return SendResult()
             return await self._send_reply(int(chat_id), Reply.from_json(payload), progress)
@@ -289,7 +290,7 @@ class TelegramChannel:
             return SendResult()
         markup = _markup(reply)
         html = render_html(reply)
-        if len(reply.files) == 1 and 0 < len(html) <= CAPTION_LIMIT:
+        if len(reply.files) == 1 and 0 < utf16_len(html) <= CAPTION_LIMIT:  # counted as Telegram counts (UTF-16)
             # one file with its words and buttons is one message (a notice with its paper): were the words sent
             # apart, a 429 on the file would have the whole reply, words and all, sent again
             item = reply.files[0]

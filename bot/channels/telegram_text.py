@@ -19,8 +19,22 @@ def render_html(reply: Reply) -> str:
     return body
 
 
-def _utf16_len(text: str) -> int:
+def utf16_len(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji beyond the BMP is two)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+
+def utf16_prefix(text: str, limit: int) -> str:
+    """The longest start of `text` of at most `limit` UTF-16 units, never half a character."""
+    if utf16_len(text) <= limit:
+        return text
+    used, end = 0, 0
+    for end, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:end]
+    return text
 
 
 def split_text(text: str, limit: int = SPLIT_AT) -> list[str]:
@@ -30,13 +44,13 @@ def split_text(text: str, limit: int = SPLIT_AT) -> list[str]:
     cuts a tag in two; a single line longer than the limit is cut between characters,
     never inside an escape such as &amp;.
     """
-    if _utf16_len(text) <= limit:
+    if utf16_len(text) <= limit:
         return [text]
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while _utf16_len(line) > limit:
-            head = _cut(line, limit - _utf16_len(current) - 1 if current else limit)
+        while utf16_len(line) > limit:
+            head = _cut(line, limit - utf16_len(current) - 1 if current else limit)
             if current:
                 parts.append(current + "\n" + head if head else current)
             else:
@@ -44,7 +58,7 @@ def split_text(text: str, limit: int = SPLIT_AT) -> list[str]:
             current = ""
             line = line[len(head):]
         candidate = f"{current}\n{line}" if current else line
-        if _utf16_len(candidate) > limit:
+        if utf16_len(candidate) > limit:
             parts.append(current)
             current = line
         else:
