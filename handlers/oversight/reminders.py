@@ -60,23 +60,11 @@ class Ticks:
     reads each kind of row once for all of them (`scope` reads every unit) and sorts what it finds by unit: a tick
     costs the same few statements for twenty units as for one (on PostgreSQL each is a round trip)."""
 
+    q: Tx
+    config: Config
+    now: datetime
+    today: date
     units: tuple[Tick, ...]
-
-    @property
-    def q(self) -> Tx:
-        return self.units[0].q
-
-    @property
-    def config(self) -> Config:
-        return self.units[0].config
-
-    @property
-    def now(self) -> datetime:
-        return self.units[0].now
-
-    @property
-    def today(self) -> date:
-        return self.units[0].today
 
     @property
     def scope(self) -> UnitScope:

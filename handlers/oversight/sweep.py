@@ -119,8 +119,9 @@ async def collect(q: Tx, config: Config, now: datetime, providers: Sequence[Prov
         q, [matter_id for key, matter_id, _build in lazy if key.startswith("urge:") and key not in done]))
     found = [build(loaded[matter_id]) for matter_id, build in todo]
     # each unit's own bulletin, quota and areas' reminders, to its own staff: each read once for all the units
-    ticks = Ticks(tuple(Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []),
-                             UnitScope.of(unit.id)) for unit in await units.listed(q)))
+    ticks = Ticks(q, config, now, today, tuple(
+        Tick(q, config, now, today, office.get(unit.id, []), leaders.get(unit.id, []), UnitScope.of(unit.id))
+        for unit in await units.listed(q)))
     found += await rules.bulletins(ticks, watched, staff)
     found += await rules.quotas(ticks)
     for provider in providers:
