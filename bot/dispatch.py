@@ -5,7 +5,9 @@ per `per_chat_interval` seconds; all chats of a channel together at most `global
 second. A channel may set its own pacing (`Channel.pacing`), with limits per chat over
 sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
 hour to one member, so its members are paced below both whatever the backlog, counting the
-messages an item becomes (`Channel.cost`: a long text is several). Pacing runs on the
+messages an item becomes (`Channel.cost`: a long text is several). An item of several messages counts
+them all in the global rate, and where a channel limits each chat by the second (Telegram) its messages
+go `Pacing.part_interval` apart, not back to back. Pacing runs on the
 monotonic clock (`monotonic`, and `sleep` for `flush`'s waits: both a seam, so that tests pace
 on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
 when its stored `not_before` has come by the wall clock or its delay has passed by the monotonic
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -170,7 +173,7 @@ class Dispatcher:
                 gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel))
                 if gap <= 0:
                     cost = self._cost(item)
-                    gap = self._window_gap(key, cost)
+                    gap = max(self._window_gap(key, cost), self._global_gap(item.channel, cost))
                 if gap > 0:
                     wait = min(wait, gap)
                     continue
@@ -226,7 +229,8 @@ class Dispatcher:
         own = getattr(self.channels.get(channel), "pacing", None)
         if isinstance(own, Pacing):
             return own
-        return Pacing(self.config.per_chat_interval, self.config.global_rate)
+        return Pacing(self.config.per_chat_interval, self.config.global_rate,
+                      part_interval=self.config.per_chat_interval)
 
     def _cost(self, item: Item) -> int:
         """How many of the transport's messages the item becomes (at least one)."""
@@ -263,38 +267,42 @@ class Dispatcher:
                 gap = max(gap, at + seconds - now)
         return gap
 
-    def _global_gap(self, channel: str) -> float:
-        """Seconds until one more rated send may start; 0 if it may now.
+    def _global_gap(self, channel: str, messages: int = 1) -> float:
+        """Seconds until a rated send of `messages` messages may start; 0 if it may now.
 
         A send is counted from the moment it starts until one second after it ended: Telegram
         counts it when it arrives, which is somewhere in between, so however the sends of one
         second are spread out or bunched up on the way, no second ever sees more than the rate.
         (Counted from their starts, a burst sent late after a slow claim overlapped the next
-        burst at the server, and cost 429s.)
+        burst at the server, and cost 429s.) An item of more messages than a second's rate waits for an
+        empty second, and then goes.
         """
         now = self.monotonic()
         recent = self._recent.setdefault(channel, deque())
         while recent and now - recent[0] >= 1.0:
             recent.popleft()
-        if len(recent) + self._rated_inflight.get(channel, 0) < self.pacing(channel).global_rate:
+        slots = max(1, math.ceil(self.pacing(channel).global_rate))  # messages a second may hold
+        excess = len(recent) + self._rated_inflight.get(channel, 0) + min(messages, slots) - slots
+        if excess <= 0:
             return 0.0
-        if not recent:
+        if excess > len(recent):
             return 1.0  # all in flight: the first to end wakes the dispatcher
-        return 1.0 - (now - recent[0])
+        return 1.0 - (now - recent[excess - 1])
 
     def _reserve(self, key: tuple[str, str, str], cost: int = 1) -> None:
-        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + 1
+        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + cost
         self._costs[key] = cost
         self._chat_free_at[key] = float("inf")  # until it has ended; then the interval runs from there
 
     def _release(self, key: tuple[str, str, str]) -> None:
         """A rated send has ended (or was not made): its chat's interval and the global second run from now."""
         now = self.monotonic()
-        self._rated_inflight[key[0]] -= 1
-        self._recent.setdefault(key[0], deque()).append(now)
+        cost = self._costs.pop(key, 1)
+        self._rated_inflight[key[0]] -= cost
+        self._recent.setdefault(key[0], deque()).extend([now] * cost)
         pacing = self.pacing(key[0])
         if pacing.windows:  # counted whether or not it arrived: a failed send may have
-            self._window_sends.setdefault(key, deque()).append((now, self._costs.pop(key, 1)))
+            self._window_sends.setdefault(key, deque()).append((now, cost))
         free_at = self._chat_free_at.get(key, 0.0)
         self._chat_free_at[key] = max(now + pacing.per_chat_interval,
                                       free_at if free_at != float("inf") else 0.0)
@@ -339,8 +347,10 @@ class Dispatcher:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             try:
                 payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
+                gap = self.pacing(item.channel).part_interval if item.op in RATED_OPS else 0.0
                 result = await channel.deliver(item.chat_id, item.op, payload,
-                                               Progress(item.sent, partial(self._keep_progress, item.id)))
+                                               Progress(item.sent, partial(self._keep_progress, item.id),
+                                                        partial(self.sleep, gap) if gap > 0 else None))
             finally:
                 end()
         except RateLimited as exc:

@@ -791,3 +791,95 @@ async def test_a_due_time_stored_before_the_clock_was_stepped_back_is_due_at_the
     assert (await row(harness, near)).not_before == ts(now + timedelta(minutes=1))
     await drain(d)
     assert texts(harness.channel) == [("c1", "三小时前的重试")]
+
+
+class TimedPartsChannel(RecordingChannel):
+    """Sends a reply as one message per line through Progress, says what an item costs (its lines, as the
+    Telegram channel counts its messages) and records when each message went on the test's monotonic time; a
+    failure queued in `failures_at[n]` is raised by the n-th message (counting from 1, across attempts)."""
+
+    def __init__(self, base: RecordingChannel, mono: HandMonotonic) -> None:
+        super().__init__(base.files)
+        self.mono = mono
+        self.failures_at: dict[int, DeliveryError] = {}
+        self.times: list[tuple[float, str]] = []
+
+    def cost(self, chat_id: str, op: str, payload: dict[str, Any]) -> int:
+        return len(str(payload["text"]).split("\n"))
+
+    async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
+        async def line(text: str) -> str:
+            if len(self.times) + 1 in self.failures_at:
+                raise self.failures_at.pop(len(self.times) + 1)
+            self.times.append((self.mono.now, text))
+            return (await super(TimedPartsChannel, self).deliver(chat_id, op, {**payload, "text": text})).message_ids[0]
+
+        return await (progress or Progress()).send([partial(line, text) for text in payload["text"].split("\n")])
+
+
+def paced(harness: Harness, channel: RecordingChannel, mono: HandMonotonic, slept: list[float], *,
+          per_chat_interval: float, global_rate: float) -> Dispatcher:
+    """A Dispatcher whose waits move the test's monotonic time instead of passing."""
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        mono.now += seconds
+
+    return Dispatcher(harness.db, {"test": channel},
+                      OutboxConfig(global_rate=global_rate, per_chat_interval=per_chat_interval, max_attempts=5),
+                      harness.clock, monotonic=mono, sleep=sleep)
+
+
+async def test_the_messages_of_one_reply_go_a_chat_interval_apart_and_count_in_the_global_rate(
+        harness: Harness) -> None:
+    """A reply that becomes three messages (a long text in parts, words and then files) is three messages to
+    Telegram's limits: one a second to a chat, not back to back (each would meet a 429), and three of the
+    second's rate, not one (a briefing of words and a paper to thousands would go at twice the rate)."""
+    mono = HandMonotonic()
+    slept: list[float] = []
+    channel = TimedPartsChannel(harness.channel, mono)
+    d = paced(harness, channel, mono, slept, per_chat_interval=1.0, global_rate=3)
+    await enqueue(harness, "c1", "第一段\n第二段\n第三段")
+    await enqueue(harness, "c2", "另一位")
+    assert await drain(d) == 1.0  # c1's three messages filled the second; c2 waits for one to leave it
+    assert channel.times == [(0.0, "第一段"), (1.0, "第二段"), (2.0, "第三段")]
+    assert slept == [1.0, 1.0]
+    mono.now = 2.5  # the three were counted from the end of the reply (2.0): still within its second
+    assert await drain(d) == 0.5
+    mono.now = 3.0
+    await drain(d)
+    assert channel.times[-1] == (3.0, "另一位")
+
+
+async def test_a_reply_of_more_messages_than_a_seconds_rate_waits_for_an_empty_second(harness: Harness) -> None:
+    mono = HandMonotonic()
+    slept: list[float] = []
+    channel = TimedPartsChannel(harness.channel, mono)
+    d = paced(harness, channel, mono, slept, per_chat_interval=0.0, global_rate=2)
+    await enqueue(harness, "c1", "一")
+    await enqueue(harness, "c2", "二之一\n二之二\n二之三")
+    await drain(d)
+    assert [text for _, text in channel.times] == ["一"]  # c2's three do not fit beside c1's one
+    mono.now = 1.0
+    await drain(d)
+    assert [text for _, text in channel.times] == ["一", "二之一", "二之二", "二之三"]
+    assert slept == []  # no chat interval: the parts go back to back, as on WeCom (Pacing.part_interval 0)
+
+
+async def test_a_retried_reply_waits_before_its_first_message_only_as_the_dispatcher_paces_it(
+        harness: Harness, max_backoff: None) -> None:
+    """The second of three messages met a 429: the retry (after the wait Telegram named) sends the second at
+    once and the third a chat interval later."""
+    mono = HandMonotonic()
+    slept: list[float] = []
+    channel = TimedPartsChannel(harness.channel, mono)
+    d = paced(harness, channel, mono, slept, per_chat_interval=1.0, global_rate=30)
+    item = await enqueue(harness, "c1", "第一段\n第二段\n第三段")
+    channel.failures_at[2] = RateLimited(3.0)
+    await drain(d)
+    assert [text for _, text in channel.times] == ["第一段"] and slept == [1.0]
+    mono.now = 1.0 + 3.0
+    harness.clock.advance(seconds=3)
+    await drain(d)
+    assert channel.times[1:] == [(4.0, "第二段"), (5.0, "第三段")]
+    assert (await row(harness, item)).state == "sent"

@@ -18,7 +18,7 @@ from bot.channels.telegram import NAME, TelegramChannel, _chat_key, to_incoming
 from bot.channels.telegram_text import render_html, split_text
 from bot.files import FileStore
 from bot.messages import Button, Reply
-from tests.fakes import MovableClock
+from tests.fakes import Harness, MovableClock
 from tests.fakebotapi import PASS, FakeBotAPI, parse_telegram_html, utf16_len
 from tests.telegram_env import telegram_config
 
@@ -362,3 +362,73 @@ async def test_entries_that_are_not_updates_are_skipped_and_the_rest_stored(
     assert await channel._get_updates(None) == [good]
     assert "2 of 3 entries are not updates; skipped" in caplog.text
     assert _chat_key({"update_id": 9, "callback_query": {"message": "not an object"}}) == "telegram:update-9"
+
+
+# -- what an item costs, and its messages paced as Telegram limits them -----------------------------
+
+
+def test_an_item_costs_the_messages_it_becomes(channel: TelegramChannel, tmp_path: Path) -> None:
+    from bot.messages import OutFile
+
+    paper = OutFile(str(tmp_path / "简报.pdf"), "简报.pdf")
+    long_text = "\n".join(["一二三四五六七八九十" * 9] * 60)
+    cost = channel.cost
+    assert cost("1", "message", Reply("您好").to_json()) == 1
+    assert cost("1", "message", Reply(long_text).to_json()) == len(split_text(render_html(Reply(long_text)))) == 2
+    assert cost("1", "message", Reply("请查收", files=(paper,)).to_json()) == 1  # the words are the file's caption
+    assert cost("1", "message", Reply("请查收", files=(paper, paper)).to_json()) == 3
+    assert cost("1", "message", Reply(long_text, files=(paper,)).to_json()) == 3
+    assert cost("1", "message", Reply("", edit_message_id="5").to_json()) == 1
+    assert cost("1", "answer", {"callback_id": "q", "text": "已收到", "alert": False}) == 0
+
+
+async def test_replies_of_several_messages_meet_no_429_from_telegrams_flood_limits(tmp_path: Path,
+                                                                                harness: Harness) -> None:
+    """Against the fake's flood limits at Telegram's own figures (one message a second to a chat, here three a
+    second in all) on a clock the test moves: a long reply in two parts, words with two papers, and a short
+    message to a third chat all arrive without a single 429 (before, each reply of several messages went back
+    to back and met one)."""
+    from bot.dispatch import Dispatcher
+    from bot.config import OutboxConfig
+    from bot.messages import OutFile
+    from storage import outbox
+
+    mono = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        mono[0] += seconds
+
+    async with FakeBotAPI(per_chat_interval=1.0, global_rate=3) as fake:
+        fake.clock = lambda: mono[0]
+        config = telegram_config(tmp_path, fake, per_chat_interval=1.0)
+        files = FileStore(tmp_path / "files", MovableClock())
+        tg = TelegramChannel(config.telegram, files, 20)
+        await tg.start()
+        try:
+            d = Dispatcher(harness.db, {NAME: tg}, OutboxConfig(global_rate=3, per_chat_interval=1.0, max_attempts=5),
+                           harness.clock, monotonic=lambda: mono[0], sleep=sleep)
+            a, b, c = fake.user(7001), fake.user(7002), fake.user(7003)
+            paper = tmp_path / "简报.pdf"
+            paper.write_bytes(b"%PDF-1.4 briefing")
+            replies = [(a, Reply("\n".join(["一二三四五六七八九十" * 9] * 60), buttons=((Button("确认", "x:1"),),))),
+                       (b, Reply("请查收", files=(OutFile(str(paper), "简报.pdf"), OutFile(str(paper), "附件.pdf")))),
+                       (c, Reply("您好"))]
+            async with harness.db.transaction() as tx:
+                for user, reply in replies:
+                    await outbox.enqueue(tx, channel=NAME, chat_id=str(user.chat_id), op="message",
+                                         payload=reply.to_json(), policy="retry", now=harness.clock.now())
+            for _ in range(20):
+                wait = await d._tick()
+                if d._inflight:
+                    await asyncio.gather(*list(d._inflight.values()))
+                elif await harness.count("outbox", "state = 'pending'") == 0:
+                    break
+                else:
+                    mono[0] += wait
+            async with harness.db.snapshot() as q:
+                rows = await q.all("SELECT state, last_error FROM outbox ORDER BY id")
+        finally:
+            await tg.stop()
+        assert [(r["state"], r["last_error"]) for r in rows] == [("sent", None)] * 3
+        assert [code for _, code, _ in fake.errors] == []
+        assert [len(fake.messages_to(u.chat_id)) for u in (a, b, c)] == [2, 3, 1]

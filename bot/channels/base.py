@@ -53,13 +53,15 @@ class Rejected(DeliveryError):
 
 @dataclass(frozen=True)
 class Pacing:
-    """How fast a channel may be sent to: a gap between two messages to one chat, a rate for all chats
-    together, and limits per chat over sliding windows, as (messages, seconds) (WeCom: 30 a minute and
-    1 000 an hour to one member, beyond which it drops messages without a word)."""
+    """How fast a channel may be sent to: a gap between two items to one chat, a rate for all chats
+    together, limits per chat over sliding windows, as (messages, seconds) (WeCom: 30 a minute and
+    1 000 an hour to one member, beyond which it drops messages without a word), and a gap between two
+    messages of one item (Telegram: about one message a second to a chat, however a reply is cut up)."""
 
     per_chat_interval: float
     global_rate: float
     windows: tuple[tuple[int, float], ...] = ()
+    part_interval: float = 0.0
 
 
 Part = Callable[[], Awaitable[str]]  # sends one message of a reply, returns the channel's id of it
@@ -72,17 +74,24 @@ class Progress:
     text. Should a later one fail (a 5xx, WeCom's 45033 "too many at once", a crash), the retry sends on from
     the message that did not go, never from the first: the person would read the first ones twice. After each
     message that has more after it, `keep` stores the ids sent so far (the dispatcher writes them to the outbox
-    row); the last one is recorded with the item itself.
+    row); the last one is recorded with the item itself. `pause`, where the dispatcher gives one, is awaited
+    between two messages sent in one attempt (`Pacing.part_interval`); the first of an attempt is paced by the
+    dispatcher itself, as any item is.
     """
 
-    def __init__(self, sent: Sequence[str] = (), keep: Callable[[list[str]], Awaitable[None]] | None = None) -> None:
+    def __init__(self, sent: Sequence[str] = (), keep: Callable[[list[str]], Awaitable[None]] | None = None,
+                 pause: Callable[[], Awaitable[None]] | None = None) -> None:
         self.sent = list(sent)
         self._keep = keep
+        self._pause = pause
 
     async def send(self, parts: Sequence[Part]) -> SendResult:
+        first = len(self.sent)
         for index, part in enumerate(parts):
-            if index < len(self.sent):
+            if index < first:
                 continue  # went in an earlier attempt
+            if index > first and self._pause is not None:
+                await self._pause()
             self.sent.append(await part())
             if index < len(parts) - 1 and self._keep is not None:
                 await self._keep(list(self.sent))

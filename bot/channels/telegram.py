@@ -254,6 +254,17 @@ class TelegramChannel:
 
     # -- sending --------------------------------------------------------------------------
 
+    def cost(self, chat_id: str, op: str, payload: dict[str, Any]) -> int:
+        """How many messages an item becomes: the dispatcher counts each in the global rate and sends them a
+        chat's interval apart (Telegram: about one message a second to a chat, 30 a second in all)."""
+        if op != "message":
+            return 0  # a button's answer is not a message
+        reply = Reply.from_json(payload)
+        if reply.edit_message_id is not None:
+            return 1
+        html = render_html(reply)
+        return 1 if _captioned(reply, html) else len(split_text(html)) + len(reply.files)
+
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         try:
             if op == "answer":
@@ -290,7 +301,7 @@ class TelegramChannel:
             return SendResult()
         markup = _markup(reply)
         html = render_html(reply)
-        if len(reply.files) == 1 and 0 < utf16_len(html) <= CAPTION_LIMIT:  # counted as Telegram counts (UTF-16)
+        if _captioned(reply, html):
             # one file with its words and buttons is one message (a notice with its paper): were the words sent
             # apart, a 429 on the file would have the whole reply, words and all, sent again
             item = reply.files[0]
@@ -321,6 +332,11 @@ class TelegramChannel:
             if kind == "photo":
                 return await self.bot.send_photo(chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup)
             return await self.bot.send_document(chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup)
+
+
+def _captioned(reply: Reply, html: str) -> bool:
+    """Whether a reply goes as its one file with the words as its caption (measured as Telegram measures)."""
+    return len(reply.files) == 1 and 0 < utf16_len(html) <= CAPTION_LIMIT
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
