@@ -1550,6 +1550,8 @@ async def _standalone(args: argparse.Namespace) -> None:
     fake.callback_url = args.callback
     out_dir = Path(tempfile.mkdtemp(prefix="fakewecom-"))
     console = _Console(fake, out_dir)
+    for token in args.member:  # in the contact list from the start, as the office adds people before binding them
+        console.resolve(token)
     print(f"""Fake WeCom listening on {fake.api_base}; callbacks go to {args.callback}.
 Put this in the bot's configuration file, and the secret in its environment:
 
@@ -1563,7 +1565,7 @@ api_base = "{fake.api_base}"
     export LIAISON_WECOM_SECRET='{fake.corp_secret}'
 
 Files members receive are saved in {out_dir}.
-{_HELP}
+{_members(fake)}{_HELP}
 """, flush=True)
     loop = asyncio.get_running_loop()
     try:
@@ -1577,6 +1579,20 @@ Files members receive are saved in {out_dir}.
         await fake.stop()
 
 
+def _members(fake: FakeWeCom) -> str:
+    if not fake.members:
+        return ""
+    listed = ", ".join(f"{m.name} ({m.userid})" for m in fake.members.values())
+    return f"In the contact list: {listed}.\n"
+
+
+def _member_token(text: str) -> str:
+    userid, _, name = text.partition(":")
+    if not userid or not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: give USERID:名字, e.g. chenjing:陈静")
+    return text
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.fakewecom",
                                      description="A fake WeCom server and members, to try the liaison bot.")
@@ -1587,6 +1603,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--secret", default=DEFAULTS["corp_secret"])
     parser.add_argument("--token", default=DEFAULTS["token"])
     parser.add_argument("--aes-key", default=DEFAULTS["encoding_aes_key"])
+    parser.add_argument("--member", action="append", default=[], type=_member_token, metavar="USERID:名字",
+                        help="a member of the corp's contact list from the start, who can be sent messages before "
+                             "they first write (WeCom refuses a userid it does not know, 81013); repeatable")
     args = parser.parse_args(argv)
     try:
         asyncio.run(_standalone(args))

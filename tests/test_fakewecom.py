@@ -722,7 +722,8 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
     fake_port, bot_port = free_port(), free_port()
     fake = await asyncio.create_subprocess_exec(
         python, "-m", "tests.fakewecom", "--port", str(fake_port), "--callback",
-        f"http://127.0.0.1:{bot_port}/wecom", cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        f"http://127.0.0.1:{bot_port}/wecom", "--member", "wangjianguo:王建国", "--member", "chenjing:陈静",
+        "--member", "liuyang:刘洋", cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
     assert fake.stdin is not None and fake.stdout is not None
     lines: list[str] = []
@@ -805,7 +806,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
                 raise AssertionError(f"{label!r} not offered:\n{''.join(lines[-30:])}") from None
             return await say(typed, expect)
 
-        await say(f"@wangjianguo:王建国 绑定 {code}", "绑定成功")
+        await say(f"@wangjianguo 绑定 {code}", "绑定成功")
         await say("@wangjianguo 提交", "1. 建议")
         await choose("wangjianguo", "建议", "事由")
         await say("@wangjianguo 村道路灯维修", "具体内容")
@@ -814,11 +815,12 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         await choose("wangjianguo", "无附件", "确认提交")
         receipt = await choose("wangjianguo", "确认提交", r"LS-\d{4}-\d{4}")
         number = regex.search(r"LS-\d{4}-\d{4}", receipt).group(0)  # type: ignore[union-attr]
-        await say(f"@chenjing:陈静 /case {number}", "交办")
+        await seen(rf"→ 陈静 \(chenjing\):\n[^→]*新事项[^→]*{number}", start)  # the office is told at once
+        await say(f"@chenjing /case {number}", "交办")
         await choose("chenjing", "交办", "第一检察部")
         await choose("chenjing", "第一检察部", "专人催办")
         await choose("chenjing", "陈静", "已交由第一检察部承办")
-        await say(f"@liuyang:刘洋 /case {number}", "办结")
+        await say(f"@liuyang /case {number}", "办结")
         await choose("liuyang", "办结", "A类")
         await choose("liuyang", "A类：已解决或基本解决", "已完成")
         await say(f"@liuyang /case {number}", "起草答复")
@@ -832,6 +834,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         await choose("chenjing", "审批通过答复", "满意")
         await choose("wangjianguo", "满意", "不补充意见")
         await choose("wangjianguo", "不补充意见", "感谢您的评价和监督。")
+        await seen(r"→ 刘洋 \(liuyang\):\n[^→]*评价为：满意", start)  # the handler is told of the rating
     finally:
         if bot is not None:
             bot.terminate()
@@ -844,3 +847,5 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         assert conn.execute("SELECT state FROM matters").fetchall() == [("closed",)]
         assert conn.execute("SELECT rating FROM replies").fetchall() == [("satisfied",)]
+        # every message reached its member: the staff were in the contact list before they first wrote
+        assert conn.execute("SELECT state, chat_id, op FROM outbox WHERE state <> 'sent'").fetchall() == []

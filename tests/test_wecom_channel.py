@@ -474,6 +474,22 @@ async def test_staff_get_a_button_card_and_a_press_becomes_the_buttons_data(env:
     assert again is not None and again.action == ""  # an old card cannot be pressed twice: the core refuses ""
 
 
+async def test_a_cards_question_is_its_title_and_is_said_once(env: Env) -> None:
+    """A one-line question that fits a card's title (26 characters, 90236) is the title; it used to go under
+    a title "请选择：" of its own ("请选择：" / "请选择 LS-2026-0001 的承办部门："). A reply with a title keeps it, and
+    a longer question goes under "请选择："."""
+    await bind(env, "chenjing", staff=True)
+    cards = []
+    for reply in (choice_reply(2, "请选择 LS-2026-0001 的承办部门："),
+                  Reply("您对本次答复的评价：", title="答复评价", buttons=choice_reply(2).buttons),
+                  choice_reply(2, "请选择承办部门。交办后，承办部门的负责人会收到通知，并应在三日内指定承办人。")):
+        await env.channel.deliver("chenjing", "message", reply.to_json())
+        card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+        cards.append((card["main_title"]["title"], card.get("sub_title_text")))
+    assert cards == [("请选择 LS-2026-0001 的承办部门：", None), ("答复评价", "您对本次答复的评价："),
+                     ("请选择：", "请选择承办部门。交办后，承办部门的负责人会收到通知，并应在三日内指定承办人。")]
+
+
 async def test_a_press_answered_more_than_24_hours_late_does_not_spend_its_lapsed_code(env: Env) -> None:
     await bind(env, "chenjing", staff=True)
     await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())

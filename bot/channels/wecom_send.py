@@ -159,14 +159,15 @@ class WeComSender:
         keyed = [(f"b{index}", b.label, b.data) for index, b in enumerate(buttons, 1)]
         async with self.db.transaction() as tx:  # stored first: a press may come back at once
             await store.add_card(tx, task_id, chat_id, keyed, self.clock.now())
+        title, text = _card_words(reply, short, _)
         card: dict[str, Any] = {
             "card_type": "button_interaction",
-            "main_title": {"title": (reply.title if short and reply.title else _("Please choose:"))},
+            "main_title": {"title": title},  # required for this card type (90236)
             "task_id": task_id,
             "button_list": [{"text": label, "style": 1, "key": key} for key, label, _data in keyed],
         }
-        if short and reply.text:
-            card["sub_title_text"] = reply.text
+        if text:
+            card["sub_title_text"] = text
         return str((await self._send(chat_id, "template_card", card)).get("msgid", ""))
 
     async def _send_file(self, chat_id: str, item: OutFile) -> str:
@@ -313,6 +314,17 @@ class WeComSender:
                                      payload=Reply(make(_)).to_json(), policy="retry", now=now,
                                      person_id=person_id, dedup_key=f"wecom-{exc.errcode}:{hour}:{person_id}")
         self.app.dispatcher.wake()
+
+
+def _card_words(reply: Reply, short: bool, _: Translator) -> tuple[str, str]:
+    """A card's title and text. Its own title where it has one; else a one-line question that fits is the title
+    itself ("请选择 LS-2026-0001 的承办部门：" under "请选择：" said it twice); else "请选择：" over the text. A reply
+    too long for a card (not `short`) went as text before it, and the card only asks."""
+    if short and reply.title:
+        return reply.title, reply.text
+    if short and reply.text.strip() and "\n" not in reply.text and len(reply.text) <= CARD_TITLE_CHARS:
+        return reply.text, ""
+    return _("Please choose:"), reply.text if short else ""
 
 
 def _fits_card(buttons: list[Button]) -> bool:
