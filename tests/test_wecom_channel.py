@@ -490,6 +490,27 @@ async def test_a_cards_question_is_its_title_and_is_said_once(env: Env) -> None:
                      ("请选择：", "请选择承办部门。交办后，承办部门的负责人会收到通知，并应在三日内指定承办人。")]
 
 
+async def test_a_refused_press_whose_card_update_fails_is_not_told_twice_on_the_retry(env: Env) -> None:
+    """A refused press is answered by its text (WeCom has no pop-up) and the card marked "已失效". Should the card's
+    update fail (-1, busy), the retry updates the card and does not send the text again: what went is kept in
+    the answer's progress, as for a reply of several messages."""
+    await bind(env, "chenjing", staff=True)
+    await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
+    task = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]["task_id"]
+    payload = {"callback_id": f"{task}:rcREFUSED:b1:{int(env.clock.now().timestamp())}", "text": "此按钮已失效。",
+               "alert": True}
+    env.stub.script["/cgi-bin/message/update_template_card"] = [-1]
+    progress = Progress()
+    with pytest.raises(TemporaryFailure):
+        await env.channel.deliver("chenjing", "answer", payload, progress)
+    result = await env.channel.deliver("chenjing", "answer", payload, progress)
+    texts = [b["text"]["content"] for b in env.stub.calls("/cgi-bin/message/send") if b["msgtype"] == "text"]
+    assert texts == ["此按钮已失效。"]  # once
+    updates = env.stub.calls("/cgi-bin/message/update_template_card")
+    assert [u["button"]["replace_name"] for u in updates] == ["已失效", "已失效"]  # the failed one, then the retry
+    assert len(result.message_ids) == 1 and all(result.message_ids)
+
+
 async def test_a_press_answered_more_than_24_hours_late_does_not_spend_its_lapsed_code(env: Env) -> None:
     await bind(env, "chenjing", staff=True)
     await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())

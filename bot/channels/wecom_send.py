@@ -108,7 +108,7 @@ class WeComSender:
     async def deliver(self, chat_id: str, op: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         try:
             if op == "answer":
-                return await self._answer(chat_id, payload)
+                return await self._answer(chat_id, payload, progress)
             reply = Reply.from_json(payload)
             if reply.edit_message_id is not None:
                 return SendResult()  # a card's buttons are replaced when pressed (the answer); nothing else to do
@@ -210,21 +210,27 @@ class WeComSender:
             await store.save_media(tx, digest, shown, kind, media_id, now)
         return media_id
 
-    async def _answer(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
+    async def _answer(self, chat_id: str, payload: dict[str, Any], progress: Progress | None = None) -> SendResult:
         """A press answered: the card's buttons are replaced by what was chosen (update_template_card, with the
-        press's single-use response code), and a refusal, which WeCom cannot show in a pop-up, comes as text."""
-        task_id, response_code, key, pressed = (str(payload.get("callback_id") or "").split(":") + ["", "", ""])[:4]
-        viewer = await self._viewer(chat_id)
-        ids = []
+        press's single-use response code), and a refusal, which WeCom cannot show in a pop-up, comes as text
+        first. The two go through `progress`: should the card's update fail, its retry does not say the text
+        again."""
+        viewer = await self._viewer(chat_id)  # read with the claim (look_up): taken now, used or not
         alert, text = bool(payload.get("alert")), str(payload.get("text") or "")
-        if alert and text:
-            ids.append(await self._send_text(chat_id, text))
+        parts: list[Part] = [partial(self._send_text, chat_id, text)] if alert and text else []
+        parts.append(partial(self._update_card, chat_id, str(payload.get("callback_id") or ""), alert, viewer))
+        sent = await (progress or Progress()).send(parts)
+        return SendResult([message_id for message_id in sent.message_ids if message_id])
+
+    async def _update_card(self, chat_id: str, callback_id: str, alert: bool, viewer: Viewer) -> str:
+        """The pressed card shows what was chosen, or "无效" for a refused press; "" (it is not a message)."""
+        task_id, response_code, key, pressed = (callback_id.split(":") + ["", "", ""])[:4]
         async with self.db.snapshot() as q:
             card = await store.card(q, task_id) if task_id else None
         if card is None or card.userid != chat_id or not response_code or card.chosen_at is not None:
-            return SendResult(ids)
+            return ""
         if pressed.isdigit() and self.clock.now().timestamp() - int(pressed) > RESPONSE_CODE_VALID.total_seconds():
-            return SendResult(ids)  # answered too late (the bot was down): the code has lapsed
+            return ""  # answered too late (the bot was down): the code has lapsed
         found = card.button(key)
         replace = viewer._("Not valid") if alert or found is None else found[0]
         await self.api.call("POST", "/cgi-bin/message/update_template_card", body={
@@ -232,7 +238,7 @@ class WeComSender:
             "button": {"replace_name": replace}})
         async with self.db.transaction() as tx:
             await store.mark_chosen(tx, task_id, self.clock.now())
-        return SendResult(ids)
+        return ""
 
     async def look_up(self, q: Tx, chat_ids: list[str]) -> None:
         """Read, with the outbox's claim (one query for every member whose message starts now), how each of
