@@ -5,9 +5,10 @@ per `per_chat_interval` seconds; all chats of a channel together at most `global
 second. A channel may set its own pacing (`Channel.pacing`), with limits per chat over
 sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
 hour to one member, so its members are paced below both whatever the backlog, counting the
-messages an item becomes (`Channel.cost`: a long text is several). An item of several messages counts
-them all in the global rate, and where a channel limits each chat by the second (Telegram) its messages
-go `Pacing.part_interval` apart, not back to back. Pacing runs on the
+messages an item becomes (`Channel.cost`: a long text is several). The messages of one item each take
+their turn in the global rate, one at a time (an item needs one free place to start, so a reply of three
+is not held back by the single messages of a broadcast), and where a channel limits each chat by the
+second (Telegram) they go `Pacing.part_interval` apart, not back to back. Pacing runs on the
 monotonic clock (`monotonic`, and `sleep` for `flush`'s waits: both a seam, so that tests pace
 on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
 when its stored `not_before` has come by the wall clock or its delay has passed by the monotonic
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections import deque
@@ -173,7 +173,7 @@ class Dispatcher:
                 gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel))
                 if gap <= 0:
                     cost = self._cost(item)
-                    gap = max(self._window_gap(key, cost), self._global_gap(item.channel, cost))
+                    gap = self._window_gap(key, cost)
                 if gap > 0:
                     wait = min(wait, gap)
                     continue
@@ -182,18 +182,23 @@ class Dispatcher:
         if not starting:
             return wait
         self._claiming.update(key for key, _ in starting)
+        claimed: set[int] = set()
         try:
             async with self.db.transaction() as tx:
                 claimed = await outbox.claim(tx, [item.id for _, item in starting])
                 await self._look_up(tx, [item for _, item in starting if item.id in claimed])
+        except BaseException:
+            claimed = set()  # nothing was claimed (a full disk: `run` waits and ticks again)
+            raise
         finally:
             self._claiming.difference_update(key for key, _ in starting)
             self._claimed.set()
+            for key, item in starting:
+                if item.id not in claimed and item.op in RATED_OPS:
+                    self._unreserve(key)  # not sent: its places in the pace are free again
         for key, item in starting:
             if item.id in claimed:
                 self._inflight[key] = asyncio.create_task(self._send(key, item))
-            elif item.op in RATED_OPS:
-                self._release(key)
         return wait
 
     async def _look_up(self, q: Tx, items: list[Item]) -> None:
@@ -267,39 +272,63 @@ class Dispatcher:
                 gap = max(gap, at + seconds - now)
         return gap
 
-    def _global_gap(self, channel: str, messages: int = 1) -> float:
-        """Seconds until a rated send of `messages` messages may start; 0 if it may now.
+    def _global_gap(self, channel: str) -> float:
+        """Seconds until one more rated message may start; 0 if it may now.
 
         A send is counted from the moment it starts until one second after it ended: Telegram
         counts it when it arrives, which is somewhere in between, so however the sends of one
         second are spread out or bunched up on the way, no second ever sees more than the rate.
         (Counted from their starts, a burst sent late after a slow claim overlapped the next
-        burst at the server, and cost 429s.) An item of more messages than a second's rate waits for an
-        empty second, and then goes.
+        burst at the server, and cost 429s.) The messages of an item of several are counted each from
+        its own start (`_between_parts`).
         """
         now = self.monotonic()
         recent = self._recent.setdefault(channel, deque())
         while recent and now - recent[0] >= 1.0:
             recent.popleft()
-        slots = max(1, math.ceil(self.pacing(channel).global_rate))  # messages a second may hold
-        excess = len(recent) + self._rated_inflight.get(channel, 0) + min(messages, slots) - slots
-        if excess <= 0:
+        if len(recent) + self._rated_inflight.get(channel, 0) < self.pacing(channel).global_rate:
             return 0.0
-        if excess > len(recent):
+        if not recent:
             return 1.0  # all in flight: the first to end wakes the dispatcher
-        return 1.0 - (now - recent[excess - 1])
+        return 1.0 - (now - recent[0])
 
     def _reserve(self, key: tuple[str, str, str], cost: int = 1) -> None:
-        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + cost
+        """A rated send starts: its first message takes a place in the global rate (the others take theirs as
+        they go), and the whole item, `cost` messages, counts in the chat's windows when it ends."""
+        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + 1
         self._costs[key] = cost
         self._chat_free_at[key] = float("inf")  # until it has ended; then the interval runs from there
+
+    def _unreserve(self, key: tuple[str, str, str]) -> None:
+        """A reserved send that did not start (not claimed): as if it had never been reserved."""
+        self._rated_inflight[key[0]] -= 1
+        self._costs.pop(key, None)
+        self._chat_free_at[key] = 0.0  # it was free (the reservation needed that), and nothing went
+
+    def _between_parts(self, key: tuple[str, str, str]) -> Callable[[], Awaitable[None]]:
+        """Awaited between two messages of one item (`Progress`): the one that went is counted in the global
+        rate from now, as any send that ended; the next waits the channel's `part_interval` (a chat's second on
+        Telegram) and its own turn in the global rate."""
+        channel = key[0]
+
+        async def pause() -> None:
+            self._rated_inflight[channel] -= 1
+            self._recent.setdefault(channel, deque()).append(self.monotonic())
+            try:
+                if (interval := self.pacing(channel).part_interval) > 0:
+                    await self.sleep(interval)
+                while (gap := self._global_gap(channel)) > 0:
+                    await self.sleep(gap)
+            finally:  # the next message is in flight (or, cancelled, the item's end releases it)
+                self._rated_inflight[channel] += 1
+        return pause
 
     def _release(self, key: tuple[str, str, str]) -> None:
         """A rated send has ended (or was not made): its chat's interval and the global second run from now."""
         now = self.monotonic()
         cost = self._costs.pop(key, 1)
-        self._rated_inflight[key[0]] -= cost
-        self._recent.setdefault(key[0], deque()).extend([now] * cost)
+        self._rated_inflight[key[0]] -= 1
+        self._recent.setdefault(key[0], deque()).append(now)
         pacing = self.pacing(key[0])
         if pacing.windows:  # counted whether or not it arrived: a failed send may have
             self._window_sends.setdefault(key, deque()).append((now, cost))
@@ -347,10 +376,9 @@ class Dispatcher:
                 raise TemporaryFailure(f"channel {item.channel} not running")
             try:
                 payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
-                gap = self.pacing(item.channel).part_interval if item.op in RATED_OPS else 0.0
                 result = await channel.deliver(item.chat_id, item.op, payload,
                                                Progress(item.sent, partial(self._keep_progress, item.id),
-                                                        partial(self.sleep, gap) if gap > 0 else None))
+                                                        self._between_parts(key) if item.op in RATED_OPS else None))
             finally:
                 end()
         except RateLimited as exc:

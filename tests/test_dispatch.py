@@ -833,37 +833,37 @@ def paced(harness: Harness, channel: RecordingChannel, mono: HandMonotonic, slep
 async def test_the_messages_of_one_reply_go_a_chat_interval_apart_and_count_in_the_global_rate(
         harness: Harness) -> None:
     """A reply that becomes three messages (a long text in parts, words and then files) is three messages to
-    Telegram's limits: one a second to a chat, not back to back (each would meet a 429), and three of the
-    second's rate, not one (a briefing of words and a paper to thousands would go at twice the rate)."""
+    Telegram's limits: one a second to a chat, not back to back (each would meet a 429), and each counted in the
+    second's rate, not the reply once (a briefing of words and a paper to thousands went at twice the rate)."""
     mono = HandMonotonic()
     slept: list[float] = []
     channel = TimedPartsChannel(harness.channel, mono)
-    d = paced(harness, channel, mono, slept, per_chat_interval=1.0, global_rate=3)
+    d = paced(harness, channel, mono, slept, per_chat_interval=1.0, global_rate=1)
     await enqueue(harness, "c1", "第一段\n第二段\n第三段")
     await enqueue(harness, "c2", "另一位")
-    assert await drain(d) == 1.0  # c1's three messages filled the second; c2 waits for one to leave it
+    assert await drain(d) == 1.0  # c1's last message went at 2.0: the second is full until 3.0
     assert channel.times == [(0.0, "第一段"), (1.0, "第二段"), (2.0, "第三段")]
     assert slept == [1.0, 1.0]
-    mono.now = 2.5  # the three were counted from the end of the reply (2.0): still within its second
+    mono.now = 2.5
     assert await drain(d) == 0.5
     mono.now = 3.0
     await drain(d)
     assert channel.times[-1] == (3.0, "另一位")
 
 
-async def test_a_reply_of_more_messages_than_a_seconds_rate_waits_for_an_empty_second(harness: Harness) -> None:
+async def test_each_message_of_a_reply_waits_its_turn_in_the_global_rate(harness: Harness) -> None:
+    """Without a chat interval (WeCom's, the console's) the messages of one reply still take one place each in the
+    second's rate; and the reply needs one free place to start, so the single messages of a broadcast going on
+    beside it never hold it back until they are done."""
     mono = HandMonotonic()
     slept: list[float] = []
     channel = TimedPartsChannel(harness.channel, mono)
     d = paced(harness, channel, mono, slept, per_chat_interval=0.0, global_rate=2)
-    await enqueue(harness, "c1", "一")
-    await enqueue(harness, "c2", "二之一\n二之二\n二之三")
+    await enqueue(harness, "c0", "广播")
+    await enqueue(harness, "c1", "一之一\n一之二\n一之三")
     await drain(d)
-    assert [text for _, text in channel.times] == ["一"]  # c2's three do not fit beside c1's one
-    mono.now = 1.0
-    await drain(d)
-    assert [text for _, text in channel.times] == ["一", "二之一", "二之二", "二之三"]
-    assert slept == []  # no chat interval: the parts go back to back, as on WeCom (Pacing.part_interval 0)
+    assert channel.times == [(0.0, "广播"), (0.0, "一之一"), (1.0, "一之二"), (1.0, "一之三")]
+    assert slept == [1.0]  # the second message waited for the second to have room; the third went beside it
 
 
 async def test_a_retried_reply_waits_before_its_first_message_only_as_the_dispatcher_paces_it(
@@ -883,3 +883,29 @@ async def test_a_retried_reply_waits_before_its_first_message_only_as_the_dispat
     await drain(d)
     assert channel.times[1:] == [(4.0, "第二段"), (5.0, "第三段")]
     assert (await row(harness, item)).state == "sent"
+
+
+async def test_a_claim_refused_by_a_full_disk_leaves_no_chat_waiting_for_ever(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim's transaction fails (the disk is full): nothing was sent, so nothing is counted — the chat's
+    place and the second's are free again, and once the disk has room the messages go at once (before, the chat
+    was held as if its send were still under way, until a restart)."""
+    import sqlite3
+
+    mono = HandMonotonic()
+    d = dispatcher(harness, per_chat_interval=1.0, global_rate=2, monotonic=mono)
+    await enqueue(harness, "c1", "一")
+    await enqueue(harness, "c2", "二")
+    real_claim = outbox.claim
+
+    async def full(*args: Any, **kwargs: Any) -> set[int]:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(outbox, "claim", full)
+    with pytest.raises(sqlite3.OperationalError):
+        await d._tick()
+    assert d._rated_inflight["test"] == 0 and harness.channel.sent == []
+    monkeypatch.setattr(outbox, "claim", real_claim)
+    await drain(d)  # the same moment: nothing to wait out
+    assert texts(harness.channel) == [("c1", "一"), ("c2", "二")]
+    assert d._rated_inflight["test"] == 0
