@@ -1,16 +1,10 @@
 """Sending the outbox: in order per chat, within the transport's rates, with retry.
 
-Each chat gets its messages one at a time, in the order they were written, at most one
-per `per_chat_interval` seconds; all chats of a channel together at most `global_rate` a
-second. A channel may set its own pacing (`Channel.pacing`), with limits per chat over
-sliding windows: WeCom drops, without a word, what passes 30 messages a minute or 1 000 an
-hour to one member, so its members are paced below both whatever the backlog, counting the
-messages an item becomes (`Channel.cost`: a long text is several). The messages of one item each take
-their turn in the global rate, one at a time (an item needs one free place to start, so a reply of three
-is not held back by the single messages of a broadcast), and where a channel limits each chat by the
-second (Telegram) they go `Pacing.part_interval` apart, not back to back. Pacing runs on the
-monotonic clock (`monotonic`, and `sleep` for `flush`'s waits: both a seam, so that tests pace
-on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
+Each chat gets its messages one at a time, in the order they were written, within the
+channel's pace (bot/pacing.py: a chat's interval, the channel's rate a second, WeCom's windows
+per member, the messages of one item apart). Pacing runs on the monotonic clock (`monotonic`,
+and `sleep` for `flush`'s waits and between the messages of one item: both a seam, so that tests
+pace on a clock they move instead of waiting for the real one), and so do retry delays: a retry is due
 when its stored `not_before` has come by the wall clock or its delay has passed by the monotonic
 one, whichever is first, so a wall clock stepped back (an NTP correction, an operator) never holds
 a retry for the hours it was stepped (issue 15 item 12); one stepped forward only makes a back-off
@@ -34,13 +28,13 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from functools import partial
 
 from bot.channels.base import (Channel, MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure,
                               Unreachable)
+from bot.pacing import RATED_OPS, Pace
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.files import FileStore
@@ -53,13 +47,6 @@ from storage.outbox import Item
 
 log = logging.getLogger(__name__)
 
-RATED_OPS = frozenset({"message"})  # button answers are not messages: no chat or global rate applies
-
-
-def _window_key(channel: str, chat_id: str) -> tuple[str, str, str]:
-    """Whose sliding windows a send counts in (`Pacing.windows`): the member's, whatever the op (the rated
-    messages' own queue key, so that their gap is computed from everything the member was sent)."""
-    return (channel, chat_id, "message")
 MAX_WAIT = timedelta(hours=1)  # longer than any back-off (300 s) or 429 the dispatcher waits out
 
 
@@ -86,12 +73,8 @@ class Dispatcher:
         self._claimed = asyncio.Event()  # set whenever a claim (by any tick) has finished
         # sends that end while another's mark is being committed are recorded together, in one commit
         self._record_sent: GroupCommit[tuple[int, dict[str, object]], None] = GroupCommit(self._write_sent_marks)
-        self._chat_free_at: dict[tuple[str, str, str], float] = {}
-        self._recent: dict[str, deque[float]] = {}  # per channel: when the rated sends of the last second ended
-        self._rated_inflight: dict[str, int] = {}
-        self._window_sends: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}  # (ended, messages)
-        self._costs: dict[tuple[str, str, str], int] = {}
-        self._remembered: set[str] = set()  # channels whose sends before this process are counted
+        # the pace reads the dispatcher's clock and sleep as they are when it runs: a test sets its own after
+        self.pace = Pace(channels, config, lambda: self.monotonic(), lambda seconds: self.sleep(seconds))
         self._retry_due: dict[int, float] = {}  # outbox id → monotonic time its retry is due (item 12)
         self.health = StorageHealth()  # the app's, shared with the inbox: a full disk (bot/health.py)
         self._wake = asyncio.Event()
@@ -170,14 +153,14 @@ class Dispatcher:
             if item.op in RATED_OPS:
                 # the cheap checks first: what the item costs (its payload read, a channel's measure of its
                 # text) only for a chat whose turn it is
-                gap = max(self._chat_free_at.get(key, 0.0) - self.monotonic(), self._global_gap(item.channel))
+                gap = self.pace.turn(key)
                 if gap <= 0:
-                    cost = self._cost(item)
-                    gap = self._window_gap(key, cost)
+                    cost = self.pace.cost(item.channel, item.chat_id, item.op, item.payload)
+                    gap = self.pace.window_gap(key, cost)
                 if gap > 0:
                     wait = min(wait, gap)
                     continue
-                self._reserve(key, cost)
+                self.pace.reserve(key, cost)
             starting.append((key, item))
         if not starting:
             return wait
@@ -195,7 +178,7 @@ class Dispatcher:
             self._claimed.set()
             for key, item in starting:
                 if item.id not in claimed and item.op in RATED_OPS:
-                    self._unreserve(key)  # not sent: its places in the pace are free again
+                    self.pace.unreserve(key)  # not sent: its places in the pace are free again
         for key, item in starting:
             if item.id in claimed:
                 self._inflight[key] = asyncio.create_task(self._send(key, item))
@@ -213,128 +196,19 @@ class Dispatcher:
         """Once per channel with windows: count what it sent in its longest window before this process
         started (a restart must not reset a member's hour: WeCom's 1 000 an hour outlives the process)."""
         for name in list(self.channels):
-            windows = self.pacing(name).windows
-            if not windows or name in self._remembered:
+            windows = self.pace.pacing(name).windows
+            if not windows or name in self.pace.remembered:
                 continue
-            self._remembered.add(name)
+            self.pace.remembered.add(name)
             longest = timedelta(seconds=max(seconds for _, seconds in windows))
-            now, mono = self.clock.now(), self.monotonic()
+            now = self.clock.now()
             async with self.db.snapshot() as q:
                 sent = await outbox.sent_since(q, name, now - longest)
-            for chat_id, op, payload, sent_at in sent:
-                ago = (now - sent_at).total_seconds()
-                if op in RATED_OPS:
-                    cost = self._cost_of(name, chat_id, op, payload)
-                elif not (cost := self._unrated_cost(name, chat_id, op, payload)):
-                    continue
-                self._window_sends.setdefault(_window_key(name, chat_id), deque()).append((mono - ago, cost))
+            self.pace.remember(name, sent, now)
 
     def pacing(self, channel: str) -> Pacing:
         """The channel's own pacing, else the [outbox] settings."""
-        own = getattr(self.channels.get(channel), "pacing", None)
-        if isinstance(own, Pacing):
-            return own
-        return Pacing(self.config.per_chat_interval, self.config.global_rate,
-                      part_interval=self.config.per_chat_interval)
-
-    def _cost(self, item: Item) -> int:
-        """How many of the transport's messages the item becomes (at least one)."""
-        return self._cost_of(item.channel, item.chat_id, item.op, item.payload)
-
-    def _cost_of(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
-        cost = getattr(self.channels.get(channel), "cost", None)
-        return max(1, int(cost(chat_id, op, payload))) if callable(cost) else 1
-
-    def _unrated_cost(self, channel: str, chat_id: str, op: str, payload: dict[str, object]) -> int:
-        """The messages a send that is not paced still becomes, on a channel whose members' windows count them (a
-        WeCom alert is a text message): counted in the member's windows, so what follows stays within them."""
-        cost = getattr(self.channels.get(channel), "cost", None)
-        return int(cost(chat_id, op, payload)) if callable(cost) and self.pacing(channel).windows else 0
-
-    def _window_gap(self, key: tuple[str, str, str], cost: int) -> float:
-        """Seconds until `cost` more messages fit every window of the chat's channel; 0 if they do now."""
-        windows = self.pacing(key[0]).windows
-        sends = self._window_sends.get(key)
-        if not windows or not sends:
-            return 0.0
-        now = self.monotonic()
-        longest = max(seconds for _, seconds in windows)
-        while sends and now - sends[0][0] >= longest:
-            sends.popleft()
-        gap = 0.0
-        for limit, seconds in windows:
-            inside = [(at, n) for at, n in sends if now - at < seconds]
-            used = sum(n for _, n in inside)
-            for at, n in inside:  # the oldest leave the window first
-                if used + cost <= limit:
-                    break
-                used -= n
-                gap = max(gap, at + seconds - now)
-        return gap
-
-    def _global_gap(self, channel: str) -> float:
-        """Seconds until one more rated message may start; 0 if it may now.
-
-        A send is counted from the moment it starts until one second after it ended: Telegram
-        counts it when it arrives, which is somewhere in between, so however the sends of one
-        second are spread out or bunched up on the way, no second ever sees more than the rate.
-        (Counted from their starts, a burst sent late after a slow claim overlapped the next
-        burst at the server, and cost 429s.) The messages of an item of several are counted each from
-        its own start (`_between_parts`).
-        """
-        now = self.monotonic()
-        recent = self._recent.setdefault(channel, deque())
-        while recent and now - recent[0] >= 1.0:
-            recent.popleft()
-        if len(recent) + self._rated_inflight.get(channel, 0) < self.pacing(channel).global_rate:
-            return 0.0
-        if not recent:
-            return 1.0  # all in flight: the first to end wakes the dispatcher
-        return 1.0 - (now - recent[0])
-
-    def _reserve(self, key: tuple[str, str, str], cost: int = 1) -> None:
-        """A rated send starts: its first message takes a place in the global rate (the others take theirs as
-        they go), and the whole item, `cost` messages, counts in the chat's windows when it ends."""
-        self._rated_inflight[key[0]] = self._rated_inflight.get(key[0], 0) + 1
-        self._costs[key] = cost
-        self._chat_free_at[key] = float("inf")  # until it has ended; then the interval runs from there
-
-    def _unreserve(self, key: tuple[str, str, str]) -> None:
-        """A reserved send that did not start (not claimed): as if it had never been reserved."""
-        self._rated_inflight[key[0]] -= 1
-        self._costs.pop(key, None)
-        self._chat_free_at[key] = 0.0  # it was free (the reservation needed that), and nothing went
-
-    def _between_parts(self, key: tuple[str, str, str]) -> Callable[[], Awaitable[None]]:
-        """Awaited between two messages of one item (`Progress`): the one that went is counted in the global
-        rate from now, as any send that ended; the next waits the channel's `part_interval` (a chat's second on
-        Telegram) and its own turn in the global rate."""
-        channel = key[0]
-
-        async def pause() -> None:
-            self._rated_inflight[channel] -= 1
-            self._recent.setdefault(channel, deque()).append(self.monotonic())
-            try:
-                if (interval := self.pacing(channel).part_interval) > 0:
-                    await self.sleep(interval)
-                while (gap := self._global_gap(channel)) > 0:
-                    await self.sleep(gap)
-            finally:  # the next message is in flight (or, cancelled, the item's end releases it)
-                self._rated_inflight[channel] += 1
-        return pause
-
-    def _release(self, key: tuple[str, str, str]) -> None:
-        """A rated send has ended (or was not made): its chat's interval and the global second run from now."""
-        now = self.monotonic()
-        cost = self._costs.pop(key, 1)
-        self._rated_inflight[key[0]] -= 1
-        self._recent.setdefault(key[0], deque()).append(now)
-        pacing = self.pacing(key[0])
-        if pacing.windows:  # counted whether or not it arrived: a failed send may have
-            self._window_sends.setdefault(key, deque()).append((now, cost))
-        free_at = self._chat_free_at.get(key, 0.0)
-        self._chat_free_at[key] = max(now + pacing.per_chat_interval,
-                                      free_at if free_at != float("inf") else 0.0)
+        return self.pace.pacing(channel)
 
     async def _send(self, key: tuple[str, str, str], item: Item) -> None:
         ended = False
@@ -343,12 +217,10 @@ class Dispatcher:
             nonlocal ended
             if not ended and item.op in RATED_OPS:
                 ended = True
-                self._release(key)
+                self.pace.release(key)
             elif not ended:  # not paced, but a message all the same where the channel says so: in the windows
                 ended = True
-                if cost := self._unrated_cost(item.channel, item.chat_id, item.op, item.payload):
-                    self._window_sends.setdefault(_window_key(item.channel, item.chat_id), deque()).append(
-                        (self.monotonic(), cost))
+                self.pace.count_unpaced(item.channel, item.chat_id, item.op, item.payload)
 
         try:
             await self._attempt(key, item, end)
@@ -378,12 +250,12 @@ class Dispatcher:
                 payload = item.payload if self.files is None else self.files.resolve_payload(item.payload)
                 result = await channel.deliver(item.chat_id, item.op, payload,
                                                Progress(item.sent, partial(self._keep_progress, item.id),
-                                                        self._between_parts(key) if item.op in RATED_OPS else None))
+                                                        self.pace.between_parts(key) if item.op in RATED_OPS else None))
             finally:
                 end()
         except RateLimited as exc:
             # Nothing was delivered and nothing failed: a 429 does not use up an attempt.
-            self._chat_free_at[key] = max(self._chat_free_at.get(key, 0.0), self.monotonic() + exc.retry_after)
+            self.pace.hold(key, exc.retry_after)
             await self._later(item, exc.retry_after, f"429 retry after {exc.retry_after}", refund=True)
         except TemporaryFailure as exc:
             await self._retry_or_fail(item, attempts, f"temporary: {exc}")

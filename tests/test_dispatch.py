@@ -904,8 +904,8 @@ async def test_a_claim_refused_by_a_full_disk_leaves_no_chat_waiting_for_ever(
     monkeypatch.setattr(outbox, "claim", full)
     with pytest.raises(sqlite3.OperationalError):
         await d._tick()
-    assert d._rated_inflight["test"] == 0 and harness.channel.sent == []
+    assert d.pace._rated_inflight["test"] == 0 and harness.channel.sent == []
     monkeypatch.setattr(outbox, "claim", real_claim)
     await drain(d)  # the same moment: nothing to wait out
     assert texts(harness.channel) == [("c1", "一"), ("c2", "二")]
-    assert d._rated_inflight["test"] == 0
+    assert d.pace._rated_inflight["test"] == 0
