@@ -161,13 +161,13 @@ async def heads_cost(backlog: int, workdir: Path, repeat: int = 20) -> tuple[flo
             started = time.perf_counter()
             for _ in range(repeat):
                 async with app.db.snapshot() as q:
-                    await outbox.heads(q, now)
+                    await outbox.heads(q, now, ["telegram"])
             timings.append((time.perf_counter() - started) / repeat * 1000)
             async with app.db.transaction() as tx:  # half of the backlog sent
                 await tx.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending' AND id % 2 = 0")
         async with app.db.snapshot() as q:
             plan = [str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
-                                                     (outbox.NOTIFICATION, ts(now), 500))]
+                                                     (outbox.NOTIFICATION, "telegram", ts(now), 500))]
     finally:
         await app.close()
     return timings[0], timings[1], plan

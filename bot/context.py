@@ -61,8 +61,9 @@ class Context:
 
     def translator(self, locale: str | None, channel: str | None = None) -> Translator:
         """A translator for `locale`, with the text budget of `channel` (else of the chat answered)."""
-        return Translator(locale or self.config.default_locale, self.config.unit.tz, self.config.terms,
-                          traits_of(channel or self.inc.channel).budget)
+        traits = traits_of(channel or self.inc.channel)
+        return Translator(locale or self.config.default_locale, self.config.unit.tz, self.config.terms, traits.budget,
+                          traits.words)
 
     @property
     def traits(self) -> ChannelTraits:
@@ -74,15 +75,18 @@ class Context:
         await self._enqueue(self.inc.channel, self.inc.chat_id, "message", reply.to_json(), "retry",
                             person_id=self.person.id if self.person else None, priority=ANSWER)
 
-    async def answer(self, text: str = "", *, alert: bool = False) -> None:
-        """Acknowledge a button press, once (Telegram allows one answer per press)."""
+    async def answer(self, text: str = "", *, alert: bool = False, unchanged: bool = False) -> None:
+        """Acknowledge a button press, once (Telegram allows one answer per press). `unchanged`: the press did
+        nothing (a dialogue to finish first, a failure): a channel that marks the pressed choice on its message
+        (WeCom's cards, which then cannot be pressed again) leaves it as it was, to be pressed again."""
         if self.inc.callback_id is None or self.answered:
             return
         self.answered = True
+        payload: dict[str, object] = {"callback_id": self.inc.callback_id, "text": text, "alert": alert}
+        if unchanged:
+            payload["unchanged"] = True
         # A second answer is refused and a late one is useless: never retry it blindly.
-        await self._enqueue(self.inc.channel, self.inc.chat_id, "answer",
-                            {"callback_id": self.inc.callback_id, "text": text, "alert": alert}, "hold",
-                            priority=ANSWER)
+        await self._enqueue(self.inc.channel, self.inc.chat_id, "answer", payload, "hold", priority=ANSWER)
 
     async def notify(
         self,

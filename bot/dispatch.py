@@ -41,7 +41,7 @@ from bot.files import FileStore
 from bot.group_commit import GroupCommit
 from bot.health import StorageHealth, is_disk_full
 from bot.waiting import wait_a_while
-from storage import outbox
+from storage import outbox, people
 from storage.db import Database, Tx
 from storage.outbox import Item
 
@@ -138,7 +138,7 @@ class Dispatcher:
         mono = self.monotonic()
         overdue = [item_id for item_id, due in self._retry_due.items() if due <= mono]
         async with self.db.snapshot() as q:
-            items = await outbox.heads(q, self.clock.now())
+            items = await outbox.heads(q, self.clock.now(), list(self.channels))
             if overdue:  # due by the monotonic clock, not yet by a wall clock stepped back
                 known = {item.id for item in items}
                 items += [item for item in await outbox.heads_among(q, overdue) if item.id not in known]
@@ -265,7 +265,7 @@ class Dispatcher:
             else:
                 await self._give_up(item, "held", f"maybe delivered: {exc}")
         except Unreachable as exc:
-            await self._give_up(item, "blocked", str(exc))
+            await self._blocked(item, str(exc))
         except Rejected as exc:
             await self._give_up(item, "failed", f"rejected: {exc}")
         else:
@@ -320,6 +320,24 @@ class Dispatcher:
             async with self.db.transaction() as tx:
                 await outbox.retry_later(tx, item.id, self.clock.now() + timedelta(seconds=seconds), error,
                                          ambiguous=ambiguous, refund=refund)
+        await self._until_stored(write)
+
+    async def _blocked(self, item: Item, error: str) -> None:
+        """The chat cannot be reached (the bot blocked, the member gone from the corp): recorded `blocked` for the
+        office; and a message written for a person bound on another channel too goes there instead, once, so
+        that what they are owed still reaches them."""
+        log.warning("outbox %s: blocked (%s)", item.id, error)
+
+        async def write() -> None:
+            async with self.db.transaction() as tx:
+                await outbox.give_up(tx, item.id, "blocked", error)
+                person_id, resent = await outbox.owner(tx, item.id)
+                if item.op != "message" or item.sent or person_id is None or resent:
+                    return  # an answer to a press there, a reply half delivered, or a copy already
+                others = [chat for chat in await people.chats_of(tx, person_id)
+                          if chat != (item.channel, item.chat_id) and chat[0] in self.channels]
+                if others:
+                    await outbox.send_elsewhere(tx, item.id, others[0], self.clock.now())
         await self._until_stored(write)
 
     async def _give_up(self, item: Item, state: str, error: str) -> None:

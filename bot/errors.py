@@ -72,4 +72,4 @@ class DialogOpenError(UserError):
     dialogue is open and how to leave it (/cancel), and shows its step again."""
 
     def __init__(self) -> None:
-        super().__init__(N_("Please finish or /cancel what you are doing first."))  # said when none is open after all
+        super().__init__(N_("Please finish or {/cancel} what you are doing first."))  # said when none is open after all

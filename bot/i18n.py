@@ -10,6 +10,10 @@ the regulation the bot implements, which a message cites as `{regulation}` witho
 passing it (`terms.regulation`, `terms.regulation_en`); and the English names of Chinese proper
 names (`terms.english_names`): in English, a parameter that is exactly such a name, a department
 or the unit, reads `第二检察部 (Second Procuratorial Department)`; unconfigured, the Chinese alone.
+
+A message names a command a person may type as `{/my}`, also without its caller passing it: `/my`, or,
+in Chinese on a channel whose members type words (`ChannelTraits.words`: WeCom), `“我的”`
+(`messages.TYPED_WORDS`), set into the sentence without the spaces "/my" needs ("发送“我的”可随时查看").
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -29,7 +34,7 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.messages import TELEGRAM_TRAITS, TextBudget
+from bot.messages import TELEGRAM_TRAITS, TYPED_WORDS, TextBudget
 
 log = logging.getLogger(__name__)
 _Date = date  # the class has a method named `date`
@@ -97,6 +102,17 @@ def _catalog(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+_WORD_OPEN, _WORD_CLOSE = "\ue000", "\ue001"  # around a command's words until the sentence is made (private use)
+_CJK = "\u2e80-\u9fff\uff00-\uffef"
+_SPACED_OPEN = re.compile(f"(?<=[{_CJK}]) ?{_WORD_OPEN}|{_WORD_OPEN}")
+_SPACED_CLOSE = re.compile(f"{_WORD_CLOSE} ?(?=[{_CJK}])|{_WORD_CLOSE}")
+
+
+def _set_words(text: str) -> str:
+    """A command's words set into a Chinese sentence: the spaces "/my" needed beside Chinese text removed."""
+    return _SPACED_CLOSE.sub("", _SPACED_OPEN.sub("", text))
+
+
 @cache
 def _babel_locale(locale: str) -> Locale:
     # One Locale per language for the process: parsing one costs more than a handler's query, and Babel
@@ -119,10 +135,12 @@ def _hours_minutes(locale: str, hour: int, minute: int) -> str:
 class Translator:
     """Everything a handler needs to speak one person's language."""
 
-    def __init__(self, locale: str, tz: ZoneInfo, terms: Terms = Terms(), budget: TextBudget | None = None) -> None:
+    def __init__(self, locale: str, tz: ZoneInfo, terms: Terms = Terms(), budget: TextBudget | None = None,
+                 words: bool = False) -> None:
         if locale not in SUPPORTED:
             raise ValueError(locale)
         self.locale = locale
+        self.words = words and locale.startswith("zh")  # commands named by their words (`command`)
         # how much text the reader's channel holds in one reply (bot/messages.py TextBudget)
         self.budget = budget or TELEGRAM_TRAITS.budget
         self.tz = tz
@@ -134,9 +152,18 @@ class Translator:
         text = self._catalog.gettext(message)
         if "{regulation}" in text:
             params = {"regulation": self.regulation, **params}
+        if "{/" in text:
+            params = {**{f"/{name}": self.command(name) for name in TYPED_WORDS}, **params}
         if not params:
             return text
-        return text.format(**{k: self._param(v) for k, v in params.items()})
+        text = text.format(**{k: self._param(v) for k, v in params.items()})
+        return _set_words(text) if self.words and _WORD_OPEN in text else text
+
+    def command(self, name: str) -> str:
+        """How a message names the command `name` to this reader: "/my", or its typed words (see the module)."""
+        if self.words and name in TYPED_WORDS:
+            return f"{_WORD_OPEN}“{TYPED_WORDS[name]}”{_WORD_CLOSE}"
+        return f"/{name}"
 
     @property
     def regulation(self) -> str:

@@ -338,7 +338,8 @@ class InboxProcessor:
 
         locale = initial_locale(self.config, person, inc.language_code)
         ctx = Context(tx, inc, now, self.config, person,
-                      Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget),
+                      Translator(locale, self.config.unit.tz, self.config.terms, traits_of(inc.channel).budget,
+                                 traits_of(inc.channel).words),
                       inbox_id=entry.id, dialog=arrival.dialog, dialog_read=True, channels=frozenset(self.channels),
                       prepared=self._prepared.get(entry.id), records=RECORDS)
         if entry.id in self._over_limit:
@@ -365,4 +366,4 @@ class InboxProcessor:
             ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id, records=RECORDS)
             await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
                                     "Please try again later, or contact the liaison office.")))
-            await ctx.answer()
+            await ctx.answer(unchanged=True)  # nothing was changed: the button may be pressed again

@@ -82,7 +82,7 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
                                detail={"channel": ctx.inc.channel})
         open_dialog = await dialogs.load(ctx.tx, ctx.actor)
         if isinstance(refusal, DialogOpenError) and open_dialog is not None:
-            await ctx.answer()
+            await ctx.answer(unchanged=True)  # the press did nothing: pressed again once the dialogue is done
             await _in_dialogue(ctx, routes, open_dialog)
         else:
             if refusal.closes_dialog and open_dialog is not None:
@@ -105,13 +105,13 @@ async def _route(ctx: Context, routes: Routes) -> None:
             return await _unbound(ctx, routes)
         handler = routes.commands.get(name)
         if handler is None:
-            raise UserError("Unknown command. Send /help to see what you can do.")
+            raise UserError("Unknown command. Send {/help} to see what you can do.")
         if dialog is not None and name not in routes.dialog_commands:
             return await _in_dialogue(ctx, routes, dialog)
         await handler(ctx)
         if dialog is not None and ctx.dialog is not None:  # /help, /my, /lang: the dialogue waits where it was
             await ctx.reply(Reply(ctx._("You have still not finished {what}. Continue where you left off, or send "
-                                        "/cancel to leave it.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
+                                        "{/cancel} to leave it.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
         return
     if inc.action is not None:
         namespace, parts = callbacks.decode(inc.action)
@@ -136,7 +136,7 @@ async def _route(ctx: Context, routes: Routes) -> None:
 async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
     """Say which dialogue is open and how to leave it, then show its step again."""
     flow = routes.flows[dialog.flow]
-    await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send /cancel to leave it.",
+    await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
                                 what=flow.describe(ctx, dialog))))
     try:
         await flow.prompt(ctx, dialog)

@@ -59,8 +59,8 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
     lines = [_("You are registered as {name} ({title}).", name=person.name, title=title)]
     if person.is_representative:
         lines += [
-            _("/submit — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
-            _("/my — your matters, their progress and replies"),
+            _("{/submit} — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
+            _("{/my} — your matters, their progress and replies"),
             "/events — " + _("the events you are invited to, and your answers"),
         ]
     if supervisor:
@@ -110,9 +110,9 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))
     lines += [
-        _("/lang — choose the language"),
-        _("/cancel — stop what you are doing"),
-        _("/help — this help"),
+        _("{/lang} — choose the language"),
+        _("{/cancel} — stop what you are doing"),
+        _("{/help} — this help"),
     ]
     if person.is_representative:
         lines.append(_("Every matter is registered, handled and answered one by one. Thank you for your supervision."))
@@ -209,7 +209,7 @@ async def not_understood(ctx: Context) -> None:
     person = ctx.person
     assert person is not None
     if ctx.inc.attachments:
-        text = ctx._("To send files with a matter, please start with /submit.")
+        text = ctx._("To send files with a matter, please start with {/submit}.")
     else:
-        text = ctx._("Sorry, I did not understand. Please choose below, or send /help.")
+        text = ctx._("Sorry, I did not understand. Please choose below, or send {/help}.")
     await ctx.reply(Reply(text, buttons=main_menu(ctx._, person)))

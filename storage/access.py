@@ -58,6 +58,18 @@ async def end_dialogues(q: Tx, chosen: list[Account]) -> int:
     return ended
 
 
+async def move_messages(q: Tx, person_id: int, chosen: list[Account], to: tuple[str, str]) -> int:
+    """The person's own messages queued for these accounts' chats and not yet being sent: to the chat `to`
+    (channel, chat id), another account of theirs, instead (an unbound or replaced account: what was owed to the
+    person still reaches them). Answers to a press on the old account are not moved (`withdraw_messages`)."""
+    moved = 0
+    for account in chosen:
+        moved += await q.execute(
+            "UPDATE outbox SET channel = ?, chat_id = ? WHERE channel = ? AND chat_id = ? AND state = 'pending'"
+            " AND op = 'message' AND person_id = ?", (*to, account.channel, account.chat_id, person_id))
+    return moved
+
+
 async def withdraw_messages(q: Tx, person_id: int, chosen: list[Account]) -> int:
     """What is queued for these accounts' chats and not yet being sent: withdrawn, never sent."""
     withdrawn = 0

@@ -9,6 +9,7 @@ a possible duplicate is worse than a delay (a person at the office decides).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
@@ -78,7 +79,7 @@ async def enqueue(
 
 HEADS_SQL = (
     "SELECT o.id, o.channel, o.chat_id, o.op, o.payload, o.policy, o.attempts, o.matter_id, o.result FROM outbox o"
-    " WHERE o.state = 'pending' AND o.priority = ? AND o.not_before <= ? AND o.id = ("
+    " WHERE o.state = 'pending' AND o.priority = ? AND o.channel = ? AND o.not_before <= ? AND o.id = ("
     "   SELECT MIN(p.id) FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id"
     "   AND p.op = o.op AND p.state IN ('pending', 'sending'))"
     " ORDER BY o.not_before, o.id LIMIT ?"
@@ -91,18 +92,22 @@ def _item(r: Any) -> Item:
                 r["result"])
 
 
-async def heads(q: Tx, now: datetime, limit: int = 500) -> list[Item]:
-    """The next item of each (channel, chat, op) queue, if it is due: later ones wait their turn.
+async def heads(q: Tx, now: datetime, channels: Iterable[str], limit: int = 500) -> list[Item]:
+    """The next item of each (channel, chat, op) queue of these channels, if it is due: later ones wait their turn.
 
     Answers to the person acting before notifications, then earliest due first (ties in the order
     written): a deputy's button pressed during a broadcast is answered at once, not after it. One query
-    per priority, each in the order of the `outbox_due` index, so it walks the index and stops at
-    `limit` heads, whatever the backlog; ordered by id alone, it had to check and sort every due item
-    on every tick (40 ms at 20 000 pending).
+    per priority and channel, each in the order of the `outbox_due` index, so it walks the index and stops
+    at `limit` heads, whatever the backlog; ordered by id alone, it had to check and sort every due item
+    on every tick (40 ms at 20 000 pending). Each channel's own `limit`: a backlog on one (a briefing
+    waiting for WeCom's pace) never keeps another's messages from being looked at (migration 0030).
     """
-    rows = list(await q.all(HEADS_SQL, (ANSWER, ts(now), limit)))
-    if len(rows) < limit:
-        rows += await q.all(HEADS_SQL, (NOTIFICATION, ts(now), limit - len(rows)))
+    rows: list[Any] = []
+    for channel in channels:
+        found = list(await q.all(HEADS_SQL, (ANSWER, channel, ts(now), limit)))
+        if len(found) < limit:
+            found += await q.all(HEADS_SQL, (NOTIFICATION, channel, ts(now), limit - len(found)))
+        rows += found
     return [_item(r) for r in rows]
 
 
@@ -206,6 +211,28 @@ async def retry_later(q: Tx, item_id: int, not_before: datetime, error: str, *, 
 
 async def give_up(q: Tx, item_id: int, state: str, error: str) -> None:
     await q.execute("UPDATE outbox SET state = ?, last_error = ? WHERE id = ?", (state, error, item_id))
+
+
+ELSEWHERE = "elsewhere:"  # the dedup key of a message sent again on another account (`send_elsewhere`)
+
+
+async def owner(q: Tx, item_id: int) -> tuple[int | None, bool]:
+    """Whose message an item is (the person it was written for, if any), and whether it is itself one sent again
+    elsewhere (never sent on again: two unreachable accounts would pass it back and forth)."""
+    row = await q.one("SELECT person_id, dedup_key FROM outbox WHERE id = ?", (item_id,))
+    if row is None:
+        return None, False
+    return row["person_id"], str(row["dedup_key"] or "").startswith(ELSEWHERE)
+
+
+async def send_elsewhere(q: Tx, item_id: int, to: tuple[str, str], now: datetime) -> int | None:
+    """A copy of the item for the chat `to` (channel, chat id): the same person's other account."""
+    row = await q.one(
+        "INSERT INTO outbox (channel, chat_id, person_id, op, payload, policy, not_before, created_at, matter_id,"
+        " dedup_key, priority) SELECT ?, ?, person_id, op, payload, policy, ?, ?, matter_id, ?, priority FROM outbox"
+        " WHERE id = ? ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+        (to[0], to[1], ts(now), ts(now), f"{ELSEWHERE}{item_id}", item_id))
+    return None if row is None else int(row[0])
 
 
 async def recover(q: Tx) -> dict[str, int]:

@@ -84,7 +84,7 @@ async def appeal_up_to_the_dispute(d: User) -> None:
     await d.say("13900002222")
 
 
-STALE = "此按钮已失效。"
+STALE = "此选项已失效。"
 
 
 async def refuses_forged_choices(harness: Harness, user: User, choices: tuple[str, ...],

@@ -336,9 +336,9 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
         "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
         "and for its staff. To use it, please ask the liaison office for your personal invite link, "
         "then open the link.",
-        "Sorry, I did not understand. Please choose below, or send /help.",
-        "To send files with a matter, please start with /submit.",
-        "You have not finished {what}. Please finish it first, or send /cancel to leave it.",
+        "Sorry, I did not understand. Please choose below, or send {/help}.",
+        "To send files with a matter, please start with {/submit}.",
+        "You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
         "There is nothing to cancel.",
         "Please use the buttons.",
         "Please answer in text.",
@@ -348,7 +348,7 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
     for locale in ("zh_Hans", "en"):
         _ = Translator(locale, test_config(Path(".")).unit.tz)
         for msgid in msgids:
-            text = _(msgid)
+            text = _(msgid, what="{what}", unit="{unit}")  # the placeholders kept, the commands ({/cancel}) named
             out.append(re.compile("^" + ".*".join(re.escape(p) for p in re.split(r"\{[a-z_]+\}", text)) + "$",
                                   re.S))
     return out

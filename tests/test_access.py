@@ -67,7 +67,7 @@ async def test_a_disabled_deputy_is_a_stranger_on_every_account_at_once(harness:
         assert (await account.say("/submit"))[0].text.startswith(UNBOUND)
         assert (await account.say("/my"))[0].text.startswith(UNBOUND)
     pressed = await deputy.press("建议")  # the kind buttons of the dialogue that was open
-    assert [s.text for s in pressed if s.op == "answer"] == ["此按钮已失效。"]
+    assert [s.text for s in pressed if s.op == "answer"] == ["此选项已失效。"]
     assert await harness.count("dialogs") == 0 and await harness.count("matters") == 1
     assert await harness.count("identities", "person_id = ?", (rep,)) == 2  # kept: enabling needs no new invite
     assert "person_disabled" in await audit_actions(harness)
@@ -164,6 +164,25 @@ async def test_unbinding_one_account_ends_it_and_its_dialogue(harness: Harness) 
     assert (await deputy.say("/submit"))[0].text.startswith(UNBOUND)
     again = await deputy.say(f"/start {await harness.invite(rep)}")
     assert "绑定成功" in again[0].text
+
+
+async def test_what_was_queued_for_an_unbound_account_goes_to_the_persons_other_account(harness: Harness) -> None:
+    """A deputy bound on two channels, WeCom used last: a notice is queued to WeCom, then the office unbinds the
+    WeCom account (a lost phone). The notice goes to the account that stays, not withdrawn as if the deputy had
+    lost access altogether; a press's answer on the old account is withdrawn (it answers nothing there now)."""
+    from handlers.people import access
+    from storage import people
+    from tests.test_dispatch import bound_on_two, notice
+
+    rep, wecom = await bound_on_two(harness)
+    await notice(harness, rep, "LS-2026-0001 已答复")
+    async with harness.db.transaction() as tx:
+        person = await people.get(tx, rep)
+        assert person is not None
+        await access.unbind(tx, harness.clock.now(), None, person, "wecom")
+    await harness.app.dispatcher.flush()
+    assert [(s.chat_id, s.text) for s in harness.channel.sent] == [("777", "LS-2026-0001 已答复")]
+    assert wecom.sent == []
 
 
 async def test_a_staff_members_new_account_ends_the_old_one_unless_kept(harness: Harness) -> None:

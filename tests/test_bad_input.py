@@ -19,7 +19,7 @@ from tests.fakes import Harness, Sent, User
 TABLES = ("matters", "dialogs", "identities", "invites", "attachments", "counters")
 MB = 1024 * 1024
 
-STALE = "此按钮已失效。"
+STALE = "此选项已失效。"
 STALE_EN = "This button is no longer valid."
 UNKNOWN = "无法识别该命令。发送 /help 查看可用功能。"
 UNKNOWN_EN = "Unknown command. Send /help to see what you can do."

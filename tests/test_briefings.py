@@ -163,7 +163,7 @@ async def test_only_the_office_sends_briefings_and_only_recipients_reply(harness
     for data in ("brief:o:1", "brief:o:2"):  # a CPPCC member it was not sent to; a briefing that does not exist
         refused = await office.li.press_data(data)
         assert answers(refused) == messages(refused) == ["此工作简报并未发送给您。"]
-    assert answers(await office.li.press_data("brief:x:1")) == ["此按钮已失效。"]
+    assert answers(await office.li.press_data("brief:x:1")) == ["此选项已失效。"]
     # cancelling an opinion leaves nothing behind
     await office.wang.press("提出意见")
     assert messages(await office.wang.press("取消")) == ["已取消，未提交任何内容。"]

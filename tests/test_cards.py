@@ -135,7 +135,7 @@ async def test_a_card_to_a_sector_and_to_named_people(harness: Harness, office: 
     await clerk.press("李秀梅 · 政协委员 · 医药卫生界")
     await clerk.say("13800000001")
     await clerk.press("王建国 · 人大代表 · 教育界")
-    assert clerk.last == "已选择：李秀梅、王建国。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"
+    assert clerk.last == "已选择：李秀梅、王建国。如需添加其他人员，请继续发送姓名；全部选好后，请选择“完成”。"
     preview = await clerk.press("完成")
     assert messages(preview)[0].endswith("发送对象：指定人员，共 2 名")
     await clerk.press("发送")
@@ -295,7 +295,7 @@ async def test_only_the_office_writes_cards_and_only_recipients_answer(harness: 
         refused = await office.li.press_data(data)
         assert answers(refused) == ["此征求意见卡并未发送给您。" if data[5] in "ax" else "抱歉，只有办公室可以发送征求意见卡。"]
     for data in ("card:a:x", "card:a", "card:z:1"):
-        assert answers(await office.li.press_data(data)) == ["此按钮已失效。"]
+        assert answers(await office.li.press_data(data)) == ["此选项已失效。"]
     assert await harness.dump(*TABLES) == before
 
 

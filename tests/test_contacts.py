@@ -96,10 +96,10 @@ async def test_the_office_records_a_forum_with_two_deputies_found_by_name(harnes
     assert messages(found) == ["请选择代表委员，或发送姓名中的其他部分重新查找。"]
     assert [label for label, _ in found[-1].buttons] == [WANG2, WANG, "取消"]
     chosen = await clerk.press(WANG)
-    assert messages(chosen) == ["已选择：王建国。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"]
+    assert messages(chosen) == ["已选择：王建国。如需添加其他人员，请继续发送姓名；全部选好后，请选择“完成”。"]
     assert clerk.last_buttons() == ["完成", "取消"]
     chosen = await clerk.press(WANG2)  # from the same search: its buttons are still good
-    assert messages(chosen) == ["已选择：王建国、王建华。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"]
+    assert messages(chosen) == ["已选择：王建国、王建华。如需添加其他人员，请继续发送姓名；全部选好后，请选择“完成”。"]
     again = await clerk.press(WANG)
     assert messages(again) == ["王建国已在名单中。"]
     ways = await clerk.press("完成")
@@ -109,7 +109,7 @@ async def test_the_office_records_a_forum_with_two_deputies_found_by_name(harnes
     assert messages(days) == ["联络日期是哪一天？请在下方选项中选择，或发送日期，例如 2026-11-20 或 11月20日。"]
     assert clerk.last_buttons() == ["今天", "昨天", "取消"]
     note = await clerk.press("今天")
-    assert messages(note) == ["请填写备注，例如交流的内容、赠送的资料；如无备注，请按“无备注”。"]
+    assert messages(note) == ["请填写备注，例如交流的内容、赠送的资料；如无备注，请选择“无备注”。"]
     check = await clerk.say("通报今年检察工作情况，听取意见建议。")
     assert messages(check) == [
         "请核对\n联络对象（2 名）：\n王建国 · 人大代表 · 农业界\n王建华 · 人大代表 · 教育界\n联络方式：座谈会\n"
@@ -133,7 +133,7 @@ async def test_the_office_records_a_forum_with_two_deputies_found_by_name(harnes
     # a stale button of the finished dialogue changes nothing
     before = await harness.dump(*TABLES)
     stale = await clerk.press("确认")
-    assert answers(stale) == ["此按钮已失效。"]
+    assert answers(stale) == ["此选项已失效。"]
     assert await harness.dump(*TABLES) == before
 
 
@@ -228,7 +228,7 @@ async def test_over_long_input_is_refused_and_changes_nothing(harness: Harness) 
     before = await harness.dump(*TABLES)
     assert messages(await clerk.say("记" * 1001)) == ["内容过长，最多 1000 个字。"]
     assert await harness.dump(*TABLES) == before
-    assert answers(await clerk.press("信函")) == ["此按钮已失效。"]  # an earlier step's button
+    assert answers(await clerk.press("信函")) == ["此选项已失效。"]  # an earlier step's button
     assert await harness.dump(*TABLES) == before
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.base import (DeliveryError, MaybeDelivered, Progress, RateLimited, Rejected, TemporaryFailure,
+from bot.channels.base import (DeliveryError, MaybeDelivered, Pacing, Progress, RateLimited, Rejected, TemporaryFailure,
                               Unreachable)
 from bot.config import OutboxConfig
 from bot.context import Context
@@ -655,19 +655,19 @@ async def test_heads_come_earliest_due_first_and_the_query_needs_no_sort(harness
         await outbox.retry_later(tx, second, harness.clock.now() + timedelta(seconds=5), "test")
     now = harness.clock.now()
     async with harness.db.snapshot() as q:
-        assert [i.id for i in await outbox.heads(q, now)] == [first, third]
-        assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5))] == [first, third, second]
-        assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5), limit=1)] == [first]
+        assert [i.id for i in await outbox.heads(q, now, ["test"])] == [first, third]
+        assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5), ["test"])] == [first, third, second]
+        assert [i.id for i in await outbox.heads(q, now + timedelta(seconds=5), ["test"], limit=1)] == [first]
         if harness.db.dialect == "sqlite":  # SQLite's plan; PostgreSQL's planner reads a test's tiny table whole
             plan = " ".join(str(r[3]) for r in await q.all("EXPLAIN QUERY PLAN " + outbox.HEADS_SQL,
-                                                     (outbox.NOTIFICATION, ts(now), 500)))
+                                                     (outbox.NOTIFICATION, "test", ts(now), 500)))
             assert "outbox_due" in plan and "TEMP B-TREE" not in plan
     assert later not in [i.id for i in await _all_heads(harness)]
 
 
 async def _all_heads(harness: Harness) -> list[outbox.Item]:
     async with harness.db.snapshot() as q:
-        return await outbox.heads(q, harness.clock.now() + timedelta(days=1))
+        return await outbox.heads(q, harness.clock.now() + timedelta(days=1), ["test"])
 
 
 async def test_a_persons_own_answer_goes_before_a_broadcast_waiting(harness: Harness) -> None:
@@ -909,3 +909,74 @@ async def test_a_claim_refused_by_a_full_disk_leaves_no_chat_waiting_for_ever(
     await drain(d)  # the same moment: nothing to wait out
     assert texts(harness.channel) == [("c1", "一"), ("c2", "二")]
     assert d.pace._rated_inflight["test"] == 0
+
+
+async def test_a_backlog_on_one_channel_does_not_keep_another_channels_messages_waiting(harness: Harness) -> None:
+    """A briefing to 2 000 WeCom members waits for WeCom's pace; a Telegram notice written after it goes at once
+    (the channels' rates are separate). The heads are read per channel, each up to its own limit: read for all
+    channels together, earliest first, the notice was not even looked at until the briefing was nearly done."""
+    from tests.fakes import RecordingChannel
+
+    wecom = RecordingChannel(harness.app.files)
+    wecom.name = "wecom"
+    wecom.pacing = Pacing(per_chat_interval=0.5, global_rate=25.0)  # type: ignore[attr-defined]
+    harness.app.add_channel(wecom)
+    now = harness.clock.now()
+    async with harness.db.transaction() as tx:
+        for n in range(600):  # more due heads than one read takes (500)
+            await outbox.enqueue(tx, channel="wecom", chat_id=f"m{n}", op="message", payload=Reply(f"简报{n}").to_json(),
+                                 policy="retry", now=now)
+    harness.clock.advance(seconds=1)
+    await enqueue(harness, "777", "通知")
+    d = harness.app.dispatcher
+    await d._tick()
+    await asyncio.gather(*list(d._inflight.values()))
+    assert texts(harness.channel) == [("777", "通知")]  # at once, beside the briefing's first 25
+    assert len(wecom.sent) == 25
+
+
+async def bound_on_two(harness: Harness) -> tuple[int, RecordingChannel]:
+    """A deputy bound on the test channel ("777") and on a second one ("wecom", "wjg"), the second used last."""
+    from storage import people
+
+    wecom = RecordingChannel(harness.app.files)
+    wecom.name = "wecom"
+    harness.app.add_channel(wecom)
+    rep = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "777", "777", rep, harness.clock.now())
+        harness.clock.advance(minutes=1)
+        await people.bind_identity(tx, "wecom", "wjg", "wjg", rep, harness.clock.now())
+    return rep, wecom
+
+
+async def notice(harness: Harness, rep: int, text: str) -> None:
+    async with harness.db.transaction() as tx:
+        ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(), harness.app.config,
+                      None, Translator("zh_Hans", harness.app.config.unit.tz), channels=frozenset(harness.app.channels),
+                      records=RECORDS)
+        assert await ctx.notify(rep, lambda _: Reply(text))
+
+
+async def test_a_notice_its_account_cannot_receive_goes_to_the_persons_other_account(harness: Harness) -> None:
+    """The deputy's WeCom account, used last, cannot be reached (they left the corp's contact list: 81013): the
+    notice is recorded `blocked` there for the office, and goes, once, to their Telegram account instead."""
+    rep, wecom = await bound_on_two(harness)
+    wecom.failures.append(Unreachable("errcode 81013"))
+    await notice(harness, rep, "LS-2026-0001 已答复")
+    await harness.app.dispatcher.flush()
+    assert [(s.chat_id, s.text) for s in harness.channel.sent] == [("777", "LS-2026-0001 已答复")]
+    async with harness.db.snapshot() as q:
+        rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
+    assert rows == [("wecom", "blocked"), ("test", "sent")]
+
+
+async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth(harness: Harness) -> None:
+    rep, wecom = await bound_on_two(harness)
+    wecom.failures.append(Unreachable("errcode 81013"))
+    harness.channel.failures.append(Unreachable("Forbidden: bot was blocked by the user"))
+    await notice(harness, rep, "LS-2026-0001 已答复")
+    await harness.app.dispatcher.flush()
+    async with harness.db.snapshot() as q:
+        rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
+    assert rows == [("wecom", "blocked"), ("test", "blocked")]  # each recorded for the office; no third copy

@@ -429,7 +429,7 @@ async def test_callbacks_resent_after_the_timeout_are_handled_once_and_distinct_
         delivery = await task
         assert delivery.statuses[0] == 0 and delivery.answered
         await outbox_sent(running, fake)
-        assert len(wang.messages) == before + 1 and "/submit" in wang.messages[-1].text
+        assert len(wang.messages) == before + 1 and "“提交”" in wang.messages[-1].text
         fake.callback_timeout = 5.0
 
         # two different menu clicks in the same second are two events, both answered
@@ -457,12 +457,12 @@ async def test_a_token_expired_or_invalidated_mid_run_is_refreshed_once_and_noth
         wang = await bind(fake, running, rep, "wangjianguo", "王建国", "zh")
         issued = fake.tokens_issued
         clock.advance(hours=2, minutes=1)  # the token has expired: the bot knows its lifetime
-        await wang.say("/help", "/submit")
+        await wang.say("/help", "“提交”")
         assert fake.tokens_issued == issued + 1 and not fake.errors
         fake.expire_tokens()  # WeCom ends it early: 42001
         await wang.say("/my")
         fake.faults.queue.append("40014")  # or declares it invalid
-        await wang.say("/help", "/submit")
+        await wang.say("/help", "“提交”")
         fake.faults.queue.extend(["busy", "500"])  # and two passing faults: sent again, once
         await wang.say("/my")
         await outbox_sent(running, fake)

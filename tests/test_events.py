@@ -107,7 +107,7 @@ async def test_whom_to_invite_a_body_a_sector_the_supervisors_or_named_people(
         for text, label in zip(search[::2], search[1::2]):
             await c.say(text)
             await c.press(label)
-        assert c.last == "已选择：李秀梅、刘强。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"
+        assert c.last == "已选择：李秀梅、刘强。如需添加其他人员，请继续发送姓名；全部选好后，请选择“完成”。"
         await c.press("完成")
     summary = c.last
     await c.press("确认")
@@ -138,7 +138,7 @@ async def test_whom_to_invite_is_the_audience_step_cards_use_and_is_stored_as_be
     assert messages(await c.press("李秀梅 · 政协委员 · 教育界")) == ["李秀梅已在名单中。"]
     await c.say("13800000005")  # by phone, as the shared search allows
     assert messages(await c.press("刘强 · 人大代表 · 企业界")) == [
-        "已选择：李秀梅、刘强。如需添加其他人员，请继续发送姓名；选择完毕请按“完成”。"]
+        "已选择：李秀梅、刘强。如需添加其他人员，请继续发送姓名；全部选好后，请选择“完成”。"]
     assert "\n邀请：李秀梅、刘强（共 2 人）" in messages(await c.press("完成"))[0]
     await c.press("确认")
     async with cast.h.db.snapshot() as q:
@@ -437,7 +437,7 @@ async def test_an_opinion_raised_at_the_event_is_registered_as_a_matter_in_one_s
     assert cast.wang.last.startswith("已登记\n您在会议上提出的意见已登记，编号：LS-2026-0001。")
     # only an attendee, and only for the office
     before = await cast.h.dump(*TABLES)
-    assert answers(await c.press_data(f"event:opr:1:{cast.li_id}")) == ["此按钮已失效。"]
+    assert answers(await c.press_data(f"event:opr:1:{cast.li_id}")) == ["此选项已失效。"]
     assert await cast.h.dump(*TABLES) == before
 
 

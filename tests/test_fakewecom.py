@@ -815,6 +815,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         await choose("wangjianguo", "无附件", "确认提交")
         receipt = await choose("wangjianguo", "确认提交", r"LS-\d{4}-\d{4}")
         number = regex.search(r"LS-\d{4}-\d{4}", receipt).group(0)  # type: ignore[union-attr]
+        await seen("发送“我的”可随时查看", start)  # the words a deputy types in WeChat, not "/my"
         await seen(rf"→ 陈静 \(chenjing\):\n[^→]*新事项[^→]*{number}", start)  # the office is told at once
         await say(f"@chenjing /case {number}", "交办")
         await choose("chenjing", "交办", "第一检察部")

@@ -16,7 +16,7 @@ from bot.i18n import LOCALE_DIR, Terms, Translator, locale_for
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "UserError": None, "PermissionDeniedError": None, "NotFoundError": None,
             "StaleActionError": None, "of": (3,)}
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\{(/?\w+)\}")  # {number}, and a command a person types, {/my}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -52,6 +52,30 @@ def test_the_chinese_interface_shows_no_english_words() -> None:
         text = PLACEHOLDER.sub("", msgstr)
         words = set(re.findall(r"[A-Za-z]+", text)) - allowed
         assert not words, f"{msgid!r} → {msgstr!r} shows {words}"
+
+
+def test_a_command_is_named_by_its_words_where_members_type_words() -> None:
+    """On WeCom (`ChannelTraits.words`) a Chinese message names a command by the words the channel takes
+    ("我的"), set into the sentence without the spaces "/my" needs; elsewhere, and in English, it stays "/my"."""
+    follow = "We will tell you of its progress and reply here. Send {/my} to follow it."
+    assert Translator("zh_Hans", SHANGHAI, words=True)(follow) == "办理进展和答复将在此告知您。发送“我的”可随时查看。"
+    assert Translator("zh_Hans", SHANGHAI)(follow) == "办理进展和答复将在此告知您。发送 /my 可随时查看。"
+    assert Translator("en", SHANGHAI, words=True)(follow) == \
+        "We will tell you of its progress and reply here. Send /my to follow it."
+    zh = Translator("zh_Hans", SHANGHAI, words=True)
+    assert zh("{/submit} — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal") \
+        == "“提交” — 提出建议、批评、意见，或转交举报、控告、申诉"
+    assert zh("You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
+              what="提交事项") == "您还有一项操作尚未完成：提交事项。请先完成，或发送“取消”退出。"
+    assert zh("Unknown command. Send {/help} to see what you can do.") == "无法识别该命令。发送“帮助”查看可用功能。"
+
+
+def test_the_words_messages_name_are_the_words_the_wecom_channel_takes() -> None:
+    from bot.channels.wecom_text import parse_command
+    from bot.messages import TYPED_WORDS
+
+    for command, word in TYPED_WORDS.items():
+        assert parse_command(word) == (command, ""), word
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ async def test_nobody_but_the_office_changes_the_register(unit: Unit) -> None:
         for data in ("npc:new:protest", "npc:filed:1"):
             assert texts(await user.press_data(data)) == [REFUSED]
     for data in ("npc:new:other", "npc:filed:99", "npc:filed:x", "npc:filed"):  # forged, by the office
-        assert answers(await unit.office.press_data(data)) == ["此按钮已失效。"]
+        assert answers(await unit.office.press_data(data)) == ["此选项已失效。"]
     assert await unit.h.dump(*TABLES) == before
     async with unit.h.db.snapshot() as q:
         refused = [r[0] for r in await q.all("SELECT action FROM audit_log WHERE action LIKE 'refused:%'")]

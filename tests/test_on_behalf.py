@@ -200,14 +200,14 @@ async def test_a_forged_representative_button_is_stale_and_changes_nothing(harne
     before = await harness.dump(*TABLES[:-1])
     for forged in (f"rep{office.clerk_id}", "rep99999", "repx", "rep", "letter", "suggestion", "submit"):
         pressed = await clerk.press_data(f"d:{nonce}:{forged}")
-        assert [r.payload["text"] for r in pressed if r.op == "answer"] == ["此按钮已失效。"], forged
+        assert [r.payload["text"] for r in pressed if r.op == "answer"] == ["此选项已失效。"], forged
         assert messages(pressed) == []
     assert await harness.dump(*TABLES[:-1]) == before
     # an old step's button (the via step's, after going on) is stale too
     await clerk.press("王建国 · 人大代表 · 教育界")
     await clerk.press("电话")
     pressed = await clerk.press_data(f"d:{nonce}:rep{office.rep_id}")
-    assert [r.payload["text"] for r in pressed if r.op == "answer"] == ["此按钮已失效。"]
+    assert [r.payload["text"] for r in pressed if r.op == "answer"] == ["此选项已失效。"]
 
 
 @pytest.mark.parametrize("who", ["handler", "deputy"])

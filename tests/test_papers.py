@@ -85,7 +85,7 @@ async def test_no_slip_before_assignment_nor_for_those_who_may_not_see_the_card(
     assert not [f for s in sent for f in s.payload.get("files") or []]
     assert await harness.dump("matters", "replies", "timeline", "dialogs") == before
     stale = await cast.office.press_data("case:1:print")
-    assert [s.payload["text"] for s in stale if s.op == "answer"] == ["此按钮已失效。"]
+    assert [s.payload["text"] for s in stale if s.op == "answer"] == ["此选项已失效。"]
 
 
 async def replied_on_paper(harness: Harness) -> Cast:

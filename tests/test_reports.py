@@ -155,7 +155,7 @@ async def test_refusals_change_nothing(harness: Harness) -> None:
     assert [s.text for s in bad] == ["请按 2026H2 的格式写明半年度：年份后接 H1 表示上半年（1月至6月），H2 表示下半年（7月至12月）。"]
     assert [s.text for s in await office.clerk.say("/report 2027H1")] == ["报告期（2027年上半年）尚未开始。"]
     forged = await office.clerk.press_data("report:sent:2026H9")
-    assert [s.payload["text"] for s in forged if s.op == "answer"] == ["此按钮已失效。"]
+    assert [s.payload["text"] for s in forged if s.op == "answer"] == ["此选项已失效。"]
     assert await harness.dump(*tables) == before
     assert not files_of(bad)
     async with harness.db.snapshot() as q:

@@ -85,7 +85,7 @@ async def test_a_dialogue_abandoned_as_long_is_dropped_with_what_was_typed(harne
     assert await harness.count("dialogs") == 0
     [(_, data)] = old_buttons.buttons  # 取消, of the dialogue that is gone
     refused = await deputy.press_data(data)
-    assert [(r.op, r.payload["text"]) for r in refused] == [("answer", "此按钮已失效。")]
+    assert [(r.op, r.payload["text"]) for r in refused] == [("answer", "此选项已失效。")]
     assert await harness.count("dialogs") == 0
     await deputy.say("/submit")  # a new submission starts from the beginning
     assert deputy.last_buttons()[:3] == ["建议", "批评", "意见"]

@@ -448,6 +448,28 @@ async def test_60020_tells_the_administrator_what_to_do(env: Env, caplog: pytest
     assert rows[0]["chat_id"] == "admin1" and "10.1.2.3" in rows[0]["payload"] and "可信IP" in rows[0]["payload"]
 
 
+async def test_60020_reaches_an_administrator_bound_on_telegram_too_there(env: Env) -> None:
+    """WeCom refuses this server (60020): an administrator who used WeCom last but is bound on Telegram too is
+    told on Telegram, where the message can arrive, not queued behind WeCom's refusals."""
+    from tests.fakes import RecordingChannel
+
+    telegram = RecordingChannel(env.app.files)
+    telegram.name = "telegram"
+    env.app.add_channel(telegram)
+    async with env.app.db.transaction() as tx:
+        admin = await people.add_staff(tx, "管理员", None, ["admin"], "", env.clock.now())
+        await people.bind_identity(tx, "telegram", "555", "555", admin, env.clock.now())
+    env.clock.advance(minutes=1)
+    async with env.app.db.transaction() as tx:
+        await people.bind_identity(tx, "wecom", "admin1", "admin1", admin, env.clock.now())  # the latest
+    env.stub.script["/cgi-bin/message/send"] = [60020]
+    with pytest.raises(TemporaryFailure):
+        await env.channel.deliver("u1", "message", Reply("你好").to_json())
+    async with env.app.db.snapshot() as q:
+        rows = await q.all("SELECT channel, chat_id FROM outbox WHERE person_id = ?", (admin,))
+    assert [(r["channel"], r["chat_id"]) for r in rows] == [("telegram", "555")]
+
+
 # -- cards and numbered choices -------------------------------------------------------------------
 
 
@@ -497,7 +519,7 @@ async def test_a_refused_press_whose_card_update_fails_is_not_told_twice_on_the_
     await bind(env, "chenjing", staff=True)
     await env.channel.deliver("chenjing", "message", choice_reply(2).to_json())
     task = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]["task_id"]
-    payload = {"callback_id": f"{task}:rcREFUSED:b1:{int(env.clock.now().timestamp())}", "text": "此按钮已失效。",
+    payload = {"callback_id": f"{task}:rcREFUSED:b1:{int(env.clock.now().timestamp())}", "text": "此选项已失效。",
                "alert": True}
     env.stub.script["/cgi-bin/message/update_template_card"] = [-1]
     progress = Progress()
@@ -505,7 +527,7 @@ async def test_a_refused_press_whose_card_update_fails_is_not_told_twice_on_the_
         await env.channel.deliver("chenjing", "answer", payload, progress)
     result = await env.channel.deliver("chenjing", "answer", payload, progress)
     texts = [b["text"]["content"] for b in env.stub.calls("/cgi-bin/message/send") if b["msgtype"] == "text"]
-    assert texts == ["此按钮已失效。"]  # once
+    assert texts == ["此选项已失效。"]  # once
     updates = env.stub.calls("/cgi-bin/message/update_template_card")
     assert [u["button"]["replace_name"] for u in updates] == ["已失效", "已失效"]  # the failed one, then the retry
     assert len(result.message_ids) == 1 and all(result.message_ids)
@@ -1034,7 +1056,7 @@ async def test_binding_with_the_phone_check_on_wecom_where_there_is_no_share_but
     await env.post(text_fields("wangjianguo", f"绑定 {code}", "70001"))
     await env.app.settle()
     asked = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
-    assert "请直接回复您的手机号码" in asked
+    assert "请直接回复您的手机号码" in asked and "按钮" not in asked  # no button is spoken of where there is none
     await env.post(text_fields("wangjianguo", "138 0000 0001", "70002"))
     await env.app.settle()
     async with env.app.db.snapshot() as q:
@@ -1182,3 +1204,66 @@ async def test_the_cost_of_an_item_is_the_messages_it_becomes(env: Env) -> None:
     assert env.channel.cost("chenjing", "message", short) == 1  # a card alone
     assert env.channel.cost("chenjing", "message", long) == 2  # the text, then the card
     assert env.channel.cost("wangjianguo", "message", Reply("长" * 2000).to_json()) == 3  # 6 000 bytes
+
+
+def _menu_card_press(env: Env, card: dict[str, Any]) -> dict[str, str]:
+    return {"ToUserName": "x", "FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
+            "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b1",
+            "ResponseCode": "rcPRESS", "AgentID": "1000002"}
+
+
+async def _menu_card(env: Env) -> dict[str, Any]:
+    from bot import callbacks
+
+    reply = Reply("菜单", buttons=((Button("提交事项", callbacks.encode("menu", "submit")),
+                                  Button("帮助", callbacks.encode("menu", "help"))),))
+    await env.channel.deliver("chenjing", "message", reply.to_json())
+    return dict(env.stub.calls("/cgi-bin/message/send")[-1]["template_card"])
+
+
+async def _card_still_pressable(env: Env, card: dict[str, Any], press: dict[str, str]) -> None:
+    assert env.stub.calls("/cgi-bin/message/update_template_card") == []  # the card was left as it was
+    async with env.app.db.snapshot() as q:
+        stored = await wecom_store.card(q, card["task_id"])
+    assert stored is not None and stored.chosen_at is None
+    again = await env.channel.prepare(json.dumps(press | {"CreateTime": str(int(press["CreateTime"]) + 9),
+                                                          "ResponseCode": "rcAGAIN"}))
+    assert again is not None and again.action != ""  # pressed again, it still does what it says
+
+
+async def test_a_press_that_failed_leaves_the_card_to_be_pressed_again(env: Env, monkeypatch: pytest.MonkeyPatch
+                                                                       ) -> None:
+    """The handler failed: the apology says nothing was changed and to try again, so the card is not marked with
+    the pressed choice (a card so marked cannot be pressed again: the member could not do as told)."""
+    await bind(env, "chenjing", staff=True)
+
+    async def broken(ctx: Any, parts: list[str]) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(env.app.processor.routes.buttons, "menu", broken)
+    card = await _menu_card(env)
+    press = _menu_card_press(env, card)
+    assert await env.post(press) == 200
+    await env.app.settle()
+    texts = [c["text"]["content"] for c in env.stub.calls("/cgi-bin/message/send") if c.get("msgtype") == "text"]
+    assert any("未作任何更改" in t for t in texts)
+    await _card_still_pressable(env, card, press)
+
+
+async def test_a_press_refused_while_a_dialogue_is_open_leaves_the_card_to_be_pressed_again(env: Env) -> None:
+    """提交事项 pressed while another dialogue is under way: the member is told to finish it first, and the card
+    does not say 提交事项 was chosen — nothing was submitted, and it can be pressed once the dialogue is done."""
+    from bot.model import Dialog
+    from storage import dialogs
+
+    await bind(env, "chenjing", staff=True)
+    async with env.app.db.transaction() as tx:
+        await dialogs.save(tx, "wecom:chenjing", Dialog("bind", "phone", "", {"invite_id": 1, "person_id": 1}),
+                           env.clock.now(), new_step=True)
+    card = await _menu_card(env)
+    press = _menu_card_press(env, card)
+    assert await env.post(press) == 200
+    await env.app.settle()
+    texts = [c["text"]["content"] for c in env.stub.calls("/cgi-bin/message/send") if c.get("msgtype") == "text"]
+    assert any("尚未完成" in t for t in texts)
+    await _card_still_pressable(env, card, press)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger("bot.channels.wecom")
+_CHANNEL = "wecom"  # bot/channels/wecom.py NAME: the outbox's name of the channel this module sends for
 
 # 90236 发送应用消息, 模板卡片消息 按钮交互型: button_list "列表长度不超过6"; button text "建议不超过10个字";
 # main_title.title "建议不超过26个字"; sub_title_text "建议不超过112个字"; task_id "最长128字节", of digits,
@@ -131,9 +132,8 @@ class WeComSender:
                 parts += [partial(self._send_text, chat_id, part) for part in split_bytes(body)]
             parts.append(partial(self._send_card, chat_id, reply, buttons, _, short))
         else:
-            text = numbered(body, [b.label for b in buttons], _) if buttons else body
-            if reply.request_contact:
-                text += "\n\n" + _("Please reply with your mobile phone number.")
+            text = numbered(body, [b.label for b in buttons], _) if buttons else body  # a phone is typed (its
+            # request_contact control does not exist here: the core asks for it in words, ChannelTraits.contact_button)
             # a file alone: no empty text (44004)
             parts += [partial(self._send_text, chat_id, part) for part in (split_bytes(text) if text.strip() else [])]
         parts += [partial(self._send_file, chat_id, item) for item in reply.files]
@@ -218,7 +218,8 @@ class WeComSender:
         viewer = await self._viewer(chat_id)  # read with the claim (look_up): taken now, used or not
         alert, text = bool(payload.get("alert")), str(payload.get("text") or "")
         parts: list[Part] = [partial(self._send_text, chat_id, text)] if alert and text else []
-        parts.append(partial(self._update_card, chat_id, str(payload.get("callback_id") or ""), alert, viewer))
+        if not payload.get("unchanged"):  # the press did nothing: the card stays as it was, to be pressed again
+            parts.append(partial(self._update_card, chat_id, str(payload.get("callback_id") or ""), alert, viewer))
         sent = await (progress or Progress()).send(parts)
         return SendResult([message_id for message_id in sent.message_ids if message_id])
 
@@ -313,6 +314,8 @@ class WeComSender:
             for person_id in await people.administrators(tx):
                 person = await people.get(tx, person_id)
                 chats = [c for c in await people.chats_of(tx, person_id) if c[0] in self.app.channels]
+                # WeCom refuses this server: an administrator bound elsewhere too is told there, where it arrives
+                chats = [c for c in chats if c[0] != _CHANNEL] + [c for c in chats if c[0] == _CHANNEL]
                 if person is None or not chats:
                     continue
                 _ = Translator(person.locale or self.app.config.default_locale, self.app.config.unit.tz)

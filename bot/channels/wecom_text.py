@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from bot.i18n import SUPPORTED, N_, Translator
+from bot.messages import TYPED_WORDS
 from handlers.routes import MENU_COMMANDS
 
 MAX_TEXT_BYTES = 2048  # 90236: text.content, bytes of UTF-8
@@ -25,9 +26,8 @@ _UTC = ZoneInfo("UTC")  # the menu texts hold no dates
 # Commands that only WeCom offers, with their menu text (the rest come from handlers/routes.MENU_COMMANDS).
 EXTRA_COMMANDS = (("view", N_("Display")),)
 # Words typed for commands, beside the menu texts of every language (which are added at import).
-COMMAND_WORDS = {
-    "提交": "submit", "我的": "my", "取消": "cancel", "帮助": "help", "菜单": "menu", "语言": "lang",
-    "显示方式": "view", "开始": "start",
+COMMAND_WORDS = {word: command for command, word in TYPED_WORDS.items()} | {  # the messages name the first ones
+    "菜单": "menu", "显示方式": "view", "开始": "start",
 }
 BIND_WORDS = ("绑定", "bind")
 

@@ -33,7 +33,7 @@ async def list_matters(ctx: Context, offset: int = 0) -> None:
     _ = ctx._
     total = await matters.count_of_representative(ctx.tx, ctx.scope, person.id)
     if total == 0:
-        await ctx.reply(Reply(_("You have not submitted any matter yet. Send /submit to begin."),
+        await ctx.reply(Reply(_("You have not submitted any matter yet. Send {/submit} to begin."),
                               buttons=((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),),)))
         return
     if offset >= total:

@@ -94,7 +94,7 @@ def transferred(authority: str, explanation: str,
                    "it to {authority}, to be handled according to law. Our explanation:"),
                 kind=kind_noun(_, matter.kind), number=matter.number, authority=authority),
             explanation,
-            _("{authority} has registered it as {number}: you can follow it here with /my, as your other matters. "
+            _("{authority} has registered it as {number}: you can follow it here with {/my}, as your other matters. "
               "Thank you for your supervision and support.", authority=authority, number=registered_as)
             if registered_as else
             _("To follow it further, you may contact {authority}, or our liaison office. Thank you for your "

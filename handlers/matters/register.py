@@ -118,7 +118,7 @@ def receipt(_: Translator, matter: Matter, to: str | None = None) -> Reply:
         _("Number: {number}", number=matter.number),
         _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
-        _("We will tell you of its progress and reply here. Send /my to follow it."),
+        _("We will tell you of its progress and reply here. Send {/my} to follow it."),
     ])
     return Reply(text, title=_("Registered"))
 
@@ -130,7 +130,7 @@ def registered_for_you(_: Translator, matter: Matter) -> Reply:
                            kind=kind_noun(_, matter.kind), number=matter.number),
         _("Registered: {when}", when=_.datetime(parse_ts(matter.registered_at))),
         _("To be concluded by: {day}", day=_.date(matter.due_date)),
-        _("We will tell you of its progress and reply here. Send /my to follow it."),
+        _("We will tell you of its progress and reply here. Send {/my} to follow it."),
     ])
     return Reply(text, title=_("Registered"))
 

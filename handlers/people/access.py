@@ -97,6 +97,10 @@ async def unbind(tx: Tx, now: datetime, actor_id: int | None, person: Person, ch
 async def _end(tx: Tx, now: datetime, actor_id: int | None, person: Person, chosen: list[Account],
                reason: str) -> None:
     await access.end_dialogues(tx, chosen)
+    ending = {(a.channel, a.chat_id) for a in chosen}
+    remaining = [chat for chat in await people.chats_of(tx, person.id) if chat not in ending]
+    if remaining:  # bound elsewhere too (and not disabled): what was queued for them goes there
+        await access.move_messages(tx, person.id, chosen, remaining[0])
     await access.withdraw_messages(tx, person.id, chosen)
     for account in chosen:
         await access.unbind(tx, person.id, account)

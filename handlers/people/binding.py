@@ -104,11 +104,13 @@ class PhoneFlow:
         return ctx._("confirming your phone number")
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
-        await ctx.reply(Reply(
-            ctx._("To finish, please share your phone number with the button below, so that we can check it "
-                  "against our records. Send /cancel to stop."),
-            request_contact=ctx._("Share my phone number"),
-        ))
+        if ctx.traits.contact_button:
+            text = ctx._("To finish, please share your phone number with the button below, so that we can check it "
+                         "against our records. Send {/cancel} to stop.")
+        else:  # WeCom: no such button, the number is typed (a message that spoke of a button confused members)
+            text = ctx._("To finish, please reply with your mobile phone number, so that we can check it against "
+                         "our records. Send {/cancel} to stop.")
+        await ctx.reply(Reply(text, request_contact=ctx._("Share my phone number")))
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         contact = ctx.inc.contact
