@@ -145,6 +145,7 @@ class ChannelTraits:
     popups: bool = True  # a press's answer shows in a pop-up (Telegram); without, an alert is a message in the chat
     words: bool = False  # its members type a command's words ("我的") more easily than "/my" (WeCom in WeChat)
     contact_button: bool = True  # a one-tap "share my phone number" control (Telegram); without, it is typed
+    invite_link: bool = True  # an invite is a link opened (Telegram's deep link); without, "绑定 CODE" typed (WeCom)
 
 
 # The commands a member may type as words where the channel's traits say `words` (WeCom: the same words its

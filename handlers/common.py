@@ -28,7 +28,7 @@ def role_title(_: Translator, person: Person) -> str:
         "leader": _("leader"),
         "admin": _("administrator"),
     }
-    return "、".join(names[r] for r in sorted(person.roles) if r in names) or _("staff")
+    return listed(_, [names[r] for r in sorted(person.roles) if r in names]) or _("staff")
 
 
 def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
@@ -199,10 +199,16 @@ async def unit_name(ctx: Context) -> str:
 
 
 async def unbound(ctx: Context) -> None:
-    await ctx.reply(Reply(ctx._(
-        "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
-        "and for its staff. To use it, please ask the liaison office for your personal invite link, "
-        "then open the link.", unit=await unit_name(ctx))))
+    if ctx.traits.invite_link:
+        text = ctx._("This service is for the people's congress deputies and CPPCC members who work with {unit}, "
+                     "and for its staff. To use it, please ask the liaison office for your personal invite link, "
+                     "then open the link.", unit=await unit_name(ctx))
+    else:  # WeCom: the office binds the member, or gives a code sent as "绑定 CODE" (there is no link to open)
+        text = ctx._("This service is for the people's congress deputies and CPPCC members who work with {unit}, "
+                     "and for its staff. To use it, please ask the liaison office to bind your account, or for "
+                     "your invite code, and send it here after the word {bind}.", unit=await unit_name(ctx),
+                     bind="绑定")
+    await ctx.reply(Reply(text))
 
 
 async def not_understood(ctx: Context) -> None:

@@ -336,11 +336,14 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
         "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
         "and for its staff. To use it, please ask the liaison office for your personal invite link, "
         "then open the link.",
+        "This service is for the people's congress deputies and CPPCC members who work with {unit}, "
+        "and for its staff. To use it, please ask the liaison office to bind your account, or for your invite code, "
+        "and send it here after the word {bind}.",
         "Sorry, I did not understand. Please choose below, or send {/help}.",
         "To send files with a matter, please start with {/submit}.",
         "You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
         "There is nothing to cancel.",
-        "Please use the buttons.",
+        "Please choose one of the options.",
         "Please answer in text.",
         "Please send a photo or a document, or choose the option below.",
     )
@@ -348,7 +351,7 @@ def _refusal_patterns() -> list[re.Pattern[str]]:
     for locale in ("zh_Hans", "en"):
         _ = Translator(locale, test_config(Path(".")).unit.tz)
         for msgid in msgids:
-            text = _(msgid, what="{what}", unit="{unit}")  # the placeholders kept, the commands ({/cancel}) named
+            text = _(msgid, what="{what}", unit="{unit}", bind="{bind}")  # the placeholders kept, the commands ({/cancel}) named
             out.append(re.compile("^" + ".*".join(re.escape(p) for p in re.split(r"\{[a-z_]+\}", text)) + "$",
                                   re.S))
     return out

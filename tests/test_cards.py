@@ -229,6 +229,7 @@ async def test_declining_and_then_answering_after_all(harness: Harness, office: 
     li = office.li
     declined = await li.press("不填写")
     assert messages(declined) == [f"已记录您不填写征求意见卡《{TITLE}》，感谢您的支持。如改变主意，仍可选择征求意见卡下方的“填写”。"]
+    assert li.last_buttons() == ["填写"]  # given again: a member typing numbers answers only the latest list
     assert await harness.count("card_recipients", "person_id = ? AND declined_at IS NOT NULL", (office.li_id,)) == 1
 
     before = await harness.dump(*TABLES)
@@ -243,6 +244,20 @@ async def test_declining_and_then_answering_after_all(harness: Harness, office: 
         row = await q.one("SELECT answered_at IS NOT NULL, declined_at, matter_id FROM card_recipients"
                           " WHERE person_id = ?", (office.li_id,))
     assert tuple(row) == (1, None, 1)
+
+
+async def test_answering_cancelled_gives_the_cards_choices_again(harness: Harness, office: Office) -> None:
+    """Cancel in the middle of answering: nothing is submitted, and 填写/不填写 come with the message that says they
+    can still be chosen (in personal WeChat a typed number answers only the latest list, which was the question's)."""
+    await office.send_card()
+    li = office.li
+    await li.press("填写")
+    cancelled = await li.press("取消")
+    assert messages(cancelled)[0].startswith("已取消")
+    assert li.last_buttons() == ["填写", "不填写"]
+    assert await harness.count("matters") == 0
+    await li.press("填写")  # and it works from there
+    assert li.last_buttons()[-1] == "取消"
 
 
 async def test_answering_twice_is_refused_and_changes_nothing(harness: Harness, office: Office) -> None:

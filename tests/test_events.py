@@ -59,7 +59,7 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
         assert deputy.last == INVITATION and deputy.last_buttons() == ["参加", "不参加"]
     assert cast.zhao.last == ("Invitation\n卢氏县人民检察院 sincerely invites you to: 2026年度代表委员座谈会\nKind: Forum\n"
                               "Time: December 4, 2026 09:30\nPlace: 本院第一会议室\n"
-                              "Will you attend? Please answer with the buttons below.")
+                              "Will you attend? Please choose an option below.")
     assert cast.handler.last == ("准备任务\n请第一检察部为以下活动做好准备：2026年度代表委员座谈会。\n" + WHEN_WHERE +
                                  "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请选择下方选项。")
     assert not [s for s in cast.other_handler.received if "准备任务" in s.text]  # not the second department's

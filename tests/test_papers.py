@@ -111,7 +111,7 @@ async def test_the_reply_letter_and_its_feedback_form_for_a_reply_on_paper(harne
     await cast.office.say("/case LS-2026-0001")
     assert "答复函" in cast.office.last_buttons()
     sent = await cast.office.press("答复函")
-    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的答复函及征询意见表，请打印、盖章后送达代表委员。"]
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001的答复函及意见征询表，请打印、盖章后送达代表委员。"]
     files = [f for s in sent for f in s.payload.get("files") or []]
     assert [f[1] for f in files] == ["LS-2026-0001答复函.docx"]
     document = docx.Document(io.BytesIO(Path(files[0][0]).read_bytes()))

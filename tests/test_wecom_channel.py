@@ -954,6 +954,21 @@ async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
     assert "1. " in sent["text"]["content"]  # a representative: the menu as numbered text
 
 
+async def test_a_stranger_and_a_wrong_code_on_wecom_are_told_of_a_code_not_a_link(env: Env) -> None:
+    """WeCom has no link to open: a member not yet bound is told to ask the office to bind them, or for a code sent
+    as "绑定 CODE"; a wrong code is called a code. Nothing is bound."""
+    assert await env.post(text_fields("stranger", "你好", "61001")) == 200
+    await env.app.settle()
+    told = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    assert "“绑定 邀请码”" in told and "链接" not in told
+    assert await env.post(text_fields("stranger", "绑定 NOT-A-REAL-CODE-0000", "61002")) == 200
+    await env.app.settle()
+    told = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    assert told == "此邀请码无效，或已过期、已被使用。请向联络办公室索取新的邀请码。"
+    async with env.app.db.snapshot() as q:
+        assert await people.by_identity(q, "wecom", "stranger") is None
+
+
 async def test_the_office_binds_a_roster_person_to_a_wecom_member_in_chat(harness: Any) -> None:
     office = await harness.add_staff("陈静", ["office"])
     deputy = await harness.add_representative("王建国")

@@ -53,7 +53,7 @@ NAME = "wecom"
 # Chinese characters, what one Telegram message holds. Members send pictures, voice, video, places and
 # links, never documents (90239/90240 接收消息: no file message type).
 TRAITS = ChannelTraits(TextBudget("utf8", MAX_TEXT_BYTES, parts=6), documents=False, popups=False,
-                       words=True, contact_button=False)
+                       words=True, contact_button=False, invite_link=False)
 # 90236 频率限制 (and 90454): "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发" —
 # silently dropped, with errcode 0. The outbox paces each member below both, with a margin.
 MEMBER_WINDOWS = ((25, 60.0), (900, 3600.0))

@@ -121,7 +121,7 @@ class BriefingWriteFlow:
                                   else ctx._("Please send a photo, or choose the option below.")))
         else:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "text")
-                                  else ctx._("Please use the buttons.")))
+                                  else ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
     async def _take_files(self, ctx: Context, dialog: Dialog) -> None:
@@ -245,7 +245,7 @@ class BriefingOpinionFlow:
             brief_opinion(dialog)["text"] = text
             return await goto(ctx, self, dialog, "confirm")
         await ctx.reply(Reply(ctx._("Please answer in text.") if dialog.step == "text"
-                              else ctx._("Please use the buttons.")))
+                              else ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
     async def _submit(self, ctx: Context, dialog: Dialog) -> None:

@@ -19,7 +19,7 @@ from typing import Final
 from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.messages import Button, Reply, rows
 from bot.router import dialog_button
 from bot.model import Dialog, UnitScope
@@ -27,7 +27,8 @@ from bot.matter.model import NewMatter
 from handlers.matters import register
 from handlers.dialog_state import CardAnswerData
 from handlers.dialog_state import card_answer as held
-from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
+from handlers.dialogue import cancel_button, goto, open_dialog
+from handlers.liaison.cards import card_buttons
 from storage import audit, cards, contacts, people
 from storage.cards import Card, Question, Recipient
 
@@ -87,7 +88,7 @@ async def _decline(ctx: Context, card: Card, recipient: Recipient) -> None:
     await audit.record(ctx.tx, ctx.now, recipient.person_id, "card_declined", detail={"card_id": card.id})
     await ctx.reply(Reply(ctx._("Noted: you will not fill in the opinion card “{title}”. Thank you all the same. "
                                 "Should you change your mind, you can still choose Answer under it.",
-                                title=card.title)))
+                                title=card.title), buttons=card_buttons(ctx._, card.id, decline=False)))
 
 
 def answers_text(_: Translator, card: Card, questions: list[Question], answers: list[str | None]) -> str:
@@ -145,9 +146,13 @@ class CardAnswerFlow:
             await ctx.reply(Reply(text + "\n" + _("Please write your answer."), buttons=((skip, cancel),)))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
-        if await cancel_pressed(ctx, choice, N_("Cancelled. Nothing was submitted. You can choose Answer under the "
-                                                "card again at any time.")):
+        if choice == "cancel":  # the card's own choices again with it: the latest list a typed number answers
+            await ctx.answer()
+            await ctx.end_dialog()
+            await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted. You can choose Answer under the card again "
+                                        "at any time."), buttons=card_buttons(ctx._, held(dialog)["card_id"])))
             return
+        await ctx.answer()
         card, recipient, questions = await self._load(ctx, dialog)
         _refuse_answered(card, recipient)
         _refuse_closed(card)
@@ -188,7 +193,7 @@ class CardAnswerFlow:
                 held(dialog)["answers"][index] = text
                 return await self._next(ctx, dialog, len(questions))
         free = dialog.step != "confirm" and questions[int(dialog.step) - 1].kind == "free_text"
-        await ctx.reply(Reply(ctx._("Please answer in text.") if free else ctx._("Please use the buttons.")))
+        await ctx.reply(Reply(ctx._("Please answer in text.") if free else ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
     async def _next(self, ctx: Context, dialog: Dialog, count: int) -> None:

@@ -73,9 +73,14 @@ def card_message(_: Translator, unit: str, card: Card, questions: list[Question]
              "",
              _("Please choose Answer to answer question by question; if you would rather not, choose Decline. Thank "
                "you for your supervision and support.")]
-    buttons = ((Button(_("Answer"), callbacks.encode("card", "a", card.id)),
-                Button(_("Decline"), callbacks.encode("card", "x", card.id))),)
-    return Reply("\n".join(lines), title=_("Opinion card"), buttons=buttons)
+    return Reply("\n".join(lines), title=_("Opinion card"), buttons=card_buttons(_, card.id))
+
+
+def card_buttons(_: Translator, card_id: int, *, decline: bool = True) -> tuple[tuple[Button, ...], ...]:
+    """Answer (and Decline) under a card; given again where a message says they can still be chosen, so that a
+    member who answers lists by typing their number (WeCom in WeChat: only the latest list) can."""
+    answer = Button(_("Answer"), callbacks.encode("card", "a", card_id))
+    return ((answer, Button(_("Decline"), callbacks.encode("card", "x", card_id))),) if decline else ((answer,),)
 
 
 async def begin(ctx: Context) -> None:
@@ -161,7 +166,7 @@ class CardWriteFlow:
             if step in audience.STEPS and await audience.on_message(ctx, dialog, text):
                 return
         await ctx.reply(Reply(ctx._("Please answer in text.") if step in ("title", "question", "choices")
-                              else ctx._("Please use the buttons.")))
+                              else ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
     def _after_question(self, dialog: Dialog) -> str:

@@ -137,7 +137,7 @@ class ContactFlow:
                 raise UserError("The text is too long: at most {max} characters.", max=MAX_NOTE)
             contact(dialog)["note"] = text
             return await goto(ctx, self, dialog, "confirm")
-        await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("method", "confirm")
+        await ctx.reply(Reply(ctx._("Please choose one of the options.") if step in ("method", "confirm")
                               else ctx._("Please answer in text.")))
         await self.prompt(ctx, dialog)
 

@@ -168,7 +168,7 @@ class EventFlow:
             return None
         buttons_only = step in ("kind", "departments", "confirm", *audience.STEPS)
         if not text or buttons_only:
-            await ctx.reply(Reply(ctx._("Please use the buttons.") if buttons_only else ctx._("Please answer in text.")))
+            await ctx.reply(Reply(ctx._("Please choose one of the options.") if buttons_only else ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
         if step == "matter":
             matter = await matters.by_number(ctx.tx, ctx.scope, text[:30], own=True)

@@ -50,10 +50,10 @@ def invitation(event: Event, matter: Matter | None, unit: str) -> Make:
         rows: tuple[tuple[Button, ...], ...] = (answer,)
         if matter is not None:
             lines += [public_summary(_, matter),
-                      _("As a law-enforcement supervisor you may also send us your view on it, with the button "
+                      _("As a law-enforcement supervisor you may also send us your view on it: choose the option "
                         "below.")]
             rows = (answer, (Button(_("Give my view"), callbacks.encode("sv", "view", event.id)),))
-        lines.append(_("Will you attend? Please answer with the buttons below."))
+        lines.append(_("Will you attend? Please choose an option below."))
         return Reply("\n".join(lines), title=_("Invitation"), buttons=rows)
     return build
 

@@ -172,7 +172,7 @@ class ActionFlow:
             if not text:
                 return
         if step is None or step.kind != "text" or not text:
-            await ctx.reply(Reply(ctx._("Please use the buttons.") if step is None or step.kind == "choice"
+            await ctx.reply(Reply(ctx._("Please choose one of the options.") if step is None or step.kind == "choice"
                                   else ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
         await self._take(ctx, dialog, await self._matter(ctx, dialog), step, text)

@@ -77,7 +77,7 @@ async def ready(ctx: Context, matter: Matter, action: str) -> None:
     if action in ("return_reply", "leader_return"):
         draft = await casework.open_reply(ctx.tx, matter.id)
         if draft is None or draft.state != (ReplyState.AWAITING_LEADER if action == "leader_return" else ReplyState.DRAFT):
-            raise UserError("No reply of this matter is waiting for your approval.")
+            raise UserError("No reply to this matter is waiting for your approval.")
     if action in ("assign", "reassign") and not await departments_open_to(ctx, matter, action):
         raise UserError("No department can take {number} now: none has a handler who uses this service, or Article 14 "
                         "of the {regulation} excludes it. Please ask the administrator to add a handler to a department "

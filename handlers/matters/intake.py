@@ -259,7 +259,7 @@ class IntakeFlow:
                 raise UserError("The contact is too long: at most {max} characters.", max=MAX_CONTACT)
             data["complainant_contact"] = text
             return await self._goto(ctx, dialog, "disputes" if data["kind"] == "appeal" else "confirm")
-        await ctx.reply(Reply(ctx._("Please use the buttons.")))
+        await ctx.reply(Reply(ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
     async def _search(self, ctx: Context, dialog: Dialog, text: str) -> None:

@@ -36,7 +36,7 @@ async def rate(ctx: Context, matter_id: int, reply_id: int, rating: str, comment
     if matter.state != State.REPLIED or last is None or last.id != reply_id or last.rating not in (None, "unrated"):
         raise UserError("This reply has been rated already, or is not the latest one.")
     if rating not in domain.RATINGS:
-        raise UserError("Please choose one of the buttons.")
+        raise UserError("Please choose one of the options below.")
     await casework.set_reply(ctx.tx, last.id, ctx.now, rating=rating, rating_note=comment or None)
     step = life.rate(matter, rating, final_given=last.kind == "final",
                      today=ctx.today, reopen_months=ctx.config.casework.reopen_months)

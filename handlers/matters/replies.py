@@ -96,7 +96,7 @@ async def approve_reply(ctx: Context, matter_id: int, as_leader: bool = False) -
     draft = await casework.open_reply(ctx.tx, matter.id)
     expected = ReplyState.AWAITING_LEADER if as_leader else ReplyState.DRAFT
     if draft is None or draft.state != expected:
-        raise UserError("No reply of this matter is waiting for your approval.")
+        raise UserError("No reply to this matter is waiting for your approval.")
     if not as_leader and life.needs_leader(matter, ctx.config.casework.leader_approves_major):
         await casework.set_reply(ctx.tx, draft.id, ctx.now, state=ReplyState.AWAITING_LEADER,
                                  approved_by=actor_id(ctx))

@@ -210,7 +210,7 @@ class RegisterFlow:
             if day is None:
                 raise UserError("Sorry, that is not a date. Please send it as 2026-11-20, or choose an option.")
             return await self._take_day(ctx, dialog, day)
-        await ctx.reply(Reply(ctx._("Please use the buttons.") if step in ("confirm", "filed_confirm")
+        await ctx.reply(Reply(ctx._("Please choose one of the options.") if step in ("confirm", "filed_confirm")
                               else ctx._("Please answer in text.")))
         await self.prompt(ctx, dialog)
 

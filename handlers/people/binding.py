@@ -26,9 +26,13 @@ from storage.db import Tx, parse_ts
 
 
 
-def _invalid_code() -> UserError:
-    """One answer for a wrong, used or expired code: it must reveal nothing about which."""
-    return UserError("This invite link is not valid, or it has expired or been used. "
+def _invalid_code(ctx: Context) -> UserError:
+    """One answer for a wrong, used or expired code: it must reveal nothing about which. A link where invites are
+    links (Telegram), a code where they are typed (WeCom: 绑定 CODE)."""
+    if ctx.traits.invite_link:
+        return UserError("This invite link is not valid, or it has expired or been used. "
+                         "Please ask the liaison office for a new one.")
+    return UserError("This invite code is not valid, or it has expired or been used. "
                      "Please ask the liaison office for a new one.")
 
 
@@ -57,7 +61,7 @@ async def start(ctx: Context) -> None:
         return
     invite = await people.invite_by_hash(ctx.tx, hash_code(code[:64]))
     if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= ctx.now:
-        raise _invalid_code()
+        raise _invalid_code(ctx)
     await _refuse_disabled(ctx, invite.person_id)
     if ctx.config.binding.require_phone:
         dialog = Dialog("bind", "phone", "", dict(BindData(invite_id=invite.id, person_id=invite.person_id)))
@@ -70,7 +74,7 @@ async def start(ctx: Context) -> None:
 async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     await _refuse_disabled(ctx, person_id)  # checked again: the office may have disabled them meanwhile
     if not await people.use_invite(ctx.tx, invite_id, ctx.actor, ctx.now):
-        raise _invalid_code()
+        raise _invalid_code(ctx)
     await people.bind_identity(ctx.tx, ctx.inc.channel, ctx.inc.user_id, ctx.inc.chat_id, person_id, ctx.now)
     await audit.record(ctx.tx, ctx.now, person_id, "bound", detail={"channel": ctx.inc.channel,
                                                                    "invite_id": invite_id})
