@@ -153,7 +153,7 @@ class Translator:
         if "{regulation}" in text:
             params = {"regulation": self.regulation, **params}
         if "{/" in text:
-            params = {**{f"/{name}": self.command(name) for name in TYPED_WORDS}, **params}
+            params = {**{f"/{name}": self._marked(name) for name in TYPED_WORDS}, **params}
         if not params:
             return text
         text = text.format(**{k: self._param(v) for k, v in params.items()})
@@ -161,6 +161,10 @@ class Translator:
 
     def command(self, name: str) -> str:
         """How a message names the command `name` to this reader: "/my", or its typed words (see the module)."""
+        return _set_words(self._marked(name))
+
+    def _marked(self, name: str) -> str:
+        """`command`, its words marked for `_set_words` to set into the sentence."""
         if self.words and name in TYPED_WORDS:
             return f"{_WORD_OPEN}“{TYPED_WORDS[name]}”{_WORD_CLOSE}"
         return f"/{name}"

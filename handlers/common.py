@@ -61,7 +61,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         lines += [
             _("{/submit} — submit a suggestion, criticism or opinion, or refer a report, accusation or appeal"),
             _("{/my} — your matters, their progress and replies"),
-            "/events — " + _("the events you are invited to, and your answers"),
+            _.command("events") + " — " + _("the events you are invited to, and your answers"),
         ]
     if supervisor:
         lines.append(_("As a law-enforcement supervisor you are invited to case discussions, where you may give your "

@@ -68,6 +68,7 @@ def test_a_command_is_named_by_its_words_where_members_type_words() -> None:
     assert zh("You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
               what="提交事项") == "您还有一项操作尚未完成：提交事项。请先完成，或发送“取消”退出。"
     assert zh("Unknown command. Send {/help} to see what you can do.") == "无法识别该命令。发送“帮助”查看可用功能。"
+    assert zh.command("events") == "“活动”" and Translator("zh_Hans", SHANGHAI).command("events") == "/events"
 
 
 def test_the_words_messages_name_are_the_words_the_wecom_channel_takes() -> None:
