@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.model import Person
 from bot.model import UnitScope
 from bot.operator import Refused
+from bot.operator_papers import running_channels
 from bot.operator_units import acting_unit
 from bot.roster_file import RosterFileError, read_roster
 from handlers.people import access
@@ -115,7 +116,8 @@ async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
                 await access.enable(tx, now, None, person)
                 return {"message": f"{person.name} (person {person.id}) enabled again", "person": person.id}
             if args.action == "unbind":
-                ended = await access.unbind(tx, now, None, person, args.channel.strip().lower(), args.account)
+                ended = await access.unbind(tx, now, None, person, args.channel.strip().lower(), args.account,
+                                            running=running_channels(app.config))
                 return {"message": f"{person.name} (person {person.id}): {len(ended)} account(s) on {args.channel}"
                                    " unbound", "person": person.id, "unbound": len(ended)}
             given = args.roles.strip()
@@ -221,7 +223,7 @@ async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
         if holder is not None:
             raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
         await people.bind_identity(tx, "wecom", userid, userid, person.id, now)
-        await access.end_other_accounts(tx, now, person, ("wecom", userid))  # a staff member's old member ends
+        await access.end_other_accounts(tx, now, person, ("wecom", userid), running_channels(app.config))  # a staff member's old member ends
         await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
                                                           "by": "operator"})
     return {"message": f"{person.name} (person {person.id}) bound to the WeCom member {userid}",

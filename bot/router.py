@@ -20,7 +20,7 @@ from typing import Protocol
 from bot import callbacks
 from bot.context import Context
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
-from bot.messages import Incoming, Reply, alert_text
+from bot.messages import TYPED_WORDS, Incoming, Reply, alert_text
 from bot.text import normalise, normalise_opt
 from bot.model import Dialog
 from storage import audit, dialogs
@@ -67,7 +67,7 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
     (bot/inbox.py): a refusal rolls the update back to it, `redo` writes again what the caller had written
     inside it before the handler ran (the inbox's own bookkeeping), and the refusal is answered. One
     savepoint an update, not two: each is a statement at every update (a round trip on PostgreSQL)."""
-    ctx.inc = clean(ctx.inc)
+    ctx.inc = as_typed_command(clean(ctx.inc))
     try:
         await _route(ctx, routes)
     except UserError as refusal:
@@ -159,6 +159,20 @@ def clean(inc: Incoming) -> Incoming:
         attachments=tuple(replace(a, name=fix(a.name), mime=fix_opt(a.mime)) for a in inc.attachments),
         contact=replace(inc.contact, phone=fix(inc.contact.phone)) if inc.contact else None,
     )
+
+
+_WORD_COMMANDS = {word: command for command, word in TYPED_WORDS.items()}
+_QUOTES = "“”\"'「」‘’ "
+
+
+def as_typed_command(inc: Incoming) -> Incoming:
+    """A message that is exactly a command's words ("我的", or “我的” copied from a message) is that command, on
+    every channel: WeCom's messages name commands so, and a notice written for WeCom may reach the same person on
+    Telegram instead (bot/dispatch.py: an account that cannot be reached; an account unbound)."""
+    if inc.command is not None or inc.action is not None or inc.attachments or inc.contact is not None:
+        return inc
+    command = _WORD_COMMANDS.get(inc.text.strip().strip(_QUOTES))
+    return inc if command is None else replace(inc, command=command, args="")
 
 
 def dialog_button(dialog: Dialog, choice: str) -> str:

@@ -65,7 +65,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         ]
     if supervisor:
         lines.append(_("As a law-enforcement supervisor you are invited to case discussions, where you may give your "
-                       "view on the case; send {command} to find your invitations again.", command="/events"))
+                       "view on the case; send {/events} to find your invitations again."))
     owed = _inbox_parts(_, person, department)
     if owed:
         lines.append("/inbox — " + ("；" if _.locale.startswith("zh") else "; ").join(owed))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import ports
 from bot.matter.states import ENDED
 from bot.model import UnitScope
 from storage.db import Tx, literals, ts
@@ -58,16 +59,22 @@ async def end_dialogues(q: Tx, chosen: list[Account]) -> int:
     return ended
 
 
-async def move_messages(q: Tx, person_id: int, chosen: list[Account], to: tuple[str, str]) -> int:
-    """The person's own messages queued for these accounts' chats and not yet being sent: to the chat `to`
-    (channel, chat id), another account of theirs, instead (an unbound or replaced account: what was owed to the
-    person still reaches them). Answers to a press on the old account are not moved (`withdraw_messages`)."""
-    moved = 0
+async def copy_notices(q: Tx, person_id: int, chosen: list[Account], to: tuple[str, str], now: datetime) -> int:
+    """The notices queued for the person on these accounts' chats and not yet being sent, copied, whole, for the
+    chat `to` (channel, chat id), another account of theirs (an unbound or replaced account: what the person is
+    owed still reaches them); `withdraw_messages` then withdraws the originals. Copies, not moves: each is new in
+    its chat's queue (after what it holds, and the list a typed number answers there stays that chat's latest),
+    and goes whole even if some of its parts reached the old account. Replies to the old account's own actions
+    (its dialogue ends with it) and answers to its presses are not copied."""
+    copied = 0
     for account in chosen:
-        moved += await q.execute(
-            "UPDATE outbox SET channel = ?, chat_id = ? WHERE channel = ? AND chat_id = ? AND state = 'pending'"
-            " AND op = 'message' AND person_id = ?", (*to, account.channel, account.chat_id, person_id))
-    return moved
+        copied += await q.execute(
+            "INSERT INTO outbox (channel, chat_id, person_id, op, payload, policy, not_before, created_at, matter_id,"
+            " priority) SELECT ?, ?, person_id, op, payload, policy, ?, ?, matter_id, priority FROM outbox"
+            " WHERE channel = ? AND chat_id = ? AND state = 'pending' AND op = 'message' AND person_id = ?"
+            " AND priority = ? ORDER BY id",
+            (*to, ts(now), ts(now), account.channel, account.chat_id, person_id, ports.NOTIFICATION))
+    return copied
 
 
 async def withdraw_messages(q: Tx, person_id: int, chosen: list[Account]) -> int:

@@ -7,6 +7,7 @@ refusal changes nothing. Each check made on a press or a command sees the change
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,10 +180,49 @@ async def test_what_was_queued_for_an_unbound_account_goes_to_the_persons_other_
     async with harness.db.transaction() as tx:
         person = await people.get(tx, rep)
         assert person is not None
-        await access.unbind(tx, harness.clock.now(), None, person, "wecom")
+        await access.unbind(tx, harness.clock.now(), None, person, "wecom", running=frozenset(harness.app.channels))
     await harness.app.dispatcher.flush()
     assert [(s.chat_id, s.text) for s in harness.channel.sent] == [("777", "LS-2026-0001 已答复")]
     assert wecom.sent == []
+
+
+async def test_an_unbound_accounts_notices_go_whole_to_a_running_channel_and_nothing_else_moves(
+        harness: Harness) -> None:
+    """What goes to the remaining account: each notice whole, as a new message there (one whose first part reached
+    the lost phone goes from its start), and only notices — a reply to the old account's own dialogue is withdrawn
+    with it. A remaining account on a channel that does not run gets nothing (it would wait there unseen): the
+    notices are withdrawn, as they were before, for the office to see."""
+    from handlers.people import access
+    from storage import outbox, people
+    from tests.test_dispatch import bound_on_two, notice
+
+    rep, _wecom = await bound_on_two(harness)
+    await notice(harness, rep, "第一段\n第二段")
+    async with harness.db.transaction() as tx:
+        first = await q_one(tx, "SELECT id FROM outbox WHERE chat_id = 'wjg'")
+        await tx.execute("UPDATE outbox SET result = ? WHERE id = ?",  # its first part went to the lost phone
+                         ('{"message_ids": ["wecom-part-1"]}', first))
+        await outbox.enqueue(tx, channel="wecom", chat_id="wjg", person_id=rep, op="message", policy="retry",
+                             payload=Reply("请填写具体内容").to_json(), now=harness.clock.now(), priority=outbox.ANSWER)
+        person = await people.get(tx, rep)
+        assert person is not None
+        await access.unbind(tx, harness.clock.now(), None, person, "wecom", running=frozenset(harness.app.channels))
+    async with harness.db.snapshot() as q:
+        rows = [tuple(r) for r in await q.all("SELECT channel, state, result FROM outbox ORDER BY id")]
+    assert rows == [("wecom", "failed", '{"message_ids": ["wecom-part-1"]}'), ("wecom", "failed", None),
+                    ("test", "pending", None)]
+
+    rep2, _ = await bound_on_two(harness, "王建华", "778", "wjh")
+    await notice(harness, rep2, "LS-2026-0002 已答复")
+    async with harness.db.transaction() as tx:
+        person = await people.get(tx, rep2)
+        assert person is not None
+        await access.unbind(tx, harness.clock.now(), None, person, "wecom", running=frozenset({"wecom"}))
+        assert await q_one(tx, "SELECT COUNT(*) FROM outbox WHERE person_id = ? AND state = 'pending'", (rep2,)) == 0
+
+
+async def q_one(tx: Any, sql: str, params: tuple[Any, ...] = ()) -> int:
+    return int(await tx.scalar(sql, params))
 
 
 async def test_a_staff_members_new_account_ends_the_old_one_unless_kept(harness: Harness) -> None:

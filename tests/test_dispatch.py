@@ -935,18 +935,21 @@ async def test_a_backlog_on_one_channel_does_not_keep_another_channels_messages_
     assert len(wecom.sent) == 25
 
 
-async def bound_on_two(harness: Harness) -> tuple[int, RecordingChannel]:
-    """A deputy bound on the test channel ("777") and on a second one ("wecom", "wjg"), the second used last."""
+async def bound_on_two(harness: Harness, name: str = "王建国", chat: str = "777", userid: str = "wjg"
+                       ) -> tuple[int, RecordingChannel]:
+    """A deputy bound on the test channel (`chat`) and on a second one ("wecom", `userid`), the second used last."""
     from storage import people
 
-    wecom = RecordingChannel(harness.app.files)
-    wecom.name = "wecom"
-    harness.app.add_channel(wecom)
-    rep = await harness.add_representative("王建国")
+    wecom = harness.app.channels.get("wecom")
+    if not isinstance(wecom, RecordingChannel):
+        wecom = RecordingChannel(harness.app.files)
+        wecom.name = "wecom"
+        harness.app.add_channel(wecom)
+    rep = await harness.add_representative(name, phone=f"1390000{chat}")
     async with harness.db.transaction() as tx:
-        await people.bind_identity(tx, "test", "777", "777", rep, harness.clock.now())
+        await people.bind_identity(tx, "test", chat, chat, rep, harness.clock.now())
         harness.clock.advance(minutes=1)
-        await people.bind_identity(tx, "wecom", "wjg", "wjg", rep, harness.clock.now())
+        await people.bind_identity(tx, "wecom", userid, userid, rep, harness.clock.now())
     return rep, wecom
 
 

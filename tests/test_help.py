@@ -112,3 +112,17 @@ async def test_where_wecom_runs_the_office_finds_wecom_binding_in_its_help(harne
             in with_wecom)
     assert not any(line.startswith("/wecom") for line in help_text(_, clerk).splitlines())
     assert not any(line.startswith("/wecom") for line in await help_of(await bind(h, clerk_id, "3001")))
+
+
+async def test_a_commands_words_work_typed_on_every_channel(harness: Harness) -> None:
+    """WeCom's messages name commands by their words ("发送“我的”可随时查看"), and a notice written for WeCom may reach
+    the same person on their other account: a message that is exactly a command's words — or the words in the
+    quotes they were shown in — is that command on every channel. A sentence containing them is still text."""
+    rep = await harness.add_representative("王建国")
+    deputy = await bind(harness, rep, "1001")
+    assert messages(await deputy.say("我的"))[0] == "您还没有提交过事项。发送 /submit 即可开始。"
+    assert messages(await deputy.say("“帮助”"))[0].startswith("帮助")
+    started = messages(await deputy.say("提交"))[0]
+    assert started.startswith("提交事项")
+    assert messages(await deputy.say("取消"))[0] == "已取消，未提交任何内容。"
+    assert messages(await deputy.say("我的事项在哪里"))[0].startswith("抱歉，未能理解")

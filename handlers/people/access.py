@@ -83,24 +83,27 @@ async def enable(tx: Tx, now: datetime, actor_id: int | None, person: Person) ->
 
 
 async def unbind(tx: Tx, now: datetime, actor_id: int | None, person: Person, channel: str,
-                 external_id: str | None = None, reason: str = "unbound") -> list[Account]:
+                 external_id: str | None = None, reason: str = "unbound", *,
+                 running: frozenset[str] = frozenset()) -> list[Account]:
     """Unbind the person's accounts on `channel` (one, if `external_id` is given); refused when there is none."""
     chosen = [a for a in await access.accounts(tx, person.id)
               if a.channel == channel and (external_id is None or a.external_id == external_id)]
     if not chosen:
         raise UserError("{name} has no account on {channel}.", name=person.name,
                         channel=Msg(CHANNEL_NAMES.get(channel, channel)))
-    await _end(tx, now, actor_id, person, chosen, reason)
+    await _end(tx, now, actor_id, person, chosen, reason, running)
     return chosen
 
 
 async def _end(tx: Tx, now: datetime, actor_id: int | None, person: Person, chosen: list[Account],
-               reason: str) -> None:
+               reason: str, running: frozenset[str]) -> None:
+    """End these accounts; the notices queued for them go to the person's account that remains, on a channel that
+    runs (`running`: one that does not would keep them pending unseen), else they are withdrawn."""
     await access.end_dialogues(tx, chosen)
     ending = {(a.channel, a.chat_id) for a in chosen}
-    remaining = [chat for chat in await people.chats_of(tx, person.id) if chat not in ending]
+    remaining = [chat for chat in await people.chats_of(tx, person.id) if chat not in ending and chat[0] in running]
     if remaining:  # bound elsewhere too (and not disabled): what was queued for them goes there
-        await access.move_messages(tx, person.id, chosen, remaining[0])
+        await access.copy_notices(tx, person.id, chosen, remaining[0], now)
     await access.withdraw_messages(tx, person.id, chosen)
     for account in chosen:
         await access.unbind(tx, person.id, account)
@@ -108,7 +111,8 @@ async def _end(tx: Tx, now: datetime, actor_id: int | None, person: Person, chos
             "person_id": person.id, "channel": account.channel, "reason": reason})
 
 
-async def end_other_accounts(tx: Tx, now: datetime, person: Person, kept: tuple[str, str]) -> int:
+async def end_other_accounts(tx: Tx, now: datetime, person: Person, kept: tuple[str, str],
+                             running: frozenset[str] = frozenset()) -> int:
     """A staff member bound a new account (`kept`: channel, external id): their other accounts on that channel
     end (a lost phone receives nothing more). Representatives keep theirs. Returns how many ended."""
     if not person.is_staff:
@@ -116,7 +120,7 @@ async def end_other_accounts(tx: Tx, now: datetime, person: Person, kept: tuple[
     others = [a for a in await access.accounts(tx, person.id)
               if a.channel == kept[0] and a.external_id != kept[1]]
     if others:
-        await _end(tx, now, None, person, others, "replaced")
+        await _end(tx, now, None, person, others, "replaced", running)
     return len(others)
 
 
@@ -193,7 +197,7 @@ async def command(ctx: Context) -> None:
                                 name=person.name)))
     elif verb == "unbind":
         channel = CHANNEL_WORDS.get(words[2], words[2].lower())
-        await unbind(ctx.tx, ctx.now, actor.id if actor else None, person, channel)
+        await unbind(ctx.tx, ctx.now, actor.id if actor else None, person, channel, running=ctx.channels)
         await ctx.reply(Reply(_("{name}'s account on {channel} is unbound. A new one needs a new invite.",
                                 name=person.name, channel=channel_name(_, channel))))
     else:

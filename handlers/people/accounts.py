@@ -93,4 +93,4 @@ async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
                        detail={"channel": WECOM, "person_id": person.id, "by": "office"})
-    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid))  # a staff member's old member ends
+    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid), ctx.channels)  # a staff member's old member ends

@@ -81,7 +81,8 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     person = await people.get(ctx.tx, person_id)
     assert person is not None
     if not await access_store.invite_keeps_accounts(ctx.tx, invite_id):  # a staff member's new phone: the old ends
-        await access.end_other_accounts(ctx.tx, ctx.now, person, (ctx.inc.channel, ctx.inc.user_id))
+        await access.end_other_accounts(ctx.tx, ctx.now, person, (ctx.inc.channel, ctx.inc.user_id),
+                                        ctx.channels)
     if person.locale is None:
         await people.set_locale(ctx.tx, person_id, ctx._.locale, ctx.now)
     ctx.person = person
