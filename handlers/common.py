@@ -11,7 +11,7 @@ from bot.i18n import LANGUAGE_NAMES, SUPPORTED, Translator
 from bot.messages import Button, Reply
 from bot.model import Person
 from handlers.labels import listed
-from storage import events, people, units
+from storage import access, events, people, units
 
 
 def role_title(_: Translator, person: Person) -> str:
@@ -45,7 +45,7 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
 
 
 def help_text(_: Translator, person: Person, *, department: str | None = None, supervisor: bool = False,
-              wecom: bool = False) -> str:
+              wecom: bool = False, channels: int = 1) -> str:
     """What this person can do, role by role: each line says what that role does (SPEC §1)."""
     title = role_title(_, person)
     if department and person.roles & {"handler", "head"}:  # a handler's help names their department
@@ -109,6 +109,8 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
     if person.roles & {"office", "leader"}:
         lines.append("/digest — " + _("the digest of the last seven days: new, open, due and overdue matters, "
                                         "satisfaction, contacts, with a chart"))
+    if channels > 1:  # bound on two channels: where their notices go
+        lines.append("/channel — " + _("choose which of your chat accounts your notices go to"))
     lines += [
         _("{/lang} — choose the language"),
         _("{/cancel} — stop what you are doing"),
@@ -145,7 +147,9 @@ async def help_for(ctx: Context, person: Person) -> str:
     department = await people.department_name(ctx.tx, person.department_id) if person.department_id else None
     supervisor = person.is_representative and await events.is_supervisor(
         ctx.tx, ctx.scope, person.id, ctx.today)
-    return help_text(ctx._, person, department=department, supervisor=supervisor, wecom="wecom" in ctx.channels)
+    bound = {a.channel for a in await access.accounts(ctx.tx, person.id)}
+    return help_text(ctx._, person, department=department, supervisor=supervisor, wecom="wecom" in ctx.channels,
+                     channels=len(bound))
 
 
 async def show_help(ctx: Context) -> None:

@@ -40,6 +40,7 @@ def build() -> Routes:
             "npc": npc_register.command,
             "report": halfyear.command,
             "view": accounts.choose_view,
+            "channel": accounts.choose_channel,
             "wecom": accounts.office_command,
             "ledger": ledger.command,
             "access": access.command,
@@ -50,7 +51,7 @@ def build() -> Routes:
                  "card": card_screens.on_button, "brief": briefings.on_button,
                  "event": event_screens.on_button, "sv": supervisors.on_button,
                  "npc": npc_register.on_button, "report": halfyear.on_button,
-                 "view": accounts.on_view},
+                 "view": accounts.on_view, "channel": accounts.on_channel},
         flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
                                                                 contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
                                                                 briefings.WRITE, briefings.OPINION,
@@ -60,7 +61,7 @@ def build() -> Routes:
         # what reads much at a large unit: read before the transaction, off the event loop (bot/inbox.py)
         prepared={"ledger": ledger.prepare, "digest": digest.read_first, "report": halfyear.read_first},
         open_commands=frozenset({"start", "cancel"}),
-        dialog_commands=frozenset({"cancel", "help", "lang", "my", "view"}),  # /my only reads: the dialogue stays open
+        dialog_commands=frozenset({"cancel", "help", "lang", "my", "view", "channel"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,
         not_understood=common.not_understood,
     )

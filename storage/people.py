@@ -222,13 +222,26 @@ async def set_presentation(q: Tx, person_id: int, presentation: str | None, now:
 
 
 async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
-    """Where a person can be reached: (channel, chat_id), the one they used last first (else the last bound)."""
+    """Where a person can be reached: (channel, chat_id), on the channel they chose first (`/channel`), else the one
+    they used last first (else the last bound)."""
     rows = await q.all(
-        "SELECT channel, chat_id FROM identities WHERE person_id = ?"
-        " AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = identities.person_id AND p.disabled_at IS NOT NULL)"
-        " ORDER BY COALESCE(last_seen_at, bound_at) DESC, bound_at DESC", (person_id,)
+        "SELECT i.channel, i.chat_id FROM identities i JOIN persons p ON p.id = i.person_id"
+        " WHERE i.person_id = ? AND p.disabled_at IS NULL"
+        " ORDER BY CASE WHEN i.channel = p.preferred_channel THEN 0 ELSE 1 END,"
+        " COALESCE(i.last_seen_at, i.bound_at) DESC, i.bound_at DESC", (person_id,)
     )
     return [(r["channel"], r["chat_id"]) for r in rows]
+
+
+async def preferred_channel(q: Tx, person_id: int) -> str | None:
+    value = await q.scalar("SELECT preferred_channel FROM persons WHERE id = ?", (person_id,))
+    return None if value is None else str(value)
+
+
+async def set_preferred_channel(q: Tx, person_id: int, channel: str | None, now: datetime) -> None:
+    """The channel the person's notices go to (None: the one they used last)."""
+    await q.execute("UPDATE persons SET preferred_channel = ?, updated_at = ? WHERE id = ?",
+                    (channel, ts(now), person_id))
 
 
 # -- invites ---------------------------------------------------------------------------

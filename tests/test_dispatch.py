@@ -983,3 +983,35 @@ async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth
     async with harness.db.snapshot() as q:
         rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
     assert rows == [("wecom", "blocked"), ("test", "blocked")]  # each recorded for the office; no third copy
+
+
+async def test_a_person_bound_on_two_channels_chooses_where_their_notices_go(harness: Harness) -> None:
+    """Issue 14: each notice once, "on the channel they used last (or their chosen one)". The deputy writes from
+    the test channel (now the one used last) and chooses WeCom with /channel: the notices go to WeCom. The one used
+    last again: they follow the account used last. A choice of a channel they are not bound on is stale and changes
+    nothing; with one account there is nothing to choose."""
+    rep, wecom = await bound_on_two(harness)
+    harness.clock.advance(minutes=1)  # they write from the test channel after WeCom's binding: the one used last
+    deputy = harness.user("777")
+    shown = await deputy.say("/channel")
+    assert shown[0].text.startswith("您的通知目前发送到您最近使用的账号")
+    assert deputy.last_buttons() == ["test", "企业微信", "最近使用的账号"]
+    assert (await deputy.press("企业微信"))[-1].text == "已设置：今后您的通知将发送到企业微信。"
+    await notice(harness, rep, "LS-2026-0001 已答复")
+    await harness.app.dispatcher.flush()
+    assert [s.text for s in wecom.sent] == ["LS-2026-0001 已答复"]
+
+    before = await harness.dump("persons")
+    refused = await deputy.press_data("channel:telegram")
+    assert refused[-1].text == "此选项已失效。" and await harness.dump("persons") == before
+
+    await deputy.say("/channel")
+    await deputy.press("最近使用的账号")
+    await notice(harness, rep, "LS-2026-0002 已登记")
+    await harness.app.dispatcher.flush()
+    assert [s.text for s in harness.channel.sent if s.chat_id == "777"][-1] == "LS-2026-0002 已登记"
+
+    other = await harness.add_representative("李秀梅", phone="13900000002")
+    single = harness.user("888")
+    await single.say(f"/start {await harness.invite(other)}")
+    assert (await single.say("/channel"))[0].text == "您只绑定了一个聊天账号，通知将发送到这里。"

@@ -1,7 +1,9 @@
-"""Chat accounts beside the invite code: how choices are shown on WeCom, and the office binding a WeCom member.
+"""Chat accounts beside the invite code: how choices are shown on WeCom, where notices go, and the office binding
+a WeCom member.
 
 `/view` (显示方式): a person chooses button cards or numbered text for WeCom (deputies reading WeCom in
-personal WeChat see no cards). `/wecom NAME USERID`: the office binds a roster person to a WeCom
+personal WeChat see no cards). `/channel`: a person bound on two channels chooses which one their notices go
+to, or the one they used last (issue 14; storage/people.chats_of). `/wecom NAME USERID`: the office binds a roster person to a WeCom
 member directly, as the office usually adds deputies to the corp itself (SPEC §2); `/wecom NAME
 cards|text|default` sets that person's presentation.
 """
@@ -15,7 +17,7 @@ from bot.messages import Button, Reply
 from bot.model import Person
 from bot.permissions import require
 from handlers.people import access
-from storage import audit, people
+from storage import access as stored_access, audit, people
 
 WECOM = "wecom"
 MODES = ("cards", "text")
@@ -45,6 +47,41 @@ async def on_view(ctx: Context, parts: list[str]) -> None:
     await ctx.answer()
     await ctx.reply(Reply(ctx._("Done: on WeCom, choices are shown as {mode} from now on.",
                                 mode=mode_name(ctx, parts[0]))))
+
+
+LAST = "last"  # the /channel choice: the channel used last
+
+
+async def choose_channel(ctx: Context) -> None:
+    """`/channel`: where the person's notices go, when they are bound on more than one channel."""
+    person = ctx.person
+    assert person is not None
+    _ = ctx._
+    channels = sorted({a.channel for a in await stored_access.accounts(ctx.tx, person.id)})
+    if len(channels) < 2:
+        await ctx.reply(Reply(_("You have one chat account: your notices come here.")))
+        return
+    chosen = await people.preferred_channel(ctx.tx, person.id)
+    now = access.channel_name(_, chosen) if chosen in channels else _("the one you used last")
+    buttons = tuple((Button(access.channel_name(_, c), callbacks.encode("channel", c)),) for c in channels)
+    await ctx.reply(Reply(_("Your notices go to {channel}. Where should they go?", channel=now),
+                          buttons=(*buttons, (Button(_("The one I used last"), callbacks.encode("channel", LAST)),))))
+
+
+async def on_channel(ctx: Context, parts: list[str]) -> None:
+    """A choice of `/channel`, checked again: one of the person's channels now (an account may have been unbound
+    since the list was shown), or the one used last."""
+    person = ctx.person
+    if person is None or len(parts) != 1:
+        raise StaleActionError("This button is no longer valid.")
+    channels = {a.channel for a in await stored_access.accounts(ctx.tx, person.id)}
+    if parts[0] != LAST and parts[0] not in channels:
+        raise StaleActionError("This button is no longer valid.")
+    chosen = None if parts[0] == LAST else parts[0]
+    await people.set_preferred_channel(ctx.tx, person.id, chosen, ctx.now)
+    await ctx.answer()
+    where = access.channel_name(ctx._, chosen) if chosen else ctx._("the one you used last")
+    await ctx.reply(Reply(ctx._("Done: your notices go to {channel} from now on.", channel=where)))
 
 
 async def current_mode(ctx: Context, person: Person) -> str:
