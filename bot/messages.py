@@ -151,7 +151,8 @@ class ChannelTraits:
 # The commands a member may type as words where the channel's traits say `words` (WeCom: the same words its
 # channel recognises, bot/channels/wecom_text.py): the Chinese messages name them so ("发送“我的”可随时查看")
 # instead of as "/my", which a deputy in personal WeChat would have to find on a phone's keyboard.
-TYPED_WORDS = {"submit": "提交", "my": "我的", "events": "活动", "cancel": "取消", "help": "帮助", "lang": "语言"}
+TYPED_WORDS = {"submit": "提交", "my": "我的", "events": "活动", "cancel": "取消", "help": "帮助", "lang": "语言",
+               "inbox": "待办", "overview": "总览"}
 
 
 def alert_text(traits: ChannelTraits, text: str, *, said_too: bool) -> str:

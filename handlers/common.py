@@ -31,11 +31,16 @@ def role_title(_: Translator, person: Person) -> str:
     return listed(_, [names[r] for r in sorted(person.roles) if r in names]) or _("staff")
 
 
+INBOX_ROLES = frozenset({"office", "handler", "head", "discipline", "leader"})  # those /inbox has work for
+
+
 def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = []
     if person.is_representative:
         rows.append((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),
                      Button(_("My matters"), callbacks.encode("menu", "my"))))
+    if person.roles & INBOX_ROLES:  # what waits for them: the screen staff open most (on WeCom, no "/" to type)
+        rows.append((Button(_("To do"), callbacks.encode("menu", "inbox")),))
     if "office" in person.roles:
         rows.append((Button(_("Register on behalf"), callbacks.encode("register", "start")),))
         rows.append((Button(_("Record a contact"), callbacks.encode("contact", "start")),))
@@ -68,7 +73,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
                        "view on the case; send {/events} to find your invitations again."))
     owed = _inbox_parts(_, person, department)
     if owed:
-        lines.append("/inbox — " + ("；" if _.locale.startswith("zh") else "; ").join(owed))
+        lines.append(_.command("inbox") + " — " + ("；" if _.locale.startswith("zh") else "; ").join(owed))
     if person.roles & {"office", "leader", "handler", "head", "discipline"}:
         lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001"))
     if "office" in person.roles:  # the command outside the msgid: the Chinese text shows no English word
@@ -85,7 +90,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
         lines.append("/supervisors — " + _("the law-enforcement supervisors: their terms, and their invitations this "
                                              "year"))
     if person.roles & {"office", "leader", "discipline"}:
-        lines.append(_("/overview — every matter by state"))
+        lines.append(_.command("overview") + " — " + _("every matter by state"))
         lines.append("/quota — " + _("this year's contacts, and who has not yet been contacted (everyone at least "
                                        "once a year)"))
     if "office" in person.roles:

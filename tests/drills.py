@@ -364,7 +364,7 @@ async def _handler(handler: Chat, department: str, expected: int) -> None:
         notice = await handler.wait("an assignment", lambda m: f"is assigned to {department}" in m.text
                                     and number_in(m) not in done)
         number = number_in(notice)
-        card = await handler.press(notice, f"Open {number}", f"{number} Open -> card",
+        card = await handler.press(notice, "Open the matter", f"{number} Open -> card",
                                    lambda m: m.text.startswith(number) and has_button("Progress note")(m))
         prompt = await handler.press(card, "Progress note", f"{number} Progress note -> prompt",
                                      says("Please write the progress note"))
@@ -850,25 +850,16 @@ class _WxPerson:
         return await self.act(step, lambda: self.member.send_text(key), found)
 
     def _offer(self, label: str, on: str = "") -> tuple[Any, str] | None:
-        numbered_seen = False
-        for item in reversed(self.member.received[self.mark:]):
-            if on and on not in item.text:
-                continue
-            if item.kind == "template_card" and item.visible and not item.disabled:
-                for key, text in item.buttons:
-                    if text == label:
-                        return item, key
-            if item.kind == "text" and not numbered_seen and _WX_NUMBERED.search(item.text):
-                numbered_seen = True
-                numbers = {text.strip(): n for n, text in _WX_NUMBERED.findall(item.text)}
-                if label in numbers:
-                    return item, numbers[label]
-        return None
+        from tests.wecom_env import offer
+
+        return offer(self.member.received[self.mark:], label, on)
 
 
 def offers(label: str) -> Callable[[Any], bool]:
-    return lambda m: (any(t == label for _, t in m.buttons) if m.kind == "template_card"
-                      else any(t.strip() == label for _, t in _WX_NUMBERED.findall(m.text)))
+    """A message offering `label`: a card's button, or a numbered list (a text, or a card whose buttons show the
+    numbers of the choices its words list)."""
+    return lambda m: ((m.kind == "template_card" and any(t == label for _, t in m.buttons))
+                      or any(t.strip() == label for _, t in _WX_NUMBERED.findall(m.text)))
 
 
 def wx_says(fragment: str) -> Callable[[Any], bool]:

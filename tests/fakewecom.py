@@ -122,6 +122,12 @@ API_PER_HOUR = 150_000
 #: 90236 template card (按钮交互型): button_list "列表长度不超过6"; key "最长支持1024字节，不可重复";
 #: task_id "同一个应用任务id不能重复，只能由数字、字母和“_-@”组成，最长128字节".
 CARD_MAX_BUTTONS = 6
+#: 90236 (按钮交互型): main_title.title "建议不超过26个字", sub_title_text "建议不超过112个字", button text "建议不超过10个字":
+#: advice, not refusals. What passes them is accepted and shown cut ("…") here, and counted in ``truncated``
+#: like a text cut at 2 048 bytes: a phone shows no more.
+CARD_TITLE_CHARS = 26
+CARD_TEXT_CHARS = 112
+CARD_BUTTON_CHARS = 10
 CARD_KEY_MAX_BYTES = 1024
 TASK_ID_MAX_BYTES = 128
 TASK_ID_SHAPE = re.compile(r"^[0-9A-Za-z_\-@]+$")
@@ -440,6 +446,11 @@ class _Windows:
             self.minute.append(now)
             self.hour.append(now)
         return ok
+
+
+def _shown(text: str, most: int) -> str:
+    """What a card shows of a text WeCom advises to keep within `most` characters (90236)."""
+    return text if len(text) <= most else text[:most] + "…"
 
 
 class _ApiError(Exception):
@@ -1137,6 +1148,7 @@ class FakeWeCom:
             items.update(data=media.data, filename=media.filename, text=media.filename)
         else:
             items.update(self._check_card(content))
+            truncated = bool(items.pop("cut"))
         # duplicate check (90236): the same request JSON within the interval is not delivered again
         if body.get("enable_duplicate_check") in (1, "1"):
             digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -1248,14 +1260,17 @@ class FakeWeCom:
                     if key in keys:
                         raise _ApiError(40058, "button keys must differ")
                     keys.add(key)
-                    buttons.append((key, button["text"]))
+                    buttons.append((key, _shown(button["text"], CARD_BUTTON_CHARS)))
         if isinstance(task_id, str) and task_id and not update:
             self._task_ids.add(task_id)
-        parts = [str(title or ""), str((card.get("main_title") or {}).get("desc") or ""),
-                 str(card.get("sub_title_text") or "")]
+        title, sub_title = str(title or ""), str(card.get("sub_title_text") or "")
+        long_labels = [b["text"] for b in card.get("button_list") or [] if len(b["text"]) > CARD_BUTTON_CHARS]
+        cut = len(title) > CARD_TITLE_CHARS or len(sub_title) > CARD_TEXT_CHARS or bool(long_labels)
+        parts = [_shown(title, CARD_TITLE_CHARS), str((card.get("main_title") or {}).get("desc") or ""),
+                 _shown(sub_title, CARD_TEXT_CHARS)]
         parts += [f"{h.get('keyname', '')}：{h.get('value', '')}" for h in card.get("horizontal_content_list") or []]
         text = "\n".join(p for p in parts if p)
-        return {"text": text, "card": card, "task_id": task_id, "buttons": buttons}
+        return {"text": text, "card": card, "task_id": task_id, "buttons": buttons, "cut": cut}
 
     # -- update_template_card (94888) ---------------------------------------------------------------
 

@@ -816,7 +816,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         receipt = await choose("wangjianguo", "确认提交", r"LS-\d{4}-\d{4}")
         number = regex.search(r"LS-\d{4}-\d{4}", receipt).group(0)  # type: ignore[union-attr]
         await seen("发送“我的”可随时查看", start)  # the words a deputy types in WeChat, not "/my"
-        await seen(rf"→ 陈静 \(chenjing\):\n[^→]*新事项[^→]*{number}", start)  # the office is told at once
+        await seen(rf"→ 陈静 \(chenjing\)[^:\n]*:\n[^→]*新事项[^→]*{number}", start)  # the office is told at once
         await say(f"@chenjing /case {number}", "交办")
         await choose("chenjing", "交办", "第一检察部")
         await choose("chenjing", "第一检察部", "专人催办")
@@ -835,7 +835,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         await choose("chenjing", "审批通过答复", "满意")
         await choose("wangjianguo", "满意", "不补充意见")
         await choose("wangjianguo", "不补充意见", "感谢您的评价和监督。")
-        await seen(r"→ 刘洋 \(liuyang\):\n[^→]*评价为：满意", start)  # the handler is told of the rating
+        await seen(r"→ 刘洋 \(liuyang\)[^:\n]*:\n[^→]*评价为：满意", start)  # the handler is told of the rating
     finally:
         if bot is not None:
             bot.terminate()

@@ -269,7 +269,7 @@ async def test_the_office_menu_and_help_offer_it_and_the_deputy_s_do_not(harness
     office = Office(harness)
     await office.setup()
     await office.clerk.say("/menu")
-    assert office.clerk.last_buttons() == ["代为登记", "记录联络", "语言", "帮助"]
+    assert office.clerk.last_buttons() == ["待办", "代为登记", "记录联络", "语言", "帮助"]
     help_text = (await office.clerk.say("/help"))[0].text
     assert "/register — 代为登记通过信函、会议、走访或电话等方式收到的代表委员事项" in help_text
     await office.deputy.say("/menu")

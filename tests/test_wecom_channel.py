@@ -565,6 +565,35 @@ async def test_more_choices_than_a_card_holds_fall_back_to_a_numbered_list(env: 
     assert sent["msgtype"] == "text" and "7. 第七" in sent["text"]["content"]
 
 
+async def test_choices_with_labels_too_long_for_a_button_go_on_a_card_by_number(env: Env) -> None:
+    """A button shows 10 characters (90236); a matter's number has 12. Such choices used to turn the card into a
+    numbered text list, answered by typing. Now the card lists them, numbered, and its buttons show the numbers:
+    pressed, a button does what its choice says, and the card shows the number chosen."""
+    await bind(env, "chenjing", staff=True)
+    reply = Reply("待交办的事项：", buttons=((Button("LS-2026-0001", "case:1"),), (Button("LS-2026-0002", "case:2"),)))
+    assert env.channel.cost("chenjing", "message", reply.to_json()) == 1  # a card alone: its words fit on it
+    await env.channel.deliver("chenjing", "message", reply.to_json())
+    sent = env.stub.calls("/cgi-bin/message/send")
+    assert len(sent) == 1 and sent[0]["msgtype"] == "template_card"
+    card = sent[0]["template_card"]
+    assert card["sub_title_text"] == "待交办的事项：\n\n1. LS-2026-0001\n2. LS-2026-0002"
+    assert [(b["key"], b["text"]) for b in card["button_list"]] == [("b1", "1"), ("b2", "2")]
+    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
+             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b2",
+             "ResponseCode": "rcPRESS"}
+    inc = await env.channel.prepare(json.dumps(press))
+    assert inc is not None and inc.action == "case:2"
+    await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
+    assert env.stub.calls("/cgi-bin/message/update_template_card")[-1]["button"]["replace_name"] == "2"
+    # words too long for the card go first, with the list; the card under them asks
+    long = Reply("很长的说明。" * 30, buttons=reply.buttons)
+    assert env.channel.cost("chenjing", "message", long.to_json()) == 2
+    await env.channel.deliver("chenjing", "message", long.to_json())
+    text, card = env.stub.calls("/cgi-bin/message/send")[-2:]
+    assert text["text"]["content"].endswith("\n\n1. LS-2026-0001\n2. LS-2026-0002")
+    assert card["template_card"]["main_title"]["title"] == "请选择：" and "sub_title_text" not in card["template_card"]
+
+
 async def through_the_outbox(env: Env, userid: str, reply: Reply, *, sent: bool = True) -> int:
     """As the dispatcher does it: queued, claimed (committed before it goes), delivered, recorded sent."""
     async with env.app.db.transaction() as tx:
@@ -967,6 +996,56 @@ async def test_a_stranger_and_a_wrong_code_on_wecom_are_told_of_a_code_not_a_lin
     assert told == "此邀请码无效，或已过期、已被使用。请向联络办公室索取新的邀请码。"
     async with env.app.db.snapshot() as q:
         assert await people.by_identity(q, "wecom", "stranger") is None
+
+
+async def test_staff_on_wecom_reach_their_inbox_by_its_word_and_their_menu(env: Env) -> None:
+    """WeCom has no "/" menu and a phone's keyboard hides "/": staff type “待办” (or press it in their menu) for
+    /inbox and “总览” for /overview, and the help names those words, not "/inbox"."""
+    await bind(env, "chenjing", staff=True)
+
+    async def said(text: str, msg_id: str) -> list[dict[str, Any]]:
+        before = len(env.stub.calls("/cgi-bin/message/send"))
+        assert await env.post(text_fields("chenjing", text, msg_id)) == 200
+        await env.app.settle()
+        return list(env.stub.calls("/cgi-bin/message/send")[before:])
+
+    def words(sent: list[dict[str, Any]]) -> str:
+        return "\n".join(s["text"]["content"] if s["msgtype"] == "text" else s["template_card"].get(
+            "sub_title_text", "") + s["template_card"]["main_title"]["title"] for s in sent)
+
+    assert words(await said("待办", "62001")) == "待交办\n暂无待交办的新事项。"
+    assert words(await said("总览", "62002")) == words(await said("/overview", "62003"))
+    helped = await said("帮助", "62004")
+    text = words(helped)
+    assert "“待办” — 待交办的新登记事项" in text and "“总览” — 按状态查看全部事项" in text and "/inbox" not in text
+    menu = helped[-1]["template_card"]
+    assert [b["text"] for b in menu["button_list"]][:1] == ["待办"]
+    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event", "AgentID": "1000002",
+             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": menu["task_id"], "EventKey": "b1",
+             "ResponseCode": "rcMENU", "ToUserName": CORP}
+    before = len(env.stub.calls("/cgi-bin/message/send"))
+    assert await env.post(press) == 200
+    await env.app.settle()
+    assert words(list(env.stub.calls("/cgi-bin/message/send")[before:])) == "待交办\n暂无待交办的新事项。"
+
+
+async def test_the_inbox_button_is_checked_again_and_refused_to_a_representative(harness: Any) -> None:
+    """Button data is user input: "menu:inbox" pressed by a representative (an old or forged button) is refused as
+    the command is, and changes nothing."""
+    deputy = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "903", "903", deputy, harness.clock.now())
+    wang = harness.user("903")
+    await wang.say("/menu")
+    assert "待办" not in wang.last_buttons()
+    before = await harness.dump("matters", "dialogs", "outbox")
+    refused = await wang.press_data("menu:inbox")
+    after = await harness.dump("matters", "dialogs", "outbox")
+    assert refused[-1].text == (await wang.say("/inbox"))[-1].text  # as the command is refused
+    assert "待交办" not in refused[-1].text and "工作人员" in refused[-1].text
+    assert after["matters"] == before["matters"] and after["dialogs"] == before["dialogs"]
+    async with harness.db.snapshot() as q:  # the refusal is recorded, as every refusal is
+        assert await q.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'refused:staff_screen'") == 2
 
 
 async def test_the_office_binds_a_roster_person_to_a_wecom_member_in_chat(harness: Any) -> None:

@@ -184,21 +184,7 @@ class Chat:
         return await self.say(key, until)
 
     def _offer(self, label: str) -> tuple[Received, str] | None:
-        """The card offering `label`, or the numbered list doing so — only the latest list counts, as a
-        typed number answers the last message that had choices — among what arrived since the member's
-        last action; with the button key or the number to type."""
-        numbered_seen = False
-        for item in reversed(self.messages[self.mark:]):
-            if item.kind == "template_card" and item.visible and not item.disabled:
-                for key, text in item.buttons:
-                    if text == label:
-                        return item, key
-            if item.kind == "text" and not numbered_seen and _NUMBERED.search(item.text):
-                numbered_seen = True
-                numbers = {text.strip(): n for n, text in _NUMBERED.findall(item.text)}
-                if label in numbers:
-                    return item, numbers[label]
-        return None
+        return offer(self.messages[self.mark:], label)
 
     async def wait_for(self, fragment: str, since: int = 0) -> Received:
         def found() -> bool:
@@ -213,12 +199,51 @@ class Chat:
 
     def choices(self) -> list[str]:
         """The choices of the latest message that offers any, as this member sees them."""
-        for item in reversed(self.messages):
+        for index in range(len(self.messages) - 1, -1, -1):
+            item = self.messages[index]
             if item.kind == "template_card" and item.visible and item.buttons:
-                return [text for _, text in item.buttons]
+                return [text for text, _key in _card_choices(self.messages, index)]
             if item.kind == "text" and _NUMBERED.search(item.text):
                 return [text.strip() for _, text in _NUMBERED.findall(item.text)]
         return []
+
+
+def offer(messages: list[Received], label: str, on: str = "") -> tuple[Received, str] | None:
+    """The card offering `label` among `messages` (what arrived since the member's last action), with the key of its
+    button; or the numbered list doing so — only the latest list counts, as a typed number answers the last message
+    that had choices — with the number to type. `on`: only a card or list that names it (a matter's number)."""
+    numbered_seen = False
+    for index in range(len(messages) - 1, -1, -1):
+        item = messages[index]
+        if on and on not in item.text and not (item.kind == "template_card" and on in _words_before(messages, index)):
+            continue
+        if item.kind == "template_card" and item.visible and not item.disabled:
+            for text, key in _card_choices(messages, index):
+                if text == label:
+                    return item, key
+        if item.kind == "text" and not numbered_seen and _NUMBERED.search(item.text):
+            numbered_seen = True
+            numbers = {text.strip(): n for n, text in _NUMBERED.findall(item.text)}
+            if label in numbers:
+                return item, numbers[label]
+    return None
+
+
+def _card_choices(messages: list[Received], index: int) -> list[tuple[str, str]]:
+    """The choices of the card `messages[index]` as a member reads them, each with its button's key: the buttons'
+    texts, or, on a card whose buttons show numbers (labels too long for a button), the numbered list in the
+    card's words or in the text just before it."""
+    card = messages[index]
+    if not card.buttons or not all(text.isdigit() for _key, text in card.buttons):
+        return [(text, key) for key, text in card.buttons]
+    words = card.text if _NUMBERED.search(card.text) else _words_before(messages, index)
+    keys = {text: key for key, text in card.buttons}
+    return [(label.strip(), keys[n]) for n, label in _NUMBERED.findall(words) if n in keys]
+
+
+def _words_before(messages: list[Received], index: int) -> str:
+    """The text just before the card `messages[index]`: its words, when they were too long for the card."""
+    return next((m.text for m in reversed(messages[:index]) if m.kind == "text"), "")
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -98,9 +98,12 @@ class WeComSender:
             if buttons else body
         as_text = len(split_bytes(listed)) if listed.strip() else 0
         mode = self._modes.get(chat_id)
-        if buttons and _fits_card(buttons) and not reply.request_contact and mode != "text":
-            short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
-            as_card = (0 if short or not body.strip() else len(split_bytes(body))) + 1
+        carded = _card_form(reply, buttons)
+        if carded is not None and mode != "text":
+            on_card = carded[0]
+            short = _short(on_card)
+            words = "\n".join(filter(None, (on_card.title, on_card.text)))
+            as_card = (0 if short or not words.strip() else len(split_bytes(words))) + 1
             count = as_card if mode == "cards" else max(as_card, as_text)
         else:
             count = as_text
@@ -126,11 +129,14 @@ class WeComSender:
         # (outbox.last_buttons): a number never presses a choice of the list before it (that acted on the
         # wrong matter), whether the choices are shown as a card or as numbered text.
         parts: list[Part] = []
-        if buttons and viewer.mode == "cards" and _fits_card(buttons) and not reply.request_contact:
-            short = len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
-            if not short and body.strip():
-                parts += [partial(self._send_text, chat_id, part) for part in split_bytes(body)]
-            parts.append(partial(self._send_card, chat_id, reply, buttons, _, short))
+        carded = _card_form(reply, buttons) if viewer.mode == "cards" else None
+        if carded is not None:
+            on_card, shown = carded
+            short = _short(on_card)
+            words = "\n".join(filter(None, (on_card.title, on_card.text)))
+            if not short and words.strip():
+                parts += [partial(self._send_text, chat_id, part) for part in split_bytes(words)]
+            parts.append(partial(self._send_card, chat_id, on_card, shown, _, short))
         else:
             text = numbered(body, [b.label for b in buttons], _) if buttons else body  # a phone is typed (its
             # request_contact control does not exist here: the core asks for it in words, ChannelTraits.contact_button)
@@ -336,8 +342,23 @@ def _card_words(reply: Reply, short: bool, _: Translator) -> tuple[str, str]:
     return _("Please choose:"), reply.text if short else ""
 
 
-def _fits_card(buttons: list[Button]) -> bool:
-    return len(buttons) <= CARD_BUTTONS and all(0 < len(b.label) <= BUTTON_TEXT_CHARS for b in buttons)
+def _card_form(reply: Reply, buttons: list[Button]) -> tuple[Reply, list[Button]] | None:
+    """How a reply's choices go on a button card: as they are when every label fits a button (90236: 10
+    characters); when one does not (a matter's number, an event's title), the card's words list the choices
+    numbered, and each button shows its number. None when they cannot go on a card: more choices than a card
+    holds (a numbered text list instead), none at all, or a phone to be shared (asked for in words)."""
+    if not buttons or len(buttons) > CARD_BUTTONS or reply.request_contact:
+        return None
+    if all(0 < len(b.label) <= BUTTON_TEXT_CHARS for b in buttons):
+        return reply, buttons
+    listed = "\n".join(f"{index}. {b.label}" for index, b in enumerate(buttons, 1))
+    text = f"{reply.text}\n\n{listed}" if reply.text.strip() else listed
+    return replace(reply, text=text), [replace(b, label=str(index)) for index, b in enumerate(buttons, 1)]
+
+
+def _short(reply: Reply) -> bool:
+    """Whether a reply's words fit on its card (90236: a title of 26 characters, a text of 112), not as a text first."""
+    return len(reply.title or "") <= CARD_TITLE_CHARS and len(reply.text) <= CARD_TEXT_CHARS
 
 
 def _is_jpg_or_png(data: bytes) -> bool:

@@ -22,6 +22,7 @@ from bot.permissions import require
 from bot.model import Dialog, Person, UnitScope
 from bot.matter.model import Matter, NewMatter
 from handlers import picker
+from handlers.matters.notices import open_button
 from storage import audit, matters, people, units
 from handlers import dialog_state
 from handlers.labels import (OFFICE_VIA, VIA_REFERRED, VIA_REGISTERED, deputy, kind_label, kind_noun, raised_or_referred,
@@ -161,6 +162,6 @@ async def notify_office(ctx: Context, matter: Matter, *, except_id: int | None =
                                                N_("New {kind} {number} referred by {name}: {subject}"),
                                                kind=kind_noun(_, matter.kind), number=matter.number,
                                                name=deputy(_, rep), subject=matter.subject),
-                            title=_("New matter")),
+                            title=_("New matter"), buttons=open_button(_, matter)),
             matter_id=matter.id,
         )
