@@ -230,6 +230,18 @@ async def test_text_over_2048_bytes_is_accepted_and_cut(fake: FakeWeCom, api: Ap
     assert (await api.text("wang", "检" * 682))["errcode"] == 0 and not wang.received[1].truncated
 
 
+async def test_a_card_beyond_the_advised_lengths_is_accepted_and_shown_cut(fake: FakeWeCom, api: Api) -> None:
+    """90236 advises a button of at most 10 characters (a title 26, a text 112): what passes is not refused, but a
+    phone does not show it whole; the fake shows it cut and counts it with the texts cut at 2 048 bytes."""
+    wang = fake.member("wang")
+    assert (await api.card("wang", "t-long", [("b1", "查看 LS-2026-0001"), ("b2", "满意")]))["errcode"] == 0
+    got = wang.received[0]
+    assert got.buttons == [("b1", "查看 LS-2026-…"), ("b2", "满意")] and got.truncated
+    assert fake.truncated == [got.msgid]
+    assert (await api.card("wang", "t-fits", [("b1", "LS-2026-01"), ("b2", "满意")]))["errcode"] == 0
+    assert not wang.received[1].truncated and fake.truncated == [got.msgid]
+
+
 async def test_over_30_a_minute_to_one_member_is_dropped_silently(fake: FakeWeCom, api: Api) -> None:
     """90236/90454: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发"."""
     now = [1000.0]
