@@ -236,7 +236,7 @@ async def test_a_card_beyond_the_advised_lengths_is_accepted_and_shown_cut(fake:
     wang = fake.member("wang")
     assert (await api.card("wang", "t-long", [("b1", "查看 LS-2026-0001"), ("b2", "满意")]))["errcode"] == 0
     got = wang.received[0]
-    assert got.buttons == [("b1", "查看 LS-2026-…"), ("b2", "满意")] and got.truncated
+    assert got.buttons == [("b1", "查看 LS-2026…"), ("b2", "满意")] and got.truncated
     assert fake.truncated == [got.msgid]
     assert (await api.card("wang", "t-fits", [("b1", "LS-2026-01"), ("b2", "满意")]))["errcode"] == 0
     assert not wang.received[1].truncated and fake.truncated == [got.msgid]
