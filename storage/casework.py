@@ -9,6 +9,7 @@ from typing import Any
 from bot.matter.life import Step
 from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, State
 from bot.model import FIRST_UNIT, UnitScope
+from storage import outbox
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
 from storage.units import matter_acts, matter_reads, within
@@ -230,13 +231,17 @@ async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
 async def undelivered(q: Tx, scope: UnitScope) -> dict[str, int]:
     """Messages that did not reach their person — blocked bot, failed, or held after an uncertain send — that are the
     scope's: about one of its matters, or about no matter to one of its people (its staff, a representative on its
-    roster: one who sits in two units' congresses and blocked the bot concerns both)."""
+    roster: one who sits in two units' congresses and blocked the bot concerns both). A blocked notice whose copy
+    reached the person's other account (`outbox.send_elsewhere`) did reach them: the office has nobody to call; one
+    whose copy failed too is one notice, counted once."""
     # a message to nobody on the roster about no matter (an unbound visitor's reply) is unit 1's, as before units
     nobody = " OR (o.person_id IS NULL AND o.matter_id IS NULL)" if FIRST_UNIT in scope.reads else ""
     rows = await q.all(
         "SELECT o.state, COUNT(*) AS n FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
         " LEFT JOIN matters m ON m.id = o.matter_id"
         " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
+        f" AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.dedup_key = '{outbox.ELSEWHERE}' || o.id AND c.state = 'sent')"
+        f" AND COALESCE(o.dedup_key, '') NOT LIKE '{outbox.ELSEWHERE}%'"  # a copy that failed too: the notice once
         f" AND ({within(scope, 'm.unit_id')} OR (o.matter_id IS NULL AND ({within(scope, 'p.unit_id')} OR EXISTS"
         f" (SELECT 1 FROM memberships s WHERE s.person_id = o.person_id AND {within(scope, 's.unit_id')})))"
         f"{nobody}) GROUP BY o.state")

@@ -26,7 +26,8 @@ from bot.dispatch import Dispatcher
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply, SendResult
 from handlers.matters import register
-from storage import outbox
+from bot.model import UnitScope
+from storage import casework, outbox
 from storage.db import ts
 from storage.records import RECORDS
 from tests.fakes import Harness, MovableClock, RecordingChannel, User
@@ -972,6 +973,8 @@ async def test_a_notice_its_account_cannot_receive_goes_to_the_persons_other_acc
     async with harness.db.snapshot() as q:
         rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
     assert rows == [("wecom", "blocked"), ("test", "sent")]
+    async with harness.db.snapshot() as q:  # it reached them: the office is not asked to reach them another way
+        assert await casework.undelivered(q, UnitScope.of(1)) == {}
 
 
 async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth(harness: Harness) -> None:
@@ -983,6 +986,8 @@ async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth
     async with harness.db.snapshot() as q:
         rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
     assert rows == [("wecom", "blocked"), ("test", "blocked")]  # each recorded for the office; no third copy
+    async with harness.db.snapshot() as q:
+        assert await casework.undelivered(q, UnitScope.of(1)) == {"blocked": 1}  # one notice, whose copy failed too
 
 
 async def test_a_person_bound_on_two_channels_chooses_where_their_notices_go(harness: Harness) -> None:
