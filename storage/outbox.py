@@ -154,19 +154,6 @@ async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *
     return None
 
 
-async def next_wakeup(q: Tx) -> str | None:
-    value = await q.scalar("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
-    return None if value is None else str(value)
-
-
-async def mark_sending(q: Tx, item_id: int) -> bool:
-    """Claim a pending item for sending; False if it is no longer pending (someone else sent it)."""
-    changed = await q.execute(
-        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'", (item_id,)
-    )
-    return changed == 1
-
-
 async def claim(q: Tx, item_ids: list[int]) -> set[int]:
     """Claim pending items for sending, all in one statement; return the ids claimed (still pending)."""
     if not item_ids:

@@ -274,7 +274,7 @@ async def test_after_a_crash_half_way_a_reply_goes_on_from_where_it_stopped(harn
     channel = PartsChannel(harness.channel, harness)
     item = await enqueue(harness, "c1", "第一段\n第二段\n第三段")
     async with harness.db.transaction() as tx:
-        assert await outbox.mark_sending(tx, item)
+        assert await outbox.claim(tx, [item]) == {item}
         await outbox.keep_progress(tx, item, ["m-before-the-crash"])
     d = dispatcher(harness, channel=channel)
     assert await d.recover() == {"retried": 1, "held": 0}
@@ -394,8 +394,8 @@ async def test_recover_settles_what_was_in_flight_by_policy(harness: Harness) ->
     answer = await enqueue(harness, "c1", "已收到", op="answer", policy="hold")
     untouched = await enqueue(harness, "c2", "尚未发送")
     async with harness.db.transaction() as tx:
-        assert await outbox.mark_sending(tx, message)
-        assert await outbox.mark_sending(tx, answer)
+        assert await outbox.claim(tx, [message]) == {message}
+        assert await outbox.claim(tx, [answer]) == {answer}
     # the process dies here; a new one starts
     d = dispatcher(harness)
     assert await d.recover() == {"retried": 1, "held": 1}
@@ -414,7 +414,7 @@ async def test_recover_through_a_restarted_app(harness: Harness) -> None:
     """The same through App: items left 'sending' by a crash are settled before anything is sent."""
     item = await enqueue(harness, "c1", "您好")
     async with harness.db.transaction() as tx:
-        await outbox.mark_sending(tx, item)
+        assert await outbox.claim(tx, [item]) == {item}
     assert await harness.app.dispatcher.recover() == {"retried": 1, "held": 0}
     await harness.app.dispatcher.flush()
     assert texts(harness.channel) == [("c1", "您好")]
