@@ -16,7 +16,7 @@ async def test_deep_link_binds_and_greets_by_name_and_role(harness: Harness) -> 
     code = await harness.invite(rep)
     deputy = harness.user("1001")
     replies = await deputy.say(f"/start {code}")
-    assert "王建国（人大代表），您好！您的账号已绑定成功。" in replies[0].text
+    assert "王建国代表，您好！您的账号已绑定成功。" in replies[0].text
     assert "/submit" in replies[0].text
     assert await harness.count("identities", "channel = 'test' AND external_id = '1001' AND person_id = ?", (rep,)) == 1
     # the code is single use and stored only as its hash
@@ -31,7 +31,7 @@ async def test_cppcc_member_is_greeted_as_member_in_english(harness: Harness) ->
     code = await harness.invite(rep)
     member = harness.user("1002", language_code="en-US")
     replies = await member.say(f"/start {code}")
-    assert replies[0].text.startswith("Welcome, Li Xiumei (CPPCC member). Your account is now bound.")
+    assert replies[0].text.startswith("Welcome, CPPCC member Li Xiumei. Your account is now bound.")
 
 
 async def test_staff_bind_the_same_way(harness: Harness) -> None:

@@ -61,7 +61,7 @@ def test_an_invite_from_the_command_line_binds_a_console_guest(tmp_path: Path) -
 
     code = json.loads(invite.stdout)["code"]
     out = run_console(tmp_path, f":as guest\n/start {code}\n")
-    assert "张伟（人大代表），您好！您的账号已绑定成功。" in out
+    assert "张伟代表，您好！您的账号已绑定成功。" in out
 
 
 def test_after_a_restart_a_number_presses_the_button_shown_before_it(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
 
         chat = Conversation(fake, fake.user(7001, first_name="建国", language_code="zh-hans"))
         greeting = await chat.say(f"/start {code}")
-        assert greeting.text.startswith("王建国（人大代表），您好！您的账号已绑定成功。")
+        assert greeting.text.startswith("王建国代表，您好！您的账号已绑定成功。")
         async with db.snapshot() as q:
             bound = await people.by_identity(q, "telegram", "7001")
         assert bound is not None and bound.id == person

@@ -17,7 +17,8 @@ from bot.errors import UserError
 from bot.messages import Reply
 from bot.model import Dialog
 from handlers.people import access
-from handlers.common import help_for, main_menu, role_title, unbound
+from handlers.common import help_for, main_menu, unbound
+from handlers.labels import deputy
 from handlers.dialog_state import BindData
 from handlers.dialog_state import bind as held
 from storage import access as access_store
@@ -86,8 +87,9 @@ async def _bind(ctx: Context, invite_id: int, person_id: int) -> None:
     if person.locale is None:
         await people.set_locale(ctx.tx, person_id, ctx._.locale, ctx.now)
     ctx.person = person
-    greeting = ctx._("Welcome, {name} ({title}). Your account is now bound.", name=person.name,
-                     title=role_title(ctx._, person))
+    # 王建国代表 / 李秀梅委员 as a deputy is addressed; staff by their name ("王芳（业务部门）" addressed a person as a
+    # department). Who they are registered as follows in the help.
+    greeting = ctx._("Welcome, {name}. Your account is now bound.", name=deputy(ctx._, person))
     await ctx.reply(Reply(greeting + "\n\n" + await help_for(ctx, person), buttons=main_menu(ctx._, person)))
 
 
