@@ -222,7 +222,7 @@ async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
         holder = await people.by_identity(tx, "wecom", userid)
         if holder is not None:
             raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
-        await people.bind_identity(tx, "wecom", userid, userid, person.id, now)
+        await people.bind_identity(tx, "wecom", userid, userid, person.id, now, by_office=True)
         await access.end_other_accounts(tx, now, person, ("wecom", userid), running_channels(app.config))  # a staff member's old member ends
         await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
                                                           "by": "operator"})

@@ -18,6 +18,8 @@ from storage.units import within
 # server is another process; the lookup of every update's sender, docs/performance.md §9)
 _WITH_ROLES = ("(SELECT GROUP_CONCAT(role) FROM person_roles WHERE person_id = p.id) AS role_list,"
                " (SELECT GROUP_CONCAT(unit_id) FROM memberships WHERE person_id = p.id) AS unit_list")
+# When an account was last used; '' for one the office bound and its person has not written from yet (migration 0032)
+_LAST_USE = "COALESCE({0}.last_seen_at, '')"
 
 
 async def _person(q: Tx, row: Row | None, as_in: int | None = None) -> Person | None:
@@ -95,7 +97,7 @@ async def arriving(q: Tx, channel: str, external_id: str) -> Arrival:
     row = await q.one(
         f"SELECT p.*, {_WITH_ROLES}, EXISTS (SELECT 1 FROM identities o WHERE o.person_id = i.person_id"
         " AND NOT (o.channel = i.channel AND o.external_id = i.external_id)"
-        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(i.last_seen_at, i.bound_at)) AS elsewhere,"
+        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('i')}) AS elsewhere,"
         " d.flow AS dialog_flow, d.step AS dialog_step, d.nonce AS dialog_nonce, d.data AS dialog_data"
         " FROM (SELECT CAST(? AS TEXT) AS actor) a LEFT JOIN dialogs d ON d.actor = a.actor"
         " LEFT JOIN identities i ON i.channel = ? AND i.external_id = ?"
@@ -197,10 +199,15 @@ async def set_locale(q: Tx, person_id: int, locale: str, now: datetime) -> None:
     await q.execute("UPDATE persons SET locale = ?, updated_at = ? WHERE id = ?", (locale, ts(now), person_id))
 
 
-async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, person_id: int, now: datetime) -> None:
+async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, person_id: int, now: datetime,
+                        by_office: bool = False) -> None:
+    """Bind a chat account to a person. Bound by the person (an invite redeemed from it) it is the account they used
+    last; bound `by_office` (a WeCom member the office added to the corp), it is not used until they write from it,
+    and their notices stay where they were."""
     await q.execute(
-        "INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at) VALUES (?, ?, ?, ?, ?)",
-        (channel, external_id, person_id, chat_id, ts(now)),
+        "INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (channel, external_id, person_id, chat_id, ts(now), None if by_office else ts(now)),
     )
 
 
@@ -211,7 +218,7 @@ async def seen(q: Tx, channel: str, external_id: str, now: datetime) -> None:
         "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ? AND EXISTS ("
         " SELECT 1 FROM identities o WHERE o.person_id = identities.person_id"
         " AND NOT (o.channel = identities.channel AND o.external_id = identities.external_id)"
-        " AND COALESCE(o.last_seen_at, o.bound_at) >= COALESCE(identities.last_seen_at, identities.bound_at))",
+        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('identities')})",
         (ts(now), channel, external_id))
 
 
@@ -228,7 +235,7 @@ async def chats_of(q: Tx, person_id: int) -> list[tuple[str, str]]:
         "SELECT i.channel, i.chat_id FROM identities i JOIN persons p ON p.id = i.person_id"
         " WHERE i.person_id = ? AND p.disabled_at IS NULL"
         " ORDER BY CASE WHEN i.channel = p.preferred_channel THEN 0 ELSE 1 END,"
-        " COALESCE(i.last_seen_at, i.bound_at) DESC, i.bound_at DESC", (person_id,)
+        f" {_LAST_USE.format('i')} DESC, i.bound_at DESC", (person_id,)
     )
     return [(r["channel"], r["chat_id"]) for r in rows]
 

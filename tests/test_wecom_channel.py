@@ -945,6 +945,82 @@ async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(ha
     assert harness.channel.sent[-1].chat_id == "777"
 
 
+async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_from_it(harness: Any) -> None:
+    """Issue 14, "on the channel they used last": the office binding a deputy's WeCom member (/wecom NAME USERID, as
+    it adds deputies to the corp) is not the deputy's use of it. Their notices stay on the account they use until
+    they write from WeCom; then they go there. (A binding by the person's own invite is a use.)"""
+    from bot.context import Context
+    from bot.i18n import Translator
+    from bot.messages import Incoming
+    from tests.fakes import RecordingChannel
+
+    wecom = RecordingChannel(harness.app.files)
+    wecom.name = "wecom"
+    harness.app.add_channel(wecom)
+    office = await harness.add_staff("陈静", ["office"])
+    person = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "910", "910", office, harness.clock.now())
+        await people.bind_identity(tx, "test", "777", "777", person, harness.clock.now())
+    harness.clock.advance(minutes=1)
+    assert "王建国已绑定企业微信成员wangjianguo" in (await harness.user("910").say("/wecom 王建国 wangjianguo"))[-1].text
+
+    async def notify() -> None:
+        async with harness.db.transaction() as tx:
+            ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
+                          harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
+                          channels=frozenset(harness.app.channels), records=RECORDS)
+            assert await ctx.notify(person, lambda _: Reply("通知"))
+        await harness.app.dispatcher.flush()
+
+    before = len(harness.channel.sent)
+    await notify()  # bound on WeCom by the office a minute ago, never used: where the deputy is
+    assert not wecom.sent and harness.channel.sent[before:][-1].chat_id == "777"
+    harness.clock.advance(minutes=1)
+    written = Incoming(channel="wecom", user_id="wangjianguo", chat_id="wangjianguo", text="我的")
+    await harness.app.store("wecom", [("msg:1", "wecom:wangjianguo", json.dumps(written.to_json()))])
+    await harness.app.settle()
+    assert wecom.sent  # the answer to "我的"
+    answered, before = len(wecom.sent), len(harness.channel.sent)
+    await notify()  # written from WeCom since: WeCom now
+    assert len(wecom.sent) == answered + 1 and wecom.sent[-1].chat_id == "wangjianguo"
+    assert len(harness.channel.sent) == before
+
+
+async def test_the_accounts_bound_before_keep_their_order_when_the_office_bindings_stop_counting_as_a_use(
+        tmp_path: Path) -> None:
+    """Migration 0032: accounts bound before it counted their binding as their last use; they keep that order."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from storage import migrate
+    from storage.db import Database
+
+    older = tmp_path / "older"
+    older.mkdir()
+    for path in sorted(migrate.MIGRATIONS.glob("*.sql")):
+        if int(path.name[:4]) <= 31:
+            shutil.copy(path, older / path.name)
+    db = await Database.open(tmp_path / "x.db")
+    try:
+        await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), older)
+        async with db.transaction() as tx:
+            person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at)"
+                                     " VALUES ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
+            await tx.execute("INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at) VALUES"
+                             " ('telegram', '777', ?, '777', '2026-03-01T00:00:00+00:00'),"
+                             " ('wecom', 'wangjianguo', ?, 'wangjianguo', '2026-05-01T00:00:00+00:00')",
+                             (person, person))
+            before = await people.chats_of(tx, person)
+        assert await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), migrate.MIGRATIONS) == ["0032_bound_by_office.sql"]
+        async with db.snapshot() as q:
+            assert await people.chats_of(q, person) == before == [("wecom", "wangjianguo"), ("telegram", "777")]
+            assert [r[0] for r in await q.all("SELECT last_seen_at FROM identities ORDER BY bound_at")] == [
+                "2026-03-01T00:00:00+00:00", "2026-05-01T00:00:00+00:00"]
+    finally:
+        await db.close()
+
+
 async def test_an_unreadable_update_from_a_wecom_member_still_gets_the_apology(harness: Any) -> None:
     """The apology was sent only to numeric (Telegram) chat ids; a WeCom chat is the member's userid."""
     from tests.fakes import RecordingChannel

@@ -127,7 +127,7 @@ async def bind_member(ctx: Context, person: Person, userid: str) -> None:
                         userid=userid)
     if holder is not None:
         raise UserError("The WeCom member {userid} is already bound to {name}.", userid=userid, name=holder.name)
-    await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now)
+    await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now, by_office=True)
     await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
                        detail={"channel": WECOM, "person_id": person.id, "by": "office"})
     await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid), ctx.channels)  # a staff member's old member ends
