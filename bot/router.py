@@ -162,7 +162,7 @@ def clean(inc: Incoming) -> Incoming:
 
 
 _WORD_COMMANDS = {word: command for command, word in TYPED_WORDS.items()}
-_QUOTES = "“”\"'「」‘’ "
+QUOTES = "“”\"'「」‘’ "  # around a command's words or a number copied from a message
 
 
 def as_typed_command(inc: Incoming) -> Incoming:
@@ -171,7 +171,7 @@ def as_typed_command(inc: Incoming) -> Incoming:
     Telegram instead (bot/dispatch.py: an account that cannot be reached; an account unbound)."""
     if inc.command is not None or inc.action is not None or inc.attachments or inc.contact is not None:
         return inc
-    command = _WORD_COMMANDS.get(inc.text.strip().strip(_QUOTES))
+    command = _WORD_COMMANDS.get(inc.text.strip().strip(QUOTES))
     return inc if command is None else replace(inc, command=command, args="")
 
 

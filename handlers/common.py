@@ -75,7 +75,7 @@ def help_text(_: Translator, person: Person, *, department: str | None = None, s
     if owed:
         lines.append(_.command("inbox") + " — " + ("；" if _.locale.startswith("zh") else "; ").join(owed))
     if person.roles & {"office", "leader", "handler", "head", "discipline"}:
-        lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001"))
+        lines.append(_("/case NUMBER — open a matter, e.g. /case LS-2026-0001, or send the number alone"))
     if "office" in person.roles:  # the command outside the msgid: the Chinese text shows no English word
         lines.append("/register — " + _("register a matter received by letter, at a meeting, on a visit or by "
                                           "phone, on a representative's behalf"))

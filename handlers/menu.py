@@ -1,12 +1,19 @@
-"""The main menu's buttons (menu:submit|my|inbox|lang|help): the one place that reaches into several areas, so
-handlers/common.py, which every area uses, imports none of them."""
+"""The main menu's buttons (menu:submit|my|inbox|lang|help), and a matter's number sent alone: the one place that
+reaches into several areas, so handlers/common.py, which every area uses, imports none of them."""
 
 from __future__ import annotations
 
+import re
+
 from bot.context import Context
-from bot.errors import DialogOpenError, StaleActionError
+from bot.errors import DialogOpenError, NotFoundError, StaleActionError
+from bot.router import QUOTES
 from handlers import common
 from handlers.matters import intake, mine, screens
+from storage import matters
+
+# A matter's number as the receipts and notices write it: the unit's prefix (storage/units.PREFIX), year, sequence
+_MATTER_NUMBER = re.compile(r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{1,6}")
 
 
 async def on_menu(ctx: Context, parts: list[str]) -> None:
@@ -19,3 +26,20 @@ async def on_menu(ctx: Context, parts: list[str]) -> None:
         # language work in a dialogue
         raise DialogOpenError()
     await actions[parts[0]](ctx)
+
+
+async def on_text(ctx: Context) -> None:
+    """A message outside any dialogue. A matter's number alone ("LS-2026-0001", as a receipt or a notice names it;
+    typed or copied, on a phone where "/case" is awkward to type) opens that matter: for staff its card, as /case
+    does; for a representative their own matter, as /my's button does (another's is answered as no matter at all).
+    Anything else is not understood."""
+    number = ctx.inc.text.strip().strip(QUOTES).upper()
+    person = ctx.person
+    if ctx.inc.attachments or person is None or not _MATTER_NUMBER.fullmatch(number):
+        return await common.not_understood(ctx)
+    if person.is_staff:
+        return await screens.open_number(ctx, number)
+    matter = await matters.by_number(ctx.tx, ctx.scope, number)
+    if matter is None:
+        raise NotFoundError("No such matter.")
+    await mine.show_matter(ctx, matter.id)

@@ -63,7 +63,7 @@ def build() -> Routes:
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view", "channel"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,
-        not_understood=common.not_understood,
+        not_understood=menu.on_text,
     )
 
 

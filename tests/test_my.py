@@ -109,3 +109,34 @@ async def test_a_draft_reply_is_not_shown_nor_its_files_sent_before_approval(har
     assert [s.text for s in messages(refused)] == ["未找到该事项。"]
     assert not any(s.payload.get("files") for s in refused)
     assert await harness.dump(*WATCHED) == before
+
+
+async def test_a_matters_number_sent_alone_opens_it_for_its_deputy_and_for_staff(harness: Harness) -> None:
+    """On a phone (WeCom in personal WeChat) "/case" is awkward to type: a matter's number sent alone — typed, or
+    copied from a receipt with its quotes — opens it, as /my's button does for its deputy and /case for staff."""
+    cast = await Cast.assigned(harness)
+    shown = await open_matter(cast.deputy)
+    for typed in ("LS-2026-0001", "ls-2026-0001", "“LS-2026-0001”"):
+        assert messages(await cast.deputy.say(typed))[-1].text == shown.text, typed
+    card = messages(await cast.handler2.say("/case LS-2026-0001"))[-1]
+    buttons = cast.handler2.last_buttons()
+    assert messages(await cast.handler2.say("LS-2026-0001"))[-1].text == card.text
+    assert cast.handler2.last_buttons() == buttons and "进展" in buttons  # the card, with its buttons
+
+
+async def test_another_deputys_number_sent_alone_is_no_matter_and_changes_nothing(harness: Harness) -> None:
+    """The number of someone else's matter, or of none, is answered as no matter at all; other text is not
+    understood as before; a handler of another department is refused as by /case (and it is audited)."""
+    cast = await Cast.assigned(harness)
+    other = harness.user("1002")
+    await other.say(f"/start {await harness.invite(await harness.add_representative('李秀梅', body='cppcc'))}")
+    before, outbox = await harness.dump(*WATCHED), await harness.count("outbox")
+    for typed in ("LS-2026-0001", "LS-2026-0099"):
+        assert [s.text for s in messages(await other.say(typed))] == ["未找到该事项。"], typed
+    assert await harness.dump(*WATCHED) == before and await harness.count("outbox") == outbox + 2
+    assert messages(await other.say("LS-2026"))[-1].text.startswith("抱歉，")  # not a number: not understood
+    refused = messages(await cast.handler1.say("LS-2026-0001"))  # 第一检察部: not theirs
+    assert [s.text for s in refused] == ["未找到该事项。"]
+    async with harness.db.snapshot() as q:
+        assert await q.scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == "refused:view"
+    assert await harness.dump(*WATCHED) == before

@@ -132,8 +132,12 @@ async def overview(ctx: Context) -> None:
 
 async def open_by_number(ctx: Context) -> None:
     """/case LS-2026-0001"""
+    await open_number(ctx, ctx.inc.args.strip())
+
+
+async def open_number(ctx: Context, number: str) -> None:
+    """The card of the matter with this number (/case NUMBER, or the number sent alone), for staff who may see it."""
     _require_staff(ctx)
-    number = ctx.inc.args.strip()
     matter = await matters.by_number(ctx.tx, ctx.scope, number) if number else None
     if matter is None:
         raise NotFoundError("No such matter. Send /case followed by its number, e.g. /case LS-2026-0001.")
