@@ -31,7 +31,11 @@ def role_title(_: Translator, person: Person) -> str:
     return listed(_, [names[r] for r in sorted(person.roles) if r in names]) or _("staff")
 
 
-INBOX_ROLES = frozenset({"office", "handler", "head", "discipline", "leader"})  # those /inbox has work for
+def has_inbox(person: Person) -> bool:
+    """Whether /inbox holds work of theirs (as `_inbox_parts` says it): a handler or head with no department has
+    none, and would be refused its screen."""
+    return bool(person.roles & {"office", "discipline", "leader"}
+                or (person.roles & {"handler", "head"} and person.department_id is not None))
 
 
 def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
@@ -39,7 +43,7 @@ def main_menu(_: Translator, person: Person) -> tuple[tuple[Button, ...], ...]:
     if person.is_representative:
         rows.append((Button(_("Submit a matter"), callbacks.encode("menu", "submit")),
                      Button(_("My matters"), callbacks.encode("menu", "my"))))
-    if person.roles & INBOX_ROLES:  # what waits for them: the screen staff open most (on WeCom, no "/" to type)
+    if has_inbox(person):  # what waits for them: the screen staff open most (on WeCom, no "/" to type)
         rows.append((Button(_("To do"), callbacks.encode("menu", "inbox")),))
     if "office" in person.roles:
         rows.append((Button(_("Register on behalf"), callbacks.encode("register", "start")),))

@@ -1124,6 +1124,23 @@ async def test_the_inbox_button_is_checked_again_and_refused_to_a_representative
         assert await q.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'refused:staff_screen'") == 2
 
 
+async def test_a_head_without_a_department_is_not_offered_the_inbox_that_would_refuse_them(harness: Any) -> None:
+    """The menu offers 待办 only to those /inbox has work for, as the help lists it: a department head not (yet)
+    given a department has none, and the button would answer with a refusal."""
+    head = await harness.add_staff("赵刚", ["head"])
+    handler = await harness.add_staff("刘洋", ["handler"], "第一检察部")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "904", "904", head, harness.clock.now())
+        await people.bind_identity(tx, "test", "905", "905", handler, harness.clock.now())
+    zhao, liu = harness.user("904"), harness.user("905")
+    await zhao.say("/menu")
+    assert "待办" not in zhao.last_buttons()
+    assert "/inbox" not in (await zhao.say("/help"))[-1].text
+    await liu.say("/menu")
+    assert "待办" in liu.last_buttons()
+    assert "本部门" in (await liu.press("待办"))[-1].text
+
+
 async def test_the_office_binds_a_roster_person_to_a_wecom_member_in_chat(harness: Any) -> None:
     office = await harness.add_staff("陈静", ["office"])
     deputy = await harness.add_representative("王建国")
