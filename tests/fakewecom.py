@@ -1348,8 +1348,12 @@ class FakeWeCom:
                 await part.read()
                 continue
             filename = _disposition_param(disposition, "filename")
+            length = _disposition_param(disposition, "filelength")
             content_type = part.headers.get("Content-Type", content_type)
             data = bytes(await part.read())
+            # 90253: the media part "应包含有 filename、filelength、content-type等信息"
+            if length is None or not length.isdigit() or int(length) != len(data):
+                raise _ApiError(41005, "the media part's filelength is missing or is not its length (90253)")
         if data is None:
             raise _ApiError(41005, 'no form-data part named "media"')
         if filename is None:

@@ -97,8 +97,11 @@ class Api:
                               "main_title": {"title": "请您评价", "desc": "LS-2026-0001"},
                               "button_list": [{"text": t, "key": k} for k, t in buttons]}})
 
-    async def upload(self, kind: str, data: bytes, disposition: str) -> dict[str, Any]:
-        """A multipart upload written by hand, so the Content-Disposition is exactly as given."""
+    async def upload(self, kind: str, data: bytes, disposition: str, *, length: bool = True) -> dict[str, Any]:
+        """A multipart upload written by hand, so the Content-Disposition is exactly as given (with its filelength
+        added when it names none and `length`)."""
+        if length and "filelength" not in disposition:
+            disposition += f"; filelength={len(data)}"
         boundary = "----fakewecomtestboundary"
         body = (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
@@ -378,6 +381,14 @@ async def test_upload_keeps_a_raw_utf8_chinese_name_and_refuses_rfc2231_only(fak
                                               "file": {"media_id": encoded["media_id"]}})
     assert [r.filename for r in wang.received] == ["答复意见书.pdf", "%E7%AD%94%E5%A4%8D.pdf"]  # shown as sent
     assert wang.received[0].data == PDF
+
+
+async def test_upload_needs_the_parts_filelength(fake: FakeWeCom, api: Api) -> None:
+    """90253: the media part "应包含有 filename、filelength、content-type等信息"."""
+    part = 'form-data; name="media"; filename="答复意见书.pdf"'
+    assert (await api.upload("file", PDF, part, length=False))["errcode"] == 41005
+    assert (await api.upload("file", PDF, part + f"; filelength={len(PDF) - 1}"))["errcode"] == 41005
+    assert (await api.upload("file", PDF, part + f'; filelength="{len(PDF)}"'))["errcode"] == 0
 
 
 async def test_upload_refuses_wrong_sizes_and_types(fake: FakeWeCom, api: Api) -> None:

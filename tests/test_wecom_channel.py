@@ -728,6 +728,8 @@ async def test_a_chinese_file_name_is_sent_raw_and_the_upload_is_reused(env: Env
     await env.channel.deliver("u2", "message", reply)
     assert len(env.stub.uploads) == 1
     assert 'filename="2026年下半年工作报告.docx"'.encode() in env.stub.uploads[0][1]
+    assert b'filelength="13"' in env.stub.uploads[0][1]  # the 13 bytes; 90253: filename, filelength and content-type
+    assert b"Content-Type: application/octet-stream" in env.stub.uploads[0][1]
     env.clock.advance(days=3)  # media_id lapses after 3 days (90253): uploaded again
     await env.channel.deliver("u3", "message", reply)
     assert len(env.stub.uploads) == 2
@@ -1377,6 +1379,47 @@ async def test_a_picture_a_member_sends_is_fetched_with_media_get(env: Env) -> N
     assert big is not None
     big = await env.channel.fetch(big)
     assert big.attachments[0].error == "too_large"
+
+
+async def test_a_large_picture_arriving_in_many_pieces_is_fetched_whole(env: Env) -> None:
+    """A phone's photo is megabytes: it reaches the bot in many reads, and is kept whole, not its first piece."""
+    picture = b"\xff\xd8\xff" + bytes(range(256)) * (3 * 4096)  # 3 MiB
+
+    async def media(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg",
+                                               "Content-Disposition": 'attachment; filename="photo.jpg"'})
+        await response.prepare(request)
+        for start in range(0, len(picture), 65536):
+            await response.write(picture[start:start + 65536])
+            await asyncio.sleep(0)  # the loop turns between the pieces, as a network's would arrive
+        await response.write_eof()
+        return response
+    env.stub.script["/cgi-bin/media/get"] = [media]
+    fields = {"FromUserName": "wangjianguo", "MsgType": "image", "MediaId": "MEDIA2", "PicUrl": "http://x",
+              "MsgId": "80003", "CreateTime": "1"}
+    described = await env.channel.prepare(json.dumps(fields))
+    assert described is not None
+    item = (await env.channel.fetch(described)).attachments[0]
+    assert item.error is None and item.size == len(picture)
+    assert item.stored_path is not None and env.app.files.resolve(item.stored_path).read_bytes() == picture
+
+
+async def test_media_get_answering_an_error_or_no_file_keeps_nothing(env: Env) -> None:
+    """90254: an error is a JSON body (errcode); whatever its Content-Type says, or an HTTP status other than 200,
+    nothing is kept as the member's picture."""
+    async def error_as_octets(request: web.Request) -> web.Response:
+        return web.Response(body=b'{"errcode":40007,"errmsg":"invalid media_id"}', content_type="application/octet-stream")
+
+    async def not_found(request: web.Request) -> web.Response:
+        return web.Response(status=404, body=b"\xff\xd8\xff not a picture", content_type="image/jpeg")
+    for number, step in enumerate((error_as_octets, not_found)):
+        env.stub.script["/cgi-bin/media/get"] = [step]
+        fields = {"FromUserName": "wangjianguo", "MsgType": "image", "MediaId": f"BAD{number}", "PicUrl": "http://x",
+                  "MsgId": f"8101{number}", "CreateTime": "1"}
+        described = await env.channel.prepare(json.dumps(fields))
+        assert described is not None
+        item = (await env.channel.fetch(described)).attachments[0]
+        assert item.error is not None and item.stored_path is None, step.__name__
 
 
 async def test_the_cost_of_an_item_is_the_messages_it_becomes(env: Env) -> None:

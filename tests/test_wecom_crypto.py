@@ -119,6 +119,37 @@ def test_a_declared_length_past_the_end_is_refused(crypto: WeComCrypto) -> None:
         crypto.decrypt(encrypted)
 
 
+def _encrypted_with_padding(plain: bytes, block_bits: int) -> str:
+    key = decode_key(AES_KEY)
+    padder = padding.PKCS7(block_bits).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 11, 12, 27, 28, 100])
+def test_a_sender_padding_to_16_bytes_is_read_too(crypto: WeComCrypto, size: int) -> None:
+    """90968 pads to 32 bytes; another implementation of the scheme may pad to AES's block of 16. Either is read
+    (whether its ciphertext comes to an odd or even number of 16-byte blocks); what the bot sends is padded to 32."""
+    message = ("事" * size).encode()
+    plain = b"r" * 16 + len(message).to_bytes(4, "big") + message + CORP_ID.encode()
+    for bits in (128, 256):
+        assert crypto.decrypt(_encrypted_with_padding(plain, bits)) == message
+    assert any(len(base64.b64decode(_encrypted_with_padding(
+        b"r" * 16 + n.to_bytes(4, "big") + b"x" * n + CORP_ID.encode(), 128))) % 32 for n in range(16))
+
+
+def test_padding_that_is_not_pkcs7_is_refused(crypto: WeComCrypto) -> None:
+    key = decode_key(AES_KEY)
+    plain = b"r" * 16 + (4).to_bytes(4, "big") + b"text" + CORP_ID.encode()
+    for pad in (bytes([0]) * 6, bytes([33]) * 6, bytes([3, 4, 4, 4, 4, 6])):  # 0, more than 32, not all the same
+        body = plain + b"p" * (-(len(plain) + len(pad)) % 16) + pad
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        encrypted = base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode()
+        with pytest.raises(CallbackRefused, match="bad padding"):
+            crypto.decrypt(encrypted)
+
+
 def test_stale_or_malformed_timestamps_are_refused() -> None:
     check_timestamp("1476422779", 1476422779 + 299, 300)
     check_timestamp("1476422779", 1476422779 - 299, 300)  # a clock slightly behind WeCom's

@@ -33,6 +33,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = frozenset({40014, 42001, 42009})  # 90313 全局错误码: invalid / expired access_token
+_ERROR_START = b'{"errcode"'  # how an error's body begins (90254: media/get answers a file, or an error in JSON)
 EARLY = timedelta(minutes=5)  # refresh this long before the token's announced end (half its life, if shorter)
 
 
@@ -106,7 +107,7 @@ class WeComAPI:
     # -- calls --------------------------------------------------------------------------
 
     async def call(self, method: str, path: str, params: dict[str, str] | None = None, *,
-                   body: dict[str, Any] | None = None, form: aiohttp.FormData | None = None,
+                   body: dict[str, Any] | None = None, form: aiohttp.MultipartWriter | None = None,
                    idempotent: bool = False) -> dict[str, Any]:
         """Call an API method with the token; on a token error, refresh it (see the module) and try once more."""
         for attempt in (1, 2):
@@ -131,11 +132,12 @@ class WeComAPI:
             try:
                 async with session.get(url, params={"access_token": current, "media_id": media_id},
                                        allow_redirects=False) as response:
-                    if response.status >= 500:
+                    if response.status != 200:  # not the file (90254 promises it with 200): never kept as one
                         raise TemporaryFailure(f"media/get: HTTP {response.status}")
                     kind = response.headers.get("Content-Type", "")
-                    if "json" in kind or "text/plain" in kind:
-                        data = _decode(await response.read(), "/cgi-bin/media/get")
+                    head = await _read_up_to(response.content, len(_ERROR_START))
+                    if "json" in kind or "text/plain" in kind or head == _ERROR_START:  # an error, whatever its type
+                        data = _decode(head + await response.read(), "/cgi-bin/media/get")
                         error = WeComError("/cgi-bin/media/get", int(data.get("errcode", -1)),
                                            str(data.get("errmsg", "")))
                         if error.errcode in TOKEN_ERRORS and attempt == 1:
@@ -144,7 +146,7 @@ class WeComAPI:
                         raise error
                     if response.content_length is not None and response.content_length > max_bytes:
                         raise ValueError("too large")
-                    data_bytes = await response.content.read(max_bytes + 1)
+                    data_bytes = head + await _read_up_to(response.content, max_bytes + 1 - len(head))
                     if len(data_bytes) > max_bytes:
                         raise ValueError("too large")
                     return data_bytes, _filename(response.headers.get("Content-Disposition", "")), kind or None
@@ -153,7 +155,7 @@ class WeComAPI:
         raise AssertionError("unreachable")
 
     async def _request(self, method: str, path: str, params: dict[str, str], *, body: dict[str, Any] | None = None,
-                       form: aiohttp.FormData | None = None, idempotent: bool = False) -> dict[str, Any]:
+                       form: aiohttp.MultipartWriter | None = None, idempotent: bool = False) -> dict[str, Any]:
         session = self._require_session()
         url = f"{self.base}{path}"
         data: Any = form
@@ -190,6 +192,18 @@ class WeComAPI:
         if self._session is None or self._session.closed:
             raise RuntimeError("WeComAPI is not started")
         return self._session
+
+
+async def _read_up_to(stream: aiohttp.StreamReader, size: int) -> bytes:
+    """`size` bytes of the body, or all of it if shorter: a stream's read() gives only what has arrived so far."""
+    pieces: list[bytes] = []
+    while size > 0:
+        piece = await stream.read(size)
+        if not piece:
+            break
+        pieces.append(piece)
+        size -= len(piece)
+    return b"".join(pieces)
 
 
 def _decode(raw: bytes, path: str) -> dict[str, Any]:

@@ -84,7 +84,10 @@ class WeComCrypto:
             raise CallbackRefused("not whole AES blocks")
         decryptor = Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16])).decryptor()
         padded = decryptor.update(data) + decryptor.finalize()
-        unpadder = padding.PKCS7(BLOCK_BITS).unpadder()
+        # 90968 pads to 32-byte blocks, as WeCom and its samples do; a sender that pads to AES's own 16 is read as
+        # well (its ciphertext is then an odd number of 16-byte blocks, or its padding at most 16 bytes, which the
+        # 32-byte unpadder accepts too). What is sent back is padded to 32.
+        unpadder = padding.PKCS7(BLOCK_BITS if len(data) % 32 == 0 else 128).unpadder()
         try:
             plain = unpadder.update(padded) + unpadder.finalize()
         except ValueError:

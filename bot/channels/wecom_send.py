@@ -205,9 +205,12 @@ class WeComSender:
             return known
         import aiohttp  # the form is the API client's business, but its file name is ours
 
-        # WeCom shows the name from a plain filename="…" in raw UTF-8; aiohttp would percent-encode it.
-        form = aiohttp.FormData(quote_fields=False)
-        form.add_field("media", data, filename=shown, content_type="application/octet-stream")
+        # 90253: the part named "media" carries filename, filelength and content-type. WeCom shows the name from a
+        # plain filename="…" in raw UTF-8 (aiohttp would percent-encode it unless told not to quote).
+        form = aiohttp.MultipartWriter("form-data")
+        part = form.append(data, {"Content-Type": "application/octet-stream"})
+        part.set_content_disposition("form-data", quote_fields=False, name="media", filename=shown,
+                                     filelength=str(len(data)))
         answer = await self.api.call("POST", "/cgi-bin/media/upload", {"type": kind}, form=form, idempotent=True)
         media_id = str(answer.get("media_id") or "")
         if not media_id:
