@@ -205,7 +205,7 @@ async def _person_of(tx: Any, args: argparse.Namespace) -> Person:
 
 async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`wecom bind`: the person bound to the WeCom member directly; `wecom view`: their presentation."""
-    from handlers.people.accounts import valid_userid
+    from handlers.people.accounts import member_id, valid_userid
 
     now = app.clock.now()
     async with app.db.transaction() as tx:
@@ -219,6 +219,7 @@ async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
         userid = args.userid.strip()
         if not valid_userid(userid):
             raise Refused(f"{userid!r} is not a WeCom userid (letters, digits and _-@. only, at most 64)")
+        userid = member_id(userid)
         holder = await people.by_identity(tx, "wecom", userid)
         if holder is not None:
             raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")

@@ -16,7 +16,7 @@ import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -989,23 +989,60 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     assert len(harness.channel.sent) == before
 
 
-async def test_the_accounts_bound_before_keep_their_order_when_the_office_bindings_stop_counting_as_a_use(
-        tmp_path: Path) -> None:
-    """Migration 0032: accounts bound before it counted their binding as their last use; they keep that order."""
+async def _migrated_until(folder: Path, last: int) -> Any:
+    """An SQLite database as migrations 1..`last` left it (to test what a later one does to the rows kept)."""
     import shutil
-    from datetime import UTC, datetime
 
     from storage import migrate
     from storage.db import Database
 
-    older = tmp_path / "older"
+    older = folder / "older"
     older.mkdir()
     for path in sorted(migrate.MIGRATIONS.glob("*.sql")):
-        if int(path.name[:4]) <= 31:
+        if int(path.name[:4]) <= last:
             shutil.copy(path, older / path.name)
-    db = await Database.open(tmp_path / "x.db")
+    db = await Database.open(folder / "x.db")
+    await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), older)
+    return db
+
+
+async def test_the_wecom_userids_kept_before_are_put_in_lower_case(tmp_path: Path) -> None:
+    """Migration 0033: the accounts, dialogues, cards and queued messages of WeCom members kept in another case
+    before are found under the lower-case userid callbacks are now read as; two accounts of one member in two
+    cases are left for the office; other channels' ids are not touched."""
+    from storage import migrate
+
+    db = await _migrated_until(tmp_path, 32)
     try:
-        await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), older)
+        async with db.transaction() as tx:
+            person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at)"
+                                     " VALUES ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
+            for channel, userid in (("wecom", "WangJianGuo"), ("telegram", "AbC"), ("wecom", "LiHong"),
+                                    ("wecom", "lihong")):
+                await tx.execute("INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at)"
+                                 " VALUES (?, ?, ?, ?, '2026-03-01')", (channel, userid, person, userid))
+            await tx.execute("INSERT INTO dialogs (actor, flow, step, nonce, data, updated_at) VALUES"
+                             " ('wecom:WangJianGuo', 'submit', 'subject', 'n1', '{}', '2026-03-01')")
+            await tx.execute("INSERT INTO wecom_cards (task_id, userid, buttons, sent_at) VALUES"
+                             " ('t1', 'WangJianGuo', '[]', '2026-03-01')")
+        await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), migrate.MIGRATIONS)
+        async with db.snapshot() as q:
+            assert sorted(tuple(r) for r in await q.all("SELECT channel, external_id, chat_id FROM identities")) == [
+                ("telegram", "AbC", "AbC"), ("wecom", "LiHong", "LiHong"), ("wecom", "lihong", "lihong"),
+                ("wecom", "wangjianguo", "wangjianguo")]
+            assert await q.scalar("SELECT actor FROM dialogs") == "wecom:wangjianguo"
+            assert await q.scalar("SELECT userid FROM wecom_cards") == "wangjianguo"
+    finally:
+        await db.close()
+
+
+async def test_the_accounts_bound_before_keep_their_order_when_the_office_bindings_stop_counting_as_a_use(
+        tmp_path: Path) -> None:
+    """Migration 0032: accounts bound before it counted their binding as their last use; they keep that order."""
+    from storage import migrate
+
+    db = await _migrated_until(tmp_path, 31)
+    try:
         async with db.transaction() as tx:
             person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at)"
                                      " VALUES ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
@@ -1014,7 +1051,8 @@ async def test_the_accounts_bound_before_keep_their_order_when_the_office_bindin
                              " ('wecom', 'wangjianguo', ?, 'wangjianguo', '2026-05-01T00:00:00+00:00')",
                              (person, person))
             before = await people.chats_of(tx, person)
-        assert await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), migrate.MIGRATIONS) == ["0032_bound_by_office.sql"]
+        assert (await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), migrate.MIGRATIONS))[0] == \
+            "0032_bound_by_office.sql"
         async with db.snapshot() as q:
             assert await people.chats_of(q, person) == before == [("wecom", "wangjianguo"), ("telegram", "777")]
             assert [r[0] for r in await q.all("SELECT last_seen_at FROM identities ORDER BY bound_at")] == [
@@ -1172,6 +1210,36 @@ async def test_only_the_office_binds_members_and_a_refusal_changes_nothing(harne
     replies = await harness.user("901").say("/wecom 王建国 wangjianguo")
     assert "仅供联络办公室和系统管理员" in replies[-1].text
     assert await harness.dump("identities", "persons") == before
+
+
+async def test_wecom_userids_are_not_case_sensitive(env: Env) -> None:
+    """90236: userids are "不区分大小写，统一转为小写". The office binds 王建国 as it reads the userid in the admin
+    console ("WangJianGuo"); WeCom may report the member otherwise: he is the same member, whose messages are his
+    and whose cards he may press; a second binding in another case is the same member, refused."""
+    await bind(env, "chenjing", staff=True, presentation="cards")
+    async with env.app.db.transaction() as tx:
+        deputy = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at) VALUES"
+                                 " ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
+    assert await env.post(text_fields("ChenJing", "/wecom 王建国 WangJianGuo", "62001")) == 200
+    await env.app.settle()
+    assert "王建国已绑定企业微信成员WangJianGuo" in env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    for who, number in (("WANGJIANGUO", "62002"), ("wangjianguo", "62003")):
+        assert await env.post(text_fields(who, "我的", number)) == 200
+        await env.app.settle()
+        sent = env.stub.calls("/cgi-bin/message/send")[-1]
+        assert sent["touser"] == "wangjianguo" and "您还没有提交过事项" in sent["text"]["content"], who
+    async with env.app.db.snapshot() as q:
+        bound = await people.by_identity(q, "wecom", "wangjianguo")
+        accounts = [tuple(r) for r in await q.all("SELECT * FROM identities ORDER BY channel, external_id")]
+    assert bound is not None and bound.id == deputy
+    assert await env.post(text_fields("chenjing", "/wecom 王建国 wangJIANguo", "62004")) == 200
+    await env.app.settle()
+    assert "已绑定为王建国" in env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    async with env.app.db.snapshot() as q:
+        assert [tuple(r) for r in await q.all("SELECT * FROM identities ORDER BY channel, external_id")] == accounts
+    card = await _menu_card(env)  # sent to "chenjing", pressed by "ChenJing"
+    press = await env.channel.prepare(json.dumps(_menu_card_press(env, card) | {"FromUserName": "ChenJing"}))
+    assert press is not None and press.user_id == "chenjing" and press.action != ""
 
 
 async def test_a_person_changes_their_own_presentation(harness: Any) -> None:

@@ -155,7 +155,7 @@ class WeComChannel:
 
     async def prepare(self, payload: str) -> Incoming | None:
         fields: dict[str, str] = json.loads(payload)
-        user = fields.get("FromUserName", "")
+        user = member_of(fields)
         if not user:
             return None
         base: dict[str, Any] = {"channel": NAME, "user_id": user, "chat_id": user,
@@ -239,12 +239,18 @@ class WeComChannel:
                          mime=mime if mime and "/" in mime and item.kind != "photo" else item.mime)
         return _with(item, error="download_failed")
 
+def member_of(fields: dict[str, str]) -> str:
+    """The member a callback comes from, as the bot keeps WeCom userids: in lower case, since WeCom's are not
+    case-sensitive (90236: "不区分大小写，统一转为小写"; the office may have typed it otherwise when binding)."""
+    return fields.get("FromUserName", "").strip().lower()
+
+
 def inbox_item(fields: dict[str, str]) -> tuple[str, str, str] | None:
     """(external id, chat key, payload) of a callback worth handling, or None (enter_agent and the like).
 
     A message is known by its MsgId. An event has none, and WeCom resends it unchanged: it is known by
     who, when, which event and which key (and card), so that two real presses are never taken for one."""
-    user = fields.get("FromUserName", "")
+    user = member_of(fields)
     kind = fields.get("MsgType", "")
     if not user:
         return None

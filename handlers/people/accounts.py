@@ -117,10 +117,17 @@ def valid_userid(userid: str) -> bool:
     return 0 < len(userid) <= 64 and userid.isascii() and all(c.isalnum() or c in "_-@." for c in userid)
 
 
+def member_id(userid: str) -> str:
+    """A userid as the bot keeps it, and as the WeCom channel reads callbacks (bot/channels/wecom.py member_of):
+    lower case, WeCom's userids not being case-sensitive (90236)."""
+    return userid.strip().lower()
+
+
 async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     """Bind `person` to the WeCom member `userid`, refusing a userid bound already (to anyone)."""
     if not valid_userid(userid):
         raise UserError("{userid} is not a WeCom account name (letters, digits and _-@. only).", userid=userid)
+    userid = member_id(userid)
     holder = await people.by_identity(ctx.tx, WECOM, userid)
     if holder is not None and ctx.scope.unit not in holder.member_of:  # not ours to name: another unit's person
         raise UserError("The WeCom member {userid} is already bound to someone of another procuratorate.",
