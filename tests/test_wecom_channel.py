@@ -496,6 +496,22 @@ async def test_staff_get_a_button_card_and_a_press_becomes_the_buttons_data(env:
     assert again is not None and again.action == ""  # an old card cannot be pressed twice: the core refuses ""
 
 
+async def test_a_response_code_is_passed_back_whole_whatever_it_holds(env: Env) -> None:
+    """94888: the press's ResponseCode goes back as it came. The bot keeps it between its own task id, key and time;
+    a code with a ":" in it (WeCom promises nothing of its alphabet) is not cut there."""
+    await bind(env, "chenjing", staff=True)
+    await env.channel.deliver("chenjing", "message", choice_reply(3).to_json())
+    card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
+             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b3",
+             "ResponseCode": "rc:a:b+/=="}
+    inc = await env.channel.prepare(json.dumps(press))
+    assert inc is not None and inc.action == "rate:2"
+    await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
+    update = env.stub.calls("/cgi-bin/message/update_template_card")[-1]
+    assert update["response_code"] == "rc:a:b+/==" and update["button"]["replace_name"] == "不满意"
+
+
 async def test_a_cards_question_is_its_title_and_is_said_once(env: Env) -> None:
     """A one-line question that fits a card's title (26 characters, 90236) is the title; it used to go under
     a title "请选择：" of its own ("请选择：" / "请选择 LS-2026-0001 的承办部门："). A reply with a title keeps it, and

@@ -234,7 +234,10 @@ class WeComSender:
 
     async def _update_card(self, chat_id: str, callback_id: str, alert: bool, viewer: Viewer) -> str:
         """The pressed card shows what was chosen, or "无效" for a refused press; "" (it is not a message)."""
-        task_id, response_code, key, pressed = (callback_id.split(":") + ["", "", ""])[:4]
+        # task_id:response_code:key:time (bot/channels/wecom.py _event): the task id, the key and the time are the
+        # bot's or digits; the response code, WeCom's, is what lies between, whatever it holds
+        task_id, _colon, rest = callback_id.partition(":")
+        response_code, key, pressed = (rest.rsplit(":", 2) if rest.count(":") >= 2 else [rest, "", ""])
         async with self.db.snapshot() as q:
             card = await store.card(q, task_id) if task_id else None
         if card is None or card.userid != chat_id or not response_code or card.chosen_at is not None:
