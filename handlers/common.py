@@ -22,7 +22,7 @@ def role_title(_: Translator, person: Person) -> str:
         return _("CPPCC member")
     names = {
         "office": _("liaison office"),
-        "handler": _("handling department"),
+        "handler": _("handler"),
         "head": _("department head"),
         "discipline": _("discipline inspection"),
         "leader": _("leader"),

@@ -39,7 +39,7 @@ STATE_LABELS: dict[str, str] = {
     State.REGISTERED: N_("Registered"),
     State.ASSIGNED: N_("Assigned"),
     State.IN_PROGRESS: N_("Being handled"),
-    State.CONCLUDED: N_("Concluded"),
+    State.CONCLUDED: N_("Concluded, reply not yet sent"),  # not "已办结" twice: CLOSED is the end of the matter
     State.REPLIED: N_("Replied"),
     State.RATED: N_("Rated"),
     State.CLOSED: N_("Closed"),

@@ -166,7 +166,7 @@ class Cast(People):
         await handler.press("办结")
         await handler.press(outcome)
         await handler.press("起草答复")
-        await handler.press("在此书面答复")
+        await handler.press("网上答复")
         await handler.say(body)
         await handler.say(GROUNDS)
         await handler.press("确认")
@@ -263,7 +263,7 @@ DECISION = b"%PDF-1.4 the decision"
 
 async def populated(harness: Harness) -> None:
     """An appeal replied to with a file, and a suggestion with a photo."""
-    cast = await concluded_and_drafting_a_reply(harness, "书面（纸质）答复")
+    cast = await concluded_and_drafting_a_reply(harness, "书面答复")
     await cast.handler2.send_file(DECISION, "复查决定书.pdf")
     await cast.handler2.say(REPLY_BODY)
     await cast.handler2.say(GROUNDS)

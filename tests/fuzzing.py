@@ -160,7 +160,7 @@ async def _build(h: Harness) -> list[str]:
     await handler.press("办结")
     await handler.press("A类：已解决或基本解决")
     await handler.press("起草答复")
-    await handler.press("在此书面答复")
+    await handler.press("网上答复")
     await handler.say(REPLY_BODY)
     await handler.say(GROUNDS)
     await handler.press("确认")

@@ -21,7 +21,7 @@ from tests.fakes import Harness, MovableClock, User
 from tests.cast import submit_suggestion
 
 TABLES = ("persons", "person_roles", "identities", "dialogs", "outbox", "audit_log", "invites", "matters")
-UNBOUND = "本服务面向"  # the start of the answer to a stranger (handlers/common.py `unbound`)
+UNBOUND = "本平台面向"  # the start of the answer to a stranger (handlers/common.py `unbound`)
 
 
 async def bound(harness: Harness, person_id: int, user_id: str) -> User:
@@ -62,7 +62,7 @@ async def test_a_disabled_deputy_is_a_stranger_on_every_account_at_once(harness:
     told = await clerk.say("/access 停用 王建国")
     assert told[-1].text == ("已停用王建国的账号：2个聊天账号即时失效，1项未完成的操作已结束，0条尚未发出的消息已撤回。"
                              "其既往记录予以保留。\n其尚未办结的事项仍由本院照常办理：LS-2026-0001。此后应告知其本人的"
-                             "消息将转至联络办公室，由联络办公室以当面或书面方式转达。")
+                             "消息将转至本院办公室，由办公室以当面或书面方式转达。")
     assert await harness.count("dialogs") == 0
     for account in (deputy, second):
         assert (await account.say("/submit"))[0].text.startswith(UNBOUND)
@@ -106,13 +106,13 @@ async def test_access_refusals_change_nothing(harness: Harness) -> None:
     handler = await bound(harness, await harness.add_staff("赵强", ["handler"], "第一检察部"), "4001")
     await bound(harness, await harness.add_staff("李管", ["admin"]), "5001")
     attempts = [
-        (deputy, "/access 停用 陈静", "此功能仅供联络办公室和系统管理员使用。"),
-        (handler, "/access 停用 王建国", "此功能仅供联络办公室和系统管理员使用。"),
-        (clerk, "/access 停用 陈静", "不能停用本人的账号，请由联络办公室其他工作人员或系统管理员办理。"),
+        (deputy, "/access 停用 陈静", "此功能仅供办公室和系统管理员使用。"),
+        (handler, "/access 停用 王建国", "此功能仅供办公室和系统管理员使用。"),
+        (clerk, "/access 停用 陈静", "不能停用本人的账号，请由办公室其他工作人员或系统管理员办理。"),
         (clerk, "/access 停用 李管", "只有系统管理员可以停用管理员的账号。"),
         (clerk, "/access 角色 赵强 办公室、主任", "未知角色：主任。可设角色为：办公室、承办、部门负责人、纪检、领导、管理员。"),
         (clerk, "/access 角色 王建国 办公室", "王建国是代表委员，工作人员角色仅适用于工作人员。"),
-        (clerk, "/access 角色 陈静 领导", "不能更改本人的角色，请由联络办公室其他工作人员或系统管理员办理。"),
+        (clerk, "/access 角色 陈静 领导", "不能更改本人的角色，请由办公室其他工作人员或系统管理员办理。"),
         (clerk, "/access 角色 赵强 管理员", "只有系统管理员可以授予或取消管理员角色。"),
         (clerk, "/access 启用 王建国", "王建国的账号未被停用。"),
         (clerk, "/access 解绑 王建国 企业微信", "王建国在企业微信上没有绑定账号。"),
@@ -146,7 +146,7 @@ async def test_a_role_taken_away_holds_from_the_next_command(harness: Harness) -
     assert (await clerk.say("/access 查看 赵强"))[-1].text == "赵强：账号状态正常。\n角色：院领导。\n已绑定的账号：test。"
     assert "roles_set" in await audit_actions(harness)
     # the words /access show and /help name a role by are the words a clerk may type for it
-    assert (await clerk.say("/access 角色 赵强 院领导、业务部门"))[-1].text == "赵强的角色已设为：业务部门、院领导。"
+    assert (await clerk.say("/access 角色 赵强 院领导、业务部门"))[-1].text == "赵强的角色已设为：承办人、院领导。"
     assert (await clerk.say("/access 角色 赵强 无"))[-1].text == "赵强的角色已设为：无。"
     async with harness.db.snapshot() as q:
         assert await q.all("SELECT role FROM person_roles WHERE person_id = (SELECT id FROM persons WHERE name = '赵强')"
@@ -258,7 +258,7 @@ async def test_a_disabled_persons_invite_binds_nothing(harness: Harness) -> None
     await clerk.say("/access 停用 李秀梅")
     before = await harness.dump("identities", "invites", "dialogs", "persons")
     got = await harness.user("1009").say(f"/start {code}")
-    assert got[0].text == "您使用本服务的权限已停用。如有疑问，请与联络办公室联系。"
+    assert got[0].text == "您使用本平台的权限已停用。如有疑问，请与本院办公室联系。"
     assert await harness.dump("identities", "invites", "dialogs", "persons") == before
 
 
@@ -337,4 +337,4 @@ async def test_disabling_an_urger_names_the_matters_to_reassign(harness: Harness
     async with harness.db.transaction() as tx:
         await tx.execute("UPDATE matters SET urger_id = ?", (urger_id,))
     told = await clerk.say("/access 停用 周敏")
-    assert told[-1].text.endswith("周敏是以下未办结事项的专人催办人，请另行指定：LS-2026-0001。")
+    assert told[-1].text.endswith("周敏是以下未办结事项的催办人，请另行指定：LS-2026-0001。")

@@ -24,8 +24,8 @@ STALE_EN = "This button is no longer valid."
 UNKNOWN = "无法识别该命令。发送 /help 查看可用功能。"
 UNKNOWN_EN = "Unknown command. Send /help to see what you can do."
 NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
-UNBOUND = ("本服务面向与卢氏县人民检察院联系的人大代表、政协委员及本院工作人员。"
-           "如需使用，请向联络办公室索取您的专属邀请链接，然后打开该链接。")
+UNBOUND = ("本平台面向与卢氏县人民检察院联系的人大代表、政协委员及本院工作人员。"
+           "如需使用，请向本院办公室索取您的专属邀请链接，然后打开该链接。")
 IN_DIALOGUE = "您还有一项操作尚未完成：提交事项。请先完成，或发送 /cancel 退出。"
 KIND_PROMPT = "提交事项\n请选择事项类别：您本人的建议、批评、意见，或群众委托您转交的举报、控告、申诉。"
 SUBJECT_PROMPT = "请发送简要事由（不超过 100 个字）。"
@@ -483,7 +483,7 @@ async def test_on_a_channel_that_cannot_carry_documents_the_files_step_asks_for_
     monkeypatch.setitem(messages._TRAITS, harness.channel.name, TRAITS)
     deputy = await bound_deputy(harness)
     await at_step(deputy, "files")
-    photos_prompt = ("您可以发送图片作为附件（最多 10 个，每个不超过 20 MB）；文件材料可逐页拍照发送，或交给联络办公室。"
+    photos_prompt = ("您可以发送图片作为附件（最多 10 个，每个不超过 20 MB）；文件材料可逐页拍照发送，或交给本院办公室。"
                      "没有或已发完时，请选择下方选项。")
     assert harness.channel.sent[-1].text == photos_prompt
     before = await harness.dump(*TABLES)
@@ -652,7 +652,7 @@ async def test_fuzz_a_lone_surrogate_in_an_invite_code_is_an_invalid_code(harnes
     """handlers/binding.hash_code encoded the code as UTF-8: a surrogate in it crashed /start."""
     stranger = harness.user("9001")
     replies = await stranger.say("/start abc\udfff")
-    assert shown(replies) == [("message", "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。")]
+    assert shown(replies) == [("message", "此邀请链接无效，或已过期、已被使用。请向本院办公室索取新的链接。")]
     assert await no_failures(harness)
 
 

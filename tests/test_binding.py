@@ -49,7 +49,7 @@ async def test_used_code_is_refused_without_saying_whose_it_was(harness: Harness
     before = await harness.dump(*TABLES)
     stranger = harness.user("6666")
     replies = await stranger.say(f"/start {code}")
-    assert replies[0].text == "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。"
+    assert replies[0].text == "此邀请链接无效，或已过期、已被使用。请向本院办公室索取新的链接。"
     assert "王建国" not in replies[0].text
     assert await harness.dump(*TABLES) == before
 
@@ -86,7 +86,7 @@ async def test_unbound_user_gets_an_explanation_and_nothing_else(harness: Harnes
     for text in ("你好", "/submit", "/my", "/help", "/start"):
         replies = await stranger.say(text)
         assert len(replies) == 1
-        assert "请向联络办公室索取您的专属邀请链接" in replies[0].text
+        assert "请向本院办公室索取您的专属邀请链接" in replies[0].text
     assert await harness.dump(*TABLES) == before
 
 
@@ -126,7 +126,7 @@ async def test_an_invite_that_expires_while_the_phone_is_awaited_does_not_bind(h
     harness.clock.advance(days=25)
     before = await harness.dump(*TABLES)
     replies = await deputy.share_contact("13800000001")
-    assert replies[0].text == "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。"
+    assert replies[0].text == "此邀请链接无效，或已过期、已被使用。请向本院办公室索取新的链接。"
     assert await harness.dump(*TABLES) == before
     assert await harness.count("identities") == 0
 
@@ -141,7 +141,7 @@ async def test_phone_confirmation_refuses_someone_elses_contact_and_a_wrong_numb
     other = await deputy.share_contact("13800000001", own=False)
     assert other[0].text == "请通过下方按钮分享您本人的手机号码。"
     wrong = await deputy.share_contact("13900000000")
-    assert wrong[0].text == "该号码与登记信息不一致，请与联络办公室联系。"
+    assert wrong[0].text == "该号码与登记信息不一致，请与本院办公室联系。"
     assert await harness.dump(*TABLES) == before
     # the code was not used up by the failed attempts
     assert "绑定成功" in (await deputy.share_contact("13800000001"))[0].text

@@ -104,7 +104,7 @@ async def test_on_wecom_the_office_is_asked_for_pictures_since_documents_cannot_
     clerk = office.clerk
     await clerk.say("/brief")
     await clerk.say(TITLE)
-    ask = ("请发送随简报附送的图片（如检察工作报告各页的照片），每张不超过 20 MB（企业微信无法向本系统发送文件）。"
+    ask = ("请发送随简报附送的图片（如检察工作报告各页的照片），每张不超过 20 MB（企业微信无法向本平台发送文件）。"
            "发送完毕或没有图片时，请选择“完成”。")
     assert messages(await clerk.say(TEXT)) == [ask]
     before = await harness.dump("briefings", "contacts")  # (the outbox holds the answers)

@@ -21,7 +21,7 @@ async def test_the_office_sees_new_matters_in_its_inbox_and_assigns_with_an_urge
     await cast.assign(dept="第二检察部")
     row = await matter_row(harness)
     assert (row["state"], row["department_id"]) == ("assigned", cast.dept2)
-    assert cast.handler2.last.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办；专人催办：陈静。办理期限：2027年2月27日。")
+    assert cast.handler2.last.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办；催办人：陈静。办理期限：2027年2月27日。")
     assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已交由第二检察部承办，正在办理中。"
     assert cast.handler1.last.startswith("刘洋，您好")  # the other department hears nothing
 
@@ -101,7 +101,7 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
     await h.press("办结")
     await h.press("A类：已解决或基本解决")
     await h.press("起草答复")
-    await h.press("在此书面答复")
+    await h.press("网上答复")
     before = await harness.dump(*TABLES)
     brief = await h.say("已处理。")
     assert brief[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（4 个字），至少需要 20 个字。请写明做了哪些工作、结果如何。")
@@ -110,12 +110,12 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
     await h.say("经审查，已责令相关单位限期整改，现已整改完毕。")
     before = await harness.dump(*TABLES)
     no_grounds = await h.say("无")
-    assert no_grounds[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由/依据，不少于 10 个字；现有 1 个字。"
+    assert no_grounds[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由和依据，不少于 10 个字；现有 1 个字。"
                                   "请写明所依据的法律、规定或事实。")
-    assert no_grounds[1].text.startswith("请写明理由/依据")
+    assert no_grounds[1].text.startswith("请写明理由和依据")
     too_short = await h.say("依据《人民检察院刑事诉讼规则》办理。")
-    assert too_short[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复过于简略：共 41 个字（办理结果 23 个字，理由/依据 18 个字），"
-                                 "至少需要 80 个字。请充实理由/依据，或修改办理结果。")
+    assert too_short[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复过于简略：共 41 个字（办理结果 23 个字，理由和依据 18 个字），"
+                                 "至少需要 80 个字。请充实理由和依据，或修改办理结果。")
     assert "修改办理结果" in [label for label, _ in too_short[1].buttons]
     assert await harness.dump(*TABLES) == before
     assert await harness.count("replies") == 0
@@ -202,7 +202,7 @@ async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("起草答复")
-    await h.press("在此书面答复")
+    await h.press("网上答复")
     await h.say(REPLY_BODY)
     await h.say(GROUNDS)
     await h.press("确认")
@@ -282,7 +282,7 @@ async def test_state_changes_out_of_order_are_refused_and_change_nothing(harness
 
 async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: Harness) -> None:
     """§7: every reply can carry attachments; a reply given on paper is recorded as such."""
-    cast = await concluded_and_drafting_a_reply(harness, "书面（纸质）答复")
+    cast = await concluded_and_drafting_a_reply(harness, "书面答复")
     h = cast.handler2
     await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
     await h.say(REPLY_BODY)
@@ -291,7 +291,7 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
     await cast.approve()
     reply = [s for s in cast.deputy.received if s.op == "message"][-1]
     assert [f[1] for f in reply.payload["files"]] == ["复查决定书.pdf"]
-    assert "本答复同时已通过以下方式作出：书面（纸质）答复。" in reply.text
+    assert "此答复同时以书面答复形式作出。" in reply.text
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT via, state FROM replies")) == ("paper", "sent")
         assert await q.scalar("SELECT COUNT(*) FROM attachments WHERE reply_id IS NOT NULL") == 1
@@ -299,7 +299,7 @@ async def test_a_reply_carries_its_files_and_records_how_it_was_given(harness: H
 
 async def test_a_reply_refuses_a_file_too_large_or_one_too_many_and_keeps_the_rest(harness: Harness) -> None:
     """The same limits as a deputy's attachments ([intake] max_file_mb, max_attachments), the same words."""
-    cast = await concluded_and_drafting_a_reply(harness, "在此书面答复")
+    cast = await concluded_and_drafting_a_reply(harness, "网上答复")
     h = cast.handler2
     await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
     before = await harness.dump(*TABLES)
@@ -335,7 +335,7 @@ async def test_s13_joint_on_site_supervision_is_recorded_by_discipline(harness: 
 async def test_a_forged_change_of_a_step_is_stale_and_changes_nothing(harness: Harness) -> None:
     """§14: on a reply's check, "change" names one of the dialogue's steps; a step past them, or data naming
     none, pressed with the dialogue's own nonce, gets the stale answer and the draft stays as it was."""
-    cast = await concluded_and_drafting_a_reply(harness, via="在此书面答复")
+    cast = await concluded_and_drafting_a_reply(harness, via="网上答复")
     h = cast.handler2
     await h.say(REPLY_BODY)
     await h.say(GROUNDS)

@@ -452,7 +452,7 @@ async def test_printed_code_binds_the_person(tmp_path: Path, config_path: Path, 
         replies = await harness.user("1001").say(f"/start {code}")
         assert "王建国代表，您好！您的账号已绑定成功。" in replies[0].text
         again = await harness.user("1002").say(f"/start {code}")  # single use
-        assert again[0].text == "此邀请链接无效，或已过期、已被使用。请向联络办公室索取新的链接。"
+        assert again[0].text == "此邀请链接无效，或已过期、已被使用。请向本院办公室索取新的链接。"
     finally:
         await app.close()
     assert query(db_path, "SELECT channel, external_id, person_id FROM identities") == [("test", "1001", 1)]

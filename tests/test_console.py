@@ -41,7 +41,7 @@ def test_a_piped_script_submits_a_referred_case_on_the_demo_roster(tmp_path: Pat
     assert "感谢您的监督，您转交的举报已登记。\n编号：LS-" in out
     assert "── 陈静 ──\n【新事项】" in out  # the office is told, under its own name
     assert "举报 · 已登记" in out  # /my
-    assert "请向联络办公室索取您的专属邀请链接" in out  # the unbound guest
+    assert "请向本院办公室索取您的专属邀请链接" in out  # the unbound guest
     assert (tmp_path / "data" / "liaison.db").exists()
 
 

@@ -32,7 +32,7 @@ from storage.db import ts
 from storage.records import RECORDS
 from tests.fakes import Harness, MovableClock, RecordingChannel, User
 
-APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与联络办公室联系。"
+APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与本院办公室联系。"
 
 
 class ClockMonotonic:

@@ -842,14 +842,14 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         await seen(rf"→ 陈静 \(chenjing\)[^:\n]*:\n[^→]*新事项[^→]*{number}", start)  # the office is told at once
         await say(f"@chenjing /case {number}", "交办")
         await choose("chenjing", "交办", "第一检察部")
-        await choose("chenjing", "第一检察部", "专人催办")
+        await choose("chenjing", "第一检察部", "催办人")
         await choose("chenjing", "陈静", "已交由第一检察部承办")
         await say(f"@liuyang /case {number}", "办结")
         await choose("liuyang", "办结", "A类")
         await choose("liuyang", "A类：已解决或基本解决", "已完成")
         await say(f"@liuyang /case {number}", "起草答复")
-        await choose("liuyang", "起草答复", "在此书面答复")
-        await choose("liuyang", "在此书面答复", "答复")
+        await choose("liuyang", "起草答复", "网上答复")
+        await choose("liuyang", "网上答复", "答复")
         await say("@liuyang 经调查，村东头道路照明缺失情况属实。我院已向县住房和城乡建设局发出检察建议，督促其在三十日内完成"
                   "路灯安装，该局已书面回复并启动施工。", "理由")
         await say("@liuyang 依据《人民检察院检察建议工作规定》第十一条。", "确认")

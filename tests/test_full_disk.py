@@ -94,7 +94,7 @@ async def test_an_update_tried_again_for_want_of_space_counts_once_against_its_c
     await app.health.settled()
     assert refusals.calls == 6
     assert [s.text for s in got if s.op == "message"][0].startswith("帮助")
-    assert "超出本服务的接收限度" not in "".join(s.text for s in harness.channel.sent)
+    assert "超出本平台的接收限度" not in "".join(s.text for s in harness.channel.sent)
     assert await harness.count("inbox", "state = 'failed'") == 0
 
 

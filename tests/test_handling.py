@@ -57,7 +57,7 @@ async def test_a_department_nobody_uses_is_marked_and_refused_with_the_reason(ha
     assert labels(offer[-1]) == ["第一检察部", "第二检察部", "第三检察部（暂无承办人）", "取消"]
     before = await harness.dump(*TABLES)
     refused = messages(await cast.office.press("第三检察部（暂无承办人）"))
-    assert refused[0] == ("第三检察部目前没有使用本系统的承办人：交办后无人收到 LS-2026-0001 的通知，也无人能够办理。"
+    assert refused[0] == ("第三检察部目前没有使用本平台的承办人：交办后无人收到 LS-2026-0001 的通知，也无人能够办理。"
                           "请另选部门，或联系系统管理员为第三检察部添加承办人并发送邀请。")
     assert refused[1] == "请选择 LS-2026-0001 的承办部门："  # asked again, where it was
     assert await harness.dump(*TABLES) == before
@@ -84,7 +84,7 @@ async def test_assigning_is_refused_on_the_press_when_no_department_may_take_it(
     await clerk.say("/case LS-2026-0001")
     before = await harness.dump(*TABLES)
     refused = messages(await clerk.press("交办"))
-    assert refused == ["目前没有可以承办 LS-2026-0001 的部门：各部门均没有使用本系统的承办人，或依《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条不能承办。"
+    assert refused == ["目前没有可以承办 LS-2026-0001 的部门：各部门均没有使用本平台的承办人，或依《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条不能承办。"
                        "请联系系统管理员为部门添加承办人并发送邀请。"]
     assert await harness.dump(*TABLES) == before
     assert await open_dialogs(harness) == 0
@@ -107,14 +107,14 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
     await cast.office.press("第一检察部")
     await cast.office.press("陈静")
     screen = await cast.office.say("经审查，该申诉涉及的原案由第一检察部办理更为适宜。")
-    assert screen[-1].text == ("请核对\n改派 · LS-2026-0001\n承办部门：第一检察部\n专人催办：陈静\n\n理由：\n"
+    assert screen[-1].text == ("请核对\n改派 · LS-2026-0001\n承办部门：第一检察部\n催办人：陈静\n\n理由：\n"
                                "经审查，该申诉涉及的原案由第一检察部办理更为适宜。")
     await cast.office.press("确认")
     row = await matter_row(harness)
     assert (row["state"], row["department_id"], row["due_date"]) == ("assigned", cast.dept1, due)
     assert ("reassigned", 1) in await timeline(harness)
     assert cast.deputy.last == "进展\n您转交的申诉（LS-2026-0001）已改由第一检察部承办，办理期限不变。"
-    assert cast.handler1.last == ("已改派\nLS-2026-0001（申诉）已由第二检察部改派第一检察部承办；专人催办：陈静。"
+    assert cast.handler1.last == ("已改派\nLS-2026-0001（申诉）已由第二检察部改派第一检察部承办；催办人：陈静。"
                                   "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n办理期限不变，仍为2027年2月27日。\n"
                                   "随附交办单，请打印后签收。")
     assert cast.handler2.last == ("已改派\n办公室已将 LS-2026-0001 由第二检察部改派第一检察部承办。"
@@ -151,7 +151,7 @@ async def test_a_concluded_matter_is_not_reassigned(harness: Harness) -> None:
     before = await harness.dump(*TABLES)
     refused = await cast.office.press_data("act:1:reassign")
     assert [r.payload["text"] for r in refused if r.op == "answer"] == [
-        "事项 LS-2026-0001 当前状态为“已办结”，此阶段不能进行该操作。"]
+        "事项 LS-2026-0001 当前状态为“已办结待答复”，此阶段不能进行该操作。"]
     assert await harness.dump(*TABLES) == before
 
 
@@ -193,7 +193,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     await cast.office.say(REPLY_BODY)
     await cast.office.say(GROUNDS)
     done = await cast.office.press("确认")
-    assert messages(done)[0] == "该事项为重大疑难复杂事项：说明须经院领导审批，审批通过后再发送给代表（委员）。"
+    assert messages(done)[0] == "该事项为重大疑难复杂事项：说明须经院领导审批，审批通过后再发送给代表委员。"
     assert len(cast.deputy.received) == received  # nothing yet
     assert (await matter_row(harness))["state"] == "assigned"
     async with harness.db.snapshot() as q:
@@ -208,7 +208,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     assert cast.deputy.last.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复")
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"
-    assert cast.handler2.last == ("无法满足\n办公室已向代表（委员）说明 LS-2026-0001 的要求无法满足，该说明即为答复。"
+    assert cast.handler2.last == ("无法满足\n办公室已向代表委员说明 LS-2026-0001 的要求无法满足，该说明即为答复。"
                                   "贵部门对该事项的办理工作到此结束。")
     assert "已审批通过" in cast.office.last  # the clerk who wrote it (and urges it) hears it went out, once
     assert [e for e, _ in await timeline(harness)][-2:] == ["reply_to_leader", "cannot_meet"]
@@ -247,23 +247,23 @@ async def test_a_too_short_transfer_explanation_is_asked_for_again_alone(harness
     await cast.office.say("卢氏县公安局")
     before = await harness.dump(*TABLES)
     refused = await cast.office.say("太短")
-    assert messages(refused)[0] == "请向代表（委员）说明不属于本院管辖的原因，不少于 20 个字；现有 2 个字。"
-    assert messages(refused)[1].startswith("请填写向代表（委员）的说明：为何不属于本院管辖，将移送何处（不少于 20 个字）。")
-    assert labels(refused[-1]) == ["修改有管辖权的机关", "取消"]
+    assert messages(refused)[0] == "请向代表委员说明不属于本院管辖的原因，不少于 20 个字；现有 2 个字。"
+    assert messages(refused)[1].startswith("请填写向代表委员的说明：为何不属于本院管辖，将移送何处（不少于 20 个字）。")
+    assert labels(refused[-1]) == ["修改主管机关", "取消"]
     assert await harness.dump(*TABLES) == before
     first = "该事项属于公安机关管辖，不属于本院管辖范围。"
     screen = await cast.office.say(first)
-    assert screen[-1].text == ("请核对\n移送 · LS-2026-0001\n\n有管辖权的机关：\n卢氏县公安局\n\n向代表（委员）的说明：\n"
+    assert screen[-1].text == ("请核对\n移送 · LS-2026-0001\n\n主管机关：\n卢氏县公安局\n\n向代表委员的说明：\n"
                                + first)
-    changing = await cast.office.press("修改向代表（委员）的说明")
+    changing = await cast.office.press("修改向代表委员的说明")
     assert changing[-1].text.endswith("当前内容：\n" + first)
     screen = await cast.office.say(EXPLANATION)
-    assert screen[-1].text.endswith("向代表（委员）的说明：\n" + EXPLANATION)
+    assert screen[-1].text.endswith("向代表委员的说明：\n" + EXPLANATION)
     await cast.office.press("确认")
     row = await matter_row(harness)
     assert (row["state"], row["transferred_to"]) == ("transferred", "卢氏县公安局")
     assert EXPLANATION in cast.deputy.last
-    ended = ("已移送\nLS-2026-0001 不属于本院管辖，办公室已将其移送卢氏县公安局，并已向代表（委员）说明。"
+    ended = ("已移送\nLS-2026-0001 不属于本院管辖，办公室已将其移送卢氏县公安局，并已向代表委员说明。"
              "贵部门对该事项的办理工作到此结束。")
     assert cast.handler2.last == ended and clerk.last == ended
     assert not any("卢氏县公安局" in s.text for s in cast.handler1.received)  # the other department hears nothing
@@ -339,7 +339,7 @@ async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_
     casework_config(harness, min_outcome_chars=60, min_grounds_chars=30)
     cast = await drafting(harness)
     h = cast.handler2
-    await h.press("在此书面答复")
+    await h.press("网上答复")
     before = await harness.dump(*TABLES)
     brief = messages(await h.say("经审查，您反映的问题属实，已督促整改。"))
     assert brief[0] == "根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（19 个字），至少需要 60 个字。请写明做了哪些工作、结果如何。"
@@ -347,14 +347,14 @@ async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_
     assert await harness.dump(*TABLES) == before
     await h.say(REPLY_BODY + "相关整改情况已于十一月底复查确认。")
     grounds = messages(await h.say("依据《土地管理法》办理。"))
-    assert grounds[0] == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由/依据，不少于 30 个字；现有 12 个字。"
+    assert grounds[0] == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，答复须写明理由和依据，不少于 30 个字；现有 12 个字。"
                           "请写明所依据的法律、规定或事实。")
     screen = await h.say(GROUNDS)
-    assert labels(screen[-1]) == ["确认", "取消", "修改答复方式", "修改办理结果", "修改理由/依据"]
-    await h.press("修改理由/依据")
+    assert labels(screen[-1]) == ["确认", "取消", "修改答复方式", "修改办理结果", "修改理由和依据"]
+    await h.press("修改理由和依据")
     better = GROUNDS + "整改情况经现场复查属实。"
     screen = await h.say(better)
-    assert screen[-1].text.endswith("理由/依据：\n" + better + "\n\n无附件")
+    assert screen[-1].text.endswith("理由和依据：\n" + better + "\n\n无附件")
     await h.press("确认")
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT body, grounds, state FROM replies")) == (
@@ -380,7 +380,7 @@ async def test_a_replys_files_are_taken_at_any_step_and_shown_on_the_confirm_scr
     h = cast.handler2
     first = await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
     assert messages(first) == ["已收到文件（共 1 个）。", "请选择答复方式："]
-    await h.press("在此书面答复")
+    await h.press("网上答复")
     await h.say(REPLY_BODY)
     assert messages(await h.send_file(b"%PDF-1.4 receipt", "送达回证.pdf")) == ["已收到文件（共 2 个）。"]
     screen = await h.say(GROUNDS)

@@ -26,7 +26,7 @@ async def test_a_deputy_and_a_supervisor_are_told_what_they_can_do(harness: Harn
         "帮助", "您的身份：张伟（人大代表）。", "/submit — 提出建议、批评、意见，或转交举报、控告、申诉",
         "/my — 查看您提交的事项及其办理进展和答复", "/events — 查看您收到的活动邀请及您的答复"]
     assert not any(line.startswith(("/inbox", "/case", "/overview")) for line in zhang)
-    assert zhang[-1] == "您提出或转交的每一件事项，我们都将逐件登记、逐件办理、逐件答复。感谢您的监督。"
+    assert zhang[-1] == "您提出或转交的每一件事项，我们都将逐一登记、逐一办理、逐一反馈，做到件件有着落、事事有回音。感谢您的监督。"
     wang = await help_of(cast.wang)  # on the roster as a law-enforcement supervisor (§6)
     assert wang[1] == "您的身份：王建国（人大代表、执法监督员）。"
     assert "作为执法监督员，您将受邀参加案件研讨等活动，并可就案件发表意见；发送 /events 可随时查看您收到的邀请。" in wang
@@ -58,7 +58,7 @@ async def test_a_deputy_finds_their_invitations_again_with_events(harness: Harne
     cast = Liaison(harness)
     await cast.setup()
     assert messages(await cast.zhang.say("/events")) == [
-        "我的活动邀请\n您目前没有活动邀请。本院联络办公室将通过本平台邀请代表委员参加座谈会、视察等活动。"]
+        "我的活动邀请\n您目前没有活动邀请。本院办公室将通过本平台邀请代表委员参加座谈会、视察等活动。"]
     await cast.event()
     again = [s for s in await cast.zhang.say("/events") if s.op == "message"]
     assert [s.text for s in again] == [INVITATION + "\n您的答复：尚未答复"]

@@ -15,7 +15,7 @@ from tests.fakes import Harness, User
 from tests.cast import bound_deputy
 
 MIB = 2 ** 20
-WAIT = "您在一分钟内发送的内容已超出本服务的接收限度。请稍候一分钟再发送；此间发送的内容未予保存。"
+WAIT = "您在一分钟内发送的内容已超出本平台的接收限度。请稍候一分钟再发送；此间发送的内容未予保存。"
 TABLES = ("matters", "attachments", "dialogs", "persons", "identities")
 
 
@@ -56,7 +56,7 @@ async def test_a_strangers_files_are_never_downloaded(harness: Harness) -> None:
     stranger = harness.user("9001")
     for n in range(5):
         got = await stranger.send_file(b"x" * MIB, f"doc{n}.pdf")
-        assert got[0].text.startswith("本服务面向")
+        assert got[0].text.startswith("本平台面向")
     assert harness.channel.fetched == 0
     assert stored_files(harness) == []
     assert await harness.count("attachments") == 0

@@ -23,7 +23,7 @@ from storage.db import ts
 from storage.inbox import Entry
 from tests.fakes import Harness, RecordingChannel, User
 
-APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与联络办公室联系。"
+APOLOGY = "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与本院办公室联系。"
 APOLOGY_EN = ("Sorry, something went wrong on our side, and nothing was changed. "
               "Please try again later, or contact the liaison office.")
 
@@ -471,6 +471,6 @@ async def test_an_update_the_channel_cannot_read_is_failed_and_the_chat_goes_on(
     assert (states["bad-1"], states["ok-1"]) == ("failed", "done")
     # the chat is known from the entry's chat key: its user is told, then the next update goes on
     assert messages(harness, "1001", before) == [
-        "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与联络办公室联系。",
+        "抱歉，系统出现问题，本次操作未作任何更改。请稍后重试，或与本院办公室联系。",
         "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。",
     ]

@@ -32,7 +32,7 @@ async def reply_with_a_file(cast: Cast, handler: User) -> None:
     await handler.press("A类：已解决或基本解决")
     await handler.say("/case LS-2026-0001")
     await handler.press("起草答复")
-    await handler.press("书面（纸质）答复")
+    await handler.press("书面答复")
     await handler.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
     await handler.say(REPLY_BODY)
     await handler.say(GROUNDS)
@@ -48,8 +48,8 @@ async def test_the_deputy_reads_every_notice_reply_and_rating_again(harness: Har
     view = await open_matter(cast.deputy)
     text = view.text
     assert text.startswith("LS-2026-0001\n类别：申诉\n事由：不服不起诉决定\n状态：已答复\n")
-    for line in ("交由第二检察部承办", "进展情况通报：已调阅案卷，正在审查。", "答复：", REPLY_BODY, "理由/依据：", GROUNDS,
-                 "本答复同时已通过以下方式作出：书面（纸质）答复。", "您对办理结果是否满意？"):
+    for line in ("交由第二检察部承办", "进展情况通报：已调阅案卷，正在审查。", "答复：", REPLY_BODY, "理由和依据：", GROUNDS,
+                 "此答复同时以书面答复形式作出。", "您对办理结果是否满意？"):
         assert line in text, line
     assert "需补充询问笔录" not in text and "（内部）" not in text  # internal notes stay with the staff
     assert [label for label, _data in view.buttons] == ["第1次答复的附件", "满意", "基本满意", "不满意", "我的事项"]
@@ -94,7 +94,7 @@ async def test_another_deputys_matter_and_its_reply_files_are_refused_and_nothin
 
 
 async def test_a_draft_reply_is_not_shown_nor_its_files_sent_before_approval(harness: Harness) -> None:
-    cast = await concluded_and_drafting_a_reply(harness, "在此书面答复")
+    cast = await concluded_and_drafting_a_reply(harness, "网上答复")
     h = cast.handler2
     await h.send_file(b"%PDF-1.4 draft", "草稿.pdf")
     await h.say(REPLY_BODY)

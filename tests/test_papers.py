@@ -96,7 +96,7 @@ async def replied_on_paper(harness: Harness) -> Cast:
     await h.press("办结")
     await h.press("A类：已解决或基本解决")
     await h.press("起草答复")
-    await h.press("书面（纸质）答复")
+    await h.press("书面答复")
     await h.say(REPLY_BODY)
     await h.say(GROUNDS)
     await h.press("确认")

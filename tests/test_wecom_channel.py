@@ -1125,7 +1125,7 @@ async def test_a_stranger_and_a_wrong_code_on_wecom_are_told_of_a_code_not_a_lin
     assert await env.post(text_fields("stranger", "绑定 NOT-A-REAL-CODE-0000", "61002")) == 200
     await env.app.settle()
     told = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
-    assert told == "此邀请码无效，或已过期、已被使用。请向联络办公室索取新的邀请码。"
+    assert told == "此邀请码无效，或已过期、已被使用。请向本院办公室索取新的邀请码。"
     async with env.app.db.snapshot() as q:
         assert await people.by_identity(q, "wecom", "stranger") is None
 
@@ -1224,7 +1224,7 @@ async def test_only_the_office_binds_members_and_a_refusal_changes_nothing(harne
         await people.bind_identity(tx, "test", "901", "901", deputy, harness.clock.now())
     before = await harness.dump("identities", "persons")
     replies = await harness.user("901").say("/wecom 王建国 wangjianguo")
-    assert "仅供联络办公室和系统管理员" in replies[-1].text
+    assert "仅供办公室和系统管理员" in replies[-1].text
     assert await harness.dump("identities", "persons") == before
 
 

@@ -128,10 +128,10 @@ async def test_a_transfer_tells_the_deputy_which_authority_why_and_what_next(har
     await cast.office.press("确认")
     assert cast.deputy.last == (
         "已移送\n"
-        "您转交的申诉（LS-2026-0001）本院已收悉。经审查，该事项属于卢氏县公安局的管辖范围，不属于本院管辖，本院已按照"
-        "“先接收、再说明、后移送”的要求，将其移送卢氏县公安局依法处理。具体说明如下：\n\n"
+        "您转交的申诉（LS-2026-0001）本院已收悉。经审查，该事项属于卢氏县公安局的管辖范围，不属于本院管辖，本院已"
+        "先行接收并向您说明情况，现将其移送卢氏县公安局依法处理。具体说明如下：\n\n"
         "该案系治安案件，依法由公安机关管辖，本院无权处理。\n\n"
-        "如需了解后续办理情况，您可以与卢氏县公安局联系，也可以与本院联络办公室联系。感谢您对检察工作的监督和支持。")
+        "如需了解后续办理情况，您可以与卢氏县公安局联系，也可以与本院办公室联系。感谢您对检察工作的监督和支持。")
 
 
 async def test_staff_notices_name_the_deputy_and_cite_the_regulation_by_title(harness: Harness) -> None:

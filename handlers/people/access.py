@@ -215,7 +215,7 @@ def channel_name(_: Translator, channel: str) -> str:
 
 
 def role_names(_: Translator, roles: frozenset[str]) -> str:
-    names = {"office": _("liaison office"), "handler": _("handling department"), "head": _("department head"),
+    names = {"office": _("liaison office"), "handler": _("handler"), "head": _("department head"),
              "discipline": _("discipline inspection"), "leader": _("leader"), "admin": _("administrator")}
     return listed(_, [names[r] for r in sorted(roles) if r in names])
 
