@@ -98,8 +98,8 @@ def describe(problem: ContactProblem) -> str:
 
 _HEADERS = {
     "姓名": "name", "代表姓名": "name", "委员姓名": "name", "name": "name",
-    "方式": "method", "联络方式": "method", "method": "method",
-    "日期": "date", "联络日期": "date", "date": "date",
+    "方式": "method", "联系形式": "method", "联络方式": "method", "method": "method",  # the chat says 联系形式 (§5)
+    "日期": "date", "联系日期": "date", "联络日期": "date", "date": "date",
     "工作人员": "staff", "联络人": "staff", "staff": "staff",
     "备注": "note", "note": "note",
 }

@@ -188,7 +188,7 @@ class Cast(People):
         await cast.approve()
         return cast
 
-    async def approve(self, who: User | None = None, label: str = "审批通过答复") -> list[Sent]:
+    async def approve(self, who: User | None = None, label: str = "审批通过") -> list[Sent]:
         approver = who or self.office
         await approver.say("/case LS-2026-0001")
         return await approver.press(label)
@@ -235,7 +235,7 @@ class Liaison(People):
         self.zhao = await self.bind(self.zhao_id, "1004", "en")
         self.liu_id = await h.add_representative("刘强", phone="13800000005", sector="企业界")  # no chat bound
 
-    async def event(self, whom: str = "全体人大代表和政协委员", when: str = "2026-12-04 09:30",
+    async def event(self, whom: str = "全体人大代表、政协委员", when: str = "2026-12-04 09:30",
                     kind: str = "座谈会", title: str = FORUM) -> list[Sent]:
         """The office creates an event step by step, with the first department to prepare."""
         c = self.clerk

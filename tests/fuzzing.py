@@ -165,7 +165,7 @@ async def _build(h: Harness) -> list[str]:
     await handler.say(GROUNDS)
     await handler.press("确认")
     await office.say("/case LS-2026-0003")
-    await office.press("审批通过答复")  # the deputy now holds the rating buttons
+    await office.press("审批通过")  # the deputy now holds the rating buttons
     # An event with invitations to everyone, and an opinion card sent to everyone.
     await office.say("/event")
     await office.press("座谈会")
@@ -174,14 +174,14 @@ async def _build(h: Harness) -> list[str]:
     await office.say("本院第一会议室")
     await office.press("第一检察部")
     await office.press("完成")
-    await office.press("全体人大代表和政协委员")
+    await office.press("全体人大代表、政协委员")
     await office.press("确认")
     await office.say("/card")
     await office.say("2026年度征求意见卡")
     await office.say("您对本院工作有何意见和建议？")
     await office.press("文字回答")
     await office.press("完成")
-    await office.press("全体人大代表和政协委员")
+    await office.press("全体人大代表、政协委员")
     await office.press("发送")
     # Each user ends on a screen with buttons of their own.
     await office.say("/inbox")

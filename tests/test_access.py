@@ -60,7 +60,7 @@ async def test_a_disabled_deputy_is_a_stranger_on_every_account_at_once(harness:
     assert await harness.count("dialogs", "actor = 'test:1001'") == 1
 
     told = await clerk.say("/access 停用 王建国")
-    assert told[-1].text == ("已停用王建国的账号：2个聊天账号即时失效，1项未完成的操作已结束，0条尚未发出的消息已撤回。"
+    assert told[-1].text == ("已停用王建国的账号：2个账号即时失效，1项未完成的操作已结束，0条尚未发出的消息已撤回。"
                              "其既往记录予以保留。\n其尚未办结的事项仍由本院照常办理：LS-2026-0001。此后应告知其本人的"
                              "消息将转至本院办公室，由办公室以当面或书面方式转达。")
     assert await harness.count("dialogs") == 0
@@ -75,7 +75,7 @@ async def test_a_disabled_deputy_is_a_stranger_on_every_account_at_once(harness:
     async with harness.db.snapshot() as q:
         assert (await audit.verify(q))[1] is None
 
-    assert (await clerk.say("/access 启用 王建国"))[-1].text == "已恢复王建国的账号，其聊天账号可以继续使用。"
+    assert (await clerk.say("/access 启用 王建国"))[-1].text == "已恢复王建国的账号，其账号可以继续使用。"
     assert "LS-2026-0001" in (await deputy.say("/my"))[0].text
 
 

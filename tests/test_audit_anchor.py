@@ -95,7 +95,7 @@ async def test_the_half_year_report_and_the_bulletin_print_the_head(harness: Har
     harness.clock.set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))  # 09:00 on the 1st in Shanghai
     await harness.app.supervise()
     await harness.app.settle()
-    [bulletin] = [s.text for s in leader.received if s.text.startswith("定期通报（2026年12月）")]
+    [bulletin] = [s.text for s in leader.received if s.text.startswith("办理进展情况定期通报（2026年12月）")]
     last = bulletin.splitlines()[-1]
     assert last.startswith("审计日志：共") and last.endswith("请留存本通报，日后可据此核验此前的记录未被删除。")
     [anchor] = audit.parse_anchors(last)

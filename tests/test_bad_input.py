@@ -529,7 +529,7 @@ async def test_a_contact_outside_the_binding_flow(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("lang", "submit", "mine"),
     [
-        ("zh-hans", "只有人大代表和政协委员可以在此提交事项。", "只有人大代表和政协委员在此有提交的事项。"),
+        ("zh-hans", "只有人大代表、政协委员可以在此提交事项。", "只有人大代表、政协委员在此有提交的事项。"),
         ("en", "Only NPC deputies and CPPCC members can submit matters here.",
          "Only NPC deputies and CPPCC members have matters here."),
     ],

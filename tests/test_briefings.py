@@ -59,14 +59,14 @@ async def test_a_briefing_with_a_document_is_delivered_to_a_body_and_counted_as_
     preview = await clerk.press("人大代表")
     assert messages(preview) == ["\n".join([
         "请核对", f"名称：{TITLE}", TEXT, "", "附送资料（1 份）：2026年工作报告.pdf",
-        "发送对象：人大代表，共 3 名", "未绑定本平台、无法送达（1 名）：张伟"])]
+        "发送对象：人大代表，共 3 名", "未绑定账号，无法送达（1 名）：张伟"])]
     assert await harness.count("briefings") == 0
 
     sent = await clerk.press("发送")
     assert messages(sent) == ["\n".join([
         "工作简报已发送",
-        f"工作简报《{TITLE}》将发送给 2 名代表委员，消息将在几分钟内陆续送达。每次送达均记为一次联络（赠送资料）。",
-        "未绑定本平台、未能送达（1 名）：张伟。请通过其他方式向其送达工作简报。"])]
+        f"工作简报《{TITLE}》将发送给 2 名代表委员，消息将在几分钟内陆续送达。每次送达均记为一次联系（赠送资料）。",
+        "未绑定账号，未能送达（1 名）：张伟。请通过其他方式向其送达工作简报。"])]
     for deputy in (office.wang, office.zhao):
         delivered = [s for s in deputy.received if s.op == "message"][-1]
         assert delivered.text == f"{TITLE}\n{TEXT}\n\n如有意见建议，请选择“提出意见”。感谢您对检察工作的监督和支持。"
@@ -142,7 +142,7 @@ async def test_a_long_title_is_shortened_to_fit_the_subject(harness: Harness, of
     await clerk.say(long_title)
     await clerk.say(TEXT)
     await clerk.press("完成")
-    await clerk.press("全体人大代表和政协委员")
+    await clerk.press("全体人大代表、政协委员")
     await clerk.press("发送")
     await office.li.press("提出意见")
     await office.li.say("意见。")

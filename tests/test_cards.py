@@ -37,7 +37,7 @@ class Office(People):
         self.li = await self.bind(self.li_id, "1002")
         self.zhang_id = await h.add_representative("张伟", phone="13800000003", sector="教育界")  # no chat bound
 
-    async def write_card(self, audience: str = "全体人大代表和政协委员") -> list[Sent]:
+    async def write_card(self, audience: str = "全体人大代表、政协委员") -> list[Sent]:
         clerk = self.clerk
         await clerk.say("/card")
         await clerk.say(TITLE)
@@ -84,11 +84,11 @@ async def test_the_office_writes_a_card_with_a_free_text_and_a_choice_question_a
     assert messages(await clerk.say("满意／基本满意/ 不满意 ")) == [
         "第 2 个问题已添加。请发送第 3 个问题；问题已全部添加的，请选择“完成”。"]
     assert messages(await clerk.press("完成")) == ["请选择发送对象："]
-    assert clerk.last_buttons() == ["全体人大代表和政协委员", "人大代表", "政协委员", "按界别", "指定人员", "取消"]
-    preview = await clerk.press("全体人大代表和政协委员")
+    assert clerk.last_buttons() == ["全体人大代表、政协委员", "人大代表", "政协委员", "按界别", "指定人员", "取消"]
+    preview = await clerk.press("全体人大代表、政协委员")
     assert messages(preview) == ["\n".join([
         "请核对", f"名称：{TITLE}", f"1. {Q1}", f"2. {Q2}", "选项：满意 / 基本满意 / 不满意", "",
-        "发送对象：全体人大代表和政协委员，共 3 名", "未绑定本平台、无法送达（1 名）：张伟"])]
+        "发送对象：全体人大代表、政协委员，共 3 名", "未绑定账号，无法送达（1 名）：张伟"])]
     assert clerk.last_buttons() == ["发送", "取消"]
     assert await harness.count("cards") == 0  # nothing is stored before Send
 
@@ -96,7 +96,7 @@ async def test_the_office_writes_a_card_with_a_free_text_and_a_choice_question_a
     assert messages(sent) == ["\n".join([
         "征求意见卡已发送",
         f"征求意见卡《{TITLE}》将发送给 2 名代表委员，消息将在几分钟内陆续送达。",
-        "未绑定本平台、未能送达（1 名）：张伟。请通过其他方式向其送达征求意见卡。",
+        "未绑定账号，未能送达（1 名）：张伟。请通过其他方式向其送达征求意见卡。",
         "发送 /cards 可查看填写情况。"])]
     card = "\n".join([
         "征求意见卡",
@@ -326,11 +326,11 @@ async def test_the_response_rate_and_who_has_answered(harness: Harness, office: 
     card = await clerk.press(TITLE)
     assert messages(card) == ["\n".join([
         f"征求意见卡《{TITLE}》",
-        "2026年11月27日 10:00由陈静发出，发送对象：全体人大代表和政协委员",
+        "2026年11月27日 10:00由陈静发出，发送对象：全体人大代表、政协委员",
         "应发 3 名，送达 2 名：已填写 1 名（50%），不填写 1 名，尚未填写 0 名。",
         "已填写（1 名）：", "王建国（LS-2026-0001）",
         "不填写（1 名）：", "李秀梅",
-        "未绑定本平台、未能送达（1 名）：", "张伟"])]
+        "未绑定账号，未能送达（1 名）：", "张伟"])]
     assert clerk.last_buttons() == ["结束征求"]
 
     closed = await clerk.press("结束征求")

@@ -151,7 +151,7 @@ async def test_a_major_matters_reply_also_needs_a_leader(harness: Harness) -> No
     await cast.setup()
     await cast.submit_appeal()
     await cast.office.say("/case LS-2026-0001")
-    await cast.office.press("标记重大")
+    await cast.office.press("标记重大疑难复杂")
     await cast.assign()
     await cast.conclude_and_reply(cast.handler2)
     await cast.approve()

@@ -34,8 +34,8 @@ from tests.cast import People, messages
 from tests.fakes import Harness, MovableClock, Sent, User
 
 TABLES = ("contacts", "dialogs")  # a refusal writes only its audit entry and its answer
-REFUSED = "抱歉，只有办公室可以记录联络情况。"
-ASK_WHOM = "记录联络\n请问联络了哪位代表委员？请发送其姓名中的部分文字，或其电话号码。可逐一添加多位。"
+REFUSED = "抱歉，只有办公室可以记录联系情况。"
+ASK_WHOM = "记录联系\n请问联系了哪位代表委员？请发送其姓名中的部分文字，或其电话号码。可逐一添加多位。"
 METHODS = [("座谈会", "forum"), ("工作汇报会", "work_report"), ("登门走访", "home_visit"), ("邀请视察", "inspection"),
            ("赠送资料", "documents"), ("信函", "letter"), ("征求意见卡", "opinion_card"), ("其他", "other")]
 WANG = "王建国 · 人大代表 · 农业界"
@@ -103,21 +103,21 @@ async def test_the_office_records_a_forum_with_two_deputies_found_by_name(harnes
     again = await clerk.press(WANG)
     assert messages(again) == ["王建国已在名单中。"]
     ways = await clerk.press("完成")
-    assert messages(ways) == ["请选择联络方式。"]
+    assert messages(ways) == ["请选择联系形式。"]
     assert clerk.last_buttons() == [label for label, _ in METHODS] + ["取消"]
     days = await clerk.press("座谈会")
-    assert messages(days) == ["联络日期是哪一天？请在下方选项中选择，或发送日期，例如 2026-11-20 或 11月20日。"]
+    assert messages(days) == ["联系日期是哪一天？请在下方选项中选择，或发送日期，例如 2026-11-20 或 11月20日。"]
     assert clerk.last_buttons() == ["今天", "昨天", "取消"]
     note = await clerk.press("今天")
     assert messages(note) == ["请填写备注，例如交流的内容、赠送的资料；如无备注，请选择“无备注”。"]
     check = await clerk.say("通报今年检察工作情况，听取意见建议。")
     assert messages(check) == [
-        "请核对\n联络对象（2 名）：\n王建国 · 人大代表 · 农业界\n王建华 · 人大代表 · 教育界\n联络方式：座谈会\n"
-        "联络日期：2026年11月27日\n备注：通报今年检察工作情况，听取意见建议。"]
+        "请核对\n联系对象（2 名）：\n王建国 · 人大代表 · 农业界\n王建华 · 人大代表 · 教育界\n联系形式：座谈会\n"
+        "联系日期：2026年11月27日\n备注：通报今年检察工作情况，听取意见建议。"]
     assert clerk.last_buttons() == ["确认", "取消"]
     assert await rows(harness) == []  # nothing before the confirmation
     done = await clerk.press("确认")
-    assert messages(done) == ["联络已记录\n已记录与王建国、王建华的联络：座谈会，2026年11月27日。\n"
+    assert messages(done) == ["联系已记录\n已记录与王建国、王建华的联系：座谈会，2026年11月27日。\n"
                               "今年已联系 2/4 名代表委员（50%）。"]
     note_text = "通报今年检察工作情况，听取意见建议。"
     assert await rows(harness) == [
@@ -142,7 +142,7 @@ async def test_each_method_of_seed_s5(harness: Harness, label: str, method: str)
     cast = Liaison(harness)
     await cast.setup()
     done = await record(cast.clerk, "李秀", LI, method=label, day="昨天")
-    assert messages(done) == [f"联络已记录\n已记录与李秀梅的联络：{label}，2026年11月26日。\n今年已联系 1/4 名代表委员（25%）。"]
+    assert messages(done) == [f"联系已记录\n已记录与李秀梅的联系：{label}，2026年11月26日。\n今年已联系 1/4 名代表委员（25%）。"]
     assert await rows(harness) == [(cast.li, method, "2026-11-26", cast.clerk_id, "", "chat", None)]
 
 
@@ -196,11 +196,11 @@ async def test_dates_in_the_future_or_not_dates_are_refused_and_change_nothing(h
     await clerk.press("登门走访")
     before = await harness.dump(*TABLES)
     refusals = {
-        "2026-11-28": "2026年11月28日尚未到来。请发送实际联络的日期。",  # tomorrow in Shanghai
-        "12月1日": "2026年12月1日尚未到来。请发送实际联络的日期。",
-        "明天": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
-        "2026-02-30": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
-        "20261120": "无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
+        "2026-11-28": "2026年11月28日尚未到来。请发送实际联系的日期。",  # tomorrow in Shanghai
+        "12月1日": "2026年12月1日尚未到来。请发送实际联系的日期。",
+        "明天": "抱歉，无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
+        "2026-02-30": "抱歉，无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
+        "20261120": "抱歉，无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。",
     }
     for typed, refusal in refusals.items():
         assert messages(await clerk.say(typed)) == [refusal]
@@ -261,17 +261,17 @@ async def test_nobody_but_the_office_records_a_contact(harness: Harness) -> None
         refused = await q.all("SELECT action FROM audit_log WHERE action LIKE 'refused:%'")
     assert [r["action"] for r in refused] == ["refused:record_contact"] * 8
     # the menu offers it to the office only, and the button starts the dialogue
-    assert "记录联络" not in [label for label, _ in (await cast.handler.say("/menu"))[-1].buttons]
+    assert "记录联系" not in [label for label, _ in (await cast.handler.say("/menu"))[-1].buttons]
     await cast.clerk.say("/menu")
-    assert messages(await cast.clerk.press("记录联络")) == [ASK_WHOM]
+    assert messages(await cast.clerk.press("记录联系")) == [ASK_WHOM]
 
 
 async def test_help_names_the_commands_for_each_role(harness: Harness) -> None:
     cast = Liaison(harness)
     await cast.setup()
     office_help = messages(await cast.clerk.say("/help"))[0]
-    assert "/contact — 记录与代表委员的联络，如座谈会、登门走访、信函等" in office_help
-    assert "/quota — 本年度联络情况及尚未联系的代表委员（每年至少联系一次）" in office_help
+    assert "/contact — 记录与代表委员的联系，如座谈会、登门走访、信函等" in office_help
+    assert "/quota — 本年度联系情况及尚未联系的代表委员（每年至少联系一次）" in office_help
     leader_help = messages(await cast.leader.say("/help"))[0]
     assert "/quota — " in leader_help and "/contact" not in leader_help
     deputy_help = messages(await cast.deputy.say("/help"))[0]
@@ -341,7 +341,7 @@ async def test_quota_counts_this_calendar_year_by_body_and_sector(harness: Harne
         (cast.zhang, "other", "2026-11-27", None, "", "reply", "LS-2025-0031"),
     ]
     expected = (
-        "2026年联络情况\n"
+        "2026年联系情况\n"
         "已联系 4/7 名代表委员（57%）\n"
         "人大代表：2/4\n"
         "政协委员：2/3\n"
@@ -385,11 +385,11 @@ async def test_quota_when_everyone_was_contacted_and_when_nobody_is_on_the_roste
     clerk_id = await harness.add_staff("陈静", ["office"])
     clerk = harness.user("3001")
     await clerk.say(f"/start {await harness.invite(clerk_id)}")
-    assert messages(await clerk.say("/quota")) == ["2026年联络情况\n名册中尚无人大代表或政协委员。"]
+    assert messages(await clerk.say("/quota")) == ["2026年联系情况\n名册中尚无人大代表或政协委员。"]
     rep = await harness.add_representative("王建国", sector="农业界")
     await add(harness, rep, "2026-05-01")
     assert messages(await clerk.say("/quota")) == [
-        "2026年联络情况\n已联系 1/1 名代表委员（100%）\n人大代表：1/1\n政协委员：0/0\n按界别：\n农业界：1/1\n"
+        "2026年联系情况\n已联系 1/1 名代表委员（100%）\n人大代表：1/1\n政协委员：0/0\n按界别：\n农业界：1/1\n"
         "名册中的代表委员2026年均已联系。"]
 
 
@@ -402,9 +402,9 @@ async def test_the_year_ends_at_midnight_in_shanghai(harness: Harness) -> None:
     await record(cast.clerk, "李秀", LI, day="今天")
     await reply_contact(harness, cast.wang, "LS-2026-0009", "paper", cast.clerk_id)
     assert [r[2] for r in await rows(harness)] == ["2026-12-31", "2026-12-31"]
-    assert messages(await cast.clerk.say("/quota"))[0].startswith("2026年联络情况\n已联系 2/4 名代表委员（50%）")
+    assert messages(await cast.clerk.say("/quota"))[0].startswith("2026年联系情况\n已联系 2/4 名代表委员（50%）")
     harness.clock.advance(hours=1)
-    assert messages(await cast.clerk.say("/quota"))[0].startswith("2027年联络情况\n已联系 0/4 名代表委员（0%）")
+    assert messages(await cast.clerk.say("/quota"))[0].startswith("2027年联系情况\n已联系 0/4 名代表委员（0%）")
     done = await record(cast.clerk, "张", "张伟 · 政协委员", day="今天")
     assert "2027年1月1日" in messages(done)[0] and "今年已联系 1/4 名代表委员（25%）" in messages(done)[0]
     assert [r[2] for r in await rows(harness)] == ["2026-12-31", "2026-12-31", "2027-01-01"]
@@ -551,6 +551,15 @@ def test_import_contacts_from_xlsx_with_english_header_and_date_cells(cli: Cli) 
     assert cli.contacts() == [(1, "home_visit", "2025-07-01", 5, "", "import", 32),
                               (2, "opinion_card", "2025-08-02", None, "returned the card", "import", 32),
                               (2, "work_report", "2025-08-03", None, "", "import", 32)]
+
+
+def test_import_contacts_reads_the_headers_the_chat_uses(cli: Cli) -> None:
+    """The chat says 联系形式 and 联系日期 (seed §5); a sheet headed as the chat writes them is read, as the older
+    联络方式 and 联络日期 still are."""
+    for number, header in enumerate(("姓名,联系形式,联系日期\n", "姓名,联络方式,联络日期\n")):
+        path = cli.csv(header + "王建国,座谈会,2025-06-2" + str(number) + "\n", f"h{number}.csv")
+        assert cli("import-contacts", path)[:2] == (0, "imported 1 rows: 1 contacts added, 0 already recorded\n")
+    assert [row[:3] for row in cli.contacts()] == [(1, "forum", "2025-06-20"), (1, "forum", "2025-06-21")]
 
 
 def test_a_file_with_problems_imports_nothing_and_lists_them_all(cli: Cli) -> None:

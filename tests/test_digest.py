@@ -282,7 +282,7 @@ def expected_text(world: Office, specs: list[Spec], first: date, last: date, kin
 
     def soon(s: Spec) -> str:
         left = (s.due - TODAY).days
-        return f"{prefix(s)} · 今日到期" if left == 0 else f"{prefix(s)} · {zh_date(s.due)}到期，尚余 {left} 天"
+        return f"{prefix(s)} · 今日到期" if left == 0 else f"{prefix(s)} · {zh_date(s.due)}到期，还剩 {left} 天"
 
     lines = [
         f"联络工作{kind}（{zh_date(first)}至{zh_date(last)}）",
@@ -297,9 +297,9 @@ def expected_text(world: Office, specs: list[Spec], first: date, last: date, kin
         f"基本满意 {e.basically} 件、不满意 {e.dissatisfied} 件，满意率 {pct(e.satisfied + e.basically, rated)}",
         "2026年联系情况：已联系代表委员 2/4 名，联系覆盖率 50.0%",  # 王建国, 李秀梅 this year; 张伟 last year; 刘芳 never
         "近期活动：无",
-        "下次半年工作总结报送期限：2026年12月31日",
+        "下次半年联系代表委员工作情况报告报送期限：2026年12月31日",
         "", f"逾期未办结（{len(e.late_now)} 件）：",
-        *(f"{prefix(s)} · {zh_date(s.due)}到期，已超期 {(TODAY - s.due).days} 天" for s in e.late_now),
+        *(f"{prefix(s)} · {zh_date(s.due)}到期，已逾期 {(TODAY - s.due).days} 天" for s in e.late_now),
         "", f"7日内到期（{len(e.soon)} 件）：", *(soon(s) for s in e.soon),
         "", f"应通报而未通报进展（{len(e.owing)} 件）：", *(f"{prefix(s)} · {zh_date(s.due)}到期" for s in e.owing),
     ]
@@ -366,7 +366,7 @@ async def test_an_empty_database_gives_a_digest_of_zeros(office: Office, no_font
         "登记：0 件；办结：0 件", "到期应办结：0 件（按期办结 0 件、超期办结 0 件、到期未办结 0 件），按期办结率 —",
         "未办结：0 件（逾期未办结 0 件、7日内到期 0 件）；已办结待答复：0 件",
         "应通报而未通报进展（重大疑难复杂事项）：0 件", "因不满意重新办理：0 次；目前重新办理中：0 件", "2026年满意度：尚无答复",
-        "2026年联系情况：已联系代表委员 0/4 名，联系覆盖率 0.0%", "近期活动：无", "下次半年工作总结报送期限：2026年12月31日"]
+        "2026年联系情况：已联系代表委员 0/4 名，联系覆盖率 0.0%", "近期活动：无", "下次半年联系代表委员工作情况报告报送期限：2026年12月31日"]
 
 
 # -- on demand --------------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ async def test_digest_on_demand_for_a_leader_and_the_office(office: Office, no_f
     english = await office.bind(await office.h.add_staff("Li Ming", ["leader"]), "6002", "en")
     text = messages(await english.say("/digest"))[0].text
     assert text.startswith("Weekly digest, November 24, 2026 to November 30, 2026\nRegistered: 3; concluded: ")
-    assert "Upcoming events: none" in text and "Next half-year work summary due: December 31, 2026" in text
+    assert "Upcoming events: none" in text and "Next half-year report due: December 31, 2026" in text
 
 
 @pytest.mark.parametrize("who", ["deputy", "handler", "discipline"])
@@ -405,7 +405,7 @@ async def test_digest_is_refused_to_others_and_changes_nothing(office: Office, w
 
 
 async def test_help_names_digest_for_leaders_and_the_office_only(office: Office) -> None:
-    line = "/digest — 近七日工作摘要：登记、办结、未办结、逾期未办结和7日内到期事项，满意度，联系情况，附图表"
+    line = "/digest — 近7日工作摘要：登记、办结、未办结、逾期未办结和7日内到期事项，满意度，联系情况，附图表"
     assert line in messages(await office.leader.say("/help"))[0].text
     assert line in messages(await office.office.say("/help"))[0].text
     assert "/digest" not in messages(await office.handler.say("/help"))[0].text
@@ -508,13 +508,13 @@ async def test_long_lists_are_cut_to_ten_with_the_whole_list_attached(office: Of
     late = sorted((s for s in specs if s.due < TODAY), key=lambda s: s.due)
     start = lines.index(f"逾期未办结（{len(late)} 件）：")
     assert lines[start + 1:start + 12] == [
-        *(f"{'⚠' if s.major else ''}{s.number} · 举报 · {office.names[s.dept or '']} · {zh_date(s.due)}到期，已超期 "
+        *(f"{'⚠' if s.major else ''}{s.number} · 举报 · {office.names[s.dept or '']} · {zh_date(s.due)}到期，已逾期 "
           f"{(TODAY - s.due).days} 天" for s in late[:10]), "……另有 15 件"]
     assert lines[-1] == "完整清单见附件。"
     files = got[0].payload["files"]
     assert [(name, kind) for _path, name, kind in files] == [("工作摘要事项清单（2026年11月30日）.csv", "document")]
     rows = list(csv.reader(io.StringIO(Path(files[0][0]).read_bytes().decode("utf-8-sig"))))
-    assert rows[0] == ["清单", "编号", "类别", "重大疑难复杂", "承办部门", "办理期限", "距办理期限天数（负数为已超期天数）"]
+    assert rows[0] == ["清单", "编号", "类别", "重大疑难复杂", "承办部门", "办理期限", "距办理期限天数（负数为已逾期天数）"]
     owing = sorted((s for s in specs if s.major and (s.due - TODAY).days <= 7), key=lambda s: s.due)
     assert [r[1] for r in rows[1:] if r[0] == "逾期未办结"] == [s.number for s in late]
     assert [r[1] for r in rows[1:] if r[0] == "7日内到期"] == [s.number for s in specs[25:]]

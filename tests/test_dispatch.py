@@ -1019,4 +1019,4 @@ async def test_a_person_bound_on_two_channels_chooses_where_their_notices_go(har
     other = await harness.add_representative("李秀梅", phone="13900000002")
     single = harness.user("888")
     await single.say(f"/start {await harness.invite(other)}")
-    assert (await single.say("/channel"))[0].text == "您只绑定了一个聊天账号，通知将发送到这里。"
+    assert (await single.say("/channel"))[0].text == "您只绑定了一个账号，通知将发送到这里。"

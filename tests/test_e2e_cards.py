@@ -63,7 +63,7 @@ async def test_a_card_to_fifty_representatives_half_answering(fake: FakeBotAPI, 
         await office.press("选择题", "选项")
         await office.say("满意/基本满意/不满意", "第 3 个问题")
         await office.press("完成", "发送对象")
-        await office.press("全体人大代表和政协委员", "共 50 名")
+        await office.press("全体人大代表、政协委员", "共 50 名")
         sent = await office.press("发送", "征求意见卡已发送")
         assert "将发送给 50 名代表委员" in sent.text and "未能送达" not in sent.text
         cards = await asyncio.gather(*(r.wait_for(TITLE) for r in reps))

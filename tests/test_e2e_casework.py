@@ -32,7 +32,7 @@ LABELS = {
     "zh": {"report": "举报", "done": "完成", "no_files": "无附件", "submit": "确认提交", "assign": "交办",
            "progress": "进展", "public": "是，发送", "extend": "申请延期", "decide": "延期审批", "conclude": "办结",
            "A": "A类：已解决或基本解决", "draft": "起草答复", "in_chat": "网上答复", "confirm": "确认",
-           "approve": "审批通过答复", "dissatisfied": "不满意", "satisfied": "满意", "no_comment": "不补充意见",
+           "approve": "审批通过", "dissatisfied": "不满意", "satisfied": "满意", "no_comment": "不补充意见",
            "receipt": "已登记", "reply": "答复", "thanks": "感谢您的评价和监督。", "files_prompt": "附件"},
     "en": {"report": "Report", "done": "Done", "no_files": "No files", "submit": "Submit", "assign": "Assign",
            "progress": "Progress note", "public": "Yes, send it", "extend": "Ask for extension",

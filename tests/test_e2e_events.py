@@ -98,7 +98,7 @@ async def test_an_event_from_creation_to_attendance_and_its_contacts_in_quota(fa
         await office.say("本院第一会议室", "提前准备")
         await office.press("第一检察部", "提前准备")  # the same question, the department now ticked
         await office.press("完成", "邀请哪些人员")
-        await office.press("全体人大代表和政协委员", "共 3 人")
+        await office.press("全体人大代表、政协委员", "共 3 人")
         created = await office.press("确认", "活动已创建")
         assert "活动已创建，邀请已发送给全部 3 名受邀人员。" in created.text
 
@@ -120,8 +120,8 @@ async def test_an_event_from_creation_to_attendance_and_its_contacts_in_quota(fa
         assert "不参加：李秀梅（当天在外地出差）" in card.text
         await office.press("登记出席", "已标记：2 人")
         saved = await office.press("保存", "出席情况已登记")
-        assert "出席 2 人，本次新登记 2 人，均计入联络" in saved.text
-        quota = await office.say("/quota", "联络情况")
+        assert "出席 2 人，本次新登记 2 人，均计入联系次数" in saved.text
+        quota = await office.say("/quota", "联系情况")
         assert quota.text.split("\n")[1] == "已联系 2/3 名代表委员（66%）"
         assert "李秀梅 · 政协委员 · 教育界" in quota.text.split("尚未联系")[1]
 

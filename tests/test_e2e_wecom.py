@@ -210,7 +210,7 @@ LONG = {
 CASE = {
     "zh": {"assign": "交办", "progress": "进展", "public": "是，发送", "extend": "申请延期", "decide": "延期审批",
            "conclude": "办结", "A": "A类：已解决或基本解决", "draft": "起草答复", "in_chat": "网上答复",
-           "confirm": "确认", "approve": "审批通过答复", "dissatisfied": "不满意", "satisfied": "满意",
+           "confirm": "确认", "approve": "审批通过", "dissatisfied": "不满意", "satisfied": "满意",
            "no_comment": "不补充意见", "thanks": "感谢您的评价和监督。"},
     "en": {"assign": "Assign", "progress": "Progress note", "public": "Yes, send it", "extend": "Ask for extension",
            "decide": "Decide extension", "conclude": "Conclude", "A": "A: resolved or basically resolved",
@@ -338,7 +338,7 @@ async def test_an_event_invitation_answered_by_card_which_cannot_be_pressed_twic
         await office.say("2026-12-04 09:30", "何处举行")
         await office.say("本院第一会议室", "提前准备")
         await office.press("无需部门准备", "邀请哪些人员")
-        await office.press("全体人大代表和政协委员", "共 2 人")
+        await office.press("全体人大代表、政协委员", "共 2 人")
         await office.press("确认", "活动已创建")
 
         await wang.wait_for("诚挚邀请您参加：2026年度代表委员座谈会")
@@ -388,7 +388,7 @@ async def test_a_briefing_to_2000_members_with_none_dropped(fake: FakeWeCom, clo
         await office.say("本院2026年工作情况通报", "正文")
         await office.say("今年以来，本院依法履行法律监督职责，现将主要工作情况通报如下，敬请各位代表委员监督指导。")
         await office.press("完成")
-        await office.press("全体人大代表和政协委员", "共 2000 名")
+        await office.press("全体人大代表、政协委员", "共 2000 名")
         await office.press("发送", "")
         await fake.wait_until(lambda: all(m.received for m in reps), timeout=120,
                               what=lambda: f"{sum(1 for m in reps if m.received)} of {members} reached")

@@ -47,14 +47,14 @@ async def test_the_office_creates_a_forum_in_chat_and_every_invitee_is_invited_i
     await c.press("第一检察部")
     assert c.last_buttons() == ["✓ 第一检察部", "第二检察部", "完成", "取消"]
     assert messages(await c.press("完成")) == ["邀请哪些人员？"]
-    assert c.last_buttons() == ["全体人大代表和政协委员", "人大代表", "政协委员", "某一界别", "执法监督员", "指定人员", "取消"]
-    assert messages(await c.press("全体人大代表和政协委员")) == [
+    assert c.last_buttons() == ["全体人大代表、政协委员", "人大代表", "政协委员", "某一界别", "执法监督员", "指定人员", "取消"]
+    assert messages(await c.press("全体人大代表、政协委员")) == [
         "请核对\n类别：座谈会\n名称：2026年度代表委员座谈会\n" + WHEN_WHERE +
-        "\n准备部门：第一检察部，2026年12月1日前完成\n邀请：全体人大代表和政协委员（共 5 人）"]
+        "\n准备部门：第一检察部，2026年12月1日前完成\n邀请：全体人大代表、政协委员（共 5 人）"]
     assert messages(await c.press("确认")) == [
-        "活动已创建\n活动已创建。共邀请 5 人，其中 4 人已通过本平台收到邀请。\n1 人尚未绑定聊天账号，未能收到邀请，请通过其他方式邀请。",
+        "活动已创建\n活动已创建。共邀请 5 人，其中 4 人已通过本平台收到邀请。\n1 人尚未绑定账号，未能收到邀请，请通过其他方式邀请。",
         "2026年度代表委员座谈会\n座谈会 · 2026年12月4日 09:30 · 本院第一会议室\n第一检察部准备工作（2026年12月1日前）：尚未完成\n"
-        "已邀请 5 人：参加 0 人，不参加 0 人，未答复 5 人。\n未答复：刘强、张伟、王建国、李秀梅、赵敏"]
+        "已邀请 5 人：参加 0 人，不参加 0 人，未回复 5 人。\n未答复：刘强、张伟、王建国、李秀梅、赵敏"]
     for deputy in (cast.wang, cast.li, cast.zhang):
         assert deputy.last == INVITATION and deputy.last_buttons() == ["参加", "不参加"]
     assert cast.zhao.last == ("Invitation\n卢氏县人民检察院 sincerely invites you to: 2026年度代表委员座谈会\nKind: Forum\n"
@@ -206,7 +206,7 @@ async def test_invitees_accept_or_decline_with_a_reason_and_the_office_sees_who_
     card = await cast.clerk.press("2026年12月4日 2026年度代表委员座谈会")
     assert messages(card) == [
         "2026年度代表委员座谈会\n座谈会 · 2026年12月4日 09:30 · 本院第一会议室\n第一检察部准备工作（2026年12月1日前）：尚未完成\n"
-        "已邀请 5 人：参加 2 人，不参加 2 人，未答复 1 人。\n参加：王建国、赵敏\n不参加：张伟、李秀梅（当天在外地出差）\n未答复：刘强"]
+        "已邀请 5 人：参加 2 人，不参加 2 人，未回复 1 人。\n参加：王建国、赵敏\n不参加：张伟、李秀梅（当天在外地出差）\n未答复：刘强"]
     assert cast.clerk.last_buttons() == ["准备完毕：第一检察部"]  # attendance only once it has begun
     async with cast.h.db.snapshot() as q:
         logged = [r[0] for r in await q.all("SELECT detail FROM audit_log WHERE action = 'event_answered' ORDER BY id")]
@@ -218,7 +218,7 @@ async def test_an_answer_after_the_event_has_begun_is_refused_and_changes_nothin
     cast.h.clock.set(at(date(2026, 12, 4), 9, 30))
     before = await cast.h.dump(*TABLES)
     refused = await cast.wang.press("参加")
-    assert answers(refused) == messages(refused) == ["“2026年度代表委员座谈会”已经举行，无法再答复该邀请。"]
+    assert answers(refused) == messages(refused) == ["2026年度代表委员座谈会已经举行，无法再回复该邀请。"]
     assert await cast.h.dump(*TABLES) == before
     forged = await cast.handler.press_data("event:yes:1")  # not invited at all
     assert answers(forged) == ["该邀请不是发给您的，或已不存在。"]
@@ -320,8 +320,8 @@ async def test_reminders_two_days_before_the_day_before_and_preparation_until_do
     assert await tick(h, date(2026, 12, 1), 9) == {"event_prep": 1}  # the deadline
     assert await tick(h, date(2026, 12, 1), 15) == {}  # once a day
     assert await tick(h, date(2026, 12, 2), 9) == {"event_unanswered": 1, "event_prep": 1}  # two days before
-    assert texts(cast.clerk, seen["3001"], "邀请未答复") == [
-        "邀请未答复\n2026年度代表委员座谈会已邀请 5 人，尚有 3 人未答复：\n刘强、张伟、赵敏\n" + WHEN_WHERE]
+    assert texts(cast.clerk, seen["3001"], "邀请未回复") == [
+        "邀请未回复\n2026年度代表委员座谈会已邀请 5 人，尚有 3 人未答复：\n刘强、张伟、赵敏\n" + WHEN_WHERE]
     assert texts(cast.handler, seen["4001"], "准备任务") == [
         "准备任务\n提醒：第一检察部尚未完成以下活动的准备工作：2026年度代表委员座谈会。\n" + WHEN_WHERE +
         "\n请于2026年12月1日前做好准备，按时到场（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十五条）。准备完毕后请选择下方选项。"] * 2
@@ -387,7 +387,7 @@ async def test_attendance_counts_every_attendee_as_a_contact_and_quota_shows_the
     await c.press("张伟")  # did not answer, but came
     assert c.last_buttons() == ["✓ 王建国", "赵敏", "刘强", "✓ 张伟", "李秀梅", "保存", "取消"]
     saved = await c.press("保存")
-    assert messages(saved)[0] == ("出席情况已登记\n2026年度代表委员座谈会出席情况已登记：出席 2 人，本次新登记 2 人，均计入联络。\n"
+    assert messages(saved)[0] == ("出席情况已登记\n2026年度代表委员座谈会出席情况已登记：出席 2 人，本次新登记 2 人，均计入联系次数。\n"
                                   "今年已联系 2/5 名代表委员（40%）。")
     assert messages(saved)[1].endswith("实际出席（2 人）：张伟、王建国")
     async with cast.h.db.snapshot() as q:
@@ -399,19 +399,19 @@ async def test_attendance_counts_every_attendee_as_a_contact_and_quota_shows_the
                       for p in (cast.wang_id, cast.zhang_id)]
     assert state == "held"
     quota = messages(await c.say("/quota"))[0]
-    assert quota.startswith("2026年联络情况\n已联系 2/5 名代表委员（40%）")
+    assert quota.startswith("2026年联系情况\n已联系 2/5 名代表委员（40%）")
     assert "王建国" not in quota.split("尚未联系")[1] and "张伟" not in quota.split("尚未联系")[1]
     # afterwards someone not invited is found to have come; those recorded cannot be unmarked
     await c.say("/events")
     await c.press("2026年12月4日 2026年度代表委员座谈会")
     await c.press("登记出席")
     before = await cast.h.dump(*TABLES)
-    assert answers(await c.press("✓ 王建国")) == ["王建国的出席情况已登记并计入联络，此处不能取消。"]
+    assert answers(await c.press("✓ 王建国")) == ["王建国的出席情况已登记并计入联系次数，此处不能取消。"]
     assert await cast.h.dump(*TABLES) == before
     assert messages(await c.say("赵敏")) == ["还有哪位出席？请选择姓名。"]
     await c.press("赵敏 · 政协委员 · 医药卫生界")
     await c.press("保存")
-    assert cast.h.clock.now() and messages(await c.say("/quota"))[0].startswith("2026年联络情况\n已联系 3/5 名代表委员（60%）")
+    assert cast.h.clock.now() and messages(await c.say("/quota"))[0].startswith("2026年联系情况\n已联系 3/5 名代表委员（60%）")
 
 
 async def test_an_opinion_raised_at_the_event_is_registered_as_a_matter_in_one_step(cast: Liaison) -> None:

@@ -854,8 +854,8 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
                   "路灯安装，该局已书面回复并启动施工。", "理由")
         await say("@liuyang 依据《人民检察院检察建议工作规定》第十一条。", "确认")
         await choose("liuyang", "确认", "审批")
-        await say(f"@chenjing /case {number}", "审批通过答复")
-        await choose("chenjing", "审批通过答复", "满意")
+        await say(f"@chenjing /case {number}", "审批通过")
+        await choose("chenjing", "审批通过", "满意")
         await choose("wangjianguo", "满意", "不补充意见")
         await choose("wangjianguo", "不补充意见", "感谢您的评价和监督。")
         await seen(r"→ 刘洋 \(liuyang\)[^:\n]*:\n[^→]*评价为：满意", start)  # the handler is told of the rating

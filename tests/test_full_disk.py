@@ -28,8 +28,8 @@ from tests.fakes import Harness
 from tests.telegram_env import telegram_config
 from tests.cast import bound_deputy
 
-FULL = "联络服务所在的磁盘已满：代表委员发送的内容暂不确认接收，留待稍后处理，不会丢失。请清理数据文件夹所在磁盘的空间，服务将自行恢复。"
-BACK = "联络服务所在的磁盘已恢复写入，服务已自行恢复。"
+FULL = "本平台所在服务器的磁盘已满：代表委员发送的内容暂不确认接收，留待稍后处理，不会丢失。请清理数据文件夹所在磁盘的空间，服务将自行恢复。"
+BACK = "本平台所在服务器的磁盘已恢复写入，服务已自行恢复。"
 
 
 class Refusals:

@@ -119,7 +119,7 @@ async def test_the_office_reassigns_an_unconcluded_matter_and_everyone_concerned
                                   "随附交办单，请打印后签收。")
     assert cast.handler2.last == ("已改派\n办公室已将 LS-2026-0001 由第二检察部改派第一检察部承办。"
                                   "理由：经审查，该申诉涉及的原案由第一检察部办理更为适宜。\n"
-                                  "贵部门对该事项的办理工作到此结束，如有相关材料请及时移交。")
+                                  "你部门对该事项的办理工作到此结束，如有相关材料请及时移交。")
     assert messages(await cast.handler2.say("/case LS-2026-0001")) == ["未找到该事项。"]
     card = await cast.handler1.say("/case LS-2026-0001")
     assert "已改派其他部门承办：经审查" in card[0].text and "进展" in labels(card[0])
@@ -185,7 +185,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     first, and only then to the deputy; the department hears that its work ends when it is sent."""
     cast = await submitted(harness)
     await cast.office.say("/case LS-2026-0001")
-    await cast.office.press("标记重大")
+    await cast.office.press("标记重大疑难复杂")
     await cast.assign()
     received = len(cast.deputy.received)
     await cast.office.say("/case LS-2026-0001")
@@ -209,7 +209,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"
     assert cast.handler2.last == ("无法满足\n办公室已向代表委员说明 LS-2026-0001 的要求无法满足，该说明即为答复。"
-                                  "贵部门对该事项的办理工作到此结束。")
+                                  "你部门对该事项的办理工作到此结束。")
     assert "已审批通过" in cast.office.last  # the clerk who wrote it (and urges it) hears it went out, once
     assert [e for e, _ in await timeline(harness)][-2:] == ["reply_to_leader", "cannot_meet"]
 
@@ -218,7 +218,7 @@ async def test_cannot_be_met_goes_straight_out_when_leaders_need_not_approve(har
     casework_config(harness, leader_approves_major=False)
     cast = await submitted(harness)
     await cast.office.say("/case LS-2026-0001")
-    await cast.office.press("标记重大")
+    await cast.office.press("标记重大疑难复杂")
     await cast.office.press("无法满足")
     await cast.office.say(REPLY_BODY)
     await cast.office.say(GROUNDS)
@@ -264,7 +264,7 @@ async def test_a_too_short_transfer_explanation_is_asked_for_again_alone(harness
     assert (row["state"], row["transferred_to"]) == ("transferred", "卢氏县公安局")
     assert EXPLANATION in cast.deputy.last
     ended = ("已移送\nLS-2026-0001 不属于本院管辖，办公室已将其移送卢氏县公安局，并已向代表委员说明。"
-             "贵部门对该事项的办理工作到此结束。")
+             "你部门对该事项的办理工作到此结束。")
     assert cast.handler2.last == ended and clerk.last == ended
     assert not any("卢氏县公安局" in s.text for s in cast.handler1.received)  # the other department hears nothing
 

@@ -24,7 +24,7 @@ async def test_a_deputy_and_a_supervisor_are_told_what_they_can_do(harness: Harn
     zhang = await help_of(cast.zhang)
     assert zhang[:5] == [
         "帮助", "您的身份：张伟（人大代表）。", "/submit — 提出建议、批评、意见，或转交举报、控告、申诉",
-        "/my — 查看您提交的事项及其办理进展和答复", "/events — 查看您收到的活动邀请及您的答复"]
+        "/my — 查看您提交的事项及其办理进展和答复", "/events — 查看您收到的活动邀请及您的回复"]
     assert not any(line.startswith(("/inbox", "/case", "/overview")) for line in zhang)
     assert zhang[-1] == "您提出或转交的每一件事项，我们都将逐一登记、逐一办理、逐一反馈，做到件件有着落、事事有回音。感谢您的监督。"
     wang = await help_of(cast.wang)  # on the roster as a law-enforcement supervisor (§6)
@@ -46,7 +46,7 @@ async def test_each_staff_role_reads_what_its_inbox_holds(harness: Harness) -> N
     assert lines[1] == "您的身份：张军（第二检察部负责人）。"
     assert "/inbox — 第二检察部承办的事项（您为部门负责人）：办理进展、办结和答复" in lines
     lines = await help_of(discipline)
-    assert "/inbox — 超期、长期无办理动作、重新办理及对本院处理不服的申诉事项，以及联合现场督办情况，逐件列明待办要求" in lines
+    assert "/inbox — 逾期、长期无办理动作、重新办理及对本院处理不服的申诉事项，以及联合现场督办情况，逐件列明待办要求" in lines
     assert "/overview — 按状态查看全部事项" in lines and not any(line.startswith("/submit") for line in lines)
     lines = await help_of(leader)
     assert "/inbox — 待您审批的重大事项答复" in lines and any(line.startswith("/digest — ") for line in lines)
@@ -67,7 +67,7 @@ async def test_a_deputy_finds_their_invitations_again_with_events(harness: Harne
     assert (await cast.invited())[cast.zhang_id] == ("accepted", None)
     assert messages(await cast.zhang.say("/events"))[-1].endswith("\n您的答复：参加")
     harness.clock.advance(days=10)  # the forum of 4 December is past
-    assert messages(await cast.zhang.say("/events")) == ["近三十日的活动邀请\n2026年12月4日 · 2026年度代表委员座谈会 · 参加"]
+    assert messages(await cast.zhang.say("/events")) == ["近30日的活动邀请\n2026年12月4日 · 2026年度代表委员座谈会 · 参加"]
     # only their own: a deputy not invited sees none; the office still gets its own list
     late = await bind(harness, await harness.add_representative("钱进", phone="13800000009"), "1009")
     assert "您目前没有活动邀请" in messages(await late.say("/events"))[0]
@@ -90,7 +90,7 @@ async def test_the_office_and_the_administrator_find_access_in_their_help_and_no
     admin = await People(h).bind(await h.add_staff("李华", ["admin"]), "7001", lang="en")
     handler = await bind(h, await h.add_staff("刘洋", ["handler"], "第一检察部"), "4001")
     deputy = await bind(h, await h.add_representative("王建国"), "1001")
-    assert ("/access — 停用或恢复人员的使用权限，解除其某一聊天账号的绑定，或设置工作人员的角色；例如发送 /access 停用 姓名 或 "
+    assert ("/access — 停用或恢复人员的使用权限，解除其某一账号的绑定，或设置工作人员的角色；例如发送 /access 停用 姓名 或 "
             "/access 查看 姓名") in await help_of(clerk)
     assert ("/access — disable a person's access or restore it, unbind one of their chat accounts, or set a staff "
             "member's roles; e.g. /access disable NAME or /access show NAME") in await help_of(admin)

@@ -107,7 +107,7 @@ async def test_a_major_case_report_with_its_matter_and_a_typed_date(unit: Unit) 
     assert texts(await o.say("ls-2026-0001")) == [
         "向县人大报告的日期是哪一天？请在下方选项中选择，或发送日期，如 2026-11-20。"]
     assert texts(await o.say("2026-11-03")) == ["2026年11月3日尚未到来，请发送已经过去的日期。"]
-    assert texts(await o.say("下周")) == ["无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。"]
+    assert texts(await o.say("下周")) == ["抱歉，无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。"]
     await o.say("10月28日")
     await o.press("无备注")
     assert texts(await o.say("随便说点")) == ["请在下方选项中选择。", "请核对\n重大案件报告：某涉黑犯罪集团案\n案号：无\n"

@@ -133,7 +133,7 @@ async def test_a_representative_with_no_chat_is_registered_for_and_not_told(harn
     unbound = await harness.add_representative("李明", body="cppcc", phone="13911112222", sector="经济界")
     await register_suggestion(office.clerk, "李明", "李明 · 政协委员 · 经济界", via="其他")
     assert office.clerk.last.splitlines()[1] == "已为李明登记建议，编号：LS-2026-0001。"
-    assert office.clerk.last.splitlines()[-1] == "李明尚未绑定本平台账号，未能通知，请另行告知其登记编号。"
+    assert office.clerk.last.splitlines()[-1] == "李明尚未绑定账号，未能通知，请另行告知其登记编号。"
     assert await harness.count("outbox", "person_id = ?", (unbound,)) == 0
     async with harness.db.snapshot() as q:
         row = await q.one("SELECT representative_id, registered_by, received_via FROM matters")
@@ -269,7 +269,7 @@ async def test_the_office_menu_and_help_offer_it_and_the_deputy_s_do_not(harness
     office = Office(harness)
     await office.setup()
     await office.clerk.say("/menu")
-    assert office.clerk.last_buttons() == ["待办", "代为登记", "记录联络", "语言", "帮助"]
+    assert office.clerk.last_buttons() == ["待办", "代为登记", "记录联系", "语言", "帮助"]
     help_text = (await office.clerk.say("/help"))[0].text
     assert "/register — 代为登记通过信函、会议、走访或电话等方式收到的代表委员事项" in help_text
     await office.deputy.say("/menu")

@@ -43,27 +43,27 @@ async def test_discipline_sees_each_matter_it_watches_with_what_is_owed(harness:
     cast = await watched_world(harness)
     got = messages(await cast.discipline.say("/inbox"))
     assert [s.text.splitlines()[0] for s in got] == [
-        "纪检监察督办", "超期未办结（3 件）", "14 天以上无办理动作（2 件）", "因不满意重新办理（1 件）",
+        "纪检监察督办", "逾期未办结（3 件）", "14 天以上无办理动作（2 件）", "因不满意重新办理（1 件）",
         "对本院处理不服的申诉（1 件）", "联合现场督办（1 件）"]
-    assert got[0].text == ("纪检监察督办\n超期未办结 3 件；14 天以上无办理动作 2 件；重新办理 1 件；"
+    assert got[0].text == ("纪检监察督办\n逾期未办结 3 件；14 天以上无办理动作 2 件；重新办理 1 件；"
                            "对本院处理不服的申诉 1 件；联合现场督办 1 件。")
-    reopen = "待办：办公室重新交办，于2026年12月27日前重新办理并答复"
+    reopen = "待落实：办公室重新交办，于2026年12月27日前重新办理并答复"
     perfunctory = f"；可能存在敷衍塞责情况（{REGULATION}第十六条）"
     assert got[1].text.split("\n\n") == [
-        "超期未办结（3 件）\nLS-2026-0001 · 第二检察部 · 已超期 70 天（办理期限：2026年12月27日）\n申诉：不服不起诉决定\n" + reopen,
-        "LS-2026-0002 · 第二检察部 · 已超期 8 天（办理期限：2027年2月27日）\n申诉：不服不起诉决定\n待办：第二检察部办结并答复",
-        "LS-2026-0003 · 尚未交办 · 已超期 8 天（办理期限：2027年2月27日）\n建议：关于乡村道路安全\n待办：办公室交办"]
+        "逾期未办结（3 件）\nLS-2026-0001 · 第二检察部 · 已逾期 70 天（办理期限：2026年12月27日）\n申诉：不服不起诉决定\n" + reopen,
+        "LS-2026-0002 · 第二检察部 · 已逾期 8 天（办理期限：2027年2月27日）\n申诉：不服不起诉决定\n待落实：第二检察部办结并答复",
+        "LS-2026-0003 · 尚未交办 · 已逾期 8 天（办理期限：2027年2月27日）\n建议：关于乡村道路安全\n待落实：办公室交办"]
     assert [label for label, _data in got[1].buttons] == ["LS-2026-0001", "LS-2026-0002", "LS-2026-0003"]
     assert got[2].text.split("\n\n")[1:] == [
-        "LS-2026-0002 · 第二检察部 · 最近办理：2026年11月27日\n申诉：不服不起诉决定\n待办：第二检察部办结并答复" + perfunctory]
+        "LS-2026-0002 · 第二检察部 · 最近办理：2026年11月27日\n申诉：不服不起诉决定\n待落实：第二检察部办结并答复" + perfunctory]
     assert got[3].text == ("因不满意重新办理（1 件）\nLS-2026-0001 · 第二检察部 · 办理期限：2026年12月27日\n"
                            "申诉：不服不起诉决定\n" + reopen)
     assert got[4].text.splitlines()[1:] == [
         "LS-2026-0002 · 原承办部门：第一检察部 · 现承办：第二检察部", "申诉：不服不起诉决定",
-        f"待办：第二检察部办结并答复；不得交由第一检察部办理（{REGULATION}第十四条）"]
+        f"待落实：第二检察部办结并答复；不得交由第一检察部办理（{REGULATION}第十四条）"]
     assert got[5].text.splitlines()[1:] == [
         "LS-2026-0002 · 第二检察部 · 最近督办：2026年11月27日", "申诉：不服不起诉决定",
-        "待办：第二检察部落实督办意见：案卷材料齐全，要求一周内完成复查。"]
+        "待落实：第二检察部落实督办意见：案卷材料齐全，要求一周内完成复查。"]
     card = messages(await cast.discipline.press("LS-2026-0003"))[-1]  # each opens to its card
     assert card.text.startswith("LS-2026-0003\n建议 · 已登记")
 
@@ -72,7 +72,7 @@ async def test_with_nothing_to_watch_discipline_is_told_so(harness: Harness) -> 
     cast = Cast(harness)
     await cast.setup()
     assert [s.text for s in messages(await cast.discipline.say("/inbox"))] == [
-        "纪检监察督办\n目前没有需要督办的事项：无超期、长期无办理动作、重新办理或对本院处理不服的事项，也无正在联合现场督办的事项。"]
+        "纪检监察督办\n目前没有需要督办的事项：无逾期、长期无办理动作、重新办理或对本院处理不服的事项，也无正在联合现场督办的事项。"]
 
 
 async def test_only_discipline_reads_the_second_lines_lists_and_nothing_changes(harness: Harness) -> None:

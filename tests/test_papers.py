@@ -44,10 +44,11 @@ async def test_the_office_and_the_department_draw_the_assignment_slip_from_the_c
         assert rows[0] == ["编号", "LS-2026-0001", "登记日期", "2026年11月27日"]
         assert rows[1] == ["代表委员", "王建国（人大代表）", "类别", "申诉"]
         assert rows[2] == ["事由", "不服不起诉决定"] and rows[3] == ["内容摘要", "当事人认为不起诉决定认定事实有误。"]
-        assert rows[4] == ["来件人", "李四　13900002222"]
+        assert rows[4] == ["当事人", "李四　13900002222"]
         assert rows[5] == ["承办部门", "第二检察部", "催办人", "陈静"]
         assert rows[6] == ["办理期限", "2027年2月27日", "重大疑难复杂", "否"]
-        assert rows[7][0] == "办理要求" and "第十二条、第十四条" in rows[7][1]
+        assert rows[7][0] == "办理要求" and \
+            "（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十二条、第十四条）" in rows[7][1]
         assert rows[8][0] == "交办意见"
         assert rows[9:] == [["交办人", "", "交办日期", "　　　年　　月　　日"],
                             ["承办部门\n签收人", "", "签收日期", "　　　年　　月　　日"]]  # to sign by hand
@@ -62,7 +63,7 @@ async def test_a_leader_gets_the_slip_without_the_complainant(harness: Harness) 
     cast = await Cast.assigned(harness)
     await cast.leader.say("/case LS-2026-0001")
     _name, _paragraphs, rows = slip_of(await cast.leader.press("交办单"))
-    assert rows[4] == ["来件人", "（依规定仅办公室、承办部门和纪检监察部门可见，请在案件卡片中查看）"]
+    assert rows[4] == ["当事人", "（依规定仅办公室、承办部门和纪检监察部门可见，请在案件卡片中查看）"]
     assert "李四" not in str(rows) and "13900002222" not in str(rows)
 
 
@@ -76,7 +77,7 @@ async def test_no_slip_before_assignment_nor_for_those_who_may_not_see_the_card(
     assert "交办单" not in cast.office.last_buttons()
     before = await harness.dump(*TABLES)
     sent = await cast.office.press_data("case:1:slip")
-    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001尚未交办承办部门，暂无交办单。"]
+    assert [s.text for s in sent if s.op == "message"] == ["LS-2026-0001 尚未交办，暂无交办单。"]
     assert await harness.dump(*TABLES) == before
     await cast.assign()
     before = await harness.dump("matters", "replies", "timeline", "dialogs")
@@ -301,7 +302,7 @@ async def test_the_department_receives_the_slip_with_the_assignment_and_the_reas
     assert notice[0].text.startswith("已交办\nLS-2026-0001（申诉）已交由第二检察部承办")
     name, _paragraphs, rows = slip_of(notice)
     assert name == "LS-2026-0001交办单.docx"
-    assert rows[4] == ["来件人", "李四　13900002222"]  # the department may see the complainant (SPEC §1)
+    assert rows[4] == ["当事人", "李四　13900002222"]  # the department may see the complainant (SPEC §1)
     assert rows[5] == ["承办部门", "第二检察部", "催办人", "陈静"]
     assert not slip_files(cast.handler1.received[h1:]) and not slip_files(cast.office.received[-3:])
     async with harness.db.snapshot() as q:

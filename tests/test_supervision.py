@@ -156,7 +156,7 @@ async def test_s13_overdue_goes_to_both_lines_weekly(world: World) -> None:
     await world.matter(date(2026, 8, 3), due=date(2026, 11, 2))
     assert (await world.tick(at(date(2026, 11, 3))))["overdue"] == 1
     for person in (world.handler, world.office, world.discipline):  # office + department, and discipline
-        assert sum("已超过办理期限" in t for t in world.texts_to(person)) == 1
+        assert sum("已逾期：办理期限为" in t for t in world.texts_to(person)) == 1
     assert "overdue" not in await world.tick(at(date(2026, 11, 6)))
     assert (await world.tick(at(date(2026, 11, 10))))["overdue"] == 1  # a week on: again
 
@@ -214,9 +214,9 @@ async def test_s13_the_monthly_bulletin_once_a_month(world: World) -> None:
     await world.matter(date(2026, 11, 2), due=date(2026, 12, 3))
     assert (await world.tick(at(date(2026, 12, 1))))["bulletin"] == 1
     assert "bulletin" not in await world.tick(at(date(2026, 12, 2)))
-    text = [t for t in world.texts_to(world.leader) if t.startswith("定期通报（2026年12月）")]
+    text = [t for t in world.texts_to(world.leader) if t.startswith("办理进展情况定期通报（2026年12月）")]
     [bulletin] = text
-    assert bulletin.startswith("定期通报（2026年12月）\n第一检察部：在办 1 件，7 日内到期 1 件，已超期 0 件\n尚未交办：0 件\n\n")
+    assert bulletin.startswith("办理进展情况定期通报（2026年12月）\n第一检察部：在办 1 件，7日内到期 1 件，逾期 0 件\n尚未交办：0 件\n\n")
     assert bulletin.splitlines()[-1].startswith("审计日志：共")  # the head, kept outside the database (issue 15)
 
 
@@ -410,7 +410,7 @@ async def test_a_days_reminders_fire_in_short_transactions_and_a_failure_loses_n
     fired = await world.tick(at(date(2026, 11, 9), 10))  # (with the rest of that day's rules, held up too)
     assert fired["urge"] == 4 and "overdue" not in fired
     assert Counter(rule for rule, _ in await world.fired() if rule in ("overdue", "urge")) == {"overdue": 5, "urge": 5}
-    overdue_notices = [t for t in world.texts_to(world.handler) if "已超过办理期限" in t]
+    overdue_notices = [t for t in world.texts_to(world.handler) if "已逾期：办理期限为" in t]
     assert len(overdue_notices) == 5  # each matter's once: nothing lost, nothing twice
     async with world.h.db.snapshot() as q:
         assert await q.scalar("SELECT COUNT(DISTINCT matter_id) FROM timeline WHERE event = 'urged'") == 5
@@ -421,7 +421,7 @@ async def test_a_days_reminders_fire_in_short_transactions_and_a_failure_loses_n
 
 
 def overdue_texts(world: World, person: int) -> list[str]:
-    return [t for t in world.texts_to(person) if t.startswith("已超期")]
+    return [t for t in world.texts_to(person) if t.startswith("已逾期")]
 
 
 async def test_s12_nothing_is_overdue_on_its_due_date_itself(world: World) -> None:
@@ -446,7 +446,7 @@ async def test_s12_overdue_from_the_day_after_its_due_date_counted_in_calendar_d
     assert (await world.tick(at(date(2026, 11, 25), 9)))["overdue"] == 1
     for person in (world.handler, world.head, world.office, world.discipline):
         [text] = overdue_texts(world, person)
-        assert "期限为2026年11月24日，已超期 1 天。" in text
+        assert "期限为2026年11月24日，已逾期 1 天。" in text
     assert "overdue" not in await world.tick(at(date(2026, 11, 25), 15))  # once for its week
 
 
@@ -459,7 +459,7 @@ async def test_s13_after_a_weekend_the_first_working_day_says_three_days_then_we
     assert (await world.tick(at(date(2026, 11, 30), 9)))["overdue"] == 1  # Monday
     assert "overdue" not in await world.tick(at(date(2026, 12, 4), 9))  # seven days after: the same week
     assert (await world.tick(at(date(2026, 12, 7), 9)))["overdue"] == 1  # the next Monday: the next week
-    days = [t.split("已超期 ")[1].split(" 天")[0] for t in overdue_texts(world, world.handler)]
+    days = [t.split("已逾期 ")[1].split(" 天")[0] for t in overdue_texts(world, world.handler)]
     assert days == ["3", "10"]
 
 
@@ -469,7 +469,7 @@ async def test_s13_overdue_after_two_weeks_down_goes_once_with_the_true_count(wo
     assert (await world.tick(at(date(2026, 11, 17), 9)))["overdue"] == 1  # first tick in fifteen days
     assert "overdue" not in await world.tick(at(date(2026, 11, 17), 13))
     [text] = overdue_texts(world, world.discipline)
-    assert "已超期 15 天。" in text
+    assert "已逾期 15 天。" in text
 
 
 async def test_s13_after_two_weeks_down_the_urging_ladder_starts_with_the_handler(world: World) -> None:
@@ -498,13 +498,13 @@ async def test_s12_the_card_the_digest_the_report_and_the_notice_say_the_same_da
     await world.matter(date(2026, 8, 27), due=date(2026, 11, 27))
     await world.tick(at(date(2026, 11, 30), 9))
     [notice] = overdue_texts(world, world.handler)
-    assert "已超期 3 天。" in notice
+    assert "已逾期 3 天。" in notice
     card = await world.h.user(f"u{world.office}").say("/case LS-2026-0001")
-    assert "办理期限：2026年11月27日（已超期 3 天）" in card[0].text.split("\n")
+    assert "办理期限：2026年11月27日（已逾期 3 天）" in card[0].text.split("\n")
     overview = await world.h.user(f"u{world.office}").say("/overview")
-    assert "所列事项中超期 1 件" in overview[0].text
+    assert "所列事项中逾期 1 件" in overview[0].text
     digest = "\n".join(s.text for s in await world.h.user(f"u{world.leader}").say("/digest"))
-    assert "2026年11月27日到期，已超期 3 天" in digest
+    assert "2026年11月27日到期，已逾期 3 天" in digest
     async with world.h.db.snapshot() as q:
         figures = await half_year(q, UnitScope.of(1), HalfYear(2026, 2), date(2026, 11, 30), SHANGHAI, "某县人民检察院")
     assert [(o.number, o.days) for o in figures.overdue] == [("LS-2026-0001", 3)]

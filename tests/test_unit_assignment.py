@@ -172,7 +172,7 @@ async def test_s12_a_matter_of_another_units_jurisdiction_arrives_in_its_inbox(h
     await county.office.press("李娜")
     await city.conclude_and_reply(county.handler, number="LB-2026-0001")
     await county.office.say("/case LB-2026-0001")
-    await county.office.press("审批通过答复")
+    await county.office.press("审批通过")
     assert city.deputy.last.startswith("答复")
     await city.deputy.press("满意")
     await city.deputy.press("不补充意见")
@@ -218,7 +218,7 @@ async def test_the_countys_office_gets_no_hold_on_the_citys_matter_through_its_l
     before = await harness.dump(*kept)
     await both.say(f"/case {NUMBER}")
     offered = [label for s in both.received[-3:] for label, _ in s.buttons]
-    assert "审批通过答复" not in offered and "改派" not in offered
+    assert "审批通过" not in offered and "改派" not in offered
     refused = await both.press_data(f"act:{await _matter_id(harness)}:approve_reply")
     assert [s.text for s in refused if s.op == "answer"] == ["您无权对该事项进行此项操作。"]  # as its department only
     assert await harness.dump(*kept) == before
@@ -257,9 +257,9 @@ async def test_s13_the_citys_bulletin_and_discipline_count_the_countys_departmen
     harness.clock.set(datetime(2027, 3, 1, 1, tzinfo=UTC))  # 09:00 in Shanghai, the bulletin's day; overdue
     await harness.app.supervise()
     await harness.app.settle()  # what the sweep queued, delivered
-    bulletin = [s.text for s in city.leader.received[since[city.leader.user_id]:] if s.text.startswith("定期通报")]
+    bulletin = [s.text for s in city.leader.received[since[city.leader.user_id]:] if s.text.startswith("办理进展情况定期通报")]
     assert bulletin and f"{LB_DEPT}：在办 1 件" in bulletin[-1]
-    assert any(s.text.startswith("定期通报") for s in county.handler.received[since[county.handler.user_id]:])
+    assert any(s.text.startswith("办理进展情况定期通报") for s in county.handler.received[since[county.handler.user_id]:])
     listing = " ".join(s.text for s in await city.discipline.say("/inbox"))
     assert NUMBER in listing and LB_DEPT in listing and "尚未交办办结" not in listing
 

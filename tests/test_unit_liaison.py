@@ -35,7 +35,7 @@ async def test_a_units_event_invites_its_own_and_is_opened_only_from_it(harness:
     await c.say("灵宝市院第一会议室")
     assert c.last_buttons() == ["第一检察部", "无需部门准备", "取消"]  # its own department, not LS's two
     await c.press("无需部门准备")
-    await c.press("全体人大代表和政协委员")
+    await c.press("全体人大代表、政协委员")
     confirmed = await c.press("确认")
     assert any("全部 1 名受邀人员" in s.text for s in confirmed)  # the county's one deputy
     assert "灵宝市人民检察院" in county.deputy.received[-1].text  # invited by the county, in its name

@@ -35,7 +35,7 @@ async def _on_both_rosters(harness: Harness) -> tuple[Cast, County, int]:
 async def _submit_to(harness: Harness, county: County, unit_name: str) -> None:
     d = county.deputy
     asked = await d.say("/submit")
-    assert "不止一个检察院" in asked[-1].text and {LS_NAME, LB_NAME} <= set([b[0] for b in asked[-1].buttons])
+    assert "多个检察院" in asked[-1].text and {LS_NAME, LB_NAME} <= set([b[0] for b in asked[-1].buttons])
     await d.press(unit_name)
     await d.press("建议")
     await d.say("关于校园周边安全")
@@ -85,7 +85,7 @@ async def test_a_unit_not_theirs_cannot_be_chosen(harness: Harness) -> None:
     changed; a deputy on one roster is never asked."""
     ls, county, lb = await two_units(harness)
     await ls.deputy.say("/submit")
-    assert "不止一个检察院" not in ls.deputy.last  # one unit: straight to the kind
+    assert "多个检察院" not in ls.deputy.last  # one unit: straight to the kind
     await ls.deputy.say("/cancel")
     async with harness.db.transaction() as tx:
         await roster.upsert(tx, UnitScope.of(LS), [RosterRow(2, None, "张华", "npc", "", "", "13800000009", False)],

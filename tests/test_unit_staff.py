@@ -169,9 +169,9 @@ async def test_the_sweep_reminds_each_units_own_staff(harness: Harness) -> None:
     assert fired and all(unit == (matter_unit or (lb if key.startswith(f"unit{lb}:") else 1))
                          for key, unit, matter_unit in fired), fired
     assert any(unit == lb and matter_unit == lb for _key, unit, matter_unit in fired)  # the overdue LB matter
-    [county_bulletin] = _starting(county.leader, seen, "定期通报（2026年12月）")
+    [county_bulletin] = _starting(county.leader, seen, "办理进展情况定期通报（2026年12月）")
     assert "第一检察部：在办 1 件" in county_bulletin and "第二检察部" not in county_bulletin
-    [ls_bulletin] = _starting(ls.leader, seen, "定期通报（2026年12月）")
+    [ls_bulletin] = _starting(ls.leader, seen, "办理进展情况定期通报（2026年12月）")
     assert "第一检察部：在办 0 件" in ls_bulletin and "第二检察部：在办 0 件" in ls_bulletin
     # the leaders' monthly digest, each unit's its own: the county's lists its overdue matter, LS's does not
     [county_digest] = _starting(county.leader, seen, "联络工作月报")

@@ -26,16 +26,15 @@ from storage import matters, people, units
 from bot.matter.model import Matter
 
 SUMMARY_CHARS: Final = 200  # the slip fits one page; the whole text is on the card
-REQUIREMENTS: Final = (
+REQUIREMENTS: Final = (  # the regulation named by its configured title ([terms] regulation), as the chat names it
     "请于办理期限前办结，依规答复代表委员：答复应当说明办理结果及其理由、依据，不得简单敷衍；"
     "重大疑难复杂事项不能按期办结的，应当及时向代表委员通报进展情况，办结后予以答复；"
-    "不属于本院管辖的，应当先行接访、说明情况后及时移送有关主管机关（《加强与人大代表政协委员联络工作实施办法"
-    "（暂行）》第十二条、第十四条）。"
+    "不属于本院管辖的，应当先行接访、说明情况后及时移送有关主管机关（《{regulation}》第十二条、第十四条）。"
 )
 
 
 def slip(matter: Matter, representative: str, body: str, department: str, urger: str, complainant: str | None,
-         unit: str, now: datetime, tz: ZoneInfo) -> bytes:
+         unit: str, now: datetime, tz: ZoneInfo, regulation: str) -> bytes:
     """The assignment slip of a matter as a .docx; `complainant` None for a matter without one, "" when the
     reader may not see him."""
     title = f"{unit}代表委员建议、批评、意见及转交案件交办单"
@@ -50,11 +49,11 @@ def slip(matter: Matter, representative: str, body: str, department: str, urger:
         ("内容摘要", summary),
     ]
     if complainant is not None:
-        rows.append(("来件人", complainant or "（依规定仅办公室、承办部门和纪检监察部门可见，请在案件卡片中查看）"))
+        rows.append(("当事人", complainant or "（依规定仅办公室、承办部门和纪检监察部门可见，请在案件卡片中查看）"))
     rows += [
         ("承办部门", department, "催办人", urger),
         ("办理期限", zh_date(matter.due_date), "重大疑难复杂", "是" if matter.major else "否"),
-        ("办理要求", REQUIREMENTS),
+        ("办理要求", REQUIREMENTS.format(regulation=regulation)),
         ("交办意见", "\n\n"),
         ("交办人", "", "交办日期", "　　　年　　月　　日"),
         ("承办部门\n签收人", "", "签收日期", "　　　年　　月　　日"),
@@ -77,8 +76,9 @@ async def slip_file(ctx: Context, matter: Matter, *, personal: bool) -> OutFile:
         if personal:  # sealed at rest: opened only for those who may see him
             who = await matters.complainant(ctx.tx, matter)
             complainant = "（保存期满已删除）" if who.erased else f"{who.name}　{who.contact}".strip()
+    unit = (await units.get(ctx.tx, matter.unit_id)).name  # the unit whose matter it is (a county's handler reads
+    # the city's)
     data = slip(matter, rep.name if rep else "", (rep.body or "") if rep else "", department,
-                urger.name if urger else "", complainant, (await units.get(ctx.tx, matter.unit_id)).name, ctx.now,
-                ctx.config.unit.tz)  # the unit whose matter it is (a county's handler reads the city's)
+                urger.name if urger else "", complainant, unit, ctx.now, ctx.config.unit.tz, ctx.config.terms.regulation)
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return OutFile(store.put(data)[1], f"{matter.number}交办单.docx")

@@ -95,7 +95,7 @@ def _head(_: Translator, d: Digest) -> list[str]:
             lines.append(_("…and {n} more events", n=len(d.events) - LIST_LIMIT))
     else:
         lines.append(_("Upcoming events: none"))
-    lines.append(_("Next half-year work summary due: {day}", day=_.date(d.half_year_due)))
+    lines.append(_("Next half-year report due: {day}", day=_.date(d.half_year_due)))
     return lines
 
 
