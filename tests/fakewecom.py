@@ -1095,11 +1095,15 @@ class FakeWeCom:
             raise _ApiError(47001, "body is not UTF-8 JSON") from None
         if not isinstance(body, dict):
             raise _ApiError(47001, "body is not a JSON object")
+        if _UNICODE_ESCAPE.search(raw.decode("utf-8")):  # 90313 40033: UTF-8, "不含\\uxxxx格式的字符"
+            raise _ApiError(40033, "invalid charset: \\uxxxx escapes in the body")
         return body
 
-    def _check_agent(self, value: Any) -> None:
+    def _check_agent(self, value: Any, *, in_query: bool = False) -> None:
         if value is None or value == "":
             raise _ApiError(41011)
+        if not in_query and (not isinstance(value, int) or isinstance(value, bool)):  # 90236: agentid 整型
+            raise _ApiError(40056, "agentid must be an integer")
         try:
             agent = int(value)
         except (TypeError, ValueError):
@@ -1385,7 +1389,7 @@ class FakeWeCom:
     # -- menu/create (90231) ----------------------------------------------------------------------
 
     def _menu_create(self, request: web.Request, body: JSONDict) -> web.Response:
-        self._check_agent(request.query.get("agentid"))
+        self._check_agent(request.query.get("agentid"), in_query=True)
         buttons = body.get("button")
         if not isinstance(buttons, list) or not 1 <= len(buttons) <= MENU_MAX_BUTTONS:
             raise _ApiError(40016)
@@ -1432,6 +1436,10 @@ def _check_menu_action(item: JSONDict, type_code: int, key_code: int, url_code: 
 
 
 _DISPOSITION_PARAM = re.compile(r';\s*([A-Za-z*]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+# A \uXXXX escape in JSON text: a backslash that is not itself escaped, then u and four hex digits
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u[0-9a-fA-F]{4}")
 
 
 def _disposition_param(header: str, name: str) -> str | None:

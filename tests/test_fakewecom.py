@@ -367,6 +367,20 @@ async def test_response_codes_are_single_use_and_live_24_hours(fake: FakeWeCom, 
 # --- media (90253, 90254) -------------------------------------------------------------------------
 
 
+async def test_a_body_with_unicode_escapes_or_a_text_agentid_is_refused(fake: FakeWeCom, api: Api) -> None:
+    """90313 40033: "不合法的字符集，请确认字符集是否为UTF-8且不含\\uxxxx格式的字符" (json.dumps' default, ensure_ascii,
+    writes Chinese so); 90236: agentid is an integer. A literal backslash-u typed by a member, escaped, is text."""
+    wang = fake.member("wang")
+    body = {"touser": "wang", "msgtype": "text", "agentid": fake.agent_id, "text": {"content": "你好"}}
+    assert (await api.post("/cgi-bin/message/send", json.dumps(body).encode()))["errcode"] == 40033
+    assert (await api.post("/cgi-bin/message/send", body | {"agentid": str(fake.agent_id)}))["errcode"] == 40056
+    assert not wang.received
+    typed = body | {"text": {"content": "路径 C:\\u0041 你好"}}
+    assert (await api.post("/cgi-bin/message/send", typed))["errcode"] == 0
+    assert (await api.post("/cgi-bin/message/send", body))["errcode"] == 0
+    assert [r.text for r in wang.received] == ["路径 C:\\u0041 你好", "你好"]
+
+
 async def test_upload_keeps_a_raw_utf8_chinese_name_and_refuses_rfc2231_only(fake: FakeWeCom, api: Api) -> None:
     """Chinese file names: WeCom reads filename="…" as raw UTF-8 and does not understand filename*=."""
     wang = fake.member("wang")
