@@ -38,7 +38,7 @@ async def on_text(ctx: Context) -> None:
     if ctx.inc.attachments or person is None or not _MATTER_NUMBER.fullmatch(number):
         return await common.not_understood(ctx)
     if person.is_staff:
-        return await screens.open_number(ctx, number)
+        return await screens.open_number(ctx, number, alone=True)
     matter = await matters.by_number(ctx.tx, ctx.scope, number)
     if matter is None:
         raise NotFoundError("No such matter.")

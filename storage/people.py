@@ -89,15 +89,16 @@ class Arrival:
     process: docs/performance.md §9)."""
 
     person: Person | None  # bound to this chat account (None: a stranger, or their access taken away)
-    elsewhere: bool  # another of their accounts was used more lately: `seen` records this one as the latest now
+    elsewhere: bool  # another of their accounts was used more lately, or this one never: `seen` records it now
     dialog: Dialog | None  # the dialogue under way for this chat account, whether bound or not
 
 
 async def arriving(q: Tx, channel: str, external_id: str) -> Arrival:
     row = await q.one(
-        f"SELECT p.*, {_WITH_ROLES}, EXISTS (SELECT 1 FROM identities o WHERE o.person_id = i.person_id"
+        f"SELECT p.*, {_WITH_ROLES}, (i.last_seen_at IS NULL OR EXISTS (SELECT 1 FROM identities o"
+        " WHERE o.person_id = i.person_id"
         " AND NOT (o.channel = i.channel AND o.external_id = i.external_id)"
-        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('i')}) AS elsewhere,"
+        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('i')})) AS elsewhere,"
         " d.flow AS dialog_flow, d.step AS dialog_step, d.nonce AS dialog_nonce, d.data AS dialog_data"
         " FROM (SELECT CAST(? AS TEXT) AS actor) a LEFT JOIN dialogs d ON d.actor = a.actor"
         " LEFT JOIN identities i ON i.channel = ? AND i.external_id = ?"
@@ -213,12 +214,14 @@ async def bind_identity(q: Tx, channel: str, external_id: str, chat_id: str, per
 
 async def seen(q: Tx, channel: str, external_id: str, now: datetime) -> None:
     """Record that the person used this chat account now, so that their notifications go where they were last:
-    written only when another of their accounts was the latest (a person on one channel changes nothing)."""
+    written only when another of their accounts was the latest, or this one was never used (bound by the office):
+    a person on one channel, once they have written, changes nothing."""
     await q.execute(
-        "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ? AND EXISTS ("
+        "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ? AND (last_seen_at IS NULL"
+        " OR EXISTS ("
         " SELECT 1 FROM identities o WHERE o.person_id = identities.person_id"
         " AND NOT (o.channel = identities.channel AND o.external_id = identities.external_id)"
-        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('identities')})",
+        f" AND {_LAST_USE.format('o')} >= {_LAST_USE.format('identities')}))",
         (ts(now), channel, external_id))
 
 

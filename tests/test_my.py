@@ -137,6 +137,7 @@ async def test_another_deputys_number_sent_alone_is_no_matter_and_changes_nothin
     assert messages(await other.say("LS-2026"))[-1].text.startswith("抱歉，")  # not a number: not understood
     refused = messages(await cast.handler1.say("LS-2026-0001"))  # 第一检察部: not theirs
     assert [s.text for s in refused] == ["未找到该事项。"]
+    assert [s.text for s in messages(await cast.handler1.say("LS-2026-0099"))] == ["未找到该事项。"]  # none such
     async with harness.db.snapshot() as q:
         assert await q.scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == "refused:view"
     assert await harness.dump(*WATCHED) == before

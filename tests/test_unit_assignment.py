@@ -273,9 +273,29 @@ async def test_the_county_handlers_slip_names_the_city(harness: Harness) -> None
     await county.handler.say(f"/case {NUMBER}")
     sent = await county.handler.press("交办单")
     [(path, _name)] = files_of(sent)
-    paragraphs, _tables = read_docx(path if path.startswith("/") else harness.app.files.root / path)
+    paragraphs, tables = read_docx(path if path.startswith("/") else harness.app.files.root / path)
     text = "\n".join(paragraphs)
     assert "卢氏县人民检察院" in text and "灵宝市人民检察院代表" not in text
+    assert "（《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十二条、第十四条）" in str(tables)
+
+
+async def test_a_units_slip_cites_its_own_regulation(harness: Harness) -> None:
+    """A county with its own regulation (`unit set LB --regulation`) has its slips cite it, as its papers do."""
+    from tests.reports_world import files_of, read_docx
+    from tests.test_unit_staff import _county_suggestion
+
+    _ls, county, lb = await _county_suggestion(harness)
+    async with harness.db.transaction() as tx:
+        await units.set_papers(tx, lb, {"regulation": "灵宝市人民检察院代表委员联络工作办法"})
+    await county.office.say("/case LB-2026-0001")
+    await county.office.press("交办")
+    await county.office.press("第一检察部")
+    await county.office.press("李娜")
+    await county.office.say("/case LB-2026-0001")
+    [(path, _name)] = files_of(await county.office.press("交办单"))
+    paragraphs, tables = read_docx(path if path.startswith("/") else harness.app.files.root / path)
+    assert paragraphs[0].startswith("灵宝市人民检察院")
+    assert "（《灵宝市人民检察院代表委员联络工作办法》第十二条、第十四条）" in str(tables)
 
 
 async def test_a_matter_is_never_transferred_to_its_own_unit(harness: Harness) -> None:

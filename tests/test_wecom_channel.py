@@ -1005,6 +1005,40 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     assert len(harness.channel.sent) == before
 
 
+async def test_an_account_the_office_bound_counts_from_its_first_use_even_when_it_is_the_only_one(
+        harness: Any) -> None:
+    """A deputy on WeCom alone, bound by the office, writes from it: that is their last use, so a second member the
+    office binds later (a new phone) does not take their notices before they write from it."""
+    from bot.context import Context
+    from bot.i18n import Translator
+    from bot.messages import Incoming
+    from tests.fakes import RecordingChannel
+
+    wecom = RecordingChannel(harness.app.files)
+    wecom.name = "wecom"
+    harness.app.add_channel(wecom)
+    office = await harness.add_staff("陈静", ["office"])
+    person = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "910", "910", office, harness.clock.now())
+    await harness.user("910").say("/wecom 王建国 wangjianguo")
+    harness.clock.advance(minutes=1)
+    written = Incoming(channel="wecom", user_id="wangjianguo", chat_id="wangjianguo", text="我的")
+    await harness.app.store("wecom", [("msg:1", "wecom:wangjianguo", json.dumps(written.to_json()))])
+    await harness.app.settle()
+    harness.clock.advance(minutes=1)
+    await harness.user("910").say("/wecom 王建国 wjg2")
+    async with harness.db.snapshot() as q:
+        assert await people.chats_of(q, person) == [("wecom", "wangjianguo"), ("wecom", "wjg2")]
+    async with harness.db.transaction() as tx:
+        ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
+                      harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
+                      channels=frozenset(harness.app.channels), records=RECORDS)
+        assert await ctx.notify(person, lambda _: Reply("通知"))
+    await harness.app.dispatcher.flush()
+    assert wecom.sent[-1].chat_id == "wangjianguo" and wecom.sent[-1].payload["text"] == "通知"
+
+
 async def _migrated_until(folder: Path, last: int) -> Any:
     """An SQLite database as migrations 1..`last` left it (to test what a later one does to the rows kept)."""
     import shutil
@@ -1034,19 +1068,21 @@ async def test_the_wecom_userids_kept_before_are_put_in_lower_case(tmp_path: Pat
             person = await tx.insert("INSERT INTO persons (name, body, created_at, updated_at)"
                                      " VALUES ('王建国', 'npc', '2026-01-01', '2026-01-01') RETURNING id")
             for channel, userid in (("wecom", "WangJianGuo"), ("telegram", "AbC"), ("wecom", "LiHong"),
-                                    ("wecom", "lihong")):
+                                    ("wecom", "lihong"), ("wecom", "ZhaoL"), ("wecom", "ZHAOL")):
                 await tx.execute("INSERT INTO identities (channel, external_id, person_id, chat_id, bound_at)"
                                  " VALUES (?, ?, ?, ?, '2026-03-01')", (channel, userid, person, userid))
-            await tx.execute("INSERT INTO dialogs (actor, flow, step, nonce, data, updated_at) VALUES"
-                             " ('wecom:WangJianGuo', 'submit', 'subject', 'n1', '{}', '2026-03-01')")
+            for actor in ("wecom:WangJianGuo", "wecom:ZhaoL", "wecom:ZHAOL"):
+                await tx.execute("INSERT INTO dialogs (actor, flow, step, nonce, data, updated_at) VALUES"
+                                 " (?, 'submit', 'subject', 'n1', '{}', '2026-03-01')", (actor,))
             await tx.execute("INSERT INTO wecom_cards (task_id, userid, buttons, sent_at) VALUES"
                              " ('t1', 'WangJianGuo', '[]', '2026-03-01')")
         await migrate.migrate(db, datetime(2026, 12, 1, tzinfo=UTC), migrate.MIGRATIONS)
         async with db.snapshot() as q:
             assert sorted(tuple(r) for r in await q.all("SELECT channel, external_id, chat_id FROM identities")) == [
-                ("telegram", "AbC", "AbC"), ("wecom", "LiHong", "LiHong"), ("wecom", "lihong", "lihong"),
-                ("wecom", "wangjianguo", "wangjianguo")]
-            assert await q.scalar("SELECT actor FROM dialogs") == "wecom:wangjianguo"
+                ("telegram", "AbC", "AbC"), ("wecom", "LiHong", "LiHong"), ("wecom", "ZHAOL", "ZHAOL"),
+                ("wecom", "ZhaoL", "ZhaoL"), ("wecom", "lihong", "lihong"), ("wecom", "wangjianguo", "wangjianguo")]
+            assert sorted(r[0] for r in await q.all("SELECT actor FROM dialogs")) == [
+                "wecom:ZHAOL", "wecom:ZhaoL", "wecom:wangjianguo"]
             assert await q.scalar("SELECT userid FROM wecom_cards") == "wangjianguo"
     finally:
         await db.close()
@@ -1280,13 +1316,19 @@ def test_the_command_line_binds_and_sets_the_presentation(tmp_path: Path, capsys
                       f'files_dir = "{(tmp_path / "files").as_posix()}"\n', encoding="utf-8")
     clock = MovableClock()
     assert main(["--config", str(config), "staff", "add", "--name", "陈静", "--roles", "office"], clock) == 0
-    args = ["--config", str(config), "wecom", "bind", "--name", "陈静", "--userid", "chenjing"]
+    args = ["--config", str(config), "wecom", "bind", "--name", "陈静", "--userid", "ChenJing"]
     assert main(args, clock) == 0
     assert main(args, clock) == 1  # bound already: refused
+    assert main(args[:-1] + ["chenjing"], clock) == 1  # the same member in another case (90236): refused
     assert main(["--config", str(config), "wecom", "view", "--name", "陈静", "text"], clock) == 0
     with sqlite3.connect(tmp_path / "db.sqlite") as conn:
         assert conn.execute("SELECT external_id FROM identities WHERE channel = 'wecom'").fetchall() == [("chenjing",)]
         assert conn.execute("SELECT presentation FROM persons").fetchall() == [("text",)]
+    conn.close()
+    unbind = ["--config", str(config), "access", "unbind", "--name", "陈静", "--channel", "wecom", "--account"]
+    assert main(unbind + ["CHENJING"], clock) == 0  # named as the office reads it in WeCom's admin console
+    with sqlite3.connect(tmp_path / "db.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM identities WHERE channel = 'wecom'").fetchone() == (0,)
     conn.close()
 
 

@@ -135,10 +135,12 @@ async def open_by_number(ctx: Context) -> None:
     await open_number(ctx, ctx.inc.args.strip())
 
 
-async def open_number(ctx: Context, number: str) -> None:
-    """The card of the matter with this number (/case NUMBER, or the number sent alone), for staff who may see it."""
+async def open_number(ctx: Context, number: str, *, alone: bool = False) -> None:
+    """The card of the matter with this number (/case NUMBER, or the number sent `alone`), for staff who may see it."""
     _require_staff(ctx)
     matter = await matters.by_number(ctx.tx, ctx.scope, number) if number else None
+    if matter is None and alone:  # they sent a number as it should be: there is no such matter
+        raise NotFoundError("No such matter.")
     if matter is None:
         raise NotFoundError("No such matter. Send /case followed by its number, e.g. /case LS-2026-0001.")
     await show(ctx, matter.id)

@@ -76,9 +76,10 @@ async def slip_file(ctx: Context, matter: Matter, *, personal: bool) -> OutFile:
         if personal:  # sealed at rest: opened only for those who may see him
             who = await matters.complainant(ctx.tx, matter)
             complainant = "（保存期满已删除）" if who.erased else f"{who.name}　{who.contact}".strip()
-    unit = (await units.get(ctx.tx, matter.unit_id)).name  # the unit whose matter it is (a county's handler reads
-    # the city's)
+    unit = await units.get(ctx.tx, matter.unit_id)  # the unit whose matter it is (a county's handler reads the
+    # city's), citing its own regulation where it has one (storage/units.PAPERS)
     data = slip(matter, rep.name if rep else "", (rep.body or "") if rep else "", department,
-                urger.name if urger else "", complainant, unit, ctx.now, ctx.config.unit.tz, ctx.config.terms.regulation)
+                urger.name if urger else "", complainant, unit.name, ctx.now, ctx.config.unit.tz,
+                unit.papers.get("regulation", ctx.config.terms.regulation))
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     return OutFile(store.put(data)[1], f"{matter.number}交办单.docx")
