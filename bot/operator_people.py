@@ -18,6 +18,7 @@ from bot.operator_papers import running_channels
 from bot.operator_units import acting_unit
 from bot.roster_file import RosterFileError, read_roster
 from handlers.people import access
+from handlers.people.accounts import member_id, valid_userid
 from handlers.people.binding import create_invite
 from storage import access as access_store
 from storage import audit, contacts, people, roster, units
@@ -116,7 +117,9 @@ async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
                 await access.enable(tx, now, None, person)
                 return {"message": f"{person.name} (person {person.id}) enabled again", "person": person.id}
             if args.action == "unbind":
-                ended = await access.unbind(tx, now, None, person, args.channel.strip().lower(), args.account,
+                channel = args.channel.strip().lower()
+                account = member_id(args.account) if channel == "wecom" and args.account else args.account
+                ended = await access.unbind(tx, now, None, person, channel, account,
                                             running=running_channels(app.config))
                 return {"message": f"{person.name} (person {person.id}): {len(ended)} account(s) on {args.channel}"
                                    " unbound", "person": person.id, "unbound": len(ended)}
@@ -205,7 +208,6 @@ async def _person_of(tx: Any, args: argparse.Namespace) -> Person:
 
 async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
     """`wecom bind`: the person bound to the WeCom member directly; `wecom view`: their presentation."""
-    from handlers.people.accounts import member_id, valid_userid
 
     now = app.clock.now()
     async with app.db.transaction() as tx:

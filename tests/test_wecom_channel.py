@@ -927,12 +927,23 @@ async def test_deliver_needs_no_network_for_the_timestamps_of_the_test_clock(env
 # -- several channels at once ---------------------------------------------------------------------
 
 
-async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(harness: Any) -> None:
-    """SPEC §2: one person may be bound on Telegram and WeCom; each notification reaches them once, on the
-    channel they used last."""
+async def _notify(harness: Any, person: int) -> None:
+    """A notice to `person` from outside any chat (as a reminder is sent), delivered: where does it go?"""
     from bot.context import Context
     from bot.i18n import Translator
     from bot.messages import Incoming
+
+    async with harness.db.transaction() as tx:
+        ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
+                      harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
+                      channels=frozenset(harness.app.channels), records=RECORDS)
+        assert await ctx.notify(person, lambda _: Reply("通知"))
+    await harness.app.dispatcher.flush()
+
+
+async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(harness: Any) -> None:
+    """SPEC §2: one person may be bound on Telegram and WeCom; each notification reaches them once, on the
+    channel they used last."""
     from tests.fakes import RecordingChannel
 
     wecom = RecordingChannel(harness.app.files)
@@ -945,20 +956,12 @@ async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(ha
         harness.clock.advance(minutes=1)
         await people.bind_identity(tx, "wecom", "wangjianguo", "wangjianguo", person, harness.clock.now())
 
-    async def notify() -> None:
-        async with harness.db.transaction() as tx:
-            ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
-                          harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
-                          channels=frozenset(harness.app.channels), records=RECORDS)
-            assert await ctx.notify(person, lambda _: Reply("通知"))
-        await harness.app.dispatcher.flush()
-
-    await notify()  # bound last on WeCom, not used since: WeCom
+    await _notify(harness, person)  # bound last on WeCom, not used since: WeCom
     assert [s.chat_id for s in wecom.sent] == ["wangjianguo"] and not harness.channel.sent
     harness.clock.advance(minutes=1)
     await harness.user("777").say("/help")  # used Telegram (here: the test channel) since
     before = len(harness.channel.sent)
-    await notify()
+    await _notify(harness, person)
     assert len(wecom.sent) == 1 and len(harness.channel.sent) == before + 1
     assert harness.channel.sent[-1].chat_id == "777"
 
@@ -967,8 +970,6 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     """Issue 14, "on the channel they used last": the office binding a deputy's WeCom member (/wecom NAME USERID, as
     it adds deputies to the corp) is not the deputy's use of it. Their notices stay on the account they use until
     they write from WeCom; then they go there. (A binding by the person's own invite is a use.)"""
-    from bot.context import Context
-    from bot.i18n import Translator
     from bot.messages import Incoming
     from tests.fakes import RecordingChannel
 
@@ -983,16 +984,8 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     harness.clock.advance(minutes=1)
     assert "王建国已绑定企业微信成员wangjianguo" in (await harness.user("910").say("/wecom 王建国 wangjianguo"))[-1].text
 
-    async def notify() -> None:
-        async with harness.db.transaction() as tx:
-            ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
-                          harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
-                          channels=frozenset(harness.app.channels), records=RECORDS)
-            assert await ctx.notify(person, lambda _: Reply("通知"))
-        await harness.app.dispatcher.flush()
-
     before = len(harness.channel.sent)
-    await notify()  # bound on WeCom by the office a minute ago, never used: where the deputy is
+    await _notify(harness, person)  # bound on WeCom by the office a minute ago, never used: where the deputy is
     assert not wecom.sent and harness.channel.sent[before:][-1].chat_id == "777"
     harness.clock.advance(minutes=1)
     written = Incoming(channel="wecom", user_id="wangjianguo", chat_id="wangjianguo", text="我的")
@@ -1000,7 +993,7 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     await harness.app.settle()
     assert wecom.sent  # the answer to "我的"
     answered, before = len(wecom.sent), len(harness.channel.sent)
-    await notify()  # written from WeCom since: WeCom now
+    await _notify(harness, person)  # written from WeCom since: WeCom now
     assert len(wecom.sent) == answered + 1 and wecom.sent[-1].chat_id == "wangjianguo"
     assert len(harness.channel.sent) == before
 
@@ -1009,8 +1002,6 @@ async def test_an_account_the_office_bound_counts_from_its_first_use_even_when_i
         harness: Any) -> None:
     """A deputy on WeCom alone, bound by the office, writes from it: that is their last use, so a second member the
     office binds later (a new phone) does not take their notices before they write from it."""
-    from bot.context import Context
-    from bot.i18n import Translator
     from bot.messages import Incoming
     from tests.fakes import RecordingChannel
 
@@ -1030,12 +1021,7 @@ async def test_an_account_the_office_bound_counts_from_its_first_use_even_when_i
     await harness.user("910").say("/wecom 王建国 wjg2")
     async with harness.db.snapshot() as q:
         assert await people.chats_of(q, person) == [("wecom", "wangjianguo"), ("wecom", "wjg2")]
-    async with harness.db.transaction() as tx:
-        ctx = Context(tx, Incoming(channel="cli", user_id="op", chat_id=""), harness.clock.now(),
-                      harness.app.config, None, Translator("zh_Hans", harness.app.config.unit.tz),
-                      channels=frozenset(harness.app.channels), records=RECORDS)
-        assert await ctx.notify(person, lambda _: Reply("通知"))
-    await harness.app.dispatcher.flush()
+    await _notify(harness, person)
     assert wecom.sent[-1].chat_id == "wangjianguo" and wecom.sent[-1].payload["text"] == "通知"
 
 

@@ -86,8 +86,6 @@ async def unbind(tx: Tx, now: datetime, actor_id: int | None, person: Person, ch
                  external_id: str | None = None, reason: str = "unbound", *,
                  running: frozenset[str] = frozenset()) -> list[Account]:
     """Unbind the person's accounts on `channel` (one, if `external_id` is given); refused when there is none."""
-    if channel == "wecom" and external_id is not None:  # kept in lower case, as WeCom's userids compare (90236)
-        external_id = external_id.strip().lower()
     chosen = [a for a in await access.accounts(tx, person.id)
               if a.channel == channel and (external_id is None or a.external_id == external_id)]
     if not chosen:
