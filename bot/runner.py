@@ -38,14 +38,16 @@ async def run(config: Config, choice: str = "auto") -> int:
     if use_wecom and not config.wecom.enabled:
         print("configuration error: wecom.corp_id: not set (see [wecom] in config.example.toml)", file=sys.stderr)
         return 2
-    app = await App.open(config)
     stop = asyncio.Event()
     lost = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # before the database is opened: a stop asked for while it opens (migrations, a damaged file's check) is an
+    # orderly stop once it is open, never a death by the signal
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if hasattr(signal, "SIGUSR1"):
         loop.add_signal_handler(signal.SIGUSR1, _log_tasks)  # `kill -USR1 <pid>`: what is it waiting for?
+    app = await App.open(config)
 
     def leadership_lost() -> None:
         lost.set()

@@ -1404,6 +1404,33 @@ async def test_a_secret_wecom_refuses_stops_start_up_naming_it(tmp_path: Path, c
         await stub.stop()
 
 
+async def test_a_stop_asked_while_the_database_opens_is_an_orderly_stop(tmp_path: Path, clock: MovableClock,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (`systemctl stop`, the drills' end) while the bot opens its database, migrations and all: it stops
+    in order with status 0 once the database is open, instead of dying of the signal (status -15)."""
+    import gc
+    import os
+    import signal
+
+    from bot.runner import run
+
+    stub = Stub(clock)
+    await stub.start()
+    real_open = App.open
+
+    async def open_when_told_to_stop(config: Any, clock: Any = None) -> App:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0)
+        return await real_open(config, clock)
+
+    monkeypatch.setattr(App, "open", open_when_told_to_stop)
+    try:
+        assert await run(make_config(tmp_path, wecom=wecom_config(stub)), "wecom") == 0
+    finally:
+        gc.unfreeze()
+        await stub.stop()
+
+
 async def test_wecom_unreachable_at_start_up_still_receives_callbacks(tmp_path: Path, clock: MovableClock) -> None:
     stub = Stub(clock)
     await stub.start()
