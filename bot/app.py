@@ -109,8 +109,26 @@ class App:
         return added
 
     async def _store_batch(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]]) -> list[int]:
+        """One transaction: the updates stored, and those that need nothing first handled (bot/inbox.py)."""
+        try:
+            return await self._store_and_handle(batch, at_once=True)
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise
+            # Handling must never keep an update from being stored (the channel would send it again, and again):
+            # stored alone, it is the processor's, which fails what fails with the apology.
+            log.exception("updates not handled at once (%s); stored for the processor", type(exc).__name__)
+            return await self._store_and_handle(batch, at_once=False)
+
+    async def _store_and_handle(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]],
+                                at_once: bool) -> list[int]:
         async with self.db.transaction() as tx:
-            return [await inbox.store(tx, channel, items, self.clock.now(), window) for channel, items, window in batch]
+            now = self.clock.now()
+            stored = [await inbox.store(tx, channel, items, now, window) for channel, items, window in batch]
+            handled = await self.processor.handle_at_once(tx, [e for entries in stored for e in entries]) if at_once else 0
+        if handled:
+            self.dispatcher.wake()
+        return [len(entries) for entries in stored]
 
     async def _alert_admins(self, full: bool) -> None:
         """Tell each administrator, in their language, directly through a running channel: the outbox is in the

@@ -14,6 +14,14 @@ for the group instead of one each). A handler that fails rolls back to its savep
 the others commit. Should the group's transaction itself fail, each of its updates is
 handled again in a transaction of its own, so that none is failed for another's fault.
 
+Handled at once (`handle_at_once`): an update is usually handled in the very transaction that stores it (the
+channel's store, bot/app.py), before the channel confirms it: one durable commit, one pass, instead of a commit to
+store it and another to handle it. What needs more stays stored for this processor, in its chat's order: an update
+whose chat already has one waiting, one carrying files (fetched first), a command that reads first, one from a chat
+over its limit. One whose handler fails is rolled back to its savepoint, marked failed and apologised for, as the
+processor does. Should the store's transaction fail, nothing of it was kept or done, and the channel does not confirm
+it. A channel's `prepare` must therefore not wait for anything (the store holds the writer): it only reads the payload.
+
 Who sent it comes before what it carries (issue 15 item 4): a channel's `prepare` only describes an
 update; its files are fetched (`Channel.fetch`) once the sender is known to be bound, and within what
 one chat may send in a minute ([intake] max_messages_per_minute, max_mb_per_minute, on the monotonic
@@ -87,6 +95,7 @@ class InboxProcessor:
         self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
         self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
+        self.at_once = True  # handle what needs nothing first in the store's transaction (tests of the processor: off)
 
     def wake(self) -> None:
         self._wake.set()
@@ -179,6 +188,50 @@ class InboxProcessor:
             break
         self.processed += 1
         self.on_outbox()
+
+    async def handle_at_once(self, tx: Tx, entries: list[Entry]) -> int:
+        """Handle, in the transaction that stores them, the new `entries` that need nothing first; leave the others
+        for the processor (see the module's docstring). Returns how many were handled (or failed)."""
+        if not entries or not self.at_once:
+            return 0
+        # a chat with an update waiting (stored before, or queued here) keeps its order: this one goes after it
+        waiting = set(self._queues) | await inbox.waiting_chats(tx, entries[0].id)
+        handled = 0
+        for entry in entries:
+            inc = await self._ready_at_once(entry, waiting, handled)
+            if inc is None:
+                waiting.add(entry.chat_key)
+                continue
+            await tx.execute(f"SAVEPOINT {UPDATE_SAVEPOINT}")
+            try:
+                await self._handle_in(tx, entry, inc)
+            except Exception as exc:
+                await tx.execute(f"ROLLBACK TO SAVEPOINT {UPDATE_SAVEPOINT}")
+                if is_disk_full(exc):  # not the update's fault: the processor handles it once there is space
+                    self._sent_by_chat[entry.chat_key].pop()  # and counts it against its chat's minute then
+                    waiting.add(entry.chat_key)
+                    continue
+                log.exception("inbox %s (%s) failed", entry.id, entry.channel)
+                await self._fail_in(tx, entry, inc)  # as the processor does: once, never retried in a loop
+            handled += 1
+            self.processed += 1
+        if handled:
+            self.groups += 1
+        return handled
+
+    async def _ready_at_once(self, entry: Entry, waiting: set[str], handled: int) -> Incoming | None:
+        """The update, if it may be handled at once; None if the processor is to do it."""
+        channel = self.channels.get(entry.channel)
+        if entry.chat_key in waiting or handled >= self.max_group or channel is None:
+            return None
+        try:
+            inc = await channel.prepare(entry.payload)
+        except Exception:  # the processor logs it, and fails it
+            return None
+        if (inc is None or inc.attachments or (inc.command or "").lower() in self.routes.prepared
+                or not self._within_limit(entry.chat_key, inc)):
+            return None
+        return inc
 
     async def _admit(self, channel: Channel, entry: Entry, inc: Incoming, within: bool) -> Incoming:
         """Whether the sender may send this (bound; `within` their chat's minute), and only then its files."""
@@ -352,18 +405,22 @@ class InboxProcessor:
                   len(ctx.outbox_ids))
 
     async def _fail(self, entry: Entry, inc: Incoming | None) -> None:
+        async with self.db.transaction() as tx:
+            await self._fail_in(tx, entry, inc)
+
+    async def _fail_in(self, tx: Tx, entry: Entry, inc: Incoming | None) -> None:
+        """Mark the entry failed and tell its chat that nothing was changed."""
         now = self.clock.now()
         if inc is None:  # the update could not even be read: still tell its chat, if the key names one
             channel, _, chat_id = entry.chat_key.partition(":")
             readable = chat_id and not chat_id.startswith("update-")  # Telegram's key of an update with no chat
             inc = Incoming(channel=channel, user_id=chat_id, chat_id=chat_id) if readable else None
-        async with self.db.transaction() as tx:
-            if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
-                return
-            person = await people.by_identity(tx, inc.channel, inc.user_id)
-            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
-                           self.config.terms)
-            ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id, records=RECORDS)
-            await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
-                                    "Please try again later, or contact the liaison office.")))
-            await ctx.answer(unchanged=True)  # nothing was changed: the button may be pressed again
+        if not await inbox.finish(tx, entry.id, "failed", now) or inc is None:
+            return
+        person = await people.by_identity(tx, inc.channel, inc.user_id)
+        _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
+                       self.config.terms)
+        ctx = Context(tx, inc, now, self.config, person, _, inbox_id=entry.id, records=RECORDS)
+        await ctx.reply(Reply(_("Sorry, something went wrong on our side, and nothing was changed. "
+                                "Please try again later, or contact the liaison office.")))
+        await ctx.answer(unchanged=True)  # nothing was changed: the button may be pressed again

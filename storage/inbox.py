@@ -35,10 +35,10 @@ STORE_BATCH = 100  # rows an INSERT carries (Telegram's getUpdates gives at most
 
 
 async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: datetime,
-                window: timedelta = REDELIVERY_WINDOW) -> int:
-    """Store (external_id, chat_key, payload) items; return how many were new. An id stored more than
-    `window` ago (the channel's redelivery window) names a new update."""
-    added = 0
+                window: timedelta = REDELIVERY_WINDOW) -> list[Entry]:
+    """Store (external_id, chat_key, payload) items; return the new entries, in the order they came. An id
+    stored more than `window` ago (the channel's redelivery window) names a new update."""
+    added: list[Entry] = []
     for start in range(0, len(items), STORE_BATCH):
         batch = items[start:start + STORE_BATCH]
         # Two statements a batch, whatever its size (a poll's updates: round trips on PostgreSQL, docs/performance.md
@@ -49,12 +49,22 @@ async def store(q: Tx, channel: str, items: list[tuple[str, str, str]], now: dat
             "UPDATE inbox SET external_id = external_id || '#' || CAST(id AS TEXT) WHERE channel = ? AND"
             f" external_id IN ({', '.join('?' * len(batch))}) AND received_at < ?",
             (channel, *[external_id for external_id, _key, _payload in batch], ts(now - window)))
-        added += len(await q.all(
+        rows = await q.all(
             "INSERT INTO inbox (channel, external_id, chat_key, payload, received_at) VALUES "
             + ", ".join(["(?, ?, ?, ?, ?)"] * len(batch))
-            + " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
-            [v for external_id, chat_key, payload in batch for v in (channel, external_id, chat_key, payload, ts(now))]))
+            + " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, external_id",
+            [v for external_id, chat_key, payload in batch for v in (channel, external_id, chat_key, payload, ts(now))])
+        first = {external_id: (chat_key, payload) for external_id, chat_key, payload in reversed(batch)}
+        # RETURNING's order is not the rows' on every engine: the ids, given in insertion order, are
+        added += sorted((Entry(int(r["id"]), channel, str(r["external_id"]), *first[str(r["external_id"])])
+                         for r in rows), key=lambda entry: entry.id)
     return added
+
+
+async def waiting_chats(q: Tx, before_id: int) -> set[str]:
+    """The chats with an update stored before `before_id` and not yet processed (few: the processor's backlog)."""
+    rows = await q.all("SELECT DISTINCT chat_key FROM inbox WHERE state = 'new' AND id < ?", (before_id,))
+    return {str(r["chat_key"]) for r in rows}
 
 
 async def pending(q: Tx, limit: int = 500, after_id: int = 0) -> list[Entry]:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from bot.context import Context
 from bot.errors import NotFoundError
-from bot.messages import Incoming, Reply
+from bot.messages import Attachment, Incoming, Reply
 from bot.model import Dialog
 from storage.db import ts
 from storage.inbox import Entry
@@ -192,7 +194,7 @@ async def test_each_chat_in_its_own_order_from_one_interleaved_batch(harness: Ha
 
 
 class GatedChannel(RecordingChannel):
-    """Holds one chat's updates in `prepare` (as a slow download would) until the test opens the gate."""
+    """Each update carries a file, and one chat's downloads (`fetch`) wait until the test opens the gate."""
 
     def __init__(self, base: RecordingChannel, gated_chat: str) -> None:
         super().__init__(base.files)
@@ -204,10 +206,13 @@ class GatedChannel(RecordingChannel):
     async def prepare(self, payload: str) -> Incoming | None:
         inc = await super().prepare(payload)
         assert inc is not None
+        return replace(inc, attachments=(Attachment("photo", f"file-{inc.text}", "a.jpg", 10),))
+
+    async def fetch(self, inc: Incoming) -> Incoming:
         if inc.chat_id == self.gated_chat:
             await self.gate.wait()
         self.prepared.append(inc.text)
-        return inc
+        return replace(inc, attachments=())  # as if it were only the text: the step under test takes that
 
 
 async def test_a_slow_chat_does_not_hold_up_the_others(harness: Harness) -> None:
@@ -231,7 +236,8 @@ async def test_a_slow_chat_does_not_hold_up_the_others(harness: Harness) -> None
     batch = [("a1", "test:1001", update("1001", "一")), ("b1", "test:1002", update("1002", "二")),
              ("a2", "test:1001", update("1001", "三三")), ("b2", "test:1002", update("1002", "四四")),
              ("a3", "test:1001", update("1001", "五五五")), ("b3", "test:1002", update("1002", "六六六"))]
-    await harness.app.store("test", batch)
+    await harness.app.store("test", batch)  # files to fetch first: none is handled at once
+    assert [(await inbox_states(harness))[k] for k, _, _ in batch] == ["new"] * 6
     processing = asyncio.create_task(harness.app.processor.process_pending())
     await asyncio.wait_for(others_done.wait(), timeout=10)
 
@@ -325,6 +331,101 @@ async def test_a_refusal_rolls_back_to_the_savepoint(harness: Harness, monkeypat
     assert seen == ts(harness.clock.now())  # and so is the person's last contact: this channel is the latest again
 
 
+# -- handled at once, in the transaction that stores it ------------------------------------------------
+
+
+async def test_an_update_is_handled_in_the_transaction_that_stores_it(harness: Harness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """One durable commit keeps it and does it: by the time the channel may confirm it, its answer is queued."""
+    await bound_deputy(harness, "王建国", "1001")
+    transactions = 0
+    real = type(harness.db).transaction
+
+    def counted(db: Any, **kwargs: Any) -> Any:
+        nonlocal transactions
+        transactions += 1
+        return real(db, **kwargs)
+
+    monkeypatch.setattr(type(harness.db), "transaction", counted)
+    queued = await harness.count("outbox")
+    assert await harness.app.store("test", [("n-1", "test:1001", update("1001", "你好"))]) == 1
+    assert transactions == 1
+    assert (await inbox_states(harness))["n-1"] == "done"
+    assert await harness.count("outbox") == queued + 1  # the answer, queued in the same commit
+    before = len(harness.channel.sent)
+    await harness.app.settle()
+    assert messages(harness, "1001", before) == [NOT_UNDERSTOOD]
+
+
+async def test_an_update_goes_after_one_of_its_chat_still_waiting(harness: Harness) -> None:
+    """A chat's order holds across the two paths: behind an update stored earlier and not yet handled (here one
+    stored while the store did not handle), the next one of that chat waits; another chat's is handled at once."""
+    await deputy_writing_text(harness, "王建国", "1001")
+    await bound_deputy(harness, "李红", "1002")
+    harness.app.processor.at_once = False
+    await harness.app.store("test", [("w-1", "test:1001", update("1001", "一"))])
+    harness.app.processor.at_once = True
+    await harness.app.store("test", [("w-2", "test:1001", update("1001", "二二")), ("w-3", "test:1002", update("1002", "好"))])
+    states = await inbox_states(harness)
+    assert (states["w-1"], states["w-2"], states["w-3"]) == ("new", "new", "done")
+    await harness.app.settle()
+    assert await dialog_text(harness, "1001") == ["一", "二二"]
+    assert set((await inbox_states(harness)).values()) == {"done"}
+
+
+async def test_what_needs_more_first_is_left_to_the_processor(harness: Harness) -> None:
+    """A file to fetch, a command that reads first (the digest), a chat over its minute: stored, not handled, by
+    the store; the processor does each as before. A refusal of the processor's changes nothing of the store's."""
+    await bound_deputy(harness, "王建国", "1001")
+    leader = await harness.add_staff("赵院长", ["leader"])
+    await harness.user("2001").say(f"/start {await harness.invite(leader)}")
+    photo = Incoming(channel="test", user_id="1001", chat_id="1001", text="",
+                     attachments=(Attachment("photo", "p-1", "a.jpg", 3),), language_code="zh-hans")
+    digest = Incoming(channel="test", user_id="2001", chat_id="2001", text="/digest", command="digest",
+                      language_code="zh-hans")
+    await harness.app.store("test", [("m-1", "test:1001", json.dumps(photo.to_json())),
+                                     ("m-2", "test:2001", json.dumps(digest.to_json()))])
+    states = await inbox_states(harness)
+    assert (states["m-1"], states["m-2"]) == ("new", "new")
+    await harness.app.settle()
+    assert set((await inbox_states(harness)).values()) == {"done"}
+
+    await bound_deputy(harness, "李红", "1003")
+    app = harness.app
+    app.config = replace(app.config, intake=replace(app.config.intake, max_messages_per_minute=1))
+    app.processor.config = app.config
+    minute = app.processor.monotonic() + 3600  # a minute of its own, after the binding's message
+    app.processor.monotonic = lambda: minute
+    await app.store("test", [("m-3", "test:1003", update("1003", "一"))])
+    await app.store("test", [("m-4", "test:1003", update("1003", "二"))])  # over the chat's minute
+    states = await inbox_states(harness)
+    assert (states["m-3"], states["m-4"]) == ("done", "new")
+    before = len(harness.channel.sent)
+    await app.settle()
+    assert (await inbox_states(harness))["m-4"] == "done"
+    assert messages(harness, "1003", before)[-1].startswith("您在一分钟内发送的内容已超出本平台的接收限度")
+
+
+async def test_handling_that_breaks_never_keeps_an_update_from_being_stored(harness: Harness,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the store's handling itself fail (beyond a handler, which is failed alone), the updates are stored
+    alone and left to the processor: never refused, which would have the channel send them again and again."""
+    await bound_deputy(harness, "王建国", "1001")
+
+    async def broken(tx: Any, entries: list[Entry]) -> int:
+        await tx.execute("INSERT INTO departments (name, created_at) VALUES ('半途写入', 'x')")
+        raise RuntimeError("a bug in handling at once")
+
+    monkeypatch.setattr(harness.app.processor, "handle_at_once", broken)
+    assert await harness.app.store("test", [("x-1", "test:1001", update("1001", "你好"))]) == 1
+    assert (await inbox_states(harness))["x-1"] == "new"
+    assert await harness.count("departments") == 0  # what it began was rolled back with it
+    before = len(harness.channel.sent)
+    await harness.app.settle()
+    assert (await inbox_states(harness))["x-1"] == "done"
+    assert messages(harness, "1001", before) == [NOT_UNDERSTOOD]
+
+
 # -- group commit -----------------------------------------------------------------------------
 
 
@@ -406,6 +507,7 @@ async def test_a_group_that_cannot_commit_is_done_again_one_by_one(
     for n, user_id in enumerate(users):
         await bound_deputy(harness, f"代表{n}", user_id)
     processor = harness.app.processor
+    processor.at_once = False  # the processor's own groups (updates the store handles at once do not come here)
     original = processor._commit_group
     sizes: list[int] = []
 
