@@ -60,7 +60,7 @@ class App:
         self.health = StorageHealth(self._alert_admins)  # a full disk (bot/health.py)
         self.dispatcher.health = self.processor.health = self.health
         self._store: GroupCommit[tuple[str, list[tuple[str, str, str]], timedelta], int] = GroupCommit(
-            self._store_batch)
+            self._store_batch, max_batch=self.processor.max_group)  # as many as it may handle at once
 
     @classmethod
     async def open(cls, config: Config, clock: Clock | None = None) -> App:

@@ -18,9 +18,11 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]]) -> None:
-        """`write` commits a batch in one transaction and returns one result per item, in order."""
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 0) -> None:
+        """`write` commits a batch in one transaction and returns one result per item, in order; at most `max_batch`
+        items a batch (0: all that wait)."""
         self._write = write
+        self._max_batch = max_batch
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -33,7 +35,8 @@ class GroupCommit(Generic[T, R]):
 
     async def _drain(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting, []
+            cut = self._max_batch or len(self._waiting)
+            batch, self._waiting = self._waiting[:cut], self._waiting[cut:]
             try:
                 results = await self._write([item for item, _ in batch])
             except BaseException as exc:

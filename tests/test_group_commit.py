@@ -31,6 +31,28 @@ async def test_callers_arriving_during_a_commit_share_the_next_and_each_gets_its
     assert batches == [[1], [2, 3, 4]]
 
 
+async def test_a_batch_takes_at_most_its_limit_and_the_rest_follow_in_order() -> None:
+    """The inbox's store handles what it stores in the same transaction, at most as many as a group may hold
+    (bot/app.py): a batch is cut there, the rest committed next, in the order they came."""
+    batches: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def write(batch: list[int]) -> list[int]:
+        batches.append(batch)
+        if len(batches) == 1:
+            await gate.wait()
+        return [-n for n in batch]
+
+    commit: GroupCommit[int, int] = GroupCommit(write, max_batch=2)
+    first = asyncio.create_task(commit(0))
+    await asyncio.sleep(0)
+    others = [asyncio.create_task(commit(n)) for n in (1, 2, 3, 4, 5)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(first, *others) == [0, -1, -2, -3, -4, -5]
+    assert batches == [[0], [1, 2], [3, 4], [5]]
+
+
 async def test_a_failed_commit_fails_each_of_its_callers_and_the_next_batch_still_goes() -> None:
     calls = 0
 
