@@ -122,10 +122,16 @@ class App:
 
     async def _store_and_handle(self, batch: list[tuple[str, list[tuple[str, str, str]], timedelta]],
                                 at_once: bool) -> list[int]:
-        async with self.db.transaction() as tx:
-            now = self.clock.now()
-            stored = [await inbox.store(tx, channel, items, now, window) for channel, items, window in batch]
-            handled = await self.processor.handle_at_once(tx, [e for entries in stored for e in entries]) if at_once else 0
+        try:
+            async with self.db.transaction() as tx:
+                now = self.clock.now()
+                stored = [await inbox.store(tx, channel, items, now, window) for channel, items, window in batch]
+                new = [entry for entries in stored for entry in entries]
+                handled = await self.processor.handle_at_once(tx, new) if at_once else 0
+        except BaseException:
+            self.processor.end_at_once(committed=False)
+            raise
+        self.processor.end_at_once(committed=True)
         if handled:
             self.dispatcher.wake()
         return [len(entries) for entries in stored]

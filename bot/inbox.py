@@ -19,8 +19,9 @@ channel's store, bot/app.py), before the channel confirms it: one durable commit
 store it and another to handle it. What needs more stays stored for this processor, in its chat's order: an update
 whose chat already has one waiting, one carrying files (fetched first), a command that reads first, one from a chat
 over its limit. One whose handler fails is rolled back to its savepoint, marked failed and apologised for, as the
-processor does. Should the store's transaction fail, nothing of it was kept or done, and the channel does not confirm
-it. A channel's `prepare` must therefore not wait for anything (the store holds the writer): it only reads the payload.
+processor does. Should the store's transaction fail, nothing of it was kept or done (nor counted), and the channel does
+not confirm it. A channel's `prepare` must not wait for anything (the store holds the writer); what it reads is what was
+committed, so a chat's second update in one batch is left to the processor, which prepares it once the first is in.
 
 Who sent it comes before what it carries (issue 15 item 4): a channel's `prepare` only describes an
 update; its files are fetched (`Channel.fetch`) once the sender is known to be bound, and within what
@@ -96,6 +97,7 @@ class InboxProcessor:
         self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
         self.at_once = True  # handle what needs nothing first in the store's transaction (tests of the processor: off)
+        self._tentative: list[tuple[str, tuple[float, int]]] = []  # handled at once, not yet committed: (chat, counted)
 
     def wake(self) -> None:
         self._wake.set()
@@ -191,45 +193,60 @@ class InboxProcessor:
 
     async def handle_at_once(self, tx: Tx, entries: list[Entry]) -> int:
         """Handle, in the transaction that stores them, the new `entries` that need nothing first; leave the others
-        for the processor (see the module's docstring). Returns how many were handled (or failed)."""
+        for the processor (see the module's docstring). Returns how many were handled (or failed). What it counts
+        (each chat's minute, `processed`) stands only once the caller has said the transaction committed
+        (`end_at_once`)."""
         if not entries or not self.at_once:
             return 0
         # a chat with an update waiting (stored before, or queued here) keeps its order: this one goes after it
         waiting = set(self._queues) | await inbox.waiting_chats(tx, entries[0].id)
-        handled = 0
+        handled = savepoints = 0
         for entry in entries:
-            inc = await self._ready_at_once(entry, waiting, handled)
+            inc = await self._ready_at_once(entry, waiting, savepoints)
             if inc is None:
                 waiting.add(entry.chat_key)
                 continue
+            # its chat's next update in this batch goes to the processor: a channel's `prepare` reads what is
+            # committed (WeCom: the chat's dialogue, its cards), which this one may be about to change
+            waiting.add(entry.chat_key)
+            counted = self._count(entry.chat_key, inc)
+            savepoints += 1
             await tx.execute(f"SAVEPOINT {UPDATE_SAVEPOINT}")
             try:
                 await self._handle_in(tx, entry, inc)
             except Exception as exc:
                 await tx.execute(f"ROLLBACK TO SAVEPOINT {UPDATE_SAVEPOINT}")
                 if is_disk_full(exc):  # not the update's fault: the processor handles it once there is space
-                    self._sent_by_chat[entry.chat_key].pop()  # and counts it against its chat's minute then
-                    waiting.add(entry.chat_key)
+                    self._uncount(entry.chat_key, counted)  # and counts it against its chat's minute then
                     continue
                 log.exception("inbox %s (%s) failed", entry.id, entry.channel)
                 await self._fail_in(tx, entry, inc)  # as the processor does: once, never retried in a loop
+            self._tentative.append((entry.chat_key, counted))
             handled += 1
-            self.processed += 1
-        if handled:
-            self.groups += 1
         return handled
 
-    async def _ready_at_once(self, entry: Entry, waiting: set[str], handled: int) -> Incoming | None:
+    def end_at_once(self, committed: bool) -> None:
+        """The store's transaction ended: what `handle_at_once` handled counts if it committed, else as if it had
+        never been seen (the channel sends it again, or the processor has it)."""
+        if committed and self._tentative:
+            self.processed += len(self._tentative)
+            self.groups += 1
+        elif not committed:
+            for chat_key, counted in self._tentative:
+                self._uncount(chat_key, counted)
+        self._tentative = []
+
+    async def _ready_at_once(self, entry: Entry, waiting: set[str], savepoints: int) -> Incoming | None:
         """The update, if it may be handled at once; None if the processor is to do it."""
         channel = self.channels.get(entry.channel)
-        if entry.chat_key in waiting or handled >= self.max_group or channel is None:
+        if entry.chat_key in waiting or savepoints >= self.max_group or channel is None:
             return None
         try:
             inc = await channel.prepare(entry.payload)
         except Exception:  # the processor logs it, and fails it
             return None
         if (inc is None or inc.attachments or (inc.command or "").lower() in self.routes.prepared
-                or not self._within_limit(entry.chat_key, inc)):
+                or not self._fits(entry.chat_key, inc)):
             return None
         return inc
 
@@ -256,20 +273,36 @@ class InboxProcessor:
 
     def _within_limit(self, chat_key: str, inc: Incoming) -> bool:
         """Count the update against its chat's last minute, if it fits ([intake] limits; 0: none)."""
+        if not self._fits(chat_key, inc):
+            return False
+        self._count(chat_key, inc)
+        return True
+
+    def _fits(self, chat_key: str, inc: Incoming) -> bool:
+        """Whether the update fits its chat's last minute ([intake] limits; 0: none); nothing counted."""
         limits = self.config.intake
         now = self.monotonic()
         recent = self._sent_by_chat.setdefault(chat_key, deque())
         while recent and now - recent[0][0] >= 60.0:
             recent.popleft()
         size = sum(a.size or 0 for a in inc.attachments)
-        if (limits.max_messages_per_minute and len(recent) >= limits.max_messages_per_minute) or (
-                limits.max_mb_per_minute and sum(b for _, b in recent) + size > limits.max_mb_per_minute * 2**20):
-            return False
-        recent.append((now, size))
+        return not ((limits.max_messages_per_minute and len(recent) >= limits.max_messages_per_minute) or (
+            limits.max_mb_per_minute and sum(b for _, b in recent) + size > limits.max_mb_per_minute * 2**20))
+
+    def _count(self, chat_key: str, inc: Incoming) -> tuple[float, int]:
+        """Count the update in its chat's minute; returns what was counted (`_uncount` takes it back)."""
+        now = self.monotonic()
+        counted = (now, sum(a.size or 0 for a in inc.attachments))
+        self._sent_by_chat.setdefault(chat_key, deque()).append(counted)
         if len(self._sent_by_chat) > 10_000:  # forget the chats quiet for a minute
             for key in [k for k, v in self._sent_by_chat.items() if not v or now - v[-1][0] >= 60.0]:
                 del self._sent_by_chat[key]
-        return True
+        return counted
+
+    def _uncount(self, chat_key: str, counted: tuple[float, int]) -> None:
+        recent = self._sent_by_chat.get(chat_key)
+        if recent is not None and counted in recent:
+            recent.remove(counted)
 
     async def _over_limit_answer(self, ctx: Context, entry: Entry) -> None:
         """Beyond the limit: the payload erased, and the chat asked once a minute to wait (nothing else)."""

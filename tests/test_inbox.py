@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 
 from bot.context import Context
 from bot.errors import NotFoundError
+from bot.health import StoreUnavailable
 from bot.messages import Attachment, Incoming, Reply
 from bot.model import Dialog
 from storage.db import ts
@@ -406,6 +408,52 @@ async def test_what_needs_more_first_is_left_to_the_processor(harness: Harness) 
     assert messages(harness, "1003", before)[-1].startswith("您在一分钟内发送的内容已超出本平台的接收限度")
 
 
+async def test_a_chats_second_update_in_one_batch_waits_for_the_first_to_be_committed(harness: Harness) -> None:
+    """A channel prepares an update from what is committed (WeCom: the chat's dialogue, its cards), so the second
+    update of a chat in one batch is not prepared before the first is in: it goes to the processor, in order."""
+    await deputy_writing_text(harness, "王建国", "1001")
+    await harness.app.store("test", [("t-1", "test:1001", update("1001", "一")), ("t-2", "test:1001", update("1001", "二二"))])
+    states = await inbox_states(harness)
+    assert (states["t-1"], states["t-2"]) == ("done", "new")
+    await harness.app.settle()
+    assert await dialog_text(harness, "1001") == ["一", "二二"]
+
+
+async def test_what_a_store_that_did_not_commit_handled_is_not_counted(harness: Harness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 4 with the store's handling: a commit refused by a full disk leaves the update unconfirmed (the
+    channel sends it again) and uncounted, so a chat allowed one message a minute is answered when it comes back,
+    not told to wait with its message thrown away."""
+    await bound_deputy(harness, "王建国", "1001")
+    app = harness.app
+    app.config = replace(app.config, intake=replace(app.config.intake, max_messages_per_minute=1))
+    app.processor.config = app.config
+    minute = app.processor.monotonic() + 3600
+    app.processor.monotonic = lambda: minute
+    app.health.first_wait = 0.0
+    real = app.processor.handle_at_once
+    refusals = 0
+
+    async def then_the_disk_is_full(tx: Any, entries: list[Entry]) -> int:
+        nonlocal refusals
+        handled = await real(tx, entries)
+        if refusals < 2:
+            refusals += 1
+            raise sqlite3.OperationalError("database or disk is full")  # as the COMMIT would
+        return handled
+
+    monkeypatch.setattr(app.processor, "handle_at_once", then_the_disk_is_full)
+    for _ in range(2):
+        with pytest.raises(StoreUnavailable):
+            await app.store("test", [("d-1", "test:1001", update("1001", "你好"))])
+    assert await harness.count("inbox") == await harness.count("inbox", "external_id <> 'd-1'")  # nothing kept
+    before = len(harness.channel.sent)
+    assert await app.store("test", [("d-1", "test:1001", update("1001", "你好"))]) == 1
+    assert (await inbox_states(harness))["d-1"] == "done"
+    await app.settle()
+    assert messages(harness, "1001", before) == [NOT_UNDERSTOOD]
+
+
 async def test_handling_that_breaks_never_keeps_an_update_from_being_stored(harness: Harness,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the store's handling itself fail (beyond a handler, which is failed alone), the updates are stored
@@ -432,7 +480,9 @@ async def test_handling_that_breaks_never_keeps_an_update_from_being_stored(harn
 NOT_UNDERSTOOD = "抱歉，未能理解您的消息。请在下方选择，或发送 /help 查看帮助。"
 
 
-async def test_updates_of_different_chats_ready_together_share_one_commit(harness: Harness) -> None:
+@pytest.mark.parametrize("at_once", [True, False], ids=["stored-and-handled", "processor"])
+async def test_updates_of_different_chats_ready_together_share_one_commit(harness: Harness, at_once: bool) -> None:
+    harness.app.processor.at_once = at_once
     users = ["1001", "1002", "1003"]
     for n, user_id in enumerate(users):
         await bound_deputy(harness, f"代表{n}", user_id)
@@ -445,7 +495,10 @@ async def test_updates_of_different_chats_ready_together_share_one_commit(harnes
     assert set((await inbox_states(harness)).values()) == {"done"}
 
 
-async def test_a_failing_handler_in_a_group_fails_alone(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("at_once", [True, False], ids=["stored-and-handled", "processor"])
+async def test_a_failing_handler_in_a_group_fails_alone(harness: Harness, monkeypatch: pytest.MonkeyPatch,
+                                                        at_once: bool) -> None:
+    harness.app.processor.at_once = at_once
     for n, user_id in enumerate(["1001", "1002", "1003"]):
         await bound_deputy(harness, f"代表{n}", user_id)
 
@@ -470,8 +523,10 @@ async def test_a_failing_handler_in_a_group_fails_alone(harness: Harness, monkey
     assert harness.app.processor.groups == groups + 1  # the others were committed in the group
 
 
-async def test_a_refusal_in_a_group_rolls_back_its_own_update_only(harness: Harness,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("at_once", [True, False], ids=["stored-and-handled", "processor"])
+async def test_a_refusal_in_a_group_rolls_back_its_own_update_only(harness: Harness, monkeypatch: pytest.MonkeyPatch,
+                                                                     at_once: bool) -> None:
+    harness.app.processor.at_once = at_once
     for n, user_id in enumerate(["1001", "1002", "1003"]):
         await bound_deputy(harness, f"代表{n}", user_id)
 
