@@ -41,6 +41,7 @@ from dataclasses import replace
 
 from bot import router
 from bot.channels.base import Channel
+from bot.chat_minutes import ChatMinutes, Counted
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
@@ -91,13 +92,13 @@ class InboxProcessor:
         self.processed = 0
         self.groups = 0  # transactions that handled updates (tests, benchmarks)
         self.monotonic = monotonic
-        self._sent_by_chat: dict[str, deque[tuple[float, int]]] = {}  # per chat: (when, bytes) of the last minute
+        self._minutes = ChatMinutes()  # what each chat sent in its last minute
         self._told_to_wait: dict[str, float] = {}  # per chat: when it was last asked to wait
         self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
         self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
         self.at_once = True  # handle what needs nothing first in the store's transaction (tests of the processor: off)
-        self._tentative: list[tuple[str, tuple[float, int]]] = []  # handled at once, not yet committed: (chat, counted)
+        self._tentative: list[tuple[str, Counted]] = []  # handled at once, not yet committed: (chat, counted)
 
     def wake(self) -> None:
         self._wake.set()
@@ -209,7 +210,7 @@ class InboxProcessor:
             # its chat's next update in this batch goes to the processor: a channel's `prepare` reads what is
             # committed (WeCom: the chat's dialogue, its cards), which this one may be about to change
             waiting.add(entry.chat_key)
-            counted = self._count(entry.chat_key, inc)
+            counted = self._minutes.count(entry.chat_key, inc, self.monotonic())
             savepoints += 1
             await tx.execute(f"SAVEPOINT {UPDATE_SAVEPOINT}")
             try:
@@ -217,7 +218,7 @@ class InboxProcessor:
             except Exception as exc:
                 await tx.execute(f"ROLLBACK TO SAVEPOINT {UPDATE_SAVEPOINT}")
                 if is_disk_full(exc):  # not the update's fault: the processor handles it once there is space
-                    self._uncount(entry.chat_key, counted)  # and counts it against its chat's minute then
+                    self._minutes.uncount(entry.chat_key, counted)  # and counts it against its chat's minute then
                     continue
                 log.exception("inbox %s (%s) failed", entry.id, entry.channel)
                 await self._fail_in(tx, entry, inc)  # as the processor does: once, never retried in a loop
@@ -233,7 +234,7 @@ class InboxProcessor:
             self.groups += 1
         elif not committed:
             for chat_key, counted in self._tentative:
-                self._uncount(chat_key, counted)
+                self._minutes.uncount(chat_key, counted)
         self._tentative = []
 
     async def _ready_at_once(self, entry: Entry, waiting: set[str], savepoints: int) -> Incoming | None:
@@ -246,7 +247,7 @@ class InboxProcessor:
         except Exception:  # the processor logs it, and fails it
             return None
         if (inc is None or inc.attachments or (inc.command or "").lower() in self.routes.prepared
-                or not self._fits(entry.chat_key, inc)):
+                or not self._minutes.fits(entry.chat_key, inc, self.config.intake, self.monotonic())):
             return None
         return inc
 
@@ -273,36 +274,10 @@ class InboxProcessor:
 
     def _within_limit(self, chat_key: str, inc: Incoming) -> bool:
         """Count the update against its chat's last minute, if it fits ([intake] limits; 0: none)."""
-        if not self._fits(chat_key, inc):
+        if not self._minutes.fits(chat_key, inc, self.config.intake, self.monotonic()):
             return False
-        self._count(chat_key, inc)
+        self._minutes.count(chat_key, inc, self.monotonic())
         return True
-
-    def _fits(self, chat_key: str, inc: Incoming) -> bool:
-        """Whether the update fits its chat's last minute ([intake] limits; 0: none); nothing counted."""
-        limits = self.config.intake
-        now = self.monotonic()
-        recent = self._sent_by_chat.setdefault(chat_key, deque())
-        while recent and now - recent[0][0] >= 60.0:
-            recent.popleft()
-        size = sum(a.size or 0 for a in inc.attachments)
-        return not ((limits.max_messages_per_minute and len(recent) >= limits.max_messages_per_minute) or (
-            limits.max_mb_per_minute and sum(b for _, b in recent) + size > limits.max_mb_per_minute * 2**20))
-
-    def _count(self, chat_key: str, inc: Incoming) -> tuple[float, int]:
-        """Count the update in its chat's minute; returns what was counted (`_uncount` takes it back)."""
-        now = self.monotonic()
-        counted = (now, sum(a.size or 0 for a in inc.attachments))
-        self._sent_by_chat.setdefault(chat_key, deque()).append(counted)
-        if len(self._sent_by_chat) > 10_000:  # forget the chats quiet for a minute
-            for key in [k for k, v in self._sent_by_chat.items() if not v or now - v[-1][0] >= 60.0]:
-                del self._sent_by_chat[key]
-        return counted
-
-    def _uncount(self, chat_key: str, counted: tuple[float, int]) -> None:
-        recent = self._sent_by_chat.get(chat_key)
-        if recent is not None and counted in recent:
-            recent.remove(counted)
 
     async def _over_limit_answer(self, ctx: Context, entry: Entry) -> None:
         """Beyond the limit: the payload erased, and the chat asked once a minute to wait (nothing else)."""

@@ -941,14 +941,29 @@ async def _notify(harness: Any, person: int) -> None:
     await harness.app.dispatcher.flush()
 
 
-async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(harness: Any) -> None:
-    """SPEC §2: one person may be bound on Telegram and WeCom; each notification reaches them once, on the
-    channel they used last."""
+def _recorded_wecom(harness: Any) -> Any:
+    """A recording channel named "wecom", beside the harness's own (which stands for Telegram)."""
     from tests.fakes import RecordingChannel
 
     wecom = RecordingChannel(harness.app.files)
     wecom.name = "wecom"
     harness.app.add_channel(wecom)
+    return wecom
+
+
+async def _office_and_deputy(harness: Any) -> tuple[int, int]:
+    """The office's clerk (bound as 910) and a deputy, not bound yet."""
+    office = await harness.add_staff("陈静", ["office"])
+    person = await harness.add_representative("王建国")
+    async with harness.db.transaction() as tx:
+        await people.bind_identity(tx, "test", "910", "910", office, harness.clock.now())
+    return office, person
+
+
+async def test_a_person_on_two_channels_is_notified_once_where_they_were_last(harness: Any) -> None:
+    """SPEC §2: one person may be bound on Telegram and WeCom; each notification reaches them once, on the
+    channel they used last."""
+    wecom = _recorded_wecom(harness)
     person = await harness.add_representative("王建国")
     now = harness.clock.now()
     async with harness.db.transaction() as tx:
@@ -971,15 +986,10 @@ async def test_an_account_the_office_binds_is_not_used_until_its_person_writes_f
     it adds deputies to the corp) is not the deputy's use of it. Their notices stay on the account they use until
     they write from WeCom; then they go there. (A binding by the person's own invite is a use.)"""
     from bot.messages import Incoming
-    from tests.fakes import RecordingChannel
 
-    wecom = RecordingChannel(harness.app.files)
-    wecom.name = "wecom"
-    harness.app.add_channel(wecom)
-    office = await harness.add_staff("陈静", ["office"])
-    person = await harness.add_representative("王建国")
+    wecom = _recorded_wecom(harness)
+    _office, person = await _office_and_deputy(harness)
     async with harness.db.transaction() as tx:
-        await people.bind_identity(tx, "test", "910", "910", office, harness.clock.now())
         await people.bind_identity(tx, "test", "777", "777", person, harness.clock.now())
     harness.clock.advance(minutes=1)
     assert "王建国已绑定企业微信成员wangjianguo" in (await harness.user("910").say("/wecom 王建国 wangjianguo"))[-1].text
@@ -1003,15 +1013,9 @@ async def test_an_account_the_office_bound_counts_from_its_first_use_even_when_i
     """A deputy on WeCom alone, bound by the office, writes from it: that is their last use, so a second member the
     office binds later (a new phone) does not take their notices before they write from it."""
     from bot.messages import Incoming
-    from tests.fakes import RecordingChannel
 
-    wecom = RecordingChannel(harness.app.files)
-    wecom.name = "wecom"
-    harness.app.add_channel(wecom)
-    office = await harness.add_staff("陈静", ["office"])
-    person = await harness.add_representative("王建国")
-    async with harness.db.transaction() as tx:
-        await people.bind_identity(tx, "test", "910", "910", office, harness.clock.now())
+    wecom = _recorded_wecom(harness)
+    _office, person = await _office_and_deputy(harness)
     await harness.user("910").say("/wecom 王建国 wangjianguo")
     harness.clock.advance(minutes=1)
     written = Incoming(channel="wecom", user_id="wangjianguo", chat_id="wangjianguo", text="我的")
