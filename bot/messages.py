@@ -78,8 +78,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
+    """A choice under a message. `typed`: what a person may type instead of pressing it (a matter's number, for
+    the button that opens the matter a notice names). A channel that shows choices as a numbered list shows such
+    a button as that hint, not as a number, and a typed number never presses it: a notice can arrive just as a
+    number is typed to answer the list before it, and its number then took the number (bot/channels/wecom.py)."""
+
     label: str
     data: str
+    typed: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,11 +202,16 @@ class Reply:
     request_contact: str | None = None  # the label of the share-contact control
     edit_message_id: str | None = None
 
+    def choices(self) -> list[Button]:
+        """The buttons a typed number picks, in order: all but those with a `typed` form."""
+        return [b for row in self.buttons for b in row if not b.typed]
+
     def to_json(self) -> dict[str, object]:
         return {
             "text": self.text,
             "title": self.title,
-            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "buttons": [[[b.label, b.data, b.typed] if b.typed else [b.label, b.data] for b in row]
+                        for row in self.buttons],
             "files": [[f.path, f.name, f.kind] for f in self.files],
             "request_contact": self.request_contact,
             "edit_message_id": self.edit_message_id,
@@ -214,7 +225,7 @@ class Reply:
         return cls(
             text=str(data["text"]),
             title=_opt_str(data.get("title")),
-            buttons=tuple(tuple(Button(str(b[0]), str(b[1])) for b in row) for row in buttons),
+            buttons=tuple(tuple(Button(*map(str, b[:3])) for b in row) for row in buttons),
             files=tuple(OutFile(str(f[0]), str(f[1]), f[2]) for f in files),
             request_contact=_opt_str(data.get("request_contact")),
             edit_message_id=_opt_str(data.get("edit_message_id")),

@@ -141,14 +141,16 @@ async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *
     it arrives), or tried before and waiting for its retry (a send of unknown outcome may have arrived). A
     message queued behind has not been seen, and its list is not the one a number answers. `edits=False` for a
     channel that shows no edit of an earlier message (WeCom): an edit's buttons were never shown there. The id
-    is the channel's message id once known, else `outbox-<id>`. None if none of the last `look_back` such
-    messages had buttons (or their text has been erased, storage/retention)."""
+    is the channel's message id once known, else `outbox-<id>`. A message whose every button has a typed form
+    (a notice's "Open the matter": its number is typed instead) is not a list a number answers. None if none of
+    the last `look_back` such messages had buttons (or their text has been erased, storage/retention)."""
     rows = await q.all("SELECT id, payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
                        " AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
                        " ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
     for row in rows:
         payload = json.loads(row["payload"]) if row["payload"] else {}
-        if payload.get("buttons") and (edits or payload.get("edit_message_id") is None):
+        numbered = any(len(b) < 3 for line in payload.get("buttons") or () for b in line)  # bot.messages.Button
+        if numbered and (edits or payload.get("edit_message_id") is None):
             ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [f"outbox-{row['id']}"]
             return str(ids[-1]), payload
     return None

@@ -934,20 +934,24 @@ async def _wx_clerk(clerk: _WxPerson, index: int, clerks: int, departments: list
 
 
 async def _wx_handler(handler: _WxPerson, department: str, expected: int) -> None:
-    """Post a public progress note on every matter assigned to this department. It waits for all its
-    assignments first: an assignment notice carries a numbered choice ("1. Open …"), and one arriving
-    between a prompt and the typed answer would take the number (the race of numbered text; reported)."""
-    def assigned() -> list[str]:
-        found = [NUMBER.search(m.text) for m in handler.messages if f"is assigned to {department}" in m.text]
-        return sorted({f.group(0) for f in found if f is not None})
+    """Post a public progress note on every matter assigned to this department, each as its notice arrives:
+    the next notices arrive between a prompt and the typed answer, and never take the number (their one button,
+    "Open the matter", is shown as the matter's number to send, not as a numbered choice)."""
+    done: set[str] = set()
 
-    await handler.wait("its assignments", lambda m: len(assigned()) >= expected)
-    for number in assigned():
+    def waiting() -> list[str]:
+        found = [NUMBER.search(m.text) for m in handler.messages if f"is assigned to {department}" in m.text]
+        return sorted({f.group(0) for f in found if f is not None} - done)
+
+    while len(done) < expected:
+        await handler.wait("an assignment", lambda m: bool(waiting()))
+        number = waiting()[0]
         await handler.say(f"/case {number}", f"{number} /case -> card",
                           lambda m, x=number: offers("Progress note")(m) and x in m.text)  # type: ignore[misc]
         await handler.choose("Progress note", f"{number} Progress note -> prompt", wx_says("progress note"), on=number)
         await handler.say(f"Drill note on {number}.", f"{number} note -> public?", offers("Yes, send it"))
         await handler.choose("Yes, send it", f"{number} Yes -> done", wx_says("Done."))
+        done.add(number)
 
 
 async def _wx_guard(result: WeComDrillResult, coro: Coroutine[Any, Any, T]) -> T | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,9 @@ def test_a_piped_script_submits_a_referred_case_on_the_demo_roster(tmp_path: Pat
     assert "当事人：张三，联系方式：13900001111" in out
     assert "感谢您的监督，您转交的举报已登记。\n编号：LS-" in out
     assert "── 陈静 ──\n【新事项】" in out  # the office is told, under its own name
+    # its one button opens the matter: shown as the number to type, which no bare number presses
+    notice = out.split("── 陈静 ──\n【新事项】")[1].split("──")[0]
+    assert re.search(r"\[LS-\d{4}-0001\] 查看事项", notice) and "[1]" not in notice
     assert "举报 · 已登记" in out  # /my
     assert "请向本院办公室索取您的专属邀请链接" in out  # the unbound guest
     assert (tmp_path / "data" / "liaison.db").exists()

@@ -241,6 +241,9 @@ async def test_office_is_told_of_each_new_matter(harness: Harness) -> None:
     await submit_suggestion(deputy)
     notices = [s for s in harness.channel.sent if s.chat_id == "3001" and s.op == "message"]
     assert notices[-1].text == "新事项\n新建议 LS-2026-0001，提出人：王建国代表，事由：关于乡村道路安全"
+    # its button opens the matter; where choices are numbered it is shown as the number to send instead, so that a
+    # notice arriving as a number is typed never takes the number (bot.messages.Button.typed)
+    assert notices[-1].payload["buttons"] == [[["查看事项", "case:1", "LS-2026-0001"]]]
 
 
 async def test_my_lists_own_matters_and_opens_the_public_timeline(harness: Harness) -> None:

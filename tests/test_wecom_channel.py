@@ -677,6 +677,59 @@ async def test_a_number_typed_while_the_list_is_on_its_way_presses_that_list_not
     assert await number_typed() == "act:4:progress"
 
 
+def opens(number: str, matter_id: int) -> Reply:
+    """A staff notice about one matter, as handlers/matters/notices.py words it, with its one button."""
+    return Reply(f"{number}：关于道路安全的建议", title="新事项",
+                 buttons=((Button("查看事项", f"case:{matter_id}", typed=number),),))
+
+
+async def test_a_notice_arriving_as_a_number_is_typed_does_not_take_the_number(env: Env) -> None:
+    """Seen once in the WeCom kill drill: a clerk had matter 0003's card as a numbered list and typed "1" (交办)
+    the moment a 新事项 notice about 0006 was claimed for sending; the notice's one choice, "1. 查看事项", was then
+    the latest list, the "1" opened 0006, and the assignment never happened. The notice now shows the number to
+    send instead of a choice, and a typed number answers the list before it."""
+    await bind(env, "chenjing", staff=True, presentation="text")
+    await through_the_outbox(env, "chenjing", Reply("LS-2026-0003", buttons=(
+        (Button("交办", "act:3:assign"),), (Button("退回", "act:3:return"),))))
+    await through_the_outbox(env, "chenjing", opens("LS-2026-0006", 6), sent=False)  # claimed: on its way
+    notice = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    assert notice == "新事项\nLS-2026-0006：关于道路安全的建议\n\n查看事项：发送 LS-2026-0006"
+    inc = await understood(env, env.channel, text_fields("chenjing", "1", "50001"))
+    assert inc is not None and inc.action == "act:3:assign"
+    alone = await understood(env, env.channel, text_fields("chenjing", "LS-2026-0006", "50002"))
+    assert alone is not None and alone.action is None and alone.text == "LS-2026-0006"  # opens it (handlers/menu)
+
+
+async def test_a_notice_with_other_choices_numbers_only_those(env: Env) -> None:
+    await bind(env, "wangjianguo")
+    reply = Reply("LS-2026-0006", buttons=((Button("查看事项", "case:6", typed="LS-2026-0006"),),
+                                           (Button("满意", "rate:0"),)))
+    await through_the_outbox(env, "wangjianguo", reply)
+    content = env.stub.calls("/cgi-bin/message/send")[-1]["text"]["content"]
+    assert content == "LS-2026-0006\n\n1. 满意\n查看事项：发送 LS-2026-0006\n请回复选项前的数字进行选择。"
+    inc = await understood(env, env.channel, text_fields("wangjianguo", "1", "50003"))
+    assert inc is not None and inc.action == "rate:0"
+    beyond = await understood(env, env.channel, text_fields("wangjianguo", "2", "50004"))
+    assert beyond is not None and beyond.action is None and beyond.text == "2"
+    assert env.channel.cost("wangjianguo", "message", reply.to_json()) == 1
+    assert Reply.from_json(reply.to_json()) == reply  # the typed form survives the outbox
+
+
+async def test_on_a_card_the_notice_keeps_its_button_but_a_typed_number_still_skips_it(env: Env) -> None:
+    await bind(env, "chenjing", staff=True, presentation="cards")
+    await through_the_outbox(env, "chenjing", Reply("LS-2026-0003", buttons=((Button("交办", "act:3:assign"),),)))
+    await through_the_outbox(env, "chenjing", opens("LS-2026-0006", 6))
+    card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+    assert [b["text"] for b in card["button_list"]] == ["查看事项"]
+    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
+             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b1",
+             "ResponseCode": "rcOPEN"}
+    pressed = await env.channel.prepare(json.dumps(press))
+    assert pressed is not None and pressed.action == "case:6"
+    typed = await understood(env, env.channel, text_fields("chenjing", "1", "50005"))
+    assert typed is not None and typed.action == "act:3:assign"
+
+
 async def test_a_person_who_chose_cards_gets_cards_and_long_text_goes_first(env: Env) -> None:
     await bind(env, "liuyang", presentation="cards")
     await env.channel.deliver("liuyang", "message", choice_reply(2, "很长的说明。" * 40).to_json())

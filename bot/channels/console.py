@@ -77,7 +77,10 @@ class ConsoleChannel:
         data: list[str] = []
         for row in payload.get("buttons") or []:
             cells = []
-            for label, button in row:
+            for label, button, *typed in row:  # a button with a typed form shows it, unnumbered (bot.messages.Button)
+                if typed:
+                    cells.append(f"[{typed[0]}] {label}")
+                    continue
                 data.append(button)
                 cells.append(f"[{len(data)}] {label}")
             lines.append("  ".join(cells))

@@ -36,7 +36,7 @@ from bot.domain import normalise_phone
 from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.ports import Tx
-from bot.messages import Attachment, ChannelTraits, Contact, Incoming, SendResult, TextBudget
+from bot.messages import Attachment, ChannelTraits, Contact, Incoming, Reply, SendResult, TextBudget
 from handlers.routes import MENU_COMMANDS
 from storage import dialogs, outbox
 from storage import wecom as store
@@ -192,10 +192,10 @@ class WeComChannel:
         if number is None:
             return inc
         shown = await outbox.last_buttons(q, NAME, inc.user_id, edits=False)
-        choices = [] if shown is None else [data for row in shown[1]["buttons"] for _label, data in row]
+        choices = [] if shown is None else Reply.from_json(shown[1]).choices()
         if shown is None or number > len(choices):
             return inc
-        return replace(inc, message_id=shown[0], action=choices[number - 1])
+        return replace(inc, message_id=shown[0], action=choices[number - 1].data)
 
     async def _binding_by_phone(self, user: str) -> bool:
         async with self.db.snapshot() as q:

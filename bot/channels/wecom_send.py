@@ -94,8 +94,7 @@ class WeComSender:
         reply = Reply.from_json(payload)
         buttons = [b for row in reply.buttons for b in row]
         body = "\n".join(filter(None, (reply.title, reply.text)))
-        listed = body + "\n\n" + "\n".join(f"{i}. {b.label}" for i, b in enumerate(buttons, 1)) + " " * 80 \
-            if buttons else body
+        listed = numbered(body, buttons, self._translator(None)) + " " * 80 if buttons else body
         as_text = len(split_bytes(listed)) if listed.strip() else 0
         mode = self._modes.get(chat_id)
         carded = _card_form(reply, buttons)
@@ -138,7 +137,7 @@ class WeComSender:
                 parts += [partial(self._send_text, chat_id, part) for part in split_bytes(words)]
             parts.append(partial(self._send_card, chat_id, on_card, shown, _, short))
         else:
-            text = numbered(body, [b.label for b in buttons], _) if buttons else body  # a phone is typed (its
+            text = numbered(body, buttons, _) if buttons else body  # a phone is typed (its
             # request_contact control does not exist here: the core asks for it in words, ChannelTraits.contact_button)
             # a file alone: no empty text (44004)
             parts += [partial(self._send_text, chat_id, part) for part in (split_bytes(text) if text.strip() else [])]
@@ -357,6 +356,8 @@ def _card_form(reply: Reply, buttons: list[Button]) -> tuple[Reply, list[Button]
         return None
     if all(0 < len(b.label) <= BUTTON_TEXT_CHARS for b in buttons):
         return reply, buttons
+    if any(b.typed for b in buttons):  # its number is what a typed number picks: never a button with a typed form
+        return None
     listed = "\n".join(f"{index}. {b.label}" for index, b in enumerate(buttons, 1))
     text = f"{reply.text}\n\n{listed}" if reply.text.strip() else listed
     return replace(reply, text=text), [replace(b, label=str(index)) for index, b in enumerate(buttons, 1)]

@@ -11,11 +11,11 @@ command may be typed as "/submit" or as its words ("提交", "我的事项"), an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.i18n import SUPPORTED, N_, Translator
-from bot.messages import TYPED_WORDS
+from bot.messages import TYPED_WORDS, Button
 from handlers.routes import MENU_COMMANDS
 
 MAX_TEXT_BYTES = 2048  # 90236: text.content, bytes of UTF-8
@@ -78,11 +78,15 @@ def _pieces(text: str, limit: int) -> Iterator[str]:
                 yield "".join(chunk)
 
 
-def numbered(text: str, labels: list[str], _: Translator) -> str:
-    """The text with its choices as a numbered list, to be answered by typing a number."""
+def numbered(text: str, buttons: Sequence[Button], _: Translator) -> str:
+    """The text with its choices as a numbered list, to be answered by typing a number; a button with a typed
+    form (a matter's number) is shown as what to send instead, unnumbered (bot.messages.Button)."""
     lines = [text, ""] if text else []
-    lines += [f"{index}. {label}" for index, label in enumerate(labels, 1)]
-    lines.append(_("Reply with the number of your choice."))
+    choices = [b for b in buttons if not b.typed]
+    lines += [f"{index}. {b.label}" for index, b in enumerate(choices, 1)]
+    lines += [_("{label}: send {typed}", label=b.label, typed=b.typed) for b in buttons if b.typed]
+    if choices:
+        lines.append(_("Reply with the number of your choice."))
     return "\n".join(lines)
 
 

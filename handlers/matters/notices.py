@@ -52,8 +52,9 @@ async def to_staff(ctx: Context, person_id: int, matter: Matter, make: Callable[
 
 def open_button(_: Translator, matter: Matter) -> tuple[tuple[Button, ...], ...]:
     """The button under a notice about one matter (the notice names its number): short enough for a WeCom card's
-    button (10 characters, 90236), where "查看 LS-2026-0001" was too long and turned the card into a numbered list."""
-    return ((Button(_("Open the matter"), callbacks.encode("case", matter.id)),),)
+    button (10 characters, 90236), where "查看 LS-2026-0001" was too long and turned the card into a numbered list.
+    Where choices are numbered, it is shown as the number to send instead (the number alone opens it, handlers/menu)."""
+    return ((Button(_("Open the matter"), callbacks.encode("case", matter.id), typed=matter.number),),)
 
 
 # -- to the representative -------------------------------------------------------------
