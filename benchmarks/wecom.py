@@ -11,7 +11,9 @@ intake     N bound representatives each go through the whole intake dialogue at 
            same members: a bare aiohttp callback echo (a child process too) that checks the signature,
            decrypts, sends the text back with message/send and answers the callback. Reported: answers
            a second, p50/p99 from the callback's post to the answer's arrival, at 0 and 100 ms of
-           simulated API round trip. Target (issue 14): bot ≥ 0.5 × echo.
+           simulated API round trip. Target (issue 14): bot ≥ 0.5 × echo. `--side pipeline` (not run
+           by default) is the capacity bot with its handlers replaced by one short answer an update: what
+           storing, answering, sending and marking cost without the regulation's work.
 
 broadcast  (a) a briefing to M members (default 2 000) through the real /brief dialogue, the bot at the
            configured pace (wecom.global_rate 30/s, as the test environment sets it): how long, the rate, none
@@ -50,10 +52,12 @@ from tests.wecom_env import free_port, wecom_config, write_config_file  # noqa: 
 
 RELAXED_GLOBAL_RATE = 100_000.0
 STEPS = 7
-SIDES = ("echo", "bot", "capacity")
+SIDES = ("echo", "bot", "capacity", "pipeline")
 LABELS = {"echo": "bare aiohttp callback echo",
           "bot": "liaison bot as shipped (0.5 s between two messages to a member)",
-          "capacity": "liaison bot, no fixed gap per member (capacity)"}
+          "capacity": "liaison bot, no fixed gap per member (capacity)",
+          "pipeline": "the capacity bot with every update answered '已收到' and nothing else (its pipeline alone)"}
+PIPELINE_ANSWER = "已收到"
 DIALOGUE = ["/submit", "1", "关于村道路灯维修的建议", "村东头的道路没有路灯，晚上出行不便，建议尽快安装。", "1", "1", "1"]
 
 
@@ -69,7 +73,7 @@ def utf8_json(body: dict[str, Any]) -> bytes:
 
 
 def bot_child(config_path: Path, log_path: Path, secret: str, global_rate: float | None,
-              member_gap: float | None = None) -> Child:
+              member_gap: float | None = None, pipeline: bool = False) -> Child:
     argv = [sys.executable, str(Path(__file__).resolve()), "child-bot", str(config_path)]
     if global_rate is not None:
         argv += ["--global-rate", str(global_rate)]
@@ -78,6 +82,8 @@ def bot_child(config_path: Path, log_path: Path, secret: str, global_rate: float
         env["BENCH_PROFILE"] = os.environ["BENCH_PROFILE"]
     if member_gap is not None:
         env["BENCH_MEMBER_GAP"] = str(member_gap)
+    if pipeline:
+        env["BENCH_PIPELINE"] = "1"
     return Child(argv, log_path, env)
 
 
@@ -107,6 +113,15 @@ def _run_bot(config_path: Path, global_rate: float | None) -> int:
             self.pacing = replace(self.pacing, per_chat_interval=gap)
 
         wecom.WeComChannel.__init__ = patched  # type: ignore[method-assign]
+    if os.environ.get("BENCH_PIPELINE"):  # the pipeline alone: each update stored, answered once, sent, marked
+        from bot import router
+        from bot.context import Context
+        from bot.messages import Reply
+
+        async def answer_only(ctx: Context, routes: Any, **_kwargs: Any) -> None:
+            await ctx.reply(Reply(PIPELINE_ANSWER))
+
+        router.dispatch = answer_only  # type: ignore[assignment]
     setup_logging()  # as `python -m bot run` does
     profile = os.environ.get("BENCH_PROFILE")  # a path: write the bot's cProfile statistics there
     if profile:
@@ -291,9 +306,9 @@ async def intake_run(side: str, latency_ms: int, users: int, max_seconds: float,
             fake.member("office0", "办公室")
             config = wecom_config(workdir, fake, port=port)
             await seed(config, [m.userid for m in members], ["office0"])
-            gap = 0.0 if side == "capacity" else None
+            gap = 0.0 if side in ("capacity", "pipeline") else None
             child = bot_child(write_config_file(config, workdir / "config.toml"), workdir / "bot.log",
-                              fake.corp_secret, RELAXED_GLOBAL_RATE, gap)
+                              fake.corp_secret, RELAXED_GLOBAL_RATE, gap, pipeline=side == "pipeline")
         else:
             child = echo_child(fake, port, workdir / "echo.log")
         child.start()
@@ -316,7 +331,7 @@ async def intake_run(side: str, latency_ms: int, users: int, max_seconds: float,
         finally:
             code = await child.stop()
         if side != "echo":
-            run.check = _check_intake(workdir / "bot.db", members, fake, run.capped)
+            run.check = _check_intake(workdir / "bot.db", members, fake, run.capped, pipeline=side == "pipeline")
         else:
             run.check = "ok" if not run.capped and not fake.errors else f"FAILED: API errors {fake.errors[:3]}"
         if code != 0:
@@ -324,15 +339,16 @@ async def intake_run(side: str, latency_ms: int, users: int, max_seconds: float,
     return run
 
 
-def _check_intake(database: Path, members: list[FakeMember], fake: FakeWeCom, capped: bool) -> str:
+def _check_intake(database: Path, members: list[FakeMember], fake: FakeWeCom, capped: bool,
+                  pipeline: bool = False) -> str:
     with sqlite3.connect(database) as conn:
         matters = conn.execute("SELECT COUNT(*), COUNT(DISTINCT representative_id) FROM matters").fetchone()
         undone = conn.execute("SELECT COUNT(*) FROM inbox WHERE state != 'done'").fetchone()[0]
     if capped:
         return f"cut at the time limit: {matters[0]} matters"
-    receipts = sum("已登记" in m.received[-1].text for m in members if m.received)
+    receipts = sum((PIPELINE_ANSWER if pipeline else "已登记") in m.received[-1].text for m in members if m.received)
     problems = []
-    if tuple(matters) != (len(members), len(members)):
+    if tuple(matters) != ((0, 0) if pipeline else (len(members), len(members))):
         problems.append(f"matters {tuple(matters)}")
     if undone:
         problems.append(f"{undone} callbacks not done")
@@ -381,7 +397,7 @@ async def intake(args: argparse.Namespace) -> int:
     print()
     for latency in args.latency if "echo" in args.sides else []:
         echo = rates[(latency, "echo")]
-        for side in [s for s in ("bot", "capacity") if s in args.sides]:
+        for side in [s for s in ("bot", "capacity", "pipeline") if s in args.sides]:
             paired = median([b.rate / e.rate for e, b in zip(results[(latency, "echo")], results[(latency, side)],
                                                             strict=True) if e.rate])
             ratio = rates[(latency, side)] / echo if echo else float("nan")
@@ -534,7 +550,7 @@ def main() -> int:
     p_intake.add_argument("--max-seconds", type=float, default=60.0)
     p_intake.add_argument("--quick", action="store_true", help="50 members, 1 run, 0 ms only")
     p_intake.add_argument("--side", dest="sides", action="append", choices=SIDES,
-                          help="only these sides (default: all three; the ratios need echo)")
+                          help="only these sides (default: echo, bot and capacity; the ratios need echo)")
     p_broadcast = sub.add_parser("broadcast")
     p_broadcast.add_argument("--members", type=int, default=2000)
     p_broadcast.add_argument("--burst", type=int, default=60)
@@ -559,7 +575,7 @@ def main() -> int:
             args.users, args.runs = min(args.users, 50), 1
             args.latency = args.latency or [0]
         args.latency = args.latency or [0, 100]
-        args.sides = [side for side in SIDES if side in (args.sides or SIDES)]
+        args.sides = [side for side in SIDES if side in (args.sides or SIDES[:3])]
         return asyncio.run(intake(args))
     if args.quick:
         args.members, args.burst = min(args.members, 300), min(args.burst, 35)
