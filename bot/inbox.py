@@ -203,7 +203,7 @@ class InboxProcessor:
         waiting = set(self._queues) | await inbox.waiting_chats(tx, entries[0].id)
         handled = savepoints = 0
         for entry in entries:
-            inc = await self._ready_at_once(entry, waiting, savepoints)
+            inc = await self._ready_at_once(tx, entry, waiting, savepoints)
             if inc is None:
                 waiting.add(entry.chat_key)
                 continue
@@ -237,7 +237,7 @@ class InboxProcessor:
                 self._minutes.uncount(chat_key, counted)
         self._tentative = []
 
-    async def _ready_at_once(self, entry: Entry, waiting: set[str], savepoints: int) -> Incoming | None:
+    async def _ready_at_once(self, tx: Tx, entry: Entry, waiting: set[str], savepoints: int) -> Incoming | None:
         """The update, if it may be handled at once; None if the processor is to do it."""
         channel = self.channels.get(entry.channel)
         if entry.chat_key in waiting or savepoints >= self.max_group or channel is None:
@@ -246,10 +246,13 @@ class InboxProcessor:
             inc = await channel.prepare(entry.payload)
         except Exception:  # the processor logs it, and fails it
             return None
-        if (inc is None or inc.attachments or (inc.command or "").lower() in self.routes.prepared
-                or not self._minutes.fits(entry.chat_key, inc, self.config.intake, self.monotonic())):
+        if inc is None or inc.attachments or not self._minutes.fits(entry.chat_key, inc, self.config.intake,
+                                                                     self.monotonic()):
             return None
-        return inc
+        settle = getattr(channel, "settle", None)
+        if inc.typed_number is not None and callable(settle):
+            inc = await settle(tx, inc)  # the choice a typed number makes, read in this transaction, as `_handle_in` would
+        return None if router.prepared_key(inc) in self.routes.prepared else inc
 
     async def _admit(self, channel: Channel, entry: Entry, inc: Incoming, within: bool) -> Incoming:
         """Whether the sender may send this (bound; `within` their chat's minute), and only then its files."""
@@ -294,11 +297,15 @@ class InboxProcessor:
         await ctx.reply(Reply(text))
 
     async def _read_first(self, inc: Incoming) -> object | None:
-        """A command that reads much (`routes.prepared`: a year's register ledger) reads it here, on a read-only
-        connection of its own, before the update's transaction: the writer, which every other chat waits for,
-        is then held only for what the command writes. Its handler checks again who may do it; whatever
-        stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
-        name = (inc.command or "").lower()
+        """A command or a button that reads much (`routes.prepared`: a year's register ledger, the half-year
+        report) reads it here, on a read-only connection of its own, before the update's transaction: the writer,
+        which every other chat waits for, is then held only for what it writes. Its handler checks again who may
+        do it; whatever stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
+        settle = getattr(self.channels.get(inc.channel), "settle", None)
+        if inc.typed_number is not None and callable(settle):  # which choice it makes: read again in its transaction
+            async with self.db.snapshot() as q:
+                inc = await settle(q, inc)
+        name = router.prepared_key(inc)
         prepare = self.routes.prepared.get(name)
         if prepare is None:
             return None
@@ -317,7 +324,8 @@ class InboxProcessor:
                            self.config.terms)
             ctx = Context(q, inc, self.clock.now(), self.config, person, _, channels=frozenset(self.channels),
                           records=RECORDS)
-            if name not in self.routes.dialog_commands and await dialogs.load(q, ctx.actor) is not None:
+            if (inc.command is not None and name not in self.routes.dialog_commands
+                    and await dialogs.load(q, ctx.actor) is not None):  # a button works in a dialogue; a command not
                 return None
             try:
                 return await prepare(ctx)

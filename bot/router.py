@@ -57,7 +57,8 @@ class Routes:
     open_commands: frozenset[str] = frozenset()  # usable before binding
     open_buttons: frozenset[str] = frozenset()
     dialog_commands: frozenset[str] = frozenset()  # usable in the middle of a dialogue
-    prepared: dict[str, Preparer] = field(default_factory=dict)  # commands that read much: read first
+    # commands, and buttons by "namespace:first part" (report:draw), that read much: read first (`prepared_key`)
+    prepared: dict[str, Preparer] = field(default_factory=dict)
     unbound: Handler | None = None
     not_understood: Handler | None = None
 
@@ -147,6 +148,16 @@ async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
 async def _unbound(ctx: Context, routes: Routes) -> None:
     if routes.unbound is not None:
         await routes.unbound(ctx)
+
+
+def prepared_key(inc: Incoming) -> str:
+    """What names an update's long read in `Routes.prepared`: its command, or its button's namespace and first
+    part ("report:draw" of "report:draw:2026H2"); "" for anything else."""
+    if inc.command is not None:
+        return inc.command.lower()
+    if inc.action is not None:
+        return ":".join(inc.action.split(":")[:2])
+    return ""
 
 
 def clean(inc: Incoming) -> Incoming:

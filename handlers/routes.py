@@ -59,7 +59,8 @@ def build() -> Routes:
                                                                 attendance.ATTEND, supervisors.APPOINT,
                                                                 supervisor_views.VIEW, npc_register.REGISTER)},
         # what reads much at a large unit: read before the transaction, off the event loop (bot/inbox.py)
-        prepared={"ledger": ledger.prepare, "digest": digest.read_first, "report": halfyear.read_first},
+        prepared={"ledger": ledger.prepare, "digest": digest.read_first, "report": halfyear.read_first,
+                  "report:draw": halfyear.read_first},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view", "channel"}),  # /my only reads: the dialogue stays open
         unbound=common.unbound,

@@ -700,6 +700,36 @@ async def test_a_notice_arriving_as_a_number_is_typed_does_not_take_the_number(e
     assert alone is not None and alone.action is None and alone.text == "LS-2026-0006"  # opens it (handlers/menu)
 
 
+async def test_a_typed_number_that_draws_the_report_draws_it_before_its_transaction(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On WeCom in numbered text, 生成报告 is typed as a number: which choice it is, is read in the store's
+    transaction, and the report's figures and files are then drawn before the press's own transaction, as for a
+    pressed button (tests/test_read_first.py), not in the store's, which every callback of the moment shares."""
+    from handlers.reports import figures
+
+    await bind(env, "chenjing", staff=True, presentation="text")
+    await through_the_outbox(env, "chenjing", Reply("请生成并报送半年报告。", buttons=(
+        (Button("生成报告", "report:draw:2026H2"), Button("已报送", "report:sent:2026H2")),)))
+    read: list[bool] = []
+    real = figures.half_year
+
+    async def watched(q: Any, *args: Any) -> Any:
+        async with env.app.db.transaction() as tx:  # the writer is free: not inside a transaction
+            await tx.execute("UPDATE matters SET subject = subject WHERE id = 0")
+        read.append(True)
+        return await real(q, *args)
+
+    monkeypatch.setattr(figures, "half_year", watched)
+    item = inbox_item(text_fields("chenjing", "1", "70001"))
+    assert item is not None
+    await asyncio.wait_for(env.app.store("wecom", [item]), timeout=5)
+    assert read == []  # not in the store's transaction
+    await asyncio.wait_for(env.app.settle(), timeout=30)
+    assert read == [True]
+    kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")[1:]]
+    assert kinds.count("file") == 2, kinds
+
+
 async def test_a_notice_with_other_choices_numbers_only_those(env: Env) -> None:
     await bind(env, "wangjianguo")
     reply = Reply("LS-2026-0006", buttons=((Button("查看事项", "case:6", typed="LS-2026-0006"),),

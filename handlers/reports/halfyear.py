@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date
 
 from bot import callbacks
@@ -22,6 +23,7 @@ from handlers.reports import report_text
 from bot.context import Context
 from bot.errors import PermissionDeniedError, StaleActionError, UserError
 from bot.clock import StoppedClock
+from bot.config import ReportConfig
 from bot.files import FileStore
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply
@@ -120,12 +122,52 @@ def _period(ctx: Context, text: str) -> HalfYear:
     return period
 
 
-async def read_first(ctx: Context) -> HalfYearFigures:
-    """/report's figures, read before the command's transaction on a connection of its own (bot/inbox.py): at a
-    province's scale they take seconds, and neither the writer nor the event loop is held meanwhile."""
+@dataclass(frozen=True)
+class Drawn:
+    """The report read and written before its transaction (`read_first`): its figures, and its two files."""
+
+    figures: HalfYearFigures
+    docx: bytes
+    xlsx: bytes
+
+
+async def read_first(ctx: Context) -> Drawn:
+    """/report's, or 生成报告's (report:draw:PERIOD), figures and files, read and written before the update's
+    transaction on a connection of its own (bot/inbox.py): at a province's scale the figures take seconds and the
+    files a second more, and neither the writer, which every chat's update waits for (a WeCom callback is sent
+    again after 5 s), nor the event loop is held meanwhile. `draw` uses them if they are still today's."""
     _allowed(ctx)
-    period = _period(ctx, ctx.inc.args)
-    return await _figures(ctx, period)
+    if ctx.inc.command is not None:
+        period = _period(ctx, ctx.inc.args)
+    else:
+        period = _period(ctx, _pressed(ctx.inc.action or "").code)
+    papers = await _papers(ctx)
+    figures = await _figures(ctx, period)
+    return Drawn(figures, *await _files(ctx, figures, papers))
+
+
+def _pressed(data: str) -> HalfYear:
+    """The period of a report:draw button; a stale button's data is refused as such."""
+    parts = data.split(":")[1:]
+    if len(parts) != 2 or parts[0] not in ("draw", "sent"):
+        raise StaleActionError("This button is no longer valid.")
+    try:
+        return HalfYear.parse(parts[1])
+    except PeriodError:
+        raise StaleActionError("This button is no longer valid.") from None
+
+
+async def _papers(ctx: Context) -> tuple[ReportConfig, str]:
+    """What the unit's papers carry (its own settings, else the configuration's), and the regulation they cite."""
+    return report_text.unit_papers(ctx.config.report, ctx.config.terms.regulation,
+                                   await units.get(ctx.tx, ctx.scope.unit))
+
+
+async def _files(ctx: Context, figures: HalfYearFigures, papers: tuple[ReportConfig, str]) -> tuple[bytes, bytes]:
+    """The report as .docx and .xlsx on the unit's papers; rendered on a thread (a second of CPU), no query."""
+    paper, regulation = papers
+    report = report_text.half_year_report(figures, ctx.now, ctx.config.unit.tz, paper, regulation=regulation)
+    return await asyncio.to_thread(report_text.half_year_files, report)
 
 
 async def _figures(ctx: Context, period: HalfYear) -> HalfYearFigures:
@@ -148,12 +190,7 @@ async def command(ctx: Context) -> None:
 
 async def on_button(ctx: Context, parts: list[str]) -> None:
     """report:draw:2026H2 and report:sent:2026H2 (from a reminder or a drawn report)."""
-    if len(parts) != 2 or parts[0] not in ("draw", "sent"):
-        raise StaleActionError("This button is no longer valid.")
-    try:
-        period = HalfYear.parse(parts[1])
-    except PeriodError:
-        raise StaleActionError("This button is no longer valid.") from None
+    period = _pressed(":".join(["report", *parts]))
     await ctx.answer()
     if parts[0] == "sent":
         return await mark_sent(ctx, period)
@@ -164,15 +201,13 @@ async def on_button(ctx: Context, parts: list[str]) -> None:
 async def draw(ctx: Context, period: HalfYear) -> None:
     _, person = ctx._, ctx.person
     assert person is not None
-    tz = ctx.config.unit.tz
-    figures = ctx.prepared  # read first for the command (`read_first`), if it was: the same period, today
-    if not (isinstance(figures, HalfYearFigures) and figures.period == period
-            and figures.as_of == min(period.last, ctx.today)):
+    drawn = ctx.prepared  # read and written first (`read_first`), if it was: the same period, as of today
+    if isinstance(drawn, Drawn) and drawn.figures.period == period and drawn.figures.as_of == min(period.last,
+                                                                                                  ctx.today):
+        figures, docx, xlsx = drawn.figures, drawn.docx, drawn.xlsx
+    else:
         figures = await _figures(ctx, period)
-    papers, regulation = report_text.unit_papers(ctx.config.report, ctx.config.terms.regulation,
-                                                 await units.get(ctx.tx, ctx.scope.unit))
-    report = report_text.half_year_report(figures, ctx.now, tz, papers, regulation=regulation)
-    docx, xlsx = await asyncio.to_thread(report_text.half_year_files, report)  # a second of CPU: not on the loop
+        docx, xlsx = await _files(ctx, figures, await _papers(ctx))
     store = FileStore(ctx.config.storage.files_dir, StoppedClock(ctx.now))
     name = report_text.file_name(period)  # a name its reader would give it, never the period's code
     files = (OutFile(store.put(docx)[1], f"{name}.docx"), OutFile(store.put(xlsx)[1], f"{name}.xlsx"))
