@@ -123,3 +123,26 @@ async def test_a_stale_or_forbidden_report_button_draws_nothing_first(harness: H
     assert [s.payload.get("text") for s in stale if s.op == "answer"] == ["此选项已失效。"]
     after = await harness.dump("matters", "audit_log", "reminders")
     assert after["matters"] == before["matters"] and after["reminders"] == before["reminders"]
+
+
+async def test_the_digests_chart_is_drawn_before_the_commands_transaction(harness: Harness,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chart is most of a second of CPU: drawn with the figures, before /digest's transaction."""
+    clerk_id = await harness.add_staff("陈静", ["office"])
+    clerk = harness.user("3001")
+    await clerk.say(f"/start {await harness.invite(clerk_id)}")
+    drawn: list[bool] = []
+    real = digest.prepare
+
+    async def watched(*args: Any) -> Any:
+        async def write() -> None:
+            async with harness.db.transaction() as tx:
+                await tx.execute("UPDATE matters SET subject = subject WHERE id = 0")
+        await asyncio.wait_for(write(), timeout=5)  # the writer is free: another chat's update commits meanwhile
+        drawn.append(True)
+        return await real(*args)
+
+    monkeypatch.setattr(digest, "prepare", watched)
+    sent = await clerk.say("/digest")
+    assert drawn == [True]  # once, before the transaction; not again in it
+    assert any("联络工作周报" in s.text for s in sent if s.op == "message")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -73,12 +74,22 @@ def _make(figures: Digest, ready: dict[str, tuple[OutFile, ...]]) -> Callable[[T
 # -- on demand -----------------------------------------------------------------------------
 
 
-async def read_first(ctx: Context) -> Digest:
-    """/digest's figures, read before the command's transaction on a connection of its own (bot/inbox.py): at a
-    province's scale they take a second, and neither the writer nor the event loop is held meanwhile."""
+@dataclass(frozen=True)
+class Drawn:
+    """/digest read and drawn before its transaction (`read_first`): the figures, and the files in its language."""
+
+    figures: Digest
+    files: tuple[OutFile, ...]
+
+
+async def read_first(ctx: Context) -> Drawn:
+    """/digest's figures and its chart, read and drawn before the command's transaction on a connection of its own
+    (bot/inbox.py): at a province's scale the figures take a second and the chart most of one, and neither the
+    writer, which every chat's update waits for, nor the event loop is held meanwhile."""
     _allowed(ctx)
     today = ctx.today
-    return await compute(ctx.tx, await _roll_up(ctx), ctx.config, on_demand(today), today)
+    figures = await compute(ctx.tx, await _roll_up(ctx), ctx.config, on_demand(today), today)
+    return Drawn(figures, (await prepare(ctx.config, figures, [ctx._.locale], ctx.now))[ctx._.locale])
 
 
 async def _roll_up(ctx: Context) -> UnitScope:
@@ -95,11 +106,13 @@ async def command(ctx: Context) -> None:
     """/digest: the weekly figures now, for leaders and the liaison office (those read first, if they were)."""
     _allowed(ctx)
     today = ctx.today
-    figures = ctx.prepared
-    if not (isinstance(figures, Digest) and figures.period == on_demand(today)):
+    drawn = ctx.prepared
+    if isinstance(drawn, Drawn) and drawn.figures.period == on_demand(today):
+        figures, files = drawn.figures, drawn.files
+    else:
         figures = await compute(ctx.tx, await _roll_up(ctx), ctx.config, on_demand(today), today)
-    ready = await prepare(ctx.config, figures, [ctx._.locale], ctx.now)
-    await ctx.reply(reply(ctx._, figures, ready[ctx._.locale]))
+        files = (await prepare(ctx.config, figures, [ctx._.locale], ctx.now))[ctx._.locale]
+    await ctx.reply(reply(ctx._, figures, files))
 
 
 # -- what goes with it: the chart and the full list ---------------------------------------------
