@@ -158,6 +158,13 @@ def text_fields(user: str, content: str, msg_id: str, when: int = 1795000000) ->
             "Content": content, "MsgId": msg_id, "AgentID": "1000002"}
 
 
+def card_press(env: Env, task_id: str, key: str, code: str = "rcPRESS", user: str = "chenjing") -> dict[str, str]:
+    """The fields of a member's press of button `key` on card `task_id`, now (a template_card_event)."""
+    return {"ToUserName": CORP, "FromUserName": user, "MsgType": "event", "Event": "template_card_event",
+            "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": task_id, "EventKey": key,
+            "ResponseCode": code, "AgentID": "1000002"}
+
+
 async def bind(env: Env, userid: str, *, staff: bool = False, presentation: str | None = None) -> int:
     now = env.clock.now()
     async with env.app.db.transaction() as tx:
@@ -484,9 +491,7 @@ async def test_staff_get_a_button_card_and_a_press_becomes_the_buttons_data(env:
     card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
     assert card["card_type"] == "button_interaction" and len(card["task_id"]) <= 128
     assert [(b["key"], b["text"]) for b in card["button_list"]] == [("b1", "满意"), ("b2", "基本满意"), ("b3", "不满意")]
-    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
-             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b2",
-             "ResponseCode": "rcPRESS"}
+    press = card_press(env, card["task_id"], "b2", "rcPRESS")
     inc = await env.channel.prepare(json.dumps(press))
     assert inc is not None and inc.action == "rate:1" and inc.callback_id
     await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
@@ -502,9 +507,7 @@ async def test_a_response_code_is_passed_back_whole_whatever_it_holds(env: Env) 
     await bind(env, "chenjing", staff=True)
     await env.channel.deliver("chenjing", "message", choice_reply(3).to_json())
     card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
-    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
-             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b3",
-             "ResponseCode": "rc:a:b+/=="}
+    press = card_press(env, card["task_id"], "b3", "rc:a:b+/==")
     inc = await env.channel.prepare(json.dumps(press))
     assert inc is not None and inc.action == "rate:2"
     await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
@@ -594,9 +597,7 @@ async def test_choices_with_labels_too_long_for_a_button_go_on_a_card_by_number(
     card = sent[0]["template_card"]
     assert card["sub_title_text"] == "待交办的事项：\n\n1. LS-2026-0001\n2. LS-2026-0002"
     assert [(b["key"], b["text"]) for b in card["button_list"]] == [("b1", "1"), ("b2", "2")]
-    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
-             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b2",
-             "ResponseCode": "rcPRESS"}
+    press = card_press(env, card["task_id"], "b2", "rcPRESS")
     inc = await env.channel.prepare(json.dumps(press))
     assert inc is not None and inc.action == "case:2"
     await env.channel.deliver("chenjing", "answer", {"callback_id": inc.callback_id, "text": "", "alert": False})
@@ -730,6 +731,24 @@ async def test_a_typed_number_that_draws_the_report_draws_it_before_its_transact
     assert kinds.count("file") == 2, kinds
 
 
+async def test_a_number_typed_after_a_card_was_pressed_does_not_press_it_again(env: Env) -> None:
+    """A pressed card shows the choice alone (its buttons replaced, 94888): a number typed afterwards, with no
+    newer list, is text, not that card's choice again (seen walking the fake: a "1" set the presentation the
+    member had just chosen away from). A card not pressed yet still takes a typed number."""
+    await bind(env, "chenjing", staff=True, presentation="cards")
+    await through_the_outbox(env, "chenjing", Reply("显示方式", buttons=((Button("按钮卡片", "view:cards"),),
+                                                                        (Button("编号文字", "view:text"),))))
+    card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+    before = await understood(env, env.channel, text_fields("chenjing", "1", "71001"))
+    assert before is not None and before.action == "view:cards"
+    press = card_press(env, card["task_id"], "b2", "rcVIEW")
+    pressed = await env.channel.prepare(json.dumps(press))
+    assert pressed is not None and pressed.action == "view:text"
+    await env.channel.deliver("chenjing", "answer", {"callback_id": pressed.callback_id, "text": "", "alert": False})
+    after = await understood(env, env.channel, text_fields("chenjing", "1", "71002"))
+    assert after is not None and after.action is None and after.text == "1"
+
+
 async def test_a_notice_with_other_choices_numbers_only_those(env: Env) -> None:
     await bind(env, "wangjianguo")
     reply = Reply("LS-2026-0006", buttons=((Button("查看事项", "case:6", typed="LS-2026-0006"),),
@@ -751,9 +770,7 @@ async def test_on_a_card_the_notice_keeps_its_button_but_a_typed_number_still_sk
     await through_the_outbox(env, "chenjing", opens("LS-2026-0006", 6))
     card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
     assert [b["text"] for b in card["button_list"]] == ["查看事项"]
-    press = {"FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
-             "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b1",
-             "ResponseCode": "rcOPEN"}
+    press = card_press(env, card["task_id"], "b1", "rcOPEN")
     pressed = await env.channel.prepare(json.dumps(press))
     assert pressed is not None and pressed.action == "case:6"
     typed = await understood(env, env.channel, text_fields("chenjing", "1", "50005"))
@@ -1663,9 +1680,7 @@ async def test_the_cost_of_an_item_is_the_messages_it_becomes(env: Env) -> None:
 
 
 def _menu_card_press(env: Env, card: dict[str, Any]) -> dict[str, str]:
-    return {"ToUserName": "x", "FromUserName": "chenjing", "MsgType": "event", "Event": "template_card_event",
-            "CreateTime": str(int(env.clock.now().timestamp())), "TaskId": card["task_id"], "EventKey": "b1",
-            "ResponseCode": "rcPRESS", "AgentID": "1000002"}
+    return card_press(env, card["task_id"], "b1")
 
 
 async def _menu_card(env: Env) -> dict[str, Any]:

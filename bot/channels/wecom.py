@@ -29,7 +29,7 @@ from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, T
 from bot.channels.wecom_api import WeComAPI, WeComError
 from bot.channels.wecom_callback import CallbackServer
 from bot.channels.wecom_crypto import WeComCrypto
-from bot.channels.wecom_send import WeComSender
+from bot.channels.wecom_send import TASK_PREFIX, WeComSender
 from bot.channels.wecom_text import EXTRA_COMMANDS, MAX_TEXT_BYTES, choice_number, parse_command
 from bot.config import WECOM_SECRET_ENV
 from bot.domain import normalise_phone
@@ -187,13 +187,16 @@ class WeComChannel:
 
     async def settle(self, q: Tx, inc: Incoming) -> Incoming:
         """A typed number presses the choice of that number in the list the member has before them (cards keep
-        one too); a number beyond the list stays text."""
+        one too); a number beyond the list, or on a card already pressed (it shows the choice alone), stays text."""
         number, inc = inc.typed_number, replace(inc, typed_number=None)
         if number is None:
             return inc
         shown = await outbox.last_buttons(q, NAME, inc.user_id, edits=False)
         choices = [] if shown is None else Reply.from_json(shown[1]).choices()
         if shown is None or number > len(choices):
+            return inc
+        card = await store.card(q, shown[0]) if shown[0].startswith(TASK_PREFIX) else None
+        if card is not None and card.chosen_at is not None:
             return inc
         return replace(inc, message_id=shown[0], action=choices[number - 1].data)
 

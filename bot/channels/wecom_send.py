@@ -60,6 +60,7 @@ MISCONFIGURED = frozenset({40001, 40013, 40056, 48002, 60011})  # secret, corpid
 IP_NOT_TRUSTED = 60020
 MEDIA_EXPIRED = 40007
 RESPONSE_CODE_VALID = timedelta(hours=24)  # 94888 says 72 h; older pages and WxJava 24 h: assume the shorter
+TASK_PREFIX = "lb"  # of a card's task_id, which is its id in the outbox too: told apart from WeCom's msgids
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class WeComSender:
 
     async def _send_card(self, chat_id: str, reply: Reply, buttons: list[Button], _: Translator,
                          short: bool) -> str:
-        task_id = "lb" + secrets.token_hex(16)  # unique within the app, as 90236 requires
+        task_id = TASK_PREFIX + secrets.token_hex(16)  # unique within the app, as 90236 requires
         keyed = [(f"b{index}", b.label, b.data) for index, b in enumerate(buttons, 1)]
         async with self.db.transaction() as tx:  # stored first: a press may come back at once
             await store.add_card(tx, task_id, chat_id, keyed, self.clock.now())
@@ -173,7 +174,8 @@ class WeComSender:
         }
         if text:
             card["sub_title_text"] = text
-        return str((await self._send(chat_id, "template_card", card)).get("msgid", ""))
+        await self._send(chat_id, "template_card", card)
+        return task_id  # the card's id here, as its press names it: a typed number finds whether it was pressed
 
     async def _send_file(self, chat_id: str, item: OutFile) -> str:
         data = Path(item.path).read_bytes()
