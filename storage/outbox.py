@@ -132,28 +132,46 @@ async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:
                            (ts(now), ts(now + longest)))
 
 
-async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
-                       edits: bool = True) -> tuple[str, dict[str, Any]] | None:
-    """The latest message to a chat that carried buttons and may have been seen, and an id for it: the numbers a
-    person types answer this list (WeCom's numbered text; the console after a restart shows it again).
+@dataclass(frozen=True)
+class Shown:
+    """A message with choices that may have been seen (`shown_lists`): its id as the channel knows it, what it
+    carried, and when it was recorded sent (None while being sent, or waiting for a retry after a send that may
+    have arrived: either way, just now)."""
+
+    message_id: str
+    payload: dict[str, Any]
+    sent_at: datetime | None
+
+
+async def shown_lists(q: Tx, channel: str, chat_id: str, look_back: int = 20, *, edits: bool = True) -> list[Shown]:
+    """The messages to a chat with numbered choices that may have been seen, latest first: the numbers a person
+    types answer such a list (WeCom's numbered text; the console after a restart shows one again).
 
     "May have been seen": sent, being sent (claimed, so committed before it goes: a person may answer the moment
     it arrives), or tried before and waiting for its retry (a send of unknown outcome may have arrived). A
     message queued behind has not been seen, and its list is not the one a number answers. `edits=False` for a
     channel that shows no edit of an earlier message (WeCom): an edit's buttons were never shown there. The id
     is the channel's message id once known, else `outbox-<id>`. A message whose every button has a typed form
-    (a notice's "Open the matter": its number is typed instead) is not a list a number answers. None if none of
-    the last `look_back` such messages had buttons (or their text has been erased, storage/retention)."""
-    rows = await q.all("SELECT id, payload, result FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'message'"
-                       " AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
+    (a notice's "Open the matter": its number is typed instead) is not a list a number answers. Only the last
+    `look_back` messages are looked at (and none whose text has been erased, storage/retention)."""
+    rows = await q.all("SELECT id, payload, result, sent_at FROM outbox WHERE channel = ? AND chat_id = ?"
+                       " AND op = 'message' AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
                        " ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
+    found = []
     for row in rows:
         payload = json.loads(row["payload"]) if row["payload"] else {}
         numbered = any(len(b) < 3 for line in payload.get("buttons") or () for b in line)  # bot.messages.Button
         if numbered and (edits or payload.get("edit_message_id") is None):
             ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [f"outbox-{row['id']}"]
-            return str(ids[-1]), payload
-    return None
+            found.append(Shown(str(ids[-1]), payload, parse_ts(row["sent_at"]) if row["sent_at"] else None))
+    return found
+
+
+async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
+                       edits: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The latest of `shown_lists`, as (message id, payload); None if there is none."""
+    lists = await shown_lists(q, channel, chat_id, look_back, edits=edits)
+    return (lists[0].message_id, lists[0].payload) if lists else None
 
 
 async def claim(q: Tx, item_ids: list[int]) -> set[int]:

@@ -749,6 +749,38 @@ async def test_a_number_typed_after_a_card_was_pressed_does_not_press_it_again(e
     assert after is not None and after.action is None and after.text == "1"
 
 
+async def test_in_a_dialogue_a_list_that_just_arrived_does_not_take_the_number_meant_for_its_step(env: Env) -> None:
+    """A deputy in the middle of /submit types "1" (完成) as a reply to rate arrives: the number answers the
+    dialogue's step, not 1. 满意 — a rating the deputy never gave. Half a minute later, the reply's list is the one
+    a number answers; and outside a dialogue the latest list always is."""
+    from bot.model import Dialog
+    from storage import dialogs
+
+    await bind(env, "wangjianguo")
+    async with env.app.db.transaction() as tx:
+        await dialogs.save(tx, "wecom:wangjianguo", Dialog("intake", "body", "a1b2c3"), env.clock.now(),
+                           new_step=False)
+    await through_the_outbox(env, "wangjianguo", Reply("请填写具体内容；写完后请选择“完成”。", buttons=(
+        (Button("完成", "d:a1b2c3:done"),), (Button("取消", "d:a1b2c3:cancel"),))))
+    env.clock.advance(seconds=40)
+    rate = Reply("对您的建议 LS-2026-0001 的答复……请评价：", buttons=(
+        (Button("满意", "rate:1:1:s"),), (Button("基本满意", "rate:1:1:b"),), (Button("不满意", "rate:1:1:d"),)))
+    await through_the_outbox(env, "wangjianguo", rate, sent=False)  # claimed: arriving now
+    typed = await understood(env, env.channel, text_fields("wangjianguo", "1", "72001"))
+    assert typed is not None and typed.action == "d:a1b2c3:done"
+    async with env.app.db.transaction() as tx:  # recorded sent, and half a minute goes by
+        await tx.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE state = 'sending'",
+                         (env.clock.now().isoformat(),))
+    env.clock.advance(seconds=31)
+    later = await understood(env, env.channel, text_fields("wangjianguo", "1", "72002"))
+    assert later is not None and later.action == "rate:1:1:s"
+    async with env.app.db.transaction() as tx:
+        await dialogs.clear(tx, "wecom:wangjianguo")
+    await through_the_outbox(env, "wangjianguo", rate, sent=False)
+    outside = await understood(env, env.channel, text_fields("wangjianguo", "2", "72003"))
+    assert outside is not None and outside.action == "rate:1:1:b"
+
+
 async def test_a_notice_with_other_choices_numbers_only_those(env: Env) -> None:
     await bind(env, "wangjianguo")
     reply = Reply("LS-2026-0006", buttons=((Button("查看事项", "case:6", typed="LS-2026-0006"),),

@@ -38,6 +38,8 @@ from bot.i18n import Translator
 from bot.ports import Tx
 from bot.messages import Attachment, ChannelTraits, Contact, Incoming, Reply, SendResult, TextBudget
 from handlers.routes import MENU_COMMANDS
+from bot.model import Dialog, actor_of
+from bot.router import DIALOG_NS
 from storage import dialogs, outbox
 from storage import wecom as store
 
@@ -58,6 +60,9 @@ TRAITS = ChannelTraits(TextBudget("utf8", MAX_TEXT_BYTES, parts=6), documents=Fa
 # silently dropped, with errcode 0. The outbox paces each member below both, with a margin.
 MEMBER_WINDOWS = ((25, 60.0), (900, 3600.0))
 _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
+# A notice's list shown this recently does not take a number typed in a dialogue (`settle`): a person reads a new
+# message and types its number in more than a few seconds; one typing the dialogue's answer may meet it sooner.
+JUST_ARRIVED = timedelta(seconds=30)
 
 
 class WeComChannel:
@@ -187,22 +192,34 @@ class WeComChannel:
 
     async def settle(self, q: Tx, inc: Incoming) -> Incoming:
         """A typed number presses the choice of that number in the list the member has before them (cards keep
-        one too); a number beyond the list, or on a card already pressed (it shows the choice alone), stays text."""
+        one too); a number beyond the list, or on a card already pressed (it shows the choice alone), stays text.
+
+        In the middle of a dialogue, a list that is not the dialogue's and came just now (a notice: a reply to rate,
+        an invitation) does not take the number: the member was answering the dialogue's step, which came before
+        it, and a number meant for it must not rate a reply or answer an invitation. Later, the notice's list is
+        the one a number answers."""
         number, inc = inc.typed_number, replace(inc, typed_number=None)
         if number is None:
             return inc
-        shown = await outbox.last_buttons(q, NAME, inc.user_id, edits=False)
-        choices = [] if shown is None else Reply.from_json(shown[1]).choices()
-        if shown is None or number > len(choices):
+        lists = await outbox.shown_lists(q, NAME, inc.user_id, edits=False)
+        if not lists:
             return inc
-        card = await store.card(q, shown[0]) if shown[0].startswith(TASK_PREFIX) else None
+        shown = lists[0]
+        dialog = await dialogs.load(q, actor_of(NAME, inc.user_id)) if len(lists) > 1 else None
+        if dialog is not None and not _of_dialog(shown, dialog) and (
+                shown.sent_at is None or self.clock.now() - shown.sent_at < JUST_ARRIVED):
+            shown = next((older for older in lists[1:] if _of_dialog(older, dialog)), shown)
+        choices = Reply.from_json(shown.payload).choices()
+        if number > len(choices):
+            return inc
+        card = await store.card(q, shown.message_id) if shown.message_id.startswith(TASK_PREFIX) else None
         if card is not None and card.chosen_at is not None:
             return inc
-        return replace(inc, message_id=shown[0], action=choices[number - 1].data)
+        return replace(inc, message_id=shown.message_id, action=choices[number - 1].data)
 
     async def _binding_by_phone(self, user: str) -> bool:
         async with self.db.snapshot() as q:
-            dialog = await dialogs.load(q, f"{NAME}:{user}")
+            dialog = await dialogs.load(q, actor_of(NAME, user))
         return dialog is not None and dialog.flow == "bind"
 
     async def _event(self, base: dict[str, Any], fields: dict[str, str]) -> Incoming | None:
@@ -282,3 +299,8 @@ def _described(kind: str, fields: dict[str, str]) -> Attachment:
 def _with(item: Attachment, **changes: Any) -> Attachment:
     return replace(item, **changes)
 
+
+def _of_dialog(shown: outbox.Shown, dialog: Dialog) -> bool:
+    """Whether a list is the dialogue's current step (its choices carry the step's nonce, bot/router.py)."""
+    prefix = f"{DIALOG_NS}:{dialog.nonce}:"
+    return any(b.data.startswith(prefix) for b in Reply.from_json(shown.payload).choices())
