@@ -99,6 +99,11 @@ class InboxProcessor:
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
         self.at_once = True  # handle what needs nothing first in the store's transaction (tests of the processor: off)
         self._tentative: list[tuple[str, Counted]] = []  # handled at once, not yet committed: (chat, counted)
+        # a typed number's choice, read as it was stored, for an update left to the processor (its list is the one
+        # the member had when the number came, not one that arrived while a report was drawn); and those of the
+        # store's transaction under way, kept once it commits
+        self._settled: dict[int, Incoming] = {}
+        self._settling: list[tuple[int, Incoming]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -162,6 +167,7 @@ class InboxProcessor:
             try:
                 inc = await channel.prepare(entry.payload)  # what was sent: nothing downloaded yet
                 if inc is not None:
+                    inc = self._settled.get(entry.id) or await self._settle(channel, inc)
                     if within is None:
                         within = self._within_limit(entry.chat_key, inc) or await self._is_staff(inc)
                     inc = await self._admit(channel, entry, inc, within)
@@ -189,6 +195,7 @@ class InboxProcessor:
                 self._over_limit.discard(entry.id)
                 self._prepared.pop(entry.id, None)
             break
+        self._settled.pop(entry.id, None)
         self.processed += 1
         self.on_outbox()
 
@@ -235,7 +242,9 @@ class InboxProcessor:
         elif not committed:
             for chat_key, counted in self._tentative:
                 self._minutes.uncount(chat_key, counted)
-        self._tentative = []
+        if committed:
+            self._settled.update(self._settling)
+        self._tentative, self._settling = [], []
 
     async def _ready_at_once(self, tx: Tx, entry: Entry, waiting: set[str], savepoints: int) -> Incoming | None:
         """The update, if it may be handled at once; None if the processor is to do it."""
@@ -249,10 +258,14 @@ class InboxProcessor:
         if inc is None or inc.attachments or not self._minutes.fits(entry.chat_key, inc, self.config.intake,
                                                                      self.monotonic()):
             return None
-        settle = getattr(channel, "settle", None)
-        if inc.typed_number is not None and callable(settle):
-            inc = await settle(tx, inc)  # the choice a typed number makes, read in this transaction, as `_handle_in` would
-        return None if router.prepared_key(inc) in self.routes.prepared else inc
+        settle = getattr(channel, "settle", None) if inc.typed_number is not None else None
+        if callable(settle):
+            inc = await settle(tx, inc)  # the choice a typed number makes, read in this transaction
+        if router.prepared_key(inc) not in self.routes.prepared:
+            return inc
+        if settle is not None:
+            self._settling.append((entry.id, inc))  # the processor reads first, then handles this choice
+        return None
 
     async def _admit(self, channel: Channel, entry: Entry, inc: Incoming, within: bool) -> Incoming:
         """Whether the sender may send this (bound; `within` their chat's minute), and only then its files."""
@@ -296,15 +309,21 @@ class InboxProcessor:
             await ctx.answer(alert_text(ctx.traits, text, said_too=True), alert=True)
         await ctx.reply(Reply(text))
 
+    async def _settle(self, channel: Channel, inc: Incoming) -> Incoming:
+        """The choice a typed number makes (the channel's `settle`), read once, before a long read and the update's
+        transaction: the list the member had when the number came, not one that arrived meanwhile."""
+        settle = getattr(channel, "settle", None)
+        if inc.typed_number is None or not callable(settle):
+            return inc
+        async with self.db.snapshot() as q:
+            settled: Incoming = await settle(q, inc)
+        return settled
+
     async def _read_first(self, inc: Incoming) -> object | None:
         """A command or a button that reads much (`routes.prepared`: a year's register ledger, the half-year
         report) reads it here, on a read-only connection of its own, before the update's transaction: the writer,
         which every other chat waits for, is then held only for what it writes. Its handler checks again who may
         do it; whatever stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
-        settle = getattr(self.channels.get(inc.channel), "settle", None)
-        if inc.typed_number is not None and callable(settle):  # which choice it makes: read again in its transaction
-            async with self.db.snapshot() as q:
-                inc = await settle(q, inc)
         name = router.prepared_key(inc)
         prepare = self.routes.prepared.get(name)
         if prepare is None:

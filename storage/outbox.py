@@ -134,13 +134,19 @@ async def settle_due_times(q: Tx, now: datetime, longest: timedelta) -> int:
 
 @dataclass(frozen=True)
 class Shown:
-    """A message with choices that may have been seen (`shown_lists`): its id as the channel knows it, what it
-    carried, and when it was recorded sent (None while being sent, or waiting for a retry after a send that may
-    have arrived: either way, just now)."""
+    """A message with choices that may have been seen (`shown_lists`): the ids of its messages as the channel knows
+    them (words, a card, files), what it carried, when it was recorded sent (None while being sent, or waiting for
+    a retry after a send that may have arrived: either way, just now), and whether it answered something the chat
+    itself sent (`asked`; a notice caused by another's update or by the sweep was not)."""
 
-    message_id: str
+    message_ids: tuple[str, ...]
     payload: dict[str, Any]
     sent_at: datetime | None
+    asked: bool
+
+    @property
+    def message_id(self) -> str:
+        return self.message_ids[-1]
 
 
 async def shown_lists(q: Tx, channel: str, chat_id: str, look_back: int = 20, *, edits: bool = True) -> list[Shown]:
@@ -154,16 +160,19 @@ async def shown_lists(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
     is the channel's message id once known, else `outbox-<id>`. A message whose every button has a typed form
     (a notice's "Open the matter": its number is typed instead) is not a list a number answers. Only the last
     `look_back` messages are looked at (and none whose text has been erased, storage/retention)."""
-    rows = await q.all("SELECT id, payload, result, sent_at FROM outbox WHERE channel = ? AND chat_id = ?"
-                       " AND op = 'message' AND (state IN ('sent', 'sending') OR (state = 'pending' AND attempts > 0))"
-                       " ORDER BY id DESC LIMIT ?", (channel, chat_id, look_back))
+    rows = await q.all("SELECT o.id, o.payload, o.result, o.sent_at, i.chat_key FROM outbox o"
+                       " LEFT JOIN inbox i ON i.id = o.inbox_id WHERE o.channel = ? AND o.chat_id = ?"
+                       " AND o.op = 'message' AND (o.state IN ('sent', 'sending') OR (o.state = 'pending'"
+                       " AND o.attempts > 0)) ORDER BY o.id DESC LIMIT ?", (channel, chat_id, look_back))
     found = []
     for row in rows:
         payload = json.loads(row["payload"]) if row["payload"] else {}
         numbered = any(len(b) < 3 for line in payload.get("buttons") or () for b in line)  # bot.messages.Button
         if numbered and (edits or payload.get("edit_message_id") is None):
             ids = (json.loads(row["result"]) if row["result"] else {}).get("message_ids") or [f"outbox-{row['id']}"]
-            found.append(Shown(str(ids[-1]), payload, parse_ts(row["sent_at"]) if row["sent_at"] else None))
+            found.append(Shown(tuple(str(i) for i in ids), payload,
+                               parse_ts(row["sent_at"]) if row["sent_at"] else None,
+                               row["chat_key"] == f"{channel}:{chat_id}"))
     return found
 
 

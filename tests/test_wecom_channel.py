@@ -725,9 +725,11 @@ async def test_a_typed_number_that_draws_the_report_draws_it_before_its_transact
     assert item is not None
     await asyncio.wait_for(env.app.store("wecom", [item]), timeout=5)
     assert read == []  # not in the store's transaction
+    # a list that arrives before the processor's turn does not take the number (from a review: it was read again)
+    await through_the_outbox(env, "chenjing", Reply("LS-2026-0003", buttons=((Button("批准", "act:3:approve"),),)))
     await asyncio.wait_for(env.app.settle(), timeout=30)
     assert read == [True]
-    kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")[1:]]
+    kinds = [b["msgtype"] for b in env.stub.calls("/cgi-bin/message/send")[2:]]
     assert kinds.count("file") == 2, kinds
 
 
@@ -749,10 +751,8 @@ async def test_a_number_typed_after_a_card_was_pressed_does_not_press_it_again(e
     assert after is not None and after.action is None and after.text == "1"
 
 
-async def test_in_a_dialogue_a_list_that_just_arrived_does_not_take_the_number_meant_for_its_step(env: Env) -> None:
-    """A deputy in the middle of /submit types "1" (完成) as a reply to rate arrives: the number answers the
-    dialogue's step, not 1. 满意 — a rating the deputy never gave. Half a minute later, the reply's list is the one
-    a number answers; and outside a dialogue the latest list always is."""
+async def deputy_at_the_body_step(env: Env) -> None:
+    """wangjianguo in the middle of /submit, shown its body step's list (完成, 取消: dialogue nonce a1b2c3)."""
     from bot.model import Dialog
     from storage import dialogs
 
@@ -762,6 +762,15 @@ async def test_in_a_dialogue_a_list_that_just_arrived_does_not_take_the_number_m
                            new_step=False)
     await through_the_outbox(env, "wangjianguo", Reply("请填写具体内容；写完后请选择“完成”。", buttons=(
         (Button("完成", "d:a1b2c3:done"),), (Button("取消", "d:a1b2c3:cancel"),))))
+
+
+async def test_in_a_dialogue_a_list_that_just_arrived_does_not_take_the_number_meant_for_its_step(env: Env) -> None:
+    """A deputy in the middle of /submit types "1" (完成) as a reply to rate arrives: the number answers the
+    dialogue's step, not 1. 满意 — a rating the deputy never gave. Half a minute later, the reply's list is the one
+    a number answers; and outside a dialogue the latest list always is."""
+    from storage import dialogs
+
+    await deputy_at_the_body_step(env)
     env.clock.advance(seconds=40)
     rate = Reply("对您的建议 LS-2026-0001 的答复……请评价：", buttons=(
         (Button("满意", "rate:1:1:s"),), (Button("基本满意", "rate:1:1:b"),), (Button("不满意", "rate:1:1:d"),)))
@@ -779,6 +788,51 @@ async def test_in_a_dialogue_a_list_that_just_arrived_does_not_take_the_number_m
     await through_the_outbox(env, "wangjianguo", rate, sent=False)
     outside = await understood(env, env.channel, text_fields("wangjianguo", "2", "72003"))
     assert outside is not None and outside.action == "rate:1:1:b"
+
+
+async def test_in_a_dialogue_a_list_the_member_asked_for_takes_the_number_and_an_old_dialogue_does_not(
+        env: Env) -> None:
+    """From a review: /view (or /my) inside a dialogue answers with a list the member asked for: their next number
+    answers it, not the dialogue (a "2" for 编号文字 had cancelled the draft). And a dialogue left unanswered for a
+    quarter of an hour is not the one a number is meant for: the notice that just came takes it."""
+    from storage import inbox
+
+    await deputy_at_the_body_step(env)
+    env.clock.advance(seconds=5)
+    async with env.app.db.transaction() as tx:  # the member's /view, and its answer with a list
+        asked = (await inbox.store(tx, "wecom", [("msg:9", "wecom:wangjianguo", "{}")], env.clock.now()))[0]
+        item = await outbox.enqueue(tx, channel="wecom", chat_id="wangjianguo", op="message", policy="retry",
+                                    payload=Reply("显示方式", buttons=((Button("按钮卡片", "view:cards"),),
+                                                                      (Button("编号文字", "view:text"),))).to_json(),
+                                    now=env.clock.now(), inbox_id=asked.id)
+        assert item is not None and await outbox.claim(tx, [item]) == {item}
+    typed = await understood(env, env.channel, text_fields("wangjianguo", "2", "73001"))
+    assert typed is not None and typed.action == "view:text"
+
+    env.clock.advance(minutes=20)  # the dialogue's step, long unanswered; then a reply to rate, just now
+    async with env.app.db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE state = 'sending'",
+                         ((env.clock.now() - timedelta(minutes=20)).isoformat(),))
+    await through_the_outbox(env, "wangjianguo", Reply("LS-2026-0001 的答复，请评价：", buttons=(
+        (Button("满意", "rate:1:1:s"),), (Button("不满意", "rate:1:1:d"),))), sent=False)
+    rated = await understood(env, env.channel, text_fields("wangjianguo", "1", "73002"))
+    assert rated is not None and rated.action == "rate:1:1:s"
+
+
+async def test_a_card_pressed_with_files_after_it_is_not_pressed_again_by_a_number(env: Env, tmp_path: Path) -> None:
+    """From a review: a drawn report's card (已报送) goes with two files after it, so the last id of that reply was a
+    file's; the card's press was not found, and a later "1" pressed 已报送 again."""
+    await bind(env, "chenjing", staff=True, presentation="cards")
+    path = tmp_path / "report.docx"
+    path.write_bytes(b"PK\x03\x04 a report")
+    await through_the_outbox(env, "chenjing", Reply("报告已生成。", buttons=((Button("已报送", "report:sent:2026H2"),),),
+                                                    files=(OutFile(str(path), "报告.docx"),)))
+    card = next(b for b in env.stub.calls("/cgi-bin/message/send") if b["msgtype"] == "template_card")
+    pressed = await env.channel.prepare(json.dumps(card_press(env, card["template_card"]["task_id"], "b1")))
+    assert pressed is not None and pressed.action == "report:sent:2026H2"
+    await env.channel.deliver("chenjing", "answer", {"callback_id": pressed.callback_id, "text": "", "alert": False})
+    after = await understood(env, env.channel, text_fields("chenjing", "1", "73003"))
+    assert after is not None and after.action is None
 
 
 async def test_a_notice_with_other_choices_numbers_only_those(env: Env) -> None:

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, TemporaryFailure, fetch_attachments
@@ -63,6 +63,7 @@ _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
 # A notice's list shown this recently does not take a number typed in a dialogue (`settle`): a person reads a new
 # message and types its number in more than a few seconds; one typing the dialogue's answer may meet it sooner.
 JUST_ARRIVED = timedelta(seconds=30)
+DIALOGUE_ANSWERED = timedelta(minutes=15)  # its step this recent: the member is in the middle of the dialogue
 
 
 class WeComChannel:
@@ -194,27 +195,29 @@ class WeComChannel:
         """A typed number presses the choice of that number in the list the member has before them (cards keep
         one too); a number beyond the list, or on a card already pressed (it shows the choice alone), stays text.
 
-        In the middle of a dialogue, a list that is not the dialogue's and came just now (a notice: a reply to rate,
-        an invitation) does not take the number: the member was answering the dialogue's step, which came before
-        it, and a number meant for it must not rate a reply or answer an invitation. Later, the notice's list is
-        the one a number answers."""
+        In the middle of a dialogue the member is answering, a notice that came just now (a reply to rate, an
+        invitation: a list the member did not ask for) does not take the number: it was meant for the dialogue's
+        step, which came before, and must not rate a reply or answer an invitation. Later, the notice's list is
+        the one a number answers; and a list the member asked for in the dialogue (/view, /my) takes it at once."""
         number, inc = inc.typed_number, replace(inc, typed_number=None)
         if number is None:
             return inc
         lists = await outbox.shown_lists(q, NAME, inc.user_id, edits=False)
         if not lists:
             return inc
-        shown = lists[0]
-        dialog = await dialogs.load(q, actor_of(NAME, inc.user_id)) if len(lists) > 1 else None
-        if dialog is not None and not _of_dialog(shown, dialog) and (
-                shown.sent_at is None or self.clock.now() - shown.sent_at < JUST_ARRIVED):
-            shown = next((older for older in lists[1:] if _of_dialog(older, dialog)), shown)
+        shown, now = lists[0], self.clock.now()
+        if not shown.asked and _within(shown, now, JUST_ARRIVED) and len(lists) > 1:
+            dialog = await dialogs.load(q, actor_of(NAME, inc.user_id))
+            if dialog is not None and not _of_dialog(shown, dialog):
+                shown = next((older for older in lists[1:] if _of_dialog(older, dialog)
+                              and _within(older, now, DIALOGUE_ANSWERED)), shown)
         choices = Reply.from_json(shown.payload).choices()
         if number > len(choices):
             return inc
-        card = await store.card(q, shown.message_id) if shown.message_id.startswith(TASK_PREFIX) else None
-        if card is not None and card.chosen_at is not None:
-            return inc
+        for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
+            card = await store.card(q, task_id)
+            if card is not None and card.chosen_at is not None:
+                return inc
         return replace(inc, message_id=shown.message_id, action=choices[number - 1].data)
 
     async def _binding_by_phone(self, user: str) -> bool:
@@ -298,6 +301,11 @@ def _described(kind: str, fields: dict[str, str]) -> Attachment:
 
 def _with(item: Attachment, **changes: Any) -> Attachment:
     return replace(item, **changes)
+
+
+def _within(shown: outbox.Shown, now: datetime, span: timedelta) -> bool:
+    """Whether a list was sent less than `span` ago (one still being sent was sent just now)."""
+    return shown.sent_at is None or now - shown.sent_at < span
 
 
 def _of_dialog(shown: outbox.Shown, dialog: Dialog) -> bool:
