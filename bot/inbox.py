@@ -17,8 +17,8 @@ handled again in a transaction of its own, so that none is failed for another's 
 Handled at once (`handle_at_once`): an update is usually handled in the very transaction that stores it (the
 channel's store, bot/app.py), before the channel confirms it: one durable commit, one pass, instead of a commit to
 store it and another to handle it. What needs more stays stored for this processor, in its chat's order: an update
-whose chat already has one waiting, one carrying files (fetched first), a command that reads first, one from a chat
-over its limit. One whose handler fails is rolled back to its savepoint, marked failed and apologised for, as the
+whose chat already has one waiting, one carrying files (fetched first), a command or button that reads first
+(bot/read_first.py), one from a chat over its limit. One whose handler fails is rolled back to its savepoint, marked failed and apologised for, as the
 processor does. Should the store's transaction fail, nothing of it was kept or done (nor counted), and the channel does
 not confirm it. A channel's `prepare` must not wait for anything (the store holds the writer); what it reads is what was
 committed, so a chat's second update in one batch is left to the processor, which prepares it once the first is in.
@@ -46,11 +46,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, initial_locale
 from bot.health import StorageHealth, is_disk_full
-from bot.errors import UserError
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply, alert_text, traits_of
+from bot.read_first import ReadFirst
 from bot.waiting import wait_a_while
-from storage import dialogs, inbox, people
+from storage import inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
 from storage.records import RECORDS
@@ -96,6 +96,7 @@ class InboxProcessor:
         self._told_to_wait: dict[str, float] = {}  # per chat: when it was last asked to wait
         self._over_limit: set[int] = set()  # inbox ids not to be handled: beyond their chat's limit
         self.health = StorageHealth()  # the app's, shared with the dispatcher (bot/health.py)
+        self.read_first = ReadFirst(db, channels, routes, config, clock)
         self._prepared: dict[int, object] = {}  # inbox id → what its command read before its transaction
         self.at_once = True  # handle what needs nothing first in the store's transaction (tests of the processor: off)
         self._tentative: list[tuple[str, Counted]] = []  # handled at once, not yet committed: (chat, counted)
@@ -172,7 +173,7 @@ class InboxProcessor:
                         within = self._within_limit(entry.chat_key, inc) or await self._is_staff(inc)
                     inc = await self._admit(channel, entry, inc, within)
                 if (inc is not None and entry.id not in self._over_limit
-                        and (prepared := await self._read_first(inc)) is not None):
+                        and (prepared := await self.read_first(inc)) is not None):
                     self._prepared[entry.id] = prepared
                 await self._handle(entry, inc)
             except Exception as exc:
@@ -261,7 +262,7 @@ class InboxProcessor:
         settle = getattr(channel, "settle", None) if inc.typed_number is not None else None
         if callable(settle):
             inc = await settle(tx, inc)  # the choice a typed number makes, read in this transaction
-        if router.prepared_key(inc) not in self.routes.prepared:
+        if not self.read_first.wants(inc):
             return inc
         if settle is not None:
             self._settling.append((entry.id, inc))  # the processor reads first, then handles this choice
@@ -318,38 +319,6 @@ class InboxProcessor:
         async with self.db.snapshot() as q:
             settled: Incoming = await settle(q, inc)
         return settled
-
-    async def _read_first(self, inc: Incoming) -> object | None:
-        """A command or a button that reads much (`routes.prepared`: a year's register ledger, the half-year
-        report) reads it here, on a read-only connection of its own, before the update's transaction: the writer,
-        which every other chat waits for, is then held only for what it writes. Its handler checks again who may
-        do it; whatever stops the read here (not bound, a dialogue open, a refusal) is left to the handler to say."""
-        name = router.prepared_key(inc)
-        prepare = self.routes.prepared.get(name)
-        if prepare is None:
-            return None
-        try:
-            return await self._read(prepare, name, router.clean(inc))
-        except Exception:  # the handler does it all, in its transaction, as for any other command
-            log.exception("reading first for /%s failed", name)
-            return None
-
-    async def _read(self, prepare: router.Preparer, name: str, inc: Incoming) -> object | None:
-        async with self.db.long_read() as q:
-            person = await people.by_identity(q, inc.channel, inc.user_id)
-            if person is None:
-                return None
-            _ = Translator(initial_locale(self.config, person, inc.language_code), self.config.unit.tz,
-                           self.config.terms)
-            ctx = Context(q, inc, self.clock.now(), self.config, person, _, channels=frozenset(self.channels),
-                          records=RECORDS)
-            if (inc.command is not None and name not in self.routes.dialog_commands
-                    and await dialogs.load(q, ctx.actor) is not None):  # a button works in a dialogue; a command not
-                return None
-            try:
-                return await prepare(ctx)
-            except UserError:
-                return None
 
     async def _handle(self, entry: Entry, inc: Incoming | None) -> None:
         """Handle the update in the next group transaction; once committed, return or raise what its handler raised."""

@@ -1,4 +1,4 @@
-"""Commands that read much at a large unit read first (bot/inbox.py `_read_first`, handlers/routes.py `prepared`):
+"""Commands that read much at a large unit read first (bot/read_first.py, handlers/routes.py `prepared`):
 on a read-only connection of their own, on aiosqlite's thread, before the command's transaction. A snapshot's
 queries run on the event loop (storage/db.py), which is right for a handler's few lookups but not for a
 second of figures over a province's million matters: meanwhile the writer every other chat waits for is
