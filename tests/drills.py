@@ -324,7 +324,10 @@ async def _representative(rep: Chat, n: int) -> str:
     kinds = await rep.say("/submit", "/submit -> kinds", has_button("Suggestion"))
     await rep.press(kinds, "Suggestion", "kind -> subject prompt", says("short subject"))
     await rep.say(f"Drill matter {n}", "subject -> content prompt", says("Please write the content"))
-    received = await rep.say(f"Content of drill matter {n}.", "content -> received", has_button("Done"))
+    # the content's own acknowledgement, not any message offering Done: the content prompt offers it too, and a
+    # copy of the prompt sent again after a send of unknown outcome may arrive after the content was sent
+    received = await rep.say(f"Content of drill matter {n}.", "content -> received",
+                             lambda m: "characters so far" in m.text and has_button("Done")(m))
     files = await rep.press(received, "Done", "Done -> files prompt", has_button("No files"))
     summary = await rep.press(files, "No files", "No files -> summary", has_button("Submit"))
     receipt = await rep.press(summary, "Submit", "Submit -> receipt", says("has been registered"))
@@ -900,7 +903,11 @@ async def _wx_representative(rep: _WxPerson, n: int) -> str:
     await rep.say("/submit", "/submit -> kinds", offers("Suggestion"))
     await rep.choose("Suggestion", "kind -> subject prompt", wx_says("short subject"))
     await rep.say(f"Drill matter {n}", "subject -> content prompt", wx_says("Please write the content"))
-    await rep.say(f"Content of drill matter {n}.", "content -> received", offers("Done"))
+    # the content's own acknowledgement, not any list offering Done: the content prompt offers it too, and a copy
+    # of the prompt sent again after a send of unknown outcome may arrive after the content was sent (or was given
+    # up by WeCom while the bot was down: then the person must send it again, not choose Done)
+    await rep.say(f"Content of drill matter {n}.", "content -> received",
+                  lambda m: "characters so far" in m.text and offers("Done")(m))
     await rep.choose("Done", "Done -> files prompt", offers("No files"))
     await rep.choose("No files", "No files -> summary", offers("Submit"))
     receipt = await rep.choose("Submit", "Submit -> receipt", wx_says("has been registered"))
