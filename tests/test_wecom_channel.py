@@ -971,10 +971,12 @@ async def test_the_menu_is_set_at_start_from_the_command_table(env: Env) -> None
     assert all(len(b["name"].encode()) <= 16 for b in top)
     subs = top[2]["sub_button"]
     assert len(subs) <= 5 and all(len(b["name"].encode()) <= 40 for b in subs)
-    assert {b["key"] for b in top[:2] + subs} == {"submit", "my", "cancel", "lang", "help", "view"}
-    inc = await env.channel.prepare(json.dumps({"FromUserName": "u1", "MsgType": "event", "Event": "click",
-                                                "EventKey": "submit", "CreateTime": "1"}))
-    assert inc is not None and inc.command == "submit"
+    assert [b["key"] for b in top[:2] + subs] == ["submit", "my", "inbox", "cancel", "lang", "help", "view"]
+    assert [b["name"] for b in subs] == ["待办", "取消当前操作", "语言", "帮助", "显示方式"]
+    for key in ("submit", "inbox"):
+        inc = await env.channel.prepare(json.dumps({"FromUserName": "u1", "MsgType": "event", "Event": "click",
+                                                    "EventKey": key, "CreateTime": "1"}))
+        assert inc is not None and inc.command == key
 
 
 # -- pacing --------------------------------------------------------------------------------------
@@ -1371,6 +1373,24 @@ async def test_staff_on_wecom_reach_their_inbox_by_its_word_and_their_menu(env: 
     assert await env.post(press) == 200
     await env.app.settle()
     assert words(list(env.stub.calls("/cgi-bin/message/send")[before:])) == "待交办\n暂无待交办的新事项。"
+
+
+async def test_a_deputy_who_presses_the_app_menus_to_do_is_told_it_is_for_staff(env: Env) -> None:
+    """The app menu is one for every member (90231), and 待办 is in it for staff: a deputy's press is refused as
+    the command is, in their language, and changes nothing."""
+    await bind(env, "wangjianguo")
+    tables = ("matters", "dialogs", "identities", "persons")
+    async with env.app.db.snapshot() as q:
+        before = {t: [tuple(r) for r in await q.all(f"SELECT * FROM {t} ORDER BY 1")] for t in tables}
+    sent = len(env.stub.calls("/cgi-bin/message/send"))
+    click = {"FromUserName": "wangjianguo", "MsgType": "event", "Event": "click", "EventKey": "inbox",
+             "AgentID": "1000002", "CreateTime": str(int(env.clock.now().timestamp())), "ToUserName": CORP}
+    assert await env.post(click) == 200
+    await env.app.settle()
+    (told,) = env.stub.calls("/cgi-bin/message/send")[sent:]
+    assert told["touser"] == "wangjianguo" and told["text"]["content"] == "此功能仅供本院工作人员使用。"
+    async with env.app.db.snapshot() as q:
+        assert {t: [tuple(r) for r in await q.all(f"SELECT * FROM {t} ORDER BY 1")] for t in tables} == before
 
 
 async def test_the_inbox_button_is_checked_again_and_refused_to_a_representative(harness: Any) -> None:

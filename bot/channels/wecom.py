@@ -139,12 +139,20 @@ class WeComChannel:
 
     def menu(self) -> dict[str, Any]:
         """The app menu (90231 创建菜单: at most 3 buttons, 5 under each; names of at most 16 and 40 bytes), in
-        the unit's language, from the same table as Telegram's command list."""
+        the unit's language, from the same table as Telegram's command list: its first two (提交事项, 我的事项: what
+        a deputy does) at the top, and under 更多 the to-do list staff open most (WeCom's menu is one for every member
+        of the app; a deputy who presses 待办 is told it is for staff), then the rest of the table and the
+        presentation."""
         _ = Translator(self.app.config.default_locale, self.app.config.unit.tz)
-        items = [{"type": "click", "name": _(text), "key": key} for key, text in (*MENU_COMMANDS, *EXTRA_COMMANDS)]
-        if len(items) <= 3:
-            return {"button": items}
-        return {"button": [*items[:2], {"name": _("More"), "sub_button": items[2:7]}]}
+
+        def item(key: str, text: str) -> dict[str, str]:
+            return {"type": "click", "name": _(text), "key": key}
+
+        extra = dict(EXTRA_COMMANDS)
+        top = [item(key, text) for key, text in MENU_COMMANDS[:2]]
+        more = [item("inbox", extra["inbox"]), *(item(k, t) for k, t in MENU_COMMANDS[2:]), item("view", extra["view"])]
+        assert len(more) <= 5, "90231: at most 5 buttons under one"
+        return {"button": [*top, {"name": _("More"), "sub_button": more}]}
 
     async def set_menu(self) -> None:
         await self.api.call("POST", "/cgi-bin/menu/create", {"agentid": str(self.config.agent_id)},

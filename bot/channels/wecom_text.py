@@ -23,8 +23,10 @@ _SENTENCE_END = re.compile(r"(?<=[。！？；…!?;])")
 _SPACES = re.compile(r"[\s\u3000]+")
 _UTC = ZoneInfo("UTC")  # the menu texts hold no dates
 
-# Commands that only WeCom offers, with their menu text (the rest come from handlers/routes.MENU_COMMANDS).
-EXTRA_COMMANDS = (("view", N_("Display")),)
+# What WeCom's app menu adds to handlers/routes.MENU_COMMANDS, with its text. The app has one menu for every member
+# (90231), and Telegram's "/" list has no need of these: staff open their to-do list most, and on WeCom there is no
+# "/" to type it with; the presentation is WeCom's alone.
+EXTRA_COMMANDS = (("inbox", N_("To do")), ("view", N_("Display")))
 # Words typed for commands, beside the menu texts of every language (which are added at import).
 COMMAND_WORDS = {word: command for command, word in TYPED_WORDS.items()} | {  # the messages name the first ones
     "菜单": "menu", "显示方式": "view", "开始": "start",
