@@ -751,6 +751,37 @@ async def test_a_number_typed_after_a_card_was_pressed_does_not_press_it_again(e
     assert after is not None and after.action is None and after.text == "1"
 
 
+async def test_a_number_typed_before_the_pressed_cards_update_is_sent_does_not_press_it_again(env: Env) -> None:
+    """The press is handled and its answer (the card's update, 94888) queued, but not sent yet: a "1" typed in that
+    moment is text too, not the card's choice a second time. A press that changed nothing leaves the card to be
+    pressed again, by its button or by number."""
+    await bind(env, "chenjing", staff=True, presentation="cards")
+    await through_the_outbox(env, "chenjing", Reply("显示方式", buttons=((Button("按钮卡片", "view:cards"),),
+                                                                        (Button("编号文字", "view:text"),))))
+    card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+    pressed = await env.channel.prepare(json.dumps(card_press(env, card["task_id"], "b2", "rcVIEW")))
+    assert pressed is not None and pressed.callback_id is not None
+
+    async def answer_queued(unchanged: bool) -> int:
+        payload: dict[str, Any] = {"callback_id": pressed.callback_id, "text": "", "alert": False}
+        if unchanged:
+            payload["unchanged"] = True
+        async with env.app.db.transaction() as tx:  # as ctx.answer does, in the press's transaction
+            item = await outbox.enqueue(tx, channel="wecom", chat_id="chenjing", op="answer", payload=payload,
+                                        policy="hold", now=env.clock.now())
+        assert item is not None
+        return item
+
+    first = await answer_queued(unchanged=True)
+    again = await understood(env, env.channel, text_fields("chenjing", "1", "71011"))
+    assert again is not None and again.action == "view:cards"
+    async with env.app.db.transaction() as tx:
+        await outbox.mark_sent(tx, first, {}, env.clock.now())
+    await answer_queued(unchanged=False)
+    typed = await understood(env, env.channel, text_fields("chenjing", "1", "71012"))
+    assert typed is not None and typed.action is None and typed.text == "1"
+
+
 async def deputy_at_the_body_step(env: Env) -> None:
     """wangjianguo in the middle of /submit, shown its body step's list (完成, 取消: dialogue nonce a1b2c3)."""
     from bot.model import Dialog

@@ -201,7 +201,8 @@ class WeComChannel:
 
     async def settle(self, q: Tx, inc: Incoming) -> Incoming:
         """A typed number presses the choice of that number in the list the member has before them (cards keep
-        one too); a number beyond the list, or on a card already pressed (it shows the choice alone), stays text.
+        one too); a number beyond the list, or on a card already pressed (it shows the choice alone, or will once
+        the press's answer is sent), stays text.
 
         In the middle of a dialogue the member is answering, a notice that came just now (a reply to rate, an
         invitation: a list the member did not ask for) does not take the number: it was meant for the dialogue's
@@ -224,8 +225,8 @@ class WeComChannel:
             return inc
         for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
             card = await store.card(q, task_id)
-            if card is not None and card.chosen_at is not None:
-                return inc
+            if card is not None and (card.chosen_at is not None or await store.being_answered(q, inc.user_id, task_id)):
+                return inc  # pressed: it shows (or is about to show) the choice alone
         return replace(inc, message_id=shown.message_id, action=choices[number - 1].data)
 
     async def _binding_by_phone(self, user: str) -> bool:
