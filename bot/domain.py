@@ -8,6 +8,7 @@ rules can be tested directly and named by the clause they implement.
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
@@ -79,6 +80,17 @@ def urging_rung(urged_before: int) -> int:
 def matter_number(prefix: str, year: int, sequence: int) -> str:
     """The public number of a matter, e.g. LS-2026-0001 (never reused: one sequence per year)."""
     return f"{prefix}-{year}-{sequence:04d}"
+
+
+# A matter's number as the receipts and notices write it: the unit's prefix (storage/units.PREFIX), year, sequence
+_MATTER_NUMBER = re.compile(r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{1,6}")
+QUOTES = "“”\"'「」‘’ "  # around a command's words or a number copied from a message
+
+
+def typed_matter_number(text: str) -> str | None:
+    """The matter number a message is, alone ("LS-2026-0001", typed or copied, in any case), or None."""
+    number = text.strip().strip(QUOTES).upper()
+    return number if _MATTER_NUMBER.fullmatch(number) else None
 
 
 def normalise_phone(text: str) -> str:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot import callbacks
 from bot.context import Context
+from bot.domain import QUOTES, typed_matter_number
 from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError, UserError
 from bot.messages import TYPED_WORDS, Incoming, Reply, alert_text
 from bot.text import normalise, normalise_opt
@@ -36,7 +37,9 @@ DIALOG_NS = "d"
 
 
 class Flow(Protocol):
-    """A guided dialogue whose state lives in the dialogs table."""
+    """A guided dialogue whose state lives in the dialogs table. A flow with steps that ask for a matter's number as
+    text names them in `number_steps` (a frozenset of step names; none if absent): at any other step, a matter's
+    number alone is the matter asked for, which waits until the dialogue is done (`_route`)."""
 
     name: str
 
@@ -127,7 +130,12 @@ async def _route(ctx: Context, routes: Routes) -> None:
             return await _unbound(ctx, routes)
         return await button(ctx, parts)
     if dialog is not None:
-        return await routes.flows[dialog.flow].on_message(ctx, dialog)
+        flow = routes.flows[dialog.flow]
+        if typed_matter_number(inc.text) and dialog.step not in getattr(flow, "number_steps", frozenset()):
+            # a matter's number alone, as a notice offers it to send ("查看事项：发送 LS-2026-0006"), at a step that
+            # asks for no number: the matter is what is asked for (never the note or subject), and waits as /case does
+            return await _in_dialogue(ctx, routes, dialog)
+        return await flow.on_message(ctx, dialog)
     if ctx.person is None:
         return await _unbound(ctx, routes)
     if routes.not_understood is not None:
@@ -173,7 +181,6 @@ def clean(inc: Incoming) -> Incoming:
 
 
 _WORD_COMMANDS = {word: command for command, word in TYPED_WORDS.items()}
-QUOTES = "“”\"'「」‘’ "  # around a command's words or a number copied from a message
 
 
 def as_typed_command(inc: Incoming) -> Incoming:

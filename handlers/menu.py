@@ -3,17 +3,13 @@ reaches into several areas, so handlers/common.py, which every area uses, import
 
 from __future__ import annotations
 
-import re
-
 from bot.context import Context
 from bot.errors import DialogOpenError, NotFoundError, StaleActionError
-from bot.router import QUOTES
+from bot.domain import typed_matter_number
 from handlers import common
 from handlers.matters import intake, mine, screens
 from storage import matters
 
-# A matter's number as the receipts and notices write it: the unit's prefix (storage/units.PREFIX), year, sequence
-_MATTER_NUMBER = re.compile(r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{1,6}")
 
 
 async def on_menu(ctx: Context, parts: list[str]) -> None:
@@ -33,9 +29,9 @@ async def on_text(ctx: Context) -> None:
     typed or copied, on a phone where "/case" is awkward to type) opens that matter: for staff its card, as /case
     does; for a representative their own matter, as /my's button does (another's is answered as no matter at all).
     Anything else is not understood."""
-    number = ctx.inc.text.strip().strip(QUOTES).upper()
+    number = typed_matter_number(ctx.inc.text)
     person = ctx.person
-    if ctx.inc.attachments or person is None or not _MATTER_NUMBER.fullmatch(number):
+    if ctx.inc.attachments or person is None or number is None:
         return await common.not_understood(ctx)
     if person.is_staff:
         return await screens.open_number(ctx, number, alone=True)

@@ -550,7 +550,8 @@ async def test_a_staff_member_cannot_submit_or_list_matters(harness: Harness, la
 # -- commands in the middle of a dialogue --------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["/submit", "/start", "/menu", "/start abcdef", "/inbox"])
+@pytest.mark.parametrize("command", ["/submit", "/start", "/menu", "/start abcdef", "/inbox",
+                                     "LS-2026-0001", "“ls-2026-0001”"])  # a matter's number alone opens it
 async def test_a_command_in_a_dialogue_is_deferred_and_the_step_prompted_again(harness: Harness,
                                                                                command: str) -> None:
     deputy = await bound_deputy(harness)

@@ -92,6 +92,24 @@ async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_no
     assert "需补充询问笔录" not in opened[-1].text
 
 
+async def test_a_matter_number_sent_in_the_middle_of_a_note_is_not_taken_for_the_note(harness: Harness) -> None:
+    """A notice of another matter arrives while the handler writes a progress note, and offers its number to send
+    ("[LS-2026-0002] 查看事项" here; "查看事项：发送 LS-2026-0002" on WeCom's numbered text): the number sent is the
+    matter asked for, which waits until the note is done; it never becomes the note sent to the deputy."""
+    cast = await Cast.assigned(harness)
+    h = cast.handler2
+    await h.say("/case LS-2026-0001")
+    await h.press("进展")
+    prompt = h.last
+    before = await harness.dump(*TABLES)
+    replies = await h.say("LS-2026-0002")
+    assert [r.text for r in replies] == ["您还有一项操作尚未完成：事项的“进展”操作。请先完成，或发送 /cancel 退出。", prompt]
+    assert await harness.dump(*TABLES) == before
+    await h.say("已调阅案卷，正在审查。")
+    await h.press("是，发送")
+    assert cast.deputy.last == "进展情况通报\nLS-2026-0001 的进展情况：\n已调阅案卷，正在审查。"
+
+
 async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:
     """§14: the outcome and the grounds each against its own minimum, and the whole against its own; each
     refusal names the minimum, changes nothing, and asks again for that part only."""

@@ -77,6 +77,7 @@ async def begin(ctx: Context) -> None:
 
 class EventFlow:
     name = "event"
+    number_steps = frozenset({"matter"})  # a matter's number asked for as text (bot/router.Flow)
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
         return ctx._("creating an event")

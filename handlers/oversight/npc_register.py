@@ -105,6 +105,7 @@ async def _unfiled(ctx: Context, entry_id: object) -> RegisterEntry:
 
 class RegisterFlow:
     name = "npc"
+    number_steps = frozenset({"matter"})  # a matter's number asked for as text (bot/router.Flow)
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
         return ctx._("recording in the NPC register")
