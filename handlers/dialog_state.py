@@ -59,6 +59,7 @@ class ActionData(TypedDict, total=False):
     values: Required[dict[str, str]]  # by step name, each checked by its rule when given and again on confirm
     files: Required[list[FileData]]
     reply_id: int  # record_rating: the reply the returned paper form rates, fixed when the dialogue opens
+    number: str  # the matter's number, to name it while the dialogue waits (absent in dialogues opened before)
 
 
 class RatingData(TypedDict):

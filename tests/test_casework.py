@@ -103,7 +103,7 @@ async def test_a_matter_number_sent_in_the_middle_of_a_note_is_not_taken_for_the
     prompt = h.last
     before = await harness.dump(*TABLES)
     replies = await h.say("LS-2026-0002")
-    assert [r.text for r in replies] == ["您还有一项操作尚未完成：事项的“进展”操作。请先完成，或发送 /cancel 退出。", prompt]
+    assert [r.text for r in replies] == ["您还有一项操作尚未完成：LS-2026-0001 的“进展”操作。请先完成，或发送 /cancel 退出。", prompt]
     assert await harness.dump(*TABLES) == before
     await h.say("已调阅案卷，正在审查。")
     await h.press("是，发送")

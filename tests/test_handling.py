@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from storage import dialogs
 from tests.cast import GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row, messages
 from tests.fakes import Harness, Sent
 
@@ -321,8 +322,15 @@ async def test_an_action_pressed_during_another_dialogue_names_it_and_how_to_lea
     await h.press("申请延期")
     before = await harness.dump(*TABLES)
     pressed = await h.press_data(dict((b, d) for b, d in card[0].buttons)["进展"])
-    assert messages(pressed) == ["您还有一项操作尚未完成：事项的“申请延期”操作。请先完成，或发送 /cancel 退出。", "请填写申请延期的理由（不少于 10 个字）。"]
+    assert messages(pressed) == ["您还有一项操作尚未完成：LS-2026-0001 的“申请延期”操作。请先完成，或发送 /cancel 退出。",
+                                 "请填写申请延期的理由（不少于 10 个字）。"]
     assert await harness.dump(*TABLES) == before
+    async with harness.db.transaction() as tx:  # a dialogue opened before actions kept their matter's number
+        dialog = await dialogs.load(tx, f"test:{h.chat_id}")
+        assert dialog is not None and dialog.data.pop("number") == "LS-2026-0001"
+        await dialogs.save(tx, f"test:{h.chat_id}", dialog, harness.clock.now(), new_step=False)
+    pressed = await h.press_data(dict((b, d) for b, d in card[0].buttons)["进展"])
+    assert messages(pressed)[0] == "您还有一项操作尚未完成：事项的“申请延期”操作。请先完成，或发送 /cancel 退出。"
 
 
 # -- 5, 10. a reply: each part its own minimum, either corrected; files at any step -------------

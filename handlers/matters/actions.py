@@ -56,7 +56,7 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
     if action == "files":
         return await screens.send_files(ctx, matter_id)
     await cases.ready(ctx, matter, action)  # refused now, not after the person has written what it needs
-    data = ActionData(matter_id=matter_id, action=action, values={}, files=[])
+    data = ActionData(matter_id=matter_id, action=action, values={}, files=[], number=matter.number)
     if action == "record_rating":  # the form rates the reply it was sent with, whatever comes after
         data["reply_id"] = (await cases.paper_reply_to_rate(ctx, matter)).id
     await open_dialog(ctx, ACT, Dialog("act", "0", "", dict(data)))
@@ -71,8 +71,11 @@ class ActionFlow:
     name = "act"
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
-        action = screens.ACTION_LABELS.get(held(dialog)["action"], N_("an action"))
-        return ctx._("“{action}” on a matter", action=ctx._(action))
+        data = held(dialog)
+        action = ctx._(screens.ACTION_LABELS.get(data["action"], N_("an action")))
+        if "number" in data:
+            return ctx._("“{action}” on {number}", action=action, number=data["number"])
+        return ctx._("“{action}” on a matter", action=action)
 
     def _steps(self, dialog: Dialog) -> tuple[Step, ...]:
         return STEPS[held(dialog)["action"]]
