@@ -33,8 +33,10 @@ import asyncio
 import shutil
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -79,14 +81,38 @@ def options(args: argparse.Namespace, seed: int) -> DrillOptions:
                         late_waves=1 if args.quick else 3, processes=args.processes)
 
 
-def command(args: argparse.Namespace, opts: DrillOptions) -> str:
+def command(args: argparse.Namespace, opts: DrillOptions | WeComDrillOptions) -> str:
     parts = ["python", "benchmarks/drills.py", args.drill, "--users", str(opts.users), "--rounds", str(opts.kills),
              "--clerks", str(opts.clerks), "--departments", str(opts.departments), "--seed", str(opts.seed)]
-    if args.drill == "faults":
+    if args.drill in ("faults", "wecom-faults"):
         parts += ["--rate", str(opts.fault_rate)]
-    if opts.processes > 1:
+    if isinstance(opts, DrillOptions) and opts.processes > 1:
         parts += ["--processes", str(opts.processes)]
     return " ".join(parts)
+
+
+R = TypeVar("R", DrillResult, WeComDrillResult)
+
+
+async def one_run(args: argparse.Namespace, opts: Any, drill: Callable[[Any, Path], Awaitable[R]]) -> R:
+    """One seed's drill in a folder of its own (kept under --keep), its figures printed with what it missed and
+    the command that runs it again."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"drill-{args.drill}-{opts.seed}-"))
+    try:
+        result = await drill(opts, workdir)
+    finally:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(workdir, args.keep / workdir.name)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"== {args.drill} drill, seed {opts.seed}")
+    for line in result.lines():
+        print("  " + line)
+    for failure in result.failures():
+        print("  MISSED: " + failure)
+    print("  reproduce: " + command(args, opts))
+    sys.stdout.flush()
+    return result
 
 
 def wecom_options(args: argparse.Namespace, seed: int) -> WeComDrillOptions:
@@ -100,27 +126,7 @@ def wecom_options(args: argparse.Namespace, seed: int) -> WeComDrillOptions:
 async def main_wecom(args: argparse.Namespace) -> int:
     results: list[WeComDrillResult] = []
     for seed in args.seed:
-        opts = wecom_options(args, seed)
-        workdir = Path(tempfile.mkdtemp(prefix=f"drill-{args.drill}-{seed}-"))
-        try:
-            result = await run_wecom_drill(opts, workdir)
-        finally:
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(workdir, args.keep / workdir.name)
-            shutil.rmtree(workdir, ignore_errors=True)
-        results.append(result)
-        print(f"== {args.drill} drill, seed {seed}")
-        for line in result.lines():
-            print("  " + line)
-        for failure in result.failures():
-            print("  MISSED: " + failure)
-        parts = ["python", "benchmarks/drills.py", args.drill, "--users", str(opts.users), "--rounds", str(opts.kills),
-                 "--clerks", str(opts.clerks), "--departments", str(opts.departments), "--seed", str(opts.seed)]
-        if args.drill == "wecom-faults":
-            parts += ["--rate", str(opts.fault_rate)]
-        print("  reproduce: " + " ".join(parts))
-        sys.stdout.flush()
+        results.append(await one_run(args, wecom_options(args, seed), run_wecom_drill))
     print("machine: shared, 2 cores; figures other than counts (durations) are indicative only")
     return 1 if any(r.failures() for r in results) else 0
 
@@ -144,22 +150,7 @@ async def _runs(args: argparse.Namespace, results: list[DrillResult], cluster: C
         if cluster is not None:
             cluster.psql(f"CREATE DATABASE drill_{seed}")
             opts = replace(opts, database_url=cluster.url(f"drill_{seed}"))
-        workdir = Path(tempfile.mkdtemp(prefix=f"drill-{args.drill}-{seed}-"))
-        try:
-            result = await run_drill(opts, workdir)
-        finally:
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(workdir, args.keep / workdir.name)
-            shutil.rmtree(workdir, ignore_errors=True)
-        results.append(result)
-        print(f"== {args.drill} drill, seed {seed}")
-        for line in result.lines():
-            print("  " + line)
-        for failure in result.failures():
-            print("  MISSED: " + failure)
-        print("  reproduce: " + command(args, opts))
-        sys.stdout.flush()
+        results.append(await one_run(args, opts, run_drill))
     if len(results) > 1:
         print(f"== {len(results)} runs: {sum(not r.failures() for r in results)} met every target; "
               f"kills {sum(r.kills for r in results)}, updates lost {sum(r.updates_lost for r in results)}, "
