@@ -24,7 +24,7 @@ from bot.errors import DialogOpenError, PermissionDeniedError, StaleActionError,
 from bot.messages import TYPED_WORDS, Incoming, Reply, alert_text
 from bot.text import normalise, normalise_opt
 from bot.model import Dialog
-from storage import audit, dialogs
+from storage import audit, dialogs, outbox
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ DIALOG_NS = "d"
 class Flow(Protocol):
     """A guided dialogue whose state lives in the dialogs table. A flow with steps that ask for a matter's number as
     text names them in `number_steps` (a frozenset of step names; none if absent): at any other step, a matter's
-    number alone is the matter asked for, which waits until the dialogue is done (`_route`)."""
+    number sent as a notice just offered it is the matter asked for, which waits until the dialogue is done
+    (`_follows_a_notice`)."""
 
     name: str
 
@@ -131,15 +132,25 @@ async def _route(ctx: Context, routes: Routes) -> None:
         return await button(ctx, parts)
     if dialog is not None:
         flow = routes.flows[dialog.flow]
-        if typed_matter_number(inc.text) and dialog.step not in getattr(flow, "number_steps", frozenset()):
-            # a matter's number alone, as a notice offers it to send ("查看事项：发送 LS-2026-0006"), at a step that
-            # asks for no number: the matter is what is asked for (never the note or subject), and waits as /case does
+        if await _follows_a_notice(ctx, flow, dialog):
             return await _in_dialogue(ctx, routes, dialog)
         return await flow.on_message(ctx, dialog)
     if ctx.person is None:
         return await _unbound(ctx, routes)
     if routes.not_understood is not None:
         await routes.not_understood(ctx)
+
+
+async def _follows_a_notice(ctx: Context, flow: Flow, dialog: Dialog) -> bool:
+    """Whether a message in a dialogue is a matter's number sent as the notice that came after the dialogue's step
+    offers it ("查看事项：发送 LS-2026-0006"): then the matter is what is asked for, which waits as /case does, and
+    never becomes the note or the text the step asks for. A number sent otherwise (a deputy's content naming an
+    earlier matter; a step that asks for a matter's number, `number_steps`) is the step's text, as any other."""
+    inc = ctx.inc
+    number = None if inc.attachments else typed_matter_number(inc.text)
+    if number is None or dialog.step in getattr(flow, "number_steps", frozenset()):
+        return False
+    return await outbox.offers_typed(ctx.tx, inc.channel, inc.chat_id, number)
 
 
 async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:

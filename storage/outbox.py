@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import ports
-from storage.db import Tx, parse_ts, ts
+from storage.db import Row, Tx, parse_ts, ts
 
 
 ANSWER = ports.ANSWER  # a reply or a button answer to the person acting: sent before any notification waiting
@@ -160,12 +160,8 @@ async def shown_lists(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
     is the channel's message id once known, else `outbox-<id>`. A message whose every button has a typed form
     (a notice's "Open the matter": its number is typed instead) is not a list a number answers. Only the last
     `look_back` messages are looked at (and none whose text has been erased, storage/retention)."""
-    rows = await q.all("SELECT o.id, o.payload, o.result, o.sent_at, i.chat_key FROM outbox o"
-                       " LEFT JOIN inbox i ON i.id = o.inbox_id WHERE o.channel = ? AND o.chat_id = ?"
-                       " AND o.op = 'message' AND (o.state IN ('sent', 'sending') OR (o.state = 'pending'"
-                       " AND o.attempts > 0)) ORDER BY o.id DESC LIMIT ?", (channel, chat_id, look_back))
     found = []
-    for row in rows:
+    for row in await _seen(q, channel, chat_id, look_back):
         payload = json.loads(row["payload"]) if row["payload"] else {}
         numbered = any(len(b) < 3 for line in payload.get("buttons") or () for b in line)  # bot.messages.Button
         if numbered and (edits or payload.get("edit_message_id") is None):
@@ -174,6 +170,25 @@ async def shown_lists(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
                                parse_ts(row["sent_at"]) if row["sent_at"] else None,
                                row["chat_key"] == f"{channel}:{chat_id}"))
     return found
+
+
+async def _seen(q: Tx, channel: str, chat_id: str, look_back: int) -> list[Row]:
+    """The last `look_back` messages to a chat that may have been seen (`shown_lists`), latest first."""
+    return await q.all("SELECT o.id, o.payload, o.result, o.sent_at, i.chat_key FROM outbox o"
+                       " LEFT JOIN inbox i ON i.id = o.inbox_id WHERE o.channel = ? AND o.chat_id = ?"
+                       " AND o.op = 'message' AND (o.state IN ('sent', 'sending') OR (o.state = 'pending'"
+                       " AND o.attempts > 0)) ORDER BY o.id DESC LIMIT ?", (channel, chat_id, look_back))
+
+
+async def offers_typed(q: Tx, channel: str, chat_id: str, typed: str, look_back: int = 20) -> bool:
+    """Whether the latest message with buttons that the chat may have seen offers `typed` as a button's typed form
+    (bot.messages.Button: a notice's "查看事项：发送 LS-2026-0006"): what a person sends it for is that button."""
+    for row in await _seen(q, channel, chat_id, look_back):
+        payload = json.loads(row["payload"]) if row["payload"] else {}
+        lines = payload.get("buttons") or ()
+        if any(lines) and payload.get("edit_message_id") is None:
+            return any(len(b) >= 3 and b[2] == typed for line in lines for b in line)
+    return False
 
 
 async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,

@@ -95,19 +95,39 @@ async def test_a_public_progress_note_reaches_the_deputy_an_internal_one_does_no
 async def test_a_matter_number_sent_in_the_middle_of_a_note_is_not_taken_for_the_note(harness: Harness) -> None:
     """A notice of another matter arrives while the handler writes a progress note, and offers its number to send
     ("[LS-2026-0002] 查看事项" here; "查看事项：发送 LS-2026-0002" on WeCom's numbered text): the number sent is the
-    matter asked for, which waits until the note is done; it never becomes the note sent to the deputy."""
+    matter asked for, which waits until the note is done; it never becomes the note sent to the deputy. Sent with
+    no such notice after the step (the step's prompt came last), a number is the note, as any text is."""
     cast = await Cast.assigned(harness)
     h = cast.handler2
     await h.say("/case LS-2026-0001")
     await h.press("进展")
     prompt = h.last
+    await cast.submit_appeal()
+    await cast.assign(number="LS-2026-0002")
+    assert h.received[-1].payload["buttons"] == [[["查看事项", "case:2", "LS-2026-0002"]]]
     before = await harness.dump(*TABLES)
     replies = await h.say("LS-2026-0002")
-    assert [r.text for r in replies] == ["您还有一项操作尚未完成：LS-2026-0001 的“进展”操作。请先完成，或发送 /cancel 退出。", prompt]
+    assert [r.text for r in replies] == ["您还有一项操作尚未完成：LS-2026-0001 的“进展”操作。请先完成，或发送 /cancel 退出。",
+                                         prompt]
     assert await harness.dump(*TABLES) == before
     await h.say("已调阅案卷，正在审查。")
     await h.press("是，发送")
     assert cast.deputy.last == "进展情况通报\nLS-2026-0001 的进展情况：\n已调阅案卷，正在审查。"
+    await h.say("/case LS-2026-0001")
+    await h.press("进展")
+    taken = await h.say("LS-2026-0002")  # no notice since the prompt: the note's text
+    assert [r.text for r in taken] == ["是否将此进展作为进展情况通报发送给代表委员？"]
+
+
+async def test_a_file_captioned_with_a_notices_number_is_the_steps_file(harness: Harness) -> None:
+    """From a review: a decision sent as a file captioned with a matter's number (Telegram's caption is the text), just
+    after a notice offering that number, is the file the reply's step asks for, not the matter asked for."""
+    cast = await concluded_and_drafting_a_reply(harness)
+    h = cast.handler2
+    await cast.submit_appeal()
+    await cast.assign(number="LS-2026-0002")
+    got = await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf", caption="LS-2026-0002")
+    assert got[0].text == "已收到文件（共 1 个）。"
 
 
 async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:

@@ -104,7 +104,7 @@ async def test_a_major_case_report_with_its_matter_and_a_typed_date(unit: Unit) 
     await o.press("无")
     assert texts(await o.say("LS-2026-9999")) == [
         "未找到事项 LS-2026-9999。请发送事项编号（如 LS-2026-0001），或选择“无”。"]
-    assert texts(await o.say("ls-2026-0001")) == [
+    assert texts(await o.say("“ls-2026-0001”")) == [  # copied from a message, quotes and all
         "向县人大报告的日期是哪一天？请在下方选项中选择，或发送日期，如 2026-11-20。"]
     assert texts(await o.say("2026-11-03")) == ["2026年11月3日尚未到来，请发送已经过去的日期。"]
     assert texts(await o.say("下周")) == ["抱歉，无法识别该日期。请按 2026-11-20 或 11月20日 的格式发送，或在下方选项中选择。"]

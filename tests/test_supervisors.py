@@ -49,7 +49,7 @@ class Supervisors(People):
         c = self.clerk
         await c.say("/event")
         await c.press("案件研讨")
-        await c.say("LS-2026-0001")
+        await c.say("“ls-2026-0001”")  # copied from a message, quotes and all
         await c.say("疑难案件研讨会")
         await c.say("2026-12-03 15:00")
         await c.say("本院第二会议室")

@@ -773,13 +773,26 @@ async def test_a_number_typed_before_the_pressed_cards_update_is_sent_does_not_p
         return item
 
     first = await answer_queued(unchanged=True)
+    async with env.app.db.transaction() as tx:  # another card's press, answered: not this card's
+        other = await outbox.enqueue(tx, channel="wecom", chat_id="chenjing", op="answer", policy="hold",
+                                     payload={"callback_id": "lbother:rcX:b1:1", "text": "", "alert": False},
+                                     now=env.clock.now())
+    assert other is not None
     again = await understood(env, env.channel, text_fields("chenjing", "1", "71011"))
     assert again is not None and again.action == "view:cards"
     async with env.app.db.transaction() as tx:
         await outbox.mark_sent(tx, first, {}, env.clock.now())
-    await answer_queued(unchanged=False)
+    update = await answer_queued(unchanged=False)
     typed = await understood(env, env.channel, text_fields("chenjing", "1", "71012"))
     assert typed is not None and typed.action is None and typed.text == "1"
+    async with env.app.db.transaction() as tx:  # sent, outcome unknown: the card may show the choice
+        await tx.execute("UPDATE outbox SET state = 'held' WHERE id = ?", (update,))
+    held = await understood(env, env.channel, text_fields("chenjing", "1", "71013"))
+    assert held is not None and held.action is None
+    async with env.app.db.transaction() as tx:  # refused by WeCom: the card still shows its buttons
+        await tx.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (update,))
+    failed = await understood(env, env.channel, text_fields("chenjing", "1", "71014"))
+    assert failed is not None and failed.action == "view:cards"
 
 
 async def deputy_at_the_body_step(env: Env) -> None:

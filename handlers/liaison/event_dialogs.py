@@ -18,6 +18,7 @@ from bot.context import Context
 from bot.errors import StaleActionError, UserError
 from bot.i18n import N_
 from bot import callbacks
+from bot.domain import typed_matter_number
 from bot.messages import Button, Reply, rows
 from bot.permissions import require
 from bot.router import dialog_button
@@ -172,7 +173,7 @@ class EventFlow:
             await ctx.reply(Reply(ctx._("Please choose one of the options.") if buttons_only else ctx._("Please answer in text.")))
             return await self.prompt(ctx, dialog)
         if step == "matter":
-            matter = await matters.by_number(ctx.tx, ctx.scope, text[:30], own=True)
+            matter = await matters.by_number(ctx.tx, ctx.scope, typed_matter_number(text) or text[:30], own=True)
             data["matter_id"] = (await ev.discussable(ctx, matter.id if matter else None)).id
             return await goto(ctx, self, dialog, "title")
         if step == "title":

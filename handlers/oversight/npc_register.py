@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from bot import callbacks
+from bot.domain import typed_matter_number
 from bot.contacts_file import parse_date
 from bot.context import Context
 from bot.errors import DialogOpenError, StaleActionError, UserError
@@ -200,7 +201,7 @@ class RegisterFlow:
                 data["note"] = text
             return await goto(ctx, self, dialog, {"case": "number", "number": "matter", "note": "confirm"}[step])
         if step == "matter" and text:
-            matter = await matters.by_number(ctx.tx, ctx.scope, text, own=True)
+            matter = await matters.by_number(ctx.tx, ctx.scope, typed_matter_number(text) or text, own=True)
             if matter is None:
                 raise UserError("There is no matter {number}. Please send its number, e.g. {example}, or choose None.",
                                 number=text[:40], example=f"{ctx.config.unit.matter_prefix}-{ctx.today.year}-0001")
