@@ -191,6 +191,14 @@ async def offers_typed(q: Tx, channel: str, chat_id: str, typed: str, look_back:
     return False
 
 
+async def unsent_answers(q: Tx, channel: str, chat_id: str) -> list[dict[str, Any]]:
+    """The payloads of the chat's button answers not yet known to be done: queued, being sent, or sent with an
+    unknown outcome ('held')."""
+    rows = await q.all("SELECT payload FROM outbox WHERE channel = ? AND chat_id = ? AND op = 'answer'"
+                       " AND state IN ('pending', 'sending', 'held')", (channel, chat_id))
+    return [json.loads(row["payload"]) for row in rows if row["payload"]]
+
+
 async def last_buttons(q: Tx, channel: str, chat_id: str, look_back: int = 20, *,
                        edits: bool = True) -> tuple[str, dict[str, Any]] | None:
     """The latest of `shown_lists`, as (message id, payload); None if there is none."""

@@ -75,20 +75,6 @@ async def mark_chosen(q: Tx, task_id: str, now: datetime) -> bool:
                            (ts(now), task_id)) == 1
 
 
-async def being_answered(q: Tx, userid: str, task_id: str) -> bool:
-    """Whether a press of this card is answered by an update of the card still to be sent (the outbox's 'answer',
-    bot/context.py), or sent with an unknown outcome ('held': it may show): the card is as good as pressed — once
-    sent, it shows the choice alone (`mark_chosen`). A press that changed nothing (`unchanged`) leaves the card to
-    be pressed again, and so does an update that failed (the card still shows its buttons)."""
-    rows = await q.all("SELECT payload FROM outbox WHERE channel = 'wecom' AND chat_id = ? AND op = 'answer'"
-                       " AND state IN ('pending', 'sending', 'held')", (userid,))
-    for row in rows:
-        payload = json.loads(row["payload"]) if row["payload"] else {}
-        if str(payload.get("callback_id") or "").startswith(f"{task_id}:") and not payload.get("unchanged"):
-            return True
-    return False
-
-
 async def presentations(q: Tx, userids: list[str]) -> dict[str, tuple[str | None, bool, str | None]]:
     """`presentation` of several members in one query: the bound ones by userid (the others are absent)."""
     found: dict[str, tuple[str | None, bool, str | None]] = {}

@@ -225,7 +225,7 @@ class WeComChannel:
             return inc
         for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
             card = await store.card(q, task_id)
-            if card is not None and (card.chosen_at is not None or await store.being_answered(q, inc.user_id, task_id)):
+            if card is not None and (card.chosen_at is not None or await _being_answered(q, inc.user_id, task_id)):
                 return inc  # pressed: it shows (or is about to show) the choice alone
         return replace(inc, message_id=shown.message_id, action=choices[number - 1].data)
 
@@ -310,6 +310,16 @@ def _described(kind: str, fields: dict[str, str]) -> Attachment:
 
 def _with(item: Attachment, **changes: Any) -> Attachment:
     return replace(item, **changes)
+
+
+async def _being_answered(q: Tx, userid: str, task_id: str) -> bool:
+    """Whether a press of this card is answered by an update of the card not yet known to be done (queued, being
+    sent, or sent with an unknown outcome: it may show): the card is as good as pressed, and once updated shows the
+    choice alone (`mark_chosen`). A press that changed nothing (`unchanged`) leaves the card to be pressed again, and
+    so does an update that failed (the card still shows its buttons). An answer's callback id starts with its
+    card's task id (`_event`)."""
+    return any(str(answer.get("callback_id") or "").startswith(f"{task_id}:") and not answer.get("unchanged")
+               for answer in await outbox.unsent_answers(q, NAME, userid))
 
 
 def _within(shown: outbox.Shown, now: datetime, span: timedelta) -> bool:
