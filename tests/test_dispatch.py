@@ -646,7 +646,7 @@ async def test_the_pace_counts_each_send_until_one_second_after_it_ended(harness
 
 
 async def test_heads_come_earliest_due_first_and_the_query_needs_no_sort(harness: Harness) -> None:
-    """The dispatcher's query walks the outbox_state index and stops at its limit: its cost does not grow
+    """The dispatcher's query walks the outbox_due index and stops at its limit: its cost does not grow
     with the backlog (benchmarks/broadcast.py times it at 2 000, 20 000 and 100 000 pending)."""
     first = await enqueue(harness, "c1", "一")
     second = await enqueue(harness, "c2", "二")
