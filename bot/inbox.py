@@ -48,9 +48,10 @@ from bot.context import Context, initial_locale
 from bot.health import StorageHealth, is_disk_full
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply, alert_text, traits_of
+from bot.model import actor_of
 from bot.read_first import ReadFirst
 from bot.waiting import wait_a_while
-from storage import inbox, people
+from storage import dialogs, inbox, people
 from storage.db import Database, Tx
 from storage.inbox import Entry
 from storage.records import RECORDS
@@ -280,8 +281,11 @@ class InboxProcessor:
             return inc
         async with self.db.snapshot() as q:
             person = await people.by_identity(q, inc.channel, inc.user_id)
-        if person is None:
-            return inc  # a stranger's files are never downloaded
+            dialog = await dialogs.load(q, actor_of(inc.channel, inc.user_id)) if person is not None else None
+        if dialog is None:
+            # a stranger's files are never downloaded; nor are a person's sent outside a dialogue (a matter's, a
+            # reply's, a briefing's), which nothing takes: they are told to start with /submit, and nothing is kept
+            return inc
         return await channel.fetch(inc)
 
     async def _is_staff(self, inc: Incoming) -> bool:

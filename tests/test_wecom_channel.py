@@ -271,8 +271,32 @@ async def test_a_callback_that_cannot_be_stored_is_answered_500_so_wecom_sends_i
     assert await env.post(text_fields("wangjianguo", "你好", "30001")) == 500
 
 
+async def test_a_callback_of_another_app_is_answered_but_not_kept(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    """90239/90240: every message and app event names its AgentID. A corp whose apps share this callback's Token and
+    EncodingAESKey sends another app's callbacks here: answered 200 (WeCom would only send it again), nothing stored,
+    and the log names the app, never the message. A callback without AgentID (an event that has none) is kept."""
+    with caplog.at_level(logging.DEBUG):
+        assert await env.post(text_fields("wangjianguo", "另一个应用的秘密", "40001") | {"AgentID": "999999"}) == 200
+        press = {"ToUserName": CORP, "FromUserName": "wangjianguo", "CreateTime": "1795000000", "MsgType": "event",
+                 "Event": "click", "EventKey": "my", "AgentID": "1000003"}
+        assert await env.post(press) == 200
+        assert await env.post({"ToUserName": CORP, "FromUserName": "wangjianguo", "CreateTime": "1795000001",
+                               "MsgType": "event", "Event": "enter_agent", "AgentID": "1000002"}) == 200
+    assert await env.inbox() == []
+    assert env.channel.server.stored == 0
+    assert "999999" in caplog.text and "1000003" in caplog.text and "秘密" not in caplog.text
+    assert [r.levelname for r in caplog.records if "enter_agent" in r.getMessage()] == ["DEBUG"]  # not a line each
+    assert await env.post(text_fields("wangjianguo", "本应用", "40002") | {"AgentID": "1000002"}) == 200
+    without = {k: v for k, v in text_fields("wangjianguo", "无编号", "40003").items() if k != "AgentID"}
+    assert await env.post(without) == 200
+    assert [r[0] for r in await env.inbox()] == ["msg:40002", "msg:40003"]
+    assert env.channel.server.stored == 2
+
+
 def test_only_what_the_bot_handles_is_stored() -> None:
     assert inbox_item({"FromUserName": "a", "MsgType": "event", "Event": "enter_agent", "CreateTime": "1"}) is None
+    assert inbox_item({"FromUserName": "a", "MsgType": "event", "Event": "LOCATION", "CreateTime": "1"}) is None
+    assert inbox_item({"FromUserName": "", "MsgType": "text", "Content": "x", "MsgId": "8"}) is None  # from nobody
     assert inbox_item({"FromUserName": "a", "MsgType": "text", "Content": "x"}) is None  # no MsgId
     assert inbox_item({"FromUserName": "a", "MsgType": "text", "Content": "x", "MsgId": "7"})[:2] == ("msg:7", "wecom:a")
 
@@ -1371,6 +1395,32 @@ async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
     sent = env.stub.calls("/cgi-bin/message/send")[-1]
     assert sent["touser"] == "wangjianguo" and "王建国" in sent["text"]["content"]
     assert "1. " in sent["text"]["content"]  # a representative: the menu as numbered text
+
+
+async def test_a_kind_of_message_wecom_may_add_is_answered_not_met_with_silence(env: Env) -> None:
+    """90239 lists six kinds of message; one WeCom adds later reaches a deputy's app all the same. It is answered as
+    an empty message is, in the deputy's language ("not understood", with the menu), once for its resends; nothing
+    else is kept."""
+    await bind(env, "wangjianguo")
+    fields = text_fields("wangjianguo", "", "63001") | {"MsgType": "miniprogram", "Title": "小程序"}
+    del fields["Content"]
+    assert await env.post(fields) == 200
+    assert await env.post(fields) == 200  # WeCom's resend: one update
+    await env.app.settle()
+    sent = env.stub.calls("/cgi-bin/message/send")
+    assert len(sent) == 1 and sent[0]["text"]["content"].startswith("抱歉，未能理解您的消息。")
+    async with env.app.db.snapshot() as q:
+        assert await q.scalar("SELECT COUNT(*) FROM matters") == 0
+
+
+async def test_a_voice_message_is_named_by_its_format() -> None:
+    """90239: a voice message's Format is amr or speex; the file is named by it (amr when it is not given)."""
+    from bot.channels.wecom import _described
+
+    fields = {"MsgType": "voice", "MediaId": "M1", "MsgId": "7", "Format": "speex"}
+    assert _described("voice", fields).name == "voice-7.speex"
+    assert _described("voice", fields | {"Format": ""}).name == "voice-7.amr"
+    assert _described("voice", fields | {"Format": "../x"}).name == "voice-7.x"
 
 
 async def test_a_stranger_and_a_wrong_code_on_wecom_are_told_of_a_code_not_a_link(env: Env) -> None:

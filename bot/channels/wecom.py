@@ -160,12 +160,21 @@ class WeComChannel:
 
     # -- receiving --------------------------------------------------------------------------
 
-    async def _store(self, fields: dict[str, str]) -> None:
+    async def _store(self, fields: dict[str, str]) -> bool:
+        """Keep a callback in the inbox; False for one the bot does not handle (answered all the same)."""
+        agent = fields.get("AgentID", "").strip()
+        if agent and agent != str(self.config.agent_id):
+            # Another app of the corp whose callbacks come here with this app's Token and EncodingAESKey (90239,
+            # 90240: every message and app event names its AgentID): its members are not to be answered by this one.
+            log.warning("wecom: a callback of another app (AgentID %s) ignored; this app is %d", agent[:16],
+                        self.config.agent_id)
+            return False
         item = inbox_item(fields)
-        if item is None:
-            log.info("wecom: %s callback ignored", fields.get("Event") or fields.get("MsgType") or "unknown")
-            return
+        if item is None:  # enter_agent, LOCATION every few seconds...: nothing to answer, not worth a line each
+            log.debug("wecom: %s callback ignored", fields.get("Event") or fields.get("MsgType") or "unknown")
+            return False
         await self.app.store(NAME, [item], window=self.redelivery_window)
+        return True
 
     async def prepare(self, payload: str) -> Incoming | None:
         fields: dict[str, str] = json.loads(payload)
@@ -185,7 +194,9 @@ class WeComChannel:
             return Incoming(**base, text="\n".join(filter(None, (fields.get("Title"), fields.get("Url")))))
         if kind == "event":
             return await self._event(base, fields)
-        return None
+        # A kind of message WeCom may add (90239 lists the six above): nothing in it to read, answered as an empty
+        # message is — "not understood", or the dialogue's step asked again — rather than with silence.
+        return Incoming(**base)
 
     async def _text(self, base: dict[str, Any], text: str) -> Incoming:
         command = parse_command(text)
@@ -293,7 +304,7 @@ def inbox_item(fields: dict[str, str]) -> tuple[str, str, str] | None:
         key = json.dumps([user, fields.get("CreateTime", ""), event, fields.get("EventKey", ""),
                           fields.get("TaskId", "")], ensure_ascii=False)
         external = "ev:" + hashlib.sha256(key.encode()).hexdigest()[:40]
-    elif kind in ("text", "image", "voice", "video", "location", "link") and fields.get("MsgId"):
+    elif kind and fields.get("MsgId"):  # the six kinds of 90239, and any it may add (answered as not understood)
         external = "msg:" + fields["MsgId"]
     else:
         return None
@@ -303,7 +314,8 @@ def inbox_item(fields: dict[str, str]) -> tuple[str, str, str] | None:
 def _described(kind: str, fields: dict[str, str]) -> Attachment:
     """A member's picture, voice or video as the callback describes it (its MediaId), not yet downloaded."""
     msg_id = fields.get("MsgId", "")
-    name = {"image": f"photo-{msg_id}.jpg", "voice": f"voice-{msg_id}.amr", "video": f"video-{msg_id}.mp4"}[kind]
+    voice = "".join(ch for ch in fields.get("Format", "").lower() if ch.isascii() and ch.isalnum())[:8] or "amr"
+    name = {"image": f"photo-{msg_id}.jpg", "voice": f"voice-{msg_id}.{voice}", "video": f"video-{msg_id}.mp4"}[kind]
     return Attachment("photo" if kind == "image" else "document", fields.get("MediaId", ""), name, None,
                       "image/jpeg" if kind == "image" else None)
 

@@ -28,7 +28,7 @@ from bot.clock import Clock
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a callback is a few hundred bytes; anything this large is not WeCom's
-Store = Callable[[dict[str, str]], Awaitable[None]]
+Store = Callable[[dict[str, str]], Awaitable[bool]]  # False: not kept (not the bot's to handle)
 
 
 def raw_query(query_string: str) -> dict[str, str]:
@@ -123,12 +123,12 @@ class CallbackServer:
             log.warning("wecom: callback refused (unreadable body)")
             return web.Response(status=400)
         try:
-            await self.store(fields)  # committed before the answer: an answer means it is kept
+            kept = await self.store(fields)  # committed before the answer: an answer means it is kept
         except Exception:
             log.exception("wecom: callback from %s could not be stored; WeCom will send it again",
                           fields.get("FromUserName", "?"))
             return web.Response(status=500)
-        self.stored += 1
+        self.stored += kept
         return web.Response(status=200)  # empty: WeCom shows nothing and sends nothing again
 
     def _refuse(self, what: str, exc: CallbackRefused) -> web.Response:
