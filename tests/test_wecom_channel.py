@@ -1397,6 +1397,28 @@ async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
     assert "1. " in sent["text"]["content"]  # a representative: the menu as numbered text
 
 
+async def test_a_member_added_to_the_app_is_told_how_to_begin(env: Env) -> None:
+    """90240 subscribe: the office adds a member to the app's visible range. One not yet bound is told how to bind
+    (no link on WeCom: ask the office, or send "绑定 CODE"); one the office bound already gets their help and menu.
+    Leaving the range (unsubscribe) is not answered: nothing could reach them."""
+    def event(user: str, name: str, when: int) -> dict[str, str]:
+        return {"ToUserName": CORP, "FromUserName": user, "CreateTime": str(when), "MsgType": "event",
+                "Event": name, "AgentID": "1000002"}
+    assert await env.post(event("newdeputy", "subscribe", 1795000000)) == 200
+    assert await env.post(event("newdeputy", "subscribe", 1795000000)) == 200  # resent: once
+    await env.app.settle()
+    sent = env.stub.calls("/cgi-bin/message/send")
+    assert [s["touser"] for s in sent] == ["newdeputy"] and "“绑定 邀请码”" in sent[0]["text"]["content"]
+    await bind(env, "wangjianguo")
+    assert await env.post(event("wangjianguo", "subscribe", 1795000001)) == 200
+    assert await env.post(event("wangjianguo", "unsubscribe", 1795000002)) == 200
+    await env.app.settle()
+    sent = env.stub.calls("/cgi-bin/message/send")
+    assert [s["touser"] for s in sent] == ["newdeputy", "wangjianguo"]
+    assert "1. " in sent[1]["text"]["content"] and "绑定" not in sent[1]["text"]["content"]
+    assert [r[0][:3] for r in await env.inbox()] == ["ev:", "ev:"]
+
+
 async def test_a_kind_of_message_wecom_may_add_is_answered_not_met_with_silence(env: Env) -> None:
     """90239 lists six kinds of message; one WeCom adds later reaches a deputy's app all the same. It is answered as
     an empty message is, in the deputy's language ("not understood", with the menu), once for its resends; nothing

@@ -249,6 +249,8 @@ class WeComChannel:
         event = fields.get("Event", "").lower()
         if event == "click":  # the app menu
             return Incoming(**base, command=fields.get("EventKey", "") or "help")
+        if event == "subscribe":  # added to the app's visible range (90240): told, as /start tells, how to begin
+            return Incoming(**base, command="start")
         if event != "template_card_event":
             return None
         task_id, key = fields.get("TaskId", ""), fields.get("EventKey", "")
@@ -299,7 +301,7 @@ def inbox_item(fields: dict[str, str]) -> tuple[str, str, str] | None:
         return None
     if kind == "event":
         event = fields.get("Event", "").lower()
-        if event not in ("click", "template_card_event"):
+        if event not in ("click", "template_card_event", "subscribe"):
             return None
         key = json.dumps([user, fields.get("CreateTime", ""), event, fields.get("EventKey", ""),
                           fields.get("TaskId", "")], ensure_ascii=False)
