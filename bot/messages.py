@@ -56,6 +56,8 @@ class Incoming:
     # A number typed in answer to a numbered list (personal WeChat shows no buttons): which list it answers
     # is read by its channel in the update's own transaction (`Channel.settle`), then this is None again.
     typed_number: int | None = None
+    # how many choices the list had when the number typed was past its end (and 0 when none): told so, the list kept
+    beyond: int = 0
 
     @property
     def is_button(self) -> bool:

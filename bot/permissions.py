@@ -25,7 +25,8 @@ ACTIONS: Final = OFFICE_ACTIONS | DEPARTMENT_ACTIONS | frozenset({
 UNIT_ACTIONS: Final = frozenset({"npc_register", "report", "report_sent", "digest", "ledger"})
 # Opinion cards and briefings (seed §5): sent by the office to representatives, never on a matter.
 # Answering a card or a briefing is decided by its recipient row, not here. `manage_accounts`: binding a
-# person to a WeCom member and setting how choices are shown to them (the office and the admin).
+# person to a WeCom member, setting how choices are shown to them, and seeing to the people messages did not
+# reach (handlers/people/undelivered.py): the office and the admin.
 LIAISON_ACTIONS: Final = frozenset({"manage_cards", "send_briefing", "manage_accounts"})
 # Events and law-enforcement supervisors (seed §5, §6, §15), never on a matter. Giving a view on a case
 # discussion also takes an invitation to it, and marking a preparation done the task's department:

@@ -61,10 +61,15 @@ class Routes:
     open_commands: frozenset[str] = frozenset()  # usable before binding
     open_buttons: frozenset[str] = frozenset()
     dialog_commands: frozenset[str] = frozenset()  # usable in the middle of a dialogue
+    # of those, the ones after which the dialogue's step is shown again: their answer holds no list of its own to
+    # choose from (/help), so the numbers a member types next answer the step, not an earlier list
+    prompt_after: frozenset[str] = frozenset()
     # commands, and buttons by "namespace:first part" (report:draw), that read much: read first (`prepared_key`)
     prepared: dict[str, Preparer] = field(default_factory=dict)
     unbound: Handler | None = None
     not_understood: Handler | None = None
+    # a number typed for a list whose choices no longer hold (WeCom, the console): what to do instead
+    stale_choice: Handler | None = None
 
 
 async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callable[[], Awaitable[None]]) -> None:
@@ -86,9 +91,17 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
                                f"refused:{refusal.action or _what(ctx, routes)}", matter_id=refusal.matter_id,
                                detail={"channel": ctx.inc.channel})
         open_dialog = await dialogs.load(ctx.tx, ctx.actor)
+        typed = ctx.inc.callback_id is None and ctx.inc.action is not None  # a number typed for a list
         if isinstance(refusal, DialogOpenError) and open_dialog is not None:
             await ctx.answer(unchanged=True)  # the press did nothing: pressed again once the dialogue is done
             await _in_dialogue(ctx, routes, open_dialog)
+        elif isinstance(refusal, StaleActionError) and typed and (open_dialog is not None or routes.stale_choice):
+            # not a dead end: the dialogue's step again, or what one can do (a number of the list went with it)
+            if open_dialog is not None:
+                await ctx.reply(Reply(ctx._("This choice is no longer valid.")))
+                await _prompt(ctx, routes.flows[open_dialog.flow], open_dialog)
+            elif routes.stale_choice is not None:
+                await routes.stale_choice(ctx)
         else:
             if refusal.closes_dialog and open_dialog is not None:
                 await ctx.end_dialog()  # the step that failed cannot succeed: nobody is left on it
@@ -115,8 +128,11 @@ async def _route(ctx: Context, routes: Routes) -> None:
             return await _in_dialogue(ctx, routes, dialog)
         await handler(ctx)
         if dialog is not None and ctx.dialog is not None:  # /help, /my, /lang: the dialogue waits where it was
+            flow = routes.flows[dialog.flow]
             await ctx.reply(Reply(ctx._("You have still not finished {what}. Continue where you left off, or send "
-                                        "{/cancel} to leave it.", what=routes.flows[dialog.flow].describe(ctx, dialog))))
+                                        "{/cancel} to leave it.", what=flow.describe(ctx, dialog))))
+            if name in routes.prompt_after:
+                await _prompt(ctx, flow, ctx.dialog)
         return
     if inc.action is not None:
         namespace, parts = callbacks.decode(inc.action)
@@ -158,9 +174,13 @@ async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
     flow = routes.flows[dialog.flow]
     await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
                                 what=flow.describe(ctx, dialog))))
+    await _prompt(ctx, flow, dialog)
+
+
+async def _prompt(ctx: Context, flow: Flow, dialog: Dialog) -> None:
     try:
         await flow.prompt(ctx, dialog)
-    except UserError:  # its step can no longer be shown (the matter moved on): the sentence above says enough
+    except UserError:  # its step can no longer be shown (the matter moved on): the sentence before says enough
         log.info("dialogue %s of %s cannot show its step", dialog.flow, ctx.actor)
 
 

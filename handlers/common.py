@@ -167,6 +167,16 @@ async def show_help(ctx: Context) -> None:
     await ctx.reply(Reply(await help_for(ctx, person), title=ctx._("Help"), buttons=main_menu(ctx._, person)))
 
 
+async def stale_choice(ctx: Context) -> None:
+    """A number typed for a list that no longer holds (its dialogue ended, its matter moved on): said so, with what
+    one can do now — its numbers are the ones a member types next."""
+    text = ctx._("This choice is no longer valid.")
+    if ctx.person is None:
+        await ctx.reply(Reply(text))
+        return
+    await ctx.reply(Reply(text + "\n" + ctx._("What would you like to do?"), buttons=main_menu(ctx._, ctx.person)))
+
+
 async def show_menu(ctx: Context) -> None:
     person = ctx.person
     assert person is not None
@@ -227,6 +237,9 @@ async def unbound(ctx: Context) -> None:
 async def not_understood(ctx: Context) -> None:
     person = ctx.person
     assert person is not None
+    if ctx.inc.beyond and not ctx.inc.attachments:  # "5" for a list of three: that list stays the one to answer
+        await ctx.reply(Reply(ctx._("Please reply with a number from 1 to {n}, as in the list above.", n=ctx.inc.beyond)))
+        return
     if ctx.inc.attachments:
         text = ctx._("To send files with a matter, please start with {/submit}.")
     else:

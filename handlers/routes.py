@@ -11,7 +11,7 @@ from handlers.liaison import event_dialogs, event_reminders, event_screens, quot
 from handlers.matters import actions, intake, mine, rating, screens
 from handlers.oversight import npc_register
 from handlers.oversight.reminders import Provider
-from handlers.people import access, accounts, binding
+from handlers.people import access, accounts, binding, undelivered
 from handlers.reports import digest, halfyear, ledger
 
 def build() -> Routes:
@@ -51,7 +51,7 @@ def build() -> Routes:
                  "card": card_screens.on_button, "brief": briefings.on_button,
                  "event": event_screens.on_button, "sv": supervisors.on_button,
                  "npc": npc_register.on_button, "report": halfyear.on_button,
-                 "view": accounts.on_view, "channel": accounts.on_channel},
+                 "view": accounts.on_view, "channel": accounts.on_channel, "undel": undelivered.on_button},
         flows={flow.name: flow for flow in (intake.INTAKE, binding.PHONE_FLOW, actions.ACT, rating.RATE,
                                                                 contacts.CONTACT, cards.WRITE, card_answers.ANSWER,
                                                                 briefings.WRITE, briefings.OPINION,
@@ -63,8 +63,10 @@ def build() -> Routes:
                   "report:draw": halfyear.read_first},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view", "channel"}),  # /my only reads: the dialogue stays open
+        prompt_after=frozenset({"help"}),
         unbound=common.unbound,
         not_understood=menu.on_text,
+        stale_choice=common.stale_choice,
     )
 
 

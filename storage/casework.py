@@ -228,24 +228,76 @@ async def count_by_state(q: Tx, scope: UnitScope) -> dict[str, int]:
             for r in await q.all(f"SELECT state, COUNT(*) AS n FROM matters WHERE {within(scope)} GROUP BY state")}
 
 
-async def undelivered(q: Tx, scope: UnitScope) -> dict[str, int]:
-    """Messages that did not reach their person — blocked bot, failed, or held after an uncertain send — that are the
-    scope's: about one of its matters, or about no matter to one of its people (its staff, a representative on its
-    roster: one who sits in two units' congresses and blocked the bot concerns both). A blocked notice whose copy
-    reached the person's other account (`outbox.send_elsewhere`) did reach them: the office has nobody to call; one
-    whose copy failed too is one notice, counted once."""
-    # a message to nobody on the roster about no matter (an unbound visitor's reply) is unit 1's, as before units
-    nobody = " OR (o.person_id IS NULL AND o.matter_id IS NULL)" if FIRST_UNIT in scope.reads else ""
-    rows = await q.all(
-        "SELECT o.state, COUNT(*) AS n FROM outbox o LEFT JOIN persons p ON p.id = o.person_id"
-        " LEFT JOIN matters m ON m.id = o.matter_id"
-        " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held')"
+@dataclass(frozen=True)
+class Unreached:
+    """A person messages did not reach, and how many: their account could not be reached (blocked the bot, left the
+    corp or the app's range), the send failed, or it was held after an uncertain send (it may have arrived)."""
+
+    person_id: int
+    name: str
+    blocked: int
+    failed: int
+    held: int
+    latest: str  # when the latest of them was written (stored time)
+
+    @property
+    def count(self) -> int:
+        return self.blocked + self.failed + self.held
+
+
+@dataclass(frozen=True)
+class Missed:
+    """One message a person did not receive: when, why, about which matter, and what it said ('' once forgotten)."""
+
+    created_at: str
+    state: str
+    matter_number: str | None
+    payload: str
+
+
+def _undelivered(scope: UnitScope) -> str:
+    """FROM and WHERE of the messages that did not reach their person and that the office of `scope`'s unit has not
+    yet seen to: about one of its matters, or about no matter to one of its people (its staff, a representative on
+    its roster: one who sits in two units' congresses concerns both). A blocked notice whose copy reached the
+    person's other account (`outbox.send_elsewhere`) did reach them: the office has nobody to call; one whose copy
+    failed too is one notice, counted once. A message to nobody on the roster (an unbound visitor) is nobody's to
+    reach."""
+    own = UnitScope(scope.unit, scope.acting)  # each unit's office reaches its own people (a city's, not its counties')
+    return (
+        " FROM outbox o JOIN persons p ON p.id = o.person_id LEFT JOIN matters m ON m.id = o.matter_id"
+        " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held') AND o.settled_at IS NULL"
         f" AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.dedup_key = '{outbox.ELSEWHERE}' || o.id AND c.state = 'sent')"
         f" AND COALESCE(o.dedup_key, '') NOT LIKE '{outbox.ELSEWHERE}%'"  # a copy that failed too: the notice once
-        f" AND ({within(scope, 'm.unit_id')} OR (o.matter_id IS NULL AND ({within(scope, 'p.unit_id')} OR EXISTS"
-        f" (SELECT 1 FROM memberships s WHERE s.person_id = o.person_id AND {within(scope, 's.unit_id')})))"
-        f"{nobody}) GROUP BY o.state")
-    return {r["state"]: r["n"] for r in rows}
+        f" AND ({within(own, 'm.unit_id')} OR (o.matter_id IS NULL AND ({within(own, 'p.unit_id')} OR EXISTS"
+        f" (SELECT 1 FROM memberships s WHERE s.person_id = o.person_id AND {within(own, 's.unit_id')}))))")
+
+
+async def undelivered(q: Tx, scope: UnitScope) -> list[Unreached]:
+    """The people messages did not reach (`_undelivered`), the latest first."""
+    rows = await q.all(
+        "SELECT o.person_id, p.name, SUM(CASE WHEN o.state = 'blocked' THEN 1 ELSE 0 END) AS blocked,"
+        " SUM(CASE WHEN o.state = 'failed' THEN 1 ELSE 0 END) AS failed,"
+        " SUM(CASE WHEN o.state = 'held' THEN 1 ELSE 0 END) AS held, MAX(o.created_at) AS latest"
+        f"{_undelivered(scope)} GROUP BY o.person_id, p.name ORDER BY MAX(o.created_at) DESC, o.person_id")
+    return [Unreached(int(r["person_id"]), str(r["name"]), int(r["blocked"]), int(r["failed"]), int(r["held"]),
+                      str(r["latest"])) for r in rows]
+
+
+async def undelivered_to(q: Tx, scope: UnitScope, person_id: int, limit: int) -> tuple[int, list[Missed]]:
+    """How many messages did not reach this person (`_undelivered`), and the latest `limit` of them."""
+    count = int(await q.scalar(f"SELECT COUNT(*){_undelivered(scope)} AND o.person_id = ?", (person_id,)) or 0)
+    rows = await q.all(
+        f"SELECT o.created_at, o.state, m.number, o.payload{_undelivered(scope)} AND o.person_id = ?"
+        " ORDER BY o.id DESC LIMIT ?", (person_id, limit))
+    return count, [Missed(str(r["created_at"]), str(r["state"]), r["number"], str(r["payload"])) for r in rows]
+
+
+async def settle_undelivered(q: Tx, scope: UnitScope, person_id: int, now: datetime) -> int:
+    """The office reached this person another way: their messages not delivered are no longer shown (kept, and
+    still counted as not sent); a later one is shown again. Returns how many."""
+    return await q.execute(
+        "UPDATE outbox SET settled_at = ? WHERE id IN"
+        f" (SELECT o.id{_undelivered(scope)} AND o.person_id = ?)", (ts(now), person_id))
 
 
 async def department_staff(q: Tx, department_id: int) -> list[int]:

@@ -616,8 +616,9 @@ async def test_the_help_menus_reading_buttons_work_in_a_dialogue_and_it_waits(ha
     before = await harness.dump(*TABLES)
     still = "您的操作尚未完成：提交事项。请接着完成，或发送 /cancel 退出。"
     helped = await deputy.say("/help")
-    assert [s.text for s in helped if s.op == "message"][-1] == still
+    assert [s.text for s in helped if s.op == "message"][-2] == still
     assert "我的事项" in [label for label, _ in helped[0].buttons]  # the help, with the main menu under it
+    assert helped[-1].text.startswith("请发送简要事由")  # then the step again: a number typed next answers it (WeCom)
     listed = await deputy.press("我的事项")
     assert [t for op, t in shown(listed) if op == "message"] == ["您还没有提交过事项。发送 /submit 即可开始。"]
     mine = await deputy.say("/my")

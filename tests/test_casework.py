@@ -143,7 +143,7 @@ async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harn
     before = await harness.dump(*TABLES)
     brief = await h.say("已处理。")
     assert brief[0].text == ("根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（4 个字），至少需要 20 个字。请写明做了哪些工作、结果如何。")
-    assert brief[1].text.startswith("请填写答复：办理结果（不少于 20 个字）。")
+    assert brief[1].text.startswith("请填写答复：办理结果（不少于 20 个字；连同理由和依据，全文不少于 80 个字）。")
     assert await harness.dump(*TABLES) == before
     await h.say("经审查，已责令相关单位限期整改，现已整改完毕。")
     before = await harness.dump(*TABLES)

@@ -974,7 +974,7 @@ async def test_a_notice_its_account_cannot_receive_goes_to_the_persons_other_acc
         rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
     assert rows == [("wecom", "blocked"), ("test", "sent")]
     async with harness.db.snapshot() as q:  # it reached them: the office is not asked to reach them another way
-        assert await casework.undelivered(q, UnitScope.of(1)) == {}
+        assert await casework.undelivered(q, UnitScope.of(1)) == []
 
 
 async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth(harness: Harness) -> None:
@@ -987,7 +987,8 @@ async def test_a_notice_neither_account_can_receive_is_not_passed_back_and_forth
         rows = [(r["channel"], r["state"]) for r in await q.all("SELECT channel, state FROM outbox ORDER BY id")]
     assert rows == [("wecom", "blocked"), ("test", "blocked")]  # each recorded for the office; no third copy
     async with harness.db.snapshot() as q:
-        assert await casework.undelivered(q, UnitScope.of(1)) == {"blocked": 1}  # one notice, whose copy failed too
+        unreached = await casework.undelivered(q, UnitScope.of(1))  # one notice, whose copy failed too
+    assert [(u.name, u.blocked, u.failed, u.held) for u in unreached] == [("王建国", 1, 0, 0)]
 
 
 async def test_a_person_bound_on_two_channels_chooses_where_their_notices_go(harness: Harness) -> None:

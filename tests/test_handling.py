@@ -351,7 +351,7 @@ async def test_s14_each_part_has_its_configured_minimum_and_either_is_corrected_
     before = await harness.dump(*TABLES)
     brief = messages(await h.say("经审查，您反映的问题属实，已督促整改。"))
     assert brief[0] == "根据《卢氏县检察院加强与人大代表政协委员联络工作实施办法（暂行）》第十四条，办理结果过于简略（19 个字），至少需要 60 个字。请写明做了哪些工作、结果如何。"
-    assert brief[1].startswith("请填写答复：办理结果（不少于 60 个字）。")
+    assert brief[1].startswith("请填写答复：办理结果（不少于 60 个字；连同理由和依据，全文不少于 ")
     assert await harness.dump(*TABLES) == before
     await h.say(REPLY_BODY + "相关整改情况已于十一月底复查确认。")
     grounds = messages(await h.say("依据《土地管理法》办理。"))
@@ -379,7 +379,7 @@ async def test_s14_the_outcome_minimum_is_named_in_english(harness: Harness) -> 
     assert refused[0] == ("Under Article 14 of the Measures of the Lushi County Procuratorate for Strengthening Liaison with NPC Deputies and CPPCC Members (Provisional), the statement of the outcome is too brief: 15 characters, at least 20 are needed. "
                           "Please say what was done, and with what result.")
     assert refused[1].startswith("Please write the explanation for the representative: what cannot be done, patiently "
-                                 "and clearly (at least 20 characters).")
+                                 "and clearly (at least 20 characters; with the grounds, at least 80 in all).")
 
 
 async def test_a_replys_files_are_taken_at_any_step_and_shown_on_the_confirm_screen(harness: Harness) -> None:
@@ -413,12 +413,16 @@ async def test_s14_reopening_tells_the_deputy_the_new_due_date_and_the_departmen
     told = await cast.deputy.say("答复没有回应我提出的问题。")
     assert messages(told) == ["您的事项（LS-2026-0001）将在办公室和纪检监察部门的监督下重新办理，于2027年1月7日前办结，"
                               "我们将再次答复您。"]
+    # the department that handled it hears why: what handling it again has to answer
     assert cast.handler2.last == ("重新办理\n王建国代表对 LS-2026-0001 的答复不满意，该事项须重新办理，于2027年1月7日前办结。"
-                                  "办公室将重新交办。")
+                                  "办公室将重新交办。\n其意见：答复没有回应我提出的问题。")
     assert "答复没有回应我提出的问题。" in cast.office.last  # the urger, in the office, is alerted with it
     assert [e for e, _ in await timeline(harness)][-2:] == ["rated_dissatisfied", "reopened"]
     card = await cast.office.say("/case LS-2026-0001")
     assert "重新办理，办理期限重新确定：2027年1月7日" in card[0].text
+    assert "评价：不满意，重新办理：其意见为“答复没有回应我提出的问题。”" in card[0].text  # on the matter's card, for whoever takes it
+    handler_card = await cast.handler2.say("/case LS-2026-0001")
+    assert "其意见为“答复没有回应我提出的问题。”" in handler_card[0].text
     listing = await cast.deputy.say("/my")
     opened = await cast.deputy.press_data(listing[-1].buttons[0][1])
     assert "办理期限：2027年1月7日" in opened[-1].text

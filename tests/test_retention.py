@@ -163,8 +163,11 @@ async def test_stored_files_nothing_names_go_after_the_message_retention(harness
     """A file received but refused (here: sent where text was asked) is named by nothing; once a day the
     files nothing has named for keep_messages_days are removed, and a partial write a crash left too.
     A matter's attachment, a file a message still waiting to be sent names, stay."""
-    deputy = await submitted(harness)  # its photo-less report; now a stray file at the main menu:
+    deputy = await submitted(harness)  # its photo-less report; now a stray file, sent where the subject was asked:
+    await deputy.say("/submit")
+    await deputy.press("建议")
     await deputy.send_file(b"%PDF-1.4 stray", "无关.pdf")
+    await deputy.say("/cancel")
     root = Path(harness.app.config.storage.files_dir)
     async with harness.db.transaction() as tx:
         await tx.execute("INSERT INTO attachments (matter_id, kind, name, size, sha256, path, created_at) SELECT id,"

@@ -290,12 +290,12 @@ async def test_undelivered_messages_count_for_the_matters_unit_and_for_each_rost
                          " 'blocked', created_at, not_before FROM outbox WHERE person_id = ? LIMIT 1", (matter, person))
     ls_inbox = " ".join(s.text for s in await ls.office.say("/inbox"))
     lb_inbox = " ".join(s.text for s in await county.office.say("/inbox"))
-    assert "未能送达" in ls_inbox and "未能送达" not in lb_inbox
+    assert "未送达的消息" in ls_inbox and "未送达的消息" not in lb_inbox
     async with harness.db.transaction() as tx:  # now one about no matter (an invitation, a card)
         await tx.execute("UPDATE outbox SET state = 'blocked', matter_id = NULL WHERE person_id = ?"
                          " AND matter_id = ?", (person, matter))
-    assert "未能送达" in " ".join(s.text for s in await ls.office.say("/inbox"))
-    assert "未能送达" in " ".join(s.text for s in await county.office.say("/inbox"))
+    assert "未送达的消息" in " ".join(s.text for s in await ls.office.say("/inbox"))
+    assert "未送达的消息" in " ".join(s.text for s in await county.office.say("/inbox"))
 
 
 async def test_binding_a_wecom_member_another_units_person_holds_does_not_name_them(harness: Harness) -> None:

@@ -331,6 +331,10 @@ def test_typed_commands_in_chinese_and_with_a_slash() -> None:
     assert parse_command(" 我的事项 ") == ("my", "")
     assert parse_command("帮助") == ("help", "")
     assert parse_command("Submit a matter") == ("submit", "")
+    # English, without the "/" a phone's keyboard hides: the words /help names (found walking the flow in English)
+    assert [parse_command(w) for w in ("submit", "My", "cancel", "inbox", "language", "events")] == [
+        ("submit", ""), ("my", ""), ("cancel", ""), ("inbox", ""), ("lang", ""), ("events", "")]
+    assert parse_command("submit it please") is None
     assert parse_command("绑定 AbC-123_x") == ("start", "AbC-123_x")
     assert parse_command("绑定：123456") == ("start", "123456")
     assert parse_command("/start 123456") == ("start", "123456")
@@ -555,6 +559,26 @@ async def test_a_cards_question_is_its_title_and_is_said_once(env: Env) -> None:
                      ("请选择：", "请选择承办部门。交办后，承办部门的负责人会收到通知，并应在三日内指定承办人。")]
 
 
+async def test_a_card_without_a_title_is_titled_by_its_first_line_not_asked_to_choose(env: Env) -> None:
+    """Found walking the flow as the office: a notice with one button (查看事项) or a prompt with one (取消) went under
+    the title "请选择：", though nothing was to be chosen — and the title is what WeCom's chat list previews. A first
+    line that fits is the title, the rest under it; one that does not is the title cut short over the whole text
+    when the card's one button only goes on; a choice among several keeps "请选择：" (the test above)."""
+    await bind(env, "chenjing", staff=True)
+    open_it = (Button("查看事项", "case:1"),)
+    cancel = (Button("取消", "d:n:cancel"),)
+    cards = []
+    for reply in (Reply("LS-2026-0002 的答复已审批通过，并已发送给王建国代表。", buttons=(open_it,)),
+                  Reply("请选择 LS-2026-0001 的办理结果类别：\nA类：已解决或基本解决", buttons=(open_it, cancel)),
+                  Reply("请发送简要事由（不超过 100 个字）。", buttons=(cancel,))):
+        await env.channel.deliver("chenjing", "message", reply.to_json())
+        card = env.stub.calls("/cgi-bin/message/send")[-1]["template_card"]
+        cards.append((card["main_title"]["title"], card.get("sub_title_text")))
+    assert cards == [("LS-2026-0002 的答复已审批通过，并已发…", "LS-2026-0002 的答复已审批通过，并已发送给王建国代表。"),
+                     ("请选择 LS-2026-0001 的办理结果类别：", "A类：已解决或基本解决"),
+                     ("请发送简要事由（不超过 100 个字）。", None)]
+
+
 async def test_a_refused_press_whose_card_update_fails_is_not_told_twice_on_the_retry(env: Env) -> None:
     """A refused press is answered by its text (WeCom has no pop-up) and the card marked "已失效". Should the card's
     update fail (-1, busy), the retry updates the card and does not send the text again: what went is kept in
@@ -619,7 +643,7 @@ async def test_choices_with_labels_too_long_for_a_button_go_on_a_card_by_number(
     sent = env.stub.calls("/cgi-bin/message/send")
     assert len(sent) == 1 and sent[0]["msgtype"] == "template_card"
     card = sent[0]["template_card"]
-    assert card["sub_title_text"] == "待交办的事项：\n\n1. LS-2026-0001\n2. LS-2026-0002"
+    assert (card["main_title"]["title"], card["sub_title_text"]) == ("待交办的事项：", "1. LS-2026-0001\n2. LS-2026-0002")
     assert [(b["key"], b["text"]) for b in card["button_list"]] == [("b1", "1"), ("b2", "2")]
     press = card_press(env, card["task_id"], "b2", "rcPRESS")
     inc = await env.channel.prepare(json.dumps(press))
@@ -1395,6 +1419,57 @@ async def test_binding_by_typed_invite_code_on_wecom(env: Env) -> None:
     sent = env.stub.calls("/cgi-bin/message/send")[-1]
     assert sent["touser"] == "wangjianguo" and "王建国" in sent["text"]["content"]
     assert "1. " in sent["text"]["content"]  # a representative: the menu as numbered text
+
+
+async def deputy_says(env: Env, user: str = "wangjianguo") -> Any:
+    """What the member is sent in answer to each text they type, one after the other."""
+    ids = iter(range(71000, 72000))
+
+    async def said(text: str) -> list[str]:
+        before = len(env.stub.calls("/cgi-bin/message/send"))
+        assert await env.post(text_fields(user, text, str(next(ids)))) == 200
+        await env.app.settle()
+        return [s["text"]["content"] for s in env.stub.calls("/cgi-bin/message/send")[before:]]
+    return said
+
+
+async def test_a_number_typed_for_a_list_that_no_longer_holds_is_told_what_it_can_do(env: Env) -> None:
+    """Found walking the README's WeCom flow as a deputy: a number typed after the dialogue its list belonged to had
+    ended got only "此选项已失效。", a dead end in personal WeChat. Now the menu comes with it, and its numbers work."""
+    await bind(env, "wangjianguo")
+    said = await deputy_says(env)
+    await said("/submit")
+    assert (await said("1"))[0].startswith("请发送简要事由")
+    assert await said("1") == ["已取消，未提交任何内容。"]  # 取消, by its number: no list after it
+    stale = await said("1")  # the subject prompt's list, its dialogue gone
+    assert len(stale) == 1 and stale[0].startswith("此选项已失效。\n请选择您要进行的操作：\n\n1. 提交事项\n2. 我的事项")
+    assert (await said("1"))[0].startswith("提交事项\n请选择事项类别")  # the menu's 1
+
+
+async def test_a_number_past_the_end_of_the_list_is_told_so_and_the_list_stays(env: Env) -> None:
+    """Found walking as a deputy: "5" for the three ratings got "not understood" with the main menu, whose numbers
+    then replaced the ratings': the reply could no longer be rated by number. Now the member is told which numbers
+    the list takes, and nothing replaces it."""
+    await bind(env, "wangjianguo")
+    await through_the_outbox(env, "wangjianguo", choice_reply(3))
+    said = await deputy_says(env)
+    assert await said("5") == ["请按上方列表，回复 1 至 3 之间的数字。"]
+    inc = await understood(env, env.channel, text_fields("wangjianguo", "3", "71999"))
+    assert inc is not None and inc.action == "rate:2"  # the ratings' 3, still
+
+
+async def test_help_in_a_dialogue_shows_its_step_again_so_a_number_answers_the_step(env: Env) -> None:
+    """Found walking as a deputy: 帮助 in the middle of a submission ended with the main menu, so a number then typed
+    opened 我的事项 instead of answering the step. The step now follows the help (whose menu still works on a card,
+    or on Telegram, where a button is pressed on its own message)."""
+    await bind(env, "wangjianguo")
+    said = await deputy_says(env)
+    await said("/submit")
+    helped = await said("帮助")
+    assert helped[0].startswith("帮助\n")
+    assert helped[1] == "您的操作尚未完成：提交事项。请接着完成，或发送“取消”退出。"
+    assert helped[2].startswith("提交事项\n请选择事项类别") and "1. 建议" in helped[2]
+    assert (await said("1"))[0].startswith("请发送简要事由")  # 建议: the step's 1
 
 
 async def test_a_member_added_to_the_app_is_told_how_to_begin(env: Env) -> None:

@@ -233,7 +233,7 @@ class WeComChannel:
                               and _within(older, now, DIALOGUE_ANSWERED)), shown)
         choices = Reply.from_json(shown.payload).choices()
         if number > len(choices):
-            return inc
+            return replace(inc, beyond=len(choices))
         for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
             card = await store.card(q, task_id)
             if card is not None and (card.chosen_at is not None or await _being_answered(q, inc.user_id, task_id)):

@@ -30,6 +30,7 @@ from bot.channels.wecom_api import TOKEN_ERRORS, WeComAPI, WeComError
 from bot.channels.wecom_text import numbered, split_bytes
 from bot.i18n import Translator
 from bot.messages import Button, OutFile, Reply, SendResult
+from bot.text import clip
 from bot.ports import Tx
 from storage import outbox, people
 from storage import wecom as store
@@ -165,7 +166,7 @@ class WeComSender:
         keyed = [(f"b{index}", b.label, b.data) for index, b in enumerate(buttons, 1)]
         async with self.db.transaction() as tx:  # stored first: a press may come back at once
             await store.add_card(tx, task_id, chat_id, keyed, self.clock.now())
-        title, text = _card_words(reply, short, _)
+        title, text = _card_words(reply, short, len(buttons), _)
         card: dict[str, Any] = {
             "card_type": "button_interaction",
             "main_title": {"title": title},  # required for this card type (90236)
@@ -338,15 +339,21 @@ class WeComSender:
         self.app.dispatcher.wake()
 
 
-def _card_words(reply: Reply, short: bool, _: Translator) -> tuple[str, str]:
-    """A card's title and text. Its own title where it has one; else a one-line question that fits is the title
-    itself ("请选择 LS-2026-0001 的承办部门：" under "请选择：" said it twice); else "请选择：" over the text. A reply
-    too long for a card (not `short`) went as text before it, and the card only asks."""
+def _card_words(reply: Reply, short: bool, choices: int, _: Translator) -> tuple[str, str]:
+    """A card's title and text. Its own title where it has one; else the text's first line when it fits ("请选择
+    LS-2026-0001 的承办部门：" under "请选择：" said it twice; and the title is what WeCom's chat list previews); else
+    "请选择：" over the text when it asks for a choice, or the first line cut short when its one button only goes on
+    (a notice's 查看事项, a prompt's 取消: "请选择：" over those asked nothing). A reply too long for a card (not
+    `short`) went as text before it, and the card only carries the buttons under its title."""
     if short and reply.title:
         return reply.title, reply.text
-    if short and reply.text.strip() and "\n" not in reply.text and len(reply.text) <= CARD_TITLE_CHARS:
-        return reply.text, ""
-    return _("Please choose:"), reply.text if short else ""
+    first, _newline, rest = reply.text.strip().partition("\n")
+    first = first.strip()
+    if first and len(first) <= CARD_TITLE_CHARS:
+        return first, rest.strip() if short else ""
+    if choices > 1 or not first:
+        return _("Please choose:"), reply.text if short else ""
+    return clip(first, CARD_TITLE_CHARS), reply.text if short else ""
 
 
 def _card_form(reply: Reply, buttons: list[Button]) -> tuple[Reply, list[Button]] | None:

@@ -30,7 +30,8 @@ EXTRA_COMMANDS = (("inbox", N_("To do")), ("view", N_("Display")))
 # Words typed for commands, beside the menu texts of every language (which are added at import).
 COMMAND_WORDS = {word: command for command, word in TYPED_WORDS.items()} | {  # the messages name the first ones
     "菜单": "menu", "显示方式": "view", "开始": "start",
-}
+} | {command: command for command in (*TYPED_WORDS, "menu", "view")} | {"language": "lang"}  # English, as /help
+# names them without the "/" a phone's keyboard hides
 BIND_WORDS = ("绑定", "bind")
 
 

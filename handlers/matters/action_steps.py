@@ -47,8 +47,9 @@ STEPS: dict[str, tuple[Step, ...]] = {
                                                 "outside our jurisdiction, and where it goes (at least {min_explanation} "
                                                 "characters)."), N_("Explanation to the representative"))),
     "cannot_meet": (Step("body", "text", N_("Please write the explanation for the representative: what cannot be "
-                                            "done, patiently and clearly (at least {min_outcome} characters). You may "
-                                            "attach files at any step."), N_("Explanation")),
+                                            "done, patiently and clearly (at least {min_outcome} characters; with the "
+                                            "grounds, at least {min_reply} in all). You may attach files at any step."),
+                         N_("Explanation")),
                     GROUNDS),
     "progress": (Step("note", "text", N_("Please write the progress note."), N_("Progress note")),
                  Step("public", "choice", N_("Send this note to the representative as a progress notice?"),
@@ -59,8 +60,8 @@ STEPS: dict[str, tuple[Step, ...]] = {
     "conclude": (Step("outcome", "choice", N_("Outcome class of {number}:"), N_("Outcome class")),),
     "draft_reply": (Step("via", "choice", N_("How is the reply given?"), N_("How it is given")),
                     Step("body", "text", N_("Please write the reply: the outcome of the handling (at least "
-                                            "{min_outcome} characters). You may attach files at any step."),
-                         N_("Outcome")),
+                                            "{min_outcome} characters; with the grounds, at least {min_reply} in all). "
+                                            "You may attach files at any step."), N_("Outcome")),
                     GROUNDS),
     "onsite": (Step("participants", "text", N_("Who took part? (discipline inspection, the office, the department)"),
                     N_("Participants")),

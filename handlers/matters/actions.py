@@ -105,7 +105,7 @@ class ActionFlow:
         limits = ctx.config.casework
         department = await people.department_name(ctx.tx, matter.department_id or 0, of_unit=matter.unit_id) or ""
         text = _(step.prompt, number=matter.number, day=_.date(matter.due_date), department=department,
-                 min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars,
+                 min_outcome=limits.min_outcome_chars, min_grounds=limits.min_grounds_chars, min_reply=limits.min_reply_chars,
                  min_explanation=assignment.MIN_TRANSFER_EXPLANATION, min_reason=extensions.MIN_EXTENSION_REASON)
         if step.kind == "text" and step.name in held(dialog)["values"]:  # being changed: what it says now, to copy
             text += "\n\n" + _("Now:") + "\n" + str(held(dialog)["values"][step.name])

@@ -211,12 +211,18 @@ def work_ended_by_cannot_meet(matter: Matter) -> Callable[[Translator], Reply]:
         title=_("Cannot be met"))
 
 
-async def reopened(ctx: Context, matter: Matter, due: date) -> Callable[[Translator], Reply]:
+async def reopened(ctx: Context, matter: Matter, due: date, comment: str = "") -> Callable[[Translator], Reply]:
+    """To the department that handled it and the urger: it comes back, by when, and why (the comment, if any)."""
     rep = await people.get(ctx.tx, matter.representative_id, as_in=matter.unit_id)
-    return lambda _: Reply(
-        _("{deputy} is dissatisfied with the reply to {number}: it is to be handled again and concluded by {day}. "
-          "The office will assign it again.", deputy=deputy(_, rep), number=matter.number, day=_.date(due)),
-        title=_("To be handled again"), buttons=open_button(_, matter))
+
+    def build(_: Translator) -> Reply:
+        text = _("{deputy} is dissatisfied with the reply to {number}: it is to be handled again and concluded by "
+                 "{day}. The office will assign it again.", deputy=deputy(_, rep), number=matter.number,
+                 day=_.date(due))
+        if comment:
+            text += "\n" + _("Their comment: {comment}", comment=comment)
+        return Reply(text, title=_("To be handled again"), buttons=open_button(_, matter))
+    return build
 
 
 def extension_requested(matter: Matter, reason: str) -> Callable[[Translator], Reply]:

@@ -67,7 +67,7 @@ async def _announce_reopening(ctx: Context, matter: Matter, comment: str, due: d
         for person_id in await people.with_role(ctx.tx, UnitScope.of(matter.unit_id), role):
             alerted.add(person_id)
             await notices.to_staff(ctx, person_id, matter, alert)
-    back = await notices.reopened(ctx, matter, due)
+    back = await notices.reopened(ctx, matter, due, comment)
     for person_id in sorted(await cases.assigned_people(ctx, matter) - alerted):
         await notices.to_staff(ctx, person_id, matter, back)
 

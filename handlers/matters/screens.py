@@ -18,6 +18,7 @@ from bot.matter.states import AT_DEPARTMENTS, OPEN_STATES, TO_ASSIGN, ReplyState
 from handlers.common import roll_up_family
 from handlers.matters import casework as cases
 from handlers.oversight import discipline
+from handlers.people import undelivered
 from handlers.reports import papers
 from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.matters.notices import OUTCOME_LABELS
@@ -66,12 +67,7 @@ async def inbox(ctx: Context) -> None:
                                 "approve_reply")
         if drafts:
             await ctx.reply(_list(_, _("Replies to approve"), drafts, ""))
-        undelivered = await casework.undelivered(ctx.tx, ctx.scope)
-        if undelivered:
-            await ctx.reply(Reply(_("Messages not delivered: {blocked} blocked the bot, {failed} failed, {held} held "
-                                    "after an uncertain send. Please reach these people another way.",
-                                    blocked=undelivered.get("blocked", 0), failed=undelivered.get("failed", 0),
-                                    held=undelivered.get("held", 0))))
+        await undelivered.section(ctx)
         shown = True
     if person.roles & {"office", "leader"} and ctx.config.casework.extension_approver in person.roles:
         pending = await _matters(ctx, await casework.pending_extensions(ctx.tx), "decide_extension")
@@ -201,10 +197,14 @@ async def show(ctx: Context, matter_id: int) -> None:
     if pending is not None:
         lines.append(_("Extension requested: {reason}", reason=pending.reason))
     lines += ["", _("Timeline:")]
+    replies = await casework.sent_replies(ctx.tx, matter.id)
     for event in await matters.events(ctx.tx, matter.id, public_only=False):
         mark = "" if event.public else _("(internal) ")
         label = f"{mark}{event_label(_, event.event)}"
         note = event.detail.get("note") or event.detail.get("reason") or _due(_, event.detail.get("due"))
+        rated = replies.get(event.detail.get("reply_id") or 0) if event.event.startswith("rated_") else None
+        if rated is not None and rated.rating_note:  # why the representative rated so: what handling again needs
+            note = _("their comment: “{comment}”", comment=rated.rating_note)
         lines.append(f"{_.datetime(parse_ts(event.at))}  " + (_("{label}: {value}", label=label, value=note) if note
                                                              else label))
     buttons = await action_buttons(ctx, matter)
