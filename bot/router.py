@@ -64,6 +64,9 @@ class Routes:
     # of those, the ones after which the dialogue's step is shown again: their answer holds no list of its own to
     # choose from (/help), so the numbers a member types next answer the step, not an earlier list
     prompt_after: frozenset[str] = frozenset()
+    # dialogues that only hold what was offered (a message to submit): a command other than the dialogue commands, or
+    # a button of another message, ends them and goes on as if none were open
+    light_flows: frozenset[str] = frozenset()
     # commands, and buttons by "namespace:first part" (report:draw), that read much: read first (`prepared_key`)
     prepared: dict[str, Preparer] = field(default_factory=dict)
     unbound: Handler | None = None
@@ -117,6 +120,9 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
 async def _route(ctx: Context, routes: Routes) -> None:
     inc = ctx.inc
     ctx.dialog = dialog = ctx.dialog if ctx.dialog_read else await dialogs.load(ctx.tx, ctx.actor)
+    if dialog is not None and dialog.flow in routes.light_flows and _moves_on(inc, routes):
+        await ctx.end_dialog()
+        dialog = None
     if inc.command is not None:
         name = inc.command.lower()
         if ctx.person is None and name not in routes.open_commands:
@@ -175,6 +181,13 @@ async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
     await ctx.reply(Reply(ctx._("You have not finished {what}. Please finish it first, or send {/cancel} to leave it.",
                                 what=flow.describe(ctx, dialog))))
     await _prompt(ctx, flow, dialog)
+
+
+def _moves_on(inc: Incoming, routes: Routes) -> bool:
+    """Whether the update leaves a light dialogue behind: a command of its own, or a button of another message."""
+    if inc.command is not None:
+        return inc.command.lower() not in routes.dialog_commands
+    return inc.action is not None and callbacks.decode(inc.action)[0] != DIALOG_NS
 
 
 async def _prompt(ctx: Context, flow: Flow, dialog: Dialog) -> None:

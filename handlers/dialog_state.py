@@ -125,6 +125,12 @@ class AttendData(TypedDict):
     extra: list[int]  # attended without an invitation, added by a search
 
 
+class OfferData(TypedDict):
+    """What a representative wrote outside any dialogue, offered to be submitted as a matter (handlers/matters/offer.py)."""
+
+    text: list[str]
+
+
 class DeclineData(TypedDict):
     """A reason for declining an invitation being asked for (handlers/liaison/event_screens.py)."""
 
@@ -213,6 +219,10 @@ def event(dialog: Dialog) -> EventData:
 
 def attend(dialog: Dialog) -> AttendData:
     return cast(AttendData, dialog.data)
+
+
+def offered(dialog: Dialog) -> OfferData:
+    return cast(OfferData, dialog.data)
 
 
 def decline(dialog: Dialog) -> DeclineData:

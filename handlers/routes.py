@@ -8,7 +8,7 @@ from bot.router import Routes
 from handlers import common, menu
 from handlers.liaison import attendance, briefings, card_answers, card_reminders, card_screens, cards, contacts
 from handlers.liaison import event_dialogs, event_reminders, event_screens, quota, supervisor_views, supervisors
-from handlers.matters import actions, intake, mine, rating, screens
+from handlers.matters import actions, intake, mine, offer, rating, screens
 from handlers.oversight import npc_register
 from handlers.oversight.reminders import Provider
 from handlers.people import access, accounts, binding, undelivered
@@ -57,13 +57,15 @@ def build() -> Routes:
                                                                 briefings.WRITE, briefings.OPINION,
                                                                 event_dialogs.EVENT, event_screens.DECLINE,
                                                                 attendance.ATTEND, supervisors.APPOINT,
-                                                                supervisor_views.VIEW, npc_register.REGISTER)},
+                                                                supervisor_views.VIEW, npc_register.REGISTER,
+                                                                offer.OFFER)},
         # what reads much at a large unit: read before the transaction, off the event loop (bot/inbox.py)
         prepared={"ledger": ledger.prepare, "digest": digest.read_first, "report": halfyear.read_first,
                   "report:draw": halfyear.read_first},
         open_commands=frozenset({"start", "cancel"}),
         dialog_commands=frozenset({"cancel", "help", "lang", "my", "view", "channel"}),  # /my only reads: the dialogue stays open
         prompt_after=frozenset({"help"}),
+        light_flows=frozenset({offer.OFFER.name}),
         unbound=common.unbound,
         not_understood=menu.on_text,
         stale_choice=common.stale_choice,

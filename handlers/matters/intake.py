@@ -34,12 +34,13 @@ MAX_NAME = 50
 MAX_CONTACT = 100
 
 
-async def begin(ctx: Context) -> None:
+async def begin(ctx: Context, text: list[str] | None = None) -> None:
+    """/submit; `text`: what the representative wrote before, kept as the content (handlers/matters/offer.py)."""
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
     first = "unit" if len(person.units) > 1 else "kind"  # on several units' rosters: which procuratorate it is for
-    await open_dialog(ctx, INTAKE, Dialog("intake", first, "", dict(IntakeData(text=[], files=[]))))
+    await open_dialog(ctx, INTAKE, Dialog("intake", first, "", dict(IntakeData(text=list(text or []), files=[]))))
 
 
 
@@ -116,9 +117,13 @@ class IntakeFlow:
                                     n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
         elif step == "text":
             done = Button(_("Done"), dialog_button(dialog, "next"))
-            await ctx.reply(Reply(_("Please write the content (at most {max} characters in all). You may send "
-                                    "several messages; choose Done when you have finished.",
-                                    max=ctx.config.intake.max_text_chars), buttons=((done, cancel),)))
+            written = sum(len(part) for part in intake(dialog)["text"])
+            if written:  # what they wrote before /submit, or before a step was shown again: kept, not asked twice
+                ask = _("What you wrote is the content ({n} characters so far). Send more, or choose Done.", n=written)
+            else:
+                ask = _("Please write the content (at most {max} characters in all). You may send several messages; "
+                        "choose Done when you have finished.", max=ctx.config.intake.max_text_chars)
+            await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step == "files":
             done = Button(_("No more files") if intake(dialog)["files"] else _("No files"), dialog_button(dialog, "next"))
             limits = {"n": ctx.config.intake.max_attachments, "mb": ctx.config.intake.max_file_mb}
