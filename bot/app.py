@@ -80,7 +80,9 @@ class App:
         except BaseException:
             await db.close()  # its threads would otherwise keep the process alive
             raise
-        if applied:
+        if applied and applied[0].startswith("0001_"):  # a new database: its whole schema, not thirty-odd names
+            log.info("database %s: created (schema %s)", config.database_shown, applied[-1].split("_")[0])
+        elif applied:
             log.info("database %s: applied %s", config.database_shown, ", ".join(applied))
         return cls(config, db, clock)
 

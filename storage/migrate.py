@@ -129,7 +129,7 @@ async def migrate(db: Database, now: datetime, folder: Path = MIGRATIONS) -> lis
                 await db.run_script("PRAGMA foreign_keys=ON")
         else:
             await db.run_script(f"{_BEGIN[db.dialect]};\n{text}\n{record}\nCOMMIT;")
-        log.info("applied migration %s", migration.name)
+        log.debug("applied migration %s", migration.name)  # the caller says which, once (bot/app.py)
         applied.append(migration.name)
     if done and max(done) > len(available(folder)):
         raise MigrationError("the database is newer than this program; upgrade the program")
