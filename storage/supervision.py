@@ -155,11 +155,12 @@ class ReplyText:
     body: str
     grounds: str
     via: str
+    kind: str = "reply"
 
 
 async def reply_texts(q: Tx, reply_ids: Iterable[int]) -> dict[int, ReplyText]:
-    rows = await _in_chunks(q, "SELECT id, body, grounds, via FROM replies WHERE id IN ({marks})", reply_ids)
-    return {r["id"]: ReplyText(r["body"], r["grounds"], r["via"]) for r in rows}
+    rows = await _in_chunks(q, "SELECT id, body, grounds, via, kind FROM replies WHERE id IN ({marks})", reply_ids)
+    return {r["id"]: ReplyText(r["body"], r["grounds"], r["via"], r["kind"]) for r in rows}
 
 
 async def mark_asked_again(q: Tx, reply_id: int, now: datetime) -> None:

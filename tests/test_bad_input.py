@@ -513,7 +513,7 @@ async def test_a_contact_in_the_intake_dialogue_asks_for_text(harness: Harness, 
     await at_step(deputy, step)
     before = await harness.dump(*TABLES)
     replies = await deputy.share_contact("13900001111", own=False)
-    prompt = SUBJECT_PROMPT if step == "subject" else "请发送当事人姓名。"
+    prompt = SUBJECT_PROMPT if step == "subject" else "请发送委托您转交的群众（举报人、控告人或申诉人）的姓名。"
     assert shown(replies) == [("message", "请以文字回复。"), ("message", prompt)]
     assert await harness.dump(*TABLES) == before
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cast import (GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row,
+from tests.cast import (GROUNDS, REPLY_BODY, TABLES, Cast, concluded_and_drafting_a_reply, matter_row, messages,
                         refuses_forged_choices)
 from tests.fakes import Harness
 
@@ -163,8 +163,11 @@ async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating
     cast = await Cast.assigned(harness)
     await cast.conclude_and_reply(cast.handler2)
     assert "LS-2026-0001" in cast.office.last  # told that a reply waits for approval
+    # the handler is told where it went, not only "已完成。" (found walking the flow as a handler)
+    assert "答复已提交办公室审批；发出或退回时将通知您。" in messages(cast.handler2.received[-3:])
     assert (await matter_row(harness))["state"] == "concluded"
-    await cast.approve()
+    approved = await cast.approve()
+    assert messages(approved)[0] == "已审批通过，并已发送给代表委员。"
     reply = cast.deputy.last
     assert reply.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复：不服不起诉决定")
     assert REPLY_BODY in reply and GROUNDS in reply
@@ -192,10 +195,10 @@ async def test_a_major_matters_reply_also_needs_a_leader(harness: Harness) -> No
     await cast.office.press("标记重大疑难复杂")
     await cast.assign()
     await cast.conclude_and_reply(cast.handler2)
-    await cast.approve()
+    assert messages(await cast.approve())[0] == "已审批通过，现待院领导审批。"
     assert not cast.deputy.last.startswith("答复")  # not yet
     assert "LS-2026-0001" in cast.leader.last
-    await cast.approve(cast.leader)
+    assert messages(await cast.approve(cast.leader))[0] == "已审批通过，并已发送给代表委员。"
     assert cast.deputy.last.startswith("答复")
 
 
@@ -233,6 +236,8 @@ async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
     cast = await Cast.assigned(harness)
     await cast.conclude_and_reply(cast.handler2, outcome="B类：正在解决")
     await cast.approve()
+    interim = "此为阶段性答复：该事项仍在解决中，解决后我们将告知您最终结果。"
+    assert interim in cast.deputy.last  # the first reply says it is not the last (found walking as a deputy)
     await cast.deputy.press("基本满意")
     await cast.deputy.press("不补充意见")
     assert (await matter_row(harness))["state"] == "rated"
@@ -245,6 +250,7 @@ async def test_outcomes_b_and_c_owe_a_final_reply(harness: Harness) -> None:
     await h.say(GROUNDS)
     await h.press("确认")
     await cast.approve()
+    assert "答复" in cast.deputy.last and interim not in cast.deputy.last  # the final one does not
     await cast.deputy.press("满意")
     await cast.deputy.press("不补充意见")
     async with harness.db.snapshot() as q:
@@ -298,7 +304,7 @@ async def test_cannot_be_met_is_explained_and_counts_as_the_reply(harness: Harne
     await cast.office.press("无法满足")
     await cast.office.say(REPLY_BODY)
     await cast.office.say(GROUNDS)
-    await cast.office.press("确认")
+    assert messages(await cast.office.press("确认"))[0] == "说明已发送给代表委员。"
     assert (await matter_row(harness))["state"] == "replied"
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
 

@@ -426,6 +426,7 @@ async def test_s14_reopening_tells_the_deputy_the_new_due_date_and_the_departmen
     listing = await cast.deputy.say("/my")
     opened = await cast.deputy.press_data(listing[-1].buttons[0][1])
     assert "办理期限：2027年1月7日" in opened[-1].text
+    assert "重新办理，于2027年1月7日前办结" in opened[-1].text  # their history says by when, as the staff's card does
     # the department that takes it next hears the new due date from the assignment
     await cast.assign(dept="第一检察部")
     assert "办理期限：2027年1月7日" in cast.handler1.last

@@ -251,7 +251,7 @@ async def test_my_lists_own_matters_and_opens_the_public_timeline(harness: Harne
     await submit_suggestion(deputy, subject="第一件")
     await submit_suggestion(deputy, subject="第二件")
     listing = await deputy.say("/my")
-    assert listing[0].text.splitlines()[0] == "我的事项（第 1–2 件，共 2 件）"
+    assert listing[0].text.splitlines()[0] == "我的事项（共 2 件）"  # one page: not "第 1–2 件，共 2 件"
     assert "LS-2026-0002 · 建议 · 已登记\n第二件" in listing[0].text
     opened = await deputy.press("LS-2026-0001")
     text = [r.text for r in opened if r.op == "message"][0]

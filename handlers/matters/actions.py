@@ -31,7 +31,7 @@ from handlers.matters.action_steps import CONFIRMED, REQUIRES, STEPS, WITH_FILES
 from handlers.dialog_state import ActionData
 from handlers.dialog_state import action as held
 from handlers.dialogue import cancel_button, cancel_pressed, goto, open_dialog
-from storage import people
+from storage import casework, people
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
         return await screens.show(ctx, matter_id)
     if action in ("approve_reply", "leader_approve"):
         await replies.approve_reply(ctx, matter_id, as_leader=action == "leader_approve")
-        return await _done(ctx, matter_id)
+        return await _done(ctx, matter_id, action)
     if action == "files":
         return await screens.send_files(ctx, matter_id)
     await cases.ready(ctx, matter, action)  # refused now, not after the person has written what it needs
@@ -62,8 +62,22 @@ async def on_act(ctx: Context, parts: list[str]) -> None:
     await open_dialog(ctx, ACT, Dialog("act", "0", "", dict(data)))
 
 
-async def _done(ctx: Context, matter_id: int) -> None:
-    await ctx.reply(Reply(ctx._("Done.")))
+async def _done(ctx: Context, matter_id: int, action: str) -> None:
+    """Said once an action is carried out — where the matter goes next, when it goes to someone — then its card."""
+    _ = ctx._
+    if action == "draft_reply":
+        said = _("The reply has gone to the office for approval; you will be told when it is sent or returned.")
+    elif action in ("approve_reply", "leader_approve"):
+        waiting = await casework.open_reply(ctx.tx, matter_id)  # still open: a leader approves it too (§14)
+        said = (_("Approved; it now waits for a leader's approval.") if waiting is not None
+                else _("Approved and sent to the representative."))
+    elif action == "cannot_meet":
+        waiting = await casework.open_reply(ctx.tx, matter_id)
+        said = (_("The explanation now waits for a leader's approval.") if waiting is not None
+                else _("The explanation was sent to the representative."))
+    else:
+        said = _("Done.")
+    await ctx.reply(Reply(said))
     await screens.show(ctx, matter_id)
 
 
@@ -221,7 +235,7 @@ class ActionFlow:
         try:
             await ctx.end_dialog()
             await carry_out(ctx, held(dialog))
-            await _done(ctx, int(held(dialog)["matter_id"]))
+            await _done(ctx, int(held(dialog)["matter_id"]), held(dialog)["action"])
         except UserError as refusal:
             refusal.closes_dialog = True  # it cannot succeed as it stands: the person is not left on this step
             raise

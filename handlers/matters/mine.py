@@ -51,7 +51,8 @@ async def list_matters(ctx: Context, offset: int = 0) -> None:
         nav.append(Button(_("Older"), callbacks.encode("my", "page", offset + PAGE)))
     if nav:
         buttons.append(tuple(nav))
-    title = _("Your matters ({first}–{last} of {total})", first=offset + 1, last=offset + len(page), total=total)
+    title = (_("Your matters ({first}–{last} of {total})", first=offset + 1, last=offset + len(page), total=total)
+             if len(page) < total else _("Your matters ({total})", total=total))  # all on one page: no "1–1 of 1"
     await ctx.reply(Reply("\n\n".join(lines), title=title, buttons=tuple(buttons)))
 
 
@@ -129,6 +130,8 @@ async def _entry(ctx: Context, event: Event, replies: dict[int, SentReply],
         return _("Progress notice: {note}", note=detail["note"]), None
     if event.event == "extended" and detail.get("due"):
         return _("Deadline extended to {day}", day=_.date(date.fromisoformat(detail["due"]))), None
+    if event.event == Happened.REOPENED and detail.get("due"):  # the date the staff's card shows, said to them too
+        return _("Reopened, to be concluded by {day}", day=_.date(date.fromisoformat(detail["due"]))), None
     if event.event == Happened.TRANSFERRED and detail.get("authority"):
         text = _("Transferred to {authority}", authority=detail["authority"])
         if detail.get("note"):

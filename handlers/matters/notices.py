@@ -11,6 +11,7 @@ from datetime import date
 
 from bot import callbacks
 from bot.context import Context
+from bot.domain import OWES_FINAL_REPLY
 from bot.i18n import N_, Msg, Translator
 from bot.messages import Button, OutFile, Reply
 from bot.matter.model import Matter
@@ -122,9 +123,13 @@ def extended(new_due: date) -> Callable[[Matter], Callable[[Translator], Reply]]
     return make
 
 
-def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
+def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile], kind: str = "reply"
           ) -> Callable[[Matter], Callable[[Translator], Reply]]:
     def make(matter: Matter) -> Callable[[Translator], Reply]:
+        # outcome B or C (being resolved; to be resolved when conditions allow): this reply is not the last one, and
+        # it says so — the matter's history says "concluded" (办结 with that class), which read as the end
+        interim = kind == "reply" and matter.outcome in OWES_FINAL_REPLY
+
         def build(_: Translator) -> Reply:
             lines = [raised_or_referred(_, matter.kind, N_("Reply to your {kind} {number}: {subject}"),
                                         N_("Reply on the {kind} {number} you referred: {subject}"),
@@ -132,6 +137,8 @@ def reply(reply_id: int, body: str, grounds: str, via: str, files: list[OutFile]
                      "", body, "", _("Grounds:"), grounds]
             if via != "chat":
                 lines += ["", _("This reply was also given {via}.", via=_(VIA_LABELS[via]))]
+            if interim:
+                lines += ["", _("The matter is still being resolved: once it is, we will tell you the final result.")]
             lines += ["", _("Are you satisfied with how it was handled?")]
             buttons = tuple(
                 (Button(_(RATING_LABELS[r]), callbacks.encode("rate", matter.id, reply_id, r[0])),)

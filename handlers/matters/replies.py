@@ -117,7 +117,8 @@ async def _send_reply(ctx: Context, matter: Matter, reply: ReplyRecord) -> None:
     await record_event(ctx, matter, event, public=True, detail={"reply_id": reply.id, "via": reply.via})
     stored = await matters.files(ctx.tx, matter.id, reply_id=reply.id)
     files = [OutFile(f.path, f.name, "photo" if f.kind == "photo" else "document") for f in stored]
-    await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files))
+    await notices.to_representative(ctx, matter, notices.reply(reply.id, reply.body, reply.grounds, reply.via, files,
+                                                               reply.kind))
     await notices.to_staff(ctx, reply.drafted_by, matter, await notices.reply_sent(ctx, matter))
     if reply.kind == "cannot_meet":
         await tell_work_ended(ctx, matter, notices.work_ended_by_cannot_meet(matter), told=reply.drafted_by)

@@ -209,7 +209,7 @@ async def unrated(q: Tx, config: Config, today: date) -> list[Lazy]:
             async def ask(ctx: Context) -> None:
                 await supervision.mark_asked_again(ctx.tx, reply_id, ctx.now)
 
-            make = notices.reply(reply_id, text.body, text.grounds, text.via, [])(m)
+            make = notices.reply(reply_id, text.body, text.grounds, text.via, [], text.kind)(m)
             return Reminder(key, "rerate", m, [m.representative_id], make, ask)
 
         found.append((key, item.matter_id, ask_again))
