@@ -34,6 +34,7 @@ ButtonHandler = Callable[[Context, list[str]], Awaitable[None]]
 # returns reaches the command's handler as `ctx.prepared`; None (or a refusal) leaves the handler to do it all.
 Preparer = Callable[[Context], Awaitable[object | None]]
 DIALOG_NS = "d"
+STALE = "This button is no longer valid."  # the generic refusal of a press: a typed number is told it otherwise
 
 
 class Flow(Protocol):
@@ -99,10 +100,18 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
             await ctx.answer(unchanged=True)  # the press did nothing: pressed again once the dialogue is done
             await _in_dialogue(ctx, routes, open_dialog)
         elif isinstance(refusal, StaleActionError) and typed and (open_dialog is not None or routes.stale_choice):
-            # not a dead end: the dialogue's step again, or what one can do (a number of the list went with it)
+            # not a dead end: the dialogue's step again, or what one can do (a number of the list went with it); a
+            # reason of its own ("filed already") is said as it is
+            said_so = (ctx._(refusal.msgid, **refusal.params) if refusal.msgid != STALE
+                       else ctx._("This choice is no longer valid."))
+            if refusal.closes_dialog and open_dialog is not None:
+                await ctx.end_dialog()
+                open_dialog = None
             if open_dialog is not None:
-                await ctx.reply(Reply(ctx._("This choice is no longer valid.")))
+                await ctx.reply(Reply(said_so))
                 await _prompt(ctx, routes.flows[open_dialog.flow], open_dialog)
+            elif refusal.msgid != STALE:
+                await ctx.reply(Reply(said_so))
             elif routes.stale_choice is not None:
                 await routes.stale_choice(ctx)
         else:
@@ -120,9 +129,14 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
 async def _route(ctx: Context, routes: Routes) -> None:
     inc = ctx.inc
     ctx.dialog = dialog = ctx.dialog if ctx.dialog_read else await dialogs.load(ctx.tx, ctx.actor)
-    if dialog is not None and dialog.flow in routes.light_flows and _moves_on(inc, routes):
-        await ctx.end_dialog()
-        dialog = None
+    if dialog is not None and dialog.flow in routes.light_flows:
+        flow = routes.flows[dialog.flow]
+        chosen = getattr(flow, "commands", {}).get((inc.command or "").lower())
+        if chosen is not None:  # a command that is one of its choices (提交 while a message is offered to submit)
+            return await flow.on_choice(ctx, dialog, chosen)
+        if _moves_on(inc, routes):
+            await ctx.end_dialog()
+            dialog = None
     if inc.command is not None:
         name = inc.command.lower()
         if ctx.person is None and name not in routes.open_commands:
@@ -184,10 +198,13 @@ async def _in_dialogue(ctx: Context, routes: Routes, dialog: Dialog) -> None:
 
 
 def _moves_on(inc: Incoming, routes: Routes) -> bool:
-    """Whether the update leaves a light dialogue behind: a command of its own, or a button of another message."""
+    """Whether the update leaves a light dialogue behind: a command of its own, a button of another message, or a
+    matter's number sent alone (it opens that matter)."""
     if inc.command is not None:
         return inc.command.lower() not in routes.dialog_commands
-    return inc.action is not None and callbacks.decode(inc.action)[0] != DIALOG_NS
+    if inc.action is not None:
+        return callbacks.decode(inc.action)[0] != DIALOG_NS
+    return not inc.attachments and typed_matter_number(inc.text) is not None
 
 
 async def _prompt(ctx: Context, flow: Flow, dialog: Dialog) -> None:

@@ -167,6 +167,13 @@ async def show_help(ctx: Context) -> None:
     await ctx.reply(Reply(await help_for(ctx, person), title=ctx._("Help"), buttons=main_menu(ctx._, person)))
 
 
+def beyond_the_list(_: Translator, n: int) -> str:
+    """What a number typed past the end of a list of `n` choices is told."""
+    if n == 1:
+        return _("Please reply with 1, as in the list above.")
+    return _("Please reply with a number from 1 to {n}, as in the list above.", n=n)
+
+
 async def stale_choice(ctx: Context) -> None:
     """A number typed for a list that no longer holds (its dialogue ended, its matter moved on): said so, with what
     one can do now — its numbers are the ones a member types next."""
@@ -238,7 +245,7 @@ async def not_understood(ctx: Context) -> None:
     person = ctx.person
     assert person is not None
     if ctx.inc.beyond and not ctx.inc.attachments:  # "5" for a list of three: that list stays the one to answer
-        await ctx.reply(Reply(ctx._("Please reply with a number from 1 to {n}, as in the list above.", n=ctx.inc.beyond)))
+        await ctx.reply(Reply(beyond_the_list(ctx._, ctx.inc.beyond)))
         return
     if ctx.inc.attachments:
         text = ctx._("To send files with a matter, please start with {/submit}.")

@@ -126,9 +126,12 @@ class AttendData(TypedDict):
 
 
 class OfferData(TypedDict):
-    """What a representative wrote outside any dialogue, offered to be submitted as a matter (handlers/matters/offer.py)."""
+    """What a representative wrote outside any dialogue, offered to be submitted as a matter (handlers/matters/offer.py):
+    the words, the files sent with them since, and when the offer was made (ISO time)."""
 
     text: list[str]
+    files: list[FileData]
+    at: str
 
 
 class DeclineData(TypedDict):

@@ -10,6 +10,7 @@ from bot.matter.life import Step
 from bot.matter.states import WAITING_REPLY_STATES, ExtensionState, ReplyState, State
 from bot.model import FIRST_UNIT, UnitScope
 from storage import outbox
+from storage.access import WITHDRAWN
 from storage.db import Row, Tx, ts
 from storage.matters import Matter, matter_from_row
 from storage.units import matter_acts, matter_reads, within
@@ -249,6 +250,7 @@ class Unreached:
 class Missed:
     """One message a person did not receive: when, why, about which matter, and what it said ('' once forgotten)."""
 
+    id: int
     created_at: str
     state: str
     matter_number: str | None
@@ -266,6 +268,7 @@ def _undelivered(scope: UnitScope) -> str:
     return (
         " FROM outbox o JOIN persons p ON p.id = o.person_id LEFT JOIN matters m ON m.id = o.matter_id"
         " WHERE o.op = 'message' AND o.state IN ('blocked', 'failed', 'held') AND o.settled_at IS NULL"
+        f" AND COALESCE(o.last_error, '') <> '{WITHDRAWN}'"  # the office withdrew the account: not a miss to call about
         f" AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.dedup_key = '{outbox.ELSEWHERE}' || o.id AND c.state = 'sent')"
         f" AND COALESCE(o.dedup_key, '') NOT LIKE '{outbox.ELSEWHERE}%'"  # a copy that failed too: the notice once
         f" AND ({within(own, 'm.unit_id')} OR (o.matter_id IS NULL AND ({within(own, 'p.unit_id')} OR EXISTS"
@@ -287,17 +290,19 @@ async def undelivered_to(q: Tx, scope: UnitScope, person_id: int, limit: int) ->
     """How many messages did not reach this person (`_undelivered`), and the latest `limit` of them."""
     count = int(await q.scalar(f"SELECT COUNT(*){_undelivered(scope)} AND o.person_id = ?", (person_id,)) or 0)
     rows = await q.all(
-        f"SELECT o.created_at, o.state, m.number, o.payload{_undelivered(scope)} AND o.person_id = ?"
+        f"SELECT o.id, o.created_at, o.state, m.number, o.payload{_undelivered(scope)} AND o.person_id = ?"
         " ORDER BY o.id DESC LIMIT ?", (person_id, limit))
-    return count, [Missed(str(r["created_at"]), str(r["state"]), r["number"], str(r["payload"])) for r in rows]
+    return count, [Missed(int(r["id"]), str(r["created_at"]), str(r["state"]), r["number"], str(r["payload"]))
+                   for r in rows]
 
 
-async def settle_undelivered(q: Tx, scope: UnitScope, person_id: int, now: datetime) -> int:
-    """The office reached this person another way: their messages not delivered are no longer shown (kept, and
-    still counted as not sent); a later one is shown again. Returns how many."""
+async def settle_undelivered(q: Tx, scope: UnitScope, person_id: int, up_to: int, now: datetime) -> int:
+    """The office reached this person another way about the messages it was shown (those up to outbox id `up_to`):
+    they are no longer shown (kept, and still counted as not sent); one that missed them since is shown still.
+    Returns how many."""
     return await q.execute(
         "UPDATE outbox SET settled_at = ? WHERE id IN"
-        f" (SELECT o.id{_undelivered(scope)} AND o.person_id = ?)", (ts(now), person_id))
+        f" (SELECT o.id{_undelivered(scope)} AND o.person_id = ? AND o.id <= ?)", (ts(now), person_id, up_to))
 
 
 async def department_staff(q: Tx, department_id: int) -> list[int]:

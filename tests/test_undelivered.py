@@ -9,9 +9,10 @@ from bot.channels.base import DeliveryError, Rejected, Unreachable
 from bot.context import Context
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply
+from storage import units
 from storage.records import RECORDS
 from tests.cast import Cast, messages
-from tests.fakes import Harness, Sent
+from tests.fakes import Harness, Sent, User
 
 TABLES = ("audit_log", "dialogs")  # and `kept`: a refusal writes only its answer to the outbox
 
@@ -37,6 +38,11 @@ async def missed(harness: Harness, person_id: int, text: str, error: DeliveryErr
                       records=RECORDS)
         assert await ctx.notify(person_id, lambda _: Reply(text), matter_id=matter)
     await harness.app.dispatcher.flush()
+
+
+def done_button(office: User) -> str:
+    """The data of the latest 已另行联系 button the office was shown."""
+    return next(data for sent in reversed(office.received) for label, data in sent.buttons if label == "已另行联系")
 
 
 def section(sent: list[Sent], title: str = "未送达的消息") -> Sent | None:
@@ -89,8 +95,8 @@ async def test_the_office_sees_whom_messages_missed_what_they_missed_and_marks_t
         assert await q.scalar("SELECT COUNT(*) FROM outbox WHERE person_id = ? AND state = 'blocked'", (wang,)) == 2
 
     before, rows = await harness.dump(*TABLES), await kept(harness)  # the same button again: refused, nothing changes
-    again = await office.press_data(f"undel:s:{wang}")
-    assert messages(again) == ["王建国没有待处理的未送达消息：已标记为已另行联系。"]
+    again = await office.press_data(done_button(office))
+    assert messages(again) == ["此处已无待处理的未送达消息：已标记为已另行联系。"]
     assert await harness.dump(*TABLES) == before and await kept(harness) == rows
 
     harness.clock.advance(days=1)  # a message misses him again: he is shown again, with that one
@@ -106,10 +112,10 @@ async def test_only_the_office_sees_or_marks_them_and_bad_data_changes_nothing(h
     wang = await person(harness, "王建国")
     before, rows = await harness.dump(*TABLES), await kept(harness)
     for user in (cast.deputy, cast.handler1):
-        for data in (f"undel:v:{wang}", f"undel:s:{wang}"):
+        for data in (f"undel:v:{wang}", f"undel:s:{wang}:99"):
             said = [s.text for s in await user.press_data(data) if s.text]
             assert set(said) == {"此功能仅供办公室和系统管理员使用。"}, (user.user_id, data, said)
-    for data in ("undel:x:1", "undel:v", f"undel:s:{wang}:9", "undel:v:abc"):
+    for data in ("undel:x:1", "undel:v", f"undel:s:{wang}", f"undel:v:{wang}:9", "undel:v:abc"):
         said = [s.text for s in await cast.office.press_data(data) if s.text]
         assert set(said) == {"此选项已失效。"}, (data, said)
     after = await harness.dump(*TABLES)
@@ -149,4 +155,37 @@ async def test_in_english(harness: Harness) -> None:
     what = messages(await cast.office.press("王建国"))
     assert what[0].startswith("Not delivered to 王建国: 1") and "the send failed" in what[0]
     assert messages(await cast.office.press("Reached another way")) == [
-        "Noted: 王建国 was reached another way; the 1 messages they missed are no longer shown."]
+        "Noted: 王建国 was reached another way; the messages they missed (1) are no longer shown."]
+
+
+async def test_only_what_the_office_was_shown_is_marked_reached(harness: Harness) -> None:
+    """Found in review: a message that missed the deputy after the office looked was marked with the others, unseen.
+    The button carries the latest message shown; a later one stays listed."""
+    cast = await cast_with_missed(harness)
+    wang = await person(harness, "王建国")
+    await cast.office.say("/inbox")
+    await cast.office.press("王建国")
+    await missed(harness, wang, "LS-2026-0001 办理进展", Unreachable("Forbidden: bot was blocked by the user"))
+    assert messages(await cast.office.press("已另行联系")) == [
+        "已记录：已通过其他方式联系王建国，其未收到的 2 条消息不再显示。"]
+    shown = section(await cast.office.say("/inbox"))
+    assert shown is not None and "王建国：无法送达 1 条" in shown.text
+
+
+async def test_messages_withdrawn_with_the_account_and_another_units_people_are_not_the_offices(
+        harness: Harness) -> None:
+    """Found in review: messages the office's own /access withdrew were listed as failed, to be called about; and a
+    forged button named another unit's person. Neither now."""
+    cast = await cast_with_missed(harness)
+    li = await person(harness, "李秀梅")
+    async with harness.db.transaction() as tx:  # as storage/access.withdraw_messages leaves them
+        await tx.execute("UPDATE outbox SET last_error = 'access removed' WHERE person_id = ?", (li,))
+    shown = section(await cast.office.say("/inbox"))
+    assert shown is not None and "李秀梅" not in shown.text and "王建国" in shown.text
+    async with harness.db.transaction() as tx:
+        lb = (await units.add(tx, "灵宝市人民检察院", "LB", None, "Asia/Shanghai", harness.clock.now())).id
+    county = await harness.add_staff("赵敏", ["office"], unit=lb)
+    clerk = harness.user("3901")
+    await clerk.say(f"/start {await harness.invite(county)}")
+    forged = [s.text for s in await clerk.press_data(f"undel:v:{await person(harness, '王建国')}") if s.text]
+    assert set(forged) == {"此选项已失效。"} and not any("王建国" in t for t in forged)

@@ -34,13 +34,15 @@ MAX_NAME = 50
 MAX_CONTACT = 100
 
 
-async def begin(ctx: Context, text: list[str] | None = None) -> None:
-    """/submit; `text`: what the representative wrote before, kept as the content (handlers/matters/offer.py)."""
+async def begin(ctx: Context, text: list[str] | None = None, files: list[FileData] | None = None) -> None:
+    """/submit; `text` and `files`: what the representative sent before, kept as the content and the attachments
+    (handlers/matters/offer.py)."""
     person = ctx.person
     if person is None or not person.is_representative:
         raise PermissionDeniedError("Only NPC deputies and CPPCC members can submit matters here.")
     first = "unit" if len(person.units) > 1 else "kind"  # on several units' rosters: which procuratorate it is for
-    await open_dialog(ctx, INTAKE, Dialog("intake", first, "", dict(IntakeData(text=list(text or []), files=[]))))
+    data = IntakeData(text=list(text or []), files=list(files or []))
+    await open_dialog(ctx, INTAKE, Dialog("intake", first, "", dict(data)))
 
 
 

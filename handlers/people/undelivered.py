@@ -22,7 +22,7 @@ from storage import audit, casework, people
 from storage.casework import Missed, Unreached
 from storage.db import parse_ts
 
-SHOWN_PEOPLE = 8  # the inbox names this many; once they are seen to, the next ones
+SHOWN_PEOPLE = 20  # the inbox names this many, the latest first; once they are seen to, the next ones
 SHOWN_MESSAGES = 5  # a person's latest messages shown, each clipped
 MESSAGE_CLIP = 300
 NAME_CLIP = 20
@@ -66,47 +66,46 @@ def _missed(_: Translator, item: Missed) -> str:
     return f"{head}\n{words or _('(its words are no longer kept)')}"
 
 
-async def _person(ctx: Context, person_id: int) -> str:
-    require(ctx.person, "manage_accounts")  # pressed again or forwarded: checked on every press
+async def _name(ctx: Context, person_id: int) -> str:
+    """The person's name, once it is known they have messages the office's unit is to see to (never another's)."""
     person = await people.get(ctx.tx, person_id)
-    if person is None:
-        raise StaleActionError("This button is no longer valid.")
-    return person.name
+    return person.name if person is not None else ""
 
 
 async def show(ctx: Context, person_id: int) -> None:
-    name = await _person(ctx, person_id)
+    require(ctx.person, "manage_accounts")  # pressed again or forwarded: checked on every press
     count, latest = await casework.undelivered_to(ctx.tx, ctx.scope, person_id, SHOWN_MESSAGES)
-    _ = ctx._
-    if not count:
-        await ctx.reply(Reply(_("Nothing waits to reach {name}.", name=name)))
-        return
+    if not count:  # seen to already, or not this unit's to see: named to nobody
+        raise StaleActionError("This button is no longer valid.")
+    _, name = ctx._, await _name(ctx, person_id)
     parts = [_missed(_, item) for item in latest]
     if count > len(latest):
         parts.append(_("…and {n} earlier.", n=count - len(latest)))
-    done = Button(_("Reached another way"), callbacks.encode("undel", "s", person_id))
+    # what was shown, up to its latest: a message that misses them after this is not marked with it
+    done = Button(_("Reached another way"), callbacks.encode("undel", "s", person_id, latest[0].id))
     await ctx.reply(Reply("\n\n".join(parts), title=_("Not delivered to {name}: {n}", name=name, n=count),
                           buttons=((done,),)))
 
 
-async def settle(ctx: Context, person_id: int) -> None:
-    name = await _person(ctx, person_id)
-    settled = await casework.settle_undelivered(ctx.tx, ctx.scope, person_id, ctx.now)
+async def settle(ctx: Context, person_id: int, up_to: int) -> None:
+    require(ctx.person, "manage_accounts")
+    settled = await casework.settle_undelivered(ctx.tx, ctx.scope, person_id, up_to, ctx.now)
     if not settled:
-        raise UserError("Nothing waits to reach {name}: marked done already.", name=name)
+        raise UserError("Nothing here waits to be seen to any more: it was marked done already.")
     assert ctx.person is not None
     await audit.record(ctx.tx, ctx.now, ctx.person.id, "undelivered_settled",
                        detail={"person_id": person_id, "messages": settled}, unit=ctx.scope.unit)
-    await ctx.reply(Reply(ctx._("Noted: {name} was reached another way; the {n} messages they missed are no longer "
-                                "shown.", name=name, n=settled)))
+    await ctx.reply(Reply(ctx._("Noted: {name} was reached another way; the messages they missed ({n}) are no "
+                                "longer shown.", name=await _name(ctx, person_id), n=settled)))
 
 
 async def on_button(ctx: Context, parts: list[str]) -> None:
-    """undel:v|s:<person id> — what a person missed; they were reached another way (the office)."""
-    if len(parts) != 2 or parts[0] not in ("v", "s"):
-        raise StaleActionError("This button is no longer valid.")
-    person_id = callbacks.to_int(parts[1])
-    await ctx.answer()
-    if parts[0] == "v":
-        return await show(ctx, person_id)
-    await settle(ctx, person_id)
+    """undel:v:<person id> — what a person missed; undel:s:<person id>:<latest shown> — they were reached another
+    way about those (the office)."""
+    if parts[:1] == ["v"] and len(parts) == 2:
+        await ctx.answer()
+        return await show(ctx, callbacks.to_int(parts[1]))
+    if parts[:1] == ["s"] and len(parts) == 3:
+        await ctx.answer()
+        return await settle(ctx, callbacks.to_int(parts[1]), callbacks.to_int(parts[2]))
+    raise StaleActionError("This button is no longer valid.")
