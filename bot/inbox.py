@@ -260,7 +260,7 @@ class InboxProcessor:
         if inc is None or inc.attachments or not self._minutes.fits(entry.chat_key, inc, self.config.intake,
                                                                      self.monotonic()):
             return None
-        settle = getattr(channel, "settle", None) if inc.typed_number is not None else None
+        settle = getattr(channel, "settle", None) if inc.to_settle else None
         if callable(settle):
             inc = await settle(tx, inc)  # the choice a typed number makes, read in this transaction
         if not self.read_first.wants(inc):
@@ -318,7 +318,7 @@ class InboxProcessor:
         """The choice a typed number makes (the channel's `settle`), read once, before a long read and the update's
         transaction: the list the member had when the number came, not one that arrived meanwhile."""
         settle = getattr(channel, "settle", None)
-        if inc.typed_number is None or not callable(settle):
+        if not inc.to_settle or not callable(settle):
             return inc
         async with self.db.snapshot() as q:
             settled: Incoming = await settle(q, inc)
@@ -385,7 +385,7 @@ class InboxProcessor:
             log.info("inbox %s ignored (nothing to handle)", entry.id)
             return
         settle = getattr(self.channels.get(inc.channel), "settle", None)  # bot/channels/base.py
-        if inc.typed_number is not None and callable(settle):
+        if inc.to_settle and callable(settle):
             inc = await settle(tx, inc)
         arrival = await people.arriving(tx, inc.channel, inc.user_id)  # who, and their dialogue: one statement
         person = arrival.person

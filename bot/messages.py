@@ -56,12 +56,20 @@ class Incoming:
     # A number typed in answer to a numbered list (personal WeChat shows no buttons): which list it answers
     # is read by its channel in the update's own transaction (`Channel.settle`), then this is None again.
     typed_number: int | None = None
+    # a short text that may be a choice's label typed out ("满意", "完成"): it presses that choice if the list holds
+    # exactly one so named (`Channel.settle`), else it stays the text it is
+    typed_word: str = ""
     # how many choices the list had when the number typed was past its end (and 0 when none): told so, the list kept
     beyond: int = 0
 
     @property
     def is_button(self) -> bool:
         return self.action is not None
+
+    @property
+    def to_settle(self) -> bool:
+        """Whether its channel reads which choice it makes, in the update's transaction (`Channel.settle`)."""
+        return self.typed_number is not None or bool(self.typed_word)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for storing in the inbox (channels whose native update is this object)."""

@@ -1458,6 +1458,23 @@ async def test_a_number_past_the_end_of_the_list_is_told_so_and_the_list_stays(e
     assert inc is not None and inc.action == "rate:2"  # the ratings' 3, still
 
 
+async def test_a_choice_typed_out_presses_it_and_other_words_stay_words(env: Env) -> None:
+    """Found walking as a deputy in personal WeChat: "满意" typed under the ratings, or "建议" at the kind step, was
+    "not understood" or "please choose below". A short text that names exactly one choice of the list before the
+    member presses it, as its number does; any other text stays the text it is."""
+    await bind(env, "wangjianguo")
+    await through_the_outbox(env, "wangjianguo", choice_reply(3))
+    for typed, action in (("满意", "rate:0"), (" 不满意。", "rate:2"), ("基本满意!", "rate:1")):
+        inc = await understood(env, env.channel, text_fields("wangjianguo", typed, f"7300{len(typed)}"))
+        assert inc is not None and inc.action == action and inc.typed_word == "", typed
+    for typed in ("很满意", "满意吗", "满意满意满意满意满意满意"):  # not a label; nor a text longer than a label
+        inc = await understood(env, env.channel, text_fields("wangjianguo", typed, "73100"))
+        assert inc is not None and inc.action is None and inc.text == typed, typed
+    said = await deputy_says(env)
+    await said("/submit")
+    assert (await said("建议"))[0].startswith("请发送简要事由")  # the kind step's 建议, typed out
+
+
 async def test_help_in_a_dialogue_shows_its_step_again_so_a_number_answers_the_step(env: Env) -> None:
     """Found walking as a deputy: 帮助 in the middle of a submission ended with the main menu, so a number then typed
     opened 我的事项 instead of answering the step. The step now follows the help (whose menu still works on a card,

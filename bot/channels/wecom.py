@@ -64,6 +64,7 @@ _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
 # message and types its number in more than a few seconds; one typing the dialogue's answer may meet it sooner.
 JUST_ARRIVED = timedelta(seconds=30)
 DIALOGUE_ANSWERED = timedelta(minutes=15)  # its step this recent: the member is in the middle of the dialogue
+WORD_CHARS = 10  # a choice typed out is as short as a button's label: 10 characters on a card (90236)
 
 
 class WeComChannel:
@@ -208,7 +209,10 @@ class WeComChannel:
         contact = None
         if _PHONE.match(text.strip()) and await self._binding_by_phone(base["user_id"]):
             contact = Contact(normalise_phone(text), base["user_id"])  # WeCom has no share-contact button
-        return Incoming(**base, text=text, contact=contact)
+        # a choice typed out ("满意" under the ratings): short, one line; a subject or a content is rarely so short,
+        # and is never read against the list unless it is
+        word = text.strip() if contact is None and 0 < len(text.strip()) <= WORD_CHARS and "\n" not in text else ""
+        return Incoming(**base, text=text, contact=contact, typed_word=word)
 
     async def settle(self, q: Tx, inc: Incoming) -> Incoming:
         """A typed number presses the choice of that number in the list the member has before them (cards keep
@@ -219,8 +223,8 @@ class WeComChannel:
         invitation: a list the member did not ask for) does not take the number: it was meant for the dialogue's
         step, which came before, and must not rate a reply or answer an invitation. Later, the notice's list is
         the one a number answers; and a list the member asked for in the dialogue (/view, /my) takes it at once."""
-        number, inc = inc.typed_number, replace(inc, typed_number=None)
-        if number is None:
+        number, word, inc = inc.typed_number, inc.typed_word, replace(inc, typed_number=None, typed_word="")
+        if number is None and not word:
             return inc
         lists = await outbox.shown_lists(q, NAME, inc.user_id, edits=False)
         if not lists:
@@ -232,7 +236,12 @@ class WeComChannel:
                 shown = next((older for older in lists[1:] if _of_dialog(older, dialog)
                               and _within(older, now, DIALOGUE_ANSWERED)), shown)
         choices = Reply.from_json(shown.payload).choices()
-        if number > len(choices):
+        if number is None:  # a word: the one choice of the list so named, or the text it is
+            named = [index for index, choice in enumerate(choices, 1) if _plain(choice.label) == _plain(word)]
+            if len(named) != 1:
+                return inc
+            number = named[0]
+        elif number > len(choices):
             return replace(inc, beyond=len(choices))
         for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
             card = await store.card(q, task_id)
@@ -283,6 +292,11 @@ class WeComChannel:
             return _with(item, sha256=digest, stored_path=path, size=len(data),
                          mime=mime if mime and "/" in mime and item.kind != "photo" else item.mime)
         return _with(item, error="download_failed")
+
+def _plain(label: str) -> str:
+    """A label as a member types it: no marks around it, no final stop, any case ("✓ 王建国" is "王建国")."""
+    return label.strip().removeprefix("✓").strip().rstrip("。.!！").casefold()
+
 
 def member_of(fields: dict[str, str]) -> str:
     """The member a callback comes from, as the bot keeps WeCom userids: in lower case, since WeCom's are not
