@@ -1458,6 +1458,23 @@ async def test_a_number_past_the_end_of_the_list_is_told_so_and_the_list_stays(e
     assert inc is not None and inc.action == "rate:2"  # the ratings' 3, still
 
 
+async def test_a_number_past_a_list_whose_dialogue_ended_is_not_told_to_answer_it(env: Env) -> None:
+    """Found walking the README's flow: "9" after the receipt was told "回复 1 至 2" — the confirmation's list, whose
+    dialogue had ended, so that its 1 would only be "no longer valid". Such a list is not pointed to: the number is
+    an ordinary message; nor does a word typed out press it."""
+    await bind(env, "wangjianguo")
+    said = await deputy_says(env)
+    await said("/submit")
+    await said("1")
+    assert await said("1") == ["已取消，未提交任何内容。"]  # 取消 by its number: the subject step's list ended with it
+    assert (await said("9"))[0].startswith("抱歉，未能理解您的消息。")
+    await said("/submit")
+    await said("1")
+    assert (await said("关于路灯的建议"))[0].startswith("请填写具体内容")  # the content step: 1. 完成 2. 取消
+    assert await said("2") == ["已取消，未提交任何内容。"]
+    assert (await said("完成"))[0].startswith("抱歉，未能理解您的消息。")  # the ended step's 完成 is not pressed
+
+
 async def test_a_choice_typed_out_presses_it_and_other_words_stay_words(env: Env) -> None:
     """Found walking as a deputy in personal WeChat: "满意" typed under the ratings, or "建议" at the kind step, was
     "not understood" or "please choose below". A short text that names exactly one choice of the list before the

@@ -36,7 +36,7 @@ from bot.domain import normalise_phone
 from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.ports import Tx
-from bot.messages import Attachment, ChannelTraits, Contact, Incoming, Reply, SendResult, TextBudget
+from bot.messages import Attachment, Button, ChannelTraits, Contact, Incoming, Reply, SendResult, TextBudget
 from handlers.routes import MENU_COMMANDS
 from bot.model import Dialog, actor_of
 from bot.router import DIALOG_NS
@@ -238,11 +238,11 @@ class WeComChannel:
         choices = Reply.from_json(shown.payload).choices()
         if number is None:  # a word: the one choice of the list so named, or the text it is
             named = [index for index, choice in enumerate(choices, 1) if _plain(choice.label) == _plain(word)]
-            if len(named) != 1:
+            if len(named) != 1 or await _of_an_ended_dialogue(q, inc.user_id, choices):
                 return inc
             number = named[0]
-        elif number > len(choices):
-            return replace(inc, beyond=len(choices))
+        elif number > len(choices):  # told which numbers the list takes, unless the list has ended with its dialogue
+            return inc if await _of_an_ended_dialogue(q, inc.user_id, choices) else replace(inc, beyond=len(choices))
         for task_id in (i for i in shown.message_ids if i.startswith(TASK_PREFIX)):  # a card, maybe before files
             card = await store.card(q, task_id)
             if card is not None and (card.chosen_at is not None or await _being_answered(q, inc.user_id, task_id)):
@@ -292,6 +292,16 @@ class WeComChannel:
             return _with(item, sha256=digest, stored_path=path, size=len(data),
                          mime=mime if mime and "/" in mime and item.kind != "photo" else item.mime)
         return _with(item, error="download_failed")
+
+async def _of_an_ended_dialogue(q: Tx, userid: str, choices: list[Button]) -> bool:
+    """Whether the list's choices are a dialogue's step that is no longer the member's (the dialogue ended, or moved
+    on): "please reply 1 to 2" for a confirmation already given would only lead to "no longer valid"."""
+    steps = [choice.data.split(":") for choice in choices]
+    if not steps or any(len(step) < 3 or step[0] != DIALOG_NS for step in steps):
+        return False
+    dialog = await dialogs.load(q, actor_of(NAME, userid))
+    return dialog is None or dialog.nonce != steps[0][1]
+
 
 def _plain(label: str) -> str:
     """A label as a member types it: no marks around it, no final stop, any case ("✓ 王建国" is "王建国")."""
