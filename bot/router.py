@@ -102,18 +102,16 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
         elif isinstance(refusal, StaleActionError) and typed and (open_dialog is not None or routes.stale_choice):
             # not a dead end: the dialogue's step again, or what one can do (a number of the list went with it); a
             # reason of its own ("filed already") is said as it is
-            said_so = (ctx._(refusal.msgid, **refusal.params) if refusal.msgid != STALE
-                       else ctx._("This choice is no longer valid."))
             if refusal.closes_dialog and open_dialog is not None:
                 await ctx.end_dialog()
                 open_dialog = None
-            if open_dialog is not None:
-                await ctx.reply(Reply(said_so))
-                await _prompt(ctx, routes.flows[open_dialog.flow], open_dialog)
-            elif refusal.msgid != STALE:
-                await ctx.reply(Reply(said_so))
-            elif routes.stale_choice is not None:
+            if open_dialog is None and refusal.msgid == STALE and routes.stale_choice is not None:
                 await routes.stale_choice(ctx)
+            else:
+                await ctx.reply(Reply(ctx._(refusal.msgid, **refusal.params) if refusal.msgid != STALE
+                                      else ctx._("This choice is no longer valid.")))
+                if open_dialog is not None:
+                    await _prompt(ctx, routes.flows[open_dialog.flow], open_dialog)
         else:
             if refusal.closes_dialog and open_dialog is not None:
                 await ctx.end_dialog()  # the step that failed cannot succeed: nobody is left on it
