@@ -48,6 +48,8 @@ class IntakeData(TypedDict, total=False):
     complainant_contact: str
     disputes: bool  # an appeal disputing our own handling (§14)
     department_id: int | None  # the department that handled it (None: not sure)
+    editing: bool  # a step asked again from the confirmation's 修改: back to the confirmation after it
+    old_text: list[str]  # the content while new content is being written in its place (不修改 brings it back)
 
 
 class ActionData(TypedDict, total=False):

@@ -61,14 +61,20 @@ async def bound_deputy(harness: Harness, name: str = "王建国", user_id: str =
     return user
 
 
-async def submit_suggestion(user: User, subject: str = "关于乡村道路安全", text: str = "建议在村口增设减速带。") -> None:
-    """The representative's /submit of a suggestion, from its kind to the confirmation."""
+async def up_to_the_confirmation(user: User, kind: str = "建议", subject: str = "关于村道路灯",
+                                 text: str = "村东头没有路灯。") -> None:
+    """The representative's /submit, from its kind to the confirmation shown (a kind of their own: no complainant)."""
     await user.say("/submit")
-    await user.press("建议")
+    await user.press(kind)
     await user.say(subject)
     await user.say(text)
     await user.press("完成")
     await user.press("无附件")
+
+
+async def submit_suggestion(user: User, subject: str = "关于乡村道路安全", text: str = "建议在村口增设减速带。") -> None:
+    """The representative's /submit of a suggestion, from its kind to the confirmation, confirmed."""
+    await up_to_the_confirmation(user, "建议", subject, text)
     await user.press("确认提交")
 
 

@@ -70,7 +70,7 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
     summary = clerk.last.splitlines()
     assert summary[:3] == ["请核对", "转交人：王建国 · 人大代表 · 教育界", "收到方式：信函"]
     assert "当事人：张三，联系方式：13900001111" in summary and "附件：1 个" in summary
-    assert clerk.last_buttons() == ["确认登记", "取消"]
+    assert clerk.last_buttons() == ["确认登记", "修改", "取消"]
     before = len(harness.channel.sent)
     await clerk.press("确认登记")
 

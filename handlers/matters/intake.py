@@ -6,6 +6,13 @@ which department handled it → confirm. The dialogue is stored after every step
 survives a restart; /cancel or the cancel button ends it at any step. On confirm the
 matter is registered with its number and due date in the same transaction as the receipt.
 
+At the confirmation, 修改 (change) lists what can be changed: the kind, the subject, the content,
+the attachments, the complainant and, for an appeal, whether it disputes our own handling. The
+chosen step is asked again, with its present value and 不修改 (keep it) beside it; then only what
+the change makes necessary (a kind that now needs a complainant asks for one), and the
+confirmation again. New content replaces the old; a kind that no longer needs the complainant's
+data drops it (nothing about a citizen is kept that the matter does not need).
+
 The office registers a matter received by letter, at a meeting, on a visit or by phone in
 the same dialogue, with two steps in front (/register): whom (a search by part of the
 name or phone) → how it was received. Its data then holds `on_behalf_of` (the person id,
@@ -32,6 +39,15 @@ from storage import people, units
 
 MAX_NAME = 50
 MAX_CONTACT = 100
+
+# the steps of a representative's submission, in order; `_following` skips what does not apply
+ORDER = ("kind", "subject", "text", "files", "complainant_name", "complainant_contact", "disputes", "department",
+         "confirm")
+# what the confirmation's 修改 offers: the choice, its label, and the step it asks again
+CHANGES = (("kind", N_("Kind"), "kind"), ("subject", N_("Subject"), "subject"), ("text", N_("Content"), "text"),
+           ("files", N_("Attachments"), "files"), ("complainant", N_("Complainant"), "complainant_name"),
+           ("disputes", N_("Whether it disputes our handling"), "disputes"))
+KEPT = ("kind", "subject", "text", "complainant_name", "complainant_contact", "disputes")  # the steps with 不修改
 
 
 async def begin(ctx: Context, text: list[str] | None = None, files: list[FileData] | None = None) -> None:
@@ -86,8 +102,11 @@ class IntakeFlow:
 
     async def prompt(self, ctx: Context, dialog: Dialog) -> None:
         _ = ctx._
-        step = dialog.step
+        step, data = dialog.step, intake(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        keep = Button(_("Keep as it was"), dialog_button(dialog, "keep"))
+        # asked again from the confirmation's 修改: the present value shown, and kept on 不修改
+        changing = step in KEPT and data.get("editing", False) and _filled(data, step)
         if step == "whom":
             await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
                                     "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
@@ -113,21 +132,27 @@ class IntakeFlow:
                 title = _("Submit a matter")
                 text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
                          "accusation or appeal that a citizen has asked you to pass on.")
-            await ctx.reply(Reply(text, title=title, buttons=(*rows(kinds, 3), (cancel,))))
+            last = (keep, cancel) if changing else (cancel,)
+            await ctx.reply(Reply(text, title=title, buttons=(*rows(kinds, 3), last)))
         elif step == "subject":
-            await ctx.reply(Reply(_("Please send a short subject (at most {n} characters).",
-                                    n=ctx.config.intake.max_subject_chars), buttons=((cancel,),)))
+            ask = _("Please send a short subject (at most {n} characters).", n=ctx.config.intake.max_subject_chars)
+            if changing:
+                ask = _("The subject now: {subject}", subject=data["subject"]) + "\n" + ask
+            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
         elif step == "text":
-            done = Button(_("Done"), dialog_button(dialog, "next"))
-            written = sum(len(part) for part in intake(dialog)["text"])
+            written = sum(len(part) for part in data["text"])
             if written:  # what they wrote before /submit, or before a step was shown again: kept, not asked twice
                 ask = _("What you wrote is the content ({n} characters so far). Send more, or choose Done.", n=written)
+            elif changing:
+                ask = _("Please write the new content (at most {max} characters in all): it replaces what you wrote "
+                        "before. You may send several messages; choose Done when you have finished.",
+                        max=ctx.config.intake.max_text_chars)
             else:
                 ask = _("Please write the content (at most {max} characters in all). You may send several messages; "
                         "choose Done when you have finished.", max=ctx.config.intake.max_text_chars)
-            await ctx.reply(Reply(ask, buttons=((done, cancel),)))
+            await ctx.reply(Reply(ask, buttons=self._next_or_cancel(ctx, dialog)))
         elif step == "files":
-            done = Button(_("No more files") if intake(dialog)["files"] else _("No files"), dialog_button(dialog, "next"))
+            done = Button(_("No more files") if data["files"] else _("No files"), dialog_button(dialog, "next"))
             limits = {"n": ctx.config.intake.max_attachments, "mb": ctx.config.intake.max_file_mb}
             if ctx.traits.documents:
                 ask = _("You may send photos or documents (up to {n}, each at most {mb} MB). "
@@ -136,17 +161,27 @@ class IntakeFlow:
                 ask = _("You may send photos (up to {n}, each at most {mb} MB); a document can be photographed "
                         "page by page, or given to the office. Choose the option below when there are none or no more.",
                         **limits)
-            await ctx.reply(Reply(ask, buttons=((done, cancel),)))
+            if data["files"]:  # sent already (before /submit, or before 修改): they may be removed and sent again
+                ask = _("Attachments so far: {n}.", n=len(data["files"])) + "\n" + ask
+                remove = Button(_("Remove all attachments"), dialog_button(dialog, "clear"))
+                await ctx.reply(Reply(ask, buttons=((done, remove), (cancel,))))
+            else:
+                await ctx.reply(Reply(ask, buttons=((done, cancel),)))
         elif step == "complainant_name":
-            await ctx.reply(Reply(_("Please send the complainant's name."), buttons=((cancel,),)))
+            ask = _("Please send the complainant's name.")
+            if changing:
+                ask = _("The complainant's name now: {name}", name=data["complainant_name"]) + "\n" + ask
+            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
         elif step == "complainant_contact":
-            await ctx.reply(Reply(_("Please send the complainant's contact (phone or address)."),
-                                  buttons=((cancel,),)))
+            ask = _("Please send the complainant's contact (phone or address).")
+            if changing:
+                ask = _("The complainant's contact now: {contact}", contact=data["complainant_contact"]) + "\n" + ask
+            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
         elif step == "disputes":
             yes = Button(_("Yes"), dialog_button(dialog, "yes"))
             no = Button(_("No"), dialog_button(dialog, "no"))
             await ctx.reply(Reply(_("Does the appeal dispute how this procuratorate itself handled the case?"),
-                                  buttons=((yes, no), (cancel,))))
+                                  buttons=((yes, no), (keep, cancel) if changing else (cancel,))))
         elif step == "department":
             departments = await people.departments(ctx.tx, await register.chosen_unit(ctx, intake(dialog)))
             buttons = [Button(name, dialog_button(dialog, callbacks.choice("dept", dept_id)))
@@ -156,8 +191,14 @@ class IntakeFlow:
                                   buttons=(*rows(buttons, 1), (cancel,))))
         elif step == "confirm":
             submit = Button(_("Register") if _on_behalf(dialog) else _("Submit"), dialog_button(dialog, "submit"))
+            change = Button(_("Change"), dialog_button(dialog, "change"))
             await ctx.reply(Reply(await self.summary(ctx, dialog), title=_("Please check"),
-                                  buttons=((submit, cancel),)))
+                                  buttons=((submit, change), (cancel,))))
+        elif step == "change":
+            offered = [Button(_(label), dialog_button(dialog, choice)) for choice, label, _step in CHANGES
+                       if _changeable(data, choice)]
+            back = Button(_("Back to the summary"), dialog_button(dialog, "back"))
+            await ctx.reply(Reply(_("What would you like to change?"), buttons=(*rows(offered, 3), (back,))))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
         _, data = ctx._, intake(dialog)
@@ -209,16 +250,31 @@ class IntakeFlow:
             return await self._goto(ctx, dialog, "kind")
         if step == "kind" and choice in KINDS:
             data["kind"] = choice
-            return await self._goto(ctx, dialog, "subject")
+            if not is_referred(choice):  # nothing about a citizen is kept that the matter does not need
+                data.pop("complainant_name", None)
+                data.pop("complainant_contact", None)
+            if choice != "appeal":
+                data.pop("disputes", None)
+                data.pop("department_id", None)
+            return await self._goto(ctx, dialog, _following(data, step))
         if step == "text" and choice == "next":
             if not data["text"]:
                 raise UserError("Please write the content first.")
-            return await self._goto(ctx, dialog, "files")
+            data.pop("old_text", None)
+            return await self._goto(ctx, dialog, _following(data, step))
         if step == "files" and choice == "next":
-            return await self._goto(ctx, dialog, "complainant_name" if is_referred(data["kind"]) else "confirm")
+            return await self._goto(ctx, dialog, _following(data, step))
+        if step == "files" and choice == "clear" and data["files"]:
+            data["files"] = []  # the stored files nothing names are removed by the retention sweep
+            await ctx.answer()
+            await ctx.reply(Reply(ctx._("All attachments removed.")))
+            return await self._goto(ctx, dialog, "files")
         if step == "disputes" and choice in ("yes", "no"):
             data["disputes"] = choice == "yes"
-            return await self._goto(ctx, dialog, "department" if data["disputes"] else "confirm")
+            if not data["disputes"]:
+                data.pop("department_id", None)
+            # yes: which department, asked again when changing (the change may be of the department)
+            return await self._goto(ctx, dialog, "department" if data["disputes"] else _following(data, step))
         dept_id = callbacks.chosen(choice, "dept")  # None for "unknown"
         if step == "department" and (choice == "unknown" or dept_id is not None):
             # the list shown, as it stands now
@@ -229,6 +285,20 @@ class IntakeFlow:
         if step == "confirm" and choice == "submit":
             await ctx.answer()
             return await register.register_from_dialog(ctx, dialog)
+        if step == "confirm" and choice == "change":
+            return await self._goto(ctx, dialog, "change")
+        if step == "change" and choice == "back":
+            return await self._goto(ctx, dialog, "confirm")
+        changed = {c: target for c, _label, target in CHANGES}.get(choice)
+        if step == "change" and changed is not None and _changeable(data, choice):
+            data["editing"] = True
+            if changed == "text":  # new content replaces the old, which 不修改 brings back
+                data["old_text"], data["text"] = data["text"], []
+            return await self._goto(ctx, dialog, changed)
+        if choice == "keep" and step in KEPT and data.get("editing") and _filled(data, step):
+            if "old_text" in data:
+                data["text"] = data.pop("old_text")
+            return await self._goto(ctx, dialog, _following(data, step))
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
@@ -252,7 +322,7 @@ class IntakeFlow:
                 raise UserError("The subject is too long: {n} characters, at most {max}.", n=len(text),
                                 max=limits.max_subject_chars)
             data["subject"] = " ".join(text.split())
-            return await self._goto(ctx, dialog, "text")
+            return await self._goto(ctx, dialog, _following(data, step))
         if step == "text":
             await self._take_text(ctx, dialog, text)
             return await ctx.save_dialog(dialog, new_step=False)
@@ -260,12 +330,12 @@ class IntakeFlow:
             if len(text) > MAX_NAME:
                 raise UserError("The name is too long: at most {max} characters.", max=MAX_NAME)
             data["complainant_name"] = text
-            return await self._goto(ctx, dialog, "complainant_contact")
+            return await self._goto(ctx, dialog, _following(data, step))
         if step == "complainant_contact":
             if len(text) > MAX_CONTACT:
                 raise UserError("The contact is too long: at most {max} characters.", max=MAX_CONTACT)
             data["complainant_contact"] = text
-            return await self._goto(ctx, dialog, "disputes" if data["kind"] == "appeal" else "confirm")
+            return await self._goto(ctx, dialog, _following(data, step))
         await ctx.reply(Reply(ctx._("Please choose one of the options.")))
         await self.prompt(ctx, dialog)
 
@@ -295,16 +365,67 @@ class IntakeFlow:
                               buttons=self._next_or_cancel(ctx, dialog)))
 
     def _next_or_cancel(self, ctx: Context, dialog: Dialog) -> tuple[tuple[Button, ...], ...]:
-        """Under every answer of the content and files steps: go on, or cancel (SPEC §3: at every step)."""
+        """Under every answer of the content and files steps: go on, or cancel (SPEC §3: at every step); and while
+        new content replaces the old, keep the old."""
         _ = ctx._
         label = _("No more files") if dialog.step == "files" else _("Done")
-        return ((Button(label, dialog_button(dialog, "next")), Button(_("Cancel"), dialog_button(dialog, "cancel"))),)
+        go_on = Button(label, dialog_button(dialog, "next"))
+        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
+        if dialog.step == "text" and "old_text" in intake(dialog):
+            return ((go_on, Button(_("Keep as it was"), dialog_button(dialog, "keep"))), (cancel,))
+        return ((go_on, cancel),)
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         await ctx.answer()
         dialog.step = step
+        if step == "confirm":  # a change, if one was under way, is over
+            intake(dialog).pop("editing", None)
         await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
+
+
+def _applies(data: IntakeData, step: str) -> bool:
+    """Whether a step is asked for this matter: the complainant for referred cases, the disputed handling for an
+    appeal, the original department when it disputes ours."""
+    if step in ("complainant_name", "complainant_contact"):
+        return is_referred(data["kind"])
+    if step == "disputes":
+        return data["kind"] == "appeal"
+    if step == "department":
+        return data["kind"] == "appeal" and bool(data.get("disputes"))
+    return True
+
+
+def _filled(data: IntakeData, step: str) -> bool:
+    """Whether a step has its answer (the attachments always do: none is an answer)."""
+    if step == "text":
+        return bool(data["text"] or data.get("old_text"))
+    if step == "department":
+        return "department_id" in data
+    return step == "files" or step in data
+
+
+def _following(data: IntakeData, step: str) -> str:
+    """The step after `step`: the next that applies; while changing from the confirmation, the next that still
+    lacks its answer (the complainant's contact always follows their name: the two are changed together), else the
+    confirmation."""
+    changing = data.get("editing", False)
+    for later in ORDER[ORDER.index(step) + 1:]:
+        if not _applies(data, later):
+            continue
+        if changing and _filled(data, later) and not (step == "complainant_name" and later == "complainant_contact"):
+            continue
+        return later
+    return "confirm"
+
+
+def _changeable(data: IntakeData, choice: str) -> bool:
+    """What the confirmation's 修改 offers for this matter."""
+    if choice == "complainant":
+        return is_referred(data["kind"])
+    if choice == "disputes":
+        return data["kind"] == "appeal"
+    return True
 
 
 def _on_behalf(dialog: Dialog) -> bool:
