@@ -200,19 +200,19 @@ async def on_language(ctx: Context, parts: list[str]) -> None:
         raise StaleActionError("This button is no longer valid.")
     await ctx.set_locale(parts[0])
     await ctx.answer()
-    await ctx.reply(Reply(ctx._("The language is now English."), buttons=_menu_or_nothing(ctx)))
+    await ctx.reply(Reply(ctx._("The language is now English."), buttons=menu_or_nothing(ctx)))
 
 
-def _menu_or_nothing(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+def menu_or_nothing(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     return main_menu(ctx._, ctx.person) if ctx.person is not None else ()
 
 
 async def cancel(ctx: Context) -> None:
     if ctx.dialog is None:
-        await ctx.reply(Reply(ctx._("There is nothing to cancel."), buttons=_menu_or_nothing(ctx)))
+        await ctx.reply(Reply(ctx._("There is nothing to cancel."), buttons=menu_or_nothing(ctx)))
         return
     await ctx.end_dialog()
-    await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted."), buttons=_menu_or_nothing(ctx)))
+    await ctx.reply(Reply(ctx._("Cancelled. Nothing was submitted."), buttons=menu_or_nothing(ctx)))
 
 
 async def roll_up_family(ctx: Context) -> list[units.Unit]:

@@ -16,6 +16,7 @@ from bot.messages import Button, Reply
 from bot.router import dialog_button
 from bot.model import Dialog
 from bot.permissions import require
+from handlers.common import menu_or_nothing
 
 NOTHING_CHANGED = N_("Cancelled. Nothing was changed.")
 
@@ -49,7 +50,7 @@ async def cancelled(ctx: Context, choice: str, said: str = NOTHING_CHANGED) -> b
         return False
     await ctx.answer()
     await ctx.end_dialog()
-    await ctx.reply(Reply(ctx._(said)))
+    await ctx.reply(Reply(ctx._(said), buttons=menu_or_nothing(ctx)))  # what next, as after /cancel
     return True
 
 

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1438,10 +1438,8 @@ async def test_a_number_typed_for_a_list_that_no_longer_holds_is_told_what_it_ca
     ended got only "此选项已失效。", a dead end in personal WeChat. Now the menu comes with it, and its numbers work."""
     await bind(env, "wangjianguo")
     said = await deputy_says(env)
-    await said("/submit")
-    assert (await said("1"))[0].startswith("请发送简要事由")
-    assert await said("1") == ["已取消，未提交任何内容。"]  # 取消, by its number: no list after it
-    stale = await said("1")  # the subject prompt's list, its dialogue gone
+    assert (await submitted_by_numbers(said))[0].startswith("已登记")  # the receipt: no list after it
+    stale = await said("1")  # the confirmation's list, its dialogue gone
     assert len(stale) == 1 and stale[0].startswith("此选项已失效。\n请选择您要进行的操作：\n\n1. 提交事项\n2. 我的事项")
     assert (await said("1"))[0].startswith("提交事项\n请选择事项类别")  # the menu's 1
 
@@ -1464,15 +1462,22 @@ async def test_a_number_past_a_list_whose_dialogue_ended_is_not_told_to_answer_i
     an ordinary message; nor does a word typed out press it."""
     await bind(env, "wangjianguo")
     said = await deputy_says(env)
-    await said("/submit")
-    await said("1")
-    assert await said("1") == ["已取消，未提交任何内容。"]  # 取消 by its number: the subject step's list ended with it
+    await submitted_by_numbers(said)  # the confirmation's list ended with its dialogue
     assert (await said("9"))[0].startswith("抱歉，未能理解您的消息。")
     await said("/submit")
     await said("1")
     assert (await said("关于路灯的建议"))[0].startswith("请填写具体内容")  # the content step: 1. 完成 2. 取消
-    assert await said("2") == ["已取消，未提交任何内容。"]
+    cancelled = await said("2")  # 取消 by its number: the menu follows, as after /cancel
+    assert cancelled[0].startswith("已取消，未提交任何内容。\n\n1. 提交事项")
     assert (await said("完成"))[0].startswith("抱歉，未能理解您的消息。")  # the ended step's 完成 is not pressed
+    assert (await said("9"))[0] == "请按上方列表，回复 1 至 4 之间的数字。"  # the menu's list is the one that holds
+
+
+async def submitted_by_numbers(said: Callable[[str], Awaitable[list[str]]]) -> list[str]:
+    """A deputy's suggestion submitted in personal WeChat, every choice by its number; the receipt's messages."""
+    for typed in ("/submit", "1", "关于路灯的建议", "村东头没有路灯，晚上出行不便。", "1", "1"):
+        await said(typed)
+    return await said("1")
 
 
 async def test_a_choice_typed_out_presses_it_and_other_words_stay_words(env: Env) -> None:
