@@ -93,6 +93,17 @@ def typed_matter_number(text: str) -> str | None:
     return number if _MATTER_NUMBER.fullmatch(number) else None
 
 
+def valid_userid(userid: str) -> bool:
+    """A WeCom userid: 1-64 letters, digits and _-@. (the corp's own account names; 90195 创建成员)."""
+    return 0 < len(userid) <= 64 and userid.isascii() and all(c.isalnum() or c in "_-@." for c in userid)
+
+
+def member_id(userid: str) -> str:
+    """A userid as the bot keeps it, and as the WeCom channel reads callbacks (bot/channels/wecom.py member_of):
+    lower case, WeCom's userids not being case-sensitive (90236)."""
+    return userid.strip().lower()
+
+
 def normalise_phone(text: str) -> str:
     """Digits only, a mainland country code dropped, so two spellings of one number compare equal."""
     digits = "".join(ch for ch in text if ch.isdigit())

@@ -5,20 +5,21 @@ nothing."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from bot.app import App
 from bot.contacts_file import ContactsFileError, describe, read_contacts
-from bot.domain import STAFF_ROLES, normalise_phone
+from bot.domain import STAFF_ROLES, member_id, normalise_phone
 from bot.errors import UserError
 from bot.model import Person
 from bot.model import UnitScope
 from bot.operator import Refused
 from bot.operator_papers import running_channels
 from bot.operator_units import acting_unit
-from bot.roster_file import RosterFileError, read_roster
+from bot.roster_file import RosterFileError, RosterRow, read_roster
 from handlers.people import access
-from handlers.people.accounts import member_id, valid_userid
+from handlers.people.accounts import bind_wecom
 from handlers.people.binding import create_invite
 from storage import access as access_store
 from storage import audit, contacts, people, roster, units
@@ -36,6 +37,7 @@ PROBLEMS = {
     "unknown_format": "not a CSV or XLSX file ({value})",
     "empty": "the file holds no representatives",
     "too_large": "the file is refused, too large to import: {value}; split it into smaller files",
+    "invalid_userid": "line {line}: {value!r} is not a WeCom account (账号: letters, digits and _-@. only, at most 64)",
 }
 
 
@@ -59,6 +61,7 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
                      "roster (one number, one person: correct the number or the name)"
                      for line, name, other, unit_id in exc.lines]
             raise Refused("nothing imported:\n" + "\n".join(lines)) from None
+        bound, unbound = await _bind_members(tx, now, rows, result.persons, running_channels(app.config))
         missing = await access_store.representatives_not_in(tx, scope, set(result.seen))
         left: list[tuple[int, str]] = []
         if args.disable_missing:
@@ -73,6 +76,10 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
     if result.joined:
         message += (f", {len(result.joined)} already on another unit's roster (by the phone number) now on "
                     f"{unit.prefix}'s too: {', '.join(result.joined)}")
+    if bound:
+        message += f"\n{bound} bound to their WeCom member (the 账号 column)"
+    if unbound:
+        message += f"\n{len(unbound)} WeCom account(s) of the file not bound, the rest imported:\n" + "\n".join(unbound)
     disabled = [m for m in missing if m not in left]
     if disabled if args.disable_missing else missing:
         names = ", ".join(f"{name} (person {person_id})" for person_id, name in (disabled if args.disable_missing
@@ -86,7 +93,36 @@ async def import_roster(app: App, args: argparse.Namespace) -> dict[str, Any]:
                     f"were taken off {unit.prefix}'s only: {names}")
     return {"message": message, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "joined": len(result.joined), "missing": [person_id for person_id, _ in missing],
+            "bound": bound, "not_bound": unbound,
             "disabled": bool(args.disable_missing and disabled)}
+
+
+async def _bind_members(tx: Any, now: datetime, rows: list[RosterRow], persons: tuple[int, ...],
+                        running: frozenset[str]) -> tuple[int, list[str]]:
+    """The roster's 账号 column: each representative bound to their WeCom member, as `wecom bind` does (the office
+    adds the deputies to the corp's contacts, where the account is theirs). A row already bound to its member changes
+    nothing; a member bound to someone else, or a person bound to another member (bound by their invite, perhaps:
+    the file may be the one that is wrong), is left as it is and listed. How many were bound, and the lines left."""
+    bound, left = 0, []
+    for row, person_id in zip(rows, persons):
+        if row.wecom is None:
+            continue
+        theirs = [a.external_id for a in await access_store.accounts(tx, person_id) if a.channel == "wecom"]
+        if row.wecom in theirs:
+            continue
+        if theirs:
+            left.append(f"line {row.line}: {row.name} is bound to the WeCom member {theirs[0]}, not {row.wecom}; to bind "
+                        f"them to {row.wecom}: access unbind --person {person_id} --channel wecom, then import again")
+            continue
+        person = await people.get(tx, person_id)
+        assert person is not None
+        try:
+            await bind_wecom(tx, now, person, row.wecom, running)
+        except UserError as exc:
+            left.append(f"line {row.line}: {exc.msgid.format(**exc.params)} Not bound to {row.name}.")
+            continue
+        bound += 1
+    return bound, left
 
 
 async def change_access(app: App, args: argparse.Namespace) -> dict[str, Any]:
@@ -218,17 +254,10 @@ async def wecom_member(app: App, args: argparse.Namespace) -> dict[str, Any]:
                                                                         "presentation": args.mode})
             return {"message": f"{person.name} (person {person.id}): choices on WeCom shown as {args.mode}",
                     "person": person.id, "mode": args.mode}
-        userid = args.userid.strip()
-        if not valid_userid(userid):
-            raise Refused(f"{userid!r} is not a WeCom userid (letters, digits and _-@. only, at most 64)")
-        userid = member_id(userid)
-        holder = await people.by_identity(tx, "wecom", userid)
-        if holder is not None:
-            raise Refused(f"the WeCom member {userid} is already bound to {holder.name} (person {holder.id})")
-        await people.bind_identity(tx, "wecom", userid, userid, person.id, now, by_office=True)
-        await access.end_other_accounts(tx, now, person, ("wecom", userid), running_channels(app.config))  # a staff member's old member ends
-        await audit.record(tx, now, None, "bound", detail={"channel": "wecom", "person_id": person.id,
-                                                          "by": "operator"})
+        try:
+            userid = await bind_wecom(tx, now, person, args.userid, running_channels(app.config))
+        except UserError as exc:
+            raise Refused(exc.msgid.format(**exc.params)) from None
     return {"message": f"{person.name} (person {person.id}) bound to the WeCom member {userid}",
             "person": person.id, "userid": userid}
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain import member_id, valid_userid
 from bot.tables import RowProblem as TableRowProblem
 from bot.tables import Header, TableRefusedError, read_table
 from bot.tables import clip as _clip
@@ -25,7 +26,7 @@ from bot.tables import fold as _fold
 Body = Literal["npc", "cppcc"]
 ProblemKind = Literal[
     "missing", "invalid_body", "invalid_supervisor", "invalid_phone", "duplicate",
-    "too_long", "no_header", "missing_column", "unknown_format", "empty", "too_large",
+    "too_long", "no_header", "missing_column", "unknown_format", "empty", "too_large", "invalid_userid",
 ]
 
 
@@ -41,6 +42,7 @@ class RosterRow:
     organization: str  # 单位职务, may be ""
     phone: str  # digits only, +86/86 dropped from mobiles; may be ""
     supervisor: bool
+    wecom: str | None = None  # the WeCom member's account (账号, the userid) to bind them to, lower case; None: none
 
 
 RowProblem = TableRowProblem[ProblemKind]  # one thing wrong with a roster file
@@ -65,6 +67,8 @@ _HEADERS = {
     "电话": "phone", "手机": "phone", "phone": "phone",
     "执法监督员": "supervisor", "supervisor": "supervisor",
     "编号": "external_id", "id": "external_id",
+    # the account WeCom's contacts (通讯录) give the member: the column of its own export is 账号
+    "企业微信账号": "wecom", "账号": "wecom", "userid": "wecom", "wecom": "wecom", "wecom userid": "wecom",
 }
 _BODIES: dict[str, Body] = {
     "人大代表": "npc", "人大": "npc", "npc": "npc", "npc deputy": "npc",
@@ -127,13 +131,16 @@ def _check_row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> 
     if raw_supervisor not in _YES and raw_supervisor not in _NO:
         found.append(RowProblem(line, "supervisor", "invalid_supervisor",
                                 _clip(cells["supervisor"])))
+    wecom = cells.get("wecom", "")
+    if wecom and not valid_userid(wecom):
+        found.append(RowProblem(line, "wecom", "invalid_userid", _clip(wecom)))
     problems.extend(found)
     if found or body is None or phone is None:
         return None
     return RosterRow(line=line, external_id=cells.get("external_id") or None, name=name,
                      body=body, sector=cells.get("sector", ""),
                      organization=cells.get("organization", ""), phone=phone,
-                     supervisor=raw_supervisor in _YES)
+                     supervisor=raw_supervisor in _YES, wecom=member_id(wecom) if wecom else None)
 
 
 def _duplicate_key(row: RosterRow) -> tuple[str, str, str]:
@@ -151,6 +158,7 @@ def _parse(header: Header, numbered: Iterator[tuple[int, list[str]]]) -> list[Ro
     problems: list[RowProblem] = []
     result: list[RosterRow] = []
     seen: set[tuple[str, str, str]] = set()
+    accounts: set[str] = set()  # one WeCom member, one person
     for line, row in numbered:
         parsed = _check_row(line, header.cells_of(row), problems)
         if parsed is None:
@@ -158,8 +166,12 @@ def _parse(header: Header, numbered: Iterator[tuple[int, list[str]]]) -> list[Ro
         same = _duplicate_key(parsed)
         if same in seen:
             problems.append(RowProblem(line, same[0], "duplicate", _clip(same[1])))
+        elif parsed.wecom is not None and parsed.wecom in accounts:
+            problems.append(RowProblem(line, "wecom", "duplicate", parsed.wecom))
         else:
             seen.add(same)
+            if parsed.wecom is not None:
+                accounts.add(parsed.wecom)
             result.append(parsed)
     if problems:
         raise RosterFileError(problems)

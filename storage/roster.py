@@ -36,6 +36,7 @@ class ImportResult:
     seen: frozenset[int] = frozenset()  # the persons the file names (a re-import: who is missing from it)
     joined: tuple[str, ...] = ()  # representatives of another unit who became members of this one too (by phone and
     # name), by name
+    persons: tuple[int, ...] = ()  # the person each row of the file is, in the file's order
 
 
 class PhoneElsewhereError(LiaisonError):
@@ -66,6 +67,7 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
     added = updated = unchanged = 0
     joined: list[str] = []
     seen: set[int] = set()
+    persons: list[int] = []  # each row's person
     sealer = q.sealer
     unit = scope.unit
     digests = [sealer.digests(normalise_phone(row.phone), PHONE) if row.phone else [] for row in rows]
@@ -96,6 +98,7 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
                              ts(now), ts(now)))
             joined.append(row.name)
             seen.add(int(other["id"]))
+            persons.append(int(other["id"]))
             continue
         phone, phone_hash = people.sealed_phone(q, row.phone)
         if not existing:
@@ -107,9 +110,11 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
             )
             added += 1
             seen.add(new_id)
+            persons.append(new_id)
             continue
         best = min(existing, key=lambda r: candidates.index(r["key"]))
         seen.add(int(best["id"]))
+        persons.append(int(best["id"]))
         if int(best["unit_id"]) != unit:  # a further unit's membership: its own fields only
             if (best["body"], best["sector"], bool(best["supervisor"]), best["key"]) == (
                     row.body, row.sector, row.supervisor, candidates[0]):
@@ -133,7 +138,7 @@ async def upsert(q: Tx, scope: UnitScope, rows: list[RosterRow], now: datetime) 
              candidates[0], ts(now), best["id"]),
         )
         updated += 1
-    return ImportResult(added, updated, unchanged, frozenset(seen), tuple(joined))
+    return ImportResult(added, updated, unchanged, frozenset(seen), tuple(joined), tuple(persons))
 
 
 async def _elsewhere(q: Tx, unit: int, phone_digests: list[str]) -> Row | None:

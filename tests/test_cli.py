@@ -224,10 +224,12 @@ def test_import_json_output(cli: Cli, tmp_path: Path) -> None:
     assert cli.json("import-roster", str(path)) == (0, {
         "ok": True, "message": "imported 3 rows: 3 added, 0 updated, 0 unchanged",
         "added": 3, "updated": 0, "unchanged": 0, "joined": 0, "missing": [], "disabled": False,
+        "bound": 0, "not_bound": [],
     })
     assert cli.json("import-roster", str(path)) == (0, {
         "ok": True, "message": "imported 3 rows: 0 added, 0 updated, 3 unchanged",
         "added": 0, "updated": 0, "unchanged": 3, "joined": 0, "missing": [], "disabled": False,
+        "bound": 0, "not_bound": [],
     })
 
 
@@ -289,6 +291,108 @@ def test_missing_roster_file(cli: Cli, tmp_path: Path, db_path: Path, name: str)
     assert cli("import-roster", str(path)) == (1, "", f"no such file: {path}\n")
     assert cli.json("import-roster", str(path)) == (1, {"ok": False, "error": f"no such file: {path}"})
     assert query(db_path, "SELECT COUNT(*) FROM persons") == [(0,)]
+
+
+# -- WeCom accounts in the roster (its 账号 column) ------------------------------------------------
+
+WECOM_CSV = "姓名,类别,电话,账号\n" + (
+    "王建国,人大代表,13800000001,WangJianGuo\n"  # WeCom's userids are not case-sensitive: kept in lower case
+    "李秀梅,政协委员,13900000002,lixiumei\n"
+    "张伟,人大代表,,\n"  # no account yet: an invite, as before
+)
+
+
+def wecom_accounts(db: Path) -> list[tuple[Any, ...]]:
+    return query(db, "SELECT p.name, i.external_id, i.chat_id, i.last_seen_at FROM identities i"
+                     " JOIN persons p ON p.id = i.person_id WHERE i.channel = 'wecom' ORDER BY p.id")
+
+
+def test_the_roster_binds_each_representative_to_their_wecom_account(cli: Cli, tmp_path: Path,
+                                                                     db_path: Path) -> None:
+    """The office adds the deputies to the corp's contacts, then imports the roster with their 账号: each is bound
+    as `wecom bind` binds one (not yet used: their notices wait for their first message or go where they were);
+    the same file again changes nothing."""
+    status, out, err = cli("import-roster", str(write_csv(tmp_path, WECOM_CSV)))
+    assert (status, err) == (0, "")
+    assert out == "imported 3 rows: 3 added, 0 updated, 0 unchanged\n2 bound to their WeCom member (the 账号 column)\n"
+    assert wecom_accounts(db_path) == [("王建国", "wangjianguo", "wangjianguo", None),
+                                       ("李秀梅", "lixiumei", "lixiumei", None)]
+    assert [json.loads(d) for d, in query(db_path, "SELECT detail FROM audit_log WHERE action = 'bound' ORDER BY id")] == [
+        {"channel": "wecom", "person_id": 1, "by": "operator"}, {"channel": "wecom", "person_id": 2, "by": "operator"}]
+    before = dump(db_path)
+    assert cli.json("import-roster", str(write_csv(tmp_path, WECOM_CSV))) == (0, {
+        "ok": True, "message": "imported 3 rows: 0 added, 0 updated, 3 unchanged",
+        "added": 0, "updated": 0, "unchanged": 3, "joined": 0, "missing": [], "disabled": False,
+        "bound": 0, "not_bound": [],
+    })
+    assert dump(db_path) == before
+
+
+def test_an_account_added_to_the_roster_later_binds_then(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    cli("import-roster", str(write_csv(tmp_path, WECOM_CSV)))
+    later = WECOM_CSV.replace("张伟,人大代表,,", "张伟,人大代表,,zhangwei")
+    status, out, _ = cli("import-roster", str(write_csv(tmp_path, later, "roster-2.csv")))
+    assert (status, out) == (0, "imported 3 rows: 0 added, 0 updated, 3 unchanged\n1 bound to their WeCom member"
+                                " (the 账号 column)\n")
+    assert [name for name, *_ in wecom_accounts(db_path)] == ["王建国", "李秀梅", "张伟"]
+
+
+def test_an_account_that_is_someone_elses_or_a_person_bound_elsewhere_is_left_and_listed(
+        cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    """The file may be the one that is wrong: a member bound to another person keeps them, and a person bound to
+    another member (by their own invite, perhaps) keeps it; each is listed with what to do, the rest is imported."""
+    cli("import-roster", str(write_csv(tmp_path, WECOM_CSV)))
+    swapped = "姓名,类别,电话,账号\n" + (
+        "王建国,人大代表,13800000001,wjg2\n"  # already bound to wangjianguo
+        "李秀梅,政协委员,13900000002,lixiumei\n"
+        "张伟,人大代表,,wangjianguo\n"  # 王建国's member
+        "赵敏,政协委员,13700000004,zhaomin\n"
+    )
+    status, out, _ = cli("import-roster", str(write_csv(tmp_path, swapped, "roster-2.csv")))
+    assert status == 0
+    assert out == (
+        "imported 4 rows: 1 added, 0 updated, 3 unchanged\n"
+        "1 bound to their WeCom member (the 账号 column)\n"
+        "2 WeCom account(s) of the file not bound, the rest imported:\n"
+        "line 2: 王建国 is bound to the WeCom member wangjianguo, not wjg2; to bind them to wjg2: access unbind"
+        " --person 1 --channel wecom, then import again\n"
+        "line 4: The WeCom member wangjianguo is already bound to 王建国. Not bound to 张伟.\n"
+    )
+    assert [(name, userid) for name, userid, *_ in wecom_accounts(db_path)] == [
+        ("王建国", "wangjianguo"), ("李秀梅", "lixiumei"), ("赵敏", "zhaomin")]
+
+
+def test_a_bad_or_repeated_account_refuses_the_file_and_changes_nothing(cli: Cli, tmp_path: Path,
+                                                                        db_path: Path) -> None:
+    cli("import-roster", str(write_csv(tmp_path, ROSTER_CSV)))
+    before = dump(db_path)
+    bad = "姓名,类别,电话,企业微信账号\n" + (
+        "王建国,人大代表,13800000001,王建国\n"  # the name, not an account
+        "李秀梅,政协委员,13900000002,lixiumei\n"
+        "赵敏,政协委员,13700000004,LiXiuMei\n"  # 李秀梅's, in other letters
+    )
+    status, out, err = cli("import-roster", str(write_csv(tmp_path, bad, "roster-2.csv")))
+    assert (status, out) == (1, "")
+    assert err == (
+        "nothing imported; the file has problems:\n"
+        "line 2: '王建国' is not a WeCom account (账号: letters, digits and _-@. only, at most 64)\n"
+        "line 4: 'lixiumei' appears twice in the file\n"
+    )
+    assert dump(db_path) == before
+
+
+def test_wecom_bind_refuses_what_the_office_would_be_refused(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    """`wecom bind` and the roster's column bind through the office's own rule: a userid that is none, or one bound
+    already, is refused and changes nothing."""
+    cli("import-roster", str(write_csv(tmp_path, WECOM_CSV)))
+    before = dump(db_path)
+    assert cli("wecom", "bind", "--name", "张伟", "--userid", "张伟") == (
+        1, "", "张伟 is not a WeCom account name (letters, digits and _-@. only).\n")
+    assert cli("wecom", "bind", "--name", "张伟", "--userid", "LiXiuMei") == (
+        1, "", "The WeCom member lixiumei is already bound to 李秀梅.\n")
+    assert dump(db_path) == before
+    assert cli("wecom", "bind", "--name", "张伟", "--userid", "ZhangWei")[:2] == (
+        0, "张伟 (person 3) bound to the WeCom member zhangwei\n")
 
 
 # -- department add ------------------------------------------------------------------------------

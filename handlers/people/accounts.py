@@ -10,14 +10,18 @@ cards|text|default` sets that person's presentation.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import callbacks
 from bot.context import Context
+from bot.domain import member_id, valid_userid
 from bot.errors import StaleActionError, UserError
 from bot.messages import Button, Reply
 from bot.model import Person
 from bot.permissions import require
 from handlers.people import access
 from storage import access as stored_access, audit, people
+from storage.db import Tx
 
 WECOM = "wecom"
 MODES = ("cards", "text")
@@ -112,29 +116,27 @@ async def office_command(ctx: Context) -> None:
                                 userid=value)))
 
 
-def valid_userid(userid: str) -> bool:
-    """A WeCom userid: 1-64 letters, digits and _-@. (the corp's own account names)."""
-    return 0 < len(userid) <= 64 and userid.isascii() and all(c.isalnum() or c in "_-@." for c in userid)
-
-
-def member_id(userid: str) -> str:
-    """A userid as the bot keeps it, and as the WeCom channel reads callbacks (bot/channels/wecom.py member_of):
-    lower case, WeCom's userids not being case-sensitive (90236)."""
-    return userid.strip().lower()
-
-
 async def bind_member(ctx: Context, person: Person, userid: str) -> None:
     """Bind `person` to the WeCom member `userid`, refusing a userid bound already (to anyone)."""
-    if not valid_userid(userid):
+    await bind_wecom(ctx.tx, ctx.now, person, userid, ctx.channels, actor=ctx.person, unit=ctx.scope.unit)
+
+
+async def bind_wecom(tx: Tx, now: datetime, person: Person, userid: str, running: frozenset[str], *,
+                     actor: Person | None = None, unit: int | None = None) -> str:
+    """The office's binding of `person` to the WeCom member `userid` (the office's /wecom, the operator's `wecom bind`
+    and a roster's 账号 column): the userid as kept; UserError when it is no userid or is bound already. `unit`: the
+    office's, which may name only its own people as the holder; None for the operator, who sees every unit's."""
+    if not valid_userid(userid.strip()):
         raise UserError("{userid} is not a WeCom account name (letters, digits and _-@. only).", userid=userid)
     userid = member_id(userid)
-    holder = await people.by_identity(ctx.tx, WECOM, userid)
-    if holder is not None and ctx.scope.unit not in holder.member_of:  # not ours to name: another unit's person
+    holder = await people.by_identity(tx, WECOM, userid)
+    if holder is not None and unit is not None and unit not in holder.member_of:  # not ours to name
         raise UserError("The WeCom member {userid} is already bound to someone of another procuratorate.",
                         userid=userid)
     if holder is not None:
         raise UserError("The WeCom member {userid} is already bound to {name}.", userid=userid, name=holder.name)
-    await people.bind_identity(ctx.tx, WECOM, userid, userid, person.id, ctx.now, by_office=True)
-    await audit.record(ctx.tx, ctx.now, ctx.person.id if ctx.person else None, "bound",
-                       detail={"channel": WECOM, "person_id": person.id, "by": "office"})
-    await access.end_other_accounts(ctx.tx, ctx.now, person, (WECOM, userid), ctx.channels)  # a staff member's old member ends
+    await people.bind_identity(tx, WECOM, userid, userid, person.id, now, by_office=True)
+    await audit.record(tx, now, actor.id if actor else None, "bound",
+                       detail={"channel": WECOM, "person_id": person.id, "by": "office" if actor else "operator"})
+    await access.end_other_accounts(tx, now, person, (WECOM, userid), running)  # a staff member's old member ends
+    return userid
