@@ -16,7 +16,7 @@
                              [--signer S] [--copy-to C] [--regulation R] (unit 1's: [report] and [terms]);
                              a command that acts within one takes --unit P (its prefix) once there are several
     department add NAME [--unit P]  a business department (of unit P: needed once there are several units)
-    staff add --name N --roles office,handler,... [--department D] [--phone P] [--unit P]
+    staff add --name N --roles office,handler,... [--department D] [--phone P] [--wecom USERID] [--unit P]
     invite --name NAME | --person ID [--keep-accounts]   a one-time invite code and its deep link; a staff
                              member's account bound with it ends their other account on that channel, unless
                              --keep-accounts
@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}")
     staff_add.add_argument("--department")
     staff_add.add_argument("--phone", default="")
+    staff_add.add_argument("--wecom", help="their WeCom member's account (userid): bound at once, as `wecom bind` does")
     staff_add.add_argument("--unit", help="the prefix of the unit they work in (needed once there are several)")
     invite = sub.add_parser("invite", parents=[common], help="make a one-time invite link")
     who = invite.add_mutually_exclusive_group(required=True)

@@ -220,9 +220,18 @@ async def add_staff(app: App, args: argparse.Namespace) -> dict[str, Any]:
                               f"department add {args.department.strip()} --unit {unit.prefix}")
         if "handler" in roles and dept_id is None:
             raise Refused("a handler belongs to a department: give --department")
-        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), app.clock.now(),
-                                           unit=unit.id)
-    return {"message": f"staff {name} of {unit.prefix} added (person {person_id}, roles {','.join(roles)})",
+        now = app.clock.now()
+        person_id = await people.add_staff(tx, name, dept_id, roles, normalise_phone(args.phone), now, unit=unit.id)
+        userid = None
+        if args.wecom:  # bound at once, in the same transaction: a userid refused adds nobody
+            person = await people.get(tx, person_id)
+            assert person is not None
+            try:
+                userid = await bind_wecom(tx, now, person, args.wecom, running_channels(app.config))
+            except UserError as exc:
+                raise Refused(exc.msgid.format(**exc.params)) from None
+    bound = f", bound to the WeCom member {userid}" if userid else ""
+    return {"message": f"staff {name} of {unit.prefix} added (person {person_id}, roles {','.join(roles)}){bound}",
             "person": person_id}
 
 

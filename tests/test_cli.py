@@ -429,6 +429,20 @@ def test_staff_add_records_roles_and_department(cli: Cli, db_path: Path) -> None
     assert query(db_path, "SELECT department_id FROM persons WHERE id = 2") == [(None,)]
 
 
+def test_staff_add_binds_their_wecom_member_at_once_or_adds_nobody(cli: Cli, db_path: Path) -> None:
+    """A unit on WeCom adds its staff to the corp first: `staff add --wecom` binds them in the same step; a userid
+    that is none, or bound already, is refused and adds nobody."""
+    assert cli("staff", "add", "--name", "陈静", "--roles", "office", "--wecom", "ChenJing")[:2] == (
+        0, "staff 陈静 of LS added (person 1, roles office), bound to the WeCom member chenjing\n")
+    assert wecom_accounts(db_path) == [("陈静", "chenjing", "chenjing", None)]
+    before = dump(db_path)
+    assert cli("staff", "add", "--name", "赵敏", "--roles", "office", "--wecom", "chenjing") == (
+        1, "", "The WeCom member chenjing is already bound to 陈静.\n")
+    assert cli("staff", "add", "--name", "赵敏", "--roles", "office", "--wecom", "赵敏") == (
+        1, "", "赵敏 is not a WeCom account name (letters, digits and _-@. only).\n")
+    assert dump(db_path) == before
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -802,10 +802,8 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
 
         cli("import-roster", str(roster))
         cli("department", "add", "第一检察部")
-        cli("staff", "add", "--name", "陈静", "--roles", "office")
-        cli("staff", "add", "--name", "刘洋", "--roles", "handler", "--department", "第一检察部")
-        cli("wecom", "bind", "--name", "陈静", "--userid", "chenjing")
-        cli("wecom", "bind", "--name", "刘洋", "--userid", "liuyang")
+        cli("staff", "add", "--name", "陈静", "--roles", "office", "--wecom", "chenjing")
+        cli("staff", "add", "--name", "刘洋", "--roles", "handler", "--department", "第一检察部", "--wecom", "liuyang")
         code = regex.search(r"绑定 (\S+)", cli("invite", "--name", "王建国")).group(1)  # type: ignore[union-attr]
         start = len(lines)
         with (tmp_path / "bot.log").open("wb") as log:
