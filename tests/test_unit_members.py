@@ -306,3 +306,66 @@ async def test_binding_a_wecom_member_another_units_person_holds_does_not_name_t
     assert "已绑定为其他检察院的人员" in refused and "刘洋" not in refused
     again = " ".join(s.text for s in await ls.office.say("/wecom 张华 liuyang"))
     assert "已绑定为刘洋" in again  # LS's own
+
+
+async def test_s18_a_deputy_on_two_rosters_changes_the_procuratorate_at_the_confirmation(harness: Harness) -> None:
+    """§18: a deputy who chose the wrong procuratorate changes it with 修改 (offered only to one on two rosters), and
+    the matter goes to the one the summary named last."""
+    ls, county, lb = await _on_both_rosters(harness)
+    d = county.deputy
+    await d.say("/submit")
+    await d.press(LB_NAME)
+    await d.press("建议")
+    await d.say("关于校园周边安全")
+    await d.say("建议加强校园周边巡查。")
+    await d.press("完成")
+    await d.press("无附件")
+    assert f"提交给：{LB_NAME}" in d.last
+    await d.press("修改")
+    assert d.last_buttons()[0] == "受理检察院"
+    await d.press("受理检察院")
+    assert d.last_buttons()[-2:] == ["不修改", "取消"]
+    await d.press(LS_NAME)
+    assert f"提交给：{LS_NAME}" in d.last and d.last_buttons() == ["确认提交", "修改", "取消"]
+    await d.press("确认提交")
+    async with harness.db.snapshot() as q:
+        assert [tuple(r) for r in await q.all("SELECT number, unit_id FROM matters")] == [("LS-2026-0001", LS)]
+    await ls.deputy.say("/submit")  # one roster: the procuratorate is neither asked nor offered for a change
+    await ls.deputy.press("建议")
+    await ls.deputy.say("事由")
+    await ls.deputy.say("内容内容")
+    await ls.deputy.press("完成")
+    await ls.deputy.press("无附件")
+    await ls.deputy.press("修改")
+    assert "受理检察院" not in ls.deputy.last_buttons()
+    await refuses_forged_choices(harness, ls.deputy, ("unit",), (*TABLES, "dialogs"))
+
+
+async def test_s14_an_appeal_moved_to_the_other_procuratorate_asks_which_of_its_departments_handled_it(
+        harness: Harness) -> None:
+    """§14 with §18: the department an appeal disputes is the chosen unit's; moved to the other unit, the appeal asks
+    again which of that unit's departments handled it, and never keeps the first unit's."""
+    ls, county, lb = await _on_both_rosters(harness)
+    d = county.deputy
+    await d.say("/submit")
+    await d.press(LB_NAME)
+    await d.press("申诉")
+    await d.say("不服不起诉决定")
+    await d.say("当事人认为不起诉决定认定事实有误。")
+    await d.press("完成")
+    await d.press("无附件")
+    await d.say("李四")
+    await d.say("13900002222")
+    await d.press("是")
+    await d.press("第一检察部")  # LB's
+    await d.press("修改")
+    await d.press("受理检察院")
+    await d.press(LS_NAME)
+    assert d.last.startswith("原案由哪个部门承办") and d.last_buttons() == ["第一检察部", "第二检察部", "不清楚", "取消"]  # LS's
+    await d.press("第二检察部")
+    assert f"提交给：{LS_NAME}" in d.last and "原承办部门：第二检察部" in d.last
+    await d.press("确认提交")
+    async with harness.db.snapshot() as q:
+        row = await q.one("SELECT m.unit_id, d.unit_id AS dept_unit, d.name FROM matters m"
+                          " JOIN departments d ON d.id = m.original_department_id")
+    assert (row["unit_id"], row["dept_unit"], row["name"]) == (LS, LS, "第二检察部")

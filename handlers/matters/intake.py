@@ -41,13 +41,13 @@ MAX_NAME = 50
 MAX_CONTACT = 100
 
 # the steps of a representative's submission, in order; `_following` skips what does not apply
-ORDER = ("kind", "subject", "text", "files", "complainant_name", "complainant_contact", "disputes", "department",
+ORDER = ("unit", "kind", "subject", "text", "files", "complainant_name", "complainant_contact", "disputes", "department",
          "confirm")
 # what the confirmation's 修改 offers: the choice, its label, and the step it asks again
-CHANGES = (("kind", N_("Kind"), "kind"), ("subject", N_("Subject"), "subject"), ("text", N_("Content"), "text"),
+CHANGES = (("unit", N_("Procuratorate"), "unit"), ("kind", N_("Kind"), "kind"), ("subject", N_("Subject"), "subject"), ("text", N_("Content"), "text"),
            ("files", N_("Attachments"), "files"), ("complainant", N_("Complainant"), "complainant_name"),
            ("disputes", N_("Whether it disputes our handling"), "disputes"))
-KEPT = ("kind", "subject", "text", "complainant_name", "complainant_contact", "disputes")  # the steps with 不修改
+KEPT = ("unit", "kind", "subject", "text", "complainant_name", "complainant_contact", "disputes")  # the steps with 不修改
 
 
 async def begin(ctx: Context, text: list[str] | None = None, files: list[FileData] | None = None) -> None:
@@ -120,7 +120,8 @@ class IntakeFlow:
             choices = [Button(unit.name, dialog_button(dialog, callbacks.choice("unit", unit.id)))
                        for unit in await units.listed(ctx.tx) if unit.id in ctx.person.units]
             await ctx.reply(Reply(_("You are on the rosters of more than one procuratorate. Which is this matter for?"),
-                                  title=_("Submit a matter"), buttons=(*rows(choices, 1), (cancel,))))
+                                  title=_("Submit a matter"),
+                                  buttons=(*rows(choices, 1), (keep, cancel) if changing else (cancel,))))
         elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             if _on_behalf(dialog):
@@ -245,9 +246,11 @@ class IntakeFlow:
             return await self._goto(ctx, dialog, "kind")
         unit_id = callbacks.chosen(choice, "unit")
         if step == "unit" and unit_id is not None and not _on_behalf(dialog):
+            if data.get("unit") != unit_id:  # the department an appeal disputes is the chosen unit's
+                data.pop("department_id", None)
             data["unit"] = unit_id
             await register.chosen_unit(ctx, data)  # one of theirs
-            return await self._goto(ctx, dialog, "kind")
+            return await self._goto(ctx, dialog, _following(data, step))
         if step == "kind" and choice in KINDS:
             data["kind"] = choice
             if not is_referred(choice):  # nothing about a citizen is kept that the matter does not need
@@ -393,6 +396,8 @@ def _applies(data: IntakeData, step: str) -> bool:
         return data["kind"] == "appeal"
     if step == "department":
         return data["kind"] == "appeal" and bool(data.get("disputes"))
+    if step == "unit":
+        return "unit" in data
     return True
 
 
@@ -421,6 +426,8 @@ def _following(data: IntakeData, step: str) -> str:
 
 def _changeable(data: IntakeData, choice: str) -> bool:
     """What the confirmation's 修改 offers for this matter."""
+    if choice == "unit":  # asked of a representative on several units' rosters
+        return "unit" in data
     if choice == "complainant":
         return is_referred(data["kind"])
     if choice == "disputes":
