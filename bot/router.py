@@ -41,7 +41,8 @@ class Flow(Protocol):
     """A guided dialogue whose state lives in the dialogs table. A flow with steps that ask for a matter's number as
     text names them in `number_steps` (a frozenset of step names; none if absent): at any other step, a matter's
     number sent as a notice just offered it is the matter asked for, which waits until the dialogue is done
-    (`_follows_a_notice`)."""
+    (`_follows_a_notice`). A flow whose choices some commands stand for at some steps says which in
+    `instead_of(dialog, command)` (a choice, or None: the command as it is)."""
 
     name: str
 
@@ -127,14 +128,15 @@ async def dispatch(ctx: Context, routes: Routes, *, savepoint: str, redo: Callab
 async def _route(ctx: Context, routes: Routes) -> None:
     inc = ctx.inc
     ctx.dialog = dialog = ctx.dialog if ctx.dialog_read else await dialogs.load(ctx.tx, ctx.actor)
-    if dialog is not None and dialog.flow in routes.light_flows:
+    if dialog is not None and inc.command is not None:
         flow = routes.flows[dialog.flow]
-        chosen = getattr(flow, "commands", {}).get((inc.command or "").lower())
-        if chosen is not None:  # a command that is one of its choices (提交 while a message is offered to submit)
-            return await flow.on_choice(ctx, dialog, chosen)
-        if _moves_on(inc, routes):
-            await ctx.end_dialog()
-            dialog = None
+        instead = getattr(flow, "instead_of", None)
+        chosen = instead(dialog, inc.command.lower()) if instead is not None else None
+        if chosen is not None:  # a command that is one of the dialogue's choices (提交 while a message is offered to
+            return await flow.on_choice(ctx, dialog, chosen)  # submit; 取消 while a step is changed: that change)
+    if dialog is not None and dialog.flow in routes.light_flows and _moves_on(inc, routes):
+        await ctx.end_dialog()
+        dialog = None
     if inc.command is not None:
         name = inc.command.lower()
         if ctx.person is None and name not in routes.open_commands:

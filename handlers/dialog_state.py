@@ -50,6 +50,7 @@ class IntakeData(TypedDict, total=False):
     department_id: int | None  # the department that handled it (None: not sure)
     editing: bool  # a step asked again from the confirmation's 修改: back to the confirmation after it
     old_text: list[str]  # the content while new content is being written in its place (不修改 brings it back)
+    before: dict[str, Any]  # the whole of it when 修改 was pressed (取消修改 brings it back)
 
 
 class ActionData(TypedDict, total=False):
@@ -74,6 +75,12 @@ class RatingData(TypedDict):
 
 def intake(dialog: Dialog) -> IntakeData:
     return cast(IntakeData, dialog.data)
+
+
+def restore(dialog: Dialog, earlier: dict[str, Any]) -> None:
+    """The dialogue's data put back whole as a flow copied it earlier (intake's 取消修改: `IntakeData.before`)."""
+    dialog.data.clear()
+    dialog.data.update(earlier)
 
 
 def action(dialog: Dialog) -> ActionData:

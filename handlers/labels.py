@@ -131,6 +131,16 @@ def raised_or_referred(_: Translator, kind: str, own: str, referred: str, /, **p
     return _(referred if is_referred(kind) else own, **params)
 
 
+COMPLAINANT_LINES = {"report": N_("Reporter: {name}, {contact}"), "accusation": N_("Accuser: {name}, {contact}"),
+                     "appeal": N_("Appellant: {name}, {contact}")}
+
+
+def complainant_line(_: Translator, kind: str, name: str, contact: str) -> str:
+    """举报人 / 控告人 / 申诉人: the citizen of a referred case, named as its kind names them (当事人 would be read as
+    the one reported)."""
+    return _(COMPLAINANT_LINES.get(kind, N_("Complainant: {name}, {contact}")), name=name, contact=contact)
+
+
 def deputy(_: Translator, person: Person | None) -> str:
     """A representative as staff notices name them: 王建国代表, 李秀梅委员 (NPC deputy 王建国); staff by name."""
     if person is None:

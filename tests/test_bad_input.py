@@ -403,7 +403,7 @@ async def test_a_file_of_exactly_the_limit_is_taken(harness: Harness) -> None:
     deputy = await bound_deputy(harness)
     await at_step(deputy, "files")
     replies = await deputy.send_file(b"%PDF-1.4", "scan.pdf", size=20 * MB)
-    assert shown(replies) == [("message", "已收到文件（共 1 个）。")]
+    assert shown(replies) == [("message", "已收到附件（共 1 个）。")]
     assert [f["name"] for f in (await dialog_data(harness))["files"]] == ["scan.pdf"]
 
 

@@ -54,7 +54,7 @@ async def test_a_briefing_with_a_document_is_delivered_to_a_body_and_counted_as_
     assert messages(await clerk.say(TITLE)) == ["请用一条消息发送工作简报正文（不超过 3500 字）。"]
     assert messages(await clerk.say(TEXT)) == [
         "请发送随简报附送的文件资料（如检察工作报告），每份不超过 20 MB；发送完毕或没有资料时，请选择“完成”。"]
-    assert messages(await clerk.send_file(b"%PDF-1.4 work report", "2026年工作报告.pdf")) == ["已收到文件（共 1 个）。"]
+    assert messages(await clerk.send_file(b"%PDF-1.4 work report", "2026年工作报告.pdf")) == ["已收到附件（共 1 个）。"]
     assert messages(await clerk.press("完成")) == ["请选择发送对象："]
     preview = await clerk.press("人大代表")
     assert messages(preview) == ["\n".join([

@@ -127,7 +127,7 @@ async def test_a_file_captioned_with_a_notices_number_is_the_steps_file(harness:
     await cast.submit_appeal()
     await cast.assign(number="LS-2026-0002")
     got = await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf", caption="LS-2026-0002")
-    assert got[0].text == "已收到文件（共 1 个）。"
+    assert got[0].text == "已收到附件（共 1 个）。"
 
 
 async def test_s14_a_reply_too_brief_or_without_grounds_is_refused(harness: Harness) -> None:
@@ -169,7 +169,7 @@ async def test_the_office_approves_and_the_deputy_receives_the_reply_with_rating
     approved = await cast.approve()
     assert messages(approved)[0] == "已审批通过，并已发送给代表委员。"
     reply = cast.deputy.last
-    assert reply.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复：不服不起诉决定")
+    assert reply.startswith("答复\n关于您转交的申诉“不服不起诉决定”（LS-2026-0001）的答复\n")
     assert REPLY_BODY in reply and GROUNDS in reply
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"

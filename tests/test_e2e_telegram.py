@@ -86,7 +86,7 @@ async def test_bind_submit_referred_case_with_files_receipt_and_my(fake: FakeBot
         files = await chat.press(content, "完成")
         await chat.expect(lambda: chat.user.send_photo(PHOTO, caption=None))
         got_doc = await chat.expect(lambda: chat.user.send_document(PDF, "证据.pdf", "application/pdf"))
-        assert got_doc.text == "已收到文件（共 2 个）。"
+        assert got_doc.text == "已收到附件（共 2 个）。"
         await chat.press(got_doc, "附件已发完")
         await chat.say("张三")
         summary = await chat.say("13900001111")

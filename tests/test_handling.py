@@ -206,7 +206,7 @@ async def test_cannot_be_met_on_a_major_matter_waits_for_a_leader_like_a_reply(h
     assert messages(await cast.office.press("无法满足")) == ["该事项已有答复正在等待审批。"]
     assert await harness.dump(*TABLES) == before
     await cast.approve(cast.leader)
-    assert cast.deputy.last.startswith("答复\n关于您转交的申诉（LS-2026-0001）的答复")
+    assert cast.deputy.last.startswith("答复\n关于您转交的申诉“不服不起诉决定”（LS-2026-0001）的答复")
     assert cast.deputy.last_buttons() == ["满意", "基本满意", "不满意"]
     assert (await matter_row(harness))["state"] == "replied"
     assert cast.handler2.last == ("无法满足\n办公室已向代表委员说明 LS-2026-0001 的要求无法满足，该说明即为答复。"
@@ -387,14 +387,14 @@ async def test_a_replys_files_are_taken_at_any_step_and_shown_on_the_confirm_scr
     cast = await drafting(harness)
     h = cast.handler2
     first = await h.send_file(b"%PDF-1.4 decision", "复查决定书.pdf")
-    assert messages(first) == ["已收到文件（共 1 个）。", "请选择答复方式："]
+    assert messages(first) == ["已收到附件（共 1 个）。", "请选择答复方式："]
     await h.press("网上答复")
     await h.say(REPLY_BODY)
-    assert messages(await h.send_file(b"%PDF-1.4 receipt", "送达回证.pdf")) == ["已收到文件（共 2 个）。"]
+    assert messages(await h.send_file(b"%PDF-1.4 receipt", "送达回证.pdf")) == ["已收到附件（共 2 个）。"]
     screen = await h.say(GROUNDS)
     assert screen[-1].text.endswith("附件：复查决定书.pdf、送达回证.pdf")
     again = await h.send_file(b"\x89PNG photo", "现场照片.png", kind="photo")
-    assert messages(again)[0] == "已收到文件（共 3 个）。"
+    assert messages(again)[0] == "已收到附件（共 3 个）。"
     assert again[-1].text.endswith("附件：复查决定书.pdf、送达回证.pdf、现场照片.png")
     await h.press("确认")
     await cast.approve()

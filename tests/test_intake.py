@@ -64,7 +64,7 @@ async def test_referred_report_records_the_complainant_and_a_photo_and_document(
     await deputy.say("张三")
     await deputy.say("13900001111")
     summary = deputy.last
-    assert "当事人：张三，联系方式：13900001111" in summary and "附件：2 个" in summary
+    assert "举报人：张三，联系方式：13900001111" in summary and "附件：2 个" in summary
     await deputy.press("确认提交")
     assert "您转交的举报已登记" in deputy.last
     async with harness.db.snapshot() as q:
@@ -135,7 +135,7 @@ async def test_appeal_not_disputing_skips_the_department(harness: Harness) -> No
     await deputy.say("李四")
     await deputy.say("电话 123")
     await deputy.press("否")
-    assert "不涉及对本院处理不服" in deputy.last
+    assert "申诉人未对本院的处理提出不服" in deputy.last
     await deputy.press("确认提交")
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT disputes_own_handling, original_department_id FROM matters")) == (0, None)

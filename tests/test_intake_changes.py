@@ -7,9 +7,17 @@ from __future__ import annotations
 import pytest
 
 from tests.cast import STALE, appeal_up_to_the_dispute, bound_deputy, refuses_forged_choices, up_to_the_confirmation
-from tests.fakes import Harness
+from tests.fakes import Harness, User
 
 TABLES = ("matters", "attachments", "timeline", "counters", "dialogs")
+
+
+async def up_to_the_attachments(deputy: User) -> None:
+    await deputy.say("/submit")
+    await deputy.press("建议")
+    await deputy.say("路灯")
+    await deputy.say("村东头没有路灯。")
+    await deputy.press("完成")
 
 
 async def test_the_confirmation_offers_a_change_and_lists_what_can_be_changed(harness: Harness) -> None:
@@ -31,7 +39,7 @@ async def test_a_changed_subject_is_registered(harness: Harness) -> None:
     await deputy.press("修改")
     await deputy.press("事由")
     assert deputy.last.splitlines()[0] == "现在的事由：关于村道路灯"
-    assert deputy.last_buttons() == ["不修改", "取消"]
+    assert deputy.last_buttons() == ["不修改"]  # no Cancel, that would drop the whole matter
     await deputy.say("关于村东头道路照明的建议")
     assert "事由：关于村道路灯维修" not in deputy.last and "事由：关于村东头道路照明的建议" in deputy.last
     await deputy.press("确认提交")
@@ -56,7 +64,7 @@ async def test_new_content_replaces_the_old_and_keep_brings_the_old_back(harness
     await up_to_the_confirmation(deputy, text="原来的内容。")
     await deputy.press("修改")
     await deputy.press("内容")
-    assert "它将替换原来的内容" in deputy.last and deputy.last_buttons() == ["完成", "不修改", "取消"]
+    assert "它将替换原来的内容" in deputy.last and deputy.last_buttons() == ["完成", "不修改"]
     replies = await deputy.say("新的内容，")
     assert "目前共 5 字" in replies[0].text  # counted afresh: the old content is not added to
     await deputy.press("不修改")
@@ -79,7 +87,7 @@ async def test_done_without_new_content_is_refused_and_changes_nothing(harness: 
     await deputy.press("内容")
     before = await harness.dump(*TABLES)
     await deputy.press("完成")
-    assert deputy.last == "请先填写内容。"
+    assert deputy.last == "请先填写新的内容，或选择“不修改”。"
     assert await harness.dump(*TABLES) == before
 
 
@@ -90,7 +98,7 @@ async def test_a_kind_that_no_longer_needs_the_complainant_drops_their_data(harn
     await up_to_the_confirmation(deputy, kind="举报")
     await deputy.say("张三")
     await deputy.say("13900001111")
-    assert "当事人：张三，联系方式：13900001111" in deputy.last
+    assert "举报人：张三，联系方式：13900001111" in deputy.last
     await deputy.press("修改")
     await deputy.press("类别")
     await deputy.press("建议")
@@ -110,10 +118,10 @@ async def test_a_kind_that_needs_a_complainant_asks_for_one_then_confirms(harnes
     await deputy.press("修改")
     await deputy.press("类别")
     await deputy.press("控告")
-    assert "姓名" in deputy.last and deputy.last_buttons() == ["取消"]  # nothing to keep: asked as at first
+    assert "姓名" in deputy.last and deputy.last_buttons() == ["取消修改"]  # nothing to keep: the change undone
     await deputy.say("王五")
     await deputy.say("县城关镇")
-    assert deputy.last.startswith("请核对\n类别：控告") and "当事人：王五，联系方式：县城关镇" in deputy.last
+    assert deputy.last.startswith("请核对\n类别：控告") and "控告人：王五，联系方式：县城关镇" in deputy.last
     await deputy.press("确认提交")
     assert "您转交的控告已登记" in deputy.last
 
@@ -130,7 +138,7 @@ async def test_the_complainant_is_changed_name_and_contact_together(harness: Har
     await deputy.press("不修改")  # the name stays; the contact is asked next all the same
     assert deputy.last.splitlines()[0] == "现在填写的联系方式：13900001111"
     await deputy.say("13900002222")
-    assert "当事人：张三，联系方式：13900002222" in deputy.last
+    assert "举报人：张三，联系方式：13900002222" in deputy.last
 
 
 async def test_an_appeal_changed_to_dispute_our_handling_asks_the_department(harness: Harness) -> None:
@@ -141,7 +149,7 @@ async def test_an_appeal_changed_to_dispute_our_handling_asks_the_department(har
     deputy = await bound_deputy(harness)
     await appeal_up_to_the_dispute(deputy)
     await deputy.press("否")
-    assert deputy.last.splitlines()[-1] == "不涉及对本院处理不服"
+    assert deputy.last.splitlines()[-1] == "申诉人未对本院的处理提出不服"
     await deputy.press("修改")
     assert deputy.last_buttons() == ["类别", "事由", "内容", "附件", "群众信息", "是否对本院处理不服", "返回核对"]
     await deputy.press("是否对本院处理不服")
@@ -175,20 +183,16 @@ async def test_an_appeal_that_no_longer_disputes_our_handling_forgets_the_depart
 
 async def test_attachments_can_be_removed_and_sent_again(harness: Harness) -> None:
     deputy = await bound_deputy(harness)
-    await deputy.say("/submit")
-    await deputy.press("建议")
-    await deputy.say("路灯")
-    await deputy.say("村东头没有路灯。")
-    await deputy.press("完成")
+    await up_to_the_attachments(deputy)
     await deputy.send_file(b"\x89PNG wrong photo", "wrong.jpg", kind="photo")
     await deputy.press("附件已发完")
     assert "附件：1 个" in deputy.last
     await deputy.press("修改")
     await deputy.press("附件")
     assert deputy.last.startswith("已有附件 1 个。")
-    assert deputy.last_buttons() == ["附件已发完", "删除全部附件", "取消"]
+    assert deputy.last_buttons() == ["附件已发完", "删除全部附件", "取消修改"]
     await deputy.press("删除全部附件")
-    assert "已删除全部附件" in deputy.received[-2].text and deputy.last_buttons() == ["无附件", "取消"]
+    assert "已删除全部附件" in deputy.received[-2].text and deputy.last_buttons() == ["无附件", "取消修改"]
     await deputy.send_file(b"\x89PNG right photo", "right.jpg", kind="photo")
     await deputy.press("附件已发完")
     assert "附件：1 个" in deputy.last
@@ -197,14 +201,28 @@ async def test_attachments_can_be_removed_and_sent_again(harness: Harness) -> No
         assert [r["name"] for r in await q.all("SELECT name FROM attachments")] == ["right.jpg"]
 
 
-async def test_cancel_while_changing_submits_nothing(harness: Harness) -> None:
-    """SPEC §3: cancel at every step, a change's included."""
+async def test_cancel_while_changing_cancels_the_change_not_the_matter(harness: Harness) -> None:
+    """SPEC §3: cancel at every step — while a step is changed, what is cancelled is the change: 取消修改, and /cancel
+    or 取消 typed, bring the confirmation back as it was before 修改 (a kind change that asked for a complainant
+    included); the confirmation's own 取消 still drops the matter."""
     deputy = await bound_deputy(harness)
     await up_to_the_confirmation(deputy)
+    summary = deputy.last
+    await deputy.press("修改")
+    await deputy.press("类别")
+    await deputy.press("控告")  # now the complainant is asked
+    await deputy.say("王五")
+    await deputy.press("取消修改")
+    assert deputy.received[-2].text == "已取消修改，内容保持不变。" and deputy.last == summary
     await deputy.press("修改")
     await deputy.press("事由")
+    await deputy.say("/cancel")
+    assert deputy.last == summary and await harness.count("dialogs") == 1
+    async with harness.db.snapshot() as q:
+        stored = await q.scalar("SELECT data FROM dialogs")
+    assert "before" not in stored and "editing" not in stored and "王五" not in stored
     await deputy.press("取消")
-    assert deputy.last == "已取消，未提交任何内容。"
+    assert deputy.last.startswith("已取消，未提交任何内容。")
     assert await harness.count("matters") == 0 and await harness.count("dialogs") == 0
 
 
@@ -250,7 +268,7 @@ async def test_in_english_the_change_reads_as_the_rest(harness: Harness) -> None
     assert deputy.last_buttons() == ["Kind", "Subject", "Content", "Attachments", "Back to the summary"]
     await deputy.press("Subject")
     assert deputy.last.splitlines()[0] == "The subject now: Street lights"
-    assert deputy.last_buttons() == ["Keep as it was", "Cancel"]
+    assert deputy.last_buttons() == ["No change"]
     await deputy.say("Street lighting in the village")
     assert "Subject: Street lighting in the village" in deputy.last
 
@@ -284,3 +302,45 @@ async def test_the_office_changes_a_registration_on_behalf_and_is_checked_on_eve
     refused = await clerk.press("内容")
     assert "只有办公室可以代为登记" in " ".join(s.text for s in refused)
     assert await harness.dump(*TABLES) == before
+
+
+async def test_each_step_asked_again_shows_what_it_holds_now(harness: Harness) -> None:
+    """A step asked again from 修改 says what it holds now, above the question: the kind, an appeal's answer and the
+    department it disputes (kept with 不修改, as every step with a value)."""
+    await harness.add_department("第一检察部")
+    deputy = await bound_deputy(harness)
+    await appeal_up_to_the_dispute(deputy)
+    await deputy.press("是")
+    await deputy.press("第一检察部")
+    summary = deputy.last
+    await deputy.press("修改")
+    await deputy.press("类别")
+    assert "\n现在的类别：申诉\n" in deputy.last and deputy.last_buttons()[-1] == "不修改"
+    await deputy.press("不修改")
+    await deputy.press("修改")
+    await deputy.press("是否对本院处理不服")
+    assert deputy.last.startswith("现在的回答：是\n申诉人是否对本院的处理不服？")
+    await deputy.press("是")  # the department is asked again, and may be kept
+    assert deputy.last.startswith("现在填写的原承办部门：第一检察部\n原案由哪个部门承办？")
+    await deputy.press("不修改")
+    assert deputy.last == summary
+
+
+async def test_a_photo_sent_at_the_confirmation_is_kept_and_counted(harness: Harness) -> None:
+    """A photo found at the last moment and sent at the confirmation is an attachment, not a refusal ("please
+    answer in text") that drops it."""
+    deputy = await bound_deputy(harness)
+    await up_to_the_confirmation(deputy)
+    got = await deputy.send_file(b"\x89PNG late photo", "late.jpg", kind="photo")
+    assert [s.text for s in got if s.op == "message"][:1] == ["已收到附件（共 1 个）。"]
+    assert "附件：1 个" in deputy.last and deputy.last_buttons() == ["确认提交", "修改", "取消"]
+    await deputy.press("确认提交")
+    async with harness.db.snapshot() as q:
+        assert [r["name"] for r in await q.all("SELECT name FROM attachments")] == ["late.jpg"]
+
+
+async def test_after_a_photo_the_attachments_can_still_be_removed(harness: Harness) -> None:
+    deputy = await bound_deputy(harness)
+    await up_to_the_attachments(deputy)
+    got = await deputy.send_file(b"\x89PNG photo", "p.jpg", kind="photo")
+    assert [label for s in got for label, _ in s.buttons] == ["附件已发完", "删除全部附件", "取消"]

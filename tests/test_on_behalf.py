@@ -64,12 +64,14 @@ async def test_a_letter_with_a_referred_case_and_a_file_is_registered_for_the_de
     await clerk.say("王建国代表来信反映，某公司占用基本农田建厂。")
     await clerk.press("完成")
     await clerk.send_file(b"%PDF-1.4 letter scan", "letter.pdf")
-    await clerk.press("附件已发完")
+    asked = await clerk.press("附件已发完")
+    assert [s.text for s in asked if s.op == "message"][-1] == (  # the office is not the one asked to pass it on
+        "请发送委托代表委员转交的群众（举报人、控告人或申诉人）的姓名。")
     await clerk.say("张三")
     await clerk.say("13900001111")
     summary = clerk.last.splitlines()
     assert summary[:3] == ["请核对", "转交人：王建国 · 人大代表 · 教育界", "收到方式：信函"]
-    assert "当事人：张三，联系方式：13900001111" in summary and "附件：1 个" in summary
+    assert "举报人：张三，联系方式：13900001111" in summary and "附件：1 个" in summary
     assert clerk.last_buttons() == ["确认登记", "修改", "取消"]
     before = len(harness.channel.sent)
     await clerk.press("确认登记")

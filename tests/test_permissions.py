@@ -132,7 +132,7 @@ async def test_the_complainant_is_withheld_from_leaders(harness: Harness, world:
         await user.say(f"/start {await harness.invite(world[who])}")
         card = await user.say("/case " + (await _number(harness, world["dept1"])))
         shown[who] = card[0].text
-    assert "当事人：（已隐去）" in shown["leader"] and "张三" not in shown["leader"]
+    assert "群众信息：（已隐去）" in shown["leader"] and "张三" not in shown["leader"]
     for who in ("office", "discipline", "handler1"):
         assert "张三" in shown[who]
 

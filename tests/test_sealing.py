@@ -285,8 +285,8 @@ async def test_a_closed_referred_case_keeps_its_complainant_only_as_long_as_conf
                    ) == [("complainant.erased", 1)]
         clerk = h.user("3001")
         await clerk.say(f"/start {await h.invite(office_id)}")
-        assert "当事人：（已过保存期限，信息已删除）" in (await clerk.say("/case LS-2026-0001"))[0].text
-        assert f"当事人：{COMPLAINANT}" in (await clerk.say("/case LS-2026-0002"))[0].text
+        assert "群众信息：（已过保存期限，信息已删除）" in (await clerk.say("/case LS-2026-0001"))[0].text
+        assert f"举报人：{COMPLAINANT}" in (await clerk.say("/case LS-2026-0002"))[0].text
     finally:
         await app.close()
 

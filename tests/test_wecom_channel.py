@@ -1492,6 +1492,12 @@ async def test_a_choice_typed_out_presses_it_and_other_words_stay_words(env: Env
     for typed in ("很满意", "满意吗", "满意满意满意满意满意满意"):  # not a label; nor a text longer than a label
         inc = await understood(env, env.channel, text_fields("wangjianguo", typed, "73100"))
         assert inc is not None and inc.action is None and inc.text == typed, typed
+    # an English label is longer than a card's ten characters; typed out, it presses all the same (found walking
+    # 修改 in English: "Keep as it was" typed at the subject step became the subject)
+    await through_the_outbox(env, "wangjianguo", Reply("Choose.", buttons=((Button("Back to the summary", "x:back"),),
+                                                                         (Button("No change", "x:keep"),))))
+    inc = await understood(env, env.channel, text_fields("wangjianguo", "back to the summary", "73200"))
+    assert inc is not None and inc.action == "x:back"
     said = await deputy_says(env)
     await said("/submit")
     assert (await said("建议"))[0].startswith("请发送简要事由")  # the kind step's 建议, typed out

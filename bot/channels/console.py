@@ -39,6 +39,9 @@ NAME = "console"
 
 class ConsoleChannel:
     name = NAME
+    # The terminal's lines are its operator's own, often a script piped in: no chat to keep within a minute's
+    # messages ([intake] max_messages_per_minute, bot/inbox.py), which would drop the rest of a long script.
+    limits_chats = False
 
     def __init__(self, app: App, stdin: TextIO, stdout: TextIO) -> None:
         self.app = app

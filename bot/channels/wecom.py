@@ -64,7 +64,7 @@ _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
 # message and types its number in more than a few seconds; one typing the dialogue's answer may meet it sooner.
 JUST_ARRIVED = timedelta(seconds=30)
 DIALOGUE_ANSWERED = timedelta(minutes=15)  # its step this recent: the member is in the middle of the dialogue
-WORD_CHARS = 10  # a choice typed out is as short as a button's label: 10 characters on a card (90236)
+WORD_CHARS = 40  # a choice typed out is as long as a label at most: 10 characters on a card (90236), more in English ("Back to the summary")
 
 
 class WeComChannel:

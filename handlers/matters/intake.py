@@ -21,6 +21,8 @@ checked again on every use) and `via`; register.register_from_dialog reads them.
 
 from __future__ import annotations
 
+import copy
+
 from bot import callbacks
 from bot.context import Context
 from bot.domain import KINDS, REFERRED_KINDS, is_referred
@@ -32,8 +34,9 @@ from bot.router import dialog_button
 from bot.model import Dialog
 from handlers.matters import attachments, register
 from handlers import picker
-from handlers.dialog_state import FileData, IntakeData, intake
-from handlers.labels import KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, kind_label, raised_or_referred, via_label
+from handlers.dialog_state import FileData, IntakeData, intake, restore
+from handlers.labels import (KIND_LABELS, OFFICE_VIA, VIA_LABELS, attachments_line, complainant_line, kind_label,
+                             raised_or_referred, via_label)
 from handlers.dialogue import cancelled, open_dialog
 from storage import people, units
 
@@ -47,7 +50,7 @@ ORDER = ("unit", "kind", "subject", "text", "files", "complainant_name", "compla
 CHANGES = (("unit", N_("Procuratorate"), "unit"), ("kind", N_("Kind"), "kind"), ("subject", N_("Subject"), "subject"), ("text", N_("Content"), "text"),
            ("files", N_("Attachments"), "files"), ("complainant", N_("Complainant"), "complainant_name"),
            ("disputes", N_("Whether it disputes our handling"), "disputes"))
-KEPT = ("unit", "kind", "subject", "text", "complainant_name", "complainant_contact", "disputes")  # the steps with 不修改
+KEPT = ("unit", "kind", "subject", "text", "complainant_name", "complainant_contact", "disputes", "department")  # the steps with 不修改
 
 
 async def begin(ctx: Context, text: list[str] | None = None, files: list[FileData] | None = None) -> None:
@@ -93,6 +96,11 @@ async def on_register_button(ctx: Context, parts: list[str]) -> None:
 class IntakeFlow:
     name = "intake"
 
+    def instead_of(self, dialog: Dialog, command: str) -> str | None:
+        """/cancel (取消 typed) while a step is changed from the confirmation cancels the change, not the matter."""
+        data = intake(dialog)
+        return "undo" if command == "cancel" and data.get("editing") and "before" in data else None
+
     def describe(self, ctx: Context, dialog: Dialog) -> str:
         if _on_behalf(dialog):
             return ctx._("registering a matter on a representative's behalf")
@@ -104,9 +112,10 @@ class IntakeFlow:
         _ = ctx._
         step, data = dialog.step, intake(dialog)
         cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        keep = Button(_("Keep as it was"), dialog_button(dialog, "keep"))
-        # asked again from the confirmation's 修改: the present value shown, and kept on 不修改
+        # asked again from the confirmation's 修改: the present value shown (`now`), and one way back, never the
+        # Cancel that would drop the whole matter: 不修改 where the step has a value to keep, else 取消修改
         changing = step in KEPT and data.get("editing", False) and _filled(data, step)
+        back = (self._way_back(ctx, dialog),)
         if step == "whom":
             await ctx.reply(Reply(_("Whose matter is it? Please send part of the representative's name, or their "
                                     "phone number."), title=_("Register on behalf"), buttons=((cancel,),)))
@@ -117,11 +126,13 @@ class IntakeFlow:
                                   buttons=(*rows(ways, 3), (cancel,))))
         elif step == "unit":
             assert ctx.person is not None
-            choices = [Button(unit.name, dialog_button(dialog, callbacks.choice("unit", unit.id)))
-                       for unit in await units.listed(ctx.tx) if unit.id in ctx.person.units]
-            await ctx.reply(Reply(_("You are on the rosters of more than one procuratorate. Which is this matter for?"),
-                                  title=_("Submit a matter"),
-                                  buttons=(*rows(choices, 1), (keep, cancel) if changing else (cancel,))))
+            listed = [unit for unit in await units.listed(ctx.tx) if unit.id in ctx.person.units]
+            choices = [Button(unit.name, dialog_button(dialog, callbacks.choice("unit", unit.id))) for unit in listed]
+            ask = _("You are on the rosters of more than one procuratorate. Which is this matter for?")
+            if changing:
+                ask = _("The procuratorate now: {unit}", unit=next((u.name for u in listed if u.id == data["unit"]),
+                                                                    "")) + "\n" + ask
+            await ctx.reply(Reply(ask, title=_("Submit a matter"), buttons=(*rows(choices, 1), back)))
         elif step == "kind":
             kinds = [Button(kind_label(_, k), dialog_button(dialog, k)) for k in KINDS]
             if _on_behalf(dialog):
@@ -133,13 +144,14 @@ class IntakeFlow:
                 title = _("Submit a matter")
                 text = _("What would you like to submit? A suggestion, criticism or opinion of your own, or a report, "
                          "accusation or appeal that a citizen has asked you to pass on.")
-            last = (keep, cancel) if changing else (cancel,)
-            await ctx.reply(Reply(text, title=title, buttons=(*rows(kinds, 3), last)))
+            if changing:
+                text = _("The kind now: {kind}", kind=kind_label(_, data["kind"])) + "\n" + text
+            await ctx.reply(Reply(text, title=title, buttons=(*rows(kinds, 3), back)))
         elif step == "subject":
             ask = _("Please send a short subject (at most {n} characters).", n=ctx.config.intake.max_subject_chars)
             if changing:
                 ask = _("The subject now: {subject}", subject=data["subject"]) + "\n" + ask
-            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
+            await ctx.reply(Reply(ask, buttons=(back,)))
         elif step == "text":
             written = sum(len(part) for part in data["text"])
             if written:  # what they wrote before /submit, or before a step was shown again: kept, not asked twice
@@ -153,7 +165,6 @@ class IntakeFlow:
                         "choose Done when you have finished.", max=ctx.config.intake.max_text_chars)
             await ctx.reply(Reply(ask, buttons=self._next_or_cancel(ctx, dialog)))
         elif step == "files":
-            done = Button(_("No more files") if data["files"] else _("No files"), dialog_button(dialog, "next"))
             limits = {"n": ctx.config.intake.max_attachments, "mb": ctx.config.intake.max_file_mb}
             if ctx.traits.documents:
                 ask = _("You may send photos or documents (up to {n}, each at most {mb} MB). "
@@ -164,32 +175,35 @@ class IntakeFlow:
                         **limits)
             if data["files"]:  # sent already (before /submit, or before 修改): they may be removed and sent again
                 ask = _("Attachments so far: {n}.", n=len(data["files"])) + "\n" + ask
-                remove = Button(_("Remove all attachments"), dialog_button(dialog, "clear"))
-                await ctx.reply(Reply(ask, buttons=((done, remove), (cancel,))))
-            else:
-                await ctx.reply(Reply(ask, buttons=((done, cancel),)))
+            await ctx.reply(Reply(ask, buttons=self._next_or_cancel(ctx, dialog)))
         elif step == "complainant_name":
-            ask = _("Please send the complainant's name.")
+            ask = (_("Please send the name of the citizen who asked the representative to pass it on (the reporter, "
+                     "accuser or appellant).") if _on_behalf(dialog) else _("Please send the complainant's name."))
             if changing:
                 ask = _("The complainant's name now: {name}", name=data["complainant_name"]) + "\n" + ask
-            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
+            await ctx.reply(Reply(ask, buttons=(back,)))
         elif step == "complainant_contact":
             ask = _("Please send the complainant's contact (phone or address).")
             if changing:
                 ask = _("The complainant's contact now: {contact}", contact=data["complainant_contact"]) + "\n" + ask
-            await ctx.reply(Reply(ask, buttons=((keep, cancel) if changing else (cancel,),)))
+            await ctx.reply(Reply(ask, buttons=(back,)))
         elif step == "disputes":
             yes = Button(_("Yes"), dialog_button(dialog, "yes"))
             no = Button(_("No"), dialog_button(dialog, "no"))
-            await ctx.reply(Reply(_("Does the appeal dispute how this procuratorate itself handled the case?"),
-                                  buttons=((yes, no), (keep, cancel) if changing else (cancel,))))
+            ask = _("Does the appeal dispute how this procuratorate itself handled the case?")
+            if changing:
+                ask = _("Your answer now: {answer}", answer=_("Yes") if data["disputes"] else _("No")) + "\n" + ask
+            await ctx.reply(Reply(ask, buttons=((yes, no), back)))
         elif step == "department":
             departments = await people.departments(ctx.tx, await register.chosen_unit(ctx, intake(dialog)))
             buttons = [Button(name, dialog_button(dialog, callbacks.choice("dept", dept_id)))
                        for dept_id, name in departments]
             buttons.append(Button(_("Not sure"), dialog_button(dialog, "unknown")))
-            await ctx.reply(Reply(_("Which department handled it originally? It will not handle the appeal."),
-                                  buttons=(*rows(buttons, 1), (cancel,))))
+            ask = _("Which department handled it originally? It will not handle the appeal.")
+            if changing:
+                dept = await register.department_name(ctx.tx, data["department_id"]) or _("not sure")
+                ask = _("The department now: {dept}", dept=dept) + "\n" + ask
+            await ctx.reply(Reply(ask, buttons=(*rows(buttons, 1), back)))
         elif step == "confirm":
             submit = Button(_("Register") if _on_behalf(dialog) else _("Submit"), dialog_button(dialog, "submit"))
             change = Button(_("Change"), dialog_button(dialog, "change"))
@@ -198,8 +212,8 @@ class IntakeFlow:
         elif step == "change":
             offered = [Button(_(label), dialog_button(dialog, choice)) for choice, label, _step in CHANGES
                        if _changeable(data, choice)]
-            back = Button(_("Back to the summary"), dialog_button(dialog, "back"))
-            await ctx.reply(Reply(_("What would you like to change?"), buttons=(*rows(offered, 3), (back,))))
+            to_summary = Button(_("Back to the summary"), dialog_button(dialog, "back"))
+            await ctx.reply(Reply(_("What would you like to change?"), buttons=(*rows(offered, 3), (to_summary,))))
 
     async def summary(self, ctx: Context, dialog: Dialog) -> str:
         _, data = ctx._, intake(dialog)
@@ -219,8 +233,7 @@ class IntakeFlow:
             attachments_line(_, len(data["files"])),
         ]
         if is_referred(data["kind"]):
-            lines += [_("Complainant: {name}, {contact}", name=data["complainant_name"],
-                        contact=data["complainant_contact"])]
+            lines.append(complainant_line(_, data["kind"], data["complainant_name"], data["complainant_contact"]))
         if data["kind"] == "appeal":
             if data.get("disputes"):
                 dept = await register.department_name(ctx.tx, data.get("department_id")) or _("not sure")
@@ -261,6 +274,8 @@ class IntakeFlow:
                 data.pop("department_id", None)
             return await self._goto(ctx, dialog, _following(data, step))
         if step == "text" and choice == "next":
+            if not data["text"] and data.get("editing"):
+                raise UserError("Please write the new content first, or choose No change.")
             if not data["text"]:
                 raise UserError("Please write the content first.")
             data.pop("old_text", None)
@@ -294,6 +309,8 @@ class IntakeFlow:
             return await self._goto(ctx, dialog, "confirm")
         changed = {c: target for c, _label, target in CHANGES}.get(choice)
         if step == "change" and changed is not None and _changeable(data, choice):
+            # what 取消修改 brings back, whatever the change then asks for (a kind may ask for a complainant)
+            data["before"] = copy.deepcopy({k: v for k, v in data.items() if k not in ("before", "editing", "old_text")})
             data["editing"] = True
             if changed == "text":  # new content replaces the old, which 不修改 brings back
                 data["old_text"], data["text"] = data["text"], []
@@ -302,6 +319,11 @@ class IntakeFlow:
             if "old_text" in data:
                 data["text"] = data.pop("old_text")
             return await self._goto(ctx, dialog, _following(data, step))
+        if choice == "undo" and data.get("editing") and "before" in data and step not in ("confirm", "change"):
+            restore(dialog, data["before"])
+            await ctx.answer()
+            await ctx.reply(Reply(ctx._("The change is cancelled; nothing was changed.")))
+            return await self._goto(ctx, dialog, "confirm")
         raise StaleActionError("This button is no longer valid.")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
@@ -313,6 +335,11 @@ class IntakeFlow:
             if text and step == "text":
                 await self._take_text(ctx, dialog, text)
             return await ctx.save_dialog(dialog, new_step=False)
+        if inc.attachments and step == "confirm":  # one more photo, found at the last moment: kept, and counted
+            attachments.keep(ctx, data["files"])
+            await ctx.save_dialog(dialog, new_step=False)
+            await ctx.reply(Reply(ctx._("File received ({n} in all).", n=len(data["files"]))))
+            return await self.prompt(ctx, dialog)
         if inc.attachments or inc.contact is not None or not text:
             await ctx.reply(Reply(ctx._("Please answer in text.") if step != "files" else
                                   ctx._("Please send a photo or a document, or choose the option below.") if ctx.traits.documents
@@ -368,21 +395,35 @@ class IntakeFlow:
                               buttons=self._next_or_cancel(ctx, dialog)))
 
     def _next_or_cancel(self, ctx: Context, dialog: Dialog) -> tuple[tuple[Button, ...], ...]:
-        """Under every answer of the content and files steps: go on, or cancel (SPEC §3: at every step); and while
-        new content replaces the old, keep the old."""
-        _ = ctx._
-        label = _("No more files") if dialog.step == "files" else _("Done")
-        go_on = Button(label, dialog_button(dialog, "next"))
-        cancel = Button(_("Cancel"), dialog_button(dialog, "cancel"))
-        if dialog.step == "text" and "old_text" in intake(dialog):
-            return ((go_on, Button(_("Keep as it was"), dialog_button(dialog, "keep"))), (cancel,))
-        return ((go_on, cancel),)
+        """Under the content and files steps and every answer to them: go on, (files sent: remove them all,) and the
+        way back — Cancel (SPEC §3: at every step), or while changing from the confirmation 不修改 / 取消修改."""
+        _, data = ctx._, intake(dialog)
+        if dialog.step == "files":
+            go_on = Button(_("No more files") if data["files"] else _("No files"), dialog_button(dialog, "next"))
+            if data["files"]:
+                return ((go_on, Button(_("Remove all attachments"), dialog_button(dialog, "clear"))),
+                        (self._way_back(ctx, dialog),))
+        else:
+            go_on = Button(_("Done"), dialog_button(dialog, "next"))
+        return ((go_on, self._way_back(ctx, dialog)),)
+
+    def _way_back(self, ctx: Context, dialog: Dialog) -> Button:
+        """Cancel; or, while a step is changed from the confirmation, 不修改 where it has a value to keep, else
+        取消修改 (back to the confirmation as it was before 修改): a change never drops the whole matter."""
+        data = intake(dialog)
+        if not data.get("editing"):
+            return Button(ctx._("Cancel"), dialog_button(dialog, "cancel"))
+        if dialog.step in KEPT and _filled(data, dialog.step):
+            return Button(ctx._("No change"), dialog_button(dialog, "keep"))
+        return Button(ctx._("Cancel the change"), dialog_button(dialog, "undo"))
 
     async def _goto(self, ctx: Context, dialog: Dialog, step: str) -> None:
         await ctx.answer()
         dialog.step = step
         if step == "confirm":  # a change, if one was under way, is over
-            intake(dialog).pop("editing", None)
+            data = intake(dialog)
+            data.pop("editing", None)
+            data.pop("before", None)
         await ctx.save_dialog(dialog)
         await self.prompt(ctx, dialog)
 

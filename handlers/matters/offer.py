@@ -46,6 +46,9 @@ class OfferFlow:
     name = "offer"
     commands = {"submit": "submit", "my": "my"}  # typed while offered: what they choose (`bot.router._route`)
 
+    def instead_of(self, dialog: Dialog, command: str) -> str | None:
+        return self.commands.get(command)
+
     def describe(self, ctx: Context, dialog: Dialog) -> str:
         return ctx._("choosing what to do with your message")
 

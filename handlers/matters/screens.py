@@ -20,7 +20,7 @@ from handlers.matters import casework as cases
 from handlers.oversight import discipline
 from handlers.people import undelivered
 from handlers.reports import papers
-from handlers.labels import deputy, event_label, kind_label, raised_or_referred, state_label
+from handlers.labels import complainant_line, deputy, event_label, kind_label, raised_or_referred, state_label
 from handlers.matters.notices import OUTCOME_LABELS
 from storage import casework, matters, people, units
 from storage.supervision import DEADLINE_STATES
@@ -171,7 +171,7 @@ async def show(ctx: Context, matter_id: int) -> None:
         if may(ctx.person, "view_personal", cases.access(matter)):
             who = await matters.complainant(ctx.tx, matter)
             lines.append(_("Complainant: (erased after the retention period)") if who.erased
-                         else _("Complainant: {name}, {contact}", name=who.name, contact=who.contact))
+                         else complainant_line(_, matter.kind, who.name, who.contact))
         else:
             lines.append(_("Complainant: (withheld)"))
     if matter.transferred_from_id is not None:  # 移送 from another unit of the deployment
