@@ -93,6 +93,10 @@ class WeComConfig:
     representatives: str = "text"  # how choices are shown: "text" (numbered) or "cards"
     staff: str = "cards"
     global_rate: float = 25.0  # messages a second to all members (90454 sets no limit on message/send)
+    # The public address of the callback server (its HTTPS proxy's, on a domain the app trusts for 网页授权): set, an
+    # invite also comes as a link that binds the member who opens it in WeCom (91022 网页授权, 91023 getuserinfo).
+    public_url: str = ""
+    oauth_base: str = "https://open.weixin.qq.com"  # where WeCom's 网页授权 link points (政务微信: its own)
 
     @property
     def enabled(self) -> bool:
@@ -461,6 +465,8 @@ def _wecom(r: TomlReader, env: os._Environ[str] | dict[str, str]) -> WeComConfig
         representatives=r.text("wecom.representatives", d.representatives),
         staff=r.text("wecom.staff", d.staff),
         global_rate=r.number("wecom.global_rate", d.global_rate, 0.1, 150),
+        public_url=r.text("wecom.public_url", d.public_url, max_len=200).rstrip("/"),
+        oauth_base=r.text("wecom.oauth_base", d.oauth_base, max_len=200).rstrip("/"),
     )
     for key in ("representatives", "staff"):
         if getattr(config, key) not in ("text", "cards"):
@@ -469,6 +475,10 @@ def _wecom(r: TomlReader, env: os._Environ[str] | dict[str, str]) -> WeComConfig
         raise ConfigError("wecom.api_base", "must be an http(s) address, e.g. https://qyapi.weixin.qq.com")
     if not config.callback_path.startswith("/"):
         raise ConfigError("wecom.callback_path", "must start with /")
+    for key, example in (("public_url", "https://liaison.example.gov.cn"), ("oauth_base", "https://open.weixin.qq.com")):
+        value = getattr(config, key)
+        if value and (not value.startswith(("https://", "http://")) or "?" in value or "#" in value):
+            raise ConfigError(f"wecom.{key}", f"must be an http(s) address without a query, e.g. {example}")
     if not config.enabled:
         return config
     if not config.corp_id.isascii() or not config.corp_id.isalnum():

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import App
+from bot.channels.wecom_callback import bind_link
 from bot.contacts_file import ContactsFileError, describe, read_contacts
 from bot.domain import STAFF_ROLES, member_id, normalise_phone
 from bot.errors import UserError
@@ -279,9 +280,11 @@ async def make_invite(app: App, args: argparse.Namespace) -> dict[str, Any]:
     # the t.me link only where Telegram is the channel (or may be: no WeCom); a WeCom unit gives the words
     telegram = bool(app.config.telegram.token) or not app.config.wecom.enabled
     link = f"https://t.me/{app.config.telegram.bot_username}?start={code}" if telegram else None
+    wecom_link = bind_link(app.config.wecom, code) if app.config.wecom.enabled else None
     lines = [f"  code: {code}", f"  link: {link}" if link else "",
              f"  WeCom: send the app the message 绑定 {code}" if app.config.wecom.enabled else "",
+             f"  WeCom link (opened in WeCom, it binds the member who opens it): {wecom_link}" if wecom_link else "",
              f"  console: /start {code}"]
     message = "\n".join([f"invite for {person.name} (person {person.id}), valid {ttl} days, single use:",
                           *filter(None, lines)])
-    return {"message": message, "person": person.id, "code": code, "link": link}
+    return {"message": message, "person": person.id, "code": code, "link": link, "wecom_link": wecom_link}

@@ -3,7 +3,8 @@
 :class:`FakeWeCom` is an aiohttp web server on ``127.0.0.1`` (any free port) that answers
 the paths a self-built app calls — ``/cgi-bin/gettoken``, ``/cgi-bin/message/send``,
 ``/cgi-bin/message/update_template_card``, ``/cgi-bin/media/upload``, ``/cgi-bin/media/get``,
-``/cgi-bin/menu/create`` — with WeCom's query parameters, JSON bodies and errcodes::
+``/cgi-bin/menu/create``, ``/cgi-bin/auth/getuserinfo`` — with WeCom's query parameters, JSON bodies and
+errcodes; and a member opening a 网页授权 link (``member.open_link``, 91022)::
 
     fake = FakeWeCom(clock=clock)
     await fake.start()
@@ -59,6 +60,7 @@ import struct
 import sys
 import tempfile
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -217,9 +219,12 @@ FAULT_KINDS: tuple[str, ...] = ("500", "502", "busy", "drop", "drop_after", "hol
 _ERRCODE_FAULTS = {"busy": -1, "40014": 40014, "42001": 42001, "60020": 60020, "45009": 45009,
                    "45033": 45033, "81013": 81013, "48002": 48002}
 _API_PATHS = ("/cgi-bin/gettoken", "/cgi-bin/message/send", "/cgi-bin/message/update_template_card",
-              "/cgi-bin/media/upload", "/cgi-bin/media/get", "/cgi-bin/menu/create")
+              "/cgi-bin/media/upload", "/cgi-bin/media/get", "/cgi-bin/menu/create", "/cgi-bin/auth/getuserinfo")
 #: Paths a :class:`FaultPlan` applies to unless told otherwise.
 DEFAULT_FAULT_PATHS = frozenset(_API_PATHS)
+
+
+OAUTH_CODE_LIFETIME = timedelta(minutes=5)  # 91023: "code只能使用一次，5分钟未被使用自动过期"
 
 
 class WeComUnsupported(Exception):
@@ -453,6 +458,17 @@ def _shown(text: str, most: int) -> str:
     return text if len(text) <= most else text[:most] + "…"
 
 
+@dataclass
+class _OAuthCode:
+    """A 网页授权 code (91022): names one member (or an outsider's openid), once, for five minutes."""
+
+    userid: str | None
+    openid: str | None
+    host: str  # the return address's host: it must be the app's 可信域名 (91023, 50001)
+    expires: datetime
+    used: bool = False
+
+
 class _ApiError(Exception):
     def __init__(self, errcode: int, detail: str = "") -> None:
         super().__init__(errcode, detail)
@@ -535,6 +551,13 @@ class FakeMember:
             if item.kind == "template_card":
                 return item
         raise WeComUnsupported(f"{self.userid} has received no card")
+
+    async def open_link(self, url: str, *, outsider: bool = False) -> tuple[int, str]:
+        """Open a link in WeCom's browser, as a member does (91022 网页授权): a link to WeCom's authorize page is
+        checked as WeCom checks it and, if good, followed to its ``redirect_uri`` with a one-time ``code`` that
+        names this member (an ``outsider``: someone outside the corp, whom getuserinfo names by an openid); any
+        other link is fetched as it is. Returns the final page's HTTP status and text."""
+        return await self.api.open_link(self, url, outsider=outsider)
 
     async def press(self, task_id: str, button_key: str, *, force: bool = False, **options: Any) -> Delivery:
         """Press a button of a button_interaction card this member received. A button the card
@@ -668,6 +691,9 @@ class FakeWeCom:
         self._media: dict[str, _Media] = {}
         self._task_ids: set[str] = set()
         self._codes: dict[str, _ResponseCode] = {}
+        self._oauth_codes: dict[str, _OAuthCode] = {}
+        self.trusted_domain: str | None = None  # the app's 可信域名 (None: any); a return elsewhere gets 50001 (91023)
+        self.links_opened = 0
         self._member_sends: dict[str, _Windows] = {}
         self._api_calls: dict[str, _Windows] = {}
         self._day_sends: dict[str, int] = {}
@@ -1027,6 +1053,11 @@ class FakeWeCom:
                 raise _ApiError(43001)
             self._count_api(path)
             return self._media_get(request)
+        if path == "/cgi-bin/auth/getuserinfo":
+            if request.method != "GET":
+                raise _ApiError(43001)
+            self._count_api(path)
+            return self._getuserinfo(request)
         if request.method != "POST":
             raise _ApiError(43002)
         if path == "/cgi-bin/media/upload":
@@ -1067,6 +1098,61 @@ class FakeWeCom:
             self.tokens_issued += 1
         seconds = max(0, int((token.expires - now).total_seconds()))
         return self._ok(access_token=token.value, expires_in=seconds)
+
+    # -- 网页授权 (91022 构造网页授权链接, 91023 获取访问用户身份) ---------------------------------------------
+
+    async def open_link(self, member: FakeMember, url: str, *, outsider: bool = False) -> tuple[int, str]:
+        """See :meth:`FakeMember.open_link`. The authorize link is checked as 91022 describes it: this corp's appid,
+        response_type=code, scope snsapi_base (or snsapi_privateinfo, with the agentid), a state of at most 128
+        letters and digits, the agentid (if given) this app's, and the ``#wechat_redirect`` WeCom's client
+        looks for; a bad link does not return (WeCom shows its own error page: status 0 here)."""
+        self.links_opened += 1
+        authorize = f"{self.api_base}/connect/oauth2/authorize?"
+        session = self._session
+        assert session is not None
+        if not url.startswith(authorize):
+            async with session.get(url, allow_redirects=False) as response:
+                return response.status, await response.text()
+        query, _, fragment = url[len(authorize):].partition("#")
+        params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        state = params.get("state", "")
+        good = (fragment == "wechat_redirect" and params.get("appid") == self.corp_id
+                and params.get("response_type") == "code"
+                and params.get("scope") in ("snsapi_base", "snsapi_privateinfo")
+                and (params.get("scope") == "snsapi_base" or params.get("agentid"))
+                and params.get("agentid", str(self.agent_id)) == str(self.agent_id)
+                and len(state) <= 128 and (not state or state.isascii() and state.isalnum())
+                and params.get("redirect_uri", "").startswith(("http://", "https://")))
+        if not good:
+            return 0, "WeCom: the link is not a valid 网页授权 link"
+        back = params["redirect_uri"]
+        code = self.oauth_code(member, back, outsider=outsider)
+        target = back + ("&" if "?" in back else "?") + urllib.parse.urlencode({"code": code, "state": state})
+        async with session.get(target, allow_redirects=False) as response:
+            return response.status, await response.text()
+
+    def oauth_code(self, member: FakeMember, back: str, *, outsider: bool = False) -> str:
+        """A new 网页授权 code naming ``member`` (or an outsider's openid), for a return to ``back``: what WeCom
+        gives the member's browser; valid once, for five minutes of ``clock``."""
+        code = self._random_id(64)
+        self._oauth_codes[code] = _OAuthCode(
+            None if outsider else member.userid, f"o{self._random_id(27)}" if outsider else None,
+            urllib.parse.urlsplit(back).hostname or "", self.clock.now() + OAUTH_CODE_LIFETIME)
+        return code
+
+    def _getuserinfo(self, request: web.Request) -> web.Response:
+        code = request.query.get("code", "")
+        if not code:
+            raise _ApiError(41008)  # missing oauth code
+        found = self._oauth_codes.get(code)
+        if found is None or found.used or found.expires <= self.clock.now():
+            raise _ApiError(40029)  # invalid code: unknown, used once already, or older than five minutes
+        if self.trusted_domain is not None and found.host != self.trusted_domain:
+            raise _ApiError(50001)  # the return address is not on the app's 可信域名
+        found.used = True
+        if found.userid is not None:  # a member, in the app's visible range or not
+            return self._ok(userid=found.userid)
+        return self._ok(openid=found.openid)
 
     def _check_token(self, request: web.Request) -> None:
         value = request.query.get("access_token")
@@ -1469,6 +1555,7 @@ _HELP = """Member actions, one a line (a member is @userid, @名字, or @userid:
   @王建国 !press N             presses button N of the member's latest card (!press TASKID KEY also works)
   @王建国 !image FILE          sends a picture (JPG or PNG)
   @王建国 !enter               opens the app (enter_agent event)
+  @王建国 !open LINK           opens a link in WeCom (an invite's WeCom link binds the member)
   members                      lists the members and their userids
   help                         this text;   quit   stops the fake"""
 
@@ -1560,6 +1647,11 @@ class _Console:
                 delivery = await member.send_image(Path(rest.split(None, 1)[1]).read_bytes())
             elif rest == "!enter":
                 delivery = await member.enter_agent()
+            elif rest.startswith("!open"):
+                status, text = await member.open_link(rest.split(None, 1)[1])
+                shown = re.sub(r"<[^>]+>", " ", text)
+                print(f"(the page, HTTP {status}: {' '.join(shown.split())})", flush=True)
+                return True
             else:
                 delivery = await member.send_text(rest)
         except (WeComUnsupported, IndexError, ValueError, OSError) as exc:
@@ -1579,6 +1671,8 @@ async def _standalone(args: argparse.Namespace) -> None:
     console = _Console(fake, out_dir)
     for token in args.member:  # in the contact list from the start, as the office adds people before binding them
         console.resolve(token)
+    parts = urllib.parse.urlsplit(args.callback)
+    origin = f"{parts.scheme}://{parts.netloc}"  # the bot's callback server, standing in for its HTTPS proxy
     print(f"""Fake WeCom listening on {fake.api_base}; callbacks go to {args.callback}.
 Put this in the bot's configuration file, and the secret in its environment:
 
@@ -1588,6 +1682,8 @@ agent_id = {fake.agent_id}
 token = "{fake.token}"
 encoding_aes_key = "{fake.encoding_aes_key}"
 api_base = "{fake.api_base}"
+public_url = "{origin}"
+oauth_base = "{fake.api_base}"
 
     export LIAISON_WECOM_SECRET='{fake.corp_secret}'
 

@@ -505,7 +505,7 @@ def test_invite_json(cli: Cli, tmp_path: Path, db_path: Path) -> None:
     code = value["code"]
     assert isinstance(code, str) and re.fullmatch(r"[A-Za-z0-9_-]{22}", code)
     assert value == {"ok": True, "message": invite_message("王建国", 1, code).rstrip("\n"), "person": 1,
-                     "code": code, "link": f"https://t.me/{BOT_USERNAME}?start={code}"}
+                     "code": code, "link": f"https://t.me/{BOT_USERNAME}?start={code}", "wecom_link": None}
     assert query(db_path, "SELECT code_hash, person_id FROM invites") == [
         (hashlib.sha256(code.encode()).hexdigest(), 1)]
 

@@ -804,7 +804,9 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
         cli("department", "add", "第一检察部")
         cli("staff", "add", "--name", "陈静", "--roles", "office", "--wecom", "chenjing")
         cli("staff", "add", "--name", "刘洋", "--roles", "handler", "--department", "第一检察部", "--wecom", "liuyang")
-        code = regex.search(r"绑定 (\S+)", cli("invite", "--name", "王建国")).group(1)  # type: ignore[union-attr]
+        invited = cli("invite", "--name", "王建国")
+        assert regex.search(r"绑定 \S+", invited)  # the typed way, beside the link
+        link = regex.search(r"WeCom link \(.*?\): (\S+)", invited).group(1)  # type: ignore[union-attr]
         start = len(lines)
         with (tmp_path / "bot.log").open("wb") as log:
             bot = subprocess.Popen([python, "-m", "bot", "--config", str(config), "run"], cwd=ROOT, env=env,
@@ -841,7 +843,7 @@ async def test_the_readme_walkthrough_from_a_members_message_to_its_rating(tmp_p
                 raise AssertionError(f"{label!r} not offered:\n{''.join(lines[-30:])}") from None
             return await say(typed, expect)
 
-        await say(f"@wangjianguo 绑定 {code}", "绑定成功")
+        await say(f"@wangjianguo !open {link}", "绑定成功")  # README's other way: the invite's WeCom link
         await say("@wangjianguo 提交", "1. 建议")
         await choose("wangjianguo", "建议", "事由")
         await say("@wangjianguo 村道路灯维修", "具体内容")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, TemporaryFailure, fetch_attachments
 from bot.channels.wecom_api import WeComAPI, WeComError
-from bot.channels.wecom_callback import CallbackServer
+from bot.channels.wecom_callback import EXPIRED, NOT_A_MEMBER, RECEIVED, UNAVAILABLE, CallbackServer
 from bot.channels.wecom_crypto import WeComCrypto
 from bot.channels.wecom_send import TASK_PREFIX, WeComSender
 from bot.channels.wecom_text import EXTRA_COMMANDS, MAX_TEXT_BYTES, choice_number, parse_command
@@ -82,10 +82,12 @@ class WeComChannel:
         self.crypto = WeComCrypto(self.config.token, self.config.encoding_aes_key, self.config.corp_id)
         self.server = CallbackServer(self.crypto, app.clock, self._store, host=self.config.callback_host,
                                      port=self.config.callback_port, path=self.config.callback_path,
-                                     max_skew=self.config.max_clock_skew)
+                                     max_skew=self.config.max_clock_skew, opened=self._open_link,
+                                     tz=app.config.unit.tz)
         self.pacing = Pacing(per_chat_interval=0.5, global_rate=self.config.global_rate, windows=MEMBER_WINDOWS)
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.sender = WeComSender(app, self.api)  # what an outbox item becomes, and what an errcode means
+        self._links_opened: dict[str, str] = {}  # invite links' 网页授权 codes taken (a reload shows the same page)
 
     @property
     def alerts(self) -> int:
@@ -176,6 +178,42 @@ class WeComChannel:
             return False
         await self.app.store(NAME, [item], window=self.redelivery_window)
         return True
+
+    async def _open_link(self, code: str, invite: str) -> str:
+        """A member back from 网页授权 with an invite link (bot/channels/wecom_callback.py `bind_link`): who they are,
+        asked of WeCom (91023 auth/getuserinfo: a member's userid, whether or not in the app's visible range; an
+        openid for someone outside the corp), and their "绑定 CODE" kept as if they had typed it — the binding, its
+        refusals and its answer in the chat are the typed words' own. What the page then says (a msgid)."""
+        key = hashlib.sha256(code.encode()).hexdigest()[:32]
+        if key in self._links_opened:  # the page reloaded: its code is spent, and was taken
+            return RECEIVED
+        try:
+            who = await self.api.call("GET", "/cgi-bin/auth/getuserinfo", {"code": code})
+        except WeComError as exc:
+            if exc.errcode == 40029:  # invalid code: used already, or older than five minutes (91023)
+                return EXPIRED
+            if exc.errcode == 50001:  # the return address is not on the app's 可信域名 (91023)
+                log.warning("wecom: an invite link was refused (50001): wecom.public_url's domain must be the app's "
+                            "可信域名 (网页授权及JS-SDK)")
+            else:
+                await self.sender.report(exc)
+                log.warning("wecom: an invite link could not be checked (errcode %d)", exc.errcode)
+            return UNAVAILABLE
+        except DeliveryError as exc:
+            log.warning("wecom: an invite link could not be checked (%s)", exc)
+            return UNAVAILABLE
+        userid = str(who.get("userid") or "").strip()
+        if not userid:  # an openid: someone outside the corp's contacts, whom the app cannot write to
+            return NOT_A_MEMBER
+        self._links_opened[key] = userid
+        while len(self._links_opened) > 1000:
+            self._links_opened.pop(next(iter(self._links_opened)))
+        await self._store({
+            "ToUserName": self.config.corp_id, "FromUserName": userid, "AgentID": str(self.config.agent_id),
+            "CreateTime": str(int(self.clock.now().timestamp())), "MsgType": "text", "Content": f"绑定 {invite}",
+            # one opening, once: the page reloaded with the same code is the same message
+            "MsgId": "link-" + key, "Via": "invite link"})
+        return RECEIVED
 
     async def prepare(self, payload: str) -> Incoming | None:
         fields: dict[str, str] = json.loads(payload)
