@@ -50,11 +50,17 @@ says why, nothing was changed), 2 bad usage or configuration.
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and "run" in sys.argv[1:]:  # before the imports: a stop asked for now is heard
+    from bot import early_stop
+
+    early_stop.listen()
+
 import argparse
 import asyncio
 import json
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any

@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 
+from bot import early_stop
 from bot.app import App, Receiver
 from bot.config import Config
 from bot.errors import ConfigError
@@ -45,6 +46,8 @@ async def run(config: Config, choice: str = "auto") -> int:
     # orderly stop once it is open, never a death by the signal
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if early_stop.asked():  # while the modules were imported: it stops in order now (bot/early_stop.py)
+        stop.set()
     if hasattr(signal, "SIGUSR1"):
         loop.add_signal_handler(signal.SIGUSR1, _log_tasks)  # `kill -USR1 <pid>`: what is it waiting for?
     app = await App.open(config)

@@ -20,6 +20,7 @@ printed, before the next line is read, so a script's output reads as a dialogue.
 from __future__ import annotations
 
 import asyncio
+import threading
 import itertools
 import json
 import shlex
@@ -97,10 +98,31 @@ class ConsoleChannel:
 
     # -- reading the terminal -------------------------------------------------------------
 
+    def _read_lines(self) -> asyncio.Queue[str]:
+        """The terminal's lines as they come ("" at the end), read by a daemon thread of the console's own: a
+        thread of the loop's executor, blocked in readline, would hold the process at its exit, so that Ctrl-C or
+        SIGTERM left a console waiting for input running until its next line."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def pump() -> None:
+            while True:
+                line = self.stdin.readline()
+                try:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                except RuntimeError:  # the loop has closed: the bot stopped
+                    return
+                if not line:
+                    return
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        return lines
+
     async def receive(self, app: App) -> None:
         self._print("控制台 / console — :who lists the demo people, :as NAME acts as one, :quit stops.")
+        lines = self._read_lines()
         while True:
-            line = await asyncio.to_thread(self.stdin.readline)
+            line = await lines.get()
             if not line or line.strip() == ":quit":
                 await app.settle()
                 return
