@@ -52,7 +52,19 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__" and "run" in sys.argv[1:]:  # before the imports: a stop asked for now is heard
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand (`run`, `import-roster`...): the first word that is neither an option nor --config's value."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+if __name__ == "__main__" and _command(sys.argv[1:]) == "run":  # before the imports: a stop asked for now is heard
     from bot import early_stop
 
     early_stop.listen()

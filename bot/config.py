@@ -477,8 +477,10 @@ def _wecom(r: TomlReader, env: os._Environ[str] | dict[str, str]) -> WeComConfig
         raise ConfigError("wecom.callback_path", "must start with /")
     for key, example in (("public_url", "https://liaison.example.gov.cn"), ("oauth_base", "https://open.weixin.qq.com")):
         value = getattr(config, key)
-        if value and (not value.startswith(("https://", "http://")) or "?" in value or "#" in value):
-            raise ConfigError(f"wecom.{key}", f"must be an http(s) address without a query, e.g. {example}")
+        # https: WeCom's one-time code (and the invite) travel in this address; plain http only on this machine
+        local = value.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+        if value and (not (value.startswith("https://") or local) or "?" in value or "#" in value):
+            raise ConfigError(f"wecom.{key}", f"must be an https address without a query, e.g. {example}")
     if not config.enabled:
         return config
     if not config.corp_id.isascii() or not config.corp_id.isalnum():

@@ -94,8 +94,10 @@ def typed_matter_number(text: str) -> str | None:
 
 
 def valid_userid(userid: str) -> bool:
-    """A WeCom userid: 1-64 letters, digits and _-@. (the corp's own account names; 90195 创建成员)."""
-    return 0 < len(userid) <= 64 and userid.isascii() and all(c.isalnum() or c in "_-@." for c in userid)
+    """A WeCom userid: 1-64 letters, digits and _-@., the first a letter or a digit (the corp's own account names;
+    90195 创建成员)."""
+    return (0 < len(userid) <= 64 and userid.isascii() and userid[0].isalnum()
+            and all(c.isalnum() or c in "_-@." for c in userid))
 
 
 def member_id(userid: str) -> str:

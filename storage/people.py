@@ -83,6 +83,14 @@ async def by_identity(q: Tx, channel: str, external_id: str) -> Person | None:
     return (await arriving(q, channel, external_id)).person
 
 
+async def holder(q: Tx, channel: str, external_id: str) -> tuple[int, str, bool] | None:
+    """Who holds this chat account, their access removed or not (`by_identity` sees only the active): (person id,
+    name, disabled); None when nobody does. A disabled person keeps their accounts until they are unbound."""
+    row = await q.one("SELECT p.id, p.name, p.disabled_at FROM identities i JOIN persons p ON p.id = i.person_id"
+                      " WHERE i.channel = ? AND i.external_id = ?", (channel, external_id))
+    return None if row is None else (int(row["id"]), str(row["name"]), row["disabled_at"] is not None)
+
+
 @dataclass(frozen=True)
 class Arrival:
     """Who an update comes from, read in one statement (one round trip where a PostgreSQL server is another

@@ -362,6 +362,21 @@ def test_an_account_that_is_someone_elses_or_a_person_bound_elsewhere_is_left_an
         ("王建国", "wangjianguo"), ("李秀梅", "lixiumei"), ("赵敏", "zhaomin")]
 
 
+def test_an_account_still_bound_to_a_disabled_person_is_listed_not_a_crash(cli: Cli, tmp_path: Path,
+                                                                          db_path: Path) -> None:
+    """Found in review: a past term's deputy, disabled, keeps their WeCom member until unbound; the new roster giving
+    that account to someone else stopped the import with a database error. It is listed, with what to do."""
+    cli("import-roster", str(write_csv(tmp_path, WECOM_CSV)))
+    assert cli("access", "disable", "--name", "李秀梅")[0] == 0
+    reused = "姓名,类别,电话,账号\n张伟,人大代表,,lixiumei\n"
+    status, out, err = cli("import-roster", str(write_csv(tmp_path, reused, "roster-2.csv")))
+    assert (status, err) == (0, "")
+    assert ("line 2: The WeCom member lixiumei is still bound to someone whose access was removed; unbind it from "
+            "them first. Not bound to 张伟.") in out
+    assert [name for name, *_ in wecom_accounts(db_path)] == ["王建国", "李秀梅"]
+    assert cli("wecom", "bind", "--name", "张伟", "--userid", "lixiumei")[0] == 1  # the same answer, not a traceback
+
+
 def test_a_bad_or_repeated_account_refuses_the_file_and_changes_nothing(cli: Cli, tmp_path: Path,
                                                                         db_path: Path) -> None:
     cli("import-roster", str(write_csv(tmp_path, ROSTER_CSV)))
@@ -388,6 +403,8 @@ def test_wecom_bind_refuses_what_the_office_would_be_refused(cli: Cli, tmp_path:
     before = dump(db_path)
     assert cli("wecom", "bind", "--name", "张伟", "--userid", "张伟") == (
         1, "", "张伟 is not a WeCom account name (letters, digits and _-@. only).\n")
+    assert cli("wecom", "bind", "--name", "张伟", "--userid=_zhangwei") == (  # 90195: a letter or digit first
+        1, "", "_zhangwei is not a WeCom account name (letters, digits and _-@. only).\n")
     assert cli("wecom", "bind", "--name", "张伟", "--userid", "LiXiuMei") == (
         1, "", "The WeCom member lixiumei is already bound to 李秀梅.\n")
     assert dump(db_path) == before

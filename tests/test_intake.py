@@ -135,7 +135,7 @@ async def test_appeal_not_disputing_skips_the_department(harness: Harness) -> No
     await deputy.say("李四")
     await deputy.say("电话 123")
     await deputy.press("否")
-    assert "申诉人未对本院的处理提出不服" in deputy.last
+    assert "申诉人对本院的处理无异议" in deputy.last
     await deputy.press("确认提交")
     async with harness.db.snapshot() as q:
         assert tuple(await q.one("SELECT disputes_own_handling, original_department_id FROM matters")) == (0, None)

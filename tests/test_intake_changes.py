@@ -149,7 +149,7 @@ async def test_an_appeal_changed_to_dispute_our_handling_asks_the_department(har
     deputy = await bound_deputy(harness)
     await appeal_up_to_the_dispute(deputy)
     await deputy.press("否")
-    assert deputy.last.splitlines()[-1] == "申诉人未对本院的处理提出不服"
+    assert deputy.last.splitlines()[-1] == "申诉人对本院的处理无异议"
     await deputy.press("修改")
     assert deputy.last_buttons() == ["类别", "事由", "内容", "附件", "群众信息", "是否对本院处理不服", "返回核对"]
     await deputy.press("是否对本院处理不服")
@@ -226,9 +226,9 @@ async def test_cancel_while_changing_cancels_the_change_not_the_matter(harness: 
     assert await harness.count("matters") == 0 and await harness.count("dialogs") == 0
 
 
-async def test_a_change_survives_a_restart_of_the_dialogue(harness: Harness) -> None:
-    """The dialogue is stored after every step: a change under way is too (its step shown again by /help's
-    prompt, its value kept)."""
+async def test_a_change_under_way_is_kept_in_the_stored_dialogue(harness: Harness) -> None:
+    """The dialogue is stored after every step (so that it survives a restart): a change under way is too, with
+    the old content that 不修改 brings back."""
     deputy = await bound_deputy(harness)
     await up_to_the_confirmation(deputy)
     await deputy.press("修改")
@@ -273,16 +273,14 @@ async def test_in_english_the_change_reads_as_the_rest(harness: Harness) -> None
     assert "Subject: Street lighting in the village" in deputy.last
 
 
-async def test_the_office_changes_a_registration_on_behalf_and_is_checked_on_every_press(harness: Harness) -> None:
-    """SPEC §3: the office's registration for a representative is changed the same way; the permission to register
-    on their behalf is checked again on each press (roles change between steps): a clerk who lost it is refused
-    and nothing changes."""
+async def office_at_the_confirmation(harness: Harness) -> tuple[int, User]:
+    """An office clerk registering a letter's opinion for 王建国, up to the confirmation."""
     clerk_id = await harness.add_staff("陈静", ["office"])
     clerk = harness.user("3001")
     await clerk.say(f"/start {await harness.invite(clerk_id)}")
     await harness.add_representative("王建国", phone="13800000001")
-    await clerk.say("/register")
-    await clerk.say("建国")
+    for step in ("/register", "建国"):
+        await clerk.say(step)
     await clerk.press(clerk.last_buttons()[0])
     await clerk.press("信函")
     await clerk.press("意见")
@@ -290,6 +288,14 @@ async def test_the_office_changes_a_registration_on_behalf_and_is_checked_on_eve
     await clerk.say("来信反映执法窗口告知不清。")
     await clerk.press("完成")
     await clerk.press("无附件")
+    return clerk_id, clerk
+
+
+async def test_the_office_changes_a_registration_on_behalf_and_is_checked_on_every_press(harness: Harness) -> None:
+    """SPEC §3: the office's registration for a representative is changed the same way; the permission to register
+    on their behalf is checked again on each press (roles change between steps): a clerk who lost it is refused
+    and nothing changes."""
+    clerk_id, clerk = await office_at_the_confirmation(harness)
     assert clerk.last_buttons() == ["确认登记", "修改", "取消"]
     await clerk.press("修改")
     await clerk.press("事由")
@@ -344,3 +350,39 @@ async def test_after_a_photo_the_attachments_can_still_be_removed(harness: Harne
     await up_to_the_attachments(deputy)
     got = await deputy.send_file(b"\x89PNG photo", "p.jpg", kind="photo")
     assert [label for s in got for label, _ in s.buttons] == ["附件已发完", "删除全部附件", "取消"]
+
+
+async def test_cancel_while_changing_is_a_way_out_even_when_the_confirmation_cannot_come_back(
+        harness: Harness) -> None:
+    """Found in review: /cancel while changing brings the confirmation back, and that needed what could be taken away
+    meanwhile (the office's right to register on behalf): the clerk was refused at every way out, and the dialogue
+    stayed. A way out always remains: the dialogue ends, nothing submitted."""
+    clerk_id, clerk = await office_at_the_confirmation(harness)
+    await clerk.press("修改")
+    await clerk.press("事由")
+    async with harness.db.transaction() as tx:
+        await tx.execute("DELETE FROM person_roles WHERE person_id = ?", (clerk_id,))
+    await clerk.say("/cancel")
+    assert "已取消，未提交任何内容。" in clerk.last
+    assert await harness.count("dialogs") == 0 and await harness.count("matters") == 0
+
+
+async def test_at_the_list_of_changes_cancel_goes_back_to_the_confirmation(harness: Harness) -> None:
+    """The list of what to change offers only 返回核对: /cancel (取消 typed) there does the same, and drops nothing."""
+    deputy = await bound_deputy(harness)
+    await up_to_the_confirmation(deputy)
+    summary = deputy.last
+    await deputy.press("修改")
+    await deputy.say("/cancel")
+    assert deputy.last == summary and await harness.count("dialogs") == 1
+
+
+async def test_no_change_to_the_content_also_drops_photos_sent_meanwhile(harness: Harness) -> None:
+    """不修改 leaves the content step as it was: a photo sent while writing new content goes with the new content."""
+    deputy = await bound_deputy(harness)
+    await up_to_the_confirmation(deputy)
+    await deputy.press("修改")
+    await deputy.press("内容")
+    await deputy.send_file(b"\x89PNG meanwhile", "meanwhile.jpg", kind="photo")
+    await deputy.press("不修改")
+    assert "无附件" in deputy.last

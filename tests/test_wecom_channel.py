@@ -1182,6 +1182,8 @@ def test_configuration_names_the_bad_key(tmp_path: Path) -> None:
             f'encoding_aes_key = "{AES_KEY}"\n')
     config = load_text(good, {"LIAISON_WECOM_SECRET": "s3cret"}).wecom
     assert config.enabled and config.secret == "s3cret" and "s3cret" not in repr(config)
+    assert load_text(good + 'public_url = "http://127.0.0.1:8110/"\n', {"LIAISON_WECOM_SECRET": "x"}
+                     ).wecom.public_url == "http://127.0.0.1:8110"  # the fake's walk, on this machine
     cases = [
         (good, {}, "LIAISON_WECOM_SECRET"),
         (good + 'secret = "s3cret"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.secret"),
@@ -1190,6 +1192,10 @@ def test_configuration_names_the_bad_key(tmp_path: Path) -> None:
         (good.replace("1000002", "0"), {"LIAISON_WECOM_SECRET": "x"}, "wecom.agent_id"),
         (good + 'api_base = "qyapi.weixin.qq.com"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.api_base"),
         (good + 'representatives = "html"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.representatives"),
+        # the invite link's one-time code comes back over public_url: https, or this machine only
+        (good + 'public_url = "http://liaison.example.gov.cn"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.public_url"),
+        (good + 'public_url = "https://x.example/?a=1"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.public_url"),
+        (good + 'oauth_base = "open.weixin.qq.com"\n', {"LIAISON_WECOM_SECRET": "x"}, "wecom.oauth_base"),
     ]
     for text, environ, key in cases:
         with pytest.raises(ConfigError) as caught:
@@ -1489,7 +1495,7 @@ async def test_a_choice_typed_out_presses_it_and_other_words_stay_words(env: Env
     for typed, action in (("满意", "rate:0"), (" 不满意。", "rate:2"), ("基本满意!", "rate:1")):
         inc = await understood(env, env.channel, text_fields("wangjianguo", typed, f"7300{len(typed)}"))
         assert inc is not None and inc.action == action and inc.typed_word == "", typed
-    for typed in ("很满意", "满意吗", "满意满意满意满意满意满意"):  # not a label; nor a text longer than a label
+    for typed in ("很满意", "满意吗", "满意满意满意满意满意满意", "满意" * 21):  # not a label; nor longer than any
         inc = await understood(env, env.channel, text_fields("wangjianguo", typed, "73100"))
         assert inc is not None and inc.action is None and inc.text == typed, typed
     # an English label is longer than a card's ten characters; typed out, it presses all the same (found walking

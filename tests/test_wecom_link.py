@@ -6,9 +6,12 @@ are the typed words' own. Over real HTTP against the strict fake WeCom (tests/fa
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.channels.wecom_callback import bind_link
 from tests.fakewecom import FakeWeCom
@@ -110,6 +113,8 @@ async def test_an_expired_or_forged_code_a_stranger_or_a_bad_link_binds_nobody(f
         status, page = await member.open_link(the_link(running, fake, code), outsider=True)
         assert status == 403 and "须为本单位通讯录中的成员" in page
         port = running.channel.server.port
+        status, page = await member.open_link(back.replace(code, "B" * 22) + "&code=c&state=bind")  # no such invite
+        assert status == 403 and "此邀请已使用或已过期" in page
         for address in (back,  # no code: declined, or opened outside WeCom
                         f"http://127.0.0.1:{port}/wecom/bind?invite=bad%20invite&code=x&state=bind",
                         f"http://127.0.0.1:{port}/wecom/bind?code=x&state=bind"):
@@ -121,31 +126,37 @@ async def test_an_expired_or_forged_code_a_stranger_or_a_bad_link_binds_nobody(f
         assert await bound_userid(running, person) == []
 
 
-async def test_a_return_address_off_the_apps_trusted_domain_is_refused_by_wecom(fake: FakeWeCom, clock: TickingClock,
-                                                                              tmp_path: Path) -> None:
+async def test_a_return_address_off_the_apps_trusted_domain_is_refused_by_wecom(
+        fake: FakeWeCom, clock: TickingClock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """91023: 50001 when the return address is not on the app's 可信域名 — an operator's setting; the member is told
     to try later, the operator what to set (logged), and nothing is kept."""
     async with bot_in_process(wecom_config(tmp_path, fake), fake, clock, FastMonotonic()) as running:
         person, code = await deputy_and_invite(running)
         fake.trusted_domain = "liaison.lushi.example"
-        status, page = await fake.member("wangjianguo").open_link(the_link(running, fake, code))
+        with caplog.at_level(logging.WARNING, logger="bot.channels.wecom"):
+            status, page = await fake.member("wangjianguo").open_link(the_link(running, fake, code))
         assert status == 503 and "暂时无法完成" in page
+        assert any("50001" in r.getMessage() and "可信域名" in r.getMessage() for r in caplog.records)
         assert await bound_userid(running, person) == []
 
 
 async def test_a_flood_of_made_up_codes_does_not_spend_wecoms_api(fake: FakeWeCom, clock: TickingClock,
                                                                   tmp_path: Path) -> None:
-    """The address is public: at most LINKS_PER_MINUTE openings a minute are checked with WeCom (each is an API
-    call, 90454); the rest are told to try later, and WeCom is not asked."""
-    from bot.channels.wecom_callback import LINKS_PER_MINUTE
+    """The address is public: an invite that is none is answered from the database alone, never asked of WeCom nor
+    counted, so made-up requests crowd nobody out; at most LINKS_PER_MINUTE openings of a live invite a minute are
+    checked with WeCom (each is an API call, 90454), the rest told to try later."""
+    from bot.channels.wecom import LINKS_PER_MINUTE
 
     async with bot_in_process(wecom_config(tmp_path, fake), fake, clock, FastMonotonic()) as running:
         _person, code = await deputy_and_invite(running)
         back = f"http://127.0.0.1:{running.channel.server.port}/wecom/bind?invite={code}&state=bind"
-        running.channel.server.monotonic = lambda: 1000.0  # all within one minute, however slow the machine
+        running.channel.link_clock = lambda: 1000.0  # all within one minute, however slow the machine
         member = fake.member("stranger")
+        made_up = back.replace(code, "A" * 22)
+        assert {(await member.open_link(f"{made_up}&code=x-{n}"))[0] for n in range(LINKS_PER_MINUTE + 5)} == {403}
+        assert fake.requests.count("/cgi-bin/auth/getuserinfo") == 0
         statuses = [(await member.open_link(f"{back}&code=made-up-{n}"))[0] for n in range(LINKS_PER_MINUTE + 5)]
         assert statuses == [403] * LINKS_PER_MINUTE + [503] * 5
         assert fake.requests.count("/cgi-bin/auth/getuserinfo") == LINKS_PER_MINUTE
-        running.channel.server.monotonic = lambda: 1061.0  # a minute on: checked again
+        running.channel.link_clock = lambda: 1061.0  # a minute on: checked again
         assert (await member.open_link(f"{back}&code=made-up-again"))[0] == 403

@@ -97,9 +97,14 @@ class IntakeFlow:
     name = "intake"
 
     def instead_of(self, dialog: Dialog, command: str) -> str | None:
-        """/cancel (取消 typed) while a step is changed from the confirmation cancels the change, not the matter."""
+        """/cancel (取消 typed) while a step is changed from the confirmation cancels the change, not the matter; at
+        the list of what to change, it goes back to the confirmation (the only way that list offers)."""
         data = intake(dialog)
-        return "undo" if command == "cancel" and data.get("editing") and "before" in data else None
+        if command != "cancel":
+            return None
+        if dialog.step == "change":
+            return "back"
+        return "undo" if data.get("editing") and "before" in data else None
 
     def describe(self, ctx: Context, dialog: Dialog) -> str:
         if _on_behalf(dialog):
@@ -248,6 +253,8 @@ class IntakeFlow:
         if await cancelled(ctx, choice, N_("Cancelled. Nothing was submitted.")):
             return
         step, data = dialog.step, intake(dialog)
+        if choice == "undo" and data.get("editing") and "before" in data and step not in ("confirm", "change"):
+            return await self._undo(ctx, dialog)  # before the permission: the way out must stay open
         if _on_behalf(dialog):
             require(ctx.person, "register_on_behalf")
         if step == "whom" and picker.is_choice(choice) and _on_behalf(dialog):
@@ -316,18 +323,33 @@ class IntakeFlow:
                 data["old_text"], data["text"] = data["text"], []
             return await self._goto(ctx, dialog, changed)
         if choice == "keep" and step in KEPT and data.get("editing") and _filled(data, step):
-            if "old_text" in data:
+            if "old_text" in data:  # the content as it was, and the attachments (photos sent meanwhile go too)
                 data["text"] = data.pop("old_text")
+                data["files"] = list(data.get("before", {}).get("files", data["files"]))
             return await self._goto(ctx, dialog, _following(data, step))
-        if choice == "undo" and data.get("editing") and "before" in data and step not in ("confirm", "change"):
-            restore(dialog, data["before"])
-            await ctx.answer()
-            await ctx.reply(Reply(ctx._("The change is cancelled; nothing was changed.")))
-            return await self._goto(ctx, dialog, "confirm")
         raise StaleActionError("This button is no longer valid.")
+
+    async def _undo(self, ctx: Context, dialog: Dialog) -> None:
+        """取消修改 (or /cancel while changing): the confirmation as it was before 修改. Only the person's own dialogue
+        is touched, so no permission is needed; a confirmation that can no longer be shown (the unit it was for is no
+        longer theirs, the office's right to register taken away) ends the dialogue instead: a way out always
+        remains, as /cancel always was."""
+        restore(dialog, intake(dialog)["before"])
+        try:
+            await self.summary(ctx, dialog)
+            if _on_behalf(dialog):
+                require(ctx.person, "register_on_behalf")
+        except UserError:
+            await cancelled(ctx, "cancel", N_("Cancelled. Nothing was submitted."))
+            return
+        await ctx.answer()
+        await ctx.reply(Reply(ctx._("The change is cancelled; nothing was changed.")))
+        await self._goto(ctx, dialog, "confirm")
 
     async def on_message(self, ctx: Context, dialog: Dialog) -> None:
         inc, data, limits = ctx.inc, intake(dialog), ctx.config.intake
+        if _on_behalf(dialog):  # typed steps as pressed ones: roles change between steps
+            require(ctx.person, "register_on_behalf")
         text = inc.text.strip()
         step = dialog.step
         if inc.attachments and step in ("text", "files"):

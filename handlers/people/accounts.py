@@ -135,6 +135,10 @@ async def bind_wecom(tx: Tx, now: datetime, person: Person, userid: str, running
                         userid=userid)
     if holder is not None:
         raise UserError("The WeCom member {userid} is already bound to {name}.", userid=userid, name=holder.name)
+    kept = await people.holder(tx, WECOM, userid)
+    if kept is not None:  # a person whose access was removed keeps their accounts until unbound (a past term's)
+        raise UserError("The WeCom member {userid} is still bound to someone whose access was removed; unbind it "
+                        "from them first.", userid=userid)
     await people.bind_identity(tx, WECOM, userid, userid, person.id, now, by_office=True)
     await audit.record(tx, now, actor.id if actor else None, "bound",
                        detail={"channel": WECOM, "person_id": person.id, "by": "office" if actor else "operator"})
