@@ -6,6 +6,7 @@ are the typed words' own. Over real HTTP against the strict fake WeCom (tests/fa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.parse
 from dataclasses import replace
@@ -84,9 +85,13 @@ async def test_the_page_reloaded_says_the_same_and_binds_nothing_twice(fake: Fak
         member = fake.member("wangjianguo", "王建国")
         back = f"http://127.0.0.1:{running.channel.server.port}/wecom/bind?invite={code}"
         given = fake.oauth_code(member, back)
-        for _ in range(2):  # opened, then reloaded: the same address, the same code
-            status, page = await member.open_link(f"{back}&code={given}&state=bind")
-            assert status == 200 and RECEIVED in page
+        # opened twice at once (a double tap), then reloaded: the same address, the same code, the same page
+        pages = await asyncio.gather(*(member.open_link(f"{back}&code={given}&state=bind") for _ in range(2)))
+        pages.append(await member.open_link(f"{back}&code={given}&state=bind"))
+        assert [status for status, _ in pages] == [200, 200, 200] and all(RECEIVED in page for _, page in pages)
+        assert fake.requests.count("/cgi-bin/auth/getuserinfo") == 1  # asked once for the one opening
+        status, page = await member.open_link(f"{back}&code={fake.oauth_code(member, back)}&state=bind")
+        assert status == 403 and "如您此前已打开过，则已绑定成功" in page  # a later opening: the invite is used
         await outbox_sent(running, fake)
         assert await bound_userid(running, person) == ["wangjianguo"]
         assert sum("绑定成功" in m.text for m in member.received) == 1
