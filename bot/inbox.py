@@ -283,9 +283,10 @@ class InboxProcessor:
         async with self.db.snapshot() as q:
             person = await people.by_identity(q, inc.channel, inc.user_id)
             dialog = await dialogs.load(q, actor_of(inc.channel, inc.user_id)) if person is not None else None
-        if dialog is None:
-            # a stranger's files are never downloaded; nor are a person's sent outside a dialogue (a matter's, a
-            # reply's, a briefing's), which nothing takes: they are told to start with /submit, and nothing is kept
+        if person is None or (dialog is None and not person.is_representative):
+            # a stranger's files are never downloaded; nor are staff's sent outside a dialogue (a reply's, a
+            # briefing's), which nothing takes. A representative's are: a photo sent first, as one does in WeChat,
+            # is offered to be submitted with a matter (handlers/matters/offer.py)
             return inc
         return await channel.fetch(inc)
 

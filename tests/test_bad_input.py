@@ -430,14 +430,17 @@ async def test_more_files_than_allowed_are_refused(harness: Harness) -> None:
     assert len((await dialog_data(harness))["files"]) == 10
 
 
-async def test_a_file_outside_a_dialogue_is_pointed_to_submit_and_never_downloaded(harness: Harness) -> None:
-    """Nothing takes a file sent outside a dialogue: it is not fetched (no download, nothing on disk until the
-    retention sweep), and the person is told how to send one with a matter."""
-    deputy = await bound_deputy(harness)
+async def test_a_staff_members_file_outside_a_dialogue_is_never_downloaded(harness: Harness) -> None:
+    """Nothing takes a staff member's file sent outside a dialogue (a reply's or a briefing's comes inside one): it is
+    not fetched (no download, nothing on disk), and they are told so. (A representative's is offered to be submitted
+    with a matter: tests/test_offer.py.)"""
+    clerk_id = await harness.add_staff("陈静", ["office"])
+    clerk = harness.user("3001")
+    await clerk.say(f"/start {await harness.invite(clerk_id)}")
     before = await harness.dump(*TABLES)
     fetched = harness.channel.fetched
-    replies = await deputy.send_file(b"%PDF", "a.pdf")
-    assert shown(replies) == [("message", "如需随事项提交文件，请先发送 /submit。")]
+    replies = await clerk.send_file(b"%PDF", "a.pdf")
+    assert [op for op, _ in shown(replies)] == ["message"]
     assert await harness.dump(*TABLES) == before
     assert harness.channel.fetched == fetched
     assert not [p for p in harness.app.files.root.rglob("*") if p.is_file()]

@@ -56,7 +56,7 @@ async def test_no_thank_you_keeps_nothing_and_my_matters_lists_them(harness: Har
 
 async def test_a_command_or_another_button_ends_the_offer_and_short_words_are_not_offered(harness: Harness) -> None:
     """The offer only holds the words: /submit starts afresh (not refused as "finish what you are doing"); a short
-    greeting, a staff member's words and a file are answered as before."""
+    greeting and a staff member's words are answered as before."""
     deputy = await bound_deputy(harness)
     await deputy.say(WORDS)
     started = messages(await deputy.say("/submit"))
@@ -125,3 +125,27 @@ def test_a_list_of_one_is_not_told_from_1_to_1() -> None:
     _ = Translator("zh_Hans", ZoneInfo("Asia/Shanghai"))
     assert beyond_the_list(_, 1) == "请按上方列表，回复 1。"
     assert beyond_the_list(_, 3) == "请按上方列表，回复 1 至 3 之间的数字。"
+
+
+async def test_s3_a_photo_sent_first_is_offered_and_goes_with_the_matter(harness: Harness) -> None:
+    """Found walking as a deputy in WeChat, where one sends the photo first: it was told "send 提交 first" and thrown
+    away, to be sent again. Now it is kept (fetched: a bound representative's), offered like words, the words sent
+    after it join it, and the matter carries it; 不用了 keeps nothing of it in the database."""
+    deputy = await bound_deputy(harness)
+    offered = await deputy.send_file(b"\x89PNG river photo", "river.jpg", kind="photo")
+    assert messages(offered)[0].startswith("已收到（共 1 个文件）。您是否要将其随事项一并提交")
+    assert [label for label, _ in offered[-1].buttons] == ["作为事项提交", "我的事项", "不用了"]
+    more = await deputy.say(WORDS)
+    assert messages(more)[0].startswith(f"已收到（共 {len(WORDS)} 字）。") and "随附文件：1 个。" in messages(more)[0]
+    await deputy.press("作为事项提交")
+    await kind_subject_and_the_kept_content(deputy, "建议", "关于河道保护的建议", len(WORDS))
+    files_step = deputy.last
+    assert files_step.startswith("已有附件 1 个。")
+    await deputy.press("附件已发完")
+    await deputy.press("确认提交")
+    async with harness.db.snapshot() as q:
+        assert [r["name"] for r in await q.all("SELECT name FROM attachments")] == ["river.jpg"]
+    before = await harness.dump(*TABLES)
+    await deputy.send_file(b"\x89PNG another", "another.jpg", kind="photo")
+    assert messages(await deputy.press("不用了")) == ["已取消，未提交任何内容。"]
+    assert await harness.dump(*TABLES) == before

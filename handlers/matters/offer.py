@@ -21,7 +21,7 @@ from bot.messages import Button, Reply
 from bot.model import Dialog
 from bot.router import dialog_button
 from handlers import common
-from handlers.dialog_state import OfferData, offered
+from handlers.dialog_state import FileData, OfferData, offered
 from handlers.dialogue import open_dialog
 from handlers.matters import attachments, intake, mine
 from storage.db import parse_ts, ts
@@ -31,15 +31,20 @@ FRESH = timedelta(hours=1)  # later words are another message, not more of this 
 
 
 def worth_offering(ctx: Context) -> bool:
+    """A representative's words of some length, or their photo or file (sent first, as one does in WeChat)."""
     person = ctx.person
-    return (person is not None and person.is_representative and not ctx.inc.attachments
-            and len(ctx.inc.text.strip()) >= MIN_CHARS)
+    return (person is not None and person.is_representative
+            and (bool(ctx.inc.attachments) or len(ctx.inc.text.strip()) >= MIN_CHARS))
 
 
 async def offer(ctx: Context) -> None:
     text = ctx.inc.text.strip()
     _within(ctx, len(text))
-    await open_dialog(ctx, OFFER, Dialog("offer", "choose", "", dict(OfferData(text=[text], files=[], at=ts(ctx.now)))))
+    files: list[FileData] = []
+    if ctx.inc.attachments:
+        attachments.keep(ctx, files)  # refused with the reason past the limits, and nothing opened
+    held = OfferData(text=[text] if text else [], files=files, at=ts(ctx.now))
+    await open_dialog(ctx, OFFER, Dialog("offer", "choose", "", dict(held)))
 
 
 class OfferFlow:
@@ -59,11 +64,16 @@ class OfferFlow:
         buttons = ((Button(_("Submit it as a matter"), dialog_button(dialog, "submit")),),
                    (Button(_("My matters"), dialog_button(dialog, "my")),),
                    (Button(_("No, thank you"), dialog_button(dialog, "no")),))
-        text = _("Received ({n} characters). Would you like to submit it as a matter — a suggestion, criticism or "
-                 "opinion of yours, or a report, complaint or appeal you pass on? Each is registered, handled and "
-                 "answered one by one. Or is it about a matter you submitted before?", n=written)
-        if held["files"]:
-            text += "\n" + _("Files received with it: {n}.", n=len(held["files"]))
+        if written:
+            text = _("Received ({n} characters). Would you like to submit it as a matter — a suggestion, criticism or "
+                     "opinion of yours, or a report, complaint or appeal you pass on? Each is registered, handled and "
+                     "answered one by one. Or is it about a matter you submitted before?", n=written)
+            if held["files"]:
+                text += "\n" + _("Files received with it: {n}.", n=len(held["files"]))
+        else:  # a photo first: the words may follow, and join it
+            text = _("Received ({n} files). Would you like to submit them with a matter — a suggestion, criticism or "
+                     "opinion of yours, or a report, complaint or appeal you pass on? You may also write what it is "
+                     "about first. Or are they about a matter you submitted before?", n=len(held["files"]))
         await ctx.reply(Reply(text, buttons=buttons))
 
     async def on_choice(self, ctx: Context, dialog: Dialog, choice: str) -> None:
