@@ -78,9 +78,12 @@ async def submit_suggestion(user: User, subject: str = "关于乡村道路安全
     await user.press("确认提交")
 
 
-async def appeal_up_to_the_dispute(d: User) -> None:
-    """The representative's /submit of an appeal (申诉), up to the question whether it disputes the unit's handling."""
+async def appeal_up_to_the_dispute(d: User, unit: str | None = None) -> None:
+    """The representative's /submit of an appeal (申诉), up to the question whether it disputes the unit's handling
+    (`unit`: the procuratorate chosen first, by one on two units' rosters)."""
     await d.say("/submit")
+    if unit is not None:
+        await d.press(unit)
     await d.press("申诉")
     await d.say("不服不起诉决定")
     await d.say("当事人认为不起诉决定认定事实有误。")

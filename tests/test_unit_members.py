@@ -14,7 +14,7 @@ from datetime import date
 from bot.model import UnitScope
 from bot.roster_file import RosterRow
 from storage import contacts, dialogs, people, roster
-from tests.cast import STALE, TABLES, Cast, refuses_forged_choices
+from tests.cast import STALE, TABLES, Cast, appeal_up_to_the_dispute, refuses_forged_choices
 from tests.fakes import Harness
 from tests.test_unit_staff import County, _counts, two_units
 
@@ -347,15 +347,7 @@ async def test_s14_an_appeal_moved_to_the_other_procuratorate_asks_which_of_its_
     again which of that unit's departments handled it, and never keeps the first unit's."""
     ls, county, lb = await _on_both_rosters(harness)
     d = county.deputy
-    await d.say("/submit")
-    await d.press(LB_NAME)
-    await d.press("申诉")
-    await d.say("不服不起诉决定")
-    await d.say("当事人认为不起诉决定认定事实有误。")
-    await d.press("完成")
-    await d.press("无附件")
-    await d.say("李四")
-    await d.say("13900002222")
+    await appeal_up_to_the_dispute(d, LB_NAME)
     await d.press("是")
     await d.press("第一检察部")  # LB's
     await d.press("修改")

@@ -138,7 +138,7 @@ async def test_a_return_address_off_the_apps_trusted_domain_is_refused_by_wecom(
     async with bot_in_process(wecom_config(tmp_path, fake), fake, clock, FastMonotonic()) as running:
         person, code = await deputy_and_invite(running)
         fake.trusted_domain = "liaison.lushi.example"
-        with caplog.at_level(logging.WARNING, logger="bot.channels.wecom"):
+        with caplog.at_level(logging.WARNING, logger="bot.channels.wecom_link"):
             status, page = await fake.member("wangjianguo").open_link(the_link(running, fake, code))
         assert status == 503 and "暂时无法完成" in page
         assert any("50001" in r.getMessage() and "可信域名" in r.getMessage() for r in caplog.records)
@@ -150,12 +150,12 @@ async def test_a_flood_of_made_up_codes_does_not_spend_wecoms_api(fake: FakeWeCo
     """The address is public: an invite that is none is answered from the database alone, never asked of WeCom nor
     counted, so made-up requests crowd nobody out; at most LINKS_PER_MINUTE openings of a live invite a minute are
     checked with WeCom (each is an API call, 90454), the rest told to try later."""
-    from bot.channels.wecom import LINKS_PER_MINUTE
+    from bot.channels.wecom_link import LINKS_PER_MINUTE
 
     async with bot_in_process(wecom_config(tmp_path, fake), fake, clock, FastMonotonic()) as running:
         _person, code = await deputy_and_invite(running)
         back = f"http://127.0.0.1:{running.channel.server.port}/wecom/bind?invite={code}&state=bind"
-        running.channel.link_clock = lambda: 1000.0  # all within one minute, however slow the machine
+        running.channel.links.monotonic = lambda: 1000.0  # all within one minute, however slow the machine
         member = fake.member("stranger")
         made_up = back.replace(code, "A" * 22)
         assert {(await member.open_link(f"{made_up}&code=x-{n}"))[0] for n in range(LINKS_PER_MINUTE + 5)} == {403}
@@ -163,5 +163,5 @@ async def test_a_flood_of_made_up_codes_does_not_spend_wecoms_api(fake: FakeWeCo
         statuses = [(await member.open_link(f"{back}&code=made-up-{n}"))[0] for n in range(LINKS_PER_MINUTE + 5)]
         assert statuses == [403] * LINKS_PER_MINUTE + [503] * 5
         assert fake.requests.count("/cgi-bin/auth/getuserinfo") == LINKS_PER_MINUTE
-        running.channel.link_clock = lambda: 1061.0  # a minute on: checked again
+        running.channel.links.monotonic = lambda: 1061.0  # a minute on: checked again
         assert (await member.open_link(f"{back}&code=made-up-again"))[0] == 403

@@ -17,20 +17,18 @@ again who may do what. The pressed card's buttons are then replaced by the choic
 from __future__ import annotations
 
 import asyncio
-import collections
 import hashlib
 import json
 import logging
 import re
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import DeliveryError, MaybeDelivered, Pacing, Progress, TemporaryFailure, fetch_attachments
 from bot.channels.wecom_api import WeComAPI, WeComError
-from bot.channels.wecom_callback import EXPIRED, NOT_A_MEMBER, RECEIVED, UNAVAILABLE, USED, CallbackServer
+from bot.channels.wecom_callback import CallbackServer
+from bot.channels.wecom_link import InviteLinks
 from bot.channels.wecom_crypto import WeComCrypto
 from bot.channels.wecom_send import TASK_PREFIX, WeComSender
 from bot.channels.wecom_text import EXTRA_COMMANDS, MAX_TEXT_BYTES, choice_number, parse_command
@@ -40,13 +38,11 @@ from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.ports import Tx
 from bot.messages import Attachment, Button, ChannelTraits, Contact, Incoming, Reply, SendResult, TextBudget
-from handlers.people.binding import hash_code
 from handlers.routes import MENU_COMMANDS
 from bot.model import Dialog, actor_of
 from bot.router import DIALOG_NS
-from storage import dialogs, outbox, people
+from storage import dialogs, outbox
 from storage import wecom as store
-from storage.db import parse_ts
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -69,7 +65,6 @@ _PHONE = re.compile(r"^\+?[\d\s-]{7,20}$")
 # message and types its number in more than a few seconds; one typing the dialogue's answer may meet it sooner.
 JUST_ARRIVED = timedelta(seconds=30)
 DIALOGUE_ANSWERED = timedelta(minutes=15)  # its step this recent: the member is in the middle of the dialogue
-LINKS_PER_MINUTE = 60  # live invite links checked with WeCom a minute (each is an API call: 90454)
 WORD_CHARS = 40  # a choice typed out is as long as a label at most: 10 characters on a card (90236), more in English ("Back to the summary")
 
 
@@ -90,13 +85,11 @@ class WeComChannel:
                                      port=self.config.callback_port, path=self.config.callback_path,
                                      max_skew=self.config.max_clock_skew, opened=self._open_link,
                                      tz=app.config.unit.tz)
+        # an invite link opened in WeCom: its member's "绑定 CODE", stored as a callback is (bot/channels/wecom_link.py)
+        self.links = InviteLinks(self.api, app.db, app.clock, self._store)
         self.pacing = Pacing(per_chat_interval=0.5, global_rate=self.config.global_rate, windows=MEMBER_WINDOWS)
         self.redelivery_window = timedelta(days=1)  # WeCom resends a callback within seconds, never days later
         self.sender = WeComSender(app, self.api)  # what an outbox item becomes, and what an errcode means
-        self._links_opened: dict[str, str] = {}  # invite links' 网页授权 codes taken (a reload shows the same page)
-        self._link_locks: dict[str, asyncio.Lock] = {}
-        self._links_checked: collections.deque[float] = collections.deque()  # when live invites were checked
-        self.link_clock: Callable[[], float] = time.monotonic
 
     @property
     def alerts(self) -> int:
@@ -189,67 +182,7 @@ class WeComChannel:
         return True
 
     async def _open_link(self, code: str, invite: str) -> str:
-        """A member back from 网页授权 with an invite link (bot/channels/wecom_callback.py `bind_link`): who they are,
-        asked of WeCom (91023 auth/getuserinfo: a member's userid, whether or not in the app's visible range; an
-        openid for someone outside the corp), and their "绑定 CODE" kept as if they had typed it — the binding, its
-        refusals and its answer in the chat are the typed words' own. What the page then says (a msgid).
-
-        The address is public. An invite that is no invite (or used, or expired) is answered from the database
-        alone; only a live one is checked with WeCom, at most LINKS_PER_MINUTE a minute, so that nobody can spend
-        the app's API quota or crowd out the members with made-up requests. One opening (its code) is taken once:
-        the page reloaded, or opened twice at once, says the same and binds once."""
-        key = hashlib.sha256(code.encode()).hexdigest()[:32]
-        if key in self._links_opened:  # the page reloaded: its code is spent, and was taken
-            return RECEIVED
-        async with self.db.snapshot() as q:
-            found = await people.invite_by_hash(q, hash_code(invite))
-        if found is None or found.used_at is not None or parse_ts(found.expires_at) <= self.clock.now():
-            return USED
-        now = self.link_clock()
-        while self._links_checked and now - self._links_checked[0] > 60:
-            self._links_checked.popleft()
-        if len(self._links_checked) >= LINKS_PER_MINUTE:
-            log.warning("wecom: invite links opened faster than %d a minute; answered 'later'", LINKS_PER_MINUTE)
-            return UNAVAILABLE
-        self._links_checked.append(now)
-        lock = self._link_locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:  # the same opening twice at once: the second waits for the first, and says the same
-                if key in self._links_opened:
-                    return RECEIVED
-                said = await self._take_link(code, invite, key)
-        finally:
-            self._link_locks.pop(key, None)
-        return said
-
-    async def _take_link(self, code: str, invite: str, key: str) -> str:
-        try:
-            who = await self.api.call("GET", "/cgi-bin/auth/getuserinfo", {"code": code})
-        except WeComError as exc:
-            if exc.errcode == 40029:  # invalid code: used already, or older than five minutes (91023)
-                return EXPIRED
-            if exc.errcode == 50001:  # the return address is not on the app's 可信域名 (91023)
-                log.warning("wecom: an invite link was refused (50001): wecom.public_url's domain must be the app's "
-                            "可信域名 (网页授权及JS-SDK)")
-            else:
-                await self.sender.report(exc)
-                log.warning("wecom: an invite link could not be checked (errcode %d)", exc.errcode)
-            return UNAVAILABLE
-        except DeliveryError as exc:
-            log.warning("wecom: an invite link could not be checked (%s)", exc)
-            return UNAVAILABLE
-        userid = str(who.get("userid") or "").strip()
-        if not userid:  # an openid: someone outside the corp's contacts, whom the app cannot write to
-            return NOT_A_MEMBER
-        await self._store({
-            "ToUserName": self.config.corp_id, "FromUserName": userid, "AgentID": str(self.config.agent_id),
-            "CreateTime": str(int(self.clock.now().timestamp())), "MsgType": "text", "Content": f"绑定 {invite}",
-            # one opening, once: the page reloaded with the same code is the same message
-            "MsgId": "link-" + key, "Via": "invite link"})
-        self._links_opened[key] = userid  # only once it is kept: a failed store shows "later", and a reload tries again
-        while len(self._links_opened) > 1000:
-            self._links_opened.pop(next(iter(self._links_opened)))
-        return RECEIVED
+        return await self.links.open(code, invite, report=self.sender.report)
 
     async def prepare(self, payload: str) -> Incoming | None:
         fields: dict[str, str] = json.loads(payload)

@@ -49,6 +49,15 @@ async def create_invite(q: Tx, person_id: int, now: datetime, ttl_days: int, kee
     return code
 
 
+async def live_invite(q: Tx, code: str, now: datetime) -> people.Invite | None:
+    """The invite this code names, if it may still bind: not used, not expired (a WeCom invite link asks this too,
+    before it spends an API call: bot/channels/wecom_link.py)."""
+    invite = await people.invite_by_hash(q, hash_code(code[:64]))
+    if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= now:
+        return None
+    return invite
+
+
 async def start(ctx: Context) -> None:
     code = ctx.inc.args.strip()
     if ctx.person is not None:
@@ -60,8 +69,8 @@ async def start(ctx: Context) -> None:
     if not code:
         await unbound(ctx)
         return
-    invite = await people.invite_by_hash(ctx.tx, hash_code(code[:64]))
-    if invite is None or invite.used_at is not None or parse_ts(invite.expires_at) <= ctx.now:
+    invite = await live_invite(ctx.tx, code, ctx.now)
+    if invite is None:
         raise _invalid_code(ctx)
     await _refuse_disabled(ctx, invite.person_id)
     if ctx.config.binding.require_phone:
